@@ -1,0 +1,72 @@
+"""The API application factory: `uvicorn --factory api.app:create_app` (or `python -m api`).
+
+`create_app` wires settings, logging, error mapping, request context and routers; the lifespan opens the
+database, brings its schema to the newest migration before the first request, and closes it at shutdown.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.db import make_engine, make_session_factory, redacted_url
+from api.errors import install_error_handlers
+from api.logs import configure_logging
+from api.middleware import RequestContextMiddleware
+from api.migrate import upgrade_database
+from api.routers import chains, health, version
+from api.services.rpc import ChainClients
+from api.services.version import read_build_info
+from api.settings import PROJECT_ROOT, ApiSettings, get_settings
+
+DESCRIPTION = """
+TPWallet's HTTP API. Errors are RFC 9457 problem documents (`application/problem+json`) carrying a
+`request_id` that matches the `X-Request-ID` response header and the server's log lines.
+
+Networks are named by role: `l1` and `l2`.
+"""
+
+OPENAPI_TAGS = [
+    {"name": "operations", "description": "Health and build information for operators and load balancers."},
+    {"name": "chains", "description": "What happened on the chains, decoded with our deployments registry."},
+]
+
+log = logging.getLogger("api")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open and migrate the database before serving; dispose of its connections after."""
+    settings: ApiSettings = app.state.settings
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+        log.info("database ready", extra={"database": redacted_url(settings.database_url)})
+        app.state.session_factory = make_session_factory(engine)
+        yield
+    finally:
+        engine.dispose()
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """A ready-to-serve app for `settings` (default: the environment's, via `get_settings()`)."""
+    settings = settings if settings is not None else get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    build_info = read_build_info(PROJECT_ROOT)
+    app = FastAPI(
+        title="TPWallet API",
+        version=build_info.version or "unknown",
+        description=DESCRIPTION,
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.build_info = build_info
+    app.state.chain_clients = ChainClients(settings)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    app.include_router(version.router)
+    app.include_router(chains.router)
+    return app

@@ -1,0 +1,74 @@
+"""The API's database access: the declarative base, the engine and the session factory.
+
+SQLite (the dev default) and PostgreSQL through psycopg 3 are both supported; the schema itself is only ever
+changed by Alembic (`api.migrate`). SQLite gets the pragmas that make it behave like a real database for us:
+foreign keys enforced, WAL so readers do not block the writer, and a busy timeout instead of instant
+"database is locked" errors.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+
+
+class Base(DeclarativeBase):
+    """Base of every ORM model; its metadata is what Alembic migrations describe.
+
+    Constraint names are fixed by convention so that a migration can name what it alters on every backend.
+    """
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+def _enable_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _ensure_sqlite_directory(url: URL) -> None:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for `database_url` (SQLite or PostgreSQL); for a SQLite file, its folder is created first."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        _ensure_sqlite_directory(url)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _enable_sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        return create_engine(
+            url, pool_pre_ping=True, connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+        )
+    raise ValueError(f"unsupported database backend {backend!r}: use sqlite or postgresql")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (responses are built after the commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def redacted_url(database_url: str) -> str:
+    """`database_url` with its password masked, for logs."""
+    return make_url(database_url).render_as_string(hide_password=True)

@@ -1,0 +1,43 @@
+"""Schema migrations run from code: the Alembic config is built here, so no alembic.ini and no cwd matter.
+
+The app calls `upgrade_database` at start. Developers use the same config for every Alembic command:
+`python -m api.migrate revision --autogenerate -m "add ledger"`, `python -m api.migrate current`, ...
+(the database is `TPW_DATABASE_URL`).
+"""
+
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import CommandLine, Config
+from sqlalchemy import Engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config() -> Config:
+    """Alembic's config for the API's migrations; `env.py` takes the database from the settings or caller."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def upgrade_database(engine: Engine, revision: str = "head") -> None:
+    """Bring `engine`'s database to `revision` in one transaction (on PostgreSQL, under an advisory lock)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Alembic's own command line over `alembic_config()`."""
+    cli = CommandLine(prog="python -m api.migrate")
+    options = cli.parser.parse_args(argv)
+    if not hasattr(options, "cmd"):
+        cli.parser.error("too few arguments")
+    cli.run_cmd(alembic_config(), options)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Alembic migrations of the API database (env.py, revisions under versions/)."""

@@ -1,0 +1,1 @@
+"""Alembic revisions of the API database, one module per schema change."""

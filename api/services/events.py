@@ -1,0 +1,156 @@
+"""Decoded events of a transaction: read the receipt from the network's node, decode the logs emitted by the
+contracts in our deployments registry, and keep the result once the block is final.
+
+A final receipt is served from the cache without decoding again; the chain id is still asked of the node each
+time, so the cache entry found is the one of the chain the node serves now. A receipt that is not final yet is
+never stored: a reorg could still replace it. Until a network has a deployments registry nothing of ours can
+be decoded there, and such answers are not stored either, so a deployment made later is seen at once. A
+registry written for another chain id is refused rather than used to name strangers' contracts.
+"""
+
+from dataclasses import dataclass
+
+from hexbytes import HexBytes
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from web3 import Web3
+from web3.exceptions import TransactionNotFound as Web3TransactionNotFound
+from web3.types import TxReceipt
+
+from api.errors import RegistryMismatch, TransactionNotFound
+from api.models import ChainEvent, ChainReceipt
+from api.schemas import ChainEventOut, TransactionEvents
+from api.services.rpc import ChainClients, rpc_failures_as_unavailable
+from api.settings import ApiSettings, Network
+from chain.artifacts import decode_receipt_events
+from chain.client import chain_id
+from chain.deployments import Deployments
+from chain.errors import DeploymentsFileMissing
+
+TX_HASH_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+
+
+@dataclass(frozen=True)
+class DeployedContracts:
+    """The registry's contracts by checksummed address: their registry names and their contract types."""
+
+    names: dict[str, str]
+    types: dict[str, str]
+
+
+def deployed_contracts(
+    settings: ApiSettings, network: Network, node_chain_id: int
+) -> DeployedContracts | None:
+    """`network`'s registry: None while there is none, `RegistryMismatch` if it is another chain's."""
+    try:
+        registry = Deployments.load(settings.deployments_network(network), settings.deployments_dir)
+    except DeploymentsFileMissing:
+        return None
+    if registry.chain_id != node_chain_id:
+        raise RegistryMismatch(
+            f"the {network} deployments registry is for chain {registry.chain_id}, "
+            f"but the {network} node serves chain {node_chain_id}",
+            network=network,
+        )
+    deployments = [registry.get(name) for name in registry.names()]
+    return DeployedContracts(
+        names={entry.address: entry.name for entry in deployments},
+        types={entry.address: entry.contract_type for entry in deployments},
+    )
+
+
+def _decode(w3: Web3, receipt: TxReceipt, contracts: DeployedContracts) -> list[ChainEventOut]:
+    return [
+        ChainEventOut(
+            log_index=event.log_index,
+            contract=contracts.names[event.address],
+            contract_type=event.contract,
+            address=event.address,
+            event=event.event,
+            args=dict(event.args),
+        )
+        for event in decode_receipt_events(w3, receipt, contracts.types)
+    ]
+
+
+def _from_cache(receipt: ChainReceipt, network: Network) -> TransactionEvents:
+    return TransactionEvents(
+        network=network,
+        chain_id=receipt.chain_id,
+        tx_hash=receipt.tx_hash,
+        block_number=receipt.block_number,
+        block_hash=receipt.block_hash,
+        status=receipt.status,
+        final=True,
+        events=[
+            ChainEventOut(
+                log_index=event.log_index,
+                contract=event.contract_name,
+                contract_type=event.contract_type,
+                address=event.contract_address,
+                event=event.event_name,
+                args=event.args,
+            )
+            for event in receipt.events
+        ],
+    )
+
+
+def _store(session: Session, found: TransactionEvents) -> None:
+    """Keep a final answer; a concurrent request that stored it first leaves the same rows, so ignore it."""
+    session.add(
+        ChainReceipt(
+            chain_id=found.chain_id,
+            tx_hash=found.tx_hash,
+            block_number=found.block_number,
+            block_hash=found.block_hash,
+            status=found.status,
+            events=[
+                ChainEvent(
+                    log_index=event.log_index,
+                    contract_name=event.contract,
+                    contract_type=event.contract_type,
+                    contract_address=event.address,
+                    event_name=event.event,
+                    args=event.args,
+                )
+                for event in found.events
+            ],
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+
+
+def transaction_events(
+    session: Session, settings: ApiSettings, chains: ChainClients, network: Network, tx_hash: str
+) -> TransactionEvents:
+    """The events our contracts emitted in `tx_hash` on `network`; `tx_hash` matches TX_HASH_PATTERN."""
+    tx_hash = tx_hash.lower()
+    w3 = chains.web3(network)
+    with rpc_failures_as_unavailable(network):
+        node_chain_id = chain_id(w3)
+        cached = session.get(ChainReceipt, (node_chain_id, tx_hash))
+        if cached is not None:
+            return _from_cache(cached, network)
+        try:
+            receipt = w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except Web3TransactionNotFound:
+            raise TransactionNotFound(f"{network} has no mined transaction {tx_hash}") from None
+        head = w3.eth.block_number
+    contracts = deployed_contracts(settings, network, node_chain_id)
+    found = TransactionEvents(
+        network=network,
+        chain_id=node_chain_id,
+        tx_hash=tx_hash,
+        block_number=receipt["blockNumber"],
+        block_hash="0x" + bytes(receipt["blockHash"]).hex(),
+        status=receipt["status"],
+        final=head - receipt["blockNumber"] + 1 >= settings.finality_blocks,
+        events=_decode(w3, receipt, contracts) if contracts is not None else [],
+    )
+    if found.final and contracts is not None:
+        _store(session, found)
+    return found

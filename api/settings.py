@@ -1,0 +1,93 @@
+"""The API service's settings: one pydantic-settings class, read from `TPW_*` environment variables once.
+
+Every port, URL and path the API touches is here so that the devnet, CI and a production host differ only in
+their environment. Secret fields (typed `SecretStr`) are refused outside dev when empty or left at a known
+placeholder, so a production start cannot silently run with a default key.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Values that mean "nobody set this": refused for every secret outside dev.
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "password", "test", "dev"})
+
+Network = Literal["l1", "l2"]
+
+
+def _is_placeholder(secret: SecretStr) -> bool:
+    return secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+
+
+class ApiSettings(BaseSettings):
+    """Configuration of one API process; see each field's description (also shown by `--help` tools)."""
+
+    # hide_input_in_errors: a validation error must not echo the environment, which holds secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="TPW_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
+
+    environment: Literal["dev", "prod"] = Field(
+        default="dev", description="`prod` refuses empty or placeholder secrets."
+    )
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tpwallet.db'}",
+        description="SQLAlchemy URL (may hold a password), e.g. postgresql+psycopg://tpw@127.0.0.1:5432/tpw.",
+        repr=False,
+    )
+    host: str = Field(default="127.0.0.1", description="Interface the server binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port the server listens on.")
+    l1_rpc_url: str = Field(default="http://127.0.0.1:8545", description="JSON-RPC URL of L1.", repr=False)
+    l2_rpc_url: str = Field(default="http://127.0.0.1:9545", description="JSON-RPC URL of L2.", repr=False)
+    l1_deployments_network: str = Field(
+        default="local", description="Ape network name whose deployments/<name>.json describes L1."
+    )
+    l2_deployments_network: str = Field(
+        default="l2devnet", description="Ape network name whose deployments/<name>.json describes L2."
+    )
+    deployments_dir: Path = Field(
+        default=PROJECT_ROOT / "deployments", description="Folder of the deployments registry files."
+    )
+    rpc_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="Per-request timeout of every JSON-RPC call the API makes."
+    )
+    finality_blocks: int = Field(
+        default=64,
+        ge=1,
+        description="Blocks a receipt must be buried under before its decoded events are cached for good.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = Field(default=False, description="JSON lines instead of key=value log lines.")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Self:
+        """Outside dev, every `SecretStr` field must hold a real value."""
+        if self.environment == "dev":
+            return self
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if (
+                isinstance(value, SecretStr)
+                and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+            ):
+                raise ValueError(f"TPW_{name.upper()} must be set to a real secret when environment is prod")
+        return self
+
+    def rpc_url(self, network: Network) -> str:
+        """JSON-RPC URL of `network`."""
+        return self.l1_rpc_url if network == "l1" else self.l2_rpc_url
+
+    def deployments_network(self, network: Network) -> str:
+        """Ape network name whose deployments file lists the contracts we deployed on `network`."""
+        return self.l1_deployments_network if network == "l1" else self.l2_deployments_network
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ApiSettings:
+    """The process's settings, read from the environment on first use and then kept."""
+    return ApiSettings()

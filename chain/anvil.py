@@ -1,0 +1,98 @@
+"""anvil, the real JSON-RPC devnet node: start one per chain, know its funded dev accounts, move its clock.
+
+anvil comes from the npm package `@foundry-rs/anvil` pinned in package.json, so it lives in
+`node_modules/.bin/anvil` of the project; nothing is downloaded at run time.
+"""
+
+import json
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from chain.processes import LOOPBACK, ManagedProcess, ProcessError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ANVIL_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+
+# anvil's default mnemonic; Ape's `test` config uses the same one, so Ape's test accounts are anvil's.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_ACCOUNT_COUNT = 10
+
+Account.enable_unaudited_hdwallet_features()
+
+
+def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
+    """The funded development accounts of every anvil started here (publicly known keys: devnet only)."""
+    return [
+        Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}") for index in range(count)
+    ]
+
+
+def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
+    """One JSON-RPC call with the standard library (readiness probes and devnet-only cheat codes)."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback http only
+        reply = json.load(response)
+    if "error" in reply:
+        raise ProcessError(f"{method} failed: {reply['error']}")
+    return reply["result"]
+
+
+@dataclass(frozen=True)
+class AnvilConfig:
+    """What distinguishes one chain of the devnet from the other."""
+
+    name: str
+    port: int
+    chain_id: int
+    block_time: float | None = None  # None: mine a block per transaction
+
+
+class AnvilNode(ManagedProcess):
+    """An anvil process on loopback with the dev mnemonic and a fixed chain id."""
+
+    def __init__(self, config: AnvilConfig, *, log_dir: Path, binary: Path = ANVIL_BIN) -> None:
+        argv = [
+            str(binary),
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(config.port),
+            "--chain-id",
+            str(config.chain_id),
+            "--mnemonic",
+            DEV_MNEMONIC,
+            "--accounts",
+            str(DEV_ACCOUNT_COUNT),
+        ]
+        if config.block_time is not None:
+            argv += ["--block-time", str(config.block_time)]
+        super().__init__(f"anvil-{config.name}", argv, log_path=log_dir / f"anvil-{config.name}.log")
+        self.config = config
+        self.binary = binary
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.config.port}"
+
+    def start(self) -> "AnvilNode":
+        if not self.binary.exists():
+            raise ProcessError(
+                f"anvil not found at {self.binary}: run `make install` (needs Node.js and npm)"
+            )
+        super().start()
+        self.wait_ready(self._answers, timeout=30)
+        return self
+
+    def _answers(self) -> bool:
+        return int(rpc_call(self.url, "eth_chainId", timeout=1.0), 16) == self.config.chain_id
+
+    def increase_time(self, seconds: int) -> None:
+        """Move the chain's clock forward and mine a block so the new time is visible."""
+        rpc_call(self.url, "evm_increaseTime", [seconds])
+        rpc_call(self.url, "evm_mine")

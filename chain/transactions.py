@@ -1,0 +1,89 @@
+"""Send contract calls from a locally held key: build, sign, send, wait, and explain a revert.
+
+Relayers and the demo hold their own keys and sign locally; nothing relies on a node's unlocked
+accounts, which production nodes do not have.
+"""
+
+import threading
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
+from web3.types import TxParams, TxReceipt
+
+
+class TransactionFailed(RuntimeError):
+    """The transaction reverted (or would revert); `reason` is the contract's revert string if any."""
+
+    def __init__(self, description: str, reason: str | None, tx_hash: str | None = None) -> None:
+        self.reason = reason
+        self.tx_hash = tx_hash
+        where = f" (tx {tx_hash})" if tx_hash else ""
+        super().__init__(f"{description} reverted{where}: {reason or 'no reason given'}")
+
+
+class NonceTracker:
+    """Hands out consecutive nonces per sender so concurrent sends from one key do not collide."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, w3: Web3, sender: str) -> int:
+        with self._lock:
+            chain_next = w3.eth.get_transaction_count(Web3.to_checksum_address(sender), "pending")
+            nonce = max(chain_next, self._next.get(sender, 0))
+            self._next[sender] = nonce + 1
+            return nonce
+
+    def forget(self, sender: str) -> None:
+        """After a failed send, re-read the nonce from the chain next time."""
+        with self._lock:
+            self._next.pop(sender, None)
+
+
+_NONCES = NonceTracker()
+
+
+def send_call(
+    w3: Web3,
+    sender: LocalAccount,
+    call: ContractFunction,
+    *,
+    value: int = 0,
+    gas: int | None = None,
+    timeout: float = 60.0,
+) -> TxReceipt:
+    """Sign `call` with `sender`'s key, send it, wait for the receipt; raise TransactionFailed on revert.
+
+    Gas is estimated first, which also surfaces the revert reason before anything is broadcast.
+    """
+    description = f"{call.fn_name}()"
+    params: TxParams = {"from": sender.address, "value": Web3.to_wei(value, "wei")}
+    try:
+        estimated = call.estimate_gas(params)
+    except ContractLogicError as exc:
+        raise TransactionFailed(description, _reason(exc)) from exc
+    params["gas"] = gas if gas is not None else estimated + estimated // 5
+    params["chainId"] = w3.eth.chain_id
+    params["nonce"] = _NONCES.take(w3, sender.address)
+    try:
+        tx = call.build_transaction(params)
+        signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
+        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+    except Exception:
+        _NONCES.forget(sender.address)
+        raise
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+    if receipt["status"] != 1:
+        raise TransactionFailed(description, None, tx_hash.to_0x_hex())
+    return receipt
+
+
+def _reason(exc: ContractLogicError) -> str | None:
+    message: Any = exc.message if hasattr(exc, "message") else str(exc)
+    text = str(message)
+    prefix = "execution reverted: "
+    return text.split(prefix, 1)[1] if prefix in text else text or None

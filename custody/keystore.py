@@ -1,0 +1,649 @@
+"""Encrypted-at-rest storage for a signer node's secrets: named records sealed with AES-256-GCM.
+
+A signer node keeps its FROST key packages (``share/<key_id>``), its identity keys (``identity``) and its
+round-1 nonces (``nonce/<session_id>``) here. The store is generic: it holds named records of bytes (or JSON);
+what a record means is the caller's business.
+
+Layout of a store directory (0700; every file 0600)::
+
+    keystore.json        header: format version, store id, KDF parameters, the wrapped data key
+    .lock                flock target that serialises writers across processes
+    records/<name>.rec   one sealed record per file; "/" in a name becomes "~" in the file name
+
+Keys. A random 256-bit *data key* seals the records. The header keeps it wrapped (AES-256-GCM) under a
+*wrapping key* derived either from an operator passphrase with scrypt, or from a 32-byte key-encryption key
+(KEK) supplied in the environment variable ``TPW_CUSTODY_KEK`` (64 hex digits or base64, e.g. the output of
+``openssl rand -hex 32``) through HKDF-SHA256. Unwrapping is the key check: a wrong passphrase or KEK fails
+GCM authentication and raises `WrongPassphrase` at open, never a garbage decrypt later. Changing the
+passphrase rewrites only the header; it does not rotate the data key, so a copy of the old header still opens
+with the old passphrase.
+
+scrypt cost: the default n=2**17, r=8, p=1 takes about 0.45 s and 128 MiB per open on the project's
+two-core machine; the minimum accepted is n=2**15 (about 0.1 s, 32 MiB). Lower costs exist for tests only
+and must be asked for with ``allow_weak_kdf=True``.
+
+Records. Each write seals the content under a fresh random 96-bit nonce with associated data binding the
+format version, this store's random id and the record's name, so a record copied to another name or into
+another store fails authentication (`TamperedRecord` naming the record) and is never overwritten by the
+failed read. A random nonce per write stays far inside AES-GCM's 2**32-messages-per-key bound for any
+signer's lifetime of writes.
+
+Durability. `KeyStore.put`, `KeyStore.delete`, `KeyStore.consume` and `KeyStore.change_unlocker` have taken
+effect on disk when they return, and survive a crash of the process at any later point: writes go to a
+temporary file in the same directory, are fsynced, renamed over the target with ``os.replace`` and the
+directory is fsynced. A crash mid-write leaves the old value or the new one, never a torn record; leftover
+temporary files are removed at the next open. `KeyStore.consume` removes a record durably *before* it
+returns the content, so a nonce handed out once can never be handed out again, even after ``kill -9``.
+
+Concurrency. One `KeyStore` object may be shared by threads (an internal lock), and several processes may
+open the same store (every operation holds an exclusive ``flock`` on ``.lock``): `KeyStore.consume` hands a
+record to exactly one caller.
+
+Python cannot reliably wipe memory: `KeyStore.close` drops the data key's only reference, which is the most
+this layer can do. Secrets never appear in reprs or exception messages; record names are not secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import builtins
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+import stat
+import threading
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from custody.errors import (
+    InsecurePermissions,
+    InvalidKek,
+    InvalidRecordName,
+    KeyStoreClosed,
+    KeyStoreCorrupt,
+    KeyStoreError,
+    KeyStoreExists,
+    KeyStoreNotFound,
+    RecordExists,
+    RecordNotFound,
+    TamperedRecord,
+    WeakKdfParameters,
+    WeakPassphrase,
+    WrongPassphrase,
+)
+
+FORMAT_NAME: Final = "tpwallet-keystore"
+FORMAT_VERSION: Final = 1
+KEK_ENV_VAR: Final = "TPW_CUSTODY_KEK"
+
+HEADER_FILE: Final = "keystore.json"
+LOCK_FILE: Final = ".lock"
+RECORDS_DIR: Final = "records"
+RECORD_SUFFIX: Final = ".rec"
+TMP_PREFIX: Final = ".tmp-"
+
+KEY_BYTES: Final = 32
+NONCE_BYTES: Final = 12
+SALT_BYTES: Final = 16
+STORE_ID_BYTES: Final = 16
+TAG_BYTES: Final = 16
+MIN_PASSPHRASE_CHARS: Final = 12
+MAX_NAME_CHARS: Final = 200
+
+RECORD_MAGIC: Final = b"TPWK" + bytes([FORMAT_VERSION])
+_RECORD_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/record".encode()
+_DATA_KEY_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/data-key".encode()
+_KEK_HKDF_INFO: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/kek-wrap".encode()
+
+_SCRYPT_KDF: Final = "scrypt"
+_KEK_KDF: Final = "kek-hkdf-sha256"
+
+# A segment starts with a letter or digit (so no name can look like a temporary or hidden file) and never
+# contains "~", which stands for "/" in file names; that keeps the name <-> file-name mapping one to one.
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._:=+-]*"
+_NAME_RE: Final = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
+
+
+@dataclass(frozen=True)
+class ScryptParams:
+    """scrypt cost parameters: memory is about 128·n·r·p bytes, time grows linearly with n·r·p."""
+
+    n: int
+    r: int
+    p: int
+
+    def is_weak(self) -> bool:
+        """Whether these parameters fall below the production minimum `MIN_SCRYPT`."""
+        return self.n < MIN_SCRYPT.n or self.r < MIN_SCRYPT.r or self.p < MIN_SCRYPT.p
+
+    def check_sane(self) -> None:
+        """Refuse parameters scrypt cannot take, or so large that opening would exhaust memory."""
+        if self.n < 2 or self.n & (self.n - 1) or self.n > 2**22:
+            raise KeyStoreCorrupt(f"scrypt n={self.n} is not a power of two in [2, 2**22]")
+        if not 1 <= self.r <= 32 or not 1 <= self.p <= 16:
+            raise KeyStoreCorrupt(f"scrypt r={self.r}, p={self.p} outside r in [1, 32], p in [1, 16]")
+
+
+MIN_SCRYPT: Final = ScryptParams(n=2**15, r=8, p=1)
+DEFAULT_SCRYPT: Final = ScryptParams(n=2**17, r=8, p=1)
+
+
+class Passphrase:
+    """An operator passphrase (NFC-normalised, UTF-8); its repr never shows it."""
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, text: str) -> None:
+        self._secret = unicodedata.normalize("NFC", text).encode()
+
+    def __repr__(self) -> str:
+        return "Passphrase(<redacted>)"
+
+    def char_count(self) -> int:
+        """Length in code points, for the minimum-length rule on new passphrases."""
+        return len(self._secret.decode())
+
+    def derive(self, salt: bytes, params: ScryptParams) -> bytes:
+        """The wrapping key this passphrase gives under `salt` and `params`."""
+        return Scrypt(salt=salt, length=KEY_BYTES, n=params.n, r=params.r, p=params.p).derive(self._secret)
+
+
+class Kek:
+    """A 32-byte key-encryption key supplied by the operator (e.g. from a secrets manager)."""
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise InvalidKek(f"a KEK is {KEY_BYTES} bytes, not {len(key)}")
+        self._secret = bytes(key)
+
+    def __repr__(self) -> str:
+        return "Kek(<redacted>)"
+
+    @classmethod
+    def parse(cls, text: str) -> Kek:
+        """Read a KEK written as 64 hex digits or as base64 (standard or URL-safe, padded or not)."""
+        text = text.strip()
+        if re.fullmatch(r"[0-9A-Fa-f]{64}", text):
+            return cls(bytes.fromhex(text))
+        standard = text.replace("-", "+").replace("_", "/")
+        try:
+            key = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if len(key) != KEY_BYTES:
+            raise InvalidKek(f"a KEK is {KEY_BYTES} bytes written as 64 hex digits or as base64")
+        return cls(key)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Kek | None:
+        """The KEK in ``TPW_CUSTODY_KEK``, or None when the variable is unset or empty."""
+        text = (os.environ if environ is None else environ).get(KEK_ENV_VAR, "")
+        return cls.parse(text) if text.strip() else None
+
+    def derive(self, salt: bytes) -> bytes:
+        """The wrapping key this KEK gives under `salt` (HKDF-SHA256, so one KEK may serve many stores)."""
+        return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=_KEK_HKDF_INFO).derive(
+            self._secret
+        )
+
+
+Unlocker = Passphrase | Kek
+
+
+@dataclass(frozen=True)
+class _Kdf:
+    """How the wrapping key is derived: scrypt over a passphrase (with params) or HKDF over a KEK."""
+
+    name: str
+    salt: bytes
+    scrypt: ScryptParams | None
+
+    def to_json(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {"name": self.name, "salt": self.salt.hex()}
+        if self.scrypt is not None:
+            fields.update(n=self.scrypt.n, r=self.scrypt.r, p=self.scrypt.p)
+        return fields
+
+    def wrapping_key(self, unlocker: Unlocker) -> bytes:
+        if isinstance(unlocker, Passphrase):
+            if self.scrypt is None:
+                raise WrongPassphrase("this key store is sealed with a KEK, not a passphrase")
+            return unlocker.derive(self.salt, self.scrypt)
+        if self.scrypt is not None:
+            raise WrongPassphrase("this key store is sealed with a passphrase, not a KEK")
+        return unlocker.derive(self.salt)
+
+
+@dataclass(frozen=True)
+class _Header:
+    """The parsed ``keystore.json``: everything needed to unwrap the data key, and the wrapped key."""
+
+    store_id: bytes
+    kdf: _Kdf
+    wrap_nonce: bytes
+    wrapped_key: bytes
+
+    def bound_fields(self) -> dict[str, Any]:
+        """The fields the wrapped data key authenticates, so none can be changed unnoticed."""
+        return {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "store_id": self.store_id.hex(),
+            "kdf": self.kdf.to_json(),
+        }
+
+    def to_bytes(self) -> bytes:
+        fields = self.bound_fields()
+        fields["data_key"] = {"nonce": self.wrap_nonce.hex(), "sealed": self.wrapped_key.hex()}
+        return (json.dumps(fields, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _seal_data_key(data_key: bytes, store_id: bytes, kdf: _Kdf, unlocker: Unlocker) -> _Header:
+    unsealed = _Header(
+        store_id=store_id, kdf=kdf, wrap_nonce=secrets.token_bytes(NONCE_BYTES), wrapped_key=b""
+    )
+    aad = _DATA_KEY_AAD_LABEL + b"\x00" + _canonical_json(unsealed.bound_fields())
+    wrapped = AESGCM(kdf.wrapping_key(unlocker)).encrypt(unsealed.wrap_nonce, data_key, aad)
+    return _Header(store_id=store_id, kdf=kdf, wrap_nonce=unsealed.wrap_nonce, wrapped_key=wrapped)
+
+
+def _unseal_data_key(header: _Header, unlocker: Unlocker) -> bytes:
+    aad = _DATA_KEY_AAD_LABEL + b"\x00" + _canonical_json(header.bound_fields())
+    try:
+        return AESGCM(header.kdf.wrapping_key(unlocker)).decrypt(header.wrap_nonce, header.wrapped_key, aad)
+    except InvalidTag:
+        what = "passphrase" if isinstance(unlocker, Passphrase) else "KEK"
+        raise WrongPassphrase(
+            f"the {what} does not open this key store (wrong {what}, or its header was altered)"
+        ) from None
+
+
+def _new_kdf(unlocker: Unlocker, scrypt: ScryptParams, allow_weak_kdf: bool) -> _Kdf:
+    salt = secrets.token_bytes(SALT_BYTES)
+    if isinstance(unlocker, Kek):
+        return _Kdf(name=_KEK_KDF, salt=salt, scrypt=None)
+    scrypt.check_sane()
+    if scrypt.is_weak() and not allow_weak_kdf:
+        raise WeakKdfParameters(f"scrypt {scrypt} is below the minimum {MIN_SCRYPT}")
+    if unlocker.char_count() < MIN_PASSPHRASE_CHARS:
+        raise WeakPassphrase(f"a key-store passphrase has at least {MIN_PASSPHRASE_CHARS} characters")
+    return _Kdf(name=_SCRYPT_KDF, salt=salt, scrypt=scrypt)
+
+
+def _hex_field(fields: Mapping[str, Any], key: str, size: int | None) -> bytes:
+    value = fields.get(key)
+    try:
+        raw = bytes.fromhex(value) if isinstance(value, str) else None
+    except ValueError:
+        raw = None
+    if raw is None or (size is not None and len(raw) != size):
+        want = f"{size} bytes of hex" if size is not None else "hex"
+        raise KeyStoreCorrupt(f"header field {key!r} is not {want}")
+    return raw
+
+
+def _int_field(fields: Mapping[str, Any], key: str) -> int:
+    value = fields.get(key)
+    if type(value) is not int:
+        raise KeyStoreCorrupt(f"header field {key!r} is not an integer")
+    return value
+
+
+def _parse_header(raw: bytes) -> _Header:
+    try:
+        fields = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise KeyStoreCorrupt("the key-store header is not JSON") from None
+    if not isinstance(fields, dict) or set(fields) != {"format", "version", "store_id", "kdf", "data_key"}:
+        raise KeyStoreCorrupt("the key-store header does not have the expected fields")
+    if fields["format"] != FORMAT_NAME:
+        raise KeyStoreCorrupt(f"not a {FORMAT_NAME} header")
+    if fields["version"] != FORMAT_VERSION:
+        raise KeyStoreCorrupt(f"unsupported key-store format version {fields['version']!r}")
+    kdf_fields, key_fields = fields["kdf"], fields["data_key"]
+    if not isinstance(kdf_fields, dict) or not isinstance(key_fields, dict):
+        raise KeyStoreCorrupt("header fields 'kdf' and 'data_key' must be objects")
+    if set(key_fields) != {"nonce", "sealed"}:
+        raise KeyStoreCorrupt("header field 'data_key' does not have the expected fields")
+    name = kdf_fields.get("name")
+    if name == _SCRYPT_KDF and set(kdf_fields) == {"name", "salt", "n", "r", "p"}:
+        params = ScryptParams(
+            _int_field(kdf_fields, "n"), _int_field(kdf_fields, "r"), _int_field(kdf_fields, "p")
+        )
+        params.check_sane()
+        kdf = _Kdf(name=name, salt=_hex_field(kdf_fields, "salt", SALT_BYTES), scrypt=params)
+    elif name == _KEK_KDF and set(kdf_fields) == {"name", "salt"}:
+        kdf = _Kdf(name=name, salt=_hex_field(kdf_fields, "salt", SALT_BYTES), scrypt=None)
+    else:
+        raise KeyStoreCorrupt("header field 'kdf' names no supported key derivation")
+    return _Header(
+        store_id=_hex_field(fields, "store_id", STORE_ID_BYTES),
+        kdf=kdf,
+        wrap_nonce=_hex_field(key_fields, "nonce", NONCE_BYTES),
+        wrapped_key=_hex_field(key_fields, "sealed", KEY_BYTES + TAG_BYTES),
+    )
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(target: Path, data: bytes) -> None:
+    """Replace `target` with `data` so that a crash at any point leaves the old content or the new."""
+    tmp = target.parent / f"{TMP_PREFIX}{secrets.token_hex(8)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            os.fchmod(fd, 0o600)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _make_private_dir(directory: Path) -> None:
+    directory.mkdir(mode=0o700, exist_ok=True)
+    directory.chmod(0o700)
+    _fsync_dir(directory.parent)
+
+
+def _check_private(path: Path) -> None:
+    """Refuse a store whose files others could read or replace (as ssh does with its keys)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeyStoreNotFound(f"key store incomplete: {path} is missing") from None
+    if stat.S_IMODE(mode) & 0o077:
+        raise InsecurePermissions(f"{path} has mode {stat.S_IMODE(mode):04o}; the owner alone may access it")
+
+
+def _record_file_name(name: str) -> str:
+    return name.replace("/", "~") + RECORD_SUFFIX
+
+
+def _record_name(file_name: str) -> str | None:
+    if not file_name.endswith(RECORD_SUFFIX):
+        return None
+    name = file_name[: -len(RECORD_SUFFIX)].replace("~", "/")
+    return name if _is_valid_name(name) else None
+
+
+def _is_valid_name(name: str) -> bool:
+    return len(name) <= MAX_NAME_CHARS and _NAME_RE.fullmatch(name) is not None
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not _is_valid_name(name):
+        raise InvalidRecordName(
+            f"record name {str(name)[:MAX_NAME_CHARS]!r} is not '/'-separated segments of [A-Za-z0-9._:=+-] "
+            f"starting with a letter or digit, at most {MAX_NAME_CHARS} characters"
+        )
+
+
+class KeyStore:
+    """An open key store: named secret records, sealed at rest, written durably. Use `create` or `open`."""
+
+    def __init__(self, root: Path, header: _Header, data_key: bytes, lock_fd: int) -> None:
+        """Take over an unlocked store; callers use `KeyStore.create` or `KeyStore.open` instead."""
+        self._root = root
+        self._records = root / RECORDS_DIR
+        self._header = header
+        self._data_key: bytes | None = data_key
+        self._aead = AESGCM(data_key)
+        self._lock_fd = lock_fd
+        self._thread_lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        unlocker: Unlocker,
+        *,
+        scrypt: ScryptParams = DEFAULT_SCRYPT,
+        allow_weak_kdf: bool = False,
+    ) -> KeyStore:
+        """Make a new, empty store at `path` sealed by `unlocker`, and return it open.
+
+        `path` may be absent or an empty directory. `allow_weak_kdf` admits scrypt costs below `MIN_SCRYPT`
+        and exists for tests only.
+        """
+        root = Path(path)
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise KeyStoreExists(f"{root} is not empty; a key store is created only in a new directory")
+        kdf = _new_kdf(unlocker, scrypt, allow_weak_kdf)
+        data_key = secrets.token_bytes(KEY_BYTES)
+        header = _seal_data_key(data_key, secrets.token_bytes(STORE_ID_BYTES), kdf, unlocker)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        _make_private_dir(root)
+        _make_private_dir(root / RECORDS_DIR)
+        lock_fd = cls._open_lock_file(root)
+        # The header goes last: a crash before it leaves a directory that `open` reports as no store.
+        _write_durably(root / HEADER_FILE, header.to_bytes())
+        return cls(root, header, data_key, lock_fd)
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], unlocker: Unlocker, *, allow_weak_kdf: bool = False
+    ) -> KeyStore:
+        """Unlock the store at `path`; raises `WrongPassphrase` at once if `unlocker` does not open it.
+
+        `allow_weak_kdf` admits a store created with scrypt costs below `MIN_SCRYPT`; tests only.
+        """
+        root = Path(path)
+        header_path = root / HEADER_FILE
+        if not header_path.is_file():
+            raise KeyStoreNotFound(f"no key store at {root}")
+        for private in (root, root / RECORDS_DIR, header_path):
+            _check_private(private)
+        header = _parse_header(header_path.read_bytes())
+        if header.kdf.scrypt is not None and header.kdf.scrypt.is_weak() and not allow_weak_kdf:
+            raise WeakKdfParameters(
+                f"the store's scrypt {header.kdf.scrypt} is below the minimum {MIN_SCRYPT}"
+            )
+        data_key = _unseal_data_key(header, unlocker)
+        store = cls(root, header, data_key, cls._open_lock_file(root))
+        with store._exclusive():
+            store._remove_leftover_temporaries()
+        return store
+
+    @staticmethod
+    def _open_lock_file(root: Path) -> int:
+        fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        os.fchmod(fd, 0o600)
+        return fd
+
+    def close(self) -> None:
+        """Forget the data key and release the lock file; later calls raise `KeyStoreClosed`."""
+        with self._thread_lock:
+            if self._data_key is not None:
+                self._data_key = None
+                del self._aead
+                os.close(self._lock_fd)
+
+    def __enter__(self) -> KeyStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._data_key is None else "open"
+        return f"KeyStore(path={str(self._root)!r}, kdf={self._header.kdf.name!r}, {state})"
+
+    @property
+    def path(self) -> Path:
+        """The store's directory."""
+        return self._root
+
+    @property
+    def kdf_name(self) -> str:
+        """``"scrypt"`` for a passphrase store, ``"kek-hkdf-sha256"`` for a KEK store."""
+        return self._header.kdf.name
+
+    # -- records -----------------------------------------------------------------------------------------
+
+    def put(self, name: str, data: bytes, *, replace: bool = True) -> None:
+        """Seal `data` as record `name`, durably; ``replace=False`` raises RecordExists if it is present."""
+        _check_name(name)
+        with self._exclusive() as aead:
+            target = self._record_path(name)
+            if not replace and target.exists():
+                raise RecordExists(name)
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            _write_durably(target, RECORD_MAGIC + nonce + aead.encrypt(nonce, bytes(data), self._aad(name)))
+
+    def get(self, name: str) -> bytes:
+        """Record `name`'s content; RecordNotFound if absent, TamperedRecord if it fails authentication."""
+        _check_name(name)
+        with self._exclusive() as aead:
+            return self._read(aead, name)
+
+    def put_json(self, name: str, value: Any, *, replace: bool = True) -> None:
+        """`put` of a JSON value (canonical encoding: sorted keys, no spaces)."""
+        self.put(name, _canonical_json(value), replace=replace)
+
+    def get_json(self, name: str) -> Any:
+        """`get` of a record written by `put_json`."""
+        data = self.get(name)
+        try:
+            return json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise KeyStoreError(f"key-store record {name!r} does not hold JSON") from None
+
+    def exists(self, name: str) -> bool:
+        """Whether record `name` is present (its content is not checked)."""
+        _check_name(name)
+        with self._exclusive():
+            return self._record_path(name).is_file()
+
+    def delete(self, name: str, *, missing_ok: bool = False) -> None:
+        """Remove record `name`, durably; RecordNotFound if absent unless `missing_ok`."""
+        _check_name(name)
+        with self._exclusive():
+            try:
+                self._record_path(name).unlink()
+            except FileNotFoundError:
+                if missing_ok:
+                    return
+                raise RecordNotFound(name) from None
+            _fsync_dir(self._records)
+
+    def consume(self, name: str) -> bytes:
+        """Remove record `name` and return its content; the removal is on disk before anything is returned.
+
+        Exactly one caller, across threads and processes, gets a record's content; any other gets
+        RecordNotFound. A tampered record raises TamperedRecord and stays in place for inspection.
+        """
+        _check_name(name)
+        with self._exclusive() as aead:
+            content = self._read(aead, name)
+            return content
+
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        """Names of the records starting with `prefix`, sorted (e.g. ``list("nonce/")``)."""
+        with self._exclusive():
+            names = (_record_name(entry.name) for entry in os.scandir(self._records))
+            return sorted(name for name in names if name is not None and name.startswith(prefix))
+
+    def verify(self) -> builtins.list[str]:
+        """Authenticate every record; return the names of those that fail (empty when all is well)."""
+        tampered = []
+        for name in self.list():
+            try:
+                self.get(name)
+            except TamperedRecord:
+                tampered.append(name)
+            except RecordNotFound:
+                continue  # consumed or deleted by another thread since it was listed
+        return tampered
+
+    def change_unlocker(
+        self, new: Unlocker, *, scrypt: ScryptParams = DEFAULT_SCRYPT, allow_weak_kdf: bool = False
+    ) -> None:
+        """Re-seal the data key under a new passphrase or KEK, rewriting only the header (atomically).
+
+        The records are untouched and the data key is the same, so a saved copy of the old header still
+        opens with the old passphrase: destroy such copies, or move the records to a new store instead.
+        """
+        kdf = _new_kdf(new, scrypt, allow_weak_kdf)
+        with self._exclusive():
+            assert self._data_key is not None  # _exclusive refuses a closed store
+            header = _seal_data_key(self._data_key, self._header.store_id, kdf, new)
+            _write_durably(self._root / HEADER_FILE, header.to_bytes())
+            self._header = header
+
+    # -- internals ---------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[AESGCM]:
+        """Hold the thread lock and the cross-process flock; yield the record cipher."""
+        with self._thread_lock:
+            if self._data_key is None:
+                raise KeyStoreClosed("the key store is closed")
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                yield self._aead
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _record_path(self, name: str) -> Path:
+        return self._records / _record_file_name(name)
+
+    def _aad(self, name: str) -> bytes:
+        return _RECORD_AAD_LABEL + b"\x00" + self._header.store_id + b"\x00" + name.encode()
+
+    def _read(self, aead: AESGCM, name: str) -> bytes:
+        try:
+            sealed = self._record_path(name).read_bytes()
+        except FileNotFoundError:
+            raise RecordNotFound(name) from None
+        if not sealed.startswith(RECORD_MAGIC):
+            raise TamperedRecord(name, "unknown record format")
+        nonce = sealed[len(RECORD_MAGIC) : len(RECORD_MAGIC) + NONCE_BYTES]
+        ciphertext = sealed[len(RECORD_MAGIC) + NONCE_BYTES :]
+        if len(ciphertext) < TAG_BYTES:
+            raise TamperedRecord(name, "record is truncated")
+        try:
+            return aead.decrypt(nonce, ciphertext, self._aad(name))
+        except InvalidTag:
+            raise TamperedRecord(name) from None
+
+    def _remove_leftover_temporaries(self) -> None:
+        """Delete temporary files a crash left behind: their rename never happened, nothing refers to them."""
+        for directory in (self._root, self._records):
+            for entry in os.scandir(directory):
+                if entry.name.startswith(TMP_PREFIX):
+                    Path(entry.path).unlink(missing_ok=True)
+            _fsync_dir(directory)

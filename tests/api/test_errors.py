@@ -1,0 +1,93 @@
+"""Problem documents (RFC 9457) for every error path, and request ids on every response."""
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "request_id"}
+GENERATED_ID = re.compile(r"[0-9a-f]{32}")
+SECRET_DETAIL = "db password is hunter2"
+
+
+@pytest.fixture
+def failing_app(app: FastAPI) -> FastAPI:
+    """The app with one extra route that hits a bug."""
+
+    def explode() -> None:
+        raise RuntimeError(SECRET_DETAIL)
+
+    app.add_api_route("/explode", explode)
+    return app
+
+
+def assert_problem(response, status: int, problem: str) -> dict:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert set(body) >= PROBLEM_KEYS
+    assert body["status"] == status
+    assert body["type"] == f"urn:tpwallet:problem:{problem}"
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+def test_unknown_route_is_a_404_problem(client: TestClient):
+    body = assert_problem(client.get("/no/such/thing"), 404, "not-found")
+    assert body["instance"] == "/no/such/thing"
+    assert body["title"] == "Not Found"
+
+
+def test_wrong_method_is_a_405_problem_that_keeps_the_allow_header(client: TestClient):
+    response = client.post("/health")
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == "GET"
+
+
+def test_malformed_tx_hash_is_a_422_problem_naming_the_field(client: TestClient):
+    body = assert_problem(client.get("/v1/chains/l1/transactions/0x1234/events"), 422, "validation-error")
+    assert body["detail"] == "invalid value for: tx_hash"
+    assert [error["field"] for error in body["errors"]] == ["tx_hash"]
+    assert "pattern" in body["errors"][0]["message"]
+
+
+def test_unexpected_error_is_a_500_problem_that_leaks_nothing(failing_app: FastAPI):
+    with TestClient(failing_app) as client:
+        response = client.get("/explode", headers={"X-Request-ID": "trace-500"})
+    body = assert_problem(response, 500, "internal-error")
+    assert body["request_id"] == "trace-500"
+    assert SECRET_DETAIL not in response.text
+    assert "RuntimeError" not in response.text
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("offered", ["req-42", "a" * 128, "0af7651916cd43dd8448eb211c80319c", "span.1:2_3"])
+def test_a_sane_request_id_is_echoed(client: TestClient, offered: str):
+    response = client.get("/no/such/thing", headers={"X-Request-ID": offered})
+    assert response.headers["x-request-id"] == offered
+    assert response.json()["request_id"] == offered
+
+
+@pytest.mark.parametrize("offered", ["", "a" * 129, "has space", 'quote"', "new\\nline", "ünïcode"])
+def test_an_insane_request_id_is_replaced(client: TestClient, offered: str):
+    response = client.get("/health", headers={"X-Request-ID": offered.encode()})
+    assert response.headers["x-request-id"] != offered
+    assert GENERATED_ID.fullmatch(response.headers["x-request-id"])
+
+
+def test_a_request_id_is_generated_when_none_is_offered(client: TestClient):
+    first = client.get("/health").headers["x-request-id"]
+    second = client.get("/health").headers["x-request-id"]
+    assert GENERATED_ID.fullmatch(first)
+    assert first != second
+
+
+def test_openapi_describes_the_routes(client: TestClient):
+    spec = client.get("/openapi.json").json()
+    assert spec["info"]["title"] == "TPWallet API"
+    assert {tag["name"] for tag in spec["tags"]} == {"operations", "chains"}
+    events = spec["paths"]["/v1/chains/{network}/transactions/{tx_hash}/events"]["get"]
+    assert events["tags"] == ["chains"]
+    assert {"404", "422", "503"} <= set(events["responses"])
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,65 @@
+"""/health: 200 when the database and both nodes answer, 503 problem+json naming what failed."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from web3 import Web3
+
+from api.db import make_engine, make_session_factory
+from api.deps import get_chain_clients
+from api.services.health import check_database
+from api.settings import ApiSettings
+from tests.api.conftest import InProcessChains
+
+
+def test_health_ok_when_everything_answers(
+    app: FastAPI, client: TestClient, api_settings: ApiSettings, l1_chain: Web3
+):
+    app.dependency_overrides[get_chain_clients] = lambda: InProcessChains(
+        api_settings, {"l1": l1_chain, "l2": l1_chain}
+    )
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {
+            "database": {"status": "ok", "detail": None, "chain_id": None},
+            "l1_rpc": {"status": "ok", "detail": None, "chain_id": l1_chain.eth.chain_id},
+            "l2_rpc": {"status": "ok", "detail": None, "chain_id": l1_chain.eth.chain_id},
+        },
+    }
+
+
+def test_health_503_names_the_nodes_that_are_down(client: TestClient, api_settings: ApiSettings):
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "urn:tpwallet:problem:unhealthy"
+    assert problem["status"] == 503
+    assert problem["detail"] == "failing checks: l1_rpc, l2_rpc"
+    assert problem["checks"]["database"] == {"status": "ok"}
+    assert problem["checks"]["l1_rpc"]["status"] == "fail"
+    assert problem["checks"]["l2_rpc"]["status"] == "fail"
+    assert api_settings.l1_rpc_url not in response.text  # the URL may carry an API key
+
+
+def test_health_503_when_only_one_node_is_down(
+    app: FastAPI, client: TestClient, api_settings: ApiSettings, l1_in_process: Web3
+):
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "failing checks: l2_rpc"
+    assert response.json()["checks"]["l1_rpc"] == {"status": "ok", "chain_id": l1_in_process.eth.chain_id}
+
+
+def test_database_check_fails_when_the_database_cannot_be_opened(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path}")  # a directory, not a database file
+    try:
+        with make_session_factory(engine)() as session:
+            check = check_database(session)
+    finally:
+        engine.dispose()
+    assert check.status == "fail"
+    assert check.detail == "database query failed (OperationalError)"

@@ -1,0 +1,158 @@
+"""Migrations: the app's start creates the schema, the schema equals the models, constraints hold."""
+
+import threading
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import api.models  # noqa: F401  (tables on Base.metadata)
+from api.app import create_app
+from api.db import Base, make_engine
+from api.migrate import alembic_config, upgrade_database
+from api.models import ChainEvent, ChainReceipt
+from api.settings import ApiSettings
+
+TX = "0x" + "ab" * 32
+BLOCK = "0x" + "cd" * 32
+
+
+def _head() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def test_app_start_creates_the_schema_at_head(api_settings: ApiSettings):
+    with TestClient(create_app(api_settings)):
+        pass
+    engine = make_engine(api_settings.database_url)
+    try:
+        assert {"alembic_version", "chain_receipts", "chain_events"} <= set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == _head()
+    finally:
+        engine.dispose()
+
+
+def test_migrations_match_the_models(client: TestClient, api_settings: ApiSettings):
+    engine = make_engine(api_settings.database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_is_idempotent_and_downgrade_removes_the_tables(
+    client: TestClient, api_settings: ApiSettings
+):
+    engine = make_engine(api_settings.database_url)
+    try:
+        upgrade_database(engine)  # already at head: nothing to do, nothing fails
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+        tables = set(inspect(engine).get_table_names())
+        assert not {"chain_receipts", "chain_events"} & tables
+        upgrade_database(engine)
+        assert {"chain_receipts", "chain_events"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_an_event_needs_its_receipt(client: TestClient, api_settings: ApiSettings):
+    """The foreign key is enforced on both backends (on SQLite only with the pragma)."""
+    engine = make_engine(api_settings.database_url)
+    try:
+        with Session(engine) as session:
+            session.add(
+                ChainEvent(
+                    chain_id=1,
+                    tx_hash=TX,
+                    log_index=0,
+                    contract_name="Treasury",
+                    contract_type="Treasury",
+                    contract_address="0x" + "11" * 20,
+                    event_name="Executed",
+                    args={},
+                )
+            )
+            with pytest.raises(IntegrityError):
+                session.commit()
+    finally:
+        engine.dispose()
+
+
+def test_deleting_a_receipt_deletes_its_events_and_big_integers_survive(
+    client: TestClient, api_settings: ApiSettings
+):
+    engine = make_engine(api_settings.database_url)
+    amount = 2**256 - 1
+    try:
+        with Session(engine) as session:
+            session.add(
+                ChainReceipt(
+                    chain_id=1,
+                    tx_hash=TX,
+                    block_number=7,
+                    block_hash=BLOCK,
+                    status=1,
+                    events=[
+                        ChainEvent(
+                            log_index=3,
+                            contract_name="Treasury",
+                            contract_type="Treasury",
+                            contract_address="0x" + "11" * 20,
+                            event_name="Executed",
+                            args={"amount": amount},
+                        )
+                    ],
+                )
+            )
+            session.commit()
+        with Session(engine) as session:
+            stored = session.get(ChainReceipt, (1, TX))
+            assert stored is not None
+            assert stored.events[0].args == {"amount": amount}
+        with engine.begin() as connection:  # plain SQL: the database's own ON DELETE CASCADE does the work
+            connection.execute(text("DELETE FROM chain_receipts"))
+            assert connection.execute(text("SELECT count(*) FROM chain_events")).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.pg
+def test_processes_starting_together_migrate_once(pg_url: str):
+    """The advisory lock serialises concurrent upgrades of one PostgreSQL database."""
+    engines = [make_engine(pg_url) for _ in range(3)]
+    start = threading.Barrier(len(engines))
+    failures: list[BaseException] = []
+
+    def upgrade(engine: Engine) -> None:
+        start.wait()
+        try:
+            upgrade_database(engine)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=upgrade, args=(engine,)) for engine in engines]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        with engines[0].connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [_head()]
+    finally:
+        for engine in engines:
+            engine.dispose()

@@ -1,0 +1,63 @@
+"""`make demo`'s engine, `ape run demo`, end to end on free ports: it passes, and it refuses a taken port."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chain.processes import LOOPBACK, free_port, port_in_use
+
+pytestmark = [pytest.mark.devnet, pytest.mark.slow]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _demo_env(tmp_path: Path, **ports: int) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "TPW_VAR_DIR": str(tmp_path / "var"),
+        "TPW_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
+    }
+    env.update({f"TPW_{name.upper()}": str(port) for name, port in ports.items()})
+    return env
+
+
+def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ape"), "run", "demo"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> None:
+    ports = {"l1_port": free_port(), "l2_port": free_port(), "api_port": free_port()}
+    result = _run_demo(_demo_env(tmp_path, **ports))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Demo finished: every step passed." in result.stdout
+    assert "event read back via API" in result.stdout
+    assert (tmp_path / "deployments" / "local.json").exists()
+    assert (tmp_path / "deployments" / "l2devnet.json").exists()
+    for port in ports.values():
+        assert not port_in_use(port), f"port {port} still in use after the demo"
+
+
+def test_demo_refuses_a_taken_port_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind((LOOPBACK, 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        ports = {"l1_port": taken, "l2_port": free_port(), "api_port": free_port()}
+        result = _run_demo(_demo_env(tmp_path, **ports))
+    assert result.returncode == 2
+    assert f"port {LOOPBACK}:{taken}" in result.stderr
+    assert "L1 anvil" in result.stderr
+    assert not port_in_use(ports["l2_port"])
