@@ -13,10 +13,10 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from chain.paths import NODE_BIN
 from chain.processes import LOOPBACK, ManagedProcess, ProcessError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ANVIL_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+ANVIL_BIN = NODE_BIN / "anvil"
 
 # anvil's default mnemonic; Ape's `test` config uses the same one, so Ape's test accounts are anvil's.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -35,8 +35,10 @@ def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
 def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
     """One JSON-RPC call with the standard library (readiness probes and devnet-only cheat codes)."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback http only
+    if not url.startswith(("http://", "https://")):
+        raise ProcessError(f"not an HTTP JSON-RPC URL: {url}")
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked above
         reply = json.load(response)
     if "error" in reply:
         raise ProcessError(f"{method} failed: {reply['error']}")

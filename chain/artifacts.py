@@ -21,10 +21,10 @@ from web3.contract import Contract
 from web3.types import LogReceipt, TxReceipt
 
 from chain.errors import ArtifactError, DeploymentFailed, ManifestMissing, UnknownContractType
+from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
 
 # The project root, found once from this package's place in the source tree (chain/ sits at the root).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MANIFEST_PATH = PROJECT_ROOT / ".build" / "__local__.json"
+MANIFEST_PATH = BUILD_MANIFEST
 DEPLOY_RECEIPT_TIMEOUT = 120.0
 
 

@@ -33,8 +33,9 @@ from web3.contract import Contract
 from chain import artifacts
 from chain.client import chain_id as node_chain_id
 from chain.errors import ChainIdMismatch, DeploymentsError, DeploymentsFileMissing, UnknownDeployment
+from chain.paths import PROJECT_ROOT
 
-DEPLOYMENTS_DIR = artifacts.PROJECT_ROOT / "deployments"
+DEPLOYMENTS_DIR = PROJECT_ROOT / "deployments"
 NETWORK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 TX_HASH = re.compile(r"0x[0-9a-f]{64}")
 

@@ -92,7 +92,7 @@ class ManagedProcess:
                     env=self.env,
                     cwd=self.cwd,
                     start_new_session=True,
-                    preexec_fn=_die_with_parent,  # noqa: PLW1509 - spawned from the main thread only
+                    preexec_fn=_die_with_parent,
                 )
             except FileNotFoundError as exc:
                 raise ProcessError(f"{self.name}: executable not found: {self.argv[0]}") from exc

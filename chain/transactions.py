@@ -11,7 +11,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt
 
 
 class TransactionFailed(RuntimeError):
@@ -68,7 +68,7 @@ def send_call(
         raise TransactionFailed(description, _reason(exc)) from exc
     params["gas"] = gas if gas is not None else estimated + estimated // 5
     params["chainId"] = w3.eth.chain_id
-    params["nonce"] = _NONCES.take(w3, sender.address)
+    params["nonce"] = Nonce(_NONCES.take(w3, sender.address))
     try:
         tx = call.build_transaction(params)
         signed = sender.sign_transaction(tx)  # type: ignore[arg-type]

@@ -569,6 +569,8 @@ class KeyStore:
         _check_name(name)
         with self._exclusive() as aead:
             content = self._read(aead, name)
+            self._record_path(name).unlink()
+            _fsync_dir(self._records)
             return content
 
     def list(self, prefix: str = "") -> builtins.list[str]:

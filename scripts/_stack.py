@@ -1,4 +1,4 @@
-"""The local TPWallet stack: two anvil chains, the contracts deployed on both, and the API — up and down as one.
+"""The local TPWallet stack: two anvil chains, the contracts deployed on both, the API — up and down as one.
 
 `ape run devnet` keeps it up until Ctrl-C; `ape run demo` brings it up, runs the main flow and takes it
 down. Both go through `DevnetStack`, so what a developer pokes at is what the demo exercised.
@@ -21,11 +21,11 @@ from types import FrameType
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.anvil import AnvilConfig, AnvilNode
-from chain.deployments import Deployments
-from chain.processes import LOOPBACK, ManagedProcess, ProcessError, port_in_use
 from chain.deploy import deploy_all
+from chain.deployments import Deployments
+from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
+from chain.processes import LOOPBACK, ManagedProcess, port_in_use
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 L1_NETWORK = "local"  # Ape's ethereum:local, served by anvil through the foundry provider
 L2_NETWORK = "l2devnet"  # the custom network in ape-config.yaml, served by anvil through the node provider
 
@@ -127,8 +127,7 @@ class DevnetStack:
                 )
         if shutil.which("node") is None:
             raise StackError("Node.js not found on PATH: install Node.js >= 18 (anvil is an npm package)")
-        manifest = PROJECT_ROOT / ".build" / "__local__.json"
-        if not manifest.exists():
+        if not BUILD_MANIFEST.exists():
             raise StackError("contracts are not compiled: run `make compile` (or `ape compile`)")
 
     def start(self) -> None:

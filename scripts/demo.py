@@ -65,7 +65,9 @@ def smoke_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None
         raise DemoFailed(f"bob holds {balance} tUSD base units, expected {250 * TUSD_UNIT}")
     progress.note(f"tx {tx_hash} in block {receipt['blockNumber']}, gas used {receipt['gasUsed']:,}")
     progress.note(f"API: Transfer(sender={alice.address}, receiver={bob.address}, value=250.000000 tUSD)")
-    summary.add("L1 token transfer", f"250.00 tUSD alice -> bob, event read back via API (tx {tx_hash[:12]}…)")
+    summary.add(
+        "L1 token transfer", f"250.00 tUSD alice -> bob, event read back via API (tx {tx_hash[:12]}…)"
+    )
 
 
 @click.command(short_help="Run TPWallet's main flow on a fresh local stack, then shut it down")
@@ -81,7 +83,9 @@ def cli() -> None:
     try:
         with running_stack() as stack:
             for chain in stack.chains:
-                summary.add(f"{chain.label} chain", f"anvil {chain.url}, chain id {chain.node.config.chain_id}")
+                summary.add(
+                    f"{chain.label} chain", f"anvil {chain.url}, chain id {chain.node.config.chain_id}"
+                )
             summary.add("API", f"{stack.api_url} (health ok)")
             smoke_flow(stack, progress, summary)
     except (StackError, ProcessError, DemoFailed) as error:

@@ -21,8 +21,10 @@ def cli() -> None:
         with running_stack(settings) as stack:
             Progress.heading("TPWallet devnet is up")
             for chain in stack.chains:
-                print(f"  {chain.label} RPC   {chain.url}  (chain id {chain.node.config.chain_id}, Ape network "
-                      f"{chain.ape_choice[0]})")
+                print(
+                    f"  {chain.label} RPC   {chain.url}  (chain id {chain.node.config.chain_id}, Ape network "
+                    f"{chain.ape_choice[0]})"
+                )
             print(f"  API      {stack.api_url}  (OpenAPI docs at {stack.api_url}/docs)")
             print(f"  deployments in {settings.deployments_dir}/")
             for chain in stack.chains:
@@ -31,7 +33,7 @@ def cli() -> None:
                     print(f"    {chain.label} {name:<18} {chain.deployments.get(name).address}")
             print("  funded dev accounts (10,000 ETH each on both chains; publicly known keys, devnet only):")
             for index, account in enumerate(dev_accounts()):
-                print(f"    [{index}] {account.address}  key {account.key.to_0x_hex()}")
+                print(f"    [{index}] {account.address}  key 0x{account.key.hex()}")
             print("\n  Press Ctrl-C to stop.", flush=True)
             signal.pause()
     except KeyboardInterrupt:

@@ -24,7 +24,7 @@ def run_migrations(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
-        if False and connection.dialect.name == "postgresql":
+        if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         context.run_migrations()
 

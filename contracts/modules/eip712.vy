@@ -104,7 +104,7 @@ def _domain_separator() -> bytes32:
     @dev The cached separator while the chain id and address are those of deployment, else a fresh one.
     @return The 32-byte domain separator.
     """
-    if True:
+    if chain.id == _CACHED_CHAIN_ID and self == _CACHED_SELF:
         return _CACHED_DOMAIN_SEPARATOR
     return self._build_domain_separator()
 

@@ -39,8 +39,9 @@ SECP256K1_B: constant(uint256) = 7
 #        word 4    [128, 160)  PK.x[30:32] || digest[0:30]
 #        word 5    [160, 192)  digest[30:32] || 0x0030 || 0x00 || DST_prime[0:27]   = digest << 240 | B0_WORD_5
 #        word 6    [192, 195)  DST_prime[27:30]                                      = B0_WORD_6, cut to 3 bytes
-#      The words are packed with shifts and hashed as slice(abi_encode(words), 0, 195): fixed-offset stores
-#      and one copy cost less than a `concat` of bytes1/bytes32 pieces (measured: see the tests' gas budget).
+#      The words are packed with shifts and hashed as slice(abi_encode(words), 0, 195): on py-evm its
+#      fixed-offset stores and one copy measured cheaper than a `concat` of the bytes1/bytes32 pieces, whose
+#      running offset Vyper keeps on the stack.
 B0_MESSAGE_LENGTH: constant(uint256) = 195
 B0_WORD_5: constant(bytes32) = 0x000000300046524f53542d736563703235366b312d5348413235362d76316368
 B0_WORD_6: constant(bytes32) = 0x616c1d0000000000000000000000000000000000000000000000000000000000

@@ -30,7 +30,7 @@ def expand_message_xmd(message: bytes, dst: bytes, length: int) -> bytes:
     b_i = hashlib.sha256(b_0 + b"\x01" + dst_prime).digest()
     uniform = [b_i]
     for i in range(2, blocks + 1):
-        mixed = bytes(x ^ y for x, y in zip(b_0, b_i, strict=True))
+        mixed = (int.from_bytes(b_0, "big") ^ int.from_bytes(b_i, "big")).to_bytes(_HASH_SIZE, "big")
         b_i = hashlib.sha256(mixed + bytes((i,)) + dst_prime).digest()
         uniform.append(b_i)
     return b"".join(uniform)[:length]

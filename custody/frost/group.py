@@ -159,6 +159,12 @@ class Point:
     def __hash__(self) -> int:
         return hash(b"" if self._key is None else self.to_bytes())
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle (and copy) by encoding: the wrapped libsecp256k1 struct itself cannot be pickled."""
+        if self._key is None:
+            return (Point, (None,))
+        return (Point.from_bytes, (self.to_bytes(),))
+
     def __repr__(self) -> str:
         return "Point(identity)" if self._key is None else f"Point({self.to_bytes().hex()})"
 

@@ -19,8 +19,9 @@ digests = st.binary(min_size=32, max_size=32)
 
 
 @pytest.fixture(scope="module")
-def harness(project: Any, accounts: Any) -> Any:
-    return project.EcdsaHarness.deploy(sender=accounts[0])
+def harness(project: Any, deployer: Any) -> Any:
+    """`contracts/testing/EcdsaHarness.vy`: the ecdsa module's functions as external calls."""
+    return project.EcdsaHarness.deploy(sender=deployer)
 
 
 def sign(private_key: int, digest: bytes) -> tuple[int, bytes, bytes, str]:

@@ -274,7 +274,7 @@ def test_kek_store_round_trip_and_wrong_kek(store_path: Path) -> None:
 
 
 def test_kek_spellings() -> None:
-    raw = bytes(range(32))
+    raw = bytes(range(224, 256))  # base64 of these uses "+" and "/", so the URL-safe spelling differs
     spellings = [
         raw.hex(),
         raw.hex().upper(),

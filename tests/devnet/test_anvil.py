@@ -46,7 +46,9 @@ def test_missing_binary_is_named(tmp_path) -> None:
 
 def test_process_that_dies_early_reports_its_log(tmp_path) -> None:
     proc = ManagedProcess(
-        "crasher", [sys.executable, "-c", "print('boom: bad config'); raise SystemExit(3)"], log_path=tmp_path / "c.log"
+        "crasher",
+        [sys.executable, "-c", "print('boom: bad config'); raise SystemExit(3)"],
+        log_path=tmp_path / "c.log",
     )
     proc.start()
     with pytest.raises(ProcessError, match=r"exited with code 3[\s\S]*boom: bad config"):

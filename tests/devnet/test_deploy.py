@@ -1,9 +1,10 @@
-"""The deployment plan on real anvil chains, through Ape's foundry and node providers, as the devnet runs it."""
+"""The deployment plan on real anvil chains through Ape's foundry and node providers, as the devnet does."""
 
 from pathlib import Path
 
 import pytest
 from ape import networks
+from eth_typing import HexStr
 
 from chain.anvil import AnvilNode, dev_accounts
 from chain.artifacts import contract
@@ -31,10 +32,12 @@ def test_every_planned_contract_is_recorded_with_code(l1_anvil: AnvilNode, l1_re
     for name in l1_registry.names():
         entry = l1_registry.get(name)
         assert len(w3.eth.get_code(entry.address)) > 0
-        assert w3.eth.get_transaction_receipt(entry.tx_hash)["contractAddress"] == entry.address
+        assert w3.eth.get_transaction_receipt(HexStr(entry.tx_hash))["contractAddress"] == entry.address
 
 
-def test_tokens_have_their_decimals_and_the_deployer_mints(l1_anvil: AnvilNode, l1_registry: Deployments) -> None:
+def test_tokens_have_their_decimals_and_the_deployer_mints(
+    l1_anvil: AnvilNode, l1_registry: Deployments
+) -> None:
     w3 = make_web3(l1_anvil.url)
     deployer, outsider = dev_accounts()[0], dev_accounts()[7]
     tusd = contract(w3, "Token", l1_registry.get("tUSD").address)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from chain.paths import PROJECT_ROOT
 from chain.processes import LOOPBACK, free_port, port_in_use
 
 pytestmark = [pytest.mark.devnet, pytest.mark.slow]
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _demo_env(tmp_path: Path, **ports: int) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Message and key types: exact encodings, strict decoding, consistency checks, and secrets kept out of reprs."""
+"""Message and key types: exact encodings, strict decoding, consistency checks, secrets out of reprs."""
 
 import pytest
 
@@ -45,7 +45,7 @@ def test_public_key_package_round_trip(key):
 
 
 def test_message_round_trips(key):
-    key_packages, public = key
+    key_packages, _ = key
     nonces, commitments = round1_commit(key_packages[2].signing_share)
     assert SigningCommitments.from_bytes(commitments.to_bytes()) == commitments
     package = SigningPackage({2: commitments, 1: round1_commit(key_packages[1].signing_share)[1]}, b"msg")
@@ -102,7 +102,7 @@ def test_public_key_package_rejects_duplicates(key):
 
 
 def test_key_package_must_be_consistent(key):
-    key_packages, public = key
+    key_packages, _ = key
     k = key_packages[1]
     with pytest.raises(InconsistentKey):
         KeyPackage(1, (k.signing_share + 1) % N, k.verifying_share, k.group_public_key, 3)
