@@ -1,6 +1,7 @@
 """Migrations: the app's start creates the schema, the schema equals the models, constraints hold."""
 
-import threading
+import subprocess
+import sys
 
 import pytest
 from alembic import command
@@ -8,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from api.app import create_app
 from api.db import Base, make_engine
 from api.migrate import alembic_config, upgrade_database
 from api.models import ChainEvent, ChainReceipt
-from api.settings import ApiSettings
+from api.settings import PROJECT_ROOT, ApiSettings
 
 TX = "0x" + "ab" * 32
 BLOCK = "0x" + "cd" * 32
@@ -130,29 +131,50 @@ def test_deleting_a_receipt_deletes_its_events_and_big_integers_survive(
         engine.dispose()
 
 
+# A process that imports everything, says it is ready, and migrates when told to go: Alembic's context is
+# process-global, so concurrent migrations are a matter of processes (several API workers), not threads.
+MIGRATE_ON_GO = """
+import sys
+from api.db import make_engine
+from api.migrate import upgrade_database
+engine = make_engine(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()
+upgrade_database(engine)
+engine.dispose()
+"""
+PROCESSES = 3
+
+
 @pytest.mark.pg
 def test_processes_starting_together_migrate_once(pg_url: str):
     """The advisory lock serialises concurrent upgrades of one PostgreSQL database."""
-    engines = [make_engine(pg_url) for _ in range(3)]
-    start = threading.Barrier(len(engines))
-    failures: list[BaseException] = []
-
-    def upgrade(engine: Engine) -> None:
-        start.wait()
-        try:
-            upgrade_database(engine)
-        except BaseException as error:
-            failures.append(error)
-
-    threads = [threading.Thread(target=upgrade, args=(engine,)) for engine in engines]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", MIGRATE_ON_GO, pg_url],
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert failures == []
-        with engines[0].connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [_head()]
+        for child in children:
+            assert child.stdout is not None
+            assert child.stdout.readline() == "ready\n"
+        outputs = [child.communicate("go\n", timeout=60)[0] for child in children]
     finally:
-        for engine in engines:
-            engine.dispose()
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    assert [child.returncode for child in children] == [0] * PROCESSES, outputs
+    engine = make_engine(pg_url)
+    try:
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert versions == [_head()]
+    finally:
+        engine.dispose()

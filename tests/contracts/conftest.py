@@ -15,3 +15,93 @@ def deployer(accounts: Any) -> Any:
 def schnorr_harness(project: Any, deployer: Any) -> Any:
     """`contracts/testing/SchnorrHarness.vy`: the schnorr module's functions as external calls."""
     return project.SchnorrHarness.deploy(sender=deployer)
+
+
+# SettlementAnchor: the custody key that signs anchors, the accounts around it, and a fresh contract per test.
+
+
+@pytest.fixture(scope="session")
+def custody_key() -> Any:
+    """The custody group's deterministic 2-of-3 FROST key (`tests.helpers.frost_signing.Key`)."""
+    from tests.helpers.frost_signing import fixed_key
+
+    return fixed_key(9591)
+
+
+@pytest.fixture(scope="session")
+def anchor_owner(accounts: Any) -> Any:
+    """The SettlementAnchor's owner (the MultisigTreasury in production)."""
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def anchor_relayer(accounts: Any) -> Any:
+    """An account that submits signed anchors: it pays gas and holds no authority."""
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def anchor_attacker(accounts: Any) -> Any:
+    """An outsider trying what only the owner or the custody key may do."""
+    return accounts[7]
+
+
+@pytest.fixture
+def anchorer(project: Any, deployer: Any, anchor_owner: Any, anchor_relayer: Any, custody_key: Any) -> Any:
+    """A fresh SettlementAnchor (one-hour window), with the custody group and the relayer that feed it."""
+    from tests.contracts.test_anchor_support import ANCHOR_WINDOW, Anchorer
+
+    x, y = custody_key[1].group_public_key.coordinates()
+    contract = project.SettlementAnchor.deploy(anchor_owner, x, y, ANCHOR_WINDOW, sender=deployer)
+    return Anchorer(contract, custody_key, anchor_relayer)
+
+
+# VestingEscrow: TPW (18 decimals) minted to the escrow's admin, and a fresh escrow that may spend it.
+
+VESTING_ADMIN_TPW = 10**27  # a billion TPW
+
+
+@pytest.fixture(scope="session")
+def vesting_admin(accounts: Any) -> Any:
+    """The VestingEscrow's admin: a TPW minter that pays for the grants it creates."""
+    return accounts[1]
+
+
+@pytest.fixture(scope="module")
+def tpw(project: Any, deployer: Any, vesting_admin: Any) -> Any:
+    """TPW as deployed (18 decimals), with a billion minted to the vesting admin, who may mint more."""
+    token = project.Token.deploy("TPWallet", "TPW", 18, sender=deployer)
+    token.set_minter(vesting_admin, True, sender=deployer)
+    token.mint(vesting_admin, VESTING_ADMIN_TPW, sender=vesting_admin)
+    return token
+
+
+@pytest.fixture(scope="module")
+def vesting_escrow(project: Any, tpw: Any, vesting_admin: Any) -> Any:
+    """A VestingEscrow for `tpw` with `vesting_admin` as admin, approved to take all the admin's TPW."""
+    escrow = project.VestingEscrow.deploy(tpw, sender=vesting_admin)
+    tpw.approve(escrow, 2**256 - 1, sender=vesting_admin)
+    return escrow
+
+
+# SubscriptionManager: tUSD with a minter, the fee treasury, and a manager (no fee yet) owned by the deployer.
+
+
+@pytest.fixture(scope="session")
+def fee_treasury(accounts: Any) -> Any:
+    """Where the SubscriptionManager's protocol fees go."""
+    return accounts[9]
+
+
+@pytest.fixture(scope="module")
+def subscription_token(project: Any, deployer: Any) -> Any:
+    """tUSD (6 decimals, permit-capable); the deployer may mint."""
+    token = project.Token.deploy("TPWallet USD", "tUSD", 6, sender=deployer)
+    token.set_minter(deployer, True, sender=deployer)
+    return token
+
+
+@pytest.fixture(scope="module")
+def subscription_manager(project: Any, deployer: Any, fee_treasury: Any) -> Any:
+    """A SubscriptionManager with no protocol fee and `fee_treasury` as treasury; the deployer owns it."""
+    return project.SubscriptionManager.deploy(fee_treasury, 0, sender=deployer)

@@ -1,0 +1,520 @@
+"""The SubscriptionManager contract's Python face: plans, subscribing three ways, charging, and reading state.
+
+Subscribers sign two kinds of typed data here, the way a wallet would: an EIP-2612 `Permit` for the plan's
+token (domain: the token's name, version "1") and a `SubscribeAuthorization` for the manager (domain
+"TPWallet"/"1"), whose digest is the one the contract checks. `next_paid_through` is the contract's billing
+rule line for line, so the keeper and the tests can say what a charge will do without asking the chain.
+
+Transactions are sent from local keys with `chain.transactions.send_call`; a contract revert surfaces as
+`TransactionFailed` carrying the contract's reason ("subscriptions: ...").
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, ClassVar, Self, cast
+
+from eth_abi import decode
+from eth_abi.exceptions import DecodingError
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import FilterParams, TxReceipt
+
+from chain import artifacts
+from chain.artifacts import DecodedEvent
+from chain.deployments import Deployments
+from chain.errors import ChainError
+from chain.intents import DOMAIN_NAME, Address, Intent, Permit, Uint256
+from chain.transactions import send_call
+
+CONTRACT_TYPE = "SubscriptionManager"
+"""The contract type in Ape's build manifest, and the name the deployments registry records it under."""
+
+BPS = 10_000
+MAX_FEE_BPS = 1_000
+MAX_AMOUNT = 2**96 - 1
+MAX_PERIOD = 2**32 - 1
+MAX_GRACE = 2**24 - 1
+MAX_PERIODS = 2**16 - 1
+"""The contract's limits (see its constants): `create_plan` refuses anything larger."""
+
+ERROR_SELECTOR = bytes.fromhex("08c379a0")
+"""Error(string): how a Vyper `assert ..., "reason"` reverts."""
+
+LOG_WINDOW_BLOCKS = 10_000
+"""Nodes refuse eth_getLogs over too many blocks at once; scans go in windows of this many."""
+
+
+class SubscriptionError(ChainError):
+    """A plan or subscription that does not exist, or an answer from the manager that makes no sense."""
+
+
+class UnknownPlan(SubscriptionError, LookupError):
+    """No plan has that id."""
+
+
+class UnknownSubscription(SubscriptionError, LookupError):
+    """No subscription has that id."""
+
+
+class SubscriptionStatus(IntEnum):
+    """A subscription's status, as the contract numbers it."""
+
+    NONE = 0
+    ACTIVE = 1
+    PAST_DUE = 2
+    CANCELLED = 3
+    LAPSED = 4
+    COMPLETED = 5
+
+
+LIVE_STATUSES = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE})
+"""Statuses in which a subscription can still be charged."""
+
+
+class SubscribeMethod(IntEnum):
+    """How a subscription was authorised: the `method` of the `Subscribed` event."""
+
+    ALLOWANCE = 1
+    PERMIT = 2
+    AUTHORIZATION = 3
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan's terms (fixed at creation) and whether its merchant has paused it."""
+
+    plan_id: int
+    merchant: ChecksumAddress
+    token: ChecksumAddress
+    amount: int
+    period: int
+    trial: int
+    grace: int
+    max_periods: int
+    fee_bps: int
+    paused: bool
+
+    @property
+    def fee(self) -> int:
+        """Base units of each charge that go to the treasury (rounded down, as the contract does)."""
+        return self.amount * self.fee_bps // BPS
+
+    @property
+    def merchant_amount(self) -> int:
+        """Base units of each charge the merchant receives."""
+        return self.amount - self.fee
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A subscription's state: `paid_through` is the end of the last paid period (or of the trial)."""
+
+    subscription_id: int
+    subscriber: ChecksumAddress
+    plan_id: int
+    status: SubscriptionStatus
+    paid_through: int
+    periods_paid: int
+    grace_ends: int
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    def due(self, now: int) -> bool:
+        """Whether a charge at time `now` would try to collect (its plan must also not be paused)."""
+        return self.live and now >= self.paid_through
+
+
+@dataclass(frozen=True)
+class SubscribeAuthorization(Intent):
+    """A subscriber's gasless consent to subscribe to plan `plan_id`, whose terms (`token`, `amount` per
+    `period` seconds) the wallet shows; valid for the subscriber's authorization nonce until `deadline`."""
+
+    PRIMARY_TYPE: ClassVar[str] = "SubscribeAuthorization"
+
+    subscriber: Address
+    plan_id: Uint256
+    token: Address
+    amount: Uint256
+    period: Uint256
+    nonce: Uint256
+    deadline: Uint256
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A split secp256k1 signature as the contracts take it."""
+
+    v: int
+    r: bytes
+    s: bytes
+
+
+@dataclass(frozen=True)
+class SignedAuthorization:
+    """A `SubscribeAuthorization` and its signature: what a relayer needs to subscribe someone."""
+
+    authorization: SubscribeAuthorization
+    signature: Signature
+
+
+@dataclass(frozen=True)
+class ChargeReport:
+    """What one `charge` or `charge_many` transaction did, from its events."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    charged: dict[int, int]
+    """Subscription id -> its new paid-through time."""
+    failed: dict[int, int]
+    """Subscription id -> when its grace ends: the payment failed and it is past due."""
+    skipped: dict[int, str]
+    """Subscription id -> why its charge reverted (not due, paused, fee-on-transfer token, ...)."""
+    lapsed: tuple[int, ...]
+    completed: tuple[int, ...]
+
+
+def next_paid_through(paid_through: int, period: int, now: int) -> int:
+    """The paid-through time after a charge at `now` (>= `paid_through`): the end of the period holding `now`.
+
+    Billing is anchored at the subscription's start, and periods nobody charged are not billed later.
+    """
+    if now < paid_through:
+        raise SubscriptionError(f"not due: paid through {paid_through}, now {now}")
+    return paid_through + ((now - paid_through) // period + 1) * period
+
+
+def check_plan_terms(amount: int, period: int, trial: int, grace: int, max_periods: int) -> None:
+    """Raise `SubscriptionError` naming the term `create_plan` would refuse, if any."""
+    limits = {
+        "amount": (amount, 1, MAX_AMOUNT),
+        "period": (period, 1, MAX_PERIOD),
+        "trial": (trial, 0, MAX_PERIOD),
+        "grace": (grace, 0, MAX_GRACE),
+        "max_periods": (max_periods, 0, MAX_PERIODS),
+    }
+    for name, (value, low, high) in limits.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise SubscriptionError(f"plan {name} {value!r} is not an integer in [{low}, {high}]")
+
+
+def authorization_for(plan: Plan, subscriber: str, nonce: int, deadline: int) -> SubscribeAuthorization:
+    """The authorization `subscriber` signs to join `plan` with authorization nonce `nonce`."""
+    return SubscribeAuthorization(
+        subscriber=to_checksum_address(subscriber),
+        plan_id=plan.plan_id,
+        token=plan.token,
+        amount=plan.amount,
+        period=plan.period,
+        nonce=nonce,
+        deadline=deadline,
+    )
+
+
+def sign_intent(
+    signer: LocalAccount, intent: Intent, chain_id: int, verifying_contract: str, name: str
+) -> Signature:
+    """`signer`'s EIP-712 signature of `intent` for domain (`name`, "1", `chain_id`, `verifying_contract`)."""
+    typed_data = intent.typed_data(chain_id, to_checksum_address(verifying_contract), name=name)
+    signed = signer.sign_typed_data(full_message=typed_data)
+    return Signature(v=signed.v, r=signed.r.to_bytes(32, "big"), s=signed.s.to_bytes(32, "big"))
+
+
+def sign_authorization(
+    signer: LocalAccount, authorization: SubscribeAuthorization, chain_id: int, manager: str
+) -> SignedAuthorization:
+    """The subscriber's signature of `authorization` for the manager at `manager` on chain `chain_id`."""
+    if authorization.subscriber != signer.address:
+        raise SubscriptionError("an authorization is signed by its own subscriber")
+    signature = sign_intent(signer, authorization, chain_id, manager, DOMAIN_NAME)
+    return SignedAuthorization(authorization, signature)
+
+
+def sign_permit(
+    signer: LocalAccount,
+    token_name: str,
+    token: str,
+    chain_id: int,
+    spender: str,
+    value: int,
+    nonce: int,
+    deadline: int,
+) -> Signature:
+    """`signer`'s EIP-2612 permit letting `spender` spend `value` of `token` (named `token_name`)."""
+    permit = Permit(
+        owner=signer.address,
+        spender=to_checksum_address(spender),
+        value=value,
+        nonce=nonce,
+        deadline=deadline,
+    )
+    return sign_intent(signer, permit, chain_id, token, token_name)
+
+
+def revert_reason(data: bytes) -> str:
+    """A revert's Error(string) message; other revert data as hex; none at all (out of gas?) said so."""
+    if data[:4] == ERROR_SELECTOR:
+        try:
+            (message,) = decode(["string"], data[4:])
+        except (DecodingError, ValueError):
+            pass
+        else:
+            return str(message)
+    return "0x" + data.hex() if data else "no revert data (out of gas?)"
+
+
+class SubscriptionManager:
+    """A deployed SubscriptionManager through web3: send its transactions from local keys, read its state.
+
+    `from_block` is the manager's deployment block (the registry records it): event scans start there.
+    """
+
+    def __init__(self, w3: Web3, address: str, *, from_block: int = 0) -> None:
+        self.w3 = w3
+        self.contract: Contract = artifacts.contract(w3, CONTRACT_TYPE, address)
+        self.address: ChecksumAddress = self.contract.address
+        self.from_block = from_block
+
+    @classmethod
+    def from_registry(cls, w3: Web3, registry: Deployments, name: str = CONTRACT_TYPE) -> Self:
+        """The manager the registry records as `name`, once the node is shown to be on the registry chain."""
+        registry.check_chain_id(w3)
+        deployment = registry.get(name)
+        return cls(w3, deployment.address, from_block=deployment.block_number)
+
+    @classmethod
+    def deploy(cls, w3: Web3, deployer: str, treasury: str, fee_bps: int) -> Self:
+        """Deploy a manager from `deployer` (an account the node signs for: a devnet's dev accounts)."""
+        address, receipt = artifacts.deploy(
+            w3, CONTRACT_TYPE, to_checksum_address(treasury), fee_bps, sender=deployer
+        )
+        return cls(w3, address, from_block=int(receipt["blockNumber"]))
+
+    # Reads
+
+    def chain_id(self) -> int:
+        return int(self.w3.eth.chain_id)
+
+    def now(self) -> int:
+        """The latest block's timestamp: the chain's clock, which a devnet may have moved forward."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def plan_count(self) -> int:
+        return int(self.contract.functions.plan_count().call())
+
+    def subscription_count(self) -> int:
+        return int(self.contract.functions.subscription_count().call())
+
+    def fee_bps(self) -> int:
+        """The fee new plans get (existing plans keep theirs)."""
+        return int(self.contract.functions.fee_bps().call())
+
+    def treasury(self) -> ChecksumAddress:
+        return to_checksum_address(self.contract.functions.treasury().call())
+
+    def nonce(self, subscriber: str) -> int:
+        """`subscriber`'s next authorization nonce."""
+        return int(self.contract.functions.nonces(to_checksum_address(subscriber)).call())
+
+    def plan(self, plan_id: int) -> Plan:
+        """Plan `plan_id`; `UnknownPlan` if no plan has that id."""
+        if not 0 < plan_id < 2**256:
+            raise UnknownPlan(f"no plan {plan_id}")
+        fields = self.contract.functions.plan(plan_id).call()
+        merchant, token, amount, period, trial, grace, max_periods, fee_bps, paused = fields
+        if int(merchant, 16) == 0:
+            raise UnknownPlan(f"no plan {plan_id}")
+        return Plan(
+            plan_id=plan_id,
+            merchant=to_checksum_address(merchant),
+            token=to_checksum_address(token),
+            amount=int(amount),
+            period=int(period),
+            trial=int(trial),
+            grace=int(grace),
+            max_periods=int(max_periods),
+            fee_bps=int(fee_bps),
+            paused=bool(paused),
+        )
+
+    def plans(self, *, offset: int = 0, limit: int | None = None) -> list[Plan]:
+        """Plans by id, skipping the first `offset`, at most `limit` of them."""
+        last = self.plan_count()
+        first = offset + 1
+        stop = last if limit is None else min(last, offset + limit)
+        return [self.plan(plan_id) for plan_id in range(first, stop + 1)]
+
+    def subscription(self, subscription_id: int) -> Subscription:
+        """Subscription `subscription_id`; `UnknownSubscription` if no subscription has that id."""
+        if not 0 < subscription_id < 2**256:
+            raise UnknownSubscription(f"no subscription {subscription_id}")
+        fields = self.contract.functions.subscription(subscription_id).call()
+        subscriber, plan_id, status, paid_through, periods_paid, grace_ends = fields
+        if status == SubscriptionStatus.NONE:
+            raise UnknownSubscription(f"no subscription {subscription_id}")
+        return Subscription(
+            subscription_id=subscription_id,
+            subscriber=to_checksum_address(subscriber),
+            plan_id=int(plan_id),
+            status=SubscriptionStatus(status),
+            paid_through=int(paid_through),
+            periods_paid=int(periods_paid),
+            grace_ends=int(grace_ends),
+        )
+
+    def is_due(self, subscription_id: int) -> bool:
+        """The contract's own answer: live, plan not paused, and paid-through time reached (latest block)."""
+        return bool(self.contract.functions.is_due(subscription_id).call())
+
+    def due_subscriptions(self, candidates: Iterable[int] | None = None) -> list[int]:
+        """The due subscriptions among `candidates` (default: every subscription issued), ascending."""
+        ids = range(1, self.subscription_count() + 1) if candidates is None else sorted(set(candidates))
+        return [subscription_id for subscription_id in ids if self.is_due(subscription_id)]
+
+    def events(self, from_block: int, to_block: int) -> list[DecodedEvent]:
+        """The manager's events in blocks [`from_block`, `to_block`], oldest first, decoded."""
+        decoded: list[DecodedEvent] = []
+        for first in range(from_block, to_block + 1, LOG_WINDOW_BLOCKS):
+            params: FilterParams = {
+                "address": self.address,
+                "fromBlock": first,
+                "toBlock": min(first + LOG_WINDOW_BLOCKS - 1, to_block),
+            }
+            logs = self.w3.eth.get_logs(params)
+            # decode_receipt_events reads only the "logs" of what it is given.
+            decoded += artifacts.decode_receipt_events(
+                self.w3, cast(TxReceipt, {"logs": logs}), {self.address: CONTRACT_TYPE}
+            )
+        return decoded
+
+    # Transactions
+
+    def create_plan(
+        self,
+        merchant: LocalAccount,
+        token: str,
+        amount: int,
+        period: int,
+        *,
+        trial: int = 0,
+        grace: int = 0,
+        max_periods: int = 0,
+    ) -> int:
+        """Create a plan paying `merchant`; returns its id."""
+        check_plan_terms(amount, period, trial, grace, max_periods)
+        call = self.contract.functions.create_plan(
+            to_checksum_address(token), amount, period, trial, grace, max_periods
+        )
+        return int(self._only_event(send_call(self.w3, merchant, call), "PlanCreated")["plan_id"])
+
+    def set_plan_paused(self, merchant: LocalAccount, plan_id: int, paused: bool) -> None:
+        send_call(self.w3, merchant, self.contract.functions.set_plan_paused(plan_id, paused))
+
+    def subscribe(self, subscriber: LocalAccount, plan_id: int) -> int:
+        """Subscribe `subscriber`, paying from the allowance it gave the manager; returns the id."""
+        return self._subscribed(send_call(self.w3, subscriber, self.contract.functions.subscribe(plan_id)))
+
+    def subscribe_with_permit(
+        self, subscriber: LocalAccount, plan_id: int, allowance: int, deadline: int
+    ) -> int:
+        """Subscribe with a permit (signed here) giving the manager `allowance` of the plan's token."""
+        plan = self.plan(plan_id)
+        token = artifacts.contract(self.w3, "Token", plan.token)
+        signature = sign_permit(
+            subscriber,
+            token.functions.name().call(),
+            plan.token,
+            self.chain_id(),
+            self.address,
+            allowance,
+            int(token.functions.nonces(subscriber.address).call()),
+            deadline,
+        )
+        call = self.contract.functions.subscribe_with_permit(
+            plan_id, allowance, deadline, signature.v, signature.r, signature.s
+        )
+        return self._subscribed(send_call(self.w3, subscriber, call))
+
+    def authorize(self, subscriber: LocalAccount, plan_id: int, deadline: int) -> SignedAuthorization:
+        """`subscriber`'s signed consent to join `plan_id` (at its next nonce), for anyone to relay."""
+        authorization = authorization_for(
+            self.plan(plan_id), subscriber.address, self.nonce(subscriber.address), deadline
+        )
+        return sign_authorization(subscriber, authorization, self.chain_id(), self.address)
+
+    def subscribe_with_authorization(self, relayer: LocalAccount, signed: SignedAuthorization) -> int:
+        """Relay a signed authorization from `relayer` (who only pays gas); returns the subscription id."""
+        intent, signature = signed.authorization, signed.signature
+        call = self.contract.functions.subscribe_with_authorization(
+            intent.subscriber,
+            intent.plan_id,
+            intent.nonce,
+            intent.deadline,
+            signature.v,
+            signature.r,
+            signature.s,
+        )
+        return self._subscribed(send_call(self.w3, relayer, call))
+
+    def cancel(self, sender: LocalAccount, subscription_id: int) -> None:
+        """Cancel as the subscriber or the plan's merchant."""
+        send_call(self.w3, sender, self.contract.functions.cancel(subscription_id))
+
+    def charge(self, sender: LocalAccount, subscription_id: int) -> ChargeReport:
+        """Charge one due subscription; a subscription that cannot be charged raises `TransactionFailed`."""
+        return self._report(send_call(self.w3, sender, self.contract.functions.charge(subscription_id)))
+
+    def charge_many(self, sender: LocalAccount, subscription_ids: Sequence[int]) -> ChargeReport:
+        """Charge a batch; subscriptions that cannot be charged are skipped, and say why in the report."""
+        receipt = send_call(self.w3, sender, self.contract.functions.charge_many(list(subscription_ids)))
+        return self._report(receipt)
+
+    def _subscribed(self, receipt: TxReceipt) -> int:
+        return int(self._only_event(receipt, "Subscribed")["subscription_id"])
+
+    def _decoded(self, receipt: TxReceipt) -> list[DecodedEvent]:
+        return artifacts.decode_receipt_events(self.w3, receipt, {self.address: CONTRACT_TYPE})
+
+    def _only_event(self, receipt: TxReceipt, name: str) -> dict[str, Any]:
+        """The arguments of the one `name` event the manager emitted in `receipt`."""
+        matching = [event.args for event in self._decoded(receipt) if event.event == name]
+        if len(matching) != 1:
+            raise SubscriptionError(f"expected one {name} event from the manager, found {len(matching)}")
+        return matching[0]
+
+    def _report(self, receipt: TxReceipt) -> ChargeReport:
+        charged: dict[int, int] = {}
+        failed: dict[int, int] = {}
+        skipped: dict[int, str] = {}
+        lapsed: list[int] = []
+        completed: list[int] = []
+        for event in self._decoded(receipt):
+            if "subscription_id" not in event.args:
+                continue
+            subscription_id = int(event.args["subscription_id"])
+            if event.event == "Charged":
+                charged[subscription_id] = int(event.args["paid_through"])
+            elif event.event == "ChargeFailed":
+                failed[subscription_id] = int(event.args["grace_ends"])
+            elif event.event == "ChargeSkipped":
+                skipped[subscription_id] = revert_reason(bytes.fromhex(event.args["reason"][2:]))
+            elif event.event == "Lapsed":
+                lapsed.append(subscription_id)
+            elif event.event == "Completed":
+                completed.append(subscription_id)
+        return ChargeReport(
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            charged=charged,
+            failed=failed,
+            skipped=skipped,
+            lapsed=tuple(lapsed),
+            completed=tuple(completed),
+        )

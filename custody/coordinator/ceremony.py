@@ -1,0 +1,280 @@
+"""What the coordinator's key ceremonies (DKG, refresh, repair) share: relaying a round to every node
+involved, checking what each node sends before passing it on, and how a ceremony ends.
+
+The coordinator only relays. It cannot read a sealed share or forge a signed message, but it checks what
+it relays: every broadcast's signature against the roster, every sealed message's binding (its signature
+is the recipient's to check), so a node that sends a bad one is named at once instead of by its peers one
+round later. A ceremony needs every node it involves: the
+first round in which any node fails ends it, every node is told to abort the session (deleting its secret
+state and releasing its lock on the key), and `KeyCeremonyFailed` says what each node did and names the
+culprits: nodes that misbehaved towards the coordinator, and nodes their peers named when aborting.
+"""
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, RootModel
+
+from custody.audit import AuditLog
+from custody.coordinator.client import NodeCallError, NodeMisbehaved, NodeRefused
+from custody.coordinator.signing import CoordinatorError, NodeFailure
+from custody.envelope import (
+    Binding,
+    EnvelopeError,
+    MisboundMessage,
+    SealedMessage,
+    SignedBroadcast,
+    verify_broadcast,
+)
+from custody.frost import Point, PublicKeyPackage
+from custody.frost.errors import FrostError
+from custody.node.keys_errors import CeremonyAborted, GroupKeyUnusable
+from custody.node.keys_schemas import AbortAnswer, AbortBody
+from custody.roster import Roster
+from custody.tls import COORDINATOR_COMMON_NAME
+
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
+_ABORTS = frozenset({CeremonyAborted.problem_type(), GroupKeyUnusable.problem_type()})
+"""Problem types of a node that ended the session itself, and can say whom it blames."""
+_Checked = TypeVar("_Checked")
+
+
+class NodeCaller(Protocol):
+    """What the ceremonies need from `custody.coordinator.client.NodeClient`: one checked call to one node."""
+
+    async def call(
+        self, node: Any, method: str, path: str, body: BaseModel | None, answer: type[AnswerT]
+    ) -> AnswerT:
+        """Send `body` to `node`; the parsed answer, or a NodeCallError."""
+        ...
+
+
+class RelayedMessage(RootModel[dict[str, Any]]):
+    """A node's answer that is one relayed message (a signed broadcast), checked by the coordinator itself."""
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """The public outcome of a ceremony: the key id and the group's public key package."""
+
+    key_id: str
+    public_key_package: PublicKeyPackage
+
+    @property
+    def group_public_key(self) -> Point:
+        """The group key the contracts verify signatures under."""
+        return self.public_key_package.group_public_key
+
+    @property
+    def threshold(self) -> int:
+        """How many nodes must sign."""
+        assert self.public_key_package.min_signers is not None
+        return self.public_key_package.min_signers
+
+    @property
+    def holders(self) -> list[int]:
+        """The nodes holding a share."""
+        return list(self.public_key_package.verifying_shares)
+
+
+class KeyCeremonyFailed(CoordinatorError):
+    """A DKG, refresh or repair did not complete; `failures` by node, `culprits` the nodes at fault."""
+
+    def __init__(
+        self,
+        ceremony: str,
+        key_id: str,
+        session_id: str,
+        failures: Mapping[int, NodeFailure],
+        culprits: Iterable[int],
+    ) -> None:
+        self.ceremony = ceremony
+        self.key_id = key_id
+        self.session_id = session_id
+        self.failures = dict(failures)
+        self.culprits = sorted(set(culprits))
+        listed = "; ".join(
+            f"node {node}: {failure.kind}: {failure.detail}"
+            for node, failure in sorted(self.failures.items())
+        )
+        super().__init__(
+            f"{ceremony} of key {key_id!r} (session {session_id}) failed; culprits {self.culprits}: {listed}"
+        )
+
+    @property
+    def problem_types(self) -> set[str]:
+        """The problem types the refusing nodes answered with."""
+        return {failure.problem_type for failure in self.failures.values() if failure.problem_type}
+
+
+@dataclass
+class CeremonySession:
+    """One session of one ceremony, relayed to a fixed set of nodes; records what every node did."""
+
+    caller: NodeCaller
+    roster: Roster
+    audit: AuditLog
+    ceremony: str
+    key_id: str
+    session_id: str
+    nodes: list[int]
+    failures: dict[int, NodeFailure] = field(default_factory=dict)
+    culprits: set[int] = field(default_factory=set)
+
+    async def round(
+        self,
+        path: str,
+        bodies: Mapping[int, BaseModel],
+        answer: type[AnswerT],
+        check: Callable[[int, AnswerT], _Checked],
+    ) -> dict[int, _Checked]:
+        """POST each node its body concurrently; each answer passed through `check`. Any failure ends the
+        session (KeyCeremonyFailed, after telling every node to abort)."""
+        node_ids = sorted(bodies)
+        answers = await asyncio.gather(
+            *(
+                self.caller.call(self.roster.node(node), "POST", path, bodies[node], answer)
+                for node in node_ids
+            ),
+            return_exceptions=True,
+        )
+        checked: dict[int, _Checked] = {}
+        for node, result in zip(node_ids, answers, strict=True):
+            try:
+                if isinstance(result, BaseException):
+                    raise result
+                checked[node] = check(node, result)
+            except NodeCallError as error:
+                self._record(node, error)
+            except (EnvelopeError, FrostError, ValueError, KeyError, TypeError) as error:
+                self._record(node, NodeMisbehaved(node, f"sent an unacceptable answer to {path}: {error}"))
+        if self.failures:
+            aborted = [node for node, failure in self.failures.items() if failure.problem_type in _ABORTS]
+            for blamed in await asyncio.gather(*(self._accusation(node) for node in aborted)):
+                self.culprits.update(blamed)
+            await self.fail()
+        return checked
+
+    def broadcast(self, sender: int, raw: Mapping[str, Any], round_name: str) -> dict[str, Any]:
+        """Check `raw` is `sender`'s signed broadcast for this session's round; its JSON payload."""
+        message = SignedBroadcast.from_json(dict(raw))
+        binding = Binding(self.ceremony, self.session_id, round_name, sender)
+        payload = verify_broadcast(message, binding, self.roster.node(sender).keys)
+        return _json_object(payload)
+
+    def sealed(self, sender: int, raw: Mapping[str, Any], round_name: str, recipient: int) -> dict[str, Any]:
+        """Check `raw` is a sealed message bound from `sender` to `recipient` for this session's round;
+        `raw`, to relay. Its signature is left to the recipient, which must check it anyway."""
+        expected = Binding(self.ceremony, self.session_id, round_name, sender, recipient)
+        if SealedMessage.from_json(dict(raw)).binding != expected:
+            raise MisboundMessage(sender, "a sealed message bound to another place than expected")
+        return dict(raw)
+
+    def relayable(self, sender: int, raw: Mapping[str, Any], round_name: str) -> dict[str, Any]:
+        """`raw` as it came, once checked as `sender`'s broadcast for this session's round.
+
+        Relayed unchanged: the signature covers the exact payload bytes.
+        """
+        self.broadcast(sender, raw, round_name)
+        return dict(raw)
+
+    def statement(self, sender: int, raw: Mapping[str, Any]) -> PublicKeyPackage:
+        """Check `raw` is `sender`'s signed statement of this key; the public key package it states."""
+        return key_statement(self.roster, self.key_id, sender, raw)
+
+    async def agreed(self, statements: Mapping[int, PublicKeyPackage]) -> KeyInfo:
+        """The key every node stated, if they all state the same; else the session fails."""
+        if len({package.to_bytes() for package in statements.values()}) != 1:
+            await self.refuse_outcome(statements, "the nodes state different keys", blame=False)
+        return KeyInfo(self.key_id, next(iter(statements.values())))
+
+    async def refuse_outcome(self, nodes: Iterable[int], reason: str, *, blame: bool) -> None:
+        """Fail the session because of what `nodes` stated at its end (naming them if `blame`)."""
+        for node in nodes:
+            self.failures[node] = NodeFailure("misbehaved", reason)
+            if blame:
+                self.culprits.add(node)
+        await self.fail()
+
+    async def complete(self, info: KeyInfo) -> KeyInfo:
+        """Audit the ceremony's success; `info`."""
+        await self.record("completed", {"group_public_key": info.group_public_key.to_bytes().hex()})
+        return info
+
+    async def fail(self) -> None:
+        """Tell every node to abort the session, audit the failure, raise KeyCeremonyFailed."""
+        await asyncio.gather(*(self._abort(node) for node in self.nodes))
+        await self.record(
+            "failed",
+            {
+                "failures": {str(node): failure.to_json() for node, failure in sorted(self.failures.items())},
+                "culprits": sorted(self.culprits),
+            },
+        )
+        raise KeyCeremonyFailed(self.ceremony, self.key_id, self.session_id, self.failures, self.culprits)
+
+    async def record(self, outcome: str, details: Mapping[str, Any]) -> None:
+        """Append ``keys.<ceremony>.<outcome>`` to the coordinator's audit log."""
+        await asyncio.to_thread(
+            self.audit.append,
+            actor=COORDINATOR_COMMON_NAME,
+            action=f"keys.{self.ceremony}.{outcome}",
+            subject=f"session:{self.session_id}",
+            details={"key_id": self.key_id, "nodes": self.nodes, **details},
+        )
+
+    def _record(self, node: int, error: NodeCallError) -> None:
+        if isinstance(error, NodeRefused):
+            self.failures[node] = NodeFailure(
+                error.kind, error.detail, error.problem_type, tuple(error.reasons)
+            )
+        else:
+            self.failures[node] = NodeFailure(error.kind, error.detail)
+            if isinstance(error, NodeMisbehaved):
+                self.culprits.add(node)
+
+    async def _accusation(self, node: int) -> list[int]:
+        """The culprits `node` names, in its signed account of how this session ended on it."""
+        try:
+            answer = await self.caller.call(
+                self.roster.node(node), "GET", f"/v1/keys/sessions/{self.session_id}", None, RelayedMessage
+            )
+            message = SignedBroadcast.from_json(answer.root)
+            binding = Binding("session", self.session_id, "outcome", node)
+            account = _json_object(verify_broadcast(message, binding, self.roster.node(node).keys))
+        except (NodeCallError, EnvelopeError, ValueError):
+            return []
+        culprits = account.get("culprits")
+        if account.get("phase") != "aborted" or not isinstance(culprits, list):
+            return []
+        return [culprit for culprit in culprits if culprit in self.roster]
+
+    async def _abort(self, node: int) -> None:
+        """Best effort: a node that cannot be told expires the session after its time to live."""
+        try:
+            await self.caller.call(
+                self.roster.node(node),
+                "POST",
+                "/v1/keys/abort",
+                AbortBody(session_id=self.session_id),
+                AbortAnswer,
+            )
+        except NodeCallError:
+            return
+
+
+def key_statement(roster: Roster, key_id: str, sender: int, raw: Mapping[str, Any]) -> PublicKeyPackage:
+    """The public key package `sender` states for `key_id` in its signed statement `raw`."""
+    message = SignedBroadcast.from_json(dict(raw))
+    payload = verify_broadcast(message, Binding("key", key_id, "info", sender), roster.node(sender).keys)
+    return PublicKeyPackage.from_bytes(bytes.fromhex(_json_object(payload)["public_key_package"]))
+
+
+def _json_object(payload: bytes) -> dict[str, Any]:
+    value = json.loads(payload)
+    if not isinstance(value, dict):
+        raise ValueError("a payload is a JSON object")
+    return value

@@ -1,0 +1,356 @@
+"""`Coordinator.sign`: a FROST signature from t signer nodes, with failover and cheater identification.
+
+One attempt is one session (a fresh random session id): round one asks t chosen nodes for commitments,
+replacing any that fails by the next candidate until t have answered; round two sends every one of them the
+same commitment list and intent, concurrently. If a node fails in round two, the session is dead (the others
+have consumed their nonces, as they must) and a new attempt starts without that node. The shares are
+checked one by one against the nodes' verifying shares before they are summed (`custody.frost.aggregate`),
+and the sum is checked against the group key: a node whose share is wrong is named in the coordinator's
+audit log, marked suspect (never chosen again until an operator clears it) and left out of the next
+attempt, and nothing it touched is released. Every attempt excludes at least one more node, so `sign`
+ends: with a signature, or with `SigningFailed` listing what each node did.
+
+Choice of nodes: holders of the key that are not suspect and not excluded in this call; nodes that failed
+recently (within `retry_after_seconds`) go last, so a dead node costs its timeout once, not on every
+signature; among equals the order is random, which spreads load over the group.
+"""
+
+import asyncio
+import random
+import secrets
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from custody.audit import AuditLog
+from custody.coordinator.client import NodeCallError, NodeClient, NodeMisbehaved, NodeRefused
+from custody.errors import CustodyError
+from custody.frost import (
+    EncodingError,
+    InvalidSignatureShare,
+    PublicKeyPackage,
+    Signature,
+    SignatureShare,
+    SigningCommitments,
+    SigningPackage,
+    aggregate,
+)
+from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round1Response, Round2Request
+from custody.policy.approvals import OperatorApproval
+from custody.roster import Roster, RosterNode
+from custody.tls import COORDINATOR_COMMON_NAME
+
+DEFAULT_RETRY_AFTER_SECONDS: Final = 5.0
+
+
+class CoordinatorError(CustodyError):
+    """A signing request the coordinator could not complete."""
+
+
+class UnknownGroupKey(CoordinatorError):
+    """The coordinator has no public key package for this key id."""
+
+
+@dataclass(frozen=True)
+class NodeFailure:
+    """What went wrong with one node in one call: ``unavailable``, ``refused``, ``misbehaved`` or
+    ``invalid-share``, and the detail (for a policy refusal, the node's reasons)."""
+
+    kind: str
+    detail: str
+    problem_type: str = ""
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Float-free JSON for audit records and API answers."""
+        return {
+            "kind": self.kind,
+            "detail": self.detail,
+            "problem_type": self.problem_type,
+            "reasons": list(self.reasons),
+        }
+
+
+class SigningFailed(CoordinatorError):
+    """Fewer than t nodes could complete a session; `failures` says what each excluded node did."""
+
+    def __init__(self, key_id: str, threshold: int, failures: Mapping[int, NodeFailure]) -> None:
+        self.key_id = key_id
+        self.threshold = threshold
+        self.failures = dict(failures)
+        listed = "; ".join(
+            f"node {node}: {failure.kind}: {failure.detail}" for node, failure in sorted(failures.items())
+        )
+        super().__init__(
+            f"key {key_id!r} needs {threshold} signers and no longer has them ({listed or 'none'})"
+        )
+
+    @property
+    def culprits(self) -> list[int]:
+        """Nodes whose signature shares failed verification in this call."""
+        return sorted(node for node, failure in self.failures.items() if failure.kind == "invalid-share")
+
+
+def _failure(error: NodeCallError) -> NodeFailure:
+    if isinstance(error, NodeRefused):
+        return NodeFailure(error.kind, error.detail, error.problem_type, tuple(error.reasons))
+    return NodeFailure(error.kind, error.detail)
+
+
+@dataclass
+class _Call:
+    """One `sign` call: what is asked, and what every node did so far."""
+
+    key_id: str
+    request_id: str
+    intent: IntentEnvelope
+    digest: bytes
+    approvals: list[dict[str, Any]]
+    public_key: PublicKeyPackage
+    failures: dict[int, NodeFailure]
+
+    @property
+    def threshold(self) -> int:
+        assert self.public_key.min_signers is not None
+        return self.public_key.min_signers
+
+
+class Coordinator:
+    """Signs intents with the group's nodes. One instance per process: it remembers suspects and failures."""
+
+    def __init__(
+        self,
+        roster: Roster,
+        client: NodeClient,
+        public_keys: Mapping[str, PublicKeyPackage],
+        *,
+        audit: AuditLog,
+        retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
+    ) -> None:
+        """`public_keys` maps each key id to its public key package (what the key's DKG produced); `audit`
+        is the coordinator's own log."""
+        self.roster = roster
+        self.client = client
+        self.public_keys = public_keys
+        self.audit = audit
+        self.retry_after_seconds = retry_after_seconds
+        self._suspects: set[int] = set()
+        self._failed_at: dict[int, float] = {}
+
+    @property
+    def suspects(self) -> frozenset[int]:
+        """Nodes that returned an invalid share or answer; never chosen until `clear_suspect`."""
+        return frozenset(self._suspects)
+
+    def clear_suspect(self, node_id: int) -> None:
+        """An operator's decision that `node_id` is sound again (e.g. after its share was repaired)."""
+        self._suspects.discard(node_id)
+        self.audit.append(
+            actor=COORDINATOR_COMMON_NAME, action="node.suspect-cleared", subject=f"node:{node_id}"
+        )
+
+    async def sign(
+        self, key_id: str, request_id: str, intent: IntentEnvelope, approvals: Sequence[OperatorApproval] = ()
+    ) -> Signature:
+        """The group signature over `intent`'s EIP-712 digest under key `key_id`, for request `request_id`.
+
+        Raises UnknownGroupKey, `chain.intents.IntentError` (the intent does not decode; no node is asked),
+        or SigningFailed.
+        """
+        public_key = self.public_keys.get(key_id)
+        if public_key is None or public_key.min_signers is None:
+            raise UnknownGroupKey(f"no public key package (with a threshold) for key {key_id!r}")
+        _, digest = intent.decode()
+        call = _Call(
+            key_id, request_id, intent, digest, [approval.to_json() for approval in approvals], public_key, {}
+        )
+        while True:
+            candidates = self._candidates(call)
+            if len(candidates) < call.threshold:
+                await self._record_failure(call)
+                raise SigningFailed(key_id, call.threshold, call.failures)
+            signature = await self._attempt(call, candidates)
+            if signature is not None:
+                return signature
+
+    def _candidates(self, call: _Call) -> deque[RosterNode]:
+        now = time.monotonic()
+        eligible = [
+            node
+            for node in self.roster
+            if node.node_id in call.public_key.verifying_shares
+            and node.node_id not in self._suspects
+            and node.node_id not in call.failures
+        ]
+        random.shuffle(eligible)
+        never = float("-inf")
+        eligible.sort(
+            key=lambda node: now - self._failed_at.get(node.node_id, never) < self.retry_after_seconds
+        )
+        return deque(eligible)
+
+    async def _attempt(self, call: _Call, candidates: deque[RosterNode]) -> Signature | None:
+        """One session; the signature, or None when a node failed and another attempt may succeed."""
+        session_id = secrets.token_hex(16)
+        committed = await self._round1(call, session_id, candidates)
+        if len(committed) < call.threshold:
+            return None
+        package = SigningPackage(
+            {node.node_id: commitments for node, commitments in committed.values()}, call.digest
+        )
+        shares = await self._round2(call, session_id, committed, package)
+        if shares is None:
+            return None
+        try:
+            signature = aggregate(package, shares, call.public_key)
+        except InvalidSignatureShare as error:
+            await self._name_cheaters(call, session_id, error.culprits)
+            return None
+        await asyncio.to_thread(
+            self.audit.append,
+            actor=COORDINATOR_COMMON_NAME,
+            action="sign.completed",
+            subject=f"session:{session_id}",
+            details={
+                "key_id": call.key_id,
+                "request_id": call.request_id,
+                "digest": "0x" + call.digest.hex(),
+                "signers": package.participants,
+                "skipped": {str(node): failure.to_json() for node, failure in sorted(call.failures.items())},
+                "signature": signature.to_bytes().hex(),
+            },
+        )
+        return signature
+
+    async def _round1(
+        self, call: _Call, session_id: str, candidates: deque[RosterNode]
+    ) -> dict[int, tuple[RosterNode, SigningCommitments]]:
+        """Commitments from `threshold` nodes, taking the next candidate whenever one fails."""
+        request = Round1Request(
+            session_id=session_id,
+            key_id=call.key_id,
+            request_id=call.request_id,
+            intent=call.intent,
+            approvals=call.approvals,
+        )
+        committed: dict[int, tuple[RosterNode, SigningCommitments]] = {}
+        pending: dict[asyncio.Task[Round1Response], RosterNode] = {}
+        try:
+            while len(committed) < call.threshold:
+                while candidates and len(committed) + len(pending) < call.threshold:
+                    node = candidates.popleft()
+                    pending[asyncio.create_task(self.client.round1(node, request))] = node
+                if not pending:
+                    break
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    node = pending.pop(task)
+                    try:
+                        committed[node.node_id] = (node, self._commitments(node, task.result()))
+                    except NodeCallError as error:
+                        await self._node_failed(call, node, error)
+                    else:
+                        self._failed_at.pop(node.node_id, None)
+        finally:
+            for task in pending:  # only when `sign` itself is cancelled
+                task.cancel()
+        return committed
+
+    @staticmethod
+    def _commitments(node: RosterNode, answer: Round1Response) -> SigningCommitments:
+        if answer.identifier != node.node_id:
+            raise NodeMisbehaved(node.node_id, f"answered round one as participant {answer.identifier}")
+        try:
+            return Commitment(hiding=answer.hiding, binding=answer.binding).decode()
+        except EncodingError as error:
+            raise NodeMisbehaved(
+                node.node_id, f"sent commitments that are not curve points: {error}"
+            ) from None
+
+    async def _round2(
+        self,
+        call: _Call,
+        session_id: str,
+        committed: dict[int, tuple[RosterNode, SigningCommitments]],
+        package: SigningPackage,
+    ) -> dict[int, SignatureShare] | None:
+        """Every committed node's share, or None (after recording who failed) if any node did not give one."""
+        request = Round2Request(
+            session_id=session_id,
+            key_id=call.key_id,
+            request_id=call.request_id,
+            intent=call.intent,
+            commitments={
+                identifier: Commitment.of(commitments)
+                for identifier, commitments in package.commitments.items()
+            },
+            approvals=call.approvals,
+        )
+        nodes = [node for node, _ in committed.values()]
+        answers = await asyncio.gather(
+            *(self.client.round2(node, request) for node in nodes), return_exceptions=True
+        )
+        shares: dict[int, SignatureShare] = {}
+        for node, answer in zip(nodes, answers, strict=True):
+            try:
+                if isinstance(answer, BaseException):
+                    raise answer
+                if answer.identifier != node.node_id:
+                    raise NodeMisbehaved(
+                        node.node_id, f"answered round two as participant {answer.identifier}"
+                    )
+                shares[node.node_id] = SignatureShare.from_bytes(bytes.fromhex(answer.share))
+            except NodeCallError as error:
+                await self._node_failed(call, node, error)
+            except EncodingError as error:
+                await self._node_failed(
+                    call, node, NodeMisbehaved(node.node_id, f"sent an invalid share: {error}")
+                )
+        return shares if len(shares) == len(nodes) else None
+
+    async def _node_failed(self, call: _Call, node: RosterNode, error: NodeCallError) -> None:
+        call.failures[node.node_id] = _failure(error)
+        if isinstance(error, NodeMisbehaved):
+            await self._mark_suspects(call, [node.node_id], "sign.node-misbehaved", error.detail)
+        elif not isinstance(error, NodeRefused):
+            self._failed_at[node.node_id] = time.monotonic()
+
+    async def _name_cheaters(self, call: _Call, session_id: str, culprits: Iterable[int]) -> None:
+        named = sorted(culprits)
+        for node_id in named:
+            call.failures[node_id] = NodeFailure(
+                "invalid-share", f"its share in session {session_id} does not verify"
+            )
+        await self._mark_suspects(call, named, "sign.invalid-share", f"session {session_id}")
+
+    async def _mark_suspects(self, call: _Call, node_ids: list[int], action: str, detail: str) -> None:
+        self._suspects.update(node_ids)
+        await asyncio.to_thread(
+            self.audit.append,
+            actor=COORDINATOR_COMMON_NAME,
+            action=action,
+            subject=",".join(f"node:{node_id}" for node_id in node_ids),
+            details={
+                "nodes": node_ids,
+                "detail": detail,
+                "key_id": call.key_id,
+                "request_id": call.request_id,
+                "digest": "0x" + call.digest.hex(),
+            },
+        )
+
+    async def _record_failure(self, call: _Call) -> None:
+        await asyncio.to_thread(
+            self.audit.append,
+            actor=COORDINATOR_COMMON_NAME,
+            action="sign.failed",
+            subject=f"request:{call.request_id}",
+            details={
+                "key_id": call.key_id,
+                "digest": "0x" + call.digest.hex(),
+                "threshold": call.threshold,
+                "failures": {str(node): failure.to_json() for node, failure in sorted(call.failures.items())},
+            },
+        )

@@ -1,0 +1,67 @@
+"""The signer node's FastAPI app factory: `create_app(runtime)` wires errors, routers and the lifespan.
+
+Routers are listed once, in `ROUTERS`; a new concern of the node (key ceremonies, ...) adds its router
+there. The lifespan starts the runtime (abandoning sessions a previous process left open), runs the sweeper
+that deletes nonces older than their time to live, and closes the runtime when the server stops. The app
+has no OpenAPI or docs routes: only the coordinator and operators talk to a node.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from custody.node import routes_health, routes_keys, routes_sign
+from custody.node.problems import install_problem_handlers
+from custody.node.runtime import NodeRuntime
+
+ROUTERS: tuple[APIRouter, ...] = (routes_health.router, routes_sign.router, routes_keys.router)
+"""Every router the node serves."""
+
+MIN_SWEEP_INTERVAL_SECONDS = 1.0
+
+log = logging.getLogger("custody.node")
+
+
+async def _sweep_forever(runtime: NodeRuntime) -> None:
+    """Expire stale nonces every quarter of their time to live, until cancelled."""
+    interval = max(MIN_SWEEP_INTERVAL_SECONDS, runtime.settings.nonce_ttl_seconds / 4)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(runtime.signing.expire_stale, runtime.actor)
+        except Exception:
+            log.exception("sweeping stale signing sessions failed; retrying in %.0f s", interval)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runtime: NodeRuntime = app.state.runtime
+    await run_in_threadpool(runtime.start)
+    sweeper = asyncio.create_task(_sweep_forever(runtime))
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await run_in_threadpool(runtime.close)
+
+
+def create_app(runtime: NodeRuntime) -> FastAPI:
+    """The node's app over `runtime`, which the app's lifespan starts and closes."""
+    app = FastAPI(
+        title=f"TPWallet signer node {runtime.settings.node_id}",
+        lifespan=_lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

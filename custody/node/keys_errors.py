@@ -1,0 +1,51 @@
+"""What a signer node answers when a key ceremony (DKG, refresh, repair) cannot go on, beyond the node's
+generic refusals in `custody.node.errors` (malformed request, unknown key or session, session conflicts).
+
+An aborted ceremony names its `culprits` (as a problem-document extension): the node ids whose relayed
+messages were refused or whose shares did not check, so the coordinator can report them and start over.
+Whether the sender or the relay altered a refused message cannot be told apart by the receiver; the
+culprit is the node whose message it was supposed to be.
+"""
+
+from collections.abc import Iterable
+from http import HTTPStatus
+
+from custody.node.errors import NodeError, SessionConflict
+
+
+class KeyExists(SessionConflict):
+    """A DKG or repair for a key id this node already holds a share of: it never overwrites a share."""
+
+    problem = "key-exists"
+    title = "Key already exists"
+
+
+class KeyBusy(SessionConflict):
+    """Another ceremony on the same key is still open on this node."""
+
+    problem = "key-busy"
+    title = "Key busy with another ceremony"
+
+
+class CeremonyAborted(NodeError):
+    """The ceremony failed on this node; its session is closed and its secret state deleted."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    problem = "ceremony-aborted"
+    title = "Key ceremony aborted"
+
+    def __init__(self, culprits: Iterable[int], reason: str) -> None:
+        self.culprits: list[int] = sorted(set(culprits))
+        blame = f" (nodes {self.culprits})" if self.culprits else ""
+        super().__init__(f"{reason}{blame}", culprits=self.culprits)
+        self.reason = reason
+
+
+class GroupKeyUnusable(CeremonyAborted):
+    """The DKG produced a group key the contracts cannot verify under (x >= N): run a new session."""
+
+    problem = "group-key-unusable"
+    title = "Group key unusable on-chain"
+
+    def __init__(self) -> None:
+        super().__init__((), "the group key is not usable on-chain; start a new session")

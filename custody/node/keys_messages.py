@@ -1,0 +1,161 @@
+"""This node's side of the messages a coordinator relays in key ceremonies: it signs its broadcasts, seals
+its secrets to one recipient each, and accepts other nodes' messages only when they verify against the
+roster, naming every node whose message is missing, malformed, misbound, forged or undecryptable.
+
+Broadcast payloads are canonical JSON objects (sorted keys, no spaces), so what a node signs is exactly what
+every other node parses after checking the signature.
+"""
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from custody.envelope import (
+    Binding,
+    EnvelopeError,
+    NodeIdentity,
+    SealedMessage,
+    SignedBroadcast,
+    open_sealed,
+    seal,
+    sign_broadcast,
+    verify_broadcast,
+)
+from custody.frost.errors import FrostError
+from custody.node.errors import MalformedRequest
+from custody.node.keys_errors import CeremonyAborted
+from custody.node.keys_shares import StoredKey
+from custody.roster import Roster, RosterError
+
+_Raw = TypeVar("_Raw")
+_Parsed = TypeVar("_Parsed")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no spaces, ASCII: one encoding per value, so signatures over it are reproducible."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A node as a ceremony participant: its id, its private identity, and the roster it trusts."""
+
+    node_id: int
+    identity: NodeIdentity
+    roster: Roster
+
+    def __post_init__(self) -> None:
+        if self.roster.node(self.node_id).keys != self.identity.public_keys():
+            raise ValueError(f"the identity keys are not those the roster lists for node {self.node_id}")
+
+    def members(self, node_ids: Iterable[int], what: str) -> list[int]:
+        """`node_ids` sorted, if all are distinct roster members; MalformedRequest otherwise."""
+        try:
+            return self.roster.require_members(node_ids)
+        except RosterError as error:
+            raise MalformedRequest(f"{what}: {error}") from None
+
+    def broadcast(
+        self, purpose: str, session_id: str, round_name: str, payload: Mapping[str, Any]
+    ) -> SignedBroadcast:
+        """`payload`, signed as this node's broadcast for that session and round."""
+        binding = Binding(purpose, session_id, round_name, self.node_id)
+        return sign_broadcast(self.identity, binding, canonical_json(payload))
+
+    def describe_key(self, stored: StoredKey) -> SignedBroadcast:
+        """This node's signed statement of the public side of a key it holds a share of."""
+        payload = {
+            "key_id": stored.key_id,
+            "group_public_key": stored.key_package.group_public_key.to_bytes().hex(),
+            "public_key_package": stored.public_key_package.to_bytes().hex(),
+            "threshold": stored.key_package.min_signers,
+            "ceremony": stored.ceremony,
+        }
+        return self.broadcast("key", stored.key_id, "info", payload)
+
+    def accept_broadcasts(
+        self,
+        purpose: str,
+        session_id: str,
+        round_name: str,
+        messages: Mapping[int, Any],
+        senders: Iterable[int],
+    ) -> dict[int, dict[str, Any]]:
+        """Each sender's broadcast payload, once every one verifies; else CeremonyAborted naming them."""
+
+        def accept(sender: int, raw: Any) -> dict[str, Any]:
+            message = SignedBroadcast.from_json(raw)
+            binding = Binding(purpose, session_id, round_name, sender)
+            payload = json.loads(verify_broadcast(message, binding, self.roster.node(sender).keys))
+            if not isinstance(payload, dict):
+                raise ValueError("a broadcast payload is a JSON object")
+            return payload
+
+        return parse_each(
+            _expect(messages, senders, f"{round_name} broadcast"), accept, f"{round_name} broadcast"
+        )
+
+    def seal_each(
+        self, purpose: str, session_id: str, round_name: str, secrets: Mapping[int, bytes]
+    ) -> dict[int, SealedMessage]:
+        """Each secret sealed to its recipient node and signed by this node."""
+        return {
+            recipient: seal(
+                self.identity,
+                self.roster.node(recipient).keys.x25519,
+                secret,
+                Binding(purpose, session_id, round_name, self.node_id, recipient),
+            )
+            for recipient, secret in secrets.items()
+        }
+
+    def open_each(
+        self,
+        purpose: str,
+        session_id: str,
+        round_name: str,
+        messages: Mapping[int, Any],
+        senders: Iterable[int],
+    ) -> dict[int, bytes]:
+        """The plaintext each sender sealed to this node; CeremonyAborted naming any that does not open."""
+
+        def accept(sender: int, raw: Any) -> bytes:
+            message = SealedMessage.from_json(raw)
+            binding = Binding(purpose, session_id, round_name, sender, self.node_id)
+            return open_sealed(self.identity, message, binding, self.roster.node(sender).keys)
+
+        return parse_each(_expect(messages, senders, f"sealed {round_name}"), accept, f"sealed {round_name}")
+
+
+def parse_each(
+    values: Mapping[int, _Raw], parse: Callable[[int, _Raw], _Parsed], what: str
+) -> dict[int, _Parsed]:
+    """`parse` applied to each sender's value; CeremonyAborted naming every sender whose value is refused."""
+    parsed: dict[int, _Parsed] = {}
+    culprits: list[int] = []
+    reasons: list[str] = []
+    for sender, value in sorted(values.items()):
+        try:
+            parsed[sender] = parse(sender, value)
+        except EnvelopeError as error:
+            culprits.append(sender)
+            reasons.append(error.reason)
+        except (FrostError, ValueError, KeyError, TypeError):
+            culprits.append(sender)
+            reasons.append(f"unreadable {what}")
+    if culprits:
+        raise CeremonyAborted(culprits, f"{what} refused: " + "; ".join(dict.fromkeys(reasons)))
+    return parsed
+
+
+def _expect(messages: Mapping[int, _Raw], senders: Iterable[int], what: str) -> dict[int, _Raw]:
+    """One message per expected sender; CeremonyAborted naming the senders whose message is missing."""
+    expected = set(senders)
+    strangers = sorted(set(messages) - expected)
+    if strangers:
+        raise CeremonyAborted((), f"{what}s from nodes {strangers}, which take no part")
+    missing = sorted(expected - set(messages))
+    if missing:
+        raise CeremonyAborted(missing, f"no {what}")
+    return {sender: messages[sender] for sender in sorted(expected)}

@@ -1,0 +1,110 @@
+"""A signer node's key ceremonies (DKG, refresh, repair) as one service: one request at a time, each audited.
+
+Ceremony steps are short (a few curve operations and key-store writes), so one lock serialising them costs
+nothing and rules out two requests racing on the same session. Every step appends to the node's audit log,
+refused ones too (with the problem type and the culprits named), with the coordinator as actor.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from custody.audit import AuditLog
+from custody.envelope import NodeIdentity, SignedBroadcast
+from custody.keystore import KeyStore
+from custody.node.errors import NodeError
+from custody.node.keys_dkg import DkgScheme
+from custody.node.keys_messages import Participant
+from custody.node.keys_refresh import RefreshScheme
+from custody.node.keys_repair import KeyRepair
+from custody.node.keys_sessions import CEREMONY_TTL_SECONDS, SessionStore
+from custody.node.keys_shares import load_key
+from custody.node.keys_sharing import KeySharing
+from custody.roster import Roster
+
+_T = TypeVar("_T")
+
+
+class KeyCeremonies:
+    """The DKG, refresh and repair sessions of one node, over its key store, identity, roster, audit log."""
+
+    def __init__(
+        self,
+        *,
+        node_id: int,
+        identity: NodeIdentity,
+        roster: Roster,
+        keystore: KeyStore,
+        audit: AuditLog,
+        clock: Callable[[], float] = time.time,
+        ttl_seconds: int = CEREMONY_TTL_SECONDS,
+    ) -> None:
+        self._me = Participant(node_id, identity, roster)
+        self._keystore = keystore
+        self._audit = audit
+        self._sessions = SessionStore(keystore, ttl_seconds=ttl_seconds, clock=clock)
+        self.dkg = KeySharing(DkgScheme(), self._me, keystore, self._sessions)
+        self.refresh = KeySharing(RefreshScheme(), self._me, keystore, self._sessions)
+        self.repair = KeyRepair(self._me, keystore, self._sessions)
+        self._lock = threading.Lock()
+
+    def sharing(self, purpose: str) -> KeySharing[Any]:
+        """The DKG or refresh sessions, by purpose (``"dkg"`` or ``"refresh"``)."""
+        if purpose == self.dkg.purpose:
+            return self.dkg
+        if purpose == self.refresh.purpose:
+            return self.refresh
+        raise ValueError(f"no key-sharing ceremony {purpose!r}")
+
+    def run(
+        self, step: Callable[[], _T], *, actor: str, action: str, subject: str, details: dict[str, Any]
+    ) -> _T:
+        """Run one ceremony step alone; audit it as `action`, or ``<action>.refused`` if it is refused."""
+        with self._lock:
+            try:
+                result = step()
+            except NodeError as refusal:
+                self._audit.append(
+                    actor=actor,
+                    action=f"{action}.refused",
+                    subject=subject,
+                    details={
+                        **details,
+                        **refusal.extensions,
+                        "problem": refusal.problem,
+                        "detail": refusal.detail,
+                    },
+                )
+                raise
+            self._audit.append(actor=actor, action=action, subject=subject, details=details)
+            return result
+
+    def abort(self, session_id: str) -> bool:
+        """Close an open ceremony session the coordinator gave up on (its secret state is deleted)."""
+        return self._sessions.abort(session_id)
+
+    def outcome(self, session_id: str) -> SignedBroadcast:
+        """This node's signed account of a ceremony session: its phase and, if it aborted, whom it blames.
+
+        Signed, so an accusation the coordinator reports can be checked against the accuser's roster key.
+        """
+        with self._lock:
+            session = self._sessions.find(session_id)
+        report = session.state if not session.phase.is_open else {}
+        payload = {"kind": session.kind, "key_id": session.key_id, "phase": str(session.phase), **report}
+        return self._me.broadcast("session", session_id, "outcome", payload)
+
+    def describe(self, key_id: str) -> SignedBroadcast:
+        """This node's signed statement of the public side of key `key_id` (UnknownKey if it holds none)."""
+        return self._me.describe_key(load_key(self._keystore, key_id))
+
+    def expire_stale(self, actor: str) -> list[str]:
+        """Delete the secret state of ceremonies left waiting beyond their time to live."""
+        with self._lock:
+            expired = self._sessions.expire_stale()
+        if expired:
+            self._audit.append(
+                actor=actor, action="keys.expired", subject="sweep", details={"sessions": expired}
+            )
+        return expired

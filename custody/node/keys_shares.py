@@ -1,0 +1,103 @@
+"""A signer node's key shares at rest: key-store record ``share/<key_id>``, one per group key it holds.
+
+The record holds the node's FROST KeyPackage (its secret share), the group's PublicKeyPackage (every
+verifying share, which the coordinator needs to check signature shares) and the id of the ceremony that made
+the share (a DKG, refresh or repair session), so a repeated confirmation of that ceremony is recognised as
+already applied. Only a ceremony that every participant confirmed writes a record here; a pending key lives
+in its session record until then. Signing reads the record through `load_key`.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from custody.errors import RecordNotFound
+from custody.frost import KeyPackage, PublicKeyPackage
+from custody.frost.errors import FrostError
+from custody.keystore import KeyStore
+from custody.node.errors import MalformedRequest, UnknownKey
+
+SHARE_PREFIX: Final = "share/"
+_KEY_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_FIELDS: Final = frozenset({"key_id", "key_package", "public_key_package", "ceremony"})
+
+
+def require_key_id(key_id: Any) -> str:
+    """`key_id` if it is 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit."""
+    if not isinstance(key_id, str) or not _KEY_ID_RE.fullmatch(key_id):
+        raise MalformedRequest(f"a key id is 1-64 characters matching {_KEY_ID_RE.pattern}")
+    return key_id
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """One node's share of one group key, with the group's public view of the key."""
+
+    key_id: str
+    key_package: KeyPackage
+    public_key_package: PublicKeyPackage
+    ceremony: str
+
+    def __post_init__(self) -> None:
+        require_key_id(self.key_id)
+        own = self.key_package
+        group = self.public_key_package
+        if (
+            group.verifying_shares.get(own.identifier) != own.verifying_share
+            or group.group_public_key != own.group_public_key
+            or group.min_signers != own.min_signers
+        ):
+            raise ValueError("the key package and the public key package do not belong together")
+
+    @property
+    def holders(self) -> list[int]:
+        """The node ids holding a share of this key."""
+        return list(self.public_key_package.verifying_shares)
+
+    def to_json(self) -> dict[str, str]:
+        """The record's content (secret: goes only into the key store)."""
+        return {
+            "key_id": self.key_id,
+            "key_package": self.key_package.to_bytes().hex(),
+            "public_key_package": self.public_key_package.to_bytes().hex(),
+            "ceremony": self.ceremony,
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> "StoredKey":
+        """Parse a record written by `to_json`, re-checking every part of both packages."""
+        if not isinstance(value, dict) or set(value) != _FIELDS:
+            raise ValueError(f"a share record has exactly the fields {sorted(_FIELDS)}")
+        try:
+            key_package = KeyPackage.from_bytes(bytes.fromhex(value["key_package"]))
+            public_key_package = PublicKeyPackage.from_bytes(bytes.fromhex(value["public_key_package"]))
+        except (FrostError, TypeError, ValueError):
+            raise ValueError("a share record holds an unreadable key package") from None
+        return cls(value["key_id"], key_package, public_key_package, value["ceremony"])
+
+
+def share_record(key_id: str) -> str:
+    """The key-store record name of the share of `key_id`."""
+    return SHARE_PREFIX + require_key_id(key_id)
+
+
+def find_key(store: KeyStore, key_id: str) -> StoredKey | None:
+    """This node's share of `key_id`, or None when it holds none."""
+    try:
+        value = store.get_json(share_record(key_id))
+    except RecordNotFound:
+        return None
+    return StoredKey.from_json(value)
+
+
+def load_key(store: KeyStore, key_id: str) -> StoredKey:
+    """This node's share of `key_id`; UnknownKey when it holds none."""
+    stored = find_key(store, key_id)
+    if stored is None:
+        raise UnknownKey(f"this node holds no share of key {key_id!r}")
+    return stored
+
+
+def save_key(store: KeyStore, stored: StoredKey, *, replace: bool) -> None:
+    """Write the share durably; with ``replace=False`` an existing share of the key raises RecordExists."""
+    store.put_json(share_record(stored.key_id), stored.to_json(), replace=replace)

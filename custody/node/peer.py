@@ -1,0 +1,43 @@
+"""Who is calling: the verified client certificate's common name, and the role check on protected routes.
+
+TLS has already verified the certificate against the group CA (`custody.tls.server_context`); this module
+decides what that certificate may do here. Any member of the group may ask whether the node is alive;
+only ``CN=tpw-coordinator`` may drive signing (and key ceremonies). A request without a client
+certificate in its scope never reaches a protected route. The checks are coroutines only so that FastAPI
+runs them on the event loop instead of a worker thread: they do no I/O.
+"""
+
+from typing import Annotated
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from fastapi import Depends, Request
+
+from custody.node.errors import PeerNotAllowed
+from custody.tls import COORDINATOR_COMMON_NAME
+
+
+async def peer_common_name(request: Request) -> str:
+    """The common name of the request's verified client certificate; PeerNotAllowed when there is none."""
+    tls = request.scope.get("extensions", {}).get("tls") or {}
+    name = tls.get("client_cert_name")
+    if not isinstance(name, str):
+        raise PeerNotAllowed("the request carries no verified client certificate")
+    attributes = x509.Name.from_rfc4514_string(name).get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(attributes) != 1 or not isinstance(attributes[0].value, str):
+        raise PeerNotAllowed("the client certificate does not name exactly one common name")
+    return attributes[0].value
+
+
+async def coordinator_common_name(common_name: Annotated[str, Depends(peer_common_name)]) -> str:
+    """The peer's common name if it is the coordinator's; PeerNotAllowed for any other member."""
+    if common_name != COORDINATOR_COMMON_NAME:
+        raise PeerNotAllowed(f"{common_name!r} may not use this route; only {COORDINATOR_COMMON_NAME!r} may")
+    return common_name
+
+
+GroupPeer = Annotated[str, Depends(peer_common_name)]
+"""Any holder of a group certificate (the route still runs over mutual TLS); the value is its CN."""
+
+CoordinatorPeer = Annotated[str, Depends(coordinator_common_name)]
+"""Only the coordinator; the value is its CN (the audit log's actor)."""

@@ -1,0 +1,98 @@
+"""Everything a running node holds open: key store, policy engine and history, session book, audit log.
+
+`open_runtime` opens them once at start (the only scrypt run of the process, when a passphrase seals the
+store) and fails with one clear error if any is missing or wrong, before the node listens. The app's
+lifespan calls `NodeRuntime.start` (abandon what a previous process left open) and `NodeRuntime.close`.
+"""
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from custody.audit import AuditLog
+from custody.keystore import KeyStore, Unlocker
+from custody.node.keys_shares import SHARE_PREFIX
+from custody.node.sessions import SessionBook
+from custody.node.settings import NodeSettings
+from custody.node.signing import SigningService
+from custody.policy.config import load_policy
+from custody.policy.engine import PolicyEngine, unix_now
+from custody.policy.history import SpendHistory
+from custody.tls import node_common_name
+
+SESSIONS_FILE = "sessions.sqlite"
+
+
+@dataclass
+class NodeRuntime:
+    """One node's open resources and its signing service."""
+
+    settings: NodeSettings
+    keystore: KeyStore
+    audit: AuditLog
+    policy: PolicyEngine
+    history: SpendHistory
+    sessions: SessionBook
+    signing: SigningService
+    clock: Callable[[], int]
+
+    @property
+    def actor(self) -> str:
+        """The node's own name in its audit log (its certificate's common name)."""
+        return node_common_name(self.settings.node_id)
+
+    def key_ids(self) -> list[str]:
+        """The key ids this node holds shares of."""
+        return [name[len(SHARE_PREFIX) :] for name in self.keystore.list(SHARE_PREFIX)]
+
+    def start(self) -> None:
+        """Abandon the sessions a previous process left open, and record the start."""
+        abandoned = self.signing.abandon_all(self.actor)
+        self.audit.append(
+            actor=self.actor,
+            action="node.started",
+            subject=f"node:{self.settings.node_id}",
+            details={
+                "policy_hash": self.policy.policy_hash,
+                "keys": self.key_ids(),
+                "abandoned_sessions": len(abandoned),
+            },
+        )
+
+    def close(self) -> None:
+        """Record the stop and close everything (the key store forgets its data key)."""
+        with contextlib.suppress(Exception):
+            self.audit.append(
+                actor=self.actor, action="node.stopped", subject=f"node:{self.settings.node_id}"
+            )
+        self.sessions.close()
+        self.history.close()
+        self.keystore.close()
+
+
+def open_runtime(
+    settings: NodeSettings, unlocker: Unlocker, *, clock: Callable[[], int] = unix_now
+) -> NodeRuntime:
+    """Open the node's key store, policy, spend history, session book and audit log."""
+    with contextlib.ExitStack() as undo:
+        config = load_policy(settings.policy_file)
+        keystore = KeyStore.open(settings.keystore_dir, unlocker)
+        undo.callback(keystore.close)
+        history = SpendHistory.open(settings.state_path)
+        undo.callback(history.close)
+        sessions = SessionBook(settings.data_dir / SESSIONS_FILE)
+        undo.callback(sessions.close)
+        audit = AuditLog.open_file(settings.audit_path)
+        policy = PolicyEngine(config, history, clock)
+        signing = SigningService(
+            node_id=settings.node_id,
+            keystore=keystore,
+            sessions=sessions,
+            policy=policy,
+            audit=audit,
+            nonce_ttl_seconds=settings.nonce_ttl_seconds,
+            clock=clock,
+        )
+        runtime = NodeRuntime(settings, keystore, audit, policy, history, sessions, signing, clock)
+        undo.pop_all()
+    return runtime

@@ -1,0 +1,471 @@
+"""The policy engine: whether this node may sign an intent, given its policy, its history and its clock.
+
+A signer node calls `PolicyEngine.evaluate` (round 1, to fail fast) and `PolicyEngine.authorize` (round 2:
+decide and, if allowed, record the spend in one history transaction, before the share leaves). The decision is
+deterministic given the policy, the spend history and the injected clock, and does no I/O except reading and
+writing that history (and appending to an audit log when one is passed).
+
+Order of checks. Structural checks first, each refusing outright: the intent type must be one a policy can
+allow, the digest must be the intent's own EIP-712 digest in the given domain, the key, the chain and the
+verifying contract (for this intent type) must be in the policy, and the request id must not already be bound
+to another intent. Then every rule of the intent type is evaluated and all failures are reported together:
+
+- TreasuryTx: deadline (not expired, not beyond the horizon), destination allowlist, call data, asset known,
+  per-transaction limit, rolling 24-hour limit, velocity, operator approvals above a threshold, time lock
+  above a threshold (age counted from the node's own first-seen time of the request);
+- Anchor: kind, velocity;  BridgeBatch: (source, destination) route, velocity.
+
+A request this node already signed (same digest, same key) is not counted twice: its own earlier record is
+left out of the rolling sum and the velocity count, so a coordinator's retry is judged like the first try.
+
+A decision's `reasons` are the failed rules' explanations when refused, every rule's explanation when allowed.
+"""
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, Intent, TreasuryTx
+from custody.audit import AuditLog, AuditRecord
+from custody.policy.approvals import OperatorApproval, tally_approvals
+from custody.policy.config import (
+    ROLLING_WINDOW_SECONDS,
+    AnchorRules,
+    AssetLimits,
+    BridgeBatchRules,
+    ChainPolicy,
+    PolicyConfig,
+    TreasuryTxRules,
+    Velocity,
+)
+from custody.policy.errors import InvalidSignContext
+from custody.policy.history import SignedRecord, SpendHistory
+
+DECISION_ACTION: Final = "policy.decision"
+"""The audit action of every decision record."""
+
+DEFAULT_AUDIT_ACTOR: Final = "policy-engine"
+NO_ASSET: Final = ""
+"""The history's asset for intents that move no asset (anchors, bridge batches)."""
+
+_BYTES32_HEX: Final = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+def unix_now() -> int:
+    """The current Unix time in whole seconds: the engine's default clock."""
+    return int(time.time())
+
+
+def request_id_from_hex(text: str) -> bytes:
+    """A request id as the API carries it ("0x" and 64 hex digits), as the 32 bytes the policy uses."""
+    if not isinstance(text, str) or not _BYTES32_HEX.fullmatch(text):
+        raise InvalidSignContext("a request id is 0x followed by 64 hex digits")
+    return bytes.fromhex(text[2:])
+
+
+@dataclass(frozen=True)
+class SignContext:
+    """Everything a node knows about one signing request when it asks the policy.
+
+    `digest` is the intent's EIP-712 digest in the domain (`chain_id`, `verifying_contract`) — the value the
+    node will sign; `first_seen` is when this node first saw `request_id` (`PolicyEngine.first_seen`).
+    """
+
+    key_id: str
+    request_id: bytes
+    intent: Intent
+    chain_id: int
+    verifying_contract: str
+    digest: bytes
+    approvals: Sequence[OperatorApproval]
+    first_seen: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key_id, str) or not self.key_id:
+            raise InvalidSignContext("key_id must be a non-empty string")
+        for name in ("request_id", "digest"):
+            value = getattr(self, name)
+            if not isinstance(value, bytes) or len(value) != 32:
+                raise InvalidSignContext(f"{name} must be 32 bytes")
+        if not isinstance(self.intent, Intent):
+            raise InvalidSignContext("intent must be a decoded chain.intents intent")
+        for name in ("chain_id", "first_seen"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidSignContext(f"{name} must be an int")
+        approvals = tuple(self.approvals)
+        if not all(isinstance(approval, OperatorApproval) for approval in approvals):
+            raise InvalidSignContext("approvals must be OperatorApproval values")
+        object.__setattr__(self, "approvals", approvals)
+
+    @classmethod
+    def for_intent(
+        cls,
+        *,
+        key_id: str,
+        request_id: bytes,
+        intent: Intent,
+        chain_id: int,
+        verifying_contract: str,
+        approvals: Sequence[OperatorApproval] = (),
+        first_seen: int,
+    ) -> "SignContext":
+        """A context whose digest is computed here from the intent and its domain."""
+        return cls(
+            key_id=key_id,
+            request_id=request_id,
+            intent=intent,
+            chain_id=chain_id,
+            verifying_contract=verifying_contract,
+            digest=intent.digest(chain_id, verifying_contract),
+            approvals=approvals,
+            first_seen=first_seen,
+        )
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule's verdict on one request, with a sentence a person can act on."""
+
+    rule: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The policy's answer: allowed or not, why, under which policy (hash) and at which time."""
+
+    allowed: bool
+    reasons: tuple[str, ...]
+    rule_results: tuple[RuleResult, ...]
+    policy_hash: str
+    evaluated_at: int
+
+    @property
+    def failed_rules(self) -> tuple[str, ...]:
+        """The names of the rules that refused (empty when allowed)."""
+        return tuple(result.rule for result in self.rule_results if not result.passed)
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision as float-free JSON (for audit records and API problem documents)."""
+        return {
+            "allowed": self.allowed,
+            "reasons": list(self.reasons),
+            "rules": [
+                {"rule": result.rule, "passed": result.passed, "detail": result.detail}
+                for result in self.rule_results
+            ],
+            "policy_hash": self.policy_hash,
+            "evaluated_at": self.evaluated_at,
+        }
+
+
+def _asset_name(token: str) -> str:
+    return "ether" if token == ZERO_ADDRESS else f"token {token}"
+
+
+class PolicyEngine:
+    """Evaluates signing requests against one policy, counting against one node's spend history."""
+
+    def __init__(
+        self, config: PolicyConfig, history: SpendHistory, clock: Callable[[], int] = unix_now
+    ) -> None:
+        self.config = config
+        self.history = history
+        self.policy_hash = config.policy_hash()
+        self._clock = clock
+
+    def first_seen(self, request_id: bytes, digest: bytes) -> int:
+        """When this node first saw `request_id`: now, stored durably, on the first call; that time after.
+
+        Call it when a request arrives (round 1); RequestConflict if the request id came with another digest.
+        """
+        return self.history.first_seen(request_id, digest, self._clock())
+
+    def evaluate(
+        self, ctx: SignContext, audit: AuditLog | None = None, *, actor: str = DEFAULT_AUDIT_ACTOR
+    ) -> Decision:
+        """Decide without recording anything; append the decision to `audit` if given."""
+        decision = self._decide(ctx, self._clock())
+        if audit is not None:
+            _append_decision(audit, actor, ctx, decision, recorded=False)
+        return decision
+
+    def authorize(
+        self, ctx: SignContext, audit: AuditLog | None = None, *, actor: str = DEFAULT_AUDIT_ACTOR
+    ) -> Decision:
+        """Decide and, if allowed, record the spend, atomically against every other writer of the history.
+
+        What round 2 calls before releasing a share: two concurrent requests cannot both pass a limit that
+        only one of them fits, because the second is evaluated after the first is recorded.
+        """
+        now = self._clock()
+        with self.history.transaction():
+            decision = self._decide(ctx, now)
+            if decision.allowed:
+                self.history.record(_signed_record(ctx, now))
+        if audit is not None:
+            _append_decision(audit, actor, ctx, decision, recorded=decision.allowed)
+        return decision
+
+    def record_signed(self, ctx: SignContext) -> bool:
+        """Durably count `ctx` as signed now; False if it was recorded already (a retry counts once).
+
+        Prefer `authorize`, which records in the same transaction as the decision; evaluating and recording
+        in two steps lets a concurrent request slip between them.
+        """
+        return self.history.record(_signed_record(ctx, self._clock()))
+
+    def _decide(self, ctx: SignContext, now: int) -> Decision:
+        results, chain = self._structural(ctx)
+        if chain is not None:
+            results += self._intent_rules(ctx, chain, now)
+        failed = [result for result in results if not result.passed]
+        return Decision(
+            allowed=not failed,
+            reasons=tuple(result.detail for result in (failed or results)),
+            rule_results=tuple(results),
+            policy_hash=self.policy_hash,
+            evaluated_at=now,
+        )
+
+    def _structural(self, ctx: SignContext) -> tuple[list[RuleResult], ChainPolicy | None]:
+        """Type, digest, key, chain, contract and request binding, stopping at the first failure.
+
+        Returns the results and, when every check passed, the chain policy whose rules apply.
+        """
+        intent_type = ctx.intent.PRIMARY_TYPE
+        if not isinstance(ctx.intent, TreasuryTx | Anchor | BridgeBatch):
+            return [RuleResult("intent_type", False, f"no policy rule can allow {intent_type} intents")], None
+        results = [RuleResult("intent_type", True, f"{intent_type} intents are governed by the policy")]
+        if ctx.intent.digest(ctx.chain_id, ctx.verifying_contract) != ctx.digest:
+            results.append(RuleResult("digest", False, "the digest is not the intent's digest in its domain"))
+            return results, None
+        results.append(RuleResult("digest", True, "the digest is the intent's EIP-712 digest in its domain"))
+        key_policy = self.config.key_policy(ctx.key_id)
+        if key_policy is None:
+            detail = f"key {ctx.key_id!r} has no policy and there is no default"
+            return [*results, RuleResult("key", False, detail)], None
+        results.append(RuleResult("key", True, f"key {ctx.key_id!r} has a policy"))
+        chain = key_policy.chains.get(ctx.chain_id)
+        if chain is None:
+            detail = f"chain {ctx.chain_id} is not allowed for key {ctx.key_id!r}"
+            return [*results, RuleResult("chain", False, detail)], None
+        results.append(RuleResult("chain", True, f"chain {ctx.chain_id} is allowed"))
+        if not chain.allows_contract(ctx.verifying_contract, intent_type):
+            contract = f"contract {ctx.verifying_contract} on chain {ctx.chain_id}"
+            detail = f"{contract} is not allowed to verify {intent_type}"
+            return [*results, RuleResult("contract", False, detail)], None
+        results.append(
+            RuleResult("contract", True, f"contract {ctx.verifying_contract} may verify {intent_type}")
+        )
+        results.append(self._request(ctx))
+        return results, chain if results[-1].passed else None
+
+    def _request(self, ctx: SignContext) -> RuleResult:
+        """A request id names one intent under one key; signing it again is a retry, counted once."""
+        prior = self.history.signed(ctx.request_id)
+        request = f"request 0x{ctx.request_id.hex()}"
+        if prior is None:
+            return RuleResult("request", True, f"{request} has not been signed by this node before")
+        if prior.digest != ctx.digest or prior.key_id != ctx.key_id:
+            return RuleResult("request", False, f"{request} was already signed for a different intent or key")
+        detail = f"{request} was signed at {prior.signed_at}: a retry, not counted twice"
+        return RuleResult("request", True, detail)
+
+    def _intent_rules(self, ctx: SignContext, chain: ChainPolicy, now: int) -> list[RuleResult]:
+        """The rules of the intent's type; config validation ensures a verified type has its rules section."""
+        intent = ctx.intent
+        if isinstance(intent, TreasuryTx):
+            assert chain.treasury_tx is not None
+            return self._treasury_rules(ctx, intent, chain.treasury_tx, now)
+        if isinstance(intent, Anchor):
+            assert chain.anchor is not None
+            return self._anchor_rules(ctx, intent, chain.anchor, now)
+        assert isinstance(intent, BridgeBatch)
+        assert chain.bridge_batch is not None
+        return self._bridge_rules(ctx, intent, chain.bridge_batch, now)
+
+    def _treasury_rules(
+        self, ctx: SignContext, tx: TreasuryTx, rules: TreasuryTxRules, now: int
+    ) -> list[RuleResult]:
+        results = [
+            _deadline(tx.deadline, rules.max_deadline_horizon_seconds, now),
+            _destination(tx.to, rules.destinations),
+            _call_data(tx.data, rules.allow_call_data),
+            self._velocity(ctx, rules.velocity, now),
+        ]
+        limits = rules.assets.get(tx.token)
+        if limits is None:
+            return [
+                *results,
+                RuleResult("asset", False, f"{_asset_name(tx.token)} has no limits in the policy"),
+            ]
+        results.append(RuleResult("asset", True, f"{_asset_name(tx.token)} has limits in the policy"))
+        results.append(_per_tx_limit(tx, limits))
+        results.append(self._rolling_limit(ctx, tx, limits, now))
+        if limits.approvals is not None:
+            results.append(self._approvals(ctx, tx, limits))
+        if limits.time_lock is not None:
+            results.append(_time_lock(ctx, tx, limits, now))
+        return results
+
+    def _anchor_rules(
+        self, ctx: SignContext, anchor: Anchor, rules: AnchorRules, now: int
+    ) -> list[RuleResult]:
+        allowed = anchor.kind in rules.kinds
+        verdict = "is" if allowed else "is not"
+        kind = RuleResult(
+            "anchor_kind", allowed, f"anchor kind {anchor.kind} {verdict} allowed {list(rules.kinds)}"
+        )
+        return [kind, self._velocity(ctx, rules.velocity, now)]
+
+    def _bridge_rules(
+        self, ctx: SignContext, batch: BridgeBatch, rules: BridgeBatchRules, now: int
+    ) -> list[RuleResult]:
+        route = (batch.src_chain_id, batch.dst_chain_id)
+        allowed = any((r.src_chain_id, r.dst_chain_id) == route for r in rules.routes)
+        verdict = "is" if allowed else "is not"
+        detail = f"bridge route {batch.src_chain_id} -> {batch.dst_chain_id} {verdict} allowed"
+        return [RuleResult("bridge_route", allowed, detail), self._velocity(ctx, rules.velocity, now)]
+
+    def _velocity(self, ctx: SignContext, velocity: Velocity, now: int) -> RuleResult:
+        intent_type = ctx.intent.PRIMARY_TYPE
+        earlier = self.history.count(
+            ctx.key_id, ctx.chain_id, intent_type, now - velocity.window_seconds, excluding=ctx.request_id
+        )
+        allowed = earlier <= velocity.max_signatures
+        verdict = "within" if allowed else "would exceed"
+        detail = (
+            f"{earlier} {intent_type} signatures in the last {velocity.window_seconds} s; one more {verdict} "
+            f"the velocity limit of {velocity.max_signatures}"
+        )
+        return RuleResult("velocity", allowed, detail)
+
+    def _rolling_limit(self, ctx: SignContext, tx: TreasuryTx, limits: AssetLimits, now: int) -> RuleResult:
+        spent = self.history.spent(
+            ctx.key_id, ctx.chain_id, tx.token, now - ROLLING_WINDOW_SECONDS, excluding=ctx.request_id
+        )
+        total = spent + tx.amount
+        allowed = total <= limits.rolling_24h_limit
+        verdict = "within" if allowed else "exceeds"
+        detail = (
+            f"{spent} of {_asset_name(tx.token)} signed in the last 24 hours + {tx.amount} = {total} "
+            f"{verdict} the rolling 24-hour limit {limits.rolling_24h_limit}"
+        )
+        return RuleResult("rolling_24h_limit", allowed, detail)
+
+    def _approvals(self, ctx: SignContext, tx: TreasuryTx, limits: AssetLimits) -> RuleResult:
+        rule = limits.approvals
+        assert rule is not None
+        if tx.amount <= rule.above:
+            detail = (
+                f"amount {tx.amount} is not above the approval threshold {rule.above}: no approvals needed"
+            )
+            return RuleResult("approvals", True, detail)
+        tally = tally_approvals(
+            ctx.approvals,
+            intent_digest=ctx.digest,
+            request_id=ctx.request_id,
+            chain_id=ctx.chain_id,
+            verifying_contract=ctx.verifying_contract,
+            operators=self.config.operator_addresses(rule.operators),
+        )
+        allowed = len(tally.approvers) >= rule.required
+        detail = (
+            f"amount {tx.amount} is above the approval threshold {rule.above}: {len(tally.approvers)} of "
+            f"{rule.required} required operator approvals ({', '.join(tally.approvers) or 'none'})"
+        )
+        if tally.rejections:
+            detail += "; not counted: " + "; ".join(tally.rejections)
+        return RuleResult("approvals", allowed, detail)
+
+
+def _deadline(deadline: int, horizon: int, now: int) -> RuleResult:
+    if deadline <= now:
+        return RuleResult("deadline", False, f"the deadline {deadline} has passed (now {now})")
+    if deadline - now > horizon:
+        detail = f"the deadline {deadline} is {deadline - now} s away, beyond the {horizon} s horizon"
+        return RuleResult("deadline", False, detail)
+    return RuleResult(
+        "deadline", True, f"the deadline {deadline} is {deadline - now} s away, within {horizon} s"
+    )
+
+
+def _destination(to: str, destinations: str | tuple[str, ...]) -> RuleResult:
+    if destinations == "any":
+        return RuleResult("destination", True, f"destination {to}: the policy allows any destination")
+    allowed = to in destinations
+    verdict = "is" if allowed else "is not"
+    return RuleResult("destination", allowed, f"destination {to} {verdict} on the allowlist")
+
+
+def _call_data(data: bytes, allow_call_data: bool) -> RuleResult:
+    if not data:
+        return RuleResult("call_data", True, "no call data")
+    if allow_call_data:
+        return RuleResult("call_data", True, f"{len(data)} bytes of call data, allowed by the policy")
+    return RuleResult("call_data", False, f"{len(data)} bytes of call data, and the policy allows none")
+
+
+def _per_tx_limit(tx: TreasuryTx, limits: AssetLimits) -> RuleResult:
+    allowed = tx.amount <= limits.per_tx_limit
+    verdict = "within" if allowed else "exceeds"
+    asset = _asset_name(tx.token)
+    detail = f"amount {tx.amount} of {asset} {verdict} the per-transaction limit {limits.per_tx_limit}"
+    return RuleResult("per_tx_limit", allowed, detail)
+
+
+def _time_lock(ctx: SignContext, tx: TreasuryTx, limits: AssetLimits, now: int) -> RuleResult:
+    lock = limits.time_lock
+    assert lock is not None
+    if tx.amount <= lock.above:
+        detail = f"amount {tx.amount} is not above the time-lock threshold {lock.above}: no delay"
+        return RuleResult("time_lock", True, detail)
+    age = now - ctx.first_seen
+    allowed = age >= lock.delay_seconds
+    verdict = "has passed" if allowed else f"has not passed ({lock.delay_seconds - age} s to go)"
+    detail = (
+        f"amount {tx.amount} is above the time-lock threshold {lock.above}: the request was first seen "
+        f"{age} s ago; the {lock.delay_seconds} s delay {verdict}"
+    )
+    return RuleResult("time_lock", allowed, detail)
+
+
+def _signed_record(ctx: SignContext, now: int) -> SignedRecord:
+    intent = ctx.intent
+    asset, amount = (intent.token, intent.amount) if isinstance(intent, TreasuryTx) else (NO_ASSET, 0)
+    return SignedRecord(
+        request_id=ctx.request_id,
+        digest=ctx.digest,
+        key_id=ctx.key_id,
+        chain_id=ctx.chain_id,
+        intent_type=intent.PRIMARY_TYPE,
+        asset=asset,
+        amount=amount,
+        signed_at=now,
+    )
+
+
+def _append_decision(
+    audit: AuditLog, actor: str, ctx: SignContext, decision: Decision, *, recorded: bool
+) -> AuditRecord:
+    """Append the decision, the request it judged and whether its spend was recorded, as "policy.decision"."""
+    details = {
+        "key_id": ctx.key_id,
+        "request_id": "0x" + ctx.request_id.hex(),
+        "intent_type": ctx.intent.PRIMARY_TYPE,
+        "intent": ctx.intent.to_json(),
+        "chain_id": ctx.chain_id,
+        "verifying_contract": ctx.verifying_contract,
+        "digest": "0x" + ctx.digest.hex(),
+        "approvals": [approval.operator for approval in ctx.approvals],
+        "recorded": recorded,
+        **decision.to_json(),
+    }
+    return audit.append(
+        actor=actor, action=DECISION_ACTION, subject="0x" + ctx.request_id.hex(), details=details
+    )

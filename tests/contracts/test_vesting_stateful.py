@@ -1,0 +1,218 @@
+"""VestingEscrow.vy under random sequences of grants, claims, revocations, hand-overs and time, by hypothesis.
+
+A Python model (built on `chain.vesting`) predicts every outcome, refusals included. After every step:
+each grant on chain equals the model's, claimed <= vested <= granted, the escrow holds exactly what it
+owes (the sum of amount - claimed: at least that is the promise; exactly, since nothing else is sent to
+it here), and no token is created or lost between the admin, the escrow and the beneficiaries.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import ape
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from chain.vesting import Schedule, grant_id, vested_amount
+
+pytestmark = pytest.mark.chain
+
+DAY = 86_400
+REFERENCE = b"\x02" * 32
+STEP_SECONDS = st.integers(min_value=1, max_value=200 * DAY)
+SPANS = st.sampled_from([1, DAY, 30 * DAY, 90 * DAY])
+
+
+@dataclass(frozen=True)
+class ModelGrant:
+    beneficiary: str
+    amount: int
+    claimed: int
+    schedule: Schedule
+    revocable: bool
+    revoked: bool
+
+    def vested(self, timestamp: int) -> int:
+        return vested_amount(self.amount, self.schedule, self.revoked, timestamp)
+
+
+@st.composite
+def schedules(draw: st.DrawFn, now: int) -> Schedule:
+    """Schedules around `now`: started a while ago or starting soon, linear or in tranches."""
+    period = draw(SPANS)
+    duration = period * draw(st.integers(min_value=1, max_value=400 * DAY // period))
+    return Schedule(
+        start=now + draw(st.integers(min_value=-300 * DAY, max_value=100 * DAY)),
+        cliff=draw(st.integers(min_value=0, max_value=duration)),
+        duration=duration,
+        period=period,
+    )
+
+
+class VestingMachine(RuleBasedStateMachine):
+    def __init__(self, escrow: Any, token: Any, admin: Any, people: list[Any], outsider: Any) -> None:
+        super().__init__()
+        self.snapshot = ape.chain.snapshot()
+        self.escrow, self.token, self.admin, self.outsider = escrow, token, admin, outsider
+        self.people = {person.address: person for person in people}
+        self.holders = [admin.address, escrow.address, *self.people]
+        self.supply = token.totalSupply()
+        self.held = sum(token.balanceOf(holder) for holder in self.holders)
+        self.now = ape.chain.pending_timestamp
+        self.number = escrow.grant_count()
+        self.grants: dict[int, ModelGrant] = {}
+
+    def teardown(self) -> None:
+        ape.chain.restore(self.snapshot)
+
+    def tick(self, seconds: int = 1) -> int:
+        """Set the next transaction's timestamp `seconds` on, past any block mined meanwhile."""
+        self.now = max(self.now + seconds, ape.chain.blocks.head.timestamp + 1)
+        ape.chain.pending_timestamp = self.now
+        return self.now
+
+    def pick(self, data: st.DataObject) -> tuple[int, ModelGrant]:
+        chosen = data.draw(st.sampled_from(sorted(self.grants)))
+        return chosen, self.grants[chosen]
+
+    # Rules
+
+    @rule(data=st.data(), who=st.integers(0, 2), revocable=st.booleans())
+    def create_grant(self, data: st.DataObject, who: int, revocable: bool) -> None:
+        beneficiary = list(self.people)[who]
+        amount = data.draw(st.integers(min_value=1, max_value=10**24))
+        schedule = data.draw(schedules(self.now))
+        self.tick()
+        receipt = self.escrow.create_grant(
+            beneficiary,
+            amount,
+            schedule.start,
+            schedule.cliff,
+            schedule.duration,
+            schedule.period,
+            revocable,
+            REFERENCE,
+            sender=self.admin,
+        )
+        (event,) = receipt.decode_logs(self.escrow.GrantCreated)
+        assert event.grant_id == grant_id(self.number, schedule, revocable)
+        self.number += 1
+        self.grants[event.grant_id] = ModelGrant(beneficiary, amount, 0, schedule, revocable, False)
+
+    @rule(seconds=STEP_SECONDS)
+    def wait(self, seconds: int) -> None:
+        self.tick(seconds)
+
+    @precondition(lambda self: self.grants)
+    @rule(data=st.data(), to=st.integers(0, 3))
+    def claim(self, data: st.DataObject, to: int) -> None:
+        chosen, grant = self.pick(data)
+        receiver = [*self.people, self.admin.address][to]
+        now = self.tick()
+        claimable = grant.vested(now) - grant.claimed
+        if claimable == 0:
+            with ape.reverts("vesting: nothing to claim"):
+                self.escrow.claim(chosen, receiver, sender=self.people[grant.beneficiary])
+            return
+        receipt = self.escrow.claim(chosen, receiver, sender=self.people[grant.beneficiary])
+        (event,) = receipt.decode_logs(self.escrow.Claimed)
+        assert (event.amount, event.receiver) == (claimable, receiver)
+        self.grants[chosen] = replace(grant, claimed=grant.claimed + claimable)
+
+    @precondition(lambda self: self.grants)
+    @rule(data=st.data())
+    def revoke(self, data: st.DataObject) -> None:
+        chosen, grant = self.pick(data)
+        now = self.tick()
+        vested = grant.vested(now)
+        refusal = (
+            "vesting: grant is irrevocable"
+            if not grant.revocable
+            else "vesting: grant is already revoked"
+            if grant.revoked
+            else "vesting: grant is fully vested"
+            if vested == grant.amount
+            else None
+        )
+        if refusal is not None:
+            with ape.reverts(refusal):
+                self.escrow.revoke(chosen, sender=self.admin)
+            return
+        receipt = self.escrow.revoke(chosen, sender=self.admin)
+        (event,) = receipt.decode_logs(self.escrow.GrantRevoked)
+        assert (event.vested, event.returned) == (vested, grant.amount - vested)
+        self.grants[chosen] = replace(grant, amount=vested, revoked=True)
+
+    @precondition(lambda self: self.grants)
+    @rule(data=st.data(), to=st.integers(0, 2))
+    def transfer_grant(self, data: st.DataObject, to: int) -> None:
+        chosen, grant = self.pick(data)
+        new_beneficiary = list(self.people)[to]
+        self.tick()
+        if new_beneficiary == grant.beneficiary:
+            with ape.reverts("vesting: new beneficiary is the current one"):
+                self.escrow.transfer_grant(chosen, new_beneficiary, sender=self.people[grant.beneficiary])
+            return
+        self.escrow.transfer_grant(chosen, new_beneficiary, sender=self.people[grant.beneficiary])
+        self.grants[chosen] = replace(grant, beneficiary=new_beneficiary)
+
+    @precondition(lambda self: self.grants)
+    @rule(data=st.data())
+    def outsiders_are_refused(self, data: st.DataObject) -> None:
+        chosen, grant = self.pick(data)
+        other = next(person for address, person in self.people.items() if address != grant.beneficiary)
+        self.tick()
+        with ape.reverts("vesting: caller is not the beneficiary"):
+            self.escrow.claim(chosen, sender=other)
+        with ape.reverts("vesting: caller is not the beneficiary"):
+            self.escrow.transfer_grant(chosen, other, sender=self.outsider)
+        with ape.reverts("vesting: caller is not the admin"):
+            self.escrow.revoke(chosen, sender=self.people[grant.beneficiary])
+
+    # Invariants
+
+    @invariant()
+    def grants_match_the_model(self) -> None:
+        head = ape.chain.blocks.head.timestamp
+        for chosen, grant in self.grants.items():
+            on_chain = self.escrow.grants(chosen)
+            assert (on_chain.beneficiary, on_chain.amount, on_chain.claimed, on_chain.revoked) == (
+                grant.beneficiary,
+                grant.amount,
+                grant.claimed,
+                grant.revoked,
+            )
+            vested = self.escrow.vested_amount(chosen, head)
+            assert vested == grant.vested(head)
+            assert grant.claimed <= vested <= grant.amount
+
+    @invariant()
+    def the_escrow_holds_what_it_owes_and_no_token_is_lost(self) -> None:
+        owed = sum(grant.amount - grant.claimed for grant in self.grants.values())
+        assert self.token.balanceOf(self.escrow) == owed
+        assert sum(self.token.balanceOf(holder) for holder in self.holders) == self.held
+        assert self.token.totalSupply() == self.supply
+
+
+def test_vesting_escrow_state_machine(
+    vesting_escrow: Any, tpw: Any, vesting_admin: Any, accounts: Any
+) -> None:
+    people = [accounts[2], accounts[3], accounts[4]]
+    # Each step sends transactions: a third of the profile's examples, of 15 steps each, keeps this in
+    # seconds under `ci` and still scales with `deep`.
+    budget = settings(
+        settings.default,
+        max_examples=max(settings.default.max_examples // 3, 1),
+        stateful_step_count=15,
+    )
+    run_state_machine_as_test(
+        lambda: VestingMachine(vesting_escrow, tpw, vesting_admin, people, accounts[6]), settings=budget
+    )

@@ -1,0 +1,165 @@
+"""In-process custody groups for key-ceremony tests: each node's real key routes, ceremony service, key
+store and audit log, reached through ASGI instead of mutual TLS, behind a relay whose traffic a test can
+read and tamper with — the coordinator as an attacker.
+
+`RelayCaller` maps answers exactly as `custody.coordinator.client.NodeClient` does (4xx -> NodeRefused,
+5xx -> NodeUnavailable, an answer that does not parse -> NodeMisbehaved), so `KeyCoordinator` runs here
+unchanged. The processes-and-TLS path is covered by the tests over `tests.helpers.custody_nodes`.
+"""
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import FastAPI
+from pydantic import BaseModel, ValidationError
+
+from custody.audit import AuditLog
+from custody.coordinator.client import NodeMisbehaved, NodeRefused, NodeUnavailable
+from custody.coordinator.dkg import KeyCoordinator
+from custody.envelope import NodeIdentity
+from custody.frost import Signature, SigningPackage, aggregate, round1_commit, round2_sign
+from custody.keystore import Kek, KeyStore
+from custody.node import routes_keys
+from custody.node.keys_service import KeyCeremonies
+from custody.node.keys_shares import StoredKey, find_key
+from custody.node.problems import install_problem_handlers
+from custody.node.transport import tls_extension, with_tls_extension
+from custody.roster import Roster, RosterNode
+from custody.tls import CertificateAuthority
+
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
+Tamper = Callable[[int, str, dict[str, Any]], dict[str, Any]]
+"""(node id, path, JSON body or answer) -> what to pass on instead."""
+
+START_TIME = 1_800_000_000.0
+_COORDINATOR_TLS = tls_extension(
+    CertificateAuthority.create().issue_coordinator().certificate.public_bytes(Encoding.DER)
+)
+
+
+class RelayCaller:
+    """The coordinator's calls to in-process nodes; records every byte relayed, applies the tamper hooks."""
+
+    def __init__(self, apps: dict[int, Any]) -> None:
+        self._clients = {
+            node_id: httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=f"http://node-{node_id}"
+            )
+            for node_id, app in apps.items()
+        }
+        self.traffic: list[bytes] = []
+        self.tamper_request: Tamper | None = None
+        self.tamper_answer: Tamper | None = None
+
+    async def call(
+        self, node: RosterNode, method: str, path: str, body: BaseModel | None, answer: type[AnswerT]
+    ) -> AnswerT:
+        content = None
+        if body is not None:
+            value = json.loads(body.model_dump_json())
+            if self.tamper_request is not None:
+                value = self.tamper_request(node.node_id, path, value)
+            content = json.dumps(value).encode()
+            self.traffic.append(content)
+        response = await self._clients[node.node_id].request(
+            method, path, content=content, headers={"content-type": "application/json"}
+        )
+        self.traffic.append(response.content)
+        if response.status_code >= 500:
+            raise NodeUnavailable(node.node_id, f"answered {response.status_code}")
+        if response.status_code >= 400:
+            raise NodeRefused(node.node_id, response.status_code, response.json())
+        data = response.json()
+        if self.tamper_answer is not None:
+            data = self.tamper_answer(node.node_id, path, data)
+        try:
+            return answer.model_validate(data)
+        except ValidationError as error:
+            raise NodeMisbehaved(node.node_id, f"invalid {answer.__name__}: {error.title}") from None
+
+    def relayed(self) -> bytes:
+        """Everything the coordinator sent and received, concatenated."""
+        return b"".join(self.traffic)
+
+
+class KeyGroup:
+    """`size` in-process nodes with real key stores under `root`, their roster, and a relay to them."""
+
+    def __init__(self, root: Path, size: int) -> None:
+        self.root = root
+        self.now = START_TIME
+        kek = Kek(os.urandom(32))
+        identities = {node_id: NodeIdentity.generate() for node_id in range(1, size + 1)}
+        self.roster = Roster(
+            RosterNode(
+                node_id,
+                f"https://127.0.0.1:{7100 + node_id}",
+                identity.public_keys(),
+                hashlib.sha256(f"certificate of node {node_id}".encode()).hexdigest(),
+            )
+            for node_id, identity in identities.items()
+        )
+        self.keystores = {
+            node_id: KeyStore.create(root / f"node-{node_id}" / "keystore", kek) for node_id in identities
+        }
+        self.audits = {
+            node_id: AuditLog.open_file(root / f"node-{node_id}" / "audit.jsonl") for node_id in identities
+        }
+        self.services = {
+            node_id: KeyCeremonies(
+                node_id=node_id,
+                identity=identity,
+                roster=self.roster,
+                keystore=self.keystores[node_id],
+                audit=self.audits[node_id],
+                clock=lambda: self.now,
+            )
+            for node_id, identity in identities.items()
+        }
+        self.relay = RelayCaller({node_id: self._app(service) for node_id, service in self.services.items()})
+
+    @staticmethod
+    def _app(service: KeyCeremonies) -> Any:
+        app = FastAPI()
+        install_problem_handlers(app)
+        app.include_router(routes_keys.router)
+        app.dependency_overrides[routes_keys.get_ceremonies] = lambda: service
+        return with_tls_extension(app, _COORDINATOR_TLS)
+
+    def coordinator(self) -> KeyCoordinator:
+        """A coordinator relaying through `relay`, with its own audit log."""
+        return KeyCoordinator(
+            self.roster, self.relay, audit=AuditLog.open_file(self.root / "coordinator.jsonl")
+        )
+
+    def share(self, node_id: int, key_id: str) -> StoredKey | None:
+        """Node `node_id`'s stored share of `key_id`, read from its key store."""
+        return find_key(self.keystores[node_id], key_id)
+
+    def sign(self, key_id: str, signers: Sequence[int], message: bytes = bytes(range(32))) -> Signature:
+        """A signature by `signers` with the shares their key stores hold (raises if it does not verify)."""
+        keys = {node_id: self.share(node_id, key_id) for node_id in signers}
+        return sign_with_shares({node_id: key for node_id, key in keys.items() if key is not None}, message)
+
+    def close(self) -> None:
+        """Close every key store."""
+        for store in self.keystores.values():
+            store.close()
+
+
+def sign_with_shares(shares: dict[int, StoredKey], message: bytes) -> Signature:
+    """Both FROST rounds with `shares` (as stored by nodes); aggregate checks every share and the result."""
+    public = next(iter(shares.values())).public_key_package
+    round1 = {node_id: round1_commit(key.key_package.signing_share) for node_id, key in shares.items()}
+    package = SigningPackage({node_id: commitments for node_id, (_, commitments) in round1.items()}, message)
+    signature_shares = {
+        node_id: round2_sign(package, nonces, shares[node_id].key_package)
+        for node_id, (nonces, _) in round1.items()
+    }
+    return aggregate(package, signature_shares, public)

@@ -1,0 +1,286 @@
+"""Real signer-node processes for tests and benchmarks: a group CA, node directories, shares, policy, roster.
+
+`CustodyGroup` lays out one directory per node exactly as a deployment would (KEK-sealed key store holding
+the node's identity and its shares, TLS files, policy, roster), then starts each node as its own
+``python -m custody.node`` process on a free loopback port, and can stop, SIGKILL and restart any of them.
+Shares come from a dealer (`tests.helpers.frost_signing.fixed_key`) or are given. A key store opened here
+uses the group's test KEK, so no scrypt runs anywhere.
+
+`anchor_intent` makes a distinct, policy-allowed intent per call; `TEST_POLICY` allows anchors of kinds
+1 and 2 on the test contract and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import ssl
+import sys
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Self
+
+from chain.intents import Anchor
+from chain.paths import PROJECT_ROOT
+from chain.processes import LOOPBACK, ManagedProcess, free_port
+from custody.audit import AuditLog
+from custody.coordinator.client import NodeClient
+from custody.coordinator.signing import Coordinator
+from custody.envelope import NodeIdentity
+from custody.frost import KeyPackage, N, Point, PublicKeyPackage
+from custody.keystore import KEK_ENV_VAR, Kek, KeyStore
+from custody.node.keys_identity import IDENTITY_RECORD
+from custody.node.keys_shares import StoredKey, load_key, save_key
+from custody.node.schemas import IntentEnvelope, Round1Request
+from custody.roster import Roster, RosterNode
+from custody.tls import CertificateAuthority, TlsPaths, client_context
+
+TEST_KEK_HEX: Final = "5e" * 32
+TEST_CHAIN_ID: Final = 31337
+TEST_CONTRACT: Final = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+TEST_KEY_ID: Final = "treasury"
+
+TEST_POLICY: Final = f"""\
+version: 1
+default:
+  chains:
+    {TEST_CHAIN_ID}:
+      contracts:
+        "{TEST_CONTRACT}": [Anchor]
+      anchor:
+        kinds: [1, 2]
+        velocity: {{max_signatures: 100000000, window_seconds: 3600}}
+"""
+
+Key = tuple[dict[int, KeyPackage], PublicKeyPackage]
+
+_sequence = itertools.count(1)
+
+
+def anchor_intent(kind: int = 1, seq: int | None = None) -> IntentEnvelope:
+    """A fresh Anchor intent (a new sequence number each call) in the test domain."""
+    number = next(_sequence) if seq is None else seq
+    root = number.to_bytes(32, "big")
+    intent = Anchor(kind=kind, seq=number, root=root, count=1, total=0, prev_root=bytes(32))
+    return IntentEnvelope.of(intent, TEST_CHAIN_ID, TEST_CONTRACT)
+
+
+def request_id(number: int | None = None) -> str:
+    """A fresh request id (0x and 64 hex digits)."""
+    return "0x" + (next(_sequence) if number is None else number).to_bytes(32, "big").hex()
+
+
+@dataclass
+class CustodyNode:
+    """One node of a test group: its directory, port and (while running) its process."""
+
+    node_id: int
+    data_dir: Path
+    port: int
+    roster_entry: RosterNode
+    process: ManagedProcess | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        """The node's https origin."""
+        return f"https://{LOOPBACK}:{self.port}"
+
+    @property
+    def audit_path(self) -> Path:
+        """The node's audit log."""
+        return self.data_dir / "audit.jsonl"
+
+    def running(self) -> bool:
+        """Whether its process is alive."""
+        return self.process is not None and self.process.running()
+
+
+class CustodyGroup:
+    """A custody group of real node processes under `root`; a context manager that stops them all."""
+
+    def __init__(
+        self,
+        root: Path,
+        keys: Mapping[str, Key],
+        *,
+        size: int | None = None,
+        policy_yaml: str = TEST_POLICY,
+        nonce_ttl_seconds: int = 60,
+    ) -> None:
+        """Write the CA, the coordinator's credential and every node's directory; start nothing yet."""
+        holders = sorted({node_id for key_packages, _ in keys.values() for node_id in key_packages})
+        node_ids = list(range(1, size + 1)) if size is not None else holders
+        self.root = root
+        self.keys = dict(keys)
+        self.nonce_ttl_seconds = nonce_ttl_seconds
+        self.kek = Kek.parse(TEST_KEK_HEX)
+        self.ca = CertificateAuthority.create()
+        self.coordinator_tls = TlsPaths.in_directory(root / "coordinator", "coordinator")
+        self.coordinator_tls.write(self.ca, self.ca.issue_coordinator())
+        self.nodes: dict[int, CustodyNode] = {}
+        for node_id in node_ids:
+            self.nodes[node_id] = self._lay_out(node_id, policy_yaml)
+        self.roster = Roster(node.roster_entry for node in self.nodes.values())
+        for node in self.nodes.values():
+            self.roster.save(node.data_dir / "roster.json")
+
+    def _lay_out(self, node_id: int, policy_yaml: str) -> CustodyNode:
+        data_dir = self.root / f"node-{node_id}"
+        data_dir.mkdir(parents=True)
+        credential = self.ca.issue_node(node_id)
+        TlsPaths.in_directory(data_dir / "tls", "node").write(self.ca, credential)
+        (data_dir / "policy.yaml").write_text(policy_yaml)
+        identity = NodeIdentity.generate()
+        with KeyStore.create(data_dir / "keystore", self.kek) as store:
+            store.put_json(IDENTITY_RECORD, identity.to_json())
+            for key_id, (key_packages, public_key_package) in self.keys.items():
+                if node_id in key_packages:
+                    save_key(
+                        store,
+                        StoredKey(key_id, key_packages[node_id], public_key_package, ceremony="dealer"),
+                        replace=False,
+                    )
+        port = free_port()
+        entry = RosterNode(
+            node_id, f"https://{LOOPBACK}:{port}", identity.public_keys(), credential.fingerprint
+        )
+        return CustodyNode(node_id, data_dir, port, entry)
+
+    # -- processes -----------------------------------------------------------------------------------
+
+    def environment(self, node_id: int) -> dict[str, str]:
+        """Node `node_id`'s environment: the inherited one without TPW_ variables, plus its own."""
+        node = self.nodes[node_id]
+        env = {name: value for name, value in os.environ.items() if not name.startswith("TPW_")}
+        env.update(
+            {
+                "TPW_NODE_NODE_ID": str(node_id),
+                "TPW_NODE_DATA_DIR": str(node.data_dir),
+                "TPW_NODE_PORT": str(node.port),
+                "TPW_NODE_NONCE_TTL_SECONDS": str(self.nonce_ttl_seconds),
+                "TPW_NODE_LOG_LEVEL": "WARNING",
+                KEK_ENV_VAR: TEST_KEK_HEX,
+            }
+        )
+        return env
+
+    def start(self, node_ids: Iterable[int] | None = None, *, timeout: float = 30.0) -> None:
+        """Start the given nodes (default all that are not running) and wait until each listens."""
+        chosen = [
+            n for n in (node_ids if node_ids is not None else self.nodes) if not self.nodes[n].running()
+        ]
+        for node_id in chosen:
+            node = self.nodes[node_id]
+            node.process = ManagedProcess(
+                f"custody-node-{node_id}",
+                [sys.executable, "-m", "custody.node"],
+                log_path=node.data_dir / "node.log",
+                env=self.environment(node_id),
+                cwd=PROJECT_ROOT,
+            ).start()
+        for node_id in chosen:
+            node = self.nodes[node_id]
+            assert node.process is not None
+            node.process.wait_port(node.port, timeout=timeout)
+
+    def stop(self, node_id: int) -> None:
+        """SIGTERM node `node_id` and wait until it has exited."""
+        process = self.nodes[node_id].process
+        if process is not None:
+            process.stop()
+
+    def kill(self, node_id: int) -> None:
+        """SIGKILL node `node_id` (a crash, not a shutdown)."""
+        process = self.nodes[node_id].process
+        if process is not None:
+            process.kill()
+
+    def restart(self, node_id: int) -> None:
+        """Start node `node_id` again after a stop or a kill."""
+        self.nodes[node_id].process = None
+        self.start([node_id])
+
+    def close(self) -> None:
+        """Stop every node."""
+        for node in self.nodes.values():
+            if node.process is not None:
+                node.process.stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- what a coordinator or a test needs -----------------------------------------------------------
+
+    def client_context(self) -> ssl.SSLContext:
+        """The coordinator's mutual-TLS client context."""
+        return client_context(self.coordinator_tls)
+
+    def public_keys(self) -> dict[str, PublicKeyPackage]:
+        """Each key id's public key package."""
+        return {key_id: public for key_id, (_, public) in self.keys.items()}
+
+    @contextlib.asynccontextmanager
+    async def coordinator(
+        self, *, timeout: float = 2.0, audit_path: Path | None = None
+    ) -> AsyncIterator[Coordinator]:
+        """A coordinator over this group (its own client and audit log), closed on exit."""
+        async with NodeClient(self.client_context(), timeout=timeout) as client:
+            audit = AuditLog.open_file(audit_path or self.root / "coordinator" / "audit.jsonl")
+            yield Coordinator(self.roster, client, self.public_keys(), audit=audit)
+
+    @contextlib.contextmanager
+    def open_keystore(self, node_id: int) -> Iterator[KeyStore]:
+        """Node `node_id`'s key store, opened alongside the node (the store allows several processes)."""
+        with KeyStore.open(self.nodes[node_id].data_dir / "keystore", self.kek) as store:
+            yield store
+
+    def corrupt_share(self, node_id: int, key_id: str = TEST_KEY_ID) -> None:
+        """Replace node `node_id`'s share of `key_id` by a wrong one that still loads (stop the node first).
+
+        The node's key package and its own copy of the public package agree with each other, so the node
+        starts and signs; its signature shares fail against the group's real verifying share.
+        """
+        with self.open_keystore(node_id) as store:
+            stored = load_key(store, key_id)
+            own = stored.key_package
+            wrong = own.signing_share % (N - 1) + 1
+            key_package = KeyPackage(
+                own.identifier, wrong, Point.base_mul(wrong), own.group_public_key, own.min_signers
+            )
+            shares = dict(stored.public_key_package.verifying_shares)
+            shares[own.identifier] = key_package.verifying_share
+            public = PublicKeyPackage(shares, own.group_public_key, stored.public_key_package.min_signers)
+            save_key(store, StoredKey(key_id, key_package, public, stored.ceremony), replace=True)
+
+
+HELD_SESSION_MARK: Final = "ROUND1 DONE"
+
+
+async def _hold_session(group_root: Path, body: Round1Request, node_ids: list[int]) -> None:
+    roster = Roster.load(group_root / f"node-{node_ids[0]}" / "roster.json")
+    tls = client_context(TlsPaths.in_directory(group_root / "coordinator", "coordinator"))
+    async with NodeClient(tls) as client:
+        answers = await asyncio.gather(*(client.round1(roster.node(node_id), body) for node_id in node_ids))
+        commitments = {
+            answer.identifier: {"hiding": answer.hiding, "binding": answer.binding} for answer in answers
+        }
+        print(HELD_SESSION_MARK, json.dumps(commitments), flush=True)
+        await asyncio.Event().wait()
+
+
+def hold_session_after_round1(argv: list[str]) -> None:
+    """A coordinator for crash tests, run as a child process: round one of the session given as JSON in
+    ``argv[1]`` on the nodes in ``argv[2]`` (comma-separated) of the group under ``argv[0]``, then it prints
+    `HELD_SESSION_MARK` and the commitments, and waits to be killed."""
+    group_root, body, node_ids = Path(argv[0]), Round1Request.model_validate_json(argv[1]), argv[2]
+    asyncio.run(_hold_session(group_root, body, [int(node_id) for node_id in node_ids.split(",")]))
