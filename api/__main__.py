@@ -15,8 +15,8 @@ def main() -> None:
     uvicorn.run(
         "api.app:create_app",
         factory=True,
-        host=settings.host,
-        port=settings.port,
+        host=settings.api_host,
+        port=settings.api_port,
         access_log=False,
         log_config=None,
     )

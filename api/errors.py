@@ -97,7 +97,7 @@ def problem_response(
     body = {
         "type": PROBLEM_TYPE_PREFIX + problem,
         "title": title,
-        "status": status,
+        "status": int(status),
         "detail": detail,
         "instance": request.url.path,
         "request_id": request_id_var.get(),

@@ -40,8 +40,8 @@ class ApiSettings(BaseSettings):
         description="SQLAlchemy URL (may hold a password), e.g. postgresql+psycopg://tpw@127.0.0.1:5432/tpw.",
         repr=False,
     )
-    host: str = Field(default="127.0.0.1", description="Interface the server binds to.")
-    port: int = Field(default=8000, ge=1, le=65535, description="TCP port the server listens on.")
+    api_host: str = Field(default="127.0.0.1", description="Interface the server binds to.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="TCP port the server listens on.")
     l1_rpc_url: str = Field(default="http://127.0.0.1:8545", description="JSON-RPC URL of L1.", repr=False)
     l2_rpc_url: str = Field(default="http://127.0.0.1:9545", description="JSON-RPC URL of L2.", repr=False)
     l1_deployments_network: str = Field(
@@ -71,10 +71,7 @@ class ApiSettings(BaseSettings):
             return self
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if (
-                isinstance(value, SecretStr)
-                and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
-            ):
+            if isinstance(value, SecretStr) and _is_placeholder(value):
                 raise ValueError(f"TPW_{name.upper()} must be set to a real secret when environment is prod")
         return self
 

@@ -3,7 +3,7 @@
 `contracts/MultisigTreasury.vy` moves funds on two authorities, each signing its own EIP-712 type under the
 domain {"TPWallet", "1", chainId, treasury}:
 
-- the owners sign a `chain.intents.TreasuryTx` (nonce: the treasury's `nonce()`); `transfer_tx` builds a
+- the owners sign a `chain.intents.TreasuryTx` (nonce: the treasury's `owners_nonce()`); `transfer_tx` builds a
   token or ether transfer, `call_tx` a call, `self_call_tx` a configuration change the treasury makes to
   itself. Each owner signs the digest (`sign_digest`, or a wallet's `eth_signTypedData_v4` of
   `tx.typed_data(...)`); `collect_signatures` checks every signature against the owner set, drops what is not
@@ -169,9 +169,9 @@ class Treasury:
         """The chain id of the node `w3` speaks to (what the digests bind)."""
         return int(self.w3.eth.chain_id)
 
-    def nonce(self) -> int:
+    def owners_nonce(self) -> int:
         """The owners' next TreasuryTx nonce."""
-        return int(self.contract.functions.nonce().call())
+        return int(self.contract.functions.owners_nonce().call())
 
     def owners(self) -> list[ChecksumAddress]:
         """The owners, in the contract's order."""

@@ -8,7 +8,7 @@
            bytes data,uint256 nonce,uint256 deadline)`. With `token` the zero address the treasury calls `to` with
            `amount` wei and `data`; otherwise it transfers `amount` of `token` to `to` (and `data` must be empty).
            Signatures are 65 bytes each (r || s || v), sorted by signer address ascending (so none repeats), each
-           an owner's, with a low s. Owners' transactions use one nonce sequence, `nonce`.
+           an owner's, with a low s. Owners' transactions use one nonce sequence, `owners_nonce`.
 
         2. The custody group key (a FROST secp256k1 key, `modules/schnorr.vy`): it signs a
            `CustodyTransfer(address to,address token,uint256 amount,uint256 nonce,uint256 deadline)`, a transfer
@@ -74,7 +74,7 @@ TREASURY_MESSAGE_TYPEHASH: constant(bytes32) = keccak256("TreasuryMessage(bytes3
 # @dev EIP-1271: bytes4(keccak256("isValidSignature(bytes32,bytes)")).
 EIP1271_MAGIC_VALUE: constant(bytes4) = 0x1626ba7e
 
-MAX_OWNERS: constant(uint256) = 20
+MAX_OWNERS: public(constant(uint256)) = 20
 SIGNATURE_LENGTH: constant(uint256) = ecdsa.SIGNATURE_LENGTH
 MAX_SIGNATURES_LENGTH: constant(uint256) = SIGNATURE_LENGTH * MAX_OWNERS
 # @dev The offset within a signature of the 32-byte word whose last byte is v (r || s || v).
@@ -82,13 +82,13 @@ V_WORD_OFFSET: constant(uint256) = SIGNATURE_LENGTH - 32
 # @dev Longest call data an owners' transaction may carry.
 MAX_DATA_LENGTH: constant(uint256) = 4096
 # @dev How many tokens (ether counts as the zero address) the custody key may be allowed to move.
-MAX_CUSTODY_TOKENS: constant(uint256) = 32
+MAX_CUSTODY_TOKENS: public(constant(uint256)) = 32
 
 SECONDS_PER_DAY: constant(uint256) = 86400
 # @dev The time lock of queued custody transfers: at least an hour (else the queue would be a way around the
 #      limit), at most thirty days (else a mistake could lock a transfer away for good).
-MIN_DELAY: constant(uint256) = 3600
-MAX_DELAY: constant(uint256) = 30 * SECONDS_PER_DAY
+MIN_DELAY: public(constant(uint256)) = 3600
+MAX_DELAY: public(constant(uint256)) = 30 * SECONDS_PER_DAY
 
 # @dev The custody state word (see the module notes).
 NONCE_BITS: constant(uint256) = 45
@@ -105,7 +105,7 @@ DAY_MASK: constant(uint256) = 2**DAY_BITS - 1
 AMOUNT_MASK: constant(uint256) = 2**AMOUNT_BITS - 1
 REMAINING_MASK: constant(uint256) = 2**REMAINING_BITS - 1
 # @dev The largest custody limit: outflows and limits are stored in 88 bits (3.09e26 base units).
-MAX_CUSTODY_LIMIT: constant(uint256) = AMOUNT_MASK
+MAX_CUSTODY_LIMIT: public(constant(uint256)) = AMOUNT_MASK
 # @dev A queued transfer's entry: its earliest execution time, and the custody epoch it was queued in.
 ETA_BITS: constant(uint256) = 64
 ETA_MASK: constant(uint256) = 2**ETA_BITS - 1
@@ -186,7 +186,7 @@ owners: public(DynArray[address, MAX_OWNERS])
 is_owner: public(HashMap[address, bool])
 threshold: public(uint256)
 # @dev The owners' next TreasuryTx nonce.
-nonce: public(uint256)
+owners_nonce: public(uint256)
 # @dev The time lock, in seconds, of custody transfers queued for exceeding the limit.
 delay: public(uint256)
 
@@ -266,16 +266,16 @@ def execute_with_owners(
     @param token The token to transfer, or the zero address for a call (with or without ether).
     @param amount Wei to send with the call, or token base units to transfer.
     @param data The call data; empty for a token transfer.
-    @param nonce The owners' next nonce (`nonce()`).
+    @param nonce The owners' next nonce (`owners_nonce()`).
     @param deadline The last block timestamp at which the transaction may execute.
     @param signatures At least `threshold` owners' 65-byte signatures of `tx_digest(...)`, signers ascending.
     """
     assert block.timestamp <= deadline, "treasury: the transaction's deadline has passed"
-    current: uint256 = self.nonce
+    current: uint256 = self.owners_nonce
     assert nonce == current, "treasury: nonce is not the owners' next nonce"
     digest: bytes32 = self._tx_digest(to, token, amount, data, nonce, deadline)
     self._check_owner_signatures(digest, signatures)
-    self.nonce = current + 1
+    self.owners_nonce = current + 1
     log OwnersExecuted(nonce=nonce, digest=digest, to=to, token=token, amount=amount)
     assert to != empty(address), "treasury: the recipient is the zero address"
     if token == empty(address):

@@ -11,7 +11,7 @@ import api.models  # noqa: F401  (registers the tables on Base.metadata for auto
 from api.db import Base, make_engine
 from api.settings import get_settings
 
-# Any constant shared by every process that migrates this database: "TPWmigr" in ASCII.
+# Any constant shared by every process that migrates this database: "TPWmigrr" in ASCII.
 MIGRATION_LOCK_KEY = 0x5450576D69677272
 
 

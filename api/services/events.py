@@ -1,8 +1,9 @@
 """Decoded events of a transaction: read the receipt from the network's node, decode the logs emitted by the
 contracts in our deployments registry, and keep the result once the block is final.
 
-A final receipt is served from the cache without decoding again; the chain id is still asked of the node each
-time, so the cache entry found is the one of the chain the node serves now. A receipt that is not final yet is
+A final receipt is served from the cache without decoding again, once the node confirms that its block is
+still the chain's block at that height: a devnet restarted with the same chain id, or a reorg deeper than the
+finality depth, makes the entry stale, and it is dropped and read afresh. A receipt that is not final yet is
 never stored: a reorg could still replace it. Until a network has a deployments registry nothing of ours can
 be decoded there, and such answers are not stored either, so a deployment made later is seen at once. A
 registry written for another chain id is refused rather than used to name strangers' contracts.
@@ -14,6 +15,7 @@ from hexbytes import HexBytes
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 from web3.exceptions import TransactionNotFound as Web3TransactionNotFound
 from web3.types import TxReceipt
 
@@ -96,6 +98,15 @@ def _from_cache(receipt: ChainReceipt, network: Network) -> TransactionEvents:
     )
 
 
+def _still_canonical(w3: Web3, cached: ChainReceipt) -> bool:
+    """The node's block at the cached receipt's height is the block the receipt was read from."""
+    try:
+        block = w3.eth.get_block(cached.block_number)
+    except BlockNotFound:  # the chain is shorter than it was: another chain, or a restarted devnet
+        return False
+    return "0x" + bytes(block["hash"]).hex() == cached.block_hash
+
+
 def _store(session: Session, found: TransactionEvents) -> None:
     """Keep a final answer; a concurrent request that stored it first leaves the same rows, so ignore it."""
     session.add(
@@ -134,7 +145,10 @@ def transaction_events(
         node_chain_id = chain_id(w3)
         cached = session.get(ChainReceipt, (node_chain_id, tx_hash))
         if cached is not None:
-            return _from_cache(cached, network)
+            if _still_canonical(w3, cached):
+                return _from_cache(cached, network)
+            session.delete(cached)
+            session.commit()
         try:
             receipt = w3.eth.get_transaction_receipt(HexBytes(tx_hash))
         except Web3TransactionNotFound:

@@ -26,6 +26,7 @@ from chain import artifacts
 from chain.transactions import send_call
 
 EVM_VERSION = "prague"
+EXECUTION_GAS_CAP = 1_000_000
 SECONDS_PER_DAY = 86_400
 STEADY_STATE_RUNS = 3
 """Transfers are measured on the third run: every storage slot involved is then non-zero, as in real use."""
@@ -89,6 +90,33 @@ class GasEnv:
     def relay(self, call: ContractFunction) -> TxReceipt:
         """Sends `call` from the relayer, signed locally as a production relayer does; returns the receipt."""
         return send_call(self.w3, self.relayer, call)
+
+    def execution_gas(self, call: ContractFunction) -> int:
+        """The gas the EVM spends running `call` as the relayer's transaction: no base, no calldata.
+
+        Read from py-evm's computation, on a snapshot of the pending state that is then reverted, because a
+        receipt cannot show it: on Prague a calldata-heavy transaction (a Merkle proof) pays the EIP-7623
+        calldata floor instead of its execution.
+        """
+        params: TxParams = {
+            "from": self.relayer.address,
+            "nonce": self.w3.eth.get_transaction_count(self.relayer.address),
+            "gas": EXECUTION_GAS_CAP,
+            "chainId": self.w3.eth.chain_id,
+        }
+        signed = self.relayer.sign_transaction(call.build_transaction(params))  # type: ignore[arg-type]
+        vm = self.tester.backend.chain.get_vm()
+        transaction = vm.get_transaction_builder().decode(bytes(signed.raw_transaction))
+        snapshot = vm.state.snapshot()
+        try:
+            computation = vm.state.apply_transaction(transaction)
+        finally:
+            vm.state.revert(snapshot)
+        if computation.is_error:
+            raise RuntimeError(
+                f"{call.fn_name} failed while measuring its execution gas: {computation.error}"
+            )
+        return int(computation.get_gas_used())
 
     def token(self, holder: str, amount: int) -> Contract:
         """A fresh tUSD (`contracts/Token.vy`, 6 decimals) with `amount` minted to `holder`."""

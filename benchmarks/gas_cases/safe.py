@@ -14,6 +14,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from benchmarks.gas_cases.common import TRANSFER_AMOUNT, GasEnv, Measurement, steady_state_gas
@@ -95,7 +96,7 @@ def _create_safe(
         owners, threshold, ZERO_ADDRESS, b"", ZERO_ADDRESS, ZERO_ADDRESS, 0, ZERO_ADDRESS
     )._encode_transaction_data()
     receipt = env.transact(factory.functions.createProxyWithNonce(singleton.address, setup, threshold))
-    (created,) = factory.events.ProxyCreation().process_receipt(receipt)
+    (created,) = factory.events.ProxyCreation().process_receipt(receipt, errors=DISCARD)
     return env.w3.eth.contract(address=created["args"]["proxy"], abi=singleton.abi)
 
 
@@ -119,6 +120,6 @@ def _exec_transaction(
         signatures += signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
     call = safe.functions.execTransaction(to, 0, data, *SAFE_TX_DEFAULTS.values(), signatures)
     receipt = env.relay(call)
-    if not safe.events.ExecutionSuccess().process_receipt(receipt):
+    if not safe.events.ExecutionSuccess().process_receipt(receipt, errors=DISCARD):
         raise RuntimeError("the Safe transaction did not succeed (no ExecutionSuccess event)")
     return receipt

@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from pydantic import BaseModel, RootModel
 
@@ -110,6 +110,17 @@ class KeyCeremonyFailed(CoordinatorError):
         return {failure.problem_type for failure in self.failures.values() if failure.problem_type}
 
 
+class KeyCeremonyIncomplete(KeyCeremonyFailed):
+    """The key is in use (at least `threshold` nodes confirmed and store it) but `lagging` nodes do not
+    hold their share of it: they failed the last round and keep no share, or a stale one from before a
+    refresh. Repair each of them (`KeyCoordinator.repair`)."""
+
+    def __init__(self, failed: KeyCeremonyFailed, info: KeyInfo) -> None:
+        super().__init__(failed.ceremony, failed.key_id, failed.session_id, failed.failures, failed.culprits)
+        self.info = info
+        self.lagging = sorted(failed.failures)
+
+
 @dataclass
 class CeremonySession:
     """One session of one ceremony, relayed to a fixed set of nodes; records what every node did."""
@@ -130,9 +141,12 @@ class CeremonySession:
         bodies: Mapping[int, BaseModel],
         answer: type[AnswerT],
         check: Callable[[int, AnswerT], _Checked],
+        *,
+        final: bool = False,
     ) -> dict[int, _Checked]:
         """POST each node its body concurrently; each answer passed through `check`. Any failure ends the
-        session (KeyCeremonyFailed, after telling every node to abort)."""
+        session (KeyCeremonyFailed, after telling every node to abort), except in a `final` round, whose
+        failures are left in `failures` for the caller to weigh against what the others answered."""
         node_ids = sorted(bodies)
         answers = await asyncio.gather(
             *(
@@ -155,7 +169,8 @@ class CeremonySession:
             aborted = [node for node, failure in self.failures.items() if failure.problem_type in _ABORTS]
             for blamed in await asyncio.gather(*(self._accusation(node) for node in aborted)):
                 self.culprits.update(blamed)
-            await self.fail()
+            if not final:
+                await self.fail()
         return checked
 
     def broadcast(self, sender: int, raw: Mapping[str, Any], round_name: str) -> dict[str, Any]:
@@ -204,17 +219,29 @@ class CeremonySession:
         await self.record("completed", {"group_public_key": info.group_public_key.to_bytes().hex()})
         return info
 
-    async def fail(self) -> None:
-        """Tell every node to abort the session, audit the failure, raise KeyCeremonyFailed."""
+    async def settle(self, statements: Mapping[int, PublicKeyPackage]) -> KeyInfo:
+        """The outcome of a final round: the key, if every node stated it. If only some did, but at least
+        its threshold (so the key is in use), KeyCeremonyIncomplete; with fewer, KeyCeremonyFailed."""
+        if not statements:
+            await self.fail()
+        info = await self.agreed(statements)
+        if self.failures:
+            await self.fail(info if len(statements) >= info.threshold else None)
+        return info
+
+    async def fail(self, in_use: KeyInfo | None = None) -> NoReturn:
+        """Tell every node to abort the session, audit the failure, raise KeyCeremonyFailed (or, when the
+        key came out `in_use` all the same, KeyCeremonyIncomplete)."""
         await asyncio.gather(*(self._abort(node) for node in self.nodes))
         await self.record(
-            "failed",
+            "failed" if in_use is None else "incomplete",
             {
                 "failures": {str(node): failure.to_json() for node, failure in sorted(self.failures.items())},
                 "culprits": sorted(self.culprits),
             },
         )
-        raise KeyCeremonyFailed(self.ceremony, self.key_id, self.session_id, self.failures, self.culprits)
+        failed = KeyCeremonyFailed(self.ceremony, self.key_id, self.session_id, self.failures, self.culprits)
+        raise failed if in_use is None else KeyCeremonyIncomplete(failed, in_use)
 
     async def record(self, outcome: str, details: Mapping[str, Any]) -> None:
         """Append ``keys.<ceremony>.<outcome>`` to the coordinator's audit log."""

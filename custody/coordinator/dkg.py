@@ -9,10 +9,14 @@ the contracts cannot take (x >= N) is aborted by every node and run again in a n
 `custody.coordinator.repair`.
 
 `public_keys` maps key ids to public key packages: pass the same mapping to the signing `Coordinator`, and
-every completed ceremony updates it (a refresh changes every verifying share).
+every ceremony that leaves a key in use updates it (a refresh changes every verifying share). If some nodes
+fail the confirm round while at least the threshold store the key, the key is in use all the same:
+KeyCeremonyIncomplete names the lagging nodes, to be repaired (`KeyCoordinator.repair`).
 """
 
 import asyncio
+import hashlib
+import re
 import secrets
 from collections.abc import MutableMapping, Sequence
 from typing import Any, Final
@@ -23,6 +27,7 @@ from custody.audit import AuditLog
 from custody.coordinator.ceremony import (
     CeremonySession,
     KeyCeremonyFailed,
+    KeyCeremonyIncomplete,
     KeyInfo,
     NodeCaller,
     RelayedMessage,
@@ -32,7 +37,7 @@ from custody.coordinator.client import NodeCallError
 from custody.coordinator.repair import relay_repair
 from custody.coordinator.signing import CoordinatorError
 from custody.envelope import EnvelopeError
-from custody.frost import PublicKeyPackage
+from custody.frost import Point, PublicKeyPackage
 from custody.frost.errors import FrostError
 from custody.node.keys_errors import GroupKeyUnusable
 from custody.node.keys_schemas import (
@@ -43,6 +48,7 @@ from custody.node.keys_schemas import (
     Round3Body,
     SealedShares,
 )
+from custody.node.schemas import KEY_ID_PATTERN
 from custody.roster import Roster
 
 DKG_ATTEMPTS: Final = 3
@@ -80,19 +86,19 @@ class KeyCoordinator:
         if not 2 <= threshold <= len(nodes):
             raise ValueError(f"the threshold must be in [2, {len(nodes)}]")
         key_id = key_id or f"key-{secrets.token_hex(8)}"
+        if not re.fullmatch(KEY_ID_PATTERN, key_id):
+            raise ValueError(f"a key id matches {KEY_ID_PATTERN}")
         for attempt in range(1, self.dkg_attempts + 1):
             session = self._session("dkg", key_id, nodes)
             start = DkgRound1Body(
                 session_id=session.session_id, key_id=key_id, threshold=threshold, participants=nodes
             )
             try:
-                info = await self._share(session, start)
+                return await self._share(session, start)
             except KeyCeremonyFailed as failure:
                 if attempt < self.dkg_attempts and failure.problem_types == {GroupKeyUnusable.problem_type()}:
                     continue
                 raise
-            self.public_keys[key_id] = info.public_key_package
-            return info
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def refresh(self, key_id: str, participants: Sequence[int] | None = None) -> KeyInfo:
@@ -103,11 +109,7 @@ class KeyCoordinator:
         nodes = self.roster.require_members(holders if participants is None else participants)
         session = self._session("refresh", key_id, nodes)
         start = RefreshRound1Body(session_id=session.session_id, key_id=key_id, participants=nodes)
-        info = await self._share(session, start)
-        if info.group_public_key != current.group_public_key:
-            raise KeyDisagreement(f"the refresh of key {key_id!r} changed the group key; nothing was updated")
-        self.public_keys[key_id] = info.public_key_package
-        return info
+        return await self._share(session, start, current.group_public_key)
 
     async def repair(self, key_id: str, lost_node: int, helpers: Sequence[int] | None = None) -> KeyInfo:
         """Rebuild `lost_node`'s share of `key_id` (after it lost its key record) with `helpers`
@@ -148,9 +150,16 @@ class KeyCoordinator:
                 statements[node] = key_statement(self.roster, key_id, node, answer.root).to_bytes()
             except (EnvelopeError, FrostError, ValueError, KeyError, TypeError):
                 continue
-        if len(set(statements.values())) != 1:
+        stated_by: dict[bytes, list[int]] = {}
+        for node, package_bytes in statements.items():
+            stated_by.setdefault(package_bytes, []).append(node)
+        if len(stated_by) != 1:
+            groups = "; ".join(
+                f"nodes {nodes} state package sha256:{hashlib.sha256(package).hexdigest()[:16]}"
+                for package, nodes in stated_by.items()
+            )
             raise KeyDisagreement(
-                f"the nodes state {len(set(statements.values()))} different keys for {key_id!r}"
+                f"the nodes state different keys for {key_id!r} (e.g. a missed refresh): {groups}"
             )
         package = PublicKeyPackage.from_bytes(next(iter(statements.values())))
         if len(statements) < (package.min_signers or 0):
@@ -162,8 +171,11 @@ class KeyCoordinator:
             self.client, self.roster, self.audit, ceremony, key_id, secrets.token_hex(16), sorted(nodes)
         )
 
-    async def _share(self, session: CeremonySession, start: BaseModel) -> KeyInfo:
-        """The four relayed rounds of a DKG or refresh among `session.nodes`."""
+    async def _share(
+        self, session: CeremonySession, start: BaseModel, group_key: Point | None = None
+    ) -> KeyInfo:
+        """The four relayed rounds of a DKG or refresh among `session.nodes` (keeping `group_key`, for a
+        refresh); the key it made is recorded in `public_keys` if it is in use, even by only some nodes."""
         prefix = f"/v1/keys/{session.ceremony}"
         nodes = session.nodes
         round1 = await session.round(
@@ -202,10 +214,18 @@ class KeyCoordinator:
             dict.fromkeys(nodes, ConfirmBody(session_id=session.session_id, confirmations=confirmations)),
             RelayedMessage,
             lambda node, answer: session.statement(node, answer.root),
+            final=True,
         )
-        info = await session.agreed(statements)
-        if info.holders != nodes:
-            await session.refuse_outcome(
-                nodes, f"the key's holders are {info.holders}, not {nodes}", blame=False
-            )
+        if statements:
+            stated = await session.agreed(statements)
+            if stated.holders != nodes or group_key not in (None, stated.group_public_key):
+                await session.refuse_outcome(
+                    statements, "they state another key than the one made", blame=True
+                )
+        try:
+            info = await session.settle(statements)
+        except KeyCeremonyIncomplete as incomplete:
+            self.public_keys[session.key_id] = incomplete.info.public_key_package
+            raise
+        self.public_keys[session.key_id] = info.public_key_package
         return await session.complete(info)

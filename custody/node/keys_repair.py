@@ -9,6 +9,8 @@ The repairable threshold scheme (`custody.frost.repair_share_step_1..3`, as the 
                   to its own (sigma) and seals sigma to the repaired node;
   finish          the repaired node checks every helper stated the same context and key, opens the sigmas,
                   adds them and stores the share only if it matches its verifying share in the key.
+A node is repaired when it lost its share, or holds a stale one: of the same group key but from before a
+refresh it missed (e.g. it crashed before confirming), which no longer combines with the others' shares.
 A single delta or sigma reveals nothing about any share; the coordinator sees only sealed ones.
 """
 
@@ -112,13 +114,12 @@ class KeyRepair:
         session_id, key_id, helpers, participant = self._check(request)
         if participant != self._me.node_id:
             raise MalformedRequest(f"this is node {self._me.node_id}, not the repaired node {participant}")
-        if find_key(self._store, key_id) is not None:
-            raise KeyExists(f"this node still holds a share of key {key_id!r}; it needs no repair")
         session = self._sessions.open(session_id, PURPOSE, key_id, Phase.ROUND1, {})
         with self._sessions.aborting(session):
             payloads = self._me.accept_broadcasts(PURPOSE, session_id, "round1", round1, helpers)
             context = self._agreed_context(payloads, key_id, helpers)
             public_key_package = PublicKeyPackage.from_bytes(bytes.fromhex(context["public_key_package"]))
+            self._require_lost(key_id, public_key_package)
             threshold = public_key_package.min_signers or 0
             if len(helpers) < threshold:
                 raise CeremonyAborted((), f"a repair of key {key_id!r} needs at least {threshold} helpers")
@@ -126,9 +127,20 @@ class KeyRepair:
             received = parse_each(opened, lambda _sender, data: SecretScalar.from_bytes(data), "repair sigma")
             key_package = repair_share_step_3(list(received.values()), participant, public_key_package)
             repaired = StoredKey(key_id, key_package, public_key_package, session_id)
-            save_key(self._store, repaired, replace=False)
+            save_key(self._store, repaired, replace=True)
         self._sessions.close(session, Phase.FINISHED)
         return self._me.describe_key(repaired)
+
+    def _require_lost(self, key_id: str, public_key_package: PublicKeyPackage) -> None:
+        """KeyExists unless this node's share of the key is missing or stale: of the same group key but an
+        older generation (a refresh it missed), which no longer combines with the others' shares."""
+        held = find_key(self._store, key_id)
+        if held is None:
+            return
+        if held.key_package.group_public_key != public_key_package.group_public_key:
+            raise KeyExists(f"this node holds a share of another group key under the key id {key_id!r}")
+        if held.public_key_package == public_key_package:
+            raise KeyExists(f"this node still holds its share of key {key_id!r}; it needs no repair")
 
     def _check(self, request: RepairRequest) -> tuple[str, str, list[int], int]:
         session_id = require_session_id(request.session_id)

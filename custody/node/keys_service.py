@@ -2,7 +2,8 @@
 
 Ceremony steps are short (a few curve operations and key-store writes), so one lock serialising them costs
 nothing and rules out two requests racing on the same session. Every step appends to the node's audit log,
-refused ones too (with the problem type and the culprits named), with the coordinator as actor.
+refused ones too (with the problem type and the culprits named), with the coordinator as actor; before
+each step, sessions waiting beyond their time to live are expired.
 """
 
 import threading
@@ -22,6 +23,7 @@ from custody.node.keys_sessions import CEREMONY_TTL_SECONDS, SessionStore
 from custody.node.keys_shares import load_key
 from custody.node.keys_sharing import KeySharing
 from custody.roster import Roster
+from custody.tls import node_common_name
 
 _T = TypeVar("_T")
 
@@ -48,6 +50,13 @@ class KeyCeremonies:
         self.refresh = KeySharing(RefreshScheme(), self._me, keystore, self._sessions)
         self.repair = KeyRepair(self._me, keystore, self._sessions)
         self._lock = threading.Lock()
+        if self._sessions.abandoned:
+            audit.append(
+                actor=node_common_name(node_id),
+                action="keys.abandoned",
+                subject="restart",
+                details={"sessions": self._sessions.abandoned},
+            )
 
     def sharing(self, purpose: str) -> KeySharing[Any]:
         """The DKG or refresh sessions, by purpose (``"dkg"`` or ``"refresh"``)."""
@@ -62,6 +71,7 @@ class KeyCeremonies:
     ) -> _T:
         """Run one ceremony step alone; audit it as `action`, or ``<action>.refused`` if it is refused."""
         with self._lock:
+            self._expire_stale(actor)
             try:
                 result = step()
             except NodeError as refusal:
@@ -99,12 +109,10 @@ class KeyCeremonies:
         """This node's signed statement of the public side of key `key_id` (UnknownKey if it holds none)."""
         return self._me.describe_key(load_key(self._keystore, key_id))
 
-    def expire_stale(self, actor: str) -> list[str]:
-        """Delete the secret state of ceremonies left waiting beyond their time to live."""
-        with self._lock:
-            expired = self._sessions.expire_stale()
+    def _expire_stale(self, actor: str) -> None:
+        """Delete the secret state of ceremonies left waiting beyond their time to live (lock held)."""
+        expired = self._sessions.expire_stale()
         if expired:
             self._audit.append(
                 actor=actor, action="keys.expired", subject="sweep", details={"sessions": expired}
             )
-        return expired

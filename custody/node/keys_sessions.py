@@ -6,10 +6,11 @@ ceremony ends — finished, aborted or expired — the record is overwritten dur
 any secret, so the secret state is gone and the session id can never be opened again (a coordinator cannot
 replay old, validly signed messages into a reused session).
 
-At most one ceremony runs per key on a node. Which session holds each key is kept in memory, rebuilt from
-the session records when the store is opened (so the lock costs no extra durable write per ceremony). A
-session left open longer than its time to live (the coordinator died) is expired — tombstoned, its key
-released — when the store is opened, when the next ceremony starts, or when it is touched again.
+At most one ceremony runs per key on a node; which session holds each key is kept in memory (so the lock
+costs no durable write). No ceremony outlives the process that ran it: sessions a previous process left
+open are aborted when the store is opened, as the coordinator has given up on them anyway. A session left
+open longer than its time to live (the coordinator died) is expired — tombstoned, its key released — when
+the next ceremony request arrives, or when it is touched again.
 """
 
 import contextlib
@@ -25,6 +26,7 @@ from custody.frost import CulpritError, FrostError, UnusableGroupKey
 from custody.keystore import KeyStore
 from custody.node.errors import (
     MalformedRequest,
+    NodeError,
     SessionConflict,
     SessionExists,
     SessionExpired,
@@ -90,11 +92,8 @@ class SessionStore:
         self._clock = clock
         self._holders: dict[str, str] = {}
         """key id -> the open session that holds it."""
-        for name in store.list(SESSION_PREFIX):
-            session = self._load(name[len(SESSION_PREFIX) :])
-            if session is not None and session.phase.is_open:
-                self._holders[session.key_id] = session.session_id
-        self.expire_stale()
+        self.abandoned = self._abandon_open()
+        """The sessions a previous process left open, now aborted."""
 
     def open(self, session_id: str, kind: str, key_id: str, phase: Phase, state: dict[str, Any]) -> Session:
         """Start a session holding `key_id`; SessionExists for a used id, KeyBusy for a held key."""
@@ -173,6 +172,7 @@ class SessionStore:
         """Close `session` as aborted if the ceremony fails inside; a FROST failure becomes CeremonyAborted.
 
         FROST errors name culprits and never carry secret values, so their messages pass on as they are.
+        Any other refusal (e.g. KeyExists) closes the session too and keeps its own problem type.
         """
         try:
             try:
@@ -187,6 +187,13 @@ class SessionStore:
             report = {"problem": abort.problem_type(), "culprits": abort.culprits, "reason": abort.reason}
             self.close(session, Phase.ABORTED, report)
             raise
+        except NodeError as refusal:
+            self.close(
+                session,
+                Phase.ABORTED,
+                {"problem": refusal.problem_type(), "culprits": [], "reason": refusal.detail},
+            )
+            raise
 
     def expire_stale(self) -> list[str]:
         """Expire every open session older than the time to live; return their ids."""
@@ -199,6 +206,16 @@ class SessionStore:
                 self.close(session, Phase.EXPIRED)
                 expired.append(session_id)
         return expired
+
+    def _abandon_open(self) -> list[str]:
+        abandoned = []
+        for name in self._store.list(SESSION_PREFIX):
+            session = self._load(name[len(SESSION_PREFIX) :])
+            if session is not None and session.phase.is_open:
+                report = {"problem": "", "culprits": [], "reason": "the node restarted during the ceremony"}
+                self.close(session, Phase.ABORTED, report)
+                abandoned.append(session.session_id)
+        return abandoned
 
     def _load(self, session_id: str) -> Session | None:
         try:

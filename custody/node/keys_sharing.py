@@ -11,7 +11,8 @@ differs (what is dealt, how the result becomes a key, how it is stored). Rounds 
            confirmation (the transcript hash and the public key package);
   confirm  take every node's signed confirmation; only if all transcripts match is the key stored for use.
 Any refused message or failed check aborts the session here (its secret state is deleted) and names the
-nodes at fault; the coordinator starts a new session.
+nodes at fault; the coordinator starts a new session. A node that aborts in the confirm round while the
+others store the key is left without its share of it (or with a stale one): the coordinator repairs it.
 """
 
 import hashlib

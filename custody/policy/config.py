@@ -66,7 +66,6 @@ from pydantic_core import PydanticCustomError
 
 from custody.policy.errors import PolicyConfigError
 
-POLICY_VERSION: Final = 1
 ROLLING_WINDOW_SECONDS: Final = 24 * 60 * 60
 """The hot-tier spending window: a limit counts what the key signed in the last 24 hours, sliding."""
 

@@ -337,7 +337,7 @@ class PolicyEngine:
         earlier = self.history.count(
             ctx.key_id, ctx.chain_id, intent_type, now - velocity.window_seconds, excluding=ctx.request_id
         )
-        allowed = earlier <= velocity.max_signatures
+        allowed = earlier + 1 <= velocity.max_signatures
         verdict = "within" if allowed else "would exceed"
         detail = (
             f"{earlier} {intent_type} signatures in the last {velocity.window_seconds} s; one more {verdict} "

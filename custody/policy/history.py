@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, Self
 
 from custody.policy.errors import RequestConflict, SpendHistoryError
 
@@ -137,7 +137,8 @@ class SpendHistory:
     def transaction(self) -> Iterator[None]:
         """Hold the database's write lock: reads and writes inside commit together or not at all.
 
-        Re-entrant within a thread; other threads wait for the lock, other processes for SQLite's.
+        Re-entrant within a thread (an inner block joins the outer transaction); other threads wait for the
+        lock, other processes for SQLite's. A database failure becomes SpendHistoryError, after a rollback.
         """
         with self._lock:
             if self._depth:
@@ -147,20 +148,25 @@ class SpendHistory:
                 finally:
                     self._depth -= 1
                 return
-            try:
-                self._connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise SpendHistoryError(f"{self.path}: cannot take the write lock: {exc}") from None
             self._depth = 1
             try:
+                self._query("BEGIN IMMEDIATE")
                 yield
+                self._query("COMMIT")
             except BaseException:
-                self._connection.execute("ROLLBACK")
+                if self._connection.in_transaction:
+                    self._connection.rollback()
                 raise
-            else:
-                self._connection.execute("COMMIT")
             finally:
                 self._depth = 0
+
+    def _query(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement under the lock and fetch its rows; SpendHistoryError if SQLite fails."""
+        with self._lock:
+            try:
+                return self._connection.execute(sql, parameters).fetchall()
+            except sqlite3.Error as exc:
+                raise SpendHistoryError(f"{self.path}: {exc}") from None
 
     def record(self, entry: SignedRecord) -> bool:
         """Durably record a signed request; False if it was already recorded (the same digest and key).
@@ -173,7 +179,7 @@ class SpendHistory:
                 if existing.digest != entry.digest or existing.key_id != entry.key_id:
                     raise RequestConflict(entry.request_id)
                 return False
-            self._connection.execute(
+            self._query(
                 "INSERT INTO signed"
                 " (request_id, digest, key_id, chain_id, intent_type, asset, amount, signed_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -192,15 +198,14 @@ class SpendHistory:
 
     def signed(self, request_id: bytes) -> SignedRecord | None:
         """The record of `request_id`, or None if this node never signed it."""
-        with self._lock:
-            row = self._connection.execute(
-                "SELECT digest, key_id, chain_id, intent_type, asset, amount, signed_at FROM signed"
-                " WHERE request_id = ?",
-                (_hex(request_id),),
-            ).fetchone()
-        if row is None:
+        rows = self._query(
+            "SELECT digest, key_id, chain_id, intent_type, asset, amount, signed_at FROM signed"
+            " WHERE request_id = ?",
+            (_hex(request_id),),
+        )
+        if not rows:
             return None
-        digest, key_id, chain_id, intent_type, asset, amount, signed_at = row
+        ((digest, key_id, chain_id, intent_type, asset, amount, signed_at),) = rows
         return SignedRecord(
             request_id=request_id,
             digest=bytes.fromhex(digest[2:]),
@@ -216,24 +221,22 @@ class SpendHistory:
         self, key_id: str, chain_id: int, asset: str, since: int, excluding: bytes | None = None
     ) -> int:
         """The total of `asset` that `key_id` signed on `chain_id` after `since` (other than `excluding`)."""
-        with self._lock:
-            rows = self._connection.execute(
-                "SELECT amount FROM signed WHERE key_id = ? AND chain_id = ? AND asset = ? AND signed_at > ?"
-                " AND request_id IS NOT ?",
-                (key_id, str(chain_id), asset, since, None if excluding is None else _hex(excluding)),
-            ).fetchall()
+        rows = self._query(
+            "SELECT amount FROM signed WHERE key_id = ? AND chain_id = ? AND asset = ? AND signed_at > ?"
+            " AND request_id IS NOT ?",
+            (key_id, str(chain_id), asset, since, None if excluding is None else _hex(excluding)),
+        )
         return sum(int(amount) for (amount,) in rows)
 
     def count(
         self, key_id: str, chain_id: int, intent_type: str, since: int, excluding: bytes | None = None
     ) -> int:
         """How many `intent_type` intents `key_id` signed on `chain_id` after `since` (not `excluding`)."""
-        with self._lock:
-            (number,) = self._connection.execute(
-                "SELECT COUNT(*) FROM signed WHERE key_id = ? AND chain_id = ? AND intent_type = ?"
-                " AND signed_at > ? AND request_id IS NOT ?",
-                (key_id, str(chain_id), intent_type, since, None if excluding is None else _hex(excluding)),
-            ).fetchone()
+        ((number,),) = self._query(
+            "SELECT COUNT(*) FROM signed WHERE key_id = ? AND chain_id = ? AND intent_type = ?"
+            " AND signed_at > ? AND request_id IS NOT ?",
+            (key_id, str(chain_id), intent_type, since, None if excluding is None else _hex(excluding)),
+        )
         return int(number)
 
     def first_seen(self, request_id: bytes, digest: bytes, now: int) -> int:
@@ -242,13 +245,13 @@ class SpendHistory:
         RequestConflict if the request was first seen with another intent digest.
         """
         with self.transaction():
-            self._connection.execute(
+            self._query(
                 "INSERT OR IGNORE INTO first_seen (request_id, digest, seen_at) VALUES (?, ?, ?)",
                 (_hex(request_id), _hex(digest), now),
             )
-            stored_digest, seen_at = self._connection.execute(
+            ((stored_digest, seen_at),) = self._query(
                 "SELECT digest, seen_at FROM first_seen WHERE request_id = ?", (_hex(request_id),)
-            ).fetchone()
+            )
         if stored_digest != _hex(digest):
             raise RequestConflict(request_id)
         return int(seen_at)

@@ -7,17 +7,20 @@ from pathlib import Path
 import pytest
 import vyper
 from eth_typing import HexStr
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from web3 import Web3
+from web3 import EthereumTesterProvider, Web3
 
 import chain.artifacts
 from api.db import make_engine
+from api.deps import get_chain_clients
 from api.models import ChainEvent, ChainReceipt
 from api.settings import ApiSettings
 from chain.artifacts import deploy
 from chain.deployments import Deployments
+from tests.api.conftest import InProcessChains
 
 EMITTER_SOURCE = Path(__file__).parent / "contracts" / "Emitter.vy"
 UNKNOWN_TX = "0x" + "00" * 32
@@ -160,6 +163,31 @@ def test_only_final_receipts_are_cached_and_then_served_from_the_cache(
     third = client.get(_url("l1", tx_hash)).json()
     assert third == second
     assert third["events"][0]["contract"] == "Notes"
+
+
+@pytest.mark.parametrize("restarted_height", [0, 20], ids=["shorter", "as-tall"])
+def test_a_cached_receipt_of_a_chain_that_is_gone_is_dropped(
+    app: FastAPI,
+    client: TestClient,
+    l1_in_process: Web3,
+    deployed: Deployed,
+    api_settings: ApiSettings,
+    restarted_height: int,
+):
+    """A devnet restarted with the same chain id must not be answered from the old chain's cache."""
+    tx_hash = _note(l1_in_process, deployed.ours, deployed.sender, 7, b"old chain")
+    l1_in_process.provider.ethereum_tester.mine_blocks(api_settings.finality_blocks)  # type: ignore[attr-defined]
+    assert client.get(_url("l1", tx_hash)).json()["final"] is True
+    assert _cached_receipts(api_settings) == 1
+
+    restarted = Web3(EthereumTesterProvider())
+    assert restarted.eth.chain_id == l1_in_process.eth.chain_id
+    # Shorter: the cached height does not exist; as tall: it exists and holds another block.
+    restarted.provider.ethereum_tester.mine_blocks(restarted_height)  # type: ignore[attr-defined]
+    app.dependency_overrides[get_chain_clients] = lambda: InProcessChains(api_settings, {"l1": restarted})
+    response = client.get(_url("l1", tx_hash))
+    assert response.status_code == 404
+    assert _cached_receipts(api_settings) == 0
 
 
 def test_without_a_registry_nothing_is_decoded_or_cached(

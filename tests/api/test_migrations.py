@@ -147,6 +147,7 @@ PROCESSES = 3
 
 
 @pytest.mark.pg
+@pytest.mark.slow
 def test_processes_starting_together_migrate_once(pg_url: str):
     """The advisory lock serialises concurrent upgrades of one PostgreSQL database."""
     children = [
@@ -164,7 +165,11 @@ def test_processes_starting_together_migrate_once(pg_url: str):
         for child in children:
             assert child.stdout is not None
             assert child.stdout.readline() == "ready\n"
-        outputs = [child.communicate("go\n", timeout=60)[0] for child in children]
+        for child in children:  # all told before any is waited for
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        outputs = [child.communicate(timeout=60)[0] for child in children]
     finally:
         for child in children:
             if child.poll() is None:

@@ -1,11 +1,19 @@
 """ApiSettings: environment prefix, defaults, secrets refused outside dev, nothing secret in reprs."""
 
+import os
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from api.settings import PROJECT_ROOT, ApiSettings, get_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees only the TPW_ variables it sets itself."""
+    for name in [name for name in os.environ if name.startswith("TPW_")]:
+        monkeypatch.delenv(name)
 
 
 class SettingsWithSecret(ApiSettings):
@@ -17,7 +25,7 @@ class SettingsWithSecret(ApiSettings):
 def test_defaults_match_the_devnet():
     settings = ApiSettings()
     assert settings.database_url == f"sqlite:///{PROJECT_ROOT / 'var' / 'tpwallet.db'}"
-    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert (settings.api_host, settings.api_port) == ("127.0.0.1", 8000)
     assert settings.rpc_url("l1") == "http://127.0.0.1:8545"
     assert settings.rpc_url("l2") == "http://127.0.0.1:9545"
     assert settings.deployments_network("l1") == "local"
@@ -27,12 +35,12 @@ def test_defaults_match_the_devnet():
 
 
 def test_environment_variables_with_the_tpw_prefix_are_read(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("TPW_PORT", "9100")
+    monkeypatch.setenv("TPW_API_PORT", "9100")
     monkeypatch.setenv("TPW_DATABASE_URL", "postgresql+psycopg://tpw@127.0.0.1:5432/tpw")
     monkeypatch.setenv("TPW_LOG_JSON", "true")
     monkeypatch.setenv("TPW_DEPLOYMENTS_DIR", "/srv/deployments")
     settings = ApiSettings()
-    assert settings.port == 9100
+    assert settings.api_port == 9100
     assert settings.database_url == "postgresql+psycopg://tpw@127.0.0.1:5432/tpw"
     assert settings.log_json is True
     assert settings.deployments_dir == Path("/srv/deployments")

@@ -105,3 +105,66 @@ def subscription_token(project: Any, deployer: Any) -> Any:
 def subscription_manager(project: Any, deployer: Any, fee_treasury: Any) -> Any:
     """A SubscriptionManager with no protocol fee and `fee_treasury` as treasury; the deployer owns it."""
     return project.SubscriptionManager.deploy(fee_treasury, 0, sender=deployer)
+
+
+# MultisigTreasury: owners' keys held in Python, a relayer and an outsider, tUSD, and a funded treasury.
+
+
+@pytest.fixture(scope="session")
+def treasury_owners() -> list[Any]:
+    """Five owners' keys (eth-account), sorted by address; the treasuries use the first three unless a test
+    says otherwise. They only sign: relayers send the transactions."""
+    from eth_account import Account
+    from eth_utils import keccak
+
+    keys = [Account.from_key(keccak(text=f"tpwallet treasury owner {index}")) for index in range(5)]
+    return sorted(keys, key=lambda key: int(key.address, 16))
+
+
+@pytest.fixture(scope="session")
+def treasury_relayer(accounts: Any) -> Any:
+    """Submits signed treasury transactions: pays gas, holds no authority."""
+    return accounts[2]
+
+
+@pytest.fixture
+def treasury_outsider(accounts: Any) -> Any:
+    """Someone with no role in the treasury trying what only its owners or its custody key may do."""
+    return accounts[8]
+
+
+@pytest.fixture(scope="module")
+def treasury_token(project: Any, deployer: Any) -> Any:
+    """tUSD (6 decimals); the deployer may mint."""
+    token = project.Token.deploy("TPWallet USD", "tUSD", 6, sender=deployer)
+    token.set_minter(deployer, True, sender=deployer)
+    return token
+
+
+@pytest.fixture(scope="module")
+def treasury(
+    project: Any,
+    chain: Any,
+    deployer: Any,
+    treasury_owners: list[Any],
+    custody_key: Any,
+    treasury_relayer: Any,
+    treasury_token: Any,
+) -> Any:
+    """A 2-of-3 MultisigTreasury with the custody key, daily limits of 1,000 tUSD and 1 ether, a one-day
+    time lock, holding 1,000,000 tUSD and 100 ether; a `test_treasury_support.TreasuryDriver`."""
+    from tests.contracts import test_treasury_support as support
+
+    contract = support.deploy_treasury(
+        project,
+        deployer,
+        treasury_owners[: support.OWNER_COUNT],
+        support.THRESHOLD,
+        custody_key,
+        [(treasury_token.address, support.TOKEN_LIMIT), (support.ZERO_ADDRESS, support.ETHER_LIMIT)],
+    )
+    treasury_token.mint(contract, support.TOKEN_FUNDS, sender=deployer)
+    deployer.transfer(contract, support.ETHER_FUNDS)
+    return support.TreasuryDriver(
+        contract, treasury_owners[: support.OWNER_COUNT], custody_key, treasury_relayer, chain
+    )

@@ -11,8 +11,8 @@ from typing import Any
 import ape
 import pytest
 import vyper
-from eth_account.signers.local import LocalAccount
 from ape.contracts import ContractContainer
+from eth_account.signers.local import LocalAccount
 from ethpm_types import ContractType
 
 from chain.anvil import dev_accounts
@@ -392,7 +392,9 @@ def test_subscribe_with_trial_pays_nothing_until_the_trial_ends(
     advance_to(chain, start + TRIAL)
     assert manager.is_due(1)
     receipt = manager.charge(1, sender=merchant)
-    assert receipt.events == [manager.Charged(subscription_id=1, paid_through=start + TRIAL + PERIOD)]
+    assert receipt.events.filter(manager.Charged) == [
+        manager.Charged(subscription_id=1, paid_through=start + TRIAL + PERIOD)
+    ]
     assert token.balanceOf(merchant) == PRICE
 
 
@@ -635,7 +637,7 @@ def test_charge_pays_the_next_period_once(
         manager.charge(subscription_id, sender=keeper)
     advance_to(chain, paid_through)
     receipt = manager.charge(subscription_id, sender=keeper)
-    assert receipt.events == [
+    assert receipt.events.filter(manager.Charged) == [
         manager.Charged(subscription_id=subscription_id, paid_through=paid_through + PERIOD)
     ]
     assert token.balanceOf(merchant) == 2 * PRICE
@@ -729,7 +731,7 @@ def test_failed_charge_starts_grace_then_retry_succeeds(
     token.approve(manager, MAX_UINT256, sender=subscriber)
     chain.pending_timestamp = grace_ends - 1
     receipt = manager.charge(subscription_id, sender=keeper)
-    assert receipt.events == [
+    assert receipt.events.filter(manager.Charged) == [
         manager.Charged(subscription_id=subscription_id, paid_through=paid_through + PERIOD)
     ]
     state = subscription(manager, subscription_id)
@@ -823,7 +825,7 @@ def test_a_token_that_burns_the_gas_cannot_start_a_grace(
     manager.subscribe(plan_id, sender=subscriber)
     advance_to(chain, subscription(manager, 1).paid_through)
     with ape.reverts("subscriptions: too little gas for the token"):
-        manager.charge(1, sender=keeper, gas=3_000_000)
+        manager.charge(1, sender=keeper, gas=400_000)
     assert subscription(manager, 1).status == SubscriptionStatus.ACTIVE
 
 

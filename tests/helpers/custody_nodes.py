@@ -205,6 +205,17 @@ class CustodyGroup:
         self.nodes[node_id].process = None
         self.start([node_id])
 
+    @contextlib.contextmanager
+    def revived(self) -> Iterator[None]:
+        """Run a block that may stop or kill nodes; start every node that is down afterwards."""
+        try:
+            yield
+        finally:
+            down = [node_id for node_id, node in self.nodes.items() if not node.running()]
+            for node_id in down:
+                self.nodes[node_id].process = None
+            self.start(down)
+
     def close(self) -> None:
         """Stop every node."""
         for node in self.nodes.values():

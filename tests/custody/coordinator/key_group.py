@@ -2,9 +2,10 @@
 store and audit log, reached through ASGI instead of mutual TLS, behind a relay whose traffic a test can
 read and tamper with — the coordinator as an attacker.
 
-`RelayCaller` maps answers exactly as `custody.coordinator.client.NodeClient` does (4xx -> NodeRefused,
+`AsgiCaller` maps answers exactly as `custody.coordinator.client.NodeClient` does (4xx -> NodeRefused,
 5xx -> NodeUnavailable, an answer that does not parse -> NodeMisbehaved), so `KeyCoordinator` runs here
-unchanged. The processes-and-TLS path is covered by the tests over `tests.helpers.custody_nodes`.
+unchanged; `WatchingCaller` wraps either of them. The processes-and-TLS path is covered by
+`test_dkg_nodes.py` over `tests.helpers.custody_nodes`.
 """
 
 import hashlib
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
 from custody.audit import AuditLog
+from custody.coordinator.ceremony import NodeCaller
 from custody.coordinator.client import NodeMisbehaved, NodeRefused, NodeUnavailable
 from custody.coordinator.dkg import KeyCoordinator
 from custody.envelope import NodeIdentity
@@ -38,13 +40,13 @@ Tamper = Callable[[int, str, dict[str, Any]], dict[str, Any]]
 """(node id, path, JSON body or answer) -> what to pass on instead."""
 
 START_TIME = 1_800_000_000.0
-_COORDINATOR_TLS = tls_extension(
+COORDINATOR_TLS = tls_extension(
     CertificateAuthority.create().issue_coordinator().certificate.public_bytes(Encoding.DER)
 )
 
 
-class RelayCaller:
-    """The coordinator's calls to in-process nodes; records every byte relayed, applies the tamper hooks."""
+class AsgiCaller:
+    """Calls in-process node apps, mapping answers to results and errors as NodeClient does."""
 
     def __init__(self, apps: dict[int, Any]) -> None:
         self._clients = {
@@ -53,6 +55,30 @@ class RelayCaller:
             )
             for node_id, app in apps.items()
         }
+
+    async def call(
+        self, node: RosterNode, method: str, path: str, body: BaseModel | None, answer: type[AnswerT]
+    ) -> AnswerT:
+        content = body.model_dump_json().encode() if body is not None else None
+        response = await self._clients[node.node_id].request(
+            method, path, content=content, headers={"content-type": "application/json"}
+        )
+        if response.status_code >= 500:
+            raise NodeUnavailable(node.node_id, f"answered {response.status_code}")
+        if response.status_code >= 400:
+            raise NodeRefused(node.node_id, response.status_code, response.json())
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError as error:
+            raise NodeMisbehaved(node.node_id, f"invalid {answer.__name__}: {error.title}") from None
+
+
+class WatchingCaller:
+    """Wraps the coordinator's caller: records every byte relayed, and lets a test tamper with requests
+    (after the coordinator built them) and answers (before the coordinator checks them)."""
+
+    def __init__(self, inner: NodeCaller) -> None:
+        self.inner = inner
         self.traffic: list[bytes] = []
         self.tamper_request: Tamper | None = None
         self.tamper_answer: Tamper | None = None
@@ -60,31 +86,24 @@ class RelayCaller:
     async def call(
         self, node: RosterNode, method: str, path: str, body: BaseModel | None, answer: type[AnswerT]
     ) -> AnswerT:
-        content = None
         if body is not None:
             value = json.loads(body.model_dump_json())
             if self.tamper_request is not None:
                 value = self.tamper_request(node.node_id, path, value)
-            content = json.dumps(value).encode()
-            self.traffic.append(content)
-        response = await self._clients[node.node_id].request(
-            method, path, content=content, headers={"content-type": "application/json"}
-        )
-        self.traffic.append(response.content)
-        if response.status_code >= 500:
-            raise NodeUnavailable(node.node_id, f"answered {response.status_code}")
-        if response.status_code >= 400:
-            raise NodeRefused(node.node_id, response.status_code, response.json())
-        data = response.json()
+            self.traffic.append(json.dumps(value).encode())
+            body = type(body).model_validate(value)
+        result = await self.inner.call(node, method, path, body, answer)
+        value = json.loads(result.model_dump_json())
+        self.traffic.append(json.dumps(value).encode())
         if self.tamper_answer is not None:
-            data = self.tamper_answer(node.node_id, path, data)
-        try:
-            return answer.model_validate(data)
-        except ValidationError as error:
-            raise NodeMisbehaved(node.node_id, f"invalid {answer.__name__}: {error.title}") from None
+            try:
+                return answer.model_validate(self.tamper_answer(node.node_id, path, value))
+            except ValidationError as error:
+                raise NodeMisbehaved(node.node_id, f"invalid {answer.__name__}: {error.title}") from None
+        return result
 
     def relayed(self) -> bytes:
-        """Everything the coordinator sent and received, concatenated."""
+        """Everything the coordinator sent and received so far, concatenated."""
         return b"".join(self.traffic)
 
 
@@ -95,7 +114,7 @@ class KeyGroup:
         self.root = root
         self.now = START_TIME
         kek = Kek(os.urandom(32))
-        identities = {node_id: NodeIdentity.generate() for node_id in range(1, size + 1)}
+        self.identities = identities = {node_id: NodeIdentity.generate() for node_id in range(1, size + 1)}
         self.roster = Roster(
             RosterNode(
                 node_id,
@@ -122,15 +141,18 @@ class KeyGroup:
             )
             for node_id, identity in identities.items()
         }
-        self.relay = RelayCaller({node_id: self._app(service) for node_id, service in self.services.items()})
+        self.relay = WatchingCaller(
+            AsgiCaller({node_id: self.app(service) for node_id, service in self.services.items()})
+        )
 
     @staticmethod
-    def _app(service: KeyCeremonies) -> Any:
+    def app(service: KeyCeremonies, peer_tls: dict[str, Any] | None = None) -> Any:
+        """A node app serving `service`'s key routes to a peer presenting `peer_tls` (the coordinator)."""
         app = FastAPI()
         install_problem_handlers(app)
         app.include_router(routes_keys.router)
         app.dependency_overrides[routes_keys.get_ceremonies] = lambda: service
-        return with_tls_extension(app, _COORDINATOR_TLS)
+        return with_tls_extension(app, COORDINATOR_TLS if peer_tls is None else peer_tls)
 
     def coordinator(self) -> KeyCoordinator:
         """A coordinator relaying through `relay`, with its own audit log."""

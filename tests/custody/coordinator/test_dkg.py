@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from custody.coordinator.ceremony import KeyCeremonyFailed
+from custody.coordinator.ceremony import KeyCeremonyFailed, KeyCeremonyIncomplete
 from custody.frost import UnusableGroupKey, dkg, verify_signature
 from custody.node.keys_errors import CeremonyAborted, GroupKeyUnusable
 from custody.node.keys_sessions import SESSION_PREFIX
@@ -272,3 +272,21 @@ def test_a_dkg_that_keeps_giving_unusable_keys_gives_up(group3, monkeypatch):
         create_key(group3, 2)
     assert failed.value.problem_types == {GroupKeyUnusable.problem_type()}
     assert len(group3.keystores[1].list(SESSION_PREFIX)) == 3
+
+
+def test_a_dkg_that_some_nodes_do_not_finish_leaves_a_key_to_repair_them_into(group3):
+    def withhold(node: int, body: dict) -> None:
+        if node == 2:
+            del body["confirmations"]["1"]
+
+    group3.relay.tamper_request = tamper_round("/confirm", withhold)
+    coordinator = group3.coordinator()
+    with pytest.raises(KeyCeremonyIncomplete) as incomplete:
+        asyncio.run(coordinator.create_key(2, key_id="treasury"))
+    assert incomplete.value.lagging == [2]
+    assert group3.share(2, "treasury") is None
+    info = incomplete.value.info
+    assert verify_signature(info.group_public_key, MESSAGE, group3.sign("treasury", [1, 3], MESSAGE))
+    group3.relay.tamper_request = None
+    asyncio.run(coordinator.repair("treasury", 2))
+    assert verify_signature(info.group_public_key, MESSAGE, group3.sign("treasury", [2, 3], MESSAGE))

@@ -24,7 +24,7 @@ from tests.custody.policy.support import ALICE, BOB, CAROL, L1, L2, OUTSIDER, TR
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 DIGEST = payment(1).digest(L1, TREASURY)
 REQUEST = request_id("approved")
-OPERATORS = {ALICE.address: "alice", BOB.address: "bob", CAROL.address: "carol"}
+OPERATORS: dict[str, str] = {ALICE.address: "alice", BOB.address: "bob", CAROL.address: "carol"}
 
 
 def approve(

@@ -42,11 +42,13 @@ steps = st.one_of(
     st.integers(min_value=-DAY, max_value=DAY),
 )
 """How far the clock moves before each request: mostly forward, around the window edges, sometimes back."""
-requests = st.lists(st.tuples(amounts, steps, st.booleans()), max_size=30)
+requests = st.lists(st.tuples(amounts, steps, st.booleans()), max_size=12)
 """(amount, clock step, retry the previous request instead of making a new one)."""
 
 FILL_THE_DAY = [(ETH_PER_TX, WINDOW, False)] * 5 + [(ETH_PER_TX, DAY - 4 * WINDOW - 1, False)]
 """Four payments fill the day; the fifth and sixth come one second before a slot frees up."""
+RETRY_WHEN_FULL = [(ETH_PER_TX, 0, False)] * 4 + [(0, 1, True), (0, 1, False)]
+"""A retry of a request already signed is judged as the first try; a new one is over the limit."""
 BURST = [(1, 0, False)] * (MAX_SIGNATURES + 2) + [(1, WINDOW - 1, False), (1, 1, False)]
 
 
@@ -66,6 +68,7 @@ def expected_allowed(signed: dict[bytes, tuple[int, int]], ctx: SignContext, now
 @given(requests)
 @example(FILL_THE_DAY)
 @example(BURST)
+@example(RETRY_WHEN_FULL)
 def test_signed_amounts_and_counts_never_overfill_a_window(sequence: list[tuple[int, int, bool]]) -> None:
     """Every answer matches the plain model, and no window ever holds more than the limits allow."""
     with (

@@ -1,0 +1,147 @@
+"""Share refresh across nodes: same group key, new shares, and old shares that no longer combine with new."""
+
+import asyncio
+import copy
+
+import pytest
+
+from custody.coordinator.ceremony import KeyCeremonyFailed, KeyCeremonyIncomplete
+from custody.coordinator.dkg import KeyDisagreement
+from custody.frost import (
+    InvalidSignatureShare,
+    PublicKeyPackage,
+    SigningPackage,
+    aggregate,
+    round1_commit,
+    round2_sign,
+    verify_signature,
+)
+from custody.node.keys_shares import StoredKey
+from custody.node.keys_sharing import SharingRequest
+from tests.custody.coordinator.key_group import KeyGroup
+
+MESSAGE = bytes(range(32, 64))
+
+
+@pytest.fixture
+def group(tmp_path):
+    group = KeyGroup(tmp_path, 3)
+    asyncio.run(group.coordinator().create_key(2, key_id="treasury"))
+    yield group
+    group.close()
+
+
+def shares(group: KeyGroup) -> dict[int, StoredKey]:
+    found = {node: group.share(node, "treasury") for node in group.services}
+    return {node: share for node, share in found.items() if share is not None}
+
+
+def refresh(group: KeyGroup, participants=None):
+    return asyncio.run(group.coordinator().refresh("treasury", participants))
+
+
+def mixed_signature(key_packages: dict, public: PublicKeyPackage):
+    """Both signing rounds with the given key packages, aggregated (share-checked) under `public`."""
+    round1 = {node: round1_commit(key.signing_share) for node, key in key_packages.items()}
+    package = SigningPackage({node: commitments for node, (_, commitments) in round1.items()}, MESSAGE)
+    signature_shares = {
+        node: round2_sign(package, nonces, key_packages[node]) for node, (nonces, _) in round1.items()
+    }
+    return aggregate(package, signature_shares, public)
+
+
+def test_a_refresh_keeps_the_group_key_and_replaces_every_share(group):
+    old = shares(group)
+    info = refresh(group)
+    new = shares(group)
+    assert info.group_public_key == old[1].key_package.group_public_key
+    for node in (1, 2, 3):
+        assert new[node].key_package.signing_share != old[node].key_package.signing_share
+        assert new[node].public_key_package == info.public_key_package
+    assert verify_signature(info.group_public_key, MESSAGE, group.sign("treasury", [2, 3], MESSAGE))
+
+
+def test_an_old_share_and_a_new_share_cannot_sign_together(group):
+    old = shares(group)
+    refresh(group)
+    new = shares(group)
+    mixed = {1: old[1].key_package, 2: new[2].key_package}
+    with pytest.raises(InvalidSignatureShare) as under_new:
+        mixed_signature(mixed, new[2].public_key_package)
+    assert under_new.value.culprits == [1]
+    with pytest.raises(InvalidSignatureShare) as under_old:
+        mixed_signature(mixed, old[1].public_key_package)
+    assert under_old.value.culprits == [2]
+
+
+def test_a_refresh_can_drop_a_holder(group):
+    info = refresh(group, [1, 3])
+    assert info.holders == [1, 3]
+    assert verify_signature(info.group_public_key, MESSAGE, group.sign("treasury", [1, 3], MESSAGE))
+
+
+def test_a_tampered_refresh_share_is_refused_and_the_old_shares_stay_in_use(group):
+    old = shares(group)
+
+    def flip(node: int, path: str, body: dict) -> dict:
+        if node == 3 and path.endswith("/refresh/round3"):
+            body = copy.deepcopy(body)
+            sealed = body["round2"]["2"]
+            data = bytearray(bytes.fromhex(sealed["ciphertext"]))
+            data[0] ^= 0x80
+            sealed["ciphertext"] = data.hex()
+        return body
+
+    group.relay.tamper_request = flip
+    with pytest.raises(KeyCeremonyFailed) as failed:
+        refresh(group)
+    assert failed.value.culprits == [2]
+    assert shares(group) == old
+    group.relay.tamper_request = None
+    assert verify_signature(
+        old[1].key_package.group_public_key, MESSAGE, group.sign("treasury", [1, 3], MESSAGE)
+    )
+
+
+def test_a_refresh_waits_for_an_open_ceremony_on_the_key_until_it_expires(group):
+    stale = SharingRequest("abandoned-refresh-session", "treasury", [1, 2, 3])
+    group.services[1].refresh.round1(stale)
+    with pytest.raises(KeyCeremonyFailed) as busy:
+        refresh(group)
+    assert busy.value.problem_types == {"urn:tpwallet:custody:key-busy"}
+    group.now += 301
+    refresh(group)
+    assert group.keystores[1].get_json("dkg/abandoned-refresh-session")["phase"] == "expired"
+
+
+def test_a_node_that_misses_the_end_of_a_refresh_is_left_stale_and_repaired(group):
+    """Node 3's confirmations are tampered with: 1 and 2 switch to the new shares, 3 keeps its old one."""
+    old = shares(group)
+
+    def swap(node: int, path: str, body: dict) -> dict:
+        if node == 3 and path.endswith("/refresh/confirm"):
+            body = copy.deepcopy(body)
+            body["confirmations"]["1"], body["confirmations"]["2"] = (
+                body["confirmations"]["2"],
+                body["confirmations"]["1"],
+            )
+        return body
+
+    group.relay.tamper_request = swap
+    coordinator = group.coordinator()
+    with pytest.raises(KeyCeremonyIncomplete) as incomplete:
+        asyncio.run(coordinator.refresh("treasury"))
+    assert incomplete.value.lagging == [3]
+    assert incomplete.value.culprits == [1, 2]
+    new = incomplete.value.info
+    assert coordinator.public_keys["treasury"] == new.public_key_package
+    assert shares(group)[3] == old[3]
+    assert verify_signature(new.group_public_key, MESSAGE, group.sign("treasury", [1, 2], MESSAGE))
+
+    group.relay.tamper_request = None
+    with pytest.raises(KeyDisagreement, match=r"nodes \[3\] state"):
+        asyncio.run(group.coordinator().fetch_key("treasury"))
+    asyncio.run(coordinator.repair("treasury", 3))
+    assert shares(group)[3].public_key_package == new.public_key_package
+    assert asyncio.run(group.coordinator().fetch_key("treasury")) == new
+    assert verify_signature(new.group_public_key, MESSAGE, group.sign("treasury", [1, 3], MESSAGE))
