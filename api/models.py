@@ -1,15 +1,34 @@
-"""The API's tables as typed ORM models: the cache of decoded chain events.
+"""The API's tables as typed ORM models: the cache of decoded chain events, API keys, idempotency keys, and
+the custody keys, sign requests and operator approvals the API hosts.
 
 A receipt's decoded events are stored only once its block is final (`ApiSettings.finality_blocks` deep), so
 the cache never has to be rewound on a reorg; a receipt that is not final yet is always read from the chain.
 Events hang off their receipt, so a transaction whose logs hold none of our events is cached too.
+
+Custody tables hold only public material: a key's public key package, the intents asked for, the operators'
+approvals (signatures anyone may see) and the group signatures. Shares live on the signer nodes alone.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKeyConstraint, Integer, SmallInteger, String, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base
@@ -17,6 +36,13 @@ from api.db import Base
 HASH_LENGTH = 66  # 0x + 32 bytes in hex
 ADDRESS_LENGTH = 42  # 0x + 20 bytes in hex
 NAME_LENGTH = 128
+API_KEY_ID_LENGTH = 16  # 8 random bytes in hex
+SHA256_HEX_LENGTH = 64
+IDEMPOTENCY_KEY_LENGTH = 255
+PATH_LENGTH = 512
+CUSTODY_KEY_ID_LENGTH = 64  # custody.node.schemas.KEY_ID_PATTERN
+SIGNATURE_HEX_LENGTH = 132  # 0x + 65 bytes in hex (FROST (R, z) or an ECDSA r || s || v)
+STATUS_LENGTH = 16
 
 
 class ChainReceipt(Base):
@@ -61,3 +87,113 @@ class ChainEvent(Base):
     args: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
 
     receipt: Mapped[ChainReceipt] = relationship(back_populates="events")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend: SQLite keeps no zone, so one is put back on reading."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive datetime has no meaning here; pass a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+class ApiKey(Base):
+    """A caller's API key: its public id, the SHA-256 of its secret (never the secret), scopes, revocation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(API_KEY_ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    secret_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
+    scopes: Mapped[str] = mapped_column(String(NAME_LENGTH))  # space-separated scope names
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    def __repr__(self) -> str:
+        return f"ApiKey(id={self.id!r}, name={self.name!r}, scopes={self.scopes!r})"
+
+
+class IdempotencyKey(Base):
+    """One caller's idempotency key: the request it was first used for and, once done, the response.
+
+    The primary key (principal, key) is the unique constraint two concurrent first uses race on. A row whose
+    `status_code` is null is in flight, claimed by `claim_token` since `locked_at`.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    principal: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    key: Mapped[str] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
+    request_path: Mapped[str] = mapped_column(String(PATH_LENGTH))
+    claim_token: Mapped[str | None] = mapped_column(String(SHA256_HEX_LENGTH))
+    locked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status_code: Mapped[int | None] = mapped_column(SmallInteger)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class CustodyKey(Base):
+    """A custody group key the API made (a DKG across the nodes): its public key package, nothing secret."""
+
+    __tablename__ = "custody_keys"
+
+    key_id: Mapped[str] = mapped_column(String(CUSTODY_KEY_ID_LENGTH), primary_key=True)
+    public_key_package: Mapped[bytes] = mapped_column(LargeBinary)  # PublicKeyPackage.to_bytes()
+    created_by: Mapped[str] = mapped_column(String(API_KEY_ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CustodySignRequest(Base):
+    """A request to sign one typed intent with one custody key, and what the nodes made of it so far."""
+
+    __tablename__ = "custody_sign_requests"
+
+    id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)  # 0x + 32 random bytes
+    key_id: Mapped[str] = mapped_column(ForeignKey("custody_keys.key_id"), index=True)
+    intent: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))  # envelope
+    digest: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    status: Mapped[str] = mapped_column(String(STATUS_LENGTH))
+    reasons: Mapped[list[str]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
+    nodes: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))  # last attempt
+    attempts: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str | None] = mapped_column(String(SIGNATURE_HEX_LENGTH))
+    created_by: Mapped[str] = mapped_column(String(API_KEY_ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    approvals: Mapped[list["CustodyApproval"]] = relationship(
+        back_populates="sign_request",
+        cascade="all, delete-orphan",
+        order_by="CustodyApproval.id",
+        lazy="selectin",
+    )
+
+
+class CustodyApproval(Base):
+    """One operator's EIP-712 approval of one sign request; one per operator and request."""
+
+    __tablename__ = "custody_approvals"
+    __table_args__ = (UniqueConstraint("request_id", "operator"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("custody_sign_requests.id", ondelete="CASCADE"))
+    operator: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+    signature: Mapped[str] = mapped_column(String(SIGNATURE_HEX_LENGTH))
+    submitted_by: Mapped[str] = mapped_column(String(API_KEY_ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    sign_request: Mapped[CustodySignRequest] = relationship(back_populates="approvals")

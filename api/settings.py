@@ -12,12 +12,17 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from custody.tls import TlsPaths
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Values that mean "nobody set this": refused for every secret outside dev.
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "password", "test", "dev"})
 
 Network = Literal["l1", "l2"]
+
+COORDINATOR_TLS_NAME = "coordinator"
+"""File stem of the coordinator's certificate and key in `custody_tls_dir` (as the devnet writes them)."""
 
 
 def _is_placeholder(secret: SecretStr) -> bool:
@@ -63,6 +68,37 @@ class ApiSettings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = Field(default=False, description="JSON lines instead of key=value log lines.")
+    custody_roster_path: Path = Field(
+        default=PROJECT_ROOT / "var" / "custody" / "roster.json",
+        description="The custody group's roster; while no file is there, the custody routes answer 503.",
+    )
+    custody_tls_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "custody" / "coordinator",
+        description="Folder of the coordinator's mTLS files: coordinator.crt, coordinator.key, ca.crt.",
+    )
+    custody_tls_cert: Path | None = Field(
+        default=None,
+        description="The coordinator's client certificate; default <custody_tls_dir>/coordinator.crt.",
+    )
+    custody_tls_key: Path | None = Field(
+        default=None, description="Its private key; default <custody_tls_dir>/coordinator.key."
+    )
+    custody_tls_ca: Path | None = Field(
+        default=None, description="The custody group's CA certificate; default <custody_tls_dir>/ca.crt."
+    )
+    custody_audit_path: Path = Field(
+        default=PROJECT_ROOT / "var" / "custody" / "coordinator" / "audit.jsonl",
+        description="The API's hash-chained custody audit log (shared with the coordinator it hosts).",
+    )
+    custody_threshold: int = Field(
+        default=2, ge=2, le=0xFFFF, description="Signers a new custody key needs when the request names none."
+    )
+    custody_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="Per-call timeout of every request the API makes to a signer node.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:
@@ -78,6 +114,15 @@ class ApiSettings(BaseSettings):
     def rpc_url(self, network: Network) -> str:
         """JSON-RPC URL of `network`."""
         return self.l1_rpc_url if network == "l1" else self.l2_rpc_url
+
+    def custody_tls_paths(self) -> TlsPaths:
+        """The coordinator's certificate, key and the group CA certificate, from the dir or each path."""
+        default = TlsPaths.in_directory(self.custody_tls_dir, COORDINATOR_TLS_NAME)
+        return TlsPaths(
+            certificate=self.custody_tls_cert or default.certificate,
+            key=self.custody_tls_key or default.key,
+            ca=self.custody_tls_ca or default.ca,
+        )
 
     def deployments_network(self, network: Network) -> str:
         """Ape network name whose deployments file lists the contracts we deployed on `network`."""

@@ -25,23 +25,26 @@ class TransactionFailed(RuntimeError):
 
 
 class NonceTracker:
-    """Hands out consecutive nonces per sender so concurrent sends from one key do not collide."""
+    """Hands out consecutive nonces per (chain, sender) so concurrent sends from one key do not collide.
+
+    The same relayer key is used on several chains, each with its own nonce sequence.
+    """
 
     def __init__(self) -> None:
-        self._next: dict[str, int] = {}
+        self._next: dict[tuple[int, str], int] = {}
         self._lock = threading.Lock()
 
-    def take(self, w3: Web3, sender: str) -> int:
+    def take(self, w3: Web3, chain_id: int, sender: str) -> int:
         with self._lock:
             chain_next = w3.eth.get_transaction_count(Web3.to_checksum_address(sender), "pending")
-            nonce = max(chain_next, self._next.get(sender, 0))
-            self._next[sender] = nonce + 1
+            nonce = max(chain_next, self._next.get((chain_id, sender), 0))
+            self._next[(chain_id, sender)] = nonce + 1
             return nonce
 
-    def forget(self, sender: str) -> None:
+    def forget(self, chain_id: int, sender: str) -> None:
         """After a failed send, re-read the nonce from the chain next time."""
         with self._lock:
-            self._next.pop(sender, None)
+            self._next.pop((chain_id, sender), None)
 
 
 _NONCES = NonceTracker()
@@ -67,14 +70,15 @@ def send_call(
     except ContractLogicError as exc:
         raise TransactionFailed(description, _reason(exc)) from exc
     params["gas"] = gas if gas is not None else estimated + estimated // 5
-    params["chainId"] = w3.eth.chain_id
-    params["nonce"] = Nonce(_NONCES.take(w3, sender.address))
+    chain_id = w3.eth.chain_id
+    params["chainId"] = chain_id
+    params["nonce"] = Nonce(_NONCES.take(w3, chain_id, sender.address))
     try:
         tx = call.build_transaction(params)
         signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     except Exception:
-        _NONCES.forget(sender.address)
+        _NONCES.forget(chain_id, sender.address)
         raise
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
     if receipt["status"] != 1:

@@ -1,10 +1,11 @@
 """What the coordinator's key ceremonies (DKG, refresh, repair) share: relaying a round to every node
 involved, checking what each node sends before passing it on, and how a ceremony ends.
 
-The coordinator only relays. It cannot read a sealed share or forge a signed message, but it checks what
-it relays: every broadcast's signature against the roster, every sealed message's binding (its signature
-is the recipient's to check), so a node that sends a bad one is named at once instead of by its peers one
-round later. A ceremony needs every node it involves: the
+The coordinator only relays. It cannot read a sealed share or forge a signed message. It checks that
+every message a node hands it parses and is bound to that node and this session's round (so a node that
+sends a misaddressed one is named at once); the signatures are for the recipients to check, which they
+must do anyway. The nodes' final statements of the key, which the coordinator itself relies on, it
+verifies against the roster. A ceremony needs every node it involves: the
 first round in which any node fails ends it, every node is told to abort the session (deleting its secret
 state and releasing its lock on the key), and `KeyCeremonyFailed` says what each node did and names the
 culprits: nodes that misbehaved towards the coordinator, and nodes their peers named when aborting.
@@ -81,7 +82,11 @@ class KeyInfo:
 
 
 class KeyCeremonyFailed(CoordinatorError):
-    """A DKG, refresh or repair did not complete; `failures` by node, `culprits` the nodes at fault."""
+    """A DKG, refresh or repair did not complete; `failures` by node, `culprits` the nodes at fault.
+
+    Nodes not in `failures` answered the round in which it failed. When that was the last round, they
+    store the key (fewer than its threshold of them, or KeyCeremonyIncomplete would have been raised).
+    """
 
     def __init__(
         self,
@@ -174,26 +179,19 @@ class CeremonySession:
         return checked
 
     def broadcast(self, sender: int, raw: Mapping[str, Any], round_name: str) -> dict[str, Any]:
-        """Check `raw` is `sender`'s signed broadcast for this session's round; its JSON payload."""
-        message = SignedBroadcast.from_json(dict(raw))
-        binding = Binding(self.ceremony, self.session_id, round_name, sender)
-        payload = verify_broadcast(message, binding, self.roster.node(sender).keys)
-        return _json_object(payload)
+        """`raw`, to relay unchanged, once it parses as a broadcast bound to `sender` and this session's
+        round. Its signature is left to the recipients, which must check it anyway."""
+        expected = Binding(self.ceremony, self.session_id, round_name, sender)
+        if SignedBroadcast.from_json(dict(raw)).binding != expected:
+            raise MisboundMessage(sender, "a broadcast bound to another place than expected")
+        return dict(raw)
 
     def sealed(self, sender: int, raw: Mapping[str, Any], round_name: str, recipient: int) -> dict[str, Any]:
-        """Check `raw` is a sealed message bound from `sender` to `recipient` for this session's round;
-        `raw`, to relay. Its signature is left to the recipient, which must check it anyway."""
+        """`raw`, to relay unchanged, once it parses as a sealed message bound from `sender` to `recipient`
+        for this session's round. Its signature is left to the recipient, which must check it anyway."""
         expected = Binding(self.ceremony, self.session_id, round_name, sender, recipient)
         if SealedMessage.from_json(dict(raw)).binding != expected:
             raise MisboundMessage(sender, "a sealed message bound to another place than expected")
-        return dict(raw)
-
-    def relayable(self, sender: int, raw: Mapping[str, Any], round_name: str) -> dict[str, Any]:
-        """`raw` as it came, once checked as `sender`'s broadcast for this session's round.
-
-        Relayed unchanged: the signature covers the exact payload bytes.
-        """
-        self.broadcast(sender, raw, round_name)
         return dict(raw)
 
     def statement(self, sender: int, raw: Mapping[str, Any]) -> PublicKeyPackage:

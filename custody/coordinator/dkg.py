@@ -182,7 +182,7 @@ class KeyCoordinator:
             f"{prefix}/round1",
             dict.fromkeys(nodes, start),
             RelayedMessage,
-            lambda node, answer: session.relayable(node, answer.root, "round1"),
+            lambda node, answer: session.broadcast(node, answer.root, "round1"),
         )
 
         def check_shares(sender: int, answer: SealedShares) -> dict[int, dict[str, Any]]:
@@ -207,7 +207,7 @@ class KeyCoordinator:
                 for node in nodes
             },
             RelayedMessage,
-            lambda node, answer: session.relayable(node, answer.root, "confirm"),
+            lambda node, answer: session.broadcast(node, answer.root, "confirm"),
         )
         statements = await session.round(
             f"{prefix}/confirm",

@@ -82,7 +82,11 @@ class Participant:
         messages: Mapping[int, Any],
         senders: Iterable[int],
     ) -> dict[int, dict[str, Any]]:
-        """Each sender's broadcast payload, once every one verifies; else CeremonyAborted naming them."""
+        """Each other sender's broadcast payload, once every one verifies; else CeremonyAborted naming them.
+
+        This node's own broadcast, which the coordinator relays to everyone alike, is passed over: what it
+        sent is already in its session state.
+        """
 
         def accept(sender: int, raw: Any) -> dict[str, Any]:
             message = SignedBroadcast.from_json(raw)
@@ -92,8 +96,10 @@ class Participant:
                 raise ValueError("a broadcast payload is a JSON object")
             return payload
 
+        others = {sender: raw for sender, raw in messages.items() if sender != self.node_id}
+        peers = [sender for sender in senders if sender != self.node_id]
         return parse_each(
-            _expect(messages, senders, f"{round_name} broadcast"), accept, f"{round_name} broadcast"
+            _expect(others, peers, f"{round_name} broadcast"), accept, f"{round_name} broadcast"
         )
 
     def seal_each(

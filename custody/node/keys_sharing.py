@@ -204,12 +204,11 @@ class KeySharing(Generic[P]):
             payloads = self._me.accept_broadcasts(
                 self.purpose, session_id, "confirm", confirmations, context["participants"]
             )
+            own = bytes.fromhex(session.state["transcript"])
             transcripts = parse_each(
                 payloads, lambda _sender, payload: bytes.fromhex(payload["transcript"]), "confirmation"
             )
-            check_confirmations(
-                bytes.fromhex(session.state["transcript"]), transcripts, context["participants"]
-            )
+            check_confirmations(own, {**transcripts, self._me.node_id: own}, context["participants"])
             confirmed = StoredKey(
                 session.key_id,
                 KeyPackage.from_bytes(bytes.fromhex(session.state["key_package"])),
@@ -227,13 +226,12 @@ class KeySharing(Generic[P]):
     def _peer_packages(
         self, context: Mapping[str, Any], payloads: Mapping[int, dict[str, Any]]
     ) -> dict[int, P]:
-        """The peers' packages, once every broadcast carries this node's own context."""
+        """The peers' packages, once every peer's broadcast carries this node's own context."""
         misinformed = [sender for sender, payload in payloads.items() if payload.get("context") != context]
         if misinformed:
             raise CeremonyAborted(misinformed, "round-1 broadcasts made for another session context")
-        peers = {sender: payload for sender, payload in payloads.items() if sender != self._me.node_id}
         return parse_each(
-            peers,
+            payloads,
             lambda _sender, payload: self._scheme.decode(bytes.fromhex(payload["package"])),
             "round-1 package",
         )

@@ -1,0 +1,202 @@
+"""API keys: who is calling, and what they may do (scopes); routes ask with `require_scope` aliases.
+
+A key reads ``tpw_<id>_<secret>`` and travels as ``Authorization: Bearer <key>``. The id (16 hex digits) is
+public: it names the key in lists, audit records and idempotency scopes. The secret is 32 random bytes, so
+its SHA-256 is all the database keeps: with that much entropy no key-stretching is needed, and a stolen
+table yields no usable key. Secrets are compared in constant time, a revoked key is refused like an unknown
+one, and nothing here logs, echoes or puts a key in an exception message.
+
+Refusals are RFC 9457 problem documents: 401 with ``WWW-Authenticate: Bearer`` (RFC 6750) when the key is
+missing, malformed, unknown, wrong or revoked (one answer for all, so a caller learns nothing about which);
+403 with ``error="insufficient_scope"`` naming the scope the route needs.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Annotated, Final, Literal, get_args
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+
+from api.deps import SessionDep
+from api.models import ApiKey
+
+Scope = Literal["custody:read", "custody:sign", "custody:approve", "custody:admin"]
+SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
+"""Every scope: read keys, requests and the audit log; submit and retry sign requests; approve them as an
+operator; create and refresh keys."""
+
+TOKEN_PREFIX: Final = "tpw_"
+KEY_ID_BYTES: Final = 8
+SECRET_BYTES: Final = 32
+_TOKEN_RE: Final = re.compile(r"tpw_(?P<key_id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]{43})")
+_REALM: Final = 'Bearer realm="tpwallet"'
+_UNUSED_DIGEST: Final = hashlib.sha256(b"no such key").hexdigest()
+"""Compared against when the key id is unknown, so an unknown id costs the same time as a wrong secret."""
+
+
+class ApiKeyError(ValueError):
+    """An API-key management request that cannot be done (unknown key, bad scope, empty name)."""
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """An authenticated caller: its key's id and name, and the scopes the key grants."""
+
+    key_id: str
+    name: str
+    scopes: frozenset[str]
+
+    @property
+    def actor(self) -> str:
+        """How audit records name this caller."""
+        return f"api-key:{self.key_id}"
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    """A new key as issued: `token` is the only copy of the secret there will ever be."""
+
+    key_id: str
+    name: str
+    scopes: tuple[Scope, ...]
+    token: str
+
+    def __repr__(self) -> str:
+        return f"IssuedApiKey(key_id={self.key_id!r}, name={self.name!r}, scopes={self.scopes!r})"
+
+
+def secret_digest(secret: str) -> str:
+    """SHA-256 of a key's secret, hex: what the database stores instead of the secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_scopes(text: str) -> tuple[Scope, ...]:
+    """`"custody:read,custody:sign"` -> the scopes, sorted and without repeats; ApiKeyError for an unknown one."""
+    names = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(names - set(SCOPES))
+    if unknown:
+        raise ApiKeyError(f"unknown scopes {unknown}; known: {', '.join(SCOPES)}")
+    if not names:
+        raise ApiKeyError("a key needs at least one scope")
+    return tuple(scope for scope in SCOPES if scope in names)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def issue_api_key(session: Session, name: str, scopes: Iterable[Scope]) -> IssuedApiKey:
+    """Create and store a key named `name` with `scopes`; the returned token is shown once, never stored."""
+    chosen = tuple(scope for scope in SCOPES if scope in set(scopes))
+    if not name.strip():
+        raise ApiKeyError("a key needs a name")
+    if not chosen:
+        raise ApiKeyError("a key needs at least one scope")
+    key_id = secrets.token_hex(KEY_ID_BYTES)
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    session.add(
+        ApiKey(
+            id=key_id,
+            name=name.strip(),
+            secret_sha256=secret_digest(secret),
+            scopes=" ".join(chosen),
+            created_at=_now(),
+            revoked_at=None,
+        )
+    )
+    session.commit()
+    return IssuedApiKey(key_id, name.strip(), chosen, f"{TOKEN_PREFIX}{key_id}_{secret}")
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    """Every key, revoked ones included, oldest first."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+
+
+def revoke_api_key(session: Session, key_id: str) -> ApiKey:
+    """Revoke `key_id` from now on (revoking twice keeps the first time); ApiKeyError if there is none."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise ApiKeyError(f"no API key with id {key_id!r}")
+    if key.revoked_at is None:
+        key.revoked_at = _now()
+        session.commit()
+    return key
+
+
+def authenticate(session: Session, token: str) -> ApiClient | None:
+    """The caller `token` identifies, or None if it is malformed, unknown, wrong or revoked."""
+    match = _TOKEN_RE.fullmatch(token)
+    if match is None:
+        return None
+    key = session.get(ApiKey, match["key_id"])
+    stored = key.secret_sha256 if key is not None else _UNUSED_DIGEST
+    if not hmac.compare_digest(stored, secret_digest(match["secret"])):
+        return None
+    if key is None or key.revoked_at is not None:
+        return None
+    return ApiClient(key.id, key.name, frozenset(key.scopes.split()))
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key `tpw_<id>_<secret>` (`python -m api.apikeys create`), as a bearer token.",
+)
+
+
+def _unauthorized(error: str | None) -> HTTPException:
+    challenge = _REALM if error is None else f'{_REALM}, error="{error}"'
+    return HTTPException(
+        HTTPStatus.UNAUTHORIZED,
+        "a valid API key is required: send Authorization: Bearer tpw_<id>_<secret>",
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+def authenticated_client(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiClient:
+    """The caller, from its bearer API key; 401 without a valid, unrevoked key."""
+    if credentials is None:
+        raise _unauthorized(None)
+    client = authenticate(session, credentials.credentials)
+    if client is None:
+        raise _unauthorized("invalid_token")
+    return client
+
+
+AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
+
+
+def require_scope(scope: Scope) -> Callable[[ApiClient], ApiClient]:
+    """A dependency: the authenticated caller, if its key grants `scope`; 403 naming `scope` otherwise."""
+
+    def client_with_scope(client: AuthenticatedClient) -> ApiClient:
+        if scope not in client.scopes:
+            raise HTTPException(
+                HTTPStatus.FORBIDDEN,
+                f"this API key lacks the scope {scope}",
+                headers={"WWW-Authenticate": f'{_REALM}, error="insufficient_scope", scope="{scope}"'},
+            )
+        return client
+
+    client_with_scope.__name__ = f"require_{scope.replace(':', '_')}"
+    return client_with_scope
+
+
+CustodyReader = Annotated[ApiClient, Depends(require_scope("custody:read"))]
+CustodySigner = Annotated[ApiClient, Depends(require_scope("custody:sign"))]
+CustodyApprover = Annotated[ApiClient, Depends(require_scope("custody:approve"))]
+CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]

@@ -1,0 +1,118 @@
+"""The custody coordinator the API process hosts: roster, mutual-TLS client, key and signing coordinators.
+
+The API holds the coordinator's client certificate and the group roster (settings `custody_*`). It is opened
+once when the app starts (the custody router's lifespan) and closed when it stops: one `NodeClient` keeps its
+TLS connections to the nodes open, and one signing `Coordinator` remembers which nodes failed or cheated.
+While no roster file is at `custody_roster_path`, custody is off and its routes answer 503; a roster or TLS
+material that is present but unusable stops the start, loudly.
+
+Each sign request is attempted by one coroutine at a time (`attempt_lock`), so an approval arriving while
+an attempt runs waits and then tries again with every approval stored, instead of racing it.
+"""
+
+import asyncio
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from api.errors import ServiceUnavailable
+from api.settings import ApiSettings
+from custody.audit import AuditLog
+from custody.coordinator.client import NodeClient
+from custody.coordinator.dkg import KeyCoordinator
+from custody.coordinator.signing import Coordinator
+from custody.frost import PublicKeyPackage
+from custody.roster import Roster
+from custody.tls import client_context
+
+log = logging.getLogger("api.custody")
+
+
+class CustodyUnavailable(ServiceUnavailable):
+    """This API process has no custody group configured (no roster file)."""
+
+    problem = "custody-unavailable"
+    title = "Custody not configured"
+
+
+@dataclass
+class CustodyRuntime:
+    """Everything a custody route needs to reach the nodes; one per app."""
+
+    roster: Roster
+    client: NodeClient
+    audit: AuditLog
+    public_keys: dict[str, PublicKeyPackage]
+    keys: KeyCoordinator
+    signing: Coordinator
+    _attempt_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
+
+    @classmethod
+    def open(cls, settings: ApiSettings) -> "CustodyRuntime | None":
+        """The runtime for `settings`, or None while no roster file exists."""
+        if not settings.custody_roster_path.exists():
+            return None
+        roster = Roster.load(settings.custody_roster_path)
+        client = NodeClient(
+            client_context(settings.custody_tls_paths()), timeout=settings.custody_timeout_seconds
+        )
+        settings.custody_audit_path.parent.mkdir(parents=True, exist_ok=True)
+        audit = AuditLog.open_file(settings.custody_audit_path)
+        public_keys: dict[str, PublicKeyPackage] = {}
+        return cls(
+            roster=roster,
+            client=client,
+            audit=audit,
+            public_keys=public_keys,
+            keys=KeyCoordinator(roster, client, audit=audit, public_keys=public_keys),
+            signing=Coordinator(roster, client, public_keys, audit=audit),
+        )
+
+    def attempt_lock(self, request_id: str) -> asyncio.Lock:
+        """The lock that serialises signing attempts of `request_id` in this process."""
+        lock = self._attempt_locks.get(request_id)
+        if lock is None:
+            lock = self._attempt_locks[request_id] = asyncio.Lock()
+        return lock
+
+    async def aclose(self) -> None:
+        """Close the connections to the nodes."""
+        await self.client.aclose()
+
+
+@asynccontextmanager
+async def custody_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the custody runtime (if configured) for the app's life; `app.state.custody` holds it."""
+    settings: ApiSettings = app.state.settings
+    runtime = CustodyRuntime.open(settings)
+    if runtime is None:
+        log.warning("custody is off: no roster", extra={"roster": str(settings.custody_roster_path)})
+    else:
+        log.info("custody ready", extra={"nodes": runtime.roster.node_ids})
+    app.state.custody = runtime
+    try:
+        yield
+    finally:
+        app.state.custody = None
+        if runtime is not None:
+            await runtime.aclose()
+
+
+def get_custody(request: Request) -> CustodyRuntime:
+    """The app's custody runtime; 503 while custody is not configured."""
+    runtime: CustodyRuntime | None = getattr(request.app.state, "custody", None)
+    if runtime is None:
+        raise CustodyUnavailable(
+            "custody is not configured on this server: no roster at its custody_roster_path"
+        )
+    return runtime
+
+
+CustodyDep = Annotated[CustodyRuntime, Depends(get_custody)]

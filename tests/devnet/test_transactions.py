@@ -1,0 +1,38 @@
+"""Locally signed sends on real anvil chains: one key on two chains, revert reasons surfaced before broadcast."""
+
+import pytest
+
+from chain.anvil import AnvilNode, dev_accounts
+from chain.artifacts import contract, deploy
+from chain.client import make_web3
+from chain.transactions import TransactionFailed, send_call
+
+pytestmark = pytest.mark.devnet
+
+
+def test_one_key_alternating_between_chains_keeps_each_nonce_sequence(
+    l1_anvil: AnvilNode, l2_anvil: AnvilNode
+) -> None:
+    sender, receiver = dev_accounts()[8], dev_accounts()[9]
+    chains = [make_web3(node.url) for node in (l1_anvil, l2_anvil)]
+    tokens = [
+        contract(w3, "Token", deploy(w3, "Token", "Nonce Test", "NT", 6, sender=sender.address)[0])
+        for w3 in chains
+    ]
+    for w3, token in zip(chains, tokens, strict=True):
+        send_call(w3, sender, token.functions.set_minter(sender.address, True))
+    for _ in range(3):
+        for w3, token in zip(chains, tokens, strict=True):
+            send_call(w3, sender, token.functions.mint(receiver.address, 1))
+    assert [token.functions.balanceOf(receiver.address).call() for token in tokens] == [3, 3]
+
+
+def test_a_revert_reason_is_reported_and_nothing_is_broadcast(l1_anvil: AnvilNode) -> None:
+    w3 = make_web3(l1_anvil.url)
+    owner, outsider = dev_accounts()[8], dev_accounts()[6]
+    token = contract(w3, "Token", deploy(w3, "Token", "Revert Test", "RT", 6, sender=owner.address)[0])
+    nonce_before = w3.eth.get_transaction_count(outsider.address)
+    with pytest.raises(TransactionFailed, match="token: caller is not a minter") as failure:
+        send_call(w3, outsider, token.functions.mint(outsider.address, 1))
+    assert failure.value.reason == "token: caller is not a minter"
+    assert w3.eth.get_transaction_count(outsider.address) == nonce_before
