@@ -1,4 +1,4 @@
-"""Locally signed sends on real anvil chains: one key on two chains, revert reasons surfaced before broadcast."""
+"""Locally signed sends on real anvil chains: one key on two chains, revert reasons found before sending."""
 
 import pytest
 
