@@ -35,7 +35,7 @@ SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
 """Every scope: read keys, requests and the audit log; submit and retry sign requests; approve them as an
 operator; create and refresh keys."""
 
-TOKEN_PREFIX: Final = "tpw_"
+TOKEN_PREFIX: Final = "tpw_"  # noqa: S105 - the public prefix of every key, not a secret
 KEY_ID_BYTES: Final = 8
 SECRET_BYTES: Final = 32
 _TOKEN_RE: Final = re.compile(r"tpw_(?P<key_id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]{43})")
@@ -81,7 +81,7 @@ def secret_digest(secret: str) -> str:
 
 
 def parse_scopes(text: str) -> tuple[Scope, ...]:
-    """`"custody:read,custody:sign"` -> the scopes, sorted and without repeats; ApiKeyError for an unknown one."""
+    """`"custody:read,custody:sign"` -> those scopes in canonical order, once each; ApiKeyError if unknown."""
     names = {part.strip() for part in text.split(",") if part.strip()}
     unknown = sorted(names - set(SCOPES))
     if unknown:
@@ -123,15 +123,17 @@ def list_api_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
 
 
-def revoke_api_key(session: Session, key_id: str) -> ApiKey:
-    """Revoke `key_id` from now on (revoking twice keeps the first time); ApiKeyError if there is none."""
+def revoke_api_key(session: Session, key_id: str) -> tuple[ApiKey, bool]:
+    """Revoke `key_id` from now on: the key, and False if it was revoked already (the first time stays).
+    ApiKeyError if there is no such key."""
     key = session.get(ApiKey, key_id)
     if key is None:
         raise ApiKeyError(f"no API key with id {key_id!r}")
-    if key.revoked_at is None:
-        key.revoked_at = _now()
-        session.commit()
-    return key
+    if key.revoked_at is not None:
+        return key, False
+    key.revoked_at = _now()
+    session.commit()
+    return key, True
 
 
 def authenticate(session: Session, token: str) -> ApiClient | None:

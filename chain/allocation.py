@@ -213,9 +213,18 @@ class _PlanReader:
     # Shapes
 
     def mapping(
-        self, node: yaml.Node, what: str, required: Iterable[str], optional: Iterable[str] = ()
+        self,
+        node: yaml.Node,
+        what: str,
+        required: Iterable[str],
+        optional: Iterable[str] = (),
+        *,
+        owner: yaml.Node | None = None,
     ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """The mapping's entries by key (key node, value node); unknown, repeated or missing keys fail."""
+        """The mapping's entries by key (key node, value node); unknown, repeated or missing keys fail.
+
+        A missing key is reported at `owner` (the key the mapping is the value of) when there is one.
+        """
         if not isinstance(node, yaml.MappingNode):
             raise self.fail(node, f"{what} must be a mapping")
         required = tuple(required)
@@ -235,7 +244,7 @@ class _PlanReader:
             entries[key] = (key_node, value_node)
         for key in required:
             if key not in entries:
-                raise self.fail(node, f"{what}: missing key {key!r}")
+                raise self.fail(owner or node, f"{what}: missing key {key!r}")
         return entries
 
     def text(self, node: yaml.Node, what: str) -> str:
@@ -346,7 +355,7 @@ class _PlanReader:
             category = key_node.value
             if not CATEGORY_NAME.fullmatch(category):
                 raise self.fail(key_node, f"category {category!r}: use lower-case letters, digits, '_', '-'")
-            percentage, category_grants = self.category(name, category, value_node, start, total_supply)
+            percentage, category_grants = self.category(name, key_node, value_node, start, total_supply)
             total_percentage += percentage
             grants.extend(category_grants)
         if total_percentage != HUNDRED:
@@ -360,19 +369,22 @@ class _PlanReader:
         )
 
     def category(
-        self, plan_name: str, category: str, node: yaml.Node, default_start: int, total_supply: int
+        self, plan_name: str, key: yaml.Node, node: yaml.Node, default_start: int, total_supply: int
     ) -> tuple[Decimal, list[PlannedGrant]]:
+        """The category under `key`: its percentage of the supply and its grants."""
+        category: str = key.value
         what = f"categories.{category}"
         entries = self.mapping(
             node,
             what,
             ("percentage", "kind", "cliff", "revocable", "beneficiaries"),
             ("start", "duration", "period", "tranches"),
+            owner=key,
         )
         percentage = self.percentage(entries["percentage"][1], f"{what}.percentage")
         schedule = self.schedule(entries, what, default_start)
         revocable = self.boolean(entries["revocable"][1], f"{what}.revocable")
-        beneficiaries_node = entries["beneficiaries"][1]
+        beneficiaries_key, beneficiaries_node = entries["beneficiaries"]
         if not isinstance(beneficiaries_node, yaml.SequenceNode) or not beneficiaries_node.value:
             raise self.fail(beneficiaries_node, f"{what}.beneficiaries must be a list of one or more entries")
         single = len(beneficiaries_node.value) == 1
@@ -418,7 +430,7 @@ class _PlanReader:
             )
         if total_share != HUNDRED:
             raise self.fail(
-                beneficiaries_node, f"{what}: beneficiary shares sum to {total_share}, not exactly 100"
+                beneficiaries_key, f"{what}: beneficiary shares sum to {total_share}, not exactly 100"
             )
         return percentage, grants
 

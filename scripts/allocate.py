@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import ConnectedProviderCommand, account_option
 
 from chain.allocation import (
     AllocationPlan,
@@ -46,8 +46,9 @@ class Survey:
     to_mint: int  # base units to mint on top of the account's balance
 
 
+# No explicit `network_option()`: the one ConnectedProviderCommand adds itself also honours
+# `--provider-settings` (e.g. '{"host": "http://127.0.0.1:18545"}' for an anvil on another port).
 @click.command(cls=ConnectedProviderCommand, short_help="Mint TPW and create the vesting grants of a plan")
-@network_option()
 @account_option(prompt=False)
 @click.option(
     "--plan",
@@ -116,6 +117,8 @@ def allocate(
         raise ChainError(
             f"{TOKEN_NAME} at {token.address} has {token.decimals()} decimals, the plan {plan.decimals}"
         )
+    escrow: Any = None
+    reader: VestingEscrow | None = None
     if ESCROW_NAME in registry:
         escrow = project.VestingEscrow.at(registry.get(ESCROW_NAME).address)
         if escrow.token() != token.address:
@@ -123,31 +126,26 @@ def allocate(
                 f"{ESCROW_NAME} at {escrow.address} vests {escrow.token()}, "
                 f"not {TOKEN_NAME} at {token.address}"
             )
-    else:
-        click.echo(
-            f"no {ESCROW_NAME} in {registry.path} yet: a run deploys one with {account.address} as admin"
+        reader = VestingEscrow(
+            chain.provider.web3, escrow.address, from_block=registry.get(ESCROW_NAME).block_number
         )
-        if dry_run:
-            _report(_survey(plan, None, token.balanceOf(account)), plan, dry_run=True)
-            return []
-        escrow = _deploy_escrow(registry, account, token)
-    reader = VestingEscrow(
-        chain.provider.web3, escrow.address, from_block=registry.get(ESCROW_NAME).block_number
-    )
+    else:
+        click.echo(f"no {ESCROW_NAME} in {registry.path} yet: a run deploys one, {account.address} its admin")
     survey = _survey(plan, reader, token.balanceOf(account))
     _report(survey, plan, dry_run=dry_run)
     if dry_run or not survey.missing:
         return []
 
-    if escrow.admin() != account.address:
+    # Everything that could refuse is checked before the first transaction.
+    if escrow is not None and escrow.admin() != account.address:
         raise ChainError(
             f"{account.address} is not the admin of {ESCROW_NAME} {escrow.address} ({escrow.admin()} is)"
         )
+    if survey.to_mint and not token.is_minter(account):
+        raise ChainError(f"{account.address} is not a {TOKEN_NAME} minter: the token's owner grants the role")
+    if escrow is None:
+        escrow = _deploy_escrow(registry, account, token)
     if survey.to_mint:
-        if not token.is_minter(account):
-            raise ChainError(
-                f"{account.address} is not a {TOKEN_NAME} minter: the token's owner grants the role"
-            )
         token.mint(account, survey.to_mint, sender=account)
     if token.allowance(account, escrow) < survey.needed:
         token.approve(escrow, survey.needed, sender=account)

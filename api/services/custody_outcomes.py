@@ -67,5 +67,7 @@ def failed(failure: SigningFailed, holders: int) -> SigningOutcome:
         reasons += [reason for reason in _node_reasons(node_id, node_failure) if reason not in reasons]
     refusing = sum(_refuses_for_good(node_failure) for node_failure in failure.failures.values())
     status: SignRequestStatus = "refused" if holders - refusing < failure.threshold else "pending"
-    nodes = {str(node_id): node_failure.to_json() for node_id, node_failure in sorted(failure.failures.items())}
+    nodes = {
+        str(node_id): node_failure.to_json() for node_id, node_failure in sorted(failure.failures.items())
+    }
     return SigningOutcome(status, reasons, nodes)

@@ -5,10 +5,14 @@ The coordinator only relays. It cannot read a sealed share or forge a signed mes
 every message a node hands it parses and is bound to that node and this session's round (so a node that
 sends a misaddressed one is named at once); the signatures are for the recipients to check, which they
 must do anyway. The nodes' final statements of the key, which the coordinator itself relies on, it
-verifies against the roster. A ceremony needs every node it involves: the
-first round in which any node fails ends it, every node is told to abort the session (deleting its secret
-state and releasing its lock on the key), and `KeyCeremonyFailed` says what each node did and names the
-culprits: nodes that misbehaved towards the coordinator, and nodes their peers named when aborting.
+verifies against the roster.
+
+A ceremony needs every node it involves: the first round in which any node fails ends it, every node is
+told to abort the session (deleting its secret state and releasing its lock on the key), and
+`KeyCeremonyFailed` says what each node did and names the culprits: nodes that misbehaved towards the
+coordinator, and nodes their peers named when aborting (a node that aborts is asked for its signed account
+of the session, so every accusation relayed is one the accuser signed). Only the last round is weighed
+differently: if at least the threshold of nodes store the key, it is in use (KeyCeremonyIncomplete).
 """
 
 import asyncio
@@ -54,7 +58,7 @@ class NodeCaller(Protocol):
 
 
 class RelayedMessage(RootModel[dict[str, Any]]):
-    """A node's answer that is one relayed message (a signed broadcast), checked by the coordinator itself."""
+    """A node's answer that is one signed broadcast, whose shape the coordinator checks itself."""
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from custody.audit import AuditLog
-from custody.coordinator.client import NodeCallError, NodeClient, NodeMisbehaved, NodeRefused
+from custody.coordinator.client import NodeCallError, NodeMisbehaved, NodeRefused
 from custody.errors import CustodyError
 from custody.frost import (
     EncodingError,
@@ -37,7 +37,14 @@ from custody.frost import (
     SigningPackage,
     aggregate,
 )
-from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round1Response, Round2Request
+from custody.node.schemas import (
+    Commitment,
+    IntentEnvelope,
+    Round1Request,
+    Round1Response,
+    Round2Request,
+    Round2Response,
+)
 from custody.policy.approvals import OperatorApproval
 from custody.roster import Roster, RosterNode
 from custody.tls import COORDINATOR_COMMON_NAME
@@ -74,17 +81,26 @@ class NodeFailure:
 
 
 class SigningFailed(CoordinatorError):
-    """Fewer than t nodes could complete a session; `failures` says what each excluded node did."""
+    """Fewer than t nodes could complete a session; `failures` says what each node tried in this call did,
+    `suspects` which holders of the key were left out as suspects from earlier calls."""
 
-    def __init__(self, key_id: str, threshold: int, failures: Mapping[int, NodeFailure]) -> None:
+    def __init__(
+        self,
+        key_id: str,
+        threshold: int,
+        failures: Mapping[int, NodeFailure],
+        suspects: Iterable[int] = (),
+    ) -> None:
         self.key_id = key_id
         self.threshold = threshold
         self.failures = dict(failures)
+        self.suspects = sorted(suspects)
         listed = "; ".join(
             f"node {node}: {failure.kind}: {failure.detail}" for node, failure in sorted(failures.items())
         )
+        left_out = f"; suspects left out: {self.suspects}" if self.suspects else ""
         super().__init__(
-            f"key {key_id!r} needs {threshold} signers and no longer has them ({listed or 'none'})"
+            f"key {key_id!r} needs {threshold} signers and no longer has them ({listed or 'none'}{left_out})"
         )
 
     @property
@@ -117,13 +133,25 @@ class _Call:
         return self.public_key.min_signers
 
 
+class SigningCalls(Protocol):
+    """What `Coordinator` needs from `custody.coordinator.client.NodeClient`: the two rounds, per node."""
+
+    async def round1(self, node: RosterNode, request: Round1Request) -> Round1Response:
+        """One node's round-one answer, or a `NodeCallError`."""
+        ...
+
+    async def round2(self, node: RosterNode, request: Round2Request) -> Round2Response:
+        """One node's round-two answer, or a `NodeCallError`."""
+        ...
+
+
 class Coordinator:
     """Signs intents with the group's nodes. One instance per process: it remembers suspects and failures."""
 
     def __init__(
         self,
         roster: Roster,
-        client: NodeClient,
+        client: SigningCalls,
         public_keys: Mapping[str, PublicKeyPackage],
         *,
         audit: AuditLog,
@@ -170,7 +198,8 @@ class Coordinator:
             candidates = self._candidates(call)
             if len(candidates) < call.threshold:
                 await self._record_failure(call)
-                raise SigningFailed(key_id, call.threshold, call.failures)
+                suspects = (self._suspects & set(public_key.verifying_shares)) - set(call.failures)
+                raise SigningFailed(key_id, call.threshold, call.failures, suspects)
             signature = await self._attempt(call, candidates)
             if signature is not None:
                 return signature

@@ -1,4 +1,4 @@
-"""A signer node's identity keys in its key store (record ``identity``): made once at setup, loaded at start.
+"""A signer node's identity keys in its key store (record ``identity``): written once at setup, then loaded.
 
 The public halves go into the group roster (`custody.roster`), which is how every other node and the
 coordinator recognise this node's signed messages and seal shares to it. Losing the record means the node
@@ -22,13 +22,6 @@ class NodeNotEnrolled(NodeError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     problem = "node-not-enrolled"
     title = "Node not enrolled in a roster"
-
-
-def create_identity(store: KeyStore) -> NodeIdentity:
-    """Make the node's identity and store it durably; RecordExists if it has one (never replaced)."""
-    identity = NodeIdentity.generate()
-    store.put_json(IDENTITY_RECORD, identity.to_json(), replace=False)
-    return identity
 
 
 def load_identity(store: KeyStore) -> NodeIdentity:

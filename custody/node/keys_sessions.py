@@ -67,7 +67,7 @@ def require_session_id(session_id: Any) -> str:
 
 @dataclass(frozen=True)
 class Session:
-    """An open ceremony session as stored; `state` is secret."""
+    """A ceremony session as stored: while open, `state` is secret; once closed, it is the public report."""
 
     session_id: str
     kind: str

@@ -3,8 +3,10 @@
 TLS has already verified the certificate against the group CA (`custody.tls.server_context`); this module
 decides what that certificate may do here. Any member of the group may ask whether the node is alive;
 only ``CN=tpw-coordinator`` may drive signing (and key ceremonies). A request without a client
-certificate in its scope never reaches a protected route. The checks are coroutines only so that FastAPI
-runs them on the event loop instead of a worker thread: they do no I/O.
+certificate in its scope never reaches a protected route. A group member refused on a protected route is
+recorded in the node's audit log: a node's certificate knocking on the signing routes means something in
+the group is wrong. The checks are coroutines so that FastAPI runs them on the event loop rather than in a
+worker thread; the rare audit append goes to a worker thread.
 """
 
 from typing import Annotated
@@ -12,7 +14,9 @@ from typing import Annotated
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
+from custody.node.deps import RuntimeDep
 from custody.node.errors import PeerNotAllowed
 from custody.tls import COORDINATOR_COMMON_NAME
 
@@ -29,9 +33,17 @@ async def peer_common_name(request: Request) -> str:
     return attributes[0].value
 
 
-async def coordinator_common_name(common_name: Annotated[str, Depends(peer_common_name)]) -> str:
-    """The peer's common name if it is the coordinator's; PeerNotAllowed for any other member."""
+async def coordinator_common_name(
+    request: Request, runtime: RuntimeDep, common_name: Annotated[str, Depends(peer_common_name)]
+) -> str:
+    """The peer's common name if it is the coordinator's; PeerNotAllowed (audited) for any other member."""
     if common_name != COORDINATOR_COMMON_NAME:
+        await run_in_threadpool(
+            runtime.audit.append,
+            actor=common_name,
+            action="peer.refused",
+            subject=f"{request.method} {request.url.path}",
+        )
         raise PeerNotAllowed(f"{common_name!r} may not use this route; only {COORDINATOR_COMMON_NAME!r} may")
     return common_name
 

@@ -10,6 +10,7 @@ chain id and verifying contract. The node decodes it strictly (`chain.intents.de
 the digest itself; nobody hands a node a digest to sign.
 """
 
+import hashlib
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
@@ -53,10 +54,19 @@ class IntentEnvelope(_Body):
             verifying_contract=verifying_contract,
         )
 
+    def intent(self) -> Intent:
+        """The typed intent; `chain.intents.IntentError` if the message does not decode strictly."""
+        return decode_intent(self.primary_type, self.message)
+
     def decode(self) -> tuple[Intent, bytes]:
-        """The typed intent and its EIP-712 digest; `chain.intents.IntentError` if it does not decode."""
-        intent = decode_intent(self.primary_type, self.message)
+        """The typed intent and its EIP-712 digest in the envelope's domain; IntentError if either fails."""
+        intent = self.intent()
         return intent, intent.digest(self.chain_id, self.verifying_contract)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the envelope's JSON as received: equal fingerprints mean the same intent, hence the same
+        digest (different fingerprints may still be the same intent spelt otherwise)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
 class Commitment(_Body):

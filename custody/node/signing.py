@@ -8,10 +8,12 @@ and digest they are bound to, durably, before answering with the commitments.
 Round two (`SigningService.round2`) takes the same intent again and every signer's commitments. It consumes
 the nonce record first: the removal is on disk before anything else happens, so whatever follows (a refusal,
 a crash, an answer) the nonce can never be used again, and any later round two for the session is a replay.
-Only then does it check that the intent, key and request are those the nonce was bound to and that its own
-commitment is listed as it made it, lets the policy decide and record the spend in one transaction, and
-computes the share. A nonce therefore signs at most one signing package, which is what keeps the share of
-the key secret: two shares under one nonce and different packages would reveal it.
+Only then does it check that the intent, key and request are those the nonce was bound to (the intent is
+decoded again; its digest is recomputed unless the envelope is byte for byte the one of round one, whose
+digest the record holds) and that its own commitment is listed as it made it, lets the policy decide and
+record the spend in one transaction, and computes the share. A nonce therefore signs at most one signing
+package, which is what keeps the key's share secret: two shares under one nonce and different packages
+would reveal it.
 
 Sessions are short: a nonce not used within the time to live is deleted by `expire_stale`, and a restart
 abandons every session a previous process opened (`abandon_all`), so after ``kill -9`` at any point a nonce
@@ -76,25 +78,33 @@ class RequestIdConflict(SessionConflict):
 
 
 @dataclass(frozen=True)
-class _Decoded:
-    """A request's intent, its digest in its domain, the request id as bytes, and the parsed approvals."""
+class _Parsed:
+    """A request's decoded intent, its envelope's fingerprint, the request id as bytes, the approvals."""
 
     intent: Intent
-    digest: bytes
+    envelope: str
     request_id: bytes
     approvals: tuple[OperatorApproval, ...]
 
 
-def _decode(request_id: str, envelope: IntentEnvelope, approvals: Sequence[dict[str, Any]]) -> _Decoded:
+def _parse(request_id: str, envelope: IntentEnvelope, approvals: Sequence[dict[str, Any]]) -> _Parsed:
     try:
-        intent, digest = envelope.decode()
+        intent = envelope.intent()
     except IntentError as error:
         raise MalformedRequest(f"the intent does not decode: {error}") from None
     try:
         parsed = tuple(OperatorApproval.from_json(approval) for approval in approvals)
     except InvalidApproval as error:
         raise MalformedRequest(f"an approval is malformed: {error}") from None
-    return _Decoded(intent, digest, request_id_from_hex(request_id), parsed)
+    return _Parsed(intent, envelope.fingerprint(), request_id_from_hex(request_id), parsed)
+
+
+def _digest(parsed: _Parsed, envelope: IntentEnvelope) -> bytes:
+    """The intent's EIP-712 digest in the envelope's domain (what this node signs)."""
+    try:
+        return parsed.intent.digest(envelope.chain_id, envelope.verifying_contract)
+    except IntentError as error:
+        raise MalformedRequest(f"the intent's domain is invalid: {error}") from None
 
 
 def _nonce_record(session_id: str) -> str:
@@ -139,14 +149,12 @@ class SigningService:
 
     def round1(self, request: Round1Request, actor: str) -> Round1Response:
         """Commit to fresh nonces for `request`'s session; see the module docstring for the checks."""
-        decoded = _decode(request.request_id, request.intent, request.approvals)
+        parsed = _parse(request.request_id, request.intent, request.approvals)
+        digest = _digest(parsed, request.intent)
         key = self._load_key(request.key_id)
-        context = self._context(
-            request.key_id, request.intent.chain_id, request.intent.verifying_contract, decoded
-        )
-        decision = self._policy.evaluate(context)
+        decision = self._policy.evaluate(self._context(request, parsed, digest))
         subject = f"session:{request.session_id}"
-        details = self._request_details(request.key_id, request.request_id, decoded, request.intent)
+        details = _request_details(request, parsed, digest)
         if not decision.allowed:
             self._audit.append(
                 actor=actor,
@@ -158,9 +166,7 @@ class SigningService:
 
         now = self._clock()
         try:
-            self._sessions.open(
-                request.session_id, request.key_id, request.request_id, decoded.digest.hex(), now
-            )
+            self._sessions.open(request.session_id, request.key_id, request.request_id, digest.hex(), now)
         except DuplicateSession:
             raise SessionExists(f"session {request.session_id!r} was opened before on this node") from None
         nonces, commitments = round1_commit(key.key_package.signing_share)
@@ -171,7 +177,8 @@ class SigningService:
                     "version": NONCE_RECORD_VERSION,
                     "key_id": request.key_id,
                     "request_id": request.request_id,
-                    "digest": decoded.digest.hex(),
+                    "digest": digest.hex(),
+                    "envelope": parsed.envelope,
                     "identifier": key.key_package.identifier,
                     "hiding": nonces.hiding.to_bytes(32, "big").hex(),
                     "binding": nonces.binding.to_bytes(32, "big").hex(),
@@ -201,10 +208,11 @@ class SigningService:
 
     def round2(self, request: Round2Request, actor: str) -> Round2Response:
         """Consume the session's nonce, check everything, and return this node's signature share."""
-        decoded = _decode(request.request_id, request.intent, request.approvals)
+        parsed = _parse(request.request_id, request.intent, request.approvals)
         subject = f"session:{request.session_id}"
         session = self._sessions.get(request.session_id)
         if session is None:
+            self._audit.append(actor=actor, action="sign.round2.unknown", subject=subject)
             raise UnknownSession(f"this node has no signing session {request.session_id!r}")
         if session.state is not SessionState.OPEN:
             self._audit.append(
@@ -221,7 +229,7 @@ class SigningService:
             raise SessionUsed(f"session {request.session_id!r} has no nonce left: it cannot sign") from None
         # The nonce is gone from disk: from here on the session ends whatever happens.
         try:
-            response, details = self._sign_with(record, request, decoded)
+            response, details = self._sign_with(record, request, parsed)
         except BaseException as failure:
             self._sessions.close_session(request.session_id, SessionState.REFUSED, self._clock())
             if isinstance(failure, NodeError):
@@ -237,11 +245,14 @@ class SigningService:
         return response
 
     def _sign_with(
-        self, raw_record: bytes, request: Round2Request, decoded: _Decoded
+        self, raw_record: bytes, request: Round2Request, parsed: _Parsed
     ) -> tuple[Round2Response, dict[str, Any]]:
         record = _parse_nonce_record(raw_record, request.session_id)
+        # The same envelope as at round one has the digest computed then; anything else is digested anew.
+        same = record["envelope"] == parsed.envelope
+        digest = bytes.fromhex(record["digest"]) if same else _digest(parsed, request.intent)
         bound = (record["key_id"], record["request_id"], record["digest"])
-        if bound != (request.key_id, request.request_id, decoded.digest.hex()):
+        if bound != (request.key_id, request.request_id, digest.hex()):
             raise IntentMismatch(
                 f"session {request.session_id!r} was opened for another key, request or intent; its nonce is "
                 "now deleted"
@@ -256,20 +267,16 @@ class SigningService:
         if record["identifier"] != identifier:
             raise SessionConflict(f"session {request.session_id!r} was opened under another share of the key")
         nonces = _nonces(record)
-        package = self._signing_package(request, decoded.digest, key, nonces.commitments)
-
-        context = self._context(
-            request.key_id, request.intent.chain_id, request.intent.verifying_contract, decoded
-        )
-        decision = self._policy.authorize(context)
+        package = self._signing_package(request, digest, key, nonces.commitments)
+        decision = self._policy.authorize(self._context(request, parsed, digest))
         if not decision.allowed:
             raise PolicyRefused(decision.reasons, decision.policy_hash)
         share = round2_sign(package, nonces, key.key_package)
         details = {
-            **self._request_details(request.key_id, request.request_id, decoded, request.intent),
+            **_request_details(request, parsed, digest),
             "identifier": identifier,
             "signers": package.participants,
-            "approvals": [approval.operator for approval in decoded.approvals],
+            "approvals": [approval.operator for approval in parsed.approvals],
             "decision": _decision_details(decision),
         }
         return Round2Response(identifier=identifier, share=share.to_bytes().hex()), details
@@ -339,34 +346,34 @@ class SigningService:
     def _load_key(self, key_id: str) -> StoredKey:
         return load_key(self._keystore, key_id)
 
-    def _context(self, key_id: str, chain_id: int, verifying_contract: str, decoded: _Decoded) -> SignContext:
+    def _context(self, request: Round1Request | Round2Request, parsed: _Parsed, digest: bytes) -> SignContext:
         try:
-            first_seen = self._policy.first_seen(decoded.request_id, decoded.digest)
+            first_seen = self._policy.first_seen(parsed.request_id, digest)
         except RequestConflict as error:
             raise RequestIdConflict(str(error)) from None
         return SignContext(
-            key_id=key_id,
-            request_id=decoded.request_id,
-            intent=decoded.intent,
-            chain_id=chain_id,
-            verifying_contract=verifying_contract,
-            digest=decoded.digest,
-            approvals=decoded.approvals,
+            key_id=request.key_id,
+            request_id=parsed.request_id,
+            intent=parsed.intent,
+            chain_id=request.intent.chain_id,
+            verifying_contract=request.intent.verifying_contract,
+            digest=digest,
+            approvals=parsed.approvals,
             first_seen=first_seen,
         )
 
-    @staticmethod
-    def _request_details(
-        key_id: str, request_id: str, decoded: _Decoded, envelope: IntentEnvelope
-    ) -> dict[str, Any]:
-        return {
-            "key_id": key_id,
-            "request_id": request_id,
-            "intent_type": decoded.intent.PRIMARY_TYPE,
-            "chain_id": envelope.chain_id,
-            "verifying_contract": envelope.verifying_contract,
-            "digest": "0x" + decoded.digest.hex(),
-        }
+
+def _request_details(
+    request: Round1Request | Round2Request, parsed: _Parsed, digest: bytes
+) -> dict[str, Any]:
+    return {
+        "key_id": request.key_id,
+        "request_id": request.request_id,
+        "intent_type": parsed.intent.PRIMARY_TYPE,
+        "chain_id": request.intent.chain_id,
+        "verifying_contract": request.intent.verifying_contract,
+        "digest": "0x" + digest.hex(),
+    }
 
 
 def _parse_nonce_record(raw: bytes, session_id: str) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from chain.vesting import (
 
 DAY = 86_400
 REFERENCE = b"\x07" * 32
+CREATE_GRANT_GAS = 200_000  # a creation takes about 100,000; naming the limit skips a costly estimate
 # A refusal found when estimating gas: `send_call` turns a node's answer into TransactionFailed, while
 # web3's in-process tester provider raises eth-tester's own exception, with the same revert reason.
 REVERTED = (TransactionFailed, EthTesterTransactionFailed)
@@ -59,15 +60,8 @@ amounts = st.integers(min_value=1, max_value=MAX_AMOUNT)
 
 
 def boundaries(schedule: Schedule) -> list[int]:
-    """The moments where the vested amount changes or should not: around start, cliff, tranches and end."""
-    moments = [
-        schedule.start,
-        schedule.cliff_time - 1,
-        schedule.cliff_time,
-        schedule.start + schedule.period,
-        schedule.end - 1,
-        schedule.end,
-    ]
+    """Where the vested amount jumps, or must not yet: just before and at the cliff and the end."""
+    moments = [schedule.cliff_time - 1, schedule.cliff_time, schedule.end - 1, schedule.end]
     return [moment for moment in moments if moment >= 0]
 
 
@@ -188,10 +182,13 @@ def deployed(tester_w3: Web3, compiled_manifest: Path) -> Deployed:
     return Deployed(w3, tester, escrow, admin, beneficiary, heir)
 
 
-@given(amount=amounts, schedule=schedules(), revocable=st.booleans(), moments=st.lists(st.integers(0, 2**66)))
+@given(amount=amounts, schedule=schedules(), revocable=st.booleans(), data=st.data())
 def test_python_vesting_equals_the_contract(
-    deployed: Deployed, amount: int, schedule: Schedule, revocable: bool, moments: list[int]
+    deployed: Deployed, amount: int, schedule: Schedule, revocable: bool, data: st.DataObject
 ) -> None:
+    """Each chain read costs tens of milliseconds: the boundaries and two moments inside the schedule."""
+    inside = st.integers(min_value=schedule.start, max_value=schedule.end)
+    moments = [*boundaries(schedule), data.draw(inside), data.draw(inside)]
     escrow = deployed.escrow
     number = escrow.contract.functions.grant_count().call()
     tx_hash = escrow.contract.functions.create_grant(
@@ -203,11 +200,11 @@ def test_python_vesting_equals_the_contract(
         schedule.period,
         revocable,
         REFERENCE,
-    ).transact({"from": deployed.admin.address})
+    ).transact({"from": deployed.admin.address, "gas": CREATE_GRANT_GAS})
     deployed.w3.eth.wait_for_transaction_receipt(tx_hash)
     expected_id = grant_id(number, schedule, revocable)
     assert escrow.contract.functions.beneficiary_of(expected_id).call() == deployed.beneficiary.address
-    for moment in boundaries(schedule) + moments[:4]:
+    for moment in moments:
         on_chain = escrow.contract.functions.vested_amount(expected_id, moment).call()
         assert on_chain == vested_amount(amount, schedule, False, moment), moment
 

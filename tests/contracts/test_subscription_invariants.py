@@ -12,10 +12,12 @@ from typing import Any
 
 import ape
 import pytest
-from hypothesis import event, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    initialize,
+    invariant,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -32,15 +34,20 @@ GRACE = 3 * 3_600
 TRIAL = 2 * 3_600
 MAX_UINT256 = 2**256 - 1
 ALLOWANCES = (0, PRICE, 3 * PRICE, MAX_UINT256)
-# The state machine's examples: a third of the profile's (a step is a py-evm transaction, ~0.2 s).
-EXAMPLES = max(1, settings().max_examples // 3)
-STEPS = 12
+# The state machine's examples: a fifth of the profile's (a step is a py-evm transaction, ~0.2 s).
+EXAMPLES = max(1, settings().max_examples // 5)
+STEPS = 25
+# Time between steps: around the plans' thresholds (trial, grace, period), or anything up to two periods.
+WAITS = st.sampled_from([1, TRIAL, GRACE, PERIOD // 2, PERIOD, PERIOD + GRACE, 3 * PERIOD]) | st.integers(
+    1, 2 * PERIOD
+)
 
 
 @dataclass(frozen=True)
 class PlanModel:
     plan_id: int
     trial: int
+    grace: int
     max_periods: int
     paused: bool = False
 
@@ -83,20 +90,25 @@ class SubscriptionsMachine(RuleBasedStateMachine):
         holders = [*self.world.subscribers, self.world.merchant, self.world.treasury, self.world.sink]
         self.balances = {holder.address: self.world.token.balanceOf(holder) for holder in holders}
         self.allowances = [self.world.token.allowance(s, self.world.manager) for s in self.world.subscribers]
+        self.steps_clean = True
 
     def teardown(self) -> None:
-        """Check the chain against the model (every read is a slow py-evm call: once per example), then
-        put the chain back as it was before the example."""
+        """Check the chain against the model (every read is a slow py-evm call: once per example, and only
+        if every step ended cleanly, so a step's own failure is the one reported), then put the chain back
+        as it was before the example."""
         try:
-            self.check_balances()
-            self.check_subscriptions()
+            if self.steps_clean:
+                self.check_balances()
+                self.check_subscriptions()
         finally:
             self.chain.restore(self.snapshot)
 
     # Helpers
 
     def tick(self, seconds: int = 1) -> int:
-        """The time of the next transaction: `seconds` after the last one."""
+        """The time of the next transaction: `seconds` after the last one. Every step starts here, and a
+        step that raises leaves `steps_clean` false."""
+        self.steps_clean = False
         self.now += max(seconds, 1)
         self.chain.pending_timestamp = self.now
         return self.now
@@ -135,7 +147,7 @@ class SubscriptionsMachine(RuleBasedStateMachine):
             return "charged", replace(
                 sub, status=status, paid_through=new_paid_through, periods_paid=periods, grace_ends=0
             )
-        grace_ends = now + GRACE if sub.status == SubscriptionStatus.ACTIVE else sub.grace_ends
+        grace_ends = now + plan.grace if sub.status == SubscriptionStatus.ACTIVE else sub.grace_ends
         return "failed", replace(sub, status=SubscriptionStatus.PAST_DUE, grace_ends=grace_ends)
 
     def advance_model(self, subscription_id: int, outcome: str, after: SubModel) -> None:
@@ -147,7 +159,12 @@ class SubscriptionsMachine(RuleBasedStateMachine):
 
     # Rules
 
-    @rule(index=st.integers(0, 2), plan_id=st.sampled_from([1, 2]), wait=st.integers(1, PERIOD))
+    @initialize(plan_ids=st.lists(st.sampled_from([1, 2]), min_size=3, max_size=3))
+    def everyone_subscribes(self, plan_ids: list[int]) -> None:
+        for index, plan_id in enumerate(plan_ids):
+            self.subscribe(index, plan_id, 1)
+
+    @rule(index=st.integers(0, 2), plan_id=st.sampled_from([1, 2]), wait=WAITS)
     def subscribe(self, index: int, plan_id: int, wait: int) -> None:
         subscriber = self.world.subscribers[index]
         plan = self.plans[plan_id]
@@ -176,12 +193,11 @@ class SubscriptionsMachine(RuleBasedStateMachine):
             )
 
     @precondition(lambda self: self.subs)
-    @rule(pick=st.integers(0, 50), wait=st.integers(1, 2 * PERIOD))
+    @rule(pick=st.integers(0, 50), wait=WAITS)
     def charge(self, pick: int, wait: int) -> None:
         subscription_id = sorted(self.subs)[pick % len(self.subs)]
         now = self.tick(wait)
         outcome, after = self.expected_charge(subscription_id, now)
-        event(f"charge: {outcome}")
         if after is None:
             with ape.reverts(outcome):
                 self.world.manager.charge(subscription_id, sender=self.world.outsider)
@@ -198,15 +214,14 @@ class SubscriptionsMachine(RuleBasedStateMachine):
         self.advance_model(subscription_id, outcome, after)
 
     @precondition(lambda self: self.subs)
-    @rule(picks=st.lists(st.integers(0, 50), min_size=1, max_size=6), wait=st.integers(1, 2 * PERIOD))
-    def charge_many(self, picks: list[int], wait: int) -> None:
-        ids = [*sorted(self.subs), self.next_id]  # one id never issued
-        batch = [ids[pick % len(ids)] for pick in picks]
+    @rule(picks=st.lists(st.integers(0, 50), min_size=1, max_size=6), unknown=st.booleans(), wait=WAITS)
+    def charge_many(self, picks: list[int], unknown: bool, wait: int) -> None:
+        ids = sorted(self.subs)
+        batch = [ids[pick % len(ids)] for pick in picks] + ([self.next_id] if unknown else [])
         now = self.tick(wait)
         expected: list[tuple[int, str, SubModel | None]] = []
         for subscription_id in batch:
             outcome, after = self.expected_charge(subscription_id, now)
-            event(f"charge_many: {outcome}")
             expected.append((subscription_id, outcome, after))
             if after is not None:  # later entries of the batch see this one's effect
                 self.advance_model(subscription_id, outcome, after)
@@ -244,33 +259,36 @@ class SubscriptionsMachine(RuleBasedStateMachine):
             self.world.manager.cancel(subscription_id, sender=sender)
             self.subs[subscription_id] = replace(sub, status=SubscriptionStatus.CANCELLED, grace_ends=0)
 
-    @rule(plan_id=st.sampled_from([1, 2]))
-    def toggle_pause(self, plan_id: int) -> None:
-        plan = self.plans[plan_id]
+    @rule(plan_id=st.sampled_from([1, 2]), paused=st.booleans())
+    def set_paused(self, plan_id: int, paused: bool) -> None:
         self.tick()
-        self.world.manager.set_plan_paused(plan_id, not plan.paused, sender=self.world.merchant)
-        self.plans[plan_id] = replace(plan, paused=not plan.paused)
+        self.world.manager.set_plan_paused(plan_id, paused, sender=self.world.merchant)
+        self.plans[plan_id] = replace(self.plans[plan_id], paused=paused)
 
-    @rule(index=st.integers(0, 2), allowance=st.sampled_from(ALLOWANCES))
-    def set_allowance(self, index: int, allowance: int) -> None:
-        self.tick()
-        self.world.token.approve(self.world.manager, allowance, sender=self.world.subscribers[index])
-        self.allowances[index] = allowance
-
-    @rule(index=st.integers(0, 2), to_sink=st.booleans())
-    def move_funds(self, index: int, to_sink: bool) -> None:
-        """Empty a subscriber's wallet into the sink, or refill it from the sink (enough for two periods)."""
+    @rule(index=st.integers(0, 2), change=st.sampled_from(["drain", "refill", *ALLOWANCES]))
+    def change_wallet(self, index: int, change: str | int) -> None:
+        """Empty a subscriber's wallet into the sink, refill it (two periods' worth) from the sink, or set
+        the allowance it gives the manager."""
         subscriber = self.world.subscribers[index]
-        source, target = (subscriber, self.world.sink) if to_sink else (self.world.sink, subscriber)
-        amount = self.balances[source.address] if to_sink else min(2 * PRICE, self.balances[source.address])
+        self.tick()
+        if isinstance(change, int):
+            self.world.token.approve(self.world.manager, change, sender=subscriber)
+            self.allowances[index] = change
+            return
+        source, target = (subscriber, self.world.sink) if change == "drain" else (self.world.sink, subscriber)
+        amount = self.balances[source.address] if change == "drain" else min(2 * PRICE, self.balances[source.address])
         if amount == 0:
             return
-        self.tick()
         self.world.token.transfer(target, amount, sender=source)
         self.balances[source.address] -= amount
         self.balances[target.address] += amount
 
     # Checks
+
+    @invariant()
+    def step_ended_cleanly(self) -> None:
+        """Hypothesis runs invariants only after a step that raised nothing."""
+        self.steps_clean = True
 
     def check_balances(self) -> None:
         """Tokens are conserved, the manager holds none, and every holder has what the model says."""
@@ -305,9 +323,12 @@ def world(project: Any, accounts: Any, deployer: Any, fee_treasury: Any, subscri
         token.mint(subscriber, 3 * PRICE, sender=deployer)
         token.approve(manager, MAX_UINT256, sender=subscriber)
     token.mint(sink, 10 * PRICE, sender=deployer)
-    manager.create_plan(token, PRICE, PERIOD, 0, GRACE, 0, sender=merchant)
-    manager.create_plan(token, PRICE, PERIOD, TRIAL, 0, 3, sender=merchant)
-    plans = {1: PlanModel(1, 0, 0), 2: PlanModel(2, TRIAL, 3)}
+    plans = {
+        1: PlanModel(1, trial=0, grace=GRACE, max_periods=0),
+        2: PlanModel(2, trial=TRIAL, grace=0, max_periods=3),
+    }
+    for plan in plans.values():
+        manager.create_plan(token, PRICE, PERIOD, plan.trial, plan.grace, plan.max_periods, sender=merchant)
     return World(manager, token, merchant, fee_treasury, sink, outsider, subscribers, plans)
 
 

@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("principal", "key", name=op.f("pk_idempotency_keys")),
     )
-    op.create_index(
-        op.f("ix_idempotency_keys_expires_at"), "idempotency_keys", ["expires_at"], unique=False
-    )
+    op.create_index(op.f("ix_idempotency_keys_expires_at"), "idempotency_keys", ["expires_at"], unique=False)
 
 
 def downgrade() -> None:

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import httpx
@@ -28,6 +29,7 @@ from custody.envelope import NodeIdentity
 from custody.frost import Signature, SigningPackage, aggregate, round1_commit, round2_sign
 from custody.keystore import Kek, KeyStore
 from custody.node import routes_keys
+from custody.node.deps import get_runtime
 from custody.node.keys_service import KeyCeremonies
 from custody.node.keys_shares import StoredKey, find_key
 from custody.node.problems import install_problem_handlers
@@ -141,17 +143,20 @@ class KeyGroup:
             )
             for node_id, identity in identities.items()
         }
-        self.relay = WatchingCaller(
-            AsgiCaller({node_id: self.app(service) for node_id, service in self.services.items()})
-        )
+        self.relay = WatchingCaller(AsgiCaller({node_id: self.app(node_id) for node_id in self.services}))
 
-    @staticmethod
-    def app(service: KeyCeremonies, peer_tls: dict[str, Any] | None = None) -> Any:
-        """A node app serving `service`'s key routes to a peer presenting `peer_tls` (the coordinator)."""
+    def app(self, node_id: int, peer_tls: dict[str, Any] | None = None) -> Any:
+        """Node `node_id`'s key routes, served to a peer presenting `peer_tls` (default: the coordinator).
+
+        The routes get the node's ceremony service, and its audit log where they look for the runtime's
+        (the peer check audits refused peers).
+        """
         app = FastAPI()
         install_problem_handlers(app)
         app.include_router(routes_keys.router)
+        service, audit = self.services[node_id], self.audits[node_id]
         app.dependency_overrides[routes_keys.get_ceremonies] = lambda: service
+        app.dependency_overrides[get_runtime] = lambda: SimpleNamespace(audit=audit)
         return with_tls_extension(app, COORDINATOR_TLS if peer_tls is None else peer_tls)
 
     def coordinator(self) -> KeyCoordinator:

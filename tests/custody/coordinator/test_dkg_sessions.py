@@ -32,7 +32,7 @@ def post(
     group: KeyGroup, node: int, path: str, body: dict, *, peer_der: bytes | None = None
 ) -> httpx.Response:
     """One request to node `node`'s key routes, as the coordinator or as the holder of `peer_der`."""
-    app = KeyGroup.app(group.services[node], None if peer_der is None else tls_extension(peer_der))
+    app = group.app(node, None if peer_der is None else tls_extension(peer_der))
 
     async def send() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -47,6 +47,8 @@ def test_another_nodes_certificate_cannot_drive_a_ceremony(group):
     answer = post(group, 1, "/v1/keys/dkg/round1", START, peer_der=node_certificate)
     assert answer.status_code == 403
     assert group.keystores[1].list(SESSION_PREFIX) == []
+    [refusal] = group.audits[1].records()
+    assert (refusal.actor, refusal.action) == ("tpw-node-2", "peer.refused")
 
 
 def test_a_session_id_is_used_once(group):
@@ -87,7 +89,7 @@ def test_an_abort_is_audited_and_explained_in_a_signed_account(group):
     assert refused.json()["culprits"] == [2]
 
     async def account() -> dict:
-        transport = httpx.ASGITransport(app=KeyGroup.app(group.services[1]))
+        transport = httpx.ASGITransport(app=group.app(1))
         async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
             return (await client.get(f"/v1/keys/sessions/{SESSION}")).json()
 

@@ -47,6 +47,8 @@ def test_only_the_coordinator_may_ask_for_signatures(
     assert response.status_code == 403
     assert response.json()["type"] == "urn:tpwallet:custody:peer-not-allowed"
     assert "tpw-node-2" in response.json()["detail"]
+    last = list(node.runtime.audit.records())[-1]
+    assert (last.actor, last.action, last.subject) == ("tpw-node-2", "peer.refused", f"POST {path}")
 
 
 @pytest.mark.parametrize("route", [("GET", "/v1/health"), ("POST", ROUND1)])

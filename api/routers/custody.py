@@ -1,0 +1,230 @@
+"""`/v1/custody/...`: group keys, sign requests for typed intents, operator approvals, the audit log.
+
+Thin routes over `api.services.custody`. Every route needs an API key with the scope it names
+(`api.auth`); every POST needs an `Idempotency-Key` (`api.idempotency`). The API never authorises a
+signature: the signer nodes check each intent and its approvals against their own policies, and the sign
+request reports what they decided.
+"""
+
+from http import HTTPStatus
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+from api.auth import CustodyAdmin, CustodyApprover, CustodyReader, CustodySigner
+from api.deps import SessionDep, SettingsDep
+from api.errors import PROBLEM_JSON
+from api.idempotency import OPENAPI_EXTRA, RESPONSES, IdempotencyDep
+from api.services import custody
+from api.services.custody_runtime import CustodyDep, custody_lifespan
+from api.services.custody_schemas import (
+    REQUEST_ID_PATTERN,
+    ApprovalCreate,
+    AuditPage,
+    KeyCeremonyOut,
+    KeyCreate,
+    KeyOut,
+    KeyRefresh,
+    SignRequestCreate,
+    SignRequestOut,
+)
+from custody.node.schemas import KEY_ID_PATTERN
+
+router = APIRouter(prefix="/v1/custody", tags=["custody"], lifespan=custody_lifespan)
+
+KeyIdPath = Annotated[str, Path(pattern=KEY_ID_PATTERN, description="The custody key's id.")]
+RequestIdPath = Annotated[
+    str,
+    Path(pattern=REQUEST_ID_PATTERN, description="The sign request's id: 0x and 64 lowercase hex digits."),
+]
+MAX_AUDIT_PAGE: Final = 1000
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {}}}
+
+
+AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    401: _problem("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
+    403: _problem("The API key lacks the scope this route needs; `detail` names it."),
+    422: _problem("The request is invalid; `errors` names each bad field."),
+    503: _problem("Custody is not configured on this server."),
+}
+POST_RESPONSES: Final = {**AUTH_RESPONSES, **RESPONSES}
+
+
+@router.post(
+    "/keys",
+    status_code=HTTPStatus.CREATED,
+    response_model=KeyCeremonyOut,
+    summary="Create a group key (DKG across the signer nodes)",
+    openapi_extra=OPENAPI_EXTRA,
+    responses={
+        **POST_RESPONSES,
+        409: _problem("The key id is taken, or the Idempotency-Key was used for another request."),
+        502: _problem("The nodes could not complete the DKG; `nodes` says what each did."),
+    },
+)
+async def create_key(
+    body: KeyCreate,
+    client: CustodyAdmin,
+    runtime: CustodyDep,
+    idempotency: IdempotencyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Scope `custody:admin`. Every participant ends up with one share; no machine ever holds the key."""
+    return await idempotency.run(
+        lambda: custody.create_key(runtime, session, settings, client, body),
+        body=body,
+        status_code=HTTPStatus.CREATED,
+    )
+
+
+@router.post(
+    "/keys/{key_id}/refresh",
+    response_model=KeyCeremonyOut,
+    summary="Refresh a group key's shares (same group key, new shares)",
+    openapi_extra=OPENAPI_EXTRA,
+    responses={
+        **POST_RESPONSES,
+        404: _problem("No custody key with this id was made through this API."),
+        502: _problem("The nodes could not complete the refresh; `nodes` says what each did."),
+    },
+)
+async def refresh_key(
+    key_id: KeyIdPath,
+    body: KeyRefresh,
+    client: CustodyAdmin,
+    runtime: CustodyDep,
+    idempotency: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
+    """Scope `custody:admin`. Old shares stop working once every participant holds its new one."""
+    return await idempotency.run(
+        lambda: custody.refresh_key(runtime, session, client, key_id, body),
+        body=body,
+        status_code=HTTPStatus.OK,
+    )
+
+
+@router.get(
+    "/keys/{key_id}",
+    summary="Read a group key",
+    responses={**AUTH_RESPONSES, 404: _problem("No custody key with this id was made through this API.")},
+)
+async def read_key(
+    key_id: KeyIdPath, client: CustodyReader, runtime: CustodyDep, session: SessionDep
+) -> KeyOut:
+    """Scope `custody:read`. The group public key (compressed, and x/y for the contracts) and who holds it."""
+    return await custody.read_key(session, key_id)
+
+
+@router.post(
+    "/sign-requests",
+    status_code=HTTPStatus.CREATED,
+    response_model=SignRequestOut,
+    summary="Submit a sign request for a typed intent",
+    openapi_extra=OPENAPI_EXTRA,
+    responses={**POST_RESPONSES, 404: _problem("No custody key with this id was made through this API.")},
+)
+async def create_sign_request(
+    body: SignRequestCreate,
+    client: CustodySigner,
+    runtime: CustodyDep,
+    idempotency: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
+    """Scope `custody:sign`. The request is stored, then signed at once if the nodes' policies allow it:
+    the answer is `signed` (with the signature), `pending` (with the reasons: approvals needed, a time
+    lock, nodes down) or `refused`."""
+    return await idempotency.run(
+        lambda: custody.create_sign_request(runtime, session, client, body),
+        body=body,
+        status_code=HTTPStatus.CREATED,
+    )
+
+
+@router.get(
+    "/sign-requests/{request_id}",
+    summary="Read a sign request: status, reasons, approvals, signature",
+    responses={**AUTH_RESPONSES, 404: _problem("No sign request with this id.")},
+)
+async def read_sign_request(
+    request_id: RequestIdPath, client: CustodyReader, runtime: CustodyDep, session: SessionDep
+) -> SignRequestOut:
+    """Scope `custody:read`."""
+    return await custody.read_sign_request(session, request_id)
+
+
+@router.post(
+    "/sign-requests/{request_id}/approvals",
+    status_code=HTTPStatus.CREATED,
+    response_model=SignRequestOut,
+    summary="Approve a sign request as an operator",
+    openapi_extra=OPENAPI_EXTRA,
+    responses={
+        **POST_RESPONSES,
+        404: _problem("No sign request with this id."),
+        409: _problem(
+            "Signed already, this operator approved already, or the Idempotency-Key was used for another "
+            "request."
+        ),
+        422: _problem("Invalid body, or the signature is not the named operator's approval of this request."),
+    },
+)
+async def add_approval(
+    request_id: RequestIdPath,
+    body: ApprovalCreate,
+    client: CustodyApprover,
+    runtime: CustodyDep,
+    idempotency: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
+    """Scope `custody:approve`. The operator signs `SignApproval(intentDigest, requestId)` in the intent's
+    EIP-712 domain; the API stores it and tries to sign again with every approval. Whether the operator
+    counts is the nodes' decision: one they do not know shows up in `reasons`."""
+    return await idempotency.run(
+        lambda: custody.add_approval(runtime, session, client, request_id, body),
+        body=body,
+        status_code=HTTPStatus.CREATED,
+    )
+
+
+@router.post(
+    "/sign-requests/{request_id}/attempts",
+    response_model=SignRequestOut,
+    summary="Try to sign a pending request again",
+    openapi_extra=OPENAPI_EXTRA,
+    responses={
+        **POST_RESPONSES,
+        404: _problem("No sign request with this id."),
+        409: _problem("Signed already, or the Idempotency-Key was used for another request."),
+    },
+)
+async def retry_sign_request(
+    request_id: RequestIdPath,
+    client: CustodySigner,
+    runtime: CustodyDep,
+    idempotency: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
+    """Scope `custody:sign`. For a request that waited out a time lock, or whose nodes are back."""
+    return await idempotency.run(
+        lambda: custody.retry_sign_request(runtime, session, client, request_id),
+        body=None,
+        status_code=HTTPStatus.OK,
+    )
+
+
+@router.get("/audit", summary="Read the API's custody audit log", responses=AUTH_RESPONSES)
+async def read_audit(
+    client: CustodyReader,
+    runtime: CustodyDep,
+    after_seq: Annotated[int, Query(ge=0, description="Return records with a higher seq.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE, description="At most this many records.")] = 100,
+) -> AuditPage:
+    """Scope `custody:read`. Hash-chained records (`custody.audit`): every custody call of this API and
+    every step of the coordinator it hosts."""
+    return await custody.audit_page(runtime, after_seq, limit)

@@ -1,0 +1,64 @@
+"""`/v1/vesting/...`: vesting grants of the network's VestingEscrow, read from the chain (read-only, public).
+
+Thin routes over `api.services.vesting`. Grants are public on-chain data, so no API key is needed.
+"""
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import ChainsDep, SettingsDep
+from api.errors import PROBLEM_JSON
+from api.services import vesting
+from api.services.rpc import NETWORKS, parse_network
+
+router = APIRouter(prefix="/v1/vesting", tags=["vesting"])
+
+NetworkQuery = Annotated[
+    str, Query(description=f"The chain, by role: one of {', '.join(NETWORKS)}. The escrow lives on l1.")
+]
+GrantIdPath = Annotated[
+    int, Path(ge=0, le=vesting.MAX_GRANT_ID, description="The grant's id, a uint256 in decimal.")
+]
+AddressPath = Annotated[
+    str,
+    Path(
+        pattern=vesting.ADDRESS_PATTERN,
+        description="The beneficiary: 0x and 40 hex digits (EIP-55 or one case).",
+    ),
+]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {}}}
+
+
+RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    404: _problem("Unknown network, or no VestingEscrow deployed there."),
+    422: _problem("A malformed path or query value; `errors` names it."),
+    503: _problem("The network's node did not answer, or the registry is another chain's."),
+}
+
+
+@router.get(
+    "/grants/{grant_id}",
+    summary="A vesting grant: schedule, amounts, what has vested and what is claimable now",
+    responses={**RESPONSES, 404: _problem("Unknown network, no VestingEscrow there, or no such grant.")},
+)
+def get_grant(
+    grant_id: GrantIdPath, settings: SettingsDep, chains: ChainsDep, network: NetworkQuery = "l1"
+) -> vesting.VestingGrantView:
+    """Read at the latest block; `vested` and `claimable` are for that block's timestamp."""
+    return vesting.grant(settings, chains, parse_network(network), grant_id)
+
+
+@router.get(
+    "/beneficiaries/{address}/grants",
+    summary="The vesting grants an address holds now",
+    responses={**RESPONSES, 422: _problem("A malformed address, or one whose EIP-55 checksum is wrong.")},
+)
+def get_beneficiary_grants(
+    address: AddressPath, settings: SettingsDep, chains: ChainsDep, network: NetworkQuery = "l1"
+) -> vesting.BeneficiaryGrants:
+    """Grants created for the address or handed to it, and not handed on since; oldest first."""
+    return vesting.beneficiary_grants(settings, chains, parse_network(network), address)

@@ -1,0 +1,518 @@
+"""The custody routes against a real 3-node group (node processes over mutual TLS, started once for the
+module) on SQLite and PostgreSQL: keys by DKG, TreasuryTx signatures that verify, approvals and time locks
+decided by the nodes' own policy, refusals, retries, idempotency, validation and the audit log.
+
+The nodes' policy (`POLICY`): TreasuryTx on the test contract, any destination; `APPROVED_TOKEN` needs two
+of alice, bob and carol above 1,000 base units, `LOCKED_TOKEN` waits `TIME_LOCK_SECONDS` above 100, and
+neither may move more than 10,000 in one transaction. Mallory is an Ethereum account but no operator.
+"""
+
+import itertools
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from api.auth import SCOPES, issue_api_key
+from api.db import make_engine
+from api.models import CustodySignRequest
+from api.settings import ApiSettings
+from chain.intents import TreasuryTx
+from custody.audit import AuditLog
+from custody.frost import Point, Signature, is_onchain_verifiable, verify_signature
+from custody.node.keys_shares import find_key
+from custody.node.schemas import IntentEnvelope
+from custody.policy.approvals import OperatorApproval, sign_approval
+from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, CustodyGroup
+
+
+def _account(name: str) -> LocalAccount:
+    return Account.from_key(keccak(text=f"tpwallet test operator {name}"))
+
+
+ALICE, BOB, CAROL, MALLORY = (_account(name) for name in ("alice", "bob", "carol", "mallory"))
+APPROVED_TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+LOCKED_TOKEN = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+PAYEE = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
+TIME_LOCK_SECONDS = 2
+PER_TX_LIMIT = 10_000
+
+POLICY = f"""\
+version: 1
+operators:
+  alice: "{ALICE.address}"
+  bob: "{BOB.address}"
+  carol: "{CAROL.address}"
+default:
+  chains:
+    {TEST_CHAIN_ID}:
+      contracts:
+        "{TEST_CONTRACT}": [TreasuryTx]
+      treasury_tx:
+        destinations: any
+        max_deadline_horizon_seconds: 86400
+        velocity: {{max_signatures: 100000000, window_seconds: 3600}}
+        assets:
+          "{APPROVED_TOKEN}":
+            per_tx_limit: {PER_TX_LIMIT}
+            rolling_24h_limit: 1_000_000_000
+            approvals: {{above: 1000, required: 2, operators: [alice, bob, carol]}}
+          "{LOCKED_TOKEN}":
+            per_tx_limit: {PER_TX_LIMIT}
+            rolling_24h_limit: 1_000_000_000
+            time_lock: {{above: 100, delay_seconds: {TIME_LOCK_SECONDS}}}
+"""
+
+_nonces = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CustodyGroup]:
+    """Three signer-node processes holding no key yet; each test makes its own by DKG through the API."""
+    with CustodyGroup(tmp_path_factory.mktemp("api-custody"), {}, size=3, policy_yaml=POLICY) as group:
+        group.start()
+        yield group
+
+
+@pytest.fixture
+def settings(api_settings: ApiSettings, group: CustodyGroup, tmp_path: Path) -> ApiSettings:
+    return api_settings.model_copy(
+        update={
+            "custody_roster_path": group.nodes[1].data_dir / "roster.json",
+            "custody_tls_dir": group.root / "coordinator",
+            "custody_audit_path": tmp_path / "custody" / "audit.jsonl",
+        }
+    )
+
+
+@pytest.fixture
+def app(settings: ApiSettings) -> FastAPI:
+    return create_app(settings)
+
+
+class Api:
+    """The custody API as one caller with every scope; each POST carries a fresh Idempotency-Key."""
+
+    def __init__(self, client: TestClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def post(
+        self, path: str, body: dict[str, Any] | None = None, *, key: str | None = None
+    ) -> httpx.Response:
+        headers = {**self.headers, "Idempotency-Key": key or str(uuid.uuid4())}
+        return self.client.post("/v1/custody" + path, json=body or {}, headers=headers)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.client.get("/v1/custody" + path, headers=self.headers, params=params)
+
+
+@pytest.fixture
+def api(client: TestClient, settings: ApiSettings) -> Api:
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            token = issue_api_key(session, "desk", SCOPES).token
+    finally:
+        engine.dispose()
+    return Api(client, token)
+
+
+@pytest.fixture
+def key(api: Api) -> dict[str, Any]:
+    """A fresh 2-of-3 key made by DKG through the API."""
+    response = api.post("/keys", {"threshold": 2})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def treasury_tx(amount: int, token: str = APPROVED_TOKEN) -> dict[str, Any]:
+    intent = TreasuryTx(
+        to=PAYEE, token=token, amount=amount, data=b"", nonce=next(_nonces), deadline=int(time.time()) + 3600
+    )
+    return IntentEnvelope.of(intent, TEST_CHAIN_ID, TEST_CONTRACT).model_dump(mode="json")
+
+
+def digest_of(intent: dict[str, Any]) -> bytes:
+    return IntentEnvelope.model_validate(intent).decode()[1]
+
+
+def approve(api: Api, request: dict[str, Any], operator: LocalAccount) -> httpx.Response:
+    approval = sign_approval(
+        operator,
+        bytes.fromhex(request["digest"][2:]),
+        bytes.fromhex(request["id"][2:]),
+        TEST_CHAIN_ID,
+        TEST_CONTRACT,
+    )
+    return api.post(f"/sign-requests/{request['id']}/approvals", approval.to_json())
+
+
+def assert_verifies(key: dict[str, Any], request: dict[str, Any]) -> None:
+    """The request's signature is a valid group signature over its intent's digest, in every form given."""
+    assert request["status"] == "signed"
+    signature = Signature.from_bytes(bytes.fromhex(request["signature"]["serialized"][2:]))
+    group_key = Point.from_bytes(bytes.fromhex(key["group_public_key"]["compressed"][2:]))
+    assert verify_signature(group_key, digest_of(request["intent"]), signature)
+    assert request["digest"] == "0x" + digest_of(request["intent"]).hex()
+    rx, ry, z = signature.onchain()
+    assert [int(request["signature"][name], 16) for name in ("rx", "ry", "z")] == [rx, ry, z]
+    assert request["signature"]["R"] == "0x" + signature.R.to_bytes().hex()
+    assert request["reasons"] == []
+
+
+def audit_actions(settings: ApiSettings) -> list[tuple[str, str]]:
+    return [(r.action, r.subject) for r in AuditLog.open_file(settings.custody_audit_path).records()]
+
+
+def stored_sign_requests(settings: ApiSettings) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            return session.scalar(select(func.count()).select_from(CustodySignRequest)) or 0
+    finally:
+        engine.dispose()
+
+
+# -- keys -------------------------------------------------------------------------------------------------
+
+
+def test_a_key_made_by_dkg_across_the_nodes_can_be_read(
+    api: Api, group: CustodyGroup, settings: ApiSettings
+) -> None:
+    key_id = f"treasury-{secrets.token_hex(4)}"
+    created = api.post("/keys", {"threshold": 2, "participants": [1, 2, 3], "key_id": key_id})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["key_id"], body["threshold"], body["participants"], body["lagging_nodes"]) == (
+        key_id,
+        2,
+        [1, 2, 3],
+        [],
+    )
+    group_key = Point.from_bytes(bytes.fromhex(body["group_public_key"]["compressed"][2:]))
+    assert is_onchain_verifiable(group_key)
+    assert [int(body["group_public_key"][axis], 16) for axis in ("x", "y")] == list(group_key.coordinates())
+
+    read = api.get(f"/keys/{key_id}")
+    assert read.status_code == 200
+    assert read.json() == {name: value for name, value in body.items() if name != "lagging_nodes"}
+
+    for node_id in (1, 2, 3):  # every node holds a share of this very key; the API holds none
+        with group.open_keystore(node_id) as store:
+            share = find_key(store, key_id)
+        assert share is not None
+        assert share.public_key_package.group_public_key == group_key
+    assert ("custody-key.created", f"key:{key_id}") in audit_actions(settings)
+
+    taken = api.post("/keys", {"threshold": 2, "key_id": key_id})
+    assert taken.status_code == 409
+    assert taken.json()["type"] == "urn:tpwallet:problem:custody-conflict"
+
+
+def test_the_default_threshold_and_participants_come_from_the_settings_and_roster(api: Api) -> None:
+    body = api.post("/keys").json()
+    assert (body["threshold"], body["participants"]) == (2, [1, 2, 3])
+    assert body["key_id"].startswith("key-")
+
+
+def test_a_refresh_keeps_the_group_key_and_signing_goes_on(api: Api, key: dict[str, Any]) -> None:
+    refreshed = api.post(f"/keys/{key['key_id']}/refresh")
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["group_public_key"] == key["group_public_key"]
+    assert refreshed.json()["updated_at"] > key["updated_at"]
+    signed = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(10)}).json()
+    assert_verifies(key, signed)
+
+
+# -- signing ----------------------------------------------------------------------------------------------
+
+
+def test_a_treasury_tx_within_policy_is_signed_at_once(
+    api: Api, key: dict[str, Any], settings: ApiSettings
+) -> None:
+    intent = treasury_tx(500)
+    created = api.post("/sign-requests", {"key_id": key["key_id"], "intent": intent})
+    assert created.status_code == 201, created.text
+    request = created.json()
+    assert_verifies(key, request)
+    assert request["intent"] == intent
+    assert request["attempts"] == 1
+    assert len(bytes.fromhex(request["id"][2:])) == 32
+    assert api.get(f"/sign-requests/{request['id']}").json() == request
+
+    actions = [action for action, subject in audit_actions(settings) if request["id"] in subject]
+    assert actions == ["sign-request.created", "sign-request.signed"]
+
+
+def test_approvals_by_operators_unlock_a_large_transfer(
+    api: Api, key: dict[str, Any], settings: ApiSettings
+) -> None:
+    request = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(5_000)}).json()
+    assert request["status"] == "pending"
+    assert any("0 of 2 required operator approvals" in reason for reason in request["reasons"])
+    assert request["signature"] is None
+
+    after_alice = approve(api, request, ALICE)
+    assert after_alice.status_code == 201, after_alice.text
+    assert after_alice.json()["status"] == "pending"
+    assert any("1 of 2 required operator approvals (alice)" in r for r in after_alice.json()["reasons"])
+
+    after_mallory = approve(api, request, MALLORY).json()  # a valid signature, but no operator's
+    assert after_mallory["status"] == "pending"
+    assert any(
+        f"{MALLORY.address} is not one of this rule's operators" in reason
+        for reason in after_mallory["reasons"]
+    )
+
+    signed = approve(api, request, BOB).json()
+    assert_verifies(key, signed)
+    assert [approval["operator"] for approval in signed["approvals"]] == [
+        ALICE.address,
+        MALLORY.address,
+        BOB.address,
+    ]
+    assert signed["attempts"] == 4
+    actions = [action for action, subject in audit_actions(settings) if subject == request["id"]]
+    assert actions == [
+        "sign-request.created",
+        "sign-request.pending",
+        "sign-request.approval-added",
+        "sign-request.pending",
+        "sign-request.approval-added",
+        "sign-request.pending",
+        "sign-request.approval-added",
+        "sign-request.signed",
+    ]
+
+
+def test_a_time_locked_request_waits_then_signs_on_retry(api: Api, key: dict[str, Any]) -> None:
+    request = api.post(
+        "/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(500, LOCKED_TOKEN)}
+    ).json()
+    assert request["status"] == "pending"
+    assert any("delay has not passed" in reason for reason in request["reasons"])
+    too_soon = api.post(f"/sign-requests/{request['id']}/attempts")
+    assert too_soon.status_code == 200
+    assert too_soon.json()["status"] == "pending"
+    time.sleep(TIME_LOCK_SECONDS + 0.5)  # the nodes count from the first attempt, seconds resolution
+    retried = api.post(f"/sign-requests/{request['id']}/attempts")
+    assert_verifies(key, retried.json())
+    assert retried.json()["attempts"] == 3
+    again = api.post(f"/sign-requests/{request['id']}/attempts")
+    assert again.status_code == 409
+
+
+def test_a_request_beyond_the_limits_is_refused_and_approvals_do_not_help(
+    api: Api, key: dict[str, Any]
+) -> None:
+    request = api.post(
+        "/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(PER_TX_LIMIT + 1)}
+    ).json()
+    assert request["status"] == "refused"
+    assert any("per-transaction limit" in reason for reason in request["reasons"])
+    assert sorted(request["nodes"]) == ["1", "2", "3"]
+    assert {node["kind"] for node in request["nodes"].values()} == {"refused"}
+    approve(api, request, ALICE)
+    assert approve(api, request, BOB).json()["status"] == "refused"
+
+
+def test_nodes_down_leave_the_request_pending_until_a_retry(
+    api: Api, key: dict[str, Any], group: CustodyGroup
+) -> None:
+    with group.revived():
+        group.kill(2)
+        group.kill(3)
+        request = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(7)}).json()
+    assert request["status"] == "pending"
+    assert {node: outcome["kind"] for node, outcome in request["nodes"].items()} == {
+        "2": "unavailable",
+        "3": "unavailable",
+    }
+    assert any(reason.startswith("node 2 unavailable") for reason in request["reasons"])
+    assert_verifies(key, api.post(f"/sign-requests/{request['id']}/attempts").json())
+
+
+# -- approvals checked by the API ---------------------------------------------------------------------------
+
+
+def test_an_approval_must_be_the_named_operators_over_this_request(api: Api, key: dict[str, Any]) -> None:
+    request = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(5_000)}).json()
+    other = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(5_000)}).json()
+    path = f"/sign-requests/{request['id']}/approvals"
+
+    forged = sign_approval(
+        MALLORY,
+        bytes.fromhex(request["digest"][2:]),
+        bytes.fromhex(request["id"][2:]),
+        TEST_CHAIN_ID,
+        TEST_CONTRACT,
+    )
+    claimed_by_alice = OperatorApproval(operator=ALICE.address, signature=forged.signature).to_json()
+    response = api.post(path, claimed_by_alice)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "signature"
+    assert MALLORY.address in response.json()["errors"][0]["message"]
+
+    for_other_request = sign_approval(
+        ALICE,
+        bytes.fromhex(other["digest"][2:]),
+        bytes.fromhex(other["id"][2:]),
+        TEST_CHAIN_ID,
+        TEST_CONTRACT,
+    )
+    assert api.post(path, for_other_request.to_json()).status_code == 422
+
+    assert approve(api, request, ALICE).status_code == 201
+    twice = approve(api, request, ALICE)
+    assert twice.status_code == 409
+    assert ALICE.address in twice.json()["detail"]
+
+    signed = approve(api, request, CAROL).json()
+    assert signed["status"] == "signed"
+    assert approve(api, request, BOB).status_code == 409  # signed already
+
+    unknown = "0x" + "00" * 32
+    assert api.post(f"/sign-requests/{unknown}/approvals", for_other_request.to_json()).status_code == 404
+    assert api.get(f"/sign-requests/{unknown}").status_code == 404
+    assert api.post(f"/sign-requests/{unknown}/attempts").status_code == 404
+
+
+# -- idempotency ------------------------------------------------------------------------------------------
+
+
+def test_a_retried_sign_request_is_replayed_not_made_twice(
+    api: Api, key: dict[str, Any], settings: ApiSettings
+) -> None:
+    body = {"key_id": key["key_id"], "intent": treasury_tx(11)}
+    first = api.post("/sign-requests", body, key="pay-invoice-42")
+    again = api.post("/sign-requests", body, key="pay-invoice-42")
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert stored_sign_requests(settings) == 1
+
+    changed = api.post("/sign-requests", {**body, "intent": treasury_tx(12)}, key="pay-invoice-42")
+    assert changed.status_code == 409
+    assert changed.json()["type"] == "urn:tpwallet:problem:idempotency-key-reused"
+
+    missing = api.client.post("/v1/custody/sign-requests", json=body, headers=api.headers)
+    assert missing.status_code == 400
+    assert "Idempotency-Key" in missing.json()["detail"]
+    assert stored_sign_requests(settings) == 1
+
+
+CONCURRENT = 6
+
+
+def test_concurrent_requests_with_one_key_make_one_sign_request(
+    api: Api, key: dict[str, Any], settings: ApiSettings
+) -> None:
+    body = {"key_id": key["key_id"], "intent": treasury_tx(13)}
+    start = threading.Barrier(CONCURRENT)
+
+    def submit() -> httpx.Response:
+        start.wait()
+        return api.post("/sign-requests", body, key="same-click")
+
+    with ThreadPoolExecutor(CONCURRENT) as pool:
+        responses = list(pool.map(lambda _: submit(), range(CONCURRENT)))
+    assert stored_sign_requests(settings) == 1
+    assert {response.status_code for response in responses} <= {201, 409}
+    bodies = {response.content for response in responses if response.status_code == 201}
+    assert len(bodies) == 1
+
+
+# -- validation and unknowns --------------------------------------------------------------------------------
+
+
+def test_validation_errors_are_422_naming_the_field(
+    api: Api, key: dict[str, Any], settings: ApiSettings
+) -> None:
+    intent = treasury_tx(1)
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("/sign-requests", {"key_id": key["key_id"]}, "intent"),
+        ("/sign-requests", {"key_id": "no spaces", "intent": intent}, "key_id"),
+        (
+            "/sign-requests",
+            {"key_id": key["key_id"], "intent": {**intent, "chain_id": -1}},
+            "intent.chain_id",
+        ),
+        (
+            "/sign-requests",
+            {"key_id": key["key_id"], "intent": {**intent, "message": {**intent["message"], "amount": 1.5}}},
+            "intent",
+        ),
+        ("/sign-requests", {"key_id": key["key_id"], "intent": {**intent, "primary_type": "Mint"}}, "intent"),
+        ("/sign-requests", {"key_id": key["key_id"], "intent": intent, "extra": 1}, "extra"),
+        ("/keys", {"threshold": 1}, "threshold"),
+        ("/keys", {"threshold": 4}, "threshold"),
+        ("/keys", {"participants": [1, 9]}, "participants"),
+        ("/keys", {"participants": [1, 1, 2]}, "participants"),
+    ]
+    for path, body, field in cases:
+        response = api.post(path, body)
+        assert response.status_code == 422, (path, body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert field in {error["field"] for error in response.json()["errors"]}, (field, response.json())
+    request = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(5_000)}).json()
+    approvals = f"/sign-requests/{request['id']}/approvals"
+    lower = {"operator": ALICE.address.lower(), "signature": "0x" + "11" * 65}
+    assert api.post(approvals, lower).json()["errors"][0]["field"] == "operator"
+    short = {"operator": ALICE.address, "signature": "0x1234"}
+    assert api.post(approvals, short).json()["errors"][0]["field"] == "signature"
+    assert api.get("/audit", after_seq=-1).json()["errors"][0]["field"] == "after_seq"
+    assert api.get("/sign-requests/0x1234").json()["errors"][0]["field"] == "request_id"
+    assert stored_sign_requests(settings) == 1
+
+
+def test_an_unknown_key_is_404(api: Api, settings: ApiSettings) -> None:
+    for response in (
+        api.get("/keys/no-such-key"),
+        api.post("/keys/no-such-key/refresh"),
+        api.post("/sign-requests", {"key_id": "no-such-key", "intent": treasury_tx(1)}),
+    ):
+        assert response.status_code == 404
+        assert response.json()["type"] == "urn:tpwallet:problem:custody-key-not-found"
+    assert stored_sign_requests(settings) == 0
+
+
+# -- audit ------------------------------------------------------------------------------------------------
+
+
+def test_the_audit_log_pages_through_a_verified_chain(
+    api: Api, key: dict[str, Any], settings: ApiSettings
+) -> None:
+    api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(3)})
+    everything = AuditLog.open_file(settings.custody_audit_path)
+    assert everything.verify().ok
+    stored = [record.hash for record in everything.records()]
+
+    pages, after = [], 0
+    while True:
+        page = api.get("/audit", after_seq=after, limit=2).json()
+        if not page["records"]:
+            assert page["next_after_seq"] == after
+            break
+        assert len(page["records"]) <= 2
+        pages += page["records"]
+        after = page["next_after_seq"]
+    assert [record["hash"] for record in pages] == stored
+    assert [record["seq"] for record in pages] == list(range(1, len(stored) + 1))
+    actors = {record["actor"] for record in pages}
+    assert actors == {"tpw-coordinator", f"api-key:{api.headers['Authorization'].split('_')[1]}"}
