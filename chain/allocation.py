@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -258,10 +258,7 @@ class _PlanReader:
         text = self.text(node, what)
         if not PLAIN_DECIMAL.fullmatch(text):
             raise self.fail(node, f"{what}: {text!r} is not a plain decimal number such as 12 or 12.5")
-        try:
-            return Decimal(text)
-        except InvalidOperation:  # the pattern admits only valid decimals; kept for safety of the parse
-            raise self.fail(node, f"{what}: {text!r} is not a decimal number") from None
+        return Decimal(text)
 
     def integer(self, node: yaml.Node, what: str) -> int:
         text = self.text(node, what)
@@ -348,7 +345,8 @@ class _PlanReader:
         categories_key, categories_node = entries["categories"]
         if not isinstance(categories_node, yaml.MappingNode) or not categories_node.value:
             raise self.fail(categories_node, "categories must be a mapping of category names to allocations")
-        self.mapping(categories_node, "categories", (), (key.value for key, _ in categories_node.value))
+        names = [key.value for key, _ in categories_node.value if isinstance(key, yaml.ScalarNode)]
+        self.mapping(categories_node, "categories", (), names)  # refuses repeated and non-name keys
         grants: list[PlannedGrant] = []
         total_percentage = Decimal(0)
         for key_node, value_node in categories_node.value:
@@ -362,8 +360,8 @@ class _PlanReader:
             raise self.fail(
                 categories_key, f"categories: percentages sum to {total_percentage}, not exactly 100"
             )
-        # Exact sums and whole amounts make this hold; a failure would be a bug here, not in the plan.
-        assert sum(grant.amount for grant in grants) == total_supply
+        if sum(grant.amount for grant in grants) != total_supply:  # exact sums and whole amounts forbid it
+            raise AllocationError(f"{self.source}: the grants do not add up to the total supply (a bug)")
         return AllocationPlan(
             name=name, total_supply=total_supply, decimals=self.decimals, grants=tuple(grants)
         )

@@ -528,7 +528,7 @@ def charge(subscription_id: uint256) -> bool:
 
     # Effects before the token calls: a token re-entering sees this period paid.
     period: uint256 = (terms >> TERMS_PERIOD_SHIFT) & PERIOD_MASK
-    new_paid_through: uint256 = paid_through + period
+    new_paid_through: uint256 = paid_through + ((block.timestamp - paid_through) // period + 1) * period
     # The count saturates at its field's limit; only plans without a limit can get that far.
     periods_paid: uint256 = min(((word >> SUB_PERIODS_PAID_SHIFT) & COUNT_MASK) + 1, COUNT_MASK)
     max_periods: uint256 = (terms >> TERMS_MAX_PERIODS_SHIFT) & COUNT_MASK

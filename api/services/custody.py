@@ -92,6 +92,7 @@ class CustodyValidationError(ApiError):
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"invalid value for: {field}", errors=[{"field": field, "message": message}])
+        self.reason = message
 
 
 class KeyCeremonyError(ApiError):
@@ -442,7 +443,17 @@ async def add_approval(
 ) -> SignRequestOut:
     """Store an operator's approval of the request, then try to sign with every approval stored."""
     approval = body.approval()
-    await _in_thread(_store_approval, session, request_id, approval, client)
+    try:
+        await _in_thread(_store_approval, session, request_id, approval, client)
+    except CustodyValidationError as rejected:  # a forged or misdirected approval: worth a record
+        await _audit(
+            runtime,
+            client,
+            "sign-request.approval-rejected",
+            request_id,
+            {"operator": approval.operator, "signature": _hex(approval.signature), "reason": rejected.reason},
+        )
+        raise
     await _audit(
         runtime,
         client,

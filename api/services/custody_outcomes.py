@@ -5,8 +5,8 @@ only reads their answers (`custody.coordinator.signing.SigningFailed`) and sorts
 
 - a policy refusal whose every reason is an operator-approval or time-lock rule is *curable*: approvals or
   time will change the answer, so the request is `pending`;
-- so is a node that is down, slow, misbehaving, or refusing for a non-policy reason (a lost share, a session
-  clash): operators can fix that, and the next attempt asks again;
+- so is a node that is down, slow, misbehaving, left out as a suspect, or refusing for a non-policy reason
+  (a lost share, a session clash): operators can fix that, and the next attempt asks again;
 - a request is `refused` only when so many nodes refuse it for policy reasons no approval or wait can cure
   (a limit, an allowlist, an expired deadline...) that fewer than the threshold could ever sign it.
 
@@ -28,6 +28,8 @@ CURABLE_REASON_MARKERS: Final = (
     "delay has not passed",  # the time-lock rule, while the request is younger than the delay
 )
 _POLICY_REFUSED: Final = PolicyRefused.problem_type()
+SUSPECT: Final = "suspect"
+"""The kind of a node the coordinator left out because it cheated or misbehaved in an earlier call."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ def is_curable(reason: str) -> bool:
 def _node_reasons(node_id: int, failure: NodeFailure) -> list[str]:
     if failure.problem_type == _POLICY_REFUSED:
         return list(failure.reasons)
+    if failure.kind == SUSPECT:
+        return [failure.detail]
     return [f"node {node_id} {failure.kind}: {failure.detail}"]
 
 
@@ -60,14 +64,21 @@ def signed(signature: Signature) -> SigningOutcome:
     return SigningOutcome("signed", signature=signature)
 
 
+def _suspect(node_id: int) -> NodeFailure:
+    return NodeFailure(
+        SUSPECT,
+        f"node {node_id} is left out as a suspect: it sent an invalid share or answer before, and signs "
+        "again only once an operator clears it",
+    )
+
+
 def failed(failure: SigningFailed, holders: int) -> SigningOutcome:
     """The outcome of an attempt that ended in `failure`, for a key with `holders` share holders."""
+    outcomes = {**{node_id: _suspect(node_id) for node_id in failure.suspects}, **failure.failures}
     reasons: list[str] = []
-    for node_id, node_failure in sorted(failure.failures.items()):
+    for node_id, node_failure in sorted(outcomes.items()):
         reasons += [reason for reason in _node_reasons(node_id, node_failure) if reason not in reasons]
-    refusing = sum(_refuses_for_good(node_failure) for node_failure in failure.failures.values())
+    refusing = sum(_refuses_for_good(node_failure) for node_failure in outcomes.values())
     status: SignRequestStatus = "refused" if holders - refusing < failure.threshold else "pending"
-    nodes = {
-        str(node_id): node_failure.to_json() for node_id, node_failure in sorted(failure.failures.items())
-    }
+    nodes = {str(node_id): node_failure.to_json() for node_id, node_failure in sorted(outcomes.items())}
     return SigningOutcome(status, reasons, nodes)

@@ -139,7 +139,7 @@ class ApprovalOut(BaseModel):
 class NodeOutcome(BaseModel):
     """What one node did in the last attempt, when it did not sign."""
 
-    kind: str = Field(description="unavailable, refused, misbehaved or invalid-share.")
+    kind: str = Field(description="unavailable, refused, misbehaved, invalid-share or suspect.")
     detail: str
     problem_type: str = Field(description="The node's problem type, when it answered with one.")
     reasons: list[str] = Field(description="The node's policy reasons, when its policy refused.")

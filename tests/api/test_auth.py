@@ -256,3 +256,24 @@ def test_the_cli_refuses_unknown_scopes_and_keys(settings: ApiSettings):
     unknown = runner.invoke(apikeys.main, ["revoke", "0123456789abcdef"], obj=settings)
     assert unknown.exit_code == 1
     assert "0123456789abcdef" in unknown.stderr
+
+
+def test_openapi_documents_the_key_and_the_idempotency_header_on_custody_routes(app: FastAPI):
+    schema = app.openapi()
+    assert schema["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["ApiKey"]["description"],
+    }
+    for method, path, scope in ROUTES:
+        template = path.replace(REQUEST, "{request_id}").replace("treasury", "{key_id}")
+        operation = schema["paths"][template][method.lower()]
+        assert operation["security"] == [{"ApiKey": []}]
+        assert scope in operation["description"]
+        assert {"401", "403"} <= set(operation["responses"])
+        headers = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+        if method == "POST":
+            assert headers == [{**headers[0], "name": "Idempotency-Key", "required": True}], template
+            assert {"400", "409"} <= set(operation["responses"])
+        else:
+            assert headers == []

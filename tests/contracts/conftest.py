@@ -56,7 +56,8 @@ def anchorer(project: Any, deployer: Any, anchor_owner: Any, anchor_relayer: Any
     return Anchorer(contract, custody_key, anchor_relayer)
 
 
-# VestingEscrow: TPW (18 decimals) minted to the escrow's admin, and a fresh escrow that may spend it.
+# VestingEscrow: TPW (18 decimals) minted to the escrow's admin, and an escrow that may spend it (one per
+# module; Ape's isolation undoes what each test does to them).
 
 VESTING_ADMIN_TPW = 10**27  # a billion TPW
 

@@ -127,6 +127,9 @@ class TreasuryMachine(RuleBasedStateMachine):
         self.recipient = recipient
         self.outsider = outsider
         self.snapshot = self.chain.snapshot()
+        # calls without a sender make web3's eth-tester middleware list every account to guess one: slow
+        self.default_account = self.w3.eth.default_account
+        self.w3.eth.default_account = self.relayer
         self.keys = [driver.custody_key, fixed_key(2718)]
         self.key_index = 0
         self.epoch = 1
@@ -140,6 +143,7 @@ class TreasuryMachine(RuleBasedStateMachine):
         self.spent: list[tuple[CustodyTransfer, OnchainSignature]] = []
 
     def teardown(self) -> None:
+        self.w3.eth.default_account = self.default_account
         self.chain.restore(self.snapshot)
 
     # helpers
@@ -148,7 +152,9 @@ class TreasuryMachine(RuleBasedStateMachine):
         # a fixed gas allowance spares eth-tester's estimate (a binary search that runs the call many times)
         params: TxParams = {"from": sender or self.relayer, "gas": GAS_ALLOWANCE}
         receipt = self.w3.eth.wait_for_transaction_receipt(call.transact(params))
-        assert receipt["status"] == 1
+        if receipt["status"] != 1:
+            call.call({"from": params["from"]}, block_identifier=receipt["blockNumber"] - 1)  # raises the reason
+            raise AssertionError(f"{call.fn_name} reverted without a reason")
         return receipt
 
     def pin_time(self) -> int:
@@ -177,7 +183,7 @@ class TreasuryMachine(RuleBasedStateMachine):
     def configure(self, call: ContractFunction) -> TxReceipt:
         """The owners have the treasury make `call` on itself."""
         nonce = self.face.owners_nonce()
-        deadline = self.chain.pending_timestamp + HOUR
+        deadline = self.pin_time() + HOUR
         tx = TreasuryTx(
             to=self.face.address,
             token=ZERO_ADDRESS,
@@ -194,7 +200,7 @@ class TreasuryMachine(RuleBasedStateMachine):
             token=token,
             amount=amount,
             nonce=self.face.custody_nonce(token),
-            deadline=self.chain.pending_timestamp + HOUR,
+            deadline=self.pin_time() + HOUR,
         )
 
     # rules
@@ -249,7 +255,7 @@ class TreasuryMachine(RuleBasedStateMachine):
             amount=amount,
             data=b"",
             nonce=nonce,
-            deadline=self.chain.pending_timestamp + HOUR,
+            deadline=self.pin_time() + HOUR,
         )
         self.send(self.owners_call(tx))
         model.sent += amount

@@ -57,8 +57,8 @@ class TreasuryDriver:
         return int(self.chain.chain_id)
 
     def deadline(self) -> int:
-        """A deadline an hour past the next block's timestamp."""
-        return int(self.chain.pending_timestamp) + HOUR
+        """A deadline an hour past the next block's timestamp (never before the latest block's)."""
+        return max(int(self.chain.pending_timestamp), int(self.chain.blocks.head.timestamp) + 1) + HOUR
 
     # owners
 

@@ -1,10 +1,10 @@
 """Real signer-node processes for tests and benchmarks: a group CA, node directories, shares, policy, roster.
 
-`CustodyGroup` lays out one directory per node exactly as a deployment would (KEK-sealed key store holding
-the node's identity and its shares, TLS files, policy, roster), then starts each node as its own
-``python -m custody.node`` process on a free loopback port, and can stop, SIGKILL and restart any of them.
-Shares come from a dealer (`tests.helpers.frost_signing.fixed_key`) or are given. A key store opened here
-uses the group's test KEK, so no scrypt runs anywhere.
+`CustodyGroup` provisions a group exactly as an operator would (`custody.provision`: CA, certificates,
+KEK-sealed key stores holding each node's identity, policy, roster) and installs dealt shares, then starts
+each node as its own ``python -m custody.node`` process on a free loopback port, and can stop, SIGKILL and
+restart any of them. Shares come from a dealer (`tests.helpers.frost_signing.fixed_key`) or are given. Key
+stores are sealed with the group's test KEK, so no scrypt runs anywhere.
 
 `anchor_intent` makes a distinct, policy-allowed intent per call; `TEST_POLICY` allows anchors of kinds
 1 and 2 on the test contract and nothing else.
@@ -31,14 +31,13 @@ from chain.processes import LOOPBACK, ManagedProcess, free_port
 from custody.audit import AuditLog
 from custody.coordinator.client import NodeClient
 from custody.coordinator.signing import Coordinator
-from custody.envelope import NodeIdentity
 from custody.frost import KeyPackage, N, Point, PublicKeyPackage
 from custody.keystore import KEK_ENV_VAR, Kek, KeyStore
-from custody.node.keys_identity import IDENTITY_RECORD
 from custody.node.keys_shares import StoredKey, load_key, save_key
 from custody.node.schemas import IntentEnvelope, Round1Request
+from custody.provision import install_key, provision_group
 from custody.roster import Roster, RosterNode
-from custody.tls import CertificateAuthority, TlsPaths, client_context
+from custody.tls import TlsPaths, client_context
 
 TEST_KEK_HEX: Final = "5e" * 32
 TEST_CHAIN_ID: Final = 31337
@@ -112,56 +111,42 @@ class CustodyGroup:
         policy_yaml: str = TEST_POLICY,
         nonce_ttl_seconds: int = 60,
     ) -> None:
-        """Write the CA, the coordinator's credential and every node's directory; start nothing yet."""
+        """Provision the group under `root` (`custody.provision`) and give each holder its dealt share; start
+        nothing yet. Nodes beyond the key's holders (`size`) hold no share."""
         holders = sorted({node_id for key_packages, _ in keys.values() for node_id in key_packages})
         node_ids = list(range(1, size + 1)) if size is not None else holders
         self.root = root
         self.keys = dict(keys)
         self.nonce_ttl_seconds = nonce_ttl_seconds
         self.kek = Kek.parse(TEST_KEK_HEX)
-        self.ca = CertificateAuthority.create()
-        self.coordinator_tls = TlsPaths.in_directory(root / "coordinator", "coordinator")
-        self.coordinator_tls.write(self.ca, self.ca.issue_coordinator())
-        self.nodes: dict[int, CustodyNode] = {}
-        for node_id in node_ids:
-            self.nodes[node_id] = self._lay_out(node_id, policy_yaml)
-        self.roster = Roster(node.roster_entry for node in self.nodes.values())
-        for node in self.nodes.values():
-            self.roster.save(node.data_dir / "roster.json")
-
-    def _lay_out(self, node_id: int, policy_yaml: str) -> CustodyNode:
-        data_dir = self.root / f"node-{node_id}"
-        data_dir.mkdir(parents=True)
-        credential = self.ca.issue_node(node_id)
-        TlsPaths.in_directory(data_dir / "tls", "node").write(self.ca, credential)
-        (data_dir / "policy.yaml").write_text(policy_yaml)
-        identity = NodeIdentity.generate()
-        with KeyStore.create(data_dir / "keystore", self.kek) as store:
-            store.put_json(IDENTITY_RECORD, identity.to_json())
-            for key_id, (key_packages, public_key_package) in self.keys.items():
-                if node_id in key_packages:
-                    save_key(
-                        store,
-                        StoredKey(key_id, key_packages[node_id], public_key_package, ceremony="dealer"),
-                        replace=False,
-                    )
-        port = free_port()
-        entry = RosterNode(
-            node_id, f"https://{LOOPBACK}:{port}", identity.public_keys(), credential.fingerprint
+        self.layout = provision_group(
+            root, node_ids, [free_port() for _ in node_ids], unlocker=self.kek, policy_text=policy_yaml
         )
-        return CustodyNode(node_id, data_dir, port, entry)
+        for key_id, (key_packages, public_key_package) in self.keys.items():
+            install_key(
+                self.layout, key_id, key_packages, public_key_package, unlocker=self.kek, ceremony="dealer"
+            )
+        self.ca = self.layout.certificate_authority()
+        self.coordinator_tls = self.layout.coordinator_tls
+        self.roster = self.layout.roster()
+        self.nodes = {
+            node_id: CustodyNode(
+                node_id,
+                self.layout.node(node_id).directory,
+                self.layout.node(node_id).port,
+                self.roster.node(node_id),
+            )
+            for node_id in node_ids
+        }
 
     # -- processes -----------------------------------------------------------------------------------
 
     def environment(self, node_id: int) -> dict[str, str]:
         """Node `node_id`'s environment: the inherited one without TPW_ variables, plus its own."""
-        node = self.nodes[node_id]
         env = {name: value for name, value in os.environ.items() if not name.startswith("TPW_")}
+        env.update(self.layout.node_environment(node_id))
         env.update(
             {
-                "TPW_NODE_NODE_ID": str(node_id),
-                "TPW_NODE_DATA_DIR": str(node.data_dir),
-                "TPW_NODE_PORT": str(node.port),
                 "TPW_NODE_NONCE_TTL_SECONDS": str(self.nonce_ttl_seconds),
                 "TPW_NODE_LOG_LEVEL": "WARNING",
                 KEK_ENV_VAR: TEST_KEK_HEX,
