@@ -15,7 +15,7 @@ from api.errors import install_error_handlers
 from api.logs import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.migrate import upgrade_database
-from api.routers import chains, custody, health, version, vesting
+from api.routers import chains, custody, health, subscriptions, version, vesting
 from api.services.rpc import ChainClients
 from api.services.version import read_build_info
 from api.settings import PROJECT_ROOT, ApiSettings, get_settings
@@ -32,11 +32,14 @@ OPENAPI_TAGS = [
     {"name": "chains", "description": "What happened on the chains, decoded with our deployments registry."},
     {
         "name": "custody",
-        "description": (
-            "Threshold custody: group keys made by DKG across the signer nodes, sign requests for typed "
-            "intents, operator approvals, and the hash-chained audit log. Every route needs an API key "
-            "(`Authorization: Bearer tpw_...`) with its scope; every POST an `Idempotency-Key`."
-        ),
+        "description": "Threshold custody: group keys made by DKG across the signer nodes, sign requests for typed "
+        "intents, operator approvals, and the hash-chained audit log. Every route needs an API key with its "
+        "scope; every POST an Idempotency-Key.",
+    },
+    {"name": "subscriptions", "description": "Subscription plans and subscriptions, read from the chains."},
+    {
+        "name": "vesting",
+        "description": "Vesting grants: schedules, vested and claimable amounts, read from the chains.",
     },
 ]
 
@@ -79,4 +82,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(chains.router)
     app.include_router(custody.router)
     app.include_router(vesting.router)
+    app.include_router(subscriptions.router)
     return app

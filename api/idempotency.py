@@ -119,11 +119,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without a zone; every one stored here is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def request_fingerprint(method: str, path: str, body: BaseModel | None) -> str:
     """SHA-256 of the method, the path and the canonical JSON of the validated body."""
     payload = None if body is None else body.model_dump(mode="json")
@@ -171,7 +166,7 @@ def _existing(
     row = session.get(IdempotencyKey, (principal, key), populate_existing=True)
     if row is None:
         return None
-    if _aware(row.expires_at) <= now:
+    if row.expires_at <= now:
         session.execute(
             delete(IdempotencyKey).where(
                 IdempotencyKey.principal == principal,
@@ -188,7 +183,7 @@ def _existing(
         )
     if row.status_code is not None and row.response_body is not None:
         return Stored(row.status_code, row.response_body)
-    if _aware(row.locked_at) > now - LOCK_TIMEOUT:
+    if row.locked_at > now - LOCK_TIMEOUT:
         raise IdempotencyKeyInFlight(f"a request with the {HEADER} {key!r} is still running; retry later")
     token = secrets.token_hex(16)
     taken = session.execute(

@@ -146,7 +146,8 @@ class IdempotencyKey(Base):
 
 
 class CustodyKey(Base):
-    """A custody group key the API made (a DKG across the nodes): its public key package, nothing secret."""
+    """A custody group key the API made by DKG, or registered from its holders' signed statements: its
+    public key package, nothing secret."""
 
     __tablename__ = "custody_keys"
 

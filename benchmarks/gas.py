@@ -128,6 +128,10 @@ def main(as_json: bool) -> None:
     else:
         click.echo(f"py-evm {EVM_VERSION}; gas is total transaction gas unless the case says execution gas\n")
         click.echo(table(results))
+        click.echo("")
+        for key, measurement in results.items():
+            if measurement.what:
+                click.echo(f"{key}: {measurement.what}")
     for module, error in failures.items():
         click.echo(f"error: {module} failed: {error}", err=True)
     sys.exit(1 if failures else 0)

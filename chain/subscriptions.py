@@ -21,7 +21,7 @@ from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import FilterParams, TxReceipt
+from web3.types import BlockIdentifier, FilterParams, TxReceipt
 
 from chain import artifacts
 from chain.artifacts import DecodedEvent
@@ -305,11 +305,11 @@ class SubscriptionManager:
         """The latest block's timestamp: the chain's clock, which a devnet may have moved forward."""
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
-    def plan_count(self) -> int:
-        return int(self.contract.functions.plan_count().call())
+    def plan_count(self, *, block: BlockIdentifier = "latest") -> int:
+        return int(self.contract.functions.plan_count().call(block_identifier=block))
 
-    def subscription_count(self) -> int:
-        return int(self.contract.functions.subscription_count().call())
+    def subscription_count(self, *, block: BlockIdentifier = "latest") -> int:
+        return int(self.contract.functions.subscription_count().call(block_identifier=block))
 
     def fee_bps(self) -> int:
         """The fee new plans get (existing plans keep theirs)."""
@@ -322,11 +322,11 @@ class SubscriptionManager:
         """`subscriber`'s next authorization nonce."""
         return int(self.contract.functions.nonces(to_checksum_address(subscriber)).call())
 
-    def plan(self, plan_id: int) -> Plan:
-        """Plan `plan_id`; `UnknownPlan` if no plan has that id."""
+    def plan(self, plan_id: int, *, block: BlockIdentifier = "latest") -> Plan:
+        """Plan `plan_id` as of `block`; `UnknownPlan` if no plan has that id."""
         if not 0 < plan_id < 2**256:
             raise UnknownPlan(f"no plan {plan_id}")
-        fields = self.contract.functions.plan(plan_id).call()
+        fields = self.contract.functions.plan(plan_id).call(block_identifier=block)
         merchant, token, amount, period, trial, grace, max_periods, fee_bps, paused = fields
         if int(merchant, 16) == 0:
             raise UnknownPlan(f"no plan {plan_id}")
@@ -343,18 +343,19 @@ class SubscriptionManager:
             paused=bool(paused),
         )
 
-    def plans(self, *, offset: int = 0, limit: int | None = None) -> list[Plan]:
-        """Plans by id, skipping the first `offset`, at most `limit` of them."""
-        last = self.plan_count()
-        first = offset + 1
+    def plans(
+        self, *, offset: int = 0, limit: int | None = None, block: BlockIdentifier = "latest"
+    ) -> list[Plan]:
+        """Plans by id as of `block`, skipping the first `offset`, at most `limit` of them."""
+        last = self.plan_count(block=block)
         stop = last if limit is None else min(last, offset + limit)
-        return [self.plan(plan_id) for plan_id in range(first, stop + 1)]
+        return [self.plan(plan_id, block=block) for plan_id in range(offset + 1, stop + 1)]
 
-    def subscription(self, subscription_id: int) -> Subscription:
-        """Subscription `subscription_id`; `UnknownSubscription` if no subscription has that id."""
+    def subscription(self, subscription_id: int, *, block: BlockIdentifier = "latest") -> Subscription:
+        """Subscription `subscription_id` as of `block`; `UnknownSubscription` if there is none."""
         if not 0 < subscription_id < 2**256:
             raise UnknownSubscription(f"no subscription {subscription_id}")
-        fields = self.contract.functions.subscription(subscription_id).call()
+        fields = self.contract.functions.subscription(subscription_id).call(block_identifier=block)
         subscriber, plan_id, status, paid_through, periods_paid, grace_ends = fields
         if status == SubscriptionStatus.NONE:
             raise UnknownSubscription(f"no subscription {subscription_id}")
@@ -368,9 +369,9 @@ class SubscriptionManager:
             grace_ends=int(grace_ends),
         )
 
-    def is_due(self, subscription_id: int) -> bool:
-        """The contract's own answer: live, plan not paused, and paid-through time reached (latest block)."""
-        return bool(self.contract.functions.is_due(subscription_id).call())
+    def is_due(self, subscription_id: int, *, block: BlockIdentifier = "latest") -> bool:
+        """The contract's own answer at `block`: live, plan not paused, and paid-through time reached."""
+        return bool(self.contract.functions.is_due(subscription_id).call(block_identifier=block))
 
     def due_subscriptions(self, candidates: Iterable[int] | None = None) -> list[int]:
         """The due subscriptions among `candidates` (default: every subscription issued), ascending."""

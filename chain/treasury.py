@@ -3,9 +3,9 @@
 `contracts/MultisigTreasury.vy` moves funds on two authorities, each signing its own EIP-712 type under the
 domain {"TPWallet", "1", chainId, treasury}:
 
-- the owners sign a `chain.intents.TreasuryTx` (nonce: the treasury's `owners_nonce()`); `transfer_tx` builds a
-  token or ether transfer, `call_tx` a call, `self_call_tx` a configuration change the treasury makes to
-  itself. Each owner signs the digest (`sign_digest`, or a wallet's `eth_signTypedData_v4` of
+- the owners sign a `chain.intents.TreasuryTx` (nonce: the treasury's `owners_nonce()`); `transfer_tx`
+  builds a token or ether transfer, `call_tx` a call, `self_call_tx` a configuration change the treasury makes
+  to itself. Each owner signs the digest (`sign_digest`, or a wallet's `eth_signTypedData_v4` of
   `tx.typed_data(...)`); `collect_signatures` checks every signature against the owner set, drops what is not
   needed and orders the rest by signer address, as the contract requires;
 - the custody group key signs a `CustodyTransfer` (nonce: the token's `custody_nonce(token)`), a transfer
@@ -105,8 +105,8 @@ def sign_digest(private_key: bytes, digest: bytes) -> bytes:
         raise SignatureError("a digest is 32 bytes")
     signed = Account.unsafe_sign_hash(digest, private_key)
     r, s, v = signed.r, signed.s, signed.v
-    if s > SECP256K1_ORDER // 2:  # the canonical twin of (r, s) signs the same digest
-        s, v = SECP256K1_ORDER - s, v ^ 1
+    if s > SECP256K1_ORDER // 2:  # the canonical twin (r, n - s), with R's y parity flipped, signs the same
+        s, v = SECP256K1_ORDER - s, 2 * V_OFFSET + 1 - v
     return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
 
 

@@ -14,7 +14,9 @@
            `CustodyTransfer(address to,address token,uint256 amount,uint256 nonce,uint256 deadline)`, a transfer
            and nothing else (no call data), of a token the owners configured, within that token's 24-hour limit.
            A transfer the limit does not leave room for is queued: anyone may execute it once `delay` has passed,
-           and the owners may cancel it before. Each configured token has its own custody nonce sequence.
+           and the owners may cancel it before. The owners must therefore watch `TransferQueued`: the time lock
+           is their window to stop a custody key that was stolen. Each configured token has its own custody
+           nonce sequence.
 
         Why two type names and separate nonces: a signature is bound to its purpose by the type hash, so a
         custody signature can never pass as an owners' approval, an EIP-1271 message or another contract's
@@ -34,9 +36,9 @@
         Configuration changes only through the treasury itself: an owners' TreasuryTx with `to` = this contract,
         token = zero and `data` = the call (`add_owner`, `remove_owner`, `set_threshold`, `set_custody_key`,
         `remove_custody_key`, `set_custody_limit`, `set_delay`, `cancel_queued`); each checks msg.sender == self.
-        There is no delegatecall and no module system. `isValidSignature` (EIP-1271) accepts the owners'
-        threshold signatures over `TreasuryMessage(bytes32 hash)`, so a signature made for a message can never
-        approve a transaction, nor the reverse.
+        There is no delegatecall, and no Safe-style modules, guards or fallback handlers to hand authority to.
+        `isValidSignature` (EIP-1271) accepts the owners' threshold signatures over `TreasuryMessage(bytes32
+        hash)`, so a signature made for a message can never approve a transaction, nor the reverse.
 @dev Gas: the custody path reads and writes one storage slot per transfer. The custody key is not read from
      storage: the caller passes (pk_x, parity) and the token's custody state lives under keccak256(pk_x, parity),
      so a key the owners did not install finds no state and is refused; changing the key moves every configured
@@ -329,7 +331,7 @@ def execute_with_custody(
     if (word >> DAY_SHIFT) & DAY_MASK != today:
         word = self._roll_over(word, today, token)
     biased_remaining: uint256 = (word >> REMAINING_SHIFT) & REMAINING_MASK
-    immediate: bool = biased_remaining >= REMAINING_BIAS and biased_remaining - REMAINING_BIAS >= amount
+    immediate: bool = biased_remaining >= REMAINING_BIAS and unsafe_sub(biased_remaining, REMAINING_BIAS) >= amount
     if immediate:
         # amount <= remaining < 2**88, so no field over- or underflows into its neighbour: the nonce grows by
         # one (it cannot reach 2**45), the day's outflow by amount, what remains shrinks by amount
@@ -701,7 +703,7 @@ def _roll_over(word: uint256, today: uint256, token: address) -> uint256:
     """
     limit: uint256 = self.custody_limit[token]
     spent_yesterday: uint256 = 0
-    if today == ((word >> DAY_SHIFT) & DAY_MASK) + 1:
+    if today == ((word >> DAY_SHIFT) & DAY_MASK) + 100:
         spent_yesterday = (word >> SPENT_SHIFT) & AMOUNT_MASK
     # both are below 2**88, so the biased value is in [2**88, 2**89 + 2**88)
     return (

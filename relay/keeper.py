@@ -30,7 +30,6 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import BigInteger, Boolean, Engine, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from web3 import Web3
-from web3.exceptions import Web3Exception
 
 from chain.artifacts import DecodedEvent
 from chain.client import make_web3
@@ -122,12 +121,13 @@ class Keeper:
     @classmethod
     def from_settings(cls, settings: KeeperSettings) -> "Keeper":
         """A keeper for the manager the deployments registry names, on the settings' node and database."""
+        relayer = settings.relayer()
         w3 = make_web3(settings.rpc_url, timeout=settings.rpc_timeout_seconds)
         registry = Deployments.load(settings.deployments_network, settings.deployments_dir)
         manager = SubscriptionManager.from_registry(w3, registry, settings.manager_name)
         return cls(
             manager,
-            settings.relayer(),
+            relayer,
             make_engine(settings.database_url),
             confirmations=settings.confirmations,
             batch_size=settings.batch_size,
@@ -242,8 +242,10 @@ class Keeper:
     def _charge_batch(self, batch: Sequence[int], now: int, report: RoundReport) -> None:
         try:
             outcome = self.manager.charge_many(self.relayer, batch)
-        except (TransactionFailed, ChainError, Web3Exception, OSError) as error:
-            reason = f"charge_many failed: {type(error).__name__}: {error}"
+        except (
+            Exception
+        ) as error:  # any failure to send (node, funds, nonce): back off, keep the keeper alive
+            reason = f"charge_many failed: {describe(error)}"
             log.error("%s (subscriptions %s)", reason, list(batch))
             report.errors.append(reason)
             self._record(batch, now, None, reason)
@@ -305,13 +307,21 @@ class Keeper:
         while not stop.is_set():
             try:
                 report = self.run_once()
-            except (ChainError, Web3Exception, OSError) as error:
-                log.error("round failed: %s: %s", type(error).__name__, error)
+            except Exception as error:  # a node that is down, say: log it and try again next round
+                log.error("round failed: %s", describe(error))
             else:
                 if report.due or report.errors:
                     log.info("round: %d due, %d charged", len(report.due), len(report.charged))
             stop.wait(poll_interval_seconds)
         log.info("keeper stopped")
+
+
+def describe(error: Exception) -> str:
+    """An error for the log: a contract's revert reason in full, anything else by type only, since transport
+    errors quote the RPC URL (which for hosted nodes carries an API key)."""
+    if isinstance(error, TransactionFailed):
+        return str(error)
+    return type(error).__name__
 
 
 def install_stop_handlers(stop: threading.Event) -> None:

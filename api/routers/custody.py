@@ -89,8 +89,8 @@ async def create_key(
     openapi_extra=OPENAPI_EXTRA,
     responses={
         **POST_RESPONSES,
-        404: _problem("No custody key with this id was made through this API."),
-        502: _problem("The nodes could not complete the refresh; `nodes` says what each did."),
+        404: _problem("Neither this API nor any node that answered knows this key."),
+        502: _problem("The nodes could not complete the refresh, or disagree about the key."),
     },
 )
 async def refresh_key(
@@ -112,13 +112,18 @@ async def refresh_key(
 @router.get(
     "/keys/{key_id}",
     summary="Read a group key",
-    responses={**AUTH_RESPONSES, 404: _problem("No custody key with this id was made through this API.")},
+    responses={
+        **AUTH_RESPONSES,
+        404: _problem("Neither this API nor any node that answered knows this key."),
+        502: _problem("The nodes holding the key state different public keys for it."),
+    },
 )
 async def read_key(
     key_id: KeyIdPath, client: CustodyReader, runtime: CustodyDep, session: SessionDep
 ) -> KeyOut:
-    """Scope `custody:read`. The group public key (compressed, and x/y for the contracts) and who holds it."""
-    return await custody.read_key(session, key_id)
+    """Scope `custody:read`. The group public key (compressed, and x/y for the contracts) and who holds it.
+    A key made outside this API (e.g. by `tpw-custody`) is registered from its holders' signed statements."""
+    return await custody.read_key(runtime, session, client, key_id)
 
 
 @router.post(
@@ -127,7 +132,10 @@ async def read_key(
     response_model=SignRequestOut,
     summary="Submit a sign request for a typed intent",
     openapi_extra=OPENAPI_EXTRA,
-    responses={**POST_RESPONSES, 404: _problem("No custody key with this id was made through this API.")},
+    responses={
+        **POST_RESPONSES,
+        404: _problem("Neither this API nor any node that answered knows this key."),
+    },
 )
 async def create_sign_request(
     body: SignRequestCreate,

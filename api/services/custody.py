@@ -14,21 +14,25 @@ same idempotency key. Database and audit-file work runs in worker threads: the e
 the nodes.
 """
 
+import asyncio
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from http import HTTPStatus
 from itertools import islice
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiClient
-from api.errors import ApiError, NotFound
-from api.models import CustodyApproval, CustodyKey, CustodySignRequest
+from api.models import CustodyKey, CustodySignRequest
 from api.services import custody_outcomes
+from api.services import custody_store as store
+from api.services.custody_errors import (
+    CustodyKeyNotFound,
+    CustodyValidationError,
+    KeyCeremonyError,
+    KeyStatementsDisagree,
+)
 from api.services.custody_runtime import CustodyRuntime
 from api.services.custody_schemas import (
     ApprovalCreate,
@@ -44,71 +48,18 @@ from api.services.custody_schemas import (
     SignRequestCreate,
     SignRequestOut,
 )
+from api.services.custody_store import prefixed_hex
 from api.settings import ApiSettings
 from custody.coordinator.ceremony import KeyCeremonyFailed, KeyCeremonyIncomplete, KeyInfo
+from custody.coordinator.client import NodeCallError
+from custody.coordinator.dkg import KeyDisagreement
 from custody.coordinator.signing import SigningFailed
 from custody.frost import PublicKeyPackage, Signature
 from custody.frost.group import scalar_to_bytes
-from custody.node.schemas import IntentEnvelope
-from custody.policy.approvals import OperatorApproval, approval_message, recover_signer
-from custody.policy.errors import InvalidApproval
-
-MAX_APPROVALS: Final = 64
-"""The most approvals the nodes take with one request (`custody.node.schemas.Round1Request`)."""
+from custody.node.schemas import HealthResponse, IntentEnvelope
+from custody.policy.approvals import OperatorApproval
 
 _T = TypeVar("_T")
-
-
-class CustodyKeyNotFound(NotFound):
-    """No custody key of this id was made through this API."""
-
-    problem = "custody-key-not-found"
-    title = "Custody key not found"
-
-
-class SignRequestNotFound(NotFound):
-    """No sign request has this id."""
-
-    problem = "sign-request-not-found"
-    title = "Sign request not found"
-
-
-class CustodyConflict(ApiError):
-    """The request contradicts the current state: a key id taken, a request already signed, an operator
-    who already approved."""
-
-    status = HTTPStatus.CONFLICT
-    problem = "custody-conflict"
-    title = "Conflict with the custody state"
-
-
-class CustodyValidationError(ApiError):
-    """A well-formed body the custody group cannot take (a node not in the roster, a threshold above n, an
-    approval signed by someone else); shaped like FastAPI's validation problems, `errors` naming the field."""
-
-    status = HTTPStatus.UNPROCESSABLE_ENTITY
-    problem = "validation-error"
-    title = "Invalid request"
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"invalid value for: {field}", errors=[{"field": field, "message": message}])
-        self.reason = message
-
-
-class KeyCeremonyError(ApiError):
-    """The nodes could not complete a DKG or refresh; `nodes` says what each did, nothing was stored."""
-
-    status = HTTPStatus.BAD_GATEWAY
-    problem = "key-ceremony-failed"
-    title = "Key ceremony failed"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _hex(data: bytes) -> str:
-    return "0x" + data.hex()
 
 
 async def _in_thread(work: Callable[..., _T], *args: Any) -> _T:
@@ -126,9 +77,9 @@ def key_view(row: CustodyKey) -> KeyOut:
     return KeyOut(
         key_id=row.key_id,
         group_public_key=GroupKeyOut(
-            compressed=_hex(package.group_public_key.to_bytes()),
-            x=_hex(scalar_to_bytes(x)),
-            y=_hex(scalar_to_bytes(y)),
+            compressed=prefixed_hex(package.group_public_key.to_bytes()),
+            x=prefixed_hex(scalar_to_bytes(x)),
+            y=prefixed_hex(scalar_to_bytes(y)),
         ),
         threshold=package.min_signers,
         participants=list(package.verifying_shares),
@@ -142,10 +93,10 @@ def signature_view(serialized: str) -> SignatureOut:
     signature = Signature.from_bytes(bytes.fromhex(serialized[2:]))
     rx, ry, z = signature.onchain()
     return SignatureOut(
-        R=_hex(signature.R.to_bytes()),
-        z=_hex(scalar_to_bytes(z)),
-        rx=_hex(scalar_to_bytes(rx)),
-        ry=_hex(scalar_to_bytes(ry)),
+        R=prefixed_hex(signature.R.to_bytes()),
+        z=prefixed_hex(scalar_to_bytes(z)),
+        rx=prefixed_hex(scalar_to_bytes(rx)),
+        ry=prefixed_hex(scalar_to_bytes(ry)),
         serialized=serialized,
     )
 
@@ -177,143 +128,39 @@ def sign_request_view(row: CustodySignRequest) -> SignRequestOut:
     )
 
 
-# -- database steps (run in worker threads) ---------------------------------------------------------------
-
-
-def _load_key(session: Session, key_id: str) -> CustodyKey:
-    row = session.get(CustodyKey, key_id, populate_existing=True)
-    if row is None:
-        raise CustodyKeyNotFound(f"no custody key {key_id!r} was made through this API")
-    return row
-
-
-def _load_request(session: Session, request_id: str) -> CustodySignRequest:
-    session.expire_all()  # an attempt elsewhere may have changed it, or added approvals
-    row = session.get(CustodySignRequest, request_id)
-    if row is None:
-        raise SignRequestNotFound(f"no sign request {request_id}")
-    return row
-
-
-def _require_unused_key_id(session: Session, key_id: str | None) -> None:
-    if key_id is not None and session.get(CustodyKey, key_id) is not None:
-        raise CustodyConflict(f"a custody key {key_id!r} exists already")
-
-
-def _store_key(session: Session, info: KeyInfo, client: ApiClient) -> CustodyKey:
-    now = _now()
-    row = CustodyKey(
-        key_id=info.key_id,
-        public_key_package=info.public_key_package.to_bytes(),
-        created_by=client.key_id,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(row)
-    session.commit()
-    return row
-
-
-def _store_refreshed_key(session: Session, info: KeyInfo) -> CustodyKey:
-    row = _load_key(session, info.key_id)
-    row.public_key_package = info.public_key_package.to_bytes()
-    row.updated_at = _now()
-    session.commit()
-    return row
-
-
-def _store_request(
-    session: Session, request_id: str, body: SignRequestCreate, digest: bytes, client: ApiClient
-) -> CustodySignRequest:
-    now = _now()
-    row = CustodySignRequest(
-        id=request_id,
-        key_id=body.key_id,
-        intent=body.intent.model_dump(mode="json"),
-        digest=_hex(digest),
-        status="pending",
-        reasons=[],
-        nodes={},
-        attempts=0,
-        signature=None,
-        created_by=client.key_id,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(row)
-    session.commit()
-    return row
-
-
-def _store_approval(session: Session, request_id: str, approval: OperatorApproval, client: ApiClient) -> None:
-    row = _load_request(session, request_id)
-    if row.status == "signed":
-        raise CustodyConflict(f"sign request {request_id} is signed already")
-    if len(row.approvals) >= MAX_APPROVALS:
-        raise CustodyConflict(f"sign request {request_id} has the most approvals a request can carry")
-    if any(stored.operator == approval.operator for stored in row.approvals):
-        raise CustodyConflict(f"operator {approval.operator} approved sign request {request_id} already")
-    _require_operators_signature(row, approval)
-    session.add(
-        CustodyApproval(
-            request_id=request_id,
-            operator=approval.operator,
-            signature=_hex(approval.signature),
-            submitted_by=client.key_id,
-            created_at=_now(),
-        )
-    )
-    try:
-        session.commit()
-    except IntegrityError:  # the same operator's approval, stored concurrently
-        session.rollback()
-        raise CustodyConflict(
-            f"operator {approval.operator} approved sign request {request_id} already"
-        ) from None
-
-
-def _require_operators_signature(row: CustodySignRequest, approval: OperatorApproval) -> None:
-    """The signature must be `approval.operator`'s over SignApproval(digest, request id) in the domain."""
-    envelope = IntentEnvelope.model_validate(row.intent)
-    message = approval_message(
-        bytes.fromhex(row.digest[2:]),
-        bytes.fromhex(row.id[2:]),
-        envelope.chain_id,
-        envelope.verifying_contract,
-    )
-    try:
-        signer = recover_signer(approval, message)
-    except InvalidApproval as error:
-        raise CustodyValidationError("signature", str(error)) from None
-    if signer != approval.operator:
-        raise CustodyValidationError(
-            "signature",
-            f"not {approval.operator}'s approval of this request: it recovers to {signer} (signed for "
-            "another request, intent, chain or contract, or by another account)",
-        )
-
-
-def _store_outcome(
-    session: Session, request_id: str, outcome: custody_outcomes.SigningOutcome
-) -> CustodySignRequest:
-    row = _load_request(session, request_id)
-    row.status = outcome.status
-    row.reasons = outcome.reasons
-    row.nodes = outcome.nodes
-    row.attempts += 1
-    if outcome.signature is not None:
-        row.signature = _hex(outcome.signature.to_bytes())
-    row.updated_at = _now()
-    session.commit()
-    return row
-
-
-def _require_unsigned(session: Session, request_id: str) -> None:
-    if _load_request(session, request_id).status == "signed":
-        raise CustodyConflict(f"sign request {request_id} is signed already")
-
-
 # -- keys -----------------------------------------------------------------------------------------------
+
+
+async def _key_from_nodes(runtime: CustodyRuntime, key_id: str) -> KeyInfo:
+    """The key as its holders state it (signed statements, checked against the roster); 404 when no node
+    that answers holds a share of it, 502 when the holders disagree."""
+    answers = await asyncio.gather(
+        *(runtime.client.health(node) for node in runtime.roster), return_exceptions=True
+    )
+    for answer in answers:
+        if isinstance(answer, BaseException) and not isinstance(answer, NodeCallError):
+            raise answer
+    if not any(isinstance(answer, HealthResponse) and key_id in answer.keys for answer in answers):
+        raise CustodyKeyNotFound(
+            f"no custody key {key_id!r}: this API has none, and no node that answered holds a share of it"
+        )
+    try:
+        return await runtime.keys.fetch_key(key_id)
+    except KeyDisagreement as error:
+        raise KeyStatementsDisagree(str(error)) from None
+
+
+async def _known_key(runtime: CustodyRuntime, session: Session, client: ApiClient, key_id: str) -> CustodyKey:
+    """The stored key; a key made outside this API (e.g. by `tpw-custody` on the devnet) is registered on
+    first use from its holders' signed statements, so the nodes stay the one source of truth."""
+    stored = await _in_thread(store.find_key, session, key_id)
+    if stored is not None:
+        return stored
+    info = await _key_from_nodes(runtime, key_id)
+    row, registered = await _in_thread(store.register_key, session, info, client)
+    if registered:
+        await _audit(runtime, client, "custody-key.registered", f"key:{key_id}", _key_details(key_view(row)))
+    return row
 
 
 def _check_members(runtime: CustodyRuntime, participants: Sequence[int]) -> None:
@@ -350,11 +197,11 @@ async def create_key(
         raise CustodyValidationError(
             "threshold", f"{threshold} signers cannot come from {len(participants)} participants"
         )
-    await _in_thread(_require_unused_key_id, session, body.key_id)
+    await _in_thread(store.require_unused_key_id, session, body.key_id)
     info, lagging = await _ceremony(
         lambda: runtime.keys.create_key(threshold, participants, key_id=body.key_id)
     )
-    row = await _in_thread(_store_key, session, info, client)
+    row = await _in_thread(store.add_key, session, info, client)
     view = key_view(row)
     await _audit(
         runtime,
@@ -370,7 +217,7 @@ async def refresh_key(
     runtime: CustodyRuntime, session: Session, client: ApiClient, key_id: str, body: KeyRefresh
 ) -> KeyCeremonyOut:
     """New shares of the same group key among `body.participants` (default: the current holders)."""
-    row = await _in_thread(_load_key, session, key_id)
+    row = await _known_key(runtime, session, client, key_id)
     package = PublicKeyPackage.from_bytes(row.public_key_package)
     assert package.min_signers is not None
     if body.participants is not None:
@@ -381,7 +228,7 @@ async def refresh_key(
             )
     runtime.public_keys[key_id] = package
     info, lagging = await _ceremony(lambda: runtime.keys.refresh(key_id, body.participants))
-    row = await _in_thread(_store_refreshed_key, session, info)
+    row = await _in_thread(store.update_key, session, info)
     view = key_view(row)
     await _audit(
         runtime,
@@ -393,9 +240,9 @@ async def refresh_key(
     return KeyCeremonyOut(**view.model_dump(), lagging_nodes=lagging)
 
 
-async def read_key(session: Session, key_id: str) -> KeyOut:
-    """A key made through this API; 404 otherwise."""
-    return key_view(await _in_thread(_load_key, session, key_id))
+async def read_key(runtime: CustodyRuntime, session: Session, client: ApiClient, key_id: str) -> KeyOut:
+    """A key this API made or its holders state; 404 if none."""
+    return key_view(await _known_key(runtime, session, client, key_id))
 
 
 def _key_details(view: KeyOut) -> dict[str, Any]:
@@ -413,10 +260,10 @@ async def create_sign_request(
     runtime: CustodyRuntime, session: Session, client: ApiClient, body: SignRequestCreate
 ) -> SignRequestOut:
     """Store the request, then try to sign it at once (the nodes start any time lock from this attempt)."""
-    await _in_thread(_load_key, session, body.key_id)
+    await _known_key(runtime, session, client, body.key_id)
     _, digest = body.intent.decode()
-    request_id = _hex(secrets.token_bytes(32))
-    await _in_thread(_store_request, session, request_id, body, digest, client)
+    request_id = prefixed_hex(secrets.token_bytes(32))
+    await _in_thread(store.add_request, session, request_id, body, digest, client)
     await _audit(
         runtime,
         client,
@@ -427,7 +274,7 @@ async def create_sign_request(
             "intent_type": body.intent.primary_type,
             "chain_id": body.intent.chain_id,
             "verifying_contract": body.intent.verifying_contract,
-            "digest": _hex(digest),
+            "digest": prefixed_hex(digest),
         },
     )
     return await _attempt(runtime, session, client, request_id)
@@ -435,7 +282,7 @@ async def create_sign_request(
 
 async def read_sign_request(session: Session, request_id: str) -> SignRequestOut:
     """A sign request's status, reasons, approvals and signature."""
-    return sign_request_view(await _in_thread(_load_request, session, request_id))
+    return sign_request_view(await _in_thread(store.load_request, session, request_id))
 
 
 async def add_approval(
@@ -444,14 +291,18 @@ async def add_approval(
     """Store an operator's approval of the request, then try to sign with every approval stored."""
     approval = body.approval()
     try:
-        await _in_thread(_store_approval, session, request_id, approval, client)
+        await _in_thread(store.add_approval, session, request_id, approval, client)
     except CustodyValidationError as rejected:  # a forged or misdirected approval: worth a record
         await _audit(
             runtime,
             client,
             "sign-request.approval-rejected",
             request_id,
-            {"operator": approval.operator, "signature": _hex(approval.signature), "reason": rejected.reason},
+            {
+                "operator": approval.operator,
+                "signature": prefixed_hex(approval.signature),
+                "reason": rejected.reason,
+            },
         )
         raise
     await _audit(
@@ -459,7 +310,7 @@ async def add_approval(
         client,
         "sign-request.approval-added",
         request_id,
-        {"operator": approval.operator, "signature": _hex(approval.signature)},
+        {"operator": approval.operator, "signature": prefixed_hex(approval.signature)},
     )
     return await _attempt(runtime, session, client, request_id)
 
@@ -468,7 +319,7 @@ async def retry_sign_request(
     runtime: CustodyRuntime, session: Session, client: ApiClient, request_id: str
 ) -> SignRequestOut:
     """Another signing attempt (after a time lock, or once nodes are back); 409 if signed already."""
-    await _in_thread(_require_unsigned, session, request_id)
+    await _in_thread(store.require_unsigned, session, request_id)
     return await _attempt(runtime, session, client, request_id)
 
 
@@ -477,10 +328,10 @@ async def _attempt(
 ) -> SignRequestOut:
     """One signing attempt with every approval stored, recorded whatever the nodes answer."""
     async with runtime.attempt_lock(request_id):
-        row = await _in_thread(_load_request, session, request_id)
+        row = await _in_thread(store.load_request, session, request_id)
         if row.status == "signed":  # an attempt that held the lock before this one signed it
             return sign_request_view(row)
-        key = await _in_thread(_load_key, session, row.key_id)
+        key = await _in_thread(store.load_key, session, row.key_id)
         package = PublicKeyPackage.from_bytes(key.public_key_package)
         runtime.public_keys[row.key_id] = package
         approvals = [
@@ -495,7 +346,7 @@ async def _attempt(
             outcome = custody_outcomes.failed(failure, len(package.verifying_shares))
         else:
             outcome = custody_outcomes.signed(signature)
-        row = await _in_thread(_store_outcome, session, request_id, outcome)
+        row = await _in_thread(store.record_outcome, session, request_id, outcome)
     details: dict[str, Any] = {"attempt": row.attempts, "reasons": outcome.reasons, "nodes": outcome.nodes}
     if row.signature is not None:
         details["signature"] = row.signature

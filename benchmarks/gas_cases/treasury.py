@@ -63,7 +63,9 @@ def measure(env: GasEnv) -> Mapping[str, Measurement]:
 def _send_with_owners(
     env: GasEnv, treasury: Treasury, signers: Sequence[LocalAccount], recipient: str, token: str
 ) -> TxReceipt:
-    tx = transfer_tx(recipient, token, TRANSFER_AMOUNT, treasury.owners_nonce(), env.timestamp() + DEADLINE_MARGIN)
+    tx = transfer_tx(
+        recipient, token, TRANSFER_AMOUNT, treasury.owners_nonce(), env.timestamp() + DEADLINE_MARGIN
+    )
     digest = treasury.tx_digest(tx)
     signatures = [sign_digest(bytes(signer.key), digest) for signer in signers]
     return env.relay(treasury.execute_with_owners(tx, treasury.collect(tx, signatures)))

@@ -96,7 +96,6 @@ def main() -> None:
         config.load()  # builds the TLS context now, so bad TLS files fail here, not at the first connection
     except CustodyError as error:
         _fail(str(error))
-    del unlocker
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, _exit_after_shutdown)
     log.info("node %d serving on https://%s:%d", settings.node_id, settings.host, settings.listen_port)

@@ -51,7 +51,7 @@ from custody.node.errors import (
     SessionUsed,
     UnknownSession,
 )
-from custody.node.keys_shares import StoredKey, load_key
+from custody.node.keys_shares import StoredKey, load_key, share_record
 from custody.node.schemas import (
     IntentEnvelope,
     Round1Request,
@@ -139,6 +139,7 @@ class SigningService:
     ) -> None:
         self.node_id = node_id
         self._keystore = keystore
+        self._keys: dict[str, tuple[bytes, StoredKey]] = {}
         self._sessions = sessions
         self._policy = policy
         self._audit = audit
@@ -344,7 +345,17 @@ class SigningService:
     # -- helpers -------------------------------------------------------------------------------------
 
     def _load_key(self, key_id: str) -> StoredKey:
-        return load_key(self._keystore, key_id)
+        """This node's share of `key_id`, read and authenticated on every call, parsed once per version of
+        its record (parsing re-checks both key packages with curve operations; a refresh or repair that
+        rewrites the record is seen at the next call)."""
+        try:
+            raw = self._keystore.get(share_record(key_id))
+        except RecordNotFound:
+            return load_key(self._keystore, key_id)  # UnknownKey, unless a ceremony wrote it just now
+        cached = self._keys.get(key_id)
+        if cached is None or cached[0] != raw:
+            cached = self._keys[key_id] = (raw, StoredKey.from_json(json.loads(raw)))
+        return cached[1]
 
     def _context(self, request: Round1Request | Round2Request, parsed: _Parsed, digest: bytes) -> SignContext:
         try:

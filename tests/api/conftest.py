@@ -53,6 +53,9 @@ def api_settings(database_url: str, closed_port_url: str, tmp_path: Path) -> Api
         deployments_dir=tmp_path / "deployments",
         rpc_timeout_seconds=1.0,
         finality_blocks=3,
+        custody_roster_path=tmp_path / "custody" / "roster.json",
+        custody_tls_dir=tmp_path / "custody" / "coordinator",
+        custody_audit_path=tmp_path / "custody" / "audit.jsonl",
     )
 
 

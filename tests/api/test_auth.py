@@ -40,6 +40,9 @@ ROUTES: list[tuple[str, str, Scope]] = [
 
 Issue = Callable[..., str]
 
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""For checks no database backend changes; the ones that store or revoke keys run on both."""
+
 
 @pytest.fixture
 def settings(api_settings: ApiSettings, tmp_path: Path) -> ApiSettings:
@@ -83,6 +86,7 @@ def call(client: TestClient, method: str, path: str, token: str | None = None) -
     return client.request(method, path, headers=headers, json={} if method == "POST" else None)
 
 
+@SQLITE_ONLY
 def test_the_route_table_lists_every_custody_route(app: FastAPI):
     served = {
         (method.upper(), path)
@@ -97,6 +101,7 @@ def test_the_route_table_lists_every_custody_route(app: FastAPI):
     assert served == listed
 
 
+@SQLITE_ONLY
 def test_no_key_is_401_with_a_bearer_challenge_on_every_route(client: TestClient):
     for method, path, _ in ROUTES:
         response = call(client, method, path)
@@ -113,6 +118,7 @@ MALFORMED_OR_UNKNOWN = [
 ]
 
 
+@SQLITE_ONLY
 def test_an_unknown_or_malformed_key_is_401(client: TestClient):
     for token in MALFORMED_OR_UNKNOWN:
         response = client.get("/v1/custody/audit", headers={"Authorization": f"Bearer {token}"})
@@ -120,6 +126,7 @@ def test_an_unknown_or_malformed_key_is_401(client: TestClient):
         assert response.headers["WWW-Authenticate"] == 'Bearer realm="tpwallet", error="invalid_token"'
 
 
+@SQLITE_ONLY
 def test_a_wrong_secret_for_a_real_id_is_401(client: TestClient, issue: Issue):
     token = issue("custody:read")
     forged = token[: -len("x")] + ("x" if not token.endswith("x") else "y")
@@ -127,12 +134,14 @@ def test_a_wrong_secret_for_a_real_id_is_401(client: TestClient, issue: Issue):
     assert client.get("/v1/custody/audit", headers={"Authorization": f"Bearer {token}"}).status_code == 503
 
 
+@SQLITE_ONLY
 def test_a_basic_credential_is_not_a_key(client: TestClient, issue: Issue):
     token = issue("custody:read")
     response = client.get("/v1/custody/audit", headers={"Authorization": f"Basic {token}"})
     assert response.status_code == 401
 
 
+@SQLITE_ONLY
 def test_a_key_without_the_routes_scope_is_403_naming_it_on_every_route(client: TestClient, issue: Issue):
     for method, path, scope in ROUTES:
         response = call(client, method, path, issue(*(other for other in SCOPES if other != scope)))
@@ -172,6 +181,7 @@ def test_only_the_secrets_hash_is_stored(client: TestClient, session: Session, i
     assert secret not in repr(stored)
 
 
+@SQLITE_ONLY
 def test_authenticate_names_the_key_and_its_scopes(session: Session, issue: Issue):
     token = issue("custody:approve", name="alice")
     client = authenticate(session, token)
@@ -184,6 +194,7 @@ def test_authenticate_names_the_key_and_its_scopes(session: Session, issue: Issu
     assert authenticate(session, token + "x") is None
 
 
+@SQLITE_ONLY
 def test_keys_never_reach_the_logs(client: TestClient, issue: Issue, caplog: pytest.LogCaptureFixture):
     token = issue("custody:read")
     secret = token.split("_", 2)[2]
@@ -246,6 +257,7 @@ def test_the_cli_creates_lists_and_revokes_keys(settings: ApiSettings):
     assert audit == [("api-key.created", f"api-key:{key_id}"), ("api-key.revoked", f"api-key:{key_id}")]
 
 
+@SQLITE_ONLY
 def test_the_cli_refuses_unknown_scopes_and_keys(settings: ApiSettings):
     runner = CliRunner(mix_stderr=False)
     bad_scope = runner.invoke(
@@ -258,6 +270,7 @@ def test_the_cli_refuses_unknown_scopes_and_keys(settings: ApiSettings):
     assert "0123456789abcdef" in unknown.stderr
 
 
+@SQLITE_ONLY
 def test_openapi_documents_the_key_and_the_idempotency_header_on_custody_routes(app: FastAPI):
     schema = app.openapi()
     assert schema["components"]["securitySchemes"]["ApiKey"] == {

@@ -7,6 +7,7 @@ of alice, bob and carol above 1,000 base units, `LOCKED_TOKEN` waits `TIME_LOCK_
 neither may move more than 10,000 in one transaction. Mallory is an Ethereum account but no operator.
 """
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -37,6 +38,9 @@ from api.models import CustodySignRequest
 from api.settings import ApiSettings
 from chain.intents import TreasuryTx
 from custody.audit import AuditLog
+from custody.coordinator.ceremony import KeyInfo
+from custody.coordinator.client import NodeClient
+from custody.coordinator.dkg import KeyCoordinator
 from custody.frost import Point, Signature, is_onchain_verifiable, verify_signature
 from custody.node.keys_shares import find_key
 from custody.node.schemas import IntentEnvelope
@@ -253,6 +257,29 @@ def test_a_key_made_by_dkg_across_the_nodes_can_be_read(
     taken = api.post("/keys", {"threshold": 2, "key_id": key_id})
     assert taken.status_code == 409
     assert taken.json()["type"] == "urn:tpwallet:problem:custody-conflict"
+
+
+def test_a_key_made_outside_the_api_is_registered_from_its_holders_statements(
+    api: Api, group: CustodyGroup, settings: ApiSettings, tmp_path: Path
+) -> None:
+    key_id = f"provisioned-{secrets.token_hex(4)}"
+
+    async def dkg_without_the_api() -> KeyInfo:
+        async with NodeClient(group.client_context(), timeout=10) as client:
+            ceremonies = KeyCoordinator(
+                group.roster, client, audit=AuditLog.open_file(tmp_path / "cli-audit.jsonl")
+            )
+            return await ceremonies.create_key(2, key_id=key_id)
+
+    info = asyncio.run(dkg_without_the_api())
+    read = api.get(f"/keys/{key_id}")
+    assert read.status_code == 200, read.text
+    key = read.json()
+    assert key["group_public_key"]["compressed"] == "0x" + info.group_public_key.to_bytes().hex()
+    assert (key["threshold"], key["participants"]) == (2, [1, 2, 3])
+    assert ("custody-key.registered", f"key:{key_id}") in audit_actions(settings)
+    assert api.get(f"/keys/{key_id}").json() == key  # from the database now
+    assert_verifies(key, api.post("/sign-requests", {"key_id": key_id, "intent": treasury_tx(9)}).json())
 
 
 @SQLITE_ONLY
@@ -526,6 +553,7 @@ def test_an_unknown_key_is_404(api: Api, settings: ApiSettings) -> None:
     ):
         assert response.status_code == 404
         assert response.json()["type"] == "urn:tpwallet:problem:custody-key-not-found"
+        assert "no node that answered holds a share" in response.json()["detail"]
     assert stored_sign_requests(settings) == 0
 
 

@@ -86,7 +86,13 @@ def test_a_request_id_is_generated_when_none_is_offered(client: TestClient):
 def test_openapi_describes_the_routes(client: TestClient):
     spec = client.get("/openapi.json").json()
     assert spec["info"]["title"] == "TPWallet API"
-    assert {tag["name"] for tag in spec["tags"]} == {"operations", "chains"}
+    assert {tag["name"] for tag in spec["tags"]} == {
+        "operations",
+        "chains",
+        "custody",
+        "subscriptions",
+        "vesting",
+    }
     events = spec["paths"]["/v1/chains/{network}/transactions/{tx_hash}/events"]["get"]
     assert events["tags"] == ["chains"]
     assert {"404", "422", "503"} <= set(events["responses"])

@@ -40,6 +40,9 @@ from api.settings import ApiSettings
 
 PATH = "/test/orders"
 
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""For checks no database backend changes; claims, replays, expiry and races run on both."""
+
 
 class Order(BaseModel):
     item: str
@@ -119,6 +122,7 @@ def post(
 ORDER = {"item": "tea", "quantity": 2}
 
 
+@SQLITE_ONLY
 def test_the_header_is_required_and_named(client: TestClient, token: str, route: Route):
     for key in (None, "", "has space", "x" * 256, "tab\there"):
         response = post(client, token, key, ORDER)
@@ -129,6 +133,7 @@ def test_the_header_is_required_and_named(client: TestClient, token: str, route:
     assert route.runs == 0
 
 
+@SQLITE_ONLY
 def test_authentication_comes_before_the_header(client: TestClient):
     assert client.post(PATH, json=ORDER).status_code == 401
 
@@ -158,6 +163,7 @@ def test_a_different_body_or_path_with_the_same_key_is_409(client: TestClient, t
     assert route.runs == 1
 
 
+@SQLITE_ONLY
 def test_keys_belong_to_their_caller(
     client: TestClient, token: str, sessions: sessionmaker[Session], route: Route
 ):
@@ -183,6 +189,7 @@ def test_a_request_still_running_makes_the_same_key_409(client: TestClient, toke
     assert route.runs == 1
 
 
+@SQLITE_ONLY
 def test_a_refusal_is_not_stored_and_the_key_can_be_retried(client: TestClient, token: str, route: Route):
     route.refuse = True
     refused = post(client, token, "retry-me", ORDER)

@@ -276,7 +276,11 @@ class SubscriptionsMachine(RuleBasedStateMachine):
             self.allowances[index] = change
             return
         source, target = (subscriber, self.world.sink) if change == "drain" else (self.world.sink, subscriber)
-        amount = self.balances[source.address] if change == "drain" else min(2 * PRICE, self.balances[source.address])
+        amount = (
+            self.balances[source.address]
+            if change == "drain"
+            else min(2 * PRICE, self.balances[source.address])
+        )
         if amount == 0:
             return
         self.world.token.transfer(target, amount, sender=source)

@@ -1,4 +1,4 @@
-"""MultisigTreasury.vy, the owners' side: TreasuryTx execution, every refusal with its reason, replay, EIP-1271.
+"""MultisigTreasury.vy, the owners' side: TreasuryTx execution, refusals with their reasons, replay, EIP-1271.
 
 The treasury under test is 2-of-3 (conftest `treasury`); owners sign in Python as a wallet would, a relayer
 with no role submits. Configuration changes (owners, threshold, delay, limits, custody key) and the outsider's
@@ -208,7 +208,7 @@ def test_malleable_and_malformed_signatures_are_refused(
     tx = treasury.transfer_tx(recipient.address, treasury_token.address, PAYOUT)
     first, second = signature_parts(treasury.owner_signatures(tx))
     r, s, v = first[:32], int.from_bytes(first[32:64], "big"), first[64]
-    high_s = r + (SECP256K1_ORDER - s).to_bytes(32, "big") + bytes([v ^ 1])  # the valid twin, refused
+    high_s = r + (SECP256K1_ORDER - s).to_bytes(32, "big") + bytes([55 - v])  # the valid twin, refused
     with ape.reverts("ecdsa: s is in the upper half of the order"):
         treasury.execute(tx, high_s + second if first < second else second + high_s)
     with ape.reverts("ecdsa: v is not 27 or 28"):
@@ -292,7 +292,7 @@ def test_signatures_for_another_treasury_are_refused(
     treasury_token: Any,
     recipient: Any,
 ) -> None:
-    """Same owners, same nonce, same fields: the digest binds the verifying contract, so nothing carries over."""
+    """Same owners, nonce and fields: the digest binds the verifying contract, so nothing carries over."""
     twin = deploy_treasury(project, deployer, treasury_owners[:OWNER_COUNT], THRESHOLD, custody_key, [])
     treasury_token.mint(twin, TOKEN_FUNDS, sender=deployer)
     tx = treasury.transfer_tx(recipient.address, treasury_token.address, PAYOUT)

@@ -54,7 +54,7 @@ def at_noon(treasury: TreasuryDriver) -> int:
 
 
 def queue(treasury: TreasuryDriver, to: str, token: str, amount: int) -> tuple[Any, Any]:
-    """Signs and submits a transfer the limit does not allow; returns it and the receipt (which must queue)."""
+    """Signs and submits a transfer the limit does not allow; returns it and the receipt that queued it."""
     transfer = treasury.custody_transfer(to, token, amount)
     receipt = treasury.custody_execute(transfer)
     assert receipt.events.filter(treasury.contract.TransferQueued), "the transfer was expected to be queued"
@@ -77,13 +77,19 @@ def test_custody_moves_a_token_within_the_limit(
     assert contract.custody_nonce(treasury_token) == 1
     assert contract.custody_available(treasury_token) == TOKEN_LIMIT - 400 * 10**6
     assert contract.custody_state(treasury_token) == (
-        True, 1, at_noon // DAY, 400 * 10**6, TOKEN_LIMIT - 400 * 10**6
+        True,
+        1,
+        at_noon // DAY,
+        400 * 10**6,
+        TOKEN_LIMIT - 400 * 10**6,
     )
 
 
 def test_custody_sends_ether_within_the_limit(treasury: TreasuryDriver, recipient: Any, at_noon: int) -> None:
     before = recipient.balance
-    receipt = treasury.custody_execute(treasury.custody_transfer(recipient.address, ZERO_ADDRESS, ETHER_LIMIT))
+    receipt = treasury.custody_execute(
+        treasury.custody_transfer(recipient.address, ZERO_ADDRESS, ETHER_LIMIT)
+    )
     assert recipient.balance == before + ETHER_LIMIT
     assert receipt.events.filter(treasury.contract.CustodyTransferred) == [
         treasury.contract.CustodyTransferred(token=ZERO_ADDRESS, nonce=0)
@@ -329,9 +335,13 @@ def test_an_unconfigured_token_is_refused(
         treasury.custody_execute(treasury.custody_transfer(recipient.address, other.address, 1))
 
 
-def test_a_wrong_custody_nonce_is_refused(treasury: TreasuryDriver, treasury_token: Any, recipient: Any) -> None:
+def test_a_wrong_custody_nonce_is_refused(
+    treasury: TreasuryDriver, treasury_token: Any, recipient: Any
+) -> None:
     with ape.reverts(WRONG_NONCE):
-        treasury.custody_execute(treasury.custody_transfer(recipient.address, treasury_token.address, 1, nonce=1))
+        treasury.custody_execute(
+            treasury.custody_transfer(recipient.address, treasury_token.address, 1, nonce=1)
+        )
 
 
 def test_a_signature_over_other_fields_does_not_verify(
@@ -392,7 +402,9 @@ def test_a_signature_for_one_token_does_not_move_another(
 ) -> None:
     transfer = treasury.custody_transfer(recipient.address, treasury_token.address, 100)
     with ape.reverts(DOES_NOT_VERIFY):
-        treasury.custody_execute(dataclasses.replace(transfer, token=ZERO_ADDRESS), treasury.custody_sign(transfer))
+        treasury.custody_execute(
+            dataclasses.replace(transfer, token=ZERO_ADDRESS), treasury.custody_sign(transfer)
+        )
 
 
 def test_a_signature_for_another_treasury_or_chain_does_not_verify(
@@ -405,7 +417,12 @@ def test_a_signature_for_another_treasury_or_chain_does_not_verify(
     recipient: Any,
 ) -> None:
     twin = deploy_treasury(
-        project, deployer, treasury_owners[:OWNER_COUNT], THRESHOLD, custody_key, [(treasury_token, TOKEN_LIMIT)]
+        project,
+        deployer,
+        treasury_owners[:OWNER_COUNT],
+        THRESHOLD,
+        custody_key,
+        [(treasury_token, TOKEN_LIMIT)],
     )
     treasury_token.mint(twin, TOKEN_FUNDS, sender=deployer)
     twin_driver = TreasuryDriver(twin, treasury.owners, custody_key, treasury.relayer, treasury.chain)
@@ -461,7 +478,9 @@ def test_custody_refuses_a_token_that_returns_false(
         treasury.custody_execute(treasury.custody_transfer(recipient.address, false_token.address, 11))
 
 
-def test_a_recipient_cannot_reenter(project: Any, deployer: Any, treasury: TreasuryDriver, at_noon: int) -> None:
+def test_a_recipient_cannot_reenter(
+    project: Any, deployer: Any, treasury: TreasuryDriver, at_noon: int
+) -> None:
     """An ether recipient calling back into the treasury during its payment is refused by the guard, on the
     custody path and on the queue's; the payment itself goes through, and the queued transfer later too."""
     receiver = project.ReentrantReceiver.deploy(sender=deployer)

@@ -153,7 +153,9 @@ class TreasuryMachine(RuleBasedStateMachine):
         params: TxParams = {"from": sender or self.relayer, "gas": GAS_ALLOWANCE}
         receipt = self.w3.eth.wait_for_transaction_receipt(call.transact(params))
         if receipt["status"] != 1:
-            call.call({"from": params["from"]}, block_identifier=receipt["blockNumber"] - 1)  # raises the reason
+            call.call(
+                {"from": params["from"]}, block_identifier=receipt["blockNumber"] - 1
+            )  # raises the reason
             raise AssertionError(f"{call.fn_name} reverted without a reason")
         return receipt
 

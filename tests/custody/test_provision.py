@@ -338,6 +338,7 @@ def test_repair_helpers_that_cannot_work_are_refused(
         ([1, 2], DIGEST[:31], KEY_ID, "32 bytes"),
         ([1, 2], DIGEST, "cold", "no key 'cold'"),
     ],
+    ids=["too-few", "unknown-node", "repeated", "short-digest", "unknown-key"],
 )
 def test_signing_requests_that_cannot_work_are_refused(
     keyed: GroupLayout, signers: list[int], digest: bytes, key_id: str, message: str

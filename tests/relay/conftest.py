@@ -3,31 +3,37 @@
 from pathlib import Path
 
 import pytest
+from eth_tester import EthereumTester
 from web3 import EthereumTesterProvider, Web3
 
 from tests.chain.conftest import compiled_manifest  # noqa: F401  (fixture)
 
 
-class TesterChain:
-    """eth-tester's py-evm chain behind web3, with the two devnet cheats the tests need."""
+class InProcessChain:
+    """eth-tester's py-evm chain behind web3, with the devnet cheats the tests need (clock, mining, reorg)."""
 
     def __init__(self) -> None:
-        self.provider = EthereumTesterProvider()
-        self.w3 = Web3(self.provider)
+        self.tester = EthereumTester()
+        self.w3 = Web3(EthereumTesterProvider(self.tester))
         self.deployer = self.w3.eth.accounts[0]
 
     def increase_time(self, seconds: int) -> None:
-        """Move the clock forward and mine a block at the new time."""
-        latest = int(self.w3.eth.get_block("latest")["timestamp"])
-        self.provider.ethereum_tester.time_travel(latest + seconds)
+        """Move the clock forward and mine a block at (at least) the new time."""
+        target = self.timestamp() + seconds
+        self.tester.time_travel(target)
+        while self.timestamp() < target:  # eth-tester's time travel may land a second short
+            self.mine(1)
+
+    def timestamp(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def mine(self, blocks: int) -> None:
-        self.provider.ethereum_tester.mine_blocks(blocks)
+        self.tester.mine_blocks(blocks)
 
 
 @pytest.fixture
-def tester_chain(compiled_manifest: Path) -> TesterChain:  # noqa: F811
-    return TesterChain()
+def tester_chain(compiled_manifest: Path) -> InProcessChain:  # noqa: F811
+    return InProcessChain()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""relay.cursor: confirmed windows, positions that survive a restart, forgetting old ones, rewinding on a reorg."""
+"""relay.cursor: confirmed windows, positions that outlive a restart, pruning, and rewinding on a reorg."""
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +14,7 @@ from relay.cursor import (
     block_ref,
     make_engine,
 )
-from tests.relay.conftest import TesterChain
+from tests.relay.conftest import InProcessChain
 
 
 @pytest.fixture
@@ -24,11 +24,11 @@ def session(database_url: str) -> Session:
     return Session(engine)
 
 
-def head(chain: TesterChain) -> int:
+def head(chain: InProcessChain) -> int:
     return int(chain.w3.eth.block_number)
 
 
-def test_windows_stop_at_the_confirmation_depth(tester_chain: TesterChain, session: Session) -> None:
+def test_windows_stop_at_the_confirmation_depth(tester_chain: InProcessChain, session: Session) -> None:
     cursor = ChainCursor("test:window")
     tester_chain.mine(10)
     latest = head(tester_chain)
@@ -43,7 +43,7 @@ def test_windows_stop_at_the_confirmation_depth(tester_chain: TesterChain, sessi
     assert window == Window(latest - 2, block_ref(tester_chain.w3, latest - 2))
 
 
-def test_windows_hold_at_most_max_blocks(tester_chain: TesterChain, session: Session) -> None:
+def test_windows_hold_at_most_max_blocks(tester_chain: InProcessChain, session: Session) -> None:
     cursor = ChainCursor("test:max")
     tester_chain.mine(10)
     window = cursor.next_window(session, tester_chain.w3, start_block=2, confirmations=0, max_blocks=4)
@@ -55,7 +55,7 @@ def test_windows_hold_at_most_max_blocks(tester_chain: TesterChain, session: Ses
     assert (window.first, window.last.number) == (6, 9)
 
 
-def test_position_survives_a_restart(tester_chain: TesterChain, database_url: str) -> None:
+def test_position_survives_a_restart(tester_chain: InProcessChain, database_url: str) -> None:
     tester_chain.mine(5)
     engine = make_engine(database_url)
     RelayBase.metadata.create_all(engine)
@@ -87,34 +87,37 @@ def test_old_positions_are_forgotten(session: Session) -> None:
     assert (count, oldest) == (KEEP_BLOCKS, 11)
 
 
-def test_a_reorg_rewinds_to_the_last_canonical_block(tester_chain: TesterChain, session: Session) -> None:
+def test_a_reorg_rewinds_to_the_last_canonical_block(tester_chain: InProcessChain, session: Session) -> None:
     cursor = ChainCursor("test:reorg")
-    tester = tester_chain.provider.ethereum_tester
+    tester = tester_chain.tester
     tester_chain.mine(3)
     fork_point = block_ref(tester_chain.w3, head(tester_chain))
     snapshot = tester.take_snapshot()
     cursor.advance(session, fork_point)
     tester_chain.mine(2)
-    cursor.advance(session, block_ref(tester_chain.w3, fork_point.number + 1))
+    replaced = block_ref(tester_chain.w3, fork_point.number + 1)
+    cursor.advance(session, replaced)
     cursor.advance(session, block_ref(tester_chain.w3, fork_point.number + 2))
     tester.revert_to_snapshot(snapshot)  # the two later blocks are replaced by others
     tester_chain.increase_time(100)
     tester_chain.mine(3)
-    assert block_ref(tester_chain.w3, fork_point.number + 1) != BlockRef(fork_point.number + 1, "")
+    assert block_ref(tester_chain.w3, replaced.number) != replaced
     window = cursor.next_window(session, tester_chain.w3, start_block=0, confirmations=0, max_blocks=100)
     assert cursor.position(session) == fork_point
     assert window is not None
     assert window.first == fork_point.number + 1
 
 
-def test_a_reorg_past_every_remembered_block_starts_over(tester_chain: TesterChain, session: Session) -> None:
+def test_a_reorg_past_every_remembered_block_starts_over(
+    tester_chain: InProcessChain, session: Session
+) -> None:
     cursor = ChainCursor("test:deep")
     cursor.advance(session, BlockRef(0, "0x" + "ab" * 32))  # not the genesis hash of this chain
     assert cursor.rewind_if_reorged(session, tester_chain.w3) is None
     assert cursor.position(session) is None
 
 
-def test_bad_window_parameters_are_refused(tester_chain: TesterChain, session: Session) -> None:
+def test_bad_window_parameters_are_refused(tester_chain: InProcessChain, session: Session) -> None:
     with pytest.raises(ValueError, match="at least one block"):
         ChainCursor("test:bad").next_window(
             session, tester_chain.w3, start_block=0, confirmations=0, max_blocks=0

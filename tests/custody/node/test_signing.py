@@ -428,3 +428,21 @@ default:
         assert answer.identifier == 1
     finally:
         runtime.close()
+
+
+def test_a_rewritten_share_is_used_from_the_next_request_on(
+    local_nodes: dict[int, LocalNode], group_files: CustodyGroup, dealer_key: Key
+) -> None:
+    """A refresh or repair rewrites ``share/<key_id>`` under a running node: the next round must use it."""
+
+    def node_1_share_verifies() -> bool:
+        intent, session, request = anchor_intent(), session_id(), request_id()
+        commitments = open_session(local_nodes, [1, 2], intent, session, request)
+        answer = post(local_nodes[1], "round2", round2_body(session, request, intent, commitments))
+        package = SigningPackage(decode(commitments), intent.decode()[1])
+        share = SignatureShare.from_bytes(bytes.fromhex(answer.json()["share"]))
+        return verify_signature_share(package, 1, share, dealer_key[1])
+
+    assert node_1_share_verifies()
+    group_files.corrupt_share(1)
+    assert not node_1_share_verifies()

@@ -1,0 +1,78 @@
+"""`/v1/subscriptions/...`: plans and subscriptions of the network's SubscriptionManager, read from the chain
+(read-only, public).
+
+Thin routes over `api.services.subscriptions`. Plans and subscriptions are public on-chain data, so no API
+key is needed.
+"""
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import ChainsDep, SettingsDep
+from api.errors import PROBLEM_JSON
+from api.services import subscriptions
+from api.services.rpc import NETWORKS, parse_network
+
+router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+
+NetworkQuery = Annotated[str, Query(description=f"The chain, by role: one of {', '.join(NETWORKS)}.")]
+PlanIdPath = Annotated[int, Path(ge=0, le=subscriptions.MAX_ID, description="The plan's id, from 1.")]
+SubscriptionIdPath = Annotated[
+    int, Path(ge=0, le=subscriptions.MAX_ID, description="The subscription's id, from 1.")
+]
+OffsetQuery = Annotated[int, Query(ge=0, description="Skip this many plans (ids start at 1).")]
+LimitQuery = Annotated[int, Query(ge=1, le=subscriptions.MAX_PAGE, description="At most this many plans.")]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {}}}
+
+
+RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    404: _problem("Unknown network, or no SubscriptionManager deployed there."),
+    422: _problem("A malformed path or query value; `errors` names it."),
+    503: _problem("The network's node did not answer, or the registry is another chain's."),
+}
+
+
+@router.get("/plans", summary="Subscription plans, by id", responses=RESPONSES)
+def list_plans(
+    settings: SettingsDep,
+    chains: ChainsDep,
+    network: NetworkQuery = "l1",
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 50,
+) -> subscriptions.PlanList:
+    """Read at the latest block; `total` says how many plans there are to page through."""
+    return subscriptions.plans(settings, chains, parse_network(network), offset, limit)
+
+
+@router.get(
+    "/plans/{plan_id}",
+    summary="A subscription plan: its terms and whether it is paused",
+    responses={**RESPONSES, 404: _problem("Unknown network, no SubscriptionManager there, or no such plan.")},
+)
+def get_plan(
+    plan_id: PlanIdPath, settings: SettingsDep, chains: ChainsDep, network: NetworkQuery = "l1"
+) -> subscriptions.PlanView:
+    """Read at the latest block."""
+    return subscriptions.plan(settings, chains, parse_network(network), plan_id)
+
+
+@router.get(
+    "/{subscription_id}",
+    summary="A subscription: status, paid-through time, whether it is due",
+    responses={
+        **RESPONSES,
+        404: _problem("Unknown network, no SubscriptionManager there, or no such subscription."),
+    },
+)
+def get_subscription(
+    subscription_id: SubscriptionIdPath,
+    settings: SettingsDep,
+    chains: ChainsDep,
+    network: NetworkQuery = "l1",
+) -> subscriptions.SubscriptionView:
+    """Read at the latest block; `due` is the contract's own answer for that block's timestamp."""
+    return subscriptions.subscription(settings, chains, parse_network(network), subscription_id)

@@ -1,0 +1,176 @@
+"""GET /v1/subscriptions/plans, /plans/{plan_id} and /{subscription_id} on an in-process chain.
+
+tUSD and a SubscriptionManager are deployed on the in-process l1 (py-evm) and recorded in the l1 registry;
+the answers are checked against the contract's own views.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from web3 import Web3
+
+from api.settings import ApiSettings
+from chain.deployments import Deployments
+from chain.transactions import send_call
+from tests.chain.conftest import compiled_manifest  # noqa: F401  (fixture)
+from tests.relay.world import GRACE, PERIOD, PRICE, World, build_world
+
+ZERO_HASH = "0x" + "00" * 32
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """SQLite only: these routes read the chain and never the database, so one backend is enough."""
+    return sqlite_url
+
+
+@pytest.fixture
+def world(l1_in_process: Web3, compiled_manifest: Path) -> World:  # noqa: F811
+    return build_world(l1_in_process, l1_in_process.eth.accounts[0])
+
+
+def record(api_settings: ApiSettings, w3: Web3, name: str, address: str, chain_id: int | None = None) -> None:
+    registry = Deployments.create(
+        api_settings.deployments_network("l1"), chain_id or w3.eth.chain_id, api_settings.deployments_dir
+    )
+    registry.record(name, address=address, tx_hash=ZERO_HASH, block_number=0)
+    registry.save()
+
+
+@pytest.fixture
+def recorded(world: World, api_settings: ApiSettings) -> World:
+    """The world's manager in the l1 registry."""
+    record(api_settings, world.w3, "SubscriptionManager", world.manager.address)
+    return world
+
+
+def travel(w3: Web3, seconds: int) -> None:
+    tester: Any = w3.provider.ethereum_tester  # type: ignore[attr-defined]
+    tester.time_travel(int(w3.eth.get_block("latest")["timestamp"]) + seconds + 1)
+
+
+def test_lists_plans_with_their_terms(client: TestClient, recorded: World) -> None:
+    world = recorded
+    second = world.manager.create_plan(world.merchant, world.token.address, 3 * PRICE, 7 * 86_400, trial=3600)
+    response = client.get("/v1/subscriptions/plans")
+    assert response.status_code == 200
+    body = response.json()
+    latest = world.w3.eth.get_block("latest")
+    assert (body["network"], body["chain_id"], body["manager"]) == ("l1", world.w3.eth.chain_id, world.manager.address)
+    assert (body["block_number"], body["block_timestamp"]) == (latest["number"], latest["timestamp"])
+    assert body["total"] == 2
+    assert body["plans"] == [
+        {
+            "plan_id": world.plan_id,
+            "merchant": world.merchant.address,
+            "token": world.token.address,
+            "amount": PRICE,
+            "fee_bps": 0,
+            "fee": 0,
+            "merchant_amount": PRICE,
+            "period": PERIOD,
+            "trial": 0,
+            "grace": GRACE,
+            "max_periods": 0,
+            "paused": False,
+        },
+        {
+            "plan_id": second,
+            "merchant": world.merchant.address,
+            "token": world.token.address,
+            "amount": 3 * PRICE,
+            "fee_bps": 0,
+            "fee": 0,
+            "merchant_amount": 3 * PRICE,
+            "period": 7 * 86_400,
+            "trial": 3600,
+            "grace": 0,
+            "max_periods": 0,
+            "paused": False,
+        },
+    ]
+    page = client.get("/v1/subscriptions/plans", params={"offset": 1, "limit": 5}).json()
+    assert (page["total"], [plan["plan_id"] for plan in page["plans"]]) == (2, [second])
+    assert client.get("/v1/subscriptions/plans", params={"offset": 2}).json()["plans"] == []
+
+
+def test_one_plan_and_its_pause(client: TestClient, recorded: World) -> None:
+    world = recorded
+    world.manager.set_plan_paused(world.merchant, world.plan_id, True)
+    body = client.get(f"/v1/subscriptions/plans/{world.plan_id}").json()
+    assert body["plan"]["plan_id"] == world.plan_id
+    assert body["plan"]["paused"] is True
+
+
+def test_unknown_plan_is_a_problem(client: TestClient, recorded: World) -> None:
+    response = client.get("/v1/subscriptions/plans/99")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:tpwallet:problem:plan-not-found"
+    assert client.get("/v1/subscriptions/plans/0").status_code == 404
+    assert client.get("/v1/subscriptions/plans/abc").status_code == 422
+    assert client.get("/v1/subscriptions/plans", params={"limit": 101}).status_code == 422
+
+
+def test_a_subscription_through_its_life(client: TestClient, recorded: World) -> None:
+    world = recorded
+    subscriber = world.subscribers[0]
+    subscription_id = world.manager.subscribe(subscriber, world.plan_id)
+    body = client.get(f"/v1/subscriptions/{subscription_id}").json()
+    state = world.manager.subscription(subscription_id)
+    assert body["subscription"] == {
+        "subscription_id": subscription_id,
+        "subscriber": subscriber.address,
+        "plan_id": world.plan_id,
+        "status": "active",
+        "paid_through": state.paid_through,
+        "periods_paid": 1,
+        "grace_ends": None,
+        "due": False,
+    }
+    travel(world.w3, PERIOD)
+    assert client.get(f"/v1/subscriptions/{subscription_id}").json()["subscription"]["due"] is True
+
+    send_call(world.w3, subscriber, world.token.functions.approve(world.manager.address, 0))
+    report = world.manager.charge(world.relayer, subscription_id)
+    past_due = client.get(f"/v1/subscriptions/{subscription_id}").json()["subscription"]
+    assert (past_due["status"], past_due["grace_ends"]) == ("past_due", report.failed[subscription_id])
+
+    world.manager.cancel(subscriber, subscription_id)
+    cancelled = client.get(f"/v1/subscriptions/{subscription_id}").json()["subscription"]
+    assert (cancelled["status"], cancelled["grace_ends"], cancelled["due"]) == ("cancelled", None, False)
+
+
+def test_unknown_subscription_is_a_problem(client: TestClient, recorded: World) -> None:
+    response = client.get("/v1/subscriptions/1")
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:tpwallet:problem:subscription-not-found"
+    assert client.get(f"/v1/subscriptions/{2**256}").status_code == 422
+
+
+def test_without_a_manager_in_the_registry(client: TestClient, world: World, api_settings: ApiSettings) -> None:
+    response = client.get("/v1/subscriptions/plans")
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:tpwallet:problem:subscriptions-not-deployed"
+    record(api_settings, world.w3, "tUSD", world.token.address)
+    response = client.get("/v1/subscriptions/1")
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:tpwallet:problem:subscriptions-not-deployed"
+
+
+def test_a_registry_of_another_chain_is_refused(
+    client: TestClient, world: World, api_settings: ApiSettings
+) -> None:
+    record(api_settings, world.w3, "SubscriptionManager", world.manager.address, chain_id=1)
+    response = client.get("/v1/subscriptions/plans")
+    assert response.status_code == 503
+    assert response.json()["type"] == "urn:tpwallet:problem:registry-mismatch"
+
+
+def test_networks(client: TestClient, recorded: World) -> None:
+    assert client.get("/v1/subscriptions/plans", params={"network": "l3"}).status_code == 404
+    response = client.get("/v1/subscriptions/plans", params={"network": "l2"})  # its node is down
+    assert response.status_code == 503
+    assert response.json()["type"] == "urn:tpwallet:problem:chain-unavailable"
