@@ -32,9 +32,9 @@ OPENAPI_TAGS = [
     {"name": "chains", "description": "What happened on the chains, decoded with our deployments registry."},
     {
         "name": "custody",
-        "description": "Threshold custody: group keys made by DKG across the signer nodes, sign requests for typed "
-        "intents, operator approvals, and the hash-chained audit log. Every route needs an API key with its "
-        "scope; every POST an Idempotency-Key.",
+        "description": "Threshold custody: group keys made by DKG across the signer nodes, sign requests "
+        "for typed intents, operator approvals, and the hash-chained audit log. Every route needs an API key "
+        "with its scope; every POST an Idempotency-Key.",
     },
     {"name": "subscriptions", "description": "Subscription plans and subscriptions, read from the chains."},
     {
