@@ -703,7 +703,7 @@ def _roll_over(word: uint256, today: uint256, token: address) -> uint256:
     """
     limit: uint256 = self.custody_limit[token]
     spent_yesterday: uint256 = 0
-    if today == ((word >> DAY_SHIFT) & DAY_MASK) + 100:
+    if today == ((word >> DAY_SHIFT) & DAY_MASK) + 1:
         spent_yesterday = (word >> SPENT_SHIFT) & AMOUNT_MASK
     # both are below 2**88, so the biased value is in [2**88, 2**89 + 2**88)
     return (

@@ -8,10 +8,13 @@ down. Both go through `DevnetStack`, so what a developer pokes at is what the de
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,11 +23,13 @@ from types import FrameType
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from chain.anvil import AnvilConfig, AnvilNode
-from chain.deploy import deploy_all
+from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
+from chain.deploy import DeployConfig, deploy_all
 from chain.deployments import Deployments
 from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
 from chain.processes import LOOPBACK, ManagedProcess, port_in_use
+from custody.keystore import KEK_ENV_VAR, Kek
+from custody.provision import GroupLayout, provision_group
 
 L1_NETWORK = "local"  # Ape's ethereum:local, served by anvil through the foundry provider
 L2_NETWORK = "l2devnet"  # the custom network in ape-config.yaml, served by anvil through the node provider
@@ -40,6 +45,9 @@ class DevnetSettings(BaseSettings):
     l1_chain_id: int = 31337
     l2_chain_id: int = 31338
     api_port: int = 8000
+    node_base_port: int = 7101  # signer node i listens on node_base_port + i - 1
+    custody_nodes: int = 3
+    custody_threshold: int = 2
     var_dir: Path = PROJECT_ROOT / "var"
     deployments_dir: Path = PROJECT_ROOT / "deployments"
 
@@ -103,6 +111,12 @@ class DevnetStack:
     progress: Progress = field(default_factory=Progress)
     chains: list[Chain] = field(default_factory=list)
     processes: list[ManagedProcess] = field(default_factory=list)
+    nodes: dict[int, ManagedProcess] = field(default_factory=dict)
+    custody: GroupLayout | None = None
+    custody_key_id: str = "treasury"
+    custody_key: tuple[int, int] | None = None
+    api_key: str = field(default="", repr=False)
+    _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     @property
     def log_dir(self) -> Path:
@@ -119,6 +133,8 @@ class DevnetStack:
             self.settings.l2_port: "L2 anvil (TPW_L2_PORT)",
             self.settings.api_port: "API (TPW_API_PORT)",
         }
+        for node_id in self.node_ids:
+            wanted[self.node_port(node_id)] = f"custody signer node {node_id} (TPW_NODE_BASE_PORT)"
         for port, role in wanted.items():
             if port_in_use(port):
                 raise StackError(
@@ -144,20 +160,94 @@ class DevnetStack:
                 self.processes.append(node)
                 node.start()
             self.chains.append(Chain(label, network, node))
+        self._start_custody(run_dir)
+        with self.progress.step(f"starting the API on {self.api_url} (it hosts the custody coordinator)"):
+            self._start_api(run_dir)
+        with self.progress.step(
+            f"DKG across the nodes over mTLS: a {self.settings.custody_threshold}-of-{len(self.node_ids)} "
+            f"group key {self.custody_key_id!r}, through POST /v1/custody/keys"
+        ):
+            self._create_custody_key()
+        assert self.custody_key is not None
+        self.progress.note(f"group key x = {self.custody_key[0]:#066x}")
         for chain in self.chains:
             with self.progress.step(f"deploying contracts to {chain.label} with Ape ({chain.network})"):
                 chain.deployments = self._deploy(chain)
             for name in chain.deployments.names():
-                self.progress.note(f"{chain.label} {name:<18} {chain.deployments.get(name).address}")
-        with self.progress.step(f"starting the API on {self.api_url}"):
-            self._start_api(run_dir)
+                self.progress.note(f"{chain.label} {name:<20} {chain.deployments.get(name).address}")
+        with self.progress.step(
+            "giving the signer nodes a policy for the deployed contracts (rolling restart)"
+        ):
+            self._install_policy()
+
+    @property
+    def node_ids(self) -> list[int]:
+        return list(range(1, self.settings.custody_nodes + 1))
+
+    def node_port(self, node_id: int) -> int:
+        return self.settings.node_base_port + node_id - 1
+
+    def _start_custody(self, run_dir: Path) -> None:
+        """Lay out the signer group (CA, certificates, identities, roster) and start one process per node.
+
+        The nodes' key stores are sealed with a KEK made for this run and handed to them in their
+        environment only (devnet; production nodes each get their own from the operator).
+        """
+        with self.progress.step(
+            f"laying out {len(self.node_ids)} signer nodes (group CA, mTLS certificates)"
+        ):
+            self.custody = provision_group(
+                run_dir / "custody",
+                self.node_ids,
+                [self.node_port(node_id) for node_id in self.node_ids],
+                unlocker=Kek(bytes.fromhex(self._kek_hex)),
+                policy_text=bootstrap_policy(self.settings.l1_chain_id),
+            )
+        for node_id in self.node_ids:
+            with self.progress.step(
+                f"starting signer node {node_id} on {LOOPBACK}:{self.node_port(node_id)}"
+            ):
+                self._start_node(node_id)
+
+    def _start_node(self, node_id: int) -> None:
+        assert self.custody is not None
+        env = {**os.environ, **self.custody.node_environment(node_id), KEK_ENV_VAR: self._kek_hex}
+        argv = self.custody.node_argv(node_id)
+        node = ManagedProcess(f"node-{node_id}", argv, log_path=self.log_dir / f"node-{node_id}.log", env=env)
+        self.processes.append(node)
+        self.nodes[node_id] = node
+        node.start()
+        node.wait_port(self.node_port(node_id), timeout=60)
+
+    def _create_custody_key(self) -> None:
+        body = self.post_json(
+            "/v1/custody/keys", {"threshold": self.settings.custody_threshold, "key_id": self.custody_key_id}
+        )
+        group_key = body["group_public_key"]
+        assert isinstance(group_key, dict)
+        self.custody_key = (int(group_key["x"], 16), int(group_key["y"], 16))
 
     def _deploy(self, chain: Chain) -> Deployments:
         from ape import networks
 
+        assert self.custody_key is not None
+        owners = tuple(account.address for account in dev_accounts()[1:4])
+        config = DeployConfig(owners=owners, threshold=2, custody_key=self.custody_key)
         choice, provider_settings = chain.ape_choice
         with networks.parse_network_choice(choice, provider_settings=provider_settings):
-            return deploy_all(chain.network, self.settings.deployments_dir)
+            return deploy_all(chain.network, config, self.settings.deployments_dir)
+
+    def _install_policy(self) -> None:
+        """Write each node's policy for the contracts just deployed, then restart the nodes one by one."""
+        assert self.custody is not None
+        l1 = self.chains[0].deployments
+        assert l1 is not None
+        text = devnet_policy(self.settings.l1_chain_id, l1.get("SettlementAnchor").address)
+        for node_id in self.node_ids:
+            self.custody.node(node_id).policy.write_text(text)
+            self.nodes[node_id].stop()
+            self.processes.remove(self.nodes[node_id])
+            self._start_node(node_id)
 
     def _start_api(self, run_dir: Path) -> None:
         env = {
@@ -169,6 +259,13 @@ class DevnetStack:
             "TPW_API_HOST": LOOPBACK,
             "TPW_API_PORT": str(self.settings.api_port),
         }
+        if self.custody is not None:
+            env |= {
+                "TPW_CUSTODY_ROSTER_PATH": str(self.custody.roster_path),
+                "TPW_CUSTODY_TLS_DIR": str(self.custody.coordinator_tls.certificate.parent),
+                "TPW_CUSTODY_AUDIT_PATH": str(run_dir / "custody" / "coordinator" / "audit.jsonl"),
+                "TPW_CUSTODY_THRESHOLD": str(self.settings.custody_threshold),
+            }
         api = ManagedProcess(
             "api",
             [sys.executable, "-m", "api"],
@@ -179,12 +276,45 @@ class DevnetStack:
         self.processes.append(api)
         api.start()
         api.wait_ready(lambda: self.get_json("/health")["status"] == "ok", timeout=60)
+        scopes = "custody:read,custody:sign,custody:approve,custody:admin"
+        created = subprocess.run(
+            [sys.executable, "-m", "api.apikeys", "create", "--name", "devnet", "--scopes", scopes],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        if created.returncode != 0:
+            raise StackError(f"could not create the devnet API key: {created.stderr.strip()}")
+        self.api_key = created.stdout.strip().splitlines()[-1]
 
     def get_json(self, path: str) -> dict[str, object]:
         """GET a JSON document from the API (the demo reads results back the way a client would)."""
-        with urllib.request.urlopen(f"{self.api_url}{path}", timeout=10) as response:  # noqa: S310
-            body: dict[str, object] = json.load(response)
-            return body
+        return self._request("GET", path, None)
+
+    def post_json(self, path: str, payload: dict[str, object]) -> dict[str, object]:
+        """POST with the devnet API key and a fresh idempotency key."""
+        return self._request("POST", path, payload)
+
+    def _request(self, method: str, path: str, payload: dict[str, object] | None) -> dict[str, object]:
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        if method == "POST":
+            headers["Idempotency-Key"] = secrets.token_hex(16)
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(  # noqa: S310 - the stack's own loopback URL
+            f"{self.api_url}{path}", data=data, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                body: dict[str, object] = json.load(response)
+                return body
+        except urllib.error.HTTPError as error:
+            problem = error.read().decode(errors="replace")
+            raise StackError(f"{method} {path} answered {error.code}: {problem}") from None
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -215,3 +345,33 @@ def exit_on_stack_error(error: Exception) -> None:
     """One clear line and a non-zero exit: what `make demo`/`make devnet` print when they cannot start."""
     print(f"\nerror: {error}", file=sys.stderr, flush=True)
     sys.exit(2)
+
+
+def bootstrap_policy(chain_id: int) -> str:
+    """The nodes' policy before our contracts exist: it names none of them, so the nodes sign nothing."""
+    return (
+        "version: 1\n"
+        "default:\n"
+        "  chains:\n"
+        f"    {chain_id}:\n"
+        "      contracts:\n"
+        '        "0x0000000000000000000000000000000000000001": [Anchor]\n'
+        "      anchor:\n"
+        "        kinds: [1]\n"
+        "        velocity: {max_signatures: 1, window_seconds: 60}\n"
+    )
+
+
+def devnet_policy(chain_id: int, anchor: str) -> str:
+    """The devnet nodes' policy: settlement (1) and reserves (2) anchors on the deployed SettlementAnchor."""
+    return (
+        "version: 1\n"
+        "default:\n"
+        "  chains:\n"
+        f"    {chain_id}:\n"
+        "      contracts:\n"
+        f'        "{anchor}": [Anchor]\n'
+        "      anchor:\n"
+        "        kinds: [1, 2]\n"
+        "        velocity: {max_signatures: 600, window_seconds: 3600}\n"
+    )

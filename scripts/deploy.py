@@ -24,7 +24,9 @@ def parse_custody_key(text: str) -> tuple[int, int]:
         point = Point.from_bytes(bytes.fromhex(text.removeprefix("0x")))
         require_onchain_verifiable(point)
     except (ValueError, FrostError) as error:
-        raise click.BadParameter(f"not a usable custody group key: {error}", param_hint="--custody-key") from None
+        raise click.BadParameter(
+            f"not a usable custody group key: {error}", param_hint="--custody-key"
+        ) from None
     return point.coordinates()
 
 
@@ -32,7 +34,9 @@ def parse_custody_key(text: str) -> tuple[int, int]:
 @network_option()
 @account_option(prompt=False)
 @click.option("--custody-key", required=True, help="custody group public key, 33-byte compressed hex")
-@click.option("--owners", default="", help="treasury owners, comma-separated addresses (devnet: test accounts 1-3)")
+@click.option(
+    "--owners", default="", help="treasury owners, comma-separated addresses (devnet: test accounts 1-3)"
+)
 @click.option("--threshold", type=click.IntRange(min=1), default=2, show_default=True, help="owners needed")
 def cli(
     ecosystem: Any, network: Any, provider: Any, account: Any, custody_key: str, owners: str, threshold: int
