@@ -66,7 +66,11 @@ PLAN: tuple[ContractSpec, ...] = (
     ContractSpec(
         "SettlementAnchor",
         "SettlementAnchor",
-        lambda config, deployed: (deployed["MultisigTreasury"], *config.custody_key, config.anchor_challenge_window),
+        lambda config, deployed: (
+            deployed["MultisigTreasury"],
+            *config.custody_key,
+            config.anchor_challenge_window,
+        ),
     ),
     ContractSpec(
         "SubscriptionManager",

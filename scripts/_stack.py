@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -175,9 +176,7 @@ class DevnetStack:
                 chain.deployments = self._deploy(chain)
             for name in chain.deployments.names():
                 self.progress.note(f"{chain.label} {name:<20} {chain.deployments.get(name).address}")
-        with self.progress.step(
-            "giving the signer nodes a policy for the deployed contracts (rolling restart)"
-        ):
+        with self.progress.step("giving the signer nodes a policy for the deployed contracts (restart)"):
             self._install_policy()
 
     @property
@@ -245,7 +244,9 @@ class DevnetStack:
         text = devnet_policy(self.settings.l1_chain_id, l1.get("SettlementAnchor").address)
         for node_id in self.node_ids:
             self.custody.node(node_id).policy.write_text(text)
-            self.nodes[node_id].stop()
+        with ThreadPoolExecutor(len(self.node_ids)) as pool:
+            list(pool.map(lambda node_id: self.nodes[node_id].stop(), self.node_ids))
+        for node_id in self.node_ids:
             self.processes.remove(self.nodes[node_id])
             self._start_node(node_id)
 

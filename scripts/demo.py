@@ -81,7 +81,8 @@ def custody_anchor_flow(stack: DevnetStack, progress: Progress, summary: Summary
         "flow 2: custody-signed settlement anchor (2-of-3 FROST over mTLS), proof checked on-chain"
     )
     l1 = stack.chains[0]
-    assert l1.deployments is not None and stack.custody_key is not None
+    assert l1.deployments is not None
+    assert stack.custody_key is not None
     w3 = make_web3(l1.url)
     relayer = dev_accounts()[9]
     anchor = SettlementAnchor(w3, l1.deployments.get("SettlementAnchor").address)
@@ -97,7 +98,7 @@ def custody_anchor_flow(stack: DevnetStack, progress: Progress, summary: Summary
     ]
     tree = MerkleTree(trades)
     intent = anchor.next_intent(AnchorKind.SETTLEMENT, tree)
-    request = {
+    request: dict[str, object] = {
         "key_id": stack.custody_key_id,
         "intent": {
             "primary_type": "Anchor",

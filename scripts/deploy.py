@@ -1,4 +1,4 @@
-"""`ape run deploy --network ... --custody-key HEX`: deploy every TPWallet contract, record deployments/<network>.json.
+"""`ape run deploy --network ... --custody-key HEX`: deploy every contract, record deployments/<network>.json.
 
 On a local devnet (`ethereum:local:foundry`, `ethereum:l2devnet:node`) the deployer defaults to Ape's first
 test account (anvil's funded account 0) and the treasury owners to test accounts 1-3 (2 of 3); anywhere else

@@ -25,6 +25,15 @@ def _demo_env(tmp_path: Path, **ports: int) -> dict[str, str]:
     return env
 
 
+def _free_port_run(count: int) -> int:
+    """The first of `count` consecutive loopback ports that are free now (the signer nodes' ports)."""
+    for _ in range(100):
+        base = free_port()
+        if base + count < 65_536 and not any(port_in_use(base + offset) for offset in range(count)):
+            return base
+    raise RuntimeError(f"no run of {count} free ports")
+
+
 def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(Path(sys.executable).parent / "ape"), "run", "demo"],
@@ -38,14 +47,21 @@ def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> None:
-    ports = {"l1_port": free_port(), "l2_port": free_port(), "api_port": free_port()}
+    ports = {
+        "l1_port": free_port(),
+        "l2_port": free_port(),
+        "api_port": free_port(),
+        "node_base_port": _free_port_run(3),
+    }
     result = _run_demo(_demo_env(tmp_path, **ports))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Demo finished: every step passed." in result.stdout
     assert "event read back via API" in result.stdout
+    assert "proof verified on-chain" in result.stdout
     assert (tmp_path / "deployments" / "local.json").exists()
     assert (tmp_path / "deployments" / "l2devnet.json").exists()
-    for port in ports.values():
+    node_ports = [ports["node_base_port"] + offset for offset in range(3)]
+    for port in [ports["l1_port"], ports["l2_port"], ports["api_port"], *node_ports]:
         assert not port_in_use(port), f"port {port} still in use after the demo"
 
 
@@ -54,7 +70,12 @@ def test_demo_refuses_a_taken_port_naming_it(tmp_path: Path) -> None:
         squatter.bind((LOOPBACK, 0))
         squatter.listen()
         taken = squatter.getsockname()[1]
-        ports = {"l1_port": taken, "l2_port": free_port(), "api_port": free_port()}
+        ports = {
+            "l1_port": taken,
+            "l2_port": free_port(),
+            "api_port": free_port(),
+            "node_base_port": _free_port_run(3),
+        }
         result = _run_demo(_demo_env(tmp_path, **ports))
     assert result.returncode == 2
     assert f"port {LOOPBACK}:{taken}" in result.stderr
