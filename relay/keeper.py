@@ -7,9 +7,12 @@ Each round (`Keeper.run_once`):
    stays ended), so reading a block again is harmless;
 2. pick the subscriptions that look due by the chain's clock (latest block) and whose retry time has come,
    ask the contract (`is_due`) to confirm each, and charge them `batch_size` at a time with `charge_many`;
-3. record each outcome: a charged subscription waits for its next period; one whose payment failed or whose
-   charge was skipped waits retry_base·2^(n-1) seconds (at most retry_max) before its n-th retry; a lapsed or
-   completed one is dropped.
+3. record each outcome: a charged subscription waits for its next period (its new paid-through time comes
+   with the confirmed `Charged` event); one whose payment failed or whose charge was skipped waits
+   retry_base·2^(n-1) seconds (at most retry_max) before its n-th retry; a lapsed or completed one is dropped.
+
+If a reorg deeper than the confirmation depth replaces blocks already read, the cursor rewinds and every live
+subscription is read again from the contract, since folded events may have vanished with the old blocks.
 
 The keeper holds no authority: the contract refuses to charge anything not due and never charges a period
 twice, so a restart, a replayed event or a second keeper can cost gas but never money. All state lives in the
@@ -35,7 +38,7 @@ from chain.artifacts import DecodedEvent
 from chain.client import make_web3
 from chain.deployments import Deployments
 from chain.errors import ChainError
-from chain.subscriptions import ChargeReport, SubscriptionManager
+from chain.subscriptions import ChargeReport, SubscriptionManager, UnknownSubscription
 from chain.transactions import TransactionFailed
 from relay.cursor import HASH_LENGTH, ChainCursor, RelayBase, make_engine
 from relay.settings import KeeperSettings, get_settings
@@ -154,6 +157,7 @@ class Keeper:
         report = report if report is not None else RoundReport()
         while True:
             with self.sessions.begin() as session:
+                position = self.cursor.position(session)
                 window = self.cursor.next_window(
                     session,
                     self.w3,
@@ -161,6 +165,8 @@ class Keeper:
                     confirmations=self.confirmations,
                     max_blocks=self.max_blocks_per_scan,
                 )
+                if self.cursor.position(session) != position:
+                    self._refresh_after_reorg(session)
                 if window is None:
                     return report.scanned_to
                 events = self.manager.events(window.first, window.last.number)
@@ -216,6 +222,29 @@ class Keeper:
         kept.last_event_tx = event.tx_hash
         session.flush()
 
+    def _refresh_after_reorg(self, session: Session) -> None:
+        """A reorg replaced blocks already read: events folded from them may be gone, and folding only ever
+        moves forward, so take every subscription and its plan's pause from the chain as it is now."""
+        log.warning("reorg below the confirmation depth: refreshing subscriptions from the chain")
+        kept_rows = session.scalars(
+            select(KeptSubscription).where(KeptSubscription.manager == self.manager.address)
+        ).all()
+        for kept in kept_rows:
+            try:
+                state = self.manager.subscription(kept.subscription_id)
+            except UnknownSubscription:  # its Subscribed event went with the old blocks
+                session.delete(kept)
+                continue
+            kept.paid_through, kept.ended = state.paid_through, not state.live
+        for plan_id in {kept.plan_id for kept in kept_rows}:
+            recorded = session.get(PausedPlan, (self.manager.address, plan_id))
+            paused = self.manager.plan(plan_id).paused
+            if paused and recorded is None:
+                session.add(PausedPlan(manager=self.manager.address, plan_id=plan_id))
+            elif not paused and recorded is not None:
+                session.delete(recorded)
+        session.flush()
+
     # Charging
 
     def _candidates(self, now: int) -> list[int]:
@@ -269,20 +298,18 @@ class Keeper:
     def _record(
         self, batch: Sequence[int], now: int, outcome: ChargeReport | None, error: str | None
     ) -> None:
-        """Take a batch's outcome into the table: a paid subscription waits for its next period, an ended
-        one is dropped, and any other backs off."""
-        charged = outcome.charged if outcome is not None else {}
-        ended = {*outcome.lapsed, *outcome.completed} if outcome is not None else set()
+        """Take a batch's outcome into the table: a subscription charged, lapsed or completed is settled,
+        any other backs off. Its new paid-through time or its end comes with the confirmed event, not from
+        this receipt, which a reorg could still undo; until then `is_due` keeps it from a second charge."""
+        settled = {*outcome.charged, *outcome.lapsed, *outcome.completed} if outcome is not None else set()
         with self.sessions.begin() as session:
             for subscription_id in batch:
                 kept = session.get(KeptSubscription, (self.manager.address, subscription_id))
                 if kept is None:
                     continue
-                kept.ended = kept.ended or subscription_id in ended
-                if subscription_id in charged:
-                    kept.paid_through = max(kept.paid_through, charged[subscription_id])
+                if subscription_id in settled:
                     kept.failures, kept.next_attempt_at, kept.last_error = 0, 0, None
-                elif not kept.ended:
+                else:
                     kept.failures += 1
                     kept.next_attempt_at = now + self.backoff(kept.failures)
                     kept.last_error = self._reason(subscription_id, outcome, error)[:ERROR_LENGTH]

@@ -58,7 +58,8 @@ def test_lists_plans_with_their_terms(client: TestClient, recorded: World) -> No
     assert response.status_code == 200
     body = response.json()
     latest = world.w3.eth.get_block("latest")
-    assert (body["network"], body["chain_id"], body["manager"]) == ("l1", world.w3.eth.chain_id, world.manager.address)
+    where = (body["network"], body["chain_id"], body["manager"])
+    assert where == ("l1", world.w3.eth.chain_id, world.manager.address)
     assert (body["block_number"], body["block_timestamp"]) == (latest["number"], latest["timestamp"])
     assert body["total"] == 2
     assert body["plans"] == [
@@ -150,7 +151,9 @@ def test_unknown_subscription_is_a_problem(client: TestClient, recorded: World) 
     assert client.get(f"/v1/subscriptions/{2**256}").status_code == 422
 
 
-def test_without_a_manager_in_the_registry(client: TestClient, world: World, api_settings: ApiSettings) -> None:
+def test_without_a_manager_in_the_registry(
+    client: TestClient, world: World, api_settings: ApiSettings
+) -> None:
     response = client.get("/v1/subscriptions/plans")
     assert response.status_code == 404
     assert response.json()["type"] == "urn:tpwallet:problem:subscriptions-not-deployed"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from eth_abi import encode
 from eth_account import Account
-from eth_tester.exceptions import TransactionFailed as TesterTransactionFailed
+from eth_tester.exceptions import TransactionFailed as EthTesterRevert
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -34,7 +34,7 @@ from tests.relay.world import GRACE, PERIOD, PRICE, World, build_world
 
 ADDRESS = "0x00000000000000000000000000000000000000A1"
 ZERO_HASH = "0x" + "00" * 32
-REVERTED = (TransactionFailed, TesterTransactionFailed)
+REVERTED = (TransactionFailed, EthTesterRevert)
 """A revert seen by `send_call`: its own error on a real node, eth-tester's when estimating on py-evm."""
 
 

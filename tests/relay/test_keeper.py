@@ -83,6 +83,7 @@ def test_replayed_events_change_nothing(
     keeper = keeper_for(world, database_url)
     tester_chain.increase_time(PERIOD)
     keeper.run_once()
+    keeper.sync_events()  # the Charged events
     before = [keeper.subscription(sid) for sid in ids]
     with keeper.sessions.begin() as session:  # forget the position: every event is read again
         session.execute(delete(CursorBlock))
@@ -142,6 +143,7 @@ def test_lapsed_and_cancelled_subscriptions_are_dropped(
     tester_chain.increase_time(GRACE)
     report = keeper.run_once()
     assert report.ended == [ids[0]]
+    keeper.sync_events()  # the Lapsed event, now in a block of its own
     for sid in ids[:2]:
         kept = keeper.subscription(sid)
         assert kept is not None
@@ -196,3 +198,26 @@ def test_a_failed_batch_backs_off_every_subscription_in_it(
         assert kept.failures == 1
         assert kept.last_error is not None
         assert "charge_many failed" in kept.last_error
+
+
+def test_a_reorg_below_the_depth_refreshes_from_the_chain(
+    world: World, tester_chain: InProcessChain, database_url: str
+) -> None:
+    ids = world.subscribe_all()
+    keeper = keeper_for(world, database_url)
+    tester_chain.increase_time(PERIOD)
+    before_charge = tester_chain.tester.take_snapshot()
+    assert keeper.run_once().charged == ids
+    keeper.sync_events()
+    kept = keeper.subscription(ids[0])
+    assert kept is not None
+    assert kept.paid_through > world.manager.now()  # the keeper saw period 2 paid
+
+    tester_chain.tester.revert_to_snapshot(before_charge)  # the charges vanish with their blocks
+    tester_chain.increase_time(10)
+    assert world.manager.is_due(ids[0])
+    first = keeper.run_once()  # rewinds, reads the subscriptions again; the relayer's nonce may be stale
+    tester_chain.increase_time(RETRY_BASE)
+    second = keeper.run_once()
+    assert sorted(first.charged + second.charged) == ids
+    assert keeper.run_once().charged == []
