@@ -34,7 +34,6 @@ CONTRACT_TYPE = "SubscriptionManager"
 """The contract type in Ape's build manifest, and the name the deployments registry records it under."""
 
 BPS = 10_000
-MAX_FEE_BPS = 1_000
 MAX_AMOUNT = 2**96 - 1
 MAX_PERIOD = 2**32 - 1
 MAX_GRACE = 2**24 - 1

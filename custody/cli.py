@@ -38,6 +38,7 @@ from custody.keystore import (
     Unlocker,
 )
 from custody.node.settings import BASE_PORT, PASSPHRASE_ENV_VAR
+from custody.policy.config import load_policy
 from custody.policy.errors import PolicyConfigError
 from custody.provision import (
     DIGEST_BYTES,
@@ -327,6 +328,7 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Replace a group already in DIR (destroys its key shares).")
 def init_ca(directory: Path, count: int, host: str, first_port: int, policy_path: Path, force: bool) -> None:
     """Make a group CA, node and coordinator certificates, node identities, roster and policies in DIR."""
+    load_policy(policy_path)
     secret = store_secret(os.environ, sealed_with_kek=None)
     _describe_group(_new_group(directory, count, host, first_port, policy_path, secret, force))
 
@@ -345,6 +347,7 @@ def keygen(
         layout = GroupLayout.load(directory)
     except GroupNotFound:
         require_threshold(threshold, count)
+        load_policy(policy_path)
         secret = store_secret(os.environ, sealed_with_kek=None)
         layout = _new_group(directory, count, host, first_port, policy_path, secret, force=False)
         _describe_group(layout)

@@ -438,17 +438,6 @@ def load_public_key(layout: GroupLayout, key_id: str) -> PublicKeyPackage:
         raise ProvisionError(f"{path} is not a public key package: {error}") from None
 
 
-def key_ids(layout: GroupLayout) -> list[str]:
-    """The ids of the group keys with a public key package in ``keys/``."""
-    if not layout.keys_dir.is_dir():
-        return []
-    found = []
-    for path in layout.keys_dir.glob("*.json"):
-        with contextlib.suppress(ProvisionRefused):
-            found.append(require_key_id(path.stem))
-    return sorted(found)
-
-
 # -- shares in the nodes' key stores ------------------------------------------------------------------------
 
 
@@ -589,7 +578,6 @@ def local_dkg(
     participants = dkg_participants(layout, threshold, signers)
     ceremony = _ceremony_id("dkg")
     with open_stores(layout, participants, unlocker, allow_weak_kdf=allow_weak_kdf) as stores:
-        _require_new_key(layout, key_id, stores)
         key_packages, public_key_package = _run_dkg(participants, threshold)
         _install(layout, key_id, stores, key_packages, public_key_package, ceremony, replace=False)
     _audit(

@@ -30,6 +30,7 @@ from chain.deployments import Deployments
 from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
 from chain.processes import LOOPBACK, ManagedProcess, port_in_use
 from custody.keystore import KEK_ENV_VAR, Kek
+from custody.node.settings import PASSPHRASE_ENV_VAR
 from custody.provision import GroupLayout, provision_group
 
 L1_NETWORK = "local"  # Ape's ethereum:local, served by anvil through the foundry provider
@@ -210,7 +211,8 @@ class DevnetStack:
 
     def _start_node(self, node_id: int) -> None:
         assert self.custody is not None
-        env = {**os.environ, **self.custody.node_environment(node_id), KEK_ENV_VAR: self._kek_hex}
+        inherited = {name: value for name, value in os.environ.items() if name != PASSPHRASE_ENV_VAR}
+        env = {**inherited, **self.custody.node_environment(node_id), KEK_ENV_VAR: self._kek_hex}
         argv = self.custody.node_argv(node_id)
         node = ManagedProcess(f"node-{node_id}", argv, log_path=self.log_dir / f"node-{node_id}.log", env=env)
         self.processes.append(node)

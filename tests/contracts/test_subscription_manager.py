@@ -42,7 +42,9 @@ MAX_UINT256 = 2**256 - 1
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
-# A token whose transferFrom burns all the gas it is given: the shape of a charge starved of gas.
+# Misbehaving tokens, compiled here: each does one thing a real token might, and no more.
+
+# transferFrom burns all the gas it is given: the shape of a charge starved of gas.
 GAS_BURNING_TOKEN = """
 # pragma version ~=0.4.3
 balanceOf: public(HashMap[address, uint256])
@@ -53,6 +55,71 @@ def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
         self.balanceOf[empty(address)] = i
     return True
 """
+
+# The token is itself the subscriber; its transferFrom cancels its own subscription, then reports failure.
+REENTERING_TOKEN = """
+# pragma version ~=0.4.3
+interface Manager:
+    def subscribe(plan_id: uint256) -> uint256: nonpayable
+    def cancel(subscription_id: uint256): nonpayable
+
+balanceOf: public(HashMap[address, uint256])
+manager: address
+subscription_id: uint256
+
+@external
+def join(manager: address, plan_id: uint256):
+    self.manager = manager
+    self.subscription_id = extcall Manager(manager).subscribe(plan_id)
+
+@external
+def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
+    extcall Manager(self.manager).cancel(self.subscription_id)
+    return False
+"""
+
+# A plain ledger whose transfers to one blocked address fail (as USDC's blocklist does).
+BLOCKING_TOKEN = """
+# pragma version ~=0.4.3
+balanceOf: public(HashMap[address, uint256])
+allowance: public(HashMap[address, HashMap[address, uint256]])
+blocked: address
+
+@deploy
+def __init__(blocked: address):
+    self.blocked = blocked
+
+@external
+def mint(receiver: address, amount: uint256):
+    self.balanceOf[receiver] += amount
+
+@external
+def approve(spender: address, amount: uint256) -> bool:
+    self.allowance[msg.sender][spender] = amount
+    return True
+
+@external
+def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
+    if receiver == self.blocked:
+        return False
+    self.allowance[sender][msg.sender] -= amount
+    self.balanceOf[sender] -= amount
+    self.balanceOf[receiver] += amount
+    return True
+"""
+
+
+def deploy_source(source: str, deployer: Any, *args: Any) -> Any:
+    """Compile a test contract's Vyper source and deploy it with Ape."""
+    compiled = vyper.compile_code(source, output_formats=["abi", "bytecode"])
+    contract_type = ContractType.model_validate(
+        {
+            "contractName": "TestToken",
+            "abi": compiled["abi"],
+            "deploymentBytecode": {"bytecode": compiled["bytecode"]},
+        }
+    )
+    return ContractContainer(contract_type).deploy(*args, sender=deployer)
 
 
 @pytest.fixture(scope="module")
@@ -810,22 +877,42 @@ def test_a_token_that_takes_a_fee_is_refused(
 
 
 def test_a_token_that_burns_the_gas_cannot_start_a_grace(
-    manager: Any, merchant: Any, subscriber: Any, keeper: Any, deployer: Any, chain: Any, token: Any
+    manager: Any, merchant: Any, subscriber: Any, keeper: Any, deployer: Any, chain: Any
 ) -> None:
-    compiled = vyper.compile_code(GAS_BURNING_TOKEN, output_formats=["abi", "bytecode"])
-    contract_type = ContractType.model_validate(
-        {
-            "contractName": "GasBurningToken",
-            "abi": compiled["abi"],
-            "deploymentBytecode": {"bytecode": compiled["bytecode"]},
-        }
-    )
-    burner = ContractContainer(contract_type).deploy(sender=deployer)
+    burner = deploy_source(GAS_BURNING_TOKEN, deployer)
     plan_id = create_plan(manager, burner, merchant, Terms(trial=TRIAL))
     manager.subscribe(plan_id, sender=subscriber)
     advance_to(chain, subscription(manager, 1).paid_through)
     with ape.reverts("subscriptions: too little gas for the token"):
         manager.charge(1, sender=keeper, gas=400_000)
+    assert subscription(manager, 1).status == SubscriptionStatus.ACTIVE
+
+
+def test_a_token_that_re_enters_cannot_have_its_failure_recorded(
+    manager: Any, merchant: Any, keeper: Any, deployer: Any, chain: Any
+) -> None:
+    reentrant = deploy_source(REENTERING_TOKEN, deployer)
+    plan_id = create_plan(manager, reentrant, merchant, Terms(trial=TRIAL))
+    reentrant.join(manager, plan_id, sender=deployer)
+    advance_to(chain, subscription(manager, 1).paid_through)
+    with ape.reverts("subscriptions: changed during the charge"):
+        manager.charge(1, sender=keeper)
+    assert subscription(manager, 1).status == SubscriptionStatus.ACTIVE
+
+
+def test_a_fee_that_cannot_be_paid_reverts_the_whole_charge(
+    manager: Any, merchant: Any, subscriber: Any, keeper: Any, deployer: Any, fee_treasury: Any, chain: Any
+) -> None:
+    blocking = deploy_source(BLOCKING_TOKEN, deployer, fee_treasury)
+    blocking.mint(subscriber, FUNDS, sender=deployer)
+    blocking.approve(manager, MAX_UINT256, sender=subscriber)
+    manager.set_fee(100, sender=deployer)
+    plan_id = create_plan(manager, blocking, merchant, Terms(trial=TRIAL))
+    manager.subscribe(plan_id, sender=subscriber)
+    advance_to(chain, subscription(manager, 1).paid_through)
+    with ape.reverts("subscriptions: fee transfer failed"):
+        manager.charge(1, sender=keeper)
+    assert blocking.balanceOf(merchant) == 0
     assert subscription(manager, 1).status == SubscriptionStatus.ACTIVE
 
 

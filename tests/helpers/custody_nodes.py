@@ -18,7 +18,6 @@ import itertools
 import json
 import os
 import ssl
-import sys
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +34,9 @@ from custody.frost import KeyPackage, N, Point, PublicKeyPackage
 from custody.keystore import KEK_ENV_VAR, Kek, KeyStore
 from custody.node.keys_shares import StoredKey, load_key, save_key
 from custody.node.schemas import IntentEnvelope, Round1Request
-from custody.provision import install_key, provision_group
-from custody.roster import Roster, RosterNode
-from custody.tls import TlsPaths, client_context
+from custody.provision import GroupLayout, install_key, provision_group
+from custody.roster import RosterNode
+from custody.tls import client_context
 
 TEST_KEK_HEX: Final = "5e" * 32
 TEST_CHAIN_ID: Final = 31337
@@ -163,7 +162,7 @@ class CustodyGroup:
             node = self.nodes[node_id]
             node.process = ManagedProcess(
                 f"custody-node-{node_id}",
-                [sys.executable, "-m", "custody.node"],
+                self.layout.node_argv(node_id),
                 log_path=node.data_dir / "node.log",
                 env=self.environment(node_id),
                 cwd=PROJECT_ROOT,
@@ -237,7 +236,7 @@ class CustodyGroup:
     @contextlib.contextmanager
     def open_keystore(self, node_id: int) -> Iterator[KeyStore]:
         """Node `node_id`'s key store, opened alongside the node (the store allows several processes)."""
-        with KeyStore.open(self.nodes[node_id].data_dir / "keystore", self.kek) as store:
+        with KeyStore.open(self.layout.node(node_id).keystore, self.kek) as store:
             yield store
 
     def corrupt_share(self, node_id: int, key_id: str = TEST_KEY_ID) -> None:
@@ -263,8 +262,9 @@ HELD_SESSION_MARK: Final = "ROUND1 DONE"
 
 
 async def _hold_session(group_root: Path, body: Round1Request, node_ids: list[int]) -> None:
-    roster = Roster.load(group_root / f"node-{node_ids[0]}" / "roster.json")
-    tls = client_context(TlsPaths.in_directory(group_root / "coordinator", "coordinator"))
+    layout = GroupLayout.load(group_root)
+    roster = layout.roster()
+    tls = client_context(layout.coordinator_tls)
     async with NodeClient(tls) as client:
         answers = await asyncio.gather(*(client.round1(roster.node(node_id), body) for node_id in node_ids))
         commitments = {
