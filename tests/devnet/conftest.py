@@ -4,8 +4,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from chain.anvil import AnvilConfig, AnvilNode
+from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
+from chain.deploy import DeployConfig
 from chain.processes import free_port
+from tests.helpers.frost_signing import fixed_key
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +24,12 @@ def l2_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
     node.start()
     yield node
     node.stop()
+
+
+@pytest.fixture(scope="session")
+def deploy_config() -> DeployConfig:
+    """Dev accounts 1-3 own the treasury (2 of 3); a fixed dealer key stands in for the custody DKG's key."""
+    owners = tuple(account.address for account in dev_accounts()[1:4])
+    return DeployConfig(
+        owners=owners, threshold=2, custody_key=fixed_key(7)[1].group_public_key.coordinates()
+    )

@@ -13,21 +13,17 @@ from chain.deploy import PLAN, DeployConfig, deploy_all
 from chain.deployments import Deployments
 from chain.errors import ChainError, ChainIdMismatch
 from chain.transactions import TransactionFailed, send_call
-from tests.helpers.frost_signing import fixed_key
 
 pytestmark = pytest.mark.devnet
 
 
-def _config() -> DeployConfig:
-    owners = tuple(account.address for account in dev_accounts()[1:4])
-    return DeployConfig(owners=owners, threshold=2, custody_key=fixed_key(7)[1].group_public_key.coordinates())
-
-
 @pytest.fixture(scope="module")
-def l1_registry(l1_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Deployments:
+def l1_registry(
+    l1_anvil: AnvilNode, deploy_config: DeployConfig, tmp_path_factory: pytest.TempPathFactory
+) -> Deployments:
     directory = tmp_path_factory.mktemp("deployments")
     with networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": l1_anvil.url}):
-        deploy_all("local", _config(), directory)
+        deploy_all("local", deploy_config, directory)
     return Deployments.load("local", directory)
 
 
@@ -60,21 +56,23 @@ def test_registry_refuses_the_other_chain(l2_anvil: AnvilNode, l1_registry: Depl
         l1_registry.check_chain_id(make_web3(l2_anvil.url))
 
 
-def test_a_real_network_needs_a_named_deployer(l2_anvil: AnvilNode, tmp_path: Path) -> None:
+def test_a_real_network_needs_a_named_deployer(
+    l2_anvil: AnvilNode, deploy_config: DeployConfig, tmp_path: Path
+) -> None:
     with (
         networks.parse_network_choice("ethereum:l2devnet:node", provider_settings={"uri": l2_anvil.url}),
         pytest.raises(ChainError, match="--account"),
     ):
-        deploy_all("mainnet", _config(), tmp_path)
+        deploy_all("mainnet", deploy_config, tmp_path)
 
 
 def test_contracts_are_wired_to_each_other_and_to_the_custody_key(
-    l1_anvil: AnvilNode, l1_registry: Deployments
+    l1_anvil: AnvilNode, l1_registry: Deployments, deploy_config: DeployConfig
 ) -> None:
     w3 = make_web3(l1_anvil.url)
     treasury = l1_registry.get("MultisigTreasury").address
     anchor = contract(w3, "SettlementAnchor", l1_registry.get("SettlementAnchor").address)
     assert anchor.functions.owner().call() == treasury
-    assert anchor.functions.custody_key().call()[0] == _config().custody_key[0]
+    assert anchor.functions.custody_key().call()[0] == deploy_config.custody_key[0]
     escrow = contract(w3, "VestingEscrow", l1_registry.get("VestingEscrow").address)
     assert escrow.functions.token().call() == l1_registry.get("TPW").address
