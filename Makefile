@@ -32,7 +32,9 @@ $(PY_STAMP): pyproject.toml
 $(NPM_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found: install Node.js >= 18 with npm (anvil comes from npm)" >&2; exit 2; }
 	@echo "==> installing npm dependencies (anvil, Safe and OpenZeppelin artifacts)"
-	@npm ci --no-audit --no-fund --loglevel=error
+	@# `npm install` honours package-lock.json; `npm ci` refuses it because the lock (made on Linux) does not list
+	@# anvil's binaries for other platforms, which npm never fetches here anyway.
+	@npm install --no-audit --no-fund --loglevel=error
 	@test -x node_modules/.bin/anvil || { echo "error: node_modules/.bin/anvil missing after npm ci" >&2; exit 2; }
 	@touch $@
 
