@@ -21,7 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
+from eth_account.signers.local import LocalAccount
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
@@ -35,6 +37,8 @@ from custody.provision import GroupLayout, provision_group
 
 L1_NETWORK = "local"  # Ape's ethereum:local, served by anvil through the foundry provider
 L2_NETWORK = "l2devnet"  # the custom network in ape-config.yaml, served by anvil through the node provider
+KEEPER_RELAYER_INDEX = 8  # dev account 8 pays the subscription keeper's gas
+KEEPER_STARTED = "keeper for"  # what `relay.keeper` logs once it is running
 
 
 class DevnetSettings(BaseSettings):
@@ -104,10 +108,18 @@ class Chain:
             return "ethereum:local:foundry", {"host": self.url}
         return f"ethereum:{self.network}:node", {"uri": self.url}
 
+    def ape_connection(self) -> contextlib.AbstractContextManager[object]:
+        """Ape connected to this anvil for the `with` block (what `ape run ... --network` would give)."""
+        from ape import networks
+
+        choice, provider_settings = self.ape_choice
+        return networks.parse_network_choice(choice, provider_settings=provider_settings)
+
 
 @dataclass
 class DevnetStack:
-    """Start order: preflight, L1, L2, deploy both, API. Stop order: the reverse."""
+    """Start order: preflight, L1, L2, signer nodes, API, DKG, deploy both, node policy, keeper.
+    Stop order: the reverse."""
 
     settings: DevnetSettings = field(default_factory=DevnetSettings)
     progress: Progress = field(default_factory=Progress)
@@ -179,6 +191,9 @@ class DevnetStack:
                 self.progress.note(f"{chain.label} {name:<20} {chain.deployments.get(name).address}")
         with self.progress.step("giving the signer nodes a policy for the deployed contracts (restart)"):
             self._install_policy()
+        relayer = self.keeper_relayer.address
+        with self.progress.step(f"starting the subscription keeper on L1 (relayer {relayer})"):
+            self._start_keeper(run_dir)
 
     @property
     def node_ids(self) -> list[int]:
@@ -229,13 +244,10 @@ class DevnetStack:
         self.custody_key = (int(group_key["x"], 16), int(group_key["y"], 16))
 
     def _deploy(self, chain: Chain) -> Deployments:
-        from ape import networks
-
         assert self.custody_key is not None
         owners = tuple(account.address for account in dev_accounts()[1:4])
         config = DeployConfig(owners=owners, threshold=2, custody_key=self.custody_key)
-        choice, provider_settings = chain.ape_choice
-        with networks.parse_network_choice(choice, provider_settings=provider_settings):
+        with chain.ape_connection():
             return deploy_all(chain.network, config, self.settings.deployments_dir)
 
     def _install_policy(self) -> None:
@@ -251,6 +263,31 @@ class DevnetStack:
         for node_id in self.node_ids:
             self.processes.remove(self.nodes[node_id])
             self._start_node(node_id)
+
+    @property
+    def keeper_relayer(self) -> LocalAccount:
+        """The dev account that pays the keeper's gas (it holds no authority over subscriptions)."""
+        return dev_accounts()[KEEPER_RELAYER_INDEX]
+
+    def _start_keeper(self, run_dir: Path) -> None:
+        """`python -m relay.keeper` on L1, its state (cursor, retry schedule) in the run's own database."""
+        env = {
+            **os.environ,
+            "TPW_KEEPER_RPC_URL": self.chains[0].url,
+            "TPW_KEEPER_DEPLOYMENTS_NETWORK": self.chains[0].network,
+            "TPW_KEEPER_DEPLOYMENTS_DIR": str(self.settings.deployments_dir),
+            "TPW_KEEPER_DATABASE_URL": f"sqlite:///{run_dir / 'keeper.db'}",
+            "TPW_KEEPER_RELAYER_KEY": "0x" + bytes(self.keeper_relayer.key).hex(),
+            "TPW_KEEPER_CONFIRMATIONS": "1",
+            "TPW_KEEPER_POLL_INTERVAL_SECONDS": "0.5",
+        }
+        log_path = self.log_dir / "keeper.log"
+        keeper = ManagedProcess(
+            "keeper", [sys.executable, "-m", "relay.keeper"], log_path=log_path, env=env, cwd=PROJECT_ROOT
+        )
+        self.processes.append(keeper)
+        keeper.start()
+        keeper.wait_ready(lambda: KEEPER_STARTED in log_path.read_text(errors="replace"), timeout=60)
 
     def _start_api(self, run_dir: Path) -> None:
         env = {
@@ -293,15 +330,15 @@ class DevnetStack:
             raise StackError(f"could not create the devnet API key: {created.stderr.strip()}")
         self.api_key = created.stdout.strip().splitlines()[-1]
 
-    def get_json(self, path: str) -> dict[str, object]:
+    def get_json(self, path: str) -> dict[str, Any]:
         """GET a JSON document from the API (the demo reads results back the way a client would)."""
         return self._request("GET", path, None)
 
-    def post_json(self, path: str, payload: dict[str, object]) -> dict[str, object]:
+    def post_json(self, path: str, payload: dict[str, object]) -> dict[str, Any]:
         """POST with the devnet API key and a fresh idempotency key."""
         return self._request("POST", path, payload)
 
-    def _request(self, method: str, path: str, payload: dict[str, object] | None) -> dict[str, object]:
+    def _request(self, method: str, path: str, payload: dict[str, object] | None) -> dict[str, Any]:
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
@@ -313,7 +350,7 @@ class DevnetStack:
         )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                body: dict[str, object] = json.load(response)
+                body: dict[str, Any] = json.load(response)
                 return body
         except urllib.error.HTTPError as error:
             problem = error.read().decode(errors="replace")

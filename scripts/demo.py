@@ -6,20 +6,31 @@ script, the API over HTTP. A failed step stops the demo with a non-zero exit and
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import click
+from eth_typing import HexStr
 
+from chain.allocation import TPW_DECIMALS, format_tokens, load_plan
 from chain.anchor import AnchorKind, SettlementAnchor
 from chain.anvil import dev_accounts
 from chain.artifacts import contract
 from chain.client import make_web3
+from chain.errors import ChainError
 from chain.merkle import MerkleTree, leaf_hash
+from chain.paths import PROJECT_ROOT
 from chain.processes import ProcessError
+from chain.subscriptions import SubscriptionManager
 from chain.transactions import send_call
+from chain.vesting import VestingEscrow, utc
 from custody.frost import Point, Signature, verify_signature
 from scripts._stack import DevnetStack, Progress, StackError, exit_on_stack_error, running_stack
+from scripts.allocate import allocate
 
 TUSD_UNIT = 10**6  # tUSD has 6 decimals
+DAY = 86_400
+ALLOCATION_PLAN = PROJECT_ROOT / "config" / "allocation.example.yaml"
+KEEPER_TIMEOUT_SECONDS = 60.0
 
 
 class DemoFailed(RuntimeError):
@@ -133,6 +144,128 @@ def custody_anchor_flow(stack: DevnetStack, progress: Progress, summary: Summary
     )
 
 
+def allocation_vesting_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None:
+    """Carry out the example allocation plan (`ape run allocate`'s engine), move the chain's clock past the
+    team's cliff, and let alice claim her vested TPW; the API reads the grant before and after."""
+    Progress.heading("flow 3: the TPW allocation plan, and a team grant claimed after its cliff")
+    l1 = stack.chains[0]
+    assert l1.deployments is not None
+    w3 = make_web3(l1.url)
+    alice = dev_accounts()[1]
+    plan = load_plan(ALLOCATION_PLAN)
+    plan_name = ALLOCATION_PLAN.relative_to(PROJECT_ROOT)
+    with progress.step(f"allocating {plan_name} on L1 (mint TPW, create grants)"):
+        print(flush=True)
+        with l1.ape_connection():
+            created = allocate(plan, l1.network, deployments_dir=stack.settings.deployments_dir)
+    if len(created) != len(plan.grants):
+        raise DemoFailed(f"{len(created)} grants created, the plan has {len(plan.grants)}")
+    team = next(
+        grant for grant in plan.grants if grant.category == "team" and grant.beneficiary == alice.address
+    )
+    path = f"/v1/vesting/beneficiaries/{alice.address}/grants"
+    with progress.step("reading alice's team grant through the API"):
+        before = stack.get_json(path)
+    grant = _team_grant(before, team.amount)
+    claimable = format_tokens(int(grant["claimable"]), TPW_DECIMALS)
+    progress.note(
+        f"grant {str(grant['grant_id'])[:12]}…: {format_tokens(team.amount, TPW_DECIMALS)} TPW, cliff "
+        f"{utc(int(grant['cliff_end'])):%Y-%m-%d}, claimable now {claimable}"
+    )
+    wait = int(grant["cliff_end"]) + 30 * DAY - int(before["block_timestamp"])
+    if wait > 0:
+        with progress.step(f"moving L1's clock {wait // DAY} days forward, past the cliff"):
+            l1.node.increase_time(wait)
+    escrow = VestingEscrow(w3, l1.deployments.get("VestingEscrow").address)
+    tpw = contract(w3, "Token", l1.deployments.get("TPW").address)
+    held = int(tpw.functions.balanceOf(alice.address).call())
+    with progress.step("alice claims her vested TPW"):
+        paid = escrow.claim(alice, int(str(grant["grant_id"])))
+    after = _team_grant(stack.get_json(path), team.amount)
+    now_held = int(tpw.functions.balanceOf(alice.address).call())
+    if paid <= 0 or int(after["claimed"]) != paid or now_held != held + paid:
+        raise DemoFailed(f"alice's claim paid {paid}; the API says claimed {after['claimed']}")
+    whole_tokens = f"{paid // 10**TPW_DECIMALS:,}"
+    progress.note(f"paid {format_tokens(paid, TPW_DECIMALS)} TPW; the API now shows it claimed")
+    supply = format_tokens(plan.total_supply, TPW_DECIMALS)
+    summary.add("allocation plan", f"{len(created)} grants, {supply} TPW minted into VestingEscrow")
+    summary.add("vesting claim", f"alice claimed {whole_tokens} TPW after the team cliff")
+
+
+def _team_grant(body: dict[str, Any], amount: int) -> dict[str, Any]:
+    """The one grant of `amount` in a `/v1/vesting/beneficiaries/.../grants` answer."""
+    matching = [grant for grant in body["grants"] if grant["amount"] == amount]
+    if len(matching) != 1:
+        raise DemoFailed(f"the API lists {body['grants']!r}, expected one grant of {amount}")
+    found: dict[str, Any] = matching[0]
+    return found
+
+
+def subscription_keeper_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None:
+    """A merchant's monthly plan in tUSD; bob subscribes (first period paid at once); the chain's clock
+    moves a period on, and the keeper process — not the demo — charges the second period."""
+    Progress.heading("flow 4: a subscription charged by the keeper after a period passes")
+    l1 = stack.chains[0]
+    assert l1.deployments is not None
+    w3 = make_web3(l1.url)
+    bob, merchant = dev_accounts()[2], dev_accounts()[5]
+    deployment = l1.deployments.get("SubscriptionManager")
+    manager = SubscriptionManager(w3, deployment.address, from_block=deployment.block_number)
+    tusd_address = l1.deployments.get("tUSD").address
+    tusd = contract(w3, "Token", tusd_address)
+    price = 9_990_000  # 9.99 tUSD
+    with progress.step("the merchant creates a plan: 9.99 tUSD every 30 days"):
+        plan_id = manager.create_plan(merchant, tusd_address, price, 30 * DAY, grace=3 * DAY)
+    with progress.step("bob approves 12 periods and subscribes (the first period is charged at once)"):
+        send_call(w3, bob, tusd.functions.approve(manager.address, 12 * price))
+        subscription_id = manager.subscribe(bob, plan_id)
+    path = f"/v1/subscriptions/{subscription_id}"
+    first = stack.get_json(path)["subscription"]
+    if first["periods_paid"] != 1 or first["due"]:
+        raise DemoFailed(f"after subscribing the API shows {first!r}")
+    with progress.step("moving L1's clock 30 days forward: the second period is due"):
+        l1.node.increase_time(int(first["paid_through"]) - manager.now() + 60)
+    with progress.step("waiting for the keeper to charge it"):
+        charged = _wait_until_paid(stack, path, periods=2)
+    keeper_charges = [
+        event
+        for event in manager.events(deployment.block_number, int(w3.eth.block_number))
+        if event.event == "Charged" and event.args["subscription_id"] == subscription_id
+    ]
+    if len(keeper_charges) != 2:
+        raise DemoFailed(f"expected two Charged events, the chain has {len(keeper_charges)}")
+    tx = w3.eth.get_transaction(HexStr(keeper_charges[-1].tx_hash))
+    if tx["from"] != stack.keeper_relayer.address:
+        raise DemoFailed(f"the second period was charged by {tx['from']}, not the keeper")
+    plan = manager.plan(plan_id)
+    received = int(tusd.functions.balanceOf(merchant.address).call())
+    if received != 2 * plan.merchant_amount:
+        expected = 2 * plan.merchant_amount
+        raise DemoFailed(f"the merchant holds {received} tUSD base units, expected {expected}")
+    progress.note(
+        f"subscription {subscription_id}: {charged['periods_paid']} periods paid, paid through "
+        f"{utc(int(charged['paid_through'])):%Y-%m-%d}; the merchant got 2 x "
+        f"{plan.merchant_amount / TUSD_UNIT:.4f}, the treasury 2 x {plan.fee / TUSD_UNIT:.4f} tUSD in fees"
+    )
+    tx_hash = keeper_charges[-1].tx_hash
+    summary.add("subscription", f"9.99 tUSD / 30 days: period 2 charged by the keeper (tx {tx_hash[:12]}…)")
+
+
+def _wait_until_paid(stack: DevnetStack, path: str, *, periods: int) -> dict[str, Any]:
+    """Poll the API until the subscription has paid `periods` periods (the keeper polls every 0.5 s)."""
+    deadline = time.monotonic() + KEEPER_TIMEOUT_SECONDS
+    while True:
+        subscription: dict[str, Any] = stack.get_json(path)["subscription"]
+        if int(subscription["periods_paid"]) >= periods:
+            return subscription
+        if time.monotonic() > deadline:
+            raise DemoFailed(
+                f"the keeper did not charge within {KEEPER_TIMEOUT_SECONDS:.0f}s: {subscription!r} "
+                f"(log {stack.log_dir / 'keeper.log'})"
+            )
+        time.sleep(0.25)
+
+
 @click.command(short_help="Run TPWallet's main flow on a fresh local stack, then shut it down")
 def cli() -> None:
     """Start both chains and the services, run every flow, print a summary, stop everything."""
@@ -152,7 +285,9 @@ def cli() -> None:
             summary.add("API", f"{stack.api_url} (health ok)")
             smoke_flow(stack, progress, summary)
             custody_anchor_flow(stack, progress, summary)
-    except (StackError, ProcessError, DemoFailed) as error:
+            allocation_vesting_flow(stack, progress, summary)
+            subscription_keeper_flow(stack, progress, summary)
+    except (StackError, ProcessError, DemoFailed, ChainError) as error:
         exit_on_stack_error(error)
     summary.print(time.monotonic() - began)
     print("\nDemo finished: every step passed.", flush=True)

@@ -26,6 +26,10 @@ def cli() -> None:
                     f"{chain.ape_choice[0]})"
                 )
             print(f"  API      {stack.api_url}  (OpenAPI docs at {stack.api_url}/docs)")
+            print(
+                f"  keeper   charging due subscriptions on L1 from {stack.keeper_relayer.address} "
+                f"(log {stack.log_dir / 'keeper.log'})"
+            )
             print(f"  deployments in {settings.deployments_dir}/")
             for chain in stack.chains:
                 assert chain.deployments is not None
