@@ -10,7 +10,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, TimeExhausted
 from web3.types import Nonce, TxParams, TxReceipt
 
 
@@ -80,7 +80,13 @@ def send_call(
     except Exception:
         _NONCES.forget(chain_id, sender.address)
         raise
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+    except TimeExhausted:
+        # Dropped or stuck: the next send re-reads the chain's pending nonce rather than leaving a gap
+        # behind a transaction that may never be mined.
+        _NONCES.forget(chain_id, sender.address)
+        raise
     if receipt["status"] != 1:
         raise TransactionFailed(description, None, tx_hash.to_0x_hex())
     return receipt

@@ -1,8 +1,9 @@
 """Locally signed sends on real anvil chains: one key on two chains, revert reasons found before sending."""
 
 import pytest
+from web3.exceptions import TimeExhausted
 
-from chain.anvil import AnvilNode, dev_accounts
+from chain.anvil import AnvilNode, dev_accounts, rpc_call
 from chain.artifacts import contract, deploy
 from chain.client import make_web3
 from chain.transactions import TransactionFailed, send_call
@@ -36,3 +37,19 @@ def test_a_revert_reason_is_reported_and_nothing_is_broadcast(l1_anvil: AnvilNod
         send_call(w3, outsider, token.functions.mint(outsider.address, 1))
     assert failure.value.reason == "token: caller is not a minter"
     assert w3.eth.get_transaction_count(outsider.address) == nonce_before
+
+
+def test_a_send_that_is_never_mined_leaves_no_nonce_gap(l1_anvil: AnvilNode) -> None:
+    w3 = make_web3(l1_anvil.url)
+    owner = dev_accounts()[7]
+    token = contract(w3, "Token", deploy(w3, "Token", "Drop Test", "DT", 6, sender=owner.address)[0])
+    send_call(w3, owner, token.functions.set_minter(owner.address, True))
+    rpc_call(l1_anvil.url, "evm_setAutomine", [False])
+    try:
+        with pytest.raises(TimeExhausted):
+            send_call(w3, owner, token.functions.mint(owner.address, 1), timeout=0.5)
+        rpc_call(l1_anvil.url, "anvil_dropAllTransactions")  # the mempool lost it
+    finally:
+        rpc_call(l1_anvil.url, "evm_setAutomine", [True])
+    send_call(w3, owner, token.functions.mint(owner.address, 2), timeout=10)  # not stuck behind a gap
+    assert token.functions.balanceOf(owner.address).call() == 2
