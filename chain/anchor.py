@@ -9,7 +9,7 @@ signed. The flow a settlement or proof-of-reserves job follows:
    of leaves, `total` is a Merkle-sum tree's total (reserves) or whatever the batch defines for a plain tree;
 3. the custody coordinator signs `intent.digest(chain_id, address)`; the signature's on-chain form
    `(rx, ry, z)` (`custody.frost.Signature.onchain()`) goes to `SettlementAnchor.submit` with a relayer
-   account, which pays the gas and holds no authority;
+   account, which pays the gas and holds no authority (`submit` adds the custody key's hint, `key_hint`);
 4. anyone checks a leaf on-chain with `verify` (plain trees, OpenZeppelin's sorted pairs) or a holder's
    balance with `verify_reserve` (Merkle-sum trees), and waits for `is_final`.
 
@@ -39,6 +39,8 @@ ZERO_ROOT = bytes(32)
 
 OnchainSignature = tuple[int, int, int]
 """A custody group signature as the contract takes it: (R.x, R.y, z)."""
+KEY_HINT_BITS = 32
+"""`anchor` takes the custody key's x mod 2**32: the one slot it reads keeps the rest, window and parity."""
 
 
 class AnchorKind(enum.IntEnum):
@@ -105,8 +107,20 @@ def batch_intent(head: Head, tree: MerkleTree | MerkleSumTree, *, total: int | N
     )
 
 
+def key_hint(key_x: int) -> int:
+    """The last argument of the contract's `anchor`: the custody key's x mod 2**KEY_HINT_BITS.
+
+    The contract stores the key's other bits beside its challenge window and the key's parity, so an anchor
+    reads one slot for all three; a wrong hint makes a key nobody can sign for, so the contract refuses it.
+    """
+    return key_x % 2**KEY_HINT_BITS
+
+
 def anchor_arguments(intent: Anchor, signature: OnchainSignature) -> tuple[Any, ...]:
-    """The arguments of the contract's `anchor` call, in order: the intent's fields, then (rx, ry, z)."""
+    """The arguments of the contract's `anchor` call, in order: the intent's fields, then (rx, ry, z).
+
+    The call ends with the custody key's `key_hint`, which `SettlementAnchor.submit` reads from the contract.
+    """
     if len(signature) != 3 or not all(isinstance(part, int) for part in signature):
         raise AnchorError("a signature for the contract is three ints: (R.x, R.y, z)")
     return (
@@ -176,9 +190,15 @@ class SettlementAnchor:
             tx_hash=log["transactionHash"].to_0x_hex(),
         )
 
+    def custody_key(self) -> tuple[int, int]:
+        """The custody group key anchors must be signed with, as the contract holds it: (x, parity of y)."""
+        key_x, parity = self.contract.functions.custody_key().call()
+        return int(key_x), int(parity)
+
     def submit(self, relayer: LocalAccount, intent: Anchor, signature: OnchainSignature) -> TxReceipt:
         """Sends the signed anchor from `relayer`; raises `TransactionFailed` with the contract's reason."""
-        call = self.contract.functions.anchor(*anchor_arguments(intent, signature))
+        arguments = anchor_arguments(intent, signature)
+        call = self.contract.functions.anchor(*arguments, key_hint(self.custody_key()[0]))
         return send_call(self.w3, relayer, call)
 
     def is_final(self, kind: int, seq: int) -> bool:

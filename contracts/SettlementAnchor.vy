@@ -24,6 +24,11 @@
         Owner. One address, in production the MultisigTreasury, so the owners' threshold lives there;
         it can void, rotate the custody key and change the window, and hands ownership over in two
         steps (propose, accept).
+        Custody key. `anchor` reads one configuration slot: the custody key's x with its low 32 bits
+        replaced by the challenge window and the key's y parity. The submitter supplies those 32 bits
+        (`key_hint`, `custody_key()[0] % 2**32`): a wrong hint makes a different key, which nobody can
+        sign for (the submitter cannot know the secret of a point whose x it picked from 2**32 values
+        sharing the key's top 224 bits), so the signature check refuses it like any other forgery.
         Storage. One slot per anchor: the root's top 216 bits (its fingerprint) and the 40-bit deadline.
         A full root and a timestamp cannot share a slot, and a second fresh slot per anchor would cost
         another 22,100 gas; roots are compared by fingerprint, which leaves an outsider 2**216 work to
@@ -32,6 +37,10 @@
         disjoint seq ranges per kind, written only by `void`.
 @dev The Python face is `chain/anchor.py`; `anchor_digest` lets a test hold its digest equal to
      `chain.intents.Anchor.digest`.
+     Gas: a steady-state anchor reads three cold slots (its own record, empty, which the write then finds
+     warm; the previous record; the configuration) and writes one fresh slot. Records live in one
+     mapping keyed by (kind << 64) | seq, one hash per access; the key's full x is kept in a slot of
+     its own that only `custody_key` reads.
 """
 
 from .modules import eip712
@@ -55,7 +64,8 @@ DOMAIN_VERSION: constant(String[1]) = "1"
 DEADLINE_BITS: constant(uint256) = 40
 DEADLINE_MASK: constant(uint256) = 2**DEADLINE_BITS - 1
 
-# @dev The longest challenge window the owner may set (a year), far below what 40-bit deadlines hold.
+# @dev The longest challenge window the owner may set (a year), far below what 40-bit deadlines hold and
+#      within the WINDOW_BITS the configuration slot gives it.
 MAX_CHALLENGE_WINDOW: constant(uint256) = 365 * 86400
 
 # @dev A void range is (first seq << SEQ_BITS) | last seq.
@@ -64,8 +74,13 @@ SEQ_MASK: constant(uint256) = 2**SEQ_BITS - 1
 # @dev Seqs are uint64: a search over them needs at most 64 halvings or doublings.
 SEARCH_STEPS: constant(uint256) = 64
 
-# @dev The config slot is (challenge window << 1) | custody key y parity: `anchor` reads both at once.
+# @dev The configuration slot: the custody key's x with its low KEY_HINT_BITS bits replaced by
+#      (challenge window << 1) | the key's y parity, so `anchor` reads all three at once.
+KEY_HINT_BITS: constant(uint256) = 32
+KEY_HINT_MASK: constant(uint256) = 2**KEY_HINT_BITS - 1
 PARITY_MASK: constant(uint256) = 1
+WINDOW_BITS: constant(uint256) = 25
+WINDOW_MASK: constant(uint256) = 2**WINDOW_BITS - 1
 
 
 event Anchored:
@@ -108,12 +123,12 @@ event OwnershipTransferred:
 owner: public(address)
 pending_owner: public(address)
 
-# @dev The custody group key's x-coordinate; its y parity is the low bit of `_config`.
+# @dev The custody group key's x-coordinate, for `custody_key` (`anchor` reads `_config`, see above).
 _custody_key_x: uint256
 _config: uint256
 
-# @dev kind -> seq -> record (zero: nothing anchored). Seqs 1..last are all non-zero.
-_records: HashMap[uint8, HashMap[uint64, uint256]]
+# @dev (kind << 64) | seq -> record (zero: nothing anchored). Seqs 1..last of a kind are all non-zero.
+_records: HashMap[uint256, uint256]
 # @dev kind -> number of void ranges, and kind -> index -> range, sorted by first seq, disjoint and
 #      not adjacent (adjacent ranges are merged).
 _void_count: HashMap[uint8, uint256]
@@ -134,7 +149,7 @@ def __init__(owner_: address, key_x: uint256, key_y: uint256, challenge_window_:
     eip712.__init__(DOMAIN_NAME, DOMAIN_VERSION)
     self.owner = owner_
     self._custody_key_x = key_x
-    self._config = (challenge_window_ << 1) | schnorr._check_group_key(key_x, key_y)
+    self._config = self._configuration(key_x, challenge_window_, schnorr._check_group_key(key_x, key_y))
     log OwnershipTransferred(previous_owner=empty(address), new_owner=owner_)
     log CustodyKeyChanged(previous_key_x=0, key_x=key_x, key_y_parity=key_y & PARITY_MASK)
     log ChallengeWindowChanged(previous_window=0, window=challenge_window_)
@@ -151,6 +166,7 @@ def anchor(
     rx: uint256,
     ry: uint256,
     z: uint256,
+    key_hint: uint32,
 ):
     """
     @notice Records `root` as anchor `seq` of `kind`, on the custody group's signature of the Anchor
@@ -164,15 +180,20 @@ def anchor(
     @param rx The x-coordinate of the signature's R.
     @param ry The y-coordinate of the signature's R.
     @param z The signature's response scalar.
+    @param key_hint The custody key's x mod 2**32 (`custody_key()[0] % 2**32`); see the notes above.
     """
     fingerprint: uint256 = convert(root, uint256) >> DEADLINE_BITS
     assert fingerprint != 0, "anchor: root is zero"
     assert count != 0, "anchor: count is zero (an empty batch)"
-    assert self._records[kind][seq] == 0, "anchor: seq is already anchored"
+    # `_slot(kind, seq)`, written out: an internal call costs more than the expression
+    slot: uint256 = (convert(kind, uint256) << SEQ_BITS) | convert(seq, uint256)
+    # reading the record's slot also warms it for the write below
+    assert self._records[slot] == 0, "anchor: seq is already anchored"
     previous: uint256 = 0
     if seq != 1:
         assert seq != 0, "anchor: seq starts at 1"
-        previous = self._records[kind][seq - 1]
+        # seq >= 2: the kind's previous seq is the slot just below
+        previous = self._records[unsafe_sub(slot, 1)]
         assert previous != 0, "anchor: seq is not the next of its kind"
     previous_fingerprint: uint256 = previous >> DEADLINE_BITS
     assert (
@@ -180,15 +201,18 @@ def anchor(
         and (previous_fingerprint != 0 or prev_root == empty(bytes32))
     ), "anchor: prevRoot is not the root of the last valid anchor"
     config: uint256 = self._config
-    deadline: uint256 = max(block.timestamp + (config >> 1), previous & DEADLINE_MASK)
+    # a timestamp plus a window of WINDOW_BITS cannot overflow
+    deadline: uint256 = max(
+        unsafe_add(block.timestamp, (config >> 1) & WINDOW_MASK), previous & DEADLINE_MASK
+    )
     assert deadline <= DEADLINE_MASK, "anchor: deadline does not fit 40 bits"
     digest: bytes32 = eip712._hash_typed_data(
         keccak256(abi_encode(ANCHOR_TYPEHASH, kind, seq, root, count, total, prev_root))
     )
     assert schnorr._verify(
-        self._custody_key_x, config & PARITY_MASK, digest, rx, ry, z
+        (config & ~KEY_HINT_MASK) | convert(key_hint, uint256), config & PARITY_MASK, digest, rx, ry, z
     ), "anchor: signature is not the custody key's"
-    self._records[kind][seq] = (fingerprint << DEADLINE_BITS) | deadline
+    self._records[slot] = (fingerprint << DEADLINE_BITS) | deadline
     log Anchored(kind=kind, seq=seq, root=root, count=count, total=total, prev_root=prev_root)
 
 
@@ -202,7 +226,7 @@ def void(kind: uint8, seq: uint64):
     @param seq The first anchor to void; anchored, not voided, its challenge window still open.
     """
     self._check_owner()
-    record: uint256 = self._records[kind][seq]
+    record: uint256 = self._records[self._slot(kind, seq)]
     assert record != 0, "anchor: nothing is anchored at this seq"
     assert not self._is_voided(kind, seq), "anchor: seq is already voided"
     assert block.timestamp < record & DEADLINE_MASK, "anchor: challenge window is over"
@@ -223,9 +247,10 @@ def void(kind: uint8, seq: uint64):
     # a voided range whose own record was given that fingerprint)
     resume_fingerprint: uint256 = 0
     if seq != 1:
-        resume_fingerprint = self._records[kind][seq - 1] >> DEADLINE_BITS
-    last_record: uint256 = self._records[kind][last]
-    self._records[kind][last] = (resume_fingerprint << DEADLINE_BITS) | (last_record & DEADLINE_MASK)
+        resume_fingerprint = self._records[self._slot(kind, seq) - 1] >> DEADLINE_BITS
+    last_slot: uint256 = self._slot(kind, last)
+    last_deadline: uint256 = self._records[last_slot] & DEADLINE_MASK
+    self._records[last_slot] = (resume_fingerprint << DEADLINE_BITS) | last_deadline
     log Voided(kind=kind, first_seq=seq, last_seq=last, resume_seq=first - 1)
 
 
@@ -241,7 +266,7 @@ def set_custody_key(key_x: uint256, key_y: uint256):
     parity: uint256 = schnorr._check_group_key(key_x, key_y)
     previous_key_x: uint256 = self._custody_key_x
     self._custody_key_x = key_x
-    self._config = (self._config & ~PARITY_MASK) | parity
+    self._config = self._configuration(key_x, (self._config >> 1) & WINDOW_MASK, parity)
     log CustodyKeyChanged(previous_key_x=previous_key_x, key_x=key_x, key_y_parity=parity)
 
 
@@ -256,8 +281,8 @@ def set_challenge_window(challenge_window_: uint256):
     self._check_owner()
     assert challenge_window_ <= MAX_CHALLENGE_WINDOW, "anchor: challenge window is longer than a year"
     config: uint256 = self._config
-    self._config = (challenge_window_ << 1) | (config & PARITY_MASK)
-    log ChallengeWindowChanged(previous_window=config >> 1, window=challenge_window_)
+    self._config = (config & ~(WINDOW_MASK << 1)) | (challenge_window_ << 1)
+    log ChallengeWindowChanged(previous_window=(config >> 1) & WINDOW_MASK, window=challenge_window_)
 
 
 @external
@@ -322,7 +347,7 @@ def challenge_window() -> uint256:
     @notice The challenge window new anchors get, in seconds.
     @return The window in seconds.
     """
-    return self._config >> 1
+    return (self._config >> 1) & WINDOW_MASK
 
 
 @external
@@ -357,7 +382,7 @@ def record(kind: uint8, seq: uint64) -> (bytes32, uint256, bool):
     @return deadline The timestamp from which the anchor is final unless voided (0: nothing anchored).
     @return voided Whether the anchor was voided.
     """
-    stored: uint256 = self._records[kind][seq]
+    stored: uint256 = self._records[self._slot(kind, seq)]
     return (
         convert((stored >> DEADLINE_BITS) << DEADLINE_BITS, bytes32),
         stored & DEADLINE_MASK,
@@ -374,7 +399,7 @@ def is_voided(kind: uint8, seq: uint64) -> bool:
     @param seq The anchor's number.
     @return True when it was anchored and then voided.
     """
-    return self._records[kind][seq] != 0 and self._is_voided(kind, seq)
+    return self._records[self._slot(kind, seq)] != 0 and self._is_voided(kind, seq)
 
 
 @external
@@ -387,7 +412,7 @@ def is_final(kind: uint8, seq: uint64) -> bool:
     @param seq The anchor's number.
     @return True when the anchor is final.
     """
-    stored: uint256 = self._records[kind][seq]
+    stored: uint256 = self._records[self._slot(kind, seq)]
     return stored != 0 and block.timestamp >= stored & DEADLINE_MASK and not self._is_voided(kind, seq)
 
 
@@ -424,6 +449,25 @@ def verify(kind: uint8, seq: uint64, leaf: bytes32, proof: DynArray[bytes32, mer
 
 
 @internal
+@pure
+def _slot(kind: uint8, seq: uint64) -> uint256:
+    """
+    @dev The key of anchor `seq` of `kind` in `_records`: consecutive seqs of a kind are consecutive keys.
+    """
+    return (convert(kind, uint256) << SEQ_BITS) | convert(seq, uint256)
+
+
+@internal
+@pure
+def _configuration(key_x: uint256, challenge_window_: uint256, parity: uint256) -> uint256:
+    """
+    @dev The configuration slot's word (see `KEY_HINT_BITS`): the key's x above its hint bits, then the
+         window and the parity.
+    """
+    return (key_x & ~KEY_HINT_MASK) | (challenge_window_ << 1) | parity
+
+
+@internal
 @view
 def _check_owner():
     assert msg.sender == self.owner, "anchor: caller is not the owner"
@@ -435,7 +479,7 @@ def _matches(kind: uint8, seq: uint64, fingerprint: uint256) -> bool:
     """
     @dev Whether anchor `seq` of `kind` exists, has this root fingerprint and is not voided.
     """
-    stored: uint256 = self._records[kind][seq]
+    stored: uint256 = self._records[self._slot(kind, seq)]
     return stored != 0 and stored >> DEADLINE_BITS == fingerprint and not self._is_voided(kind, seq)
 
 
@@ -482,7 +526,7 @@ def _last_seq(kind: uint8, anchored: uint64) -> uint64:
     high: uint256 = 0
     for _: uint256 in range(SEARCH_STEPS + 1):
         probe: uint256 = low + step
-        if probe > SEQ_MASK or self._records[kind][convert(probe, uint64)] == 0:
+        if probe > SEQ_MASK or self._records[self._slot(kind, convert(probe, uint64))] == 0:
             high = probe
             break
         low = probe
@@ -491,7 +535,7 @@ def _last_seq(kind: uint8, anchored: uint64) -> uint64:
         if high - low <= 1:
             break
         middle: uint256 = (low + high) // 2
-        if middle <= SEQ_MASK and self._records[kind][convert(middle, uint64)] != 0:
+        if middle <= SEQ_MASK and self._records[self._slot(kind, convert(middle, uint64))] != 0:
             low = middle
         else:
             high = middle

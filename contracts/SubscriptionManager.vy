@@ -31,6 +31,10 @@
      plan price:   token (160) | amount (96)
      The trial length (read only when subscribing) and the end of a past-due grace (read only when a
      charge finds the subscription past due) live in slots of their own.
+     Three slots is the least a charge can read: it needs the subscriber, merchant and token addresses
+     (480 bits) besides amount, period, paid-through time, counts, fee, status and pause flag. The
+     fee-on-transfer check reads the merchant's balance before and after the transfer: one read could
+     not tell what arrived.
 """
 
 from ethereum.ercs import IERC20
@@ -527,10 +531,15 @@ def charge(subscription_id: uint256) -> bool:
         return False
 
     # Effects before the token calls: a token re-entering sees this period paid.
+    # Unchecked arithmetic, as none of it can overflow: times are below 2**40 and 0 < period < 2**32
+    # (create_plan), and paid_through <= block.timestamp (asserted above).
     period: uint256 = (terms >> TERMS_PERIOD_SHIFT) & PERIOD_MASK
-    new_paid_through: uint256 = paid_through + ((block.timestamp - paid_through) // period + 1) * period
+    new_paid_through: uint256 = unsafe_add(
+        paid_through,
+        unsafe_mul(unsafe_add(unsafe_div(unsafe_sub(block.timestamp, paid_through), period), 1), period),
+    )
     # The count saturates at its field's limit; only plans without a limit can get that far.
-    periods_paid: uint256 = min(((word >> SUB_PERIODS_PAID_SHIFT) & COUNT_MASK) + 1, COUNT_MASK)
+    periods_paid: uint256 = min(unsafe_add((word >> SUB_PERIODS_PAID_SHIFT) & COUNT_MASK, 1), COUNT_MASK)
     max_periods: uint256 = (terms >> TERMS_MAX_PERIODS_SHIFT) & COUNT_MASK
     new_status: uint256 = STATUS_ACTIVE
     if periods_paid == max_periods:
@@ -545,8 +554,17 @@ def charge(subscription_id: uint256) -> bool:
 
     price: uint256 = self._plan_prices[plan_id]
     amount: uint256 = price >> PRICE_AMOUNT_SHIFT
-    fee: uint256 = amount * ((terms >> TERMS_FEE_SHIFT) & COUNT_MASK) // BPS
-    if not self._pay(self._token(price), self._subscriber(word), self._merchant(terms), amount, fee):
+    # amount < 2**96 and the fee field < 2**16: the product cannot overflow
+    fee: uint256 = unsafe_div(unsafe_mul(amount, (terms >> TERMS_FEE_SHIFT) & COUNT_MASK), BPS)
+    # `_token(price)`, `_subscriber(word)` and `_merchant(terms)` written out: three internal calls
+    # cost each charge about 200 gas
+    if not self._pay(
+        convert(convert(price & ADDRESS_MASK, uint160), address),
+        convert(convert(word & ADDRESS_MASK, uint160), address),
+        convert(convert(terms & ADDRESS_MASK, uint160), address),
+        amount,
+        fee,
+    ):
         # A token call that re-entered and changed this subscription (a cancel) must not be overwritten.
         assert self._subscriptions[subscription_id] == paid_word, "subscriptions: changed during the charge"
         grace_ends: uint256 = 0
@@ -722,7 +740,8 @@ def _pay(token: address, subscriber: address, merchant: address, amount: uint256
             return False
         if staticcall IERC20(token).allowance(subscriber, self) < amount:
             return False
-    net: uint256 = amount - fee
+    # fee <= amount: plans' fees are at most MAX_FEE_BPS < BPS
+    net: uint256 = unsafe_sub(amount, fee)
     merchant_before: uint256 = staticcall IERC20(token).balanceOf(merchant)
     if not self._transfer_from(token, subscriber, merchant, net):
         return False

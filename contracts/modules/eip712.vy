@@ -125,8 +125,13 @@ def _build_domain_separator() -> bytes32:
 @view
 def _hash_typed_data(struct_hash: bytes32) -> bytes32:
     """
-    @dev The digest a signer signs: keccak256("\x19\x01" || domainSeparator || structHash).
+    @dev The digest a signer signs: keccak256("\x19\x01" || domainSeparator || structHash). The cache
+         check of `_domain_separator` is written out here: every signed transaction computes a digest,
+         and the internal call cost more than the check.
     @param struct_hash hashStruct(message) of the typed intent.
     @return The 32-byte digest to recover a signer from.
     """
-    return keccak256(concat(EIP712_PREFIX, self._domain_separator(), struct_hash))
+    separator: bytes32 = _CACHED_DOMAIN_SEPARATOR
+    if chain.id != _CACHED_CHAIN_ID or self != _CACHED_SELF:
+        separator = self._build_domain_separator()
+    return keccak256(concat(EIP712_PREFIX, separator, struct_hash))

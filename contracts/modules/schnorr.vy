@@ -12,6 +12,10 @@
         Outcomes: a well-formed signature that does not verify returns False; malformed input (z not in
         [1, n), R off the curve, a key x not in [1, n), a parity not 0 or 1) reverts with its reason.
         The module is stateless: import it and call it, no `uses`/`initializes` needed.
+        Gas: `_verify` runs on every custody-authorised transaction, so it computes the curve check and the
+        challenge inline (an internal call copies its arguments through memory: ~170 gas for the two);
+        `_is_on_curve` remains for vetting keys, where gas does not matter. The challenge has no other
+        copy: the tests hold it to `custody.frost` through real signatures, which verify only if it agrees.
 @dev The Python twin is `custody.frost` (`challenge`, `verify_signature`); tests hold the challenges equal.
 """
 
@@ -83,17 +87,44 @@ def _is_on_curve(x: uint256, y: uint256) -> bool:
 
 @internal
 @pure
-def _challenge(pk_x: uint256, pk_y_parity: uint256, digest: bytes32, rx: uint256, ry: uint256) -> uint256:
+def _verify(
+    pk_x: uint256, pk_y_parity: uint256, digest: bytes32, rx: uint256, ry: uint256, z: uint256
+) -> bool:
     """
-    @dev RFC 9591 compute_challenge for a 32-byte message: c = H2(enc(R) || enc(PK) || digest), where enc is
-         the 33-byte SEC1 compressed encoding. Takes the values as `_verify` does and does not check them.
-    @param pk_x The group key's x-coordinate.
+    @dev Checks the FROST signature (R, z) on `digest` under the group key (pk_x, parity) with one
+         `ecrecover` (the curve check and RFC 9591's compute_challenge written out, see the module notes):
+         ecrecover(h, v, r, s) returns address(r⁻¹·(s·K − h·G)) for K the point of x = r and y parity
+         v − 27. With r = PK.x, K = PK, s = −c·PK.x and h = −z·PK.x (mod n) that is
+         address(z·G − c·PK), which equals address(R) exactly when the signature is valid.
+         `ecrecover` yields the zero address when it cannot recover (pk_x not an x-coordinate of the
+         curve, or c = 0); no point on the curve has that address short of a 160-bit keccak preimage, so
+         such input returns False. Signatures are not malleable: z in [1, n) and R's coordinates in
+         [0, p) leave one encoding per signature.
+    @param pk_x The group key's x-coordinate, in [1, n) (ecrecover's r).
     @param pk_y_parity The group key's y-coordinate mod 2.
     @param digest The signed 32-byte digest.
     @param rx The x-coordinate of the signature's R.
-    @param ry The y-coordinate of the signature's R (only its parity is hashed).
-    @return The challenge c, in [0, n).
+    @param ry The y-coordinate of the signature's R.
+    @param z The signature's response scalar, in [1, n).
+    @return True if the signature is valid; False if it is well-formed but does not verify.
     """
+    # z - 1 wraps to 2**256 - 1 for z = 0: one comparison checks 1 <= z < n
+    assert unsafe_sub(z, 1) < SECP256K1_ORDER - 1, "schnorr: z is not in [1, n)"
+    # _is_on_curve(rx, ry)
+    assert (
+        rx < SECP256K1_FIELD_PRIME
+        and ry < SECP256K1_FIELD_PRIME
+        and uint256_mulmod(ry, ry, SECP256K1_FIELD_PRIME)
+        == uint256_addmod(
+            uint256_mulmod(uint256_mulmod(rx, rx, SECP256K1_FIELD_PRIME), rx, SECP256K1_FIELD_PRIME),
+            SECP256K1_B,
+            SECP256K1_FIELD_PRIME,
+        )
+    ), "schnorr: R is not on the curve"
+    assert unsafe_sub(pk_x, 1) < SECP256K1_ORDER - 1, "schnorr: group key x is not in [1, n)"
+    assert pk_y_parity < 2, "schnorr: group key parity is not 0 or 1"
+    # RFC 9591 compute_challenge for a 32-byte message: c = H2(enc(R) || enc(PK) || digest), enc being the
+    # 33-byte SEC1 compressed encoding, H2 expand_message_xmd(SHA-256) with DST "FROST-secp256k1-SHA256-v1chal"
     b0: bytes32 = sha256(
         slice(
             abi_encode(
@@ -112,41 +143,11 @@ def _challenge(pk_x: uint256, pk_y_parity: uint256, digest: bytes32, rx: uint256
     b1: bytes32 = sha256(concat(b0, B1_SUFFIX))
     b2: bytes32 = sha256(concat(convert(convert(b0, uint256) ^ convert(b1, uint256), bytes32), B2_SUFFIX))
     # OS2IP(b1 || b2[0:16]) mod n, without forming the 384-bit integer
-    return uint256_addmod(
+    c: uint256 = uint256_addmod(
         uint256_mulmod(convert(b1, uint256), B1_SHIFT, SECP256K1_ORDER),
         convert(b2, uint256) >> 128,
         SECP256K1_ORDER,
     )
-
-
-@internal
-@pure
-def _verify(
-    pk_x: uint256, pk_y_parity: uint256, digest: bytes32, rx: uint256, ry: uint256, z: uint256
-) -> bool:
-    """
-    @dev Checks the FROST signature (R, z) on `digest` under the group key (pk_x, parity) with one
-         `ecrecover`: ecrecover(h, v, r, s) returns address(r⁻¹·(s·K − h·G)) for K the point of x = r and
-         y parity v − 27. With r = PK.x, K = PK, s = −c·PK.x and h = −z·PK.x (mod n) that is
-         address(z·G − c·PK), which equals address(R) exactly when the signature is valid.
-         `ecrecover` yields the zero address when it cannot recover (pk_x not an x-coordinate of the
-         curve, or c = 0); no point on the curve has that address short of a 160-bit keccak preimage, so
-         such input returns False. Signatures are not malleable: z in [1, n) and R's coordinates in
-         [0, p) leave one encoding per signature.
-    @param pk_x The group key's x-coordinate, in [1, n) (ecrecover's r).
-    @param pk_y_parity The group key's y-coordinate mod 2.
-    @param digest The signed 32-byte digest.
-    @param rx The x-coordinate of the signature's R.
-    @param ry The y-coordinate of the signature's R.
-    @param z The signature's response scalar, in [1, n).
-    @return True if the signature is valid; False if it is well-formed but does not verify.
-    """
-    # z - 1 wraps to 2**256 - 1 for z = 0: one comparison checks 1 <= z < n
-    assert unsafe_sub(z, 1) < SECP256K1_ORDER - 1, "schnorr: z is not in [1, n)"
-    assert self._is_on_curve(rx, ry), "schnorr: R is not on the curve"
-    assert unsafe_sub(pk_x, 1) < SECP256K1_ORDER - 1, "schnorr: group key x is not in [1, n)"
-    assert pk_y_parity < 2, "schnorr: group key parity is not 0 or 1"
-    c: uint256 = self._challenge(pk_x, pk_y_parity, digest, rx, ry)
     # z, c and pk_x are in [0, n): the products mod n are below n, so n − product never underflows
     recovered: address = ecrecover(
         convert(unsafe_sub(SECP256K1_ORDER, uint256_mulmod(z, pk_x, SECP256K1_ORDER)), bytes32),

@@ -26,21 +26,6 @@ def verify(pk_x: uint256, pk_y_parity: uint256, digest: bytes32, rx: uint256, ry
 
 @external
 @pure
-def challenge(pk_x: uint256, pk_y_parity: uint256, digest: bytes32, rx: uint256, ry: uint256) -> uint256:
-    """
-    @notice The Schnorr challenge c = H2(enc(R) || enc(PK) || digest) the verifier computes.
-    @param pk_x The group key's x-coordinate.
-    @param pk_y_parity The group key's y-coordinate mod 2.
-    @param digest The signed 32-byte digest.
-    @param rx The x-coordinate of R.
-    @param ry The y-coordinate of R.
-    @return The challenge, in [0, n).
-    """
-    return schnorr._challenge(pk_x, pk_y_parity, digest, rx, ry)
-
-
-@external
-@pure
 def check_group_key(pk_x: uint256, pk_y: uint256) -> uint256:
     """
     @notice Vets a group key as a contract does before storing it.

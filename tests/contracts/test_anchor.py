@@ -11,7 +11,7 @@ import ape
 import pytest
 from hypothesis import given
 
-from chain.anchor import ZERO_ROOT
+from chain.anchor import ZERO_ROOT, key_hint
 from chain.eip712 import domain_separator
 from chain.intents import Anchor
 from chain.merkle import MerkleTree, leaf_hash
@@ -292,6 +292,24 @@ def test_a_signature_by_another_key_is_refused(anchorer: Anchorer) -> None:
     intent = anchorer.next_intent(SETTLEMENT)
     with ape.reverts(NOT_CUSTODY):
         anchorer.submit(intent, anchorer.sign(intent, key=fixed_key(1)))
+
+
+@pytest.mark.parametrize("flip", [1, 1 << 31])
+def test_a_wrong_key_hint_is_refused(anchorer: Anchorer, flip: int) -> None:
+    """The hint completes the key the contract verifies with: any other value names a key nobody signs for."""
+    intent = anchorer.next_intent(SETTLEMENT)
+    hint = key_hint(anchorer.contract.custody_key()[0])
+    with ape.reverts(NOT_CUSTODY):
+        anchorer.submit(intent, hint=hint ^ flip)
+    anchorer.submit(intent, hint=hint)
+
+
+def test_another_keys_signature_with_its_own_hint_is_refused(anchorer: Anchorer) -> None:
+    """Only the top bits come from storage; a key that shares none of them gets nowhere with its hint."""
+    other = fixed_key(1)
+    intent = anchorer.next_intent(SETTLEMENT)
+    with ape.reverts(NOT_CUSTODY):
+        anchorer.submit(intent, anchorer.sign(intent, key=other), hint=key_hint(other[1].group_public_key.x))
 
 
 def test_a_tampered_signature_is_refused(anchorer: Anchorer) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 import ape
 import pytest
 
+from chain.anchor import key_hint
 from tests.contracts.test_anchor_support import ANCHOR_WINDOW, Anchorer
 from tests.helpers.frost_signing import fixed_key
 
@@ -53,6 +54,8 @@ def test_rotating_the_custody_key(anchorer: Anchorer, anchor_owner: Any) -> None
     assert contract.custody_key() == (x, y % 2)
     with ape.reverts("anchor: signature is not the custody key's"):
         anchorer.submit(signed_by_old_key, old_signature)
+    with ape.reverts("anchor: signature is not the custody key's"):  # nor with the old key's hint
+        anchorer.submit(signed_by_old_key, old_signature, hint=key_hint(old_x))
     anchorer.key = NEXT_KEY
     anchorer.submit(signed_by_old_key)
     assert contract.head(SETTLEMENT) == (1, 1)
@@ -60,7 +63,7 @@ def test_rotating_the_custody_key(anchorer: Anchorer, anchor_owner: Any) -> None
 
 @pytest.mark.parametrize("parity", [0, 1])
 def test_keys_of_either_parity_sign_anchors(anchorer: Anchorer, anchor_owner: Any, parity: int) -> None:
-    """The parity bit shares a slot with the window: a rotation must set it without touching the window."""
+    """The key's top bits and parity share a slot with the window: a rotation sets them, not the window."""
     key = next(key for key in map(fixed_key, range(100, 164)) if key[1].group_public_key.y % 2 == parity)
     x, y = key[1].group_public_key.coordinates()
     anchorer.contract.set_custody_key(x, y, sender=anchor_owner)

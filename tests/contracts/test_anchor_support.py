@@ -11,7 +11,7 @@ from typing import Any
 import ape
 from eth_utils import keccak
 
-from chain.anchor import ZERO_ROOT, anchor_arguments
+from chain.anchor import ZERO_ROOT, anchor_arguments, key_hint
 from chain.intents import Anchor
 from chain.merkle import MerkleTree
 from tests.helpers.frost_signing import Key, sign_with_key
@@ -65,11 +65,21 @@ class Anchorer:
         return sign_with_key(key or self.key, digest).onchain()
 
     def submit(
-        self, intent: Anchor, signature: tuple[int, int, int] | None = None, sender: Any = None
+        self,
+        intent: Anchor,
+        signature: tuple[int, int, int] | None = None,
+        sender: Any = None,
+        *,
+        hint: int | None = None,
     ) -> Any:
-        """Sends `intent` with `signature` (default: a valid one) from the relayer; returns the receipt."""
+        """Sends `intent` with `signature` (default: a valid one) from the relayer; returns the receipt.
+
+        `hint` is the custody key hint to send; by default the contract's current key's, as the face sends.
+        """
         arguments = anchor_arguments(intent, signature or self.sign(intent))
-        receipt = self.contract.anchor(*arguments, sender=sender or self.relayer)
+        if hint is None:
+            hint = key_hint(self.contract.custody_key()[0])
+        receipt = self.contract.anchor(*arguments, hint, sender=sender or self.relayer)
         self.roots[(intent.kind, intent.seq)] = intent.root
         return receipt
 

@@ -1,6 +1,6 @@
 """The schnorr Vyper module, through `contracts/testing/SchnorrHarness.vy`, against `custody.frost`.
 
-Real t-of-n FROST signatures verify on chain, the on-chain challenge equals the Python one, and every
+Real t-of-n FROST signatures verify on chain (so the on-chain challenge agrees with the Python one), and every
 tampered or malformed input is refused: by False for a well-formed signature that does not verify, by a
 revert with its reason for input no signature can have.
 """
@@ -14,7 +14,7 @@ from ape.exceptions import ContractLogicError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custody.frost import N, Point, Signature, challenge
+from custody.frost import N, Point, Signature
 from tests.helpers.frost_signing import fixed_key, sign_digest, sign_with_key
 
 pytestmark = pytest.mark.chain
@@ -51,9 +51,6 @@ class Signed:
 
     def args(self) -> tuple[int, int, bytes, int, int, int]:
         return self.pk_x, self.pk_y_parity, self.digest, self.rx, self.ry, self.z
-
-    def challenge_args(self) -> tuple[int, int, bytes, int, int]:
-        return self.pk_x, self.pk_y_parity, self.digest, self.rx, self.ry
 
 
 def outcome(harness: Any, signed: Signed) -> bool | str:
@@ -117,7 +114,6 @@ def test_random_keys_and_digests_verify_with_the_custody_challenge(
     group_key = key[1].group_public_key
     signature = sign_with_key(key, digest)
     signed = Signed.of(group_key, digest, signature)
-    assert schnorr_harness.challenge(*signed.challenge_args()) == challenge(signature.R, group_key, digest)
     assert schnorr_harness.verify(*signed.args()) is True
 
 
