@@ -15,6 +15,9 @@ Run from the project root:
 
 Rows are the functions in `MEASUREMENTS`, in order; the DKG timing adds its own there. The load average
 is printed first: on a machine busy with other work every figure here is worse, and the CPU column shows it.
+
+The coordinator runs on uvloop, as it does in production (the API runs under uvicorn, whose default loop is
+uvloop when it is installed, and ``uvicorn[standard]`` installs it); the nodes run under uvicorn too.
 """
 
 import asyncio
@@ -24,9 +27,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 if __package__ in (None, ""):  # run as `python benchmarks/custody_sign.py`: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,6 +44,17 @@ from custody.frost import trusted_dealer_keygen
 from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
 
 WARM_UP_SIGNATURES = 20
+
+_T = TypeVar("_T")
+
+
+def _run(main: Coroutine[Any, Any, _T]) -> _T:
+    """Run `main` on uvloop when it is installed (as uvicorn would), else on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] installs it
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 @dataclass(frozen=True)
@@ -112,7 +127,7 @@ def measure_signing(
         key = trusted_dealer_keygen(size, threshold)
         with CustodyGroup(root, {TEST_KEY_ID: key}) as group:
             group.start()
-            latencies, rate, cpu_seconds = asyncio.run(_sign_many(group, options))
+            latencies, rate, cpu_seconds = _run(_sign_many(group, options))
         p50 = statistics.median(latencies) * 1000
         met = p50 <= p50_target_ms and (rate_target is None or rate >= rate_target)
         target = f"p50 <= {p50_target_ms:g} ms" + (f", >= {rate_target:g}/s" if rate_target else "")
@@ -163,7 +178,7 @@ def measure_dkg(threshold: int, size: int, p50_target_ms: float) -> Callable[[Op
         runs = max(5, options.signatures // DKG_RUNS_PER_SIGNATURES)
         with CustodyGroup(root, {}, size=size) as group:
             group.start()
-            latencies, cpu_seconds = asyncio.run(_generate_many(group, threshold, runs))
+            latencies, cpu_seconds = _run(_generate_many(group, threshold, runs))
         p50 = statistics.median(latencies) * 1000
         return Row(
             name=f"dkg {threshold}-of-{size}",

@@ -10,15 +10,19 @@ Values are strict Python values, because a digest over a silently coerced value 
 the signer did not mean: integers are `int` (not `bool`) within the type's range, `bool` is `bool`, addresses
 are EIP-55 checksummed strings (or all-lowercase hex, which carries no checksum to get wrong), `bytes<M>` is
 exactly M bytes, `bytes` is `bytes`, `string` is `str`, and a struct's value has exactly its fields, no more.
+
+What never changes is computed once: a type hash per type table (keyed by the table's content, so an edited
+table is a new key), a domain separator per (name, version, chain id, verifying contract), and the 32-byte
+encoding of each address seen. Custody signer nodes digest every intent they are asked to sign more than
+once, and these are most of a digest's cost.
 """
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
-from eth_abi import encode
-from eth_abi.exceptions import EncodingError
-from eth_utils import is_address, is_checksum_address, keccak
+from eth_utils import is_address, is_checksum_address, keccak, to_canonical_address
 
 from chain.errors import ChainError
 
@@ -60,7 +64,28 @@ def encode_type(primary_type: str, types: Types) -> str:
 
 def type_hash(primary_type: str, types: Types) -> bytes:
     """keccak256 of the type string: what the contracts keep as their `*_TYPEHASH` constants."""
-    return keccak(text=encode_type(primary_type, types))
+    key = _types_key(types)
+    if key is None:
+        return keccak(text=encode_type(primary_type, types))
+    return _cached_type_hash(primary_type, key)
+
+
+_TypesKey = tuple[tuple[str, tuple[Field, ...]], ...]
+
+
+def _types_key(types: Types) -> _TypesKey | None:
+    """A hashable copy of a type table's content (None if it holds something unhashable)."""
+    try:
+        key = tuple((name, tuple(tuple(field) for field in fields)) for name, fields in types.items())
+        hash(key)
+    except TypeError:
+        return None
+    return key  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_type_hash(primary_type: str, key: _TypesKey) -> bytes:
+    return keccak(text=encode_type(primary_type, dict(key)))
 
 
 def encode_data(primary_type: str, types: Types, message: Mapping[str, Any]) -> bytes:
@@ -74,9 +99,22 @@ def struct_hash(primary_type: str, types: Types, message: Mapping[str, Any]) -> 
 
 
 def domain_separator(name: str, version: str, chain_id: int, verifying_contract: str) -> bytes:
-    """hashStruct(EIP712Domain{name, version, chainId, verifyingContract}), as the eip712 module builds it."""
+    """hashStruct(EIP712Domain{name, version, chainId, verifyingContract}), as the eip712 module builds it.
+
+    Cached per domain; only values of exactly the right types are looked up (so `True` never passes for the
+    chain id 1), anything else is validated and refused as before."""
+    exact = (type(name), type(version), type(chain_id), type(verifying_contract)) == (str, str, int, str)
+    if exact:
+        return _cached_domain_separator(name, version, chain_id, verifying_contract)
+    return _domain_separator(name, version, chain_id, verifying_contract)
+
+
+def _domain_separator(name: str, version: str, chain_id: int, verifying_contract: str) -> bytes:
     domain = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract}
     return struct_hash(DOMAIN_TYPE, {DOMAIN_TYPE: DOMAIN_FIELDS}, domain)
+
+
+_cached_domain_separator: Final = functools.lru_cache(maxsize=1024)(_domain_separator)
 
 
 def typed_data_digest(separator: bytes, message_hash: bytes) -> bytes:
@@ -192,21 +230,46 @@ def _encode_value(path: str, typ: str, types: Types, value: Any) -> bytes:
 
 
 def _encode_atomic(path: str, typ: str, value: Any) -> bytes:
+    """The ABI encoding of one atomic value, as eth-abi's, computed directly (every one is a single word)."""
     if typ == "address":
-        if not isinstance(value, str) or not is_address(value):
+        if not isinstance(value, str):
             raise Eip712Error(f"{path}: not a 20-byte hex address")
-        if value != value.lower() and not is_checksum_address(value):
+        encoded = _encode_address(value)
+        if encoded is None:
+            raise Eip712Error(f"{path}: not a 20-byte hex address")
+        if not encoded:
             raise Eip712Error(f"{path}: address fails its EIP-55 checksum")
-    elif typ == "bool":
+        return encoded
+    if typ == "bool":
         if not isinstance(value, bool):
             raise Eip712Error(f"{path}: bool needs a bool value, got {type(value).__name__}")
-    elif typ.startswith("bytes"):
+        return _TRUE_WORD if value else _ZERO_WORD
+    if typ.startswith("bytes"):
         size = int(typ.removeprefix("bytes"))
         if not isinstance(value, bytes) or len(value) != size:
             raise Eip712Error(f"{path}: {typ} needs exactly {size} bytes")
-    elif not isinstance(value, int) or isinstance(value, bool):
+        return value + bytes(_WORD - size)
+    if not isinstance(value, int) or isinstance(value, bool):
         raise Eip712Error(f"{path}: {typ} needs an int value, got {type(value).__name__}")
-    try:
-        return encode([typ], [value])
-    except EncodingError as exc:  # an integer out of the type's range
-        raise Eip712Error(f"{path}: value out of range for {typ}") from exc
+    signed = typ.startswith("int")
+    bits = int(typ[3:] if signed else typ[4:])
+    low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
+    if not low <= value < high:  # an integer out of the type's range
+        raise Eip712Error(f"{path}: value out of range for {typ}")
+    return (value % _WORD_MODULUS).to_bytes(_WORD, "big")
+
+
+_WORD: Final = 32
+_WORD_MODULUS: Final = 1 << 256
+_ZERO_WORD: Final = bytes(_WORD)
+_TRUE_WORD: Final = (1).to_bytes(_WORD, "big")
+
+
+@functools.lru_cache(maxsize=4096)
+def _encode_address(value: str) -> bytes | None:
+    """The 32-byte word of an address; None if it is no address, b"" if it fails its EIP-55 checksum."""
+    if not is_address(value):
+        return None
+    if value != value.lower() and not is_checksum_address(value):
+        return b""
+    return bytes(_WORD - 20) + to_canonical_address(value)

@@ -19,6 +19,7 @@ Constructing an intent in Python checks the same rules on Python values (`int`, 
 """
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Self, get_type_hints
@@ -47,8 +48,11 @@ Bytes32 = Annotated[bytes, SolidityType("bytes32")]
 DynamicBytes = Annotated[bytes, SolidityType("bytes")]
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-"""`TreasuryTx.token` for ether."""
+"""`TreasuryTx.token` and `CustodyTransfer.token` for ether."""
 
+_STRUCT_HASH_CACHE = "_struct_hash"
+_is_checksummed = functools.lru_cache(maxsize=4096)(is_checksum_address)
+"""EIP-55 validity of an address string (a keccak each), remembered: the same few addresses recur."""
 _UINT = re.compile(r"uint(?P<bits>[0-9]+)")
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,77}")
 """A decimal string integer: no sign, no leading zero, at most the 78 digits of the largest uint256."""
@@ -115,8 +119,15 @@ class Intent:
         return {field.eip712_name: getattr(self, field.attribute) for field in _fields(type(self))}
 
     def struct_hash(self) -> bytes:
-        """hashStruct(intent): what a contract computes from the intent's fields."""
-        return struct_hash(self.PRIMARY_TYPE, self.eip712_types(), self.to_message())
+        """hashStruct(intent): what a contract computes from the intent's fields.
+
+        Computed once per intent: intents are frozen and their fields immutable values, and a signer node
+        asks for the digest of the same intent several times (its own digest, then the policy's check)."""
+        cached: bytes | None = self.__dict__.get(_STRUCT_HASH_CACHE)
+        if cached is None:
+            cached = struct_hash(self.PRIMARY_TYPE, self.eip712_types(), self.to_message())
+            self.__dict__[_STRUCT_HASH_CACHE] = cached  # not a field: equality, repr and JSON ignore it
+        return cached
 
     def digest(
         self, chain_id: int, verifying_contract: str, name: str = DOMAIN_NAME, version: str = DOMAIN_VERSION
@@ -166,6 +177,21 @@ class TreasuryTx(Intent):
 
 
 @dataclasses.dataclass(frozen=True)
+class CustodyTransfer(Intent):
+    """The custody group key's order to the treasury: send `amount` of `token` (the zero address for ether)
+    to `to`, with the token's custody nonce `nonce` (`MultisigTreasury.custody_nonce(token)`), submitted no
+    later than the timestamp `deadline`. A transfer and nothing else: it carries no call data."""
+
+    PRIMARY_TYPE: ClassVar[str] = "CustodyTransfer"
+
+    to: Address
+    token: Address
+    amount: Uint256
+    nonce: Uint256
+    deadline: Uint256
+
+
+@dataclasses.dataclass(frozen=True)
 class Anchor(Intent):
     """The custody key's statement that the Merkle tree of kind `kind` and sequence number `seq` has root
     `root` over `count` leaves summing to `total`, following the anchor whose root is `prev_root`."""
@@ -209,7 +235,7 @@ class Permit(Intent):
 
 
 INTENT_TYPES: Mapping[str, type[Intent]] = {
-    cls.PRIMARY_TYPE: cls for cls in (TreasuryTx, Anchor, BridgeBatch, Permit)
+    cls.PRIMARY_TYPE: cls for cls in (TreasuryTx, CustodyTransfer, Anchor, BridgeBatch, Permit)
 }
 """Every intent class by its EIP-712 primary type name."""
 
@@ -248,7 +274,7 @@ def _camel_case(attribute: str) -> str:
 def _check_value(path: str, solidity_type: str, value: Any) -> None:
     """Refuses a Python value that does not fit `solidity_type` exactly."""
     if solidity_type == "address":
-        if not isinstance(value, str) or not is_checksum_address(value):
+        if not isinstance(value, str) or not _is_checksummed(value):
             raise IntentError(f"{path}: not an EIP-55 checksummed address")
     elif solidity_type == "bytes":
         if not isinstance(value, bytes):

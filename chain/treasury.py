@@ -8,9 +8,11 @@ domain {"TPWallet", "1", chainId, treasury}:
   to itself. Each owner signs the digest (`sign_digest`, or a wallet's `eth_signTypedData_v4` of
   `tx.typed_data(...)`); `collect_signatures` checks every signature against the owner set, drops what is not
   needed and orders the rest by signer address, as the contract requires;
-- the custody group key signs a `CustodyTransfer` (nonce: the token's `custody_nonce(token)`), a transfer
-  and nothing else; its signature arrives as (R.x, R.y, z) (`custody.frost.Signature.onchain()`; this module
-  imports nothing from `custody`, which sits above `chain`).
+- the custody group key signs a `chain.intents.CustodyTransfer` (nonce: the token's `custody_nonce(token)`),
+  a transfer and nothing else, after the custody nodes' policy allowed it (it is one of the intents they
+  decode, `chain.intents.INTENT_TYPES`; this module re-exports it); its signature arrives as (R.x, R.y, z)
+  (`custody.frost.Signature.onchain()`; this module imports nothing from `custody`, which sits above
+  `chain`).
 
 A relayer account submits both (`Treasury.submit_with_owners`, `submit_with_custody`): it pays gas and holds
 no authority. For EIP-1271 the owners sign `TreasuryMessage(hash)` (`Treasury.message_digest`), never the bare
@@ -34,7 +36,7 @@ from web3.types import TxReceipt
 
 from chain import artifacts
 from chain.errors import ChainError
-from chain.intents import ZERO_ADDRESS, Address, Bytes32, Intent, TreasuryTx, Uint256
+from chain.intents import ZERO_ADDRESS, Bytes32, CustodyTransfer, Intent, TreasuryTx
 from chain.transactions import send_call
 
 CONTRACT_TYPE = "MultisigTreasury"
@@ -53,20 +55,6 @@ class TreasuryError(ChainError):
 
 class SignatureError(TreasuryError, ValueError):
     """An owner's signature that is malformed, from a non-owner, repeated, or too few of them."""
-
-
-@dataclasses.dataclass(frozen=True)
-class CustodyTransfer(Intent):
-    """The custody group key's order: send `amount` of `token` (the zero address for ether) to `to`, with the
-    token's custody nonce `nonce`, submitted no later than the timestamp `deadline`."""
-
-    PRIMARY_TYPE: ClassVar[str] = "CustodyTransfer"
-
-    to: Address
-    token: Address
-    amount: Uint256
-    nonce: Uint256
-    deadline: Uint256
 
 
 @dataclasses.dataclass(frozen=True)

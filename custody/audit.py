@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -173,11 +174,12 @@ class StoredEntry:
 class AuditStore(Protocol):
     """Where the log lives: appends serialised across all writers, entries read back in order."""
 
-    def append(self, compose: Callable[[StoredTail], tuple[bytes | None, _T]]) -> _T:
+    def append(self, compose: Callable[[StoredTail], tuple[bytes | None, _T]], *, durable: bool = True) -> _T:
         """Under a lock that excludes every other writer, call `compose` with the current tail.
 
-        If it returns an entry, store it durably (dropping any torn bytes first) before returning; if it
-        returns None, change nothing. Return `compose`'s second value.
+        If it returns an entry, store it (dropping any torn bytes first) before returning: durably, or with
+        ``durable=False`` so that it survives a crash of the process and becomes durable with the next
+        durable append; if it returns None, change nothing. Return `compose`'s second value.
         """
         ...
 
@@ -187,19 +189,28 @@ class AuditStore(Protocol):
 
 
 class FileAuditStore:
-    """A JSON-lines file, 0600, appended with O_APPEND under an exclusive ``flock`` and fsynced per record.
+    """A JSON-lines file, 0600, appended with O_APPEND under an exclusive ``flock`` and fsynced before each
+    durable append returns.
 
     Each append opens its own descriptor, so the flock serialises threads of one process as well as
-    separate processes (flock locks belong to open file descriptions, not to processes).
+    separate processes (flock locks belong to open file descriptions, not to processes). The flock covers
+    reading the tail and writing the record; the fsync comes after it, and appends of one process that are
+    waiting for the disk at the same time share one fsync (group commit): the fsync a thread starts after
+    its own write covers every write finished before it started, its own and the others', and no append
+    returns before an fsync started after its write has finished.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._sync = threading.Condition()
+        self._written = 0  # appends of this object whose write has finished
+        self._synced = 0  # ... of which an fsync made this many durable
+        self._syncing = False
 
     def __repr__(self) -> str:
         return f"FileAuditStore({str(self.path)!r})"
 
-    def append(self, compose: Callable[[StoredTail], tuple[bytes | None, _T]]) -> _T:
+    def append(self, compose: Callable[[StoredTail], tuple[bytes | None, _T]], *, durable: bool = True) -> _T:
         """See `AuditStore.append`."""
         existed = self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -207,17 +218,23 @@ class FileAuditStore:
             fcntl.flock(fd, fcntl.LOCK_EX)
             tail = self._read_tail(fd)
             entry, result = compose(tail)
-            if entry is not None:
-                if b"\n" in entry:
-                    raise AuditError("an audit entry must be a single line")
-                if tail.torn_offset is not None:
-                    os.ftruncate(fd, tail.torn_offset)
-                view = memoryview(entry + b"\n")
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
+            if entry is None:
+                return result
+            if b"\n" in entry:
+                raise AuditError("an audit entry must be a single line")
+            if tail.torn_offset is not None:
+                os.ftruncate(fd, tail.torn_offset)
+            view = memoryview(entry + b"\n")
+            while view:
+                view = view[os.write(fd, view) :]
+            with self._sync:
+                self._written += 1
+                ticket = self._written
+            fcntl.flock(fd, fcntl.LOCK_UN)  # the next writer may append while this one waits for the disk
+            if durable:
+                self._sync_through(fd, ticket)
         finally:
-            os.close(fd)  # releases the flock
+            os.close(fd)  # releases the flock if still held
         if not existed:
             dir_fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
             try:
@@ -225,6 +242,28 @@ class FileAuditStore:
             finally:
                 os.close(dir_fd)
         return result
+
+    def _sync_through(self, fd: int, ticket: int) -> None:
+        """Return once the write numbered `ticket` is on disk: fsync, or wait for an fsync that covers it."""
+        while True:
+            with self._sync:
+                while self._syncing and self._synced < ticket:
+                    self._sync.wait()
+                if self._synced >= ticket:
+                    return
+                self._syncing = True
+                covered = self._written  # every one of these writes finished before the fsync starts
+            try:
+                os.fsync(fd)  # fsync flushes the file, whichever descriptor wrote it
+            except BaseException:
+                with self._sync:
+                    self._syncing = False
+                    self._sync.notify_all()
+                raise
+            with self._sync:
+                self._synced = max(self._synced, covered)
+                self._syncing = False
+                self._sync.notify_all()
 
     def entries(self) -> Iterator[StoredEntry]:
         """See `AuditStore.entries`; a missing file has no entries."""
@@ -273,6 +312,9 @@ class AuditLog:
     def __init__(self, store: AuditStore, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.store = store
         self._clock = clock
+        self._head: tuple[bytes, AuditRecord] | None = None
+        """The last line this object composed and its record: when the stored tail is that very line, it
+        is chained to without parsing and re-hashing it again (the store's lock makes this race-free)."""
 
     @classmethod
     def open_file(cls, path: str | os.PathLike[str], *, clock: Callable[[], datetime] = utc_now) -> AuditLog:
@@ -283,9 +325,20 @@ class AuditLog:
         return f"AuditLog({self.store!r})"
 
     def append(
-        self, *, actor: str, action: str, subject: str = "", details: Mapping[str, Any] | None = None
+        self,
+        *,
+        actor: str,
+        action: str,
+        subject: str = "",
+        details: Mapping[str, Any] | None = None,
+        durable: bool = True,
     ) -> AuditRecord:
-        """Append one record durably and return it; AuditLogCorrupt if the tail cannot be chained to."""
+        """Append one record durably and return it; AuditLogCorrupt if the tail cannot be chained to.
+
+        ``durable=False`` returns once the record is written (it survives a crash of the process, not of
+        the machine) and leaves it to the next durable append, whose sync covers every record before it:
+        for records that need not be on disk before the caller answers (a signer node's round one, whose
+        round two, if it comes, cannot answer before its own record is durable)."""
         if not actor or not action:
             raise InvalidAuditRecord("an audit record names its actor and action")
         for name, value in (("actor", actor), ("action", action), ("subject", subject)):
@@ -298,10 +351,17 @@ class AuditLog:
         normalised: dict[str, Any] = json.loads(_canonical(details))
 
         def compose(tail: StoredTail) -> tuple[bytes, AuditRecord]:
-            record = self._chain_after(_head_of(tail), actor, action, subject, normalised)
-            return record.to_line(), record
+            cached = self._head
+            if cached is not None and tail.torn is None and tail.last == cached[0]:
+                head: AuditRecord | None = cached[1]
+            else:
+                head = _head_of(tail)
+            record = self._chain_after(head, actor, action, subject, normalised)
+            line = record.to_line()
+            self._head = (line, record)
+            return line, record
 
-        return self.store.append(compose)
+        return self.store.append(compose, durable=durable)
 
     def checkpoint(self, identity: Ed25519PrivateKey, *, actor: str) -> AuditRecord:
         """Sign the current head with `identity` and append the signature as a checkpoint record."""

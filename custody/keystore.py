@@ -1,8 +1,9 @@
 """Encrypted-at-rest storage for a signer node's secrets: named records sealed with AES-256-GCM.
 
-A signer node keeps its FROST key packages (``share/<key_id>``), its identity keys (``identity``) and its
-round-1 nonces (``nonce/<session_id>``) here. The store is generic: it holds named records of bytes (or JSON);
-what a record means is the caller's business.
+A signer node keeps its FROST key packages (``share/<key_id>``) and its identity keys (``identity``) here; its
+round-1 nonces it seals with the store's key (`KeyStore.seal`) and keeps in its state database, where storing
+and consuming one commits in the same transaction as its session and policy bookkeeping. The store is
+generic: it holds named records of bytes (or JSON); what a record means is the caller's business.
 
 Layout of a store directory (0700; every file 0600)::
 
@@ -25,7 +26,8 @@ and must be asked for with ``allow_weak_kdf=True``.
 Records. Each write seals the content under a fresh random 96-bit nonce with associated data binding the
 format version, this store's random id and the record's name, so a record copied to another name or into
 another store fails authentication (`TamperedRecord` naming the record) and is never overwritten by the
-failed read. A random nonce per write stays far inside AES-GCM's 2**32-messages-per-key bound for any
+failed read. Values sealed for keeping elsewhere (`KeyStore.seal`) are bound the same way under another
+label. A random nonce per write or seal stays far inside AES-GCM's 2**32-messages-per-key bound for any
 signer's lifetime of writes.
 
 Durability. `KeyStore.put`, `KeyStore.delete`, `KeyStore.consume` and `KeyStore.change_unlocker` have taken
@@ -105,6 +107,7 @@ MAX_NAME_CHARS: Final = 200
 
 RECORD_MAGIC: Final = b"TPWK" + bytes([FORMAT_VERSION])
 _RECORD_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/record".encode()
+_SEALED_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/sealed".encode()
 _DATA_KEY_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/data-key".encode()
 _KEK_HKDF_INFO: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/kek-wrap".encode()
 
@@ -573,6 +576,17 @@ class KeyStore:
             _fsync_dir(self._records)
             return content
 
+    def stamp(self, name: str) -> tuple[int, int, int, int] | None:
+        """A cheap fingerprint of record `name` (its file's inode, size, and change and modification times),
+        or None when it is absent. Every write replaces the file, so the stamp changes with the content: a
+        cache of decoded records can check it instead of reading and decrypting the record on every use."""
+        _check_name(name)
+        try:
+            status = os.stat(self._record_path(name))
+        except FileNotFoundError:
+            return None
+        return (status.st_ino, status.st_size, status.st_ctime_ns, status.st_mtime_ns)
+
     def list(self, prefix: str = "") -> builtins.list[str]:
         """Names of the records starting with `prefix`, sorted (e.g. ``list("nonce/")``)."""
         with self._exclusive():
@@ -590,6 +604,24 @@ class KeyStore:
             except RecordNotFound:
                 continue  # consumed or deleted by another thread since it was listed
         return tampered
+
+    def seal(self, name: str, data: bytes) -> bytes:
+        """`data` sealed under the store's data key and bound to `name` and to this store, for keeping
+        elsewhere (a signer node keeps its round-one nonces in its state database this way, so that storing
+        or consuming one commits in the same transaction as the rest of its bookkeeping). Writes nothing.
+
+        A sealed value opens only with `unseal` under the same name in the same store; it can never pass
+        for a record of the store, nor a record for it (their associated data differ).
+        """
+        _check_name(name)
+        aead = self._cipher()
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return RECORD_MAGIC + nonce + aead.encrypt(nonce, bytes(data), self._aad(name, _SEALED_AAD_LABEL))
+
+    def unseal(self, name: str, sealed: bytes) -> bytes:
+        """The content of a value `seal` made under `name`; TamperedRecord if it fails authentication."""
+        _check_name(name)
+        return self._open(self._cipher(), name, bytes(sealed), _SEALED_AAD_LABEL)
 
     def change_unlocker(
         self, new: Unlocker, *, scrypt: ScryptParams = DEFAULT_SCRYPT, allow_weak_kdf: bool = False
@@ -623,14 +655,24 @@ class KeyStore:
     def _record_path(self, name: str) -> Path:
         return self._records / _record_file_name(name)
 
-    def _aad(self, name: str) -> bytes:
-        return _RECORD_AAD_LABEL + b"\x00" + self._header.store_id + b"\x00" + name.encode()
+    def _aad(self, name: str, label: bytes = _RECORD_AAD_LABEL) -> bytes:
+        return label + b"\x00" + self._header.store_id + b"\x00" + name.encode()
+
+    def _cipher(self) -> AESGCM:
+        """The record cipher, for work that touches no file (AESGCM is safe to share between threads)."""
+        with self._thread_lock:
+            if self._data_key is None:
+                raise KeyStoreClosed("the key store is closed")
+            return self._aead
 
     def _read(self, aead: AESGCM, name: str) -> bytes:
         try:
             sealed = self._record_path(name).read_bytes()
         except FileNotFoundError:
             raise RecordNotFound(name) from None
+        return self._open(aead, name, sealed, _RECORD_AAD_LABEL)
+
+    def _open(self, aead: AESGCM, name: str, sealed: bytes, label: bytes) -> bytes:
         if not sealed.startswith(RECORD_MAGIC):
             raise TamperedRecord(name, "unknown record format")
         nonce = sealed[len(RECORD_MAGIC) : len(RECORD_MAGIC) + NONCE_BYTES]
@@ -638,7 +680,7 @@ class KeyStore:
         if len(ciphertext) < TAG_BYTES:
             raise TamperedRecord(name, "record is truncated")
         try:
-            return aead.decrypt(nonce, ciphertext, self._aad(name))
+            return aead.decrypt(nonce, ciphertext, self._aad(name, label))
         except InvalidTag:
             raise TamperedRecord(name) from None
 

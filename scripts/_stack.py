@@ -27,12 +27,13 @@ from eth_account.signers.local import LocalAccount
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
-from chain.deploy import DeployConfig, deploy_all
+from chain.deploy import TUSD_UNIT, DeployConfig, deploy_all
 from chain.deployments import Deployments
 from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
 from chain.processes import LOOPBACK, ManagedProcess, port_in_use
 from custody.keystore import KEK_ENV_VAR, Kek
 from custody.node.settings import PASSPHRASE_ENV_VAR
+from custody.policy.builder import asset_limits, with_custody_transfers
 from custody.provision import GroupLayout, provision_group
 
 L1_NETWORK = "local"  # Ape's ethereum:local, served by anvil through the foundry provider
@@ -251,11 +252,18 @@ class DevnetStack:
             return deploy_all(chain.network, config, self.settings.deployments_dir)
 
     def _install_policy(self) -> None:
-        """Write each node's policy for the contracts just deployed, then restart the nodes one by one."""
+        """Write each node's policy for the contracts just deployed (anchors on L1's SettlementAnchor; tUSD
+        custody transfers out of L1's treasury up to 10,000 a transaction, 50,000 a day), then restart the
+        nodes one by one."""
         assert self.custody is not None
         l1 = self.chains[0].deployments
         assert l1 is not None
-        text = devnet_policy(self.settings.l1_chain_id, l1.get("SettlementAnchor").address)
+        text = with_custody_transfers(
+            devnet_policy(self.settings.l1_chain_id, l1.get("SettlementAnchor").address),
+            chain_id=self.settings.l1_chain_id,
+            treasury=l1.get("MultisigTreasury").address,
+            assets={l1.get("tUSD").address: asset_limits(10_000 * TUSD_UNIT, 50_000 * TUSD_UNIT)},
+        )
         for node_id in self.node_ids:
             self.custody.node(node_id).policy.write_text(text)
         with ThreadPoolExecutor(len(self.node_ids)) as pool:

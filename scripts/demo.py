@@ -17,11 +17,13 @@ from chain.anvil import dev_accounts
 from chain.artifacts import contract
 from chain.client import make_web3
 from chain.errors import ChainError
+from chain.intents import CustodyTransfer
 from chain.merkle import MerkleTree, leaf_hash
 from chain.paths import PROJECT_ROOT
 from chain.processes import ProcessError
 from chain.subscriptions import SubscriptionManager
-from chain.transactions import send_call
+from chain.transactions import TransactionFailed, send_call
+from chain.treasury import Treasury
 from chain.vesting import VestingEscrow, utc
 from custody.frost import Point, Signature, verify_signature
 from scripts._stack import DevnetStack, Progress, StackError, exit_on_stack_error, running_stack
@@ -84,12 +86,78 @@ def smoke_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None
     )
 
 
+def custody_treasury_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None:
+    """The custody group signs a hot-tier `CustodyTransfer` out of the treasury through the API (each node
+    re-checks it against its policy's limits); a relayer with no authority submits it; the treasury checks
+    the FROST signature and its own 24-hour limit, and refuses the same signature a second time. A transfer
+    above the nodes' per-transaction limit is refused by policy before any nonce is spent."""
+    Progress.heading("flow 2: a treasury transfer signed by the custody group (2-of-3 FROST), relayed")
+    l1 = stack.chains[0]
+    assert l1.deployments is not None
+    w3 = make_web3(l1.url)
+    deployer, carol, relayer = dev_accounts()[0], dev_accounts()[3], dev_accounts()[9]
+    treasury = Treasury(w3, l1.deployments.get("MultisigTreasury").address)
+    tusd_address = l1.deployments.get("tUSD").address
+    tusd = contract(w3, "Token", tusd_address)
+    with progress.step("minting 5,000.00 tUSD into the treasury"):
+        send_call(w3, deployer, tusd.functions.mint(treasury.address, 5_000 * TUSD_UNIT))
+    deadline = int(w3.eth.get_block("latest")["timestamp"]) + 3_600
+
+    def sign_request(amount: int) -> tuple[CustodyTransfer, dict[str, Any]]:
+        transfer = CustodyTransfer(
+            to=carol.address,
+            token=tusd_address,
+            amount=amount,
+            nonce=treasury.custody_nonce(tusd_address),
+            deadline=deadline,
+        )
+        intent = {
+            "primary_type": "CustodyTransfer",
+            "message": transfer.to_json(),
+            "chain_id": l1.node.config.chain_id,
+            "verifying_contract": treasury.address,
+        }
+        request: dict[str, object] = {"key_id": stack.custody_key_id, "intent": intent}
+        return transfer, stack.post_json("/v1/custody/sign-requests", request)
+
+    with progress.step("asking custody for 20,000.00 tUSD to carol (over the nodes' per-transaction limit)"):
+        _, refused = sign_request(20_000 * TUSD_UNIT)
+    if refused["status"] != "refused":
+        raise DemoFailed(f"an over-limit transfer was not refused: {refused['status']} {refused['reasons']}")
+    progress.note(f"refused by policy: {refused['reasons'][0]}")
+    with progress.step("asking custody for 1,200.00 tUSD to carol (policy, round 1, round 2)"):
+        transfer, signed = sign_request(1_200 * TUSD_UNIT)
+    if signed["status"] != "signed":
+        raise DemoFailed(f"the custody group did not sign: {signed['status']} {signed['reasons']}")
+    signature = Signature.from_bytes(bytes.fromhex(str(signed["signature"]["serialized"]).removeprefix("0x")))
+    held = int(tusd.functions.balanceOf(carol.address).call())
+    with progress.step("a relayer (gas only, no authority) submits it; the treasury verifies the signature"):
+        receipt = treasury.submit_with_custody(relayer, transfer, signature.onchain())
+    if [event.event for event in treasury.events(receipt)] != ["CustodyTransferred"]:
+        raise DemoFailed(f"the treasury did not make the transfer: {treasury.events(receipt)!r}")
+    if tusd.functions.balanceOf(carol.address).call() != held + transfer.amount:
+        raise DemoFailed("carol did not receive the 1,200.00 tUSD")
+    progress.note(f"carol received 1,200.00 tUSD; gas {receipt['gasUsed']:,}")
+    with progress.step("relaying the same signature again: the treasury refuses it"):
+        try:
+            treasury.submit_with_custody(relayer, transfer, signature.onchain())
+        except TransactionFailed as failure:
+            reason = failure.reason
+        else:
+            raise DemoFailed("the treasury accepted a replayed custody signature")
+    progress.note(f"revert reason: {reason}")
+    summary.add(
+        "treasury transfer",
+        "1,200.00 tUSD on a custody signature, relayed; replay and over-limit refused",
+    )
+
+
 def custody_anchor_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None:
     """A batch of trades becomes a Merkle root; the custody group signs its Anchor intent through the API
     (each node re-checks it against its own policy); a relayer with no authority submits it; a trade's
     inclusion proof then verifies on-chain."""
     Progress.heading(
-        "flow 2: custody-signed settlement anchor (2-of-3 FROST over mTLS), proof checked on-chain"
+        "flow 3: custody-signed settlement anchor (2-of-3 FROST over mTLS), proof checked on-chain"
     )
     l1 = stack.chains[0]
     assert l1.deployments is not None
@@ -137,7 +205,6 @@ def custody_anchor_flow(stack: DevnetStack, progress: Progress, summary: Summary
     if not included:
         raise DemoFailed("the anchored root does not verify trade 2's proof on-chain")
     progress.note(f"anchor seq {intent.seq}, root {intent.root.hex()[:16]}…, gas {receipt['gasUsed']:,}")
-    summary.add("custody key", f"2-of-3 DKG over mTLS, group key x {stack.custody_key[0]:#x}"[:60] + "…")
     summary.add(
         "settlement anchor",
         f"batch of {len(trades)} trades anchored (seq {intent.seq}); proof verified on-chain",
@@ -147,7 +214,7 @@ def custody_anchor_flow(stack: DevnetStack, progress: Progress, summary: Summary
 def allocation_vesting_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None:
     """Carry out the example allocation plan (`ape run allocate`'s engine), move the chain's clock past the
     team's cliff, and let alice claim her vested TPW; the API reads the grant before and after."""
-    Progress.heading("flow 3: the TPW allocation plan, and a team grant claimed after its cliff")
+    Progress.heading("flow 4: the TPW allocation plan, and a team grant claimed after its cliff")
     l1 = stack.chains[0]
     assert l1.deployments is not None
     w3 = make_web3(l1.url)
@@ -204,7 +271,7 @@ def _team_grant(body: dict[str, Any], amount: int) -> dict[str, Any]:
 def subscription_keeper_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None:
     """A merchant's monthly plan in tUSD; bob subscribes (first period paid at once); the chain's clock
     moves a period on, and the keeper process — not the demo — charges the second period."""
-    Progress.heading("flow 4: a subscription charged by the keeper after a period passes")
+    Progress.heading("flow 5: a subscription charged by the keeper after a period passes")
     l1 = stack.chains[0]
     assert l1.deployments is not None
     w3 = make_web3(l1.url)
@@ -283,7 +350,11 @@ def cli() -> None:
                     f"{chain.label} chain", f"anvil {chain.url}, chain id {chain.node.config.chain_id}"
                 )
             summary.add("API", f"{stack.api_url} (health ok)")
+            assert stack.custody_key is not None
+            key_x = f"{stack.custody_key[0]:#066x}"
+            summary.add("custody key", f"2-of-3 DKG over mTLS, group key x {key_x[:26]}…")
             smoke_flow(stack, progress, summary)
+            custody_treasury_flow(stack, progress, summary)
             custody_anchor_flow(stack, progress, summary)
             allocation_vesting_flow(stack, progress, summary)
             subscription_keeper_flow(stack, progress, summary)

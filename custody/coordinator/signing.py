@@ -274,7 +274,7 @@ class Coordinator:
                 if not pending:
                     break
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
+                for task in [task for task in pending if task in done]:  # in the order asked, not set order
                     node = pending.pop(task)
                     try:
                         committed[node.node_id] = (node, self._commitments(node, task.result()))

@@ -1,9 +1,11 @@
-"""The signer node's FastAPI app factory: `create_app(runtime)` wires errors, routers and the lifespan.
+"""The signer node's ASGI app factory: `create_app(runtime)` wires errors, routers and the lifespan.
 
 Routers are listed once, in `ROUTERS`; a new concern of the node (key ceremonies, ...) adds its router
-there. The lifespan starts the runtime (abandoning sessions a previous process left open), runs the sweeper
-that deletes nonces older than their time to live, and closes the runtime when the server stops. The app
-has no OpenAPI or docs routes: only the coordinator and operators talk to a node.
+there. The two signing routes, which carry every signature, are served in front of the FastAPI app by
+`custody.node.routes_sign.SigningRoutes`, which hands everything else (and the lifespan) to it. The
+lifespan starts the runtime (abandoning sessions a previous process left open), runs the sweeper that
+drops nonces older than their time to live, and closes the runtime when the server stops. The app has no
+OpenAPI or docs routes: only the coordinator and operators talk to a node.
 """
 
 import asyncio
@@ -13,13 +15,15 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
 
-from custody.node import routes_health, routes_keys, routes_sign
+from custody.node import routes_health, routes_keys
 from custody.node.problems import install_problem_handlers
+from custody.node.routes_sign import SigningRoutes
 from custody.node.runtime import NodeRuntime
 
-ROUTERS: tuple[APIRouter, ...] = (routes_health.router, routes_sign.router, routes_keys.router)
-"""Every router the node serves."""
+ROUTERS: tuple[APIRouter, ...] = (routes_health.router, routes_keys.router)
+"""Every router of the FastAPI app (the signing routes are `SigningRoutes`, in front of it)."""
 
 MIN_SWEEP_INTERVAL_SECONDS = 1.0
 
@@ -51,7 +55,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(runtime.close)
 
 
-def create_app(runtime: NodeRuntime) -> FastAPI:
+def create_app(runtime: NodeRuntime) -> ASGIApp:
     """The node's app over `runtime`, which the app's lifespan starts and closes."""
     app = FastAPI(
         title=f"TPWallet signer node {runtime.settings.node_id}",
@@ -64,4 +68,4 @@ def create_app(runtime: NodeRuntime) -> FastAPI:
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    return app
+    return SigningRoutes(app, runtime)

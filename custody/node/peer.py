@@ -9,28 +9,53 @@ the group is wrong. The checks are coroutines so that FastAPI runs them on the e
 worker thread; the rare audit append goes to a worker thread.
 """
 
+import functools
 from typing import Annotated
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from custody.node.deps import RuntimeDep
 from custody.node.errors import PeerNotAllowed
+from custody.node.runtime import NodeRuntime
 from custody.tls import COORDINATOR_COMMON_NAME
+
+
+@functools.lru_cache(maxsize=256)
+def _common_name(subject: str) -> str | None:
+    """The one common name of an RFC 4514 subject, or None (remembered: a group has a handful of names)."""
+    attributes = x509.Name.from_rfc4514_string(subject).get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(attributes) != 1 or not isinstance(attributes[0].value, str):
+        return None
+    return attributes[0].value
+
+
+def tls_common_name(scope: Scope) -> str:
+    """The common name of the verified client certificate in an ASGI `scope`'s TLS extension;
+    PeerNotAllowed when there is none."""
+    tls = scope.get("extensions", {}).get("tls") or {}
+    name = tls.get("client_cert_name")
+    if not isinstance(name, str):
+        raise PeerNotAllowed("the request carries no verified client certificate")
+    common_name = _common_name(name)
+    if common_name is None:
+        raise PeerNotAllowed("the client certificate does not name exactly one common name")
+    return common_name
+
+
+def refuse_peer(runtime: NodeRuntime, common_name: str, subject: str) -> PeerNotAllowed:
+    """Record in the node's audit log that group member `common_name` knocked on a coordinator-only route
+    (`subject`: method and path), and return the refusal to raise. Blocking (an audit append)."""
+    runtime.audit.append(actor=common_name, action="peer.refused", subject=subject)
+    return PeerNotAllowed(f"{common_name!r} may not use this route; only {COORDINATOR_COMMON_NAME!r} may")
 
 
 async def peer_common_name(request: Request) -> str:
     """The common name of the request's verified client certificate; PeerNotAllowed when there is none."""
-    tls = request.scope.get("extensions", {}).get("tls") or {}
-    name = tls.get("client_cert_name")
-    if not isinstance(name, str):
-        raise PeerNotAllowed("the request carries no verified client certificate")
-    attributes = x509.Name.from_rfc4514_string(name).get_attributes_for_oid(NameOID.COMMON_NAME)
-    if len(attributes) != 1 or not isinstance(attributes[0].value, str):
-        raise PeerNotAllowed("the client certificate does not name exactly one common name")
-    return attributes[0].value
+    return tls_common_name(request.scope)
 
 
 async def coordinator_common_name(
@@ -38,13 +63,9 @@ async def coordinator_common_name(
 ) -> str:
     """The peer's common name if it is the coordinator's; PeerNotAllowed (audited) for any other member."""
     if common_name != COORDINATOR_COMMON_NAME:
-        await run_in_threadpool(
-            runtime.audit.append,
-            actor=common_name,
-            action="peer.refused",
-            subject=f"{request.method} {request.url.path}",
+        raise await run_in_threadpool(
+            refuse_peer, runtime, common_name, f"{request.method} {request.url.path}"
         )
-        raise PeerNotAllowed(f"{common_name!r} may not use this route; only {COORDINATOR_COMMON_NAME!r} may")
     return common_name
 
 

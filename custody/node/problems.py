@@ -7,6 +7,7 @@ records, so it goes to the node's log only.
 """
 
 import logging
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -22,40 +23,76 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("custody.node")
 
 
-def problem_response(
-    request: Request, status: int, problem_type: str, title: str, detail: str, **extensions: Any
-) -> JSONResponse:
-    """A problem document about `request`."""
-    body = {
+def problem_body(
+    path: str, status: int, problem_type: str, title: str, detail: str, **extensions: Any
+) -> dict[str, Any]:
+    """The problem document about a request for `path`."""
+    return {
         "type": problem_type,
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": path,
         **extensions,
     }
+
+
+def problem_response(
+    request: Request, status: int, problem_type: str, title: str, detail: str, **extensions: Any
+) -> JSONResponse:
+    """A problem document about `request`."""
+    body = problem_body(request.url.path, status, problem_type, title, detail, **extensions)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
-async def _node_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, NodeError)
-    return problem_response(request, exc.status, exc.problem_type(), exc.title, exc.detail, **exc.extensions)
+def node_error_body(path: str, error: NodeError) -> dict[str, Any]:
+    """The problem document of a `NodeError` raised for a request for `path`."""
+    return problem_body(
+        path, error.status, error.problem_type(), error.title, error.detail, **error.extensions
+    )
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
-        for error in exc.errors()
+def validation_error_body(path: str, errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The 400 ``malformed-request`` document for a body's validation errors (pydantic's ``errors()``, whose
+    locations start with ``body``): every bad field with pydantic's message, never the value."""
+    listed = [
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]} for error in errors
     ]
-    fields = ", ".join(sorted({error["field"] for error in errors}))
-    return problem_response(
-        request,
+    fields = ", ".join(sorted({error["field"] for error in listed}))
+    return problem_body(
+        path,
         HTTPStatus.BAD_REQUEST,
         MalformedRequest.problem_type(),
         MalformedRequest.title,
         f"invalid value for: {fields}",
-        errors=errors,
+        errors=listed,
+    )
+
+
+def internal_error_body(path: str) -> dict[str, Any]:
+    """The bare 500 document: what failed goes to the node's log only."""
+    return problem_body(
+        path,
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        NodeError.problem_type(),
+        NodeError.title,
+        "the node failed to handle the request; see its log",
+    )
+
+
+async def _node_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NodeError)
+    return JSONResponse(
+        node_error_body(request.url.path, exc), status_code=exc.status, media_type=PROBLEM_JSON
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        validation_error_body(request.url.path, exc.errors()),
+        status_code=HTTPStatus.BAD_REQUEST,
+        media_type=PROBLEM_JSON,
     )
 
 
@@ -73,12 +110,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("request %s %s failed", request.method, request.url.path, exc_info=exc)
-    return problem_response(
-        request,
-        HTTPStatus.INTERNAL_SERVER_ERROR,
-        NodeError.problem_type(),
-        NodeError.title,
-        "the node failed to handle the request; see its log",
+    return JSONResponse(
+        internal_error_body(request.url.path),
+        status_code=HTTPStatus.INTERNAL_SERVER_ERROR,
+        media_type=PROBLEM_JSON,
     )
 
 

@@ -1,27 +1,169 @@
 """The signing routes: ``POST /v1/sign/round1`` and ``POST /v1/sign/round2``, for the coordinator only.
 
-Thin: each validates its body, checks the caller is the coordinator and hands over to
-`custody.node.signing.SigningService`, whose refusals become problem documents (400 malformed, 403 policy
-or wrong peer, 404 unknown key or session, 409 replay or conflict). The handlers are plain functions, so
-FastAPI runs them in worker threads and a node's fsyncs never stall its event loop.
+These two routes carry every signature, so they are served as plain ASGI in front of the node's FastAPI app
+(`SigningRoutes`), which gets every other request and the lifespan: at signing rates the framework's
+middleware layers, dependency solving, response-model re-validation and thread hop cost the node more CPU
+than the signing itself (see ``docs/benchmarks.md``). The checks are the framework routes' own: the caller
+must be the coordinator (`custody.node.peer.check_coordinator`, refusals of other group members audited),
+the body is validated strictly by the same pydantic models (`custody.node.schemas`), and every refusal is
+the same RFC 9457 problem document (`custody.node.problems`): 400 malformed, 403 policy or wrong peer, 404
+unknown key or session, 409 replay or conflict, 413 a body over `MAX_BODY_BYTES`, 405 another method. The
+signing service (`custody.node.signing.SigningService`) runs in a worker thread, so a node's fsyncs never
+stall its event loop.
 """
 
-from fastapi import APIRouter
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any, Final
 
-from custody.node.deps import RuntimeDep
-from custody.node.peer import CoordinatorPeer
-from custody.node.schemas import Round1Request, Round1Response, Round2Request, Round2Response
+from pydantic import BaseModel, ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-router = APIRouter(prefix="/v1/sign", tags=["signing"])
+from custody.node.errors import PROBLEM_TYPE_PREFIX, NodeError
+from custody.node.peer import refuse_peer, tls_common_name
+from custody.node.problems import (
+    PROBLEM_JSON,
+    internal_error_body,
+    node_error_body,
+    problem_body,
+    validation_error_body,
+)
+from custody.node.runtime import NodeRuntime
+from custody.node.schemas import Round1Request, Round2Request
+from custody.tls import COORDINATOR_COMMON_NAME
+
+ROUND1_PATH: Final = "/v1/sign/round1"
+ROUND2_PATH: Final = "/v1/sign/round2"
+MAX_BODY_BYTES: Final = 1 << 20
+"""A round-two body of the largest group (64 signers) is some 10 KiB; a megabyte is a misbehaving client."""
+
+_JSON: Final = b"application/json"
+
+log = logging.getLogger("custody.node")
 
 
-@router.post("/round1", response_model=Round1Response)
-def round1(body: Round1Request, runtime: RuntimeDep, coordinator: CoordinatorPeer) -> Round1Response:
-    """Open a session: this node's commitments to fresh nonces bound to the key, request and intent."""
-    return runtime.signing.round1(body, actor=coordinator)
+class _BodyTooLarge(Exception):
+    """The request body passed `MAX_BODY_BYTES`."""
 
 
-@router.post("/round2", response_model=Round2Response)
-def round2(body: Round2Request, runtime: RuntimeDep, coordinator: CoordinatorPeer) -> Round2Response:
-    """Close a session: this node's signature share, after its nonce is consumed and its policy agrees."""
-    return runtime.signing.round2(body, actor=coordinator)
+class _ClientGone(Exception):
+    """The client disconnected before its request was read: there is no one to answer."""
+
+
+class SigningRoutes:
+    """ASGI: serves the two signing routes over `runtime`'s signing service and passes the rest to `app`."""
+
+    def __init__(self, app: ASGIApp, runtime: NodeRuntime) -> None:
+        self.app = app
+        self.runtime = runtime
+        self._routes: dict[str, tuple[type[BaseModel], Callable[[Any, str], BaseModel]]] = {
+            ROUND1_PATH: (Round1Request, runtime.signing.round1),
+            ROUND2_PATH: (Round2Request, runtime.signing.round2),
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self._routes.get(scope["path"]) if scope["type"] == "http" else None
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if scope["method"] != "POST":
+            await _send_json(
+                send,
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                _status_problem(path, HTTPStatus.METHOD_NOT_ALLOWED, "use POST"),
+                PROBLEM_JSON,
+                extra_headers=[(b"allow", b"POST")],
+            )
+            return
+        model, handler = route
+        try:
+            status, body, media_type = await self._handle(scope, receive, path, model, handler)
+        except _ClientGone:
+            return
+        except Exception as error:  # a bug or a broken node: the details go to the log only
+            log.error("request POST %s failed", path, exc_info=error)
+            status, body, media_type = (
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                internal_error_body(path),
+                PROBLEM_JSON,
+            )
+        await _send_json(send, status, body, media_type)
+
+    async def _handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        path: str,
+        model: type[BaseModel],
+        handler: Callable[[Any, str], BaseModel],
+    ) -> tuple[int, dict[str, Any] | BaseModel, str]:
+        loop = asyncio.get_running_loop()
+        try:
+            common_name = tls_common_name(scope)
+            if common_name != COORDINATOR_COMMON_NAME:
+                raise await loop.run_in_executor(None, refuse_peer, self.runtime, common_name, f"POST {path}")
+            try:
+                raw = await _read_body(receive)
+            except _BodyTooLarge:
+                problem = _status_problem(
+                    path, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"a body is at most {MAX_BODY_BYTES} bytes"
+                )
+                return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, problem, PROBLEM_JSON
+            try:
+                request = model.model_validate_json(raw)
+            except ValidationError as error:
+                errors = [
+                    {**detail, "loc": ("body", *detail["loc"])}
+                    for detail in error.errors(include_url=False, include_input=False)
+                ]
+                return HTTPStatus.BAD_REQUEST, validation_error_body(path, errors), PROBLEM_JSON
+            answer = await loop.run_in_executor(None, handler, request, common_name)
+        except NodeError as refusal:
+            return refusal.status, node_error_body(path, refusal), PROBLEM_JSON
+        return HTTPStatus.OK, answer, _JSON.decode()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _ClientGone
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _status_problem(path: str, status: HTTPStatus, detail: str) -> dict[str, Any]:
+    return problem_body(
+        path, status, PROBLEM_TYPE_PREFIX + status.phrase.lower().replace(" ", "-"), status.phrase, detail
+    )
+
+
+async def _send_json(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    status: int,
+    body: dict[str, Any] | BaseModel,
+    media_type: str,
+    *,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    content = body.model_dump_json().encode() if isinstance(body, BaseModel) else _dump(body)
+    headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(content)).encode())]
+    await send(
+        {"type": "http.response.start", "status": int(status), "headers": headers + (extra_headers or [])}
+    )
+    await send({"type": "http.response.body", "body": content})
+
+
+def _dump(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

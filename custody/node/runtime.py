@@ -1,5 +1,8 @@
 """Everything a running node holds open: key store, policy engine and history, session book, audit log.
 
+The session book is a table of the spend history's database (``state.sqlite``), so that each signing round
+commits its session, nonce and policy bookkeeping in one transaction.
+
 `open_runtime` opens them once at start (the only scrypt run of the process, when a passphrase seals the
 store) and fails with one clear error if any is missing or wrong, before the node listens. The app's
 lifespan calls `NodeRuntime.start` (abandon what a previous process left open) and `NodeRuntime.close`.
@@ -19,8 +22,6 @@ from custody.policy.config import load_policy
 from custody.policy.engine import PolicyEngine, unix_now
 from custody.policy.history import SpendHistory
 from custody.tls import node_common_name
-
-SESSIONS_FILE = "sessions.sqlite"
 
 
 @dataclass
@@ -65,7 +66,6 @@ class NodeRuntime:
             self.audit.append(
                 actor=self.actor, action="node.stopped", subject=f"node:{self.settings.node_id}"
             )
-        self.sessions.close()
         self.history.close()
         self.keystore.close()
 
@@ -80,8 +80,7 @@ def open_runtime(
         undo.callback(keystore.close)
         history = SpendHistory.open(settings.state_path)
         undo.callback(history.close)
-        sessions = SessionBook(settings.data_dir / SESSIONS_FILE)
-        undo.callback(sessions.close)
+        sessions = SessionBook(history)
         audit = AuditLog.open_file(settings.audit_path)
         policy = PolicyEngine(config, history, clock)
         signing = SigningService(

@@ -60,6 +60,7 @@ def uvicorn_config(runtime: NodeRuntime) -> uvicorn.Config:
         log_config=None,
         server_header=False,
         date_header=False,
+        proxy_headers=False,  # nodes are reached directly over mutual TLS, never through a proxy
     )
 
 

@@ -1,39 +1,48 @@
-"""Every signing session a node has opened and how it ended, in the node's SQLite state file.
+"""Every signing session a node has opened, how it ended, and while it is open its sealed nonce.
 
-The nonce itself lives in the key store (``nonce/<session_id>``) and is what makes signing safe: it is
-consumed, durably, before a share is computed. This book is the non-secret bookkeeping around it, so a node
-can tell a session it never saw (404) from one that is over (409: a replay), refuse a second round one
-under a session id ever used before, and say how each session ended. Losing its last few writes in a power
-cut (WAL mode, ``synchronous=NORMAL``) cannot make a nonce usable twice: the key store decides that.
+The book is a table of the node's state database (``state.sqlite``, the one its policy's spend history
+lives in: WAL mode, ``synchronous=FULL``), so a session's steps commit in the same transaction as the policy
+bookkeeping around them, with one fsync: round one stores the request's first-seen time, the session and its
+nonce together; round two takes the nonce out, records the spend and closes the session together. A session
+row holds its nonce sealed by the node's key store (`custody.keystore.KeyStore.seal`, bound to the session id)
+while the session is ``open`` and nothing once it is closed, so a nonce is usable exactly while its row says
+``open``, and the row's state is durable before any answer that depends on it.
 
 A session is ``open`` from round one until round two or the sweeper closes it as ``signed``, ``refused``,
-``expired`` or ``abandoned`` (its nonce was lost to a restart). Closed sessions are forgotten after a
-retention period; a replay older than that is answered as unknown, which refuses it just the same.
+``expired`` or ``abandoned`` (a restart closes every session a previous process left open). The book tells a
+session it never saw (404) from one that is over (409: a replay) and refuses a second round one under a
+session id ever used before. Closed sessions are forgotten after a retention period; a replay older than that
+is answered as unknown, which refuses it just the same.
+
+Thread-safe, and several processes may use one database (SQLite serialises the writers): `take_nonce` hands
+a nonce out at most once.
 """
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Final
 
 from custody.errors import CustodyError
+from custody.policy.history import SpendHistory
 
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS signing_session (
-    session_id  TEXT PRIMARY KEY,
-    key_id      TEXT NOT NULL,
-    request_id  TEXT NOT NULL,
-    digest      TEXT NOT NULL,
-    state       TEXT NOT NULL,
-    opened_at   INTEGER NOT NULL,
-    closed_at   INTEGER
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS signing_session_open ON signing_session (state, opened_at);
-"""
+NONCE_NAME_PREFIX: Final = "nonce/"
+"""A session's nonce is sealed under the name ``nonce/<session_id>`` (`nonce_name`)."""
+
+_SCHEMA: Final = (
+    """
+    CREATE TABLE IF NOT EXISTS signing_session (
+        session_id  TEXT PRIMARY KEY,
+        key_id      TEXT NOT NULL,
+        request_id  TEXT NOT NULL,
+        digest      TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        opened_at   INTEGER NOT NULL,
+        closed_at   INTEGER,
+        nonce       BLOB
+    ) STRICT, WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS signing_session_open ON signing_session (state, opened_at)",
+)
 
 
 class SessionState(StrEnum):
@@ -50,13 +59,9 @@ class SessionBookError(CustodyError):
     """The session book cannot be opened or written."""
 
 
-class DuplicateSession(SessionBookError):
-    """A session id that was used before."""
-
-
 @dataclass(frozen=True)
 class SessionRecord:
-    """One session as the book knows it (times are Unix seconds)."""
+    """One session as the book knows it (times are Unix seconds); `holds_nonce` while its nonce is stored."""
 
     session_id: str
     key_id: str
@@ -65,85 +70,134 @@ class SessionRecord:
     state: SessionState
     opened_at: int
     closed_at: int | None
+    holds_nonce: bool
+
+
+def nonce_name(session_id: str) -> str:
+    """The name a session's nonce is sealed under."""
+    return NONCE_NAME_PREFIX + session_id
 
 
 class SessionBook:
-    """The sessions table of ``state.sqlite``; safe to share between threads."""
+    """The ``signing_session`` table of a node's state database (the `SpendHistory`'s)."""
 
-    def __init__(self, path: str | Path) -> None:
-        try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as error:
-            raise SessionBookError(f"cannot open the session book at {path}: {error}") from None
-        self._lock = threading.Lock()
+    def __init__(self, state: SpendHistory) -> None:
+        self.state = state
+        with state.transaction():
+            for statement in _SCHEMA:
+                state.execute(statement)
 
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _cursor(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
-            try:
-                yield self._db.cursor()
-            except sqlite3.IntegrityError:
-                raise
-            except sqlite3.Error as error:
-                raise SessionBookError(f"session book: {error}") from None
-
-    def open(self, session_id: str, key_id: str, request_id: str, digest: str, now: int) -> None:
-        """Record a new open session; DuplicateSession if the id was ever used (and is still remembered)."""
-        try:
-            with self._cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO signing_session VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                    (session_id, key_id, request_id, digest, SessionState.OPEN, now),
-                )
-        except sqlite3.IntegrityError:
-            raise DuplicateSession(f"session {session_id!r} was used before") from None
+    def open(
+        self, session_id: str, key_id: str, request_id: str, digest: str, now: int, sealed_nonce: bytes
+    ) -> bool:
+        """Record a new open session holding `sealed_nonce`; False (and nothing written) if the id was ever
+        used (and is still remembered). Durable on return unless inside a `SpendHistory.transaction`, which
+        it then commits with."""
+        inserted = self.state.execute(
+            "INSERT OR IGNORE INTO signing_session VALUES (?, ?, ?, ?, ?, ?, NULL, ?) RETURNING session_id",
+            (session_id, key_id, request_id, digest, SessionState.OPEN.value, now, sealed_nonce),
+        )
+        return bool(inserted)
 
     def get(self, session_id: str) -> SessionRecord | None:
         """The session, or None if the book has no such session."""
-        with self._cursor() as cursor:
-            row = cursor.execute(
-                "SELECT session_id, key_id, request_id, digest, state, opened_at, closed_at "
-                "FROM signing_session WHERE session_id = ?",
-                (session_id,),
-            ).fetchone()
-        if row is None:
+        rows = self.state.execute(
+            "SELECT session_id, key_id, request_id, digest, state, opened_at, closed_at, nonce IS NOT NULL "
+            "FROM signing_session WHERE session_id = ?",
+            (session_id,),
+        )
+        if not rows:
             return None
-        return SessionRecord(row[0], row[1], row[2], row[3], SessionState(row[4]), row[5], row[6])
+        ((sid, key_id, request_id, digest, state, opened_at, closed_at, holds_nonce),) = rows
+        return SessionRecord(
+            sid, key_id, request_id, digest, SessionState(state), opened_at, closed_at, bool(holds_nonce)
+        )
+
+    def take_nonce(self, session_id: str, state: SessionState, now: int) -> bytes | None:
+        """Close the open session `session_id` as `state` and hand out its sealed nonce, which the row no
+        longer holds; None if the session is not open or holds no nonce (it is closed all the same).
+
+        Call it inside a `SpendHistory.transaction` with whatever else must commit with it; the nonce is
+        then gone from disk when that transaction commits, and never handed out twice.
+        """
+        self._require_final(state)
+        with self.state.transaction():
+            rows = self.state.execute(
+                "SELECT nonce FROM signing_session WHERE session_id = ? AND state = ?",
+                (session_id, SessionState.OPEN.value),
+            )
+            if not rows:
+                return None
+            self.close_session(session_id, state, now)
+        nonce: bytes | None = rows[0][0]
+        return nonce
+
+    def set_state(self, session_id: str, state: SessionState) -> None:
+        """Change how a closed session ended (e.g. ``signed`` once its share is computed, in the same
+        transaction as `take_nonce`)."""
+        self._require_final(state)
+        self.state.execute(
+            "UPDATE signing_session SET state = ? WHERE session_id = ? AND state != ?",
+            (state.value, session_id, SessionState.OPEN.value),
+        )
 
     def close_session(self, session_id: str, state: SessionState, now: int) -> bool:
-        """Move an open session to `state`; False if it was not open (another request closed it first)."""
-        if state is SessionState.OPEN:
-            raise SessionBookError("a session is closed into a final state, not reopened")
-        with self._cursor() as cursor:
-            cursor.execute(
-                "UPDATE signing_session SET state = ?, closed_at = ? WHERE session_id = ? AND state = ?",
-                (state, now, session_id, SessionState.OPEN),
-            )
-            return cursor.rowcount == 1
+        """Close an open session as `state`, dropping its nonce; False if it was not open."""
+        self._require_final(state)
+        closed = self.state.execute(
+            "UPDATE signing_session SET state = ?, closed_at = ?, nonce = NULL "
+            "WHERE session_id = ? AND state = ? RETURNING session_id",
+            (state.value, now, session_id, SessionState.OPEN.value),
+        )
+        return bool(closed)
+
+    def close_all_open(self, state: SessionState, now: int, opened_before: int | None = None) -> list[str]:
+        """Close every open session (only those opened before `opened_before`, if given) as `state`, dropping
+        their nonces, in one transaction; their ids, oldest first."""
+        self._require_final(state)
+        rows = self.state.execute(
+            "UPDATE signing_session SET state = ?, closed_at = ?, nonce = NULL "
+            "WHERE state = ? AND opened_at < ? RETURNING session_id, opened_at",
+            (
+                state.value,
+                now,
+                SessionState.OPEN.value,
+                opened_before if opened_before is not None else 2**62,
+            ),
+        )
+        return [session_id for session_id, _ in sorted(rows, key=lambda row: (row[1], row[0]))]
 
     def open_sessions(self, opened_before: int | None = None) -> list[str]:
         """Ids of the open sessions (only those opened before `opened_before`, if given), oldest first."""
-        with self._cursor() as cursor:
-            rows = cursor.execute(
-                "SELECT session_id FROM signing_session WHERE state = ? AND opened_at < ? ORDER BY opened_at",
-                (SessionState.OPEN, opened_before if opened_before is not None else 2**62),
-            ).fetchall()
+        rows = self.state.execute(
+            "SELECT session_id FROM signing_session WHERE state = ? AND opened_at < ? "
+            "ORDER BY opened_at, session_id",
+            (SessionState.OPEN.value, opened_before if opened_before is not None else 2**62),
+        )
+        return [row[0] for row in rows]
+
+    def sealed_nonce(self, session_id: str) -> bytes | None:
+        """The sealed nonce session `session_id` holds, without taking it (None once it is gone)."""
+        rows = self.state.execute("SELECT nonce FROM signing_session WHERE session_id = ?", (session_id,))
+        nonce: bytes | None = rows[0][0] if rows else None
+        return nonce
+
+    def nonce_holders(self) -> list[str]:
+        """Ids of the sessions whose nonce is stored (the open ones), sorted."""
+        rows = self.state.execute(
+            "SELECT session_id FROM signing_session WHERE nonce IS NOT NULL ORDER BY session_id"
+        )
         return [row[0] for row in rows]
 
     def forget_closed(self, closed_before: int) -> int:
         """Delete closed sessions closed before `closed_before`; return how many."""
-        with self._cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM signing_session WHERE state != ? AND closed_at < ?",
-                (SessionState.OPEN, closed_before),
-            )
-            return cursor.rowcount
+        rows = self.state.execute(
+            "DELETE FROM signing_session WHERE state != ? AND closed_at < ? RETURNING session_id",
+            (SessionState.OPEN.value, closed_before),
+        )
+        return len(rows)
+
+    @staticmethod
+    def _require_final(state: SessionState) -> None:
+        if state is SessionState.OPEN:
+            raise SessionBookError("a session is closed into a final state, not reopened")

@@ -95,7 +95,8 @@ class NodeSettings(BaseSettings):
 
     @property
     def state_path(self) -> Path:
-        """Non-secret durable state (sessions, spend history)."""
+        """Durable state: the spend history and the signing sessions, whose nonces it holds sealed by the key
+        store (nothing in it is readable without the key store's key)."""
         return self.data_dir / "state.sqlite"
 
     @property

@@ -1,21 +1,29 @@
 """A signer node's two signing rounds, without HTTP: commit to nonces, then release one signature share.
 
-Round one (`SigningService.round1`) decodes the intent and computes its digest itself, records when the
-node first saw the request (time locks count from there), asks the policy (failing fast), opens the session,
-draws hedged nonces and stores them sealed as ``nonce/<session_id>`` together with the key id, request id
-and digest they are bound to, durably, before answering with the commitments.
+Round one (`SigningService.round1`) decodes the intent and computes its digest itself, then in one
+transaction of the node's state database records when the node first saw the request (time locks count from
+there), asks the policy (failing fast), and, if it agrees, opens the session holding fresh hedged nonces
+sealed by the key store (`custody.keystore.KeyStore.seal`, bound to the session id) together with the key id,
+request id and digest they are bound to. The transaction commits (one fsync: the nonce is durable) and the
+step is written to the audit log before the node answers with its commitments; that record becomes durable
+with round two's, which is synced before any share leaves (a round one answers nothing secret, so it does not
+wait for the audit log's own fsync).
 
-Round two (`SigningService.round2`) takes the same intent again and every signer's commitments. It consumes
-the nonce record first: the removal is on disk before anything else happens, so whatever follows (a refusal,
-a crash, an answer) the nonce can never be used again, and any later round two for the session is a replay.
-Only then does it check that the intent, key and request are those the nonce was bound to (the intent is
-decoded again; its digest is recomputed unless the envelope is byte for byte the one of round one, whose
-digest the record holds) and that its own commitment is listed as it made it, lets the policy decide and
-record the spend in one transaction, and computes the share. A nonce therefore signs at most one signing
-package, which is what keeps the key's share secret: two shares under one nonce and different packages
-would reveal it.
+Round two (`SigningService.round2`) takes the same intent again and every signer's commitments. In one
+transaction it takes the nonce out of the session (the row no longer holds it), checks that the intent, key
+and request are those the nonce was bound to (the intent is decoded again; its digest is recomputed unless
+the envelope is byte for byte the one of round one, whose digest the sealed record holds) and that its own
+commitment is listed as it made it, lets the policy decide and record the spend, computes the share and
+closes the session as signed, or as refused if any check failed. That transaction commits, durably, before
+anything leaves the node: the nonce is gone from disk, the spend counted and the session closed, all with one
+fsync; then the audit record is appended (fsynced) and only then is the share answered. A refusal commits the
+nonce's removal just the same, so a nonce is offered to at most one signing package and any later round two
+for the session is a replay. If the transaction itself fails (a database error), nothing was released and
+the session is closed in a second step, so its nonce is never used. A nonce therefore signs at most one
+signing package, which is what keeps the key's share secret: two shares under one nonce and different
+packages would reveal it.
 
-Sessions are short: a nonce not used within the time to live is deleted by `expire_stale`, and a restart
+Sessions are short: a nonce not used within the time to live is dropped by `expire_stale`, and a restart
 abandons every session a previous process opened (`abandon_all`), so after ``kill -9`` at any point a nonce
 is either still sealed and never used, or consumed and gone. Every step goes to the node's audit log, with
 the coordinator's certificate name as the actor.
@@ -28,7 +36,7 @@ from typing import Any, Final
 
 from chain.intents import Intent, IntentError
 from custody.audit import AuditLog
-from custody.errors import RecordExists, RecordNotFound
+from custody.errors import TamperedRecord
 from custody.frost import (
     EncodingError,
     Point,
@@ -59,12 +67,14 @@ from custody.node.schemas import (
     Round2Request,
     Round2Response,
 )
-from custody.node.sessions import DuplicateSession, SessionBook, SessionState
+from custody.node.sessions import NONCE_NAME_PREFIX, SessionBook, SessionState, nonce_name
 from custody.policy.approvals import OperatorApproval
 from custody.policy.engine import Decision, PolicyEngine, SignContext, request_id_from_hex
 from custody.policy.errors import InvalidApproval, RequestConflict
 
-NONCE_PREFIX: Final = "nonce/"
+NONCE_PREFIX: Final = NONCE_NAME_PREFIX
+"""Nonces are sealed under ``nonce/<session_id>``; a key store written by an older version may still hold
+records by that name, which a start deletes."""
 NONCE_RECORD_VERSION: Final = 1
 CLOSED_SESSION_RETENTION_SECONDS: Final = 7 * 24 * 60 * 60
 """How long a closed session is remembered, so that a replay is named as one (409) rather than unknown."""
@@ -107,10 +117,6 @@ def _digest(parsed: _Parsed, envelope: IntentEnvelope) -> bytes:
         raise MalformedRequest(f"the intent's domain is invalid: {error}") from None
 
 
-def _nonce_record(session_id: str) -> str:
-    return NONCE_PREFIX + session_id
-
-
 def _decision_details(decision: Decision) -> dict[str, Any]:
     return {
         "allowed": decision.allowed,
@@ -122,8 +128,10 @@ def _decision_details(decision: Decision) -> dict[str, Any]:
 class SigningService:
     """The signing rounds of one node, over its key store, session book, policy engine and audit log.
 
-    Methods are synchronous and thread-safe (the key store, session book and spend history each serialise
-    their own writes); the HTTP layer runs them in worker threads.
+    The session book must live in the policy's spend history (one state database), so that each round's
+    writes commit in one transaction. Methods are synchronous and thread-safe (the state database's
+    transactions serialise writers, the key store and audit log their own writes); the HTTP layer runs them
+    in worker threads, since they wait for the disk.
     """
 
     def __init__(
@@ -137,10 +145,13 @@ class SigningService:
         nonce_ttl_seconds: int,
         clock: Callable[[], int],
     ) -> None:
+        if sessions.state is not policy.history:
+            raise ValueError("the session book must live in the policy's spend history (one state database)")
         self.node_id = node_id
         self._keystore = keystore
-        self._keys: dict[str, tuple[bytes, StoredKey]] = {}
+        self._keys: dict[str, tuple[tuple[int, int, int, int], StoredKey]] = {}
         self._sessions = sessions
+        self._state = policy.history
         self._policy = policy
         self._audit = audit
         self._ttl = nonce_ttl_seconds
@@ -153,54 +164,52 @@ class SigningService:
         parsed = _parse(request.request_id, request.intent, request.approvals)
         digest = _digest(parsed, request.intent)
         key = self._load_key(request.key_id)
-        decision = self._policy.evaluate(self._context(request, parsed, digest))
         subject = f"session:{request.session_id}"
         details = _request_details(request, parsed, digest)
+        identifier = key.key_package.identifier
+        nonces, commitments = round1_commit(key.key_package.signing_share)
+        now = self._clock()
+        with self._state.transaction():  # first seen, decision, session and nonce: one commit
+            decision = self._policy.evaluate(self._context(request, parsed, digest))
+            if decision.allowed:
+                record = {
+                    "version": NONCE_RECORD_VERSION,
+                    "key_id": request.key_id,
+                    "request_id": request.request_id,
+                    "digest": digest.hex(),
+                    "envelope": parsed.envelope,
+                    "identifier": identifier,
+                    "hiding": nonces.hiding.to_bytes(32, "big").hex(),
+                    "binding": nonces.binding.to_bytes(32, "big").hex(),
+                    "created_at": now,
+                }
+                sealed = self._keystore.seal(
+                    nonce_name(request.session_id), json.dumps(record, sort_keys=True).encode()
+                )
+                if not self._sessions.open(
+                    request.session_id, request.key_id, request.request_id, digest.hex(), now, sealed
+                ):
+                    raise SessionExists(f"session {request.session_id!r} was opened before on this node")
+        # Round one's records need not be on disk before the answer: nothing secret leaves the node, and
+        # round two's durable record, which must precede any share, syncs the log up to it.
         if not decision.allowed:
             self._audit.append(
                 actor=actor,
                 action="sign.round1.refused",
                 subject=subject,
                 details={**details, "decision": _decision_details(decision)},
+                durable=False,
             )
             raise PolicyRefused(decision.reasons, decision.policy_hash)
-
-        now = self._clock()
-        try:
-            self._sessions.open(request.session_id, request.key_id, request.request_id, digest.hex(), now)
-        except DuplicateSession:
-            raise SessionExists(f"session {request.session_id!r} was opened before on this node") from None
-        nonces, commitments = round1_commit(key.key_package.signing_share)
-        try:
-            self._keystore.put_json(
-                _nonce_record(request.session_id),
-                {
-                    "version": NONCE_RECORD_VERSION,
-                    "key_id": request.key_id,
-                    "request_id": request.request_id,
-                    "digest": digest.hex(),
-                    "envelope": parsed.envelope,
-                    "identifier": key.key_package.identifier,
-                    "hiding": nonces.hiding.to_bytes(32, "big").hex(),
-                    "binding": nonces.binding.to_bytes(32, "big").hex(),
-                    "created_at": now,
-                },
-                replace=False,
-            )
-        except RecordExists:
-            raise SessionExists(f"session {request.session_id!r} already holds a nonce") from None
         self._audit.append(
             actor=actor,
             action="sign.round1",
             subject=subject,
-            details={
-                **details,
-                "identifier": key.key_package.identifier,
-                "policy_hash": decision.policy_hash,
-            },
+            details={**details, "identifier": identifier, "policy_hash": decision.policy_hash},
+            durable=False,
         )
         return Round1Response(
-            identifier=key.key_package.identifier,
+            identifier=identifier,
             hiding=commitments.hiding.to_bytes().hex(),
             binding=commitments.binding.to_bytes().hex(),
         )
@@ -210,11 +219,12 @@ class SigningService:
     def round2(self, request: Round2Request, actor: str) -> Round2Response:
         """Consume the session's nonce, check everything, and return this node's signature share."""
         parsed = _parse(request.request_id, request.intent, request.approvals)
-        subject = f"session:{request.session_id}"
-        session = self._sessions.get(request.session_id)
+        session_id = request.session_id
+        subject = f"session:{session_id}"
+        session = self._sessions.get(session_id)
         if session is None:
             self._audit.append(actor=actor, action="sign.round2.unknown", subject=subject)
-            raise UnknownSession(f"this node has no signing session {request.session_id!r}")
+            raise UnknownSession(f"this node has no signing session {session_id!r}")
         if session.state is not SessionState.OPEN:
             self._audit.append(
                 actor=actor,
@@ -222,33 +232,42 @@ class SigningService:
                 subject=subject,
                 details={"state": str(session.state)},
             )
-            raise SessionUsed(f"session {request.session_id!r} is {session.state}: it cannot sign again")
+            raise SessionUsed(f"session {session_id!r} is {session.state}: it cannot sign again")
+        refusal: NodeError | None = None
         try:
-            record = self._keystore.consume(_nonce_record(request.session_id))
-        except RecordNotFound:
-            self._sessions.close_session(request.session_id, SessionState.ABANDONED, self._clock())
-            raise SessionUsed(f"session {request.session_id!r} has no nonce left: it cannot sign") from None
-        # The nonce is gone from disk: from here on the session ends whatever happens.
-        try:
-            response, details = self._sign_with(record, request, parsed)
-        except BaseException as failure:
-            self._sessions.close_session(request.session_id, SessionState.REFUSED, self._clock())
-            if isinstance(failure, NodeError):
+            with self._state.transaction():  # nonce out, spend recorded, session closed: one commit
+                sealed = self._sessions.take_nonce(session_id, SessionState.REFUSED, self._clock())
+                if sealed is None:
+                    refusal = SessionUsed(f"session {session_id!r} has no nonce left: it cannot sign")
+                else:
+                    try:
+                        response, details = self._sign_with(sealed, request, parsed)
+                    except NodeError as error:
+                        refusal = error
+                    else:
+                        self._sessions.set_state(session_id, SessionState.SIGNED)
+        except BaseException:
+            # The transaction rolled back and nothing was released; end the session all the same, so that
+            # its nonce can never sign (a restart would drop it too).
+            self._sessions.close_session(session_id, SessionState.REFUSED, self._clock())
+            raise
+        # Committed: the nonce is gone from disk and the session closed, whatever follows.
+        if refusal is not None:
+            if not isinstance(refusal, SessionUsed):
                 self._audit.append(
                     actor=actor,
                     action="sign.round2.refused",
                     subject=subject,
-                    details={"problem": failure.problem, "detail": failure.detail},
+                    details={"problem": refusal.problem, "detail": refusal.detail},
                 )
-            raise
-        self._sessions.close_session(request.session_id, SessionState.SIGNED, self._clock())
+            raise refusal
         self._audit.append(actor=actor, action="sign.round2", subject=subject, details=details)
         return response
 
     def _sign_with(
-        self, raw_record: bytes, request: Round2Request, parsed: _Parsed
+        self, sealed: bytes, request: Round2Request, parsed: _Parsed
     ) -> tuple[Round2Response, dict[str, Any]]:
-        record = _parse_nonce_record(raw_record, request.session_id)
+        record = _open_nonce_record(self._keystore, sealed, request.session_id)
         # The same envelope as at round one has the digest computed then; anything else is digested anew.
         same = record["envelope"] == parsed.envelope
         digest = bytes.fromhex(record["digest"]) if same else _digest(parsed, request.intent)
@@ -308,19 +327,17 @@ class SigningService:
     # -- housekeeping --------------------------------------------------------------------------------
 
     def abandon_all(self, actor: str) -> list[str]:
-        """Delete every stored nonce and close every open session: what a freshly started process does.
+        """Drop every stored nonce and close every open session: what a freshly started process does.
 
         A previous process may have died between any two steps of a session; none of its sessions is
         resumed, so none of its nonces can be used, and the coordinator starts over with a new session.
+        Nonce records an older version kept in the key store are deleted too.
         """
-        now = self._clock()
-        abandoned = [name[len(NONCE_PREFIX) :] for name in self._keystore.list(NONCE_PREFIX)]
-        for session_id in abandoned:
-            self._keystore.delete(_nonce_record(session_id), missing_ok=True)
-        open_sessions = self._sessions.open_sessions()
-        for session_id in open_sessions:
-            self._sessions.close_session(session_id, SessionState.ABANDONED, now)
-        closed = sorted(set(abandoned) | set(open_sessions))
+        legacy = [name[len(NONCE_PREFIX) :] for name in self._keystore.list(NONCE_PREFIX)]
+        for session_id in legacy:
+            self._keystore.delete(nonce_name(session_id), missing_ok=True)
+        abandoned = self._sessions.close_all_open(SessionState.ABANDONED, self._clock())
+        closed = sorted(set(legacy) | set(abandoned))
         if closed:
             self._audit.append(
                 actor=actor, action="sign.abandoned", subject="restart", details={"sessions": closed}
@@ -328,34 +345,31 @@ class SigningService:
         return closed
 
     def expire_stale(self, actor: str) -> list[str]:
-        """Delete the nonces of sessions older than the time to live, close them, forget old closed ones."""
+        """Drop the nonces of sessions older than the time to live, close them, forget old closed ones."""
         now = self._clock()
-        expired = []
-        for session_id in self._sessions.open_sessions(opened_before=now - self._ttl):
-            self._keystore.delete(_nonce_record(session_id), missing_ok=True)
-            if self._sessions.close_session(session_id, SessionState.EXPIRED, now):
-                expired.append(session_id)
+        with self._state.transaction():
+            expired = self._sessions.close_all_open(SessionState.EXPIRED, now, opened_before=now - self._ttl)
+            self._sessions.forget_closed(now - CLOSED_SESSION_RETENTION_SECONDS)
         if expired:
             self._audit.append(
                 actor=actor, action="sign.expired", subject="sweep", details={"sessions": expired}
             )
-        self._sessions.forget_closed(now - CLOSED_SESSION_RETENTION_SECONDS)
         return expired
 
     # -- helpers -------------------------------------------------------------------------------------
 
     def _load_key(self, key_id: str) -> StoredKey:
-        """This node's share of `key_id`, read and authenticated on every call, parsed once per version of
-        its record (parsing re-checks both key packages with curve operations; a refresh or repair that
-        rewrites the record is seen at the next call)."""
-        try:
-            raw = self._keystore.get(share_record(key_id))
-        except RecordNotFound:
-            return load_key(self._keystore, key_id)  # UnknownKey, unless a ceremony wrote it just now
+        """This node's share of `key_id`, decrypted and parsed once per version of its record (parsing
+        re-checks both key packages with curve operations). The record's stamp is checked on every call, so
+        a refresh or repair that rewrites the record is seen at the next call."""
+        stamp = self._keystore.stamp(share_record(key_id))
         cached = self._keys.get(key_id)
-        if cached is None or cached[0] != raw:
-            cached = self._keys[key_id] = (raw, StoredKey.from_json(json.loads(raw)))
-        return cached[1]
+        if stamp is not None and cached is not None and cached[0] == stamp:
+            return cached[1]
+        stored = load_key(self._keystore, key_id)  # UnknownKey when there is no share (any more)
+        if stamp is not None:
+            self._keys[key_id] = (stamp, stored)
+        return stored
 
     def _context(self, request: Round1Request | Round2Request, parsed: _Parsed, digest: bytes) -> SignContext:
         try:
@@ -387,10 +401,10 @@ def _request_details(
     }
 
 
-def _parse_nonce_record(raw: bytes, session_id: str) -> dict[str, Any]:
+def _open_nonce_record(keystore: KeyStore, sealed: bytes, session_id: str) -> dict[str, Any]:
     try:
-        record = json.loads(raw)
-    except ValueError:
+        record = json.loads(keystore.unseal(nonce_name(session_id), sealed))
+    except (TamperedRecord, ValueError):
         record = None
     if not isinstance(record, dict) or record.get("version") != NONCE_RECORD_VERSION:
         raise SessionConflict(f"session {session_id!r}'s nonce record is unreadable; it is deleted")

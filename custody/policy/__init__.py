@@ -1,7 +1,8 @@
 """The policy every custody signer node applies to the typed intents it is asked to sign.
 
 `config` reads the policy file, `approvals` checks operators' EIP-712 approvals, `history` keeps the node's
-durable record of what it signed, and `engine` decides, rule by rule, with reasons.
+durable record of what it signed, `engine` decides, rule by rule, with reasons, and `builder` adds what a
+deployment made (e.g. a treasury's CustodyTransfers) to a policy text, validated.
 """
 
 from custody.policy.approvals import ApprovalTally, OperatorApproval, sign_approval, tally_approvals

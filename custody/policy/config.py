@@ -24,6 +24,8 @@ written down is refused. Layout (every level refuses unknown keys)::
                 rolling_24h_limit: 100000000000
                 approvals: {above: 10000000000, required: 2, operators: [alice, bob, carol]}
                 time_lock: {above: 50000000000, delay_seconds: 3600}
+          custody_transfer: {...}               # the treasury's hot-tier CustodyTransfer: treasury_tx's
+                                                # fields but allow_call_data (it carries no call data)
           anchor: {kinds: [1, 2], velocity: {...}}
           bridge_batch: {routes: [{src_chain_id: 31337, dst_chain_id: 31338}], velocity: {...}}
     keys:                           # per key id, replacing `default` for that key entirely
@@ -55,11 +57,13 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     StrictStr,
     Tag,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -121,7 +125,7 @@ Count = Annotated[StrictInt, Field(gt=0)]
 ChainId = Annotated[StrictInt, Field(gt=0, lt=_UINT256_BOUND)]
 AnchorKind = Annotated[StrictInt, Field(ge=0, le=255)]
 
-IntentTypeName = Literal["TreasuryTx", "Anchor", "BridgeBatch"]
+IntentTypeName = Literal["TreasuryTx", "CustodyTransfer", "Anchor", "BridgeBatch"]
 """The intent types a policy can allow (`chain.intents` primary types); any other type is always refused."""
 
 
@@ -192,14 +196,24 @@ Destinations = Annotated[
 """Either the explicit word "any" or a non-empty allowlist of destination addresses."""
 
 
-class TreasuryTxRules(_Section):
-    """What a TreasuryTx may do: which assets up to which limits, to whom, how often, with which deadline."""
+class TransferRules(_Section):
+    """What a transfer may do: which assets up to which limits, to whom, how often, with which deadline."""
 
     assets: Annotated[dict[Address, AssetLimits], Field(min_length=1)]
     destinations: Destinations
-    allow_call_data: StrictBool = False
     max_deadline_horizon_seconds: Seconds
     velocity: Velocity
+
+
+class TreasuryTxRules(TransferRules):
+    """The rules of a TreasuryTx: a transfer's, and whether it may carry call data."""
+
+    allow_call_data: StrictBool = False
+
+
+class CustodyTransferRules(TransferRules):
+    """The rules of a CustodyTransfer (the treasury's hot-tier transfer the custody key signs): a transfer's;
+    it carries no call data."""
 
 
 class AnchorRules(_Section):
@@ -235,6 +249,7 @@ class BridgeBatchRules(_Section):
 
 _RULES_FIELD: Final[Mapping[str, str]] = {
     "TreasuryTx": "treasury_tx",
+    "CustodyTransfer": "custody_transfer",
     "Anchor": "anchor",
     "BridgeBatch": "bridge_batch",
 }
@@ -249,8 +264,18 @@ class ChainPolicy(_Section):
         Field(min_length=1),
     ]
     treasury_tx: TreasuryTxRules | None = None
+    custody_transfer: CustodyTransferRules | None = None
     anchor: AnchorRules | None = None
     bridge_batch: BridgeBatchRules | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_absent_custody_transfer(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A chain without CustodyTransfer rules serialises as before they existed, so the hash of every
+        policy written before them (`PolicyConfig.policy_hash`, in audit records) stays what it was."""
+        data: dict[str, Any] = handler(self)
+        if data.get("custody_transfer") is None:
+            data.pop("custody_transfer", None)
+        return data
 
     @model_validator(mode="after")
     def _rules_match_contracts(self) -> "ChainPolicy":
@@ -313,12 +338,16 @@ class PolicyConfig(_Section):
             (f"keys.{key}", key_policy) for key, key_policy in self.keys.items()
         ]
         return [
-            (f"{label}.chains.{chain_id}.treasury_tx.assets.{asset}.approvals", limits.approvals)
+            (f"{label}.chains.{chain_id}.{section}.assets.{asset}.approvals", limits.approvals)
             for label, key_policy in policies
             if key_policy is not None
             for chain_id, chain in key_policy.chains.items()
-            if chain.treasury_tx is not None
-            for asset, limits in chain.treasury_tx.assets.items()
+            for section, rules in (
+                ("treasury_tx", chain.treasury_tx),
+                ("custody_transfer", chain.custody_transfer),
+            )
+            if rules is not None
+            for asset, limits in rules.assets.items()
             if limits.approvals is not None
         ]
 
@@ -373,11 +402,15 @@ def load_policy(path: str | Path) -> PolicyConfig:
 
 def parse_policy(text: str, source: str = "<policy>") -> PolicyConfig:
     """Validate a policy given as YAML text; `source` names it in errors."""
+    return policy_from_data(policy_data_of(text, source), source)
+
+
+def policy_data_of(text: str, source: str = "<policy>") -> Any:
+    """A policy's YAML text as data, read strictly (a mapping repeating a key is an error), not validated."""
     try:
-        data = yaml.load(text, Loader=_StrictYamlLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictYamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise PolicyConfigError(source, [f"not valid YAML: {exc}"]) from None
-    return policy_from_data(data, source)
 
 
 def policy_from_data(data: Any, source: str = "<policy>") -> PolicyConfig:

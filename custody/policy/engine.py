@@ -10,9 +10,12 @@ allow, the digest must be the intent's own EIP-712 digest in the given domain, t
 verifying contract (for this intent type) must be in the policy, and the request id must not already be bound
 to another intent. Then every rule of the intent type is evaluated and all failures are reported together:
 
-- TreasuryTx: deadline (not expired, not beyond the horizon), destination allowlist, call data, asset known,
-  per-transaction limit, rolling 24-hour limit, velocity, operator approvals above a threshold, time lock
-  above a threshold (age counted from the node's own first-seen time of the request);
+- TreasuryTx and CustodyTransfer (transfers): deadline (not expired, not beyond the horizon), destination
+  allowlist, call data (TreasuryTx only: a CustodyTransfer has none), asset known, per-transaction limit,
+  rolling 24-hour limit, velocity, operator approvals above a threshold, time lock above a threshold (age
+  counted from the node's own first-seen time of the request). Each type has its own rules section; the
+  rolling sum counts every transfer of the asset the key signed on the chain, whichever its type, so two
+  sections never let more out together than either allows;
 - Anchor: kind, velocity;  BridgeBatch: (source, destination) route, velocity.
 
 A request this node already signed (same digest, same key) is not counted twice: its own earlier record is
@@ -27,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, Intent, TreasuryTx
+from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, CustodyTransfer, Intent, TreasuryTx
 from custody.audit import AuditLog, AuditRecord
 from custody.policy.approvals import OperatorApproval, tally_approvals
 from custody.policy.config import (
@@ -37,7 +40,7 @@ from custody.policy.config import (
     BridgeBatchRules,
     ChainPolicy,
     PolicyConfig,
-    TreasuryTxRules,
+    TransferRules,
     Velocity,
 )
 from custody.policy.errors import InvalidSignContext
@@ -49,6 +52,9 @@ DECISION_ACTION: Final = "policy.decision"
 DEFAULT_AUDIT_ACTOR: Final = "policy-engine"
 NO_ASSET: Final = ""
 """The history's asset for intents that move no asset (anchors, bridge batches)."""
+
+Transfer = TreasuryTx | CustodyTransfer
+"""The intents that move an asset: an owners' TreasuryTx and the custody key's CustodyTransfer."""
 
 _BYTES32_HEX: Final = re.compile(r"0x[0-9a-fA-F]{64}")
 
@@ -238,7 +244,7 @@ class PolicyEngine:
         Returns the results and, when every check passed, the chain policy whose rules apply.
         """
         intent_type = ctx.intent.PRIMARY_TYPE
-        if not isinstance(ctx.intent, TreasuryTx | Anchor | BridgeBatch):
+        if not isinstance(ctx.intent, TreasuryTx | CustodyTransfer | Anchor | BridgeBatch):
             return [RuleResult("intent_type", False, f"no policy rule can allow {intent_type} intents")], None
         results = [RuleResult("intent_type", True, f"{intent_type} intents are governed by the policy")]
         if ctx.intent.digest(ctx.chain_id, ctx.verifying_contract) != ctx.digest:
@@ -281,7 +287,11 @@ class PolicyEngine:
         intent = ctx.intent
         if isinstance(intent, TreasuryTx):
             assert chain.treasury_tx is not None
-            return self._treasury_rules(ctx, intent, chain.treasury_tx, now)
+            call_data = _call_data(intent.data, chain.treasury_tx.allow_call_data)
+            return self._transfer_rules(ctx, intent, chain.treasury_tx, now, call_data)
+        if isinstance(intent, CustodyTransfer):
+            assert chain.custody_transfer is not None
+            return self._transfer_rules(ctx, intent, chain.custody_transfer, now, None)
         if isinstance(intent, Anchor):
             assert chain.anchor is not None
             return self._anchor_rules(ctx, intent, chain.anchor, now)
@@ -289,13 +299,14 @@ class PolicyEngine:
         assert chain.bridge_batch is not None
         return self._bridge_rules(ctx, intent, chain.bridge_batch, now)
 
-    def _treasury_rules(
-        self, ctx: SignContext, tx: TreasuryTx, rules: TreasuryTxRules, now: int
+    def _transfer_rules(
+        self, ctx: SignContext, tx: Transfer, rules: TransferRules, now: int, call_data: RuleResult | None
     ) -> list[RuleResult]:
+        """A transfer's rules; `call_data` is the call-data rule's verdict for intents that can carry any."""
         results = [
             _deadline(tx.deadline, rules.max_deadline_horizon_seconds, now),
             _destination(tx.to, rules.destinations),
-            _call_data(tx.data, rules.allow_call_data),
+            *([call_data] if call_data is not None else []),
             self._velocity(ctx, rules.velocity, now),
         ]
         limits = rules.assets.get(tx.token)
@@ -345,7 +356,7 @@ class PolicyEngine:
         )
         return RuleResult("velocity", allowed, detail)
 
-    def _rolling_limit(self, ctx: SignContext, tx: TreasuryTx, limits: AssetLimits, now: int) -> RuleResult:
+    def _rolling_limit(self, ctx: SignContext, tx: Transfer, limits: AssetLimits, now: int) -> RuleResult:
         spent = self.history.spent(
             ctx.key_id, ctx.chain_id, tx.token, now - ROLLING_WINDOW_SECONDS, excluding=ctx.request_id
         )
@@ -358,7 +369,7 @@ class PolicyEngine:
         )
         return RuleResult("rolling_24h_limit", allowed, detail)
 
-    def _approvals(self, ctx: SignContext, tx: TreasuryTx, limits: AssetLimits) -> RuleResult:
+    def _approvals(self, ctx: SignContext, tx: Transfer, limits: AssetLimits) -> RuleResult:
         rule = limits.approvals
         assert rule is not None
         if tx.amount <= rule.above:
@@ -411,7 +422,7 @@ def _call_data(data: bytes, allow_call_data: bool) -> RuleResult:
     return RuleResult("call_data", False, f"{len(data)} bytes of call data, and the policy allows none")
 
 
-def _per_tx_limit(tx: TreasuryTx, limits: AssetLimits) -> RuleResult:
+def _per_tx_limit(tx: Transfer, limits: AssetLimits) -> RuleResult:
     allowed = tx.amount <= limits.per_tx_limit
     verdict = "within" if allowed else "exceeds"
     asset = _asset_name(tx.token)
@@ -419,7 +430,7 @@ def _per_tx_limit(tx: TreasuryTx, limits: AssetLimits) -> RuleResult:
     return RuleResult("per_tx_limit", allowed, detail)
 
 
-def _time_lock(ctx: SignContext, tx: TreasuryTx, limits: AssetLimits, now: int) -> RuleResult:
+def _time_lock(ctx: SignContext, tx: Transfer, limits: AssetLimits, now: int) -> RuleResult:
     lock = limits.time_lock
     assert lock is not None
     if tx.amount <= lock.above:
@@ -437,7 +448,7 @@ def _time_lock(ctx: SignContext, tx: TreasuryTx, limits: AssetLimits, now: int) 
 
 def _signed_record(ctx: SignContext, now: int) -> SignedRecord:
     intent = ctx.intent
-    asset, amount = (intent.token, intent.amount) if isinstance(intent, TreasuryTx) else (NO_ASSET, 0)
+    asset, amount = (intent.token, intent.amount) if isinstance(intent, Transfer) else (NO_ASSET, 0)
     return SignedRecord(
         request_id=ctx.request_id,
         digest=ctx.digest,

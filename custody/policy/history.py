@@ -150,9 +150,9 @@ class SpendHistory:
                 return
             self._depth = 1
             try:
-                self._query("BEGIN IMMEDIATE")
+                self.execute("BEGIN IMMEDIATE")
                 yield
-                self._query("COMMIT")
+                self.execute("COMMIT")
             except BaseException:
                 if self._connection.in_transaction:
                     self._connection.rollback()
@@ -160,8 +160,13 @@ class SpendHistory:
             finally:
                 self._depth = 0
 
-    def _query(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        """Run one statement under the lock and fetch its rows; SpendHistoryError if SQLite fails."""
+    def execute(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement under the lock and fetch its rows; SpendHistoryError if SQLite fails.
+
+        For the other tables of the same state database (a signer node keeps its signing sessions here, so
+        that a session's nonce and the spend it authorises commit together): statements that must commit
+        together run inside one `transaction`; a statement outside any commits on its own, durably.
+        """
         with self._lock:
             try:
                 return self._connection.execute(sql, parameters).fetchall()
@@ -179,7 +184,7 @@ class SpendHistory:
                 if existing.digest != entry.digest or existing.key_id != entry.key_id:
                     raise RequestConflict(entry.request_id)
                 return False
-            self._query(
+            self.execute(
                 "INSERT INTO signed"
                 " (request_id, digest, key_id, chain_id, intent_type, asset, amount, signed_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -198,7 +203,7 @@ class SpendHistory:
 
     def signed(self, request_id: bytes) -> SignedRecord | None:
         """The record of `request_id`, or None if this node never signed it."""
-        rows = self._query(
+        rows = self.execute(
             "SELECT digest, key_id, chain_id, intent_type, asset, amount, signed_at FROM signed"
             " WHERE request_id = ?",
             (_hex(request_id),),
@@ -221,7 +226,7 @@ class SpendHistory:
         self, key_id: str, chain_id: int, asset: str, since: int, excluding: bytes | None = None
     ) -> int:
         """The total of `asset` that `key_id` signed on `chain_id` after `since` (other than `excluding`)."""
-        rows = self._query(
+        rows = self.execute(
             "SELECT amount FROM signed WHERE key_id = ? AND chain_id = ? AND asset = ? AND signed_at > ?"
             " AND request_id IS NOT ?",
             (key_id, str(chain_id), asset, since, None if excluding is None else _hex(excluding)),
@@ -232,7 +237,7 @@ class SpendHistory:
         self, key_id: str, chain_id: int, intent_type: str, since: int, excluding: bytes | None = None
     ) -> int:
         """How many `intent_type` intents `key_id` signed on `chain_id` after `since` (not `excluding`)."""
-        ((number,),) = self._query(
+        ((number,),) = self.execute(
             "SELECT COUNT(*) FROM signed WHERE key_id = ? AND chain_id = ? AND intent_type = ?"
             " AND signed_at > ? AND request_id IS NOT ?",
             (key_id, str(chain_id), intent_type, since, None if excluding is None else _hex(excluding)),
@@ -245,11 +250,11 @@ class SpendHistory:
         RequestConflict if the request was first seen with another intent digest.
         """
         with self.transaction():
-            self._query(
+            self.execute(
                 "INSERT OR IGNORE INTO first_seen (request_id, digest, seen_at) VALUES (?, ?, ?)",
                 (_hex(request_id), _hex(digest), now),
             )
-            ((stored_digest, seen_at),) = self._query(
+            ((stored_digest, seen_at),) = self.execute(
                 "SELECT digest, seen_at FROM first_seen WHERE request_id = ?", (_hex(request_id),)
             )
         if stored_digest != _hex(digest):

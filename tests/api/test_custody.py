@@ -4,7 +4,9 @@ decided by the nodes' own policy, refusals, retries, idempotency, validation and
 
 The nodes' policy (`POLICY`): TreasuryTx on the test contract, any destination; `APPROVED_TOKEN` needs two
 of alice, bob and carol above 1,000 base units, `LOCKED_TOKEN` waits `TIME_LOCK_SECONDS` above 100, and
-neither may move more than 10,000 in one transaction. Mallory is an Ethereum account but no operator.
+neither may move more than 10,000 in one transaction. The treasury (`TREASURY`) lets the custody key sign
+CustodyTransfers (its hot-tier transfers) of `APPROVED_TOKEN` to `PAYEE` only, under the same limits and a
+rolling day of `CUSTODY_DAILY_LIMIT`. Mallory is an Ethereum account but no operator.
 """
 
 import asyncio
@@ -36,7 +38,7 @@ from api.auth import SCOPES, issue_api_key
 from api.db import make_engine
 from api.models import CustodySignRequest
 from api.settings import ApiSettings
-from chain.intents import TreasuryTx
+from chain.intents import CustodyTransfer, TreasuryTx
 from custody.audit import AuditLog
 from custody.coordinator.ceremony import KeyInfo
 from custody.coordinator.client import NodeClient
@@ -58,6 +60,9 @@ LOCKED_TOKEN = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
 PAYEE = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
 TIME_LOCK_SECONDS = 2
 PER_TX_LIMIT = 10_000
+TREASURY = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
+STRANGER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
+CUSTODY_DAILY_LIMIT = 15_000
 
 POLICY = f"""\
 version: 1
@@ -70,6 +75,16 @@ default:
     {TEST_CHAIN_ID}:
       contracts:
         "{TEST_CONTRACT}": [TreasuryTx]
+        "{TREASURY}": [CustodyTransfer]
+      custody_transfer:
+        destinations: ["{PAYEE}"]
+        max_deadline_horizon_seconds: 86400
+        velocity: {{max_signatures: 100000000, window_seconds: 3600}}
+        assets:
+          "{APPROVED_TOKEN}":
+            per_tx_limit: {PER_TX_LIMIT}
+            rolling_24h_limit: {CUSTODY_DAILY_LIMIT}
+            approvals: {{above: 1000, required: 2, operators: [alice, bob, carol]}}
       treasury_tx:
         destinations: any
         max_deadline_horizon_seconds: 86400
@@ -182,6 +197,14 @@ def treasury_tx(amount: int, token: str = APPROVED_TOKEN) -> dict[str, Any]:
     return IntentEnvelope.of(intent, TEST_CHAIN_ID, TEST_CONTRACT).model_dump(mode="json")
 
 
+def custody_transfer(amount: int, *, to: str = PAYEE, token: str = APPROVED_TOKEN) -> dict[str, Any]:
+    """A CustodyTransfer from the treasury (the custody key's hot-tier order), as a sign request's intent."""
+    intent = CustodyTransfer(
+        to=to, token=token, amount=amount, nonce=next(_nonces), deadline=int(time.time()) + 3600
+    )
+    return IntentEnvelope.of(intent, TEST_CHAIN_ID, TREASURY).model_dump(mode="json")
+
+
 def digest_of(intent: dict[str, Any]) -> bytes:
     return IntentEnvelope.model_validate(intent).decode()[1]
 
@@ -191,8 +214,8 @@ def approve(api: Api, request: dict[str, Any], operator: LocalAccount) -> httpx.
         operator,
         bytes.fromhex(request["digest"][2:]),
         bytes.fromhex(request["id"][2:]),
-        TEST_CHAIN_ID,
-        TEST_CONTRACT,
+        request["intent"]["chain_id"],
+        request["intent"]["verifying_contract"],
     )
     return api.post(f"/sign-requests/{request['id']}/approvals", approval.to_json())
 
@@ -391,6 +414,89 @@ def test_a_request_beyond_the_limits_is_refused_and_approvals_do_not_help(
     assert {node["kind"] for node in request["nodes"].values()} == {"refused"}
     approve(api, request, ALICE)
     assert approve(api, request, BOB).json()["status"] == "refused"
+
+
+def test_a_custody_transfer_within_policy_is_signed_for_the_treasury(
+    api: Api, key: dict[str, Any], settings: ApiSettings
+) -> None:
+    intent = custody_transfer(500)
+    created = api.post("/sign-requests", {"key_id": key["key_id"], "intent": intent})
+    assert created.status_code == 201, created.text
+    request = created.json()
+    assert_verifies(key, request)
+    transfer = CustodyTransfer.from_json(intent["message"])
+    assert request["digest"] == "0x" + transfer.digest(TEST_CHAIN_ID, TREASURY).hex()  # the treasury's own
+    actions = [action for action, subject in audit_actions(settings) if request["id"] in subject]
+    assert actions == ["sign-request.created", "sign-request.signed"]
+
+
+@SQLITE_ONLY
+def test_a_large_custody_transfer_waits_for_two_operators(api: Api, key: dict[str, Any]) -> None:
+    request = api.post("/sign-requests", {"key_id": key["key_id"], "intent": custody_transfer(5_000)}).json()
+    assert request["status"] == "pending"
+    assert any("0 of 2 required operator approvals" in reason for reason in request["reasons"])
+    assert approve(api, request, ALICE).json()["status"] == "pending"
+    assert_verifies(key, approve(api, request, CAROL).json())
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("amount", "changes", "reason"),
+    [
+        (PER_TX_LIMIT + 1, {}, "exceeds the per-transaction limit"),
+        (500, {"to": STRANGER}, f"destination {STRANGER} is not on the allowlist"),
+        (500, {"token": LOCKED_TOKEN}, f"token {LOCKED_TOKEN} has no limits in the policy"),
+    ],
+)
+def test_a_custody_transfer_outside_policy_is_refused_by_the_nodes(
+    api: Api, key: dict[str, Any], amount: int, changes: dict[str, str], reason: str
+) -> None:
+    request = api.post(
+        "/sign-requests", {"key_id": key["key_id"], "intent": custody_transfer(amount, **changes)}
+    ).json()
+    assert request["status"] == "refused"
+    assert request["signature"] is None
+    assert any(reason in refusal for refusal in request["reasons"])
+    assert {node["kind"] for node in request["nodes"].values()} == {"refused"}
+
+
+@SQLITE_ONLY
+def test_custody_transfers_stop_at_the_rolling_daily_limit(api: Api, key: dict[str, Any]) -> None:
+    """1,000-unit transfers until the nodes refuse: each node counts what it signed itself against the
+    15,000 a day, so the 2-of-3 group signs at least 15 and at most 22 (3 x 15 / 2) before too few nodes
+    are left under their limit."""
+    signed = 0
+    while signed <= 3 * CUSTODY_DAILY_LIMIT // 1_000 // 2:
+        request = api.post("/sign-requests", {"key_id": key["key_id"], "intent": custody_transfer(1_000)})
+        if request.json()["status"] != "signed":
+            break
+        assert_verifies(key, request.json())
+        signed += 1
+    assert CUSTODY_DAILY_LIMIT // 1_000 <= signed <= 3 * CUSTODY_DAILY_LIMIT // 1_000 // 2
+    refused = request.json()
+    assert refused["status"] == "refused"
+    assert any("exceeds the rolling 24-hour limit" in reason for reason in refused["reasons"])
+
+
+@SQLITE_ONLY
+def test_an_outsider_cannot_ask_for_a_custody_transfer(
+    key: dict[str, Any], client: TestClient, settings: ApiSettings
+) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            reader = issue_api_key(session, "reader", ["custody:read", "custody:approve"]).token
+    finally:
+        engine.dispose()
+    before = stored_sign_requests(settings)
+    body = {"key_id": key["key_id"], "intent": custody_transfer(500)}
+    for headers, status in (({}, 401), ({"Authorization": f"Bearer {reader}"}, 403)):
+        response = client.post(
+            "/v1/custody/sign-requests", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+        )
+        assert response.status_code == status, response.text
+    assert "custody:sign" in response.json()["detail"]
+    assert stored_sign_requests(settings) == before  # nothing stored, so nothing asked of the nodes
 
 
 @SQLITE_ONLY

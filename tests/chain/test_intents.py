@@ -16,6 +16,7 @@ from chain.intents import (
     ZERO_ADDRESS,
     Anchor,
     BridgeBatch,
+    CustodyTransfer,
     Intent,
     IntentError,
     Permit,
@@ -41,6 +42,14 @@ treasury_txs = st.builds(
     nonce=uint256s,
     deadline=uint256s,
 )
+custody_transfers = st.builds(
+    CustodyTransfer,
+    to=addresses,
+    token=st.one_of(st.just(ZERO_ADDRESS), addresses),
+    amount=uint256s,
+    nonce=uint256s,
+    deadline=uint256s,
+)
 anchors = st.builds(
     Anchor, kind=uint8s, seq=uint64s, root=bytes32s, count=uint64s, total=uint256s, prev_root=bytes32s
 )
@@ -50,7 +59,7 @@ bridge_batches = st.builds(
 permits = st.builds(
     Permit, owner=addresses, spender=addresses, value=uint256s, nonce=uint256s, deadline=uint256s
 )
-intents = st.one_of(treasury_txs, anchors, bridge_batches, permits)
+intents = st.one_of(treasury_txs, custody_transfers, anchors, bridge_batches, permits)
 domains = st.fixed_dictionaries(
     {
         "chain_id": uint256s,
@@ -85,6 +94,10 @@ def sample_anchor(**changes: Any) -> Anchor:
             TreasuryTx,
             "TreasuryTx(address to,address token,uint256 amount,bytes data,uint256 nonce,uint256 deadline)",
         ),
+        (
+            CustodyTransfer,
+            "CustodyTransfer(address to,address token,uint256 amount,uint256 nonce,uint256 deadline)",
+        ),
         (Anchor, "Anchor(uint8 kind,uint64 seq,bytes32 root,uint64 count,uint256 total,bytes32 prevRoot)"),
         (
             BridgeBatch,
@@ -99,7 +112,7 @@ def test_type_strings_are_those_the_contracts_hash(intent_type: type[Intent], ty
 
 
 def test_registry_names_every_intent() -> None:
-    assert set(INTENT_TYPES) == {"TreasuryTx", "Anchor", "BridgeBatch", "Permit"}
+    assert set(INTENT_TYPES) == {"TreasuryTx", "CustodyTransfer", "Anchor", "BridgeBatch", "Permit"}
     assert all(name == cls.PRIMARY_TYPE for name, cls in INTENT_TYPES.items())
 
 

@@ -13,15 +13,14 @@ from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
 from eth_utils import keccak, to_checksum_address
 from hypothesis import given
-from hypothesis import strategies as st
 from web3 import EthereumTesterProvider, Web3
 
 from chain import artifacts
+from chain import treasury as treasury_module
 from chain.eip712 import encode_type
-from chain.intents import ZERO_ADDRESS, IntentError, TreasuryTx
+from chain.intents import ZERO_ADDRESS, CustodyTransfer, IntentError, TreasuryTx, decode_intent
 from chain.treasury import (
     SECP256K1_ORDER,
-    CustodyTransfer,
     SignatureError,
     Treasury,
     TreasuryError,
@@ -34,7 +33,7 @@ from chain.treasury import (
     signer_of,
     transfer_tx,
 )
-from tests.chain.test_intents import addresses, bytes32s, treasury_txs, uint256s
+from tests.chain.test_intents import bytes32s, custody_transfers, treasury_txs
 from tests.helpers.frost_signing import fixed_key, sign_with_key
 
 pytestmark = pytest.mark.chain
@@ -44,15 +43,6 @@ CUSTODY_LIMIT = 1_000
 FUNDS = 10**9
 OWNER_KEYS = [Account.from_key(keccak(text=f"chain treasury test owner {index}")) for index in range(4)]
 CUSTODY_KEY = fixed_key(1_271)
-
-custody_transfers = st.builds(
-    CustodyTransfer,
-    to=addresses,
-    token=st.one_of(st.just(ZERO_ADDRESS), addresses),
-    amount=uint256s,
-    nonce=uint256s,
-    deadline=uint256s,
-)
 
 
 @dataclasses.dataclass
@@ -133,8 +123,13 @@ def test_the_type_strings_bind_each_purpose() -> None:
 def test_custody_transfers_decode_strictly() -> None:
     message = {"to": ZERO_ADDRESS, "token": ZERO_ADDRESS, "amount": "5", "nonce": 0, "deadline": 9}
     assert CustodyTransfer.from_json(message) == CustodyTransfer(ZERO_ADDRESS, ZERO_ADDRESS, 5, 0, 9)
+    assert decode_intent("CustodyTransfer", message) == CustodyTransfer(ZERO_ADDRESS, ZERO_ADDRESS, 5, 0, 9)
     with pytest.raises(IntentError, match="unknown fields"):
         CustodyTransfer.from_json({**message, "data": "0x"})
+
+
+def test_the_treasury_module_still_offers_the_custody_transfer_type() -> None:
+    assert treasury_module.CustodyTransfer is CustodyTransfer
 
 
 # owners' signatures

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -402,6 +402,15 @@ def test_two_processes_appending_keep_the_chain(log_path: Path) -> None:
     assert actors.count("proc-0") == actors.count("proc-1") == 40
 
 
+def run_in_threads(work: Callable[[int], None], count: int) -> None:
+    """`work(0)` to `work(count - 1)`, each in its own thread, all at once; returns when every one is done."""
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_threads_appending_keep_the_chain(log_path: Path) -> None:
     log = AuditLog.open_file(log_path)
 
@@ -409,14 +418,83 @@ def test_threads_appending_keep_the_chain(log_path: Path) -> None:
         for index in range(25):
             log.append(actor=f"thread-{thread}", action="concurrent", subject=str(index))
 
-    threads = [threading.Thread(target=append_many, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(append_many, 4)
     result = verify(log_path)
     assert result.ok, result.summary()
     assert result.count == 100
+
+
+def test_concurrent_appends_share_fsyncs_and_each_waits_for_one_after_its_write(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: no append returns before an fsync that started after its own write has finished, and
+    appends waiting together need fewer fsyncs than records."""
+    log = AuditLog.open_file(log_path)
+    log.append(actor="setup", action="first")  # the file exists: no directory fsync below
+    real_fsync = os.fsync
+    fsyncs: list[int] = []
+    size_at_sync: list[int] = []
+
+    def slow_fsync(fd: int) -> None:
+        size_at_sync.append(os.fstat(fd).st_size)
+        threading.Event().wait(0.005)  # a slow disk lets appends pile up behind one fsync
+        real_fsync(fd)
+        fsyncs.append(size_at_sync[len(fsyncs)])
+
+    monkeypatch.setattr("custody.audit.os.fsync", slow_fsync)
+    synced_when_returned: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def append_many(thread: int) -> None:
+        for index in range(10):
+            record = log.append(actor=f"thread-{thread}", action="concurrent", subject=str(index))
+            end = _end_of(log_path, record.seq)
+            with lock:
+                synced_when_returned.append((end, max(fsyncs, default=0)))
+
+    run_in_threads(append_many, 6)
+    result = verify(log_path)
+    assert result.ok, result.summary()
+    assert result.count == 61
+    assert all(end <= synced for end, synced in synced_when_returned)  # durable when acknowledged
+    assert len(fsyncs) < 60
+
+
+def _end_of(path: Path, seq: int) -> int:
+    """The byte offset just past record `seq` (the file's records are seq 1, 2, ... in order)."""
+    return sum(len(line) for line in lines_of(path)[:seq])
+
+
+def test_a_deferred_append_is_written_at_once_and_synced_by_the_next_durable_one(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog.open_file(log_path)
+    log.append(actor="setup", action="first")
+    real_fsync = os.fsync
+    fsyncs: list[int] = []
+
+    def counting_fsync(fd: int) -> None:
+        fsyncs.append(os.fstat(fd).st_size)
+        real_fsync(fd)
+
+    monkeypatch.setattr("custody.audit.os.fsync", counting_fsync)
+    deferred = log.append(actor="node-1", action="sign.round1", subject="s", durable=False)
+    assert fsyncs == []
+    assert [r.seq for r in AuditLog.open_file(log_path).records()] == [1, deferred.seq]  # readable at once
+    durable = log.append(actor="node-1", action="sign.round2", subject="s")
+    assert fsyncs == [log_path.stat().st_size]  # one fsync, after both records were written
+    assert durable.prev_hash == deferred.hash
+    assert verify(log_path).ok
+
+
+def test_a_writer_chains_after_records_another_writer_appended(log_path: Path) -> None:
+    """Each writer remembers the last record it wrote; another's append in between is noticed and chained."""
+    first, second = AuditLog.open_file(log_path), AuditLog.open_file(log_path)
+    a = first.append(actor="a", action="one")
+    b = second.append(actor="b", action="two")
+    c = first.append(actor="a", action="three")
+    assert (b.prev_hash, c.prev_hash) == (a.hash, b.hash)
+    assert verify(log_path).ok
 
 
 def test_kill_9_mid_append_loses_no_acknowledged_record(log_path: Path) -> None:

@@ -175,6 +175,56 @@ def test_list_ignores_files_that_are_not_records(store: KeyStore, store_path: Pa
     assert store.list() == ["share/k"]
 
 
+# -- values sealed for keeping elsewhere ------------------------------------------------------------------
+
+
+def test_a_sealed_value_opens_under_its_name_in_its_store_only(store: KeyStore, tmp_path: Path) -> None:
+    sealed = store.seal("nonce/session-1", b"hiding and binding")
+    assert b"hiding" not in sealed
+    assert store.unseal("nonce/session-1", sealed) == b"hiding and binding"
+    assert store.seal("nonce/session-1", b"hiding and binding") != sealed  # a fresh nonce each time
+    with pytest.raises(TamperedRecord):
+        store.unseal("nonce/session-2", sealed)  # moved to another session
+    with pytest.raises(TamperedRecord):
+        store.unseal("nonce/session-1", sealed[:-1] + bytes([sealed[-1] ^ 1]))
+    with make_store(tmp_path / "other") as other, pytest.raises(TamperedRecord):
+        other.unseal("nonce/session-1", sealed)
+    assert store.list() == []  # sealing writes nothing
+
+
+def test_a_sealed_value_is_not_a_record_and_a_record_is_not_a_sealed_value(
+    store: KeyStore, store_path: Path
+) -> None:
+    record_file(store_path, "nonce/s").write_bytes(store.seal("nonce/s", b"x"))
+    with pytest.raises(TamperedRecord):
+        store.get("nonce/s")
+    store.put("nonce/t", b"y")
+    with pytest.raises(TamperedRecord):
+        store.unseal("nonce/t", record_file(store_path, "nonce/t").read_bytes())
+
+
+def test_sealing_needs_an_open_store(store_path: Path) -> None:
+    store = make_store(store_path)
+    sealed = store.seal("nonce/s", b"x")
+    store.close()
+    with pytest.raises(KeyStoreClosed):
+        store.seal("nonce/s", b"x")
+    with pytest.raises(KeyStoreClosed):
+        store.unseal("nonce/s", sealed)
+
+
+def test_a_records_stamp_changes_with_every_write(store: KeyStore) -> None:
+    assert store.stamp("share/k") is None
+    store.put("share/k", b"one")
+    first = store.stamp("share/k")
+    assert first is not None
+    assert store.stamp("share/k") == first
+    store.put("share/k", b"one")  # the same bytes, written again
+    assert store.stamp("share/k") != first
+    store.delete("share/k")
+    assert store.stamp("share/k") is None
+
+
 # -- consume --------------------------------------------------------------------------------------------
 
 

@@ -58,6 +58,7 @@ def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> N
     assert "Demo finished: every step passed." in result.stdout
     assert "event read back via API" in result.stdout
     assert "proof verified on-chain" in result.stdout
+    assert "1,200.00 tUSD on a custody signature, relayed; replay and over-limit refused" in result.stdout
     assert "8 grants, 1,000,000,000 TPW minted into VestingEscrow" in result.stdout
     assert "TPW after the team cliff" in result.stdout
     assert "period 2 charged by the keeper" in result.stdout

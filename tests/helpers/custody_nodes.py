@@ -34,6 +34,9 @@ from custody.frost import KeyPackage, N, Point, PublicKeyPackage
 from custody.keystore import KEK_ENV_VAR, Kek, KeyStore
 from custody.node.keys_shares import StoredKey, load_key, save_key
 from custody.node.schemas import IntentEnvelope, Round1Request
+from custody.node.sessions import NONCE_NAME_PREFIX as NONCE_PREFIX
+from custody.node.sessions import SessionBook
+from custody.policy.history import SpendHistory
 from custody.provision import GroupLayout, install_key, provision_group
 from custody.roster import RosterNode
 from custody.tls import client_context
@@ -238,6 +241,15 @@ class CustodyGroup:
         """Node `node_id`'s key store, opened alongside the node (the store allows several processes)."""
         with KeyStore.open(self.layout.node(node_id).keystore, self.kek) as store:
             yield store
+
+    def stored_nonces(self, node_id: int) -> list[str]:
+        """The session ids whose nonces node `node_id` holds now (read from its state database, alongside the
+        node), plus any nonce record left in its key store."""
+        with SpendHistory.open(self.layout.node(node_id).settings.state_path) as state:
+            held = SessionBook(state).nonce_holders()
+        with self.open_keystore(node_id) as store:
+            legacy = [name.removeprefix(NONCE_PREFIX) for name in store.list(NONCE_PREFIX)]
+        return sorted(held + legacy)
 
     def corrupt_share(self, node_id: int, key_id: str = TEST_KEY_ID) -> None:
         """Replace node `node_id`'s share of `key_id` by a wrong one that still loads (stop the node first).

@@ -22,7 +22,6 @@ from custody.coordinator.client import NodeClient, NodeRefused
 from custody.coordinator.signing import SigningFailed
 from custody.frost import Signature, verify_signature
 from custody.node.schemas import Commitment, Round1Request, Round2Request
-from custody.node.signing import NONCE_PREFIX
 from tests.helpers.custody_nodes import (
     HELD_SESSION_MARK,
     TEST_KEY_ID,
@@ -122,12 +121,11 @@ def test_a_coordinator_killed_mid_session_leaves_no_usable_nonce(fault_group: Cu
         int(node): Commitment(**wire) for node, wire in json.loads(line[len(HELD_SESSION_MARK) :]).items()
     }
 
-    def nonces(node_id: int) -> list[str]:
-        with fault_group.open_keystore(node_id) as store:
-            return store.list(NONCE_PREFIX)
-
-    assert NONCE_PREFIX + session in nonces(1)
-    assert wait_until(lambda: nonces(1) == [] and nonces(3) == [], timeout=NONCE_TTL_SECONDS + 10)
+    assert session in fault_group.stored_nonces(1)
+    assert wait_until(
+        lambda: fault_group.stored_nonces(1) == [] and fault_group.stored_nonces(3) == [],
+        timeout=NONCE_TTL_SECONDS + 10,
+    )
 
     new_intent = anchor_intent()
 

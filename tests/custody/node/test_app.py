@@ -109,3 +109,31 @@ def test_unknown_routes_answer_problem_documents_and_there_are_no_docs(node: Loc
 
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", [ROUND1, ROUND2])
+def test_the_signing_routes_take_post_only(node: LocalNode, path: str) -> None:
+    response = node.client.get(path)
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:tpwallet:custody:method-not-allowed"
+
+
+def test_a_body_that_is_not_json_is_a_400(node: LocalNode) -> None:
+    response = node.client.post(ROUND1, content=b"{not json", headers={"content-type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:tpwallet:custody:malformed-request"
+    assert response.json()["errors"][0]["field"] == "body"
+
+
+def test_an_oversized_body_is_a_413_and_nothing_is_signed(node: LocalNode) -> None:
+    body = round1_json() | {"approvals": [{"operator": "x" * 2_000_000, "signature": "0x"}]}
+
+    response = node.client.post(ROUND1, json=body)
+
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:tpwallet:custody:request-entity-too-large"
+    assert node.runtime.sessions.nonce_holders() == []

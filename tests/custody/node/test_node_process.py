@@ -22,7 +22,6 @@ from custody.coordinator.client import NodeClient, NodeRefused
 from custody.frost import Signature, verify_signature
 from custody.keystore import KEK_ENV_VAR
 from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
-from custody.node.signing import NONCE_PREFIX
 from custody.tls import CertificateAuthority, TlsPaths, client_context
 from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
 
@@ -125,13 +124,11 @@ def test_a_node_killed_mid_session_never_completes_it_after_restart(running_grou
             roster = running_group.roster
             body = round1_request(session, request, intent)
             answers = {n: await client.round1(roster.node(n), body) for n in (1, 2)}
-            with running_group.open_keystore(1) as store:
-                assert store.list(NONCE_PREFIX) == [NONCE_PREFIX + session]
+            assert running_group.stored_nonces(1) == [session]
 
             with running_group.revived():
                 running_group.kill(1)
-            with running_group.open_keystore(1) as store:
-                assert store.list(NONCE_PREFIX) == []
+            assert running_group.stored_nonces(1) == []
 
             commitments = {n: Commitment(hiding=a.hiding, binding=a.binding) for n, a in answers.items()}
             second = Round2Request(
@@ -178,8 +175,7 @@ def test_a_node_killed_while_signing_uses_each_nonce_at_most_once(running_group:
         if r.action == "sign.round2"
     ]
     assert len(signed) == len(set(signed))
-    with running_group.open_keystore(2) as store:
-        assert store.list(NONCE_PREFIX) == []
+    assert running_group.stored_nonces(2) == []
     intent = anchor_intent()
     signature = asyncio.run(sign_once(running_group, intent))
     _, public = running_group.keys[TEST_KEY_ID]

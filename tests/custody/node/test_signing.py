@@ -7,6 +7,7 @@ rounds and records what is signed; stale or pre-restart sessions can never compl
 """
 
 import hashlib
+import json
 import secrets
 import threading
 import time
@@ -18,7 +19,6 @@ from eth_account import Account
 from httpx import Response
 
 from chain.intents import TreasuryTx
-from custody.errors import RecordNotFound
 from custody.frost import (
     Signature,
     SignatureShare,
@@ -29,7 +29,9 @@ from custody.frost import (
     verify_signature_share,
 )
 from custody.node.errors import NodeError, SessionUsed
+from custody.node.runtime import NodeRuntime
 from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
+from custody.node.sessions import nonce_name
 from custody.node.signing import NONCE_PREFIX
 from custody.policy.approvals import sign_approval
 from tests.custody.node.conftest import NONCE_TTL_SECONDS, Clock, LocalNode, open_local_node
@@ -98,7 +100,15 @@ def open_session(
 
 
 def nonce_names(node: LocalNode) -> list[str]:
-    return node.runtime.keystore.list(NONCE_PREFIX)
+    return [nonce_name(session) for session in node.runtime.sessions.nonce_holders()]
+
+
+def nonce_record(runtime: NodeRuntime, session: str) -> dict[str, object]:
+    """The nonce record session `session` holds (sealed in the node's state database), opened."""
+    sealed = runtime.sessions.sealed_nonce(session)
+    assert sealed is not None
+    record: dict[str, object] = json.loads(runtime.keystore.unseal(nonce_name(session), sealed))
+    return record
 
 
 def decode(commitments: dict[int, dict[str, str]]) -> dict[int, SigningCommitments]:
@@ -134,7 +144,7 @@ def test_round_one_stores_the_nonce_bound_to_the_intent_before_answering(
     open_session(local_nodes, [1], intent, session, request)
 
     assert nonce_names(node) == [NONCE_PREFIX + session]
-    record = node.runtime.keystore.get_json(NONCE_PREFIX + session)
+    record = nonce_record(node.runtime, session)
     assert record["digest"] == intent.decode()[1].hex()
     assert (record["key_id"], record["request_id"]) == (TEST_KEY_ID, request)
 
@@ -190,13 +200,13 @@ def test_round_two_for_an_unknown_session_is_refused(local_nodes: dict[int, Loca
 def test_a_session_id_opens_one_session_only(local_nodes: dict[int, LocalNode]) -> None:
     intent, session, request = anchor_intent(), session_id(), request_id()
     open_session(local_nodes, [1], intent, session, request)
-    stored = local_nodes[1].runtime.keystore.get(NONCE_PREFIX + session)
+    stored = local_nodes[1].runtime.sessions.sealed_nonce(session)
 
     again = post(local_nodes[1], "round1", round1_body(session, request, intent))
 
     assert again.status_code == 409
     assert problem_of(again) == "session-exists"
-    assert local_nodes[1].runtime.keystore.get(NONCE_PREFIX + session) == stored
+    assert local_nodes[1].runtime.sessions.sealed_nonce(session) == stored
 
 
 def test_a_different_intent_for_the_same_commitments_is_refused_and_ends_the_session(
@@ -315,7 +325,7 @@ def test_a_restart_abandons_every_open_session(
     runtime = open_local_node(group_files, 1, clock)
     try:
         runtime.start()
-        assert runtime.keystore.list(NONCE_PREFIX) == []
+        assert runtime.sessions.nonce_holders() == []
         body = Round2Request.model_validate(round2_body(session, request, intent, commitments))
         with pytest.raises(SessionUsed):
             runtime.signing.round2(body, COORDINATOR)
@@ -370,8 +380,7 @@ def test_the_policy_has_the_last_word_at_round_two(tmp_path: Path, dealer_key: K
 
         assert refusal.value.problem == "policy-refused"
         assert "velocity" in refusal.value.detail
-        with pytest.raises(RecordNotFound):
-            runtimes[1].keystore.get(NONCE_PREFIX + sessions[1].session_id)
+        assert runtimes[1].sessions.sealed_nonce(sessions[1].session_id) is None
     finally:
         for runtime in runtimes.values():
             runtime.close()

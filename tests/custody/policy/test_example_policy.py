@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, Intent, TreasuryTx
+from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, CustodyTransfer, Intent, TreasuryTx
 from custody.policy.approvals import sign_approval
 from custody.policy.config import PolicyConfig, load_policy
 from custody.policy.engine import Decision, PolicyEngine, SignContext
@@ -111,6 +111,23 @@ def test_ether_is_limited_and_other_tokens_are_refused(engine: PolicyEngine) -> 
     assert engine.evaluate(ask(engine, ether, L1, TREASURY, "eth")).allowed
     other = dataclasses.replace(ether, token=account("some token").address)
     assert engine.evaluate(ask(engine, other, L1, TREASURY, "other")).failed_rules == ("asset",)
+
+
+def test_custody_transfers_of_tusd_to_payroll_up_to_10k(engine: PolicyEngine) -> None:
+    def order(amount: int, to: str = PAYROLL, deadline: int = T0 + 600) -> CustodyTransfer:
+        return CustodyTransfer(to=to, token=TUSD, amount=amount * TUSD_UNIT, nonce=0, deadline=deadline)
+
+    assert engine.evaluate(ask(engine, order(5_000), L1, TREASURY, "hot")).allowed
+    above = ask(engine, order(5_001), L1, TREASURY, "approve")
+    assert engine.evaluate(above).failed_rules == ("approvals",)
+    assert engine.evaluate(with_approvals(above, "carol")).allowed
+    too_big = with_approvals(ask(engine, order(10_001), L1, TREASURY, "big"), "alice")
+    assert "per_tx_limit" in engine.evaluate(too_big).failed_rules
+    stranger = ask(engine, order(1, to=account("stranger").address), L1, TREASURY, "elsewhere")
+    assert engine.evaluate(stranger).failed_rules == ("destination",)
+    late = ask(engine, order(1, deadline=T0 + 7200), L1, TREASURY, "late")
+    assert engine.evaluate(late).failed_rules == ("deadline",)
+    assert engine.evaluate(ask(engine, order(1), L1, ANCHORS, "anchor")).failed_rules == ("contract",)
 
 
 def test_anchor_kinds_1_and_2(engine: PolicyEngine) -> None:
