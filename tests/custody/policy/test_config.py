@@ -197,8 +197,8 @@ def test_yaml_repeating_a_key_is_refused() -> None:
 
 
 def test_unquoted_yaml_address_is_explained() -> None:
-    text = EXAMPLE.read_text().replace(
-        '"0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"', "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
+    text = EXAMPLE.read_text().replace(  # the first of the payroll address's entries: treasury_tx's
+        '"0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"', "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", 1
     )
     with pytest.raises(PolicyConfigError) as caught:
         parse_policy(text, source="policy.yaml")
