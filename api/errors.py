@@ -17,6 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.logs import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
+
+
+def problem_doc(description: str) -> dict[str, Any]:
+    """An OpenAPI `responses` entry: an RFC 9457 problem document, with what the status means here."""
+    return {"description": description, "content": {PROBLEM_JSON: {}}}
+
+
 PROBLEM_TYPE_PREFIX = "urn:tpwallet:problem:"
 
 

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AuthenticatedClient
-from api.errors import PROBLEM_JSON, ApiError
+from api.errors import ApiError, problem_doc
 from api.models import IdempotencyKey
 
 HEADER: Final = "Idempotency-Key"
@@ -67,11 +67,8 @@ OPENAPI_EXTRA: Final[dict[str, Any]] = {
 schema because it must answer 400 (not FastAPI's 422) when the header is missing."""
 
 RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    400: {"description": f"The `{HEADER}` header is missing or malformed.", "content": {PROBLEM_JSON: {}}},
-    409: {
-        "description": f"The `{HEADER}` was used for another request, or its first request is still running.",
-        "content": {PROBLEM_JSON: {}},
-    },
+    400: problem_doc(f"The `{HEADER}` header is missing or malformed."),
+    409: problem_doc(f"The `{HEADER}` was used for another request, or its first request is still running."),
 }
 """Pass as (part of) a POST route's ``responses``."""
 

@@ -75,6 +75,11 @@ class ManagedProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
+    @property
+    def returncode(self) -> int | None:
+        """The exit status once the process has ended (negative: the signal that ended it), else None."""
+        return self._proc.poll() if self._proc else None
+
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -107,20 +112,21 @@ class ManagedProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def wait_ready(self, probe: Callable[[], bool], *, timeout: float = 30.0, interval: float = 0.05) -> None:
-        """Poll `probe` until it answers True; fail fast if the process exits meanwhile."""
+        """Poll `probe` until it answers True (ready, or whatever the caller awaits from the process); fail
+        fast if the process exits meanwhile."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running():
                 code = self._proc.returncode if self._proc else None
                 raise ProcessError(
-                    f"{self.name} exited with code {code} before it was ready; log {self.log_path}:\n"
+                    f"{self.name} exited with code {code} while being waited for; log {self.log_path}:\n"
                     f"{self.log_tail()}"
                 )
             with contextlib.suppress(Exception):
                 if probe():
                     return
             time.sleep(interval)
-        raise ProcessError(f"{self.name} was not ready after {timeout:.0f}s; log {self.log_path}")
+        raise ProcessError(f"{self.name}: still waiting after {timeout:.0f}s; log {self.log_path}")
 
     def wait_port(self, port: int, *, host: str = LOOPBACK, timeout: float = 30.0) -> None:
         self.wait_ready(lambda: port_in_use(port, host), timeout=timeout)

@@ -336,9 +336,9 @@ class Keeper:
                 report = self.run_once()
             except Exception as error:  # a node that is down, say: log it and try again next round
                 log.error("round failed: %s", describe(error))
-            else:
-                if report.due or report.errors:
-                    log.info("round: %d due, %d charged", len(report.due), len(report.charged))
+            else:  # quiet rounds only at DEBUG: a keeper with nothing due says so every poll interval
+                level = logging.INFO if report.due or report.errors else logging.DEBUG
+                log.log(level, "round: %d due, %d charged", len(report.due), len(report.charged))
             stop.wait(poll_interval_seconds)
         log.info("keeper stopped")
 

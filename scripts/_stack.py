@@ -128,6 +128,7 @@ class DevnetStack:
     processes: list[ManagedProcess] = field(default_factory=list)
     nodes: dict[int, ManagedProcess] = field(default_factory=dict)
     custody: GroupLayout | None = None
+    keeper: ManagedProcess | None = None
     custody_key_id: str = "treasury"
     custody_key: tuple[int, int] | None = None
     api_key: str = field(default="", repr=False)
@@ -294,6 +295,7 @@ class DevnetStack:
             "keeper", [sys.executable, "-m", "relay.keeper"], log_path=log_path, env=env, cwd=PROJECT_ROOT
         )
         self.processes.append(keeper)
+        self.keeper = keeper
         keeper.start()
         keeper.wait_ready(lambda: KEEPER_STARTED in log_path.read_text(errors="replace"), timeout=60)
 

@@ -17,7 +17,7 @@ from chain.anvil import dev_accounts
 from chain.artifacts import contract
 from chain.client import make_web3
 from chain.errors import ChainError
-from chain.intents import CustodyTransfer
+from chain.intents import CustodyTransfer, Intent
 from chain.merkle import MerkleTree, leaf_hash
 from chain.paths import PROJECT_ROOT
 from chain.processes import ProcessError
@@ -53,6 +53,25 @@ class Summary:
         width = max(len(what) for what, _ in self.rows)
         for what, result in self.rows:
             print(f"  {what:<{width}}  {result}")
+
+
+def request_signature(stack: DevnetStack, intent: Intent, chain_id: int, contract: str) -> dict[str, Any]:
+    """POST `intent` for `contract` on `chain_id` to the custody API under the stack's key; the sign request
+    as the API answers it (signed, pending or refused, with the nodes' reasons)."""
+    typed = {
+        "primary_type": intent.PRIMARY_TYPE,
+        "message": intent.to_json(),
+        "chain_id": chain_id,
+        "verifying_contract": contract,
+    }
+    return stack.post_json("/v1/custody/sign-requests", {"key_id": stack.custody_key_id, "intent": typed})
+
+
+def signature_of(signed: dict[str, Any], what: str) -> Signature:
+    """The group signature of a sign request the custody group must have signed."""
+    if signed["status"] != "signed":
+        raise DemoFailed(f"the custody group did not sign {what}: {signed['status']} {signed['reasons']}")
+    return Signature.from_bytes(bytes.fromhex(signed["signature"]["serialized"].removeprefix("0x")))
 
 
 def smoke_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None:
@@ -103,33 +122,21 @@ def custody_treasury_flow(stack: DevnetStack, progress: Progress, summary: Summa
         send_call(w3, deployer, tusd.functions.mint(treasury.address, 5_000 * TUSD_UNIT))
     deadline = int(w3.eth.get_block("latest")["timestamp"]) + 3_600
 
-    def sign_request(amount: int) -> tuple[CustodyTransfer, dict[str, Any]]:
-        transfer = CustodyTransfer(
-            to=carol.address,
-            token=tusd_address,
-            amount=amount,
-            nonce=treasury.custody_nonce(tusd_address),
-            deadline=deadline,
-        )
-        intent = {
-            "primary_type": "CustodyTransfer",
-            "message": transfer.to_json(),
-            "chain_id": l1.node.config.chain_id,
-            "verifying_contract": treasury.address,
-        }
-        request: dict[str, object] = {"key_id": stack.custody_key_id, "intent": intent}
-        return transfer, stack.post_json("/v1/custody/sign-requests", request)
+    def order(amount: int) -> CustodyTransfer:
+        nonce = treasury.custody_nonce(tusd_address)
+        return CustodyTransfer(carol.address, tusd_address, amount, nonce, deadline)
+
+    def sign(transfer: CustodyTransfer) -> dict[str, Any]:
+        return request_signature(stack, transfer, l1.node.config.chain_id, treasury.address)
 
     with progress.step("asking custody for 20,000.00 tUSD to carol (over the nodes' per-transaction limit)"):
-        _, refused = sign_request(20_000 * TUSD_UNIT)
+        refused = sign(order(20_000 * TUSD_UNIT))
     if refused["status"] != "refused":
         raise DemoFailed(f"an over-limit transfer was not refused: {refused['status']} {refused['reasons']}")
     progress.note(f"refused by policy: {refused['reasons'][0]}")
     with progress.step("asking custody for 1,200.00 tUSD to carol (policy, round 1, round 2)"):
-        transfer, signed = sign_request(1_200 * TUSD_UNIT)
-    if signed["status"] != "signed":
-        raise DemoFailed(f"the custody group did not sign: {signed['status']} {signed['reasons']}")
-    signature = Signature.from_bytes(bytes.fromhex(str(signed["signature"]["serialized"]).removeprefix("0x")))
+        transfer = order(1_200 * TUSD_UNIT)
+        signature = signature_of(sign(transfer), "the treasury transfer")
     held = int(tusd.functions.balanceOf(carol.address).call())
     with progress.step("a relayer (gas only, no authority) submits it; the treasury verifies the signature"):
         receipt = treasury.submit_with_custody(relayer, transfer, signature.onchain())
@@ -177,22 +184,9 @@ def custody_anchor_flow(stack: DevnetStack, progress: Progress, summary: Summary
     ]
     tree = MerkleTree(trades)
     intent = anchor.next_intent(AnchorKind.SETTLEMENT, tree)
-    request: dict[str, object] = {
-        "key_id": stack.custody_key_id,
-        "intent": {
-            "primary_type": "Anchor",
-            "message": intent.to_json(),
-            "chain_id": l1.node.config.chain_id,
-            "verifying_contract": anchor.contract.address,
-        },
-    }
     with progress.step("POST /v1/custody/sign-requests for the Anchor intent (policy, round 1, round 2)"):
-        signed = stack.post_json("/v1/custody/sign-requests", request)
-    if signed["status"] != "signed":
-        raise DemoFailed(f"the custody group did not sign the anchor: {signed['status']} {signed['reasons']}")
-    raw = signed["signature"]
-    assert isinstance(raw, dict)
-    signature = Signature.from_bytes(bytes.fromhex(str(raw["serialized"]).removeprefix("0x")))
+        signed = request_signature(stack, intent, l1.node.config.chain_id, anchor.contract.address)
+    signature = signature_of(signed, "the anchor")
     group_key = Point.from_xy(*stack.custody_key)
     if not verify_signature(group_key, anchor.digest(intent), signature):
         raise DemoFailed("the group signature does not verify over the anchor digest")
@@ -247,7 +241,7 @@ def allocation_vesting_flow(stack: DevnetStack, progress: Progress, summary: Sum
     tpw = contract(w3, "Token", l1.deployments.get("TPW").address)
     held = int(tpw.functions.balanceOf(alice.address).call())
     with progress.step("alice claims her vested TPW"):
-        paid = escrow.claim(alice, int(str(grant["grant_id"])))
+        paid = escrow.claim(alice, int(grant["grant_id"]))
     after = _team_grant(stack.get_json(path), team.amount)
     now_held = int(tpw.functions.balanceOf(alice.address).call())
     if paid <= 0 or int(after["claimed"]) != paid or now_held != held + paid:
@@ -319,18 +313,17 @@ def subscription_keeper_flow(stack: DevnetStack, progress: Progress, summary: Su
 
 
 def _wait_until_paid(stack: DevnetStack, path: str, *, periods: int) -> dict[str, Any]:
-    """Poll the API until the subscription has paid `periods` periods (the keeper polls every 0.5 s)."""
-    deadline = time.monotonic() + KEEPER_TIMEOUT_SECONDS
-    while True:
-        subscription: dict[str, Any] = stack.get_json(path)["subscription"]
-        if int(subscription["periods_paid"]) >= periods:
-            return subscription
-        if time.monotonic() > deadline:
-            raise DemoFailed(
-                f"the keeper did not charge within {KEEPER_TIMEOUT_SECONDS:.0f}s: {subscription!r} "
-                f"(log {stack.log_dir / 'keeper.log'})"
-            )
-        time.sleep(0.25)
+    """The subscription at `path` once the API shows `periods` periods paid; the keeper polls every 0.5 s,
+    and a keeper that exits or takes longer than KEEPER_TIMEOUT_SECONDS fails the demo with its log."""
+    assert stack.keeper is not None
+    seen: dict[str, Any] = {}
+
+    def paid() -> bool:
+        seen.update(stack.get_json(path)["subscription"])
+        return int(seen["periods_paid"]) >= periods
+
+    stack.keeper.wait_ready(paid, timeout=KEEPER_TIMEOUT_SECONDS, interval=0.25)
+    return seen
 
 
 @click.command(short_help="Run TPWallet's main flow on a fresh local stack, then shut it down")

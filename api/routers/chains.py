@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.deps import ChainsDep, SessionDep, SettingsDep
-from api.errors import PROBLEM_JSON
+from api.errors import problem_doc
 from api.schemas import TransactionEvents
 from api.services.events import TX_HASH_PATTERN, transaction_events
 from api.services.rpc import NETWORKS, parse_network
@@ -22,15 +22,9 @@ TxHashPath = Annotated[
     "/{network}/transactions/{tx_hash}/events",
     summary="Decoded events of our contracts in a transaction",
     responses={
-        404: {
-            "description": "Unknown network, or no mined transaction with that hash.",
-            "content": {PROBLEM_JSON: {}},
-        },
-        422: {
-            "description": "The hash is malformed; `errors` names the field.",
-            "content": {PROBLEM_JSON: {}},
-        },
-        503: {"description": "The network's node did not answer.", "content": {PROBLEM_JSON: {}}},
+        404: problem_doc("Unknown network, or no mined transaction with that hash."),
+        422: problem_doc("The hash is malformed; `errors` names the field."),
+        503: problem_doc("The network's node did not answer."),
     },
 )
 def get_transaction_events(

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from api.auth import CustodyAdmin, CustodyApprover, CustodyReader, CustodySigner
 from api.deps import SessionDep, SettingsDep
-from api.errors import PROBLEM_JSON
+from api.errors import problem_doc
 from api.idempotency import OPENAPI_EXTRA, RESPONSES, IdempotencyDep
 from api.services import custody
 from api.services.custody_runtime import CustodyDep, custody_lifespan
@@ -41,15 +41,11 @@ RequestIdPath = Annotated[
 MAX_AUDIT_PAGE: Final = 1000
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_JSON: {}}}
-
-
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    401: _problem("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
-    403: _problem("The API key lacks the scope this route needs; `detail` names it."),
-    422: _problem("The request is invalid; `errors` names each bad field."),
-    503: _problem("Custody is not configured on this server."),
+    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
+    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+    422: problem_doc("The request is invalid; `errors` names each bad field."),
+    503: problem_doc("Custody is not configured on this server."),
 }
 POST_RESPONSES: Final = {**AUTH_RESPONSES, **RESPONSES}
 
@@ -62,8 +58,8 @@ POST_RESPONSES: Final = {**AUTH_RESPONSES, **RESPONSES}
     openapi_extra=OPENAPI_EXTRA,
     responses={
         **POST_RESPONSES,
-        409: _problem("The key id is taken, or the Idempotency-Key was used for another request."),
-        502: _problem("The nodes could not complete the DKG; `nodes` says what each did."),
+        409: problem_doc("The key id is taken, or the Idempotency-Key was used for another request."),
+        502: problem_doc("The nodes could not complete the DKG; `nodes` says what each did."),
     },
 )
 async def create_key(
@@ -89,8 +85,8 @@ async def create_key(
     openapi_extra=OPENAPI_EXTRA,
     responses={
         **POST_RESPONSES,
-        404: _problem("Neither this API nor any node that answered knows this key."),
-        502: _problem("The nodes could not complete the refresh, or disagree about the key."),
+        404: problem_doc("Neither this API nor any node that answered knows this key."),
+        502: problem_doc("The nodes could not complete the refresh, or disagree about the key."),
     },
 )
 async def refresh_key(
@@ -114,8 +110,8 @@ async def refresh_key(
     summary="Read a group key",
     responses={
         **AUTH_RESPONSES,
-        404: _problem("Neither this API nor any node that answered knows this key."),
-        502: _problem("The nodes holding the key state different public keys for it."),
+        404: problem_doc("Neither this API nor any node that answered knows this key."),
+        502: problem_doc("The nodes holding the key state different public keys for it."),
     },
 )
 async def read_key(
@@ -134,7 +130,7 @@ async def read_key(
     openapi_extra=OPENAPI_EXTRA,
     responses={
         **POST_RESPONSES,
-        404: _problem("Neither this API nor any node that answered knows this key."),
+        404: problem_doc("Neither this API nor any node that answered knows this key."),
     },
 )
 async def create_sign_request(
@@ -157,7 +153,7 @@ async def create_sign_request(
 @router.get(
     "/sign-requests/{request_id}",
     summary="Read a sign request: status, reasons, approvals, signature",
-    responses={**AUTH_RESPONSES, 404: _problem("No sign request with this id.")},
+    responses={**AUTH_RESPONSES, 404: problem_doc("No sign request with this id.")},
 )
 async def read_sign_request(
     request_id: RequestIdPath, client: CustodyReader, runtime: CustodyDep, session: SessionDep
@@ -174,12 +170,14 @@ async def read_sign_request(
     openapi_extra=OPENAPI_EXTRA,
     responses={
         **POST_RESPONSES,
-        404: _problem("No sign request with this id."),
-        409: _problem(
+        404: problem_doc("No sign request with this id."),
+        409: problem_doc(
             "Signed already, this operator approved already, or the Idempotency-Key was used for another "
             "request."
         ),
-        422: _problem("Invalid body, or the signature is not the named operator's approval of this request."),
+        422: problem_doc(
+            "Invalid body, or the signature is not the named operator's approval of this request."
+        ),
     },
 )
 async def add_approval(
@@ -207,8 +205,8 @@ async def add_approval(
     openapi_extra=OPENAPI_EXTRA,
     responses={
         **POST_RESPONSES,
-        404: _problem("No sign request with this id."),
-        409: _problem("Signed already, or the Idempotency-Key was used for another request."),
+        404: problem_doc("No sign request with this id."),
+        409: problem_doc("Signed already, or the Idempotency-Key was used for another request."),
     },
 )
 async def retry_sign_request(

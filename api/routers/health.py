@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import ChainsDep, SessionDep
-from api.errors import PROBLEM_JSON, Unhealthy
+from api.errors import Unhealthy, problem_doc
 from api.schemas import HealthReport
 from api.services.health import run_checks
 
@@ -13,7 +13,7 @@ router = APIRouter(tags=["operations"])
 @router.get(
     "/health",
     summary="Check the database and the chain nodes",
-    responses={503: {"description": "A check failed; `checks` names it.", "content": {PROBLEM_JSON: {}}}},
+    responses={503: problem_doc("A check failed; `checks` names it.")},
 )
 def health(session: SessionDep, chains: ChainsDep) -> HealthReport:
     """Runs every check each time (no caching), so a load balancer sees a failure at once."""

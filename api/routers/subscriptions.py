@@ -10,7 +10,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ChainsDep, SettingsDep
-from api.errors import PROBLEM_JSON
+from api.errors import problem_doc
 from api.services import subscriptions
 from api.services.rpc import NETWORKS, parse_network
 
@@ -25,14 +25,10 @@ OffsetQuery = Annotated[int, Query(ge=0, description="Skip this many plans (ids 
 LimitQuery = Annotated[int, Query(ge=1, le=subscriptions.MAX_PAGE, description="At most this many plans.")]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_JSON: {}}}
-
-
 RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    404: _problem("Unknown network, or no SubscriptionManager deployed there."),
-    422: _problem("A malformed path or query value; `errors` names it."),
-    503: _problem("The network's node did not answer, or the registry is another chain's."),
+    404: problem_doc("Unknown network, or no SubscriptionManager deployed there."),
+    422: problem_doc("A malformed path or query value; `errors` names it."),
+    503: problem_doc("The network's node did not answer, or the registry is another chain's."),
 }
 
 
@@ -51,7 +47,10 @@ def list_plans(
 @router.get(
     "/plans/{plan_id}",
     summary="A subscription plan: its terms and whether it is paused",
-    responses={**RESPONSES, 404: _problem("Unknown network, no SubscriptionManager there, or no such plan.")},
+    responses={
+        **RESPONSES,
+        404: problem_doc("Unknown network, no SubscriptionManager there, or no such plan."),
+    },
 )
 def get_plan(
     plan_id: PlanIdPath, settings: SettingsDep, chains: ChainsDep, network: NetworkQuery = "l1"
@@ -65,7 +64,7 @@ def get_plan(
     summary="A subscription: status, paid-through time, whether it is due",
     responses={
         **RESPONSES,
-        404: _problem("Unknown network, no SubscriptionManager there, or no such subscription."),
+        404: problem_doc("Unknown network, no SubscriptionManager there, or no such subscription."),
     },
 )
 def get_subscription(

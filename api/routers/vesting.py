@@ -8,7 +8,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ChainsDep, SettingsDep
-from api.errors import PROBLEM_JSON
+from api.errors import problem_doc
 from api.services import vesting
 from api.services.rpc import NETWORKS, parse_network
 
@@ -29,21 +29,17 @@ AddressPath = Annotated[
 ]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_JSON: {}}}
-
-
 RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    404: _problem("Unknown network, or no VestingEscrow deployed there."),
-    422: _problem("A malformed path or query value; `errors` names it."),
-    503: _problem("The network's node did not answer, or the registry is another chain's."),
+    404: problem_doc("Unknown network, or no VestingEscrow deployed there."),
+    422: problem_doc("A malformed path or query value; `errors` names it."),
+    503: problem_doc("The network's node did not answer, or the registry is another chain's."),
 }
 
 
 @router.get(
     "/grants/{grant_id}",
     summary="A vesting grant: schedule, amounts, what has vested and what is claimable now",
-    responses={**RESPONSES, 404: _problem("Unknown network, no VestingEscrow there, or no such grant.")},
+    responses={**RESPONSES, 404: problem_doc("Unknown network, no VestingEscrow there, or no such grant.")},
 )
 def get_grant(
     grant_id: GrantIdPath, settings: SettingsDep, chains: ChainsDep, network: NetworkQuery = "l1"
@@ -55,7 +51,7 @@ def get_grant(
 @router.get(
     "/beneficiaries/{address}/grants",
     summary="The vesting grants an address holds now",
-    responses={**RESPONSES, 422: _problem("A malformed address, or one whose EIP-55 checksum is wrong.")},
+    responses={**RESPONSES, 422: problem_doc("A malformed address, or one whose EIP-55 checksum is wrong.")},
 )
 def get_beneficiary_grants(
     address: AddressPath, settings: SettingsDep, chains: ChainsDep, network: NetworkQuery = "l1"

@@ -3,10 +3,7 @@ moves, across restarts of the keeper object and of the `python -m relay.keeper` 
 
 import itertools
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +15,7 @@ from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
 from chain.client import make_web3
 from chain.deployments import Deployments
 from chain.paths import PROJECT_ROOT
-from chain.processes import free_port
+from chain.processes import ManagedProcess, free_port
 from relay.cursor import make_engine
 from relay.keeper import Keeper
 from tests.relay.world import PERIOD, World, build_world
@@ -109,26 +106,23 @@ def test_keeper_charges_once_per_period_across_restarts(
         "TPW_KEEPER_RELAYER_KEY": "0x" + bytes(world.relayer.key).hex(),
         "TPW_KEEPER_CONFIRMATIONS": "1",
         "TPW_KEEPER_POLL_INTERVAL_SECONDS": "0.2",
+        "TPW_KEEPER_LOG_LEVEL": "DEBUG",
     }
     log_path = tmp_path / "keeper.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "relay.keeper"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log
-        )
-    try:
+
+    def rounds() -> int:
+        return log_path.read_text(errors="replace").count(" round: ")
+
+    argv = [sys.executable, "-m", "relay.keeper"]
+    with ManagedProcess("keeper", argv, log_path=log_path, env=env, cwd=PROJECT_ROOT) as process:
         anvil.increase_time(PERIOD)
-        deadline = time.monotonic() + PROCESS_TIMEOUT
-        while sum(charges(world).values()) < 3 * len(ids):  # period 3, charged by the process
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.2)
-        time.sleep(1.0)  # a few more rounds: nothing else may be charged
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=PROCESS_TIMEOUT) == 0, log_path.read_text()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        # period 3, charged by the process
+        process.wait_ready(lambda: sum(charges(world).values()) >= 3 * len(ids), timeout=PROCESS_TIMEOUT)
+        charged_by = rounds()
+        # Three more rounds of the process after the charge (each logs at DEBUG): none may charge again.
+        process.wait_ready(lambda: rounds() >= charged_by + 3, timeout=PROCESS_TIMEOUT)
+        process.stop(timeout=PROCESS_TIMEOUT)  # SIGTERM: the round in progress ends, then the loop
+        assert process.returncode == 0, log_path.read_text()
     assert "keeper stopped" in log_path.read_text()
     assert_each_period_paid_once(world, ids, 3)
 
