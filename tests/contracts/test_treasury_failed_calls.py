@@ -1,10 +1,10 @@
 """MultisigTreasury.vy, owners' transactions whose call fails: Safe's semantics, and the relayer who starves.
 
-A call or token transfer that fails consumes the owners' nonce and logs `OwnersExecutionFailed` with its revert
-data, so the signed transaction can never run again (say, once the treasury holds enough for it, long after
-the owners gave up on it). A call that fails having used up the gas it was given may only have been starved by
-whoever sent it: that reverts the whole transaction, which can then be sent again with more gas; a call that
-always burns all its gas is voided by a rejection, another transaction at the same nonce.
+A call or token transfer that fails consumes the owners' nonce and logs `OwnersExecutionFailed` with its
+revert data, so the signed transaction can never run again (say, once the treasury holds enough for it, long
+after the owners gave up on it). A call that fails having used up the gas it was given may only have been
+starved by whoever sent it: that reverts the whole transaction, which can then be sent again with more gas; a
+call that always burns all its gas is voided by a rejection, another transaction at the same nonce.
 """
 
 from typing import Any

@@ -193,7 +193,7 @@ class TreasuryMachine(RuleBasedStateMachine):
         return self.face.execute_with_owners(tx, self.owners_signatures(tx, signers))
 
     def failure_reason(self, receipt: TxReceipt) -> str | None:
-        """The revert reason of the owners' call in `receipt` if it failed (OwnersExecutionFailed), else None."""
+        """The revert reason of the owners' call in `receipt` if it failed, else None."""
         failures = [event for event in self.face.events(receipt) if event.event == "OwnersExecutionFailed"]
         return revert_reason(bytes.fromhex(failures[0].args["revert_data"][2:])) if failures else None
 
