@@ -26,7 +26,8 @@
            watch `TransferQueued`: the time lock is their window to stop a custody key that was stolen. A queued
            transfer executes only while the token is still configured with a non-zero limit and the custody key
            it was signed by is still installed; at most MAX_QUEUED_TRANSFERS wait at once. A limit of 0 freezes
-           a token: no custody transfer of it is made, queued or executed. Each configured token has its own
+           a token: no custody transfer of it is made or queued and none of its queued transfers executes
+           (raising the limit again lets those still in their window run). Each configured token has its own
            custody nonce sequence.
 
         Why two type names and separate nonces: a signature is bound to its purpose by the type hash, so a
@@ -64,7 +65,8 @@
        [165, 255) what an immediate transfer may still move: limit - outflow of the day before - outflow of
                   the day, signed, stored plus 2**89 (a lowered limit can make it negative)
        [255]      set once the owners configured the token
-     The limit is read only on a token's first custody transfer of a day.
+     The limit is read only on a token's first custody transfer of a day, and for a transfer that is queued
+     (whether the token is frozen).
 """
 
 from ethereum.ercs import IERC20
