@@ -144,10 +144,11 @@ MAX_REVERT_DATA: constant(uint256) = 196
 # @dev A call that runs out of gas hands its caller back about 1/64 of the gas it had (EIP-150), a call that
 #      failed in a call of its own that ran out about 2/64, and so on. An owners' call that fails leaving less
 #      than 1/STARVED_CALL_DIVISOR of the gas there was before it may have been starved by its sender: the
-#      whole transaction reverts instead of consuming the nonce. 16 covers a call starved up to three calls
-#      deep; a target that catches a starved call deeper down, or one that catches it and goes on, can still
-#      be made to fail for good by a sender giving too little gas (the nonce is then spent, nothing moves),
-#      which Safe prevents only with a signed `safeTxGas`, a field TreasuryTx does not have.
+#      whole transaction reverts instead of consuming the nonce. 16 covers starvation up to three frames deep
+#      (the target, a call it makes, a call that one makes). A target that catches a starved call deeper
+#      down, or catches one and goes on, can still be made to fail for good by a sender giving too little
+#      gas (the nonce is then spent, nothing moves): Safe prevents that only with a signed `safeTxGas`, a
+#      field TreasuryTx does not have.
 STARVED_CALL_DIVISOR: constant(uint256) = 16
 # @dev ERC-721/ERC-1155 safe transfers: the longest `data` and the largest batch the treasury accepts.
 MAX_RECEIVED_DATA: constant(uint256) = 1024
