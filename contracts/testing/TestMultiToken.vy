@@ -48,7 +48,9 @@ def mint(receiver: address, token_id: uint256, amount: uint256):
     @param amount How many.
     """
     self.balanceOf[receiver][token_id] += amount
-    log TransferSingle(operator=msg.sender, sender=empty(address), receiver=receiver, token_id=token_id, amount=amount)
+    log TransferSingle(
+        operator=msg.sender, sender=empty(address), receiver=receiver, token_id=token_id, amount=amount
+    )
 
 
 @external
