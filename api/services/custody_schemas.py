@@ -1,9 +1,10 @@
 """Request and response bodies of the custody routes (they are the OpenAPI schema too).
 
 Requests are strict (unknown fields refused) and validated down to the intent: a sign request's intent is
-decoded with `chain.intents.decode_intent` and an approval parsed with `OperatorApproval.from_json` while
-the body is validated, so a malformed one is a 422 naming the field before anything is stored or sent.
-Group elements and scalars leave as 0x-prefixed hex; intent messages keep their JSON integers exact.
+validated against its type's schema and decoded with `chain.intents` (`api.services.custody_intents`), and an
+approval parsed with `OperatorApproval.from_json`, while the body is validated, so a malformed one is a 422
+naming the field before anything is stored or sent. Group elements and scalars leave as 0x-prefixed hex; an
+intent's uint256 values as decimal strings. Lists of node ids hold each node once (`uniqueItems`).
 """
 
 from datetime import datetime
@@ -12,8 +13,8 @@ from typing import Annotated, Any, Literal
 from eth_utils import is_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
-from chain.intents import IntentError
-from custody.node.schemas import KEY_ID_PATTERN, IntentEnvelope
+from api.services.custody_intents import IntentIn, IntentOut
+from custody.node.schemas import KEY_ID_PATTERN
 from custody.policy.approvals import OperatorApproval
 
 SignRequestStatus = Literal["pending", "signed", "refused"]
@@ -37,7 +38,9 @@ class KeyCreate(_Request):
     participants: list[NodeId] | None = Field(
         default=None,
         min_length=2,
-        description="Roster node ids that will hold a share (n of them); default: every node in the roster.",
+        json_schema_extra={"uniqueItems": True},
+        description="Roster node ids that will hold a share (n of them), each once; default: every node in "
+        "the roster.",
     )
     key_id: KeyId | None = Field(
         default=None, description="The key's name (letters, digits, `._-`); default: a random `key-...`."
@@ -50,7 +53,8 @@ class KeyRefresh(_Request):
     participants: list[NodeId] | None = Field(
         default=None,
         min_length=2,
-        description="Node ids to hold the new shares; default: the current holders.",
+        json_schema_extra={"uniqueItems": True},
+        description="Node ids to hold the new shares, each once; default: the current holders.",
     )
 
 
@@ -58,16 +62,7 @@ class SignRequestCreate(_Request):
     """Sign `intent` (a typed EIP-712 message in its contract's domain) with the group key `key_id`."""
 
     key_id: KeyId
-    intent: IntentEnvelope
-
-    @field_validator("intent")
-    @classmethod
-    def _intent_decodes(cls, intent: IntentEnvelope) -> IntentEnvelope:
-        try:
-            intent.decode()
-        except IntentError as error:
-            raise ValueError(f"the intent does not decode: {error}") from None
-        return intent
+    intent: IntentIn = Field(description="The intent: its `primary_type` selects the schema of the rest.")
 
 
 class ApprovalCreate(_Request):
@@ -104,7 +99,9 @@ class KeyOut(BaseModel):
     key_id: str
     group_public_key: GroupKeyOut
     threshold: int = Field(description="Signers needed (t).")
-    participants: list[int] = Field(description="Roster node ids holding a share (n of them).")
+    participants: list[int] = Field(
+        json_schema_extra={"uniqueItems": True}, description="Roster node ids holding a share (n of them)."
+    )
     created_at: datetime
     updated_at: datetime = Field(description="When the key was made or its shares last refreshed.")
 
@@ -113,7 +110,8 @@ class KeyCeremonyOut(KeyOut):
     """A key just made or refreshed; `lagging_nodes` hold no (current) share and need a repair."""
 
     lagging_nodes: list[int] = Field(
-        description="Nodes that failed the last round while the threshold confirmed; empty when all did."
+        json_schema_extra={"uniqueItems": True},
+        description="Nodes that failed the last round while the threshold confirmed; empty when all did.",
     )
 
 
@@ -156,7 +154,7 @@ class SignRequestOut(BaseModel):
             "(a time lock) or live nodes can cure. `refused`: the nodes' policies refuse it outright."
         )
     )
-    intent: IntentEnvelope
+    intent: IntentOut
     digest: Hex32 = Field(description="The intent's EIP-712 digest: what the group key signs.")
     reasons: list[str] = Field(
         description="Why it is not signed (the nodes' policy reasons); empty once signed."
