@@ -164,6 +164,16 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status, exc.problem, exc.title, exc.detail, **exc.extensions)
 
 
+def _malformed_json(request: Request, reason: str) -> JSONResponse:
+    return problem_response(
+        request,
+        HTTPStatus.BAD_REQUEST,
+        "malformed-json",
+        "Malformed JSON",
+        f"the body is not valid JSON: {reason}",
+    )
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if isinstance(exc.body, bytes) and exc.body:  # FastAPI parses JSON only when the content type says JSON
@@ -176,14 +186,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         )
     malformed = [error for error in exc.errors() if error["type"] == "json_invalid"]
     if malformed:
-        return problem_response(
-            request,
-            HTTPStatus.BAD_REQUEST,
-            "malformed-json",
-            "Malformed JSON",
-            f"the body is not valid JSON: {malformed[0].get('ctx', {}).get('error', 'unreadable')} "
-            f"at character {malformed[0]['loc'][-1]}",
-        )
+        reason = malformed[0].get("ctx", {}).get("error", "unreadable")
+        return _malformed_json(request, f"{reason} at character {malformed[0]['loc'][-1]}")
     errors = [{"field": _field_name(tuple(error["loc"])), "message": error["msg"]} for error in exc.errors()]
     fields = ", ".join(sorted({error["field"] for error in errors}))
     return problem_response(
@@ -198,6 +202,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's 400 for a JSON body that is not UTF-8
+        return _malformed_json(request, "not UTF-8")
     status = HTTPStatus(exc.status_code)
     return problem_response(
         request,

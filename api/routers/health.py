@@ -1,6 +1,6 @@
 """`/health`: is this API process able to serve (database and chain nodes reachable)?"""
 
-from typing import Final
+from typing import Any, Final
 
 from fastapi import APIRouter
 
@@ -10,7 +10,9 @@ from api.schemas import HealthReport
 from api.services.health import run_checks
 
 router = APIRouter(tags=["operations"])
-HEAD_RESPONSES: Final = {503: problem_doc("A check failed (GET says which).")}
+HEAD_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    503: problem_doc("A check failed (GET says which).")
+}
 
 
 @router.head("/health", summary="The GET check's status, no body (load balancers)", responses=HEAD_RESPONSES)

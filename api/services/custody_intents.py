@@ -14,7 +14,8 @@ the stored envelope, shown as its typed model, uint256 values as strings.
 """
 
 import functools
-from typing import Annotated, Any, Literal
+import operator
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from eth_utils import is_checksum_address
 from pydantic import (
@@ -98,20 +99,23 @@ def _typed_model(intent_type: type[Intent]) -> type[TypedIntent]:
     """`<Type>Intent` with its `<Type>Message`, from the intent class's EIP-712 fields."""
     name = intent_type.PRIMARY_TYPE
     (fields,) = intent_type.eip712_types().values()
-    message = create_model(  # type: ignore[call-overload]
+    fields_of_message: dict[str, Any] = {
+        field: (_field_type(solidity), Field(description=solidity)) for field, solidity in fields
+    }
+    message = create_model(
         f"{name}Message",
         __base__=_Strict,
         __doc__=f"The `{name}` message: its EIP-712 fields, in the order the type string lists them.",
-        **{field: (_field_type(solidity), Field(description=f"{solidity}")) for field, solidity in fields},
+        **fields_of_message,
     )
-    model: type[TypedIntent] = create_model(  # type: ignore[call-overload]
+    tag: Any = Literal[name]
+    return create_model(
         f"{name}Intent",
         __base__=TypedIntent,
         __doc__=(intent_type.__doc__ or name).strip(),
-        primary_type=(Literal[name], Field(description="The EIP-712 primary type: selects the schema.")),
+        primary_type=(tag, Field(description="The EIP-712 primary type: selects the schema.")),
         message=(message, ...),
     )
-    return model
 
 
 TYPED_INTENTS: dict[str, type[TypedIntent]] = {
@@ -119,10 +123,8 @@ TYPED_INTENTS: dict[str, type[TypedIntent]] = {
 }
 """Each intent type's model, by its `primary_type`."""
 
-AnyTypedIntent = Annotated[
-    functools.reduce(lambda union, model: union | model, TYPED_INTENTS.values()),  # type: ignore[arg-type]
-    Field(discriminator="primary_type"),
-]
+_union: Any = functools.reduce(operator.or_, TYPED_INTENTS.values())
+AnyTypedIntent: Any = Annotated[_union, Field(discriminator="primary_type")]
 """Any typed intent: `primary_type` says which schema the rest follows."""
 
 
@@ -150,5 +152,8 @@ def _typed_from_envelope(value: Any) -> Any:
 
 IntentIn = Annotated[IntentEnvelope, IntentInput]
 """A sign request's intent as the client sends it (any typed intent), held as its `IntentEnvelope`."""
-IntentOut = Annotated[AnyTypedIntent, BeforeValidator(_typed_from_envelope)]
-"""A stored intent (an `IntentEnvelope` or its JSON) as the client reads it: its typed model."""
+if TYPE_CHECKING:  # one of the TYPED_INTENTS models, made at import time
+    IntentOut = TypedIntent | IntentEnvelope
+else:
+    IntentOut = Annotated[AnyTypedIntent, BeforeValidator(_typed_from_envelope)]
+    """A stored intent (an `IntentEnvelope` or its JSON) as the client reads it: its typed model."""

@@ -11,7 +11,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from eth_utils import is_checksum_address
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from api.services.custody_intents import IntentIn, IntentOut
 from custody.node.schemas import KEY_ID_PATTERN
@@ -22,6 +31,18 @@ REQUEST_ID_PATTERN = r"^0x[0-9a-f]{64}$"
 
 KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
 NodeId = Annotated[StrictInt, Field(ge=1, le=0xFFFF)]
+
+
+def _each_once(node_ids: list[int]) -> list[int]:
+    if len(set(node_ids)) != len(node_ids):
+        raise PydanticCustomError("unique_items", "a node is listed twice")
+    return node_ids
+
+
+NodeIds = Annotated[
+    list[NodeId], Field(min_length=2, json_schema_extra={"uniqueItems": True}), AfterValidator(_each_once)
+]
+"""Two or more roster node ids, each once."""
 Hex32 = Annotated[str, Field(description="0x and 64 hex digits.", examples=["0x" + "ab" * 32])]
 
 
@@ -35,10 +56,8 @@ class KeyCreate(_Request):
     threshold: Annotated[int, Field(ge=2, le=0xFFFF)] | None = Field(
         default=None, description="Signers needed (t); default: the API's `custody_threshold` setting."
     )
-    participants: list[NodeId] | None = Field(
+    participants: NodeIds | None = Field(
         default=None,
-        min_length=2,
-        json_schema_extra={"uniqueItems": True},
         description="Roster node ids that will hold a share (n of them), each once; default: every node in "
         "the roster.",
     )
@@ -50,10 +69,8 @@ class KeyCreate(_Request):
 class KeyRefresh(_Request):
     """New shares of the same group key (old shares become useless): after a suspected leak, or to move."""
 
-    participants: list[NodeId] | None = Field(
+    participants: NodeIds | None = Field(
         default=None,
-        min_length=2,
-        json_schema_extra={"uniqueItems": True},
         description="Node ids to hold the new shares, each once; default: the current holders.",
     )
 
