@@ -4,9 +4,9 @@ FastAPI describes each route from its parameters and models. Middleware and erro
 route without appearing there, so `complete_openapi` adds what they do, once, for every operation:
 
 - every error response is a `Problem` (RFC 9457, `application/problem+json`): FastAPI's own 422 schema
-  (`HTTPValidationError`, `application/json`) is never what the server sends;
-- every response carries `X-Request-ID`; a 429 carries `Retry-After`, a 401 `WWW-Authenticate`, and the
-  success of an idempotent POST `Idempotent-Replayed` when it is a replay;
+  (`HTTPValidationError`, `application/json`) is never what the server sends; a HEAD answer has no body;
+- every response carries `X-Request-ID`; a 429 carries `Retry-After`, a 401 or 403 `WWW-Authenticate`, and
+  the success of an idempotent POST `Idempotent-Replayed` when it is a replay;
 - every operation can answer 413 (a body over the size limit, refused before any route runs), 429 (a
   client address or API key over its rate) and 500; every operation that takes a JSON body 400 (malformed
   JSON) and 415 (another media type);
@@ -50,6 +50,11 @@ HEADERS: Final[dict[str, dict[str, Any]]] = {
         "description": "The Bearer challenge (RFC 6750); `error` says why the key was refused.",
         "schema": {"type": "string"},
     },
+}
+ERROR_HEADERS: Final[dict[str, list[str]]] = {
+    "401": [AUTHENTICATE_HEADER],
+    "403": [AUTHENTICATE_HEADER],
+    "429": [RETRY_AFTER_HEADER],
 }
 EVERY_ROUTE: Final[dict[int, str]] = {
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is over the server's size limit (refused unread).",
@@ -97,7 +102,7 @@ def _add_responses(operation: dict[str, Any], added: dict[int, str]) -> None:
             responses[str(status)] = problem_doc(description)
 
 
-def _complete_operation(operation: dict[str, Any]) -> None:
+def _complete_operation(method: str, operation: dict[str, Any]) -> None:
     _add_responses(operation, EVERY_ROUTE)
     if _takes_json(operation):
         _add_responses(operation, JSON_BODY_ROUTE)
@@ -106,9 +111,11 @@ def _complete_operation(operation: dict[str, Any]) -> None:
         headers = [REQUEST_ID_HEADER]
         if _is_error(status):
             response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}
-            headers += {"401": [AUTHENTICATE_HEADER], "429": [RETRY_AFTER_HEADER]}.get(status, [])
+            headers += ERROR_HEADERS.get(status, [])
         elif replayable:
             headers.append(REPLAYED_HEADER)
+        if method == "head":  # the GET's status and headers, never a body
+            response.pop("content", None)
         response.setdefault("headers", {}).update(_header_refs(*headers))
 
 
@@ -147,7 +154,7 @@ def complete_openapi(spec: dict[str, Any]) -> dict[str, Any]:
     for path_item in spec["paths"].values():
         for method in METHODS:
             if method in path_item:
-                _complete_operation(path_item[method])
+                _complete_operation(method, path_item[method])
     _drop_unreferenced(spec)
     spec["info"]["description"] = spec["info"].get("description", "") + INTEGERS
     return spec
