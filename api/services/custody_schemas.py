@@ -10,7 +10,6 @@ intent's uint256 values as decimal strings. Lists of node ids hold each node onc
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from eth_utils import is_checksum_address
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -18,11 +17,10 @@ from pydantic import (
     Field,
     StrictInt,
     StringConstraints,
-    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from api.services.custody_intents import IntentIn, IntentOut
+from api.services.custody_intents import Address, IntentIn, IntentOut
 from custody.node.schemas import KEY_ID_PATTERN
 from custody.policy.approvals import OperatorApproval
 
@@ -85,17 +83,10 @@ class SignRequestCreate(_Request):
 class ApprovalCreate(_Request):
     """An operator's EIP-712 signature over `SignApproval(intentDigest, requestId)` in the intent's domain."""
 
-    operator: str = Field(description="The operator's EIP-55 checksummed address.")
+    operator: Address = Field(description="The operator's EIP-55 checksummed address.")
     signature: Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")] = Field(
         description="65 bytes r || s || v (v 27 or 28), 0x-prefixed hex."
     )
-
-    @field_validator("operator")
-    @classmethod
-    def _checksummed(cls, operator: str) -> str:
-        if not is_checksum_address(operator):
-            raise ValueError("not an EIP-55 checksummed address")
-        return operator
 
     def approval(self) -> OperatorApproval:
         """The approval the nodes take (its checks are the ones these fields passed)."""
@@ -195,7 +186,10 @@ class AuditRecordOut(BaseModel):
     actor: str
     action: str
     subject: str
-    details: dict[str, Any]
+    details: dict[str, Any] = Field(
+        description="As written and hashed: its integers stay as recorded (JSON numbers), as `hash` covers "
+        "them."
+    )
     prev_hash: str
     hash: str
 
