@@ -11,15 +11,16 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ChainsDep, SettingsDep
 from api.errors import problem_doc
+from api.schemas import Uint256Path
 from api.services import subscriptions
 from api.services.rpc import NETWORKS, parse_network
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
 NetworkQuery = Annotated[str, Query(description=f"The chain, by role: one of {', '.join(NETWORKS)}.")]
-PlanIdPath = Annotated[int, Path(ge=0, le=subscriptions.MAX_ID, description="The plan's id, from 1.")]
+PlanIdPath = Annotated[Uint256Path, Path(description="The plan's id, from 1: decimal digits (a uint256).")]
 SubscriptionIdPath = Annotated[
-    int, Path(ge=0, le=subscriptions.MAX_ID, description="The subscription's id, from 1.")
+    Uint256Path, Path(description="The subscription's id, from 1: decimal digits (a uint256).")
 ]
 OffsetQuery = Annotated[int, Query(ge=0, description="Skip this many plans (ids start at 1).")]
 LimitQuery = Annotated[int, Query(ge=1, le=subscriptions.MAX_PAGE, description="At most this many plans.")]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ChainsDep, SettingsDep
 from api.errors import problem_doc
+from api.schemas import Uint256Path
 from api.services import vesting
 from api.services.rpc import NETWORKS, parse_network
 
@@ -18,7 +19,7 @@ NetworkQuery = Annotated[
     str, Query(description=f"The chain, by role: one of {', '.join(NETWORKS)}. The escrow lives on l1.")
 ]
 GrantIdPath = Annotated[
-    int, Path(ge=0, le=vesting.MAX_GRANT_ID, description="The grant's id, a uint256 in decimal.")
+    Uint256Path, Path(description="The grant's id, a uint256: decimal digits, no sign or leading zeros.")
 ]
 AddressPath = Annotated[
     str,

@@ -5,6 +5,9 @@ Each answer is read at one block, named in it (`block_number`, `block_timestamp`
 claimable amounts are computed for that block's timestamp with `chain.vesting`, exactly as the contract
 computes them. The escrow is the registry's `VestingEscrow`; a registry written for another chain id is
 refused rather than used to name a stranger's contract.
+
+What is uint256 in the escrow (ids, numbers, amounts) and the chain id are decimal strings in the answers
+(`api.schemas.Uint256`); the schedule's times and spans are uint64/uint32 there and stay JSON numbers.
 """
 
 from http import HTTPStatus
@@ -15,6 +18,7 @@ from pydantic import BaseModel, Field
 from web3 import Web3
 
 from api.errors import ApiError, NotFound, RegistryMismatch
+from api.schemas import ChainId, Uint256
 from api.services.rpc import ChainClients, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network
 from chain.client import chain_id
@@ -24,7 +28,6 @@ from chain.vesting import Grant, VestingError, VestingEscrow
 
 ESCROW_NAME = "VestingEscrow"
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
-MAX_GRANT_ID = 2**256 - 1
 
 
 class VestingNotDeployed(NotFound):
@@ -52,13 +55,15 @@ class InvalidAddress(ApiError):
 class VestingGrant(BaseModel):
     """A grant, with what has vested and what can be claimed at the block it was read at."""
 
-    grant_id: int = Field(description="The grant's id (it encodes its number and schedule), a uint256.")
-    number: int = Field(description="The grant's position in creation order, from 0.")
+    grant_id: Uint256 = Field(description="The grant's id (it encodes its number and schedule).")
+    number: Uint256 = Field(description="The grant's position in creation order, from 0.")
     beneficiary: str = Field(description="Who may claim it now (checksummed).")
-    amount: int = Field(description="Base units granted; for a revoked grant, what had vested at revocation.")
-    claimed: int = Field(description="Base units paid out so far.")
-    vested: int = Field(description="Base units vested at `block_timestamp`, claimed or not.")
-    claimable: int = Field(description="Base units a claim would pay at `block_timestamp`.")
+    amount: Uint256 = Field(
+        description="Base units granted; for a revoked grant, what had vested at revocation."
+    )
+    claimed: Uint256 = Field(description="Base units paid out so far.")
+    vested: Uint256 = Field(description="Base units vested at `block_timestamp`, claimed or not.")
+    claimable: Uint256 = Field(description="Base units a claim would pay at `block_timestamp`.")
     start: int = Field(description="When vesting starts (unix seconds).")
     cliff_end: int = Field(description="Nothing vests before this moment (unix seconds).")
     end: int = Field(description="Everything has vested from this moment (unix seconds).")
@@ -73,7 +78,7 @@ class VestingView(BaseModel):
     """Where and when the grants were read."""
 
     network: Network
-    chain_id: int
+    chain_id: ChainId
     escrow: str = Field(description="The VestingEscrow's address (checksummed).")
     block_number: int
     block_timestamp: int

@@ -12,6 +12,7 @@ rolling day of `CUSTODY_DAILY_LIMIT`. Mallory is an Ethereum account but no oper
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import secrets
 import signal
@@ -38,7 +39,7 @@ from api.auth import SCOPES, issue_api_key
 from api.db import make_engine
 from api.models import CustodySignRequest
 from api.settings import ApiSettings
-from chain.intents import CustodyTransfer, TreasuryTx
+from chain.intents import CustodyTransfer, Intent, TreasuryTx, decode_intent
 from custody.audit import AuditLog
 from custody.coordinator.ceremony import KeyInfo
 from custody.coordinator.client import NodeClient
@@ -190,11 +191,21 @@ def key(api: Api) -> dict[str, Any]:
     return response.json()
 
 
+def typed(intent: Intent, contract: str) -> dict[str, Any]:
+    """A sign request's intent as clients send it: every uint256 (the chain id too) a decimal string."""
+    return {
+        "primary_type": intent.PRIMARY_TYPE,
+        "message": intent.to_json(uint256_as_string=True),
+        "chain_id": str(TEST_CHAIN_ID),
+        "verifying_contract": contract,
+    }
+
+
 def treasury_tx(amount: int, token: str = APPROVED_TOKEN) -> dict[str, Any]:
     intent = TreasuryTx(
         to=PAYEE, token=token, amount=amount, data=b"", nonce=next(_nonces), deadline=int(time.time()) + 3600
     )
-    return IntentEnvelope.of(intent, TEST_CHAIN_ID, TEST_CONTRACT).model_dump(mode="json")
+    return typed(intent, TEST_CONTRACT)
 
 
 def custody_transfer(amount: int, *, to: str = PAYEE, token: str = APPROVED_TOKEN) -> dict[str, Any]:
@@ -202,11 +213,12 @@ def custody_transfer(amount: int, *, to: str = PAYEE, token: str = APPROVED_TOKE
     intent = CustodyTransfer(
         to=to, token=token, amount=amount, nonce=next(_nonces), deadline=int(time.time()) + 3600
     )
-    return IntentEnvelope.of(intent, TEST_CHAIN_ID, TREASURY).model_dump(mode="json")
+    return typed(intent, TREASURY)
 
 
 def digest_of(intent: dict[str, Any]) -> bytes:
-    return IntentEnvelope.model_validate(intent).decode()[1]
+    decoded = decode_intent(intent["primary_type"], intent["message"])
+    return decoded.digest(int(intent["chain_id"]), intent["verifying_contract"])
 
 
 def approve(api: Api, request: dict[str, Any], operator: LocalAccount) -> httpx.Response:
@@ -214,7 +226,7 @@ def approve(api: Api, request: dict[str, Any], operator: LocalAccount) -> httpx.
         operator,
         bytes.fromhex(request["digest"][2:]),
         bytes.fromhex(request["id"][2:]),
-        request["intent"]["chain_id"],
+        int(request["intent"]["chain_id"]),
         request["intent"]["verifying_contract"],
     )
     return api.post(f"/sign-requests/{request['id']}/approvals", approval.to_json())
@@ -587,6 +599,45 @@ def test_a_retried_sign_request_is_replayed_not_made_twice(
     assert stored_sign_requests(settings) == 1
 
 
+def test_uint256_values_are_answered_as_strings_and_numbers_are_still_taken(
+    api: Api, key: dict[str, Any], settings: ApiSettings
+) -> None:
+    """For this release a client may still send JSON numbers (deprecated): the same request, the same
+    idempotency fingerprint, and an answer in strings like any other."""
+    strings = treasury_tx(14)
+    numbers = IntentEnvelope.model_validate(
+        {
+            **strings,
+            "chain_id": TEST_CHAIN_ID,
+            "message": decode_intent("TreasuryTx", strings["message"]).to_json(),
+        }
+    ).model_dump(mode="json")
+    assert isinstance(numbers["message"]["amount"], int)
+    first = api.post(
+        "/sign-requests", {"key_id": key["key_id"], "intent": numbers}, key="numbers-then-strings"
+    )
+    assert first.status_code == 201, first.text
+    assert first.json()["intent"] == strings
+    assert f'"chain_id":"{TEST_CHAIN_ID}"' in first.text
+    again = api.post(
+        "/sign-requests", {"key_id": key["key_id"], "intent": strings}, key="numbers-then-strings"
+    )
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert stored_sign_requests(settings) == 1
+    assert api.get(f"/sign-requests/{first.json()['id']}").json()["intent"] == strings
+
+
+@SQLITE_ONLY
+def test_a_body_not_sent_as_json_is_415(api: Api, key: dict[str, Any], settings: ApiSettings) -> None:
+    body = json.dumps({"key_id": key["key_id"], "intent": treasury_tx(15)})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        headers = {**api.headers, "Idempotency-Key": str(uuid.uuid4()), "Content-Type": content_type}
+        response = api.client.post("/v1/custody/sign-requests", content=body, headers=headers)
+        assert response.status_code == 415, response.text
+        assert response.json()["type"] == "urn:tpwallet:problem:unsupported-media-type"
+    assert stored_sign_requests(settings) == 0
+
+
 CONCURRENT = 6
 
 
@@ -621,12 +672,31 @@ def test_validation_errors_are_422_naming_the_field(
         (
             "/sign-requests",
             {"key_id": key["key_id"], "intent": {**intent, "chain_id": -1}},
-            "intent.chain_id",
+            "intent.TreasuryTx.chain_id",
+        ),
+        *(
+            (
+                "/sign-requests",
+                {
+                    "key_id": key["key_id"],
+                    "intent": {**intent, "message": {**intent["message"], "amount": bad}},
+                },
+                "intent.TreasuryTx.message.amount",
+            )
+            for bad in (1.5, "-1", "+1", "01", " 1", "1e3", "0x1", str(2**256), 2**256, True)
         ),
         (
             "/sign-requests",
-            {"key_id": key["key_id"], "intent": {**intent, "message": {**intent["message"], "amount": 1.5}}},
-            "intent",
+            {
+                "key_id": key["key_id"],
+                "intent": {**intent, "message": {**intent["message"], "to": PAYEE.lower()}},
+            },
+            "intent.TreasuryTx.message.to",
+        ),
+        (
+            "/sign-requests",
+            {"key_id": key["key_id"], "intent": {**intent, "message": {**intent["message"], "extra": "1"}}},
+            "intent.TreasuryTx.message.extra",
         ),
         ("/sign-requests", {"key_id": key["key_id"], "intent": {**intent, "primary_type": "Mint"}}, "intent"),
         ("/sign-requests", {"key_id": key["key_id"], "intent": intent, "extra": 1}, "extra"),
