@@ -183,10 +183,3 @@ class AuditRecordOut(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
-
-
-class AuditPage(BaseModel):
-    """Records after `after_seq`, oldest first; pass `next_after_seq` to read on."""
-
-    records: list[AuditRecordOut]
-    next_after_seq: int
