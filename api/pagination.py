@@ -33,7 +33,7 @@ from typing import Annotated, Any, Final, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from api.errors import ApiError
+from api.errors import ApiError, problem_doc
 
 CURSOR_VERSION: Final = 1
 DEFAULT_LIMIT: Final = 50
@@ -71,6 +71,12 @@ class InvalidCursor(ApiError):
         super().__init__(
             f"invalid value for: cursor ({message})", errors=[{"field": "cursor", "message": message}]
         )
+
+
+LIST_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    400: problem_doc("The `cursor` is not one this list gave out under these filters; `errors` names it."),
+}
+"""Pass as (part of) a list route's ``responses``."""
 
 
 class Page(BaseModel, Generic[T]):
@@ -123,6 +129,8 @@ class Listing:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (binascii.Error, ValueError):
             raise InvalidCursor("not a cursor of this API (not base64url)") from None
+        if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != cursor:  # every character counts
+            raise InvalidCursor("not a cursor of this API (not base64url as this API writes it)")
         check, payload = raw[:_CHECK_BYTES], raw[_CHECK_BYTES:]
         if len(check) != _CHECK_BYTES or _check(payload) != check:
             raise InvalidCursor("not a cursor of this API, or altered")

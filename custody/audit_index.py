@@ -38,6 +38,7 @@ from custody.errors import AuditLogCorrupt
 ENTRY_BYTES: Final = 8
 INDEX_SUFFIX: Final = ".idx"
 _SCAN_CHUNK: Final = 1 << 20
+_MAX_OFFSET: Final = 2**63 - 1
 
 
 def index_path_for(log_path: str | os.PathLike[str]) -> Path:
@@ -119,7 +120,10 @@ class AuditIndex:
         raw = os.pread(index.fileno(), ENTRY_BYTES, (line - 1) * ENTRY_BYTES)
         if len(raw) != ENTRY_BYTES:
             raise AuditLogCorrupt(f"the audit index has no entry for line {line}")
-        return int.from_bytes(raw, "big")
+        offset = int.from_bytes(raw, "big")
+        if offset > _MAX_OFFSET:
+            raise AuditLogCorrupt(f"the audit index's entry for line {line} is no file offset")
+        return offset
 
     # -- keeping it in step -------------------------------------------------------------------------------
 
@@ -162,6 +166,8 @@ class AuditIndex:
         with self.path.open("rb") as index:
             last_start = self._entry(index, entries)
         with self.log_path.open("rb") as log:
+            if last_start >= os.fstat(log.fileno()).st_size:
+                raise AuditLogCorrupt("the audit index points past the end of the log")
             log.seek(last_start)
             line = log.readline()
         if not line.endswith(b"\n"):

@@ -24,7 +24,7 @@ from api.auth import (
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_doc
 from api.idempotency import OPENAPI_EXTRA, RESPONSES, IdempotencyDep
-from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery, Page
 from api.services import custody, custody_reads
 from api.services.custody_runtime import CustodyDep, custody_lifespan
 from api.services.custody_schemas import (
@@ -48,10 +48,6 @@ RequestIdPath = Annotated[
     str,
     Path(pattern=REQUEST_ID_PATTERN, description="The sign request's id: 0x and 64 lowercase hex digits."),
 ]
-
-LIST_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    400: problem_doc("The `cursor` is not one this list gave out under these filters; `errors` names it."),
-}
 
 
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
