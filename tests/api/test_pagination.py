@@ -37,7 +37,7 @@ def test_a_page_holds_the_limit_and_says_whether_more_follow() -> None:
     assert PLANS.decode(page.next_cursor) == (2,)
     last = PLANS.page([3], 2, lambda plan: (plan,), cursor=page.next_cursor)
     assert (last.data, last.has_more, PLANS.decode(last.next_cursor)) == ([3], False, (3,))
-    empty = PLANS.page([], 2, lambda plan: (plan,), cursor=last.next_cursor)
+    empty = PLANS.page(list[int](), 2, lambda plan: (plan,), cursor=last.next_cursor)
     assert (empty.data, empty.has_more, empty.next_cursor) == ([], False, last.next_cursor)
 
 
