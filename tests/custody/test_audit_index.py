@@ -4,6 +4,7 @@ reads only its own bytes, and a missing, torn, stale or garbage index is rebuilt
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def test_pages_are_exactly_the_logs_records(log_path: Path) -> None:
         assert index.read(after, limit) == everything[after : after + limit]
     assert index.count() == RECORDS
     assert index_path_for(log_path).stat().st_size == RECORDS * ENTRY_BYTES
+    assert stat.S_IMODE(index_path_for(log_path).stat().st_mode) == 0o600
 
 
 def test_records_appended_by_other_writers_are_indexed_on_the_next_read(log_path: Path) -> None:
