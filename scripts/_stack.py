@@ -326,7 +326,7 @@ class DevnetStack:
         self.processes.append(api)
         api.start()
         api.wait_ready(lambda: self.get_json("/health")["status"] == "ok", timeout=60)
-        scopes = "custody:read,custody:sign,custody:approve,custody:admin"
+        scopes = "custody:read,custody:sign,custody:approve,custody:admin,custody:audit"
         created = subprocess.run(
             [sys.executable, "-m", "api.apikeys", "create", "--name", "devnet", "--scopes", scopes],
             env=env,

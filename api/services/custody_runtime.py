@@ -3,6 +3,8 @@
 The API holds the coordinator's client certificate and the group roster (settings `custody_*`). It is opened
 once when the app starts (the custody router's lifespan) and closed when it stops: one `NodeClient` keeps its
 TLS connections to the nodes open, and one signing `Coordinator` remembers which nodes failed or cheated.
+The audit log's index (`custody.audit_index`) is verified against the log here, and rebuilt if they
+disagree, so that audit pages never parse the whole log.
 While no roster file is at `custody_roster_path`, custody is off and its routes answer 503; a roster or TLS
 material that is present but unusable stops the start, loudly.
 
@@ -23,6 +25,7 @@ from fastapi import Depends, FastAPI, Request
 from api.errors import ServiceUnavailable
 from api.settings import ApiSettings
 from custody.audit import AuditLog
+from custody.audit_index import AuditIndex
 from custody.coordinator.client import NodeClient
 from custody.coordinator.dkg import KeyCoordinator
 from custody.coordinator.signing import Coordinator
@@ -47,6 +50,7 @@ class CustodyRuntime:
     roster: Roster
     client: NodeClient
     audit: AuditLog
+    audit_index: AuditIndex
     public_keys: dict[str, PublicKeyPackage]
     keys: KeyCoordinator
     signing: Coordinator
@@ -65,11 +69,13 @@ class CustodyRuntime:
         )
         settings.custody_audit_path.parent.mkdir(parents=True, exist_ok=True)
         audit = AuditLog.open_file(settings.custody_audit_path)
+        audit_index = AuditIndex.open(settings.custody_audit_path)  # verified against the log, or rebuilt
         public_keys: dict[str, PublicKeyPackage] = {}
         return cls(
             roster=roster,
             client=client,
             audit=audit,
+            audit_index=audit_index,
             public_keys=public_keys,
             keys=KeyCoordinator(roster, client, audit=audit, public_keys=public_keys),
             signing=Coordinator(roster, client, public_keys, audit=audit),

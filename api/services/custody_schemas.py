@@ -192,10 +192,3 @@ class AuditRecordOut(BaseModel):
     )
     prev_hash: str
     hash: str
-
-
-class AuditPage(BaseModel):
-    """Records after `after_seq`, oldest first; pass `next_after_seq` to read on."""
-
-    records: list[AuditRecordOut]
-    next_after_seq: int

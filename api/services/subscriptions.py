@@ -17,6 +17,7 @@ from web3.types import BlockData
 
 from api.errors import NotFound, RegistryMismatch
 from api.schemas import ChainId, Uint256
+from api.pagination import Listing, Page, key_part
 from api.services.events import deployed_contracts
 from api.services.rpc import ChainClients, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network
@@ -33,7 +34,7 @@ from chain.subscriptions import (
 )
 
 MANAGER_NAME = CONTRACT_TYPE
-MAX_PAGE = 100
+PLANS = Listing("subscription-plans", (int,))
 
 StatusName = Literal["active", "past_due", "cancelled", "lapsed", "completed"]
 STATUS_NAMES: dict[SubscriptionStatus, StatusName] = {
@@ -108,11 +109,10 @@ class ManagerView(BaseModel):
     block_timestamp: int
 
 
-class PlanList(ManagerView):
-    """A page of plans, by id."""
+class PlanList(ManagerView, Page[PlanOut]):
+    """A page of plans, by id (`api.pagination`: plans only ever get new, higher ids)."""
 
     total: Uint256 = Field(description="How many plans exist (ids 1 to `total`).")
-    plans: list[PlanOut]
 
 
 class PlanView(ManagerView):
@@ -173,20 +173,30 @@ def _subscription_out(subscription: Subscription, due: bool) -> SubscriptionOut:
     )
 
 
-def plans(settings: ApiSettings, chains: ChainClients, network: Network, offset: int, limit: int) -> PlanList:
-    """Plans `offset + 1` to `offset + limit` of `network`'s manager, as of the latest block."""
+def plans(
+    settings: ApiSettings, chains: ChainClients, network: Network, cursor: str | None, limit: int
+) -> PlanList:
+    """A page of `network`'s manager's plans after the cursor's, by id, as of the latest block."""
+    filters = {"network": network}
+    after = PLANS.decode(cursor, filters)
     w3 = chains.web3(network)
     with rpc_failures_as_unavailable(network):
         manager = _manager(settings, network, w3)
         block = w3.eth.get_block("latest")
         try:
             total = manager.plan_count(block=block["number"])
-            page = manager.plans(offset=offset, limit=limit, block=block["number"])
+            offset = 0 if after is None else key_part(after, 0, int)
+            fetched = manager.plans(offset=offset, limit=limit + 1, block=block["number"])
         except SubscriptionError as error:  # the registry's manager does not behave as one
             raise RegistryMismatch(str(error), network=network) from None
-        return PlanList(
-            **_view(network, w3, manager, block).model_dump(), total=total, plans=[_plan_out(p) for p in page]
+        page = PLANS.page(
+            [_plan_out(p) for p in fetched],
+            limit,
+            lambda plan: (plan.plan_id,),
+            cursor=cursor,
+            filters=filters,
         )
+        return PlanList(**_view(network, w3, manager, block).model_dump(), total=total, **dict(page))
 
 
 def plan(settings: ApiSettings, chains: ChainClients, network: Network, plan_id: int) -> PlanView:

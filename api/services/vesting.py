@@ -19,6 +19,7 @@ from web3 import Web3
 
 from api.errors import ApiError, NotFound, RegistryMismatch
 from api.schemas import ChainId, Uint256
+from api.pagination import Listing, Page, key_part
 from api.services.rpc import ChainClients, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network
 from chain.client import chain_id
@@ -28,6 +29,7 @@ from chain.vesting import Grant, VestingError, VestingEscrow
 
 ESCROW_NAME = "VestingEscrow"
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+GRANTS = Listing("beneficiary-grants", (int,))
 
 
 class VestingNotDeployed(NotFound):
@@ -90,11 +92,11 @@ class VestingGrantView(VestingView):
     grant: VestingGrant
 
 
-class BeneficiaryGrants(VestingView):
-    """Every grant a beneficiary holds: created for it or handed to it, and not handed on since."""
+class BeneficiaryGrants(VestingView, Page[VestingGrant]):
+    """A page of the grants a beneficiary holds (created for it or handed to it, and not handed on since),
+    by grant number (`api.pagination`)."""
 
     beneficiary: str
-    grants: list[VestingGrant]
 
 
 def checksummed(address: str) -> str:
@@ -174,15 +176,34 @@ def grant(settings: ApiSettings, chains: ChainClients, network: Network, grant_i
 
 
 def beneficiary_grants(
-    settings: ApiSettings, chains: ChainClients, network: Network, address: str
+    settings: ApiSettings,
+    chains: ChainClients,
+    network: Network,
+    address: str,
+    cursor: str | None,
+    limit: int,
 ) -> BeneficiaryGrants:
-    """The grants `address` holds on `network`'s escrow as of the latest block, oldest first."""
+    """A page of the grants `address` holds on `network`'s escrow as of the latest block, by number."""
     beneficiary = checksummed(address)
+    filters = {"network": network, "beneficiary": beneficiary}
+    after = GRANTS.decode(cursor, filters)
     w3 = chains.web3(network)
+    after_number = -1 if after is None else key_part(after, 0, int)
     with rpc_failures_as_unavailable(network):
         escrow = _escrow(settings, network, w3)
         block = w3.eth.get_block("latest")
-        held = escrow.grants_of(beneficiary, block=block["number"])
+        held = [
+            found
+            for found in escrow.grants_of(beneficiary, block=block["number"])
+            if found.number > after_number
+        ]
+        page = GRANTS.page(
+            [_view(found, block["timestamp"]) for found in held[: limit + 1]],
+            limit,
+            lambda grant: (grant.number,),
+            cursor=cursor,
+            filters=filters,
+        )
         return BeneficiaryGrants(
             network=network,
             chain_id=int(w3.eth.chain_id),
@@ -190,5 +211,5 @@ def beneficiary_grants(
             block_number=block["number"],
             block_timestamp=block["timestamp"],
             beneficiary=beneficiary,
-            grants=[_view(found, block["timestamp"]) for found in held],
+            **dict(page),
         )

@@ -307,13 +307,22 @@ def test_a_key_made_outside_the_api_is_registered_from_its_holders_statements(
             return await ceremonies.create_key(2, key_id=key_id)
 
     info = asyncio.run(dkg_without_the_api())
-    read = api.get(f"/keys/{key_id}")
-    assert read.status_code == 200, read.text
-    key = read.json()
+    audit_before = audit_actions(settings)
+    unknown = api.get(f"/keys/{key_id}")  # a read never writes: the key stays unknown until imported
+    assert unknown.status_code == 404
+    assert f"/v1/custody/keys/{key_id}/import" in unknown.json()["detail"]
+    assert audit_actions(settings) == audit_before
+
+    imported = api.post(f"/keys/{key_id}/import")
+    assert imported.status_code == 200, imported.text
+    key = imported.json()
     assert key["group_public_key"]["compressed"] == "0x" + info.group_public_key.to_bytes().hex()
     assert (key["threshold"], key["participants"]) == (2, [1, 2, 3])
     assert ("custody-key.registered", f"key:{key_id}") in audit_actions(settings)
     assert api.get(f"/keys/{key_id}").json() == key  # from the database now
+    again = api.post(f"/keys/{key_id}/import")  # idempotent, even under a new Idempotency-Key
+    assert (again.status_code, again.json()) == (200, key)
+    assert audit_actions(settings).count(("custody-key.registered", f"key:{key_id}")) == 1
     assert_verifies(key, api.post("/sign-requests", {"key_id": key_id, "intent": treasury_tx(9)}).json())
 
 
@@ -716,14 +725,17 @@ def test_validation_errors_are_422_naming_the_field(
     assert api.post(approvals, lower).json()["errors"][0]["field"] == "operator"
     short = {"operator": ALICE.address, "signature": "0x1234"}
     assert api.post(approvals, short).json()["errors"][0]["field"] == "signature"
-    assert api.get("/audit", after_seq=-1).json()["errors"][0]["field"] == "after_seq"
+    assert api.get("/audit", limit=0).json()["errors"][0]["field"] == "limit"
+    assert api.get("/audit", cursor="x" * 20).json()["errors"][0]["field"] == "cursor"
+    assert api.get("/sign-requests", status="lost").json()["errors"][0]["field"] == "status"
     assert api.get("/sign-requests/0x1234").json()["errors"][0]["field"] == "request_id"
     assert stored_sign_requests(settings) == 1
 
 
 def test_an_unknown_key_is_404(api: Api, settings: ApiSettings) -> None:
+    assert api.get("/keys/no-such-key").status_code == 404
     for response in (
-        api.get("/keys/no-such-key"),
+        api.post("/keys/no-such-key/import"),
         api.post("/keys/no-such-key/refresh"),
         api.post("/sign-requests", {"key_id": "no-such-key", "intent": treasury_tx(1)}),
     ):
@@ -745,15 +757,14 @@ def test_the_audit_log_pages_through_a_verified_chain(
     assert everything.verify().ok
     stored = [record.hash for record in everything.records()]
 
-    pages, after = [], 0
+    pages, cursor = [], None
     while True:
-        page = api.get("/audit", after_seq=after, limit=2).json()
-        if not page["records"]:
-            assert page["next_after_seq"] == after
+        page = api.get("/audit", limit=2, **({"cursor": cursor} if cursor else {})).json()
+        assert len(page["data"]) <= 2
+        pages += page["data"]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
             break
-        assert len(page["records"]) <= 2
-        pages += page["records"]
-        after = page["next_after_seq"]
     assert [record["hash"] for record in pages] == stored
     assert [record["seq"] for record in pages] == list(range(1, len(stored) + 1))
     actors = {record["actor"] for record in pages}

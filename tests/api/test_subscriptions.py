@@ -61,8 +61,8 @@ def test_lists_plans_with_their_terms(client: TestClient, recorded: World) -> No
     where = (body["network"], body["chain_id"], body["manager"])
     assert where == ("l1", str(world.w3.eth.chain_id), world.manager.address)
     assert (body["block_number"], body["block_timestamp"]) == (latest["number"], latest["timestamp"])
-    assert body["total"] == "2"
-    assert body["plans"] == [  # every one of a plan's integers is a uint256 in the contract: a string
+    assert (body["total"], body["has_more"]) == ("2", False)
+    assert body["data"] == [  # every one of a plan's integers is a uint256 in the contract: a string
         {
             "plan_id": str(world.plan_id),
             "merchant": world.merchant.address,
@@ -92,9 +92,30 @@ def test_lists_plans_with_their_terms(client: TestClient, recorded: World) -> No
             "paused": False,
         },
     ]
-    page = client.get("/v1/subscriptions/plans", params={"offset": 1, "limit": 5}).json()
-    assert (page["total"], [plan["plan_id"] for plan in page["plans"]]) == ("2", [str(second)])
-    assert client.get("/v1/subscriptions/plans", params={"offset": 2}).json()["plans"] == []
+
+
+def test_plans_page_by_cursor_and_new_plans_never_shift_a_page(client: TestClient, recorded: World) -> None:
+    world = recorded
+    second = world.manager.create_plan(world.merchant, world.token.address, 2 * PRICE, PERIOD)
+    first_page = client.get("/v1/subscriptions/plans", params={"limit": 1}).json()
+    assert [plan["plan_id"] for plan in first_page["data"]] == [str(world.plan_id)]
+    assert first_page["has_more"] is True
+    third = world.manager.create_plan(world.merchant, world.token.address, 3 * PRICE, PERIOD)  # meanwhile
+
+    served, cursor = [plan["plan_id"] for plan in first_page["data"]], first_page["next_cursor"]
+    while True:
+        page = client.get("/v1/subscriptions/plans", params={"limit": 1, "cursor": cursor}).json()
+        served += [plan["plan_id"] for plan in page["data"]]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert served == [str(world.plan_id), str(second), str(third)]  # each once, in id order
+    later = client.get("/v1/subscriptions/plans", params={"cursor": cursor}).json()
+    assert (later["data"], later["has_more"], later["next_cursor"]) == ([], False, cursor)
+
+    other_network = client.get("/v1/subscriptions/plans", params={"cursor": cursor, "network": "l2"})
+    assert other_network.status_code == 400  # a cursor keeps its filters: refused before any chain is asked
+    assert other_network.json()["errors"][0]["field"] == "cursor"
 
 
 def test_one_plan_and_its_pause(client: TestClient, recorded: World) -> None:

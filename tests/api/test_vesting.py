@@ -179,14 +179,29 @@ def test_a_beneficiary_lists_the_grants_it_holds(client: TestClient, vesting: Ve
 
     held = client.get(f"/v1/vesting/beneficiaries/{vesting.beneficiary}/grants").json()
     assert held["beneficiary"] == vesting.beneficiary
-    assert [(grant["grant_id"], grant["amount"]) for grant in held["grants"]] == [
-        (str(second), str(300 * TPW))
-    ]
+    assert [(grant["grant_id"], grant["amount"]) for grant in held["data"]] == [(str(second), str(300 * TPW))]
     heir = client.get(f"/v1/vesting/beneficiaries/{vesting.heir.lower()}/grants").json()
     assert heir["beneficiary"] == vesting.heir
-    assert [grant["grant_id"] for grant in heir["grants"]] == [str(first), str(other)]
+    assert [grant["grant_id"] for grant in heir["data"]] == [str(first), str(other)]
+    assert heir["has_more"] is False
     nobody = client.get(f"/v1/vesting/beneficiaries/0x{'11' * 20}/grants").json()
-    assert nobody["grants"] == []
+    assert (nobody["data"], nobody["has_more"], nobody["next_cursor"]) == ([], False, None)
+
+
+def test_a_beneficiarys_grants_page_by_cursor(client: TestClient, vesting: Vesting) -> None:
+    created = [vesting.create(vesting.beneficiary, (n + 1) * TPW) for n in range(3)]
+    path = f"/v1/vesting/beneficiaries/{vesting.beneficiary}/grants"
+    first = client.get(path, params={"limit": 2}).json()
+    assert ([grant["grant_id"] for grant in first["data"]], first["has_more"]) == ([str(g) for g in created[:2]], True)
+    rest = client.get(path, params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert ([grant["grant_id"] for grant in rest["data"]], rest["has_more"]) == ([str(g) for g in created[2:]], False)
+
+    elsewhere = client.get(
+        f"/v1/vesting/beneficiaries/{vesting.heir}/grants", params={"cursor": first["next_cursor"]}
+    )
+    assert elsewhere.status_code == 400  # a cursor belongs to its beneficiary's list
+    assert elsewhere.json()["errors"][0]["field"] == "cursor"
+    assert client.get(path, params={"limit": 0}).json()["errors"][0]["field"] == "limit"
 
 
 def test_a_mistyped_address_is_422(client: TestClient, vesting: Vesting) -> None:
