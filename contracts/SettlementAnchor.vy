@@ -64,7 +64,8 @@ DOMAIN_VERSION: constant(String[1]) = "1"
 # @dev A record is (fingerprint << FINGERPRINT_SHIFT) | single-leaf flag | deadline: the root's top 216
 #      bits, whether the batch has one leaf (count == 1), then the 39-bit deadline.
 FINGERPRINT_SHIFT: constant(uint256) = 40
-SINGLE_LEAF_FLAG: constant(uint256) = 2**39
+SINGLE_LEAF_SHIFT: constant(uint256) = 39
+SINGLE_LEAF_FLAG: constant(uint256) = 2**SINGLE_LEAF_SHIFT
 DEADLINE_MASK: constant(uint256) = 2**39 - 1
 
 # @dev The longest challenge window the owner may set (a year), far below what 40-bit deadlines hold and
@@ -216,7 +217,7 @@ def anchor(
         (config & ~KEY_HINT_MASK) | convert(key_hint, uint256), config & PARITY_MASK, digest, rx, ry, z
     ), "anchor: signature is not the custody key's"
     self._records[slot] = (
-        (fingerprint << FINGERPRINT_SHIFT) | (convert(count == 1, uint256) * SINGLE_LEAF_FLAG) | deadline
+        (fingerprint << FINGERPRINT_SHIFT) | (convert(count == 1, uint256) << SINGLE_LEAF_SHIFT) | deadline
     )
     log Anchored(kind=kind, seq=seq, root=root, count=count, total=total, prev_root=prev_root)
 
