@@ -48,7 +48,7 @@ class AnchorKind(enum.IntEnum):
     """The kinds of batches TPWallet anchors; each is its own chain of seqs in the contract."""
 
     SETTLEMENT = 1
-    """Batches of matched trades: leaves are the trades' standard leaf hashes."""
+    """Batches of matched trades: leaves are the trades' `chain.merkle.leaf_hash`es."""
     RESERVES = 2
     """Proof-of-reserves snapshots: a Merkle-sum tree of balances, `total` = the reserves claimed."""
 
