@@ -10,9 +10,9 @@ signed. The flow a settlement or proof-of-reserves job follows:
 3. the custody coordinator signs `intent.digest(chain_id, address)`; the signature's on-chain form
    `(rx, ry, z)` (`custody.frost.Signature.onchain()`) goes to `SettlementAnchor.submit` with a relayer
    account, which pays the gas and holds no authority (`submit` adds the custody key's hint, `key_hint`);
-4. anyone checks a leaf on-chain with `verify` (plain trees: `chain.merkle`'s, leaves and internal nodes hashed
-   apart) or a holder's balance with `verify_reserve` (Merkle-sum trees); a decision that must not be undone
-   waits for the anchor to be final (`verify_final`, `is_final`): until then the owner may void it.
+4. anyone checks a leaf on-chain with `verify` (plain trees: `chain.merkle`'s, leaves and internal nodes
+   hashed apart) or a holder's balance with `verify_reserve` (Merkle-sum trees); a decision that must not be
+   undone waits for the anchor to be final (`verify_final`, `is_final`): until then the owner may void it.
 
 The contract keeps each root's top 216 bits (see its NatSpec); full roots and totals are read from its
 `Anchored` events. This module imports nothing from `custody` (`chain` is below it): signatures come as ints.
@@ -211,16 +211,23 @@ class SettlementAnchor:
         return bool(self.contract.functions.is_voided(kind, seq).call())
 
     def verify(self, kind: int, seq: int, leaf: bytes, proof: Sequence[bytes]) -> bool:
-        """The contract's answer: is `leaf` (the leaf, not its node hash) in the tree of anchor `seq` of `kind`,
-        and is that anchor not voided? It may still be voided later: see `verify_final`."""
+        """The contract's answer: is `leaf` (the leaf, not its node hash) in the tree of anchor `seq` of
+        `kind`, and is that anchor not voided? It may still be voided later: see `verify_final`."""
         return bool(self.contract.functions.verify(kind, seq, leaf, list(proof)).call())
 
     def verify_final(self, kind: int, seq: int, leaf: bytes, proof: Sequence[bytes]) -> bool:
-        """As `verify`, and the anchor is final (past its challenge window, not voided): an answer that stays."""
+        """As `verify`, and the anchor is final (past its window, not voided): an answer that stays."""
         return bool(self.contract.functions.verify_final(kind, seq, leaf, list(proof)).call())
 
     def verify_reserve(
-        self, kind: int, seq: int, account: bytes, amount: int, proof: Sequence[SumNode], *, final: bool = False
+        self,
+        kind: int,
+        seq: int,
+        account: bytes,
+        amount: int,
+        proof: Sequence[SumNode],
+        *,
+        final: bool = False,
     ) -> bool:
         """Whether a Merkle-sum proof shows (`account`, `amount`) in reserves snapshot `seq` of `kind`, under
         its total.

@@ -7,8 +7,8 @@ proof can then show the leaf was in the batch, in Python (`verify`) or in a cont
 - Hashing is domain-separated as in RFC 6962: a leaf's node is keccak256(0x00 || leaf) (`leaf_node`) and an
   internal node keccak256(0x01 || a || b) (`hash_pair`). A verifier is given the leaf, never its node hash,
   and hashes it itself, so no internal node (the root included) can be presented as a leaf.
-- Pairs are sorted (the smaller child first), as OpenZeppelin's `MerkleProof` does, so a proof is only the list
-  of sibling hashes from the leaf's node up.
+- Pairs are sorted (the smaller child first), as OpenZeppelin's `MerkleProof` does, so a proof is only the
+  list of sibling hashes from the leaf's node up.
 - The tree is OpenZeppelin's `@openzeppelin/merkle-tree` layout: a complete binary tree stored in an array of
   2n−1 nodes, the root at 0, the children of node i at 2i+1 and 2i+2, the leaves' nodes at the end in reverse
   order. An odd node is not duplicated or promoted: the array shape decides where each leaf sits, so leaves
@@ -86,7 +86,7 @@ def leaf_hash(types: Sequence[str], values: Sequence[Any]) -> bytes:
 
 
 def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
-    """The root that `proof` (sibling hashes, leaf level first) leads to from `leaf` (the leaf, not its node)."""
+    """The root that `proof` (sibling hashes, leaf level first) leads to from `leaf` (not its node hash)."""
     return reduce(hash_pair, (_check_hash(node, "proof element") for node in proof), leaf_node(leaf))
 
 
@@ -96,7 +96,7 @@ def verify(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
 
 
 class _CompleteTree(Generic[Node]):
-    """OpenZeppelin's array layout, shared by both trees: 2n−1 nodes, root at 0, leaves' nodes at the end reversed.
+    """OpenZeppelin's array layout, shared by both trees: 2n−1 nodes, root at 0, leaves' nodes last, reversed.
 
     `leaf_nodes[i]` is the node of input leaf i; `_tree_index[i]` is where it sits in the array.
     """
@@ -144,7 +144,7 @@ class _CompleteTree(Generic[Node]):
 
 
 class MerkleTree(_CompleteTree[bytes]):
-    """A Merkle tree over 32-byte leaves, each placed as its node `leaf_node(leaf)` (see the module docstring).
+    """A Merkle tree over 32-byte leaves, each placed as its node `leaf_node(leaf)` (see the module docs).
 
     Any 32-byte values may be leaves: the prefixes keep them apart from internal nodes. `sort_leaves=False`
     keeps input order in the array, as OpenZeppelin's `{sortLeaves: false}`.
@@ -159,7 +159,7 @@ class MerkleTree(_CompleteTree[bytes]):
     def of(
         cls, types: Sequence[str], values: Iterable[Sequence[Any]], *, sort_leaves: bool = True
     ) -> "MerkleTree":
-        """A tree of records: each value (a tuple matching `types`) becomes the leaf `leaf_hash(types, value)`."""
+        """A tree of records: each value (a tuple matching `types`) is the leaf `leaf_hash(types, value)`."""
         return cls((leaf_hash(types, value) for value in values), sort_leaves=sort_leaves)
 
     @property
@@ -202,7 +202,7 @@ class SumNode:
 
 
 def sum_leaf(account: bytes, amount: int) -> SumNode:
-    """The leaf node for `amount` held by `account`, a 32-byte commitment to the holder (e.g. a salted id hash).
+    """The leaf node for `amount` held by `account`, a 32-byte commitment to the holder (a salted id hash).
 
     hash = keccak256(0x00 || abi.encode(bytes32 account, uint256 amount)), total = amount: the leaf prefix
     keeps it apart from every internal node (`sum_parent`), so only an (account, amount) entry can be a leaf.

@@ -198,7 +198,9 @@ def test_sum_node_encoding_is_the_documented_one() -> None:
     left, right = sorted([a, b], key=lambda node: node.hash)
     expected = keccak(
         b"\x01"
-        + encode(["bytes32", "uint256", "bytes32", "uint256"], [left.hash, left.total, right.hash, right.total])
+        + encode(
+            ["bytes32", "uint256", "bytes32", "uint256"], [left.hash, left.total, right.hash, right.total]
+        )
     )
     assert sum_parent(a, b) == sum_parent(b, a) == SumNode(expected, 100)
 

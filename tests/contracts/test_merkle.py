@@ -32,7 +32,9 @@ def test_regression_tree_verifies_on_chain(merkle_harness: Any) -> None:
 
 
 @given(leaves=st.lists(hashes, min_size=2, max_size=16))
-def test_no_internal_node_nor_the_root_passes_for_a_leaf_on_chain(merkle_harness: Any, leaves: list[bytes]) -> None:
+def test_no_internal_node_nor_the_root_passes_for_a_leaf_on_chain(
+    merkle_harness: Any, leaves: list[bytes]
+) -> None:
     """The module hashes the leaf it is given into its node: a node hash given as a leaf is another leaf."""
     tree = MerkleTree(leaves)
     assert not merkle_harness.verify([], tree.root, tree.root)
