@@ -178,7 +178,7 @@ def anchor(
     @param kind The kind of batch: each kind is its own chain of anchors.
     @param seq The anchor's number: 1 for a kind's first, else the last anchored seq + 1.
     @param root The batch's Merkle root; not zero.
-    @param count The number of leaves in the batch; not zero.
+    @param count The number of leaves in the batch; not zero. One lets `verify` take the empty proof.
     @param total What the leaves add up to (a Merkle-sum tree's total; as the batch defines it).
     @param prev_root The root of the kind's last valid anchor; zero when there is none.
     @param rx The x-coordinate of the signature's R.
