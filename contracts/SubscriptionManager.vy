@@ -17,7 +17,9 @@
         first attempt after that lapses it. Any failure after that check (a token that reverts, returns
         false, hits INVALID or runs out of gas) reverts the charge and records nothing, so nobody can make
         a subscription lapse by starving the token call of gas, and a token that burns all its gas on an
-        insolvent subscriber does not keep that subscription live for ever.
+        insolvent subscriber does not keep that subscription live for ever. (A subscriber whose token
+        refuses transfers it could pay, a blocklist say, stays unpaid and live until the merchant or the
+        subscriber cancels; `charge_many` skips it with the reason.)
         A plan's grace is shorter than its period, so a retry inside the grace falls in the period of the
         first failure or the next one: at most `grace` seconds go unbilled, never a whole period.
         Subscribing with a trial needs the allowance for the first charge in place already.
