@@ -16,8 +16,8 @@ from web3 import Web3
 from web3.types import BlockData
 
 from api.errors import NotFound, RegistryMismatch
-from api.schemas import ChainId, Uint256
 from api.pagination import Listing, Page, key_part
+from api.schemas import ChainId, Uint256
 from api.services.events import deployed_contracts
 from api.services.rpc import ChainClients, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network

@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 from web3 import Web3
 
 from api.errors import ApiError, NotFound, RegistryMismatch
-from api.schemas import ChainId, Uint256
 from api.pagination import Listing, Page, key_part
+from api.schemas import ChainId, Uint256
 from api.services.rpc import ChainClients, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network
 from chain.client import chain_id

@@ -192,9 +192,15 @@ def test_a_beneficiarys_grants_page_by_cursor(client: TestClient, vesting: Vesti
     created = [vesting.create(vesting.beneficiary, (n + 1) * TPW) for n in range(3)]
     path = f"/v1/vesting/beneficiaries/{vesting.beneficiary}/grants"
     first = client.get(path, params={"limit": 2}).json()
-    assert ([grant["grant_id"] for grant in first["data"]], first["has_more"]) == ([str(g) for g in created[:2]], True)
+    assert ([grant["grant_id"] for grant in first["data"]], first["has_more"]) == (
+        [str(g) for g in created[:2]],
+        True,
+    )
     rest = client.get(path, params={"limit": 2, "cursor": first["next_cursor"]}).json()
-    assert ([grant["grant_id"] for grant in rest["data"]], rest["has_more"]) == ([str(g) for g in created[2:]], False)
+    assert ([grant["grant_id"] for grant in rest["data"]], rest["has_more"]) == (
+        [str(g) for g in created[2:]],
+        False,
+    )
 
     elsewhere = client.get(
         f"/v1/vesting/beneficiaries/{vesting.heir}/grants", params={"cursor": first["next_cursor"]}
