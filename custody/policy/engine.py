@@ -21,6 +21,30 @@ to another intent. Then every rule of the intent type is evaluated and all failu
 A request this node already signed (same digest, same key) is not counted twice: its own earlier record is
 left out of the rolling sum and the velocity count, so a coordinator's retry is judged like the first try.
 
+The rolling limit bounds the group, not the node (apportionment). A policy's ``rolling_24h_limit`` L is what
+the whole t-of-n group may sign of an asset in 24 hours. Each node holds only its part of it, its budget
+B = floor(t·L/n) (`apportioned_budget`; t and n come with the request's `SignContext`, from the node's own
+key package), and signs a transfer only if what it signed of the asset in the last 24 hours plus the amount
+fits in B. No node talks to another about it, and the coordinator is not trusted with it:
+
+*Bound.* Take any window of 24 hours and the distinct intents of which t shares were released in it (a
+signature needs t shares; a node records the spend in the same transaction that releases its share, and a
+retry moves the record to its latest release). Every such intent is counted, at full amount, by each of the
+at least t honest nodes that released one of its shares. A node's records in the window sum to at most B:
+at its last release in the window, everything it released earlier in the window was in its 24-hour sum
+(its check is atomic with its record, so concurrent sessions on one node serialise, and interleavings
+across nodes do not matter since no node's check reads another's state). Hence, with no compromised node,
+t·total <= sum over nodes of their records <= n·B <= t·L, so total <= L, whatever signer sets a coordinator
+picks and however it interleaves sessions. With c compromised nodes (c < t), which release shares without
+counting, each intent is still counted by at least t - c honest nodes among n - c: (t - c)·total <=
+(n - c)·B, so total <= (n - c)·t·L / (n·(t - c)); e.g. 4L/3 for 2-of-3 with one compromised node (per-node
+limits allowed 2L). With c >= t nothing bounds it: the compromised nodes sign alone.
+
+The price: one transfer can be at most min(per_tx_limit, B), and the group reaches L only if the coordinator
+spreads the spending over the nodes (it picks the signers with the most budget left: each node reports what
+remains, `PolicyEngine.remaining_budget`). Velocity limits stay per node: a group may sign up to n/t times
+a velocity limit.
+
 A decision's `reasons` are the failed rules' explanations when refused, every rule's explanation when allowed.
 """
 
@@ -76,7 +100,9 @@ class SignContext:
     """Everything a node knows about one signing request when it asks the policy.
 
     `digest` is the intent's EIP-712 digest in the domain (`chain_id`, `verifying_contract`) — the value the
-    node will sign; `first_seen` is when this node first saw `request_id` (`PolicyEngine.first_seen`).
+    node will sign; `first_seen` is when this node first saw `request_id` (`PolicyEngine.first_seen`);
+    `threshold` and `holders` are the key's t and n, from the node's own key package: the node's part of a
+    rolling limit is t/n of it (see the module docstring). The default 1 of 1 gives the node the whole limit.
     """
 
     key_id: str
@@ -87,6 +113,8 @@ class SignContext:
     digest: bytes
     approvals: Sequence[OperatorApproval]
     first_seen: int
+    threshold: int = 1
+    holders: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.key_id, str) or not self.key_id:
@@ -97,10 +125,12 @@ class SignContext:
                 raise InvalidSignContext(f"{name} must be 32 bytes")
         if not isinstance(self.intent, Intent):
             raise InvalidSignContext("intent must be a decoded chain.intents intent")
-        for name in ("chain_id", "first_seen"):
+        for name in ("chain_id", "first_seen", "threshold", "holders"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise InvalidSignContext(f"{name} must be an int")
+        if not 1 <= self.threshold <= self.holders:
+            raise InvalidSignContext("threshold and holders must satisfy 1 <= threshold <= holders")
         approvals = tuple(self.approvals)
         if not all(isinstance(approval, OperatorApproval) for approval in approvals):
             raise InvalidSignContext("approvals must be OperatorApproval values")
@@ -117,6 +147,8 @@ class SignContext:
         verifying_contract: str,
         approvals: Sequence[OperatorApproval] = (),
         first_seen: int,
+        threshold: int = 1,
+        holders: int = 1,
     ) -> "SignContext":
         """A context whose digest is computed here from the intent and its domain."""
         return cls(
@@ -128,7 +160,14 @@ class SignContext:
             digest=intent.digest(chain_id, verifying_contract),
             approvals=approvals,
             first_seen=first_seen,
+            threshold=threshold,
+            holders=holders,
         )
+
+
+def apportioned_budget(limit: int, threshold: int, holders: int) -> int:
+    """One node's part of a group's rolling limit: floor(t·L/n), so n budgets pay for L counted t times."""
+    return threshold * limit // holders
 
 
 @dataclass(frozen=True)
@@ -356,16 +395,44 @@ class PolicyEngine:
         )
         return RuleResult("velocity", allowed, detail)
 
+    def remaining_budget(self, ctx: SignContext) -> int | None:
+        """What this node may still sign now of the asset `ctx` moves, in 24 hours (its budget less what it
+        signed in the window, this request included if recorded); None for an intent that moves no asset or
+        an asset without limits. The coordinator picks signers by it, so the group can use its whole limit."""
+        intent = ctx.intent
+        if not isinstance(intent, Transfer):
+            return None
+        key_policy = self.config.key_policy(ctx.key_id)
+        chain = key_policy.chains.get(ctx.chain_id) if key_policy is not None else None
+        rules = None
+        if chain is not None:
+            rules = chain.treasury_tx if isinstance(intent, TreasuryTx) else chain.custody_transfer
+        limits = rules.assets.get(intent.token) if rules is not None else None
+        if limits is None:
+            return None
+        budget = apportioned_budget(limits.rolling_24h_limit, ctx.threshold, ctx.holders)
+        spent = self.history.spent(
+            ctx.key_id, ctx.chain_id, intent.token, self._clock() - ROLLING_WINDOW_SECONDS
+        )
+        return max(budget - spent, 0)
+
     def _rolling_limit(self, ctx: SignContext, tx: Transfer, limits: AssetLimits, now: int) -> RuleResult:
         spent = self.history.spent(
             ctx.key_id, ctx.chain_id, tx.token, now - ROLLING_WINDOW_SECONDS, excluding=ctx.request_id
         )
         total = spent + tx.amount
-        allowed = total <= limits.rolling_24h_limit
+        limit = limits.rolling_24h_limit
+        budget = apportioned_budget(limit, ctx.threshold, ctx.holders)
+        allowed = total <= budget
         verdict = "within" if allowed else "exceeds"
+        part = (
+            f"{limit}"
+            if ctx.holders == 1
+            else f"{limit}'s part for this node, {ctx.threshold}/{ctx.holders} of it: {budget}"
+        )
         detail = (
             f"{spent} of {_asset_name(tx.token)} signed in the last 24 hours + {tx.amount} = {total} "
-            f"{verdict} the rolling 24-hour limit {limits.rolling_24h_limit}"
+            f"{verdict} the rolling 24-hour limit {part}"
         )
         return RuleResult("rolling_24h_limit", allowed, detail)
 
