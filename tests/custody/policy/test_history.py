@@ -63,7 +63,8 @@ def test_a_retry_moves_the_record_to_when_it_was_signed_again(history: SpendHist
     assert history.spent(KEY, L1, TUSD, T0 + 1) == 7  # counted in the later window, once
     assert history.record(spend("a", 7, T0 + 10)) is False  # an earlier stamp never moves it back
     record = history.signed(request_id("a"))
-    assert record is not None and record.signed_at == T0 + 90_000
+    assert record is not None
+    assert record.signed_at == T0 + 90_000
 
 
 @pytest.mark.parametrize("change", [{"digest": OTHER_DIGEST}, {"key_id": "another-key"}])
