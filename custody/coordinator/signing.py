@@ -169,9 +169,11 @@ class Coordinator:
         *,
         audit: AuditLog,
         retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
+        states: Mapping[int, StateStatement] | None = None,
     ) -> None:
         """`public_keys` maps each key id to its public key package (what the key's DKG produced); `audit`
-        is the coordinator's own log."""
+        is the coordinator's own log; `states` the nodes' state statements a previous instance held
+        (`state_statements`), so a new instance still catches a rolled-back node."""
         self.roster = roster
         self.client = client
         self.public_keys = public_keys
@@ -179,13 +181,18 @@ class Coordinator:
         self.retry_after_seconds = retry_after_seconds
         self._suspects: set[int] = set()
         self._failed_at: dict[int, float] = {}
-        self._states: dict[int, StateStatement] = {}
+        self._states: dict[int, StateStatement] = dict(states or {})
         self._budgets: dict[tuple[int, str, int, str], int] = {}
 
     @property
     def suspects(self) -> frozenset[int]:
         """Nodes that returned an invalid share or answer; never chosen until `clear_suspect`."""
         return frozenset(self._suspects)
+
+    @property
+    def state_statements(self) -> dict[int, StateStatement]:
+        """The latest state statement of each node (to hand to a later instance, or to keep)."""
+        return dict(self._states)
 
     def clear_suspect(self, node_id: int) -> None:
         """An operator's decision that `node_id` is sound again (e.g. after its share was repaired)."""
