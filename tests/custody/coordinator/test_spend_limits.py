@@ -11,7 +11,6 @@ import asyncio
 import itertools
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import pytest
 from eth_utils import to_checksum_address
@@ -221,7 +220,7 @@ def test_the_coordinator_spreads_spending_so_the_group_signs_its_whole_limit(
     assert LIMIT - amount < signed <= LIMIT
 
 
-def test_a_node_reports_what_is_left_of_its_budget(five_nodes: CustodyGroup, tmp_path: Path) -> None:
+def test_a_node_reports_what_is_left_of_its_budget(five_nodes: CustodyGroup) -> None:
     """Round one says what the node could still sign; round two what is left after this spend."""
 
     async def one() -> tuple[str | None, str | None]:
@@ -247,6 +246,6 @@ def test_a_node_reports_what_is_left_of_its_budget(five_nodes: CustodyGroup, tmp
             )
             return first.budget_remaining, second.budget_remaining
 
-    before, after = asyncio.run(one())  # type: ignore[misc]
+    before, after = asyncio.run(one())
     assert before == str(2 * LIMIT // 3)
     assert after == str(2 * LIMIT // 3 - 10_000 * UNIT)
