@@ -158,7 +158,7 @@ def test_concurrent_sessions_on_every_signer_set_cannot_pass_the_limit(five_node
 
     async def interleave() -> int:
         async with NodeClient(five_nodes.client_context()) as client:
-            sets = [[1, 2], [2, 3], [1, 3]] * 2
+            sets = [[1, 2], [2, 3], [1, 3]]
             signed = await asyncio.gather(
                 *(sign_with(client, five_nodes, PAIR, s, transfer(2, 125_000 * UNIT)) for s in sets)
             )
