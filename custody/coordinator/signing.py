@@ -13,7 +13,7 @@ ends: with a signature, or with `SigningFailed` listing what each node did.
 Choice of nodes: holders of the key that are not suspect and not excluded in this call; nodes that failed
 recently (within `retry_after_seconds`) go last, so a dead node costs its timeout once, not on every
 signature; then, for a transfer, the nodes with the most rolling budget left for its asset go first (each
-node has t/n of the group's limit, `custody.policy.engine`, and says what is left in every answer; a node not
+node has t/n of the group's limit, `custody.policy.budget`, and says what is left in every answer; a node not
 heard from yet counts as having all of it), so spending spreads over the group and the group can sign its
 whole limit; among equals the order is random, which spreads load over the group. The choice only serves
 throughput: the limit holds whatever nodes are picked.

@@ -23,7 +23,7 @@ the session is closed in a second step, so its nonce is never used. A nonce ther
 signing package, which is what keeps the key's share secret: two shares under one nonce and different
 packages would reveal it.
 
-Spends are counted against the node's part of the group's limits (`custody.policy.engine`: each node has
+Spends are counted against the node's part of the group's limits (`custody.policy.budget`: each node has
 t/n of a rolling limit, t and n from its own key package), and both answers say what is left of that budget
 for the intent's asset, so the coordinator can pick signers that have it. Round two also advances the node's
 state counter in its transaction and answers with the counter signed (`custody.node.state_guard`); round one

@@ -21,29 +21,9 @@ to another intent. Then every rule of the intent type is evaluated and all failu
 A request this node already signed (same digest, same key) is not counted twice: its own earlier record is
 left out of the rolling sum and the velocity count, so a coordinator's retry is judged like the first try.
 
-The rolling limit bounds the group, not the node (apportionment). A policy's ``rolling_24h_limit`` L is what
-the whole t-of-n group may sign of an asset in 24 hours. Each node holds only its part of it, its budget
-B = floor(t·L/n) (`apportioned_budget`; t and n come with the request's `SignContext`, from the node's own
-key package), and signs a transfer only if what it signed of the asset in the last 24 hours plus the amount
-fits in B. No node talks to another about it, and the coordinator is not trusted with it:
-
-*Bound.* Take any window of 24 hours and the distinct intents of which t shares were released in it (a
-signature needs t shares; a node records the spend in the same transaction that releases its share, and a
-retry moves the record to its latest release). Every such intent is counted, at full amount, by each of the
-at least t honest nodes that released one of its shares. A node's records in the window sum to at most B:
-at its last release in the window, everything it released earlier in the window was in its 24-hour sum
-(its check is atomic with its record, so concurrent sessions on one node serialise, and interleavings
-across nodes do not matter since no node's check reads another's state). Hence, with no compromised node,
-t·total <= sum over nodes of their records <= n·B <= t·L, so total <= L, whatever signer sets a coordinator
-picks and however it interleaves sessions. With c compromised nodes (c < t), which release shares without
-counting, each intent is still counted by at least t - c honest nodes among n - c: (t - c)·total <=
-(n - c)·B, so total <= (n - c)·t·L / (n·(t - c)); e.g. 4L/3 for 2-of-3 with one compromised node (per-node
-limits allowed 2L). With c >= t nothing bounds it: the compromised nodes sign alone.
-
-The price: one transfer can be at most min(per_tx_limit, B), and the group reaches L only if the coordinator
-spreads the spending over the nodes (it picks the signers with the most budget left: each node reports what
-remains, `PolicyEngine.remaining_budget`). Velocity limits stay per node: a group may sign up to n/t times
-a velocity limit.
+The rolling limit bounds the group, not the node: each node checks its part of it, t/n of the limit for a
+t-of-n key (`custody.policy.budget`, which states what that guarantees and proves it), and reports what is
+left (`PolicyEngine.remaining_budget`) so the coordinator can spread spending over the nodes.
 
 A decision's `reasons` are the failed rules' explanations when refused, every rule's explanation when allowed.
 """
@@ -57,6 +37,7 @@ from typing import Any, Final
 from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, CustodyTransfer, Intent, TreasuryTx
 from custody.audit import AuditLog, AuditRecord
 from custody.policy.approvals import OperatorApproval, tally_approvals
+from custody.policy.budget import apportioned_budget, transfer_limits
 from custody.policy.config import (
     ROLLING_WINDOW_SECONDS,
     AnchorRules,
@@ -163,11 +144,6 @@ class SignContext:
             threshold=threshold,
             holders=holders,
         )
-
-
-def apportioned_budget(limit: int, threshold: int, holders: int) -> int:
-    """One node's part of a group's rolling limit: floor(t·L/n), so n budgets pay for L counted t times."""
-    return threshold * limit // holders
 
 
 @dataclass(frozen=True)
@@ -400,15 +376,8 @@ class PolicyEngine:
         signed in the window, this request included if recorded); None for an intent that moves no asset or
         an asset without limits. The coordinator picks signers by it, so the group can use its whole limit."""
         intent = ctx.intent
-        if not isinstance(intent, Transfer):
-            return None
-        key_policy = self.config.key_policy(ctx.key_id)
-        chain = key_policy.chains.get(ctx.chain_id) if key_policy is not None else None
-        rules = None
-        if chain is not None:
-            rules = chain.treasury_tx if isinstance(intent, TreasuryTx) else chain.custody_transfer
-        limits = rules.assets.get(intent.token) if rules is not None else None
-        if limits is None:
+        limits = transfer_limits(self.config, ctx.key_id, ctx.chain_id, intent)
+        if limits is None or not isinstance(intent, Transfer):
             return None
         budget = apportioned_budget(limits.rolling_24h_limit, ctx.threshold, ctx.holders)
         spent = self.history.spent(

@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from chain.intents import ZERO_ADDRESS, TreasuryTx
+from custody.policy.budget import apportioned_budget, group_bound
 from custody.policy.config import ROLLING_WINDOW_SECONDS
-from custody.policy.engine import PolicyEngine, SignContext, apportioned_budget
+from custody.policy.engine import PolicyEngine, SignContext
 from custody.policy.history import SpendHistory
 from tests.custody.policy.support import (
     KEY,
@@ -55,15 +56,18 @@ class Group:
         self.clock = Clock()
         self._stack = contextlib.ExitStack()
         self.engines = {
-            node: PolicyEngine(
-                POLICY,
-                self._stack.enter_context(SpendHistory.open(directory / f"node-{node}.sqlite")),
-                self.clock,
-            )
+            node: PolicyEngine(POLICY, self._history(directory / f"node-{node}.sqlite"), self.clock)
             for node in range(1, holders + 1)
         }
         self.signed: list[tuple[int, str, int]] = []
         """(time, request label, amount) of every signature completed."""
+
+    def _history(self, path: Path) -> SpendHistory:
+        history = self._stack.enter_context(SpendHistory.open(path))
+        history.execute(
+            "PRAGMA synchronous=OFF"
+        )  # durability is tested elsewhere; here, thousands of commits
+        return history
 
     def close(self) -> None:
         self._stack.close()
@@ -116,11 +120,6 @@ def group(threshold: int, holders: int, compromised: int = 0) -> Iterator[Group]
             made.close()
 
 
-def bound(threshold: int, holders: int, compromised: int) -> Fraction:
-    """The documented bound: L with no compromised node, (n - c)·t·L / (n·(t - c)) with c < t."""
-    return Fraction((holders - compromised) * threshold * LIMIT, holders * (threshold - compromised))
-
-
 def test_the_reproduction_rotating_signer_sets_no_longer_passes_the_limit() -> None:
     """The review's reproduction: 2-of-3, 125,000 a time, signer sets {1,2}, {2,3}, {1,3} signed 375,000
     against a 250,000 limit when each node had the whole limit."""
@@ -131,6 +130,13 @@ def test_the_reproduction_rotating_signer_sets_no_longer_passes_the_limit() -> N
         ]
         assert sum(amount for _, _, amount in g.signed) <= LIMIT
         assert results == [True, False, False]
+
+
+def test_the_documented_bounds() -> None:
+    assert group_bound(LIMIT, 2, 3) == LIMIT
+    assert group_bound(LIMIT, 2, 3, 1) == Fraction(4, 3) * LIMIT
+    assert group_bound(LIMIT, 3, 5, 2) == Fraction(9, 5) * LIMIT
+    assert group_bound(LIMIT, 2, 3, 2) is None
 
 
 def test_a_node_has_t_over_n_of_the_limit() -> None:
@@ -174,7 +180,6 @@ def _play(g: Group, sequence: list[tuple[int, object, int, bool]]) -> None:
         earlier.append((label, intent))
 
 
-@settings(max_examples=50, deadline=None)
 @given(shapes, moves)
 @example((2, 3), [(125_000 * ETH, random.Random(i), 0, False) for i in range(6)])
 def test_no_signer_sets_let_the_group_pass_its_limit(
@@ -187,7 +192,6 @@ def test_no_signer_sets_let_the_group_pass_its_limit(
         assert g.worst_window() <= LIMIT
 
 
-@settings(max_examples=30, deadline=None)
 @given(shapes, moves, st.integers(min_value=1, max_value=3))
 def test_with_compromised_nodes_the_group_stays_within_the_documented_bound(
     shape: tuple[int, int], sequence: list[tuple[int, object, int, bool]], compromised: int
@@ -197,4 +201,6 @@ def test_with_compromised_nodes_the_group_stays_within_the_documented_bound(
     compromised = min(compromised, threshold - 1)
     with group(threshold, holders, compromised) as g:
         _play(g, sequence)
-        assert g.worst_window() <= bound(threshold, holders, compromised)
+        worst = group_bound(LIMIT, threshold, holders, compromised)
+        assert worst is not None
+        assert g.worst_window() <= worst
