@@ -314,6 +314,7 @@ class DevnetStack:
                 "TPW_CUSTODY_ROSTER_PATH": str(self.custody.roster_path),
                 "TPW_CUSTODY_TLS_DIR": str(self.custody.coordinator_tls.certificate.parent),
                 "TPW_CUSTODY_AUDIT_PATH": str(run_dir / "custody" / "coordinator" / "audit.jsonl"),
+                "TPW_CUSTODY_POLICY_PATH": str(self.custody.node(self.node_ids[0]).policy),  # its operators
                 "TPW_CUSTODY_THRESHOLD": str(self.settings.custody_threshold),
             }
         api = ManagedProcess(

@@ -285,7 +285,7 @@ async def add_approval(
     """Store an operator's approval of the request, then try to sign with every approval stored."""
     approval = body.approval()
     try:
-        await _in_thread(store.add_approval, session, request_id, approval, client)
+        await _in_thread(store.add_approval, session, request_id, approval, client, runtime.operators())
     except CustodyValidationError as rejected:  # a forged or misdirected approval: worth a record
         await _audit(
             runtime,

@@ -18,6 +18,7 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -30,6 +31,7 @@ from custody.coordinator.client import NodeClient
 from custody.coordinator.dkg import KeyCoordinator
 from custody.coordinator.signing import Coordinator
 from custody.frost import PublicKeyPackage
+from custody.policy.config import load_policy
 from custody.roster import Roster
 from custody.tls import client_context
 
@@ -54,6 +56,7 @@ class CustodyRuntime:
     public_keys: dict[str, PublicKeyPackage]
     keys: KeyCoordinator
     signing: Coordinator
+    policy_path: Path
     _attempt_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
@@ -79,7 +82,15 @@ class CustodyRuntime:
             public_keys=public_keys,
             keys=KeyCoordinator(roster, client, audit=audit, public_keys=public_keys),
             signing=Coordinator(roster, client, public_keys, audit=audit),
+            policy_path=settings.custody_policy_path or settings.custody_roster_path.with_name("policy.yaml"),
         )
+
+    def operators(self) -> frozenset[str]:
+        """The addresses of the operators the nodes' policy names (read anew each time: an operator change
+        is a policy change, made while the API runs); none while there is no policy file."""
+        if not self.policy_path.exists():
+            return frozenset()
+        return frozenset(load_policy(self.policy_path).operators.values())
 
     def attempt_lock(self, request_id: str) -> asyncio.Lock:
         """The lock that serialises signing attempts of `request_id` in this process."""

@@ -5,7 +5,7 @@ changed before it returns, or raises a refusal (`api.services.custody_errors`) h
 request is re-read fresh each time, since an attempt or an approval in another request may have changed it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_, select
@@ -164,12 +164,23 @@ def add_request(
     return row
 
 
-def add_approval(session: Session, request_id: str, approval: OperatorApproval, client: ApiClient) -> None:
-    """Store `approval` of an unsigned request: once per operator, at most MAX_APPROVALS, and only if its
-    signature is the named operator's over this request (CustodyValidationError otherwise)."""
+def add_approval(
+    session: Session,
+    request_id: str,
+    approval: OperatorApproval,
+    client: ApiClient,
+    operators: Collection[str],
+) -> None:
+    """Store `approval` of an unsigned request: once per operator, at most MAX_APPROVALS, and only if it
+    names one of `operators` (the addresses the nodes' policy names: anyone else's approval could only fill
+    the cap) and its signature is that operator's over this request (CustodyValidationError otherwise)."""
     row = load_request(session, request_id)
     if row.status == "signed":
         raise CustodyConflict(f"sign request {request_id} is signed already")
+    if approval.operator not in operators:
+        raise CustodyValidationError(
+            "operator", f"{approval.operator} is not one of the custody group's operators"
+        )
     if len(row.approvals) >= MAX_APPROVALS:
         raise CustodyConflict(f"sign request {request_id} has the most approvals a request can carry")
     if any(stored.operator == approval.operator for stored in row.approvals):

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from custody.audit import AuditLog
+from custody.envelope import NodeIdentity
 from custody.keystore import KeyStore, Unlocker
+from custody.node.keys_identity import NodeNotEnrolled, load_identity
 from custody.node.keys_shares import SHARE_PREFIX
 from custody.node.sessions import SessionBook
 from custody.node.settings import NodeSettings
@@ -83,6 +85,10 @@ def open_runtime(
         sessions = SessionBook(history)
         audit = AuditLog.open_file(settings.audit_path)
         policy = PolicyEngine(config, history, clock)
+        try:
+            identity: NodeIdentity | None = load_identity(keystore)
+        except NodeNotEnrolled:  # signs all the same, without state statements (see state_guard)
+            identity = None
         signing = SigningService(
             node_id=settings.node_id,
             keystore=keystore,
@@ -91,6 +97,7 @@ def open_runtime(
             audit=audit,
             nonce_ttl_seconds=settings.nonce_ttl_seconds,
             clock=clock,
+            identity=identity,
         )
         runtime = NodeRuntime(settings, keystore, audit, policy, history, sessions, signing, clock)
         undo.pop_all()

@@ -38,6 +38,7 @@ from api.app import create_app
 from api.auth import SCOPES, issue_api_key
 from api.db import make_engine
 from api.models import CustodySignRequest
+from api.services.custody_store import MAX_APPROVALS
 from api.settings import ApiSettings
 from chain.intents import CustodyTransfer, Intent, TreasuryTx, decode_intent
 from custody.audit import AuditLog
@@ -376,29 +377,21 @@ def test_approvals_by_operators_unlock_a_large_transfer(
     assert after_alice.json()["status"] == "pending"
     assert any("1 of 2 required operator approvals (alice)" in r for r in after_alice.json()["reasons"])
 
-    after_mallory = approve(api, request, MALLORY).json()  # a valid signature, but no operator's
-    assert after_mallory["status"] == "pending"
-    assert any(
-        f"{MALLORY.address} is not one of this rule's operators" in reason
-        for reason in after_mallory["reasons"]
-    )
+    after_mallory = approve(api, request, MALLORY)  # a valid signature, but no operator's: not taken
+    assert after_mallory.status_code == 422
+    assert after_mallory.json()["errors"][0]["field"] == "operator"
 
     signed = approve(api, request, BOB).json()
     assert_verifies(key, signed)
-    assert [approval["operator"] for approval in signed["approvals"]] == [
-        ALICE.address,
-        MALLORY.address,
-        BOB.address,
-    ]
-    assert signed["attempts"] == 4
+    assert [approval["operator"] for approval in signed["approvals"]] == [ALICE.address, BOB.address]
+    assert signed["attempts"] == 3
     actions = [action for action, subject in audit_actions(settings) if subject == request["id"]]
     assert actions == [
         "sign-request.created",
         "sign-request.pending",
         "sign-request.approval-added",
         "sign-request.pending",
-        "sign-request.approval-added",
-        "sign-request.pending",
+        "sign-request.approval-rejected",
         "sign-request.approval-added",
         "sign-request.signed",
     ]
@@ -585,6 +578,22 @@ def test_an_approval_must_be_the_named_operators_over_this_request(
 
 
 # -- idempotency ------------------------------------------------------------------------------------------
+
+
+def test_only_the_policys_operators_may_approve(api: Api, key: dict[str, Any], settings: ApiSettings) -> None:
+    """Throwaway accounts' own, validly signed approvals are refused (422 naming `operator`) and stored
+    nowhere, so more of them than the approval cap leave room for the operators (issue 9, point 16)."""
+    request = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(5_000)}).json()
+    for index in range(MAX_APPROVALS + 1):
+        outsider = _account(f"throwaway {index}")
+        response = approve(api, request, outsider)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "operator"
+        assert outsider.address in response.json()["errors"][0]["message"]
+    assert api.get(f"/sign-requests/{request['id']}").json()["approvals"] == []
+    assert ("sign-request.approval-rejected", request["id"]) in audit_actions(settings)
+    assert approve(api, request, ALICE).status_code == 201
+    assert approve(api, request, BOB).json()["status"] == "signed"
 
 
 def test_a_retried_sign_request_is_replayed_not_made_twice(
