@@ -86,12 +86,12 @@ def app(api_settings: ApiSettings, tmp_path: Path, route: Route) -> FastAPI:
 
     @app.post(PATH, status_code=201)
     async def place_order(order: Order, client: AuthenticatedClient, idempotency: IdempotencyDep) -> Response:
-        return await idempotency.run(lambda: route.place(order), body=order, status_code=201)
+        return await idempotency.run(lambda _: route.place(order), body=order, status_code=201)
 
     @app.post(PATH + "/{item}/cancel")
     async def cancel(item: str, client: AuthenticatedClient, idempotency: IdempotencyDep) -> Response:
         return await idempotency.run(
-            lambda: route.place(Order(item=item, quantity=0)), body=None, status_code=200
+            lambda _: route.place(Order(item=item, quantity=0)), body=None, status_code=200
         )
 
     return app
@@ -283,7 +283,8 @@ def test_concurrent_claims_in_the_database_have_one_winner(
     def contend() -> object:
         start.wait()
         try:
-            return claim(sessions, "caller", "race", "f" * 64, PATH)
+            with sessions() as session:
+                return claim(session, "caller", "race", "f" * 64, PATH)
         except Exception as error:
             return error
 
