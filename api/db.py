@@ -9,7 +9,7 @@ thread, so the app's pool is as large as its thread pool (`pool_size`, no overfl
 connection never waits for one, and a burst of requests queues for threads, not for connections held by
 threads that are themselves waiting. SQLite gets the pragmas that make it behave like a real database for us:
 foreign keys enforced, WAL so readers do not block the writer, and a busy timeout instead of instant
-"database is locked" errors.
+"database is locked" errors; within the process, its writers queue on a lock (`api.sqlite_writer`).
 """
 
 from pathlib import Path
@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import URL, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 5_000
+from api.sqlite_writer import SerialWriterConnection
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 
 
@@ -73,7 +75,7 @@ def make_engine(
     pool = _pool_options(url, pool_size, pool_timeout)
     if backend == "sqlite":
         _ensure_sqlite_directory(url)
-        engine = create_engine(url, **pool)
+        engine = create_engine(url, connect_args={"factory": SerialWriterConnection}, **pool)
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
     if backend == "postgresql":

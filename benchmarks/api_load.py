@@ -3,9 +3,10 @@
 It starts its own devnet (`scripts._stack.DevnetStack`: two anvil chains, three signer-node processes over
 mutual TLS, the API under uvicorn, contracts deployed, the nodes' policy) on ports of its own, so it never
 meets a `make devnet` that is running, then keeps `--clients` clients (one connection each) posting
-distinct Anchor sign requests for `--seconds`, each with its own Idempotency-Key, while one more client asks
-`/health` five times a second. Every request is a full custody round trip: API key check, idempotency claim,
-the request stored, FROST rounds one and two on two nodes, the outcome and the response stored.
+distinct Anchor sign requests for `--seconds`, each with its own Idempotency-Key, while one more client, in
+a process of its own, asks `/health` five times a second. Every request is a full custody round trip: API
+key check, idempotency claim, the request stored, FROST rounds one and two on two nodes, the outcome and
+the response stored.
 
 The API's database is SQLite (a fresh file) unless `--database-url` names PostgreSQL, where the run takes a
 fresh schema of its own and drops it afterwards. The rate limits are raised out of the way (every client
@@ -20,6 +21,7 @@ shares one API key and one address); everything else is the API's defaults.
 
 import asyncio
 import json
+import multiprocessing
 import os
 import secrets
 import statistics
@@ -140,22 +142,35 @@ class Load:
                 while time.monotonic() < deadline:
                     await self.sign(client, samples)
 
-        async def health_loop() -> None:
-            async with httpx.AsyncClient(base_url=self.url, timeout=60) as client:
-                while time.monotonic() < deadline:
-                    started = time.perf_counter()
-                    try:
-                        status = (await client.get("/health")).status_code
-                    except httpx.TransportError:
-                        samples.transport_errors += 1
-                        continue
-                    samples.health_ms.append((time.perf_counter() - started) * 1000)
-                    samples.health_statuses[status] += 1
-                    await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
+        with multiprocessing.get_context("spawn").Pool(1) as prober:
+            health = prober.apply_async(probe_health, (self.url, seconds))
+            started = time.monotonic()
+            await asyncio.gather(*(client_loop() for _ in range(clients)))
+            elapsed = time.monotonic() - started
+            for status, milliseconds in health.get(timeout=seconds + 120):
+                if status < 0:
+                    samples.transport_errors += 1
+                    continue
+                samples.health_ms.append(milliseconds)
+                samples.health_statuses[status] += 1
+        return samples, elapsed
 
-        started = time.monotonic()
-        await asyncio.gather(health_loop(), *(client_loop() for _ in range(clients)))
-        return samples, time.monotonic() - started
+
+def probe_health(url: str, seconds: float) -> list[tuple[int, float]]:
+    """GET /health every `HEALTH_INTERVAL_SECONDS` for `seconds`: (status, ms) each, status -1 for no answer.
+    Runs in a process of its own, so the clients' event loop never delays a probe it times."""
+    deadline = time.monotonic() + seconds
+    results: list[tuple[int, float]] = []
+    with httpx.Client(base_url=url, timeout=60) as client:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                status = client.get("/health").status_code
+            except httpx.TransportError:
+                status = -1
+            results.append((status, (time.perf_counter() - started) * 1000))
+            time.sleep(HEALTH_INTERVAL_SECONDS)
+    return results
 
 
 def _result(database: str, clients: int, samples: Samples, elapsed: float, load: Any) -> Result:
@@ -208,8 +223,21 @@ def _table(result: Result) -> str:
 @click.option("--seconds", default=30.0, show_default=True, help="How long the clients post.")
 @click.option("--database-url", default=None, help="A PostgreSQL URL: the API runs on it (own schema).")
 @click.option("--base-port", default=28000, show_default=True, help="API port; chains and nodes follow it.")
+@click.option(
+    "--var-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the run's logs and state here (default: a temporary folder, removed afterwards).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-def main(clients: int, seconds: float, database_url: str | None, base_port: int, as_json: bool) -> None:
+def main(
+    clients: int,
+    seconds: float,
+    database_url: str | None,
+    base_port: int,
+    var_dir: Path | None,
+    as_json: bool,
+) -> None:
     """Start a devnet on ports of its own, load its API, print the figures, stop everything."""
     from ape.logging import logger
 
@@ -217,14 +245,15 @@ def main(clients: int, seconds: float, database_url: str | None, base_port: int,
     os.environ.update(UNLIMITED)
     schema = f"tpw_bench_{secrets.token_hex(4)}"
     load = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="tpw-api-load-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="tpw-api-load-") as temporary:
+        scratch = var_dir or Path(temporary)
         settings = DevnetSettings(
             l1_port=base_port + 545,
             l2_port=base_port + 546,
             api_port=base_port,
             node_base_port=base_port + 101,
-            var_dir=Path(scratch) / "var",
-            deployments_dir=Path(scratch) / "deployments",
+            var_dir=scratch / "var",
+            deployments_dir=scratch / "deployments",
             database_url=database_url,
             devnet_schema=schema,
             anchor_velocity=1_000_000_000,
