@@ -141,6 +141,7 @@ class DevnetStack:
     custody_key_id: str = "treasury"
     custody_key: tuple[int, int] | None = None
     api_key: str = field(default="", repr=False)
+    api_database: str = ""  # the API's database URL, password masked
     _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     @property
@@ -188,6 +189,7 @@ class DevnetStack:
         self._start_custody(run_dir)
         with self.progress.step(f"starting the API on {self.api_url} (it hosts the custody coordinator)"):
             self._start_api(run_dir)
+        self.progress.note(f"API database: {self.api_database}")
         with self.progress.step(
             f"DKG across the nodes over mTLS: a {self.settings.custody_threshold}-of-{len(self.node_ids)} "
             f"group key {self.custody_key_id!r}, through POST /v1/custody/keys"
@@ -320,6 +322,7 @@ class DevnetStack:
 
     def _start_api(self, run_dir: Path) -> None:
         database_url = self.api_database_url(run_dir)
+        self.api_database = make_url(database_url).render_as_string(hide_password=True)
         env = {
             **os.environ,
             "TPW_DATABASE_URL": database_url,

@@ -18,7 +18,9 @@ POSTs run in atomic phases (Stripe's recovery points, `api.idempotency.Progress`
 with the key's recovery point, the last phase's with the response. A retry of a request that failed or
 died after a phase resumes from it: a sign request is stored once, under the id drawn the first time, and
 only its signing attempt is repeated (the nodes count a request id once); a DKG keeps the key id chosen
-first, and a DKG the nodes finished is registered from their statements instead of being run again.
+first, and a DKG the nodes finished is registered from their statements instead of being run again; a
+refresh cut short is run again (same group key either way). The audit record of a phase is appended after
+its commit, so a crash in between leaves that one record out; the nodes' own logs still hold every step.
 """
 
 import asyncio
