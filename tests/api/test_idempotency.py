@@ -30,8 +30,10 @@ from api.idempotency import (
     KEY_TTL,
     LOCK_TIMEOUT,
     REPLAYED_HEADER,
+    STARTED,
     Claimed,
     IdempotencyDep,
+    Progress,
     claim,
     request_fingerprint,
 )
@@ -295,3 +297,28 @@ def test_concurrent_claims_in_the_database_have_one_winner(
     assert all(
         type(outcome).__name__ == "IdempotencyKeyInFlight" for outcome in outcomes if outcome not in winners
     )
+
+
+def test_a_failure_after_a_recovery_point_resumes_from_it(client: TestClient, token: str, app: FastAPI):
+    """Work in two phases: the first commits a recovery point and then the work fails; the retry with the
+    same key carries on from the point (with its data) instead of starting again, and 'started' work that
+    fails still releases the key."""
+    seen: list[tuple[str, dict[str, object]]] = []
+
+    @app.post("/test/phased", status_code=201)
+    async def phased(caller: AuthenticatedClient, idempotency: IdempotencyDep) -> Response:
+        async def work(progress: Progress) -> Placed:
+            seen.append((progress.point, dict(progress.data)))
+            if progress.point == STARTED:
+                await anyio.to_thread.run_sync(lambda: progress.save("half-way", run=len(seen)))
+                raise RuntimeError("the connection to the nodes broke")
+            return Placed(item="tea", quantity=1, run=int(str(progress.data["run"])))
+
+        return await idempotency.run(work, body=None, status_code=201)
+
+    headers = {"Authorization": f"Bearer {token}", HEADER: "phased"}
+    assert client.post("/test/phased", headers=headers).status_code == 500
+    resumed = client.post("/test/phased", headers=headers)
+    assert resumed.status_code == 201
+    assert resumed.json()["run"] == 1  # the data the first phase committed
+    assert seen == [(STARTED, {}), ("half-way", {"run": 1})]
