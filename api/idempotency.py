@@ -219,6 +219,7 @@ def _existing(
                 IdempotencyKey.key == key,
                 IdempotencyKey.created_at == row.created_at,
                 IdempotencyKey.status_code.is_(None),
+                IdempotencyKey.recovery_point == row.recovery_point,  # resume from the point read
                 IdempotencyKey.claim_token.is_(None)
                 if row.claim_token is None
                 else IdempotencyKey.claim_token == row.claim_token,
