@@ -1,7 +1,8 @@
 """`python -m api`: serve the API with uvicorn on the settings' host and port.
 
 uvicorn's own logging setup and access log are turned off: the app logs every request itself, with its
-request id, in the configured format.
+request id, in the configured format. No ``server`` header is sent: the banner tells an attacker which
+server and version to aim at, and tells a client nothing it needs.
 """
 
 import uvicorn
@@ -19,6 +20,7 @@ def main() -> None:
         port=settings.api_port,
         access_log=False,
         log_config=None,
+        server_header=False,
     )
 
 

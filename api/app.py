@@ -1,22 +1,27 @@
 """The API application factory: `uvicorn --factory api.app:create_app` (or `python -m api`).
 
-`create_app` wires settings, logging, error mapping, request context and routers; the lifespan opens the
-database, brings its schema to the newest migration before the first request, and closes it at shutdown.
+`create_app` wires settings, logging, error mapping, middleware and routers; the lifespan sizes the worker
+thread pool, opens the database (a pool exactly as large, `api.db`), brings its schema to the newest
+migration before the first request, opens the health probe and the rate limiter, and closes them all at
+shutdown.
 """
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from api.db import make_engine, make_session_factory, redacted_url
 from api.errors import install_error_handlers
 from api.logs import configure_logging
-from api.middleware import RequestContextMiddleware
+from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
 from api.openapi import install_openapi
+from api.ratelimit import address_bucket, make_rate_limiter
 from api.routers import chains, custody, health, subscriptions, version, vesting
+from api.services.health import HealthProbe
 from api.services.rpc import ChainClients
 from api.services.version import read_build_info
 from api.settings import PROJECT_ROOT, ApiSettings, get_settings
@@ -51,13 +56,20 @@ log = logging.getLogger("api")
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open and migrate the database before serving; dispose of its connections after."""
     settings: ApiSettings = app.state.settings
-    engine = make_engine(settings.database_url)
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+    engine = make_engine(settings.database_url, pool_size=settings.worker_threads)
+    probe = HealthProbe(settings.database_url)
+    limiter = make_rate_limiter(settings.rate_limit_redis_url)
     try:
         upgrade_database(engine)
         log.info("database ready", extra={"database": redacted_url(settings.database_url)})
         app.state.session_factory = make_session_factory(engine)
+        app.state.health_probe = probe
+        app.state.rate_limiter = limiter
         yield
     finally:
+        await limiter.aclose()
+        probe.close()
         engine.dispose()
 
 
@@ -66,18 +78,24 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings if settings is not None else get_settings()
     configure_logging(settings.log_level, settings.log_json)
     build_info = read_build_info(PROJECT_ROOT)
+    docs = settings.serves_docs
     app = FastAPI(
         title="TPWallet API",
         version=build_info.version or "unknown",
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
     app.state.build_info = build_info
     app.state.chain_clients = ChainClients(settings)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)  # innermost
+    app.add_middleware(RateLimitMiddleware, bucket=address_bucket(settings))
+    app.add_middleware(RequestContextMiddleware)  # outermost: ids, headers and the 500 for all the rest
     app.include_router(health.router)
     app.include_router(version.router)
     app.include_router(chains.router)

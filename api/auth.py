@@ -8,7 +8,12 @@ one, and nothing here logs, echoes or puts a key in an exception message.
 
 Refusals are RFC 9457 problem documents: 401 with ``WWW-Authenticate: Bearer`` (RFC 6750) when the key is
 missing, malformed, unknown, wrong or revoked (one answer for all, so a caller learns nothing about which);
-403 with ``error="insufficient_scope"`` naming the scope the route needs.
+403 with ``error="insufficient_scope"`` naming the scope the route needs; 429 with ``Retry-After`` when the
+key has used up its token bucket (`api.ratelimit`).
+
+The key is looked up on the request's session in a transaction that ends at once: the connection goes back
+to the pool before the route's work begins, so a request never holds one connection while waiting for
+another (the pool-exhaustion deadlock of issue 9).
 """
 
 import hashlib
@@ -21,14 +26,16 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Final, Literal, get_args
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from api.deps import SessionDep
 from api.models import ApiKey
+from api.ratelimit import RateLimited, RateLimiter, key_bucket
 
 Scope = Literal["custody:read", "custody:sign", "custody:approve", "custody:admin", "custody:audit"]
 SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
@@ -167,16 +174,34 @@ def _unauthorized(error: str | None) -> HTTPException:
     )
 
 
-def authenticated_client(
+def _authenticate_and_end(session: Session, token: str) -> ApiClient | None:
+    """`authenticate`, its read transaction ended so the session gives its connection back."""
+    try:
+        return authenticate(session, token)
+    finally:
+        session.rollback()
+
+
+async def authenticated_client(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiClient:
-    """The caller, from its bearer API key; 401 without a valid, unrevoked key."""
+    """The caller, from its bearer API key; 401 without a valid, unrevoked key, 429 when the key's token
+    bucket is empty."""
     if credentials is None:
         raise _unauthorized(None)
-    client = authenticate(session, credentials.credentials)
+    client = await run_in_threadpool(_authenticate_and_end, session, credentials.credentials)
     if client is None:
         raise _unauthorized("invalid_token")
+    bucket = key_bucket(request.app.state.settings)
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if bucket is not None and limiter is not None:
+        wait = await limiter.take(f"key:{client.key_id}", bucket)
+        if wait > 0:
+            raise RateLimited(
+                f"API key {client.key_id} sent too many requests; retry after Retry-After", wait
+            )
     return client
 
 

@@ -1,9 +1,15 @@
 """The API's database access: the declarative base, the engine and the session factory.
 
 SQLite (the dev default) and PostgreSQL through psycopg 3 are both supported; the schema itself is only ever
-changed by Alembic (`api.migrate`). SQLite gets the pragmas that make it behave like a real database for us:
+changed by Alembic (`api.migrate`).
+
+A request uses one connection at a time and holds it only inside a transaction, which never spans an
+`await` (`api.idempotency` and the services commit before they call out). Every transaction runs in a worker
+thread, so the app's pool is as large as its thread pool (`pool_size`, no overflow): a thread that needs a
+connection never waits for one, and a burst of requests queues for threads, not for connections held by
+threads that are themselves waiting. SQLite gets the pragmas that make it behave like a real database for us:
 foreign keys enforced, WAL so readers do not block the writer, and a busy timeout instead of instant
-"database is locked" errors.
+"database is locked" errors; within the process, its writers queue on a lock (`api.sqlite_writer`).
 """
 
 from pathlib import Path
@@ -12,7 +18,9 @@ from typing import Any
 from sqlalchemy import URL, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 5_000
+from api.sqlite_writer import SerialWriterConnection
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 
 
@@ -48,18 +56,34 @@ def _ensure_sqlite_directory(url: URL) -> None:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_engine(database_url: str) -> Engine:
-    """An engine for `database_url` (SQLite or PostgreSQL); for a SQLite file, its folder is created first."""
+def _pool_options(url: URL, pool_size: int | None, pool_timeout: float | None) -> dict[str, Any]:
+    if pool_size is None or (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
+        return {}
+    options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 0}
+    if pool_timeout is not None:
+        options["pool_timeout"] = pool_timeout
+    return options
+
+
+def make_engine(
+    database_url: str, *, pool_size: int | None = None, pool_timeout: float | None = None
+) -> Engine:
+    """An engine for `database_url` (SQLite or PostgreSQL); for a SQLite file, its folder is created first.
+    `pool_size`: exactly that many pooled connections, no overflow (default: SQLAlchemy's pool)."""
     url = make_url(database_url)
     backend = url.get_backend_name()
+    pool = _pool_options(url, pool_size, pool_timeout)
     if backend == "sqlite":
         _ensure_sqlite_directory(url)
-        engine = create_engine(url)
+        engine = create_engine(url, connect_args={"factory": SerialWriterConnection}, **pool)
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
     if backend == "postgresql":
         return create_engine(
-            url, pool_pre_ping=True, connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+            url,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+            **pool,
         )
     raise ValueError(f"unsupported database backend {backend!r}: use sqlite or postgresql")
 

@@ -4,11 +4,12 @@ Everything comes from the app's own state (set by `create_app`), so two apps wit
 in one process, as the tests do.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.services.rpc import ChainClients
 from api.services.version import BuildInfo
@@ -21,10 +22,16 @@ def get_app_settings(request: Request) -> ApiSettings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One database session per request, closed (and rolled back if uncommitted) when the request ends."""
-    with request.app.state.session_factory() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One database session per request, closed (and rolled back if uncommitted) when the request ends.
+
+    Async, so opening it takes no worker thread (a session connects only when first used); closing may
+    roll back, which is database work, so it runs in a worker thread."""
+    session: Session = request.app.state.session_factory()
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 def get_build_info(request: Request) -> BuildInfo:
@@ -33,7 +40,7 @@ def get_build_info(request: Request) -> BuildInfo:
     return build_info
 
 
-def get_chain_clients(request: Request) -> ChainClients:
+async def get_chain_clients(request: Request) -> ChainClients:
     """Clients for the chains' nodes (tests override this dependency with an in-process chain)."""
     chains: ChainClients = request.app.state.chain_clients
     return chains

@@ -67,6 +67,7 @@ class ApiError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions
+        self.headers: dict[str, str] = {}  # e.g. Retry-After; sent with the problem response
 
 
 class NotFound(ApiError):
@@ -159,9 +160,17 @@ def _field_name(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in parts)
 
 
+def api_error_response(request: Request, exc: ApiError) -> JSONResponse:
+    """The problem response for `exc` (also what middleware answers before the app runs)."""
+    headers = exc.headers or None
+    return problem_response(
+        request, exc.status, exc.problem, exc.title, exc.detail, headers, **exc.extensions
+    )
+
+
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return problem_response(request, exc.status, exc.problem, exc.title, exc.detail, **exc.extensions)
+    return api_error_response(request, exc)
 
 
 def _malformed_json(request: Request, reason: str) -> JSONResponse:

@@ -1,25 +1,35 @@
-"""Request context for every request: its id, its access-log line, and the last-resort 500.
+"""The API's ASGI middleware, outermost first: request context, client-address rate limit, body size limit.
 
-A caller's `X-Request-ID` is kept when it is a short token of safe characters (so it can be logged and echoed
-without escaping), otherwise a fresh one is made. The id is echoed on every response, including the 500 this
-middleware answers when a route raises something unexpected: it sits outside FastAPI's exception handling, so
-the error response still carries the id that the logged traceback carries.
+`RequestContextMiddleware` gives every request its id, its access-log line, the security headers and the
+last-resort 500. A caller's `X-Request-ID` is kept when it is a short token of safe characters (so it can be
+logged and echoed without escaping), otherwise a fresh one is made. The id is echoed on every response,
+including the 500 this middleware answers when a route raises something unexpected: it sits outside
+FastAPI's exception handling, so the error response still carries the id that the logged traceback carries.
+Every response says ``X-Content-Type-Options: nosniff``; every answer to a request that carried credentials
+says ``Cache-Control: no-store``, so no cache along the way keeps a custody answer.
+
+`RateLimitMiddleware` and `BodySizeLimitMiddleware` refuse (429, 413) before the app runs: before the body
+is read, before authentication looks at the database. Both answer with the app's problem documents.
 """
 
 import logging
 import re
 import time
 import uuid
+from http import HTTPStatus
+from typing import Final
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import internal_error_response
+from api.errors import ApiError, api_error_response, internal_error_response
 from api.logs import request_id_var
+from api.ratelimit import Bucket, RateLimited, RateLimiter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+HEALTH_PATH: Final = "/health"
 
 access_log = logging.getLogger("api.access")
 error_log = logging.getLogger("api.errors")
@@ -47,12 +57,17 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 0
+        credentials = "authorization" in Headers(scope=scope)
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                headers["X-Content-Type-Options"] = "nosniff"
+                if credentials:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         try:
@@ -73,3 +88,87 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+
+async def _refuse(error: ApiError, scope: Scope, receive: Receive, send: Send) -> None:
+    await api_error_response(Request(scope), error)(scope, receive, send)
+
+
+class RateLimitMiddleware:
+    """A token bucket per client address (`/health` has buckets of its own); 429 with Retry-After.
+
+    The limiter is the app's (`app.state.rate_limiter`, opened by the lifespan); without one, or when
+    `bucket` is None, requests pass."""
+
+    def __init__(self, app: ASGIApp, bucket: Bucket | None) -> None:
+        self.app = app
+        self.bucket = bucket
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limiter: RateLimiter | None = getattr(scope["app"].state, "rate_limiter", None)
+        if scope["type"] != "http" or self.bucket is None or limiter is None:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        kind = "health" if scope["path"] == HEALTH_PATH else "address"
+        wait = await limiter.take(f"{kind}:{address}", self.bucket)
+        if wait > 0:
+            error = RateLimited(f"too many requests from {address}; retry after the Retry-After delay", wait)
+            await _refuse(error, scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class PayloadTooLarge(ApiError):
+    """The request body is larger than the server takes."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    problem = "payload-too-large"
+    title = "Request body too large"
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over `max_bytes`: at once from its Content-Length, or as soon as a chunked body
+    passes the limit. The body is read (up to the limit) before the app runs and handed to it whole, so
+    nothing in the app, authentication included, ever sees a byte of an oversized body."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes", max_bytes=self.max_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _refuse(self._too_large(), scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away before sending it all
+                return
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _refuse(self._too_large(), scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        async def replay() -> Message:
+            nonlocal body
+            if body is not None:
+                message, body = body, None
+                return message
+            return await receive()
+
+        await self.app(scope, replay, send)

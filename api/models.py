@@ -44,6 +44,7 @@ PATH_LENGTH = 512
 CUSTODY_KEY_ID_LENGTH = 64  # custody.node.schemas.KEY_ID_PATTERN
 SIGNATURE_HEX_LENGTH = 132  # 0x + 65 bytes in hex (FROST (R, z) or an ECDSA r || s || v)
 STATUS_LENGTH = 16
+RECOVERY_POINT_LENGTH = 64
 
 
 class ChainReceipt(Base):
@@ -129,7 +130,8 @@ class IdempotencyKey(Base):
     """One caller's idempotency key: the request it was first used for and, once done, the response.
 
     The primary key (principal, key) is the unique constraint two concurrent first uses race on. A row whose
-    `status_code` is null is in flight, claimed by `claim_token` since `locked_at`.
+    `status_code` is null is in flight, claimed by `claim_token` since `locked_at` (or, with no claim token,
+    free for a retry to resume), its work committed up to `recovery_point` (`api.idempotency`).
     """
 
     __tablename__ = "idempotency_keys"
@@ -144,6 +146,10 @@ class IdempotencyKey(Base):
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    recovery_point: Mapped[str] = mapped_column(String(RECOVERY_POINT_LENGTH), default="started")
+    recovery_data: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )
 
 
 class CustodyKey(Base):

@@ -105,6 +105,54 @@ class ApiSettings(BaseSettings):
         description="Per-call timeout of every request the API makes to a signer node.",
     )
 
+    worker_threads: int = Field(
+        default=40,
+        ge=4,
+        le=1024,
+        description="Worker threads for blocking work (database, sync routes); the database pool is as "
+        "large, so a thread never waits for a connection.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=0,
+        description="Larger request bodies are refused with 413 before they are read.",
+    )
+    rate_limit_enabled: bool = Field(
+        default=True, description="Token buckets per API key and client address."
+    )
+    rate_limit_key_per_second: float = Field(
+        default=50.0, gt=0, description="Requests per second an API key may sustain."
+    )
+    rate_limit_key_burst: int = Field(
+        default=100, ge=1, description="Requests an idle API key may send at once."
+    )
+    rate_limit_address_per_second: float = Field(
+        default=100.0, gt=0, description="Requests per second one client address may sustain."
+    )
+    rate_limit_address_burst: int = Field(
+        default=200, ge=1, description="Requests an idle client address may send at once."
+    )
+    rate_limit_redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: buckets kept in Redis, shared by every API process; unset: "
+        "in-process.",
+        repr=False,
+    )
+    idempotency_lock_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A claimed Idempotency-Key whose request has not answered after this long is taken "
+        "over by a retry (its process died); longer than any request runs.",
+    )
+    docs_enabled: bool | None = Field(
+        default=None, description="Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."
+    )
+
+    @property
+    def serves_docs(self) -> bool:
+        """Whether the interactive docs and the OpenAPI document are served."""
+        return self.docs_enabled if self.docs_enabled is not None else self.environment != "prod"
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:
         """Outside dev, every `SecretStr` field must hold a real value."""

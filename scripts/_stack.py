@@ -3,6 +3,10 @@
 `ape run devnet` keeps it up until Ctrl-C; `ape run demo` brings it up, runs the main flow and takes it
 down. Both go through `DevnetStack`, so what a developer pokes at is what the demo exercised.
 (The leading underscore keeps `ape run` from listing this module as a script.)
+
+The API's database is a fresh SQLite file under `var/devnet/` by default. When `TPW_DATABASE_URL` names a
+PostgreSQL database, the API runs on it instead, in a schema of its own (`TPW_DEVNET_SCHEMA`, default
+`tpw_devnet`) that each start drops and creates afresh, so nothing else in that database is touched.
 """
 
 import contextlib
@@ -24,7 +28,9 @@ from types import FrameType
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import create_engine, make_url, text
 
 from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
 from chain.deploy import TUSD_UNIT, DeployConfig, deploy_all
@@ -57,6 +63,9 @@ class DevnetSettings(BaseSettings):
     custody_threshold: int = 2
     var_dir: Path = PROJECT_ROOT / "var"
     deployments_dir: Path = PROJECT_ROOT / "deployments"
+    database_url: str | None = Field(default=None, repr=False)  # a PostgreSQL URL: the API runs on it
+    devnet_schema: str = Field(default="tpw_devnet", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    anchor_velocity: int = 600  # Anchor signatures the nodes' devnet policy allows an hour
 
 
 class StackError(RuntimeError):
@@ -132,6 +141,7 @@ class DevnetStack:
     custody_key_id: str = "treasury"
     custody_key: tuple[int, int] | None = None
     api_key: str = field(default="", repr=False)
+    api_database: str = ""  # the API's database URL, password masked
     _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     @property
@@ -179,6 +189,7 @@ class DevnetStack:
         self._start_custody(run_dir)
         with self.progress.step(f"starting the API on {self.api_url} (it hosts the custody coordinator)"):
             self._start_api(run_dir)
+        self.progress.note(f"API database: {self.api_database}")
         with self.progress.step(
             f"DKG across the nodes over mTLS: a {self.settings.custody_threshold}-of-{len(self.node_ids)} "
             f"group key {self.custody_key_id!r}, through POST /v1/custody/keys"
@@ -259,14 +270,16 @@ class DevnetStack:
         assert self.custody is not None
         l1 = self.chains[0].deployments
         assert l1 is not None
-        text = with_custody_transfers(
-            devnet_policy(self.settings.l1_chain_id, l1.get("SettlementAnchor").address),
+        policy = with_custody_transfers(
+            devnet_policy(
+                self.settings.l1_chain_id, l1.get("SettlementAnchor").address, self.settings.anchor_velocity
+            ),
             chain_id=self.settings.l1_chain_id,
             treasury=l1.get("MultisigTreasury").address,
             assets={l1.get("tUSD").address: asset_limits(10_000 * TUSD_UNIT, 50_000 * TUSD_UNIT)},
         )
         for node_id in self.node_ids:
-            self.custody.node(node_id).policy.write_text(text)
+            self.custody.node(node_id).policy.write_text(policy)
         with ThreadPoolExecutor(len(self.node_ids)) as pool:
             list(pool.map(lambda node_id: self.nodes[node_id].stop(), self.node_ids))
         for node_id in self.node_ids:
@@ -299,10 +312,20 @@ class DevnetStack:
         keeper.start()
         keeper.wait_ready(lambda: KEEPER_STARTED in log_path.read_text(errors="replace"), timeout=60)
 
+    def api_database_url(self, run_dir: Path) -> str:
+        """The API's database: `settings.database_url` when it names PostgreSQL (in a fresh schema of
+        `settings.devnet_schema`), else a fresh SQLite file in the run's directory."""
+        configured = self.settings.database_url
+        if not configured or make_url(configured).get_backend_name() != "postgresql":
+            return f"sqlite:///{run_dir / 'tpwallet.db'}"
+        return fresh_postgres_schema(configured, self.settings.devnet_schema)
+
     def _start_api(self, run_dir: Path) -> None:
+        database_url = self.api_database_url(run_dir)
+        self.api_database = make_url(database_url).render_as_string(hide_password=True)
         env = {
             **os.environ,
-            "TPW_DATABASE_URL": f"sqlite:///{run_dir / 'tpwallet.db'}",
+            "TPW_DATABASE_URL": database_url,
             "TPW_L1_RPC_URL": self.chains[0].url,
             "TPW_L2_RPC_URL": self.chains[1].url,
             "TPW_DEPLOYMENTS_DIR": str(self.settings.deployments_dir),
@@ -413,8 +436,38 @@ def bootstrap_policy(chain_id: int) -> str:
     )
 
 
-def devnet_policy(chain_id: int, anchor: str) -> str:
-    """The devnet nodes' policy: settlement (1) and reserves (2) anchors on the deployed SettlementAnchor."""
+def fresh_postgres_schema(database_url: str, schema: str) -> str:
+    """Drop and create `schema` in the PostgreSQL database at `database_url` (only that schema); the URL
+    with its search path set to it."""
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:
+        raise StackError(
+            f"cannot prepare schema {schema!r} in the PostgreSQL database of TPW_DATABASE_URL "
+            f"({type(error).__name__}): is the server up and the database there?"
+        ) from None
+    finally:
+        engine.dispose()
+    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def drop_postgres_schema(database_url: str, schema: str) -> None:
+    """Drop `schema` (and everything in it) from the PostgreSQL database at `database_url`."""
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        engine.dispose()
+
+
+def devnet_policy(chain_id: int, anchor: str, max_signatures: int = 600) -> str:
+    """The devnet nodes' policy: settlement (1) and reserves (2) anchors on the deployed SettlementAnchor,
+    at most `max_signatures` an hour."""
     return (
         "version: 1\n"
         "default:\n"
@@ -424,5 +477,5 @@ def devnet_policy(chain_id: int, anchor: str) -> str:
         f'        "{anchor}": [Anchor]\n'
         "      anchor:\n"
         "        kinds: [1, 2]\n"
-        "        velocity: {max_signatures: 600, window_seconds: 3600}\n"
+        f"        velocity: {{max_signatures: {max_signatures}, window_seconds: 3600}}\n"
     )

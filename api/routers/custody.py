@@ -81,7 +81,7 @@ async def create_key(
 ) -> Response:
     """Scope `custody:admin`. Every participant ends up with one share; no machine ever holds the key."""
     return await idempotency.run(
-        lambda: custody.create_key(runtime, session, settings, client, body),
+        lambda progress: custody.create_key(runtime, session, settings, client, body, progress),
         body=body,
         status_code=HTTPStatus.CREATED,
     )
@@ -108,7 +108,7 @@ async def refresh_key(
 ) -> Response:
     """Scope `custody:admin`. Old shares stop working once every participant holds its new one."""
     return await idempotency.run(
-        lambda: custody.refresh_key(runtime, session, client, key_id, body),
+        lambda progress: custody.refresh_key(runtime, session, client, key_id, body, progress),
         body=body,
         status_code=HTTPStatus.OK,
     )
@@ -197,7 +197,7 @@ async def create_sign_request(
     the answer is `signed` (with the signature), `pending` (with the reasons: approvals needed, a time
     lock, nodes down) or `refused`."""
     return await idempotency.run(
-        lambda: custody.create_sign_request(runtime, session, client, body),
+        lambda progress: custody.create_sign_request(runtime, session, client, body, progress),
         body=body,
         status_code=HTTPStatus.CREATED,
     )
@@ -267,7 +267,7 @@ async def add_approval(
     EIP-712 domain; the API stores it and tries to sign again with every approval. Whether the operator
     counts is the nodes' decision: one they do not know shows up in `reasons`."""
     return await idempotency.run(
-        lambda: custody.add_approval(runtime, session, client, request_id, body),
+        lambda progress: custody.add_approval(runtime, session, client, request_id, body, progress),
         body=body,
         status_code=HTTPStatus.CREATED,
     )
@@ -293,7 +293,7 @@ async def retry_sign_request(
 ) -> Response:
     """Scope `custody:sign`. For a request that waited out a time lock, or whose nodes are back."""
     return await idempotency.run(
-        lambda: custody.retry_sign_request(runtime, session, client, request_id),
+        lambda progress: custody.retry_sign_request(runtime, session, client, request_id, progress),
         body=None,
         status_code=HTTPStatus.OK,
     )

@@ -1,13 +1,18 @@
-"""`/health`: is this API process able to serve (database and chain nodes reachable)?"""
+"""`/health`: is this API process able to serve (database and chain nodes reachable)?
+
+An async route with no dependency that needs a worker thread or a pooled connection of the app's: the checks
+run on the probe's own threads and connections (`api.services.health.HealthProbe`), so a health check never
+queues behind business requests.
+"""
 
 from typing import Any, Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from api.deps import ChainsDep, SessionDep
+from api.deps import ChainsDep
 from api.errors import Unhealthy, problem_doc
 from api.schemas import HealthReport
-from api.services.health import run_checks
+from api.services.health import HealthProbe
 
 router = APIRouter(tags=["operations"])
 HEAD_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
@@ -21,9 +26,10 @@ HEAD_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     summary="Check the database and the chain nodes",
     responses={503: problem_doc("A check failed; `checks` names it.")},
 )
-def health(session: SessionDep, chains: ChainsDep) -> HealthReport:
+async def health(request: Request, chains: ChainsDep) -> HealthReport:
     """Runs every check each time (no caching), so a load balancer sees a failure at once."""
-    checks = run_checks(session, chains)
+    probe: HealthProbe = request.app.state.health_probe
+    checks = await probe.run(chains)
     failing = sorted(name for name, check in checks.items() if check.status == "fail")
     if failing:
         raise Unhealthy(

@@ -11,7 +11,16 @@ operator's over this request. Whether that operator counts is each node's policy
 Every state change is committed, then appended to the API's hash-chained audit log (actor: the API key).
 Refusals (`ApiError`) are raised before anything is stored, so a failed request can be retried with the
 same idempotency key. Database and audit-file work runs in worker threads: the event loop only waits on
-the nodes.
+the nodes. Each database step is one transaction, ended before the thread returns, so no connection is
+held while the nodes are asked.
+
+POSTs run in atomic phases (Stripe's recovery points, `api.idempotency.Progress`): a phase's writes commit
+with the key's recovery point, the last phase's with the response. A retry of a request that failed or
+died after a phase resumes from it: a sign request is stored once, under the id drawn the first time, and
+only its signing attempt is repeated (the nodes count a request id once); a DKG keeps the key id chosen
+first, and a DKG the nodes finished is registered from their statements instead of being run again; a
+refresh cut short is run again (same group key either way). The audit record of a phase is appended after
+its commit, so a crash in between leaves that one record out; the nodes' own logs still hold every step.
 """
 
 import asyncio
@@ -23,6 +32,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiClient
+from api.idempotency import Progress
 from api.models import CustodyKey, CustodySignRequest
 from api.services import custody_outcomes
 from api.services import custody_store as store
@@ -61,6 +71,23 @@ _T = TypeVar("_T")
 
 async def _in_thread(work: Callable[..., _T], *args: Any) -> _T:
     return await run_in_threadpool(work, *args)
+
+
+def _transaction(work: Callable[..., _T], session: Session, *args: Any) -> _T:
+    """`work(session, *args)`, its transaction ended before returning (committed, or rolled back if it
+    raised), so the session holds no connection once the thread is done."""
+    try:
+        result = work(session, *args)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+async def _db(work: Callable[..., _T], session: Session, *args: Any) -> _T:
+    """`work(session, *args)` in one transaction, in a worker thread."""
+    return await run_in_threadpool(_transaction, work, session, *args)
 
 
 # -- views ----------------------------------------------------------------------------------------------
@@ -150,11 +177,11 @@ async def _key_from_nodes(runtime: CustodyRuntime, key_id: str) -> KeyInfo:
 async def _known_key(runtime: CustodyRuntime, session: Session, client: ApiClient, key_id: str) -> CustodyKey:
     """The stored key; a key made outside this API (e.g. by `tpw-custody` on the devnet) is registered on
     first use from its holders' signed statements, so the nodes stay the one source of truth."""
-    stored = await _in_thread(store.find_key, session, key_id)
+    stored = await _db(store.find_key, session, key_id)
     if stored is not None:
         return stored
     info = await _key_from_nodes(runtime, key_id)
-    row, registered = await _in_thread(store.register_key, session, info, client)
+    row, registered = await _db(store.register_key, session, info, client)
     if registered:
         await _audit(runtime, client, "custody-key.registered", f"key:{key_id}", _key_details(key_view(row)))
     return row
@@ -183,22 +210,52 @@ async def _ceremony(run: Callable[[], Any]) -> tuple[KeyInfo, list[int]]:
     return info, []
 
 
+KEY_CHOSEN = "key-id-chosen"
+"""Recovery point of a key creation: the key id is fixed (data `key_id`), the DKG may have begun."""
+
+
+async def _dkg_or_its_result(
+    runtime: CustodyRuntime, key_id: str, threshold: int, participants: list[int], resumed: bool
+) -> tuple[KeyInfo, list[int]]:
+    """Run the DKG of `key_id`; when resuming one that may have run, the key its holders state if any."""
+    if resumed:
+        try:
+            return await _key_from_nodes(runtime, key_id), []
+        except CustodyKeyNotFound:
+            pass  # the nodes never finished it: run it (again) under the same id
+    return await _ceremony(lambda: runtime.keys.create_key(threshold, participants, key_id=key_id))
+
+
 async def create_key(
-    runtime: CustodyRuntime, session: Session, settings: ApiSettings, client: ApiClient, body: KeyCreate
+    runtime: CustodyRuntime,
+    session: Session,
+    settings: ApiSettings,
+    client: ApiClient,
+    body: KeyCreate,
+    progress: Progress,
 ) -> KeyCeremonyOut:
     """A DKG across the nodes; the new key's public view (the API stores its public key package)."""
     participants = body.participants if body.participants is not None else runtime.roster.node_ids
     threshold = body.threshold if body.threshold is not None else settings.custody_threshold
-    _check_members(runtime, participants)
-    if threshold > len(participants):
-        raise CustodyValidationError(
-            "threshold", f"{threshold} signers cannot come from {len(participants)} participants"
-        )
-    await _in_thread(store.require_unused_key_id, session, body.key_id)
-    info, lagging = await _ceremony(
-        lambda: runtime.keys.create_key(threshold, participants, key_id=body.key_id)
+    if progress.point == KEY_CHOSEN:
+        key_id = str(progress.data["key_id"])
+    else:
+        _check_members(runtime, participants)
+        if threshold > len(participants):
+            raise CustodyValidationError(
+                "threshold", f"{threshold} signers cannot come from {len(participants)} participants"
+            )
+        await _db(store.require_unused_key_id, session, body.key_id)
+        key_id = body.key_id or f"key-{secrets.token_hex(8)}"
+        await _in_thread(lambda: progress.save(KEY_CHOSEN, key_id=key_id))
+    info, lagging = await _dkg_or_its_result(runtime, key_id, threshold, participants, progress.resumed)
+    row = await _db(
+        store.add_key,
+        session,
+        info,
+        client,
+        progress.finish(lambda stored: _ceremony_view(stored, lagging)),
     )
-    row = await _in_thread(store.add_key, session, info, client)
     view = key_view(row)
     await _audit(
         runtime,
@@ -210,8 +267,17 @@ async def create_key(
     return KeyCeremonyOut(**view.model_dump(), lagging_nodes=lagging)
 
 
+def _ceremony_view(row: CustodyKey, lagging: list[int]) -> KeyCeremonyOut:
+    return KeyCeremonyOut(**key_view(row).model_dump(), lagging_nodes=lagging)
+
+
 async def refresh_key(
-    runtime: CustodyRuntime, session: Session, client: ApiClient, key_id: str, body: KeyRefresh
+    runtime: CustodyRuntime,
+    session: Session,
+    client: ApiClient,
+    key_id: str,
+    body: KeyRefresh,
+    progress: Progress,
 ) -> KeyCeremonyOut:
     """New shares of the same group key among `body.participants` (default: the current holders)."""
     row = await _known_key(runtime, session, client, key_id)
@@ -225,7 +291,9 @@ async def refresh_key(
             )
     runtime.public_keys[key_id] = package
     info, lagging = await _ceremony(lambda: runtime.keys.refresh(key_id, body.participants))
-    row = await _in_thread(store.update_key, session, info)
+    row = await _db(
+        store.update_key, session, info, progress.finish(lambda stored: _ceremony_view(stored, lagging))
+    )
     view = key_view(row)
     await _audit(
         runtime,
@@ -255,14 +323,30 @@ def _key_details(view: KeyOut) -> dict[str, Any]:
 # -- sign requests --------------------------------------------------------------------------------------
 
 
+REQUEST_STORED = "sign-request-stored"
+"""Recovery point of a sign request: stored under data `request_id`; its attempt may have begun."""
+APPROVAL_STORED = "approval-stored"
+"""Recovery point of an approval: stored; the attempt with it may have begun."""
+
+
 async def create_sign_request(
-    runtime: CustodyRuntime, session: Session, client: ApiClient, body: SignRequestCreate
+    runtime: CustodyRuntime, session: Session, client: ApiClient, body: SignRequestCreate, progress: Progress
 ) -> SignRequestOut:
     """Store the request, then try to sign it at once (the nodes start any time lock from this attempt)."""
+    if progress.point == REQUEST_STORED:
+        return await _attempt(runtime, session, client, str(progress.data["request_id"]), progress)
     await _known_key(runtime, session, client, body.key_id)
     _, digest = body.intent.decode()
     request_id = prefixed_hex(secrets.token_bytes(32))
-    await _in_thread(store.add_request, session, request_id, body, digest, client)
+    await _db(
+        store.add_request,
+        session,
+        request_id,
+        body,
+        digest,
+        client,
+        progress.advance(REQUEST_STORED, request_id=request_id),
+    )
     await _audit(
         runtime,
         client,
@@ -276,16 +360,31 @@ async def create_sign_request(
             "digest": prefixed_hex(digest),
         },
     )
-    return await _attempt(runtime, session, client, request_id)
+    return await _attempt(runtime, session, client, request_id, progress)
 
 
 async def add_approval(
-    runtime: CustodyRuntime, session: Session, client: ApiClient, request_id: str, body: ApprovalCreate
+    runtime: CustodyRuntime,
+    session: Session,
+    client: ApiClient,
+    request_id: str,
+    body: ApprovalCreate,
+    progress: Progress,
 ) -> SignRequestOut:
     """Store an operator's approval of the request, then try to sign with every approval stored."""
+    if progress.point == APPROVAL_STORED:
+        return await _attempt(runtime, session, client, request_id, progress)
     approval = body.approval()
     try:
-        await _in_thread(store.add_approval, session, request_id, approval, client, runtime.operators())
+        await _db(
+            store.add_approval,
+            session,
+            request_id,
+            approval,
+            client,
+            runtime.operators(),
+            progress.advance(APPROVAL_STORED),
+        )
     except CustodyValidationError as rejected:  # a forged or misdirected approval: worth a record
         await _audit(
             runtime,
@@ -306,26 +405,26 @@ async def add_approval(
         request_id,
         {"operator": approval.operator, "signature": prefixed_hex(approval.signature)},
     )
-    return await _attempt(runtime, session, client, request_id)
+    return await _attempt(runtime, session, client, request_id, progress)
 
 
 async def retry_sign_request(
-    runtime: CustodyRuntime, session: Session, client: ApiClient, request_id: str
+    runtime: CustodyRuntime, session: Session, client: ApiClient, request_id: str, progress: Progress
 ) -> SignRequestOut:
     """Another signing attempt (after a time lock, or once nodes are back); 409 if signed already."""
-    await _in_thread(store.require_unsigned, session, request_id)
-    return await _attempt(runtime, session, client, request_id)
+    await _db(store.require_unsigned, session, request_id)
+    return await _attempt(runtime, session, client, request_id, progress)
 
 
 async def _attempt(
-    runtime: CustodyRuntime, session: Session, client: ApiClient, request_id: str
+    runtime: CustodyRuntime, session: Session, client: ApiClient, request_id: str, progress: Progress
 ) -> SignRequestOut:
     """One signing attempt with every approval stored, recorded whatever the nodes answer."""
     async with runtime.attempt_lock(request_id):
-        row = await _in_thread(store.load_request, session, request_id)
+        row = await _db(store.load_request, session, request_id)
         if row.status == "signed":  # an attempt that held the lock before this one signed it
             return sign_request_view(row)
-        key = await _in_thread(store.load_key, session, row.key_id)
+        key = await _db(store.load_key, session, row.key_id)
         package = PublicKeyPackage.from_bytes(key.public_key_package)
         runtime.public_keys[row.key_id] = package
         approvals = [
@@ -340,7 +439,9 @@ async def _attempt(
             outcome = custody_outcomes.failed(failure, len(package.verifying_shares))
         else:
             outcome = custody_outcomes.signed(signature)
-        row = await _in_thread(store.record_outcome, session, request_id, outcome)
+        row = await _db(
+            store.record_outcome, session, request_id, outcome, progress.finish(sign_request_view)
+        )
     details: dict[str, Any] = {"attempt": row.attempts, "reasons": outcome.reasons, "nodes": outcome.nodes}
     if row.signature is not None:
         details["signature"] = row.signature

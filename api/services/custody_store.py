@@ -3,10 +3,14 @@
 Plain synchronous functions over a `Session` (the service runs them in worker threads). Each commits what it
 changed before it returns, or raises a refusal (`api.services.custody_errors`) having changed nothing; a
 request is re-read fresh each time, since an attempt or an approval in another request may have changed it.
+A writer's `before_commit` hook runs in its transaction just before the commit, with the row written: the
+idempotency layer records its recovery point or response there, atomically with the write
+(`api.idempotency.Progress`).
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +30,10 @@ from custody.coordinator.ceremony import KeyInfo
 from custody.node.schemas import IntentEnvelope
 from custody.policy.approvals import OperatorApproval, approval_message, recover_signer
 from custody.policy.errors import InvalidApproval
+
+_Row = TypeVar("_Row")
+Hook = Callable[[_Row], None] | None
+"""A writer's `before_commit`: called with the row written, inside the transaction, before the commit."""
 
 MAX_APPROVALS = 64
 """The most approvals the nodes take with one request (`custody.node.schemas.Round1Request`)."""
@@ -106,7 +114,16 @@ def require_unused_key_id(session: Session, key_id: str | None) -> None:
         raise CustodyConflict(f"a custody key {key_id!r} exists already")
 
 
-def add_key(session: Session, info: KeyInfo, client: ApiClient) -> CustodyKey:
+def _commit(session: Session, row: _Row, before_commit: "Hook[_Row]") -> _Row:
+    if before_commit is not None:
+        before_commit(row)
+    session.commit()
+    return row
+
+
+def add_key(
+    session: Session, info: KeyInfo, client: ApiClient, before_commit: "Hook[CustodyKey]" = None
+) -> CustodyKey:
     """Store a new key's public key package, made or registered by `client`."""
     now = _now()
     row = CustodyKey(
@@ -117,8 +134,7 @@ def add_key(session: Session, info: KeyInfo, client: ApiClient) -> CustodyKey:
         updated_at=now,
     )
     session.add(row)
-    session.commit()
-    return row
+    return _commit(session, row, before_commit)
 
 
 def register_key(session: Session, info: KeyInfo, client: ApiClient) -> tuple[CustodyKey, bool]:
@@ -131,17 +147,21 @@ def register_key(session: Session, info: KeyInfo, client: ApiClient) -> tuple[Cu
         return load_key(session, info.key_id), False
 
 
-def update_key(session: Session, info: KeyInfo) -> CustodyKey:
+def update_key(session: Session, info: KeyInfo, before_commit: "Hook[CustodyKey]" = None) -> CustodyKey:
     """Store a refreshed key's new public key package (same group key, new verifying shares)."""
     row = load_key(session, info.key_id)
     row.public_key_package = info.public_key_package.to_bytes()
     row.updated_at = _now()
-    session.commit()
-    return row
+    return _commit(session, row, before_commit)
 
 
 def add_request(
-    session: Session, request_id: str, body: SignRequestCreate, digest: bytes, client: ApiClient
+    session: Session,
+    request_id: str,
+    body: SignRequestCreate,
+    digest: bytes,
+    client: ApiClient,
+    before_commit: "Hook[CustodySignRequest]" = None,
 ) -> CustodySignRequest:
     """Store a new, not yet attempted sign request."""
     now = _now()
@@ -160,8 +180,7 @@ def add_request(
         updated_at=now,
     )
     session.add(row)
-    session.commit()
-    return row
+    return _commit(session, row, before_commit)
 
 
 def add_approval(
@@ -170,6 +189,7 @@ def add_approval(
     approval: OperatorApproval,
     client: ApiClient,
     operators: Collection[str],
+    before_commit: "Hook[CustodySignRequest]" = None,
 ) -> None:
     """Store `approval` of an unsigned request: once per operator, at most MAX_APPROVALS, and only if it
     names one of `operators` (the addresses the nodes' policy names: anyone else's approval could only fill
@@ -196,7 +216,7 @@ def add_approval(
         )
     )
     try:
-        session.commit()
+        _commit(session, row, before_commit)
     except IntegrityError:  # the same operator's approval, stored concurrently
         session.rollback()
         raise CustodyConflict(
@@ -225,7 +245,12 @@ def _require_operators_signature(row: CustodySignRequest, approval: OperatorAppr
         )
 
 
-def record_outcome(session: Session, request_id: str, outcome: SigningOutcome) -> CustodySignRequest:
+def record_outcome(
+    session: Session,
+    request_id: str,
+    outcome: SigningOutcome,
+    before_commit: "Hook[CustodySignRequest]" = None,
+) -> CustodySignRequest:
     """Store what an attempt came to: status, reasons, what each node did, the signature if any."""
     row = load_request(session, request_id)
     row.status = outcome.status
@@ -235,8 +260,7 @@ def record_outcome(session: Session, request_id: str, outcome: SigningOutcome) -
     if outcome.signature is not None:
         row.signature = prefixed_hex(outcome.signature.to_bytes())
     row.updated_at = _now()
-    session.commit()
-    return row
+    return _commit(session, row, before_commit)
 
 
 def require_unsigned(session: Session, request_id: str) -> None:

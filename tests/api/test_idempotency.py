@@ -30,8 +30,10 @@ from api.idempotency import (
     KEY_TTL,
     LOCK_TIMEOUT,
     REPLAYED_HEADER,
+    STARTED,
     Claimed,
     IdempotencyDep,
+    Progress,
     claim,
     request_fingerprint,
 )
@@ -86,12 +88,12 @@ def app(api_settings: ApiSettings, tmp_path: Path, route: Route) -> FastAPI:
 
     @app.post(PATH, status_code=201)
     async def place_order(order: Order, client: AuthenticatedClient, idempotency: IdempotencyDep) -> Response:
-        return await idempotency.run(lambda: route.place(order), body=order, status_code=201)
+        return await idempotency.run(lambda _: route.place(order), body=order, status_code=201)
 
     @app.post(PATH + "/{item}/cancel")
     async def cancel(item: str, client: AuthenticatedClient, idempotency: IdempotencyDep) -> Response:
         return await idempotency.run(
-            lambda: route.place(Order(item=item, quantity=0)), body=None, status_code=200
+            lambda _: route.place(Order(item=item, quantity=0)), body=None, status_code=200
         )
 
     return app
@@ -283,7 +285,8 @@ def test_concurrent_claims_in_the_database_have_one_winner(
     def contend() -> object:
         start.wait()
         try:
-            return claim(sessions, "caller", "race", "f" * 64, PATH)
+            with sessions() as session:
+                return claim(session, "caller", "race", "f" * 64, PATH)
         except Exception as error:
             return error
 
@@ -294,3 +297,28 @@ def test_concurrent_claims_in_the_database_have_one_winner(
     assert all(
         type(outcome).__name__ == "IdempotencyKeyInFlight" for outcome in outcomes if outcome not in winners
     )
+
+
+def test_a_failure_after_a_recovery_point_resumes_from_it(client: TestClient, token: str, app: FastAPI):
+    """Work in two phases: the first commits a recovery point and then the work fails; the retry with the
+    same key carries on from the point (with its data) instead of starting again, and 'started' work that
+    fails still releases the key."""
+    seen: list[tuple[str, dict[str, object]]] = []
+
+    @app.post("/test/phased", status_code=201)
+    async def phased(caller: AuthenticatedClient, idempotency: IdempotencyDep) -> Response:
+        async def work(progress: Progress) -> Placed:
+            seen.append((progress.point, dict(progress.data)))
+            if progress.point == STARTED:
+                await anyio.to_thread.run_sync(lambda: progress.save("half-way", run=len(seen)))
+                raise RuntimeError("the connection to the nodes broke")
+            return Placed(item="tea", quantity=1, run=int(str(progress.data["run"])))
+
+        return await idempotency.run(work, body=None, status_code=201)
+
+    headers = {"Authorization": f"Bearer {token}", HEADER: "phased"}
+    assert client.post("/test/phased", headers=headers).status_code == 500
+    resumed = client.post("/test/phased", headers=headers)
+    assert resumed.status_code == 201
+    assert resumed.json()["run"] == 1  # the data the first phase committed
+    assert seen == [(STARTED, {}), ("half-way", {"run": 1})]

@@ -1,0 +1,117 @@
+"""The API as a real process (``python -m api`` under uvicorn) over a `CustodyGroup` of node processes: for
+tests that need what only a real server shows (its headers, many connections at once, a `kill -9`).
+
+`ApiProcess` starts the API on a free loopback port with its database and the group's roster, waits until
+`/health` answers (any status: the chains may be down), issues an API key with every scope straight into
+its database, and can SIGKILL and restart it on the same database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.auth import SCOPES, issue_api_key
+from api.db import make_engine
+from api.models import CustodySignRequest
+from chain.paths import PROJECT_ROOT
+from chain.processes import LOOPBACK, ManagedProcess, free_port
+from tests.helpers.custody_nodes import CustodyGroup
+
+
+class ApiProcess:
+    """One API server process on `database_url`, hosting the coordinator of `group`."""
+
+    def __init__(
+        self, root: Path, group: CustodyGroup, database_url: str, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.root = root
+        self.database_url = database_url
+        self.port = free_port()
+        inherited = {name: value for name, value in os.environ.items() if not name.startswith("TPW_")}
+        self.env = {
+            **inherited,
+            "TPW_DATABASE_URL": database_url,
+            "TPW_API_HOST": LOOPBACK,
+            "TPW_API_PORT": str(self.port),
+            "TPW_DEPLOYMENTS_DIR": str(root / "deployments"),
+            "TPW_CUSTODY_ROSTER_PATH": str(group.nodes[min(group.nodes)].data_dir / "roster.json"),
+            "TPW_CUSTODY_TLS_DIR": str(group.root / "coordinator"),
+            "TPW_CUSTODY_AUDIT_PATH": str(root / "audit.jsonl"),
+            "TPW_LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
+        }
+        self.process: ManagedProcess | None = None
+        self.token = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> Self:
+        """Start the server and wait until it answers; the first start also issues `token`."""
+        self.process = ManagedProcess(
+            "api",
+            [sys.executable, "-m", "api"],
+            log_path=self.root / "api.log",
+            env=self.env,
+            cwd=PROJECT_ROOT,
+        ).start()
+        self.process.wait_ready(
+            lambda: httpx.get(f"{self.url}/health", timeout=2).status_code > 0, timeout=60
+        )
+        if not self.token:
+            with self._session() as session:
+                self.token = issue_api_key(session, "load", SCOPES).token
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the server (a crash: no shutdown, no cleanup)."""
+        if self.process is not None:
+            self.process.kill()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[Session]:
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine) as session:
+                yield session
+        finally:
+            engine.dispose()
+
+    def sign_requests(self) -> list[str]:
+        """The ids of every sign request stored, read from the database alongside the server."""
+        with self._session() as session:
+            return list(session.scalars(select(CustodySignRequest.id)))
+
+    def count_sign_requests(self) -> int:
+        with self._session() as session:
+            return session.scalar(select(func.count()).select_from(CustodySignRequest)) or 0
+
+    def headers(self, idempotency_key: str | None = None) -> dict[str, str]:
+        """The API key's Authorization header, with an Idempotency-Key when given."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        return headers
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
