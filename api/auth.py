@@ -235,6 +235,7 @@ CustodyApprover = Annotated[ApiClient, Depends(require_scope("custody:approve"))
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
 CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
 CustodyRequestReader = Annotated[
-    ApiClient, Depends(require_scope("custody:read", "custody:admin", "custody:audit"))
+    ApiClient, Depends(require_scope("custody:read", "custody:admin", "custody:audit", "custody:approve"))
 ]
-"""Reads sign requests: its own with `custody:read`, every one with `custody:admin` or `custody:audit`."""
+"""Reads sign requests: its own with `custody:read`, every one with `custody:admin`, `custody:audit`
+or `custody:approve` (an operator reads what it approves)."""

@@ -169,7 +169,7 @@ async def import_key(
     key; the statements are checked against the roster and must agree. Idempotent: importing a key this
     API knows already answers it as stored."""
     return await idempotency.run(
-        lambda: custody.import_key(runtime, session, client, key_id),
+        lambda _progress: custody.import_key(runtime, session, client, key_id),
         body=None,
         status_code=HTTPStatus.OK,
     )

@@ -3,10 +3,10 @@
 Who reads what:
 
 - Keys are public material (group public keys): any `custody:read` key reads and lists them.
-- A sign request is read only by the API key that created it, or by a key with `custody:admin` or
-  `custody:audit` (`READ_EVERY_REQUEST`); lists show a caller only the requests it may read. Anyone else
-  gets the same 404 as for an id that does not exist, not a 403: a request id is 32 random bytes, and a
-  different answer for "exists, not yours" would tell a caller which ids are in use.
+- A sign request is read only by the API key that created it, or by a key with `custody:admin`,
+  `custody:audit` or `custody:approve` (`READ_EVERY_REQUEST`); lists show a caller only the requests it may
+  read. Anyone else gets the same 404 as for an id that does not exist, not a 403: a request id is 32
+  random bytes, and a different answer for "exists, not yours" would tell a caller which ids are in use.
 - The audit log has its own scope (`custody:audit`, checked by the route), and pages through
   `custody.audit_index`: a page costs reading that page, however long the log has grown.
 
@@ -30,8 +30,9 @@ from api.services.custody_errors import CustodyKeyNotFound, SignRequestNotFound
 from api.services.custody_runtime import CustodyRuntime
 from api.services.custody_schemas import AuditRecordOut, KeyOut, SignRequestOut, SignRequestStatus
 
-READ_EVERY_REQUEST: Final[frozenset[Scope]] = frozenset({"custody:admin", "custody:audit"})
-"""Scopes that read every sign request, not only the caller's own."""
+READ_EVERY_REQUEST: Final[frozenset[Scope]] = frozenset({"custody:admin", "custody:audit", "custody:approve"})
+"""Scopes that read every sign request, not only the caller's own: an operator approves requests other keys
+made, so it reads them (and the pending queue) before it signs its approval."""
 
 KEYS: Final = Listing("custody-keys", (str,))
 SIGN_REQUESTS: Final = Listing("custody-sign-requests", (datetime, str))

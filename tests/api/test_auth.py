@@ -41,7 +41,7 @@ ROUTES: list[tuple[str, str, Scope]] = [
     ("GET", "/v1/custody/audit", "custody:audit"),
 ]
 """Every custody route and the scope it names; some also take others (`ALSO_ACCEPTED`)."""
-READS_EVERY_REQUEST: tuple[Scope, ...] = ("custody:admin", "custody:audit")
+READS_EVERY_REQUEST: tuple[Scope, ...] = ("custody:admin", "custody:audit", "custody:approve")
 ALSO_ACCEPTED: dict[str, tuple[Scope, ...]] = {
     "/v1/custody/sign-requests": READS_EVERY_REQUEST,
     f"/v1/custody/sign-requests/{REQUEST}": READS_EVERY_REQUEST,

@@ -84,7 +84,7 @@ def test_a_sign_request_is_read_by_its_creator_and_admin_or_audit_keys_only(
     path = f"/sign-requests/{request['id']}"
 
     assert desk.get(path).json() == request
-    for reader in ("custody:admin", "custody:audit"):  # neither holds custody:read
+    for reader in ("custody:admin", "custody:audit", "custody:approve"):  # none holds custody:read
         response = caller(client, settings, reader).get(path)
         assert response.status_code == 200, (reader, response.text)
         assert response.json() == request
@@ -96,7 +96,7 @@ def test_a_sign_request_is_read_by_its_creator_and_admin_or_audit_keys_only(
     assert theirs.json()["detail"] == f"no sign request {request['id']}"  # as for an id never made
     assert unknown.json()["detail"] == f"no sign request {UNKNOWN_REQUEST}"
 
-    for scopes in (("custody:approve",), ("custody:sign", "custody:approve")):
+    for scopes in (("custody:sign",),):
         refused = caller(client, settings, *scopes).get(path)
         assert refused.status_code == 403, scopes
         assert "custody:read" in refused.json()["detail"]
@@ -118,7 +118,7 @@ def test_lists_show_a_caller_its_own_requests_and_admin_or_audit_keys_every_one(
     assert [r["id"] for r in every_page(desk, "/sign-requests", 1)] == mine
     assert [r["id"] for r in every_page(other_desk, "/sign-requests", 1)] == theirs
     assert [r["id"] for r in every_page(desk, "/sign-requests", 5, status="pending")] == mine[1:]
-    for reader in ("custody:admin", "custody:audit"):
+    for reader in ("custody:admin", "custody:audit", "custody:approve"):  # an operator reads its queue
         everyone = caller(client, settings, reader)
         assert [r["id"] for r in every_page(everyone, "/sign-requests", 2)] == mine + theirs
         pending = every_page(everyone, "/sign-requests", 2, status="pending")
@@ -127,7 +127,7 @@ def test_lists_show_a_caller_its_own_requests_and_admin_or_audit_keys_every_one(
         assert [r["id"] for r in signed] == mine[:1]
         assert every_page(everyone, "/sign-requests", 2, status="refused") == []
 
-    assert caller(client, settings, "custody:approve").get("/sign-requests").status_code == 403
+    assert caller(client, settings, "custody:sign").get("/sign-requests").status_code == 403
     assert client.get("/v1/custody/sign-requests").status_code == 401
 
 

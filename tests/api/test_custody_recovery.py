@@ -97,7 +97,7 @@ def test_an_approval_that_failed_after_it_was_stored_is_resumed_not_refused_as_a
         BOB,
         bytes.fromhex(request["digest"][2:]),
         bytes.fromhex(request["id"][2:]),
-        request["intent"]["chain_id"],
+        int(request["intent"]["chain_id"]),
         request["intent"]["verifying_contract"],
     ).to_json()
     _fail_next_signing(app, monkeypatch)

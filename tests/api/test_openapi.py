@@ -2,6 +2,7 @@
 can be generated from: Problem on every error, the headers every response carries, 413/415/429 where they can
 happen, one schema per intent type behind a discriminator that resolves, uint256 values as strings."""
 
+import asyncio
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -93,8 +94,9 @@ def test_limits_headers_and_media_types_are_documented_where_they_apply(spec: di
 
 
 def _idempotency_key_accepted(key: str) -> bool:
+    client = ApiClient("0" * 16, "test", frozenset())
     try:
-        idempotency(None, ApiClient("0" * 16, "test", frozenset()), key)  # type: ignore[arg-type]
+        asyncio.run(idempotency(None, client, None, key))  # type: ignore[arg-type]
     except IdempotencyKeyMissing:
         return False
     return True
