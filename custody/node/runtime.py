@@ -3,6 +3,11 @@
 The session book is a table of the spend history's database (``state.sqlite``), so that each signing round
 commits its session, nonce and policy bookkeeping in one transaction.
 
+The node's identity key (key-store record ``identity``) signs a checkpoint of the audit log's head
+(`NodeRuntime.checkpoint`): the app's lifespan does so every ``audit_checkpoint_seconds`` while the log
+grows, and `NodeRuntime.close` once more after recording the stop, so a log cut back or rewritten after a
+shutdown no longer matches a signature only the node can make.
+
 `open_runtime` opens them once at start (the only scrypt run of the process, when a passphrase seals the
 store) and fails with one clear error if any is missing or wrong, before the node listens. The app's
 lifespan calls `NodeRuntime.start` (abandon what a previous process left open) and `NodeRuntime.close`.
@@ -12,8 +17,11 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from custody.audit import AuditLog
+from custody.audit import AuditLog, AuditRecord
+from custody.audit_head import HeadStatement, state_head
+from custody.envelope import NodeIdentity
 from custody.keystore import KeyStore, Unlocker
+from custody.node.keys_identity import NodeNotEnrolled, load_identity
 from custody.node.keys_shares import SHARE_PREFIX
 from custody.node.sessions import SessionBook
 from custody.node.settings import NodeSettings
@@ -36,6 +44,8 @@ class NodeRuntime:
     sessions: SessionBook
     signing: SigningService
     clock: Callable[[], int]
+    identity: NodeIdentity | None = None
+    """The node's identity keys (None for a node never enrolled: it then signs no checkpoints)."""
 
     @property
     def actor(self) -> str:
@@ -60,12 +70,26 @@ class NodeRuntime:
             },
         )
 
+    def checkpoint(self) -> AuditRecord | None:
+        """Sign the audit log's head with the node's identity key, unless the head is a checkpoint already
+        (or the node has no identity); the checkpoint record, or None."""
+        if self.identity is None:
+            return None
+        return self.audit.checkpoint(self.identity.signing_key, actor=self.actor, if_changed=True)
+
+    def head_statement(self) -> HeadStatement:
+        """A signed statement of the audit log's current head, to keep off this machine."""
+        if self.identity is None:
+            raise NodeNotEnrolled("this node has no identity to sign its audit head with")
+        return state_head(self.audit, self.identity.signing_key, self.settings.node_id)
+
     def close(self) -> None:
-        """Record the stop and close everything (the key store forgets its data key)."""
+        """Record the stop, checkpoint the log, and close everything (the key store forgets its data key)."""
         with contextlib.suppress(Exception):
             self.audit.append(
                 actor=self.actor, action="node.stopped", subject=f"node:{self.settings.node_id}"
             )
+            self.checkpoint()
         self.history.close()
         self.keystore.close()
 
@@ -93,5 +117,7 @@ def open_runtime(
             clock=clock,
         )
         runtime = NodeRuntime(settings, keystore, audit, policy, history, sessions, signing, clock)
+        with contextlib.suppress(NodeNotEnrolled):
+            runtime.identity = load_identity(keystore)
         undo.pop_all()
     return runtime
