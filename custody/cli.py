@@ -150,9 +150,10 @@ def store_secret(environ: Mapping[str, str], *, sealed_with_kek: bool | None) ->
     """The secret for the group's key stores: for stores sealed with a KEK (`sealed_with_kek`), the KEK;
     for passphrase stores, the passphrase; for new stores (None), the passphrase if set, else the KEK if
     set, else a new passphrase typed twice. A prompt needs a terminal on stdin."""
-    given = secret_from_environment(environ)
-    passphrase = given[1] if given is not None and given[0] == "passphrase" else ""
-    kek = given[1].strip() if given is not None and given[0] == "kek" else ""
+    given_passphrase = secret_from_environment(environ, "passphrase")
+    given_kek = secret_from_environment(environ, "kek")
+    passphrase = given_passphrase[1] if given_passphrase is not None else ""
+    kek = given_kek[1].strip() if given_kek is not None else ""
     if sealed_with_kek:
         if not kek:
             raise InputError(

@@ -174,12 +174,15 @@ def _secret_sources(environ: Mapping[str, str]) -> list[tuple[str, str, Path | N
     return sources
 
 
-def secret_from_environment(environ: Mapping[str, str]) -> tuple[str, str] | None:
-    """The key-store secret the environment gives, as ("passphrase" or "kek", its text), or None if none.
+def secret_from_environment(
+    environ: Mapping[str, str], kind: Literal["passphrase", "kek"] | None = None
+) -> tuple[str, str] | None:
+    """The key-store secret the environment gives, as ("passphrase" or "kek", its text), or None if none;
+    only of `kind` when given.
 
     Exactly one source may be given (see the module docstring); MissingUnlocker names them all otherwise.
     """
-    sources = _secret_sources(environ)
+    sources = [source for source in _secret_sources(environ) if kind in (None, source[0])]
     if len(sources) > 1:
         places = ", ".join(where for _, where, _ in sources)
         raise MissingUnlocker(f"the key-store secret is given more than once ({places})")

@@ -17,11 +17,11 @@ import pytest
 
 from chain.paths import PROJECT_ROOT
 from chain.processes import LOOPBACK, port_in_use
-from custody.audit import AuditLog
+from custody.audit import CHECKPOINT_ACTION, AuditLog, verify
 from custody.coordinator.client import NodeClient, NodeRefused
 from custody.frost import Signature, verify_signature
-from custody.keystore import KEK_ENV_VAR
 from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
+from custody.node.settings import KEK_FILE_ENV_VAR
 from custody.tls import CertificateAuthority, TlsPaths, client_context
 from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
 
@@ -202,12 +202,20 @@ def test_sigterm_stops_a_node_cleanly(running_group: CustodyGroup) -> None:
         finally:
             process.kill()
             process.wait()
-        last = list(AuditLog.open_file(node.audit_path).records())[-1]
-        assert last.action == "node.stopped"
+        *_, stopped, checkpoint = AuditLog.open_file(node.audit_path).records()
+        assert stopped.action == "node.stopped"
+        assert checkpoint.action == CHECKPOINT_ACTION
+        assert (checkpoint.details["seq"], checkpoint.details["head_hash"]) == (stopped.seq, stopped.hash)
+        verdict = verify(node.audit_path, trusted_keys=[node.roster_entry.keys.verifying_key()])
+        assert verdict.ok, verdict.summary()
+        assert verdict.checkpointed_seq == stopped.seq
 
 
-def test_a_wrong_kek_stops_the_node_before_it_listens(running_group: CustodyGroup) -> None:
-    env = running_group.environment(1) | {KEK_ENV_VAR: "00" * 32, "TPW_NODE_PORT": "1"}
+def test_a_wrong_kek_stops_the_node_before_it_listens(running_group: CustodyGroup, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong-kek"
+    wrong.write_text("00" * 32)
+    wrong.chmod(0o600)
+    env = running_group.environment(1) | {KEK_FILE_ENV_VAR: str(wrong), "TPW_NODE_PORT": "1"}
 
     result = subprocess.run(
         [sys.executable, "-m", "custody.node"],
