@@ -337,12 +337,13 @@ def provision_group(
         _make_private_dir(layout.root / CA_DIR)
         ca.save(layout.ca_certificate, layout.ca_key)
         _make_private_dir(layout.root / COORDINATOR_DIR)
-        layout.coordinator_tls.write(ca, ca.issue_coordinator())
+        coordinator = ca.issue_coordinator()
+        layout.coordinator_tls.write(ca, coordinator)
         entries = [
             _lay_out_node(node, ca, unlocker, policy_text, scrypt, allow_weak_kdf)
             for node in layout.nodes.values()
         ]
-        roster = Roster(entries)
+        roster = Roster(entries, coordinator.fingerprint)  # nodes pin the coordinator's certificate
         for node in layout.nodes.values():
             roster.save(node.roster)
         roster.save(layout.roster_path)

@@ -29,6 +29,7 @@ from custody.node.signing import SigningService
 from custody.policy.config import load_policy
 from custody.policy.engine import PolicyEngine, unix_now
 from custody.policy.history import SpendHistory
+from custody.roster import Roster, RosterError
 from custody.tls import node_common_name
 
 
@@ -46,6 +47,8 @@ class NodeRuntime:
     clock: Callable[[], int]
     identity: NodeIdentity | None = None
     """The node's identity keys (None for a node never enrolled: it then signs no checkpoints)."""
+    coordinator_tls_sha256: str | None = None
+    """The fingerprint of the one certificate allowed to drive signing and ceremonies (from the roster)."""
 
     @property
     def actor(self) -> str:
@@ -119,5 +122,11 @@ def open_runtime(
         runtime = NodeRuntime(settings, keystore, audit, policy, history, sessions, signing, clock)
         with contextlib.suppress(NodeNotEnrolled):
             runtime.identity = load_identity(keystore)
+        runtime.coordinator_tls_sha256 = Roster.load(settings.roster_path).coordinator_tls_sha256
+        if runtime.coordinator_tls_sha256 is None:
+            raise RosterError(
+                f"the roster {settings.roster_path} pins no coordinator certificate (a version 1 roster); "
+                "provision the group again to get a version 2 roster"
+            )
         undo.pop_all()
     return runtime

@@ -188,8 +188,8 @@ def secret_from_environment(
         raise MissingUnlocker(f"the key-store secret is given more than once ({places})")
     if not sources:
         return None
-    kind, variable, path = sources[0]
-    return kind, environ[variable] if path is None else read_secret_file(path)
+    found, variable, path = sources[0]
+    return found, environ[variable] if path is None else read_secret_file(path)
 
 
 def unlocker_from_environment(environ: Mapping[str, str]) -> Unlocker:
