@@ -41,6 +41,7 @@ from custody.keystore import (
     Passphrase,
     Unlocker,
 )
+from custody.keystore_migrate import migrate_store
 from custody.node.keys_identity import load_identity
 from custody.node.settings import (
     BASE_PORT,
@@ -436,6 +437,20 @@ def sign(directory: Path, key_id: str, signers: list[int], digest: bytes) -> Non
             }
         )
     )
+
+
+@cli.command("migrate-keystores")
+@_dir_option(_GROUP_DIR_HELP)
+def migrate_keystores(directory: Path) -> None:
+    """Migrate every node's key store to the current format (version 2: record versions; an older copy of
+    a record restored from a backup is then refused). Stop the nodes first; stores already migrated are
+    left as they are."""
+    layout = GroupLayout.load(directory)
+    secret = _existing_store_secret(layout, layout.node_ids)
+    for node_id in layout.node_ids:
+        count = migrate_store(layout.node(node_id).keystore, secret.unlocker())
+        state = f"migrated ({count} records)" if count else "already current"
+        click.echo(f"node {node_id}: key store {state}")
 
 
 @cli.group()

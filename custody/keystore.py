@@ -8,6 +8,7 @@ generic: it holds named records of bytes (or JSON); what a record means is the c
 Layout of a store directory (0700; every file 0600)::
 
     keystore.json        header: format version, store id, KDF parameters, the wrapped data key
+    manifest.seal        the sealed manifest: the write counter and each record's current version
     .lock                flock target that serialises writers across processes
     records/<name>.rec   one sealed record per file; "/" in a name becomes "~" in the file name
 
@@ -24,11 +25,18 @@ two-core machine; the minimum accepted is n=2**15 (about 0.1 s, 32 MiB). Lower c
 and must be asked for with ``allow_weak_kdf=True``.
 
 Records. Each write seals the content under a fresh random 96-bit nonce with associated data binding the
-format version, this store's random id and the record's name, so a record copied to another name or into
-another store fails authentication (`TamperedRecord` naming the record) and is never overwritten by the
-failed read. Values sealed for keeping elsewhere (`KeyStore.seal`) are bound the same way under another
-label. A random nonce per write or seal stays far inside AES-GCM's 2**32-messages-per-key bound for any
-signer's lifetime of writes.
+format version, this store's random id, the record's name and its version (the next number of a store-wide
+write counter), so a record copied to another name or into another store fails authentication
+(`TamperedRecord` naming the record) and is never overwritten by the failed read, and an older copy of a
+record put back in place (restored from a backup) is refused (`RolledBackRecord`) because the sealed
+manifest knows the current version (`custody.keystore_manifest`). Values sealed for keeping elsewhere
+(`KeyStore.seal`) are bound to name and store under another label, without a version (whoever keeps them
+versions them). A random nonce per write or seal stays far inside AES-GCM's 2**32-messages-per-key bound
+for any signer's lifetime of writes.
+
+Format versions. Version 2 (records carry their version; the manifest) is the one written. A version 1 store
+(records without versions, no manifest) is refused at open with `KeyStoreNeedsMigration`; migrate it once,
+with the node stopped, by `custody.keystore_migrate.migrate_store` (``tpw-custody migrate-keystores``).
 
 Durability. `KeyStore.put`, `KeyStore.delete`, `KeyStore.consume` and `KeyStore.change_unlocker` have taken
 effect on disk when they return, and survive a crash of the process at any later point: writes go to a
@@ -78,6 +86,7 @@ from custody.errors import (
     KeyStoreCorrupt,
     KeyStoreError,
     KeyStoreExists,
+    KeyStoreNeedsMigration,
     KeyStoreNotFound,
     RecordExists,
     RecordNotFound,
@@ -86,9 +95,12 @@ from custody.errors import (
     WeakPassphrase,
     WrongPassphrase,
 )
+from custody.keystore_manifest import MANIFEST_FILE, MANIFEST_MAGIC, VERSION_BYTES, Manifest
 
 FORMAT_NAME: Final = "tpwallet-keystore"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+LEGACY_FORMAT_VERSION: Final = 1
+"""Records without versions and no manifest: readable only by `custody.keystore_migrate`."""
 KEK_ENV_VAR: Final = "TPW_CUSTODY_KEK"
 
 HEADER_FILE: Final = "keystore.json"
@@ -106,10 +118,16 @@ MIN_PASSPHRASE_CHARS: Final = 12
 MAX_NAME_CHARS: Final = 200
 
 RECORD_MAGIC: Final = b"TPWK" + bytes([FORMAT_VERSION])
+LEGACY_RECORD_MAGIC: Final = b"TPWK" + bytes([LEGACY_FORMAT_VERSION])
+SEALED_MAGIC: Final = LEGACY_RECORD_MAGIC
+"""Values `KeyStore.seal` makes keep the version 1 layout: they live elsewhere, with their own versioning."""
 _RECORD_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/record".encode()
-_SEALED_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/sealed".encode()
-_DATA_KEY_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/data-key".encode()
-_KEK_HKDF_INFO: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/kek-wrap".encode()
+_MANIFEST_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/manifest".encode()
+# Labels that did not change with version 2 (the header's bound fields carry its version):
+LEGACY_RECORD_AAD_LABEL: Final = f"{FORMAT_NAME}/v1/record".encode()
+_SEALED_AAD_LABEL: Final = f"{FORMAT_NAME}/v1/sealed".encode()
+_DATA_KEY_AAD_LABEL: Final = f"{FORMAT_NAME}/v1/data-key".encode()
+_KEK_HKDF_INFO: Final = f"{FORMAT_NAME}/v1/kek-wrap".encode()
 
 _SCRYPT_KDF: Final = "scrypt"
 _KEK_KDF: Final = "kek-hkdf-sha256"
@@ -241,11 +259,13 @@ class _Header:
     wrap_nonce: bytes
     wrapped_key: bytes
 
+    version: int = FORMAT_VERSION
+
     def bound_fields(self) -> dict[str, Any]:
         """The fields the wrapped data key authenticates, so none can be changed unnoticed."""
         return {
             "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
+            "version": self.version,
             "store_id": self.store_id.hex(),
             "kdf": self.kdf.to_json(),
         }
@@ -311,7 +331,7 @@ def _int_field(fields: Mapping[str, Any], key: str) -> int:
     return value
 
 
-def _parse_header(raw: bytes) -> _Header:
+def _parse_header(raw: bytes, *, legacy: bool = False) -> _Header:
     try:
         fields = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -320,7 +340,12 @@ def _parse_header(raw: bytes) -> _Header:
         raise KeyStoreCorrupt("the key-store header does not have the expected fields")
     if fields["format"] != FORMAT_NAME:
         raise KeyStoreCorrupt(f"not a {FORMAT_NAME} header")
-    if fields["version"] != FORMAT_VERSION:
+    if fields["version"] == LEGACY_FORMAT_VERSION and not legacy:
+        raise KeyStoreNeedsMigration(
+            "this key store has format version 1 (records without versions): stop the node and migrate "
+            "it once with `tpw-custody migrate-keystores` (custody.keystore_migrate)"
+        )
+    if fields["version"] != (LEGACY_FORMAT_VERSION if legacy else FORMAT_VERSION):
         raise KeyStoreCorrupt(f"unsupported key-store format version {fields['version']!r}")
     kdf_fields, key_fields = fields["kdf"], fields["data_key"]
     if not isinstance(kdf_fields, dict) or not isinstance(key_fields, dict):
@@ -343,6 +368,7 @@ def _parse_header(raw: bytes) -> _Header:
         kdf=kdf,
         wrap_nonce=_hex_field(key_fields, "nonce", NONCE_BYTES),
         wrapped_key=_hex_field(key_fields, "sealed", KEY_BYTES + TAG_BYTES),
+        version=fields["version"],
     )
 
 
@@ -425,6 +451,9 @@ class KeyStore:
         self._aead = AESGCM(data_key)
         self._lock_fd = lock_fd
         self._thread_lock = threading.Lock()
+        self._manifest: tuple[tuple[int, int, int, int], Manifest] | None = None
+        """The manifest as last read or written, with the stamp of its file then (another process may
+        write it: a changed stamp means read it again)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -452,9 +481,11 @@ class KeyStore:
         _make_private_dir(root)
         _make_private_dir(root / RECORDS_DIR)
         lock_fd = cls._open_lock_file(root)
+        store = cls(root, header, data_key, lock_fd)
+        store._save_manifest(Manifest())
         # The header goes last: a crash before it leaves a directory that `open` reports as no store.
         _write_durably(root / HEADER_FILE, header.to_bytes())
-        return cls(root, header, data_key, lock_fd)
+        return store
 
     @classmethod
     def open(
@@ -471,6 +502,7 @@ class KeyStore:
         for private in (root, root / RECORDS_DIR, header_path):
             _check_private(private)
         header = _parse_header(header_path.read_bytes())
+        _check_private(root / MANIFEST_FILE)
         if header.kdf.scrypt is not None and header.kdf.scrypt.is_weak() and not allow_weak_kdf:
             raise WeakKdfParameters(
                 f"the store's scrypt {header.kdf.scrypt} is below the minimum {MIN_SCRYPT}"
@@ -524,8 +556,15 @@ class KeyStore:
             target = self._record_path(name)
             if not replace and target.exists():
                 raise RecordExists(name)
+            manifest = self._load_manifest()
+            version = manifest.next_version()
             nonce = secrets.token_bytes(NONCE_BYTES)
-            _write_durably(target, RECORD_MAGIC + nonce + aead.encrypt(nonce, bytes(data), self._aad(name)))
+            sealed = aead.encrypt(nonce, bytes(data), self._record_aad(name, version))
+            # The record first: a crash before the manifest is written leaves a record of a version newer
+            # than the manifest knows, which `_read` accepts (and records) as the write it was.
+            _write_durably(target, RECORD_MAGIC + version.to_bytes(VERSION_BYTES, "big") + nonce + sealed)
+            manifest.written(name, version)
+            self._save_manifest(manifest)
 
     def get(self, name: str) -> bytes:
         """Record `name`'s content; RecordNotFound if absent, TamperedRecord if it fails authentication."""
@@ -562,6 +601,7 @@ class KeyStore:
                     return
                 raise RecordNotFound(name) from None
             _fsync_dir(self._records)
+            self._forget(name)
 
     def consume(self, name: str) -> bytes:
         """Remove record `name` and return its content; the removal is on disk before anything is returned.
@@ -574,6 +614,7 @@ class KeyStore:
             content = self._read(aead, name)
             self._record_path(name).unlink()
             _fsync_dir(self._records)
+            self._forget(name)
             return content
 
     def stamp(self, name: str) -> tuple[int, int, int, int] | None:
@@ -616,12 +657,17 @@ class KeyStore:
         _check_name(name)
         aead = self._cipher()
         nonce = secrets.token_bytes(NONCE_BYTES)
-        return RECORD_MAGIC + nonce + aead.encrypt(nonce, bytes(data), self._aad(name, _SEALED_AAD_LABEL))
+        return SEALED_MAGIC + nonce + aead.encrypt(nonce, bytes(data), self._aad(name, _SEALED_AAD_LABEL))
 
     def unseal(self, name: str, sealed: bytes) -> bytes:
         """The content of a value `seal` made under `name`; TamperedRecord if it fails authentication."""
         _check_name(name)
-        return self._open(self._cipher(), name, bytes(sealed), _SEALED_AAD_LABEL)
+        sealed = bytes(sealed)
+        if not sealed.startswith(SEALED_MAGIC):
+            raise TamperedRecord(name, "unknown sealed-value format")
+        return self._open(
+            self._cipher(), name, sealed[len(SEALED_MAGIC) :], self._aad(name, _SEALED_AAD_LABEL)
+        )
 
     def change_unlocker(
         self, new: Unlocker, *, scrypt: ScryptParams = DEFAULT_SCRYPT, allow_weak_kdf: bool = False
@@ -666,23 +712,76 @@ class KeyStore:
             return self._aead
 
     def _read(self, aead: AESGCM, name: str) -> bytes:
+        """Record `name`'s content, if it authenticates as the current version (lock held)."""
         try:
             sealed = self._record_path(name).read_bytes()
         except FileNotFoundError:
             raise RecordNotFound(name) from None
-        return self._open(aead, name, sealed, _RECORD_AAD_LABEL)
-
-    def _open(self, aead: AESGCM, name: str, sealed: bytes, label: bytes) -> bytes:
-        if not sealed.startswith(RECORD_MAGIC):
+        if sealed.startswith(LEGACY_RECORD_MAGIC):
+            raise TamperedRecord(name, "a format version 1 record in a version 2 store (copied in?)")
+        if not sealed.startswith(RECORD_MAGIC) or len(sealed) < len(RECORD_MAGIC) + VERSION_BYTES:
             raise TamperedRecord(name, "unknown record format")
-        nonce = sealed[len(RECORD_MAGIC) : len(RECORD_MAGIC) + NONCE_BYTES]
-        ciphertext = sealed[len(RECORD_MAGIC) + NONCE_BYTES :]
+        body = sealed[len(RECORD_MAGIC) :]
+        version = int.from_bytes(body[:VERSION_BYTES], "big")
+        content = self._open(aead, name, body[VERSION_BYTES:], self._record_aad(name, version))
+        manifest = self._load_manifest()
+        if manifest.check(name, version):  # a write whose manifest update a crash cut off
+            manifest.written(name, version)
+            self._save_manifest(manifest)
+        return content
+
+    def _open(self, aead: AESGCM, name: str, sealed: bytes, aad: bytes) -> bytes:
+        """Decrypt nonce || ciphertext under `aad`; TamperedRecord (naming `name`) if it is not authentic."""
+        nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         if len(ciphertext) < TAG_BYTES:
             raise TamperedRecord(name, "record is truncated")
         try:
-            return aead.decrypt(nonce, ciphertext, self._aad(name, label))
+            return aead.decrypt(nonce, ciphertext, aad)
         except InvalidTag:
             raise TamperedRecord(name) from None
+
+    def _record_aad(self, name: str, version: int) -> bytes:
+        return self._aad(name) + b"\x00" + version.to_bytes(VERSION_BYTES, "big")
+
+    def _load_manifest(self) -> Manifest:
+        """The current manifest (lock held): the cached one while its file is unchanged, else read again."""
+        path = self._root / MANIFEST_FILE
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            raise KeyStoreCorrupt(f"the key store's manifest {path} is missing") from None
+        stamp = (status.st_ino, status.st_size, status.st_ctime_ns, status.st_mtime_ns)
+        if self._manifest is not None and self._manifest[0] == stamp:
+            return self._manifest[1]
+        sealed = path.read_bytes()
+        if not sealed.startswith(MANIFEST_MAGIC):
+            raise KeyStoreCorrupt("the key store's manifest has an unknown format")
+        try:
+            plain = self._open(self._aead, MANIFEST_FILE, sealed[len(MANIFEST_MAGIC) :], self._manifest_aad())
+        except TamperedRecord:
+            raise KeyStoreCorrupt("the key store's manifest fails authentication") from None
+        manifest = Manifest.from_bytes(plain)
+        self._manifest = (stamp, manifest)
+        return manifest
+
+    def _save_manifest(self, manifest: Manifest) -> None:
+        """Write `manifest` durably (lock held) and remember it."""
+        path = self._root / MANIFEST_FILE
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, manifest.to_bytes(), self._manifest_aad())
+        _write_durably(path, MANIFEST_MAGIC + nonce + sealed)
+        status = os.stat(path)
+        self._manifest = ((status.st_ino, status.st_size, status.st_ctime_ns, status.st_mtime_ns), manifest)
+
+    def _manifest_aad(self) -> bytes:
+        return _MANIFEST_AAD_LABEL + b"\x00" + self._header.store_id
+
+    def _forget(self, name: str) -> None:
+        """Mark `name` deleted in the manifest (lock held), so no old copy of it loads again."""
+        manifest = self._load_manifest()
+        entry = manifest.records.get(name)
+        manifest.deleted(name, entry.version if entry is not None else manifest.counter)
+        self._save_manifest(manifest)
 
     def _remove_leftover_temporaries(self) -> None:
         """Delete temporary files a crash left behind: their rename never happened, nothing refers to them."""

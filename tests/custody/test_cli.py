@@ -176,6 +176,7 @@ def test_every_command_has_help(runner: CliRunner) -> None:
         ["audit"],
         ["audit", "verify"],
         ["audit", "export-head"],
+        ["migrate-keystores"],
     ):
         result = ok(run(runner, *command, "--help"))
         assert result.stdout.startswith("Usage: ")
@@ -378,6 +379,12 @@ def test_audit_verify_tells_a_good_log_from_a_tampered_one(runner: CliRunner, gr
     assert tampered.stdout.startswith("audit log BROKEN (1 problem(s))")
     assert "line 2 (seq 2): edited" in tampered.stdout
     assert json.loads(run(runner, "audit", "verify", log, "--json").stdout)["ok"] is False
+
+
+def test_migrate_keystores_leaves_current_stores_as_they_are(runner: CliRunner, group: Path) -> None:
+    result = ok(run(runner, "migrate-keystores", "--dir", group))
+    assert result.stdout.splitlines() == [f"node {n}: key store already current" for n in (1, 2, 3)]
+    assert verifies(sign(runner, group, "1,2"))
 
 
 def test_sign_help_says_it_is_a_local_tool_over_every_share(runner: CliRunner) -> None:
