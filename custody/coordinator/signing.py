@@ -37,6 +37,7 @@ from custody.frost import (
     SigningPackage,
     aggregate,
 )
+from custody.node.anchor_leaves import AnchorLeaves
 from custody.node.schemas import (
     Commitment,
     IntentEnvelope,
@@ -126,6 +127,7 @@ class _Call:
     approvals: list[dict[str, Any]]
     public_key: PublicKeyPackage
     failures: dict[int, NodeFailure]
+    anchor_leaves: AnchorLeaves | None = None
 
     @property
     def threshold(self) -> int:
@@ -180,9 +182,16 @@ class Coordinator:
         )
 
     async def sign(
-        self, key_id: str, request_id: str, intent: IntentEnvelope, approvals: Sequence[OperatorApproval] = ()
+        self,
+        key_id: str,
+        request_id: str,
+        intent: IntentEnvelope,
+        approvals: Sequence[OperatorApproval] = (),
+        *,
+        anchor_leaves: AnchorLeaves | None = None,
     ) -> Signature:
-        """The group signature over `intent`'s EIP-712 digest under key `key_id`, for request `request_id`.
+        """The group signature over `intent`'s EIP-712 digest under key `key_id`, for request `request_id`;
+        for an Anchor, `anchor_leaves` lets every signer check the root, count and total itself.
 
         Raises UnknownGroupKey, `chain.intents.IntentError` (the intent does not decode; no node is asked),
         or SigningFailed.
@@ -194,6 +203,7 @@ class Coordinator:
         call = _Call(
             key_id, request_id, intent, digest, [approval.to_json() for approval in approvals], public_key, {}
         )
+        call.anchor_leaves = anchor_leaves
         while True:
             candidates = self._candidates(call)
             if len(candidates) < call.threshold:
@@ -263,6 +273,7 @@ class Coordinator:
             request_id=call.request_id,
             intent=call.intent,
             approvals=call.approvals,
+            anchor_leaves=call.anchor_leaves,
         )
         committed: dict[int, tuple[RosterNode, SigningCommitments]] = {}
         pending: dict[asyncio.Task[Round1Response], RosterNode] = {}
