@@ -266,8 +266,8 @@ class GroupLayout:
     def node_environment(self, node_id: int) -> dict[str, str]:
         """The ``TPW_NODE_*`` variables that make ``python -m custody.node`` run node `node_id`.
 
-        The key store's unlocker is not among them: the caller adds ``TPW_CUSTODY_PASSPHRASE`` or
-        ``TPW_CUSTODY_KEK`` from wherever it keeps the secret.
+        The key store's unlocker is not among them: the caller says where it is, preferably as a file
+        (``TPW_CUSTODY_PASSPHRASE_FILE`` / ``TPW_CUSTODY_KEK_FILE``, see `custody.node.settings`).
         """
         node = self.node(node_id)
         return {
