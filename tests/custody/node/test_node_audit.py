@@ -10,6 +10,7 @@ import pytest
 
 from custody.audit import CHECKPOINT_ACTION, AuditLog, FileAuditStore, verify
 from custody.audit_head import HeadStatement, check_against_heads
+from custody.coordinator.audit_heads import collect_heads
 from custody.coordinator.ceremony import RelayedMessage
 from custody.coordinator.client import NodeClient
 from tests.helpers.custody_nodes import TEST_KEK_HEX, TEST_KEY_ID, CustodyGroup, Key
@@ -96,3 +97,22 @@ def test_the_key_store_secret_is_not_in_the_node_environment(ticking_group: Cust
     assert b"TPW_CUSTODY_KEK" not in variables
     assert b"TPW_CUSTODY_PASSPHRASE" not in variables
     assert b"TPW_CUSTODY_KEK_FILE" in variables
+
+
+def test_the_coordinator_collects_and_keeps_every_node_s_head(running_group: CustodyGroup) -> None:
+    async def collect() -> dict[int, HeadStatement]:
+        async with NodeClient(running_group.client_context()) as client:
+            audit = AuditLog.open_file(running_group.root / "coordinator" / "heads.jsonl")
+            return await collect_heads(client, running_group.roster, audit)
+
+    heads = asyncio.run(collect())
+
+    assert sorted(heads) == [1, 2, 3]
+    for node_id, head in heads.items():
+        node = running_group.nodes[node_id]
+        alone = verify(node.audit_path)
+        assert check_against_heads(alone, FileAuditStore(node.audit_path).entries(), [head]).ok
+    kept = list(AuditLog.open_file(running_group.root / "coordinator" / "heads.jsonl").records())[-1]
+    assert kept.action == "audit.heads"
+    assert HeadStatement.from_json(kept.details["heads"]["2"]) == heads[2]
+    assert kept.details["missing"] == {}
