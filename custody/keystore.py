@@ -15,8 +15,8 @@ Layout of a store directory (0700; every file 0600)::
 Keys (`custody.keystore_header`). A random 256-bit *data key* seals the records. The header keeps it
 wrapped (AES-256-GCM) under a *wrapping key* derived either from an operator passphrase with scrypt, or from
 a 32-byte key-encryption key (KEK; 64 hex digits or base64, e.g. the output of ``openssl rand -hex 32``, read
-from a file or the environment: `custody.node.settings`) through HKDF-SHA256. Unwrapping is the key check: a wrong passphrase or KEK fails
-GCM authentication and raises `WrongPassphrase` at open, never a garbage decrypt later. Changing the
+from a file or the environment: `custody.node.settings`) through HKDF-SHA256. Unwrapping is the key check:
+a wrong passphrase or KEK fails GCM authentication and raises `WrongPassphrase` at open, never a garbage decrypt later. Changing the
 passphrase rewrites only the header; it does not rotate the data key, so a copy of the old header still opens
 with the old passphrase.
 
