@@ -16,9 +16,9 @@ Keys (`custody.keystore_header`). A random 256-bit *data key* seals the records.
 wrapped (AES-256-GCM) under a *wrapping key* derived either from an operator passphrase with scrypt, or from
 a 32-byte key-encryption key (KEK; 64 hex digits or base64, e.g. the output of ``openssl rand -hex 32``, read
 from a file or the environment: `custody.node.settings`) through HKDF-SHA256. Unwrapping is the key check:
-a wrong passphrase or KEK fails GCM authentication and raises `WrongPassphrase` at open, never a garbage decrypt later. Changing the
-passphrase rewrites only the header; it does not rotate the data key, so a copy of the old header still opens
-with the old passphrase.
+a wrong passphrase or KEK fails GCM authentication and raises `WrongPassphrase` at open, never a garbage
+decrypt later. Changing the passphrase rewrites only the header; it does not rotate the data key, so a copy
+of the old header still opens with the old passphrase.
 
 scrypt cost: the default n=2**17, r=8, p=1 takes about 0.45 s and 128 MiB per open on the project's
 two-core machine; the minimum accepted is n=2**15 (about 0.1 s, 32 MiB). Lower costs exist for tests only
