@@ -13,7 +13,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from api.auth import ApiKeyError, issue_api_key, list_api_keys, parse_scopes, revoke_api_key
+from api.auth import SCOPES, ApiKeyError, issue_api_key, list_api_keys, parse_scopes, revoke_api_key
 from api.db import make_engine, make_session_factory
 from api.migrate import upgrade_database
 from api.settings import ApiSettings, get_settings
@@ -58,7 +58,7 @@ def main(context: click.Context) -> None:
 @click.option(
     "--scopes",
     required=True,
-    help="Comma-separated: custody:read, custody:sign, custody:approve, custody:admin.",
+    help=f"Comma-separated: {', '.join(SCOPES)}.",
 )
 @click.pass_obj
 def create(settings: ApiSettings, name: str, scopes: str) -> None:

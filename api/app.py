@@ -15,6 +15,7 @@ from api.errors import install_error_handlers
 from api.logs import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.migrate import upgrade_database
+from api.openapi import install_openapi
 from api.routers import chains, custody, health, subscriptions, version, vesting
 from api.services.rpc import ChainClients
 from api.services.version import read_build_info
@@ -83,4 +84,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(custody.router)
     app.include_router(vesting.router)
     app.include_router(subscriptions.router)
+    install_openapi(app)
     return app

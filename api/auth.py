@@ -30,10 +30,11 @@ from starlette.exceptions import HTTPException
 from api.deps import SessionDep
 from api.models import ApiKey
 
-Scope = Literal["custody:read", "custody:sign", "custody:approve", "custody:admin"]
+Scope = Literal["custody:read", "custody:sign", "custody:approve", "custody:admin", "custody:audit"]
 SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
-"""Every scope: read keys, requests and the audit log; submit and retry sign requests; approve them as an
-operator; create and refresh keys."""
+"""Every scope: read keys and one's own sign requests; submit and retry sign requests; approve them as an
+operator; create, refresh and import keys (and read every sign request); read the audit log and every sign
+request (an auditor's key, separate from the admin's so reading the log can be granted without power)."""
 
 TOKEN_PREFIX: Final = "tpw_"  # noqa: S105 - the public prefix of every key, not a secret
 KEY_ID_BYTES: Final = 8
@@ -182,15 +183,20 @@ def authenticated_client(
 AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
 
 
-def require_scope(scope: Scope) -> Callable[[ApiClient], ApiClient]:
-    """A dependency: the authenticated caller, if its key grants `scope`; 403 naming `scope` otherwise."""
+def require_scope(scope: Scope, *alternatives: Scope) -> Callable[[ApiClient], ApiClient]:
+    """A dependency: the authenticated caller, if its key grants `scope` or one of `alternatives`; 403
+    naming them otherwise (`scope` first: the one a caller normally asks for)."""
+    accepted = (scope, *alternatives)
+    named = scope if not alternatives else f"{scope} (or {', '.join(alternatives)})"
 
     def client_with_scope(client: AuthenticatedClient) -> ApiClient:
-        if scope not in client.scopes:
+        if client.scopes.isdisjoint(accepted):
             raise HTTPException(
                 HTTPStatus.FORBIDDEN,
-                f"this API key lacks the scope {scope}",
-                headers={"WWW-Authenticate": f'{_REALM}, error="insufficient_scope", scope="{scope}"'},
+                f"this API key lacks the scope {named}",
+                headers={
+                    "WWW-Authenticate": f'{_REALM}, error="insufficient_scope", scope="{" ".join(accepted)}"'
+                },
             )
         return client
 
@@ -202,3 +208,8 @@ CustodyReader = Annotated[ApiClient, Depends(require_scope("custody:read"))]
 CustodySigner = Annotated[ApiClient, Depends(require_scope("custody:sign"))]
 CustodyApprover = Annotated[ApiClient, Depends(require_scope("custody:approve"))]
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
+CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
+CustodyRequestReader = Annotated[
+    ApiClient, Depends(require_scope("custody:read", "custody:admin", "custody:audit"))
+]
+"""Reads sign requests: its own with `custody:read`, every one with `custody:admin` or `custody:audit`."""

@@ -3,6 +3,10 @@
 Services raise `ApiError` subclasses; `install_error_handlers` turns them, FastAPI's validation errors and
 Starlette's HTTP errors into problem documents. Anything else is a bug: `internal_error_response` answers a
 500 that names only the request id, never the exception, and the traceback goes to the log.
+
+A body is a problem of its own before it is a value: one that is not JSON at all is a 400 `malformed-json`
+(where the parser stopped is said in `detail`, not passed off as a field), and one sent as another media type
+than JSON to a route that takes JSON is a 415, never a 422 about the fields it could not have.
 """
 
 from collections.abc import Mapping
@@ -12,16 +16,41 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.logs import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request."""
+
+    field: str = Field(description="Where: the parameter's name, or a dotted path into the body.")
+    message: str = Field(description="What is wrong with it.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: every error the API answers is one (`application/problem+json`)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    type: str = Field(description="`urn:tpwallet:problem:<name>`: what kind of problem, for programs.")
+    title: str = Field(description="A short summary of the problem type, for people.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What happened in this case.")
+    instance: str = Field(description="The request path.")
+    request_id: str = Field(description="The `X-Request-ID` of the response: quote it when reporting.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="For a 422: each invalid field, named by its location."
+    )
 
 
 def problem_doc(description: str) -> dict[str, Any]:
     """An OpenAPI `responses` entry: an RFC 9457 problem document, with what the status means here."""
-    return {"description": description, "content": {PROBLEM_JSON: {}}}
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}}
 
 
 PROBLEM_TYPE_PREFIX = "urn:tpwallet:problem:"
@@ -135,8 +164,30 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status, exc.problem, exc.title, exc.detail, **exc.extensions)
 
 
+def _malformed_json(request: Request, reason: str) -> JSONResponse:
+    return problem_response(
+        request,
+        HTTPStatus.BAD_REQUEST,
+        "malformed-json",
+        "Malformed JSON",
+        f"the body is not valid JSON: {reason}",
+    )
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if isinstance(exc.body, bytes) and exc.body:  # FastAPI parses JSON only when the content type says JSON
+        return problem_response(
+            request,
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "this route takes a JSON body: send it with Content-Type: application/json",
+        )
+    malformed = [error for error in exc.errors() if error["type"] == "json_invalid"]
+    if malformed:
+        reason = malformed[0].get("ctx", {}).get("error", "unreadable")
+        return _malformed_json(request, f"{reason} at character {malformed[0]['loc'][-1]}")
     errors = [{"field": _field_name(tuple(error["loc"])), "message": error["msg"]} for error in exc.errors()]
     fields = ", ".join(sorted({error["field"] for error in errors}))
     return problem_response(
@@ -151,6 +202,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's 400 for a JSON body that is not UTF-8
+        return _malformed_json(request, "not UTF-8")
     status = HTTPStatus(exc.status_code)
     return problem_response(
         request,

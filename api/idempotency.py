@@ -59,7 +59,7 @@ OPENAPI_EXTRA: Final[dict[str, Any]] = {
                 "the same key and body replays the first response (header `Idempotent-Replayed: true`) "
                 "instead of acting twice; the same key with another body is a 409. Keys last 24 hours."
             ),
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": f"^{_KEY_RE.pattern}$"},
         }
     ]
 }

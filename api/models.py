@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     LargeBinary,
     SmallInteger,
@@ -162,6 +163,11 @@ class CustodySignRequest(Base):
     """A request to sign one typed intent with one custody key, and what the nodes made of it so far."""
 
     __tablename__ = "custody_sign_requests"
+    __table_args__ = (  # the lists' keyset orders (`api.pagination`): all, by status, by creator
+        Index("ix_custody_sign_requests_created", "created_at", "id"),
+        Index("ix_custody_sign_requests_status_created", "status", "created_at", "id"),
+        Index("ix_custody_sign_requests_creator_created", "created_by", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)  # 0x + 32 random bytes
     key_id: Mapped[str] = mapped_column(ForeignKey("custody_keys.key_id"), index=True)

@@ -90,6 +90,11 @@ class ApiSettings(BaseSettings):
         default=PROJECT_ROOT / "var" / "custody" / "coordinator" / "audit.jsonl",
         description="The API's hash-chained custody audit log (shared with the coordinator it hosts).",
     )
+    custody_policy_path: Path | None = Field(
+        default=None,
+        description="The signer nodes' policy file (a copy); approvals are taken only from the operators it "
+        "names, none while it is missing. Default: policy.yaml beside the roster.",
+    )
     custody_threshold: int = Field(
         default=2, ge=2, le=0xFFFF, description="Signers a new custody key needs when the request names none."
     )

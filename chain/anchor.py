@@ -10,8 +10,9 @@ signed. The flow a settlement or proof-of-reserves job follows:
 3. the custody coordinator signs `intent.digest(chain_id, address)`; the signature's on-chain form
    `(rx, ry, z)` (`custody.frost.Signature.onchain()`) goes to `SettlementAnchor.submit` with a relayer
    account, which pays the gas and holds no authority (`submit` adds the custody key's hint, `key_hint`);
-4. anyone checks a leaf on-chain with `verify` (plain trees, OpenZeppelin's sorted pairs) or a holder's
-   balance with `verify_reserve` (Merkle-sum trees), and waits for `is_final`.
+4. anyone checks a leaf on-chain with `verify` (plain trees: `chain.merkle`'s, leaves and internal nodes
+   hashed apart) or a holder's balance with `verify_reserve` (Merkle-sum trees); a decision that must not be
+   undone waits for the anchor to be final (`verify_final`, `is_final`): until then the owner may void it.
 
 The contract keeps each root's top 216 bits (see its NatSpec); full roots and totals are read from its
 `Anchored` events. This module imports nothing from `custody` (`chain` is below it): signatures come as ints.
@@ -30,7 +31,7 @@ from web3.types import TxReceipt
 from chain import artifacts
 from chain.errors import ChainError
 from chain.intents import Anchor
-from chain.merkle import MerkleSumTree, MerkleTree, SumNode, process_sum_proof
+from chain.merkle import MerkleSumTree, MerkleTree, SumNode, process_sum_proof, sum_leaf
 from chain.transactions import send_call
 
 CONTRACT_TYPE = "SettlementAnchor"
@@ -47,7 +48,7 @@ class AnchorKind(enum.IntEnum):
     """The kinds of batches TPWallet anchors; each is its own chain of seqs in the contract."""
 
     SETTLEMENT = 1
-    """Batches of matched trades: leaves are the trades' standard leaf hashes."""
+    """Batches of matched trades: leaves are the trades' `chain.merkle.leaf_hash`es."""
     RESERVES = 2
     """Proof-of-reserves snapshots: a Merkle-sum tree of balances, `total` = the reserves claimed."""
 
@@ -210,20 +211,39 @@ class SettlementAnchor:
         return bool(self.contract.functions.is_voided(kind, seq).call())
 
     def verify(self, kind: int, seq: int, leaf: bytes, proof: Sequence[bytes]) -> bool:
-        """The contract's answer: is `leaf` in the tree of anchor `seq` of `kind`, and is it not voided?"""
+        """The contract's answer: is `leaf` (the leaf, not its node hash) in the tree of anchor `seq` of
+        `kind`, and is that anchor not voided? It may still be voided later: see `verify_final`."""
         return bool(self.contract.functions.verify(kind, seq, leaf, list(proof)).call())
 
-    def verify_reserve(self, kind: int, seq: int, leaf: SumNode, proof: Sequence[SumNode]) -> bool:
-        """Whether a Merkle-sum proof shows `leaf` in reserves snapshot `seq` of `kind`, under its total.
+    def verify_final(self, kind: int, seq: int, leaf: bytes, proof: Sequence[bytes]) -> bool:
+        """As `verify`, and the anchor is final (past its window, not voided): an answer that stays."""
+        return bool(self.contract.functions.verify_final(kind, seq, leaf, list(proof)).call())
 
-        The proof must lead to the root and total of the anchor's `Anchored` event (what the custody group
-        signed), and the contract must still hold that root for the seq, not voided.
+    def verify_reserve(
+        self,
+        kind: int,
+        seq: int,
+        account: bytes,
+        amount: int,
+        proof: Sequence[SumNode],
+        *,
+        final: bool = False,
+    ) -> bool:
+        """Whether a Merkle-sum proof shows (`account`, `amount`) in reserves snapshot `seq` of `kind`, under
+        its total.
+
+        The leaf is built here from the entry (never taken from the prover, who could pass an internal node),
+        the proof must be empty exactly when the batch has one entry, and it must lead to the root and total
+        of the anchor's `Anchored` event (what the custody group signed); the contract must still hold that
+        root for the seq, not voided, and with `final` the anchor must be final.
         """
         try:
-            root = process_sum_proof(leaf, list(proof))
-        except ChainError:  # totals that overflow prove nothing
+            root = process_sum_proof(sum_leaf(account, amount), list(proof))
+        except ChainError:  # totals that overflow, or an entry that is no uint256, prove nothing
             return False
         batch = self.anchored(kind, seq)
-        if (root.hash, root.total) != (batch.root, batch.total):
+        if (root.hash, root.total) != (batch.root, batch.total) or (len(proof) == 0) != (batch.count == 1):
+            return False
+        if final and not self.is_final(kind, seq):
             return False
         return bool(self.contract.functions.is_anchored_root(kind, seq, root.hash).call())

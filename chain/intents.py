@@ -107,12 +107,20 @@ class Intent:
         }
         return cls(**values)
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON message `from_json` takes: EIP-712 field names, ints as JSON integers, bytes as 0x-hex."""
-        message = self.to_message()
-        return {
-            name: "0x" + value.hex() if isinstance(value, bytes) else value for name, value in message.items()
-        }
+    def to_json(self, *, uint256_as_string: bool = False) -> dict[str, Any]:
+        """The JSON message `from_json` takes: EIP-712 field names, ints as JSON integers, bytes as 0x-hex.
+
+        With `uint256_as_string`, uint256 values are decimal strings instead: the API's spelling, for clients
+        whose JSON numbers are doubles (narrower uints stay integers; they fit in 53 bits)."""
+        message: dict[str, Any] = {}
+        for field in _fields(type(self)):
+            value = getattr(self, field.attribute)
+            if isinstance(value, bytes):
+                value = "0x" + value.hex()
+            elif uint256_as_string and field.solidity_type == "uint256":
+                value = str(value)
+            message[field.eip712_name] = value
+        return message
 
     def to_message(self) -> dict[str, Any]:
         """The message with Python values (EIP-712 field names), as `chain.eip712` and eth-account take it."""

@@ -1,24 +1,29 @@
-"""Merkle trees and inclusion proofs, OpenZeppelin's convention, as `contracts/modules/merkle.vy` checks them.
+"""Merkle trees and inclusion proofs, leaves and internal nodes hashed apart, as `contracts/modules/merkle.vy`
+checks them.
 
 Settlement batches and bridge batches are anchored on-chain as a Merkle root; anyone holding a leaf and its
 proof can then show the leaf was in the batch, in Python (`verify`) or in a contract (`merkle._verify`).
 
-The trees are OpenZeppelin's `@openzeppelin/merkle-tree` trees, node for node:
+- Hashing is domain-separated as in RFC 6962: a leaf's node is keccak256(0x00 || leaf) (`leaf_node`) and an
+  internal node keccak256(0x01 || a || b) (`hash_pair`). A verifier is given the leaf, never its node hash,
+  and hashes it itself, so no internal node (the root included) can be presented as a leaf.
+- Pairs are sorted (the smaller child first), as OpenZeppelin's `MerkleProof` does, so a proof is only the
+  list of sibling hashes from the leaf's node up.
+- The tree is OpenZeppelin's `@openzeppelin/merkle-tree` layout: a complete binary tree stored in an array of
+  2n−1 nodes, the root at 0, the children of node i at 2i+1 and 2i+2, the leaves' nodes at the end in reverse
+  order. An odd node is not duplicated or promoted: the array shape decides where each leaf sits, so leaves
+  end up at different depths; leaves are sorted by node hash before they are placed (unless asked not to),
+  which makes the root independent of input order.
 
-- an internal node is keccak256 of its two children, the smaller first (`hash_pair`), so a proof is only the
-  list of sibling hashes from the leaf up — the same rule as OpenZeppelin's `MerkleProof.sol`;
-- the tree is a complete binary tree stored in an array of 2n−1 nodes: the root at 0, the children of node i
-  at 2i+1 and 2i+2, the leaves at the end in reverse order. An odd node is not duplicated or promoted: the
-  array shape decides where each leaf sits, so leaves end up at different depths;
-- leaves are sorted by hash before they are placed (unless asked not to), which makes the root independent of
-  input order.
+Because of the prefixes the roots are not OpenZeppelin's (whose trees hash leaves twice and pairs bare, and
+whose on-chain verifiers take a leaf's node hash).
 
-`MerkleTree(leaves)` over bytes32 leaves is OpenZeppelin's `SimpleMerkleTree`; `MerkleTree.of(types, values)`,
-whose leaves are `leaf_hash(types, value)`, is its `StandardMerkleTree`.
+`MerkleTree(leaves)` is built over 32-byte leaves; `MerkleTree.of(types, values)` over records, each leaf
+being `leaf_hash(types, value)`, keccak256 of the record's ABI encoding.
 
 `MerkleSumTree` is the proof-of-reserves variant: every node also carries the sum of the amounts beneath it,
 and its hash commits to both children's sums, so a holder checking their proof also checks that their balance
-was neither left out of nor shrunk in the published total. See `sum_parent` for the exact encoding.
+was neither left out of nor shrunk in the published total. See `sum_leaf` and `sum_parent` for the encoding.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +37,10 @@ from eth_utils import keccak
 from chain.errors import MerkleError
 
 HASH_LENGTH = 32
+LEAF_PREFIX = b"\x00"
+"""The first byte hashed into a leaf's node (RFC 6962's leaf prefix)."""
+NODE_PREFIX = b"\x01"
+"""The first byte hashed into an internal node (RFC 6962's node prefix)."""
 UINT256_LIMIT = 2**256
 SUM_LEAF_TYPES = ("bytes32", "uint256")
 SUM_NODE_TYPES = ("bytes32", "uint256", "bytes32", "uint256")
@@ -56,25 +65,29 @@ def _check_amount(amount: int, what: str) -> int:
 
 
 def hash_pair(a: bytes, b: bytes) -> bytes:
-    """The parent of two nodes: keccak256 of the smaller (as a uint256) followed by the larger."""
-    return keccak(a + b) if a <= b else keccak(b + a)
+    """The parent of two nodes: keccak256(0x01 || the smaller (as a uint256) || the larger)."""
+    return keccak(NODE_PREFIX + a + b) if a <= b else keccak(NODE_PREFIX + b + a)
+
+
+def leaf_node(leaf: bytes) -> bytes:
+    """The tree node of a 32-byte leaf: keccak256(0x00 || leaf), which no internal node can equal."""
+    return keccak(LEAF_PREFIX + _check_hash(leaf, "leaf"))
 
 
 def leaf_hash(types: Sequence[str], values: Sequence[Any]) -> bytes:
-    """OpenZeppelin's standard leaf: keccak256(bytes.concat(keccak256(abi.encode(values)))).
+    """The leaf of a record: keccak256(abi.encode(values)), 32 bytes whatever the record's size.
 
-    Hashing twice makes a leaf's preimage 32 bytes while an internal node's is 64, so nobody can present an
-    internal node as a leaf (a second-preimage attack on the tree).
+    This is what a tree is built over and what a verifier is given (`verify`, `SettlementAnchor.verify`);
+    the verifier hashes it into its node (`leaf_node`).
     """
     if len(types) != len(values):
         raise MerkleError(f"{len(types)} types for {len(values)} values")
-    return keccak(keccak(encode(list(types), list(values))))
+    return keccak(encode(list(types), list(values)))
 
 
 def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
-    """The root that `proof` (sibling hashes, leaf level first) leads to from `leaf`."""
-    _check_hash(leaf, "leaf")
-    return reduce(hash_pair, (_check_hash(node, "proof element") for node in proof), bytes(leaf))
+    """The root that `proof` (sibling hashes, leaf level first) leads to from `leaf` (not its node hash)."""
+    return reduce(hash_pair, (_check_hash(node, "proof element") for node in proof), leaf_node(leaf))
 
 
 def verify(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
@@ -83,25 +96,27 @@ def verify(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
 
 
 class _CompleteTree(Generic[Node]):
-    """OpenZeppelin's array layout, shared by both trees: 2n−1 nodes, root at 0, leaves at the end reversed.
+    """OpenZeppelin's array layout, shared by both trees: 2n−1 nodes, root at 0, leaves' nodes last, reversed.
 
-    Leaves are kept in input order; `_tree_index[i]` is where input leaf i sits in the array.
+    `leaf_nodes[i]` is the node of input leaf i; `_tree_index[i]` is where it sits in the array.
     """
 
     def __init__(
-        self, leaves: Sequence[Node], parent: Callable[[Node, Node], Node], sort_key: Callable[[Node], bytes]
+        self,
+        leaf_nodes: Sequence[Node],
+        parent: Callable[[Node, Node], Node],
+        sort_key: Callable[[Node], bytes],
     ) -> None:
-        if not leaves:
+        if not leaf_nodes:
             raise MerkleError("a Merkle tree needs at least one leaf")
-        size = 2 * len(leaves) - 1
-        order = sorted(range(len(leaves)), key=lambda i: sort_key(leaves[i]))
-        self._leaves = tuple(leaves)
-        self._tree_index = [0] * len(leaves)
+        size = 2 * len(leaf_nodes) - 1
+        order = sorted(range(len(leaf_nodes)), key=lambda i: sort_key(leaf_nodes[i]))
+        self._tree_index = [0] * len(leaf_nodes)
         nodes: list[Node | None] = [None] * size
         for position, input_index in enumerate(order):
             self._tree_index[input_index] = size - 1 - position
-            nodes[size - 1 - position] = leaves[input_index]
-        for i in range(size - 1 - len(leaves), -1, -1):
+            nodes[size - 1 - position] = leaf_nodes[input_index]
+        for i in range(size - 1 - len(leaf_nodes), -1, -1):
             left, right = nodes[2 * i + 1], nodes[2 * i + 2]
             assert left is not None  # children sit after their parent in the array
             assert right is not None
@@ -110,11 +125,11 @@ class _CompleteTree(Generic[Node]):
 
     def __len__(self) -> int:
         """The number of leaves."""
-        return len(self._leaves)
+        return len(self._tree_index)
 
     def _check_index(self, index: int) -> int:
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self._leaves):
-            raise MerkleError(f"leaf index {index!r} is not in [0, {len(self._leaves)})")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self):
+            raise MerkleError(f"leaf index {index!r} is not in [0, {len(self)})")
         return index
 
     def _node_proof(self, index: int) -> list[Node]:
@@ -129,25 +144,22 @@ class _CompleteTree(Generic[Node]):
 
 
 class MerkleTree(_CompleteTree[bytes]):
-    """A Merkle tree over bytes32 leaves, identical to OpenZeppelin's SimpleMerkleTree / StandardMerkleTree.
+    """A Merkle tree over 32-byte leaves, each placed as its node `leaf_node(leaf)` (see the module docs).
 
-    Give raw leaves only if they are hashes of data that cannot also be read as two 32-byte hashes; otherwise
-    build the tree with `MerkleTree.of`, which double-hashes each value as `leaf_hash` does.
-    `sort_leaves=False` keeps input order in the array, as OpenZeppelin's `{sortLeaves: false}`.
+    Any 32-byte values may be leaves: the prefixes keep them apart from internal nodes. `sort_leaves=False`
+    keeps input order in the array, as OpenZeppelin's `{sortLeaves: false}`.
     """
 
     def __init__(self, leaves: Iterable[bytes], *, sort_leaves: bool = True) -> None:
-        checked = [_check_hash(leaf, "leaf") for leaf in leaves]
-        super().__init__(checked, hash_pair, (lambda leaf: leaf) if sort_leaves else (lambda _leaf: b""))
+        self._leaves = tuple(_check_hash(leaf, "leaf") for leaf in leaves)
+        nodes = [leaf_node(leaf) for leaf in self._leaves]
+        super().__init__(nodes, hash_pair, (lambda node: node) if sort_leaves else (lambda _node: b""))
 
     @classmethod
     def of(
         cls, types: Sequence[str], values: Iterable[Sequence[Any]], *, sort_leaves: bool = True
     ) -> "MerkleTree":
-        """A standard tree: each value (a tuple matching `types`) becomes the leaf `leaf_hash(types, value)`.
-
-        This is OpenZeppelin's `StandardMerkleTree.of(values, types)`.
-        """
+        """A tree of records: each value (a tuple matching `types`) is the leaf `leaf_hash(types, value)`."""
         return cls((leaf_hash(types, value) for value in values), sort_leaves=sort_leaves)
 
     @property
@@ -162,7 +174,7 @@ class MerkleTree(_CompleteTree[bytes]):
 
     @property
     def nodes(self) -> tuple[bytes, ...]:
-        """Every node in OpenZeppelin's array order (root first): the tree a `dump()` of theirs holds."""
+        """Every node in OpenZeppelin's array order (root first); the last `len(self)` are leaves' nodes."""
         return self._nodes
 
     def index_of(self, leaf: bytes) -> int:
@@ -190,22 +202,21 @@ class SumNode:
 
 
 def sum_leaf(account: bytes, amount: int) -> SumNode:
-    """The leaf for `amount` held by `account`, a 32-byte commitment to the holder (e.g. a salted id hash).
+    """The leaf node for `amount` held by `account`, a 32-byte commitment to the holder (a salted id hash).
 
-    hash = keccak256(bytes.concat(keccak256(abi.encode(bytes32 account, uint256 amount)))), total = amount:
-    OpenZeppelin's double-hashed standard leaf, which cannot collide with an internal node (128-byte input).
+    hash = keccak256(0x00 || abi.encode(bytes32 account, uint256 amount)), total = amount: the leaf prefix
+    keeps it apart from every internal node (`sum_parent`), so only an (account, amount) entry can be a leaf.
     """
-    return SumNode(
-        leaf_hash(SUM_LEAF_TYPES, (_check_hash(account, "account"), _check_amount(amount, "amount"))), amount
-    )
+    entry = encode(SUM_LEAF_TYPES, (_check_hash(account, "account"), _check_amount(amount, "amount")))
+    return SumNode(keccak(LEAF_PREFIX + entry), amount)
 
 
 def sum_parent(a: SumNode, b: SumNode) -> SumNode:
     """The parent of two sum nodes: each child's hash and total are committed, the totals added.
 
     With (left, right) the two children ordered by hash (smaller first, as in `hash_pair`):
-    hash = keccak256(abi.encode(bytes32 left.hash, uint256 left.total,
-                                bytes32 right.hash, uint256 right.total)),
+    hash = keccak256(0x01 || abi.encode(bytes32 left.hash, uint256 left.total,
+                                        bytes32 right.hash, uint256 right.total)),
     total = left.total + right.total, refused if it overflows uint256. Committing both children's totals (not
     only their sum) stops a prover from moving value between siblings unseen.
     """
@@ -213,18 +224,21 @@ def sum_parent(a: SumNode, b: SumNode) -> SumNode:
     total = left.total + right.total
     if total >= UINT256_LIMIT:
         raise MerkleError("sum of amounts overflows uint256")
-    return SumNode(keccak(encode(SUM_NODE_TYPES, (left.hash, left.total, right.hash, right.total))), total)
+    children = encode(SUM_NODE_TYPES, (left.hash, left.total, right.hash, right.total))
+    return SumNode(keccak(NODE_PREFIX + children), total)
 
 
 def process_sum_proof(leaf: SumNode, proof: Sequence[SumNode]) -> SumNode:
-    """The root (hash and total) that `proof` (sibling nodes, leaf level first) leads to from `leaf`."""
+    """The root (hash and total) that `proof` (sibling nodes, leaf level first) leads to from the leaf node
+    `leaf` (`sum_leaf` of an entry: a verifier builds it from the entry, never takes it from a prover)."""
     return reduce(sum_parent, proof, leaf)
 
 
-def verify_sum(root: SumNode, leaf: SumNode, proof: Sequence[SumNode]) -> bool:
-    """Whether `proof` shows `leaf` is in the sum tree whose root (hash and published total) is `root`."""
+def verify_sum(root: SumNode, account: bytes, amount: int, proof: Sequence[SumNode]) -> bool:
+    """Whether `proof` shows the entry (`account`, `amount`) is in the sum tree whose root (hash and published
+    total) is `root`."""
     try:
-        return process_sum_proof(leaf, proof) == root
+        return process_sum_proof(sum_leaf(account, amount), proof) == root
     except MerkleError:  # a proof whose totals overflow proves nothing
         return False
 
@@ -233,8 +247,10 @@ class MerkleSumTree(_CompleteTree[SumNode]):
     """A Merkle-sum tree over (account, amount) entries, in the same array layout as `MerkleTree`."""
 
     def __init__(self, entries: Iterable[tuple[bytes, int]], *, sort_leaves: bool = True) -> None:
-        leaves = [sum_leaf(account, amount) for account, amount in entries]
-        super().__init__(leaves, sum_parent, (lambda node: node.hash) if sort_leaves else (lambda _node: b""))
+        self._leaves = tuple(sum_leaf(account, amount) for account, amount in entries)
+        super().__init__(
+            self._leaves, sum_parent, (lambda node: node.hash) if sort_leaves else (lambda _node: b"")
+        )
 
     @property
     def root(self) -> SumNode:
@@ -247,7 +263,7 @@ class MerkleSumTree(_CompleteTree[SumNode]):
         return self._nodes[0].total
 
     def leaf(self, index: int) -> SumNode:
-        """The leaf of the entry given at position `index`."""
+        """The leaf node of the entry given at position `index`."""
         return self._leaves[self._check_index(index)]
 
     def proof(self, index: int) -> list[SumNode]:

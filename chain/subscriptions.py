@@ -190,7 +190,11 @@ def next_paid_through(paid_through: int, period: int, now: int) -> int:
 
 
 def check_plan_terms(amount: int, period: int, trial: int, grace: int, max_periods: int) -> None:
-    """Raise `SubscriptionError` naming the term `create_plan` would refuse, if any."""
+    """Raise `SubscriptionError` naming the term `create_plan` would refuse, if any.
+
+    The grace must be shorter than the period: a retry inside the grace then pays the period of the first
+    failure or the next one, so a late payment never skips a whole period unbilled.
+    """
     limits = {
         "amount": (amount, 1, MAX_AMOUNT),
         "period": (period, 1, MAX_PERIOD),
@@ -201,6 +205,8 @@ def check_plan_terms(amount: int, period: int, trial: int, grace: int, max_perio
     for name, (value, low, high) in limits.items():
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise SubscriptionError(f"plan {name} {value!r} is not an integer in [{low}, {high}]")
+    if grace >= period:
+        raise SubscriptionError(f"plan grace {grace} is not shorter than its period {period}")
 
 
 def authorization_for(plan: Plan, subscriber: str, nonce: int, deadline: int) -> SubscribeAuthorization:
@@ -461,6 +467,12 @@ class SubscriptionManager:
             signature.s,
         )
         return self._subscribed(send_call(self.w3, relayer, call))
+
+    def invalidate_nonce(self, subscriber: LocalAccount) -> int:
+        """Withdraw every authorization `subscriber` signed and nobody used yet (it consumes their next
+        nonce); returns the nonce invalidated."""
+        receipt = send_call(self.w3, subscriber, self.contract.functions.invalidate_nonce())
+        return int(self._only_event(receipt, "NonceInvalidated")["nonce"])
 
     def cancel(self, sender: LocalAccount, subscription_id: int) -> None:
         """Cancel as the subscriber or the plan's merchant."""

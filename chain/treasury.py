@@ -17,6 +17,11 @@ domain {"TPWallet", "1", chainId, treasury}:
 A relayer account submits both (`Treasury.submit_with_owners`, `submit_with_custody`): it pays gas and holds
 no authority. For EIP-1271 the owners sign `TreasuryMessage(hash)` (`Treasury.message_digest`), never the bare
 hash.
+
+An owners' transaction whose call fails is spent all the same (Safe's semantics: nonce consumed,
+`OwnersExecutionFailed` with the revert data); `submit_with_owners` raises `OwnersCallFailed` for it, because
+the relayer's transaction itself succeeded. The owners void a transaction nobody executed with a rejection at
+its nonce (`rejection_tx`). A queued custody transfer may be executed within `Treasury.queued_window`.
 """
 
 import dataclasses
@@ -37,6 +42,7 @@ from web3.types import TxReceipt
 from chain import artifacts
 from chain.errors import ChainError
 from chain.intents import ZERO_ADDRESS, Bytes32, CustodyTransfer, Intent, TreasuryTx
+from chain.subscriptions import revert_reason
 from chain.transactions import send_call
 
 CONTRACT_TYPE = "MultisigTreasury"
@@ -57,6 +63,20 @@ class SignatureError(TreasuryError, ValueError):
     """An owner's signature that is malformed, from a non-owner, repeated, or too few of them."""
 
 
+class OwnersCallFailed(ChainError):
+    """The owners' transaction ran and consumed its nonce, but its call or token transfer failed.
+
+    Nothing moved and the signed transaction can never run again; the owners sign a new one if they still
+    want the effect. `reason` is the failure's revert reason (or its data in hex), `receipt` the relayer's.
+    """
+
+    def __init__(self, nonce: int, reason: str, receipt: TxReceipt) -> None:
+        self.nonce = nonce
+        self.reason = reason
+        self.receipt = receipt
+        super().__init__(f"the owners' transaction {nonce} ran but its call failed: {reason}")
+
+
 @dataclasses.dataclass(frozen=True)
 class TreasuryMessage(Intent):
     """What the owners sign so the treasury vouches for `hash` under EIP-1271."""
@@ -74,6 +94,12 @@ def transfer_tx(to: str, token: str, amount: int, nonce: int, deadline: int) -> 
 def call_tx(to: str, data: bytes, nonce: int, deadline: int, *, value: int = 0) -> TreasuryTx:
     """An owners' order to call `to` with `data` and `value` wei."""
     return TreasuryTx(to=to, token=ZERO_ADDRESS, amount=value, data=data, nonce=nonce, deadline=deadline)
+
+
+def rejection_tx(treasury: str, nonce: int, deadline: int) -> TreasuryTx:
+    """An owners' order that does nothing but consume `nonce`: executed, it voids every other transaction
+    the owners signed with that nonce (a plain call to the treasury, taken as an ether transfer of 0)."""
+    return call_tx(to_checksum_address(treasury), b"", nonce, deadline)
 
 
 def self_call_tx(treasury: str, call: ContractFunction, nonce: int, deadline: int) -> TreasuryTx:
@@ -177,6 +203,18 @@ class Treasury:
         """How much of `token` a custody transfer may move now without being queued."""
         return int(self.contract.functions.custody_available(token).call())
 
+    def queued_window(self, transfer: CustodyTransfer) -> tuple[int, int] | None:
+        """When the queued `transfer` may be executed, (first, last) timestamp inclusive; None if it is not
+        queued (never, executed, cancelled) or a custody key change voided it. Execution also needs the
+        token's custody limit to be non-zero (a limit of 0 freezes the token)."""
+        transfer_id = self.contract.functions.queued_transfer_id(
+            transfer.to, transfer.token, transfer.amount, transfer.nonce
+        ).call()
+        eta = int(self.contract.functions.queued_eta(transfer_id).call())
+        if eta == 0:
+            return None
+        return eta, eta + int(self.contract.functions.QUEUE_WINDOW().call())
+
     def custody_key(self) -> tuple[int, int]:
         """The custody group key as the contract holds it: (x, parity of y); (0, 0) when there is none."""
         return (
@@ -225,14 +263,20 @@ class Treasury:
         )
 
     def execute_queued(self, transfer: CustodyTransfer) -> ContractFunction:
-        """The contract call that executes `transfer` once it was queued and its time lock passed."""
+        """The contract call that executes `transfer` once it was queued, within its `queued_window`."""
         return self.contract.functions.execute_queued(
             transfer.to, transfer.token, transfer.amount, transfer.nonce
         )
 
     def submit_with_owners(self, relayer: LocalAccount, tx: TreasuryTx, signatures: bytes) -> TxReceipt:
-        """Sends `execute_with_owners` from `relayer`; raises TransactionFailed with the contract's reason."""
-        return send_call(self.w3, relayer, self.execute_with_owners(tx, signatures))
+        """Sends `execute_with_owners` from `relayer`; raises TransactionFailed with the contract's reason if
+        the treasury refused it (nonce kept), OwnersCallFailed if it ran and its call failed (nonce spent)."""
+        receipt = send_call(self.w3, relayer, self.execute_with_owners(tx, signatures))
+        for event in self.events(receipt):
+            if event.event == "OwnersExecutionFailed":
+                data = bytes.fromhex(str(event.args["revert_data"]).removeprefix("0x"))
+                raise OwnersCallFailed(tx.nonce, revert_reason(data), receipt)
+        return receipt
 
     def submit_with_custody(
         self, relayer: LocalAccount, transfer: CustodyTransfer, signature: OnchainSignature

@@ -172,6 +172,9 @@ class Grant:
     revoked: bool
 
     def vested(self, timestamp: int) -> int:
+        """What has vested at `timestamp`, as a claim then would count it. For a revoked grant that is its
+        whole (reduced) amount, right from the revocation on; the contract's `vested_amount` also answers
+        for earlier moments, following the schedule of the amount the grant was created with."""
         return vested_amount(self.amount, self.schedule, self.revoked, timestamp)
 
     def claimable(self, timestamp: int) -> int:

@@ -2,21 +2,33 @@
 """
 @title TPWallet multisig treasury
 @license Apache-2.0
-@notice Holds ether and ERC-20 tokens and moves them on two kinds of authority:
+@notice Holds ether, ERC-20 tokens and ERC-721/ERC-1155 tokens, and moves them on two kinds of authority:
 
         1. The owners: `threshold` of them sign an EIP-712 `TreasuryTx(address to,address token,uint256 amount,
            bytes data,uint256 nonce,uint256 deadline)`. With `token` the zero address the treasury calls `to` with
            `amount` wei and `data`; otherwise it transfers `amount` of `token` to `to` (and `data` must be empty).
            Signatures are 65 bytes each (r || s || v), sorted by signer address ascending (so none repeats), each
            an owner's, with a low s. Owners' transactions use one nonce sequence, `owners_nonce`.
+           As in Safe, a transaction whose call (or token transfer) fails still consumes its nonce and logs
+           `OwnersExecutionFailed` with the revert data: a signed transaction runs at most once, so a failed one
+           can never be replayed later, when its effect may no longer be wanted. One exception keeps relayers
+           from destroying the owners' transactions: a call that fails having used up (nearly) all the gas it
+           was given may only have been starved by its sender, so it reverts the whole transaction (nonce
+           kept), as Safe does when no `safeTxGas` was signed; it can be sent again with more gas. To void a
+           signed transaction that was not executed, the owners execute another one at its nonce (a
+           rejection: `to` = this treasury, no token, no value, no data).
 
         2. The custody group key (a FROST secp256k1 key, `modules/schnorr.vy`): it signs a
            `CustodyTransfer(address to,address token,uint256 amount,uint256 nonce,uint256 deadline)`, a transfer
            and nothing else (no call data), of a token the owners configured, within that token's 24-hour limit.
            A transfer the limit does not leave room for is queued: anyone may execute it once `delay` has passed,
-           and the owners may cancel it before. The owners must therefore watch `TransferQueued`: the time lock
-           is their window to stop a custody key that was stolen. Each configured token has its own custody
-           nonce sequence.
+           for QUEUE_WINDOW seconds more, and the owners may cancel it at any time. The owners must therefore
+           watch `TransferQueued`: the time lock is their window to stop a custody key that was stolen. A queued
+           transfer executes only while the token is still configured with a non-zero limit and the custody key
+           it was signed by is still installed; at most MAX_QUEUED_TRANSFERS wait at once. A limit of 0 freezes
+           a token: no custody transfer of it is made or queued and none of its queued transfers executes
+           (raising the limit again lets those still in their window run). Each configured token has its own
+           custody nonce sequence.
 
         Why two type names and separate nonces: a signature is bound to its purpose by the type hash, so a
         custody signature can never pass as an owners' approval, an EIP-1271 message or another contract's
@@ -39,6 +51,10 @@
         There is no delegatecall, and no Safe-style modules, guards or fallback handlers to hand authority to.
         `isValidSignature` (EIP-1271) accepts the owners' threshold signatures over `TreasuryMessage(bytes32
         hash)`, so a signature made for a message can never approve a transaction, nor the reverse.
+
+        ERC-721 and ERC-1155 safe transfers to the treasury are accepted (`onERC721Received`,
+        `onERC1155Received`, `onERC1155BatchReceived`, announced through ERC-165 `supportsInterface`); the
+        owners move such tokens out with a call (token = zero address, `data` = the token's transfer call).
 @dev Gas: the custody path reads and writes one storage slot per transfer. The custody key is not read from
      storage: the caller passes (pk_x, parity) and the token's custody state lives under keccak256(pk_x, parity),
      so a key the owners did not install finds no state and is refused; changing the key moves every configured
@@ -49,7 +65,8 @@
        [165, 255) what an immediate transfer may still move: limit - outflow of the day before - outflow of
                   the day, signed, stored plus 2**89 (a lowered limit can make it negative)
        [255]      set once the owners configured the token
-     The limit is read only on a token's first custody transfer of a day.
+     The limit is read only on a token's first custody transfer of a day, and for a transfer that is queued
+     (whether the token is frozen).
 """
 
 from ethereum.ercs import IERC20
@@ -87,6 +104,8 @@ MAX_DATA_LENGTH: constant(uint256) = 4096
 MAX_CUSTODY_TOKENS: public(constant(uint256)) = 32
 
 SECONDS_PER_DAY: constant(uint256) = 86400
+# @dev The reason a frozen token's custody transfer is refused (queued or being queued).
+FROZEN: constant(String[68]) = "treasury: custody transfers of the token are frozen (its limit is 0)"
 # @dev The time lock of queued custody transfers: at least an hour (else the queue would be a way around the
 #      limit), at most thirty days (else a mistake could lock a transfer away for good).
 MIN_DELAY: public(constant(uint256)) = 3600
@@ -111,6 +130,33 @@ MAX_CUSTODY_LIMIT: public(constant(uint256)) = AMOUNT_MASK
 # @dev A queued transfer's entry: its earliest execution time, and the custody epoch it was queued in.
 ETA_BITS: constant(uint256) = 64
 ETA_MASK: constant(uint256) = 2**ETA_BITS - 1
+# @dev How long after its time lock a queued custody transfer may still be executed; after that it can only
+#      be cancelled. Long enough for a relayer outage, short enough that a transfer nobody carried out within
+#      two weeks is not carried out months later, when the world it was signed for has changed.
+QUEUE_WINDOW: public(constant(uint256)) = 14 * SECONDS_PER_DAY
+# @dev At most this many queued custody transfers (of the current custody key) wait at once: what the owners
+#      may have to review and cancel after a custody key was stolen stays bounded, and a stolen key cannot
+#      fill the queue faster than the owners can rotate it. Executed and cancelled ones free their place; a key
+#      change frees every place.
+MAX_QUEUED_TRANSFERS: public(constant(uint256)) = 64
+# @dev Revert data kept in `OwnersExecutionFailed`: an Error(string) with a reason of up to 128 bytes.
+MAX_REVERT_DATA: constant(uint256) = 196
+# @dev A call that runs out of gas hands its caller back about 1/64 of the gas it had (EIP-150), a call that
+#      failed in a call of its own that ran out about 2/64, and so on. An owners' call that fails leaving less
+#      than 1/STARVED_CALL_DIVISOR of the gas there was before it may have been starved by its sender: the
+#      whole transaction reverts instead of consuming the nonce. 16 covers starvation up to three frames deep
+#      (the target, a call it makes, a call that one makes). A target that catches a starved call deeper
+#      down, or catches one and goes on, can still be made to fail for good by a sender giving too little
+#      gas (the nonce is then spent, nothing moves): Safe prevents that only with a signed `safeTxGas`, a
+#      field TreasuryTx does not have.
+STARVED_CALL_DIVISOR: constant(uint256) = 16
+# @dev ERC-721/ERC-1155 safe transfers: the longest `data` and the largest batch the treasury accepts.
+MAX_RECEIVED_DATA: constant(uint256) = 1024
+MAX_RECEIVED_BATCH: constant(uint256) = 256
+# @dev ERC-165 interface ids: ERC-165 itself, IERC721Receiver, IERC1155Receiver.
+ERC165_INTERFACE_ID: constant(bytes4) = 0x01ffc9a7
+ERC721_RECEIVER_INTERFACE_ID: constant(bytes4) = 0x150b7a02
+ERC1155_RECEIVER_INTERFACE_ID: constant(bytes4) = 0x4e2312e0
 
 
 struct CustodyLimit:
@@ -152,6 +198,18 @@ event OwnersExecuted:
     to: address
     token: address
     amount: uint256
+
+
+# @dev The owners' transaction `nonce` ran and its call or token transfer failed: the nonce is consumed all the
+#      same. `revert_data` is the failure's revert data (an Error(string) for a reason), cut to MAX_REVERT_DATA
+#      bytes; for a token that returned false, its return data.
+event OwnersExecutionFailed:
+    nonce: indexed(uint256)
+    digest: bytes32
+    to: address
+    token: address
+    amount: uint256
+    revert_data: Bytes[MAX_REVERT_DATA]
 
 
 # @dev Kept to what the ledger needs to match the transfer to the signed intent (token, nonce): the token's
@@ -207,6 +265,9 @@ custody_limit: public(HashMap[address, uint256])
 _custody_state: HashMap[bytes32, HashMap[address, uint256]]
 # @dev transfer id => (custody epoch << 64) | earliest execution time; zero when none.
 _queued: HashMap[bytes32, uint256]
+# @dev How many transfers queued under the current custody key are neither executed nor cancelled (those
+#      past their execution window included, until cancelled); at most MAX_QUEUED_TRANSFERS.
+queued_count: public(uint256)
 
 
 @deploy
@@ -259,11 +320,14 @@ def execute_with_owners(
     nonce: uint256,
     deadline: uint256,
     signatures: Bytes[MAX_SIGNATURES_LENGTH],
-):
+) -> bool:
     """
     @notice Executes a TreasuryTx the owners signed; anyone may submit it (the sender only pays gas).
-    @dev token == zero address: calls `to` with `amount` wei and `data` (a failing call's revert is passed on);
-         otherwise transfers `amount` of `token` to `to`. The nonce is consumed before the call.
+    @dev token == zero address: calls `to` with `amount` wei and `data`; otherwise transfers `amount` of `token`
+         to `to`. The nonce is consumed whether the call succeeds (`OwnersExecuted`) or fails
+         (`OwnersExecutionFailed`, with its revert data), so a signed transaction runs at most once. A call
+         that fails having used up all but 1/STARVED_CALL_DIVISOR of the gas it could use reverts the whole
+         transaction instead (nonce kept): more gas might have made it succeed.
     @param to The call's target or the transfer's recipient; not the zero address.
     @param token The token to transfer, or the zero address for a call (with or without ether).
     @param amount Wei to send with the call, or token base units to transfer.
@@ -271,21 +335,44 @@ def execute_with_owners(
     @param nonce The owners' next nonce (`owners_nonce()`).
     @param deadline The last block timestamp at which the transaction may execute.
     @param signatures At least `threshold` owners' 65-byte signatures of `tx_digest(...)`, signers ascending.
+    @return True if the call or transfer succeeded, False if it failed (the nonce is consumed either way).
     """
     assert block.timestamp <= deadline, "treasury: the transaction's deadline has passed"
     current: uint256 = self.owners_nonce
     assert nonce == current, "treasury: nonce is not the owners' next nonce"
     digest: bytes32 = self._tx_digest(to, token, amount, data, nonce, deadline)
     self._check_owner_signatures(digest, signatures)
-    self.owners_nonce = current + 1
-    log OwnersExecuted(nonce=nonce, digest=digest, to=to, token=token, amount=amount)
     assert to != empty(address), "treasury: the recipient is the zero address"
+    self.owners_nonce = current + 1
+    success: bool = False
+    response: Bytes[MAX_REVERT_DATA] = b""
+    gas_before: uint256 = msg.gas
     if token == empty(address):
-        raw_call(to, data, value=amount)
+        success, response = raw_call(
+            to, data, value=amount, max_outsize=MAX_REVERT_DATA, revert_on_failure=False
+        )
     else:
         assert len(data) == 0, "treasury: a token transfer carries no call data"
         assert token.is_contract, "treasury: the token has no code"
-        self._transfer_token(token, to, amount)
+        success, response = raw_call(
+            token,
+            abi_encode(to, amount, method_id=method_id("transfer(address,uint256)")),
+            max_outsize=MAX_REVERT_DATA,
+            revert_on_failure=False,
+        )
+        # tokens that return nothing (USDT) count as success; a token that returns false fails the transfer
+        if success and len(response) != 0:
+            success = len(response) >= 32 and extract32(response, 0, output_type=uint256) == 1
+    if not success:
+        assert msg.gas * STARVED_CALL_DIVISOR > gas_before, (
+            "treasury: the call ran out of gas; send the transaction again with a higher gas limit"
+        )
+        log OwnersExecutionFailed(
+            nonce=nonce, digest=digest, to=to, token=token, amount=amount, revert_data=response
+        )
+        return False
+    log OwnersExecuted(nonce=nonce, digest=digest, to=to, token=token, amount=amount)
+    return True
 
 
 @external
@@ -305,6 +392,8 @@ def execute_with_custody(
     """
     @notice Executes a CustodyTransfer the custody group key signed: at once if the token's 24-hour limit
             leaves room, else queued behind the time lock. Anyone may submit it (the sender only pays gas).
+    @dev Refused for a token whose limit is 0 (frozen), and, when it would be queued, while
+         MAX_QUEUED_TRANSFERS already wait (the signature stays valid until its deadline).
     @param to The recipient; not the zero address.
     @param token The token (zero address: ether); the owners must have configured it for custody.
     @param amount The amount in base units.
@@ -335,7 +424,9 @@ def execute_with_custody(
     if (word >> DAY_SHIFT) & DAY_MASK != today:
         word = self._roll_over(word, today, token)
     biased_remaining: uint256 = (word >> REMAINING_SHIFT) & REMAINING_MASK
-    immediate: bool = biased_remaining >= REMAINING_BIAS and unsafe_sub(biased_remaining, REMAINING_BIAS) >= amount
+    # remaining > 0 as well: with a limit of 0 (frozen) remaining is never positive, so nothing, not even a
+    # transfer of 0, is immediate; a frozen token's transfers are refused below
+    immediate: bool = biased_remaining > REMAINING_BIAS and unsafe_sub(biased_remaining, REMAINING_BIAS) >= amount
     if immediate:
         # amount <= remaining < 2**88, so no field over- or underflows into its neighbour: the nonce grows by
         # one (it cannot reach 2**45), the day's outflow by amount, what remains shrinks by amount
@@ -352,6 +443,12 @@ def execute_with_custody(
                 "treasury: the token transfer returned false"
             )
     else:
+        assert self.custody_limit[token] != 0, FROZEN
+        count: uint256 = self.queued_count
+        assert count < MAX_QUEUED_TRANSFERS, (
+            "treasury: the queue is full (MAX_QUEUED_TRANSFERS wait); execute or cancel queued transfers first"
+        )
+        self.queued_count = count + 1
         self._custody_state[key_id][token] = unsafe_add(word, 1)
         transfer_id: bytes32 = self._queued_transfer_id(to, token, amount, nonce)
         eta: uint256 = block.timestamp + self.delay
@@ -364,8 +461,13 @@ def execute_with_custody(
 @nonreentrant
 def execute_queued(to: address, token: address, amount: uint256, nonce: uint256):
     """
-    @notice Executes a queued custody transfer once its time lock has passed; anyone may call it.
-    @dev A change of custody key voids every transfer queued before it.
+    @notice Executes a queued custody transfer once its time lock has passed, for QUEUE_WINDOW seconds
+            after that; anyone may call it.
+    @dev Refused after a change of custody key (which voids every transfer queued before it), after the
+         execution window, and while the token is frozen (limit 0): the configuration in force when it runs
+         applies, not the one when it was queued. A configured token stays configured (`custody_tokens` is
+         never shortened), so freezing is how the owners withdraw one; raising the limit again lets the
+         transfers still in their window run.
     @param to The recipient the custody key signed.
     @param token The token it signed (zero address: ether).
     @param amount The amount it signed.
@@ -375,8 +477,14 @@ def execute_queued(to: address, token: address, amount: uint256, nonce: uint256)
     entry: uint256 = self._queued[transfer_id]
     assert entry != 0, "treasury: no such queued transfer (never queued, executed or cancelled)"
     assert entry >> ETA_BITS == self.custody_epoch, "treasury: the queued transfer was voided by a custody key change"
-    assert block.timestamp >= entry & ETA_MASK, "treasury: the queued transfer's time lock has not passed"
+    eta: uint256 = entry & ETA_MASK
+    assert block.timestamp >= eta, "treasury: the queued transfer's time lock has not passed"
+    assert block.timestamp <= eta + QUEUE_WINDOW, (
+        "treasury: the queued transfer's execution window has passed (it can only be cancelled)"
+    )
+    assert self.custody_limit[token] != 0, FROZEN
     self._queued[transfer_id] = 0
+    self.queued_count -= 1
     log QueuedTransferExecuted(transfer_id=transfer_id)
     self._send(to, token, amount)
 
@@ -384,12 +492,16 @@ def execute_queued(to: address, token: address, amount: uint256, nonce: uint256)
 @external
 def cancel_queued(transfer_id: bytes32):
     """
-    @notice Cancels a queued custody transfer; only through an owners' TreasuryTx.
+    @notice Cancels a queued custody transfer, within its execution window or after it, or one a custody key
+            change voided; only through an owners' TreasuryTx.
     @param transfer_id The transfer's id (`queued_transfer_id(...)`, or from its TransferQueued event).
     """
     self._only_self()
-    assert self._queued[transfer_id] != 0, "treasury: no such queued transfer (never queued, executed or cancelled)"
+    entry: uint256 = self._queued[transfer_id]
+    assert entry != 0, "treasury: no such queued transfer (never queued, executed or cancelled)"
     self._queued[transfer_id] = 0
+    if entry >> ETA_BITS == self.custody_epoch:
+        self.queued_count -= 1
     log QueuedTransferCancelled(transfer_id=transfer_id)
 
 
@@ -476,13 +588,81 @@ def remove_custody_key():
 def set_custody_limit(token: address, limit: uint256):
     """
     @notice Sets the custody key's 24-hour limit for `token`, configuring the token for custody the first
-            time; only through an owners' TreasuryTx. A limit of 0 queues every custody transfer of the token.
+            time; only through an owners' TreasuryTx. A limit of 0 freezes the token: the custody key can
+            neither move nor queue it, and no queued transfer of it executes, until the limit is raised.
     @dev A change applies at once: what an immediate transfer may still move changes by the difference.
     @param token The token (zero address: ether); must have code.
     @param limit The limit in base units, at most MAX_CUSTODY_LIMIT.
     """
     self._only_self()
     self._set_custody_limit(token, limit)
+
+
+@external
+@pure
+def onERC721Received(
+    operator: address, sender: address, token_id: uint256, data: Bytes[MAX_RECEIVED_DATA]
+) -> bytes4:
+    """
+    @notice ERC-721: accepts a safe transfer of an NFT to the treasury (the owners move it out by a call).
+    @param operator The account that made the transfer.
+    @param sender The NFT's previous holder.
+    @param token_id The NFT's id.
+    @param data Data passed along with the transfer, at most MAX_RECEIVED_DATA bytes.
+    @return The IERC721Receiver.onERC721Received selector, 0x150b7a02.
+    """
+    return method_id("onERC721Received(address,address,uint256,bytes)", output_type=bytes4)
+
+
+@external
+@pure
+def onERC1155Received(
+    operator: address, sender: address, token_id: uint256, amount: uint256, data: Bytes[MAX_RECEIVED_DATA]
+) -> bytes4:
+    """
+    @notice ERC-1155: accepts a safe transfer of one token type to the treasury.
+    @param operator The account that made the transfer.
+    @param sender The tokens' previous holder.
+    @param token_id The token type's id.
+    @param amount How many were transferred.
+    @param data Data passed along with the transfer, at most MAX_RECEIVED_DATA bytes.
+    @return The IERC1155Receiver.onERC1155Received selector, 0xf23a6e61.
+    """
+    return method_id("onERC1155Received(address,address,uint256,uint256,bytes)", output_type=bytes4)
+
+
+@external
+@pure
+def onERC1155BatchReceived(
+    operator: address,
+    sender: address,
+    token_ids: DynArray[uint256, MAX_RECEIVED_BATCH],
+    amounts: DynArray[uint256, MAX_RECEIVED_BATCH],
+    data: Bytes[MAX_RECEIVED_DATA],
+) -> bytes4:
+    """
+    @notice ERC-1155: accepts a safe batch transfer to the treasury.
+    @param operator The account that made the transfer.
+    @param sender The tokens' previous holder.
+    @param token_ids The token types' ids, at most MAX_RECEIVED_BATCH.
+    @param amounts How many of each were transferred.
+    @param data Data passed along with the transfer, at most MAX_RECEIVED_DATA bytes.
+    @return The IERC1155Receiver.onERC1155BatchReceived selector, 0xbc197c81.
+    """
+    return method_id(
+        "onERC1155BatchReceived(address,address,uint256[],uint256[],bytes)", output_type=bytes4
+    )
+
+
+@external
+@pure
+def supportsInterface(interface_id: bytes4) -> bool:
+    """
+    @notice ERC-165: whether the treasury implements an interface.
+    @param interface_id The interface's ERC-165 id.
+    @return True for ERC-165, IERC721Receiver and IERC1155Receiver.
+    """
+    return interface_id in [ERC165_INTERFACE_ID, ERC721_RECEIVER_INTERFACE_ID, ERC1155_RECEIVER_INTERFACE_ID]
 
 
 @external
@@ -637,6 +817,7 @@ def queued_eta(transfer_id: bytes32) -> uint256:
     @notice When a queued transfer becomes executable.
     @param transfer_id The transfer's id.
     @return Its earliest execution timestamp, or 0 if it is not queued or was voided by a custody key change.
+            It may be executed until that time plus QUEUE_WINDOW.
     """
     entry: uint256 = self._queued[transfer_id]
     if entry >> ETA_BITS != self.custody_epoch:
@@ -785,6 +966,7 @@ def _bump_custody_epoch(key_id: bytes32, pk_x: uint256, parity: uint256):
     self.custody_key_id = key_id
     epoch: uint256 = self.custody_epoch + 1
     self.custody_epoch = epoch
+    self.queued_count = 0  # every transfer queued before is void
     log CustodyKeyChanged(key_id=key_id, pk_x=pk_x, pk_parity=parity, epoch=epoch)
 
 

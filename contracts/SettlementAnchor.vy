@@ -29,7 +29,8 @@
         (`key_hint`, `custody_key()[0] % 2**32`): a wrong hint makes a different key, which nobody can
         sign for (the submitter cannot know the secret of a point whose x it picked from 2**32 values
         sharing the key's top 224 bits), so the signature check refuses it like any other forgery.
-        Storage. One slot per anchor: the root's top 216 bits (its fingerprint) and the 40-bit deadline.
+        Storage. One slot per anchor: the root's top 216 bits (its fingerprint), whether the batch has a
+        single leaf, and the 39-bit deadline.
         A full root and a timestamp cannot share a slot, and a second fresh slot per anchor would cost
         another 22,100 gas; roots are compared by fingerprint, which leaves an outsider 2**216 work to
         forge a proof against an anchored root (and the custody signers, who choose roots, 2**108 to
@@ -60,9 +61,12 @@ ANCHOR_TYPEHASH: constant(bytes32) = keccak256(
 DOMAIN_NAME: constant(String[8]) = "TPWallet"
 DOMAIN_VERSION: constant(String[1]) = "1"
 
-# @dev A record is (fingerprint << DEADLINE_BITS) | deadline: the root's top 216 bits, then the deadline.
-DEADLINE_BITS: constant(uint256) = 40
-DEADLINE_MASK: constant(uint256) = 2**DEADLINE_BITS - 1
+# @dev A record is (fingerprint << FINGERPRINT_SHIFT) | single-leaf flag | deadline: the root's top 216
+#      bits, whether the batch has one leaf (count == 1), then the 39-bit deadline.
+FINGERPRINT_SHIFT: constant(uint256) = 40
+SINGLE_LEAF_SHIFT: constant(uint256) = 39
+SINGLE_LEAF_FLAG: constant(uint256) = 2**SINGLE_LEAF_SHIFT
+DEADLINE_MASK: constant(uint256) = 2**39 - 1
 
 # @dev The longest challenge window the owner may set (a year), far below what 40-bit deadlines hold and
 #      within the WINDOW_BITS the configuration slot gives it.
@@ -174,7 +178,7 @@ def anchor(
     @param kind The kind of batch: each kind is its own chain of anchors.
     @param seq The anchor's number: 1 for a kind's first, else the last anchored seq + 1.
     @param root The batch's Merkle root; not zero.
-    @param count The number of leaves in the batch; not zero.
+    @param count The number of leaves in the batch; not zero. One lets `verify` take the empty proof.
     @param total What the leaves add up to (a Merkle-sum tree's total; as the batch defines it).
     @param prev_root The root of the kind's last valid anchor; zero when there is none.
     @param rx The x-coordinate of the signature's R.
@@ -182,7 +186,7 @@ def anchor(
     @param z The signature's response scalar.
     @param key_hint The custody key's x mod 2**32 (`custody_key()[0] % 2**32`); see the notes above.
     """
-    fingerprint: uint256 = convert(root, uint256) >> DEADLINE_BITS
+    fingerprint: uint256 = convert(root, uint256) >> FINGERPRINT_SHIFT
     assert fingerprint != 0, "anchor: root is zero"
     assert count != 0, "anchor: count is zero (an empty batch)"
     # `_slot(kind, seq)`, written out: an internal call costs more than the expression
@@ -195,9 +199,9 @@ def anchor(
         # seq >= 2: the kind's previous seq is the slot just below
         previous = self._records[unsafe_sub(slot, 1)]
         assert previous != 0, "anchor: seq is not the next of its kind"
-    previous_fingerprint: uint256 = previous >> DEADLINE_BITS
+    previous_fingerprint: uint256 = previous >> FINGERPRINT_SHIFT
     assert (
-        convert(prev_root, uint256) >> DEADLINE_BITS == previous_fingerprint
+        convert(prev_root, uint256) >> FINGERPRINT_SHIFT == previous_fingerprint
         and (previous_fingerprint != 0 or prev_root == empty(bytes32))
     ), "anchor: prevRoot is not the root of the last valid anchor"
     config: uint256 = self._config
@@ -205,14 +209,16 @@ def anchor(
     deadline: uint256 = max(
         unsafe_add(block.timestamp, (config >> 1) & WINDOW_MASK), previous & DEADLINE_MASK
     )
-    assert deadline <= DEADLINE_MASK, "anchor: deadline does not fit 40 bits"
+    assert deadline <= DEADLINE_MASK, "anchor: deadline does not fit 39 bits"
     digest: bytes32 = eip712._hash_typed_data(
         keccak256(abi_encode(ANCHOR_TYPEHASH, kind, seq, root, count, total, prev_root))
     )
     assert schnorr._verify(
         (config & ~KEY_HINT_MASK) | convert(key_hint, uint256), config & PARITY_MASK, digest, rx, ry, z
     ), "anchor: signature is not the custody key's"
-    self._records[slot] = (fingerprint << DEADLINE_BITS) | deadline
+    self._records[slot] = (
+        (fingerprint << FINGERPRINT_SHIFT) | (convert(count == 1, uint256) << SINGLE_LEAF_SHIFT) | deadline
+    )
     log Anchored(kind=kind, seq=seq, root=root, count=count, total=total, prev_root=prev_root)
 
 
@@ -247,10 +253,10 @@ def void(kind: uint8, seq: uint64):
     # a voided range whose own record was given that fingerprint)
     resume_fingerprint: uint256 = 0
     if seq != 1:
-        resume_fingerprint = self._records[self._slot(kind, seq) - 1] >> DEADLINE_BITS
+        resume_fingerprint = self._records[self._slot(kind, seq) - 1] >> FINGERPRINT_SHIFT
     last_slot: uint256 = self._slot(kind, last)
     last_deadline: uint256 = self._records[last_slot] & DEADLINE_MASK
-    self._records[last_slot] = (resume_fingerprint << DEADLINE_BITS) | last_deadline
+    self._records[last_slot] = (resume_fingerprint << FINGERPRINT_SHIFT) | last_deadline
     log Voided(kind=kind, first_seq=seq, last_seq=last, resume_seq=first - 1)
 
 
@@ -384,7 +390,7 @@ def record(kind: uint8, seq: uint64) -> (bytes32, uint256, bool):
     """
     stored: uint256 = self._records[self._slot(kind, seq)]
     return (
-        convert((stored >> DEADLINE_BITS) << DEADLINE_BITS, bytes32),
+        convert((stored >> FINGERPRINT_SHIFT) << FINGERPRINT_SHIFT, bytes32),
         stored & DEADLINE_MASK,
         stored != 0 and self._is_voided(kind, seq),
     )
@@ -427,25 +433,44 @@ def is_anchored_root(kind: uint8, seq: uint64, root: bytes32) -> bool:
     @param root The root to check.
     @return True when `root` is the anchor's root and the anchor stands.
     """
-    return self._matches(kind, seq, convert(root, uint256) >> DEADLINE_BITS)
+    return self._matches(kind, seq, convert(root, uint256) >> FINGERPRINT_SHIFT)
 
 
 @external
 @view
 def verify(kind: uint8, seq: uint64, leaf: bytes32, proof: DynArray[bytes32, merkle.MAX_PROOF_DEPTH]) -> bool:
     """
-    @notice Whether `proof` shows `leaf` is in the tree of anchor `seq` of `kind`, and that anchor is
-            not voided. Proofs are OpenZeppelin's (sorted pairs), as `chain/merkle.py` makes them; the
-            anchor may still be inside its challenge window: see `is_final`.
+    @notice Whether `proof` shows `leaf` is in the tree of anchor `seq` of `kind`, and that anchor is not
+            voided. The anchor may still be inside its challenge window, where the owner can void it: a
+            decision that must not be undone later uses `verify_final`.
+            Trees are `chain/merkle.py`'s: leaves and internal nodes hashed apart (RFC 6962 prefixes),
+            sorted pairs. A batch of one leaf takes the empty proof and only it; a larger batch never does.
     @param kind The kind of batch.
     @param seq The anchor's number.
-    @param leaf The leaf hash (`chain.merkle.leaf_hash` of the leaf's values for a standard tree).
+    @param leaf The leaf itself (`chain.merkle.leaf_hash` of a record's values), not its node hash: the
+           contract hashes it, so no internal node, nor the root, can pass for a leaf.
     @param proof The sibling hashes, leaf level first.
     @return True when the proof leads from `leaf` to the anchored root and the anchor stands.
     """
-    return self._matches(
-        kind, seq, convert(merkle._process_proof(proof, leaf), uint256) >> DEADLINE_BITS
-    )
+    return self._proves(kind, seq, leaf, proof, False)
+
+
+@external
+@view
+def verify_final(
+    kind: uint8, seq: uint64, leaf: bytes32, proof: DynArray[bytes32, merkle.MAX_PROOF_DEPTH]
+) -> bool:
+    """
+    @notice As `verify`, and the anchor is final (`is_final`): past its deadline and not voided. Nobody can
+            void a final anchor (a void needs the anchor's window open, and deadlines never decrease along a
+            chain, so no void of an earlier seq reaches it), so a true answer here stays true.
+    @param kind The kind of batch.
+    @param seq The anchor's number.
+    @param leaf The leaf itself, not its node hash (see `verify`).
+    @param proof The sibling hashes, leaf level first.
+    @return True when the proof leads from `leaf` to the anchored root and the anchor is final.
+    """
+    return self._proves(kind, seq, leaf, proof, True)
 
 
 @internal
@@ -475,12 +500,34 @@ def _check_owner():
 
 @internal
 @view
+def _proves(
+    kind: uint8, seq: uint64, leaf: bytes32, proof: DynArray[bytes32, merkle.MAX_PROOF_DEPTH], final: bool
+) -> bool:
+    """
+    @dev Whether anchor `seq` of `kind` exists, has the root `proof` leads to from `leaf`, is not voided,
+         and (when `final`) is past its deadline. The proof is empty exactly when the batch has one leaf.
+    """
+    stored: uint256 = self._records[self._slot(kind, seq)]
+    if stored == 0:
+        return False
+    if (len(proof) == 0) != (stored & SINGLE_LEAF_FLAG != 0):
+        return False
+    if final and block.timestamp < stored & DEADLINE_MASK:
+        return False
+    root: uint256 = convert(merkle._process_proof(proof, leaf), uint256)
+    if root >> FINGERPRINT_SHIFT != stored >> FINGERPRINT_SHIFT:
+        return False
+    return not self._is_voided(kind, seq)
+
+
+@internal
+@view
 def _matches(kind: uint8, seq: uint64, fingerprint: uint256) -> bool:
     """
     @dev Whether anchor `seq` of `kind` exists, has this root fingerprint and is not voided.
     """
     stored: uint256 = self._records[self._slot(kind, seq)]
-    return stored != 0 and stored >> DEADLINE_BITS == fingerprint and not self._is_voided(kind, seq)
+    return stored != 0 and stored >> FINGERPRINT_SHIFT == fingerprint and not self._is_voided(kind, seq)
 
 
 @internal

@@ -11,8 +11,20 @@
         Billing is anchored: periods run [start + k·period, start + (k+1)·period). A charge pays the period
         that contains the current time and moves `paid_through` to its end, so a period is never paid
         twice and periods nobody charged (keeper down, plan paused) are not billed afterwards.
-        A charge that fails (no balance, no allowance) leaves the subscription past due: it may be
-        retried until `grace` seconds after that first failure; the first attempt after that lapses it.
+        Before moving anything a charge asks the token whether the subscriber holds one period's amount
+        and allows this contract to move it. If not, the charge is recorded as failed and the
+        subscription is past due: it may be retried until `grace` seconds after that first failure; the
+        first attempt after that lapses it. Any failure after that check (a token that reverts, returns
+        false, hits INVALID or runs out of gas) reverts the charge and records nothing, so nobody can make
+        a subscription lapse by starving the token call of gas, and a token that burns all its gas on an
+        insolvent subscriber does not keep that subscription live for ever. (A subscriber whose token
+        refuses transfers it could pay, a blocklist say, stays unpaid and live until the merchant or the
+        subscriber cancels; `charge_many` skips it with the reason.)
+        A plan's grace is shorter than its period, so a retry inside the grace falls in the period of the
+        first failure or the next one: at most `grace` seconds go unbilled, never a whole period.
+        Subscribing with a trial needs the allowance for the first charge in place already.
+        A signed `SubscribeAuthorization` that was not used yet can be withdrawn by its subscriber with
+        `invalidate_nonce`, which consumes the nonce it was signed for.
         A subscription ends when cancelled (by its subscriber or merchant), lapsed, or when it has paid
         its plan's number of periods.
 
@@ -112,12 +124,6 @@ MAX_BATCH_SIZE: constant(uint256) = 256
 CHARGE_GAS_LIMIT: constant(uint256) = 250_000
 CHARGE_GAS_RESERVE: constant(uint256) = CHARGE_GAS_LIMIT * 64 // 63 + 10_000
 
-# @dev A call that runs out of gas hands its caller back about 1/64 of the gas it had (EIP-150). A failed
-#      `transferFrom` that leaves less than 1/OUT_OF_GAS_DIVISOR of the gas there was before it is taken
-#      for a call starved of gas, not for a subscriber who cannot pay: the charge reverts rather than
-#      starting the grace period, so nobody can lapse a subscription by sending too little gas.
-OUT_OF_GAS_DIVISOR: constant(uint256) = 32
-
 # @dev Revert data kept in `ChargeSkipped`: an Error(string) with a reason of up to 64 bytes.
 MAX_REASON_LENGTH: constant(uint256) = 132
 
@@ -198,6 +204,12 @@ event Cancelled:
     cancelled_by: indexed(address)
 
 
+# @dev `nonce` can no longer authorise a subscription: its subscriber withdrew what was signed with it.
+event NonceInvalidated:
+    subscriber: indexed(address)
+    nonce: uint256
+
+
 event FeeUpdated:
     fee_bps: uint256
 
@@ -273,8 +285,8 @@ def create_plan(
     @param amount Base units charged per period, 1 to 2**96 - 1; the plan's fee is taken out of it.
     @param period Seconds per period, 1 to 2**32 - 1.
     @param trial Seconds from subscribing to the first charge; 0 charges the first period at once.
-    @param grace Seconds a subscription stays past due after its first failed charge before it lapses,
-           at most 2**24 - 1.
+    @param grace Seconds a subscription stays past due after its first failed charge before it lapses;
+           shorter than `period` (so a late payment never skips a whole period) and at most 2**24 - 1.
     @param max_periods How many periods a subscription pays before it completes; 0 means no limit.
     @return The new plan's id.
     """
@@ -285,6 +297,7 @@ def create_plan(
     assert period <= MAX_PERIOD, "subscriptions: period is too long"
     assert trial <= MAX_TRIAL, "subscriptions: trial is too long"
     assert grace <= MAX_GRACE, "subscriptions: grace is too long"
+    assert grace < period, "subscriptions: grace is not shorter than the period"
     assert max_periods <= MAX_PERIODS, "subscriptions: too many periods"
     plan_id: uint256 = self.plan_count + 1
     assert plan_id <= MAX_PLANS, "subscriptions: no plan ids left"
@@ -372,7 +385,8 @@ def subscribe_with_permit(
     """
     @notice Subscribes the caller, first granting this contract `allowance` of the plan's token with the
             caller's EIP-2612 permit. If the permit was already used (someone submitted it first), the
-            subscription still goes ahead as long as the allowance covers one period.
+            subscription still goes ahead as long as the allowance covers one period (`_subscribe`
+            checks it).
     @param plan_id The plan; it must not be paused.
     @param allowance The permit's value: the allowance this contract gets (cover several periods).
     @param permit_deadline The permit's deadline.
@@ -398,9 +412,6 @@ def subscribe_with_permit(
         ),
         revert_on_failure=False,
     )
-    assert staticcall IERC20(token).allowance(msg.sender, self) >= self._amount(
-        self._plan_prices[plan_id]
-    ), "subscriptions: allowance below one period after the permit"
     return self._subscribe(msg.sender, plan_id, METHOD_PERMIT)
 
 
@@ -441,6 +452,21 @@ def subscribe_with_authorization(
     assert signer == subscriber, "subscriptions: authorization signer is not the subscriber"
     self.nonces[subscriber] = nonce + 1
     return self._subscribe(subscriber, plan_id, METHOD_AUTHORIZATION)
+
+
+@external
+def invalidate_nonce() -> uint256:
+    """
+    @notice Consumes the caller's next authorization nonce, so a `SubscribeAuthorization` the caller
+            signed and has not seen used can no longer subscribe them (a relayer holding it, a change of
+            mind). Authorizations are accepted only for the next nonce, so this withdraws every one
+            signed and not yet used.
+    @return The nonce invalidated; the next authorization must carry this plus one.
+    """
+    nonce: uint256 = self.nonces[msg.sender]
+    self.nonces[msg.sender] = nonce + 1
+    log NonceInvalidated(subscriber=msg.sender, nonce=nonce)
+    return nonce
 
 
 @external
@@ -508,9 +534,9 @@ def charge(subscription_id: uint256) -> bool:
     """
     @notice Collects the current period of a due subscription for its merchant; anyone may call.
     @dev Reverts, changing nothing, when the subscription is not live, not due or its plan is paused,
-         and when the token takes a fee on transfer. A failed payment is recorded instead: the first
-         one starts the grace period (`ChargeFailed`), and an attempt after the grace ends lapses the
-         subscription (`Lapsed`).
+         and when a transfer fails or the token takes a fee on transfer. A subscriber who does not hold
+         or allow one period's amount is recorded instead: the first such charge starts the grace
+         period (`ChargeFailed`), and an attempt after the grace ends lapses the subscription (`Lapsed`).
     @param subscription_id The subscription.
     @return True if the period was paid, False if the payment failed or the subscription lapsed.
     """
@@ -530,6 +556,23 @@ def charge(subscription_id: uint256) -> bool:
         log Lapsed(subscription_id=subscription_id)
         return False
 
+    price: uint256 = self._plan_prices[plan_id]
+    amount: uint256 = price >> PRICE_AMOUNT_SHIFT
+    # `_token(price)` and `_subscriber(word)` written out: internal calls cost each charge gas
+    token: address = convert(convert(price & ADDRESS_MASK, uint160), address)
+    subscriber: address = convert(convert(word & ADDRESS_MASK, uint160), address)
+    if not self._can_pay(token, subscriber, amount):
+        grace_ends: uint256 = 0
+        if status == STATUS_ACTIVE:
+            # a timestamp plus a grace below 2**24 cannot overflow
+            grace_ends = unsafe_add(block.timestamp, (terms >> TERMS_GRACE_SHIFT) & GRACE_MASK)
+            self._grace_ends[subscription_id] = grace_ends
+            self._subscriptions[subscription_id] = self._with_status(word, STATUS_PAST_DUE)
+        else:
+            grace_ends = self._grace_ends[subscription_id]
+        log ChargeFailed(subscription_id=subscription_id, grace_ends=grace_ends)
+        return False
+
     # Effects before the token calls: a token re-entering sees this period paid.
     # Unchecked arithmetic, as none of it can overflow: times are below 2**40 and 0 < period < 2**32
     # (create_plan), and paid_through <= block.timestamp (asserted above).
@@ -544,38 +587,17 @@ def charge(subscription_id: uint256) -> bool:
     new_status: uint256 = STATUS_ACTIVE
     if periods_paid == max_periods:
         new_status = STATUS_COMPLETED
-    paid_word: uint256 = (
+    self._subscriptions[subscription_id] = (
         (word & (ADDRESS_MASK | (PLAN_ID_MASK << SUB_PLAN_SHIFT)))
         | (new_paid_through << SUB_PAID_THROUGH_SHIFT)
         | (periods_paid << SUB_PERIODS_PAID_SHIFT)
         | (new_status << SUB_STATUS_SHIFT)
     )
-    self._subscriptions[subscription_id] = paid_word
 
-    price: uint256 = self._plan_prices[plan_id]
-    amount: uint256 = price >> PRICE_AMOUNT_SHIFT
     # amount < 2**96 and the fee field < 2**16: the product cannot overflow
     fee: uint256 = unsafe_div(unsafe_mul(amount, (terms >> TERMS_FEE_SHIFT) & COUNT_MASK), BPS)
-    # `_token(price)`, `_subscriber(word)` and `_merchant(terms)` written out: three internal calls
-    # cost each charge about 200 gas
-    if not self._pay(
-        convert(convert(price & ADDRESS_MASK, uint160), address),
-        convert(convert(word & ADDRESS_MASK, uint160), address),
-        convert(convert(terms & ADDRESS_MASK, uint160), address),
-        amount,
-        fee,
-    ):
-        # A token call that re-entered and changed this subscription (a cancel) must not be overwritten.
-        assert self._subscriptions[subscription_id] == paid_word, "subscriptions: changed during the charge"
-        grace_ends: uint256 = 0
-        if status == STATUS_ACTIVE:
-            grace_ends = block.timestamp + ((terms >> TERMS_GRACE_SHIFT) & GRACE_MASK)
-            self._grace_ends[subscription_id] = grace_ends
-        else:
-            grace_ends = self._grace_ends[subscription_id]
-        self._subscriptions[subscription_id] = self._with_status(word, STATUS_PAST_DUE)
-        log ChargeFailed(subscription_id=subscription_id, grace_ends=grace_ends)
-        return False
+    # `_merchant(terms)` written out, as above
+    self._pay(token, subscriber, convert(convert(terms & ADDRESS_MASK, uint160), address), amount, fee)
 
     if status == STATUS_PAST_DUE:
         self._grace_ends[subscription_id] = 0
@@ -671,7 +693,8 @@ def accept_ownership():
 @internal
 def _subscribe(subscriber: address, plan_id: uint256, method: uint8) -> uint256:
     """
-    @dev Issues a subscription to `plan_id` for `subscriber`; without a trial, collects the first period.
+    @dev Issues a subscription to `plan_id` for `subscriber`, who must allow this contract one period's
+         amount; without a trial, collects the first period, which the subscriber must hold.
     """
     terms: uint256 = self._plan_terms[plan_id]
     assert terms != 0, "subscriptions: unknown plan"
@@ -681,6 +704,13 @@ def _subscribe(subscriber: address, plan_id: uint256, method: uint8) -> uint256:
     subscription_id: uint256 = self.subscription_count + 1
     self.subscription_count = subscription_id
     trial: uint256 = self._plan_trials[plan_id]
+    price: uint256 = self._plan_prices[plan_id]
+    token: address = self._token(price)
+    amount: uint256 = price >> PRICE_AMOUNT_SHIFT
+    # A trial too: its first charge must find the allowance it needs, or the subscription was free.
+    assert staticcall IERC20(token).allowance(subscriber, self) >= amount, (
+        "subscriptions: allowance below one period"
+    )
     base: uint256 = convert(subscriber, uint256) | (plan_id << SUB_PLAN_SHIFT)
     if trial != 0:
         paid_through: uint256 = block.timestamp + trial
@@ -696,6 +726,7 @@ def _subscribe(subscriber: address, plan_id: uint256, method: uint8) -> uint256:
         )
         return subscription_id
 
+    assert staticcall IERC20(token).balanceOf(subscriber) >= amount, "subscriptions: balance below one period"
     period: uint256 = (terms >> TERMS_PERIOD_SHIFT) & PERIOD_MASK
     paid_through: uint256 = block.timestamp + period
     status: uint256 = STATUS_ACTIVE
@@ -714,12 +745,7 @@ def _subscribe(subscriber: address, plan_id: uint256, method: uint8) -> uint256:
         paid_through=block.timestamp,
         method=method,
     )
-    price: uint256 = self._plan_prices[plan_id]
-    amount: uint256 = price >> PRICE_AMOUNT_SHIFT
-    fee: uint256 = amount * ((terms >> TERMS_FEE_SHIFT) & COUNT_MASK) // BPS
-    assert self._pay(self._token(price), subscriber, merchant, amount, fee), (
-        "subscriptions: first payment failed"
-    )
+    self._pay(token, subscriber, merchant, amount, amount * ((terms >> TERMS_FEE_SHIFT) & COUNT_MASK) // BPS)
     log Charged(subscription_id=subscription_id, paid_through=paid_through)
     if status == STATUS_COMPLETED:
         log Completed(subscription_id=subscription_id)
@@ -727,39 +753,44 @@ def _subscribe(subscriber: address, plan_id: uint256, method: uint8) -> uint256:
 
 
 @internal
-def _pay(token: address, subscriber: address, merchant: address, amount: uint256, fee: uint256) -> bool:
+@view
+def _can_pay(token: address, subscriber: address, amount: uint256) -> bool:
     """
-    @dev Moves `amount - fee` from `subscriber` to `merchant` and `fee` to the treasury. Returns False,
-         having moved nothing, if the subscriber cannot pay; reverts if the merchant's balance did not
-         grow by exactly what was sent (a fee-on-transfer token) or if the fee cannot be moved after
-         the merchant was paid.
+    @dev Whether `subscriber` holds `amount` of `token` and allows this contract to move it: what a charge
+         asks the token before moving anything. A no is the only failure a charge records (past due);
+         a transfer that fails after a yes reverts the charge.
     """
-    if fee != 0:
-        # Both legs must succeed or neither: make sure the second cannot fail for lack of funds.
-        if staticcall IERC20(token).balanceOf(subscriber) < amount:
-            return False
-        if staticcall IERC20(token).allowance(subscriber, self) < amount:
-            return False
+    if staticcall IERC20(token).balanceOf(subscriber) < amount:
+        return False
+    return staticcall IERC20(token).allowance(subscriber, self) >= amount
+
+
+@internal
+def _pay(token: address, subscriber: address, merchant: address, amount: uint256, fee: uint256):
+    """
+    @dev Moves `amount - fee` from `subscriber` to `merchant` and `fee` to the treasury, or reverts: when
+         a transfer fails (the caller checked balance and allowance first, so the token itself failed or
+         was starved of gas) and when the merchant's balance did not grow by exactly what was sent (a
+         fee-on-transfer token).
+    """
     # fee <= amount: plans' fees are at most MAX_FEE_BPS < BPS
     net: uint256 = unsafe_sub(amount, fee)
     merchant_before: uint256 = staticcall IERC20(token).balanceOf(merchant)
-    if not self._transfer_from(token, subscriber, merchant, net):
-        return False
+    assert self._transfer_from(token, subscriber, merchant, net), "subscriptions: token transfer failed"
     assert staticcall IERC20(token).balanceOf(merchant) == merchant_before + net, (
         "subscriptions: token takes a fee on transfer"
     )
     if fee != 0:
         assert self._transfer_from(token, subscriber, self.treasury, fee), "subscriptions: fee transfer failed"
-    return True
 
 
 @internal
 def _transfer_from(token: address, sender: address, receiver: address, amount: uint256) -> bool:
     """
-    @dev `token.transferFrom` that reports failure instead of reverting; a token that returns nothing
-         counts as successful (the caller checks balances).
+    @dev `token.transferFrom` that reports failure (a revert of any kind, or false) instead of reverting
+         with the token's data, so the caller reverts with a reason of its own; a token that returns
+         nothing counts as successful (the caller checks balances).
     """
-    gas_before: uint256 = msg.gas
     success: bool = False
     response: Bytes[32] = b""
     success, response = raw_call(
@@ -768,10 +799,7 @@ def _transfer_from(token: address, sender: address, receiver: address, amount: u
         max_outsize=32,
         revert_on_failure=False,
     )
-    if not success:
-        assert msg.gas > gas_before // OUT_OF_GAS_DIVISOR, "subscriptions: too little gas for the token"
-        return False
-    return len(response) == 0 or convert(response, uint256) == 1
+    return success and (len(response) == 0 or convert(response, uint256) == 1)
 
 
 @internal

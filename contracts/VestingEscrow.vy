@@ -118,6 +118,11 @@ beneficiary_of: public(HashMap[uint256, address])
 # @dev (beneficiary, grant id) -> amount | claimed | revoked; never zero for a grant that exists.
 _ledgers: HashMap[address, HashMap[uint256, uint256]]
 
+# @dev grant id -> the amount a revoked grant was created with (zero for a grant never revoked): its
+#      schedule, which `vested_amount` still follows up to what had vested at the revocation. Written only
+#      by `revoke`, read only by `vested_amount`, so claims do not pay for it.
+_revoked_grant_amounts: HashMap[uint256, uint256]
+
 
 @deploy
 def __init__(token_: IERC20):
@@ -230,6 +235,7 @@ def revoke(grant_id: uint256) -> uint256:
     assert vested < amount, "vesting: grant is fully vested"
     # The amount shrinks to what has vested, and a revoked grant has vested all of its amount.
     self._ledgers[beneficiary][grant_id] = (ledger & ~AMOUNT_MASK) | vested | REVOKED_FLAG
+    self._revoked_grant_amounts[grant_id] = amount
     returned: uint256 = amount - vested
     assert extcall token.transfer(msg.sender, returned, default_return_value=True), "vesting: transfer failed"
     log GrantRevoked(grant_id=grant_id, beneficiary=beneficiary, vested=vested, returned=returned)
@@ -312,12 +318,18 @@ def grants(grant_id: uint256) -> Grant:
 def vested_amount(grant_id: uint256, timestamp: uint256) -> uint256:
     """
     @notice How much of grant `grant_id` has vested at `timestamp`, claimed or not, as the grant stands
-            now (a revoked grant has vested all it still holds); 0 for an id no grant has.
+            now; 0 for an id no grant has. A revoked grant follows its schedule (of the amount it was
+            created with) until it reaches what had vested at the revocation, and stays there: before
+            the revocation the answer is what had vested then, after it all the grant still holds.
     @param grant_id The grant.
     @param timestamp The moment asked about (unix seconds); any value, past or future.
     @return Base units vested.
     """
-    return self._vested(grant_id, self._ledgers[self.beneficiary_of[grant_id]][grant_id], timestamp)
+    ledger: uint256 = self._ledgers[self.beneficiary_of[grant_id]][grant_id]
+    if ledger & REVOKED_FLAG == 0:
+        return self._vested(grant_id, ledger, timestamp)
+    # the schedule only grows, and had reached the kept amount at the revocation
+    return min(self._vested(grant_id, self._revoked_grant_amounts[grant_id], timestamp), ledger & AMOUNT_MASK)
 
 
 @external

@@ -51,8 +51,10 @@ from custody.node.settings import (
     SECRET_ENV_VARS,
     secret_from_environment,
 )
+from custody.node.state_guard import StateGuard
 from custody.policy.config import load_policy
 from custody.policy.errors import PolicyConfigError
+from custody.policy.history import SpendHistory
 from custody.provision import (
     DIGEST_BYTES,
     GroupLayout,
@@ -476,6 +478,33 @@ def node_start(directory: Path, node_id: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(argv[0], argv, environment)  # noqa: S606 - a fixed argv: this Python, -m custody.node
+
+
+@node.command("acknowledge-rollback")
+@_dir_option(_GROUP_DIR_HELP)
+@click.option("--node", "node_id", type=int, required=True, help="The node whose state was rolled back.")
+def node_acknowledge_rollback(directory: Path, node_id: int) -> None:
+    """Let node I sign again after it found its state database rolled back (restored from a backup).
+
+    Such a node refuses to sign: spends made after the backup are missing from its history, so it could
+    sign past its part of the limits. Acknowledge once you have accounted for them (the audit logs list
+    every share); the node's state counter rises to the highest it signed. Works while the node runs.
+    """
+    settings = GroupLayout.load(directory).node(node_id).settings
+    if not settings.state_path.exists():
+        raise InputError(f"node {node_id} has no state database at {settings.state_path} (has it ever run?)")
+    with SpendHistory.open(settings.state_path) as state:
+        before, after = StateGuard(state, node_id, None).acknowledge()
+    if before == after:
+        click.echo(f"node {node_id}: state counter {before}; no rollback to acknowledge")
+        return
+    audit.AuditLog.open_file(settings.audit_path).append(
+        actor="operator",
+        action="node.rollback-acknowledged",
+        subject=f"node:{node_id}",
+        details={"counter_before": before, "counter_after": after},
+    )
+    click.echo(f"node {node_id}: rollback acknowledged; state counter {before} -> {after}; it signs again")
 
 
 @cli.group("audit")

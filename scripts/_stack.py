@@ -320,6 +320,7 @@ class DevnetStack:
                 "TPW_CUSTODY_ROSTER_PATH": str(self.custody.roster_path),
                 "TPW_CUSTODY_TLS_DIR": str(self.custody.coordinator_tls.certificate.parent),
                 "TPW_CUSTODY_AUDIT_PATH": str(run_dir / "custody" / "coordinator" / "audit.jsonl"),
+                "TPW_CUSTODY_POLICY_PATH": str(self.custody.node(self.node_ids[0]).policy),  # its operators
                 "TPW_CUSTODY_THRESHOLD": str(self.settings.custody_threshold),
             }
         api = ManagedProcess(
@@ -332,7 +333,7 @@ class DevnetStack:
         self.processes.append(api)
         api.start()
         api.wait_ready(lambda: self.get_json("/health")["status"] == "ok", timeout=60)
-        scopes = "custody:read,custody:sign,custody:approve,custody:admin"
+        scopes = "custody:read,custody:sign,custody:approve,custody:admin,custody:audit"
         created = subprocess.run(
             [sys.executable, "-m", "api.apikeys", "create", "--name", "devnet", "--scopes", scopes],
             env=env,

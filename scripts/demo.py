@@ -57,11 +57,12 @@ class Summary:
 
 def request_signature(stack: DevnetStack, intent: Intent, chain_id: int, contract: str) -> dict[str, Any]:
     """POST `intent` for `contract` on `chain_id` to the custody API under the stack's key; the sign request
-    as the API answers it (signed, pending or refused, with the nodes' reasons)."""
+    as the API answers it (signed, pending or refused, with the nodes' reasons). Every uint256, the chain id
+    included, travels as a decimal string, as the API asks of every client."""
     typed = {
         "primary_type": intent.PRIMARY_TYPE,
-        "message": intent.to_json(),
-        "chain_id": chain_id,
+        "message": intent.to_json(uint256_as_string=True),
+        "chain_id": str(chain_id),
         "verifying_contract": contract,
     }
     return stack.post_json("/v1/custody/sign-requests", {"key_id": stack.custody_key_id, "intent": typed})
@@ -92,7 +93,7 @@ def smoke_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None
     events = body["events"]
     assert isinstance(events, list)
     transfers = [e for e in events if e["event"] == "Transfer" and e["contract"] == "tUSD"]
-    expected = {"sender": alice.address, "receiver": bob.address, "value": 250 * TUSD_UNIT}
+    expected = {"sender": alice.address, "receiver": bob.address, "value": str(250 * TUSD_UNIT)}
     if len(transfers) != 1 or transfers[0]["args"] != expected:
         raise DemoFailed(f"the API returned {events!r}, expected one tUSD Transfer {expected!r}")
     balance = tusd.functions.balanceOf(bob.address).call()
@@ -226,8 +227,8 @@ def allocation_vesting_flow(stack: DevnetStack, progress: Progress, summary: Sum
     )
     path = f"/v1/vesting/beneficiaries/{alice.address}/grants"
     with progress.step("reading alice's team grant through the API"):
-        before = stack.get_json(path)
-    grant = _team_grant(before, team.amount)
+        before, grants = _listed(stack, path)
+    grant = _team_grant(grants, team.amount)
     claimable = format_tokens(int(grant["claimable"]), TPW_DECIMALS)
     progress.note(
         f"grant {str(grant['grant_id'])[:12]}…: {format_tokens(team.amount, TPW_DECIMALS)} TPW, cliff "
@@ -242,7 +243,7 @@ def allocation_vesting_flow(stack: DevnetStack, progress: Progress, summary: Sum
     held = int(tpw.functions.balanceOf(alice.address).call())
     with progress.step("alice claims her vested TPW"):
         paid = escrow.claim(alice, int(grant["grant_id"]))
-    after = _team_grant(stack.get_json(path), team.amount)
+    after = _team_grant(_listed(stack, path)[1], team.amount)
     now_held = int(tpw.functions.balanceOf(alice.address).call())
     if paid <= 0 or int(after["claimed"]) != paid or now_held != held + paid:
         raise DemoFailed(f"alice's claim paid {paid}; the API says claimed {after['claimed']}")
@@ -253,11 +254,22 @@ def allocation_vesting_flow(stack: DevnetStack, progress: Progress, summary: Sum
     summary.add("vesting claim", f"alice claimed {whole_tokens} TPW after the team cliff")
 
 
-def _team_grant(body: dict[str, Any], amount: int) -> dict[str, Any]:
-    """The one grant of `amount` in a `/v1/vesting/beneficiaries/.../grants` answer."""
-    matching = [grant for grant in body["grants"] if grant["amount"] == amount]
+def _listed(stack: DevnetStack, path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A list route's first page, and its items over every page: the API's one pagination convention
+    (`limit` and `cursor` in; `data`, `has_more` and `next_cursor` out)."""
+    first = page = stack.get_json(path)
+    items: list[dict[str, Any]] = list(page["data"])
+    while page["has_more"]:
+        page = stack.get_json(f"{path}?cursor={page['next_cursor']}")
+        items += page["data"]
+    return first, items
+
+
+def _team_grant(grants: list[dict[str, Any]], amount: int) -> dict[str, Any]:
+    """The one grant of `amount` among a beneficiary's grants."""
+    matching = [grant for grant in grants if grant["amount"] == str(amount)]  # uint256: a string
     if len(matching) != 1:
-        raise DemoFailed(f"the API lists {body['grants']!r}, expected one grant of {amount}")
+        raise DemoFailed(f"the API lists {grants!r}, expected one grant of {amount}")
     found: dict[str, Any] = matching[0]
     return found
 
@@ -282,7 +294,7 @@ def subscription_keeper_flow(stack: DevnetStack, progress: Progress, summary: Su
         subscription_id = manager.subscribe(bob, plan_id)
     path = f"/v1/subscriptions/{subscription_id}"
     first = stack.get_json(path)["subscription"]
-    if first["periods_paid"] != 1 or first["due"]:
+    if first["periods_paid"] != "1" or first["due"]:
         raise DemoFailed(f"after subscribing the API shows {first!r}")
     with progress.step("moving L1's clock 30 days forward: the second period is due"):
         l1.node.increase_time(int(first["paid_through"]) - manager.now() + 60)

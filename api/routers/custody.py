@@ -1,9 +1,10 @@
 """`/v1/custody/...`: group keys, sign requests for typed intents, operator approvals, the audit log.
 
-Thin routes over `api.services.custody`. Every route needs an API key with the scope it names
-(`api.auth`); every POST needs an `Idempotency-Key` (`api.idempotency`). The API never authorises a
-signature: the signer nodes check each intent and its approvals against their own policies, and the sign
-request reports what they decided.
+Thin routes over `api.services.custody` (writes) and `api.services.custody_reads` (reads, and lists in the
+API's one pagination convention, `api.pagination`). Every route needs an API key with the scope it names
+(`api.auth`); every POST needs an `Idempotency-Key` (`api.idempotency`); no GET writes anything. The API
+never authorises a signature: the signer nodes check each intent and its approvals against their own
+policies, and the sign request reports what they decided.
 """
 
 from http import HTTPStatus
@@ -12,22 +13,31 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.auth import CustodyAdmin, CustodyApprover, CustodyReader, CustodySigner
+from api.auth import (
+    CustodyAdmin,
+    CustodyApprover,
+    CustodyAuditor,
+    CustodyReader,
+    CustodyRequestReader,
+    CustodySigner,
+)
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_doc
 from api.idempotency import OPENAPI_EXTRA, RESPONSES, IdempotencyDep
-from api.services import custody
+from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery, Page
+from api.services import custody, custody_reads
 from api.services.custody_runtime import CustodyDep, custody_lifespan
 from api.services.custody_schemas import (
     REQUEST_ID_PATTERN,
     ApprovalCreate,
-    AuditPage,
+    AuditRecordOut,
     KeyCeremonyOut,
     KeyCreate,
     KeyOut,
     KeyRefresh,
     SignRequestCreate,
     SignRequestOut,
+    SignRequestStatus,
 )
 from custody.node.schemas import KEY_ID_PATTERN
 
@@ -38,7 +48,6 @@ RequestIdPath = Annotated[
     str,
     Path(pattern=REQUEST_ID_PATTERN, description="The sign request's id: 0x and 64 lowercase hex digits."),
 ]
-MAX_AUDIT_PAGE: Final = 1000
 
 
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
@@ -106,20 +115,64 @@ async def refresh_key(
 
 
 @router.get(
+    "/keys",
+    summary="List the group keys this API made or imported",
+    responses={**AUTH_RESPONSES, **LIST_RESPONSES},
+)
+async def list_keys(
+    client: CustodyReader,
+    runtime: CustodyDep,
+    session: SessionDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[KeyOut]:
+    """Scope `custody:read`. By key id; a key made outside this API is listed once it is imported."""
+    return await custody_reads.list_keys(session, cursor, limit)
+
+
+@router.get(
     "/keys/{key_id}",
     summary="Read a group key",
     responses={
         **AUTH_RESPONSES,
-        404: problem_doc("Neither this API nor any node that answered knows this key."),
-        502: problem_doc("The nodes holding the key state different public keys for it."),
+        404: problem_doc("This API has no key of this id (a key made elsewhere is imported first)."),
     },
 )
 async def read_key(
     key_id: KeyIdPath, client: CustodyReader, runtime: CustodyDep, session: SessionDep
 ) -> KeyOut:
     """Scope `custody:read`. The group public key (compressed, and x/y for the contracts) and who holds it.
-    A key made outside this API (e.g. by `tpw-custody`) is registered from its holders' signed statements."""
-    return await custody.read_key(runtime, session, client, key_id)
+    A read never writes: a key made outside this API (e.g. by `tpw-custody`) is 404 until it is imported
+    (`POST /v1/custody/keys/{key_id}/import`)."""
+    return await custody_reads.read_key(session, key_id)
+
+
+@router.post(
+    "/keys/{key_id}/import",
+    response_model=KeyOut,
+    summary="Import a group key made outside this API, from its holders' signed statements",
+    openapi_extra=OPENAPI_EXTRA,
+    responses={
+        **POST_RESPONSES,
+        404: problem_doc("No node that answered holds a share of this key."),
+        502: problem_doc("The nodes holding the key state different public keys for it."),
+    },
+)
+async def import_key(
+    key_id: KeyIdPath,
+    client: CustodyAdmin,
+    runtime: CustodyDep,
+    idempotency: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
+    """Scope `custody:admin`. Each holder states the key's public key package, signed with its identity
+    key; the statements are checked against the roster and must agree. Idempotent: importing a key this
+    API knows already answers it as stored."""
+    return await idempotency.run(
+        lambda: custody.import_key(runtime, session, client, key_id),
+        body=None,
+        status_code=HTTPStatus.OK,
+    )
 
 
 @router.post(
@@ -151,15 +204,37 @@ async def create_sign_request(
 
 
 @router.get(
+    "/sign-requests",
+    summary="List sign requests, oldest first, by status",
+    responses={**AUTH_RESPONSES, **LIST_RESPONSES},
+)
+async def list_sign_requests(
+    client: CustodyRequestReader,
+    runtime: CustodyDep,
+    session: SessionDep,
+    status: Annotated[SignRequestStatus | None, Query(description="Only requests in this status.")] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[SignRequestOut]:
+    """Scope `custody:read`: the caller's own requests; `custody:admin` or `custody:audit`: every request
+    (`?status=pending` is the operators' queue). Oldest first, by creation time."""
+    return await custody_reads.list_sign_requests(session, client, status, cursor, limit)
+
+
+@router.get(
     "/sign-requests/{request_id}",
     summary="Read a sign request: status, reasons, approvals, signature",
-    responses={**AUTH_RESPONSES, 404: problem_doc("No sign request with this id.")},
+    responses={
+        **AUTH_RESPONSES,
+        404: problem_doc("No sign request with this id that this API key may read."),
+    },
 )
 async def read_sign_request(
-    request_id: RequestIdPath, client: CustodyReader, runtime: CustodyDep, session: SessionDep
+    request_id: RequestIdPath, client: CustodyRequestReader, runtime: CustodyDep, session: SessionDep
 ) -> SignRequestOut:
-    """Scope `custody:read`."""
-    return await custody.read_sign_request(session, request_id)
+    """Scope `custody:read` for a request this API key created; `custody:admin` or `custody:audit` for any.
+    Another caller's request is a 404, exactly as an unknown id, so ids do not reveal that they exist."""
+    return await custody_reads.read_sign_request(session, client, request_id)
 
 
 @router.post(
@@ -224,13 +299,17 @@ async def retry_sign_request(
     )
 
 
-@router.get("/audit", summary="Read the API's custody audit log", responses=AUTH_RESPONSES)
+@router.get(
+    "/audit",
+    summary="Read the API's custody audit log",
+    responses={**AUTH_RESPONSES, **LIST_RESPONSES},
+)
 async def read_audit(
-    client: CustodyReader,
+    client: CustodyAuditor,
     runtime: CustodyDep,
-    after_seq: Annotated[int, Query(ge=0, description="Return records with a higher seq.")] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE, description="At most this many records.")] = 100,
-) -> AuditPage:
-    """Scope `custody:read`. Hash-chained records (`custody.audit`): every custody call of this API and
-    every step of the coordinator it hosts."""
-    return await custody.audit_page(runtime, after_seq, limit)
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[AuditRecordOut]:
+    """Scope `custody:audit`. Hash-chained records (`custody.audit`), oldest first: every custody call of
+    this API and every step of the coordinator it hosts. Keep the last `next_cursor` to read on later."""
+    return await custody_reads.audit_page(runtime, cursor, limit)

@@ -1,5 +1,7 @@
 """`/health`: is this API process able to serve (database and chain nodes reachable)?"""
 
+from typing import Any, Final
+
 from fastapi import APIRouter
 
 from api.deps import ChainsDep, SessionDep
@@ -8,8 +10,12 @@ from api.schemas import HealthReport
 from api.services.health import run_checks
 
 router = APIRouter(tags=["operations"])
+HEAD_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    503: problem_doc("A check failed (GET says which).")
+}
 
 
+@router.head("/health", summary="The GET check's status, no body (load balancers)", responses=HEAD_RESPONSES)
 @router.get(
     "/health",
     summary="Check the database and the chain nodes",

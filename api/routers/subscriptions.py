@@ -11,18 +11,18 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ChainsDep, SettingsDep
 from api.errors import problem_doc
+from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
+from api.schemas import Uint256Path
 from api.services import subscriptions
 from api.services.rpc import NETWORKS, parse_network
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
 NetworkQuery = Annotated[str, Query(description=f"The chain, by role: one of {', '.join(NETWORKS)}.")]
-PlanIdPath = Annotated[int, Path(ge=0, le=subscriptions.MAX_ID, description="The plan's id, from 1.")]
+PlanIdPath = Annotated[Uint256Path, Path(description="The plan's id, from 1: decimal digits (a uint256).")]
 SubscriptionIdPath = Annotated[
-    int, Path(ge=0, le=subscriptions.MAX_ID, description="The subscription's id, from 1.")
+    Uint256Path, Path(description="The subscription's id, from 1: decimal digits (a uint256).")
 ]
-OffsetQuery = Annotated[int, Query(ge=0, description="Skip this many plans (ids start at 1).")]
-LimitQuery = Annotated[int, Query(ge=1, le=subscriptions.MAX_PAGE, description="At most this many plans.")]
 
 
 RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
@@ -32,16 +32,17 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 }
 
 
-@router.get("/plans", summary="Subscription plans, by id", responses=RESPONSES)
+@router.get("/plans", summary="Subscription plans, by id", responses={**RESPONSES, **LIST_RESPONSES})
 def list_plans(
     settings: SettingsDep,
     chains: ChainsDep,
     network: NetworkQuery = "l1",
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> subscriptions.PlanList:
-    """Read at the latest block; `total` says how many plans there are to page through."""
-    return subscriptions.plans(settings, chains, parse_network(network), offset, limit)
+    """Read at the latest block; `total` says how many plans exist. Pages as every list does: pass
+    `next_cursor` as `cursor` while `has_more`."""
+    return subscriptions.plans(settings, chains, parse_network(network), cursor, limit)
 
 
 @router.get(

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ChainsDep, SettingsDep
 from api.errors import problem_doc
+from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
+from api.schemas import Uint256Path
 from api.services import vesting
 from api.services.rpc import NETWORKS, parse_network
 
@@ -18,7 +20,7 @@ NetworkQuery = Annotated[
     str, Query(description=f"The chain, by role: one of {', '.join(NETWORKS)}. The escrow lives on l1.")
 ]
 GrantIdPath = Annotated[
-    int, Path(ge=0, le=vesting.MAX_GRANT_ID, description="The grant's id, a uint256 in decimal.")
+    Uint256Path, Path(description="The grant's id, a uint256: decimal digits, no sign or leading zeros.")
 ]
 AddressPath = Annotated[
     str,
@@ -51,10 +53,20 @@ def get_grant(
 @router.get(
     "/beneficiaries/{address}/grants",
     summary="The vesting grants an address holds now",
-    responses={**RESPONSES, 422: problem_doc("A malformed address, or one whose EIP-55 checksum is wrong.")},
+    responses={
+        **RESPONSES,
+        **LIST_RESPONSES,
+        422: problem_doc("A malformed address, or one whose EIP-55 checksum is wrong."),
+    },
 )
 def get_beneficiary_grants(
-    address: AddressPath, settings: SettingsDep, chains: ChainsDep, network: NetworkQuery = "l1"
+    address: AddressPath,
+    settings: SettingsDep,
+    chains: ChainsDep,
+    network: NetworkQuery = "l1",
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> vesting.BeneficiaryGrants:
-    """Grants created for the address or handed to it, and not handed on since; oldest first."""
-    return vesting.beneficiary_grants(settings, chains, parse_network(network), address)
+    """Grants created for the address or handed to it, and not handed on since; oldest first. Pages as
+    every list does: pass `next_cursor` as `cursor` while `has_more`."""
+    return vesting.beneficiary_grants(settings, chains, parse_network(network), address, cursor, limit)

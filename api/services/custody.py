@@ -1,5 +1,5 @@
-"""Custody operations behind the routes: make and refresh group keys, take sign requests and approvals, try
-to sign, and read the audit log.
+"""Custody operations behind the routes: make, refresh and import group keys, take sign requests and
+approvals, and try to sign (reads are `api.services.custody_reads`).
 
 The API authorises nothing itself. It persists what callers ask, forwards it with every approval stored to
 the signer nodes through the coordinator it hosts, and reports what the nodes decided
@@ -17,7 +17,6 @@ the nodes.
 import asyncio
 import secrets
 from collections.abc import Callable, Sequence
-from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -37,8 +36,6 @@ from api.services.custody_runtime import CustodyRuntime
 from api.services.custody_schemas import (
     ApprovalCreate,
     ApprovalOut,
-    AuditPage,
-    AuditRecordOut,
     GroupKeyOut,
     KeyCeremonyOut,
     KeyCreate,
@@ -240,8 +237,10 @@ async def refresh_key(
     return KeyCeremonyOut(**view.model_dump(), lagging_nodes=lagging)
 
 
-async def read_key(runtime: CustodyRuntime, session: Session, client: ApiClient, key_id: str) -> KeyOut:
-    """A key this API made or its holders state; 404 if none."""
+async def import_key(runtime: CustodyRuntime, session: Session, client: ApiClient, key_id: str) -> KeyOut:
+    """Register a key made outside this API from its holders' signed statements; idempotent (a stored key
+    is answered as stored, nothing asked of the nodes). The explicit admin POST that replaces registering
+    on a read: a GET never writes (`api.services.custody_reads`)."""
     return key_view(await _known_key(runtime, session, client, key_id))
 
 
@@ -280,18 +279,13 @@ async def create_sign_request(
     return await _attempt(runtime, session, client, request_id)
 
 
-async def read_sign_request(session: Session, request_id: str) -> SignRequestOut:
-    """A sign request's status, reasons, approvals and signature."""
-    return sign_request_view(await _in_thread(store.load_request, session, request_id))
-
-
 async def add_approval(
     runtime: CustodyRuntime, session: Session, client: ApiClient, request_id: str, body: ApprovalCreate
 ) -> SignRequestOut:
     """Store an operator's approval of the request, then try to sign with every approval stored."""
     approval = body.approval()
     try:
-        await _in_thread(store.add_approval, session, request_id, approval, client)
+        await _in_thread(store.add_approval, session, request_id, approval, client, runtime.operators())
     except CustodyValidationError as rejected:  # a forged or misdirected approval: worth a record
         await _audit(
             runtime,
@@ -363,26 +357,3 @@ async def _audit(
     await _in_thread(
         lambda: runtime.audit.append(actor=client.actor, action=action, subject=subject, details=details)
     )
-
-
-def _audit_page(runtime: CustodyRuntime, after_seq: int, limit: int) -> AuditPage:
-    later = (record for record in runtime.audit.records() if record.seq > after_seq)
-    records = [
-        AuditRecordOut(
-            seq=record.seq,
-            time=record.time,
-            actor=record.actor,
-            action=record.action,
-            subject=record.subject,
-            details=record.details,
-            prev_hash=record.prev_hash,
-            hash=record.hash,
-        )
-        for record in islice(later, limit)
-    ]
-    return AuditPage(records=records, next_after_seq=records[-1].seq if records else after_seq)
-
-
-async def audit_page(runtime: CustodyRuntime, after_seq: int, limit: int) -> AuditPage:
-    """Up to `limit` audit records with seq > `after_seq`, oldest first."""
-    return await _in_thread(_audit_page, runtime, after_seq, limit)

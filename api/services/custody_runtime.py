@@ -3,6 +3,8 @@
 The API holds the coordinator's client certificate and the group roster (settings `custody_*`). It is opened
 once when the app starts (the custody router's lifespan) and closed when it stops: one `NodeClient` keeps its
 TLS connections to the nodes open, and one signing `Coordinator` remembers which nodes failed or cheated.
+The audit log's index (`custody.audit_index`) is verified against the log here, and rebuilt if they
+disagree, so that audit pages never parse the whole log.
 While no roster file is at `custody_roster_path`, custody is off and its routes answer 503; a roster or TLS
 material that is present but unusable stops the start, loudly.
 
@@ -16,6 +18,7 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -23,10 +26,12 @@ from fastapi import Depends, FastAPI, Request
 from api.errors import ServiceUnavailable
 from api.settings import ApiSettings
 from custody.audit import AuditLog
+from custody.audit_index import AuditIndex
 from custody.coordinator.client import NodeClient
 from custody.coordinator.dkg import KeyCoordinator
 from custody.coordinator.signing import Coordinator
 from custody.frost import PublicKeyPackage
+from custody.policy.config import load_policy
 from custody.roster import Roster
 from custody.tls import client_context
 
@@ -47,9 +52,11 @@ class CustodyRuntime:
     roster: Roster
     client: NodeClient
     audit: AuditLog
+    audit_index: AuditIndex
     public_keys: dict[str, PublicKeyPackage]
     keys: KeyCoordinator
     signing: Coordinator
+    policy_path: Path
     _attempt_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
@@ -65,15 +72,25 @@ class CustodyRuntime:
         )
         settings.custody_audit_path.parent.mkdir(parents=True, exist_ok=True)
         audit = AuditLog.open_file(settings.custody_audit_path)
+        audit_index = AuditIndex.open(settings.custody_audit_path)  # verified against the log, or rebuilt
         public_keys: dict[str, PublicKeyPackage] = {}
         return cls(
             roster=roster,
             client=client,
             audit=audit,
+            audit_index=audit_index,
             public_keys=public_keys,
             keys=KeyCoordinator(roster, client, audit=audit, public_keys=public_keys),
             signing=Coordinator(roster, client, public_keys, audit=audit),
+            policy_path=settings.custody_policy_path or settings.custody_roster_path.with_name("policy.yaml"),
         )
+
+    def operators(self) -> frozenset[str]:
+        """The addresses of the operators the nodes' policy names (read anew each time: an operator change
+        is a policy change, made while the API runs); none while there is no policy file."""
+        if not self.policy_path.exists():
+            return frozenset()
+        return frozenset(load_policy(self.policy_path).operators.values())
 
     def attempt_lock(self, request_id: str) -> asyncio.Lock:
         """The lock that serialises signing attempts of `request_id` in this process."""

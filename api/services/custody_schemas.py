@@ -1,19 +1,27 @@
 """Request and response bodies of the custody routes (they are the OpenAPI schema too).
 
 Requests are strict (unknown fields refused) and validated down to the intent: a sign request's intent is
-decoded with `chain.intents.decode_intent` and an approval parsed with `OperatorApproval.from_json` while
-the body is validated, so a malformed one is a 422 naming the field before anything is stored or sent.
-Group elements and scalars leave as 0x-prefixed hex; intent messages keep their JSON integers exact.
+validated against its type's schema and decoded with `chain.intents` (`api.services.custody_intents`), and an
+approval parsed with `OperatorApproval.from_json`, while the body is validated, so a malformed one is a 422
+naming the field before anything is stored or sent. Group elements and scalars leave as 0x-prefixed hex; an
+intent's uint256 values as decimal strings. Lists of node ids hold each node once (`uniqueItems`).
 """
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from eth_utils import is_checksum_address
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
-from chain.intents import IntentError
-from custody.node.schemas import KEY_ID_PATTERN, IntentEnvelope
+from api.services.custody_intents import Address, IntentIn, IntentOut
+from custody.node.schemas import KEY_ID_PATTERN
 from custody.policy.approvals import OperatorApproval
 
 SignRequestStatus = Literal["pending", "signed", "refused"]
@@ -21,6 +29,18 @@ REQUEST_ID_PATTERN = r"^0x[0-9a-f]{64}$"
 
 KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
 NodeId = Annotated[StrictInt, Field(ge=1, le=0xFFFF)]
+
+
+def _each_once(node_ids: list[int]) -> list[int]:
+    if len(set(node_ids)) != len(node_ids):
+        raise PydanticCustomError("unique_items", "a node is listed twice")
+    return node_ids
+
+
+NodeIds = Annotated[
+    list[NodeId], Field(min_length=2, json_schema_extra={"uniqueItems": True}), AfterValidator(_each_once)
+]
+"""Two or more roster node ids, each once."""
 Hex32 = Annotated[str, Field(description="0x and 64 hex digits.", examples=["0x" + "ab" * 32])]
 
 
@@ -34,10 +54,10 @@ class KeyCreate(_Request):
     threshold: Annotated[int, Field(ge=2, le=0xFFFF)] | None = Field(
         default=None, description="Signers needed (t); default: the API's `custody_threshold` setting."
     )
-    participants: list[NodeId] | None = Field(
+    participants: NodeIds | None = Field(
         default=None,
-        min_length=2,
-        description="Roster node ids that will hold a share (n of them); default: every node in the roster.",
+        description="Roster node ids that will hold a share (n of them), each once; default: every node in "
+        "the roster.",
     )
     key_id: KeyId | None = Field(
         default=None, description="The key's name (letters, digits, `._-`); default: a random `key-...`."
@@ -47,10 +67,9 @@ class KeyCreate(_Request):
 class KeyRefresh(_Request):
     """New shares of the same group key (old shares become useless): after a suspected leak, or to move."""
 
-    participants: list[NodeId] | None = Field(
+    participants: NodeIds | None = Field(
         default=None,
-        min_length=2,
-        description="Node ids to hold the new shares; default: the current holders.",
+        description="Node ids to hold the new shares, each once; default: the current holders.",
     )
 
 
@@ -58,32 +77,16 @@ class SignRequestCreate(_Request):
     """Sign `intent` (a typed EIP-712 message in its contract's domain) with the group key `key_id`."""
 
     key_id: KeyId
-    intent: IntentEnvelope
-
-    @field_validator("intent")
-    @classmethod
-    def _intent_decodes(cls, intent: IntentEnvelope) -> IntentEnvelope:
-        try:
-            intent.decode()
-        except IntentError as error:
-            raise ValueError(f"the intent does not decode: {error}") from None
-        return intent
+    intent: IntentIn = Field(description="The intent: its `primary_type` selects the schema of the rest.")
 
 
 class ApprovalCreate(_Request):
     """An operator's EIP-712 signature over `SignApproval(intentDigest, requestId)` in the intent's domain."""
 
-    operator: str = Field(description="The operator's EIP-55 checksummed address.")
+    operator: Address = Field(description="The operator's EIP-55 checksummed address.")
     signature: Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")] = Field(
         description="65 bytes r || s || v (v 27 or 28), 0x-prefixed hex."
     )
-
-    @field_validator("operator")
-    @classmethod
-    def _checksummed(cls, operator: str) -> str:
-        if not is_checksum_address(operator):
-            raise ValueError("not an EIP-55 checksummed address")
-        return operator
 
     def approval(self) -> OperatorApproval:
         """The approval the nodes take (its checks are the ones these fields passed)."""
@@ -104,7 +107,9 @@ class KeyOut(BaseModel):
     key_id: str
     group_public_key: GroupKeyOut
     threshold: int = Field(description="Signers needed (t).")
-    participants: list[int] = Field(description="Roster node ids holding a share (n of them).")
+    participants: list[int] = Field(
+        json_schema_extra={"uniqueItems": True}, description="Roster node ids holding a share (n of them)."
+    )
     created_at: datetime
     updated_at: datetime = Field(description="When the key was made or its shares last refreshed.")
 
@@ -113,7 +118,8 @@ class KeyCeremonyOut(KeyOut):
     """A key just made or refreshed; `lagging_nodes` hold no (current) share and need a repair."""
 
     lagging_nodes: list[int] = Field(
-        description="Nodes that failed the last round while the threshold confirmed; empty when all did."
+        json_schema_extra={"uniqueItems": True},
+        description="Nodes that failed the last round while the threshold confirmed; empty when all did.",
     )
 
 
@@ -156,7 +162,7 @@ class SignRequestOut(BaseModel):
             "(a time lock) or live nodes can cure. `refused`: the nodes' policies refuse it outright."
         )
     )
-    intent: IntentEnvelope
+    intent: IntentOut
     digest: Hex32 = Field(description="The intent's EIP-712 digest: what the group key signs.")
     reasons: list[str] = Field(
         description="Why it is not signed (the nodes' policy reasons); empty once signed."
@@ -180,13 +186,9 @@ class AuditRecordOut(BaseModel):
     actor: str
     action: str
     subject: str
-    details: dict[str, Any]
+    details: dict[str, Any] = Field(
+        description="As written and hashed: its integers stay as recorded (JSON numbers), as `hash` covers "
+        "them."
+    )
     prev_hash: str
     hash: str
-
-
-class AuditPage(BaseModel):
-    """Records after `after_seq`, oldest first; pass `next_after_seq` to read on."""
-
-    records: list[AuditRecordOut]
-    next_after_seq: int

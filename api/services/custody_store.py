@@ -5,8 +5,10 @@ changed before it returns, or raises a refusal (`api.services.custody_errors`) h
 request is re-read fresh each time, since an attempt or an approval in another request may have changed it.
 """
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,6 +60,44 @@ def load_request(session: Session, request_id: str) -> CustodySignRequest:
     if row is None:
         raise SignRequestNotFound(f"no sign request {request_id}")
     return row
+
+
+def list_keys(session: Session, *, after: str | None, limit: int) -> Sequence[CustodyKey]:
+    """Up to `limit` stored keys whose id sorts after `after` (None: from the first), by id."""
+    query = select(CustodyKey).order_by(CustodyKey.key_id).limit(limit)
+    if after is not None:
+        query = query.where(CustodyKey.key_id > after)
+    return session.scalars(query).all()
+
+
+def list_requests(
+    session: Session,
+    *,
+    status: str | None,
+    created_by: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> Sequence[CustodySignRequest]:
+    """Up to `limit` sign requests after the (created_at, id) key `after`, oldest first; only those in
+    `status` and made by the API key `created_by`, when given. The order's key never changes once a request
+    exists, so requests stored while a client pages through never shift its pages (`api.pagination`)."""
+    session.expire_all()  # attempts elsewhere change statuses and approvals
+    query = (
+        select(CustodySignRequest).order_by(CustodySignRequest.created_at, CustodySignRequest.id).limit(limit)
+    )
+    if status is not None:
+        query = query.where(CustodySignRequest.status == status)
+    if created_by is not None:
+        query = query.where(CustodySignRequest.created_by == created_by)
+    if after is not None:
+        created_at, request_id = after
+        query = query.where(
+            or_(
+                CustodySignRequest.created_at > created_at,
+                and_(CustodySignRequest.created_at == created_at, CustodySignRequest.id > request_id),
+            )
+        )
+    return session.scalars(query).all()
 
 
 def require_unused_key_id(session: Session, key_id: str | None) -> None:
@@ -124,12 +164,23 @@ def add_request(
     return row
 
 
-def add_approval(session: Session, request_id: str, approval: OperatorApproval, client: ApiClient) -> None:
-    """Store `approval` of an unsigned request: once per operator, at most MAX_APPROVALS, and only if its
-    signature is the named operator's over this request (CustodyValidationError otherwise)."""
+def add_approval(
+    session: Session,
+    request_id: str,
+    approval: OperatorApproval,
+    client: ApiClient,
+    operators: Collection[str],
+) -> None:
+    """Store `approval` of an unsigned request: once per operator, at most MAX_APPROVALS, and only if it
+    names one of `operators` (the addresses the nodes' policy names: anyone else's approval could only fill
+    the cap) and its signature is that operator's over this request (CustodyValidationError otherwise)."""
     row = load_request(session, request_id)
     if row.status == "signed":
         raise CustodyConflict(f"sign request {request_id} is signed already")
+    if approval.operator not in operators:
+        raise CustodyValidationError(
+            "operator", f"{approval.operator} is not one of the custody group's operators"
+        )
     if len(row.approvals) >= MAX_APPROVALS:
         raise CustodyConflict(f"sign request {request_id} has the most approvals a request can carry")
     if any(stored.operator == approval.operator for stored in row.approvals):

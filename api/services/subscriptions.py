@@ -4,6 +4,9 @@ Straight from the network's node, nothing cached: a charge changes a subscriptio
 read at one block, named in it (`block_number`, `block_timestamp`); `due` is the contract's own `is_due` at
 that block. The manager is the deployments registry's `SubscriptionManager`; a registry written for another
 chain id is refused (`RegistryMismatch`) rather than used to name a stranger's contract.
+
+Every integer of a plan or a subscription is uint256 in the contract, so every one is a decimal string in the
+answers (`api.schemas.Uint256`), as is the chain id; block numbers and timestamps stay JSON numbers.
 """
 
 from typing import Literal
@@ -13,6 +16,8 @@ from web3 import Web3
 from web3.types import BlockData
 
 from api.errors import NotFound, RegistryMismatch
+from api.pagination import Listing, Page, key_part
+from api.schemas import ChainId, Uint256
 from api.services.events import deployed_contracts
 from api.services.rpc import ChainClients, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network
@@ -29,8 +34,7 @@ from chain.subscriptions import (
 )
 
 MANAGER_NAME = CONTRACT_TYPE
-MAX_ID = 2**256 - 1
-MAX_PAGE = 100
+PLANS = Listing("subscription-plans", (int,))
 
 StatusName = Literal["active", "past_due", "cancelled", "lapsed", "completed"]
 STATUS_NAMES: dict[SubscriptionStatus, StatusName] = {
@@ -66,30 +70,32 @@ class SubscriptionNotFound(NotFound):
 class PlanOut(BaseModel):
     """A plan's terms (fixed when it was created) and whether its merchant has paused it."""
 
-    plan_id: int
+    plan_id: Uint256
     merchant: str = Field(description="Who is paid at every charge (checksummed).")
     token: str = Field(description="The ERC-20 token subscribers pay in (checksummed).")
-    amount: int = Field(description="Base units charged per period.")
-    fee_bps: int = Field(description="The protocol fee of this plan, in basis points of `amount`.")
-    fee: int = Field(description="Base units of each charge that go to the treasury.")
-    merchant_amount: int = Field(description="Base units of each charge the merchant receives.")
-    period: int = Field(description="Seconds per period.")
-    trial: int = Field(description="Seconds from subscribing to the first charge (0: charged at once).")
-    grace: int = Field(description="Seconds a subscription stays past due after a failed charge.")
-    max_periods: int = Field(description="Periods a subscription pays before it completes; 0: no limit.")
+    amount: Uint256 = Field(description="Base units charged per period.")
+    fee_bps: Uint256 = Field(description="The protocol fee of this plan, in basis points of `amount`.")
+    fee: Uint256 = Field(description="Base units of each charge that go to the treasury.")
+    merchant_amount: Uint256 = Field(description="Base units of each charge the merchant receives.")
+    period: Uint256 = Field(description="Seconds per period.")
+    trial: Uint256 = Field(description="Seconds from subscribing to the first charge (0: charged at once).")
+    grace: Uint256 = Field(description="Seconds a subscription stays past due after a failed charge.")
+    max_periods: Uint256 = Field(description="Periods a subscription pays before it completes; 0: no limit.")
     paused: bool = Field(description="A paused plan charges nobody and takes no new subscribers.")
 
 
 class SubscriptionOut(BaseModel):
     """A subscription's state."""
 
-    subscription_id: int
+    subscription_id: Uint256
     subscriber: str = Field(description="Who pays (checksummed).")
-    plan_id: int
+    plan_id: Uint256
     status: StatusName
-    paid_through: int = Field(description="End of the last paid period, or of the trial (unix seconds).")
-    periods_paid: int
-    grace_ends: int | None = Field(description="While past due: when the grace period ends (unix seconds).")
+    paid_through: Uint256 = Field(description="End of the last paid period, or of the trial (unix seconds).")
+    periods_paid: Uint256
+    grace_ends: Uint256 | None = Field(
+        description="While past due: when the grace period ends (unix seconds)."
+    )
     due: bool = Field(description="Whether a charge at `block_timestamp` would try to collect.")
 
 
@@ -97,17 +103,16 @@ class ManagerView(BaseModel):
     """Where and when it was read."""
 
     network: Network
-    chain_id: int
+    chain_id: ChainId
     manager: str = Field(description="The SubscriptionManager's address (checksummed).")
     block_number: int
     block_timestamp: int
 
 
-class PlanList(ManagerView):
-    """A page of plans, by id."""
+class PlanList(ManagerView, Page[PlanOut]):
+    """A page of plans, by id (`api.pagination`: plans only ever get new, higher ids)."""
 
-    total: int = Field(description="How many plans exist (ids 1 to `total`).")
-    plans: list[PlanOut]
+    total: Uint256 = Field(description="How many plans exist (ids 1 to `total`).")
 
 
 class PlanView(ManagerView):
@@ -168,20 +173,30 @@ def _subscription_out(subscription: Subscription, due: bool) -> SubscriptionOut:
     )
 
 
-def plans(settings: ApiSettings, chains: ChainClients, network: Network, offset: int, limit: int) -> PlanList:
-    """Plans `offset + 1` to `offset + limit` of `network`'s manager, as of the latest block."""
+def plans(
+    settings: ApiSettings, chains: ChainClients, network: Network, cursor: str | None, limit: int
+) -> PlanList:
+    """A page of `network`'s manager's plans after the cursor's, by id, as of the latest block."""
+    filters = {"network": network}
+    after = PLANS.decode(cursor, filters)
     w3 = chains.web3(network)
     with rpc_failures_as_unavailable(network):
         manager = _manager(settings, network, w3)
         block = w3.eth.get_block("latest")
         try:
             total = manager.plan_count(block=block["number"])
-            page = manager.plans(offset=offset, limit=limit, block=block["number"])
+            offset = 0 if after is None else key_part(after, 0, int)
+            fetched = manager.plans(offset=offset, limit=limit + 1, block=block["number"])
         except SubscriptionError as error:  # the registry's manager does not behave as one
             raise RegistryMismatch(str(error), network=network) from None
-        return PlanList(
-            **_view(network, w3, manager, block).model_dump(), total=total, plans=[_plan_out(p) for p in page]
+        page = PLANS.page(
+            [_plan_out(p) for p in fetched],
+            limit,
+            lambda plan: (plan.plan_id,),
+            cursor=cursor,
+            filters=filters,
         )
+        return PlanList(**_view(network, w3, manager, block).model_dump(), total=total, **dict(page))
 
 
 def plan(settings: ApiSettings, chains: ChainClients, network: Network, plan_id: int) -> PlanView:

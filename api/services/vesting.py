@@ -5,6 +5,9 @@ Each answer is read at one block, named in it (`block_number`, `block_timestamp`
 claimable amounts are computed for that block's timestamp with `chain.vesting`, exactly as the contract
 computes them. The escrow is the registry's `VestingEscrow`; a registry written for another chain id is
 refused rather than used to name a stranger's contract.
+
+What is uint256 in the escrow (ids, numbers, amounts) and the chain id are decimal strings in the answers
+(`api.schemas.Uint256`); the schedule's times and spans are uint64/uint32 there and stay JSON numbers.
 """
 
 from http import HTTPStatus
@@ -15,6 +18,8 @@ from pydantic import BaseModel, Field
 from web3 import Web3
 
 from api.errors import ApiError, NotFound, RegistryMismatch
+from api.pagination import Listing, Page, key_part
+from api.schemas import ChainId, Uint256
 from api.services.rpc import ChainClients, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network
 from chain.client import chain_id
@@ -24,7 +29,7 @@ from chain.vesting import Grant, VestingError, VestingEscrow
 
 ESCROW_NAME = "VestingEscrow"
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
-MAX_GRANT_ID = 2**256 - 1
+GRANTS = Listing("beneficiary-grants", (int,))
 
 
 class VestingNotDeployed(NotFound):
@@ -52,13 +57,15 @@ class InvalidAddress(ApiError):
 class VestingGrant(BaseModel):
     """A grant, with what has vested and what can be claimed at the block it was read at."""
 
-    grant_id: int = Field(description="The grant's id (it encodes its number and schedule), a uint256.")
-    number: int = Field(description="The grant's position in creation order, from 0.")
+    grant_id: Uint256 = Field(description="The grant's id (it encodes its number and schedule).")
+    number: Uint256 = Field(description="The grant's position in creation order, from 0.")
     beneficiary: str = Field(description="Who may claim it now (checksummed).")
-    amount: int = Field(description="Base units granted; for a revoked grant, what had vested at revocation.")
-    claimed: int = Field(description="Base units paid out so far.")
-    vested: int = Field(description="Base units vested at `block_timestamp`, claimed or not.")
-    claimable: int = Field(description="Base units a claim would pay at `block_timestamp`.")
+    amount: Uint256 = Field(
+        description="Base units granted; for a revoked grant, what had vested at revocation."
+    )
+    claimed: Uint256 = Field(description="Base units paid out so far.")
+    vested: Uint256 = Field(description="Base units vested at `block_timestamp`, claimed or not.")
+    claimable: Uint256 = Field(description="Base units a claim would pay at `block_timestamp`.")
     start: int = Field(description="When vesting starts (unix seconds).")
     cliff_end: int = Field(description="Nothing vests before this moment (unix seconds).")
     end: int = Field(description="Everything has vested from this moment (unix seconds).")
@@ -73,7 +80,7 @@ class VestingView(BaseModel):
     """Where and when the grants were read."""
 
     network: Network
-    chain_id: int
+    chain_id: ChainId
     escrow: str = Field(description="The VestingEscrow's address (checksummed).")
     block_number: int
     block_timestamp: int
@@ -85,11 +92,11 @@ class VestingGrantView(VestingView):
     grant: VestingGrant
 
 
-class BeneficiaryGrants(VestingView):
-    """Every grant a beneficiary holds: created for it or handed to it, and not handed on since."""
+class BeneficiaryGrants(VestingView, Page[VestingGrant]):
+    """A page of the grants a beneficiary holds (created for it or handed to it, and not handed on since),
+    by grant number (`api.pagination`)."""
 
     beneficiary: str
-    grants: list[VestingGrant]
 
 
 def checksummed(address: str) -> str:
@@ -169,15 +176,34 @@ def grant(settings: ApiSettings, chains: ChainClients, network: Network, grant_i
 
 
 def beneficiary_grants(
-    settings: ApiSettings, chains: ChainClients, network: Network, address: str
+    settings: ApiSettings,
+    chains: ChainClients,
+    network: Network,
+    address: str,
+    cursor: str | None,
+    limit: int,
 ) -> BeneficiaryGrants:
-    """The grants `address` holds on `network`'s escrow as of the latest block, oldest first."""
+    """A page of the grants `address` holds on `network`'s escrow as of the latest block, by number."""
     beneficiary = checksummed(address)
+    filters = {"network": network, "beneficiary": beneficiary}
+    after = GRANTS.decode(cursor, filters)
     w3 = chains.web3(network)
+    after_number = -1 if after is None else key_part(after, 0, int)
     with rpc_failures_as_unavailable(network):
         escrow = _escrow(settings, network, w3)
         block = w3.eth.get_block("latest")
-        held = escrow.grants_of(beneficiary, block=block["number"])
+        held = [
+            found
+            for found in escrow.grants_of(beneficiary, block=block["number"])
+            if found.number > after_number
+        ]
+        page = GRANTS.page(
+            [_view(found, block["timestamp"]) for found in held[: limit + 1]],
+            limit,
+            lambda grant: (grant.number,),
+            cursor=cursor,
+            filters=filters,
+        )
         return BeneficiaryGrants(
             network=network,
             chain_id=int(w3.eth.chain_id),
@@ -185,5 +211,5 @@ def beneficiary_grants(
             block_number=block["number"],
             block_timestamp=block["timestamp"],
             beneficiary=beneficiary,
-            grants=[_view(found, block["timestamp"]) for found in held],
+            **dict(page),
         )

@@ -16,8 +16,9 @@ from benchmarks.gas_cases.common import TRANSFER_AMOUNT, GasEnv, Measurement, st
 from chain.treasury import CustodyTransfer, Treasury, sign_digest, transfer_tx
 from tests.helpers.frost_signing import Key, fixed_key, sign_with_key
 
-CUSTODY_GAS_BUDGET = 50_000
-"""The issue's budget for one hot-wallet (custody key) ERC-20 payout, total transaction gas."""
+CUSTODY_GAS_BUDGET = 53_500
+"""Issue 9's budget for one hot-wallet (custody key) ERC-20 payout, total transaction gas (the first one,
+50,000, is out of reach: docs/benchmarks.md breaks the figure down)."""
 CUSTODY_LIMIT = 10**9 * 10**6
 """A billion tUSD a day: high enough that no measured transfer is queued."""
 TREASURY_FUNDS = 10**6 * TRANSFER_AMOUNT

@@ -1,46 +1,63 @@
 # pragma version ~=0.4.3
 """
-@title Merkle inclusion proofs over sorted pairs
+@title Merkle inclusion proofs over sorted pairs, leaves and internal nodes hashed apart
 @license Apache-2.0
 @notice Verifies that a leaf belongs to a tree whose root a contract has recorded
-        (settlement batches, bridge batches). The convention is OpenZeppelin's
-        `MerkleProof`: an internal node is keccak256 of its two children, the
-        smaller one (as a uint256) first, so a proof is just the list of sibling
-        hashes from the leaf up, with no left/right flags. `chain/merkle.py`
-        builds the trees and proofs this module checks.
-@dev Leaves must be hashes of data that cannot also be read as 64 bytes (two
-     child hashes): `chain/merkle.leaf_hash` double-hashes the ABI encoding, as
-     OpenZeppelin's StandardMerkleTree does, so an internal node can never be
-     passed off as a leaf. This module has no state: import it and call it.
+        (settlement batches, bridge batches). Hashing is domain-separated as in
+        RFC 6962 (Certificate Transparency): a leaf's node is
+        keccak256(0x00 || leaf) and an internal node keccak256(0x01 || a || b),
+        so no internal node (the root included) can be passed off as a leaf, and
+        no leaf as an internal node. Pairs are sorted as in OpenZeppelin's
+        `MerkleProof` (the smaller child, as a uint256, first), so a proof is just
+        the list of sibling hashes from the leaf up, with no left/right flags.
+        `chain/merkle.py` builds the trees and proofs this module checks.
+@dev A caller passes the leaf itself (32 bytes: `chain.merkle.leaf_hash` of a
+     record's values, or any 32-byte item of a tree) and this module hashes it
+     into its node: accepting a node hash from the caller is what let internal
+     nodes pass as leaves. This module has no state: import it and call it.
 """
 
 # A depth of 32 covers 2**32 leaves, far beyond any batch this project anchors,
 # and bounds the gas a caller can make a verification spend.
 MAX_PROOF_DEPTH: constant(uint256) = 32
 
+# The first byte hashed into a leaf's node and into an internal node.
+LEAF_PREFIX: constant(bytes1) = 0x00
+NODE_PREFIX: constant(bytes1) = 0x01
+
+
+@internal
+@pure
+def _leaf_node(leaf: bytes32) -> bytes32:
+    """
+    @dev The tree node of a leaf: keccak256(0x00 || leaf).
+    """
+    return keccak256(concat(LEAF_PREFIX, leaf))
+
 
 @internal
 @pure
 def _hash_pair(a: bytes32, b: bytes32) -> bytes32:
     """
-    @dev The parent of two nodes: keccak256 of the smaller one, then the larger.
+    @dev The parent of two nodes: keccak256(0x01 || the smaller one || the larger).
     """
     if convert(a, uint256) < convert(b, uint256):
-        return keccak256(concat(a, b))
-    return keccak256(concat(b, a))
+        return keccak256(concat(NODE_PREFIX, a, b))
+    return keccak256(concat(NODE_PREFIX, b, a))
 
 
 @internal
 @pure
 def _process_proof(proof: DynArray[bytes32, MAX_PROOF_DEPTH], leaf: bytes32) -> bytes32:
     """
-    @dev The root that `proof` leads to from `leaf`: hash the leaf with each
-         sibling in turn, from the bottom of the tree to the top.
+    @dev The root that `proof` leads to from `leaf`: hash the leaf into its node,
+         then that node with each sibling in turn, from the bottom of the tree to
+         the top.
     @param proof The sibling hashes, leaf level first.
-    @param leaf The leaf hash.
+    @param leaf The leaf (not its node hash).
     @return The root of the tree `proof` describes.
     """
-    computed: bytes32 = leaf
+    computed: bytes32 = self._leaf_node(leaf)
     for sibling: bytes32 in proof:
         computed = self._hash_pair(computed, sibling)
     return computed
@@ -53,7 +70,7 @@ def _verify(proof: DynArray[bytes32, MAX_PROOF_DEPTH], root: bytes32, leaf: byte
     @dev Whether `proof` shows `leaf` is in the tree with root `root`.
     @param proof The sibling hashes, leaf level first.
     @param root The root the caller trusts.
-    @param leaf The leaf hash.
+    @param leaf The leaf (not its node hash).
     @return True when the proof leads from `leaf` to `root`.
     """
     return self._process_proof(proof, leaf) == root

@@ -23,7 +23,7 @@ def verify(proof: DynArray[bytes32, merkle.MAX_PROOF_DEPTH], root: bytes32, leaf
     @notice Whether `proof` shows `leaf` is in the tree with root `root`.
     @param proof The sibling hashes, leaf level first.
     @param root The Merkle root.
-    @param leaf The leaf hash.
+    @param leaf The leaf (the module hashes it into its node).
     @return True when the proof leads from `leaf` to `root`.
     """
     return merkle._verify(proof, root, leaf)
@@ -35,7 +35,7 @@ def process_proof(proof: DynArray[bytes32, merkle.MAX_PROOF_DEPTH], leaf: bytes3
     """
     @notice The root that `proof` leads to from `leaf`.
     @param proof The sibling hashes, leaf level first.
-    @param leaf The leaf hash.
+    @param leaf The leaf (the module hashes it into its node).
     @return The computed root.
     """
     return merkle._process_proof(proof, leaf)
@@ -48,7 +48,7 @@ def check_proof(proof: DynArray[bytes32, merkle.MAX_PROOF_DEPTH], root: bytes32,
             of a verification can be read from a receipt and the log read back.
     @param proof The sibling hashes, leaf level first.
     @param root The Merkle root.
-    @param leaf The leaf hash.
+    @param leaf The leaf (the module hashes it into its node).
     @return True when the proof leads from `leaf` to `root`.
     """
     valid: bool = merkle._verify(proof, root, leaf)

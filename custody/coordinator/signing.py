@@ -12,7 +12,15 @@ ends: with a signature, or with `SigningFailed` listing what each node did.
 
 Choice of nodes: holders of the key that are not suspect and not excluded in this call; nodes that failed
 recently (within `retry_after_seconds`) go last, so a dead node costs its timeout once, not on every
-signature; among equals the order is random, which spreads load over the group.
+signature; then, for a transfer, the nodes with the most rolling budget left for its asset go first (each
+node has t/n of the group's limit, `custody.policy.budget`, and says what is left in every answer; a node not
+heard from yet counts as having all of it), so spending spreads over the group and the group can sign its
+whole limit; among equals the order is random, which spreads load over the group. The choice only serves
+throughput: the limit holds whatever nodes are picked.
+
+State statements: the coordinator keeps each node's latest signed state counter (from its round-two answers,
+checked against the node's identity key in the roster) and hands it back to the node in every round one, which
+is how a node whose state database was restored from a backup finds out (`custody.node.state_guard`).
 """
 
 import asyncio
@@ -24,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from chain.intents import CustodyTransfer, TreasuryTx
 from custody.audit import AuditLog
 from custody.coordinator.client import NodeCallError, NodeMisbehaved, NodeRefused
 from custody.errors import CustodyError
@@ -45,7 +54,9 @@ from custody.node.schemas import (
     Round1Response,
     Round2Request,
     Round2Response,
+    StateStatement,
 )
+from custody.node.state_guard import statement_verifies
 from custody.policy.approvals import OperatorApproval
 from custody.roster import Roster, RosterNode
 from custody.tls import COORDINATOR_COMMON_NAME
@@ -127,6 +138,8 @@ class _Call:
     approvals: list[dict[str, Any]]
     public_key: PublicKeyPackage
     failures: dict[int, NodeFailure]
+    asset: tuple[int, str] | None = None
+    """(chain id, token) of a transfer, whose budgets order the candidates; None for other intents."""
     anchor_leaves: AnchorLeaves | None = None
 
     @property
@@ -158,9 +171,11 @@ class Coordinator:
         *,
         audit: AuditLog,
         retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
+        states: Mapping[int, StateStatement] | None = None,
     ) -> None:
         """`public_keys` maps each key id to its public key package (what the key's DKG produced); `audit`
-        is the coordinator's own log."""
+        is the coordinator's own log; `states` the nodes' state statements a previous instance held
+        (`state_statements`), so a new instance still catches a rolled-back node."""
         self.roster = roster
         self.client = client
         self.public_keys = public_keys
@@ -168,11 +183,18 @@ class Coordinator:
         self.retry_after_seconds = retry_after_seconds
         self._suspects: set[int] = set()
         self._failed_at: dict[int, float] = {}
+        self._states: dict[int, StateStatement] = dict(states or {})
+        self._budgets: dict[tuple[int, str, int, str], int] = {}
 
     @property
     def suspects(self) -> frozenset[int]:
         """Nodes that returned an invalid share or answer; never chosen until `clear_suspect`."""
         return frozenset(self._suspects)
+
+    @property
+    def state_statements(self) -> dict[int, StateStatement]:
+        """The latest state statement of each node (to hand to a later instance, or to keep)."""
+        return dict(self._states)
 
     def clear_suspect(self, node_id: int) -> None:
         """An operator's decision that `node_id` is sound again (e.g. after its share was repaired)."""
@@ -199,10 +221,12 @@ class Coordinator:
         public_key = self.public_keys.get(key_id)
         if public_key is None or public_key.min_signers is None:
             raise UnknownGroupKey(f"no public key package (with a threshold) for key {key_id!r}")
-        _, digest = intent.decode()
+        decoded, digest = intent.decode()
         call = _Call(
             key_id, request_id, intent, digest, [approval.to_json() for approval in approvals], public_key, {}
         )
+        if isinstance(decoded, TreasuryTx | CustodyTransfer):
+            call.asset = (intent.chain_id, decoded.token)
         call.anchor_leaves = anchor_leaves
         while True:
             candidates = self._candidates(call)
@@ -226,9 +250,29 @@ class Coordinator:
         random.shuffle(eligible)
         never = float("-inf")
         eligible.sort(
-            key=lambda node: now - self._failed_at.get(node.node_id, never) < self.retry_after_seconds
+            key=lambda node: (
+                now - self._failed_at.get(node.node_id, never) < self.retry_after_seconds,
+                -self._budget(call, node.node_id),
+            )
         )
         return deque(eligible)
+
+    def _budget(self, call: _Call, node_id: int) -> float:
+        """What `node_id` last said it had left of `call`'s asset; infinite if unknown or not a transfer."""
+        if call.asset is None:
+            return float("inf")
+        return self._budgets.get((node_id, call.key_id, *call.asset), float("inf"))
+
+    def _learn(self, call: _Call, node: RosterNode, answer: Round1Response | Round2Response) -> None:
+        """Keep what an answer says of the node's budget and, if newer and the node's own, its statement."""
+        if call.asset is not None and answer.budget_remaining is not None:
+            self._budgets[(node.node_id, call.key_id, *call.asset)] = int(answer.budget_remaining)
+        statement = answer.state if isinstance(answer, Round2Response) else None
+        if statement is None or statement.node_id != node.node_id:
+            return
+        known = self._states.get(node.node_id)
+        if (known is None or statement.counter > known.counter) and statement_verifies(statement, node.keys):
+            self._states[node.node_id] = statement
 
     async def _attempt(self, call: _Call, candidates: deque[RosterNode]) -> Signature | None:
         """One session; the signature, or None when a node failed and another attempt may succeed."""
@@ -281,18 +325,21 @@ class Coordinator:
             while len(committed) < call.threshold:
                 while candidates and len(committed) + len(pending) < call.threshold:
                     node = candidates.popleft()
-                    pending[asyncio.create_task(self.client.round1(node, request))] = node
+                    ask = request.model_copy(update={"state": self._states.get(node.node_id)})
+                    pending[asyncio.create_task(self.client.round1(node, ask))] = node
                 if not pending:
                     break
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in [task for task in pending if task in done]:  # in the order asked, not set order
                     node = pending.pop(task)
                     try:
-                        committed[node.node_id] = (node, self._commitments(node, task.result()))
+                        answer = task.result()
+                        committed[node.node_id] = (node, self._commitments(node, answer))
                     except NodeCallError as error:
                         await self._node_failed(call, node, error)
                     else:
                         self._failed_at.pop(node.node_id, None)
+                        self._learn(call, node, answer)
         finally:
             for task in pending:  # only when `sign` itself is cancelled
                 task.cancel()
@@ -342,6 +389,7 @@ class Coordinator:
                         node.node_id, f"answered round two as participant {answer.identifier}"
                     )
                 shares[node.node_id] = SignatureShare.from_bytes(bytes.fromhex(answer.share))
+                self._learn(call, node, answer)
             except NodeCallError as error:
                 await self._node_failed(call, node, error)
             except EncodingError as error:

@@ -110,6 +110,10 @@ def open_runtime(
         sessions = SessionBook(history)
         audit = AuditLog.open_file(settings.audit_path)
         policy = PolicyEngine(config, history, clock)
+        try:
+            identity: NodeIdentity | None = load_identity(keystore)
+        except NodeNotEnrolled:  # signs all the same, without state statements (see state_guard)
+            identity = None
         signing = SigningService(
             node_id=settings.node_id,
             keystore=keystore,
@@ -118,10 +122,10 @@ def open_runtime(
             audit=audit,
             nonce_ttl_seconds=settings.nonce_ttl_seconds,
             clock=clock,
+            identity=identity,
         )
         runtime = NodeRuntime(settings, keystore, audit, policy, history, sessions, signing, clock)
-        with contextlib.suppress(NodeNotEnrolled):
-            runtime.identity = load_identity(keystore)
+        runtime.identity = identity
         runtime.coordinator_tls_sha256 = Roster.load(settings.roster_path).coordinator_tls_sha256
         if runtime.coordinator_tls_sha256 is None:
             raise RosterError(

@@ -29,6 +29,8 @@ KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
 PointHex = Annotated[str, StringConstraints(pattern=r"^0[23][0-9a-f]{64}$")]
 ScalarHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 NodeId = Annotated[StrictInt, Field(ge=1, le=0xFFFF)]
+BudgetText = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,77})$")]
+"""An amount in base units as decimal text (a uint256 does not survive every JSON parser as a number)."""
 NodeIdKey = Annotated[int, Field(ge=1, le=0xFFFF)]
 """A node id as a JSON object key: object keys are strings, so this one is parsed from its decimal text."""
 
@@ -86,24 +88,38 @@ class Commitment(_Body):
         return SigningCommitments.from_bytes(bytes.fromhex(self.hiding + self.binding))
 
 
+class StateStatement(_Body):
+    """A node's signed word that its state counter reached `counter` (`custody.node.state_guard`): the node
+    answers one with every share, the coordinator hands the latest back in round one."""
+
+    node_id: NodeId
+    counter: Annotated[StrictInt, Field(ge=0, lt=1 << 63)]
+    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{128}$")]
+
+
 class Round1Request(_Body):
-    """Open a signing session: commit to fresh nonces for this key, request and intent (for an Anchor,
-    optionally with the batch's leaves, which the node then checks the intent against)."""
+    """Open a signing session: commit to fresh nonces for this key, request and intent. `state` is the latest
+    state statement the coordinator holds from this node (how a rolled-back node finds out). For an Anchor,
+    `anchor_leaves` optionally carries the batch's leaves, which the node then checks the intent against."""
 
     session_id: SessionId
     key_id: KeyId
     request_id: RequestId
     intent: IntentEnvelope
     approvals: list[dict[str, Any]] = Field(default_factory=list, max_length=64)
+    state: StateStatement | None = None
     anchor_leaves: AnchorLeaves | None = None
 
 
 class Round1Response(_Body):
-    """The node's FROST identifier in the key and its commitments for the session."""
+    """The node's FROST identifier in the key and its commitments for the session; for a transfer, what is
+    left of its rolling budget of the asset (`budget_remaining`, decimal), so the coordinator can pick
+    signers that have it."""
 
     identifier: NodeId
     hiding: PointHex
     binding: PointHex
+    budget_remaining: BudgetText | None = None
 
 
 class Round2Request(_Body):
@@ -118,10 +134,13 @@ class Round2Request(_Body):
 
 
 class Round2Response(_Body):
-    """The node's signature share z_i for the session."""
+    """The node's signature share z_i for the session, its budget left after this spend, and its state
+    statement after it."""
 
     identifier: NodeId
     share: ScalarHex
+    budget_remaining: BudgetText | None = None
+    state: StateStatement | None = None
 
 
 class HealthResponse(_Body):

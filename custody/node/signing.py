@@ -23,6 +23,13 @@ the session is closed in a second step, so its nonce is never used. A nonce ther
 signing package, which is what keeps the key's share secret: two shares under one nonce and different
 packages would reveal it.
 
+Spends are counted against the node's part of the group's limits (`custody.policy.budget`: each node has
+t/n of a rolling limit, t and n from its own key package), and both answers say what is left of that budget
+for the intent's asset, so the coordinator can pick signers that have it. Round two also advances the node's
+state counter in its transaction and answers with the counter signed (`custody.node.state_guard`); round one
+first checks the counter the coordinator presents, so a node whose state database was restored from a backup
+refuses to sign until an operator acknowledges it.
+
 Sessions are short: a nonce not used within the time to live is dropped by `expire_stale`, and a restart
 abandons every session a previous process opened (`abandon_all`), so after ``kill -9`` at any point a nonce
 is either still sealed and never used, or consumed and gone. Every step goes to the node's audit log, with
@@ -36,6 +43,7 @@ from typing import Any, Final
 
 from chain.intents import Intent, IntentError
 from custody.audit import AuditLog
+from custody.envelope import NodeIdentity
 from custody.errors import TamperedRecord
 from custody.frost import (
     EncodingError,
@@ -69,6 +77,7 @@ from custody.node.schemas import (
     Round2Response,
 )
 from custody.node.sessions import NONCE_NAME_PREFIX, SessionBook, SessionState, nonce_name
+from custody.node.state_guard import StateGuard, StateRolledBack
 from custody.policy.approvals import OperatorApproval
 from custody.policy.engine import Decision, PolicyEngine, SignContext, request_id_from_hex
 from custody.policy.errors import InvalidApproval, RequestConflict
@@ -145,7 +154,9 @@ class SigningService:
         audit: AuditLog,
         nonce_ttl_seconds: int,
         clock: Callable[[], int],
+        identity: NodeIdentity | None = None,
     ) -> None:
+        """`identity` signs the node's state statements; without one, none are made or checked."""
         if sessions.state is not policy.history:
             raise ValueError("the session book must live in the policy's spend history (one state database)")
         self.node_id = node_id
@@ -157,6 +168,7 @@ class SigningService:
         self._audit = audit
         self._ttl = nonce_ttl_seconds
         self._clock = clock
+        self.state_guard = StateGuard(policy.history, node_id, identity)
 
     # -- round one -----------------------------------------------------------------------------------
 
@@ -180,10 +192,22 @@ class SigningService:
         if leaves is not None:
             details["anchor_leaves_checked"] = leaves
         identifier = key.key_package.identifier
+        try:
+            self.state_guard.check(request.state)
+        except StateRolledBack as error:
+            self._audit.append(
+                actor=actor,
+                action="sign.round1.rolled-back",
+                subject=subject,
+                details=details | {"detail": error.detail},
+            )
+            raise
         nonces, commitments = round1_commit(key.key_package.signing_share)
         now = self._clock()
         with self._state.transaction():  # first seen, decision, session and nonce: one commit
-            decision = self._policy.evaluate(self._context(request, parsed, digest))
+            context = self._context(request, parsed, digest, key)
+            decision = self._policy.evaluate(context)
+            remaining = self._policy.remaining_budget(context) if decision.allowed else None
             if decision.allowed:
                 record = {
                     "version": NONCE_RECORD_VERSION,
@@ -225,6 +249,7 @@ class SigningService:
             identifier=identifier,
             hiding=commitments.hiding.to_bytes().hex(),
             binding=commitments.binding.to_bytes().hex(),
+            budget_remaining=None if remaining is None else str(remaining),
         )
 
     # -- round two -----------------------------------------------------------------------------------
@@ -301,9 +326,12 @@ class SigningService:
             raise SessionConflict(f"session {request.session_id!r} was opened under another share of the key")
         nonces = _nonces(record)
         package = self._signing_package(request, digest, key, nonces.commitments)
-        decision = self._policy.authorize(self._context(request, parsed, digest))
+        context = self._context(request, parsed, digest, key)
+        decision = self._policy.authorize(context)
         if not decision.allowed:
             raise PolicyRefused(decision.reasons, decision.policy_hash)
+        remaining = self._policy.remaining_budget(context)
+        statement = self.state_guard.advance()  # in the transaction that records the spend
         share = round2_sign(package, nonces, key.key_package)
         details = {
             **_request_details(request, parsed, digest),
@@ -312,7 +340,13 @@ class SigningService:
             "approvals": [approval.operator for approval in parsed.approvals],
             "decision": _decision_details(decision),
         }
-        return Round2Response(identifier=identifier, share=share.to_bytes().hex()), details
+        response = Round2Response(
+            identifier=identifier,
+            share=share.to_bytes().hex(),
+            budget_remaining=None if remaining is None else str(remaining),
+            state=statement,
+        )
+        return response, details
 
     def _signing_package(
         self, request: Round2Request, digest: bytes, key: StoredKey, own: SigningCommitments
@@ -384,7 +418,9 @@ class SigningService:
             self._keys[key_id] = (stamp, stored)
         return stored
 
-    def _context(self, request: Round1Request | Round2Request, parsed: _Parsed, digest: bytes) -> SignContext:
+    def _context(
+        self, request: Round1Request | Round2Request, parsed: _Parsed, digest: bytes, key: StoredKey
+    ) -> SignContext:
         try:
             first_seen = self._policy.first_seen(parsed.request_id, digest)
         except RequestConflict as error:
@@ -398,6 +434,8 @@ class SigningService:
             digest=digest,
             approvals=parsed.approvals,
             first_seen=first_seen,
+            threshold=key.key_package.min_signers,
+            holders=len(key.holders),
         )
 
 

@@ -21,6 +21,10 @@ to another intent. Then every rule of the intent type is evaluated and all failu
 A request this node already signed (same digest, same key) is not counted twice: its own earlier record is
 left out of the rolling sum and the velocity count, so a coordinator's retry is judged like the first try.
 
+The rolling limit bounds the group, not the node: each node checks its part of it, t/n of the limit for a
+t-of-n key (`custody.policy.budget`, which states what that guarantees and proves it), and reports what is
+left (`PolicyEngine.remaining_budget`) so the coordinator can spread spending over the nodes.
+
 A decision's `reasons` are the failed rules' explanations when refused, every rule's explanation when allowed.
 """
 
@@ -33,6 +37,7 @@ from typing import Any, Final
 from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, CustodyTransfer, Intent, TreasuryTx
 from custody.audit import AuditLog, AuditRecord
 from custody.policy.approvals import OperatorApproval, tally_approvals
+from custody.policy.budget import apportioned_budget, transfer_limits
 from custody.policy.config import (
     ROLLING_WINDOW_SECONDS,
     AnchorRules,
@@ -76,7 +81,9 @@ class SignContext:
     """Everything a node knows about one signing request when it asks the policy.
 
     `digest` is the intent's EIP-712 digest in the domain (`chain_id`, `verifying_contract`) — the value the
-    node will sign; `first_seen` is when this node first saw `request_id` (`PolicyEngine.first_seen`).
+    node will sign; `first_seen` is when this node first saw `request_id` (`PolicyEngine.first_seen`);
+    `threshold` and `holders` are the key's t and n, from the node's own key package: the node's part of a
+    rolling limit is t/n of it (see the module docstring). The default 1 of 1 gives the node the whole limit.
     """
 
     key_id: str
@@ -87,6 +94,8 @@ class SignContext:
     digest: bytes
     approvals: Sequence[OperatorApproval]
     first_seen: int
+    threshold: int = 1
+    holders: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.key_id, str) or not self.key_id:
@@ -97,10 +106,12 @@ class SignContext:
                 raise InvalidSignContext(f"{name} must be 32 bytes")
         if not isinstance(self.intent, Intent):
             raise InvalidSignContext("intent must be a decoded chain.intents intent")
-        for name in ("chain_id", "first_seen"):
+        for name in ("chain_id", "first_seen", "threshold", "holders"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise InvalidSignContext(f"{name} must be an int")
+        if not 1 <= self.threshold <= self.holders:
+            raise InvalidSignContext("threshold and holders must satisfy 1 <= threshold <= holders")
         approvals = tuple(self.approvals)
         if not all(isinstance(approval, OperatorApproval) for approval in approvals):
             raise InvalidSignContext("approvals must be OperatorApproval values")
@@ -117,6 +128,8 @@ class SignContext:
         verifying_contract: str,
         approvals: Sequence[OperatorApproval] = (),
         first_seen: int,
+        threshold: int = 1,
+        holders: int = 1,
     ) -> "SignContext":
         """A context whose digest is computed here from the intent and its domain."""
         return cls(
@@ -128,6 +141,8 @@ class SignContext:
             digest=intent.digest(chain_id, verifying_contract),
             approvals=approvals,
             first_seen=first_seen,
+            threshold=threshold,
+            holders=holders,
         )
 
 
@@ -356,16 +371,37 @@ class PolicyEngine:
         )
         return RuleResult("velocity", allowed, detail)
 
+    def remaining_budget(self, ctx: SignContext) -> int | None:
+        """What this node may still sign now of the asset `ctx` moves, in 24 hours (its budget less what it
+        signed in the window, this request included if recorded); None for an intent that moves no asset or
+        an asset without limits. The coordinator picks signers by it, so the group can use its whole limit."""
+        intent = ctx.intent
+        limits = transfer_limits(self.config, ctx.key_id, ctx.chain_id, intent)
+        if limits is None or not isinstance(intent, Transfer):
+            return None
+        budget = apportioned_budget(limits.rolling_24h_limit, ctx.threshold, ctx.holders)
+        spent = self.history.spent(
+            ctx.key_id, ctx.chain_id, intent.token, self._clock() - ROLLING_WINDOW_SECONDS
+        )
+        return max(budget - spent, 0)
+
     def _rolling_limit(self, ctx: SignContext, tx: Transfer, limits: AssetLimits, now: int) -> RuleResult:
         spent = self.history.spent(
             ctx.key_id, ctx.chain_id, tx.token, now - ROLLING_WINDOW_SECONDS, excluding=ctx.request_id
         )
         total = spent + tx.amount
-        allowed = total <= limits.rolling_24h_limit
+        limit = limits.rolling_24h_limit
+        budget = apportioned_budget(limit, ctx.threshold, ctx.holders)
+        allowed = total <= budget
         verdict = "within" if allowed else "exceeds"
+        part = (
+            f"{limit}"
+            if ctx.holders == 1
+            else f"{limit}'s part for this node, {ctx.threshold}/{ctx.holders} of it: {budget}"
+        )
         detail = (
             f"{spent} of {_asset_name(tx.token)} signed in the last 24 hours + {tx.amount} = {total} "
-            f"{verdict} the rolling 24-hour limit {limits.rolling_24h_limit}"
+            f"{verdict} the rolling 24-hour limit {part}"
         )
         return RuleResult("rolling_24h_limit", allowed, detail)
 

@@ -9,9 +9,11 @@ Two tables, both keyed by the request id (32 bytes, stored as 0x-hex):
 
 - ``signed``: one row per request the node released a share for: key id, chain id, intent type, asset
   (token address; "" for intents that move no asset), amount (decimal text: a uint256 does not fit SQLite's
-  64-bit integers), time, intent digest. Recording the same request again is a no-op (a coordinator retrying
-  with another set of nodes must not double-count), and recording it for a different digest or key is a
-  `RequestConflict`.
+  64-bit integers), time, intent digest. Recording the same request again adds no row (a coordinator retrying
+  with another set of nodes must not double-count) but moves its time forward to the latest signing, so a
+  request signed again a day later counts in the window it was signed in again (the group bound in
+  `custody.policy.engine` needs every share counted in the window it was released in); recording it for a
+  different digest or key is a `RequestConflict`.
 - ``first_seen``: when this node first saw each request, bound to the intent digest it saw then; the
   start of a time lock. It is set once and never moves, and a request id presented with another digest is a
   `RequestConflict` (an old harmless request must not lend its age to a new large one).
@@ -174,7 +176,8 @@ class SpendHistory:
                 raise SpendHistoryError(f"{self.path}: {exc}") from None
 
     def record(self, entry: SignedRecord) -> bool:
-        """Durably record a signed request; False if it was already recorded (the same digest and key).
+        """Durably record a signed request; False if it was already recorded (the same digest and key), in
+        which case its time moves forward to `entry.signed_at` if that is later (a retry signs again now).
 
         RequestConflict if the request id was recorded for another digest or key.
         """
@@ -183,6 +186,11 @@ class SpendHistory:
             if existing is not None:
                 if existing.digest != entry.digest or existing.key_id != entry.key_id:
                     raise RequestConflict(entry.request_id)
+                if entry.signed_at > existing.signed_at:
+                    self.execute(
+                        "UPDATE signed SET signed_at = ? WHERE request_id = ?",
+                        (entry.signed_at, _hex(entry.request_id)),
+                    )
                 return False
             self.execute(
                 "INSERT INTO signed"

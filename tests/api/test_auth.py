@@ -29,14 +29,28 @@ from custody.audit import AuditLog
 REQUEST = "0x" + "ab" * 32
 ROUTES: list[tuple[str, str, Scope]] = [
     ("POST", "/v1/custody/keys", "custody:admin"),
+    ("GET", "/v1/custody/keys", "custody:read"),
     ("POST", "/v1/custody/keys/treasury/refresh", "custody:admin"),
+    ("POST", "/v1/custody/keys/treasury/import", "custody:admin"),
     ("GET", "/v1/custody/keys/treasury", "custody:read"),
     ("POST", "/v1/custody/sign-requests", "custody:sign"),
+    ("GET", "/v1/custody/sign-requests", "custody:read"),
     ("GET", f"/v1/custody/sign-requests/{REQUEST}", "custody:read"),
     ("POST", f"/v1/custody/sign-requests/{REQUEST}/approvals", "custody:approve"),
     ("POST", f"/v1/custody/sign-requests/{REQUEST}/attempts", "custody:sign"),
-    ("GET", "/v1/custody/audit", "custody:read"),
+    ("GET", "/v1/custody/audit", "custody:audit"),
 ]
+"""Every custody route and the scope it names; some also take others (`ALSO_ACCEPTED`)."""
+READS_EVERY_REQUEST: tuple[Scope, ...] = ("custody:admin", "custody:audit")
+ALSO_ACCEPTED: dict[str, tuple[Scope, ...]] = {
+    "/v1/custody/sign-requests": READS_EVERY_REQUEST,
+    f"/v1/custody/sign-requests/{REQUEST}": READS_EVERY_REQUEST,
+}
+
+
+def accepted(method: str, path: str, scope: Scope) -> tuple[Scope, ...]:
+    return (scope, *ALSO_ACCEPTED.get(path, ())) if method == "GET" else (scope,)
+
 
 Issue = Callable[..., str]
 
@@ -128,7 +142,7 @@ def test_an_unknown_or_malformed_key_is_401(client: TestClient):
 
 @SQLITE_ONLY
 def test_a_wrong_secret_for_a_real_id_is_401(client: TestClient, issue: Issue):
-    token = issue("custody:read")
+    token = issue("custody:audit")
     forged = token[: -len("x")] + ("x" if not token.endswith("x") else "y")
     assert client.get("/v1/custody/audit", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     assert client.get("/v1/custody/audit", headers={"Authorization": f"Bearer {token}"}).status_code == 503
@@ -144,19 +158,29 @@ def test_a_basic_credential_is_not_a_key(client: TestClient, issue: Issue):
 @SQLITE_ONLY
 def test_a_key_without_the_routes_scope_is_403_naming_it_on_every_route(client: TestClient, issue: Issue):
     for method, path, scope in ROUTES:
-        response = call(client, method, path, issue(*(other for other in SCOPES if other != scope)))
+        scopes = accepted(method, path, scope)
+        response = call(client, method, path, issue(*(other for other in SCOPES if other not in scopes)))
         assert response.status_code == 403, (method, path)
         assert scope in response.json()["detail"]
         assert response.headers["WWW-Authenticate"] == (
-            f'Bearer realm="tpwallet", error="insufficient_scope", scope="{scope}"'
+            f'Bearer realm="tpwallet", error="insufficient_scope", scope="{" ".join(scopes)}"'
         )
 
 
 def test_a_key_with_the_scope_gets_past_authentication_on_every_route(client: TestClient, issue: Issue):
     for method, path, scope in ROUTES:
-        response = call(client, method, path, issue(scope))
-        assert response.status_code == 503, (method, path)
-        assert response.json()["type"] == "urn:tpwallet:problem:custody-unavailable"
+        for one in accepted(method, path, scope):
+            response = call(client, method, path, issue(one))
+            assert response.status_code == 503, (method, path, one)
+            assert response.json()["type"] == "urn:tpwallet:problem:custody-unavailable"
+
+
+@SQLITE_ONLY
+def test_the_audit_log_needs_its_own_scope_not_admin(client: TestClient, issue: Issue):
+    for scopes in (("custody:read",), ("custody:admin",), ("custody:read", "custody:sign", "custody:admin")):
+        response = client.get("/v1/custody/audit", headers={"Authorization": f"Bearer {issue(*scopes)}"})
+        assert response.status_code == 403, scopes
+        assert "custody:audit" in response.json()["detail"]
 
 
 def test_a_revoked_key_is_401_on_every_route(client: TestClient, session: Session, issue: Issue):

@@ -12,6 +12,7 @@ rolling day of `CUSTODY_DAILY_LIMIT`. Mallory is an Ethereum account but no oper
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import secrets
 import signal
@@ -37,8 +38,9 @@ from api.app import create_app
 from api.auth import SCOPES, issue_api_key
 from api.db import make_engine
 from api.models import CustodySignRequest
+from api.services.custody_store import MAX_APPROVALS
 from api.settings import ApiSettings
-from chain.intents import CustodyTransfer, TreasuryTx
+from chain.intents import CustodyTransfer, Intent, TreasuryTx, decode_intent
 from custody.audit import AuditLog
 from custody.coordinator.ceremony import KeyInfo
 from custody.coordinator.client import NodeClient
@@ -190,11 +192,21 @@ def key(api: Api) -> dict[str, Any]:
     return response.json()
 
 
+def typed(intent: Intent, contract: str) -> dict[str, Any]:
+    """A sign request's intent as clients send it: every uint256 (the chain id too) a decimal string."""
+    return {
+        "primary_type": intent.PRIMARY_TYPE,
+        "message": intent.to_json(uint256_as_string=True),
+        "chain_id": str(TEST_CHAIN_ID),
+        "verifying_contract": contract,
+    }
+
+
 def treasury_tx(amount: int, token: str = APPROVED_TOKEN) -> dict[str, Any]:
     intent = TreasuryTx(
         to=PAYEE, token=token, amount=amount, data=b"", nonce=next(_nonces), deadline=int(time.time()) + 3600
     )
-    return IntentEnvelope.of(intent, TEST_CHAIN_ID, TEST_CONTRACT).model_dump(mode="json")
+    return typed(intent, TEST_CONTRACT)
 
 
 def custody_transfer(amount: int, *, to: str = PAYEE, token: str = APPROVED_TOKEN) -> dict[str, Any]:
@@ -202,11 +214,12 @@ def custody_transfer(amount: int, *, to: str = PAYEE, token: str = APPROVED_TOKE
     intent = CustodyTransfer(
         to=to, token=token, amount=amount, nonce=next(_nonces), deadline=int(time.time()) + 3600
     )
-    return IntentEnvelope.of(intent, TEST_CHAIN_ID, TREASURY).model_dump(mode="json")
+    return typed(intent, TREASURY)
 
 
 def digest_of(intent: dict[str, Any]) -> bytes:
-    return IntentEnvelope.model_validate(intent).decode()[1]
+    decoded = decode_intent(intent["primary_type"], intent["message"])
+    return decoded.digest(int(intent["chain_id"]), intent["verifying_contract"])
 
 
 def approve(api: Api, request: dict[str, Any], operator: LocalAccount) -> httpx.Response:
@@ -214,7 +227,7 @@ def approve(api: Api, request: dict[str, Any], operator: LocalAccount) -> httpx.
         operator,
         bytes.fromhex(request["digest"][2:]),
         bytes.fromhex(request["id"][2:]),
-        request["intent"]["chain_id"],
+        int(request["intent"]["chain_id"]),
         request["intent"]["verifying_contract"],
     )
     return api.post(f"/sign-requests/{request['id']}/approvals", approval.to_json())
@@ -295,13 +308,22 @@ def test_a_key_made_outside_the_api_is_registered_from_its_holders_statements(
             return await ceremonies.create_key(2, key_id=key_id)
 
     info = asyncio.run(dkg_without_the_api())
-    read = api.get(f"/keys/{key_id}")
-    assert read.status_code == 200, read.text
-    key = read.json()
+    audit_before = audit_actions(settings)
+    unknown = api.get(f"/keys/{key_id}")  # a read never writes: the key stays unknown until imported
+    assert unknown.status_code == 404
+    assert f"/v1/custody/keys/{key_id}/import" in unknown.json()["detail"]
+    assert audit_actions(settings) == audit_before
+
+    imported = api.post(f"/keys/{key_id}/import")
+    assert imported.status_code == 200, imported.text
+    key = imported.json()
     assert key["group_public_key"]["compressed"] == "0x" + info.group_public_key.to_bytes().hex()
     assert (key["threshold"], key["participants"]) == (2, [1, 2, 3])
     assert ("custody-key.registered", f"key:{key_id}") in audit_actions(settings)
     assert api.get(f"/keys/{key_id}").json() == key  # from the database now
+    again = api.post(f"/keys/{key_id}/import")  # idempotent, even under a new Idempotency-Key
+    assert (again.status_code, again.json()) == (200, key)
+    assert audit_actions(settings).count(("custody-key.registered", f"key:{key_id}")) == 1
     assert_verifies(key, api.post("/sign-requests", {"key_id": key_id, "intent": treasury_tx(9)}).json())
 
 
@@ -355,29 +377,21 @@ def test_approvals_by_operators_unlock_a_large_transfer(
     assert after_alice.json()["status"] == "pending"
     assert any("1 of 2 required operator approvals (alice)" in r for r in after_alice.json()["reasons"])
 
-    after_mallory = approve(api, request, MALLORY).json()  # a valid signature, but no operator's
-    assert after_mallory["status"] == "pending"
-    assert any(
-        f"{MALLORY.address} is not one of this rule's operators" in reason
-        for reason in after_mallory["reasons"]
-    )
+    after_mallory = approve(api, request, MALLORY)  # a valid signature, but no operator's: not taken
+    assert after_mallory.status_code == 422
+    assert after_mallory.json()["errors"][0]["field"] == "operator"
 
     signed = approve(api, request, BOB).json()
     assert_verifies(key, signed)
-    assert [approval["operator"] for approval in signed["approvals"]] == [
-        ALICE.address,
-        MALLORY.address,
-        BOB.address,
-    ]
-    assert signed["attempts"] == 4
+    assert [approval["operator"] for approval in signed["approvals"]] == [ALICE.address, BOB.address]
+    assert signed["attempts"] == 3
     actions = [action for action, subject in audit_actions(settings) if subject == request["id"]]
     assert actions == [
         "sign-request.created",
         "sign-request.pending",
         "sign-request.approval-added",
         "sign-request.pending",
-        "sign-request.approval-added",
-        "sign-request.pending",
+        "sign-request.approval-rejected",
         "sign-request.approval-added",
         "sign-request.signed",
     ]
@@ -566,6 +580,22 @@ def test_an_approval_must_be_the_named_operators_over_this_request(
 # -- idempotency ------------------------------------------------------------------------------------------
 
 
+def test_only_the_policys_operators_may_approve(api: Api, key: dict[str, Any], settings: ApiSettings) -> None:
+    """Throwaway accounts' own, validly signed approvals are refused (422 naming `operator`) and stored
+    nowhere, so more of them than the approval cap leave room for the operators (issue 9, point 16)."""
+    request = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(5_000)}).json()
+    for index in range(MAX_APPROVALS + 1):
+        outsider = _account(f"throwaway {index}")
+        response = approve(api, request, outsider)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "operator"
+        assert outsider.address in response.json()["errors"][0]["message"]
+    assert api.get(f"/sign-requests/{request['id']}").json()["approvals"] == []
+    assert ("sign-request.approval-rejected", request["id"]) in audit_actions(settings)
+    assert approve(api, request, ALICE).status_code == 201
+    assert approve(api, request, BOB).json()["status"] == "signed"
+
+
 def test_a_retried_sign_request_is_replayed_not_made_twice(
     api: Api, key: dict[str, Any], settings: ApiSettings
 ) -> None:
@@ -585,6 +615,45 @@ def test_a_retried_sign_request_is_replayed_not_made_twice(
     assert missing.status_code == 400
     assert "Idempotency-Key" in missing.json()["detail"]
     assert stored_sign_requests(settings) == 1
+
+
+def test_uint256_values_are_answered_as_strings_and_numbers_are_still_taken(
+    api: Api, key: dict[str, Any], settings: ApiSettings
+) -> None:
+    """For this release a client may still send JSON numbers (deprecated): the same request, the same
+    idempotency fingerprint, and an answer in strings like any other."""
+    strings = treasury_tx(14)
+    numbers = IntentEnvelope.model_validate(
+        {
+            **strings,
+            "chain_id": TEST_CHAIN_ID,
+            "message": decode_intent("TreasuryTx", strings["message"]).to_json(),
+        }
+    ).model_dump(mode="json")
+    assert isinstance(numbers["message"]["amount"], int)
+    first = api.post(
+        "/sign-requests", {"key_id": key["key_id"], "intent": numbers}, key="numbers-then-strings"
+    )
+    assert first.status_code == 201, first.text
+    assert first.json()["intent"] == strings
+    assert f'"chain_id":"{TEST_CHAIN_ID}"' in first.text
+    again = api.post(
+        "/sign-requests", {"key_id": key["key_id"], "intent": strings}, key="numbers-then-strings"
+    )
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert stored_sign_requests(settings) == 1
+    assert api.get(f"/sign-requests/{first.json()['id']}").json()["intent"] == strings
+
+
+@SQLITE_ONLY
+def test_a_body_not_sent_as_json_is_415(api: Api, key: dict[str, Any], settings: ApiSettings) -> None:
+    body = json.dumps({"key_id": key["key_id"], "intent": treasury_tx(15)})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        headers = {**api.headers, "Idempotency-Key": str(uuid.uuid4()), "Content-Type": content_type}
+        response = api.client.post("/v1/custody/sign-requests", content=body, headers=headers)
+        assert response.status_code == 415, response.text
+        assert response.json()["type"] == "urn:tpwallet:problem:unsupported-media-type"
+    assert stored_sign_requests(settings) == 0
 
 
 CONCURRENT = 6
@@ -621,12 +690,31 @@ def test_validation_errors_are_422_naming_the_field(
         (
             "/sign-requests",
             {"key_id": key["key_id"], "intent": {**intent, "chain_id": -1}},
-            "intent.chain_id",
+            "intent.TreasuryTx.chain_id",
+        ),
+        *(
+            (
+                "/sign-requests",
+                {
+                    "key_id": key["key_id"],
+                    "intent": {**intent, "message": {**intent["message"], "amount": bad}},
+                },
+                "intent.TreasuryTx.message.amount",
+            )
+            for bad in (1.5, "-1", "+1", "01", " 1", "1e3", "0x1", str(2**256), 2**256, True)
         ),
         (
             "/sign-requests",
-            {"key_id": key["key_id"], "intent": {**intent, "message": {**intent["message"], "amount": 1.5}}},
-            "intent",
+            {
+                "key_id": key["key_id"],
+                "intent": {**intent, "message": {**intent["message"], "to": PAYEE.lower()}},
+            },
+            "intent.TreasuryTx.message.to",
+        ),
+        (
+            "/sign-requests",
+            {"key_id": key["key_id"], "intent": {**intent, "message": {**intent["message"], "extra": "1"}}},
+            "intent.TreasuryTx.message.extra",
         ),
         ("/sign-requests", {"key_id": key["key_id"], "intent": {**intent, "primary_type": "Mint"}}, "intent"),
         ("/sign-requests", {"key_id": key["key_id"], "intent": intent, "extra": 1}, "extra"),
@@ -646,14 +734,17 @@ def test_validation_errors_are_422_naming_the_field(
     assert api.post(approvals, lower).json()["errors"][0]["field"] == "operator"
     short = {"operator": ALICE.address, "signature": "0x1234"}
     assert api.post(approvals, short).json()["errors"][0]["field"] == "signature"
-    assert api.get("/audit", after_seq=-1).json()["errors"][0]["field"] == "after_seq"
+    assert api.get("/audit", limit=0).json()["errors"][0]["field"] == "limit"
+    assert api.get("/audit", cursor="x" * 20).json()["errors"][0]["field"] == "cursor"
+    assert api.get("/sign-requests", status="lost").json()["errors"][0]["field"] == "status"
     assert api.get("/sign-requests/0x1234").json()["errors"][0]["field"] == "request_id"
     assert stored_sign_requests(settings) == 1
 
 
 def test_an_unknown_key_is_404(api: Api, settings: ApiSettings) -> None:
+    assert api.get("/keys/no-such-key").status_code == 404
     for response in (
-        api.get("/keys/no-such-key"),
+        api.post("/keys/no-such-key/import"),
         api.post("/keys/no-such-key/refresh"),
         api.post("/sign-requests", {"key_id": "no-such-key", "intent": treasury_tx(1)}),
     ):
@@ -675,15 +766,14 @@ def test_the_audit_log_pages_through_a_verified_chain(
     assert everything.verify().ok
     stored = [record.hash for record in everything.records()]
 
-    pages, after = [], 0
+    pages, cursor = [], None
     while True:
-        page = api.get("/audit", after_seq=after, limit=2).json()
-        if not page["records"]:
-            assert page["next_after_seq"] == after
+        page = api.get("/audit", limit=2, **({"cursor": cursor} if cursor else {})).json()
+        assert len(page["data"]) <= 2
+        pages += page["data"]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
             break
-        assert len(page["records"]) <= 2
-        pages += page["records"]
-        after = page["next_after_seq"]
     assert [record["hash"] for record in pages] == stored
     assert [record["seq"] for record in pages] == list(range(1, len(stored) + 1))
     actors = {record["actor"] for record in pages}

@@ -5,6 +5,9 @@ import re
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from api.schemas import Uint256
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "request_id"}
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -97,3 +100,68 @@ def test_openapi_describes_the_routes(client: TestClient):
     assert events["tags"] == ["chains"]
     assert {"404", "422", "503"} <= set(events["responses"])
     assert client.get("/docs").status_code == 200
+
+
+@pytest.fixture
+def json_route_app(app: FastAPI) -> FastAPI:
+    """The app with one extra route that takes a JSON body."""
+
+    class Order(BaseModel):
+        amount: Uint256
+
+    def order(body: Order) -> dict[str, str]:
+        return {"amount": str(body.amount)}
+
+    app.add_api_route("/orders", order, methods=["POST"])
+    return app
+
+
+@pytest.mark.parametrize("body", [b'{"amount": "1",', b"{amount: 1}", b'{"amount": "1"} trailing', b"\xff"])
+def test_malformed_json_is_a_400_problem_of_its_own(json_route_app: FastAPI, body: bytes):
+    """Not a 422 naming a byte offset as if it were a field: the body is not JSON at all."""
+    with TestClient(json_route_app) as client:
+        response = client.post("/orders", content=body, headers={"Content-Type": "application/json"})
+    problem = assert_problem(response, 400, "malformed-json")
+    assert "errors" not in problem
+    assert problem["detail"].startswith("the body is not valid JSON")
+
+
+def test_malformed_json_on_a_custody_route_is_400_before_anything_else(client: TestClient):
+    response = client.post(
+        "/v1/custody/sign-requests", content=b"{", headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 400, "malformed-json")
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None]
+)
+def test_a_body_that_is_not_sent_as_json_is_a_415_problem(json_route_app: FastAPI, content_type: str | None):
+    headers = {"Content-Type": content_type} if content_type else {}
+    with TestClient(json_route_app) as client:
+        response = client.post("/orders", content=b'{"amount": "1"}', headers=headers)
+        assert_problem(response, 415, "unsupported-media-type")
+        accepted = client.post(
+            "/orders", content=b'{"amount": "1"}', headers={"Content-Type": "application/json; charset=utf-8"}
+        )
+    assert accepted.json() == {"amount": "1"}
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["-1", "+1", " 1", "1 ", "01", "1.0", "1e3", "0x1", "", "\u0661", str(2**256), 2**256, 1.5, True],
+)
+def test_a_malformed_uint256_is_a_422_naming_the_field(json_route_app: FastAPI, amount: object):
+    with TestClient(json_route_app) as client:
+        response = client.post("/orders", json={"amount": amount})
+    problem = assert_problem(response, 422, "validation-error")
+    assert [error["field"] for error in problem["errors"]] == ["amount"]
+
+
+@pytest.mark.parametrize("amount", ["0", "1", str(2**256 - 1), 2**256 - 1, 7])
+def test_a_uint256_is_taken_as_a_string_or_for_now_a_number_and_answered_as_a_string(
+    json_route_app: FastAPI, amount: object
+):
+    with TestClient(json_route_app) as client:
+        response = client.post("/orders", json={"amount": amount})
+    assert response.json() == {"amount": str(amount)}

@@ -25,7 +25,7 @@ from tests.api.conftest import InProcessChains
 EMITTER_SOURCE = Path(__file__).parent / "contracts" / "Emitter.vy"
 UNKNOWN_TX = "0x" + "00" * 32
 MEMO = b"invoice 2024-0001"
-BIG_AMOUNT = 2**255 + 12345  # beyond float precision: must come back exact
+BIG_AMOUNT = 2**255 + 12345  # beyond float precision: must come back exact, as a decimal string
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_decodes_our_events_and_leaves_out_strangers(
     receipt = l1_in_process.eth.get_transaction_receipt(HexStr(tx_hash))
     assert body == {
         "network": "l1",
-        "chain_id": l1_in_process.eth.chain_id,
+        "chain_id": str(l1_in_process.eth.chain_id),
         "tx_hash": tx_hash,
         "block_number": receipt["blockNumber"],
         "block_hash": receipt["blockHash"].to_0x_hex(),
@@ -123,7 +123,7 @@ def test_decodes_our_events_and_leaves_out_strangers(
                 "contract_type": "Emitter",
                 "address": deployed.ours,
                 "event": "Noted",
-                "args": {"sender": deployed.sender, "amount": BIG_AMOUNT, "memo": "0x" + MEMO.hex()},
+                "args": {"sender": deployed.sender, "amount": str(BIG_AMOUNT), "memo": "0x" + MEMO.hex()},
             }
         ],
     }
@@ -142,7 +142,7 @@ def test_upper_case_hash_is_the_same_transaction(client: TestClient, l1_in_proce
     tx_hash = _note(l1_in_process, deployed.ours, deployed.sender, 5, b"")
     body = client.get(_url("l1", "0x" + tx_hash[2:].upper())).json()
     assert body["tx_hash"] == tx_hash
-    assert [event["args"]["amount"] for event in body["events"]] == [5]
+    assert [event["args"]["amount"] for event in body["events"]] == ["5"]
 
 
 def test_only_final_receipts_are_cached_and_then_served_from_the_cache(
@@ -264,3 +264,17 @@ def test_events_table_rows_match_the_answer(
             ]
     finally:
         engine.dispose()
+
+
+def test_integers_beyond_double_precision_stay_exact_strings_through_the_cache(
+    client: TestClient, l1_in_process: Web3, deployed: Deployed, api_settings: ApiSettings
+):
+    """A uint256 arg as a JSON number would reach a JavaScript client rounded; as a string it cannot be."""
+    tx_hash = _note(l1_in_process, deployed.ours, deployed.sender, BIG_AMOUNT, b"big")
+    l1_in_process.provider.ethereum_tester.mine_blocks(api_settings.finality_blocks)  # type: ignore[attr-defined]
+    fresh = client.get(_url("l1", tx_hash))
+    cached = client.get(_url("l1", tx_hash))
+    assert _cached_receipts(api_settings) == 1
+    for response in (fresh, cached):
+        assert f'"amount":"{BIG_AMOUNT}"' in response.text
+        assert f'"chain_id":"{l1_in_process.eth.chain_id}"' in response.text

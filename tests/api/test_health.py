@@ -25,8 +25,8 @@ def test_health_ok_when_everything_answers(
         "status": "ok",
         "checks": {
             "database": {"status": "ok", "detail": None, "chain_id": None},
-            "l1_rpc": {"status": "ok", "detail": None, "chain_id": l1_chain.eth.chain_id},
-            "l2_rpc": {"status": "ok", "detail": None, "chain_id": l1_chain.eth.chain_id},
+            "l1_rpc": {"status": "ok", "detail": None, "chain_id": str(l1_chain.eth.chain_id)},
+            "l2_rpc": {"status": "ok", "detail": None, "chain_id": str(l1_chain.eth.chain_id)},
         },
     }
 
@@ -51,7 +51,10 @@ def test_health_503_when_only_one_node_is_down(
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["detail"] == "failing checks: l2_rpc"
-    assert response.json()["checks"]["l1_rpc"] == {"status": "ok", "chain_id": l1_in_process.eth.chain_id}
+    assert response.json()["checks"]["l1_rpc"] == {
+        "status": "ok",
+        "chain_id": str(l1_in_process.eth.chain_id),
+    }
 
 
 def test_database_check_fails_when_the_database_cannot_be_opened(tmp_path: Path):
@@ -63,3 +66,17 @@ def test_database_check_fails_when_the_database_cannot_be_opened(tmp_path: Path)
         engine.dispose()
     assert check.status == "fail"
     assert check.detail == "database query failed (OperationalError)"
+
+
+def test_head_health_answers_the_status_of_get_without_a_body(
+    app: FastAPI, client: TestClient, api_settings: ApiSettings, l1_chain: Web3
+):
+    """Load balancers probe with HEAD: it must be 200 when healthy, not 405."""
+    down = client.head("/health")
+    assert (down.status_code, down.content) == (503, b"")
+    app.dependency_overrides[get_chain_clients] = lambda: InProcessChains(
+        api_settings, {"l1": l1_chain, "l2": l1_chain}
+    )
+    up = client.head("/health")
+    assert (up.status_code, up.content) == (200, b"")
+    assert up.headers["x-request-id"]

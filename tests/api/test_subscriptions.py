@@ -59,49 +59,70 @@ def test_lists_plans_with_their_terms(client: TestClient, recorded: World) -> No
     body = response.json()
     latest = world.w3.eth.get_block("latest")
     where = (body["network"], body["chain_id"], body["manager"])
-    assert where == ("l1", world.w3.eth.chain_id, world.manager.address)
+    assert where == ("l1", str(world.w3.eth.chain_id), world.manager.address)
     assert (body["block_number"], body["block_timestamp"]) == (latest["number"], latest["timestamp"])
-    assert body["total"] == 2
-    assert body["plans"] == [
+    assert (body["total"], body["has_more"]) == ("2", False)
+    assert body["data"] == [  # every one of a plan's integers is a uint256 in the contract: a string
         {
-            "plan_id": world.plan_id,
+            "plan_id": str(world.plan_id),
             "merchant": world.merchant.address,
             "token": world.token.address,
-            "amount": PRICE,
-            "fee_bps": 0,
-            "fee": 0,
-            "merchant_amount": PRICE,
-            "period": PERIOD,
-            "trial": 0,
-            "grace": GRACE,
-            "max_periods": 0,
+            "amount": str(PRICE),
+            "fee_bps": "0",
+            "fee": "0",
+            "merchant_amount": str(PRICE),
+            "period": str(PERIOD),
+            "trial": "0",
+            "grace": str(GRACE),
+            "max_periods": "0",
             "paused": False,
         },
         {
-            "plan_id": second,
+            "plan_id": str(second),
             "merchant": world.merchant.address,
             "token": world.token.address,
-            "amount": 3 * PRICE,
-            "fee_bps": 0,
-            "fee": 0,
-            "merchant_amount": 3 * PRICE,
-            "period": 7 * 86_400,
-            "trial": 3600,
-            "grace": 0,
-            "max_periods": 0,
+            "amount": str(3 * PRICE),
+            "fee_bps": "0",
+            "fee": "0",
+            "merchant_amount": str(3 * PRICE),
+            "period": str(7 * 86_400),
+            "trial": "3600",
+            "grace": "0",
+            "max_periods": "0",
             "paused": False,
         },
     ]
-    page = client.get("/v1/subscriptions/plans", params={"offset": 1, "limit": 5}).json()
-    assert (page["total"], [plan["plan_id"] for plan in page["plans"]]) == (2, [second])
-    assert client.get("/v1/subscriptions/plans", params={"offset": 2}).json()["plans"] == []
+
+
+def test_plans_page_by_cursor_and_new_plans_never_shift_a_page(client: TestClient, recorded: World) -> None:
+    world = recorded
+    second = world.manager.create_plan(world.merchant, world.token.address, 2 * PRICE, PERIOD)
+    first_page = client.get("/v1/subscriptions/plans", params={"limit": 1}).json()
+    assert [plan["plan_id"] for plan in first_page["data"]] == [str(world.plan_id)]
+    assert first_page["has_more"] is True
+    third = world.manager.create_plan(world.merchant, world.token.address, 3 * PRICE, PERIOD)  # meanwhile
+
+    served, cursor = [plan["plan_id"] for plan in first_page["data"]], first_page["next_cursor"]
+    while True:
+        page = client.get("/v1/subscriptions/plans", params={"limit": 1, "cursor": cursor}).json()
+        served += [plan["plan_id"] for plan in page["data"]]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert served == [str(world.plan_id), str(second), str(third)]  # each once, in id order
+    later = client.get("/v1/subscriptions/plans", params={"cursor": cursor}).json()
+    assert (later["data"], later["has_more"], later["next_cursor"]) == ([], False, cursor)
+
+    other_network = client.get("/v1/subscriptions/plans", params={"cursor": cursor, "network": "l2"})
+    assert other_network.status_code == 400  # a cursor keeps its filters: refused before any chain is asked
+    assert other_network.json()["errors"][0]["field"] == "cursor"
 
 
 def test_one_plan_and_its_pause(client: TestClient, recorded: World) -> None:
     world = recorded
     world.manager.set_plan_paused(world.merchant, world.plan_id, True)
     body = client.get(f"/v1/subscriptions/plans/{world.plan_id}").json()
-    assert body["plan"]["plan_id"] == world.plan_id
+    assert body["plan"]["plan_id"] == str(world.plan_id)
     assert body["plan"]["paused"] is True
 
 
@@ -111,7 +132,10 @@ def test_unknown_plan_is_a_problem(client: TestClient, recorded: World) -> None:
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "urn:tpwallet:problem:plan-not-found"
     assert client.get("/v1/subscriptions/plans/0").status_code == 404
-    assert client.get("/v1/subscriptions/plans/abc").status_code == 422
+    for malformed in ("abc", "01", "+1", "1.0", "-1"):
+        response = client.get(f"/v1/subscriptions/plans/{malformed}")
+        assert response.status_code == 422, malformed
+        assert response.json()["errors"][0]["field"] == "plan_id"
     assert client.get("/v1/subscriptions/plans", params={"limit": 101}).status_code == 422
 
 
@@ -122,12 +146,12 @@ def test_a_subscription_through_its_life(client: TestClient, recorded: World) ->
     body = client.get(f"/v1/subscriptions/{subscription_id}").json()
     state = world.manager.subscription(subscription_id)
     assert body["subscription"] == {
-        "subscription_id": subscription_id,
+        "subscription_id": str(subscription_id),
         "subscriber": subscriber.address,
-        "plan_id": world.plan_id,
+        "plan_id": str(world.plan_id),
         "status": "active",
-        "paid_through": state.paid_through,
-        "periods_paid": 1,
+        "paid_through": str(state.paid_through),
+        "periods_paid": "1",
         "grace_ends": None,
         "due": False,
     }
@@ -137,7 +161,7 @@ def test_a_subscription_through_its_life(client: TestClient, recorded: World) ->
     send_call(world.w3, subscriber, world.token.functions.approve(world.manager.address, 0))
     report = world.manager.charge(world.relayer, subscription_id)
     past_due = client.get(f"/v1/subscriptions/{subscription_id}").json()["subscription"]
-    assert (past_due["status"], past_due["grace_ends"]) == ("past_due", report.failed[subscription_id])
+    assert (past_due["status"], past_due["grace_ends"]) == ("past_due", str(report.failed[subscription_id]))
 
     world.manager.cancel(subscriber, subscription_id)
     cancelled = client.get(f"/v1/subscriptions/{subscription_id}").json()["subscription"]

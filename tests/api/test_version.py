@@ -29,7 +29,7 @@ def test_version_reports_package_commit_and_reachable_chains(client: TestClient,
         "name": "tpwallet",
         "version": package_version(PROJECT_ROOT),
         "git_commit": _head_commit(),
-        "chain_ids": {"l1": l1_in_process.eth.chain_id, "l2": None},
+        "chain_ids": {"l1": str(l1_in_process.eth.chain_id), "l2": None},
     }
     assert body["version"] is not None
 

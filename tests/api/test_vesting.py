@@ -111,18 +111,18 @@ def test_a_grant_reads_with_what_has_vested(client: TestClient, vesting: Vesting
     assert vested == 300 * TPW  # three monthly tranches of twelve
     assert body == {
         "network": "l1",
-        "chain_id": vesting.w3.eth.chain_id,
+        "chain_id": str(vesting.w3.eth.chain_id),
         "escrow": vesting.escrow,
         "block_number": block["number"],
         "block_timestamp": block["timestamp"],
         "grant": {
-            "grant_id": created,
-            "number": 0,
+            "grant_id": str(created),
+            "number": "0",
             "beneficiary": vesting.beneficiary,
-            "amount": 1_200 * TPW,
-            "claimed": 0,
-            "vested": vested,
-            "claimable": vested,
+            "amount": str(1_200 * TPW),
+            "claimed": "0",
+            "vested": str(vested),
+            "claimable": str(vested),
             "start": vesting.schedule.start,
             "cliff_end": vesting.schedule.start + 60 * DAY,
             "end": vesting.schedule.start + 360 * DAY,
@@ -144,10 +144,10 @@ def test_claims_and_revocations_show(client: TestClient, vesting: Vesting) -> No
 
     grant = client.get(f"/v1/vesting/grants/{created}").json()["grant"]
     assert (grant["amount"], grant["claimed"], grant["vested"], grant["claimable"]) == (
-        200 * TPW,
-        200 * TPW,
-        200 * TPW,
-        0,
+        str(200 * TPW),
+        str(200 * TPW),
+        str(200 * TPW),
+        "0",
     )
     assert grant["revoked"] is True
 
@@ -160,7 +160,9 @@ def test_an_unknown_grant_is_404(client: TestClient, vesting: Vesting) -> None:
     assert response.json()["type"] == "urn:tpwallet:problem:grant-not-found"
 
 
-@pytest.mark.parametrize("grant_id_text", ["-1", str(2**256), "0x10", "grant"])
+@pytest.mark.parametrize(
+    "grant_id_text", ["-1", "+1", "01", " 1", "1.0", "1e3", str(2**256), "0x10", "grant", "\u0661"]
+)
 def test_a_malformed_grant_id_is_422(client: TestClient, vesting: Vesting, grant_id_text: str) -> None:
     response = client.get(f"/v1/vesting/grants/{grant_id_text}")
     assert response.status_code == 422
@@ -177,12 +179,35 @@ def test_a_beneficiary_lists_the_grants_it_holds(client: TestClient, vesting: Ve
 
     held = client.get(f"/v1/vesting/beneficiaries/{vesting.beneficiary}/grants").json()
     assert held["beneficiary"] == vesting.beneficiary
-    assert [(grant["grant_id"], grant["amount"]) for grant in held["grants"]] == [(second, 300 * TPW)]
+    assert [(grant["grant_id"], grant["amount"]) for grant in held["data"]] == [(str(second), str(300 * TPW))]
     heir = client.get(f"/v1/vesting/beneficiaries/{vesting.heir.lower()}/grants").json()
     assert heir["beneficiary"] == vesting.heir
-    assert [grant["grant_id"] for grant in heir["grants"]] == [first, other]
+    assert [grant["grant_id"] for grant in heir["data"]] == [str(first), str(other)]
+    assert heir["has_more"] is False
     nobody = client.get(f"/v1/vesting/beneficiaries/0x{'11' * 20}/grants").json()
-    assert nobody["grants"] == []
+    assert (nobody["data"], nobody["has_more"], nobody["next_cursor"]) == ([], False, None)
+
+
+def test_a_beneficiarys_grants_page_by_cursor(client: TestClient, vesting: Vesting) -> None:
+    created = [vesting.create(vesting.beneficiary, (n + 1) * TPW) for n in range(3)]
+    path = f"/v1/vesting/beneficiaries/{vesting.beneficiary}/grants"
+    first = client.get(path, params={"limit": 2}).json()
+    assert ([grant["grant_id"] for grant in first["data"]], first["has_more"]) == (
+        [str(g) for g in created[:2]],
+        True,
+    )
+    rest = client.get(path, params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert ([grant["grant_id"] for grant in rest["data"]], rest["has_more"]) == (
+        [str(g) for g in created[2:]],
+        False,
+    )
+
+    elsewhere = client.get(
+        f"/v1/vesting/beneficiaries/{vesting.heir}/grants", params={"cursor": first["next_cursor"]}
+    )
+    assert elsewhere.status_code == 400  # a cursor belongs to its beneficiary's list
+    assert elsewhere.json()["errors"][0]["field"] == "cursor"
+    assert client.get(path, params={"limit": 0}).json()["errors"][0]["field"] == "limit"
 
 
 def test_a_mistyped_address_is_422(client: TestClient, vesting: Vesting) -> None:

@@ -31,7 +31,7 @@ from chain.anchor import (
     batch_intent,
 )
 from chain.intents import Anchor
-from chain.merkle import MerkleSumTree, MerkleTree, SumNode, leaf_hash, sum_leaf
+from chain.merkle import MerkleSumTree, MerkleTree, SumNode, leaf_hash
 from chain.transactions import TransactionFailed
 from tests.chain.test_intents import anchors
 from tests.helpers.frost_signing import Key, fixed_key, sign_with_key
@@ -220,8 +220,8 @@ def test_every_holder_can_check_their_balance_against_the_anchored_reserves(depl
     tree = MerkleSumTree(entries)
     intent = deployed.anchor_tree(kind, tree)
     assert deployed.anchor.anchored(kind, 1).total == intent.total == sum(amount for _, amount in entries)
-    for index in range(len(entries)):
-        assert deployed.anchor.verify_reserve(kind, 1, tree.leaf(index), tree.proof(index))
+    for index, (account, amount) in enumerate(entries):
+        assert deployed.anchor.verify_reserve(kind, 1, account, amount, tree.proof(index))
 
 
 def test_a_shrunk_balance_or_a_wrong_snapshot_fails_the_reserve_check(deployed: Deployed) -> None:
@@ -231,10 +231,38 @@ def test_a_shrunk_balance_or_a_wrong_snapshot_fails_the_reserve_check(deployed: 
     deployed.anchor_tree(kind, tree)
     deployed.anchor_tree(kind, MerkleSumTree(balances(6)))
     account, amount = entries[2]
-    shrunk = sum_leaf(account, amount - 1)
-    assert not deployed.anchor.verify_reserve(kind, 1, shrunk, tree.proof(2))
-    assert not deployed.anchor.verify_reserve(kind, 2, tree.leaf(2), tree.proof(2))
+    assert not deployed.anchor.verify_reserve(kind, 1, account, amount - 1, tree.proof(2))
+    assert not deployed.anchor.verify_reserve(kind, 2, account, amount, tree.proof(2))
     overflowing = [SumNode(tree.proof(2)[0].hash, 2**256 - 1)]
-    assert not deployed.anchor.verify_reserve(kind, 1, tree.leaf(2), overflowing)
+    assert not deployed.anchor.verify_reserve(kind, 1, account, amount, overflowing)
+    assert not deployed.anchor.verify_reserve(kind, 1, account, 2**256, tree.proof(2))
+    assert deployed.anchor.verify_reserve(kind, 1, account, amount, tree.proof(2))
+    assert not deployed.anchor.verify_reserve(kind, 1, account, amount, tree.proof(2), final=True)
     deployed.owner_void(kind, 1)
-    assert not deployed.anchor.verify_reserve(kind, 1, tree.leaf(2), tree.proof(2))
+    assert not deployed.anchor.verify_reserve(kind, 1, account, amount, tree.proof(2))
+
+
+def test_a_reserve_proof_is_empty_exactly_for_a_one_entry_snapshot(deployed: Deployed) -> None:
+    kind = AnchorKind.RESERVES
+    (entry,) = balances(1)
+    deployed.anchor_tree(kind, MerkleSumTree([entry]))
+    assert deployed.anchor.verify_reserve(kind, 1, *entry, [])
+    tree = MerkleSumTree(balances(3))
+    deployed.anchor_tree(kind, tree)
+    account, amount = balances(3)[0]
+    # the root of a larger tree is no entry, and an empty proof of it is refused before any hashing
+    assert not deployed.anchor.verify_reserve(kind, 2, account, amount, [])
+    assert deployed.anchor.verify_reserve(kind, 2, account, amount, tree.proof(0))
+
+
+def test_verify_final_waits_for_the_window(deployed: Deployed) -> None:
+    kind = AnchorKind.SETTLEMENT
+    tree = trades(1, 3)
+    deployed.anchor_tree(kind, tree)
+    leaf, proof = leaf_hash(TRADE_TYPES, (1, 1)), tree.proof(1)
+    assert deployed.anchor.verify(kind, 1, leaf, proof)
+    assert not deployed.anchor.verify_final(kind, 1, leaf, proof)
+    _, deadline, _ = deployed.anchor.contract.functions.record(kind, 1).call()
+    deployed.tester.time_travel(deadline)
+    deployed.tester.mine_blocks()
+    assert deployed.anchor.verify_final(kind, 1, leaf, proof)

@@ -12,6 +12,7 @@ from web3 import Web3
 from chain.artifacts import deploy
 from chain.deployments import DEPLOYMENTS_DIR, Deployment, Deployments
 from chain.errors import ChainIdMismatch, DeploymentsError, DeploymentsFileMissing, UnknownDeployment
+from chain.merkle import leaf_node
 
 TREASURY = ChecksumAddress(HexAddress(HexStr("0x5FbDB2315678afecb367f032d93F642f64180aa3")))  # EIP-55
 TOKEN = ChecksumAddress(HexAddress(HexStr("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")))
@@ -191,6 +192,6 @@ def test_contract_from_the_registry(tmp_path: Path, tester_w3: Web3, compiled_ma
     verifier = Deployments.load("local", tmp_path).contract(tester_w3, "Verifier")
     assert verifier.address == address
     leaf = keccak(b"leaf")
-    assert verifier.functions.verify([], leaf, leaf).call()
+    assert verifier.functions.verify([], leaf_node(leaf), leaf).call()  # a one-leaf tree's root
     with pytest.raises(ChainIdMismatch):
         registry(tmp_path).contract(tester_w3, "Treasury")

@@ -155,6 +155,17 @@ def test_json_round_trip(intent: Intent) -> None:
     assert type(decoded) is type(intent)
 
 
+@given(intent=intents)
+def test_json_round_trip_with_uint256_as_decimal_strings(intent: Intent) -> None:
+    """The API's spelling: every uint256 a decimal string (exact in any JSON parser), other uints numbers."""
+    message = intent.to_json(uint256_as_string=True)
+    (fields,) = intent.eip712_types().values()
+    for name, solidity_type in fields:
+        if solidity_type.startswith("uint"):
+            assert isinstance(message[name], str if solidity_type == "uint256" else int)
+    assert decode_intent(intent.PRIMARY_TYPE, json.loads(json.dumps(message))) == intent
+
+
 def test_default_domain_is_tpwallet_version_1() -> None:
     anchor = sample_anchor()
     assert anchor.digest(31337, VERIFIER) == anchor.digest(31337, VERIFIER, name="TPWallet", version="1")

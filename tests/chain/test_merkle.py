@@ -1,4 +1,5 @@
-"""Merkle trees and proofs: OpenZeppelin's published values, a proof for every leaf, tampering that fails."""
+"""Merkle trees and proofs: the documented domain-separated hashing, a proof for every leaf, tampering that
+fails, and no internal node (nor the root) passing for a leaf."""
 
 import os
 
@@ -16,6 +17,7 @@ from chain.merkle import (
     SumNode,
     hash_pair,
     leaf_hash,
+    leaf_node,
     process_proof,
     process_sum_proof,
     sum_leaf,
@@ -29,77 +31,68 @@ def h(text: str) -> bytes:
     return bytes.fromhex(text.removeprefix("0x"))
 
 
-# Known values from OpenZeppelin/merkle-tree: the README example and the test/dumps/*-v1.*.1_0_6.json trees,
-# made by @openzeppelin/merkle-tree 1.0.6 (StandardMerkleTree over ["string"] values "a".."f", and
-# SimpleMerkleTree over six bytes32 leaves), each with sortLeaves true and false.
-OZ_README_VALUES = [
-    ("0x1111111111111111111111111111111111111111", 5000000000000000000),
-    ("0x2222222222222222222222222222222222222222", 2500000000000000000),
-]
-OZ_README_ROOT = h("d4dee0beab2d53f2cc83e567171bd2820e49898130a22622b10ead383e90bd77")
-OZ_README_PROOF_OF_FIRST = [h("b92c48e9d7abe27fd8dfd6b5dfdbfb1c9a463f80c712b66f3a5180a090cccafc")]
-
-OZ_STRING_VALUES = [(letter,) for letter in "abcdef"]
-OZ_STRING_SORTED_TREE = [
-    h("6deb52b5da8fd108f79fab00341f38d2587896634c646ee52e49f845680a70c8"),
-    h("52426e0f1f65ff7e209a13b8c29cffe82e3acaf3dad0a9b9088f3b9a61a929c3"),
-    h("fd3cf45654e88d1cc5d663578c82c76f4b5e3826bacaa1216441443504538f51"),
-    h("8076923e76cf01a7c048400a2304c9a9c23bbbdac3a98ea3946340fdafbba34f"),
-    h("965b92c6cf08303cc4feb7f3e0819c436c2cec17c6f0688a6af139c9a368707c"),
-    h("eba909cf4bb90c6922771d7f126ad0fd11dfde93f3937a196274e1ac20fd2f5b"),
-    h("c62a8cfa41edc0ef6f6ae27a2985b7d39c7fea770787d7e104696c6e81f64848"),
-    h("9cf5a63718145ba968a01c1d557020181c5b252f665cf7386d370eddb176517b"),
-    h("9c15a6a0eaeed500fd9eed4cbeab71f797cefcc67bfd46683e4d2e6ff7f06d1c"),
-    h("9a4f64e953595df82d1b4f570d34c4f4f0cfaf729a61e9d60e83e579e1aa283e"),
-    h("19ba6c6333e0e9a15bf67523e0676e2f23eb8e574092552d5e888c64a4bb3681"),
-]
-OZ_STRING_UNSORTED_ROOT = h("23be0977360f08bb0bd7f709a7d543d2cd779c79c66d74e0441919871647de2b")
-
-OZ_SIMPLE_LEAVES = [
-    h("3ac225168df54212a25c1c01fd35bebfea408fdac2e31ddd6f80a4bbf9a5f1cb"),
-    h("b5553de315e0edf504d9150af82dafa5c4667fa618ed0a6f19c69b41166c5510"),
-    h("0b42b6393c1f53060fe3ddbfcd7aadcca894465a5a438f69c87d790b2299b9b2"),
-    h("f1918e8562236eb17adc8502332f4c9c82bc14e19bfc0aa10ab674ff75b3d2f3"),
-    h("a8982c89d80987fb9a510e25981ee9170206be21af3c8e0eb312ef1d3382e761"),
-    h("d1e8aeb79500496ef3dc2e57ba746a8315d048b7a664a2bf948db4fa91960483"),
-]
-OZ_SIMPLE_SORTED_ROOT = h("1b404f199ea828ec5771fb30139c222d8417a82175fefad5cd42bc3a189bd8d5")
-OZ_SIMPLE_UNSORTED_ROOT = h("9012f1e18a87790d2e01faace75aaaca38e53df437cdce2c0552464dda4af49c")
+# Regression vectors of this scheme (leaf node keccak256(0x00 || leaf), internal node keccak256(0x01 || low ||
+# high), OpenZeppelin's array layout): any other implementation (the Vyper module, a signer node recomputing a
+# batch's root) must reach the same roots. Values "a".."f" as ["string"] records, sorted and in input order.
+STRING_VALUES = [(letter,) for letter in "abcdef"]
+STRING_SORTED_ROOT = h("0fc9573492edb002ae0580af6c4c636abaec46403248c5c2cf3ce84b78dbfaa4")
+STRING_UNSORTED_ROOT = h("814f1c4a76ce13430b970fa83c01a8729c285e32a825c06687e6cb274090f9dd")
+RESERVES = [(keccak(text="alice"), 70), (keccak(text="bob"), 30), (keccak(text="carol"), 5)]
+RESERVES_ROOT = h("220d9cba7600f8db8e79daa503204dc56009690366e8b92623853371e31e9c42")
 
 hashes = st.binary(min_size=32, max_size=32)
 leaf_lists = st.lists(hashes, min_size=1, max_size=64)
 
 
-def test_readme_example_root_and_proof() -> None:
-    tree = MerkleTree.of(["address", "uint256"], OZ_README_VALUES)
-    assert tree.root == OZ_README_ROOT
-    assert tree.proof(0) == OZ_README_PROOF_OF_FIRST
-    # The single-element proof of the first value is the second value's leaf hash.
-    assert leaf_hash(["address", "uint256"], OZ_README_VALUES[1]) == OZ_README_PROOF_OF_FIRST[0]
-    assert verify(OZ_README_ROOT, leaf_hash(["address", "uint256"], OZ_README_VALUES[0]), tree.proof(0))
-
-
-def test_standard_tree_matches_openzeppelin_dump_node_for_node() -> None:
-    tree = MerkleTree.of(["string"], OZ_STRING_VALUES)
-    assert list(tree.nodes) == OZ_STRING_SORTED_TREE
-    assert MerkleTree.of(["string"], OZ_STRING_VALUES, sort_leaves=False).root == OZ_STRING_UNSORTED_ROOT
-
-
-def test_simple_tree_matches_openzeppelin_dumps() -> None:
-    assert MerkleTree(OZ_SIMPLE_LEAVES).root == OZ_SIMPLE_SORTED_ROOT
-    assert MerkleTree(OZ_SIMPLE_LEAVES, sort_leaves=False).root == OZ_SIMPLE_UNSORTED_ROOT
-
-
-def test_leaf_hash_is_double_keccak_of_abi_encoding() -> None:
-    inner = keccak(encode(["address", "uint256"], list(OZ_README_VALUES[0])))
-    assert leaf_hash(["address", "uint256"], OZ_README_VALUES[0]) == keccak(inner)
+def test_hashing_is_the_documented_domain_separated_one() -> None:
+    low, high = b"\x00" * 31 + b"\x01", b"\x01" + b"\x00" * 31
+    assert hash_pair(low, high) == hash_pair(high, low) == keccak(b"\x01" + low + high)
+    assert leaf_node(low) == keccak(b"\x00" + low)
+    record = ("0x1111111111111111111111111111111111111111", 5 * 10**18)
+    assert leaf_hash(["address", "uint256"], record) == keccak(encode(["address", "uint256"], list(record)))
     with pytest.raises(MerkleError, match="2 types for 1 values"):
         leaf_hash(["address", "uint256"], ["0x1111111111111111111111111111111111111111"])
 
 
-def test_hash_pair_is_symmetric_and_orders_as_uint256() -> None:
-    low, high = b"\x00" * 31 + b"\x01", b"\x01" + b"\x00" * 31
-    assert hash_pair(low, high) == hash_pair(high, low) == keccak(low + high)
+def test_a_four_leaf_tree_built_by_hand() -> None:
+    leaves = [keccak(bytes([i])) for i in range(4)]
+    tree = MerkleTree(leaves, sort_leaves=False)
+    nodes = [keccak(b"\x00" + leaf) for leaf in leaves]
+    # OpenZeppelin's array: [root, n1, n2, l3, l2, l1, l0] with l_i the node of input leaf i.
+    assert tree.nodes[3:] == (nodes[3], nodes[2], nodes[1], nodes[0])
+    n1, n2 = hash_pair(nodes[3], nodes[2]), hash_pair(nodes[1], nodes[0])
+    assert tree.root == keccak(b"\x01" + min(n1, n2) + max(n1, n2))
+    assert tree.proof(0) == [nodes[1], n1]
+    assert tree.leaves == tuple(leaves)
+
+
+def test_regression_roots() -> None:
+    assert MerkleTree.of(["string"], STRING_VALUES).root == STRING_SORTED_ROOT
+    assert MerkleTree.of(["string"], STRING_VALUES, sort_leaves=False).root == STRING_UNSORTED_ROOT
+    assert MerkleSumTree(RESERVES).root == SumNode(RESERVES_ROOT, 105)
+
+
+def internal_node_proofs(tree: MerkleTree) -> list[tuple[bytes, list[bytes]]]:
+    """Every internal node of `tree` (the root included) with the siblings that lead from it to the root."""
+    found = []
+    for index in range(len(tree.nodes) - len(tree)):
+        proof, position = [], index
+        while position > 0:
+            proof.append(tree.nodes[position + 1 if position % 2 == 1 else position - 1])
+            position = (position - 1) // 2
+        found.append((tree.nodes[index], proof))
+    return found
+
+
+@given(leaves=st.lists(hashes, min_size=2, max_size=32))
+def test_no_internal_node_nor_the_root_passes_for_a_leaf(leaves: list[bytes]) -> None:
+    """With bare leaf hashes, an internal node and the siblings above it made a valid "proof"."""
+    tree = MerkleTree(leaves)
+    assert not verify(tree.root, tree.root, [])
+    for node, proof in internal_node_proofs(tree):
+        assert not verify(tree.root, node, proof)
+    for index in range(len(leaves)):  # a leaf's node is no leaf either
+        assert not verify(tree.root, leaf_node(leaves[index]), tree.proof(index))
 
 
 @given(leaves=leaf_lists, data=st.data())
@@ -145,7 +138,7 @@ def test_sorted_root_does_not_depend_on_input_order(leaves: list[bytes], seed) -
 def test_one_leaf_tree_is_its_leaf_with_an_empty_proof() -> None:
     leaf = keccak(b"only")
     tree = MerkleTree([leaf])
-    assert tree.root == leaf
+    assert tree.root == leaf_node(leaf)
     assert tree.proof(0) == []
     assert len(tree) == 1
 
@@ -153,10 +146,11 @@ def test_one_leaf_tree_is_its_leaf_with_an_empty_proof() -> None:
 def test_odd_leaf_counts_place_leaves_at_two_depths() -> None:
     # Three leaves: the array is [root, n1, l0, l1, l2]; the leaf at index 2 sits one level higher.
     leaves = [keccak(bytes([i])) for i in range(3)]
+    nodes = [leaf_node(leaf) for leaf in leaves]
     tree = MerkleTree(leaves, sort_leaves=False)
-    assert tree.nodes[2:] == (leaves[2], leaves[1], leaves[0])
-    assert tree.nodes[1] == hash_pair(leaves[1], leaves[0])
-    assert tree.root == hash_pair(tree.nodes[1], leaves[2])
+    assert tree.nodes[2:] == (nodes[2], nodes[1], nodes[0])
+    assert tree.nodes[1] == hash_pair(nodes[1], nodes[0])
+    assert tree.root == hash_pair(tree.nodes[1], nodes[2])
     assert [len(tree.proof(i)) for i in range(3)] == [2, 2, 1]
 
 
@@ -200,10 +194,13 @@ entry_lists = st.lists(st.tuples(hashes, amounts), min_size=1, max_size=40)
 
 def test_sum_node_encoding_is_the_documented_one() -> None:
     a, b = sum_leaf(account("alice"), 70), sum_leaf(account("bob"), 30)
-    assert a.hash == keccak(keccak(encode(["bytes32", "uint256"], [account("alice"), 70])))
+    assert a.hash == keccak(b"\x00" + encode(["bytes32", "uint256"], [account("alice"), 70]))
     left, right = sorted([a, b], key=lambda node: node.hash)
     expected = keccak(
-        encode(["bytes32", "uint256", "bytes32", "uint256"], [left.hash, left.total, right.hash, right.total])
+        b"\x01"
+        + encode(
+            ["bytes32", "uint256", "bytes32", "uint256"], [left.hash, left.total, right.hash, right.total]
+        )
     )
     assert sum_parent(a, b) == sum_parent(b, a) == SumNode(expected, 100)
 
@@ -217,7 +214,7 @@ def test_sum_tree_total_and_proofs(entries: list[tuple[bytes, int]], data: st.Da
     assert leaf == sum_leaf(*entries[index])
     proof = tree.proof(index)
     assert process_sum_proof(leaf, proof) == tree.root
-    assert verify_sum(tree.root, leaf, proof)
+    assert verify_sum(tree.root, *entries[index], proof)
 
 
 @given(entries=st.lists(st.tuples(hashes, amounts), min_size=2, max_size=40), data=st.data())
@@ -228,14 +225,14 @@ def test_sum_tree_tampering_fails(entries: list[tuple[bytes, int]], data: st.Dat
     proof = tree.proof(index)
     # The holder's balance shrunk in the tree: their own leaf no longer verifies.
     if amount > 0:
-        assert not verify_sum(tree.root, sum_leaf(account_hash, amount - 1), proof)
+        assert not verify_sum(tree.root, account_hash, amount - 1, proof)
     # A sibling total changed (value moved between subtrees) breaks the hash chain.
     position = data.draw(st.integers(0, len(proof) - 1))
     sibling = proof[position]
     moved = SumNode(sibling.hash, sibling.total + 1)
-    assert not verify_sum(tree.root, tree.leaf(index), [*proof[:position], moved, *proof[position + 1 :]])
+    assert not verify_sum(tree.root, account_hash, amount, [*proof[:position], moved, *proof[position + 1 :]])
     # The right hash with a different published total is another root.
-    assert not verify_sum(SumNode(tree.root.hash, tree.total + 1), tree.leaf(index), proof)
+    assert not verify_sum(SumNode(tree.root.hash, tree.total + 1), account_hash, amount, proof)
 
 
 def test_sum_tree_refuses_overflow_and_bad_amounts() -> None:
@@ -248,6 +245,5 @@ def test_sum_tree_refuses_overflow_and_bad_amounts() -> None:
     with pytest.raises(MerkleError, match="at least one leaf"):
         MerkleSumTree([])
     # A forged proof whose totals overflow proves nothing rather than raising.
-    leaf = sum_leaf(account("a"), 1)
     huge = SumNode(os.urandom(32), UINT256_LIMIT - 1)
-    assert not verify_sum(SumNode(keccak(b"root"), 0), leaf, [huge])
+    assert not verify_sum(SumNode(keccak(b"root"), 0), account("a"), 1, [huge])

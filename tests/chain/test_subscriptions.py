@@ -64,6 +64,7 @@ def test_nothing_is_due_before_the_paid_through_time() -> None:
         ((1, 1, -1, 0, 0), "trial"),
         ((1, 1, 0, 2**24, 0), "grace"),
         ((1, 1, 0, 0, 2**16), "max_periods"),
+        ((1, 60, 0, 60, 0), "grace"),
         ((1, True, 0, 0, 0), "period"),
     ],
 )
@@ -163,6 +164,10 @@ def test_the_three_ways_to_subscribe(world: World, tester_chain: InProcessChain)
     assert manager.nonce(third.address) == 1
     with pytest.raises(REVERTED, match="authorization nonce is not the next one"):
         manager.subscribe_with_authorization(world.relayer, signed)
+    withdrawn = manager.authorize(third, world.plan_id, deadline)
+    assert manager.invalidate_nonce(third) == 1
+    with pytest.raises(REVERTED, match="authorization nonce is not the next one"):
+        manager.subscribe_with_authorization(world.relayer, withdrawn)
 
     events = manager.events(manager.from_block, int(world.w3.eth.block_number))
     methods = {

@@ -21,6 +21,7 @@ from chain.eip712 import encode_type
 from chain.intents import ZERO_ADDRESS, CustodyTransfer, IntentError, TreasuryTx, decode_intent
 from chain.treasury import (
     SECP256K1_ORDER,
+    OwnersCallFailed,
     SignatureError,
     Treasury,
     TreasuryError,
@@ -28,6 +29,7 @@ from chain.treasury import (
     call_tx,
     check_onchain_signature,
     collect_signatures,
+    rejection_tx,
     self_call_tx,
     sign_digest,
     signer_of,
@@ -39,6 +41,7 @@ from tests.helpers.frost_signing import fixed_key, sign_with_key
 pytestmark = pytest.mark.chain
 
 DAY = 86_400
+QUEUE_WINDOW = 14 * DAY
 CUSTODY_LIMIT = 1_000
 FUNDS = 10**9
 OWNER_KEYS = [Account.from_key(keccak(text=f"chain treasury test owner {index}")) for index in range(4)]
@@ -250,12 +253,68 @@ def test_a_relayer_submits_and_queues_custody_transfers(deployed: Deployed) -> N
     )
     (queued,) = face.events(receipt)
     assert queued.event == "TransferQueued"
+    assert face.queued_window(large) == (queued.args["eta"], queued.args["eta"] + QUEUE_WINDOW)
     with pytest.raises(EthTesterTransactionFailed, match="time lock has not passed"):
         face.submit_queued(deployed.relayer, large)
     deployed.w3.provider.ethereum_tester.time_travel(queued.args["eta"])  # type: ignore[attr-defined]
     receipt = face.submit_queued(deployed.relayer, large)
     assert [event.event for event in face.events(receipt)] == ["QueuedTransferExecuted"]
     assert deployed.token.functions.balanceOf(recipient).call() == 400 + CUSTODY_LIMIT
+    assert face.queued_window(large) is None
+
+
+def test_a_queued_transfer_past_its_window_is_refused(deployed: Deployed) -> None:
+    face = deployed.treasury
+    token = deployed.token.address
+    late = CustodyTransfer(
+        to_checksum_address("0x" + "ce" * 20),
+        token,
+        2 * CUSTODY_LIMIT,
+        face.custody_nonce(token),
+        now(deployed) + DAY,
+    )
+    face.submit_with_custody(
+        deployed.relayer, late, sign_with_key(CUSTODY_KEY, face.custody_digest(late)).onchain()
+    )
+    window = face.queued_window(late)
+    assert window is not None
+    deployed.w3.provider.ethereum_tester.time_travel(window[1] + 1)  # type: ignore[attr-defined]
+    with pytest.raises(EthTesterTransactionFailed, match="execution window has passed"):
+        face.submit_queued(deployed.relayer, late)
+
+
+def test_a_failed_owners_call_raises_and_spends_the_nonce(deployed: Deployed) -> None:
+    face = deployed.treasury
+    recipient = to_checksum_address("0x" + "ef" * 20)
+    tx = transfer_tx(recipient, deployed.token.address, FUNDS * 2, face.owners_nonce(), now(deployed) + DAY)
+    signatures = [sign_digest(bytes(owner.key), face.tx_digest(tx)) for owner in deployed.owners]
+    with pytest.raises(OwnersCallFailed, match="token: transfer amount exceeds balance") as failed:
+        face.submit_with_owners(deployed.relayer, tx, face.collect(tx, signatures))
+    assert (failed.value.nonce, failed.value.reason) == (tx.nonce, "token: transfer amount exceeds balance")
+    assert failed.value.receipt["status"] == 1
+    assert face.owners_nonce() == tx.nonce + 1
+    assert deployed.token.functions.balanceOf(recipient).call() == 0
+
+
+def test_a_rejection_voids_a_signed_transaction(deployed: Deployed) -> None:
+    face = deployed.treasury
+    nonce, deadline = face.owners_nonce(), now(deployed) + DAY
+    unwanted = transfer_tx(to_checksum_address("0x" + "fa" * 20), deployed.token.address, 1, nonce, deadline)
+    rejection = rejection_tx(face.address, nonce, deadline)
+    assert (rejection.to, rejection.token, rejection.amount, rejection.data) == (
+        face.address,
+        ZERO_ADDRESS,
+        0,
+        b"",
+    )
+    signed = {
+        tx: face.collect(tx, [sign_digest(bytes(owner.key), face.tx_digest(tx)) for owner in deployed.owners])
+        for tx in (unwanted, rejection)
+    }
+    receipt = face.submit_with_owners(deployed.relayer, rejection, signed[rejection])
+    assert [event.event for event in face.events(receipt)] == ["Received", "OwnersExecuted"]
+    with pytest.raises(EthTesterTransactionFailed, match="nonce is not the owners' next nonce"):
+        face.submit_with_owners(deployed.relayer, unwanted, signed[unwanted])
 
 
 def test_a_treasury_without_custody_key_is_refused_before_sending(compiled_manifest: Path) -> None:

@@ -169,3 +169,13 @@ def treasury(
     return support.TreasuryDriver(
         contract, treasury_owners[: support.OWNER_COUNT], custody_key, treasury_relayer, chain
     )
+
+
+@pytest.fixture
+def at_noon(treasury: Any) -> int:
+    """Moves the chain to noon of the next day, so a test's transfers share one day; returns that time."""
+    from tests.contracts.test_treasury_support import noon_of_next_day, travel_to
+
+    noon = noon_of_next_day(treasury.chain)
+    travel_to(treasury.chain, noon)
+    return noon

@@ -14,8 +14,9 @@ from hypothesis import given
 from chain.anchor import ZERO_ROOT, key_hint
 from chain.eip712 import domain_separator
 from chain.intents import Anchor
-from chain.merkle import MerkleTree, leaf_hash
+from chain.merkle import MerkleTree, leaf_hash, leaf_node
 from tests.chain.test_intents import anchors
+from tests.chain.test_merkle import internal_node_proofs
 from tests.contracts.test_anchor_support import (
     ANCHOR_WINDOW,
     TRADE_LEAF_TYPES,
@@ -357,4 +358,33 @@ def test_a_single_leaf_batch_verifies_with_an_empty_proof(anchorer: Anchorer) ->
     tree = batch_tree(SETTLEMENT, 1, size=1)
     anchorer.anchor_next(SETTLEMENT, tree)
     assert anchorer.contract.verify(SETTLEMENT, 1, tree.leaves[0], [])
-    assert tree.root == tree.leaves[0]
+    assert tree.root == leaf_node(tree.leaves[0])
+    assert not anchorer.contract.verify(SETTLEMENT, 1, tree.root, [])
+
+
+def test_the_root_or_an_internal_node_is_no_leaf(anchorer: Anchorer) -> None:
+    """The contract hashes the leaf it is given; with bare leaf hashes the root passed with an empty proof,
+    and any internal node with the siblings above it."""
+    tree = batch_tree(SETTLEMENT, 1, size=6)
+    anchorer.anchor_next(SETTLEMENT, tree)
+    contract = anchorer.contract
+    assert not contract.verify(SETTLEMENT, 1, tree.root, [])
+    for node, proof in internal_node_proofs(tree):
+        assert not contract.verify(SETTLEMENT, 1, node, proof)
+    assert not contract.verify(SETTLEMENT, 1, leaf_node(tree.leaves[0]), tree.proof(0))
+    assert contract.verify(SETTLEMENT, 1, tree.leaves[0], tree.proof(0))
+
+
+def test_an_empty_proof_needs_a_batch_of_one_leaf(anchorer: Anchorer) -> None:
+    """A root signed with count > 1 takes no empty proof, even if it is a leaf's node (a malformed batch)."""
+    leaf = leaf_hash(TRADE_LEAF_TYPES, (SETTLEMENT, 1, 0))
+    single = MerkleTree([leaf])
+    claimed = dataclasses.replace(anchorer.next_intent(SETTLEMENT, single), count=2)
+    anchorer.submit(claimed)
+    anchorer.anchor_next(RESERVES, single)
+    contract = anchorer.contract
+    assert not contract.verify(SETTLEMENT, 1, leaf, [])
+    assert contract.verify(RESERVES, 1, leaf, [])
+    two = MerkleTree([leaf, leaf_hash(TRADE_LEAF_TYPES, (SETTLEMENT, 1, 1))])
+    anchorer.anchor_next(SETTLEMENT, two)
+    assert contract.verify(SETTLEMENT, 2, leaf, two.proof(0))

@@ -25,7 +25,7 @@ DEADLINE_BITS = 40
 
 
 def batch_tree(kind: int, seq: int, size: int = 5, salt: int = 0) -> MerkleTree:
-    """A standard OpenZeppelin tree of `size` distinct leaves for batch (kind, seq)."""
+    """A `chain.merkle` tree of `size` distinct records for batch (kind, seq)."""
     return MerkleTree.of(TRADE_LEAF_TYPES, [(kind, seq, salt * 1_000_000 + index) for index in range(size)])
 
 

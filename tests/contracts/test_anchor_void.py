@@ -10,6 +10,7 @@ from chain.anchor import ZERO_ROOT
 from tests.contracts.test_anchor_support import (
     ANCHOR_WINDOW,
     Anchorer,
+    batch_tree,
     deadline_of,
     fingerprint,
     travel_to,
@@ -100,7 +101,7 @@ def test_adjacent_voids_merge_and_resume_before_the_first(anchorer: Anchorer, an
 
 
 def test_an_earlier_void_takes_in_later_ones(anchorer: Anchorer, anchor_owner: Any) -> None:
-    first, second, *_ = anchor_several(anchorer, 5)
+    first, *_ = anchor_several(anchorer, 5)
     contract = anchorer.contract
     contract.void(SETTLEMENT, 4, sender=anchor_owner)
     anchorer.anchor_next(SETTLEMENT)  # seq 6, after root 3
@@ -108,15 +109,40 @@ def test_an_earlier_void_takes_in_later_ones(anchorer: Anchorer, anchor_owner: A
     assert contract.head(SETTLEMENT) == (6, 1)
     assert [contract.is_voided(SETTLEMENT, seq) for seq in range(1, 8)] == [False] + [True] * 5 + [False]
     assert anchorer.anchor_next(SETTLEMENT).prev_root == first.root
-    assert not contract.verify(SETTLEMENT, 2, second.root, [])
+    second = batch_tree(SETTLEMENT, 2)
+    assert not contract.verify(SETTLEMENT, 2, second.leaves[0], second.proof(0))
 
 
 def test_a_voided_anchor_proves_nothing(anchorer: Anchorer, anchor_owner: Any) -> None:
-    intent = anchorer.anchor_next(SETTLEMENT)
-    assert anchorer.contract.verify(SETTLEMENT, 1, intent.root, [])  # a root is its own one-leaf proof
+    tree = batch_tree(SETTLEMENT, 1)
+    intent = anchorer.anchor_next(SETTLEMENT, tree)
+    leaf, proof = tree.leaves[1], tree.proof(1)
+    assert anchorer.contract.verify(SETTLEMENT, 1, leaf, proof)
     anchorer.contract.void(SETTLEMENT, 1, sender=anchor_owner)
-    assert not anchorer.contract.verify(SETTLEMENT, 1, intent.root, [])
+    assert not anchorer.contract.verify(SETTLEMENT, 1, leaf, proof)
     assert not anchorer.contract.is_anchored_root(SETTLEMENT, 1, intent.root)
+
+
+def test_verify_final_waits_for_the_deadline_and_refuses_voided_anchors(
+    anchorer: Anchorer, anchor_owner: Any, chain: Any
+) -> None:
+    """`verify` answers for an anchor the owner may still void; `verify_final` only once nobody can."""
+    trees = [batch_tree(SETTLEMENT, seq) for seq in (1, 2)]
+    for tree in trees:
+        anchorer.anchor_next(SETTLEMENT, tree)
+    contract = anchorer.contract
+    proofs = [(tree.leaves[3], tree.proof(3)) for tree in trees]
+    assert contract.verify(SETTLEMENT, 1, *proofs[0])
+    assert not contract.verify_final(SETTLEMENT, 1, *proofs[0])
+    travel_to(chain, deadline_of(contract, SETTLEMENT, 1) - 1)
+    assert not contract.verify_final(SETTLEMENT, 1, *proofs[0])
+    contract.void(SETTLEMENT, 2, sender=anchor_owner)
+    travel_to(chain, deadline_of(contract, SETTLEMENT, 2))
+    assert contract.verify_final(SETTLEMENT, 1, *proofs[0])
+    assert not contract.verify_final(SETTLEMENT, 1, trees[0].leaves[2], proofs[0][1])  # another leaf's proof
+    assert not contract.verify_final(SETTLEMENT, 2, *proofs[1])  # voided: never final
+    assert not contract.verify(SETTLEMENT, 2, *proofs[1])
+    assert not contract.verify_final(SETTLEMENT, 3, *proofs[1])  # nothing anchored
 
 
 def test_a_void_needs_an_anchored_standing_seq(anchorer: Anchorer, anchor_owner: Any) -> None:

@@ -1,4 +1,5 @@
-"""The Vyper merkle module accepts exactly the proofs `chain/merkle.py` makes, and nothing tampered."""
+"""The Vyper merkle module accepts exactly the proofs `chain/merkle.py` makes, nothing tampered, and no
+internal node (nor the root) presented as a leaf."""
 
 from typing import Any
 
@@ -8,7 +9,8 @@ from eth_utils import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chain.merkle import MerkleTree, leaf_hash, process_proof
+from chain.merkle import MerkleTree, leaf_hash, leaf_node, process_proof
+from tests.chain.test_merkle import STRING_SORTED_ROOT, STRING_VALUES, internal_node_proofs
 
 pytestmark = pytest.mark.chain
 
@@ -22,17 +24,24 @@ def merkle_harness(project: Any, accounts: Any) -> Any:
     return accounts[0].deploy(project.MerkleHarness)
 
 
-def test_openzeppelin_readme_proof_verifies_on_chain(merkle_harness: Any) -> None:
-    types = ["address", "uint256"]
-    values = [
-        ("0x1111111111111111111111111111111111111111", 5000000000000000000),
-        ("0x2222222222222222222222222222222222222222", 2500000000000000000),
-    ]
-    tree = MerkleTree.of(types, values)
-    root = bytes.fromhex("d4dee0beab2d53f2cc83e567171bd2820e49898130a22622b10ead383e90bd77")
-    assert tree.root == root
-    assert merkle_harness.verify(tree.proof(0), root, leaf_hash(types, values[0]))
-    assert merkle_harness.verify(tree.proof(1), root, leaf_hash(types, values[1]))
+def test_regression_tree_verifies_on_chain(merkle_harness: Any) -> None:
+    tree = MerkleTree.of(["string"], STRING_VALUES)
+    assert tree.root == STRING_SORTED_ROOT
+    for index, value in enumerate(STRING_VALUES):
+        assert merkle_harness.verify(tree.proof(index), STRING_SORTED_ROOT, leaf_hash(["string"], value))
+
+
+@given(leaves=st.lists(hashes, min_size=2, max_size=16))
+def test_no_internal_node_nor_the_root_passes_for_a_leaf_on_chain(
+    merkle_harness: Any, leaves: list[bytes]
+) -> None:
+    """The module hashes the leaf it is given into its node: a node hash given as a leaf is another leaf."""
+    tree = MerkleTree(leaves)
+    assert not merkle_harness.verify([], tree.root, tree.root)
+    for node, proof in internal_node_proofs(tree):
+        assert not merkle_harness.verify(proof, tree.root, node)
+    assert not merkle_harness.verify(tree.proof(0), tree.root, leaf_node(leaves[0]))
+    assert merkle_harness.verify(tree.proof(0), tree.root, leaves[0])
 
 
 @given(leaves=st.lists(hashes, min_size=1, max_size=64), data=st.data())

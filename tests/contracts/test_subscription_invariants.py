@@ -117,6 +117,14 @@ class SubscriptionsMachine(RuleBasedStateMachine):
         address = self.world.subscribers[index].address
         return self.balances[address] >= PRICE and self.allowances[index] >= PRICE
 
+    def subscribe_refusal(self, index: int, pays_now: bool) -> str:
+        """Why subscribing would revert: every plan needs a period's allowance, one paying now the balance."""
+        if self.allowances[index] < PRICE:
+            return "subscriptions: allowance below one period"
+        if pays_now and self.balances[self.world.subscribers[index].address] < PRICE:
+            return "subscriptions: balance below one period"
+        return ""
+
     def pay(self, index: int) -> None:
         fee = PRICE * FEE_BPS // 10_000
         self.balances[self.world.subscribers[index].address] -= PRICE
@@ -174,8 +182,9 @@ class SubscriptionsMachine(RuleBasedStateMachine):
                 self.world.manager.subscribe(plan_id, sender=subscriber)
             return
         pays_now = plan.trial == 0
-        if pays_now and not self.can_pay(index):
-            with ape.reverts("subscriptions: first payment failed"):
+        refusal = self.subscribe_refusal(index, pays_now)
+        if refusal:
+            with ape.reverts(refusal):
                 self.world.manager.subscribe(plan_id, sender=subscriber)
             return
         receipt = self.world.manager.subscribe(plan_id, sender=subscriber)

@@ -44,19 +44,70 @@ SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD036
 
 # Misbehaving tokens, compiled here: each does one thing a real token might, and no more.
 
-# transferFrom burns all the gas it is given: the shape of a charge starved of gas.
+# Every subscriber holds plenty and allows the manager everything; transferFrom burns all the gas it is
+# given: the shape of a charge starved of gas.
 GAS_BURNING_TOKEN = """
 # pragma version ~=0.4.3
-balanceOf: public(HashMap[address, uint256])
+@external
+@view
+def balanceOf(owner: address) -> uint256:
+    return max_value(uint256)
+
+@external
+@view
+def allowance(owner: address, spender: address) -> uint256:
+    return max_value(uint256)
 
 @external
 def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
     for i: uint256 in range(1000000):
-        self.balanceOf[empty(address)] = i
+        self.burnt = i
+    return True
+
+burnt: uint256
+"""
+
+# A plain ledger that fails as Solidity before 0.8 compiled `assert` (and as SafeMath-era tokens do): with
+# INVALID, which burns all the gas the call was given. A frozen account cannot send.
+INVALID_FAILING_TOKEN = """
+# pragma version ~=0.4.3
+balanceOf: public(HashMap[address, uint256])
+allowance: public(HashMap[address, HashMap[address, uint256]])
+frozen: public(HashMap[address, bool])
+
+@external
+def mint(receiver: address, amount: uint256):
+    self.balanceOf[receiver] += amount
+
+@external
+def approve(spender: address, amount: uint256) -> bool:
+    self.allowance[msg.sender][spender] = amount
+    return True
+
+@external
+def freeze(owner: address):
+    self.frozen[owner] = True
+
+@external
+def transfer(receiver: address, amount: uint256) -> bool:
+    assert self.balanceOf[msg.sender] >= amount, UNREACHABLE
+    self.balanceOf[msg.sender] -= amount
+    self.balanceOf[receiver] += amount
+    return True
+
+@external
+def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
+    assert not self.frozen[sender], UNREACHABLE
+    assert self.balanceOf[sender] >= amount, UNREACHABLE
+    assert self.allowance[sender][msg.sender] >= amount, UNREACHABLE
+    self.allowance[sender][msg.sender] -= amount
+    self.balanceOf[sender] -= amount
+    self.balanceOf[receiver] += amount
     return True
 """
 
-# The token is itself the subscriber; its transferFrom cancels its own subscription, then reports failure.
+# The token is itself the subscriber, holding and allowing plenty; its transferFrom cancels its own
+# subscription, then reports failure.
 REENTERING_TOKEN = """
 # pragma version ~=0.4.3
 interface Manager:
@@ -64,12 +115,15 @@ interface Manager:
     def cancel(subscription_id: uint256): nonpayable
 
 balanceOf: public(HashMap[address, uint256])
+allowance: public(HashMap[address, HashMap[address, uint256]])
 manager: address
 subscription_id: uint256
 
 @external
 def join(manager: address, plan_id: uint256):
     self.manager = manager
+    self.balanceOf[self] = max_value(uint256)
+    self.allowance[self][manager] = max_value(uint256)
     self.subscription_id = extcall Manager(manager).subscribe(plan_id)
 
 @external
@@ -344,6 +398,8 @@ def test_largest_terms_fit(manager: Any, token: Any, merchant: Any) -> None:
         (Terms(period=MAX_PERIOD + 1), "subscriptions: period is too long"),
         (Terms(trial=MAX_PERIOD + 1), "subscriptions: trial is too long"),
         (Terms(grace=MAX_GRACE + 1), "subscriptions: grace is too long"),
+        (Terms(period=GRACE), "subscriptions: grace is not shorter than the period"),
+        (Terms(period=60, grace=61), "subscriptions: grace is not shorter than the period"),
         (Terms(max_periods=MAX_PERIODS + 1), "subscriptions: too many periods"),
     ],
 )
@@ -483,12 +539,37 @@ def test_subscribe_refusals(
         manager.subscribe(plan_id + 1, sender=subscriber)
     with ape.reverts("subscriptions: merchant cannot subscribe to own plan"):
         manager.subscribe(plan_id, sender=merchant)
-    with ape.reverts("subscriptions: first payment failed"):
-        manager.subscribe(plan_id, sender=subscriber)  # no allowance
+    with ape.reverts("subscriptions: allowance below one period"):
+        manager.subscribe(plan_id, sender=subscriber)
     token.approve(manager, MAX_UINT256, sender=other_subscriber)
-    with ape.reverts("subscriptions: first payment failed"):
-        manager.subscribe(plan_id, sender=other_subscriber)  # no balance
+    with ape.reverts("subscriptions: balance below one period"):
+        manager.subscribe(plan_id, sender=other_subscriber)
     assert manager.subscription_count() == 0
+
+
+def test_a_trial_needs_the_allowance_for_its_first_charge(
+    manager: Any,
+    token: Any,
+    merchant: Any,
+    subscriber: Any,
+    other_subscriber: Any,
+    subscriber_key: LocalAccount,
+    relayer: Any,
+    chain: Any,
+) -> None:
+    """A trial without an allowance would be free: its first charge could only fail."""
+    plan_id = create_plan(manager, token, merchant, Terms(trial=TRIAL))
+    token.approve(manager, PRICE - 1, sender=subscriber)
+    with ape.reverts("subscriptions: allowance below one period"):
+        manager.subscribe(plan_id, sender=subscriber)
+    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    with ape.reverts("subscriptions: allowance below one period"):
+        manager.subscribe_with_authorization(*args, sender=relayer)
+    token.approve(manager, PRICE, sender=subscriber)
+    manager.subscribe_with_authorization(*args, sender=relayer)
+    token.approve(manager, PRICE, sender=other_subscriber)  # no balance: a trial does not need one yet
+    manager.subscribe(plan_id, sender=other_subscriber)
+    assert manager.subscription_count() == 2
 
 
 # Subscribing with a permit
@@ -551,7 +632,7 @@ def test_a_failed_permit_without_allowance_is_refused(
     plan_id = create_plan(manager, token, merchant)
     deadline = chain.pending_timestamp + 3600
     v, r, s = permit_signature(token, subscriber_key, manager, 12 * PRICE, deadline, chain, nonce=5)
-    with ape.reverts("subscriptions: allowance below one period after the permit"):
+    with ape.reverts("subscriptions: allowance below one period"):
         manager.subscribe_with_permit(plan_id, 12 * PRICE, deadline, v, r, s, sender=subscriber)
     with ape.reverts("subscriptions: unknown plan"):
         manager.subscribe_with_permit(plan_id + 1, 12 * PRICE, deadline, v, r, s, sender=subscriber)
@@ -664,6 +745,32 @@ def test_an_authorization_for_something_else_is_refused(
     with ape.reverts("subscriptions: authorization signer is not the subscriber"):
         manager.subscribe_with_authorization(*args, sender=relayer)
     assert manager.nonces(subscriber) == 0
+
+
+def test_a_subscriber_invalidates_an_unused_authorization(
+    manager: Any,
+    token: Any,
+    merchant: Any,
+    subscriber: Any,
+    subscriber_key: LocalAccount,
+    relayer: Any,
+    attacker: Any,
+    chain: Any,
+) -> None:
+    plan_id = create_plan(manager, token, merchant)
+    token.approve(manager, MAX_UINT256, sender=subscriber)
+    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    receipt = manager.invalidate_nonce(sender=subscriber)
+    assert receipt.events == [manager.NonceInvalidated(subscriber=subscriber, nonce=0)]
+    assert manager.nonces(subscriber) == 1
+    with ape.reverts("subscriptions: authorization nonce is not the next one"):
+        manager.subscribe_with_authorization(*args, sender=relayer)
+    manager.invalidate_nonce(sender=attacker)  # anyone consumes only their own nonce
+    assert (manager.nonces(subscriber), manager.nonces(attacker)) == (1, 1)
+    fresh = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    manager.subscribe_with_authorization(*fresh, sender=relayer)
+    assert manager.nonces(subscriber) == 2
+    assert manager.subscription_count() == 1
 
 
 def test_authorization_signature_checks(
@@ -883,19 +990,69 @@ def test_a_token_that_burns_the_gas_cannot_start_a_grace(
     plan_id = create_plan(manager, burner, merchant, Terms(trial=TRIAL))
     manager.subscribe(plan_id, sender=subscriber)
     advance_to(chain, subscription(manager, 1).paid_through)
-    with ape.reverts("subscriptions: too little gas for the token"):
-        manager.charge(1, sender=keeper, gas=400_000)
+    for gas in (400_000, 5_000_000):
+        with ape.reverts("subscriptions: token transfer failed"):
+            manager.charge(1, sender=keeper, gas=gas)
     assert subscription(manager, 1).status == SubscriptionStatus.ACTIVE
 
 
-def test_a_token_that_re_enters_cannot_have_its_failure_recorded(
+@pytest.fixture
+def invalid_token(deployer: Any, subscriber: Any, manager: Any) -> Any:
+    """`INVALID_FAILING_TOKEN`, FUNDS minted to the subscriber, who approved the manager without limit."""
+    token = deploy_source(INVALID_FAILING_TOKEN, deployer)
+    token.mint(subscriber, FUNDS, sender=deployer)
+    token.approve(manager, MAX_UINT256, sender=subscriber)
+    return token
+
+
+def test_an_insolvent_subscriber_lapses_even_if_the_token_fails_with_invalid(
+    manager: Any, invalid_token: Any, merchant: Any, subscriber: Any, keeper: Any, chain: Any
+) -> None:
+    """The balance is checked before any transfer, so a token that would burn all its gas on an insolvent
+    subscriber is never called: the charge is recorded as failed, and the subscription lapses after its grace
+    (it stayed live for ever when a gas-burning failure was read as a charge starved of gas)."""
+    plan_id = create_plan(manager, invalid_token, merchant)
+    subscription_id = subscribe(manager, invalid_token, subscriber, plan_id)
+    invalid_token.transfer(keeper, FUNDS - PRICE - 1, sender=subscriber)  # one base unit short
+    paid_through = subscription(manager, subscription_id).paid_through
+    chain.pending_timestamp = paid_through
+    receipt = manager.charge(subscription_id, sender=keeper)
+    assert receipt.events == [
+        manager.ChargeFailed(subscription_id=subscription_id, grace_ends=paid_through + GRACE)
+    ]
+    chain.pending_timestamp = paid_through + GRACE
+    receipt = manager.charge_many([subscription_id], sender=keeper)
+    assert receipt.events == [manager.Lapsed(subscription_id=subscription_id)]
+    assert subscription(manager, subscription_id).status == SubscriptionStatus.LAPSED
+    assert invalid_token.balanceOf(merchant) == PRICE
+
+
+def test_a_transfer_failing_after_the_checks_reverts_the_charge(
+    manager: Any, invalid_token: Any, merchant: Any, subscriber: Any, keeper: Any, deployer: Any, chain: Any
+) -> None:
+    """Balance and allowance suffice but the token still fails (here with INVALID, all gas burnt): the charge
+    reverts with a reason of its own and records nothing, whatever gas it was sent."""
+    plan_id = create_plan(manager, invalid_token, merchant)
+    subscription_id = subscribe(manager, invalid_token, subscriber, plan_id)
+    invalid_token.freeze(subscriber, sender=deployer)
+    advance_to(chain, subscription(manager, subscription_id).paid_through)
+    with ape.reverts("subscriptions: token transfer failed"):
+        manager.charge(subscription_id, sender=keeper, gas=5_000_000)
+    receipt = manager.charge_many([subscription_id], sender=keeper)
+    (skipped,) = receipt.events.filter(manager.ChargeSkipped)
+    assert revert_reason(bytes(skipped.reason)) == "subscriptions: token transfer failed"
+    state = subscription(manager, subscription_id)
+    assert (state.status, state.periods_paid, state.grace_ends) == (SubscriptionStatus.ACTIVE, 1, 0)
+
+
+def test_a_token_that_re_enters_and_fails_reverts_the_charge(
     manager: Any, merchant: Any, keeper: Any, deployer: Any, chain: Any
 ) -> None:
     reentrant = deploy_source(REENTERING_TOKEN, deployer)
     plan_id = create_plan(manager, reentrant, merchant, Terms(trial=TRIAL))
     reentrant.join(manager, plan_id, sender=deployer)
     advance_to(chain, subscription(manager, 1).paid_through)
-    with ape.reverts("subscriptions: changed during the charge"):
+    with ape.reverts("subscriptions: token transfer failed"):
         manager.charge(1, sender=keeper)
     assert subscription(manager, 1).status == SubscriptionStatus.ACTIVE
 

@@ -82,13 +82,15 @@ def test_owners_make_a_call_with_data(treasury: TreasuryDriver, treasury_token: 
     assert treasury_token.allowance(treasury.contract, recipient) == 77
 
 
-def test_a_failing_call_passes_its_reason_on(
+def test_a_failing_call_consumes_the_nonce_and_logs_its_reason(
     treasury: TreasuryDriver, treasury_token: Any, recipient: Any
 ) -> None:
+    """Safe's semantics: the call fails, the signed transaction is spent all the same (nonce consumed,
+    OwnersExecutionFailed with the revert data); the transfer-too-much call sends nothing."""
     too_much = bytes(treasury_token.transfer.encode_input(recipient.address, TOKEN_FUNDS + 1))
-    with ape.reverts("token: transfer amount exceeds balance"):
-        treasury.execute(treasury.transfer_tx(treasury_token.address, ZERO_ADDRESS, 0, data=too_much))
-    assert treasury.contract.owners_nonce() == 0  # the whole transaction reverted, nonce included
+    tx = treasury.transfer_tx(treasury_token.address, ZERO_ADDRESS, 0, data=too_much)
+    assert treasury.execute_failing(tx) == "token: transfer amount exceeds balance"
+    assert treasury_token.balanceOf(recipient) == 0
 
 
 def test_more_signatures_than_the_threshold_are_accepted(
@@ -239,8 +241,10 @@ def test_a_token_without_code_is_refused(
 
 
 def test_ether_beyond_the_balance_fails_the_call(treasury: TreasuryDriver, recipient: Any) -> None:
-    with ape.reverts():
-        treasury.execute(treasury.transfer_tx(recipient.address, ZERO_ADDRESS, ETHER_FUNDS + 1))
+    before = recipient.balance
+    treasury.execute_failing(treasury.transfer_tx(recipient.address, ZERO_ADDRESS, ETHER_FUNDS + 1))
+    assert recipient.balance == before
+    assert treasury.contract.balance == ETHER_FUNDS
 
 
 # tokens that do not follow ERC-20 to the letter
@@ -256,13 +260,15 @@ def test_a_token_that_returns_nothing_transfers(
     assert usdt_like.balanceOf(treasury.contract) == 600
 
 
-def test_a_token_that_returns_false_is_refused(
+def test_a_token_that_returns_false_fails_the_transfer(
     project: Any, deployer: Any, treasury: TreasuryDriver, recipient: Any
 ) -> None:
+    """A `false` from the token is a failed transfer: the nonce is consumed and the failure logged with the
+    token's answer (an ABI-encoded false) as its data."""
     false_token = project.FalseReturnToken.deploy(sender=deployer)
     false_token.mint(treasury.contract, 1_000, sender=deployer)
-    with ape.reverts("treasury: the token transfer returned false"):
-        treasury.execute(treasury.transfer_tx(recipient.address, false_token.address, 1_001))
+    failed = treasury.execute_failing(treasury.transfer_tx(recipient.address, false_token.address, 1_001))
+    assert failed == "0x" + "00" * 32
     treasury.execute(treasury.transfer_tx(recipient.address, false_token.address, 1_000))
     assert false_token.balanceOf(recipient) == 1_000
 

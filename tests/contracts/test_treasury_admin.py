@@ -173,17 +173,17 @@ def test_bad_owner_settings_are_refused(
     names = {"self": treasury.address, "owner0": treasury.owners[0].address}
     names["spare"] = treasury_owners[OWNER_COUNT].address
     resolved = [names.get(arg, arg) if isinstance(arg, str) else arg for arg in args]
-    with ape.reverts(reason):
-        treasury.configure(function, *resolved)
-    assert treasury.contract.owners_nonce() == 0
+    assert treasury.configure_failing(function, *resolved) == reason
 
 
 def test_the_last_owner_cannot_be_removed(project: Any, deployer: Any, treasury_owners: list[Any]) -> None:
     contract = deploy_treasury(project, deployer, treasury_owners[:1], 1, None, [])
     alone = TreasuryDriver(contract, treasury_owners[:1], fixed_key(1), deployer, ape.chain)
     tx = alone.self_call_tx("remove_owner", treasury_owners[0].address, 1)
-    with ape.reverts("treasury: the last owner cannot be removed"):
-        alone.execute(tx, alone.owner_signatures(tx, treasury_owners[:1]))
+    assert (
+        alone.execute_failing(tx, alone.owner_signatures(tx, treasury_owners[:1]))
+        == "treasury: the last owner cannot be removed"
+    )
 
 
 def test_owners_are_capped(project: Any, deployer: Any, treasury_owners: list[Any]) -> None:
@@ -193,8 +193,10 @@ def test_owners_are_capped(project: Any, deployer: Any, treasury_owners: list[An
     assert contract.MAX_OWNERS() == max_owners
     full = TreasuryDriver(contract, treasury_owners[:1], fixed_key(1), deployer, ape.chain)
     tx = full.self_call_tx("add_owner", treasury_owners[1].address, 1)
-    with ape.reverts("treasury: too many owners"):
-        full.execute(tx, full.owner_signatures(tx, treasury_owners[:1]))
+    assert (
+        full.execute_failing(tx, full.owner_signatures(tx, treasury_owners[:1]))
+        == "treasury: too many owners"
+    )
 
 
 def test_changing_the_delay(treasury: TreasuryDriver) -> None:
@@ -225,10 +227,14 @@ def test_configuring_a_new_custody_token(project: Any, deployer: Any, treasury: 
 def test_custody_limits_are_bounded_and_need_code(treasury: TreasuryDriver, treasury_outsider: Any) -> None:
     max_limit = treasury.contract.MAX_CUSTODY_LIMIT()
     assert max_limit == 2**88 - 1
-    with ape.reverts("treasury: the limit exceeds MAX_CUSTODY_LIMIT"):
-        treasury.configure("set_custody_limit", ZERO_ADDRESS, max_limit + 1)
-    with ape.reverts("treasury: the token has no code"):
-        treasury.configure("set_custody_limit", treasury_outsider.address, 1)
+    assert (
+        treasury.configure_failing("set_custody_limit", ZERO_ADDRESS, max_limit + 1)
+        == "treasury: the limit exceeds MAX_CUSTODY_LIMIT"
+    )
+    assert (
+        treasury.configure_failing("set_custody_limit", treasury_outsider.address, 1)
+        == "treasury: the token has no code"
+    )
     treasury.configure("set_custody_limit", ZERO_ADDRESS, max_limit)
     assert treasury.contract.custody_available(ZERO_ADDRESS) == max_limit
 
@@ -243,8 +249,10 @@ def test_custody_tokens_are_capped(project: Any, deployer: Any, treasury_owners:
         tx = capped.self_call_tx("set_custody_limit", token.address, 1)
         capped.execute(tx, capped.owner_signatures(tx, treasury_owners[:1]))
     tx = capped.self_call_tx("set_custody_limit", tokens[-1].address, 1)
-    with ape.reverts("treasury: too many custody tokens"):
-        capped.execute(tx, capped.owner_signatures(tx, treasury_owners[:1]))
+    assert (
+        capped.execute_failing(tx, capped.owner_signatures(tx, treasury_owners[:1]))
+        == "treasury: too many custody tokens"
+    )
 
 
 def test_rotating_the_custody_key(
@@ -272,14 +280,16 @@ def test_rotating_the_custody_key(
 
 def test_bad_custody_keys_are_refused(treasury: TreasuryDriver, custody_key: Any) -> None:
     point = custody_key[1].group_public_key
-    with ape.reverts("treasury: that is already the custody key"):
-        treasury.configure("set_custody_key", point.x, point.y)
-    with ape.reverts("schnorr: group key is not on the curve"):
-        treasury.configure("set_custody_key", point.x, point.y + 1)
-    with ape.reverts("schnorr: group key x is not in [1, n)"):
-        treasury.configure("set_custody_key", 0, 0)
-    with ape.reverts("schnorr: group key x is not in [1, n)"):
-        treasury.configure("set_custody_key", N, 0)
+    assert (
+        treasury.configure_failing("set_custody_key", point.x, point.y)
+        == "treasury: that is already the custody key"
+    )
+    assert (
+        treasury.configure_failing("set_custody_key", point.x, point.y + 1)
+        == "schnorr: group key is not on the curve"
+    )
+    assert treasury.configure_failing("set_custody_key", 0, 0) == "schnorr: group key x is not in [1, n)"
+    assert treasury.configure_failing("set_custody_key", N, 0) == "schnorr: group key x is not in [1, n)"
 
 
 def test_removing_and_restoring_the_custody_key(
@@ -293,8 +303,7 @@ def test_removing_and_restoring_the_custody_key(
     transfer = treasury.custody_transfer(recipient.address, treasury_token.address, PAYOUT)
     with ape.reverts("treasury: not the custody key, or a token custody may not move"):
         treasury.custody_execute(transfer)
-    with ape.reverts("treasury: there is no custody key to remove"):
-        treasury.configure("remove_custody_key")
+    assert treasury.configure_failing("remove_custody_key") == "treasury: there is no custody key to remove"
     treasury.configure("set_custody_key", *custody_key[1].group_public_key.coordinates())
     treasury.custody_execute(treasury.custody_transfer(recipient.address, treasury_token.address, PAYOUT))
     assert contract.custody_epoch() == 3

@@ -7,7 +7,9 @@ The promises checked:
 - the 24-hour limit is never exceeded: at every immediate custody transfer, the immediate custody outflow of
   the token in the 24 hours up to and including it is at most the limit in force, and the contract decides
   "immediate or queued" exactly as the rule says (previous and current day's outflow + amount <= limit);
-- queued transfers run only after their delay, only while their custody epoch lasts, and at most once.
+- queued transfers run only after their delay, only within their execution window, only while their custody
+  epoch lasts and their token is not frozen (limit 0), and at most once; a frozen token moves nothing;
+- an owners' transaction whose call fails consumes its nonce: its signatures never run again.
 """
 
 import dataclasses
@@ -34,6 +36,7 @@ from web3.exceptions import ContractLogicError
 from web3.types import TxParams, TxReceipt
 
 from chain.intents import ZERO_ADDRESS, TreasuryTx
+from chain.subscriptions import revert_reason
 from chain.treasury import CustodyTransfer, OnchainSignature, Treasury, collect_signatures, sign_digest
 from tests.contracts.test_treasury_support import (
     DAY,
@@ -56,19 +59,23 @@ NOT_CUSTODY = "treasury: not the custody key, or a token custody may not move"
 NO_SUCH_QUEUED = "treasury: no such queued transfer (never queued, executed or cancelled)"
 VOIDED = "treasury: the queued transfer was voided by a custody key change"
 LOCKED = "treasury: the queued transfer's time lock has not passed"
+EXPIRED = "treasury: the queued transfer's execution window has passed (it can only be cancelled)"
+FROZEN = "treasury: custody transfers of the token are frozen (its limit is 0)"
+WRONG_OWNERS_NONCE = "treasury: nonce is not the owners' next nonce"
+QUEUE_WINDOW = 14 * DAY
 ONLY_SELF = "treasury: only the treasury itself may call this (an owners' TreasuryTx)"
 REVERTED = (ContractLogicError, TransactionFailed)
 
 time_jumps = st.one_of(
     st.integers(1, 3 * DAY),
-    st.sampled_from([HOUR, 11 * HOUR, 23 * HOUR, DAY - 1, DAY, DAY + 1, QUEUE_DELAY]),
+    st.sampled_from([HOUR, 11 * HOUR, 23 * HOUR, DAY - 1, DAY, DAY + 1, QUEUE_DELAY, QUEUE_WINDOW]),
 )
 eighths_of_the_limit = st.integers(1, 12)
 
 
 def refused(call: ContractFunction, sender: str, reason: str = "") -> None:
     """`call` from `sender` reverts (with `reason` in its message, if given), run against the latest state."""
-    with pytest.raises(REVERTED, match=re.escape(reason)):
+    with pytest.raises(REVERTED, match=re.escape(reason) if reason else None):
         call.call({"from": sender})
 
 
@@ -141,6 +148,7 @@ class TreasuryMachine(RuleBasedStateMachine):
         self.queued: list[QueuedModel] = []
         self.recipient_ether = self.w3.eth.get_balance(recipient)
         self.spent: list[tuple[CustodyTransfer, OnchainSignature]] = []
+        self.failed_owners_txs: list[tuple[TreasuryTx, bytes]] = []
 
     def teardown(self) -> None:
         self.w3.eth.default_account = self.default_account
@@ -176,14 +184,21 @@ class TreasuryMachine(RuleBasedStateMachine):
             *transfer.to_message().values(), point.x, point.y & 1, *signature
         )
 
-    def owners_call(self, tx: TreasuryTx, signers: int = THRESHOLD) -> ContractFunction:
+    def owners_signatures(self, tx: TreasuryTx, signers: int = THRESHOLD) -> bytes:
         digest = self.face.tx_digest(tx)
         signatures = [sign_digest(bytes(owner.key), digest) for owner in self.owners[:signers]]
-        blob = collect_signatures(digest, signatures, [owner.address for owner in self.owners], signers)
-        return self.face.execute_with_owners(tx, blob)
+        return collect_signatures(digest, signatures, [owner.address for owner in self.owners], signers)
+
+    def owners_call(self, tx: TreasuryTx, signers: int = THRESHOLD) -> ContractFunction:
+        return self.face.execute_with_owners(tx, self.owners_signatures(tx, signers))
+
+    def failure_reason(self, receipt: TxReceipt) -> str | None:
+        """The revert reason of the owners' call in `receipt` if it failed, else None."""
+        failures = [event for event in self.face.events(receipt) if event.event == "OwnersExecutionFailed"]
+        return revert_reason(bytes.fromhex(failures[0].args["revert_data"][2:])) if failures else None
 
     def configure(self, call: ContractFunction) -> TxReceipt:
-        """The owners have the treasury make `call` on itself."""
+        """The owners have the treasury make `call` on itself; the call may fail (see `failure_reason`)."""
         nonce = self.face.owners_nonce()
         deadline = self.pin_time() + HOUR
         tx = TreasuryTx(
@@ -220,6 +235,9 @@ class TreasuryMachine(RuleBasedStateMachine):
         assert transfer.nonce == model.nonce
         call = self.custody_call(transfer, self.keys[self.key_index])
         now = self.pin_time()
+        if model.limit == 0:
+            refused(call, self.relayer, FROZEN)
+            return
         expected_immediate = model.allows(now, amount)
         receipt = self.send(call)
         model.nonce += 1
@@ -262,6 +280,31 @@ class TreasuryMachine(RuleBasedStateMachine):
         self.send(self.owners_call(tx))
         model.sent += amount
 
+    @rule(token_index=st.integers(0, 1))
+    def owners_transfer_that_fails(self, token_index: int) -> None:
+        """More than the treasury holds: the transfer fails, the nonce is consumed, nothing moves."""
+        token = self.tokens[token_index]
+        model = self.models[token]
+        tx = TreasuryTx(
+            to=self.recipient,
+            token=token,
+            amount=model.funds - model.sent + 1,
+            data=b"",
+            nonce=self.face.owners_nonce(),
+            deadline=self.pin_time() + HOUR,
+        )
+        blob = self.owners_signatures(tx)
+        receipt = self.send(self.face.execute_with_owners(tx, blob))
+        assert self.failure_reason(receipt) is not None
+        assert self.face.owners_nonce() == tx.nonce + 1
+        self.failed_owners_txs.append((tx, blob))
+
+    @precondition(lambda self: bool(self.failed_owners_txs))
+    @rule(pick=st.integers(0, 2**16))
+    def failed_owners_transactions_never_run_again(self, pick: int) -> None:
+        tx, blob = self.failed_owners_txs[pick % len(self.failed_owners_txs)]
+        refused(self.face.execute_with_owners(tx, blob), self.relayer, WRONG_OWNERS_NONCE)
+
     @rule(seconds=time_jumps)
     def wait(self, seconds: int) -> None:
         self.chain.mine(timestamp=self.chain.blocks.head.timestamp + seconds)
@@ -278,6 +321,10 @@ class TreasuryMachine(RuleBasedStateMachine):
             refused(call, self.outsider, VOIDED)
         elif now < entry.eta:
             refused(call, self.outsider, LOCKED)
+        elif now > entry.eta + QUEUE_WINDOW:
+            refused(call, self.outsider, EXPIRED)
+        elif self.models[entry.transfer.token].limit == 0:
+            refused(call, self.outsider, FROZEN)
         else:
             receipt = self.send(call, self.outsider)
             assert self.w3.eth.get_block(receipt["blockNumber"])["timestamp"] >= entry.eta
@@ -289,11 +336,11 @@ class TreasuryMachine(RuleBasedStateMachine):
     def owners_cancel(self, pick: int) -> None:
         entry = self.queued[pick % len(self.queued)]
         cancel = self.functions.cancel_queued(self.transfer_id(entry.transfer))
+        receipt = self.configure(cancel)
         if entry.done:
-            with pytest.raises(REVERTED, match=re.escape(NO_SUCH_QUEUED)):
-                self.configure(cancel)
+            assert self.failure_reason(receipt) == NO_SUCH_QUEUED
             return
-        self.configure(cancel)
+        assert self.failure_reason(receipt) is None
         entry.done = True
 
     @rule(token_index=st.integers(0, 1), eighths=st.integers(0, 16))
@@ -301,13 +348,15 @@ class TreasuryMachine(RuleBasedStateMachine):
         token = self.tokens[token_index]
         model = self.models[token]
         model.limit = model.base_limit * eighths // 8
-        self.configure(self.functions.set_custody_limit(token, model.limit))
+        assert (
+            self.failure_reason(self.configure(self.functions.set_custody_limit(token, model.limit))) is None
+        )
 
     @rule()
     def owners_rotate_custody_key(self) -> None:
         self.key_index = 1 - self.key_index
         point = self.keys[self.key_index][1].group_public_key
-        self.configure(self.functions.set_custody_key(point.x, point.y))
+        assert self.failure_reason(self.configure(self.functions.set_custody_key(point.x, point.y))) is None
         self.epoch += 1
 
     @rule(token_index=st.integers(0, 1), eighths=eighths_of_the_limit, attempt=st.integers(0, 3))

@@ -12,6 +12,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from chain.intents import ZERO_ADDRESS, TreasuryTx
+from chain.subscriptions import revert_reason
 from chain.treasury import CustodyTransfer, OnchainSignature, collect_signatures, sign_digest
 from tests.helpers.frost_signing import Key, sign_with_key
 
@@ -89,16 +90,55 @@ class TreasuryDriver:
         signatures = [sign_digest(bytes(signer.key), digest) for signer in chosen]
         return collect_signatures(digest, signatures, [signer.address for signer in chosen], len(chosen))
 
-    def execute(self, tx: TreasuryTx, signatures: bytes | None = None, *, sender: Any = None) -> Any:
-        """Submits `tx` with the owners' signatures (by default the first THRESHOLD owners sign)."""
+    def submit(
+        self, tx: TreasuryTx, signatures: bytes | None = None, *, sender: Any = None, **options: Any
+    ) -> Any:
+        """Submits `tx` with the owners' signatures (by default the first THRESHOLD owners sign); returns the
+        receipt whether its call succeeded or failed (`options`: Ape transaction options such as gas)."""
         blob = self.owner_signatures(tx) if signatures is None else signatures
         return self.contract.execute_with_owners(
-            tx.to, tx.token, tx.amount, tx.data, tx.nonce, tx.deadline, blob, sender=sender or self.relayer
+            tx.to,
+            tx.token,
+            tx.amount,
+            tx.data,
+            tx.nonce,
+            tx.deadline,
+            blob,
+            sender=sender or self.relayer,
+            **options,
         )
+
+    def execute(self, tx: TreasuryTx, signatures: bytes | None = None, *, sender: Any = None) -> Any:
+        """Submits `tx` as `submit` does and insists its call succeeded (OwnersExecuted, no failure)."""
+        receipt = self.submit(tx, signatures, sender=sender)
+        failures = receipt.events.filter(self.contract.OwnersExecutionFailed)
+        assert not failures, f"the owners' call failed: {revert_reason(bytes(failures[0].revert_data))}"
+        return receipt
+
+    def execute_failing(self, tx: TreasuryTx, signatures: bytes | None = None, *, sender: Any = None) -> str:
+        """Submits `tx`, whose call must fail: checks the nonce was consumed all the same and the failure
+        logged (OwnersExecutionFailed, no OwnersExecuted); returns the failure's revert reason."""
+        receipt = self.submit(tx, signatures, sender=sender)
+        contract = self.contract
+        (failure,) = receipt.events.filter(contract.OwnersExecutionFailed)
+        assert (failure.nonce, failure.to, failure.token, failure.amount) == (
+            tx.nonce,
+            tx.to,
+            tx.token,
+            tx.amount,
+        )
+        assert bytes(failure.digest) == tx.digest(self.chain_id, self.address)
+        assert not receipt.events.filter(contract.OwnersExecuted)
+        assert contract.owners_nonce() == tx.nonce + 1
+        return revert_reason(bytes(failure.revert_data))
 
     def configure(self, function: str, *args: Any) -> Any:
         """Has the owners make the treasury call its own `function(*args)`; returns the receipt."""
         return self.execute(self.self_call_tx(function, *args))
+
+    def configure_failing(self, function: str, *args: Any) -> str:
+        """Has the owners try a configuration call the treasury refuses; returns its revert reason."""
+        return self.execute_failing(self.self_call_tx(function, *args))
 
     # custody
 
@@ -172,3 +212,11 @@ def deploy_treasury(
     return project.MultisigTreasury.deploy(
         [owner.address for owner in owners], threshold, x, y, list(limits), delay, sender=deployer
     )
+
+
+def queue(treasury: TreasuryDriver, to: str, token: str, amount: int) -> tuple[CustodyTransfer, Any]:
+    """Signs and submits a transfer the limit does not allow; returns it and the receipt that queued it."""
+    transfer = treasury.custody_transfer(to, token, amount)
+    receipt = treasury.custody_execute(transfer)
+    assert receipt.events.filter(treasury.contract.TransferQueued), "the transfer was expected to be queued"
+    return transfer, receipt

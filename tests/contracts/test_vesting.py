@@ -523,6 +523,23 @@ def test_revoke_returns_the_unvested_part_and_keeps_the_vested_claimable(
         vesting_escrow.claim(created.grant_id, sender=beneficiary)
 
 
+def test_a_revoked_grants_vested_amount_still_depends_on_the_timestamp(
+    vesting_escrow: Any, vesting_admin: Any, beneficiary: Any, chain: Any
+) -> None:
+    """Revoked at two years of four, a grant had vested 1,000 TPW after one year and nothing before its
+    start; it used to answer 2,000 TPW for every moment."""
+    created = create(vesting_escrow, vesting_admin, beneficiary, 4_000 * TPW, starting_soon(chain, cliff=0))
+    start = created.schedule.start
+    at(chain, start + 2 * YEAR)
+    vesting_escrow.revoke(created.grant_id, sender=vesting_admin)
+    moments = [start - 1, start + YEAR, start + 2 * YEAR - 1, start + 2 * YEAR, start + 3 * YEAR, 2**64]
+    vested = [vesting_escrow.vested_amount(created.grant_id, moment) for moment in moments]
+    expected = [vested_amount(4_000 * TPW, created.schedule, False, moment) for moment in moments[:3]]
+    assert vested == [*expected, 2_000 * TPW, 2_000 * TPW, 2_000 * TPW]
+    assert vested[:2] == [0, 1_000 * TPW]
+    assert vesting_escrow.claimable_amount(created.grant_id) == 2_000 * TPW
+
+
 def test_revoking_before_the_cliff_returns_everything(
     vesting_escrow: Any, tpw: Any, vesting_admin: Any, beneficiary: Any, chain: Any
 ) -> None:

@@ -48,11 +48,23 @@ def test_record_is_idempotent_per_request(history: SpendHistory) -> None:
     first = spend("a", 7, T0)
     assert history.record(first) is True
     assert history.record(first) is False
-    assert history.record(spend("a", 7, T0 + 50)) is False  # a retry later: still the first record
     assert history.spent(KEY, L1, TUSD, T0 - 1) == 7
     assert history.count(KEY, L1, "TreasuryTx", T0 - 1) == 1
     assert history.signed(request_id("a")) == first
     assert history.signed(request_id("never")) is None
+
+
+def test_a_retry_moves_the_record_to_when_it_was_signed_again(history: SpendHistory) -> None:
+    """A request signed again later counts once, in the window of its latest signing: a share released a
+    day after the first one must count in that day's window (the group bound needs it)."""
+    history.record(spend("a", 7, T0))
+    assert history.record(spend("a", 7, T0 + 90_000)) is False  # a retry a day later: still one record
+    assert history.spent(KEY, L1, TUSD, T0 - 1) == 7
+    assert history.spent(KEY, L1, TUSD, T0 + 1) == 7  # counted in the later window, once
+    assert history.record(spend("a", 7, T0 + 10)) is False  # an earlier stamp never moves it back
+    record = history.signed(request_id("a"))
+    assert record is not None
+    assert record.signed_at == T0 + 90_000
 
 
 @pytest.mark.parametrize("change", [{"digest": OTHER_DIGEST}, {"key_id": "another-key"}])
