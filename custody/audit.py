@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Literal, Protocol, TypeVar, overload
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -363,13 +363,30 @@ class AuditLog:
 
         return self.store.append(compose, durable=durable)
 
-    def checkpoint(self, identity: Ed25519PrivateKey, *, actor: str) -> AuditRecord:
-        """Sign the current head with `identity` and append the signature as a checkpoint record."""
+    @overload
+    def checkpoint(
+        self, identity: Ed25519PrivateKey, *, actor: str, if_changed: Literal[False] = False
+    ) -> AuditRecord: ...
 
-        def compose(tail: StoredTail) -> tuple[bytes, AuditRecord]:
+    @overload
+    def checkpoint(
+        self, identity: Ed25519PrivateKey, *, actor: str, if_changed: bool
+    ) -> AuditRecord | None: ...
+
+    def checkpoint(
+        self, identity: Ed25519PrivateKey, *, actor: str, if_changed: bool = False
+    ) -> AuditRecord | None:
+        """Sign the current head with `identity` and append the signature as a checkpoint record.
+
+        With `if_changed`, a log whose last record is a checkpoint already gets none (and None is returned):
+        a node checkpointing on a timer adds nothing while idle."""
+
+        def compose(tail: StoredTail) -> tuple[bytes | None, AuditRecord | None]:
             head = _head_of(tail)
             if head is None:
                 raise AuditError("an empty audit log has no head to checkpoint")
+            if if_changed and head.action == CHECKPOINT_ACTION:
+                return None, None
             details = {
                 "seq": head.seq,
                 "head_hash": head.hash,

@@ -2,9 +2,10 @@
 
 Every command works on a group directory (``--dir``) as `custody.provision` lays it out. The key stores'
 secret never comes from the command line (any user of the machine can read that in the process list):
-``TPW_CUSTODY_PASSPHRASE`` when set, ``TPW_CUSTODY_KEK`` for stores sealed with a key-encryption key,
-otherwise a hidden prompt on the terminal (typed twice when new stores are made). Without a terminal and
-without those variables, a command stops at once with an error instead of waiting for input.
+from a file (``TPW_CUSTODY_PASSPHRASE_FILE`` / ``TPW_CUSTODY_KEK_FILE``, or a systemd credential), or
+``TPW_CUSTODY_PASSPHRASE`` / ``TPW_CUSTODY_KEK`` when set (`custody.node.settings` says which and why a file
+is better), otherwise a hidden prompt on the terminal (typed twice when new stores are made). Without a
+terminal and without those variables, a command stops at once with an error instead of waiting for input.
 
 Errors are one line on stderr, ``error: ...``; the exit status is 2 for a usage or input error (a bad
 option, an unknown node, too few signers, a wrong passphrase) and 1 for an operation that failed (a
@@ -26,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from chain.paths import PROJECT_ROOT
 from custody import audit
+from custody.audit import AuditLog, FileAuditStore
+from custody.audit_head import HeadStatement, check_against_heads, state_head
 from custody.errors import CustodyError, InvalidKek, KeyStoreNotFound, WeakPassphrase, WrongPassphrase
 from custody.frost import FrostError
 from custody.keystore import (
@@ -34,10 +37,20 @@ from custody.keystore import (
     KEK_ENV_VAR,
     MIN_PASSPHRASE_CHARS,
     Kek,
+    KeyStore,
     Passphrase,
     Unlocker,
 )
-from custody.node.settings import BASE_PORT, PASSPHRASE_ENV_VAR
+from custody.keystore_migrate import migrate_store
+from custody.node.keys_identity import load_identity
+from custody.node.settings import (
+    BASE_PORT,
+    KEK_FILE_ENV_VAR,
+    PASSPHRASE_ENV_VAR,
+    PASSPHRASE_FILE_ENV_VAR,
+    SECRET_ENV_VARS,
+    secret_from_environment,
+)
 from custody.node.state_guard import StateGuard
 from custody.policy.config import load_policy
 from custody.policy.errors import PolicyConfigError
@@ -140,11 +153,15 @@ def store_secret(environ: Mapping[str, str], *, sealed_with_kek: bool | None) ->
     """The secret for the group's key stores: for stores sealed with a KEK (`sealed_with_kek`), the KEK;
     for passphrase stores, the passphrase; for new stores (None), the passphrase if set, else the KEK if
     set, else a new passphrase typed twice. A prompt needs a terminal on stdin."""
-    passphrase = environ.get(PASSPHRASE_ENV_VAR, "")
-    kek = environ.get(KEK_ENV_VAR, "").strip()
+    given_passphrase = secret_from_environment(environ, "passphrase")
+    given_kek = secret_from_environment(environ, "kek")
+    passphrase = given_passphrase[1] if given_passphrase is not None else ""
+    kek = given_kek[1].strip() if given_kek is not None else ""
     if sealed_with_kek:
         if not kek:
-            raise InputError(f"the group's key stores are sealed with a KEK: set {KEK_ENV_VAR}")
+            raise InputError(
+                f"the group's key stores are sealed with a KEK: set {KEK_FILE_ENV_VAR} or {KEK_ENV_VAR}"
+            )
         Kek.parse(kek)
         return StoreSecret(KEK_ENV_VAR, kek)
     creating = sealed_with_kek is None
@@ -311,8 +328,9 @@ def _describe_group(layout: GroupLayout) -> None:
 def cli() -> None:
     """Set up and operate a TPWallet custody group on this machine.
 
-    The key stores' secret comes from TPW_CUSTODY_PASSPHRASE, or TPW_CUSTODY_KEK for stores sealed with a
-    key-encryption key, or else a hidden prompt; never from an option.
+    The key stores' secret comes from a file named by TPW_CUSTODY_PASSPHRASE_FILE (or TPW_CUSTODY_KEK_FILE for
+    stores sealed with a key-encryption key), a systemd credential tpw-custody-passphrase (tpw-custody-kek),
+    TPW_CUSTODY_PASSPHRASE (TPW_CUSTODY_KEK), or else a hidden prompt; never from an option.
     """
 
 
@@ -400,6 +418,11 @@ def repair(directory: Path, key_id: str, node_id: int, helpers: list[int] | None
 def sign(directory: Path, key_id: str, signers: list[int], digest: bytes) -> None:
     """Sign a digest with the group key here (no node policy is asked; each signer's audit log records it).
 
+    A local tool, on purpose: it works over a group directory that holds every signer's key store on this
+    one machine (a devnet, a test, a recovery drill), opening each with the secret. It is not how a
+    deployed group signs: there each node keeps its own share on its own machine and signs only through
+    the coordinator, after checking the intent against its policy.
+
     Prints one JSON object: {"group_key": 33-byte compressed hex, "R": 33-byte compressed hex, "z": 32-byte
     hex}.
     """
@@ -418,6 +441,20 @@ def sign(directory: Path, key_id: str, signers: list[int], digest: bytes) -> Non
     )
 
 
+@cli.command("migrate-keystores")
+@_dir_option(_GROUP_DIR_HELP)
+def migrate_keystores(directory: Path) -> None:
+    """Migrate every node's key store to the current format (version 2: record versions; an older copy of
+    a record restored from a backup is then refused). Stop the nodes first; stores already migrated are
+    left as they are."""
+    layout = GroupLayout.load(directory)
+    secret = _existing_store_secret(layout, layout.node_ids)
+    for node_id in layout.node_ids:
+        count = migrate_store(layout.node(node_id).keystore, secret.unlocker())
+        state = f"migrated ({count} records)" if count else "already current"
+        click.echo(f"node {node_id}: key store {state}")
+
+
 @cli.group()
 def node() -> None:
     """Run a signer node."""
@@ -427,15 +464,17 @@ def node() -> None:
 @_dir_option(_GROUP_DIR_HELP)
 @click.option("--node", "node_id", type=int, required=True, help="The node to run.")
 def node_start(directory: Path, node_id: int) -> None:
-    """Run node I of the group in the foreground (python -m custody.node) until stopped (Ctrl-C, SIGTERM)."""
+    """Run node I of the group in the foreground (python -m custody.node) until stopped (Ctrl-C, SIGTERM).
+
+    The node reads the key-store secret from a pipe it inherits (TPW_CUSTODY_PASSPHRASE_FILE or
+    TPW_CUSTODY_KEK_FILE=/dev/fd/N), never from its environment, which stays readable in /proc while it runs.
+    """
     layout = GroupLayout.load(directory)
     argv = layout.node_argv(node_id)
     secret = _existing_store_secret(layout, [node_id])
-    environment = {
-        name: value for name, value in os.environ.items() if name not in (PASSPHRASE_ENV_VAR, KEK_ENV_VAR)
-    }
+    environment = {name: value for name, value in os.environ.items() if name not in SECRET_ENV_VARS}
     environment.update(layout.node_environment(node_id))
-    environment[secret.variable] = secret.text
+    environment[_FILE_VARIABLE[secret.variable]] = f"/dev/fd/{_secret_pipe(secret.text)}"
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(argv[0], argv, environment)  # noqa: S606 - a fixed argv: this Python, -m custody.node
@@ -470,7 +509,7 @@ def node_acknowledge_rollback(directory: Path, node_id: int) -> None:
 
 @cli.group("audit")
 def audit_group() -> None:
-    """Check audit logs."""
+    """Check audit logs, and export a node's signed log head to keep elsewhere."""
 
 
 @audit_group.command("verify")
@@ -488,15 +527,91 @@ def audit_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Trust the checkpoints of every node in this roster.",
 )
-def audit_verify(file: Path, as_json: bool, trusted_hex: tuple[str, ...], roster_path: Path | None) -> None:
-    """Verify the hash chain (and checkpoints) of the audit log FILE; exit status 1 if anything is wrong."""
+@click.option(
+    "--node",
+    "node_id",
+    type=int,
+    help="With --roster: trust only this node's checkpoints (the node whose log FILE is).",
+)
+@click.option(
+    "--head",
+    "head_paths",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A head statement exported earlier (audit export-head): the log must still hold that record; "
+    "repeatable. Needs --roster and --node.",
+)
+def audit_verify(
+    file: Path,
+    as_json: bool,
+    trusted_hex: tuple[str, ...],
+    roster_path: Path | None,
+    node_id: int | None,
+    head_paths: tuple[Path, ...],
+) -> None:
+    """Verify the hash chain (and checkpoints) of the audit log FILE; exit status 1 if anything is wrong.
+
+    Checkpoints inside the log prove the records up to them; an exported head (--head) also proves that
+    nothing was cut off or rewritten after the last checkpoint.
+    """
     trusted = [_ed25519_key(text) for text in trusted_hex]
-    if roster_path is not None:
-        trusted += [entry.keys.verifying_key() for entry in Roster.load(roster_path)]
+    if node_id is not None and roster_path is None:
+        raise InputError("--node needs --roster (the node's identity key comes from it)")
+    if head_paths and node_id is None:
+        raise InputError("--head needs --roster and --node (whose signature to check)")
+    roster = Roster.load(roster_path) if roster_path is not None else None
+    if roster is not None:
+        members = [roster.node(node_id)] if node_id is not None else list(roster)
+        trusted += [entry.keys.verifying_key() for entry in members]
+    heads = []
+    for path in head_paths:
+        head = HeadStatement.parse(path.read_bytes())
+        assert roster is not None
+        assert node_id is not None
+        if head.node_id != node_id:
+            raise InputError(f"{path} states node {head.node_id}'s head, not node {node_id}'s")
+        head.verify(roster.node(node_id).keys.verifying_key())
+        heads.append(head)
     verdict = audit.verify(file, trusted_keys=trusted)
+    if heads:
+        verdict = check_against_heads(verdict, FileAuditStore(file).entries(), heads)
     click.echo(json.dumps(verdict.to_json()) if as_json else verdict.summary())
     if not verdict.ok:
         sys.exit(1)
+
+
+@audit_group.command("export-head")
+@_dir_option(_GROUP_DIR_HELP)
+@click.option("--node", "node_id", type=int, required=True, help="The node whose audit log head to state.")
+def audit_export_head(directory: Path, node_id: int) -> None:
+    """Print node I's audit log head as a JSON statement signed with its identity key.
+
+    Keep it off this machine (a ticket, another host, a printout): `audit verify --head` then finds a log
+    cut back or rewritten after it. Opens the node's key store (its secret as for every command); the
+    node may be running. A running node also answers GET /v1/audit/head with the same statement.
+    """
+    layout = GroupLayout.load(directory)
+    node_layout = layout.node(node_id)
+    secret = _existing_store_secret(layout, [node_id])
+    with KeyStore.open(node_layout.keystore, secret.unlocker()) as store:
+        identity = load_identity(store)
+    statement = state_head(AuditLog.open_file(node_layout.audit), identity.signing_key, node_id)
+    click.echo(json.dumps(statement.to_json()))
+
+
+_FILE_VARIABLE: Final = {PASSPHRASE_ENV_VAR: PASSPHRASE_FILE_ENV_VAR, KEK_ENV_VAR: KEK_FILE_ENV_VAR}
+
+
+def _secret_pipe(text: str) -> int:
+    """The read end of a pipe holding `text` (inheritable; the write end is closed): a file that exists only
+    until the node has read it."""
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, text.encode())  # a pipe holds 64 KiB; a secret is far shorter
+    finally:
+        os.close(write_end)
+    os.set_inheritable(read_end, True)
+    return read_end
 
 
 def _ed25519_key(text: str) -> Ed25519PublicKey:

@@ -16,6 +16,11 @@ A message is only accepted where the receiver expects exactly its binding, so a 
 does not open in session B, nor for another recipient, another round, or as coming from another sender; and
 a broadcast replayed from another session fails the same way.
 
+A recipient can also disclose what one sealed message said, verifiably, without its static key: the X25519
+output of that message (`shared_secret`), from which anyone derives that message's key alone
+(`open_with_shared_secret`); the ciphertext authenticates only under the right one, and the sender's
+signature shows what the sender sent. That is the evidence of a DKG accusation (`custody.node.keys_evidence`).
+
 Errors name the sender of the refused message (`culprit`), never its content. Whoever tampered with it
 (the sender itself or the relay) cannot be told apart by the receiver: the coordinator reports the culprit
 and the operator decides.
@@ -324,17 +329,35 @@ def open_sealed(
     recipient: NodeIdentity, message: SealedMessage, expected: Binding, sender_keys: NodePublicKeys
 ) -> bytes:
     """The plaintext of `message`, if it is bound exactly to `expected`, signed by the sender and decrypts."""
+    return open_with_shared_secret(
+        message, expected, sender_keys, recipient.public_keys().x25519, shared_secret(recipient, message)
+    )
+
+
+def shared_secret(recipient: NodeIdentity, message: SealedMessage) -> bytes:
+    """The X25519 output `message` was sealed under, as its recipient computes it (it opens this message
+    only: each message has its own ephemeral key)."""
+    try:
+        return recipient.exchange(message.ephemeral_public_key)
+    except ValueError:
+        raise UndecryptableMessage(message.binding.sender, "the ephemeral key is a low-order point") from None
+
+
+def open_with_shared_secret(
+    message: SealedMessage,
+    expected: Binding,
+    sender_keys: NodePublicKeys,
+    recipient_x25519: bytes,
+    shared: bytes,
+) -> bytes:
+    """The plaintext of `message` (bound to `expected`, signed by the sender) under the disclosed X25519
+    output `shared`: what anyone holding the roster can check of a recipient's disclosure."""
     _require_binding(message.binding, expected)
     try:
         sender_keys.verifying_key().verify(message.signature, message.signed_bytes())
     except InvalidSignature:
         raise ForgedMessage(expected.sender, "the sealed message's signature does not verify") from None
-    own_public = recipient.public_keys().x25519
-    try:
-        shared = recipient.exchange(message.ephemeral_public_key)
-    except ValueError:
-        raise UndecryptableMessage(expected.sender, "the ephemeral key is a low-order point") from None
-    key, nonce = _derive_key(shared, message.ephemeral_public_key, own_public, message.binding)
+    key, nonce = _derive_key(shared, message.ephemeral_public_key, recipient_x25519, message.binding)
     try:
         return AESGCM(key).decrypt(nonce, message.ciphertext, message.binding.encode(SHARE_LABEL))
     except InvalidTag:

@@ -33,6 +33,10 @@ class InsecurePermissions(KeyStoreError):
     """A key-store file or directory is readable or writable by users other than its owner."""
 
 
+class KeyStoreNeedsMigration(KeyStoreError):
+    """The key store has an older format version; it opens after a one-off migration."""
+
+
 class WeakPassphrase(KeyStoreError):
     """A new passphrase is too short to protect the shares it would seal."""
 

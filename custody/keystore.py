@@ -8,27 +8,35 @@ generic: it holds named records of bytes (or JSON); what a record means is the c
 Layout of a store directory (0700; every file 0600)::
 
     keystore.json        header: format version, store id, KDF parameters, the wrapped data key
+    manifest.seal        the sealed manifest: the write counter and each record's current version
     .lock                flock target that serialises writers across processes
     records/<name>.rec   one sealed record per file; "/" in a name becomes "~" in the file name
 
-Keys. A random 256-bit *data key* seals the records. The header keeps it wrapped (AES-256-GCM) under a
-*wrapping key* derived either from an operator passphrase with scrypt, or from a 32-byte key-encryption key
-(KEK) supplied in the environment variable ``TPW_CUSTODY_KEK`` (64 hex digits or base64, e.g. the output of
-``openssl rand -hex 32``) through HKDF-SHA256. Unwrapping is the key check: a wrong passphrase or KEK fails
-GCM authentication and raises `WrongPassphrase` at open, never a garbage decrypt later. Changing the
-passphrase rewrites only the header; it does not rotate the data key, so a copy of the old header still opens
-with the old passphrase.
+Keys (`custody.keystore_header`). A random 256-bit *data key* seals the records. The header keeps it
+wrapped (AES-256-GCM) under a *wrapping key* derived either from an operator passphrase with scrypt, or from
+a 32-byte key-encryption key (KEK; 64 hex digits or base64, e.g. the output of ``openssl rand -hex 32``, read
+from a file or the environment: `custody.node.settings`) through HKDF-SHA256. Unwrapping is the key check:
+a wrong passphrase or KEK fails GCM authentication and raises `WrongPassphrase` at open, never a garbage
+decrypt later. Changing the passphrase rewrites only the header; it does not rotate the data key, so a copy
+of the old header still opens with the old passphrase.
 
 scrypt cost: the default n=2**17, r=8, p=1 takes about 0.45 s and 128 MiB per open on the project's
 two-core machine; the minimum accepted is n=2**15 (about 0.1 s, 32 MiB). Lower costs exist for tests only
 and must be asked for with ``allow_weak_kdf=True``.
 
 Records. Each write seals the content under a fresh random 96-bit nonce with associated data binding the
-format version, this store's random id and the record's name, so a record copied to another name or into
-another store fails authentication (`TamperedRecord` naming the record) and is never overwritten by the
-failed read. Values sealed for keeping elsewhere (`KeyStore.seal`) are bound the same way under another
-label. A random nonce per write or seal stays far inside AES-GCM's 2**32-messages-per-key bound for any
-signer's lifetime of writes.
+format version, this store's random id, the record's name and its version (the next number of a store-wide
+write counter), so a record copied to another name or into another store fails authentication
+(`TamperedRecord` naming the record) and is never overwritten by the failed read, and an older copy of a
+record put back in place (restored from a backup) is refused (`RolledBackRecord`) because the sealed
+manifest knows the current version (`custody.keystore_manifest`). Values sealed for keeping elsewhere
+(`KeyStore.seal`) are bound to name and store under another label, without a version (whoever keeps them
+versions them). A random nonce per write or seal stays far inside AES-GCM's 2**32-messages-per-key bound
+for any signer's lifetime of writes.
+
+Format versions. Version 2 (records carry their version; the manifest) is the one written. A version 1 store
+(records without versions, no manifest) is refused at open with `KeyStoreNeedsMigration`; migrate it once,
+with the node stopped, by `custody.keystore_migrate.migrate_store` (``tpw-custody migrate-keystores``).
 
 Durability. `KeyStore.put`, `KeyStore.delete`, `KeyStore.consume` and `KeyStore.change_unlocker` have taken
 effect on disk when they return, and survive a crash of the process at any later point: writes go to a
@@ -47,8 +55,6 @@ this layer can do. Secrets never appear in reprs or exception messages; record n
 
 from __future__ import annotations
 
-import base64
-import binascii
 import builtins
 import contextlib
 import fcntl
@@ -58,21 +64,15 @@ import re
 import secrets
 import stat
 import threading
-import unicodedata
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from custody.errors import (
     InsecurePermissions,
-    InvalidKek,
     InvalidRecordName,
     KeyStoreClosed,
     KeyStoreCorrupt,
@@ -83,267 +83,66 @@ from custody.errors import (
     RecordNotFound,
     TamperedRecord,
     WeakKdfParameters,
-    WeakPassphrase,
-    WrongPassphrase,
 )
+from custody.keystore_header import (
+    DEFAULT_SCRYPT,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    KEK_ENV_VAR,
+    KEY_BYTES,
+    LEGACY_FORMAT_VERSION,
+    MIN_PASSPHRASE_CHARS,
+    MIN_SCRYPT,
+    NONCE_BYTES,
+    STORE_ID_BYTES,
+    TAG_BYTES,
+    Kek,
+    Passphrase,
+    ScryptParams,
+    Unlocker,
+    _canonical_json,
+    _Header,
+    _new_kdf,
+    _parse_header,
+    _seal_data_key,
+    _unseal_data_key,
+)
+from custody.keystore_manifest import MANIFEST_FILE, MANIFEST_MAGIC, VERSION_BYTES, Manifest
 
-FORMAT_NAME: Final = "tpwallet-keystore"
-FORMAT_VERSION: Final = 1
-KEK_ENV_VAR: Final = "TPW_CUSTODY_KEK"
+__all__ = [
+    "DEFAULT_SCRYPT",
+    "FORMAT_VERSION",
+    "HEADER_FILE",
+    "KEK_ENV_VAR",
+    "MIN_PASSPHRASE_CHARS",
+    "MIN_SCRYPT",
+    "Kek",
+    "KeyStore",
+    "Passphrase",
+    "ScryptParams",
+    "Unlocker",
+]
 
 HEADER_FILE: Final = "keystore.json"
 LOCK_FILE: Final = ".lock"
 RECORDS_DIR: Final = "records"
 RECORD_SUFFIX: Final = ".rec"
 TMP_PREFIX: Final = ".tmp-"
-
-KEY_BYTES: Final = 32
-NONCE_BYTES: Final = 12
-SALT_BYTES: Final = 16
-STORE_ID_BYTES: Final = 16
-TAG_BYTES: Final = 16
-MIN_PASSPHRASE_CHARS: Final = 12
 MAX_NAME_CHARS: Final = 200
 
 RECORD_MAGIC: Final = b"TPWK" + bytes([FORMAT_VERSION])
+LEGACY_RECORD_MAGIC: Final = b"TPWK" + bytes([LEGACY_FORMAT_VERSION])
+SEALED_MAGIC: Final = LEGACY_RECORD_MAGIC
+"""Values `KeyStore.seal` makes keep the version 1 layout: they live elsewhere, with their own versioning."""
 _RECORD_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/record".encode()
-_SEALED_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/sealed".encode()
-_DATA_KEY_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/data-key".encode()
-_KEK_HKDF_INFO: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/kek-wrap".encode()
-
-_SCRYPT_KDF: Final = "scrypt"
-_KEK_KDF: Final = "kek-hkdf-sha256"
+_MANIFEST_AAD_LABEL: Final = f"{FORMAT_NAME}/v{FORMAT_VERSION}/manifest".encode()
+LEGACY_RECORD_AAD_LABEL: Final = f"{FORMAT_NAME}/v1/record".encode()
+_SEALED_AAD_LABEL: Final = f"{FORMAT_NAME}/v1/sealed".encode()  # unchanged by version 2
 
 # A segment starts with a letter or digit (so no name can look like a temporary or hidden file) and never
 # contains "~", which stands for "/" in file names; that keeps the name <-> file-name mapping one to one.
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._:=+-]*"
 _NAME_RE: Final = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
-
-
-@dataclass(frozen=True)
-class ScryptParams:
-    """scrypt cost parameters: memory is about 128·n·r·p bytes, time grows linearly with n·r·p."""
-
-    n: int
-    r: int
-    p: int
-
-    def is_weak(self) -> bool:
-        """Whether these parameters fall below the production minimum `MIN_SCRYPT`."""
-        return self.n < MIN_SCRYPT.n or self.r < MIN_SCRYPT.r or self.p < MIN_SCRYPT.p
-
-    def check_sane(self) -> None:
-        """Refuse parameters scrypt cannot take, or so large that opening would exhaust memory."""
-        if self.n < 2 or self.n & (self.n - 1) or self.n > 2**22:
-            raise KeyStoreCorrupt(f"scrypt n={self.n} is not a power of two in [2, 2**22]")
-        if not 1 <= self.r <= 32 or not 1 <= self.p <= 16:
-            raise KeyStoreCorrupt(f"scrypt r={self.r}, p={self.p} outside r in [1, 32], p in [1, 16]")
-
-
-MIN_SCRYPT: Final = ScryptParams(n=2**15, r=8, p=1)
-DEFAULT_SCRYPT: Final = ScryptParams(n=2**17, r=8, p=1)
-
-
-class Passphrase:
-    """An operator passphrase (NFC-normalised, UTF-8); its repr never shows it."""
-
-    __slots__ = ("_secret",)
-
-    def __init__(self, text: str) -> None:
-        self._secret = unicodedata.normalize("NFC", text).encode()
-
-    def __repr__(self) -> str:
-        return "Passphrase(<redacted>)"
-
-    def char_count(self) -> int:
-        """Length in code points, for the minimum-length rule on new passphrases."""
-        return len(self._secret.decode())
-
-    def derive(self, salt: bytes, params: ScryptParams) -> bytes:
-        """The wrapping key this passphrase gives under `salt` and `params`."""
-        return Scrypt(salt=salt, length=KEY_BYTES, n=params.n, r=params.r, p=params.p).derive(self._secret)
-
-
-class Kek:
-    """A 32-byte key-encryption key supplied by the operator (e.g. from a secrets manager)."""
-
-    __slots__ = ("_secret",)
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) != KEY_BYTES:
-            raise InvalidKek(f"a KEK is {KEY_BYTES} bytes, not {len(key)}")
-        self._secret = bytes(key)
-
-    def __repr__(self) -> str:
-        return "Kek(<redacted>)"
-
-    @classmethod
-    def parse(cls, text: str) -> Kek:
-        """Read a KEK written as 64 hex digits or as base64 (standard or URL-safe, padded or not)."""
-        text = text.strip()
-        if re.fullmatch(r"[0-9A-Fa-f]{64}", text):
-            return cls(bytes.fromhex(text))
-        standard = text.replace("-", "+").replace("_", "/")
-        try:
-            key = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            key = b""
-        if len(key) != KEY_BYTES:
-            raise InvalidKek(f"a KEK is {KEY_BYTES} bytes written as 64 hex digits or as base64")
-        return cls(key)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Kek | None:
-        """The KEK in ``TPW_CUSTODY_KEK``, or None when the variable is unset or empty."""
-        text = (os.environ if environ is None else environ).get(KEK_ENV_VAR, "")
-        return cls.parse(text) if text.strip() else None
-
-    def derive(self, salt: bytes) -> bytes:
-        """The wrapping key this KEK gives under `salt` (HKDF-SHA256, so one KEK may serve many stores)."""
-        return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=_KEK_HKDF_INFO).derive(
-            self._secret
-        )
-
-
-Unlocker = Passphrase | Kek
-
-
-@dataclass(frozen=True)
-class _Kdf:
-    """How the wrapping key is derived: scrypt over a passphrase (with params) or HKDF over a KEK."""
-
-    name: str
-    salt: bytes
-    scrypt: ScryptParams | None
-
-    def to_json(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {"name": self.name, "salt": self.salt.hex()}
-        if self.scrypt is not None:
-            fields.update(n=self.scrypt.n, r=self.scrypt.r, p=self.scrypt.p)
-        return fields
-
-    def wrapping_key(self, unlocker: Unlocker) -> bytes:
-        if isinstance(unlocker, Passphrase):
-            if self.scrypt is None:
-                raise WrongPassphrase("this key store is sealed with a KEK, not a passphrase")
-            return unlocker.derive(self.salt, self.scrypt)
-        if self.scrypt is not None:
-            raise WrongPassphrase("this key store is sealed with a passphrase, not a KEK")
-        return unlocker.derive(self.salt)
-
-
-@dataclass(frozen=True)
-class _Header:
-    """The parsed ``keystore.json``: everything needed to unwrap the data key, and the wrapped key."""
-
-    store_id: bytes
-    kdf: _Kdf
-    wrap_nonce: bytes
-    wrapped_key: bytes
-
-    def bound_fields(self) -> dict[str, Any]:
-        """The fields the wrapped data key authenticates, so none can be changed unnoticed."""
-        return {
-            "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
-            "store_id": self.store_id.hex(),
-            "kdf": self.kdf.to_json(),
-        }
-
-    def to_bytes(self) -> bytes:
-        fields = self.bound_fields()
-        fields["data_key"] = {"nonce": self.wrap_nonce.hex(), "sealed": self.wrapped_key.hex()}
-        return (json.dumps(fields, indent=2, sort_keys=True) + "\n").encode()
-
-
-def _canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
-def _seal_data_key(data_key: bytes, store_id: bytes, kdf: _Kdf, unlocker: Unlocker) -> _Header:
-    unsealed = _Header(
-        store_id=store_id, kdf=kdf, wrap_nonce=secrets.token_bytes(NONCE_BYTES), wrapped_key=b""
-    )
-    aad = _DATA_KEY_AAD_LABEL + b"\x00" + _canonical_json(unsealed.bound_fields())
-    wrapped = AESGCM(kdf.wrapping_key(unlocker)).encrypt(unsealed.wrap_nonce, data_key, aad)
-    return _Header(store_id=store_id, kdf=kdf, wrap_nonce=unsealed.wrap_nonce, wrapped_key=wrapped)
-
-
-def _unseal_data_key(header: _Header, unlocker: Unlocker) -> bytes:
-    aad = _DATA_KEY_AAD_LABEL + b"\x00" + _canonical_json(header.bound_fields())
-    try:
-        return AESGCM(header.kdf.wrapping_key(unlocker)).decrypt(header.wrap_nonce, header.wrapped_key, aad)
-    except InvalidTag:
-        what = "passphrase" if isinstance(unlocker, Passphrase) else "KEK"
-        raise WrongPassphrase(
-            f"the {what} does not open this key store (wrong {what}, or its header was altered)"
-        ) from None
-
-
-def _new_kdf(unlocker: Unlocker, scrypt: ScryptParams, allow_weak_kdf: bool) -> _Kdf:
-    salt = secrets.token_bytes(SALT_BYTES)
-    if isinstance(unlocker, Kek):
-        return _Kdf(name=_KEK_KDF, salt=salt, scrypt=None)
-    scrypt.check_sane()
-    if scrypt.is_weak() and not allow_weak_kdf:
-        raise WeakKdfParameters(f"scrypt {scrypt} is below the minimum {MIN_SCRYPT}")
-    if unlocker.char_count() < MIN_PASSPHRASE_CHARS:
-        raise WeakPassphrase(f"a key-store passphrase has at least {MIN_PASSPHRASE_CHARS} characters")
-    return _Kdf(name=_SCRYPT_KDF, salt=salt, scrypt=scrypt)
-
-
-def _hex_field(fields: Mapping[str, Any], key: str, size: int | None) -> bytes:
-    value = fields.get(key)
-    try:
-        raw = bytes.fromhex(value) if isinstance(value, str) else None
-    except ValueError:
-        raw = None
-    if raw is None or (size is not None and len(raw) != size):
-        want = f"{size} bytes of hex" if size is not None else "hex"
-        raise KeyStoreCorrupt(f"header field {key!r} is not {want}")
-    return raw
-
-
-def _int_field(fields: Mapping[str, Any], key: str) -> int:
-    value = fields.get(key)
-    if type(value) is not int:
-        raise KeyStoreCorrupt(f"header field {key!r} is not an integer")
-    return value
-
-
-def _parse_header(raw: bytes) -> _Header:
-    try:
-        fields = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise KeyStoreCorrupt("the key-store header is not JSON") from None
-    if not isinstance(fields, dict) or set(fields) != {"format", "version", "store_id", "kdf", "data_key"}:
-        raise KeyStoreCorrupt("the key-store header does not have the expected fields")
-    if fields["format"] != FORMAT_NAME:
-        raise KeyStoreCorrupt(f"not a {FORMAT_NAME} header")
-    if fields["version"] != FORMAT_VERSION:
-        raise KeyStoreCorrupt(f"unsupported key-store format version {fields['version']!r}")
-    kdf_fields, key_fields = fields["kdf"], fields["data_key"]
-    if not isinstance(kdf_fields, dict) or not isinstance(key_fields, dict):
-        raise KeyStoreCorrupt("header fields 'kdf' and 'data_key' must be objects")
-    if set(key_fields) != {"nonce", "sealed"}:
-        raise KeyStoreCorrupt("header field 'data_key' does not have the expected fields")
-    name = kdf_fields.get("name")
-    if name == _SCRYPT_KDF and set(kdf_fields) == {"name", "salt", "n", "r", "p"}:
-        params = ScryptParams(
-            _int_field(kdf_fields, "n"), _int_field(kdf_fields, "r"), _int_field(kdf_fields, "p")
-        )
-        params.check_sane()
-        kdf = _Kdf(name=name, salt=_hex_field(kdf_fields, "salt", SALT_BYTES), scrypt=params)
-    elif name == _KEK_KDF and set(kdf_fields) == {"name", "salt"}:
-        kdf = _Kdf(name=name, salt=_hex_field(kdf_fields, "salt", SALT_BYTES), scrypt=None)
-    else:
-        raise KeyStoreCorrupt("header field 'kdf' names no supported key derivation")
-    return _Header(
-        store_id=_hex_field(fields, "store_id", STORE_ID_BYTES),
-        kdf=kdf,
-        wrap_nonce=_hex_field(key_fields, "nonce", NONCE_BYTES),
-        wrapped_key=_hex_field(key_fields, "sealed", KEY_BYTES + TAG_BYTES),
-    )
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -425,6 +224,9 @@ class KeyStore:
         self._aead = AESGCM(data_key)
         self._lock_fd = lock_fd
         self._thread_lock = threading.Lock()
+        self._manifest: tuple[tuple[int, int, int, int], Manifest] | None = None
+        """The manifest as last read or written, with the stamp of its file then (another process may
+        write it: a changed stamp means read it again)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -452,9 +254,11 @@ class KeyStore:
         _make_private_dir(root)
         _make_private_dir(root / RECORDS_DIR)
         lock_fd = cls._open_lock_file(root)
+        store = cls(root, header, data_key, lock_fd)
+        store._save_manifest(Manifest())
         # The header goes last: a crash before it leaves a directory that `open` reports as no store.
         _write_durably(root / HEADER_FILE, header.to_bytes())
-        return cls(root, header, data_key, lock_fd)
+        return store
 
     @classmethod
     def open(
@@ -471,6 +275,7 @@ class KeyStore:
         for private in (root, root / RECORDS_DIR, header_path):
             _check_private(private)
         header = _parse_header(header_path.read_bytes())
+        _check_private(root / MANIFEST_FILE)
         if header.kdf.scrypt is not None and header.kdf.scrypt.is_weak() and not allow_weak_kdf:
             raise WeakKdfParameters(
                 f"the store's scrypt {header.kdf.scrypt} is below the minimum {MIN_SCRYPT}"
@@ -524,8 +329,15 @@ class KeyStore:
             target = self._record_path(name)
             if not replace and target.exists():
                 raise RecordExists(name)
+            manifest = self._load_manifest()
+            version = manifest.next_version()
             nonce = secrets.token_bytes(NONCE_BYTES)
-            _write_durably(target, RECORD_MAGIC + nonce + aead.encrypt(nonce, bytes(data), self._aad(name)))
+            sealed = aead.encrypt(nonce, bytes(data), self._record_aad(name, version))
+            # The record first: a crash before the manifest is written leaves a record of a version newer
+            # than the manifest knows, which `_read` accepts (and records) as the write it was.
+            _write_durably(target, RECORD_MAGIC + version.to_bytes(VERSION_BYTES, "big") + nonce + sealed)
+            manifest.written(name, version)
+            self._save_manifest(manifest)
 
     def get(self, name: str) -> bytes:
         """Record `name`'s content; RecordNotFound if absent, TamperedRecord if it fails authentication."""
@@ -562,6 +374,7 @@ class KeyStore:
                     return
                 raise RecordNotFound(name) from None
             _fsync_dir(self._records)
+            self._forget(name)
 
     def consume(self, name: str) -> bytes:
         """Remove record `name` and return its content; the removal is on disk before anything is returned.
@@ -574,6 +387,7 @@ class KeyStore:
             content = self._read(aead, name)
             self._record_path(name).unlink()
             _fsync_dir(self._records)
+            self._forget(name)
             return content
 
     def stamp(self, name: str) -> tuple[int, int, int, int] | None:
@@ -616,12 +430,17 @@ class KeyStore:
         _check_name(name)
         aead = self._cipher()
         nonce = secrets.token_bytes(NONCE_BYTES)
-        return RECORD_MAGIC + nonce + aead.encrypt(nonce, bytes(data), self._aad(name, _SEALED_AAD_LABEL))
+        return SEALED_MAGIC + nonce + aead.encrypt(nonce, bytes(data), self._aad(name, _SEALED_AAD_LABEL))
 
     def unseal(self, name: str, sealed: bytes) -> bytes:
         """The content of a value `seal` made under `name`; TamperedRecord if it fails authentication."""
         _check_name(name)
-        return self._open(self._cipher(), name, bytes(sealed), _SEALED_AAD_LABEL)
+        sealed = bytes(sealed)
+        if not sealed.startswith(SEALED_MAGIC):
+            raise TamperedRecord(name, "unknown sealed-value format")
+        return self._open(
+            self._cipher(), name, sealed[len(SEALED_MAGIC) :], self._aad(name, _SEALED_AAD_LABEL)
+        )
 
     def change_unlocker(
         self, new: Unlocker, *, scrypt: ScryptParams = DEFAULT_SCRYPT, allow_weak_kdf: bool = False
@@ -666,23 +485,76 @@ class KeyStore:
             return self._aead
 
     def _read(self, aead: AESGCM, name: str) -> bytes:
+        """Record `name`'s content, if it authenticates as the current version (lock held)."""
         try:
             sealed = self._record_path(name).read_bytes()
         except FileNotFoundError:
             raise RecordNotFound(name) from None
-        return self._open(aead, name, sealed, _RECORD_AAD_LABEL)
-
-    def _open(self, aead: AESGCM, name: str, sealed: bytes, label: bytes) -> bytes:
-        if not sealed.startswith(RECORD_MAGIC):
+        if sealed.startswith(LEGACY_RECORD_MAGIC):
+            raise TamperedRecord(name, "a format version 1 record in a version 2 store (copied in?)")
+        if not sealed.startswith(RECORD_MAGIC) or len(sealed) < len(RECORD_MAGIC) + VERSION_BYTES:
             raise TamperedRecord(name, "unknown record format")
-        nonce = sealed[len(RECORD_MAGIC) : len(RECORD_MAGIC) + NONCE_BYTES]
-        ciphertext = sealed[len(RECORD_MAGIC) + NONCE_BYTES :]
+        body = sealed[len(RECORD_MAGIC) :]
+        version = int.from_bytes(body[:VERSION_BYTES], "big")
+        content = self._open(aead, name, body[VERSION_BYTES:], self._record_aad(name, version))
+        manifest = self._load_manifest()
+        if manifest.check(name, version):  # a write whose manifest update a crash cut off
+            manifest.written(name, version)
+            self._save_manifest(manifest)
+        return content
+
+    def _open(self, aead: AESGCM, name: str, sealed: bytes, aad: bytes) -> bytes:
+        """Decrypt nonce || ciphertext under `aad`; TamperedRecord (naming `name`) if it is not authentic."""
+        nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         if len(ciphertext) < TAG_BYTES:
             raise TamperedRecord(name, "record is truncated")
         try:
-            return aead.decrypt(nonce, ciphertext, self._aad(name, label))
+            return aead.decrypt(nonce, ciphertext, aad)
         except InvalidTag:
             raise TamperedRecord(name) from None
+
+    def _record_aad(self, name: str, version: int) -> bytes:
+        return self._aad(name) + b"\x00" + version.to_bytes(VERSION_BYTES, "big")
+
+    def _load_manifest(self) -> Manifest:
+        """The current manifest (lock held): the cached one while its file is unchanged, else read again."""
+        path = self._root / MANIFEST_FILE
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            raise KeyStoreCorrupt(f"the key store's manifest {path} is missing") from None
+        stamp = (status.st_ino, status.st_size, status.st_ctime_ns, status.st_mtime_ns)
+        if self._manifest is not None and self._manifest[0] == stamp:
+            return self._manifest[1]
+        sealed = path.read_bytes()
+        if not sealed.startswith(MANIFEST_MAGIC):
+            raise KeyStoreCorrupt("the key store's manifest has an unknown format")
+        try:
+            plain = self._open(self._aead, MANIFEST_FILE, sealed[len(MANIFEST_MAGIC) :], self._manifest_aad())
+        except TamperedRecord:
+            raise KeyStoreCorrupt("the key store's manifest fails authentication") from None
+        manifest = Manifest.from_bytes(plain)
+        self._manifest = (stamp, manifest)
+        return manifest
+
+    def _save_manifest(self, manifest: Manifest) -> None:
+        """Write `manifest` durably (lock held) and remember it."""
+        path = self._root / MANIFEST_FILE
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, manifest.to_bytes(), self._manifest_aad())
+        _write_durably(path, MANIFEST_MAGIC + nonce + sealed)
+        status = os.stat(path)
+        self._manifest = ((status.st_ino, status.st_size, status.st_ctime_ns, status.st_mtime_ns), manifest)
+
+    def _manifest_aad(self) -> bytes:
+        return _MANIFEST_AAD_LABEL + b"\x00" + self._header.store_id
+
+    def _forget(self, name: str) -> None:
+        """Mark `name` deleted in the manifest (lock held), so no old copy of it loads again."""
+        manifest = self._load_manifest()
+        entry = manifest.records.get(name)
+        manifest.deleted(name, entry.version if entry is not None else manifest.counter)
+        self._save_manifest(manifest)
 
     def _remove_leftover_temporaries(self) -> None:
         """Delete temporary files a crash left behind: their rename never happened, nothing refers to them."""

@@ -266,8 +266,8 @@ class GroupLayout:
     def node_environment(self, node_id: int) -> dict[str, str]:
         """The ``TPW_NODE_*`` variables that make ``python -m custody.node`` run node `node_id`.
 
-        The key store's unlocker is not among them: the caller adds ``TPW_CUSTODY_PASSPHRASE`` or
-        ``TPW_CUSTODY_KEK`` from wherever it keeps the secret.
+        The key store's unlocker is not among them: the caller says where it is, preferably as a file
+        (``TPW_CUSTODY_PASSPHRASE_FILE`` / ``TPW_CUSTODY_KEK_FILE``, see `custody.node.settings`).
         """
         node = self.node(node_id)
         return {
@@ -337,12 +337,13 @@ def provision_group(
         _make_private_dir(layout.root / CA_DIR)
         ca.save(layout.ca_certificate, layout.ca_key)
         _make_private_dir(layout.root / COORDINATOR_DIR)
-        layout.coordinator_tls.write(ca, ca.issue_coordinator())
+        coordinator = ca.issue_coordinator()
+        layout.coordinator_tls.write(ca, coordinator)
         entries = [
             _lay_out_node(node, ca, unlocker, policy_text, scrypt, allow_weak_kdf)
             for node in layout.nodes.values()
         ]
-        roster = Roster(entries)
+        roster = Roster(entries, coordinator.fingerprint)  # nodes pin the coordinator's certificate
         for node in layout.nodes.values():
             roster.save(node.roster)
         roster.save(layout.roster_path)

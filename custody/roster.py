@@ -6,6 +6,12 @@ key-ceremony messages, the X25519 key that secret shares are sealed to, and the 
 certificate. A node trusts a relayed message only if it verifies under the roster key of the node it claims
 to come from, so the roster is what stops a coordinator from inventing participants.
 
+Version 2 also names the coordinator's TLS certificate by its SHA-256 fingerprint
+(``coordinator.tls_sha256``): nodes serve the coordinator-only routes to that one certificate
+(`custody.node.peer`), so another certificate the group CA issued, even one saying ``CN=tpw-coordinator``,
+cannot drive signing or ceremonies. Version 1 rosters (no coordinator) still load, for tools that only read
+them; a node refuses to start on one.
+
 Loading is strict: exact fields, exact types, no duplicate ids, URLs, keys or fingerprints. A roster that
 does not parse is refused whole, never patched up.
 """
@@ -25,9 +31,12 @@ from urllib.parse import urlsplit
 from custody.envelope import MAX_NODE_ID, NodePublicKeys
 from custody.errors import CustodyError
 
-ROSTER_VERSION: Final = 1
+ROSTER_VERSION: Final = 2
+UNPINNED_ROSTER_VERSION: Final = 1
+"""A roster without the coordinator's certificate (read, never written)."""
 _NODE_FIELDS: Final = frozenset({"id", "url", "ed25519", "x25519", "tls_sha256"})
-_ROSTER_FIELDS: Final = frozenset({"version", "nodes"})
+_ROSTER_FIELDS: Final = frozenset({"version", "nodes", "coordinator"})
+_UNPINNED_ROSTER_FIELDS: Final = frozenset({"version", "nodes"})
 _KEY_RE: Final = re.compile(r"[0-9a-f]{64}")
 
 
@@ -81,9 +90,15 @@ class RosterNode:
 class Roster:
     """The group's nodes by id (ascending). Immutable; compare two rosters with `digest`."""
 
-    __slots__ = ("_nodes",)
+    __slots__ = ("_nodes", "coordinator_tls_sha256")
 
-    def __init__(self, nodes: Iterable[RosterNode]) -> None:
+    def __init__(self, nodes: Iterable[RosterNode], coordinator_tls_sha256: str | None = None) -> None:
+        """`coordinator_tls_sha256`: the fingerprint of the coordinator's certificate (None: unpinned)."""
+        if coordinator_tls_sha256 is not None and (
+            not isinstance(coordinator_tls_sha256, str) or not _KEY_RE.fullmatch(coordinator_tls_sha256)
+        ):
+            raise RosterError("coordinator.tls_sha256 must be 64 lowercase hex digits")
+        self.coordinator_tls_sha256 = coordinator_tls_sha256
         ordered = sorted(nodes, key=lambda node: node.node_id)
         if len(ordered) < 2:
             raise RosterError("a custody group needs at least two nodes")
@@ -92,7 +107,7 @@ class Roster:
             ("url", [node.url for node in ordered]),
             ("Ed25519 key", [node.keys.ed25519 for node in ordered]),
             ("X25519 key", [node.keys.x25519 for node in ordered]),
-            ("TLS fingerprint", [node.tls_sha256 for node in ordered]),
+            ("TLS fingerprint", [node.tls_sha256 for node in ordered] + [coordinator_tls_sha256 or ""]),
         ):
             if len(set(values)) != len(values):
                 raise RosterError(f"two roster entries share a {what}")
@@ -137,7 +152,11 @@ class Roster:
 
     def to_json(self) -> dict[str, Any]:
         """The roster file's content."""
-        return {"version": ROSTER_VERSION, "nodes": [node.to_json() for node in self._nodes.values()]}
+        nodes = [node.to_json() for node in self._nodes.values()]
+        if self.coordinator_tls_sha256 is None:
+            return {"version": UNPINNED_ROSTER_VERSION, "nodes": nodes}
+        coordinator = {"tls_sha256": self.coordinator_tls_sha256}
+        return {"version": ROSTER_VERSION, "nodes": nodes, "coordinator": coordinator}
 
     def digest(self) -> bytes:
         """SHA-256 of the canonical JSON: two parties hold the same roster iff their digests are equal."""
@@ -146,14 +165,24 @@ class Roster:
     @classmethod
     def from_json(cls, value: Any) -> Roster:
         """Parse a roster document strictly."""
-        if not isinstance(value, dict) or set(value) != _ROSTER_FIELDS:
-            raise RosterError(f"a roster has exactly the fields {sorted(_ROSTER_FIELDS)}")
-        if value["version"] != ROSTER_VERSION or isinstance(value["version"], bool):
-            raise RosterError(f"unsupported roster version {value['version']!r}")
+        version = value.get("version") if isinstance(value, dict) else None
+        if type(version) is not int or version not in (UNPINNED_ROSTER_VERSION, ROSTER_VERSION):
+            raise RosterError(f"unsupported roster version {version!r}")
+        fields = _ROSTER_FIELDS if version == ROSTER_VERSION else _UNPINNED_ROSTER_FIELDS
+        if not isinstance(value, dict) or set(value) != fields:
+            raise RosterError(f"a version {version} roster has exactly the fields {sorted(fields)}")
         if not isinstance(value["nodes"], list):
             raise RosterError("a roster's nodes are a list")
+        coordinator = value.get("coordinator")
+        if coordinator is not None and (
+            not isinstance(coordinator, dict) or set(coordinator) != {"tls_sha256"}
+        ):
+            raise RosterError("a roster's coordinator has exactly the field 'tls_sha256'")
         try:
-            return cls(RosterNode.from_json(entry) for entry in value["nodes"])
+            return cls(
+                (RosterNode.from_json(entry) for entry in value["nodes"]),
+                None if coordinator is None else coordinator["tls_sha256"],
+            )
         except ValueError as error:
             raise RosterError(str(error)) from None
 

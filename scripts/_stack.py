@@ -37,8 +37,8 @@ from chain.deploy import TUSD_UNIT, DeployConfig, deploy_all
 from chain.deployments import Deployments
 from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
 from chain.processes import LOOPBACK, ManagedProcess, port_in_use
-from custody.keystore import KEK_ENV_VAR, Kek
-from custody.node.settings import PASSPHRASE_ENV_VAR
+from custody.keystore import Kek
+from custody.node.settings import KEK_FILE_ENV_VAR, SECRET_ENV_VARS
 from custody.policy.builder import asset_limits, with_custody_transfers
 from custody.provision import GroupLayout, provision_group
 
@@ -143,6 +143,7 @@ class DevnetStack:
     api_key: str = field(default="", repr=False)
     api_database: str = ""  # the API's database URL, password masked
     _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    _kek_file: Path | None = None
 
     @property
     def log_dir(self) -> Path:
@@ -218,9 +219,14 @@ class DevnetStack:
     def _start_custody(self, run_dir: Path) -> None:
         """Lay out the signer group (CA, certificates, identities, roster) and start one process per node.
 
-        The nodes' key stores are sealed with a KEK made for this run and handed to them in their
-        environment only (devnet; production nodes each get their own from the operator).
+        The nodes' key stores are sealed with a KEK made for this run and handed to them in a 0600 file
+        named by ``TPW_CUSTODY_KEK_FILE`` (never in their environment, which stays readable in
+        ``/proc/<pid>/environ``); production nodes each get their own, e.g. as a systemd credential.
         """
+        self._kek_file = run_dir / "custody-kek.secret"
+        fd = os.open(self._kek_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(self._kek_hex + "\n")
         with self.progress.step(
             f"laying out {len(self.node_ids)} signer nodes (group CA, mTLS certificates)"
         ):
@@ -239,8 +245,8 @@ class DevnetStack:
 
     def _start_node(self, node_id: int) -> None:
         assert self.custody is not None
-        inherited = {name: value for name, value in os.environ.items() if name != PASSPHRASE_ENV_VAR}
-        env = {**inherited, **self.custody.node_environment(node_id), KEK_ENV_VAR: self._kek_hex}
+        inherited = {name: value for name, value in os.environ.items() if name not in SECRET_ENV_VARS}
+        env = {**inherited, **self.custody.node_environment(node_id), KEK_FILE_ENV_VAR: str(self._kek_file)}
         argv = self.custody.node_argv(node_id)
         node = ManagedProcess(f"node-{node_id}", argv, log_path=self.log_dir / f"node-{node_id}.log", env=env)
         self.processes.append(node)

@@ -11,7 +11,10 @@ A ceremony needs every node it involves: the first round in which any node fails
 told to abort the session (deleting its secret state and releasing its lock on the key), and
 `KeyCeremonyFailed` says what each node did and names the culprits: nodes that misbehaved towards the
 coordinator, and nodes their peers named when aborting (a node that aborts is asked for its signed account
-of the session, so every accusation relayed is one the accuser signed). Only the last round is weighed
+of the session, so every accusation relayed is one the accuser signed). An accusation of a bad share must
+carry its evidence (`custody.node.keys_evidence`): the accused is named only if the evidence proves the share
+bad, the accuser if it proves the share good, and an accusation whose evidence proves nothing is rejected
+(recorded, nobody named). Only the last round is weighed
 differently: if at least the threshold of nodes store the key, it is in use (KeyCeremonyIncomplete).
 """
 
@@ -37,6 +40,7 @@ from custody.envelope import (
 from custody.frost import Point, PublicKeyPackage
 from custody.frost.errors import FrostError
 from custody.node.keys_errors import CeremonyAborted, GroupKeyUnusable
+from custody.node.keys_evidence import InvalidEvidence, check_share_accusation
 from custody.node.keys_schemas import AbortAnswer, AbortBody
 from custody.roster import Roster
 from custody.tls import COORDINATOR_COMMON_NAME
@@ -143,6 +147,8 @@ class CeremonySession:
     nodes: list[int]
     failures: dict[int, NodeFailure] = field(default_factory=dict)
     culprits: set[int] = field(default_factory=set)
+    rejected: dict[int, str] = field(default_factory=dict)
+    """Accusations refused for want of valid evidence, by accuser, with the reason."""
 
     async def round(
         self,
@@ -240,6 +246,7 @@ class CeremonySession:
             {
                 "failures": {str(node): failure.to_json() for node, failure in sorted(self.failures.items())},
                 "culprits": sorted(self.culprits),
+                "rejected_accusations": {str(node): why for node, why in sorted(self.rejected.items())},
             },
         )
         failed = KeyCeremonyFailed(self.ceremony, self.key_id, self.session_id, self.failures, self.culprits)
@@ -279,7 +286,24 @@ class CeremonySession:
         culprits = account.get("culprits")
         if account.get("phase") != "aborted" or not isinstance(culprits, list):
             return []
+        if "evidence" in account:
+            return self._weigh_evidence(node, account["evidence"])
         return [culprit for culprit in culprits if culprit in self.roster]
+
+    def _weigh_evidence(self, accuser: int, evidence: Any) -> list[int]:
+        """Whom `accuser`'s evidenced accusations of bad shares blame: each accused the evidence convicts,
+        the accuser itself if the evidence clears the accused; evidence that proves nothing is rejected."""
+        blamed: list[int] = []
+        for item in evidence if isinstance(evidence, list) else [None]:
+            try:
+                if not isinstance(item, dict) or item.get("accuser") != accuser:
+                    raise InvalidEvidence(f"node {accuser} sent evidence that is not its own")
+                proven = check_share_accusation(self.roster, self.ceremony, self.session_id, item)
+            except InvalidEvidence as error:
+                self.rejected[accuser] = str(error)
+                continue
+            blamed.append(item["accused"] if proven else accuser)
+        return blamed
 
     async def _abort(self, node: int) -> None:
         """Best effort: a node that cannot be told expires the session after its time to live."""

@@ -46,6 +46,7 @@ from custody.frost import (
     SigningPackage,
     aggregate,
 )
+from custody.node.anchor_leaves import AnchorLeaves
 from custody.node.schemas import (
     Commitment,
     IntentEnvelope,
@@ -139,6 +140,7 @@ class _Call:
     failures: dict[int, NodeFailure]
     asset: tuple[int, str] | None = None
     """(chain id, token) of a transfer, whose budgets order the candidates; None for other intents."""
+    anchor_leaves: AnchorLeaves | None = None
 
     @property
     def threshold(self) -> int:
@@ -202,9 +204,16 @@ class Coordinator:
         )
 
     async def sign(
-        self, key_id: str, request_id: str, intent: IntentEnvelope, approvals: Sequence[OperatorApproval] = ()
+        self,
+        key_id: str,
+        request_id: str,
+        intent: IntentEnvelope,
+        approvals: Sequence[OperatorApproval] = (),
+        *,
+        anchor_leaves: AnchorLeaves | None = None,
     ) -> Signature:
-        """The group signature over `intent`'s EIP-712 digest under key `key_id`, for request `request_id`.
+        """The group signature over `intent`'s EIP-712 digest under key `key_id`, for request `request_id`;
+        for an Anchor, `anchor_leaves` lets every signer check the root, count and total itself.
 
         Raises UnknownGroupKey, `chain.intents.IntentError` (the intent does not decode; no node is asked),
         or SigningFailed.
@@ -218,6 +227,7 @@ class Coordinator:
         )
         if isinstance(decoded, TreasuryTx | CustodyTransfer):
             call.asset = (intent.chain_id, decoded.token)
+        call.anchor_leaves = anchor_leaves
         while True:
             candidates = self._candidates(call)
             if len(candidates) < call.threshold:
@@ -307,6 +317,7 @@ class Coordinator:
             request_id=call.request_id,
             intent=call.intent,
             approvals=call.approvals,
+            anchor_leaves=call.anchor_leaves,
         )
         committed: dict[int, tuple[RosterNode, SigningCommitments]] = {}
         pending: dict[asyncio.Task[Round1Response], RosterNode] = {}

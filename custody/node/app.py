@@ -4,8 +4,9 @@ Routers are listed once, in `ROUTERS`; a new concern of the node (key ceremonies
 there. The two signing routes, which carry every signature, are served in front of the FastAPI app by
 `custody.node.routes_sign.SigningRoutes`, which hands everything else (and the lifespan) to it. The
 lifespan starts the runtime (abandoning sessions a previous process left open), runs the sweeper that
-drops nonces older than their time to live, and closes the runtime when the server stops. The app has no
-OpenAPI or docs routes: only the coordinator and operators talk to a node.
+drops nonces older than their time to live and the checkpointer that signs the audit log's head every
+``audit_checkpoint_seconds``, and closes the runtime (with a last checkpoint) when the server stops. The
+app has no OpenAPI or docs routes: only the coordinator and operators talk to a node.
 """
 
 import asyncio
@@ -17,12 +18,12 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
-from custody.node import routes_health, routes_keys
+from custody.node import routes_audit, routes_health, routes_keys
 from custody.node.problems import install_problem_handlers
 from custody.node.routes_sign import SigningRoutes
 from custody.node.runtime import NodeRuntime
 
-ROUTERS: tuple[APIRouter, ...] = (routes_health.router, routes_keys.router)
+ROUTERS: tuple[APIRouter, ...] = (routes_health.router, routes_keys.router, routes_audit.router)
 """Every router of the FastAPI app (the signing routes are `SigningRoutes`, in front of it)."""
 
 MIN_SWEEP_INTERVAL_SECONDS = 1.0
@@ -41,17 +42,29 @@ async def _sweep_forever(runtime: NodeRuntime) -> None:
             log.exception("sweeping stale signing sessions failed; retrying in %.0f s", interval)
 
 
+async def _checkpoint_forever(runtime: NodeRuntime) -> None:
+    """Sign the audit log's head every ``audit_checkpoint_seconds`` (if it moved), until cancelled."""
+    interval = runtime.settings.audit_checkpoint_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(runtime.checkpoint)
+        except Exception:
+            log.exception("checkpointing the audit log failed; retrying in %.0f s", interval)
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime: NodeRuntime = app.state.runtime
     await run_in_threadpool(runtime.start)
-    sweeper = asyncio.create_task(_sweep_forever(runtime))
+    tasks = [asyncio.create_task(_sweep_forever(runtime)), asyncio.create_task(_checkpoint_forever(runtime))]
     try:
         yield
     finally:
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await run_in_threadpool(runtime.close)
 
 

@@ -7,8 +7,9 @@ Whether the sender or the relay altered a refused message cannot be told apart b
 culprit is the node whose message it was supposed to be.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
+from typing import Any
 
 from custody.node.errors import NodeError, SessionConflict
 
@@ -34,11 +35,14 @@ class CeremonyAborted(NodeError):
     problem = "ceremony-aborted"
     title = "Key ceremony aborted"
 
-    def __init__(self, culprits: Iterable[int], reason: str) -> None:
+    def __init__(self, culprits: Iterable[int], reason: str, evidence: Sequence[dict[str, Any]] = ()) -> None:
         self.culprits: list[int] = sorted(set(culprits))
         blame = f" (nodes {self.culprits})" if self.culprits else ""
         super().__init__(f"{reason}{blame}", culprits=self.culprits)
         self.reason = reason
+        self.evidence = list(evidence)
+        """For bad shares: what proves each accusation (`custody.node.keys_evidence`); kept in the session's
+        signed account, not in the problem document."""
 
 
 class GroupKeyUnusable(CeremonyAborted):

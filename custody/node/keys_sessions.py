@@ -185,6 +185,8 @@ class SessionStore:
                 raise CeremonyAborted((), str(error)) from None
         except CeremonyAborted as abort:
             report = {"problem": abort.problem_type(), "culprits": abort.culprits, "reason": abort.reason}
+            if abort.evidence:
+                report["evidence"] = abort.evidence
             self.close(session, Phase.ABORTED, report)
             raise
         except NodeError as refusal:

@@ -7,8 +7,9 @@ differs (what is dealt, how the result becomes a key, how it is stored). Rounds 
   round 2  take every node's signed round-1 broadcast, verify each against the roster and require every node
            to have been given the same context, deal, answer with one sealed share per recipient;
   round 3  open the shares sealed to this node, check them against their senders' commitments (naming a
-           cheater), keep the new key package as PENDING in the session record, answer with a signed
-           confirmation (the transcript hash and the public key package);
+           cheater, with the evidence anyone can check: `custody.node.keys_evidence`), keep the new key
+           package as PENDING in the session record, answer with a signed confirmation (the transcript
+           hash and the public key package);
   confirm  take every node's signed confirmation; only if all transcripts match is the key stored for use.
 Any refused message or failed check aborts the session here (its secret state is deleted) and names the
 nodes at fault; the coordinator starts a new session. A node that aborts in the confirm round while the
@@ -22,10 +23,12 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from custody.envelope import SealedMessage, SignedBroadcast
 from custody.frost import KeyPackage, PublicKeyPackage, SecretScalar, check_confirmations
+from custody.frost.errors import InvalidSecretShare
 from custody.frost.pedersen import Round1SecretPackage, Round2SecretPackage, start
 from custody.keystore import KeyStore
 from custody.node.errors import MalformedRequest
 from custody.node.keys_errors import CeremonyAborted
+from custody.node.keys_evidence import share_evidence
 from custody.node.keys_messages import Participant, canonical_json, parse_each
 from custody.node.keys_sessions import Phase, Session, SessionStore, require_session_id
 from custody.node.keys_shares import StoredKey, find_key, require_key_id
@@ -159,6 +162,7 @@ class KeySharing(Generic[P]):
         state = {
             **session.state,
             "packages": {str(peer): package.to_bytes().hex() for peer, package in packages.items()},
+            "round1": {str(peer): dict(round1[peer]) for peer in packages},  # signed: evidence if need be
         }
         self._sessions.advance(session, Phase.ROUND2, state)
         return sealed
@@ -178,7 +182,14 @@ class KeySharing(Generic[P]):
             )
             current = self._scheme.current(self._store, context)
             secret, _ = self._scheme.deal(self._secret(session), packages)
-            key_package, public_key_package = self._scheme.finish(secret, packages, received, current)
+            try:
+                key_package, public_key_package = self._scheme.finish(secret, packages, received, current)
+            except InvalidSecretShare as bad:
+                evidence = [
+                    share_evidence(self._me, accused, session.state["round1"][str(accused)], round2[accused])
+                    for accused in bad.culprits
+                ]
+                raise CeremonyAborted(bad.culprits, str(bad), evidence) from None
             transcript = self._scheme.transcript(
                 secret, packages, public_key_package, session_digest(session_id, context)
             )

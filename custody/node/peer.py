@@ -2,7 +2,9 @@
 
 TLS has already verified the certificate against the group CA (`custody.tls.server_context`); this module
 decides what that certificate may do here. Any member of the group may ask whether the node is alive;
-only ``CN=tpw-coordinator`` may drive signing (and key ceremonies). A request without a client
+only the coordinator may drive signing (and key ceremonies): ``CN=tpw-coordinator`` *and* the very
+certificate whose SHA-256 fingerprint the roster pins (`NodeRuntime.coordinator_tls_sha256`), so another
+certificate from the group CA, whatever name it carries, is refused. A request without a client
 certificate in its scope never reaches a protected route. A group member refused on a protected route is
 recorded in the node's audit log: a node's certificate knocking on the signing routes means something in
 the group is wrong. The checks are coroutines so that FastAPI runs them on the event loop rather than in a
@@ -10,6 +12,7 @@ worker thread; the rare audit append goes to a worker thread.
 """
 
 import functools
+import ssl
 from typing import Annotated
 
 from cryptography import x509
@@ -21,7 +24,29 @@ from starlette.types import Scope
 from custody.node.deps import RuntimeDep
 from custody.node.errors import PeerNotAllowed
 from custody.node.runtime import NodeRuntime
-from custody.tls import COORDINATOR_COMMON_NAME
+from custody.tls import COORDINATOR_COMMON_NAME, fingerprint
+
+
+@functools.lru_cache(maxsize=256)
+def _pem_fingerprint(pem: str) -> str:
+    """SHA-256 of a PEM certificate's DER (remembered: a group has a handful of certificates)."""
+    return fingerprint(ssl.PEM_cert_to_DER_cert(pem))
+
+
+def tls_fingerprint(scope: Scope) -> str | None:
+    """The SHA-256 fingerprint of the verified client certificate in `scope`, or None if there is none."""
+    chain = (scope.get("extensions", {}).get("tls") or {}).get("client_cert_chain") or []
+    return _pem_fingerprint(chain[0]) if chain and isinstance(chain[0], str) else None
+
+
+def is_coordinator(runtime: NodeRuntime, scope: Scope, common_name: str) -> bool:
+    """Whether the request in `scope`, whose verified certificate says `common_name`, comes from the
+    coordinator: its name, and the certificate the roster pins."""
+    return (
+        common_name == COORDINATOR_COMMON_NAME
+        and runtime.coordinator_tls_sha256 is not None
+        and tls_fingerprint(scope) == runtime.coordinator_tls_sha256
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -50,7 +75,10 @@ def refuse_peer(runtime: NodeRuntime, common_name: str, subject: str) -> PeerNot
     """Record in the node's audit log that group member `common_name` knocked on a coordinator-only route
     (`subject`: method and path), and return the refusal to raise. Blocking (an audit append)."""
     runtime.audit.append(actor=common_name, action="peer.refused", subject=subject)
-    return PeerNotAllowed(f"{common_name!r} may not use this route; only {COORDINATOR_COMMON_NAME!r} may")
+    return PeerNotAllowed(
+        f"{common_name!r} may not use this route; only {COORDINATOR_COMMON_NAME!r} with the certificate the "
+        "roster pins may"
+    )
 
 
 async def peer_common_name(request: Request) -> str:
@@ -62,7 +90,7 @@ async def coordinator_common_name(
     request: Request, runtime: RuntimeDep, common_name: Annotated[str, Depends(peer_common_name)]
 ) -> str:
     """The peer's common name if it is the coordinator's; PeerNotAllowed (audited) for any other member."""
-    if common_name != COORDINATOR_COMMON_NAME:
+    if not is_coordinator(runtime, request.scope, common_name):
         raise await run_in_threadpool(
             refuse_peer, runtime, common_name, f"{request.method} {request.url.path}"
         )

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from custody.node.errors import PROBLEM_TYPE_PREFIX, NodeError
-from custody.node.peer import refuse_peer, tls_common_name
+from custody.node.peer import is_coordinator, refuse_peer, tls_common_name
 from custody.node.problems import (
     PROBLEM_JSON,
     internal_error_body,
@@ -33,7 +33,6 @@ from custody.node.problems import (
 )
 from custody.node.runtime import NodeRuntime
 from custody.node.schemas import Round1Request, Round2Request
-from custody.tls import COORDINATOR_COMMON_NAME
 
 ROUND1_PATH: Final = "/v1/sign/round1"
 ROUND2_PATH: Final = "/v1/sign/round2"
@@ -104,7 +103,7 @@ class SigningRoutes:
         loop = asyncio.get_running_loop()
         try:
             common_name = tls_common_name(scope)
-            if common_name != COORDINATOR_COMMON_NAME:
+            if not is_coordinator(self.runtime, scope, common_name):
                 raise await loop.run_in_executor(None, refuse_peer, self.runtime, common_name, f"POST {path}")
             try:
                 raw = await _read_body(receive)

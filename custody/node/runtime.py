@@ -3,6 +3,11 @@
 The session book is a table of the spend history's database (``state.sqlite``), so that each signing round
 commits its session, nonce and policy bookkeeping in one transaction.
 
+The node's identity key (key-store record ``identity``) signs a checkpoint of the audit log's head
+(`NodeRuntime.checkpoint`): the app's lifespan does so every ``audit_checkpoint_seconds`` while the log
+grows, and `NodeRuntime.close` once more after recording the stop, so a log cut back or rewritten after a
+shutdown no longer matches a signature only the node can make.
+
 `open_runtime` opens them once at start (the only scrypt run of the process, when a passphrase seals the
 store) and fails with one clear error if any is missing or wrong, before the node listens. The app's
 lifespan calls `NodeRuntime.start` (abandon what a previous process left open) and `NodeRuntime.close`.
@@ -12,7 +17,8 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from custody.audit import AuditLog
+from custody.audit import AuditLog, AuditRecord
+from custody.audit_head import HeadStatement, state_head
 from custody.envelope import NodeIdentity
 from custody.keystore import KeyStore, Unlocker
 from custody.node.keys_identity import NodeNotEnrolled, load_identity
@@ -23,6 +29,7 @@ from custody.node.signing import SigningService
 from custody.policy.config import load_policy
 from custody.policy.engine import PolicyEngine, unix_now
 from custody.policy.history import SpendHistory
+from custody.roster import Roster, RosterError
 from custody.tls import node_common_name
 
 
@@ -38,6 +45,10 @@ class NodeRuntime:
     sessions: SessionBook
     signing: SigningService
     clock: Callable[[], int]
+    identity: NodeIdentity | None = None
+    """The node's identity keys (None for a node never enrolled: it then signs no checkpoints)."""
+    coordinator_tls_sha256: str | None = None
+    """The fingerprint of the one certificate allowed to drive signing and ceremonies (from the roster)."""
 
     @property
     def actor(self) -> str:
@@ -62,12 +73,26 @@ class NodeRuntime:
             },
         )
 
+    def checkpoint(self) -> AuditRecord | None:
+        """Sign the audit log's head with the node's identity key, unless the head is a checkpoint already
+        (or the node has no identity); the checkpoint record, or None."""
+        if self.identity is None:
+            return None
+        return self.audit.checkpoint(self.identity.signing_key, actor=self.actor, if_changed=True)
+
+    def head_statement(self) -> HeadStatement:
+        """A signed statement of the audit log's current head, to keep off this machine."""
+        if self.identity is None:
+            raise NodeNotEnrolled("this node has no identity to sign its audit head with")
+        return state_head(self.audit, self.identity.signing_key, self.settings.node_id)
+
     def close(self) -> None:
-        """Record the stop and close everything (the key store forgets its data key)."""
+        """Record the stop, checkpoint the log, and close everything (the key store forgets its data key)."""
         with contextlib.suppress(Exception):
             self.audit.append(
                 actor=self.actor, action="node.stopped", subject=f"node:{self.settings.node_id}"
             )
+            self.checkpoint()
         self.history.close()
         self.keystore.close()
 
@@ -100,5 +125,12 @@ def open_runtime(
             identity=identity,
         )
         runtime = NodeRuntime(settings, keystore, audit, policy, history, sessions, signing, clock)
+        runtime.identity = identity
+        runtime.coordinator_tls_sha256 = Roster.load(settings.roster_path).coordinator_tls_sha256
+        if runtime.coordinator_tls_sha256 is None:
+            raise RosterError(
+                f"the roster {settings.roster_path} pins no coordinator certificate (a version 1 roster); "
+                "provision the group again to get a version 2 roster"
+            )
         undo.pop_all()
     return runtime

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from chain.intents import Intent, decode_intent
 from custody.frost import SigningCommitments
+from custody.node.anchor_leaves import AnchorLeaves
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{15,63}$"
 REQUEST_ID_PATTERN = r"^0x[0-9a-f]{64}$"
@@ -98,7 +99,8 @@ class StateStatement(_Body):
 
 class Round1Request(_Body):
     """Open a signing session: commit to fresh nonces for this key, request and intent. `state` is the latest
-    state statement the coordinator holds from this node (how a rolled-back node finds out)."""
+    state statement the coordinator holds from this node (how a rolled-back node finds out). For an Anchor,
+    `anchor_leaves` optionally carries the batch's leaves, which the node then checks the intent against."""
 
     session_id: SessionId
     key_id: KeyId
@@ -106,6 +108,7 @@ class Round1Request(_Body):
     intent: IntentEnvelope
     approvals: list[dict[str, Any]] = Field(default_factory=list, max_length=64)
     state: StateStatement | None = None
+    anchor_leaves: AnchorLeaves | None = None
 
 
 class Round1Response(_Body):

@@ -4,11 +4,12 @@ uvicorn's own TLS options cannot say "TLS 1.3 only" (``ssl_version`` picks a pro
 minimum), so the context comes from `custody.tls.server_context` through ``ssl_context_factory``, and the
 HTTP protocol is `MutualTlsHttpProtocol`, which tells the app whose certificate each connection presented.
 
-Start-up reads `NodeSettings` and the key store's unlocker from the environment, removes the unlocker
-from the environment (no child process inherits it), and opens everything before listening, so a wrong
+Start-up reads `NodeSettings` and the key store's unlocker (from a file, a systemd credential or a variable:
+`custody.node.settings`), removes every variable naming it from the environment (no child process inherits
+it), and opens everything before listening, so a wrong
 passphrase, a missing share store or an invalid policy stops the process with one line on stderr and exit
 status 2. On SIGTERM or SIGINT uvicorn stops accepting connections, lets requests in flight finish, and the
-app's lifespan closes the runtime; the process then exits with status 0.
+app's lifespan signs a last audit checkpoint and closes the runtime; the process then exits with status 0.
 """
 
 import logging
@@ -24,10 +25,9 @@ import uvicorn
 from pydantic import ValidationError
 
 from custody.errors import CustodyError
-from custody.keystore import KEK_ENV_VAR
 from custody.node.app import create_app
 from custody.node.runtime import NodeRuntime, open_runtime
-from custody.node.settings import PASSPHRASE_ENV_VAR, NodeSettings, unlocker_from_environment
+from custody.node.settings import SECRET_ENV_VARS, NodeSettings, unlocker_from_environment
 from custody.node.transport import MutualTlsHttpProtocol
 from custody.tls import server_context
 
@@ -89,7 +89,7 @@ def main() -> None:
         unlocker = unlocker_from_environment(os.environ)
     except CustodyError as error:
         _fail(str(error))
-    for variable in (KEK_ENV_VAR, PASSPHRASE_ENV_VAR):
+    for variable in SECRET_ENV_VARS:
         os.environ.pop(variable, None)
     try:
         runtime = open_runtime(settings, unlocker)

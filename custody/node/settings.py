@@ -1,9 +1,18 @@
 """A signer node's settings (`NodeSettings`, env prefix ``TPW_NODE_``) and the key-store unlocker it reads.
 
 Everything but the secret comes from ``TPW_NODE_*``: node id, data directory, address, TLS files, nonce time
-to live, policy file. The key store's passphrase (``TPW_CUSTODY_PASSPHRASE``) or key-encryption key
-(``TPW_CUSTODY_KEK``) is read from the environment only, never from a command-line argument (which any user
-of the machine can read in the process list), and exactly one of the two must be set.
+to live, audit checkpoint interval, policy file. The key store's passphrase or key-encryption key (KEK) never
+comes from a command-line argument (which any user of the machine can read in the process list). It is read
+from exactly one of (`unlocker_from_environment`):
+
+* a file: ``TPW_CUSTODY_PASSPHRASE_FILE`` / ``TPW_CUSTODY_KEK_FILE`` name it (0600 or a pipe, e.g.
+  ``/dev/fd/3``), or systemd's ``LoadCredential=``/``SetCredentialEncrypted=`` puts it at
+  ``$CREDENTIALS_DIRECTORY/tpw-custody-passphrase`` / ``tpw-custody-kek``;
+* the variable itself, ``TPW_CUSTODY_PASSPHRASE`` / ``TPW_CUSTODY_KEK``.
+
+Prefer a file: a process's initial environment stays readable in ``/proc/<pid>/environ`` (to its owner and
+root) for as long as it runs, whatever the process later removes from ``os.environ``; a file's *path* there
+gives nothing away.
 
 Default layout of a node's data directory (`NodeSettings` resolves each path)::
 
@@ -12,6 +21,8 @@ Default layout of a node's data directory (`NodeSettings` resolves each path)::
     roster.json    policy.yaml    audit.jsonl    state.sqlite
 """
 
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, Literal
@@ -24,6 +35,15 @@ from custody.keystore import KEK_ENV_VAR, Kek, Passphrase, Unlocker
 from custody.tls import TlsPaths
 
 PASSPHRASE_ENV_VAR: Final = "TPW_CUSTODY_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
+PASSPHRASE_FILE_ENV_VAR: Final = "TPW_CUSTODY_PASSPHRASE_FILE"  # noqa: S105 - a variable's name
+KEK_FILE_ENV_VAR: Final = "TPW_CUSTODY_KEK_FILE"
+CREDENTIALS_DIRECTORY_ENV_VAR: Final = "CREDENTIALS_DIRECTORY"
+"""Set by systemd for a unit with ``LoadCredential=``: a private in-memory directory of its secrets."""
+PASSPHRASE_CREDENTIAL: Final = "tpw-custody-passphrase"  # noqa: S105 - a credential's name
+KEK_CREDENTIAL: Final = "tpw-custody-kek"
+SECRET_ENV_VARS: Final = (PASSPHRASE_ENV_VAR, KEK_ENV_VAR, PASSPHRASE_FILE_ENV_VAR, KEK_FILE_ENV_VAR)
+"""Every variable that carries the key-store secret or names where it is."""
+MAX_SECRET_FILE_BYTES: Final = 4096
 BASE_PORT: Final = 7100
 """Node n listens on 7100 + n unless told otherwise (the devnet's 7101-7105)."""
 
@@ -61,6 +81,12 @@ class NodeSettings(BaseSettings):
         description="How long a round-one nonce waits for round two before it is deleted unused.",
     )
     policy_path: Path | None = Field(default=None, description="Policy file; default <data_dir>/policy.yaml.")
+    audit_checkpoint_seconds: float = Field(
+        default=300.0,
+        ge=0.05,
+        le=86400,
+        description="How often the node signs a checkpoint of its audit log's head (also on every shutdown).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
@@ -105,15 +131,76 @@ class NodeSettings(BaseSettings):
         return self.data_dir / "roster.json"
 
 
+def read_secret_file(path: Path) -> str:
+    """The secret in the file at `path`, without one trailing newline; MissingUnlocker (naming the path, never
+    the content) if it cannot be read, is empty, too long, or is a regular file others may read."""
+    try:
+        with path.open("rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if stat.S_ISREG(mode) and stat.S_IMODE(mode) & 0o077:
+                raise MissingUnlocker(
+                    f"{path} has mode {stat.S_IMODE(mode):04o}; only its owner may read a key-store secret"
+                )
+            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as error:
+        raise MissingUnlocker(f"cannot read the key-store secret file {path}: {error.strerror}") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise MissingUnlocker(f"{path} is longer than {MAX_SECRET_FILE_BYTES} bytes; not a key-store secret")
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise MissingUnlocker(f"{path} is not UTF-8 text") from None
+    text = text.removesuffix("\n").removesuffix("\r")
+    if not text:
+        raise MissingUnlocker(f"the key-store secret file {path} is empty")
+    return text
+
+
+def _secret_sources(environ: Mapping[str, str]) -> list[tuple[str, str, Path | None]]:
+    """Every place the environment offers a secret: (kind, where, file or None for the value itself)."""
+    sources: list[tuple[str, str, Path | None]] = []
+    for kind, variable, file_variable, credential in (
+        ("passphrase", PASSPHRASE_ENV_VAR, PASSPHRASE_FILE_ENV_VAR, PASSPHRASE_CREDENTIAL),
+        ("kek", KEK_ENV_VAR, KEK_FILE_ENV_VAR, KEK_CREDENTIAL),
+    ):
+        if environ.get(variable, "").strip():
+            sources.append((kind, variable, None))
+        if environ.get(file_variable, ""):
+            sources.append((kind, file_variable, Path(environ[file_variable])))
+        credentials = environ.get(CREDENTIALS_DIRECTORY_ENV_VAR, "")
+        if credentials and (Path(credentials) / credential).exists():
+            where = f"${CREDENTIALS_DIRECTORY_ENV_VAR}/{credential}"
+            sources.append((kind, where, Path(credentials) / credential))
+    return sources
+
+
+def secret_from_environment(
+    environ: Mapping[str, str], kind: Literal["passphrase", "kek"] | None = None
+) -> tuple[str, str] | None:
+    """The key-store secret the environment gives, as ("passphrase" or "kek", its text), or None if none;
+    only of `kind` when given.
+
+    Exactly one source may be given (see the module docstring); MissingUnlocker names them all otherwise.
+    """
+    sources = [source for source in _secret_sources(environ) if kind in (None, source[0])]
+    if len(sources) > 1:
+        places = ", ".join(where for _, where, _ in sources)
+        raise MissingUnlocker(f"the key-store secret is given more than once ({places})")
+    if not sources:
+        return None
+    found, variable, path = sources[0]
+    return found, environ[variable] if path is None else read_secret_file(path)
+
+
 def unlocker_from_environment(environ: Mapping[str, str]) -> Unlocker:
-    """The key store's unlocker: the KEK in ``TPW_CUSTODY_KEK`` or the passphrase in
-    ``TPW_CUSTODY_PASSPHRASE`` (exactly one of them must be set; neither value is ever echoed)."""
-    kek = Kek.from_env(environ)
-    passphrase = environ.get(PASSPHRASE_ENV_VAR, "")
-    if kek is not None and passphrase:
-        raise MissingUnlocker(f"set {KEK_ENV_VAR} or {PASSPHRASE_ENV_VAR}, not both")
-    if kek is not None:
-        return kek
-    if passphrase:
-        return Passphrase(passphrase)
-    raise MissingUnlocker(f"the key store needs {KEK_ENV_VAR} or {PASSPHRASE_ENV_VAR} in the environment")
+    """The key store's unlocker from the one source the environment gives (the module docstring lists them;
+    the secret is never echoed)."""
+    found = secret_from_environment(environ)
+    if found is None:
+        raise MissingUnlocker(
+            f"the key store needs its secret: set {PASSPHRASE_FILE_ENV_VAR} or {KEK_FILE_ENV_VAR} (a file), "
+            f"a systemd credential {PASSPHRASE_CREDENTIAL!r} or {KEK_CREDENTIAL!r}, "
+            f"or {PASSPHRASE_ENV_VAR} or {KEK_ENV_VAR}"
+        )
+    kind, text = found
+    return Kek.parse(text) if kind == "kek" else Passphrase(text)

@@ -55,6 +55,7 @@ from custody.frost import (
     round2_sign,
 )
 from custody.keystore import KeyStore
+from custody.node.anchor_leaves import AnchorLeavesMismatch, check_anchor_leaves
 from custody.node.errors import (
     CommitmentMismatch,
     IntentMismatch,
@@ -178,6 +179,18 @@ class SigningService:
         key = self._load_key(request.key_id)
         subject = f"session:{request.session_id}"
         details = _request_details(request, parsed, digest)
+        try:  # an Anchor sent with its leaves: root, count and total recomputed (custody.node.anchor_leaves)
+            leaves = check_anchor_leaves(parsed.intent, request.anchor_leaves, self._policy.policy_hash)
+        except AnchorLeavesMismatch as refusal:
+            self._audit.append(
+                actor=actor,
+                action="sign.round1.refused",
+                subject=subject,
+                details={**details, **refusal.extensions},
+            )
+            raise
+        if leaves is not None:
+            details["anchor_leaves_checked"] = leaves
         identifier = key.key_package.identifier
         try:
             self.state_guard.check(request.state)

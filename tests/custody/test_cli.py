@@ -24,7 +24,7 @@ from custody.frost import Point, Signature, verify_signature
 from custody.keystore import KEK_ENV_VAR, MIN_SCRYPT, Kek, KeyStore
 from custody.node.keys_identity import IDENTITY_RECORD
 from custody.node.keys_shares import share_record
-from custody.node.settings import PASSPHRASE_ENV_VAR
+from custody.node.settings import KEK_FILE_ENV_VAR, PASSPHRASE_ENV_VAR
 from custody.provision import GroupLayout, load_public_key, local_dkg, provision_group
 from custody.tls import client_context
 from tests.helpers.custody_nodes import TEST_POLICY
@@ -175,6 +175,8 @@ def test_every_command_has_help(runner: CliRunner) -> None:
         ["sign"],
         ["audit"],
         ["audit", "verify"],
+        ["audit", "export-head"],
+        ["migrate-keystores"],
     ):
         result = ok(run(runner, *command, "--help"))
         assert result.stdout.startswith("Usage: ")
@@ -339,8 +341,16 @@ def test_node_start_execs_the_node_with_its_environment_and_only_one_secret(
     ok(run(runner, "node", "start", "--dir", group, "--node", 2))
     [(path, argv, env)] = started
     assert argv == [path, "-m", "custody.node"]
-    assert env[KEK_ENV_VAR] == KEK_HEX
+    assert KEK_ENV_VAR not in env  # the secret never goes into the node's environment (/proc/<pid>/environ)
     assert PASSPHRASE_ENV_VAR not in env
+    pipe = env[KEK_FILE_ENV_VAR]
+    assert pipe.startswith("/dev/fd/")
+    fd = int(pipe.removeprefix("/dev/fd/"))
+    try:
+        assert os.get_inheritable(fd)
+        assert os.read(fd, 1024) == KEK_HEX.encode()
+    finally:
+        os.close(fd)
     assert {name: env[name] for name in GroupLayout.load(group).node_environment(2)} == {
         "TPW_NODE_NODE_ID": "2",
         "TPW_NODE_DATA_DIR": str(group / "node-2"),
@@ -369,6 +379,50 @@ def test_audit_verify_tells_a_good_log_from_a_tampered_one(runner: CliRunner, gr
     assert tampered.stdout.startswith("audit log BROKEN (1 problem(s))")
     assert "line 2 (seq 2): edited" in tampered.stdout
     assert json.loads(run(runner, "audit", "verify", log, "--json").stdout)["ok"] is False
+
+
+def test_migrate_keystores_leaves_current_stores_as_they_are(runner: CliRunner, group: Path) -> None:
+    result = ok(run(runner, "migrate-keystores", "--dir", group))
+    assert result.stdout.splitlines() == [f"node {n}: key store already current" for n in (1, 2, 3)]
+    assert verifies(sign(runner, group, "1,2"))
+
+
+def test_sign_help_says_it_is_a_local_tool_over_every_share(runner: CliRunner) -> None:
+    text = " ".join(ok(run(runner, "sign", "--help")).stdout.split())
+    assert "A local tool, on purpose" in text
+    assert "holds every signer's key store on this one machine" in text
+
+
+def test_export_head_then_verify_finds_a_log_cut_back_after_it(runner: CliRunner, group: Path) -> None:
+    layout = GroupLayout.load(group)
+    log = layout.node(1).audit
+    assert verifies(sign(runner, group, "1,3"))
+    head_file = group / "node-1-head.json"
+    head_file.write_text(ok(run(runner, "audit", "export-head", "--dir", group, "--node", 1)).stdout)
+    statement = json.loads(head_file.read_text())
+    assert statement["node_id"] == 1
+    assert statement["seq"] == len(log.read_text().splitlines())
+    args = ("audit", "verify", log, "--roster", layout.roster_path, "--node", 1, "--head", head_file)
+    with KeyStore.open(layout.node(1).keystore, Kek.parse(KEK_HEX)) as store:
+        identity = NodeIdentity.from_json(store.get_json(IDENTITY_RECORD))
+    AuditLog.open_file(log).checkpoint(identity.signing_key, actor="tpw-node-1")
+    assert ok(run(runner, *args)).stdout.startswith("audit log OK")
+
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[: statement["seq"] - 1]))  # cut back past the exported head
+    cut = run(runner, *args)
+    assert cut.exit_code == 1
+    assert "truncated" in cut.stdout
+    assert "records were removed from its end" in cut.stdout
+
+    statement["seq"] += 1  # a statement edited by hand no longer verifies
+    head_file.write_text(json.dumps(statement))
+    failed(run(runner, *args), 1, "not validly signed")
+    other = run(
+        runner, "audit", "verify", log, "--roster", layout.roster_path, "--node", 2, "--head", head_file
+    )
+    failed(other, 2, "states node 1's head, not node 2's")
+    failed(run(runner, "audit", "verify", log, "--head", head_file), 2, "--head needs --roster and --node")
 
 
 def test_audit_verify_checks_checkpoints_against_the_roster(runner: CliRunner, group: Path) -> None:

@@ -459,7 +459,7 @@ def test_altered_header_does_not_open(store: KeyStore, store_path: Path, change:
 @pytest.mark.parametrize(
     "change",
     [
-        {"version": 2},
+        {"version": 3},
         {"format": "something-else"},
         {"kdf.name": "pbkdf2"},
         {"kdf.n": 2**40},

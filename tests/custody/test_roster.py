@@ -96,3 +96,35 @@ def test_entries_parse_on_their_own(document):
     node = RosterNode.from_json(document["nodes"][0])
     assert node.to_json() == document["nodes"][0]
     assert json.loads(json.dumps(node.to_json())) == document["nodes"][0]
+
+
+def test_a_version_2_roster_pins_the_coordinator_certificate(document: dict) -> None:
+    pinned = {**document, "version": 2, "coordinator": {"tls_sha256": "cd" * 32}}
+
+    roster = Roster.from_json(pinned)
+
+    assert roster.coordinator_tls_sha256 == "cd" * 32
+    assert Roster.from_json(roster.to_json()) == roster
+    assert roster.to_json()["coordinator"] == {"tls_sha256": "cd" * 32}
+    assert Roster.from_json(document).coordinator_tls_sha256 is None  # version 1: still read, unpinned
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"version": 2}, "exactly the fields"),  # version 2 without its coordinator
+        ({"coordinator": {"tls_sha256": "cd" * 32}}, "exactly the fields"),  # version 1 with one
+        ({"version": 2, "coordinator": {"tls_sha256": "CD" * 32}}, "64 lowercase hex"),
+        ({"version": 2, "coordinator": {"sha": "cd" * 32}}, "exactly the field 'tls_sha256'"),
+        ({"version": 3, "coordinator": {"tls_sha256": "cd" * 32}}, "unsupported roster version"),
+    ],
+)
+def test_a_bad_coordinator_pin_is_refused(document: dict, change: dict[str, object], message: str) -> None:
+    with pytest.raises(RosterError, match=message):
+        Roster.from_json({**document, **change})
+
+
+def test_the_coordinator_pin_may_not_repeat_a_node_certificate(document: dict) -> None:
+    nodes = Roster.from_json(document)
+    with pytest.raises(RosterError, match="TLS fingerprint"):
+        Roster(nodes, nodes.node(1).tls_sha256)

@@ -4,7 +4,8 @@
 KEK-sealed key stores holding each node's identity, policy, roster) and installs dealt shares, then starts
 each node as its own ``python -m custody.node`` process on a free loopback port, and can stop, SIGKILL and
 restart any of them. Shares come from a dealer (`tests.helpers.frost_signing.fixed_key`) or are given. Key
-stores are sealed with the group's test KEK, so no scrypt runs anywhere.
+stores are sealed with the group's test KEK, so no scrypt runs anywhere; nodes read it from a 0600 file
+(``TPW_CUSTODY_KEK_FILE``), as a deployment should, never from their environment.
 
 `anchor_intent` makes a distinct, policy-allowed intent per call; `TEST_POLICY` allows anchors of kinds
 1 and 2 on the test contract and nothing else.
@@ -31,11 +32,12 @@ from custody.audit import AuditLog
 from custody.coordinator.client import NodeClient
 from custody.coordinator.signing import Coordinator
 from custody.frost import KeyPackage, N, Point, PublicKeyPackage
-from custody.keystore import KEK_ENV_VAR, Kek, KeyStore
+from custody.keystore import Kek, KeyStore
 from custody.node.keys_shares import StoredKey, load_key, save_key
 from custody.node.schemas import IntentEnvelope, Round1Request
 from custody.node.sessions import NONCE_NAME_PREFIX as NONCE_PREFIX
 from custody.node.sessions import SessionBook
+from custody.node.settings import KEK_FILE_ENV_VAR
 from custody.policy.history import SpendHistory
 from custody.provision import GroupLayout, install_key, provision_group
 from custody.roster import RosterNode
@@ -112,6 +114,7 @@ class CustodyGroup:
         size: int | None = None,
         policy_yaml: str = TEST_POLICY,
         nonce_ttl_seconds: int = 60,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         """Provision the group under `root` (`custody.provision`) and give each holder its dealt share; start
         nothing yet. Nodes beyond the key's holders (`size`) hold no share."""
@@ -120,7 +123,13 @@ class CustodyGroup:
         self.root = root
         self.keys = dict(keys)
         self.nonce_ttl_seconds = nonce_ttl_seconds
+        self.extra_env = dict(extra_env or {})
         self.kek = Kek.parse(TEST_KEK_HEX)
+        self.kek_file = root / "kek.secret"
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.kek_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(TEST_KEK_HEX + "\n")
         self.layout = provision_group(
             root, node_ids, [free_port() for _ in node_ids], unlocker=self.kek, policy_text=policy_yaml
         )
@@ -151,7 +160,8 @@ class CustodyGroup:
             {
                 "TPW_NODE_NONCE_TTL_SECONDS": str(self.nonce_ttl_seconds),
                 "TPW_NODE_LOG_LEVEL": "WARNING",
-                KEK_ENV_VAR: TEST_KEK_HEX,
+                KEK_FILE_ENV_VAR: str(self.kek_file),
+                **self.extra_env,
             }
         )
         return env

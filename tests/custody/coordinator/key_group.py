@@ -35,16 +35,15 @@ from custody.node.keys_shares import StoredKey, find_key
 from custody.node.problems import install_problem_handlers
 from custody.node.transport import tls_extension, with_tls_extension
 from custody.roster import Roster, RosterNode
-from custody.tls import CertificateAuthority
+from custody.tls import CertificateAuthority, fingerprint
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 Tamper = Callable[[int, str, dict[str, Any]], dict[str, Any]]
 """(node id, path, JSON body or answer) -> what to pass on instead."""
 
 START_TIME = 1_800_000_000.0
-COORDINATOR_TLS = tls_extension(
-    CertificateAuthority.create().issue_coordinator().certificate.public_bytes(Encoding.DER)
-)
+COORDINATOR_DER = CertificateAuthority.create().issue_coordinator().certificate.public_bytes(Encoding.DER)
+COORDINATOR_TLS = tls_extension(COORDINATOR_DER)
 
 
 class AsgiCaller:
@@ -156,7 +155,9 @@ class KeyGroup:
         app.include_router(routes_keys.router)
         service, audit = self.services[node_id], self.audits[node_id]
         app.dependency_overrides[routes_keys.get_ceremonies] = lambda: service
-        app.dependency_overrides[get_runtime] = lambda: SimpleNamespace(audit=audit)
+        app.dependency_overrides[get_runtime] = lambda: SimpleNamespace(
+            audit=audit, coordinator_tls_sha256=fingerprint(COORDINATOR_DER)
+        )
         return with_tls_extension(app, COORDINATOR_TLS if peer_tls is None else peer_tls)
 
     def coordinator(self) -> KeyCoordinator:

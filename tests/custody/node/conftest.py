@@ -68,7 +68,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def coordinator_credential(group_files: CustodyGroup) -> Credential:
-    return group_files.ca.issue_coordinator()
+    """The coordinator's own credential, whose certificate the roster pins."""
+    paths = group_files.coordinator_tls
+    return Credential.read(paths.certificate, paths.key)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ One 2-of-3 group runs for the whole module (`running_group`); tests that stop or
 
 import asyncio
 import secrets
+import shutil
 import signal
 import socket
 import ssl
@@ -17,11 +18,12 @@ import pytest
 
 from chain.paths import PROJECT_ROOT
 from chain.processes import LOOPBACK, port_in_use
-from custody.audit import AuditLog
+from custody.audit import CHECKPOINT_ACTION, AuditLog, verify
 from custody.coordinator.client import NodeClient, NodeRefused
 from custody.frost import Signature, verify_signature
-from custody.keystore import KEK_ENV_VAR
 from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
+from custody.node.settings import KEK_FILE_ENV_VAR
+from custody.roster import Roster
 from custody.tls import CertificateAuthority, TlsPaths, client_context
 from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
 
@@ -116,6 +118,55 @@ def test_a_group_member_that_is_not_the_coordinator_cannot_ask_for_signatures(
     assert b"peer-not-allowed" in answer
 
 
+def test_only_the_coordinator_certificate_the_roster_pins_may_ask_for_signatures(
+    running_group: CustodyGroup, tmp_path: Path
+) -> None:
+    """Another certificate from the group CA saying CN=tpw-coordinator (a CA key misused, a stolen issuing
+    step) is refused on the coordinator's routes, over real mutual TLS; the pinned one is served."""
+    impostor = party(tmp_path, "tpw-coordinator", running_group.ca, running_group, server=False)
+    body = round1_request(secrets.token_hex(16), request_id(), anchor_intent()).model_dump_json().encode()
+    port = running_group.nodes[1].port
+    head = (
+        "POST /v1/sign/round1 HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+
+    assert tls_get(port, impostor).startswith(b"HTTP/1.1 200")  # a group member: health only
+    refused_sign = tls_exchange(port, impostor, head.encode() + body)
+    unknown = b'{"session_id": "never-opened-on-this-node"}'
+    abort = (
+        b"POST /v1/keys/abort HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(unknown), unknown)
+    )
+    refused_keys = tls_exchange(port, impostor, abort)
+    served = tls_exchange(port, running_group.client_context(), abort)
+
+    assert refused_sign.startswith(b"HTTP/1.1 403")
+    assert b"the certificate the roster pins" in refused_sign
+    assert refused_keys.startswith(b"HTTP/1.1 403")
+    assert served.startswith(b"HTTP/1.1 404")  # past the peer check: there is no such session
+    log = AuditLog.open_file(running_group.nodes[1].audit_path)
+    refusals = [record for record in log.records() if record.action == "peer.refused"]
+    assert refusals[-1].actor == "tpw-coordinator"
+
+
+def test_a_node_refuses_to_start_on_a_roster_that_pins_no_coordinator(
+    running_group: CustodyGroup, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "node-1"
+    shutil.copytree(running_group.nodes[1].data_dir, data_dir)
+    unpinned = Roster(running_group.roster)
+    unpinned.save(data_dir / "roster.json")
+    env = running_group.environment(1) | {"TPW_NODE_DATA_DIR": str(data_dir), "TPW_NODE_PORT": "1"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "custody.node"], env=env, cwd=PROJECT_ROOT, capture_output=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert b"pins no coordinator certificate" in result.stderr
+
+
 def test_a_node_killed_mid_session_never_completes_it_after_restart(running_group: CustodyGroup) -> None:
     session, request, intent = secrets.token_hex(16), request_id(), anchor_intent()
 
@@ -202,12 +253,20 @@ def test_sigterm_stops_a_node_cleanly(running_group: CustodyGroup) -> None:
         finally:
             process.kill()
             process.wait()
-        last = list(AuditLog.open_file(node.audit_path).records())[-1]
-        assert last.action == "node.stopped"
+        *_, stopped, checkpoint = AuditLog.open_file(node.audit_path).records()
+        assert stopped.action == "node.stopped"
+        assert checkpoint.action == CHECKPOINT_ACTION
+        assert (checkpoint.details["seq"], checkpoint.details["head_hash"]) == (stopped.seq, stopped.hash)
+        verdict = verify(node.audit_path, trusted_keys=[node.roster_entry.keys.verifying_key()])
+        assert verdict.ok, verdict.summary()
+        assert verdict.checkpointed_seq == stopped.seq
 
 
-def test_a_wrong_kek_stops_the_node_before_it_listens(running_group: CustodyGroup) -> None:
-    env = running_group.environment(1) | {KEK_ENV_VAR: "00" * 32, "TPW_NODE_PORT": "1"}
+def test_a_wrong_kek_stops_the_node_before_it_listens(running_group: CustodyGroup, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong-kek"
+    wrong.write_text("00" * 32)
+    wrong.chmod(0o600)
+    env = running_group.environment(1) | {KEK_FILE_ENV_VAR: str(wrong), "TPW_NODE_PORT": "1"}
 
     result = subprocess.run(
         [sys.executable, "-m", "custody.node"],

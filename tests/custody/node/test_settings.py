@@ -5,7 +5,16 @@ from pathlib import Path
 import pytest
 
 from custody.keystore import KEK_ENV_VAR, Kek, Passphrase
-from custody.node.settings import PASSPHRASE_ENV_VAR, MissingUnlocker, NodeSettings, unlocker_from_environment
+from custody.node.settings import (
+    CREDENTIALS_DIRECTORY_ENV_VAR,
+    KEK_FILE_ENV_VAR,
+    PASSPHRASE_CREDENTIAL,
+    PASSPHRASE_ENV_VAR,
+    PASSPHRASE_FILE_ENV_VAR,
+    MissingUnlocker,
+    NodeSettings,
+    unlocker_from_environment,
+)
 
 KEK_HEX = "ab" * 32
 
@@ -50,3 +59,58 @@ def test_exactly_one_unlocker_must_be_given(environ: dict[str, str]) -> None:
 
     assert KEK_HEX not in str(error.value)
     assert "a long operator passphrase" not in str(error.value)
+
+
+def secret_file(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def test_the_secret_comes_from_a_file_named_in_the_environment(tmp_path: Path) -> None:
+    kek_file = secret_file(tmp_path / "kek", KEK_HEX + "\n")
+    passphrase_file = secret_file(tmp_path / "passphrase", "a long operator passphrase\n")
+
+    assert isinstance(unlocker_from_environment({KEK_FILE_ENV_VAR: str(kek_file)}), Kek)
+    unlocker = unlocker_from_environment({PASSPHRASE_FILE_ENV_VAR: str(passphrase_file)})
+    assert isinstance(unlocker, Passphrase)
+    assert unlocker.char_count() == len("a long operator passphrase")  # one trailing newline dropped
+
+
+def test_the_secret_comes_from_a_systemd_credential(tmp_path: Path) -> None:
+    secret_file(tmp_path / PASSPHRASE_CREDENTIAL, "a long operator passphrase")
+
+    unlocker = unlocker_from_environment({CREDENTIALS_DIRECTORY_ENV_VAR: str(tmp_path)})
+
+    assert isinstance(unlocker, Passphrase)
+    with pytest.raises(MissingUnlocker):
+        unlocker_from_environment({CREDENTIALS_DIRECTORY_ENV_VAR: str(tmp_path / "no-credentials")})
+
+
+@pytest.mark.parametrize(
+    ("content", "mode", "message"),
+    [
+        (KEK_HEX, 0o644, "only its owner may read"),
+        ("", 0o600, "is empty"),
+        (None, 0o600, "cannot read"),
+    ],
+)
+def test_a_bad_secret_file_is_refused_without_echoing_it(
+    tmp_path: Path, content: str | None, mode: int, message: str
+) -> None:
+    path = tmp_path / "kek"
+    if content is not None:
+        secret_file(path, content, mode)
+
+    with pytest.raises(MissingUnlocker) as error:
+        unlocker_from_environment({KEK_FILE_ENV_VAR: str(path)})
+
+    assert message in str(error.value)
+    assert KEK_HEX not in str(error.value)
+
+
+def test_two_sources_of_the_secret_are_refused(tmp_path: Path) -> None:
+    kek_file = secret_file(tmp_path / "kek", KEK_HEX)
+
+    with pytest.raises(MissingUnlocker, match="more than once"):
+        unlocker_from_environment({KEK_FILE_ENV_VAR: str(kek_file), KEK_ENV_VAR: KEK_HEX})
