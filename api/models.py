@@ -182,6 +182,9 @@ class CustodySignRequest(Base):
     status: Mapped[str] = mapped_column(String(STATUS_LENGTH))
     reasons: Mapped[list[str]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     nodes: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))  # last attempt
+    anchor_leaves: Mapped[dict[str, Any] | None] = mapped_column(  # an Anchor's batch, sent on every attempt
+        JSON().with_variant(JSONB(), "postgresql"), nullable=True
+    )
     attempts: Mapped[int] = mapped_column(Integer)
     signature: Mapped[str | None] = mapped_column(String(SIGNATURE_HEX_LENGTH))
     created_by: Mapped[str] = mapped_column(String(API_KEY_ID_LENGTH))

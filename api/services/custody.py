@@ -63,6 +63,7 @@ from custody.coordinator.dkg import KeyDisagreement
 from custody.coordinator.signing import SigningFailed
 from custody.frost import PublicKeyPackage, Signature
 from custody.frost.group import scalar_to_bytes
+from custody.node.anchor_leaves import AnchorLeaves
 from custody.node.schemas import HealthResponse, IntentEnvelope
 from custody.policy.approvals import OperatorApproval
 
@@ -335,6 +336,8 @@ async def create_sign_request(
     """Store the request, then try to sign it at once (the nodes start any time lock from this attempt)."""
     if progress.point == REQUEST_STORED:
         return await _attempt(runtime, session, client, str(progress.data["request_id"]), progress)
+    if body.anchor_leaves is not None and body.intent.primary_type != "Anchor":
+        raise CustodyValidationError("anchor_leaves", "anchor_leaves go only with an Anchor intent")
     await _known_key(runtime, session, client, body.key_id)
     _, digest = body.intent.decode()
     request_id = prefixed_hex(secrets.token_bytes(32))
@@ -433,7 +436,13 @@ async def _attempt(
         ]
         try:
             signature = await runtime.signing.sign(
-                row.key_id, request_id, IntentEnvelope.model_validate(row.intent), approvals
+                row.key_id,
+                request_id,
+                IntentEnvelope.model_validate(row.intent),
+                approvals,
+                anchor_leaves=None
+                if row.anchor_leaves is None
+                else AnchorLeaves.model_validate(row.anchor_leaves),
             )
         except SigningFailed as failure:
             outcome = custody_outcomes.failed(failure, len(package.verifying_shares))

@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from api.services.custody_intents import Address, IntentIn, IntentOut
+from custody.node.anchor_leaves import AnchorLeaves
 from custody.node.schemas import KEY_ID_PATTERN
 from custody.policy.approvals import OperatorApproval
 
@@ -78,6 +79,14 @@ class SignRequestCreate(_Request):
 
     key_id: KeyId
     intent: IntentIn = Field(description="The intent: its `primary_type` selects the schema of the rest.")
+    anchor_leaves: AnchorLeaves | None = Field(
+        default=None,
+        description=(
+            "Only with an `Anchor` intent: the batch's leaves (`plain`: 32-byte leaf hashes; `sum`: balances "
+            "of a proof-of-reserves tree). Every signer node rebuilds the tree and refuses (`refused`, reason "
+            "`anchor-leaves-mismatch`) unless the intent's root, count and total are the tree's."
+        ),
+    )
 
 
 class ApprovalCreate(_Request):

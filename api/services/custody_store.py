@@ -173,6 +173,7 @@ def add_request(
         status="pending",
         reasons=[],
         nodes={},
+        anchor_leaves=None if body.anchor_leaves is None else body.anchor_leaves.model_dump(mode="json"),
         attempts=0,
         signature=None,
         created_by=client.key_id,

@@ -3,9 +3,9 @@
 An Anchor signs a claim — the batch's Merkle root, its leaf count and its total — that the contract records
 and that holders later prove against. A node that only sees the claim signs whatever root it is given. When
 the coordinator also sends the batch's leaves (`AnchorLeaves`, in `Round1Request.anchor_leaves`), the node
-rebuilds the tree itself (`chain.merkle`, OpenZeppelin's sorted trees, as the contract verifies them) and
-commits to nonces only if the intent's root, count and total are the tree's; otherwise it refuses
-(`AnchorLeavesMismatch`), audited, before any nonce exists.
+rebuilds the tree itself (`chain.merkle`: sorted pairs, leaves and inner nodes hashed apart, as the contract
+verifies them) and commits to nonces only if the intent's root, count and total are the tree's; otherwise it
+refuses (`AnchorLeavesMismatch`), audited, before any nonce exists.
 
 Two shapes: ``plain`` leaves are 32-byte leaf hashes (`chain.merkle.MerkleTree`; such a tree carries no
 amounts, so the intent's total must be 0), ``sum`` leaves are (account, amount) pairs of a proof-of-reserves
