@@ -66,13 +66,14 @@ class CustodyRuntime:
         settings.custody_audit_path.parent.mkdir(parents=True, exist_ok=True)
         audit = AuditLog.open_file(settings.custody_audit_path)
         public_keys: dict[str, PublicKeyPackage] = {}
+        keys = KeyCoordinator(roster, client, audit=audit, public_keys=public_keys)
         return cls(
             roster=roster,
             client=client,
             audit=audit,
             public_keys=public_keys,
-            keys=KeyCoordinator(roster, client, audit=audit, public_keys=public_keys),
-            signing=Coordinator(roster, client, public_keys, audit=audit),
+            keys=keys,
+            signing=Coordinator(roster, client, public_keys, audit=audit, key_statements=keys.stated_key),
         )
 
     def attempt_lock(self, request_id: str) -> asyncio.Lock:

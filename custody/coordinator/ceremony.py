@@ -231,10 +231,12 @@ class CeremonySession:
             await self.fail(info if len(statements) >= info.threshold else None)
         return info
 
-    async def fail(self, in_use: KeyInfo | None = None) -> NoReturn:
-        """Tell every node to abort the session, audit the failure, raise KeyCeremonyFailed (or, when the
-        key came out `in_use` all the same, KeyCeremonyIncomplete)."""
-        await asyncio.gather(*(self._abort(node) for node in self.nodes))
+    async def fail(self, in_use: KeyInfo | None = None, *, abort: bool = True) -> NoReturn:
+        """Tell every node to abort the session (unless not to `abort`: a committed refresh is never rolled
+        back), audit the failure, raise KeyCeremonyFailed (or, when the key came out `in_use` all the same,
+        KeyCeremonyIncomplete)."""
+        if abort:
+            await asyncio.gather(*(self.abort(node) for node in self.nodes))
         await self.record(
             "failed" if in_use is None else "incomplete",
             {
@@ -281,8 +283,11 @@ class CeremonySession:
             return []
         return [culprit for culprit in culprits if culprit in self.roster]
 
-    async def _abort(self, node: int) -> None:
-        """Best effort: a node that cannot be told expires the session after its time to live."""
+    async def abort(self, node: int) -> bool:
+        """Tell `node` to abort the session (rolling back a refresh it prepared); whether it answered.
+
+        Best effort: a node that cannot be told expires an open session after its time to live, and keeps a
+        prepared refresh until a coordinator drives its end (`custody.coordinator.refresh`)."""
         try:
             await self.caller.call(
                 self.roster.node(node),
@@ -292,14 +297,22 @@ class CeremonySession:
                 AbortAnswer,
             )
         except NodeCallError:
-            return
+            return False
+        return True
 
 
 def key_statement(roster: Roster, key_id: str, sender: int, raw: Mapping[str, Any]) -> PublicKeyPackage:
     """The public key package `sender` states for `key_id` in its signed statement `raw`."""
+    stated = stated_key(roster, key_id, sender, raw)
+    return PublicKeyPackage.from_bytes(bytes.fromhex(stated["public_key_package"]))
+
+
+def stated_key(roster: Roster, key_id: str, sender: int, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole payload of `sender`'s signed statement `raw` of `key_id`, once its signature verifies
+    (`custody.node.keys_messages.Participant.describe_key`: the active generation, and a prepared one)."""
     message = SignedBroadcast.from_json(dict(raw))
     payload = verify_broadcast(message, Binding("key", key_id, "info", sender), roster.node(sender).keys)
-    return PublicKeyPackage.from_bytes(bytes.fromhex(_json_object(payload)["public_key_package"]))
+    return _json_object(payload)
 
 
 def _json_object(payload: bytes) -> dict[str, Any]:

@@ -44,12 +44,14 @@ P = TypeVar("P", bound=Package)
 
 @dataclass(frozen=True)
 class SharingRequest:
-    """What the coordinator asks for in round 1; a refresh takes its threshold from the key (None here)."""
+    """What the coordinator asks for in round 1; a refresh takes its threshold from the key (None here) and
+    names the key version (generation of shares) it refreshes."""
 
     session_id: str
     key_id: str
     participants: Sequence[int]
     threshold: int | None = None
+    key_version: str | None = None
 
 
 class SharingScheme(Protocol, Generic[P]):

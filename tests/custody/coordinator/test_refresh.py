@@ -104,7 +104,8 @@ def test_a_tampered_refresh_share_is_refused_and_the_old_shares_stay_in_use(grou
 
 
 def test_a_refresh_waits_for_an_open_ceremony_on_the_key_until_it_expires(group):
-    stale = SharingRequest("abandoned-refresh-session", "treasury", [1, 2, 3])
+    version = group.share(1, "treasury").version
+    stale = SharingRequest("abandoned-refresh-session", "treasury", [1, 2, 3], key_version=version)
     group.services[1].refresh.round1(stale)
     with pytest.raises(KeyCeremonyFailed) as busy:
         refresh(group)
