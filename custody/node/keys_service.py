@@ -6,6 +6,7 @@ refused ones too (with the problem type and the culprits named), with the coordi
 each step, sessions waiting beyond their time to live are expired.
 """
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 from custody.audit import AuditLog
 from custody.envelope import NodeIdentity, SignedBroadcast
 from custody.keystore import KeyStore
-from custody.node.errors import NodeError
+from custody.node.errors import NodeError, UnknownSession
 from custody.node.keys_dkg import DkgScheme
 from custody.node.keys_messages import Participant
 from custody.node.keys_refresh import RefreshScheme, commit_refresh, rollback_refresh
@@ -101,8 +102,18 @@ class KeyCeremonies:
         return rollback_refresh(self._keystore, session.key_id, session_id) or aborted
 
     def commit(self, key_id: str, session_id: str, key_version: str) -> SignedBroadcast:
-        """Make the share refresh `session_id` prepared active; this node's signed statement of the key."""
-        return self._me.describe_key(commit_refresh(self._keystore, key_id, session_id, key_version))
+        """Make the share refresh `session_id` prepared active; this node's signed statement of the key.
+
+        A node that prepared nothing for the session (UnknownSession) is left out of a refresh committed
+        without it: its session, if still open, is closed now rather than holding the key until it expires,
+        so the node can be repaired at once."""
+        try:
+            committed = commit_refresh(self._keystore, key_id, session_id, key_version)
+        except UnknownSession:
+            with contextlib.suppress(UnknownSession):
+                self._sessions.abort(session_id)
+            raise
+        return self._me.describe_key(committed)
 
     def outcome(self, session_id: str) -> SignedBroadcast:
         """This node's signed account of a ceremony session: its phase and, if it aborted, whom it blames.
