@@ -190,3 +190,12 @@ class AuditPage(BaseModel):
 
     records: list[AuditRecordOut]
     next_after_seq: int
+
+
+class SuspectClearedOut(BaseModel):
+    """An operator's decision that a node is sound again: the coordinator may choose it to sign again."""
+
+    node_id: int
+    was_suspect: bool = Field(
+        description="Whether the coordinator held the node suspect (an invalid share or answer) until now."
+    )
