@@ -12,7 +12,9 @@ told to abort the session (deleting its secret state and releasing its lock on t
 `KeyCeremonyFailed` says what each node did and names the culprits: nodes that misbehaved towards the
 coordinator, and nodes their peers named when aborting (a node that aborts is asked for its signed account
 of the session, so every accusation relayed is one the accuser signed). Only the last round is weighed
-differently: if at least the threshold of nodes store the key, it is in use (KeyCeremonyIncomplete).
+differently: if at least the threshold of nodes store the key, it is in use (KeyCeremonyIncomplete). For a
+refresh that round only prepares the new shares, and its end is a commit or an abort
+(`custody.coordinator.refresh`); a committed refresh is never aborted (`fail(abort=False)`).
 """
 
 import asyncio

@@ -70,6 +70,7 @@ async def commit(session: CeremonySession, info: KeyInfo) -> KeyInfo:
         final=True,
     )
     for node, package in committed.items():
+        session.failures.pop(node, None)  # it failed to acknowledge the prepare, but has committed
         if package != info.public_key_package:
             session.failures[node] = NodeFailure("misbehaved", "states another key than the one committed")
             session.culprits.add(node)

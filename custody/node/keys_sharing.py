@@ -9,7 +9,9 @@ differs (what is dealt, how the result becomes a key, how it is stored). Rounds 
   round 3  open the shares sealed to this node, check them against their senders' commitments (naming a
            cheater), keep the new key package as PENDING in the session record, answer with a signed
            confirmation (the transcript hash and the public key package);
-  confirm  take every node's signed confirmation; only if all transcripts match is the key stored for use.
+  confirm  take every node's signed confirmation; only if all transcripts match is the key stored: a DKG's
+           for use at once, a refresh's prepared next to the old share until the coordinator commits it
+           (`custody.node.keys_refresh`).
 Any refused message or failed check aborts the session here (its secret state is deleted) and names the
 nodes at fault; the coordinator starts a new session. A node that aborts in the confirm round while the
 others store the key is left without its share of it (or with a stale one): the coordinator repairs it.
