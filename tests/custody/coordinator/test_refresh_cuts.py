@@ -131,7 +131,8 @@ def run_cut(tmp_path: Path, size: int, threshold: int, cut: Cut) -> None:
         cutting = CuttingCaller(group.relay, cut)
         coordinator = group.coordinator()
         coordinator.client = cutting
-        with pytest.raises((KeyCeremonyFailed, CoordinatorCrashed)):
+        # It fails, or it succeeds when a prepare acknowledgement was lost but its node committed anyway.
+        with contextlib.suppress(KeyCeremonyFailed, CoordinatorCrashed):
             asyncio.run(coordinator.refresh(KEY_ID))
         assert cutting.reached
         with signing_services(group, tmp_path / "signing") as services:
