@@ -38,6 +38,7 @@ from api.services.custody_schemas import (
     SignRequestCreate,
     SignRequestOut,
     SignRequestStatus,
+    SuspectClearedOut,
 )
 from custody.node.schemas import KEY_ID_PATTERN
 
@@ -297,6 +298,22 @@ async def retry_sign_request(
         body=None,
         status_code=HTTPStatus.OK,
     )
+
+
+@router.delete(
+    "/nodes/{node_id}/suspect",
+    summary="Clear a signer node's suspect mark",
+    responses={**AUTH_RESPONSES, 404: problem_doc("No node with this id in the custody roster.")},
+)
+async def clear_suspect(
+    node_id: Annotated[int, Path(ge=1, le=0xFFFF, description="The signer node's roster id.")],
+    client: CustodyAdmin,
+    runtime: CustodyDep,
+) -> SuspectClearedOut:
+    """Scope `custody:admin`. A node whose signature share or answer failed is held suspect and never chosen
+    to sign until an operator clears it here (after repairing its share, or finding it was blamed on a
+    stale key). Idempotent: `was_suspect` says whether it was held suspect."""
+    return await custody.clear_suspect(runtime, client, node_id)
 
 
 @router.get(

@@ -38,6 +38,7 @@ from api.services import custody_outcomes
 from api.services import custody_store as store
 from api.services.custody_errors import (
     CustodyKeyNotFound,
+    CustodyNodeNotFound,
     CustodyValidationError,
     KeyCeremonyError,
     KeyStatementsDisagree,
@@ -54,6 +55,7 @@ from api.services.custody_schemas import (
     SignatureOut,
     SignRequestCreate,
     SignRequestOut,
+    SuspectClearedOut,
 )
 from api.services.custody_store import prefixed_hex
 from api.settings import ApiSettings
@@ -456,6 +458,18 @@ async def _attempt(
         details["signature"] = row.signature
     await _audit(runtime, client, f"sign-request.{outcome.status}", request_id, details)
     return sign_request_view(row)
+
+
+# -- nodes ----------------------------------------------------------------------------------------------
+
+
+async def clear_suspect(runtime: CustodyRuntime, client: ApiClient, node_id: int) -> SuspectClearedOut:
+    """Let the coordinator choose `node_id` again after it was held suspect (e.g. once its share is
+    repaired, or it was blamed on a stale key); audited by the coordinator with the caller as actor."""
+    if node_id not in runtime.roster.node_ids:
+        raise CustodyNodeNotFound(f"no node {node_id} in the custody roster")
+    was_suspect = await _in_thread(runtime.signing.clear_suspect, node_id, client.actor)
+    return SuspectClearedOut(node_id=node_id, was_suspect=was_suspect)
 
 
 # -- audit ----------------------------------------------------------------------------------------------

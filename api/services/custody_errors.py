@@ -13,6 +13,13 @@ class CustodyKeyNotFound(NotFound):
     title = "Custody key not found"
 
 
+class CustodyNodeNotFound(NotFound):
+    """No signer node of the custody roster has this id."""
+
+    problem = "custody-node-not-found"
+    title = "Custody node not found"
+
+
 class SignRequestNotFound(NotFound):
     """No sign request has this id."""
 

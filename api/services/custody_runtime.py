@@ -74,14 +74,15 @@ class CustodyRuntime:
         audit = AuditLog.open_file(settings.custody_audit_path)
         audit_index = AuditIndex.open(settings.custody_audit_path)  # verified against the log, or rebuilt
         public_keys: dict[str, PublicKeyPackage] = {}
+        keys = KeyCoordinator(roster, client, audit=audit, public_keys=public_keys)
         return cls(
             roster=roster,
             client=client,
             audit=audit,
             audit_index=audit_index,
             public_keys=public_keys,
-            keys=KeyCoordinator(roster, client, audit=audit, public_keys=public_keys),
-            signing=Coordinator(roster, client, public_keys, audit=audit),
+            keys=keys,
+            signing=Coordinator(roster, client, public_keys, audit=audit, key_statements=keys.stated_key),
             policy_path=settings.custody_policy_path or settings.custody_roster_path.with_name("policy.yaml"),
         )
 

@@ -82,8 +82,8 @@ class SignRequestCreate(_Request):
     anchor_leaves: AnchorLeaves | None = Field(
         default=None,
         description=(
-            "Only with an `Anchor` intent: the batch's leaves (`plain`: 32-byte leaf hashes; `sum`: balances "
-            "of a proof-of-reserves tree). Every signer node rebuilds the tree and refuses (`refused`, reason "
+            "Only with an `Anchor` intent: the batch's leaves (`plain`: 32-byte leaf hashes; `sum`: "
+            "balances of a proof-of-reserves tree). Every signer node rebuilds the tree and refuses (reason "
             "`anchor-leaves-mismatch`) unless the intent's root, count and total are the tree's."
         ),
     )
@@ -201,3 +201,12 @@ class AuditRecordOut(BaseModel):
     )
     prev_hash: str
     hash: str
+
+
+class SuspectClearedOut(BaseModel):
+    """An operator's decision that a node is sound again: the coordinator may choose it to sign again."""
+
+    node_id: int
+    was_suspect: bool = Field(
+        description="Whether the coordinator held the node suspect (an invalid share or answer) until now."
+    )

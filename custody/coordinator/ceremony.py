@@ -14,8 +14,10 @@ coordinator, and nodes their peers named when aborting (a node that aborts is as
 of the session, so every accusation relayed is one the accuser signed). An accusation of a bad share must
 carry its evidence (`custody.node.keys_evidence`): the accused is named only if the evidence proves the share
 bad, the accuser if it proves the share good, and an accusation whose evidence proves nothing is rejected
-(recorded, nobody named). Only the last round is weighed
-differently: if at least the threshold of nodes store the key, it is in use (KeyCeremonyIncomplete).
+(recorded, nobody named). Only the last round is weighed differently: if at least the threshold of nodes
+store the key, it is in use (KeyCeremonyIncomplete). For a refresh that round only prepares the new shares,
+and its end is a commit or an abort (`custody.coordinator.refresh`); a committed refresh is never aborted
+(`fail(abort=False)`).
 """
 
 import asyncio
@@ -237,10 +239,12 @@ class CeremonySession:
             await self.fail(info if len(statements) >= info.threshold else None)
         return info
 
-    async def fail(self, in_use: KeyInfo | None = None) -> NoReturn:
-        """Tell every node to abort the session, audit the failure, raise KeyCeremonyFailed (or, when the
-        key came out `in_use` all the same, KeyCeremonyIncomplete)."""
-        await asyncio.gather(*(self._abort(node) for node in self.nodes))
+    async def fail(self, in_use: KeyInfo | None = None, *, abort: bool = True) -> NoReturn:
+        """Tell every node to abort the session (unless not to `abort`: a committed refresh is never rolled
+        back), audit the failure, raise KeyCeremonyFailed (or, when the key came out `in_use` all the same,
+        KeyCeremonyIncomplete)."""
+        if abort:
+            await asyncio.gather(*(self.abort(node) for node in self.nodes))
         await self.record(
             "failed" if in_use is None else "incomplete",
             {
@@ -305,8 +309,11 @@ class CeremonySession:
             blamed.append(item["accused"] if proven else accuser)
         return blamed
 
-    async def _abort(self, node: int) -> None:
-        """Best effort: a node that cannot be told expires the session after its time to live."""
+    async def abort(self, node: int) -> bool:
+        """Tell `node` to abort the session (rolling back a refresh it prepared); whether it answered.
+
+        Best effort: a node that cannot be told expires an open session after its time to live, and keeps a
+        prepared refresh until a coordinator drives its end (`custody.coordinator.refresh`)."""
         try:
             await self.caller.call(
                 self.roster.node(node),
@@ -316,14 +323,22 @@ class CeremonySession:
                 AbortAnswer,
             )
         except NodeCallError:
-            return
+            return False
+        return True
 
 
 def key_statement(roster: Roster, key_id: str, sender: int, raw: Mapping[str, Any]) -> PublicKeyPackage:
     """The public key package `sender` states for `key_id` in its signed statement `raw`."""
+    stated = stated_key(roster, key_id, sender, raw)
+    return PublicKeyPackage.from_bytes(bytes.fromhex(stated["public_key_package"]))
+
+
+def stated_key(roster: Roster, key_id: str, sender: int, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole payload of `sender`'s signed statement `raw` of `key_id`, once its signature verifies
+    (`custody.node.keys_messages.Participant.describe_key`: the active generation, and a prepared one)."""
     message = SignedBroadcast.from_json(dict(raw))
     payload = verify_broadcast(message, Binding("key", key_id, "info", sender), roster.node(sender).keys)
-    return PublicKeyPackage.from_bytes(bytes.fromhex(_json_object(payload)["public_key_package"]))
+    return _json_object(payload)
 
 
 def _json_object(payload: bytes) -> dict[str, Any]:

@@ -5,8 +5,10 @@ A DKG and a refresh run the same four relayed rounds (`custody.node.keys_sharing
 node's signed broadcast, round 2 hands each node all of them and collects its shares sealed per recipient,
 round 3 hands each node the shares sealed to it and collects signed confirmations, confirm hands every node
 all confirmations and collects each node's signed statement of the key it now holds. A DKG whose group key
-the contracts cannot take (x >= N) is aborted by every node and run again in a new session. Repairs are in
-`custody.coordinator.repair`.
+the contracts cannot take (x >= N) is aborted by every node and run again in a new session. A refresh's
+confirm round only prepares the new shares; it ends in a separate commit or abort
+(`custody.coordinator.refresh`), which `refresh` first drives for any refresh a crashed coordinator left
+undecided. Repairs are in `custody.coordinator.repair`.
 
 `public_keys` maps key ids to public key packages: pass the same mapping to the signing `Coordinator`, and
 every ceremony that leaves a key in use updates it (a refresh changes every verifying share). If some nodes
@@ -34,10 +36,11 @@ from custody.coordinator.ceremony import (
     key_statement,
 )
 from custody.coordinator.client import NodeCallError
+from custody.coordinator.refresh import finish_refresh, resume_refresh
 from custody.coordinator.repair import relay_repair
 from custody.coordinator.signing import CoordinatorError
 from custody.envelope import EnvelopeError
-from custody.frost import Point, PublicKeyPackage
+from custody.frost import PublicKeyPackage
 from custody.frost.errors import FrostError
 from custody.node.keys_errors import GroupKeyUnusable
 from custody.node.keys_schemas import (
@@ -48,6 +51,7 @@ from custody.node.keys_schemas import (
     Round3Body,
     SealedShares,
 )
+from custody.node.keys_shares import key_version
 from custody.node.schemas import KEY_ID_PATTERN
 from custody.roster import Roster
 
@@ -103,13 +107,39 @@ class KeyCoordinator:
 
     async def refresh(self, key_id: str, participants: Sequence[int] | None = None) -> KeyInfo:
         """New shares of the same group key among `participants` (default: every holder); holders left
-        out are dropped from the key. Old shares stay in use until every participant has confirmed."""
-        current = await self.public_key(key_id)
+        out are dropped from the key. Old shares stay in use until the threshold of participants have
+        prepared the new ones and the coordinator commits them (`custody.coordinator.refresh`)."""
+        resumed = await self.resume_refresh(key_id)
+        current = resumed.public_key_package if resumed is not None else await self.public_key(key_id)
         holders = list(current.verifying_shares)
         nodes = self.roster.require_members(holders if participants is None else participants)
         session = self._session("refresh", key_id, nodes)
-        start = RefreshRound1Body(session_id=session.session_id, key_id=key_id, participants=nodes)
-        return await self._share(session, start, current.group_public_key)
+        start = RefreshRound1Body(
+            session_id=session.session_id,
+            key_id=key_id,
+            key_version=key_version(current),
+            participants=nodes,
+        )
+        try:
+            info = await finish_refresh(session, current, await self._rounds(session, start))
+        except KeyCeremonyIncomplete as incomplete:
+            self.public_keys[key_id] = incomplete.info.public_key_package
+            raise
+        self.public_keys[key_id] = info.public_key_package
+        return info
+
+    async def resume_refresh(self, key_id: str) -> KeyInfo | None:
+        """Commit or roll back a refresh of `key_id` a coordinator left prepared on some nodes (it crashed
+        or lost them): the key committed, or None if none was pending or it rolled back. See
+        `custody.coordinator.refresh.resume_refresh`."""
+        try:
+            info = await resume_refresh(self.client, self.roster, self.audit, key_id)
+        except KeyCeremonyIncomplete as incomplete:
+            self.public_keys[key_id] = incomplete.info.public_key_package
+            raise
+        if info is not None:
+            self.public_keys[key_id] = info.public_key_package
+        return info
 
     async def repair(self, key_id: str, lost_node: int, helpers: Sequence[int] | None = None) -> KeyInfo:
         """Rebuild `lost_node`'s share of `key_id` (after it lost its key record) with `helpers`
@@ -129,6 +159,13 @@ class KeyCoordinator:
             known = (await self.fetch_key(key_id)).public_key_package
             self.public_keys[key_id] = known
         return known
+
+    async def stated_key(self, key_id: str) -> PublicKeyPackage:
+        """The key the nodes state now (`fetch_key`), remembered in `public_keys`: what the signing
+        `Coordinator` reads before blaming nodes whose shares fail against its copy of the key."""
+        stated = (await self.fetch_key(key_id)).public_key_package
+        self.public_keys[key_id] = stated
+        return stated
 
     async def fetch_key(self, key_id: str) -> KeyInfo:
         """Ask every node for its signed statement of `key_id`; the key, if every holder that answers states
@@ -171,11 +208,27 @@ class KeyCoordinator:
             self.client, self.roster, self.audit, ceremony, key_id, secrets.token_hex(16), sorted(nodes)
         )
 
-    async def _share(
-        self, session: CeremonySession, start: BaseModel, group_key: Point | None = None
-    ) -> KeyInfo:
-        """The four relayed rounds of a DKG or refresh among `session.nodes` (keeping `group_key`, for a
-        refresh); the key it made is recorded in `public_keys` if it is in use, even by only some nodes."""
+    async def _share(self, session: CeremonySession, start: BaseModel) -> KeyInfo:
+        """The four relayed rounds of a DKG among `session.nodes`; the key it made is recorded in
+        `public_keys` if it is in use, even by only some nodes."""
+        statements = await self._rounds(session, start)
+        if statements:
+            stated = await session.agreed(statements)
+            if stated.holders != session.nodes:
+                await session.refuse_outcome(
+                    statements, "they state another key than the one made", blame=True
+                )
+        try:
+            info = await session.settle(statements)
+        except KeyCeremonyIncomplete as incomplete:
+            self.public_keys[session.key_id] = incomplete.info.public_key_package
+            raise
+        self.public_keys[session.key_id] = info.public_key_package
+        return await session.complete(info)
+
+    async def _rounds(self, session: CeremonySession, start: BaseModel) -> dict[int, PublicKeyPackage]:
+        """The four relayed rounds of a DKG or refresh among `session.nodes`; the key each node that
+        answered the last (confirm) round states (a DKG's is active there, a refresh's prepared)."""
         prefix = f"/v1/keys/{session.ceremony}"
         nodes = session.nodes
         round1 = await session.round(
@@ -209,23 +262,10 @@ class KeyCoordinator:
             RelayedMessage,
             lambda node, answer: session.broadcast(node, answer.root, "confirm"),
         )
-        statements = await session.round(
+        return await session.round(
             f"{prefix}/confirm",
             dict.fromkeys(nodes, ConfirmBody(session_id=session.session_id, confirmations=confirmations)),
             RelayedMessage,
             lambda node, answer: session.statement(node, answer.root),
             final=True,
         )
-        if statements:
-            stated = await session.agreed(statements)
-            if stated.holders != nodes or group_key not in (None, stated.group_public_key):
-                await session.refuse_outcome(
-                    statements, "they state another key than the one made", blame=True
-                )
-        try:
-            info = await session.settle(statements)
-        except KeyCeremonyIncomplete as incomplete:
-            self.public_keys[session.key_id] = incomplete.info.public_key_package
-            raise
-        self.public_keys[session.key_id] = info.public_key_package
-        return await session.complete(info)

@@ -5,7 +5,8 @@ Round 1 asks each helper for its signed repair context and its deltas (each seal
 round 2 hands every helper all contexts and the deltas sealed to it, and gets back its sigma sealed to the
 repaired node; finish hands the repaired node the contexts (which carry the key's public key package it
 lost) and the sigmas. The repaired node checks its rebuilt share against its verifying share before storing
-it, and states the key it now holds, which must be the key that was repaired.
+it, and states the key it now holds, which must be the key that was repaired. Every request names the key
+version repaired, so a helper holding another generation refuses rather than helps rebuild a wrong share.
 """
 
 from custody.coordinator.ceremony import CeremonySession, KeyInfo, RelayedMessage
@@ -17,14 +18,20 @@ from custody.node.keys_schemas import (
     RepairRound2Answer,
     RepairRound2Body,
 )
+from custody.node.keys_shares import key_version
 
 _PREFIX = "/v1/keys/repair"
 
 
 async def relay_repair(session: CeremonySession, key: KeyInfo, lost: int, helpers: list[int]) -> KeyInfo:
     """Rebuild node `lost`'s share of `key` with `helpers`; the key as the repaired node now states it."""
+    version = key_version(key.public_key_package)
     start = RepairRound1Body(
-        session_id=session.session_id, key_id=key.key_id, helpers=helpers, participant=lost
+        session_id=session.session_id,
+        key_id=key.key_id,
+        key_version=version,
+        helpers=helpers,
+        participant=lost,
     )
 
     def check_round1(helper: int, answer: RepairRound1Answer) -> RepairRound1Answer:
@@ -58,6 +65,7 @@ async def relay_repair(session: CeremonySession, key: KeyInfo, lost: int, helper
     finish = RepairFinishBody(
         session_id=session.session_id,
         key_id=key.key_id,
+        key_version=version,
         helpers=helpers,
         participant=lost,
         round1=broadcasts,

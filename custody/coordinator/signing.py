@@ -21,6 +21,14 @@ throughput: the limit holds whatever nodes are picked.
 State statements: the coordinator keeps each node's latest signed state counter (from its round-two answers,
 checked against the node's identity key in the roster) and hands it back to the node in every round one, which
 is how a node whose state database was restored from a backup finds out (`custody.node.state_guard`).
+
+Key versions: every request names the version of the key (the hash of the public key package the shares
+are checked against, `custody.node.keys_shares.key_version`), and a node holding no share of that generation
+refuses with a typed ``key-version-mismatch``, which is a refusal, never a blame. A coordinator whose copy of
+the key is stale (a refresh it did not see) would otherwise find every share invalid and mark honest nodes
+suspect; so when nodes refuse the version, or every share fails, it first re-reads the nodes' signed key
+statements (`key_statements`, once per call) and, if they state another key, continues with that one and
+blames nobody. An operator clears a suspect mark with `clear_suspect`.
 """
 
 import asyncio
@@ -28,7 +36,7 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -47,6 +55,8 @@ from custody.frost import (
     aggregate,
 )
 from custody.node.anchor_leaves import AnchorLeaves
+from custody.node.keys_errors import KeyVersionMismatch
+from custody.node.keys_shares import key_version
 from custody.node.schemas import (
     Commitment,
     IntentEnvelope,
@@ -141,11 +151,17 @@ class _Call:
     asset: tuple[int, str] | None = None
     """(chain id, token) of a transfer, whose budgets order the candidates; None for other intents."""
     anchor_leaves: AnchorLeaves | None = None
+    restated: bool = False
+    """Whether the nodes' key statements were read again in this call (at most once)."""
 
     @property
     def threshold(self) -> int:
         assert self.public_key.min_signers is not None
         return self.public_key.min_signers
+
+    @property
+    def key_version(self) -> str:
+        return key_version(self.public_key)
 
 
 class SigningCalls(Protocol):
@@ -167,20 +183,24 @@ class Coordinator:
         self,
         roster: Roster,
         client: SigningCalls,
-        public_keys: Mapping[str, PublicKeyPackage],
+        public_keys: MutableMapping[str, PublicKeyPackage],
         *,
         audit: AuditLog,
         retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
         states: Mapping[int, StateStatement] | None = None,
+        key_statements: Callable[[str], Awaitable[PublicKeyPackage]] | None = None,
     ) -> None:
         """`public_keys` maps each key id to its public key package (what the key's DKG produced); `audit`
         is the coordinator's own log; `states` the nodes' state statements a previous instance held
-        (`state_statements`), so a new instance still catches a rolled-back node."""
+        (`state_statements`), so a new instance still catches a rolled-back node; `key_statements` reads
+        the key the nodes state in their signed statements
+        (`custody.coordinator.dkg.KeyCoordinator.stated_key`), used before blaming anyone."""
         self.roster = roster
         self.client = client
         self.public_keys = public_keys
         self.audit = audit
         self.retry_after_seconds = retry_after_seconds
+        self.key_statements = key_statements
         self._suspects: set[int] = set()
         self._failed_at: dict[int, float] = {}
         self._states: dict[int, StateStatement] = dict(states or {})
@@ -196,12 +216,18 @@ class Coordinator:
         """The latest state statement of each node (to hand to a later instance, or to keep)."""
         return dict(self._states)
 
-    def clear_suspect(self, node_id: int) -> None:
-        """An operator's decision that `node_id` is sound again (e.g. after its share was repaired)."""
+    def clear_suspect(self, node_id: int, actor: str = COORDINATOR_COMMON_NAME) -> bool:
+        """An operator's decision that `node_id` is sound again (e.g. after its share was repaired); whether
+        it was a suspect. Audited with the operator as `actor`."""
+        was_suspect = node_id in self._suspects
         self._suspects.discard(node_id)
         self.audit.append(
-            actor=COORDINATOR_COMMON_NAME, action="node.suspect-cleared", subject=f"node:{node_id}"
+            actor=actor,
+            action="node.suspect-cleared",
+            subject=f"node:{node_id}",
+            details={"was_suspect": was_suspect},
         )
+        return was_suspect
 
     async def sign(
         self,
@@ -231,6 +257,8 @@ class Coordinator:
         while True:
             candidates = self._candidates(call)
             if len(candidates) < call.threshold:
+                if _version_refused(call) and await self._restate(call):
+                    continue
                 await self._record_failure(call)
                 suspects = (self._suspects & set(public_key.verifying_shares)) - set(call.failures)
                 raise SigningFailed(key_id, call.threshold, call.failures, suspects)
@@ -289,6 +317,8 @@ class Coordinator:
         try:
             signature = aggregate(package, shares, call.public_key)
         except InvalidSignatureShare as error:
+            if set(error.culprits) == set(package.participants) and await self._restate(call):
+                return None  # every share failed against a key the nodes no longer state: nobody cheated
             await self._name_cheaters(call, session_id, error.culprits)
             return None
         await asyncio.to_thread(
@@ -314,6 +344,7 @@ class Coordinator:
         request = Round1Request(
             session_id=session_id,
             key_id=call.key_id,
+            key_version=call.key_version,
             request_id=call.request_id,
             intent=call.intent,
             approvals=call.approvals,
@@ -367,6 +398,7 @@ class Coordinator:
         request = Round2Request(
             session_id=session_id,
             key_id=call.key_id,
+            key_version=call.key_version,
             request_id=call.request_id,
             intent=call.intent,
             commitments={
@@ -429,6 +461,31 @@ class Coordinator:
             },
         )
 
+    async def _restate(self, call: _Call) -> bool:
+        """Read the key the nodes state, once per call; if it is not the one this call used, use it from now
+        on (forgetting the nodes that refused the old version) and return True."""
+        if call.restated or self.key_statements is None:
+            return False
+        call.restated = True
+        try:
+            stated = await self.key_statements(call.key_id)
+        except (CoordinatorError, NodeCallError):
+            return False
+        if stated.to_bytes() == call.public_key.to_bytes():
+            return False
+        stale = call.key_version
+        call.public_key = self.public_keys[call.key_id] = stated
+        for node_id in [node for node, failure in call.failures.items() if _is_version_refusal(failure)]:
+            del call.failures[node_id]
+        await asyncio.to_thread(
+            self.audit.append,
+            actor=COORDINATOR_COMMON_NAME,
+            action="sign.key-restated",
+            subject=f"request:{call.request_id}",
+            details={"key_id": call.key_id, "stale_version": stale, "key_version": call.key_version},
+        )
+        return True
+
     async def _record_failure(self, call: _Call) -> None:
         await asyncio.to_thread(
             self.audit.append,
@@ -442,3 +499,12 @@ class Coordinator:
                 "failures": {str(node): failure.to_json() for node, failure in sorted(call.failures.items())},
             },
         )
+
+
+def _is_version_refusal(failure: NodeFailure) -> bool:
+    return failure.problem_type == KeyVersionMismatch.problem_type()
+
+
+def _version_refused(call: _Call) -> bool:
+    """Whether a node in this call refused the key version the coordinator named."""
+    return any(_is_version_refusal(failure) for failure in call.failures.values())

@@ -53,3 +53,18 @@ class GroupKeyUnusable(CeremonyAborted):
 
     def __init__(self) -> None:
         super().__init__((), "the group key is not usable on-chain; start a new session")
+
+
+class KeyVersionMismatch(SessionConflict):
+    """The request names a key version (generation of shares) this node does not hold: the asker's public
+    key package is stale, or this node missed a refresh. A refusal, never evidence of cheating."""
+
+    problem = "key-version-mismatch"
+    title = "Key version mismatch"
+
+    def __init__(self, key_id: str, expected: str, held: list[str]) -> None:
+        super().__init__(
+            f"key {key_id!r}: the request names key version {expected}, this node holds {held or 'none'}",
+            key_version=expected,
+            held_versions=held,
+        )

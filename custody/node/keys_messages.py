@@ -63,15 +63,23 @@ class Participant:
         binding = Binding(purpose, session_id, round_name, self.node_id)
         return sign_broadcast(self.identity, binding, canonical_json(payload))
 
-    def describe_key(self, stored: StoredKey) -> SignedBroadcast:
-        """This node's signed statement of the public side of a key it holds a share of."""
-        payload = {
+    def describe_key(self, stored: StoredKey, prepared: StoredKey | None = None) -> SignedBroadcast:
+        """This node's signed statement of the public side of a key it holds a share of, and of the
+        generation a refresh `prepared` (awaiting commit or abort), if any."""
+        payload: dict[str, Any] = {
             "key_id": stored.key_id,
             "group_public_key": stored.key_package.group_public_key.to_bytes().hex(),
             "public_key_package": stored.public_key_package.to_bytes().hex(),
+            "key_version": stored.version,
             "threshold": stored.key_package.min_signers,
             "ceremony": stored.ceremony,
         }
+        if prepared is not None:
+            payload["prepared"] = {
+                "ceremony": prepared.ceremony,
+                "key_version": prepared.version,
+                "public_key_package": prepared.public_key_package.to_bytes().hex(),
+            }
         return self.broadcast("key", stored.key_id, "info", payload)
 
     def accept_broadcasts(

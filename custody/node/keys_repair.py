@@ -11,6 +11,9 @@ The repairable threshold scheme (`custody.frost.repair_share_step_1..3`, as the 
                   adds them and stores the share only if it matches its verifying share in the key.
 A node is repaired when it lost its share, or holds a stale one: of the same group key but from before a
 refresh it missed (e.g. it crashed before confirming), which no longer combines with the others' shares.
+Every request names the key version (`custody.node.keys_shares.key_version`) being repaired: a helper uses
+its share of that generation (active, or prepared by a refresh not yet committed) and refuses if it holds
+none; the repaired node refuses helpers that state another one.
 A single delta or sigma reveals nothing about any share; the coordinator sees only sealed ones.
 """
 
@@ -29,10 +32,18 @@ from custody.frost import (
 )
 from custody.keystore import KeyStore
 from custody.node.errors import MalformedRequest
-from custody.node.keys_errors import CeremonyAborted, KeyExists
+from custody.node.keys_errors import CeremonyAborted, KeyBusy, KeyExists
 from custody.node.keys_messages import Participant, canonical_json, parse_each
 from custody.node.keys_sessions import Phase, SessionStore, require_session_id
-from custody.node.keys_shares import StoredKey, find_key, load_key, require_key_id, save_key
+from custody.node.keys_shares import (
+    StoredKey,
+    find_key,
+    find_prepared,
+    generation,
+    key_version,
+    require_key_id,
+    save_key,
+)
 
 PURPOSE = "repair"
 
@@ -45,6 +56,7 @@ class RepairRequest:
     key_id: str
     helpers: Sequence[int]
     participant: int
+    key_version: str
 
 
 class KeyRepair:
@@ -60,7 +72,7 @@ class KeyRepair:
         session_id, key_id, helpers, participant = self._check(request)
         if self._me.node_id not in helpers:
             raise MalformedRequest(f"node {self._me.node_id} is not among the helpers {helpers}")
-        current = load_key(self._store, key_id)
+        current = generation(self._store, key_id, request.key_version)
         holders = set(current.holders)
         strangers = sorted(set(helpers) - holders)
         if strangers or participant not in holders:
@@ -119,6 +131,10 @@ class KeyRepair:
             payloads = self._me.accept_broadcasts(PURPOSE, session_id, "round1", round1, helpers)
             context = self._agreed_context(payloads, key_id, helpers)
             public_key_package = PublicKeyPackage.from_bytes(bytes.fromhex(context["public_key_package"]))
+            if key_version(public_key_package) != request.key_version:
+                raise CeremonyAborted(
+                    (), f"the helpers repair key version {key_version(public_key_package)}, not the one asked"
+                )
             self._require_lost(key_id, public_key_package)
             threshold = public_key_package.min_signers or 0
             if len(helpers) < threshold:
@@ -134,6 +150,11 @@ class KeyRepair:
     def _require_lost(self, key_id: str, public_key_package: PublicKeyPackage) -> None:
         """KeyExists unless this node's share of the key is missing or stale: of the same group key but an
         older generation (a refresh it missed), which no longer combines with the others' shares."""
+        prepared = find_prepared(self._store, key_id)
+        if prepared is not None:
+            if prepared.public_key_package == public_key_package:
+                raise KeyExists(f"this node holds its share of key {key_id!r} prepared; commit the refresh")
+            raise KeyBusy(f"a refresh of key {key_id!r} is prepared on this node; commit or abort it first")
         held = find_key(self._store, key_id)
         if held is None:
             return

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from custody.node.schemas import KeyId, NodeId, SessionId
+from custody.node.schemas import KeyId, KeyVersion, NodeId, SessionId
 
 NodeKey = Annotated[int, Field(ge=1, le=0xFFFF)]
 """A node id as a JSON object key (JSON spells keys as strings, so not StrictInt)."""
@@ -35,10 +35,12 @@ class DkgRound1Body(_Body):
 
 
 class RefreshRound1Body(_Body):
-    """Start a refresh of a key among some or all of its holders (the threshold stays the key's)."""
+    """Start a refresh of a key among some or all of its holders (the threshold stays the key's), from the
+    generation of shares `key_version` names."""
 
     session_id: SessionId
     key_id: KeyId
+    key_version: KeyVersion
     participants: NodeIds
 
 
@@ -63,6 +65,14 @@ class ConfirmBody(_Body):
     confirmations: Messages
 
 
+class CommitBody(_Body):
+    """Make the share a refresh prepared active (the coordinator saw at least the threshold prepare it)."""
+
+    session_id: SessionId
+    key_id: KeyId
+    key_version: KeyVersion
+
+
 class SealedShares(_Body):
     """This node's round-2 shares, sealed, by recipient."""
 
@@ -70,10 +80,12 @@ class SealedShares(_Body):
 
 
 class RepairRound1Body(_Body):
-    """Ask a helper to start repairing `participant`'s share of a key with `helpers`."""
+    """Ask a helper to start repairing `participant`'s share of a key with `helpers`; the helper's share
+    must be of key version `key_version`."""
 
     session_id: SessionId
     key_id: KeyId
+    key_version: KeyVersion
     helpers: NodeIds
     participant: NodeId
 
@@ -100,10 +112,12 @@ class RepairRound2Answer(_Body):
 
 
 class RepairFinishBody(_Body):
-    """Everything the repaired node needs: the helpers' broadcasts and their sigmas sealed to it."""
+    """Everything the repaired node needs: the helpers' broadcasts and their sigmas sealed to it; the key
+    the helpers state must be of key version `key_version`."""
 
     session_id: SessionId
     key_id: KeyId
+    key_version: KeyVersion
     helpers: NodeIds
     participant: NodeId
     round1: Messages

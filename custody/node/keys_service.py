@@ -6,6 +6,7 @@ refused ones too (with the problem type and the culprits named), with the coordi
 each step, sessions waiting beyond their time to live are expired.
 """
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -14,13 +15,13 @@ from typing import Any, TypeVar
 from custody.audit import AuditLog
 from custody.envelope import NodeIdentity, SignedBroadcast
 from custody.keystore import KeyStore
-from custody.node.errors import NodeError
+from custody.node.errors import NodeError, UnknownSession
 from custody.node.keys_dkg import DkgScheme
 from custody.node.keys_messages import Participant
-from custody.node.keys_refresh import RefreshScheme
+from custody.node.keys_refresh import RefreshScheme, commit_refresh, rollback_refresh
 from custody.node.keys_repair import KeyRepair
 from custody.node.keys_sessions import CEREMONY_TTL_SECONDS, SessionStore
-from custody.node.keys_shares import load_key
+from custody.node.keys_shares import find_prepared, load_key
 from custody.node.keys_sharing import KeySharing
 from custody.roster import Roster
 from custody.tls import node_common_name
@@ -47,7 +48,7 @@ class KeyCeremonies:
         self._audit = audit
         self._sessions = SessionStore(keystore, ttl_seconds=ttl_seconds, clock=clock)
         self.dkg = KeySharing(DkgScheme(), self._me, keystore, self._sessions)
-        self.refresh = KeySharing(RefreshScheme(), self._me, keystore, self._sessions)
+        self.refresh = KeySharing(RefreshScheme(keystore), self._me, keystore, self._sessions)
         self.repair = KeyRepair(self._me, keystore, self._sessions)
         self._lock = threading.Lock()
         if self._sessions.abandoned:
@@ -91,8 +92,28 @@ class KeyCeremonies:
             return result
 
     def abort(self, session_id: str) -> bool:
-        """Close an open ceremony session the coordinator gave up on (its secret state is deleted)."""
-        return self._sessions.abort(session_id)
+        """Close an open ceremony session the coordinator gave up on (its secret state is deleted), or roll
+        back the share a refresh prepared (the old share stays active); whether there was either.
+        SessionUsed for a refresh already committed here."""
+        aborted = self._sessions.abort(session_id)
+        session = self._sessions.find(session_id)
+        if session.kind != self.refresh.purpose:
+            return aborted
+        return rollback_refresh(self._keystore, session.key_id, session_id) or aborted
+
+    def commit(self, key_id: str, session_id: str, key_version: str) -> SignedBroadcast:
+        """Make the share refresh `session_id` prepared active; this node's signed statement of the key.
+
+        A node that prepared nothing for the session (UnknownSession) is left out of a refresh committed
+        without it: its session, if still open, is closed now rather than holding the key until it expires,
+        so the node can be repaired at once."""
+        try:
+            committed = commit_refresh(self._keystore, key_id, session_id, key_version)
+        except UnknownSession:
+            with contextlib.suppress(UnknownSession):
+                self._sessions.abort(session_id)
+            raise
+        return self._me.describe_key(committed)
 
     def outcome(self, session_id: str) -> SignedBroadcast:
         """This node's signed account of a ceremony session: its phase and, if it aborted, whom it blames.
@@ -106,8 +127,13 @@ class KeyCeremonies:
         return self._me.broadcast("session", session_id, "outcome", payload)
 
     def describe(self, key_id: str) -> SignedBroadcast:
-        """This node's signed statement of the public side of key `key_id` (UnknownKey if it holds none)."""
-        return self._me.describe_key(load_key(self._keystore, key_id))
+        """This node's signed statement of the public side of key `key_id` (UnknownKey if it holds none),
+        with the refreshed generation it holds prepared, if any (what a coordinator re-driving a refresh
+        after a crash decides on)."""
+        with self._lock:
+            active = load_key(self._keystore, key_id)
+            prepared = find_prepared(self._keystore, key_id)
+        return self._me.describe_key(active, prepared)
 
     def _expire_stale(self, actor: str) -> None:
         """Delete the secret state of ceremonies left waiting beyond their time to live (lock held)."""

@@ -5,9 +5,19 @@ verifying share, which the coordinator needs to check signature shares) and the 
 the share (a DKG, refresh or repair session), so a repeated confirmation of that ceremony is recognised as
 already applied. Only a ceremony that every participant confirmed writes a record here; a pending key lives
 in its session record until then. Signing reads the record through `load_key`.
+
+A generation of a key's shares is named by its *key version*: the SHA-256 of its public key package (every
+verifying share changes with a refresh, the group key does not). A refresh is two-phase: once every
+participant confirmed, the refreshed share is *prepared* in record ``prepared/<key_id>`` next to the active
+one, and only a separate commit makes it the active share (an abort deletes it). Until then the node holds
+both generations and signs with whichever a request names (`generation`), so a refresh cut short at any
+point leaves every node with a share of one generation that at least the threshold of nodes hold.
 """
 
+import functools
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -16,8 +26,10 @@ from custody.frost import KeyPackage, PublicKeyPackage
 from custody.frost.errors import FrostError
 from custody.keystore import KeyStore
 from custody.node.errors import MalformedRequest, UnknownKey
+from custody.node.keys_errors import KeyVersionMismatch
 
 SHARE_PREFIX: Final = "share/"
+PREPARED_PREFIX: Final = "prepared/"
 _KEY_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _FIELDS: Final = frozenset({"key_id", "key_package", "public_key_package", "ceremony"})
 
@@ -27,6 +39,11 @@ def require_key_id(key_id: Any) -> str:
     if not isinstance(key_id, str) or not _KEY_ID_RE.fullmatch(key_id):
         raise MalformedRequest(f"a key id is 1-64 characters matching {_KEY_ID_RE.pattern}")
     return key_id
+
+
+def key_version(public_key_package: PublicKeyPackage) -> str:
+    """The key version: SHA-256 (hex) of the public key package, which names one generation of shares."""
+    return hashlib.sha256(public_key_package.to_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,11 @@ class StoredKey:
             or group.min_signers != own.min_signers
         ):
             raise ValueError("the key package and the public key package do not belong together")
+
+    @functools.cached_property
+    def version(self) -> str:
+        """This generation's key version (`key_version`)."""
+        return key_version(self.public_key_package)
 
     @property
     def holders(self) -> list[int]:
@@ -81,13 +103,48 @@ def share_record(key_id: str) -> str:
     return SHARE_PREFIX + require_key_id(key_id)
 
 
-def find_key(store: KeyStore, key_id: str) -> StoredKey | None:
-    """This node's share of `key_id`, or None when it holds none."""
+def prepared_record(key_id: str) -> str:
+    """The key-store record name of the refreshed share of `key_id` awaiting commit."""
+    return PREPARED_PREFIX + require_key_id(key_id)
+
+
+def find_record(store: KeyStore, name: str) -> StoredKey | None:
+    """The share stored under record `name` (`share_record` or `prepared_record`), or None."""
     try:
-        value = store.get_json(share_record(key_id))
+        value = store.get_json(name)
     except RecordNotFound:
         return None
     return StoredKey.from_json(value)
+
+
+def find_key(store: KeyStore, key_id: str) -> StoredKey | None:
+    """This node's active share of `key_id`, or None when it holds none."""
+    return find_record(store, share_record(key_id))
+
+
+def find_prepared(store: KeyStore, key_id: str) -> StoredKey | None:
+    """This node's refreshed share of `key_id` awaiting commit or abort, or None."""
+    return find_record(store, prepared_record(key_id))
+
+
+def generation(
+    store: KeyStore, key_id: str, version: str, *, read: Callable[[str], StoredKey | None] | None = None
+) -> StoredKey:
+    """This node's share of `key_id` of key version `version`: the active one or the prepared one.
+
+    UnknownKey when it holds no share of the key; KeyVersionMismatch (naming the versions it holds) when it
+    holds none of that version, e.g. because the asker's copy of the key is stale. `read` reads a record by
+    name (default `find_record`; the signing service passes its cache).
+    """
+    held: list[StoredKey] = []
+    for name in (share_record(key_id), prepared_record(key_id)):
+        stored = read(name) if read is not None else find_record(store, name)
+        if stored is not None and stored.version == version:
+            return stored
+        held += [stored] if stored is not None else []
+    if not held:
+        raise UnknownKey(f"this node holds no share of key {key_id!r}")
+    raise KeyVersionMismatch(key_id, version, [stored.version for stored in held])
 
 
 def load_key(store: KeyStore, key_id: str) -> StoredKey:

@@ -10,7 +10,9 @@ differs (what is dealt, how the result becomes a key, how it is stored). Rounds 
            cheater, with the evidence anyone can check: `custody.node.keys_evidence`), keep the new key
            package as PENDING in the session record, answer with a signed confirmation (the transcript
            hash and the public key package);
-  confirm  take every node's signed confirmation; only if all transcripts match is the key stored for use.
+  confirm  take every node's signed confirmation; only if all transcripts match is the key stored: a DKG's
+           for use at once, a refresh's prepared next to the old share until the coordinator commits it
+           (`custody.node.keys_refresh`).
 Any refused message or failed check aborts the session here (its secret state is deleted) and names the
 nodes at fault; the coordinator starts a new session. A node that aborts in the confirm round while the
 others store the key is left without its share of it (or with a stale one): the coordinator repairs it.
@@ -47,12 +49,14 @@ P = TypeVar("P", bound=Package)
 
 @dataclass(frozen=True)
 class SharingRequest:
-    """What the coordinator asks for in round 1; a refresh takes its threshold from the key (None here)."""
+    """What the coordinator asks for in round 1; a refresh takes its threshold from the key (None here) and
+    names the key version (generation of shares) it refreshes."""
 
     session_id: str
     key_id: str
     participants: Sequence[int]
     threshold: int | None = None
+    key_version: str | None = None
 
 
 class SharingScheme(Protocol, Generic[P]):

@@ -8,11 +8,14 @@ Thin: each validates its body, checks the caller is the coordinator and hands ov
     POST /v1/keys/refresh/round1        start a refresh        -> signed round-1 broadcast
     POST /v1/keys/{dkg|refresh}/round2  all round-1 broadcasts -> shares sealed per recipient
     POST /v1/keys/{dkg|refresh}/round3  shares sealed to me    -> signed confirmation
-    POST /v1/keys/{dkg|refresh}/confirm all confirmations      -> signed key statement (key now active)
+    POST /v1/keys/{dkg|refresh}/confirm all confirmations      -> signed key statement (a DKG's key now
+                                                                  active, a refresh's prepared)
+    POST /v1/keys/refresh/commit        prepared refresh       -> signed key statement (new share active)
     POST /v1/keys/repair/round1         helper: start          -> signed context + sealed deltas
     POST /v1/keys/repair/round2         helper: broadcasts and deltas -> sigma sealed to the repaired node
     POST /v1/keys/repair/finish         repaired node: broadcasts and sigmas -> signed key statement
-    POST /v1/keys/abort                 give up on a session   -> whether it was still open
+    POST /v1/keys/abort                 give up on a session   -> whether it was still open (or a
+                                                                  prepared refresh, now rolled back)
     GET  /v1/keys/sessions/{session_id} signed account of a session's outcome (an abort names culprits)
     GET  /v1/keys/{key_id}              signed statement of the key's public side
 
@@ -30,6 +33,7 @@ from custody.node.keys_repair import RepairRequest
 from custody.node.keys_schemas import (
     AbortAnswer,
     AbortBody,
+    CommitBody,
     ConfirmBody,
     DkgRound1Body,
     RefreshRound1Body,
@@ -100,13 +104,13 @@ def refresh_round1(
     body: RefreshRound1Body, ceremonies: CeremoniesDep, coordinator: CoordinatorPeer
 ) -> dict[str, Any]:
     """Open a refresh session: this node's signed commitment to a sharing of zero."""
-    request = SharingRequest(body.session_id, body.key_id, body.participants)
+    request = SharingRequest(body.session_id, body.key_id, body.participants, key_version=body.key_version)
     broadcast = ceremonies.run(
         lambda: ceremonies.refresh.round1(request),
         actor=coordinator,
         action="keys.refresh.round1",
         subject=f"session:{body.session_id}",
-        details={"key_id": body.key_id, "participants": body.participants},
+        details={"key_id": body.key_id, "key_version": body.key_version, "participants": body.participants},
     )
     return broadcast.to_json()
 
@@ -116,13 +120,18 @@ def repair_round1(
     body: RepairRound1Body, ceremonies: CeremoniesDep, coordinator: CoordinatorPeer
 ) -> RepairRound1Answer:
     """As a helper: the signed repair context and this helper's deltas sealed to the other helpers."""
-    request = RepairRequest(body.session_id, body.key_id, body.helpers, body.participant)
+    request = RepairRequest(body.session_id, body.key_id, body.helpers, body.participant, body.key_version)
     broadcast, deltas = ceremonies.run(
         lambda: ceremonies.repair.round1(request),
         actor=coordinator,
         action="keys.repair.round1",
         subject=f"session:{body.session_id}",
-        details={"key_id": body.key_id, "helpers": body.helpers, "participant": body.participant},
+        details={
+            "key_id": body.key_id,
+            "key_version": body.key_version,
+            "helpers": body.helpers,
+            "participant": body.participant,
+        },
     )
     return RepairRound1Answer(
         broadcast=broadcast.to_json(), deltas={helper: delta.to_json() for helper, delta in deltas.items()}
@@ -149,13 +158,13 @@ def repair_finish(
     body: RepairFinishBody, ceremonies: CeremoniesDep, coordinator: CoordinatorPeer
 ) -> dict[str, Any]:
     """As the repaired node: rebuild the share from the sigmas, check it against the key, store it."""
-    request = RepairRequest(body.session_id, body.key_id, body.helpers, body.participant)
+    request = RepairRequest(body.session_id, body.key_id, body.helpers, body.participant, body.key_version)
     statement = ceremonies.run(
         lambda: ceremonies.repair.finish(request, body.round1, body.sigmas),
         actor=coordinator,
         action="keys.repair.finish",
         subject=f"session:{body.session_id}",
-        details={"key_id": body.key_id, "helpers": body.helpers},
+        details={"key_id": body.key_id, "key_version": body.key_version, "helpers": body.helpers},
     )
     return statement.to_json()
 
@@ -204,6 +213,21 @@ def sharing_confirm(
         action=f"keys.{ceremony}.confirm",
         subject=f"session:{body.session_id}",
         details={"confirmed_by": sorted(body.confirmations)},
+    )
+    return statement.to_json()
+
+
+@router.post("/refresh/commit")
+def refresh_commit(
+    body: CommitBody, ceremonies: CeremoniesDep, coordinator: CoordinatorPeer
+) -> dict[str, Any]:
+    """Make the share refresh `session_id` prepared the active one; the old share is gone (idempotent)."""
+    statement = ceremonies.run(
+        lambda: ceremonies.commit(body.key_id, body.session_id, body.key_version),
+        actor=coordinator,
+        action="keys.refresh.commit",
+        subject=f"session:{body.session_id}",
+        details={"key_id": body.key_id, "key_version": body.key_version},
     )
     return statement.to_json()
 

@@ -22,10 +22,13 @@ from custody.node.anchor_leaves import AnchorLeaves
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{15,63}$"
 REQUEST_ID_PATTERN = r"^0x[0-9a-f]{64}$"
 KEY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+KEY_VERSION_PATTERN = r"^[0-9a-f]{64}$"
 
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN)]
 RequestId = Annotated[str, StringConstraints(pattern=REQUEST_ID_PATTERN)]
 KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
+KeyVersion = Annotated[str, StringConstraints(pattern=KEY_VERSION_PATTERN)]
+"""A generation of a key's shares: SHA-256 (hex) of its public key package (`keys_shares.key_version`)."""
 PointHex = Annotated[str, StringConstraints(pattern=r"^0[23][0-9a-f]{64}$")]
 ScalarHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 NodeId = Annotated[StrictInt, Field(ge=1, le=0xFFFF)]
@@ -98,12 +101,15 @@ class StateStatement(_Body):
 
 
 class Round1Request(_Body):
-    """Open a signing session: commit to fresh nonces for this key, request and intent. `state` is the latest
-    state statement the coordinator holds from this node (how a rolled-back node finds out). For an Anchor,
-    `anchor_leaves` optionally carries the batch's leaves, which the node then checks the intent against."""
+    """Open a signing session: commit to fresh nonces for this key, request and intent. `key_version` names
+    the generation of shares the coordinator verifies against; a node holding no share of it refuses. `state`
+    is the latest state statement the coordinator holds from this node (how a rolled-back node finds out).
+    For an Anchor, `anchor_leaves` optionally carries the batch's leaves, which the node then checks the
+    intent against."""
 
     session_id: SessionId
     key_id: KeyId
+    key_version: KeyVersion
     request_id: RequestId
     intent: IntentEnvelope
     approvals: list[dict[str, Any]] = Field(default_factory=list, max_length=64)
@@ -123,10 +129,12 @@ class Round1Response(_Body):
 
 
 class Round2Request(_Body):
-    """Close a signing session: the same key, request and intent, every signer's commitments, approvals."""
+    """Close a signing session: the same key (and version), request and intent, every signer's commitments,
+    approvals."""
 
     session_id: SessionId
     key_id: KeyId
+    key_version: KeyVersion
     request_id: RequestId
     intent: IntentEnvelope
     commitments: Annotated[dict[NodeIdKey, Commitment], Field(min_length=1, max_length=0xFFFF)]

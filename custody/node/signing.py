@@ -68,7 +68,7 @@ from custody.node.errors import (
     SessionUsed,
     UnknownSession,
 )
-from custody.node.keys_shares import StoredKey, load_key, share_record
+from custody.node.keys_shares import StoredKey, find_record, generation
 from custody.node.schemas import (
     IntentEnvelope,
     Round1Request,
@@ -176,7 +176,7 @@ class SigningService:
         """Commit to fresh nonces for `request`'s session; see the module docstring for the checks."""
         parsed = _parse(request.request_id, request.intent, request.approvals)
         digest = _digest(parsed, request.intent)
-        key = self._load_key(request.key_id)
+        key = self._load_key(request.key_id, request.key_version)
         subject = f"session:{request.session_id}"
         details = _request_details(request, parsed, digest)
         try:  # an Anchor sent with its leaves: root, count and total recomputed (custody.node.anchor_leaves)
@@ -212,6 +212,7 @@ class SigningService:
                 record = {
                     "version": NONCE_RECORD_VERSION,
                     "key_id": request.key_id,
+                    "key_version": request.key_version,
                     "request_id": request.request_id,
                     "digest": digest.hex(),
                     "envelope": parsed.envelope,
@@ -309,18 +310,18 @@ class SigningService:
         # The same envelope as at round one has the digest computed then; anything else is digested anew.
         same = record["envelope"] == parsed.envelope
         digest = bytes.fromhex(record["digest"]) if same else _digest(parsed, request.intent)
-        bound = (record["key_id"], record["request_id"], record["digest"])
-        if bound != (request.key_id, request.request_id, digest.hex()):
+        bound = (record["key_id"], record.get("key_version"), record["request_id"], record["digest"])
+        if bound != (request.key_id, request.key_version, request.request_id, digest.hex()):
             raise IntentMismatch(
-                f"session {request.session_id!r} was opened for another key, request or intent; its nonce is "
-                "now deleted"
+                f"session {request.session_id!r} was opened for another key (version), request or intent; "
+                "its nonce is now deleted"
             )
         age = self._clock() - record["created_at"]
         if age > self._ttl:
             raise SessionExpired(
                 f"session {request.session_id!r} is {age} s old, beyond the {self._ttl} s limit"
             )
-        key = self._load_key(request.key_id)
+        key = self._load_key(request.key_id, request.key_version)
         identifier = key.key_package.identifier
         if record["identifier"] != identifier:
             raise SessionConflict(f"session {request.session_id!r} was opened under another share of the key")
@@ -405,17 +406,25 @@ class SigningService:
 
     # -- helpers -------------------------------------------------------------------------------------
 
-    def _load_key(self, key_id: str) -> StoredKey:
-        """This node's share of `key_id`, decrypted and parsed once per version of its record (parsing
-        re-checks both key packages with curve operations). The record's stamp is checked on every call, so
-        a refresh or repair that rewrites the record is seen at the next call."""
-        stamp = self._keystore.stamp(share_record(key_id))
-        cached = self._keys.get(key_id)
-        if stamp is not None and cached is not None and cached[0] == stamp:
+    def _load_key(self, key_id: str, key_version: str) -> StoredKey:
+        """This node's share of `key_id` of generation `key_version`: the active share, or the one a refresh
+        prepared (`custody.node.keys_shares.generation`); UnknownKey or KeyVersionMismatch otherwise.
+
+        Each record is decrypted and parsed once per version of it (parsing re-checks both key packages with
+        curve operations); its stamp is checked on every call, so a refresh or repair is seen at once."""
+        return generation(self._keystore, key_id, key_version, read=self._cached)
+
+    def _cached(self, name: str) -> StoredKey | None:
+        """The share in record `name`, parsed once per version of the record (None when absent)."""
+        stamp = self._keystore.stamp(name)
+        if stamp is None:
+            return None
+        cached = self._keys.get(name)
+        if cached is not None and cached[0] == stamp:
             return cached[1]
-        stored = load_key(self._keystore, key_id)  # UnknownKey when there is no share (any more)
-        if stamp is not None:
-            self._keys[key_id] = (stamp, stored)
+        stored = find_record(self._keystore, name)
+        if stored is not None:
+            self._keys[name] = (stamp, stored)
         return stored
 
     def _context(

@@ -39,6 +39,7 @@ ROUTES: list[tuple[str, str, Scope]] = [
     ("POST", f"/v1/custody/sign-requests/{REQUEST}/approvals", "custody:approve"),
     ("POST", f"/v1/custody/sign-requests/{REQUEST}/attempts", "custody:sign"),
     ("GET", "/v1/custody/audit", "custody:audit"),
+    ("DELETE", "/v1/custody/nodes/2/suspect", "custody:admin"),
 ]
 """Every custody route and the scope it names; some also take others (`ALSO_ACCEPTED`)."""
 READS_EVERY_REQUEST: tuple[Scope, ...] = ("custody:admin", "custody:audit", "custody:approve")
@@ -93,6 +94,11 @@ def issue(session: Session) -> Issue:
     return issue_key
 
 
+def template(path: str) -> str:
+    """The route template a listed path is served by."""
+    return path.replace(REQUEST, "{request_id}").replace("treasury", "{key_id}").replace("/2/", "/{node_id}/")
+
+
 def call(client: TestClient, method: str, path: str, token: str | None = None) -> httpx.Response:
     headers = {"Idempotency-Key": "auth-test"}
     if token is not None:
@@ -108,10 +114,7 @@ def test_the_route_table_lists_every_custody_route(app: FastAPI):
         if path.startswith("/v1/custody")
         for method in operations
     }
-    listed = {
-        (method, path.replace(REQUEST, "{request_id}").replace("treasury", "{key_id}"))
-        for method, path, _ in ROUTES
-    }
+    listed = {(method, template(path)) for method, path, _ in ROUTES}
     assert served == listed
 
 
@@ -303,14 +306,13 @@ def test_openapi_documents_the_key_and_the_idempotency_header_on_custody_routes(
         "description": schema["components"]["securitySchemes"]["ApiKey"]["description"],
     }
     for method, path, scope in ROUTES:
-        template = path.replace(REQUEST, "{request_id}").replace("treasury", "{key_id}")
-        operation = schema["paths"][template][method.lower()]
+        operation = schema["paths"][template(path)][method.lower()]
         assert operation["security"] == [{"ApiKey": []}]
         assert scope in operation["description"]
         assert {"401", "403"} <= set(operation["responses"])
         headers = [p for p in operation.get("parameters", []) if p["in"] == "header"]
         if method == "POST":
-            assert headers == [{**headers[0], "name": "Idempotency-Key", "required": True}], template
+            assert headers == [{**headers[0], "name": "Idempotency-Key", "required": True}], path
             assert {"400", "409"} <= set(operation["responses"])
         else:
             assert headers == []

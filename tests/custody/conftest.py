@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from custody.tls import CertificateAuthority
-from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, Key
+from tests.helpers.custody_nodes import TEST_DEALER_SEED, TEST_KEY_ID, CustodyGroup, Key
 from tests.helpers.frost_signing import fixed_key
 
 
@@ -24,7 +24,7 @@ def group_ca() -> CertificateAuthority:
 @pytest.fixture(scope="session")
 def dealer_key() -> Key:
     """A deterministic 2-of-3 dealer key (key packages for nodes 1-3 and the public package)."""
-    return fixed_key(9591)
+    return fixed_key(TEST_DEALER_SEED)
 
 
 @pytest.fixture

@@ -30,10 +30,11 @@ from chain.paths import PROJECT_ROOT
 from chain.processes import LOOPBACK, ManagedProcess, free_port
 from custody.audit import AuditLog
 from custody.coordinator.client import NodeClient
+from custody.coordinator.dkg import KeyCoordinator
 from custody.coordinator.signing import Coordinator
 from custody.frost import KeyPackage, N, Point, PublicKeyPackage
 from custody.keystore import Kek, KeyStore
-from custody.node.keys_shares import StoredKey, load_key, save_key
+from custody.node.keys_shares import StoredKey, key_version, load_key, save_key
 from custody.node.schemas import IntentEnvelope, Round1Request
 from custody.node.sessions import NONCE_NAME_PREFIX as NONCE_PREFIX
 from custody.node.sessions import SessionBook
@@ -42,11 +43,15 @@ from custody.policy.history import SpendHistory
 from custody.provision import GroupLayout, install_key, provision_group
 from custody.roster import RosterNode
 from custody.tls import client_context
+from tests.helpers.frost_signing import fixed_key
 
 TEST_KEK_HEX: Final = "5e" * 32
 TEST_CHAIN_ID: Final = 31337
 TEST_CONTRACT: Final = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 TEST_KEY_ID: Final = "treasury"
+TEST_DEALER_SEED: Final = 9591
+TEST_KEY_VERSION: Final = key_version(fixed_key(TEST_DEALER_SEED)[1])
+"""The key version of the tests' dealer key (`fixed_key(TEST_DEALER_SEED)`), which requests name."""
 
 TEST_POLICY: Final = f"""\
 version: 1
@@ -244,7 +249,10 @@ class CustodyGroup:
         """A coordinator over this group (its own client and audit log), closed on exit."""
         async with NodeClient(self.client_context(), timeout=timeout) as client:
             audit = AuditLog.open_file(audit_path or self.root / "coordinator" / "audit.jsonl")
-            yield Coordinator(self.roster, client, self.public_keys(), audit=audit)
+            keys = KeyCoordinator(self.roster, client, audit=audit)
+            yield Coordinator(
+                self.roster, client, self.public_keys(), audit=audit, key_statements=keys.stated_key
+            )
 
     @contextlib.contextmanager
     def open_keystore(self, node_id: int) -> Iterator[KeyStore]:

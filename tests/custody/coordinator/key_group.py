@@ -131,6 +131,13 @@ class KeyGroup:
         self.audits = {
             node_id: AuditLog.open_file(root / f"node-{node_id}" / "audit.jsonl") for node_id in identities
         }
+        self.services: dict[int, KeyCeremonies] = {}
+        self.restart_services()
+        self.relay = WatchingCaller(AsgiCaller({node_id: self.app(node_id) for node_id in self.services}))
+
+    def restart_services(self) -> None:
+        """Each node's ceremony service started anew over its key store, as after a restart of its process
+        (the routes find the new one)."""
         self.services = {
             node_id: KeyCeremonies(
                 node_id=node_id,
@@ -140,9 +147,8 @@ class KeyGroup:
                 audit=self.audits[node_id],
                 clock=lambda: self.now,
             )
-            for node_id, identity in identities.items()
+            for node_id, identity in self.identities.items()
         }
-        self.relay = WatchingCaller(AsgiCaller({node_id: self.app(node_id) for node_id in self.services}))
 
     def app(self, node_id: int, peer_tls: dict[str, Any] | None = None) -> Any:
         """Node `node_id`'s key routes, served to a peer presenting `peer_tls` (default: the coordinator).
@@ -153,8 +159,8 @@ class KeyGroup:
         app = FastAPI()
         install_problem_handlers(app)
         app.include_router(routes_keys.router)
-        service, audit = self.services[node_id], self.audits[node_id]
-        app.dependency_overrides[routes_keys.get_ceremonies] = lambda: service
+        audit = self.audits[node_id]
+        app.dependency_overrides[routes_keys.get_ceremonies] = lambda: self.services[node_id]
         app.dependency_overrides[get_runtime] = lambda: SimpleNamespace(
             audit=audit, coordinator_tls_sha256=fingerprint(COORDINATOR_DER)
         )

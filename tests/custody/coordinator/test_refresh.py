@@ -6,6 +6,7 @@ import copy
 import pytest
 
 from custody.coordinator.ceremony import KeyCeremonyFailed, KeyCeremonyIncomplete
+from custody.coordinator.client import NodeUnavailable
 from custody.coordinator.dkg import KeyDisagreement
 from custody.frost import (
     InvalidSignatureShare,
@@ -16,7 +17,10 @@ from custody.frost import (
     round2_sign,
     verify_signature,
 )
-from custody.node.keys_shares import StoredKey
+from custody.node.errors import SessionUsed
+from custody.node.keys_errors import KeyBusy, KeyVersionMismatch
+from custody.node.keys_repair import RepairRequest
+from custody.node.keys_shares import StoredKey, find_prepared, key_version
 from custody.node.keys_sharing import SharingRequest
 from tests.custody.coordinator.key_group import KeyGroup
 
@@ -104,7 +108,8 @@ def test_a_tampered_refresh_share_is_refused_and_the_old_shares_stay_in_use(grou
 
 
 def test_a_refresh_waits_for_an_open_ceremony_on_the_key_until_it_expires(group):
-    stale = SharingRequest("abandoned-refresh-session", "treasury", [1, 2, 3])
+    version = group.share(1, "treasury").version
+    stale = SharingRequest("abandoned-refresh-session", "treasury", [1, 2, 3], key_version=version)
     group.services[1].refresh.round1(stale)
     with pytest.raises(KeyCeremonyFailed) as busy:
         refresh(group)
@@ -145,3 +150,78 @@ def test_a_node_that_misses_the_end_of_a_refresh_is_left_stale_and_repaired(grou
     assert shares(group)[3].public_key_package == new.public_key_package
     assert asyncio.run(group.coordinator().fetch_key("treasury")) == new
     assert verify_signature(new.group_public_key, MESSAGE, group.sign("treasury", [1, 3], MESSAGE))
+
+
+# -- two-phase activation and key versions (issue 9, point 12) --------------------------------------------
+
+
+def refused(node: int, path: str, body: dict) -> dict:
+    """Withhold every commit: the coordinator's commit round fails as if it had crashed before sending."""
+    if path.endswith("/refresh/commit"):
+        raise NodeUnavailable(node, "commit withheld")
+    return body
+
+
+def prepared(group: KeyGroup) -> list[PublicKeyPackage | None]:
+    """Each node's prepared generation of the key (None where there is none)."""
+    found = [find_prepared(group.keystores[node], "treasury") for node in sorted(group.services)]
+    return [stored.public_key_package if stored is not None else None for stored in found]
+
+
+def test_a_prepared_refresh_keeps_both_generations_across_restart_and_expiry_until_committed(group):
+    old = shares(group)
+    group.relay.tamper_request = refused
+    with pytest.raises(KeyCeremonyIncomplete) as undecided:
+        refresh(group)
+    new = undecided.value.info.public_key_package
+    assert undecided.value.lagging == [1, 2, 3]
+    assert shares(group) == old  # the old shares are still the active ones
+    assert prepared(group) == [new, new, new]
+
+    group.restart_services()
+    group.now += 3600  # far beyond a session's time to live: a prepared share never expires
+    another = SharingRequest("another-refresh", "treasury", [1, 2, 3], key_version=old[1].version)
+    with pytest.raises(KeyBusy):  # the key takes no other ceremony while a refresh is prepared
+        group.services[1].refresh.round1(another)
+    group.relay.tamper_request = None
+    assert asyncio.run(group.coordinator().resume_refresh("treasury")).public_key_package == new
+    assert all(group.share(n, "treasury").public_key_package == new for n in (1, 2, 3))
+    assert prepared(group) == [None, None, None]
+    assert asyncio.run(group.coordinator().resume_refresh("treasury")) is None  # nothing left to drive
+
+
+def test_a_commit_is_idempotent_and_a_committed_refresh_cannot_be_rolled_back(group):
+    info = refresh(group)
+    session_id = group.share(1, "treasury").ceremony
+    version = key_version(info.public_key_package)
+    service = group.services[1]
+    service.commit("treasury", session_id, version)  # again: changes nothing
+    assert group.share(1, "treasury").public_key_package == info.public_key_package
+    with pytest.raises(SessionUsed, match="cannot be rolled back"):
+        service.abort(session_id)
+    assert group.share(1, "treasury").public_key_package == info.public_key_package
+
+
+def test_an_abort_rolls_a_prepared_refresh_back(group):
+    old = shares(group)
+    group.relay.tamper_request = refused
+    with pytest.raises(KeyCeremonyIncomplete) as undecided:
+        refresh(group)
+    session_id = undecided.value.session_id
+    assert all(group.services[n].abort(session_id) for n in (1, 2, 3))
+    assert prepared(group) == [None, None, None]
+    assert shares(group) == old
+    group.relay.tamper_request = None
+    assert verify_signature(
+        old[1].key_package.group_public_key, MESSAGE, group.sign("treasury", [1, 3], MESSAGE)
+    )
+
+
+def test_a_refresh_or_repair_naming_another_key_version_is_refused_as_such(group):
+    stale = SharingRequest("refresh-of-a-stale-version", "treasury", [1, 2, 3], key_version="ab" * 32)
+    with pytest.raises(KeyVersionMismatch) as refusal:
+        group.services[1].refresh.round1(stale)
+    assert refusal.value.extensions["held_versions"] == [group.share(1, "treasury").version]
+    repair = RepairRequest("repair-of-a-stale-version", "treasury", [1, 2], 3, "ab" * 32)
+    with pytest.raises(KeyVersionMismatch):
+        group.services[1].repair.round1(repair)

@@ -18,7 +18,7 @@ from custody.coordinator.signing import Coordinator, SigningFailed, UnknownGroup
 from custody.frost import Signature, is_onchain_verifiable, verify_signature
 from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
 from custody.roster import Roster, RosterNode
-from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
+from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 
 
 @pytest.fixture
@@ -181,7 +181,13 @@ async def committed_session(
     client: NodeClient, group: CustodyGroup, intent: IntentEnvelope, signers: list[int]
 ) -> tuple[str, str, dict[int, Commitment]]:
     session, request = secrets.token_hex(16), request_id()
-    body = Round1Request(session_id=session, key_id=TEST_KEY_ID, request_id=request, intent=intent)
+    body = Round1Request(
+        session_id=session,
+        key_id=TEST_KEY_ID,
+        key_version=TEST_KEY_VERSION,
+        request_id=request,
+        intent=intent,
+    )
     answers = await asyncio.gather(*(client.round1(group.roster.node(n), body) for n in signers))
     return session, request, {a.identifier: Commitment(hiding=a.hiding, binding=a.binding) for a in answers}
 
@@ -195,6 +201,7 @@ def test_a_replayed_round_two_is_refused(running_group: CustodyGroup) -> None:
             body = Round2Request(
                 session_id=session,
                 key_id=TEST_KEY_ID,
+                key_version=TEST_KEY_VERSION,
                 request_id=request,
                 intent=intent,
                 commitments=commitments,
@@ -220,6 +227,7 @@ def test_a_different_intent_for_the_same_commitments_is_refused(running_group: C
             body = Round2Request(
                 session_id=session,
                 key_id=TEST_KEY_ID,
+                key_version=TEST_KEY_VERSION,
                 request_id=request,
                 intent=other,
                 commitments=commitments,

@@ -19,6 +19,7 @@ from chain.intents import CustodyTransfer
 from custody.coordinator.client import NodeClient, NodeRefused
 from custody.coordinator.signing import SigningFailed
 from custody.frost import SignatureShare, SigningPackage, aggregate
+from custody.node.keys_shares import key_version
 from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
 from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, CustodyGroup, request_id
 from tests.helpers.frost_signing import fixed_key
@@ -84,7 +85,8 @@ async def sign_with(
     """Both rounds on exactly `signers`, as a coordinator choosing the set would; True if a valid signature
     came out. Round two goes to every signer that committed, even when another refused round one."""
     session, rid = f"spend{next(_nonces):012d}tests", request_id()
-    ask = Round1Request(session_id=session, key_id=key_id, request_id=rid, intent=intent)
+    version = key_version(group.public_keys()[key_id])
+    ask = Round1Request(session_id=session, key_id=key_id, key_version=version, request_id=rid, intent=intent)
     nodes = [group.roster.node(node_id) for node_id in signers]
     answers = await asyncio.gather(*(client.round1(node, ask) for node in nodes), return_exceptions=True)
     committed = {
@@ -110,7 +112,12 @@ async def _round2(
     committed: dict[int, Commitment],
 ) -> bool:
     ask = Round2Request(
-        session_id=session, key_id=key_id, request_id=rid, intent=intent, commitments=committed
+        session_id=session,
+        key_id=key_id,
+        key_version=key_version(group.public_keys()[key_id]),
+        request_id=rid,
+        intent=intent,
+        commitments=committed,
     )
     nodes = [group.roster.node(node_id) for node_id in committed]
     answers = await asyncio.gather(*(client.round2(node, ask) for node in nodes), return_exceptions=True)
@@ -227,12 +234,18 @@ def test_a_node_reports_what_is_left_of_its_budget(five_nodes: CustodyGroup) -> 
         async with NodeClient(five_nodes.client_context()) as client:
             intent, node = transfer(6, 10_000 * UNIT), five_nodes.roster.node(1)
             rid, session = request_id(), "budget-report-session-1"
+            version = key_version(five_nodes.public_keys()[PAIR])
             first = await client.round1(
-                node, Round1Request(session_id=session, key_id=PAIR, request_id=rid, intent=intent)
+                node,
+                Round1Request(
+                    session_id=session, key_id=PAIR, key_version=version, request_id=rid, intent=intent
+                ),
             )
             other = await client.round1(
                 five_nodes.roster.node(2),
-                Round1Request(session_id=session, key_id=PAIR, request_id=rid, intent=intent),
+                Round1Request(
+                    session_id=session, key_id=PAIR, key_version=version, request_id=rid, intent=intent
+                ),
             )
             commitments = {
                 1: Commitment(hiding=first.hiding, binding=first.binding),
@@ -241,7 +254,12 @@ def test_a_node_reports_what_is_left_of_its_budget(five_nodes: CustodyGroup) -> 
             second = await client.round2(
                 node,
                 Round2Request(
-                    session_id=session, key_id=PAIR, request_id=rid, intent=intent, commitments=commitments
+                    session_id=session,
+                    key_id=PAIR,
+                    key_version=version,
+                    request_id=rid,
+                    intent=intent,
+                    commitments=commitments,
                 ),
             )
             return first.budget_remaining, second.budget_remaining

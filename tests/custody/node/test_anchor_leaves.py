@@ -17,7 +17,14 @@ from custody.node.anchor_leaves import AnchorLeaves, SumLeaf, check_anchor_leave
 from custody.node.errors import MalformedRequest
 from custody.node.schemas import IntentEnvelope, Round1Request
 from tests.custody.node.conftest import LocalNode
-from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, TEST_KEY_ID, CustodyGroup, request_id
+from tests.helpers.custody_nodes import (
+    TEST_CHAIN_ID,
+    TEST_CONTRACT,
+    TEST_KEY_ID,
+    TEST_KEY_VERSION,
+    CustodyGroup,
+    request_id,
+)
 
 TRADES = [hashlib.sha256(f"trade {n}".encode()).digest() for n in range(5)]
 BALANCES = [(hashlib.sha256(f"holder {n}".encode()).digest(), 1_000 * (n + 1)) for n in range(4)]
@@ -43,6 +50,7 @@ def round1(node: LocalNode, intent: IntentEnvelope, leaves: AnchorLeaves | None)
     body = Round1Request(
         session_id=secrets.token_hex(16),
         key_id=TEST_KEY_ID,
+        key_version=TEST_KEY_VERSION,
         request_id=request_id(),
         intent=intent,
         anchor_leaves=leaves,

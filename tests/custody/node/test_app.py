@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from tests.custody.node.conftest import LocalNode
-from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
+from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 
 ROUND1 = "/v1/sign/round1"
 ROUND2 = "/v1/sign/round2"
@@ -15,6 +15,7 @@ def round1_json() -> dict[str, Any]:
     return {
         "session_id": "a" * 32,
         "key_id": TEST_KEY_ID,
+        "key_version": TEST_KEY_VERSION,
         "request_id": request_id(),
         "intent": anchor_intent().model_dump(mode="json"),
     }

@@ -25,7 +25,7 @@ from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Roun
 from custody.node.settings import KEK_FILE_ENV_VAR
 from custody.roster import Roster
 from custody.tls import CertificateAuthority, TlsPaths, client_context
-from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
+from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 
 
 def tls_exchange(port: int, context: ssl.SSLContext, request: bytes) -> bytes:
@@ -73,7 +73,13 @@ async def sign_once(group: CustodyGroup, intent: IntentEnvelope) -> Signature:
 
 
 def round1_request(session: str, request: str, intent: IntentEnvelope) -> Round1Request:
-    return Round1Request(session_id=session, key_id=TEST_KEY_ID, request_id=request, intent=intent)
+    return Round1Request(
+        session_id=session,
+        key_id=TEST_KEY_ID,
+        key_version=TEST_KEY_VERSION,
+        request_id=request,
+        intent=intent,
+    )
 
 
 def test_the_coordinator_gets_an_answer_over_mutual_tls(running_group: CustodyGroup) -> None:
@@ -185,6 +191,7 @@ def test_a_node_killed_mid_session_never_completes_it_after_restart(running_grou
             second = Round2Request(
                 session_id=session,
                 key_id=TEST_KEY_ID,
+                key_version=TEST_KEY_VERSION,
                 request_id=request,
                 intent=intent,
                 commitments=commitments,

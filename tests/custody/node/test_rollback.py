@@ -17,7 +17,7 @@ from custody.cli import cli
 from custody.coordinator.client import NodeClient, NodeRefused
 from custody.coordinator.signing import Coordinator
 from custody.node.schemas import Round1Request, StateStatement
-from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
+from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 
 STATE_FILES = ("", "-wal", "-shm")
 
@@ -45,6 +45,7 @@ async def round1(group: CustodyGroup, node_id: int, state: StateStatement | None
         body = Round1Request(
             session_id=f"rollback-{request_id()[-20:]}",
             key_id=TEST_KEY_ID,
+            key_version=TEST_KEY_VERSION,
             request_id=request_id(),
             intent=anchor_intent(),
             state=state,

@@ -20,15 +20,18 @@ from httpx import Response
 
 from chain.intents import TreasuryTx
 from custody.frost import (
+    PublicKeyPackage,
     Signature,
     SignatureShare,
     SigningCommitments,
     SigningPackage,
     aggregate,
+    round1_commit,
     verify_signature,
     verify_signature_share,
 )
 from custody.node.errors import NodeError, SessionUsed
+from custody.node.keys_shares import load_key
 from custody.node.runtime import NodeRuntime
 from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
 from custody.node.sessions import nonce_name
@@ -39,6 +42,7 @@ from tests.helpers.custody_nodes import (
     TEST_CHAIN_ID,
     TEST_CONTRACT,
     TEST_KEY_ID,
+    TEST_KEY_VERSION,
     CustodyGroup,
     Key,
     anchor_intent,
@@ -52,8 +56,17 @@ def session_id() -> str:
     return secrets.token_hex(16)
 
 
-def round1_body(session: str, request: str, intent: IntentEnvelope, **extra: Any) -> dict[str, Any]:
-    body = Round1Request(session_id=session, key_id=TEST_KEY_ID, request_id=request, intent=intent, **extra)
+def round1_body(
+    session: str, request: str, intent: IntentEnvelope, key_version: str = TEST_KEY_VERSION, **extra: Any
+) -> dict[str, Any]:
+    body = Round1Request(
+        session_id=session,
+        key_id=TEST_KEY_ID,
+        key_version=key_version,
+        request_id=request,
+        intent=intent,
+        **extra,
+    )
     return body.model_dump(mode="json")
 
 
@@ -63,11 +76,13 @@ def round2_body(
     intent: IntentEnvelope,
     commitments: dict[int, dict[str, str]],
     key_id: str = TEST_KEY_ID,
+    key_version: str = TEST_KEY_VERSION,
     **extra: Any,
 ) -> dict[str, Any]:
     body = Round2Request(
         session_id=session,
         key_id=key_id,
+        key_version=key_version,
         request_id=request,
         intent=intent,
         commitments={node: Commitment(**wire) for node, wire in commitments.items()},
@@ -442,16 +457,32 @@ default:
 def test_a_rewritten_share_is_used_from_the_next_request_on(
     local_nodes: dict[int, LocalNode], group_files: CustodyGroup, dealer_key: Key
 ) -> None:
-    """A refresh or repair rewrites ``share/<key_id>`` under a running node: the next round must use it."""
+    """A refresh or repair rewrites ``share/<key_id>`` under a running node: the next round must use it, and
+    refuse the version it no longer holds (a typed refusal naming the version it does hold)."""
 
-    def node_1_share_verifies() -> bool:
+    def node_1_signs(version: str, public: PublicKeyPackage) -> bool:
         intent, session, request = anchor_intent(), session_id(), request_id()
-        commitments = open_session(local_nodes, [1, 2], intent, session, request)
-        answer = post(local_nodes[1], "round2", round2_body(session, request, intent, commitments))
+        response = post(local_nodes[1], "round1", round1_body(session, request, intent, key_version=version))
+        assert response.status_code == 200, response.text
+        _, other = round1_commit(7)  # node 1 checks only its own commitment
+        commitments = {
+            1: {name: response.json()[name] for name in ("hiding", "binding")},
+            2: Commitment.of(other).model_dump(),
+        }
+        body = round2_body(session, request, intent, commitments, key_version=version)
+        answer = post(local_nodes[1], "round2", body)
         package = SigningPackage(decode(commitments), intent.decode()[1])
         share = SignatureShare.from_bytes(bytes.fromhex(answer.json()["share"]))
-        return verify_signature_share(package, 1, share, dealer_key[1])
+        return verify_signature_share(package, 1, share, public)
 
-    assert node_1_share_verifies()
+    assert node_1_signs(TEST_KEY_VERSION, dealer_key[1])
     group_files.corrupt_share(1)
-    assert not node_1_share_verifies()
+    with group_files.open_keystore(1) as store:
+        rewritten = load_key(store, TEST_KEY_ID)
+
+    stale = post(local_nodes[1], "round1", round1_body(session_id(), request_id(), anchor_intent()))
+    assert stale.status_code == 409
+    assert problem_of(stale) == "key-version-mismatch"
+    assert stale.json()["held_versions"] == [rewritten.version]
+    assert node_1_signs(rewritten.version, rewritten.public_key_package)
+    assert not node_1_signs(rewritten.version, dealer_key[1])

@@ -1,0 +1,189 @@
+"""A coordinator with a stale copy of a key never blames honest nodes (issue 9, point 14).
+
+Every signing request names the key version the coordinator verifies against; nodes holding another
+generation refuse with a typed ``key-version-mismatch``, which is a refusal, not a blame. When nodes refuse
+the version, or every share fails verification, the coordinator first re-reads the key the nodes state, and
+blames nobody if it was its own copy that was stale. The nodes here are in memory (real FROST rounds with
+dealer keys) so each path is pinned down exactly; `test_signing_faults.py` shows the refusal with real
+node processes.
+"""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from custody.audit import AuditLog
+from custody.coordinator.client import NodeRefused
+from custody.coordinator.signing import Coordinator, SigningFailed
+from custody.frost import (
+    N,
+    PublicKeyPackage,
+    SignatureShare,
+    SigningNonces,
+    SigningPackage,
+    round1_commit,
+    round2_sign,
+    verify_signature,
+)
+from custody.node.keys_errors import KeyVersionMismatch
+from custody.node.keys_shares import key_version
+from custody.node.schemas import Round1Request, Round1Response, Round2Request, Round2Response
+from custody.roster import RosterNode
+from tests.custody.coordinator.test_signing_choices import make_roster
+from tests.helpers.custody_nodes import TEST_KEY_ID, Key, anchor_intent, request_id
+from tests.helpers.frost_signing import fixed_key
+
+STALE = fixed_key(7)
+CURRENT = fixed_key(8)
+MISMATCH = KeyVersionMismatch.problem_type()
+
+
+class VersionedSigners:
+    """Nodes holding `key`: they refuse a request naming another key version (unless `check_version` is off,
+    as a node of an older release would) and otherwise sign honestly, or all cheat if told to."""
+
+    def __init__(self, key: Key, *, check_version: bool = True, cheat: bool = False) -> None:
+        self.key_packages, self.public_key = key
+        self.check_version = check_version
+        self.cheat = cheat
+        self.versions_named: list[str] = []
+        self._nonces: dict[tuple[int, str], SigningNonces] = {}
+
+    def _check(self, node: RosterNode, named: str) -> None:
+        self.versions_named.append(named)
+        held = key_version(self.public_key)
+        if self.check_version and named != held:
+            refusal = KeyVersionMismatch(TEST_KEY_ID, named, [held])
+            problem = {"type": refusal.problem_type(), "detail": refusal.detail, **refusal.extensions}
+            raise NodeRefused(node.node_id, refusal.status, problem)
+
+    async def round1(self, node: RosterNode, request: Round1Request) -> Round1Response:
+        self._check(node, request.key_version)
+        nonces, commitments = round1_commit(self.key_packages[node.node_id].signing_share)
+        self._nonces[(node.node_id, request.session_id)] = nonces
+        return Round1Response(
+            identifier=node.node_id,
+            hiding=commitments.hiding.to_bytes().hex(),
+            binding=commitments.binding.to_bytes().hex(),
+        )
+
+    async def round2(self, node: RosterNode, request: Round2Request) -> Round2Response:
+        self._check(node, request.key_version)
+        package = SigningPackage(
+            {identifier: wire.decode() for identifier, wire in request.commitments.items()},
+            request.intent.decode()[1],
+        )
+        nonces = self._nonces.pop((node.node_id, request.session_id))
+        share = round2_sign(package, nonces, self.key_packages[node.node_id])
+        if self.cheat:
+            share = SignatureShare((share.share + 1) % N)
+        return Round2Response(identifier=node.node_id, share=share.to_bytes().hex())
+
+
+class Statements:
+    """The nodes' signed key statements, as `KeyCoordinator.stated_key` reads them: here, a given key."""
+
+    def __init__(self, stated: PublicKeyPackage) -> None:
+        self.stated = stated
+        self.reads = 0
+
+    async def __call__(self, key_id: str) -> PublicKeyPackage:
+        assert key_id == TEST_KEY_ID
+        self.reads += 1
+        return self.stated
+
+
+def coordinator(
+    tmp_path: Path, nodes: VersionedSigners, statements: Statements | None = None
+) -> tuple[Coordinator, AuditLog]:
+    audit = AuditLog.open_file(tmp_path / "coordinator.jsonl")
+    signing = Coordinator(
+        make_roster(3), nodes, {TEST_KEY_ID: STALE[1]}, audit=audit, key_statements=statements
+    )
+    return signing, audit
+
+
+def actions(audit: AuditLog) -> list[tuple[str, dict[str, Any]]]:
+    return [(record.action, record.details) for record in audit.records()]
+
+
+def test_nodes_refuse_a_stale_key_version_and_nobody_is_blamed(tmp_path: Path) -> None:
+    nodes = VersionedSigners(CURRENT)
+    signing, audit = coordinator(tmp_path, nodes)
+
+    with pytest.raises(SigningFailed) as failure:
+        asyncio.run(signing.sign(TEST_KEY_ID, request_id(), anchor_intent()))
+
+    assert set(nodes.versions_named) == {key_version(STALE[1])}
+    assert {node: f.problem_type for node, f in failure.value.failures.items()} == dict.fromkeys(
+        (1, 2, 3), MISMATCH
+    )
+    assert failure.value.culprits == []
+    assert signing.suspects == frozenset()
+    assert not [action for action, _ in actions(audit) if action.startswith("sign.invalid-share")]
+
+
+def test_a_refused_version_makes_the_coordinator_read_the_stated_key_and_sign_with_it(
+    tmp_path: Path,
+) -> None:
+    nodes = VersionedSigners(CURRENT)
+    statements = Statements(CURRENT[1])
+    signing, audit = coordinator(tmp_path, nodes, statements)
+    intent = anchor_intent()
+
+    signature = asyncio.run(signing.sign(TEST_KEY_ID, request_id(), intent))
+
+    assert verify_signature(CURRENT[1].group_public_key, intent.decode()[1], signature)
+    assert statements.reads == 1
+    assert signing.public_keys[TEST_KEY_ID] == CURRENT[1]
+    assert signing.suspects == frozenset()
+    [restated] = [details for action, details in actions(audit) if action == "sign.key-restated"]
+    assert restated["stale_version"] == key_version(STALE[1])
+    assert restated["key_version"] == key_version(CURRENT[1])
+
+
+def test_when_every_share_fails_the_stated_key_is_read_before_anyone_is_blamed(tmp_path: Path) -> None:
+    """Nodes that sign whatever version is named (an older release) with the current key: every share fails
+    against the coordinator's stale copy, so it re-reads the key instead of marking them all suspect."""
+    nodes = VersionedSigners(CURRENT, check_version=False)
+    statements = Statements(CURRENT[1])
+    signing, audit = coordinator(tmp_path, nodes, statements)
+    intent = anchor_intent()
+
+    signature = asyncio.run(signing.sign(TEST_KEY_ID, request_id(), intent))
+
+    assert verify_signature(CURRENT[1].group_public_key, intent.decode()[1], signature)
+    assert statements.reads == 1
+    assert signing.suspects == frozenset()
+    assert not [action for action, _ in actions(audit) if action == "sign.invalid-share"]
+
+
+def test_when_the_stated_key_is_the_coordinators_the_failing_nodes_are_blamed_then_cleared(
+    tmp_path: Path,
+) -> None:
+    nodes = VersionedSigners(STALE, cheat=True)
+    statements = Statements(STALE[1])
+    signing, audit = coordinator(tmp_path, nodes, statements)
+
+    with pytest.raises(SigningFailed) as failure:
+        asyncio.run(signing.sign(TEST_KEY_ID, request_id(), anchor_intent()))
+
+    assert statements.reads == 1
+    blamed = failure.value.culprits  # the two signers of the first session; the third alone cannot sign
+    assert len(blamed) == 2
+    assert signing.suspects == set(blamed)
+    first, second = blamed
+    assert signing.clear_suspect(first, actor="api-key:ops") is True
+    assert signing.clear_suspect(first, actor="api-key:ops") is False
+    assert signing.suspects == {second}
+    cleared = [
+        (record.actor, record.subject, record.details)
+        for record in audit.records()
+        if record.action == "node.suspect-cleared"
+    ]
+    assert cleared == [
+        ("api-key:ops", f"node:{first}", {"was_suspect": True}),
+        ("api-key:ops", f"node:{first}", {"was_suspect": False}),
+    ]
