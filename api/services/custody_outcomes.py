@@ -8,7 +8,8 @@ only reads their answers (`custody.coordinator.signing.SigningFailed`) and sorts
 - so is a node that is down, slow, misbehaving, left out as a suspect, or refusing for a non-policy reason
   (a lost share, a session clash): operators can fix that, and the next attempt asks again;
 - a request is `refused` only when so many nodes refuse it for policy reasons no approval or wait can cure
-  (a limit, an allowlist, an expired deadline...) that fewer than the threshold could ever sign it.
+  (a limit, an allowlist, an expired deadline, an Anchor whose claim is not its leaves' tree...) that fewer
+  than the threshold could ever sign it.
 
 The nodes' problem documents carry their reasons as text, not rule names, so the curable rules are known by
 the wording of `custody.policy.engine`'s approval and time-lock details (`CURABLE_REASON_MARKERS`); the
@@ -21,6 +22,7 @@ from typing import Any, Final
 from api.services.custody_schemas import SignRequestStatus
 from custody.coordinator.signing import NodeFailure, SigningFailed
 from custody.frost import Signature
+from custody.node.anchor_leaves import AnchorLeavesMismatch
 from custody.node.errors import PolicyRefused
 
 CURABLE_REASON_MARKERS: Final = (
@@ -28,6 +30,8 @@ CURABLE_REASON_MARKERS: Final = (
     "delay has not passed",  # the time-lock rule, while the request is younger than the delay
 )
 _POLICY_REFUSED: Final = PolicyRefused.problem_type()
+_LEAVES_MISMATCH: Final = AnchorLeavesMismatch.problem_type()
+"""An Anchor whose claim is not the tree of the leaves sent with it: no approval or wait makes it true."""
 SUSPECT: Final = "suspect"
 """The kind of a node the coordinator left out because it cheated or misbehaved in an earlier call."""
 
@@ -56,6 +60,8 @@ def _node_reasons(node_id: int, failure: NodeFailure) -> list[str]:
 
 
 def _refuses_for_good(failure: NodeFailure) -> bool:
+    if failure.problem_type == _LEAVES_MISMATCH:
+        return True
     return failure.problem_type == _POLICY_REFUSED and not all(is_curable(r) for r in failure.reasons)
 
 

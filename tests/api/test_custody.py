@@ -64,6 +64,7 @@ TIME_LOCK_SECONDS = 2
 PER_TX_LIMIT = 10_000
 TREASURY = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
 STRANGER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
+ANCHOR = "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9"
 CUSTODY_DAILY_LIMIT = 15_000
 
 POLICY = f"""\
@@ -78,6 +79,10 @@ default:
       contracts:
         "{TEST_CONTRACT}": [TreasuryTx]
         "{TREASURY}": [CustodyTransfer]
+        "{ANCHOR}": [Anchor]
+      anchor:
+        kinds: [1]
+        velocity: {{max_signatures: 100000000, window_seconds: 3600}}
       custody_transfer:
         destinations: ["{PAYEE}"]
         max_deadline_horizon_seconds: 86400
