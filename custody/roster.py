@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from custody.envelope import MAX_NODE_ID, NodePublicKeys
 from custody.errors import CustodyError
+from custody.files import PUBLIC, write_atomic
 
 ROSTER_VERSION: Final = 2
 UNPINNED_ROSTER_VERSION: Final = 1
@@ -197,10 +198,7 @@ class Roster:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the roster file (public: no secret is in it), replacing any file there atomically."""
-        target = Path(path)
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_bytes(json.dumps(self.to_json(), indent=2).encode() + b"\n")
-        os.replace(temporary, target)
+        write_atomic(Path(path), json.dumps(self.to_json(), indent=2).encode() + b"\n", mode=PUBLIC)
 
 
 def _canonical(value: Any) -> bytes:

@@ -19,7 +19,6 @@ import hashlib
 import ipaddress
 import os
 import re
-import secrets
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from custody.errors import CustodyError
+from custody.files import PUBLIC, write_atomic
 
 CA_COMMON_NAME: Final = "tpw-devnet-ca"
 COORDINATOR_COMMON_NAME: Final = "tpw-coordinator"
@@ -84,29 +84,6 @@ def fingerprint(certificate: x509.Certificate | bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path` as a 0600 file, atomically (temporary file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
-
-
-def _write_public(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
 @dataclass(frozen=True)
 class Credential:
     """A certificate and its private key (the key never appears in the repr)."""
@@ -135,8 +112,8 @@ class Credential:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write_private(Path(key_path), key_pem)
-        _write_public(Path(certificate_path), self.certificate_pem())
+        write_atomic(Path(key_path), key_pem)
+        write_atomic(Path(certificate_path), self.certificate_pem(), mode=PUBLIC)
 
     @classmethod
     def read(cls, certificate_path: str | os.PathLike[str], key_path: str | os.PathLike[str]) -> Credential:
@@ -309,7 +286,7 @@ class TlsPaths:
     def write(self, ca: CertificateAuthority, credential: Credential) -> None:
         """Store `credential` and the CA certificate (not its key) at these paths."""
         credential.write(self.certificate, self.key)
-        _write_public(self.ca, ca.credential.certificate_pem())
+        write_atomic(self.ca, ca.credential.certificate_pem(), mode=PUBLIC)
 
 
 def _tls13_context(protocol: ssl._SSLMethod, paths: TlsPaths) -> ssl.SSLContext:

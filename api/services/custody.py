@@ -450,6 +450,8 @@ async def _attempt(
             outcome = custody_outcomes.failed(failure, len(package.verifying_shares))
         else:
             outcome = custody_outcomes.signed(signature)
+        finally:
+            await _in_thread(runtime.save_states)  # before anything else: a crash must not lose a newer one
         row = await _db(
             store.record_outcome, session, request_id, outcome, progress.finish(sign_request_view)
         )

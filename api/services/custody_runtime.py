@@ -14,6 +14,7 @@ an attempt runs waits and then tries again with every approval stored, instead o
 
 import asyncio
 import logging
+import threading
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,7 +31,9 @@ from custody.audit_index import AuditIndex
 from custody.coordinator.client import NodeClient
 from custody.coordinator.dkg import KeyCoordinator
 from custody.coordinator.signing import Coordinator
+from custody.coordinator.state_book import load_statements, save_statements
 from custody.frost import PublicKeyPackage
+from custody.node.schemas import StateStatement
 from custody.policy.config import load_policy
 from custody.roster import Roster
 from custody.tls import client_context
@@ -57,6 +60,10 @@ class CustodyRuntime:
     keys: KeyCoordinator
     signing: Coordinator
     policy_path: Path
+    states_path: Path
+    """Where the coordinator keeps the nodes' latest state statements (`custody.coordinator.state_book`)."""
+    _saved_states: dict[int, StateStatement] = field(default_factory=dict)
+    _states_lock: threading.Lock = field(default_factory=threading.Lock)
     _attempt_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
@@ -74,6 +81,8 @@ class CustodyRuntime:
         audit = AuditLog.open_file(settings.custody_audit_path)
         audit_index = AuditIndex.open(settings.custody_audit_path)  # verified against the log, or rebuilt
         public_keys: dict[str, PublicKeyPackage] = {}
+        states_path = settings.custody_audit_path.with_name("node-states.json")
+        states = load_statements(states_path, roster)
         keys = KeyCoordinator(roster, client, audit=audit, public_keys=public_keys)
         return cls(
             roster=roster,
@@ -82,8 +91,12 @@ class CustodyRuntime:
             audit_index=audit_index,
             public_keys=public_keys,
             keys=keys,
-            signing=Coordinator(roster, client, public_keys, audit=audit, key_statements=keys.stated_key),
+            signing=Coordinator(
+                roster, client, public_keys, audit=audit, states=states, key_statements=keys.stated_key
+            ),
             policy_path=settings.custody_policy_path or settings.custody_roster_path.with_name("policy.yaml"),
+            states_path=states_path,
+            _saved_states=dict(states),
         )
 
     def operators(self) -> frozenset[str]:
@@ -92,6 +105,15 @@ class CustodyRuntime:
         if not self.policy_path.exists():
             return frozenset()
         return frozenset(load_policy(self.policy_path).operators.values())
+
+    def save_states(self) -> None:
+        """Write the nodes' state statements if a signing call taught the coordinator a newer one (blocking:
+        run it in a worker thread). Serialised, so a slower writer never puts back an older set."""
+        with self._states_lock:
+            statements = self.signing.state_statements
+            if statements != self._saved_states:
+                save_statements(self.states_path, statements)
+                self._saved_states = statements
 
     def attempt_lock(self, request_id: str) -> asyncio.Lock:
         """The lock that serialises signing attempts of `request_id` in this process."""

@@ -19,9 +19,8 @@ kept outside it, by someone the node does not have to trust for it:
 A statement the node did not sign (another node's, a forged one, one from before a re-enrolment) proves
 nothing and is ignored: nobody can make an intact node refuse, and a coordinator that withholds statements
 only withholds the alarm (the threat here is an operator's restore, not a compromised coordinator). The
-coordinator keeps statements in memory, so a rollback that happens while the coordinator also restarts is
-only found once the coordinator has seen a newer statement of the node again; an operator restoring a node
-should acknowledge deliberately in any case.
+coordinator keeps the statements on disk too (`custody.coordinator.state_book`), so a restart of the API
+does not forget them; an operator restoring a node should acknowledge deliberately in any case.
 """
 
 from typing import Final

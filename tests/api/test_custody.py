@@ -45,6 +45,7 @@ from custody.audit import AuditLog
 from custody.coordinator.ceremony import KeyInfo
 from custody.coordinator.client import NodeClient
 from custody.coordinator.dkg import KeyCoordinator
+from custody.coordinator.state_book import load_statements
 from custody.frost import Point, Signature, is_onchain_verifiable, verify_signature
 from custody.node.keys_shares import find_key
 from custody.node.schemas import IntentEnvelope
@@ -367,6 +368,22 @@ def test_a_treasury_tx_within_policy_is_signed_at_once(
 
     actions = [action for action, subject in audit_actions(settings) if request["id"] in subject]
     assert actions == ["sign-request.created", "sign-request.signed"]
+
+
+@SQLITE_ONLY
+def test_the_nodes_state_statements_outlive_the_api_process(
+    api: Api, key: dict[str, Any], settings: ApiSettings, group: CustodyGroup
+) -> None:
+    """The coordinator writes each signer's latest signed state counter after a signature, and the next API
+    process starts from it (`custody.coordinator.state_book`), so a node restored from a backup is caught
+    even when the API restarted in between."""
+    assert api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(7)}).json()["signature"]
+    path = settings.custody_audit_path.with_name("node-states.json")
+    saved = load_statements(path, group.roster)
+    assert len(saved) >= 2  # the two signers at least
+    with TestClient(create_app(settings)) as restarted:
+        runtime = restarted.app.state.custody  # type: ignore[attr-defined]
+        assert runtime.signing.state_statements == saved
 
 
 def test_approvals_by_operators_unlock_a_large_transfer(

@@ -6,6 +6,7 @@ coordinator kept from the node's round-two answer and presents in round one.
 """
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from custody.audit import AuditLog
 from custody.cli import cli
 from custody.coordinator.client import NodeClient, NodeRefused
 from custody.coordinator.signing import Coordinator
+from custody.coordinator.state_book import load_statements, save_statements
 from custody.node.schemas import Round1Request, StateStatement
 from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 
@@ -106,3 +108,24 @@ def test_a_statement_the_node_did_not_sign_is_ignored(running_group: CustodyGrou
     states = asyncio.run(sign_once(running_group, {}))
     foreign = next(statement for node_id, statement in states.items() if node_id != 1)  # two signed
     asyncio.run(round1(running_group, 1, foreign.model_copy(update={"node_id": 1, "counter": 10**9})))
+
+
+def test_the_coordinator_keeps_the_statements_across_a_restart(
+    running_group: CustodyGroup, tmp_path: Path
+) -> None:
+    """Saved after a signature and read back by the next coordinator: only statements that verify."""
+    path = tmp_path / "coordinator" / "node-states.json"
+    assert load_statements(path, running_group.roster) == {}  # nothing saved yet
+    states = asyncio.run(sign_once(running_group, {}))
+    save_statements(path, states)
+    assert load_statements(path, running_group.roster) == states
+    assert path.stat().st_mode & 0o777 == 0o600
+
+    raw = json.loads(path.read_text())
+    raw[0]["counter"] += 1  # a statement edited after the node signed it
+    path.write_text(json.dumps(raw))
+    kept = load_statements(path, running_group.roster)
+    assert kept == {node_id: s for node_id, s in states.items() if node_id != raw[0]["node_id"]}
+
+    path.write_text("not json")
+    assert load_statements(path, running_group.roster) == {}
