@@ -93,6 +93,8 @@ class AuditIndex:
         with self.path.open("rb") as index:
             start = self._entry(index, first)
             end = self._entry(index, last + 1) if last < self._entries(index) else None
+        if end is not None and end < start:  # a tampered index: never read the whole log on its word
+            raise AuditLogCorrupt(f"the audit index's entries for lines {first} to {last + 1} run backwards")
         with self.log_path.open("rb") as log:
             log.seek(start)
             data = log.read() if end is None else log.read(end - start)

@@ -42,6 +42,7 @@ from api.services.custody_errors import (
     CustodyValidationError,
     KeyCeremonyError,
     KeyStatementsDisagree,
+    SignRequestNotFound,
 )
 from api.services.custody_runtime import CustodyRuntime
 from api.services.custody_schemas import (
@@ -416,7 +417,12 @@ async def add_approval(
 async def retry_sign_request(
     runtime: CustodyRuntime, session: Session, client: ApiClient, request_id: str, progress: Progress
 ) -> SignRequestOut:
-    """Another signing attempt (after a time lock, or once nodes are back); 409 if signed already."""
+    """Another signing attempt (after a time lock, or once nodes are back); 409 if signed already. Only the
+    key that made the request (or an admin key) drives it: anyone else gets the 404 an unknown id gets, as
+    on reads (`custody_reads`), so a request id seen in an approval or a log opens nothing."""
+    row = await _db(store.load_request, session, request_id)
+    if row.created_by != client.key_id and "custody:admin" not in client.scopes:
+        raise SignRequestNotFound(f"no sign request {request_id}")
     await _db(store.require_unsigned, session, request_id)
     return await _attempt(runtime, session, client, request_id, progress)
 

@@ -184,9 +184,11 @@ class KeyCoordinator:
             if isinstance(answer, BaseException):
                 raise answer
             try:
-                statements[node] = key_statement(self.roster, key_id, node, answer.root).to_bytes()
+                stated = key_statement(self.roster, key_id, node, answer.root)
             except (EnvelopeError, FrostError, ValueError, KeyError, TypeError):
                 continue
+            if node in stated.verifying_shares:  # only a holder of the package it states speaks for it
+                statements[node] = stated.to_bytes()
         stated_by: dict[bytes, list[int]] = {}
         for node, package_bytes in statements.items():
             stated_by.setdefault(package_bytes, []).append(node)

@@ -473,6 +473,18 @@ class Coordinator:
             return False
         if stated.to_bytes() == call.public_key.to_bytes():
             return False
+        if (stated.group_public_key, stated.min_signers) != (
+            call.public_key.group_public_key,
+            call.public_key.min_signers,
+        ):  # a refresh keeps both: another key or threshold is no newer generation of this one, but a lie
+            await asyncio.to_thread(
+                self.audit.append,
+                actor=COORDINATOR_COMMON_NAME,
+                action="sign.key-restatement-refused",
+                subject=f"request:{call.request_id}",
+                details={"key_id": call.key_id, "key_version": call.key_version},
+            )
+            return False
         stale = call.key_version
         call.public_key = self.public_keys[call.key_id] = stated
         for node_id in [node for node, failure in call.failures.items() if _is_version_refusal(failure)]:

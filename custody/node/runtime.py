@@ -114,6 +114,7 @@ def open_runtime(
             identity: NodeIdentity | None = load_identity(keystore)
         except NodeNotEnrolled:  # signs all the same, without state statements (see state_guard)
             identity = None
+        roster = Roster.load(settings.roster_path)
         signing = SigningService(
             node_id=settings.node_id,
             keystore=keystore,
@@ -122,11 +123,12 @@ def open_runtime(
             audit=audit,
             nonce_ttl_seconds=settings.nonce_ttl_seconds,
             clock=clock,
+            group_size=len(roster),
             identity=identity,
         )
         runtime = NodeRuntime(settings, keystore, audit, policy, history, sessions, signing, clock)
         runtime.identity = identity
-        runtime.coordinator_tls_sha256 = Roster.load(settings.roster_path).coordinator_tls_sha256
+        runtime.coordinator_tls_sha256 = roster.coordinator_tls_sha256
         if runtime.coordinator_tls_sha256 is None:
             raise RosterError(
                 f"the roster {settings.roster_path} pins no coordinator certificate (a version 1 roster); "

@@ -154,9 +154,12 @@ class SigningService:
         audit: AuditLog,
         nonce_ttl_seconds: int,
         clock: Callable[[], int],
+        group_size: int,
         identity: NodeIdentity | None = None,
     ) -> None:
-        """`identity` signs the node's state statements; without one, none are made or checked."""
+        """`group_size` is the number of nodes in the roster: every node that can hold a share of any
+        generation of a key, the n of the rolling budgets (`custody.policy.budget`); `identity` signs the
+        node's state statements; without one, none are made or checked."""
         if sessions.state is not policy.history:
             raise ValueError("the session book must live in the policy's spend history (one state database)")
         self.node_id = node_id
@@ -168,6 +171,7 @@ class SigningService:
         self._audit = audit
         self._ttl = nonce_ttl_seconds
         self._clock = clock
+        self._group_size = group_size
         self.state_guard = StateGuard(policy.history, node_id, identity)
 
     # -- round one -----------------------------------------------------------------------------------
@@ -444,7 +448,9 @@ class SigningService:
             approvals=parsed.approvals,
             first_seen=first_seen,
             threshold=key.key_package.min_signers,
-            holders=len(key.holders),
+            # Not the holders of the generation this request names: a refresh among fewer nodes (prepared
+            # or committed) would raise their budgets while the others' spends still count in the window.
+            holders=max(self._group_size, len(key.holders)),
         )
 
 

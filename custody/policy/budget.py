@@ -2,7 +2,9 @@
 
 A policy's ``rolling_24h_limit`` L of an asset is what the whole t-of-n group may sign of it in any 24
 hours. Each node holds only its part of it, its budget B = floor(t·L/n) (`apportioned_budget`; the engine
-gets t and n with the request's `SignContext`, from the node's own key package), and signs a transfer only
+gets t and n with the request's `SignContext`: t from the node's key package, n the number of nodes in the
+group's roster, not the holders of one generation of the key, since a refresh among fewer nodes would raise
+their budgets while the others' spends in the window still count), and signs a transfer only
 if what it signed of the asset in the last 24 hours plus the amount fits in B. No node talks to another
 about it, and the coordinator is not trusted with it.
 

@@ -95,6 +95,10 @@ def test_a_sign_request_is_read_by_its_creator_and_admin_or_audit_keys_only(
     assert theirs.json()["type"] == unknown.json()["type"] == "urn:tpwallet:problem:sign-request-not-found"
     assert theirs.json()["detail"] == f"no sign request {request['id']}"  # as for an id never made
     assert unknown.json()["detail"] == f"no sign request {UNKNOWN_REQUEST}"
+    driven = other_desk.post(f"{path}/attempts")  # nor can another key drive its signing attempts
+    assert (driven.status_code, driven.json()["type"]) == (404, unknown.json()["type"])
+    assert driven.json()["detail"] == f"no sign request {request['id']}"
+    assert desk.post(f"{path}/attempts").status_code == 200  # its creator can
 
     for scopes in (("custody:sign",),):
         refused = caller(client, settings, *scopes).get(path)

@@ -25,13 +25,15 @@ from custody.frost import (
 Key = tuple[dict[int, KeyPackage], PublicKeyPackage]
 
 
-def fixed_key(seed: int, *, min_signers: int = 2, max_signers: int = 3) -> Key:
-    """A deterministic `min_signers`-of-`max_signers` dealer key derived from `seed` (same seed, same key)."""
-    coefficients = [
-        int.from_bytes(hashlib.sha256(f"tpwallet test key {seed} {index}".encode()).digest(), "big") % (N - 1)
-        + 1
-        for index in range(min_signers)
-    ]
+def fixed_key(seed: int, *, min_signers: int = 2, max_signers: int = 3, generation: int = 0) -> Key:
+    """A deterministic `min_signers`-of-`max_signers` dealer key derived from `seed` (same seed, same key);
+    a later `generation` keeps the secret (so the group key) and deals new shares, as a refresh does."""
+
+    def coefficient(index: int) -> int:
+        label = f"tpwallet test key {seed} {index}" + (f" {generation}" if index and generation else "")
+        return int.from_bytes(hashlib.sha256(label.encode()).digest(), "big") % (N - 1) + 1
+
+    coefficients = [coefficient(index) for index in range(min_signers)]
     return keygen_from_coefficients(coefficients, max_signers)
 
 

@@ -52,9 +52,11 @@ def _refused(node: RosterNode, refusal: NodeError) -> NodeRefused:
 
 
 @contextmanager
-def signing_services(group: KeyGroup, root: Path) -> Iterator[dict[int, SigningService]]:
+def signing_services(
+    group: KeyGroup, root: Path, policy_text: str = TEST_POLICY
+) -> Iterator[dict[int, SigningService]]:
     """One signing service per node of `group`, over its key store, with state under `root`."""
-    config = parse_policy(TEST_POLICY)
+    config = parse_policy(policy_text)
     clock = lambda: int(group.now)  # noqa: E731 - the group's settable clock, in whole seconds
     with ExitStack() as stack:
         services = {}
@@ -71,6 +73,7 @@ def signing_services(group: KeyGroup, root: Path) -> Iterator[dict[int, SigningS
                 audit=AuditLog.open_file(directory / "audit.jsonl"),
                 nonce_ttl_seconds=60,
                 clock=clock,
+                group_size=len(group.roster),
             )
         yield services
 

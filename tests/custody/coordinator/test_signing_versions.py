@@ -36,7 +36,8 @@ from tests.helpers.custody_nodes import TEST_KEY_ID, Key, anchor_intent, request
 from tests.helpers.frost_signing import fixed_key
 
 STALE = fixed_key(7)
-CURRENT = fixed_key(8)
+CURRENT = fixed_key(7, generation=1)  # refreshed: the same group key, new shares
+OTHER = fixed_key(8)  # another group key altogether
 MISMATCH = KeyVersionMismatch.problem_type()
 
 
@@ -187,3 +188,20 @@ def test_when_the_stated_key_is_the_coordinators_the_failing_nodes_are_blamed_th
         ("api-key:ops", f"node:{first}", {"was_suspect": True}),
         ("api-key:ops", f"node:{first}", {"was_suspect": False}),
     ]
+
+
+def test_a_statement_of_another_group_key_is_no_newer_generation_and_is_not_taken(tmp_path: Path) -> None:
+    """A node (or a forged statement) claiming the key is now another group key or threshold: a refresh
+    keeps both, so the coordinator keeps its copy, signs nothing under the claimed key, and records it."""
+    nodes = VersionedSigners(OTHER)
+    statements = Statements(OTHER[1])
+    signing, audit = coordinator(tmp_path, nodes, statements)
+
+    with pytest.raises(SigningFailed):
+        asyncio.run(signing.sign(TEST_KEY_ID, request_id(), anchor_intent()))
+
+    assert statements.reads == 1
+    assert signing.public_keys[TEST_KEY_ID] == STALE[1]
+    assert set(nodes.versions_named) == {key_version(STALE[1])}
+    assert [action for action, _ in actions(audit)].count("sign.key-restatement-refused") == 1
+    assert signing.suspects == frozenset()

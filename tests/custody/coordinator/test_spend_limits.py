@@ -196,9 +196,14 @@ def test_concurrent_coordinator_calls_stay_within_the_limit(five_nodes: CustodyG
 
 
 @pytest.mark.parametrize(
-    ("key_id", "token", "amount", "count"),
-    [(QUINT, 4, 50_000 * UNIT, 5), (PAIR, 5, 83_333_333_333, 3)],
-    ids=["3-of-5", "2-of-3"],
+    ("key_id", "token", "amount", "count", "usable"),
+    [
+        (QUINT, 4, 50_000 * UNIT, 5, LIMIT),
+        # A key held by 3 of the roster's 5 nodes: n is the roster's size (a refresh could shrink the
+        # holders), so its holders' budgets are 2/5 of the limit each and the group reaches 3/5 of it.
+        (PAIR, 5, 50_000 * UNIT, 3, 3 * (2 * LIMIT // 5) // 2),
+    ],
+    ids=["3-of-5", "2-of-3-among-5"],
 )
 def test_the_coordinator_spreads_spending_so_the_group_signs_its_whole_limit(
     five_nodes: CustodyGroup,
@@ -207,9 +212,11 @@ def test_the_coordinator_spreads_spending_so_the_group_signs_its_whole_limit(
     token: int,
     amount: int,
     count: int,
+    usable: int,
 ) -> None:
-    """Each node has t/n of the limit; picking the signers with the most budget left signs the whole limit
-    (up to rounding), even with the roster order fixed (picking nodes 1-3 every time would stop at 3/5)."""
+    """Each node has t/n of the limit; picking the signers with the most budget left signs all its holders
+    can (the whole limit when every roster node holds the key, up to rounding), even with the roster order
+    fixed (picking nodes 1-3 every time would stop at 3/5)."""
     monkeypatch.setattr("custody.coordinator.signing.random.shuffle", lambda nodes: None)
 
     async def fill() -> int:
@@ -224,7 +231,7 @@ def test_the_coordinator_spreads_spending_so_the_group_signs_its_whole_limit(
 
     signed = asyncio.run(fill())
     assert isinstance(signed, int)
-    assert LIMIT - amount < signed <= LIMIT
+    assert usable - amount < signed <= usable <= LIMIT
 
 
 def test_a_node_reports_what_is_left_of_its_budget(five_nodes: CustodyGroup) -> None:
@@ -265,5 +272,5 @@ def test_a_node_reports_what_is_left_of_its_budget(five_nodes: CustodyGroup) -> 
             return first.budget_remaining, second.budget_remaining
 
     before, after = asyncio.run(one())
-    assert before == str(2 * LIMIT // 3)
-    assert after == str(2 * LIMIT // 3 - 10_000 * UNIT)
+    assert before == str(2 * LIMIT // 5)  # t/n of the limit, n the roster's five nodes
+    assert after == str(2 * LIMIT // 5 - 10_000 * UNIT)
