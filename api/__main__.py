@@ -21,6 +21,11 @@ def main() -> None:
         access_log=False,
         log_config=None,
         server_header=False,
+        limit_concurrency=settings.max_connections,
+        # Only named proxies may say who the client is: uvicorn's default trusts X-Forwarded-For from
+        # 127.0.0.1, which would let any local process pick the address its rate limit is counted under.
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
 
 

@@ -93,7 +93,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.build_info = build_info
     app.state.chain_clients = ChainClients(settings)
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)  # innermost
+    app.add_middleware(  # innermost
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        read_timeout=settings.body_read_timeout_seconds,
+    )
     app.add_middleware(RateLimitMiddleware, bucket=address_bucket(settings))
     app.add_middleware(RequestContextMiddleware)  # outermost: ids, headers and the 500 for all the rest
     app.include_router(health.router)

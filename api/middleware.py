@@ -12,6 +12,7 @@ says ``Cache-Control: no-store``, so no cache along the way keeps a custody answ
 is read, before authentication looks at the database. Both answer with the app's problem documents.
 """
 
+import asyncio
 import logging
 import re
 import time
@@ -128,17 +129,42 @@ class PayloadTooLarge(ApiError):
     title = "Request body too large"
 
 
+class RequestTimeout(ApiError):
+    """The request body did not arrive whole in time."""
+
+    status = HTTPStatus.REQUEST_TIMEOUT
+    problem = "request-timeout"
+    title = "Request body too slow"
+
+
 class BodySizeLimitMiddleware:
     """413 for a body over `max_bytes`: at once from its Content-Length, or as soon as a chunked body
-    passes the limit. The body is read (up to the limit) before the app runs and handed to it whole, so
-    nothing in the app, authentication included, ever sees a byte of an oversized body."""
+    passes the limit; 408 for a body not received whole within `read_timeout` seconds (a client trickling
+    bytes would otherwise hold its connection and buffer open for ever). The body is read (up to the limit)
+    before the app runs and handed to it whole, so nothing in the app, authentication included, ever sees a
+    byte of an oversized body."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes", max_bytes=self.max_bytes)
+
+    async def _read(self, receive: Receive) -> list[bytes] | None:
+        """The body's chunks, stopping as soon as they pass the limit; None if the client disconnected."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > self.max_bytes or not message.get("more_body", False):
+                return chunks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -148,20 +174,18 @@ class BodySizeLimitMiddleware:
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await _refuse(self._too_large(), scope, receive, send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away before sending it all
-                return
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await _refuse(self._too_large(), scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                chunks = await self._read(receive)
+        except TimeoutError:
+            slow = RequestTimeout(f"the request body did not arrive within {self.read_timeout:g} seconds")
+            await _refuse(slow, scope, receive, send)
+            return
+        if chunks is None:  # the client went away before sending it all
+            return
+        if sum(len(chunk) for chunk in chunks) > self.max_bytes:
+            await _refuse(self._too_large(), scope, receive, send)
+            return
         body: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         async def replay() -> Message:

@@ -117,6 +117,23 @@ class ApiSettings(BaseSettings):
         ge=0,
         description="Larger request bodies are refused with 413 before they are read.",
     )
+    body_read_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="A request body not received whole within this time is refused with 408, so a slow "
+        "client cannot hold a connection and its buffered bytes open.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="`python -m api`: connections served at once; more are answered 503 by uvicorn at once.",
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="`python -m api`: comma-separated addresses of proxies whose X-Forwarded-For is trusted "
+        "as the client address (rate limits, logs); unset: none, the TCP peer is the client.",
+    )
     rate_limit_enabled: bool = Field(
         default=True, description="Token buckets per API key and client address."
     )

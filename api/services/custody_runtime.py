@@ -112,8 +112,7 @@ class CustodyRuntime:
         with self._states_lock:
             statements = self.signing.state_statements
             if statements != self._saved_states:
-                save_statements(self.states_path, statements)
-                self._saved_states = statements
+                self._saved_states = save_statements(self.states_path, statements, self.roster)
 
     def attempt_lock(self, request_id: str) -> asyncio.Lock:
         """The lock that serialises signing attempts of `request_id` in this process."""

@@ -5,7 +5,7 @@ it signed itself that is above its own (`custody.node.state_guard`). The coordin
 statements; kept in memory only, they would be lost with every restart of the API, and a node restored while
 the API also restarted would sign its forgotten spends again. So the coordinator writes them here after
 every signing call that taught it a newer one (`write_atomic`: the old file or the new one, never a torn
-one), and a new coordinator starts from this file.
+one; merged under a lock with what other API processes wrote), and a new coordinator starts from this file.
 
 Nothing in the file has to be trusted: every statement is signed by its node's identity key and is checked
 against the roster when it is read; one that does not verify (tampered, or from a node since re-enrolled)
@@ -13,6 +13,7 @@ is dropped with a warning. Deleting the file only loses the alarm, as a coordina
 sign would; it cannot make an intact node refuse.
 """
 
+import fcntl
 import json
 import logging
 from collections.abc import Mapping
@@ -53,7 +54,20 @@ def load_statements(path: Path, roster: Roster) -> dict[int, StateStatement]:
     return kept
 
 
-def save_statements(path: Path, statements: Mapping[int, StateStatement]) -> None:
-    """Replace the file at `path` with `statements`, atomically and durably."""
-    body = [statements[node_id].model_dump(mode="json") for node_id in sorted(statements)]
-    write_atomic(path, json.dumps(body, indent=1).encode() + b"\n")
+def save_statements(
+    path: Path, statements: Mapping[int, StateStatement], roster: Roster
+) -> dict[int, StateStatement]:
+    """Merge `statements` into the file at `path` (the higher counter of each node wins), atomically and
+    durably, and return what it now holds. Several API processes may share the file: under a lock, each
+    reads what the others wrote first, so none puts back an older statement over a newer one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        merged = load_statements(path, roster)
+        for node_id, statement in statements.items():
+            known = merged.get(node_id)
+            if known is None or statement.counter > known.counter:
+                merged[node_id] = statement
+        body = [merged[node_id].model_dump(mode="json") for node_id in sorted(merged)]
+        write_atomic(path, json.dumps(body, indent=1).encode() + b"\n")
+    return merged

@@ -12,6 +12,7 @@ processes over mutual TLS, the anvil chains of the test session, on SQLite and P
 import asyncio
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -145,6 +146,41 @@ def test_a_16_mib_body_is_413_and_answers_carry_no_server_banner(api: ApiProcess
         assert "server" not in response.headers
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert chunked.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_body_trickled_slower_than_the_deadline_is_408_and_x_forwarded_for_is_not_trusted(
+    tmp_path: Path, group: CustodyGroup, database_url: str, l1_anvil: AnvilNode, l2_anvil: AnvilNode
+) -> None:
+    """A client sending a few bytes of its declared body and then nothing gets 408 once the read deadline
+    passes, instead of holding its connection and buffer open; and a client cannot choose the address its
+    rate limit is counted under by sending X-Forwarded-For (no proxy is trusted unless configured)."""
+    env = {
+        **_chains_env(l1_anvil, l2_anvil),
+        "TPW_BODY_READ_TIMEOUT_SECONDS": "1",
+        "TPW_RATE_LIMIT_ADDRESS_BURST": "3",
+        "TPW_RATE_LIMIT_ADDRESS_PER_SECOND": "0.01",
+    }
+    with (
+        ApiProcess(tmp_path, group, database_url, env) as api,
+        socket.create_connection(("127.0.0.1", api.port), timeout=10) as slow,
+    ):
+        slow.sendall(
+            f"POST {SIGN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f'Content-Length: 100\r\n\r\n{{"key'.encode()
+        )
+        started = time.monotonic()
+        answer = slow.recv(65536).decode()
+        assert answer.startswith("HTTP/1.1 408"), answer
+        assert 0.9 < time.monotonic() - started < 5
+        assert "urn:tpwallet:problem:request-timeout" in answer
+
+        with httpx.Client(base_url=api.url, timeout=10) as client:
+            codes = [
+                client.get("/version", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+                for n in range(5)
+            ]
+        assert codes[-1] == 429, codes  # one bucket for the real peer, whatever the header says
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

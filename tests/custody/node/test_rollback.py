@@ -117,9 +117,14 @@ def test_the_coordinator_keeps_the_statements_across_a_restart(
     path = tmp_path / "coordinator" / "node-states.json"
     assert load_statements(path, running_group.roster) == {}  # nothing saved yet
     states = asyncio.run(sign_once(running_group, {}))
-    save_statements(path, states)
+    assert save_statements(path, states, running_group.roster) == states
     assert load_statements(path, running_group.roster) == states
     assert path.stat().st_mode & 0o777 == 0o600
+    older = {node_id: states[node_id] for node_id in states}
+    newer = asyncio.run(sign_once(running_group, states))  # another API process, further on
+    assert save_statements(path, newer, running_group.roster) == newer
+    assert save_statements(path, older, running_group.roster) == newer  # an older set never wins
+    states = newer
 
     raw = json.loads(path.read_text())
     raw[0]["counter"] += 1  # a statement edited after the node signed it
