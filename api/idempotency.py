@@ -313,7 +313,9 @@ class Progress:
         """A hook that records recovery point `point` (with `data`) in the caller's transaction."""
 
         def record(_row: object) -> None:
-            self._write(recovery_point=point, recovery_data=data)
+            # Each phase also renews the claim's lease: a request that is making progress is never taken
+            # over by a retry (which would throw its finished work away) however long it has run.
+            self._write(recovery_point=point, recovery_data=data, locked_at=_now())
             self.point, self.data = point, data
 
         return record

@@ -37,6 +37,7 @@ from api.models import CustodyKey, CustodySignRequest
 from api.services import custody_outcomes
 from api.services import custody_store as store
 from api.services.custody_errors import (
+    CustodyConflict,
     CustodyKeyNotFound,
     CustodyNodeNotFound,
     CustodyValidationError,
@@ -71,6 +72,10 @@ from custody.node.schemas import HealthResponse, IntentEnvelope
 from custody.policy.approvals import OperatorApproval
 
 _T = TypeVar("_T")
+
+ATTEMPT_WAIT_SECONDS = 60.0
+"""How long an attempt waits for another attempt of the same request (each is bounded by the node timeouts,
+a few seconds a round), far inside the idempotency lease (`TPW_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS`, 300)."""
 
 
 async def _in_thread(work: Callable[..., _T], *args: Any) -> _T:
@@ -430,8 +435,18 @@ async def retry_sign_request(
 async def _attempt(
     runtime: CustodyRuntime, session: Session, client: ApiClient, request_id: str, progress: Progress
 ) -> SignRequestOut:
-    """One signing attempt with every approval stored, recorded whatever the nodes answer."""
-    async with runtime.attempt_lock(request_id):
+    """One signing attempt with every approval stored, recorded whatever the nodes answer. Waiting for
+    another attempt of the same request is bounded (`ATTEMPT_WAIT_SECONDS`, well inside the idempotency
+    lease), so queued attempts answer 409 rather than outlive their claim."""
+    lock = runtime.attempt_lock(request_id)
+    try:
+        async with asyncio.timeout(ATTEMPT_WAIT_SECONDS):
+            await lock.acquire()
+    except TimeoutError:
+        raise CustodyConflict(
+            f"another signing attempt of sign request {request_id} is still running; retry later"
+        ) from None
+    try:
         row = await _db(store.load_request, session, request_id)
         if row.status == "signed":  # an attempt that held the lock before this one signed it
             return sign_request_view(row)
@@ -461,6 +476,8 @@ async def _attempt(
         row = await _db(
             store.record_outcome, session, request_id, outcome, progress.finish(sign_request_view)
         )
+    finally:
+        lock.release()
     details: dict[str, Any] = {"attempt": row.attempts, "reasons": outcome.reasons, "nodes": outcome.nodes}
     if row.signature is not None:
         details["signature"] = row.signature

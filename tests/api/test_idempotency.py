@@ -33,6 +33,7 @@ from api.idempotency import (
     STARTED,
     Claimed,
     IdempotencyDep,
+    IdempotencyKeyInFlight,
     Progress,
     claim,
     request_fingerprint,
@@ -322,3 +323,24 @@ def test_a_failure_after_a_recovery_point_resumes_from_it(client: TestClient, to
     assert resumed.status_code == 201
     assert resumed.json()["run"] == 1  # the data the first phase committed
     assert seen == [(STARTED, {}), ("half-way", {"run": 1})]
+
+
+def test_each_committed_phase_renews_the_claims_lease(client: TestClient, sessions: sessionmaker[Session]):
+    """A request still making progress long after it claimed its key is not taken over: each recovery point
+    it commits renews the lease, so a retry meanwhile is 409, never a second run that throws the first's
+    finished work away. Once it stops making progress, the lease runs out and a retry takes over."""
+    with sessions() as session:
+        claimed = claim(session, "caller", "long", "a" * 64, PATH)
+    assert isinstance(claimed, Claimed)
+    _age(sessions, locked_at=datetime.now(UTC) - LOCK_TIMEOUT + timedelta(seconds=30))  # nearly stale
+    with sessions() as session:
+        progress = Progress(session, "caller", "long", claimed.token, 201)
+        progress.save("half-way")  # the request is alive and commits a phase
+    with sessions() as session, pytest.raises(IdempotencyKeyInFlight):
+        claim(session, "caller", "long", "a" * 64, PATH, LOCK_TIMEOUT - timedelta(seconds=60))
+    _age(sessions, locked_at=datetime.now(UTC) - LOCK_TIMEOUT - timedelta(seconds=1))  # then it dies
+    with sessions() as session:
+        taken = claim(session, "caller", "long", "a" * 64, PATH)
+    assert isinstance(taken, Claimed)
+    assert taken.token != claimed.token
+    assert taken.point == "half-way"
