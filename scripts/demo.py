@@ -55,17 +55,27 @@ class Summary:
             print(f"  {what:<{width}}  {result}")
 
 
-def request_signature(stack: DevnetStack, intent: Intent, chain_id: int, contract: str) -> dict[str, Any]:
+def request_signature(
+    stack: DevnetStack,
+    intent: Intent,
+    chain_id: int,
+    contract: str,
+    anchor_leaves: list[bytes] | None = None,
+) -> dict[str, Any]:
     """POST `intent` for `contract` on `chain_id` to the custody API under the stack's key; the sign request
     as the API answers it (signed, pending or refused, with the nodes' reasons). Every uint256, the chain id
-    included, travels as a decimal string, as the API asks of every client."""
+    included, travels as a decimal string, as the API asks of every client. An Anchor may carry its batch's
+    leaves, from which every signer node recomputes the root, count and total before it signs."""
     typed = {
         "primary_type": intent.PRIMARY_TYPE,
         "message": intent.to_json(uint256_as_string=True),
         "chain_id": str(chain_id),
         "verifying_contract": contract,
     }
-    return stack.post_json("/v1/custody/sign-requests", {"key_id": stack.custody_key_id, "intent": typed})
+    body: dict[str, Any] = {"key_id": stack.custody_key_id, "intent": typed}
+    if anchor_leaves is not None:
+        body["anchor_leaves"] = {"tree": "plain", "leaves": ["0x" + leaf.hex() for leaf in anchor_leaves]}
+    return stack.post_json("/v1/custody/sign-requests", body)
 
 
 def signature_of(signed: dict[str, Any], what: str) -> Signature:
@@ -185,8 +195,16 @@ def custody_anchor_flow(stack: DevnetStack, progress: Progress, summary: Summary
     ]
     tree = MerkleTree(trades)
     intent = anchor.next_intent(AnchorKind.SETTLEMENT, tree)
-    with progress.step("POST /v1/custody/sign-requests for the Anchor intent (policy, round 1, round 2)"):
-        signed = request_signature(stack, intent, l1.node.config.chain_id, anchor.contract.address)
+    chain_id, address = l1.node.config.chain_id, anchor.contract.address
+    with progress.step("an Anchor claiming a root its leaves do not make is refused by the nodes"):
+        lie = anchor.next_intent(AnchorKind.SETTLEMENT, MerkleTree(trades[:2]))
+        refused = request_signature(stack, lie, chain_id, address, anchor_leaves=trades)
+    if refused["status"] != "refused":
+        raise DemoFailed(f"an Anchor that is not its leaves' tree came back {refused['status']}")
+    with progress.step(
+        "POST /v1/custody/sign-requests for the Anchor with its leaves (nodes rebuild the tree)"
+    ):
+        signed = request_signature(stack, intent, chain_id, address, anchor_leaves=trades)
     signature = signature_of(signed, "the anchor")
     group_key = Point.from_xy(*stack.custody_key)
     if not verify_signature(group_key, anchor.digest(intent), signature):
