@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, Self, cast
 
-from eth_abi import decode
-from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
@@ -28,6 +26,7 @@ from chain.artifacts import DecodedEvent
 from chain.deployments import Deployments
 from chain.errors import ChainError
 from chain.intents import DOMAIN_NAME, Address, Intent, Permit, Uint256
+from chain.reverts import revert_reason
 from chain.transactions import send_call
 
 CONTRACT_TYPE = "SubscriptionManager"
@@ -40,7 +39,6 @@ MAX_GRACE = 2**24 - 1
 MAX_PERIODS = 2**16 - 1
 """The contract's limits (see its constants): `create_plan` refuses anything larger."""
 
-ERROR_SELECTOR = bytes.fromhex("08c379a0")
 """Error(string): how a Vyper `assert ..., "reason"` reverts."""
 
 LOG_WINDOW_BLOCKS = 10_000
@@ -260,18 +258,6 @@ def sign_permit(
         deadline=deadline,
     )
     return sign_intent(signer, permit, chain_id, token, token_name)
-
-
-def revert_reason(data: bytes) -> str:
-    """A revert's Error(string) message; other revert data as hex; none at all (out of gas?) said so."""
-    if data[:4] == ERROR_SELECTOR:
-        try:
-            (message,) = decode(["string"], data[4:])
-        except (DecodingError, ValueError):
-            pass
-        else:
-            return str(message)
-    return "0x" + data.hex() if data else "no revert data (out of gas?)"
 
 
 class SubscriptionManager:

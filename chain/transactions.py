@@ -5,13 +5,14 @@ accounts, which production nodes do not have.
 """
 
 import threading
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted
 from web3.types import Nonce, TxParams, TxReceipt
+
+from chain.reverts import logic_error_reason
 
 
 class TransactionFailed(RuntimeError):
@@ -68,7 +69,7 @@ def send_call(
     try:
         estimated = call.estimate_gas(params)
     except ContractLogicError as exc:
-        raise TransactionFailed(description, _reason(exc)) from exc
+        raise TransactionFailed(description, logic_error_reason(exc)) from exc
     params["gas"] = gas if gas is not None else estimated + estimated // 5
     chain_id = w3.eth.chain_id
     params["chainId"] = chain_id
@@ -90,10 +91,3 @@ def send_call(
     if receipt["status"] != 1:
         raise TransactionFailed(description, None, tx_hash.to_0x_hex())
     return receipt
-
-
-def _reason(exc: ContractLogicError) -> str | None:
-    message: Any = exc.message if hasattr(exc, "message") else str(exc)
-    text = str(message)
-    prefix = "execution reverted: "
-    return text.split(prefix, 1)[1] if prefix in text else text or None

@@ -42,7 +42,7 @@ from web3.types import TxReceipt
 from chain import artifacts
 from chain.errors import ChainError
 from chain.intents import ZERO_ADDRESS, Bytes32, CustodyTransfer, Intent, TreasuryTx
-from chain.subscriptions import revert_reason
+from chain.reverts import revert_reason
 from chain.transactions import send_call
 
 CONTRACT_TYPE = "MultisigTreasury"

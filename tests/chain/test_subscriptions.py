@@ -4,7 +4,6 @@ face against a manager on an in-process chain (plans, the three ways to subscrib
 from pathlib import Path
 
 import pytest
-from eth_abi import encode
 from eth_account import Account
 from eth_tester.exceptions import TransactionFailed as EthTesterRevert
 from hypothesis import given
@@ -14,7 +13,6 @@ from chain.deployments import Deployments
 from chain.errors import ChainIdMismatch
 from chain.intents import IntentError
 from chain.subscriptions import (
-    ERROR_SELECTOR,
     MAX_AMOUNT,
     SubscribeAuthorization,
     SubscribeMethod,
@@ -25,7 +23,6 @@ from chain.subscriptions import (
     UnknownSubscription,
     check_plan_terms,
     next_paid_through,
-    revert_reason,
     sign_authorization,
 )
 from chain.transactions import TransactionFailed, send_call
@@ -97,15 +94,6 @@ def test_only_the_subscriber_signs_an_authorization() -> None:
     )
     with pytest.raises(SubscriptionError, match="own subscriber"):
         sign_authorization(Account.create(), authorization, 1, ADDRESS)
-
-
-def test_revert_reasons() -> None:
-    assert revert_reason(ERROR_SELECTOR + encode(["string"], ["subscriptions: plan is paused"])) == (
-        "subscriptions: plan is paused"
-    )
-    assert revert_reason(b"") == "no revert data (out of gas?)"
-    assert revert_reason(b"\x01\x02") == "0x0102"
-    assert revert_reason(ERROR_SELECTOR + b"\x00") == "0x08c379a000"
 
 
 # The face against a deployed manager

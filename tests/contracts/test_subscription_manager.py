@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from ethpm_types import ContractType
 
 from chain.anvil import dev_accounts
+from chain.reverts import revert_reason
 from chain.subscriptions import (
     MAX_AMOUNT,
     MAX_GRACE,
@@ -26,7 +27,6 @@ from chain.subscriptions import (
     SubscribeMethod,
     SubscriptionStatus,
     next_paid_through,
-    revert_reason,
     sign_authorization,
     sign_permit,
 )
