@@ -12,10 +12,11 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted
 from web3.types import Nonce, TxParams, TxReceipt
 
+from chain.errors import ChainError
 from chain.reverts import logic_error_reason
 
 
-class TransactionFailed(RuntimeError):
+class TransactionFailed(ChainError, RuntimeError):
     """The transaction reverted (or would revert); `reason` is the contract's revert string if any."""
 
     def __init__(self, description: str, reason: str | None, tx_hash: str | None = None) -> None:
