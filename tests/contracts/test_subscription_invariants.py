@@ -23,7 +23,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from chain.subscriptions import SubscriptionStatus, next_paid_through, revert_reason
+from chain.reverts import revert_reason
+from chain.subscriptions import SubscriptionStatus, next_paid_through
 
 pytestmark = pytest.mark.chain
 

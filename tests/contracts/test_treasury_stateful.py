@@ -36,7 +36,7 @@ from web3.exceptions import ContractLogicError
 from web3.types import TxParams, TxReceipt
 
 from chain.intents import ZERO_ADDRESS, TreasuryTx
-from chain.subscriptions import revert_reason
+from chain.reverts import revert_reason
 from chain.treasury import CustodyTransfer, OnchainSignature, Treasury, collect_signatures, sign_digest
 from tests.contracts.test_treasury_support import (
     DAY,

@@ -12,7 +12,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from chain.intents import ZERO_ADDRESS, TreasuryTx
-from chain.subscriptions import revert_reason
+from chain.reverts import revert_reason
 from chain.treasury import CustodyTransfer, OnchainSignature, collect_signatures, sign_digest
 from tests.helpers.frost_signing import Key, sign_with_key
 

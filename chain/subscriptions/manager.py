@@ -1,18 +1,11 @@
-"""The SubscriptionManager contract's Python face: plans, subscribing three ways, charging, and reading state.
-
-Subscribers sign two kinds of typed data here, the way a wallet would: an EIP-2612 `Permit` for the plan's
-token (domain: the token's name, version "1") and a `SubscribeAuthorization` for the manager (domain
-"TPWallet"/"1"), whose digest is the one the contract checks. `next_paid_through` is the contract's billing
-rule line for line, so the keeper and the tests can say what a charge will do without asking the chain.
+"""The deployed SubscriptionManager through web3: plans, subscribing three ways, charging, reading state.
 
 Transactions are sent from local keys with `chain.transactions.send_call`; a contract revert surfaces as
 `TransactionFailed` carrying the contract's reason ("subscriptions: ...").
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from enum import IntEnum
-from typing import Any, ClassVar, Self, cast
+from typing import Any, Self, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
@@ -24,240 +17,29 @@ from web3.types import BlockIdentifier, FilterParams, TxReceipt
 from chain import artifacts
 from chain.artifacts import DecodedEvent
 from chain.deployments import Deployments
-from chain.errors import ChainError
-from chain.intents import DOMAIN_NAME, Address, Intent, Permit, Uint256
 from chain.reverts import revert_reason
+from chain.subscriptions.authorization import (
+    SignedAuthorization,
+    authorization_for,
+    sign_authorization,
+    sign_permit,
+)
+from chain.subscriptions.terms import (
+    ChargeReport,
+    Plan,
+    Subscription,
+    SubscriptionError,
+    SubscriptionStatus,
+    UnknownPlan,
+    UnknownSubscription,
+    check_plan_terms,
+)
 from chain.transactions import send_call
 
 CONTRACT_TYPE = "SubscriptionManager"
 """The contract type in Ape's build manifest, and the name the deployments registry records it under."""
-
-BPS = 10_000
-MAX_AMOUNT = 2**96 - 1
-MAX_PERIOD = 2**32 - 1
-MAX_GRACE = 2**24 - 1
-MAX_PERIODS = 2**16 - 1
-"""The contract's limits (see its constants): `create_plan` refuses anything larger."""
-
-"""Error(string): how a Vyper `assert ..., "reason"` reverts."""
-
 LOG_WINDOW_BLOCKS = 10_000
 """Nodes refuse eth_getLogs over too many blocks at once; scans go in windows of this many."""
-
-
-class SubscriptionError(ChainError):
-    """A plan or subscription that does not exist, or an answer from the manager that makes no sense."""
-
-
-class UnknownPlan(SubscriptionError, LookupError):
-    """No plan has that id."""
-
-
-class UnknownSubscription(SubscriptionError, LookupError):
-    """No subscription has that id."""
-
-
-class SubscriptionStatus(IntEnum):
-    """A subscription's status, as the contract numbers it."""
-
-    NONE = 0
-    ACTIVE = 1
-    PAST_DUE = 2
-    CANCELLED = 3
-    LAPSED = 4
-    COMPLETED = 5
-
-
-LIVE_STATUSES = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE})
-"""Statuses in which a subscription can still be charged."""
-
-
-class SubscribeMethod(IntEnum):
-    """How a subscription was authorised: the `method` of the `Subscribed` event."""
-
-    ALLOWANCE = 1
-    PERMIT = 2
-    AUTHORIZATION = 3
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A plan's terms (fixed at creation) and whether its merchant has paused it."""
-
-    plan_id: int
-    merchant: ChecksumAddress
-    token: ChecksumAddress
-    amount: int
-    period: int
-    trial: int
-    grace: int
-    max_periods: int
-    fee_bps: int
-    paused: bool
-
-    @property
-    def fee(self) -> int:
-        """Base units of each charge that go to the treasury (rounded down, as the contract does)."""
-        return self.amount * self.fee_bps // BPS
-
-    @property
-    def merchant_amount(self) -> int:
-        """Base units of each charge the merchant receives."""
-        return self.amount - self.fee
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A subscription's state: `paid_through` is the end of the last paid period (or of the trial)."""
-
-    subscription_id: int
-    subscriber: ChecksumAddress
-    plan_id: int
-    status: SubscriptionStatus
-    paid_through: int
-    periods_paid: int
-    grace_ends: int
-
-    @property
-    def live(self) -> bool:
-        return self.status in LIVE_STATUSES
-
-    def due(self, now: int) -> bool:
-        """Whether a charge at time `now` would try to collect (its plan must also not be paused)."""
-        return self.live and now >= self.paid_through
-
-
-@dataclass(frozen=True)
-class SubscribeAuthorization(Intent):
-    """A subscriber's gasless consent to subscribe to plan `plan_id`, whose terms (`token`, `amount` per
-    `period` seconds) the wallet shows; valid for the subscriber's authorization nonce until `deadline`."""
-
-    PRIMARY_TYPE: ClassVar[str] = "SubscribeAuthorization"
-
-    subscriber: Address
-    plan_id: Uint256
-    token: Address
-    amount: Uint256
-    period: Uint256
-    nonce: Uint256
-    deadline: Uint256
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A split secp256k1 signature as the contracts take it."""
-
-    v: int
-    r: bytes
-    s: bytes
-
-
-@dataclass(frozen=True)
-class SignedAuthorization:
-    """A `SubscribeAuthorization` and its signature: what a relayer needs to subscribe someone."""
-
-    authorization: SubscribeAuthorization
-    signature: Signature
-
-
-@dataclass(frozen=True)
-class ChargeReport:
-    """What one `charge` or `charge_many` transaction did, from its events."""
-
-    tx_hash: str
-    block_number: int
-    gas_used: int
-    charged: dict[int, int]
-    """Subscription id -> its new paid-through time."""
-    failed: dict[int, int]
-    """Subscription id -> when its grace ends: the payment failed and it is past due."""
-    skipped: dict[int, str]
-    """Subscription id -> why its charge reverted (not due, paused, fee-on-transfer token, ...)."""
-    lapsed: tuple[int, ...]
-    completed: tuple[int, ...]
-
-
-def next_paid_through(paid_through: int, period: int, now: int) -> int:
-    """The paid-through time after a charge at `now` (>= `paid_through`): the end of the period holding `now`.
-
-    Billing is anchored at the subscription's start, and periods nobody charged are not billed later.
-    """
-    if now < paid_through:
-        raise SubscriptionError(f"not due: paid through {paid_through}, now {now}")
-    return paid_through + ((now - paid_through) // period + 1) * period
-
-
-def check_plan_terms(amount: int, period: int, trial: int, grace: int, max_periods: int) -> None:
-    """Raise `SubscriptionError` naming the term `create_plan` would refuse, if any.
-
-    The grace must be shorter than the period: a retry inside the grace then pays the period of the first
-    failure or the next one, so a late payment never skips a whole period unbilled.
-    """
-    limits = {
-        "amount": (amount, 1, MAX_AMOUNT),
-        "period": (period, 1, MAX_PERIOD),
-        "trial": (trial, 0, MAX_PERIOD),
-        "grace": (grace, 0, MAX_GRACE),
-        "max_periods": (max_periods, 0, MAX_PERIODS),
-    }
-    for name, (value, low, high) in limits.items():
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise SubscriptionError(f"plan {name} {value!r} is not an integer in [{low}, {high}]")
-    if grace >= period:
-        raise SubscriptionError(f"plan grace {grace} is not shorter than its period {period}")
-
-
-def authorization_for(plan: Plan, subscriber: str, nonce: int, deadline: int) -> SubscribeAuthorization:
-    """The authorization `subscriber` signs to join `plan` with authorization nonce `nonce`."""
-    return SubscribeAuthorization(
-        subscriber=to_checksum_address(subscriber),
-        plan_id=plan.plan_id,
-        token=plan.token,
-        amount=plan.amount,
-        period=plan.period,
-        nonce=nonce,
-        deadline=deadline,
-    )
-
-
-def sign_intent(
-    signer: LocalAccount, intent: Intent, chain_id: int, verifying_contract: str, name: str
-) -> Signature:
-    """`signer`'s EIP-712 signature of `intent` for domain (`name`, "1", `chain_id`, `verifying_contract`)."""
-    typed_data = intent.typed_data(chain_id, to_checksum_address(verifying_contract), name=name)
-    signed = signer.sign_typed_data(full_message=typed_data)
-    return Signature(v=signed.v, r=signed.r.to_bytes(32, "big"), s=signed.s.to_bytes(32, "big"))
-
-
-def sign_authorization(
-    signer: LocalAccount, authorization: SubscribeAuthorization, chain_id: int, manager: str
-) -> SignedAuthorization:
-    """The subscriber's signature of `authorization` for the manager at `manager` on chain `chain_id`."""
-    if authorization.subscriber != signer.address:
-        raise SubscriptionError("an authorization is signed by its own subscriber")
-    signature = sign_intent(signer, authorization, chain_id, manager, DOMAIN_NAME)
-    return SignedAuthorization(authorization, signature)
-
-
-def sign_permit(
-    signer: LocalAccount,
-    token_name: str,
-    token: str,
-    chain_id: int,
-    spender: str,
-    value: int,
-    nonce: int,
-    deadline: int,
-) -> Signature:
-    """`signer`'s EIP-2612 permit letting `spender` spend `value` of `token` (named `token_name`)."""
-    permit = Permit(
-        owner=signer.address,
-        spender=to_checksum_address(spender),
-        value=value,
-        nonce=nonce,
-        deadline=deadline,
-    )
-    return sign_intent(signer, permit, chain_id, token, token_name)
 
 
 class SubscriptionManager:
