@@ -1,24 +1,13 @@
-"""The token allocation plan: read a YAML plan strictly, and turn it into the vesting grants it calls for.
-
-A plan splits a total supply of TPW between categories (team, advisors, investors, community, ecosystem,
-...) by percentage, each category between its beneficiaries by share, and gives each category a vesting
-schedule. Everything here is pure (no chain): `scripts/allocate.py` mints and grants what `PlannedGrant`s
-say, and the tests check plans without a node.
+"""Reading a YAML allocation plan strictly, with every error naming the file, line and column.
 
 Strictness is the point, since the plan moves the whole supply: percentages are read from the YAML text as
 decimals (never floats) and must sum to exactly 100; every amount must come out as a whole number of base
 units; durations are non-zero and explicit about their unit; addresses must carry a valid EIP-55
-checksum; unknown or repeated keys are refused. Every error names the file, line and column it is about
-(from the YAML nodes' marks).
-
-A grant's `reference` is a hash of (plan name, category, position in the category): the script finds the
-grants it already created by it, so a second run creates only what is missing, and a plan edited after a
-run is refused where it disagrees with what the chain holds.
+checksum; unknown or repeated keys are refused.
 """
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -26,62 +15,31 @@ from pathlib import Path
 
 import yaml
 from eth_typing import ChecksumAddress
-from eth_utils import is_checksum_address, keccak, to_checksum_address
+from eth_utils import is_checksum_address, to_checksum_address
 
-from chain.errors import ChainError
+from chain.allocation.plan import (
+    SECONDS_PER_UNIT,
+    TPW_DECIMALS,
+    AllocationError,
+    AllocationPlan,
+    PlannedGrant,
+    grant_reference,
+)
 from chain.vesting import (
     LINEAR_PERIOD,
     MAX_AMOUNT,
-    CreatedGrant,
     Schedule,
     VestingError,
-    utc,
 )
 
-TPW_DECIMALS = 18
 HUNDRED = Decimal(100)
-REFERENCE_PREFIX = "tpwallet/allocation"
-
 PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 PLAIN_INTEGER = re.compile(r"[0-9]+")
 DURATION = re.compile(r"([0-9]+)([a-z]*)")
 PLAN_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 CATEGORY_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 ADDRESS_SHAPE = re.compile(r"0x[0-9a-fA-F]{40}")
-SECONDS_PER_UNIT = {"s": 1, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 KINDS = ("linear", "tranche")
-
-
-class AllocationError(ChainError, ValueError):
-    """The plan is malformed or inconsistent; the message starts with `file:line:column:`."""
-
-
-@dataclass(frozen=True)
-class PlannedGrant:
-    """One grant the plan calls for."""
-
-    category: str
-    index: int  # position of the beneficiary in its category, from 0
-    beneficiary: ChecksumAddress
-    amount: int  # base units
-    schedule: Schedule
-    revocable: bool
-    reference: bytes  # 32 bytes: see the module docstring
-
-
-@dataclass(frozen=True)
-class AllocationPlan:
-    """A validated plan: the supply to mint and the grants that share it out, in plan order."""
-
-    name: str
-    total_supply: int  # base units
-    decimals: int
-    grants: tuple[PlannedGrant, ...]
-
-
-def grant_reference(plan_name: str, category: str, index: int) -> bytes:
-    """The 32-byte reference of a plan's grant, logged by the escrow when the grant is created."""
-    return keccak(f"{REFERENCE_PREFIX}/{plan_name}/{category}/{index}".encode())
 
 
 def load_plan(path: Path, *, decimals: int = TPW_DECIMALS) -> AllocationPlan:
@@ -106,97 +64,6 @@ def parse_plan(text: str, *, source: str = "<plan>", decimals: int = TPW_DECIMAL
     if root is None:
         raise AllocationError(f"{source}: the plan is empty")
     return _PlanReader(source, decimals).plan(root)
-
-
-def pending_grants(
-    plan: AllocationPlan, created: Mapping[bytes, CreatedGrant]
-) -> tuple[list[PlannedGrant], list[tuple[PlannedGrant, CreatedGrant]]]:
-    """Split the plan into (grants still to create, grants already created with the event that created them).
-
-    `created` holds the escrow's `GrantCreated` events by reference. A grant created with other terms than
-    the plan's (the plan was edited after a run) raises `AllocationError`: granting again would
-    double-allocate, and skipping it would hide the difference.
-    """
-    missing: list[PlannedGrant] = []
-    done: list[tuple[PlannedGrant, CreatedGrant]] = []
-    for planned in plan.grants:
-        existing = created.get(planned.reference)
-        if existing is None:
-            missing.append(planned)
-            continue
-        chain_terms = (existing.beneficiary, existing.amount, existing.schedule, existing.revocable)
-        plan_terms = (planned.beneficiary, planned.amount, planned.schedule, planned.revocable)
-        if chain_terms != plan_terms:
-            raise AllocationError(
-                f"{planned.category} #{planned.index}: grant {existing.grant_id} was created in transaction "
-                f"{existing.tx_hash} for {existing.beneficiary}, {existing.amount} base units, "
-                f"{_describe(existing.schedule, existing.revocable)}; the plan now says "
-                f"{planned.beneficiary}, {planned.amount} base units, "
-                f"{_describe(planned.schedule, planned.revocable)}"
-            )
-        done.append((planned, existing))
-    return missing, done
-
-
-def format_tokens(amount: int, decimals: int) -> str:
-    """`amount` base units as tokens with thousands separators and no trailing zeros: 1,234.5."""
-    whole, fraction = divmod(amount, 10**decimals)
-    text = f"{whole:,}"
-    if fraction:
-        text += "." + str(fraction).rjust(decimals, "0").rstrip("0")
-    return text
-
-
-def schedule_table(grants: Iterable[PlannedGrant], decimals: int) -> str:
-    """The grants as an aligned text table: category, beneficiary, amount, cliff, end, kind, revocable."""
-    header = ("category", "beneficiary", "amount (TPW)", "cliff", "end", "kind", "revocable")
-    rows = [
-        (
-            grant.category,
-            grant.beneficiary,
-            format_tokens(grant.amount, decimals),
-            _date(grant.schedule.cliff_time),
-            _date(grant.schedule.end),
-            _kind(grant.schedule),
-            "yes" if grant.revocable else "no",
-        )
-        for grant in grants
-    ]
-    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
-    right_aligned = {2}
-    lines = []
-    for row in (header, *rows):
-        cells = [
-            cell.rjust(width) if column in right_aligned else cell.ljust(width)
-            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def _date(timestamp: int) -> str:
-    return utc(timestamp).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _kind(schedule: Schedule) -> str:
-    if schedule.kind == "linear":
-        return "linear"
-    return f"tranche {schedule.tranches} x {_span(schedule.period)}"
-
-
-def _span(seconds: int) -> str:
-    for unit in ("w", "d", "h"):
-        if seconds % SECONDS_PER_UNIT[unit] == 0:
-            return f"{seconds // SECONDS_PER_UNIT[unit]}{unit}"
-    return f"{seconds}s"
-
-
-def _describe(schedule: Schedule, revocable: bool) -> str:
-    return (
-        f"start {schedule.start}, cliff {schedule.cliff}s, duration {schedule.duration}s, "
-        f"period {schedule.period}s, {'revocable' if revocable else 'irrevocable'}"
-    )
 
 
 class _PlanReader:
