@@ -8,7 +8,7 @@ comparing; that is a format change and needs a migration (see tests/custody/gold
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -34,6 +34,16 @@ def assert_golden(path: Path, actual: bytes) -> bytes:
         f"needs a migration of what is stored, then {UPDATE_ENV}=1 to rewrite the file"
     )
     return expected
+
+
+def golden_sample(path: Path, make: Callable[[], bytes]) -> bytes:
+    """The golden bytes at `path` of an encoding made with fresh randomness (a sealed value, whose nonce no
+    seam fixes): `make()` is written there only when updating. The test pins the format by decoding these
+    bytes and encoding them again with their own nonce."""
+    if updating():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(make())
+    return path.read_bytes()
 
 
 def golden_text(values: Mapping[str, str]) -> bytes:
