@@ -18,6 +18,7 @@ from api.services.vesting import GRANTS
 from tests.helpers.golden import assert_golden, golden_text
 
 GOLDEN = Path(__file__).parent / "golden"
+OPERATOR = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 
 REQUESTS: dict[str, tuple[str, str, BaseModel | None]] = {
     "create key, defaults": ("POST", "/v1/custody/keys", KeyCreate()),
@@ -30,7 +31,7 @@ REQUESTS: dict[str, tuple[str, str, BaseModel | None]] = {
     "approve": (
         "POST",
         "/v1/custody/sign-requests/req-golden/approvals",
-        ApprovalCreate(operator="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", signature="0x" + "cd" * 64 + "1b"),
+        ApprovalCreate(operator=OPERATOR, signature="0x" + "cd" * 64 + "1b"),
     ),
     "no body": ("POST", "/v1/custody/sign-requests/req-golden/cancel", None),
 }

@@ -9,6 +9,7 @@ of a label, of a layout or of the header's JSON then fails here even if the stor
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -26,11 +27,11 @@ SEALED_NAME = "nonce/golden-session"
 SEALED_CONTENT = b"golden round-one nonces"
 
 
-def canonical(value: object) -> bytes:
+def canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def header_fields() -> dict[str, object]:
+def header_fields() -> dict[str, Any]:
     return dict(json.loads((STORE / "keystore.json").read_bytes()))
 
 
@@ -38,7 +39,6 @@ def data_key() -> tuple[bytes, bytes]:
     """(store id, data key) of the golden store, unwrapped by the format's documented key schedule."""
     fields = header_fields()
     kdf, wrapped = fields["kdf"], fields["data_key"]
-    assert isinstance(kdf, dict) and isinstance(wrapped, dict)
     wrapping_key = HKDF(
         algorithm=hashes.SHA256(),
         length=32,
@@ -50,9 +50,7 @@ def data_key() -> tuple[bytes, bytes]:
     nonce, sealed = bytes.fromhex(wrapped["nonce"]), bytes.fromhex(wrapped["sealed"])
     key = AESGCM(wrapping_key).decrypt(nonce, sealed, aad)
     assert AESGCM(wrapping_key).encrypt(nonce, key, aad) == sealed
-    store_id = fields["store_id"]
-    assert isinstance(store_id, str)
-    return bytes.fromhex(store_id), key
+    return bytes.fromhex(fields["store_id"]), key
 
 
 def test_the_header_decodes_to_its_fields_and_encodes_to_the_same_bytes() -> None:
