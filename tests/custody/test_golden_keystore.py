@@ -3,8 +3,9 @@
 A key store seals with fresh random salts and nonces and offers no seam to fix them, so these tests go the
 other way round: they take the checked-in store `golden/keystore-v2` (and a sealed value made from it),
 decrypt each file with the key schedule and associated data written out here literally, check the known
-contents, and encrypt again with the file's own nonce, which must give the file's bytes exactly. A change
-of a label, of a layout or of the header's JSON then fails here even if the store still reads its own files.
+contents, and encrypt again with the file's own nonce, which must give the file's bytes exactly; a record
+the store writes today must open the same way. A change of a label, of a layout or of the header's JSON then
+fails here even if the store still reads its own files.
 """
 
 import json
@@ -66,32 +67,60 @@ def test_the_header_decodes_to_its_fields_and_encodes_to_the_same_bytes() -> Non
     assert len(data_key()[1]) == 32
 
 
-@pytest.mark.parametrize("name", sorted(GOLDEN_RECORDS))
-def test_a_record_is_magic_version_nonce_and_aes_gcm_under_its_name(name: str) -> None:
+def open_record(raw: bytes, name: str) -> bytes:
+    """The content of record file `raw` of record `name` in the golden store: magic, 8-byte version, nonce,
+    AES-GCM under the data key with the record's name and version as associated data. Encrypting the
+    content again with the file's nonce must give the file."""
     store_id, key = data_key()
-    raw = (STORE / "records" / (name.replace("/", "~") + ".rec")).read_bytes()
-
     assert raw[:5] == b"TPWK\x02"
     version, nonce, sealed = raw[5:13], raw[13:25], raw[25:]
     aad = b"tpwallet-keystore/v2/record\x00" + store_id + b"\x00" + name.encode() + b"\x00" + version
+    content = AESGCM(key).decrypt(nonce, sealed, aad)
+    assert raw[:13] + nonce + AESGCM(key).encrypt(nonce, content, aad) == raw
+    return content
 
-    assert AESGCM(key).decrypt(nonce, sealed, aad) == GOLDEN_RECORDS[name]
-    assert raw[:13] + nonce + AESGCM(key).encrypt(nonce, GOLDEN_RECORDS[name], aad) == raw
 
-
-def test_the_manifest_is_magic_nonce_and_aes_gcm_of_its_canonical_bytes() -> None:
+def open_manifest(raw: bytes) -> Manifest:
+    """The manifest in file `raw`: magic, nonce, AES-GCM of its canonical bytes bound to the store id."""
     store_id, key = data_key()
-    raw = (STORE / "manifest.seal").read_bytes()
-
     assert raw[:5] == b"TPWM\x02"
     nonce, sealed = raw[5:17], raw[17:]
     aad = b"tpwallet-keystore/v2/manifest\x00" + store_id
     plain = AESGCM(key).decrypt(nonce, sealed, aad)
-
-    manifest = Manifest.from_bytes(plain)
-    assert {name for name, entry in manifest.records.items() if entry.live} == set(GOLDEN_RECORDS)
-    assert manifest.to_bytes() == plain
     assert raw[:5] + nonce + AESGCM(key).encrypt(nonce, plain, aad) == raw
+    manifest = Manifest.from_bytes(plain)
+    assert manifest.to_bytes() == plain
+    return manifest
+
+
+def live_names(manifest: Manifest) -> set[str]:
+    return {name for name, entry in manifest.records.items() if entry.live}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_RECORDS))
+def test_a_golden_record_decodes_to_its_content(name: str) -> None:
+    raw = (STORE / "records" / (name.replace("/", "~") + ".rec")).read_bytes()
+
+    assert open_record(raw, name) == GOLDEN_RECORDS[name]
+
+
+def test_the_golden_manifest_decodes_to_its_records() -> None:
+    assert live_names(open_manifest((STORE / "manifest.seal").read_bytes())) == set(GOLDEN_RECORDS)
+
+
+def test_records_and_manifest_written_today_have_the_golden_layout(tmp_path: Path) -> None:
+    """The writer, not only the reader: a record put into the golden store now opens the golden way."""
+    root = golden_copy("keystore-v2", tmp_path / "store")
+    with KeyStore.open(root, GOLDEN_KEK) as store:
+        store.put("share/written-today", b"new share bytes")
+
+    assert open_record(
+        (root / "records" / "share~written-today.rec").read_bytes(), "share/written-today"
+    ) == (b"new share bytes")
+    assert live_names(open_manifest((root / "manifest.seal").read_bytes())) == {
+        *GOLDEN_RECORDS,
+        "share/written-today",
+    }
 
 
 def test_a_sealed_value_is_golden(tmp_path: Path) -> None:
