@@ -30,8 +30,8 @@ from custody.audit import (
     AuditLog,
     AuditRecord,
     AuditVerification,
-    Problem,
-    ProblemKind,
+    Finding,
+    FindingKind,
     StoredEntry,
     utc_now,
 )
@@ -151,7 +151,7 @@ def state_head(log: AuditLog, identity: Ed25519PrivateKey, node_id: int) -> Head
 def check_against_heads(
     verdict: AuditVerification, entries: Iterable[StoredEntry], heads: Iterable[HeadStatement]
 ) -> AuditVerification:
-    """`verdict` with a problem for every (already verified) head statement the log no longer holds: a
+    """`verdict` with a finding for every (already verified) head statement the log no longer holds: a
     record at the stated seq with another hash was rewritten; no record at that seq, the log was cut."""
     hashes: dict[int, tuple[int, str]] = {}
     for entry in entries:
@@ -160,15 +160,15 @@ def check_against_heads(
         except ValueError:
             continue
         hashes.setdefault(record.seq, (entry.line, record.hash))
-    problems = list(verdict.problems)
+    findings = list(verdict.findings)
     for head in heads:
         found = hashes.get(head.seq)
         where = f"node {head.node_id}'s head of {head.time} (seq {head.seq}, {head.head_hash[:16]}...)"
         if found is None:
             message = f"the log ends before {where}: records were removed from its end"
-            problems.append(Problem(ProblemKind.TRUNCATED, None, head.seq, message))
+            findings.append(Finding(FindingKind.TRUNCATED, None, head.seq, message))
         elif found[1] != head.head_hash:
             message = f"seq {head.seq} is not the record of {where}: the log was rewritten"
-            problems.append(Problem(ProblemKind.REWRITTEN, found[0], head.seq, message))
-    problems.sort(key=lambda p: (p.line is None, p.line or 0))
-    return replace(verdict, problems=problems)
+            findings.append(Finding(FindingKind.REWRITTEN, found[0], head.seq, message))
+    findings.sort(key=lambda p: (p.line is None, p.line or 0))
+    return replace(verdict, findings=findings)

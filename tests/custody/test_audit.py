@@ -28,7 +28,7 @@ from custody.audit import (
     TORN_TAIL_ACTION,
     AuditLog,
     AuditRecord,
-    ProblemKind,
+    FindingKind,
     verify,
 )
 from custody.errors import AuditError, AuditLogCorrupt, InvalidAuditRecord
@@ -103,7 +103,7 @@ def test_append_chains_records_and_verify_accepts(log_path: Path) -> None:
     result = verify(log_path)
     assert result.ok
     assert (result.count, result.head_seq, result.head_hash) == (RECORDS, RECORDS, records[-1].hash)
-    assert result.problems == []
+    assert result.findings == []
     assert "OK" in result.summary()
     assert result.to_json()["ok"] is True
 
@@ -179,7 +179,7 @@ def test_edited_record_is_located(log_path: Path) -> None:
 
     result = verify(log_path)
     assert not result.ok
-    assert [(p.kind, p.line, p.seq) for p in result.problems] == [(ProblemKind.EDITED, 3, 3)]
+    assert [(p.kind, p.line, p.seq) for p in result.findings] == [(FindingKind.EDITED, 3, 3)]
 
 
 def test_rewritten_record_with_recomputed_hash_is_located(log_path: Path) -> None:
@@ -191,8 +191,8 @@ def test_rewritten_record_with_recomputed_hash_is_located(log_path: Path) -> Non
     lines[2] = forged.to_line() + b"\n"
     write_lines(log_path, lines)
 
-    problems = verify(log_path).problems
-    assert [(p.kind, p.line, p.seq) for p in problems] == [(ProblemKind.REWRITTEN, 3, 3)]
+    findings = verify(log_path).findings
+    assert [(p.kind, p.line, p.seq) for p in findings] == [(FindingKind.REWRITTEN, 3, 3)]
 
 
 @pytest.mark.parametrize("removed", [0, 2, 4])
@@ -202,9 +202,9 @@ def test_removed_record_is_located(log_path: Path, removed: int) -> None:
     del lines[removed]
     write_lines(log_path, lines)
 
-    problems = verify(log_path).problems
-    assert [(p.kind, p.line) for p in problems] == [(ProblemKind.REMOVED, removed + 1)]
-    assert f"seq {removed + 1} missing" in problems[0].message
+    findings = verify(log_path).findings
+    assert [(p.kind, p.line) for p in findings] == [(FindingKind.REMOVED, removed + 1)]
+    assert f"seq {removed + 1} missing" in findings[0].message
 
 
 def test_reordered_records_are_located(log_path: Path) -> None:
@@ -213,10 +213,10 @@ def test_reordered_records_are_located(log_path: Path) -> None:
     lines[2], lines[3] = lines[3], lines[2]
     write_lines(log_path, lines)
 
-    problems = verify(log_path).problems
-    assert problems[0].kind == ProblemKind.REORDERED
-    assert problems[0].line == 3
-    assert {p.kind for p in problems} == {ProblemKind.REORDERED}
+    findings = verify(log_path).findings
+    assert findings[0].kind == FindingKind.REORDERED
+    assert findings[0].line == 3
+    assert {p.kind for p in findings} == {FindingKind.REORDERED}
 
 
 def test_duplicated_record_is_located(log_path: Path) -> None:
@@ -224,8 +224,8 @@ def test_duplicated_record_is_located(log_path: Path) -> None:
     lines = lines_of(log_path)
     write_lines(log_path, [*lines, lines[1]])
 
-    problems = verify(log_path).problems
-    assert [(p.kind, p.line, p.seq) for p in problems] == [(ProblemKind.DUPLICATED, RECORDS + 1, 2)]
+    findings = verify(log_path).findings
+    assert [(p.kind, p.line, p.seq) for p in findings] == [(FindingKind.DUPLICATED, RECORDS + 1, 2)]
 
 
 def test_malformed_line_is_located_without_noise(log_path: Path) -> None:
@@ -234,8 +234,8 @@ def test_malformed_line_is_located_without_noise(log_path: Path) -> None:
     lines[3] = b"this is not json\n"
     write_lines(log_path, lines)
 
-    problems = verify(log_path).problems
-    assert [(p.kind, p.line) for p in problems] == [(ProblemKind.MALFORMED, 4)]
+    findings = verify(log_path).findings
+    assert [(p.kind, p.line) for p in findings] == [(FindingKind.MALFORMED, 4)]
 
 
 def test_non_canonical_line_is_malformed(log_path: Path) -> None:
@@ -243,16 +243,16 @@ def test_non_canonical_line_is_malformed(log_path: Path) -> None:
     lines = lines_of(log_path)
     lines[1] = json.dumps(json.loads(lines[1]), indent=None).encode() + b"\n"  # same content, with spaces
     write_lines(log_path, lines)
-    problems = verify(log_path).problems
-    assert [(p.kind, p.line) for p in problems] == [(ProblemKind.MALFORMED, 2)]
-    assert "canonical" in problems[0].message
+    findings = verify(log_path).findings
+    assert [(p.kind, p.line) for p in findings] == [(FindingKind.MALFORMED, 2)]
+    assert "canonical" in findings[0].message
 
 
 def test_first_record_must_start_at_genesis(log_path: Path) -> None:
     log = make_log(log_path, 2)
     write_lines(log_path, rechain(list(log.records()), genesis="11" * 32))
-    problems = verify(log_path).problems
-    assert [(p.kind, p.line) for p in problems] == [(ProblemKind.CHAIN_BROKEN, 1)]
+    findings = verify(log_path).findings
+    assert [(p.kind, p.line) for p in findings] == [(FindingKind.CHAIN_BROKEN, 1)]
 
 
 def test_append_refuses_to_chain_after_a_tampered_tail(log_path: Path) -> None:
@@ -282,7 +282,7 @@ def test_truncated_last_line_is_reported_then_repaired_visibly(log_path: Path) -
     torn_bytes = torn[torn.rfind(b"\n") + 1 :]
 
     result = verify(log_path)
-    assert [(p.kind, p.line) for p in result.problems] == [(ProblemKind.TRUNCATED, RECORDS)]
+    assert [(p.kind, p.line) for p in result.findings] == [(FindingKind.TRUNCATED, RECORDS)]
     assert (result.count, result.head_seq) == (RECORDS - 1, RECORDS - 1)
     with pytest.raises(AuditLogCorrupt, match="torn"):
         log.append(actor="node-1", action="x")
@@ -338,31 +338,31 @@ def test_whole_log_rewrite_is_caught_by_the_checkpoint(log_path: Path) -> None:
     trusted = [identity.public_key()]
 
     write_lines(log_path, rechain(records))
-    assert verify(log_path).problems[0].kind == ProblemKind.CHECKPOINT_INVALID
+    assert verify(log_path).findings[0].kind == FindingKind.CHECKPOINT_INVALID
 
     new_head = AuditRecord.parse(rechain(records[:-1])[-1].rstrip(b"\n"))
     checkpoint = records[-1]
     records[-1] = replace(checkpoint, details={**checkpoint.details, "head_hash": new_head.hash})
     write_lines(log_path, rechain(records))  # the old signature over a new head
-    problems = verify(log_path, trusted_keys=trusted).problems
-    assert [(p.kind, p.line) for p in problems] == [
-        (ProblemKind.CHECKPOINT_INVALID, RECORDS + 1),
-        (ProblemKind.CHECKPOINT_MISSING, None),
+    findings = verify(log_path, trusted_keys=trusted).findings
+    assert [(p.kind, p.line) for p in findings] == [
+        (FindingKind.CHECKPOINT_INVALID, RECORDS + 1),
+        (FindingKind.CHECKPOINT_MISSING, None),
     ]
-    assert "signature" in problems[0].message
+    assert "signature" in findings[0].message
 
     write_lines(log_path, rechain(records[:-1]))  # drop the checkpoint altogether
     assert verify(log_path).ok  # the chain alone cannot tell ...
     missing = verify(log_path, trusted_keys=trusted)  # ... the writer's key can
-    assert [p.kind for p in missing.problems] == [ProblemKind.CHECKPOINT_MISSING]
+    assert [p.kind for p in missing.findings] == [FindingKind.CHECKPOINT_MISSING]
 
     write_lines(log_path, rechain(records[:-1]))
     forger = AuditLog.open_file(log_path)
     forger.checkpoint(Ed25519PrivateKey.generate(), actor="node-1")
     untrusted = verify(log_path, trusted_keys=trusted)
-    assert {p.kind for p in untrusted.problems} == {
-        ProblemKind.CHECKPOINT_UNTRUSTED,
-        ProblemKind.CHECKPOINT_MISSING,
+    assert {p.kind for p in untrusted.findings} == {
+        FindingKind.CHECKPOINT_UNTRUSTED,
+        FindingKind.CHECKPOINT_MISSING,
     }
 
 
@@ -441,7 +441,7 @@ def test_concurrent_appends_share_fsyncs_and_each_waits_for_one_after_its_write(
         real_fsync(fd)
         fsyncs.append(size_at_sync[len(fsyncs)])
 
-    monkeypatch.setattr("custody.audit.os.fsync", slow_fsync)
+    monkeypatch.setattr("custody.audit.store.os.fsync", slow_fsync)
     synced_when_returned: list[tuple[int, int]] = []
     lock = threading.Lock()
 
@@ -477,7 +477,7 @@ def test_a_deferred_append_is_written_at_once_and_synced_by_the_next_durable_one
         fsyncs.append(os.fstat(fd).st_size)
         real_fsync(fd)
 
-    monkeypatch.setattr("custody.audit.os.fsync", counting_fsync)
+    monkeypatch.setattr("custody.audit.store.os.fsync", counting_fsync)
     deferred = log.append(actor="node-1", action="sign.round1", subject="s", durable=False)
     assert fsyncs == []
     assert [r.seq for r in AuditLog.open_file(log_path).records()] == [1, deferred.seq]  # readable at once
@@ -507,7 +507,7 @@ def test_kill_9_mid_append_loses_no_acknowledged_record(log_path: Path) -> None:
         child.wait(timeout=30)
 
         result = verify(log_path)
-        assert {p.kind for p in result.problems} <= {ProblemKind.TRUNCATED}
+        assert {p.kind for p in result.findings} <= {FindingKind.TRUNCATED}
         assert result.head_seq is not None
         assert result.head_seq >= int(acknowledged[-1])
         AuditLog.open_file(log_path).remove_torn_tail(actor="operator")
@@ -527,11 +527,11 @@ def pristine_log(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return path.read_bytes()
 
 
-def verify_bytes(data: bytes) -> list[tuple[ProblemKind, int | None]]:
+def verify_bytes(data: bytes) -> list[tuple[FindingKind, int | None]]:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "audit.jsonl"
         path.write_bytes(data)
-        return [(p.kind, p.line) for p in verify(path).problems]
+        return [(p.kind, p.line) for p in verify(path).findings]
 
 
 @given(data=st.data())
@@ -545,9 +545,9 @@ def test_any_byte_edit_is_found_at_its_line(pristine_log: bytes, data: st.DataOb
     edited[position] = new_byte
     lines[index] = bytes(edited)
 
-    problems = verify_bytes(b"".join(lines))
-    assert problems, "an edited byte went unnoticed"
-    assert problems[0][1] == index + 1
+    findings = verify_bytes(b"".join(lines))
+    assert findings, "an edited byte went unnoticed"
+    assert findings[0][1] == index + 1
 
 
 @given(data=st.data())
@@ -555,7 +555,7 @@ def test_any_removed_record_but_the_last_is_found(pristine_log: bytes, data: st.
     lines = pristine_log.splitlines(keepends=True)
     index = data.draw(st.integers(0, len(lines) - 2), label="removed line")
     del lines[index]
-    assert verify_bytes(b"".join(lines)) == [(ProblemKind.REMOVED, index + 1)]
+    assert verify_bytes(b"".join(lines)) == [(FindingKind.REMOVED, index + 1)]
 
 
 @given(data=st.data())
@@ -564,12 +564,12 @@ def test_any_swap_is_found_at_the_earlier_line(pristine_log: bytes, data: st.Dat
     first = data.draw(st.integers(0, len(lines) - 2), label="first")
     second = data.draw(st.integers(first + 1, len(lines) - 1), label="second")
     lines[first], lines[second] = lines[second], lines[first]
-    problems = verify_bytes(b"".join(lines))
-    assert problems[0] == (ProblemKind.REORDERED, first + 1)
+    findings = verify_bytes(b"".join(lines))
+    assert findings[0] == (FindingKind.REORDERED, first + 1)
 
 
 @given(cut=st.integers(1, 200))
 def test_any_truncation_inside_the_last_line_is_reported(pristine_log: bytes, cut: int) -> None:
     last_length = len(pristine_log.splitlines(keepends=True)[-1])
     data = pristine_log[: len(pristine_log) - min(cut, last_length - 1)]
-    assert verify_bytes(data) == [(ProblemKind.TRUNCATED, 9)]
+    assert verify_bytes(data) == [(FindingKind.TRUNCATED, 9)]

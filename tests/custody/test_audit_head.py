@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from custody.audit import AuditLog, FileAuditStore, ProblemKind, verify
+from custody.audit import AuditLog, FileAuditStore, FindingKind, verify
 from custody.audit_head import HeadStatement, InvalidHeadStatement, check_against_heads, state_head
 from tests.custody.test_audit import make_log, rechain, write_lines
 
 IDENTITY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 
 
-def checked(path: Path, head: HeadStatement) -> list[ProblemKind]:
+def checked(path: Path, head: HeadStatement) -> list[FindingKind]:
     verdict = verify(path, trusted_keys=[IDENTITY.public_key()])
-    return [p.kind for p in check_against_heads(verdict, FileAuditStore(path).entries(), [head]).problems]
+    return [p.kind for p in check_against_heads(verdict, FileAuditStore(path).entries(), [head]).findings]
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_a_log_cut_back_after_its_checkpoint_is_caught_by_the_head(
     write_lines(path, [r.to_line() + b"\n" for r in records[:8]])  # the last two records removed
 
     assert verify(path, trusted_keys=[IDENTITY.public_key()]).ok  # the checkpoint alone cannot tell
-    assert checked(path, head) == [ProblemKind.TRUNCATED]
+    assert checked(path, head) == [FindingKind.TRUNCATED]
 
 
 def test_a_log_rewritten_after_its_checkpoint_is_caught_by_the_head(
@@ -60,7 +60,7 @@ def test_a_log_rewritten_after_its_checkpoint_is_caught_by_the_head(
     write_lines(path, rechain(records))  # hashes recomputed: the chain itself is intact again
 
     assert verify(path, trusted_keys=[IDENTITY.public_key()]).ok  # the checkpoint before it still holds
-    assert checked(path, head) == [ProblemKind.REWRITTEN]
+    assert checked(path, head) == [FindingKind.REWRITTEN]
 
 
 def test_a_head_statement_parses_strictly_and_verifies_its_signature(tmp_path: Path) -> None:

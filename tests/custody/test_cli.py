@@ -369,14 +369,14 @@ def test_audit_verify_tells_a_good_log_from_a_tampered_one(runner: CliRunner, gr
     good = ok(run(runner, "audit", "verify", log))
     assert good.stdout.startswith("audit log OK: 2 record(s)")
     as_json = json.loads(ok(run(runner, "audit", "verify", log, "--json")).stdout)
-    assert (as_json["ok"], as_json["count"], as_json["problems"]) == (True, 2, [])
+    assert (as_json["ok"], as_json["count"], as_json["findings"]) == (True, 2, [])
 
     lines = log.read_text().splitlines()
     lines[1] = lines[1].replace(DIGEST.hex(), hashlib.sha256(b"something else").hexdigest())
     log.write_text("\n".join(lines) + "\n")
     tampered = run(runner, "audit", "verify", log)
     assert tampered.exit_code == 1
-    assert tampered.stdout.startswith("audit log BROKEN (1 problem(s))")
+    assert tampered.stdout.startswith("audit log BROKEN (1 finding(s))")
     assert "line 2 (seq 2): edited" in tampered.stdout
     assert json.loads(run(runner, "audit", "verify", log, "--json").stdout)["ok"] is False
 

@@ -82,7 +82,7 @@ def test_the_node_hands_out_a_signed_head_that_catches_a_later_truncation(
     against = check_against_heads(alone, FileAuditStore(copy).entries(), [head])
 
     assert not against.ok
-    assert any(str(p.kind) == "truncated" and p.seq == head.seq for p in against.problems)
+    assert any(str(p.kind) == "truncated" and p.seq == head.seq for p in against.findings)
 
 
 def test_the_key_store_secret_is_not_in_the_node_environment(ticking_group: CustodyGroup) -> None:
