@@ -37,6 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from chain.files import canonical_json
 from custody.errors import AuditError, AuditLogCorrupt, InvalidAuditRecord
 
 RECORD_VERSION: Final = 1
@@ -55,9 +56,7 @@ _T = TypeVar("_T")
 
 
 def _canonical(value: Any) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    ).encode()
+    return canonical_json(value, allow_nan=False)
 
 
 def _check_json(value: Any, where: str) -> None:
