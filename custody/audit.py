@@ -37,7 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from chain.files import canonical_json
+from chain.files import canonical_json, fsync_directory
 from custody.errors import AuditError, AuditLogCorrupt, InvalidAuditRecord
 
 RECORD_VERSION: Final = 1
@@ -235,11 +235,7 @@ class FileAuditStore:
         finally:
             os.close(fd)  # releases the flock if still held
         if not existed:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            fsync_directory(self.path.parent)  # the new log's entry is durable too
         return result
 
     def _sync_through(self, fd: int, ticket: int) -> None:
