@@ -62,15 +62,18 @@ def write_atomic(
     *,
     mode: int = PRIVATE,
     durable: bool = True,
+    make_parents: bool = True,
     temporary_prefix: str | None = None,
 ) -> None:
     """Replace `path` with `data` atomically (and durably unless told not to), as a file of `mode`.
 
     The temporary file is named ``.<name>.<random>.tmp``, or ``<temporary_prefix><random>`` for a caller
     that sweeps leftovers by prefix (the key store). It is removed again if anything fails before the
-    rename, so a crash or an error leaves the old file in place.
+    rename, so a crash or an error leaves the old file in place. Missing parent directories are created
+    (with the umask's mode) unless ``make_parents=False``: a store whose directory vanished should fail.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     if temporary_prefix is None:
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     else:

@@ -148,7 +148,7 @@ _NAME_RE: Final = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
 def _write_durably(target: Path, data: bytes) -> None:
     """Replace `target` with `data` so that a crash at any point leaves the old content or the new; a
     temporary file a crash leaves behind carries `TMP_PREFIX`, which opening the store sweeps away."""
-    write_atomic(target, data, mode=PRIVATE, temporary_prefix=TMP_PREFIX)
+    write_atomic(target, data, mode=PRIVATE, make_parents=False, temporary_prefix=TMP_PREFIX)
 
 
 def _check_private(path: Path) -> None:

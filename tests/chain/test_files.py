@@ -191,3 +191,11 @@ def test_the_shared_module_is_the_one_place_that_renames() -> None:
         if "os.replace(" in path.read_text(encoding="utf-8")
     ]
     assert sorted(renaming) == ["chain/files.py", "custody/keystore_migrate.py"]  # migrate swaps directories
+
+
+def test_missing_parents_are_created_unless_refused(tmp_path: Path) -> None:
+    write_atomic(tmp_path / "a" / "b" / "file", b"x")
+    assert (tmp_path / "a" / "b" / "file").read_bytes() == b"x"
+    with pytest.raises(FileNotFoundError):
+        write_atomic(tmp_path / "gone" / "record", b"x", make_parents=False)
+    assert not (tmp_path / "gone").exists()
