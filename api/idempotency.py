@@ -26,7 +26,6 @@ one authentication used), one short transaction per step, so a request never hol
 """
 
 import hashlib
-import json
 import logging
 import re
 import secrets
@@ -48,6 +47,7 @@ from api.auth import AuthenticatedClient
 from api.deps import SessionDep
 from api.errors import ApiError, problem_doc
 from api.models import IdempotencyKey
+from chain.files import canonical_json
 
 HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
@@ -137,8 +137,7 @@ def _now() -> datetime:
 def request_fingerprint(method: str, path: str, body: BaseModel | None) -> str:
     """SHA-256 of the method, the path and the canonical JSON of the validated body."""
     payload = None if body is None else body.model_dump(mode="json")
-    canonical = json.dumps([method, path, payload], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_json([method, path, payload])).hexdigest()
 
 
 def claim(

@@ -34,6 +34,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from api.errors import ApiError, problem_doc
+from chain.files import canonical_json
 
 CURSOR_VERSION: Final = 1
 DEFAULT_LIMIT: Final = 50
@@ -107,16 +108,14 @@ class Listing:
 
     def encode(self, key: Sequence[KeyPart], filters: Mapping[str, Any] | None = None) -> str:
         """The cursor positioned after the item whose key is `key`, under `filters`."""
-        payload = json.dumps(
+        payload = canonical_json(
             {
                 "v": CURSOR_VERSION,
                 "l": self.name,
                 "f": dict(filters or {}),
                 "k": [_encode_part(p) for p in key],
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
+            }
+        )
         return base64.urlsafe_b64encode(_check(payload) + payload).rstrip(b"=").decode()
 
     def decode(

@@ -18,9 +18,7 @@ File format (keys sorted, 2-space indent):
 """
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from web3.contract import Contract
 from chain import artifacts
 from chain.client import chain_id as node_chain_id
 from chain.errors import ChainIdMismatch, DeploymentsError, DeploymentsFileMissing, UnknownDeployment
+from chain.files import PRIVATE, write_atomic
 from chain.paths import PROJECT_ROOT
 
 DEPLOYMENTS_DIR = PROJECT_ROOT / "deployments"
@@ -215,29 +214,8 @@ class Deployments:
         return {"network": self.network, "chain_id": self.chain_id, "contracts": contracts}
 
     def save(self) -> Path:
-        """Write the registry atomically (temporary file, fsync, rename): no reader ever sees half a file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the registry atomically and durably (`write_atomic`): no reader ever sees half a file, and
+        a crash leaves the old registry or the new one."""
         text = json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
-        with tempfile.NamedTemporaryFile(
-            "w", dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp", delete=False
-        ) as temporary:
-            temporary_path = Path(temporary.name)
-            try:
-                temporary.write(text)
-                temporary.flush()
-                os.fsync(temporary.fileno())
-            except BaseException:
-                temporary.close()
-                temporary_path.unlink(missing_ok=True)
-                raise
-        try:
-            os.replace(temporary_path, self.path)
-        except BaseException:
-            temporary_path.unlink(missing_ok=True)
-            raise
-        directory_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory_fd)  # make the rename itself survive a crash
-        finally:
-            os.close(directory_fd)
+        write_atomic(self.path, text.encode(), mode=PRIVATE)
         return self.path

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from chain.files import PRIVATE, write_atomic
 from custody.audit import AuditRecord
 from custody.errors import AuditLogCorrupt
 
@@ -240,9 +241,6 @@ class AuditIndex:
         except FileNotFoundError:
             size = 0
         starts = self._line_starts(0, size) if size else []
-        fresh = self.path.with_name(self.path.name + ".new")
-        with fresh.open("wb") as index:
-            index.write(b"".join(start.to_bytes(ENTRY_BYTES, "big") for start in starts))
-        os.chmod(fresh, 0o600)
-        os.replace(fresh, self.path)
+        entries = b"".join(start.to_bytes(ENTRY_BYTES, "big") for start in starts)
+        write_atomic(self.path, entries, mode=PRIVATE, durable=False)  # rebuilt again if lost in a crash
         return len(starts)

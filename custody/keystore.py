@@ -71,6 +71,7 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from chain.files import PRIVATE, canonical_json, fsync_directory, make_private_directory, write_atomic
 from custody.errors import (
     InsecurePermissions,
     InvalidRecordName,
@@ -100,7 +101,6 @@ from custody.keystore_header import (
     Passphrase,
     ScryptParams,
     Unlocker,
-    _canonical_json,
     _Header,
     _new_kdf,
     _parse_header,
@@ -145,38 +145,10 @@ _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._:=+-]*"
 _NAME_RE: Final = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_durably(target: Path, data: bytes) -> None:
-    """Replace `target` with `data` so that a crash at any point leaves the old content or the new."""
-    tmp = target.parent / f"{TMP_PREFIX}{secrets.token_hex(8)}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        try:
-            os.fchmod(fd, 0o600)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
-
-
-def _make_private_dir(directory: Path) -> None:
-    directory.mkdir(mode=0o700, exist_ok=True)
-    directory.chmod(0o700)
-    _fsync_dir(directory.parent)
+    """Replace `target` with `data` so that a crash at any point leaves the old content or the new; a
+    temporary file a crash leaves behind carries `TMP_PREFIX`, which opening the store sweeps away."""
+    write_atomic(target, data, mode=PRIVATE, make_parents=False, temporary_prefix=TMP_PREFIX)
 
 
 def _check_private(path: Path) -> None:
@@ -251,8 +223,8 @@ class KeyStore:
         data_key = secrets.token_bytes(KEY_BYTES)
         header = _seal_data_key(data_key, secrets.token_bytes(STORE_ID_BYTES), kdf, unlocker)
         root.parent.mkdir(parents=True, exist_ok=True)
-        _make_private_dir(root)
-        _make_private_dir(root / RECORDS_DIR)
+        make_private_directory(root)
+        make_private_directory(root / RECORDS_DIR)
         lock_fd = cls._open_lock_file(root)
         store = cls(root, header, data_key, lock_fd)
         store._save_manifest(Manifest())
@@ -347,7 +319,7 @@ class KeyStore:
 
     def put_json(self, name: str, value: Any, *, replace: bool = True) -> None:
         """`put` of a JSON value (canonical encoding: sorted keys, no spaces)."""
-        self.put(name, _canonical_json(value), replace=replace)
+        self.put(name, canonical_json(value), replace=replace)
 
     def get_json(self, name: str) -> Any:
         """`get` of a record written by `put_json`."""
@@ -373,7 +345,7 @@ class KeyStore:
                 if missing_ok:
                     return
                 raise RecordNotFound(name) from None
-            _fsync_dir(self._records)
+            fsync_directory(self._records)
             self._forget(name)
 
     def consume(self, name: str) -> bytes:
@@ -386,7 +358,7 @@ class KeyStore:
         with self._exclusive() as aead:
             content = self._read(aead, name)
             self._record_path(name).unlink()
-            _fsync_dir(self._records)
+            fsync_directory(self._records)
             self._forget(name)
             return content
 
@@ -562,4 +534,4 @@ class KeyStore:
             for entry in os.scandir(directory):
                 if entry.name.startswith(TMP_PREFIX):
                     Path(entry.path).unlink(missing_ok=True)
-            _fsync_dir(directory)
+            fsync_directory(directory)

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from chain.files import canonical_json
 from custody.errors import (
     InvalidKek,
     KeyStoreCorrupt,
@@ -193,21 +194,17 @@ class _Header:
         return (json.dumps(fields, indent=2, sort_keys=True) + "\n").encode()
 
 
-def _canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
 def _seal_data_key(data_key: bytes, store_id: bytes, kdf: _Kdf, unlocker: Unlocker) -> _Header:
     unsealed = _Header(
         store_id=store_id, kdf=kdf, wrap_nonce=secrets.token_bytes(NONCE_BYTES), wrapped_key=b""
     )
-    aad = _DATA_KEY_AAD_LABEL + b"\x00" + _canonical_json(unsealed.bound_fields())
+    aad = _DATA_KEY_AAD_LABEL + b"\x00" + canonical_json(unsealed.bound_fields())
     wrapped = AESGCM(kdf.wrapping_key(unlocker)).encrypt(unsealed.wrap_nonce, data_key, aad)
     return _Header(store_id=store_id, kdf=kdf, wrap_nonce=unsealed.wrap_nonce, wrapped_key=wrapped)
 
 
 def _unseal_data_key(header: _Header, unlocker: Unlocker) -> bytes:
-    aad = _DATA_KEY_AAD_LABEL + b"\x00" + _canonical_json(header.bound_fields())
+    aad = _DATA_KEY_AAD_LABEL + b"\x00" + canonical_json(header.bound_fields())
     try:
         return AESGCM(header.kdf.wrapping_key(unlocker)).decrypt(header.wrap_nonce, header.wrapped_key, aad)
     except InvalidTag:

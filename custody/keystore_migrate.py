@@ -21,6 +21,7 @@ from typing import Final
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from chain.files import fsync_directory, make_private_directory
 from custody.errors import KeyStoreCorrupt, KeyStoreNotFound, TamperedRecord
 from custody.keystore import (
     FORMAT_VERSION,
@@ -31,8 +32,6 @@ from custody.keystore import (
     RECORDS_DIR,
     KeyStore,
     Unlocker,
-    _fsync_dir,
-    _make_private_dir,
     _parse_header,
     _record_name,
     _seal_data_key,
@@ -78,8 +77,8 @@ def migrate_store(path: str | os.PathLike[str], unlocker: Unlocker) -> int:
     data_key = _unseal_data_key(header, unlocker)
     records = _read_legacy_records(root, AESGCM(data_key), header.store_id)
     shutil.rmtree(staging, ignore_errors=True)
-    _make_private_dir(staging)
-    _make_private_dir(staging / RECORDS_DIR)
+    make_private_directory(staging)
+    make_private_directory(staging / RECORDS_DIR)
     new_header = _seal_data_key(data_key, header.store_id, header.kdf, unlocker)
     store = KeyStore(staging, new_header, data_key, KeyStore._open_lock_file(staging))
     try:
@@ -91,7 +90,7 @@ def migrate_store(path: str | os.PathLike[str], unlocker: Unlocker) -> int:
         store.close()
     os.replace(root, aside)
     os.replace(staging, root)
-    _fsync_dir(root.parent)
+    fsync_directory(root.parent)
     shutil.rmtree(aside)
     return len(records)
 

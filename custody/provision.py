@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from chain.files import PUBLIC, make_private_directory, write_atomic
 from custody.audit import AuditLog
 from custody.envelope import NodeIdentity
 from custody.errors import CustodyError
@@ -334,9 +335,9 @@ def provision_group(
     layout.root.mkdir(parents=True, exist_ok=True)
     try:
         ca = CertificateAuthority.create()
-        _make_private_dir(layout.root / CA_DIR)
+        make_private_directory(layout.root / CA_DIR, parents=True)
         ca.save(layout.ca_certificate, layout.ca_key)
-        _make_private_dir(layout.root / COORDINATOR_DIR)
+        make_private_directory(layout.root / COORDINATOR_DIR, parents=True)
         coordinator = ca.issue_coordinator()
         layout.coordinator_tls.write(ca, coordinator)
         entries = [
@@ -362,19 +363,14 @@ def _lay_out_node(
     allow_weak_kdf: bool,
 ) -> RosterNode:
     """One node's directory: certificate, policy, key store with a fresh identity; its roster entry."""
-    _make_private_dir(node.directory)
+    make_private_directory(node.directory, parents=True)
     credential = ca.issue_node(node.node_id)
     node.tls.write(ca, credential)
-    node.policy.write_text(policy_text, encoding="utf-8")
+    write_atomic(node.policy, policy_text.encode(), mode=PUBLIC)
     identity = NodeIdentity.generate()
     with KeyStore.create(node.keystore, unlocker, scrypt=scrypt, allow_weak_kdf=allow_weak_kdf) as store:
         store.put_json(IDENTITY_RECORD, identity.to_json(), replace=False)
     return RosterNode(node.node_id, node.url, identity.public_keys(), credential.fingerprint)
-
-
-def _make_private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
 
 
 def _remove(paths: Sequence[Path]) -> None:
@@ -405,10 +401,7 @@ def save_public_key(
         "ceremony": ceremony,
     }
     path = layout.public_key_path(key_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomic(path, (json.dumps(document, indent=2) + "\n").encode(), mode=PUBLIC)
     return path
 
 

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from chain.files import PUBLIC, canonical_json, write_atomic
 from custody.envelope import MAX_NODE_ID, NodePublicKeys
 from custody.errors import CustodyError
-from custody.files import PUBLIC, write_atomic
 
 ROSTER_VERSION: Final = 2
 UNPINNED_ROSTER_VERSION: Final = 1
@@ -161,7 +161,7 @@ class Roster:
 
     def digest(self) -> bytes:
         """SHA-256 of the canonical JSON: two parties hold the same roster iff their digests are equal."""
-        return hashlib.sha256(_canonical(self.to_json())).digest()
+        return hashlib.sha256(canonical_json(self.to_json())).digest()
 
     @classmethod
     def from_json(cls, value: Any) -> Roster:
@@ -199,10 +199,6 @@ class Roster:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the roster file (public: no secret is in it), replacing any file there atomically."""
         write_atomic(Path(path), json.dumps(self.to_json(), indent=2).encode() + b"\n", mode=PUBLIC)
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def _require_url(node_id: int, url: Any) -> None:

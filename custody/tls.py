@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from chain.files import PUBLIC, write_atomic
 from custody.errors import CustodyError
-from custody.files import PUBLIC, write_atomic
 
 CA_COMMON_NAME: Final = "tpw-devnet-ca"
 COORDINATOR_COMMON_NAME: Final = "tpw-coordinator"

@@ -35,6 +35,7 @@ from sqlalchemy import create_engine, make_url, text
 from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
 from chain.deploy import TUSD_UNIT, DeployConfig, deploy_all
 from chain.deployments import Deployments
+from chain.files import PRIVATE, write_atomic
 from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
 from chain.processes import LOOPBACK, ManagedProcess, port_in_use
 from custody.keystore import Kek
@@ -224,9 +225,7 @@ class DevnetStack:
         ``/proc/<pid>/environ``); production nodes each get their own, e.g. as a systemd credential.
         """
         self._kek_file = run_dir / "custody-kek.secret"
-        fd = os.open(self._kek_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(self._kek_hex + "\n")
+        write_atomic(self._kek_file, (self._kek_hex + "\n").encode(), mode=PRIVATE)
         with self.progress.step(
             f"laying out {len(self.node_ids)} signer nodes (group CA, mTLS certificates)"
         ):

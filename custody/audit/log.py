@@ -21,11 +21,11 @@ from custody.audit.record import (
     GENESIS_HASH,
     TORN_TAIL_ACTION,
     AuditRecord,
-    canonical_json,
     check_json,
     checkpoint_message,
     format_time,
     raw_public_key,
+    record_json,
     utc_now,
 )
 from custody.audit.store import AuditStore, FileAuditStore, StoredTail
@@ -77,7 +77,7 @@ class AuditLog:
         if not isinstance(details, Mapping):
             raise InvalidAuditRecord("details must be a JSON object")
         check_json(details, "details")
-        normalised: dict[str, Any] = json.loads(canonical_json(details))
+        normalised: dict[str, Any] = json.loads(record_json(details))
 
         def compose(tail: StoredTail) -> tuple[bytes, AuditRecord]:
             cached = self._head

@@ -19,6 +19,7 @@ from typing import Any, Final
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from chain.files import canonical_json
 from custody.errors import InvalidAuditRecord
 
 RECORD_VERSION: Final = 1
@@ -33,10 +34,9 @@ _RECORD_FIELDS: Final = frozenset(
 CHECKPOINT_FIELDS: Final = frozenset({"seq", "head_hash", "public_key", "signature"})
 
 
-def canonical_json(value: Any) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    ).encode()
+def record_json(value: Any) -> bytes:
+    """A record's canonical JSON (`chain.files.canonical_json`), refusing NaN and infinities."""
+    return canonical_json(value, allow_nan=False)
 
 
 def check_json(value: Any, where: str) -> None:
@@ -94,11 +94,11 @@ class AuditRecord:
 
     def computed_hash(self) -> str:
         """SHA-256 of the canonical body: what ``hash`` must be."""
-        return hashlib.sha256(canonical_json(self.body())).hexdigest()
+        return hashlib.sha256(record_json(self.body())).hexdigest()
 
     def to_line(self) -> bytes:
         """The canonical stored form: one line of JSON, without the newline."""
-        return canonical_json({**self.body(), "hash": self.hash})
+        return record_json({**self.body(), "hash": self.hash})
 
     @classmethod
     def parse(cls, line: bytes) -> AuditRecord:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol, TypeVar
 
+from chain.files import fsync_directory
 from custody.errors import AuditError
 
 _TAIL_READ_CHUNK: Final = 8192
@@ -104,11 +105,7 @@ class FileAuditStore:
         finally:
             os.close(fd)  # releases the flock if still held
         if not existed:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            fsync_directory(self.path.parent)  # the new log's entry is durable too
         return result
 
     def _sync_through(self, fd: int, ticket: int) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from custody.files import write_atomic
+from chain.files import write_atomic
 from custody.node.schemas import StateStatement
 from custody.node.state_guard import statement_verifies
 from custody.roster import Roster, RosterError

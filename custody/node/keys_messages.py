@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from chain.files import canonical_json
 from custody.envelope import (
     Binding,
     EnvelopeError,
@@ -30,11 +31,6 @@ from custody.roster import Roster, RosterError
 
 _Raw = TypeVar("_Raw")
 _Parsed = TypeVar("_Parsed")
-
-
-def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no spaces, ASCII: one encoding per value, so signatures over it are reproducible."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 @dataclass(frozen=True)

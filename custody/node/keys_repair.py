@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chain.files import canonical_json
 from custody.envelope import SealedMessage, SignedBroadcast
 from custody.frost import (
     PublicKeyPackage,
@@ -33,7 +34,7 @@ from custody.frost import (
 from custody.keystore import KeyStore
 from custody.node.errors import MalformedRequest
 from custody.node.keys_errors import CeremonyAborted, KeyBusy, KeyExists
-from custody.node.keys_messages import Participant, canonical_json, parse_each
+from custody.node.keys_messages import Participant, parse_each
 from custody.node.keys_sessions import Phase, SessionStore, require_session_id
 from custody.node.keys_shares import (
     StoredKey,

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from chain.files import canonical_json
 from custody.envelope import SealedMessage, SignedBroadcast
 from custody.frost import KeyPackage, PublicKeyPackage, SecretScalar, check_confirmations
 from custody.frost.errors import InvalidSecretShare
@@ -31,7 +32,7 @@ from custody.keystore import KeyStore
 from custody.node.errors import MalformedRequest
 from custody.node.keys_errors import CeremonyAborted
 from custody.node.keys_evidence import share_evidence
-from custody.node.keys_messages import Participant, canonical_json, parse_each
+from custody.node.keys_messages import Participant, parse_each
 from custody.node.keys_sessions import Phase, Session, SessionStore, require_session_id
 from custody.node.keys_shares import StoredKey, find_key, require_key_id
 

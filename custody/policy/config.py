@@ -43,7 +43,6 @@ change of meaning does. Every decision carries it: an audit record says which po
 """
 
 import hashlib
-import json
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, TypeVar
@@ -68,6 +67,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chain.files import canonical_json
 from custody.policy.errors import PolicyConfigError
 
 ROLLING_WINDOW_SECONDS: Final = 24 * 60 * 60
@@ -361,9 +361,7 @@ class PolicyConfig(_Section):
 
     def canonical_json(self) -> bytes:
         """The validated policy as canonical JSON: sorted keys, no spaces, ASCII, defaults filled in."""
-        return json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-        ).encode()
+        return canonical_json(self.model_dump(mode="json"))
 
     def policy_hash(self) -> str:
         """SHA-256 (hex) of `canonical_json`: which policy a decision was made under."""

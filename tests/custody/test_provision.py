@@ -3,6 +3,7 @@ a DKG gives shares any threshold of which signs, a refresh keeps the key, a repa
 
 import hashlib
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from custody.provision import (
     local_repair,
     local_sign,
     provision_group,
+    save_public_key,
 )
 from custody.tls import Credential
 from tests.helpers.custody_nodes import TEST_POLICY
@@ -363,3 +365,23 @@ def test_every_local_ceremony_is_in_the_audit_log_of_each_node_it_used(keyed: Gr
 def test_a_wrong_unlocker_opens_no_store(keyed: GroupLayout) -> None:
     with pytest.raises(WrongPassphrase):
         local_sign(keyed, [1, 2], DIGEST, key_id=KEY_ID, unlocker=Kek(bytes(32)))
+
+
+def test_a_saved_public_key_is_fsynced_with_its_directory(
+    keyed: GroupLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keys/<key_id>.json says a key exists: once saved, a power cut must not take it back."""
+    public = load_public_key(keyed, KEY_ID)
+    real_fsync = os.fsync
+    synced: list[Path] = []
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    path = save_public_key(keyed, KEY_ID, public, "resaved")
+    assert synced[-1] == path.parent
+    assert synced[0].parent == path.parent  # the temporary file, before its rename
+    assert mode(path) == 0o644
+    assert load_public_key(keyed, KEY_ID) == public
