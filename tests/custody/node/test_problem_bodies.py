@@ -1,0 +1,161 @@
+"""The signer node's problem documents to the byte: one of each kind, from the FastAPI app's handlers and
+from the plain-ASGI signing routes, so that moving the problem code (`custody.problems`) or changing it by
+accident cannot change what the coordinator reads."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from custody.node.app import create_app
+from custody.node.errors import PolicyRefused
+from custody.node.routes_sign import SigningRoutes
+from custody.node.transport import tls_extension, with_tls_extension
+from custody.tls import Credential
+from tests.custody.node.conftest import LocalNode
+from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, anchor_intent, request_id
+
+ROUND1 = "/v1/sign/round1"
+
+
+def round1_json(**changes: Any) -> dict[str, Any]:
+    return {
+        "session_id": "a" * 32,
+        "key_id": TEST_KEY_ID,
+        "key_version": TEST_KEY_VERSION,
+        "request_id": request_id(),
+        "intent": anchor_intent().model_dump(mode="json"),
+    } | changes
+
+
+@pytest.fixture
+def client(local_nodes: dict[int, LocalNode], coordinator_credential: Credential) -> TestClient:
+    """Node 1's app, with two more routes (a policy refusal, a bug), spoken to as the coordinator; a
+    server error is answered, not raised into the test."""
+    app = create_app(local_nodes[1].runtime)
+    assert isinstance(app, SigningRoutes)
+    assert isinstance(app.app, FastAPI)
+
+    def refuse() -> None:
+        raise PolicyRefused(["over the daily limit", "not on the allowlist"], "0xabcd")
+
+    def explode() -> None:
+        raise RuntimeError("/var/lib/tpw/keystore/share-7 is unreadable")
+
+    app.app.add_api_route("/refuse", refuse)
+    app.app.add_api_route("/explode", explode)
+    der = coordinator_credential.certificate.public_bytes(Encoding.DER)
+    return TestClient(with_tls_extension(app, tls_extension(der)), raise_server_exceptions=False)
+
+
+CASES: list[tuple[str, Callable[[TestClient], Response], int, bytes]] = [
+    (
+        "signing-validation",
+        lambda client: client.post(ROUND1, json=round1_json(session_id="short")),
+        400,
+        b'{"type":"urn:tpwallet:custody:malformed-request","title":"Malformed request","status":400,'
+        b'"detail":"invalid value for: body.session_id","instance":"/v1/sign/round1","errors":'
+        b'[{"field":"body.session_id","message":"String should match pattern '
+        b"'^[A-Za-z0-9][A-Za-z0-9_-]{15,63}$'\"}]}",
+    ),
+    (
+        "signing-not-json",
+        lambda client: client.post(
+            ROUND1, content=b"{not json", headers={"content-type": "application/json"}
+        ),
+        400,
+        b'{"type":"urn:tpwallet:custody:malformed-request","title":"Malformed request","status":400,'
+        b'"detail":"invalid value for: body","instance":"/v1/sign/round1","errors":[{"field":"body",'
+        b'"message":"Invalid JSON: key must be a string at line 1 column 2"}]}',
+    ),
+    (
+        "signing-node-error",
+        lambda client: client.post(ROUND1, json=round1_json(key_id="cold-storage")),
+        404,
+        b'{"type":"urn:tpwallet:custody:unknown-key","title":"Unknown key","status":404,'
+        b'"detail":"this node holds no share of key \'cold-storage\'","instance":"/v1/sign/round1"}',
+    ),
+    (
+        "signing-405",
+        lambda client: client.get(ROUND1),
+        405,
+        b'{"type":"urn:tpwallet:custody:method-not-allowed","title":"Method Not Allowed","status":405,'
+        b'"detail":"use POST","instance":"/v1/sign/round1"}',
+    ),
+    (
+        "signing-413",
+        lambda client: client.post(
+            ROUND1, content=b"x" * (1 << 20 | 1), headers={"content-type": "application/json"}
+        ),
+        413,
+        b'{"type":"urn:tpwallet:custody:request-entity-too-large","title":"Request Entity Too Large",'
+        b'"status":413,"detail":"a body is at most 1048576 bytes","instance":"/v1/sign/round1"}',
+    ),
+    (
+        "starlette-404",
+        lambda client: client.get("/nowhere"),
+        404,
+        b'{"type":"urn:tpwallet:custody:not-found","title":"Not Found","status":404,"detail":"Not Found",'
+        b'"instance":"/nowhere"}',
+    ),
+    (
+        "fastapi-validation",
+        lambda client: client.post("/v1/keys/abort", json={"session_id": "short"}),
+        400,
+        b'{"type":"urn:tpwallet:custody:malformed-request","title":"Malformed request","status":400,'
+        b'"detail":"invalid value for: body.session_id","instance":"/v1/keys/abort","errors":'
+        b'[{"field":"body.session_id","message":"String should match pattern '
+        b"'^[A-Za-z0-9][A-Za-z0-9_-]{15,63}$'\"}]}",
+    ),
+    (
+        "fastapi-not-json",
+        lambda client: client.post(
+            "/v1/keys/abort", content=b"{", headers={"content-type": "application/json"}
+        ),
+        400,
+        b'{"type":"urn:tpwallet:custody:malformed-request","title":"Malformed request","status":400,'
+        b'"detail":"invalid value for: body.1","instance":"/v1/keys/abort","errors":[{"field":"body.1",'
+        b'"message":"JSON decode error"}]}',
+    ),
+    (
+        "fastapi-not-sent-as-json",
+        lambda client: client.post("/v1/keys/abort", content=b"{}", headers={"content-type": "text/plain"}),
+        400,
+        b'{"type":"urn:tpwallet:custody:malformed-request","title":"Malformed request","status":400,'
+        b'"detail":"invalid value for: body","instance":"/v1/keys/abort","errors":[{"field":"body",'
+        b'"message":"Input should be a valid dictionary or object to extract fields from"}]}',
+    ),
+    (
+        "node-error-with-extensions",
+        lambda client: client.get("/refuse"),
+        403,
+        b'{"type":"urn:tpwallet:custody:policy-refused","title":"Refused by policy","status":403,'
+        b'"detail":"the node\'s policy refuses this intent: over the daily limit; not on the allowlist",'
+        b'"instance":"/refuse","reasons":["over the daily limit","not on the allowlist"],'
+        b'"policy_hash":"0xabcd"}',
+    ),
+    (
+        "internal-error",
+        lambda client: client.get("/explode"),
+        500,
+        b'{"type":"urn:tpwallet:custody:node-error","title":"Signer node error","status":500,'
+        b'"detail":"the node failed to handle the request; see its log","instance":"/explode"}',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("ask", "status", "body"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_each_kind_of_problem_document_is_pinned_to_the_byte(
+    client: TestClient, ask: Callable[[TestClient], Response], status: int, body: bytes
+) -> None:
+    response = ask(client)
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.content == body
