@@ -56,6 +56,7 @@ class ApiError(ProblemError):
     status = HTTPStatus.INTERNAL_SERVER_ERROR
     problem = "internal-error"
     title = "Internal error"
+    unexpected_detail = "The server failed to handle the request; quote the request id when reporting it."
 
 
 class InvalidRequest(ApiError):
@@ -120,7 +121,6 @@ class Unhealthy(ServiceUnavailable):
 API_PROBLEMS: Final = ProblemProfile(
     root=ApiError,
     validation=InvalidRequest,
-    internal_detail="The server failed to handle the request; quote the request id when reporting it.",
     fields_with_location=False,
     json_body_problems=True,
     context=lambda: {"request_id": request_id_var.get()},

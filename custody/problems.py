@@ -66,14 +66,17 @@ def invalid_fields_detail(errors: Iterable[Mapping[str, Any]]) -> str:
 class ProblemError(Exception):
     """An expected failure of a request: the class names the problem, `detail` says what happened.
 
-    A service roots its errors in one subclass that sets `type_prefix`; `extensions` become members of the
-    document, `headers` (e.g. Retry-After) are sent with it.
+    A service roots its errors in one subclass that sets `type_prefix`, and whose `problem`, `title` and
+    `unexpected_detail` are the bare 500's; `extensions` become members of the document, `headers` (e.g.
+    Retry-After) are sent with it.
     """
 
     type_prefix: ClassVar[str]
     status: ClassVar[int] = HTTPStatus.INTERNAL_SERVER_ERROR
     problem: ClassVar[str]
     title: ClassVar[str]
+    unexpected_detail: ClassVar[str] = ""
+    """A root's: the 500's ``detail``, where to look, never what failed."""
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -97,11 +100,9 @@ class ProblemProfile:
 
     root: type[ProblemError]
     """The service's error class: each subclass raised answers its own document; its `type_prefix` starts
-    every problem type the service answers; its `problem` and `title` are the 500's."""
+    every problem type the service answers; it is the 500's problem."""
     validation: type[ProblemError]
     """What a request that does not validate is: its `status` is the service's validation status."""
-    internal_detail: str
-    """The 500's ``detail``: where to look, never what failed."""
     fields_with_location: bool
     """Name an invalid field with its location first (``body.amount``) or without it (``amount``)."""
     json_body_problems: bool
@@ -172,7 +173,11 @@ class ProblemProfile:
         """The bare 500: nothing about what failed leaves the server."""
         root = self.root
         return self._body(
-            instance, HTTPStatus.INTERNAL_SERVER_ERROR, root.problem_type(), root.title, self.internal_detail
+            instance,
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            root.problem_type(),
+            root.title,
+            root.unexpected_detail,
         )
 
     def unexpected(self, method: str, instance: str, error: BaseException) -> dict[str, Any]:

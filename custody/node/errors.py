@@ -26,6 +26,7 @@ class NodeError(CustodyError, ProblemError):
     status = HTTPStatus.INTERNAL_SERVER_ERROR
     problem = "node-error"
     title = "Signer node error"
+    unexpected_detail = "the node failed to handle the request; see its log"
 
 
 class MalformedRequest(NodeError):
@@ -124,7 +125,6 @@ class SessionExpired(SessionConflict):
 NODE_PROBLEMS: Final = ProblemProfile(
     root=NodeError,
     validation=MalformedRequest,
-    internal_detail="the node failed to handle the request; see its log",
     fields_with_location=True,
     json_body_problems=False,
     error_log=logging.getLogger("custody.node"),
