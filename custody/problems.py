@@ -124,14 +124,22 @@ class ProblemProfile:
         return self.validation.status
 
     def _body(
-        self, instance: str, status: int, problem_type: str, title: str, detail: str, **extensions: Any
+        self,
+        instance: str,
+        status: int,
+        problem_type: str,
+        title: str,
+        detail: str,
+        extensions: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return problem_body(status, problem_type, title, detail, instance, {**self.context(), **extensions})
+        return problem_body(
+            status, problem_type, title, detail, instance, {**self.context(), **(extensions or {})}
+        )
 
     def error_body(self, instance: str, error: ProblemError) -> dict[str, Any]:
         """The document of `error`, raised for a request for `instance`."""
         problem = error.problem_type()
-        return self._body(instance, error.status, problem, error.title, error.detail, **error.extensions)
+        return self._body(instance, error.status, problem, error.title, error.detail, error.extensions)
 
     def status_body(self, instance: str, status: HTTPStatus, detail: str | None = None) -> dict[str, Any]:
         """The document of a bare HTTP status: its phrase names the problem (``method-not-allowed``)."""
@@ -148,7 +156,7 @@ class ProblemProfile:
         ]
         kind = self.validation
         detail = invalid_fields_detail(listed)
-        return self._body(instance, kind.status, kind.problem_type(), kind.title, detail, errors=listed)
+        return self._body(instance, kind.status, kind.problem_type(), kind.title, detail, {"errors": listed})
 
     def _field_name(self, location: tuple[int | str, ...]) -> str:
         parts = location if self.fields_with_location else location[1:] or location
