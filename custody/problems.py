@@ -123,29 +123,26 @@ class ProblemProfile:
         """The status of a request that does not validate."""
         return self.validation.status
 
-    def _body(
-        self,
-        instance: str,
-        status: int,
-        problem_type: str,
-        title: str,
-        detail: str,
-        extensions: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        return problem_body(
-            status, problem_type, title, detail, instance, {**self.context(), **(extensions or {})}
-        )
+    def _extensions(self, extensions: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return {**self.context(), **(extensions or {})}
 
     def error_body(self, instance: str, error: ProblemError) -> dict[str, Any]:
         """The document of `error`, raised for a request for `instance`."""
         problem = error.problem_type()
-        return self._body(instance, error.status, problem, error.title, error.detail, error.extensions)
+        return problem_body(
+            error.status, problem, error.title, error.detail, instance, self._extensions(error.extensions)
+        )
 
     def status_body(self, instance: str, status: HTTPStatus, detail: str | None = None) -> dict[str, Any]:
         """The document of a bare HTTP status: its phrase names the problem (``method-not-allowed``)."""
         problem = self.type_prefix + status.phrase.lower().replace(" ", "-")
-        return self._body(
-            instance, status, problem, status.phrase, status.description if detail is None else detail
+        return problem_body(
+            status,
+            problem,
+            status.phrase,
+            status.description if detail is None else detail,
+            instance,
+            self._extensions(),
         )
 
     def validation_body(self, instance: str, errors: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -156,7 +153,14 @@ class ProblemProfile:
         ]
         kind = self.validation
         detail = invalid_fields_detail(listed)
-        return self._body(instance, kind.status, kind.problem_type(), kind.title, detail, {"errors": listed})
+        return problem_body(
+            kind.status,
+            kind.problem_type(),
+            kind.title,
+            detail,
+            instance,
+            self._extensions({"errors": listed}),
+        )
 
     def _field_name(self, location: tuple[int | str, ...]) -> str:
         parts = location if self.fields_with_location else location[1:] or location
@@ -167,25 +171,33 @@ class ProblemProfile:
         a field)."""
         problem = self.type_prefix + "malformed-json"
         detail = f"the body is not valid JSON: {reason}"
-        return self._body(instance, HTTPStatus.BAD_REQUEST, problem, "Malformed JSON", detail)
+        return problem_body(
+            HTTPStatus.BAD_REQUEST, problem, "Malformed JSON", detail, instance, self._extensions()
+        )
 
     def unsupported_media_type_body(self, instance: str) -> dict[str, Any]:
         """A body sent as another media type than JSON to a route that takes JSON."""
         problem = self.type_prefix + "unsupported-media-type"
         detail = "this route takes a JSON body: send it with Content-Type: application/json"
-        return self._body(
-            instance, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, problem, "Unsupported media type", detail
+        return problem_body(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            problem,
+            "Unsupported media type",
+            detail,
+            instance,
+            self._extensions(),
         )
 
     def internal_body(self, instance: str) -> dict[str, Any]:
         """The bare 500: nothing about what failed leaves the server."""
         root = self.root
-        return self._body(
-            instance,
+        return problem_body(
             HTTPStatus.INTERNAL_SERVER_ERROR,
             root.problem_type(),
             root.title,
             root.unexpected_detail,
+            instance,
+            self._extensions(),
         )
 
     def unexpected(self, method: str, instance: str, error: BaseException) -> dict[str, Any]:
