@@ -14,7 +14,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from api.db import make_engine, make_session_factory, redacted_url
-from api.errors import install_error_handlers
+from api.errors import API_PROBLEMS
 from api.logs import configure_logging
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
@@ -25,6 +25,7 @@ from api.services.health import HealthProbe
 from api.services.rpc import ChainClients
 from api.services.version import read_build_info
 from api.settings import PROJECT_ROOT, ApiSettings, get_settings
+from custody.problems import install_handlers
 
 DESCRIPTION = """
 TPWallet's HTTP API. Errors are RFC 9457 problem documents (`application/problem+json`) carrying a
@@ -92,7 +93,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.build_info = build_info
     app.state.chain_clients = ChainClients(settings)
-    install_error_handlers(app)
+    install_handlers(app, API_PROBLEMS)
     app.add_middleware(  # innermost
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,

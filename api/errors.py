@@ -1,27 +1,23 @@
-"""The API's exceptions and their one mapping to RFC 9457 problem responses (`application/problem+json`).
+"""The API's exceptions, its problem documents' profile and their schema in the OpenAPI document.
 
-Services raise `ApiError` subclasses; `install_error_handlers` turns them, FastAPI's validation errors and
-Starlette's HTTP errors into problem documents. Anything else is a bug: `internal_error_response` answers a
-500 that names only the request id, never the exception, and the traceback goes to the log.
+Services raise `ApiError` subclasses; `custody.problems.install_handlers(app, API_PROBLEMS)` turns them,
+FastAPI's validation errors and Starlette's HTTP errors into RFC 9457 problem documents (the code shared
+with the signer nodes), as `API_PROBLEMS` says. Anything else is a bug: `API_PROBLEMS.internal_response`
+answers a 500 that names only the request id, never the exception, and the traceback goes to the log.
 
 A body is a problem of its own before it is a value: one that is not JSON at all is a 400 `malformed-json`
 (where the parser stopped is said in `detail`, not passed off as a field), and one sent as another media type
 than JSON to a route that takes JSON is a 415, never a 422 about the fields it could not have.
 """
 
-from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, Final
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.logs import request_id_var
+from custody.problems import PROBLEM_JSON, ProblemError, ProblemProfile
 
-PROBLEM_JSON = "application/problem+json"
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 
 
@@ -53,21 +49,22 @@ def problem_doc(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}}
 
 
-PROBLEM_TYPE_PREFIX = "urn:tpwallet:problem:"
-
-
-class ApiError(Exception):
+class ApiError(ProblemError):
     """An expected failure of a request; the class says which problem, `detail` says what happened."""
 
-    status: ClassVar[int] = HTTPStatus.INTERNAL_SERVER_ERROR
-    problem: ClassVar[str] = "internal-error"
-    title: ClassVar[str] = "Internal error"
+    type_prefix = "urn:tpwallet:problem:"
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    problem = "internal-error"
+    title = "Internal error"
+    unexpected_detail = "The server failed to handle the request; quote the request id when reporting it."
 
-    def __init__(self, detail: str, **extensions: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extensions = extensions
-        self.headers: dict[str, str] = {}  # e.g. Retry-After; sent with the problem response
+
+class InvalidRequest(ApiError):
+    """A request with a field of the wrong shape or value; `errors` names each field."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    problem = "validation-error"
+    title = "Invalid request"
 
 
 class NotFound(ApiError):
@@ -121,111 +118,13 @@ class Unhealthy(ServiceUnavailable):
     title = "Service unhealthy"
 
 
-def problem_response(
-    request: Request,
-    status: int,
-    problem: str,
-    title: str,
-    detail: str,
-    headers: Mapping[str, str] | None = None,
-    **extensions: Any,
-) -> JSONResponse:
-    """A problem document for `request`: `instance` is the request path, `request_id` ties it to the logs."""
-    body = {
-        "type": PROBLEM_TYPE_PREFIX + problem,
-        "title": title,
-        "status": int(status),
-        "detail": detail,
-        "instance": request.url.path,
-        "request_id": request_id_var.get(),
-        **extensions,
-    }
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
-
-
-def internal_error_response(request: Request) -> JSONResponse:
-    """The answer to an unexpected exception: nothing about it leaves the server but the request id."""
-    return problem_response(
-        request,
-        HTTPStatus.INTERNAL_SERVER_ERROR,
-        ApiError.problem,
-        ApiError.title,
-        "The server failed to handle the request; quote the request id when reporting it.",
-    )
-
-
-def _field_name(location: tuple[int | str, ...]) -> str:
-    """`("path", "tx_hash")` -> `tx_hash`; `("body", "items", 0)` -> `items.0`; `("body",)` -> `body`."""
-    parts = location[1:] or location
-    return ".".join(str(part) for part in parts)
-
-
-def api_error_response(request: Request, exc: ApiError) -> JSONResponse:
-    """The problem response for `exc` (also what middleware answers before the app runs)."""
-    headers = exc.headers or None
-    return problem_response(
-        request, exc.status, exc.problem, exc.title, exc.detail, headers, **exc.extensions
-    )
-
-
-async def _api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return api_error_response(request, exc)
-
-
-def _malformed_json(request: Request, reason: str) -> JSONResponse:
-    return problem_response(
-        request,
-        HTTPStatus.BAD_REQUEST,
-        "malformed-json",
-        "Malformed JSON",
-        f"the body is not valid JSON: {reason}",
-    )
-
-
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    if isinstance(exc.body, bytes) and exc.body:  # FastAPI parses JSON only when the content type says JSON
-        return problem_response(
-            request,
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "this route takes a JSON body: send it with Content-Type: application/json",
-        )
-    malformed = [error for error in exc.errors() if error["type"] == "json_invalid"]
-    if malformed:
-        reason = malformed[0].get("ctx", {}).get("error", "unreadable")
-        return _malformed_json(request, f"{reason} at character {malformed[0]['loc'][-1]}")
-    errors = [{"field": _field_name(tuple(error["loc"])), "message": error["msg"]} for error in exc.errors()]
-    fields = ", ".join(sorted({error["field"] for error in errors}))
-    return problem_response(
-        request,
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-        "validation-error",
-        "Invalid request",
-        f"invalid value for: {fields}",
-        errors=errors,
-    )
-
-
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's 400 for a JSON body that is not UTF-8
-        return _malformed_json(request, "not UTF-8")
-    status = HTTPStatus(exc.status_code)
-    return problem_response(
-        request,
-        status,
-        status.phrase.lower().replace(" ", "-"),
-        status.phrase,
-        exc.detail if isinstance(exc.detail, str) else status.description,
-        headers=exc.headers,
-    )
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Map every expected error class to its problem response, once, for the whole app."""
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+API_PROBLEMS: Final = ProblemProfile(
+    root=ApiError,
+    validation=InvalidRequest,
+    fields_with_location=False,
+    json_body_problems=True,
+    context=lambda: {"request_id": request_id_var.get()},
+)
+"""The API's problem documents: 422 for an invalid field, named without its location; 415 and 400
+`malformed-json` for a body that is not JSON; each carries its request id. An unexpected exception is
+answered by `api.middleware.RequestContextMiddleware`, outside the app, so that the 500 carries the id too."""

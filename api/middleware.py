@@ -24,7 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, api_error_response, internal_error_response
+from api.errors import API_PROBLEMS, ApiError
 from api.logs import request_id_var
 from api.ratelimit import Bucket, RateLimited, RateLimiter
 
@@ -77,7 +77,7 @@ class RequestContextMiddleware:
             error_log.exception("unhandled error", extra={"method": scope["method"], "path": scope["path"]})
             if status:  # the response already started: all we can do is drop the connection
                 raise
-            await internal_error_response(Request(scope))(scope, receive, send_with_request_id)
+            await API_PROBLEMS.internal_response(Request(scope))(scope, receive, send_with_request_id)
         finally:
             access_log.info(
                 "request",
@@ -92,7 +92,7 @@ class RequestContextMiddleware:
 
 
 async def _refuse(error: ApiError, scope: Scope, receive: Receive, send: Send) -> None:
-    await api_error_response(Request(scope), error)(scope, receive, send)
+    await API_PROBLEMS.error_response(Request(scope), error)(scope, receive, send)
 
 
 class RateLimitMiddleware:

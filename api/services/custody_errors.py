@@ -3,7 +3,8 @@ responses once, in `api.errors`); each is raised before the request stored anyth
 
 from http import HTTPStatus
 
-from api.errors import ApiError, NotFound
+from api.errors import ApiError, InvalidRequest, NotFound
+from custody.problems import invalid_fields_detail
 
 
 class CustodyKeyNotFound(NotFound):
@@ -36,16 +37,14 @@ class CustodyConflict(ApiError):
     title = "Conflict with the custody state"
 
 
-class CustodyValidationError(ApiError):
+class CustodyValidationError(InvalidRequest):
     """A well-formed body the custody group cannot take (a node not in the roster, a threshold above n, an
-    approval signed by someone else); shaped like FastAPI's validation problems, `errors` naming the field."""
-
-    status = HTTPStatus.UNPROCESSABLE_ENTITY
-    problem = "validation-error"
-    title = "Invalid request"
+    approval signed by someone else); the same problem as FastAPI's validation errors, `errors` naming the
+    field."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"invalid value for: {field}", errors=[{"field": field, "message": message}])
+        errors = [{"field": field, "message": message}]
+        super().__init__(invalid_fields_detail(errors), errors=errors)
         self.reason = message
 
 

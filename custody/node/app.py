@@ -19,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
 from custody.node import routes_audit, routes_health, routes_keys
-from custody.node.problems import install_problem_handlers
+from custody.node.errors import NODE_PROBLEMS
 from custody.node.routes_sign import SigningRoutes
 from custody.node.runtime import NodeRuntime
+from custody.problems import install_handlers
 
 ROUTERS: tuple[APIRouter, ...] = (routes_health.router, routes_keys.router, routes_audit.router)
 """Every router of the FastAPI app (the signing routes are `SigningRoutes`, in front of it)."""
@@ -78,7 +79,7 @@ def create_app(runtime: NodeRuntime) -> ASGIApp:
         redoc_url=None,
     )
     app.state.runtime = runtime
-    install_problem_handlers(app)
+    install_handlers(app, NODE_PROBLEMS)
     for router in ROUTERS:
         app.include_router(router)
     return SigningRoutes(app, runtime)

@@ -1,36 +1,32 @@
-"""What a signer node refuses, as exceptions that each carry their HTTP status and problem type.
+"""What a signer node refuses, as exceptions that each carry their HTTP status and problem type, and how the
+node's problem documents differ from the API's (`NODE_PROBLEMS`).
 
-Rooted in `custody.errors.CustodyError`, so the custody package keeps one hierarchy. The node's routes raise
-these and `custody.node.problems` maps them, in one place, to RFC 9457 problem documents; the coordinator's
-client reads the problem type back. Messages name sessions, keys and reasons, never secret material.
+Rooted in `custody.errors.CustodyError`, so the custody package keeps one hierarchy, and in
+`custody.problems.ProblemError`, which maps them, in one place, to RFC 9457 problem documents; the
+coordinator's client reads the problem type back. Messages name sessions, keys and reasons, never secret
+material.
 """
 
+import logging
 from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Final
 
 from custody.errors import CustodyError
-
-PROBLEM_TYPE_PREFIX = "urn:tpwallet:custody:"
-"""Problem types are this prefix and the class's `problem`, e.g. ``urn:tpwallet:custody:session-used``."""
+from custody.problems import ProblemError, ProblemProfile
 
 
-class NodeError(CustodyError):
-    """A request the node refuses; the class names the problem, `detail` says what exactly was wrong."""
+class NodeError(CustodyError, ProblemError):
+    """A request the node refuses; the class names the problem, `detail` says what exactly was wrong.
 
-    status: ClassVar[int] = HTTPStatus.INTERNAL_SERVER_ERROR
-    problem: ClassVar[str] = "node-error"
-    title: ClassVar[str] = "Signer node error"
+    Problem types are ``urn:tpwallet:custody:`` and the class's `problem`, e.g.
+    ``urn:tpwallet:custody:session-used``."""
 
-    def __init__(self, detail: str, **extensions: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extensions = extensions
-
-    @classmethod
-    def problem_type(cls) -> str:
-        """The problem document's ``type``."""
-        return PROBLEM_TYPE_PREFIX + cls.problem
+    type_prefix = "urn:tpwallet:custody:"
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    problem = "node-error"
+    title = "Signer node error"
+    unexpected_detail = "the node failed to handle the request; see its log"
 
 
 class MalformedRequest(NodeError):
@@ -124,3 +120,16 @@ class SessionExpired(SessionConflict):
 
     problem = "session-expired"
     title = "Session expired"
+
+
+NODE_PROBLEMS: Final = ProblemProfile(
+    root=NodeError,
+    validation=MalformedRequest,
+    fields_with_location=True,
+    json_body_problems=False,
+    error_log=logging.getLogger("custody.node"),
+)
+"""The node's problem documents: a body that does not validate (JSON or not) is a 400 `malformed-request`
+listing the bad fields with their location (``body.intent.chain_id``), never their values; an unknown route
+or method keeps its HTTP status. Anything else is a bug or a broken node and answers a bare 500: its message
+may name files or records, so it goes to the node's log only."""

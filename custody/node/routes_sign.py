@@ -6,15 +6,14 @@ middleware layers, dependency solving, response-model re-validation and thread h
 than the signing itself (see ``docs/benchmarks.md``). The checks are the framework routes' own: the caller
 must be the coordinator (`custody.node.peer.check_coordinator`, refusals of other group members audited),
 the body is validated strictly by the same pydantic models (`custody.node.schemas`), and every refusal is
-the same RFC 9457 problem document (`custody.node.problems`): 400 malformed, 403 policy or wrong peer, 404
-unknown key or session, 409 replay or conflict, 413 a body over `MAX_BODY_BYTES`, 405 another method. The
-signing service (`custody.node.signing.SigningService`) runs in a worker thread, so a node's fsyncs never
-stall its event loop.
+the same RFC 9457 problem document (`custody.node.errors.NODE_PROBLEMS`): 400 malformed, 403 policy or
+wrong peer, 404 unknown key or session, 409 replay or conflict, 413 a body over `MAX_BODY_BYTES`, 405
+another method. The signing service (`custody.node.signing.SigningService`) runs in a worker thread, so a
+node's fsyncs never stall its event loop.
 """
 
 import asyncio
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any, Final
@@ -22,17 +21,11 @@ from typing import Any, Final
 from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from custody.node.errors import PROBLEM_TYPE_PREFIX, NodeError
+from custody.node.errors import NODE_PROBLEMS, NodeError
 from custody.node.peer import is_coordinator, refuse_peer, tls_common_name
-from custody.node.problems import (
-    PROBLEM_JSON,
-    internal_error_body,
-    node_error_body,
-    problem_body,
-    validation_error_body,
-)
 from custody.node.runtime import NodeRuntime
 from custody.node.schemas import Round1Request, Round2Request
+from custody.problems import PROBLEM_JSON
 
 ROUND1_PATH: Final = "/v1/sign/round1"
 ROUND2_PATH: Final = "/v1/sign/round2"
@@ -40,8 +33,6 @@ MAX_BODY_BYTES: Final = 1 << 20
 """A round-two body of the largest group (64 signers) is some 10 KiB; a megabyte is a misbehaving client."""
 
 _JSON: Final = b"application/json"
-
-log = logging.getLogger("custody.node")
 
 
 class _BodyTooLarge(Exception):
@@ -73,7 +64,7 @@ class SigningRoutes:
             await _send_json(
                 send,
                 HTTPStatus.METHOD_NOT_ALLOWED,
-                _status_problem(path, HTTPStatus.METHOD_NOT_ALLOWED, "use POST"),
+                NODE_PROBLEMS.status_body(path, HTTPStatus.METHOD_NOT_ALLOWED, "use POST"),
                 PROBLEM_JSON,
                 extra_headers=[(b"allow", b"POST")],
             )
@@ -84,12 +75,8 @@ class SigningRoutes:
         except _ClientGone:
             return
         except Exception as error:  # a bug or a broken node: the details go to the log only
-            log.error("request POST %s failed", path, exc_info=error)
-            status, body, media_type = (
-                HTTPStatus.INTERNAL_SERVER_ERROR,
-                internal_error_body(path),
-                PROBLEM_JSON,
-            )
+            body = NODE_PROBLEMS.unexpected("POST", path, error)
+            status, media_type = HTTPStatus.INTERNAL_SERVER_ERROR, PROBLEM_JSON
         await _send_json(send, status, body, media_type)
 
     async def _handle(
@@ -108,7 +95,7 @@ class SigningRoutes:
             try:
                 raw = await _read_body(receive)
             except _BodyTooLarge:
-                problem = _status_problem(
+                problem = NODE_PROBLEMS.status_body(
                     path, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"a body is at most {MAX_BODY_BYTES} bytes"
                 )
                 return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, problem, PROBLEM_JSON
@@ -119,10 +106,10 @@ class SigningRoutes:
                     {**detail, "loc": ("body", *detail["loc"])}
                     for detail in error.errors(include_url=False, include_input=False)
                 ]
-                return HTTPStatus.BAD_REQUEST, validation_error_body(path, errors), PROBLEM_JSON
+                return HTTPStatus.BAD_REQUEST, NODE_PROBLEMS.validation_body(path, errors), PROBLEM_JSON
             answer = await loop.run_in_executor(None, handler, request, common_name)
         except NodeError as refusal:
-            return refusal.status, node_error_body(path, refusal), PROBLEM_JSON
+            return refusal.status, NODE_PROBLEMS.error_body(path, refusal), PROBLEM_JSON
         return HTTPStatus.OK, answer, _JSON.decode()
 
 
@@ -140,12 +127,6 @@ async def _read_body(receive: Receive) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _status_problem(path: str, status: HTTPStatus, detail: str) -> dict[str, Any]:
-    return problem_body(
-        path, status, PROBLEM_TYPE_PREFIX + status.phrase.lower().replace(" ", "-"), status.phrase, detail
-    )
 
 
 async def _send_json(

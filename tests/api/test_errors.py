@@ -1,12 +1,17 @@
 """Problem documents (RFC 9457) for every error path, and request ids on every response."""
 
+import json
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from pydantic import BaseModel
 
+from api.ratelimit import RateLimited
 from api.schemas import Uint256
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "request_id"}
@@ -165,3 +170,55 @@ def test_a_uint256_is_taken_as_a_string_or_for_now_a_number_and_answered_as_a_st
     with TestClient(json_route_app) as client:
         response = client.post("/orders", json={"amount": amount})
     assert response.json() == {"amount": str(amount)}
+
+
+REQUEST_ID = {"X-Request-ID": "pin-1"}
+PINNED_BODIES = Path(__file__).parent / "golden" / "problem-documents.json"
+JSON = {"Content-Type": "application/json"}
+
+PINNED: dict[str, tuple[int, Callable[[TestClient], Response]]] = {
+    "starlette-404": (404, lambda client: client.get("/no/such/thing", headers=REQUEST_ID)),
+    "starlette-405": (405, lambda client: client.post("/health", headers=REQUEST_ID)),
+    "validation-path": (
+        422,
+        lambda client: client.get("/v1/chains/l1/transactions/0x1234/events", headers=REQUEST_ID),
+    ),
+    "validation-body": (
+        422,
+        lambda client: client.post("/orders", json={"amount": "-1"}, headers=REQUEST_ID),
+    ),
+    "malformed-json": (
+        400,
+        lambda client: client.post("/orders", content=b'{"amount": "1",', headers=REQUEST_ID | JSON),
+    ),
+    "not-utf-8": (400, lambda client: client.post("/orders", content=b"\xff", headers=REQUEST_ID | JSON)),
+    "unsupported-media-type": (
+        415,
+        lambda client: client.post(
+            "/orders", content=b'{"amount": "1"}', headers=REQUEST_ID | {"Content-Type": "text/plain"}
+        ),
+    ),
+    "internal-error": (500, lambda client: client.get("/explode", headers=REQUEST_ID)),
+    "api-error-with-extension": (429, lambda client: client.get("/limited", headers=REQUEST_ID)),
+}
+
+
+@pytest.mark.parametrize("case", PINNED)
+def test_each_kind_of_problem_document_is_pinned_to_the_byte(
+    json_route_app: FastAPI, failing_app: FastAPI, case: str
+):
+    """One of each kind the handlers build, byte for byte as `PINNED_BODIES` holds them, so that moving
+    the problem code (`custody.problems`) or changing it by accident cannot change what clients read;
+    `Retry-After` and `Allow` go with theirs."""
+
+    def limited() -> None:
+        raise RateLimited("slow down", 2.5)
+
+    json_route_app.add_api_route("/limited", limited)
+    status, ask = PINNED[case]
+    with TestClient(json_route_app) as client:
+        response = ask(client)
+    assert (response.status_code, response.headers["content-type"]) == (status, "application/problem+json")
+    assert response.content == json.loads(PINNED_BODIES.read_text())[case].encode()
+    assert response.headers.get("retry-after") == ("3" if status == 429 else None)
+    assert response.headers.get("allow") == ("GET" if status == 405 else None)

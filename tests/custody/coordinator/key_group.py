@@ -30,10 +30,11 @@ from custody.frost import Signature, SigningPackage, aggregate, round1_commit, r
 from custody.keystore import Kek, KeyStore
 from custody.node import routes_keys
 from custody.node.deps import get_runtime
+from custody.node.errors import NODE_PROBLEMS
 from custody.node.keys_service import KeyCeremonies
 from custody.node.keys_shares import StoredKey, find_key
-from custody.node.problems import install_problem_handlers
 from custody.node.transport import tls_extension, with_tls_extension
+from custody.problems import install_handlers
 from custody.roster import Roster, RosterNode
 from custody.tls import CertificateAuthority, fingerprint
 
@@ -157,7 +158,7 @@ class KeyGroup:
         (the peer check audits refused peers).
         """
         app = FastAPI()
-        install_problem_handlers(app)
+        install_handlers(app, NODE_PROBLEMS)
         app.include_router(routes_keys.router)
         audit = self.audits[node_id]
         app.dependency_overrides[routes_keys.get_ceremonies] = lambda: self.services[node_id]

@@ -1,7 +1,7 @@
 """Signing through real node code for in-process key groups: each node's `SigningService` over the key store
 its ceremonies wrote (policy, spend history, session book and audit log of its own), driven by the real
 signing `Coordinator`. A node's refusal reaches the coordinator as `NodeRefused` with the node's problem
-type, as it would over HTTP (`custody.node.problems`).
+type, as it would over HTTP (`custody.node.errors.NODE_PROBLEMS`).
 """
 
 import asyncio

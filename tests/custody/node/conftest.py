@@ -7,6 +7,7 @@ peer checks run exactly as behind uvicorn. A settable clock drives nonce expiry 
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -17,10 +18,21 @@ from custody.node.runtime import NodeRuntime, open_runtime
 from custody.node.settings import NodeSettings
 from custody.node.transport import tls_extension, with_tls_extension
 from custody.tls import Credential
-from tests.helpers.custody_nodes import CustodyGroup
+from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 
 START_TIME = 1_900_000_000
 NONCE_TTL_SECONDS = 60
+
+
+def round1_json() -> dict[str, Any]:
+    """A well-formed round-one body for the group's test key, as the coordinator would send it."""
+    return {
+        "session_id": "a" * 32,
+        "key_id": TEST_KEY_ID,
+        "key_version": TEST_KEY_VERSION,
+        "request_id": request_id(),
+        "intent": anchor_intent().model_dump(mode="json"),
+    }
 
 
 class Clock:

@@ -4,21 +4,11 @@ from typing import Any
 
 import pytest
 
-from tests.custody.node.conftest import LocalNode
-from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
+from tests.custody.node.conftest import LocalNode, round1_json
+from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup
 
 ROUND1 = "/v1/sign/round1"
 ROUND2 = "/v1/sign/round2"
-
-
-def round1_json() -> dict[str, Any]:
-    return {
-        "session_id": "a" * 32,
-        "key_id": TEST_KEY_ID,
-        "key_version": TEST_KEY_VERSION,
-        "request_id": request_id(),
-        "intent": anchor_intent().model_dump(mode="json"),
-    }
 
 
 @pytest.fixture
