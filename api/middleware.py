@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import API_PROBLEMS, ApiError
 from api.logs import request_id_var
 from api.ratelimit import Bucket, RateLimited, RateLimiter
+from custody.http_body import BodyTooLarge, ClientGone, read_body
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -152,20 +153,6 @@ class BodySizeLimitMiddleware:
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes", max_bytes=self.max_bytes)
 
-    async def _read(self, receive: Receive) -> list[bytes] | None:
-        """The body's chunks, stopping as soon as they pass the limit; None if the client disconnected."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return None
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            chunks.append(chunk)
-            if size > self.max_bytes or not message.get("more_body", False):
-                return chunks
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -176,17 +163,17 @@ class BodySizeLimitMiddleware:
             return
         try:
             async with asyncio.timeout(self.read_timeout):
-                chunks = await self._read(receive)
+                whole = await read_body(receive, self.max_bytes)
         except TimeoutError:
             slow = RequestTimeout(f"the request body did not arrive within {self.read_timeout:g} seconds")
             await _refuse(slow, scope, receive, send)
             return
-        if chunks is None:  # the client went away before sending it all
+        except ClientGone:  # the client went away before sending it all
             return
-        if sum(len(chunk) for chunk in chunks) > self.max_bytes:
+        except BodyTooLarge:
             await _refuse(self._too_large(), scope, receive, send)
             return
-        body: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        body: Message | None = {"type": "http.request", "body": whole, "more_body": False}
 
         async def replay() -> Message:
             nonlocal body

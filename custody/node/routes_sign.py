@@ -21,6 +21,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from custody.http_body import BodyTooLarge, ClientGone, read_body
 from custody.node.errors import NODE_PROBLEMS, NodeError
 from custody.node.peer import is_coordinator, refuse_peer, tls_common_name
 from custody.node.runtime import NodeRuntime
@@ -33,14 +34,6 @@ MAX_BODY_BYTES: Final = 1 << 20
 """A round-two body of the largest group (64 signers) is some 10 KiB; a megabyte is a misbehaving client."""
 
 _JSON: Final = b"application/json"
-
-
-class _BodyTooLarge(Exception):
-    """The request body passed `MAX_BODY_BYTES`."""
-
-
-class _ClientGone(Exception):
-    """The client disconnected before its request was read: there is no one to answer."""
 
 
 class SigningRoutes:
@@ -72,7 +65,7 @@ class SigningRoutes:
         model, handler = route
         try:
             status, body, media_type = await self._handle(scope, receive, path, model, handler)
-        except _ClientGone:
+        except ClientGone:
             return
         except Exception as error:  # a bug or a broken node: the details go to the log only
             body = NODE_PROBLEMS.unexpected("POST", path, error)
@@ -93,8 +86,8 @@ class SigningRoutes:
             if not is_coordinator(self.runtime, scope, common_name):
                 raise await loop.run_in_executor(None, refuse_peer, self.runtime, common_name, f"POST {path}")
             try:
-                raw = await _read_body(receive)
-            except _BodyTooLarge:
+                raw = await read_body(receive, MAX_BODY_BYTES)
+            except BodyTooLarge:
                 problem = NODE_PROBLEMS.status_body(
                     path, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"a body is at most {MAX_BODY_BYTES} bytes"
                 )
@@ -111,22 +104,6 @@ class SigningRoutes:
         except NodeError as refusal:
             return refusal.status, NODE_PROBLEMS.error_body(path, refusal), PROBLEM_JSON
         return HTTPStatus.OK, answer, _JSON.decode()
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise _ClientGone
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def _send_json(
