@@ -34,6 +34,26 @@ def port_in_use(port: int, host: str = LOOPBACK) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def _group_running(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs. Zombies do not count: an exited child whose parent
+    died is reaped by PID 1 when it gets to it, and it holds no port or file any more."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)"
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+    return False
+
+
+def _group_gone(pgid: int, deadline: float) -> bool:
+    """Wait until no process of group `pgid` runs (or `deadline`); whether none does."""
+    while _group_running(pgid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def free_port(host: str = LOOPBACK) -> int:
     """A TCP port the kernel says is free right now (for tests that start their own services)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -139,16 +159,22 @@ class ManagedProcess:
             self._proc.wait()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM the process group, wait, then SIGKILL what is left."""
+        """SIGTERM the process group, wait for every process of it (not only its leader: npm's `anvil` is a
+        wrapper whose child holds the port a moment longer), then SIGKILL what is left."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+        if not _group_gone(proc.pid, deadline):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            _group_gone(proc.pid, time.monotonic() + 1.0)
 
     def __enter__(self) -> Self:
         return self.start()

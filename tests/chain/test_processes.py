@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from chain.processes import ManagedProcess, ProcessError
+from chain.processes import ManagedProcess, ProcessError, free_port, port_in_use
 
 
 def test_an_orderly_stop_reports_the_exit_status(tmp_path: Path) -> None:
@@ -31,3 +31,25 @@ def test_waiting_on_a_process_that_died_fails_at_once_with_its_log(tmp_path: Pat
         process.wait_ready(lambda: False, timeout=30)
     assert "cannot start: no config" in str(failure.value)
     assert process.returncode == 3
+
+
+def test_stop_waits_for_every_process_of_the_group_not_only_its_leader(tmp_path: Path) -> None:
+    """A wrapper (like npm's `anvil`) whose child holds the port a moment after the wrapper exits: `stop`
+    returns only when the child is gone too, so the port is free the moment it returns."""
+    port = free_port()
+    child = (
+        "import signal, socket, sys, time\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        f"s.bind(('127.0.0.1', {port})); s.listen()\n"
+        "signal.signal(signal.SIGTERM, lambda *_: (time.sleep(0.5), sys.exit(0)))\n"
+        "print('listening', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    wrapper = (
+        f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', {child!r}])\ntime.sleep(60)\n"
+    )
+    process = ManagedProcess("wrapper", [sys.executable, "-c", wrapper], log_path=tmp_path / "w.log")
+    process.start()
+    process.wait_port(port, timeout=20)
+    process.stop()
+    assert not port_in_use(port)
