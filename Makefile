@@ -53,10 +53,11 @@ demo: install compile  ## start both chains and the services, run the main flow,
 devnet: install compile  ## start the stack and keep it running until Ctrl-C
 	@ape run devnet
 
-lint: $(PY_STAMP)  ## ruff and mypy
+lint: $(PY_STAMP)  ## ruff, mypy and the import contracts (lint-imports)
 	ruff check .
 	ruff format --check .
 	mypy
+	lint-imports
 
 pytest: install compile
 	pytest

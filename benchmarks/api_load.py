@@ -40,7 +40,7 @@ import click
 import httpx
 
 from chain.intents import Anchor
-from custody.node.schemas import IntentEnvelope
+from custody.protocol.signing import IntentEnvelope
 from scripts._stack import DevnetSettings, DevnetStack, drop_postgres_schema
 
 HEALTH_INTERVAL_SECONDS = 0.2

@@ -1,7 +1,7 @@
 """The custody benchmark: end-to-end FROST signing through the coordinator and real signer-node processes.
 
 Each row starts its own group of node processes (``python -m custody.node``, mutual TLS 1.3 on loopback,
-KEK-sealed key stores, the test policy) and signs distinct Anchor intents through `Coordinator.sign`:
+KEK-sealed key stores, the test policy) and signs distinct Anchor intents through `SigningCoordinator.sign`:
 
 - latency: `--signatures` signatures one after another (after a warm-up), p50 and p99;
 - throughput: the same number again with `--concurrency` signatures in flight, signatures per second;
@@ -39,7 +39,7 @@ import click
 
 from custody.audit import AuditLog
 from custody.coordinator.client import NodeClient
-from custody.coordinator.dkg import KeyCoordinator
+from custody.coordinator.keys import KeyCoordinator
 from custody.frost import trusted_dealer_keygen
 from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
 

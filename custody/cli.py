@@ -42,7 +42,7 @@ from custody.keystore import (
     Unlocker,
 )
 from custody.keystore_migrate import migrate_store
-from custody.node.keys_identity import load_identity
+from custody.node.records.identity import load_identity
 from custody.node.settings import (
     BASE_PORT,
     KEK_FILE_ENV_VAR,
@@ -51,7 +51,7 @@ from custody.node.settings import (
     SECRET_ENV_VARS,
     secret_from_environment,
 )
-from custody.node.state_guard import StateGuard
+from custody.node.signing.state_guard import StateGuard
 from custody.policy.config import load_policy
 from custody.policy.errors import PolicyConfigError
 from custody.policy.history import SpendHistory

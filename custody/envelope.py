@@ -19,7 +19,7 @@ a broadcast replayed from another session fails the same way.
 A recipient can also disclose what one sealed message said, verifiably, without its static key: the X25519
 output of that message (`shared_secret`), from which anyone derives that message's key alone
 (`open_with_shared_secret`); the ciphertext authenticates only under the right one, and the sender's
-signature shows what the sender sent. That is the evidence of a DKG accusation (`custody.node.keys_evidence`).
+signature shows what the sender sent. That is the evidence of a DKG accusation (`custody.protocol.evidence`).
 
 Errors name the sender of the refused message (`culprit`), never its content. Whoever tampered with it
 (the sender itself or the relay) cannot be told apart by the receiver: the coordinator reports the culprit

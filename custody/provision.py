@@ -64,10 +64,9 @@ from custody.frost import (
     round2_sign,
 )
 from custody.keystore import DEFAULT_SCRYPT, KeyStore, ScryptParams, Unlocker
-from custody.node.errors import MalformedRequest
-from custody.node.keys_identity import IDENTITY_RECORD
-from custody.node.keys_shares import StoredKey, find_key, save_key, share_record
-from custody.node.keys_shares import require_key_id as require_node_key_id
+from custody.node.records.identity import IDENTITY_RECORD
+from custody.node.records.shares import InvalidKeyId, StoredKey, find_key, save_key, share_record
+from custody.node.records.shares import require_key_id as require_node_key_id
 from custody.node.settings import NodeSettings
 from custody.policy.config import parse_policy
 from custody.roster import Roster, RosterNode
@@ -299,7 +298,7 @@ def require_key_id(key_id: str) -> str:
     """`key_id` if the nodes take it as a key id, else ProvisionRefused saying what a key id is."""
     try:
         return require_node_key_id(key_id)
-    except MalformedRequest as error:
+    except InvalidKeyId as error:
         raise ProvisionRefused(f"{error} (not {key_id!r})") from None
 
 

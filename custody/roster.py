@@ -8,9 +8,9 @@ to come from, so the roster is what stops a coordinator from inventing participa
 
 Version 2 also names the coordinator's TLS certificate by its SHA-256 fingerprint
 (``coordinator.tls_sha256``): nodes serve the coordinator-only routes to that one certificate
-(`custody.node.peer`), so another certificate the group CA issued, even one saying ``CN=tpw-coordinator``,
-cannot drive signing or ceremonies. Version 1 rosters (no coordinator) still load, for tools that only read
-them; a node refuses to start on one.
+(`custody.node.http.peer`), so another certificate the group CA issued, even one saying
+``CN=tpw-coordinator``, cannot drive signing or ceremonies. Version 1 rosters (no coordinator) still load, for
+tools that only read them; a node refuses to start on one.
 
 Loading is strict: exact fields, exact types, no duplicate ids, URLs, keys or fingerprints. A roster that
 does not parse is refused whole, never patched up.

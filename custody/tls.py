@@ -5,7 +5,7 @@ issued by the group's own CA and by nothing else: the contexts trust that one CA
 system store. Names carry roles: a node's certificate says ``CN=tpw-node-<id>`` and is good for serving
 only (EKU serverAuth); the coordinator's says ``CN=tpw-coordinator`` and is good as a client only (EKU
 clientAuth). So a node's certificate cannot even open a client connection to another node, and a node
-additionally checks the client's name before it signs (`custody.node.peer`).
+additionally checks the client's name before it signs (`custody.node.http.peer`).
 
 Keys are EC P-256. Leaf certificates carry SAN IP 127.0.0.1 and DNS localhost (the devnet runs on
 loopback) and live a few days by default: the devnet issues fresh ones when it sets a group up, so there is

@@ -28,7 +28,6 @@ from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuer
 from api.services import custody, custody_reads
 from api.services.custody_runtime import CustodyDep, custody_lifespan
 from api.services.custody_schemas import (
-    REQUEST_ID_PATTERN,
     ApprovalCreate,
     AuditRecordOut,
     KeyCeremonyOut,
@@ -40,7 +39,7 @@ from api.services.custody_schemas import (
     SignRequestStatus,
     SuspectClearedOut,
 )
-from custody.node.schemas import KEY_ID_PATTERN
+from custody.protocol.ids import KEY_ID_PATTERN, REQUEST_ID_PATTERN
 
 router = APIRouter(prefix="/v1/custody", tags=["custody"], lifespan=custody_lifespan)
 

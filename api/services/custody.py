@@ -61,15 +61,19 @@ from api.services.custody_schemas import (
 )
 from api.services.custody_store import prefixed_hex
 from api.settings import ApiSettings
-from custody.coordinator.ceremony import KeyCeremonyFailed, KeyCeremonyIncomplete, KeyInfo
-from custody.coordinator.client import NodeCallError
-from custody.coordinator.dkg import KeyDisagreement
-from custody.coordinator.signing import SigningFailed
+from custody.coordinator.ceremony import KeyInfo
+from custody.coordinator.errors import (
+    KeyCeremonyFailed,
+    KeyCeremonyIncomplete,
+    KeyDisagreement,
+    NodeCallError,
+    SigningFailed,
+)
 from custody.frost import PublicKeyPackage, Signature
 from custody.frost.group import scalar_to_bytes
-from custody.node.anchor_leaves import AnchorLeaves
-from custody.node.schemas import HealthResponse, IntentEnvelope
 from custody.policy.approvals import OperatorApproval
+from custody.protocol.anchor_leaves import AnchorLeaves
+from custody.protocol.signing import HealthResponse, IntentEnvelope
 
 _T = TypeVar("_T")
 

@@ -33,7 +33,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from api.schemas import ChainId, Uint256
 from chain.intents import INTENT_TYPES, Intent, IntentError, decode_intent
-from custody.node.schemas import IntentEnvelope
+from custody.protocol.signing import IntentEnvelope
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 

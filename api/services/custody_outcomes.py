@@ -1,7 +1,7 @@
 """What a signing attempt came to, in the API's words: `signed`, `pending` (curable) or `refused`.
 
 The API never decides whether an intent may be signed; the nodes do, each under its own policy. This module
-only reads their answers (`custody.coordinator.signing.SigningFailed`) and sorts them:
+only reads their answers (`custody.coordinator.errors.SigningFailed`) and sorts them:
 
 - a policy refusal whose every reason is an operator-approval or time-lock rule is *curable*: approvals or
   time will change the answer, so the request is `pending`;
@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from api.services.custody_schemas import SignRequestStatus
-from custody.coordinator.signing import NodeFailure, SigningFailed
+from custody.coordinator.errors import NodeFailure, SigningFailed
 from custody.frost import Signature
-from custody.node.anchor_leaves import AnchorLeavesMismatch
-from custody.node.errors import PolicyRefused
+from custody.protocol.errors import AnchorLeavesMismatch, PolicyRefused
 
 CURABLE_REASON_MARKERS: Final = (
     "required operator approvals",  # the approvals rule, while too few operators approved

@@ -2,11 +2,11 @@
 
 The API holds the coordinator's client certificate and the group roster (settings `custody_*`). It is opened
 once when the app starts (the custody router's lifespan) and closed when it stops: one `NodeClient` keeps its
-TLS connections to the nodes open, and one signing `Coordinator` remembers which nodes failed or cheated.
-The audit log's index (`custody.audit_index`) is verified against the log here, and rebuilt if they
-disagree, so that audit pages never parse the whole log.
-While no roster file is at `custody_roster_path`, custody is off and its routes answer 503; a roster or TLS
-material that is present but unusable stops the start, loudly.
+TLS connections to the nodes open, and one signing `SigningCoordinator` remembers which nodes failed or
+cheated. The audit log's index (`custody.audit_index`) is verified against the log here, and rebuilt if they
+disagree, so that audit pages never parse the whole log. While no roster file is at `custody_roster_path`,
+custody is off and its routes answer 503; a roster or TLS material that is present but unusable stops the
+start, loudly.
 
 Each sign request is attempted by one coroutine at a time (`attempt_lock`), so an approval arriving while
 an attempt runs waits and then tries again with every approval stored, instead of racing it.
@@ -29,12 +29,12 @@ from api.settings import ApiSettings
 from custody.audit import AuditLog
 from custody.audit_index import AuditIndex
 from custody.coordinator.client import NodeClient
-from custody.coordinator.dkg import KeyCoordinator
-from custody.coordinator.signing import Coordinator
+from custody.coordinator.keys import KeyCoordinator
+from custody.coordinator.signing import SigningCoordinator
 from custody.coordinator.state_book import load_statements, save_statements
 from custody.frost import PublicKeyPackage
-from custody.node.schemas import StateStatement
 from custody.policy.config import load_policy
+from custody.protocol.signing import StateStatement
 from custody.roster import Roster
 from custody.tls import client_context
 
@@ -58,7 +58,7 @@ class CustodyRuntime:
     audit_index: AuditIndex
     public_keys: dict[str, PublicKeyPackage]
     keys: KeyCoordinator
-    signing: Coordinator
+    signing: SigningCoordinator
     policy_path: Path
     states_path: Path
     """Where the coordinator keeps the nodes' latest state statements (`custody.coordinator.state_book`)."""
@@ -91,7 +91,7 @@ class CustodyRuntime:
             audit_index=audit_index,
             public_keys=public_keys,
             keys=keys,
-            signing=Coordinator(
+            signing=SigningCoordinator(
                 roster, client, public_keys, audit=audit, states=states, key_statements=keys.stated_key
             ),
             policy_path=settings.custody_policy_path or settings.custody_roster_path.with_name("policy.yaml"),

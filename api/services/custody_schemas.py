@@ -15,21 +15,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictInt,
     StringConstraints,
 )
 from pydantic_core import PydanticCustomError
 
 from api.services.custody_intents import Address, IntentIn, IntentOut
-from custody.node.anchor_leaves import AnchorLeaves
-from custody.node.schemas import KEY_ID_PATTERN
 from custody.policy.approvals import OperatorApproval
+from custody.protocol.anchor_leaves import AnchorLeaves
+from custody.protocol.ids import KeyId, NodeId
 
 SignRequestStatus = Literal["pending", "signed", "refused"]
-REQUEST_ID_PATTERN = r"^0x[0-9a-f]{64}$"
-
-KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
-NodeId = Annotated[StrictInt, Field(ge=1, le=0xFFFF)]
 
 
 def _each_once(node_ids: list[int]) -> list[int]:

@@ -27,16 +27,16 @@ from api.services.custody_errors import (
 from api.services.custody_outcomes import SigningOutcome
 from api.services.custody_schemas import SignRequestCreate
 from custody.coordinator.ceremony import KeyInfo
-from custody.node.schemas import IntentEnvelope
 from custody.policy.approvals import OperatorApproval, approval_message, recover_signer
 from custody.policy.errors import InvalidApproval
+from custody.protocol.signing import IntentEnvelope
 
 _Row = TypeVar("_Row")
 Hook = Callable[[_Row], None] | None
 """A writer's `before_commit`: called with the row written, inside the transaction, before the commit."""
 
 MAX_APPROVALS = 64
-"""The most approvals the nodes take with one request (`custody.node.schemas.Round1Request`)."""
+"""The most approvals the nodes take with one request (`custody.protocol.signing.Round1Request`)."""
 
 
 def _now() -> datetime:

@@ -15,9 +15,10 @@ from pydantic import RootModel
 
 from custody.audit import AuditLog
 from custody.audit_head import HeadStatement, InvalidHeadStatement
-from custody.coordinator.client import NodeCallError, NodeClient
+from custody.coordinator.auditing import record
+from custody.coordinator.client import NodeClient
+from custody.coordinator.errors import NodeCallError
 from custody.roster import Roster, RosterNode
-from custody.tls import COORDINATOR_COMMON_NAME
 
 HEADS_ACTION = "audit.heads"
 
@@ -44,11 +45,10 @@ async def collect_heads(client: NodeClient, roster: Roster, audit: AuditLog) -> 
     results = await asyncio.gather(*(_head_of(client, node) for node in roster))
     heads = {n: r for n, r in zip(roster.node_ids, results, strict=True) if isinstance(r, HeadStatement)}
     missing = {str(n): r for n, r in zip(roster.node_ids, results, strict=True) if isinstance(r, str)}
-    await asyncio.to_thread(
-        audit.append,
-        actor=COORDINATOR_COMMON_NAME,
-        action=HEADS_ACTION,
-        subject="nodes",
-        details={"heads": {str(n): h.to_json() for n, h in heads.items()}, "missing": missing},
+    await record(
+        audit,
+        HEADS_ACTION,
+        "nodes",
+        {"heads": {str(n): h.to_json() for n, h in heads.items()}, "missing": missing},
     )
     return heads

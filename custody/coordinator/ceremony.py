@@ -12,7 +12,7 @@ told to abort the session (deleting its secret state and releasing its lock on t
 `KeyCeremonyFailed` says what each node did and names the culprits: nodes that misbehaved towards the
 coordinator, and nodes their peers named when aborting (a node that aborts is asked for its signed account
 of the session, so every accusation relayed is one the accuser signed). An accusation of a bad share must
-carry its evidence (`custody.node.keys_evidence`): the accused is named only if the evidence proves the share
+carry its evidence (`custody.protocol.evidence`): the accused is named only if the evidence proves the share
 bad, the accuser if it proves the share good, and an accusation whose evidence proves nothing is rejected
 (recorded, nobody named). Only the last round is weighed differently: if at least the threshold of nodes
 store the key, it is in use (KeyCeremonyIncomplete). For a refresh that round only prepares the new shares,
@@ -29,8 +29,14 @@ from typing import Any, NoReturn, Protocol, TypeVar
 from pydantic import BaseModel, RootModel
 
 from custody.audit import AuditLog
-from custody.coordinator.client import NodeCallError, NodeMisbehaved, NodeRefused
-from custody.coordinator.signing import CoordinatorError, NodeFailure
+from custody.coordinator.auditing import record
+from custody.coordinator.errors import (
+    KeyCeremonyFailed,
+    KeyCeremonyIncomplete,
+    NodeCallError,
+    NodeFailure,
+    NodeMisbehaved,
+)
 from custody.envelope import (
     Binding,
     EnvelopeError,
@@ -41,11 +47,10 @@ from custody.envelope import (
 )
 from custody.frost import Point, PublicKeyPackage
 from custody.frost.errors import FrostError
-from custody.node.keys_errors import CeremonyAborted, GroupKeyUnusable
-from custody.node.keys_evidence import InvalidEvidence, check_share_accusation
-from custody.node.keys_schemas import AbortAnswer, AbortBody
+from custody.protocol.ceremonies import AbortAnswer, AbortBody
+from custody.protocol.errors import CeremonyAborted, GroupKeyUnusable
+from custody.protocol.evidence import InvalidEvidence, check_share_accusation
 from custody.roster import Roster
-from custody.tls import COORDINATOR_COMMON_NAME
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 _ABORTS = frozenset({CeremonyAborted.problem_type(), GroupKeyUnusable.problem_type()})
@@ -89,51 +94,6 @@ class KeyInfo:
     def holders(self) -> list[int]:
         """The nodes holding a share."""
         return list(self.public_key_package.verifying_shares)
-
-
-class KeyCeremonyFailed(CoordinatorError):
-    """A DKG, refresh or repair did not complete; `failures` by node, `culprits` the nodes at fault.
-
-    Nodes not in `failures` answered the round in which it failed. When that was the last round, they
-    store the key (fewer than its threshold of them, or KeyCeremonyIncomplete would have been raised).
-    """
-
-    def __init__(
-        self,
-        ceremony: str,
-        key_id: str,
-        session_id: str,
-        failures: Mapping[int, NodeFailure],
-        culprits: Iterable[int],
-    ) -> None:
-        self.ceremony = ceremony
-        self.key_id = key_id
-        self.session_id = session_id
-        self.failures = dict(failures)
-        self.culprits = sorted(set(culprits))
-        listed = "; ".join(
-            f"node {node}: {failure.kind}: {failure.detail}"
-            for node, failure in sorted(self.failures.items())
-        )
-        super().__init__(
-            f"{ceremony} of key {key_id!r} (session {session_id}) failed; culprits {self.culprits}: {listed}"
-        )
-
-    @property
-    def problem_types(self) -> set[str]:
-        """The problem types the refusing nodes answered with."""
-        return {failure.problem_type for failure in self.failures.values() if failure.problem_type}
-
-
-class KeyCeremonyIncomplete(KeyCeremonyFailed):
-    """The key is in use (at least `threshold` nodes confirmed and store it) but `lagging` nodes do not
-    hold their share of it: they failed the last round and keep no share, or a stale one from before a
-    refresh. Repair each of them (`KeyCoordinator.repair`)."""
-
-    def __init__(self, failed: KeyCeremonyFailed, info: KeyInfo) -> None:
-        super().__init__(failed.ceremony, failed.key_id, failed.session_id, failed.failures, failed.culprits)
-        self.info = info
-        self.lagging = sorted(failed.failures)
 
 
 @dataclass
@@ -258,23 +218,17 @@ class CeremonySession:
 
     async def record(self, outcome: str, details: Mapping[str, Any]) -> None:
         """Append ``keys.<ceremony>.<outcome>`` to the coordinator's audit log."""
-        await asyncio.to_thread(
-            self.audit.append,
-            actor=COORDINATOR_COMMON_NAME,
-            action=f"keys.{self.ceremony}.{outcome}",
-            subject=f"session:{self.session_id}",
-            details={"key_id": self.key_id, "nodes": self.nodes, **details},
+        await record(
+            self.audit,
+            f"keys.{self.ceremony}.{outcome}",
+            f"session:{self.session_id}",
+            {"key_id": self.key_id, "nodes": self.nodes, **details},
         )
 
     def _record(self, node: int, error: NodeCallError) -> None:
-        if isinstance(error, NodeRefused):
-            self.failures[node] = NodeFailure(
-                error.kind, error.detail, error.problem_type, tuple(error.reasons)
-            )
-        else:
-            self.failures[node] = NodeFailure(error.kind, error.detail)
-            if isinstance(error, NodeMisbehaved):
-                self.culprits.add(node)
+        self.failures[node] = NodeFailure.of(error)
+        if isinstance(error, NodeMisbehaved):
+            self.culprits.add(node)
 
     async def _accusation(self, node: int) -> list[int]:
         """The culprits `node` names, in its signed account of how this session ended on it."""
@@ -335,7 +289,8 @@ def key_statement(roster: Roster, key_id: str, sender: int, raw: Mapping[str, An
 
 def stated_key(roster: Roster, key_id: str, sender: int, raw: Mapping[str, Any]) -> dict[str, Any]:
     """The whole payload of `sender`'s signed statement `raw` of `key_id`, once its signature verifies
-    (`custody.node.keys_messages.Participant.describe_key`: the active generation, and a prepared one)."""
+    (`custody.node.ceremonies.messages.Participant.describe_key`: the active generation, and a prepared
+    one)."""
     message = SignedBroadcast.from_json(dict(raw))
     payload = verify_broadcast(message, Binding("key", key_id, "info", sender), roster.node(sender).keys)
     return _json_object(payload)

@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 import httptools
 from pydantic import BaseModel, ValidationError
 
-from custody.errors import CustodyError
-from custody.node.schemas import (
+from custody.coordinator.errors import NodeMisbehaved, NodeRefused, NodeUnavailable
+from custody.protocol.signing import (
     HealthResponse,
     Round1Request,
     Round1Response,
@@ -50,41 +50,6 @@ MAX_ANSWER_BYTES: Final = 1 << 20
 """A node's answers are a few hundred bytes (a DKG round's a few kilobytes); more is a misbehaving node."""
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
-
-
-class NodeCallError(CustodyError):
-    """A call to one node did not produce a usable answer; `node_id` says which node."""
-
-    kind: str = "error"
-
-    def __init__(self, node_id: int, detail: str) -> None:
-        super().__init__(f"node {node_id}: {detail}")
-        self.node_id = node_id
-        self.detail = detail
-
-
-class NodeUnavailable(NodeCallError):
-    """The node did not answer in time, could not be reached, failed the handshake, or failed itself (5xx)."""
-
-    kind = "unavailable"
-
-
-class NodeRefused(NodeCallError):
-    """The node answered with a 4xx problem document: it received the request and refused it."""
-
-    kind = "refused"
-
-    def __init__(self, node_id: int, status: int, problem: dict[str, Any]) -> None:
-        self.status = status
-        self.problem_type = str(problem.get("type", ""))
-        self.reasons: list[str] = [str(reason) for reason in problem.get("reasons", [])]
-        super().__init__(node_id, f"{status} {self.problem_type}: {problem.get('detail', '')}")
-
-
-class NodeMisbehaved(NodeCallError):
-    """The node answered, but not as a node may: an invalid body, or a certificate other than the roster's."""
-
-    kind = "misbehaved"
 
 
 def _problem(body: bytes) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 prepared them, else roll every node back; and drive that end again after the coordinator crashed.
 
 After the confirm round every node that confirmed holds the refreshed share *prepared* next to its old one
-(`custody.node.keys_refresh`), and can sign with either. The coordinator then decides once:
+(`custody.node.ceremonies.refresh`), and can sign with either. The coordinator then decides once:
   commit  if at least the threshold acknowledged the same prepared generation: each node makes it active and
           drops the old share; a node that misses the commit keeps it prepared (and is committed later) or,
           if it never prepared, is left stale and repaired (`KeyCeremonyIncomplete` names it);
@@ -22,22 +22,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from custody.audit import AuditLog
-from custody.coordinator.ceremony import (
-    CeremonySession,
-    KeyCeremonyFailed,
-    KeyInfo,
-    NodeCaller,
-    RelayedMessage,
-    stated_key,
-)
-from custody.coordinator.client import NodeCallError, NodeRefused
-from custody.coordinator.signing import NodeFailure
+from custody.coordinator.ceremony import CeremonySession, KeyInfo, NodeCaller, RelayedMessage, stated_key
+from custody.coordinator.errors import KeyCeremonyFailed, NodeCallError, NodeFailure, NodeRefused
 from custody.envelope import EnvelopeError
 from custody.frost import PublicKeyPackage
 from custody.frost.errors import FrostError
-from custody.node.errors import UnknownKey
-from custody.node.keys_schemas import CommitBody
-from custody.node.keys_shares import key_version
+from custody.protocol.ceremonies import CommitBody
+from custody.protocol.errors import UnknownKey
+from custody.protocol.ids import key_version
 from custody.roster import Roster
 
 COMMIT_PATH = "/v1/keys/refresh/commit"

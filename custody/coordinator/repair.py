@@ -11,14 +11,14 @@ version repaired, so a helper holding another generation refuses rather than hel
 
 from custody.coordinator.ceremony import CeremonySession, KeyInfo, RelayedMessage
 from custody.frost import PublicKeyPackage
-from custody.node.keys_schemas import (
+from custody.protocol.ceremonies import (
     RepairFinishBody,
     RepairRound1Answer,
     RepairRound1Body,
     RepairRound2Answer,
     RepairRound2Body,
 )
-from custody.node.keys_shares import key_version
+from custody.protocol.ids import key_version
 
 _PREFIX = "/v1/keys/repair"
 
@@ -62,15 +62,7 @@ async def relay_repair(session: CeremonySession, key: KeyInfo, lost: int, helper
         RepairRound2Answer,
         lambda helper, answer: session.sealed(helper, answer.sigma, "sigma", lost),
     )
-    finish = RepairFinishBody(
-        session_id=session.session_id,
-        key_id=key.key_id,
-        key_version=version,
-        helpers=helpers,
-        participant=lost,
-        round1=broadcasts,
-        sigmas=sigmas,
-    )
+    finish = RepairFinishBody(**start.model_dump(), round1=broadcasts, sigmas=sigmas)
     statements: dict[int, PublicKeyPackage] = await session.round(
         f"{_PREFIX}/finish",
         {lost: finish},

@@ -1,4 +1,4 @@
-"""`Coordinator.sign`: a FROST signature from t signer nodes, with failover and cheater identification.
+"""`SigningCoordinator.sign`: a FROST signature from t signer nodes, with failover and cheater identification.
 
 One attempt is one session (a fresh random session id): round one asks t chosen nodes for commitments,
 replacing any that fails by the next candidate until t have answered; round two sends every one of them the
@@ -20,10 +20,10 @@ throughput: the limit holds whatever nodes are picked.
 
 State statements: the coordinator keeps each node's latest signed state counter (from its round-two answers,
 checked against the node's identity key in the roster) and hands it back to the node in every round one, which
-is how a node whose state database was restored from a backup finds out (`custody.node.state_guard`).
+is how a node whose state database was restored from a backup finds out (`custody.node.signing.state_guard`).
 
 Key versions: every request names the version of the key (the hash of the public key package the shares
-are checked against, `custody.node.keys_shares.key_version`), and a node holding no share of that generation
+are checked against, `custody.protocol.ids.key_version`), and a node holding no share of that generation
 refuses with a typed ``key-version-mismatch``, which is a refusal, never a blame. A coordinator whose copy of
 the key is stale (a refresh it did not see) would otherwise find every share invalid and mark honest nodes
 suspect; so when nodes refuse the version, or every share fails, it first re-reads the nodes' signed key
@@ -37,13 +37,21 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Final
 
 from chain.intents import CustodyTransfer, TreasuryTx
 from custody.audit import AuditLog
-from custody.coordinator.client import NodeCallError, NodeMisbehaved, NodeRefused
-from custody.errors import CustodyError
+from custody.coordinator.auditing import record
+from custody.coordinator.errors import (
+    CoordinatorError,
+    NodeCallError,
+    NodeFailure,
+    NodeMisbehaved,
+    NodeRefused,
+    SigningFailed,
+    UnknownGroupKey,
+)
+from custody.coordinator.sign_call import VERSION_REFUSAL, SignCall, SigningCalls
 from custody.frost import (
     EncodingError,
     InvalidSignatureShare,
@@ -54,10 +62,9 @@ from custody.frost import (
     SigningPackage,
     aggregate,
 )
-from custody.node.anchor_leaves import AnchorLeaves
-from custody.node.keys_errors import KeyVersionMismatch
-from custody.node.keys_shares import key_version
-from custody.node.schemas import (
+from custody.policy.approvals import OperatorApproval
+from custody.protocol.anchor_leaves import AnchorLeaves
+from custody.protocol.signing import (
     Commitment,
     IntentEnvelope,
     Round1Request,
@@ -66,117 +73,14 @@ from custody.node.schemas import (
     Round2Response,
     StateStatement,
 )
-from custody.node.state_guard import statement_verifies
-from custody.policy.approvals import OperatorApproval
+from custody.protocol.state import statement_verifies
 from custody.roster import Roster, RosterNode
 from custody.tls import COORDINATOR_COMMON_NAME
 
 DEFAULT_RETRY_AFTER_SECONDS: Final = 5.0
 
 
-class CoordinatorError(CustodyError):
-    """A signing request the coordinator could not complete."""
-
-
-class UnknownGroupKey(CoordinatorError):
-    """The coordinator has no public key package for this key id."""
-
-
-@dataclass(frozen=True)
-class NodeFailure:
-    """What went wrong with one node in one call: ``unavailable``, ``refused``, ``misbehaved`` or
-    ``invalid-share``, and the detail (for a policy refusal, the node's reasons)."""
-
-    kind: str
-    detail: str
-    problem_type: str = ""
-    reasons: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """Float-free JSON for audit records and API answers."""
-        return {
-            "kind": self.kind,
-            "detail": self.detail,
-            "problem_type": self.problem_type,
-            "reasons": list(self.reasons),
-        }
-
-
-class SigningFailed(CoordinatorError):
-    """Fewer than t nodes could complete a session; `failures` says what each node tried in this call did,
-    `suspects` which holders of the key were left out as suspects from earlier calls."""
-
-    def __init__(
-        self,
-        key_id: str,
-        threshold: int,
-        failures: Mapping[int, NodeFailure],
-        suspects: Iterable[int] = (),
-    ) -> None:
-        self.key_id = key_id
-        self.threshold = threshold
-        self.failures = dict(failures)
-        self.suspects = sorted(suspects)
-        listed = "; ".join(
-            f"node {node}: {failure.kind}: {failure.detail}" for node, failure in sorted(failures.items())
-        )
-        left_out = f"; suspects left out: {self.suspects}" if self.suspects else ""
-        super().__init__(
-            f"key {key_id!r} needs {threshold} signers and no longer has them ({listed or 'none'}{left_out})"
-        )
-
-    @property
-    def culprits(self) -> list[int]:
-        """Nodes whose signature shares failed verification in this call."""
-        return sorted(node for node, failure in self.failures.items() if failure.kind == "invalid-share")
-
-
-def _failure(error: NodeCallError) -> NodeFailure:
-    if isinstance(error, NodeRefused):
-        return NodeFailure(error.kind, error.detail, error.problem_type, tuple(error.reasons))
-    return NodeFailure(error.kind, error.detail)
-
-
-@dataclass
-class _Call:
-    """One `sign` call: what is asked, and what every node did so far."""
-
-    key_id: str
-    request_id: str
-    intent: IntentEnvelope
-    digest: bytes
-    approvals: list[dict[str, Any]]
-    public_key: PublicKeyPackage
-    failures: dict[int, NodeFailure]
-    asset: tuple[int, str] | None = None
-    """(chain id, token) of a transfer, whose budgets order the candidates; None for other intents."""
-    anchor_leaves: AnchorLeaves | None = None
-    restated: bool = False
-    """Whether the nodes' key statements were read again in this call (at most once)."""
-
-    @property
-    def threshold(self) -> int:
-        assert self.public_key.min_signers is not None
-        return self.public_key.min_signers
-
-    @property
-    def key_version(self) -> str:
-        return key_version(self.public_key)
-
-
-class SigningCalls(Protocol):
-    """What `Coordinator` needs from `custody.coordinator.client.NodeClient`: the two rounds, per node."""
-
-    async def round1(self, node: RosterNode, request: Round1Request) -> Round1Response:
-        """One node's round-one answer, or a `NodeCallError`."""
-        ...
-
-    async def round2(self, node: RosterNode, request: Round2Request) -> Round2Response:
-        """One node's round-two answer, or a `NodeCallError`."""
-        ...
-
-
-class Coordinator:
+class SigningCoordinator:
     """Signs intents with the group's nodes. One instance per process: it remembers suspects and failures."""
 
     def __init__(
@@ -194,7 +98,7 @@ class Coordinator:
         is the coordinator's own log; `states` the nodes' state statements a previous instance held
         (`state_statements`), so a new instance still catches a rolled-back node; `key_statements` reads
         the key the nodes state in their signed statements
-        (`custody.coordinator.dkg.KeyCoordinator.stated_key`), used before blaming anyone."""
+        (`custody.coordinator.keys.KeyCoordinator.stated_key`), used before blaming anyone."""
         self.roster = roster
         self.client = client
         self.public_keys = public_keys
@@ -248,7 +152,7 @@ class Coordinator:
         if public_key is None or public_key.min_signers is None:
             raise UnknownGroupKey(f"no public key package (with a threshold) for key {key_id!r}")
         decoded, digest = intent.decode()
-        call = _Call(
+        call = SignCall(
             key_id, request_id, intent, digest, [approval.to_json() for approval in approvals], public_key, {}
         )
         if isinstance(decoded, TreasuryTx | CustodyTransfer):
@@ -257,7 +161,7 @@ class Coordinator:
         while True:
             candidates = self._candidates(call)
             if len(candidates) < call.threshold:
-                if _version_refused(call) and await self._restate(call):
+                if call.version_refused() and await self._restate(call):
                     continue
                 await self._record_failure(call)
                 suspects = (self._suspects & set(public_key.verifying_shares)) - set(call.failures)
@@ -266,7 +170,7 @@ class Coordinator:
             if signature is not None:
                 return signature
 
-    def _candidates(self, call: _Call) -> deque[RosterNode]:
+    def _candidates(self, call: SignCall) -> deque[RosterNode]:
         now = time.monotonic()
         eligible = [
             node
@@ -285,13 +189,13 @@ class Coordinator:
         )
         return deque(eligible)
 
-    def _budget(self, call: _Call, node_id: int) -> float:
+    def _budget(self, call: SignCall, node_id: int) -> float:
         """What `node_id` last said it had left of `call`'s asset; infinite if unknown or not a transfer."""
         if call.asset is None:
             return float("inf")
         return self._budgets.get((node_id, call.key_id, *call.asset), float("inf"))
 
-    def _learn(self, call: _Call, node: RosterNode, answer: Round1Response | Round2Response) -> None:
+    def _learn(self, call: SignCall, node: RosterNode, answer: Round1Response | Round2Response) -> None:
         """Keep what an answer says of the node's budget and, if newer and the node's own, its statement."""
         if call.asset is not None and answer.budget_remaining is not None:
             self._budgets[(node.node_id, call.key_id, *call.asset)] = int(answer.budget_remaining)
@@ -302,7 +206,7 @@ class Coordinator:
         if (known is None or statement.counter > known.counter) and statement_verifies(statement, node.keys):
             self._states[node.node_id] = statement
 
-    async def _attempt(self, call: _Call, candidates: deque[RosterNode]) -> Signature | None:
+    async def _attempt(self, call: SignCall, candidates: deque[RosterNode]) -> Signature | None:
         """One session; the signature, or None when a node failed and another attempt may succeed."""
         session_id = secrets.token_hex(16)
         committed = await self._round1(call, session_id, candidates)
@@ -321,12 +225,11 @@ class Coordinator:
                 return None  # every share failed against a key the nodes no longer state: nobody cheated
             await self._name_cheaters(call, session_id, error.culprits)
             return None
-        await asyncio.to_thread(
-            self.audit.append,
-            actor=COORDINATOR_COMMON_NAME,
-            action="sign.completed",
-            subject=f"session:{session_id}",
-            details={
+        await record(
+            self.audit,
+            "sign.completed",
+            f"session:{session_id}",
+            {
                 "key_id": call.key_id,
                 "request_id": call.request_id,
                 "digest": "0x" + call.digest.hex(),
@@ -338,18 +241,10 @@ class Coordinator:
         return signature
 
     async def _round1(
-        self, call: _Call, session_id: str, candidates: deque[RosterNode]
+        self, call: SignCall, session_id: str, candidates: deque[RosterNode]
     ) -> dict[int, tuple[RosterNode, SigningCommitments]]:
         """Commitments from `threshold` nodes, taking the next candidate whenever one fails."""
-        request = Round1Request(
-            session_id=session_id,
-            key_id=call.key_id,
-            key_version=call.key_version,
-            request_id=call.request_id,
-            intent=call.intent,
-            approvals=call.approvals,
-            anchor_leaves=call.anchor_leaves,
-        )
+        request = Round1Request(**call.request_fields(session_id), anchor_leaves=call.anchor_leaves)
         committed: dict[int, tuple[RosterNode, SigningCommitments]] = {}
         pending: dict[asyncio.Task[Round1Response], RosterNode] = {}
         try:
@@ -389,24 +284,14 @@ class Coordinator:
 
     async def _round2(
         self,
-        call: _Call,
+        call: SignCall,
         session_id: str,
         committed: dict[int, tuple[RosterNode, SigningCommitments]],
         package: SigningPackage,
     ) -> dict[int, SignatureShare] | None:
         """Every committed node's share, or None (after recording who failed) if any node did not give one."""
-        request = Round2Request(
-            session_id=session_id,
-            key_id=call.key_id,
-            key_version=call.key_version,
-            request_id=call.request_id,
-            intent=call.intent,
-            commitments={
-                identifier: Commitment.of(commitments)
-                for identifier, commitments in package.commitments.items()
-            },
-            approvals=call.approvals,
-        )
+        commitments = {identifier: Commitment.of(own) for identifier, own in package.commitments.items()}
+        request = Round2Request(**call.request_fields(session_id), commitments=commitments)
         nodes = [node for node, _ in committed.values()]
         answers = await asyncio.gather(
             *(self.client.round2(node, request) for node in nodes), return_exceptions=True
@@ -430,14 +315,14 @@ class Coordinator:
                 )
         return shares if len(shares) == len(nodes) else None
 
-    async def _node_failed(self, call: _Call, node: RosterNode, error: NodeCallError) -> None:
-        call.failures[node.node_id] = _failure(error)
+    async def _node_failed(self, call: SignCall, node: RosterNode, error: NodeCallError) -> None:
+        call.failures[node.node_id] = NodeFailure.of(error)
         if isinstance(error, NodeMisbehaved):
             await self._mark_suspects(call, [node.node_id], "sign.node-misbehaved", error.detail)
         elif not isinstance(error, NodeRefused):
             self._failed_at[node.node_id] = time.monotonic()
 
-    async def _name_cheaters(self, call: _Call, session_id: str, culprits: Iterable[int]) -> None:
+    async def _name_cheaters(self, call: SignCall, session_id: str, culprits: Iterable[int]) -> None:
         named = sorted(culprits)
         for node_id in named:
             call.failures[node_id] = NodeFailure(
@@ -445,14 +330,13 @@ class Coordinator:
             )
         await self._mark_suspects(call, named, "sign.invalid-share", f"session {session_id}")
 
-    async def _mark_suspects(self, call: _Call, node_ids: list[int], action: str, detail: str) -> None:
+    async def _mark_suspects(self, call: SignCall, node_ids: list[int], action: str, detail: str) -> None:
         self._suspects.update(node_ids)
-        await asyncio.to_thread(
-            self.audit.append,
-            actor=COORDINATOR_COMMON_NAME,
-            action=action,
-            subject=",".join(f"node:{node_id}" for node_id in node_ids),
-            details={
+        await record(
+            self.audit,
+            action,
+            ",".join(f"node:{node_id}" for node_id in node_ids),
+            {
                 "nodes": node_ids,
                 "detail": detail,
                 "key_id": call.key_id,
@@ -461,7 +345,7 @@ class Coordinator:
             },
         )
 
-    async def _restate(self, call: _Call) -> bool:
+    async def _restate(self, call: SignCall) -> bool:
         """Read the key the nodes state, once per call; if it is not the one this call used, use it from now
         on (forgetting the nodes that refused the old version) and return True."""
         if call.restated or self.key_statements is None:
@@ -477,46 +361,35 @@ class Coordinator:
             call.public_key.group_public_key,
             call.public_key.min_signers,
         ):  # a refresh keeps both: another key or threshold is no newer generation of this one, but a lie
-            await asyncio.to_thread(
-                self.audit.append,
-                actor=COORDINATOR_COMMON_NAME,
-                action="sign.key-restatement-refused",
-                subject=f"request:{call.request_id}",
-                details={"key_id": call.key_id, "key_version": call.key_version},
+            await record(
+                self.audit,
+                "sign.key-restatement-refused",
+                f"request:{call.request_id}",
+                {"key_id": call.key_id, "key_version": call.key_version},
             )
             return False
         stale = call.key_version
         call.public_key = self.public_keys[call.key_id] = stated
-        for node_id in [node for node, failure in call.failures.items() if _is_version_refusal(failure)]:
+        refused = [node for node, failure in call.failures.items() if failure.problem_type == VERSION_REFUSAL]
+        for node_id in refused:
             del call.failures[node_id]
-        await asyncio.to_thread(
-            self.audit.append,
-            actor=COORDINATOR_COMMON_NAME,
-            action="sign.key-restated",
-            subject=f"request:{call.request_id}",
-            details={"key_id": call.key_id, "stale_version": stale, "key_version": call.key_version},
+        await record(
+            self.audit,
+            "sign.key-restated",
+            f"request:{call.request_id}",
+            {"key_id": call.key_id, "stale_version": stale, "key_version": call.key_version},
         )
         return True
 
-    async def _record_failure(self, call: _Call) -> None:
-        await asyncio.to_thread(
-            self.audit.append,
-            actor=COORDINATOR_COMMON_NAME,
-            action="sign.failed",
-            subject=f"request:{call.request_id}",
-            details={
+    async def _record_failure(self, call: SignCall) -> None:
+        await record(
+            self.audit,
+            "sign.failed",
+            f"request:{call.request_id}",
+            {
                 "key_id": call.key_id,
                 "digest": "0x" + call.digest.hex(),
                 "threshold": call.threshold,
                 "failures": {str(node): failure.to_json() for node, failure in sorted(call.failures.items())},
             },
         )
-
-
-def _is_version_refusal(failure: NodeFailure) -> bool:
-    return failure.problem_type == KeyVersionMismatch.problem_type()
-
-
-def _version_refused(call: _Call) -> bool:
-    """Whether a node in this call refused the key version the coordinator named."""
-    return any(_is_version_refusal(failure) for failure in call.failures.values())

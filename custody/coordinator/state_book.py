@@ -1,7 +1,7 @@
 """The coordinator's durable copy of each node's latest signed state statement.
 
 A node finds out that its state database was restored from a backup only when it is shown a state counter
-it signed itself that is above its own (`custody.node.state_guard`). The coordinator holds those
+it signed itself that is above its own (`custody.node.signing.state_guard`). The coordinator holds those
 statements; kept in memory only, they would be lost with every restart of the API, and a node restored while
 the API also restarted would sign its forgotten spends again. So the coordinator writes them here after
 every signing call that taught it a newer one (`write_atomic`: the old file or the new one, never a torn
@@ -22,8 +22,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from chain.files import write_atomic
-from custody.node.schemas import StateStatement
-from custody.node.state_guard import statement_verifies
+from custody.protocol.signing import StateStatement
+from custody.protocol.state import statement_verifies
 from custody.roster import Roster, RosterError
 
 log = logging.getLogger("custody.coordinator")

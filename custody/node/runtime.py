@@ -21,14 +21,15 @@ from custody.audit import AuditLog, AuditRecord
 from custody.audit_head import HeadStatement, state_head
 from custody.envelope import NodeIdentity
 from custody.keystore import KeyStore, Unlocker
-from custody.node.keys_identity import NodeNotEnrolled, load_identity
-from custody.node.keys_shares import SHARE_PREFIX
-from custody.node.sessions import SessionBook
+from custody.node.records.identity import NoIdentity, load_identity
+from custody.node.records.shares import SHARE_PREFIX
 from custody.node.settings import NodeSettings
-from custody.node.signing import SigningService
+from custody.node.signing.service import SigningService
+from custody.node.signing.sessions import SessionBook
 from custody.policy.config import load_policy
 from custody.policy.engine import PolicyEngine, unix_now
 from custody.policy.history import SpendHistory
+from custody.protocol.errors import NodeNotEnrolled
 from custody.roster import Roster, RosterError
 from custody.tls import node_common_name
 
@@ -112,7 +113,7 @@ def open_runtime(
         policy = PolicyEngine(config, history, clock)
         try:
             identity: NodeIdentity | None = load_identity(keystore)
-        except NodeNotEnrolled:  # signs all the same, without state statements (see state_guard)
+        except NoIdentity:  # signs all the same, without state statements (see state_guard)
             identity = None
         roster = Roster.load(settings.roster_path)
         signing = SigningService(

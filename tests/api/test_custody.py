@@ -44,12 +44,12 @@ from chain.intents import CustodyTransfer, Intent, TreasuryTx, decode_intent
 from custody.audit import AuditLog
 from custody.coordinator.ceremony import KeyInfo
 from custody.coordinator.client import NodeClient
-from custody.coordinator.dkg import KeyCoordinator
+from custody.coordinator.keys import KeyCoordinator
 from custody.coordinator.state_book import load_statements
 from custody.frost import Point, Signature, is_onchain_verifiable, verify_signature
-from custody.node.keys_shares import find_key
-from custody.node.schemas import IntentEnvelope
+from custody.node.records.shares import find_key
 from custody.policy.approvals import OperatorApproval, sign_approval
+from custody.protocol.signing import IntentEnvelope
 from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, CustodyGroup
 
 

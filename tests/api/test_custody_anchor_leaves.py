@@ -1,6 +1,6 @@
 """An Anchor sign request that carries its batch's leaves: every signer node rebuilds the tree and signs
-only the root, count and total the leaves make (`custody.node.anchor_leaves`), through the API and the same
-real 3-node group as `tests/api/test_custody.py` (its fixtures).
+only the root, count and total the leaves make (`custody.protocol.anchor_leaves`), through the API and the
+same real 3-node group as `tests/api/test_custody.py` (its fixtures).
 
 The leaves are stored with the request, so a later attempt (after a refusal, or a node that was down) sends
 them again: a client cannot get the claim signed without them by retrying.

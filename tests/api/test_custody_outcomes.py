@@ -6,8 +6,8 @@ refuse it for good that fewer than the threshold remain.
 """
 
 from api.services.custody_outcomes import SUSPECT, failed, is_curable
-from custody.coordinator.signing import NodeFailure, SigningFailed
-from custody.node.errors import PolicyRefused
+from custody.coordinator.errors import NodeFailure, SigningFailed
+from custody.protocol.errors import PolicyRefused
 
 POLICY = PolicyRefused.problem_type()
 APPROVALS = "amount 5000 is above the approval threshold 1000: 1 of 2 required operator approvals (alice)"

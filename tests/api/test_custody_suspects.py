@@ -21,7 +21,7 @@ from api.db import make_engine
 from api.services.custody_runtime import CustodyRuntime
 from api.settings import ApiSettings
 from custody.audit import AuditLog
-from custody.coordinator.signing import SigningFailed
+from custody.coordinator.errors import SigningFailed
 from tests.custody.coordinator.test_signing_versions import STALE, VersionedSigners
 from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
 

@@ -5,8 +5,9 @@ from http import HTTPStatus
 
 from api.errors import API_PROBLEMS, ApiError, InvalidRequest
 from api.services.custody_errors import CustodyValidationError
-from custody.node.errors import NODE_PROBLEMS, MalformedRequest, NodeError
+from custody.node.http.problems import NODE_PROBLEMS
 from custody.problems import problem_body
+from custody.protocol.errors import MalformedRequest, NodeError
 
 ERRORS = [{"loc": ("body", "intent", "chain_id"), "msg": "bad"}, {"loc": ("body", "amount"), "msg": "worse"}]
 

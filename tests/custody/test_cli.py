@@ -22,8 +22,8 @@ from custody.cli import DEFAULT_POLICY, cli
 from custody.envelope import NodeIdentity
 from custody.frost import Point, Signature, verify_signature
 from custody.keystore import KEK_ENV_VAR, MIN_SCRYPT, Kek, KeyStore
-from custody.node.keys_identity import IDENTITY_RECORD
-from custody.node.keys_shares import share_record
+from custody.node.records.identity import IDENTITY_RECORD
+from custody.node.records.shares import share_record
 from custody.node.settings import KEK_FILE_ENV_VAR, PASSPHRASE_ENV_VAR
 from custody.provision import GroupLayout, load_public_key, local_dkg, provision_group
 from custody.tls import client_context

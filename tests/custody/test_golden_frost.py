@@ -24,7 +24,8 @@ from custody.frost import (
 )
 from custody.frost.commit import SigningNonces, commit_with_randomness
 from custody.keystore import Kek, KeyStore
-from custody.node.keys_shares import StoredKey, key_version, save_key, share_record
+from custody.node.records.shares import StoredKey, save_key, share_record
+from custody.protocol.ids import key_version
 from tests.helpers.frost_signing import Key, fixed_key
 from tests.helpers.golden import assert_golden
 

@@ -19,8 +19,8 @@ from custody.audit import AuditLog, AuditRecord, checkpoint_message
 from custody.audit_head import HeadStatement
 from custody.coordinator.state_book import load_statements, save_statements
 from custody.envelope import NodeIdentity
-from custody.node.schemas import StateStatement
-from custody.node.state_guard import sign_statement, statement_bytes, statement_verifies
+from custody.protocol.signing import StateStatement
+from custody.protocol.state import sign_statement, statement_bytes, statement_verifies
 from custody.roster import Roster, RosterNode
 from tests.helpers.golden import assert_golden
 

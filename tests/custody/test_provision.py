@@ -20,8 +20,8 @@ from custody.frost import (
     verify_signature,
 )
 from custody.keystore import Kek, KeyStore
-from custody.node.keys_identity import IDENTITY_RECORD
-from custody.node.keys_shares import find_key, save_key, share_record
+from custody.node.records.identity import IDENTITY_RECORD
+from custody.node.records.shares import find_key, save_key, share_record
 from custody.node.settings import NodeSettings
 from custody.policy.errors import PolicyConfigError
 from custody.provision import (

@@ -30,16 +30,17 @@ from chain.paths import PROJECT_ROOT
 from chain.processes import LOOPBACK, ManagedProcess, free_port
 from custody.audit import AuditLog
 from custody.coordinator.client import NodeClient
-from custody.coordinator.dkg import KeyCoordinator
-from custody.coordinator.signing import Coordinator
+from custody.coordinator.keys import KeyCoordinator
+from custody.coordinator.signing import SigningCoordinator
 from custody.frost import KeyPackage, N, Point, PublicKeyPackage
 from custody.keystore import Kek, KeyStore
-from custody.node.keys_shares import StoredKey, key_version, load_key, save_key
-from custody.node.schemas import IntentEnvelope, Round1Request
-from custody.node.sessions import NONCE_NAME_PREFIX as NONCE_PREFIX
-from custody.node.sessions import SessionBook
+from custody.node.records.shares import StoredKey, load_key, save_key
 from custody.node.settings import KEK_FILE_ENV_VAR
+from custody.node.signing.sessions import NONCE_NAME_PREFIX as NONCE_PREFIX
+from custody.node.signing.sessions import SessionBook
 from custody.policy.history import SpendHistory
+from custody.protocol.ids import key_version
+from custody.protocol.signing import IntentEnvelope, Round1Request
 from custody.provision import GroupLayout, install_key, provision_group
 from custody.roster import RosterNode
 from custody.tls import client_context
@@ -245,12 +246,12 @@ class CustodyGroup:
     @contextlib.asynccontextmanager
     async def coordinator(
         self, *, timeout: float = 2.0, audit_path: Path | None = None
-    ) -> AsyncIterator[Coordinator]:
+    ) -> AsyncIterator[SigningCoordinator]:
         """A coordinator over this group (its own client and audit log), closed on exit."""
         async with NodeClient(self.client_context(), timeout=timeout) as client:
             audit = AuditLog.open_file(audit_path or self.root / "coordinator" / "audit.jsonl")
             keys = KeyCoordinator(self.roster, client, audit=audit)
-            yield Coordinator(
+            yield SigningCoordinator(
                 self.roster, client, self.public_keys(), audit=audit, key_statements=keys.stated_key
             )
 

@@ -23,17 +23,17 @@ from pydantic import BaseModel, ValidationError
 
 from custody.audit import AuditLog
 from custody.coordinator.ceremony import NodeCaller
-from custody.coordinator.client import NodeMisbehaved, NodeRefused, NodeUnavailable
-from custody.coordinator.dkg import KeyCoordinator
+from custody.coordinator.errors import NodeMisbehaved, NodeRefused, NodeUnavailable
+from custody.coordinator.keys import KeyCoordinator
 from custody.envelope import NodeIdentity
 from custody.frost import Signature, SigningPackage, aggregate, round1_commit, round2_sign
 from custody.keystore import Kek, KeyStore
-from custody.node import routes_keys
-from custody.node.deps import get_runtime
-from custody.node.errors import NODE_PROBLEMS
-from custody.node.keys_service import KeyCeremonies
-from custody.node.keys_shares import StoredKey, find_key
-from custody.node.transport import tls_extension, with_tls_extension
+from custody.node.ceremonies.service import KeyCeremonies
+from custody.node.http import routes_keys
+from custody.node.http.deps import get_runtime
+from custody.node.http.problems import NODE_PROBLEMS
+from custody.node.http.transport import tls_extension, with_tls_extension
+from custody.node.records.shares import StoredKey, find_key
 from custody.problems import install_handlers
 from custody.roster import Roster, RosterNode
 from custody.tls import CertificateAuthority, fingerprint

@@ -1,7 +1,7 @@
 """Signing through real node code for in-process key groups: each node's `SigningService` over the key store
 its ceremonies wrote (policy, spend history, session book and audit log of its own), driven by the real
-signing `Coordinator`. A node's refusal reaches the coordinator as `NodeRefused` with the node's problem
-type, as it would over HTTP (`custody.node.errors.NODE_PROBLEMS`).
+signing `SigningCoordinator`. A node's refusal reaches the coordinator as `NodeRefused` with the node's
+problem type, as it would over HTTP (`custody.node.http.problems.NODE_PROBLEMS`).
 """
 
 import asyncio
@@ -10,16 +10,16 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from custody.audit import AuditLog
-from custody.coordinator.client import NodeRefused
-from custody.coordinator.signing import Coordinator
+from custody.coordinator.errors import NodeRefused
+from custody.coordinator.signing import SigningCoordinator
 from custody.frost import PublicKeyPackage, Signature, verify_signature
-from custody.node.errors import NodeError
-from custody.node.schemas import Round1Request, Round1Response, Round2Request, Round2Response
-from custody.node.sessions import SessionBook
-from custody.node.signing import SigningService
+from custody.node.signing.service import SigningService
+from custody.node.signing.sessions import SessionBook
 from custody.policy.config import parse_policy
 from custody.policy.engine import PolicyEngine
 from custody.policy.history import SpendHistory
+from custody.protocol.errors import NodeError
+from custody.protocol.signing import Round1Request, Round1Response, Round2Request, Round2Response
 from custody.roster import RosterNode
 from tests.custody.coordinator.key_group import KeyGroup
 from tests.helpers.custody_nodes import TEST_POLICY, anchor_intent, request_id
@@ -85,7 +85,7 @@ def sign_through_nodes(
     (nodes holding no share of that generation refuse and are replaced); checked against the group key."""
     intent = anchor_intent()
     audit = AuditLog.open_file(group.root / "signing-coordinator.jsonl")
-    coordinator = Coordinator(group.roster, ServiceCalls(services), {key_id: public}, audit=audit)
+    coordinator = SigningCoordinator(group.roster, ServiceCalls(services), {key_id: public}, audit=audit)
     signature = asyncio.run(coordinator.sign(key_id, request_id(), intent))
     assert verify_signature(public.group_public_key, intent.decode()[1], signature)
     return signature

@@ -11,13 +11,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from custody.coordinator.client import (
-    MAX_ANSWER_BYTES,
-    NodeClient,
-    NodeMisbehaved,
-    NodeRefused,
-    NodeUnavailable,
-)
+from custody.coordinator.client import MAX_ANSWER_BYTES, NodeClient
+from custody.coordinator.errors import NodeMisbehaved, NodeRefused, NodeUnavailable
 from custody.tls import server_context
 from tests.helpers.custody_nodes import CustodyGroup
 

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from custody.coordinator.ceremony import KeyCeremonyFailed, KeyCeremonyIncomplete
+from custody.coordinator.errors import KeyCeremonyFailed, KeyCeremonyIncomplete
 from custody.frost import UnusableGroupKey, dkg, verify_signature
-from custody.node.keys_errors import CeremonyAborted, GroupKeyUnusable
-from custody.node.keys_sessions import SESSION_PREFIX
+from custody.node.ceremonies.sessions import SESSION_PREFIX
+from custody.protocol.errors import CeremonyAborted, GroupKeyUnusable
 from tests.custody.coordinator.key_group import KeyGroup
 
 MESSAGE = bytes(range(32))

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from custody.coordinator.ceremony import KeyCeremonyFailed
+from custody.coordinator.errors import KeyCeremonyFailed
 from custody.envelope import Binding, SignedBroadcast, verify_broadcast
 from custody.frost import SecretScalar
 from custody.frost.errors import InvalidSecretShare
 from custody.frost.group import N
-from custody.node import keys_sharing
-from custody.node.keys_evidence import InvalidEvidence, check_share_accusation
+from custody.node.ceremonies import sharing as keys_sharing
+from custody.protocol.evidence import InvalidEvidence, check_share_accusation
 from tests.custody.coordinator.key_group import KeyGroup
 
 CHEATER, VICTIM = 2, 1

@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from custody.audit import AuditLog
-from custody.coordinator.ceremony import KeyCeremonyFailed
 from custody.coordinator.client import NodeClient
-from custody.coordinator.dkg import KeyCoordinator
-from custody.coordinator.signing import Coordinator
+from custody.coordinator.errors import KeyCeremonyFailed
+from custody.coordinator.keys import KeyCoordinator
+from custody.coordinator.signing import SigningCoordinator
 from custody.frost import InvalidSignatureShare, Signature, verify_signature
-from custody.node.keys_shares import StoredKey, find_key, share_record
+from custody.node.records.shares import StoredKey, find_key, share_record
 from custody.roster import Roster
 from tests.custody.coordinator.key_group import WatchingCaller, sign_with_shares
 from tests.helpers.custody_nodes import CustodyGroup, anchor_intent, request_id
@@ -45,7 +45,7 @@ class Ceremonies:
     async def sign(self, key_id: str, among: list[int] | None = None) -> tuple[bytes, Signature]:
         """A signature under `key_id` by the signing coordinator, choosing its signers `among` these nodes."""
         nodes = self.group.roster if among is None else Roster(self.group.roster.node(n) for n in among)
-        signing = Coordinator(nodes, self.client, self.keys.public_keys, audit=self.audit)
+        signing = SigningCoordinator(nodes, self.client, self.keys.public_keys, audit=self.audit)
         intent = anchor_intent()
         _, digest = intent.decode()
         return digest, await signing.sign(key_id, request_id(), intent)

@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from custody.audit import AuditLog
 from custody.envelope import Binding, SignedBroadcast, verify_broadcast
-from custody.node.keys_service import KeyCeremonies
-from custody.node.keys_sessions import SESSION_PREFIX
-from custody.node.keys_sharing import SharingRequest
-from custody.node.transport import tls_extension
+from custody.node.ceremonies.service import KeyCeremonies
+from custody.node.ceremonies.sessions import SESSION_PREFIX
+from custody.node.ceremonies.sharing import SharingRequest
+from custody.node.http.transport import tls_extension
 from custody.tls import CertificateAuthority
 from tests.custody.coordinator.key_group import KeyGroup
 

@@ -5,9 +5,12 @@ import copy
 
 import pytest
 
-from custody.coordinator.ceremony import KeyCeremonyFailed, KeyCeremonyIncomplete
-from custody.coordinator.client import NodeUnavailable
-from custody.coordinator.dkg import KeyDisagreement
+from custody.coordinator.errors import (
+    KeyCeremonyFailed,
+    KeyCeremonyIncomplete,
+    KeyDisagreement,
+    NodeUnavailable,
+)
 from custody.frost import (
     InvalidSignatureShare,
     PublicKeyPackage,
@@ -17,11 +20,11 @@ from custody.frost import (
     round2_sign,
     verify_signature,
 )
-from custody.node.errors import SessionUsed
-from custody.node.keys_errors import KeyBusy, KeyVersionMismatch
-from custody.node.keys_repair import RepairRequest
-from custody.node.keys_shares import StoredKey, find_prepared, key_version
-from custody.node.keys_sharing import SharingRequest
+from custody.node.ceremonies.repair import RepairRequest
+from custody.node.ceremonies.sharing import SharingRequest
+from custody.node.records.shares import StoredKey, find_prepared
+from custody.protocol.errors import KeyBusy, KeyVersionMismatch, SessionUsed
+from custody.protocol.ids import key_version
 from tests.custody.coordinator.key_group import KeyGroup
 
 MESSAGE = bytes(range(32, 64))

@@ -16,12 +16,17 @@ import pytest
 
 from chain.intents import TreasuryTx
 from custody.audit import AuditLog
-from custody.coordinator.ceremony import KeyCeremonyIncomplete
-from custody.coordinator.client import NodeUnavailable
-from custody.coordinator.signing import Coordinator, SigningFailed
+from custody.coordinator.errors import KeyCeremonyIncomplete, NodeUnavailable, SigningFailed
+from custody.coordinator.signing import SigningCoordinator
 from custody.frost import PublicKeyPackage
-from custody.node.keys_shares import find_prepared
-from custody.node.schemas import IntentEnvelope, Round1Request, Round1Response, Round2Request, Round2Response
+from custody.node.records.shares import find_prepared
+from custody.protocol.signing import (
+    IntentEnvelope,
+    Round1Request,
+    Round1Response,
+    Round2Request,
+    Round2Response,
+)
 from custody.roster import RosterNode
 from tests.custody.coordinator.key_group import KeyGroup
 from tests.custody.coordinator.node_signing import ServiceCalls, signing_services
@@ -83,7 +88,7 @@ def signs(
     group: KeyGroup, calls: ServiceCalls, public: PublicKeyPackage, signers: Sequence[int], amount: int
 ) -> bool:
     audit = AuditLog.open_file(group.root / "signing-coordinator.jsonl")
-    coordinator = Coordinator(group.roster, Only(calls, signers), {KEY_ID: public}, audit=audit)
+    coordinator = SigningCoordinator(group.roster, Only(calls, signers), {KEY_ID: public}, audit=audit)
     try:
         asyncio.run(coordinator.sign(KEY_ID, request_id(), transfer(group, amount)))
     except SigningFailed:

@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from custody.coordinator.ceremony import KeyCeremonyFailed, KeyCeremonyIncomplete, NodeCaller
-from custody.coordinator.client import NodeUnavailable
+from custody.coordinator.ceremony import NodeCaller
+from custody.coordinator.errors import KeyCeremonyFailed, KeyCeremonyIncomplete, NodeUnavailable
 from custody.frost import PublicKeyPackage
-from custody.node.keys_shares import find_key, find_prepared
+from custody.node.records.shares import find_key, find_prepared
 from custody.roster import RosterNode
 from tests.custody.coordinator.key_group import KeyGroup
 from tests.custody.coordinator.node_signing import sign_through_nodes, signing_services

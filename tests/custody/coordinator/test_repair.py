@@ -5,10 +5,10 @@ import copy
 
 import pytest
 
-from custody.coordinator.ceremony import KeyCeremonyFailed
+from custody.coordinator.errors import KeyCeremonyFailed
 from custody.frost import N, SecretScalar, verify_signature
-from custody.node import keys_repair
-from custody.node.keys_shares import share_record
+from custody.node.ceremonies import repair as keys_repair
+from custody.node.records.shares import share_record
 from tests.custody.coordinator.key_group import KeyGroup
 
 MESSAGE = bytes(range(64, 96))

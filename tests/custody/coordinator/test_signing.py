@@ -1,4 +1,4 @@
-"""Tests of `Coordinator.sign` against a running 2-of-3 group of real node processes over mutual TLS.
+"""Tests of `SigningCoordinator.sign` against a running 2-of-3 group of real node processes over mutual TLS.
 
 The group runs for the whole module; a test that stops, kills or freezes a node brings it back.
 """
@@ -13,10 +13,11 @@ from collections.abc import Iterator
 import pytest
 
 from custody.audit import AuditLog
-from custody.coordinator.client import NodeClient, NodeRefused
-from custody.coordinator.signing import Coordinator, SigningFailed, UnknownGroupKey
+from custody.coordinator.client import NodeClient
+from custody.coordinator.errors import NodeRefused, SigningFailed, UnknownGroupKey
+from custody.coordinator.signing import SigningCoordinator
 from custody.frost import Signature, is_onchain_verifiable, verify_signature
-from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
+from custody.protocol.signing import Commitment, IntentEnvelope, Round1Request, Round2Request
 from custody.roster import Roster, RosterNode
 from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 
@@ -154,7 +155,7 @@ def test_a_server_presenting_another_nodes_certificate_is_not_trusted(
     async def sign() -> tuple[SigningFailed, frozenset[int]]:
         async with NodeClient(running_group.client_context()) as client:
             audit = AuditLog.open_file(running_group.root / "coordinator" / "audit.jsonl")
-            coordinator = Coordinator(swapped, client, running_group.public_keys(), audit=audit)
+            coordinator = SigningCoordinator(swapped, client, running_group.public_keys(), audit=audit)
             with pytest.raises(SigningFailed) as failure:
                 await coordinator.sign(TEST_KEY_ID, request_id(), intent)
             return failure.value, coordinator.suspects

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from custody.audit import AuditLog
-from custody.coordinator.client import NodeRefused, NodeUnavailable
-from custody.coordinator.signing import Coordinator, SigningFailed
+from custody.coordinator.errors import NodeRefused, NodeUnavailable, SigningFailed
+from custody.coordinator.signing import SigningCoordinator
 from custody.envelope import NodeIdentity
 from custody.frost import (
     N,
@@ -26,7 +26,13 @@ from custody.frost import (
     round2_sign,
     verify_signature,
 )
-from custody.node.schemas import IntentEnvelope, Round1Request, Round1Response, Round2Request, Round2Response
+from custody.protocol.signing import (
+    IntentEnvelope,
+    Round1Request,
+    Round1Response,
+    Round2Request,
+    Round2Response,
+)
 from custody.roster import Roster, RosterNode
 from tests.helpers.custody_nodes import TEST_KEY_ID, Key, anchor_intent, request_id
 from tests.helpers.frost_signing import fixed_key
@@ -107,13 +113,13 @@ def audit(tmp_path: Path) -> AuditLog:
 
 
 @pytest.fixture
-def coordinator(signers: FakeSigners, audit: AuditLog, monkeypatch: pytest.MonkeyPatch) -> Coordinator:
+def coordinator(signers: FakeSigners, audit: AuditLog, monkeypatch: pytest.MonkeyPatch) -> SigningCoordinator:
     """A coordinator that tries nodes in roster order, so each test knows who is asked first."""
     monkeypatch.setattr("custody.coordinator.signing.random.shuffle", lambda nodes: None)
-    return Coordinator(make_roster(3), signers, {TEST_KEY_ID: signers.public_key}, audit=audit)
+    return SigningCoordinator(make_roster(3), signers, {TEST_KEY_ID: signers.public_key}, audit=audit)
 
 
-def sign(coordinator: Coordinator, intent: IntentEnvelope | None = None) -> Any:
+def sign(coordinator: SigningCoordinator, intent: IntentEnvelope | None = None) -> Any:
     return asyncio.run(coordinator.sign(TEST_KEY_ID, request_id(), intent or anchor_intent()))
 
 
@@ -122,7 +128,7 @@ def actions(audit: AuditLog) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_honest_nodes_sign_in_one_session_with_the_same_commitments_for_all(
-    coordinator: Coordinator, signers: FakeSigners
+    coordinator: SigningCoordinator, signers: FakeSigners
 ) -> None:
     intent = anchor_intent()
 
@@ -138,7 +144,7 @@ def test_honest_nodes_sign_in_one_session_with_the_same_commitments_for_all(
 
 
 def test_a_cheater_is_named_and_honest_nodes_sign_without_it(
-    coordinator: Coordinator, signers: FakeSigners, audit: AuditLog
+    coordinator: SigningCoordinator, signers: FakeSigners, audit: AuditLog
 ) -> None:
     signers.behaviour[2] = "cheats"
     intent = anchor_intent()
@@ -156,7 +162,7 @@ def test_a_cheater_is_named_and_honest_nodes_sign_without_it(
 
 
 def test_suspects_are_never_asked_again_and_are_reported(
-    coordinator: Coordinator, signers: FakeSigners
+    coordinator: SigningCoordinator, signers: FakeSigners
 ) -> None:
     signers.behaviour[2] = "cheats"
     sign(coordinator)
@@ -174,7 +180,7 @@ def test_suspects_are_never_asked_again_and_are_reported(
 
 
 def test_a_node_lost_in_round_two_ends_the_session_and_another_starts_without_it(
-    coordinator: Coordinator, signers: FakeSigners
+    coordinator: SigningCoordinator, signers: FakeSigners
 ) -> None:
     signers.behaviour[1] = "dies-in-round2"
 
@@ -187,7 +193,7 @@ def test_a_node_lost_in_round_two_ends_the_session_and_another_starts_without_it
 
 
 def test_a_node_refusing_in_round_one_is_replaced_within_the_session(
-    coordinator: Coordinator, signers: FakeSigners, audit: AuditLog
+    coordinator: SigningCoordinator, signers: FakeSigners, audit: AuditLog
 ) -> None:
     signers.behaviour[1] = "refuses"
 
@@ -201,7 +207,9 @@ def test_a_node_refusing_in_round_one_is_replaced_within_the_session(
     assert coordinator.suspects == frozenset()
 
 
-def test_a_dead_node_costs_once_then_waits_its_turn(coordinator: Coordinator, signers: FakeSigners) -> None:
+def test_a_dead_node_costs_once_then_waits_its_turn(
+    coordinator: SigningCoordinator, signers: FakeSigners
+) -> None:
     signers.behaviour[1] = "down"
 
     for _ in range(3):
@@ -213,7 +221,7 @@ def test_a_dead_node_costs_once_then_waits_its_turn(coordinator: Coordinator, si
 
 
 def test_a_node_answering_as_another_participant_becomes_suspect(
-    coordinator: Coordinator, signers: FakeSigners
+    coordinator: SigningCoordinator, signers: FakeSigners
 ) -> None:
     signers.behaviour[1] = "impostor"
 
@@ -223,7 +231,7 @@ def test_a_node_answering_as_another_participant_becomes_suspect(
 
 
 def test_when_every_node_refuses_the_failure_carries_their_reasons(
-    coordinator: Coordinator, signers: FakeSigners, audit: AuditLog
+    coordinator: SigningCoordinator, signers: FakeSigners, audit: AuditLog
 ) -> None:
     signers.behaviour.update({1: "refuses", 2: "refuses", 3: "refuses"})
 

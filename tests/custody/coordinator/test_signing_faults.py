@@ -18,10 +18,10 @@ import pytest
 
 from chain.paths import PROJECT_ROOT
 from custody.audit import AuditLog
-from custody.coordinator.client import NodeClient, NodeRefused
-from custody.coordinator.signing import SigningFailed
+from custody.coordinator.client import NodeClient
+from custody.coordinator.errors import NodeRefused, SigningFailed
 from custody.frost import Signature, verify_signature
-from custody.node.schemas import Commitment, Round1Request, Round2Request
+from custody.protocol.signing import Commitment, Round1Request, Round2Request
 from tests.helpers.custody_nodes import (
     HELD_SESSION_MARK,
     TEST_KEY_ID,

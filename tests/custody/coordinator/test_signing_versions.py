@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from custody.audit import AuditLog
-from custody.coordinator.client import NodeRefused
-from custody.coordinator.signing import Coordinator, SigningFailed
+from custody.coordinator.errors import NodeRefused, SigningFailed
+from custody.coordinator.signing import SigningCoordinator
 from custody.frost import (
     N,
     PublicKeyPackage,
@@ -27,9 +27,9 @@ from custody.frost import (
     round2_sign,
     verify_signature,
 )
-from custody.node.keys_errors import KeyVersionMismatch
-from custody.node.keys_shares import key_version
-from custody.node.schemas import Round1Request, Round1Response, Round2Request, Round2Response
+from custody.protocol.errors import KeyVersionMismatch
+from custody.protocol.ids import key_version
+from custody.protocol.signing import Round1Request, Round1Response, Round2Request, Round2Response
 from custody.roster import RosterNode
 from tests.custody.coordinator.test_signing_choices import make_roster
 from tests.helpers.custody_nodes import TEST_KEY_ID, Key, anchor_intent, request_id
@@ -98,9 +98,9 @@ class Statements:
 
 def coordinator(
     tmp_path: Path, nodes: VersionedSigners, statements: Statements | None = None
-) -> tuple[Coordinator, AuditLog]:
+) -> tuple[SigningCoordinator, AuditLog]:
     audit = AuditLog.open_file(tmp_path / "coordinator.jsonl")
-    signing = Coordinator(
+    signing = SigningCoordinator(
         make_roster(3), nodes, {TEST_KEY_ID: STALE[1]}, audit=audit, key_statements=statements
     )
     return signing, audit

@@ -16,11 +16,11 @@ import pytest
 from eth_utils import to_checksum_address
 
 from chain.intents import CustodyTransfer
-from custody.coordinator.client import NodeClient, NodeRefused
-from custody.coordinator.signing import SigningFailed
+from custody.coordinator.client import NodeClient
+from custody.coordinator.errors import NodeRefused, SigningFailed
 from custody.frost import SignatureShare, SigningPackage, aggregate
-from custody.node.keys_shares import key_version
-from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
+from custody.protocol.ids import key_version
+from custody.protocol.signing import Commitment, IntentEnvelope, Round1Request, Round2Request
 from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, CustodyGroup, request_id
 from tests.helpers.frost_signing import fixed_key
 
@@ -175,7 +175,8 @@ def test_concurrent_sessions_on_every_signer_set_cannot_pass_the_limit(five_node
 
 
 def test_concurrent_coordinator_calls_stay_within_the_limit(five_nodes: CustodyGroup) -> None:
-    """Twelve concurrent `Coordinator.sign` calls of 50,000 on the 3-of-5 key: at most five are signed."""
+    """Twelve concurrent `SigningCoordinator.sign` calls of 50,000 on the 3-of-5 key: at most five are
+    signed."""
 
     async def sign_all() -> list[bool]:
         async with five_nodes.coordinator() as coordinator:

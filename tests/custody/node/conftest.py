@@ -13,10 +13,10 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 
-from custody.node.app import create_app
+from custody.node.http.app import create_app
+from custody.node.http.transport import tls_extension, with_tls_extension
 from custody.node.runtime import NodeRuntime, open_runtime
 from custody.node.settings import NodeSettings
-from custody.node.transport import tls_extension, with_tls_extension
 from custody.tls import Credential
 from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 

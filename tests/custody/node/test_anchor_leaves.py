@@ -11,11 +11,11 @@ import pytest
 from chain.intents import Anchor, BridgeBatch
 from chain.merkle import MerkleSumTree, MerkleTree
 from custody.audit import AuditLog
-from custody.coordinator.signing import SigningFailed
+from custody.coordinator.errors import SigningFailed
 from custody.frost import verify_signature
-from custody.node.anchor_leaves import AnchorLeaves, SumLeaf, check_anchor_leaves
-from custody.node.errors import MalformedRequest
-from custody.node.schemas import IntentEnvelope, Round1Request
+from custody.protocol.anchor_leaves import AnchorLeaves, SumLeaf, check_anchor_leaves
+from custody.protocol.errors import MalformedRequest
+from custody.protocol.signing import IntentEnvelope, Round1Request
 from tests.custody.node.conftest import LocalNode
 from tests.helpers.custody_nodes import (
     TEST_CHAIN_ID,

@@ -19,10 +19,11 @@ import pytest
 from chain.paths import PROJECT_ROOT
 from chain.processes import LOOPBACK, port_in_use
 from custody.audit import CHECKPOINT_ACTION, AuditLog, verify
-from custody.coordinator.client import NodeClient, NodeRefused
+from custody.coordinator.client import NodeClient
+from custody.coordinator.errors import NodeRefused
 from custody.frost import Signature, verify_signature
-from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
 from custody.node.settings import KEK_FILE_ENV_VAR
+from custody.protocol.signing import Commitment, IntentEnvelope, Round1Request, Round2Request
 from custody.roster import Roster
 from custody.tls import CertificateAuthority, TlsPaths, client_context
 from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id

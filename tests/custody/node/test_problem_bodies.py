@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from custody.node.app import create_app
-from custody.node.errors import PolicyRefused
-from custody.node.routes_sign import SigningRoutes
-from custody.node.transport import tls_extension, with_tls_extension
+from custody.node.http.app import create_app
+from custody.node.http.routes_sign import SigningRoutes
+from custody.node.http.transport import tls_extension, with_tls_extension
 from custody.problems import PROBLEM_JSON
+from custody.protocol.errors import PolicyRefused
 from custody.tls import Credential
 from tests.custody.node.conftest import LocalNode, round1_json
 

@@ -15,10 +15,11 @@ from click.testing import CliRunner
 
 from custody.audit import AuditLog
 from custody.cli import cli
-from custody.coordinator.client import NodeClient, NodeRefused
-from custody.coordinator.signing import Coordinator
+from custody.coordinator.client import NodeClient
+from custody.coordinator.errors import NodeRefused
+from custody.coordinator.signing import SigningCoordinator
 from custody.coordinator.state_book import load_statements, save_statements
-from custody.node.schemas import Round1Request, StateStatement
+from custody.protocol.signing import Round1Request, StateStatement
 from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 
 STATE_FILES = ("", "-wal", "-shm")
@@ -37,7 +38,9 @@ async def sign_once(group: CustodyGroup, states: dict[int, StateStatement]) -> d
     """One signature by a fresh coordinator handed `states`; the statements it holds afterwards."""
     async with NodeClient(group.client_context()) as client:
         audit = AuditLog.open_file(group.root / "coordinator" / "audit.jsonl")
-        coordinator = Coordinator(group.roster, client, group.public_keys(), audit=audit, states=states)
+        coordinator = SigningCoordinator(
+            group.roster, client, group.public_keys(), audit=audit, states=states
+        )
         await coordinator.sign(TEST_KEY_ID, request_id(), anchor_intent())
         return coordinator.state_statements
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from custody.node.sessions import SessionBook, SessionBookError, SessionState
+from custody.node.signing.sessions import SessionBook, SessionBookError, SessionState
 from custody.policy.engine import NO_ASSET
 from custody.policy.history import SignedRecord, SpendHistory
 

@@ -30,13 +30,13 @@ from custody.frost import (
     verify_signature,
     verify_signature_share,
 )
-from custody.node.errors import NodeError, SessionUsed
-from custody.node.keys_shares import load_key
+from custody.node.records.shares import load_key
 from custody.node.runtime import NodeRuntime
-from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Round2Request
-from custody.node.sessions import nonce_name
-from custody.node.signing import NONCE_PREFIX
+from custody.node.signing.service import NONCE_PREFIX
+from custody.node.signing.sessions import nonce_name
 from custody.policy.approvals import sign_approval
+from custody.protocol.errors import NodeError, SessionUsed
+from custody.protocol.signing import Commitment, IntentEnvelope, Round1Request, Round2Request
 from tests.custody.node.conftest import NONCE_TTL_SECONDS, Clock, LocalNode, open_local_node
 from tests.helpers.custody_nodes import (
     TEST_CHAIN_ID,

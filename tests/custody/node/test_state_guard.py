@@ -8,8 +8,10 @@ from click.testing import CliRunner
 
 from custody.cli import cli
 from custody.envelope import NodeIdentity
-from custody.node.state_guard import StateGuard, StateRolledBack, sign_statement, statement_verifies
+from custody.node.signing.state_guard import StateGuard
 from custody.policy.history import SpendHistory
+from custody.protocol.errors import StateRolledBack
+from custody.protocol.state import sign_statement, statement_verifies
 from tests.helpers.custody_nodes import CustodyGroup
 
 NODE = 4
