@@ -4,9 +4,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
 from chain.deploy import DeployConfig
-from chain.processes import free_port
+from chain.dev_accounts import dev_accounts
+from scripts._support.anvil import AnvilConfig, AnvilNode
+from scripts._support.processes import free_port
 from tests.helpers.frost_signing import fixed_key
 
 

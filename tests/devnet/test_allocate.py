@@ -10,12 +10,12 @@ import pytest
 from ape import networks
 
 from chain.allocation import load_plan
-from chain.anvil import AnvilNode
 from chain.client import make_web3
 from chain.deploy import DeployConfig, deploy_all
 from chain.deployments import Deployments
 from chain.paths import NODE_BIN, PROJECT_ROOT
 from chain.vesting import VestingEscrow
+from scripts._support.anvil import AnvilNode
 
 pytestmark = pytest.mark.devnet
 

@@ -6,13 +6,14 @@ import pytest
 from ape import networks
 from eth_typing import HexStr
 
-from chain.anvil import AnvilNode, dev_accounts
 from chain.artifacts import contract
 from chain.client import make_web3
 from chain.deploy import PLAN, DeployConfig, deploy_all
 from chain.deployments import Deployments
+from chain.dev_accounts import dev_accounts
 from chain.errors import ChainError, ChainIdMismatch
 from chain.transactions import TransactionFailed, send_call
+from scripts._support.anvil import AnvilNode
 
 pytestmark = pytest.mark.devnet
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chain.paths import PROJECT_ROOT
-from chain.processes import LOOPBACK, free_port, port_in_use
+from scripts._support.processes import LOOPBACK, free_port, port_in_use
 
 pytestmark = [pytest.mark.devnet, pytest.mark.slow]
 

@@ -27,7 +27,6 @@ from typing import Final, Self
 
 from chain.intents import Anchor
 from chain.paths import PROJECT_ROOT
-from chain.processes import LOOPBACK, ManagedProcess, free_port
 from custody.audit import AuditLog
 from custody.coordinator.client import NodeClient
 from custody.coordinator.dkg import KeyCoordinator
@@ -43,6 +42,7 @@ from custody.policy.history import SpendHistory
 from custody.provision import GroupLayout, install_key, provision_group
 from custody.roster import RosterNode
 from custody.tls import client_context
+from scripts._support.processes import LOOPBACK, ManagedProcess, free_port
 from tests.helpers.frost_signing import fixed_key
 
 TEST_KEK_HEX: Final = "5e" * 32

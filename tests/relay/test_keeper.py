@@ -8,8 +8,8 @@ from sqlalchemy import delete
 from chain.transactions import send_call
 from relay.cursor import CursorBlock, make_engine
 from relay.keeper import Keeper
+from tests.helpers.subscription_world import GRACE, PERIOD, PRICE, World, build_world
 from tests.relay.conftest import InProcessChain
-from tests.relay.world import GRACE, PERIOD, PRICE, World, build_world
 
 RETRY_BASE = 60
 RETRY_MAX = 600

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from chain.anvil import dev_accounts
+from chain.dev_accounts import dev_accounts
 from chain.paths import PROJECT_ROOT
 from relay.settings import KeeperSettings
 

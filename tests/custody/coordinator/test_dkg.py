@@ -14,7 +14,7 @@ from custody.coordinator.ceremony import KeyCeremonyFailed, KeyCeremonyIncomplet
 from custody.frost import UnusableGroupKey, dkg, verify_signature
 from custody.node.keys_errors import CeremonyAborted, GroupKeyUnusable
 from custody.node.keys_sessions import SESSION_PREFIX
-from tests.custody.coordinator.key_group import KeyGroup
+from tests.helpers.key_group import KeyGroup
 
 MESSAGE = bytes(range(32))
 

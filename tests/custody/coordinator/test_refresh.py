@@ -22,7 +22,7 @@ from custody.node.keys_errors import KeyBusy, KeyVersionMismatch
 from custody.node.keys_repair import RepairRequest
 from custody.node.keys_shares import StoredKey, find_prepared, key_version
 from custody.node.keys_sharing import SharingRequest
-from tests.custody.coordinator.key_group import KeyGroup
+from tests.helpers.key_group import KeyGroup
 
 MESSAGE = bytes(range(32, 64))
 

@@ -23,10 +23,10 @@ from custody.frost import PublicKeyPackage
 from custody.node.keys_shares import find_prepared
 from custody.node.schemas import IntentEnvelope, Round1Request, Round1Response, Round2Request, Round2Response
 from custody.roster import RosterNode
-from tests.custody.coordinator.key_group import KeyGroup
-from tests.custody.coordinator.node_signing import ServiceCalls, signing_services
 from tests.custody.coordinator.test_refresh_cuts import CoordinatorCrashed, Cut, CuttingCaller, generations
 from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, request_id
+from tests.helpers.key_group import KeyGroup
+from tests.helpers.key_group_signing import ServiceCalls, signing_services
 
 KEY_ID = "treasury"
 TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

@@ -9,7 +9,7 @@ from custody.coordinator.ceremony import KeyCeremonyFailed
 from custody.frost import N, SecretScalar, verify_signature
 from custody.node import keys_repair
 from custody.node.keys_shares import share_record
-from tests.custody.coordinator.key_group import KeyGroup
+from tests.helpers.key_group import KeyGroup
 
 MESSAGE = bytes(range(64, 96))
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from chain.paths import PROJECT_ROOT
-from chain.processes import LOOPBACK, port_in_use
 from custody.audit import CHECKPOINT_ACTION, AuditLog, verify
 from custody.coordinator.client import NodeClient, NodeRefused
 from custody.frost import Signature, verify_signature
@@ -25,6 +24,7 @@ from custody.node.schemas import Commitment, IntentEnvelope, Round1Request, Roun
 from custody.node.settings import KEK_FILE_ENV_VAR
 from custody.roster import Roster
 from custody.tls import CertificateAuthority, TlsPaths, client_context
+from scripts._support.processes import LOOPBACK, port_in_use
 from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
 
 

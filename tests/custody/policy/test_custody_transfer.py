@@ -19,7 +19,7 @@ from custody.policy.config import PolicyConfig, parse_policy, policy_from_data
 from custody.policy.engine import Decision, PolicyEngine, SignContext
 from custody.policy.errors import PolicyConfigError
 from custody.policy.history import SpendHistory
-from tests.custody.policy.support import (
+from tests.helpers.policy import (
     ALICE,
     ANCHORS,
     APPROVAL_ABOVE,

@@ -19,7 +19,7 @@ from custody.policy.engine import (
 )
 from custody.policy.errors import InvalidSignContext, RequestConflict
 from custody.policy.history import SpendHistory
-from tests.custody.policy.support import (
+from tests.helpers.policy import (
     ALICE,
     ANCHORS,
     APPROVAL_ABOVE,

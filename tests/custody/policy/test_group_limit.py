@@ -22,7 +22,7 @@ from custody.policy.budget import apportioned_budget, group_bound
 from custody.policy.config import ROLLING_WINDOW_SECONDS
 from custody.policy.engine import PolicyEngine, SignContext
 from custody.policy.history import SpendHistory
-from tests.custody.policy.support import (
+from tests.helpers.policy import (
     KEY,
     L1,
     TREASURY,
