@@ -19,13 +19,8 @@ pytestmark = pytest.mark.devnet
 
 
 @pytest.fixture(scope="module")
-def l1_registry(
-    l1_anvil: AnvilNode, deploy_config: DeployConfig, tmp_path_factory: pytest.TempPathFactory
-) -> Deployments:
-    directory = tmp_path_factory.mktemp("deployments")
-    with networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": l1_anvil.url}):
-        deploy_all("local", deploy_config, directory)
-    return Deployments.load("local", directory)
+def l1_registry(deployments_dir: Path) -> Deployments:
+    return Deployments.load("local", deployments_dir)
 
 
 def test_every_planned_contract_is_recorded_with_code(l1_anvil: AnvilNode, l1_registry: Deployments) -> None:

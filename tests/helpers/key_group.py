@@ -8,10 +8,13 @@ unchanged; `WatchingCaller` wraps either of them. The processes-and-TLS path is 
 `test_dkg_nodes.py` over `tests.helpers.custody_nodes`.
 """
 
+import asyncio
+import copy
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -186,6 +189,35 @@ class KeyGroup:
         """Close every key store."""
         for store in self.keystores.values():
             store.close()
+
+
+@contextmanager
+def group_with_key(root: Path, size: int, threshold: int, key_id: str = "treasury") -> Iterator[KeyGroup]:
+    """`size` nodes holding shares of a `threshold`-of-`size` key `key_id` made by a DKG through the
+    coordinator; their key stores closed on exit."""
+    with closing(KeyGroup(root, size)) as group:
+        asyncio.run(group.coordinator().create_key(threshold, key_id=key_id))
+        yield group
+
+
+def tamper_round(path_suffix: str, edit: Callable[[int, dict[str, Any]], None]) -> Tamper:
+    """A tamper hook (for requests or answers) applying `edit(node, body)` to a copy of what is sent to or
+    answered by a path ending with `path_suffix`; everything else passes unchanged."""
+
+    def tamper(node: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if path.endswith(path_suffix):
+            body = copy.deepcopy(body)
+            edit(node, body)
+        return body
+
+    return tamper
+
+
+def flip_hex(text: str, position: int) -> str:
+    """`text` (hex) with one bit of the byte at `position` flipped."""
+    data = bytearray(bytes.fromhex(text))
+    data[position] ^= 0x01
+    return data.hex()
 
 
 def sign_with_shares(shares: dict[int, StoredKey], message: bytes) -> Signature:

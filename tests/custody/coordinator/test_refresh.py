@@ -22,17 +22,15 @@ from custody.node.keys_errors import KeyBusy, KeyVersionMismatch
 from custody.node.keys_repair import RepairRequest
 from custody.node.keys_shares import StoredKey, find_prepared, key_version
 from custody.node.keys_sharing import SharingRequest
-from tests.helpers.key_group import KeyGroup
+from tests.helpers.key_group import KeyGroup, group_with_key
 
 MESSAGE = bytes(range(32, 64))
 
 
 @pytest.fixture
 def group(tmp_path):
-    group = KeyGroup(tmp_path, 3)
-    asyncio.run(group.coordinator().create_key(2, key_id="treasury"))
-    yield group
-    group.close()
+    with group_with_key(tmp_path, 3, 2) as group:
+        yield group
 
 
 def shares(group: KeyGroup) -> dict[int, StoredKey]:
