@@ -29,7 +29,7 @@ from custody.coordinator.ceremony import NodeCaller
 from custody.coordinator.client import NodeMisbehaved, NodeRefused, NodeUnavailable
 from custody.coordinator.dkg import KeyCoordinator
 from custody.envelope import NodeIdentity
-from custody.frost import Signature, SigningPackage, aggregate, round1_commit, round2_sign
+from custody.frost import Signature
 from custody.keystore import Kek, KeyStore
 from custody.node import routes_keys
 from custody.node.deps import get_runtime
@@ -40,6 +40,7 @@ from custody.node.transport import tls_extension, with_tls_extension
 from custody.problems import install_handlers
 from custody.roster import Roster, RosterNode
 from custody.tls import CertificateAuthority, fingerprint
+from tests.helpers.frost_signing import sign_with_key
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 Tamper = Callable[[int, str, dict[str, Any]], dict[str, Any]]
@@ -223,10 +224,5 @@ def flip_hex(text: str, position: int) -> str:
 def sign_with_shares(shares: dict[int, StoredKey], message: bytes) -> Signature:
     """Both FROST rounds with `shares` (as stored by nodes); aggregate checks every share and the result."""
     public = next(iter(shares.values())).public_key_package
-    round1 = {node_id: round1_commit(key.key_package.signing_share) for node_id, key in shares.items()}
-    package = SigningPackage({node_id: commitments for node_id, (_, commitments) in round1.items()}, message)
-    signature_shares = {
-        node_id: round2_sign(package, nonces, shares[node_id].key_package)
-        for node_id, (nonces, _) in round1.items()
-    }
-    return aggregate(package, signature_shares, public)
+    key_packages = {node_id: key.key_package for node_id, key in shares.items()}
+    return sign_with_key((key_packages, public), message, sorted(shares))
