@@ -1,7 +1,8 @@
 """The custody benchmark: end-to-end FROST signing through the coordinator and real signer-node processes.
 
 Each row starts its own group of node processes (``python -m custody.node``, mutual TLS 1.3 on loopback,
-KEK-sealed key stores, the test policy) and signs distinct Anchor intents through `SigningCoordinator.sign`:
+KEK-sealed key stores, the devnet's anchor policy; `benchmarks.launch`) and signs distinct Anchor intents
+through `SigningCoordinator.sign`:
 
 - latency: `--signatures` signatures one after another (after a warm-up), p50 and p99;
 - throughput: the same number again with `--concurrency` signatures in flight, signatures per second;
@@ -37,11 +38,10 @@ if __package__ in (None, ""):  # run as `python benchmarks/custody_sign.py`: mak
 
 import click
 
-from custody.audit import AuditLog
+from benchmarks.launch import KEY_ID, running_group, signing_request
 from custody.coordinator.client import NodeClient
-from custody.coordinator.keys import KeyCoordinator
 from custody.frost import trusted_dealer_keygen
-from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
+from scripts._support.signer_group import SignerGroup
 
 WARM_UP_SIGNATURES = 20
 
@@ -89,27 +89,25 @@ def _percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def _sign_many(group: CustodyGroup, options: Options) -> tuple[list[float], float, float]:
+async def _sign_many(group: SignerGroup, options: Options) -> tuple[list[float], float, float]:
     """Latencies of sequential signatures, the concurrent rate, and the CPU seconds spent in both."""
-    pids = [
-        node.process.pid for node in group.nodes.values() if node.process is not None and node.process.pid
-    ]
+    pids = group.pids()
     async with group.coordinator(timeout=5.0) as coordinator:
         for _ in range(WARM_UP_SIGNATURES):
-            await coordinator.sign(TEST_KEY_ID, request_id(), anchor_intent())
+            await coordinator.sign(KEY_ID, *signing_request())
         cpu_before = time.process_time() + sum(_process_cpu_seconds(pid) for pid in pids)
 
         latencies = []
         for _ in range(options.signatures):
             started = time.perf_counter()
-            await coordinator.sign(TEST_KEY_ID, request_id(), anchor_intent())
+            await coordinator.sign(KEY_ID, *signing_request())
             latencies.append(time.perf_counter() - started)
 
         slots = asyncio.Semaphore(options.concurrency)
 
         async def one() -> None:
             async with slots:
-                await coordinator.sign(TEST_KEY_ID, request_id(), anchor_intent())
+                await coordinator.sign(KEY_ID, *signing_request())
 
         started = time.perf_counter()
         await asyncio.gather(*(one() for _ in range(options.signatures)))
@@ -125,8 +123,7 @@ def measure_signing(
 
     def measure(options: Options, root: Path) -> Row:
         key = trusted_dealer_keygen(size, threshold)
-        with CustodyGroup(root, {TEST_KEY_ID: key}) as group:
-            group.start()
+        with running_group(root, {KEY_ID: key}) as group:
             latencies, rate, cpu_seconds = _run(_sign_many(group, options))
         p50 = statistics.median(latencies) * 1000
         met = p50 <= p50_target_ms and (rate_target is None or rate >= rate_target)
@@ -149,14 +146,11 @@ DKG_RUNS_PER_SIGNATURES = 10
 """A DKG costs far more than a signature: the DKG row runs `--signatures` / 10 of them (at least 5)."""
 
 
-async def _generate_many(group: CustodyGroup, threshold: int, runs: int) -> tuple[list[float], float]:
+async def _generate_many(group: SignerGroup, threshold: int, runs: int) -> tuple[list[float], float]:
     """Latencies of `runs` sequential DKGs through `KeyCoordinator`, and the CPU seconds they took."""
-    pids = [
-        node.process.pid for node in group.nodes.values() if node.process is not None and node.process.pid
-    ]
+    pids = group.pids()
     async with NodeClient(group.client_context(), timeout=5.0) as client:
-        audit = AuditLog.open_file(group.root / "coordinator" / "audit.jsonl")
-        keys = KeyCoordinator(group.roster, client, audit=audit)
+        keys = group.key_coordinator(client)
         for index in range(DKG_WARM_UP):
             await keys.create_key(threshold, key_id=f"warm-up-{index}")
         cpu_before = time.process_time() + sum(_process_cpu_seconds(pid) for pid in pids)
@@ -176,8 +170,7 @@ def measure_dkg(threshold: int, size: int, p50_target_ms: float) -> Callable[[Op
 
     def measure(options: Options, root: Path) -> Row:
         runs = max(5, options.signatures // DKG_RUNS_PER_SIGNATURES)
-        with CustodyGroup(root, {}, size=size) as group:
-            group.start()
+        with running_group(root, {}, size=size) as group:
             latencies, cpu_seconds = _run(_generate_many(group, threshold, runs))
         p50 = statistics.median(latencies) * 1000
         return Row(

@@ -14,7 +14,7 @@ from eth_account.signers.local import LocalAccount
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from chain.anvil import dev_accounts
+from chain.dev_accounts import dev_accounts
 from chain.paths import PROJECT_ROOT
 
 

@@ -32,16 +32,17 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import create_engine, make_url, text
 
-from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
 from chain.deploy import TUSD_UNIT, DeployConfig, deploy_all
 from chain.deployments import Deployments
+from chain.dev_accounts import dev_accounts
 from chain.files import PRIVATE, write_atomic
 from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
-from chain.processes import LOOPBACK, ManagedProcess, port_in_use
 from custody.keystore import Kek
 from custody.node.settings import KEK_FILE_ENV_VAR, SECRET_ENV_VARS
 from custody.policy.builder import asset_limits, with_custody_transfers
 from custody.provision import GroupLayout, provision_group
+from scripts._support.anvil import AnvilConfig, AnvilNode
+from scripts._support.processes import LOOPBACK, ManagedProcess, port_in_use
 
 L1_NETWORK = "local"  # Ape's ethereum:local, served by anvil through the foundry provider
 L2_NETWORK = "l2devnet"  # the custom network in ape-config.yaml, served by anvil through the node provider

@@ -13,20 +13,20 @@ from eth_typing import HexStr
 
 from chain.allocation import TPW_DECIMALS, format_tokens, load_plan
 from chain.anchor import AnchorKind, SettlementAnchor
-from chain.anvil import dev_accounts
 from chain.artifacts import contract
 from chain.client import make_web3
+from chain.dev_accounts import dev_accounts
 from chain.errors import ChainError
 from chain.intents import CustodyTransfer, Intent
 from chain.merkle import MerkleTree, leaf_hash
 from chain.paths import PROJECT_ROOT
-from chain.processes import ProcessError
 from chain.subscriptions import SubscriptionManager
 from chain.transactions import TransactionFailed, send_call
 from chain.treasury import Treasury
 from chain.vesting import VestingEscrow, utc
 from custody.frost import Point, Signature, verify_signature
 from scripts._stack import DevnetStack, Progress, StackError, exit_on_stack_error, running_stack
+from scripts._support.processes import ProcessError
 from scripts.allocate import allocate
 
 TUSD_UNIT = 10**6  # tUSD has 6 decimals

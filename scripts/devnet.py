@@ -4,9 +4,9 @@ import signal
 
 import click
 
-from chain.anvil import dev_accounts
-from chain.processes import ProcessError
+from chain.dev_accounts import dev_accounts
 from scripts._stack import DevnetSettings, Progress, StackError, exit_on_stack_error, running_stack
+from scripts._support.processes import ProcessError
 
 
 @click.command(short_help="Start both anvil chains, deploy, serve the API; Ctrl-C stops it all")

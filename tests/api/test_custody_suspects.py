@@ -22,8 +22,9 @@ from api.services.custody_runtime import CustodyRuntime
 from api.settings import ApiSettings
 from custody.audit import AuditLog
 from custody.coordinator.errors import SigningFailed
-from tests.custody.coordinator.test_signing_versions import STALE, VersionedSigners
+from tests.custody.coordinator.test_signing_versions import STALE
 from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
+from tests.helpers.memory_signers import VersionedSigners
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -15,7 +15,7 @@ from api.settings import ApiSettings
 from chain.deployments import Deployments
 from chain.transactions import send_call
 from tests.chain.conftest import compiled_manifest  # noqa: F401  (fixture)
-from tests.relay.world import GRACE, PERIOD, PRICE, World, build_world
+from tests.helpers.subscription_world import GRACE, PERIOD, PRICE, World, build_world
 
 ZERO_HASH = "0x" + "00" * 32
 

@@ -10,10 +10,10 @@ import pytest
 from web3 import HTTPProvider, LegacyWebSocketProvider
 from websockets.sync.server import ServerConnection, serve
 
-from chain.anvil import AnvilConfig, AnvilNode
 from chain.client import chain_id, make_web3, wait_for_rpc
 from chain.errors import InvalidRpcUrl, RpcUnavailable, UnsupportedRpcScheme
-from chain.processes import free_port
+from scripts._support.anvil import AnvilConfig, AnvilNode
+from scripts._support.processes import free_port
 
 FAKE_CHAIN_ID = 4242
 

@@ -26,8 +26,8 @@ from chain.subscriptions import (
     sign_authorization,
 )
 from chain.transactions import TransactionFailed, send_call
+from tests.helpers.subscription_world import GRACE, PERIOD, PRICE, World, build_world
 from tests.relay.conftest import InProcessChain
-from tests.relay.world import GRACE, PERIOD, PRICE, World, build_world
 
 ADDRESS = "0x00000000000000000000000000000000000000A1"
 ZERO_HASH = "0x" + "00" * 32

@@ -2,7 +2,7 @@
 fee-on-transfer refusal, cancelling, pausing, ownership, and every revert path.
 
 Permits and authorizations are signed in Python (`chain.subscriptions`), the way a wallet signs them, with the
-keys of Ape's test accounts (the dev mnemonic's, as `chain.anvil.dev_accounts` derives them).
+keys of Ape's test accounts (the dev mnemonic's, as `chain.dev_accounts.dev_accounts` derives them).
 """
 
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from ape.contracts import ContractContainer
 from eth_account.signers.local import LocalAccount
 from ethpm_types import ContractType
 
-from chain.anvil import dev_accounts
+from chain.dev_accounts import dev_accounts
 from chain.reverts import revert_reason
 from chain.subscriptions import (
     MAX_AMOUNT,

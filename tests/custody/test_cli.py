@@ -16,7 +16,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 import custody.cli as cli_module
-from chain.processes import ManagedProcess, free_port
 from custody.audit import AuditLog
 from custody.cli import DEFAULT_POLICY, cli
 from custody.envelope import NodeIdentity
@@ -27,6 +26,7 @@ from custody.node.records.shares import share_record
 from custody.node.settings import KEK_FILE_ENV_VAR, PASSPHRASE_ENV_VAR
 from custody.provision import GroupLayout, load_public_key, local_dkg, provision_group
 from custody.tls import client_context
+from scripts._support.processes import ManagedProcess, free_port
 from tests.helpers.custody_nodes import TEST_POLICY
 
 KEK_HEX = "7a" * 32

@@ -43,6 +43,7 @@ from custody.keystore import (
     Passphrase,
     ScryptParams,
 )
+from tests.helpers.threads import run_concurrently
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAST_SCRYPT = ScryptParams(n=2**10, r=8, p=1)  # tests only: production stores refuse this cost
@@ -264,11 +265,7 @@ def test_consume_hands_each_record_to_exactly_one_thread(store: KeyStore) -> Non
             with won_lock:
                 won.append(name)
 
-    threads = [threading.Thread(target=race) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(race, 4)
     assert sorted(won) == sorted(names)
     assert store.list() == []
 

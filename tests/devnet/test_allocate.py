@@ -7,30 +7,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from ape import networks
 
 from chain.allocation import load_plan
-from chain.anvil import AnvilNode
 from chain.client import make_web3
-from chain.deploy import DeployConfig, deploy_all
 from chain.deployments import Deployments
 from chain.paths import NODE_BIN, PROJECT_ROOT
 from chain.vesting import VestingEscrow
+from scripts._support.anvil import AnvilNode
 
 pytestmark = pytest.mark.devnet
 
 EXAMPLE_PLAN = PROJECT_ROOT / "config" / "allocation.example.yaml"
 APE_TIMEOUT_SECONDS = 300
-
-
-@pytest.fixture(scope="module")
-def deployments_dir(
-    l1_anvil: AnvilNode, deploy_config: DeployConfig, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    directory = tmp_path_factory.mktemp("deployments")
-    with networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": l1_anvil.url}):
-        deploy_all("local", deploy_config, directory)
-    return directory
 
 
 def allocate(

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from chain.anvil import AnvilConfig, AnvilNode, dev_accounts, rpc_call
-from chain.processes import ManagedProcess, ProcessError, free_port, port_in_use
+from chain.dev_accounts import dev_accounts
+from scripts._support.anvil import AnvilConfig, AnvilNode, rpc_call
+from scripts._support.processes import ManagedProcess, ProcessError, free_port, port_in_use
 
 pytestmark = pytest.mark.devnet
 
@@ -61,7 +62,7 @@ def test_child_dies_with_its_supervisor(tmp_path) -> None:
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from chain.anvil import AnvilConfig, AnvilNode\n"
+        "from scripts._support.anvil import AnvilConfig, AnvilNode\n"
         f"node = AnvilNode(AnvilConfig('orphan', {port}, 31998), log_dir=Path({str(tmp_path)!r}))\n"
         "node.start()\n"
         "print(node.pid, flush=True)\n"

@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chain.anvil import AnvilNode
 from custody.frost import trusted_dealer_keygen
+from scripts._support.anvil import AnvilNode
 from tests.helpers import db
 from tests.helpers.api_process import ApiProcess
 from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent

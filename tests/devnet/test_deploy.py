@@ -6,25 +6,21 @@ import pytest
 from ape import networks
 from eth_typing import HexStr
 
-from chain.anvil import AnvilNode, dev_accounts
 from chain.artifacts import contract
 from chain.client import make_web3
 from chain.deploy import PLAN, DeployConfig, deploy_all
 from chain.deployments import Deployments
+from chain.dev_accounts import dev_accounts
 from chain.errors import ChainError, ChainIdMismatch
 from chain.transactions import TransactionFailed, send_call
+from scripts._support.anvil import AnvilNode
 
 pytestmark = pytest.mark.devnet
 
 
 @pytest.fixture(scope="module")
-def l1_registry(
-    l1_anvil: AnvilNode, deploy_config: DeployConfig, tmp_path_factory: pytest.TempPathFactory
-) -> Deployments:
-    directory = tmp_path_factory.mktemp("deployments")
-    with networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": l1_anvil.url}):
-        deploy_all("local", deploy_config, directory)
-    return Deployments.load("local", directory)
+def l1_registry(deployments_dir: Path) -> Deployments:
+    return Deployments.load("local", deployments_dir)
 
 
 def test_every_planned_contract_is_recorded_with_code(l1_anvil: AnvilNode, l1_registry: Deployments) -> None:

@@ -3,10 +3,11 @@
 import pytest
 from web3.exceptions import TimeExhausted
 
-from chain.anvil import AnvilNode, dev_accounts, rpc_call
 from chain.artifacts import contract, deploy
 from chain.client import make_web3
+from chain.dev_accounts import dev_accounts
 from chain.transactions import TransactionFailed, send_call
+from scripts._support.anvil import AnvilNode, rpc_call
 
 pytestmark = pytest.mark.devnet
 

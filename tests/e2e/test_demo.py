@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chain.paths import PROJECT_ROOT
-from chain.processes import LOOPBACK, free_port, port_in_use
+from scripts._support.processes import LOOPBACK, free_port, port_in_use
+from tests.helpers.commands import run_in_project
 
 pytestmark = [pytest.mark.devnet, pytest.mark.slow]
 
@@ -35,15 +35,7 @@ def _free_port_run(count: int) -> int:
 
 
 def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ape"), "run", "demo"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_in_project([str(Path(sys.executable).parent / "ape"), "run", "demo"], env, timeout=600)
 
 
 def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> None:

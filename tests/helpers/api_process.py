@@ -24,7 +24,7 @@ from api.auth import SCOPES, issue_api_key
 from api.db import make_engine
 from api.models import CustodySignRequest
 from chain.paths import PROJECT_ROOT
-from chain.processes import LOOPBACK, ManagedProcess, free_port
+from scripts._support.processes import LOOPBACK, ManagedProcess, free_port
 from tests.helpers.custody_nodes import CustodyGroup
 
 

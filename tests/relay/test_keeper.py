@@ -8,8 +8,8 @@ from sqlalchemy import delete
 from chain.transactions import send_call
 from relay.cursor import CursorBlock, make_engine
 from relay.keeper import Keeper
+from tests.helpers.subscription_world import GRACE, PERIOD, PRICE, World, build_world
 from tests.relay.conftest import InProcessChain
-from tests.relay.world import GRACE, PERIOD, PRICE, World, build_world
 
 RETRY_BASE = 60
 RETRY_MAX = 600
@@ -76,12 +76,17 @@ def test_a_restarted_keeper_charges_nothing_twice(
     assert len(charged_events(world)) == 3 * len(ids)
 
 
-def test_replayed_events_change_nothing(
-    world: World, tester_chain: InProcessChain, database_url: str
-) -> None:
+@pytest.fixture
+def due(world: World, tester_chain: InProcessChain, database_url: str) -> tuple[list[int], Keeper]:
+    """Every subscriber subscribed, a keeper over them, and one period passed: every subscription is due."""
     ids = world.subscribe_all()
     keeper = keeper_for(world, database_url)
     tester_chain.increase_time(PERIOD)
+    return ids, keeper
+
+
+def test_replayed_events_change_nothing(due: tuple[list[int], Keeper]) -> None:
+    ids, keeper = due
     keeper.run_once()
     keeper.sync_events()  # the Charged events
     before = [keeper.subscription(sid) for sid in ids]
@@ -201,11 +206,9 @@ def test_a_failed_batch_backs_off_every_subscription_in_it(
 
 
 def test_a_reorg_below_the_depth_refreshes_from_the_chain(
-    world: World, tester_chain: InProcessChain, database_url: str
+    world: World, tester_chain: InProcessChain, due: tuple[list[int], Keeper]
 ) -> None:
-    ids = world.subscribe_all()
-    keeper = keeper_for(world, database_url)
-    tester_chain.increase_time(PERIOD)
+    ids, keeper = due
     before_charge = tester_chain.tester.take_snapshot()
     assert keeper.run_once().charged == ids
     keeper.sync_events()

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from hexbytes import HexBytes
 
-from chain.anvil import AnvilConfig, AnvilNode, dev_accounts
 from chain.client import make_web3
 from chain.deployments import Deployments
+from chain.dev_accounts import dev_accounts
 from chain.paths import PROJECT_ROOT
-from chain.processes import ManagedProcess, free_port
 from relay.cursor import make_engine
 from relay.keeper import Keeper
-from tests.relay.world import PERIOD, World, build_world
+from scripts._support.anvil import AnvilConfig, AnvilNode
+from scripts._support.processes import ManagedProcess, free_port
+from tests.helpers.subscription_world import PERIOD, World, build_world
 
 pytestmark = pytest.mark.devnet
 

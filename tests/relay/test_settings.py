@@ -1,16 +1,15 @@
 """relay.settings and the keeper's entry point: the relayer key is required, checked and never shown."""
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from chain.anvil import dev_accounts
-from chain.paths import PROJECT_ROOT
+from chain.dev_accounts import dev_accounts
 from relay.settings import KeeperSettings
+from tests.helpers.commands import run_in_project
 
 A_KEY = "0x" + "4f" * 32
 
@@ -41,14 +40,6 @@ def test_prod_refuses_a_missing_or_devnet_key(key: str) -> None:
 
 def test_the_keeper_process_refuses_to_start_without_a_relayer_key(tmp_path: Path) -> None:
     env = {**os.environ, "TPW_KEEPER_RELAYER_KEY": "", "TPW_KEEPER_DEPLOYMENTS_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "relay.keeper"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_project([sys.executable, "-m", "relay.keeper"], env)
     assert result.returncode == 2
     assert "cannot start: TPW_KEEPER_RELAYER_KEY is not set" in result.stderr

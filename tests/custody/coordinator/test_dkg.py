@@ -5,8 +5,8 @@ every kind of message. `test_key_ceremonies_nodes.py` runs the same ceremonies a
 """
 
 import asyncio
-import copy
 import json
+from contextlib import closing
 
 import pytest
 
@@ -14,40 +14,30 @@ from custody.coordinator.errors import KeyCeremonyFailed, KeyCeremonyIncomplete
 from custody.frost import UnusableGroupKey, dkg, verify_signature
 from custody.node.ceremonies.sessions import SESSION_PREFIX
 from custody.protocol.errors import CeremonyAborted, GroupKeyUnusable
-from tests.custody.coordinator.key_group import KeyGroup
+from tests.helpers.key_group import KeyGroup, flip_hex, tamper_round
 
 MESSAGE = bytes(range(32))
 
 
 @pytest.fixture
 def group3(tmp_path):
-    group = KeyGroup(tmp_path, 3)
-    yield group
-    group.close()
+    with closing(KeyGroup(tmp_path, 3)) as group:
+        yield group
 
 
 @pytest.fixture
 def group5(tmp_path):
-    group = KeyGroup(tmp_path, 5)
-    yield group
-    group.close()
+    with closing(KeyGroup(tmp_path, 5)) as group:
+        yield group
 
 
 def create_key(group: KeyGroup, threshold: int, participants=None, key_id: str = "treasury"):
     return asyncio.run(group.coordinator().create_key(threshold, participants, key_id=key_id))
 
 
-def flip_hex(text: str, position: int) -> str:
-    """`text` (hex) with one bit of the byte at `position` flipped."""
-    data = bytearray(bytes.fromhex(text))
-    data[position] ^= 0x01
-    return data.hex()
-
-
 @pytest.mark.parametrize(("threshold", "size"), [(2, 3), (3, 5)])
 def test_a_dkg_gives_every_node_a_share_of_one_signing_key(tmp_path, threshold, size):
-    group = KeyGroup(tmp_path, size)
-    try:
+    with closing(KeyGroup(tmp_path, size)) as group:
         info = create_key(group, threshold)
         shares = {node: group.share(node, "treasury") for node in range(1, size + 1)}
         assert all(share is not None for share in shares.values())
@@ -59,8 +49,6 @@ def test_a_dkg_gives_every_node_a_share_of_one_signing_key(tmp_path, threshold, 
         signers = list(range(size - threshold + 1, size + 1))
         signature = group.sign("treasury", signers, MESSAGE)
         assert verify_signature(info.group_public_key, MESSAGE, signature)
-    finally:
-        group.close()
 
 
 def test_a_dkg_among_some_roster_nodes(group5):
@@ -104,25 +92,18 @@ def test_a_key_id_is_never_generated_twice(group3):
     assert failed.value.problem_types == {"urn:tpwallet:custody:key-exists"}
 
 
-def tamper_round(path_suffix: str, edit):
-    """A request tamper hook applying `edit(node, body)` to the requests whose path ends with the suffix."""
-
-    def tamper(node: int, path: str, body: dict) -> dict:
-        if path.endswith(path_suffix):
-            body = copy.deepcopy(body)
-            edit(node, body)
-        return body
-
-    return tamper
-
-
-def assert_refused_naming(group: KeyGroup, failure: KeyCeremonyFailed, culprits: list[int]) -> None:
-    """The ceremony failed naming exactly `culprits`, and no node kept a share or an open session."""
+def refused_dkg(group: KeyGroup, culprits: list[int]) -> KeyCeremonyFailed:
+    """A 2-of-n DKG that fails naming exactly `culprits`, after which no node keeps a share or an open
+    session; the failure."""
+    with pytest.raises(KeyCeremonyFailed) as failed:
+        create_key(group, 2)
+    failure = failed.value
     assert failure.culprits == culprits
     for node in group.services:
         assert group.share(node, "treasury") is None
         for record in group.keystores[node].list(SESSION_PREFIX):
             assert group.keystores[node].get_json(record)["phase"] in ("aborted", "finished")
+    return failure
 
 
 def test_a_flipped_byte_in_a_sealed_share_is_refused_naming_its_sender(group3):
@@ -132,10 +113,8 @@ def test_a_flipped_byte_in_a_sealed_share_is_refused_naming_its_sender(group3):
             sealed["ciphertext"] = flip_hex(sealed["ciphertext"], 3)
 
     group3.relay.tamper_request = tamper_round("/round3", edit)
-    with pytest.raises(KeyCeremonyFailed) as failed:
-        create_key(group3, 2)
-    assert_refused_naming(group3, failed.value, [1])
-    assert failed.value.failures[2].problem_type == CeremonyAborted.problem_type()
+    failure = refused_dkg(group3, [1])
+    assert failure.failures[2].problem_type == CeremonyAborted.problem_type()
 
 
 def test_swapped_recipients_are_refused(group3):
@@ -153,35 +132,25 @@ def test_swapped_recipients_are_refused(group3):
 
     group3.relay.tamper_answer = remember
     group3.relay.tamper_request = tamper_round("/round3", edit)
-    with pytest.raises(KeyCeremonyFailed) as failed:
-        create_key(group3, 2)
-    assert_refused_naming(group3, failed.value, [1])
-    assert "recipient" in failed.value.failures[2].detail
+    failure = refused_dkg(group3, [1])
+    assert "recipient" in failure.failures[2].detail
 
 
-def test_a_round1_package_replayed_from_another_session_is_refused(tmp_path):
-    group = KeyGroup(tmp_path, 3)
+def test_a_round1_package_replayed_from_another_session_is_refused(group3):
     recorded: dict = {}
 
-    def record(node: int, path: str, body: dict) -> dict:
-        if path.endswith("/dkg/round2"):
-            recorded.setdefault("round1", body["round1"])
-        return body
+    def record(node: int, body: dict) -> None:
+        recorded.setdefault("round1", body["round1"])
 
-    group.relay.tamper_request = record
-    create_key(group, 2, key_id="earlier")
+    group3.relay.tamper_request = tamper_round("/dkg/round2", record)
+    create_key(group3, 2, key_id="earlier")
 
     def replay(node: int, body: dict) -> None:
         body["round1"]["3"] = recorded["round1"]["3"]
 
-    group.relay.tamper_request = tamper_round("/dkg/round2", replay)
-    try:
-        with pytest.raises(KeyCeremonyFailed) as failed:
-            create_key(group, 2)
-        assert_refused_naming(group, failed.value, [3])
-        assert "session_id" in failed.value.failures[1].detail
-    finally:
-        group.close()
+    group3.relay.tamper_request = tamper_round("/dkg/round2", replay)
+    failure = refused_dkg(group3, [3])
+    assert "session_id" in failure.failures[1].detail
 
 
 def test_a_forged_round1_package_is_refused(group3):
@@ -192,10 +161,8 @@ def test_a_forged_round1_package_is_refused(group3):
         message["payload"] = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode().hex()
 
     group3.relay.tamper_request = tamper_round("/dkg/round2", forge)
-    with pytest.raises(KeyCeremonyFailed) as failed:
-        create_key(group3, 2)
-    assert_refused_naming(group3, failed.value, [2])
-    assert "signature" in failed.value.failures[1].detail
+    failure = refused_dkg(group3, [2])
+    assert "signature" in failure.failures[1].detail
 
 
 def test_a_withheld_message_is_refused_naming_its_sender(group3):
@@ -204,9 +171,7 @@ def test_a_withheld_message_is_refused_naming_its_sender(group3):
             del body["round2"]["3"]
 
     group3.relay.tamper_request = tamper_round("/round3", withhold)
-    with pytest.raises(KeyCeremonyFailed) as failed:
-        create_key(group3, 2)
-    assert_refused_naming(group3, failed.value, [3])
+    refused_dkg(group3, [3])
 
 
 def test_a_confirmation_relayed_as_another_nodes_is_refused(group3):
@@ -226,13 +191,11 @@ def test_a_confirmation_relayed_as_another_nodes_is_refused(group3):
 
 
 def test_a_node_that_sends_a_misaddressed_share_is_named_by_the_coordinator(group3):
-    def misaddress(node: int, path: str, answer: dict) -> dict:
-        if node == 3 and path.endswith("/round2"):
-            answer = copy.deepcopy(answer)
+    def misaddress(node: int, answer: dict) -> None:
+        if node == 3:
             answer["sealed"]["1"], answer["sealed"]["2"] = answer["sealed"]["2"], answer["sealed"]["1"]
-        return answer
 
-    group3.relay.tamper_answer = misaddress
+    group3.relay.tamper_answer = tamper_round("/round2", misaddress)
     with pytest.raises(KeyCeremonyFailed) as failed:
         create_key(group3, 2)
     assert failed.value.culprits == [3]

@@ -15,7 +15,7 @@ from custody.frost.errors import InvalidSecretShare
 from custody.frost.group import N
 from custody.node.ceremonies import sharing as keys_sharing
 from custody.protocol.evidence import InvalidEvidence, check_share_accusation
-from tests.custody.coordinator.key_group import KeyGroup
+from tests.helpers.key_group import KeyGroup
 
 CHEATER, VICTIM = 2, 1
 

@@ -21,8 +21,8 @@ from custody.coordinator.signing import SigningCoordinator
 from custody.frost import InvalidSignatureShare, Signature, verify_signature
 from custody.node.records.shares import StoredKey, find_key, share_record
 from custody.roster import Roster
-from tests.custody.coordinator.key_group import WatchingCaller, sign_with_shares
 from tests.helpers.custody_nodes import CustodyGroup, anchor_intent, request_id
+from tests.helpers.key_group import WatchingCaller, sign_with_shares
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from custody.node.ceremonies.sessions import SESSION_PREFIX
 from custody.node.ceremonies.sharing import SharingRequest
 from custody.node.http.transport import tls_extension
 from custody.tls import CertificateAuthority
-from tests.custody.coordinator.key_group import KeyGroup
+from tests.helpers.key_group import KeyGroup
 
 SESSION = "0123456789abcdef0123456789abcdef"
 START = {"session_id": SESSION, "key_id": "treasury", "threshold": 2, "participants": [1, 2, 3]}

@@ -25,17 +25,15 @@ from custody.node.ceremonies.sharing import SharingRequest
 from custody.node.records.shares import StoredKey, find_prepared
 from custody.protocol.errors import KeyBusy, KeyVersionMismatch, SessionUsed
 from custody.protocol.ids import key_version
-from tests.custody.coordinator.key_group import KeyGroup
+from tests.helpers.key_group import KeyGroup, group_with_key
 
 MESSAGE = bytes(range(32, 64))
 
 
 @pytest.fixture
 def group(tmp_path):
-    group = KeyGroup(tmp_path, 3)
-    asyncio.run(group.coordinator().create_key(2, key_id="treasury"))
-    yield group
-    group.close()
+    with group_with_key(tmp_path, 3, 2) as group:
+        yield group
 
 
 def shares(group: KeyGroup) -> dict[int, StoredKey]:

@@ -28,31 +28,28 @@ from custody.protocol.signing import (
     Round2Response,
 )
 from custody.roster import RosterNode
-from tests.custody.coordinator.key_group import KeyGroup
-from tests.custody.coordinator.node_signing import ServiceCalls, signing_services
 from tests.custody.coordinator.test_refresh_cuts import CoordinatorCrashed, Cut, CuttingCaller, generations
-from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, request_id
+from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, domain_policy, request_id
+from tests.helpers.key_group import KeyGroup
+from tests.helpers.key_group_signing import ServiceCalls, signing_services
 
 KEY_ID = "treasury"
 TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 PAYEE = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
 LIMIT = 300  # the group's rolling 24-hour limit: 200 a node in 2-of-3
-POLICY = f"""\
-version: 1
-default:
-  chains:
-    {TEST_CHAIN_ID}:
-      contracts:
-        "{TEST_CONTRACT}": [TreasuryTx]
-      treasury_tx:
-        destinations: any
-        max_deadline_horizon_seconds: 86400
-        velocity: {{max_signatures: 1000, window_seconds: 3600}}
-        assets:
-          "{TOKEN}":
-            per_tx_limit: {LIMIT}
-            rolling_24h_limit: {LIMIT}
-"""
+POLICY = domain_policy(
+    "TreasuryTx",
+    f"""\
+treasury_tx:
+  destinations: any
+  max_deadline_horizon_seconds: 86400
+  velocity: {{max_signatures: 1000, window_seconds: 3600}}
+  assets:
+    "{TOKEN}":
+      per_tx_limit: {LIMIT}
+      rolling_24h_limit: {LIMIT}
+""",
+)
 _nonces = itertools.count(1)
 
 

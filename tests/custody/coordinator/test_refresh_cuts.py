@@ -33,8 +33,8 @@ from custody.coordinator.errors import KeyCeremonyFailed, KeyCeremonyIncomplete,
 from custody.frost import PublicKeyPackage
 from custody.node.records.shares import find_key, find_prepared
 from custody.roster import RosterNode
-from tests.custody.coordinator.key_group import KeyGroup
-from tests.custody.coordinator.node_signing import sign_through_nodes, signing_services
+from tests.helpers.key_group import KeyGroup
+from tests.helpers.key_group_signing import sign_through_nodes, signing_services
 
 KEY_ID = "treasury"
 FAST_DISK = Path("/dev/shm")

@@ -1,7 +1,6 @@
 """Share repair across nodes: helpers rebuild a lost share; nobody, the coordinator included, sees it."""
 
 import asyncio
-import copy
 
 import pytest
 
@@ -9,17 +8,15 @@ from custody.coordinator.errors import KeyCeremonyFailed
 from custody.frost import N, SecretScalar, verify_signature
 from custody.node.ceremonies import repair as keys_repair
 from custody.node.records.shares import share_record
-from tests.custody.coordinator.key_group import KeyGroup
+from tests.helpers.key_group import KeyGroup, flip_hex, group_with_key, tamper_round
 
 MESSAGE = bytes(range(64, 96))
 
 
 @pytest.fixture
 def group(tmp_path):
-    group = KeyGroup(tmp_path, 5)
-    asyncio.run(group.coordinator().create_key(3, key_id="treasury"))
-    yield group
-    group.close()
+    with group_with_key(tmp_path, 5, 3) as group:
+        yield group
 
 
 def repair(group: KeyGroup, lost: int, helpers=None):
@@ -52,16 +49,11 @@ def test_the_relayed_bytes_never_contain_a_share(group):
 def test_a_tampered_sigma_is_refused_and_no_share_is_stored(group):
     group.keystores[2].delete(share_record("treasury"))
 
-    def flip(node: int, path: str, body: dict) -> dict:
-        if path.endswith("/repair/finish"):
-            body = copy.deepcopy(body)
-            sealed = body["sigmas"]["4"]
-            data = bytearray(bytes.fromhex(sealed["ciphertext"]))
-            data[5] ^= 0x01
-            sealed["ciphertext"] = data.hex()
-        return body
+    def flip(node: int, body: dict) -> None:
+        sealed = body["sigmas"]["4"]
+        sealed["ciphertext"] = flip_hex(sealed["ciphertext"], 5)
 
-    group.relay.tamper_request = flip
+    group.relay.tamper_request = tamper_round("/repair/finish", flip)
     with pytest.raises(KeyCeremonyFailed) as failed:
         repair(group, 2, [1, 3, 4])
     assert failed.value.culprits == [4]
@@ -71,13 +63,11 @@ def test_a_tampered_sigma_is_refused_and_no_share_is_stored(group):
 def test_a_delta_swapped_between_helpers_is_refused(group):
     group.keystores[2].delete(share_record("treasury"))
 
-    def swap(node: int, path: str, body: dict) -> dict:
-        if node == 3 and path.endswith("/repair/round2"):
-            body = copy.deepcopy(body)
+    def swap(node: int, body: dict) -> None:
+        if node == 3:
             body["deltas"]["1"], body["deltas"]["4"] = body["deltas"]["4"], body["deltas"]["1"]
-        return body
 
-    group.relay.tamper_request = swap
+    group.relay.tamper_request = tamper_round("/repair/round2", swap)
     with pytest.raises(KeyCeremonyFailed) as failed:
         repair(group, 2, [1, 3, 4])
     assert failed.value.culprits == [1, 4]

@@ -17,9 +17,10 @@ from custody.coordinator.client import NodeClient
 from custody.coordinator.errors import NodeRefused, SigningFailed, UnknownGroupKey
 from custody.coordinator.signing import SigningCoordinator
 from custody.frost import Signature, is_onchain_verifiable, verify_signature
-from custody.protocol.signing import Commitment, IntentEnvelope, Round1Request, Round2Request
+from custody.protocol.signing import Commitment, IntentEnvelope
 from custody.roster import Roster, RosterNode
-from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
+from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
+from tests.helpers.sign_requests import commitments_of, round1_request, round2_request
 
 
 @pytest.fixture
@@ -182,62 +183,36 @@ async def committed_session(
     client: NodeClient, group: CustodyGroup, intent: IntentEnvelope, signers: list[int]
 ) -> tuple[str, str, dict[int, Commitment]]:
     session, request = secrets.token_hex(16), request_id()
-    body = Round1Request(
-        session_id=session,
-        key_id=TEST_KEY_ID,
-        key_version=TEST_KEY_VERSION,
-        request_id=request,
-        intent=intent,
-    )
+    body = round1_request(session, request, intent)
     answers = await asyncio.gather(*(client.round1(group.roster.node(n), body) for n in signers))
-    return session, request, {a.identifier: Commitment(hiding=a.hiding, binding=a.binding) for a in answers}
+    return session, request, commitments_of(answers)
 
 
-def test_a_replayed_round_two_is_refused(running_group: CustodyGroup) -> None:
+@pytest.mark.parametrize(
+    ("signers", "replayed", "problem"),
+    [([1, 2], True, "session-used"), ([2, 3], False, "intent-mismatch")],
+    ids=["a-replayed-round-two", "another-intent-for-the-same-commitments"],
+)
+def test_a_second_round_two_for_a_session_is_refused(
+    running_group: CustodyGroup, signers: list[int], replayed: bool, problem: str
+) -> None:
+    """Round two of a session a node has signed already (replayed), or with an intent other than the one
+    its commitments were made for: the node refuses it."""
     intent = anchor_intent()
+    node = running_group.roster.node(signers[0])
 
-    async def replay() -> NodeRefused:
+    async def second_round_two() -> NodeRefused:
         async with NodeClient(running_group.client_context()) as client:
-            session, request, commitments = await committed_session(client, running_group, intent, [1, 2])
-            body = Round2Request(
-                session_id=session,
-                key_id=TEST_KEY_ID,
-                key_version=TEST_KEY_VERSION,
-                request_id=request,
-                intent=intent,
-                commitments=commitments,
-            )
-            first = await client.round2(running_group.roster.node(1), body)
-            assert first.identifier == 1
+            session, request, commitments = await committed_session(client, running_group, intent, signers)
+            if replayed:
+                first = await client.round2(node, round2_request(session, request, intent, commitments))
+                assert first.identifier == node.node_id
+            body = round2_request(session, request, intent if replayed else anchor_intent(), commitments)
             with pytest.raises(NodeRefused) as refusal:
-                await client.round2(running_group.roster.node(1), body)
+                await client.round2(node, body)
             return refusal.value
 
-    refusal = asyncio.run(replay())
+    refusal = asyncio.run(second_round_two())
 
     assert refusal.status == 409
-    assert refusal.problem_type.endswith("session-used")
-
-
-def test_a_different_intent_for_the_same_commitments_is_refused(running_group: CustodyGroup) -> None:
-    intent, other = anchor_intent(), anchor_intent()
-
-    async def swap() -> NodeRefused:
-        async with NodeClient(running_group.client_context()) as client:
-            session, request, commitments = await committed_session(client, running_group, intent, [2, 3])
-            body = Round2Request(
-                session_id=session,
-                key_id=TEST_KEY_ID,
-                key_version=TEST_KEY_VERSION,
-                request_id=request,
-                intent=other,
-                commitments=commitments,
-            )
-            with pytest.raises(NodeRefused) as refusal:
-                await client.round2(running_group.roster.node(2), body)
-            return refusal.value
-
-    refusal = asyncio.run(swap())
-
-    assert refusal.status == 409
-    assert refusal.problem_type.endswith("intent-mismatch")
+    assert refusal.problem_type.endswith(problem)

@@ -6,7 +6,6 @@ show the same paths over mutual TLS; these pin down the decisions quickly and ex
 """
 
 import asyncio
-import hashlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,7 @@ import pytest
 from custody.audit import AuditLog
 from custody.coordinator.errors import NodeRefused, NodeUnavailable, SigningFailed
 from custody.coordinator.signing import SigningCoordinator
-from custody.envelope import NodeIdentity
 from custody.frost import (
-    N,
-    SignatureShare,
-    SigningNonces,
-    SigningPackage,
-    round1_commit,
-    round2_sign,
     verify_signature,
 )
 from custody.protocol.signing import (
@@ -33,20 +25,20 @@ from custody.protocol.signing import (
     Round2Request,
     Round2Response,
 )
-from custody.roster import Roster, RosterNode
+from custody.roster import RosterNode
 from tests.helpers.custody_nodes import TEST_KEY_ID, Key, anchor_intent, request_id
 from tests.helpers.frost_signing import fixed_key
+from tests.helpers.memory_signers import MemorySigners, make_roster, wrong_share
 
 
-class FakeSigners:
+class FakeSigners(MemorySigners):
     """The nodes of a group, in memory: honest FROST signers unless `behaviour` says otherwise."""
 
     def __init__(self, key: Key) -> None:
-        self.key_packages, self.public_key = key
+        super().__init__(key)
         self.behaviour: dict[int, str] = {}
         self.calls: list[tuple[str, int, str]] = []
         self.round2_commitments: list[dict[int, Any]] = []
-        self._nonces: dict[tuple[int, str], SigningNonces] = {}
 
     async def round1(self, node: RosterNode, request: Round1Request) -> Round1Response:
         self.calls.append(("round1", node.node_id, request.session_id))
@@ -60,46 +52,24 @@ class FakeSigners:
                 "reasons": ["not today"],
             }
             raise NodeRefused(node.node_id, 403, problem)
-        nonces, commitments = round1_commit(self.key_packages[node.node_id].signing_share)
-        self._nonces[(node.node_id, request.session_id)] = nonces
-        return Round1Response(
-            identifier=node.node_id + 10 if behaviour == "impostor" else node.node_id,
-            hiding=commitments.hiding.to_bytes().hex(),
-            binding=commitments.binding.to_bytes().hex(),
-        )
+        answer = await super().round1(node, request)
+        if behaviour == "impostor":
+            return answer.model_copy(update={"identifier": node.node_id + 10})
+        return answer
 
     async def round2(self, node: RosterNode, request: Round2Request) -> Round2Response:
         self.calls.append(("round2", node.node_id, request.session_id))
         self.round2_commitments.append(dict(request.commitments))
         if self.behaviour.get(node.node_id) == "dies-in-round2":
             raise NodeUnavailable(node.node_id, "connection reset")
-        nonces = self._nonces.pop((node.node_id, request.session_id))
-        package = SigningPackage(
-            {identifier: wire.decode() for identifier, wire in request.commitments.items()},
-            request.intent.decode()[1],
-        )
-        share = round2_sign(package, nonces, self.key_packages[node.node_id])
-        if self.behaviour.get(node.node_id) == "cheats":
-            share = SignatureShare((share.share + 1) % N)
-        return Round2Response(identifier=node.node_id, share=share.to_bytes().hex())
+        answer = await super().round2(node, request)
+        return wrong_share(answer) if self.behaviour.get(node.node_id) == "cheats" else answer
 
     def nodes_called(self, round_name: str) -> list[int]:
         return [node for name, node, _ in self.calls if name == round_name]
 
     def sessions(self) -> list[str]:
         return list(dict.fromkeys(session for _, _, session in self.calls))
-
-
-def make_roster(size: int) -> Roster:
-    return Roster(
-        RosterNode(
-            node_id,
-            f"https://127.0.0.1:{7100 + node_id}",
-            NodeIdentity.generate().public_keys(),
-            hashlib.sha256(f"certificate {node_id}".encode()).hexdigest(),
-        )
-        for node_id in range(1, size + 1)
-    )
 
 
 @pytest.fixture

@@ -21,16 +21,16 @@ from custody.audit import AuditLog
 from custody.coordinator.client import NodeClient
 from custody.coordinator.errors import NodeRefused, SigningFailed
 from custody.frost import Signature, verify_signature
-from custody.protocol.signing import Commitment, Round1Request, Round2Request
+from custody.protocol.signing import Commitment
 from tests.helpers.custody_nodes import (
     HELD_SESSION_MARK,
     TEST_KEY_ID,
-    TEST_KEY_VERSION,
     CustodyGroup,
     Key,
     anchor_intent,
     request_id,
 )
+from tests.helpers.sign_requests import round1_request, round2_request
 
 NONCE_TTL_SECONDS = 2
 CHEATER = 2
@@ -96,13 +96,7 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
 
 def test_a_coordinator_killed_mid_session_leaves_no_usable_nonce(fault_group: CustodyGroup) -> None:
     session, request, intent = secrets.token_hex(16), request_id(), anchor_intent()
-    body = Round1Request(
-        session_id=session,
-        key_id=TEST_KEY_ID,
-        key_version=TEST_KEY_VERSION,
-        request_id=request,
-        intent=intent,
-    )
+    body = round1_request(session, request, intent)
     env = {name: value for name, value in os.environ.items() if not name.startswith("TPW_")}
     coordinator = subprocess.Popen(
         [
@@ -139,14 +133,7 @@ def test_a_coordinator_killed_mid_session_leaves_no_usable_nonce(fault_group: Cu
     new_intent = anchor_intent()
 
     async def finish_the_old_session_then_sign_anew() -> tuple[NodeRefused, Signature]:
-        round2 = Round2Request(
-            session_id=session,
-            key_id=TEST_KEY_ID,
-            key_version=TEST_KEY_VERSION,
-            request_id=request,
-            intent=intent,
-            commitments=held,
-        )
+        round2 = round2_request(session, request, intent, held)
         async with NodeClient(fault_group.client_context()) as client:
             with pytest.raises(NodeRefused) as refusal:
                 await client.round2(fault_group.roster.node(1), round2)

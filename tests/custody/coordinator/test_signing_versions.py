@@ -15,72 +15,22 @@ from typing import Any
 import pytest
 
 from custody.audit import AuditLog
-from custody.coordinator.errors import NodeRefused, SigningFailed
+from custody.coordinator.errors import SigningFailed
 from custody.coordinator.signing import SigningCoordinator
 from custody.frost import (
-    N,
     PublicKeyPackage,
-    SignatureShare,
-    SigningNonces,
-    SigningPackage,
-    round1_commit,
-    round2_sign,
     verify_signature,
 )
 from custody.protocol.errors import KeyVersionMismatch
 from custody.protocol.ids import key_version
-from custody.protocol.signing import Round1Request, Round1Response, Round2Request, Round2Response
-from custody.roster import RosterNode
-from tests.custody.coordinator.test_signing_choices import make_roster
-from tests.helpers.custody_nodes import TEST_KEY_ID, Key, anchor_intent, request_id
+from tests.helpers.custody_nodes import TEST_KEY_ID, anchor_intent, request_id
 from tests.helpers.frost_signing import fixed_key
+from tests.helpers.memory_signers import VersionedSigners, make_roster
 
 STALE = fixed_key(7)
 CURRENT = fixed_key(7, generation=1)  # refreshed: the same group key, new shares
 OTHER = fixed_key(8)  # another group key altogether
 MISMATCH = KeyVersionMismatch.problem_type()
-
-
-class VersionedSigners:
-    """Nodes holding `key`: they refuse a request naming another key version (unless `check_version` is off,
-    as a node of an older release would) and otherwise sign honestly, or all cheat if told to."""
-
-    def __init__(self, key: Key, *, check_version: bool = True, cheat: bool = False) -> None:
-        self.key_packages, self.public_key = key
-        self.check_version = check_version
-        self.cheat = cheat
-        self.versions_named: list[str] = []
-        self._nonces: dict[tuple[int, str], SigningNonces] = {}
-
-    def _check(self, node: RosterNode, named: str) -> None:
-        self.versions_named.append(named)
-        held = key_version(self.public_key)
-        if self.check_version and named != held:
-            refusal = KeyVersionMismatch(TEST_KEY_ID, named, [held])
-            problem = {"type": refusal.problem_type(), "detail": refusal.detail, **refusal.extensions}
-            raise NodeRefused(node.node_id, refusal.status, problem)
-
-    async def round1(self, node: RosterNode, request: Round1Request) -> Round1Response:
-        self._check(node, request.key_version)
-        nonces, commitments = round1_commit(self.key_packages[node.node_id].signing_share)
-        self._nonces[(node.node_id, request.session_id)] = nonces
-        return Round1Response(
-            identifier=node.node_id,
-            hiding=commitments.hiding.to_bytes().hex(),
-            binding=commitments.binding.to_bytes().hex(),
-        )
-
-    async def round2(self, node: RosterNode, request: Round2Request) -> Round2Response:
-        self._check(node, request.key_version)
-        package = SigningPackage(
-            {identifier: wire.decode() for identifier, wire in request.commitments.items()},
-            request.intent.decode()[1],
-        )
-        nonces = self._nonces.pop((node.node_id, request.session_id))
-        share = round2_sign(package, nonces, self.key_packages[node.node_id])
-        if self.cheat:
-            share = SignatureShare((share.share + 1) % N)
-        return Round2Response(identifier=node.node_id, share=share.to_bytes().hex())
 
 
 class Statements:
@@ -103,6 +53,22 @@ def coordinator(
     signing = SigningCoordinator(
         make_roster(3), nodes, {TEST_KEY_ID: STALE[1]}, audit=audit, key_statements=statements
     )
+    return signing, audit
+
+
+def sign_after_reading_the_stated_key(
+    tmp_path: Path, nodes: VersionedSigners
+) -> tuple[SigningCoordinator, AuditLog]:
+    """One signature by `nodes` (holding `CURRENT`) through a coordinator holding `STALE`: it verifies under
+    the current key, and the coordinator read the nodes' key statements once to get there."""
+    statements = Statements(CURRENT[1])
+    signing, audit = coordinator(tmp_path, nodes, statements)
+    intent = anchor_intent()
+
+    signature = asyncio.run(signing.sign(TEST_KEY_ID, request_id(), intent))
+
+    assert verify_signature(CURRENT[1].group_public_key, intent.decode()[1], signature)
+    assert statements.reads == 1
     return signing, audit
 
 
@@ -129,15 +95,8 @@ def test_nodes_refuse_a_stale_key_version_and_nobody_is_blamed(tmp_path: Path) -
 def test_a_refused_version_makes_the_coordinator_read_the_stated_key_and_sign_with_it(
     tmp_path: Path,
 ) -> None:
-    nodes = VersionedSigners(CURRENT)
-    statements = Statements(CURRENT[1])
-    signing, audit = coordinator(tmp_path, nodes, statements)
-    intent = anchor_intent()
+    signing, audit = sign_after_reading_the_stated_key(tmp_path, VersionedSigners(CURRENT))
 
-    signature = asyncio.run(signing.sign(TEST_KEY_ID, request_id(), intent))
-
-    assert verify_signature(CURRENT[1].group_public_key, intent.decode()[1], signature)
-    assert statements.reads == 1
     assert signing.public_keys[TEST_KEY_ID] == CURRENT[1]
     assert signing.suspects == frozenset()
     [restated] = [details for action, details in actions(audit) if action == "sign.key-restated"]
@@ -148,15 +107,10 @@ def test_a_refused_version_makes_the_coordinator_read_the_stated_key_and_sign_wi
 def test_when_every_share_fails_the_stated_key_is_read_before_anyone_is_blamed(tmp_path: Path) -> None:
     """Nodes that sign whatever version is named (an older release) with the current key: every share fails
     against the coordinator's stale copy, so it re-reads the key instead of marking them all suspect."""
-    nodes = VersionedSigners(CURRENT, check_version=False)
-    statements = Statements(CURRENT[1])
-    signing, audit = coordinator(tmp_path, nodes, statements)
-    intent = anchor_intent()
+    signing, audit = sign_after_reading_the_stated_key(
+        tmp_path, VersionedSigners(CURRENT, check_version=False)
+    )
 
-    signature = asyncio.run(signing.sign(TEST_KEY_ID, request_id(), intent))
-
-    assert verify_signature(CURRENT[1].group_public_key, intent.decode()[1], signature)
-    assert statements.reads == 1
     assert signing.suspects == frozenset()
     assert not [action for action, _ in actions(audit) if action == "sign.invalid-share"]
 

@@ -21,7 +21,13 @@ from custody.coordinator.errors import NodeRefused, SigningFailed
 from custody.frost import SignatureShare, SigningPackage, aggregate
 from custody.protocol.ids import key_version
 from custody.protocol.signing import Commitment, IntentEnvelope, Round1Request, Round2Request
-from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, CustodyGroup, request_id
+from tests.helpers.custody_nodes import (
+    TEST_CHAIN_ID,
+    TEST_CONTRACT,
+    CustodyGroup,
+    domain_policy,
+    request_id,
+)
 from tests.helpers.frost_signing import fixed_key
 
 UNIT = 10**6
@@ -35,25 +41,22 @@ _nonces = itertools.count()
 
 
 ASSETS = "\n".join(
-    f'          "{token}": {{per_tx_limit: {LIMIT}, rolling_24h_limit: {LIMIT}}}' for token in TOKENS
+    f'    "{token}": {{per_tx_limit: {LIMIT}, rolling_24h_limit: {LIMIT}}}' for token in TOKENS
 )
-POLICY = f"""\
-version: 1
-default:
-  chains:
-    {TEST_CHAIN_ID}:
-      contracts:
-        "{TEST_CONTRACT}": [Anchor, CustodyTransfer]
-      anchor:
-        kinds: [1, 2]
-        velocity: {{max_signatures: 100000000, window_seconds: 3600}}
-      custody_transfer:
-        destinations: any
-        max_deadline_horizon_seconds: 86400
-        velocity: {{max_signatures: 100000000, window_seconds: 3600}}
-        assets:
+POLICY = domain_policy(
+    "Anchor, CustodyTransfer",
+    f"""\
+anchor:
+  kinds: [1, 2]
+  velocity: {{max_signatures: 100000000, window_seconds: 3600}}
+custody_transfer:
+  destinations: any
+  max_deadline_horizon_seconds: 86400
+  velocity: {{max_signatures: 100000000, window_seconds: 3600}}
+  assets:
 {ASSETS}
-"""
+""",
+)
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,7 @@ from custody.frost import (
 from custody.frost.dkg import dkg_part1_from_coefficients
 from custody.frost.group import Point
 from tests.helpers.frost_signing import sign_with_key
-
-from .simulate import inbox, others, run_dkg
+from tests.helpers.frost_simulation import inbox, others, run_dkg
 
 
 @given(data=st.data())

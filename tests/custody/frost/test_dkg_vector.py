@@ -9,8 +9,7 @@ from typing import Any
 from custody.frost import Signature, dkg_part2, dkg_part3, verify_proof_of_knowledge
 from custody.frost.dkg import Round1Package, dkg_part1_from_coefficients
 from custody.frost.group import scalar_to_bytes
-
-from .simulate import inbox, others
+from tests.helpers.frost_simulation import inbox, others
 
 IDENTIFIERS = [1, 2, 3]
 

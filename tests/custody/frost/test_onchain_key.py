@@ -21,8 +21,7 @@ from custody.frost import dealer as dealer_module
 from custody.frost import onchain as onchain_module
 from custody.frost.dkg import dkg_part1_from_coefficients
 from custody.frost.group import P
-
-from .simulate import inbox, others
+from tests.helpers.frost_simulation import inbox, others
 
 
 def _point_with_x_at_least_n() -> Point:

@@ -31,8 +31,7 @@ from custody.frost import (
 from custody.frost.group import Point
 from custody.frost.polynomial import lagrange_coefficient
 from tests.helpers.frost_signing import sign_with_key
-
-from .simulate import Keys, inbox, others, run_dkg, run_refresh
+from tests.helpers.frost_simulation import Keys, inbox, others, run_dkg, run_refresh
 
 
 def _dealer_keys(n: int, t: int) -> Keys:

@@ -18,8 +18,7 @@ from custody.frost import (
 )
 from custody.frost.group import N
 from custody.frost.repair import repair_share_step_1_with_randomness
-
-from .simulate import inbox
+from tests.helpers.frost_simulation import inbox
 
 
 def _scalar(hex_value: str) -> SecretScalar:

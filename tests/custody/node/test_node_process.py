@@ -17,16 +17,18 @@ from pathlib import Path
 import pytest
 
 from chain.paths import PROJECT_ROOT
-from chain.processes import LOOPBACK, port_in_use
 from custody.audit import CHECKPOINT_ACTION, AuditLog, verify
 from custody.coordinator.client import NodeClient
 from custody.coordinator.errors import NodeRefused
 from custody.frost import Signature, verify_signature
 from custody.node.settings import KEK_FILE_ENV_VAR
-from custody.protocol.signing import Commitment, IntentEnvelope, Round1Request, Round2Request
+from custody.protocol.signing import IntentEnvelope
 from custody.roster import Roster
 from custody.tls import CertificateAuthority, TlsPaths, client_context
-from tests.helpers.custody_nodes import TEST_KEY_ID, TEST_KEY_VERSION, CustodyGroup, anchor_intent, request_id
+from scripts._support.processes import LOOPBACK, port_in_use
+from tests.helpers.commands import run_in_project
+from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
+from tests.helpers.sign_requests import commitments_of, round1_request, round2_request
 
 
 def tls_exchange(port: int, context: ssl.SSLContext, request: bytes) -> bytes:
@@ -71,16 +73,6 @@ def party(
 async def sign_once(group: CustodyGroup, intent: IntentEnvelope) -> Signature:
     async with group.coordinator() as coordinator:
         return await coordinator.sign(TEST_KEY_ID, request_id(), intent)
-
-
-def round1_request(session: str, request: str, intent: IntentEnvelope) -> Round1Request:
-    return Round1Request(
-        session_id=session,
-        key_id=TEST_KEY_ID,
-        key_version=TEST_KEY_VERSION,
-        request_id=request,
-        intent=intent,
-    )
 
 
 def test_the_coordinator_gets_an_answer_over_mutual_tls(running_group: CustodyGroup) -> None:
@@ -166,9 +158,7 @@ def test_a_node_refuses_to_start_on_a_roster_that_pins_no_coordinator(
     unpinned.save(data_dir / "roster.json")
     env = running_group.environment(1) | {"TPW_NODE_DATA_DIR": str(data_dir), "TPW_NODE_PORT": "1"}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "custody.node"], env=env, cwd=PROJECT_ROOT, capture_output=True, timeout=60
-    )
+    result = run_in_project([sys.executable, "-m", "custody.node"], env, text=False)
 
     assert result.returncode == 2
     assert b"pins no coordinator certificate" in result.stderr
@@ -188,15 +178,7 @@ def test_a_node_killed_mid_session_never_completes_it_after_restart(running_grou
                 running_group.kill(1)
             assert running_group.stored_nonces(1) == []
 
-            commitments = {n: Commitment(hiding=a.hiding, binding=a.binding) for n, a in answers.items()}
-            second = Round2Request(
-                session_id=session,
-                key_id=TEST_KEY_ID,
-                key_version=TEST_KEY_VERSION,
-                request_id=request,
-                intent=intent,
-                commitments=commitments,
-            )
+            second = round2_request(session, request, intent, commitments_of(answers.values()))
             with pytest.raises(NodeRefused) as refusal:
                 await client.round2(roster.node(1), second)
             assert refusal.value.status == 409
@@ -276,14 +258,7 @@ def test_a_wrong_kek_stops_the_node_before_it_listens(running_group: CustodyGrou
     wrong.chmod(0o600)
     env = running_group.environment(1) | {KEK_FILE_ENV_VAR: str(wrong), "TPW_NODE_PORT": "1"}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "custody.node"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_project([sys.executable, "-m", "custody.node"], env, text=False)
 
     assert result.returncode == 2
     assert b"does not open this key store" in result.stderr

@@ -21,9 +21,7 @@ from httpx import Response
 from chain.intents import TreasuryTx
 from custody.frost import (
     PublicKeyPackage,
-    Signature,
     SignatureShare,
-    SigningCommitments,
     SigningPackage,
     aggregate,
     round1_commit,
@@ -48,6 +46,8 @@ from tests.helpers.custody_nodes import (
     anchor_intent,
     request_id,
 )
+from tests.helpers.sign_requests import round1_request, round2_request
+from tests.helpers.threads import run_concurrently
 
 COORDINATOR = "tpw-coordinator"
 
@@ -56,39 +56,15 @@ def session_id() -> str:
     return secrets.token_hex(16)
 
 
-def round1_body(
-    session: str, request: str, intent: IntentEnvelope, key_version: str = TEST_KEY_VERSION, **extra: Any
-) -> dict[str, Any]:
-    body = Round1Request(
-        session_id=session,
-        key_id=TEST_KEY_ID,
-        key_version=key_version,
-        request_id=request,
-        intent=intent,
-        **extra,
-    )
-    return body.model_dump(mode="json")
+def round1_body(session: str, request: str, intent: IntentEnvelope, **fields: Any) -> dict[str, Any]:
+    return round1_request(session, request, intent, **fields).model_dump(mode="json")
 
 
 def round2_body(
-    session: str,
-    request: str,
-    intent: IntentEnvelope,
-    commitments: dict[int, dict[str, str]],
-    key_id: str = TEST_KEY_ID,
-    key_version: str = TEST_KEY_VERSION,
-    **extra: Any,
+    session: str, request: str, intent: IntentEnvelope, commitments: dict[int, dict[str, str]], **fields: Any
 ) -> dict[str, Any]:
-    body = Round2Request(
-        session_id=session,
-        key_id=key_id,
-        key_version=key_version,
-        request_id=request,
-        intent=intent,
-        commitments={node: Commitment(**wire) for node, wire in commitments.items()},
-        **extra,
-    )
-    return body.model_dump(mode="json")
+    wire = {node: Commitment(**commitment) for node, commitment in commitments.items()}
+    return round2_request(session, request, intent, wire, **fields).model_dump(mode="json")
 
 
 def post(node: LocalNode, path: str, body: dict[str, Any]) -> Response:
@@ -126,8 +102,9 @@ def nonce_record(runtime: NodeRuntime, session: str) -> dict[str, object]:
     return record
 
 
-def decode(commitments: dict[int, dict[str, str]]) -> dict[int, SigningCommitments]:
-    return {node: Commitment(**wire).decode() for node, wire in commitments.items()}
+def signing_package(commitments: dict[int, dict[str, str]], message: bytes) -> SigningPackage:
+    """The package a coordinator builds of the signers' wire commitments and the intent's digest."""
+    return SigningPackage({node: Commitment(**wire).decode() for node, wire in commitments.items()}, message)
 
 
 def test_two_nodes_sign_an_intent_and_their_shares_make_the_group_signature(
@@ -136,7 +113,7 @@ def test_two_nodes_sign_an_intent_and_their_shares_make_the_group_signature(
     intent, session, request = anchor_intent(), session_id(), request_id()
     commitments = open_session(local_nodes, [1, 3], intent, session, request)
     _, digest = intent.decode()
-    package = SigningPackage(decode(commitments), digest)
+    package = signing_package(commitments, digest)
 
     shares = {}
     for node_id in (1, 3):
@@ -146,7 +123,7 @@ def test_two_nodes_sign_an_intent_and_their_shares_make_the_group_signature(
         shares[node_id] = SignatureShare.from_bytes(bytes.fromhex(response.json()["share"]))
         assert verify_signature_share(package, node_id, shares[node_id], dealer_key[1])
 
-    signature: Signature = aggregate(package, shares, dealer_key[1])
+    signature = aggregate(package, shares, dealer_key[1])
     assert verify_signature(dealer_key[1].group_public_key, digest, signature)
 
 
@@ -191,11 +168,7 @@ def test_a_session_signs_once_even_when_two_requests_race(local_nodes: dict[int,
         except NodeError as refusal:
             outcomes.append(refusal)
 
-    threads = [threading.Thread(target=attempt) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(attempt, 4)
 
     shares = [outcome for outcome in outcomes if not isinstance(outcome, NodeError)]
     assert len(shares) == 1
@@ -471,7 +444,7 @@ def test_a_rewritten_share_is_used_from_the_next_request_on(
         }
         body = round2_body(session, request, intent, commitments, key_version=version)
         answer = post(local_nodes[1], "round2", body)
-        package = SigningPackage(decode(commitments), intent.decode()[1])
+        package = signing_package(commitments, intent.decode()[1])
         share = SignatureShare.from_bytes(bytes.fromhex(answer.json()["share"]))
         return verify_signature_share(package, 1, share, public)
 

@@ -7,7 +7,7 @@ import pytest
 
 from custody.policy.engine import PolicyEngine
 from custody.policy.history import SpendHistory
-from tests.custody.policy.support import Clock, make_policy
+from tests.helpers.policy import Clock, make_policy
 
 
 @pytest.fixture

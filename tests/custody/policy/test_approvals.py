@@ -19,7 +19,7 @@ from custody.policy.approvals import (
     tally_approvals,
 )
 from custody.policy.errors import InvalidApproval
-from tests.custody.policy.support import ALICE, BOB, CAROL, L1, L2, OUTSIDER, TREASURY, payment, request_id
+from tests.helpers.policy import ALICE, BOB, CAROL, L1, L2, OUTSIDER, TREASURY, payment, request_id
 
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 DIGEST = payment(1).digest(L1, TREASURY)

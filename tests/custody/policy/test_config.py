@@ -12,7 +12,7 @@ from chain.intents import INTENT_TYPES, ZERO_ADDRESS
 from custody.errors import CustodyError
 from custody.policy.config import IntentTypeName, load_policy, parse_policy, policy_from_data
 from custody.policy.errors import PolicyConfigError
-from tests.custody.policy.support import (
+from tests.helpers.policy import (
     ALICE,
     KEY,
     L1,

@@ -16,119 +16,88 @@ from chain.intents import ZERO_ADDRESS, CustodyTransfer, TreasuryTx
 from custody.policy.approvals import sign_approval
 from custody.policy.builder import add_custody_transfers, asset_limits, policy_yaml, with_custody_transfers
 from custody.policy.config import PolicyConfig, parse_policy, policy_from_data
-from custody.policy.engine import Decision, PolicyEngine, SignContext
+from custody.policy.engine import PolicyEngine, SignContext
 from custody.policy.errors import PolicyConfigError
 from custody.policy.history import SpendHistory
-from tests.custody.policy.support import (
-    ALICE,
-    ANCHORS,
-    APPROVAL_ABOVE,
-    BOB,
-    DAILY,
-    HORIZON,
-    KEY,
-    L1,
-    PAYROLL,
-    PER_TX,
-    STRANGER,
-    T0,
-    TIME_LOCK_ABOVE,
-    TIME_LOCK_DELAY,
-    TREASURY,
-    TUSD,
-    TUSD_UNIT,
-    VELOCITY,
-    Clock,
-    context,
-    l1_rules,
-    make_policy,
-    payment,
-    policy_data,
-)
+from tests.helpers import policy as sample
 
-TRANSFER_RULES = [
-    "intent_type",
-    "digest",
-    "key",
-    "chain",
-    "contract",
-    "request",
-    "deadline",
-    "destination",
-    "velocity",
-    "asset",
-    "per_tx_limit",
-    "rolling_24h_limit",
-    "approvals",
-    "time_lock",
-]
+TRANSFER_RULES = [rule for rule in sample.TREASURY_TX_RULES if rule != "call_data"]
 """A TreasuryTx's rules without call data: a CustodyTransfer carries none."""
 
 
 def with_custody_transfer_rules(data: dict[str, Any]) -> None:
-    chain = l1_rules(data)
-    chain["contracts"][TREASURY] = ["TreasuryTx", "CustodyTransfer"]
+    chain = sample.l1_rules(data)
+    chain["contracts"][sample.TREASURY] = ["TreasuryTx", "CustodyTransfer"]
     rules = {key: value for key, value in chain["treasury_tx"].items() if key != "allow_call_data"}
     chain["custody_transfer"] = copy.deepcopy(rules)
 
 
 def custody_policy() -> PolicyConfig:
-    return make_policy(with_custody_transfer_rules)
+    return sample.make_policy(with_custody_transfer_rules)
 
 
 @pytest.fixture
-def engine(history: SpendHistory, clock: Clock) -> PolicyEngine:
+def engine(history: SpendHistory, clock: sample.Clock) -> PolicyEngine:
     return PolicyEngine(custody_policy(), history, clock)
 
 
-def transfer(amount: int, *, token: str = TUSD, to: str = PAYROLL, nonce: int = 0, deadline: int = T0 + 3600):
+def transfer(
+    amount: int,
+    *,
+    token: str = sample.TUSD,
+    to: str = sample.PAYROLL,
+    nonce: int = 0,
+    deadline: int = sample.T0 + 3600,
+):
     return CustodyTransfer(to=to, token=token, amount=amount, nonce=nonce, deadline=deadline)
 
 
 def ctx_of(engine: PolicyEngine, intent: CustodyTransfer | TreasuryTx, label: str = "r1") -> SignContext:
-    return context(engine, intent, label=label, contract=TREASURY)
-
-
-def refused_for(decision: Decision, *rules: str) -> None:
-    assert not decision.allowed
-    assert decision.failed_rules == rules
-
-
-def reason(decision: Decision, rule: str) -> str:
-    (found,) = [result.detail for result in decision.rule_results if result.rule == rule]
-    return found
+    return sample.context(engine, intent, label=label, contract=sample.TREASURY)
 
 
 def test_a_custody_transfer_within_the_limits_is_allowed_by_every_transfer_rule(engine: PolicyEngine) -> None:
-    decision = engine.evaluate(ctx_of(engine, transfer(1_000 * TUSD_UNIT)))
+    decision = engine.evaluate(ctx_of(engine, transfer(1_000 * sample.TUSD_UNIT)))
     assert decision.allowed
     assert [result.rule for result in decision.rule_results] == TRANSFER_RULES
-    assert reason(decision, "intent_type") == "CustodyTransfer intents are governed by the policy"
+    assert sample.rule_detail(decision, "intent_type") == "CustodyTransfer intents are governed by the policy"
 
 
-def test_without_its_own_section_a_custody_transfer_is_refused(history: SpendHistory, clock: Clock) -> None:
+def test_without_its_own_section_a_custody_transfer_is_refused(
+    history: SpendHistory, clock: sample.Clock
+) -> None:
     """The treasury verifying TreasuryTx does not let the custody key move funds: default deny."""
-    engine = PolicyEngine(make_policy(), history, clock)
+    engine = PolicyEngine(sample.make_policy(), history, clock)
     decision = engine.evaluate(ctx_of(engine, transfer(1)))
-    refused_for(decision, "contract")
+    sample.refused_for(decision, "contract")
     assert decision.reasons == (
-        f"contract {TREASURY} on chain {L1} is not allowed to verify CustodyTransfer",
+        f"contract {sample.TREASURY} on chain {sample.L1} is not allowed to verify CustodyTransfer",
     )
 
 
 def test_per_transaction_limit_destination_and_asset(engine: PolicyEngine) -> None:
-    over = engine.evaluate(ctx_of(engine, transfer(PER_TX + 1), "over"))
-    refused_for(over, "per_tx_limit", "approvals", "time_lock")  # that large also needs both
-    assert reason(over, "per_tx_limit") == (
-        f"amount {PER_TX + 1} of token {TUSD} exceeds the per-transaction limit {PER_TX}"
+    over = engine.evaluate(ctx_of(engine, transfer(sample.PER_TX + 1), "over"))
+    sample.refused_for(over, "per_tx_limit", "approvals", "time_lock")  # that large also needs both
+    assert sample.rule_detail(over, "per_tx_limit") == (
+        f"amount {sample.PER_TX + 1} of token {sample.TUSD} exceeds the per-transaction limit {sample.PER_TX}"
     )
-    refused_for(engine.evaluate(ctx_of(engine, transfer(1, to=STRANGER), "elsewhere")), "destination")
-    refused_for(engine.evaluate(ctx_of(engine, transfer(1, token=STRANGER), "unknown")), "asset")
+    sample.refused_for(
+        engine.evaluate(ctx_of(engine, transfer(1, to=sample.STRANGER), "elsewhere")), "destination"
+    )
+    sample.refused_for(
+        engine.evaluate(ctx_of(engine, transfer(1, token=sample.STRANGER), "unknown")), "asset"
+    )
     assert engine.evaluate(ctx_of(engine, transfer(1, token=ZERO_ADDRESS), "ether")).allowed
 
 
 @pytest.mark.parametrize(
-    ("deadline", "allowed"), [(T0, False), (T0 + 1, True), (T0 + HORIZON, True), (T0 + HORIZON + 1, False)]
+    ("deadline", "allowed"),
+    [
+        (sample.T0, False),
+        (sample.T0 + 1, True),
+        (sample.T0 + sample.HORIZON, True),
+        (sample.T0 + sample.HORIZON + 1, False),
+    ],
 )
 def test_deadline_must_lie_within_the_horizon(engine: PolicyEngine, deadline: int, allowed: bool) -> None:
     decision = engine.evaluate(ctx_of(engine, transfer(1, deadline=deadline)))
@@ -137,7 +106,7 @@ def test_deadline_must_lie_within_the_horizon(engine: PolicyEngine, deadline: in
 
 
 def test_the_rolling_limit_counts_every_transfer_of_the_asset_by_the_key(
-    history: SpendHistory, clock: Clock
+    history: SpendHistory, clock: sample.Clock
 ) -> None:
     """A custody transfer and an owners' order of 100,000 tUSD each leave 50,000 of the 250,000 tUSD day,
     whichever type asks for it (limits alone here: no approvals or time locks)."""
@@ -145,57 +114,67 @@ def test_the_rolling_limit_counts_every_transfer_of_the_asset_by_the_key(
     def limits_only(data: dict[str, Any]) -> None:
         with_custody_transfer_rules(data)
         for section in ("treasury_tx", "custody_transfer"):
-            limits = l1_rules(data)[section]["assets"][TUSD] = dict(l1_rules(data)[section]["assets"][TUSD])
+            limits = sample.l1_rules(data)[section]["assets"][sample.TUSD] = dict(
+                sample.l1_rules(data)[section]["assets"][sample.TUSD]
+            )
             del limits["approvals"], limits["time_lock"]
 
-    engine = PolicyEngine(make_policy(limits_only), history, clock)
-    assert engine.authorize(ctx_of(engine, transfer(PER_TX, nonce=0), "c0")).allowed
-    assert engine.authorize(ctx_of(engine, payment(PER_TX), "t0")).allowed
-    assert history.spent(KEY, L1, TUSD, since=0) == 2 * PER_TX
-    assert history.count(KEY, L1, "CustodyTransfer", since=0) == 1
+    engine = PolicyEngine(sample.make_policy(limits_only), history, clock)
+    assert engine.authorize(ctx_of(engine, transfer(sample.PER_TX, nonce=0), "c0")).allowed
+    assert engine.authorize(ctx_of(engine, sample.payment(sample.PER_TX), "t0")).allowed
+    assert history.spent(sample.KEY, sample.L1, sample.TUSD, since=0) == 2 * sample.PER_TX
+    assert history.count(sample.KEY, sample.L1, "CustodyTransfer", since=0) == 1
 
-    rest = DAILY - 2 * PER_TX
+    rest = sample.DAILY - 2 * sample.PER_TX
     assert engine.evaluate(ctx_of(engine, transfer(rest, nonce=1), "fits")).allowed
     decision = engine.evaluate(ctx_of(engine, transfer(rest + 1, nonce=1), "one-too-many"))
-    refused_for(decision, "rolling_24h_limit")
+    sample.refused_for(decision, "rolling_24h_limit")
     assert decision.reasons == (
-        f"{2 * PER_TX} of token {TUSD} signed in the last 24 hours + {rest + 1} = {DAILY + 1} exceeds "
-        f"the rolling 24-hour limit {DAILY}",
+        f"{2 * sample.PER_TX} of token {sample.TUSD} signed in the last 24 hours + {rest + 1} = "
+        f"{sample.DAILY + 1} exceeds the rolling 24-hour limit {sample.DAILY}",
     )
-    refused_for(engine.evaluate(ctx_of(engine, payment(rest + 1, nonce=1), "owners")), "rolling_24h_limit")
+    sample.refused_for(
+        engine.evaluate(ctx_of(engine, sample.payment(rest + 1, nonce=1), "owners")), "rolling_24h_limit"
+    )
     clock.advance(86_400)  # both leave the window
-    later = transfer(PER_TX, nonce=1, deadline=clock.now + 3600)
+    later = transfer(sample.PER_TX, nonce=1, deadline=clock.now + 3600)
     assert engine.authorize(ctx_of(engine, later, "next-day")).allowed
 
 
 def test_velocity_counts_custody_transfers(engine: PolicyEngine) -> None:
-    for index in range(VELOCITY):
+    for index in range(sample.VELOCITY):
         assert engine.authorize(ctx_of(engine, transfer(1, nonce=index), f"v{index}")).allowed
-    refused_for(engine.evaluate(ctx_of(engine, transfer(1, nonce=VELOCITY), "one-more")), "velocity")
-    assert engine.evaluate(ctx_of(engine, payment(1), "owners")).allowed  # TreasuryTx has its own count
+    sample.refused_for(
+        engine.evaluate(ctx_of(engine, transfer(1, nonce=sample.VELOCITY), "one-more")), "velocity"
+    )
+    assert engine.evaluate(
+        ctx_of(engine, sample.payment(1), "owners")
+    ).allowed  # TreasuryTx has its own count
 
 
 def test_approvals_above_the_threshold(engine: PolicyEngine) -> None:
-    ctx = ctx_of(engine, transfer(APPROVAL_ABOVE + 1))
-    refused_for(engine.evaluate(ctx), "approvals")
+    ctx = ctx_of(engine, transfer(sample.APPROVAL_ABOVE + 1))
+    sample.refused_for(engine.evaluate(ctx), "approvals")
     approvals = [
         sign_approval(operator, ctx.digest, ctx.request_id, ctx.chain_id, ctx.verifying_contract)
-        for operator in (ALICE, BOB)
+        for operator in (sample.ALICE, sample.BOB)
     ]
     decision = engine.authorize(dataclasses.replace(ctx, approvals=approvals))
     assert decision.allowed
-    assert "2 of 2 required operator approvals (alice, bob)" in reason(decision, "approvals")
+    assert "2 of 2 required operator approvals (alice, bob)" in sample.rule_detail(decision, "approvals")
 
 
-def test_time_lock_above_its_threshold(engine: PolicyEngine, clock: Clock) -> None:
-    ctx = ctx_of(engine, transfer(TIME_LOCK_ABOVE + 1, deadline=T0 + 2 * TIME_LOCK_DELAY))
+def test_time_lock_above_its_threshold(engine: PolicyEngine, clock: sample.Clock) -> None:
+    ctx = ctx_of(
+        engine, transfer(sample.TIME_LOCK_ABOVE + 1, deadline=sample.T0 + 2 * sample.TIME_LOCK_DELAY)
+    )
     approvals = [
         sign_approval(operator, ctx.digest, ctx.request_id, ctx.chain_id, ctx.verifying_contract)
-        for operator in (ALICE, BOB)
+        for operator in (sample.ALICE, sample.BOB)
     ]
     approved = dataclasses.replace(ctx, approvals=approvals)
-    refused_for(engine.evaluate(approved), "time_lock")
-    clock.advance(TIME_LOCK_DELAY)
+    sample.refused_for(engine.evaluate(approved), "time_lock")
+    clock.advance(sample.TIME_LOCK_DELAY)
     assert engine.authorize(approved).allowed
 
 
@@ -206,7 +185,7 @@ def test_a_signed_custody_transfer_is_recorded_as_a_spend(
     assert engine.authorize(ctx).allowed
     signed = history.signed(ctx.request_id)
     assert signed is not None
-    assert (signed.intent_type, signed.asset, signed.amount) == ("CustodyTransfer", TUSD, 1_234)
+    assert (signed.intent_type, signed.asset, signed.amount) == ("CustodyTransfer", sample.TUSD, 1_234)
 
 
 # -- the policy file ---------------------------------------------------------------------------------
@@ -215,80 +194,89 @@ def test_a_signed_custody_transfer_is_recorded_as_a_spend(
 def test_a_custody_transfer_section_has_no_call_data_setting() -> None:
     def with_call_data(data: dict[str, Any]) -> None:
         with_custody_transfer_rules(data)
-        l1_rules(data)["custody_transfer"]["allow_call_data"] = True
+        sample.l1_rules(data)["custody_transfer"]["allow_call_data"] = True
 
     with pytest.raises(PolicyConfigError, match=r"custody_transfer\.allow_call_data"):
-        make_policy(with_call_data)
+        sample.make_policy(with_call_data)
 
 
 def test_rules_and_verifying_contracts_go_together() -> None:
     def rules_only(data: dict[str, Any]) -> None:
         with_custody_transfer_rules(data)
-        l1_rules(data)["contracts"][TREASURY] = ["TreasuryTx"]
+        sample.l1_rules(data)["contracts"][sample.TREASURY] = ["TreasuryTx"]
 
     with pytest.raises(PolicyConfigError, match="custody_transfer rules are set but no contract"):
-        make_policy(rules_only)
+        sample.make_policy(rules_only)
 
     def contract_only(data: dict[str, Any]) -> None:
-        l1_rules(data)["contracts"][ANCHORS] = ["Anchor", "CustodyTransfer"]
+        sample.l1_rules(data)["contracts"][sample.ANCHORS] = ["Anchor", "CustodyTransfer"]
 
     with pytest.raises(PolicyConfigError, match="no custody_transfer section"):
-        make_policy(contract_only)
+        sample.make_policy(contract_only)
 
 
 def test_approval_operators_of_custody_transfers_must_be_defined() -> None:
     def unknown_operator(data: dict[str, Any]) -> None:
         with_custody_transfer_rules(data)
-        l1_rules(data)["custody_transfer"]["assets"][TUSD]["approvals"]["operators"] = ["alice", "mallory"]
+        sample.l1_rules(data)["custody_transfer"]["assets"][sample.TUSD]["approvals"]["operators"] = [
+            "alice",
+            "mallory",
+        ]
 
     with pytest.raises(PolicyConfigError, match=r"custody_transfer\.assets\..*mallory"):
-        make_policy(unknown_operator)
+        sample.make_policy(unknown_operator)
 
 
 def test_policies_without_custody_transfers_keep_their_hash() -> None:
     """The section is left out of the canonical form when absent: hashes in old audit records still hold."""
-    assert b"custody_transfer" not in make_policy().canonical_json()
+    assert b"custody_transfer" not in sample.make_policy().canonical_json()
     assert b"custody_transfer" in custody_policy().canonical_json()
-    assert custody_policy().policy_hash() != make_policy().policy_hash()
+    assert custody_policy().policy_hash() != sample.make_policy().policy_hash()
 
 
 def test_the_builder_adds_custody_transfers_to_a_policy_text() -> None:
     anchors_only = (
         "version: 1\ndefault:\n  chains:\n"
-        f'    {L1}:\n      contracts:\n        "{ANCHORS}": [Anchor]\n'
+        f'    {sample.L1}:\n      contracts:\n        "{sample.ANCHORS}": [Anchor]\n'
         "      anchor: {kinds: [1, 2], velocity: {max_signatures: 600, window_seconds: 3600}}\n"
     )
     text = with_custody_transfers(
         anchors_only,
-        chain_id=L1,
-        treasury=TREASURY,
-        assets={TUSD: asset_limits(10_000 * TUSD_UNIT, 100_000 * TUSD_UNIT)},
+        chain_id=sample.L1,
+        treasury=sample.TREASURY,
+        assets={sample.TUSD: asset_limits(10_000 * sample.TUSD_UNIT, 100_000 * sample.TUSD_UNIT)},
     )
     policy = parse_policy(text)
-    chain = policy.key_policy(KEY).chains[L1]  # type: ignore[union-attr]
-    assert chain.allows_contract(TREASURY, "CustodyTransfer")
-    assert chain.allows_contract(ANCHORS, "Anchor")
+    chain = policy.key_policy(sample.KEY).chains[sample.L1]  # type: ignore[union-attr]
+    assert chain.allows_contract(sample.TREASURY, "CustodyTransfer")
+    assert chain.allows_contract(sample.ANCHORS, "Anchor")
     assert chain.custody_transfer is not None
     assert chain.custody_transfer.destinations == "any"
-    assert chain.custody_transfer.assets[TUSD].rolling_24h_limit == 100_000 * TUSD_UNIT
+    assert chain.custody_transfer.assets[sample.TUSD].rolling_24h_limit == 100_000 * sample.TUSD_UNIT
     assert parse_policy(policy_yaml(policy)).policy_hash() == policy.policy_hash()
 
 
-def test_the_builder_keeps_other_rules_and_validates(history: SpendHistory, clock: Clock) -> None:
-    limits = asset_limits(PER_TX, DAILY, approvals=(APPROVAL_ABOVE, 2, ["alice", "bob", "carol"]))
-    policy = add_custody_transfers(
-        policy_data(), chain_id=L1, treasury=TREASURY, assets={TUSD: limits}, destinations=[PAYROLL]
+def test_the_builder_keeps_other_rules_and_validates(history: SpendHistory, clock: sample.Clock) -> None:
+    limits = asset_limits(
+        sample.PER_TX, sample.DAILY, approvals=(sample.APPROVAL_ABOVE, 2, ["alice", "bob", "carol"])
     )
-    chain = policy.key_policy(KEY).chains[L1]  # type: ignore[union-attr]
-    assert chain.contracts[TREASURY] == ("CustodyTransfer", "TreasuryTx")
+    policy = add_custody_transfers(
+        sample.policy_data(),
+        chain_id=sample.L1,
+        treasury=sample.TREASURY,
+        assets={sample.TUSD: limits},
+        destinations=[sample.PAYROLL],
+    )
+    chain = policy.key_policy(sample.KEY).chains[sample.L1]  # type: ignore[union-attr]
+    assert chain.contracts[sample.TREASURY] == ("CustodyTransfer", "TreasuryTx")
     assert chain.treasury_tx is not None
     engine = PolicyEngine(policy, history, clock)
     assert engine.evaluate(ctx_of(engine, transfer(1))).allowed
     with pytest.raises(PolicyConfigError, match="not defined under operators"):
         add_custody_transfers(
-            policy_data(),
-            chain_id=L1,
-            treasury=TREASURY,
-            assets={TUSD: asset_limits(1, 1, approvals=(0, 1, ["nobody"]))},
+            sample.policy_data(),
+            chain_id=sample.L1,
+            treasury=sample.TREASURY,
+            assets={sample.TUSD: asset_limits(1, 1, approvals=(0, 1, ["nobody"]))},
         )
     assert policy_from_data(policy.model_dump(mode="python")) == policy

@@ -19,7 +19,7 @@ from custody.policy.engine import (
 )
 from custody.policy.errors import InvalidSignContext, RequestConflict
 from custody.policy.history import SpendHistory
-from tests.custody.policy.support import (
+from tests.helpers.policy import (
     ALICE,
     ANCHORS,
     APPROVAL_ABOVE,
@@ -39,6 +39,7 @@ from tests.custody.policy.support import (
     TIME_LOCK_ABOVE,
     TIME_LOCK_DELAY,
     TREASURY,
+    TREASURY_TX_RULES,
     TUSD,
     TUSD_UNIT,
     VELOCITY,
@@ -50,22 +51,12 @@ from tests.custody.policy.support import (
     l1_rules,
     make_policy,
     payment,
+    refused_for,
     request_id,
+    rule_detail,
 )
 
 DAY = 86_400
-
-
-def detail(decision: Decision, rule: str) -> str:
-    """The explanation the named rule gave (it must have been evaluated)."""
-    (found,) = [result.detail for result in decision.rule_results if result.rule == rule]
-    return found
-
-
-def refused_for(decision: Decision, *rules: str) -> None:
-    assert not decision.allowed
-    assert decision.failed_rules == rules
-    assert decision.reasons == tuple(detail(decision, rule) for rule in rules)
 
 
 def ether(amount: int, clock: Clock, **fields: Any) -> Any:
@@ -88,23 +79,7 @@ def test_small_payment_is_allowed_with_every_rule_explained(engine: PolicyEngine
     decision = engine.evaluate(context(engine, payment(1_000 * TUSD_UNIT)))
     assert decision.allowed
     assert decision.failed_rules == ()
-    assert [result.rule for result in decision.rule_results] == [
-        "intent_type",
-        "digest",
-        "key",
-        "chain",
-        "contract",
-        "request",
-        "deadline",
-        "destination",
-        "call_data",
-        "velocity",
-        "asset",
-        "per_tx_limit",
-        "rolling_24h_limit",
-        "approvals",
-        "time_lock",
-    ]
+    assert [result.rule for result in decision.rule_results] == TREASURY_TX_RULES
     assert decision.reasons == tuple(result.detail for result in decision.rule_results)
     assert decision.policy_hash == make_policy().policy_hash()
     assert decision.evaluated_at == T0
@@ -233,7 +208,7 @@ def test_a_retry_of_a_signed_request_counts_once(
     clock.advance(60)
     retry = engine.authorize(last)  # a coordinator retrying with other nodes: judged like the first try
     assert retry.allowed
-    assert "a retry, not counted twice" in detail(retry, "request")
+    assert "a retry, not counted twice" in rule_detail(retry, "request")
     assert history.spent(KEY, L1, ZERO_ADDRESS, since=0) == ETH_DAILY
     assert history.count(KEY, L1, "TreasuryTx", since=0) == 4
 
@@ -303,7 +278,9 @@ def test_destination_allowlist(engine: PolicyEngine, history: SpendHistory, cloc
     )
     decision = anywhere.evaluate(context(anywhere, payment(1, to=STRANGER)))
     assert decision.allowed
-    assert detail(decision, "destination") == f"destination {STRANGER}: the policy allows any destination"
+    assert (
+        rule_detail(decision, "destination") == f"destination {STRANGER}: the policy allows any destination"
+    )
 
 
 def test_call_data_is_refused_unless_allowed(
@@ -378,7 +355,7 @@ def test_velocity(engine: PolicyEngine, clock: Clock) -> None:
 def test_no_approvals_needed_at_the_threshold(engine: PolicyEngine) -> None:
     decision = engine.evaluate(context(engine, payment(APPROVAL_ABOVE)))
     assert decision.allowed
-    assert "no approvals needed" in detail(decision, "approvals")
+    assert "no approvals needed" in rule_detail(decision, "approvals")
 
 
 def test_approvals_above_the_threshold(engine: PolicyEngine) -> None:
@@ -392,7 +369,7 @@ def test_approvals_above_the_threshold(engine: PolicyEngine) -> None:
     refused_for(engine.evaluate(approved(engine, ctx, ALICE)), "approvals")
     two = engine.evaluate(approved(engine, ctx, ALICE, CAROL))
     assert two.allowed
-    assert "2 of 2 required operator approvals (alice, carol)" in detail(two, "approvals")
+    assert "2 of 2 required operator approvals (alice, carol)" in rule_detail(two, "approvals")
     assert engine.evaluate(approved(engine, ctx, ALICE, BOB, CAROL)).allowed
 
 
@@ -452,7 +429,7 @@ def test_time_lock_starts_when_this_node_first_saw_the_request(engine: PolicyEng
 def test_no_delay_at_the_time_lock_threshold(engine: PolicyEngine) -> None:
     decision = engine.evaluate(approved(engine, context(engine, payment(TIME_LOCK_ABOVE)), ALICE, BOB))
     assert decision.allowed
-    assert "no delay" in detail(decision, "time_lock")
+    assert "no delay" in rule_detail(decision, "time_lock")
 
 
 # -- anchors and bridge batches -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from custody.policy.approvals import sign_approval
 from custody.policy.config import PolicyConfig, load_policy
 from custody.policy.engine import Decision, PolicyEngine, SignContext
 from custody.policy.history import SpendHistory
-from tests.custody.policy.support import ALICE, L1, L2, T0, Clock, account, request_id
+from tests.helpers.policy import ALICE, L1, L2, T0, Clock, account, request_id
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "policy.example.yaml"
 TUSD = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

@@ -11,6 +11,7 @@ import contextlib
 import random
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,17 +21,14 @@ from hypothesis import strategies as st
 from chain.intents import ZERO_ADDRESS, TreasuryTx
 from custody.policy.budget import apportioned_budget, group_bound
 from custody.policy.config import ROLLING_WINDOW_SECONDS
-from custody.policy.engine import PolicyEngine, SignContext
+from custody.policy.engine import PolicyEngine
 from custody.policy.history import SpendHistory
-from tests.custody.policy.support import (
-    KEY,
-    L1,
-    TREASURY,
+from tests.helpers.policy import (
     Clock,
+    context,
     l1_rules,
     make_policy,
     payment,
-    request_id,
 )
 
 DAY = ROLLING_WINDOW_SECONDS
@@ -84,16 +82,8 @@ class Group:
                 released += 1
                 continue
             engine = self.engines[node]
-            rid, digest = request_id(label), intent.digest(L1, TREASURY)
-            ctx = SignContext.for_intent(
-                key_id=KEY,
-                request_id=rid,
-                intent=intent,
-                chain_id=L1,
-                verifying_contract=TREASURY,
-                first_seen=engine.first_seen(rid, digest),
-                threshold=self.threshold,
-                holders=self.holders,
+            ctx = replace(
+                context(engine, intent, label=label), threshold=self.threshold, holders=self.holders
             )
             released += engine.authorize(ctx).allowed
         done = released == len(signers) >= self.threshold

@@ -13,7 +13,7 @@ import pytest
 
 from custody.policy.errors import RequestConflict, SpendHistoryError
 from custody.policy.history import SCHEMA_VERSION, SignedRecord, SpendHistory
-from tests.custody.policy.support import KEY, L1, L2, T0, TUSD, request_id
+from tests.helpers.policy import KEY, L1, L2, T0, TUSD, request_id
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DIGEST = b"\xd1" * 32

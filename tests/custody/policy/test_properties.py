@@ -10,7 +10,7 @@ from chain.intents import ZERO_ADDRESS, TreasuryTx
 from custody.policy.config import ROLLING_WINDOW_SECONDS
 from custody.policy.engine import PolicyEngine, SignContext
 from custody.policy.history import SpendHistory
-from tests.custody.policy.support import (
+from tests.helpers.policy import (
     ETH_DAILY,
     ETH_PER_TX,
     HORIZON,

@@ -11,7 +11,7 @@ from eth_account.signers.local import LocalAccount
 from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, Intent, TreasuryTx
 from custody.policy.approvals import OperatorApproval
 from custody.policy.config import PolicyConfig, policy_from_data
-from custody.policy.engine import PolicyEngine, SignContext
+from custody.policy.engine import Decision, PolicyEngine, SignContext
 
 
 def account(label: str) -> LocalAccount:
@@ -166,3 +166,36 @@ def context(
         approvals=approvals,
         first_seen=engine.first_seen(rid, digest),
     )
+
+
+TREASURY_TX_RULES = [
+    "intent_type",
+    "digest",
+    "key",
+    "chain",
+    "contract",
+    "request",
+    "deadline",
+    "destination",
+    "call_data",
+    "velocity",
+    "asset",
+    "per_tx_limit",
+    "rolling_24h_limit",
+    "approvals",
+    "time_lock",
+]
+"""The rules the engine evaluates for a TreasuryTx, in order."""
+
+
+def rule_detail(decision: Decision, rule: str) -> str:
+    """The explanation the named rule gave (it must have been evaluated)."""
+    (found,) = [result.detail for result in decision.rule_results if result.rule == rule]
+    return found
+
+
+def refused_for(decision: Decision, *rules: str) -> None:
+    """`decision` refuses, for exactly `rules`, and its reasons are those rules' explanations."""
+    assert not decision.allowed
+    assert decision.failed_rules == rules
+    assert decision.reasons == tuple(rule_detail(decision, rule) for rule in rules)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from chain.processes import ManagedProcess, ProcessError, free_port, port_in_use
+from scripts._support.processes import ManagedProcess, ProcessError, free_port, port_in_use
 
 
 def test_an_orderly_stop_reports_the_exit_status(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""anvil, the real JSON-RPC devnet node: start one per chain, know its funded dev accounts, move its clock.
+"""anvil, the real JSON-RPC devnet node: start one per chain, call it, move its clock (its funded accounts
+are `chain.dev_accounts`).
 
 anvil comes from the npm package `@foundry-rs/anvil` pinned in package.json, so it lives in
 `node_modules/.bin/anvil` of the project; nothing is downloaded at run time.
@@ -10,26 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-
+from chain.dev_accounts import DEV_ACCOUNT_COUNT, DEV_MNEMONIC
 from chain.paths import NODE_BIN
-from chain.processes import LOOPBACK, ManagedProcess, ProcessError
+from scripts._support.processes import LOOPBACK, ManagedProcess, ProcessError
 
 ANVIL_BIN = NODE_BIN / "anvil"
-
-# anvil's default mnemonic; Ape's `test` config uses the same one, so Ape's test accounts are anvil's.
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DEV_ACCOUNT_COUNT = 10
-
-Account.enable_unaudited_hdwallet_features()
-
-
-def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
-    """The funded development accounts of every anvil started here (publicly known keys: devnet only)."""
-    return [
-        Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}") for index in range(count)
-    ]
 
 
 def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:

@@ -8,10 +8,13 @@ unchanged; `WatchingCaller` wraps either of them. The processes-and-TLS path is 
 `test_dkg_nodes.py` over `tests.helpers.custody_nodes`.
 """
 
+import asyncio
+import copy
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -26,7 +29,7 @@ from custody.coordinator.ceremony import NodeCaller
 from custody.coordinator.errors import NodeMisbehaved, NodeRefused, NodeUnavailable
 from custody.coordinator.keys import KeyCoordinator
 from custody.envelope import NodeIdentity
-from custody.frost import Signature, SigningPackage, aggregate, round1_commit, round2_sign
+from custody.frost import Signature
 from custody.keystore import Kek, KeyStore
 from custody.node.ceremonies.service import KeyCeremonies
 from custody.node.http import routes_keys
@@ -37,6 +40,7 @@ from custody.node.records.shares import StoredKey, find_key
 from custody.problems import install_handlers
 from custody.roster import Roster, RosterNode
 from custody.tls import CertificateAuthority, fingerprint
+from tests.helpers.frost_signing import sign_with_key
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 Tamper = Callable[[int, str, dict[str, Any]], dict[str, Any]]
@@ -188,13 +192,37 @@ class KeyGroup:
             store.close()
 
 
+@contextmanager
+def group_with_key(root: Path, size: int, threshold: int, key_id: str = "treasury") -> Iterator[KeyGroup]:
+    """`size` nodes holding shares of a `threshold`-of-`size` key `key_id` made by a DKG through the
+    coordinator; their key stores closed on exit."""
+    with closing(KeyGroup(root, size)) as group:
+        asyncio.run(group.coordinator().create_key(threshold, key_id=key_id))
+        yield group
+
+
+def tamper_round(path_suffix: str, edit: Callable[[int, dict[str, Any]], None]) -> Tamper:
+    """A tamper hook (for requests or answers) applying `edit(node, body)` to a copy of what is sent to or
+    answered by a path ending with `path_suffix`; everything else passes unchanged."""
+
+    def tamper(node: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if path.endswith(path_suffix):
+            body = copy.deepcopy(body)
+            edit(node, body)
+        return body
+
+    return tamper
+
+
+def flip_hex(text: str, position: int) -> str:
+    """`text` (hex) with one bit of the byte at `position` flipped."""
+    data = bytearray(bytes.fromhex(text))
+    data[position] ^= 0x01
+    return data.hex()
+
+
 def sign_with_shares(shares: dict[int, StoredKey], message: bytes) -> Signature:
     """Both FROST rounds with `shares` (as stored by nodes); aggregate checks every share and the result."""
     public = next(iter(shares.values())).public_key_package
-    round1 = {node_id: round1_commit(key.key_package.signing_share) for node_id, key in shares.items()}
-    package = SigningPackage({node_id: commitments for node_id, (_, commitments) in round1.items()}, message)
-    signature_shares = {
-        node_id: round2_sign(package, nonces, shares[node_id].key_package)
-        for node_id, (nonces, _) in round1.items()
-    }
-    return aggregate(package, signature_shares, public)
+    key_packages = {node_id: key.key_package for node_id, key in shares.items()}
+    return sign_with_key((key_packages, public), message, sorted(shares))

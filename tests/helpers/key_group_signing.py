@@ -21,8 +21,8 @@ from custody.policy.history import SpendHistory
 from custody.protocol.errors import NodeError
 from custody.protocol.signing import Round1Request, Round1Response, Round2Request, Round2Response
 from custody.roster import RosterNode
-from tests.custody.coordinator.key_group import KeyGroup
 from tests.helpers.custody_nodes import TEST_POLICY, anchor_intent, request_id
+from tests.helpers.key_group import KeyGroup
 
 COORDINATOR = "tpw-coordinator"
 
