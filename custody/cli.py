@@ -41,7 +41,7 @@ from custody.keystore import (
     Passphrase,
     Unlocker,
 )
-from custody.keystore_migrate import migrate_store
+from custody.keystore.migrate import migrate_store
 from custody.node.keys_identity import load_identity
 from custody.node.settings import (
     BASE_PORT,

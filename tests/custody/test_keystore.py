@@ -36,13 +36,12 @@ from custody.keystore import (
     HEADER_FILE,
     KEK_ENV_VAR,
     MIN_SCRYPT,
-    RECORDS_DIR,
-    TMP_PREFIX,
     Kek,
     KeyStore,
     Passphrase,
     ScryptParams,
 )
+from custody.keystore.format import RECORDS_DIR, TMP_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAST_SCRYPT = ScryptParams(n=2**10, r=8, p=1)  # tests only: production stores refuse this cost
