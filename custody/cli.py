@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from chain.paths import PROJECT_ROOT
 from custody import audit
 from custody.audit import AuditLog, FileAuditStore
-from custody.audit_head import HeadStatement, check_against_heads, state_head
+from custody.audit.head import HeadStatement, check_against_heads, state_head
 from custody.errors import CustodyError, InvalidKek, KeyStoreNotFound, WeakPassphrase, WrongPassphrase
 from custody.frost import FrostError
 from custody.keystore import (

@@ -19,7 +19,9 @@ objects): a float's text is not the same in every language, and money is integer
 
 Modules: `record` (a record, its hash, the checkpoint message), `store` (`AuditStore`, `FileAuditStore`),
 `log` (`AuditLog`), `verification` (`verify`, `verify_entries`, findings); their public names are imported
-from here.
+from here. Beside them, `head` (signed head statements to keep off the machine, and the check of a log
+against them) and `index` (a seq -> offset index of a log file, so a page costs reading that page) are
+imported from their modules.
 """
 
 from custody.audit.log import (
