@@ -78,8 +78,8 @@ from custody.node.schemas import (
 )
 from custody.node.sessions import NONCE_NAME_PREFIX, SessionBook, SessionState, nonce_name
 from custody.node.state_guard import StateGuard, StateRolledBack
+from custody.policy import Decision, PolicyEngine, SignContext, request_id_from_hex
 from custody.policy.approvals import OperatorApproval
-from custody.policy.engine import Decision, PolicyEngine, SignContext, request_id_from_hex
 from custody.policy.errors import InvalidApproval, RequestConflict
 
 NONCE_PREFIX: Final = NONCE_NAME_PREFIX
