@@ -32,7 +32,7 @@ from custody.keystore.format import (
     RECORDS_DIR,
 )
 from custody.keystore.header import parse_header, seal_data_key, unseal_data_key
-from custody.keystore.manifest import Manifest
+from custody.keystore.manifest import Manifest, ManifestFile
 from custody.keystore.records import record_name, write_durably
 from custody.keystore.store import KeyStore
 from custody.keystore.unlock import Unlocker
@@ -77,9 +77,9 @@ def migrate_store(path: str | os.PathLike[str], unlocker: Unlocker) -> int:
     make_private_directory(staging)
     make_private_directory(staging / RECORDS_DIR)
     new_header = seal_data_key(data_key, header.store_id, header.kdf, unlocker)
+    ManifestFile(staging, header.store_id).save(AESGCM(data_key), Manifest())
     store = KeyStore(staging, new_header, data_key, KeyStore._open_lock_file(staging))
     try:
-        store._save_manifest(Manifest())
         for name, content in sorted(records.items()):
             store.put(name, content)
         write_durably(staging / HEADER_FILE, new_header.to_bytes())

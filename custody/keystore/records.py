@@ -3,6 +3,7 @@ write every file of the store goes through, the private-mode check, and opening 
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from pathlib import Path
@@ -16,6 +17,9 @@ from custody.errors import InsecurePermissions, InvalidRecordName, KeyStoreNotFo
 from custody.keystore.format import NONCE_BYTES, RECORD_SUFFIX, TAG_BYTES, TMP_PREFIX
 
 MAX_NAME_CHARS: Final = 200
+
+FileStamp = tuple[int, int, int, int]
+"""A file's inode, size, and change and modification times: every write replaces a file, so it changes."""
 
 # A segment starts with a letter or digit (so no name can look like a temporary or hidden file) and never
 # contains "~", which stands for "/" in file names; that keeps the name <-> file-name mapping one to one.
@@ -75,3 +79,8 @@ def open_sealed(aead: AESGCM, name: str, sealed: bytes, aad: bytes) -> bytes:
         return aead.decrypt(nonce, ciphertext, aad)
     except InvalidTag:
         raise TamperedRecord(name) from None
+
+
+def file_stamp(status: os.stat_result) -> FileStamp:
+    """The stamp of the file `status` describes."""
+    return (status.st_ino, status.st_size, status.st_ctime_ns, status.st_mtime_ns)

@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from chain.files import canonical_json, fsync_directory, make_private_directory
 from custody.errors import (
     KeyStoreClosed,
-    KeyStoreCorrupt,
     KeyStoreError,
     KeyStoreExists,
     KeyStoreNotFound,
@@ -33,7 +32,6 @@ from custody.keystore.format import (
     KEY_BYTES,
     LEGACY_RECORD_MAGIC,
     LOCK_FILE,
-    MANIFEST_AAD_LABEL,
     NONCE_BYTES,
     RECORD_AAD_LABEL,
     RECORD_MAGIC,
@@ -44,10 +42,12 @@ from custody.keystore.format import (
     TMP_PREFIX,
 )
 from custody.keystore.header import Header, new_kdf, parse_header, seal_data_key, unseal_data_key
-from custody.keystore.manifest import MANIFEST_FILE, MANIFEST_MAGIC, VERSION_BYTES, Manifest
+from custody.keystore.manifest import MANIFEST_FILE, VERSION_BYTES, Manifest, ManifestFile
 from custody.keystore.records import (
+    FileStamp,
     check_name,
     check_private,
+    file_stamp,
     open_sealed,
     record_file_name,
     record_name,
@@ -68,9 +68,7 @@ class KeyStore:
         self._aead = AESGCM(data_key)
         self._lock_fd = lock_fd
         self._thread_lock = threading.Lock()
-        self._manifest: tuple[tuple[int, int, int, int], Manifest] | None = None
-        """The manifest as last read or written, with the stamp of its file then (another process may
-        write it: a changed stamp means read it again)."""
+        self._manifest = ManifestFile(root, header.store_id)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -99,7 +97,7 @@ class KeyStore:
         make_private_directory(root / RECORDS_DIR)
         lock_fd = cls._open_lock_file(root)
         store = cls(root, header, data_key, lock_fd)
-        store._save_manifest(Manifest())
+        store._manifest.save(store._aead, Manifest())
         # The header goes last: a crash before it leaves a directory that `open` reports as no store.
         write_durably(root / HEADER_FILE, header.to_bytes())
         return store
@@ -173,7 +171,7 @@ class KeyStore:
             target = self._record_path(name)
             if not replace and target.exists():
                 raise RecordExists(name)
-            manifest = self._load_manifest()
+            manifest = self._manifest.load(self._aead)
             version = manifest.next_version()
             nonce = secrets.token_bytes(NONCE_BYTES)
             sealed = aead.encrypt(nonce, bytes(data), self._record_aad(name, version))
@@ -181,7 +179,7 @@ class KeyStore:
             # than the manifest knows, which `_read` accepts (and records) as the write it was.
             write_durably(target, RECORD_MAGIC + version.to_bytes(VERSION_BYTES, "big") + nonce + sealed)
             manifest.written(name, version)
-            self._save_manifest(manifest)
+            self._manifest.save(self._aead, manifest)
 
     def get(self, name: str) -> bytes:
         """Record `name`'s content; RecordNotFound if absent, TamperedRecord if it fails authentication."""
@@ -234,7 +232,7 @@ class KeyStore:
             self._forget(name)
             return content
 
-    def stamp(self, name: str) -> tuple[int, int, int, int] | None:
+    def stamp(self, name: str) -> FileStamp | None:
         """A cheap fingerprint of record `name` (its file's inode, size, and change and modification times),
         or None when it is absent. Every write replaces the file, so the stamp changes with the content: a
         cache of decoded records can check it instead of reading and decrypting the record on every use."""
@@ -243,7 +241,7 @@ class KeyStore:
             status = os.stat(self._record_path(name))
         except FileNotFoundError:
             return None
-        return (status.st_ino, status.st_size, status.st_ctime_ns, status.st_mtime_ns)
+        return file_stamp(status)
 
     def list(self, prefix: str = "") -> builtins.list[str]:
         """Names of the records starting with `prefix`, sorted (e.g. ``list("nonce/")``)."""
@@ -341,56 +339,21 @@ class KeyStore:
         body = sealed[len(RECORD_MAGIC) :]
         version = int.from_bytes(body[:VERSION_BYTES], "big")
         content = open_sealed(aead, name, body[VERSION_BYTES:], self._record_aad(name, version))
-        manifest = self._load_manifest()
+        manifest = self._manifest.load(self._aead)
         if manifest.check(name, version):  # a write whose manifest update a crash cut off
             manifest.written(name, version)
-            self._save_manifest(manifest)
+            self._manifest.save(self._aead, manifest)
         return content
 
     def _record_aad(self, name: str, version: int) -> bytes:
         return self._aad(name) + b"\x00" + version.to_bytes(VERSION_BYTES, "big")
 
-    def _load_manifest(self) -> Manifest:
-        """The current manifest (lock held): the cached one while its file is unchanged, else read again."""
-        path = self._root / MANIFEST_FILE
-        try:
-            status = os.stat(path)
-        except FileNotFoundError:
-            raise KeyStoreCorrupt(f"the key store's manifest {path} is missing") from None
-        stamp = (status.st_ino, status.st_size, status.st_ctime_ns, status.st_mtime_ns)
-        if self._manifest is not None and self._manifest[0] == stamp:
-            return self._manifest[1]
-        sealed = path.read_bytes()
-        if not sealed.startswith(MANIFEST_MAGIC):
-            raise KeyStoreCorrupt("the key store's manifest has an unknown format")
-        try:
-            plain = open_sealed(
-                self._aead, MANIFEST_FILE, sealed[len(MANIFEST_MAGIC) :], self._manifest_aad()
-            )
-        except TamperedRecord:
-            raise KeyStoreCorrupt("the key store's manifest fails authentication") from None
-        manifest = Manifest.from_bytes(plain)
-        self._manifest = (stamp, manifest)
-        return manifest
-
-    def _save_manifest(self, manifest: Manifest) -> None:
-        """Write `manifest` durably (lock held) and remember it."""
-        path = self._root / MANIFEST_FILE
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, manifest.to_bytes(), self._manifest_aad())
-        write_durably(path, MANIFEST_MAGIC + nonce + sealed)
-        status = os.stat(path)
-        self._manifest = ((status.st_ino, status.st_size, status.st_ctime_ns, status.st_mtime_ns), manifest)
-
-    def _manifest_aad(self) -> bytes:
-        return MANIFEST_AAD_LABEL + b"\x00" + self._header.store_id
-
     def _forget(self, name: str) -> None:
         """Mark `name` deleted in the manifest (lock held), so no old copy of it loads again."""
-        manifest = self._load_manifest()
+        manifest = self._manifest.load(self._aead)
         entry = manifest.records.get(name)
         manifest.deleted(name, entry.version if entry is not None else manifest.counter)
-        self._save_manifest(manifest)
+        self._manifest.save(self._aead, manifest)
 
     def _remove_leftover_temporaries(self) -> None:
         """Delete temporary files a crash left behind: their rename never happened, nothing refers to them."""
