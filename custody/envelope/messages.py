@@ -16,7 +16,9 @@ BROADCAST_LABEL: Final = b"TPWallet custody broadcast v1"
 SIGNATURE_BYTES: Final = 64
 _TAG_BYTES: Final = 16
 _NAME_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+"""A binding's purpose and round."""
 _SESSION_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=+-]{0,127}")
+"""A binding's session id."""
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,6 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from custody.errors import InvalidKek, KeyStoreCorrupt
 from custody.keystore.format import KEK_HKDF_INFO, KEY_BYTES
 
-KEK_ENV_VAR: Final = "TPW_CUSTODY_KEK"
-MIN_PASSPHRASE_CHARS: Final = 12
-
 
 @dataclass(frozen=True)
 class ScryptParams:
@@ -49,6 +46,10 @@ MIN_SCRYPT: Final = ScryptParams(n=2**15, r=8, p=1)
 DEFAULT_SCRYPT: Final = ScryptParams(n=2**17, r=8, p=1)
 
 
+MIN_PASSPHRASE_CHARS: Final = 12
+"""The shortest passphrase a new store (or a new unlocker) accepts, in code points."""
+
+
 class Passphrase:
     """An operator passphrase (NFC-normalised, UTF-8); its repr never shows it."""
 
@@ -67,6 +68,10 @@ class Passphrase:
     def derive(self, salt: bytes, params: ScryptParams) -> bytes:
         """The wrapping key this passphrase gives under `salt` and `params`."""
         return Scrypt(salt=salt, length=KEY_BYTES, n=params.n, r=params.r, p=params.p).derive(self._secret)
+
+
+KEK_ENV_VAR: Final = "TPW_CUSTODY_KEK"
+"""The environment variable `Kek.from_env` reads (a file is better: `custody.node.settings`)."""
 
 
 class Kek:

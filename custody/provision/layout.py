@@ -42,8 +42,6 @@ HTTPS_PORT: Final = 443
 LOOPBACK_HOSTS: Final = frozenset({str(LOOPBACK_IP), LOOPBACK_DNS})
 """The names the group's certificates are valid for (`custody.tls` issues them for loopback only)."""
 
-_NODE_DIR_RE: Final = re.compile(rf"{NODE_DIR_PREFIX}[0-9]+")
-
 
 @dataclass(frozen=True)
 class NodeLayout:
@@ -92,6 +90,9 @@ class NodeLayout:
     def audit(self) -> Path:
         """The node's audit log."""
         return self.settings.audit_path
+
+
+_NODE_DIR_RE: Final = re.compile(rf"{NODE_DIR_PREFIX}[0-9]+")
 
 
 @dataclass(frozen=True)
