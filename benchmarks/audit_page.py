@@ -5,7 +5,7 @@ page of `--limit` records is read at the start, the middle and the end of the lo
 
 - ``scan``: what `GET /v1/custody/audit` did before the index: parse records from the top of the file
   until the page is reached (`AuditLog.records`);
-- ``index``: `custody.audit_index.AuditIndex.read`, one 8-byte read and the page's own bytes.
+- ``index``: `custody.audit.index.AuditIndex.read`, one 8-byte read and the page's own bytes.
 
 Then what the index itself costs: building it from nothing (at start, when it is missing or disagrees with
 the log) and verifying it at start when it agrees (a few reads at the head and the tail).
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as `python benchmarks/audit_page.py`: make 
 import click
 
 from custody.audit import AuditLog, AuditRecord
-from custody.audit_index import AuditIndex, index_path_for
+from custody.audit.index import AuditIndex, index_path_for
 
 
 def _timed_ms(work: Callable[[], object], repeat: int) -> tuple[float, float]:

@@ -8,7 +8,7 @@ Who reads what:
   read. Anyone else gets the same 404 as for an id that does not exist, not a 403: a request id is 32
   random bytes, and a different answer for "exists, not yours" would tell a caller which ids are in use.
 - The audit log has its own scope (`custody:audit`, checked by the route), and pages through
-  `custody.audit_index`: a page costs reading that page, however long the log has grown.
+  `custody.audit.index`: a page costs reading that page, however long the log has grown.
 
 A read never writes. A key made outside this API (e.g. by `tpw-custody` on the devnet) is unknown here until
 an admin imports it (`api.services.custody.import_key`, a POST): reading an unknown key is a plain 404.

@@ -3,7 +3,7 @@
 The API holds the coordinator's client certificate and the group roster (settings `custody_*`). It is opened
 once when the app starts (the custody router's lifespan) and closed when it stops: one `NodeClient` keeps its
 TLS connections to the nodes open, and one signing `SigningCoordinator` remembers which nodes failed or
-cheated. The audit log's index (`custody.audit_index`) is verified against the log here, and rebuilt if they
+cheated. The audit log's index (`custody.audit.index`) is verified against the log here, and rebuilt if they
 disagree, so that audit pages never parse the whole log. While no roster file is at `custody_roster_path`,
 custody is off and its routes answer 503; a roster or TLS material that is present but unusable stops the
 start, loudly.
@@ -27,7 +27,7 @@ from fastapi import Depends, FastAPI, Request
 from api.errors import ServiceUnavailable
 from api.settings import ApiSettings
 from custody.audit import AuditLog
-from custody.audit_index import AuditIndex
+from custody.audit.index import AuditIndex
 from custody.coordinator.client import NodeClient
 from custody.coordinator.keys import KeyCoordinator
 from custody.coordinator.signing import SigningCoordinator

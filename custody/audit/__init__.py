@@ -18,49 +18,26 @@ JSON lines. Values in ``details`` are JSON without floats (integers, strings, bo
 objects): a float's text is not the same in every language, and money is integers anyway.
 
 Modules: `record` (a record, its hash, the checkpoint message), `store` (`AuditStore`, `FileAuditStore`),
-`log` (`AuditLog`), `verification` (`verify`, `verify_entries`, findings); their public names are imported
-from here.
+`log` (`AuditLog`), `verification` (`verify`, `verify_entries`, findings); what a user of the log needs is
+imported from here, the record format's details from `record`. Beside them, `head` (signed head statements
+to keep off the machine, and the check of a log against them) and `index` (a seq -> offset index of a log
+file, so a page costs reading that page) are imported from their modules.
 """
 
-from custody.audit.log import (
-    AuditLog,
-    head_of,
-)
+from custody.audit.log import AuditLog
 from custody.audit.record import (
     CHECKPOINT_ACTION,
-    CHECKPOINT_FIELDS,
-    CHECKPOINT_LABEL,
     GENESIS_HASH,
-    RECORD_VERSION,
     TORN_TAIL_ACTION,
     AuditRecord,
-    check_json,
     checkpoint_message,
-    format_time,
-    raw_public_key,
-    record_json,
-    utc_now,
 )
-from custody.audit.store import (
-    AuditStore,
-    FileAuditStore,
-    StoredEntry,
-    StoredTail,
-)
-from custody.audit.verification import (
-    AuditVerification,
-    Finding,
-    FindingKind,
-    verify,
-    verify_entries,
-)
+from custody.audit.store import AuditStore, FileAuditStore, StoredEntry
+from custody.audit.verification import AuditVerification, Finding, FindingKind, verify, verify_entries
 
 __all__ = [
     "CHECKPOINT_ACTION",
-    "CHECKPOINT_FIELDS",
-    "CHECKPOINT_LABEL",
     "GENESIS_HASH",
-    "RECORD_VERSION",
     "TORN_TAIL_ACTION",
     "AuditLog",
     "AuditRecord",
@@ -70,14 +47,7 @@ __all__ = [
     "Finding",
     "FindingKind",
     "StoredEntry",
-    "StoredTail",
-    "check_json",
     "checkpoint_message",
-    "format_time",
-    "head_of",
-    "raw_public_key",
-    "record_json",
-    "utc_now",
     "verify",
     "verify_entries",
 ]

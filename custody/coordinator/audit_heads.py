@@ -1,7 +1,7 @@
 """The coordinator collects each node's signed audit head and keeps it in its own log, off the node's machine.
 
 A node's checkpoints prove the records before them; what proves that nothing was cut off or rewritten after
-them is a head kept elsewhere (`custody.audit_head`). `collect_heads` asks every node of the roster for its
+them is a head kept elsewhere (`custody.audit.head`). `collect_heads` asks every node of the roster for its
 ``GET /v1/audit/head`` statement, keeps only statements signed by that node's roster key and naming that
 node, and appends them to the coordinator's audit log as one ``audit.heads`` record: an operator later checks
 a node's log against them (``tpw-custody audit verify --head``). A node that cannot be reached, or answers
@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import RootModel
 
 from custody.audit import AuditLog
-from custody.audit_head import HeadStatement, InvalidHeadStatement
+from custody.audit.head import HeadStatement, InvalidHeadStatement
 from custody.coordinator.auditing import record
 from custody.coordinator.client import NodeClient
 from custody.coordinator.errors import NodeCallError

@@ -17,7 +17,7 @@ from custody.frost.ciphersuite import hdkg
 from custody.frost.confirm import transcript_hash
 from custody.frost.errors import EncodingError, InvalidProofOfKnowledge
 from custody.frost.group import N, Point, random_scalar, scalar_to_bytes
-from custody.frost.keys import KeyPackage, PublicKeyPackage, SecretScalar, require_element
+from custody.frost.keys import KeyPackage, PublicKeyPackage, SecretScalar, participant_keys, require_element
 from custody.frost.onchain import require_onchain_verifiable
 from custody.frost.pedersen import (
     Round1SecretPackage,
@@ -120,14 +120,9 @@ def dkg_part3(
     signing_share, group_commitment = collect(secret, _commitments(round1_packages), round2_packages)
     group_public_key = require_onchain_verifiable(group_commitment[0])
     verifying_shares = verifying_shares_from(group_commitment, participants_of(secret))
-    key_package = KeyPackage(
-        secret.identifier,
-        signing_share,
-        verifying_shares[secret.identifier],
-        group_public_key,
-        secret.min_signers,
+    return participant_keys(
+        secret.identifier, signing_share, verifying_shares, group_public_key, secret.min_signers
     )
-    return key_package, PublicKeyPackage(verifying_shares, group_public_key, secret.min_signers)
 
 
 def dkg_transcript(

@@ -136,3 +136,17 @@ class PublicKeyPackage:
                     raise EncodingError("public key package: duplicate identifier")
                 shares[identifier] = reader.element()
         return cls(shares, group_public_key, min_signers)
+
+
+def participant_keys(
+    identifier: int,
+    signing_share: int,
+    verifying_shares: dict[int, Point],
+    group_public_key: Point,
+    min_signers: int,
+) -> tuple[KeyPackage, PublicKeyPackage]:
+    """A ceremony's result for participant `identifier`: its KeyPackage and the group's PublicKeyPackage."""
+    key_package = KeyPackage(
+        identifier, signing_share, verifying_shares[identifier], group_public_key, min_signers
+    )
+    return key_package, PublicKeyPackage(verifying_shares, group_public_key, min_signers)

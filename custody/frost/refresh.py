@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from custody.frost.confirm import transcript_hash
 from custody.frost.errors import EncodingError, InconsistentKey, InvalidIdentifier, InvalidParameters
 from custody.frost.group import N, Point, random_scalar
-from custody.frost.keys import KeyPackage, PublicKeyPackage, SecretScalar, require_element
+from custody.frost.keys import KeyPackage, PublicKeyPackage, SecretScalar, participant_keys, require_element
 from custody.frost.pedersen import (
     Round1SecretPackage,
     Round2SecretPackage,
@@ -87,15 +87,13 @@ def refresh_part3(
         + commitment_at(zero_commitment, identifier)
         for identifier in participants_of(secret)
     }
-    group_public_key = public_key_package.group_public_key
-    refreshed = KeyPackage(
+    return participant_keys(
         key_package.identifier,
         (key_package.signing_share + delta) % N,
-        verifying_shares[key_package.identifier],
-        group_public_key,
+        verifying_shares,
+        public_key_package.group_public_key,
         key_package.min_signers,
     )
-    return refreshed, PublicKeyPackage(verifying_shares, group_public_key, key_package.min_signers)
 
 
 def refresh_transcript(

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from custody.audit import AuditLog, AuditRecord
-from custody.audit_head import HeadStatement, state_head
+from custody.audit.head import HeadStatement, state_head
 from custody.envelope import NodeIdentity
 from custody.keystore import KeyStore, Unlocker
 from custody.node.records.identity import NoIdentity, load_identity

@@ -43,23 +43,19 @@ change of meaning does. Every decision carries it: an audit record says which po
 """
 
 import hashlib
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal
 
 import yaml
-from eth_utils import is_checksum_address
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     SerializerFunctionWrapHandler,
     StrictBool,
-    StrictInt,
-    StrictStr,
     Tag,
     ValidationError,
     model_serializer,
@@ -69,64 +65,24 @@ from pydantic_core import PydanticCustomError
 
 from chain.files import canonical_json
 from custody.policy.errors import PolicyConfigError
+from custody.policy.fields import (
+    Address,
+    Amount,
+    AnchorKind,
+    ChainId,
+    Count,
+    IntentTypeName,
+    Name,
+    Seconds,
+    as_set,
+)
 
 ROLLING_WINDOW_SECONDS: Final = 24 * 60 * 60
 """The hot-tier spending window: a limit counts what the key signed in the last 24 hours, sliding."""
 
-_UINT256_BOUND: Final = 1 << 256
-_NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
-
-_T = TypeVar("_T", bound=Hashable)
-
-
-def _text_not_number(value: Any) -> Any:
-    """Explain the YAML trap: an unquoted 0x... address (or a numeric id) arrives as an int."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise PydanticCustomError(
-            "quote_text",
-            "a number where text belongs: quote it in YAML (an unquoted 0x... reads as a number)",
-        )
-    return value
-
-
-def _checksummed(value: str) -> str:
-    if not is_checksum_address(value):
-        raise PydanticCustomError(
-            "address", "{value!r} is not an EIP-55 checksummed address", {"value": value[:60]}
-        )
-    return value
-
-
-def _as_set(values: tuple[_T, ...], order: Callable[[_T], Any] | None = None) -> tuple[_T, ...]:
-    """A list that is really a set: refuse repeats (likely typos); sort it (the hash ignores order)."""
-    repeated = sorted({repr(value) for value in values if values.count(value) > 1})
-    if repeated:
-        raise PydanticCustomError(
-            "repeated", "listed more than once: {repeated}", {"repeated": ", ".join(repeated)}
-        )
-    return tuple(sorted(values, key=order))  # type: ignore[type-var, arg-type]
-
 
 def _route_order(route: "BridgeRoute") -> tuple[int, int]:
     return route.src_chain_id, route.dst_chain_id
-
-
-Address = Annotated[StrictStr, BeforeValidator(_text_not_number), AfterValidator(_checksummed)]
-"""An EIP-55 checksummed address, the spelling `chain.intents` decodes, so comparisons are exact."""
-
-Name = Annotated[StrictStr, BeforeValidator(_text_not_number), Field(pattern=_NAME_PATTERN)]
-"""An operator name or a key id: letters, digits, "_", "." and "-", starting with a letter or digit."""
-
-Amount = Annotated[StrictInt, Field(ge=0, lt=_UINT256_BOUND)]
-"""Token base units (wei for ether): an integer, never a float."""
-
-Seconds = Annotated[StrictInt, Field(gt=0)]
-Count = Annotated[StrictInt, Field(gt=0)]
-ChainId = Annotated[StrictInt, Field(gt=0, lt=_UINT256_BOUND)]
-AnchorKind = Annotated[StrictInt, Field(ge=0, le=255)]
-
-IntentTypeName = Literal["TreasuryTx", "CustodyTransfer", "Anchor", "BridgeBatch"]
-"""The intent types a policy can allow (`chain.intents` primary types); any other type is always refused."""
 
 
 class _Section(BaseModel):
@@ -147,7 +103,7 @@ class ApprovalRule(_Section):
 
     above: Amount
     required: Count
-    operators: Annotated[tuple[Name, ...], Field(min_length=1), AfterValidator(_as_set)]
+    operators: Annotated[tuple[Name, ...], Field(min_length=1), AfterValidator(as_set)]
 
     @model_validator(mode="after")
     def _satisfiable(self) -> "ApprovalRule":
@@ -190,7 +146,7 @@ def _destinations_tag(value: Any) -> str:
 
 Destinations = Annotated[
     Annotated[Literal["any"], Tag("any")]
-    | Annotated[tuple[Address, ...], Field(min_length=1), AfterValidator(_as_set), Tag("list")],
+    | Annotated[tuple[Address, ...], Field(min_length=1), AfterValidator(as_set), Tag("list")],
     Discriminator(_destinations_tag),
 ]
 """Either the explicit word "any" or a non-empty allowlist of destination addresses."""
@@ -219,7 +175,7 @@ class CustodyTransferRules(TransferRules):
 class AnchorRules(_Section):
     """Which Merkle-root kinds the key may anchor, and how often."""
 
-    kinds: Annotated[tuple[AnchorKind, ...], Field(min_length=1), AfterValidator(_as_set)]
+    kinds: Annotated[tuple[AnchorKind, ...], Field(min_length=1), AfterValidator(as_set)]
     velocity: Velocity
 
 
@@ -242,7 +198,7 @@ class BridgeBatchRules(_Section):
     routes: Annotated[
         tuple[BridgeRoute, ...],
         Field(min_length=1),
-        AfterValidator(lambda routes: _as_set(routes, _route_order)),
+        AfterValidator(lambda routes: as_set(routes, _route_order)),
     ]
     velocity: Velocity
 
@@ -260,7 +216,7 @@ class ChainPolicy(_Section):
     """One chain: the contracts a node may sign for there, and the rules of each intent type."""
 
     contracts: Annotated[
-        dict[Address, Annotated[tuple[IntentTypeName, ...], Field(min_length=1), AfterValidator(_as_set)]],
+        dict[Address, Annotated[tuple[IntentTypeName, ...], Field(min_length=1), AfterValidator(as_set)]],
         Field(min_length=1),
     ]
     treasury_tx: TreasuryTxRules | None = None

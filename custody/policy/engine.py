@@ -28,16 +28,17 @@ left (`PolicyEngine.remaining_budget`) so the coordinator can spread spending ov
 A decision's `reasons` are the failed rules' explanations when refused, every rule's explanation when allowed.
 """
 
-import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, CustodyTransfer, Intent, TreasuryTx
+from chain.intents import Anchor, BridgeBatch, CustodyTransfer, TreasuryTx
 from custody.audit import AuditLog, AuditRecord
-from custody.policy.approvals import OperatorApproval, tally_approvals
+from custody.policy import checks
+from custody.policy.approvals import tally_approvals
 from custody.policy.budget import apportioned_budget, transfer_limits
+from custody.policy.checks import RuleResult, Transfer
 from custody.policy.config import (
     ROLLING_WINDOW_SECONDS,
     AnchorRules,
@@ -48,7 +49,7 @@ from custody.policy.config import (
     TransferRules,
     Velocity,
 )
-from custody.policy.errors import InvalidSignContext
+from custody.policy.context import SignContext
 from custody.policy.history import SignedRecord, SpendHistory
 
 DECISION_ACTION: Final = "policy.decision"
@@ -58,101 +59,10 @@ DEFAULT_AUDIT_ACTOR: Final = "policy-engine"
 NO_ASSET: Final = ""
 """The history's asset for intents that move no asset (anchors, bridge batches)."""
 
-Transfer = TreasuryTx | CustodyTransfer
-"""The intents that move an asset: an owners' TreasuryTx and the custody key's CustodyTransfer."""
-
-_BYTES32_HEX: Final = re.compile(r"0x[0-9a-fA-F]{64}")
-
 
 def unix_now() -> int:
     """The current Unix time in whole seconds: the engine's default clock."""
     return int(time.time())
-
-
-def request_id_from_hex(text: str) -> bytes:
-    """A request id as the API carries it ("0x" and 64 hex digits), as the 32 bytes the policy uses."""
-    if not isinstance(text, str) or not _BYTES32_HEX.fullmatch(text):
-        raise InvalidSignContext("a request id is 0x followed by 64 hex digits")
-    return bytes.fromhex(text[2:])
-
-
-@dataclass(frozen=True)
-class SignContext:
-    """Everything a node knows about one signing request when it asks the policy.
-
-    `digest` is the intent's EIP-712 digest in the domain (`chain_id`, `verifying_contract`) — the value the
-    node will sign; `first_seen` is when this node first saw `request_id` (`PolicyEngine.first_seen`);
-    `threshold` and `holders` are the key's t and n, from the node's own key package: the node's part of a
-    rolling limit is t/n of it (see the module docstring). The default 1 of 1 gives the node the whole limit.
-    """
-
-    key_id: str
-    request_id: bytes
-    intent: Intent
-    chain_id: int
-    verifying_contract: str
-    digest: bytes
-    approvals: Sequence[OperatorApproval]
-    first_seen: int
-    threshold: int = 1
-    holders: int = 1
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.key_id, str) or not self.key_id:
-            raise InvalidSignContext("key_id must be a non-empty string")
-        for name in ("request_id", "digest"):
-            value = getattr(self, name)
-            if not isinstance(value, bytes) or len(value) != 32:
-                raise InvalidSignContext(f"{name} must be 32 bytes")
-        if not isinstance(self.intent, Intent):
-            raise InvalidSignContext("intent must be a decoded chain.intents intent")
-        for name in ("chain_id", "first_seen", "threshold", "holders"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise InvalidSignContext(f"{name} must be an int")
-        if not 1 <= self.threshold <= self.holders:
-            raise InvalidSignContext("threshold and holders must satisfy 1 <= threshold <= holders")
-        approvals = tuple(self.approvals)
-        if not all(isinstance(approval, OperatorApproval) for approval in approvals):
-            raise InvalidSignContext("approvals must be OperatorApproval values")
-        object.__setattr__(self, "approvals", approvals)
-
-    @classmethod
-    def for_intent(
-        cls,
-        *,
-        key_id: str,
-        request_id: bytes,
-        intent: Intent,
-        chain_id: int,
-        verifying_contract: str,
-        approvals: Sequence[OperatorApproval] = (),
-        first_seen: int,
-        threshold: int = 1,
-        holders: int = 1,
-    ) -> "SignContext":
-        """A context whose digest is computed here from the intent and its domain."""
-        return cls(
-            key_id=key_id,
-            request_id=request_id,
-            intent=intent,
-            chain_id=chain_id,
-            verifying_contract=verifying_contract,
-            digest=intent.digest(chain_id, verifying_contract),
-            approvals=approvals,
-            first_seen=first_seen,
-            threshold=threshold,
-            holders=holders,
-        )
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    """One rule's verdict on one request, with a sentence a person can act on."""
-
-    rule: str
-    passed: bool
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -182,10 +92,6 @@ class Decision:
             "policy_hash": self.policy_hash,
             "evaluated_at": self.evaluated_at,
         }
-
-
-def _asset_name(token: str) -> str:
-    return "ether" if token == ZERO_ADDRESS else f"token {token}"
 
 
 class PolicyEngine:
@@ -302,7 +208,7 @@ class PolicyEngine:
         intent = ctx.intent
         if isinstance(intent, TreasuryTx):
             assert chain.treasury_tx is not None
-            call_data = _call_data(intent.data, chain.treasury_tx.allow_call_data)
+            call_data = checks.call_data(intent.data, chain.treasury_tx.allow_call_data)
             return self._transfer_rules(ctx, intent, chain.treasury_tx, now, call_data)
         if isinstance(intent, CustodyTransfer):
             assert chain.custody_transfer is not None
@@ -319,8 +225,8 @@ class PolicyEngine:
     ) -> list[RuleResult]:
         """A transfer's rules; `call_data` is the call-data rule's verdict for intents that can carry any."""
         results = [
-            _deadline(tx.deadline, rules.max_deadline_horizon_seconds, now),
-            _destination(tx.to, rules.destinations),
+            checks.deadline(tx.deadline, rules.max_deadline_horizon_seconds, now),
+            checks.destination(tx.to, rules.destinations),
             *([call_data] if call_data is not None else []),
             self._velocity(ctx, rules.velocity, now),
         ]
@@ -328,15 +234,15 @@ class PolicyEngine:
         if limits is None:
             return [
                 *results,
-                RuleResult("asset", False, f"{_asset_name(tx.token)} has no limits in the policy"),
+                RuleResult("asset", False, f"{checks.asset_name(tx.token)} has no limits in the policy"),
             ]
-        results.append(RuleResult("asset", True, f"{_asset_name(tx.token)} has limits in the policy"))
-        results.append(_per_tx_limit(tx, limits))
+        results.append(RuleResult("asset", True, f"{checks.asset_name(tx.token)} has limits in the policy"))
+        results.append(checks.per_tx_limit(tx, limits))
         results.append(self._rolling_limit(ctx, tx, limits, now))
         if limits.approvals is not None:
             results.append(self._approvals(ctx, tx, limits))
         if limits.time_lock is not None:
-            results.append(_time_lock(ctx, tx, limits, now))
+            results.append(checks.time_lock(ctx, tx, limits, now))
         return results
 
     def _anchor_rules(
@@ -400,7 +306,7 @@ class PolicyEngine:
             else f"{limit}'s part for this node, {ctx.threshold}/{ctx.holders} of it: {budget}"
         )
         detail = (
-            f"{spent} of {_asset_name(tx.token)} signed in the last 24 hours + {tx.amount} = {total} "
+            f"{spent} of {checks.asset_name(tx.token)} signed in the last 24 hours + {tx.amount} = {total} "
             f"{verdict} the rolling 24-hour limit {part}"
         )
         return RuleResult("rolling_24h_limit", allowed, detail)
@@ -429,57 +335,6 @@ class PolicyEngine:
         if tally.rejections:
             detail += "; not counted: " + "; ".join(tally.rejections)
         return RuleResult("approvals", allowed, detail)
-
-
-def _deadline(deadline: int, horizon: int, now: int) -> RuleResult:
-    if deadline <= now:
-        return RuleResult("deadline", False, f"the deadline {deadline} has passed (now {now})")
-    if deadline - now > horizon:
-        detail = f"the deadline {deadline} is {deadline - now} s away, beyond the {horizon} s horizon"
-        return RuleResult("deadline", False, detail)
-    return RuleResult(
-        "deadline", True, f"the deadline {deadline} is {deadline - now} s away, within {horizon} s"
-    )
-
-
-def _destination(to: str, destinations: str | tuple[str, ...]) -> RuleResult:
-    if destinations == "any":
-        return RuleResult("destination", True, f"destination {to}: the policy allows any destination")
-    allowed = to in destinations
-    verdict = "is" if allowed else "is not"
-    return RuleResult("destination", allowed, f"destination {to} {verdict} on the allowlist")
-
-
-def _call_data(data: bytes, allow_call_data: bool) -> RuleResult:
-    if not data:
-        return RuleResult("call_data", True, "no call data")
-    if allow_call_data:
-        return RuleResult("call_data", True, f"{len(data)} bytes of call data, allowed by the policy")
-    return RuleResult("call_data", False, f"{len(data)} bytes of call data, and the policy allows none")
-
-
-def _per_tx_limit(tx: Transfer, limits: AssetLimits) -> RuleResult:
-    allowed = tx.amount <= limits.per_tx_limit
-    verdict = "within" if allowed else "exceeds"
-    asset = _asset_name(tx.token)
-    detail = f"amount {tx.amount} of {asset} {verdict} the per-transaction limit {limits.per_tx_limit}"
-    return RuleResult("per_tx_limit", allowed, detail)
-
-
-def _time_lock(ctx: SignContext, tx: Transfer, limits: AssetLimits, now: int) -> RuleResult:
-    lock = limits.time_lock
-    assert lock is not None
-    if tx.amount <= lock.above:
-        detail = f"amount {tx.amount} is not above the time-lock threshold {lock.above}: no delay"
-        return RuleResult("time_lock", True, detail)
-    age = now - ctx.first_seen
-    allowed = age >= lock.delay_seconds
-    verdict = "has passed" if allowed else f"has not passed ({lock.delay_seconds - age} s to go)"
-    detail = (
-        f"amount {tx.amount} is above the time-lock threshold {lock.above}: the request was first seen "
-        f"{age} s ago; the {lock.delay_seconds} s delay {verdict}"
-    )
-    return RuleResult("time_lock", allowed, detail)
 
 
 def _signed_record(ctx: SignContext, now: int) -> SignedRecord:

@@ -190,7 +190,7 @@ def test_the_shared_module_is_the_one_place_that_renames() -> None:
         for path in (root / package).rglob("*.py")
         if "os.replace(" in path.read_text(encoding="utf-8")
     ]
-    assert sorted(renaming) == ["chain/files.py", "custody/keystore_migrate.py"]  # migrate swaps directories
+    assert sorted(renaming) == ["chain/files.py", "custody/keystore/migrate.py"]  # migrate swaps directories
 
 
 def test_missing_parents_are_created_unless_refused(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from custody.audit import AuditLog, FileAuditStore, FindingKind, verify
-from custody.audit_head import HeadStatement, InvalidHeadStatement, check_against_heads, state_head
+from custody.audit.head import HeadStatement, InvalidHeadStatement, check_against_heads, state_head
 from tests.custody.test_audit import make_log, rechain, write_lines
 
 IDENTITY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from custody.audit import AuditLog
-from custody.audit_index import ENTRY_BYTES, AuditIndex, index_path_for
+from custody.audit.index import ENTRY_BYTES, AuditIndex, index_path_for
 from custody.errors import AuditLogCorrupt
 from tests.custody.test_audit import lines_of, make_log, spawn_python, write_lines
 

@@ -15,9 +15,11 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-import custody.cli as cli_module
+import custody.cli.group as cli_group_module
+import custody.cli.secret as cli_secret_module
 from custody.audit import AuditLog
-from custody.cli import DEFAULT_POLICY, cli
+from custody.cli import cli
+from custody.cli.options import DEFAULT_POLICY
 from custody.envelope import NodeIdentity
 from custody.frost import Point, Signature, verify_signature
 from custody.keystore import KEK_ENV_VAR, MIN_SCRYPT, Kek, KeyStore
@@ -50,7 +52,7 @@ def kek_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def passphrase_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(KEK_ENV_VAR, raising=False)
     monkeypatch.setenv(PASSPHRASE_ENV_VAR, PASSPHRASE)
-    monkeypatch.setattr(cli_module, "KEYSTORE_SCRYPT", MIN_SCRYPT)  # the cheapest production cost
+    monkeypatch.setattr(cli_group_module, "KEYSTORE_SCRYPT", MIN_SCRYPT)  # the cheapest production cost
 
 
 def run(runner: CliRunner, *args: object, stdin: str | None = None) -> Result:
@@ -236,8 +238,8 @@ def test_a_passphrase_is_asked_for_on_a_terminal_twice_when_new(
 ) -> None:
     monkeypatch.delenv(PASSPHRASE_ENV_VAR, raising=False)
     monkeypatch.delenv(KEK_ENV_VAR, raising=False)
-    monkeypatch.setattr(cli_module, "KEYSTORE_SCRYPT", MIN_SCRYPT)
-    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(cli_group_module, "KEYSTORE_SCRYPT", MIN_SCRYPT)
+    monkeypatch.setattr(cli_secret_module, "_stdin_is_terminal", lambda: True)
     directory = tmp_path / "group"
     keygen = ["keygen", "--threshold", 2, "--signers", 3, "--dir", directory]
     created = ok(run(runner, *keygen, stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n"))

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from custody.keystore import KeyStore
-from custody.keystore_header import _parse_header
-from custody.keystore_manifest import Manifest
+from custody.keystore.header import parse_header
+from custody.keystore.manifest import Manifest
 from tests.custody.test_keystore_versions import GOLDEN, GOLDEN_KEK, GOLDEN_RECORDS, golden_copy
 from tests.helpers.golden import golden_sample
 
@@ -57,7 +57,7 @@ def data_key() -> tuple[bytes, bytes]:
 def test_the_header_decodes_to_its_fields_and_encodes_to_the_same_bytes() -> None:
     raw = (STORE / "keystore.json").read_bytes()
 
-    header = _parse_header(raw)
+    header = parse_header(raw)
 
     assert header.version == 2
     assert header.kdf.name == "kek-hkdf-sha256"

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from custody.audit import AuditLog, AuditRecord, checkpoint_message
-from custody.audit_head import HeadStatement
+from custody.audit.head import HeadStatement
 from custody.coordinator.state_book import load_statements, save_statements
 from custody.envelope import NodeIdentity
 from custody.protocol.signing import StateStatement

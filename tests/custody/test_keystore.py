@@ -36,13 +36,12 @@ from custody.keystore import (
     HEADER_FILE,
     KEK_ENV_VAR,
     MIN_SCRYPT,
-    RECORDS_DIR,
-    TMP_PREFIX,
     Kek,
     KeyStore,
     Passphrase,
     ScryptParams,
 )
+from custody.keystore.format import RECORDS_DIR, TMP_PREFIX
 from tests.helpers.threads import run_concurrently
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ import pytest
 
 from custody.errors import KeyStoreNeedsMigration, RecordNotFound, TamperedRecord
 from custody.keystore import MIN_SCRYPT, Kek, KeyStore, Passphrase
-from custody.keystore_manifest import MANIFEST_FILE, RolledBackRecord
-from custody.keystore_migrate import format_version, migrate_store
+from custody.keystore.manifest import MANIFEST_FILE, RolledBackRecord
+from custody.keystore.migrate import format_version, migrate_store
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_KEK = Kek(bytes.fromhex("11" * 32))

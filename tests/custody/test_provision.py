@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import custody.provision as provision_module
+import custody.provision.ceremonies as ceremonies_module
 from custody import audit
 from custody.envelope import NodeIdentity
 from custody.errors import WrongPassphrase
@@ -242,7 +242,7 @@ def test_a_group_key_the_contracts_cannot_take_restarts_the_dkg(
     layout: GroupLayout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    real_part3 = provision_module.dkg_part3
+    real_part3 = ceremonies_module.dkg_part3
 
     def part3(*args):
         calls.append(args[0].identifier)
@@ -250,7 +250,7 @@ def test_a_group_key_the_contracts_cannot_take_restarts_the_dkg(
             raise UnusableGroupKey("x >= N")
         return real_part3(*args)
 
-    monkeypatch.setattr(provision_module, "dkg_part3", part3)
+    monkeypatch.setattr(ceremonies_module, "dkg_part3", part3)
     local_dkg(layout, 2, 3, KEY_ID, unlocker=KEK)
     assert calls == [1, 1, 2, 3]
     assert signs(layout, [2, 3])

@@ -11,7 +11,8 @@ from eth_account.signers.local import LocalAccount
 from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, Intent, TreasuryTx
 from custody.policy.approvals import OperatorApproval
 from custody.policy.config import PolicyConfig, policy_from_data
-from custody.policy.engine import Decision, PolicyEngine, SignContext
+from custody.policy.context import SignContext
+from custody.policy.engine import Decision, PolicyEngine
 
 
 def account(label: str) -> LocalAccount:

@@ -10,7 +10,8 @@ from typing import Any
 
 from chain.intents import Intent, IntentError
 from custody.policy.approvals import OperatorApproval
-from custody.policy.engine import Decision, request_id_from_hex
+from custody.policy.context import request_id_from_hex
+from custody.policy.engine import Decision
 from custody.policy.errors import InvalidApproval
 from custody.protocol.errors import MalformedRequest
 from custody.protocol.signing import IntentEnvelope, Round1Request, Round2Request

@@ -55,7 +55,8 @@ from custody.node.signing.requests import (
 )
 from custody.node.signing.sessions import NONCE_NAME_PREFIX, SessionBook, SessionState, nonce_name
 from custody.node.signing.state_guard import StateGuard
-from custody.policy.engine import PolicyEngine, SignContext
+from custody.policy.context import SignContext
+from custody.policy.engine import PolicyEngine
 from custody.policy.errors import RequestConflict
 from custody.protocol.anchor_leaves import check_anchor_leaves
 from custody.protocol.errors import (

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from custody.audit import CHECKPOINT_ACTION, AuditLog, FileAuditStore, verify
-from custody.audit_head import HeadStatement, check_against_heads
+from custody.audit.head import HeadStatement, check_against_heads
 from custody.coordinator.audit_heads import collect_heads
 from custody.coordinator.ceremony import RelayedMessage
 from custody.coordinator.client import NodeClient

@@ -10,8 +10,9 @@ import yaml
 
 from chain.intents import INTENT_TYPES, ZERO_ADDRESS
 from custody.errors import CustodyError
-from custody.policy.config import IntentTypeName, load_policy, parse_policy, policy_from_data
+from custody.policy.config import load_policy, parse_policy, policy_from_data
 from custody.policy.errors import PolicyConfigError
+from custody.policy.fields import IntentTypeName
 from tests.helpers.policy import (
     ALICE,
     KEY,

@@ -16,7 +16,8 @@ from chain.intents import ZERO_ADDRESS, CustodyTransfer, TreasuryTx
 from custody.policy.approvals import sign_approval
 from custody.policy.builder import add_custody_transfers, asset_limits, policy_yaml, with_custody_transfers
 from custody.policy.config import PolicyConfig, parse_policy, policy_from_data
-from custody.policy.engine import PolicyEngine, SignContext
+from custody.policy.context import SignContext
+from custody.policy.engine import PolicyEngine
 from custody.policy.errors import PolicyConfigError
 from custody.policy.history import SpendHistory
 from tests.helpers import policy as sample

@@ -10,13 +10,8 @@ import pytest
 from chain.intents import ZERO_ADDRESS, Permit
 from custody.audit import AuditLog
 from custody.policy.approvals import sign_approval
-from custody.policy.engine import (
-    DECISION_ACTION,
-    Decision,
-    PolicyEngine,
-    SignContext,
-    request_id_from_hex,
-)
+from custody.policy.context import SignContext, request_id_from_hex
+from custody.policy.engine import DECISION_ACTION, Decision, PolicyEngine
 from custody.policy.errors import InvalidSignContext, RequestConflict
 from custody.policy.history import SpendHistory
 from tests.helpers.policy import (

@@ -9,7 +9,8 @@ from eth_account import Account
 from chain.intents import ZERO_ADDRESS, Anchor, BridgeBatch, CustodyTransfer, Intent, TreasuryTx
 from custody.policy.approvals import sign_approval
 from custody.policy.config import PolicyConfig, load_policy
-from custody.policy.engine import Decision, PolicyEngine, SignContext
+from custody.policy.context import SignContext
+from custody.policy.engine import Decision, PolicyEngine
 from custody.policy.history import SpendHistory
 from tests.helpers.policy import ALICE, L1, L2, T0, Clock, account, request_id
 

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from chain.intents import ZERO_ADDRESS, TreasuryTx
 from custody.policy.config import ROLLING_WINDOW_SECONDS
-from custody.policy.engine import PolicyEngine, SignContext
+from custody.policy.context import SignContext
+from custody.policy.engine import PolicyEngine
 from custody.policy.history import SpendHistory
 from tests.helpers.policy import (
     ETH_DAILY,

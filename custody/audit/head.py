@@ -26,15 +26,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from custody.audit import (
-    AuditLog,
-    AuditRecord,
-    AuditVerification,
-    Finding,
-    FindingKind,
-    StoredEntry,
-    utc_now,
-)
+from custody.audit.log import AuditLog
+from custody.audit.record import AuditRecord, utc_now
+from custody.audit.store import StoredEntry
+from custody.audit.verification import AuditVerification, Finding, FindingKind
 from custody.errors import AuditError
 
 HEAD_STATEMENT_TYPE: Final = "tpwallet-audit-head/v1"

@@ -1,7 +1,7 @@
 """One-off migration of a key store from format version 1 (records without versions) to version 2.
 
 Version 2 binds each record's version into its associated data and keeps a sealed manifest of the current
-versions (`custody.keystore_manifest`), so a record restored from a backup is refused. A version 1 store has
+versions (`custody.keystore.manifest`), so a record restored from a backup is refused. A version 1 store has
 neither, and `KeyStore.open` refuses it (`KeyStoreNeedsMigration`) rather than guess. `migrate_store` reads
 every version 1 record (each must authenticate), writes them into a new version 2 store next to it with the
 same store id and data key (the passphrase or KEK stays the same), and swaps the directories: the old
@@ -23,22 +23,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from chain.files import fsync_directory, make_private_directory
 from custody.errors import KeyStoreCorrupt, KeyStoreNotFound, TamperedRecord
-from custody.keystore import (
+from custody.keystore.format import (
     FORMAT_VERSION,
     HEADER_FILE,
     LEGACY_RECORD_AAD_LABEL,
     LEGACY_RECORD_MAGIC,
     NONCE_BYTES,
     RECORDS_DIR,
-    KeyStore,
-    Unlocker,
-    _parse_header,
-    _record_name,
-    _seal_data_key,
-    _unseal_data_key,
-    _write_durably,
 )
-from custody.keystore_manifest import Manifest
+from custody.keystore.header import parse_header, seal_data_key, unseal_data_key
+from custody.keystore.manifest import Manifest, ManifestFile
+from custody.keystore.records import record_name, write_durably
+from custody.keystore.store import KeyStore
+from custody.keystore.unlock import Unlocker
 
 _STAGING_SUFFIX: Final = ".migrating"
 _ASIDE_SUFFIX: Final = ".v1"
@@ -73,19 +70,19 @@ def migrate_store(path: str | os.PathLike[str], unlocker: Unlocker) -> int:
     if format_version(root) == FORMAT_VERSION:
         shutil.rmtree(aside, ignore_errors=True)
         return 0
-    header = _parse_header((root / HEADER_FILE).read_bytes(), legacy=True)
-    data_key = _unseal_data_key(header, unlocker)
+    header = parse_header((root / HEADER_FILE).read_bytes(), legacy=True)
+    data_key = unseal_data_key(header, unlocker)
     records = _read_legacy_records(root, AESGCM(data_key), header.store_id)
     shutil.rmtree(staging, ignore_errors=True)
     make_private_directory(staging)
     make_private_directory(staging / RECORDS_DIR)
-    new_header = _seal_data_key(data_key, header.store_id, header.kdf, unlocker)
+    new_header = seal_data_key(data_key, header.store_id, header.kdf, unlocker)
+    ManifestFile(staging, header.store_id).save(AESGCM(data_key), Manifest())
     store = KeyStore(staging, new_header, data_key, KeyStore._open_lock_file(staging))
     try:
-        store._save_manifest(Manifest())
         for name, content in sorted(records.items()):
             store.put(name, content)
-        _write_durably(staging / HEADER_FILE, new_header.to_bytes())
+        write_durably(staging / HEADER_FILE, new_header.to_bytes())
     finally:
         store.close()
     os.replace(root, aside)
@@ -99,7 +96,7 @@ def _read_legacy_records(root: Path, aead: AESGCM, store_id: bytes) -> dict[str,
     """Every version 1 record of the store at `root`, decrypted; TamperedRecord at the first bad one."""
     records: dict[str, bytes] = {}
     for entry in os.scandir(root / RECORDS_DIR):
-        name = _record_name(entry.name)
+        name = record_name(entry.name)
         if name is None:
             continue  # a temporary file a crash left behind
         sealed = Path(entry.path).read_bytes()

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from chain.files import PRIVATE, write_atomic
-from custody.audit import AuditRecord
+from custody.audit.record import AuditRecord
 from custody.errors import AuditLogCorrupt
 
 ENTRY_BYTES: Final = 8

@@ -8,144 +8,42 @@ store id, KDF and its parameters), so a wrong passphrase and an altered header f
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import os
-import re
 import secrets
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from chain.files import canonical_json
 from custody.errors import (
-    InvalidKek,
     KeyStoreCorrupt,
     KeyStoreNeedsMigration,
     WeakKdfParameters,
     WeakPassphrase,
     WrongPassphrase,
 )
+from custody.keystore.format import (
+    DATA_KEY_AAD_LABEL,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    KEY_BYTES,
+    LEGACY_FORMAT_VERSION,
+    NONCE_BYTES,
+    SALT_BYTES,
+    STORE_ID_BYTES,
+    TAG_BYTES,
+)
+from custody.keystore.unlock import MIN_PASSPHRASE_CHARS, MIN_SCRYPT, Kek, Passphrase, ScryptParams, Unlocker
 
-FORMAT_NAME: Final = "tpwallet-keystore"
-FORMAT_VERSION: Final = 2
-LEGACY_FORMAT_VERSION: Final = 1
-"""Records without versions and no manifest: readable only by `custody.keystore_migrate`."""
-KEK_ENV_VAR: Final = "TPW_CUSTODY_KEK"
-
-KEY_BYTES: Final = 32
-NONCE_BYTES: Final = 12
-SALT_BYTES: Final = 16
-STORE_ID_BYTES: Final = 16
-TAG_BYTES: Final = 16
-MIN_PASSPHRASE_CHARS: Final = 12
-
-# Labels that did not change with version 2 (the header's bound fields carry its version):
-_DATA_KEY_AAD_LABEL: Final = f"{FORMAT_NAME}/v1/data-key".encode()
-_KEK_HKDF_INFO: Final = f"{FORMAT_NAME}/v1/kek-wrap".encode()
-
-_SCRYPT_KDF: Final = "scrypt"
-_KEK_KDF: Final = "kek-hkdf-sha256"
+SCRYPT_KDF: Final = "scrypt"
+KEK_KDF: Final = "kek-hkdf-sha256"
 
 
 @dataclass(frozen=True)
-class ScryptParams:
-    """scrypt cost parameters: memory is about 128·n·r·p bytes, time grows linearly with n·r·p."""
-
-    n: int
-    r: int
-    p: int
-
-    def is_weak(self) -> bool:
-        """Whether these parameters fall below the production minimum `MIN_SCRYPT`."""
-        return self.n < MIN_SCRYPT.n or self.r < MIN_SCRYPT.r or self.p < MIN_SCRYPT.p
-
-    def check_sane(self) -> None:
-        """Refuse parameters scrypt cannot take, or so large that opening would exhaust memory."""
-        if self.n < 2 or self.n & (self.n - 1) or self.n > 2**22:
-            raise KeyStoreCorrupt(f"scrypt n={self.n} is not a power of two in [2, 2**22]")
-        if not 1 <= self.r <= 32 or not 1 <= self.p <= 16:
-            raise KeyStoreCorrupt(f"scrypt r={self.r}, p={self.p} outside r in [1, 32], p in [1, 16]")
-
-
-MIN_SCRYPT: Final = ScryptParams(n=2**15, r=8, p=1)
-DEFAULT_SCRYPT: Final = ScryptParams(n=2**17, r=8, p=1)
-
-
-class Passphrase:
-    """An operator passphrase (NFC-normalised, UTF-8); its repr never shows it."""
-
-    __slots__ = ("_secret",)
-
-    def __init__(self, text: str) -> None:
-        self._secret = unicodedata.normalize("NFC", text).encode()
-
-    def __repr__(self) -> str:
-        return "Passphrase(<redacted>)"
-
-    def char_count(self) -> int:
-        """Length in code points, for the minimum-length rule on new passphrases."""
-        return len(self._secret.decode())
-
-    def derive(self, salt: bytes, params: ScryptParams) -> bytes:
-        """The wrapping key this passphrase gives under `salt` and `params`."""
-        return Scrypt(salt=salt, length=KEY_BYTES, n=params.n, r=params.r, p=params.p).derive(self._secret)
-
-
-class Kek:
-    """A 32-byte key-encryption key supplied by the operator (e.g. from a secrets manager)."""
-
-    __slots__ = ("_secret",)
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) != KEY_BYTES:
-            raise InvalidKek(f"a KEK is {KEY_BYTES} bytes, not {len(key)}")
-        self._secret = bytes(key)
-
-    def __repr__(self) -> str:
-        return "Kek(<redacted>)"
-
-    @classmethod
-    def parse(cls, text: str) -> Kek:
-        """Read a KEK written as 64 hex digits or as base64 (standard or URL-safe, padded or not)."""
-        text = text.strip()
-        if re.fullmatch(r"[0-9A-Fa-f]{64}", text):
-            return cls(bytes.fromhex(text))
-        standard = text.replace("-", "+").replace("_", "/")
-        try:
-            key = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            key = b""
-        if len(key) != KEY_BYTES:
-            raise InvalidKek(f"a KEK is {KEY_BYTES} bytes written as 64 hex digits or as base64")
-        return cls(key)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Kek | None:
-        """The KEK in ``TPW_CUSTODY_KEK``, or None when the variable is unset or empty."""
-        text = (os.environ if environ is None else environ).get(KEK_ENV_VAR, "")
-        return cls.parse(text) if text.strip() else None
-
-    def derive(self, salt: bytes) -> bytes:
-        """The wrapping key this KEK gives under `salt` (HKDF-SHA256, so one KEK may serve many stores)."""
-        return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=_KEK_HKDF_INFO).derive(
-            self._secret
-        )
-
-
-Unlocker = Passphrase | Kek
-
-
-@dataclass(frozen=True)
-class _Kdf:
+class Kdf:
     """How the wrapping key is derived: scrypt over a passphrase (with params) or HKDF over a KEK."""
 
     name: str
@@ -169,11 +67,11 @@ class _Kdf:
 
 
 @dataclass(frozen=True)
-class _Header:
+class Header:
     """The parsed ``keystore.json``: everything needed to unwrap the data key, and the wrapped key."""
 
     store_id: bytes
-    kdf: _Kdf
+    kdf: Kdf
     wrap_nonce: bytes
     wrapped_key: bytes
 
@@ -194,17 +92,19 @@ class _Header:
         return (json.dumps(fields, indent=2, sort_keys=True) + "\n").encode()
 
 
-def _seal_data_key(data_key: bytes, store_id: bytes, kdf: _Kdf, unlocker: Unlocker) -> _Header:
-    unsealed = _Header(
+def seal_data_key(data_key: bytes, store_id: bytes, kdf: Kdf, unlocker: Unlocker) -> Header:
+    """A header keeping `data_key` wrapped under the key `unlocker` derives through `kdf`."""
+    unsealed = Header(
         store_id=store_id, kdf=kdf, wrap_nonce=secrets.token_bytes(NONCE_BYTES), wrapped_key=b""
     )
-    aad = _DATA_KEY_AAD_LABEL + b"\x00" + canonical_json(unsealed.bound_fields())
+    aad = DATA_KEY_AAD_LABEL + b"\x00" + canonical_json(unsealed.bound_fields())
     wrapped = AESGCM(kdf.wrapping_key(unlocker)).encrypt(unsealed.wrap_nonce, data_key, aad)
-    return _Header(store_id=store_id, kdf=kdf, wrap_nonce=unsealed.wrap_nonce, wrapped_key=wrapped)
+    return Header(store_id=store_id, kdf=kdf, wrap_nonce=unsealed.wrap_nonce, wrapped_key=wrapped)
 
 
-def _unseal_data_key(header: _Header, unlocker: Unlocker) -> bytes:
-    aad = _DATA_KEY_AAD_LABEL + b"\x00" + canonical_json(header.bound_fields())
+def unseal_data_key(header: Header, unlocker: Unlocker) -> bytes:
+    """The data key `header` keeps; WrongPassphrase if `unlocker` does not open it (or the header changed)."""
+    aad = DATA_KEY_AAD_LABEL + b"\x00" + canonical_json(header.bound_fields())
     try:
         return AESGCM(header.kdf.wrapping_key(unlocker)).decrypt(header.wrap_nonce, header.wrapped_key, aad)
     except InvalidTag:
@@ -214,16 +114,17 @@ def _unseal_data_key(header: _Header, unlocker: Unlocker) -> bytes:
         ) from None
 
 
-def _new_kdf(unlocker: Unlocker, scrypt: ScryptParams, allow_weak_kdf: bool) -> _Kdf:
+def new_kdf(unlocker: Unlocker, scrypt: ScryptParams, allow_weak_kdf: bool) -> Kdf:
+    """A fresh KDF (new salt) for `unlocker`; refuses weak scrypt costs and short passphrases."""
     salt = secrets.token_bytes(SALT_BYTES)
     if isinstance(unlocker, Kek):
-        return _Kdf(name=_KEK_KDF, salt=salt, scrypt=None)
+        return Kdf(name=KEK_KDF, salt=salt, scrypt=None)
     scrypt.check_sane()
     if scrypt.is_weak() and not allow_weak_kdf:
         raise WeakKdfParameters(f"scrypt {scrypt} is below the minimum {MIN_SCRYPT}")
     if unlocker.char_count() < MIN_PASSPHRASE_CHARS:
         raise WeakPassphrase(f"a key-store passphrase has at least {MIN_PASSPHRASE_CHARS} characters")
-    return _Kdf(name=_SCRYPT_KDF, salt=salt, scrypt=scrypt)
+    return Kdf(name=SCRYPT_KDF, salt=salt, scrypt=scrypt)
 
 
 def _hex_field(fields: Mapping[str, Any], key: str, size: int | None) -> bytes:
@@ -245,7 +146,8 @@ def _int_field(fields: Mapping[str, Any], key: str) -> int:
     return value
 
 
-def _parse_header(raw: bytes, *, legacy: bool = False) -> _Header:
+def parse_header(raw: bytes, *, legacy: bool = False) -> Header:
+    """The header in `raw` (of format version 1 with `legacy`); KeyStoreCorrupt if it is not one."""
     try:
         fields = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -257,7 +159,7 @@ def _parse_header(raw: bytes, *, legacy: bool = False) -> _Header:
     if fields["version"] == LEGACY_FORMAT_VERSION and not legacy:
         raise KeyStoreNeedsMigration(
             "this key store has format version 1 (records without versions): stop the node and migrate "
-            "it once with `tpw-custody migrate-keystores` (custody.keystore_migrate)"
+            "it once with `tpw-custody migrate-keystores` (custody.keystore.migrate)"
         )
     if fields["version"] != (LEGACY_FORMAT_VERSION if legacy else FORMAT_VERSION):
         raise KeyStoreCorrupt(f"unsupported key-store format version {fields['version']!r}")
@@ -267,17 +169,17 @@ def _parse_header(raw: bytes, *, legacy: bool = False) -> _Header:
     if set(key_fields) != {"nonce", "sealed"}:
         raise KeyStoreCorrupt("header field 'data_key' does not have the expected fields")
     name = kdf_fields.get("name")
-    if name == _SCRYPT_KDF and set(kdf_fields) == {"name", "salt", "n", "r", "p"}:
+    if name == SCRYPT_KDF and set(kdf_fields) == {"name", "salt", "n", "r", "p"}:
         params = ScryptParams(
             _int_field(kdf_fields, "n"), _int_field(kdf_fields, "r"), _int_field(kdf_fields, "p")
         )
         params.check_sane()
-        kdf = _Kdf(name=name, salt=_hex_field(kdf_fields, "salt", SALT_BYTES), scrypt=params)
-    elif name == _KEK_KDF and set(kdf_fields) == {"name", "salt"}:
-        kdf = _Kdf(name=name, salt=_hex_field(kdf_fields, "salt", SALT_BYTES), scrypt=None)
+        kdf = Kdf(name=name, salt=_hex_field(kdf_fields, "salt", SALT_BYTES), scrypt=params)
+    elif name == KEK_KDF and set(kdf_fields) == {"name", "salt"}:
+        kdf = Kdf(name=name, salt=_hex_field(kdf_fields, "salt", SALT_BYTES), scrypt=None)
     else:
         raise KeyStoreCorrupt("header field 'kdf' names no supported key derivation")
-    return _Header(
+    return Header(
         store_id=_hex_field(fields, "store_id", STORE_ID_BYTES),
         kdf=kdf,
         wrap_nonce=_hex_field(key_fields, "nonce", NONCE_BYTES),

@@ -17,10 +17,17 @@ rollback of the node, for its state database and the audit log's exported heads 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from custody.errors import KeyStoreCorrupt, TamperedRecord
+from custody.keystore.format import MANIFEST_AAD_LABEL, NONCE_BYTES
+from custody.keystore.records import FileStamp, file_stamp, open_sealed, write_durably
 
 MANIFEST_FILE: Final = "manifest.seal"
 MANIFEST_MAGIC: Final = b"TPWM\x02"
@@ -97,3 +104,41 @@ class Manifest:
         if type(counter) is not int or any(entry.version > counter for entry in records.values()):
             raise KeyStoreCorrupt("the key store's manifest is inconsistent")
         return cls(counter, records)
+
+
+class ManifestFile:
+    """A store's ``manifest.seal``: the manifest sealed under the store's data key, cached with the stamp of
+    its file (another process may write it: a changed stamp means read it again). Callers hold the store's
+    lock and pass its cipher, so that closing the store leaves no other reference to the key."""
+
+    def __init__(self, root: Path, store_id: bytes) -> None:
+        self._path = root / MANIFEST_FILE
+        self._aad = MANIFEST_AAD_LABEL + b"\x00" + store_id
+        self._cached: tuple[FileStamp, Manifest] | None = None
+
+    def load(self, aead: AESGCM) -> Manifest:
+        """The current manifest: the cached one while its file is unchanged, else read again."""
+        try:
+            stamp = file_stamp(os.stat(self._path))
+        except FileNotFoundError:
+            raise KeyStoreCorrupt(f"the key store's manifest {self._path} is missing") from None
+        if self._cached is not None and self._cached[0] == stamp:
+            return self._cached[1]
+        sealed = self._path.read_bytes()
+        if not sealed.startswith(MANIFEST_MAGIC):
+            raise KeyStoreCorrupt("the key store's manifest has an unknown format")
+        try:
+            plain = open_sealed(aead, MANIFEST_FILE, sealed[len(MANIFEST_MAGIC) :], self._aad)
+        except TamperedRecord:
+            raise KeyStoreCorrupt("the key store's manifest fails authentication") from None
+        manifest = Manifest.from_bytes(plain)
+        self._cached = (stamp, manifest)
+        return manifest
+
+    def save(self, aead: AESGCM, manifest: Manifest) -> None:
+        """Write `manifest` durably and remember it."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        write_durably(
+            self._path, MANIFEST_MAGIC + nonce + aead.encrypt(nonce, manifest.to_bytes(), self._aad)
+        )
+        self._cached = (file_stamp(os.stat(self._path)), manifest)
