@@ -12,9 +12,8 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chain.paths import PROJECT_ROOT
 from custody.tls import TlsPaths
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Values that mean "nobody set this": refused for every secret outside dev.
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "password", "test", "dev"})

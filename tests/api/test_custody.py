@@ -36,9 +36,9 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.auth import SCOPES, issue_api_key
+from api.custody.store import MAX_APPROVALS
 from api.db import make_engine
 from api.models import CustodySignRequest
-from api.services.custody_store import MAX_APPROVALS
 from api.settings import ApiSettings
 from chain.intents import CustodyTransfer, Intent, TreasuryTx, decode_intent
 from custody.audit import AuditLog

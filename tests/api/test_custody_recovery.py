@@ -15,9 +15,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.custody.runtime import CustodyRuntime
 from api.db import make_engine
 from api.models import CustodyApproval, CustodySignRequest
-from api.services.custody_runtime import CustodyRuntime
 from api.settings import ApiSettings
 from custody.policy.approvals import sign_approval
 from tests.api import test_custody

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.auth import SCOPES, Scope, issue_api_key
+from api.custody.runtime import CustodyRuntime
 from api.db import make_engine
-from api.services.custody_runtime import CustodyRuntime
 from api.settings import ApiSettings
 from custody.audit import AuditLog
 from custody.coordinator.signing import SigningFailed

@@ -18,7 +18,8 @@ from api.app import create_app
 from api.db import Base, make_engine
 from api.migrate import alembic_config, upgrade_database
 from api.models import ChainEvent, ChainReceipt
-from api.settings import PROJECT_ROOT, ApiSettings
+from api.settings import ApiSettings
+from chain.paths import PROJECT_ROOT
 
 TX = "0x" + "ab" * 32
 BLOCK = "0x" + "cd" * 32

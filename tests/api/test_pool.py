@@ -23,9 +23,9 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from api.auth import AuthenticatedClient, issue_api_key
+from api.auth import issue_api_key
 from api.db import make_engine
-from api.idempotency import IdempotencyDep
+from api.deps import AuthenticatedClient, IdempotencyDep
 from api.settings import ApiSettings
 
 THREADS = 4

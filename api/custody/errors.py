@@ -1,0 +1,71 @@
+"""The custody routes' refusals, each an `ApiError` with its status and problem type (mapped to problem
+responses once, in `api.errors`); each is raised before the request stored anything."""
+
+from http import HTTPStatus
+
+from api.errors import ApiError, InvalidRequest, NotFound, ServiceUnavailable
+from custody.problems import invalid_fields_detail
+
+
+class CustodyKeyNotFound(NotFound):
+    """Neither this API nor any node that answers knows a custody key of this id."""
+
+    problem = "custody-key-not-found"
+    title = "Custody key not found"
+
+
+class CustodyNodeNotFound(NotFound):
+    """No signer node of the custody roster has this id."""
+
+    problem = "custody-node-not-found"
+    title = "Custody node not found"
+
+
+class SignRequestNotFound(NotFound):
+    """No sign request has this id."""
+
+    problem = "sign-request-not-found"
+    title = "Sign request not found"
+
+
+class CustodyConflict(ApiError):
+    """The request contradicts the current state: a key id taken, a request already signed, an operator
+    who already approved."""
+
+    status = HTTPStatus.CONFLICT
+    problem = "custody-conflict"
+    title = "Conflict with the custody state"
+
+
+class CustodyValidationError(InvalidRequest):
+    """A well-formed body the custody group cannot take (a node not in the roster, a threshold above n, an
+    approval signed by someone else); the same problem as FastAPI's validation errors, `errors` naming the
+    field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        errors = [{"field": field, "message": message}]
+        super().__init__(invalid_fields_detail(errors), errors=errors)
+        self.reason = message
+
+
+class KeyStatementsDisagree(ApiError):
+    """The nodes holding a key the API does not know yet state different public keys for it."""
+
+    status = HTTPStatus.BAD_GATEWAY
+    problem = "key-statements-disagree"
+    title = "Nodes disagree about the key"
+
+
+class KeyCeremonyError(ApiError):
+    """The nodes could not complete a DKG or refresh; `nodes` says what each did, nothing was stored."""
+
+    status = HTTPStatus.BAD_GATEWAY
+    problem = "key-ceremony-failed"
+    title = "Key ceremony failed"
+
+
+class CustodyUnavailable(ServiceUnavailable):
+    """This API process has no custody group configured (no roster file)."""
+
+    problem = "custody-unavailable"
+    title = "Custody not configured"
