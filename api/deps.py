@@ -66,27 +66,24 @@ IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 
 AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
 """Any caller with a valid API key, whatever its scopes."""
-CustodyReader = Annotated[ApiClient, Depends(require_scope("custody:read"))]
-CustodySigner = Annotated[ApiClient, Depends(require_scope("custody:sign"))]
-CustodyApprover = Annotated[ApiClient, Depends(require_scope("custody:approve"))]
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
 CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
-CustodyRequestReader = Annotated[
-    ApiClient, Depends(require_scope("custody:read", "custody:admin", "custody:audit", "custody:approve"))
-]
-"""Reads sign requests: its own with `custody:read`, every one with `custody:admin`, `custody:audit`
-or `custody:approve` (an operator reads what it approves)."""
 
 
 @dataclass(frozen=True)
-class CustodyPost:
-    """What a custody POST works with: its caller, the custody runtime, the request's session and its
-    idempotency key."""
+class CustodyCall:
+    """What a custody route works with: its caller, the custody runtime and the request's session."""
 
     client: ApiClient
     runtime: CustodyRuntime
-    idempotency: Idempotency
     session: Session
+
+
+@dataclass(frozen=True)
+class CustodyPost(CustodyCall):
+    """A custody POST's call, with its idempotency key."""
+
+    idempotency: Idempotency
 
     async def run(
         self,
@@ -104,8 +101,22 @@ class CustodyPost:
         )
 
 
+def custody_call(scope: Scope, *alternatives: Scope) -> Callable[..., Awaitable[CustodyCall]]:
+    """The dependency of a custody read whose caller needs `scope` (or one of `alternatives`), resolved in
+    the order the routes always asked: caller, runtime, session."""
+
+    async def custody_call_with_scope(
+        client: Annotated[ApiClient, Depends(require_scope(scope, *alternatives))],
+        runtime: CustodyDep,
+        session: SessionDep,
+    ) -> CustodyCall:
+        return CustodyCall(client, runtime, session)
+
+    return custody_call_with_scope
+
+
 def custody_post(scope: Scope) -> Callable[..., Awaitable[CustodyPost]]:
-    """The dependency of a custody POST whose caller needs `scope`: resolved in the order the routes always
+    """The dependency of a custody POST whose caller needs `scope`, resolved in the order the routes always
     asked (caller, runtime, idempotency key, session), so the same refusal comes first."""
 
     async def custody_post_with_scope(
@@ -114,11 +125,17 @@ def custody_post(scope: Scope) -> Callable[..., Awaitable[CustodyPost]]:
         idempotency: IdempotencyDep,
         session: SessionDep,
     ) -> CustodyPost:
-        return CustodyPost(client, runtime, idempotency, session)
+        return CustodyPost(client, runtime, session, idempotency)
 
     return custody_post_with_scope
 
 
+KeyReader = Annotated[CustodyCall, Depends(custody_call("custody:read"))]
+RequestReader = Annotated[
+    CustodyCall, Depends(custody_call("custody:read", "custody:admin", "custody:audit", "custody:approve"))
+]
+"""Reads sign requests: its own with `custody:read`, every one with `custody:admin`, `custody:audit`
+or `custody:approve` (an operator reads what it approves)."""
 AdminPost = Annotated[CustodyPost, Depends(custody_post("custody:admin"))]
 SignerPost = Annotated[CustodyPost, Depends(custody_post("custody:sign"))]
 ApproverPost = Annotated[CustodyPost, Depends(custody_post("custody:approve"))]

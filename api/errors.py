@@ -59,63 +59,45 @@ class ApiError(ProblemError):
     unexpected_detail = "The server failed to handle the request; quote the request id when reporting it."
 
 
-class InvalidRequest(ApiError):
+class InvalidRequest(
+    ApiError, status=HTTPStatus.UNPROCESSABLE_ENTITY, problem="validation-error", title="Invalid request"
+):
     """A request with a field of the wrong shape or value; `errors` names each field."""
 
-    status = HTTPStatus.UNPROCESSABLE_ENTITY
-    problem = "validation-error"
-    title = "Invalid request"
 
-
-class NotFound(ApiError):
+class NotFound(ApiError, status=HTTPStatus.NOT_FOUND, problem="not-found", title="Not found"):
     """The resource named in the path does not exist."""
 
-    status = HTTPStatus.NOT_FOUND
-    problem = "not-found"
-    title = "Not found"
 
-
-class UnknownNetwork(NotFound):
+class UnknownNetwork(NotFound, problem="unknown-network", title="Unknown network"):
     """The path names a network the API does not serve."""
 
-    problem = "unknown-network"
-    title = "Unknown network"
 
-
-class TransactionNotFound(NotFound):
+class TransactionNotFound(NotFound, problem="transaction-not-found", title="Transaction not found"):
     """The chain has no receipt for the transaction (never sent, still pending, or on another chain)."""
 
-    problem = "transaction-not-found"
-    title = "Transaction not found"
 
-
-class ServiceUnavailable(ApiError):
+class ServiceUnavailable(
+    ApiError,
+    status=HTTPStatus.SERVICE_UNAVAILABLE,
+    problem="service-unavailable",
+    title="Service unavailable",
+):
     """Something the API depends on does not answer; retrying later may succeed."""
 
-    status = HTTPStatus.SERVICE_UNAVAILABLE
-    problem = "service-unavailable"
-    title = "Service unavailable"
 
-
-class ChainUnavailable(ServiceUnavailable):
+class ChainUnavailable(ServiceUnavailable, problem="chain-unavailable", title="Chain unavailable"):
     """A chain's JSON-RPC node did not answer in time or answered nonsense."""
 
-    problem = "chain-unavailable"
-    title = "Chain unavailable"
 
-
-class RegistryMismatch(ServiceUnavailable):
+class RegistryMismatch(
+    ServiceUnavailable, problem="registry-mismatch", title="Deployments registry does not match the chain"
+):
     """The deployments registry was written for another chain than the one the node serves now."""
 
-    problem = "registry-mismatch"
-    title = "Deployments registry does not match the chain"
 
-
-class Unhealthy(ServiceUnavailable):
+class Unhealthy(ServiceUnavailable, problem="unhealthy", title="Service unhealthy"):
     """At least one health check failed; the `checks` extension says which."""
-
-    problem = "unhealthy"
-    title = "Service unhealthy"
 
 
 API_PROBLEMS: Final = ProblemProfile(

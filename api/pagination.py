@@ -61,12 +61,10 @@ CursorQuery = Annotated[
 ]
 
 
-class InvalidCursor(ApiError):
+class InvalidCursor(
+    ApiError, status=HTTPStatus.BAD_REQUEST, problem="invalid-cursor", title="Invalid cursor"
+):
     """A cursor this API did not make, or made for another list or other filters."""
-
-    status = HTTPStatus.BAD_REQUEST
-    problem = "invalid-cursor"
-    title = "Invalid cursor"
 
     def __init__(self, message: str) -> None:
         super().__init__(

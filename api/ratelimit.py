@@ -37,12 +37,10 @@ class Bucket:
     burst: int
 
 
-class RateLimited(ApiError):
+class RateLimited(
+    ApiError, status=HTTPStatus.TOO_MANY_REQUESTS, problem="rate-limited", title="Too many requests"
+):
     """The caller (an API key or a client address) sent more requests than its bucket allows."""
-
-    status = HTTPStatus.TOO_MANY_REQUESTS
-    problem = "rate-limited"
-    title = "Too many requests"
 
     def __init__(self, detail: str, retry_after: float) -> None:
         seconds = max(1, math.ceil(retry_after))

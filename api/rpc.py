@@ -12,7 +12,7 @@ id than the node serves is refused (`RegistryMismatch`) rather than used to name
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import get_args
+from typing import Any, get_args
 
 from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3Exception
@@ -95,6 +95,16 @@ class LatestRead:
     deployed_at: int
     """The block the contract was deployed in (where a scan of its logs starts)."""
     block: BlockData
+
+    def where(self) -> dict[str, Any]:
+        """Where and when the read was made, as every answer of such a read names it: `network`, `chain_id`,
+        `block_number`, `block_timestamp`."""
+        return {
+            "network": self.network,
+            "chain_id": self.chain_id,
+            "block_number": self.block_number,
+            "block_timestamp": self.block_timestamp,
+        }
 
     @property
     def block_number(self) -> int:

@@ -78,6 +78,19 @@ class ProblemError(Exception):
     unexpected_detail: ClassVar[str] = ""
     """A root's: the 500's ``detail``, where to look, never what failed."""
 
+    def __init_subclass__(
+        cls, *, status: int | None = None, problem: str | None = None, title: str | None = None, **kwargs: Any
+    ) -> None:
+        """Name the problem in the class statement: ``class NotFound(ApiError, status=HTTPStatus.NOT_FOUND,
+        problem="not-found", title="Not found")``; what is not given is inherited."""
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if problem is not None:
+            cls.problem = problem
+        if title is not None:
+            cls.title = title
+
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
         self.detail = detail

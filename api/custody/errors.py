@@ -7,34 +7,23 @@ from api.errors import ApiError, InvalidRequest, NotFound, ServiceUnavailable
 from custody.problems import invalid_fields_detail
 
 
-class CustodyKeyNotFound(NotFound):
+class CustodyKeyNotFound(NotFound, problem="custody-key-not-found", title="Custody key not found"):
     """Neither this API nor any node that answers knows a custody key of this id."""
 
-    problem = "custody-key-not-found"
-    title = "Custody key not found"
 
-
-class CustodyNodeNotFound(NotFound):
+class CustodyNodeNotFound(NotFound, problem="custody-node-not-found", title="Custody node not found"):
     """No signer node of the custody roster has this id."""
 
-    problem = "custody-node-not-found"
-    title = "Custody node not found"
 
-
-class SignRequestNotFound(NotFound):
+class SignRequestNotFound(NotFound, problem="sign-request-not-found", title="Sign request not found"):
     """No sign request has this id."""
 
-    problem = "sign-request-not-found"
-    title = "Sign request not found"
 
-
-class CustodyConflict(ApiError):
+class CustodyConflict(
+    ApiError, status=HTTPStatus.CONFLICT, problem="custody-conflict", title="Conflict with the custody state"
+):
     """The request contradicts the current state: a key id taken, a request already signed, an operator
     who already approved."""
-
-    status = HTTPStatus.CONFLICT
-    problem = "custody-conflict"
-    title = "Conflict with the custody state"
 
 
 class CustodyValidationError(InvalidRequest):
@@ -48,24 +37,20 @@ class CustodyValidationError(InvalidRequest):
         self.reason = message
 
 
-class KeyStatementsDisagree(ApiError):
+class KeyStatementsDisagree(
+    ApiError,
+    status=HTTPStatus.BAD_GATEWAY,
+    problem="key-statements-disagree",
+    title="Nodes disagree about the key",
+):
     """The nodes holding a key the API does not know yet state different public keys for it."""
 
-    status = HTTPStatus.BAD_GATEWAY
-    problem = "key-statements-disagree"
-    title = "Nodes disagree about the key"
 
-
-class KeyCeremonyError(ApiError):
+class KeyCeremonyError(
+    ApiError, status=HTTPStatus.BAD_GATEWAY, problem="key-ceremony-failed", title="Key ceremony failed"
+):
     """The nodes could not complete a DKG or refresh; `nodes` says what each did, nothing was stored."""
 
-    status = HTTPStatus.BAD_GATEWAY
-    problem = "key-ceremony-failed"
-    title = "Key ceremony failed"
 
-
-class CustodyUnavailable(ServiceUnavailable):
+class CustodyUnavailable(ServiceUnavailable, problem="custody-unavailable", title="Custody not configured"):
     """This API process has no custody group configured (no roster file)."""
-
-    problem = "custody-unavailable"
-    title = "Custody not configured"

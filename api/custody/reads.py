@@ -110,19 +110,7 @@ def _audit_page(runtime: CustodyRuntime, cursor: str | None, limit: int) -> Page
     after = AUDIT.decode(cursor)
     after_seq = 0 if after is None else key_part(after, 0, int)
     records = runtime.audit_index.read(after_seq, limit + 1)
-    out = [
-        AuditRecordOut(
-            seq=record.seq,
-            time=record.time,
-            actor=record.actor,
-            action=record.action,
-            subject=record.subject,
-            details=record.details,
-            prev_hash=record.prev_hash,
-            hash=record.hash,
-        )
-        for record in records
-    ]
+    out = [AuditRecordOut.model_validate(record, from_attributes=True) for record in records]
     return AUDIT.page(out, limit, lambda record: (record.seq,), cursor=cursor)
 
 

@@ -17,30 +17,16 @@ from fastapi import APIRouter, FastAPI, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.custody import reads, service
+from api.custody import reads, schemas, service
 from api.custody.runtime import CustodyRuntime
-from api.custody.schemas import (
-    REQUEST_ID_PATTERN,
-    ApprovalCreate,
-    AuditRecordOut,
-    KeyCeremonyOut,
-    KeyCreate,
-    KeyOut,
-    KeyRefresh,
-    SignRequestCreate,
-    SignRequestOut,
-    SignRequestStatus,
-    SuspectClearedOut,
-)
 from api.deps import (
     AdminPost,
     ApproverPost,
     CustodyAdmin,
     CustodyAuditor,
     CustodyDep,
-    CustodyReader,
-    CustodyRequestReader,
-    SessionDep,
+    KeyReader,
+    RequestReader,
     SettingsDep,
     SignerPost,
 )
@@ -77,7 +63,10 @@ router = APIRouter(prefix="/v1/custody", tags=["custody"], lifespan=custody_life
 KeyIdPath = Annotated[str, Path(pattern=KEY_ID_PATTERN, description="The custody key's id.")]
 RequestIdPath = Annotated[
     str,
-    Path(pattern=REQUEST_ID_PATTERN, description="The sign request's id: 0x and 64 lowercase hex digits."),
+    Path(
+        pattern=schemas.REQUEST_ID_PATTERN,
+        description="The sign request's id: 0x and 64 lowercase hex digits.",
+    ),
 ]
 
 
@@ -111,7 +100,7 @@ def _post(
 
 @_post(
     "/keys",
-    KeyCeremonyOut,
+    schemas.KeyCeremonyOut,
     "Create a group key (DKG across the signer nodes)",
     {
         409: problem_doc("The key id is taken, or the Idempotency-Key was used for another request."),
@@ -119,29 +108,21 @@ def _post(
     },
     status_code=HTTPStatus.CREATED,
 )
-async def create_key(
-    body: KeyCreate,
-    post: AdminPost,
-    settings: SettingsDep,
-) -> Response:
+async def create_key(body: schemas.KeyCreate, post: AdminPost, settings: SettingsDep) -> Response:
     """Scope `custody:admin`. Every participant ends up with one share; no machine ever holds the key."""
     return await post.run(service.create_key, settings, body, body=body, status_code=HTTPStatus.CREATED)
 
 
 @_post(
     "/keys/{key_id}/refresh",
-    KeyCeremonyOut,
+    schemas.KeyCeremonyOut,
     "Refresh a group key's shares (same group key, new shares)",
     {
         404: problem_doc("Neither this API nor any node that answered knows this key."),
         502: problem_doc("The nodes could not complete the refresh, or disagree about the key."),
     },
 )
-async def refresh_key(
-    key_id: KeyIdPath,
-    body: KeyRefresh,
-    post: AdminPost,
-) -> Response:
+async def refresh_key(key_id: KeyIdPath, body: schemas.KeyRefresh, post: AdminPost) -> Response:
     """Scope `custody:admin`. Old shares stop working once every participant holds its new one."""
     return await post.run(service.refresh_key, key_id, body, body=body)
 
@@ -152,14 +133,10 @@ async def refresh_key(
     responses={**AUTH_RESPONSES, **LIST_RESPONSES},
 )
 async def list_keys(
-    client: CustodyReader,
-    runtime: CustodyDep,
-    session: SessionDep,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-) -> Page[KeyOut]:
+    call: KeyReader, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> Page[schemas.KeyOut]:
     """Scope `custody:read`. By key id; a key made outside this API is listed once it is imported."""
-    return await reads.list_keys(session, cursor, limit)
+    return await reads.list_keys(call.session, cursor, limit)
 
 
 @router.get(
@@ -170,28 +147,23 @@ async def list_keys(
         404: problem_doc("This API has no key of this id (a key made elsewhere is imported first)."),
     },
 )
-async def read_key(
-    key_id: KeyIdPath, client: CustodyReader, runtime: CustodyDep, session: SessionDep
-) -> KeyOut:
+async def read_key(key_id: KeyIdPath, call: KeyReader) -> schemas.KeyOut:
     """Scope `custody:read`. The group public key (compressed, and x/y for the contracts) and who holds it.
     A read never writes: a key made outside this API (e.g. by `tpw-custody`) is 404 until it is imported
     (`POST /v1/custody/keys/{key_id}/import`)."""
-    return await reads.read_key(session, key_id)
+    return await reads.read_key(call.session, key_id)
 
 
 @_post(
     "/keys/{key_id}/import",
-    KeyOut,
+    schemas.KeyOut,
     "Import a group key made outside this API, from its holders' signed statements",
     {
         404: problem_doc("No node that answered holds a share of this key."),
         502: problem_doc("The nodes holding the key state different public keys for it."),
     },
 )
-async def import_key(
-    key_id: KeyIdPath,
-    post: AdminPost,
-) -> Response:
+async def import_key(key_id: KeyIdPath, post: AdminPost) -> Response:
     """Scope `custody:admin`. Each holder states the key's public key package, signed with its identity
     key; the statements are checked against the roster and must agree. Idempotent: importing a key this
     API knows already answers it as stored."""
@@ -200,17 +172,14 @@ async def import_key(
 
 @_post(
     "/sign-requests",
-    SignRequestOut,
+    schemas.SignRequestOut,
     "Submit a sign request for a typed intent",
     {
         404: problem_doc("Neither this API nor any node that answered knows this key."),
     },
     status_code=HTTPStatus.CREATED,
 )
-async def create_sign_request(
-    body: SignRequestCreate,
-    post: SignerPost,
-) -> Response:
+async def create_sign_request(body: schemas.SignRequestCreate, post: SignerPost) -> Response:
     """Scope `custody:sign`. The request is stored, then signed at once if the nodes' policies allow it:
     the answer is `signed` (with the signature), `pending` (with the reasons: approvals needed, a time
     lock, nodes down) or `refused`."""
@@ -223,16 +192,16 @@ async def create_sign_request(
     responses={**AUTH_RESPONSES, **LIST_RESPONSES},
 )
 async def list_sign_requests(
-    client: CustodyRequestReader,
-    runtime: CustodyDep,
-    session: SessionDep,
-    status: Annotated[SignRequestStatus | None, Query(description="Only requests in this status.")] = None,
+    call: RequestReader,
+    status: Annotated[
+        schemas.SignRequestStatus | None, Query(description="Only requests in this status.")
+    ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Page[SignRequestOut]:
+) -> Page[schemas.SignRequestOut]:
     """Scope `custody:read`: the caller's own requests; `custody:admin` or `custody:audit`: every request
     (`?status=pending` is the operators' queue). Oldest first, by creation time."""
-    return await reads.list_sign_requests(session, client, status, cursor, limit)
+    return await reads.list_sign_requests(call.session, call.client, status, cursor, limit)
 
 
 @router.get(
@@ -243,17 +212,15 @@ async def list_sign_requests(
         404: problem_doc("No sign request with this id that this API key may read."),
     },
 )
-async def read_sign_request(
-    request_id: RequestIdPath, client: CustodyRequestReader, runtime: CustodyDep, session: SessionDep
-) -> SignRequestOut:
+async def read_sign_request(request_id: RequestIdPath, call: RequestReader) -> schemas.SignRequestOut:
     """Scope `custody:read` for a request this API key created; `custody:admin` or `custody:audit` for any.
     Another caller's request is a 404, exactly as an unknown id, so ids do not reveal that they exist."""
-    return await reads.read_sign_request(session, client, request_id)
+    return await reads.read_sign_request(call.session, call.client, request_id)
 
 
 @_post(
     "/sign-requests/{request_id}/approvals",
-    SignRequestOut,
+    schemas.SignRequestOut,
     "Approve a sign request as an operator",
     {
         404: problem_doc("No sign request with this id."),
@@ -268,9 +235,7 @@ async def read_sign_request(
     status_code=HTTPStatus.CREATED,
 )
 async def add_approval(
-    request_id: RequestIdPath,
-    body: ApprovalCreate,
-    post: ApproverPost,
+    request_id: RequestIdPath, body: schemas.ApprovalCreate, post: ApproverPost
 ) -> Response:
     """Scope `custody:approve`. The operator signs `SignApproval(intentDigest, requestId)` in the intent's
     EIP-712 domain; the API stores it and tries to sign again with every approval. Whether the operator
@@ -280,17 +245,14 @@ async def add_approval(
 
 @_post(
     "/sign-requests/{request_id}/attempts",
-    SignRequestOut,
+    schemas.SignRequestOut,
     "Try to sign a pending request again",
     {
         404: problem_doc("No sign request with this id."),
         409: problem_doc("Signed already, or the Idempotency-Key was used for another request."),
     },
 )
-async def retry_sign_request(
-    request_id: RequestIdPath,
-    post: SignerPost,
-) -> Response:
+async def retry_sign_request(request_id: RequestIdPath, post: SignerPost) -> Response:
     """Scope `custody:sign`. For a request that waited out a time lock, or whose nodes are back."""
     return await post.run(service.retry_sign_request, request_id, body=None)
 
@@ -304,7 +266,7 @@ async def clear_suspect(
     node_id: Annotated[int, Path(ge=1, le=0xFFFF, description="The signer node's roster id.")],
     client: CustodyAdmin,
     runtime: CustodyDep,
-) -> SuspectClearedOut:
+) -> schemas.SuspectClearedOut:
     """Scope `custody:admin`. A node whose signature share or answer failed is held suspect and never chosen
     to sign until an operator clears it here (after repairing its share, or finding it was blamed on a
     stale key). Idempotent: `was_suspect` says whether it was held suspect."""
@@ -321,7 +283,7 @@ async def read_audit(
     runtime: CustodyDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Page[AuditRecordOut]:
+) -> Page[schemas.AuditRecordOut]:
     """Scope `custody:audit`. Hash-chained records (`custody.audit`), oldest first: every custody call of
     this API and every step of the coordinator it hosts. Keep the last `next_cursor` to read on later."""
     return await reads.audit_page(runtime, cursor, limit)

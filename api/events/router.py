@@ -4,15 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api.chain_routes import NETWORK_DESCRIPTION
 from api.deps import ChainsDep, SessionDep, SettingsDep
 from api.errors import problem_doc
 from api.events.schemas import TransactionEvents
 from api.events.service import TX_HASH_PATTERN, transaction_events
-from api.rpc import NETWORKS, parse_network
+from api.rpc import parse_network
 
 router = APIRouter(prefix="/v1/chains", tags=["chains"])
 
-NetworkPath = Annotated[str, Path(description=f"The chain, by role: one of {', '.join(NETWORKS)}.")]
+NetworkPath = Annotated[str, Path(description=NETWORK_DESCRIPTION)]
 TxHashPath = Annotated[
     str, Path(pattern=TX_HASH_PATTERN, description="The transaction hash: 0x and 64 hex digits.")
 ]

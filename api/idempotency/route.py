@@ -55,12 +55,13 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 """Pass as (part of) a POST route's ``responses``."""
 
 
-class IdempotencyKeyMissing(ApiError):
+class IdempotencyKeyMissing(
+    ApiError,
+    status=HTTPStatus.BAD_REQUEST,
+    problem="idempotency-key-missing",
+    title="Idempotency-Key required",
+):
     """A POST without a usable Idempotency-Key header."""
-
-    status = HTTPStatus.BAD_REQUEST
-    problem = "idempotency-key-missing"
-    title = "Idempotency-Key required"
 
 
 @dataclass(frozen=True)

@@ -34,20 +34,22 @@ _CLAIM_ATTEMPTS: Final = 3
 log = logging.getLogger("api.idempotency")
 
 
-class IdempotencyKeyReused(ApiError):
+class IdempotencyKeyReused(
+    ApiError,
+    status=HTTPStatus.CONFLICT,
+    problem="idempotency-key-reused",
+    title="Idempotency-Key used for another request",
+):
     """The key was first used for a different request (method, path or body)."""
 
-    status = HTTPStatus.CONFLICT
-    problem = "idempotency-key-reused"
-    title = "Idempotency-Key used for another request"
 
-
-class IdempotencyKeyInFlight(ApiError):
+class IdempotencyKeyInFlight(
+    ApiError,
+    status=HTTPStatus.CONFLICT,
+    problem="idempotency-key-in-flight",
+    title="Request with this Idempotency-Key in progress",
+):
     """The key's first request has not finished yet (or its claim was taken over by a retry)."""
-
-    status = HTTPStatus.CONFLICT
-    problem = "idempotency-key-in-flight"
-    title = "Request with this Idempotency-Key in progress"
 
 
 @dataclass(frozen=True)

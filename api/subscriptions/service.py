@@ -11,7 +11,6 @@ from api.pagination import Listing, key_part
 from api.rpc import ChainClients, LatestRead, read_latest, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network
 from api.subscriptions.schemas import (
-    ManagerView,
     PlanList,
     PlanOut,
     PlanView,
@@ -41,25 +40,18 @@ STATUS_NAMES: dict[SubscriptionStatus, StatusName] = {
 }
 
 
-class SubscriptionsNotDeployed(NotFound):
+class SubscriptionsNotDeployed(
+    NotFound, problem="subscriptions-not-deployed", title="No subscription manager on this network"
+):
     """The network's deployments registry names no SubscriptionManager (or there is no registry yet)."""
 
-    problem = "subscriptions-not-deployed"
-    title = "No subscription manager on this network"
 
-
-class PlanNotFound(NotFound):
+class PlanNotFound(NotFound, problem="plan-not-found", title="Plan not found"):
     """The manager has no plan with that id."""
 
-    problem = "plan-not-found"
-    title = "Plan not found"
 
-
-class SubscriptionNotFound(NotFound):
+class SubscriptionNotFound(NotFound, problem="subscription-not-found", title="Subscription not found"):
     """The manager has no subscription with that id."""
-
-    problem = "subscription-not-found"
-    title = "Subscription not found"
 
 
 def _latest(
@@ -67,16 +59,6 @@ def _latest(
 ) -> tuple[LatestRead, SubscriptionManager]:
     read = read_latest(settings, chains, network, MANAGER_NAME, SubscriptionsNotDeployed)
     return read, SubscriptionManager(read.w3, read.address)
-
-
-def _view(read: LatestRead, manager: SubscriptionManager) -> ManagerView:
-    return ManagerView(
-        network=read.network,
-        chain_id=read.chain_id,
-        manager=manager.address,
-        block_number=read.block_number,
-        block_timestamp=read.block_timestamp,
-    )
 
 
 def _subscription_out(subscription: Subscription, due: bool) -> SubscriptionOut:
@@ -113,7 +95,7 @@ def plans(
         cursor=cursor,
         filters=filters,
     )
-    return PlanList(**_view(read, manager).model_dump(), total=total, **dict(page))
+    return PlanList(**read.where(), manager=manager.address, total=total, **dict(page))
 
 
 def plan(settings: ApiSettings, chains: ChainClients, network: Network, plan_id: int) -> PlanView:
@@ -125,7 +107,7 @@ def plan(settings: ApiSettings, chains: ChainClients, network: Network, plan_id:
         except UnknownPlan:
             raise PlanNotFound(f"the {network} manager {manager.address} has no plan {plan_id}") from None
     return PlanView(
-        **_view(read, manager).model_dump(), plan=PlanOut.model_validate(found, from_attributes=True)
+        **read.where(), manager=manager.address, plan=PlanOut.model_validate(found, from_attributes=True)
     )
 
 
@@ -142,4 +124,6 @@ def subscription(
                 f"the {network} manager {manager.address} has no subscription {subscription_id}"
             ) from None
         due = manager.is_due(subscription_id, block=read.block_number)
-    return SubscriptionView(**_view(read, manager).model_dump(), subscription=_subscription_out(found, due))
+    return SubscriptionView(
+        **read.where(), manager=manager.address, subscription=_subscription_out(found, due)
+    )

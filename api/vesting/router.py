@@ -3,22 +3,22 @@
 Thin routes over `api.vesting.service`. Grants are public on-chain data, so no API key is needed.
 """
 
-from typing import Annotated, Any, Final
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from api.chain_routes import NETWORK_DESCRIPTION, read_responses
 from api.deps import ChainsDep, SettingsDep
 from api.errors import problem_doc
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
-from api.rpc import NETWORKS, parse_network
+from api.rpc import parse_network
 from api.uint256 import Uint256Path
 from api.vesting import service
+from api.vesting.schemas import BeneficiaryGrants, VestingGrantView
 
 router = APIRouter(prefix="/v1/vesting", tags=["vesting"])
 
-NetworkQuery = Annotated[
-    str, Query(description=f"The chain, by role: one of {', '.join(NETWORKS)}. The escrow lives on l1.")
-]
+NetworkQuery = Annotated[str, Query(description=f"{NETWORK_DESCRIPTION} The escrow lives on l1.")]
 GrantIdPath = Annotated[
     Uint256Path, Path(description="The grant's id, a uint256: decimal digits, no sign or leading zeros.")
 ]
@@ -31,21 +31,14 @@ AddressPath = Annotated[
 ]
 
 
-RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    404: problem_doc("Unknown network, or no VestingEscrow deployed there."),
-    422: problem_doc("A malformed path or query value; `errors` names it."),
-    503: problem_doc("The network's node did not answer, or the registry is another chain's."),
-}
-
-
 @router.get(
     "/grants/{grant_id}",
     summary="A vesting grant: schedule, amounts, what has vested and what is claimable now",
-    responses={**RESPONSES, 404: problem_doc("Unknown network, no VestingEscrow there, or no such grant.")},
+    responses=read_responses(service.ESCROW_NAME, "grant"),
 )
 def get_grant(
     grant_id: GrantIdPath, settings: SettingsDep, chains: ChainsDep, network: NetworkQuery = "l1"
-) -> service.VestingGrantView:
+) -> VestingGrantView:
     """Read at the latest block; `vested` and `claimable` are for that block's timestamp."""
     return service.grant(settings, chains, parse_network(network), grant_id)
 
@@ -54,7 +47,7 @@ def get_grant(
     "/beneficiaries/{address}/grants",
     summary="The vesting grants an address holds now",
     responses={
-        **RESPONSES,
+        **read_responses(service.ESCROW_NAME),
         **LIST_RESPONSES,
         422: problem_doc("A malformed address, or one whose EIP-55 checksum is wrong."),
     },
@@ -66,7 +59,7 @@ def get_beneficiary_grants(
     network: NetworkQuery = "l1",
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> service.BeneficiaryGrants:
+) -> BeneficiaryGrants:
     """Grants created for the address or handed to it, and not handed on since; oldest first. Pages as
     every list does: pass `next_cursor` as `cursor` while `has_more`."""
     return service.beneficiary_grants(settings, chains, parse_network(network), address, cursor, limit)

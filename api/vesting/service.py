@@ -8,6 +8,7 @@ refused rather than used to name a stranger's contract.
 """
 
 from http import HTTPStatus
+from typing import Final
 
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 
@@ -15,7 +16,7 @@ from api.errors import ApiError, NotFound, RegistryMismatch
 from api.pagination import Listing, key_part
 from api.rpc import ChainClients, LatestRead, read_latest, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network
-from api.vesting.schemas import BeneficiaryGrants, VestingGrant, VestingGrantView, VestingView
+from api.vesting.schemas import BeneficiaryGrants, VestingGrant, VestingGrantView
 from chain.vesting import Grant, VestingError, VestingEscrow
 
 ESCROW_NAME = "VestingEscrow"
@@ -23,26 +24,18 @@ ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 GRANTS = Listing("beneficiary-grants", (int,))
 
 
-class VestingNotDeployed(NotFound):
+class VestingNotDeployed(NotFound, problem="vesting-not-deployed", title="No vesting escrow on this network"):
     """The network's deployments registry names no VestingEscrow (or there is no registry yet)."""
 
-    problem = "vesting-not-deployed"
-    title = "No vesting escrow on this network"
 
-
-class GrantNotFound(NotFound):
+class GrantNotFound(NotFound, problem="grant-not-found", title="Grant not found"):
     """The escrow has no grant with that id."""
 
-    problem = "grant-not-found"
-    title = "Grant not found"
 
-
-class InvalidAddress(ApiError):
+class InvalidAddress(
+    ApiError, status=HTTPStatus.UNPROCESSABLE_ENTITY, problem="invalid-address", title="Invalid address"
+):
     """A mixed-case address whose EIP-55 checksum is wrong: most likely mistyped."""
-
-    status = HTTPStatus.UNPROCESSABLE_ENTITY
-    problem = "invalid-address"
-    title = "Invalid address"
 
 
 def checksummed(address: str) -> str:
@@ -64,35 +57,20 @@ def _latest(
     return read, VestingEscrow(read.w3, read.address, from_block=read.deployed_at)
 
 
-def _where(read: LatestRead, escrow: VestingEscrow) -> VestingView:
-    return VestingView(
-        network=read.network,
-        chain_id=read.chain_id,
-        escrow=escrow.address,
-        block_number=read.block_number,
-        block_timestamp=read.block_timestamp,
-    )
+GRANT_FIELDS: Final = ("grant_id", "number", "beneficiary", "amount", "claimed", "revocable", "revoked")
+"""What an answer's grant shows as `chain.vesting.Grant` holds it."""
+SCHEDULE_FIELDS: Final = ("start", "end", "kind", "period", "tranches")
+"""What it shows of the schedule under the same names (and `cliff_end`: the schedule's `cliff_time`)."""
 
 
 def _view(grant: Grant, timestamp: int) -> VestingGrant:
-    schedule = grant.schedule
     vested = grant.vested(timestamp)
     return VestingGrant(
-        grant_id=grant.grant_id,
-        number=grant.number,
-        beneficiary=grant.beneficiary,
-        amount=grant.amount,
-        claimed=grant.claimed,
+        **{name: getattr(grant, name) for name in GRANT_FIELDS},
+        **{name: getattr(grant.schedule, name) for name in SCHEDULE_FIELDS},
+        cliff_end=grant.schedule.cliff_time,
         vested=vested,
         claimable=vested - grant.claimed,
-        start=schedule.start,
-        cliff_end=schedule.cliff_time,
-        end=schedule.end,
-        kind=schedule.kind,
-        period=schedule.period,
-        tranches=schedule.tranches,
-        revocable=grant.revocable,
-        revoked=grant.revoked,
     )
 
 
@@ -108,7 +86,7 @@ def grant(settings: ApiSettings, chains: ChainClients, network: Network, grant_i
         raise GrantNotFound(
             f"the {network} escrow {escrow.address} has no grant {grant_id}", grant_id=grant_id
         )
-    return VestingGrantView(**_where(read, escrow).model_dump(), grant=_view(found, read.block_timestamp))
+    return VestingGrantView(**read.where(), escrow=escrow.address, grant=_view(found, read.block_timestamp))
 
 
 def beneficiary_grants(
@@ -138,4 +116,4 @@ def beneficiary_grants(
         cursor=cursor,
         filters=filters,
     )
-    return BeneficiaryGrants(**_where(read, escrow).model_dump(), beneficiary=beneficiary, **dict(page))
+    return BeneficiaryGrants(**read.where(), escrow=escrow.address, beneficiary=beneficiary, **dict(page))
