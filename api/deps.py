@@ -79,6 +79,28 @@ class CustodyCall:
     session: Session
 
 
+def custody_call(scope: Scope, *alternatives: Scope) -> Callable[..., Awaitable[CustodyCall]]:
+    """The dependency of a custody read whose caller needs `scope` (or one of `alternatives`), resolved in
+    the order the routes always asked: caller, runtime, session."""
+
+    async def custody_call_with_scope(
+        client: Annotated[ApiClient, Depends(require_scope(scope, *alternatives))],
+        runtime: CustodyDep,
+        session: SessionDep,
+    ) -> CustodyCall:
+        return CustodyCall(client, runtime, session)
+
+    return custody_call_with_scope
+
+
+KeyReader = Annotated[CustodyCall, Depends(custody_call("custody:read"))]
+RequestReader = Annotated[
+    CustodyCall, Depends(custody_call("custody:read", "custody:admin", "custody:audit", "custody:approve"))
+]
+"""Reads sign requests: its own with `custody:read`, every one with `custody:admin`, `custody:audit`
+or `custody:approve` (an operator reads what it approves)."""
+
+
 @dataclass(frozen=True)
 class CustodyPost(CustodyCall):
     """A custody POST's call, with its idempotency key."""
@@ -101,20 +123,6 @@ class CustodyPost(CustodyCall):
         )
 
 
-def custody_call(scope: Scope, *alternatives: Scope) -> Callable[..., Awaitable[CustodyCall]]:
-    """The dependency of a custody read whose caller needs `scope` (or one of `alternatives`), resolved in
-    the order the routes always asked: caller, runtime, session."""
-
-    async def custody_call_with_scope(
-        client: Annotated[ApiClient, Depends(require_scope(scope, *alternatives))],
-        runtime: CustodyDep,
-        session: SessionDep,
-    ) -> CustodyCall:
-        return CustodyCall(client, runtime, session)
-
-    return custody_call_with_scope
-
-
 def custody_post(scope: Scope) -> Callable[..., Awaitable[CustodyPost]]:
     """The dependency of a custody POST whose caller needs `scope`, resolved in the order the routes always
     asked (caller, runtime, idempotency key, session), so the same refusal comes first."""
@@ -130,12 +138,6 @@ def custody_post(scope: Scope) -> Callable[..., Awaitable[CustodyPost]]:
     return custody_post_with_scope
 
 
-KeyReader = Annotated[CustodyCall, Depends(custody_call("custody:read"))]
-RequestReader = Annotated[
-    CustodyCall, Depends(custody_call("custody:read", "custody:admin", "custody:audit", "custody:approve"))
-]
-"""Reads sign requests: its own with `custody:read`, every one with `custody:admin`, `custody:audit`
-or `custody:approve` (an operator reads what it approves)."""
 AdminPost = Annotated[CustodyPost, Depends(custody_post("custody:admin"))]
 SignerPost = Annotated[CustodyPost, Depends(custody_post("custody:sign"))]
 ApproverPost = Annotated[CustodyPost, Depends(custody_post("custody:approve"))]

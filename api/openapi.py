@@ -25,7 +25,7 @@ from api.errors import PROBLEM_JSON, PROBLEM_SCHEMA_REF, Problem, problem_doc
 from api.idempotency.store import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency.store import REPLAYED_HEADER
 from api.middleware import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
-from api.uint256 import DECIMAL_PATTERN
+from api.schemas import DECIMAL_PATTERN
 
 RETRY_AFTER_HEADER: Final = "Retry-After"
 AUTHENTICATE_HEADER: Final = "WWW-Authenticate"

@@ -27,7 +27,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 from typing import Annotated, Any, Final, Generic, TypeVar
 
 from fastapi import Query
@@ -61,9 +60,7 @@ CursorQuery = Annotated[
 ]
 
 
-class InvalidCursor(
-    ApiError, status=HTTPStatus.BAD_REQUEST, problem="invalid-cursor", title="Invalid cursor"
-):
+class InvalidCursor(ApiError, status=400, problem="invalid-cursor", title="Invalid cursor"):
     """A cursor this API did not make, or made for another list or other filters."""
 
     def __init__(self, message: str) -> None:

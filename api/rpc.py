@@ -57,6 +57,11 @@ class ChainClients:
     def __init__(self, settings: ApiSettings) -> None:
         self._settings = settings
 
+    @property
+    def settings(self) -> ApiSettings:
+        """The settings that name the nodes and the deployments registries (the app's own)."""
+        return self._settings
+
     def web3(self, network: Network) -> Web3:
         """A client for `network`'s node; nothing is sent yet."""
         with rpc_failures_as_unavailable(network):
@@ -118,7 +123,6 @@ class LatestRead:
 
 
 def read_latest(
-    settings: ApiSettings,
     chains: ChainClients,
     network: Network,
     contract_name: str,
@@ -129,7 +133,7 @@ def read_latest(
     w3 = chains.web3(network)
     with rpc_failures_as_unavailable(network):
         node_chain_id = chain_id(w3)
-        registry = deployments(settings, network, node_chain_id)
+        registry = deployments(chains.settings, network, node_chain_id)
         if registry is None:
             raise not_deployed(f"nothing is deployed on {network} yet", network=network)
         if contract_name not in registry:

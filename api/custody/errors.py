@@ -1,8 +1,6 @@
 """The custody routes' refusals, each an `ApiError` with its status and problem type (mapped to problem
 responses once, in `api.errors`); each is raised before the request stored anything."""
 
-from http import HTTPStatus
-
 from api.errors import ApiError, InvalidRequest, NotFound, ServiceUnavailable
 from custody.problems import invalid_fields_detail
 
@@ -20,7 +18,7 @@ class SignRequestNotFound(NotFound, problem="sign-request-not-found", title="Sig
 
 
 class CustodyConflict(
-    ApiError, status=HTTPStatus.CONFLICT, problem="custody-conflict", title="Conflict with the custody state"
+    ApiError, status=409, problem="custody-conflict", title="Conflict with the custody state"
 ):
     """The request contradicts the current state: a key id taken, a request already signed, an operator
     who already approved."""
@@ -38,17 +36,12 @@ class CustodyValidationError(InvalidRequest):
 
 
 class KeyStatementsDisagree(
-    ApiError,
-    status=HTTPStatus.BAD_GATEWAY,
-    problem="key-statements-disagree",
-    title="Nodes disagree about the key",
+    ApiError, status=502, problem="key-statements-disagree", title="Nodes disagree about the key"
 ):
     """The nodes holding a key the API does not know yet state different public keys for it."""
 
 
-class KeyCeremonyError(
-    ApiError, status=HTTPStatus.BAD_GATEWAY, problem="key-ceremony-failed", title="Key ceremony failed"
-):
+class KeyCeremonyError(ApiError, status=502, problem="key-ceremony-failed", title="Key ceremony failed"):
     """The nodes could not complete a DKG or refresh; `nodes` says what each did, nothing was stored."""
 
 

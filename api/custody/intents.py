@@ -3,7 +3,7 @@
 The models are made from `chain.intents` (each intent class's EIP-712 fields and solidity types), so the
 OpenAPI a client is generated from cannot drift from what the signer nodes decode. Each field has its one
 spelling: an address is EIP-55 checksummed, `bytes32` is 0x and 64 hex digits, `bytes` 0x and whole bytes,
-a uint256 (and the domain's chain id) a decimal string (`api.uint256.Uint256`; a JSON number is still taken on
+a uint256 (and the domain's chain id) a decimal string (`api.schemas.Uint256`; a JSON number is still taken on
 input for this release), a narrower uint a JSON integer in its range. Every field is required and no other
 is taken, as `chain.intents.decode_intent` insists.
 
@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from api.uint256 import ChainId, Uint256
+from api.schemas import ChainId, Uint256
 from chain.intents import INTENT_TYPES, Intent, IntentError, decode_intent
 from custody.node.schemas import IntentEnvelope
 

@@ -79,6 +79,15 @@ AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 POST_RESPONSES: Final = {**AUTH_RESPONSES, **RESPONSES}
 
 
+def _get(path: str, summary: str, not_found: str | None = None) -> Callable[[_Route], _Route]:
+    """A custody GET: a list when `not_found` is None (paged as every list is), else one item whose 404
+    says `not_found`."""
+    extra: dict[int | str, dict[str, Any]] = (
+        LIST_RESPONSES if not_found is None else {404: problem_doc(not_found)}
+    )
+    return router.get(path, summary=summary, responses={**AUTH_RESPONSES, **extra})
+
+
 def _post(
     path: str,
     response_model: type[BaseModel],
@@ -127,11 +136,7 @@ async def refresh_key(key_id: KeyIdPath, body: schemas.KeyRefresh, post: AdminPo
     return await post.run(service.refresh_key, key_id, body, body=body)
 
 
-@router.get(
-    "/keys",
-    summary="List the group keys this API made or imported",
-    responses={**AUTH_RESPONSES, **LIST_RESPONSES},
-)
+@_get("/keys", "List the group keys this API made or imported")
 async def list_keys(
     call: KeyReader, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
 ) -> Page[schemas.KeyOut]:
@@ -139,13 +144,10 @@ async def list_keys(
     return await reads.list_keys(call.session, cursor, limit)
 
 
-@router.get(
+@_get(
     "/keys/{key_id}",
-    summary="Read a group key",
-    responses={
-        **AUTH_RESPONSES,
-        404: problem_doc("This API has no key of this id (a key made elsewhere is imported first)."),
-    },
+    "Read a group key",
+    "This API has no key of this id (a key made elsewhere is imported first).",
 )
 async def read_key(key_id: KeyIdPath, call: KeyReader) -> schemas.KeyOut:
     """Scope `custody:read`. The group public key (compressed, and x/y for the contracts) and who holds it.
@@ -186,11 +188,7 @@ async def create_sign_request(body: schemas.SignRequestCreate, post: SignerPost)
     return await post.run(service.create_sign_request, body, body=body, status_code=HTTPStatus.CREATED)
 
 
-@router.get(
-    "/sign-requests",
-    summary="List sign requests, oldest first, by status",
-    responses={**AUTH_RESPONSES, **LIST_RESPONSES},
-)
+@_get("/sign-requests", "List sign requests, oldest first, by status")
 async def list_sign_requests(
     call: RequestReader,
     status: Annotated[
@@ -204,13 +202,10 @@ async def list_sign_requests(
     return await reads.list_sign_requests(call.session, call.client, status, cursor, limit)
 
 
-@router.get(
+@_get(
     "/sign-requests/{request_id}",
-    summary="Read a sign request: status, reasons, approvals, signature",
-    responses={
-        **AUTH_RESPONSES,
-        404: problem_doc("No sign request with this id that this API key may read."),
-    },
+    "Read a sign request: status, reasons, approvals, signature",
+    "No sign request with this id that this API key may read.",
 )
 async def read_sign_request(request_id: RequestIdPath, call: RequestReader) -> schemas.SignRequestOut:
     """Scope `custody:read` for a request this API key created; `custody:admin` or `custody:audit` for any.
@@ -273,11 +268,7 @@ async def clear_suspect(
     return await service.clear_suspect(runtime, client, node_id)
 
 
-@router.get(
-    "/audit",
-    summary="Read the API's custody audit log",
-    responses={**AUTH_RESPONSES, **LIST_RESPONSES},
-)
+@_get("/audit", "Read the API's custody audit log")
 async def read_audit(
     client: CustodyAuditor,
     runtime: CustodyDep,

@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import Field, field_serializer
 
+from api.schemas import ApiModel, ChainId, decimal_strings
 from api.settings import Network
-from api.uint256 import ChainId, decimal_strings
 
 
-class ChainEventOut(BaseModel):
+class ChainEventOut(ApiModel):
     """One decoded event emitted by a contract we deployed."""
 
     log_index: int = Field(description="Position of the log in its block.")
@@ -27,7 +27,7 @@ class ChainEventOut(BaseModel):
         return decimal_strings(args)
 
 
-class TransactionEvents(BaseModel):
+class TransactionEvents(ApiModel):
     """A mined transaction and the events our contracts emitted in it."""
 
     network: Network

@@ -2,20 +2,20 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
-from api.uint256 import ChainId
+from api.schemas import ApiModel, ChainId
 
 
-class Check(BaseModel):
+class Check(ApiModel):
     """The outcome of one health check."""
 
     status: Literal["ok", "fail"]
-    detail: str | None = Field(default=None, description="Why the check failed; never a URL or secret.")
-    chain_id: ChainId | None = Field(default=None, description="For a chain check: the id the node reported.")
+    detail: str | None = None
+    """Why the check failed; never a URL or secret."""
+    chain_id: ChainId | None = None
+    """For a chain check: the id the node reported."""
 
 
-class HealthReport(BaseModel):
+class HealthReport(ApiModel):
     """Every check passed; a failing check answers 503 `application/problem+json` with the same `checks`."""
 
     status: Literal["ok"]

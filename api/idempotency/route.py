@@ -4,7 +4,6 @@ stored response or runs the route's work under the key's claim."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from http import HTTPStatus
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Header, Request
@@ -56,10 +55,7 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 
 
 class IdempotencyKeyMissing(
-    ApiError,
-    status=HTTPStatus.BAD_REQUEST,
-    problem="idempotency-key-missing",
-    title="Idempotency-Key required",
+    ApiError, status=400, problem="idempotency-key-missing", title="Idempotency-Key required"
 ):
     """A POST without a usable Idempotency-Key header."""
 

@@ -7,7 +7,6 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 from typing import Any, Final
 
 from pydantic import BaseModel
@@ -35,17 +34,14 @@ log = logging.getLogger("api.idempotency")
 
 
 class IdempotencyKeyReused(
-    ApiError,
-    status=HTTPStatus.CONFLICT,
-    problem="idempotency-key-reused",
-    title="Idempotency-Key used for another request",
+    ApiError, status=409, problem="idempotency-key-reused", title="Idempotency-Key used for another request"
 ):
     """The key was first used for a different request (method, path or body)."""
 
 
 class IdempotencyKeyInFlight(
     ApiError,
-    status=HTTPStatus.CONFLICT,
+    status=409,
     problem="idempotency-key-in-flight",
     title="Request with this Idempotency-Key in progress",
 ):

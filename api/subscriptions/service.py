@@ -6,10 +6,13 @@ that block. The manager is the deployments registry's `SubscriptionManager`; a r
 chain id is refused (`RegistryMismatch`) rather than used to name a stranger's contract.
 """
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from api.errors import NotFound, RegistryMismatch
 from api.pagination import Listing, key_part
 from api.rpc import ChainClients, LatestRead, read_latest, rpc_failures_as_unavailable
-from api.settings import ApiSettings, Network
+from api.settings import Network
 from api.subscriptions.schemas import (
     PlanList,
     PlanOut,
@@ -30,6 +33,7 @@ from chain.subscriptions import (
 
 MANAGER_NAME = CONTRACT_TYPE
 PLANS = Listing("subscription-plans", (int,))
+_Item = TypeVar("_Item")
 
 STATUS_NAMES: dict[SubscriptionStatus, StatusName] = {
     SubscriptionStatus.ACTIVE: "active",
@@ -54,10 +58,8 @@ class SubscriptionNotFound(NotFound, problem="subscription-not-found", title="Su
     """The manager has no subscription with that id."""
 
 
-def _latest(
-    settings: ApiSettings, chains: ChainClients, network: Network
-) -> tuple[LatestRead, SubscriptionManager]:
-    read = read_latest(settings, chains, network, MANAGER_NAME, SubscriptionsNotDeployed)
+def _latest(chains: ChainClients, network: Network) -> tuple[LatestRead, SubscriptionManager]:
+    read = read_latest(chains, network, MANAGER_NAME, SubscriptionsNotDeployed)
     return read, SubscriptionManager(read.w3, read.address)
 
 
@@ -74,13 +76,11 @@ def _subscription_out(subscription: Subscription, due: bool) -> SubscriptionOut:
     )
 
 
-def plans(
-    settings: ApiSettings, chains: ChainClients, network: Network, cursor: str | None, limit: int
-) -> PlanList:
+def plans(chains: ChainClients, network: Network, cursor: str | None, limit: int) -> PlanList:
     """A page of `network`'s manager's plans after the cursor's, by id, as of the latest block."""
     filters = {"network": network}
     after = PLANS.decode(cursor, filters)
-    read, manager = _latest(settings, chains, network)
+    read, manager = _latest(chains, network)
     with rpc_failures_as_unavailable(network):
         try:
             total = manager.plan_count(block=read.block_number)
@@ -98,31 +98,38 @@ def plans(
     return PlanList(**read.where(), manager=manager.address, total=total, **dict(page))
 
 
-def plan(settings: ApiSettings, chains: ChainClients, network: Network, plan_id: int) -> PlanView:
-    """Plan `plan_id` of `network`'s manager as of the latest block; `PlanNotFound` if there is none."""
-    read, manager = _latest(settings, chains, network)
-    with rpc_failures_as_unavailable(network):
+def _one(
+    read: LatestRead,
+    what: str,
+    item_id: int,
+    lookup: Callable[..., _Item],
+    unknown: type[Exception],
+    not_found: type[NotFound],
+) -> _Item:
+    """`lookup(item_id, block=...)` at the read's block; `not_found`, naming the manager, if `unknown`."""
+    with rpc_failures_as_unavailable(read.network):
         try:
-            found = manager.plan(plan_id, block=read.block_number)
-        except UnknownPlan:
-            raise PlanNotFound(f"the {network} manager {manager.address} has no plan {plan_id}") from None
+            return lookup(item_id, block=read.block_number)
+        except unknown:
+            raise not_found(f"the {read.network} manager {read.address} has no {what} {item_id}") from None
+
+
+def plan(chains: ChainClients, network: Network, plan_id: int) -> PlanView:
+    """Plan `plan_id` of `network`'s manager as of the latest block; `PlanNotFound` if there is none."""
+    read, manager = _latest(chains, network)
+    found = _one(read, "plan", plan_id, manager.plan, UnknownPlan, PlanNotFound)
     return PlanView(
         **read.where(), manager=manager.address, plan=PlanOut.model_validate(found, from_attributes=True)
     )
 
 
-def subscription(
-    settings: ApiSettings, chains: ChainClients, network: Network, subscription_id: int
-) -> SubscriptionView:
+def subscription(chains: ChainClients, network: Network, subscription_id: int) -> SubscriptionView:
     """Subscription `subscription_id` as of the latest block; `SubscriptionNotFound` if there is none."""
-    read, manager = _latest(settings, chains, network)
+    read, manager = _latest(chains, network)
+    found = _one(
+        read, "subscription", subscription_id, manager.subscription, UnknownSubscription, SubscriptionNotFound
+    )
     with rpc_failures_as_unavailable(network):
-        try:
-            found = manager.subscription(subscription_id, block=read.block_number)
-        except UnknownSubscription:
-            raise SubscriptionNotFound(
-                f"the {network} manager {manager.address} has no subscription {subscription_id}"
-            ) from None
         due = manager.is_due(subscription_id, block=read.block_number)
     return SubscriptionView(
         **read.where(), manager=manager.address, subscription=_subscription_out(found, due)

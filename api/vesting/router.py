@@ -7,16 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.chain_routes import NETWORK_DESCRIPTION, read_responses
-from api.deps import ChainsDep, SettingsDep
+from api.chain_routes import NETWORK_DESCRIPTION, contract_reads
+from api.deps import ChainsDep
 from api.errors import problem_doc
-from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
+from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from api.rpc import parse_network
-from api.uint256 import Uint256Path
+from api.schemas import Uint256Path
 from api.vesting import service
 from api.vesting.schemas import BeneficiaryGrants, VestingGrantView
 
 router = APIRouter(prefix="/v1/vesting", tags=["vesting"])
+read = contract_reads(router, service.ESCROW_NAME)
 
 NetworkQuery = Annotated[str, Query(description=f"{NETWORK_DESCRIPTION} The escrow lives on l1.")]
 GrantIdPath = Annotated[
@@ -31,30 +32,24 @@ AddressPath = Annotated[
 ]
 
 
-@router.get(
+@read(
     "/grants/{grant_id}",
-    summary="A vesting grant: schedule, amounts, what has vested and what is claimable now",
-    responses=read_responses(service.ESCROW_NAME, "grant"),
+    "A vesting grant: schedule, amounts, what has vested and what is claimable now",
+    item="grant",
 )
-def get_grant(
-    grant_id: GrantIdPath, settings: SettingsDep, chains: ChainsDep, network: NetworkQuery = "l1"
-) -> VestingGrantView:
+def get_grant(grant_id: GrantIdPath, chains: ChainsDep, network: NetworkQuery = "l1") -> VestingGrantView:
     """Read at the latest block; `vested` and `claimable` are for that block's timestamp."""
-    return service.grant(settings, chains, parse_network(network), grant_id)
+    return service.grant(chains, parse_network(network), grant_id)
 
 
-@router.get(
+@read(
     "/beneficiaries/{address}/grants",
-    summary="The vesting grants an address holds now",
-    responses={
-        **read_responses(service.ESCROW_NAME),
-        **LIST_RESPONSES,
-        422: problem_doc("A malformed address, or one whose EIP-55 checksum is wrong."),
-    },
+    "The vesting grants an address holds now",
+    listing=True,
+    also={422: problem_doc("A malformed address, or one whose EIP-55 checksum is wrong.")},
 )
 def get_beneficiary_grants(
     address: AddressPath,
-    settings: SettingsDep,
     chains: ChainsDep,
     network: NetworkQuery = "l1",
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -62,4 +57,4 @@ def get_beneficiary_grants(
 ) -> BeneficiaryGrants:
     """Grants created for the address or handed to it, and not handed on since; oldest first. Pages as
     every list does: pass `next_cursor` as `cursor` while `has_more`."""
-    return service.beneficiary_grants(settings, chains, parse_network(network), address, cursor, limit)
+    return service.beneficiary_grants(chains, parse_network(network), address, cursor, limit)

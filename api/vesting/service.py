@@ -7,7 +7,6 @@ computes them. The escrow is the registry's `VestingEscrow`; a registry written 
 refused rather than used to name a stranger's contract.
 """
 
-from http import HTTPStatus
 from typing import Final
 
 from eth_utils import is_address, is_checksum_address, to_checksum_address
@@ -15,7 +14,7 @@ from eth_utils import is_address, is_checksum_address, to_checksum_address
 from api.errors import ApiError, NotFound, RegistryMismatch
 from api.pagination import Listing, key_part
 from api.rpc import ChainClients, LatestRead, read_latest, rpc_failures_as_unavailable
-from api.settings import ApiSettings, Network
+from api.settings import Network
 from api.vesting.schemas import BeneficiaryGrants, VestingGrant, VestingGrantView
 from chain.vesting import Grant, VestingError, VestingEscrow
 
@@ -32,9 +31,7 @@ class GrantNotFound(NotFound, problem="grant-not-found", title="Grant not found"
     """The escrow has no grant with that id."""
 
 
-class InvalidAddress(
-    ApiError, status=HTTPStatus.UNPROCESSABLE_ENTITY, problem="invalid-address", title="Invalid address"
-):
+class InvalidAddress(ApiError, status=422, problem="invalid-address", title="Invalid address"):
     """A mixed-case address whose EIP-55 checksum is wrong: most likely mistyped."""
 
 
@@ -50,10 +47,8 @@ def checksummed(address: str) -> str:
     return to_checksum_address(address)
 
 
-def _latest(
-    settings: ApiSettings, chains: ChainClients, network: Network
-) -> tuple[LatestRead, VestingEscrow]:
-    read = read_latest(settings, chains, network, ESCROW_NAME, VestingNotDeployed)
+def _latest(chains: ChainClients, network: Network) -> tuple[LatestRead, VestingEscrow]:
+    read = read_latest(chains, network, ESCROW_NAME, VestingNotDeployed)
     return read, VestingEscrow(read.w3, read.address, from_block=read.deployed_at)
 
 
@@ -74,9 +69,9 @@ def _view(grant: Grant, timestamp: int) -> VestingGrant:
     )
 
 
-def grant(settings: ApiSettings, chains: ChainClients, network: Network, grant_id: int) -> VestingGrantView:
+def grant(chains: ChainClients, network: Network, grant_id: int) -> VestingGrantView:
     """Grant `grant_id` of `network`'s escrow as of the latest block; `GrantNotFound` if there is none."""
-    read, escrow = _latest(settings, chains, network)
+    read, escrow = _latest(chains, network)
     with rpc_failures_as_unavailable(network):
         try:
             found = escrow.grant(grant_id, block=read.block_number)
@@ -90,7 +85,6 @@ def grant(settings: ApiSettings, chains: ChainClients, network: Network, grant_i
 
 
 def beneficiary_grants(
-    settings: ApiSettings,
     chains: ChainClients,
     network: Network,
     address: str,
@@ -102,7 +96,7 @@ def beneficiary_grants(
     filters = {"network": network, "beneficiary": beneficiary}
     after = GRANTS.decode(cursor, filters)
     after_number = -1 if after is None else key_part(after, 0, int)
-    read, escrow = _latest(settings, chains, network)
+    read, escrow = _latest(chains, network)
     with rpc_failures_as_unavailable(network):
         held = [
             found

@@ -12,7 +12,7 @@ from httpx import Response
 from pydantic import BaseModel
 
 from api.ratelimit import RateLimited
-from api.uint256 import Uint256
+from api.schemas import Uint256
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "request_id"}
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")

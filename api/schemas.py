@@ -1,5 +1,5 @@
-"""The one JSON spelling of 256-bit integers that every route shares (each feature's response bodies are in
-its own `schemas` module, `api/<feature>/schemas.py`).
+"""What every feature's request and response bodies (`api/<feature>/schemas.py`) build on: the base model,
+whose fields are documented by their docstrings, and the one JSON spelling of 256-bit integers.
 
 Any value typed `uint256` on-chain (ids, token amounts, nonces, deadlines, totals, fees, periods, and every
 chain id: the EIP-712 domain and the `chainid` opcode type it uint256) travels as a string of decimal digits,
@@ -14,9 +14,16 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
+
+
+class ApiModel(BaseModel):
+    """Base of the API's bodies: a field's docstring is its description in the OpenAPI document."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
 
 UINT256_MAX: Final = 2**256 - 1
 DECIMAL_PATTERN: Final = r"^(0|[1-9][0-9]{0,77})$"
