@@ -1,5 +1,5 @@
 """Who reads what among custody reads, and the lists, against the same real 3-node group as
-`tests/api/test_custody.py` (its fixtures), on SQLite and PostgreSQL.
+`tests/api/custody/test_custody.py` (`conftest.py`'s fixtures), on SQLite and PostgreSQL.
 
 Every authorization rule is tried from outside, as a caller would meet it: no key 401, a key without the
 route's scope 403, another caller's sign request 404 (the very answer an unknown id gets), admin and audit
@@ -18,18 +18,7 @@ from sqlalchemy.orm import Session
 from api.auth import Scope, issue_api_key
 from api.db import make_engine
 from api.settings import ApiSettings
-from tests.api import test_custody as shared
-from tests.api.test_custody import ALICE, BOB, SQLITE_ONLY, Api, approve, treasury_tx
-
-# The custody API tests' fixtures: one group of node processes for the module, the app on it, a fresh key.
-group, settings, node_timeout, app, api, key = (
-    shared.group,
-    shared.settings,
-    shared.node_timeout,
-    shared.app,
-    shared.api,
-    shared.key,
-)
+from tests.helpers.custody_api import ALICE, BOB, SQLITE_ONLY, Api, approve, treasury_tx
 
 UNKNOWN_REQUEST = "0x" + "00" * 32
 PENDING_AMOUNT = 5_000  # above 1,000: two operators' approvals needed, so the request stays pending

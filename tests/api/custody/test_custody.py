@@ -2,268 +2,64 @@
 module) on SQLite and PostgreSQL: keys by DKG, TreasuryTx signatures that verify, approvals and time locks
 decided by the nodes' own policy, refusals, retries, idempotency, validation and the audit log.
 
-The nodes' policy (`POLICY`): TreasuryTx on the test contract, any destination; `APPROVED_TOKEN` needs two
-of alice, bob and carol above 1,000 base units, `LOCKED_TOKEN` waits `TIME_LOCK_SECONDS` above 100, and
-neither may move more than 10,000 in one transaction. The treasury (`TREASURY`) lets the custody key sign
-CustodyTransfers (its hot-tier transfers) of `APPROVED_TOKEN` to `PAYEE` only, under the same limits and a
-rolling day of `CUSTODY_DAILY_LIMIT`. Mallory is an Ethereum account but no operator.
+The group, its policy and the fixtures are `tests.helpers.custody_api`'s.
 """
 
 import asyncio
-import contextlib
-import itertools
 import json
-import os
 import secrets
-import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from api.auth import SCOPES, issue_api_key
+from api.auth import issue_api_key
 from api.custody.store import MAX_APPROVALS
 from api.db import make_engine
 from api.models import CustodySignRequest
 from api.settings import ApiSettings
-from chain.intents import CustodyTransfer, Intent, TreasuryTx, decode_intent
+from chain.intents import CustodyTransfer, decode_intent
 from custody.audit import AuditLog
 from custody.coordinator.ceremony import KeyInfo
 from custody.coordinator.client import NodeClient
 from custody.coordinator.dkg import KeyCoordinator
 from custody.coordinator.state_book import load_statements
-from custody.frost import Point, Signature, is_onchain_verifiable, verify_signature
+from custody.frost import Point, is_onchain_verifiable
 from custody.node.keys_shares import find_key
 from custody.node.schemas import IntentEnvelope
 from custody.policy.approvals import OperatorApproval, sign_approval
+from tests.helpers.custody_api import (
+    ALICE,
+    BOB,
+    CAROL,
+    CUSTODY_DAILY_LIMIT,
+    LOCKED_TOKEN,
+    MALLORY,
+    PAYEE,
+    PER_TX_LIMIT,
+    SQLITE_ONLY,
+    STRANGER,
+    TIME_LOCK_SECONDS,
+    TREASURY,
+    Api,
+    account,
+    approve,
+    assert_verifies,
+    audit_actions,
+    custody_transfer,
+    frozen,
+    treasury_tx,
+)
 from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, CustodyGroup
-
-
-def _account(name: str) -> LocalAccount:
-    return Account.from_key(keccak(text=f"tpwallet test operator {name}"))
-
-
-ALICE, BOB, CAROL, MALLORY = (_account(name) for name in ("alice", "bob", "carol", "mallory"))
-APPROVED_TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-LOCKED_TOKEN = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
-PAYEE = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
-TIME_LOCK_SECONDS = 2
-PER_TX_LIMIT = 10_000
-TREASURY = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
-STRANGER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
-ANCHOR = "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9"
-CUSTODY_DAILY_LIMIT = 15_000
-
-POLICY = f"""\
-version: 1
-operators:
-  alice: "{ALICE.address}"
-  bob: "{BOB.address}"
-  carol: "{CAROL.address}"
-default:
-  chains:
-    {TEST_CHAIN_ID}:
-      contracts:
-        "{TEST_CONTRACT}": [TreasuryTx]
-        "{TREASURY}": [CustodyTransfer]
-        "{ANCHOR}": [Anchor]
-      anchor:
-        kinds: [1]
-        velocity: {{max_signatures: 100000000, window_seconds: 3600}}
-      custody_transfer:
-        destinations: ["{PAYEE}"]
-        max_deadline_horizon_seconds: 86400
-        velocity: {{max_signatures: 100000000, window_seconds: 3600}}
-        assets:
-          "{APPROVED_TOKEN}":
-            per_tx_limit: {PER_TX_LIMIT}
-            rolling_24h_limit: {CUSTODY_DAILY_LIMIT}
-            approvals: {{above: 1000, required: 2, operators: [alice, bob, carol]}}
-      treasury_tx:
-        destinations: any
-        max_deadline_horizon_seconds: 86400
-        velocity: {{max_signatures: 100000000, window_seconds: 3600}}
-        assets:
-          "{APPROVED_TOKEN}":
-            per_tx_limit: {PER_TX_LIMIT}
-            rolling_24h_limit: 1_000_000_000
-            approvals: {{above: 1000, required: 2, operators: [alice, bob, carol]}}
-          "{LOCKED_TOKEN}":
-            per_tx_limit: {PER_TX_LIMIT}
-            rolling_24h_limit: 1_000_000_000
-            time_lock: {{above: 100, delay_seconds: {TIME_LOCK_SECONDS}}}
-"""
-
-_nonces = itertools.count(1)
-
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-"""For tests of the nodes' behaviour or of files, which no database backend changes: keeps the module fast."""
-
-
-@pytest.fixture(scope="module")
-def group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CustodyGroup]:
-    """Three signer-node processes holding no key yet; each test makes its own by DKG through the API."""
-    with CustodyGroup(tmp_path_factory.mktemp("api-custody"), {}, size=3, policy_yaml=POLICY) as group:
-        group.start()
-        yield group
-
-
-@pytest.fixture
-def node_timeout() -> float:
-    """The API's per-call timeout towards the nodes (a test that freezes nodes shortens it)."""
-    return 5.0
-
-
-@pytest.fixture
-def settings(
-    api_settings: ApiSettings, group: CustodyGroup, tmp_path: Path, node_timeout: float
-) -> ApiSettings:
-    return api_settings.model_copy(
-        update={
-            "custody_roster_path": group.nodes[1].data_dir / "roster.json",
-            "custody_tls_dir": group.root / "coordinator",
-            "custody_audit_path": tmp_path / "custody" / "audit.jsonl",
-            "custody_timeout_seconds": node_timeout,
-        }
-    )
-
-
-@contextlib.contextmanager
-def frozen(group: CustodyGroup, *node_ids: int) -> Iterator[None]:
-    """Nodes stopped with SIGSTOP: they accept connections (the kernel does) but never answer."""
-    processes = [group.nodes[node_id].process for node_id in node_ids]
-    pids = [process.pid for process in processes if process is not None and process.pid is not None]
-    assert len(pids) == len(node_ids)
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        for pid in pids:
-            os.kill(pid, signal.SIGCONT)
-
-
-@pytest.fixture
-def app(settings: ApiSettings) -> FastAPI:
-    return create_app(settings)
-
-
-class Api:
-    """The custody API as one caller with every scope; each POST carries a fresh Idempotency-Key."""
-
-    def __init__(self, client: TestClient, token: str) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def post(
-        self, path: str, body: dict[str, Any] | None = None, *, key: str | None = None
-    ) -> httpx.Response:
-        headers = {**self.headers, "Idempotency-Key": key or str(uuid.uuid4())}
-        return self.client.post("/v1/custody" + path, json=body or {}, headers=headers)
-
-    def get(self, path: str, **params: Any) -> httpx.Response:
-        return self.client.get("/v1/custody" + path, headers=self.headers, params=params)
-
-
-@pytest.fixture
-def api(client: TestClient, settings: ApiSettings) -> Api:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            token = issue_api_key(session, "desk", SCOPES).token
-    finally:
-        engine.dispose()
-    return Api(client, token)
-
-
-@pytest.fixture
-def key(api: Api) -> dict[str, Any]:
-    """A fresh 2-of-3 key made by DKG through the API."""
-    response = api.post("/keys", {"threshold": 2})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def typed(intent: Intent, contract: str) -> dict[str, Any]:
-    """A sign request's intent as clients send it: every uint256 (the chain id too) a decimal string."""
-    return {
-        "primary_type": intent.PRIMARY_TYPE,
-        "message": intent.to_json(uint256_as_string=True),
-        "chain_id": str(TEST_CHAIN_ID),
-        "verifying_contract": contract,
-    }
-
-
-def treasury_tx(amount: int, token: str = APPROVED_TOKEN) -> dict[str, Any]:
-    intent = TreasuryTx(
-        to=PAYEE, token=token, amount=amount, data=b"", nonce=next(_nonces), deadline=int(time.time()) + 3600
-    )
-    return typed(intent, TEST_CONTRACT)
-
-
-def custody_transfer(amount: int, *, to: str = PAYEE, token: str = APPROVED_TOKEN) -> dict[str, Any]:
-    """A CustodyTransfer from the treasury (the custody key's hot-tier order), as a sign request's intent."""
-    intent = CustodyTransfer(
-        to=to, token=token, amount=amount, nonce=next(_nonces), deadline=int(time.time()) + 3600
-    )
-    return typed(intent, TREASURY)
-
-
-def digest_of(intent: dict[str, Any]) -> bytes:
-    decoded = decode_intent(intent["primary_type"], intent["message"])
-    return decoded.digest(int(intent["chain_id"]), intent["verifying_contract"])
-
-
-def approve(api: Api, request: dict[str, Any], operator: LocalAccount) -> httpx.Response:
-    approval = sign_approval(
-        operator,
-        bytes.fromhex(request["digest"][2:]),
-        bytes.fromhex(request["id"][2:]),
-        int(request["intent"]["chain_id"]),
-        request["intent"]["verifying_contract"],
-    )
-    return api.post(f"/sign-requests/{request['id']}/approvals", approval.to_json())
-
-
-def assert_verifies(key: dict[str, Any], request: dict[str, Any]) -> None:
-    """The request's signature is a valid group signature over its intent's digest, in every form given."""
-    assert request["status"] == "signed"
-    signature = Signature.from_bytes(bytes.fromhex(request["signature"]["serialized"][2:]))
-    group_key = Point.from_bytes(bytes.fromhex(key["group_public_key"]["compressed"][2:]))
-    assert verify_signature(group_key, digest_of(request["intent"]), signature)
-    assert request["digest"] == "0x" + digest_of(request["intent"]).hex()
-    rx, ry, z = signature.onchain()
-    assert [int(request["signature"][name], 16) for name in ("rx", "ry", "z")] == [rx, ry, z]
-    assert request["signature"]["R"] == "0x" + signature.R.to_bytes().hex()
-    assert request["reasons"] == []
-
-
-def audit_actions(settings: ApiSettings) -> list[tuple[str, str]]:
-    return [(r.action, r.subject) for r in AuditLog.open_file(settings.custody_audit_path).records()]
-
-
-def stored_sign_requests(settings: ApiSettings) -> int:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            return session.scalar(select(func.count()).select_from(CustodySignRequest)) or 0
-    finally:
-        engine.dispose()
-
+from tests.helpers.db import count_rows
 
 # -- keys -------------------------------------------------------------------------------------------------
 
@@ -353,14 +149,20 @@ def test_a_refresh_keeps_the_group_key_and_signing_goes_on(api: Api, key: dict[s
 # -- signing ----------------------------------------------------------------------------------------------
 
 
+def signed_at_once(api: Api, key: dict[str, Any], intent: dict[str, Any]) -> dict[str, Any]:
+    """Submit a sign request for `intent` that the nodes sign at once; the answer, its signature checked."""
+    created = api.post("/sign-requests", {"key_id": key["key_id"], "intent": intent})
+    assert created.status_code == 201, created.text
+    request: dict[str, Any] = created.json()
+    assert_verifies(key, request)
+    return request
+
+
 def test_a_treasury_tx_within_policy_is_signed_at_once(
     api: Api, key: dict[str, Any], settings: ApiSettings
 ) -> None:
     intent = treasury_tx(500)
-    created = api.post("/sign-requests", {"key_id": key["key_id"], "intent": intent})
-    assert created.status_code == 201, created.text
-    request = created.json()
-    assert_verifies(key, request)
+    request = signed_at_once(api, key, intent)
     assert request["intent"] == intent
     assert request["attempts"] == 1
     assert len(bytes.fromhex(request["id"][2:])) == 32
@@ -456,10 +258,7 @@ def test_a_custody_transfer_within_policy_is_signed_for_the_treasury(
     api: Api, key: dict[str, Any], settings: ApiSettings
 ) -> None:
     intent = custody_transfer(500)
-    created = api.post("/sign-requests", {"key_id": key["key_id"], "intent": intent})
-    assert created.status_code == 201, created.text
-    request = created.json()
-    assert_verifies(key, request)
+    request = signed_at_once(api, key, intent)
     transfer = CustodyTransfer.from_json(intent["message"])
     assert request["digest"] == "0x" + transfer.digest(TEST_CHAIN_ID, TREASURY).hex()  # the treasury's own
     actions = [action for action, subject in audit_actions(settings) if request["id"] in subject]
@@ -524,7 +323,7 @@ def test_an_outsider_cannot_ask_for_a_custody_transfer(
             reader = issue_api_key(session, "reader", ["custody:read", "custody:approve"]).token
     finally:
         engine.dispose()
-    before = stored_sign_requests(settings)
+    before = count_rows(settings.database_url, CustodySignRequest)
     body = {"key_id": key["key_id"], "intent": custody_transfer(500)}
     for headers, status in (({}, 401), ({"Authorization": f"Bearer {reader}"}, 403)):
         response = client.post(
@@ -532,7 +331,9 @@ def test_an_outsider_cannot_ask_for_a_custody_transfer(
         )
         assert response.status_code == status, response.text
     assert "custody:sign" in response.json()["detail"]
-    assert stored_sign_requests(settings) == before  # nothing stored, so nothing asked of the nodes
+    assert (
+        count_rows(settings.database_url, CustodySignRequest) == before
+    )  # nothing stored, so nothing asked of the nodes
 
 
 @SQLITE_ONLY
@@ -607,7 +408,7 @@ def test_only_the_policys_operators_may_approve(api: Api, key: dict[str, Any], s
     nowhere, so more of them than the approval cap leave room for the operators (issue 9, point 16)."""
     request = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(5_000)}).json()
     for index in range(MAX_APPROVALS + 1):
-        outsider = _account(f"throwaway {index}")
+        outsider = account(f"throwaway {index}")
         response = approve(api, request, outsider)
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "operator"
@@ -627,7 +428,7 @@ def test_a_retried_sign_request_is_replayed_not_made_twice(
     assert first.status_code == again.status_code == 201
     assert again.content == first.content
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert stored_sign_requests(settings) == 1
+    assert count_rows(settings.database_url, CustodySignRequest) == 1
 
     changed = api.post("/sign-requests", {**body, "intent": treasury_tx(12)}, key="pay-invoice-42")
     assert changed.status_code == 409
@@ -636,7 +437,7 @@ def test_a_retried_sign_request_is_replayed_not_made_twice(
     missing = api.client.post("/v1/custody/sign-requests", json=body, headers=api.headers)
     assert missing.status_code == 400
     assert "Idempotency-Key" in missing.json()["detail"]
-    assert stored_sign_requests(settings) == 1
+    assert count_rows(settings.database_url, CustodySignRequest) == 1
 
 
 def test_uint256_values_are_answered_as_strings_and_numbers_are_still_taken(
@@ -663,7 +464,7 @@ def test_uint256_values_are_answered_as_strings_and_numbers_are_still_taken(
         "/sign-requests", {"key_id": key["key_id"], "intent": strings}, key="numbers-then-strings"
     )
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert stored_sign_requests(settings) == 1
+    assert count_rows(settings.database_url, CustodySignRequest) == 1
     assert api.get(f"/sign-requests/{first.json()['id']}").json()["intent"] == strings
 
 
@@ -675,7 +476,7 @@ def test_a_body_not_sent_as_json_is_415(api: Api, key: dict[str, Any], settings:
         response = api.client.post("/v1/custody/sign-requests", content=body, headers=headers)
         assert response.status_code == 415, response.text
         assert response.json()["type"] == "urn:tpwallet:problem:unsupported-media-type"
-    assert stored_sign_requests(settings) == 0
+    assert count_rows(settings.database_url, CustodySignRequest) == 0
 
 
 CONCURRENT = 6
@@ -693,7 +494,7 @@ def test_concurrent_requests_with_one_key_make_one_sign_request(
 
     with ThreadPoolExecutor(CONCURRENT) as pool:
         responses = list(pool.map(lambda _: submit(), range(CONCURRENT)))
-    assert stored_sign_requests(settings) == 1
+    assert count_rows(settings.database_url, CustodySignRequest) == 1
     assert {response.status_code for response in responses} <= {201, 409}
     bodies = {response.content for response in responses if response.status_code == 201}
     assert len(bodies) == 1
@@ -760,7 +561,7 @@ def test_validation_errors_are_422_naming_the_field(
     assert api.get("/audit", cursor="x" * 20).json()["errors"][0]["field"] == "cursor"
     assert api.get("/sign-requests", status="lost").json()["errors"][0]["field"] == "status"
     assert api.get("/sign-requests/0x1234").json()["errors"][0]["field"] == "request_id"
-    assert stored_sign_requests(settings) == 1
+    assert count_rows(settings.database_url, CustodySignRequest) == 1
 
 
 def test_an_unknown_key_is_404(api: Api, settings: ApiSettings) -> None:
@@ -773,7 +574,7 @@ def test_an_unknown_key_is_404(api: Api, settings: ApiSettings) -> None:
         assert response.status_code == 404
         assert response.json()["type"] == "urn:tpwallet:problem:custody-key-not-found"
         assert "no node that answered holds a share" in response.json()["detail"]
-    assert stored_sign_requests(settings) == 0
+    assert count_rows(settings.database_url, CustodySignRequest) == 0
 
 
 # -- audit ------------------------------------------------------------------------------------------------

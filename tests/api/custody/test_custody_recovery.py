@@ -12,26 +12,15 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from api.custody.runtime import CustodyRuntime
-from api.db import make_engine
 from api.models import CustodyApproval, CustodySignRequest
 from api.settings import ApiSettings
 from custody.policy.approvals import sign_approval
-from tests.api import test_custody
-from tests.api.test_custody import ALICE, BOB, Api, approve, assert_verifies, treasury_tx
+from tests.helpers.custody_api import ALICE, BOB, Api, approve, assert_verifies, treasury_tx
+from tests.helpers.db import count_rows
 
 # The custody tests' fixtures: a module's own group of node processes, the app on it, a key made by DKG.
-group, node_timeout, settings, app, api, key = (
-    test_custody.group,
-    test_custody.node_timeout,
-    test_custody.settings,
-    test_custody.app,
-    test_custody.api,
-    test_custody.key,
-)
 
 
 class Outage(RuntimeError):
@@ -55,15 +44,6 @@ def _fail_next_signing(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Callabl
     return lambda: calls
 
 
-def _count(settings: ApiSettings, model: type[CustodySignRequest] | type[CustodyApproval]) -> int:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            return session.scalar(select(func.count()).select_from(model)) or 0
-    finally:
-        engine.dispose()
-
-
 def test_a_sign_request_that_failed_after_it_was_stored_is_resumed_not_stored_again(
     api: Api, key: dict[str, Any], app: FastAPI, settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -71,14 +51,18 @@ def test_a_sign_request_that_failed_after_it_was_stored_is_resumed_not_stored_ag
     body = {"key_id": key["key_id"], "intent": treasury_tx(21)}
     failed = api.post("/sign-requests", body, key="resume-me")
     assert failed.status_code == 500
-    assert _count(settings, CustodySignRequest) == 1  # the first phase committed before the failure
+    assert (
+        count_rows(settings.database_url, CustodySignRequest) == 1
+    )  # the first phase committed before the failure
 
     resumed = api.post("/sign-requests", body, key="resume-me")
     assert resumed.status_code == 201, resumed.text
     assert "Idempotent-Replayed" not in resumed.headers
     assert_verifies(key, resumed.json())
     assert calls() == 2
-    assert _count(settings, CustodySignRequest) == 1  # the same request, signed: never a second one
+    assert (
+        count_rows(settings.database_url, CustodySignRequest) == 1
+    )  # the same request, signed: never a second one
 
     replayed = api.post("/sign-requests", body, key="resume-me")
     assert replayed.headers["Idempotent-Replayed"] == "true"
@@ -102,10 +86,12 @@ def test_an_approval_that_failed_after_it_was_stored_is_resumed_not_refused_as_a
     ).to_json()
     _fail_next_signing(app, monkeypatch)
     assert api.post(path, bob, key="bob-approves").status_code == 500
-    assert _count(settings, CustodyApproval) == 2  # bob's approval committed before the failure
+    assert (
+        count_rows(settings.database_url, CustodyApproval) == 2
+    )  # bob's approval committed before the failure
 
     resumed = api.post(path, bob, key="bob-approves")
     assert resumed.status_code == 201, resumed.text
     assert_verifies(key, resumed.json())
     assert [approval["operator"] for approval in resumed.json()["approvals"]] == [ALICE.address, BOB.address]
-    assert _count(settings, CustodyApproval) == 2
+    assert count_rows(settings.database_url, CustodyApproval) == 2

@@ -1,6 +1,6 @@
 """An Anchor sign request that carries its batch's leaves: every signer node rebuilds the tree and signs
 only the root, count and total the leaves make (`custody.node.anchor_leaves`), through the API and the same
-real 3-node group as `tests/api/test_custody.py` (its fixtures).
+real 3-node group as `tests/api/custody/test_custody.py` (`conftest.py`'s fixtures).
 
 The leaves are stored with the request, so a later attempt (after a refusal, or a node that was down) sends
 them again: a client cannot get the claim signed without them by retrying.
@@ -11,18 +11,7 @@ from typing import Any
 
 from chain.intents import Anchor
 from chain.merkle import MerkleTree, leaf_hash
-from tests.api import test_custody as shared
-from tests.api.test_custody import ANCHOR, SQLITE_ONLY, Api, assert_verifies, typed
-
-# The custody API tests' fixtures: one group of node processes for the module, the app on it, a fresh key.
-group, settings, node_timeout, app, api, key = (
-    shared.group,
-    shared.settings,
-    shared.node_timeout,
-    shared.app,
-    shared.api,
-    shared.key,
-)
+from tests.helpers.custody_api import ANCHOR, SQLITE_ONLY, Api, assert_verifies, custody_transfer, typed
 
 _seq = itertools.count(1)
 TRADES = [leaf_hash(["uint256", "uint256"], [trade_id, 100 * trade_id]) for trade_id in range(1, 6)]
@@ -81,7 +70,7 @@ def test_leaves_with_another_intent_or_malformed_are_422_naming_the_field(
     api: Api, key: dict[str, Any]
 ) -> None:
     tree = MerkleTree(TRADES)
-    transfer = shared.custody_transfer(5)
+    transfer = custody_transfer(5)
     for intent, batch in (
         (transfer, leaves(TRADES)),
         (anchor(tree), {"tree": "plain", "leaves": ["0x1234"]}),
