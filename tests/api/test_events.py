@@ -10,18 +10,16 @@ from eth_typing import HexStr
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from web3 import EthereumTesterProvider, Web3
 
 import chain.artifacts
-from api.db import make_engine
 from api.deps import get_chain_clients
 from api.models import ChainEvent, ChainReceipt
 from api.settings import ApiSettings
 from chain.artifacts import deploy
 from chain.deployments import Deployments
 from tests.api.conftest import InProcessChains
-from tests.helpers.db import count_rows
+from tests.helpers.db import count_rows, session_on
 
 EMITTER_SOURCE = Path(__file__).parent / "contracts" / "Emitter.vy"
 UNKNOWN_TX = "0x" + "00" * 32
@@ -247,15 +245,11 @@ def test_events_table_rows_match_the_answer(
     tx_hash = _note(l1_in_process, deployed.ours, deployed.sender, 3, b"row")
     l1_in_process.provider.ethereum_tester.mine_blocks(api_settings.finality_blocks)  # type: ignore[attr-defined]
     client.get(_url("l1", tx_hash))
-    engine = make_engine(api_settings.database_url)
-    try:
-        with Session(engine) as session:
-            rows = session.scalars(select(ChainEvent)).all()
-            assert [(row.tx_hash, row.contract_name, row.event_name, row.args["amount"]) for row in rows] == [
-                (tx_hash, "Notes", "Noted", 3)
-            ]
-    finally:
-        engine.dispose()
+    with session_on(api_settings.database_url) as session:
+        rows = session.scalars(select(ChainEvent)).all()
+        assert [(row.tx_hash, row.contract_name, row.event_name, row.args["amount"]) for row in rows] == [
+            (tx_hash, "Notes", "Noted", 3)
+        ]
 
 
 def test_integers_beyond_double_precision_stay_exact_strings_through_the_cache(

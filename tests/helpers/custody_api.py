@@ -29,7 +29,7 @@ from api.settings import ApiSettings
 from chain.intents import CustodyTransfer, Intent, TreasuryTx, decode_intent
 from custody.audit import AuditLog
 from custody.frost import Point, Signature, verify_signature
-from custody.policy.approvals import sign_approval
+from custody.policy.approvals import OperatorApproval, sign_approval
 from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, CustodyGroup
 
 
@@ -156,15 +156,19 @@ def digest_of(intent: dict[str, Any]) -> bytes:
     return decoded.digest(int(intent["chain_id"]), intent["verifying_contract"])
 
 
-def approve(api: Api, request: dict[str, Any], operator: LocalAccount) -> httpx.Response:
-    approval = sign_approval(
+def approval_of(request: dict[str, Any], operator: LocalAccount) -> OperatorApproval:
+    """`operator`'s signature over `SignApproval(digest, id)` of the sign request, in its intent's domain."""
+    return sign_approval(
         operator,
         bytes.fromhex(request["digest"][2:]),
         bytes.fromhex(request["id"][2:]),
         int(request["intent"]["chain_id"]),
         request["intent"]["verifying_contract"],
     )
-    return api.post(f"/sign-requests/{request['id']}/approvals", approval.to_json())
+
+
+def approve(api: Api, request: dict[str, Any], operator: LocalAccount) -> httpx.Response:
+    return api.post(f"/sign-requests/{request['id']}/approvals", approval_of(request, operator).to_json())
 
 
 def assert_verifies(key: dict[str, Any], request: dict[str, Any]) -> None:

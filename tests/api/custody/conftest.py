@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.auth import SCOPES, issue_api_key
-from api.db import make_engine
 from api.settings import ApiSettings
 from tests.helpers.custody_api import POLICY, Api
 from tests.helpers.custody_nodes import CustodyGroup
+from tests.helpers.db import session_on
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +53,8 @@ def app(settings: ApiSettings) -> FastAPI:
 
 @pytest.fixture
 def api(client: TestClient, settings: ApiSettings) -> Api:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            token = issue_api_key(session, "desk", SCOPES).token
-    finally:
-        engine.dispose()
+    with session_on(settings.database_url) as session:
+        token = issue_api_key(session, "desk", SCOPES).token
     return Api(client, token)
 
 

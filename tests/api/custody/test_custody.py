@@ -18,12 +18,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.auth import issue_api_key
 from api.custody.store import MAX_APPROVALS
-from api.db import make_engine
 from api.models import CustodySignRequest
 from api.settings import ApiSettings
 from chain.intents import CustodyTransfer, decode_intent
@@ -35,7 +33,7 @@ from custody.coordinator.state_book import load_statements
 from custody.frost import Point, is_onchain_verifiable
 from custody.node.keys_shares import find_key
 from custody.node.schemas import IntentEnvelope
-from custody.policy.approvals import OperatorApproval, sign_approval
+from custody.policy.approvals import OperatorApproval
 from tests.helpers.custody_api import (
     ALICE,
     BOB,
@@ -51,6 +49,7 @@ from tests.helpers.custody_api import (
     TREASURY,
     Api,
     account,
+    approval_of,
     approve,
     assert_verifies,
     audit_actions,
@@ -58,8 +57,8 @@ from tests.helpers.custody_api import (
     frozen,
     treasury_tx,
 )
-from tests.helpers.custody_nodes import TEST_CHAIN_ID, TEST_CONTRACT, CustodyGroup
-from tests.helpers.db import count_rows
+from tests.helpers.custody_nodes import TEST_CHAIN_ID, CustodyGroup
+from tests.helpers.db import count_rows, session_on
 
 # -- keys -------------------------------------------------------------------------------------------------
 
@@ -317,12 +316,8 @@ def test_custody_transfers_stop_at_the_rolling_daily_limit(api: Api, key: dict[s
 def test_an_outsider_cannot_ask_for_a_custody_transfer(
     key: dict[str, Any], client: TestClient, settings: ApiSettings
 ) -> None:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            reader = issue_api_key(session, "reader", ["custody:read", "custody:approve"]).token
-    finally:
-        engine.dispose()
+    with session_on(settings.database_url) as session:
+        reader = issue_api_key(session, "reader", ["custody:read", "custody:approve"]).token
     before = count_rows(settings.database_url, CustodySignRequest)
     body = {"key_id": key["key_id"], "intent": custody_transfer(500)}
     for headers, status in (({}, 401), ({"Authorization": f"Bearer {reader}"}, 403)):
@@ -362,13 +357,7 @@ def test_an_approval_must_be_the_named_operators_over_this_request(
     other = api.post("/sign-requests", {"key_id": key["key_id"], "intent": treasury_tx(5_000)}).json()
     path = f"/sign-requests/{request['id']}/approvals"
 
-    forged = sign_approval(
-        MALLORY,
-        bytes.fromhex(request["digest"][2:]),
-        bytes.fromhex(request["id"][2:]),
-        TEST_CHAIN_ID,
-        TEST_CONTRACT,
-    )
+    forged = approval_of(request, MALLORY)
     claimed_by_alice = OperatorApproval(operator=ALICE.address, signature=forged.signature).to_json()
     response = api.post(path, claimed_by_alice)
     assert response.status_code == 422
@@ -376,13 +365,7 @@ def test_an_approval_must_be_the_named_operators_over_this_request(
     assert MALLORY.address in response.json()["errors"][0]["message"]
     assert ("sign-request.approval-rejected", request["id"]) in audit_actions(settings)
 
-    for_other_request = sign_approval(
-        ALICE,
-        bytes.fromhex(other["digest"][2:]),
-        bytes.fromhex(other["id"][2:]),
-        TEST_CHAIN_ID,
-        TEST_CONTRACT,
-    )
+    for_other_request = approval_of(other, ALICE)
     assert api.post(path, for_other_request.to_json()).status_code == 422
 
     assert approve(api, request, ALICE).status_code == 201

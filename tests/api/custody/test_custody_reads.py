@@ -13,12 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from api.auth import Scope, issue_api_key
-from api.db import make_engine
 from api.settings import ApiSettings
 from tests.helpers.custody_api import ALICE, BOB, SQLITE_ONLY, Api, approve, treasury_tx
+from tests.helpers.db import session_on
 
 UNKNOWN_REQUEST = "0x" + "00" * 32
 PENDING_AMOUNT = 5_000  # above 1,000: two operators' approvals needed, so the request stays pending
@@ -27,12 +26,15 @@ SIGNED_AMOUNT = 5
 
 def caller(client: TestClient, settings: ApiSettings, *scopes: Scope) -> Api:
     """A caller holding a key of its own with `scopes`."""
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            return Api(client, issue_api_key(session, "caller", scopes).token)
-    finally:
-        engine.dispose()
+    with session_on(settings.database_url) as session:
+        return Api(client, issue_api_key(session, "caller", scopes).token)
+
+
+@pytest.fixture
+def desks(client: TestClient, settings: ApiSettings) -> tuple[Api, Api]:
+    """Two trading desks, each with a key of its own that signs and reads its own requests."""
+    first, second = (caller(client, settings, "custody:sign", "custody:read") for _ in range(2))
+    return first, second
 
 
 def request_ids(page: dict[str, Any]) -> list[str]:
@@ -63,12 +65,9 @@ def every_page(api: Api, path: str, limit: int, **params: Any) -> list[dict[str,
 
 
 def test_a_sign_request_is_read_by_its_creator_and_admin_or_audit_keys_only(
-    client: TestClient,
-    settings: ApiSettings,
-    key: dict[str, Any],
+    client: TestClient, settings: ApiSettings, key: dict[str, Any], desks: tuple[Api, Api]
 ) -> None:
-    desk = caller(client, settings, "custody:sign", "custody:read")
-    other_desk = caller(client, settings, "custody:sign", "custody:read")
+    desk, other_desk = desks
     request = sign_request(desk, key, PENDING_AMOUNT)
     path = f"/sign-requests/{request['id']}"
 
@@ -99,12 +98,9 @@ def test_a_sign_request_is_read_by_its_creator_and_admin_or_audit_keys_only(
 
 
 def test_lists_show_a_caller_its_own_requests_and_admin_or_audit_keys_every_one(
-    client: TestClient,
-    settings: ApiSettings,
-    key: dict[str, Any],
+    client: TestClient, settings: ApiSettings, key: dict[str, Any], desks: tuple[Api, Api]
 ) -> None:
-    desk = caller(client, settings, "custody:sign", "custody:read")
-    other_desk = caller(client, settings, "custody:sign", "custody:read")
+    desk, other_desk = desks
     mine = [sign_request(desk, key, SIGNED_AMOUNT)["id"], sign_request(desk, key, PENDING_AMOUNT)["id"]]
     theirs = [sign_request(other_desk, key, PENDING_AMOUNT)["id"]]
 

@@ -16,8 +16,7 @@ from fastapi import FastAPI
 from api.custody.runtime import CustodyRuntime
 from api.models import CustodyApproval, CustodySignRequest
 from api.settings import ApiSettings
-from custody.policy.approvals import sign_approval
-from tests.helpers.custody_api import ALICE, BOB, Api, approve, assert_verifies, treasury_tx
+from tests.helpers.custody_api import ALICE, BOB, Api, approval_of, approve, assert_verifies, treasury_tx
 from tests.helpers.db import count_rows
 
 # The custody tests' fixtures: a module's own group of node processes, the app on it, a key made by DKG.
@@ -77,13 +76,7 @@ def test_an_approval_that_failed_after_it_was_stored_is_resumed_not_refused_as_a
     assert request["status"] == "pending"
     assert approve(api, request, ALICE).status_code == 201
     path = f"/sign-requests/{request['id']}/approvals"
-    bob = sign_approval(
-        BOB,
-        bytes.fromhex(request["digest"][2:]),
-        bytes.fromhex(request["id"][2:]),
-        int(request["intent"]["chain_id"]),
-        request["intent"]["verifying_contract"],
-    ).to_json()
+    bob = approval_of(request, BOB).to_json()
     _fail_next_signing(app, monkeypatch)
     assert api.post(path, bob, key="bob-approves").status_code == 500
     assert (
