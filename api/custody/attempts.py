@@ -9,8 +9,8 @@ first, so a crash cannot lose a newer one.
 import asyncio
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiClient
 from api.custody import outcomes, store
@@ -70,7 +70,7 @@ async def attempt(
         else:
             outcome = outcomes.signed(signature)
         finally:
-            await run_in_threadpool(
+            await to_thread.run_sync(
                 runtime.save_states
             )  # before anything else: a crash must not lose a newer one
         row = await store.transaction(

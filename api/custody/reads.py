@@ -18,8 +18,8 @@ Database and file work runs in worker threads, like the rest of custody.
 from datetime import datetime
 from typing import Final
 
+from anyio import to_thread
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiClient, Scope
 from api.custody import store
@@ -48,7 +48,7 @@ def reads_every_request(client: ApiClient) -> bool:
 
 async def read_key(session: Session, key_id: str) -> KeyOut:
     """A key this API made or imported; 404 (naming the import route) if none."""
-    row = await run_in_threadpool(lambda: store.find_key(session, key_id))
+    row = await to_thread.run_sync(lambda: store.find_key(session, key_id))
     if row is None:
         raise CustodyKeyNotFound(
             f"no custody key {key_id!r} is known to this API; a key made outside it is imported with "
@@ -60,7 +60,7 @@ async def read_key(session: Session, key_id: str) -> KeyOut:
 async def list_keys(session: Session, cursor: str | None, limit: int) -> Page[KeyOut]:
     """Keys this API made or imported, by id."""
     after = KEYS.decode(cursor)
-    rows = await run_in_threadpool(
+    rows = await to_thread.run_sync(
         lambda: store.list_keys(
             session, after=None if after is None else key_part(after, 0, str), limit=limit + 1
         )
@@ -73,7 +73,7 @@ async def list_keys(session: Session, cursor: str | None, limit: int) -> Page[Ke
 
 async def read_sign_request(session: Session, client: ApiClient, request_id: str) -> SignRequestOut:
     """A sign request `client` may read (its own, or any with READ_EVERY_REQUEST); 404 otherwise."""
-    row = await run_in_threadpool(lambda: store.load_request(session, request_id))
+    row = await to_thread.run_sync(lambda: store.load_request(session, request_id))
     if row.created_by != client.key_id and not reads_every_request(client):
         raise SignRequestNotFound(f"no sign request {request_id}")  # the same answer as for no such id
     return sign_request_view(row)
@@ -85,7 +85,7 @@ async def list_sign_requests(
     """The sign requests `client` may read, oldest first, in `status` when given."""
     filters = {"status": status}
     after = SIGN_REQUESTS.decode(cursor, filters)
-    rows = await run_in_threadpool(
+    rows = await to_thread.run_sync(
         lambda: store.list_requests(
             session,
             status=status,
@@ -116,4 +116,4 @@ def _audit_page(runtime: CustodyRuntime, cursor: str | None, limit: int) -> Page
 
 async def audit_page(runtime: CustodyRuntime, cursor: str | None, limit: int) -> Page[AuditRecordOut]:
     """Up to `limit` audit records after the cursor's, oldest first."""
-    return await run_in_threadpool(lambda: _audit_page(runtime, cursor, limit))
+    return await to_thread.run_sync(lambda: _audit_page(runtime, cursor, limit))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+from anyio import to_thread
 
 from api.settings import ApiSettings
 from custody.audit import AuditLog
@@ -104,7 +104,7 @@ class CustodyRuntime:
 
     async def record(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
         """Append a record to the audit log, in a worker thread (the log writes and syncs a file)."""
-        await run_in_threadpool(
+        await to_thread.run_sync(
             lambda: self.audit.append(actor=actor, action=action, subject=subject, details=details)
         )
 

@@ -29,8 +29,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiClient
 from api.custody import store
@@ -162,7 +162,7 @@ async def create_key(
             )
         await store.transaction(store.require_unused_key_id, session, body.key_id)
         key_id = body.key_id or f"key-{secrets.token_hex(8)}"
-        await run_in_threadpool(lambda: progress.save(KEY_CHOSEN, key_id=key_id))
+        await to_thread.run_sync(lambda: progress.save(KEY_CHOSEN, key_id=key_id))
     info, lagging = await _dkg_or_its_result(runtime, key_id, threshold, participants, progress.resumed)
     row = await store.transaction(
         store.add_key,
@@ -340,5 +340,5 @@ async def clear_suspect(runtime: CustodyRuntime, client: ApiClient, node_id: int
     repaired, or it was blamed on a stale key); audited by the coordinator with the caller as actor."""
     if node_id not in runtime.roster.node_ids:
         raise CustodyNodeNotFound(f"no node {node_id} in the custody roster")
-    was_suspect = await run_in_threadpool(runtime.signing.clear_suspect, node_id, client.actor)
+    was_suspect = await to_thread.run_sync(runtime.signing.clear_suspect, node_id, client.actor)
     return SuspectClearedOut(node_id=node_id, was_suspect=was_suspect)

@@ -13,10 +13,10 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from anyio import to_thread
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiClient
 from api.custody.errors import (
@@ -55,7 +55,7 @@ def _in_transaction(work: Callable[..., _T], session: Session, *args: Any) -> _T
 async def transaction(work: Callable[..., _T], session: Session, *args: Any) -> _T:
     """`work(session, *args)` in a worker thread, its transaction ended before it returns (committed, or
     rolled back if it raised), so the session holds no connection once the thread is done."""
-    return await run_in_threadpool(_in_transaction, work, session, *args)
+    return await to_thread.run_sync(_in_transaction, work, session, *args)
 
 
 def _now() -> datetime:
