@@ -9,22 +9,29 @@ shutdown.
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Final
 
 import anyio.to_thread
 from fastapi import FastAPI
 
+from api.custody.router import router as custody_router
 from api.db import make_engine, make_session_factory, redacted_url
 from api.errors import API_PROBLEMS
+from api.events.router import router as events_router
+from api.health.router import router as health_router
+from api.health.service import HealthProbe
 from api.logs import configure_logging
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
 from api.openapi import install_openapi
 from api.ratelimit import address_bucket, make_rate_limiter
-from api.routers import chains, custody, health, subscriptions, version, vesting
-from api.services.health import HealthProbe
-from api.services.rpc import ChainClients
-from api.services.version import read_build_info
-from api.settings import PROJECT_ROOT, ApiSettings, get_settings
+from api.rpc import ChainClients
+from api.settings import ApiSettings, get_settings
+from api.subscriptions.router import router as subscriptions_router
+from api.version.router import router as version_router
+from api.version.service import read_build_info
+from api.vesting.router import router as vesting_router
+from chain.paths import PROJECT_ROOT
 from custody.problems import install_handlers
 
 DESCRIPTION = """
@@ -49,6 +56,16 @@ OPENAPI_TAGS = [
         "description": "Vesting grants: schedules, vested and claimable amounts, read from the chains.",
     },
 ]
+
+ROUTERS: Final = (
+    health_router,
+    version_router,
+    events_router,
+    custody_router,
+    vesting_router,
+    subscriptions_router,
+)
+"""Every feature's routes, in the order the OpenAPI document lists them."""
 
 log = logging.getLogger("api")
 
@@ -101,11 +118,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.add_middleware(RateLimitMiddleware, bucket=address_bucket(settings))
     app.add_middleware(RequestContextMiddleware)  # outermost: ids, headers and the 500 for all the rest
-    app.include_router(health.router)
-    app.include_router(version.router)
-    app.include_router(chains.router)
-    app.include_router(custody.router)
-    app.include_router(vesting.router)
-    app.include_router(subscriptions.router)
+    for router in ROUTERS:
+        app.include_router(router)
     install_openapi(app)
     return app

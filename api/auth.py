@@ -1,4 +1,4 @@
-"""API keys: who is calling, and what they may do (scopes); routes ask with `require_scope` aliases.
+"""API keys: who is calling, and what they may do (scopes); routes ask through `api.deps` (`require_scope`).
 
 A key reads ``tpw_<id>_<secret>`` and travels as ``Authorization: Bearer <key>``. The id (16 hex digits) is
 public: it names the key in lists, audit records and idempotency scopes. The secret is 32 random bytes, so
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from api.deps import SessionDep
+from api.db import get_session
 from api.models import ApiKey
 from api.ratelimit import RateLimited, RateLimiter, key_bucket
 
@@ -184,7 +184,7 @@ def _authenticate_and_end(session: Session, token: str) -> ApiClient | None:
 
 async def authenticated_client(
     request: Request,
-    session: SessionDep,
+    session: Annotated[Session, Depends(get_session)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiClient:
     """The caller, from its bearer API key; 401 without a valid, unrevoked key, 429 when the key's token
@@ -205,16 +205,13 @@ async def authenticated_client(
     return client
 
 
-AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
-
-
 def require_scope(scope: Scope, *alternatives: Scope) -> Callable[[ApiClient], ApiClient]:
     """A dependency: the authenticated caller, if its key grants `scope` or one of `alternatives`; 403
     naming them otherwise (`scope` first: the one a caller normally asks for)."""
     accepted = (scope, *alternatives)
     named = scope if not alternatives else f"{scope} (or {', '.join(alternatives)})"
 
-    def client_with_scope(client: AuthenticatedClient) -> ApiClient:
+    def client_with_scope(client: Annotated[ApiClient, Depends(authenticated_client)]) -> ApiClient:
         if client.scopes.isdisjoint(accepted):
             raise HTTPException(
                 HTTPStatus.FORBIDDEN,
@@ -227,15 +224,3 @@ def require_scope(scope: Scope, *alternatives: Scope) -> Callable[[ApiClient], A
 
     client_with_scope.__name__ = f"require_{scope.replace(':', '_')}"
     return client_with_scope
-
-
-CustodyReader = Annotated[ApiClient, Depends(require_scope("custody:read"))]
-CustodySigner = Annotated[ApiClient, Depends(require_scope("custody:sign"))]
-CustodyApprover = Annotated[ApiClient, Depends(require_scope("custody:approve"))]
-CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
-CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
-CustodyRequestReader = Annotated[
-    ApiClient, Depends(require_scope("custody:read", "custody:admin", "custody:audit", "custody:approve"))
-]
-"""Reads sign requests: its own with `custody:read`, every one with `custody:admin`, `custody:audit`
-or `custody:approve` (an operator reads what it approves)."""

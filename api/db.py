@@ -1,4 +1,4 @@
-"""The API's database access: the declarative base, the engine and the session factory.
+"""The API's database access: the declarative base, the engine, the session factory and a request's session.
 
 SQLite (the dev default) and PostgreSQL through psycopg 3 are both supported; the schema itself is only ever
 changed by Alembic (`api.migrate`).
@@ -12,11 +12,14 @@ foreign keys enforced, WAL so readers do not block the writer, and a busy timeou
 "database is locked" errors; within the process, its writers queue on a lock (`api.sqlite_writer`).
 """
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from api.sqlite_writer import SerialWriterConnection
 
@@ -96,3 +99,15 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def redacted_url(database_url: str) -> str:
     """`database_url` with its password masked, for logs."""
     return make_url(database_url).render_as_string(hide_password=True)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One database session per request, closed (and rolled back if uncommitted) when the request ends.
+
+    Async, so opening it takes no worker thread (a session connects only when first used); closing may
+    roll back, which is database work, so it runs in a worker thread."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        await run_in_threadpool(session.close)

@@ -1,37 +1,36 @@
-"""FastAPI dependencies as `Annotated` aliases: routes declare `session: SessionDep`, `settings: SettingsDep`.
+"""Every FastAPI dependency of the routes, as an `Annotated` alias: routes declare `session: SessionDep`,
+`client: CustodyAdmin`, `runtime: CustodyDep`, and the services they call never see FastAPI.
 
-Everything comes from the app's own state (set by `create_app`), so two apps with different settings can live
-in one process, as the tests do.
+Everything comes from the request and the app's own state (set by `create_app` and the lifespans), so two
+apps with different settings can live in one process, as the tests do. The providers that need more than the
+app's state live with what they provide (`api.db.get_session`, `api.auth`, `api.idempotency.route`); one
+defined for a new feature goes here with its alias.
 """
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
-from api.services.rpc import ChainClients
-from api.services.version import BuildInfo
+from api.auth import ApiClient, Scope, authenticated_client, require_scope
+from api.custody.errors import CustodyUnavailable
+from api.custody.runtime import CustodyRuntime
+from api.db import get_session
+from api.idempotency.route import Idempotency, idempotency
+from api.rpc import ChainClients
 from api.settings import ApiSettings
+from api.version.service import BuildInfo
 
 
 def get_app_settings(request: Request) -> ApiSettings:
     """The settings the serving app was created with."""
     settings: ApiSettings = request.app.state.settings
     return settings
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One database session per request, closed (and rolled back if uncommitted) when the request ends.
-
-    Async, so opening it takes no worker thread (a session connects only when first used); closing may
-    roll back, which is database work, so it runs in a worker thread."""
-    session: Session = request.app.state.session_factory()
-    try:
-        yield session
-    finally:
-        await run_in_threadpool(session.close)
 
 
 def get_build_info(request: Request) -> BuildInfo:
@@ -46,7 +45,99 @@ async def get_chain_clients(request: Request) -> ChainClients:
     return chains
 
 
+def get_custody(request: Request) -> CustodyRuntime:
+    """The app's custody runtime (`api.custody.router.custody_lifespan`); 503 while custody is not
+    configured."""
+    runtime: CustodyRuntime | None = getattr(request.app.state, "custody", None)
+    if runtime is None:
+        raise CustodyUnavailable(
+            "custody is not configured on this server: no roster at its custody_roster_path"
+        )
+    return runtime
+
+
 SettingsDep = Annotated[ApiSettings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 BuildInfoDep = Annotated[BuildInfo, Depends(get_build_info)]
 ChainsDep = Annotated[ChainClients, Depends(get_chain_clients)]
+CustodyDep = Annotated[CustodyRuntime, Depends(get_custody)]
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+"""A POST's `Idempotency-Key`, claimed for its caller: run the route's work through `Idempotency.run`."""
+
+AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
+"""Any caller with a valid API key, whatever its scopes."""
+CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
+CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
+
+
+@dataclass(frozen=True)
+class CustodyCall:
+    """What a custody route works with: its caller, the custody runtime and the request's session."""
+
+    client: ApiClient
+    runtime: CustodyRuntime
+    session: Session
+
+
+def custody_call(scope: Scope, *alternatives: Scope) -> Callable[..., Awaitable[CustodyCall]]:
+    """The dependency of a custody read whose caller needs `scope` (or one of `alternatives`), resolved in
+    the order the routes always asked: caller, runtime, session."""
+
+    async def custody_call_with_scope(
+        client: Annotated[ApiClient, Depends(require_scope(scope, *alternatives))],
+        runtime: CustodyDep,
+        session: SessionDep,
+    ) -> CustodyCall:
+        return CustodyCall(client, runtime, session)
+
+    return custody_call_with_scope
+
+
+KeyReader = Annotated[CustodyCall, Depends(custody_call("custody:read"))]
+RequestReader = Annotated[
+    CustodyCall, Depends(custody_call("custody:read", "custody:admin", "custody:audit", "custody:approve"))
+]
+"""Reads sign requests: its own with `custody:read`, every one with `custody:admin`, `custody:audit`
+or `custody:approve` (an operator reads what it approves)."""
+
+
+@dataclass(frozen=True)
+class CustodyPost(CustodyCall):
+    """A custody POST's call, with its idempotency key."""
+
+    idempotency: Idempotency
+
+    async def run(
+        self,
+        work: Callable[..., Awaitable[BaseModel]],
+        *args: Any,
+        body: BaseModel | None,
+        status_code: int = HTTPStatus.OK,
+    ) -> Response:
+        """`work(runtime, session, client, *args, progress)` under the request's idempotency key: replayed if
+        the key served this request already (`api.idempotency.route.Idempotency.run`)."""
+        return await self.idempotency.run(
+            lambda progress: work(self.runtime, self.session, self.client, *args, progress),
+            body=body,
+            status_code=status_code,
+        )
+
+
+def custody_post(scope: Scope) -> Callable[..., Awaitable[CustodyPost]]:
+    """The dependency of a custody POST whose caller needs `scope`, resolved in the order the routes always
+    asked (caller, runtime, idempotency key, session), so the same refusal comes first."""
+
+    async def custody_post_with_scope(
+        client: Annotated[ApiClient, Depends(require_scope(scope))],
+        runtime: CustodyDep,
+        idempotency: IdempotencyDep,
+        session: SessionDep,
+    ) -> CustodyPost:
+        return CustodyPost(client, runtime, session, idempotency)
+
+    return custody_post_with_scope
+
+
+AdminPost = Annotated[CustodyPost, Depends(custody_post("custody:admin"))]
+SignerPost = Annotated[CustodyPost, Depends(custody_post("custody:sign"))]
+ApproverPost = Annotated[CustodyPost, Depends(custody_post("custody:approve"))]

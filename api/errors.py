@@ -13,35 +13,43 @@ than JSON to a route that takes JSON is a 415, never a 422 about the fields it c
 from http import HTTPStatus
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict
 
 from api.logs import request_id_var
+from api.schemas import ApiModel
 from custody.problems import PROBLEM_JSON, ProblemError, ProblemProfile
 
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 
 
-class FieldError(BaseModel):
+class FieldError(ApiModel):
     """One invalid field of a request."""
 
-    field: str = Field(description="Where: the parameter's name, or a dotted path into the body.")
-    message: str = Field(description="What is wrong with it.")
+    field: str
+    """Where: the parameter's name, or a dotted path into the body."""
+    message: str
+    """What is wrong with it."""
 
 
-class Problem(BaseModel):
+class Problem(ApiModel):
     """An RFC 9457 problem document: every error the API answers is one (`application/problem+json`)."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
 
-    type: str = Field(description="`urn:tpwallet:problem:<name>`: what kind of problem, for programs.")
-    title: str = Field(description="A short summary of the problem type, for people.")
-    status: int = Field(description="The HTTP status code.")
-    detail: str = Field(description="What happened in this case.")
-    instance: str = Field(description="The request path.")
-    request_id: str = Field(description="The `X-Request-ID` of the response: quote it when reporting.")
-    errors: list[FieldError] | None = Field(
-        default=None, description="For a 422: each invalid field, named by its location."
-    )
+    type: str
+    """`urn:tpwallet:problem:<name>`: what kind of problem, for programs."""
+    title: str
+    """A short summary of the problem type, for people."""
+    status: int
+    """The HTTP status code."""
+    detail: str
+    """What happened in this case."""
+    instance: str
+    """The request path."""
+    request_id: str
+    """The `X-Request-ID` of the response: quote it when reporting."""
+    errors: list[FieldError] | None = None
+    """For a 422: each invalid field, named by its location."""
 
 
 def problem_doc(description: str) -> dict[str, Any]:
@@ -59,63 +67,38 @@ class ApiError(ProblemError):
     unexpected_detail = "The server failed to handle the request; quote the request id when reporting it."
 
 
-class InvalidRequest(ApiError):
+class InvalidRequest(ApiError, status=422, problem="validation-error", title="Invalid request"):
     """A request with a field of the wrong shape or value; `errors` names each field."""
 
-    status = HTTPStatus.UNPROCESSABLE_ENTITY
-    problem = "validation-error"
-    title = "Invalid request"
 
-
-class NotFound(ApiError):
+class NotFound(ApiError, status=404, problem="not-found", title="Not found"):
     """The resource named in the path does not exist."""
 
-    status = HTTPStatus.NOT_FOUND
-    problem = "not-found"
-    title = "Not found"
 
-
-class UnknownNetwork(NotFound):
+class UnknownNetwork(NotFound, problem="unknown-network", title="Unknown network"):
     """The path names a network the API does not serve."""
 
-    problem = "unknown-network"
-    title = "Unknown network"
 
-
-class TransactionNotFound(NotFound):
+class TransactionNotFound(NotFound, problem="transaction-not-found", title="Transaction not found"):
     """The chain has no receipt for the transaction (never sent, still pending, or on another chain)."""
 
-    problem = "transaction-not-found"
-    title = "Transaction not found"
 
-
-class ServiceUnavailable(ApiError):
+class ServiceUnavailable(ApiError, status=503, problem="service-unavailable", title="Service unavailable"):
     """Something the API depends on does not answer; retrying later may succeed."""
 
-    status = HTTPStatus.SERVICE_UNAVAILABLE
-    problem = "service-unavailable"
-    title = "Service unavailable"
 
-
-class ChainUnavailable(ServiceUnavailable):
+class ChainUnavailable(ServiceUnavailable, problem="chain-unavailable", title="Chain unavailable"):
     """A chain's JSON-RPC node did not answer in time or answered nonsense."""
 
-    problem = "chain-unavailable"
-    title = "Chain unavailable"
 
-
-class RegistryMismatch(ServiceUnavailable):
+class RegistryMismatch(
+    ServiceUnavailable, problem="registry-mismatch", title="Deployments registry does not match the chain"
+):
     """The deployments registry was written for another chain than the one the node serves now."""
 
-    problem = "registry-mismatch"
-    title = "Deployments registry does not match the chain"
 
-
-class Unhealthy(ServiceUnavailable):
+class Unhealthy(ServiceUnavailable, problem="unhealthy", title="Service unhealthy"):
     """At least one health check failed; the `checks` extension says which."""
-
-    problem = "unhealthy"
-    title = "Service unhealthy"
 
 
 API_PROBLEMS: Final = ProblemProfile(

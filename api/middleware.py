@@ -17,7 +17,6 @@ import logging
 import re
 import time
 import uuid
-from http import HTTPStatus
 from typing import Final
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -122,20 +121,12 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
 
-class PayloadTooLarge(ApiError):
+class PayloadTooLarge(ApiError, status=413, problem="payload-too-large", title="Request body too large"):
     """The request body is larger than the server takes."""
 
-    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    problem = "payload-too-large"
-    title = "Request body too large"
 
-
-class RequestTimeout(ApiError):
+class RequestTimeout(ApiError, status=408, problem="request-timeout", title="Request body too slow"):
     """The request body did not arrive whole in time."""
-
-    status = HTTPStatus.REQUEST_TIMEOUT
-    problem = "request-timeout"
-    title = "Request body too slow"
 
 
 class BodySizeLimitMiddleware:

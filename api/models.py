@@ -47,6 +47,14 @@ STATUS_LENGTH = 16
 RECOVERY_POINT_LENGTH = 64
 
 
+def owned_children(parent: str, order_by: str) -> Any:
+    """A one-to-many relationship to rows that belong to their parent: loaded with it (in one more query, in
+    `order_by` order), and deleted with it or when taken out of the list; `parent` names the way back."""
+    return relationship(
+        back_populates=parent, cascade="all, delete-orphan", order_by=order_by, lazy="selectin"
+    )
+
+
 class ChainReceipt(Base):
     """A final transaction receipt whose events were decoded once and kept."""
 
@@ -59,12 +67,7 @@ class ChainReceipt(Base):
     status: Mapped[int] = mapped_column(SmallInteger)
     cached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    events: Mapped[list["ChainEvent"]] = relationship(
-        back_populates="receipt",
-        cascade="all, delete-orphan",
-        order_by="ChainEvent.log_index",
-        lazy="selectin",
-    )
+    events: Mapped[list["ChainEvent"]] = owned_children("receipt", "ChainEvent.log_index")
 
 
 class ChainEvent(Base):
@@ -191,12 +194,7 @@ class CustodySignRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
-    approvals: Mapped[list["CustodyApproval"]] = relationship(
-        back_populates="sign_request",
-        cascade="all, delete-orphan",
-        order_by="CustodyApproval.id",
-        lazy="selectin",
-    )
+    approvals: Mapped[list["CustodyApproval"]] = owned_children("sign_request", "CustodyApproval.id")
 
 
 class CustodyApproval(Base):

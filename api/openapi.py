@@ -22,8 +22,8 @@ from typing import Any, Final
 from fastapi import FastAPI
 
 from api.errors import PROBLEM_JSON, PROBLEM_SCHEMA_REF, Problem, problem_doc
-from api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from api.idempotency import REPLAYED_HEADER
+from api.idempotency.store import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency.store import REPLAYED_HEADER
 from api.middleware import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
 from api.schemas import DECIMAL_PATTERN
 

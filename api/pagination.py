@@ -27,7 +27,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 from typing import Annotated, Any, Final, Generic, TypeVar
 
 from fastapi import Query
@@ -61,12 +60,8 @@ CursorQuery = Annotated[
 ]
 
 
-class InvalidCursor(ApiError):
+class InvalidCursor(ApiError, status=400, problem="invalid-cursor", title="Invalid cursor"):
     """A cursor this API did not make, or made for another list or other filters."""
-
-    status = HTTPStatus.BAD_REQUEST
-    problem = "invalid-cursor"
-    title = "Invalid cursor"
 
     def __init__(self, message: str) -> None:
         super().__init__(

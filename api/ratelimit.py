@@ -16,7 +16,6 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Final, Protocol
 
 from api.errors import ApiError
@@ -37,12 +36,8 @@ class Bucket:
     burst: int
 
 
-class RateLimited(ApiError):
+class RateLimited(ApiError, status=429, problem="rate-limited", title="Too many requests"):
     """The caller (an API key or a client address) sent more requests than its bucket allows."""
-
-    status = HTTPStatus.TOO_MANY_REQUESTS
-    problem = "rate-limited"
-    title = "Too many requests"
 
     def __init__(self, detail: str, retry_after: float) -> None:
         seconds = max(1, math.ceil(retry_after))

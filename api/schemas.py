@@ -1,5 +1,5 @@
-"""Response bodies of the API's routes, as pydantic models (they are the OpenAPI schema too), and the one JSON
-spelling of 256-bit integers that every route shares.
+"""What every feature's request and response bodies (`api/<feature>/schemas.py`) build on: the base model,
+whose fields are documented by their docstrings, and the one JSON spelling of 256-bit integers.
 
 Any value typed `uint256` on-chain (ids, token amounts, nonces, deadlines, totals, fees, periods, and every
 chain id: the EIP-712 domain and the `chainid` opcode type it uint256) travels as a string of decimal digits,
@@ -12,13 +12,18 @@ OpenAPI), checked strictly either way.
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, field_serializer
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from api.settings import Network
+
+class ApiModel(BaseModel):
+    """Base of the API's bodies: a field's docstring is its description in the OpenAPI document."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
 
 UINT256_MAX: Final = 2**256 - 1
 DECIMAL_PATTERN: Final = r"^(0|[1-9][0-9]{0,77})$"
@@ -109,63 +114,3 @@ def decimal_strings(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [decimal_strings(item) for item in value]
     return value
-
-
-class Check(BaseModel):
-    """The outcome of one health check."""
-
-    status: Literal["ok", "fail"]
-    detail: str | None = Field(default=None, description="Why the check failed; never a URL or secret.")
-    chain_id: ChainId | None = Field(default=None, description="For a chain check: the id the node reported.")
-
-
-class HealthReport(BaseModel):
-    """Every check passed; a failing check answers 503 `application/problem+json` with the same `checks`."""
-
-    status: Literal["ok"]
-    checks: dict[str, Check]
-
-
-class VersionInfo(BaseModel):
-    """What is running, and which chains it is talking to right now."""
-
-    name: str
-    version: str | None = Field(description="Package version; null if neither installed nor in a checkout.")
-    git_commit: str | None = Field(description="The source tree's commit; null outside a git checkout.")
-    chain_ids: dict[Network, ChainId | None] = Field(
-        description="Each network's chain id; null if unreachable."
-    )
-
-
-class ChainEventOut(BaseModel):
-    """One decoded event emitted by a contract we deployed."""
-
-    log_index: int = Field(description="Position of the log in its block.")
-    contract: str = Field(description="The contract's name in the deployments registry.")
-    contract_type: str = Field(description="The contract type (source file name) whose ABI decoded it.")
-    address: str = Field(description="The emitting contract's checksummed address.")
-    event: str = Field(description="The event's name in the contract's ABI.")
-    args: dict[str, Any] = Field(
-        description="Decoded arguments: every integer as a decimal string (this schema cannot name each "
-        "argument's ABI type, so integers of every width are spelt alike; a signed one may start with '-'), "
-        "bytes as 0x-hex strings, tuples as lists."
-    )
-
-    @field_serializer("args")
-    def _integers_as_strings(self, args: dict[str, Any]) -> Any:
-        return decimal_strings(args)
-
-
-class TransactionEvents(BaseModel):
-    """A mined transaction and the events our contracts emitted in it."""
-
-    network: Network
-    chain_id: ChainId
-    tx_hash: str
-    block_number: int
-    block_hash: str
-    status: int = Field(
-        description="1 if the transaction succeeded, 0 if it reverted (a revert emits no events)."
-    )
-    final: bool = Field(description="True once the block is `finality_blocks` deep; only then is it cached.")
-    events: list[ChainEventOut]

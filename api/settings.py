@@ -12,9 +12,8 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chain.paths import PROJECT_ROOT
 from custody.tls import TlsPaths
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Values that mean "nobody set this": refused for every secret outside dev.
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "password", "test", "dev"})
@@ -30,140 +29,92 @@ def _is_placeholder(secret: SecretStr) -> bool:
 
 
 class ApiSettings(BaseSettings):
-    """Configuration of one API process; see each field's description (also shown by `--help` tools)."""
+    """Configuration of one API process; a field's docstring is its description (shown by `--help` tools)."""
 
     # hide_input_in_errors: a validation error must not echo the environment, which holds secrets.
     model_config = SettingsConfigDict(
-        env_prefix="TPW_", extra="ignore", frozen=True, hide_input_in_errors=True
+        env_prefix="TPW_",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
+        use_attribute_docstrings=True,
     )
 
-    environment: Literal["dev", "prod"] = Field(
-        default="dev", description="`prod` refuses empty or placeholder secrets."
-    )
-    database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tpwallet.db'}",
-        description="SQLAlchemy URL (may hold a password), e.g. postgresql+psycopg://tpw@127.0.0.1:5432/tpw.",
-        repr=False,
-    )
-    api_host: str = Field(default="127.0.0.1", description="Interface the server binds to.")
-    api_port: int = Field(default=8000, ge=1, le=65535, description="TCP port the server listens on.")
-    l1_rpc_url: str = Field(default="http://127.0.0.1:8545", description="JSON-RPC URL of L1.", repr=False)
-    l2_rpc_url: str = Field(default="http://127.0.0.1:9545", description="JSON-RPC URL of L2.", repr=False)
-    l1_deployments_network: str = Field(
-        default="local", description="Ape network name whose deployments/<name>.json describes L1."
-    )
-    l2_deployments_network: str = Field(
-        default="l2devnet", description="Ape network name whose deployments/<name>.json describes L2."
-    )
-    deployments_dir: Path = Field(
-        default=PROJECT_ROOT / "deployments", description="Folder of the deployments registry files."
-    )
-    rpc_timeout_seconds: float = Field(
-        default=2.0, gt=0, le=60, description="Per-request timeout of every JSON-RPC call the API makes."
-    )
-    finality_blocks: int = Field(
-        default=64,
-        ge=1,
-        description="Blocks a receipt must be buried under before its decoded events are cached for good.",
-    )
+    environment: Literal["dev", "prod"] = "dev"
+    """`prod` refuses empty or placeholder secrets."""
+    database_url: str = Field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tpwallet.db'}", repr=False)
+    """SQLAlchemy URL (may hold a password), e.g. postgresql+psycopg://tpw@127.0.0.1:5432/tpw."""
+    api_host: str = "127.0.0.1"
+    """Interface the server binds to."""
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    """TCP port the server listens on."""
+    l1_rpc_url: str = Field(default="http://127.0.0.1:8545", repr=False)
+    """JSON-RPC URL of L1."""
+    l2_rpc_url: str = Field(default="http://127.0.0.1:9545", repr=False)
+    """JSON-RPC URL of L2."""
+    l1_deployments_network: str = "local"
+    """Ape network name whose deployments/<name>.json describes L1."""
+    l2_deployments_network: str = "l2devnet"
+    """Ape network name whose deployments/<name>.json describes L2."""
+    deployments_dir: Path = PROJECT_ROOT / "deployments"
+    """Folder of the deployments registry files."""
+    rpc_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    """Per-request timeout of every JSON-RPC call the API makes."""
+    finality_blocks: int = Field(default=64, ge=1)
+    """Blocks a receipt must be buried under before its decoded events are cached for good."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_json: bool = Field(default=False, description="JSON lines instead of key=value log lines.")
-    custody_roster_path: Path = Field(
-        default=PROJECT_ROOT / "var" / "custody" / "roster.json",
-        description="The custody group's roster; while no file is there, the custody routes answer 503.",
-    )
-    custody_tls_dir: Path = Field(
-        default=PROJECT_ROOT / "var" / "custody" / "coordinator",
-        description="Folder of the coordinator's mTLS files: coordinator.crt, coordinator.key, ca.crt.",
-    )
-    custody_tls_cert: Path | None = Field(
-        default=None,
-        description="The coordinator's client certificate; default <custody_tls_dir>/coordinator.crt.",
-    )
-    custody_tls_key: Path | None = Field(
-        default=None, description="Its private key; default <custody_tls_dir>/coordinator.key."
-    )
-    custody_tls_ca: Path | None = Field(
-        default=None, description="The custody group's CA certificate; default <custody_tls_dir>/ca.crt."
-    )
-    custody_audit_path: Path = Field(
-        default=PROJECT_ROOT / "var" / "custody" / "coordinator" / "audit.jsonl",
-        description="The API's hash-chained custody audit log (shared with the coordinator it hosts).",
-    )
-    custody_policy_path: Path | None = Field(
-        default=None,
-        description="The signer nodes' policy file (a copy); approvals are taken only from the operators it "
-        "names, none while it is missing. Default: policy.yaml beside the roster.",
-    )
-    custody_threshold: int = Field(
-        default=2, ge=2, le=0xFFFF, description="Signers a new custody key needs when the request names none."
-    )
-    custody_timeout_seconds: float = Field(
-        default=5.0,
-        gt=0,
-        le=120,
-        description="Per-call timeout of every request the API makes to a signer node.",
-    )
+    log_json: bool = False
+    """JSON lines instead of key=value log lines."""
+    custody_roster_path: Path = PROJECT_ROOT / "var" / "custody" / "roster.json"
+    """The custody group's roster; while no file is there, the custody routes answer 503."""
+    custody_tls_dir: Path = PROJECT_ROOT / "var" / "custody" / "coordinator"
+    """Folder of the coordinator's mTLS files: coordinator.crt, coordinator.key, ca.crt."""
+    custody_tls_cert: Path | None = None
+    """The coordinator's client certificate; default <custody_tls_dir>/coordinator.crt."""
+    custody_tls_key: Path | None = None
+    """Its private key; default <custody_tls_dir>/coordinator.key."""
+    custody_tls_ca: Path | None = None
+    """The custody group's CA certificate; default <custody_tls_dir>/ca.crt."""
+    custody_audit_path: Path = PROJECT_ROOT / "var" / "custody" / "coordinator" / "audit.jsonl"
+    """The API's hash-chained custody audit log (shared with the coordinator it hosts)."""
+    custody_policy_path: Path | None = None
+    """The signer nodes' policy file (a copy); approvals are taken only from the operators it names, none
+    while it is missing. Default: policy.yaml beside the roster."""
+    custody_threshold: int = Field(default=2, ge=2, le=0xFFFF)
+    """Signers a new custody key needs when the request names none."""
+    custody_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    """Per-call timeout of every request the API makes to a signer node."""
 
-    worker_threads: int = Field(
-        default=40,
-        ge=4,
-        le=1024,
-        description="Worker threads for blocking work (database, sync routes); the database pool is as "
-        "large, so a thread never waits for a connection.",
-    )
-    max_body_bytes: int = Field(
-        default=1024 * 1024,
-        ge=0,
-        description="Larger request bodies are refused with 413 before they are read.",
-    )
-    body_read_timeout_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        le=300,
-        description="A request body not received whole within this time is refused with 408, so a slow "
-        "client cannot hold a connection and its buffered bytes open.",
-    )
-    max_connections: int = Field(
-        default=1000,
-        ge=1,
-        description="`python -m api`: connections served at once; more are answered 503 by uvicorn at once.",
-    )
-    forwarded_allow_ips: str | None = Field(
-        default=None,
-        description="`python -m api`: comma-separated addresses of proxies whose X-Forwarded-For is trusted "
-        "as the client address (rate limits, logs); unset: none, the TCP peer is the client.",
-    )
-    rate_limit_enabled: bool = Field(
-        default=True, description="Token buckets per API key and client address."
-    )
-    rate_limit_key_per_second: float = Field(
-        default=50.0, gt=0, description="Requests per second an API key may sustain."
-    )
-    rate_limit_key_burst: int = Field(
-        default=100, ge=1, description="Requests an idle API key may send at once."
-    )
-    rate_limit_address_per_second: float = Field(
-        default=100.0, gt=0, description="Requests per second one client address may sustain."
-    )
-    rate_limit_address_burst: int = Field(
-        default=200, ge=1, description="Requests an idle client address may send at once."
-    )
-    rate_limit_redis_url: str | None = Field(
-        default=None,
-        description="redis://host:port/db: buckets kept in Redis, shared by every API process; unset: "
-        "in-process.",
-        repr=False,
-    )
-    idempotency_lock_timeout_seconds: float = Field(
-        default=300.0,
-        gt=0,
-        description="A claimed Idempotency-Key whose request has not answered after this long is taken "
-        "over by a retry (its process died); longer than any request runs.",
-    )
-    docs_enabled: bool | None = Field(
-        default=None, description="Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."
-    )
+    worker_threads: int = Field(default=40, ge=4, le=1024)
+    """Worker threads for blocking work (database, sync routes); the database pool is as large, so a thread
+    never waits for a connection."""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=0)
+    """Larger request bodies are refused with 413 before they are read."""
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """A request body not received whole within this time is refused with 408, so a slow client cannot hold a
+    connection and its buffered bytes open."""
+    max_connections: int = Field(default=1000, ge=1)
+    """`python -m api`: connections served at once; more are answered 503 by uvicorn at once."""
+    forwarded_allow_ips: str | None = None
+    """`python -m api`: comma-separated addresses of proxies whose X-Forwarded-For is trusted as the client
+    address (rate limits, logs); unset: none, the TCP peer is the client."""
+    rate_limit_enabled: bool = True
+    """Token buckets per API key and client address."""
+    rate_limit_key_per_second: float = Field(default=50.0, gt=0)
+    """Requests per second an API key may sustain."""
+    rate_limit_key_burst: int = Field(default=100, ge=1)
+    """Requests an idle API key may send at once."""
+    rate_limit_address_per_second: float = Field(default=100.0, gt=0)
+    """Requests per second one client address may sustain."""
+    rate_limit_address_burst: int = Field(default=200, ge=1)
+    """Requests an idle client address may send at once."""
+    rate_limit_redis_url: str | None = Field(default=None, repr=False)
+    """redis://host:port/db: buckets kept in Redis, shared by every API process; unset: in-process."""
+    idempotency_lock_timeout_seconds: float = Field(default=300.0, gt=0)
+    """A claimed Idempotency-Key whose request has not answered after this long is taken over by a retry (its
+    process died); longer than any request runs."""
+    docs_enabled: bool | None = None
+    """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 
     @property
     def serves_docs(self) -> bool:

@@ -13,7 +13,7 @@ Readers are never held up: WAL lets them read while the writer writes.
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Final
 
@@ -90,17 +90,16 @@ class _SerialWriterCursor(sqlite3.Cursor):
     connection: SerialWriterConnection
 
     def execute(self, sql: str, parameters: Any = (), /) -> "_SerialWriterCursor":
-        self.connection._before(sql)
-        try:
-            super().execute(sql, parameters)
-        finally:
-            self.connection._after()
-        return self
+        return self._serialized(sqlite3.Cursor.execute, sql, parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> "_SerialWriterCursor":
+        return self._serialized(sqlite3.Cursor.executemany, sql, parameters)
+
+    def _serialized(self, run: Callable[..., object], sql: str, parameters: Any) -> "_SerialWriterCursor":
+        """`run(self, sql, parameters)` holding the connection's write lock while a write is under way."""
         self.connection._before(sql)
         try:
-            super().executemany(sql, parameters)
+            run(self, sql, parameters)
         finally:
             self.connection._after()
         return self

@@ -16,7 +16,7 @@ from web3 import EthereumTesterProvider, Web3
 
 from api.app import create_app
 from api.deps import get_chain_clients
-from api.services.rpc import ChainClients
+from api.rpc import ChainClients
 from api.settings import ApiSettings, Network
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
 

@@ -1,11 +1,11 @@
-"""How the API sorts a failed signing attempt into `pending` or `refused` (`api.services.custody_outcomes`).
+"""How the API sorts a failed signing attempt into `pending` or `refused` (`api.custody.outcomes`).
 
 The reasons here are worded as `custody.policy.engine` words them (`test_custody.py` holds the markers to
 what real nodes answer); this module checks the counting: a request is refused only when so many holders
 refuse it for good that fewer than the threshold remain.
 """
 
-from api.services.custody_outcomes import SUSPECT, failed, is_curable
+from api.custody.outcomes import SUSPECT, failed, is_curable
 from custody.coordinator.errors import NodeFailure, SigningFailed
 from custody.protocol.errors import PolicyRefused
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from api.settings import PROJECT_ROOT, ApiSettings
+from api.settings import ApiSettings
+from chain.paths import PROJECT_ROOT
 from custody.tls import TlsPaths
 
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import ApiClient
+from api.custody import store
+from api.custody.schemas import SignRequestCreate
 from api.db import make_engine, make_session_factory
 from api.migrate import upgrade_database
 from api.models import CustodyKey
-from api.services import custody_store as store
-from api.services.custody_schemas import SignRequestCreate
-from tests.api.test_custody import treasury_tx
+from tests.helpers.custody_api import treasury_tx
 
 KEY_ID = "lists"
 DESK = ApiClient("00000000000000d1", "desk", frozenset({"custody:sign"}))

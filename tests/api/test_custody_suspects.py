@@ -13,18 +13,16 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.auth import SCOPES, Scope, issue_api_key
-from api.db import make_engine
-from api.services.custody_runtime import CustodyRuntime
+from api.custody.runtime import CustodyRuntime
 from api.settings import ApiSettings
 from custody.audit import AuditLog
-from custody.coordinator.errors import SigningFailed
-from tests.custody.coordinator.test_signing_versions import STALE
+from custody.coordinator.signing import SigningFailed
+from tests.custody.coordinator.test_signing_versions import STALE, VersionedSigners
 from tests.helpers.custody_nodes import TEST_KEY_ID, CustodyGroup, anchor_intent, request_id
-from tests.helpers.memory_signers import VersionedSigners
+from tests.helpers.db import session_on
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -47,13 +45,9 @@ def app(settings: ApiSettings) -> FastAPI:
 
 def token(settings: ApiSettings, name: str, scopes: Sequence[Scope]) -> tuple[str, str]:
     """A new API key's bearer token and the actor name audit records give it."""
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            issued = issue_api_key(session, name, scopes)
-            return issued.token, f"api-key:{issued.key_id}"
-    finally:
-        engine.dispose()
+    with session_on(settings.database_url) as session:
+        issued = issue_api_key(session, name, scopes)
+        return issued.token, f"api-key:{issued.key_id}"
 
 
 @pytest.fixture

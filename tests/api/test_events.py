@@ -9,18 +9,17 @@ import vyper
 from eth_typing import HexStr
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 from web3 import EthereumTesterProvider, Web3
 
 import chain.artifacts
-from api.db import make_engine
 from api.deps import get_chain_clients
 from api.models import ChainEvent, ChainReceipt
 from api.settings import ApiSettings
 from chain.artifacts import deploy
 from chain.deployments import Deployments
 from tests.api.conftest import InProcessChains
+from tests.helpers.db import count_rows, session_on
 
 EMITTER_SOURCE = Path(__file__).parent / "contracts" / "Emitter.vy"
 UNKNOWN_TX = "0x" + "00" * 32
@@ -85,15 +84,6 @@ def _note(w3: Web3, address: str, sender: str, amount: int, memo: bytes) -> str:
     return tx_hash.to_0x_hex()
 
 
-def _cached_receipts(api_settings: ApiSettings) -> int:
-    engine = make_engine(api_settings.database_url)
-    try:
-        with Session(engine) as session:
-            return session.scalar(select(func.count()).select_from(ChainReceipt)) or 0
-    finally:
-        engine.dispose()
-
-
 def _url(network: str, tx_hash: str) -> str:
     return f"/v1/chains/{network}/transactions/{tx_hash}/events"
 
@@ -151,12 +141,12 @@ def test_only_final_receipts_are_cached_and_then_served_from_the_cache(
     tx_hash = _note(l1_in_process, deployed.ours, deployed.sender, 7, b"final")
     first = client.get(_url("l1", tx_hash)).json()
     assert first["final"] is False
-    assert _cached_receipts(api_settings) == 0
+    assert count_rows(api_settings.database_url, ChainReceipt) == 0
 
     l1_in_process.provider.ethereum_tester.mine_blocks(api_settings.finality_blocks - 1)  # type: ignore[attr-defined]
     second = client.get(_url("l1", tx_hash)).json()
     assert second["final"] is True
-    assert _cached_receipts(api_settings) == 1
+    assert count_rows(api_settings.database_url, ChainReceipt) == 1
 
     # Served from the cache: the registry is gone, yet the events are still named.
     Deployments.path_for(api_settings.deployments_network("l1"), api_settings.deployments_dir).unlink()
@@ -178,7 +168,7 @@ def test_a_cached_receipt_of_a_chain_that_is_gone_is_dropped(
     tx_hash = _note(l1_in_process, deployed.ours, deployed.sender, 7, b"old chain")
     l1_in_process.provider.ethereum_tester.mine_blocks(api_settings.finality_blocks)  # type: ignore[attr-defined]
     assert client.get(_url("l1", tx_hash)).json()["final"] is True
-    assert _cached_receipts(api_settings) == 1
+    assert count_rows(api_settings.database_url, ChainReceipt) == 1
 
     restarted = Web3(EthereumTesterProvider())
     assert restarted.eth.chain_id == l1_in_process.eth.chain_id
@@ -187,7 +177,7 @@ def test_a_cached_receipt_of_a_chain_that_is_gone_is_dropped(
     app.dependency_overrides[get_chain_clients] = lambda: InProcessChains(api_settings, {"l1": restarted})
     response = client.get(_url("l1", tx_hash))
     assert response.status_code == 404
-    assert _cached_receipts(api_settings) == 0
+    assert count_rows(api_settings.database_url, ChainReceipt) == 0
 
 
 def test_without_a_registry_nothing_is_decoded_or_cached(
@@ -199,7 +189,7 @@ def test_without_a_registry_nothing_is_decoded_or_cached(
     body = client.get(_url("l1", tx_hash)).json()
     assert body["final"] is True
     assert body["events"] == []
-    assert _cached_receipts(api_settings) == 0
+    assert count_rows(api_settings.database_url, ChainReceipt) == 0
 
 
 def test_a_registry_of_another_chain_is_refused(
@@ -255,15 +245,11 @@ def test_events_table_rows_match_the_answer(
     tx_hash = _note(l1_in_process, deployed.ours, deployed.sender, 3, b"row")
     l1_in_process.provider.ethereum_tester.mine_blocks(api_settings.finality_blocks)  # type: ignore[attr-defined]
     client.get(_url("l1", tx_hash))
-    engine = make_engine(api_settings.database_url)
-    try:
-        with Session(engine) as session:
-            rows = session.scalars(select(ChainEvent)).all()
-            assert [(row.tx_hash, row.contract_name, row.event_name, row.args["amount"]) for row in rows] == [
-                (tx_hash, "Notes", "Noted", 3)
-            ]
-    finally:
-        engine.dispose()
+    with session_on(api_settings.database_url) as session:
+        rows = session.scalars(select(ChainEvent)).all()
+        assert [(row.tx_hash, row.contract_name, row.event_name, row.args["amount"]) for row in rows] == [
+            (tx_hash, "Notes", "Noted", 3)
+        ]
 
 
 def test_integers_beyond_double_precision_stay_exact_strings_through_the_cache(
@@ -274,7 +260,7 @@ def test_integers_beyond_double_precision_stay_exact_strings_through_the_cache(
     l1_in_process.provider.ethereum_tester.mine_blocks(api_settings.finality_blocks)  # type: ignore[attr-defined]
     fresh = client.get(_url("l1", tx_hash))
     cached = client.get(_url("l1", tx_hash))
-    assert _cached_receipts(api_settings) == 1
+    assert count_rows(api_settings.database_url, ChainReceipt) == 1
     for response in (fresh, cached):
         assert f'"amount":"{BIG_AMOUNT}"' in response.text
         assert f'"chain_id":"{l1_in_process.eth.chain_id}"' in response.text

@@ -9,12 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from api.idempotency import request_fingerprint
+from api.custody.reads import AUDIT, KEYS, SIGN_REQUESTS
+from api.custody.schemas import ApprovalCreate, KeyCreate, KeyRefresh
+from api.idempotency.store import request_fingerprint
 from api.pagination import Listing
-from api.services.custody_reads import AUDIT, KEYS, SIGN_REQUESTS
-from api.services.custody_schemas import ApprovalCreate, KeyCreate, KeyRefresh
-from api.services.subscriptions import PLANS
-from api.services.vesting import GRANTS
+from api.subscriptions.service import PLANS
+from api.vesting.service import GRANTS
 from tests.helpers.golden import assert_golden, golden_text
 
 GOLDEN = Path(__file__).parent / "golden"

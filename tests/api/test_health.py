@@ -8,7 +8,7 @@ from web3 import Web3
 
 from api.db import make_engine, make_session_factory
 from api.deps import get_chain_clients
-from api.services.health import check_database
+from api.health.service import check_database
 from api.settings import ApiSettings
 from tests.api.conftest import InProcessChains
 

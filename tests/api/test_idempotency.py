@@ -22,19 +22,19 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
-from api.auth import AuthenticatedClient, issue_api_key
+from api.auth import issue_api_key
 from api.db import make_engine, make_session_factory
+from api.deps import AuthenticatedClient, IdempotencyDep
 from api.errors import NotFound
-from api.idempotency import (
+from api.idempotency.progress import Progress
+from api.idempotency.store import (
     HEADER,
     KEY_TTL,
     LOCK_TIMEOUT,
     REPLAYED_HEADER,
     STARTED,
     Claimed,
-    IdempotencyDep,
     IdempotencyKeyInFlight,
-    Progress,
     claim,
     request_fingerprint,
 )

@@ -12,13 +12,12 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.auth import SCOPES, issue_api_key
-from api.db import make_engine
 from api.ratelimit import Bucket, RedisRateLimiter
 from api.settings import ApiSettings
+from tests.helpers.db import session_on
 
 SIGN = "/v1/custody/sign-requests"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -31,12 +30,8 @@ def database_url(sqlite_url: str) -> str:
 
 
 def _token(settings: ApiSettings) -> str:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            return issue_api_key(session, "limits", SCOPES).token
-    finally:
-        engine.dispose()
+    with session_on(settings.database_url) as session:
+        return issue_api_key(session, "limits", SCOPES).token
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -21,20 +22,22 @@ def _restore_root_level(level: int) -> None:
 
 
 # The log fixtures take `app` so that they run after create_app, which installs its own handler.
+def _logs_to(stream: io.StringIO, *, json_lines: bool) -> Iterator[io.StringIO]:
+    """The app's logging configured to write `stream`, for the test; the root level put back after."""
+    level = logging.getLogger().level
+    configure_logging("INFO", json_lines=json_lines, stream=stream)
+    yield stream
+    _restore_root_level(level)
+
+
 @pytest.fixture
 def json_logs(app: FastAPI, log_stream: io.StringIO):
-    level = logging.getLogger().level
-    configure_logging("INFO", json_lines=True, stream=log_stream)
-    yield log_stream
-    _restore_root_level(level)
+    yield from _logs_to(log_stream, json_lines=True)
 
 
 @pytest.fixture
 def keyvalue_logs(app: FastAPI, log_stream: io.StringIO):
-    level = logging.getLogger().level
-    configure_logging("INFO", json_lines=False, stream=log_stream)
-    yield log_stream
-    _restore_root_level(level)
+    yield from _logs_to(log_stream, json_lines=False)
 
 
 def _json_lines(stream: io.StringIO) -> list[dict]:

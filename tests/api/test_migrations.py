@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from alembic import command
@@ -15,10 +16,12 @@ from sqlalchemy.orm import Session
 
 import api.models  # noqa: F401  (tables on Base.metadata)
 from api.app import create_app
-from api.db import Base, make_engine
+from api.db import Base
 from api.migrate import alembic_config, upgrade_database
 from api.models import ChainEvent, ChainReceipt
-from api.settings import PROJECT_ROOT, ApiSettings
+from api.settings import ApiSettings
+from chain.paths import PROJECT_ROOT
+from tests.helpers.db import engine_on, session_on
 
 TX = "0x" + "ab" * 32
 BLOCK = "0x" + "cd" * 32
@@ -33,30 +36,22 @@ def _head() -> str:
 def test_app_start_creates_the_schema_at_head(api_settings: ApiSettings):
     with TestClient(create_app(api_settings)):
         pass
-    engine = make_engine(api_settings.database_url)
-    try:
+    with engine_on(api_settings.database_url) as engine:
         assert {"alembic_version", "chain_receipts", "chain_events"} <= set(inspect(engine).get_table_names())
         with engine.connect() as connection:
             assert MigrationContext.configure(connection).get_current_revision() == _head()
-    finally:
-        engine.dispose()
 
 
 def test_migrations_match_the_models(client: TestClient, api_settings: ApiSettings):
-    engine = make_engine(api_settings.database_url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, Base.metadata) == []
-    finally:
-        engine.dispose()
+    with engine_on(api_settings.database_url) as engine, engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
 
 
 def test_upgrade_is_idempotent_and_downgrade_removes_the_tables(
     client: TestClient, api_settings: ApiSettings
 ):
-    engine = make_engine(api_settings.database_url)
-    try:
+    with engine_on(api_settings.database_url) as engine:
         upgrade_database(engine)  # already at head: nothing to do, nothing fails
         with engine.begin() as connection:
             config = alembic_config()
@@ -66,39 +61,34 @@ def test_upgrade_is_idempotent_and_downgrade_removes_the_tables(
         assert not {"chain_receipts", "chain_events"} & tables
         upgrade_database(engine)
         assert {"chain_receipts", "chain_events"} <= set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
+
+
+def _treasury_event(**fields: Any) -> ChainEvent:
+    """An `Executed` event of the Treasury, with `fields` set or changed."""
+    defaults: dict[str, Any] = {
+        "log_index": 0,
+        "contract_name": "Treasury",
+        "contract_type": "Treasury",
+        "contract_address": "0x" + "11" * 20,
+        "event_name": "Executed",
+        "args": {},
+    }
+    return ChainEvent(**{**defaults, **fields})
 
 
 def test_an_event_needs_its_receipt(client: TestClient, api_settings: ApiSettings):
     """The foreign key is enforced on both backends (on SQLite only with the pragma)."""
-    engine = make_engine(api_settings.database_url)
-    try:
-        with Session(engine) as session:
-            session.add(
-                ChainEvent(
-                    chain_id=1,
-                    tx_hash=TX,
-                    log_index=0,
-                    contract_name="Treasury",
-                    contract_type="Treasury",
-                    contract_address="0x" + "11" * 20,
-                    event_name="Executed",
-                    args={},
-                )
-            )
-            with pytest.raises(IntegrityError):
-                session.commit()
-    finally:
-        engine.dispose()
+    with session_on(api_settings.database_url) as session:
+        session.add(_treasury_event(chain_id=1, tx_hash=TX))
+        with pytest.raises(IntegrityError):
+            session.commit()
 
 
 def test_deleting_a_receipt_deletes_its_events_and_big_integers_survive(
     client: TestClient, api_settings: ApiSettings
 ):
-    engine = make_engine(api_settings.database_url)
     amount = 2**256 - 1
-    try:
+    with engine_on(api_settings.database_url) as engine:
         with Session(engine) as session:
             session.add(
                 ChainReceipt(
@@ -107,16 +97,7 @@ def test_deleting_a_receipt_deletes_its_events_and_big_integers_survive(
                     block_number=7,
                     block_hash=BLOCK,
                     status=1,
-                    events=[
-                        ChainEvent(
-                            log_index=3,
-                            contract_name="Treasury",
-                            contract_type="Treasury",
-                            contract_address="0x" + "11" * 20,
-                            event_name="Executed",
-                            args={"amount": amount},
-                        )
-                    ],
+                    events=[_treasury_event(log_index=3, args={"amount": amount})],
                 )
             )
             session.commit()
@@ -127,8 +108,6 @@ def test_deleting_a_receipt_deletes_its_events_and_big_integers_survive(
         with engine.begin() as connection:  # plain SQL: the database's own ON DELETE CASCADE does the work
             connection.execute(text("DELETE FROM chain_receipts"))
             assert connection.execute(text("SELECT count(*) FROM chain_events")).scalar_one() == 0
-    finally:
-        engine.dispose()
 
 
 # A process that imports everything, says it is ready, and migrates when told to go: Alembic's context is
@@ -176,10 +155,7 @@ def test_processes_starting_together_migrate_once(pg_url: str):
                 child.kill()
                 child.wait()
     assert [child.returncode for child in children] == [0] * PROCESSES, outputs
-    engine = make_engine(pg_url)
-    try:
+    with engine_on(pg_url) as engine:
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
         assert versions == [_head()]
-    finally:
-        engine.dispose()

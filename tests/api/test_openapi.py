@@ -13,7 +13,7 @@ from openapi_spec_validator import validate
 
 from api.auth import ApiClient
 from api.errors import PROBLEM_JSON
-from api.idempotency import IdempotencyKeyMissing, idempotency
+from api.idempotency.route import IdempotencyKeyMissing, idempotency
 from chain.intents import INTENT_TYPES
 
 PROBLEM_REF = "#/components/schemas/Problem"

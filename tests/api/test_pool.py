@@ -20,13 +20,12 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from api.app import create_app
-from api.auth import AuthenticatedClient, issue_api_key
-from api.db import make_engine
-from api.idempotency import IdempotencyDep
+from api.auth import issue_api_key
+from api.deps import AuthenticatedClient, IdempotencyDep
 from api.settings import ApiSettings
+from tests.helpers.db import session_on
 
 THREADS = 4
 CONCURRENT = 24
@@ -102,12 +101,8 @@ def app(api_settings: ApiSettings, gate: Gate) -> FastAPI:
 
 @pytest.fixture
 def token(client: TestClient, api_settings: ApiSettings) -> Iterator[str]:
-    engine = make_engine(api_settings.database_url)
-    try:
-        with Session(engine) as session:
-            yield issue_api_key(session, "load", ["custody:read"]).token
-    finally:
-        engine.dispose()
+    with session_on(api_settings.database_url) as session:
+        yield issue_api_key(session, "load", ["custody:read"]).token
 
 
 def _post(client: TestClient, token: str, path: str, key: str) -> httpx.Response:

@@ -3,8 +3,8 @@ keep RFC 9457's order with the extensions after them."""
 
 from http import HTTPStatus
 
+from api.custody.errors import CustodyValidationError
 from api.errors import API_PROBLEMS, ApiError, InvalidRequest
-from api.services.custody_errors import CustodyValidationError
 from custody.node.http.problems import NODE_PROBLEMS
 from custody.problems import problem_body
 from custody.protocol.errors import MalformedRequest, NodeError

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from api.settings import PROJECT_ROOT, ApiSettings, get_settings
+from api.settings import ApiSettings, get_settings
+from chain.paths import PROJECT_ROOT
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from web3 import Web3
 
-from api.services import version as version_service
-from api.services.version import git_commit, package_version
-from api.settings import PROJECT_ROOT
+from api.version import service as version_service
+from api.version.service import git_commit, package_version
+from chain.paths import PROJECT_ROOT
 
 
 def _head_commit() -> str | None:

@@ -11,11 +11,16 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, func, make_url, select, text
+from sqlalchemy.orm import Session
+
+from api.db import make_engine
 
 PG_URL_ENV = "TPW_TEST_PG_URL"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -76,3 +81,26 @@ def database_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_url" if request.param == "sqlite" else "pg_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+@contextmanager
+def engine_on(url: str) -> Iterator[Engine]:
+    """An engine of its own (not the app's), disposed of when the block ends."""
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def session_on(url: str) -> Iterator[Session]:
+    """A session on an engine of its own (not the app's), disposed of when the block ends."""
+    with engine_on(url) as engine, Session(engine) as session:
+        yield session
+
+
+def count_rows(url: str, model: type[Any]) -> int:
+    """How many rows `model`'s table holds now, read on a connection of its own (not the app's)."""
+    with session_on(url) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0

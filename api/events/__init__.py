@@ -1,0 +1,1 @@
+"""Decoded events of our contracts in a transaction, cached once final."""

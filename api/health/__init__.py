@@ -1,0 +1,1 @@
+"""`/health`: whether this process can serve (database and chain nodes reachable)."""

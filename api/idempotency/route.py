@@ -1,0 +1,127 @@
+"""The POST route's side of idempotency: the `Idempotency-Key` header, and `Idempotency.run`, which replays a
+stored response or runs the route's work under the key's claim."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any, Final
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import ApiClient, authenticated_client
+from api.db import get_session
+from api.errors import ApiError, problem_doc
+from api.idempotency.progress import Progress
+from api.idempotency.store import (
+    HEADER,
+    KEY_RE,
+    REPLAYED_HEADER,
+    STARTED,
+    Stored,
+    claim,
+    release,
+    request_fingerprint,
+    sweep_expired,
+    unlock,
+)
+
+OPENAPI_EXTRA: Final[dict[str, Any]] = {
+    "parameters": [
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": True,
+            "description": (
+                "A unique key per operation (e.g. a UUID), 1-255 printable ASCII characters. Retrying with "
+                "the same key and body replays the first response (header `Idempotent-Replayed: true`) "
+                "instead of acting twice; the same key with another body is a 409. Keys last 24 hours."
+            ),
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": f"^{KEY_RE.pattern}$"},
+        }
+    ]
+}
+"""Pass as a POST route's ``openapi_extra``: the header is read by `idempotency`, which hides it from the
+schema because it must answer 400 (not FastAPI's 422) when the header is missing."""
+
+RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    400: problem_doc(f"The `{HEADER}` header is missing or malformed."),
+    409: problem_doc(f"The `{HEADER}` was used for another request, or its first request is still running."),
+}
+"""Pass as (part of) a POST route's ``responses``."""
+
+
+class IdempotencyKeyMissing(
+    ApiError, status=400, problem="idempotency-key-missing", title="Idempotency-Key required"
+):
+    """A POST without a usable Idempotency-Key header."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """One POST's idempotency key, for its caller, on the request's session; `run` the route's work."""
+
+    request: Request
+    session: Session
+    principal: str
+    key: str
+
+    async def run(
+        self, work: Callable[[Progress], Awaitable[BaseModel]], *, body: BaseModel | None, status_code: int
+    ) -> Response:
+        """The stored response if this key already served this request, else `work`'s (stored)."""
+        path = self.request.url.path
+        fingerprint = request_fingerprint(self.request.method, path, body)
+        lock_timeout = timedelta(seconds=self.request.app.state.settings.idempotency_lock_timeout_seconds)
+        outcome = await run_in_threadpool(
+            claim, self.session, self.principal, self.key, fingerprint, path, lock_timeout
+        )
+        if isinstance(outcome, Stored):
+            return Response(
+                outcome.body,
+                status_code=outcome.status_code,
+                media_type="application/json",
+                headers={REPLAYED_HEADER: "true"},
+            )
+        progress = Progress(
+            self.session, self.principal, self.key, outcome.token, status_code, outcome.point, outcome.data
+        )
+        try:
+            result = await work(progress)
+            if progress.response_body is None:
+                await run_in_threadpool(progress.respond, result)
+        except (
+            Exception
+        ):  # a cancelled request keeps its claim until `lock_timeout`: its phase may be running
+            give_up = release if progress.point == STARTED else unlock
+            await run_in_threadpool(
+                _end_and_then, self.session, give_up, self.principal, self.key, outcome.token
+            )
+            raise
+        assert progress.response_body is not None
+        await run_in_threadpool(sweep_expired, self.session)
+        return Response(progress.response_body, status_code=status_code, media_type="application/json")
+
+
+def _end_and_then(session: Session, then: Callable[[Session, str, str, str], None], *args: str) -> None:
+    """Roll back whatever the failed work left open, then `then` in a fresh transaction."""
+    session.rollback()
+    then(session, *args)
+
+
+async def idempotency(
+    request: Request,
+    client: Annotated[ApiClient, Depends(authenticated_client)],
+    session: Annotated[Session, Depends(get_session)],
+    key: Annotated[str | None, Header(alias=HEADER, include_in_schema=False)] = None,
+) -> Idempotency:
+    """The request's idempotency key, scoped to the calling API key; 400 when it is missing or malformed."""
+    if key is None or not KEY_RE.fullmatch(key):
+        raise IdempotencyKeyMissing(
+            f"this POST needs an {HEADER} header: 1-255 printable ASCII characters, unique per operation",
+            header=HEADER,
+        )
+    return Idempotency(request, session, client.key_id, key)

@@ -1,0 +1,1 @@
+"""Subscription plans and subscriptions, read from the network's SubscriptionManager."""

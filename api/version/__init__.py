@@ -1,0 +1,1 @@
+"""`/version`: the running build and the chains it talks to."""

@@ -1,0 +1,1 @@
+"""Vesting grants, read from the network's VestingEscrow."""
