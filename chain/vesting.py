@@ -116,6 +116,23 @@ def check_amount(amount: int) -> None:
         raise VestingError("vesting: amount exceeds 2**127 - 1")
 
 
+def create_grant_arguments(
+    beneficiary: str, amount: int, schedule: Schedule, revocable: bool, reference: bytes = ZERO_REFERENCE
+) -> tuple[str, int, int, int, int, int, bool, bytes]:
+    """The arguments of the escrow's `create_grant`, in its order. Nothing is checked here, so a test can
+    send what the escrow must refuse; `VestingEscrow.create_grant` checks before it sends."""
+    return (
+        beneficiary,
+        amount,
+        schedule.start,
+        schedule.cliff,
+        schedule.duration,
+        schedule.period,
+        revocable,
+        reference,
+    )
+
+
 def grant_id(number: int, schedule: Schedule, revocable: bool) -> int:
     """The id the escrow gives its grant number `number` with this schedule (the contract's packing)."""
     if not 0 <= number <= MAX_GRANT_NUMBER:
@@ -233,14 +250,9 @@ class VestingEscrow:
         """Create a grant paid from `sender` (the admin, who approved the escrow); returns its id."""
         check_amount(amount)
         call = self.contract.functions.create_grant(
-            to_checksum_address(beneficiary),
-            amount,
-            schedule.start,
-            schedule.cliff,
-            schedule.duration,
-            schedule.period,
-            revocable,
-            _reference(reference),
+            *create_grant_arguments(
+                to_checksum_address(beneficiary), amount, schedule, revocable, _reference(reference)
+            )
         )
         receipt = send_call(self.w3, sender, call)
         return int(self._only_event(receipt, "GrantCreated")["grant_id"])

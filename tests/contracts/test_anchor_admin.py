@@ -6,7 +6,7 @@ import ape
 import pytest
 
 from chain.anchor import key_hint
-from tests.contracts.test_anchor_support import ANCHOR_WINDOW, Anchorer
+from tests.helpers.anchor import ANCHOR_WINDOW, Anchorer
 from tests.helpers.frost_signing import fixed_key
 
 pytestmark = pytest.mark.chain

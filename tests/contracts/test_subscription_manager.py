@@ -243,6 +243,14 @@ def create_plan(manager: Any, token: Any, merchant: Any, terms: Terms | None = N
     return int(receipt.events.filter(manager.PlanCreated)[0].plan_id)
 
 
+@pytest.fixture
+def approved_plan(manager: Any, token: Any, merchant: Any, subscriber: Any) -> int:
+    """A plan of the default terms, whose subscriber approved the manager without limit; its id."""
+    plan_id = create_plan(manager, token, merchant)
+    token.approve(manager, MAX_UINT256, sender=subscriber)
+    return plan_id
+
+
 def subscribe(manager: Any, token: Any, subscriber: Any, plan_id: int, allowance: int = MAX_UINT256) -> int:
     token.approve(manager, allowance, sender=subscriber)
     receipt = manager.subscribe(plan_id, sender=subscriber)
@@ -465,10 +473,9 @@ def test_periods_paused_are_not_billed_afterwards(
 
 
 def test_subscribe_without_trial_pays_the_first_period(
-    manager: Any, token: Any, merchant: Any, subscriber: Any, chain: Any
+    manager: Any, token: Any, merchant: Any, subscriber: Any, chain: Any, approved_plan: int
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
+    plan_id = approved_plan
     chain.pending_timestamp = start = chain.pending_timestamp + 100
     receipt = manager.subscribe(plan_id, sender=subscriber)
     assert receipt.events.filter(manager.Subscribed) == [
@@ -562,7 +569,7 @@ def test_a_trial_needs_the_allowance_for_its_first_charge(
     token.approve(manager, PRICE - 1, sender=subscriber)
     with ape.reverts("subscriptions: allowance below one period"):
         manager.subscribe(plan_id, sender=subscriber)
-    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    args = authorize(manager, subscriber_key, plan_id, chain)
     with ape.reverts("subscriptions: allowance below one period"):
         manager.subscribe_with_authorization(*args, sender=relayer)
     token.approve(manager, PRICE, sender=subscriber)
@@ -640,20 +647,26 @@ def test_a_failed_permit_without_allowance_is_refused(
 
 # Subscribing with a gasless authorization
 
+AUTHORIZATION_LIFETIME = 3600
+"""How long the authorizations the tests sign stay valid (seconds)."""
+
 
 def authorize(
     manager: Any,
     signer: LocalAccount,
     plan_id: int,
-    deadline: int,
-    chain_id: int,
+    chain: Any,
     *,
+    deadline: int | None = None,
+    chain_id: int | None = None,
     nonce: int | None = None,
     verifying_contract: str | None = None,
     amount: int | None = None,
 ) -> tuple[Any, ...]:
-    """The arguments of `subscribe_with_authorization` for `signer`'s authorization, after the signature."""
+    """The arguments of `subscribe_with_authorization` for `signer`'s authorization, after the signature;
+    unless given, valid for an hour on this chain, for the plan's terms and the signer's next nonce."""
     plan = plan_view(manager, plan_id)
+    deadline = chain.pending_timestamp + AUTHORIZATION_LIFETIME if deadline is None else deadline
     authorization = SubscribeAuthorization(
         subscriber=signer.address,
         plan_id=plan_id,
@@ -663,7 +676,12 @@ def authorize(
         nonce=manager.nonces(signer.address) if nonce is None else nonce,
         deadline=deadline,
     )
-    signed = sign_authorization(signer, authorization, chain_id, verifying_contract or manager.address)
+    signed = sign_authorization(
+        signer,
+        authorization,
+        chain.chain_id if chain_id is None else chain_id,
+        verifying_contract or manager.address,
+    )
     signature = signed.signature
     return (signer.address, plan_id, authorization.nonce, deadline, signature.v, signature.r, signature.s)
 
@@ -676,10 +694,9 @@ def test_anyone_may_relay_an_authorization(
     subscriber_key: LocalAccount,
     relayer: Any,
     chain: Any,
+    approved_plan: int,
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
-    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    args = authorize(manager, subscriber_key, approved_plan, chain)
     receipt = manager.subscribe_with_authorization(*args, sender=relayer)
     assert receipt.events.filter(manager.Subscribed)[0].subscriber == subscriber
     assert receipt.events.filter(manager.Subscribed)[0].method == SubscribeMethod.AUTHORIZATION
@@ -689,17 +706,9 @@ def test_anyone_may_relay_an_authorization(
 
 
 def test_an_authorization_cannot_be_replayed(
-    manager: Any,
-    token: Any,
-    merchant: Any,
-    subscriber: Any,
-    subscriber_key: LocalAccount,
-    relayer: Any,
-    chain: Any,
+    manager: Any, subscriber_key: LocalAccount, relayer: Any, chain: Any, approved_plan: int
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
-    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    args = authorize(manager, subscriber_key, approved_plan, chain)
     manager.subscribe_with_authorization(*args, sender=relayer)
     with ape.reverts("subscriptions: authorization nonce is not the next one"):
         manager.subscribe_with_authorization(*args, sender=relayer)
@@ -711,7 +720,7 @@ def test_an_expired_authorization_is_refused(
 ) -> None:
     plan_id = create_plan(manager, token, merchant)
     deadline = chain.pending_timestamp + 10
-    args = authorize(manager, subscriber_key, plan_id, deadline, chain.chain_id)
+    args = authorize(manager, subscriber_key, plan_id, chain, deadline=deadline)
     chain.pending_timestamp = deadline + 1
     with ape.reverts("subscriptions: authorization expired"):
         manager.subscribe_with_authorization(*args, sender=relayer)
@@ -721,23 +730,20 @@ def test_an_expired_authorization_is_refused(
 def test_an_authorization_for_something_else_is_refused(
     manager: Any,
     token: Any,
-    merchant: Any,
     subscriber: Any,
     subscriber_key: LocalAccount,
     relayer: Any,
     chain: Any,
     mismatch: str,
+    approved_plan: int,
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
-    deadline = chain.pending_timestamp + 3600
     signer = dev_accounts()[8] if mismatch == "signer" else subscriber_key
     args = authorize(
         manager,
         signer,
-        plan_id,
-        deadline,
-        chain.chain_id + 1 if mismatch == "chain" else chain.chain_id,
+        approved_plan,
+        chain,
+        chain_id=chain.chain_id + 1 if mismatch == "chain" else None,
         verifying_contract=token.address if mismatch == "contract" else None,
         amount=PRICE - 1 if mismatch == "terms" else None,
     )
@@ -749,17 +755,14 @@ def test_an_authorization_for_something_else_is_refused(
 
 def test_a_subscriber_invalidates_an_unused_authorization(
     manager: Any,
-    token: Any,
-    merchant: Any,
     subscriber: Any,
     subscriber_key: LocalAccount,
     relayer: Any,
     attacker: Any,
     chain: Any,
+    approved_plan: int,
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
-    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    args = authorize(manager, subscriber_key, approved_plan, chain)
     receipt = manager.invalidate_nonce(sender=subscriber)
     assert receipt.events == [manager.NonceInvalidated(subscriber=subscriber, nonce=0)]
     assert manager.nonces(subscriber) == 1
@@ -767,7 +770,7 @@ def test_a_subscriber_invalidates_an_unused_authorization(
         manager.subscribe_with_authorization(*args, sender=relayer)
     manager.invalidate_nonce(sender=attacker)  # anyone consumes only their own nonce
     assert (manager.nonces(subscriber), manager.nonces(attacker)) == (1, 1)
-    fresh = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    fresh = authorize(manager, subscriber_key, approved_plan, chain)
     manager.subscribe_with_authorization(*fresh, sender=relayer)
     assert manager.nonces(subscriber) == 2
     assert manager.subscription_count() == 1
@@ -777,10 +780,7 @@ def test_authorization_signature_checks(
     manager: Any, token: Any, merchant: Any, subscriber_key: LocalAccount, relayer: Any, chain: Any
 ) -> None:
     plan_id = create_plan(manager, token, merchant)
-    deadline = chain.pending_timestamp + 3600
-    subscriber, plan, nonce, deadline, v, r, s = authorize(
-        manager, subscriber_key, plan_id, deadline, chain.chain_id
-    )
+    subscriber, plan, nonce, deadline, v, r, s = authorize(manager, subscriber_key, plan_id, chain)
     high_s = (SECP256K1_ORDER - int.from_bytes(s, "big")).to_bytes(32, "big")
     with ape.reverts("ecdsa: s is in the upper half of the order"):
         manager.subscribe_with_authorization(

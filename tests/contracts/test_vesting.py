@@ -14,7 +14,15 @@ import vyper
 from ape.contracts import ContractContainer
 from ethpm_types import ContractType
 
-from chain.vesting import MAX_AMOUNT, MAX_TIMESTAMP, Schedule, decode_grant_id, grant_id, vested_amount
+from chain.vesting import (
+    MAX_AMOUNT,
+    MAX_TIMESTAMP,
+    Schedule,
+    create_grant_arguments,
+    decode_grant_id,
+    grant_id,
+    vested_amount,
+)
 
 pytestmark = pytest.mark.chain
 
@@ -109,17 +117,8 @@ def create(
     revocable: bool = True,
     reference: bytes = REFERENCE,
 ) -> Created:
-    receipt = escrow.create_grant(
-        beneficiary,
-        amount,
-        schedule.start,
-        schedule.cliff,
-        schedule.duration,
-        schedule.period,
-        revocable,
-        reference,
-        sender=admin,
-    )
+    arguments = create_grant_arguments(beneficiary, amount, schedule, revocable, reference)
+    receipt = escrow.create_grant(*arguments, sender=admin)
     (event,) = receipt.decode_logs(escrow.GrantCreated)
     return Created(event.grant_id, amount, schedule, revocable, receipt)
 
