@@ -15,7 +15,6 @@ from typing import Any, Literal
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils import to_checksum_address
-from web3 import Web3
 from web3.contract import Contract
 from web3.types import BlockIdentifier, FilterParams, LogReceipt, TxReceipt
 
@@ -223,17 +222,10 @@ def utc(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
-class VestingEscrow:
-    """A deployed escrow, through web3: send its transactions from a local key and read its grants.
+class VestingEscrow(artifacts.DeployedContract):
+    """A deployed escrow: send its transactions from a local key and read its grants."""
 
-    `from_block` is the escrow's deployment block (the registry records it): event scans start there.
-    """
-
-    def __init__(self, w3: Web3, address: str, *, from_block: int = 0) -> None:
-        self.w3 = w3
-        self.contract: Contract = artifacts.contract(w3, CONTRACT_TYPE, address)
-        self.address: ChecksumAddress = self.contract.address
-        self.from_block = from_block
+    contract_type = CONTRACT_TYPE
 
     # Transactions
 
