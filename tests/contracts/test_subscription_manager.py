@@ -10,10 +10,7 @@ from typing import Any
 
 import ape
 import pytest
-import vyper
-from ape.contracts import ContractContainer
 from eth_account.signers.local import LocalAccount
-from ethpm_types import ContractType
 
 from chain.anvil import dev_accounts
 from chain.reverts import revert_reason
@@ -30,6 +27,13 @@ from chain.subscriptions import (
     sign_authorization,
     sign_permit,
 )
+from tests.helpers.misbehaving_tokens import (
+    BLOCKING_TOKEN,
+    GAS_BURNING_TOKEN,
+    INVALID_FAILING_TOKEN,
+    REENTERING_TOKEN,
+    deploy_source,
+)
 
 pytestmark = pytest.mark.chain
 
@@ -41,139 +45,6 @@ FUNDS = 1_000 * PRICE
 MAX_UINT256 = 2**256 - 1
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-# Misbehaving tokens, compiled here: each does one thing a real token might, and no more.
-
-# Every subscriber holds plenty and allows the manager everything; transferFrom burns all the gas it is
-# given: the shape of a charge starved of gas.
-GAS_BURNING_TOKEN = """
-# pragma version ~=0.4.3
-@external
-@view
-def balanceOf(owner: address) -> uint256:
-    return max_value(uint256)
-
-@external
-@view
-def allowance(owner: address, spender: address) -> uint256:
-    return max_value(uint256)
-
-@external
-def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
-    for i: uint256 in range(1000000):
-        self.burnt = i
-    return True
-
-burnt: uint256
-"""
-
-# A plain ledger that fails as Solidity before 0.8 compiled `assert` (and as SafeMath-era tokens do): with
-# INVALID, which burns all the gas the call was given. A frozen account cannot send.
-INVALID_FAILING_TOKEN = """
-# pragma version ~=0.4.3
-balanceOf: public(HashMap[address, uint256])
-allowance: public(HashMap[address, HashMap[address, uint256]])
-frozen: public(HashMap[address, bool])
-
-@external
-def mint(receiver: address, amount: uint256):
-    self.balanceOf[receiver] += amount
-
-@external
-def approve(spender: address, amount: uint256) -> bool:
-    self.allowance[msg.sender][spender] = amount
-    return True
-
-@external
-def freeze(owner: address):
-    self.frozen[owner] = True
-
-@external
-def transfer(receiver: address, amount: uint256) -> bool:
-    assert self.balanceOf[msg.sender] >= amount, UNREACHABLE
-    self.balanceOf[msg.sender] -= amount
-    self.balanceOf[receiver] += amount
-    return True
-
-@external
-def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
-    assert not self.frozen[sender], UNREACHABLE
-    assert self.balanceOf[sender] >= amount, UNREACHABLE
-    assert self.allowance[sender][msg.sender] >= amount, UNREACHABLE
-    self.allowance[sender][msg.sender] -= amount
-    self.balanceOf[sender] -= amount
-    self.balanceOf[receiver] += amount
-    return True
-"""
-
-# The token is itself the subscriber, holding and allowing plenty; its transferFrom cancels its own
-# subscription, then reports failure.
-REENTERING_TOKEN = """
-# pragma version ~=0.4.3
-interface Manager:
-    def subscribe(plan_id: uint256) -> uint256: nonpayable
-    def cancel(subscription_id: uint256): nonpayable
-
-balanceOf: public(HashMap[address, uint256])
-allowance: public(HashMap[address, HashMap[address, uint256]])
-manager: address
-subscription_id: uint256
-
-@external
-def join(manager: address, plan_id: uint256):
-    self.manager = manager
-    self.balanceOf[self] = max_value(uint256)
-    self.allowance[self][manager] = max_value(uint256)
-    self.subscription_id = extcall Manager(manager).subscribe(plan_id)
-
-@external
-def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
-    extcall Manager(self.manager).cancel(self.subscription_id)
-    return False
-"""
-
-# A plain ledger whose transfers to one blocked address fail (as USDC's blocklist does).
-BLOCKING_TOKEN = """
-# pragma version ~=0.4.3
-balanceOf: public(HashMap[address, uint256])
-allowance: public(HashMap[address, HashMap[address, uint256]])
-blocked: address
-
-@deploy
-def __init__(blocked: address):
-    self.blocked = blocked
-
-@external
-def mint(receiver: address, amount: uint256):
-    self.balanceOf[receiver] += amount
-
-@external
-def approve(spender: address, amount: uint256) -> bool:
-    self.allowance[msg.sender][spender] = amount
-    return True
-
-@external
-def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
-    if receiver == self.blocked:
-        return False
-    self.allowance[sender][msg.sender] -= amount
-    self.balanceOf[sender] -= amount
-    self.balanceOf[receiver] += amount
-    return True
-"""
-
-
-def deploy_source(source: str, deployer: Any, *args: Any) -> Any:
-    """Compile a test contract's Vyper source and deploy it with Ape."""
-    compiled = vyper.compile_code(source, output_formats=["abi", "bytecode"])
-    contract_type = ContractType.model_validate(
-        {
-            "contractName": "TestToken",
-            "abi": compiled["abi"],
-            "deploymentBytecode": {"bytecode": compiled["bytecode"]},
-        }
-    )
-    return ContractContainer(contract_type).deploy(*args, sender=deployer)
 
 
 @pytest.fixture(scope="module")
@@ -323,29 +194,12 @@ def test_a_fee_needs_a_treasury(project: Any, deployer: Any) -> None:
     manager.set_fee(0, sender=deployer)
 
 
-def test_outsiders_cannot_set_fee_treasury_or_ownership(manager: Any, attacker: Any) -> None:
+def test_outsiders_cannot_set_fee_or_treasury(manager: Any, attacker: Any) -> None:
+    """Outsiders and ownership: test_ownable_2step.py."""
     with ape.reverts("subscriptions: caller is not the owner"):
         manager.set_fee(10, sender=attacker)
     with ape.reverts("subscriptions: caller is not the owner"):
         manager.set_treasury(attacker, sender=attacker)
-    with ape.reverts("subscriptions: caller is not the owner"):
-        manager.transfer_ownership(attacker, sender=attacker)
-    with ape.reverts("subscriptions: caller is not the pending owner"):
-        manager.accept_ownership(sender=attacker)
-
-
-def test_ownership_moves_in_two_steps(manager: Any, deployer: Any, accounts: Any, attacker: Any) -> None:
-    new_owner = accounts[8]
-    receipt = manager.transfer_ownership(new_owner, sender=deployer)
-    assert receipt.events == [manager.OwnershipTransferStarted(previous_owner=deployer, new_owner=new_owner)]
-    assert manager.owner() == deployer
-    with ape.reverts("subscriptions: caller is not the pending owner"):
-        manager.accept_ownership(sender=attacker)
-    receipt = manager.accept_ownership(sender=new_owner)
-    assert receipt.events == [manager.OwnershipTransferred(previous_owner=deployer, new_owner=new_owner)]
-    assert (manager.owner(), manager.pending_owner()) == (new_owner, ZERO_ADDRESS)
-    with ape.reverts("subscriptions: caller is not the owner"):
-        manager.set_fee(1, sender=deployer)
 
 
 # Plans
