@@ -6,12 +6,15 @@
         ownership cannot go to a mistyped address. A contract `initializes:` this module, calls
         `__init__` with its first owner and its revert-reason prefix, `exports:` `owner`, `pending_owner`,
         `transfer_ownership` and `accept_ownership`, and guards its owner-only functions with `_check_owner`.
-@dev The revert reasons carry the using contract's prefix ("token: caller is not the owner"), kept in an
-     immutable because a module cannot be parameterised otherwise; the prefix is read only when a check fails.
+@dev The revert reasons carry the using contract's prefix ("token: caller is not the owner"). A module is
+     parameterised only through its `__init__`, so both reasons are built once at deployment and kept as
+     immutables; they are read only when a check fails, so the success paths cost what inline checks did.
 """
 
 # @dev The longest revert-reason prefix, e.g. "subscriptions".
 MAX_PREFIX_LENGTH: constant(uint256) = 16
+NOT_OWNER: constant(String[25]) = ": caller is not the owner"
+NOT_PENDING_OWNER: constant(String[33]) = ": caller is not the pending owner"
 
 
 event OwnershipTransferStarted:
@@ -27,8 +30,9 @@ event OwnershipTransferred:
 owner: public(address)
 pending_owner: public(address)
 
-# @dev What the revert reasons start with: the using contract's short name.
-_REASON_PREFIX: immutable(String[MAX_PREFIX_LENGTH])
+# @dev The revert reasons, the using contract's short name first.
+_NOT_OWNER_REASON: immutable(String[MAX_PREFIX_LENGTH + 25])
+_NOT_PENDING_OWNER_REASON: immutable(String[MAX_PREFIX_LENGTH + 33])
 
 
 @deploy
@@ -38,7 +42,8 @@ def __init__(owner_: address, reason_prefix: String[MAX_PREFIX_LENGTH]):
     @param owner_ The first owner.
     @param reason_prefix What this contract's revert reasons start with, e.g. "token".
     """
-    _REASON_PREFIX = reason_prefix
+    _NOT_OWNER_REASON = concat(reason_prefix, NOT_OWNER)
+    _NOT_PENDING_OWNER_REASON = concat(reason_prefix, NOT_PENDING_OWNER)
     self.owner = owner_
     log OwnershipTransferred(previous_owner=empty(address), new_owner=owner_)
 
@@ -60,7 +65,7 @@ def accept_ownership():
     """
     @notice Completes an ownership transfer; only the proposed owner may call it.
     """
-    assert msg.sender == self.pending_owner, concat(_REASON_PREFIX, ": caller is not the pending owner")
+    assert msg.sender == self.pending_owner, _NOT_PENDING_OWNER_REASON
     previous_owner: address = self.owner
     self.owner = msg.sender
     self.pending_owner = empty(address)
@@ -73,4 +78,4 @@ def _check_owner():
     """
     @dev Reverts unless the caller is the owner.
     """
-    assert msg.sender == self.owner, concat(_REASON_PREFIX, ": caller is not the owner")
+    assert msg.sender == self.owner, _NOT_OWNER_REASON

@@ -36,11 +36,14 @@ class Owned:
 
 @pytest.fixture(params=["token", "subscriptions", "anchor"])
 def owned(request: pytest.FixtureRequest, project: Any, deployer: Any) -> Owned:
+    """A fresh deployment per test: a module-scoped one fetched here would fall outside Ape's isolation."""
     if request.param == "token":
         token = project.Token.deploy("Test USD", "tUSD", 6, sender=deployer)
         return Owned(token, deployer, "token", lambda sender: token.set_minter(sender, True, sender=sender))
     if request.param == "subscriptions":
-        manager = request.getfixturevalue("subscription_manager")
+        manager = project.SubscriptionManager.deploy(
+            request.getfixturevalue("fee_treasury"), 0, sender=deployer
+        )
         return Owned(manager, deployer, "subscriptions", lambda sender: manager.set_fee(1, sender=sender))
     anchorer: Anchorer = request.getfixturevalue("anchorer")
     anchor = anchorer.contract
