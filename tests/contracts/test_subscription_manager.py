@@ -1,5 +1,6 @@
 """SubscriptionManager.vy: plans, the three ways to subscribe, charging one and many, grace and lapse, fees,
-fee-on-transfer refusal, cancelling, pausing, ownership, and every revert path.
+fee-on-transfer refusal, cancelling, pausing, and every revert path (the two-step ownership hand-over:
+test_ownable_2step.py).
 
 Permits and authorizations are signed in Python (`chain.subscriptions`), the way a wallet signs them, with the
 keys of Ape's test accounts (the dev mnemonic's, as `chain.anvil.dev_accounts` derives them).
