@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
-from web3.contract import Contract
 from web3.types import TxReceipt
 
 from chain import artifacts
@@ -135,17 +133,10 @@ def anchor_arguments(intent: Anchor, signature: OnchainSignature) -> tuple[Any, 
     )
 
 
-class SettlementAnchor:
-    """A deployed `SettlementAnchor`, through plain web3 (the API and the relay do not run under Ape).
+class SettlementAnchor(artifacts.DeployedContract):
+    """A deployed `SettlementAnchor`: compute intents' digests, submit anchors, read its records."""
 
-    `from_block` is where to start looking for its events: the deployment block, so log queries stay short.
-    """
-
-    def __init__(self, w3: Web3, address: str, *, from_block: int = 0) -> None:
-        self.w3 = w3
-        self.contract: Contract = artifacts.contract(w3, CONTRACT_TYPE, address)
-        self.address = self.contract.address
-        self.from_block = from_block
+    contract_type = CONTRACT_TYPE
 
     def digest(self, intent: Anchor) -> bytes:
         """The digest the custody group signs for `intent` on this contract and the node's chain."""

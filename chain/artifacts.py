@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from eth_typing import ABIEvent, ChecksumAddress
 from eth_utils import event_abi_to_log_topic, to_checksum_address
@@ -116,6 +116,20 @@ def deployment_bytecode(name: str, *, manifest_path: Path | None = None) -> str:
 def contract(w3: Web3, name: str, address: str, *, manifest_path: Path | None = None) -> Contract:
     """A web3 contract object for the deployed contract of type `name` at `address`."""
     return w3.eth.contract(address=to_checksum_address(address), abi=abi(name, manifest_path=manifest_path))
+
+
+class DeployedContract:
+    """A deployed project contract of type `contract_type`, through plain web3 (the API and the relay do not
+    run under Ape). `from_block` is its deployment block (the registry records it): event scans start there,
+    so log queries stay short."""
+
+    contract_type: ClassVar[str]
+
+    def __init__(self, w3: Web3, address: str, *, from_block: int = 0) -> None:
+        self.w3 = w3
+        self.contract: Contract = contract(w3, self.contract_type, address)
+        self.address: ChecksumAddress = self.contract.address
+        self.from_block = from_block
 
 
 def deploy(

@@ -15,7 +15,6 @@ from typing import Any, Literal
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils import to_checksum_address
-from web3 import Web3
 from web3.contract import Contract
 from web3.types import BlockIdentifier, FilterParams, LogReceipt, TxReceipt
 
@@ -116,6 +115,23 @@ def check_amount(amount: int) -> None:
         raise VestingError("vesting: amount exceeds 2**127 - 1")
 
 
+def create_grant_arguments(
+    beneficiary: str, amount: int, schedule: Schedule, revocable: bool, reference: bytes = ZERO_REFERENCE
+) -> tuple[str, int, int, int, int, int, bool, bytes]:
+    """The arguments of the escrow's `create_grant`, in its order. Nothing is checked here, so a test can
+    send what the escrow must refuse; `VestingEscrow.create_grant` checks before it sends."""
+    return (
+        beneficiary,
+        amount,
+        schedule.start,
+        schedule.cliff,
+        schedule.duration,
+        schedule.period,
+        revocable,
+        reference,
+    )
+
+
 def grant_id(number: int, schedule: Schedule, revocable: bool) -> int:
     """The id the escrow gives its grant number `number` with this schedule (the contract's packing)."""
     if not 0 <= number <= MAX_GRANT_NUMBER:
@@ -206,17 +222,10 @@ def utc(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
-class VestingEscrow:
-    """A deployed escrow, through web3: send its transactions from a local key and read its grants.
+class VestingEscrow(artifacts.DeployedContract):
+    """A deployed escrow: send its transactions from a local key and read its grants."""
 
-    `from_block` is the escrow's deployment block (the registry records it): event scans start there.
-    """
-
-    def __init__(self, w3: Web3, address: str, *, from_block: int = 0) -> None:
-        self.w3 = w3
-        self.contract: Contract = artifacts.contract(w3, CONTRACT_TYPE, address)
-        self.address: ChecksumAddress = self.contract.address
-        self.from_block = from_block
+    contract_type = CONTRACT_TYPE
 
     # Transactions
 
@@ -233,14 +242,9 @@ class VestingEscrow:
         """Create a grant paid from `sender` (the admin, who approved the escrow); returns its id."""
         check_amount(amount)
         call = self.contract.functions.create_grant(
-            to_checksum_address(beneficiary),
-            amount,
-            schedule.start,
-            schedule.cliff,
-            schedule.duration,
-            schedule.period,
-            revocable,
-            _reference(reference),
+            *create_grant_arguments(
+                to_checksum_address(beneficiary), amount, schedule, revocable, _reference(reference)
+            )
         )
         receipt = send_call(self.w3, sender, call)
         return int(self._only_event(receipt, "GrantCreated")["grant_id"])

@@ -2,82 +2,32 @@
 """
 @title TPWallet multisig treasury
 @license Apache-2.0
-@notice Holds ether, ERC-20 tokens and ERC-721/ERC-1155 tokens, and moves them on two kinds of authority:
-
-        1. The owners: `threshold` of them sign an EIP-712 `TreasuryTx(address to,address token,uint256 amount,
-           bytes data,uint256 nonce,uint256 deadline)`. With `token` the zero address the treasury calls `to` with
-           `amount` wei and `data`; otherwise it transfers `amount` of `token` to `to` (and `data` must be empty).
-           Signatures are 65 bytes each (r || s || v), sorted by signer address ascending (so none repeats), each
-           an owner's, with a low s. Owners' transactions use one nonce sequence, `owners_nonce`.
-           As in Safe, a transaction whose call (or token transfer) fails still consumes its nonce and logs
-           `OwnersExecutionFailed` with the revert data: a signed transaction runs at most once, so a failed one
-           can never be replayed later, when its effect may no longer be wanted. One exception keeps relayers
-           from destroying the owners' transactions: a call that fails having used up (nearly) all the gas it
-           was given may only have been starved by its sender, so it reverts the whole transaction (nonce
-           kept), as Safe does when no `safeTxGas` was signed; it can be sent again with more gas. To void a
-           signed transaction that was not executed, the owners execute another one at its nonce (a
-           rejection: `to` = this treasury, no token, no value, no data).
-
-        2. The custody group key (a FROST secp256k1 key, `modules/schnorr.vy`): it signs a
-           `CustodyTransfer(address to,address token,uint256 amount,uint256 nonce,uint256 deadline)`, a transfer
-           and nothing else (no call data), of a token the owners configured, within that token's 24-hour limit.
-           A transfer the limit does not leave room for is queued: anyone may execute it once `delay` has passed,
-           for QUEUE_WINDOW seconds more, and the owners may cancel it at any time. The owners must therefore
-           watch `TransferQueued`: the time lock is their window to stop a custody key that was stolen. A queued
-           transfer executes only while the token is still configured with a non-zero limit and the custody key
-           it was signed by is still installed; at most MAX_QUEUED_TRANSFERS wait at once. A limit of 0 freezes
-           a token: no custody transfer of it is made or queued and none of its queued transfers executes
-           (raising the limit again lets those still in their window run). Each configured token has its own
-           custody nonce sequence.
-
-        Why two type names and separate nonces: a signature is bound to its purpose by the type hash, so a
-        custody signature can never pass as an owners' approval, an EIP-1271 message or another contract's
-        intent (the domain also binds chain id and this address). Separate sequences keep the hot tier and the
-        owners from invalidating each other's pending signatures: hot-wallet payouts run all day, while owners'
-        signatures are collected over hours; a shared nonce would make every payout void the owners' work.
-        Per-token custody nonces let payouts of different tokens be signed concurrently.
-
-        What "24-hour limit" means here (per token, custody transfers only): with day = block.timestamp // 86400,
-        an immediate custody transfer is allowed only if the custody outflow of the token on the previous day and
-        on the current day, this transfer included, stays within the limit. Every 24-hour span lies within two
-        consecutive days, so NO 24 HOURS EVER SEE MORE THAN `limit` LEAVE BY IMMEDIATE CUSTODY TRANSFERS. The
-        price of an exact bound in one storage slot is conservatism: spending of yesterday still counts today, so
-        a steady daily volume V needs a limit of 2V; what does not fit is queued, not lost. Queued transfers and
-        owners' transactions do not count against the limit (the time lock and the owners guard them).
-
-        Configuration changes only through the treasury itself: an owners' TreasuryTx with `to` = this contract,
-        token = zero and `data` = the call (`add_owner`, `remove_owner`, `set_threshold`, `set_custody_key`,
-        `remove_custody_key`, `set_custody_limit`, `set_delay`, `cancel_queued`); each checks msg.sender == self.
-        There is no delegatecall, and no Safe-style modules, guards or fallback handlers to hand authority to.
-        `isValidSignature` (EIP-1271) accepts the owners' threshold signatures over `TreasuryMessage(bytes32
-        hash)`, so a signature made for a message can never approve a transaction, nor the reverse.
-
-        ERC-721 and ERC-1155 safe transfers to the treasury are accepted (`onERC721Received`,
-        `onERC1155Received`, `onERC1155BatchReceived`, announced through ERC-165 `supportsInterface`); the
-        owners move such tokens out with a call (token = zero address, `data` = the token's transfer call).
-@dev Gas: the custody path reads and writes one storage slot per transfer. The custody key is not read from
-     storage: the caller passes (pk_x, parity) and the token's custody state lives under keccak256(pk_x, parity),
-     so a key the owners did not install finds no state and is refused; changing the key moves every configured
-     token's state word to the new key's place. State word layout, low bits first:
-       [0, 45)    the token's next custody nonce
-       [45, 77)   the day the word was last brought up to date (block.timestamp // 86400)
-       [77, 165)  custody outflow of that day
-       [165, 255) what an immediate transfer may still move: limit - outflow of the day before - outflow of
-                  the day, signed, stored plus 2**89 (a lowered limit can make it negative)
-       [255]      set once the owners configured the token
-     The limit is read only on a token's first custody transfer of a day, and for a transfer that is queued
-     (whether the token is frozen).
+@notice Holds ether, ERC-20, ERC-721 and ERC-1155 tokens and moves them on two kinds of authority: the owners'
+        threshold signatures of an EIP-712 TreasuryTx (`execute_with_owners`), and the custody group key's
+        FROST signature of a CustodyTransfer within the token's 24-hour limit, or queued behind a time lock
+        when the limit leaves no room (`execute_with_custody`). It vouches for messages the owners signed
+        (EIP-1271 `isValidSignature`). Its configuration changes only through an owners' TreasuryTx calling
+        the treasury itself. docs/contracts.md gives the design, the rules and their reasons, the custody
+        state word's bit layout and the trust assumptions.
 """
 
 from ethereum.ercs import IERC20
 
-from .modules import ecdsa
 from .modules import eip712
+from .modules import owner_set
 from .modules import schnorr
 
 initializes: eip712
+initializes: owner_set
 
-exports: (eip712.DOMAIN_SEPARATOR, eip712.eip712Domain)
+exports: (
+    eip712.DOMAIN_SEPARATOR,
+    eip712.eip712Domain,
+    owner_set.owners,
+    owner_set.is_owner,
+    owner_set.threshold,
+    owner_set.get_owners,
+)
 
 
 # @dev The owners' order, as in `chain/intents.py` (TreasuryTx).
@@ -93,11 +43,8 @@ TREASURY_MESSAGE_TYPEHASH: constant(bytes32) = keccak256("TreasuryMessage(bytes3
 # @dev EIP-1271: bytes4(keccak256("isValidSignature(bytes32,bytes)")).
 EIP1271_MAGIC_VALUE: constant(bytes4) = 0x1626ba7e
 
-MAX_OWNERS: public(constant(uint256)) = 20
-SIGNATURE_LENGTH: constant(uint256) = ecdsa.SIGNATURE_LENGTH
-MAX_SIGNATURES_LENGTH: constant(uint256) = SIGNATURE_LENGTH * MAX_OWNERS
-# @dev The offset within a signature of the 32-byte word whose last byte is v (r || s || v).
-V_WORD_OFFSET: constant(uint256) = SIGNATURE_LENGTH - 32
+MAX_OWNERS: public(constant(uint256)) = owner_set.MAX_OWNERS
+MAX_SIGNATURES_LENGTH: constant(uint256) = owner_set.MAX_SIGNATURES_LENGTH
 # @dev Longest call data an owners' transaction may carry.
 MAX_DATA_LENGTH: constant(uint256) = 4096
 # @dev How many tokens (ether counts as the zero address) the custody key may be allowed to move.
@@ -111,7 +58,8 @@ FROZEN: constant(String[68]) = "treasury: custody transfers of the token are fro
 MIN_DELAY: public(constant(uint256)) = 3600
 MAX_DELAY: public(constant(uint256)) = 30 * SECONDS_PER_DAY
 
-# @dev The custody state word (see the module notes).
+# @dev The custody state word: nonce, day, outflow of the day, biased remaining, configured flag, low bits
+#      first (docs/contracts.md, "MultisigTreasury", gives the layout and why).
 NONCE_BITS: constant(uint256) = 45
 DAY_SHIFT: constant(uint256) = 45
 DAY_BITS: constant(uint256) = 32
@@ -162,18 +110,6 @@ ERC1155_RECEIVER_INTERFACE_ID: constant(bytes4) = 0x4e2312e0
 struct CustodyLimit:
     token: address
     limit: uint256
-
-
-event OwnerAdded:
-    owner: indexed(address)
-
-
-event OwnerRemoved:
-    owner: indexed(address)
-
-
-event ThresholdChanged:
-    threshold: uint256
 
 
 event DelayChanged:
@@ -242,9 +178,6 @@ event Received:
     amount: uint256
 
 
-owners: public(DynArray[address, MAX_OWNERS])
-is_owner: public(HashMap[address, bool])
-threshold: public(uint256)
 # @dev The owners' next TreasuryTx nonce.
 owners_nonce: public(uint256)
 # @dev The time lock, in seconds, of custody transfers queued for exceeding the limit.
@@ -291,8 +224,8 @@ def __init__(
     eip712.__init__("TPWallet", "1")
     assert len(owners_) > 0, "treasury: no owners"
     for owner: address in owners_:
-        self._add_owner(owner)
-    self._set_threshold(threshold_)
+        owner_set._add_owner(owner)
+    owner_set._set_threshold(threshold_)
     self._set_delay(delay_)
     if custody_pk_x_ != 0 or custody_pk_y_ != 0:
         self._set_custody_key(custody_pk_x_, custody_pk_y_)
@@ -341,7 +274,7 @@ def execute_with_owners(
     current: uint256 = self.owners_nonce
     assert nonce == current, "treasury: nonce is not the owners' next nonce"
     digest: bytes32 = self._tx_digest(to, token, amount, data, nonce, deadline)
-    self._check_owner_signatures(digest, signatures)
+    owner_set._check_owner_signatures(digest, signatures)
     assert to != empty(address), "treasury: the recipient is the zero address"
     self.owners_nonce = current + 1
     success: bool = False
@@ -513,8 +446,8 @@ def add_owner(owner: address, threshold_: uint256):
     @param threshold_ The threshold afterwards, in [1, number of owners].
     """
     self._only_self()
-    self._add_owner(owner)
-    self._set_threshold(threshold_)
+    owner_set._add_owner(owner)
+    owner_set._set_threshold(threshold_)
 
 
 @external
@@ -525,17 +458,8 @@ def remove_owner(owner: address, threshold_: uint256):
     @param threshold_ The threshold afterwards, in [1, number of owners].
     """
     self._only_self()
-    assert self.is_owner[owner], "treasury: not an owner"
-    count: uint256 = len(self.owners)
-    assert count > 1, "treasury: the last owner cannot be removed"
-    for index: uint256 in range(count, bound=MAX_OWNERS):
-        if self.owners[index] == owner:
-            self.owners[index] = self.owners[count - 1]
-            self.owners.pop()
-            break
-    self.is_owner[owner] = False
-    log OwnerRemoved(owner=owner)
-    self._set_threshold(threshold_)
+    owner_set._remove_owner(owner)
+    owner_set._set_threshold(threshold_)
 
 
 @external
@@ -545,7 +469,7 @@ def set_threshold(threshold_: uint256):
     @param threshold_ The new threshold, in [1, number of owners].
     """
     self._only_self()
-    self._set_threshold(threshold_)
+    owner_set._set_threshold(threshold_)
 
 
 @external
@@ -676,7 +600,7 @@ def isValidSignature(message_hash: bytes32, signature: Bytes[MAX_SIGNATURES_LENG
     @param signature The owners' 65-byte signatures, concatenated.
     @return The EIP-1271 magic value 0x1626ba7e.
     """
-    self._check_owner_signatures(self._message_digest(message_hash), signature)
+    owner_set._check_owner_signatures(self._message_digest(message_hash), signature)
     return EIP1271_MAGIC_VALUE
 
 
@@ -722,16 +646,6 @@ def message_digest(message_hash: bytes32) -> bytes32:
     @return The digest.
     """
     return self._message_digest(message_hash)
-
-
-@external
-@view
-def get_owners() -> DynArray[address, MAX_OWNERS]:
-    """
-    @notice Every owner.
-    @return The owners, in no particular order.
-    """
-    return self.owners
 
 
 @external
@@ -833,30 +747,6 @@ def _only_self():
 
 @internal
 @view
-def _check_owner_signatures(digest: bytes32, signatures: Bytes[MAX_SIGNATURES_LENGTH]):
-    """
-    @dev Reverts unless `signatures` are at least `threshold` owners' signatures of `digest`, each 65 bytes
-         r || s || v with a low s, their signers strictly ascending (hence distinct).
-    """
-    count: uint256 = len(signatures) // SIGNATURE_LENGTH
-    assert count * SIGNATURE_LENGTH == len(signatures), "treasury: signatures are not 65 bytes each"
-    assert count >= self.threshold, "treasury: fewer signatures than the threshold"
-    previous: address = empty(address)
-    for index: uint256 in range(count, bound=MAX_OWNERS):
-        offset: uint256 = index * SIGNATURE_LENGTH
-        v: uint256 = extract32(signatures, offset + V_WORD_OFFSET, output_type=uint256) & 255
-        signer: address = ecdsa._recover(
-            digest, convert(v, uint8), extract32(signatures, offset), extract32(signatures, offset + 32)
-        )
-        assert convert(signer, uint160) > convert(previous, uint160), (
-            "treasury: signers are not in ascending order (or one signed twice)"
-        )
-        assert self.is_owner[signer], "treasury: a signer is not an owner"
-        previous = signer
-
-
-@internal
-@view
 def _tx_digest(
     to: address, token: address, amount: uint256, data: Bytes[MAX_DATA_LENGTH], nonce: uint256, deadline: uint256
 ) -> bytes32:
@@ -921,25 +811,6 @@ def _transfer_token(token: address, to: address, amount: uint256):
     assert extcall IERC20(token).transfer(to, amount, default_return_value=True), (
         "treasury: the token transfer returned false"
     )
-
-
-@internal
-def _add_owner(owner: address):
-    assert owner != empty(address), "treasury: an owner cannot be the zero address"
-    assert owner != self, "treasury: the treasury cannot own itself"
-    assert not self.is_owner[owner], "treasury: already an owner"
-    assert len(self.owners) < MAX_OWNERS, "treasury: too many owners"
-    self.owners.append(owner)
-    self.is_owner[owner] = True
-    log OwnerAdded(owner=owner)
-
-
-@internal
-def _set_threshold(threshold_: uint256):
-    assert threshold_ >= 1, "treasury: the threshold must be at least 1"
-    assert threshold_ <= len(self.owners), "treasury: the threshold exceeds the number of owners"
-    self.threshold = threshold_
-    log ThresholdChanged(threshold=threshold_)
 
 
 @internal

@@ -46,11 +46,20 @@
 
 from .modules import eip712
 from .modules import merkle
+from .modules import ownable_2step
 from .modules import schnorr
 
 initializes: eip712
+initializes: ownable_2step
 
-exports: (eip712.DOMAIN_SEPARATOR, eip712.eip712Domain)
+exports: (
+    eip712.DOMAIN_SEPARATOR,
+    eip712.eip712Domain,
+    ownable_2step.owner,
+    ownable_2step.pending_owner,
+    ownable_2step.transfer_ownership,
+    ownable_2step.accept_ownership,
+)
 
 # @dev hashStruct's type hash of the signed intent; `chain.intents.Anchor` has the same fields in order.
 ANCHOR_TYPEHASH: constant(bytes32) = keccak256(
@@ -114,19 +123,6 @@ event ChallengeWindowChanged:
     window: uint256
 
 
-event OwnershipTransferStarted:
-    previous_owner: indexed(address)
-    new_owner: indexed(address)
-
-
-event OwnershipTransferred:
-    previous_owner: indexed(address)
-    new_owner: indexed(address)
-
-
-owner: public(address)
-pending_owner: public(address)
-
 # @dev The custody group key's x-coordinate, for `custody_key` (`anchor` reads `_config`, see above).
 _custody_key_x: uint256
 _config: uint256
@@ -151,10 +147,9 @@ def __init__(owner_: address, key_x: uint256, key_y: uint256, challenge_window_:
     assert owner_ != empty(address), "anchor: owner is the zero address"
     assert challenge_window_ <= MAX_CHALLENGE_WINDOW, "anchor: challenge window is longer than a year"
     eip712.__init__(DOMAIN_NAME, DOMAIN_VERSION)
-    self.owner = owner_
+    ownable_2step.__init__(owner_, "anchor")
     self._custody_key_x = key_x
     self._config = self._configuration(key_x, challenge_window_, schnorr._check_group_key(key_x, key_y))
-    log OwnershipTransferred(previous_owner=empty(address), new_owner=owner_)
     log CustodyKeyChanged(previous_key_x=0, key_x=key_x, key_y_parity=key_y & PARITY_MASK)
     log ChallengeWindowChanged(previous_window=0, window=challenge_window_)
 
@@ -231,7 +226,7 @@ def void(kind: uint8, seq: uint64):
     @param kind The kind of batch.
     @param seq The first anchor to void; anchored, not voided, its challenge window still open.
     """
-    self._check_owner()
+    ownable_2step._check_owner()
     record: uint256 = self._records[self._slot(kind, seq)]
     assert record != 0, "anchor: nothing is anchored at this seq"
     assert not self._is_voided(kind, seq), "anchor: seq is already voided"
@@ -268,7 +263,7 @@ def set_custody_key(key_x: uint256, key_y: uint256):
     @param key_x The new key's x-coordinate (below the curve order n).
     @param key_y The new key's y-coordinate; (key_x, key_y) must be on secp256k1.
     """
-    self._check_owner()
+    ownable_2step._check_owner()
     parity: uint256 = schnorr._check_group_key(key_x, key_y)
     previous_key_x: uint256 = self._custody_key_x
     self._custody_key_x = key_x
@@ -284,35 +279,11 @@ def set_challenge_window(challenge_window_: uint256):
     @param challenge_window_ The new window in seconds, at most a year; zero makes new anchors final
            at once.
     """
-    self._check_owner()
+    ownable_2step._check_owner()
     assert challenge_window_ <= MAX_CHALLENGE_WINDOW, "anchor: challenge window is longer than a year"
     config: uint256 = self._config
     self._config = (config & ~(WINDOW_MASK << 1)) | (challenge_window_ << 1)
     log ChallengeWindowChanged(previous_window=(config >> 1) & WINDOW_MASK, window=challenge_window_)
-
-
-@external
-def transfer_ownership(new_owner: address):
-    """
-    @notice Proposes `new_owner` as the next owner, who must call `accept_ownership`; owner only.
-            Proposing the zero address cancels a pending proposal.
-    @param new_owner The proposed owner.
-    """
-    self._check_owner()
-    self.pending_owner = new_owner
-    log OwnershipTransferStarted(previous_owner=self.owner, new_owner=new_owner)
-
-
-@external
-def accept_ownership():
-    """
-    @notice Completes an ownership transfer; only the proposed owner may call it.
-    """
-    assert msg.sender == self.pending_owner, "anchor: caller is not the pending owner"
-    previous_owner: address = self.owner
-    self.owner = msg.sender
-    self.pending_owner = empty(address)
-    log OwnershipTransferred(previous_owner=previous_owner, new_owner=msg.sender)
 
 
 @external
@@ -490,12 +461,6 @@ def _configuration(key_x: uint256, challenge_window_: uint256, parity: uint256) 
          window and the parity.
     """
     return (key_x & ~KEY_HINT_MASK) | (challenge_window_ << 1) | parity
-
-
-@internal
-@view
-def _check_owner():
-    assert msg.sender == self.owner, "anchor: caller is not the owner"
 
 
 @internal

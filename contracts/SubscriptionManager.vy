@@ -53,10 +53,19 @@ from ethereum.ercs import IERC20
 
 from .modules import ecdsa
 from .modules import eip712
+from .modules import ownable_2step
 
 initializes: eip712
+initializes: ownable_2step
 
-exports: (eip712.DOMAIN_SEPARATOR, eip712.eip712Domain)
+exports: (
+    eip712.DOMAIN_SEPARATOR,
+    eip712.eip712Domain,
+    ownable_2step.owner,
+    ownable_2step.pending_owner,
+    ownable_2step.transfer_ownership,
+    ownable_2step.accept_ownership,
+)
 
 # @dev EIP-712 struct of a gasless subscription; `chain/subscriptions.py` hashes the same fields.
 SUBSCRIBE_AUTHORIZATION_TYPEHASH: constant(bytes32) = keccak256(
@@ -218,19 +227,6 @@ event TreasuryUpdated:
     treasury: indexed(address)
 
 
-event OwnershipTransferStarted:
-    previous_owner: indexed(address)
-    new_owner: indexed(address)
-
-
-event OwnershipTransferred:
-    previous_owner: indexed(address)
-    new_owner: indexed(address)
-
-
-owner: public(address)
-pending_owner: public(address)
-
 # @notice The protocol fee in basis points that plans created from now on carry.
 fee_bps: public(uint256)
 # @notice Where protocol fees go; may be changed by the owner at any time.
@@ -259,10 +255,9 @@ def __init__(treasury_: address, fee_bps_: uint256):
     """
     eip712.__init__(DOMAIN_NAME, DOMAIN_VERSION)
     self._check_fee(fee_bps_, treasury_)
-    self.owner = msg.sender
+    ownable_2step.__init__(msg.sender, "subscriptions")
     self.treasury = treasury_
     self.fee_bps = fee_bps_
-    log OwnershipTransferred(previous_owner=empty(address), new_owner=msg.sender)
     log TreasuryUpdated(treasury=treasury_)
     log FeeUpdated(fee_bps=fee_bps_)
 
@@ -645,7 +640,7 @@ def set_fee(fee_bps_: uint256):
             the fee they were created with.
     @param fee_bps_ The fee in basis points, at most MAX_FEE_BPS; non-zero needs a treasury.
     """
-    self._check_owner()
+    ownable_2step._check_owner()
     self._check_fee(fee_bps_, self.treasury)
     self.fee_bps = fee_bps_
     log FeeUpdated(fee_bps=fee_bps_)
@@ -657,34 +652,10 @@ def set_treasury(treasury_: address):
     @notice Sets where protocol fees go, for existing plans too; owner only.
     @param treasury_ The new treasury; not the zero address.
     """
-    self._check_owner()
+    ownable_2step._check_owner()
     assert treasury_ != empty(address), "subscriptions: treasury is the zero address"
     self.treasury = treasury_
     log TreasuryUpdated(treasury=treasury_)
-
-
-@external
-def transfer_ownership(new_owner: address):
-    """
-    @notice Proposes `new_owner` as the next owner, who must call `accept_ownership`; owner only.
-            Proposing the zero address cancels a pending proposal.
-    @param new_owner The proposed owner.
-    """
-    self._check_owner()
-    self.pending_owner = new_owner
-    log OwnershipTransferStarted(previous_owner=self.owner, new_owner=new_owner)
-
-
-@external
-def accept_ownership():
-    """
-    @notice Completes an ownership transfer; only the proposed owner may call it.
-    """
-    assert msg.sender == self.pending_owner, "subscriptions: caller is not the pending owner"
-    previous_owner: address = self.owner
-    self.owner = msg.sender
-    self.pending_owner = empty(address)
-    log OwnershipTransferred(previous_owner=previous_owner, new_owner=msg.sender)
 
 
 # ------------------------------------------------------------------------------------------ internal
@@ -800,12 +771,6 @@ def _transfer_from(token: address, sender: address, receiver: address, amount: u
         revert_on_failure=False,
     )
     return success and (len(response) == 0 or convert(response, uint256) == 1)
-
-
-@internal
-@view
-def _check_owner():
-    assert msg.sender == self.owner, "subscriptions: caller is not the owner"
 
 
 @internal

@@ -20,10 +20,19 @@ implements: IERC20Detailed
 
 from .modules import ecdsa
 from .modules import eip712
+from .modules import ownable_2step
 
 initializes: eip712
+initializes: ownable_2step
 
-exports: (eip712.DOMAIN_SEPARATOR, eip712.eip712Domain)
+exports: (
+    eip712.DOMAIN_SEPARATOR,
+    eip712.eip712Domain,
+    ownable_2step.owner,
+    ownable_2step.pending_owner,
+    ownable_2step.transfer_ownership,
+    ownable_2step.accept_ownership,
+)
 
 # @dev EIP-2612: the permit struct's type hash.
 PERMIT_TYPEHASH: constant(bytes32) = keccak256(
@@ -57,16 +66,6 @@ event MinterUpdated:
     enabled: bool
 
 
-event OwnershipTransferStarted:
-    previous_owner: indexed(address)
-    new_owner: indexed(address)
-
-
-event OwnershipTransferred:
-    previous_owner: indexed(address)
-    new_owner: indexed(address)
-
-
 name: public(immutable(String[MAX_NAME_LENGTH]))
 symbol: public(immutable(String[MAX_SYMBOL_LENGTH]))
 decimals: public(immutable(uint8))
@@ -79,8 +78,6 @@ allowance: public(HashMap[address, HashMap[address, uint256]])
 nonces: public(HashMap[address, uint256])
 
 is_minter: public(HashMap[address, bool])
-owner: public(address)
-pending_owner: public(address)
 
 
 @deploy
@@ -96,8 +93,7 @@ def __init__(name_: String[MAX_NAME_LENGTH], symbol_: String[MAX_SYMBOL_LENGTH],
     name = name_
     symbol = symbol_
     decimals = decimals_
-    self.owner = msg.sender
-    log OwnershipTransferred(previous_owner=empty(address), new_owner=msg.sender)
+    ownable_2step.__init__(msg.sender, "token")
 
 
 @external
@@ -212,40 +208,10 @@ def set_minter(minter: address, enabled: bool):
     @param minter The account whose role changes; not the zero address.
     @param enabled Whether `minter` may mint afterwards.
     """
-    self._check_owner()
+    ownable_2step._check_owner()
     assert minter != empty(address), "token: minter is the zero address"
     self.is_minter[minter] = enabled
     log MinterUpdated(minter=minter, enabled=enabled)
-
-
-@external
-def transfer_ownership(new_owner: address):
-    """
-    @notice Proposes `new_owner` as the next owner, who must call `accept_ownership`; owner only.
-            Proposing the zero address cancels a pending proposal.
-    @param new_owner The proposed owner.
-    """
-    self._check_owner()
-    self.pending_owner = new_owner
-    log OwnershipTransferStarted(previous_owner=self.owner, new_owner=new_owner)
-
-
-@external
-def accept_ownership():
-    """
-    @notice Completes an ownership transfer; only the proposed owner may call it.
-    """
-    assert msg.sender == self.pending_owner, "token: caller is not the pending owner"
-    previous_owner: address = self.owner
-    self.owner = msg.sender
-    self.pending_owner = empty(address)
-    log OwnershipTransferred(previous_owner=previous_owner, new_owner=msg.sender)
-
-
-@internal
-@view
-def _check_owner():
-    assert msg.sender == self.owner, "token: caller is not the owner"
 
 
 @internal

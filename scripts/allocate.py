@@ -30,7 +30,7 @@ from chain.allocation import (
 from chain.deploy import DEV_NETWORKS
 from chain.deployments import Deployments
 from chain.errors import ChainError, DeploymentsFileMissing
-from chain.vesting import CONTRACT_TYPE, CreatedGrant, VestingEscrow
+from chain.vesting import CONTRACT_TYPE, CreatedGrant, VestingEscrow, create_grant_arguments
 
 ESCROW_NAME = "VestingEscrow"
 TOKEN_NAME = "TPW"  # noqa: S105  (a registry name, not a secret)
@@ -151,17 +151,10 @@ def allocate(
         token.approve(escrow, survey.needed, sender=account)
     created_ids = []
     for planned in survey.missing:
-        receipt = escrow.create_grant(
-            planned.beneficiary,
-            planned.amount,
-            planned.schedule.start,
-            planned.schedule.cliff,
-            planned.schedule.duration,
-            planned.schedule.period,
-            planned.revocable,
-            planned.reference,
-            sender=account,
+        arguments = create_grant_arguments(
+            planned.beneficiary, planned.amount, planned.schedule, planned.revocable, planned.reference
         )
+        receipt = escrow.create_grant(*arguments, sender=account)
         (event,) = receipt.decode_logs(escrow.GrantCreated)
         created_ids.append(int(event.grant_id))
         click.echo(

@@ -11,7 +11,6 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from web3 import Web3
-from web3.contract import Contract
 from web3.types import BlockIdentifier, FilterParams, TxReceipt
 
 from chain import artifacts
@@ -42,17 +41,10 @@ LOG_WINDOW_BLOCKS = 10_000
 """Nodes refuse eth_getLogs over too many blocks at once; scans go in windows of this many."""
 
 
-class SubscriptionManager:
-    """A deployed SubscriptionManager through web3: send its transactions from local keys, read its state.
+class SubscriptionManager(artifacts.DeployedContract):
+    """A deployed SubscriptionManager: send its transactions from local keys, read its state."""
 
-    `from_block` is the manager's deployment block (the registry records it): event scans start there.
-    """
-
-    def __init__(self, w3: Web3, address: str, *, from_block: int = 0) -> None:
-        self.w3 = w3
-        self.contract: Contract = artifacts.contract(w3, CONTRACT_TYPE, address)
-        self.address: ChecksumAddress = self.contract.address
-        self.from_block = from_block
+    contract_type = CONTRACT_TYPE
 
     @classmethod
     def from_registry(cls, w3: Web3, registry: Deployments, name: str = CONTRACT_TYPE) -> Self:

@@ -16,7 +16,7 @@ from web3.types import Wei
 from api.settings import ApiSettings
 from chain.artifacts import contract, deploy
 from chain.deployments import Deployments
-from chain.vesting import Schedule, grant_id, vested_amount
+from chain.vesting import Schedule, create_grant_arguments, grant_id, vested_amount
 
 DAY = 86_400
 TPW = 10**18
@@ -47,16 +47,8 @@ class Vesting:
         escrow = contract(self.w3, "VestingEscrow", self.escrow)
         number = escrow.functions.grant_count().call()
         schedule = self.schedule
-        escrow.functions.create_grant(
-            beneficiary,
-            amount,
-            schedule.start,
-            schedule.cliff,
-            schedule.duration,
-            schedule.period,
-            revocable,
-            b"\x00" * 32,
-        ).transact({"from": self.admin})
+        arguments = create_grant_arguments(beneficiary, amount, schedule, revocable)
+        escrow.functions.create_grant(*arguments).transact({"from": self.admin})
         return grant_id(number, schedule, revocable)
 
     def travel(self, timestamp: int) -> None:

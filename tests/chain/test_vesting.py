@@ -29,6 +29,7 @@ from chain.vesting import (
     VestingError,
     VestingEscrow,
     check_amount,
+    create_grant_arguments,
     decode_grant_id,
     grant_id,
     vested_amount,
@@ -191,16 +192,10 @@ def test_python_vesting_equals_the_contract(
     moments = [*boundaries(schedule), data.draw(inside), data.draw(inside)]
     escrow = deployed.escrow
     number = escrow.contract.functions.grant_count().call()
-    tx_hash = escrow.contract.functions.create_grant(
-        deployed.beneficiary.address,
-        amount,
-        schedule.start,
-        schedule.cliff,
-        schedule.duration,
-        schedule.period,
-        revocable,
-        REFERENCE,
-    ).transact({"from": deployed.admin.address, "gas": CREATE_GRANT_GAS})
+    arguments = create_grant_arguments(deployed.beneficiary.address, amount, schedule, revocable, REFERENCE)
+    tx_hash = escrow.contract.functions.create_grant(*arguments).transact(
+        {"from": deployed.admin.address, "gas": CREATE_GRANT_GAS}
+    )
     deployed.w3.eth.wait_for_transaction_receipt(tx_hash)
     expected_id = grant_id(number, schedule, revocable)
     assert escrow.contract.functions.beneficiary_of(expected_id).call() == deployed.beneficiary.address

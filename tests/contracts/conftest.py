@@ -3,6 +3,19 @@
 from typing import Any
 
 import pytest
+from eth_account import Account
+from eth_utils import keccak
+
+from tests.helpers import treasury as support
+from tests.helpers.anchor import ANCHOR_WINDOW, Anchorer
+from tests.helpers.frost_signing import fixed_key
+
+
+def deploy_tusd(project: Any, deployer: Any) -> Any:
+    """A fresh tUSD (`Token`, 6 decimals) the deployer may mint: each contract's tests get their own."""
+    token = project.Token.deploy("TPWallet USD", "tUSD", 6, sender=deployer)
+    token.set_minter(deployer, True, sender=deployer)
+    return token
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +36,6 @@ def schnorr_harness(project: Any, deployer: Any) -> Any:
 @pytest.fixture(scope="session")
 def custody_key() -> Any:
     """The custody group's deterministic 2-of-3 FROST key (`tests.helpers.frost_signing.Key`)."""
-    from tests.helpers.frost_signing import fixed_key
-
     return fixed_key(9591)
 
 
@@ -49,8 +60,6 @@ def anchor_attacker(accounts: Any) -> Any:
 @pytest.fixture
 def anchorer(project: Any, deployer: Any, anchor_owner: Any, anchor_relayer: Any, custody_key: Any) -> Any:
     """A fresh SettlementAnchor (one-hour window), with the custody group and the relayer that feed it."""
-    from tests.contracts.test_anchor_support import ANCHOR_WINDOW, Anchorer
-
     x, y = custody_key[1].group_public_key.coordinates()
     contract = project.SettlementAnchor.deploy(anchor_owner, x, y, ANCHOR_WINDOW, sender=deployer)
     return Anchorer(contract, custody_key, anchor_relayer)
@@ -97,9 +106,7 @@ def fee_treasury(accounts: Any) -> Any:
 @pytest.fixture(scope="module")
 def subscription_token(project: Any, deployer: Any) -> Any:
     """tUSD (6 decimals, permit-capable); the deployer may mint."""
-    token = project.Token.deploy("TPWallet USD", "tUSD", 6, sender=deployer)
-    token.set_minter(deployer, True, sender=deployer)
-    return token
+    return deploy_tusd(project, deployer)
 
 
 @pytest.fixture(scope="module")
@@ -115,9 +122,6 @@ def subscription_manager(project: Any, deployer: Any, fee_treasury: Any) -> Any:
 def treasury_owners() -> list[Any]:
     """Five owners' keys (eth-account), sorted by address; the treasuries use the first three unless a test
     says otherwise. They only sign: relayers send the transactions."""
-    from eth_account import Account
-    from eth_utils import keccak
-
     keys = [Account.from_key(keccak(text=f"tpwallet treasury owner {index}")) for index in range(5)]
     return sorted(keys, key=lambda key: int(key.address, 16))
 
@@ -137,9 +141,13 @@ def treasury_outsider(accounts: Any) -> Any:
 @pytest.fixture(scope="module")
 def treasury_token(project: Any, deployer: Any) -> Any:
     """tUSD (6 decimals); the deployer may mint."""
-    token = project.Token.deploy("TPWallet USD", "tUSD", 6, sender=deployer)
-    token.set_minter(deployer, True, sender=deployer)
-    return token
+    return deploy_tusd(project, deployer)
+
+
+@pytest.fixture(scope="session")
+def recipient(accounts: Any) -> Any:
+    """Receives what the treasury sends: holds no role in it."""
+    return accounts[4]
 
 
 @pytest.fixture(scope="module")
@@ -153,9 +161,7 @@ def treasury(
     treasury_token: Any,
 ) -> Any:
     """A 2-of-3 MultisigTreasury with the custody key, daily limits of 1,000 tUSD and 1 ether, a one-day
-    time lock, holding 1,000,000 tUSD and 100 ether; a `test_treasury_support.TreasuryDriver`."""
-    from tests.contracts import test_treasury_support as support
-
+    time lock, holding 1,000,000 tUSD and 100 ether; a `tests.helpers.treasury.TreasuryDriver`."""
     contract = support.deploy_treasury(
         project,
         deployer,
@@ -174,8 +180,6 @@ def treasury(
 @pytest.fixture
 def at_noon(treasury: Any) -> int:
     """Moves the chain to noon of the next day, so a test's transfers share one day; returns that time."""
-    from tests.contracts.test_treasury_support import noon_of_next_day, travel_to
-
-    noon = noon_of_next_day(treasury.chain)
-    travel_to(treasury.chain, noon)
+    noon = support.noon_of_next_day(treasury.chain)
+    support.travel_to(treasury.chain, noon)
     return noon

@@ -17,7 +17,7 @@ from chain.intents import Anchor
 from chain.merkle import MerkleTree, leaf_hash, leaf_node
 from tests.chain.test_intents import anchors
 from tests.chain.test_merkle import internal_node_proofs
-from tests.contracts.test_anchor_support import (
+from tests.helpers.anchor import (
     ANCHOR_WINDOW,
     TRADE_LEAF_TYPES,
     Anchorer,

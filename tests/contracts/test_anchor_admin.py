@@ -1,4 +1,5 @@
-"""SettlementAnchor.vy's owner: key rotation, the window, two-step ownership; outsiders get nothing."""
+"""SettlementAnchor.vy's owner: key rotation and the window; outsiders get nothing (the two-step ownership
+hand-over: test_ownable_2step.py)."""
 
 from typing import Any
 
@@ -6,7 +7,7 @@ import ape
 import pytest
 
 from chain.anchor import key_hint
-from tests.contracts.test_anchor_support import ANCHOR_WINDOW, Anchorer
+from tests.helpers.anchor import ANCHOR_WINDOW, Anchorer
 from tests.helpers.frost_signing import fixed_key
 
 pytestmark = pytest.mark.chain
@@ -94,36 +95,3 @@ def test_changing_the_window(anchorer: Anchorer, anchor_owner: Any) -> None:
         contract.set_challenge_window(ONE_YEAR + 1, sender=anchor_owner)
     receipt = anchorer.submit(anchorer.next_intent(SETTLEMENT))
     assert contract.record(SETTLEMENT, 1)[1] == receipt.timestamp + ONE_YEAR
-
-
-def test_ownership_moves_in_two_steps(
-    anchorer: Anchorer, anchor_owner: Any, anchor_attacker: Any, accounts: Any
-) -> None:
-    contract = anchorer.contract
-    successor = accounts[8]
-    anchorer.anchor_next(SETTLEMENT)
-    receipt = contract.transfer_ownership(successor, sender=anchor_owner)
-    assert receipt.events == [
-        contract.OwnershipTransferStarted(previous_owner=anchor_owner, new_owner=successor)
-    ]
-    assert contract.pending_owner() == successor
-    assert contract.owner() == anchor_owner
-    with ape.reverts("anchor: caller is not the pending owner"):
-        contract.accept_ownership(sender=anchor_attacker)
-    receipt = contract.accept_ownership(sender=successor)
-    assert receipt.events == [contract.OwnershipTransferred(previous_owner=anchor_owner, new_owner=successor)]
-    assert (contract.owner(), contract.pending_owner()) == (successor, "0x" + "0" * 40)
-    with ape.reverts(NOT_OWNER):
-        contract.void(SETTLEMENT, 1, sender=anchor_owner)
-    contract.void(SETTLEMENT, 1, sender=successor)
-
-
-def test_proposing_the_zero_address_cancels_a_transfer(
-    anchorer: Anchorer, anchor_owner: Any, accounts: Any
-) -> None:
-    contract = anchorer.contract
-    contract.transfer_ownership(accounts[8], sender=anchor_owner)
-    contract.transfer_ownership("0x" + "0" * 40, sender=anchor_owner)
-    with ape.reverts("anchor: caller is not the pending owner"):
-        contract.accept_ownership(sender=accounts[8])
-    assert contract.owner() == anchor_owner

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from chain.anchor import ZERO_ROOT
 from chain.intents import Anchor
-from tests.contracts.test_anchor_support import ANCHOR_WINDOW, Anchorer, batch_tree, other_root
+from tests.helpers.anchor import ANCHOR_WINDOW, Anchorer, batch_tree, other_root
 
 pytestmark = pytest.mark.chain
 

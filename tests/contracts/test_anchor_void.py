@@ -7,7 +7,7 @@ import ape
 import pytest
 
 from chain.anchor import ZERO_ROOT
-from tests.contracts.test_anchor_support import (
+from tests.helpers.anchor import (
     ANCHOR_WINDOW,
     Anchorer,
     batch_tree,

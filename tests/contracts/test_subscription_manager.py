@@ -1,5 +1,6 @@
 """SubscriptionManager.vy: plans, the three ways to subscribe, charging one and many, grace and lapse, fees,
-fee-on-transfer refusal, cancelling, pausing, ownership, and every revert path.
+fee-on-transfer refusal, cancelling, pausing, and every revert path (the two-step ownership hand-over:
+test_ownable_2step.py).
 
 Permits and authorizations are signed in Python (`chain.subscriptions`), the way a wallet signs them, with the
 keys of Ape's test accounts (the dev mnemonic's, as `chain.dev_accounts.dev_accounts` derives them).
@@ -10,10 +11,7 @@ from typing import Any
 
 import ape
 import pytest
-import vyper
-from ape.contracts import ContractContainer
 from eth_account.signers.local import LocalAccount
-from ethpm_types import ContractType
 
 from chain.dev_accounts import dev_accounts
 from chain.reverts import revert_reason
@@ -30,6 +28,13 @@ from chain.subscriptions import (
     sign_authorization,
     sign_permit,
 )
+from tests.helpers.misbehaving_tokens import (
+    BLOCKING_TOKEN,
+    GAS_BURNING_TOKEN,
+    INVALID_FAILING_TOKEN,
+    REENTERING_TOKEN,
+    deploy_source,
+)
 
 pytestmark = pytest.mark.chain
 
@@ -41,139 +46,6 @@ FUNDS = 1_000 * PRICE
 MAX_UINT256 = 2**256 - 1
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-# Misbehaving tokens, compiled here: each does one thing a real token might, and no more.
-
-# Every subscriber holds plenty and allows the manager everything; transferFrom burns all the gas it is
-# given: the shape of a charge starved of gas.
-GAS_BURNING_TOKEN = """
-# pragma version ~=0.4.3
-@external
-@view
-def balanceOf(owner: address) -> uint256:
-    return max_value(uint256)
-
-@external
-@view
-def allowance(owner: address, spender: address) -> uint256:
-    return max_value(uint256)
-
-@external
-def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
-    for i: uint256 in range(1000000):
-        self.burnt = i
-    return True
-
-burnt: uint256
-"""
-
-# A plain ledger that fails as Solidity before 0.8 compiled `assert` (and as SafeMath-era tokens do): with
-# INVALID, which burns all the gas the call was given. A frozen account cannot send.
-INVALID_FAILING_TOKEN = """
-# pragma version ~=0.4.3
-balanceOf: public(HashMap[address, uint256])
-allowance: public(HashMap[address, HashMap[address, uint256]])
-frozen: public(HashMap[address, bool])
-
-@external
-def mint(receiver: address, amount: uint256):
-    self.balanceOf[receiver] += amount
-
-@external
-def approve(spender: address, amount: uint256) -> bool:
-    self.allowance[msg.sender][spender] = amount
-    return True
-
-@external
-def freeze(owner: address):
-    self.frozen[owner] = True
-
-@external
-def transfer(receiver: address, amount: uint256) -> bool:
-    assert self.balanceOf[msg.sender] >= amount, UNREACHABLE
-    self.balanceOf[msg.sender] -= amount
-    self.balanceOf[receiver] += amount
-    return True
-
-@external
-def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
-    assert not self.frozen[sender], UNREACHABLE
-    assert self.balanceOf[sender] >= amount, UNREACHABLE
-    assert self.allowance[sender][msg.sender] >= amount, UNREACHABLE
-    self.allowance[sender][msg.sender] -= amount
-    self.balanceOf[sender] -= amount
-    self.balanceOf[receiver] += amount
-    return True
-"""
-
-# The token is itself the subscriber, holding and allowing plenty; its transferFrom cancels its own
-# subscription, then reports failure.
-REENTERING_TOKEN = """
-# pragma version ~=0.4.3
-interface Manager:
-    def subscribe(plan_id: uint256) -> uint256: nonpayable
-    def cancel(subscription_id: uint256): nonpayable
-
-balanceOf: public(HashMap[address, uint256])
-allowance: public(HashMap[address, HashMap[address, uint256]])
-manager: address
-subscription_id: uint256
-
-@external
-def join(manager: address, plan_id: uint256):
-    self.manager = manager
-    self.balanceOf[self] = max_value(uint256)
-    self.allowance[self][manager] = max_value(uint256)
-    self.subscription_id = extcall Manager(manager).subscribe(plan_id)
-
-@external
-def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
-    extcall Manager(self.manager).cancel(self.subscription_id)
-    return False
-"""
-
-# A plain ledger whose transfers to one blocked address fail (as USDC's blocklist does).
-BLOCKING_TOKEN = """
-# pragma version ~=0.4.3
-balanceOf: public(HashMap[address, uint256])
-allowance: public(HashMap[address, HashMap[address, uint256]])
-blocked: address
-
-@deploy
-def __init__(blocked: address):
-    self.blocked = blocked
-
-@external
-def mint(receiver: address, amount: uint256):
-    self.balanceOf[receiver] += amount
-
-@external
-def approve(spender: address, amount: uint256) -> bool:
-    self.allowance[msg.sender][spender] = amount
-    return True
-
-@external
-def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
-    if receiver == self.blocked:
-        return False
-    self.allowance[sender][msg.sender] -= amount
-    self.balanceOf[sender] -= amount
-    self.balanceOf[receiver] += amount
-    return True
-"""
-
-
-def deploy_source(source: str, deployer: Any, *args: Any) -> Any:
-    """Compile a test contract's Vyper source and deploy it with Ape."""
-    compiled = vyper.compile_code(source, output_formats=["abi", "bytecode"])
-    contract_type = ContractType.model_validate(
-        {
-            "contractName": "TestToken",
-            "abi": compiled["abi"],
-            "deploymentBytecode": {"bytecode": compiled["bytecode"]},
-        }
-    )
-    return ContractContainer(contract_type).deploy(*args, sender=deployer)
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +113,14 @@ class Terms:
 def create_plan(manager: Any, token: Any, merchant: Any, terms: Terms | None = None) -> int:
     receipt = manager.create_plan(token, *(terms or Terms()).args(), sender=merchant)
     return int(receipt.events.filter(manager.PlanCreated)[0].plan_id)
+
+
+@pytest.fixture
+def approved_plan(manager: Any, token: Any, merchant: Any, subscriber: Any) -> int:
+    """A plan of the default terms, whose subscriber approved the manager without limit; its id."""
+    plan_id = create_plan(manager, token, merchant)
+    token.approve(manager, MAX_UINT256, sender=subscriber)
+    return plan_id
 
 
 def subscribe(manager: Any, token: Any, subscriber: Any, plan_id: int, allowance: int = MAX_UINT256) -> int:
@@ -315,29 +195,12 @@ def test_a_fee_needs_a_treasury(project: Any, deployer: Any) -> None:
     manager.set_fee(0, sender=deployer)
 
 
-def test_outsiders_cannot_set_fee_treasury_or_ownership(manager: Any, attacker: Any) -> None:
+def test_outsiders_cannot_set_fee_or_treasury(manager: Any, attacker: Any) -> None:
+    """Outsiders and ownership: test_ownable_2step.py."""
     with ape.reverts("subscriptions: caller is not the owner"):
         manager.set_fee(10, sender=attacker)
     with ape.reverts("subscriptions: caller is not the owner"):
         manager.set_treasury(attacker, sender=attacker)
-    with ape.reverts("subscriptions: caller is not the owner"):
-        manager.transfer_ownership(attacker, sender=attacker)
-    with ape.reverts("subscriptions: caller is not the pending owner"):
-        manager.accept_ownership(sender=attacker)
-
-
-def test_ownership_moves_in_two_steps(manager: Any, deployer: Any, accounts: Any, attacker: Any) -> None:
-    new_owner = accounts[8]
-    receipt = manager.transfer_ownership(new_owner, sender=deployer)
-    assert receipt.events == [manager.OwnershipTransferStarted(previous_owner=deployer, new_owner=new_owner)]
-    assert manager.owner() == deployer
-    with ape.reverts("subscriptions: caller is not the pending owner"):
-        manager.accept_ownership(sender=attacker)
-    receipt = manager.accept_ownership(sender=new_owner)
-    assert receipt.events == [manager.OwnershipTransferred(previous_owner=deployer, new_owner=new_owner)]
-    assert (manager.owner(), manager.pending_owner()) == (new_owner, ZERO_ADDRESS)
-    with ape.reverts("subscriptions: caller is not the owner"):
-        manager.set_fee(1, sender=deployer)
 
 
 # Plans
@@ -465,10 +328,9 @@ def test_periods_paused_are_not_billed_afterwards(
 
 
 def test_subscribe_without_trial_pays_the_first_period(
-    manager: Any, token: Any, merchant: Any, subscriber: Any, chain: Any
+    manager: Any, token: Any, merchant: Any, subscriber: Any, chain: Any, approved_plan: int
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
+    plan_id = approved_plan
     chain.pending_timestamp = start = chain.pending_timestamp + 100
     receipt = manager.subscribe(plan_id, sender=subscriber)
     assert receipt.events.filter(manager.Subscribed) == [
@@ -562,7 +424,7 @@ def test_a_trial_needs_the_allowance_for_its_first_charge(
     token.approve(manager, PRICE - 1, sender=subscriber)
     with ape.reverts("subscriptions: allowance below one period"):
         manager.subscribe(plan_id, sender=subscriber)
-    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    args = authorize(manager, subscriber_key, plan_id, chain)
     with ape.reverts("subscriptions: allowance below one period"):
         manager.subscribe_with_authorization(*args, sender=relayer)
     token.approve(manager, PRICE, sender=subscriber)
@@ -640,20 +502,26 @@ def test_a_failed_permit_without_allowance_is_refused(
 
 # Subscribing with a gasless authorization
 
+AUTHORIZATION_LIFETIME = 3600
+"""How long the authorizations the tests sign stay valid (seconds)."""
+
 
 def authorize(
     manager: Any,
     signer: LocalAccount,
     plan_id: int,
-    deadline: int,
-    chain_id: int,
+    chain: Any,
     *,
+    deadline: int | None = None,
+    chain_id: int | None = None,
     nonce: int | None = None,
     verifying_contract: str | None = None,
     amount: int | None = None,
 ) -> tuple[Any, ...]:
-    """The arguments of `subscribe_with_authorization` for `signer`'s authorization, after the signature."""
+    """The arguments of `subscribe_with_authorization` for `signer`'s authorization, after the signature;
+    unless given, valid for an hour on this chain, for the plan's terms and the signer's next nonce."""
     plan = plan_view(manager, plan_id)
+    deadline = chain.pending_timestamp + AUTHORIZATION_LIFETIME if deadline is None else deadline
     authorization = SubscribeAuthorization(
         subscriber=signer.address,
         plan_id=plan_id,
@@ -663,7 +531,12 @@ def authorize(
         nonce=manager.nonces(signer.address) if nonce is None else nonce,
         deadline=deadline,
     )
-    signed = sign_authorization(signer, authorization, chain_id, verifying_contract or manager.address)
+    signed = sign_authorization(
+        signer,
+        authorization,
+        chain.chain_id if chain_id is None else chain_id,
+        verifying_contract or manager.address,
+    )
     signature = signed.signature
     return (signer.address, plan_id, authorization.nonce, deadline, signature.v, signature.r, signature.s)
 
@@ -676,10 +549,9 @@ def test_anyone_may_relay_an_authorization(
     subscriber_key: LocalAccount,
     relayer: Any,
     chain: Any,
+    approved_plan: int,
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
-    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    args = authorize(manager, subscriber_key, approved_plan, chain)
     receipt = manager.subscribe_with_authorization(*args, sender=relayer)
     assert receipt.events.filter(manager.Subscribed)[0].subscriber == subscriber
     assert receipt.events.filter(manager.Subscribed)[0].method == SubscribeMethod.AUTHORIZATION
@@ -689,17 +561,9 @@ def test_anyone_may_relay_an_authorization(
 
 
 def test_an_authorization_cannot_be_replayed(
-    manager: Any,
-    token: Any,
-    merchant: Any,
-    subscriber: Any,
-    subscriber_key: LocalAccount,
-    relayer: Any,
-    chain: Any,
+    manager: Any, subscriber_key: LocalAccount, relayer: Any, chain: Any, approved_plan: int
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
-    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    args = authorize(manager, subscriber_key, approved_plan, chain)
     manager.subscribe_with_authorization(*args, sender=relayer)
     with ape.reverts("subscriptions: authorization nonce is not the next one"):
         manager.subscribe_with_authorization(*args, sender=relayer)
@@ -711,7 +575,7 @@ def test_an_expired_authorization_is_refused(
 ) -> None:
     plan_id = create_plan(manager, token, merchant)
     deadline = chain.pending_timestamp + 10
-    args = authorize(manager, subscriber_key, plan_id, deadline, chain.chain_id)
+    args = authorize(manager, subscriber_key, plan_id, chain, deadline=deadline)
     chain.pending_timestamp = deadline + 1
     with ape.reverts("subscriptions: authorization expired"):
         manager.subscribe_with_authorization(*args, sender=relayer)
@@ -721,23 +585,20 @@ def test_an_expired_authorization_is_refused(
 def test_an_authorization_for_something_else_is_refused(
     manager: Any,
     token: Any,
-    merchant: Any,
     subscriber: Any,
     subscriber_key: LocalAccount,
     relayer: Any,
     chain: Any,
     mismatch: str,
+    approved_plan: int,
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
-    deadline = chain.pending_timestamp + 3600
     signer = dev_accounts()[8] if mismatch == "signer" else subscriber_key
     args = authorize(
         manager,
         signer,
-        plan_id,
-        deadline,
-        chain.chain_id + 1 if mismatch == "chain" else chain.chain_id,
+        approved_plan,
+        chain,
+        chain_id=chain.chain_id + 1 if mismatch == "chain" else None,
         verifying_contract=token.address if mismatch == "contract" else None,
         amount=PRICE - 1 if mismatch == "terms" else None,
     )
@@ -749,17 +610,14 @@ def test_an_authorization_for_something_else_is_refused(
 
 def test_a_subscriber_invalidates_an_unused_authorization(
     manager: Any,
-    token: Any,
-    merchant: Any,
     subscriber: Any,
     subscriber_key: LocalAccount,
     relayer: Any,
     attacker: Any,
     chain: Any,
+    approved_plan: int,
 ) -> None:
-    plan_id = create_plan(manager, token, merchant)
-    token.approve(manager, MAX_UINT256, sender=subscriber)
-    args = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    args = authorize(manager, subscriber_key, approved_plan, chain)
     receipt = manager.invalidate_nonce(sender=subscriber)
     assert receipt.events == [manager.NonceInvalidated(subscriber=subscriber, nonce=0)]
     assert manager.nonces(subscriber) == 1
@@ -767,7 +625,7 @@ def test_a_subscriber_invalidates_an_unused_authorization(
         manager.subscribe_with_authorization(*args, sender=relayer)
     manager.invalidate_nonce(sender=attacker)  # anyone consumes only their own nonce
     assert (manager.nonces(subscriber), manager.nonces(attacker)) == (1, 1)
-    fresh = authorize(manager, subscriber_key, plan_id, chain.pending_timestamp + 3600, chain.chain_id)
+    fresh = authorize(manager, subscriber_key, approved_plan, chain)
     manager.subscribe_with_authorization(*fresh, sender=relayer)
     assert manager.nonces(subscriber) == 2
     assert manager.subscription_count() == 1
@@ -777,10 +635,7 @@ def test_authorization_signature_checks(
     manager: Any, token: Any, merchant: Any, subscriber_key: LocalAccount, relayer: Any, chain: Any
 ) -> None:
     plan_id = create_plan(manager, token, merchant)
-    deadline = chain.pending_timestamp + 3600
-    subscriber, plan, nonce, deadline, v, r, s = authorize(
-        manager, subscriber_key, plan_id, deadline, chain.chain_id
-    )
+    subscriber, plan, nonce, deadline, v, r, s = authorize(manager, subscriber_key, plan_id, chain)
     high_s = (SECP256K1_ORDER - int.from_bytes(s, "big")).to_bytes(32, "big")
     with ape.reverts("ecdsa: s is in the upper half of the order"):
         manager.subscribe_with_authorization(

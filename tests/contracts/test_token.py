@@ -1,4 +1,5 @@
-"""Token.vy: ERC-20 transfers and allowances, minting and burning, roles, two-step ownership, EIP-2612 permit.
+"""Token.vy: ERC-20 transfers and allowances, minting and burning, roles, EIP-2612 permit (the two-step
+ownership hand-over: test_ownable_2step.py).
 
 Permits are signed in Python (eth-account over `chain.intents.Permit`), the way a wallet signs them.
 """
@@ -318,39 +319,6 @@ def test_zero_address_minter_is_refused(token: Any, owner: Any) -> None:
         token.set_minter(ZERO_ADDRESS, True, sender=owner)
 
 
-def test_ownership_moves_in_two_steps(token: Any, owner: Any, bob: Any, attacker: Any) -> None:
-    receipt = token.transfer_ownership(bob, sender=owner)
-    assert receipt.events == [token.OwnershipTransferStarted(previous_owner=owner, new_owner=bob)]
-    assert token.owner() == owner
-    assert token.pending_owner() == bob
-    with ape.reverts("token: caller is not the pending owner"):
-        token.accept_ownership(sender=attacker)
-    receipt = token.accept_ownership(sender=bob)
-    assert receipt.events == [token.OwnershipTransferred(previous_owner=owner, new_owner=bob)]
-    assert (token.owner(), token.pending_owner()) == (bob, ZERO_ADDRESS)
-    with ape.reverts("token: caller is not the owner"):
-        token.set_minter(bob, True, sender=owner)
-    token.set_minter(bob, True, sender=bob)
-
-
-def test_a_pending_transfer_can_be_cancelled(token: Any, owner: Any, bob: Any) -> None:
-    token.transfer_ownership(bob, sender=owner)
-    receipt = token.transfer_ownership(ZERO_ADDRESS, sender=owner)
-    assert receipt.events == [token.OwnershipTransferStarted(previous_owner=owner, new_owner=ZERO_ADDRESS)]
-    with ape.reverts("token: caller is not the pending owner"):
-        token.accept_ownership(sender=bob)
-
-
-def test_transfer_ownership_by_a_non_owner_is_refused(token: Any, attacker: Any) -> None:
-    with ape.reverts("token: caller is not the owner"):
-        token.transfer_ownership(attacker, sender=attacker)
-
-
-def test_accept_without_a_pending_transfer_is_refused(token: Any, owner: Any) -> None:
-    with ape.reverts("token: caller is not the pending owner"):
-        token.accept_ownership(sender=owner)
-
-
 # EIP-2612 permit
 
 
@@ -380,15 +348,6 @@ def test_consecutive_permits_use_consecutive_nonces(
     assert token.nonces(holder.address) == 3
 
 
-def test_a_permit_for_a_future_nonce_is_refused(
-    token: Any, chain: Any, holder: LocalAccount, bob: Any
-) -> None:
-    deadline = later(chain)
-    v, r, s = sign_permit(token, holder, bob.address, 1, deadline, nonce=1)
-    with ape.reverts("token: permit signer is not the owner"):
-        token.permit(holder.address, bob, 1, deadline, v, r, s, sender=bob)
-
-
 def test_permit_is_valid_until_its_deadline_inclusive(
     token: Any, chain: Any, holder: LocalAccount, bob: Any
 ) -> None:
@@ -407,12 +366,16 @@ def test_expired_permit_is_refused(token: Any, chain: Any, holder: LocalAccount,
         token.permit(holder.address, bob, 5, deadline, v, r, s, sender=bob)
 
 
-@pytest.mark.parametrize("domain", [{"chain_id": 1}, {"name": "TPWallet"}], ids=["other-chain", "other-name"])
-def test_permit_signed_for_another_domain_is_refused(
-    token: Any, chain: Any, holder: LocalAccount, bob: Any, domain: dict[str, Any]
+@pytest.mark.parametrize(
+    "signed",
+    [{"nonce": 1}, {"chain_id": 1}, {"name": "TPWallet"}],
+    ids=["future-nonce", "other-chain", "other-name"],
+)
+def test_permit_signed_for_another_nonce_or_domain_is_refused(
+    token: Any, chain: Any, holder: LocalAccount, bob: Any, signed: dict[str, Any]
 ) -> None:
     deadline = later(chain)
-    v, r, s = sign_permit(token, holder, bob.address, 5, deadline, **domain)
+    v, r, s = sign_permit(token, holder, bob.address, 5, deadline, **signed)
     with ape.reverts("token: permit signer is not the owner"):
         token.permit(holder.address, bob, 5, deadline, v, r, s, sender=bob)
 

@@ -6,6 +6,7 @@ attempts are in `test_treasury_admin.py`; the custody key's side in `test_treasu
 """
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import ape
@@ -16,14 +17,14 @@ from eth_utils import keccak
 from chain.intents import ZERO_ADDRESS
 from chain.treasury import TreasuryMessage, sign_digest
 from tests.chain.test_eip712_contract import executing_chain_id
-from tests.contracts.test_treasury_support import (
+from tests.helpers.treasury import (
     ETHER_FUNDS,
     HOUR,
     OWNER_COUNT,
     THRESHOLD,
     TOKEN_FUNDS,
     TreasuryDriver,
-    deploy_treasury,
+    deploy_twin,
 )
 
 pytestmark = pytest.mark.chain
@@ -36,11 +37,6 @@ PAYOUT = 250 * 10**6
 NOT_OWNER = "treasury: a signer is not an owner"
 WRONG_NONCE = "treasury: nonce is not the owners' next nonce"
 UNSORTED = "treasury: signers are not in ascending order (or one signed twice)"
-
-
-@pytest.fixture(scope="module")
-def recipient(accounts: Any) -> Any:
-    return accounts[4]
 
 
 def signature_parts(blob: bytes) -> list[bytes]:
@@ -162,22 +158,18 @@ def test_fewer_signatures_than_the_threshold_are_refused(
         treasury.execute(tx, b"")
 
 
-def test_signers_out_of_order_are_refused(
-    treasury: TreasuryDriver, treasury_token: Any, recipient: Any
+@pytest.mark.parametrize(
+    "arrange",
+    [lambda first, second: second + first, lambda first, second: first + first],
+    ids=["signers out of order", "one owner signing twice"],
+)
+def test_signatures_not_strictly_ascending_are_refused(
+    treasury: TreasuryDriver, treasury_token: Any, recipient: Any, arrange: Callable[[bytes, bytes], bytes]
 ) -> None:
     tx = treasury.transfer_tx(recipient.address, treasury_token.address, PAYOUT)
     first, second = signature_parts(treasury.owner_signatures(tx))
     with ape.reverts(UNSORTED):
-        treasury.execute(tx, second + first)
-
-
-def test_one_owner_signing_twice_is_refused(
-    treasury: TreasuryDriver, treasury_token: Any, recipient: Any
-) -> None:
-    tx = treasury.transfer_tx(recipient.address, treasury_token.address, PAYOUT)
-    first, _ = signature_parts(treasury.owner_signatures(tx))
-    with ape.reverts(UNSORTED):
-        treasury.execute(tx, first + first)
+        treasury.execute(tx, arrange(first, second))
 
 
 def test_a_non_owner_signature_is_refused(
@@ -290,17 +282,10 @@ def test_an_executed_transaction_cannot_run_again(
 
 
 def test_signatures_for_another_treasury_are_refused(
-    project: Any,
-    deployer: Any,
-    treasury: TreasuryDriver,
-    treasury_owners: list[Any],
-    custody_key: Any,
-    treasury_token: Any,
-    recipient: Any,
+    project: Any, deployer: Any, treasury: TreasuryDriver, treasury_token: Any, recipient: Any
 ) -> None:
     """Same owners, nonce and fields: the digest binds the verifying contract, so nothing carries over."""
-    twin = deploy_treasury(project, deployer, treasury_owners[:OWNER_COUNT], THRESHOLD, custody_key, [])
-    treasury_token.mint(twin, TOKEN_FUNDS, sender=deployer)
+    twin = deploy_twin(project, deployer, treasury, treasury_token, []).contract
     tx = treasury.transfer_tx(recipient.address, treasury_token.address, PAYOUT)
     blob = treasury.owner_signatures(tx)
     with ape.reverts(NOT_OWNER):

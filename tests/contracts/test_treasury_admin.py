@@ -13,7 +13,8 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from chain.intents import ZERO_ADDRESS
-from tests.contracts.test_treasury_support import (
+from tests.helpers.frost_signing import fixed_key
+from tests.helpers.treasury import (
     DAY,
     ETHER_LIMIT,
     OWNER_COUNT,
@@ -23,7 +24,6 @@ from tests.contracts.test_treasury_support import (
     TreasuryDriver,
     deploy_treasury,
 )
-from tests.helpers.frost_signing import fixed_key
 
 pytestmark = pytest.mark.chain
 
@@ -31,11 +31,6 @@ ONLY_SELF = "treasury: only the treasury itself may call this (an owners' Treasu
 P = 2**256 - 2**32 - 977
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 PAYOUT = 100 * 10**6
-
-
-@pytest.fixture(scope="module")
-def recipient(accounts: Any) -> Any:
-    return accounts[4]
 
 
 @pytest.fixture(scope="module")

@@ -15,21 +15,18 @@ import pytest
 
 from chain.intents import ZERO_ADDRESS, TreasuryTx
 from tests.chain.test_eip712_contract import executing_chain_id
-from tests.contracts.test_treasury_support import (
+from tests.helpers.frost_signing import fixed_key, sign_with_key
+from tests.helpers.treasury import (
     DAY,
     ETHER_LIMIT,
     HOUR,
-    OWNER_COUNT,
     QUEUE_DELAY,
-    THRESHOLD,
-    TOKEN_FUNDS,
     TOKEN_LIMIT,
     TreasuryDriver,
-    deploy_treasury,
+    deploy_twin,
     queue,
     travel_to,
 )
-from tests.helpers.frost_signing import fixed_key, sign_with_key
 
 pytestmark = pytest.mark.chain
 
@@ -39,11 +36,6 @@ WRONG_NONCE = "treasury: nonce is not the token's next custody nonce"
 NO_SUCH_QUEUED = "treasury: no such queued transfer (never queued, executed or cancelled)"
 FORK_CHAIN_ID = 4242
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-@pytest.fixture(scope="module")
-def recipient(accounts: Any) -> Any:
-    return accounts[4]
 
 
 def test_custody_moves_a_token_within_the_limit(
@@ -385,24 +377,11 @@ def test_a_signature_for_one_token_does_not_move_another(
 
 
 def test_a_signature_for_another_treasury_or_chain_does_not_verify(
-    project: Any,
-    deployer: Any,
-    treasury: TreasuryDriver,
-    treasury_owners: list[Any],
-    custody_key: Any,
-    treasury_token: Any,
-    recipient: Any,
+    project: Any, deployer: Any, treasury: TreasuryDriver, treasury_token: Any, recipient: Any
 ) -> None:
-    twin = deploy_treasury(
-        project,
-        deployer,
-        treasury_owners[:OWNER_COUNT],
-        THRESHOLD,
-        custody_key,
-        [(treasury_token, TOKEN_LIMIT)],
+    twin_driver = deploy_twin(
+        project, deployer, treasury, treasury_token, [(treasury_token.address, TOKEN_LIMIT)]
     )
-    treasury_token.mint(twin, TOKEN_FUNDS, sender=deployer)
-    twin_driver = TreasuryDriver(twin, treasury.owners, custody_key, treasury.relayer, treasury.chain)
     transfer = treasury.custody_transfer(recipient.address, treasury_token.address, 100)
     with ape.reverts(DOES_NOT_VERIFY):
         twin_driver.custody_execute(transfer, treasury.custody_sign(transfer))

@@ -13,7 +13,7 @@ import ape
 import pytest
 
 from chain.intents import ZERO_ADDRESS
-from tests.contracts.test_treasury_support import TOKEN_FUNDS, TreasuryDriver
+from tests.helpers.treasury import TOKEN_FUNDS, TreasuryDriver
 
 pytestmark = pytest.mark.chain
 
@@ -23,11 +23,6 @@ SLOTS = 20
 """What the hungry call writes: 20 fresh storage slots, about 450,000 gas."""
 STARVING_GAS = 250_000
 """A gas limit that covers the treasury's own work but not the hungry call."""
-
-
-@pytest.fixture(scope="module")
-def recipient(accounts: Any) -> Any:
-    return accounts[4]
 
 
 @pytest.fixture

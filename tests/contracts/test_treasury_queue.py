@@ -11,7 +11,8 @@ import ape
 import pytest
 
 from chain.intents import ZERO_ADDRESS
-from tests.contracts.test_treasury_support import (
+from tests.helpers.frost_signing import fixed_key
+from tests.helpers.treasury import (
     DAY,
     QUEUE_DELAY,
     TOKEN_LIMIT,
@@ -19,7 +20,6 @@ from tests.contracts.test_treasury_support import (
     queue,
     travel_to,
 )
-from tests.helpers.frost_signing import fixed_key
 
 pytestmark = pytest.mark.chain
 
@@ -30,11 +30,6 @@ FROZEN = "treasury: custody transfers of the token are frozen (its limit is 0)"
 FULL = "treasury: the queue is full (MAX_QUEUED_TRANSFERS wait); execute or cancel queued transfers first"
 LARGE = 5_000 * 10**6
 """Five times the daily limit: always queued."""
-
-
-@pytest.fixture(scope="module")
-def recipient(accounts: Any) -> Any:
-    return accounts[4]
 
 
 def test_the_window_and_the_cap_are_published(treasury: TreasuryDriver) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chain.intents import ZERO_ADDRESS
-from tests.contracts.test_treasury_support import TreasuryDriver
+from tests.helpers.treasury import TreasuryDriver
 
 pytestmark = pytest.mark.chain
 

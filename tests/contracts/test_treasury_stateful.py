@@ -38,7 +38,8 @@ from web3.types import TxParams, TxReceipt
 from chain.intents import ZERO_ADDRESS, TreasuryTx
 from chain.reverts import revert_reason
 from chain.treasury import CustodyTransfer, OnchainSignature, Treasury, collect_signatures, sign_digest
-from tests.contracts.test_treasury_support import (
+from tests.helpers.frost_signing import Key, fixed_key, sign_with_key
+from tests.helpers.treasury import (
     DAY,
     ETHER_FUNDS,
     ETHER_LIMIT,
@@ -49,7 +50,6 @@ from tests.contracts.test_treasury_support import (
     TOKEN_LIMIT,
     TreasuryDriver,
 )
-from tests.helpers.frost_signing import Key, fixed_key, sign_with_key
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 

@@ -10,11 +10,17 @@ from typing import Any
 
 import ape
 import pytest
-import vyper
-from ape.contracts import ContractContainer
-from ethpm_types import ContractType
 
-from chain.vesting import MAX_AMOUNT, MAX_TIMESTAMP, Schedule, decode_grant_id, grant_id, vested_amount
+from chain.vesting import (
+    MAX_AMOUNT,
+    MAX_TIMESTAMP,
+    Schedule,
+    create_grant_arguments,
+    decode_grant_id,
+    grant_id,
+    vested_amount,
+)
+from tests.helpers.misbehaving_tokens import REFUSING_TOKEN, deploy_source
 
 pytestmark = pytest.mark.chain
 
@@ -26,44 +32,6 @@ TPW = 10**18
 REFERENCE = b"\x01" * 32
 CLAIM_GAS_TARGET = 45_000
 CREATE_GAS_TARGET = 120_000
-
-# A token that answers False instead of moving tokens while `refuse` is set, as some old ERC-20s do.
-REFUSING_TOKEN_SOURCE = """
-# pragma version ~=0.4.3
-balanceOf: public(HashMap[address, uint256])
-allowance: public(HashMap[address, HashMap[address, uint256]])
-refuse: public(bool)
-
-@external
-def set_refuse(refuse_: bool):
-    self.refuse = refuse_
-
-@external
-def mint(receiver: address, amount: uint256):
-    self.balanceOf[receiver] += amount
-
-@external
-def approve(spender: address, amount: uint256) -> bool:
-    self.allowance[msg.sender][spender] = amount
-    return True
-
-@external
-def transfer(receiver: address, amount: uint256) -> bool:
-    if self.refuse:
-        return False
-    self.balanceOf[msg.sender] -= amount
-    self.balanceOf[receiver] += amount
-    return True
-
-@external
-def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
-    if self.refuse:
-        return False
-    self.allowance[sender][msg.sender] -= amount
-    self.balanceOf[sender] -= amount
-    self.balanceOf[receiver] += amount
-    return True
-"""
 
 
 @pytest.fixture(scope="module")
@@ -109,17 +77,8 @@ def create(
     revocable: bool = True,
     reference: bytes = REFERENCE,
 ) -> Created:
-    receipt = escrow.create_grant(
-        beneficiary,
-        amount,
-        schedule.start,
-        schedule.cliff,
-        schedule.duration,
-        schedule.period,
-        revocable,
-        reference,
-        sender=admin,
-    )
+    arguments = create_grant_arguments(beneficiary, amount, schedule, revocable, reference)
+    receipt = escrow.create_grant(*arguments, sender=admin)
     (event,) = receipt.decode_logs(escrow.GrantCreated)
     return Created(event.grant_id, amount, schedule, revocable, receipt)
 
@@ -310,18 +269,7 @@ def test_a_token_that_keeps_a_fee_is_refused(
 
 @pytest.fixture
 def refusing_token(vesting_admin: Any) -> Any:
-    compiled = vyper.compile_code(
-        REFUSING_TOKEN_SOURCE, output_formats=["abi", "bytecode", "bytecode_runtime"]
-    )
-    contract_type = ContractType.model_validate(
-        {
-            "contractName": "RefusingToken",
-            "abi": compiled["abi"],
-            "deploymentBytecode": {"bytecode": compiled["bytecode"]},
-            "runtimeBytecode": {"bytecode": compiled["bytecode_runtime"]},
-        }
-    )
-    return ContractContainer(contract_type).deploy(sender=vesting_admin)
+    return deploy_source(REFUSING_TOKEN, vesting_admin)
 
 
 def test_token_answers_of_false_are_refused(

@@ -9,7 +9,7 @@ and every holder's balance with the model's, so no token was created, lost or se
 minutes, so per step only what the step could have changed is read, and the rest once per run.)
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, cast
 
 import ape
@@ -25,7 +25,7 @@ from hypothesis.stateful import (
 )
 
 from chain import artifacts
-from chain.vesting import Schedule, grant_id, vested_amount
+from chain.vesting import Grant, Schedule, create_grant_arguments, grant_id
 
 pytestmark = pytest.mark.chain
 
@@ -34,19 +34,6 @@ REFERENCE = b"\x02" * 32
 MAX_GRANTS = 4  # each grant is read after every step that touches it
 STEP_SECONDS = st.integers(min_value=1, max_value=200 * DAY)
 SPANS = st.sampled_from([1, DAY, 30 * DAY, 90 * DAY])
-
-
-@dataclass(frozen=True)
-class ModelGrant:
-    beneficiary: str
-    amount: int
-    claimed: int
-    schedule: Schedule
-    revocable: bool
-    revoked: bool
-
-    def vested(self, timestamp: int) -> int:
-        return vested_amount(self.amount, self.schedule, self.revoked, timestamp)
 
 
 @st.composite
@@ -77,7 +64,7 @@ class VestingMachine(RuleBasedStateMachine):
         self.supply = token.totalSupply()
         self.now = ape.chain.pending_timestamp
         self.number = escrow.grant_count()
-        self.grants: dict[int, ModelGrant] = {}
+        self.grants: dict[int, Grant] = {}
         self.touched: int | None = None
 
     def teardown(self) -> None:
@@ -95,7 +82,7 @@ class VestingMachine(RuleBasedStateMachine):
         ape.chain.pending_timestamp = self.now
         return self.now
 
-    def pick(self, data: st.DataObject) -> tuple[int, ModelGrant]:
+    def pick(self, data: st.DataObject) -> tuple[int, Grant]:
         chosen = data.draw(st.sampled_from(sorted(self.grants)))
         self.touched = chosen
         return chosen, self.grants[chosen]
@@ -128,21 +115,21 @@ class VestingMachine(RuleBasedStateMachine):
         amount = data.draw(st.integers(min_value=1, max_value=10**24))
         schedule = data.draw(schedules(self.now))
         self.tick()
-        receipt = self.escrow.create_grant(
-            beneficiary,
-            amount,
-            schedule.start,
-            schedule.cliff,
-            schedule.duration,
-            schedule.period,
-            revocable,
-            REFERENCE,
-            sender=self.admin,
-        )
+        arguments = create_grant_arguments(beneficiary, amount, schedule, revocable, REFERENCE)
+        receipt = self.escrow.create_grant(*arguments, sender=self.admin)
         (event,) = receipt.decode_logs(self.escrow.GrantCreated)
         assert event.grant_id == grant_id(self.number, schedule, revocable)
+        self.grants[event.grant_id] = Grant(
+            grant_id=event.grant_id,
+            number=self.number,
+            beneficiary=beneficiary,
+            amount=amount,
+            claimed=0,
+            schedule=schedule,
+            revocable=revocable,
+            revoked=False,
+        )
         self.number += 1
-        self.grants[event.grant_id] = ModelGrant(beneficiary, amount, 0, schedule, revocable, False)
         self.touched = event.grant_id
         self.move(self.admin.address, self.escrow.address, amount)
 

@@ -214,6 +214,16 @@ def deploy_treasury(
     )
 
 
+def deploy_twin(
+    project: Any, deployer: Any, treasury: TreasuryDriver, token: Any, limits: Sequence[tuple[str, int]]
+) -> TreasuryDriver:
+    """A second treasury with `treasury`'s owners, threshold and custody key, the custody `limits` and
+    TOKEN_FUNDS of `token`: what is signed for one must not move anything in the other."""
+    twin = deploy_treasury(project, deployer, treasury.owners, THRESHOLD, treasury.custody_key, limits)
+    token.mint(twin, TOKEN_FUNDS, sender=deployer)
+    return TreasuryDriver(twin, treasury.owners, treasury.custody_key, treasury.relayer, treasury.chain)
+
+
 def queue(treasury: TreasuryDriver, to: str, token: str, amount: int) -> tuple[CustodyTransfer, Any]:
     """Signs and submits a transfer the limit does not allow; returns it and the receipt that queued it."""
     transfer = treasury.custody_transfer(to, token, amount)
