@@ -1,12 +1,12 @@
 """The API load benchmark: concurrent custody sign requests against a devnet API, and `/health` meanwhile.
 
-It starts its own devnet (`scripts._stack.DevnetStack`: two anvil chains, three signer-node processes over
-mutual TLS, the API under uvicorn, contracts deployed, the nodes' policy) on ports of its own, so it never
-meets a `make devnet` that is running, then keeps `--clients` clients (one connection each) posting
-distinct Anchor sign requests for `--seconds`, each with its own Idempotency-Key, while one more client, in
-a process of its own, asks `/health` five times a second. Every request is a full custody round trip: API
-key check, idempotency claim, the request stored, FROST rounds one and two on two nodes, the outcome and
-the response stored.
+It starts its own devnet (`scripts._support.stack.DevnetStack`: two anvil chains, three signer-node
+processes over mutual TLS, the API under uvicorn, contracts deployed, the nodes' policy) on ports of its
+own, so it never meets a `make devnet` that is running, then keeps `--clients` clients (one connection each)
+posting distinct Anchor sign requests for `--seconds`, each with its own Idempotency-Key, while one more
+client, in a process of its own, asks `/health` five times a second. Every request is a full custody round
+trip: API key check, idempotency claim, the request stored, FROST rounds one and two on two nodes, the
+outcome and the response stored.
 
 The API's database is SQLite (a fresh file) unless `--database-url` names PostgreSQL, where the run takes a
 fresh schema of its own and drops it afterwards. The rate limits are raised out of the way (every client
@@ -41,7 +41,9 @@ import httpx
 
 from chain.intents import Anchor
 from custody.protocol.signing import IntentEnvelope
-from scripts._stack import DevnetSettings, DevnetStack, drop_postgres_schema
+from scripts._support.stack import DevnetStack
+from scripts._support.stack_config import DevnetSettings
+from scripts._support.stack_database import drop_postgres_schema
 
 HEALTH_INTERVAL_SECONDS = 0.2
 WARM_UP_REQUESTS = 10

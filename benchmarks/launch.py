@@ -11,8 +11,8 @@ from pathlib import Path
 
 from chain.intents import Anchor
 from custody.protocol.signing import IntentEnvelope
-from scripts._stack import devnet_policy
 from scripts._support.signer_group import Key, SignerGroup
+from scripts._support.stack_deployments import devnet_policy
 
 CHAIN_ID = 31337
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

@@ -25,8 +25,9 @@ from chain.transactions import TransactionFailed, send_call
 from chain.treasury import Treasury
 from chain.vesting import VestingEscrow, utc
 from custody.frost import Point, Signature, verify_signature
-from scripts._stack import DevnetStack, Progress, StackError, exit_on_stack_error, running_stack
 from scripts._support.processes import ProcessError
+from scripts._support.stack import DevnetStack, running_stack
+from scripts._support.stack_config import Progress, StackError, exit_on_stack_error
 from scripts.allocate import allocate
 
 TUSD_UNIT = 10**6  # tUSD has 6 decimals

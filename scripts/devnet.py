@@ -5,8 +5,9 @@ import signal
 import click
 
 from chain.dev_accounts import dev_accounts
-from scripts._stack import DevnetSettings, Progress, StackError, exit_on_stack_error, running_stack
 from scripts._support.processes import ProcessError
+from scripts._support.stack import running_stack
+from scripts._support.stack_config import DevnetSettings, Progress, StackError, exit_on_stack_error
 
 
 @click.command(short_help="Start both anvil chains, deploy, serve the API; Ctrl-C stops it all")

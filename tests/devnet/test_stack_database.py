@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, make_url, text
 
-from scripts._stack import DevnetSettings, DevnetStack, drop_postgres_schema
+from scripts._support.stack import DevnetStack
+from scripts._support.stack_config import DevnetSettings
+from scripts._support.stack_database import drop_postgres_schema
 from tests.helpers.db import pg_server_url, pg_unreachable_reason
 
 
