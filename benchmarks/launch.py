@@ -11,7 +11,8 @@ from pathlib import Path
 
 from chain.intents import Anchor
 from custody.protocol.signing import IntentEnvelope
-from scripts._support.signer_group import Key, SignerGroup
+from custody.provision import Key
+from scripts._support.signer_group import SignerGroup
 from scripts._support.stack_deployments import devnet_policy
 
 CHAIN_ID = 31337

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from web3.types import TxReceipt
 
 from benchmarks.gas_cases.common import STEADY_STATE_RUNS, GasEnv, Measurement
+from benchmarks.keys import fixed_key
 from chain.anchor import AnchorKind, SettlementAnchor
 from chain.merkle import MerkleTree
-from tests.helpers.frost_signing import fixed_key, sign_with_key
+from custody.provision import sign_with_key
 
 ANCHOR_GAS_BUDGET = 60_000
 """The issue's budget for anchoring one batch in steady state, total transaction gas."""

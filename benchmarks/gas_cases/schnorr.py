@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from eth_utils import keccak
 
 from benchmarks.gas_cases.common import GasEnv, Measurement
-from tests.helpers.frost_signing import fixed_key, sign_with_key
+from benchmarks.keys import fixed_key
+from custody.provision import sign_with_key
 
 VERIFY_GAS_BUDGET = 5_600
 KEY_SEED = 9_591

@@ -13,8 +13,9 @@ from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
 from benchmarks.gas_cases.common import TRANSFER_AMOUNT, GasEnv, Measurement, steady_state_gas
+from benchmarks.keys import fixed_key
 from chain.treasury import CustodyTransfer, Treasury, sign_digest, transfer_tx
-from tests.helpers.frost_signing import Key, fixed_key, sign_with_key
+from custody.provision import Key, sign_with_key
 
 CUSTODY_GAS_BUDGET = 53_500
 """Issue 9's budget for one hot-wallet (custody key) ERC-20 payout, total transaction gas (the first one,

@@ -3,7 +3,8 @@
 Modules: `layout` (`GroupLayout`: where every file of a group lives), `group` (`provision_group`: write a new
 group before the first node starts), `keys` (a group key's public key package and its shares in the nodes'
 key stores), `ceremonies` (`local_dkg`, `local_refresh`, `local_repair`: FROST with every participant in
-this one process) and `signing` (`local_sign`), with `errors`; their public names are imported from here.
+this one process) and `signing` (`sign_with_key`, `local_sign`), with `errors`; their public names are
+imported from here.
 
 `local_sign` signs a raw digest without asking any node's policy; every local ceremony therefore appends a
 record to the audit log of each node it used.
@@ -34,7 +35,7 @@ from custody.provision.layout import (
     NodeLayout,
     require_key_id,
 )
-from custody.provision.signing import DIGEST_BYTES, check_signers, local_sign
+from custody.provision.signing import DIGEST_BYTES, Key, check_signers, local_sign, sign_with_key
 
 __all__ = [
     "CA_DIR",
@@ -50,6 +51,7 @@ __all__ = [
     "GroupExists",
     "GroupLayout",
     "GroupNotFound",
+    "Key",
     "NodeLayout",
     "ProvisionError",
     "ProvisionRefused",
@@ -67,4 +69,5 @@ __all__ = [
     "require_key_id",
     "require_threshold",
     "save_public_key",
+    "sign_with_key",
 ]

@@ -1,5 +1,6 @@
-"""Signing a digest with a group key on one machine (`local_sign`): both FROST rounds run here, with the
-key stores of the signers the operator names, and no node's policy asked."""
+"""Signing with a group key on one machine: both FROST rounds run in this process. `sign_with_key` signs
+with shares already in memory; `local_sign` takes them from the key stores of the signers the operator
+names, and no node's policy is asked."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import os
 from collections.abc import Sequence
 from typing import Final
 
-from custody.frost import Point, Signature, SigningPackage, aggregate, round1_commit, round2_sign
+from custody.frost import (
+    KeyPackage,
+    Point,
+    PublicKeyPackage,
+    Signature,
+    SigningPackage,
+    aggregate,
+    round1_commit,
+    round2_sign,
+)
 from custody.keystore import Unlocker
 from custody.provision.ceremonies import as_layout, current_shares, record_ceremony
 from custody.provision.errors import ProvisionRefused
@@ -15,6 +25,27 @@ from custody.provision.keys import load_public_key, open_stores
 from custody.provision.layout import GroupLayout
 
 DIGEST_BYTES: Final = 32
+
+Key = tuple[dict[int, KeyPackage], PublicKeyPackage]
+"""A group key as one process holds it: every participant's share and the public key package."""
+
+
+def sign_with_key(key: Key, message: bytes, signers: Sequence[int] | None = None) -> Signature:
+    """Run both FROST rounds with the given signers (default: the first `min_signers` participants) and
+    aggregate, every signature share checked against the public key package."""
+    key_packages, public_key_package = key
+    if signers is None:
+        threshold = next(iter(key_packages.values())).min_signers
+        signers = sorted(key_packages)[:threshold]
+    round_one = {identifier: round1_commit(key_packages[identifier].signing_share) for identifier in signers}
+    package = SigningPackage(
+        {identifier: commitments for identifier, (_, commitments) in round_one.items()}, message
+    )
+    shares = {
+        identifier: round2_sign(package, nonces, key_packages[identifier])
+        for identifier, (nonces, _) in round_one.items()
+    }
+    return aggregate(package, shares, public_key_package)
 
 
 def check_signers(layout: GroupLayout, key_id: str, signers: Sequence[int]) -> list[int]:
@@ -63,11 +94,6 @@ def local_sign(
     current = load_public_key(layout, key_id)
     with open_stores(layout, chosen, unlocker, allow_weak_kdf=allow_weak_kdf) as stores:
         shares = current_shares(layout, key_id, chosen, stores, current)
-    round1 = {signer: round1_commit(shares[signer].signing_share) for signer in chosen}
-    package = SigningPackage({signer: commitments for signer, (_, commitments) in round1.items()}, digest)
-    signature_shares = {
-        signer: round2_sign(package, nonces, shares[signer]) for signer, (nonces, _) in round1.items()
-    }
-    signature = aggregate(package, signature_shares, current)
+    signature = sign_with_key((shares, current), digest, chosen)
     record_ceremony(layout, chosen, "sign.local", key_id, {"digest": digest.hex(), "signers": chosen})
     return current.group_public_key, signature

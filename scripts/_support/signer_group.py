@@ -22,15 +22,13 @@ from custody.audit import AuditLog
 from custody.coordinator.client import NodeClient
 from custody.coordinator.keys import KeyCoordinator
 from custody.coordinator.signing import SigningCoordinator
-from custody.frost import KeyPackage, PublicKeyPackage
+from custody.frost import PublicKeyPackage
 from custody.keystore import Kek
 from custody.node.settings import KEK_FILE_ENV_VAR
-from custody.provision import install_key, provision_group
+from custody.provision import Key, install_key, provision_group
 from custody.roster import RosterNode
 from custody.tls import client_context
 from scripts._support.processes import LOOPBACK, ManagedProcess, free_port
-
-Key = tuple[dict[int, KeyPackage], PublicKeyPackage]
 
 
 @dataclass

@@ -28,9 +28,9 @@ from custody.node.signing.sessions import SessionBook
 from custody.policy.history import SpendHistory
 from custody.protocol.ids import key_version
 from custody.protocol.signing import IntentEnvelope, Round1Request
-from custody.provision import GroupLayout
+from custody.provision import GroupLayout, Key
 from custody.tls import client_context
-from scripts._support.signer_group import Key, SignerGroup
+from scripts._support.signer_group import SignerGroup
 from tests.helpers.frost_signing import fixed_key
 
 TEST_KEK_HEX: Final = "5e" * 32

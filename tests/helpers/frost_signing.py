@@ -1,28 +1,17 @@
 """Real FROST signatures for tests that need custody authority (contracts, relay, API), without signer nodes.
 
-Every signature here goes through the full protocol (dealer key, round one, round two, share-checking
-aggregation), so a contract test that accepts it accepts what the custody nodes will produce.
+Every signature goes through the full protocol (dealer key, round one, round two, share-checking
+aggregation: `custody.provision.signing.sign_with_key`, imported here for the tests), so a contract test
+that accepts it accepts what the custody nodes will produce.
 """
 
 import hashlib
 import random
-from collections.abc import Sequence
 
-from custody.frost import (
-    KeyPackage,
-    N,
-    Point,
-    PublicKeyPackage,
-    Signature,
-    SigningPackage,
-    aggregate,
-    keygen_from_coefficients,
-    round1_commit,
-    round2_sign,
-    trusted_dealer_keygen,
-)
+from custody.frost import N, Point, Signature, keygen_from_coefficients, trusted_dealer_keygen
+from custody.provision.signing import Key, sign_with_key
 
-Key = tuple[dict[int, KeyPackage], PublicKeyPackage]
+__all__ = ["Key", "fixed_key", "sign_digest", "sign_with_key"]
 
 
 def fixed_key(seed: int, *, min_signers: int = 2, max_signers: int = 3, generation: int = 0) -> Key:
@@ -35,23 +24,6 @@ def fixed_key(seed: int, *, min_signers: int = 2, max_signers: int = 3, generati
 
     coefficients = [coefficient(index) for index in range(min_signers)]
     return keygen_from_coefficients(coefficients, max_signers)
-
-
-def sign_with_key(key: Key, message: bytes, signers: Sequence[int] | None = None) -> Signature:
-    """Run both FROST rounds with the given signers (default: the first `min_signers` participants)."""
-    key_packages, public_key_package = key
-    if signers is None:
-        threshold = next(iter(key_packages.values())).min_signers
-        signers = sorted(key_packages)[:threshold]
-    round_one = {identifier: round1_commit(key_packages[identifier].signing_share) for identifier in signers}
-    package = SigningPackage(
-        {identifier: commitments for identifier, (_, commitments) in round_one.items()}, message
-    )
-    shares = {
-        identifier: round2_sign(package, nonces, key_packages[identifier])
-        for identifier, (nonces, _) in round_one.items()
-    }
-    return aggregate(package, shares, public_key_package)
 
 
 def sign_digest(digest: bytes, *, signers: int = 2, of: int = 3) -> tuple[Point, Signature]:
