@@ -24,7 +24,8 @@ The ceremony service is built on first use from the node's runtime, its identity
 
 import functools
 import threading
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 
@@ -58,6 +59,7 @@ from custody.roster import Roster, RosterError
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
 Sharing = Literal["dkg", "refresh"]
+_Answer = TypeVar("_Answer")
 _build_lock = threading.Lock()
 
 
@@ -150,14 +152,28 @@ def repair_finish(
     return ceremonies.run(step, coordinator, "repair.finish", body.session_id, details).to_json()
 
 
+def _sharing_step(
+    ceremonies: KeyCeremonies,
+    coordinator: str,
+    step_name: str,
+    stage: Callable[[str, Mapping[int, Any]], _Answer],
+    session_id: str,
+    messages: Mapping[int, Any],
+    listed_as: str = "senders",
+) -> _Answer:
+    """`stage(session_id, messages)` run as ceremony step `step_name`, audited with the nodes the messages
+    came from (under `listed_as`)."""
+    step = functools.partial(stage, session_id, messages)
+    return ceremonies.run(step, coordinator, step_name, session_id, {listed_as: sorted(messages)})
+
+
 @router.post("/{ceremony}/round2", response_model=SealedShares)
 def sharing_round2(
     ceremony: Sharing, body: Round2Body, ceremonies: CeremoniesDep, coordinator: CoordinatorPeer
 ) -> SealedShares:
     """Check every round-1 broadcast and deal: one share per peer, sealed to it."""
-    step = functools.partial(ceremonies.sharing(ceremony).round2, body.session_id, body.round1)
-    details = {"senders": sorted(body.round1)}
-    sealed = ceremonies.run(step, coordinator, f"{ceremony}.round2", body.session_id, details)
+    stage = ceremonies.sharing(ceremony).round2
+    sealed = _sharing_step(ceremonies, coordinator, f"{ceremony}.round2", stage, body.session_id, body.round1)
     return SealedShares(sealed={recipient: message.to_json() for recipient, message in sealed.items()})
 
 
@@ -166,9 +182,10 @@ def sharing_round3(
     ceremony: Sharing, body: Round3Body, ceremonies: CeremoniesDep, coordinator: CoordinatorPeer
 ) -> dict[str, Any]:
     """Open and check the shares sealed to this node; the new key stays pending until confirmed."""
-    step = functools.partial(ceremonies.sharing(ceremony).round3, body.session_id, body.round2)
-    details = {"senders": sorted(body.round2)}
-    return ceremonies.run(step, coordinator, f"{ceremony}.round3", body.session_id, details).to_json()
+    stage = ceremonies.sharing(ceremony).round3
+    return _sharing_step(
+        ceremonies, coordinator, f"{ceremony}.round3", stage, body.session_id, body.round2
+    ).to_json()
 
 
 @router.post("/{ceremony}/confirm")
@@ -176,9 +193,17 @@ def sharing_confirm(
     ceremony: Sharing, body: ConfirmBody, ceremonies: CeremoniesDep, coordinator: CoordinatorPeer
 ) -> dict[str, Any]:
     """Activate the pending key if every participant confirmed the same transcript."""
-    step = functools.partial(ceremonies.sharing(ceremony).confirm, body.session_id, body.confirmations)
-    details = {"confirmed_by": sorted(body.confirmations)}
-    return ceremonies.run(step, coordinator, f"{ceremony}.confirm", body.session_id, details).to_json()
+    stage = ceremonies.sharing(ceremony).confirm
+    signed = _sharing_step(
+        ceremonies,
+        coordinator,
+        f"{ceremony}.confirm",
+        stage,
+        body.session_id,
+        body.confirmations,
+        "confirmed_by",
+    )
+    return signed.to_json()
 
 
 @router.post("/refresh/commit")
