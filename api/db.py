@@ -19,6 +19,7 @@ from sqlalchemy import URL, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from api.sqlite_writer import SerialWriterConnection
+from chain.sql_naming import SQL_NAMING_CONVENTION
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
@@ -30,15 +31,7 @@ class Base(DeclarativeBase):
     Constraint names are fixed by convention so that a migration can name what it alters on every backend.
     """
 
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
+    metadata = MetaData(naming_convention=SQL_NAMING_CONVENTION)
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
