@@ -32,7 +32,7 @@ _KNOWN_FLAGS = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS | AccountFlags.CREDIT
 
 
 def _problem(spec: AccountSpec) -> R | None:
-    if spec.flags & ~_KNOWN_FLAGS:
+    if int(spec.flags) & ~int(_KNOWN_FLAGS):  # in ints: ~ on a flag enum keeps only its bit width
         return R.RESERVED_FLAG
     if spec.id <= 0:
         return R.ID_MUST_NOT_BE_ZERO

@@ -24,14 +24,19 @@ def _chain_end(specs: Sequence[TransferSpec], start: int) -> int:
 
 
 def evaluate_batch(
-    specs: Sequence[TransferSpec], state: BatchState, timestamp: int, new_id: Callable[[], int]
+    specs: Sequence[TransferSpec],
+    state: BatchState,
+    timestamp: int,
+    new_id: Callable[[], int],
+    *,
+    expiring: bool = False,
 ) -> list[TransferOutcome]:
-    """Apply `specs` to `state`; one outcome per spec, in order."""
+    """Apply `specs` to `state`; one outcome per spec, in order (`expiring`: see `rules.apply_event`)."""
     outcomes: list[TransferOutcome | None] = [None] * len(specs)
     start = 0
     while start < len(specs):
         end = _chain_end(specs, start)
-        failed = _evaluate_chain(specs, start, end, state, timestamp, new_id, outcomes)
+        failed = _evaluate_chain(specs, start, end, state, timestamp, new_id, outcomes, expiring)
         if failed is not None:
             for index in range(start, end + 1):
                 if index != failed:
@@ -48,6 +53,7 @@ def _evaluate_chain(
     timestamp: int,
     new_id: Callable[[], int],
     outcomes: list[TransferOutcome | None],
+    expiring: bool,
 ) -> int | None:
     """Evaluate events `start..end`; on failure undo them all and return the failing index."""
     mark = state.mark()
@@ -58,7 +64,7 @@ def _evaluate_chain(
             outcomes[index] = TransferOutcome(index, CreateTransferResult.LINKED_EVENT_CHAIN_OPEN, None)
             return index
         transfer_id = spec.id if spec.id is not None else new_id()
-        result, answered_id = apply_event(spec, state, transfer_id, timestamp + index)
+        result, answered_id = apply_event(spec, state, transfer_id, timestamp + index, expiring=expiring)
         outcomes[index] = TransferOutcome(index, result, answered_id)
         if result is not CreateTransferResult.OK and start != end:
             state.rollback(mark)

@@ -84,15 +84,15 @@ def _existing(spec: TransferSpec, state: BatchState) -> tuple[R, int] | None:
 
 
 def apply_event(
-    spec: TransferSpec, state: BatchState, transfer_id: int, timestamp: int
+    spec: TransferSpec, state: BatchState, transfer_id: int, timestamp: int, *, expiring: bool = False
 ) -> tuple[R, int | None]:
     """Check `spec` and, when it passes, apply it to `state` as transfer `transfer_id` at `timestamp` (ns).
 
     Returns the result and the transfer's id (the stored one for `exists*`, None for a malformed event).
+    `expiring` is `expire_pending`'s batch, the only one allowed the `EXPIRE_PENDING` flag.
     """
-    internal = bool(spec.flags & TransferFlags.EXPIRE_PENDING)
-    allowed = TransferFlags.EXPIRE_PENDING if internal else CLIENT_TRANSFER_FLAGS
-    if spec.flags & ~allowed:
+    allowed = TransferFlags.EXPIRE_PENDING if expiring else CLIENT_TRANSFER_FLAGS
+    if int(spec.flags) & ~int(allowed):  # in ints: ~ on a flag enum keeps only its bit width
         return R.RESERVED_FLAG, None
     if spec.id is not None and spec.id <= 0:
         return R.ID_MUST_NOT_BE_ZERO, None

@@ -29,7 +29,9 @@ def _clock(now: datetime | None) -> int:
     return now_ns() if now is None else to_ns(now)
 
 
-def _evaluate(connection: Connection, specs: Sequence[TransferSpec], timestamp: int) -> list[TransferOutcome]:
+def _evaluate(
+    connection: Connection, specs: Sequence[TransferSpec], timestamp: int, *, expiring: bool = False
+) -> list[TransferOutcome]:
     """Lock, load, evaluate and write one batch (the caller has called `store.begin_writing`)."""
     pending_ids = {spec.pending_id for spec in specs if spec.pending_id}
     pendings = store.transfers_by_id(connection, pending_ids)
@@ -43,7 +45,7 @@ def _evaluate(connection: Connection, specs: Sequence[TransferSpec], timestamp: 
     }
     ids = {spec.id for spec in specs if spec.id is not None} | pending_ids
     state.remember(store.existing_transfers(connection, ids, references, pending_ids))
-    outcomes = evaluate_batch(specs, state, timestamp, new_id)
+    outcomes = evaluate_batch(specs, state, timestamp, new_id, expiring=expiring)
     store.write_batch(connection, state.created, state.accounts.values())
     return outcomes
 
@@ -108,7 +110,7 @@ def expire_pending(database: Database, now: datetime | None = None) -> list[int]
             )
             for pending_id in found
         ]
-        outcomes = _evaluate(connection, specs, timestamp) if specs else []
+        outcomes = _evaluate(connection, specs, timestamp, expiring=True) if specs else []
         return len(found), [
             pending_id for pending_id, outcome in zip(found, outcomes, strict=True) if outcome.ok
         ]
