@@ -14,11 +14,13 @@ from ledger.results import CreateTransferResult, TransferOutcome
 from ledger.rules import apply_event
 from ledger.state import BatchState
 
+_LINKED = int(TransferFlags.LINKED)
+
 
 def _chain_end(specs: Sequence[TransferSpec], start: int) -> int:
     """Index of the last event of the chain starting at `start` (the batch's last if the chain is open)."""
     end = start
-    while end < len(specs) - 1 and specs[end].flags & TransferFlags.LINKED:
+    while end < len(specs) - 1 and int(specs[end].flags) & _LINKED:
         end += 1
     return end
 
@@ -59,7 +61,7 @@ def _evaluate_chain(
     mark = state.mark()
     for index in range(start, end + 1):
         spec = specs[index]
-        if index == end and spec.flags & TransferFlags.LINKED:
+        if index == end and int(spec.flags) & _LINKED:
             state.rollback(mark)
             outcomes[index] = TransferOutcome(index, CreateTransferResult.LINKED_EVENT_CHAIN_OPEN, None)
             return index

@@ -9,7 +9,7 @@ database never sees it.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ledger.model import AccountFlags, Transfer, TransferFlags
+from ledger.model import Transfer, TransferFlags
 
 
 @dataclass(slots=True)
@@ -18,7 +18,7 @@ class AccountState:
 
     id: int
     currency: str
-    flags: AccountFlags
+    flags: int  # AccountFlags, as a plain int for speed
     debits_pending: int
     debits_posted: int
     credits_pending: int

@@ -13,9 +13,10 @@ the other, and no read can go stale before the write.
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Connection, and_, any_, bindparam, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql
 
-from ledger.model import AccountFlags, Transfer, TransferFlags
+from ledger.model import Transfer, TransferFlags
 from ledger.schema import accounts, transfers
 from ledger.state import AccountState
 
@@ -47,6 +48,14 @@ _UPDATE_TOTALS = (
         credits_posted=bindparam("new_credits_posted"),
     )
 )
+
+
+def _member(connection: Connection, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter and one cached statement, however
+    many values (an IN list renders a placeholder per value and compiles anew for each length)."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 def begin_writing(connection: Connection) -> None:
@@ -90,7 +99,7 @@ def transfers_by_id(connection: Connection, ids: Iterable[int]) -> list[Transfer
     wanted = sorted(set(ids))
     if not wanted:
         return []
-    rows = connection.execute(select(*_TRANSFER_COLUMNS).where(transfers.c.id.in_(wanted)))
+    rows = connection.execute(select(*_TRANSFER_COLUMNS).where(_member(connection, transfers.c.id, wanted)))
     return [_transfer(row) for row in rows]
 
 
@@ -105,16 +114,20 @@ def existing_transfers(
     reference_set = set(references)
     conditions: list[ColumnElement[bool]] = []
     if id_list:
-        conditions.append(transfers.c.id.in_(id_list))
+        conditions.append(_member(connection, transfers.c.id, id_list))
     if reference_set:
         conditions.append(
             and_(
-                transfers.c.currency.in_(sorted({currency for currency, _ in reference_set})),
-                transfers.c.reference.in_(sorted({reference for _, reference in reference_set})),
+                _member(
+                    connection, transfers.c.currency, sorted({currency for currency, _ in reference_set})
+                ),
+                _member(
+                    connection, transfers.c.reference, sorted({reference for _, reference in reference_set})
+                ),
             )
         )
     if pending_list:
-        conditions.append(transfers.c.pending_id.in_(pending_list))
+        conditions.append(_member(connection, transfers.c.pending_id, pending_list))
     if not conditions:
         return []
     rows = connection.execute(select(*_TRANSFER_COLUMNS).where(or_(*conditions)))
@@ -136,40 +149,97 @@ def lock_accounts(connection: Connection, ids: Iterable[int]) -> dict[int, Accou
             accounts.c.credits_pending,
             accounts.c.credits_posted,
         )
-        .where(accounts.c.id.in_(wanted))
+        .where(_member(connection, accounts.c.id, wanted))
         .order_by(accounts.c.id)
         .with_for_update()
     )
     return {
-        row[0]: AccountState(row[0], row[1], AccountFlags(row[2]), row[3], row[4], row[5], row[6])
+        row[0]: AccountState(row[0], row[1], int(row[2]), row[3], row[4], row[5], row[6])
         for row in connection.execute(query)
     }
 
 
-def write_batch(connection: Connection, created: Sequence[Transfer], touched: Iterable[AccountState]) -> None:
-    """Insert the new transfers and store the changed totals: one statement each, rows in id order."""
-    if created:
-        connection.execute(
-            insert(transfers),
-            [
-                {
-                    "id": transfer.id,
-                    "currency": transfer.currency,
-                    "reference": transfer.reference,
-                    "debit_account_id": transfer.debit_account_id,
-                    "credit_account_id": transfer.credit_account_id,
-                    "amount": transfer.amount,
-                    "pending_id": transfer.pending_id,
-                    "flags": int(transfer.flags),
-                    "code": transfer.code,
-                    "timeout_seconds": transfer.timeout_seconds,
-                    "timestamp": transfer.timestamp,
-                    "expires_at": transfer.expires_at,
-                }
-                for transfer in sorted(created, key=lambda transfer: transfer.id)
-            ],
+# PostgreSQL: the batch's writes in one statement and one round trip. Arrays in, `unnest` to rows; the
+# INSERT runs as a data-modifying CTE (executed exactly once whether or not the UPDATE reads it).
+_PG_WRITE = text(
+    """
+    WITH created AS (
+        INSERT INTO ledger_transfers (id, currency, reference, debit_account_id, credit_account_id, amount,
+                                      pending_id, flags, code, timeout_seconds, timestamp, expires_at)
+        SELECT * FROM unnest(
+            CAST(:ids AS BIGINT[]), CAST(:currencies AS VARCHAR[]), CAST(:references AS VARCHAR[]),
+            CAST(:debits AS BIGINT[]), CAST(:credits AS BIGINT[]), CAST(:amounts AS BIGINT[]),
+            CAST(:pending_ids AS BIGINT[]), CAST(:flags AS INTEGER[]), CAST(:codes AS INTEGER[]),
+            CAST(:timeouts AS BIGINT[]), CAST(:timestamps AS BIGINT[]), CAST(:expiries AS BIGINT[])
         )
+        RETURNING 1
+    )
+    UPDATE ledger_accounts AS account
+    SET debits_pending = totals.debits_pending, debits_posted = totals.debits_posted,
+        credits_pending = totals.credits_pending, credits_posted = totals.credits_posted
+    FROM unnest(
+        CAST(:account_ids AS BIGINT[]), CAST(:debits_pending AS BIGINT[]), CAST(:debits_posted AS BIGINT[]),
+        CAST(:credits_pending AS BIGINT[]), CAST(:credits_posted AS BIGINT[])
+    ) AS totals(id, debits_pending, debits_posted, credits_pending, credits_posted)
+    WHERE account.id = totals.id
+    """
+)
+
+
+def _transfer_row(transfer: Transfer) -> dict[str, Any]:
+    return {
+        "id": transfer.id,
+        "currency": transfer.currency,
+        "reference": transfer.reference,
+        "debit_account_id": transfer.debit_account_id,
+        "credit_account_id": transfer.credit_account_id,
+        "amount": transfer.amount,
+        "pending_id": transfer.pending_id,
+        "flags": int(transfer.flags),
+        "code": transfer.code,
+        "timeout_seconds": transfer.timeout_seconds,
+        "timestamp": transfer.timestamp,
+        "expires_at": transfer.expires_at,
+    }
+
+
+def _pg_write(connection: Connection, created: list[Transfer], changed: list[AccountState]) -> None:
+    connection.execute(
+        _PG_WRITE,
+        {
+            "ids": [t.id for t in created],
+            "currencies": [t.currency for t in created],
+            "references": [t.reference for t in created],
+            "debits": [t.debit_account_id for t in created],
+            "credits": [t.credit_account_id for t in created],
+            "amounts": [t.amount for t in created],
+            "pending_ids": [t.pending_id for t in created],
+            "flags": [int(t.flags) for t in created],
+            "codes": [t.code for t in created],
+            "timeouts": [t.timeout_seconds for t in created],
+            "timestamps": [t.timestamp for t in created],
+            "expiries": [t.expires_at for t in created],
+            "account_ids": [a.id for a in changed],
+            "debits_pending": [a.debits_pending for a in changed],
+            "debits_posted": [a.debits_posted for a in changed],
+            "credits_pending": [a.credits_pending for a in changed],
+            "credits_posted": [a.credits_posted for a in changed],
+        },
+    )
+
+
+def write_batch(connection: Connection, created: Sequence[Transfer], touched: Iterable[AccountState]) -> None:
+    """Insert the new transfers and store the changed totals, rows in id order (so that two batches
+    inserting the same new ids meet on the first one, never each holding one the other wants)."""
+    new = sorted(created, key=lambda transfer: transfer.id)
     changed = sorted((account for account in touched if account.changed), key=lambda account: account.id)
+    if not new and not changed:
+        return
+    if connection.dialect.name == "postgresql":
+        _pg_write(connection, new, changed)
+        return
+    if new:
+        connection.execute(insert(transfers), [_transfer_row(transfer) for transfer in new])
     if changed:
         connection.execute(
             _UPDATE_TOTALS,
