@@ -2,12 +2,12 @@
 
 Order is what makes concurrent batches safe. On PostgreSQL a batch first reads the pending transfers it
 names (immutable rows, so no lock is needed to learn their accounts), then locks every account it can touch
-with one SELECT ... ORDER BY id FOR UPDATE, so any two batches take their common locks in the same order and
-cannot deadlock, and only then reads what already exists (transfers by id and reference, resolutions of
-pendings): in READ COMMITTED each statement sees what committed before it, so these reads see every batch
-that held the locks before us. On SQLite the first statement of the transaction is a write, which takes the
-database's write lock (waiting out the busy timeout) before anything is read: batches simply run one after
-the other, and no read can go stale before the write.
+with one SELECT ... ORDER BY id FOR NO KEY UPDATE, so any two batches take their common locks in the same
+order and cannot deadlock, and only then reads what already exists (transfers by id and reference,
+resolutions of pendings): in READ COMMITTED each statement sees what committed before it, so these reads
+see every batch that held the locks before us. On SQLite the first statement of the transaction is a
+write, which takes the database's write lock (waiting out the busy timeout) before anything is read:
+batches simply run one after the other, and no read can go stale before the write.
 """
 
 from collections.abc import Iterable, Sequence
@@ -151,7 +151,7 @@ def lock_accounts(connection: Connection, ids: Iterable[int]) -> dict[int, Accou
         )
         .where(_member(connection, accounts.c.id, wanted))
         .order_by(accounts.c.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: only the totals change, never the key
     )
     return {
         row[0]: AccountState(row[0], row[1], int(row[2]), row[3], row[4], row[5], row[6])
