@@ -170,6 +170,23 @@ def _table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def _figures(rows: list[Row], load: tuple[float, float, float]) -> dict[str, object]:
+    """The JSON object: the issue's three keys first, then the load and every row."""
+    return {
+        "ledger_pg_transfers_per_s": rows[0].transfers_per_s,
+        "ledger_pg_transfer_p99_ms": rows[1].p99_ms,
+        "ledger_sqlite_transfers_per_s": rows[2].transfers_per_s,
+        "load_average": load,
+        "rows": [asdict(row) for row in rows],
+    }
+
+
+def _heading(load: tuple[float, float, float], options: Options) -> str:
+    machine = f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before the run, {os.cpu_count()} CPUs"
+    work = f"{options.accounts} accounts, {options.batches} batches of {options.batch_size}"
+    return f"{machine}\n{work}, {options.singles} single transfers\n"
+
+
 @click.command()
 @click.option("--accounts", default=1_000, show_default=True, help="Accounts the transfers move between.")
 @click.option("--batches", default=20, show_default=True, help="Measured batches per batch row.")
@@ -187,19 +204,9 @@ def main(
     with tempfile.TemporaryDirectory(prefix="tpw-ledger-bench-") as scratch:
         rows = measure(options, pg_url, Path(scratch))
     if as_json:
-        figures = {
-            "ledger_pg_transfers_per_s": rows[0].transfers_per_s,
-            "ledger_pg_transfer_p99_ms": rows[1].p99_ms,
-            "ledger_sqlite_transfers_per_s": rows[2].transfers_per_s,
-            "load_average": load,
-            "rows": [asdict(row) for row in rows],
-        }
-        click.echo(json.dumps(figures, indent=2))
+        click.echo(json.dumps(_figures(rows, load), indent=2))
         return
-    click.echo(
-        f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs"
-    )
-    click.echo(f"{accounts} accounts, {batches} batches of {batch_size}, {singles} single transfers\n")
+    click.echo(_heading(load, options))
     click.echo(_table(rows))
 
 

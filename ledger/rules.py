@@ -6,6 +6,8 @@ of the event, then the accounts and the pending transfer it names, and last the 
 check reads only the in-memory state, so a batch of a thousand events costs no round trip per event.
 """
 
+from dataclasses import replace
+
 from ledger.ids import NS_PER_SECOND
 from ledger.model import (
     CLIENT_TRANSFER_FLAGS,
@@ -256,20 +258,17 @@ def _resolve(spec: TransferSpec, state: BatchState, transfer_id: int, timestamp:
         return R.OVERFLOWS_CREDITS_POSTED
     state.move(debit, debits_pending=-pending.amount, debits_posted=posted)
     state.move(credit, credits_pending=-pending.amount, credits_posted=posted)
-    state.add_transfer(
-        Transfer(
-            id=transfer_id,
-            currency=pending.currency,
-            reference=spec.reference,
-            debit_account_id=pending.debit_account_id,
-            credit_account_id=pending.credit_account_id,
-            amount=amount,
-            pending_id=pending.id,
-            flags=spec.flags,
-            code=pending.code,
-            timeout_seconds=0,
-            timestamp=timestamp,
-            expires_at=None,
-        )
+    # The resolution names the pending transfer's accounts, currency and code, whatever the spec left empty.
+    record = replace(
+        pending,
+        id=transfer_id,
+        reference=spec.reference,
+        amount=amount,
+        pending_id=pending.id,
+        flags=spec.flags,
+        timeout_seconds=0,
+        timestamp=timestamp,
+        expires_at=None,
     )
+    state.add_transfer(record)
     return R.OK

@@ -1,4 +1,4 @@
-"""The ledger's reads and writes: what a batch locks and loads before evaluating, and what it writes after.
+"""The ledger's reads: what a batch locks and loads before it is evaluated (`ledger.writes` stores it after).
 
 Order is what makes concurrent batches safe. On PostgreSQL a batch first reads the pending transfers it
 names (immutable rows, so no lock is needed to learn their accounts), then locks every account it can touch
@@ -13,7 +13,7 @@ batches simply run one after the other, and no read can go stale before the writ
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, any_, bindparam, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Connection, and_, any_, bindparam, or_, select, text
 from sqlalchemy.dialects import postgresql
 
 from ledger.model import Transfer, TransferFlags
@@ -38,17 +38,6 @@ _TRANSFER_COLUMNS = (
     transfers.c.expires_at,
 )
 
-_UPDATE_TOTALS = (
-    update(accounts)
-    .where(accounts.c.id == bindparam("account_id"))
-    .values(
-        debits_pending=bindparam("new_debits_pending"),
-        debits_posted=bindparam("new_debits_posted"),
-        credits_pending=bindparam("new_credits_pending"),
-        credits_posted=bindparam("new_credits_posted"),
-    )
-)
-
 
 def _member(connection: Connection, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
     """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter and one cached statement, however
@@ -65,34 +54,10 @@ def begin_writing(connection: Connection) -> None:
 
 
 def _transfer(row: Sequence[Any]) -> Transfer:
-    (
-        id_,
-        currency,
-        reference,
-        debit,
-        credit,
-        amount,
-        pending_id,
-        flags,
-        code,
-        timeout,
-        timestamp,
-        expires,
-    ) = row
-    return Transfer(
-        id=int(id_),
-        currency=str(currency),
-        reference=str(reference),
-        debit_account_id=int(debit),
-        credit_account_id=int(credit),
-        amount=int(amount),
-        pending_id=None if pending_id is None else int(pending_id),
-        flags=TransferFlags(flags),
-        code=int(code),
-        timeout_seconds=int(timeout),
-        timestamp=int(timestamp),
-        expires_at=None if expires is None else int(expires),
-    )
+    """A row of `_TRANSFER_COLUMNS` (the dataclass's fields, in its order) as a Transfer."""
+    values = list(row)
+    values[7] = TransferFlags(values[7])
+    return Transfer(*values)
 
 
 def transfers_by_id(connection: Connection, ids: Iterable[int]) -> list[Transfer]:
@@ -157,100 +122,3 @@ def lock_accounts(connection: Connection, ids: Iterable[int]) -> dict[int, Accou
         row[0]: AccountState(row[0], row[1], int(row[2]), row[3], row[4], row[5], row[6])
         for row in connection.execute(query)
     }
-
-
-# PostgreSQL: the batch's writes in one statement and one round trip. Arrays in, `unnest` to rows; the
-# INSERT runs as a data-modifying CTE (executed exactly once whether or not the UPDATE reads it).
-_PG_WRITE = text(
-    """
-    WITH created AS (
-        INSERT INTO ledger_transfers (id, currency, reference, debit_account_id, credit_account_id, amount,
-                                      pending_id, flags, code, timeout_seconds, timestamp, expires_at)
-        SELECT * FROM unnest(
-            CAST(:ids AS BIGINT[]), CAST(:currencies AS VARCHAR[]), CAST(:references AS VARCHAR[]),
-            CAST(:debits AS BIGINT[]), CAST(:credits AS BIGINT[]), CAST(:amounts AS BIGINT[]),
-            CAST(:pending_ids AS BIGINT[]), CAST(:flags AS INTEGER[]), CAST(:codes AS INTEGER[]),
-            CAST(:timeouts AS BIGINT[]), CAST(:timestamps AS BIGINT[]), CAST(:expiries AS BIGINT[])
-        )
-        RETURNING 1
-    )
-    UPDATE ledger_accounts AS account
-    SET debits_pending = totals.debits_pending, debits_posted = totals.debits_posted,
-        credits_pending = totals.credits_pending, credits_posted = totals.credits_posted
-    FROM unnest(
-        CAST(:account_ids AS BIGINT[]), CAST(:debits_pending AS BIGINT[]), CAST(:debits_posted AS BIGINT[]),
-        CAST(:credits_pending AS BIGINT[]), CAST(:credits_posted AS BIGINT[])
-    ) AS totals(id, debits_pending, debits_posted, credits_pending, credits_posted)
-    WHERE account.id = totals.id
-    """
-)
-
-
-def _transfer_row(transfer: Transfer) -> dict[str, Any]:
-    return {
-        "id": transfer.id,
-        "currency": transfer.currency,
-        "reference": transfer.reference,
-        "debit_account_id": transfer.debit_account_id,
-        "credit_account_id": transfer.credit_account_id,
-        "amount": transfer.amount,
-        "pending_id": transfer.pending_id,
-        "flags": int(transfer.flags),
-        "code": transfer.code,
-        "timeout_seconds": transfer.timeout_seconds,
-        "timestamp": transfer.timestamp,
-        "expires_at": transfer.expires_at,
-    }
-
-
-def _pg_write(connection: Connection, created: list[Transfer], changed: list[AccountState]) -> None:
-    connection.execute(
-        _PG_WRITE,
-        {
-            "ids": [t.id for t in created],
-            "currencies": [t.currency for t in created],
-            "references": [t.reference for t in created],
-            "debits": [t.debit_account_id for t in created],
-            "credits": [t.credit_account_id for t in created],
-            "amounts": [t.amount for t in created],
-            "pending_ids": [t.pending_id for t in created],
-            "flags": [int(t.flags) for t in created],
-            "codes": [t.code for t in created],
-            "timeouts": [t.timeout_seconds for t in created],
-            "timestamps": [t.timestamp for t in created],
-            "expiries": [t.expires_at for t in created],
-            "account_ids": [a.id for a in changed],
-            "debits_pending": [a.debits_pending for a in changed],
-            "debits_posted": [a.debits_posted for a in changed],
-            "credits_pending": [a.credits_pending for a in changed],
-            "credits_posted": [a.credits_posted for a in changed],
-        },
-    )
-
-
-def write_batch(connection: Connection, created: Sequence[Transfer], touched: Iterable[AccountState]) -> None:
-    """Insert the new transfers and store the changed totals, rows in id order (so that two batches
-    inserting the same new ids meet on the first one, never each holding one the other wants)."""
-    new = sorted(created, key=lambda transfer: transfer.id)
-    changed = sorted((account for account in touched if account.changed), key=lambda account: account.id)
-    if not new and not changed:
-        return
-    if connection.dialect.name == "postgresql":
-        _pg_write(connection, new, changed)
-        return
-    if new:
-        connection.execute(insert(transfers), [_transfer_row(transfer) for transfer in new])
-    if changed:
-        connection.execute(
-            _UPDATE_TOTALS,
-            [
-                {
-                    "account_id": account.id,
-                    "new_debits_pending": account.debits_pending,
-                    "new_debits_posted": account.debits_posted,
-                    "new_credits_pending": account.credits_pending,
-                    "new_credits_posted": account.credits_posted,
-                }
-                for account in changed
-            ],
-        )

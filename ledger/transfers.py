@@ -20,6 +20,7 @@ from ledger.results import TransferOutcome
 from ledger.schema import transfers
 from ledger.state import BatchState
 from ledger.transaction import Database, run
+from ledger.writes import write_batch
 
 # Expiry works through pending transfers this many at a time (each run is one batch, one transaction).
 EXPIRY_BATCH: Final = 1_000
@@ -46,7 +47,7 @@ def _evaluate(
     ids = {spec.id for spec in specs if spec.id is not None} | pending_ids
     state.remember(store.existing_transfers(connection, ids, references, pending_ids))
     outcomes = evaluate_batch(specs, state, timestamp, new_id, expiring=expiring)
-    store.write_batch(connection, state.created, state.accounts.values())
+    write_batch(connection, state.created, state.accounts.values())
     return outcomes
 
 
