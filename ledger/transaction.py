@@ -3,10 +3,12 @@
 Callers hand the ledger an Engine (it then owns the transaction and commits it), or a Session or Connection
 already in their own transaction (the work joins it and the caller commits, so a payment's state change and
 its ledger transfers commit together). Account locks make most conflicts wait rather than fail; what can
-still fail is two batches inserting the same new transfer id or reference (a unique violation), or, if the
-caller runs at a stricter isolation than READ COMMITTED, a serialisation failure or deadlock. The work is
-then run again from scratch: it sees the winner's rows and answers `exists`. In a caller's transaction on
-PostgreSQL a SAVEPOINT bounds what is undone; SQLite serialises writers, so there is nothing to retry.
+still fail is two batches inserting the same new transfer id or reference (a unique violation, or a
+deadlock when two batches insert the same references in opposite orders). The work is then run again from
+scratch: it sees the winner's rows and answers `exists`. In a caller's transaction on PostgreSQL a
+SAVEPOINT bounds what is undone; that transaction must be READ COMMITTED (PostgreSQL's default), since at
+REPEATABLE READ its snapshot predates the winner's rows and every retry would fail alike (the error is then
+raised). SQLite serialises writers, so there is nothing to retry.
 """
 
 from collections.abc import Callable
