@@ -5,7 +5,7 @@ Rows:
 - pg batch: `--batches` batches of `--batch-size` single-phase transfers between random pairs of
   `--accounts` accounts, each batch one `create_transfers` call (one transaction): posted transfers/s, and
   p50/p99 of a whole batch;
-- pg single: `--singles` transfers one `create_transfer` call each, one after another: p50 and p99 latency;
+- pg single: `--singles` transfers, one `create_transfers` call of one each, one after another: p50, p99;
 - sqlite batch: the pg batch row on a SQLite file (WAL, the API's engine).
 
 Every transfer must answer `ok` (the accounts have no balance constraint), and the audit must find nothing
@@ -43,7 +43,7 @@ from ledger.check import verify
 from ledger.ids import new_id
 from ledger.model import AccountSpec, OwnerKind, TransferSpec
 from ledger.schema import metadata
-from ledger.transfers import create_transfer, create_transfers
+from ledger.transfers import create_transfers
 from tests.helpers.db import pg_server_url
 
 WARM_UP_BATCHES = 2
@@ -111,36 +111,18 @@ def _specs(ids: list[int], count: int, rng_seed: int) -> list[TransferSpec]:
     return specs
 
 
-def _batch_latencies(engine: Engine, options: Options) -> list[float]:
-    """Seconds each measured batch took (one `create_transfers` call, one transaction)."""
+def _latencies(engine: Engine, options: Options, batch_size: int, warm_up: int, measured: int) -> list[float]:
+    """Seconds each of `measured` `create_transfers` calls of `batch_size` transfers took (after `warm_up`
+    unmeasured ones); every transfer must be `ok` and the audit clean afterwards."""
     ids = _open_accounts(engine, options.accounts)
-    batches = [
-        _specs(ids, options.batch_size, options.seed + index)
-        for index in range(WARM_UP_BATCHES + options.batches)
-    ]
-    for batch in batches[:WARM_UP_BATCHES]:
-        create_transfers(engine, batch)
+    batches = [_specs(ids, batch_size, options.seed + index) for index in range(warm_up + measured)]
     latencies = []
-    for batch in batches[WARM_UP_BATCHES:]:
+    for index, batch in enumerate(batches):
         started = time.perf_counter()
         outcomes = create_transfers(engine, batch)
-        latencies.append(time.perf_counter() - started)
+        if index >= warm_up:
+            latencies.append(time.perf_counter() - started)
         assert all(outcome.ok for outcome in outcomes)
-    assert verify(engine) == []
-    return latencies
-
-
-def _single_latencies(engine: Engine, options: Options) -> list[float]:
-    ids = _open_accounts(engine, options.accounts)
-    specs = _specs(ids, WARM_UP_SINGLES + options.singles, options.seed)
-    for spec in specs[:WARM_UP_SINGLES]:
-        create_transfer(engine, spec)
-    latencies = []
-    for spec in specs[WARM_UP_SINGLES:]:
-        started = time.perf_counter()
-        outcome = create_transfer(engine, spec)
-        latencies.append(time.perf_counter() - started)
-        assert outcome.ok
     assert verify(engine) == []
     return latencies
 
@@ -155,12 +137,12 @@ def _row(name: str, latencies: list[float], transfers_each: int, target: str = "
 
 def measure(options: Options, pg_url: str, scratch: Path) -> list[Row]:
     with _pg_engine(pg_url) as engine:
-        pg_batches = _batch_latencies(engine, options)
+        pg_batches = _latencies(engine, options, options.batch_size, WARM_UP_BATCHES, options.batches)
     with _pg_engine(pg_url) as engine:
-        singles = _single_latencies(engine, options)
+        singles = _latencies(engine, options, 1, WARM_UP_SINGLES, options.singles)
     sqlite = make_engine(f"sqlite:///{scratch / 'ledger.db'}")
     try:
-        sqlite_batches = _batch_latencies(sqlite, options)
+        sqlite_batches = _latencies(sqlite, options, options.batch_size, WARM_UP_BATCHES, options.batches)
     finally:
         sqlite.dispose()
     batch = _row("pg batch", pg_batches, options.batch_size, f">= {PG_RATE_TARGET:,}/s")
