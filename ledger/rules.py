@@ -69,8 +69,10 @@ def existing_difference(spec: TransferSpec, stored: Transfer) -> R:
         return R.EXISTS_WITH_DIFFERENT_AMOUNT
     if (spec.currency or not resolving) and spec.currency != stored.currency:
         return R.EXISTS_WITH_DIFFERENT_LEDGER
-    code = spec.code if spec.code is not None or resolving else DEFAULT_CODE
-    if code is not None and code != stored.code:
+    code = (spec.code or None) if resolving else (DEFAULT_CODE if spec.code is None else spec.code)
+    if (
+        code is not None and code != stored.code
+    ):  # a post or void with no code (None or 0) takes the pending's
         return R.EXISTS_WITH_DIFFERENT_CODE
     if spec.reference != stored.reference:
         return R.EXISTS_WITH_DIFFERENT_REFERENCE

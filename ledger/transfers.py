@@ -120,5 +120,5 @@ def expire_pending(database: Database, now: datetime | None = None) -> list[int]
     while True:
         found, batch = run(database, work)
         expired.extend(batch)
-        if found < EXPIRY_BATCH:
+        if found < EXPIRY_BATCH or not batch:  # all done, or what is left cannot expire (never loop on it)
             return expired
