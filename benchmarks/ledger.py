@@ -6,7 +6,9 @@ Rows:
   `--accounts` accounts, each batch one `create_transfers` call (one transaction): posted transfers/s, and
   p50/p99 of a whole batch;
 - pg single: `--singles` transfers, one `create_transfers` call of one each, one after another: p50, p99;
-- sqlite batch: the pg batch row on a SQLite file (WAL, the API's engine).
+- sqlite batch: the pg batch row on a SQLite file (WAL, the API's engine);
+- pg commit: a one-row INSERT and COMMIT, `--singles` times: the server's durable-write floor, under which
+  no single transfer can go (its WAL flush), to read the pg single row against.
 
 Every transfer must answer `ok` (the accounts have no balance constraint), and the audit must find nothing
 afterwards, so a fast wrong ledger cannot pass. PostgreSQL is `--pg-url` (default `TPW_TEST_PG_URL`, else
@@ -127,6 +129,21 @@ def _latencies(engine: Engine, options: Options, batch_size: int, warm_up: int, 
     return latencies
 
 
+def _commit_floor(engine: Engine, count: int) -> list[float]:
+    """Seconds of `count` one-row INSERT + COMMIT round trips: what any durable write costs on this server
+    (the WAL flush at commit), the floor under a single transfer's latency."""
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TABLE commit_floor (value INTEGER)"))
+        connection.commit()
+        latencies = []
+        for value in range(count):
+            started = time.perf_counter()
+            connection.execute(text("INSERT INTO commit_floor VALUES (:value)"), {"value": value})
+            connection.commit()
+            latencies.append(time.perf_counter() - started)
+    return latencies
+
+
 def _row(name: str, latencies: list[float], transfers_each: int, target: str = "-") -> Row:
     """A row from per-call latencies (s): rate = transfers over total time, p50/p99 per call in ms; `met`
     is for the caller to judge against `target`."""
@@ -140,6 +157,7 @@ def measure(options: Options, pg_url: str, scratch: Path) -> list[Row]:
         pg_batches = _latencies(engine, options, options.batch_size, WARM_UP_BATCHES, options.batches)
     with _pg_engine(pg_url) as engine:
         singles = _latencies(engine, options, 1, WARM_UP_SINGLES, options.singles)
+        floor = _commit_floor(engine, options.singles)
     sqlite = make_engine(f"sqlite:///{scratch / 'ledger.db'}")
     try:
         sqlite_batches = _latencies(sqlite, options, options.batch_size, WARM_UP_BATCHES, options.batches)
@@ -151,6 +169,7 @@ def measure(options: Options, pg_url: str, scratch: Path) -> list[Row]:
         replace(batch, met=batch.transfers_per_s >= PG_RATE_TARGET),
         replace(single, met=single.p99_ms <= PG_P99_TARGET_MS),
         _row("sqlite batch", sqlite_batches, options.batch_size),
+        _row("pg commit", floor, 1),
     ]
 
 
