@@ -69,10 +69,9 @@ def existing_difference(spec: TransferSpec, stored: Transfer) -> R:
         return R.EXISTS_WITH_DIFFERENT_AMOUNT
     if (spec.currency or not resolving) and spec.currency != stored.currency:
         return R.EXISTS_WITH_DIFFERENT_LEDGER
+    # A post or void with no code (None or 0) takes the pending transfer's: nothing to compare.
     code = (spec.code or None) if resolving else (DEFAULT_CODE if spec.code is None else spec.code)
-    if (
-        code is not None and code != stored.code
-    ):  # a post or void with no code (None or 0) takes the pending's
+    if code is not None and code != stored.code:
         return R.EXISTS_WITH_DIFFERENT_CODE
     if spec.reference != stored.reference:
         return R.EXISTS_WITH_DIFFERENT_REFERENCE

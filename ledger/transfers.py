@@ -45,7 +45,11 @@ def _evaluate(
         (spec.currency or pending_currency.get(spec.pending_id or 0, ""), spec.reference) for spec in specs
     }
     ids = {spec.id for spec in specs if spec.id is not None} | pending_ids
-    state.remember(store.existing_transfers(connection, ids, references, pending_ids))
+    existing = store.existing_transfers(connection, ids, references, pending_ids)
+    # A pending transfer committed after the first read is left out: its accounts are not locked, so this
+    # batch is ordered before its creation (which no client can have seen acknowledged before sending us).
+    late = pending_ids - {pending.id for pending in pendings}
+    state.remember(transfer for transfer in existing if transfer.id not in late)
     outcomes = evaluate_batch(specs, state, timestamp, new_id, expiring=expiring)
     write_batch(connection, state.created, state.accounts.values())
     return outcomes

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from ledger import store
 from ledger.accounts import lookup_account
 from ledger.ids import new_id
 from ledger.model import AccountFlags, Balances, TransferFlags, TransferSpec
@@ -121,3 +122,14 @@ def test_a_naive_clock_is_refused(engine: Engine, funded: tuple[int, int]):
     treasury, customer = funded
     with pytest.raises(ValueError, match="timezone"):
         create_transfer(engine, TransferSpec("x", customer, treasury, 1, "EUR"), now=datetime(2026, 1, 1))
+
+
+def test_a_hold_committed_after_the_batch_first_looked_is_not_found(
+    engine: Engine, funded: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+):
+    """Its accounts were not locked, so the batch must not touch them: it is ordered before the hold."""
+    treasury, customer = funded
+    hold = _hold(engine, customer, treasury, 60)
+    monkeypatch.setattr(store, "transfers_by_id", lambda connection, ids: [])  # the first read missed it
+    outcome = create_transfer(engine, TransferSpec("capture", flags=POST, pending_id=hold), now=T0)
+    assert outcome.result is R.PENDING_TRANSFER_NOT_FOUND
