@@ -22,6 +22,8 @@ from ledger.state import BatchState
 from ledger.transaction import Database, run
 from ledger.writes import write_batch
 
+# TigerBeetle's largest batch. It also keeps a batch's lookups within SQLite's 32,766 bound parameters.
+BATCH_MAX: Final = 8_189
 # Expiry works through pending transfers this many at a time (each run is one batch, one transaction).
 EXPIRY_BATCH: Final = 1_000
 
@@ -64,6 +66,8 @@ def create_transfers(
     """
     if not specs:
         return []
+    if len(specs) > BATCH_MAX:
+        raise ValueError(f"a batch holds at most {BATCH_MAX} transfers, not {len(specs)}: split it")
     timestamp = _clock(now)
 
     def work(connection: Connection) -> list[TransferOutcome]:

@@ -1,12 +1,13 @@
 """Batches: events in order, linked chains all or none, duplicates within a batch, retried chains."""
 
+import pytest
 from sqlalchemy import Engine
 
 from ledger.accounts import lookup_accounts
 from ledger.ids import new_id
 from ledger.model import AccountFlags, TransferFlags, TransferSpec
 from ledger.results import CreateTransferResult as R
-from ledger.transfers import create_transfers
+from ledger.transfers import BATCH_MAX, create_transfers
 from tests.ledger.conftest import OpenAccount
 
 LINKED, PENDING, POST = TransferFlags.LINKED, TransferFlags.PENDING, TransferFlags.POST_PENDING
@@ -110,5 +111,16 @@ def test_a_retried_chain_posts_nothing_again(engine: Engine, open_account: OpenA
     assert _posted(engine, a, b) == [(30, 0), (0, 30)]
 
 
-def test_an_empty_batch_answers_nothing(engine: Engine):
+def test_an_empty_batch_answers_nothing_and_an_oversized_one_is_refused(engine: Engine):
     assert create_transfers(engine, []) == []
+    spec = TransferSpec("x", 1, 2, 1, "EUR")
+    with pytest.raises(ValueError, match="at most 8189"):
+        create_transfers(engine, [spec] * (BATCH_MAX + 1))
+
+
+def test_a_full_batch_fits_every_backend(engine: Engine, open_account: OpenAccount):
+    """The largest batch, each event with its own id and reference, posts whole (within SQLite's bound)."""
+    a, b = open_account(), open_account()
+    specs = [TransferSpec(f"full-{index}", a, b, 1, "EUR", id=new_id()) for index in range(BATCH_MAX)]
+    assert all(outcome.ok for outcome in create_transfers(engine, specs))
+    assert _posted(engine, a, b) == [(BATCH_MAX, 0), (0, BATCH_MAX)]
