@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ledger.ids import now_ns
 from ledger.model import (
+    BATCH_MAX,
     INT64_MAX,
     OWNER_ID_MAX_LENGTH,
     Account,
@@ -91,6 +92,8 @@ def _read(connection: Connection, ids: Iterable[int]) -> dict[int, Account]:
 
 def create_accounts(database: Database, specs: Sequence[AccountSpec]) -> list[AccountOutcome]:
     """Create `specs` in one transaction; one outcome per spec, in order."""
+    if len(specs) > BATCH_MAX:
+        raise ValueError(f"a batch holds at most {BATCH_MAX} accounts, not {len(specs)}: split it")
 
     def work(connection: Connection) -> list[AccountOutcome]:
         begin_writing(connection)

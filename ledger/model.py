@@ -22,6 +22,8 @@ DEFAULT_CODE: Final = 1
 REFERENCE_MAX_LENGTH: Final = 128
 OWNER_ID_MAX_LENGTH: Final = 64
 CURRENCY_PATTERN: Final = re.compile(r"[A-Z]{3}")
+# TigerBeetle's largest batch. It also keeps a batch's lookups within SQLite's 32,766 bound parameters.
+BATCH_MAX: Final = 8_189
 
 
 class OwnerKind(enum.StrEnum):

@@ -15,15 +15,13 @@ from sqlalchemy import Connection, and_, not_, select
 from ledger import store
 from ledger.batch import evaluate_batch
 from ledger.ids import new_id, now_ns, to_ns
-from ledger.model import TransferFlags, TransferSpec
+from ledger.model import BATCH_MAX, TransferFlags, TransferSpec
 from ledger.results import TransferOutcome
 from ledger.schema import transfers
 from ledger.state import BatchState
 from ledger.transaction import Database, run
 from ledger.writes import write_batch
 
-# TigerBeetle's largest batch. It also keeps a batch's lookups within SQLite's 32,766 bound parameters.
-BATCH_MAX: Final = 8_189
 # Expiry works through pending transfers this many at a time (each run is one batch, one transaction).
 EXPIRY_BATCH: Final = 1_000
 

@@ -5,9 +5,9 @@ from sqlalchemy import Engine
 
 from ledger.accounts import lookup_accounts
 from ledger.ids import new_id
-from ledger.model import AccountFlags, TransferFlags, TransferSpec
+from ledger.model import BATCH_MAX, AccountFlags, TransferFlags, TransferSpec
 from ledger.results import CreateTransferResult as R
-from ledger.transfers import BATCH_MAX, create_transfers
+from ledger.transfers import create_transfers
 from tests.ledger.conftest import OpenAccount
 
 LINKED, PENDING, POST = TransferFlags.LINKED, TransferFlags.PENDING, TransferFlags.POST_PENDING
