@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from api.sqlite_writer import SerialWriterConnection
+from chain.sql_naming import SQL_NAMING_CONVENTION
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
@@ -33,15 +34,7 @@ class Base(DeclarativeBase):
     Constraint names are fixed by convention so that a migration can name what it alters on every backend.
     """
 
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
+    metadata = MetaData(naming_convention=SQL_NAMING_CONVENTION)
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:

@@ -1,5 +1,7 @@
 """Alembic's environment for the API: migrations run on the caller's connection or on the settings' database.
 
+The chain migrates the API's models and the ledger's tables alike: one database, one history of its schema.
+
 On PostgreSQL the migration transaction first takes an advisory lock, so several API processes starting at
 once apply each revision exactly once instead of racing on the DDL.
 """
@@ -8,18 +10,21 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 import api.models  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
+import ledger.schema
 from api.db import Base, make_engine
 from api.settings import get_settings
 
 # Any constant shared by every process that migrates this database: "TPWmigrr" in ASCII.
 MIGRATION_LOCK_KEY = 0x5450576D69677272
+# Every table of the database: the API's models and the ledger's tables (a package of its own, below the API).
+TARGET_METADATA = [Base.metadata, ledger.schema.metadata]
 
 
 def run_migrations(connection: Connection) -> None:
     """Apply the pending revisions on `connection` inside one transaction."""
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=TARGET_METADATA,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
@@ -33,7 +38,7 @@ def run_migrations_offline() -> None:
     """Print the SQL instead of running it (`python -m api.migrate upgrade head --sql`)."""
     context.configure(
         url=get_settings().database_url,
-        target_metadata=Base.metadata,
+        target_metadata=TARGET_METADATA,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
     )

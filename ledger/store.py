@@ -1,0 +1,124 @@
+"""The ledger's reads: what a batch locks and loads before it is evaluated (`ledger.writes` stores it after).
+
+Order is what makes concurrent batches safe. On PostgreSQL a batch first reads the pending transfers it
+names (immutable rows, so no lock is needed to learn their accounts), then locks every account it can touch
+with one SELECT ... ORDER BY id FOR NO KEY UPDATE, so any two batches take their common locks in the same
+order and cannot deadlock, and only then reads what already exists (transfers by id and reference,
+resolutions of pendings): in READ COMMITTED each statement sees what committed before it, so these reads
+see every batch that held the locks before us. On SQLite the first statement of the transaction is a
+write, which takes the database's write lock (waiting out the busy timeout) before anything is read:
+batches simply run one after the other, and no read can go stale before the write.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, any_, bindparam, or_, select, text
+from sqlalchemy.dialects import postgresql
+
+from ledger.model import Transfer, TransferFlags
+from ledger.schema import accounts, transfers
+from ledger.state import AccountState
+
+# A no-op write: SQLite takes its write lock for it, pysqlite opens the transaction before it.
+_SQLITE_WRITE_LOCK = text("UPDATE ledger_accounts SET id = id WHERE 1 = 0")
+
+_TRANSFER_COLUMNS = (
+    transfers.c.id,
+    transfers.c.currency,
+    transfers.c.reference,
+    transfers.c.debit_account_id,
+    transfers.c.credit_account_id,
+    transfers.c.amount,
+    transfers.c.pending_id,
+    transfers.c.flags,
+    transfers.c.code,
+    transfers.c.timeout_seconds,
+    transfers.c.timestamp,
+    transfers.c.expires_at,
+)
+
+
+def _member(connection: Connection, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter and one cached statement, however
+    many values (an IN list renders a placeholder per value and compiles anew for each length)."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+def begin_writing(connection: Connection) -> None:
+    """Serialise this transaction with every other writer, where the backend has no row locks."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(_SQLITE_WRITE_LOCK)
+
+
+def _transfer(row: Sequence[Any]) -> Transfer:
+    """A row of `_TRANSFER_COLUMNS` (the dataclass's fields, in its order) as a Transfer."""
+    values = list(row)
+    values[7] = TransferFlags(values[7])
+    return Transfer(*values)
+
+
+def transfers_by_id(connection: Connection, ids: Iterable[int]) -> list[Transfer]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    rows = connection.execute(select(*_TRANSFER_COLUMNS).where(_member(connection, transfers.c.id, wanted)))
+    return [_transfer(row) for row in rows]
+
+
+def existing_transfers(
+    connection: Connection,
+    ids: Iterable[int],
+    references: Iterable[tuple[str, str]],
+    pending_ids: Iterable[int],
+) -> list[Transfer]:
+    """Transfers a batch could collide with or resolve: by id, by (currency, reference), by pending id."""
+    id_list, pending_list = sorted(set(ids)), sorted(set(pending_ids))
+    reference_set = set(references)
+    conditions: list[ColumnElement[bool]] = []
+    if id_list:
+        conditions.append(_member(connection, transfers.c.id, id_list))
+    if reference_set:
+        conditions.append(
+            and_(
+                _member(
+                    connection, transfers.c.currency, sorted({currency for currency, _ in reference_set})
+                ),
+                _member(
+                    connection, transfers.c.reference, sorted({reference for _, reference in reference_set})
+                ),
+            )
+        )
+    if pending_list:
+        conditions.append(_member(connection, transfers.c.pending_id, pending_list))
+    if not conditions:
+        return []
+    rows = connection.execute(select(*_TRANSFER_COLUMNS).where(or_(*conditions)))
+    return [_transfer(row) for row in rows]
+
+
+def lock_accounts(connection: Connection, ids: Iterable[int]) -> dict[int, AccountState]:
+    """The accounts among `ids` that exist, locked for this transaction in id order."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = (
+        select(
+            accounts.c.id,
+            accounts.c.currency,
+            accounts.c.flags,
+            accounts.c.debits_pending,
+            accounts.c.debits_posted,
+            accounts.c.credits_pending,
+            accounts.c.credits_posted,
+        )
+        .where(_member(connection, accounts.c.id, wanted))
+        .order_by(accounts.c.id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: only the totals change, never the key
+    )
+    return {
+        row[0]: AccountState(row[0], row[1], int(row[2]), row[3], row[4], row[5], row[6])
+        for row in connection.execute(query)
+    }
