@@ -9,17 +9,20 @@ ledger and the intents agree after every commit, and a step that fails anywhere 
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from ledger.ids import now_ns
 from ledger.store import begin_writing
 from payments.intents import store
-from payments.intents.errors import InvalidRequest, UnexpectedState
+from payments.intents.errors import InvalidRequest, NotFound, UnexpectedState
 from payments.intents.model import Action, PaymentIntent, RailKind, Tenant
 from payments.intents.rails import Rail, RailRequest
 from payments.intents.transitions import require
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,16 @@ class Payments:
             require(intent, action)
         return intent
 
+    def fetch(
+        self, load: Callable[[Connection, Tenant, str], _T | None], tenant: Tenant, key: str, what: str
+    ) -> _T:
+        """The refund or dispute `key` of `tenant` as `load` reads it, or `NotFound` naming `what`."""
+        with self.engine.connect() as connection:
+            found = load(connection, tenant, key)
+        if found is None:
+            raise NotFound(f"no {what} {key}", field=what)
+        return found
+
     @contextmanager
     def writing(
         self, tenant: Tenant, intent_id: str, action: Action, seen: PaymentIntent | None = None
@@ -60,6 +73,20 @@ class Payments:
             if seen is not None and (intent.status, intent.attempt) != (seen.status, seen.attempt):
                 raise UnexpectedState(intent.id, str(intent.status), action)
             yield connection, intent
+
+    def step(
+        self,
+        tenant: Tenant,
+        intent_id: str,
+        action: Action,
+        change: Callable[[Connection, PaymentIntent], PaymentIntent],
+        seen: PaymentIntent | None = None,
+    ) -> PaymentIntent:
+        """Apply `change` (which may write ledger transfers on the connection) and store its result."""
+        with self.writing(tenant, intent_id, action, seen) as (connection, intent):
+            after = replace(change(connection, intent), updated_at=self.clock())
+            store.save(connection, intent, after)
+        return after
 
 
 def new_id(prefix: str) -> str:

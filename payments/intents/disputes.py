@@ -87,8 +87,4 @@ def close_dispute(payments: Payments, tenant: Tenant, dispute_id: str, *, won: b
 
 
 def retrieve_dispute(payments: Payments, tenant: Tenant, dispute_id: str) -> Dispute:
-    with payments.engine.connect() as connection:
-        found = store.load_dispute(connection, tenant, dispute_id)
-    if found is None:
-        raise NotFound(f"no dispute {dispute_id}", field="dispute")
-    return found
+    return payments.fetch(store.load_dispute, tenant, dispute_id, "dispute")

@@ -94,17 +94,8 @@ def create(
         capture_method=CaptureMethod(capture_method),
         rail=RailKind(rail),
         payment_method=_payment_method(payment_method),
-        amount_capturable=0,
-        amount_received=0,
-        amount_refunded=0,
-        amount_disputed=0,
-        amount_fee=0,
         fee_bps=fee_schedule.bps,
         fee_fixed=fee_schedule.fixed,
-        attempt=0,
-        next_action_url=None,
-        last_payment_error=None,
-        cancellation_reason=None,
         created_at=now,
         updated_at=now,
         shares=tuple(
@@ -127,16 +118,13 @@ def attach_payment_method(
     """Set or replace the payment method; the intent then waits for confirmation (an open challenge is
     abandoned, as Stripe does when the payment method changes)."""
     _payment_method(payment_method)
-    with payments.writing(tenant, intent_id, Action.ATTACH_PAYMENT_METHOD) as (connection, intent):
-        after = replace(
-            intent,
-            payment_method=payment_method,
-            status=S.REQUIRES_CONFIRMATION,
-            next_action_url=None,
-            updated_at=payments.clock(),
+
+    def attach(_: Connection, intent: PaymentIntent) -> PaymentIntent:
+        return replace(
+            intent, payment_method=payment_method, status=S.REQUIRES_CONFIRMATION, next_action_url=None
         )
-        store.save(connection, intent, after)
-    return after
+
+    return payments.step(tenant, intent_id, Action.ATTACH_PAYMENT_METHOD, attach)
 
 
 def confirm(
@@ -153,21 +141,23 @@ def confirm(
     outcome = payments.rail(seen.rail).authorize(
         rail_request(asked, f"authorize:{attempt}", seen.amount, capture=automatic)
     )
-    with payments.writing(tenant, intent_id, Action.CONFIRM, seen) as (connection, intent):
-        confirmed = replace(intent, payment_method=method, attempt=attempt)
-        after = _authorized(connection, confirmed, outcome, payments.clock())
-        store.save(connection, intent, after)
-    return after
+
+    def authorized(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
+        return _authorized(connection, replace(intent, payment_method=method, attempt=attempt), outcome)
+
+    return payments.step(tenant, intent_id, Action.CONFIRM, authorized, seen)
 
 
 def complete_action(
     payments: Payments, tenant: Tenant, intent_id: str, outcome: RailOutcome
 ) -> PaymentIntent:
     """The rail's report on a challenge (3-D Secure, step-up): it moves the intent like an authorization."""
-    with payments.writing(tenant, intent_id, Action.COMPLETE_ACTION) as (connection, intent):
-        after = _authorized(connection, intent, outcome, payments.clock())
-        store.save(connection, intent, after)
-    return after
+    return payments.step(
+        tenant,
+        intent_id,
+        Action.COMPLETE_ACTION,
+        lambda connection, intent: _authorized(connection, intent, outcome),
+    )
 
 
 def complete_processing(
@@ -176,17 +166,17 @@ def complete_processing(
     """The rail's final report on an asynchronous payment."""
     if outcome.kind in (OutcomeKind.PROCESSING, OutcomeKind.REQUIRES_ACTION):
         raise InvalidRequest(f"a processing payment cannot end as {outcome.kind}", field="outcome")
-    with payments.writing(tenant, intent_id, Action.COMPLETE_PROCESSING) as (connection, intent):
-        after = _authorized(connection, intent, outcome, payments.clock())
-        store.save(connection, intent, after)
-    return after
+    return payments.step(
+        tenant,
+        intent_id,
+        Action.COMPLETE_PROCESSING,
+        lambda connection, intent: _authorized(connection, intent, outcome),
+    )
 
 
-def _authorized(
-    connection: Connection, intent: PaymentIntent, outcome: RailOutcome, now: int
-) -> PaymentIntent:
+def _authorized(connection: Connection, intent: PaymentIntent, outcome: RailOutcome) -> PaymentIntent:
     """The intent after the rail's answer to an authorization, with the ledger transfers it makes."""
-    base = replace(intent, updated_at=now, next_action_url=None, last_payment_error=None)
+    base = replace(intent, next_action_url=None, last_payment_error=None)
     manual = intent.capture_method is CaptureMethod.MANUAL
     error = (outcome.decline_code or str(outcome.kind))[:LAST_ERROR_MAX_LENGTH]
     match outcome.kind:
@@ -231,20 +221,21 @@ def capture(
     outcome = payments.rail(seen.rail).capture(rail_request(seen, "capture", amount))
     if outcome.kind is not OutcomeKind.SUCCEEDED:
         raise RailRefused(f"the rail answered {outcome.kind} to the capture")
-    with payments.writing(tenant, intent_id, Action.CAPTURE, seen) as (connection, intent):
+
+    def captured(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
         specs, shares = movements.capture_held(intent, amount)
         submit(connection, specs)
-        after = replace(
+        fee = sum(share.fee for share in shares)
+        return replace(
             intent,
             status=S.SUCCEEDED,
             amount_capturable=0,
             amount_received=amount,
-            amount_fee=sum(share.fee for share in shares),
+            amount_fee=fee,
             shares=shares,
-            updated_at=payments.clock(),
         )
-        store.save(connection, intent, after)
-    return after
+
+    return payments.step(tenant, intent_id, Action.CAPTURE, captured, seen)
 
 
 def cancel(
@@ -257,16 +248,12 @@ def cancel(
         outcome = payments.rail(seen.rail).cancel(rail_request(seen, "cancel", 0))
         if outcome.kind is not OutcomeKind.SUCCEEDED:
             raise RailRefused(f"the rail answered {outcome.kind} to the cancel")
-    with payments.writing(tenant, intent_id, Action.CANCEL, seen) as (connection, intent):
+
+    def canceled(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
         if intent.status is S.REQUIRES_CAPTURE:
             submit(connection, movements.release(intent))
-        after = replace(
-            intent,
-            status=S.CANCELED,
-            cancellation_reason=reason,
-            amount_capturable=0,
-            next_action_url=None,
-            updated_at=payments.clock(),
+        return replace(
+            intent, status=S.CANCELED, cancellation_reason=reason, amount_capturable=0, next_action_url=None
         )
-        store.save(connection, intent, after)
-    return after
+
+    return payments.step(tenant, intent_id, Action.CANCEL, canceled, seen)

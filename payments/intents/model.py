@@ -148,22 +148,22 @@ class PaymentIntent:
     currency: str
     capture_method: CaptureMethod
     rail: RailKind
-    payment_method: str | None
-    amount_capturable: int
-    amount_received: int
-    amount_refunded: int
-    amount_disputed: int
-    amount_fee: int
     fee_bps: int
     fee_fixed: int
-    attempt: int
-    """How many times the intent was confirmed: names each authorization attempt at the rail."""
-    next_action_url: str | None
-    last_payment_error: str | None
-    cancellation_reason: CancellationReason | None
     created_at: int
     updated_at: int
-    shares: tuple[Share, ...] = ()
+    shares: tuple[Share, ...]
+    payment_method: str | None = None
+    amount_capturable: int = 0
+    amount_received: int = 0
+    amount_refunded: int = 0
+    amount_disputed: int = 0
+    amount_fee: int = 0
+    attempt: int = 0
+    """How many times the intent was confirmed: names each authorization attempt at the rail."""
+    next_action_url: str | None = None
+    last_payment_error: str | None = None
+    cancellation_reason: CancellationReason | None = None
 
     @property
     def refundable(self) -> int:

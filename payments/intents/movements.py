@@ -26,12 +26,7 @@ Step = tuple[list[TransferSpec], tuple[Share, ...]]
 
 def accounts_of(intent: PaymentIntent) -> list[AccountSpec]:
     """Every account the intent's money can touch: its rail's clearing, its merchants', the fees."""
-    currency, live = intent.currency, intent.livemode
-    return [
-        clearing_account(currency, live, intent.rail),
-        fees_account(currency, live),
-        *(merchant_account(currency, live, share.destination) for share in intent.shares),
-    ]
+    return [_clearing(intent), _fees(intent), *(_merchant(intent, share) for share in intent.shares)]
 
 
 def _merchant(intent: PaymentIntent, share: Share) -> AccountSpec:
@@ -42,64 +37,61 @@ def _clearing(intent: PaymentIntent) -> AccountSpec:
     return clearing_account(intent.currency, intent.livemode, intent.rail)
 
 
-def _fees(intent: PaymentIntent, captured: Sequence[int]) -> tuple[list[TransferSpec], list[int]]:
-    """The fee on what was captured, shared like the capture, as transfers merchant -> fees."""
+def _fees(intent: PaymentIntent) -> AccountSpec:
+    return fees_account(intent.currency, intent.livemode)
+
+
+def _moves(
+    intent: PaymentIntent,
+    step: str,
+    parts: Sequence[int],
+    code: Code,
+    other: AccountSpec,
+    *,
+    to_merchants: bool,
+    pending: bool = False,
+) -> list[TransferSpec]:
+    """Each share's part moved `other` -> its merchant (`to_merchants`) or back; none for a part of 0."""
+    specs = []
+    for share, part in zip(intent.shares, parts, strict=True):
+        if part:
+            merchant = _merchant(intent, share)
+            debit, credit = (other, merchant) if to_merchants else (merchant, other)
+            ref = reference(intent.id, step, share.index)
+            specs.append(movement(intent.currency, ref, debit, credit, part, code, pending=pending))
+    return specs
+
+
+def _with_fees(intent: PaymentIntent, specs: list[TransferSpec], captured: Sequence[int]) -> Step:
+    """`specs` (a capture) with the fee on what they capture, shared like it: merchant -> fees."""
     schedule = FeeSchedule(intent.fee_bps, intent.fee_fixed)
     fees = allocate(schedule.fee(sum(captured)), captured)
-    specs = [
-        movement(
-            intent.currency,
-            reference(intent.id, "fee", share.index),
-            _merchant(intent, share),
-            fees_account(intent.currency, intent.livemode),
-            fee,
-            Code.FEE,
-            pending=False,
-        )
-        for share, fee in zip(intent.shares, fees, strict=True)
-        if fee
-    ]
-    return specs, fees
+    fee_specs = _moves(intent, "fee", fees, Code.FEE, _fees(intent), to_merchants=False)
+    triples = zip(intent.shares, captured, fees, strict=True)
+    return specs + fee_specs, tuple(replace(share, captured=part, fee=fee) for share, part, fee in triples)
+
+
+def _amounts(intent: PaymentIntent) -> list[int]:
+    return [share.amount for share in intent.shares]
 
 
 def authorize(intent: PaymentIntent) -> list[TransferSpec]:
     """Hold each share: a pending transfer clearing -> merchant."""
-    return [
-        movement(
-            intent.currency,
-            reference(intent.id, "authorize", share.index),
-            _clearing(intent),
-            _merchant(intent, share),
-            share.amount,
-            Code.PAYMENT,
-            pending=True,
-        )
-        for share in intent.shares
-    ]
+    clearing = _clearing(intent)
+    return _moves(
+        intent, "authorize", _amounts(intent), Code.PAYMENT, clearing, to_merchants=True, pending=True
+    )
 
 
 def capture_at_once(intent: PaymentIntent) -> Step:
     """Automatic capture: each share posted clearing -> merchant, its fee linked."""
-    specs = [
-        movement(
-            intent.currency,
-            reference(intent.id, "capture", share.index),
-            _clearing(intent),
-            _merchant(intent, share),
-            share.amount,
-            Code.PAYMENT,
-            pending=False,
-        )
-        for share in intent.shares
-    ]
-    captured = [share.amount for share in intent.shares]
-    fee_specs, fees = _fees(intent, captured)
-    return specs + fee_specs, _captured_shares(intent, captured, fees)
+    specs = _moves(intent, "capture", _amounts(intent), Code.PAYMENT, _clearing(intent), to_merchants=True)
+    return _with_fees(intent, specs, _amounts(intent))
 
 
 def capture_held(intent: PaymentIntent, amount: int) -> Step:
     """Manual capture of `amount`: each share's hold posted in part (the rest released), or voided at 0."""
-    captured = allocate(amount, [share.amount for share in intent.shares])
+    captured = allocate(amount, _amounts(intent))
     specs = [
         resolution(
             intent.currency,
@@ -110,30 +102,15 @@ def capture_held(intent: PaymentIntent, amount: int) -> Step:
         )
         for share, part in zip(intent.shares, captured, strict=True)
     ]
-    fee_specs, fees = _fees(intent, captured)
-    return specs + fee_specs, _captured_shares(intent, captured, fees)
-
-
-def _captured_shares(
-    intent: PaymentIntent, captured: Sequence[int], fees: Sequence[int]
-) -> tuple[Share, ...]:
-    return tuple(
-        replace(share, captured=part, fee=fee)
-        for share, part, fee in zip(intent.shares, captured, fees, strict=True)
-    )
+    return _with_fees(intent, specs, captured)
 
 
 def release(intent: PaymentIntent) -> list[TransferSpec]:
     """Cancel a held authorization: each share's hold voided."""
+    authorize_refs = [reference(intent.id, "authorize", share.index) for share in intent.shares]
     return [
-        resolution(
-            intent.currency,
-            reference(intent.id, "cancel", share.index),
-            reference(intent.id, "authorize", share.index),
-            None,
-            post=False,
-        )
-        for share in intent.shares
+        resolution(intent.currency, reference(intent.id, "cancel", share.index), ref, None, post=False)
+        for share, ref in zip(intent.shares, authorize_refs, strict=True)
     ]
 
 
@@ -145,24 +122,9 @@ def remaining(intent: PaymentIntent) -> list[int]:
 def refund(intent: PaymentIntent, refund_id: str, amount: int) -> Step:
     """A refund of `amount`, shared by what each share can still give back: merchant -> clearing."""
     parts = allocate(amount, remaining(intent))
-    specs = [
-        movement(
-            intent.currency,
-            reference(intent.id, f"refund:{refund_id}", share.index),
-            _merchant(intent, share),
-            _clearing(intent),
-            part,
-            Code.REFUND,
-            pending=False,
-        )
-        for share, part in zip(intent.shares, parts, strict=True)
-        if part
-    ]
-    shares = tuple(
-        replace(share, refunded=share.refunded + part)
-        for share, part in zip(intent.shares, parts, strict=True)
-    )
-    return specs, shares
+    specs = _moves(intent, f"refund:{refund_id}", parts, Code.REFUND, _clearing(intent), to_merchants=False)
+    pairs = zip(intent.shares, parts, strict=True)
+    return specs, tuple(replace(share, refunded=share.refunded + part) for share, part in pairs)
 
 
 def dispute_step(dispute_id: str) -> str:
@@ -172,34 +134,24 @@ def dispute_step(dispute_id: str) -> str:
 def open_dispute(intent: PaymentIntent, dispute_id: str, amount: int) -> Step:
     """Withhold a disputed `amount`: a pending transfer merchant -> clearing per share."""
     parts = allocate(amount, remaining(intent))
-    specs = [
-        movement(
-            intent.currency,
-            reference(intent.id, dispute_step(dispute_id), share.index),
-            _merchant(intent, share),
-            _clearing(intent),
-            part,
-            Code.DISPUTE,
-            pending=True,
-        )
-        for share, part in zip(intent.shares, parts, strict=True)
-        if part
-    ]
-    shares = tuple(
-        replace(share, disputed=share.disputed + part)
-        for share, part in zip(intent.shares, parts, strict=True)
-    )
-    return specs, shares
+    step, clearing = dispute_step(dispute_id), _clearing(intent)
+    specs = _moves(intent, step, parts, Code.DISPUTE, clearing, to_merchants=False, pending=True)
+    return specs, _disputed(intent, parts, 1)
+
+
+def _disputed(intent: PaymentIntent, parts: Sequence[int], sign: int) -> tuple[Share, ...]:
+    pairs = zip(intent.shares, parts, strict=True)
+    return tuple(replace(share, disputed=share.disputed + sign * part) for share, part in pairs)
 
 
 def close_dispute(intent: PaymentIntent, dispute_id: str, held: Sequence[int], *, won: bool) -> Step:
     """A won dispute voids the holds (funds reinstated); a lost one posts them (funds withdrawn)."""
-    outcome = "won" if won else "lost"
     step = dispute_step(dispute_id)
+    closing = f"{step}:{'won' if won else 'lost'}"
     specs = [
         resolution(
             intent.currency,
-            reference(intent.id, f"{step}:{outcome}", share.index),
+            reference(intent.id, closing, share.index),
             reference(intent.id, step, share.index),
             None,
             post=not won,
@@ -207,10 +159,4 @@ def close_dispute(intent: PaymentIntent, dispute_id: str, held: Sequence[int], *
         for share, part in zip(intent.shares, held, strict=True)
         if part
     ]
-    if not won:
-        return specs, intent.shares
-    shares = tuple(
-        replace(share, disputed=share.disputed - part)
-        for share, part in zip(intent.shares, held, strict=True)
-    )
-    return specs, shares
+    return specs, _disputed(intent, held, -1) if won else intent.shares

@@ -13,7 +13,7 @@ from typing import Final
 
 from payments.intents import movements, store
 from payments.intents.context import Payments, new_id, rail_request
-from payments.intents.errors import InvalidAmount, InvalidRequest, NotFound, RailRefused
+from payments.intents.errors import InvalidAmount, InvalidRequest, RailRefused
 from payments.intents.model import Action, Refund, RefundReason, Tenant, require_amount
 from payments.intents.postings import submit
 from payments.intents.rails import OutcomeKind
@@ -99,8 +99,4 @@ def refund(
 
 
 def retrieve_refund(payments: Payments, tenant: Tenant, refund_id: str) -> Refund:
-    with payments.engine.connect() as connection:
-        found = store.load_refund(connection, tenant, refund_id)
-    if found is None:
-        raise NotFound(f"no refund {refund_id}", field="refund")
-    return found
+    return payments.fetch(store.load_refund, tenant, refund_id, "refund")

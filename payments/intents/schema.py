@@ -31,30 +31,30 @@ def _tenant() -> list[Column[object]]:
     return [Column("merchant_id", String(48), nullable=False), Column("livemode", Boolean, nullable=False)]
 
 
+def _integers(*names: str) -> list[Column[int]]:
+    """Amounts in minor units (and ns times): BIGINT, never NULL."""
+    return [Column(name, BigInteger, nullable=False) for name in names]
+
+
 payment_intents: Final = Table(
     "payment_intents",
     metadata,
     Column("id", String(64), primary_key=True),
     *_tenant(),
     Column("status", String(32), nullable=False),
-    Column("amount", BigInteger, nullable=False),
+    *_integers("amount"),
     Column("currency", String(3), nullable=False),
     Column("capture_method", String(16), nullable=False),
     Column("rail", String(16), nullable=False),
     Column("payment_method", String(128), nullable=True),
-    Column("amount_capturable", BigInteger, nullable=False),
-    Column("amount_received", BigInteger, nullable=False),
-    Column("amount_refunded", BigInteger, nullable=False),
-    Column("amount_disputed", BigInteger, nullable=False),
-    Column("amount_fee", BigInteger, nullable=False),
+    *_integers("amount_capturable", "amount_received", "amount_refunded", "amount_disputed", "amount_fee"),
     Column("fee_bps", Integer, nullable=False),
-    Column("fee_fixed", BigInteger, nullable=False),
+    *_integers("fee_fixed"),
     Column("attempt", Integer, nullable=False),
     Column("next_action_url", String(2048), nullable=True),
     Column("last_payment_error", String(255), nullable=True),
     Column("cancellation_reason", String(32), nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
+    *_integers("created_at", "updated_at"),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(
         "amount_capturable >= 0 AND amount_capturable <= amount AND amount_received >= 0"
@@ -76,11 +76,7 @@ payment_intent_shares: Final = Table(
     Column("position", Integer, primary_key=True, autoincrement=False),
     *_tenant(),
     Column("destination", String(48), nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("captured", BigInteger, nullable=False),
-    Column("fee", BigInteger, nullable=False),
-    Column("refunded", BigInteger, nullable=False),
-    Column("disputed", BigInteger, nullable=False),
+    *_integers("amount", "captured", "fee", "refunded", "disputed"),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(
         "captured >= 0 AND captured <= amount AND fee >= 0 AND fee <= captured AND refunded >= 0"
@@ -89,31 +85,27 @@ payment_intent_shares: Final = Table(
     ),
 )
 
-payment_refunds: Final = Table(
-    "payment_refunds",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("payment_intent_id", String(64), ForeignKey("payment_intents.id"), nullable=False),
-    *_tenant(),
-    Column("amount", BigInteger, nullable=False),
-    Column("reason", String(32), nullable=True),
-    Column("status", String(16), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-    CheckConstraint("amount > 0", name="amount_positive"),
-    Index("ix_payment_refunds_intent", "merchant_id", "livemode", "payment_intent_id"),
-)
 
-payment_disputes: Final = Table(
+def _intent_record(name: str, *columns: Column[object]) -> Table:
+    """A record of one event of an intent (a refund, a dispute), owned by the intent's tenant."""
+    return Table(
+        name,
+        metadata,
+        Column("id", String(64), primary_key=True),
+        Column("payment_intent_id", String(64), ForeignKey("payment_intents.id"), nullable=False),
+        *_tenant(),
+        *_integers("amount"),
+        Column("status", String(16), nullable=False),
+        *_integers("created_at"),
+        *columns,
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index(f"ix_{name}_intent", "merchant_id", "livemode", "payment_intent_id"),
+    )
+
+
+payment_refunds: Final = _intent_record("payment_refunds", Column("reason", String(32), nullable=True))
+payment_disputes: Final = _intent_record(
     "payment_disputes",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("payment_intent_id", String(64), ForeignKey("payment_intents.id"), nullable=False),
-    *_tenant(),
-    Column("amount", BigInteger, nullable=False),
     Column("reason", String(64), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
     Column("closed_at", BigInteger, nullable=True),
-    CheckConstraint("amount > 0", name="amount_positive"),
-    Index("ix_payment_disputes_intent", "merchant_id", "livemode", "payment_intent_id"),
 )

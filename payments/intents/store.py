@@ -32,15 +32,10 @@ def _names(table: Any) -> list[str]:
 
 
 def _share(row: Any) -> Share:
-    return Share(
-        index=row.position,
-        destination=row.destination,
-        amount=int(row.amount),
-        captured=int(row.captured),
-        fee=int(row.fee),
-        refunded=int(row.refunded),
-        disputed=int(row.disputed),
-    )
+    amounts = {
+        name: int(getattr(row, name)) for name in ("amount", "captured", "fee", "refunded", "disputed")
+    }
+    return Share(index=row.position, destination=row.destination, **amounts)
 
 
 def _intent(row: Any, shares: Sequence[Share]) -> PaymentIntent:
@@ -136,30 +131,31 @@ def insert_row(connection: Connection, table: Any, values: Mapping[str, Any]) ->
     connection.execute(insert(table), dict(values))
 
 
+def _record(
+    connection: Connection, table: Any, tenant: Tenant, record_id: str, lock: bool
+) -> dict[str, Any] | None:
+    """A refund's or dispute's row as a dict of its columns, or None (another tenant's too)."""
+    query = select(table).where(_owned(table, tenant), table.c.id == record_id)
+    row = connection.execute(query.with_for_update() if lock else query).one_or_none()
+    return (
+        None
+        if row is None
+        else {name: getattr(row, name) for name in _names(table)} | {"livemode": bool(row.livemode)}
+    )
+
+
 def load_refund(connection: Connection, tenant: Tenant, refund_id: str) -> Refund | None:
-    row = connection.execute(
-        select(payment_refunds).where(_owned(payment_refunds, tenant), payment_refunds.c.id == refund_id)
-    ).one_or_none()
-    if row is None:
+    values = _record(connection, payment_refunds, tenant, refund_id, lock=False)
+    if values is None:
         return None
-    values = {name: getattr(row, name) for name in _names(payment_refunds)}
-    values["reason"] = None if row.reason is None else RefundReason(row.reason)
-    return Refund(**values | {"livemode": bool(row.livemode)})
+    return Refund(**values | {"reason": None if values["reason"] is None else RefundReason(values["reason"])})
 
 
 def load_dispute(
     connection: Connection, tenant: Tenant, dispute_id: str, *, lock: bool = False
 ) -> Dispute | None:
-    query = select(payment_disputes).where(
-        _owned(payment_disputes, tenant), payment_disputes.c.id == dispute_id
-    )
-    if lock:
-        query = query.with_for_update()
-    row = connection.execute(query).one_or_none()
-    if row is None:
-        return None
-    values = {name: getattr(row, name) for name in _names(payment_disputes)}
-    return Dispute(**values | {"livemode": bool(row.livemode), "status": DisputeStatus(row.status)})
+    values = _record(connection, payment_disputes, tenant, dispute_id, lock)
+    return None if values is None else Dispute(**values | {"status": DisputeStatus(values["status"])})
 
 
 def set_dispute_status(

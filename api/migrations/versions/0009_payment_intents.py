@@ -23,30 +23,31 @@ def _tenant() -> list[sa.Column]:
     ]
 
 
+def _integers(*names: str) -> list[sa.Column]:
+    return [sa.Column(name, sa.BigInteger(), nullable=False) for name in names]
+
+
 def upgrade() -> None:
     op.create_table(
         "payment_intents",
         sa.Column("id", sa.String(length=64), nullable=False),
         *_tenant(),
         sa.Column("status", sa.String(length=32), nullable=False),
-        sa.Column("amount", sa.BigInteger(), nullable=False),
+        *_integers("amount"),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("capture_method", sa.String(length=16), nullable=False),
         sa.Column("rail", sa.String(length=16), nullable=False),
         sa.Column("payment_method", sa.String(length=128), nullable=True),
-        sa.Column("amount_capturable", sa.BigInteger(), nullable=False),
-        sa.Column("amount_received", sa.BigInteger(), nullable=False),
-        sa.Column("amount_refunded", sa.BigInteger(), nullable=False),
-        sa.Column("amount_disputed", sa.BigInteger(), nullable=False),
-        sa.Column("amount_fee", sa.BigInteger(), nullable=False),
+        *_integers(
+            "amount_capturable", "amount_received", "amount_refunded", "amount_disputed", "amount_fee"
+        ),
         sa.Column("fee_bps", sa.Integer(), nullable=False),
-        sa.Column("fee_fixed", sa.BigInteger(), nullable=False),
+        *_integers("fee_fixed"),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("next_action_url", sa.String(length=2048), nullable=True),
         sa.Column("last_payment_error", sa.String(length=255), nullable=True),
         sa.Column("cancellation_reason", sa.String(length=32), nullable=True),
-        sa.Column("created_at", sa.BigInteger(), nullable=False),
-        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        *_integers("created_at", "updated_at"),
         sa.CheckConstraint("amount > 0", name=op.f("ck_payment_intents_amount_positive")),
         sa.CheckConstraint(
             "amount_capturable >= 0 AND amount_capturable <= amount AND amount_received >= 0"
@@ -67,11 +68,7 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), autoincrement=False, nullable=False),
         *_tenant(),
         sa.Column("destination", sa.String(length=48), nullable=False),
-        sa.Column("amount", sa.BigInteger(), nullable=False),
-        sa.Column("captured", sa.BigInteger(), nullable=False),
-        sa.Column("fee", sa.BigInteger(), nullable=False),
-        sa.Column("refunded", sa.BigInteger(), nullable=False),
-        sa.Column("disputed", sa.BigInteger(), nullable=False),
+        *_integers("amount", "captured", "fee", "refunded", "disputed"),
         sa.CheckConstraint("amount > 0", name=op.f("ck_payment_intent_shares_amount_positive")),
         sa.CheckConstraint(
             "captured >= 0 AND captured <= amount AND fee >= 0 AND fee <= captured AND refunded >= 0"
@@ -94,10 +91,10 @@ def upgrade() -> None:
             sa.Column("id", sa.String(length=64), nullable=False),
             sa.Column("payment_intent_id", sa.String(length=64), nullable=False),
             *_tenant(),
-            sa.Column("amount", sa.BigInteger(), nullable=False),
-            sa.Column("reason", sa.String(length=reason_length), nullable=table == "payment_refunds"),
+            *_integers("amount"),
             sa.Column("status", sa.String(length=16), nullable=False),
-            sa.Column("created_at", sa.BigInteger(), nullable=False),
+            *_integers("created_at"),
+            sa.Column("reason", sa.String(length=reason_length), nullable=table == "payment_refunds"),
             *closed_at,
             sa.CheckConstraint("amount > 0", name=op.f(f"ck_{table}_amount_positive")),
             sa.ForeignKeyConstraint(
