@@ -13,7 +13,7 @@ from payments.intents import movements, store
 from payments.intents.context import Payments, new_id
 from payments.intents.errors import InvalidRequest, NotFound, UnexpectedState
 from payments.intents.model import Action, Dispute, DisputeStatus, Tenant
-from payments.intents.postings import pending_amounts, reference, submit
+from payments.intents.postings import held, submit
 from payments.intents.refunds import check_object_id, requested_amount
 from payments.intents.schema import payment_disputes
 
@@ -72,17 +72,15 @@ def close_dispute(payments: Payments, tenant: Tenant, dispute_id: str, *, won: b
         if dispute.status is not DisputeStatus.OPEN:
             raise UnexpectedState(dispute.id, str(dispute.status), CLOSE)
         intent = store.load(connection, tenant, dispute.payment_intent_id, lock=True)
-        step = movements.dispute_step(dispute_id)
-        refs = [reference(intent.id, step, share.index) for share in intent.shares]
-        held = pending_amounts(connection, intent.currency, refs)
-        specs, shares = movements.close_dispute(intent, dispute_id, held, won=won)
+        parts = held(connection, intent, movements.dispute_step(dispute_id))
+        specs, shares = movements.close_dispute(intent, dispute_id, parts, won=won)
         submit(connection, specs)
         now = payments.clock()
         disputed = intent.amount_disputed - (dispute.amount if won else 0)
         store.save(
             connection, intent, replace(intent, amount_disputed=disputed, shares=shares, updated_at=now)
         )
-        store.set_dispute_status(connection, tenant, dispute_id, status, now)
+        store.set_status(connection, payment_disputes, tenant, dispute_id, status=status, closed_at=now)
     return replace(dispute, status=status, closed_at=now)
 
 

@@ -64,6 +64,14 @@ class RefundReason(enum.StrEnum):
     REQUESTED_BY_CUSTOMER = "requested_by_customer"
 
 
+class RefundStatus(enum.StrEnum):
+    """Stripe's: pending while the rail carries the refund out (its amount reserved), then final."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class DisputeStatus(enum.StrEnum):
     """Opened disputes withhold their amount; won releases it back, lost takes it."""
 
@@ -179,7 +187,7 @@ class Refund:
     livemode: bool
     amount: int
     reason: RefundReason | None
-    status: str
+    status: RefundStatus
     created_at: int
 
 

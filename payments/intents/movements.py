@@ -119,16 +119,27 @@ def remaining(intent: PaymentIntent) -> list[int]:
     return [share.captured - share.refunded - share.disputed for share in intent.shares]
 
 
-def refund(intent: PaymentIntent, refund_id: str, amount: int) -> Step:
-    """A refund of `amount`, shared by what each share can still give back: merchant -> clearing."""
-    parts = allocate(amount, remaining(intent))
-    specs = _moves(intent, f"refund:{refund_id}", parts, Code.REFUND, _clearing(intent), to_merchants=False)
-    pairs = zip(intent.shares, parts, strict=True)
-    return specs, tuple(replace(share, refunded=share.refunded + part) for share, part in pairs)
+def refund_step(refund_id: str) -> str:
+    return f"refund:{refund_id}"
 
 
 def dispute_step(dispute_id: str) -> str:
     return f"dispute:{dispute_id}"
+
+
+def hold_refund(intent: PaymentIntent, refund_id: str, amount: int) -> Step:
+    """Reserve a refund of `amount` while the rail carries it out: a pending transfer merchant -> clearing
+    per share, shared by what each share can still give back."""
+    parts = allocate(amount, remaining(intent))
+    step, clearing = refund_step(refund_id), _clearing(intent)
+    specs = _moves(intent, step, parts, Code.REFUND, clearing, to_merchants=False, pending=True)
+    return specs, _adjusted(intent, "refunded", parts, 1)
+
+
+def settle_refund(intent: PaymentIntent, refund_id: str, held: Sequence[int], *, succeeded: bool) -> Step:
+    """The rail's answer: a refund carried out posts the holds, a refused one voids them."""
+    specs = _settle(intent, refund_step(refund_id), held, post=succeeded)
+    return specs, intent.shares if succeeded else _adjusted(intent, "refunded", held, -1)
 
 
 def open_dispute(intent: PaymentIntent, dispute_id: str, amount: int) -> Step:
@@ -136,27 +147,32 @@ def open_dispute(intent: PaymentIntent, dispute_id: str, amount: int) -> Step:
     parts = allocate(amount, remaining(intent))
     step, clearing = dispute_step(dispute_id), _clearing(intent)
     specs = _moves(intent, step, parts, Code.DISPUTE, clearing, to_merchants=False, pending=True)
-    return specs, _disputed(intent, parts, 1)
-
-
-def _disputed(intent: PaymentIntent, parts: Sequence[int], sign: int) -> tuple[Share, ...]:
-    pairs = zip(intent.shares, parts, strict=True)
-    return tuple(replace(share, disputed=share.disputed + sign * part) for share, part in pairs)
+    return specs, _adjusted(intent, "disputed", parts, 1)
 
 
 def close_dispute(intent: PaymentIntent, dispute_id: str, held: Sequence[int], *, won: bool) -> Step:
     """A won dispute voids the holds (funds reinstated); a lost one posts them (funds withdrawn)."""
-    step = dispute_step(dispute_id)
-    closing = f"{step}:{'won' if won else 'lost'}"
-    specs = [
+    specs = _settle(intent, dispute_step(dispute_id), held, post=not won)
+    return specs, _adjusted(intent, "disputed", held, -1) if won else intent.shares
+
+
+def _settle(intent: PaymentIntent, step: str, held: Sequence[int], *, post: bool) -> list[TransferSpec]:
+    """Post or void the holds `step` made (`held`: each share's, 0 where it made none)."""
+    closing = f"{step}:{'post' if post else 'void'}"
+    return [
         resolution(
             intent.currency,
             reference(intent.id, closing, share.index),
             reference(intent.id, step, share.index),
             None,
-            post=not won,
+            post=post,
         )
         for share, part in zip(intent.shares, held, strict=True)
         if part
     ]
-    return specs, _disputed(intent, held, -1) if won else intent.shares
+
+
+def _adjusted(intent: PaymentIntent, field: str, parts: Sequence[int], sign: int) -> tuple[Share, ...]:
+    """The shares with `field` (refunded or disputed) moved by `sign` x each part."""
+    pairs = zip(intent.shares, parts, strict=True)
+    return tuple(replace(share, **{field: getattr(share, field) + sign * part}) for share, part in pairs)

@@ -28,7 +28,7 @@ from ledger.results import CreateAccountResult, CreateTransferResult
 from ledger.store import transfers_by_id
 from ledger.transfers import create_transfers
 from payments.intents.errors import LedgerRefused
-from payments.intents.model import RailKind
+from payments.intents.model import PaymentIntent, RailKind
 
 PLATFORM: Final = "platform"
 _ACCOUNT_OK: Final = frozenset({CreateAccountResult.OK, CreateAccountResult.EXISTS})
@@ -122,13 +122,11 @@ def resolution(currency: str, ref: str, pending_ref: str, amount: int | None, *,
     )
 
 
-def pending_amounts(connection: Connection, currency: str, refs: Sequence[str]) -> list[int]:
-    """The amount of each pending transfer named in `refs`, 0 where a step wrote none."""
-    found = {
-        transfer.id: transfer.amount
-        for transfer in transfers_by_id(connection, [transfer_id(currency, ref) for ref in refs])
-    }
-    return [found.get(transfer_id(currency, ref), 0) for ref in refs]
+def held(connection: Connection, intent: PaymentIntent, step: str) -> list[int]:
+    """What each share's pending transfer of `step` holds, 0 where the step made none."""
+    ids = [transfer_id(intent.currency, reference(intent.id, step, share.index)) for share in intent.shares]
+    found = {transfer.id: transfer.amount for transfer in transfers_by_id(connection, ids)}
+    return [found.get(transfer, 0) for transfer in ids]
 
 
 def submit(connection: Connection, specs: Sequence[TransferSpec]) -> None:

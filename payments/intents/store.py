@@ -21,6 +21,7 @@ from payments.intents.model import (
     RailKind,
     Refund,
     RefundReason,
+    RefundStatus,
     Share,
     Tenant,
 )
@@ -144,11 +145,14 @@ def _record(
     )
 
 
-def load_refund(connection: Connection, tenant: Tenant, refund_id: str) -> Refund | None:
-    values = _record(connection, payment_refunds, tenant, refund_id, lock=False)
+def load_refund(
+    connection: Connection, tenant: Tenant, refund_id: str, *, lock: bool = False
+) -> Refund | None:
+    values = _record(connection, payment_refunds, tenant, refund_id, lock)
     if values is None:
         return None
-    return Refund(**values | {"reason": None if values["reason"] is None else RefundReason(values["reason"])})
+    reason = None if values["reason"] is None else RefundReason(values["reason"])
+    return Refund(**values | {"reason": reason, "status": RefundStatus(values["status"])})
 
 
 def load_dispute(
@@ -158,10 +162,7 @@ def load_dispute(
     return None if values is None else Dispute(**values | {"status": DisputeStatus(values["status"])})
 
 
-def set_dispute_status(
-    connection: Connection, tenant: Tenant, dispute_id: str, status: DisputeStatus, closed_at: int
-) -> None:
-    connection.execute(
-        update(payment_disputes).where(_owned(payment_disputes, tenant), payment_disputes.c.id == dispute_id),
-        {"status": str(status), "closed_at": closed_at},
-    )
+def set_status(connection: Connection, table: Any, tenant: Tenant, key: str, **values: Any) -> None:
+    """Store a refund's or dispute's new status (and when it closed)."""
+    values["status"] = str(values["status"])
+    connection.execute(update(table).where(_owned(table, tenant), table.c.id == key), values)

@@ -17,9 +17,9 @@ from ledger.schema import transfers
 from payments.intents import disputes, intents, movements, refunds, store
 from payments.intents.context import Payments
 from payments.intents.errors import UnexpectedState
-from payments.intents.model import FeeSchedule, PaymentIntent, ShareSpec
+from payments.intents.model import FeeSchedule, PaymentIntent, RefundStatus, ShareSpec
 from payments.intents.postings import submit
-from tests.payments.intents.conftest import TENANT, assert_ledger_clean, new_intent
+from tests.payments.intents.conftest import TENANT, ScriptedRail, assert_ledger_clean, new_intent, posted
 
 SHARES = [ShareSpec("acct_seller_1", 6_000), ShareSpec("acct_seller_2", 4_000)]
 FEE = FeeSchedule(bps=250, fixed=10)
@@ -49,8 +49,13 @@ def test_every_steps_chain_replayed_writes_nothing(pay: Payments, engine: Engine
     captured = intents.capture(pay, TENANT, held.id, 9_000)
     _replay(engine, movements.capture_held(held, 9_000)[0])
     refunds.refund(pay, TENANT, held.id, 1_000, refund_id="re_1")
-    _replay(engine, movements.refund(captured, "re_1", 1_000)[0])
+    _replay(engine, movements.hold_refund(captured, "re_1", 1_000)[0])
     refunded = intents.retrieve(pay, TENANT, held.id)
+    parts = [
+        after.refunded - before.refunded
+        for after, before in zip(refunded.shares, captured.shares, strict=True)
+    ]
+    _replay(engine, movements.settle_refund(refunded, "re_1", parts, succeeded=True)[0])
     dispute = disputes.open_dispute(pay, TENANT, held.id, 2_000, dispute_id="dp_1")
     _replay(engine, movements.open_dispute(refunded, "dp_1", 2_000)[0])
     disputed = intents.retrieve(pay, TENANT, held.id)
@@ -118,3 +123,28 @@ def test_confirm_retried_after_success_is_refused_and_moves_nothing(pay: Payment
     assert caught.value.status == "requires_capture"
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(transfers)) == count
+
+
+def test_a_refund_cut_short_at_the_rail_is_finished_by_its_retry(
+    pay: Payments, engine: Engine, rail: ScriptedRail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    intent = intents.capture(pay, TENANT, _confirmed(pay).id)
+    balance = posted(engine, "acct_seller_1") + posted(engine, "acct_seller_2")
+
+    def unreachable(request: object) -> object:
+        raise ConnectionError("the rail did not answer")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rail, "refund", unreachable)
+        with pytest.raises(ConnectionError):
+            refunds.refund(pay, TENANT, intent.id, 2_000, refund_id="re_cut")
+    reserved = refunds.retrieve_refund(pay, TENANT, "re_cut")
+    assert reserved.status is RefundStatus.PENDING
+    assert intents.retrieve(pay, TENANT, intent.id).refundable == intent.refundable - 2_000
+    assert posted(engine, "acct_seller_1") + posted(engine, "acct_seller_2") == balance
+    assert_ledger_clean(engine)
+    done = refunds.refund(pay, TENANT, intent.id, refund_id="re_cut")
+    assert (done.status, done.amount) == (RefundStatus.SUCCEEDED, 2_000)
+    assert posted(engine, "acct_seller_1") + posted(engine, "acct_seller_2") == balance - 2_000
+    assert refunds.refund(pay, TENANT, intent.id, refund_id="re_cut") == done
+    assert_ledger_clean(engine)

@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from payments.intents import intents, refunds
 from payments.intents.context import Payments
 from payments.intents.errors import InvalidAmount, InvalidRequest, NotFound, RailRefused
-from payments.intents.model import FeeSchedule, PaymentIntent, RefundReason
+from payments.intents.model import FeeSchedule, PaymentIntent, RefundReason, RefundStatus
 from tests.payments.intents.conftest import (
     OTHER,
     TENANT,
@@ -80,9 +80,11 @@ def test_a_rail_refusing_the_refund_changes_nothing(
     balance = posted(engine)
     rail.refuse.add("refund")
     with pytest.raises(RailRefused):
-        refunds.refund(pay, TENANT, intent.id, 100)
+        refunds.refund(pay, TENANT, intent.id, 100, refund_id="re_refused")
     assert posted(engine) == balance
     assert intents.retrieve(pay, TENANT, intent.id).amount_refunded == 0
+    assert refunds.retrieve_refund(pay, TENANT, "re_refused").status is RefundStatus.FAILED
+    assert_ledger_clean(engine)
 
 
 def test_another_tenant_can_neither_refund_nor_read(pay: Payments) -> None:
