@@ -11,10 +11,11 @@ from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from api.deps import PaymentsReader, PaymentsWriter
 from api.errors import problem_doc
-from api.idempotency.route import OPENAPI_EXTRA, RESPONSES
+from api.idempotency.route import RESPONSES, idempotent_post
 from api.payment_intents import schemas, service
 
 _Route = TypeVar("_Route", bound=Callable[..., Any])
@@ -44,16 +45,10 @@ STEP_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 
 
 def _post(
-    path: str, response_model: type[Any], summary: str, status_code: int = HTTPStatus.OK
+    path: str, response_model: type[BaseModel], summary: str, status_code: int = HTTPStatus.OK
 ) -> Callable[[_Route], _Route]:
-    return router.post(
-        path,
-        status_code=status_code,
-        response_model=response_model,
-        summary=summary,
-        openapi_extra=OPENAPI_EXTRA,
-        responses={**AUTH_RESPONSES, **RESPONSES, **STEP_RESPONSES},
-    )
+    responses = {**AUTH_RESPONSES, **RESPONSES, **STEP_RESPONSES}
+    return idempotent_post(router, path, response_model, summary, responses, status_code)
 
 
 @_post("/v1/payment-intents", schemas.PaymentIntentOut, "Create a payment intent", HTTPStatus.CREATED)

@@ -9,6 +9,7 @@ are the app's (`app.state.payment_rails`, registered by the rails' clients).
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from functools import partial
 from hashlib import sha256
 from typing import TypeVar
@@ -26,7 +27,6 @@ from api.payment_intents.schemas import (
     RedirectToUrl,
     RefundCreate,
     RefundOut,
-    ShareOut,
 )
 from custody.problems import invalid_fields_detail
 from ledger.ids import NS_PER_SECOND
@@ -91,49 +91,21 @@ def _call(missing: type[NotFound], work: Callable[[], _T]) -> _T:
 
 
 def intent_out(intent: PaymentIntent) -> PaymentIntentOut:
+    """The intent in Stripe's shape (fields the body does not show, like a share's position, are left out)."""
     url = intent.next_action_url
-    return PaymentIntentOut(
-        id=intent.id,
-        livemode=intent.livemode,
-        status=intent.status,
-        amount=intent.amount,
-        currency=intent.currency,
-        capture_method=intent.capture_method,
-        rail=intent.rail,
-        payment_method=intent.payment_method,
-        amount_capturable=intent.amount_capturable,
-        amount_received=intent.amount_received,
-        amount_refunded=intent.amount_refunded,
-        amount_disputed=intent.amount_disputed,
-        application_fee_amount=intent.amount_fee,
-        next_action=None if url is None else NextAction(redirect_to_url=RedirectToUrl(url=url)),
-        last_payment_error=intent.last_payment_error,
-        cancellation_reason=intent.cancellation_reason,
-        created=intent.created_at // NS_PER_SECOND,
-        shares=[
-            ShareOut(
-                destination=share.destination,
-                amount=share.amount,
-                captured=share.captured,
-                fee=share.fee,
-                refunded=share.refunded,
-                disputed=share.disputed,
-            )
-            for share in intent.shares
-        ],
+    return PaymentIntentOut.model_validate(
+        asdict(intent)
+        | {
+            "application_fee_amount": intent.amount_fee,
+            "next_action": None if url is None else NextAction(redirect_to_url=RedirectToUrl(url=url)),
+            "created": intent.created_at // NS_PER_SECOND,
+        }
     )
 
 
 def refund_out(refund: Refund) -> RefundOut:
-    return RefundOut(
-        id=refund.id,
-        payment_intent=refund.payment_intent_id,
-        livemode=refund.livemode,
-        amount=refund.amount,
-        reason=refund.reason,
-        status=refund.status,
-        created=refund.created_at // NS_PER_SECOND,
-    )
+    extra = {"payment_intent": refund.payment_intent_id, "created": refund.created_at // NS_PER_SECOND}
+    return RefundOut.model_validate(asdict(refund) | extra)
 
 
 def create_intent(payments: Payments, tenant: Tenant, body: PaymentIntentCreate) -> PaymentIntentOut:

@@ -5,7 +5,7 @@ by `ledger.store.begin_writing`, which every writing step calls first), so two s
 after the other and the second sees the first's status.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -128,8 +128,9 @@ def save(connection: Connection, before: PaymentIntent, after: PaymentIntent) ->
             )
 
 
-def insert_row(connection: Connection, table: Any, values: Mapping[str, Any]) -> None:
-    connection.execute(insert(table), dict(values))
+def insert_record(connection: Connection, table: Any, record: Refund | Dispute) -> None:
+    """Store a new refund or dispute (its fields are its table's columns)."""
+    connection.execute(insert(table), {name: getattr(record, name) for name in _names(table)})
 
 
 def _record(
