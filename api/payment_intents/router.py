@@ -37,8 +37,8 @@ STEP_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     **NOT_FOUND,
     402: problem_doc("The rail refused; nothing changed."),
     409: problem_doc(
-        "The intent's status does not allow this (`intent_status` names it), or the Idempotency-Key was "
-        "used for another request."
+        "The intent's status does not allow this (`intent_status` names it), another request on it reached "
+        "the rail first, or the Idempotency-Key was used for another request."
     ),
     503: problem_doc("No client of the intent's rail is configured on this server."),
 }

@@ -51,6 +51,10 @@ class UnexpectedState(
     """The action is not allowed from the intent's status; `intent_status` names it."""
 
 
+class ConcurrentStep(ApiError, status=409, problem="payment-intent-busy", title="Another step is under way"):
+    """Another request on the same intent reached the rail first with other parameters; retry after it."""
+
+
 class PaymentRefused(ApiError, status=402, problem="payment-refused", title="The rail refused"):
     """The rail refused a capture, cancel or refund; nothing changed."""
 
@@ -79,6 +83,8 @@ def _answered(missing: type[NotFound]) -> Iterator[None]:
         raise UnexpectedState(error.detail, intent_status=error.status) from error
     except errors.RailRefused as error:
         raise PaymentRefused(error.detail) from error
+    except errors.RailConflict as error:
+        raise ConcurrentStep(error.detail) from error
     except (errors.InvalidAmount, errors.InvalidRequest) as error:
         if error.field == "rail":
             raise RailUnavailable(error.detail) from error
