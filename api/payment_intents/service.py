@@ -32,7 +32,7 @@ from custody.problems import invalid_fields_detail
 from ledger.ids import NS_PER_SECOND
 from payments.intents import errors, intents, refunds
 from payments.intents.context import Payments
-from payments.intents.model import PaymentIntent, Refund, ShareSpec, Tenant
+from payments.intents.model import CancellationReason, PaymentIntent, Refund, ShareSpec, Tenant
 
 _T = TypeVar("_T")
 
@@ -155,7 +155,8 @@ def capture_intent(
 def cancel_intent(
     payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentCancel
 ) -> PaymentIntentOut:
-    work = partial(intents.cancel, payments, tenant, intent_id, body.cancellation_reason)
+    reason = None if body.cancellation_reason is None else CancellationReason(body.cancellation_reason)
+    work = partial(intents.cancel, payments, tenant, intent_id, reason)
     return intent_out(_call(PaymentIntentNotFound, work))
 
 

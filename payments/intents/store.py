@@ -69,6 +69,20 @@ def load(connection: Connection, tenant: Tenant, intent_id: str, *, lock: bool =
     return _intent(row, [_share(share) for share in shares])
 
 
+def authorized_before(connection: Connection, tenant: Tenant, moment: int) -> list[str]:
+    """The tenant's intents holding an authorization since before `moment` (ns), oldest first."""
+    query = (
+        select(payment_intents.c.id)
+        .where(
+            _owned(payment_intents, tenant),
+            payment_intents.c.status == str(IntentStatus.REQUIRES_CAPTURE),
+            payment_intents.c.updated_at < moment,
+        )
+        .order_by(payment_intents.c.updated_at)
+    )
+    return list(connection.scalars(query))
+
+
 def insert_intent(connection: Connection, intent: PaymentIntent) -> None:
     row = {name: getattr(intent, name) for name in _names(payment_intents)}
     row |= {
