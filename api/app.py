@@ -20,6 +20,7 @@ from api.errors import API_PROBLEMS
 from api.events.router import router as events_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
+from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
@@ -50,6 +51,13 @@ OPENAPI_TAGS = [
         "for typed intents, operator approvals, and the hash-chained audit log. Every route needs an API key "
         "with its scope; every POST an Idempotency-Key.",
     },
+    {
+        "name": "ledger",
+        "description": "The double-entry ledger: accounts with posted, pending and available balances, "
+        "transfers (two-phase, linked all-or-none) and each account's entries. Amounts are integers in minor "
+        "units, sent as decimal strings; scopes `ledger:read` and `ledger:write`; every POST an "
+        "Idempotency-Key.",
+    },
     {"name": "subscriptions", "description": "Subscription plans and subscriptions, read from the chains."},
     {
         "name": "vesting",
@@ -62,6 +70,7 @@ ROUTERS: Final = (
     version_router,
     events_router,
     custody_router,
+    ledger_router,
     vesting_router,
     subscriptions_router,
 )

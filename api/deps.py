@@ -68,6 +68,8 @@ AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
 """Any caller with a valid API key, whatever its scopes."""
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
 CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
+LedgerReader = Annotated[ApiClient, Depends(require_scope("ledger:read"))]
+LedgerWriter = Annotated[ApiClient, Depends(require_scope("ledger:write"))]
 
 
 @dataclass(frozen=True)
