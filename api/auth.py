@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Annotated, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from api.db import get_session
+from api.errors import problem_doc
 from api.models import ApiKey
 from api.ratelimit import RateLimited, RateLimiter, key_bucket
 
@@ -51,6 +52,12 @@ SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
 operator; create, refresh and import keys (and read every sign request); read the audit log and every sign
 request (an auditor's key, separate from the admin's so reading the log can be granted without power); read
 ledger accounts, transfers and entries; create accounts and transfers, post and void pending ones."""
+
+KEY_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
+    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+}
+"""Pass as (part of) the ``responses`` of a route that needs an API key."""
 
 TOKEN_PREFIX: Final = "tpw_"  # noqa: S105 - the public prefix of every key, not a secret
 KEY_ID_BYTES: Final = 8

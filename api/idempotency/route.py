@@ -4,9 +4,9 @@ stored response or runs the route's work under the key's claim."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -52,6 +52,29 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     409: problem_doc(f"The `{HEADER}` was used for another request, or its first request is still running."),
 }
 """Pass as (part of) a POST route's ``responses``."""
+
+
+_Route = TypeVar("_Route", bound=Callable[..., Any])
+
+
+def idempotent_post(
+    router: APIRouter,
+    path: str,
+    response_model: type[BaseModel],
+    summary: str,
+    responses: dict[int | str, dict[str, Any]],
+    status_code: int,
+) -> Callable[[_Route], _Route]:
+    """`router.post` for a route that runs its work through `Idempotency.run`: the header documented
+    (`OPENAPI_EXTRA`), the answer's model, and `responses` (which should include `RESPONSES`)."""
+    return router.post(
+        path,
+        status_code=status_code,
+        response_model=response_model,
+        summary=summary,
+        openapi_extra=OPENAPI_EXTRA,
+        responses=responses,
+    )
 
 
 class IdempotencyKeyMissing(

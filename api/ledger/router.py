@@ -6,29 +6,26 @@ strings (`api.ledger.schemas`); a ledger refusal is a problem document carrying 
 `code` (`api.ledger.errors`).
 """
 
-from collections.abc import Callable
 from http import HTTPStatus
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import Response
-from pydantic import BaseModel
 
+from api.auth import KEY_RESPONSES
 from api.deps import IdempotencyDep, LedgerReader, LedgerWriter, SessionDep
 from api.errors import problem_doc
-from api.idempotency.route import OPENAPI_EXTRA, RESPONSES
+from api.idempotency.route import RESPONSES, idempotent_post
 from api.ledger import schemas, service
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
-_Route = TypeVar("_Route", bound=Callable[..., Any])
 
 IdPath = Annotated[
     schemas.LedgerId, Path(description="The id, as a decimal string (63 bits: beyond a JSON number).")
 ]
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
-    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+    **KEY_RESPONSES,
     422: problem_doc("The request is invalid; `errors` names each bad field, `code` the ledger's reason."),
 }
 ACCOUNT_MISSING: Final[dict[int | str, dict[str, Any]]] = {
@@ -38,27 +35,11 @@ CONFLICT: Final = problem_doc(
     "The ledger's journal says otherwise (`code`: exists_with_different_*, pending_transfer_already_posted, "
     "..._voided, ..._expired, ..._not_pending), or the Idempotency-Key was used for another request."
 )
+POST_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {**AUTH_RESPONSES, **RESPONSES, 409: CONFLICT}
+CREATED: Final = HTTPStatus.CREATED
 
 
-def _post(
-    path: str,
-    response_model: type[BaseModel],
-    summary: str,
-    responses: dict[int | str, dict[str, Any]],
-    status_code: int = HTTPStatus.CREATED,
-) -> Callable[[_Route], _Route]:
-    """A ledger POST: needs an `Idempotency-Key`, answers what every POST can, then `responses`."""
-    return router.post(
-        path,
-        status_code=status_code,
-        response_model=response_model,
-        summary=summary,
-        openapi_extra=OPENAPI_EXTRA,
-        responses={**AUTH_RESPONSES, **RESPONSES, 409: CONFLICT, **responses},
-    )
-
-
-@_post("/accounts", schemas.AccountOut, "Open a ledger account", {})
+@idempotent_post(router, "/accounts", schemas.AccountOut, "Open a ledger account", POST_RESPONSES, CREATED)
 async def create_account(
     body: schemas.AccountCreate, _client: LedgerWriter, idempotency: IdempotencyDep, session: SessionDep
 ) -> Response:
@@ -97,17 +78,20 @@ async def list_entries(
     return await service.entries(session, account_id, cursor, limit)
 
 
-@_post(
+@idempotent_post(
+    router,
     "/transfers",
     schemas.TransferCreated,
     "Create a transfer (maybe pending, maybe with linked ones)",
     {
+        **POST_RESPONSES,
         404: problem_doc("An account named does not exist (`code` debit_/credit_account_not_found)."),
         422: problem_doc(
             "Invalid request (`errors` names the field), or insufficient funds (`insufficient-funds`, "
             "`code` exceeds_credits or exceeds_debits); nothing was written."
         ),
     },
+    CREATED,
 )
 async def create_transfer(
     body: schemas.TransferCreate, _client: LedgerWriter, idempotency: IdempotencyDep, session: SessionDep
@@ -122,12 +106,20 @@ async def create_transfer(
     )
 
 
-PENDING_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+PENDING: Final[dict[int | str, dict[str, Any]]] = {
+    **POST_RESPONSES,
     404: problem_doc("No transfer with this id (`code` pending_transfer_not_found)."),
 }
 
 
-@_post("/transfers/{transfer_id}/post", schemas.TransferOut, "Post a pending transfer", PENDING_RESPONSES)
+@idempotent_post(
+    router,
+    "/transfers/{transfer_id}/post",
+    schemas.TransferOut,
+    "Post a pending transfer",
+    PENDING,
+    CREATED,
+)
 async def post_pending(
     transfer_id: IdPath,
     _client: LedgerWriter,
@@ -144,7 +136,14 @@ async def post_pending(
     )
 
 
-@_post("/transfers/{transfer_id}/void", schemas.TransferOut, "Void a pending transfer", PENDING_RESPONSES)
+@idempotent_post(
+    router,
+    "/transfers/{transfer_id}/void",
+    schemas.TransferOut,
+    "Void a pending transfer",
+    PENDING,
+    CREATED,
+)
 async def void_pending(
     transfer_id: IdPath,
     _client: LedgerWriter,

@@ -27,7 +27,9 @@ from ledger.model import (
 )
 
 Amount = Annotated[
-    int, DecimalSpelling(minimum=1, numbers=False, maximum=INT64_MAX, kind="amount", article="an")
+    int,
+    DecimalSpelling(minimum=1, numbers=False, maximum=INT64_MAX, kind="amount", article="an"),
+    Field(description="Minor units (cents for EUR), 1 to 2**63 - 1, as a decimal string."),
 ]
 """A positive amount in minor units, 1 to 2**63 - 1, as a decimal string."""
 LedgerId = Annotated[

@@ -128,20 +128,23 @@ def default_reference(progress: Progress) -> str:
     return f"api:{progress.principal}:{hashlib.sha256(progress.key.encode()).hexdigest()[:40]}"
 
 
+SPEC_FIELDS: Final = (
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "currency",
+    "code",
+    "timeout_seconds",
+)
+"""What a request's transfer gives the ledger's `TransferSpec` as it stands."""
+
+
 def _spec(fields: TransferFields, reference: str, linked: bool) -> TransferSpec:
     flags = TransferFlags.LINKED if linked else TransferFlags.NONE
     if fields.pending:
         flags |= TransferFlags.PENDING
-    return TransferSpec(
-        reference=fields.reference or reference,
-        debit_account_id=fields.debit_account_id,
-        credit_account_id=fields.credit_account_id,
-        amount=fields.amount,
-        currency=fields.currency,
-        code=fields.code,
-        flags=flags,
-        timeout_seconds=fields.timeout_seconds,
-    )
+    given = {name: getattr(fields, name) for name in SPEC_FIELDS}
+    return TransferSpec(reference=fields.reference or reference, flags=flags, **given)
 
 
 def _location(index: int) -> str:

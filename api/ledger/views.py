@@ -25,22 +25,42 @@ def _moment(timestamp_ns: int) -> datetime:
     return EPOCH + timedelta(microseconds=timestamp_ns // 1_000)
 
 
+ACCOUNT_FIELDS: Final = (
+    "id",
+    "currency",
+    "owner_kind",
+    "owner_id",
+    "code",
+    "debits_pending",
+    "debits_posted",
+    "credits_pending",
+    "credits_posted",
+    "timestamp",
+)
+"""What an answer shows of `ledger.model.Account` under the same names."""
+TRANSFER_FIELDS: Final = (
+    "id",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "currency",
+    "reference",
+    "code",
+    "pending_id",
+    "timeout_seconds",
+    "expires_at",
+    "timestamp",
+)
+"""What an answer shows of `ledger.model.Transfer` under the same names."""
+
+
 def account_view(account: Account) -> AccountOut:
     balances = account.balances
     return AccountOut(
-        id=account.id,
-        currency=account.currency,
-        owner_kind=account.owner_kind,
-        owner_id=account.owner_id,
-        code=account.code,
+        **{name: getattr(account, name) for name in ACCOUNT_FIELDS},
         debits_must_not_exceed_credits=bool(account.flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS),
         credits_must_not_exceed_debits=bool(account.flags & AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS),
-        debits_pending=account.debits_pending,
-        debits_posted=account.debits_posted,
-        credits_pending=account.credits_pending,
-        credits_posted=account.credits_posted,
         balances=Balances(posted=balances.posted, pending=balances.pending, available=balances.available),
-        timestamp=account.timestamp,
         created_at=_moment(account.timestamp),
     )
 
@@ -56,21 +76,11 @@ def transfer_view(transfer: Transfer, resolution: Transfer | None = None) -> Tra
     if kind == "pending":
         status = "pending" if resolution is None else _STATUS[kind_of(resolution)]
     return TransferOut(
-        id=transfer.id,
+        **{name: getattr(transfer, name) for name in TRANSFER_FIELDS},
         kind=kind,
-        debit_account_id=transfer.debit_account_id,
-        credit_account_id=transfer.credit_account_id,
-        amount=transfer.amount,
-        currency=transfer.currency,
-        reference=transfer.reference,
-        code=transfer.code,
         linked=bool(transfer.flags & TransferFlags.LINKED),
-        pending_id=transfer.pending_id,
-        timeout_seconds=transfer.timeout_seconds,
-        expires_at=transfer.expires_at,
         status=status,
         resolved_by=None if resolution is None else resolution.id,
-        timestamp=transfer.timestamp,
         created_at=_moment(transfer.timestamp),
     )
 

@@ -14,16 +14,9 @@ from typing import Any
 from chain.paths import PROJECT_ROOT
 from scripts._support.stack_config import StackError
 
-DEVNET_SCOPES = ",".join(
-    (
-        "custody:read",
-        "custody:sign",
-        "custody:approve",
-        "custody:admin",
-        "custody:audit",
-        "ledger:read",
-        "ledger:write",
-    )
+DEVNET_SCOPES = (
+    "custody:read,custody:sign,custody:approve,custody:admin,custody:audit,"  # every custody scope
+    "ledger:read,ledger:write"
 )
 
 

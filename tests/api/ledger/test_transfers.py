@@ -131,55 +131,61 @@ def test_accounts_of_two_currencies_never_meet(api: LedgerApi, open_account: Ope
 # -- two-phase ------------------------------------------------------------------------------------------
 
 
-def test_a_pending_transfer_reserves_then_posts_in_part(api: LedgerApi, funded: tuple[str, str, str]) -> None:
+@pytest.fixture
+def hold(api: LedgerApi, funded: tuple[str, str, str]) -> str:
+    """The id of a pending transfer of 400 from the customer (holding 1,000) to the merchant."""
     _, customer, merchant = funded
     pending = api.post("/transfers", pay(customer, merchant, "400", pending=True)).json()
     assert (pending["kind"], pending["status"]) == ("pending", "pending")
+    hold_id: str = pending["id"]
+    return hold_id
+
+
+def test_a_pending_transfer_reserves_then_posts_in_part(
+    api: LedgerApi, funded: tuple[str, str, str], hold: str
+) -> None:
+    _, customer, merchant = funded
     assert balances(api, customer) == {"posted": "1000", "pending": "-400", "available": "600"}
-    posted = api.post(f"/transfers/{pending['id']}/post", {"amount": "150"})
+    posted = api.post(f"/transfers/{hold}/post", {"amount": "150"})
     assert posted.status_code == 201, posted.text
     post = posted.json()
-    assert (post["kind"], post["amount"], post["pending_id"]) == ("post_pending", "150", pending["id"])
-    assert post["reference"] == f"post:{pending['id']}"
+    assert (post["kind"], post["amount"], post["pending_id"]) == ("post_pending", "150", hold)
+    assert post["reference"] == f"post:{hold}"
     assert balances(api, customer) == {"posted": "850", "pending": "0", "available": "850"}
     assert balances(api, merchant)["posted"] == "150"
-    read = api.get(f"/transfers/{pending['id']}").json()
+    read = api.get(f"/transfers/{hold}").json()
     assert (read["status"], read["resolved_by"]) == ("posted", post["id"])
-    again = api.post(f"/transfers/{pending['id']}/post", {"amount": "150"})  # a new key: the same post
+    again = api.post(f"/transfers/{hold}/post", {"amount": "150"})  # a new key: the same post
     assert (again.status_code, again.json()["id"]) == (201, post["id"])
-    other = api.post(f"/transfers/{pending['id']}/post", {"amount": "10"})
+    other = api.post(f"/transfers/{hold}/post", {"amount": "10"})
     assert (other.status_code, other.json()["code"]) == (409, "exists_with_different_amount")
-    void = api.post(f"/transfers/{pending['id']}/void")
+    void = api.post(f"/transfers/{hold}/void")
     assert (void.status_code, void.json()["code"]) == (409, "pending_transfer_already_posted")
     assert balances(api, merchant)["posted"] == "150"
 
 
-def test_a_pending_transfer_posts_whole_without_a_body(api: LedgerApi, funded: tuple[str, str, str]) -> None:
-    _, customer, merchant = funded
-    pending = api.post("/transfers", pay(customer, merchant, "400", pending=True)).json()
-    post = api.post(f"/transfers/{pending['id']}/post")
+def test_a_pending_transfer_posts_whole_without_a_body(
+    api: LedgerApi, funded: tuple[str, str, str], hold: str
+) -> None:
+    _, _, merchant = funded
+    post = api.post(f"/transfers/{hold}/post")
     assert (post.status_code, post.json()["amount"]) == (201, "400")
     assert balances(api, merchant)["posted"] == "400"
 
 
-def test_a_void_releases_the_reservation(api: LedgerApi, funded: tuple[str, str, str]) -> None:
-    _, customer, merchant = funded
-    pending = api.post("/transfers", pay(customer, merchant, "400", pending=True)).json()
-    void = api.post(f"/transfers/{pending['id']}/void", {"reference": "cancel-7"})
+def test_a_void_releases_the_reservation(api: LedgerApi, funded: tuple[str, str, str], hold: str) -> None:
+    _, customer, _ = funded
+    void = api.post(f"/transfers/{hold}/void", {"reference": "cancel-7"})
     assert void.status_code == 201, void.text
     assert (void.json()["kind"], void.json()["reference"]) == ("void_pending", "cancel-7")
     assert balances(api, customer) == {"posted": "1000", "pending": "0", "available": "1000"}
-    assert api.get(f"/transfers/{pending['id']}").json()["status"] == "voided"
-    post = api.post(f"/transfers/{pending['id']}/post")
+    assert api.get(f"/transfers/{hold}").json()["status"] == "voided"
+    post = api.post(f"/transfers/{hold}/post")
     assert (post.status_code, post.json()["code"]) == (409, "pending_transfer_already_voided")
 
 
-def test_posting_more_than_reserved_is_a_422_naming_the_amount(
-    api: LedgerApi, funded: tuple[str, str, str]
-) -> None:
-    _, customer, merchant = funded
-    pending = api.post("/transfers", pay(customer, merchant, "400", pending=True)).json()
-    response = api.post(f"/transfers/{pending['id']}/post", {"amount": "401"})
+def test_posting_more_than_reserved_is_a_422_naming_the_amount(api: LedgerApi, hold: str) -> None:
+    response = api.post(f"/transfers/{hold}/post", {"amount": "401"})
     assert response.status_code == 422
     assert response.json()["code"] == "exceeds_pending_transfer_amount"
     assert response.json()["errors"][0]["field"] == "amount"
