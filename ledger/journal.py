@@ -1,4 +1,4 @@
-"""Reading the journal: transfers by id, what resolved a pending transfer, an account's transfers in order.
+"""Reading the journal: transfers by id or reference, what resolved a pending one, an account's transfers.
 
 Reads take no lock and write nothing: each is one statement, so it sees a consistent snapshot on both
 backends. An account's transfers come in journal order, by (timestamp, id): the timestamp is the ledger's
@@ -37,6 +37,16 @@ def lookup_transfers(database: Database, ids: Iterable[int]) -> dict[int, Transf
 
 def lookup_transfer(database: Database, transfer_id: int) -> Transfer | None:
     return lookup_transfers(database, [transfer_id]).get(transfer_id)
+
+
+def lookup_references(database: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Transfer]:
+    """The transfers among `keys` ((currency, reference) pairs) that exist, by key."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    with _reading(database) as connection:
+        found = store.existing_transfers(connection, (), wanted, ())
+    return {key: transfer for transfer in found if (key := (transfer.currency, transfer.reference)) in wanted}
 
 
 def lookup_resolutions(database: Database, pending_ids: Iterable[int]) -> dict[int, Transfer]:

@@ -39,9 +39,10 @@ from api.ledger.views import account_view, entry_view, transfer_view
 from api.pagination import Listing, key_part
 from ledger.accounts import create_accounts, lookup_account
 from ledger.ids import new_id
-from ledger.journal import account_transfers, lookup_resolutions, lookup_transfers
+from ledger.journal import account_transfers, lookup_references, lookup_resolutions, lookup_transfers
 from ledger.model import AccountFlags, AccountSpec, Transfer, TransferFlags, TransferSpec
 from ledger.results import CreateAccountResult, CreateTransferResult
+from ledger.rules import existing_difference
 from ledger.transfers import create_transfers
 
 ENTRIES: Final = Listing("ledger-entries", (int, int))
@@ -152,12 +153,30 @@ def _location(index: int) -> str:
     return "" if index == 0 else f"linked.{index - 1}."
 
 
+def _replayed(session: Session, specs: Sequence[TransferSpec]) -> list[int] | None:
+    """The ids of a linked chain made before, when every one of `specs` is its transfer again (same
+    reference, same fields); None when any is not."""
+    stored = lookup_references(session, [(spec.currency, spec.reference) for spec in specs])
+    found = [stored.get((spec.currency, spec.reference)) for spec in specs]
+    if any(
+        transfer is None or existing_difference(spec, transfer) is not CreateTransferResult.EXISTS
+        for spec, transfer in zip(specs, found, strict=True)
+    ):
+        return None
+    return [transfer.id for transfer in found if transfer is not None]
+
+
 def _created_ids(specs: Sequence[TransferSpec], session: Session) -> list[int]:
-    """Create `specs` (one batch, one linked chain); their ids, or the problem of the event that failed."""
+    """Create `specs` (one batch, one linked chain); their ids, or the problem of the event that failed.
+    The same transfer (or chain) again, by its references, is answered as it stands."""
     outcomes = create_transfers(session, specs)
     if len(outcomes) == 1 and outcomes[0].result is CreateTransferResult.EXISTS:
         assert outcomes[0].id is not None
-        return [outcomes[0].id]  # the same transfer again, by its reference: answered as it stands
+        return [outcomes[0].id]
+    if any(outcome.result is CreateTransferResult.EXISTS for outcome in outcomes):
+        replayed = _replayed(session, specs)  # a chain fails at its first `exists`: is all of it there?
+        if replayed is not None:
+            return replayed
     for outcome in outcomes:
         if not outcome.ok and outcome.result is not CreateTransferResult.LINKED_EVENT_FAILED:
             raise ledger_problem(outcome.result, _location(outcome.index))

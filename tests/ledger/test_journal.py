@@ -4,7 +4,13 @@
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ledger.journal import account_transfers, lookup_resolutions, lookup_transfer, lookup_transfers
+from ledger.journal import (
+    account_transfers,
+    lookup_references,
+    lookup_resolutions,
+    lookup_transfer,
+    lookup_transfers,
+)
 from ledger.model import TransferFlags, TransferSpec
 from ledger.transfers import create_transfer, create_transfers
 from tests.ledger.conftest import OpenAccount
@@ -49,6 +55,13 @@ def test_lookups_read_what_exists_and_what_resolved_a_pending_transfer(
     assert list(resolutions) == [pending.id]
     assert resolutions[pending.id] == lookup_transfer(engine, post.id)
     assert set(lookup_transfers(engine, [pending.id, post.id, 404])) == {pending.id, post.id}
+    by_reference = lookup_references(
+        engine, [("EUR", "hold"), ("EUR", "post"), ("USD", "hold"), ("EUR", "x")]
+    )
+    assert {key: transfer.id for key, transfer in by_reference.items()} == {
+        ("EUR", "hold"): pending.id,
+        ("EUR", "post"): post.id,
+    }
     with Session(engine) as session:  # in a caller's session too
         assert lookup_transfer(session, 404) is None
         assert lookup_transfer(session, pending.id) == lookup_transfer(engine, pending.id)

@@ -68,3 +68,34 @@ def test_a_reference_names_one_transfer_whatever_the_key(api: LedgerApi, open_ac
     other = api.post("/transfers", {**body, "amount": "71"})
     assert (other.status_code, other.json()["code"]) == (409, "exists_with_different_amount")
     assert api.get(f"/accounts/{target}").json()["credits_posted"] == "70"
+
+
+def test_a_linked_chain_sent_again_with_its_references_answers_the_first_chain(
+    api: LedgerApi, open_account: OpenAccount
+) -> None:
+    source, target, fees = open_account(), open_account(), open_account()
+    body = {
+        "debit_account_id": source,
+        "credit_account_id": target,
+        "amount": "90",
+        "currency": "EUR",
+        "reference": "split-1",
+        "linked": [
+            {"debit_account_id": source, "credit_account_id": fees, "amount": "10", "currency": "EUR"}
+        ],
+    }
+    first = api.post("/transfers", body, key="split-first").json()
+    again = api.post("/transfers", body, key="split-again")  # the linked one's reference is the first key's
+    assert again.status_code == 409
+    assert again.json()["code"] == "exists"
+    body["reference"] = "split-2"  # every transfer of the chain named by the client: retries find them all
+    body["linked"][0]["reference"] = "split-2-fee"  # type: ignore[index]
+    named = api.post("/transfers", body, key="split-named").json()
+    retried = api.post("/transfers", body, key="split-named-retry")
+    assert retried.status_code == 201, retried.text
+    assert [retried.json()["id"], retried.json()["linked_transfers"][0]["id"]] == [
+        named["id"],
+        named["linked_transfers"][0]["id"],
+    ]
+    assert named["id"] != first["id"]
+    assert api.get(f"/accounts/{fees}").json()["credits_posted"] == "20"
