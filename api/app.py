@@ -90,6 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         upgrade_database(engine)
         log.info("database ready", extra={"database": redacted_url(settings.database_url)})
+        app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.health_probe = probe
         app.state.rate_limiter = limiter

@@ -6,10 +6,12 @@ strings (`api.ledger.schemas`); a ledger refusal is a problem document carrying 
 `code` (`api.ledger.errors`).
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, FastAPI, Path
 from fastapi.responses import Response
 
 from api.auth import KEY_RESPONSES
@@ -17,9 +19,18 @@ from api.deps import IdempotencyDep, LedgerReader, LedgerWriter, SessionDep
 from api.errors import problem_doc
 from api.idempotency.route import RESPONSES, idempotent_post
 from api.ledger import schemas, service
+from api.ledger.expiry import expiring
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+
+@asynccontextmanager
+async def ledger_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Release expired pending transfers while the app serves (`api.ledger.expiry`)."""
+    async with expiring(app.state.engine, app.state.settings.ledger_expiry_interval_seconds):
+        yield
+
+
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"], lifespan=ledger_lifespan)
 
 IdPath = Annotated[
     schemas.LedgerId, Path(description="The id, as a decimal string (63 bits: beyond a JSON number).")

@@ -202,6 +202,21 @@ def test_a_pending_transfer_that_timed_out_cannot_be_posted(
     assert (response.status_code, response.json()["code"]) == (409, "pending_transfer_expired")
 
 
+def test_the_api_releases_a_timed_out_pending_transfer_by_itself(
+    api: LedgerApi, funded: tuple[str, str, str]
+) -> None:
+    """Nobody posts or voids it: the API's expiry loop (every second by default) writes the expiry, so the
+    reserved amount returns to the customer's available balance and the transfer reads `expired`."""
+    _, customer, merchant = funded
+    pending = api.post("/transfers", pay(customer, merchant, "400", pending=True, timeout_seconds=1)).json()
+    assert balances(api, customer)["available"] == "600"
+    deadline = time.monotonic() + 15
+    while api.get(f"/transfers/{pending['id']}").json()["status"] != "expired":
+        assert time.monotonic() < deadline, "the pending transfer was never expired"
+        time.sleep(0.2)
+    assert balances(api, customer) == {"posted": "1000", "pending": "0", "available": "1000"}
+
+
 def test_resolving_what_is_not_pending_or_not_there(api: LedgerApi, funded: tuple[str, str, str]) -> None:
     _, customer, merchant = funded
     single = api.post("/transfers", pay(customer, merchant)).json()
