@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Header, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -70,9 +70,18 @@ class Idempotency:
     key: str
 
     async def run(
-        self, work: Callable[[Progress], Awaitable[BaseModel]], *, body: BaseModel | None, status_code: int
+        self,
+        work: Callable[[Progress], Awaitable[BaseModel]],
+        *,
+        body: BaseModel | None,
+        status_code: int,
+        shown_once: bool = False,
     ) -> Response:
-        """The stored response if this key already served this request, else `work`'s (stored)."""
+        """The stored response if this key already served this request, else `work`'s (stored).
+
+        With `shown_once`, `work`'s result holds a secret shown this once (a new API key's token): `work`
+        stores a redacted view through `Progress.finish`, the first answer is the result itself, and a
+        replay gets the redacted view, so no secret is ever kept with the idempotency key."""
         path = self.request.url.path
         fingerprint = request_fingerprint(self.request.method, path, body)
         lock_timeout = timedelta(seconds=self.request.app.state.settings.idempotency_lock_timeout_seconds)
@@ -103,6 +112,8 @@ class Idempotency:
             raise
         assert progress.response_body is not None
         await run_in_threadpool(sweep_expired, self.session)
+        if shown_once:
+            return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
         return Response(progress.response_body, status_code=status_code, media_type="application/json")
 
 
