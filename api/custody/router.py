@@ -31,7 +31,7 @@ from api.deps import (
     SignerPost,
 )
 from api.errors import problem_doc
-from api.idempotency.route import OPENAPI_EXTRA, RESPONSES
+from api.idempotency.route import RESPONSES, idempotent_post
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery, Page
 from api.settings import ApiSettings
 from custody.protocol.ids import KEY_ID_PATTERN, REQUEST_ID_PATTERN
@@ -97,13 +97,8 @@ def _post(
 ) -> Callable[[_Route], _Route]:
     """A custody POST: needs an `Idempotency-Key` (documented here, read by `IdempotencyDep`) and answers the
     problems every custody POST can, then `responses`."""
-    return router.post(
-        path,
-        status_code=status_code,
-        response_model=response_model,
-        summary=summary,
-        openapi_extra=OPENAPI_EXTRA,
-        responses={**POST_RESPONSES, **responses},
+    return idempotent_post(
+        router, path, response_model, summary, {**POST_RESPONSES, **responses}, status_code
     )
 
 

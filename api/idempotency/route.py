@@ -4,9 +4,9 @@ stored response or runs the route's work under the key's claim."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -28,6 +28,8 @@ from api.idempotency.store import (
     sweep_expired,
     unlock,
 )
+
+_Route = TypeVar("_Route", bound=Callable[..., Any])
 
 OPENAPI_EXTRA: Final[dict[str, Any]] = {
     "parameters": [
@@ -52,6 +54,26 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     409: problem_doc(f"The `{HEADER}` was used for another request, or its first request is still running."),
 }
 """Pass as (part of) a POST route's ``responses``."""
+
+
+def idempotent_post(
+    router: APIRouter,
+    path: str,
+    response_model: type[BaseModel],
+    summary: str,
+    responses: dict[int | str, dict[str, Any]],
+    status_code: int,
+) -> Callable[[_Route], _Route]:
+    """`router.post` for a route that needs an `Idempotency-Key` (documented here, read by `idempotency`),
+    answering `responses` besides this module's `RESPONSES`."""
+    return router.post(
+        path,
+        status_code=status_code,
+        response_model=response_model,
+        summary=summary,
+        openapi_extra=OPENAPI_EXTRA,
+        responses={**RESPONSES, **responses},
+    )
 
 
 class IdempotencyKeyMissing(

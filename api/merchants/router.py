@@ -9,9 +9,11 @@ to the merchant, who rotates them with its own keys) or rejects. A merchant's ke
 merchant in its own mode; another merchant's id is 404.
 """
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any, Final
 
+from anyio import to_thread
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
@@ -26,7 +28,8 @@ from api.deps import (
     TenantReader,
 )
 from api.errors import problem_doc
-from api.idempotency.route import OPENAPI_EXTRA, RESPONSES
+from api.idempotency.progress import Progress
+from api.idempotency.route import RESPONSES, idempotent_post
 from api.merchants import schemas, service
 
 router = APIRouter(tags=["merchants"])
@@ -50,14 +53,14 @@ CONFLICT: Final[dict[int | str, dict[str, Any]]] = {
 POST_RESPONSES: Final = {**AUTH_RESPONSES, **RESPONSES, **NOT_FOUND, **CONFLICT}
 
 
-@router.post(
-    "/v1/merchants/applications",
-    status_code=HTTPStatus.CREATED,
-    response_model=schemas.MerchantOut,
-    summary="Apply for a merchant account",
-    openapi_extra=OPENAPI_EXTRA,
-    responses={**AUTH_RESPONSES, **RESPONSES},
-)
+def _post(
+    path: str, response_model: type[Any], summary: str, status_code: int = HTTPStatus.CREATED
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A merchant POST: needs an `Idempotency-Key` (read by `IdempotencyDep`), answers `status_code`."""
+    return idempotent_post(router, path, response_model, summary, POST_RESPONSES, status_code)
+
+
+@_post("/v1/merchants/applications", schemas.MerchantOut, "Apply for a merchant account")
 async def apply(
     body: schemas.MerchantApplication,
     client: MerchantsApplicant,
@@ -67,43 +70,46 @@ async def apply(
     """Scope `merchants:apply` (or `merchants:admin`). The account starts as `applied`: no key acts for it
     until an admin approves it."""
     return await idempotency.run(
-        lambda progress: service.apply(session, body, progress), body=body, status_code=HTTPStatus.CREATED
+        lambda progress: to_thread.run_sync(service.apply, session, body, progress),
+        body=body,
+        status_code=HTTPStatus.CREATED,
     )
 
 
-@router.post(
-    "/v1/merchants/{merchant_id}/approve",
-    response_model=schemas.Approval,
-    summary="Approve an application: the merchant becomes active and gets a sandbox and a live key",
-    openapi_extra=OPENAPI_EXTRA,
-    responses=POST_RESPONSES,
+def _decision(
+    action: str, work: Callable[[Any, str, Progress], Any], response_model: type[Any], summary: str, doc: str
+) -> None:
+    """`POST /v1/merchants/{merchant_id}/<action>`: an admin's decision on an application, no body."""
+    shown_once = response_model is schemas.Approval  # it holds the new keys' tokens
+
+    async def decide(
+        merchant_id: MerchantIdPath, client: MerchantsAdmin, idempotency: IdempotencyDep, session: SessionDep
+    ) -> Response:
+        return await idempotency.run(
+            lambda progress: to_thread.run_sync(work, session, merchant_id, progress),
+            body=None,
+            status_code=HTTPStatus.OK,
+            shown_once=shown_once,
+        )
+
+    decide.__name__, decide.__doc__ = action, doc
+    _post(f"/v1/merchants/{{merchant_id}}/{action}", response_model, summary, HTTPStatus.OK)(decide)
+
+
+_decision(
+    "approve",
+    service.approve,
+    schemas.Approval,
+    "Approve an application: the merchant becomes active and gets a sandbox and a live key",
+    "Scope `merchants:admin`. The keys' tokens are in this answer only (a replay has `token: null`).",
 )
-async def approve(
-    merchant_id: MerchantIdPath, client: MerchantsAdmin, idempotency: IdempotencyDep, session: SessionDep
-) -> Response:
-    """Scope `merchants:admin`. The keys' tokens are in this answer only (a replay has `token: null`)."""
-    return await idempotency.run(
-        lambda progress: service.approve(session, merchant_id, progress),
-        body=None,
-        status_code=HTTPStatus.OK,
-        shown_once=True,
-    )
-
-
-@router.post(
-    "/v1/merchants/{merchant_id}/reject",
-    response_model=schemas.MerchantOut,
-    summary="Reject an application",
-    openapi_extra=OPENAPI_EXTRA,
-    responses=POST_RESPONSES,
+_decision(
+    "reject",
+    service.reject,
+    schemas.MerchantOut,
+    "Reject an application",
+    "Scope `merchants:admin`. Final: a rejected merchant is never activated.",
 )
-async def reject(
-    merchant_id: MerchantIdPath, client: MerchantsAdmin, idempotency: IdempotencyDep, session: SessionDep
-) -> Response:
-    """Scope `merchants:admin`. Final: a rejected merchant is never activated."""
-    return await idempotency.run(
-        lambda progress: service.reject(session, merchant_id, progress), body=None, status_code=HTTPStatus.OK
-    )
 
 
 @router.get(
@@ -116,26 +122,19 @@ async def read(
 ) -> schemas.MerchantDetail:
     """Scope `merchant:read` (the merchant's own key: its own mode's keys and certificates) or
     `merchants:admin` (both modes)."""
-    return await service.read(session, client, merchant_id)
+    return await to_thread.run_sync(service.read, session, client, merchant_id)
 
 
-@router.get(
-    "/v1/merchant",
-    summary="Read the calling key's own merchant",
-    responses=AUTH_RESPONSES,
-)
+@router.get("/v1/merchant", summary="Read the calling key's own merchant", responses=AUTH_RESPONSES)
 async def read_own(tenant: TenantReader, session: SessionDep) -> schemas.MerchantDetail:
     """Scope `merchant:read`, a merchant's key: its merchant, with the keys and certificates of its mode."""
-    return await service.read_own(session, tenant)
+    return await to_thread.run_sync(service.read_own, session, tenant)
 
 
-@router.post(
+@_post(
     "/v1/merchants/{merchant_id}/api-keys",
-    status_code=HTTPStatus.CREATED,
-    response_model=schemas.IssuedApiKeyOut,
-    summary="Issue a sandbox or live API key (the token is shown once)",
-    openapi_extra=OPENAPI_EXTRA,
-    responses=POST_RESPONSES,
+    schemas.IssuedApiKeyOut,
+    "Issue a sandbox or live API key (the token is shown once)",
 )
 async def issue_key(
     merchant_id: MerchantIdPath,
@@ -147,7 +146,7 @@ async def issue_key(
     """Scope `merchant:write` (a key of the mode asked for: a sandbox key never issues a live one) or
     `merchants:admin`. Rotate by issuing a new key, then revoking the old one."""
     return await idempotency.run(
-        lambda progress: service.issue_key(session, client, merchant_id, body, progress),
+        lambda progress: to_thread.run_sync(service.issue_key, session, client, merchant_id, body, progress),
         body=body,
         status_code=HTTPStatus.CREATED,
         shown_once=True,
@@ -164,16 +163,13 @@ async def revoke_key(
 ) -> schemas.ApiKeyOut:
     """Scope `merchant:write` (its own mode's keys) or `merchants:admin`. Revoking again answers the first
     revocation."""
-    return await service.revoke_key(session, client, merchant_id, key_id)
+    return await to_thread.run_sync(service.revoke_key, session, client, merchant_id, key_id)
 
 
-@router.post(
+@_post(
     "/v1/merchants/{merchant_id}/certificates",
-    status_code=HTTPStatus.CREATED,
-    response_model=schemas.IssuedCertificateOut,
-    summary="Sign the merchant's CSR: a client certificate for mutual TLS",
-    openapi_extra=OPENAPI_EXTRA,
-    responses=POST_RESPONSES,
+    schemas.IssuedCertificateOut,
+    "Sign the merchant's CSR: a client certificate for mutual TLS",
 )
 async def certify(
     merchant_id: MerchantIdPath,
@@ -186,9 +182,10 @@ async def certify(
     """Scope `merchant:write` (a certificate of the key's mode) or `merchants:admin` (naming the mode). The
     merchant keeps its private key: only the CSR comes here, and only the certificate's fingerprint is
     kept."""
+    ca_dir = settings.merchant_ca_dir
     return await idempotency.run(
-        lambda progress: service.certify(
-            session, settings.merchant_ca_dir, client, merchant_id, body, progress
+        lambda progress: to_thread.run_sync(
+            service.certify, session, ca_dir, client, merchant_id, body, progress
         ),
         body=body,
         status_code=HTTPStatus.CREATED,

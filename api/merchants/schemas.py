@@ -75,14 +75,10 @@ class MerchantApplication(Strict):
     fees: FeeSchedule
 
 
-class MerchantOut(ApiModel):
-    """A merchant account."""
+class MerchantOut(MerchantApplication):
+    """A merchant account: what was applied for, and where the account stands."""
 
     id: str
-    legal_name: str
-    country: str
-    settlement_currency: str
-    fees: FeeSchedule
     status: MerchantStatus
     """applied, then active or rejected; an active merchant may be suspended."""
     created_at: datetime

@@ -6,7 +6,8 @@ key acts on its own merchant, in its own mode, and another merchant's id answers
 Every merchant-scoped read goes through `payments.merchants.tenant.Tenant` (`_tenants` says which tenants a
 caller may act as), so the (merchant, mode) filter cannot be left out.
 
-A POST's writes and its stored response commit in one transaction (`Progress.finish`): a retry with the same
+Every function blocks on the database: the routes run them on a worker thread. A POST's writes and its
+stored response commit in one transaction (`Progress.finish`): a retry with the same
 Idempotency-Key replays the answer and never acts twice. An answer that holds a new key's secret is stored
 without it (`_redacted`).
 """
@@ -17,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, TypeVar
 
-from anyio import to_thread
 from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel
 from sqlalchemy import Table, or_, select
@@ -148,7 +148,8 @@ def _commit(session: Session, progress: Progress, result: _Out, stored: _Out | N
     return result
 
 
-def _apply(session: Session, body: schemas.MerchantApplication, progress: Progress) -> schemas.MerchantOut:
+def apply(session: Session, body: schemas.MerchantApplication, progress: Progress) -> schemas.MerchantOut:
+    """File an application (status applied)."""
     fees = FeeSchedule(
         **{
             method: FeeTerms.checked(terms.basis_points, terms.fixed, f"fees.{method}")
@@ -161,7 +162,8 @@ def _apply(session: Session, body: schemas.MerchantApplication, progress: Progre
     return _commit(session, progress, merchant_out(merchant))
 
 
-def _approve(session: Session, merchant_id: str, progress: Progress) -> schemas.Approval:
+def approve(session: Session, merchant_id: str, progress: Progress) -> schemas.Approval:
+    """Activate an application and issue its first keys, a sandbox one and a live one."""
     with _domain_errors():
         if store.get(session, merchant_id, for_update=True).status is not MerchantStatus.APPLIED:
             raise errors.MerchantStatusConflict(f"merchant {merchant_id} is not an application any more")
@@ -177,7 +179,8 @@ def _approve(session: Session, merchant_id: str, progress: Progress) -> schemas.
     return _commit(session, progress, result, stored)
 
 
-def _reject(session: Session, merchant_id: str, progress: Progress) -> schemas.MerchantOut:
+def reject(session: Session, merchant_id: str, progress: Progress) -> schemas.MerchantOut:
+    """Reject an application (final)."""
     with _domain_errors():
         merchant = store.move(session, merchant_id, MerchantStatus.REJECTED, _now())
     return _commit(session, progress, merchant_out(merchant))
@@ -191,9 +194,10 @@ def _active(session: Session, merchant_id: str) -> Merchant:
     return merchant
 
 
-def _issue_key(
+def issue_key(
     session: Session, client: ApiClient, merchant_id: str, body: schemas.ApiKeyCreate, progress: Progress
 ) -> schemas.IssuedApiKeyOut:
+    """Issue a key to an active merchant, in a mode the caller may act in."""
     tenant = _tenant_for_mode(client, merchant_id, body.mode)
     _active(session, merchant_id)
     with _domain_errors():
@@ -201,7 +205,7 @@ def _issue_key(
     return _commit(session, progress, issued, _redacted(issued))
 
 
-def _certify(
+def certify(
     session: Session,
     ca_dir: Path,
     client: ApiClient,
@@ -209,6 +213,7 @@ def _certify(
     body: schemas.CertificateCreate,
     progress: Progress,
 ) -> schemas.IssuedCertificateOut:
+    """Sign the merchant's CSR with the mode's merchant CA and keep the certificate's fingerprint."""
     tenant = _tenant_for_mode(client, merchant_id, body.mode)
     merchant = _active(session, merchant_id)
     now = _now()
@@ -271,15 +276,18 @@ def _detail(session: Session, merchant_id: str, tenants: tuple[Tenant, ...]) -> 
         session.rollback()
 
 
-def _read(session: Session, client: ApiClient, merchant_id: str) -> schemas.MerchantDetail:
+def read(session: Session, client: ApiClient, merchant_id: str) -> schemas.MerchantDetail:
+    """A merchant as the caller may see it."""
     return _detail(session, merchant_id, _tenants(client, merchant_id))
 
 
-def _read_own(session: Session, tenant: Tenant) -> schemas.MerchantDetail:
+def read_own(session: Session, tenant: Tenant) -> schemas.MerchantDetail:
+    """The calling key's own merchant, in the key's mode."""
     return _detail(session, tenant.merchant_id, (tenant,))
 
 
-def _revoke_key(session: Session, client: ApiClient, merchant_id: str, key_id: str) -> schemas.ApiKeyOut:
+def revoke_key(session: Session, client: ApiClient, merchant_id: str, key_id: str) -> schemas.ApiKeyOut:
+    """Revoke one of the merchant's keys (again: answered as revoked the first time)."""
     tenants = _tenants(client, merchant_id)
     key = session.scalars(
         select(ApiKey).where(ApiKey.id == key_id, or_(*(tenant.owns(API_KEYS) for tenant in tenants)))
@@ -292,57 +300,3 @@ def _revoke_key(session: Session, client: ApiClient, merchant_id: str, key_id: s
     answer = _key_out(key)
     session.commit()
     return answer
-
-
-# What the routes await: each runs its work on a worker thread (the database calls block).
-
-
-async def apply(
-    session: Session, body: schemas.MerchantApplication, progress: Progress
-) -> schemas.MerchantOut:
-    """File an application (status applied)."""
-    return await to_thread.run_sync(_apply, session, body, progress)
-
-
-async def approve(session: Session, merchant_id: str, progress: Progress) -> schemas.Approval:
-    """Activate an application and issue its first keys, a sandbox one and a live one."""
-    return await to_thread.run_sync(_approve, session, merchant_id, progress)
-
-
-async def reject(session: Session, merchant_id: str, progress: Progress) -> schemas.MerchantOut:
-    """Reject an application (final)."""
-    return await to_thread.run_sync(_reject, session, merchant_id, progress)
-
-
-async def issue_key(
-    session: Session, client: ApiClient, merchant_id: str, body: schemas.ApiKeyCreate, progress: Progress
-) -> schemas.IssuedApiKeyOut:
-    """Issue a key to an active merchant, in a mode the caller may act in."""
-    return await to_thread.run_sync(_issue_key, session, client, merchant_id, body, progress)
-
-
-async def certify(
-    session: Session,
-    ca_dir: Path,
-    client: ApiClient,
-    merchant_id: str,
-    body: schemas.CertificateCreate,
-    progress: Progress,
-) -> schemas.IssuedCertificateOut:
-    """Sign the merchant's CSR with the mode's merchant CA and keep the certificate's fingerprint."""
-    return await to_thread.run_sync(_certify, session, ca_dir, client, merchant_id, body, progress)
-
-
-async def read(session: Session, client: ApiClient, merchant_id: str) -> schemas.MerchantDetail:
-    """A merchant as the caller may see it."""
-    return await to_thread.run_sync(_read, session, client, merchant_id)
-
-
-async def read_own(session: Session, tenant: Tenant) -> schemas.MerchantDetail:
-    """The calling key's own merchant, in the key's mode."""
-    return await to_thread.run_sync(_read_own, session, tenant)
-
-
-async def revoke_key(session: Session, client: ApiClient, merchant_id: str, key_id: str) -> schemas.ApiKeyOut:
-    """Revoke one of the merchant's keys (again: answered as revoked the first time)."""
-    return await to_thread.run_sync(_revoke_key, session, client, merchant_id, key_id)

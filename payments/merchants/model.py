@@ -137,14 +137,10 @@ class Application:
 
 
 @dataclass(frozen=True)
-class Merchant:
-    """A merchant account as stored."""
+class Merchant(Application):
+    """A merchant account as stored: the application, and where the account stands."""
 
     id: str
-    legal_name: str
-    country: str
-    settlement_currency: str
-    fees: FeeSchedule
     status: MerchantStatus
     created_at: datetime
     updated_at: datetime
