@@ -22,6 +22,7 @@ from api.health.router import router as health_router
 from api.health.service import HealthProbe
 from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
+from api.merchants.router import router as merchants_router
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
 from api.openapi import install_openapi
@@ -60,6 +61,11 @@ OPENAPI_TAGS = [
     },
     {"name": "subscriptions", "description": "Subscription plans and subscriptions, read from the chains."},
     {
+        "name": "merchants",
+        "description": "Merchant accounts: applications, approval, sandbox and live API keys, client "
+        "certificates for mutual TLS. A merchant's key acts for its merchant in its own mode only.",
+    },
+    {
         "name": "vesting",
         "description": "Vesting grants: schedules, vested and claimable amounts, read from the chains.",
     },
@@ -73,6 +79,7 @@ ROUTERS: Final = (
     ledger_router,
     vesting_router,
     subscriptions_router,
+    merchants_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

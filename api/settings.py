@@ -77,6 +77,9 @@ class ApiSettings(BaseSettings):
     """The custody group's CA certificate; default <custody_tls_dir>/ca.crt."""
     custody_audit_path: Path = PROJECT_ROOT / "var" / "custody" / "coordinator" / "audit.jsonl"
     """The API's hash-chained custody audit log (shared with the coordinator it hosts)."""
+    merchant_ca_dir: Path = PROJECT_ROOT / "var" / "merchants" / "ca"
+    """The merchant CAs (one PEM file a mode: certificate and key, 0600), created on first use
+    (`payments.merchants.certificates`)."""
     custody_policy_path: Path | None = None
     """The signer nodes' policy file (a copy); approvals are taken only from the operators it names, none
     while it is missing. Default: policy.yaml beside the roster."""
