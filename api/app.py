@@ -26,6 +26,7 @@ from api.merchants.router import router as merchants_router
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
 from api.openapi import install_openapi
+from api.payment_intents.router import router as payment_intents_router
 from api.ratelimit import address_bucket, make_rate_limiter
 from api.rpc import ChainClients
 from api.settings import ApiSettings, get_settings
@@ -66,6 +67,12 @@ OPENAPI_TAGS = [
         "certificates for mutual TLS. A merchant's key acts for its merchant in its own mode only.",
     },
     {
+        "name": "payments",
+        "description": "Payment intents after Stripe's (confirm, 3-D Secure, capture, cancel) and refunds, "
+        "every movement of their money booked on the double-entry ledger. Every route needs an API key with "
+        "its scope; every POST an Idempotency-Key.",
+    },
+    {
         "name": "vesting",
         "description": "Vesting grants: schedules, vested and claimable amounts, read from the chains.",
     },
@@ -80,6 +87,7 @@ ROUTERS: Final = (
     vesting_router,
     subscriptions_router,
     merchants_router,
+    payment_intents_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

@@ -55,18 +55,22 @@ OperatorScope = Literal[
     "ledger:write",
     "merchants:apply",
     "merchants:admin",
+    "payments:read",
+    "payments:write",
 ]
-MerchantScope = Literal["merchant:read", "merchant:write"]
+MerchantScope = Literal["merchant:read", "merchant:write", "payments:read", "payments:write"]
 Scope = Literal[OperatorScope, MerchantScope]
 SCOPES: Final[tuple[OperatorScope, ...]] = get_args(OperatorScope)
 """Every scope an operator's key may hold: read keys and one's own sign requests; submit and retry sign
 requests; approve them as an operator; create, refresh and import keys (and read every sign request); read
 the audit log and every sign request (an auditor's key, separate from the admin's so reading the log can be
 granted without power); read ledger accounts, transfers and entries; create accounts and transfers, post and
-void pending ones; file merchant applications; approve, reject and manage every merchant."""
+void pending ones; file merchant applications; approve, reject and manage every merchant; read one's
+payment intents and refunds; create, confirm, capture, cancel and refund them (an operator's own sandbox
+book)."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
-certificates (in its own mode)."""
+certificates (in its own mode); its payment intents and refunds."""
 
 KEY_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),

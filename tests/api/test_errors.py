@@ -99,6 +99,8 @@ def test_openapi_describes_the_routes(client: TestClient):
         "chains",
         "custody",
         "ledger",
+        "merchants",
+        "payments",
         "subscriptions",
         "vesting",
     }
