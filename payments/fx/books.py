@@ -1,0 +1,101 @@
+"""The FX desk's books: per currency, a position, a spread and a rounding account, opened on first use.
+
+The position account is what the desk holds of the currency (credited with what customers sell, debited with
+what they buy: it may go either way, so it has no balance flag); the spread account collects the spread
+earned; the rounding account the whole minor units of rounding differences, its `carry` the fraction of one
+not booked yet (a rational, kept exact as text "p/q"). A book is created, and its three ledger accounts with
+it, in the transaction of the first conversion that needs it; two first conversions racing meet on the
+primary key (INSERT ... ON CONFLICT DO NOTHING), and the loser uses the winner's accounts.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Final
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ledger.accounts import create_accounts
+from ledger.ids import new_id
+from ledger.model import AccountSpec, OwnerKind
+from payments.fx.schema import books
+
+POSITION_OWNER: Final = "fx-desk"
+SPREAD_OWNER: Final = "fx-spread"
+ROUNDING_OWNER: Final = "fx-rounding"
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    currency: str
+    """The ledger's currency code."""
+    position_account_id: int
+    spread_account_id: int
+    rounding_account_id: int
+    carry: Fraction
+
+    @property
+    def account_ids(self) -> frozenset[int]:
+        return frozenset((self.position_account_id, self.spread_account_id, self.rounding_account_id))
+
+
+def _insert_if_absent(connection: Connection, row: dict[str, object]) -> bool:
+    """Insert `row` unless its currency has a book; whether this call inserted it."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(books).values(**row).on_conflict_do_nothing(index_elements=["currency"])
+    return bool(connection.execute(statement).rowcount)
+
+
+def _create(connection: Connection, currency: str) -> None:
+    position, spread, rounding = new_id(), new_id(), new_id()
+    row = {
+        "currency": currency,
+        "position_account_id": position,
+        "spread_account_id": spread,
+        "rounding_account_id": rounding,
+        "rounding_carry": "0",
+    }
+    if not _insert_if_absent(connection, row):
+        return
+    specs = [
+        AccountSpec(position, currency, OwnerKind.FX_POSITION, POSITION_OWNER),
+        AccountSpec(spread, currency, OwnerKind.FEES, SPREAD_OWNER),
+        AccountSpec(rounding, currency, OwnerKind.FX_POSITION, ROUNDING_OWNER),
+    ]
+    outcomes = create_accounts(connection, specs)
+    failed = [outcome for outcome in outcomes if outcome.result != "ok"]
+    if failed:
+        raise RuntimeError(f"the ledger refused the FX accounts of {currency}: {failed}")
+
+
+def open_books(connection: Connection, currencies: Iterable[str]) -> dict[str, Book]:
+    """The books of `currencies` (ledger codes), created if new, locked for this transaction in code order
+    (so two conversions of opposite pairs never wait on each other crosswise)."""
+    found: dict[str, Book] = {}
+    for currency in sorted(set(currencies)):
+        query = select(books).where(books.c.currency == currency).with_for_update()
+        row = connection.execute(query).one_or_none()
+        if row is None:
+            _create(connection, currency)
+            row = connection.execute(query).one()
+        found[currency] = Book(
+            currency,
+            row.position_account_id,
+            row.spread_account_id,
+            row.rounding_account_id,
+            Fraction(row.rounding_carry),
+        )
+    return found
+
+
+def store_carry(connection: Connection, currency: str, carry: Fraction) -> None:
+    connection.execute(update(books).where(books.c.currency == currency).values(rounding_carry=str(carry)))
+
+
+def house_accounts(connection: Connection) -> frozenset[int]:
+    """Every ledger account of the desk's books (never a customer's)."""
+    rows = connection.execute(
+        select(books.c.position_account_id, books.c.spread_account_id, books.c.rounding_account_id)
+    )
+    return frozenset(account_id for row in rows for account_id in row)
