@@ -18,6 +18,7 @@ from api.custody.router import router as custody_router
 from api.db import make_engine, make_session_factory, redacted_url
 from api.errors import API_PROBLEMS
 from api.events.router import router as events_router
+from api.fx.router import router as fx_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
 from api.logs import configure_logging
@@ -55,6 +56,10 @@ OPENAPI_TAGS = [
         "name": "vesting",
         "description": "Vesting grants: schedules, vested and claimable amounts, read from the chains.",
     },
+    {
+        "name": "fx",
+        "description": "Foreign exchange: quotes locked for a while at a spread, converted on the ledger.",
+    },
 ]
 
 ROUTERS: Final = (
@@ -64,6 +69,7 @@ ROUTERS: Final = (
     custody_router,
     vesting_router,
     subscriptions_router,
+    fx_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

@@ -21,10 +21,12 @@ from api.auth import ApiClient, Scope, authenticated_client, require_scope
 from api.custody.errors import CustodyUnavailable
 from api.custody.runtime import CustodyRuntime
 from api.db import get_session
+from api.fx.service import rate_source
 from api.idempotency.route import Idempotency, idempotency
 from api.rpc import ChainClients
 from api.settings import ApiSettings
 from api.version.service import BuildInfo
+from payments.fx.rates import RateSource
 
 
 def get_app_settings(request: Request) -> ApiSettings:
@@ -68,6 +70,16 @@ AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
 """Any caller with a valid API key, whatever its scopes."""
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
 CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
+FxReader = Annotated[ApiClient, Depends(require_scope("fx:read"))]
+FxWriter = Annotated[ApiClient, Depends(require_scope("fx:write"))]
+
+
+def get_fx_rates(settings: SettingsDep) -> RateSource:
+    """The FX rate source: the settings' reference file (re-read when it changes); 503 while unreadable."""
+    return rate_source(settings.fx_rates_path)
+
+
+FxRatesDep = Annotated[RateSource, Depends(get_fx_rates)]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ what they buy: it may go either way, so it has no balance flag); the spread acco
 earned; the rounding account the whole minor units of rounding differences, its `carry` the fraction of one
 not booked yet (a rational, kept exact as text "p/q"). A book is created, and its three ledger accounts with
 it, in the transaction of the first conversion that needs it; two first conversions racing meet on the
-primary key (INSERT ... ON CONFLICT DO NOTHING), and the loser uses the winner's accounts.
+primary key (INSERT ... ON CONFLICT DO NOTHING), and the loser drops its accounts and uses the winner's.
 """
 
 from collections.abc import Iterable
@@ -48,7 +48,18 @@ def _insert_if_absent(connection: Connection, row: dict[str, object]) -> bool:
 
 
 def _create(connection: Connection, currency: str) -> None:
+    """Open the ledger accounts, then the book naming them, unless a concurrent transaction's book won; on
+    PostgreSQL the loser's accounts are rolled back with a savepoint (SQLite has no concurrent writer)."""
+    savepoint = connection.begin_nested() if connection.dialect.name == "postgresql" else None
     position, spread, rounding = new_id(), new_id(), new_id()
+    specs = [
+        AccountSpec(position, currency, OwnerKind.FX_POSITION, POSITION_OWNER),
+        AccountSpec(spread, currency, OwnerKind.FEES, SPREAD_OWNER),
+        AccountSpec(rounding, currency, OwnerKind.FX_POSITION, ROUNDING_OWNER),
+    ]
+    failed = [outcome for outcome in create_accounts(connection, specs) if outcome.result != "ok"]
+    if failed:
+        raise RuntimeError(f"the ledger refused the FX accounts of {currency}: {failed}")
     row = {
         "currency": currency,
         "position_account_id": position,
@@ -56,17 +67,9 @@ def _create(connection: Connection, currency: str) -> None:
         "rounding_account_id": rounding,
         "rounding_carry": "0",
     }
-    if not _insert_if_absent(connection, row):
-        return
-    specs = [
-        AccountSpec(position, currency, OwnerKind.FX_POSITION, POSITION_OWNER),
-        AccountSpec(spread, currency, OwnerKind.FEES, SPREAD_OWNER),
-        AccountSpec(rounding, currency, OwnerKind.FX_POSITION, ROUNDING_OWNER),
-    ]
-    outcomes = create_accounts(connection, specs)
-    failed = [outcome for outcome in outcomes if outcome.result != "ok"]
-    if failed:
-        raise RuntimeError(f"the ledger refused the FX accounts of {currency}: {failed}")
+    won = _insert_if_absent(connection, row)
+    if savepoint is not None:
+        (savepoint.commit if won else savepoint.rollback)()
 
 
 def open_books(connection: Connection, currencies: Iterable[str]) -> dict[str, Book]:

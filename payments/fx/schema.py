@@ -4,7 +4,8 @@
 decimal rate and the mid rate as a "p/q" rational); `fx_conversions` the conversion of a quote, at most one
 (the unique quote id is what makes a quote usable once, whatever races); `fx_books` the FX desk's three
 ledger accounts per currency and the rounding account's carry, a rational below one minor unit.
-Times are ns since the epoch, the ledger's clock.
+Account and transfer ids are foreign keys into the ledger's tables. Times are ns since the epoch, the
+ledger's clock.
 """
 
 from typing import Final
@@ -12,6 +13,7 @@ from typing import Final
 from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Integer, MetaData, String, Table
 
 from chain.sql_naming import SQL_NAMING_CONVENTION
+from ledger.schema import accounts, transfers
 
 metadata: Final = MetaData(naming_convention=SQL_NAMING_CONVENTION)
 
@@ -38,10 +40,10 @@ conversions: Final = Table(
     metadata,
     Column("id", String(32), primary_key=True),
     Column("quote_id", String(32), ForeignKey("fx_quotes.id"), nullable=False, unique=True),
-    Column("sell_account_id", BigInteger, nullable=False),
-    Column("buy_account_id", BigInteger, nullable=False),
-    Column("sell_transfer_id", BigInteger, nullable=False),
-    Column("buy_transfer_id", BigInteger, nullable=False),
+    Column("sell_account_id", BigInteger, ForeignKey(accounts.c.id), nullable=False),
+    Column("buy_account_id", BigInteger, ForeignKey(accounts.c.id), nullable=False),
+    Column("sell_transfer_id", BigInteger, ForeignKey(transfers.c.id), nullable=False),
+    Column("buy_transfer_id", BigInteger, ForeignKey(transfers.c.id), nullable=False),
     Column("spread_amount", BigInteger, nullable=False),
     Column("rounding_booked", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
@@ -51,8 +53,8 @@ books: Final = Table(
     "fx_books",
     metadata,
     Column("currency", String(8), primary_key=True),
-    Column("position_account_id", BigInteger, nullable=False),
-    Column("spread_account_id", BigInteger, nullable=False),
-    Column("rounding_account_id", BigInteger, nullable=False),
+    Column("position_account_id", BigInteger, ForeignKey(accounts.c.id), nullable=False),
+    Column("spread_account_id", BigInteger, ForeignKey(accounts.c.id), nullable=False),
+    Column("rounding_account_id", BigInteger, ForeignKey(accounts.c.id), nullable=False),
     Column("rounding_carry", String(512), nullable=False),
 )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import api.models  # noqa: F401  (tables on Base.metadata)
 import ledger.schema
+import payments.fx.schema
 from api.app import create_app
 from api.db import Base
 from api.migrate import alembic_config, upgrade_database
@@ -47,7 +48,7 @@ def test_migrations_match_the_models(client: TestClient, api_settings: ApiSettin
     with engine_on(api_settings.database_url) as engine, engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         # Alembic compares a sequence of MetaData too: the chain migrates the API and the ledger.
-        target = [Base.metadata, ledger.schema.metadata]
+        target = [Base.metadata, ledger.schema.metadata, payments.fx.schema.metadata]
         assert compare_metadata(context, target) == []  # type: ignore[arg-type]
 
 

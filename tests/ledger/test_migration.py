@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 
 import api.models  # noqa: F401  (tables on Base.metadata)
 import ledger.schema
+import payments.fx.schema
 from api.db import Base, make_engine
 from api.migrate import alembic_config, upgrade_database
 
@@ -20,7 +21,7 @@ def test_upgrade_builds_the_ledger_schema_and_downgrade_removes_it(database_url:
         assert set(inspect(engine).get_table_names()) >= LEDGER_TABLES
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            target = [Base.metadata, ledger.schema.metadata]
+            target = [Base.metadata, ledger.schema.metadata, payments.fx.schema.metadata]
             assert compare_metadata(context, target) == []  # type: ignore[arg-type]
         with engine.begin() as connection:
             config = alembic_config()
