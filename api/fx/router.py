@@ -5,11 +5,13 @@ POST needs an `Idempotency-Key`. A quote belongs to the API key that asked for i
 does not exist. How amounts are rounded and booked: docs/fx.md.
 """
 
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from api.deps import FxRatesDep, FxReader, FxWriter, IdempotencyDep, SessionDep, SettingsDep
 from api.errors import problem_doc
@@ -24,20 +26,32 @@ AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
     422: problem_doc("The request is invalid; `errors` names each bad field."),
 }
+_Route = TypeVar("_Route", bound=Callable[..., Any])
+
+
+def _post(
+    path: str, response_model: type[BaseModel], summary: str, responses: dict[int | str, dict[str, Any]]
+) -> Callable[[_Route], _Route]:
+    """An FX POST: 201, an `Idempotency-Key` (documented here, read by `IdempotencyDep`), the problems
+    every FX POST can answer, then `responses`."""
+    return router.post(
+        path,
+        status_code=HTTPStatus.CREATED,
+        response_model=response_model,
+        summary=summary,
+        openapi_extra=OPENAPI_EXTRA,
+        responses={**AUTH_RESPONSES, **RESPONSES, **responses},
+    )
+
+
 QuoteIdPath = Annotated[str, Path(max_length=64, description="The quote's id (fxq_...).")]
 
 
-@router.post(
+@_post(
     "/quotes",
-    status_code=HTTPStatus.CREATED,
-    response_model=QuoteOut,
-    summary="Quote an exchange: a rate locked for a while, with its spread",
-    openapi_extra=OPENAPI_EXTRA,
-    responses={
-        **AUTH_RESPONSES,
-        **RESPONSES,
-        503: problem_doc("The reference rates cannot be read."),
-    },
+    QuoteOut,
+    "Quote an exchange: a rate locked for a while, with its spread",
+    {503: problem_doc("The reference rates cannot be read.")},
 )
 async def create_quote(
     body: QuoteCreate,
@@ -66,15 +80,11 @@ async def read_quote(quote_id: QuoteIdPath, client: FxReader, session: SessionDe
     return await service.read_quote(session, client, quote_id)
 
 
-@router.post(
+@_post(
     "/conversions",
-    status_code=HTTPStatus.CREATED,
-    response_model=ConversionOut,
-    summary="Convert a quote at its rate, from and to the customer's ledger accounts",
-    openapi_extra=OPENAPI_EXTRA,
-    responses={
-        **AUTH_RESPONSES,
-        **RESPONSES,
+    ConversionOut,
+    "Convert a quote at its rate, from and to the customer's ledger accounts",
+    {
         404: problem_doc("No quote of this id asked for by this API key; `errors` names `quote_id`."),
         409: problem_doc(
             "The quote was converted already, or the Idempotency-Key was used for another request."

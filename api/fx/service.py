@@ -82,19 +82,37 @@ def _status(session: Session, quote: quotes.Quote, now: int) -> str:
     return "expired" if now >= quote.expires_at else "open"
 
 
+QUOTE_FIELDS: Final = (
+    "id",
+    "sell_currency",
+    "buy_currency",
+    "sell_amount",
+    "buy_amount",
+    "spread_bps",
+    "rates_as_of",
+)
+"""What a quote's answer shows as `payments.fx.quotes.Quote` holds it (and its rate, date, times, status)."""
+CONVERSION_FIELDS: Final = (
+    "id",
+    "sell_account_id",
+    "buy_account_id",
+    "sell_transfer_id",
+    "buy_transfer_id",
+    "spread_amount",
+    "rounding_booked",
+)
+"""What a conversion's answer shows as `payments.fx.conversions.Conversion` holds it (and its quote)."""
+
+
 def _quote_view(quote: quotes.Quote, status: str) -> QuoteOut:
-    return QuoteOut(
-        id=quote.id,
-        sell_currency=quote.sell_currency,
-        buy_currency=quote.buy_currency,
-        sell_amount=quote.sell_amount,
-        buy_amount=quote.buy_amount,
-        rate=rate_text(quote.rate),
-        spread_bps=quote.spread_bps,
-        rates_as_of=quote.rates_as_of,
-        created_at=_moment(quote.created_at),
-        expires_at=_moment(quote.expires_at),
-        status=status,  # type: ignore[arg-type]
+    return QuoteOut.model_validate(
+        {name: getattr(quote, name) for name in QUOTE_FIELDS}
+        | {
+            "rate": rate_text(quote.rate),
+            "created_at": _moment(quote.created_at),
+            "expires_at": _moment(quote.expires_at),
+            "status": status,
+        }
     )
 
 
@@ -113,18 +131,12 @@ def _create_quote(
     spread = quotes.spread_for(
         body.sell_currency, body.buy_currency, settings.fx_pair_spreads_bps, settings.fx_spread_bps
     )
+    request = quotes.QuoteRequest(**dict(body))  # the values, not their JSON spelling
+    ttl = settings.fx_quote_ttl_seconds
     try:
+        connection = session.connection()
         quote = quotes.create_quote(
-            session.connection(),
-            rates,
-            owner=owner,
-            sell_currency=body.sell_currency,
-            buy_currency=body.buy_currency,
-            sell_amount=body.sell_amount,
-            buy_amount=body.buy_amount,
-            spread_bps=spread,
-            ttl_seconds=settings.fx_quote_ttl_seconds,
-            now=now_ns(),
+            connection, rates, request, owner=owner, spread_bps=spread, ttl_seconds=ttl, now=now_ns()
         )
     except errors.FxError as error:
         raise _problem(error) from None
@@ -173,16 +185,9 @@ def _convert(session: Session, owner: str, body: ConversionCreate, progress: Pro
         )
     except errors.FxError as error:
         raise _problem(error) from None
-    view = ConversionOut(
-        id=done.id,
-        quote=_quote_view(done.quote, "converted"),
-        sell_account_id=done.sell_account_id,
-        buy_account_id=done.buy_account_id,
-        sell_transfer_id=done.sell_transfer_id,
-        buy_transfer_id=done.buy_transfer_id,
-        spread_amount=done.spread_amount,
-        rounding_booked=done.rounding_booked,
-        created_at=_moment(done.created_at),
+    view = ConversionOut.model_validate(
+        {name: getattr(done, name) for name in CONVERSION_FIELDS}
+        | {"quote": _quote_view(done.quote, "converted"), "created_at": _moment(done.created_at)}
     )
     progress.finish(lambda _: view)(None)
     session.commit()

@@ -8,7 +8,7 @@ it, in the transaction of the first conversion that needs it; two first conversi
 primary key (INSERT ... ON CONFLICT DO NOTHING), and the loser drops its accounts and uses the winner's.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
@@ -21,15 +21,19 @@ from ledger.ids import new_id
 from ledger.model import AccountSpec, OwnerKind
 from payments.fx.schema import books
 
-POSITION_OWNER: Final = "fx-desk"
-SPREAD_OWNER: Final = "fx-spread"
-ROUNDING_OWNER: Final = "fx-rounding"
+OWNERS: Final = {
+    "position": (OwnerKind.FX_POSITION, "fx-desk"),
+    "spread": (OwnerKind.FEES, "fx-spread"),
+    "rounding": (OwnerKind.FX_POSITION, "fx-rounding"),
+}
+"""A book's accounts by role (`<role>_account_id` in `fx_books`), and the ledger owner each is opened for."""
 
 
 @dataclass(frozen=True, slots=True)
 class Book:
+    """One currency's book as locked by this transaction: `currency` is the ledger's code."""
+
     currency: str
-    """The ledger's currency code."""
     position_account_id: int
     spread_account_id: int
     rounding_account_id: int
@@ -40,7 +44,7 @@ class Book:
         return frozenset((self.position_account_id, self.spread_account_id, self.rounding_account_id))
 
 
-def _insert_if_absent(connection: Connection, row: dict[str, object]) -> bool:
+def _insert_if_absent(connection: Connection, row: Mapping[str, object]) -> bool:
     """Insert `row` unless its currency has a book; whether this call inserted it."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(books).values(**row).on_conflict_do_nothing(index_elements=["currency"])
@@ -51,22 +55,12 @@ def _create(connection: Connection, currency: str) -> None:
     """Open the ledger accounts, then the book naming them, unless a concurrent transaction's book won; on
     PostgreSQL the loser's accounts are rolled back with a savepoint (SQLite has no concurrent writer)."""
     savepoint = connection.begin_nested() if connection.dialect.name == "postgresql" else None
-    position, spread, rounding = new_id(), new_id(), new_id()
-    specs = [
-        AccountSpec(position, currency, OwnerKind.FX_POSITION, POSITION_OWNER),
-        AccountSpec(spread, currency, OwnerKind.FEES, SPREAD_OWNER),
-        AccountSpec(rounding, currency, OwnerKind.FX_POSITION, ROUNDING_OWNER),
-    ]
+    ids = {role: new_id() for role in OWNERS}
+    specs = [AccountSpec(ids[role], currency, kind, owner) for role, (kind, owner) in OWNERS.items()]
     failed = [outcome for outcome in create_accounts(connection, specs) if outcome.result != "ok"]
     if failed:
         raise RuntimeError(f"the ledger refused the FX accounts of {currency}: {failed}")
-    row = {
-        "currency": currency,
-        "position_account_id": position,
-        "spread_account_id": spread,
-        "rounding_account_id": rounding,
-        "rounding_carry": "0",
-    }
+    row = {f"{role}_account_id": ids[role] for role in OWNERS} | {"currency": currency, "rounding_carry": "0"}
     won = _insert_if_absent(connection, row)
     if savepoint is not None:
         (savepoint.commit if won else savepoint.rollback)()

@@ -7,8 +7,8 @@ all. A quote belongs to its owner (the API key that asked); another owner is tol
 """
 
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -43,6 +43,24 @@ class Quote:
     """ns since the epoch; the quote converts only before this moment."""
 
 
+@dataclass(frozen=True, slots=True)
+class QuoteRequest:
+    """What a customer asks to exchange: exactly one of the amounts (minor units) is given."""
+
+    sell_currency: str
+    buy_currency: str
+    sell_amount: int | None = None
+    buy_amount: int | None = None
+
+
+_TEXT: Final[dict[str, tuple[Callable[[Any], str], Callable[[str], Any]]]] = {
+    "rate": (rate_text, Decimal),
+    "mid_rate": (str, Fraction),
+    "rates_as_of": (date.isoformat, date.fromisoformat),
+}
+"""The fields stored as text, exactly: how each is written, and read back."""
+
+
 def spread_for(sell: str, buy: str, spreads: Mapping[str, int], default: int) -> int:
     """The pair's spread in basis points: `spreads["EUR/USD"]` serves both directions, else `default`."""
     return spreads.get(f"{sell}/{buy}", spreads.get(f"{buy}/{sell}", default))
@@ -51,72 +69,47 @@ def spread_for(sell: str, buy: str, spreads: Mapping[str, int], default: int) ->
 def create_quote(
     connection: Connection,
     rates: RateSource,
+    request: QuoteRequest,
     *,
     owner: str,
-    sell_currency: str,
-    buy_currency: str,
-    sell_amount: int | None = None,
-    buy_amount: int | None = None,
     spread_bps: int,
     ttl_seconds: int,
     now: int,
 ) -> Quote:
     """Price and store a quote of `owner`'s, valid from `now` (ns) for `ttl_seconds`."""
-    sell, buy = currency(sell_currency, "sell_currency"), currency(buy_currency, "buy_currency")
+    sell = currency(request.sell_currency, "sell_currency")
+    buy = currency(request.buy_currency, "buy_currency")
     if sell == buy:
         raise SameCurrency(f"selling and buying {sell} is no exchange: name two currencies")
     mid = rates.mid_rate(sell, buy)
-    priced = price(sell, buy, mid.value, spread_bps, sell_amount=sell_amount, buy_amount=buy_amount)
+    amounts = {"sell_amount": request.sell_amount, "buy_amount": request.buy_amount}
+    priced = price(sell, buy, mid.value, spread_bps, **amounts)
     quote = Quote(
-        id=ID_PREFIX + secrets.token_hex(12),
-        owner=owner,
-        sell_currency=sell.code,
-        buy_currency=buy.code,
-        sell_amount=priced.sell_amount,
-        buy_amount=priced.buy_amount,
-        rate=priced.rate,
-        mid_rate=priced.mid,
-        spread_bps=spread_bps,
-        rates_as_of=mid.as_of,
-        created_at=now,
-        expires_at=now + ttl_seconds * NS_PER_SECOND,
+        ID_PREFIX + secrets.token_hex(12),
+        owner,
+        sell.code,
+        buy.code,
+        priced.sell_amount,
+        priced.buy_amount,
+        priced.rate,
+        priced.mid,
+        spread_bps,
+        mid.as_of,
+        now,
+        now + ttl_seconds * NS_PER_SECOND,
     )
     connection.execute(insert(quotes).values(**_row(quote)))
     return quote
 
 
 def _row(quote: Quote) -> dict[str, Any]:
-    return {
-        "id": quote.id,
-        "owner": quote.owner,
-        "sell_currency": quote.sell_currency,
-        "buy_currency": quote.buy_currency,
-        "sell_amount": quote.sell_amount,
-        "buy_amount": quote.buy_amount,
-        "rate": rate_text(quote.rate),
-        "mid_rate": str(quote.mid_rate),
-        "spread_bps": quote.spread_bps,
-        "rates_as_of": quote.rates_as_of.isoformat(),
-        "created_at": quote.created_at,
-        "expires_at": quote.expires_at,
-    }
+    row = {field.name: getattr(quote, field.name) for field in fields(Quote)}
+    return row | {name: write(row[name]) for name, (write, _) in _TEXT.items()}
 
 
 def _quote(row: Any) -> Quote:
-    return Quote(
-        id=row.id,
-        owner=row.owner,
-        sell_currency=row.sell_currency,
-        buy_currency=row.buy_currency,
-        sell_amount=int(row.sell_amount),
-        buy_amount=int(row.buy_amount),
-        rate=Decimal(row.rate),
-        mid_rate=Fraction(row.mid_rate),
-        spread_bps=row.spread_bps,
-        rates_as_of=date.fromisoformat(row.rates_as_of),
-        created_at=int(row.created_at),
-        expires_at=int(row.expires_at),
-    )
+    stored = dict(row._mapping)
+    return Quote(**(stored | {name: read(stored[name]) for name, (_, read) in _TEXT.items()}))
 
 
 def read_quote(connection: Connection, quote_id: str, owner: str, *, lock: bool = False) -> Quote:

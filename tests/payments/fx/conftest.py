@@ -1,23 +1,16 @@
-"""Fixtures of the FX domain tests: an empty ledger with FX's tables on each backend, customer accounts, and a
-rate source of round numbers that a test can check by hand."""
+"""Fixtures of the FX domain tests: the ledger tests' empty ledger on each backend (with FX's tables) and
+their customer accounts, and a rate source of round numbers that a test can check by hand."""
 
-from collections.abc import Callable, Iterator
 from datetime import date
 from fractions import Fraction
 
 import pytest
 from sqlalchemy import Engine
 
-from api.db import make_engine
-from ledger.accounts import create_accounts
-from ledger.ids import new_id
-from ledger.model import AccountSpec, OwnerKind
-from ledger.schema import metadata as ledger_metadata
 from payments.fx.rates import ReferenceRates
 from payments.fx.schema import metadata as fx_metadata
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
-
-OpenAccount = Callable[[str], int]
+from tests.ledger.conftest import OpenAccount, engine, open_account  # noqa: F401  (fixtures)
 
 ROUND_RATES = ReferenceRates(
     date(2026, 12, 4),
@@ -33,26 +26,6 @@ ROUND_RATES = ReferenceRates(
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
-    engine = make_engine(database_url)
-    ledger_metadata.create_all(engine)
+def fx_tables(engine: Engine) -> None:  # noqa: F811
+    """FX's tables beside the ledger's (`tests.ledger.conftest.engine`: an empty ledger on each backend)."""
     fx_metadata.create_all(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def open_account(engine: Engine) -> OpenAccount:
-    """A customer account of `currency` (a ledger code), without balance flags: it may go negative, so a
-    test converts without funding it first."""
-
-    def open_(currency: str) -> int:
-        account_id = new_id()
-        spec = AccountSpec(account_id, currency, OwnerKind.CUSTOMER, f"customer-{account_id}")
-        [outcome] = create_accounts(engine, [spec])
-        assert outcome.result == "ok"
-        return account_id
-
-    return open_

@@ -17,9 +17,11 @@ from payments.fx.conversions import convert
 from payments.fx.currency import currency
 from payments.fx.errors import AccountRefused, QuoteExpired, QuoteNotFound, QuoteUsed
 from payments.fx.pricing import minor_scale
-from payments.fx.quotes import Quote, create_quote
+from payments.fx.quotes import Quote, QuoteRequest, create_quote
 from payments.fx.schema import books, conversions, quotes
 from tests.payments.fx.conftest import ROUND_RATES, OpenAccount
+
+pytestmark = pytest.mark.usefixtures("fx_tables")
 
 CURRENCIES = ("EUR", "USD", "JPY", "KWD", "BHD")
 
@@ -30,10 +32,8 @@ def _quote(
     return create_quote(
         connection,
         ROUND_RATES,
+        QuoteRequest(sell, buy, sell_amount=amount),
         owner=owner,
-        sell_currency=sell,
-        buy_currency=buy,
-        sell_amount=amount,
         spread_bps=options.get("spread_bps", 50),
         ttl_seconds=30,
         now=options.get("now", now_ns()),
