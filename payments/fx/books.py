@@ -48,7 +48,8 @@ def _insert_if_absent(connection: Connection, row: Mapping[str, object]) -> bool
     """Insert `row` unless its currency has a book; whether this call inserted it."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(books).values(**row).on_conflict_do_nothing(index_elements=["currency"])
-    return bool(connection.execute(statement).rowcount)
+    # RETURNING, not rowcount: a single-row INSERT's rowcount is not what was inserted on every driver.
+    return connection.execute(statement.returning(books.c.currency)).first() is not None
 
 
 def _create(connection: Connection, currency: str) -> None:
