@@ -88,6 +88,18 @@ def test_a_conversion_posts_to_the_ledger_and_replays_on_retry(
         assert verify(engine) == []
 
 
+def test_tusd_converts_into_its_ledger_currency(
+    desk: Caller, open_account: OpenAccount, settings: ApiSettings
+) -> None:
+    usd, tusd = open_account("USD"), open_account("QTU")  # tUSD's ledger code (docs/fx.md)
+    quote = _quote(desk, "USD", "tUSD", sell_amount="1000")
+    body = {"quote_id": quote["id"], "sell_account_id": str(usd), "buy_account_id": str(tusd)}
+    conversion = desk.post("/conversions", body).json()
+    # 10.00 USD is worth 10.000000 tUSD at mid: 9.950000 paid, 0.050000 spread.
+    assert (conversion["spread_amount"], conversion["rounding_booked"]) == ("50000", "0")
+    assert (_posted(settings, usd), _posted(settings, tusd)) == (-1_000, 9_950_000)
+
+
 def test_a_quote_converts_once(desk: Caller, open_account: OpenAccount, settings: ApiSettings) -> None:
     eur, usd = open_account("EUR"), open_account("USD")
     quote = _quote(desk, "EUR", "USD", sell_amount="500")

@@ -18,12 +18,15 @@ from payments.fx.currency import currency
 from payments.fx.errors import AccountRefused, QuoteExpired, QuoteNotFound, QuoteUsed
 from payments.fx.pricing import minor_scale
 from payments.fx.quotes import Quote, QuoteRequest, create_quote
+from payments.fx.rates import TUSD_PEG, PeggedRates
 from payments.fx.schema import books, conversions, quotes
 from tests.payments.fx.conftest import ROUND_RATES, OpenAccount
 
 pytestmark = pytest.mark.usefixtures("fx_tables")
 
-CURRENCIES = ("EUR", "USD", "JPY", "KWD", "BHD")
+CURRENCIES = ("EUR", "USD", "JPY", "KWD", "BHD", "tUSD")
+PEGGED = PeggedRates(ROUND_RATES, TUSD_PEG)
+"""The round rates, and tUSD (6 decimals) at 1 USD."""
 
 
 def _quote(
@@ -31,7 +34,7 @@ def _quote(
 ) -> Quote:
     return create_quote(
         connection,
-        ROUND_RATES,
+        PEGGED,
         QuoteRequest(sell, buy, sell_amount=amount),
         owner=owner,
         spread_bps=options.get("spread_bps", 50),
@@ -139,15 +142,16 @@ conversion_plans = st.lists(
 )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plans=conversion_plans)
 def test_every_currency_balances_to_the_minor_unit(
     engine: Engine, open_account: OpenAccount, plans: list[tuple[str, str, int, int]]
 ) -> None:
-    customers = {code: open_account(code) for code in CURRENCIES}
+    customers = {code: open_account(currency(code).ledger_code) for code in CURRENCIES}
     for sell, buy, amount, spread_bps in plans:
         with engine.begin() as connection:
-            quote = _quote(connection, sell, buy, amount, spread_bps=spread_bps)
+            scaled = amount * 10 ** max(0, currency(sell).exponent - 2)  # worth a cent at least
+            quote = _quote(connection, sell, buy, scaled, spread_bps=spread_bps)
             accounts = {"sell_account_id": customers[sell], "buy_account_id": customers[buy]}
             convert(connection, quote.id, "desk", **accounts, now=now_ns())
     assert verify(engine) == []  # each currency's debits equal its credits; totals replay the journal
