@@ -18,6 +18,7 @@ from api.custody.router import router as custody_router
 from api.db import make_engine, make_session_factory, redacted_url
 from api.errors import API_PROBLEMS
 from api.events.router import router as events_router
+from api.fx.router import router as fx_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
 from api.ledger.router import router as ledger_router
@@ -76,6 +77,10 @@ OPENAPI_TAGS = [
         "name": "vesting",
         "description": "Vesting grants: schedules, vested and claimable amounts, read from the chains.",
     },
+    {
+        "name": "fx",
+        "description": "Foreign exchange: quotes locked for a while at a spread, converted on the ledger.",
+    },
 ]
 
 ROUTERS: Final = (
@@ -88,6 +93,7 @@ ROUTERS: Final = (
     subscriptions_router,
     merchants_router,
     payment_intents_router,
+    fx_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

@@ -57,6 +57,8 @@ OperatorScope = Literal[
     "merchants:admin",
     "payments:read",
     "payments:write",
+    "fx:read",
+    "fx:write",
 ]
 MerchantScope = Literal["merchant:read", "merchant:write", "payments:read", "payments:write"]
 Scope = Literal[OperatorScope, MerchantScope]
@@ -67,7 +69,8 @@ the audit log and every sign request (an auditor's key, separate from the admin'
 granted without power); read ledger accounts, transfers and entries; create accounts and transfers, post and
 void pending ones; file merchant applications; approve, reject and manage every merchant; read one's
 payment intents and refunds; create, confirm, capture, cancel and refund them (an operator's own sandbox
-book)."""
+book); read one's own FX quotes; ask for FX quotes and convert them (moving money between ledger
+accounts)."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds."""

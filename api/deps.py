@@ -23,12 +23,14 @@ from api.auth import ApiClient, Scope, authenticated_client, require_scope
 from api.custody.errors import CustodyUnavailable
 from api.custody.runtime import CustodyRuntime
 from api.db import get_session
+from api.fx.service import rate_source
 from api.idempotency.route import Idempotency, idempotency
 from api.merchants.errors import NotAMerchantKey
 from api.payment_intents.service import tenant_of
 from api.rpc import ChainClients
 from api.settings import ApiSettings
 from api.version.service import BuildInfo
+from payments.fx.rates import RateSource
 from payments.intents.context import Payments
 from payments.merchants.tenant import Tenant
 
@@ -76,6 +78,16 @@ CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
 CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
 LedgerReader = Annotated[ApiClient, Depends(require_scope("ledger:read"))]
 LedgerWriter = Annotated[ApiClient, Depends(require_scope("ledger:write"))]
+FxReader = Annotated[ApiClient, Depends(require_scope("fx:read"))]
+FxWriter = Annotated[ApiClient, Depends(require_scope("fx:write"))]
+
+
+def get_fx_rates(settings: SettingsDep) -> RateSource:
+    """The FX rate source: the settings' reference file (re-read when it changes); 503 while unreadable."""
+    return rate_source(settings.fx_rates_path)
+
+
+FxRatesDep = Annotated[RateSource, Depends(get_fx_rates)]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, MetaData
 
 import api.models  # noqa: F401  (registers the tables on Base.metadata)
 import ledger.schema
+import payments.fx.schema
 import payments.intents.schema
 import payments.merchants.schema
 from api.db import Base
@@ -30,6 +31,7 @@ def target_metadata() -> list[MetaData]:
         ledger.schema.metadata,
         payments.merchants.schema.metadata,
         payments.intents.schema.metadata,
+        payments.fx.schema.metadata,
     ]
 
 
