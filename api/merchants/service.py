@@ -149,14 +149,14 @@ def _commit(session: Session, progress: Progress, result: _Out, stored: _Out | N
 
 
 def apply(session: Session, body: schemas.MerchantApplication, progress: Progress) -> schemas.MerchantOut:
-    """File an application (status applied)."""
-    fees = FeeSchedule(
-        **{
-            method: FeeTerms.checked(terms.basis_points, terms.fixed, f"fees.{method}")
-            for method, terms in body.fees
-        }
-    )
+    """File an application (status applied); the model checks every field again (the schema did first)."""
     with _domain_errors():
+        fees = FeeSchedule(
+            **{
+                method: FeeTerms.checked(terms.basis_points, terms.fixed, f"fees.{method}")
+                for method, terms in body.fees
+            }
+        )
         application = Application(body.legal_name, body.country, body.settlement_currency, fees)
         merchant = store.apply(session, application, _now())
     return _commit(session, progress, merchant_out(merchant))

@@ -98,6 +98,7 @@ def test_openapi_describes_the_routes(client: TestClient):
         "operations",
         "chains",
         "custody",
+        "merchants",
         "subscriptions",
         "vesting",
     }
