@@ -7,12 +7,26 @@ The app calls `upgrade_database` at start. Developers use the same config for ev
 
 import sys
 from pathlib import Path
+from typing import Final
 
 from alembic import command
 from alembic.config import CommandLine, Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
+
+import api.models  # noqa: F401  (registers the API's tables on Base.metadata)
+import ledger.schema
+import payments.merchants.schema
+from api.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SCHEMA_METADATA: Final[list[MetaData]] = [
+    Base.metadata,
+    ledger.schema.metadata,
+    payments.merchants.schema.metadata,
+]
+"""Every table of the database, as the packages that own them declare it: the API's models, the ledger's
+tables, the merchants'. The one Alembic chain migrates them all (autogenerate's target, and what the tests
+compare a migrated database with); a package with tables of its own adds its MetaData here."""
 
 
 def alembic_config() -> Config:

@@ -9,16 +9,13 @@ once apply each revision exactly once instead of racing on the DDL.
 from alembic import context
 from sqlalchemy import Connection, text
 
-import api.models  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
-import ledger.schema
-import payments.merchants.schema
-from api.db import Base, make_engine
+from api.db import make_engine
+from api.migrate import SCHEMA_METADATA
 from api.settings import get_settings
 
 # Any constant shared by every process that migrates this database: "TPWmigrr" in ASCII.
 MIGRATION_LOCK_KEY = 0x5450576D69677272
-# Every table of the database: the API's models and the ledger's tables (a package of its own, below the API).
-TARGET_METADATA = [Base.metadata, ledger.schema.metadata, payments.merchants.schema.metadata]
+TARGET_METADATA = SCHEMA_METADATA
 
 
 def run_migrations(connection: Connection) -> None:
