@@ -4,10 +4,13 @@ what (no key 401, wrong scope 403), on SQLite and PostgreSQL."""
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from api import apikeys
 from api.auth import add_api_key
+from api.settings import ApiSettings
 from payments.merchants import store
 from payments.merchants.model import MerchantStatus
 from payments.merchants.tenant import Tenant
@@ -182,3 +185,13 @@ def test_a_replayed_certificate_request_answers_the_same_certificate(merchant_a:
     replay = merchant_a.live.post(path, body, idempotency_key="cert-1")
     assert replay.json() == first.json()
     assert len(merchant_a.live.get("/v1/merchant").json()["certificates"]) == 1
+
+
+def test_the_key_cli_lists_a_merchant_keys_merchant_and_mode(
+    api_settings: ApiSettings, merchant_a: Onboarded
+):
+    listed = CliRunner(mix_stderr=False).invoke(apikeys.main, ["list"], obj=api_settings)
+    assert listed.exit_code == 0, listed.stderr
+    lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
+    assert lines[merchant_a.key_ids["live"]].endswith(f"merchant {merchant_a.id} live")
+    assert lines[merchant_a.key_ids["sandbox"]].endswith(f"merchant {merchant_a.id} sandbox")
