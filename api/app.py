@@ -20,11 +20,13 @@ from api.errors import API_PROBLEMS
 from api.events.router import router as events_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
+from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
 from api.merchants.router import router as merchants_router
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
 from api.openapi import install_openapi
+from api.payment_intents.router import router as payment_intents_router
 from api.ratelimit import address_bucket, make_rate_limiter
 from api.rpc import ChainClients
 from api.settings import ApiSettings, get_settings
@@ -51,11 +53,24 @@ OPENAPI_TAGS = [
         "for typed intents, operator approvals, and the hash-chained audit log. Every route needs an API key "
         "with its scope; every POST an Idempotency-Key.",
     },
+    {
+        "name": "ledger",
+        "description": "The double-entry ledger: accounts with posted, pending and available balances, "
+        "transfers (two-phase, linked all-or-none) and each account's entries. Amounts are integers in minor "
+        "units, sent as decimal strings; scopes `ledger:read` and `ledger:write`; every POST an "
+        "Idempotency-Key.",
+    },
     {"name": "subscriptions", "description": "Subscription plans and subscriptions, read from the chains."},
     {
         "name": "merchants",
         "description": "Merchant accounts: applications, approval, sandbox and live API keys, client "
         "certificates for mutual TLS. A merchant's key acts for its merchant in its own mode only.",
+    },
+    {
+        "name": "payments",
+        "description": "Payment intents after Stripe's (confirm, 3-D Secure, capture, cancel) and refunds, "
+        "every movement of their money booked on the double-entry ledger. Every route needs an API key with "
+        "its scope; every POST an Idempotency-Key.",
     },
     {
         "name": "vesting",
@@ -68,9 +83,11 @@ ROUTERS: Final = (
     version_router,
     events_router,
     custody_router,
+    ledger_router,
     vesting_router,
     subscriptions_router,
     merchants_router,
+    payment_intents_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 
@@ -88,6 +105,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         upgrade_database(engine)
         log.info("database ready", extra={"database": redacted_url(settings.database_url)})
+        app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.health_probe = probe
         app.state.rate_limiter = limiter

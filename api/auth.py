@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Annotated, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -39,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from api.db import get_session
+from api.errors import problem_doc
 from api.models import ApiKey
 from api.ratelimit import RateLimited, RateLimiter, key_bucket
 from payments.merchants.store import merchant_is_active
@@ -50,19 +51,32 @@ OperatorScope = Literal[
     "custody:approve",
     "custody:admin",
     "custody:audit",
+    "ledger:read",
+    "ledger:write",
     "merchants:apply",
     "merchants:admin",
+    "payments:read",
+    "payments:write",
 ]
-MerchantScope = Literal["merchant:read", "merchant:write"]
+MerchantScope = Literal["merchant:read", "merchant:write", "payments:read", "payments:write"]
 Scope = Literal[OperatorScope, MerchantScope]
 SCOPES: Final[tuple[OperatorScope, ...]] = get_args(OperatorScope)
 """Every scope an operator's key may hold: read keys and one's own sign requests; submit and retry sign
 requests; approve them as an operator; create, refresh and import keys (and read every sign request); read
 the audit log and every sign request (an auditor's key, separate from the admin's so reading the log can be
-granted without power); file merchant applications; approve, reject and manage every merchant."""
+granted without power); read ledger accounts, transfers and entries; create accounts and transfers, post and
+void pending ones; file merchant applications; approve, reject and manage every merchant; read one's
+payment intents and refunds; create, confirm, capture, cancel and refund them (an operator's own sandbox
+book)."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
-certificates (in its own mode)."""
+certificates (in its own mode); its payment intents and refunds."""
+
+KEY_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
+    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+}
+"""Pass as (part of) the ``responses`` of a route that needs an API key."""
 
 TOKEN_PREFIX: Final = "tpw_"  # noqa: S105 - the public prefix of every key, not a secret
 MODE_PREFIXES: Final = {False: "test_", True: "live_"}

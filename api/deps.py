@@ -15,7 +15,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiClient, Scope, authenticated_client, require_scope
 from api.custody.errors import CustodyUnavailable
@@ -23,9 +25,11 @@ from api.custody.runtime import CustodyRuntime
 from api.db import get_session
 from api.idempotency.route import Idempotency, idempotency
 from api.merchants.errors import NotAMerchantKey
+from api.payment_intents.service import tenant_of
 from api.rpc import ChainClients
 from api.settings import ApiSettings
 from api.version.service import BuildInfo
+from payments.intents.context import Payments
 from payments.merchants.tenant import Tenant
 
 
@@ -70,6 +74,8 @@ AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
 """Any caller with a valid API key, whatever its scopes."""
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
 CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
+LedgerReader = Annotated[ApiClient, Depends(require_scope("ledger:read"))]
+LedgerWriter = Annotated[ApiClient, Depends(require_scope("ledger:write"))]
 
 
 @dataclass(frozen=True)
@@ -171,3 +177,63 @@ def merchant_tenant(scope: Scope) -> Callable[..., Tenant]:
 
 TenantReader = Annotated[Tenant, Depends(merchant_tenant("merchant:read"))]
 """The calling merchant's tenant, for a key with `merchant:read`."""
+
+
+@dataclass(frozen=True)
+class PaymentsCall:
+    """What a payments route works with: the payment intents' dependencies and the caller's tenant."""
+
+    payments: Payments
+    tenant: Tenant
+
+    async def read(self, work: Callable[..., BaseModel], *args: Any) -> BaseModel:
+        """`work(payments, tenant, *args)` in a worker thread (the domain's calls block on the database)."""
+        return await run_in_threadpool(work, self.payments, self.tenant, *args)
+
+
+@dataclass(frozen=True)
+class PaymentsPost(PaymentsCall):
+    """A payments POST's call, with its idempotency key."""
+
+    idempotency: Idempotency
+
+    async def run(
+        self, work: Callable[..., BaseModel], *args: Any, body: BaseModel, status_code: int = HTTPStatus.OK
+    ) -> Response:
+        """`work(payments, tenant, *args)` under the request's idempotency key (replayed if it served this
+        request already)."""
+        return await self.idempotency.run(
+            lambda _progress: self.read(work, *args), body=body, status_code=status_code
+        )
+
+
+def _payments(request: Request, session: Session) -> Payments:
+    """The payment intents on the app's database, with the rails registered in `app.state.payment_rails`."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    return Payments(engine, getattr(request.app.state, "payment_rails", {}))
+
+
+def payments_call(scope: Scope, *alternatives: Scope) -> Callable[..., Awaitable[PaymentsCall]]:
+    async def payments_call_with_scope(
+        request: Request,
+        client: Annotated[ApiClient, Depends(require_scope(scope, *alternatives))],
+        session: SessionDep,
+    ) -> PaymentsCall:
+        return PaymentsCall(_payments(request, session), tenant_of(client))
+
+    return payments_call_with_scope
+
+
+async def payments_post(
+    request: Request,
+    client: Annotated[ApiClient, Depends(require_scope("payments:write"))],
+    idempotency: IdempotencyDep,
+    session: SessionDep,
+) -> PaymentsPost:
+    return PaymentsPost(_payments(request, session), tenant_of(client), idempotency)
+
+
+PaymentsReader = Annotated[PaymentsCall, Depends(payments_call("payments:read", "payments:write"))]
+"""Reads the caller's payment intents and refunds (`payments:write` reads too)."""
+PaymentsWriter = Annotated[PaymentsPost, Depends(payments_post)]

@@ -7,26 +7,30 @@ The app calls `upgrade_database` at start. Developers use the same config for ev
 
 import sys
 from pathlib import Path
-from typing import Final
 
 from alembic import command
 from alembic.config import CommandLine, Config
 from sqlalchemy import Engine, MetaData
 
-import api.models  # noqa: F401  (registers the API's tables on Base.metadata)
+import api.models  # noqa: F401  (registers the tables on Base.metadata)
 import ledger.schema
+import payments.intents.schema
 import payments.merchants.schema
 from api.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SCHEMA_METADATA: Final[list[MetaData]] = [
-    Base.metadata,
-    ledger.schema.metadata,
-    payments.merchants.schema.metadata,
-]
-"""Every table of the database, as the packages that own them declare it: the API's models, the ledger's
-tables, the merchants'. The one Alembic chain migrates them all (autogenerate's target, and what the tests
-compare a migrated database with); a package with tables of its own adds its MetaData here."""
+
+
+def target_metadata() -> list[MetaData]:
+    """Every table of the database: the API's models and the tables of the packages below the API (each
+    keeps its own MetaData). A package that adds tables adds its MetaData here, and only here: the migrations'
+    environment and the tests that compare the migrated schema with the models read this list."""
+    return [
+        Base.metadata,
+        ledger.schema.metadata,
+        payments.merchants.schema.metadata,
+        payments.intents.schema.metadata,
+    ]
 
 
 def alembic_config() -> Config:

@@ -40,6 +40,8 @@ from payments.merchants.schema import merchants
 HASH_LENGTH = 66  # 0x + 32 bytes in hex
 ADDRESS_LENGTH = 42  # 0x + 20 bytes in hex
 NAME_LENGTH = 128
+SCOPES_LENGTH = 1024
+"""Room for every scope name, space-separated, as features add them."""
 API_KEY_ID_LENGTH = 16  # 8 random bytes in hex
 SHA256_HEX_LENGTH = 64
 IDEMPOTENCY_KEY_LENGTH = 255
@@ -127,7 +129,7 @@ class ApiKey(Base):
     id: Mapped[str] = mapped_column(String(API_KEY_ID_LENGTH), primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     secret_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
-    scopes: Mapped[str] = mapped_column(String(NAME_LENGTH))  # space-separated scope names
+    scopes: Mapped[str] = mapped_column(String(SCOPES_LENGTH))  # space-separated scope names
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     merchant_id: Mapped[str | None] = mapped_column(ForeignKey(merchants.c.id), index=True)

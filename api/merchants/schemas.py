@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Annotated, Final
 
 from pydantic import AfterValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
 
 from api.auth import MERCHANT_SCOPES, MerchantScope
-from api.schemas import ApiModel, Uint256Spelling
+from api.schemas import ApiModel, DecimalSpelling
 from payments.merchants.model import (
     MAX_BASIS_POINTS,
     MAX_LEGAL_NAME,
@@ -28,13 +27,9 @@ MERCHANT_ID_PATTERN: Final = r"^mch_[0-9a-f]{24}$"
 KEY_ID_PATTERN: Final = r"^[0-9a-f]{16}$"
 
 
-def _int64(value: int) -> int:
-    if value > MAX_MINOR_UNITS:
-        raise PydanticCustomError("minor_units", "out of range: at most 2**63 - 1 minor units")
-    return value
-
-
-MinorUnits = Annotated[int, Uint256Spelling(numbers=False), AfterValidator(_int64)]
+MinorUnits = Annotated[
+    int, DecimalSpelling(numbers=False, maximum=MAX_MINOR_UNITS, kind="amount", article="an")
+]
 """An amount in minor units: a decimal string, 0 to 2^63 - 1."""
 Country = Annotated[str, AfterValidator(country_code)]
 Currency = Annotated[str, AfterValidator(currency_code)]

@@ -1,6 +1,7 @@
 """Alembic's environment for the API: migrations run on the caller's connection or on the settings' database.
 
-The chain migrates the API's models and the ledger's tables alike: one database, one history of its schema.
+The chain migrates the API's models, the ledger's and the payment intents' tables alike: one database, one
+history of its schema.
 
 On PostgreSQL the migration transaction first takes an advisory lock, so several API processes starting at
 once apply each revision exactly once instead of racing on the DDL.
@@ -10,12 +11,12 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from api.db import make_engine
-from api.migrate import SCHEMA_METADATA
+from api.migrate import target_metadata
 from api.settings import get_settings
 
 # Any constant shared by every process that migrates this database: "TPWmigrr" in ASCII.
 MIGRATION_LOCK_KEY = 0x5450576D69677272
-TARGET_METADATA = SCHEMA_METADATA
+TARGET_METADATA = target_metadata()
 
 
 def run_migrations(connection: Connection) -> None:

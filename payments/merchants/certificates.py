@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 from chain.files import write_atomic
 from custody.tls import CertificateAuthority, Credential
 from payments.merchants.model import MerchantError
-from payments.merchants.tenant import Tenant
+from payments.merchants.tenant import Tenant, mode_of
 
 CA_VALIDITY: Final = datetime.timedelta(days=5 * 365)
 CERTIFICATE_VALIDITY: Final = datetime.timedelta(days=90)
@@ -62,14 +62,14 @@ def parse_csr(pem: str) -> x509.CertificateSigningRequest:
 
 def ca_path(directory: Path, livemode: bool) -> Path:
     """Where the CA of a mode lives: ``<directory>/<mode>-ca.pem``."""
-    return directory / f"{Tenant('', livemode).mode}-ca.pem"
+    return directory / f"{mode_of(livemode)}-ca.pem"
 
 
 def load_or_create_ca(directory: Path, livemode: bool) -> CertificateAuthority:
     """The mode's merchant CA, created (exclusively) if there is none yet."""
     path = ca_path(directory, livemode)
     if not path.exists():
-        mode = Tenant("", livemode).mode
+        mode = mode_of(livemode)
         created = CertificateAuthority.create(f"tpw-merchant-ca-{mode}", validity=CA_VALIDITY).credential
         key_pem = created.private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

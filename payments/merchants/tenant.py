@@ -42,6 +42,10 @@ def tenant_columns(merchants: Table) -> tuple[Column[Any], Column[Any], Index]:
     )
 
 
+MERCHANT_ID_MAX_LENGTH: Final = 48
+"""The longest merchant id a merchant-scoped row holds (a merchant's `mch_...`, an operator's own book)."""
+
+
 def mode_of(livemode: bool) -> Mode:
     """`live` or `sandbox`."""
     return "live" if livemode else "sandbox"
@@ -53,6 +57,10 @@ class Tenant:
 
     merchant_id: str
     livemode: bool
+
+    def __post_init__(self) -> None:
+        if not self.merchant_id or len(self.merchant_id) > MERCHANT_ID_MAX_LENGTH:
+            raise ValueError(f"merchant_id must be 1..{MERCHANT_ID_MAX_LENGTH} characters")
 
     @property
     def mode(self) -> Mode:

@@ -6,7 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from api.db import make_engine
-from api.migrate import SCHEMA_METADATA, alembic_config, upgrade_database
+from api.migrate import alembic_config, target_metadata, upgrade_database
 
 LEDGER_TABLES = {"ledger_accounts", "ledger_transfers"}
 
@@ -18,7 +18,7 @@ def test_upgrade_builds_the_ledger_schema_and_downgrade_removes_it(database_url:
         assert set(inspect(engine).get_table_names()) >= LEDGER_TABLES
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, SCHEMA_METADATA) == []  # type: ignore[arg-type]
+            assert compare_metadata(context, target_metadata()) == []  # type: ignore[arg-type]
         with engine.begin() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection

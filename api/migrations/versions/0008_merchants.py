@@ -1,7 +1,7 @@
 """Merchants (payments/merchants/schema.py): accounts with their fee schedule, client certificates by
 fingerprint, and the merchant and mode of a merchant's API key (an operator's key keeps neither).
 
-Revision ID: 0008_merchants
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_merchants"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -78,10 +78,23 @@ def upgrade() -> None:
             op.f("ck_api_keys_merchant_keys_have_a_mode"), "(merchant_id IS NULL) = (livemode IS NULL)"
         )
         batch.create_index(op.f("ix_api_keys_merchant_id"), ["merchant_id"])
+        # Every feature adds scopes: the space-separated list outgrew 128 characters.
+        batch.alter_column(
+            "scopes",
+            existing_type=sa.String(length=128),
+            type_=sa.String(length=1024),
+            existing_nullable=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:
+        batch.alter_column(
+            "scopes",
+            existing_type=sa.String(length=1024),
+            type_=sa.String(length=128),
+            existing_nullable=False,
+        )
         batch.drop_index(op.f("ix_api_keys_merchant_id"))
         batch.drop_constraint(op.f("ck_api_keys_merchant_keys_have_a_mode"), type_="check")
         batch.drop_constraint(op.f("fk_api_keys_merchant_id_merchants"), type_="foreignkey")

@@ -1,0 +1,117 @@
+"""`/v1/payment-intents` and `/v1/refunds`: Stripe's payment intents, their money booked on the ledger.
+
+Thin routes over `api.payment_intents.service`. Reads need `payments:read` (or `payments:write`), writes
+`payments:write`; every POST needs an `Idempotency-Key` (`api.idempotency`). A caller sees only its own
+intents and refunds: another's answer 404, as one that does not exist.
+"""
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Annotated, Any, Final, TypeVar
+
+from fastapi import APIRouter, Path
+from fastapi.responses import Response
+
+from api.deps import PaymentsReader, PaymentsWriter
+from api.errors import problem_doc
+from api.idempotency.route import OPENAPI_EXTRA, RESPONSES
+from api.payment_intents import schemas, service
+
+_Route = TypeVar("_Route", bound=Callable[..., Any])
+
+router = APIRouter(tags=["payments"])
+
+IntentIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The payment intent's id.")]
+RefundIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The refund's id.")]
+
+AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
+    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+    422: problem_doc("The request is invalid; `errors` names each bad field."),
+}
+NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {
+    404: problem_doc("No payment intent of this id is the caller's.")
+}
+STEP_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    **NOT_FOUND,
+    402: problem_doc("The rail refused; nothing changed."),
+    409: problem_doc(
+        "The intent's status does not allow this (`intent_status` names it), or the Idempotency-Key was "
+        "used for another request."
+    ),
+    503: problem_doc("No client of the intent's rail is configured on this server."),
+}
+
+
+def _post(
+    path: str, response_model: type[Any], summary: str, status_code: int = HTTPStatus.OK
+) -> Callable[[_Route], _Route]:
+    return router.post(
+        path,
+        status_code=status_code,
+        response_model=response_model,
+        summary=summary,
+        openapi_extra=OPENAPI_EXTRA,
+        responses={**AUTH_RESPONSES, **RESPONSES, **STEP_RESPONSES},
+    )
+
+
+@_post("/v1/payment-intents", schemas.PaymentIntentOut, "Create a payment intent", HTTPStatus.CREATED)
+async def create_payment_intent(body: schemas.PaymentIntentCreate, post: PaymentsWriter) -> Response:
+    """Scope `payments:write`. `requires_payment_method`, or `requires_confirmation` with a payment method."""
+    return await post.run(service.create_intent, body, body=body, status_code=HTTPStatus.CREATED)
+
+
+@router.get(
+    "/v1/payment-intents/{intent_id}",
+    summary="A payment intent",
+    responses={**AUTH_RESPONSES, **NOT_FOUND},
+)
+async def get_payment_intent(intent_id: IntentIdPath, call: PaymentsReader) -> schemas.PaymentIntentOut:
+    """Scope `payments:read`."""
+    return await call.read(service.get_intent, intent_id)  # type: ignore[return-value]
+
+
+@_post("/v1/payment-intents/{intent_id}/confirm", schemas.PaymentIntentOut, "Confirm a payment intent")
+async def confirm_payment_intent(
+    intent_id: IntentIdPath, body: schemas.PaymentIntentConfirm, post: PaymentsWriter
+) -> Response:
+    """Scope `payments:write`. The rail's answer moves the intent: `requires_action` (a challenge at
+    `next_action.redirect_to_url.url`), `processing`, `requires_capture`, `succeeded`, or back to
+    `requires_payment_method` on a decline."""
+    return await post.run(service.confirm_intent, intent_id, body, body=body)
+
+
+@_post("/v1/payment-intents/{intent_id}/capture", schemas.PaymentIntentOut, "Capture a payment intent")
+async def capture_payment_intent(
+    intent_id: IntentIdPath, body: schemas.PaymentIntentCapture, post: PaymentsWriter
+) -> Response:
+    """Scope `payments:write`. Captures `amount_to_capture` (default: all) of `amount_capturable`; the rest is
+    released."""
+    return await post.run(service.capture_intent, intent_id, body, body=body)
+
+
+@_post("/v1/payment-intents/{intent_id}/cancel", schemas.PaymentIntentOut, "Cancel a payment intent")
+async def cancel_payment_intent(
+    intent_id: IntentIdPath, body: schemas.PaymentIntentCancel, post: PaymentsWriter
+) -> Response:
+    """Scope `payments:write`. From `requires_payment_method`, `requires_confirmation`, `requires_action` or
+    `requires_capture` (a held authorization is released)."""
+    return await post.run(service.cancel_intent, intent_id, body, body=body)
+
+
+@_post("/v1/refunds", schemas.RefundOut, "Refund a succeeded payment intent", HTTPStatus.CREATED)
+async def create_refund(body: schemas.RefundCreate, post: PaymentsWriter) -> Response:
+    """Scope `payments:write`. Refunds never exceed what was captured, less earlier refunds and disputes."""
+    refund_id = service.refund_id_for(post.tenant, post.idempotency.key)
+    return await post.run(service.create_refund, body, refund_id, body=body, status_code=HTTPStatus.CREATED)
+
+
+@router.get(
+    "/v1/refunds/{refund_id}",
+    summary="A refund",
+    responses={**AUTH_RESPONSES, 404: problem_doc("No refund of this id is the caller's.")},
+)
+async def get_refund(refund_id: RefundIdPath, call: PaymentsReader) -> schemas.RefundOut:
+    """Scope `payments:read`."""
+    return await call.read(service.get_refund, refund_id)  # type: ignore[return-value]

@@ -1,0 +1,124 @@
+"""The bodies of `/v1/payment-intents` and `/v1/refunds`, in Stripe's shape.
+
+Amounts are integers in the currency's minor units, sent and answered as decimal strings (a JSON number is
+refused: an amount never travels as a float); the domain refuses 0 where it means nothing and anything
+above 2^63 - 1, naming the field.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from api.schemas import ApiModel, DecimalSpelling, Uint256
+from ledger.model import INT64_MAX
+from payments.intents.model import (
+    CancellationReason,
+    CaptureMethod,
+    IntentStatus,
+    RailKind,
+    RefundReason,
+    RefundStatus,
+)
+
+Amount = Annotated[
+    int, DecimalSpelling(minimum=1, numbers=False, maximum=INT64_MAX, kind="amount", article="an")
+]
+"""An amount in minor units: a decimal string, 1 to 2^63 - 1 (the ledger's columns are signed 64-bit)."""
+Total = Uint256
+"""An amount answered (0 included), as a decimal string."""
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+ObjectId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class ShareIn(ApiModel):
+    """One merchant's part of a split payment."""
+
+    destination: Annotated[str, Field(min_length=1, max_length=48)]
+    """The receiving merchant's id."""
+    amount: Amount
+
+
+class PaymentIntentCreate(ApiModel):
+    amount: Amount
+    currency: Currency
+    """ISO 4217 alphabetic code."""
+    rail: RailKind = RailKind.CARD
+    capture_method: CaptureMethod = CaptureMethod.AUTOMATIC
+    payment_method: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    shares: Annotated[list[ShareIn], Field(min_length=1, max_length=16)] | None = None
+    """A split payment: shares summing exactly to `amount`. Default: all to the caller's merchant."""
+
+
+class PaymentIntentConfirm(ApiModel):
+    payment_method: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
+class PaymentIntentCapture(ApiModel):
+    amount_to_capture: Amount | None = None
+    """At most `amount_capturable` (default: all of it); the rest is released."""
+
+
+class PaymentIntentCancel(ApiModel):
+    cancellation_reason: CancellationReason | None = None
+
+
+class RedirectToUrl(ApiModel):
+    url: str
+
+
+class NextAction(ApiModel):
+    """What the customer must do: complete a challenge (3-D Secure, a bank's step-up) at `url`."""
+
+    type: Literal["redirect_to_url"] = "redirect_to_url"
+    redirect_to_url: RedirectToUrl
+
+
+class ShareOut(ApiModel):
+    destination: str
+    amount: Total
+    captured: Total
+    fee: Total
+    refunded: Total
+    disputed: Total
+
+
+class PaymentIntentOut(ApiModel):
+    id: str
+    object: Literal["payment_intent"] = "payment_intent"
+    livemode: bool
+    status: IntentStatus
+    amount: Total
+    currency: str
+    capture_method: CaptureMethod
+    rail: RailKind
+    payment_method: str | None
+    amount_capturable: Total
+    amount_received: Total
+    amount_refunded: Total
+    amount_disputed: Total
+    application_fee_amount: Total
+    """The platform's fee on what was captured."""
+    next_action: NextAction | None
+    last_payment_error: str | None
+    cancellation_reason: CancellationReason | None
+    created: int
+    """Unix seconds."""
+    shares: list[ShareOut]
+
+
+class RefundCreate(ApiModel):
+    payment_intent: ObjectId
+    amount: Amount | None = None
+    """Default: all that is still refundable."""
+    reason: RefundReason | None = None
+
+
+class RefundOut(ApiModel):
+    id: str
+    object: Literal["refund"] = "refund"
+    payment_intent: str
+    livemode: bool
+    amount: Total
+    reason: RefundReason | None
+    status: RefundStatus
+    created: int

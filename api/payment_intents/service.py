@@ -1,0 +1,202 @@
+"""Payment intents and refunds behind the routes: the domain's calls (`payments.intents`), its refusals as
+problem documents, its records as the API's bodies.
+
+The caller's tenant is its API key's: until merchant keys exist (issue 11 point 3), every key is a sandbox
+merchant of its own (`key_<key id>`), so two keys never see each other's intents. The domain runs its own
+transactions on the request session's engine (one per step, the ledger's transfers inside it); the rails
+are the app's (`app.state.payment_rails`, registered by the rails' clients).
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from hashlib import sha256
+from typing import TypeVar
+
+from api.auth import ApiClient
+from api.errors import ApiError, NotFound, ServiceUnavailable
+from api.errors import InvalidRequest as ApiInvalidRequest
+from api.payment_intents.schemas import (
+    NextAction,
+    PaymentIntentCancel,
+    PaymentIntentCapture,
+    PaymentIntentConfirm,
+    PaymentIntentCreate,
+    PaymentIntentOut,
+    RedirectToUrl,
+    RefundCreate,
+    RefundOut,
+    ShareOut,
+)
+from custody.problems import invalid_fields_detail
+from ledger.ids import NS_PER_SECOND
+from payments.intents import errors, intents, refunds
+from payments.intents.context import Payments
+from payments.intents.model import PaymentIntent, Refund, ShareSpec
+from payments.merchants.tenant import Tenant
+
+_T = TypeVar("_T")
+
+
+class PaymentIntentNotFound(NotFound, problem="payment-intent-not-found", title="Payment intent not found"):
+    """No payment intent of this id is the caller's."""
+
+
+class RefundNotFound(NotFound, problem="refund-not-found", title="Refund not found"):
+    """No refund of this id is the caller's."""
+
+
+class UnexpectedState(
+    ApiError, status=409, problem="payment-intent-unexpected-state", title="Unexpected state"
+):
+    """The action is not allowed from the intent's status; `intent_status` names it."""
+
+
+class PaymentRefused(ApiError, status=402, problem="payment-refused", title="The rail refused"):
+    """The rail refused a capture, cancel or refund; nothing changed."""
+
+
+class RailUnavailable(ServiceUnavailable, problem="rail-unavailable", title="Rail unavailable"):
+    """No client of the intent's rail is configured on this server."""
+
+
+def tenant_of(client: ApiClient) -> Tenant:
+    """Whose intents a key reaches: a merchant's key its merchant's in its own mode; an operator's key (no
+    merchant) a sandbox book of its own, so operators can exercise the flow without touching a merchant."""
+    if client.tenant is not None:
+        return client.tenant
+    return Tenant(f"key_{client.key_id}", livemode=False)
+
+
+def _invalid(field: str, message: str) -> ApiInvalidRequest:
+    problems = [{"field": field, "message": message}]
+    return ApiInvalidRequest(invalid_fields_detail(problems), errors=problems)
+
+
+@contextmanager
+def _answered(missing: type[NotFound]) -> Iterator[None]:
+    """The domain's refusals as the API's problems (`missing`: what a NotFound is here)."""
+    try:
+        yield
+    except errors.NotFound as error:
+        raise missing(error.detail) from error
+    except errors.UnexpectedState as error:
+        raise UnexpectedState(error.detail, intent_status=error.status) from error
+    except errors.RailRefused as error:
+        raise PaymentRefused(error.detail) from error
+    except (errors.InvalidAmount, errors.InvalidRequest) as error:
+        if error.field == "rail":
+            raise RailUnavailable(error.detail) from error
+        raise _invalid(error.field or "body", error.detail) from error
+
+
+def _call(missing: type[NotFound], work: Callable[[], _T]) -> _T:
+    with _answered(missing):
+        return work()
+
+
+def intent_out(intent: PaymentIntent) -> PaymentIntentOut:
+    url = intent.next_action_url
+    return PaymentIntentOut(
+        id=intent.id,
+        livemode=intent.livemode,
+        status=intent.status,
+        amount=intent.amount,
+        currency=intent.currency,
+        capture_method=intent.capture_method,
+        rail=intent.rail,
+        payment_method=intent.payment_method,
+        amount_capturable=intent.amount_capturable,
+        amount_received=intent.amount_received,
+        amount_refunded=intent.amount_refunded,
+        amount_disputed=intent.amount_disputed,
+        application_fee_amount=intent.amount_fee,
+        next_action=None if url is None else NextAction(redirect_to_url=RedirectToUrl(url=url)),
+        last_payment_error=intent.last_payment_error,
+        cancellation_reason=intent.cancellation_reason,
+        created=intent.created_at // NS_PER_SECOND,
+        shares=[
+            ShareOut(
+                destination=share.destination,
+                amount=share.amount,
+                captured=share.captured,
+                fee=share.fee,
+                refunded=share.refunded,
+                disputed=share.disputed,
+            )
+            for share in intent.shares
+        ],
+    )
+
+
+def refund_out(refund: Refund) -> RefundOut:
+    return RefundOut(
+        id=refund.id,
+        payment_intent=refund.payment_intent_id,
+        livemode=refund.livemode,
+        amount=refund.amount,
+        reason=refund.reason,
+        status=refund.status,
+        created=refund.created_at // NS_PER_SECOND,
+    )
+
+
+def create_intent(payments: Payments, tenant: Tenant, body: PaymentIntentCreate) -> PaymentIntentOut:
+    shares = (
+        None if body.shares is None else [ShareSpec(share.destination, share.amount) for share in body.shares]
+    )
+    created = _call(
+        PaymentIntentNotFound,
+        lambda: intents.create(
+            payments,
+            tenant,
+            amount=body.amount,
+            currency=body.currency,
+            rail=body.rail,
+            capture_method=body.capture_method,
+            payment_method=body.payment_method,
+            shares=shares,
+        ),
+    )
+    return intent_out(created)
+
+
+def get_intent(payments: Payments, tenant: Tenant, intent_id: str) -> PaymentIntentOut:
+    return intent_out(_call(PaymentIntentNotFound, lambda: intents.retrieve(payments, tenant, intent_id)))
+
+
+def confirm_intent(
+    payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentConfirm
+) -> PaymentIntentOut:
+    work = partial(intents.confirm, payments, tenant, intent_id, body.payment_method)
+    return intent_out(_call(PaymentIntentNotFound, work))
+
+
+def capture_intent(
+    payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentCapture
+) -> PaymentIntentOut:
+    work = partial(intents.capture, payments, tenant, intent_id, body.amount_to_capture)
+    return intent_out(_call(PaymentIntentNotFound, work))
+
+
+def cancel_intent(
+    payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentCancel
+) -> PaymentIntentOut:
+    work = partial(intents.cancel, payments, tenant, intent_id, body.cancellation_reason)
+    return intent_out(_call(PaymentIntentNotFound, work))
+
+
+def refund_id_for(tenant: Tenant, idempotency_key: str) -> str:
+    """The refund's id, derived from the request's Idempotency-Key: a retry whose stored answer was lost
+    (the process died after the refund committed) names the same refund and refunds nothing more."""
+    digest = sha256(f"{tenant.merchant_id}:{tenant.livemode}:{idempotency_key}".encode()).hexdigest()
+    return f"re_{digest[:24]}"
+
+
+def create_refund(payments: Payments, tenant: Tenant, body: RefundCreate, refund_id: str) -> RefundOut:
+    work = partial(refunds.refund, payments, tenant, body.payment_intent, body.amount, body.reason, refund_id)
+    return refund_out(_call(PaymentIntentNotFound, work))
+
+
+def get_refund(payments: Payments, tenant: Tenant, refund_id: str) -> RefundOut:
+    return refund_out(_call(RefundNotFound, lambda: refunds.retrieve_refund(payments, tenant, refund_id)))

@@ -1,0 +1,259 @@
+"""The payment intent's transitions up to its capture: create, attach a payment method, confirm, the rail's
+reports on a challenge or an asynchronous payment, capture and cancel.
+
+Each is a function that checks the intent's status (`transitions.require`, raising `UnexpectedState`
+naming it) and commits the new status with its ledger transfers in one transaction (`Payments.writing`).
+Refunds and disputes, which follow a success, are in `payments.intents.refunds` and `.disputes`.
+"""
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from iso4217 import Currency
+from sqlalchemy import Connection
+
+from payments.intents import movements, store
+from payments.intents.context import Payments, new_id, rail_request
+from payments.intents.errors import InvalidAmount, InvalidRequest, RailRefused
+from payments.intents.model import (
+    Action,
+    CancellationReason,
+    CaptureMethod,
+    FeeSchedule,
+    IntentStatus,
+    PaymentIntent,
+    RailKind,
+    Share,
+    ShareSpec,
+    require_amount,
+)
+from payments.intents.postings import open_accounts, submit
+from payments.intents.rails import OutcomeKind, RailOutcome
+from payments.intents.split import check_shares
+from payments.merchants.tenant import Tenant
+
+S = IntentStatus
+NO_FEES = FeeSchedule()
+PAYMENT_METHOD_MAX_LENGTH = 128
+LAST_ERROR_MAX_LENGTH = 255
+
+
+def _amount(name: str, value: object) -> int:
+    try:
+        return require_amount(name, value)
+    except (TypeError, ValueError) as error:
+        raise InvalidAmount(str(error), field=name) from error
+
+
+def _currency(currency: str) -> str:
+    try:
+        Currency(currency)
+    except ValueError as error:
+        raise InvalidRequest(f"{currency!r} is not an ISO 4217 currency code", field="currency") from error
+    if currency != currency.upper():
+        raise InvalidRequest("a currency code is upper case", field="currency")
+    return currency
+
+
+def _payment_method(value: str | None) -> str | None:
+    if value is not None and not 0 < len(value) <= PAYMENT_METHOD_MAX_LENGTH:
+        raise InvalidRequest(
+            f"a payment method is 1..{PAYMENT_METHOD_MAX_LENGTH} characters", field="payment_method"
+        )
+    return value
+
+
+def create(
+    payments: Payments,
+    tenant: Tenant,
+    *,
+    amount: int,
+    currency: str,
+    rail: RailKind,
+    capture_method: CaptureMethod = CaptureMethod.AUTOMATIC,
+    payment_method: str | None = None,
+    shares: Sequence[ShareSpec] | None = None,
+    fee_schedule: FeeSchedule = NO_FEES,
+) -> PaymentIntent:
+    """A new intent, `requires_payment_method` (or `requires_confirmation` with a payment method).
+
+    Without `shares` the whole amount goes to the tenant's own balance. The ledger accounts the intent will
+    use are opened now, in the same transaction.
+    """
+    amount = _amount("amount", amount)
+    split = list(shares) if shares is not None else [ShareSpec(tenant.merchant_id, amount)]
+    check_shares(amount, split)
+    now = payments.clock()
+    intent = PaymentIntent(
+        id=new_id("pi"),
+        merchant_id=tenant.merchant_id,
+        livemode=tenant.livemode,
+        status=S.REQUIRES_PAYMENT_METHOD if payment_method is None else S.REQUIRES_CONFIRMATION,
+        amount=amount,
+        currency=_currency(currency),
+        capture_method=CaptureMethod(capture_method),
+        rail=RailKind(rail),
+        payment_method=_payment_method(payment_method),
+        fee_bps=fee_schedule.bps,
+        fee_fixed=fee_schedule.fixed,
+        created_at=now,
+        updated_at=now,
+        shares=tuple(
+            Share(index, spec.destination, spec.amount, 0, 0, 0, 0) for index, spec in enumerate(split)
+        ),
+    )
+    with payments.engine.begin() as connection:
+        open_accounts(connection, movements.accounts_of(intent))
+        store.insert_intent(connection, intent)
+    return intent
+
+
+def retrieve(payments: Payments, tenant: Tenant, intent_id: str) -> PaymentIntent:
+    return payments.read(tenant, intent_id)
+
+
+def attach_payment_method(
+    payments: Payments, tenant: Tenant, intent_id: str, payment_method: str
+) -> PaymentIntent:
+    """Set or replace the payment method; the intent then waits for confirmation (an open challenge is
+    abandoned, as Stripe does when the payment method changes)."""
+    _payment_method(payment_method)
+
+    def attach(_: Connection, intent: PaymentIntent) -> PaymentIntent:
+        return replace(
+            intent, payment_method=payment_method, status=S.REQUIRES_CONFIRMATION, next_action_url=None
+        )
+
+    return payments.step(tenant, intent_id, Action.ATTACH_PAYMENT_METHOD, attach)
+
+
+def confirm(
+    payments: Payments, tenant: Tenant, intent_id: str, payment_method: str | None = None
+) -> PaymentIntent:
+    """Ask the rail to authorize (and, for automatic capture, capture); its answer moves the intent."""
+    seen = payments.read(tenant, intent_id, Action.CONFIRM)
+    method = _payment_method(payment_method) or seen.payment_method
+    if method is None:
+        raise InvalidRequest("confirming needs a payment method", field="payment_method")
+    attempt = seen.attempt + 1
+    asked = replace(seen, payment_method=method)
+    automatic = seen.capture_method is CaptureMethod.AUTOMATIC
+    outcome = payments.rail(seen.rail).authorize(
+        rail_request(asked, f"authorize:{attempt}", seen.amount, capture=automatic)
+    )
+
+    def authorized(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
+        return _authorized(connection, replace(intent, payment_method=method, attempt=attempt), outcome)
+
+    return payments.step(tenant, intent_id, Action.CONFIRM, authorized, seen)
+
+
+def complete_action(
+    payments: Payments, tenant: Tenant, intent_id: str, outcome: RailOutcome
+) -> PaymentIntent:
+    """The rail's report on a challenge (3-D Secure, step-up): it moves the intent like an authorization."""
+    return payments.step(
+        tenant,
+        intent_id,
+        Action.COMPLETE_ACTION,
+        lambda connection, intent: _authorized(connection, intent, outcome),
+    )
+
+
+def complete_processing(
+    payments: Payments, tenant: Tenant, intent_id: str, outcome: RailOutcome
+) -> PaymentIntent:
+    """The rail's final report on an asynchronous payment."""
+    if outcome.kind in (OutcomeKind.PROCESSING, OutcomeKind.REQUIRES_ACTION):
+        raise InvalidRequest(f"a processing payment cannot end as {outcome.kind}", field="outcome")
+    return payments.step(
+        tenant,
+        intent_id,
+        Action.COMPLETE_PROCESSING,
+        lambda connection, intent: _authorized(connection, intent, outcome),
+    )
+
+
+def _authorized(connection: Connection, intent: PaymentIntent, outcome: RailOutcome) -> PaymentIntent:
+    """The intent after the rail's answer to an authorization, with the ledger transfers it makes."""
+    base = replace(intent, next_action_url=None, last_payment_error=None)
+    manual = intent.capture_method is CaptureMethod.MANUAL
+    error = (outcome.decline_code or str(outcome.kind))[:LAST_ERROR_MAX_LENGTH]
+    match outcome.kind:
+        case OutcomeKind.REQUIRES_ACTION:
+            return replace(base, status=S.REQUIRES_ACTION, next_action_url=outcome.challenge_url)
+        case OutcomeKind.PROCESSING:
+            return replace(base, status=S.PROCESSING)
+        case OutcomeKind.DECLINED:
+            return replace(
+                base, status=S.REQUIRES_PAYMENT_METHOD, payment_method=None, last_payment_error=error
+            )
+        case OutcomeKind.FAILED:
+            return replace(base, status=S.FAILED, last_payment_error=error)
+        case OutcomeKind.AUTHORIZED if manual:
+            submit(connection, movements.authorize(intent))
+            return replace(base, status=S.REQUIRES_CAPTURE, amount_capturable=intent.amount)
+        case OutcomeKind.SUCCEEDED if not manual:
+            specs, shares = movements.capture_at_once(intent)
+            submit(connection, specs)
+            fee = sum(share.fee for share in shares)
+            return replace(
+                base, status=S.SUCCEEDED, amount_received=intent.amount, amount_fee=fee, shares=shares
+            )
+    raise RailRefused(f"the rail answered {outcome.kind} to a {intent.capture_method} capture authorization")
+
+
+def capture(
+    payments: Payments, tenant: Tenant, intent_id: str, amount_to_capture: int | None = None
+) -> PaymentIntent:
+    """Capture `amount_to_capture` (default: all) of the held amount; the rest is released."""
+    seen = payments.read(tenant, intent_id, Action.CAPTURE)
+    amount = (
+        seen.amount_capturable
+        if amount_to_capture is None
+        else _amount("amount_to_capture", amount_to_capture)
+    )
+    if amount > seen.amount_capturable:
+        raise InvalidAmount(
+            f"amount_to_capture {amount} exceeds amount_capturable {seen.amount_capturable}",
+            field="amount_to_capture",
+        )
+    outcome = payments.rail(seen.rail).capture(rail_request(seen, "capture", amount))
+    if outcome.kind is not OutcomeKind.SUCCEEDED:
+        raise RailRefused(f"the rail answered {outcome.kind} to the capture")
+
+    def captured(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
+        specs, shares = movements.capture_held(intent, amount)
+        submit(connection, specs)
+        fee = sum(share.fee for share in shares)
+        return replace(
+            intent,
+            status=S.SUCCEEDED,
+            amount_capturable=0,
+            amount_received=amount,
+            amount_fee=fee,
+            shares=shares,
+        )
+
+    return payments.step(tenant, intent_id, Action.CAPTURE, captured, seen)
+
+
+def cancel(
+    payments: Payments, tenant: Tenant, intent_id: str, reason: CancellationReason | None = None
+) -> PaymentIntent:
+    """Cancel; a held authorization is released at the rail and voided on the ledger."""
+    reason = None if reason is None else CancellationReason(reason)
+    seen = payments.read(tenant, intent_id, Action.CANCEL)
+    if seen.status in (S.REQUIRES_ACTION, S.REQUIRES_CAPTURE):
+        outcome = payments.rail(seen.rail).cancel(rail_request(seen, "cancel", 0))
+        if outcome.kind is not OutcomeKind.SUCCEEDED:
+            raise RailRefused(f"the rail answered {outcome.kind} to the cancel")
+
+    def canceled(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
+        if intent.status is S.REQUIRES_CAPTURE:
+            submit(connection, movements.release(intent))
+        return replace(
+            intent, status=S.CANCELED, cancellation_reason=reason, amount_capturable=0, next_action_url=None
+        )
+
+    return payments.step(tenant, intent_id, Action.CANCEL, canceled, seen)

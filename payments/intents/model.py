@@ -1,0 +1,199 @@
+"""The payment intent's vocabulary: its statuses, the actions on it, and the records callers read back.
+
+The statuses are Stripe's PaymentIntent statuses, plus `failed`: Stripe returns a declined intent to
+`requires_payment_method` (the customer may try another method), and so does this model; `failed` is the
+terminal state a rail reports when the payment can never succeed (a bank return, a closed account). Amounts
+are ints in minor units of `currency`; a share is the part of an intent that one merchant's balance
+receives (a split payment has several, summing exactly to the amount).
+"""
+
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+from ledger.model import INT64_MAX
+
+# Stripe's bound on an id's length is 255; ours are shorter and live in String(64) columns.
+ID_MAX_LENGTH: Final = 64
+
+
+class IntentStatus(enum.StrEnum):
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    REQUIRES_CAPTURE = "requires_capture"
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
+    FAILED = "failed"
+
+
+class Action(enum.StrEnum):
+    """What a caller (or a rail's report) can do to an intent; `transitions.ALLOWED` says from where."""
+
+    ATTACH_PAYMENT_METHOD = "attach_payment_method"
+    CONFIRM = "confirm"
+    COMPLETE_ACTION = "complete_action"
+    COMPLETE_PROCESSING = "complete_processing"
+    CAPTURE = "capture"
+    CANCEL = "cancel"
+    REFUND = "refund"
+    OPEN_DISPUTE = "open_dispute"
+
+
+class CaptureMethod(enum.StrEnum):
+    """`automatic`: the rail captures at authorization; `manual`: funds are held until `capture`."""
+
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class CancellationReason(enum.StrEnum):
+    """Stripe's reasons a caller may give (`automatic`, `failed_invoice`, ... are Stripe's own)."""
+
+    DUPLICATE = "duplicate"
+    FRAUDULENT = "fraudulent"
+    REQUESTED_BY_CUSTOMER = "requested_by_customer"
+    ABANDONED = "abandoned"
+
+
+class RefundReason(enum.StrEnum):
+    DUPLICATE = "duplicate"
+    FRAUDULENT = "fraudulent"
+    REQUESTED_BY_CUSTOMER = "requested_by_customer"
+
+
+class RefundStatus(enum.StrEnum):
+    """Stripe's: pending while the rail carries the refund out (its amount reserved), then final."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class DisputeStatus(enum.StrEnum):
+    """Opened disputes withhold their amount; won releases it back, lost takes it."""
+
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class RailKind(enum.StrEnum):
+    """Which rail carries the money; each has its own clearing account per currency and mode."""
+
+    CARD = "card"
+    BANK = "bank"
+    STABLECOIN = "stablecoin"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """The platform's fee on a capture: `bps` basis points of the captured amount plus `fixed` minor units.
+
+    Rounding: the proportional part rounds half up to the minor unit, in integers
+    (`(amount * bps + 5_000) // 10_000`); the fee never exceeds the amount captured.
+    """
+
+    bps: int = 0
+    fixed: int = 0
+
+    def __post_init__(self) -> None:
+        require_amount("fee_schedule.bps", self.bps, allow_zero=True, maximum=10_000)
+        require_amount("fee_schedule.fixed", self.fixed, allow_zero=True)
+
+    def fee(self, captured: int) -> int:
+        return min(captured, (captured * self.bps + 5_000) // 10_000 + self.fixed)
+
+
+@dataclass(frozen=True, slots=True)
+class ShareSpec:
+    """One merchant's part of an intent, as given at creation: `destination` is the receiving merchant."""
+
+    destination: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """One merchant's part of an intent and what happened to it (all in minor units)."""
+
+    index: int
+    destination: str
+    amount: int
+    captured: int
+    fee: int
+    refunded: int
+    disputed: int
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntent:
+    """A stored intent. `amount_capturable` is held for a manual capture; `amount_received` was captured;
+    `amount_disputed` counts open and lost disputes (a won one is given back)."""
+
+    id: str
+    merchant_id: str
+    livemode: bool
+    status: IntentStatus
+    amount: int
+    currency: str
+    capture_method: CaptureMethod
+    rail: RailKind
+    fee_bps: int
+    fee_fixed: int
+    created_at: int
+    updated_at: int
+    shares: tuple[Share, ...]
+    payment_method: str | None = None
+    amount_capturable: int = 0
+    amount_received: int = 0
+    amount_refunded: int = 0
+    amount_disputed: int = 0
+    amount_fee: int = 0
+    attempt: int = 0
+    """How many times the intent was confirmed: names each authorization attempt at the rail."""
+    next_action_url: str | None = None
+    last_payment_error: str | None = None
+    cancellation_reason: CancellationReason | None = None
+
+    @property
+    def refundable(self) -> int:
+        """What may still be refunded: received, less refunds and what disputes withhold or took."""
+        return self.amount_received - self.amount_refunded - self.amount_disputed
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    id: str
+    payment_intent_id: str
+    merchant_id: str
+    livemode: bool
+    amount: int
+    reason: RefundReason | None
+    status: RefundStatus
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    id: str
+    payment_intent_id: str
+    merchant_id: str
+    livemode: bool
+    amount: int
+    reason: str
+    status: DisputeStatus
+    created_at: int
+    closed_at: int | None
+
+
+def require_amount(name: str, value: object, *, allow_zero: bool = False, maximum: int = INT64_MAX) -> int:
+    """`value` as an amount in minor units, or ValueError naming `name` (ints only: no float, no bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int in minor units, not {type(value).__name__}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, not {value}")
+    if value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, not {value}")
+    return value
