@@ -149,14 +149,14 @@ def _commit(session: Session, progress: Progress, result: _Out, stored: _Out | N
 
 
 def apply(session: Session, body: schemas.MerchantApplication, progress: Progress) -> schemas.MerchantOut:
-    """File an application (status applied)."""
-    fees = FeeSchedule(
-        **{
-            method: FeeTerms.checked(terms.basis_points, terms.fixed, f"fees.{method}")
-            for method, terms in body.fees
-        }
-    )
+    """File an application (status applied); the model checks every field again (the schema did first)."""
     with _domain_errors():
+        fees = FeeSchedule(
+            **{
+                method: FeeTerms.checked(terms.basis_points, terms.fixed, f"fees.{method}")
+                for method, terms in body.fees
+            }
+        )
         application = Application(body.legal_name, body.country, body.settlement_currency, fees)
         merchant = store.apply(session, application, _now())
     return _commit(session, progress, merchant_out(merchant))
@@ -165,9 +165,9 @@ def apply(session: Session, body: schemas.MerchantApplication, progress: Progres
 def approve(session: Session, merchant_id: str, progress: Progress) -> schemas.Approval:
     """Activate an application and issue its first keys, a sandbox one and a live one."""
     with _domain_errors():
-        if store.get(session, merchant_id, for_update=True).status is not MerchantStatus.APPLIED:
-            raise errors.MerchantStatusConflict(f"merchant {merchant_id} is not an application any more")
-        merchant = store.move(session, merchant_id, MerchantStatus.ACTIVE, _now())
+        merchant = store.move(
+            session, merchant_id, MerchantStatus.ACTIVE, _now(), only_from=MerchantStatus.APPLIED
+        )
         keys = [
             _issued_out(
                 add_api_key(session, f"{mode_of(live)} default", MERCHANT_SCOPES, Tenant(merchant_id, live))

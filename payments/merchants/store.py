@@ -2,8 +2,9 @@
 its status, record a certificate. Functions take the caller's session and commit nothing: the caller ends
 the transaction (so the API can commit an account's change with its idempotent response, and its keys).
 
-A status change reads the row FOR UPDATE (PostgreSQL; SQLite serialises writers anyway) so two operators
-approving and rejecting at once cannot both win.
+A status change reads the row FOR UPDATE (PostgreSQL) and writes only if the status is still the one it
+read (compare and set: SQLite has no row locks), so two operators approving and rejecting at once never
+both win.
 """
 
 import secrets
@@ -17,6 +18,7 @@ from payments.merchants.model import (
     Application,
     FeeSchedule,
     FeeTerms,
+    InvalidTransition,
     Merchant,
     MerchantError,
     MerchantStatus,
@@ -95,13 +97,27 @@ def get(session: Session, merchant_id: str, *, for_update: bool = False) -> Merc
     return _merchant(row)
 
 
-def move(session: Session, merchant_id: str, target: MerchantStatus, now: datetime) -> Merchant:
-    """Move the account to `target` if its status allows (InvalidTransition otherwise)."""
-    current = get(session, merchant_id, for_update=True)
-    check_transition(current.status, target)
-    session.execute(
-        merchants.update().where(merchants.c.id == merchant_id).values(status=target.value, updated_at=now)
+def move(
+    session: Session,
+    merchant_id: str,
+    target: MerchantStatus,
+    now: datetime,
+    *,
+    only_from: MerchantStatus | None = None,
+) -> Merchant:
+    """Move the account to `target` if its status allows (and is `only_from`, if given); InvalidTransition
+    otherwise, also when another transaction moved it between our read and our write."""
+    current = get(session, merchant_id, for_update=True).status
+    if only_from is not None and current is not only_from:
+        raise InvalidTransition(f"a merchant that is {current.value} is not {only_from.value}", "status")
+    check_transition(current, target)
+    moved = session.execute(
+        merchants.update()
+        .where(merchants.c.id == merchant_id, merchants.c.status == current.value)
+        .values(status=target.value, updated_at=now)
     )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]  # SQLite has no FOR UPDATE: compare and set
+        raise InvalidTransition(f"merchant {merchant_id} changed status meanwhile", "status")
     return get(session, merchant_id)
 
 

@@ -4,14 +4,18 @@ what (no key 401, wrong scope 403), on SQLite and PostgreSQL."""
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from api import apikeys
 from api.auth import add_api_key
+from api.settings import ApiSettings
 from payments.merchants import store
 from payments.merchants.model import MerchantStatus
 from payments.merchants.tenant import Tenant
 from tests.api.merchants.conftest import APPLICATION, Caller, Onboarded, onboard
+from tests.helpers.csr import make_csr
 
 MERCHANT = "mch_" + "0" * 24
 KEY = "0" * 16
@@ -160,3 +164,34 @@ def test_an_applicant_desk_files_but_does_not_approve(operator):
 
 def test_two_merchants_have_distinct_ids(client: TestClient, admin: Caller):
     assert onboard(client, admin, "One").id != onboard(client, admin, "Two").id
+
+
+def test_a_replayed_key_issue_issues_nothing_and_shows_no_secret(client: TestClient, merchant_a: Onboarded):
+    path = f"/v1/merchants/{merchant_a.id}/api-keys"
+    first = merchant_a.sandbox.post(path, {"mode": "sandbox"}, idempotency_key="rotate-1")
+    replay = merchant_a.sandbox.post(path, {"mode": "sandbox"}, idempotency_key="rotate-1")
+    assert first.status_code == replay.status_code == 201
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == {**first.json(), "token": None}
+    assert Caller(client, first.json()["token"]).get("/v1/merchant").status_code == 200
+    assert len(merchant_a.sandbox.get("/v1/merchant").json()["api_keys"]) == 2
+    other_body = merchant_a.sandbox.post(path, {"mode": "sandbox", "name": "x"}, idempotency_key="rotate-1")
+    assert other_body.status_code == 409
+
+
+def test_a_replayed_certificate_request_answers_the_same_certificate(merchant_a: Onboarded):
+    path, body = f"/v1/merchants/{merchant_a.id}/certificates", {"csr": make_csr()}
+    first = merchant_a.live.post(path, body, idempotency_key="cert-1")
+    replay = merchant_a.live.post(path, body, idempotency_key="cert-1")
+    assert replay.json() == first.json()
+    assert len(merchant_a.live.get("/v1/merchant").json()["certificates"]) == 1
+
+
+def test_the_key_cli_lists_a_merchant_keys_merchant_and_mode(
+    api_settings: ApiSettings, merchant_a: Onboarded
+):
+    listed = CliRunner(mix_stderr=False).invoke(apikeys.main, ["list"], obj=api_settings)
+    assert listed.exit_code == 0, listed.stderr
+    lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
+    assert lines[merchant_a.key_ids["live"]].endswith(f"merchant {merchant_a.id} live")
+    assert lines[merchant_a.key_ids["sandbox"]].endswith(f"merchant {merchant_a.id} sandbox")

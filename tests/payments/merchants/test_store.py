@@ -1,6 +1,8 @@
 """Merchant accounts and certificates in the database, on SQLite and PostgreSQL; the database's own
 guards on fees and statuses."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.db import make_engine
 from payments.merchants import store
 from payments.merchants.model import MAX_MINOR_UNITS, Application, InvalidTransition, MerchantStatus
 from payments.merchants.schema import merchants
@@ -15,6 +18,7 @@ from payments.merchants.tenant import Tenant
 from tests.payments.merchants.conftest import fees
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+DECIDERS = 6
 
 
 def test_an_application_is_stored_as_applied(session: Session, application: Application):
@@ -95,3 +99,33 @@ def test_a_fingerprint_is_recorded_once(session: Session, application: Applicati
     store.record_certificate(session, tenant, **fields)  # type: ignore[arg-type]
     with pytest.raises(IntegrityError):
         store.record_certificate(session, tenant, **fields)  # type: ignore[arg-type]
+
+
+def test_concurrent_decisions_on_an_application_let_exactly_one_win(
+    session: Session, database_url: str, application: Application
+):
+    """Approvals and rejections race on one application from their own sessions: one wins, the rest see
+    that it changed (PostgreSQL's row lock, SQLite's compare and set)."""
+    merchant_id = store.apply(session, application, NOW).id
+    session.commit()
+    engine = make_engine(database_url)
+    try:
+        start = threading.Barrier(DECIDERS)
+
+        def decide(number: int) -> bool:
+            target = MerchantStatus.ACTIVE if number % 2 else MerchantStatus.REJECTED
+            with Session(engine) as own:
+                start.wait()
+                try:
+                    store.move(own, merchant_id, target, NOW, only_from=MerchantStatus.APPLIED)
+                    own.commit()
+                except InvalidTransition:
+                    own.rollback()
+                    return False
+                return True
+
+        with ThreadPoolExecutor(DECIDERS) as pool:
+            outcomes = list(pool.map(decide, range(DECIDERS)))
+        assert outcomes.count(True) == 1
+    finally:
+        engine.dispose()
