@@ -1,8 +1,9 @@
 """`python -m api.apikeys`: create, list and revoke the API's keys, on the settings' database.
 
-``create --name NAME --scopes custody:read,custody:sign`` prints the new key on stdout, once: only its
-SHA-256 is stored, so a lost key is revoked and replaced, never recovered. ``list`` shows ids, names,
-scopes and revocation times (no secret, no hash); ``revoke KEY_ID`` refuses the key from then on. The
+``create --name NAME --scopes custody:read,custody:sign`` prints a new operator's key on stdout, once: only
+its SHA-256 is stored, so a lost key is revoked and replaced, never recovered (merchants get theirs through
+`/v1/merchants`). ``list`` shows ids, names, scopes, revocation times and a merchant key's merchant and mode
+(no secret, no hash); ``revoke KEY_ID`` refuses the key from then on. The
 database is migrated first, like the API does at start; each change is appended to the custody audit log.
 """
 
@@ -18,6 +19,7 @@ from api.db import make_engine, make_session_factory
 from api.migrate import upgrade_database
 from api.settings import ApiSettings, get_settings
 from custody.audit import AuditLog
+from payments.merchants.tenant import mode_of
 
 ACTOR = "api-keys-cli"
 
@@ -86,9 +88,11 @@ def list_keys(settings: ApiSettings) -> None:
     for key in keys:
         revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at is not None else "-"
         created = key.created_at.isoformat(timespec="seconds")
-        click.echo(
-            f"{key.id}  {key.name}  {key.scopes.replace(' ', ',')}  created {created}  revoked {revoked}"
+        merchant = (
+            "" if key.merchant_id is None else f"  merchant {key.merchant_id} {mode_of(bool(key.livemode))}"
         )
+        scopes = key.scopes.replace(" ", ",")
+        click.echo(f"{key.id}  {key.name}  {scopes}  created {created}  revoked {revoked}{merchant}")
 
 
 @main.command()

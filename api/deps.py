@@ -23,13 +23,16 @@ from api.auth import ApiClient, Scope, authenticated_client, require_scope
 from api.custody.errors import CustodyUnavailable
 from api.custody.runtime import CustodyRuntime
 from api.db import get_session
+from api.fx.service import rate_source
 from api.idempotency.route import Idempotency, idempotency
+from api.merchants.errors import NotAMerchantKey
 from api.payment_intents.service import tenant_of
 from api.rpc import ChainClients
 from api.settings import ApiSettings
 from api.version.service import BuildInfo
+from payments.fx.rates import RateSource
 from payments.intents.context import Payments
-from payments.intents.model import Tenant
+from payments.merchants.tenant import Tenant
 
 
 def get_app_settings(request: Request) -> ApiSettings:
@@ -73,6 +76,18 @@ AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
 """Any caller with a valid API key, whatever its scopes."""
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
 CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
+LedgerReader = Annotated[ApiClient, Depends(require_scope("ledger:read"))]
+LedgerWriter = Annotated[ApiClient, Depends(require_scope("ledger:write"))]
+FxReader = Annotated[ApiClient, Depends(require_scope("fx:read"))]
+FxWriter = Annotated[ApiClient, Depends(require_scope("fx:write"))]
+
+
+def get_fx_rates(settings: SettingsDep) -> RateSource:
+    """The FX rate source: the settings' reference file (re-read when it changes); 503 while unreadable."""
+    return rate_source(settings.fx_rates_path)
+
+
+FxRatesDep = Annotated[RateSource, Depends(get_fx_rates)]
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,34 @@ def custody_post(scope: Scope) -> Callable[..., Awaitable[CustodyPost]]:
 AdminPost = Annotated[CustodyPost, Depends(custody_post("custody:admin"))]
 SignerPost = Annotated[CustodyPost, Depends(custody_post("custody:sign"))]
 ApproverPost = Annotated[CustodyPost, Depends(custody_post("custody:approve"))]
+
+
+MerchantsApplicant = Annotated[ApiClient, Depends(require_scope("merchants:apply", "merchants:admin"))]
+"""Files merchant applications: an onboarding desk's key, or an admin's."""
+MerchantsAdmin = Annotated[ApiClient, Depends(require_scope("merchants:admin"))]
+MerchantReader = Annotated[ApiClient, Depends(require_scope("merchant:read", "merchants:admin"))]
+"""A merchant's key that may read its account, or an admin's (which merchant it may read is the service's
+check: `api.merchants.service`)."""
+MerchantWriter = Annotated[ApiClient, Depends(require_scope("merchant:write", "merchants:admin"))]
+
+
+def merchant_tenant(scope: Scope) -> Callable[..., Tenant]:
+    """The dependency of a route that acts for the calling merchant: the key's tenant (merchant and mode)
+    if the key is a merchant's and grants `scope`; 403 otherwise. A merchant-scoped feature (payment
+    intents, refunds, webhooks) takes its tenant only from here and queries only through it
+    (`payments.merchants.tenant.Tenant.select`), so a sandbox key never reaches a live row."""
+
+    def tenant_of(client: Annotated[ApiClient, Depends(require_scope(scope))]) -> Tenant:
+        if client.tenant is None:
+            raise NotAMerchantKey("this route acts for the calling merchant: use a merchant's API key")
+        return client.tenant
+
+    tenant_of.__name__ = f"tenant_with_{scope.replace(':', '_')}"
+    return tenant_of
+
+
+TenantReader = Annotated[Tenant, Depends(merchant_tenant("merchant:read"))]
+"""The calling merchant's tenant, for a key with `merchant:read`."""
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,29 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import CommandLine, Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
+
+import api.models  # noqa: F401  (registers the tables on Base.metadata)
+import ledger.schema
+import payments.fx.schema
+import payments.intents.schema
+import payments.merchants.schema
+from api.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def target_metadata() -> list[MetaData]:
+    """Every table of the database: the API's models and the tables of the packages below the API (each
+    keeps its own MetaData). A package that adds tables adds its MetaData here, and only here: the migrations'
+    environment and the tests that compare the migrated schema with the models read this list."""
+    return [
+        Base.metadata,
+        ledger.schema.metadata,
+        payments.merchants.schema.metadata,
+        payments.intents.schema.metadata,
+        payments.fx.schema.metadata,
+    ]
 
 
 def alembic_config() -> Config:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from api.auth import KEY_RESPONSES
 from api.custody import reads, schemas, service
 from api.custody.runtime import CustodyRuntime
 from api.deps import (
@@ -71,8 +72,7 @@ RequestIdPath = Annotated[
 
 
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
-    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+    **KEY_RESPONSES,
     422: problem_doc("The request is invalid; `errors` names each bad field."),
     503: problem_doc("Custody is not configured on this server."),
 }

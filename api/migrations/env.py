@@ -10,16 +10,13 @@ once apply each revision exactly once instead of racing on the DDL.
 from alembic import context
 from sqlalchemy import Connection, text
 
-import api.models  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
-import ledger.schema
-import payments.intents.schema
-from api.db import Base, make_engine
+from api.db import make_engine
+from api.migrate import target_metadata
 from api.settings import get_settings
 
 # Any constant shared by every process that migrates this database: "TPWmigrr" in ASCII.
 MIGRATION_LOCK_KEY = 0x5450576D69677272
-# Every table of the database: the API's models, the ledger's, the payment intents' (packages below the API).
-TARGET_METADATA = [Base.metadata, ledger.schema.metadata, payments.intents.schema.metadata]
+TARGET_METADATA = target_metadata()
 
 
 def run_migrations(connection: Connection) -> None:

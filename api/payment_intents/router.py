@@ -13,9 +13,10 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from api.auth import KEY_RESPONSES
 from api.deps import PaymentsReader, PaymentsWriter
 from api.errors import problem_doc
-from api.idempotency.route import RESPONSES, idempotent_post
+from api.idempotency.route import idempotent_post
 from api.payment_intents import schemas, service
 
 _Route = TypeVar("_Route", bound=Callable[..., Any])
@@ -26,8 +27,7 @@ IntentIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description
 RefundIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The refund's id.")]
 
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
-    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+    **KEY_RESPONSES,
     422: problem_doc("The request is invalid; `errors` names each bad field."),
 }
 NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {
@@ -47,7 +47,7 @@ STEP_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 def _post(
     path: str, response_model: type[BaseModel], summary: str, status_code: int = HTTPStatus.OK
 ) -> Callable[[_Route], _Route]:
-    responses = {**AUTH_RESPONSES, **RESPONSES, **STEP_RESPONSES}
+    responses = {**AUTH_RESPONSES, **STEP_RESPONSES}
     return idempotent_post(router, path, response_model, summary, responses, status_code)
 
 

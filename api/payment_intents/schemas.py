@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from api.schemas import ApiModel, Uint256, Uint256Spelling
+from api.schemas import ApiModel, DecimalSpelling, Uint256
+from ledger.model import INT64_MAX
 from payments.intents.model import (
     CancellationReason,
     CaptureMethod,
@@ -19,8 +20,10 @@ from payments.intents.model import (
     RefundStatus,
 )
 
-Amount = Annotated[int, Uint256Spelling(minimum=1, numbers=False)]
-"""An amount in minor units: a decimal string, at least 1."""
+Amount = Annotated[
+    int, DecimalSpelling(minimum=1, numbers=False, maximum=INT64_MAX, kind="amount", article="an")
+]
+"""An amount in minor units: a decimal string, 1 to 2^63 - 1 (the ledger's columns are signed 64-bit)."""
 Total = Uint256
 """An amount answered (0 included), as a decimal string."""
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]

@@ -32,7 +32,8 @@ from custody.problems import invalid_fields_detail
 from ledger.ids import NS_PER_SECOND
 from payments.intents import errors, intents, refunds
 from payments.intents.context import Payments
-from payments.intents.model import CancellationReason, PaymentIntent, Refund, ShareSpec, Tenant
+from payments.intents.model import CancellationReason, PaymentIntent, Refund, ShareSpec
+from payments.merchants.tenant import Tenant
 
 _T = TypeVar("_T")
 
@@ -64,6 +65,10 @@ class RailUnavailable(ServiceUnavailable, problem="rail-unavailable", title="Rai
 
 
 def tenant_of(client: ApiClient) -> Tenant:
+    """Whose intents a key reaches: a merchant's key its merchant's in its own mode; an operator's key (no
+    merchant) a sandbox book of its own, so operators can exercise the flow without touching a merchant."""
+    if client.tenant is not None:
+        return client.tenant
     return Tenant(f"key_{client.key_id}", livemode=False)
 
 

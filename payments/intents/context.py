@@ -18,9 +18,10 @@ from ledger.ids import now_ns
 from ledger.store import begin_writing
 from payments.intents import store
 from payments.intents.errors import InvalidRequest, NotFound, UnexpectedState
-from payments.intents.model import Action, PaymentIntent, RailKind, Tenant
+from payments.intents.model import Action, PaymentIntent, RailKind
 from payments.intents.rails import Rail, RailRequest
 from payments.intents.transitions import require
+from payments.merchants.tenant import Tenant
 
 _T = TypeVar("_T")
 

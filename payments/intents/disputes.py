@@ -13,10 +13,11 @@ from typing import Final
 from payments.intents import holds, store
 from payments.intents.context import Payments, new_id
 from payments.intents.errors import InvalidRequest
-from payments.intents.model import Action, Dispute, DisputeStatus, Tenant
+from payments.intents.model import Action, Dispute, DisputeStatus
 from payments.intents.postings import Code
 from payments.intents.refunds import check_object_id
 from payments.intents.schema import payment_disputes
+from payments.merchants.tenant import Tenant
 
 REASON_MAX_LENGTH = 64
 

@@ -18,8 +18,9 @@ from ledger.store import begin_writing
 from payments.intents import movements, store
 from payments.intents.context import Payments
 from payments.intents.errors import InvalidAmount, InvalidRequest, NotFound, UnexpectedState
-from payments.intents.model import Action, Dispute, PaymentIntent, Refund, Share, Tenant, require_amount
+from payments.intents.model import Action, Dispute, PaymentIntent, Refund, Share, require_amount
 from payments.intents.postings import Code, held, submit
+from payments.merchants.tenant import Tenant
 
 Record = TypeVar("Record", Refund, Dispute)
 

@@ -25,12 +25,12 @@ from payments.intents.model import (
     RailKind,
     Share,
     ShareSpec,
-    Tenant,
     require_amount,
 )
 from payments.intents.postings import open_accounts, submit
 from payments.intents.rails import OutcomeKind, RailOutcome
 from payments.intents.split import check_shares
+from payments.merchants.tenant import Tenant
 
 S = IntentStatus
 NO_FEES = FeeSchedule()

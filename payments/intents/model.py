@@ -15,7 +15,6 @@ from ledger.model import INT64_MAX
 
 # Stripe's bound on an id's length is 255; ours are shorter and live in String(64) columns.
 ID_MAX_LENGTH: Final = 64
-MERCHANT_ID_MAX_LENGTH: Final = 48
 
 
 class IntentStatus(enum.StrEnum):
@@ -88,21 +87,6 @@ class RailKind(enum.StrEnum):
     CARD = "card"
     BANK = "bank"
     STABLECOIN = "stablecoin"
-
-
-@dataclass(frozen=True, slots=True)
-class Tenant:
-    """Whose objects these are: every row carries both fields and every query filters on both.
-
-    A sandbox (`livemode` False) intent moves sandbox money only: its ledger accounts are not the live ones.
-    """
-
-    merchant_id: str
-    livemode: bool
-
-    def __post_init__(self) -> None:
-        if not self.merchant_id or len(self.merchant_id) > MERCHANT_ID_MAX_LENGTH:
-            raise ValueError(f"merchant_id must be 1..{MERCHANT_ID_MAX_LENGTH} characters")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,11 @@ from typing import Final
 from payments.intents import holds, store
 from payments.intents.context import Payments, new_id, rail_request
 from payments.intents.errors import InvalidRequest, RailRefused
-from payments.intents.model import Action, Refund, RefundReason, RefundStatus, Tenant
+from payments.intents.model import Action, Refund, RefundReason, RefundStatus
 from payments.intents.postings import Code
 from payments.intents.rails import OutcomeKind
 from payments.intents.schema import payment_refunds
+from payments.merchants.tenant import Tenant
 
 # Short enough that the ledger references built from it stay within the ledger's 128 characters.
 OBJECT_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import Final
 
 from payments.intents.errors import InvalidAmount, InvalidRequest
-from payments.intents.model import MERCHANT_ID_MAX_LENGTH, ShareSpec, require_amount
+from payments.intents.model import ShareSpec, require_amount
+from payments.merchants.tenant import MERCHANT_ID_MAX_LENGTH
 
 MAX_SHARES: Final = 16
 

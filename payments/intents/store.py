@@ -23,9 +23,9 @@ from payments.intents.model import (
     RefundReason,
     RefundStatus,
     Share,
-    Tenant,
 )
 from payments.intents.schema import payment_disputes, payment_intent_shares, payment_intents, payment_refunds
+from payments.merchants.tenant import Tenant
 
 
 def _names(table: Any) -> list[str]:

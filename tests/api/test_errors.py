@@ -98,7 +98,10 @@ def test_openapi_describes_the_routes(client: TestClient):
         "operations",
         "chains",
         "custody",
+        "ledger",
+        "merchants",
         "payments",
+        "fx",
         "subscriptions",
         "vesting",
     }

@@ -20,9 +20,10 @@ from ledger.check import verify
 from payments.intents import intents
 from payments.intents.context import Payments
 from payments.intents.errors import RailConflict
-from payments.intents.model import CaptureMethod, PaymentIntent, RailKind, Tenant
+from payments.intents.model import CaptureMethod, PaymentIntent, RailKind
 from payments.intents.postings import clearing_account, fees_account, merchant_account
 from payments.intents.rails import OutcomeKind, RailOutcome, RailRequest
+from payments.merchants.tenant import Tenant
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
 
 CHALLENGE_URL = "https://rail.test/3ds/challenge"

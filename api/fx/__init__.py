@@ -1,0 +1,1 @@
+"""FX quotes and conversions over `payments.fx`."""
