@@ -210,7 +210,11 @@ class PaymentsPost(PaymentsCall):
     idempotency: Idempotency
 
     async def run(
-        self, work: Callable[..., BaseModel], *args: Any, body: BaseModel, status_code: int = HTTPStatus.OK
+        self,
+        work: Callable[..., BaseModel],
+        *args: Any,
+        body: BaseModel | None,
+        status_code: int = HTTPStatus.OK,
     ) -> Response:
         """`work(payments, tenant, *args)` under the request's idempotency key (replayed if it served this
         request already)."""

@@ -69,30 +69,34 @@ async def get_payment_intent(intent_id: IntentIdPath, call: PaymentsReader) -> s
 
 @_post("/v1/payment-intents/{intent_id}/confirm", schemas.PaymentIntentOut, "Confirm a payment intent")
 async def confirm_payment_intent(
-    intent_id: IntentIdPath, body: schemas.PaymentIntentConfirm, post: PaymentsWriter
+    intent_id: IntentIdPath, post: PaymentsWriter, body: schemas.PaymentIntentConfirm | None = None
 ) -> Response:
     """Scope `payments:write`. The rail's answer moves the intent: `requires_action` (a challenge at
     `next_action.redirect_to_url.url`), `processing`, `requires_capture`, `succeeded`, or back to
     `requires_payment_method` on a decline."""
-    return await post.run(service.confirm_intent, intent_id, body, body=body)
+    return await post.run(
+        service.confirm_intent, intent_id, body or schemas.PaymentIntentConfirm(), body=body
+    )
 
 
 @_post("/v1/payment-intents/{intent_id}/capture", schemas.PaymentIntentOut, "Capture a payment intent")
 async def capture_payment_intent(
-    intent_id: IntentIdPath, body: schemas.PaymentIntentCapture, post: PaymentsWriter
+    intent_id: IntentIdPath, post: PaymentsWriter, body: schemas.PaymentIntentCapture | None = None
 ) -> Response:
     """Scope `payments:write`. Captures `amount_to_capture` (default: all) of `amount_capturable`; the rest is
     released."""
-    return await post.run(service.capture_intent, intent_id, body, body=body)
+    return await post.run(
+        service.capture_intent, intent_id, body or schemas.PaymentIntentCapture(), body=body
+    )
 
 
 @_post("/v1/payment-intents/{intent_id}/cancel", schemas.PaymentIntentOut, "Cancel a payment intent")
 async def cancel_payment_intent(
-    intent_id: IntentIdPath, body: schemas.PaymentIntentCancel, post: PaymentsWriter
+    intent_id: IntentIdPath, post: PaymentsWriter, body: schemas.PaymentIntentCancel | None = None
 ) -> Response:
     """Scope `payments:write`. From `requires_payment_method`, `requires_confirmation`, `requires_action` or
     `requires_capture` (a held authorization is released)."""
-    return await post.run(service.cancel_intent, intent_id, body, body=body)
+    return await post.run(service.cancel_intent, intent_id, body or schemas.PaymentIntentCancel(), body=body)
 
 
 @_post("/v1/refunds", schemas.RefundOut, "Refund a succeeded payment intent", HTTPStatus.CREATED)

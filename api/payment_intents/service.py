@@ -14,6 +14,8 @@ from functools import partial
 from hashlib import sha256
 from typing import TypeVar
 
+from sqlalchemy.orm import Session
+
 from api.auth import ApiClient
 from api.errors import ApiError, NotFound, ServiceUnavailable
 from api.errors import InvalidRequest as ApiInvalidRequest
@@ -32,7 +34,9 @@ from custody.problems import invalid_fields_detail
 from ledger.ids import NS_PER_SECOND
 from payments.intents import errors, intents, refunds
 from payments.intents.context import Payments
-from payments.intents.model import CancellationReason, PaymentIntent, Refund, ShareSpec
+from payments.intents.model import CancellationReason, FeeSchedule, PaymentIntent, RailKind, Refund, ShareSpec
+from payments.merchants import store as merchant_store
+from payments.merchants.model import PaymentMethod
 from payments.merchants.tenant import Tenant
 
 _T = TypeVar("_T")
@@ -134,9 +138,22 @@ def create_intent(payments: Payments, tenant: Tenant, body: PaymentIntentCreate)
             capture_method=body.capture_method,
             payment_method=body.payment_method,
             shares=shares,
+            fee_schedule=fee_schedule(payments, tenant, body.rail),
         ),
     )
     return intent_out(created)
+
+
+def fee_schedule(payments: Payments, tenant: Tenant, rail: RailKind) -> FeeSchedule:
+    """The merchant's price for `rail` (its application's fee terms); an operator key's sandbox book, which
+    is no merchant, pays none."""
+    with Session(payments.engine) as session:
+        try:
+            merchant = merchant_store.get(session, tenant.merchant_id)
+        except merchant_store.MerchantNotFound:
+            return FeeSchedule()
+    terms = merchant.fees.for_method(PaymentMethod(str(rail)))
+    return FeeSchedule(bps=terms.basis_points, fixed=terms.fixed)
 
 
 def get_intent(payments: Payments, tenant: Tenant, intent_id: str) -> PaymentIntentOut:
