@@ -11,10 +11,11 @@ from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from api.deps import PaymentsReader, PaymentsWriter
 from api.errors import problem_doc
-from api.idempotency.route import OPENAPI_EXTRA, RESPONSES
+from api.idempotency.route import RESPONSES, idempotent_post
 from api.payment_intents import schemas, service
 
 _Route = TypeVar("_Route", bound=Callable[..., Any])
@@ -36,24 +37,18 @@ STEP_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     **NOT_FOUND,
     402: problem_doc("The rail refused; nothing changed."),
     409: problem_doc(
-        "The intent's status does not allow this (`intent_status` names it), or the Idempotency-Key was "
-        "used for another request."
+        "The intent's status does not allow this (`intent_status` names it), another request on it reached "
+        "the rail first, or the Idempotency-Key was used for another request."
     ),
     503: problem_doc("No client of the intent's rail is configured on this server."),
 }
 
 
 def _post(
-    path: str, response_model: type[Any], summary: str, status_code: int = HTTPStatus.OK
+    path: str, response_model: type[BaseModel], summary: str, status_code: int = HTTPStatus.OK
 ) -> Callable[[_Route], _Route]:
-    return router.post(
-        path,
-        status_code=status_code,
-        response_model=response_model,
-        summary=summary,
-        openapi_extra=OPENAPI_EXTRA,
-        responses={**AUTH_RESPONSES, **RESPONSES, **STEP_RESPONSES},
-    )
+    responses = {**AUTH_RESPONSES, **RESPONSES, **STEP_RESPONSES}
+    return idempotent_post(router, path, response_model, summary, responses, status_code)
 
 
 @_post("/v1/payment-intents", schemas.PaymentIntentOut, "Create a payment intent", HTTPStatus.CREATED)

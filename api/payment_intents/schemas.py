@@ -58,8 +58,12 @@ class PaymentIntentCapture(ApiModel):
     """At most `amount_capturable` (default: all of it); the rest is released."""
 
 
+CallerCancellationReason = Literal["duplicate", "fraudulent", "requested_by_customer", "abandoned"]
+
+
 class PaymentIntentCancel(ApiModel):
-    cancellation_reason: CancellationReason | None = None
+    cancellation_reason: CallerCancellationReason | None = None
+    """`automatic` is the server's own, for an authorization that lapsed uncaptured."""
 
 
 class RedirectToUrl(ApiModel):

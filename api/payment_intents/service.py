@@ -9,6 +9,7 @@ are the app's (`app.state.payment_rails`, registered by the rails' clients).
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from functools import partial
 from hashlib import sha256
 from typing import TypeVar
@@ -26,13 +27,12 @@ from api.payment_intents.schemas import (
     RedirectToUrl,
     RefundCreate,
     RefundOut,
-    ShareOut,
 )
 from custody.problems import invalid_fields_detail
 from ledger.ids import NS_PER_SECOND
 from payments.intents import errors, intents, refunds
 from payments.intents.context import Payments
-from payments.intents.model import PaymentIntent, Refund, ShareSpec
+from payments.intents.model import CancellationReason, PaymentIntent, Refund, ShareSpec
 from payments.merchants.tenant import Tenant
 
 _T = TypeVar("_T")
@@ -50,6 +50,10 @@ class UnexpectedState(
     ApiError, status=409, problem="payment-intent-unexpected-state", title="Unexpected state"
 ):
     """The action is not allowed from the intent's status; `intent_status` names it."""
+
+
+class ConcurrentStep(ApiError, status=409, problem="payment-intent-busy", title="Another step is under way"):
+    """Another request on the same intent reached the rail first with other parameters; retry after it."""
 
 
 class PaymentRefused(ApiError, status=402, problem="payment-refused", title="The rail refused"):
@@ -84,6 +88,8 @@ def _answered(missing: type[NotFound]) -> Iterator[None]:
         raise UnexpectedState(error.detail, intent_status=error.status) from error
     except errors.RailRefused as error:
         raise PaymentRefused(error.detail) from error
+    except errors.RailConflict as error:
+        raise ConcurrentStep(error.detail) from error
     except (errors.InvalidAmount, errors.InvalidRequest) as error:
         if error.field == "rail":
             raise RailUnavailable(error.detail) from error
@@ -96,49 +102,21 @@ def _call(missing: type[NotFound], work: Callable[[], _T]) -> _T:
 
 
 def intent_out(intent: PaymentIntent) -> PaymentIntentOut:
+    """The intent in Stripe's shape (fields the body does not show, like a share's position, are left out)."""
     url = intent.next_action_url
-    return PaymentIntentOut(
-        id=intent.id,
-        livemode=intent.livemode,
-        status=intent.status,
-        amount=intent.amount,
-        currency=intent.currency,
-        capture_method=intent.capture_method,
-        rail=intent.rail,
-        payment_method=intent.payment_method,
-        amount_capturable=intent.amount_capturable,
-        amount_received=intent.amount_received,
-        amount_refunded=intent.amount_refunded,
-        amount_disputed=intent.amount_disputed,
-        application_fee_amount=intent.amount_fee,
-        next_action=None if url is None else NextAction(redirect_to_url=RedirectToUrl(url=url)),
-        last_payment_error=intent.last_payment_error,
-        cancellation_reason=intent.cancellation_reason,
-        created=intent.created_at // NS_PER_SECOND,
-        shares=[
-            ShareOut(
-                destination=share.destination,
-                amount=share.amount,
-                captured=share.captured,
-                fee=share.fee,
-                refunded=share.refunded,
-                disputed=share.disputed,
-            )
-            for share in intent.shares
-        ],
+    return PaymentIntentOut.model_validate(
+        asdict(intent)
+        | {
+            "application_fee_amount": intent.amount_fee,
+            "next_action": None if url is None else NextAction(redirect_to_url=RedirectToUrl(url=url)),
+            "created": intent.created_at // NS_PER_SECOND,
+        }
     )
 
 
 def refund_out(refund: Refund) -> RefundOut:
-    return RefundOut(
-        id=refund.id,
-        payment_intent=refund.payment_intent_id,
-        livemode=refund.livemode,
-        amount=refund.amount,
-        reason=refund.reason,
-        status=refund.status,
-        created=refund.created_at // NS_PER_SECOND,
-    )
+    extra = {"payment_intent": refund.payment_intent_id, "created": refund.created_at // NS_PER_SECOND}
+    return RefundOut.model_validate(asdict(refund) | extra)
 
 
 def create_intent(payments: Payments, tenant: Tenant, body: PaymentIntentCreate) -> PaymentIntentOut:
@@ -182,7 +160,8 @@ def capture_intent(
 def cancel_intent(
     payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentCancel
 ) -> PaymentIntentOut:
-    work = partial(intents.cancel, payments, tenant, intent_id, body.cancellation_reason)
+    reason = None if body.cancellation_reason is None else CancellationReason(body.cancellation_reason)
+    work = partial(intents.cancel, payments, tenant, intent_id, reason)
     return intent_out(_call(PaymentIntentNotFound, work))
 
 

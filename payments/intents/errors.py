@@ -46,5 +46,10 @@ class RailRefused(PaymentError):
     """The rail refused a capture, cancel or refund; nothing changed on the intent or the ledger."""
 
 
+class RailConflict(PaymentError):
+    """The rail refused the request because its idempotency key names another one: a concurrent step on the
+    same intent asked first with other parameters. Nothing changed here; the other step decides."""
+
+
 class LedgerRefused(PaymentError):
     """The ledger refused a transfer the step needs: a bug or a corrupted ledger, never a caller's error."""

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from payments.intents import movements, store
 from payments.intents.context import Payments, new_id, rail_request
-from payments.intents.errors import InvalidAmount, InvalidRequest, RailRefused
+from payments.intents.errors import InvalidAmount, InvalidRequest, RailRefused, UnexpectedState
 from payments.intents.model import (
     Action,
     CancellationReason,
@@ -257,3 +257,19 @@ def cancel(
         )
 
     return payments.step(tenant, intent_id, Action.CANCEL, canceled, seen)
+
+
+def expire_uncaptured(payments: Payments, tenant: Tenant, authorized_before: int) -> list[str]:
+    """Cancel (reason `automatic`) the tenant's held authorizations older than `authorized_before` (ns since
+    the epoch), as Stripe does after 7 days: the rail releases each hold and the ledger voids it. Returns
+    the ids canceled; one that another step moved meanwhile is left to it."""
+    with payments.engine.connect() as connection:
+        due = store.authorized_before(connection, tenant, authorized_before)
+    canceled = []
+    for intent_id in due:
+        try:
+            cancel(payments, tenant, intent_id, CancellationReason.AUTOMATIC)
+        except UnexpectedState:
+            continue
+        canceled.append(intent_id)
+    return canceled

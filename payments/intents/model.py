@@ -49,12 +49,14 @@ class CaptureMethod(enum.StrEnum):
 
 
 class CancellationReason(enum.StrEnum):
-    """Stripe's reasons a caller may give (`automatic`, `failed_invoice`, ... are Stripe's own)."""
+    """Stripe's reasons: the four a caller may give, and `automatic` for an authorization left uncaptured
+    until it lapsed (`intents.expire_uncaptured`)."""
 
     DUPLICATE = "duplicate"
     FRAUDULENT = "fraudulent"
     REQUESTED_BY_CUSTOMER = "requested_by_customer"
     ABANDONED = "abandoned"
+    AUTOMATIC = "automatic"
 
 
 class RefundReason(enum.StrEnum):

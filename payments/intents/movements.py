@@ -119,41 +119,21 @@ def remaining(intent: PaymentIntent) -> list[int]:
     return [share.captured - share.refunded - share.disputed for share in intent.shares]
 
 
-def refund_step(refund_id: str) -> str:
-    return f"refund:{refund_id}"
-
-
-def dispute_step(dispute_id: str) -> str:
-    return f"dispute:{dispute_id}"
-
-
-def hold_refund(intent: PaymentIntent, refund_id: str, amount: int) -> Step:
-    """Reserve a refund of `amount` while the rail carries it out: a pending transfer merchant -> clearing
-    per share, shared by what each share can still give back."""
+def hold(intent: PaymentIntent, step: str, amount: int, code: Code, field: str) -> Step:
+    """Hold `amount` back from the merchants (a refund under way, a dispute): a pending transfer
+    merchant -> clearing per share, shared by what each can still give back; the shares' `field`
+    (refunded or disputed) counts it."""
     parts = allocate(amount, remaining(intent))
-    step, clearing = refund_step(refund_id), _clearing(intent)
-    specs = _moves(intent, step, parts, Code.REFUND, clearing, to_merchants=False, pending=True)
-    return specs, _adjusted(intent, "refunded", parts, 1)
+    specs = _moves(intent, step, parts, code, _clearing(intent), to_merchants=False, pending=True)
+    return specs, _adjusted(intent, field, parts, 1)
 
 
-def settle_refund(intent: PaymentIntent, refund_id: str, held: Sequence[int], *, succeeded: bool) -> Step:
-    """The rail's answer: a refund carried out posts the holds, a refused one voids them."""
-    specs = _settle(intent, refund_step(refund_id), held, post=succeeded)
-    return specs, intent.shares if succeeded else _adjusted(intent, "refunded", held, -1)
-
-
-def open_dispute(intent: PaymentIntent, dispute_id: str, amount: int) -> Step:
-    """Withhold a disputed `amount`: a pending transfer merchant -> clearing per share."""
-    parts = allocate(amount, remaining(intent))
-    step, clearing = dispute_step(dispute_id), _clearing(intent)
-    specs = _moves(intent, step, parts, Code.DISPUTE, clearing, to_merchants=False, pending=True)
-    return specs, _adjusted(intent, "disputed", parts, 1)
-
-
-def close_dispute(intent: PaymentIntent, dispute_id: str, held: Sequence[int], *, won: bool) -> Step:
-    """A won dispute voids the holds (funds reinstated); a lost one posts them (funds withdrawn)."""
-    specs = _settle(intent, dispute_step(dispute_id), held, post=not won)
-    return specs, _adjusted(intent, "disputed", held, -1) if won else intent.shares
+def release_hold(intent: PaymentIntent, step: str, held: Sequence[int], field: str, *, post: bool) -> Step:
+    """Post the holds of `step` (the money leaves: refund done, dispute lost) or void them (it stays:
+    refund refused, dispute won, and `field` no longer counts it)."""
+    return _settle(intent, step, held, post=post), intent.shares if post else _adjusted(
+        intent, field, held, -1
+    )
 
 
 def _settle(intent: PaymentIntent, step: str, held: Sequence[int], *, post: bool) -> list[TransferSpec]:

@@ -58,7 +58,13 @@ class RailRequest:
 
 
 class Rail(Protocol):
-    """A rail's client. Implementations live with their rail; tests use an in-process double."""
+    """A rail's client. Implementations live with their rail; tests use an in-process double.
+
+    The contract on idempotency keys is Stripe's: the same key with the same request answers the first
+    answer again; the same key with another request (two steps on one intent racing with different
+    amounts) raises `payments.intents.errors.RailConflict`, so the rail never does what the ledger will not
+    record.
+    """
 
     @property
     def kind(self) -> RailKind: ...

@@ -5,7 +5,7 @@ by `ledger.store.begin_writing`, which every writing step calls first), so two s
 after the other and the second sees the first's status.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -69,6 +69,20 @@ def load(connection: Connection, tenant: Tenant, intent_id: str, *, lock: bool =
     return _intent(row, [_share(share) for share in shares])
 
 
+def authorized_before(connection: Connection, tenant: Tenant, moment: int) -> list[str]:
+    """The tenant's intents holding an authorization since before `moment` (ns), oldest first."""
+    query = (
+        select(payment_intents.c.id)
+        .where(
+            _owned(payment_intents, tenant),
+            payment_intents.c.status == str(IntentStatus.REQUIRES_CAPTURE),
+            payment_intents.c.updated_at < moment,
+        )
+        .order_by(payment_intents.c.updated_at)
+    )
+    return list(connection.scalars(query))
+
+
 def insert_intent(connection: Connection, intent: PaymentIntent) -> None:
     row = {name: getattr(intent, name) for name in _names(payment_intents)}
     row |= {
@@ -128,8 +142,9 @@ def save(connection: Connection, before: PaymentIntent, after: PaymentIntent) ->
             )
 
 
-def insert_row(connection: Connection, table: Any, values: Mapping[str, Any]) -> None:
-    connection.execute(insert(table), dict(values))
+def insert_record(connection: Connection, table: Any, record: Refund | Dispute) -> None:
+    """Store a new refund or dispute (its fields are its table's columns)."""
+    connection.execute(insert(table), {name: getattr(record, name) for name in _names(table)})
 
 
 def _record(

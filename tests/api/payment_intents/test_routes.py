@@ -1,14 +1,17 @@
 """The payment routes: the lifecycle over HTTP, amounts as decimal strings, problems naming the field,
 idempotent POSTs, scopes, and tenants that never see each other's intents."""
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.payment_intents.schemas import CallerCancellationReason
 from api.settings import ApiSettings
 from ledger.check import verify
 from ledger.schema import transfers
+from payments.intents.model import CancellationReason
 from tests.api.payment_intents.conftest import Caller, NewCaller
 from tests.helpers.db import engine_on
 from tests.payments.intents.conftest import CHALLENGE_URL
@@ -164,3 +167,32 @@ def test_every_route_needs_its_scope(new_caller: NewCaller, method: str, path: s
 def test_a_reader_cannot_write(new_caller: NewCaller) -> None:
     reader = new_caller("payments:read")
     assert reader.post(INTENTS, {"amount": "1", "currency": "EUR"}).status_code == 403
+
+
+def test_a_split_payment_over_http(merchant: Caller) -> None:
+    shares = [
+        {"destination": "acct_seller", "amount": "7000"},
+        {"destination": "acct_platform", "amount": "3000"},
+    ]
+    intent = _create(merchant, shares=shares, capture_method="automatic")
+    done = merchant.post(f"{INTENTS}/{intent['id']}/confirm").json()
+    assert done["status"] == "succeeded"
+    assert [(share["destination"], share["captured"]) for share in done["shares"]] == [
+        ("acct_seller", "7000"),
+        ("acct_platform", "3000"),
+    ]
+
+
+def test_without_a_rail_confirm_is_503(merchant: Caller, app: FastAPI) -> None:
+    intent = _create(merchant)
+    app.state.payment_rails = {}
+    response = merchant.post(f"{INTENTS}/{intent['id']}/confirm")
+    assert (response.status_code, response.json()["type"]) == (503, "urn:tpwallet:problem:rail-unavailable")
+    assert merchant.get(f"{INTENTS}/{intent['id']}").json()["status"] == "requires_confirmation"
+
+
+def test_a_caller_cannot_claim_the_automatic_cancellation(merchant: Caller) -> None:
+    intent = _create(merchant)
+    response = merchant.post(f"{INTENTS}/{intent['id']}/cancel", {"cancellation_reason": "automatic"})
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "cancellation_reason")
+    assert set(get_args(CallerCancellationReason)) == set(CancellationReason) - {CancellationReason.AUTOMATIC}

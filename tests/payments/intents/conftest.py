@@ -2,7 +2,8 @@
 
 The rail here is a test double, deterministic and in process: it answers by the payment method's name
 (`pm_ok`, `pm_3ds`, `pm_async`, `pm_declined`, `pm_failed`) and remembers each idempotency key's answer,
-so a retried request gets the first answer, as a real rail's would. It is never shipped as a rail.
+so a retried request gets the first answer and a key reused for another request raises `RailConflict`, as a
+real rail's would. It is never shipped as a rail.
 """
 
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from ledger.accounts import lookup_account
 from ledger.check import verify
 from payments.intents import intents
 from payments.intents.context import Payments
+from payments.intents.errors import RailConflict
 from payments.intents.model import CaptureMethod, PaymentIntent, RailKind
 from payments.intents.postings import clearing_account, fees_account, merchant_account
 from payments.intents.rails import OutcomeKind, RailOutcome, RailRequest
@@ -42,7 +44,8 @@ class ScriptedRail:
         self.calls.append((operation, request))
         if request.idempotency_key in self.answers:
             first, answer = self.answers[request.idempotency_key]
-            assert first == request, "an idempotency key reused for another request"
+            if first != request:
+                raise RailConflict(f"idempotency key {request.idempotency_key} names another request")
             return answer
         self.answers[request.idempotency_key] = (request, outcome)
         return outcome

@@ -18,7 +18,7 @@ from payments.intents import disputes, intents, movements, refunds, store
 from payments.intents.context import Payments
 from payments.intents.errors import UnexpectedState
 from payments.intents.model import FeeSchedule, PaymentIntent, RefundStatus, ShareSpec
-from payments.intents.postings import submit
+from payments.intents.postings import Code, submit
 from tests.payments.intents.conftest import TENANT, ScriptedRail, assert_ledger_clean, new_intent, posted
 
 SHARES = [ShareSpec("acct_seller_1", 6_000), ShareSpec("acct_seller_2", 4_000)]
@@ -49,19 +49,19 @@ def test_every_steps_chain_replayed_writes_nothing(pay: Payments, engine: Engine
     captured = intents.capture(pay, TENANT, held.id, 9_000)
     _replay(engine, movements.capture_held(held, 9_000)[0])
     refunds.refund(pay, TENANT, held.id, 1_000, refund_id="re_1")
-    _replay(engine, movements.hold_refund(captured, "re_1", 1_000)[0])
+    _replay(engine, movements.hold(captured, "refund:re_1", 1_000, Code.REFUND, "refunded")[0])
     refunded = intents.retrieve(pay, TENANT, held.id)
     parts = [
         after.refunded - before.refunded
         for after, before in zip(refunded.shares, captured.shares, strict=True)
     ]
-    _replay(engine, movements.settle_refund(refunded, "re_1", parts, succeeded=True)[0])
+    _replay(engine, movements.release_hold(refunded, "refund:re_1", parts, "refunded", post=True)[0])
     dispute = disputes.open_dispute(pay, TENANT, held.id, 2_000, dispute_id="dp_1")
-    _replay(engine, movements.open_dispute(refunded, "dp_1", 2_000)[0])
+    _replay(engine, movements.hold(refunded, "dispute:dp_1", 2_000, Code.DISPUTE, "disputed")[0])
     disputed = intents.retrieve(pay, TENANT, held.id)
     parts = [share.disputed for share in disputed.shares]
     disputes.close_dispute(pay, TENANT, dispute.id, won=False)
-    _replay(engine, movements.close_dispute(disputed, "dp_1", parts, won=False)[0])
+    _replay(engine, movements.release_hold(disputed, "dispute:dp_1", parts, "disputed", post=True)[0])
     automatic = _confirmed(pay, manual=False)
     before = intents.retrieve(pay, TENANT, automatic.id)
     _replay(engine, movements.capture_at_once(_without_capture(before))[0])

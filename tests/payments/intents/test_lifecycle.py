@@ -175,3 +175,18 @@ def test_create_refuses_bad_input_naming_the_field(
     with pytest.raises((InvalidAmount, InvalidRequest)) as caught:
         intents.create(pay, TENANT, rail="card", **arguments)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+def test_an_authorization_left_uncaptured_lapses(pay: Payments, engine: Engine, rail: ScriptedRail) -> None:
+    old, recent, captured = (new_intent(pay) for _ in range(3))
+    for intent in (old, recent, captured):
+        intents.confirm(pay, TENANT, intent.id)
+    intents.capture(pay, TENANT, captured.id)
+    cutoff = intents.retrieve(pay, TENANT, old.id).updated_at + 1
+    assert intents.expire_uncaptured(pay, OTHER, cutoff) == []
+    assert intents.expire_uncaptured(pay, TENANT, cutoff) == [old.id]
+    lapsed = intents.retrieve(pay, TENANT, old.id)
+    assert (lapsed.status, lapsed.cancellation_reason) == (S.CANCELED, CancellationReason.AUTOMATIC)
+    assert intents.retrieve(pay, TENANT, recent.id).status is S.REQUIRES_CAPTURE
+    assert pending(engine) == 10_000  # the recent hold only
+    assert_ledger_clean(engine)

@@ -2,7 +2,8 @@
 
 Hypothesis draws intents (two currencies, split among up to three merchants, manual or automatic capture,
 with fees) and operations on them in any order: confirms with every kind of payment method, the rail's
-reports, captures (partial or not), cancels, refunds, disputes opened and closed, many of them refused by
+reports, captures (partial or not), cancels, refunds (some refused by the rail), disputes opened and
+closed, many of them refused by
 the state machine or by an amount bound. Refusals are expected and must change nothing. At the end the
 ledger's audit finds nothing (each currency sums to zero, the totals are the journal's), and every
 merchant's posted balance is captured - refunded - fees - lost disputes, its available balance that less
@@ -23,7 +24,7 @@ from payments.intents.errors import PaymentError
 from payments.intents.model import CaptureMethod, FeeSchedule, PaymentIntent, RailKind, ShareSpec
 from payments.intents.postings import clearing_account, fees_account
 from payments.intents.rails import OutcomeKind, RailOutcome
-from tests.payments.intents.conftest import TENANT, assert_ledger_clean, available, posted
+from tests.payments.intents.conftest import TENANT, ScriptedRail, assert_ledger_clean, available, posted
 
 CURRENCIES = ("EUR", "JPY")
 METHODS = ("pm_ok", "pm_3ds", "pm_async", "pm_declined", "pm_failed")
@@ -51,8 +52,9 @@ def _ledger_total(engine: Engine, spec_id: int) -> int:
 class Run:
     """One example: its own merchants, the intents it made, and what its disputes hold or took."""
 
-    def __init__(self, pay: Payments, example: int) -> None:
+    def __init__(self, pay: Payments, rail: ScriptedRail, example: int) -> None:
         self.pay = pay
+        self.rail = rail
         self.merchants = [f"acct_p{example}_{index}" for index in range(3)]
         self.intents: list[str] = []
         self.open: dict[str, tuple[str, list[tuple[str, int]]]] = {}
@@ -93,7 +95,7 @@ class Run:
         elif name == "cancel":
             intents.cancel(self.pay, TENANT, intent.id)
         elif name == "refund":
-            refunds.refund(self.pay, TENANT, intent.id, None if flag else amount)
+            self._refund(intent, None if flag else amount, refused=amount % 4 == 0)
         elif name == "dispute":
             self._dispute(intent, None if flag else amount)
         elif self.open:
@@ -105,6 +107,15 @@ class Run:
             return RailOutcome(OutcomeKind.DECLINED, decline_code="do_not_honor")
         manual = intent.capture_method is CaptureMethod.MANUAL
         return RailOutcome(OutcomeKind.AUTHORIZED if manual else OutcomeKind.SUCCEEDED)
+
+    def _refund(self, intent: PaymentIntent, amount: int | None, *, refused: bool) -> None:
+        """A refund, which the rail may refuse (its hold is then voided)."""
+        if refused:
+            self.rail.refuse.add("refund")
+        try:
+            refunds.refund(self.pay, TENANT, intent.id, amount)
+        finally:
+            self.rail.refuse.discard("refund")
 
     def _dispute(self, intent: PaymentIntent, amount: int | None) -> None:
         dispute = disputes.open_dispute(self.pay, TENANT, intent.id, amount)
@@ -128,9 +139,9 @@ class Run:
 
 @given(operations=st.lists(operation, min_size=1, max_size=30))
 def test_any_sequence_keeps_the_ledger_balanced_and_equal_to_the_intents(
-    pay: Payments, engine: Engine, operations: list[tuple[str, int, int, bool]]
+    pay: Payments, engine: Engine, rail: ScriptedRail, operations: list[tuple[str, int, int, bool]]
 ) -> None:
-    run = Run(pay, next(_examples))
+    run = Run(pay, rail, next(_examples))
     platform = {
         currency: (
             _ledger_total(engine, fees_account(currency, False).id),
