@@ -1,0 +1,1 @@
+"""Payments: merchants, payment intents, rails, FX, webhooks."""

@@ -1,0 +1,78 @@
+"""Fixtures of the webhooks' domain tests: the tables on each backend, a sealing key, a tenant's endpoint.
+
+The tables come from the webhooks' metadata (fast, per test); tests/api/test_migrations.py proves the
+Alembic chain builds the same schema.
+"""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from payments.webhooks import endpoints
+from payments.webhooks.endpoints import Endpoint
+from payments.webhooks.ids import now_ms
+from payments.webhooks.schema import metadata
+from payments.webhooks.sealing import SecretBox, create_key_file
+from payments.webhooks.worker import make_engine
+from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
+
+MERCHANT = "acct_merchant_a"
+OpenEndpoint = Callable[..., tuple[Endpoint, str]]
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
+    """Empty webhooks tables on this test's database, on the worker's own kind of engine."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine)
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    path = tmp_path / "webhooks" / "secrets.key"
+    assert create_key_file(path)
+    return path
+
+
+@pytest.fixture
+def box(key_file: Path) -> SecretBox:
+    return SecretBox.from_file(key_file)
+
+
+@pytest.fixture
+def open_endpoint(sessions: sessionmaker[Session], box: SecretBox) -> OpenEndpoint:
+    """Create and commit a sandbox endpoint: `open_endpoint(url, events=("*",), merchant_id=..., ...)`."""
+
+    def open_(
+        url: str, events: tuple[str, ...] = ("*",), merchant_id: str = MERCHANT, livemode: bool = False
+    ) -> tuple[Endpoint, str]:
+        with sessions() as session:
+            made = endpoints.create(
+                session,
+                box,
+                merchant_id=merchant_id,
+                livemode=livemode,
+                url=url,
+                enabled_events=events,
+                allow_loopback=True,
+                now=now_ms(),
+            )
+            session.commit()
+        return made
+
+    return open_
