@@ -1,9 +1,11 @@
 """Endpoint signing secrets sealed at rest with AES-256-GCM, under a key read from a file.
 
-The key file holds 64 hex digits (32 bytes) and a newline, mode 0600. The service reads it from the path in
-its settings (`TPW_WEBHOOK_KEY_PATH` names the file; the key itself never travels in the environment, where
-child processes and crash reports would see it) and never logs it. In dev the devnet writes it with
-`create_key_file` (var/webhooks/secrets.key); in production it is provisioned like any other key file.
+The key file holds a 32-byte KEK as 64 hex digits (or base64, as `custody.keystore.unlock.Kek` reads it),
+mode 0600; the AES key is derived from it with HKDF under this module's own salt. The service reads it from
+the path in its settings (`TPW_WEBHOOK_KEY_PATH` names the file; the key itself never travels in the
+environment, where child processes and crash reports would see it) and never logs it. In dev the devnet
+writes it with `create_key_file` (var/webhooks/secrets.key); in production it is provisioned like any other
+key file.
 
 Each sealed secret is a 12-byte random nonce followed by the ciphertext and its tag. The associated data is
 the secret's row id, so a sealed value moved to another row (another endpoint's) fails to open instead of
@@ -18,8 +20,12 @@ from typing import Final
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from custody.errors import InvalidKek
+from custody.keystore.unlock import Kek
+
 KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
+HKDF_SALT: Final = b"tpwallet/webhook-endpoint-secrets/v1"
 
 
 class SealingError(ValueError):
@@ -27,30 +33,23 @@ class SealingError(ValueError):
 
 
 class SecretBox:
-    """Seals and opens short secrets with one AES-256-GCM key; its repr never shows the key."""
+    """Seals and opens short secrets with AES-256-GCM under a key derived from a KEK (`Kek.derive`, HKDF
+    with this box's own salt: a KEK that serves other stores too still shares no key with them)."""
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) != KEY_BYTES:
-            raise SealingError(f"a sealing key is {KEY_BYTES} bytes")
-        self._aead = AESGCM(key)
-
-    def __repr__(self) -> str:
-        return "SecretBox(<key hidden>)"
+    def __init__(self, kek: Kek) -> None:
+        self._aead = AESGCM(kek.derive(HKDF_SALT))
 
     @classmethod
     def from_file(cls, path: Path) -> "SecretBox":
-        """The box for the key in `path` (64 hex digits); `SealingError` naming the path, not the content."""
+        """The box for the KEK in `path`; `SealingError` naming the path, never the content."""
         try:
-            text = path.read_text().strip()
+            text = path.read_text()
         except OSError as error:
             raise SealingError(f"cannot read the webhook key file {path}: {error.strerror}") from None
         try:
-            key = bytes.fromhex(text)
-        except ValueError:
-            raise SealingError(f"the webhook key file {path} does not hold hex digits") from None
-        if len(key) != KEY_BYTES:
-            raise SealingError(f"the webhook key file {path} must hold {2 * KEY_BYTES} hex digits")
-        return cls(key)
+            return cls(Kek.parse(text))
+        except InvalidKek:
+            raise SealingError(f"the webhook key file {path} must hold 64 hex digits (or base64)") from None
 
     def seal(self, plaintext: str, context: str) -> bytes:
         """`plaintext` encrypted and authenticated, bound to `context` (the row id it is stored under)."""

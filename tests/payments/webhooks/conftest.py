@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.webhooks import endpoints
@@ -16,8 +16,7 @@ from payments.webhooks.endpoints import Endpoint
 from payments.webhooks.ids import now_ms
 from payments.webhooks.schema import metadata
 from payments.webhooks.sealing import SecretBox, create_key_file
-from payments.webhooks.worker import make_engine
-from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
+from tests.helpers.db import database_url, engine_on, pg_url, sqlite_url  # noqa: F401  (fixtures)
 
 MERCHANT = "acct_merchant_a"
 OpenEndpoint = Callable[..., tuple[Endpoint, str]]
@@ -25,16 +24,10 @@ OpenEndpoint = Callable[..., tuple[Endpoint, str]]
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
-    """Empty webhooks tables on this test's database, on the worker's own kind of engine."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(database_url)
-    metadata.create_all(engine)
-    try:
+    """Empty webhooks tables on this test's database (the API's engine; the worker's runs in subprocesses)."""
+    with engine_on(database_url) as engine:
+        metadata.create_all(engine)
         yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

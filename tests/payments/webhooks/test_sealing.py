@@ -30,7 +30,7 @@ def test_the_key_file_is_private_and_never_overwritten(key_file: Path):
     before = key_file.read_text()
     assert not create_key_file(key_file)
     assert key_file.read_text() == before
-    assert "key hidden" in repr(SecretBox.from_file(key_file))
+    assert before.strip() not in repr(SecretBox.from_file(key_file))
 
 
 @pytest.mark.parametrize("content", ["", "zz" * 32, "ab" * 31, "ab" * 33])
