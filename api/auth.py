@@ -37,11 +37,20 @@ from api.db import get_session
 from api.models import ApiKey
 from api.ratelimit import RateLimited, RateLimiter, key_bucket
 
-Scope = Literal["custody:read", "custody:sign", "custody:approve", "custody:admin", "custody:audit"]
+Scope = Literal[
+    "custody:read",
+    "custody:sign",
+    "custody:approve",
+    "custody:admin",
+    "custody:audit",
+    "webhooks:read",
+    "webhooks:write",
+]
 SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
 """Every scope: read keys and one's own sign requests; submit and retry sign requests; approve them as an
 operator; create, refresh and import keys (and read every sign request); read the audit log and every sign
-request (an auditor's key, separate from the admin's so reading the log can be granted without power)."""
+request (an auditor's key, separate from the admin's so reading the log can be granted without power); read
+webhook endpoints, events and deliveries; create, rotate, delete endpoints and redeliver."""
 
 TOKEN_PREFIX: Final = "tpw_"  # noqa: S105 - the public prefix of every key, not a secret
 KEY_ID_BYTES: Final = 8

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -25,6 +25,9 @@ from api.idempotency.route import Idempotency, idempotency
 from api.rpc import ChainClients
 from api.settings import ApiSettings
 from api.version.service import BuildInfo
+from api.webhooks.schemas import MERCHANT_ID_PATTERN, Tenant
+from api.webhooks.service import WebhooksUnavailable
+from payments.webhooks.sealing import SecretBox
 
 
 def get_app_settings(request: Request) -> ApiSettings:
@@ -141,3 +144,43 @@ def custody_post(scope: Scope) -> Callable[..., Awaitable[CustodyPost]]:
 AdminPost = Annotated[CustodyPost, Depends(custody_post("custody:admin"))]
 SignerPost = Annotated[CustodyPost, Depends(custody_post("custody:sign"))]
 ApproverPost = Annotated[CustodyPost, Depends(custody_post("custody:approve"))]
+
+
+def get_webhook_box(request: Request) -> SecretBox:
+    """The box sealing webhook signing secrets (`api.webhooks.router.webhooks_lifespan`); 503 while the
+    server has no key file."""
+    box: SecretBox | None = getattr(request.app.state, "webhook_box", None)
+    if box is None:
+        raise WebhooksUnavailable("this server has no webhook sealing key: no file at its webhook_key_path")
+    return box
+
+
+WebhookBoxDep = Annotated[SecretBox, Depends(get_webhook_box)]
+WebhooksWriter = Annotated[ApiClient, Depends(require_scope("webhooks:write"))]
+"""Until merchants land, a webhooks key acts for any merchant id it names (see `api.webhooks.schemas`)."""
+
+
+@dataclass(frozen=True)
+class WebhookCall:
+    """What a webhook GET or DELETE works with: the request's session and the tenant its query names."""
+
+    session: Session
+    tenant: Tenant
+
+
+def webhook_call(scope: Scope) -> Callable[..., Awaitable[WebhookCall]]:
+    """The dependency of a webhook GET or DELETE whose caller needs `scope`: the tenant from the query."""
+
+    async def webhook_call_with_scope(
+        _client: Annotated[ApiClient, Depends(require_scope(scope))],
+        session: SessionDep,
+        merchant_id: Annotated[str, Query(pattern=MERCHANT_ID_PATTERN, description="Whose object it is.")],
+        livemode: Annotated[bool, Query(description="Live mode (true) or sandbox (false).")] = False,
+    ) -> WebhookCall:
+        return WebhookCall(session, Tenant(merchant_id=merchant_id, livemode=livemode))
+
+    return webhook_call_with_scope
+
+
+WebhookReader = Annotated[WebhookCall, Depends(webhook_call("webhooks:read"))]
+WebhookDeleter = Annotated[WebhookCall, Depends(webhook_call("webhooks:write"))]

@@ -18,14 +18,15 @@ time between half and all of it), so failing endpoints do not see their retries 
 import random
 import secrets
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal, get_args
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from payments.webhooks.schema import deliveries, endpoints, events
 
-STATUSES: Final = ("pending", "succeeded", "dead", "canceled")
+DeliveryStatus = Literal["pending", "succeeded", "dead", "canceled"]
+STATUSES: Final = get_args(DeliveryStatus)
 MAX_ERROR_LENGTH: Final = 256
 
 
@@ -74,7 +75,7 @@ class Delivery:
     id: str
     event_id: str
     endpoint_id: str
-    status: str
+    status: DeliveryStatus
     attempts: int
     next_attempt_at: int
     last_status_code: int | None
