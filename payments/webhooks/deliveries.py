@@ -6,7 +6,8 @@ A delivery is `pending` until an attempt gets a 2xx (`succeeded`), it has used `
 Claiming is one UPDATE over the due rows (`pending`, `next_attempt_at` passed, no live lease) picked by a
 subquery: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows without
 waiting on each other; SQLite runs one writer at a time, so the same statement is atomic there. The claim
-stamps a random lease token and `lease_until`, and counts the attempt. An outcome is written only by the
+stamps a random lease token and `lease_until`, and counts the attempt; a worker never starts an attempt
+that could outlast its lease (it releases the rest of a slow batch instead). An outcome is written only by the
 lease's holder (its token is in the WHERE clause): a worker that outlived its lease, or was killed with
 kill -9, loses the row to the next claim once the lease expires, and its late result is ignored. So each
 attempt is made by one worker, and a delivery is made at least once; a receiver deduplicates by event id.
@@ -66,6 +67,7 @@ class Claimed:
     body: str
     attempts: int
     lease_token: str
+    lease_until: int
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def claim(session: Session, *, now: int, lease_ms: int, limit: int) -> list[Clai
             events.c.body,
             deliveries.c.attempts,
             deliveries.c.lease_token,
+            deliveries.c.lease_until,
         )
         .join(events, events.c.id == deliveries.c.event_id)
         .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
@@ -131,6 +134,12 @@ def _settle(session: Session, claimed: Claimed, **values: object) -> bool:
     )
     session.commit()
     return bool(written.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def release(session: Session, claimed: Claimed) -> bool:
+    """Give back a claim not attempted (its lease would run out before an attempt could end): due again at
+    once, the attempt it counted uncounted."""
+    return _settle(session, claimed, attempts=claimed.attempts - 1)
 
 
 def succeeded(session: Session, claimed: Claimed, *, now: int, status_code: int) -> bool:

@@ -3,13 +3,16 @@
 The connection goes to `Target.address`, never to a fresh DNS answer, while the Host header and TLS (SNI and
 certificate check) use the URL's host name: so a host that re-resolves inside our network between the check
 and the connection (DNS rebinding) is never reached. Redirects are not followed (a 3xx is a failed attempt,
-as with Stripe), at most `MAX_READ_BYTES` of the answer are read, and `timeout` bounds the connection and
-every read.
+as with Stripe) and at most `MAX_READ_BYTES` of the answer are read. `timeout` bounds each socket operation,
+and twice `timeout` the whole exchange: a watchdog shuts the socket down then, so a receiver that answers one
+byte at a time cannot hold a worker (and outlive its lease).
 """
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 from typing import Final
 
 from payments.webhooks.urls import Target
@@ -55,6 +58,8 @@ def post(
         if target.scheme == "https"
         else _PinnedHttp(target, timeout)
     )
+    watchdog = threading.Timer(2 * timeout, _shut_down, (connection,))
+    watchdog.start()
     try:
         connection.request(
             "POST",
@@ -66,4 +71,13 @@ def post(
         response.read(MAX_READ_BYTES)
         return response.status
     finally:
+        watchdog.cancel()
         connection.close()
+
+
+def _shut_down(connection: http.client.HTTPConnection) -> None:
+    """End a connection's socket from another thread: its pending read fails at once."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # closed already
+            sock.shutdown(socket.SHUT_RDWR)

@@ -43,7 +43,7 @@ def receiver():
 
 @pytest.fixture
 def worker(sessions: sessionmaker[Session], box: SecretBox) -> Worker:
-    return Worker(sessions, box, FAST, dev=True, timeout=5.0)
+    return Worker(sessions, box, FAST, dev=True, timeout=2.0)
 
 
 def _emit(sessions: sessionmaker[Session], count: int = 1) -> list[Event]:
@@ -159,6 +159,34 @@ def test_an_endpoint_that_now_resolves_inside_is_not_called(
     assert "UnsafeUrl" in (_delivery(sessions).last_error or "")
 
 
+def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(
+    receiver: Receiver, open_endpoint: OpenEndpoint, sessions: sessionmaker[Session], box: SecretBox
+):
+    receiver.hold = threading.Event()  # never answers until the test ends
+    open_endpoint(receiver.url)
+    _emit(sessions)
+    began = time.monotonic()
+    assert Worker(sessions, box, FAST, dev=True, timeout=0.5).run_once() == 1
+    assert time.monotonic() - began < 3
+    failed = _delivery(sessions)
+    assert (failed.status, failed.attempts, failed.last_status_code) == ("pending", 1, None)
+    assert "timed out" in (failed.last_error or "")
+
+
+def test_a_claim_whose_lease_could_run_out_mid_attempt_is_released_unattempted(
+    receiver: Receiver, open_endpoint: OpenEndpoint, sessions: sessionmaker[Session], box: SecretBox
+):
+    open_endpoint(receiver.url)
+    _emit(sessions)
+    short = RetryPolicy(max_attempts=3, lease_seconds=1.0)
+    assert Worker(sessions, box, short, dev=True, timeout=5.0).run_once() == 1
+    assert receiver.received == []
+    released = _delivery(sessions)
+    assert (released.status, released.attempts) == ("pending", 0)
+    with sessions() as session:
+        assert session.scalar(select(deliveries_table.c.lease_token)) is None
+
+
 def test_two_workers_at_once_deliver_each_event_once(
     receiver: Receiver, sessions: sessionmaker[Session], box: SecretBox, open_endpoint: OpenEndpoint
 ):
@@ -167,7 +195,7 @@ def test_two_workers_at_once_deliver_each_event_once(
     done = threading.Event()
 
     def work() -> None:
-        mine = Worker(sessions, box, FAST, dev=True, timeout=5.0, batch=4)
+        mine = Worker(sessions, box, FAST, dev=True, timeout=2.0, batch=4)
         deadline = time.monotonic() + 30
         while not done.is_set() and time.monotonic() < deadline:
             if mine.run_once() == 0:
