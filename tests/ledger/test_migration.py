@@ -19,7 +19,16 @@ def test_upgrade_builds_the_ledger_schema_and_downgrade_removes_it(database_url:
         upgrade_database(engine)
         assert set(inspect(engine).get_table_names()) >= LEDGER_TABLES
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            # Only the API's and the ledger's tables: later migrations add other packages' tables, which
+            # tests/api/test_migrations.py compares against theirs.
+            known = set(Base.metadata.tables) | set(ledger.schema.metadata.tables)
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    "include_name": lambda name, kind, _parents: kind != "table" or name in known,
+                },
+            )
             target = [Base.metadata, ledger.schema.metadata]
             assert compare_metadata(context, target) == []  # type: ignore[arg-type]
         with engine.begin() as connection:
