@@ -100,6 +100,7 @@ def test_openapi_describes_the_routes(client: TestClient):
         "custody",
         "subscriptions",
         "vesting",
+        "webhooks",
     }
     events = spec["paths"]["/v1/chains/{network}/transactions/{tx_hash}/events"]["get"]
     assert events["tags"] == ["chains"]
