@@ -26,6 +26,7 @@ from types import FrameType
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.webhooks import deliveries
@@ -65,9 +66,15 @@ class Worker:
         return len(claimed)
 
     def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        """Rounds until `stop` is set; waits `poll_seconds` after a round that found nothing due."""
+        """Rounds until `stop` is set; waits `poll_seconds` after a round that found nothing due, or that
+        failed on the database (it may be restarting: what was claimed comes back when its lease expires)."""
         while not stop.is_set():
-            if self.run_once() == 0:
+            try:
+                attempted = self.run_once()
+            except SQLAlchemyError as error:
+                log.error("database error, retrying", extra={"error": type(error).__name__})
+                attempted = 0
+            if attempted == 0:
                 stop.wait(poll_seconds)
 
     def _attempt(self, session: Session, delivery: Claimed) -> None:
@@ -83,10 +90,7 @@ class Worker:
             session.rollback()
             header = signature_header(secrets, now_ms() // 1000, body)
             status = post(target, body, {HEADER: header}, self.timeout)
-        except (UnsafeUrl, SealingError, ValueError) as error:
-            self._failed(session, delivery, None, f"{type(error).__name__}: {error}")
-            return
-        except (OSError, http.client.HTTPException) as error:
+        except (UnsafeUrl, SealingError, OSError, http.client.HTTPException) as error:
             self._failed(session, delivery, None, f"{type(error).__name__}: {error}")
             return
         if 200 <= status < 300:
