@@ -20,7 +20,9 @@ from api.errors import API_PROBLEMS
 from api.events.router import router as events_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
+from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
+from api.merchants.router import router as merchants_router
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
 from api.openapi import install_openapi
@@ -51,7 +53,19 @@ OPENAPI_TAGS = [
         "for typed intents, operator approvals, and the hash-chained audit log. Every route needs an API key "
         "with its scope; every POST an Idempotency-Key.",
     },
+    {
+        "name": "ledger",
+        "description": "The double-entry ledger: accounts with posted, pending and available balances, "
+        "transfers (two-phase, linked all-or-none) and each account's entries. Amounts are integers in minor "
+        "units, sent as decimal strings; scopes `ledger:read` and `ledger:write`; every POST an "
+        "Idempotency-Key.",
+    },
     {"name": "subscriptions", "description": "Subscription plans and subscriptions, read from the chains."},
+    {
+        "name": "merchants",
+        "description": "Merchant accounts: applications, approval, sandbox and live API keys, client "
+        "certificates for mutual TLS. A merchant's key acts for its merchant in its own mode only.",
+    },
     {
         "name": "vesting",
         "description": "Vesting grants: schedules, vested and claimable amounts, read from the chains.",
@@ -69,8 +83,10 @@ ROUTERS: Final = (
     version_router,
     events_router,
     custody_router,
+    ledger_router,
     vesting_router,
     subscriptions_router,
+    merchants_router,
     webhooks_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
@@ -89,6 +105,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         upgrade_database(engine)
         log.info("database ready", extra={"database": redacted_url(settings.database_url)})
+        app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.health_probe = probe
         app.state.rate_limiter = limiter

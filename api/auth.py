@@ -1,10 +1,15 @@
 """API keys: who is calling, and what they may do (scopes); routes ask through `api.deps` (`require_scope`).
 
 A key reads ``tpw_<id>_<secret>`` and travels as ``Authorization: Bearer <key>``. The id (16 hex digits) is
-public: it names the key in lists, audit records and idempotency scopes. The secret is 32 random bytes, so
-its SHA-256 is all the database keeps: with that much entropy no key-stretching is needed, and a stolen
-table yields no usable key. Secrets are compared in constant time, a revoked key is refused like an unknown
-one, and nothing here logs, echoes or puts a key in an exception message.
+public: it names the key in lists, audit records and idempotency scopes. A merchant's key says its mode in
+its prefix, ``tpw_test_<id>_<secret>`` (sandbox) or ``tpw_live_<id>_<secret>``, and acts for that merchant in
+that mode only (`payments.merchants.tenant`); a prefix that does not match the stored key's mode is refused,
+as is the key of a merchant that is not active. Operators' keys (no merchant) keep the plain prefix.
+
+The secret is 32 random bytes, so its SHA-256 is all the database keeps: with that much entropy no
+key-stretching is needed, and a stolen table yields no usable key. Secrets are compared in constant time, a
+revoked key is refused like an unknown one, and nothing here logs, echoes or puts a key in an exception
+message.
 
 Refusals are RFC 9457 problem documents: 401 with ``WWW-Authenticate: Bearer`` (RFC 6750) when the key is
 missing, malformed, unknown, wrong or revoked (one answer for all, so a caller learns nothing about which);
@@ -21,10 +26,10 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Annotated, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -34,28 +39,50 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from api.db import get_session
+from api.errors import problem_doc
 from api.models import ApiKey
 from api.ratelimit import RateLimited, RateLimiter, key_bucket
+from payments.merchants.store import merchant_is_active
+from payments.merchants.tenant import Tenant
 
-Scope = Literal[
+OperatorScope = Literal[
     "custody:read",
     "custody:sign",
     "custody:approve",
     "custody:admin",
     "custody:audit",
-    "webhooks:read",
-    "webhooks:write",
+    "ledger:read",
+    "ledger:write",
+    "merchants:apply",
+    "merchants:admin",
 ]
-SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
-"""Every scope: read keys and one's own sign requests; submit and retry sign requests; approve them as an
-operator; create, refresh and import keys (and read every sign request); read the audit log and every sign
-request (an auditor's key, separate from the admin's so reading the log can be granted without power); read
-webhook endpoints, events and deliveries; create, rotate, delete endpoints and redeliver."""
+MerchantScope = Literal["merchant:read", "merchant:write", "webhooks:read", "webhooks:write"]
+Scope = Literal[OperatorScope, MerchantScope]
+SCOPES: Final[tuple[OperatorScope, ...]] = get_args(OperatorScope)
+"""Every scope an operator's key may hold: read keys and one's own sign requests; submit and retry sign
+requests; approve them as an operator; create, refresh and import keys (and read every sign request); read
+the audit log and every sign request (an auditor's key, separate from the admin's so reading the log can be
+granted without power); read ledger accounts, transfers and entries; create accounts and transfers, post and
+void pending ones; file merchant applications; approve, reject and manage every merchant."""
+MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
+"""The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
+certificates (in its own mode); read its webhook endpoints, events and deliveries; create, rotate and delete
+its endpoints and redeliver."""
+
+KEY_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
+    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+}
+"""Pass as (part of) the ``responses`` of a route that needs an API key."""
 
 TOKEN_PREFIX: Final = "tpw_"  # noqa: S105 - the public prefix of every key, not a secret
+MODE_PREFIXES: Final = {False: "test_", True: "live_"}
+"""What follows `TOKEN_PREFIX` in a merchant key's token, by `livemode`."""
 KEY_ID_BYTES: Final = 8
 SECRET_BYTES: Final = 32
-_TOKEN_RE: Final = re.compile(r"tpw_(?P<key_id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]{43})")
+_TOKEN_RE: Final = re.compile(
+    r"tpw_(?:(?P<mode>test|live)_)?(?P<key_id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]{43})"
+)
 _REALM: Final = 'Bearer realm="tpwallet"'
 _UNUSED_DIGEST: Final = hashlib.sha256(b"no such key").hexdigest()
 """Compared against when the key id is unknown, so an unknown id costs the same time as a wrong secret."""
@@ -72,6 +99,8 @@ class ApiClient:
     key_id: str
     name: str
     scopes: frozenset[str]
+    tenant: Tenant | None = None
+    """The merchant and mode a merchant's key acts for; None for an operator's key."""
 
     @property
     def actor(self) -> str:
@@ -86,10 +115,9 @@ class IssuedApiKey:
     key_id: str
     name: str
     scopes: tuple[Scope, ...]
-    token: str
-
-    def __repr__(self) -> str:
-        return f"IssuedApiKey(key_id={self.key_id!r}, name={self.name!r}, scopes={self.scopes!r})"
+    token: str = field(repr=False)
+    tenant: Tenant | None = None
+    created_at: datetime | None = None
 
 
 def secret_digest(secret: str) -> str:
@@ -112,27 +140,46 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def issue_api_key(session: Session, name: str, scopes: Iterable[Scope]) -> IssuedApiKey:
-    """Create and store a key named `name` with `scopes`; the returned token is shown once, never stored."""
-    chosen = tuple(scope for scope in SCOPES if scope in set(scopes))
+def add_api_key(
+    session: Session, name: str, scopes: Iterable[Scope], tenant: Tenant | None = None
+) -> IssuedApiKey:
+    """Add a key named `name` with `scopes` to the session's transaction (the caller commits): an operator's
+    key, or `tenant`'s merchant key (merchant scopes only). The returned token is shown once, never stored."""
+    allowed: tuple[Scope, ...] = MERCHANT_SCOPES if tenant else SCOPES
+    chosen = tuple(scope for scope in allowed if scope in set(scopes))
     if not name.strip():
         raise ApiKeyError("a key needs a name")
+    misplaced = sorted(set(scopes) - set(allowed))
+    if misplaced:
+        holder = "a merchant's key" if tenant else "an operator's key"
+        raise ApiKeyError(f"{holder} cannot hold the scopes {misplaced}")
     if not chosen:
         raise ApiKeyError("a key needs at least one scope")
     key_id = secrets.token_hex(KEY_ID_BYTES)
     secret = secrets.token_urlsafe(SECRET_BYTES)
+    created_at = _now()
     session.add(
         ApiKey(
             id=key_id,
             name=name.strip(),
             secret_sha256=secret_digest(secret),
             scopes=" ".join(chosen),
-            created_at=_now(),
+            created_at=created_at,
             revoked_at=None,
+            merchant_id=tenant.merchant_id if tenant else None,
+            livemode=tenant.livemode if tenant else None,
         )
     )
+    prefix = TOKEN_PREFIX + (MODE_PREFIXES[tenant.livemode] if tenant else "")
+    return IssuedApiKey(key_id, name.strip(), chosen, f"{prefix}{key_id}_{secret}", tenant, created_at)
+
+
+def issue_api_key(session: Session, name: str, scopes: Iterable[Scope]) -> IssuedApiKey:
+    """Create and store an operator's key named `name` with `scopes`; the token is shown once, never
+    stored."""
+    issued = add_api_key(session, name, scopes)
     session.commit()
-    return IssuedApiKey(key_id, name.strip(), chosen, f"{TOKEN_PREFIX}{key_id}_{secret}")
+    return issued
 
 
 def list_api_keys(session: Session) -> list[ApiKey]:
@@ -164,7 +211,12 @@ def authenticate(session: Session, token: str) -> ApiClient | None:
         return None
     if key is None or key.revoked_at is not None:
         return None
-    return ApiClient(key.id, key.name, frozenset(key.scopes.split()))
+    if key.merchant_id is None or key.livemode is None:
+        return None if match["mode"] else ApiClient(key.id, key.name, frozenset(key.scopes.split()))
+    if match["mode"] != MODE_PREFIXES[key.livemode][:-1] or not merchant_is_active(session, key.merchant_id):
+        return None
+    tenant = Tenant(key.merchant_id, key.livemode)
+    return ApiClient(key.id, key.name, frozenset(key.scopes.split()), tenant)
 
 
 _bearer = HTTPBearer(

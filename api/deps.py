@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -22,11 +22,12 @@ from api.custody.errors import CustodyUnavailable
 from api.custody.runtime import CustodyRuntime
 from api.db import get_session
 from api.idempotency.route import Idempotency, idempotency
+from api.merchants.errors import NotAMerchantKey
 from api.rpc import ChainClients
 from api.settings import ApiSettings
 from api.version.service import BuildInfo
-from api.webhooks.schemas import MERCHANT_ID_PATTERN, Tenant
 from api.webhooks.service import WebhooksUnavailable
+from payments.merchants.tenant import Tenant
 from payments.webhooks.sealing import SecretBox
 
 
@@ -71,6 +72,8 @@ AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
 """Any caller with a valid API key, whatever its scopes."""
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
 CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
+LedgerReader = Annotated[ApiClient, Depends(require_scope("ledger:read"))]
+LedgerWriter = Annotated[ApiClient, Depends(require_scope("ledger:write"))]
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,34 @@ SignerPost = Annotated[CustodyPost, Depends(custody_post("custody:sign"))]
 ApproverPost = Annotated[CustodyPost, Depends(custody_post("custody:approve"))]
 
 
+MerchantsApplicant = Annotated[ApiClient, Depends(require_scope("merchants:apply", "merchants:admin"))]
+"""Files merchant applications: an onboarding desk's key, or an admin's."""
+MerchantsAdmin = Annotated[ApiClient, Depends(require_scope("merchants:admin"))]
+MerchantReader = Annotated[ApiClient, Depends(require_scope("merchant:read", "merchants:admin"))]
+"""A merchant's key that may read its account, or an admin's (which merchant it may read is the service's
+check: `api.merchants.service`)."""
+MerchantWriter = Annotated[ApiClient, Depends(require_scope("merchant:write", "merchants:admin"))]
+
+
+def merchant_tenant(scope: Scope) -> Callable[..., Tenant]:
+    """The dependency of a route that acts for the calling merchant: the key's tenant (merchant and mode)
+    if the key is a merchant's and grants `scope`; 403 otherwise. A merchant-scoped feature (payment
+    intents, refunds, webhooks) takes its tenant only from here and queries only through it
+    (`payments.merchants.tenant.Tenant.select`), so a sandbox key never reaches a live row."""
+
+    def tenant_of(client: Annotated[ApiClient, Depends(require_scope(scope))]) -> Tenant:
+        if client.tenant is None:
+            raise NotAMerchantKey("this route acts for the calling merchant: use a merchant's API key")
+        return client.tenant
+
+    tenant_of.__name__ = f"tenant_with_{scope.replace(':', '_')}"
+    return tenant_of
+
+
+TenantReader = Annotated[Tenant, Depends(merchant_tenant("merchant:read"))]
+"""The calling merchant's tenant, for a key with `merchant:read`."""
+
+
 def get_webhook_box(request: Request) -> SecretBox:
     """The box sealing webhook signing secrets (`api.webhooks.router.webhooks_lifespan`); 503 while the
     server has no key file."""
@@ -156,31 +187,7 @@ def get_webhook_box(request: Request) -> SecretBox:
 
 
 WebhookBoxDep = Annotated[SecretBox, Depends(get_webhook_box)]
-WebhooksWriter = Annotated[ApiClient, Depends(require_scope("webhooks:write"))]
-"""Until merchants land, a webhooks key acts for any merchant id it names (see `api.webhooks.schemas`)."""
-
-
-@dataclass(frozen=True)
-class WebhookCall:
-    """What a webhook GET or DELETE works with: the request's session and the tenant its query names."""
-
-    session: Session
-    tenant: Tenant
-
-
-def webhook_call(scope: Scope) -> Callable[..., Awaitable[WebhookCall]]:
-    """The dependency of a webhook GET or DELETE whose caller needs `scope`: the tenant from the query."""
-
-    async def webhook_call_with_scope(
-        _client: Annotated[ApiClient, Depends(require_scope(scope))],
-        session: SessionDep,
-        merchant_id: Annotated[str, Query(pattern=MERCHANT_ID_PATTERN, description="Whose object it is.")],
-        livemode: Annotated[bool, Query(description="Live mode (true) or sandbox (false).")] = False,
-    ) -> WebhookCall:
-        return WebhookCall(session, Tenant(merchant_id=merchant_id, livemode=livemode))
-
-    return webhook_call_with_scope
-
-
-WebhookReader = Annotated[WebhookCall, Depends(webhook_call("webhooks:read"))]
-WebhookDeleter = Annotated[WebhookCall, Depends(webhook_call("webhooks:write"))]
+WebhookTenantReader = Annotated[Tenant, Depends(merchant_tenant("webhooks:read"))]
+"""The calling merchant's tenant, for a merchant's key with `webhooks:read`."""
+WebhookTenantWriter = Annotated[Tenant, Depends(merchant_tenant("webhooks:write"))]
+"""The calling merchant's tenant, for a merchant's key with `webhooks:write`."""

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -33,6 +35,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base
+from payments.merchants.schema import merchants
 
 HASH_LENGTH = 66  # 0x + 32 bytes in hex
 ADDRESS_LENGTH = 42  # 0x + 20 bytes in hex
@@ -117,6 +120,9 @@ class ApiKey(Base):
     """A caller's API key: its public id, the SHA-256 of its secret (never the secret), scopes, revocation."""
 
     __tablename__ = "api_keys"
+    __table_args__ = (  # a merchant's key has a mode; an operator's has neither
+        CheckConstraint("(merchant_id IS NULL) = (livemode IS NULL)", name="merchant_keys_have_a_mode"),
+    )
 
     id: Mapped[str] = mapped_column(String(API_KEY_ID_LENGTH), primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
@@ -124,6 +130,10 @@ class ApiKey(Base):
     scopes: Mapped[str] = mapped_column(String(NAME_LENGTH))  # space-separated scope names
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    merchant_id: Mapped[str | None] = mapped_column(ForeignKey(merchants.c.id), index=True)
+    """The merchant a key acts for (`payments.merchants.tenant`), in the mode `livemode` says; None for the
+    operators' keys, which act for no merchant."""
+    livemode: Mapped[bool | None] = mapped_column(Boolean)
 
     def __repr__(self) -> str:
         return f"ApiKey(id={self.id!r}, name={self.name!r}, scopes={self.scopes!r})"

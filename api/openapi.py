@@ -73,7 +73,8 @@ Every value typed `uint256` on-chain (ids, token amounts, nonces, deadlines, tot
 ids) is a JSON string of decimal digits, matching `{DECIMAL_PATTERN}` and at most 2^256 - 1: JavaScript
 would round it as a number. Narrower values (uint8 to uint64 fields, block numbers, timestamps) are numbers.
 The server always sends strings. **Deprecated:** for this release it still accepts a JSON number where a
-uint256 string is asked for; send strings.
+uint256 string is asked for; send strings. The ledger's amounts (integers in minor units) and ids are
+signed 64-bit and decimal strings too, and there a JSON number is refused outright.
 """
 
 

@@ -35,33 +35,49 @@ NUMBERS_DEPRECATION: Final = (
 
 
 @dataclass(frozen=True)
-class Uint256Spelling:
-    """Pydantic metadata for an `int` that is a uint256 on-chain: parsed from a strict decimal string (or a
-    JSON integer, while `numbers` allows it), at least `minimum`, and serialized as a decimal string."""
+class DecimalSpelling:
+    """Pydantic metadata for an `int` sent as a decimal string: parsed from a strict decimal string (or a
+    JSON integer, while `numbers` allows it), within `minimum`..`maximum` (a power of two less one), and
+    serialized as a decimal string. `kind` names the type in errors: a uint256 on-chain, or an int64 (a
+    ledger amount or id, whose columns are signed 64-bit)."""
 
     minimum: int = 0
     numbers: bool = True
+    maximum: int = UINT256_MAX
+    kind: str = "uint256"
+    article: str = "a"
+
+    @property
+    def named(self) -> str:
+        """The kind with its article, as errors start: "a uint256", "an amount"."""
+        return f"{self.article} {self.kind}"
+
+    @property
+    def pattern(self) -> str:
+        """The JSON schema's pattern: decimal digits, no sign or leading zeros, no more than the maximum's."""
+        return rf"^(0|[1-9][0-9]{{0,{len(str(self.maximum)) - 1}}})$"
 
     def parse(self, value: Any) -> int:
-        """`value` as an int; a `uint256` validation error (naming what is wrong) otherwise."""
+        """`value` as an int; a validation error of type `kind` (naming what is wrong) otherwise."""
         if isinstance(value, str):
             if not _DECIMAL.fullmatch(value):
                 raise PydanticCustomError(
-                    "uint256",
-                    "a uint256 is a string of decimal digits: no sign, spaces, leading zeros or exponent",
+                    self.kind,
+                    f"{self.named} is a string of decimal digits: no sign, spaces, leading zeros or exponent",
                 )
             number = int(value)
         elif isinstance(value, int) and not isinstance(value, bool) and self.numbers:
             number = value
         else:
             raise PydanticCustomError(
-                "uint256",
-                "a uint256 is a string of decimal digits"
+                self.kind,
+                f"{self.named} is a string of decimal digits"
                 + (" (or, for this release, a JSON integer)" if self.numbers else ""),
             )
-        if not self.minimum <= number <= UINT256_MAX:
+        if not self.minimum <= number <= self.maximum:
+            bits = self.maximum.bit_length()
             raise PydanticCustomError(
-                "uint256", "out of range: {minimum} to 2**256 - 1", {"minimum": self.minimum}
+                self.kind, f"out of range: {{minimum}} to 2**{bits} - 1", {"minimum": self.minimum}
             )
         return number
 
@@ -80,7 +96,7 @@ class Uint256Spelling:
     ) -> JsonSchemaValue:
         string: JsonSchemaValue = {
             "type": "string",
-            "pattern": DECIMAL_PATTERN,
+            "pattern": self.pattern,
             "examples": [str(max(self.minimum, 1))],
         }
         if handler.mode == "serialization" or not self.numbers:
@@ -88,18 +104,18 @@ class Uint256Spelling:
         number = {
             "type": "integer",
             "minimum": self.minimum,
-            "maximum": UINT256_MAX,
+            "maximum": self.maximum,
             "deprecated": True,
             "description": NUMBERS_DEPRECATION,
         }
         return {"anyOf": [string, number]}
 
 
-Uint256 = Annotated[int, Uint256Spelling()]
+Uint256 = Annotated[int, DecimalSpelling()]
 """A uint256: a decimal string on the wire (a JSON number still accepted on input, for this release)."""
-ChainId = Annotated[int, Uint256Spelling(minimum=1)]
+ChainId = Annotated[int, DecimalSpelling(minimum=1)]
 """A chain id (uint256 on-chain, never 0), spelt like every uint256."""
-Uint256Path = Annotated[int, Uint256Spelling(numbers=False)]
+Uint256Path = Annotated[int, DecimalSpelling(numbers=False)]
 """A uint256 in a URL path: decimal digits only."""
 
 

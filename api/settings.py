@@ -77,6 +77,9 @@ class ApiSettings(BaseSettings):
     """The custody group's CA certificate; default <custody_tls_dir>/ca.crt."""
     custody_audit_path: Path = PROJECT_ROOT / "var" / "custody" / "coordinator" / "audit.jsonl"
     """The API's hash-chained custody audit log (shared with the coordinator it hosts)."""
+    merchant_ca_dir: Path = PROJECT_ROOT / "var" / "merchants" / "ca"
+    """The merchant CAs (one PEM file a mode: certificate and key, 0600), created on first use
+    (`payments.merchants.certificates`)."""
     custody_policy_path: Path | None = None
     """The signer nodes' policy file (a copy); approvals are taken only from the operators it names, none
     while it is missing. Default: policy.yaml beside the roster."""
@@ -117,6 +120,9 @@ class ApiSettings(BaseSettings):
     idempotency_lock_timeout_seconds: float = Field(default=300.0, gt=0)
     """A claimed Idempotency-Key whose request has not answered after this long is taken over by a retry (its
     process died); longer than any request runs."""
+    ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
+    """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
+    `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

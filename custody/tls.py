@@ -20,6 +20,7 @@ import ipaddress
 import os
 import re
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -27,6 +28,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from chain.files import PUBLIC, write_atomic
@@ -206,37 +208,57 @@ class CertificateAuthority:
         now: datetime.datetime | None = None,
     ) -> Credential:
         """A leaf certificate for `name` with a fresh key; its EKU allows exactly the roles asked for."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate = self.certify(
+            key.public_key(),
+            _name(name),
+            server_auth=server_auth,
+            client_auth=client_auth,
+            validity=validity,
+            now=now,
+        )
+        return Credential(certificate, key)
+
+    def certify(
+        self,
+        public_key: CertificatePublicKeyTypes,
+        subject: x509.Name,
+        *,
+        server_auth: bool,
+        client_auth: bool,
+        validity: datetime.timedelta = DEFAULT_LEAF_VALIDITY,
+        now: datetime.datetime | None = None,
+        alt_names: Sequence[x509.GeneralName] = (x509.IPAddress(LOOPBACK_IP), x509.DNSName(LOOPBACK_DNS)),
+    ) -> x509.Certificate:
+        """A leaf certificate binding `subject` (and `alt_names`) to `public_key`, whose private key the
+        holder keeps (a CSR's key): the CA never sees it. Its EKU allows exactly the roles asked for, and it
+        ends no later than the CA does."""
         if not (server_auth or client_auth):
             raise TlsError("a leaf certificate is for a server, a client or both")
         usages = [ExtendedKeyUsageOID.SERVER_AUTH] * server_auth + [
             ExtendedKeyUsageOID.CLIENT_AUTH
         ] * client_auth
-        key = ec.generate_private_key(ec.SECP256R1())
         start = (now or datetime.datetime.now(datetime.UTC)) - CLOCK_SKEW_ALLOWANCE
         ca_not_after = self.certificate.not_valid_after_utc
-        certificate = (
+        return (
             x509.CertificateBuilder()
-            .subject_name(_name(name))
+            .subject_name(subject)
             .issuer_name(self.certificate.subject)
-            .public_key(key.public_key())
+            .public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(start)
             .not_valid_after(min(start + CLOCK_SKEW_ALLOWANCE + validity, ca_not_after))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(certifies=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-            .add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(LOOPBACK_IP), x509.DNSName(LOOPBACK_DNS)]),
-                critical=False,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.SubjectAlternativeName(list(alt_names)), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.credential.private_key.public_key()),
                 critical=False,
             )
             .sign(self.credential.private_key, hashes.SHA256())
         )
-        return Credential(certificate, key)
 
     def issue_node(self, node_id: int, *, validity: datetime.timedelta = DEFAULT_LEAF_VALIDITY) -> Credential:
         """Signer node `node_id`'s certificate: ``CN=tpw-node-<id>``, server use only."""

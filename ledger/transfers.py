@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Connection, and_, not_, select
+from sqlalchemy import Connection, Engine, and_, not_, select
 
 from ledger import store
 from ledger.batch import evaluate_batch
@@ -97,6 +97,13 @@ def _expired_pending_ids(connection: Connection, timestamp: int, limit: int) -> 
         .limit(limit)
     )
     return [row[0] for row in connection.execute(query)]
+
+
+def has_expired_pending(engine: Engine, now: datetime | None = None) -> bool:
+    """Whether any pending transfer's timeout has passed by `now` unresolved: a read only, so a periodic
+    caller takes no write lock (SQLite's is the whole database) when there is nothing to expire."""
+    with engine.connect() as connection:
+        return bool(_expired_pending_ids(connection, _clock(now), 1))
 
 
 def expire_pending(database: Database, now: datetime | None = None) -> list[int]:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from api.auth import KEY_RESPONSES
 from api.custody import reads, schemas, service
 from api.custody.runtime import CustodyRuntime
 from api.deps import (
@@ -31,7 +32,7 @@ from api.deps import (
     SignerPost,
 )
 from api.errors import problem_doc
-from api.idempotency.route import OPENAPI_EXTRA, RESPONSES
+from api.idempotency.route import RESPONSES, idempotent_post
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery, Page
 from api.settings import ApiSettings
 from custody.protocol.ids import KEY_ID_PATTERN, REQUEST_ID_PATTERN
@@ -71,8 +72,7 @@ RequestIdPath = Annotated[
 
 
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
-    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+    **KEY_RESPONSES,
     422: problem_doc("The request is invalid; `errors` names each bad field."),
     503: problem_doc("Custody is not configured on this server."),
 }
@@ -97,13 +97,8 @@ def _post(
 ) -> Callable[[_Route], _Route]:
     """A custody POST: needs an `Idempotency-Key` (documented here, read by `IdempotencyDep`) and answers the
     problems every custody POST can, then `responses`."""
-    return router.post(
-        path,
-        status_code=status_code,
-        response_model=response_model,
-        summary=summary,
-        openapi_extra=OPENAPI_EXTRA,
-        responses={**POST_RESPONSES, **responses},
+    return idempotent_post(
+        router, path, response_model, summary, {**POST_RESPONSES, **responses}, status_code
     )
 
 

@@ -4,10 +4,10 @@ stored response or runs the route's work under the key's claim."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
-from fastapi import Depends, Header, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +28,8 @@ from api.idempotency.store import (
     sweep_expired,
     unlock,
 )
+
+_Route = TypeVar("_Route", bound=Callable[..., Any])
 
 OPENAPI_EXTRA: Final[dict[str, Any]] = {
     "parameters": [
@@ -54,6 +56,26 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 """Pass as (part of) a POST route's ``responses``."""
 
 
+def idempotent_post(
+    router: APIRouter,
+    path: str,
+    response_model: type[BaseModel],
+    summary: str,
+    responses: dict[int | str, dict[str, Any]],
+    status_code: int,
+) -> Callable[[_Route], _Route]:
+    """`router.post` for a route that needs an `Idempotency-Key` (documented here, read by `idempotency`),
+    answering `responses` besides this module's `RESPONSES`."""
+    return router.post(
+        path,
+        status_code=status_code,
+        response_model=response_model,
+        summary=summary,
+        openapi_extra=OPENAPI_EXTRA,
+        responses={**RESPONSES, **responses},
+    )
+
+
 class IdempotencyKeyMissing(
     ApiError, status=400, problem="idempotency-key-missing", title="Idempotency-Key required"
 ):
@@ -70,9 +92,18 @@ class Idempotency:
     key: str
 
     async def run(
-        self, work: Callable[[Progress], Awaitable[BaseModel]], *, body: BaseModel | None, status_code: int
+        self,
+        work: Callable[[Progress], Awaitable[BaseModel]],
+        *,
+        body: BaseModel | None,
+        status_code: int,
+        shown_once: bool = False,
     ) -> Response:
-        """The stored response if this key already served this request, else `work`'s (stored)."""
+        """The stored response if this key already served this request, else `work`'s (stored).
+
+        With `shown_once`, `work`'s result holds a secret shown this once (a new API key's token): `work`
+        stores a redacted view through `Progress.finish`, the first answer is the result itself, and a
+        replay gets the redacted view, so no secret is ever kept with the idempotency key."""
         path = self.request.url.path
         fingerprint = request_fingerprint(self.request.method, path, body)
         lock_timeout = timedelta(seconds=self.request.app.state.settings.idempotency_lock_timeout_seconds)
@@ -103,6 +134,8 @@ class Idempotency:
             raise
         assert progress.response_body is not None
         await run_in_threadpool(sweep_expired, self.session)
+        if shown_once:
+            return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
         return Response(progress.response_body, status_code=status_code, media_type="application/json")
 
 

@@ -11,14 +11,21 @@ from sqlalchemy import Connection, text
 
 import api.models  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
 import ledger.schema
+import payments.merchants.schema
 import payments.webhooks.schema
 from api.db import Base, make_engine
 from api.settings import get_settings
 
 # Any constant shared by every process that migrates this database: "TPWmigrr" in ASCII.
 MIGRATION_LOCK_KEY = 0x5450576D69677272
-# Every table of the database: the API's models, the ledger's and the webhooks' (packages below the API).
-TARGET_METADATA = [Base.metadata, ledger.schema.metadata, payments.webhooks.schema.metadata]
+# Every table of the database: the API's models, the ledger's, the merchants' and the webhooks' (packages
+# below the API).
+TARGET_METADATA = [
+    Base.metadata,
+    ledger.schema.metadata,
+    payments.merchants.schema.metadata,
+    payments.webhooks.schema.metadata,
+]
 
 
 def run_migrations(connection: Connection) -> None:

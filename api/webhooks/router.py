@@ -1,9 +1,10 @@
-"""`/v1/webhook-endpoints`, `/v1/events`, `/v1/webhook-deliveries`: a merchant's webhooks.
+"""`/v1/webhook-endpoints`, `/v1/events`, `/v1/webhook-deliveries`: the calling merchant's webhooks.
 
-Thin routes over `api.webhooks.service`. Reads need an API key with `webhooks:read`, writes `webhooks:write`;
-every POST an `Idempotency-Key`. The tenant (`merchant_id`, `livemode`) is named by the caller until merchant
-API keys exist (`api.webhooks.schemas`). Events are made by the payment flows (`payments.webhooks.outbox`)
-and sent by the worker (`python -m payments.webhooks.worker`), not by these routes.
+Thin routes over `api.webhooks.service`. Every route needs a merchant's API key, with `webhooks:read` for
+reads and `webhooks:write` for writes, and acts for that key's merchant in that key's mode
+(`api.deps.merchant_tenant`); every POST needs an `Idempotency-Key`. Events are made by the payment flows
+(`payments.webhooks.outbox`) and sent by the worker (`python -m payments.webhooks.worker`), not by these
+routes.
 
 A new signing secret is in the first answer only: it is added after the answer is stored under the
 Idempotency-Key, so the store never holds it and a replay answers `secret: null`.
@@ -20,18 +21,18 @@ from fastapi import APIRouter, FastAPI, Path, Query
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import KEY_RESPONSES
 from api.deps import (
     IdempotencyDep,
     SessionDep,
     SettingsDep,
     WebhookBoxDep,
-    WebhookDeleter,
-    WebhookReader,
-    WebhooksWriter,
+    WebhookTenantReader,
+    WebhookTenantWriter,
 )
 from api.errors import problem_doc
 from api.idempotency.progress import Progress
-from api.idempotency.route import OPENAPI_EXTRA, RESPONSES, Idempotency
+from api.idempotency.route import Idempotency, idempotent_post
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
 from api.settings import ApiSettings
 from api.webhooks import schemas, service
@@ -69,15 +70,14 @@ EventIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The event's i
 DeliveryIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The delivery's id (`whd_...`).")]
 
 AUTH: Final[dict[int | str, dict[str, Any]]] = {
-    401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
-    403: problem_doc("The API key lacks the scope this route needs; `detail` names it."),
+    **KEY_RESPONSES,
     422: problem_doc("The request is invalid; `errors` names each bad field."),
 }
-POST: Final = {**AUTH, **RESPONSES, 503: problem_doc("The server has no webhook sealing key.")}
+SEALING: Final[dict[int | str, dict[str, Any]]] = {503: problem_doc("The server has no webhook sealing key.")}
 
 
 def _not_found(what: str) -> dict[int | str, dict[str, Any]]:
-    return {404: problem_doc(f"No {what} of this id for this merchant and mode.")}
+    return {404: problem_doc(f"The calling merchant has no {what} of this id in this mode.")}
 
 
 async def _showing_secret(
@@ -100,17 +100,17 @@ async def _showing_secret(
     return JSONResponse({**json.loads(bytes(response.body)), "secret": shown[0]}, status_code=status_code)
 
 
-@router.post(
+@idempotent_post(
+    router,
     "/webhook-endpoints",
-    status_code=HTTPStatus.CREATED,
-    response_model=schemas.EndpointOut,
-    summary="Create a webhook endpoint (its signing secret is in this answer only)",
-    openapi_extra=OPENAPI_EXTRA,
-    responses=POST,
+    schemas.EndpointOut,
+    "Create a webhook endpoint (its signing secret is in this answer only)",
+    {**AUTH, **SEALING},
+    HTTPStatus.CREATED,
 )
 async def create_endpoint(
     body: schemas.EndpointCreate,
-    _client: WebhooksWriter,
+    tenant: WebhookTenantWriter,
     box: WebhookBoxDep,
     idempotency: IdempotencyDep,
     session: SessionDep,
@@ -120,7 +120,7 @@ async def create_endpoint(
     dev = settings.environment == "dev"
     return await _showing_secret(
         idempotency,
-        lambda record: service.create_endpoint(session, box, body, dev=dev, record=record),
+        lambda record: service.create_endpoint(session, box, tenant, body, dev=dev, record=record),
         body,
         HTTPStatus.CREATED,
     )
@@ -131,22 +131,25 @@ async def create_endpoint(
     summary="Read a webhook endpoint",
     responses={**AUTH, **_not_found("endpoint")},
 )
-def read_endpoint(endpoint_id: EndpointIdPath, call: WebhookReader) -> schemas.EndpointOut:
+def read_endpoint(
+    endpoint_id: EndpointIdPath, tenant: WebhookTenantReader, session: SessionDep
+) -> schemas.EndpointOut:
     """Scope `webhooks:read`. Never shows a secret."""
-    return service.read_endpoint(call.session, call.tenant, endpoint_id)
+    return service.read_endpoint(session, tenant, endpoint_id)
 
 
-@router.post(
+@idempotent_post(
+    router,
     "/webhook-endpoints/{endpoint_id}/rotate-secret",
-    response_model=schemas.EndpointOut,
-    summary="Rotate an endpoint's signing secret (the new one is in this answer only)",
-    openapi_extra=OPENAPI_EXTRA,
-    responses={**POST, **_not_found("endpoint")},
+    schemas.EndpointOut,
+    "Rotate an endpoint's signing secret (the new one is in this answer only)",
+    {**AUTH, **SEALING, **_not_found("endpoint")},
+    HTTPStatus.OK,
 )
 async def rotate_secret(
     endpoint_id: EndpointIdPath,
     body: schemas.SecretRotation,
-    _client: WebhooksWriter,
+    tenant: WebhookTenantWriter,
     box: WebhookBoxDep,
     idempotency: IdempotencyDep,
     session: SessionDep,
@@ -154,7 +157,7 @@ async def rotate_secret(
     """Scope `webhooks:write`. Until `overlap_seconds` pass, deliveries carry one `v1=` per valid secret."""
     return await _showing_secret(
         idempotency,
-        lambda record: service.rotate_secret(session, box, endpoint_id, body, record=record),
+        lambda record: service.rotate_secret(session, box, tenant, endpoint_id, body, record=record),
         body,
         HTTPStatus.OK,
     )
@@ -165,15 +168,17 @@ async def rotate_secret(
     summary="Delete a webhook endpoint",
     responses={**AUTH, **_not_found("endpoint")},
 )
-def delete_endpoint(endpoint_id: EndpointIdPath, call: WebhookDeleter) -> schemas.EndpointDeleted:
+def delete_endpoint(
+    endpoint_id: EndpointIdPath, tenant: WebhookTenantWriter, session: SessionDep
+) -> schemas.EndpointDeleted:
     """Scope `webhooks:write`. Its pending deliveries are canceled; its events and deliveries stay."""
-    return service.delete_endpoint(call.session, call.tenant, endpoint_id)
+    return service.delete_endpoint(session, tenant, endpoint_id)
 
 
 @router.get("/events/{event_id}", summary="Read an event", responses={**AUTH, **_not_found("event")})
-def read_event(event_id: EventIdPath, call: WebhookReader) -> schemas.EventOut:
+def read_event(event_id: EventIdPath, tenant: WebhookTenantReader, session: SessionDep) -> schemas.EventOut:
     """Scope `webhooks:read`. The event as its deliveries send it (receivers deduplicate by its `id`)."""
-    return service.read_event(call.session, call.tenant, event_id)
+    return service.read_event(session, tenant, event_id)
 
 
 @router.get(
@@ -182,38 +187,35 @@ def read_event(event_id: EventIdPath, call: WebhookReader) -> schemas.EventOut:
     responses={**AUTH, **LIST_RESPONSES},
 )
 def list_deliveries(
-    call: WebhookReader,
+    tenant: WebhookTenantReader,
+    session: SessionDep,
     status: Annotated[DeliveryStatus | None, Query(description="Only deliveries in this status.")] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> schemas.DeliveryPage:
     """Scope `webhooks:read`. Pages as every list does: pass `next_cursor` as `cursor` while `has_more`."""
-    return service.list_deliveries(call.session, call.tenant, status, cursor, limit)
+    return service.list_deliveries(session, tenant, status, cursor, limit)
 
 
-@router.post(
+@idempotent_post(
+    router,
     "/webhook-deliveries/{delivery_id}/redeliver",
-    response_model=schemas.DeliveryOut,
-    summary="Send a delivery again (a dead one, typically)",
-    openapi_extra=OPENAPI_EXTRA,
-    responses={
+    schemas.DeliveryOut,
+    "Send a delivery again (a dead one, typically)",
+    {
         **AUTH,
-        **RESPONSES,
         **_not_found("delivery"),
         409: problem_doc("The endpoint was deleted, or the Idempotency-Key was used for another request."),
     },
+    HTTPStatus.OK,
 )
 async def redeliver(
-    delivery_id: DeliveryIdPath,
-    body: schemas.Redelivery,
-    _client: WebhooksWriter,
-    idempotency: IdempotencyDep,
-    session: SessionDep,
+    delivery_id: DeliveryIdPath, tenant: WebhookTenantWriter, idempotency: IdempotencyDep, session: SessionDep
 ) -> Response:
     """Scope `webhooks:write`. Due now with a fresh attempt budget; the same event id and body are sent."""
 
     async def run(progress: Progress) -> schemas.DeliveryOut:
         record = progress.finish(lambda stored: stored)
-        return await run_in_threadpool(service.redeliver, session, delivery_id, body, record=record)
+        return await run_in_threadpool(service.redeliver, session, tenant, delivery_id, record=record)
 
-    return await idempotency.run(run, body=body, status_code=HTTPStatus.OK)
+    return await idempotency.run(run, body=None, status_code=HTTPStatus.OK)

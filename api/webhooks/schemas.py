@@ -1,11 +1,11 @@
 """The bodies of the webhook routes: endpoints, events and deliveries of one tenant.
 
-A tenant is (`merchant_id`, `livemode`). Until merchants and their API keys land (issue 11 point 3), a
-caller names the tenant itself: in the body of a POST, in the query of a GET or DELETE; an object of another
-tenant answers 404 as if it did not exist. Times are unix seconds.
+Every route acts for the calling merchant in its key's mode (`api.deps.merchant_tenant`): a sandbox key sees
+and makes sandbox endpoints and events only, and an object of another merchant or mode answers 404 as if it
+did not exist. Times are unix seconds.
 """
 
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -15,38 +15,22 @@ from payments.webhooks.deliveries import DeliveryStatus
 from payments.webhooks.endpoints import DEFAULT_OVERLAP_SECONDS, MAX_EVENT_TYPES, MAX_OVERLAP_SECONDS
 from payments.webhooks.urls import MAX_URL_LENGTH
 
-MERCHANT_ID_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
-MerchantId = Annotated[
-    str, Field(pattern=MERCHANT_ID_PATTERN, description="The merchant's id (1-64 of A-Z a-z 0-9 _ -).")
-]
 
-
-class Tenant(ApiModel):
-    """Whose objects: a merchant, in sandbox (`livemode` false) or live mode."""
-
-    merchant_id: MerchantId
-    livemode: bool = False
-
-
-class EndpointCreate(Tenant):
+class EndpointCreate(ApiModel):
     """A new endpoint: where to POST events, and which."""
 
     url: str = Field(max_length=MAX_URL_LENGTH)
-    """https:// to a public address; http:// to a loopback receiver only for a sandbox endpoint on a dev
-    server. Private, link-local and other internal addresses are refused."""
+    """https:// to a public address; http:// to a loopback receiver only for a sandbox key's endpoint on a
+    dev server. Private, link-local and other internal addresses are refused."""
     enabled_events: list[str] = Field(min_length=1, max_length=MAX_EVENT_TYPES)
     """Event types like `payment_intent.succeeded`, or `["*"]` for every type."""
 
 
-class SecretRotation(Tenant):
+class SecretRotation(ApiModel):
     """A new signing secret; the current ones keep signing for `overlap_seconds`."""
 
     overlap_seconds: int = Field(default=DEFAULT_OVERLAP_SECONDS, ge=0, le=MAX_OVERLAP_SECONDS)
     """How long the current secrets stay valid beside the new one (0: they stop now)."""
-
-
-class Redelivery(Tenant):
-    """Whose delivery to send again."""
 
 
 class EndpointOut(ApiModel):

@@ -21,10 +21,9 @@ from api.webhooks.schemas import (
     EndpointDeleted,
     EndpointOut,
     EventOut,
-    Redelivery,
     SecretRotation,
-    Tenant,
 )
+from payments.merchants.tenant import Tenant
 from payments.webhooks import deliveries, endpoints
 from payments.webhooks.deliveries import Delivery, DeliveryNotFound, NotRedeliverable
 from payments.webhooks.endpoints import Endpoint, EndpointNotFound, InvalidEndpoint
@@ -112,18 +111,18 @@ def _invalid(error: InvalidEndpoint) -> InvalidWebhookEndpoint:
 
 
 def create_endpoint(
-    session: Session, box: SecretBox, body: EndpointCreate, *, dev: bool, record: Record
+    session: Session, box: SecretBox, tenant: Tenant, body: EndpointCreate, *, dev: bool, record: Record
 ) -> tuple[EndpointOut, str]:
     """A new endpoint and its signing secret. `dev`: the server runs in dev (loopback sandbox receivers)."""
     try:
         endpoint, secret = endpoints.create(
             session,
             box,
-            merchant_id=body.merchant_id,
-            livemode=body.livemode,
+            merchant_id=tenant.merchant_id,
+            livemode=tenant.livemode,
             url=body.url,
             enabled_events=body.enabled_events,
-            allow_loopback=dev and not body.livemode,
+            allow_loopback=dev and not tenant.livemode,
             now=now_ms(),
         )
     except InvalidEndpoint as error:
@@ -140,10 +139,16 @@ def read_endpoint(session: Session, tenant: Tenant, endpoint_id: str) -> Endpoin
 
 
 def rotate_secret(
-    session: Session, box: SecretBox, endpoint_id: str, body: SecretRotation, *, record: Record
+    session: Session,
+    box: SecretBox,
+    tenant: Tenant,
+    endpoint_id: str,
+    body: SecretRotation,
+    *,
+    record: Record,
 ) -> tuple[EndpointOut, str]:
     """A new signing secret for the tenant's endpoint; the current ones sign on for the overlap."""
-    endpoint = _endpoint(session, body, endpoint_id)
+    endpoint = _endpoint(session, tenant, endpoint_id)
     secret = endpoints.rotate_secret(
         session, box, endpoint, now=now_ms(), overlap_seconds=body.overlap_seconds
     )
@@ -175,7 +180,7 @@ def list_deliveries(
     session: Session, tenant: Tenant, status: str | None, cursor: str | None, limit: int
 ) -> DeliveryPage:
     """A page of the tenant's deliveries (of `status` if given), oldest first."""
-    filters = {**tenant.model_dump(), "status": status}
+    filters = {**tenant.values(), "status": status}
     after = DELIVERIES.decode(cursor, filters)
     position = None if after is None else (key_part(after, 0, int), key_part(after, 1, str))
     found = deliveries.page(
@@ -190,14 +195,16 @@ def list_deliveries(
 
 
 def redeliver(
-    session: Session, delivery_id: str, body: Redelivery, *, record: Callable[[DeliveryOut], None]
+    session: Session, tenant: Tenant, delivery_id: str, *, record: Callable[[DeliveryOut], None]
 ) -> DeliveryOut:
     """Make the tenant's dead (or succeeded) delivery due now, with a fresh attempt budget."""
     try:
-        delivery = deliveries.redeliver(session, body.merchant_id, body.livemode, delivery_id, now=now_ms())
+        delivery = deliveries.redeliver(
+            session, tenant.merchant_id, tenant.livemode, delivery_id, now=now_ms()
+        )
     except DeliveryNotFound:
         raise DeliveryNotFoundError(
-            f"{body.merchant_id} has no such delivery {delivery_id}", delivery_id=delivery_id
+            f"{tenant.merchant_id} has no such delivery {delivery_id}", delivery_id=delivery_id
         ) from None
     except NotRedeliverable as error:
         raise DeliveryNotRedeliverable(str(error), delivery_id=delivery_id) from None

@@ -15,13 +15,14 @@ from chain.paths import PROJECT_ROOT
 from scripts._support.stack_config import StackError
 
 DEVNET_SCOPES = (
-    "custody:read,custody:sign,custody:approve,custody:admin,custody:audit,webhooks:read,webhooks:write"
+    "custody:read,custody:sign,custody:approve,custody:admin,custody:audit,"  # every custody scope
+    "ledger:read,ledger:write"
 )
 
 
 def create_api_key(env: Mapping[str, str]) -> str:
-    """A new API key named "devnet" with every custody and webhooks scope, in the database the API of
-    `env` runs on."""
+    """A new API key named "devnet" with every scope (custody and ledger), in the database the API of `env`
+    runs on."""
     created = subprocess.run(
         [sys.executable, "-m", "api.apikeys", "create", "--name", "devnet", "--scopes", DEVNET_SCOPES],
         env=env,

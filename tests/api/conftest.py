@@ -56,6 +56,7 @@ def api_settings(database_url: str, closed_port_url: str, tmp_path: Path) -> Api
         custody_roster_path=tmp_path / "custody" / "roster.json",
         custody_tls_dir=tmp_path / "custody" / "coordinator",
         custody_audit_path=tmp_path / "custody" / "audit.jsonl",
+        merchant_ca_dir=tmp_path / "merchants" / "ca",
     )
 
 

@@ -98,6 +98,8 @@ def test_openapi_describes_the_routes(client: TestClient):
         "operations",
         "chains",
         "custody",
+        "ledger",
+        "merchants",
         "subscriptions",
         "vesting",
         "webhooks",

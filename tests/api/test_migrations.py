@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import api.models  # noqa: F401  (tables on Base.metadata)
 import ledger.schema
+import payments.merchants.schema
 import payments.webhooks.schema
 from api.app import create_app
 from api.db import Base
@@ -47,8 +48,14 @@ def test_app_start_creates_the_schema_at_head(api_settings: ApiSettings):
 def test_migrations_match_the_models(client: TestClient, api_settings: ApiSettings):
     with engine_on(api_settings.database_url) as engine, engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        # Alembic compares a sequence of MetaData too: the chain migrates the API, the ledger, the webhooks.
-        target = [Base.metadata, ledger.schema.metadata, payments.webhooks.schema.metadata]
+        # Alembic compares a sequence of MetaData too: the chain migrates the API, the ledger, the merchants
+        # and the webhooks.
+        target = [
+            Base.metadata,
+            ledger.schema.metadata,
+            payments.merchants.schema.metadata,
+            payments.webhooks.schema.metadata,
+        ]
         assert compare_metadata(context, target) == []  # type: ignore[arg-type]
 
 

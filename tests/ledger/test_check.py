@@ -1,5 +1,7 @@
 """The audit finds nothing on a ledger that only the ledger wrote, and names every kind of tampering."""
 
+import time
+
 import pytest
 from sqlalchemy import Engine, text
 
@@ -81,3 +83,17 @@ def test_the_command_line_exits_1_on_findings(
     _tamper(engine, ("UPDATE ledger_accounts SET debits_pending = debits_pending + 1", {}))
     assert main(["check", "--database-url", database_url]) == 1
     assert "total_disagrees" in capsys.readouterr().out
+
+
+def test_the_command_line_expires_what_timed_out(
+    engine: Engine, database_url: str, open_account: OpenAccount, capsys: pytest.CaptureFixture[str]
+):
+    treasury, customer = open_account(), open_account()
+    hold = TransferSpec("hold", treasury, customer, 5, "EUR", flags=TransferFlags.PENDING, timeout_seconds=1)
+    assert [outcome.ok for outcome in create_transfers(engine, [hold])] == [True]
+    assert main(["expire", "--database-url", database_url]) == 0
+    assert capsys.readouterr().out.startswith("expired 0 ")
+    time.sleep(1.1)
+    assert main(["expire", "--database-url", database_url]) == 0
+    assert capsys.readouterr().out.startswith("expired 1 ")
+    assert verify(engine) == []

@@ -1,5 +1,5 @@
-"""Fixtures of the webhook routes' tests: the app with a sealing key file, callers with webhook scopes, and
-helpers to create an endpoint and emit events the way a payment flow would."""
+"""Fixtures of the webhook routes' tests: the app with a sealing key file, two onboarded merchants (their
+keys carry the webhooks scopes), and events emitted the way a payment flow would."""
 
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,14 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.auth import issue_api_key
+from api.auth import Scope, add_api_key, issue_api_key
 from api.settings import ApiSettings
+from payments.merchants.tenant import Tenant
 from payments.webhooks.outbox import Event, emit
 from payments.webhooks.sealing import create_key_file
+from tests.api.merchants.conftest import Caller, Onboarded, onboard
 from tests.helpers.db import database_url, session_on  # noqa: F401  (fixture)
 
-MERCHANT = "acct_merchant_a"
-OTHER_MERCHANT = "acct_merchant_b"
 Call = Callable[..., httpx.Response]
 
 
@@ -38,12 +38,6 @@ def session(client: TestClient, api_settings: ApiSettings) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture
-def token(session: Session) -> Callable[..., str]:
-    """Issue an API key with the given scopes; its token."""
-    return lambda *scopes: issue_api_key(session, "webhooks-test", scopes).token
-
-
 def calling(client: TestClient, bearer: str | None) -> Call:
     """`call(method, path, json=..., params=...)` as the key `bearer`, each POST with a fresh Idempotency-Key
     unless `key=` names one."""
@@ -58,25 +52,52 @@ def calling(client: TestClient, bearer: str | None) -> Call:
 
 
 @pytest.fixture
-def writer(client: TestClient, token: Callable[..., str]) -> Call:
-    return calling(client, token("webhooks:read", "webhooks:write"))
-
-
-def endpoint_body(url: str, merchant_id: str = MERCHANT, **fields: Any) -> dict[str, Any]:
-    return {"merchant_id": merchant_id, "livemode": False, "url": url, "enabled_events": ["*"], **fields}
-
-
-def tenant(merchant_id: str = MERCHANT, livemode: bool = False) -> dict[str, Any]:
-    return {"merchant_id": merchant_id, "livemode": livemode}
+def operator_token(session: Session) -> Callable[..., str]:
+    """An operator's key with the given scopes (it acts for no merchant)."""
+    return lambda *scopes: issue_api_key(session, "desk", scopes).token
 
 
 @pytest.fixture
-def emit_events(session: Session) -> Callable[..., list[Event]]:
-    """Emit `count` events for a merchant's sandbox and commit them, as a payment flow's transaction would."""
+def merchant_token(session: Session) -> Callable[..., str]:
+    """`merchant_token(merchant, livemode, *scopes)`: a merchant's key with only those scopes."""
 
-    def emit_(count: int = 1, merchant_id: str = MERCHANT) -> list[Event]:
+    def issue(merchant: Onboarded, livemode: bool, *scopes: Scope) -> str:
+        issued = add_api_key(session, "narrow", scopes, Tenant(merchant.id, livemode))
+        session.commit()
+        return issued.token
+
+    return issue
+
+
+@pytest.fixture
+def merchant_a(client: TestClient, operator_token: Callable[..., str]) -> Onboarded:
+    return onboard(client, Caller(client, operator_token("merchants:admin")), "Merchant A")
+
+
+@pytest.fixture
+def merchant_b(client: TestClient, operator_token: Callable[..., str]) -> Onboarded:
+    return onboard(client, Caller(client, operator_token("merchants:admin")), "Merchant B")
+
+
+@pytest.fixture
+def writer(client: TestClient, merchant_a: Onboarded) -> Call:
+    """Merchant A's sandbox key (its default scopes include webhooks:read and webhooks:write)."""
+    return calling(client, merchant_a.sandbox.token)
+
+
+def endpoint_body(url: str, **fields: Any) -> dict[str, Any]:
+    return {"url": url, "enabled_events": ["*"], **fields}
+
+
+@pytest.fixture
+def emit_events(session: Session, merchant_a: Onboarded) -> Callable[..., list[Event]]:
+    """Emit `count` events for merchant A's sandbox and commit them, as a payment flow's transaction would."""
+
+    def emit_(count: int = 1) -> list[Event]:
         made = [
-            emit(session, merchant_id, False, "payment_intent.succeeded", {"id": f"pi_{n}", "amount": "100"})
+            emit(
+                session, merchant_a.id, False, "payment_intent.succeeded", {"id": f"pi_{n}", "amount": "100"}
+            )
             for n in range(count)
         ]
         session.commit()

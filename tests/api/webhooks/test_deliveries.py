@@ -12,7 +12,7 @@ from payments.webhooks.schema import deliveries
 from payments.webhooks.sealing import SecretBox
 from payments.webhooks.signing import HEADER, verify
 from payments.webhooks.worker import Worker
-from tests.api.webhooks.conftest import Call, endpoint_body, tenant
+from tests.api.webhooks.conftest import Call, endpoint_body
 from tests.helpers.webhook_receiver import running_receiver
 
 URL = "http://127.0.0.1:9/hooks"
@@ -20,7 +20,7 @@ URL = "http://127.0.0.1:9/hooks"
 
 def test_an_event_reads_as_it_is_sent(writer: Call, emit_events: Callable[..., list[Event]]):
     (event,) = emit_events()
-    read = writer("GET", f"/v1/events/{event.id}", params=tenant())
+    read = writer("GET", f"/v1/events/{event.id}")
     assert read.status_code == 200
     assert read.json() == {
         "id": event.id,
@@ -43,7 +43,7 @@ def test_the_dead_letter_list_pages_by_cursor(
     seen: list[str] = []
     cursor = None
     for _ in range(3):
-        params = {**tenant(), "status": "dead", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        params = {"status": "dead", "limit": 2, **({"cursor": cursor} if cursor else {})}
         page = writer("GET", "/v1/webhook-deliveries", params=params).json()
         seen += [delivery["id"] for delivery in page["data"]]
         assert all(delivery["status"] == "dead" for delivery in page["data"])
@@ -51,14 +51,12 @@ def test_the_dead_letter_list_pages_by_cursor(
         if not page["has_more"]:
             break
     assert len(seen) == len(set(seen)) == 5
-    everything = writer("GET", "/v1/webhook-deliveries", params={**tenant(), "limit": 100}).json()
+    everything = writer("GET", "/v1/webhook-deliveries", params={"limit": 100}).json()
     assert len(everything["data"]) == 6
-    wrong = writer(
-        "GET", "/v1/webhook-deliveries", params={**tenant(), "status": "pending", "cursor": cursor}
-    )
+    wrong = writer("GET", "/v1/webhook-deliveries", params={"status": "pending", "cursor": cursor})
     assert wrong.status_code == 400
     assert wrong.json()["errors"][0]["field"] == "cursor"
-    bad_status = writer("GET", "/v1/webhook-deliveries", params={**tenant(), "status": "lost"})
+    bad_status = writer("GET", "/v1/webhook-deliveries", params={"status": "lost"})
     assert bad_status.status_code == 422
 
 
@@ -77,19 +75,17 @@ def test_from_endpoint_to_dead_letter_to_redelivery_verified_by_the_receiver(
             dev=True,
         )
         assert worker.run_once() == 1
-        (dead,) = writer("GET", "/v1/webhook-deliveries", params={**tenant(), "status": "dead"}).json()[
-            "data"
-        ]
+        (dead,) = writer("GET", "/v1/webhook-deliveries", params={"status": "dead"}).json()["data"]
         assert (dead["event_id"], dead["attempts"], dead["last_status_code"]) == (event.id, 1, 500)
         receiver.statuses = [200]
-        again = writer("POST", f"/v1/webhook-deliveries/{dead['id']}/redeliver", json=tenant())
+        again = writer("POST", f"/v1/webhook-deliveries/{dead['id']}/redeliver")
         assert again.status_code == 200, again.text
         assert (again.json()["status"], again.json()["attempts"]) == ("pending", 0)
         assert worker.run_once() == 1
         first, second = receiver.wait_for(2)
     assert first.body == second.body == event.body.encode()
     assert verify(second.headers[HEADER], second.body, [created["secret"]]) > 0
-    done = writer("GET", "/v1/webhook-deliveries", params={**tenant(), "status": "succeeded"}).json()["data"]
+    done = writer("GET", "/v1/webhook-deliveries", params={"status": "succeeded"}).json()["data"]
     assert [delivery["id"] for delivery in done] == [dead["id"]]
     assert done[0]["delivered_at"] is not None
 
@@ -101,8 +97,8 @@ def test_a_delivery_of_a_deleted_endpoint_is_not_redelivered(
     emit_events()
     session.execute(update(deliveries).values(status="dead"))
     session.commit()
-    writer("DELETE", f"/v1/webhook-endpoints/{endpoint['id']}", params=tenant())
-    (dead,) = writer("GET", "/v1/webhook-deliveries", params={**tenant(), "status": "dead"}).json()["data"]
-    refused = writer("POST", f"/v1/webhook-deliveries/{dead['id']}/redeliver", json=tenant())
+    writer("DELETE", f"/v1/webhook-endpoints/{endpoint['id']}")
+    (dead,) = writer("GET", "/v1/webhook-deliveries", params={"status": "dead"}).json()["data"]
+    refused = writer("POST", f"/v1/webhook-deliveries/{dead['id']}/redeliver")
     assert refused.status_code == 409
     assert refused.json()["type"] == "urn:tpwallet:problem:not-redeliverable"

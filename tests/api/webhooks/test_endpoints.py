@@ -1,6 +1,5 @@
 """`/v1/webhook-endpoints`: create (the secret once), read, rotate, delete; what is refused and why."""
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,8 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.models import IdempotencyKey
 from api.settings import ApiSettings
-from tests.api.webhooks.conftest import MERCHANT, Call, calling, endpoint_body, tenant
+from tests.api.merchants.conftest import Onboarded
+from tests.api.webhooks.conftest import Call, calling, endpoint_body
 
 URL = "http://127.0.0.1:9/hooks"
 
@@ -23,7 +23,7 @@ def test_the_secret_is_in_the_creating_answer_only(writer: Call, session: Sessio
     assert endpoint["secret"].startswith("whsec_")
     assert endpoint["object"] == "webhook_endpoint"
     assert endpoint["enabled_events"] == ["*"]
-    read = writer("GET", f"/v1/webhook-endpoints/{endpoint['id']}", params=tenant())
+    read = writer("GET", f"/v1/webhook-endpoints/{endpoint['id']}")
     assert read.status_code == 200
     assert read.json() == {**endpoint, "secret": None}
     replay = writer("POST", "/v1/webhook-endpoints", json=endpoint_body(URL), key="create-1")
@@ -37,15 +37,12 @@ def test_the_secret_is_in_the_creating_answer_only(writer: Call, session: Sessio
 def test_rotation_answers_a_new_secret_once(writer: Call):
     endpoint = writer("POST", "/v1/webhook-endpoints", json=endpoint_body(URL)).json()
     path = f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret"
-    rotated = writer("POST", path, json={**tenant(), "overlap_seconds": 60}, key="rotate-1")
+    rotated = writer("POST", path, json={"overlap_seconds": 60}, key="rotate-1")
     assert rotated.status_code == 200, rotated.text
     assert rotated.json()["secret"].startswith("whsec_")
     assert rotated.json()["secret"] != endpoint["secret"]
-    assert (
-        writer("POST", path, json={**tenant(), "overlap_seconds": 60}, key="rotate-1").json()["secret"]
-        is None
-    )
-    too_long = writer("POST", path, json={**tenant(), "overlap_seconds": 8 * 86400})
+    assert writer("POST", path, json={"overlap_seconds": 60}, key="rotate-1").json()["secret"] is None
+    too_long = writer("POST", path, json={"overlap_seconds": 8 * 86400})
     assert too_long.status_code == 422
     assert too_long.json()["errors"][0]["field"] == "overlap_seconds"
 
@@ -53,10 +50,10 @@ def test_rotation_answers_a_new_secret_once(writer: Call):
 def test_deletion_then_the_endpoint_is_gone(writer: Call):
     endpoint = writer("POST", "/v1/webhook-endpoints", json=endpoint_body(URL)).json()
     path = f"/v1/webhook-endpoints/{endpoint['id']}"
-    deleted = writer("DELETE", path, params=tenant())
+    deleted = writer("DELETE", path)
     assert deleted.json() == {"id": endpoint["id"], "object": "webhook_endpoint", "deleted": True}
     for method in ("GET", "DELETE"):
-        gone = writer(method, path, params=tenant())
+        gone = writer(method, path)
         assert gone.status_code == 404
         assert gone.json()["type"] == "urn:tpwallet:problem:webhook-endpoint-not-found"
 
@@ -67,12 +64,11 @@ def test_deletion_then_the_endpoint_is_gone(writer: Call):
         ({"url": "http://93.184.216.34/hooks"}, "url"),  # public but not https
         ({"url": "https://10.0.0.1/hooks"}, "url"),
         ({"url": "https://169.254.169.254/latest"}, "url"),
-        ({"url": "http://127.0.0.1/hooks", "livemode": True}, "url"),  # live endpoints are never loopback
         ({"url": "ftp://x"}, "url"),
         ({"enabled_events": []}, "enabled_events"),
         ({"enabled_events": ["PaymentIntent"]}, "enabled_events"),
-        ({"merchant_id": "acct/../x"}, "merchant_id"),
-        ({"merchant_id": ""}, "merchant_id"),
+        ({"enabled_events": ["*"] * 65}, "enabled_events"),
+        ({"url": "https://93.184.216.34/" + "a" * 2048}, "url"),
     ],
 )
 def test_a_refused_field_is_a_422_naming_it(writer: Call, fields: dict, field: str):
@@ -81,12 +77,16 @@ def test_a_refused_field_is_a_422_naming_it(writer: Call, fields: dict, field: s
     assert [error["field"] for error in refused.json()["errors"]] == [field]
 
 
-def test_without_a_key_file_creation_is_503(
-    api_settings: ApiSettings, tmp_path: Path, token: Callable[..., str]
-):
+def test_a_live_endpoint_is_never_a_loopback_receiver(client: TestClient, merchant_a: Onboarded):
+    refused = calling(client, merchant_a.live.token)("POST", "/v1/webhook-endpoints", json=endpoint_body(URL))
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["url"]
+
+
+def test_without_a_key_file_creation_is_503(api_settings: ApiSettings, tmp_path: Path, merchant_a: Onboarded):
     keyless = api_settings.model_copy(update={"webhook_key_path": tmp_path / "absent.key"})
     with TestClient(create_app(keyless)) as client:
-        call = calling(client, token("webhooks:write"))
+        call = calling(client, merchant_a.sandbox.token)
         refused = call("POST", "/v1/webhook-endpoints", json=endpoint_body(URL))
     assert refused.status_code == 503
     assert refused.json()["type"] == "urn:tpwallet:problem:webhooks-unavailable"
@@ -102,9 +102,6 @@ def test_a_malformed_key_file_stops_the_start(api_settings: ApiSettings, tmp_pat
         pass
 
 
-def test_the_merchant_id_is_required_on_reads(writer: Call):
+def test_the_endpoint_belongs_to_the_keys_merchant_and_mode(writer: Call, merchant_a: Onboarded):
     endpoint = writer("POST", "/v1/webhook-endpoints", json=endpoint_body(URL)).json()
-    missing = writer("GET", f"/v1/webhook-endpoints/{endpoint['id']}")
-    assert missing.status_code == 422
-    assert missing.json()["errors"][0]["field"] == "merchant_id"
-    assert MERCHANT in writer("GET", f"/v1/webhook-endpoints/{endpoint['id']}", params=tenant()).text
+    assert (endpoint["merchant_id"], endpoint["livemode"]) == (merchant_a.id, False)

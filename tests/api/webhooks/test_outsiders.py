@@ -1,4 +1,5 @@
-"""Outsiders: no key, a key without the scope, another merchant or mode, on every webhook route."""
+"""Outsiders on every webhook route: no key, a merchant's key without the scope, an operator's key (it acts
+for no merchant), and another merchant's or another mode's key."""
 
 from collections.abc import Callable
 
@@ -7,10 +8,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from api.auth import Scope
+from api.auth import SCOPES, Scope
 from payments.webhooks.outbox import Event
 from payments.webhooks.schema import deliveries
-from tests.api.webhooks.conftest import OTHER_MERCHANT, Call, calling, endpoint_body, tenant
+from tests.api.merchants.conftest import Onboarded
+from tests.api.webhooks.conftest import Call, calling, endpoint_body
 
 URL = "http://127.0.0.1:9/hooks"
 ENDPOINT = "we_" + "0" * 24
@@ -26,8 +28,8 @@ ROUTES: list[tuple[str, str, Scope]] = [
     ("POST", f"/v1/webhook-deliveries/{DELIVERY}/redeliver", "webhooks:write"),
 ]
 OTHER_SCOPES: dict[Scope, tuple[Scope, ...]] = {
-    "webhooks:read": ("webhooks:write", "custody:admin", "custody:read"),
-    "webhooks:write": ("webhooks:read", "custody:admin", "custody:sign"),
+    "webhooks:read": ("webhooks:write", "merchant:read", "merchant:write"),
+    "webhooks:write": ("webhooks:read", "merchant:read", "merchant:write"),
 }
 
 
@@ -42,48 +44,57 @@ def test_every_webhook_route_is_listed(client: TestClient):
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), ROUTES)
-def test_no_key_is_401_and_a_key_without_the_scope_is_403(
-    client: TestClient, token: Callable[..., str], method: str, path: str, scope: Scope
+def test_no_key_401_a_key_without_the_scope_403_an_operators_key_403(
+    client: TestClient,
+    merchant_a: Onboarded,
+    merchant_token: Callable[..., str],
+    operator_token: Callable[..., str],
+    method: str,
+    path: str,
+    scope: Scope,
 ):
-    assert calling(client, None)(method, path, json=endpoint_body(URL), params=tenant()).status_code == 401
-    refused = calling(client, token(*OTHER_SCOPES[scope]))(
-        method, path, json=endpoint_body(URL), params=tenant()
-    )
-    assert refused.status_code == 403
-    assert scope in refused.json()["detail"]
+    body = {"json": endpoint_body(URL)} if method == "POST" else {}
+    assert calling(client, None)(method, path, **body).status_code == 401
+    narrow = calling(client, merchant_token(merchant_a, False, *OTHER_SCOPES[scope]))(method, path, **body)
+    assert narrow.status_code == 403
+    assert scope in narrow.json()["detail"]
+    operator = calling(client, operator_token(*SCOPES))(method, path, **body)
+    assert operator.status_code == 403  # every operator scope, none of them a merchant's webhooks scope
+    assert scope in operator.json()["detail"]
 
 
-@pytest.mark.parametrize(("merchant_id", "livemode"), [(OTHER_MERCHANT, False), ("acct_merchant_a", True)])
+@pytest.mark.parametrize("outsider", ["merchant B, sandbox", "merchant A, live"])
 def test_another_merchant_or_mode_sees_and_touches_nothing(
+    client: TestClient,
     writer: Call,
     session: Session,
     emit_events: Callable[..., list[Event]],
-    merchant_id: str,
-    livemode: bool,
+    merchant_a: Onboarded,
+    merchant_b: Onboarded,
+    outsider: str,
 ):
     endpoint = writer("POST", "/v1/webhook-endpoints", json=endpoint_body(URL)).json()
     (event,) = emit_events()
     session.execute(update(deliveries).values(status="dead"))
     session.commit()
-    (delivery,) = writer("GET", "/v1/webhook-deliveries", params=tenant()).json()["data"]
-    outsider = tenant(merchant_id, livemode)
-    paths = {
+    (delivery,) = writer("GET", "/v1/webhook-deliveries").json()["data"]
+    stranger = calling(
+        client, (merchant_b.sandbox if outsider.startswith("merchant B") else merchant_a.live).token
+    )
+    paths = [
         ("GET", f"/v1/webhook-endpoints/{endpoint['id']}"),
         ("POST", f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret"),
         ("DELETE", f"/v1/webhook-endpoints/{endpoint['id']}"),
         ("GET", f"/v1/events/{event.id}"),
         ("POST", f"/v1/webhook-deliveries/{delivery['id']}/redeliver"),
-    }
-    for method, path in sorted(paths):
-        options = {"json": outsider} if method == "POST" else {"params": outsider}
-        answer = writer(method, path, **options)
+    ]
+    for method, path in paths:
+        answer = stranger(method, path, **({"json": {}} if method == "POST" else {}))
         assert answer.status_code == 404, (method, path, answer.text)
         assert URL not in answer.text  # nothing of the owner's objects but the id the outsider sent
         assert "pi_0" not in answer.text
-        assert "secret" not in answer.json() or answer.json().get("secret") is None
-    listed = writer("GET", "/v1/webhook-deliveries", params=outsider).json()
-    assert listed["data"] == []
+    assert stranger("GET", "/v1/webhook-deliveries").json()["data"] == []
     # Nothing the outsider tried changed the owner's objects.
-    assert writer("GET", f"/v1/webhook-endpoints/{endpoint['id']}", params=tenant()).status_code == 200
-    (still,) = writer("GET", "/v1/webhook-deliveries", params=tenant()).json()["data"]
+    assert writer("GET", f"/v1/webhook-endpoints/{endpoint['id']}").status_code == 200
+    (still,) = writer("GET", "/v1/webhook-deliveries").json()["data"]
     assert still["status"] == "dead"

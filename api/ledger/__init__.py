@@ -1,0 +1,1 @@
+"""`/v1/ledger/...`: the double-entry ledger (`ledger`) over HTTP."""
