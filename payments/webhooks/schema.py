@@ -1,5 +1,7 @@
 """The webhooks' tables, in a MetaData of their own (migrated by api/migrations/versions/0010_webhooks.py).
 
+Endpoints, events and deliveries are merchant-scoped: each carries the tenant columns (`merchant_id`, a
+foreign key to the merchant, and `livemode`) of `payments.merchants.tenant.tenant_columns`.
 Times are BIGINT unix milliseconds: one exact type on both backends, compared in SQL by the worker's claim.
 Endpoints are never deleted (a deleted one keeps its id so its events and deliveries still name it): deletion
 is `deleted_at`. Each signing secret is a row, sealed with AES-256-GCM (`sealing`); a rotated-out secret keeps
@@ -10,7 +12,6 @@ from typing import Final
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -25,6 +26,8 @@ from sqlalchemy import (
 )
 
 from chain.sql_naming import SQL_NAMING_CONVENTION
+from payments.merchants.schema import merchants
+from payments.merchants.tenant import tenant_columns
 
 metadata: Final = MetaData(naming_convention=SQL_NAMING_CONVENTION)
 
@@ -32,13 +35,11 @@ endpoints: Final = Table(
     "webhook_endpoints",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("merchant_id", String(64), nullable=False),
-    Column("livemode", Boolean, nullable=False),
+    *tenant_columns(merchants),
     Column("url", String(2048), nullable=False),
     Column("enabled_events", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("deleted_at", BigInteger, nullable=True),
-    Index("ix_webhook_endpoints_tenant", "merchant_id", "livemode"),
 )
 
 endpoint_secrets: Final = Table(
@@ -56,8 +57,7 @@ events: Final = Table(
     "webhook_events",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("merchant_id", String(64), nullable=False),
-    Column("livemode", Boolean, nullable=False),
+    *tenant_columns(merchants),
     Column("type", String(128), nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
@@ -69,8 +69,7 @@ deliveries: Final = Table(
     Column("id", String(32), primary_key=True),
     Column("event_id", String(32), ForeignKey("webhook_events.id"), nullable=False),
     Column("endpoint_id", String(32), ForeignKey("webhook_endpoints.id"), nullable=False),
-    Column("merchant_id", String(64), nullable=False),
-    Column("livemode", Boolean, nullable=False),
+    *tenant_columns(merchants),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", BigInteger, nullable=False),

@@ -21,15 +21,20 @@ def upgrade() -> None:
     op.create_table(
         "webhook_endpoints",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("merchant_id", sa.String(length=64), nullable=False),
+        sa.Column("merchant_id", sa.String(length=32), nullable=False),
         sa.Column("livemode", sa.Boolean(), nullable=False),
         sa.Column("url", sa.String(length=2048), nullable=False),
         sa.Column("enabled_events", sa.Text(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("deleted_at", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["merchant_id"], ["merchants.id"], name=op.f("fk_webhook_endpoints_merchant_id_merchants")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
     )
-    op.create_index("ix_webhook_endpoints_tenant", "webhook_endpoints", ["merchant_id", "livemode"])
+    op.create_index(
+        op.f("ix_webhook_endpoints_merchant_id"), "webhook_endpoints", ["merchant_id", "livemode"]
+    )
     op.create_table(
         "webhook_endpoint_secrets",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -48,19 +53,23 @@ def upgrade() -> None:
     op.create_table(
         "webhook_events",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("merchant_id", sa.String(length=64), nullable=False),
+        sa.Column("merchant_id", sa.String(length=32), nullable=False),
         sa.Column("livemode", sa.Boolean(), nullable=False),
         sa.Column("type", sa.String(length=128), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["merchant_id"], ["merchants.id"], name=op.f("fk_webhook_events_merchant_id_merchants")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_events")),
     )
+    op.create_index(op.f("ix_webhook_events_merchant_id"), "webhook_events", ["merchant_id", "livemode"])
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("event_id", sa.String(length=32), nullable=False),
         sa.Column("endpoint_id", sa.String(length=32), nullable=False),
-        sa.Column("merchant_id", sa.String(length=64), nullable=False),
+        sa.Column("merchant_id", sa.String(length=32), nullable=False),
         sa.Column("livemode", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -84,7 +93,13 @@ def upgrade() -> None:
             ["webhook_endpoints.id"],
             name=op.f("fk_webhook_deliveries_endpoint_id_webhook_endpoints"),
         ),
+        sa.ForeignKeyConstraint(
+            ["merchant_id"], ["merchants.id"], name=op.f("fk_webhook_deliveries_merchant_id_merchants")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    op.create_index(
+        op.f("ix_webhook_deliveries_merchant_id"), "webhook_deliveries", ["merchant_id", "livemode"]
     )
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"])
     op.create_index(

@@ -5,12 +5,16 @@ Alembic chain builds the same schema.
 """
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from payments.merchants.model import MerchantStatus
+from payments.merchants.schema import merchants
+from payments.merchants.schema import metadata as merchants_metadata
 from payments.webhooks import endpoints
 from payments.webhooks.endpoints import Endpoint
 from payments.webhooks.ids import now_ms
@@ -19,14 +23,35 @@ from payments.webhooks.sealing import SecretBox, create_key_file
 from tests.helpers.db import database_url, engine_on, pg_url, sqlite_url  # noqa: F401  (fixtures)
 
 MERCHANT = "acct_merchant_a"
+MERCHANTS = (MERCHANT, "acct_other")
+"""The merchants the tests' endpoints and events belong to (the tenant columns are foreign keys)."""
 OpenEndpoint = Callable[..., tuple[Endpoint, str]]
+
+
+def _merchant(merchant_id: str) -> dict[str, object]:
+    """A merchants row with every fee at zero (only its id matters to webhooks)."""
+    now = datetime.now(UTC)
+    fees = {column.name: 0 for column in merchants.c if column.name.endswith(("_fee_bps", "_fee_fixed"))}
+    return {
+        "id": merchant_id,
+        "legal_name": merchant_id,
+        "country": "DE",
+        "settlement_currency": "EUR",
+        "status": MerchantStatus.ACTIVE.value,
+        "created_at": now,
+        "updated_at": now,
+        **fees,
+    }
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
     """Empty webhooks tables on this test's database (the API's engine; the worker's runs in subprocesses)."""
     with engine_on(database_url) as engine:
+        merchants_metadata.create_all(engine)
         metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(insert(merchants), [_merchant(merchant_id) for merchant_id in MERCHANTS])
         yield engine
 
 

@@ -2,7 +2,9 @@
 
 import json
 
+import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.webhooks.outbox import emit, get_event
@@ -62,3 +64,8 @@ def test_a_committed_event_has_one_delivery_per_subscribed_endpoint_of_its_tenan
         "data": {"id": "pi_1", "amount": "100"},
     }
     assert event.body == json.dumps(json.loads(event.body), sort_keys=True, separators=(",", ":"))
+
+
+def test_an_event_of_a_merchant_that_does_not_exist_is_refused(sessions: sessionmaker[Session]):
+    with sessions() as session, pytest.raises(IntegrityError):
+        emit(session, "acct_nobody", False, "payment_intent.succeeded", {})
