@@ -35,6 +35,7 @@ from api.subscriptions.router import router as subscriptions_router
 from api.version.router import router as version_router
 from api.version.service import read_build_info
 from api.vesting.router import router as vesting_router
+from api.webhooks.router import router as webhooks_router
 from chain.paths import PROJECT_ROOT
 from custody.problems import install_handlers
 
@@ -81,6 +82,12 @@ OPENAPI_TAGS = [
         "name": "fx",
         "description": "Foreign exchange: quotes locked for a while at a spread, converted on the ledger.",
     },
+    {
+        "name": "webhooks",
+        "description": "A merchant's webhook endpoints, events and deliveries: events are POSTed signed with "
+        '`TPW-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`, retried with backoff, dead-lettered '
+        "and redelivered on request. Scopes `webhooks:read` and `webhooks:write`.",
+    },
 ]
 
 ROUTERS: Final = (
@@ -94,6 +101,7 @@ ROUTERS: Final = (
     merchants_router,
     payment_intents_router,
     fx_router,
+    webhooks_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

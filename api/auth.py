@@ -60,7 +60,9 @@ OperatorScope = Literal[
     "fx:read",
     "fx:write",
 ]
-MerchantScope = Literal["merchant:read", "merchant:write", "payments:read", "payments:write"]
+MerchantScope = Literal[
+    "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"
+]
 Scope = Literal[OperatorScope, MerchantScope]
 SCOPES: Final[tuple[OperatorScope, ...]] = get_args(OperatorScope)
 """Every scope an operator's key may hold: read keys and one's own sign requests; submit and retry sign
@@ -73,7 +75,8 @@ book); read one's own FX quotes; ask for FX quotes and convert them (moving mone
 accounts)."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
-certificates (in its own mode); its payment intents and refunds."""
+certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and
+deliveries; create, rotate and delete its endpoints and redeliver."""
 
 KEY_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),

@@ -30,9 +30,11 @@ from api.payment_intents.service import tenant_of
 from api.rpc import ChainClients
 from api.settings import ApiSettings
 from api.version.service import BuildInfo
+from api.webhooks.service import WebhooksUnavailable
 from payments.fx.rates import RateSource
 from payments.intents.context import Payments
 from payments.merchants.tenant import Tenant
+from payments.webhooks.sealing import SecretBox
 
 
 def get_app_settings(request: Request) -> ApiSettings:
@@ -253,3 +255,19 @@ async def payments_post(
 PaymentsReader = Annotated[PaymentsCall, Depends(payments_call("payments:read", "payments:write"))]
 """Reads the caller's payment intents and refunds (`payments:write` reads too)."""
 PaymentsWriter = Annotated[PaymentsPost, Depends(payments_post)]
+
+
+def get_webhook_box(request: Request) -> SecretBox:
+    """The box sealing webhook signing secrets (`api.webhooks.router.webhooks_lifespan`); 503 while the
+    server has no key file."""
+    box: SecretBox | None = getattr(request.app.state, "webhook_box", None)
+    if box is None:
+        raise WebhooksUnavailable("this server has no webhook sealing key: no file at its webhook_key_path")
+    return box
+
+
+WebhookBoxDep = Annotated[SecretBox, Depends(get_webhook_box)]
+WebhookTenantReader = Annotated[Tenant, Depends(merchant_tenant("webhooks:read"))]
+"""The calling merchant's tenant, for a merchant's key with `webhooks:read`."""
+WebhookTenantWriter = Annotated[Tenant, Depends(merchant_tenant("webhooks:write"))]
+"""The calling merchant's tenant, for a merchant's key with `webhooks:write`."""

@@ -17,6 +17,7 @@ import ledger.schema
 import payments.fx.schema
 import payments.intents.schema
 import payments.merchants.schema
+import payments.webhooks.schema
 from api.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -32,6 +33,7 @@ def target_metadata() -> list[MetaData]:
         payments.merchants.schema.metadata,
         payments.intents.schema.metadata,
         payments.fx.schema.metadata,
+        payments.webhooks.schema.metadata,
     ]
 
 

@@ -87,6 +87,10 @@ class ApiSettings(BaseSettings):
     """Signers a new custody key needs when the request names none."""
     custody_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     """Per-call timeout of every request the API makes to a signer node."""
+    webhook_key_path: Path = PROJECT_ROOT / "var" / "webhooks" / "secrets.key"
+    """The file of the key sealing webhook signing secrets (64 hex digits, mode 0600; the devnet writes
+    it): only its path is configured, the key never travels in the environment. While it is missing,
+    creating an endpoint or rotating its secret answers 503."""
 
     worker_threads: int = Field(default=40, ge=4, le=1024)
     """Worker threads for blocking work (database, sync routes); the database pool is as large, so a thread

@@ -4,6 +4,7 @@ stored response or runs the route's work under the key's claim."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -62,7 +63,7 @@ def idempotent_post(
     response_model: type[BaseModel],
     summary: str,
     responses: dict[int | str, dict[str, Any]],
-    status_code: int,
+    status_code: int = HTTPStatus.OK,
 ) -> Callable[[_Route], _Route]:
     """`router.post` for a route that needs an `Idempotency-Key` (documented here, read by `idempotency`),
     answering `responses` besides this module's `RESPONSES`."""

@@ -28,6 +28,7 @@ from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
 from custody.keystore import Kek
 from custody.node.settings import KEK_FILE_ENV_VAR, SECRET_ENV_VARS
 from custody.provision import GroupLayout, provision_group
+from payments.webhooks.sealing import create_key_file
 from scripts._support.anvil import AnvilConfig, AnvilNode
 from scripts._support.processes import LOOPBACK, ManagedProcess, port_in_use
 from scripts._support.stack_api import create_api_key, request_json
@@ -44,12 +45,13 @@ from scripts._support.stack_deployments import (
 
 KEEPER_RELAYER_INDEX = 8  # dev account 8 pays the subscription keeper's gas
 KEEPER_STARTED = "keeper for"  # what `relay.keeper` logs once it is running
+WEBHOOKS_STARTED = "webhook worker ready"  # what `payments.webhooks.worker` prints once it is running
 
 
 @dataclass
 class DevnetStack:
-    """Start order: preflight, L1, L2, signer nodes, API, DKG, deploy both, node policy, keeper.
-    Stop order: the reverse."""
+    """Start order: preflight, L1, L2, signer nodes, API, DKG, deploy both, node policy, keeper, webhook
+    worker. Stop order: the reverse."""
 
     settings: DevnetSettings = field(default_factory=DevnetSettings)
     progress: Progress = field(default_factory=Progress)
@@ -62,6 +64,7 @@ class DevnetStack:
     custody_key: tuple[int, int] | None = None
     api_key: str = field(default="", repr=False)
     api_database: str = ""  # the API's database URL, password masked
+    webhook_key_file: Path = Path()  # set when the API starts: var/devnet/webhooks/secrets.key
     _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     _kek_file: Path | None = None
 
@@ -128,6 +131,8 @@ class DevnetStack:
         relayer = self.keeper_relayer.address
         with self.progress.step(f"starting the subscription keeper on L1 (relayer {relayer})"):
             self._start_keeper(run_dir)
+        with self.progress.step("starting the webhook delivery worker (sandbox endpoints may be loopback)"):
+            self._start_webhook_worker(run_dir)
 
     @property
     def node_ids(self) -> list[int]:
@@ -220,6 +225,16 @@ class DevnetStack:
         keeper.start()
         keeper.wait_ready(lambda: KEEPER_STARTED in log_path.read_text(errors="replace"), timeout=60)
 
+    def _start_webhook_worker(self, run_dir: Path) -> None:
+        """`python -m payments.webhooks.worker` on the API's database, with the API's sealing key file."""
+        argv = [sys.executable, "-m", "payments.webhooks.worker", "--environment", "dev"]
+        argv += ["--database-url", self.api_database_url(run_dir), "--key-file", str(self.webhook_key_file)]
+        log_path = self.log_dir / "webhooks.log"
+        worker = ManagedProcess("webhooks", argv, log_path=log_path, env=os.environ, cwd=PROJECT_ROOT)
+        self.processes.append(worker)
+        worker.start()
+        worker.wait_ready(lambda: WEBHOOKS_STARTED in log_path.read_text(errors="replace"), timeout=60)
+
     def api_database_url(self, run_dir: Path) -> str:
         """The API's database for a run in `run_dir` (see `stack_database.api_database_url`)."""
         return api_database_url(self.settings, run_dir)
@@ -227,6 +242,9 @@ class DevnetStack:
     def _start_api(self, run_dir: Path) -> None:
         database_url = self.api_database_url(run_dir)
         self.api_database = make_url(database_url).render_as_string(hide_password=True)
+        # The key sealing webhook signing secrets: a 0600 file of this run, named to the API by its path.
+        self.webhook_key_file = run_dir / "webhooks" / "secrets.key"
+        create_key_file(self.webhook_key_file)
         env = {
             **os.environ,
             "TPW_DATABASE_URL": database_url,
@@ -235,6 +253,7 @@ class DevnetStack:
             "TPW_DEPLOYMENTS_DIR": str(self.settings.deployments_dir),
             "TPW_API_HOST": LOOPBACK,
             "TPW_API_PORT": str(self.settings.api_port),
+            "TPW_WEBHOOK_KEY_PATH": str(self.webhook_key_file),
         }
         if self.custody is not None:
             env |= {

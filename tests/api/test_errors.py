@@ -102,6 +102,7 @@ def test_openapi_describes_the_routes(client: TestClient):
         "merchants",
         "payments",
         "fx",
+        "webhooks",
         "subscriptions",
         "vesting",
     }

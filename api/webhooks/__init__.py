@@ -1,0 +1,1 @@
+"""Webhook endpoints, events and deliveries over HTTP (`payments.webhooks` does the work)."""
