@@ -70,7 +70,8 @@ class Row:
     p50_ms: float
     p99_ms: float
     target: str
-    met: bool
+    met: bool | None
+    """Whether the row reaches its target; None for a row without one (reported, not judged)."""
 
 
 def _percentile(samples: list[float], fraction: float) -> float:
@@ -146,10 +147,10 @@ def _commit_floor(engine: Engine, count: int) -> list[float]:
 
 def _row(name: str, latencies: list[float], transfers_each: int, target: str = "-") -> Row:
     """A row from per-call latencies (s): rate = transfers over total time, p50/p99 per call in ms; `met`
-    is for the caller to judge against `target`."""
+    (None here) is for the caller to judge against `target`."""
     rate = transfers_each * len(latencies) / sum(latencies)
     p50, p99 = statistics.median(latencies) * 1000, _percentile(latencies, 0.99) * 1000
-    return Row(name, rate, p50, p99, target, met=True)
+    return Row(name, rate, p50, p99, target, met=None)
 
 
 def measure(options: Options, pg_url: str, scratch: Path) -> list[Row]:
@@ -178,7 +179,7 @@ def _table(rows: list[Row]) -> str:
     lines = [header, "-" * len(header)]
     for row in rows:
         latency = f"{row.p50_ms:>8.2f} {row.p99_ms:>8.2f}"
-        verdict = "" if row.target == "-" else (" (met)" if row.met else " (NOT met)")
+        verdict = "" if row.met is None else (" (met)" if row.met else " (NOT met)")
         lines.append(f"{row.name:<13} {row.transfers_per_s:>12,.0f} {latency}  {row.target}{verdict}")
     return "\n".join(lines)
 
