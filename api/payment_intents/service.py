@@ -209,8 +209,9 @@ def cancel_intent(
 
 
 def refund_id_for(tenant: Tenant, idempotency_key: str) -> str:
-    """The refund's id, derived from the request's Idempotency-Key: a retry whose stored answer was lost
-    (the process died after the refund committed) names the same refund and refunds nothing more."""
+    """The refund's id, derived from the request's Idempotency-Key: the refund's hold commits before the rail
+    is asked, so a retry of a request that died after it (at the rail, or before its answer committed)
+    names the same refund, finishes it and refunds nothing more."""
     digest = sha256(f"{tenant.merchant_id}:{tenant.livemode}:{idempotency_key}".encode()).hexdigest()
     return f"re_{digest[:24]}"
 
