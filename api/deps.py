@@ -26,7 +26,7 @@ from api.db import get_session
 from api.fx.service import rate_source
 from api.idempotency.route import Idempotency, idempotency
 from api.merchants.errors import NotAMerchantKey
-from api.payment_intents.service import tenant_of
+from api.payment_intents.service import answered, tenant_of
 from api.rpc import ChainClients
 from api.settings import ApiSettings
 from api.version.service import BuildInfo
@@ -219,9 +219,13 @@ class PaymentsPost(PaymentsCall):
         status_code: int = HTTPStatus.OK,
     ) -> Response:
         """`work(payments, tenant, *args)` under the request's idempotency key (replayed if it served this
-        request already)."""
+        request already), its last transaction committing its answer too (`service.answered`)."""
         return await self.idempotency.run(
-            lambda _progress: self.read(work, *args), body=body, status_code=status_code
+            lambda progress: run_in_threadpool(
+                answered, self.payments, self.idempotency.session, progress, work, self.tenant, *args
+            ),
+            body=body,
+            status_code=status_code,
         )
 
 

@@ -2,9 +2,13 @@
 problem documents, its records as the API's bodies.
 
 The caller's tenant is its API key's: until merchant keys exist (issue 11 point 3), every key is a sandbox
-merchant of its own (`key_<key id>`), so two keys never see each other's intents. The domain runs its own
-transactions on the request session's engine (one per step, the ledger's transfers inside it); the rails
-are the app's (`app.state.payment_rails`, registered by the rails' clients).
+merchant of its own (`key_<key id>`), so two keys never see each other's intents. The domain runs on the
+request session's engine; a POST's last transaction (the step with its ledger transfers) is the request
+session's own, and the answer is stored with the Idempotency-Key in it before it commits (`answered`), as
+the ledger's routes do: the step and its stored answer commit together or not at all, so a retry after a
+crash between them either replays the answer or runs afresh (the rail, asked again under the same
+key, answers as before), never making a second intent or answering 409 for the first one's move. The
+rails are the app's (`app.state.payment_rails`, registered by the rails' clients).
 """
 
 from collections.abc import Callable, Iterator
@@ -12,13 +16,15 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from functools import partial
 from hashlib import sha256
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.auth import ApiClient
 from api.errors import ApiError, NotFound, ServiceUnavailable
 from api.errors import InvalidRequest as ApiInvalidRequest
+from api.idempotency.progress import Progress
 from api.payment_intents.schemas import (
     NextAction,
     PaymentIntentCancel,
@@ -74,6 +80,26 @@ def tenant_of(client: ApiClient) -> Tenant:
     if client.tenant is not None:
         return client.tenant
     return Tenant(f"key_{client.key_id}", livemode=False)
+
+
+def answered(
+    payments: Payments,
+    session: Session,
+    progress: Progress,
+    work: Callable[..., BaseModel],
+    tenant: Tenant,
+    *args: Any,
+) -> BaseModel:
+    """`work(payments, tenant, *args)` with its last transaction on `session`, the answer stored in it
+    (`Progress.finish`) and both committed at once; on failure, rolled back together."""
+    try:
+        result = work(payments.joining(session.connection), tenant, *args)
+        progress.finish(lambda _: result)(None)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
 
 
 def _invalid(field: str, message: str) -> ApiInvalidRequest:
@@ -183,8 +209,9 @@ def cancel_intent(
 
 
 def refund_id_for(tenant: Tenant, idempotency_key: str) -> str:
-    """The refund's id, derived from the request's Idempotency-Key: a retry whose stored answer was lost
-    (the process died after the refund committed) names the same refund and refunds nothing more."""
+    """The refund's id, derived from the request's Idempotency-Key: the refund's hold commits before the rail
+    is asked, so a retry of a request that died after it (at the rail, or before its answer committed)
+    names the same refund, finishes it and refunds nothing more."""
     digest = sha256(f"{tenant.merchant_id}:{tenant.livemode}:{idempotency_key}".encode()).hexdigest()
     return f"re_{digest[:24]}"
 

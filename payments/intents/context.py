@@ -4,6 +4,10 @@ A step reads the intent and checks the transition, asks the rail (outside any tr
 held while a rail answers), then in ONE transaction locks the intent, checks the transition again (another
 step may have won the race meanwhile), writes the ledger's transfers and the intent's new state. So the
 ledger and the intents agree after every commit, and a step that fails anywhere leaves neither changed.
+
+A call's last transaction (the one whose writes are its answer) may be the caller's instead (`joining`):
+the step then writes on the caller's connection and leaves the commit to it, so the caller's own records
+(the API's stored answer to an Idempotency-Key) commit with the step or not at all.
 """
 
 import secrets
@@ -33,6 +37,26 @@ class Payments:
     engine: Engine
     rails: Mapping[RailKind, Rail]
     clock: Callable[[], int] = field(default=now_ns)
+    caller: Callable[[], Connection] | None = None
+    """The caller's open transaction (its connection), for a call's last transaction to join (`joining`)."""
+
+    def joining(self, connection: Callable[[], Connection]) -> "Payments":
+        """These payments with each call's last transaction run on `connection()`, left uncommitted (and
+        not rolled back on failure): the caller commits it with records of its own, or rolls it back."""
+        return replace(self, caller=connection)
+
+    @contextmanager
+    def transaction(self, last: bool = True) -> Iterator[Connection]:
+        """A writing transaction: the caller's for a call's `last` one when it gave one, else one of its own
+        on the engine, committed at the end (rolled back if it fails). Writers are serialised first."""
+        if last and self.caller is not None:
+            connection = self.caller()
+            begin_writing(connection)
+            yield connection
+            return
+        with self.engine.begin() as connection:
+            begin_writing(connection)
+            yield connection
 
     def rail(self, kind: RailKind) -> Rail:
         rail = self.rails.get(kind)
@@ -60,15 +84,21 @@ class Payments:
 
     @contextmanager
     def writing(
-        self, tenant: Tenant, intent_id: str, action: Action, seen: PaymentIntent | None = None
+        self,
+        tenant: Tenant,
+        intent_id: str,
+        action: Action,
+        seen: PaymentIntent | None = None,
+        *,
+        last: bool = True,
     ) -> Iterator[tuple[Connection, PaymentIntent]]:
-        """One transaction holding the intent's lock, the action checked against its current status.
+        """One transaction holding the intent's lock, the action checked against its current status
+        (`last`: the call's last transaction, the caller's if it gave one, `transaction`).
 
         `seen` is the intent as it was when the rail was asked: if another step moved it since, the rail's
         answer is about a state that is gone, and the step is refused with the status it now has.
         """
-        with self.engine.begin() as connection:
-            begin_writing(connection)
+        with self.transaction(last) as connection:
             intent = store.load(connection, tenant, intent_id, lock=True)
             require(intent, action)
             if seen is not None and (intent.status, intent.attempt) != (seen.status, seen.attempt):

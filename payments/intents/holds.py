@@ -14,7 +14,6 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Table
 
-from ledger.store import begin_writing
 from payments.intents import movements, store
 from payments.intents.context import Payments
 from payments.intents.errors import InvalidAmount, InvalidRequest, NotFound, UnexpectedState
@@ -81,8 +80,9 @@ def take(
     make: Callable[..., Record],
 ) -> Record:
     """Hold `amount` (default: all still refundable) of the intent and store the record `make` builds from
-    the fields every record has (id, intent, tenant, amount, creation time)."""
-    with payments.writing(tenant, intent_id, kind.action) as (connection, intent):
+    the fields every record has (id, intent, tenant, amount, creation time). Always a transaction of its
+    own, committed before the rail is asked: no row lock is held while a rail answers."""
+    with payments.writing(tenant, intent_id, kind.action, last=False) as (connection, intent):
         existing = kind.load(connection, tenant, record_id)
         if existing is not None:  # the same id again (a retry, or a concurrent one that won)
             return same(kind, existing, intent_id, amount)
@@ -111,12 +111,13 @@ def release(
     *,
     post: bool,
     status: enum.Enum,
+    last: bool = True,
     **closing: Any,
 ) -> Record:
     """End an open hold: post it or void it, and give its record `status` (and `closing`'s fields, a None
-    among them meaning now: a dispute's `closed_at`)."""
-    with payments.engine.begin() as connection:
-        begin_writing(connection)
+    among them meaning now: a dispute's `closed_at`). `last`: the call's last transaction, which may be the
+    caller's (`Payments.transaction`)."""
+    with payments.transaction(last) as connection:
         record = _open_record(connection, tenant, kind, record_id)
         intent = store.load(connection, tenant, record.payment_intent_id, lock=True)
         parts = held(connection, intent, kind.step(record_id))

@@ -2,7 +2,8 @@
 reports on a challenge or an asynchronous payment, capture and cancel.
 
 Each is a function that checks the intent's status (`transitions.require`, raising `UnexpectedState`
-naming it) and commits the new status with its ledger transfers in one transaction (`Payments.writing`).
+naming it) and commits the new status with its ledger transfers in one transaction (`Payments.writing`),
+or leaves that transaction to its caller to commit (`Payments.joining`).
 Refunds and disputes, which follow a success, are in `payments.intents.refunds` and `.disputes`.
 """
 
@@ -102,7 +103,7 @@ def create(
             Share(index, spec.destination, spec.amount, 0, 0, 0, 0) for index, spec in enumerate(split)
         ),
     )
-    with payments.engine.begin() as connection:
+    with payments.transaction() as connection:
         open_accounts(connection, movements.accounts_of(intent))
         store.insert_intent(connection, intent)
     return intent

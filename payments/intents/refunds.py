@@ -66,7 +66,8 @@ def refund(
     outcome = payments.rail(intent.rail).refund(rail_request(intent, f"refund:{pending.id}", pending.amount))
     succeeded = outcome.kind is OutcomeKind.SUCCEEDED
     status = RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED
-    done = holds.release(payments, tenant, REFUNDS, pending.id, post=succeeded, status=status)
+    # A refusal is a failed refund committed on its own: the error raised after it must not undo it.
+    done = holds.release(payments, tenant, REFUNDS, pending.id, post=succeeded, status=status, last=succeeded)
     if not succeeded:
         raise RailRefused(f"the rail answered {outcome.kind} to refund {done.id}")
     return done
