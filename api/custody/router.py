@@ -15,7 +15,6 @@ from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, FastAPI, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from api.auth import KEY_RESPONSES
 from api.custody import reads, schemas, service
@@ -32,7 +31,7 @@ from api.deps import (
     SignerPost,
 )
 from api.errors import problem_doc
-from api.idempotency.route import RESPONSES, idempotent_post
+from api.idempotency.route import RESPONSES, idempotent_posts
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery, Page
 from api.settings import ApiSettings
 from custody.protocol.ids import KEY_ID_PATTERN, REQUEST_ID_PATTERN
@@ -88,18 +87,9 @@ def _get(path: str, summary: str, not_found: str | None = None) -> Callable[[_Ro
     return router.get(path, summary=summary, responses={**AUTH_RESPONSES, **extra})
 
 
-def _post(
-    path: str,
-    response_model: type[BaseModel],
-    summary: str,
-    responses: dict[int | str, dict[str, Any]],
-    status_code: int = HTTPStatus.OK,
-) -> Callable[[_Route], _Route]:
-    """A custody POST: needs an `Idempotency-Key` (documented here, read by `IdempotencyDep`) and answers the
-    problems every custody POST can, then `responses`."""
-    return idempotent_post(
-        router, path, response_model, summary, {**POST_RESPONSES, **responses}, status_code
-    )
+_post = idempotent_posts(router, POST_RESPONSES)
+"""A custody POST: an `Idempotency-Key` (read by `IdempotencyDep`), the problems every custody POST can
+answer, then its own."""
 
 
 @_post(

@@ -77,6 +77,26 @@ def idempotent_post(
     )
 
 
+def idempotent_posts(
+    router: APIRouter, base_responses: dict[int | str, dict[str, Any]], default_status: int = HTTPStatus.OK
+) -> Callable[..., Callable[[_Route], _Route]]:
+    """One router's POST decorator: each route answers `base_responses` (the router's auth and conflict
+    problems) besides its own, with `default_status` unless it says otherwise."""
+
+    def post(
+        path: str,
+        response_model: type[BaseModel],
+        summary: str,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        *,
+        status_code: int = default_status,
+    ) -> Callable[[_Route], _Route]:
+        merged = {**base_responses, **(responses or {})}
+        return idempotent_post(router, path, response_model, summary, merged, status_code)
+
+    return post
+
+
 class IdempotencyKeyMissing(
     ApiError, status=400, problem="idempotency-key-missing", title="Idempotency-Key required"
 ):

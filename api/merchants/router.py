@@ -29,7 +29,7 @@ from api.deps import (
 )
 from api.errors import problem_doc
 from api.idempotency.progress import Progress
-from api.idempotency.route import RESPONSES, idempotent_post
+from api.idempotency.route import RESPONSES, idempotent_posts
 from api.merchants import schemas, service
 
 router = APIRouter(tags=["merchants"])
@@ -53,11 +53,8 @@ CONFLICT: Final[dict[int | str, dict[str, Any]]] = {
 POST_RESPONSES: Final = {**AUTH_RESPONSES, **RESPONSES, **NOT_FOUND, **CONFLICT}
 
 
-def _post(
-    path: str, response_model: type[Any], summary: str, status_code: int = HTTPStatus.CREATED
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A merchant POST: needs an `Idempotency-Key` (read by `IdempotencyDep`), answers `status_code`."""
-    return idempotent_post(router, path, response_model, summary, POST_RESPONSES, status_code)
+_post = idempotent_posts(router, POST_RESPONSES, HTTPStatus.CREATED)
+"""A merchant POST: an `Idempotency-Key` (read by `IdempotencyDep`); 201 unless it says otherwise."""
 
 
 @_post("/v1/merchants/applications", schemas.MerchantOut, "Apply for a merchant account")
@@ -93,7 +90,9 @@ def _decision(
         )
 
     decide.__name__, decide.__doc__ = action, doc
-    _post(f"/v1/merchants/{{merchant_id}}/{action}", response_model, summary, HTTPStatus.OK)(decide)
+    _post(f"/v1/merchants/{{merchant_id}}/{action}", response_model, summary, status_code=HTTPStatus.OK)(
+        decide
+    )
 
 
 _decision(

@@ -5,21 +5,17 @@ Thin routes over `api.payment_intents.service`. Reads need `payments:read` (or `
 intents and refunds: another's answer 404, as one that does not exist.
 """
 
-from collections.abc import Callable
 from http import HTTPStatus
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from api.auth import KEY_RESPONSES
 from api.deps import PaymentsReader, PaymentsWriter
 from api.errors import problem_doc
-from api.idempotency.route import idempotent_post
+from api.idempotency.route import idempotent_posts
 from api.payment_intents import schemas, service
-
-_Route = TypeVar("_Route", bound=Callable[..., Any])
 
 router = APIRouter(tags=["payments"])
 
@@ -44,14 +40,12 @@ STEP_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 }
 
 
-def _post(
-    path: str, response_model: type[BaseModel], summary: str, status_code: int = HTTPStatus.OK
-) -> Callable[[_Route], _Route]:
-    responses = {**AUTH_RESPONSES, **STEP_RESPONSES}
-    return idempotent_post(router, path, response_model, summary, responses, status_code)
+_post = idempotent_posts(router, {**AUTH_RESPONSES, **STEP_RESPONSES})
 
 
-@_post("/v1/payment-intents", schemas.PaymentIntentOut, "Create a payment intent", HTTPStatus.CREATED)
+@_post(
+    "/v1/payment-intents", schemas.PaymentIntentOut, "Create a payment intent", status_code=HTTPStatus.CREATED
+)
 async def create_payment_intent(body: schemas.PaymentIntentCreate, post: PaymentsWriter) -> Response:
     """Scope `payments:write`. `requires_payment_method`, or `requires_confirmation` with a payment method."""
     return await post.run(service.create_intent, body, body=body, status_code=HTTPStatus.CREATED)
@@ -99,7 +93,7 @@ async def cancel_payment_intent(
     return await post.run(service.cancel_intent, intent_id, body or schemas.PaymentIntentCancel(), body=body)
 
 
-@_post("/v1/refunds", schemas.RefundOut, "Refund a succeeded payment intent", HTTPStatus.CREATED)
+@_post("/v1/refunds", schemas.RefundOut, "Refund a succeeded payment intent", status_code=HTTPStatus.CREATED)
 async def create_refund(body: schemas.RefundCreate, post: PaymentsWriter) -> Response:
     """Scope `payments:write`. Refunds never exceed what was captured, less earlier refunds and disputes."""
     refund_id = service.refund_id_for(post.tenant, post.idempotency.key)
