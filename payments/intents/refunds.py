@@ -64,6 +64,10 @@ def refund(
         return pending
     intent = payments.read(tenant, intent_id)
     outcome = payments.rail(intent.rail).refund(rail_request(intent, f"refund:{pending.id}", pending.amount))
+    if outcome.kind is OutcomeKind.PROCESSING:
+        # An asynchronous rail (a bank transfer, an on-chain payout): the refund stays pending, its amount
+        # held, until the rail reports the result (`complete_refund`).
+        return pending
     succeeded = outcome.kind is OutcomeKind.SUCCEEDED
     status = RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED
     # A refusal is a failed refund committed on its own: the error raised after it must not undo it.
@@ -71,6 +75,14 @@ def refund(
     if not succeeded:
         raise RailRefused(f"the rail answered {outcome.kind} to refund {done.id}")
     return done
+
+
+def complete_refund(payments: Payments, tenant: Tenant, refund_id: str, *, succeeded: bool) -> Refund:
+    """The rail's final report on a refund it answered `processing`: the held amount goes back to the
+    customer (posted) or to the merchant's balance (voided). A second report of a refund already ended is
+    refused (`UnexpectedState`), so a webhook delivered twice moves the money once."""
+    status = RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED
+    return holds.release(payments, tenant, REFUNDS, refund_id, post=succeeded, status=status)
 
 
 def retrieve_refund(payments: Payments, tenant: Tenant, refund_id: str) -> Refund:

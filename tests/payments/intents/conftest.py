@@ -33,10 +33,12 @@ OTHER = Tenant("acct_merchant_b", livemode=False)
 
 @dataclass
 class ScriptedRail:
-    """A rail answering by payment method; `refuse` names the operations it refuses (capture, ...)."""
+    """A rail answering by payment method; `refuse` names the operations it refuses (capture, ...),
+    `defer` those it answers `processing` (their result reported later, as an asynchronous rail does)."""
 
     kind: RailKind = RailKind.CARD
     refuse: set[str] = field(default_factory=set)
+    defer: set[str] = field(default_factory=set)
     answers: dict[str, tuple[RailRequest, RailOutcome]] = field(default_factory=dict)
     calls: list[tuple[str, RailRequest]] = field(default_factory=list)
 
@@ -62,6 +64,8 @@ class ScriptedRail:
 
     def _done(self, operation: str, request: RailRequest) -> RailOutcome:
         kind = OutcomeKind.DECLINED if operation in self.refuse else OutcomeKind.SUCCEEDED
+        if operation in self.defer:
+            kind = OutcomeKind.PROCESSING
         return self._answer(operation, request, RailOutcome(kind))
 
     def capture(self, request: RailRequest) -> RailOutcome:

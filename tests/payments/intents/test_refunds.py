@@ -5,7 +5,7 @@ from sqlalchemy import Engine
 
 from payments.intents import intents, refunds
 from payments.intents.context import Payments
-from payments.intents.errors import InvalidAmount, InvalidRequest, NotFound, RailRefused
+from payments.intents.errors import InvalidAmount, InvalidRequest, NotFound, RailRefused, UnexpectedState
 from payments.intents.model import FeeSchedule, PaymentIntent, RefundReason, RefundStatus
 from tests.payments.intents.conftest import (
     OTHER,
@@ -84,6 +84,31 @@ def test_a_rail_refusing_the_refund_changes_nothing(
     assert posted(engine) == balance
     assert intents.retrieve(pay, TENANT, intent.id).amount_refunded == 0
     assert refunds.retrieve_refund(pay, TENANT, "re_refused").status is RefundStatus.FAILED
+    assert_ledger_clean(engine)
+
+
+@pytest.mark.parametrize("succeeded", [True, False])
+def test_an_asynchronous_refund_holds_its_amount_until_the_rail_reports(
+    pay: Payments, engine: Engine, rail: ScriptedRail, succeeded: bool
+) -> None:
+    intent = _captured(pay)
+    balance = posted(engine)
+    rail.defer.add("refund")
+    pending = refunds.refund(pay, TENANT, intent.id, 1_000, refund_id="re_async")
+    assert pending.status is RefundStatus.PENDING
+    assert intents.retrieve(pay, TENANT, intent.id).refundable == 9_000  # the pending refund counts
+    assert posted(engine) == balance  # held, not yet gone
+    with pytest.raises(InvalidAmount):  # the held amount is not refundable twice
+        refunds.refund(pay, TENANT, intent.id, 10_000)
+    with pytest.raises(NotFound):
+        refunds.complete_refund(pay, OTHER, pending.id, succeeded=True)
+    done = refunds.complete_refund(pay, TENANT, pending.id, succeeded=succeeded)
+    assert done.status is (RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED)
+    assert posted(engine) == (balance - 1_000 if succeeded else balance)
+    assert intents.retrieve(pay, TENANT, intent.id).amount_refunded == (1_000 if succeeded else 0)
+    with pytest.raises(UnexpectedState):  # a second report moves nothing
+        refunds.complete_refund(pay, TENANT, pending.id, succeeded=not succeeded)
+    assert posted(engine) == (balance - 1_000 if succeeded else balance)
     assert_ledger_clean(engine)
 
 
