@@ -16,13 +16,13 @@ from scripts._support.stack_config import StackError
 
 DEVNET_SCOPES = (
     "custody:read,custody:sign,custody:approve,custody:admin,custody:audit,"  # every custody scope
-    "ledger:read,ledger:write"
+    "ledger:read,ledger:write,merchants:admin,fx:read,fx:write"
 )
 
 
 def create_api_key(env: Mapping[str, str]) -> str:
-    """A new API key named "devnet" with every scope (custody and ledger), in the database the API of `env`
-    runs on."""
+    """A new API key named "devnet" with the operator scopes the demo uses (custody, ledger, merchants,
+    FX), in the database the API of `env` runs on."""
     created = subprocess.run(
         [sys.executable, "-m", "api.apikeys", "create", "--name", "devnet", "--scopes", DEVNET_SCOPES],
         env=env,

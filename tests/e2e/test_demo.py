@@ -54,6 +54,8 @@ def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> N
     assert "8 grants, 1,000,000,000 TPW minted into VestingEscrow" in result.stdout
     assert "TPW after the team cliff" in result.stdout
     assert "period 2 charged by the keeper" in result.stdout
+    assert "applied, approved, sandbox+live keys, client certificate, webhook endpoint" in result.stdout
+    assert "100.00 EUR -> " in result.stdout
     assert (tmp_path / "deployments" / "local.json").exists()
     assert (tmp_path / "deployments" / "l2devnet.json").exists()
     node_ports = [ports["node_base_port"] + offset for offset in range(3)]

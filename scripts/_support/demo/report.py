@@ -1,0 +1,38 @@
+"""What every flow shares: the failure it raises and the summary it adds to."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scripts._support.stack import DevnetStack
+from scripts._support.stack_config import Progress
+
+
+class DemoFailed(RuntimeError):
+    """A step of the flow did not produce what it should have."""
+
+
+@dataclass
+class Summary:
+    """What the demo proved, printed at the end."""
+
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, what: str, result: str) -> None:
+        self.rows.append((what, result))
+
+    def print(self, elapsed: float) -> None:
+        Progress.heading(f"summary ({elapsed:.1f}s)")
+        width = max(len(what) for what, _ in self.rows)
+        for what, result in self.rows:
+            print(f"  {what:<{width}}  {result}")
+
+
+def listed(stack: DevnetStack, path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A list route's first page, and its items over every page: the API's one pagination convention
+    (`limit` and `cursor` in; `data`, `has_more` and `next_cursor` out)."""
+    first = page = stack.get_json(path)
+    items: list[dict[str, Any]] = list(page["data"])
+    while page["has_more"]:
+        page = stack.get_json(f"{path}?cursor={page['next_cursor']}")
+        items += page["data"]
+    return first, items
