@@ -83,6 +83,19 @@ def reference(intent_id: str, step: str, position: int) -> str:
     return f"pi:{intent_id}:{step}:{position}"
 
 
+def parsed_reference(ref: str) -> tuple[str, str, int] | None:
+    """The (intent id, step, position) `reference` made `ref` of, or None for a reference it did not make.
+
+    Reports read the ledger alone and name each movement by what it belongs to (the intent, the refund, the
+    dispute: `<kind>:<id>` steps), so the one format lives here with its writer. Intent ids and record ids
+    hold no `:` (`context.new_id`, `refunds.OBJECT_ID`), so the step is everything between them.
+    """
+    parts = ref.split(":")
+    if len(parts) < 4 or parts[0] != "pi" or not parts[-1].isdigit():
+        return None
+    return parts[1], ":".join(parts[2:-1]), int(parts[-1])
+
+
 def transfer_id(currency: str, ref: str) -> int:
     return _derived_id(f"transfer:{currency}:{ref}")
 
