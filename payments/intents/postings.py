@@ -58,8 +58,13 @@ def clearing_account(currency: str, livemode: bool, rail: RailKind) -> AccountSp
     return _account(currency, OwnerKind.RAIL_CLEARING, owner)
 
 
+def merchant_owner(livemode: bool, merchant_id: str) -> str:
+    """The owner id of a merchant's balance accounts (one per currency) in a mode."""
+    return f"{_mode(livemode)}:{merchant_id}"
+
+
 def merchant_account(currency: str, livemode: bool, merchant_id: str) -> AccountSpec:
-    return _account(currency, OwnerKind.MERCHANT, f"{_mode(livemode)}:{merchant_id}")
+    return _account(currency, OwnerKind.MERCHANT, merchant_owner(livemode, merchant_id))
 
 
 def fees_account(currency: str, livemode: bool) -> AccountSpec:
