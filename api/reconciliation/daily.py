@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator, Mapping
 import anyio.to_thread
 from sqlalchemy import Engine
 
-from ledger.ids import EPOCH, now_ns
 from payments.intents.model import RailKind
+from payments.reconciliation.days import today
 from payments.reconciliation.lines import StatementSource
 from payments.reconciliation.runs import Run, RunStatus, load_run, reconcile
 
@@ -26,7 +26,7 @@ log = logging.getLogger("api.reconciliation")
 
 
 def yesterday() -> datetime.date:
-    return (EPOCH + datetime.timedelta(microseconds=now_ns() // 1_000)).date() - datetime.timedelta(days=1)
+    return today() - datetime.timedelta(days=1)
 
 
 def reconcile_if_due(

@@ -17,8 +17,9 @@ from api.errors import InvalidRequest, NotFound
 from api.idempotency.progress import Progress
 from api.pagination import DEFAULT_LIMIT, Listing, Page, key_part
 from api.reconciliation.schemas import BreakOut, LedgerSide, RailSide, RunOut, RunRail
-from ledger.ids import EPOCH, now_ns
+from ledger.ids import EPOCH
 from payments.intents.model import RailKind
+from payments.reconciliation.days import parse_past_day
 from payments.reconciliation.lines import StatementSource
 from payments.reconciliation.matching import Break
 from payments.reconciliation.runs import Run, load_breaks, load_run, read_statements, record_run
@@ -39,13 +40,9 @@ def _invalid_date(message: str) -> InvalidRequest:
 def parse_day(text: str) -> datetime.date:
     """The day `text` names (YYYY-MM-DD), not after today (UTC); a 422 naming `date` otherwise."""
     try:
-        day = datetime.date.fromisoformat(text)
-    except ValueError:
-        raise _invalid_date("a calendar date, YYYY-MM-DD") from None
-    today = (EPOCH + datetime.timedelta(microseconds=now_ns() // 1_000)).date()
-    if day > today:
-        raise _invalid_date(f"{day} is in the future: a day is reconciled once it has begun")
-    return day
+        return parse_past_day(text)
+    except ValueError as error:
+        raise _invalid_date(str(error)) from None
 
 
 def _break_view(item: Break) -> BreakOut:

@@ -12,11 +12,12 @@ from anyio import to_thread
 from sqlalchemy.orm import Session
 
 from api.errors import InvalidRequest
-from ledger.ids import EPOCH, now_ns
+from ledger.ids import EPOCH
 from payments.fx.currency import NON_ISO
 from payments.fx.currency import currency as currency_named
 from payments.fx.errors import UnknownCurrency
 from payments.merchants.tenant import Tenant
+from payments.reconciliation.days import parse_day, today
 from payments.reconciliation.reports.csv_export import Cell, Money, to_csv
 from payments.reconciliation.reports.statement import statement
 from payments.reconciliation.reports.tax import tax_report
@@ -32,15 +33,11 @@ def _invalid(field: str, message: str) -> InvalidRequest:
     )
 
 
-def _today() -> datetime.date:
-    return (EPOCH + datetime.timedelta(microseconds=now_ns() // 1_000)).date()
-
-
 def _day(text: str, field: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise _invalid(field, "a calendar date, YYYY-MM-DD") from None
+        return parse_day(text)
+    except ValueError as error:
+        raise _invalid(field, str(error)) from None
 
 
 def period(first_text: str, last_text: str) -> tuple[datetime.date, datetime.date]:
@@ -48,7 +45,7 @@ def period(first_text: str, last_text: str) -> tuple[datetime.date, datetime.dat
     first, last = _day(first_text, "from"), _day(last_text, "to")
     if last < first:
         raise _invalid("to", "on or after `from`")
-    if last > _today():
+    if last > today():
         raise _invalid("to", "not in the future")
     if (last - first).days + 1 > MAX_DAYS:
         raise _invalid("to", f"a period is at most {MAX_DAYS} days")

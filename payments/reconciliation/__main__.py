@@ -13,7 +13,7 @@ import sys
 
 from sqlalchemy import create_engine
 
-from ledger.ids import now_ns
+from payments.reconciliation.days import parse_past_day
 from payments.reconciliation.runs import RunStatus, load_breaks, reconcile
 from payments.reconciliation.sources import SourceConfigError, build_sources
 
@@ -30,13 +30,9 @@ def _location(text: str) -> tuple[str, str]:
 
 def _day(text: str) -> datetime.date:
     try:
-        day = datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-    today = datetime.datetime.fromtimestamp(now_ns() // 10**9, datetime.UTC).date()
-    if day > today:
-        raise argparse.ArgumentTypeError(f"{day} is in the future: a day is reconciled once it has begun")
-    return day
+        return parse_past_day(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--date {text!r}: {error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

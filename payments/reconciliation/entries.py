@@ -3,18 +3,15 @@
 Reconciliation and the merchants' reports read the journal, never the accounts' running totals: a window's
 lines must explain a balance's change over it, and only the transfers can. A resolution (post, void, expiry)
 carries its own amount but moves the pending transfer's, so each entry comes with the amount of the pending
-transfer it resolves. Windows are half-open UTC days, [first 00:00, day after last 00:00), in the ledger's
-ns clock.
+transfer it resolves. Windows are ns of the ledger's clock (`payments.reconciliation.days.window`).
 """
 
-import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Connection, func, or_, select
 
-from ledger.ids import to_ns
 from ledger.model import TransferFlags
 from ledger.schema import transfers
 
@@ -39,13 +36,6 @@ class Entry:
     code: int
     timestamp: int
     pending_amount: int | None
-
-
-def window(first: datetime.date, last: datetime.date) -> tuple[int, int]:
-    """[first 00:00 UTC, the day after last 00:00 UTC) in ns."""
-    start = datetime.datetime.combine(first, datetime.time(), datetime.UTC)
-    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(), datetime.UTC)
-    return to_ns(start), to_ns(end)
 
 
 def posted_change(entry: Entry, account_id: int) -> int:

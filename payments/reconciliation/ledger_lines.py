@@ -21,7 +21,8 @@ from ledger.model import OwnerKind
 from ledger.schema import accounts
 from payments.intents.model import RailKind
 from payments.intents.postings import Code, parsed_reference
-from payments.reconciliation.entries import entries, posted_change, window
+from payments.reconciliation.days import window
+from payments.reconciliation.entries import entries, posted_change
 from payments.reconciliation.lines import LineKind
 
 _KINDS: Final = {Code.PAYMENT: LineKind.PAYMENT, Code.REFUND: LineKind.REFUND}

@@ -19,7 +19,8 @@ from sqlalchemy import Connection
 from ledger.model import TransferFlags
 from payments.intents.postings import Code, merchant_account, parsed_reference
 from payments.merchants.tenant import Tenant
-from payments.reconciliation.entries import Entry, available_before, available_change, entries, window
+from payments.reconciliation.days import window
+from payments.reconciliation.entries import Entry, available_before, available_change, entries
 
 _RELEASE: Final = TransferFlags.VOID_PENDING | TransferFlags.EXPIRE_PENDING
 

@@ -18,7 +18,8 @@ from ledger.model import OwnerKind
 from ledger.schema import accounts
 from payments.intents.postings import Code, merchant_owner
 from payments.merchants.tenant import Tenant
-from payments.reconciliation.entries import Entry, entries, posted_change, window
+from payments.reconciliation.days import window
+from payments.reconciliation.entries import Entry, entries, posted_change
 
 
 @dataclass(slots=True)
