@@ -78,7 +78,10 @@ def _reference(kind: LineKind, reference: str) -> str | None:
 
 
 def _line_kind(code: int) -> LineKind | None:
-    return _KINDS.get(Code(code)) if code in Code._value2member_map_ else None
+    try:
+        return _KINDS.get(Code(code))
+    except ValueError:  # a code no payment step writes
+        return None
 
 
 def ledger_lines(connection: Connection, day: datetime.date) -> list[LedgerLine]:

@@ -64,10 +64,13 @@ def _typed(entry: Entry) -> tuple[LineType, str]:
     """What the movement is, and what it belongs to: the intent for a payment or fee, the refund or the
     dispute for theirs (`pi:<intent>:<refund|dispute>:<id>[:void|:post]:<share>`)."""
     parsed = parsed_reference(entry.reference)
-    if parsed is None or entry.code not in Code._value2member_map_:
+    try:
+        code = Code(entry.code)
+    except ValueError:  # a code no payment step writes
+        parsed = None
+    if parsed is None:
         return LineType.ADJUSTMENT, entry.reference
     intent_id, step, _ = parsed
-    code = Code(entry.code)
     if code in (Code.PAYMENT, Code.FEE):
         return (LineType.PAYMENT if code is Code.PAYMENT else LineType.FEE), intent_id
     record_id = step.split(":")[1] if step.count(":") else step

@@ -2,18 +2,22 @@
 balance, closing = opening + lines = the account's balance; per month the posted figures whose net is the
 posted balance's change; and nothing of another merchant or mode."""
 
+import contextlib
 import datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+import ledger.schema
+import payments.intents.schema
+from api.db import make_engine
 from payments.intents import intents
 from payments.intents.context import Payments
 from payments.intents.disputes import close_dispute, open_dispute
 from payments.intents.errors import RailRefused
-from payments.intents.model import FeeSchedule
+from payments.intents.model import FeeSchedule, RailKind
 from payments.intents.refunds import refund
 from payments.merchants.tenant import Tenant
 from payments.reconciliation.reports.csv_export import Money, safe_text, to_csv
@@ -149,3 +153,49 @@ def test_text_cells_cannot_be_formulas_and_amounts_stay_numbers() -> None:
     assert safe_text("pi_123") == "pi_123"
     document = to_csv(["reference", "amount"], [["=cmd|' /C calc'!A0", Money(-150, 2)]])
     assert document == "reference,amount\r\n'=cmd|' /C calc'!A0,-1.50\r\n"
+
+
+_STEPS = st.lists(
+    st.tuples(
+        st.integers(1, 50_000),
+        st.sampled_from(["keep", "refund", "refuse", "won", "lost"]),
+        st.integers(1, 100),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=_STEPS)
+def test_any_history_closes_at_the_balances(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[int, str, int]]
+) -> None:
+    """Whatever happens to a merchant's payments, the statement's lines sum to its available balance and
+    the tax report's net to its posted balance (SQLite: the property is about the arithmetic; both backends
+    run the fixed scenarios above)."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('history') / 'db.sqlite'}")
+    for metadata in (ledger.schema.metadata, payments.intents.schema.metadata):
+        metadata.create_all(engine)
+    rail = ScriptedRail()
+    pay = Payments(engine, {RailKind.CARD: rail})
+    try:
+        for index, (amount, fate, percent) in enumerate(steps):
+            intent = paid(pay, amount, fee_schedule=FEES)
+            part = max(1, min(intent.refundable, intent.refundable * percent // 100))
+            if fate in ("refund", "refuse"):
+                rail.refuse = {"refund"} if fate == "refuse" else set()
+                with contextlib.suppress(RailRefused):
+                    refund(pay, TENANT, intent.id, part, refund_id=f"re_{index}")
+            elif fate in ("won", "lost"):
+                dispute = open_dispute(pay, TENANT, intent.id, part, dispute_id=f"dp_{index}")
+                close_dispute(pay, TENANT, dispute.id, won=fate == "won")
+        day = ledger_day(engine)
+        with engine.connect() as connection:
+            found = statement(connection, TENANT, "EUR", day, day)
+            rows = tax_report(connection, TENANT, day, day)
+        assert found.closing == found.opening + sum(line.amount for line in found.lines) == available(engine)
+        assert sum(row.net for row in rows) == posted(engine)
+        assert all(row.net == row.gross - row.refunds - row.disputes_lost - row.fees for row in rows)
+    finally:
+        engine.dispose()
