@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from api.auth import KEY_RESPONSES
 from api.deps import IdempotencyDep, ReconciliationReader, ReconciliationWriter, SessionDep
 from api.errors import problem_doc
-from api.idempotency.route import idempotent_post
+from api.idempotency.route import idempotent_posts
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
 from api.reconciliation import schemas, service
 from api.reconciliation.daily import reconciling_daily
@@ -42,6 +42,7 @@ AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     **KEY_RESPONSES,
     422: problem_doc("The date is not a calendar date, or is in the future; `errors` names `date`."),
 }
+_post = idempotent_posts(router, AUTH_RESPONSES)
 
 
 @router.get(
@@ -67,14 +68,7 @@ async def read_run(
     return await service.read_run(session, date, run, cursor, limit)
 
 
-@idempotent_post(
-    router,
-    "/{date}/runs",
-    schemas.RunOut,
-    "Reconcile a day now",
-    {**AUTH_RESPONSES, 409: problem_doc("The Idempotency-Key was used for another request.")},
-    HTTPStatus.CREATED,
-)
+@_post("/{date}/runs", schemas.RunOut, "Reconcile a day now", status_code=HTTPStatus.CREATED)
 async def create_run(
     date: DatePath,
     request: Request,

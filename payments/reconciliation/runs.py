@@ -137,7 +137,6 @@ def record_run(
     day: datetime.date,
     statements: Sequence[Statement],
     number: int | None = None,
-    now: int | None = None,
 ) -> Run:
     """Match `statements` against the ledger's `day` and store the run, in the caller's transaction."""
     _lock_numbering(connection)
@@ -151,7 +150,7 @@ def record_run(
     results, ours, theirs = _rail_results(statements, ledger_lines(connection, day))
     found = match(ours, theirs)
     status = RunStatus.INCOMPLETE if any(_incomplete(result) for result in results) else RunStatus.COMPLETE
-    run = Run(day, number, status, len(found), now_ns() if now is None else now, tuple(results))
+    run = Run(day, number, status, len(found), now_ns(), tuple(results))
     _store(connection, run, found)
     return run
 
