@@ -1,7 +1,6 @@
 """Fixtures of the reconciliation and report routes' tests: the app with the scripted card rail, operators
 with the scopes asked for, two onboarded merchants, and payments made through the API."""
 
-import datetime
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +25,6 @@ from tests.api.merchants.conftest import (  # noqa: F401  (fixtures)
     session,
 )
 from tests.payments.intents.conftest import ScriptedRail
-from tests.payments.reconciliation.conftest import ledger_day
 
 
 @pytest.fixture
@@ -62,7 +60,3 @@ def pay(caller: Caller, amount: int, currency: str = "EUR") -> dict[str, Any]:
     confirmed = caller.post(f"/v1/payment-intents/{created.json()['id']}/confirm")
     assert confirmed.json()["status"] == "succeeded", confirmed.text
     return confirmed.json()
-
-
-def booked_day(engine: Engine) -> datetime.date:
-    return ledger_day(engine)

@@ -19,8 +19,9 @@ from ledger.transfers import create_transfers
 from payments.intents.postings import fees_account, merchant_account
 from payments.merchants.tenant import Tenant
 from tests.api.merchants.conftest import Caller, Onboarded
-from tests.api.reconciliation.conftest import booked_day, pay
+from tests.api.reconciliation.conftest import pay
 from tests.payments.intents.conftest import ScriptedRail, available
+from tests.payments.reconciliation.conftest import ledger_day
 
 STATEMENT = "/v1/reports/statement"
 TAX = "/v1/reports/tax"
@@ -43,7 +44,7 @@ def test_a_statement_lists_each_movement_and_closes_at_the_balance(
     sale = pay(merchant_a.sandbox, 10_000)  # card terms 290 bps + 30: fee 320
     refund = merchant_a.sandbox.post("/v1/refunds", {"payment_intent": sale["id"], "amount": "2500"})
     assert refund.status_code == 201, refund.text
-    day = booked_day(engine)
+    day = ledger_day(engine)
     rows = _rows(merchant_a.sandbox.get(f"{STATEMENT}?from={day}&to={day}&currency=EUR"))
     assert list(rows[0]) == ["booked_at", "type", "reference", "amount", "balance", "currency"]
     assert [(row["type"], row["reference"], row["amount"], row["balance"]) for row in rows] == [
@@ -72,7 +73,7 @@ def test_a_reference_cannot_become_a_formula(
         '=HYPERLINK("http://evil")', account.id, fees_account("EUR", False).id, 1, "EUR"
     )
     create_transfers(engine, [adjustment])
-    day = booked_day(engine)
+    day = ledger_day(engine)
     answer = merchant_a.sandbox.get(f"{STATEMENT}?from={day}&to={day}&currency=EUR")
     assert "\r\n" in answer.text
     [row] = [row for row in _rows(answer) if row["type"] == "adjustment"]
@@ -88,7 +89,7 @@ def test_the_tax_report_nets_to_the_posted_balance(
         merchant_a.sandbox.post("/v1/refunds", {"payment_intent": sale["id"], "amount": "1000"}).status_code
         == 201
     )
-    day = booked_day(engine)
+    day = ledger_day(engine)
     rows = _rows(merchant_a.sandbox.get(f"{TAX}?from={day.replace(day=1)}&to={day}"))
     month = f"{day.year:04d}-{day.month:02d}"
     assert [list(row.values()) for row in rows] == [
@@ -112,7 +113,7 @@ def test_reports_show_nothing_of_another_merchant_or_mode(
     engine: Engine, rail: ScriptedRail, merchant_a: Onboarded, merchant_b: Onboarded
 ) -> None:
     pay(merchant_a.sandbox, 10_000)
-    day = booked_day(engine)
+    day = ledger_day(engine)
     for outsider in (merchant_b.sandbox, merchant_a.live):
         rows = _rows(outsider.get(f"{STATEMENT}?from={day}&to={day}&currency=EUR"))
         assert [(row["type"], row["balance"]) for row in rows] == [

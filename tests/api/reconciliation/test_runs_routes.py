@@ -14,9 +14,9 @@ from api.settings import ApiSettings
 from payments.intents.model import RailKind
 from payments.reconciliation.sources import BUILDERS, SourceConfigError
 from tests.api.merchants.conftest import Caller, Onboarded
-from tests.api.reconciliation.conftest import booked_day, pay
+from tests.api.reconciliation.conftest import pay
 from tests.payments.intents.conftest import ScriptedRail
-from tests.payments.reconciliation.conftest import RecordedStatement, statement_of
+from tests.payments.reconciliation.conftest import RecordedStatement, ledger_day, statement_of
 
 BASE = "/v1/reconciliation"
 
@@ -25,7 +25,7 @@ def test_a_clean_day_posted_then_read_and_a_replay_runs_nothing(
     app: FastAPI, engine: Engine, rail: ScriptedRail, desk: Caller, merchant_a: Onboarded
 ) -> None:
     intent = pay(merchant_a.sandbox, 12_345)
-    day = booked_day(engine)
+    day = ledger_day(engine)
     app.state.reconciliation_sources = {RailKind.CARD: statement_of(engine, day)}
     posted = desk.post(f"{BASE}/{day}/runs", idempotency_key="recon-1")
     assert posted.status_code == 201, posted.text
@@ -63,7 +63,7 @@ def test_breaks_page_on_through_the_run_they_started_with(
     app: FastAPI, engine: Engine, rail: ScriptedRail, desk: Caller, merchant_a: Onboarded
 ) -> None:
     ids = {pay(merchant_a.sandbox, amount)["id"] for amount in (100, 200, 300)}
-    day = booked_day(engine)
+    day = ledger_day(engine)
     app.state.reconciliation_sources = {RailKind.CARD: RecordedStatement(RailKind.CARD)}
     assert desk.post(f"{BASE}/{day}/runs").status_code == 201
     first = desk.get(f"{BASE}/{day}?limit=2").json()
@@ -80,7 +80,7 @@ def test_a_rail_that_cannot_be_read_makes_the_run_incomplete(
     app: FastAPI, engine: Engine, rail: ScriptedRail, desk: Caller, merchant_a: Onboarded
 ) -> None:
     pay(merchant_a.sandbox, 500)
-    day = booked_day(engine)
+    day = ledger_day(engine)
     app.state.reconciliation_sources = {RailKind.CARD: RecordedStatement(RailKind.CARD, down=True)}
     run = desk.post(f"{BASE}/{day}/runs").json()
     assert (run["status"], run["break_count"]) == ("incomplete", 0)
