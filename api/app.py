@@ -29,6 +29,8 @@ from api.migrate import upgrade_database
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
 from api.ratelimit import address_bucket, make_rate_limiter
+from api.reconciliation.router import router as reconciliation_router
+from api.reports.router import router as reports_router
 from api.rpc import ChainClients
 from api.settings import ApiSettings, get_settings
 from api.subscriptions.router import router as subscriptions_router
@@ -88,6 +90,16 @@ OPENAPI_TAGS = [
         '`TPW-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`, retried with backoff, dead-lettered '
         "and redelivered on request. Scopes `webhooks:read` and `webhooks:write`.",
     },
+    {
+        "name": "reconciliation",
+        "description": "A day's ledger matched against each rail's own record (the bank's camt.053, the card "
+        "processor's settlement file, on-chain `Paid` events), every break listed. Operator scopes "
+        "`reconciliation:read` and `reconciliation:write`.",
+    },
+    {
+        "name": "reports",
+        "description": "A merchant's statement and tax report for a period, as CSV. Scope `payments:read`.",
+    },
 ]
 
 ROUTERS: Final = (
@@ -102,6 +114,8 @@ ROUTERS: Final = (
     payment_intents_router,
     fx_router,
     webhooks_router,
+    reconciliation_router,
+    reports_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

@@ -82,6 +82,8 @@ LedgerReader = Annotated[ApiClient, Depends(require_scope("ledger:read"))]
 LedgerWriter = Annotated[ApiClient, Depends(require_scope("ledger:write"))]
 FxReader = Annotated[ApiClient, Depends(require_scope("fx:read"))]
 FxWriter = Annotated[ApiClient, Depends(require_scope("fx:write"))]
+ReconciliationReader = Annotated[ApiClient, Depends(require_scope("reconciliation:read"))]
+ReconciliationWriter = Annotated[ApiClient, Depends(require_scope("reconciliation:write"))]
 
 
 def get_fx_rates(settings: SettingsDep) -> RateSource:
@@ -191,6 +193,8 @@ def merchant_tenant(scope: Scope) -> Callable[..., Tenant]:
 
 TenantReader = Annotated[Tenant, Depends(merchant_tenant("merchant:read"))]
 """The calling merchant's tenant, for a key with `merchant:read`."""
+ReportsTenant = Annotated[Tenant, Depends(merchant_tenant("payments:read"))]
+"""The calling merchant's tenant, for a merchant's key with `payments:read` (its statements and reports)."""
 
 
 @dataclass(frozen=True)

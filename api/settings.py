@@ -131,6 +131,12 @@ class ApiSettings(BaseSettings):
     """The FX spread, in basis points against the customer, of a pair not in `fx_pair_spreads_bps`."""
     fx_pair_spreads_bps: dict[str, Annotated[int, Field(ge=0, le=9_999)]] = Field(default_factory=dict)
     """Spreads per pair, e.g. {"EUR/USD": 20} (either direction), as JSON in TPW_FX_PAIR_SPREADS_BPS."""
+    reconciliation_sources: dict[str, str] = Field(default_factory=dict)
+    """Rails to reconcile and where each one's record of a day is read (its source's location), e.g.
+    {"bank": "http://127.0.0.1:8601"} as JSON in TPW_RECONCILIATION_SOURCES (docs/reconciliation.md)."""
+    reconciliation_interval_seconds: float = Field(default=0, ge=0, le=86_400)
+    """How often the API checks that yesterday (UTC) has a complete reconciliation run and runs it if not (0:
+    never; then cron `python -m payments.reconciliation run`)."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

@@ -58,8 +58,13 @@ def clearing_account(currency: str, livemode: bool, rail: RailKind) -> AccountSp
     return _account(currency, OwnerKind.RAIL_CLEARING, owner)
 
 
+def merchant_owner(livemode: bool, merchant_id: str) -> str:
+    """The owner id of a merchant's balance accounts (one per currency) in a mode."""
+    return f"{_mode(livemode)}:{merchant_id}"
+
+
 def merchant_account(currency: str, livemode: bool, merchant_id: str) -> AccountSpec:
-    return _account(currency, OwnerKind.MERCHANT, f"{_mode(livemode)}:{merchant_id}")
+    return _account(currency, OwnerKind.MERCHANT, merchant_owner(livemode, merchant_id))
 
 
 def fees_account(currency: str, livemode: bool) -> AccountSpec:
@@ -81,6 +86,19 @@ def open_accounts(connection: Connection, specs: Sequence[AccountSpec]) -> None:
 def reference(intent_id: str, step: str, position: int) -> str:
     """The idempotency reference of one transfer of one step of one intent."""
     return f"pi:{intent_id}:{step}:{position}"
+
+
+def parsed_reference(ref: str) -> tuple[str, str, int] | None:
+    """The (intent id, step, position) `reference` made `ref` of, or None for a reference it did not make.
+
+    Reports read the ledger alone and name each movement by what it belongs to (the intent, the refund, the
+    dispute: `<kind>:<id>` steps), so the one format lives here with its writer. Intent ids and record ids
+    hold no `:` (`context.new_id`, `refunds.OBJECT_ID`), so the step is everything between them.
+    """
+    parts = ref.split(":")
+    if len(parts) < 4 or parts[0] != "pi" or not parts[-1].isdigit():
+        return None
+    return parts[1], ":".join(parts[2:-1]), int(parts[-1])
 
 
 def transfer_id(currency: str, ref: str) -> int:

@@ -103,6 +103,8 @@ def test_openapi_describes_the_routes(client: TestClient):
         "payments",
         "fx",
         "webhooks",
+        "reconciliation",
+        "reports",
         "subscriptions",
         "vesting",
     }

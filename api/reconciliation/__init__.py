@@ -1,0 +1,1 @@
+"""Reconciliation runs over `payments.reconciliation`: a day's latest run and its breaks, and new runs."""

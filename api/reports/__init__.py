@@ -1,0 +1,1 @@
+"""A merchant's statement and tax report as CSV, over `payments.reconciliation.reports`."""
