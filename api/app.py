@@ -28,6 +28,7 @@ from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, Request
 from api.migrate import upgrade_database
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
+from api.payment_intents.stablecoin import stablecoin_rails
 from api.ratelimit import address_bucket, make_rate_limiter
 from api.rpc import ChainClients
 from api.settings import ApiSettings, get_settings
@@ -123,6 +124,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.session_factory = make_session_factory(engine)
         app.state.health_probe = probe
         app.state.rate_limiter = limiter
+        rails = await anyio.to_thread.run_sync(stablecoin_rails, settings)  # asks L1's node
+        app.state.payment_rails = {**getattr(app.state, "payment_rails", {}), **rails}
         yield
     finally:
         await limiter.aclose()
