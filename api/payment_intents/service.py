@@ -45,8 +45,8 @@ from payments.intents.model import CancellationReason, FeeSchedule, PaymentInten
 from payments.merchants import store as merchant_store
 from payments.merchants.model import PaymentMethod
 from payments.merchants.tenant import Tenant
+from payments.rails.stablecoin.config import StablecoinConfig
 from payments.rails.stablecoin.instructions import instructions_for
-from payments.rails.stablecoin.rail import StablecoinRail
 
 _T = TypeVar("_T")
 
@@ -237,10 +237,10 @@ def stablecoin_instructions(payments: Payments, tenant: Tenant, intent_id: str) 
             raise errors.NotFound(
                 f"payment intent {intent_id} is paid on the {intent.rail} rail, not on-chain"
             )
-        rail = payments.rail(RailKind.STABLECOIN)
-        if not isinstance(rail, StablecoinRail):
+        config = getattr(payments.rail(RailKind.STABLECOIN), "config", None)  # a 503 while it is unknown
+        if not isinstance(config, StablecoinConfig):
             raise errors.InvalidRequest("no stablecoin rail is configured", field="rail")
-        how = instructions_for(rail.config, intent.id, intent.amount)
+        how = instructions_for(config, intent.id, intent.amount)
         return StablecoinInstructionsOut(
             payment_intent=how.payment_intent_id,
             chain_id=how.chain_id,

@@ -46,12 +46,13 @@ from scripts._support.stack_deployments import (
 KEEPER_RELAYER_INDEX = 8  # dev account 8 pays the subscription keeper's gas
 KEEPER_STARTED = "keeper for"  # what `relay.keeper` logs once it is running
 WEBHOOKS_STARTED = "webhook worker ready"  # what `payments.webhooks.worker` prints once it is running
+PAYMENTS_WATCHER_STARTED = "payments watcher for"  # what `relay.payments` logs once it is running
 
 
 @dataclass
 class DevnetStack:
     """Start order: preflight, L1, L2, signer nodes, API, DKG, deploy both, node policy, keeper, webhook
-    worker. Stop order: the reverse."""
+    worker, payments watcher. Stop order: the reverse."""
 
     settings: DevnetSettings = field(default_factory=DevnetSettings)
     progress: Progress = field(default_factory=Progress)
@@ -133,6 +134,8 @@ class DevnetStack:
             self._start_keeper(run_dir)
         with self.progress.step("starting the webhook delivery worker (sandbox endpoints may be loopback)"):
             self._start_webhook_worker(run_dir)
+        with self.progress.step("starting the payments watcher (tUSD paid through L1's PaymentRouter)"):
+            self._start_payments_watcher(run_dir)
 
     @property
     def node_ids(self) -> list[int]:
@@ -235,6 +238,27 @@ class DevnetStack:
         worker.start()
         worker.wait_ready(lambda: WEBHOOKS_STARTED in log_path.read_text(errors="replace"), timeout=60)
 
+    def _start_payments_watcher(self, run_dir: Path) -> None:
+        """`python -m relay.payments` on L1, settling stablecoin intents in the API's database."""
+        env = {
+            **os.environ,
+            "TPW_PAYMENTS_RPC_URL": self.chains[0].url,
+            "TPW_PAYMENTS_DEPLOYMENTS_NETWORK": self.chains[0].network,
+            "TPW_PAYMENTS_DEPLOYMENTS_DIR": str(self.settings.deployments_dir),
+            "TPW_PAYMENTS_DATABASE_URL": self.api_database_url(run_dir),
+            "TPW_PAYMENTS_CONFIRMATIONS": "1",
+            "TPW_PAYMENTS_POLL_INTERVAL_SECONDS": "0.5",
+        }
+        log_path = self.log_dir / "payments.log"
+        watcher = ManagedProcess(
+            "payments", [sys.executable, "-m", "relay.payments"], log_path=log_path, env=env, cwd=PROJECT_ROOT
+        )
+        self.processes.append(watcher)
+        watcher.start()
+        watcher.wait_ready(
+            lambda: PAYMENTS_WATCHER_STARTED in log_path.read_text(errors="replace"), timeout=60
+        )
+
     def api_database_url(self, run_dir: Path) -> str:
         """The API's database for a run in `run_dir` (see `stack_database.api_database_url`)."""
         return api_database_url(self.settings, run_dir)
@@ -254,6 +278,7 @@ class DevnetStack:
             "TPW_API_HOST": LOOPBACK,
             "TPW_API_PORT": str(self.settings.api_port),
             "TPW_WEBHOOK_KEY_PATH": str(self.webhook_key_file),
+            "TPW_STABLECOIN_RAIL": "true",  # L1's router, found once deployed
         }
         if self.custody is not None:
             env |= {

@@ -2,11 +2,14 @@
 manual capture refused naming the field, another merchant's intent not found, a missing scope refused, a card
 intent without instructions, and 503 while no stablecoin rail is configured."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
+from api.payment_intents.stablecoin import stablecoin_rails
+from api.settings import ApiSettings
 from payments.intents.model import RailKind
 from payments.rails.stablecoin.config import StablecoinConfig
 from payments.rails.stablecoin.instructions import intent_key
@@ -107,3 +110,19 @@ def test_without_a_stablecoin_rail_the_server_says_so(
     intent = _confirmed(merchant)
     app.state.payment_rails = {RailKind.CARD: rail}
     assert merchant.get(f"{INTENTS}/{intent['id']}/stablecoin").status_code == 503
+
+
+def test_a_rail_whose_chain_is_not_reachable_answers_503(
+    app: FastAPI, api_settings: ApiSettings, merchant: Caller, rail: ScriptedRail, tmp_path: Path
+) -> None:
+    """The API may start before the router is deployed: the rail reads the registry when first needed."""
+    unreachable = api_settings.model_copy(
+        update={"stablecoin_rail": True, "l1_rpc_url": "http://127.0.0.1:9", "deployments_dir": tmp_path}
+    )
+    app.state.payment_rails = {RailKind.CARD: rail, **stablecoin_rails(unreachable)}
+    created = merchant.post(
+        INTENTS, {"amount": "100", "currency": "USD", "rail": "stablecoin", "payment_method": "w"}
+    ).json()
+    assert merchant.post(f"{INTENTS}/{created['id']}/confirm").status_code == 503
+    assert merchant.get(f"{INTENTS}/{created['id']}/stablecoin").status_code == 503
+    assert stablecoin_rails(api_settings.model_copy(update={"stablecoin_rail": False})) == {}
