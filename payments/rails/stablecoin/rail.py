@@ -6,8 +6,9 @@ reads at a confirmation depth and turns into the intent's success or failure
 (`payments.rails.stablecoin.settlement`). The payer learns where and what to pay from the intent's payment
 instructions (`instructions_for`). A payment on-chain is final once confirmed, so there is nothing to hold
 and capture later: an intent with manual capture is refused at confirmation, naming `capture_method`.
-A cancel has nothing to release. Refunds go back on-chain through the treasury (`payments.rails.stablecoin
-.payouts`); without a payout queue configured the rail refuses them.
+A cancel has nothing to release. Refunds would go back on-chain as custody-signed transfers out of the
+treasury; that payout path is not built yet, so the rail refuses refunds (the refund fails, its amount
+returns to the merchant's balance) and an operator refunds a payer from the recorded payment.
 """
 
 from dataclasses import dataclass
@@ -66,5 +67,5 @@ class StablecoinRail:
         return RailOutcome(OutcomeKind.SUCCEEDED)
 
     def refund(self, request: RailRequest) -> RailOutcome:
-        """Refused for now: refunds go out as custody transfers, which this rail does not send yet."""
+        """Refused: no payout path yet (see the module docstring)."""
         return RailOutcome(OutcomeKind.FAILED, decline_code="stablecoin_refunds_unavailable")
