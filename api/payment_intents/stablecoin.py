@@ -51,7 +51,7 @@ class DeployedStablecoinRail:
             if self._rail is None:
                 config = self._read_config()
                 log.info("stablecoin rail on router %s (chain %d)", config.router, config.chain_id)
-                self._rail = StablecoinRail(config)
+                self._rail = StablecoinRail(config, refunds=self._settings.stablecoin_refunds)
             return self._rail
 
     def _read_config(self) -> StablecoinConfig:

@@ -14,6 +14,9 @@ another, moves nothing twice. A payment that vanished for good with a deep reorg
 succeeded on a payment the chain no longer has): the depth is there to make that as unlikely as the
 operator wants, and reconciliation against the chain (`PaidStatement`) is what would show it.
 
+With a custody API key configured the same process pays stablecoin refunds back after each round
+(`relay.payments.payouts.PayoutWorker`).
+
 Run it with `python -m relay.payments` (settings: `relay.payments.settings.WatcherSettings`, env prefix
 `TPW_PAYMENTS_`).
 """
@@ -29,13 +32,17 @@ from web3 import Web3
 from chain.client import make_web3
 from chain.deployments import Deployments
 from chain.payment_router import PaymentRouter
+from chain.transactions import TransactionFailed
+from chain.treasury import Treasury
 from ledger.store import begin_writing
 from payments.intents.context import Payments
 from payments.rails.stablecoin.config import StablecoinConfig, router_and_config
+from payments.rails.stablecoin.custody_signer import CustodySigner, SigningRefused
 from payments.rails.stablecoin.schema import stablecoin_cursor_blocks
 from payments.rails.stablecoin.settlement import settle
 from relay.cursor import ChainCursor, make_engine
-from relay.payments.settings import WatcherSettings
+from relay.payments.payouts import PayoutWorker
+from relay.payments.settings import WatcherSettings, read_secret, relayer_from_file
 
 log = logging.getLogger("relay.payments")
 
@@ -61,6 +68,7 @@ class PaymentsWatcher:
         start_block: int | None = None,
         confirmations: int = 2,
         max_blocks_per_scan: int = 2_000,
+        payouts: PayoutWorker | None = None,
     ) -> None:
         self.router = router
         self.w3: Web3 = router.w3
@@ -71,6 +79,7 @@ class PaymentsWatcher:
         self.start_block = router.from_block if start_block is None else start_block
         self.confirmations = confirmations
         self.max_blocks_per_scan = max_blocks_per_scan
+        self.payouts = payouts
 
     @classmethod
     def from_settings(cls, settings: WatcherSettings) -> "PaymentsWatcher":
@@ -80,12 +89,30 @@ class PaymentsWatcher:
         router, config = router_and_config(
             w3, registry, settings.router_name, settings.token_name, settings.currency, settings.livemode
         )
+        engine = make_engine(settings.database_url)
+        payouts = None
+        if settings.api_key_file is not None:
+            payouts = PayoutWorker(
+                Payments(engine, {}),
+                config,
+                Treasury(w3, registry.get(settings.treasury_name).address),
+                CustodySigner(
+                    settings.api_url,
+                    read_secret(settings.api_key_file),
+                    settings.custody_key_id,
+                    config.chain_id,
+                    registry.get(settings.treasury_name).address,
+                ),
+                relayer_from_file(settings.relayer_key_file),
+                confirmations=settings.confirmations,
+            )
         return cls(
             router,
             config,
-            make_engine(settings.database_url),
+            engine,
             confirmations=settings.confirmations,
             max_blocks_per_scan=settings.max_blocks_per_scan,
+            payouts=payouts,
         )
 
     def run_once(self) -> WatchReport:
@@ -148,5 +175,20 @@ class PaymentsWatcher:
             else:
                 if report.outcomes:
                     log.info("round: read to block %s, %s", report.scanned_to, dict(report.outcomes))
+            if self.payouts is not None:
+                try:
+                    self.payouts.run_once()
+                except (
+                    Exception
+                ) as error:  # the API or a node down, a refusal: logged, tried again next round
+                    log.error("payouts failed: %s", describe_payout_error(error))
             stop.wait(poll_interval_seconds)
         log.info("payments watcher stopped")
+
+
+def describe_payout_error(error: Exception) -> str:
+    """A payout failure for the log: the custody group's or the treasury's reason in full, anything else by
+    type only (transport errors quote URLs)."""
+    if isinstance(error, SigningRefused | TransactionFailed):
+        return str(error)
+    return type(error).__name__

@@ -18,6 +18,7 @@ from typing import Any, cast
 import pytest
 from ape import networks
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from hexbytes import HexBytes
 from sqlalchemy import Engine, func, select
 from web3 import Web3
@@ -299,7 +300,7 @@ def test_a_payment_for_no_waiting_intent_moves_nothing(
         pay, MERCHANT, amount=3_00, currency="USD", rail=RailKind.STABLECOIN, payment_method="pm_wallet"
     )
     router.pay(payer, intent_key(unconfirmed.id), config.token, config.token_amount(3_00))
-    router.pay(payer, b"\xff" * 32, config.token, 1)  # a key that names no intent
+    router.pay(payer, keccak(text=unconfirmed.id), config.token, 1)  # a key that names no intent
     mine(anvil, DEPTH)
     assert watcher.run_once().outcomes == {PaymentOutcome.UNMATCHED: 2}
     assert intents.retrieve(pay, MERCHANT, unconfirmed.id).status is IntentStatus.REQUIRES_CONFIRMATION

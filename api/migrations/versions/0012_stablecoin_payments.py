@@ -1,5 +1,5 @@
 """The stablecoin rail's tables (payments/rails/stablecoin/schema.py): the `Paid` events the watcher read and
-what became of each, and the watcher's cursor.
+what became of each, the watcher's cursor, and the refunds' payouts.
 
 Revision ID: 0012
 Revises: 0011
@@ -46,9 +46,26 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(length=66), nullable=False),
         sa.PrimaryKeyConstraint("cursor", "number", name=op.f("pk_stablecoin_cursor_blocks")),
     )
+    op.create_table(
+        "stablecoin_payouts",
+        sa.Column("refund_id", sa.String(length=64), nullable=False),
+        sa.Column("payment_intent_id", sa.String(length=64), nullable=False),
+        sa.Column("merchant_id", sa.String(length=48), nullable=False),
+        sa.Column("livemode", sa.Boolean(), nullable=False),
+        sa.Column("to", sa.String(length=42), nullable=False),
+        sa.Column("token", sa.String(length=42), nullable=False),
+        sa.Column("token_amount", sa.String(length=78), nullable=False),
+        sa.Column("custody_nonce", sa.BigInteger(), nullable=True),
+        sa.Column("deadline", sa.BigInteger(), nullable=True),
+        sa.Column("tx_hash", sa.String(length=66), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("refund_id", name=op.f("pk_stablecoin_payouts")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("stablecoin_payouts")
     op.drop_table("stablecoin_cursor_blocks")
     op.drop_index("ix_stablecoin_payments_intent", table_name="stablecoin_payments")
     op.drop_table("stablecoin_payments")

@@ -6,9 +6,10 @@ reads at a confirmation depth and turns into the intent's success or failure
 (`payments.rails.stablecoin.settlement`). The payer learns where and what to pay from the intent's payment
 instructions (`instructions_for`). A payment on-chain is final once confirmed, so there is nothing to hold
 and capture later: an intent with manual capture is refused at confirmation, naming `capture_method`.
-A cancel has nothing to release. Refunds would go back on-chain as custody-signed transfers out of the
-treasury; that payout path is not built yet, so the rail refuses refunds (the refund fails, its amount
-returns to the merchant's balance) and an operator refunds a payer from the recorded payment.
+A cancel has nothing to release. A refund answers `processing` and goes back on-chain as a custody-signed
+transfer out of the treasury to the payer (`payments.rails.stablecoin.payouts`, sent by the payout worker
+of `python -m relay.payments`), completed once confirmed; where no payout worker runs (`refunds` off), the
+rail refuses refunds (the refund fails, its amount returns to the merchant's balance).
 """
 
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ class StablecoinRail:
     """The `Rail` of stablecoin payments through one router (see the module docstring)."""
 
     config: StablecoinConfig
+    refunds: bool = False
+    """Whether a payout worker pays refunds back on-chain (else they are refused)."""
 
     @property
     def kind(self) -> RailKind:
@@ -67,5 +70,7 @@ class StablecoinRail:
         return RailOutcome(OutcomeKind.SUCCEEDED)
 
     def refund(self, request: RailRequest) -> RailOutcome:
-        """Refused: no payout path yet (see the module docstring)."""
-        return RailOutcome(OutcomeKind.FAILED, decline_code="stablecoin_refunds_unavailable")
+        """`processing`: the payout worker pays the payer back; refused where no payout worker runs."""
+        if not self.refunds:
+            return RailOutcome(OutcomeKind.FAILED, decline_code="stablecoin_refunds_unavailable")
+        return PROCESSING

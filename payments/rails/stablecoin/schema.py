@@ -6,7 +6,10 @@ tx hash, log index), so reading a block again (after a restart or a reorg) finds
 and moves nothing twice. It keeps what the payer sent (token, amount as a decimal string: a uint256 need not
 fit a BIGINT) and what became of it: `outcome` and `reason` (see `payments.rails.stablecoin.settlement`).
 `stablecoin_cursor_blocks` is the watcher's read position, the same shape as `relay.cursor`'s table, written
-in the transaction that records the payments it read.
+in the transaction that records the payments it read. `stablecoin_payouts` holds each refund's way back to
+the payer: the custody transfer chosen for it (its treasury nonce and deadline are written before it is
+signed, so a restart finds the transfer it may already have sent) and where it stands
+(`payments.rails.stablecoin.payouts`).
 """
 
 from typing import Final
@@ -49,4 +52,21 @@ stablecoin_cursor_blocks: Final = Table(
     Column("cursor", String(128), primary_key=True),
     Column("number", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", String(HASH_LENGTH), nullable=False),
+)
+
+stablecoin_payouts: Final = Table(
+    "stablecoin_payouts",
+    metadata,
+    Column("refund_id", String(64), primary_key=True),
+    Column("payment_intent_id", String(64), nullable=False),
+    Column("merchant_id", String(48), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("to", String(ADDRESS_LENGTH), nullable=False),
+    Column("token", String(ADDRESS_LENGTH), nullable=False),
+    Column("token_amount", String(UINT256_DIGITS), nullable=False),
+    Column("custody_nonce", BigInteger, nullable=True),
+    Column("deadline", BigInteger, nullable=True),
+    Column("tx_hash", String(HASH_LENGTH), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )

@@ -91,8 +91,12 @@ def test_what_cannot_be_paid_on_chain_is_refused_naming_the_field(
     assert refused.value.field == field
 
 
-def test_cancel_releases_nothing_and_capture_and_refund_are_refused() -> None:
+def test_cancel_releases_nothing_and_capture_is_refused() -> None:
     rail = StablecoinRail(CONFIG)
     assert rail.cancel(request(amount=0)).kind is OutcomeKind.SUCCEEDED
     assert rail.capture(request()).kind is OutcomeKind.FAILED
-    assert rail.refund(request()).decline_code == "stablecoin_refunds_unavailable"
+
+
+def test_a_refund_waits_for_its_payout_or_is_refused_without_a_payout_worker() -> None:
+    assert StablecoinRail(CONFIG, refunds=True).refund(request()).kind is OutcomeKind.PROCESSING
+    assert StablecoinRail(CONFIG).refund(request()).decline_code == "stablecoin_refunds_unavailable"
