@@ -4,6 +4,8 @@ depth, succeeded with its ledger transfers; underpayment and the wrong token; re
 than the depth; the `python -m relay.payments` process killed with SIGKILL and restarted; the day's `Paid`
 events as a reconciliation statement. Every test runs on SQLite and on PostgreSQL.
 
+A refund's payout that a crashed worker had already sent is found on-chain, not sent again.
+
 `test_pay_an_intent_in_tusd` reads like the demo: create, confirm, read the instructions, pay, wait, look.
 """
 
@@ -35,25 +37,30 @@ from chain.dev_accounts import dev_accounts
 from chain.paths import PROJECT_ROOT
 from chain.payment_router import PaymentRouter
 from chain.transactions import send_call
+from chain.treasury import CustodyTransfer, Treasury
 from ledger.accounts import lookup_account
 from ledger.check import verify
-from payments.intents import intents
+from payments.intents import intents, refunds
 from payments.intents.context import Payments
 from payments.intents.errors import InvalidRequest
-from payments.intents.model import CaptureMethod, IntentStatus, PaymentIntent, RailKind
+from payments.intents.model import CaptureMethod, IntentStatus, PaymentIntent, RailKind, RefundStatus
 from payments.intents.postings import clearing_account, merchant_account
 from payments.merchants.tenant import Tenant
 from payments.rails.stablecoin.config import StablecoinConfig, router_and_config
+from payments.rails.stablecoin.custody_signer import CustodySigner
 from payments.rails.stablecoin.instructions import instructions_for, intent_key
+from payments.rails.stablecoin.payouts import PayoutStatus, choose_transfer, open_payouts
 from payments.rails.stablecoin.rail import StablecoinRail
 from payments.rails.stablecoin.schema import stablecoin_payments
 from payments.rails.stablecoin.settlement import WRONG_AMOUNT, WRONG_TOKEN, PaymentOutcome
 from payments.rails.stablecoin.statement import PaidStatement
 from payments.reconciliation.lines import LineKind
+from relay.payments.payouts import PayoutWorker
 from relay.payments.watcher import PaymentsWatcher
 from scripts._support.anvil import AnvilConfig, AnvilNode, rpc_call
 from scripts._support.processes import ManagedProcess, free_port
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
+from tests.helpers.frost_signing import fixed_key, sign_with_key
 
 pytestmark = pytest.mark.devnet
 
@@ -449,3 +456,56 @@ def test_the_days_paid_events_are_a_statement(
     assert statement.lines(day + datetime.timedelta(days=1)) == []
     buried = PaidStatement(router, config, confirmations=DEPTH).lines(day)
     assert intent.id not in {other.reference for other in buried}  # its block is not DEPTH deep yet
+
+
+def test_a_payout_sent_before_a_crash_is_found_and_not_sent_again(
+    anvil: AnvilNode,
+    w3: Web3,
+    registry_dir: Path,
+    engine: Engine,
+    pay: Payments,
+    router: PaymentRouter,
+    config: StablecoinConfig,
+    payer: LocalAccount,
+    watcher: PaymentsWatcher,
+) -> None:
+    """A payout worker chose and sent the refund's transfer, then died before recording it: the next run finds
+    the nonce consumed by a transfer to the same payer of the same amount, takes it as the payout's, and
+    completes the refund without asking the custody group for anything (its signer here reaches nobody)."""
+    tusd = contract(w3, "Token", config.token)
+    treasury = Treasury(w3, Deployments.load(NETWORK, registry_dir).get("MultisigTreasury").address)
+    intent = confirmed_intent(pay, 15_00)
+    before = int(tusd.functions.balanceOf(payer.address).call())
+    router.pay(payer, intent_key(intent.id), config.token, config.token_amount(15_00))
+    mine(anvil, DEPTH)
+    watcher.run_once()
+    refunding = Payments(engine, {RailKind.STABLECOIN: StablecoinRail(config, refunds=True)})
+    refund = refunds.refund(refunding, MERCHANT, intent.id)
+    assert refund.status is RefundStatus.PENDING
+
+    settled = Payments(engine, {})
+    unreachable = CustodySigner("http://127.0.0.1:9", "no key", "treasury", CHAIN_ID, treasury.address, 1.0)
+    worker = PayoutWorker(settled, config, treasury, unreachable, dev_accounts()[7], confirmations=DEPTH)
+    [payout] = open_payouts(settled, config)
+    assert (payout.to, payout.token_amount, payout.status) == (
+        payer.address,
+        15_000_000,
+        PayoutStatus.SIGNING,
+    )
+    nonce = treasury.custody_nonce(config.token)
+    deadline = int(w3.eth.get_block("latest")["timestamp"]) + 3_600
+    payout = choose_transfer(settled, payout, nonce, deadline)
+    transfer = CustodyTransfer(
+        to=payer.address, token=config.token, amount=15_000_000, nonce=nonce, deadline=deadline
+    )
+    signature = sign_with_key(fixed_key(7), transfer.digest(CHAIN_ID, treasury.address)).onchain()
+    treasury.submit_with_custody(dev_accounts()[7], transfer, signature)  # sent; then the worker died
+
+    assert worker.run_once() == []  # found and recorded as sent, nothing signed or sent again
+    mine(anvil, DEPTH)
+    assert worker.run_once() == [refund.id]
+    assert refunds.retrieve_refund(settled, MERCHANT, refund.id).status is RefundStatus.SUCCEEDED
+    assert treasury.custody_nonce(config.token) == nonce + 1
+    assert int(tusd.functions.balanceOf(payer.address).call()) == before
+    assert open_payouts(settled, config) == []
+    assert verify(engine) == []
