@@ -28,6 +28,7 @@ from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, Request
 from api.migrate import upgrade_database
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
+from api.payment_intents.stablecoin import stablecoin_rails
 from api.ratelimit import address_bucket, make_rate_limiter
 from api.reconciliation.router import router as reconciliation_router
 from api.reports.router import router as reports_router
@@ -137,6 +138,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.session_factory = make_session_factory(engine)
         app.state.health_probe = probe
         app.state.rate_limiter = limiter
+        app.state.payment_rails = {**getattr(app.state, "payment_rails", {}), **stablecoin_rails(settings)}
         yield
     finally:
         await limiter.aclose()

@@ -17,6 +17,7 @@ import ledger.schema
 import payments.fx.schema
 import payments.intents.schema
 import payments.merchants.schema
+import payments.rails.stablecoin.schema
 import payments.reconciliation.schema
 import payments.webhooks.schema
 from api.db import Base
@@ -35,6 +36,7 @@ def target_metadata() -> list[MetaData]:
         payments.intents.schema.metadata,
         payments.fx.schema.metadata,
         payments.webhooks.schema.metadata,
+        payments.rails.stablecoin.schema.metadata,
         payments.reconciliation.schema.metadata,
     ]
 

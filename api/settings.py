@@ -62,6 +62,12 @@ class ApiSettings(BaseSettings):
     """Per-request timeout of every JSON-RPC call the API makes."""
     finality_blocks: int = Field(default=64, ge=1)
     """Blocks a receipt must be buried under before its decoded events are cached for good."""
+    stablecoin_rail: bool = False
+    """Serve the stablecoin rail: payments in tUSD through L1's PaymentRouter (its deployments registry)."""
+    stablecoin_livemode: bool = False
+    """Whether L1 pays live intents (a mainnet) rather than sandbox ones (a devnet or testnet)."""
+    stablecoin_refunds: bool = False
+    """Whether a payout worker (`python -m relay.payments` with a custody API key) pays stablecoin refunds."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
     """JSON lines instead of key=value log lines."""

@@ -2,8 +2,8 @@
 
 The Ape script `scripts/deploy.py`, the devnet and the tests all deploy through `deploy_all`, so every
 environment gets the same contracts wired the same way, recorded in deployments/<network>.json.
-A contract's constructor arguments may name contracts deployed before it in the plan and the
-`DeployConfig` (owners, custody group key, limits), never addresses typed by hand.
+A contract's constructor arguments may name contracts deployed before it in the plan, the deployer
+(`DEPLOYER`) and the `DeployConfig` (owners, custody group key, limits), never addresses typed by hand.
 """
 
 from collections.abc import Callable, Mapping
@@ -17,6 +17,8 @@ from chain.errors import ChainError
 DEV_NETWORKS = frozenset({"local", "l2devnet"})
 TUSD_UNIT = 10**6
 DAY = 86_400
+DEPLOYER = "deployer"
+"""The key under which a plan entry's arguments find the deployer's address among the deployed contracts."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,15 @@ PLAN: tuple[ContractSpec, ...] = (
         lambda config, deployed: (deployed["MultisigTreasury"], config.subscription_fee_bps),
     ),
     ContractSpec("VestingEscrow", "VestingEscrow", lambda config, deployed: (deployed["TPW"],)),
+    ContractSpec(
+        "PaymentRouter",
+        "PaymentRouter",
+        lambda config, deployed: (deployed[DEPLOYER], deployed["MultisigTreasury"]),
+    ),
 )
 MINTABLE = ("tUSD", "TPW")
+ROUTER_TOKENS = ("tUSD",)
+"""The tokens the PaymentRouter accepts from the start."""
 
 
 def deploy_all(
@@ -88,7 +97,9 @@ def deploy_all(
     """Deploy the plan on the connected network and save its registry; returns the registry.
 
     Must run inside an Ape provider context. The deployer becomes the tokens' owner and first minter
-    and the vesting escrow's admin; the treasury governs the anchor and receives subscription fees.
+    and the vesting escrow's admin; the treasury governs the anchor and receives subscription fees and
+    stablecoin payments. The deployer owns the payment router (tUSD allowed) like the tokens; a production
+    deployment hands it to the treasury with `transfer_ownership`.
     """
     from ape import accounts, project
     from ape import chain as ape_chain
@@ -100,7 +111,7 @@ def deploy_all(
     registry = Deployments.create(network, ape_chain.chain_id, directory)
     instances: dict[str, Any] = {}
     for spec in PLAN:
-        addresses = {name: instance.address for name, instance in instances.items()}
+        addresses = {DEPLOYER: deployer.address} | {name: item.address for name, item in instances.items()}
         instance = deployer.deploy(project.get_contract(spec.contract_type), *spec.args(config, addresses))
         receipt = instance.creation_metadata.receipt
         registry.record(
@@ -114,5 +125,7 @@ def deploy_all(
         instances[spec.name] = instance
     for token in MINTABLE:
         instances[token].set_minter(deployer, True, sender=deployer)
+    for token in ROUTER_TOKENS:
+        instances["PaymentRouter"].set_token_allowed(instances[token], True, sender=deployer)
     registry.save()
     return registry

@@ -14,13 +14,28 @@ starting over from the worker's first block.
 Storage is SQLAlchemy on SQLite (one file per worker, WAL) or PostgreSQL: `RelayBase` is the declarative base
 of every relay table, so one `create_all` makes a worker's cursor and its own tables together. A relay
 database holds only what can be rebuilt from the chain, so tables are created, never migrated.
+A worker whose effects live in another database (the payments watcher writes the API's) keeps its cursor
+there, in a table of the same shape (`cursor`, `number`, `hash`) that the cursor is given.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, Select, String, create_engine, delete, event, make_url, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Select,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    insert,
+    make_url,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from web3 import Web3
 
@@ -44,6 +59,10 @@ class CursorBlock(RelayBase):
     cursor: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+
+
+CURSOR_BLOCKS: Table = RelayBase.metadata.tables[CursorBlock.__tablename__]
+"""The relay database's table of cursor positions."""
 
 
 @dataclass(frozen=True)
@@ -94,46 +113,61 @@ class ChainCursor:
 
     Name a cursor after what it follows and where, e.g. `keeper:31337:0xManager…`, so a database pointed
     at another chain or contract starts fresh instead of trusting positions that mean nothing there.
+    `table` is where positions are kept (`relay_cursor_blocks` unless the worker's database has its own);
+    every method runs in the caller's transaction, an ORM session's or a Core connection's.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, table: Table = CURSOR_BLOCKS) -> None:
         if not name or len(name) > NAME_LENGTH:
             raise ValueError(f"a cursor name is 1 to {NAME_LENGTH} characters")
         self.name = name
+        self.table = table
 
-    def position(self, session: Session) -> BlockRef | None:
+    def position(self, session: Session | Connection) -> BlockRef | None:
         """The last block read, or None before the first window."""
-        row = session.scalars(self._newest_first().limit(1)).first()
+        row = session.execute(self._newest_first().limit(1)).first()
         return None if row is None else BlockRef(row.number, row.hash)
 
-    def advance(self, session: Session, block: BlockRef) -> None:
+    def advance(self, session: Session | Connection, block: BlockRef) -> None:
         """Record `block` as read (in the caller's transaction) and forget positions beyond KEEP_BLOCKS."""
         current = self.position(session)
         if current is not None and block.number <= current.number:
             raise ValueError(f"cursor {self.name} is at block {current.number}, not before {block.number}")
-        session.add(CursorBlock(cursor=self.name, number=block.number, hash=block.hash))
-        session.flush()
-        kept = session.scalars(self._newest_first().limit(KEEP_BLOCKS)).all()
-        forgotten = delete(CursorBlock).where(
-            CursorBlock.cursor == self.name, CursorBlock.number < kept[-1].number
+        session.execute(insert(self.table).values(cursor=self.name, number=block.number, hash=block.hash))
+        kept = session.execute(self._newest_first().limit(KEEP_BLOCKS)).all()
+        columns = self.table.c
+        session.execute(
+            delete(self.table).where(columns.cursor == self.name, columns.number < kept[-1].number)
         )
-        session.execute(forgotten)
 
-    def rewind_if_reorged(self, session: Session, w3: Web3) -> BlockRef | None:
+    def rewind_if_reorged(self, session: Session | Connection, w3: Web3) -> BlockRef | None:
         """Check the cursor's blocks against the chain; drop those a reorg replaced. Returns the position
         to read on from (None: from the worker's first block). Runs in the caller's transaction."""
-        for row in session.scalars(self._newest_first()).all():
+        columns = self.table.c
+        for row in session.execute(self._newest_first()).all():
             if block_ref(w3, row.number).hash == row.hash:
                 return BlockRef(row.number, row.hash)
-            session.delete(row)
-        session.flush()
+            session.execute(
+                delete(self.table).where(columns.cursor == self.name, columns.number == row.number)
+            )
         return None
 
-    def _newest_first(self) -> Select[CursorBlock]:
-        return select(CursorBlock).where(CursorBlock.cursor == self.name).order_by(CursorBlock.number.desc())
+    def _newest_first(self) -> Select[tuple[int, str]]:
+        columns = self.table.c
+        return (
+            select(columns.number, columns.hash)
+            .where(columns.cursor == self.name)
+            .order_by(columns.number.desc())
+        )
 
     def next_window(
-        self, session: Session, w3: Web3, *, start_block: int, confirmations: int, max_blocks: int
+        self,
+        session: Session | Connection,
+        w3: Web3,
+        *,
+        start_block: int,
+        confirmations: int,
+        max_blocks: int,
     ) -> Window | None:
         """The next blocks to read, or None while no new block is `confirmations` deep. Rewinds first if a
         reorg replaced blocks already read (see `rewind_if_reorged`)."""

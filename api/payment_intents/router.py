@@ -61,6 +61,23 @@ async def get_payment_intent(intent_id: IntentIdPath, call: PaymentsReader) -> s
     return await call.read(service.get_intent, intent_id)  # type: ignore[return-value]
 
 
+@router.get(
+    "/v1/payment-intents/{intent_id}/stablecoin",
+    summary="How to pay a stablecoin payment intent on-chain",
+    responses={
+        **AUTH_RESPONSES,
+        404: problem_doc("No stablecoin payment intent of this id is the caller's."),
+        503: problem_doc("No client of the stablecoin rail is configured on this server."),
+    },
+)
+async def get_stablecoin_instructions(
+    intent_id: IntentIdPath, call: PaymentsReader
+) -> schemas.StablecoinInstructionsOut:
+    """Scope `payments:read`. The PaymentRouter, token, token amount and bytes32 intent key to pay with;
+    the intent succeeds when the payment is confirmed on-chain (docs/rails.md, "Stablecoin")."""
+    return await call.read(service.stablecoin_instructions, intent_id)  # type: ignore[return-value]
+
+
 @_post("/v1/payment-intents/{intent_id}/confirm", schemas.PaymentIntentOut, "Confirm a payment intent")
 async def confirm_payment_intent(
     intent_id: IntentIdPath, post: PaymentsWriter, body: schemas.PaymentIntentConfirm | None = None

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from api.schemas import ApiModel, DecimalSpelling, Uint256
+from api.schemas import ApiModel, ChainId, DecimalSpelling, Uint256
 from ledger.model import INT64_MAX
 from payments.intents.model import (
     CancellationReason,
@@ -126,3 +126,22 @@ class RefundOut(ApiModel):
     reason: RefundReason | None
     status: RefundStatus
     created: int
+
+
+class StablecoinInstructionsOut(ApiModel):
+    """How to pay a stablecoin intent on-chain: `router.pay(intent_key, token, amount)` on `chain_id` after
+    approving the router for `amount` of `token` (or `payWithPermit` with an EIP-2612 permit, in one
+    transaction). The intent succeeds once the `Paid` event is buried under the watcher's confirmations."""
+
+    object: Literal["stablecoin_instructions"] = "stablecoin_instructions"
+    payment_intent: str
+    chain_id: ChainId
+    router: str
+    """The PaymentRouter's address."""
+    token: str
+    """The token's address."""
+    token_symbol: str
+    amount: Uint256
+    """In the token's base units: the intent's amount scaled to the token's decimals, exactly."""
+    intent_key: str
+    """The bytes32 the router knows the intent by (0x-hex): the intent id's ASCII, zero-padded."""

@@ -35,6 +35,7 @@ from api.payment_intents.schemas import (
     RedirectToUrl,
     RefundCreate,
     RefundOut,
+    StablecoinInstructionsOut,
 )
 from custody.problems import invalid_fields_detail
 from ledger.ids import NS_PER_SECOND
@@ -44,6 +45,8 @@ from payments.intents.model import CancellationReason, FeeSchedule, PaymentInten
 from payments.merchants import store as merchant_store
 from payments.merchants.model import PaymentMethod
 from payments.merchants.tenant import Tenant
+from payments.rails.stablecoin.config import StablecoinConfig
+from payments.rails.stablecoin.instructions import instructions_for
 
 _T = TypeVar("_T")
 
@@ -223,3 +226,29 @@ def create_refund(payments: Payments, tenant: Tenant, body: RefundCreate, refund
 
 def get_refund(payments: Payments, tenant: Tenant, refund_id: str) -> RefundOut:
     return refund_out(_call(RefundNotFound, lambda: refunds.retrieve_refund(payments, tenant, refund_id)))
+
+
+def stablecoin_instructions(payments: Payments, tenant: Tenant, intent_id: str) -> StablecoinInstructionsOut:
+    """How to pay the caller's stablecoin intent on-chain; 404 for an intent of another rail."""
+
+    def work() -> StablecoinInstructionsOut:
+        intent = intents.retrieve(payments, tenant, intent_id)
+        if intent.rail is not RailKind.STABLECOIN:
+            raise errors.NotFound(
+                f"payment intent {intent_id} is paid on the {intent.rail} rail, not on-chain"
+            )
+        config = getattr(payments.rail(RailKind.STABLECOIN), "config", None)  # a 503 while it is unknown
+        if not isinstance(config, StablecoinConfig):
+            raise errors.InvalidRequest("no stablecoin rail is configured", field="rail")
+        how = instructions_for(config, intent.id, intent.amount)
+        return StablecoinInstructionsOut(
+            payment_intent=how.payment_intent_id,
+            chain_id=how.chain_id,
+            router=how.router,
+            token=how.token,
+            token_symbol=how.token_symbol,
+            amount=how.token_amount,
+            intent_key=how.intent_key,
+        )
+
+    return _call(PaymentIntentNotFound, work)

@@ -44,14 +44,16 @@ from scripts._support.stack_deployments import (
 )
 
 KEEPER_RELAYER_INDEX = 8  # dev account 8 pays the subscription keeper's gas
+PAYOUT_RELAYER_INDEX = 7  # dev account 7 pays the gas of stablecoin refunds' payouts
 KEEPER_STARTED = "keeper for"  # what `relay.keeper` logs once it is running
 WEBHOOKS_STARTED = "webhook worker ready"  # what `payments.webhooks.worker` prints once it is running
+PAYMENTS_WATCHER_STARTED = "payments watcher for"  # what `relay.payments` logs once it is running
 
 
 @dataclass
 class DevnetStack:
     """Start order: preflight, L1, L2, signer nodes, API, DKG, deploy both, node policy, keeper, webhook
-    worker. Stop order: the reverse."""
+    worker, payments watcher. Stop order: the reverse."""
 
     settings: DevnetSettings = field(default_factory=DevnetSettings)
     progress: Progress = field(default_factory=Progress)
@@ -64,6 +66,7 @@ class DevnetStack:
     custody_key: tuple[int, int] | None = None
     api_key: str = field(default="", repr=False)
     api_database: str = ""  # the API's database URL, password masked
+    database_url: str = field(default="", repr=False)  # the same, unmasked, for the workers on it
     webhook_key_file: Path = Path()  # set when the API starts: var/devnet/webhooks/secrets.key
     _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     _kek_file: Path | None = None
@@ -133,6 +136,8 @@ class DevnetStack:
             self._start_keeper(run_dir)
         with self.progress.step("starting the webhook delivery worker (sandbox endpoints may be loopback)"):
             self._start_webhook_worker(run_dir)
+        with self.progress.step("starting the payments watcher (tUSD paid through L1's PaymentRouter)"):
+            self._start_payments_watcher(run_dir)
 
     @property
     def node_ids(self) -> list[int]:
@@ -228,19 +233,52 @@ class DevnetStack:
     def _start_webhook_worker(self, run_dir: Path) -> None:
         """`python -m payments.webhooks.worker` on the API's database, with the API's sealing key file."""
         argv = [sys.executable, "-m", "payments.webhooks.worker", "--environment", "dev"]
-        argv += ["--database-url", self.api_database_url(run_dir), "--key-file", str(self.webhook_key_file)]
+        argv += ["--database-url", self.database_url, "--key-file", str(self.webhook_key_file)]
         log_path = self.log_dir / "webhooks.log"
         worker = ManagedProcess("webhooks", argv, log_path=log_path, env=os.environ, cwd=PROJECT_ROOT)
         self.processes.append(worker)
         worker.start()
         worker.wait_ready(lambda: WEBHOOKS_STARTED in log_path.read_text(errors="replace"), timeout=60)
 
+    def _start_payments_watcher(self, run_dir: Path) -> None:
+        """`python -m relay.payments` on L1: settles stablecoin intents in the API's database and pays their
+        refunds back through the API's custody coordinator; its secrets (the devnet API key, the payout
+        relayer's key) in 0600 files of this run."""
+        secrets_dir = run_dir / "payments"
+        api_key_file, relayer_key_file = secrets_dir / "api.key", secrets_dir / "relayer.key"
+        write_atomic(api_key_file, self.api_key.encode(), mode=PRIVATE)
+        relayer = dev_accounts()[PAYOUT_RELAYER_INDEX]
+        write_atomic(relayer_key_file, ("0x" + bytes(relayer.key).hex()).encode(), mode=PRIVATE)
+        env = {
+            **os.environ,
+            "TPW_PAYMENTS_RPC_URL": self.chains[0].url,
+            "TPW_PAYMENTS_DEPLOYMENTS_NETWORK": self.chains[0].network,
+            "TPW_PAYMENTS_DEPLOYMENTS_DIR": str(self.settings.deployments_dir),
+            "TPW_PAYMENTS_DATABASE_URL": self.database_url,
+            "TPW_PAYMENTS_CONFIRMATIONS": "1",
+            "TPW_PAYMENTS_POLL_INTERVAL_SECONDS": "0.5",
+            "TPW_PAYMENTS_API_URL": self.api_url,
+            "TPW_PAYMENTS_API_KEY_FILE": str(api_key_file),
+            "TPW_PAYMENTS_RELAYER_KEY_FILE": str(relayer_key_file),
+            "TPW_PAYMENTS_CUSTODY_KEY_ID": self.custody_key_id,
+        }
+        log_path = self.log_dir / "payments.log"
+        watcher = ManagedProcess(
+            "payments", [sys.executable, "-m", "relay.payments"], log_path=log_path, env=env, cwd=PROJECT_ROOT
+        )
+        self.processes.append(watcher)
+        watcher.start()
+        watcher.wait_ready(
+            lambda: PAYMENTS_WATCHER_STARTED in log_path.read_text(errors="replace"), timeout=60
+        )
+
     def api_database_url(self, run_dir: Path) -> str:
         """The API's database for a run in `run_dir` (see `stack_database.api_database_url`)."""
         return api_database_url(self.settings, run_dir)
 
     def _start_api(self, run_dir: Path) -> None:
-        database_url = self.api_database_url(run_dir)
+        database_url = self.api_database_url(run_dir)  # on PostgreSQL: a schema made afresh, so only once
+        self.database_url = database_url
         self.api_database = make_url(database_url).render_as_string(hide_password=True)
         # The key sealing webhook signing secrets: a 0600 file of this run, named to the API by its path.
         self.webhook_key_file = run_dir / "webhooks" / "secrets.key"
@@ -254,6 +292,8 @@ class DevnetStack:
             "TPW_API_HOST": LOOPBACK,
             "TPW_API_PORT": str(self.settings.api_port),
             "TPW_WEBHOOK_KEY_PATH": str(self.webhook_key_file),
+            "TPW_STABLECOIN_RAIL": "true",  # L1's router, found once deployed
+            "TPW_STABLECOIN_REFUNDS": "true",  # paid back by the payments watcher
         }
         if self.custody is not None:
             env |= {

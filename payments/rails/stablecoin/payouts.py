@@ -1,0 +1,151 @@
+"""Refunds of stablecoin intents, paid back on-chain: each pending refund becomes a payout, a custody-signed
+`CustodyTransfer` of the token out of the treasury to the payer recorded from the intent's `Paid` event.
+
+A payout moves `signing` -> `sent` -> `paid`. Its transfer (treasury custody nonce and deadline) is written,
+committed, before it is signed, and its transaction hash as soon as it is sent; so a payout worker that
+crashes anywhere finds, on restart, either a transfer it has not sent (signed again: the same request gets
+the same signature) or one whose nonce the treasury has consumed, which it then looks for on-chain before
+ever choosing another nonce (`relay.payments.payouts`). Once the transfer is confirmed, the refund is
+completed (`refunds.complete_refund`: the held amount is posted back to the customer) in the transaction that
+marks the payout paid.
+"""
+
+import enum
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, exists, insert, select, update
+
+from ledger.store import begin_writing
+from payments.intents import refunds
+from payments.intents.context import Payments
+from payments.intents.model import RailKind, RefundStatus
+from payments.intents.schema import payment_intents, payment_refunds
+from payments.merchants.tenant import Tenant
+from payments.rails.stablecoin.config import StablecoinConfig
+from payments.rails.stablecoin.schema import stablecoin_payments, stablecoin_payouts
+from payments.rails.stablecoin.settlement import PaymentOutcome
+
+
+class PayoutStatus(enum.StrEnum):
+    SIGNING = "signing"
+    SENT = "sent"
+    PAID = "paid"
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    refund_id: str
+    payment_intent_id: str
+    tenant: Tenant
+    to: str
+    token: str
+    token_amount: int
+    status: PayoutStatus
+    custody_nonce: int | None
+    deadline: int | None
+    tx_hash: str | None
+
+
+def open_payouts(payments: Payments, config: StablecoinConfig) -> list[Payout]:
+    """A payout for every pending refund of this chain's stablecoin intents that has none yet; then every
+    payout not yet paid, oldest first."""
+    refunds_table, intents_table = payment_refunds.c, payment_intents.c
+    unpaid = (
+        select(
+            refunds_table.id, refunds_table.payment_intent_id, refunds_table.amount, refunds_table.merchant_id
+        )
+        .join(payment_intents, intents_table.id == refunds_table.payment_intent_id)
+        .where(
+            refunds_table.status == RefundStatus.PENDING,
+            intents_table.rail == RailKind.STABLECOIN,
+            intents_table.livemode == config.livemode,
+            ~exists().where(stablecoin_payouts.c.refund_id == refunds_table.id),
+        )
+        .order_by(refunds_table.created_at)
+    )
+    with payments.engine.begin() as connection:
+        begin_writing(connection)
+        for refund in connection.execute(unpaid).all():
+            payer = _payer(connection, refund.payment_intent_id)
+            if payer is None:  # no settled payment to pay back: left to an operator
+                continue
+            connection.execute(
+                insert(stablecoin_payouts).values(
+                    refund_id=refund.id,
+                    payment_intent_id=refund.payment_intent_id,
+                    merchant_id=refund.merchant_id,
+                    livemode=config.livemode,
+                    to=payer,
+                    token=config.token,
+                    token_amount=str(config.token_amount(int(refund.amount))),
+                    status=PayoutStatus.SIGNING,
+                    created_at=payments.clock(),
+                )
+            )
+        rows = connection.execute(
+            select(stablecoin_payouts)
+            .where(stablecoin_payouts.c.status != PayoutStatus.PAID)
+            .order_by(stablecoin_payouts.c.created_at)
+        ).all()
+    return [_payout(row) for row in rows]
+
+
+def choose_transfer(
+    payments: Payments, payout: Payout, custody_nonce: int | None, deadline: int | None
+) -> Payout:
+    """Record (commit) the treasury nonce and deadline of the payout's transfer, before it is signed; None and
+    None forget a transfer whose nonce someone else's transfer took."""
+    _set(payments, payout.refund_id, custody_nonce=custody_nonce, deadline=deadline)
+    return replace(payout, custody_nonce=custody_nonce, deadline=deadline)
+
+
+def record_sent(payments: Payments, payout: Payout, tx_hash: str) -> Payout:
+    """Record (commit) the transaction that carries the payout's transfer."""
+    _set(payments, payout.refund_id, tx_hash=tx_hash, status=PayoutStatus.SENT)
+    return replace(payout, tx_hash=tx_hash, status=PayoutStatus.SENT)
+
+
+def complete(payments: Payments, payout: Payout) -> None:
+    """The payout's transfer is confirmed: the refund succeeds and the payout is paid, in one transaction."""
+    with payments.engine.begin() as connection:
+        begin_writing(connection)
+        refunds.complete_refund(
+            payments.joining(lambda: connection), payout.tenant, payout.refund_id, succeeded=True
+        )
+        connection.execute(
+            update(stablecoin_payouts)
+            .where(stablecoin_payouts.c.refund_id == payout.refund_id)
+            .values(status=PayoutStatus.PAID)
+        )
+
+
+def _payer(connection: Connection, intent_id: str) -> str | None:
+    table = stablecoin_payments.c
+    query = select(table.payer).where(
+        and_(table.payment_intent_id == intent_id, table.outcome == PaymentOutcome.SUCCEEDED)
+    )
+    return connection.execute(query).scalars().first()
+
+
+def _set(payments: Payments, refund_id: str, **values: object) -> None:
+    with payments.engine.begin() as connection:
+        connection.execute(
+            update(stablecoin_payouts).where(stablecoin_payouts.c.refund_id == refund_id).values(**values)
+        )
+
+
+def _payout(row: Row[Any]) -> Payout:
+    values = row._mapping
+    return Payout(
+        refund_id=values["refund_id"],
+        payment_intent_id=values["payment_intent_id"],
+        tenant=Tenant(values["merchant_id"], bool(values["livemode"])),
+        to=values["to"],
+        token=values["token"],
+        token_amount=int(values["token_amount"]),
+        status=PayoutStatus(values["status"]),
+        custody_nonce=values["custody_nonce"],
+        deadline=values["deadline"],
+        tx_hash=values["tx_hash"],
+    )
