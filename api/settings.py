@@ -131,6 +131,18 @@ class ApiSettings(BaseSettings):
     """The FX spread, in basis points against the customer, of a pair not in `fx_pair_spreads_bps`."""
     fx_pair_spreads_bps: dict[str, Annotated[int, Field(ge=0, le=9_999)]] = Field(default_factory=dict)
     """Spreads per pair, e.g. {"EUR/USD": 20} (either direction), as JSON in TPW_FX_PAIR_SPREADS_BPS."""
+    bank_url: str | None = None
+    """The bank of the bank rail (ISO 20022 over HTTP: the sandbox bank in the devnet); unset: no bank rail,
+    and `/v1/rails/bank/notifications` answers 503."""
+    bank_webhook_secret_path: Path | None = None
+    """The file of the secret the bank signs its notifications with (`TPW-Signature`); required with
+    `bank_url`. Only its path is configured: the secret never travels in the environment."""
+    bank_collection_iban: str = "DE75999999991000000000"
+    """The platform's collection account at the bank: payments are credited to it, refunds debited."""
+    bank_collection_bic: str = "TPWSDEB1XXX"
+    bank_collection_name: str = "TPWallet collection"
+    bank_livemode: bool = False
+    """The mode of the money the bank moves: a sandbox bank serves sandbox payment intents only."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

@@ -59,6 +59,8 @@ def encode(message: Message, content: dict[str, Any]) -> bytes:
 
 def decode(message: Message, body: bytes) -> dict[str, Any]:
     """The content of a `Document` of `message`, validated (keys without namespace prefixes)."""
+    if root_message(body) is not message:
+        raise InvalidMessage(f"not a well-formed {message} document")
     try:
         resource = xmlschema.XMLResource(body.decode("utf-8"), defuse="always")
         content = schema(message).to_dict(resource, namespaces={"": message.namespace}, validation="strict")
