@@ -115,19 +115,28 @@ def test_a_refund_is_pending_until_the_bank_books_it(merchant: Caller, api_setti
     ledger_clean(api_settings)
 
 
-@pytest.mark.parametrize(
-    ("method", "capture_method", "field"),
-    [("DE93999999990000000009", "automatic", "payment_method"), (FUNDED, "manual", "capture_method")],
-)
-def test_a_bad_iban_or_a_manual_capture_is_refused_naming_the_field(
-    merchant: Caller, method: str, capture_method: str, field: str
+def test_a_payment_method_that_is_not_an_iban_is_refused_at_confirm_naming_the_field(
+    merchant: Caller,
 ) -> None:
-    intent = create_bank_intent(merchant, method, capture_method=capture_method)
+    intent = create_bank_intent(merchant, "DE93999999990000000009")
     refused = merchant.post(f"{INTENTS}/{intent['id']}/confirm")
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert [error["field"] for error in refused.json()["errors"]] == [field]
+    assert [error["field"] for error in refused.json()["errors"]] == ["payment_method"]
     assert merchant.get(f"{INTENTS}/{intent['id']}").json()["status"] == "requires_confirmation"
+
+
+def test_a_manual_capture_bank_intent_is_refused_naming_the_field(merchant: Caller) -> None:
+    body = {
+        "amount": "5000",
+        "currency": "EUR",
+        "rail": "bank",
+        "capture_method": "manual",
+        "payment_method": FUNDED,
+    }
+    refused = merchant.post(INTENTS, body)
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["capture_method"]
 
 
 def test_a_notification_delivered_twice_moves_the_money_once(
