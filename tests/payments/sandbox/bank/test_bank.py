@@ -223,3 +223,16 @@ def test_a_bank_killed_mid_flight_settles_after_its_restart_and_notifies_once(
         "camt.054.001.08",
         "pain.002.001.12",
     ]
+
+
+def test_a_refund_to_a_blocked_account_is_returned_to_the_collection_account(
+    rail: BankRail, receiver: Receiver
+) -> None:
+    rail.authorize(payment("pi_funds", FUNDED))
+    receiver.wait_for(2)
+    assert rail.refund(refund("pi_funds", "re_blocked", RETURNING, 1_000)).kind is OutcomeKind.PROCESSING
+    notification = reports(receiver.wait_for(4))[-1]
+    assert isinstance(notification, camt.Report)
+    debit, returned = notification.entries
+    assert (debit.credit, debit.is_return, debit.end_to_end_id) == (False, False, "re_blocked")
+    assert (returned.credit, returned.return_reason, returned.amount) == (True, "AC06", 1_000)
