@@ -29,6 +29,7 @@ from api.migrate import upgrade_database
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
+from api.rails.bank import router as bank_rail_router
 from api.ratelimit import address_bucket, make_rate_limiter
 from api.reconciliation.router import router as reconciliation_router
 from api.reports.router import router as reports_router
@@ -113,6 +114,7 @@ ROUTERS: Final = (
     subscriptions_router,
     merchants_router,
     payment_intents_router,
+    bank_rail_router,
     fx_router,
     webhooks_router,
     reconciliation_router,

@@ -143,6 +143,18 @@ class ApiSettings(BaseSettings):
     reconciliation_interval_seconds: float = Field(default=0, ge=0, le=86_400)
     """How often the API checks that yesterday (UTC) has a complete reconciliation run and runs it if not (0:
     never; then cron `python -m payments.reconciliation run`)."""
+    bank_url: str | None = None
+    """The bank of the bank rail (ISO 20022 over HTTP: the sandbox bank in the devnet); unset: no bank rail,
+    and `/v1/rails/bank/notifications` answers 503."""
+    bank_webhook_secret_path: Path | None = None
+    """The file of the secret the bank signs its notifications with (`TPW-Signature`); required with
+    `bank_url`. Only its path is configured: the secret never travels in the environment."""
+    bank_collection_iban: str = "DE75999999991000000000"
+    """The platform's collection account at the bank: payments are credited to it, refunds debited."""
+    bank_collection_bic: str = "TPWSDEB1XXX"
+    bank_collection_name: str = "TPWallet collection"
+    bank_livemode: bool = False
+    """The mode of the money the bank moves: a sandbox bank serves sandbox payment intents only."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

@@ -82,6 +82,9 @@ def create(
     use are opened now, in the same transaction.
     """
     amount = _amount("amount", amount)
+    if RailKind(rail) is RailKind.BANK and CaptureMethod(capture_method) is CaptureMethod.MANUAL:
+        # A credit transfer moves the money when executed: there is no authorization to hold and capture.
+        raise InvalidRequest("a bank transfer cannot be held for a later capture", field="capture_method")
     split = list(shares) if shares is not None else [ShareSpec(tenant.merchant_id, amount)]
     check_shares(amount, split)
     now = payments.clock()

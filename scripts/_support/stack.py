@@ -48,12 +48,14 @@ PAYOUT_RELAYER_INDEX = 7  # dev account 7 pays the gas of stablecoin refunds' pa
 KEEPER_STARTED = "keeper for"  # what `relay.keeper` logs once it is running
 WEBHOOKS_STARTED = "webhook worker ready"  # what `payments.webhooks.worker` prints once it is running
 PAYMENTS_WATCHER_STARTED = "payments watcher for"  # what `relay.payments` logs once it is running
+BANK_STARTED = "sandbox bank ready on"  # what `payments.sandbox.bank` prints once it is listening
+BANK_NOTIFICATIONS_PATH = "/v1/rails/bank/notifications"
 
 
 @dataclass
 class DevnetStack:
-    """Start order: preflight, L1, L2, signer nodes, API, DKG, deploy both, node policy, keeper, webhook
-    worker, payments watcher. Stop order: the reverse."""
+    """Start order: preflight, L1, L2, signer nodes, sandbox bank, API, DKG, deploy both, node policy,
+    keeper, webhook worker, payments watcher. Stop order: the reverse."""
 
     settings: DevnetSettings = field(default_factory=DevnetSettings)
     progress: Progress = field(default_factory=Progress)
@@ -68,6 +70,7 @@ class DevnetStack:
     api_database: str = ""  # the API's database URL, password masked
     database_url: str = field(default="", repr=False)  # the same, unmasked, for the workers on it
     webhook_key_file: Path = Path()  # set when the API starts: var/devnet/webhooks/secrets.key
+    bank_secret_file: Path = Path()  # set when the bank starts: var/devnet/bank/webhook.secret
     _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     _kek_file: Path | None = None
 
@@ -79,12 +82,17 @@ class DevnetStack:
     def api_url(self) -> str:
         return f"http://{LOOPBACK}:{self.settings.api_port}"
 
+    @property
+    def bank_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.settings.bank_port}"
+
     def preflight(self) -> None:
         """Refuse to start over anything of someone else's: ports must be free, tools present."""
         wanted = {
             self.settings.l1_port: "L1 anvil (TPW_L1_PORT)",
             self.settings.l2_port: "L2 anvil (TPW_L2_PORT)",
             self.settings.api_port: "API (TPW_API_PORT)",
+            self.settings.bank_port: "sandbox bank (TPW_BANK_PORT)",
         }
         for node_id in self.node_ids:
             wanted[self.node_port(node_id)] = f"custody signer node {node_id} (TPW_NODE_BASE_PORT)"
@@ -114,6 +122,10 @@ class DevnetStack:
                 node.start()
             self.chains.append(Chain(label, network, node))
         self._start_custody(run_dir)
+        with self.progress.step(
+            f"starting the sandbox bank (ISO 20022 pain.001/pain.002/camt) on {self.bank_url}"
+        ):
+            self._start_bank(run_dir)
         with self.progress.step(f"starting the API on {self.api_url} (it hosts the custody coordinator)"):
             self._start_api(run_dir)
         self.progress.note(f"API database: {self.api_database}")
@@ -272,6 +284,31 @@ class DevnetStack:
             lambda: PAYMENTS_WATCHER_STARTED in log_path.read_text(errors="replace"), timeout=60
         )
 
+    def _start_bank(self, run_dir: Path) -> None:
+        """`python -m payments.sandbox.bank` with its own database, sending its signed webhooks to the API;
+        the secret it shares with the API is a 0600 file of this run, named to both by its path."""
+        self.bank_secret_file = run_dir / "bank" / "webhook.secret"
+        write_atomic(self.bank_secret_file, f"whsec_{secrets.token_hex(32)}".encode())
+        env = {
+            **os.environ,
+            "TPW_SANDBOX_BANK_HOST": LOOPBACK,
+            "TPW_SANDBOX_BANK_PORT": str(self.settings.bank_port),
+            "TPW_SANDBOX_BANK_DATABASE_PATH": str(run_dir / "bank" / "bank.db"),
+            "TPW_SANDBOX_BANK_WEBHOOK_URL": self.api_url + BANK_NOTIFICATIONS_PATH,
+            "TPW_SANDBOX_BANK_WEBHOOK_SECRET_PATH": str(self.bank_secret_file),
+        }
+        log_path = self.log_dir / "bank.log"
+        bank = ManagedProcess(
+            "bank",
+            [sys.executable, "-m", "payments.sandbox.bank"],
+            log_path=log_path,
+            env=env,
+            cwd=PROJECT_ROOT,
+        )
+        self.processes.append(bank)
+        bank.start()
+        bank.wait_ready(lambda: BANK_STARTED in log_path.read_text(errors="replace"), timeout=60)
+
     def api_database_url(self, run_dir: Path) -> str:
         """The API's database for a run in `run_dir` (see `stack_database.api_database_url`)."""
         return api_database_url(self.settings, run_dir)
@@ -294,6 +331,8 @@ class DevnetStack:
             "TPW_WEBHOOK_KEY_PATH": str(self.webhook_key_file),
             "TPW_STABLECOIN_RAIL": "true",  # L1's router, found once deployed
             "TPW_STABLECOIN_REFUNDS": "true",  # paid back by the payments watcher
+            "TPW_BANK_URL": self.bank_url,
+            "TPW_BANK_WEBHOOK_SECRET_PATH": str(self.bank_secret_file),
         }
         if self.custody is not None:
             env |= {

@@ -1,0 +1,126 @@
+"""The bank rail: a payment intent paid by bank transfer (a PSD2 payment initiation), over ISO 20022.
+
+Authorizing asks the customer's bank, in a pain.001, to move the amount from the customer's IBAN (the
+intent's payment method) to the platform's collection account; a refund is a pain.001 the other way. The
+bank answers each at once with a pain.002: accepted (the intent is `processing`, its result comes later as
+a signed notification: `payments.rails.bank.notifications`) or rejected with a reason code (declined or
+failed at once). A transfer cannot be held for a later capture, nor called back once sent: capture and
+cancel are refused.
+
+Every step's MsgId is derived from its idempotency key (`references.message_id`), so a retried step sends
+the same message and the bank answers its first answer; the bank refuses a MsgId reused for another
+transfer (HTTP 409), which is `RailConflict` here. A bank that does not answer is the rail being
+unavailable (`InvalidRequest` on `rail`, a 503 at the API): nothing was written, the caller may retry.
+"""
+
+import datetime
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Final
+
+import httpx
+
+from payments.intents.errors import InvalidRequest, RailConflict, RailRefused
+from payments.intents.model import RailKind
+from payments.intents.rails import OutcomeKind, RailOutcome, RailRequest
+from payments.rails.bank import pain001, pain002
+from payments.rails.bank.accounts import checked_iban
+from payments.rails.bank.pain001 import CreditTransfer, Party
+from payments.rails.bank.reasons import refusal
+from payments.rails.bank.references import StepReference, message_id
+from payments.rails.bank.xsd import InvalidMessage
+
+INITIATION_PATH: Final = "/v1/pain.001"
+STATEMENT_PATH: Final = "/v1/camt.053"
+XML: Final = "application/xml"
+CUSTOMER_NAME: Final = "Customer"
+"""The debtor's name is not ours to know in a payment initiation; the bank checks the IBAN."""
+
+
+@dataclass(frozen=True, slots=True)
+class BankConnection:
+    """Where the bank is and which account of ours it books to (`collection`, our IBAN and BIC)."""
+
+    url: str
+    collection: Party
+    livemode: bool = False
+    """The mode of the money this bank moves: a sandbox bank serves sandbox intents only."""
+    timeout_seconds: float = 10.0
+
+    def endpoint(self, path: str) -> str:
+        return self.url.rstrip("/") + path
+
+
+class BankRail:
+    """`payments.intents.rails.Rail` over a bank speaking pain.001 / pain.002."""
+
+    def __init__(self, connection: BankConnection, http: httpx.Client | None = None) -> None:
+        self.connection = connection
+        self._http = http or httpx.Client(timeout=connection.timeout_seconds)
+
+    @property
+    def kind(self) -> RailKind:
+        return RailKind.BANK
+
+    def close(self) -> None:
+        self._http.close()
+
+    def authorize(self, request: RailRequest) -> RailOutcome:
+        if not request.capture:
+            raise InvalidRequest(
+                "a bank transfer cannot be held for a later capture: use capture_method automatic",
+                field="capture_method",
+            )
+        customer = checked_iban(request.payment_method, "payment_method")
+        debtor = Party(CUSTOMER_NAME, customer.compact, None if customer.bic is None else str(customer.bic))
+        return self._send(request, debtor, self.connection.collection)
+
+    def refund(self, request: RailRequest) -> RailOutcome:
+        customer = checked_iban(request.payment_method, "payment_method")
+        creditor = Party(CUSTOMER_NAME, customer.compact, None if customer.bic is None else str(customer.bic))
+        return self._send(request, self.connection.collection, creditor)
+
+    def capture(self, request: RailRequest) -> RailOutcome:
+        raise RailRefused("a bank transfer is never held: there is nothing to capture")
+
+    def cancel(self, request: RailRequest) -> RailOutcome:
+        raise RailRefused("a bank transfer cannot be called back once sent")
+
+    def _send(self, request: RailRequest, debtor: Party, creditor: Party) -> RailOutcome:
+        if request.livemode != self.connection.livemode:
+            mode = "live" if request.livemode else "sandbox"
+            raise InvalidRequest(f"no bank rail for {mode} payments is configured", field="rail")
+        transfer = CreditTransfer(
+            message_id=message_id(request.idempotency_key),
+            created_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0),
+            end_to_end_id=StepReference.of_key(request.idempotency_key).end_to_end_id,
+            remittance=request.idempotency_key,
+            amount=request.amount,
+            currency=request.currency,
+            debtor=debtor,
+            creditor=creditor,
+            initiator=self.connection.collection.name,
+        )
+        try:
+            answer = self._http.post(
+                self.connection.endpoint(INITIATION_PATH),
+                content=pain001.build(transfer),
+                headers={"Content-Type": XML, "Accept": XML},
+            )
+        except httpx.HTTPError as error:
+            raise InvalidRequest(f"the bank did not answer: {type(error).__name__}", field="rail") from error
+        if answer.status_code == HTTPStatus.CONFLICT:
+            raise RailConflict(f"the bank refused message {transfer.message_id}: it names another transfer")
+        if answer.status_code not in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST):
+            raise InvalidRequest(f"the bank answered HTTP {answer.status_code}", field="rail")
+        try:
+            report = pain002.parse(answer.content)
+        except InvalidMessage as error:
+            raise InvalidRequest(
+                f"the bank's answer is not a valid pain.002: {error}", field="rail"
+            ) from error
+        if report.original_message_id != transfer.message_id:
+            raise InvalidRequest("the bank's pain.002 is about another message", field="rail")
+        if report.rejected:
+            return refusal(report.reason)
+        return RailOutcome(OutcomeKind.PROCESSING)

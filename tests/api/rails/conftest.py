@@ -1,0 +1,139 @@
+"""Fixtures of the bank rail's API tests: the sandbox bank as its own process, the API (under `TestClient`)
+with the bank rail registered from its settings, and the hop between them.
+
+The bank POSTs its webhooks over the network; `TestClient`'s app listens on none, so a loopback HTTP server
+(`Bridge`) takes each webhook and hands the same bytes and headers to the app, answering the bank with the
+app's own status: the bank's retries meet the API's real answers. It records what it forwarded, so a test
+can deliver a notification again.
+"""
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import issue_api_key
+from api.settings import ApiSettings
+from tests.api.payment_intents.conftest import Caller
+from tests.helpers.db import database_url, session_on  # noqa: F401  (fixtures)
+from tests.helpers.sandbox_bank import BankProcess, running_bank
+
+NOTIFICATIONS = "/v1/rails/bank/notifications"
+INTENTS = "/v1/payment-intents"
+
+
+@dataclass
+class Forwarded:
+    body: bytes
+    headers: dict[str, str]
+    status: int
+
+
+@dataclass
+class Bridge:
+    url: str = ""
+    client: TestClient | None = None
+    forwarded: list[Forwarded] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def forward(self, body: bytes, headers: dict[str, str]) -> int:
+        if self.client is None:
+            return 503
+        try:
+            answer = self.client.post(NOTIFICATIONS, content=body, headers=headers)
+        except RuntimeError:  # the app stopped while the bank still delivers (the test is ending)
+            return 503
+        with self.lock:
+            self.forwarded.append(Forwarded(body, headers, answer.status_code))
+        return answer.status_code
+
+
+@pytest.fixture
+def bridge() -> Iterator[Bridge]:
+    bridge = Bridge()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            kept = {name: value for name, value in self.headers.items() if name.lower() != "host"}
+            status = bridge.forward(body, kept)
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    bridge.url = f"http://127.0.0.1:{server.server_address[1]}{NOTIFICATIONS}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield bridge
+    finally:
+        bridge.client = None
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def bank(tmp_path: Path, bridge: Bridge) -> Iterator[BankProcess]:
+    with running_bank(tmp_path / "bank", bridge.url, settlement_delay_seconds=0.5) as bank:
+        yield bank
+
+
+@pytest.fixture
+def api_settings(api_settings: ApiSettings, bank: BankProcess, database_url: str) -> ApiSettings:  # noqa: F811
+    """The API's settings with the bank rail: the bank's URL and the file of the secret it signs with
+    (`database_url` named here too, so the backends' parametrization reaches this override)."""
+    return api_settings.model_copy(
+        update={"bank_url": bank.url, "bank_webhook_secret_path": bank.secret_path}
+    )
+
+
+@pytest.fixture
+def wired(client: TestClient, bridge: Bridge) -> Bridge:
+    """The bridge delivering to the started app."""
+    bridge.client = client
+    return bridge
+
+
+@pytest.fixture
+def merchant(client: TestClient, api_settings: ApiSettings, wired: Bridge) -> Caller:
+    with session_on(api_settings.database_url) as session:
+        token = issue_api_key(session, "merchant", ("payments:read", "payments:write")).token
+    return Caller(client, token)
+
+
+def create_bank_intent(merchant: Caller, iban: str, amount: str = "5000", **fields: Any) -> dict[str, Any]:
+    body = {"amount": amount, "currency": "EUR", "rail": "bank", "payment_method": iban} | fields
+    response = merchant.post(INTENTS, body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def settled(merchant: Caller, path: str, waiting: str, timeout: float = 20.0) -> dict[str, Any]:
+    """The object at `path` once its status is no longer `waiting`."""
+    stop = threading.Event()
+    for _ in range(int(timeout * 20)):
+        found: dict[str, Any] = merchant.get(path).json()
+        if found["status"] != waiting:
+            return found
+        stop.wait(0.05)
+    raise AssertionError(f"{path} is still {waiting} after {timeout} s")
+
+
+def post_notification(client: TestClient, body: bytes, signature: str | None) -> httpx.Response:
+    headers = {"Content-Type": "application/xml"}
+    if signature is not None:
+        headers["TPW-Signature"] = signature
+    return client.post(NOTIFICATIONS, content=body, headers=headers)
