@@ -28,6 +28,8 @@ from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, Request
 from api.migrate import upgrade_database
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
+from api.payment_methods.router import router as payment_methods_router
+from api.rails.card import router as card_rail_router
 from api.ratelimit import address_bucket, make_rate_limiter
 from api.rpc import ChainClients
 from api.settings import ApiSettings, get_settings
@@ -100,6 +102,8 @@ ROUTERS: Final = (
     subscriptions_router,
     merchants_router,
     payment_intents_router,
+    payment_methods_router,
+    card_rail_router,
     fx_router,
     webhooks_router,
 )

@@ -131,6 +131,15 @@ class ApiSettings(BaseSettings):
     """The FX spread, in basis points against the customer, of a pair not in `fx_pair_spreads_bps`."""
     fx_pair_spreads_bps: dict[str, Annotated[int, Field(ge=0, le=9_999)]] = Field(default_factory=dict)
     """Spreads per pair, e.g. {"EUR/USD": 20} (either direction), as JSON in TPW_FX_PAIR_SPREADS_BPS."""
+    card_processor_url: str | None = None
+    """The card processor's base URL (the devnet's sandbox processor); unset: no card rail is registered."""
+    card_processor_credential_path: Path = PROJECT_ROOT / "var" / "sandbox" / "card" / "api-credential"
+    """The file of the bearer secret the API authenticates to the card processor with."""
+    card_webhook_secret_path: Path = PROJECT_ROOT / "var" / "sandbox" / "card" / "webhook-secret"
+    """The file of the secret the card processor signs its webhooks with; while it is missing, its events
+    answer 503."""
+    card_processor_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """Per-request timeout of every call to the card processor."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 
