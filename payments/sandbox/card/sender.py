@@ -19,7 +19,8 @@ from payments.webhooks.signing import HEADER, signature_header
 
 log = logging.getLogger("sandbox.card.webhooks")
 
-FIRST_BACKOFF_SECONDS: Final = 0.2
+FIRST_BACKOFF_SECONDS: Final = 1.0
+"""At least a second, so each attempt's signature carries another timestamp: a retry is never a replay."""
 MAX_BACKOFF_SECONDS: Final = 30.0
 BATCH: Final = 32
 IDLE_WAIT_SECONDS: Final = 1.0
