@@ -125,28 +125,41 @@ class Processor:
             "challenge": None,
             "created": int(time.time()),
         }
-        if behaviour.decline_code is None and behaviour.challenge:
-            row |= {"status": "requires_action", "challenge": new_id("3ds")}
+        if behaviour.decline_code is None:
+            if behaviour.challenge:
+                row |= {"status": "requires_action", "challenge": new_id("3ds")}
+            else:
+                row = self._approved(row)
         connection.execute(insert(authorizations).values(row))
-        if behaviour.decline_code is None and not behaviour.challenge:
-            return self._approve(connection, row["id"], behaviour)
-        return self._out(row)
+        return self._settled(connection, row, behaviour)
 
-    def _approve(
-        self, connection: Connection, authorization_id: str, behaviour: cards.Behaviour
-    ) -> dict[str, Any]:
-        row = self._load(connection, authorization_id)
-        self._set(connection, authorization_id, status="authorized", decline_code=None)
+    def _approved(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The authorization approved: captured at once if it asked for it, else held."""
         if row["capture"]:
-            return self._capture(connection, authorization_id, int(row["amount"]), behaviour)
-        return self._out(self._load(connection, authorization_id))
+            return row | {"status": "captured", "decline_code": None, "captured": row["amount"]}
+        return row | {"status": "authorized", "decline_code": None}
 
-    def _load(self, connection: Connection, authorization_id: str) -> RowMapping:
-        return (
-            connection.execute(select(authorizations).where(authorizations.c.id == authorization_id))
-            .mappings()
-            .one()
-        )
+    def _settled(
+        self, connection: Connection, row: dict[str, Any], behaviour: cards.Behaviour
+    ) -> dict[str, Any]:
+        """After an authorization's row is written: a capture it made is booked (and, for a card that is
+        disputed, the dispute queued). Its answer."""
+        if row["status"] == "captured":
+            self._book(connection, row, "capture", row["merchant_reference"], row["captured"])
+            if behaviour.disputed:
+                dispute = {
+                    "id": new_id("dp"),
+                    "object": "dispute",
+                    "account": row["account"],
+                    "livemode": row["livemode"],
+                    "authorization": row["id"],
+                    "merchant_reference": row["merchant_reference"],
+                    "amount": str(row["captured"]),
+                    "currency": row["currency"],
+                    "reason": "fraudulent",
+                }
+                self._send(connection, "dispute.created", dispute)
+        return self._out(row)
 
     def _set(self, connection: Connection, authorization_id: str, **values: Any) -> None:
         connection.execute(
@@ -189,36 +202,17 @@ class Processor:
             raise ProcessorError(
                 422, "amount_too_large", "a capture is at most the amount authorized", "amount"
             )
+        captured = dict(row) | {"status": "captured", "captured": amount}
+        self._set(connection, row["id"], status="captured", captured=amount)
         number = self._card_number(connection, account, row["token"])
-        return self._capture(connection, row["id"], amount, cards.behaviour(number))
-
-    def _capture(
-        self, connection: Connection, authorization_id: str, amount: int, behaviour: cards.Behaviour
-    ) -> dict[str, Any]:
-        self._set(connection, authorization_id, status="captured", captured=amount)
-        row = self._load(connection, authorization_id)
-        self._book(connection, row, "capture", row["merchant_reference"], amount)
-        if behaviour.disputed:
-            dispute = {
-                "id": new_id("dp"),
-                "object": "dispute",
-                "account": row["account"],
-                "livemode": row["livemode"],
-                "authorization": row["id"],
-                "merchant_reference": row["merchant_reference"],
-                "amount": str(amount),
-                "currency": row["currency"],
-                "reason": "fraudulent",
-            }
-            self._send(connection, "dispute.created", dispute)
-        return self._out(row)
+        return self._settled(connection, captured, cards.behaviour(number))
 
     def void(self, connection: Connection, account: Account, reference: str) -> dict[str, Any]:
         row = self._live(connection, account, reference)
         if row["status"] == "captured":
             raise ProcessorError(409, "invalid_state", "a captured authorization is refunded, not voided")
         self._set(connection, row["id"], status="voided")
-        return self._out(self._load(connection, row["id"]))
+        return self._out(dict(row) | {"status": "voided"})
 
     def refund(
         self, connection: Connection, account: Account, reference: str, amount: int, refund_reference: str
@@ -245,7 +239,9 @@ class Processor:
             "status": "succeeded",
         }
 
-    def _book(self, connection: Connection, row: RowMapping, kind: str, reference: str, amount: int) -> str:
+    def _book(
+        self, connection: Connection, row: RowMapping | dict[str, Any], kind: str, reference: str, amount: int
+    ) -> str:
         booking = new_id("txn")
         connection.execute(
             insert(bookings).values(
@@ -286,10 +282,17 @@ class Processor:
         )
         code = behaviour.decline_after_challenge if passed else cards.AUTHENTICATION_FAILED
         if code is None:
-            answer = self._approve(connection, row["id"], behaviour)
+            done = self._approved(dict(row))
         else:
-            self._set(connection, row["id"], status="declined", decline_code=code)
-            answer = self._out(self._load(connection, row["id"]))
+            done = dict(row) | {"status": "declined", "decline_code": code}
+        self._set(
+            connection,
+            row["id"],
+            status=done["status"],
+            decline_code=done["decline_code"],
+            captured=done["captured"],
+        )
+        answer = self._settled(connection, done, behaviour)
         self._send(connection, "authorization.updated", answer)
         return answer
 
