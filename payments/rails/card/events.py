@@ -8,8 +8,8 @@ one that arrives before the intent can take it (a dispute racing the capture's c
 domain's error, and the processor delivers it again later.
 """
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from payments.intents import disputes, intents
 from payments.intents.context import Payments
@@ -18,25 +18,34 @@ from payments.intents.model import IntentStatus
 from payments.merchants.tenant import Tenant
 from payments.rails.card.rail import outcome_of
 
+_T = TypeVar("_T")
+
 
 def handle(payments: Payments, event: Mapping[str, Any]) -> str:
     """Apply one event; what it did (`applied`, `duplicate`, `ignored`)."""
-    try:
-        kind = str(event["type"])
-        target: dict[str, Any] = dict(event["data"]["object"])
-        tenant = Tenant(str(target["account"]), bool(target["livemode"]))
-        reference = str(target["merchant_reference"])
-    except (KeyError, TypeError) as error:
-        raise InvalidRequest(f"the event lacks {error}", field="data.object") from None
+    kind, target = _read(lambda: (str(event["type"]), dict(event["data"]["object"])))
+    tenant, reference = _read(
+        lambda: (Tenant(str(target["account"]), bool(target["livemode"])), str(target["merchant_reference"]))
+    )
     if kind == "authorization.updated":
         return _challenge_done(payments, tenant, reference, target)
     if kind == "dispute.created":
-        amount = int(target["amount"])
-        reason = str(target.get("reason") or "general")
-        dispute_id = str(target["id"])
+        dispute_id, amount, reason = _read(
+            lambda: (str(target["id"]), int(target["amount"]), str(target.get("reason") or "general"))
+        )
         disputes.open_dispute(payments, tenant, reference, amount, reason, dispute_id)
         return "applied"
     return "ignored"
+
+
+def _read(fields: Callable[[], _T]) -> _T:
+    """`fields()`, or `InvalidRequest` if the event lacks one or holds one of another type."""
+    try:
+        return fields()
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidRequest(
+            f"the event does not say what a card event says: {error}", field="data.object"
+        ) from None
 
 
 def _challenge_done(payments: Payments, tenant: Tenant, reference: str, target: dict[str, Any]) -> str:

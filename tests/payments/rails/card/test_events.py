@@ -2,9 +2,11 @@
 resumes its intent once, a dispute opens once, a stale result for a dropped payment method changes nothing."""
 
 import httpx
+import pytest
 
 from payments.intents import intents
 from payments.intents.context import Payments
+from payments.intents.errors import InvalidRequest
 from payments.intents.model import CaptureMethod, IntentStatus, RailKind
 from payments.merchants.tenant import Tenant
 from payments.rails.card import events
@@ -90,3 +92,15 @@ def test_a_dispute_opens_once(pay: Payments, client: CardProcessorClient, proces
     disputed = intents.retrieve(pay, TENANT, intent_id)
     assert disputed.amount_disputed == 10_000
     assert_ledger_clean(pay.engine)
+
+
+def test_an_event_missing_its_fields_is_invalid(pay: Payments) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        events.handle(
+            pay, {"type": "dispute.created", "data": {"object": {"account": "a", "livemode": False}}}
+        )
+    assert refused.value.field == "data.object"
+    incomplete = {"account": "a", "livemode": False, "merchant_reference": "pi_1", "id": "dp_1"}
+    with pytest.raises(InvalidRequest):
+        events.handle(pay, {"type": "dispute.created", "data": {"object": incomplete}})
+    assert events.handle(pay, {"type": "charge.other", "data": {"object": incomplete}}) == "ignored"
