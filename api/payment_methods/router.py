@@ -6,14 +6,13 @@ payment intent of the same merchant and mode; the processor refuses it for any o
 
 from http import HTTPStatus
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.deps import PaymentsWriter
+from api.deps import CardProcessorDep, PaymentsWriter
 from api.errors import problem_doc
 from api.idempotency.route import idempotent_posts
 from api.payment_intents.router import AUTH_RESPONSES
-from api.payment_intents.service import RailUnavailable
 from api.payment_methods import schemas, service
 
 router = APIRouter(tags=["payments"])
@@ -34,13 +33,10 @@ _post = idempotent_posts(
     status_code=HTTPStatus.CREATED,
 )
 async def create_payment_method(
-    request: Request, body: schemas.PaymentMethodCreate, post: PaymentsWriter
+    body: schemas.PaymentMethodCreate, post: PaymentsWriter, client: CardProcessorDep
 ) -> Response:
     """Scope `payments:write`. A 422 names each bad card field (`card.number`, `card.exp_month`,
     `card.exp_year`, `card.cvc`); the card number is never echoed, stored or logged."""
-    client = getattr(request.app.state, "card_processor", None)
-    if client is None:
-        raise RailUnavailable("no card processor is configured on this server")
     fingerprint = service.fingerprint(client, body)
     return await post.run(
         service.create_payment_method, client, body, body=fingerprint, status_code=HTTPStatus.CREATED

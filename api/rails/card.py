@@ -16,10 +16,9 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from fastapi import APIRouter, FastAPI, Request
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, payments_of
 from api.errors import ApiError, ServiceUnavailable, problem_doc
 from api.payment_intents.service import UnexpectedState
 from api.schemas import ApiModel
@@ -130,9 +129,6 @@ async def card_event(request: Request, session: SessionDep, settings: SettingsDe
         raise EventInvalid("the event is not JSON") from None
     if not isinstance(event, dict):
         raise EventInvalid("the event is not a JSON object")
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    payments = Payments(engine, getattr(request.app.state, "payment_rails", {}))
-    result = await run_in_threadpool(_apply, payments, event)
+    result = await run_in_threadpool(_apply, payments_of(request, session), event)
     log.info("card event %s: %s", str(event.get("type"))[:64], result)
     return EventAnswer(received=True, result=result)
