@@ -167,3 +167,29 @@ def test_without_a_processor_payment_methods_and_events_answer_503(
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "k"}
         assert client.post("/v1/payment-methods", json=body, headers=headers).status_code == 503
         assert client.post(EVENTS, content=b"{}").status_code == 503
+
+
+def test_an_event_the_intent_cannot_take_yet_answers_409(
+    merchant: Caller, served: httpx.Client, processor: CardProcessor
+) -> None:
+    """A dispute of a payment not yet captured (its capture's commit still racing): the processor retries."""
+    intent = merchant.intent(merchant.payment_method("success")["id"], manual=True)
+    assert merchant.confirm(intent["id"])["status"] == "requires_capture"
+    dispute = {
+        "id": "dp_early",
+        "account": intent["shares"][0]["destination"],  # the caller's tenant
+        "livemode": False,
+        "merchant_reference": intent["id"],
+        "amount": "10000",
+        "reason": "fraudulent",
+    }
+    body = json.dumps({"id": "evt_2", "type": "dispute.created", "data": {"object": dispute}}).encode()
+    early = served.post(EVENTS, content=body, headers=_signed(processor, body))
+    assert early.status_code == 409, early.text
+    assert early.json()["intent_status"] == "requires_capture"
+    merchant.post(f"{INTENTS}/{intent['id']}/capture")
+    retried = served.post(
+        EVENTS, content=body, headers=_signed(processor, body, timestamp=int(time.time()) + 1)
+    )
+    assert retried.status_code == 200, retried.text
+    assert merchant.get(f"{INTENTS}/{intent['id']}").json()["amount_disputed"] == "10000"
