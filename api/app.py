@@ -29,7 +29,9 @@ from api.migrate import upgrade_database
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
+from api.payment_methods.router import router as payment_methods_router
 from api.rails.bank import router as bank_rail_router
+from api.rails.card import router as card_rail_router
 from api.ratelimit import address_bucket, make_rate_limiter
 from api.reconciliation.router import router as reconciliation_router
 from api.reports.router import router as reports_router
@@ -115,6 +117,8 @@ ROUTERS: Final = (
     merchants_router,
     payment_intents_router,
     bank_rail_router,
+    payment_methods_router,
+    card_rail_router,
     fx_router,
     webhooks_router,
     reconciliation_router,

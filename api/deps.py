@@ -26,7 +26,7 @@ from api.db import get_session
 from api.fx.service import rate_source
 from api.idempotency.route import Idempotency, idempotency
 from api.merchants.errors import NotAMerchantKey
-from api.payment_intents.service import answered, tenant_of
+from api.payment_intents.service import RailUnavailable, answered, tenant_of
 from api.rpc import ChainClients
 from api.settings import ApiSettings
 from api.version.service import BuildInfo
@@ -34,6 +34,7 @@ from api.webhooks.service import WebhooksUnavailable
 from payments.fx.rates import RateSource
 from payments.intents.context import Payments
 from payments.merchants.tenant import Tenant
+from payments.rails.card.client import CardProcessorClient
 from payments.webhooks.sealing import SecretBox
 
 
@@ -233,7 +234,7 @@ class PaymentsPost(PaymentsCall):
         )
 
 
-def _payments(request: Request, session: Session) -> Payments:
+def payments_of(request: Request, session: Session) -> Payments:
     """The payment intents on the app's database, with the rails registered in `app.state.payment_rails`."""
     engine = session.get_bind()
     assert isinstance(engine, Engine)
@@ -246,7 +247,7 @@ def payments_call(scope: Scope, *alternatives: Scope) -> Callable[..., Awaitable
         client: Annotated[ApiClient, Depends(require_scope(scope, *alternatives))],
         session: SessionDep,
     ) -> PaymentsCall:
-        return PaymentsCall(_payments(request, session), tenant_of(client))
+        return PaymentsCall(payments_of(request, session), tenant_of(client))
 
     return payments_call_with_scope
 
@@ -257,8 +258,20 @@ async def payments_post(
     idempotency: IdempotencyDep,
     session: SessionDep,
 ) -> PaymentsPost:
-    return PaymentsPost(_payments(request, session), tenant_of(client), idempotency)
+    return PaymentsPost(payments_of(request, session), tenant_of(client), idempotency)
 
+
+def get_card_processor(request: Request) -> CardProcessorClient:
+    """The card processor's client (`api.rails.card.card_rail_lifespan`); 503 while none is configured."""
+    client: CardProcessorClient | None = getattr(request.app.state, "card_processor", None)
+    if client is None:
+        raise RailUnavailable(
+            "no card processor is configured on this server: TPW_CARD_PROCESSOR_URL is unset"
+        )
+    return client
+
+
+CardProcessorDep = Annotated[CardProcessorClient, Depends(get_card_processor)]
 
 PaymentsReader = Annotated[PaymentsCall, Depends(payments_call("payments:read", "payments:write"))]
 """Reads the caller's payment intents and refunds (`payments:write` reads too)."""

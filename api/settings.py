@@ -145,7 +145,7 @@ class ApiSettings(BaseSettings):
     never; then cron `python -m payments.reconciliation run`)."""
     bank_url: str | None = None
     """The bank of the bank rail (ISO 20022 over HTTP: the sandbox bank in the devnet); unset: no bank rail,
-    and `/v1/rails/bank/notifications` answers 503."""
+    and `/v1/rails/bank/events` answers 503."""
     bank_webhook_secret_path: Path | None = None
     """The file of the secret the bank signs its notifications with (`TPW-Signature`); required with
     `bank_url`. Only its path is configured: the secret never travels in the environment."""
@@ -155,6 +155,15 @@ class ApiSettings(BaseSettings):
     bank_collection_name: str = "TPWallet collection"
     bank_livemode: bool = False
     """The mode of the money the bank moves: a sandbox bank serves sandbox payment intents only."""
+    card_processor_url: str | None = None
+    """The card processor's base URL (the devnet's sandbox processor); unset: no card rail is registered."""
+    card_processor_credential_path: Path = PROJECT_ROOT / "var" / "sandbox" / "card" / "api-credential"
+    """The file of the bearer secret the API authenticates to the card processor with."""
+    card_webhook_secret_path: Path = PROJECT_ROOT / "var" / "sandbox" / "card" / "webhook-secret"
+    """The file of the secret the card processor signs its webhooks with; while it is missing, its events
+    answer 503."""
+    card_processor_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """Per-request timeout of every call to the card processor."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

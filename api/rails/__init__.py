@@ -1,2 +1,2 @@
-"""The rails' faces in the API: each registers its client in `app.state.payment_rails` from the settings
-and takes its counterpart's signed notifications (`/v1/rails/<rail>/notifications`)."""
+"""The rails' faces in the API: each rail's client registered in `app.state.payment_rails` from the settings,
+and the route where the rail's counterpart reports back with signed webhooks (`/v1/rails/<rail>/...`)."""

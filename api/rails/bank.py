@@ -1,5 +1,5 @@
 """The bank rail in the API: its registration (`app.state.payment_rails`) and `POST
-/v1/rails/bank/notifications`, where the bank's signed pain.002 and camt.054 webhooks arrive.
+/v1/rails/bank/events`, where the bank's signed pain.002 and camt.054 webhooks arrive.
 
 The route takes no API key: the bank proves itself with `TPW-Signature` under the secret in
 `bank_webhook_secret_path`, checked on the exact bytes received before any XML is parsed, with a 300 s

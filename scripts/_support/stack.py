@@ -49,13 +49,14 @@ KEEPER_STARTED = "keeper for"  # what `relay.keeper` logs once it is running
 WEBHOOKS_STARTED = "webhook worker ready"  # what `payments.webhooks.worker` prints once it is running
 PAYMENTS_WATCHER_STARTED = "payments watcher for"  # what `relay.payments` logs once it is running
 BANK_STARTED = "sandbox bank ready on"  # what `payments.sandbox.bank` prints once it is listening
-BANK_NOTIFICATIONS_PATH = "/v1/rails/bank/notifications"
+BANK_EVENTS_PATH = "/v1/rails/bank/events"
+CARD_PROCESSOR_STARTED = "card processor ready"  # what `payments.sandbox.card` logs once it serves
 
 
 @dataclass
 class DevnetStack:
-    """Start order: preflight, L1, L2, signer nodes, sandbox bank, API, DKG, deploy both, node policy,
-    keeper, webhook worker, payments watcher. Stop order: the reverse."""
+    """Start order: preflight, L1, L2, signer nodes, sandbox bank, card processor, API, DKG, deploy both,
+    node policy, keeper, webhook worker, payments watcher. Stop order: the reverse."""
 
     settings: DevnetSettings = field(default_factory=DevnetSettings)
     progress: Progress = field(default_factory=Progress)
@@ -73,6 +74,7 @@ class DevnetStack:
     bank_secret_file: Path = Path()  # set when the bank starts: var/devnet/bank/webhook.secret
     _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     _kek_file: Path | None = None
+    card_dir: Path = Path()  # set when the card processor starts: var/devnet/card (its database and secrets)
 
     @property
     def log_dir(self) -> Path:
@@ -86,6 +88,10 @@ class DevnetStack:
     def bank_url(self) -> str:
         return f"http://{LOOPBACK}:{self.settings.bank_port}"
 
+    @property
+    def card_processor_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.settings.card_processor_port}"
+
     def preflight(self) -> None:
         """Refuse to start over anything of someone else's: ports must be free, tools present."""
         wanted = {
@@ -93,6 +99,7 @@ class DevnetStack:
             self.settings.l2_port: "L2 anvil (TPW_L2_PORT)",
             self.settings.api_port: "API (TPW_API_PORT)",
             self.settings.bank_port: "sandbox bank (TPW_BANK_PORT)",
+            self.settings.card_processor_port: "sandbox card processor (TPW_CARD_PROCESSOR_PORT)",
         }
         for node_id in self.node_ids:
             wanted[self.node_port(node_id)] = f"custody signer node {node_id} (TPW_NODE_BASE_PORT)"
@@ -126,6 +133,8 @@ class DevnetStack:
             f"starting the sandbox bank (ISO 20022 pain.001/pain.002/camt) on {self.bank_url}"
         ):
             self._start_bank(run_dir)
+        with self.progress.step(f"starting the sandbox card processor on {self.card_processor_url}"):
+            self._start_card_processor(run_dir)
         with self.progress.step(f"starting the API on {self.api_url} (it hosts the custody coordinator)"):
             self._start_api(run_dir)
         self.progress.note(f"API database: {self.api_database}")
@@ -294,7 +303,7 @@ class DevnetStack:
             "TPW_SANDBOX_BANK_HOST": LOOPBACK,
             "TPW_SANDBOX_BANK_PORT": str(self.settings.bank_port),
             "TPW_SANDBOX_BANK_DATABASE_PATH": str(run_dir / "bank" / "bank.db"),
-            "TPW_SANDBOX_BANK_WEBHOOK_URL": self.api_url + BANK_NOTIFICATIONS_PATH,
+            "TPW_SANDBOX_BANK_WEBHOOK_URL": self.api_url + BANK_EVENTS_PATH,
             "TPW_SANDBOX_BANK_WEBHOOK_SECRET_PATH": str(self.bank_secret_file),
         }
         log_path = self.log_dir / "bank.log"
@@ -308,6 +317,29 @@ class DevnetStack:
         self.processes.append(bank)
         bank.start()
         bank.wait_ready(lambda: BANK_STARTED in log_path.read_text(errors="replace"), timeout=60)
+
+    def _start_card_processor(self, run_dir: Path) -> None:
+        """`python -m payments.sandbox.card`: its database, vault key, the API's credential and the webhook
+        secret are files of this run (created 0600 by the processor), its webhooks go to the API."""
+        self.card_dir = run_dir / "card"
+        env = {name: value for name, value in os.environ.items() if not name.startswith("TPW_SANDBOX_CARD_")}
+        env |= {
+            "TPW_SANDBOX_CARD_HOST": LOOPBACK,
+            "TPW_SANDBOX_CARD_PORT": str(self.settings.card_processor_port),
+            "TPW_SANDBOX_CARD_DATABASE_PATH": str(self.card_dir / "processor.db"),
+            "TPW_SANDBOX_CARD_VAULT_KEY_PATH": str(self.card_dir / "vault.key"),
+            "TPW_SANDBOX_CARD_API_CREDENTIAL_PATH": str(self.card_dir / "api-credential"),
+            "TPW_SANDBOX_CARD_WEBHOOK_SECRET_PATH": str(self.card_dir / "webhook-secret"),
+            "TPW_SANDBOX_CARD_WEBHOOK_URL": f"{self.api_url}/v1/rails/card/events",
+        }
+        log_path = self.log_dir / "card-processor.log"
+        argv = [sys.executable, "-m", "payments.sandbox.card"]
+        processor = ManagedProcess("card-processor", argv, log_path=log_path, env=env, cwd=PROJECT_ROOT)
+        self.processes.append(processor)
+        processor.start()
+        processor.wait_ready(
+            lambda: CARD_PROCESSOR_STARTED in log_path.read_text(errors="replace"), timeout=60
+        )
 
     def api_database_url(self, run_dir: Path) -> str:
         """The API's database for a run in `run_dir` (see `stack_database.api_database_url`)."""
@@ -333,6 +365,9 @@ class DevnetStack:
             "TPW_STABLECOIN_REFUNDS": "true",  # paid back by the payments watcher
             "TPW_BANK_URL": self.bank_url,
             "TPW_BANK_WEBHOOK_SECRET_PATH": str(self.bank_secret_file),
+            "TPW_CARD_PROCESSOR_URL": self.card_processor_url,
+            "TPW_CARD_PROCESSOR_CREDENTIAL_PATH": str(self.card_dir / "api-credential"),
+            "TPW_CARD_WEBHOOK_SECRET_PATH": str(self.card_dir / "webhook-secret"),
         }
         if self.custody is not None:
             env |= {

@@ -25,7 +25,7 @@ class BankSettings(BaseSettings):
     database_path: Path = PROJECT_ROOT / "var" / "sandbox-bank" / "bank.db"
     """The bank's own SQLite database: accounts, transfers, entries and the webhook outbox."""
     webhook_url: str | None = None
-    """Where pain.002 and camt.054 webhooks go (the API's `/v1/rails/bank/notifications`); unset: kept."""
+    """Where pain.002 and camt.054 webhooks go (the API's `/v1/rails/bank/events`); unset: kept."""
     webhook_secret_path: Path | None = None
     """The file holding the webhook signing secret shared with the API."""
     settlement_delay_seconds: float = Field(default=2.0, ge=0, le=86_400)

@@ -24,7 +24,7 @@ from tests.api.payment_intents.conftest import Caller
 from tests.helpers.db import database_url, session_on  # noqa: F401  (fixtures)
 from tests.helpers.sandbox_bank import BankProcess, running_bank
 
-NOTIFICATIONS = "/v1/rails/bank/notifications"
+NOTIFICATIONS = "/v1/rails/bank/events"
 INTENTS = "/v1/payment-intents"
 
 

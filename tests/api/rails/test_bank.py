@@ -1,5 +1,5 @@
 """Paying by bank end to end, on SQLite and PostgreSQL: the API with the bank rail registered, the sandbox
-bank as its own process, its signed webhooks arriving at `/v1/rails/bank/notifications`. Every test IBAN's
+bank as its own process, its signed webhooks arriving at `/v1/rails/bank/events`. Every test IBAN's
 outcome, refunds, the signature checks, a notification delivered twice, and the bank killed mid-flight."""
 
 import datetime

@@ -13,7 +13,7 @@ from tests.helpers.webhook_receiver import Receiver, running_receiver
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    with running_receiver("/v1/rails/bank/notifications") as receiver:
+    with running_receiver("/v1/rails/bank/events") as receiver:
         yield receiver
 
 
