@@ -140,7 +140,7 @@ def _apply(request: Request, session: Session, bank: BankNotifications, body: by
 
 
 @router.post(
-    "/notifications",
+    "/events",
     response_model=NotificationOut,
     responses=RESPONSES,
     summary="Receive the bank's signed pain.002 or camt.054 (the bank calls this, not merchants)",
