@@ -59,6 +59,8 @@ OperatorScope = Literal[
     "payments:write",
     "fx:read",
     "fx:write",
+    "disputes:read",
+    "disputes:write",
 ]
 MerchantScope = Literal[
     "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"
@@ -72,7 +74,7 @@ granted without power); read ledger accounts, transfers and entries; create acco
 void pending ones; file merchant applications; approve, reject and manage every merchant; read one's
 payment intents and refunds; create, confirm, capture, cancel and refund them (an operator's own sandbox
 book); read one's own FX quotes; ask for FX quotes and convert them (moving money between ledger
-accounts)."""
+accounts); read every merchant's disputes; record the card networks' disputes and their decisions."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and

@@ -16,10 +16,11 @@ from pydantic import BaseModel
 from api.deps import FxRatesDep, FxReader, FxWriter, IdempotencyDep, SessionDep, SettingsDep
 from api.errors import problem_doc
 from api.fx import service
+from api.fx.cleanup import cleaning
 from api.fx.schemas import ConversionCreate, ConversionOut, QuoteCreate, QuoteOut
 from api.idempotency.route import OPENAPI_EXTRA, RESPONSES
 
-router = APIRouter(prefix="/v1/fx", tags=["fx"])
+router = APIRouter(prefix="/v1/fx", tags=["fx"], lifespan=cleaning)
 
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),

@@ -16,8 +16,9 @@ from api.deps import PaymentsReader, PaymentsWriter
 from api.errors import problem_doc
 from api.idempotency.route import idempotent_posts
 from api.payment_intents import schemas, service
+from api.payment_intents.lapses import lapsing
 
-router = APIRouter(tags=["payments"])
+router = APIRouter(tags=["payments"], lifespan=lapsing)
 
 IntentIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The payment intent's id.")]
 RefundIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The refund's id.")]
