@@ -3,7 +3,7 @@ seconds); a dispute's body is `payments.intents.rendering.dispute`, validated he
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from api.pagination import Page
 from api.payment_intents.schemas import Amount, ObjectId, Total
@@ -23,7 +23,10 @@ class DisputeCreate(ApiModel):
 
 
 class DisputeEvidence(ApiModel):
-    """Stripe's text fields of dispute evidence: each given replaces its earlier text, the others stay."""
+    """Stripe's text fields of dispute evidence: each given replaces its earlier text, the others stay. Any
+    other field is refused (422 naming it), not dropped: the merchant learns it was not kept."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     access_activity_log: EvidenceText = None
     billing_address: EvidenceText = None
