@@ -18,7 +18,7 @@ from api.disputes import schemas, service
 from api.errors import problem_doc
 from api.idempotency.route import idempotent_posts
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
-from api.payment_intents.router import AUTH_RESPONSES, STEP_RESPONSES
+from api.payment_intents.router import AUTH_RESPONSES
 
 router = APIRouter(tags=["disputes"])
 
@@ -27,7 +27,14 @@ NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {
     404: problem_doc("No dispute of this id is the caller's (or, recording one, no such payment intent).")
 }
 
-_post = idempotent_posts(router, {**AUTH_RESPONSES, **STEP_RESPONSES, **NOT_FOUND})
+CONFLICT: Final[dict[int | str, dict[str, Any]]] = {
+    409: problem_doc(
+        "The intent is not `succeeded`, or the dispute is closed already (`intent_status` names the status), "
+        "or the Idempotency-Key was used for another request."
+    )
+}
+
+_post = idempotent_posts(router, {**AUTH_RESPONSES, **NOT_FOUND, **CONFLICT})
 
 
 @_post("/v1/disputes", schemas.DisputeOut, "Record a dispute", status_code=HTTPStatus.CREATED)

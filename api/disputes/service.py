@@ -48,6 +48,8 @@ def _owner(payments: Payments, dispute_id: str, viewer: Tenant | None) -> Tenant
 
 
 def open_dispute(payments: Payments, client: ApiClient, body: DisputeCreate, dispute_id: str) -> DisputeOut:
+    """Record the dispute on `body.payment_intent`'s tenant (the desk's `client` acts for none: its scope
+    was the route's check)."""
     with payments.engine.connect() as connection:
         owner = store.intent_owner(connection, body.payment_intent)
     if owner is None:
