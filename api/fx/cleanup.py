@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.periodic import every
@@ -26,11 +25,9 @@ def remove_once(engine: Engine, retention_seconds: int) -> int:
 
 
 @asynccontextmanager
-async def cleaning(app: FastAPI) -> AsyncIterator[None]:
-    """Remove stale quotes while the app serves (a router's lifespan)."""
-    settings = app.state.settings
-    engine = app.state.engine
-    retention = settings.fx_quote_retention_seconds
-    interval = settings.fx_quote_cleanup_interval_seconds
-    async with every("expired fx quotes removed", interval, lambda: remove_once(engine, retention), log):
+async def cleaning(engine: Engine, retention_seconds: int, interval: float) -> AsyncIterator[None]:
+    """Remove stale quotes every `interval` seconds for the context's life (nothing when `interval` is 0)."""
+    async with every(
+        "expired fx quotes removed", interval, lambda: remove_once(engine, retention_seconds), log
+    ):
         yield

@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from api.periodic import every
 from ledger.ids import NS_PER_SECOND
@@ -28,14 +28,13 @@ def expire_once(payments: Payments, lapse_seconds: int) -> int:
 
 
 @asynccontextmanager
-async def lapsing(app: FastAPI) -> AsyncIterator[None]:
-    """Cancel lapsed authorizations while the app serves (a router's lifespan)."""
-    settings = app.state.settings
-    payments = Payments(app.state.engine, {})
-    lapse = settings.payment_authorization_lapse_seconds
+async def lapsing(engine: Engine, lapse_seconds: int, interval: float) -> AsyncIterator[None]:
+    """Cancel the authorizations older than `lapse_seconds` every `interval` seconds for the context's life
+    (nothing when `interval` is 0)."""
+    payments = Payments(engine, {})
 
     def round_() -> int:
-        return expire_once(payments, lapse)
+        return expire_once(payments, lapse_seconds)
 
-    async with every("lapsed authorizations canceled", settings.payment_lapse_interval_seconds, round_, log):
+    async with every("lapsed authorizations canceled", interval, round_, log):
         yield
