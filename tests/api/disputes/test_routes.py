@@ -170,8 +170,13 @@ def test_lists_page_through_the_callers_disputes(
     assert (wrong_filter.status_code, _field(wrong_filter)) == (400, ["cursor"])
 
 
-def test_evidence_sent_again_under_its_key_is_answered_as_before(desk: Caller, merchant_a: Onboarded) -> None:
-    path = f"{DISPUTES}/{_open(desk, _paid(merchant_a.sandbox))['id']}/evidence"
+def test_a_post_sent_again_under_its_key_is_answered_and_announced_once(
+    desk: Caller, merchant_a: Onboarded, api_settings: ApiSettings
+) -> None:
+    intent_id = _paid(merchant_a.sandbox)
+    opened = [desk.post(DISPUTES, {"payment_intent": intent_id}, idempotency_key="case-9") for _ in range(2)]
+    assert opened[0].json() == opened[1].json()
+    path = f"{DISPUTES}/{opened[0].json()['id']}/evidence"
     first = merchant_a.sandbox.post(path, {"customer_name": "Ada"}, idempotency_key="evidence-1")
     replay = merchant_a.sandbox.post(path, {"customer_name": "Ada"}, idempotency_key="evidence-1")
     assert (replay.status_code, replay.json(), replay.headers.get("Idempotent-Replayed")) == (
@@ -179,3 +184,5 @@ def test_evidence_sent_again_under_its_key_is_answered_as_before(desk: Caller, m
         first.json(),
         "true",
     )
+    announced = [t for t in _event_types(api_settings, merchant_a.id) if t.startswith("charge.")]
+    assert announced == ["charge.dispute.created", "charge.dispute.updated"]
