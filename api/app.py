@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from api.custody.router import router as custody_router
 from api.db import make_engine, make_session_factory, redacted_url
+from api.disputes.router import router as disputes_router
 from api.errors import API_PROBLEMS
 from api.events.router import router as events_router
 from api.fx.router import router as fx_router
@@ -81,6 +82,13 @@ OPENAPI_TAGS = [
         "its scope; every POST an Idempotency-Key.",
     },
     {
+        "name": "disputes",
+        "description": "Chargebacks of succeeded payments: recorded by operators as the card networks report "
+        "them (scope `disputes:write`), read by the merchant (`payments:read`) or every operator "
+        "(`disputes:read`), answered with evidence, closed won or lost. Each is announced to the merchant's "
+        "webhooks (`charge.dispute.*`).",
+    },
+    {
         "name": "vesting",
         "description": "Vesting grants: schedules, vested and claimable amounts, read from the chains.",
     },
@@ -119,6 +127,7 @@ ROUTERS: Final = (
     bank_rail_router,
     payment_methods_router,
     card_rail_router,
+    disputes_router,
     fx_router,
     webhooks_router,
     reconciliation_router,

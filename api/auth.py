@@ -61,6 +61,8 @@ OperatorScope = Literal[
     "fx:write",
     "reconciliation:read",
     "reconciliation:write",
+    "disputes:read",
+    "disputes:write",
 ]
 MerchantScope = Literal[
     "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"
@@ -74,7 +76,8 @@ granted without power); read ledger accounts, transfers and entries; create acco
 void pending ones; file merchant applications; approve, reject and manage every merchant; read one's
 payment intents and refunds; create, confirm, capture, cancel and refund them (an operator's own sandbox
 book); read one's own FX quotes; ask for FX quotes and convert them (moving money between ledger
-accounts); read reconciliation runs and their breaks; run a day's reconciliation."""
+accounts); read reconciliation runs and their breaks; run a day's reconciliation; read every merchant's
+disputes; record the card networks' disputes and their decisions."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and

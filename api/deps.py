@@ -225,13 +225,24 @@ class PaymentsPost(PaymentsCall):
     ) -> Response:
         """`work(payments, tenant, *args)` under the request's idempotency key (replayed if it served this
         request already), its last transaction committing its answer too (`service.answered`)."""
-        return await self.idempotency.run(
-            lambda progress: run_in_threadpool(
-                answered, self.payments, self.idempotency.session, progress, work, self.tenant, *args
-            ),
-            body=body,
-            status_code=status_code,
+        return await _answered_post(
+            self.idempotency, self.payments, work, (self.tenant, *args), body, status_code
         )
+
+
+async def _answered_post(
+    idempotency: Idempotency,
+    payments: Payments,
+    work: Callable[..., BaseModel],
+    args: tuple[Any, ...],
+    body: BaseModel | None,
+    status_code: int,
+) -> Response:
+    return await idempotency.run(
+        lambda progress: run_in_threadpool(answered, payments, idempotency.session, progress, work, *args),
+        body=body,
+        status_code=status_code,
+    )
 
 
 def payments_of(request: Request, session: Session) -> Payments:
@@ -276,6 +287,64 @@ CardProcessorDep = Annotated[CardProcessorClient, Depends(get_card_processor)]
 PaymentsReader = Annotated[PaymentsCall, Depends(payments_call("payments:read", "payments:write"))]
 """Reads the caller's payment intents and refunds (`payments:write` reads too)."""
 PaymentsWriter = Annotated[PaymentsPost, Depends(payments_post)]
+
+
+@dataclass(frozen=True)
+class DisputesCall:
+    """A dispute read: `viewer` is the caller's tenant, or None for an operator's key with `disputes:read`,
+    which reads every merchant's disputes."""
+
+    payments: Payments
+    viewer: Tenant | None
+
+    async def read(self, work: Callable[..., BaseModel], *args: Any) -> BaseModel:
+        """`work(payments, viewer, *args)` in a worker thread."""
+        return await run_in_threadpool(work, self.payments, self.viewer, *args)
+
+
+async def disputes_call(
+    request: Request,
+    client: Annotated[ApiClient, Depends(require_scope("payments:read", "payments:write", "disputes:read"))],
+    session: SessionDep,
+) -> DisputesCall:
+    every_tenant = client.tenant is None and "disputes:read" in client.scopes
+    return DisputesCall(payments_of(request, session), None if every_tenant else tenant_of(client))
+
+
+@dataclass(frozen=True)
+class DisputesPost:
+    """An operator's dispute POST (the card network's report): its key and idempotency key."""
+
+    payments: Payments
+    client: ApiClient
+    idempotency: Idempotency
+
+    async def run(
+        self,
+        work: Callable[..., BaseModel],
+        *args: Any,
+        body: BaseModel | None,
+        status_code: int = HTTPStatus.OK,
+    ) -> Response:
+        """`work(payments, client, *args)` under the request's idempotency key, as `PaymentsPost.run`."""
+        return await _answered_post(
+            self.idempotency, self.payments, work, (self.client, *args), body, status_code
+        )
+
+
+async def disputes_post(
+    request: Request,
+    client: Annotated[ApiClient, Depends(require_scope("disputes:write"))],
+    idempotency: IdempotencyDep,
+    session: SessionDep,
+) -> DisputesPost:
+    return DisputesPost(payments_of(request, session), client, idempotency)
+
+
+DisputesReader = Annotated[DisputesCall, Depends(disputes_call)]
+"""Reads disputes: a merchant's own (`payments:read` or `payments:write`), or every one (`disputes:read`)."""
+DisputesDesk = Annotated[DisputesPost, Depends(disputes_post)]
+"""Records the card networks' disputes and decisions (`disputes:write`, an operator's key)."""
 
 
 def get_webhook_box(request: Request) -> SecretBox:

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.paths import PROJECT_ROOT
 from custody.tls import TlsPaths
+from payments.fx.quotes import RETENTION_SECONDS
+from payments.intents.intents import AUTHORIZATION_LAPSE_SECONDS
 
 # Values that mean "nobody set this": refused for every secret outside dev.
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "password", "test", "dev"})
@@ -129,6 +131,17 @@ class ApiSettings(BaseSettings):
     ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
     `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""
+    payment_authorization_lapse_seconds: int = Field(default=AUTHORIZATION_LAPSE_SECONDS, ge=60)
+    """An authorization left uncaptured this long lapses: its intent is canceled (`automatic`) and its hold
+    voided, as Stripe does after 7 days. Not shorter than the card networks' validity of an authorization."""
+    payment_lapse_interval_seconds: float = Field(default=60.0, ge=0, le=86400)
+    """How often the API cancels lapsed authorizations (0: never; then run `python -m payments.intents
+    expire-uncaptured` from cron). Several API processes may all do it: each intent is canceled once."""
+    fx_quote_retention_seconds: int = Field(default=RETENTION_SECONDS, ge=0)
+    """How long an FX quote that expired unused is kept before it is removed (a converted one stays)."""
+    fx_quote_cleanup_interval_seconds: float = Field(default=300.0, ge=0, le=86400)
+    """How often the API removes FX quotes expired unused for `fx_quote_retention_seconds` (0: never; then
+    run `python -m payments.fx remove-expired-quotes` from cron). Safe with several API processes."""
     fx_rates_path: Path = PROJECT_ROOT / "config" / "fx" / "eurofxref.xml"
     """FX reference rates in the ECB's eurofxref XML format (EUR base); re-read when the file changes."""
     fx_quote_ttl_seconds: int = Field(default=30, ge=1, le=3600)

@@ -5,21 +5,33 @@ POST needs an `Idempotency-Key`. A quote belongs to the API key that asked for i
 does not exist. How amounts are rounded and booked: docs/fx.md.
 """
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Annotated, Any, Final, TypeVar
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.deps import FxRatesDep, FxReader, FxWriter, IdempotencyDep, SessionDep, SettingsDep
 from api.errors import problem_doc
 from api.fx import service
+from api.fx.cleanup import cleaning
 from api.fx.schemas import ConversionCreate, ConversionOut, QuoteCreate, QuoteOut
 from api.idempotency.route import OPENAPI_EXTRA, RESPONSES
 
-router = APIRouter(prefix="/v1/fx", tags=["fx"])
+
+@asynccontextmanager
+async def fx_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Remove FX quotes that expired unused while the app serves (`api.fx.cleanup`)."""
+    settings = app.state.settings
+    retention, interval = settings.fx_quote_retention_seconds, settings.fx_quote_cleanup_interval_seconds
+    async with cleaning(app.state.engine, retention, interval):
+        yield
+
+
+router = APIRouter(prefix="/v1/fx", tags=["fx"], lifespan=fx_lifespan)
 
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),

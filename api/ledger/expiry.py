@@ -2,20 +2,19 @@
 
 A pending transfer past its timeout can no longer be posted (the ledger answers `pending_transfer_expired`
 at once), but its amount stays in the accounts' pending totals until an expiry is written to the journal.
-This loop writes them every `TPW_LEDGER_EXPIRY_INTERVAL_SECONDS`, so balances and a transfer's `status`
-follow the timeout without a separate worker. It is safe with several API processes: the ledger writes one
-expiry per pending transfer (a unique reference) and a concurrent post, void or expiry drops it from the
-batch. A failed round is logged and retried at the next interval; it never stops the API.
+This loop writes them every `TPW_LEDGER_EXPIRY_INTERVAL_SECONDS` (`api.periodic`), so balances and a
+transfer's `status` follow the timeout without a separate worker. It is safe with several API processes: the
+ledger writes one expiry per pending transfer (a unique reference) and a concurrent post, void or expiry
+drops it from the batch.
 """
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-import anyio.to_thread
 from sqlalchemy import Engine
 
+from api.periodic import every
 from ledger.transfers import expire_pending, has_expired_pending
 
 log = logging.getLogger("api.ledger")
@@ -28,27 +27,8 @@ def expire_once(engine: Engine) -> int:
     return len(expire_pending(engine))
 
 
-async def _expire_every(engine: Engine, interval: float) -> None:
-    while True:
-        try:
-            expired = await anyio.to_thread.run_sync(expire_once, engine)
-            if expired:
-                log.info("pending transfers expired", extra={"count": expired})
-        except Exception:
-            log.exception("ledger expiry round failed")
-        await asyncio.sleep(interval)
-
-
-@contextlib.asynccontextmanager
+@asynccontextmanager
 async def expiring(engine: Engine, interval: float) -> AsyncIterator[None]:
     """Run the expiry loop over `engine` for the context's life (nothing when `interval` is 0)."""
-    if interval <= 0:
+    async with every("pending transfers expired", interval, lambda: expire_once(engine), log):
         yield
-        return
-    task = asyncio.create_task(_expire_every(engine, interval), name="ledger-expiry")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -5,10 +5,12 @@ Thin routes over `api.payment_intents.service`. Reads need `payments:read` (or `
 intents and refunds: another's answer 404, as one that does not exist.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import Response
 
 from api.auth import KEY_RESPONSES
@@ -16,8 +18,19 @@ from api.deps import PaymentsReader, PaymentsWriter
 from api.errors import problem_doc
 from api.idempotency.route import idempotent_posts
 from api.payment_intents import schemas, service
+from api.payment_intents.lapses import lapsing
 
-router = APIRouter(tags=["payments"])
+
+@asynccontextmanager
+async def payments_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Cancel lapsed authorizations while the app serves (`api.payment_intents.lapses`)."""
+    settings = app.state.settings
+    lapse, interval = settings.payment_authorization_lapse_seconds, settings.payment_lapse_interval_seconds
+    async with lapsing(app.state.engine, lapse, interval):
+        yield
+
+
+router = APIRouter(tags=["payments"], lifespan=payments_lifespan)
 
 IntentIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The payment intent's id.")]
 RefundIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The refund's id.")]

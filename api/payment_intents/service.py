@@ -13,7 +13,6 @@ rails are the app's (`app.state.payment_rails`, registered by the rails' clients
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from functools import partial
 from hashlib import sha256
 from typing import Any, TypeVar
@@ -26,20 +25,17 @@ from api.errors import ApiError, NotFound, ServiceUnavailable
 from api.errors import InvalidRequest as ApiInvalidRequest
 from api.idempotency.progress import Progress
 from api.payment_intents.schemas import (
-    NextAction,
     PaymentIntentCancel,
     PaymentIntentCapture,
     PaymentIntentConfirm,
     PaymentIntentCreate,
     PaymentIntentOut,
-    RedirectToUrl,
     RefundCreate,
     RefundOut,
     StablecoinInstructionsOut,
 )
 from custody.problems import invalid_fields_detail
-from ledger.ids import NS_PER_SECOND
-from payments.intents import errors, intents, refunds
+from payments.intents import errors, intents, refunds, rendering
 from payments.intents.context import Payments
 from payments.intents.model import CancellationReason, FeeSchedule, PaymentIntent, RailKind, Refund, ShareSpec
 from payments.merchants import store as merchant_store
@@ -86,17 +82,13 @@ def tenant_of(client: ApiClient) -> Tenant:
 
 
 def answered(
-    payments: Payments,
-    session: Session,
-    progress: Progress,
-    work: Callable[..., BaseModel],
-    tenant: Tenant,
-    *args: Any,
+    payments: Payments, session: Session, progress: Progress, work: Callable[..., BaseModel], *args: Any
 ) -> BaseModel:
-    """`work(payments, tenant, *args)` with its last transaction on `session`, the answer stored in it
-    (`Progress.finish`) and both committed at once; on failure, rolled back together."""
+    """`work(payments, *args)` (its caller's tenant first, or the operator's key) with its last transaction
+    on `session`, the answer stored in it (`Progress.finish`) and both committed at once; on failure,
+    rolled back together."""
     try:
-        result = work(payments.joining(session.connection), tenant, *args)
+        result = work(payments.joining(session.connection), *args)
         progress.finish(lambda _: result)(None)
         session.commit()
     except BaseException:
@@ -129,34 +121,26 @@ def _answered(missing: type[NotFound]) -> Iterator[None]:
         raise _invalid(error.field or "body", error.detail) from error
 
 
-def _call(missing: type[NotFound], work: Callable[[], _T]) -> _T:
+def domain_call(missing: type[NotFound], work: Callable[[], _T]) -> _T:
+    """`work()`, the domain's refusals raised as the API's problems (`missing`: what a NotFound is here)."""
     with _answered(missing):
         return work()
 
 
 def intent_out(intent: PaymentIntent) -> PaymentIntentOut:
-    """The intent in Stripe's shape (fields the body does not show, like a share's position, are left out)."""
-    url = intent.next_action_url
-    return PaymentIntentOut.model_validate(
-        asdict(intent)
-        | {
-            "application_fee_amount": intent.amount_fee,
-            "next_action": None if url is None else NextAction(redirect_to_url=RedirectToUrl(url=url)),
-            "created": intent.created_at // NS_PER_SECOND,
-        }
-    )
+    """The intent in Stripe's shape, as its events carry it (`payments.intents.rendering`)."""
+    return PaymentIntentOut.model_validate(rendering.payment_intent(intent))
 
 
 def refund_out(refund: Refund) -> RefundOut:
-    extra = {"payment_intent": refund.payment_intent_id, "created": refund.created_at // NS_PER_SECOND}
-    return RefundOut.model_validate(asdict(refund) | extra)
+    return RefundOut.model_validate(rendering.refund(refund))
 
 
 def create_intent(payments: Payments, tenant: Tenant, body: PaymentIntentCreate) -> PaymentIntentOut:
     shares = (
         None if body.shares is None else [ShareSpec(share.destination, share.amount) for share in body.shares]
     )
-    created = _call(
+    created = domain_call(
         PaymentIntentNotFound,
         lambda: intents.create(
             payments,
@@ -186,21 +170,23 @@ def fee_schedule(payments: Payments, tenant: Tenant, rail: RailKind) -> FeeSched
 
 
 def get_intent(payments: Payments, tenant: Tenant, intent_id: str) -> PaymentIntentOut:
-    return intent_out(_call(PaymentIntentNotFound, lambda: intents.retrieve(payments, tenant, intent_id)))
+    return intent_out(
+        domain_call(PaymentIntentNotFound, lambda: intents.retrieve(payments, tenant, intent_id))
+    )
 
 
 def confirm_intent(
     payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentConfirm
 ) -> PaymentIntentOut:
     work = partial(intents.confirm, payments, tenant, intent_id, body.payment_method)
-    return intent_out(_call(PaymentIntentNotFound, work))
+    return intent_out(domain_call(PaymentIntentNotFound, work))
 
 
 def capture_intent(
     payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentCapture
 ) -> PaymentIntentOut:
     work = partial(intents.capture, payments, tenant, intent_id, body.amount_to_capture)
-    return intent_out(_call(PaymentIntentNotFound, work))
+    return intent_out(domain_call(PaymentIntentNotFound, work))
 
 
 def cancel_intent(
@@ -208,24 +194,32 @@ def cancel_intent(
 ) -> PaymentIntentOut:
     reason = None if body.cancellation_reason is None else CancellationReason(body.cancellation_reason)
     work = partial(intents.cancel, payments, tenant, intent_id, reason)
-    return intent_out(_call(PaymentIntentNotFound, work))
+    return intent_out(domain_call(PaymentIntentNotFound, work))
 
 
 def refund_id_for(tenant: Tenant, idempotency_key: str) -> str:
     """The refund's id, derived from the request's Idempotency-Key: the refund's hold commits before the rail
     is asked, so a retry of a request that died after it (at the rail, or before its answer committed)
     names the same refund, finishes it and refunds nothing more."""
-    digest = sha256(f"{tenant.merchant_id}:{tenant.livemode}:{idempotency_key}".encode()).hexdigest()
-    return f"re_{digest[:24]}"
+    return id_for_key("re", f"{tenant.merchant_id}:{tenant.livemode}", idempotency_key)
+
+
+def id_for_key(prefix: str, caller: str, idempotency_key: str) -> str:
+    """An object's id derived from its caller's Idempotency-Key (`prefix`, then 24 hex digits), so a retry of
+    a request whose object committed before its answer did names that object again."""
+    digest = sha256(f"{caller}:{idempotency_key}".encode()).hexdigest()
+    return f"{prefix}_{digest[:24]}"
 
 
 def create_refund(payments: Payments, tenant: Tenant, body: RefundCreate, refund_id: str) -> RefundOut:
     work = partial(refunds.refund, payments, tenant, body.payment_intent, body.amount, body.reason, refund_id)
-    return refund_out(_call(PaymentIntentNotFound, work))
+    return refund_out(domain_call(PaymentIntentNotFound, work))
 
 
 def get_refund(payments: Payments, tenant: Tenant, refund_id: str) -> RefundOut:
-    return refund_out(_call(RefundNotFound, lambda: refunds.retrieve_refund(payments, tenant, refund_id)))
+    return refund_out(
+        domain_call(RefundNotFound, lambda: refunds.retrieve_refund(payments, tenant, refund_id))
+    )
 
 
 def stablecoin_instructions(payments: Payments, tenant: Tenant, intent_id: str) -> StablecoinInstructionsOut:
@@ -251,4 +245,4 @@ def stablecoin_instructions(payments: Payments, tenant: Tenant, intent_id: str) 
             intent_key=how.intent_key,
         )
 
-    return _call(PaymentIntentNotFound, work)
+    return domain_call(PaymentIntentNotFound, work)

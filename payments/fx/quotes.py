@@ -4,6 +4,8 @@ A quote is priced once, from the rate source's mid rate less the pair's spread (
 stored with everything that priced it (the mid rate exactly, the customer's rate as shown, the spread, the
 rates' date), so its conversion never asks the rate source again: it converts at the quoted rate or not at
 all. A quote belongs to its owner (the API key that asked); another owner is told it does not exist.
+A quote that expired unused is kept a while, then removed (`remove_expired`); a converted one stays with
+its conversion for good.
 """
 
 import secrets
@@ -14,16 +16,19 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from ledger.ids import NS_PER_SECOND
 from payments.fx.currency import currency
 from payments.fx.errors import QuoteNotFound, SameCurrency
 from payments.fx.pricing import price, rate_text
 from payments.fx.rates import RateSource
-from payments.fx.schema import quotes
+from payments.fx.schema import conversions, quotes
 
 ID_PREFIX: Final = "fxq_"
+RETENTION_SECONDS: Final = 24 * 3600
+"""How long a quote that expired unused is kept by default (`remove_expired`): a day, to answer questions
+about it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +124,15 @@ def read_quote(connection: Connection, quote_id: str, owner: str, *, lock: bool 
     if row is None:
         raise QuoteNotFound(f"no quote {quote_id} of this API key")
     return _quote(row)
+
+
+def remove_expired(connection: Connection, expired_before: int) -> int:
+    """Delete the quotes that expired before `expired_before` (ns) and were never converted; how many.
+
+    Safe to run from several processes at once (a quote is deleted once, by whichever comes first), and
+    against conversions: a quote converts only before it expires, which these quotes did long ago."""
+    converted = select(conversions.c.quote_id)
+    removed = connection.execute(
+        delete(quotes).where(quotes.c.expires_at < expired_before, quotes.c.id.not_in(converted))
+    )
+    return removed.rowcount

@@ -5,6 +5,9 @@ held while a rail answers), then in ONE transaction locks the intent, checks the
 step may have won the race meanwhile), writes the ledger's transfers and the intent's new state. So the
 ledger and the intents agree after every commit, and a step that fails anywhere leaves neither changed.
 
+The step's event (`events`) is written in that same transaction, so a merchant hears of exactly the
+changes that committed, once each.
+
 A call's last transaction (the one whose writes are its answer) may be the caller's instead (`joining`):
 the step then writes on the caller's connection and leaves the commit to it, so the caller's own records
 (the API's stored answer to an Idempotency-Key) commit with the step or not at all.
@@ -20,8 +23,9 @@ from sqlalchemy import Connection, Engine
 
 from ledger.ids import now_ns
 from ledger.store import begin_writing
-from payments.intents import store
+from payments.intents import rendering, store
 from payments.intents.errors import InvalidRequest, NotFound, UnexpectedState
+from payments.intents.events import announce, intent_event
 from payments.intents.model import Action, PaymentIntent, RailKind
 from payments.intents.rails import Rail, RailRequest
 from payments.intents.transitions import require
@@ -113,10 +117,14 @@ class Payments:
         change: Callable[[Connection, PaymentIntent], PaymentIntent],
         seen: PaymentIntent | None = None,
     ) -> PaymentIntent:
-        """Apply `change` (which may write ledger transfers on the connection) and store its result."""
+        """Apply `change` (which may write ledger transfers on the connection), store its result and
+        announce it."""
         with self.writing(tenant, intent_id, action, seen) as (connection, intent):
             after = replace(change(connection, intent), updated_at=self.clock())
             store.save(connection, intent, after)
+            event = intent_event(intent, after)
+            if event is not None:
+                announce(connection, tenant, event, rendering.payment_intent(after), after.updated_at)
         return after
 
 

@@ -4,7 +4,8 @@ A refund is held while the rail carries it out; a dispute while the card network
 at most what the intent can still give back (`refundable`), as pending ledger transfers merchant ->
 clearing shared among its shares, recorded with the intent's counter in one transaction; both end by
 posting the holds (the money leaves) or voiding them (it stays), again in one transaction. A record id
-given again names the same record, so a retry never holds twice.
+given again names the same record, so a retry never holds twice. Each announces itself to the merchant
+in its own transaction (`opened` when held, `ended` when released: `payments.intents.events`).
 """
 
 import enum
@@ -17,8 +18,10 @@ from sqlalchemy import Connection, Table
 from payments.intents import movements, store
 from payments.intents.context import Payments
 from payments.intents.errors import InvalidAmount, InvalidRequest, NotFound, UnexpectedState
+from payments.intents.events import announce
 from payments.intents.model import Action, Dispute, PaymentIntent, Refund, Share, require_amount
 from payments.intents.postings import Code, held, submit
+from payments.intents.rendering import JsonObject
 from payments.merchants.tenant import Tenant
 
 Record = TypeVar("Record", Refund, Dispute)
@@ -27,7 +30,8 @@ Record = TypeVar("Record", Refund, Dispute)
 @dataclass(frozen=True)
 class HoldKind(Generic[Record]):
     """What is held: `what` names it (and its step, `<what>:<id>`), `field` is the share's and the
-    intent's counter of it (`refunded`, `disputed`)."""
+    intent's counter of it (`refunded`, `disputed`); `opened` and `ended` the events announcing a record's
+    creation and its end, with the record as `render` makes it."""
 
     what: str
     action: Action
@@ -36,6 +40,9 @@ class HoldKind(Generic[Record]):
     table: Table
     load: Callable[..., Record | None]
     open_status: enum.Enum
+    opened: str
+    ended: str
+    render: Callable[[Record], JsonObject]
 
     def step(self, record_id: str) -> str:
         return f"{self.what}:{record_id}"
@@ -100,6 +107,7 @@ def take(
         )
         store.insert_record(connection, kind.table, record)
         store.save(connection, intent, kind.counted(intent, value, shares, now))
+        announce(connection, tenant, kind.opened, kind.render(record), now)
     return record
 
 
@@ -118,7 +126,7 @@ def release(
     among them meaning now: a dispute's `closed_at`). `last`: the call's last transaction, which may be the
     caller's (`Payments.transaction`)."""
     with payments.transaction(last) as connection:
-        record = _open_record(connection, tenant, kind, record_id)
+        record = open_record(connection, tenant, kind, record_id)
         intent = store.load(connection, tenant, record.payment_intent_id, lock=True)
         parts = held(connection, intent, kind.step(record_id))
         specs, shares = movements.release_hold(intent, kind.step(record_id), parts, kind.field, post=post)
@@ -128,10 +136,14 @@ def release(
         changes: dict[str, Any] = {name: now if value is None else value for name, value in closing.items()}
         changes["status"] = status
         store.set_status(connection, kind.table, tenant, record_id, **changes)
-    return replace(record, **changes)
+        ended = replace(record, **changes)
+        announce(connection, tenant, kind.ended, kind.render(ended), now)
+    return ended
 
 
-def _open_record(connection: Connection, tenant: Tenant, kind: HoldKind[Record], record_id: str) -> Record:
+def open_record(connection: Connection, tenant: Tenant, kind: HoldKind[Record], record_id: str) -> Record:
+    """The tenant's record `record_id`, locked, while it is open; `NotFound`, or `UnexpectedState` naming
+    its status once it ended."""
     record = kind.load(connection, tenant, record_id, lock=True)
     if record is None:
         raise NotFound(f"no {kind.what} {record_id}", field=kind.what)

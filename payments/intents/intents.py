@@ -9,13 +9,16 @@ Refunds and disputes, which follow a success, are in `payments.intents.refunds` 
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
+from typing import Final
 
 from iso4217 import Currency
 from sqlalchemy import Connection
 
-from payments.intents import movements, store
+from payments.intents import movements, rendering, store
 from payments.intents.context import Payments, new_id, rail_request
 from payments.intents.errors import InvalidAmount, InvalidRequest, RailRefused, UnexpectedState
+from payments.intents.events import announce
 from payments.intents.model import (
     Action,
     CancellationReason,
@@ -37,6 +40,8 @@ S = IntentStatus
 NO_FEES = FeeSchedule()
 PAYMENT_METHOD_MAX_LENGTH = 128
 LAST_ERROR_MAX_LENGTH = 255
+AUTHORIZATION_LAPSE_SECONDS: Final = 7 * 24 * 3600
+"""How long an authorization may wait for its capture by default: Stripe's 7 days (`expire_uncaptured`)."""
 
 
 def _amount(name: str, value: object) -> int:
@@ -109,6 +114,7 @@ def create(
     with payments.transaction() as connection:
         open_accounts(connection, movements.accounts_of(intent))
         store.insert_intent(connection, intent)
+        announce(connection, tenant, "payment_intent.created", rendering.payment_intent(intent), now)
     return intent
 
 
@@ -253,26 +259,43 @@ def cancel(
         if outcome.kind is not OutcomeKind.SUCCEEDED:
             raise RailRefused(f"the rail answered {outcome.kind} to the cancel")
 
-    def canceled(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
-        if intent.status is S.REQUIRES_CAPTURE:
-            submit(connection, movements.release(intent))
-        return replace(
-            intent, status=S.CANCELED, cancellation_reason=reason, amount_capturable=0, next_action_url=None
-        )
-
-    return payments.step(tenant, intent_id, Action.CANCEL, canceled, seen)
+    return payments.step(tenant, intent_id, Action.CANCEL, partial(_canceled, reason), seen)
 
 
-def expire_uncaptured(payments: Payments, tenant: Tenant, authorized_before: int) -> list[str]:
-    """Cancel (reason `automatic`) the tenant's held authorizations older than `authorized_before` (ns since
-    the epoch), as Stripe does after 7 days: the rail releases each hold and the ledger voids it. Returns
-    the ids canceled; one that another step moved meanwhile is left to it."""
+def _canceled(
+    reason: CancellationReason | None, connection: Connection, intent: PaymentIntent
+) -> PaymentIntent:
+    """The intent canceled for `reason`, a held authorization voided on the ledger."""
+    if intent.status is S.REQUIRES_CAPTURE:
+        submit(connection, movements.release(intent))
+    return replace(
+        intent, status=S.CANCELED, cancellation_reason=reason, amount_capturable=0, next_action_url=None
+    )
+
+
+def _lapsed(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
+    """The intent's authorization lapsed: canceled `automatic`, while it still holds one (a capture or
+    cancel committed since it was found due wins)."""
+    if intent.status is not S.REQUIRES_CAPTURE:
+        raise UnexpectedState(intent.id, str(intent.status), "expire")
+    return _canceled(CancellationReason.AUTOMATIC, connection, intent)
+
+
+def expire_uncaptured(payments: Payments, tenant: Tenant | None, authorized_before: int) -> list[str]:
+    """Cancel (reason `automatic`) the held authorizations older than `authorized_before` (ns since the
+    epoch), the tenant's or every tenant's (None), as Stripe does after 7 days; the ledger voids each hold.
+    Returns the ids canceled, oldest first; one that another step (or another process expiring too) moved
+    meanwhile is left to it.
+
+    The rail is not asked: an authorization lapses at the card network at the end of its validity (which
+    `authorized_before` must not precede), so there is nothing left there to release, and the lapse can be
+    recorded where no rail client is configured (`python -m payments.intents expire-uncaptured`)."""
     with payments.engine.connect() as connection:
         due = store.authorized_before(connection, tenant, authorized_before)
     canceled = []
-    for intent_id in due:
+    for owner, intent_id in due:
         try:
-            cancel(payments, tenant, intent_id, CancellationReason.AUTOMATIC)
+            payments.step(owner, intent_id, Action.CANCEL, _lapsed)
         except UnexpectedState:
             continue
         canceled.append(intent_id)

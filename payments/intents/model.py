@@ -8,7 +8,8 @@ receives (a split payment has several, summing exactly to the amount).
 """
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 from ledger.model import INT64_MAX
@@ -79,6 +80,50 @@ class DisputeStatus(enum.StrEnum):
     OPEN = "open"
     WON = "won"
     LOST = "lost"
+
+
+class DisputeReason(enum.StrEnum):
+    """Stripe's dispute reasons, as the card networks' reason codes map to them."""
+
+    BANK_CANNOT_PROCESS = "bank_cannot_process"
+    CHECK_RETURNED = "check_returned"
+    CREDIT_NOT_PROCESSED = "credit_not_processed"
+    CUSTOMER_INITIATED = "customer_initiated"
+    DEBIT_NOT_AUTHORIZED = "debit_not_authorized"
+    DUPLICATE = "duplicate"
+    FRAUDULENT = "fraudulent"
+    GENERAL = "general"
+    INCORRECT_ACCOUNT_DETAILS = "incorrect_account_details"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    NONCOMPLIANT = "noncompliant"
+    PRODUCT_NOT_RECEIVED = "product_not_received"
+    PRODUCT_UNACCEPTABLE = "product_unacceptable"
+    SUBSCRIPTION_CANCELED = "subscription_canceled"
+    UNRECOGNIZED = "unrecognized"
+
+
+EVIDENCE_FIELDS: Final = (
+    "access_activity_log",
+    "billing_address",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "duplicate_charge_explanation",
+    "product_description",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_tracking_number",
+    "uncategorized_text",
+)
+"""The text fields of Stripe's dispute evidence a merchant may submit (its file fields are not kept here)."""
+EVIDENCE_MAX_LENGTH: Final = 150_000
+"""Stripe's bound on all of a dispute's evidence text together, in characters."""
 
 
 class RailKind(enum.StrEnum):
@@ -188,6 +233,8 @@ class Dispute:
     status: DisputeStatus
     created_at: int
     closed_at: int | None
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    """The merchant's evidence so far, by `EVIDENCE_FIELDS` name."""
 
 
 def require_amount(name: str, value: object, *, allow_zero: bool = False, maximum: int = INT64_MAX) -> int:

@@ -12,7 +12,7 @@ import re
 from functools import partial
 from typing import Final
 
-from payments.intents import holds, store
+from payments.intents import holds, rendering, store
 from payments.intents.context import Payments, new_id, rail_request
 from payments.intents.errors import InvalidRequest, RailRefused
 from payments.intents.model import Action, Refund, RefundReason, RefundStatus
@@ -32,6 +32,9 @@ REFUNDS: Final = holds.HoldKind[Refund](
     table=payment_refunds,
     load=store.load_refund,
     open_status=RefundStatus.PENDING,
+    opened="refund.created",
+    ended="refund.updated",
+    render=rendering.refund,
 )
 
 

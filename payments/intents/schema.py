@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
 from chain.sql_naming import SQL_NAMING_CONVENTION
@@ -108,4 +109,6 @@ payment_disputes: Final = _intent_record(
     "payment_disputes",
     Column("reason", String(64), nullable=False),
     Column("closed_at", BigInteger, nullable=True),
+    Column("evidence", Text, nullable=False, server_default="{}"),
 )
+"""A dispute's `evidence`: the merchant's text fields as a JSON object (migrated by 0016_dispute_evidence)."""

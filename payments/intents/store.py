@@ -5,11 +5,13 @@ by `ledger.store.begin_writing`, which every writing step calls first), so two s
 after the other and the second sees the first's status.
 """
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from chain.files import canonical_json
 from payments.intents.errors import NotFound
 from payments.intents.model import (
     CancellationReason,
@@ -69,18 +71,16 @@ def load(connection: Connection, tenant: Tenant, intent_id: str, *, lock: bool =
     return _intent(row, [_share(share) for share in shares])
 
 
-def authorized_before(connection: Connection, tenant: Tenant, moment: int) -> list[str]:
-    """The tenant's intents holding an authorization since before `moment` (ns), oldest first."""
-    query = (
-        select(payment_intents.c.id)
-        .where(
-            _owned(payment_intents, tenant),
-            payment_intents.c.status == str(IntentStatus.REQUIRES_CAPTURE),
-            payment_intents.c.updated_at < moment,
-        )
-        .order_by(payment_intents.c.updated_at)
+def authorized_before(connection: Connection, tenant: Tenant | None, moment: int) -> list[tuple[Tenant, str]]:
+    """The intents holding an authorization since before `moment` (ns), oldest first, with their tenants:
+    `tenant`'s, or every tenant's (None)."""
+    query = select(payment_intents.c.merchant_id, payment_intents.c.livemode, payment_intents.c.id).where(
+        payment_intents.c.status == str(IntentStatus.REQUIRES_CAPTURE), payment_intents.c.updated_at < moment
     )
-    return list(connection.scalars(query))
+    if tenant is not None:
+        query = query.where(_owned(payment_intents, tenant))
+    rows = connection.execute(query.order_by(payment_intents.c.updated_at, payment_intents.c.id))
+    return [(Tenant(row.merchant_id, bool(row.livemode)), row.id) for row in rows]
 
 
 def insert_intent(connection: Connection, intent: PaymentIntent) -> None:
@@ -142,9 +142,14 @@ def save(connection: Connection, before: PaymentIntent, after: PaymentIntent) ->
             )
 
 
+def _column(value: Any) -> Any:
+    """A record's field as its column holds it: a mapping (a dispute's evidence) as a JSON object."""
+    return canonical_json(dict(value)).decode() if isinstance(value, Mapping) else value
+
+
 def insert_record(connection: Connection, table: Any, record: Refund | Dispute) -> None:
     """Store a new refund or dispute (its fields are its table's columns)."""
-    connection.execute(insert(table), {name: getattr(record, name) for name in _names(table)})
+    connection.execute(insert(table), {name: _column(getattr(record, name)) for name in _names(table)})
 
 
 def _record(
@@ -174,10 +179,71 @@ def load_dispute(
     connection: Connection, tenant: Tenant, dispute_id: str, *, lock: bool = False
 ) -> Dispute | None:
     values = _record(connection, payment_disputes, tenant, dispute_id, lock)
-    return None if values is None else Dispute(**values | {"status": DisputeStatus(values["status"])})
+    return None if values is None else _dispute(values)
+
+
+def _dispute(values: dict[str, Any]) -> Dispute:
+    return Dispute(
+        **values
+        | {
+            "livemode": bool(values["livemode"]),
+            "status": DisputeStatus(values["status"]),
+            "evidence": json.loads(values["evidence"]),
+        }
+    )
+
+
+def dispute_owner(connection: Connection, dispute_id: str) -> Tenant | None:
+    """Whose dispute `dispute_id` is: for the operators, who act on every merchant's disputes."""
+    return _owner(connection, payment_disputes, dispute_id)
+
+
+def intent_owner(connection: Connection, intent_id: str) -> Tenant | None:
+    """Whose intent `intent_id` is: for the operators, who record the card networks' disputes on it."""
+    return _owner(connection, payment_intents, intent_id)
+
+
+def _owner(connection: Connection, table: Any, key: str) -> Tenant | None:
+    row = connection.execute(select(table.c.merchant_id, table.c.livemode).where(table.c.id == key)).first()
+    return None if row is None else Tenant(row.merchant_id, bool(row.livemode))
+
+
+def disputes_page(
+    connection: Connection,
+    tenant: Tenant | None,
+    payment_intent_id: str | None,
+    after: tuple[int, str] | None,
+    limit: int,
+) -> list[Dispute]:
+    """Up to `limit` disputes, oldest first after the key (created_at, id) `after`: the tenant's, or every
+    tenant's for an operator (`tenant` None); only those of `payment_intent_id` if given."""
+    query = select(payment_disputes)
+    if tenant is not None:
+        query = query.where(_owned(payment_disputes, tenant))
+    if payment_intent_id is not None:
+        query = query.where(payment_disputes.c.payment_intent_id == payment_intent_id)
+    if after is not None:
+        created, last_id = after
+        query = query.where(
+            (payment_disputes.c.created_at > created)
+            | ((payment_disputes.c.created_at == created) & (payment_disputes.c.id > last_id))
+        )
+    rows = connection.execute(
+        query.order_by(payment_disputes.c.created_at, payment_disputes.c.id).limit(limit)
+    )
+    return [_dispute(dict(row._mapping)) for row in rows]
 
 
 def set_status(connection: Connection, table: Any, tenant: Tenant, key: str, **values: Any) -> None:
     """Store a refund's or dispute's new status (and when it closed)."""
     values["status"] = str(values["status"])
     connection.execute(update(table).where(_owned(table, tenant), table.c.id == key), values)
+
+
+def set_evidence(
+    connection: Connection, tenant: Tenant, dispute_id: str, evidence: Mapping[str, str]
+) -> None:
+    connection.execute(
+        update(payment_disputes).where(_owned(payment_disputes, tenant), payment_disputes.c.id == dispute_id),
+        {"evidence": _column(evidence)},
+    )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from chain.files import canonical_json
@@ -36,7 +36,7 @@ class Event:
 
 
 def emit(
-    session: Session,
+    session: Session | Connection,
     merchant_id: str,
     livemode: bool,
     event_type: str,
@@ -44,7 +44,10 @@ def emit(
     *,
     now: int | None = None,
 ) -> Event:
-    """Record the event and its deliveries on `session`, in its open transaction; the caller commits."""
+    """Record the event and its deliveries on `session`, in its open transaction; the caller commits.
+
+    `session` may be a bare connection: a payment step writes its change on one (`payments.intents.context`),
+    and its event must be written in that very transaction."""
     (event_type,) = event_types([event_type])
     created = now_ms() if now is None else now
     event_id = new_id("evt")

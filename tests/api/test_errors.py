@@ -101,6 +101,7 @@ def test_openapi_describes_the_routes(client: TestClient):
         "ledger",
         "merchants",
         "payments",
+        "disputes",
         "fx",
         "webhooks",
         "reconciliation",

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 import ledger.schema
 import payments.intents.schema
+import payments.merchants.schema
+import payments.webhooks.schema
 from api.db import make_engine
 from ledger.accounts import lookup_account
 from ledger.check import verify
@@ -25,6 +27,7 @@ from payments.intents.postings import clearing_account, fees_account, merchant_a
 from payments.intents.rails import OutcomeKind, RailOutcome, RailRequest
 from payments.merchants.tenant import Tenant
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
+from tests.payments.webhooks.conftest import merchant_row
 
 CHALLENGE_URL = "https://rail.test/3ds/challenge"
 TENANT = Tenant("acct_merchant_a", livemode=False)
@@ -84,9 +87,21 @@ def success(capture: bool) -> RailOutcome:
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
+    """The tables on this test's database, TENANT's and OTHER's merchants registered (their steps' events
+    are written; see tests/payments/intents/test_events.py)."""
     engine = make_engine(database_url)
-    ledger.schema.metadata.create_all(engine)
-    payments.intents.schema.metadata.create_all(engine)
+    for metadata in (
+        ledger.schema.metadata,
+        payments.intents.schema.metadata,
+        payments.merchants.schema.metadata,
+        payments.webhooks.schema.metadata,
+    ):
+        metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(payments.merchants.schema.merchants),
+            [merchant_row(tenant.merchant_id) for tenant in (TENANT, OTHER)],
+        )
     try:
         yield engine
     finally:

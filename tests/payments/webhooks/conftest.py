@@ -28,7 +28,7 @@ MERCHANTS = (MERCHANT, "acct_other")
 OpenEndpoint = Callable[..., tuple[Endpoint, str]]
 
 
-def _merchant(merchant_id: str) -> dict[str, object]:
+def merchant_row(merchant_id: str) -> dict[str, object]:
     """A merchants row with every fee at zero (only its id matters to webhooks)."""
     now = datetime.now(UTC)
     fees = {column.name: 0 for column in merchants.c if column.name.endswith(("_fee_bps", "_fee_fixed"))}
@@ -51,7 +51,7 @@ def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
         merchants_metadata.create_all(engine)
         metadata.create_all(engine)
         with engine.begin() as connection:
-            connection.execute(insert(merchants), [_merchant(merchant_id) for merchant_id in MERCHANTS])
+            connection.execute(insert(merchants), [merchant_row(merchant_id) for merchant_id in MERCHANTS])
         yield engine
 
 

@@ -53,7 +53,9 @@ def test_a_live_endpoint_may_not_be_a_loopback_receiver(sessions: sessionmaker[S
     assert refused.value.field == "url"
 
 
-@pytest.mark.parametrize("events", [[], ["Payment.Succeeded"], ["charge"], ["a.b"] * 65 + ["c.d"]])
+@pytest.mark.parametrize(
+    "events", [[], ["Payment.Succeeded"], ["charge"], ["payment_intent.teleported"], ["*"] * 65]
+)
 def test_malformed_event_types_are_refused(open_endpoint: OpenEndpoint, events: list[str]):
     with pytest.raises(InvalidEndpoint) as refused:
         open_endpoint(URL, events=tuple(events))

@@ -1,0 +1,1 @@
+"""`/v1/disputes`: the HTTP face of `payments.intents.disputes`."""
