@@ -44,6 +44,8 @@ def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> N
         "l2_port": free_port(),
         "api_port": free_port(),
         "node_base_port": _free_port_run(3),
+        "bank_port": free_port(),
+        "card_processor_port": free_port(),
     }
     result = _run_demo(_demo_env(tmp_path, **ports))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -55,11 +57,17 @@ def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> N
     assert "TPW after the team cliff" in result.stdout
     assert "period 2 charged by the keeper" in result.stdout
     assert "applied, approved, sandbox+live keys, client certificate, webhook endpoint" in result.stdout
+    assert "40.00 EUR by card after a 3-D Secure challenge" in result.stdout
+    assert "120.00 EUR by ISO 20022 credit transfer" in result.stdout
+    assert "19.99 tUSD through PaymentRouter on L1" in result.stdout
+    assert "15.00 of 40.00 EUR refunded to the card" in result.stdout
     assert "100.00 EUR -> " in result.stdout
+    assert "every TPW-Signature verified" in result.stdout
     assert (tmp_path / "deployments" / "local.json").exists()
     assert (tmp_path / "deployments" / "l2devnet.json").exists()
     node_ports = [ports["node_base_port"] + offset for offset in range(3)]
-    for port in [ports["l1_port"], ports["l2_port"], ports["api_port"], *node_ports]:
+    services = [port for name, port in ports.items() if name != "node_base_port"]
+    for port in [*services, *node_ports]:
         assert not port_in_use(port), f"port {port} still in use after the demo"
 
 
@@ -73,6 +81,8 @@ def test_demo_refuses_a_taken_port_naming_it(tmp_path: Path) -> None:
             "l2_port": free_port(),
             "api_port": free_port(),
             "node_base_port": _free_port_run(3),
+            "bank_port": free_port(),
+            "card_processor_port": free_port(),
         }
         result = _run_demo(_demo_env(tmp_path, **ports))
     assert result.returncode == 2
