@@ -1,5 +1,6 @@
-"""The API as a real process (``python -m api`` under uvicorn) over a `CustodyGroup` of node processes: for
-tests that need what only a real server shows (its headers, many connections at once, a `kill -9`).
+"""The API as a real process (``python -m api`` under uvicorn), over a `CustodyGroup` of node processes or
+with custody unconfigured: for tests that need what only a real server shows (its headers, many connections
+at once, a `kill -9`).
 
 `ApiProcess` starts the API on a free loopback port with its database and the group's roster, waits until
 `/health` answers (any status: the chains may be down), issues an API key with every scope straight into
@@ -28,11 +29,31 @@ from scripts._support.processes import LOOPBACK, ManagedProcess, free_port
 from tests.helpers.custody_nodes import CustodyGroup
 
 
+def _custody_env(group: CustodyGroup) -> dict[str, str]:
+    return {
+        "TPW_CUSTODY_ROSTER_PATH": str(group.nodes[min(group.nodes)].data_dir / "roster.json"),
+        "TPW_CUSTODY_TLS_DIR": str(group.root / "coordinator"),
+    }
+
+
+def _no_custody_env(root: Path) -> dict[str, str]:
+    """Paths under `root` that hold nothing, so the server never picks up a roster of the checkout's."""
+    return {
+        "TPW_CUSTODY_ROSTER_PATH": str(root / "no-custody" / "roster.json"),
+        "TPW_CUSTODY_TLS_DIR": str(root / "no-custody"),
+    }
+
+
 class ApiProcess:
-    """One API server process on `database_url`, hosting the coordinator of `group`."""
+    """One API server process on `database_url`, hosting the coordinator of `group` (no custody without one:
+    its roster path then names nothing, and the custody routes answer 503)."""
 
     def __init__(
-        self, root: Path, group: CustodyGroup, database_url: str, extra_env: dict[str, str] | None = None
+        self,
+        root: Path,
+        group: CustodyGroup | None,
+        database_url: str,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.root = root
         self.database_url = database_url
@@ -44,8 +65,7 @@ class ApiProcess:
             "TPW_API_HOST": LOOPBACK,
             "TPW_API_PORT": str(self.port),
             "TPW_DEPLOYMENTS_DIR": str(root / "deployments"),
-            "TPW_CUSTODY_ROSTER_PATH": str(group.nodes[min(group.nodes)].data_dir / "roster.json"),
-            "TPW_CUSTODY_TLS_DIR": str(group.root / "coordinator"),
+            **(_custody_env(group) if group is not None else _no_custody_env(root)),
             "TPW_CUSTODY_AUDIT_PATH": str(root / "audit.jsonl"),
             "TPW_LOG_LEVEL": "WARNING",
             **(extra_env or {}),
