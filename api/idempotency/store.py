@@ -5,6 +5,8 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -188,6 +190,29 @@ def sweep_expired(session: Session) -> None:
     except DBAPIError:
         session.rollback()
         log.warning("sweeping expired idempotency keys failed; the next request will try again")
+
+
+class SweepSchedule:
+    """When this process next sweeps expired keys: at most once per `interval_seconds`.
+
+    Sweeping after every response cost every POST a write transaction of its own (a commit, and on SQLite
+    the file's one writer slot) to delete rows that are almost never there. An expired key left a while
+    longer changes no answer: `claim` treats it as absent and deletes it itself, so the sweep only keeps
+    the table from growing, and once a minute does that as well."""
+
+    def __init__(self, interval_seconds: float) -> None:
+        self.interval_seconds = interval_seconds
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        """True for the first caller once the interval has passed since the last sweep began."""
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next:
+                return False
+            self._next = now + self.interval_seconds
+            return True
 
 
 def release(session: Session, principal: str, key: str, token: str) -> None:
