@@ -12,8 +12,8 @@ rail (`card`) creates with a payment method, confirms and captures, and needs th
 (`TPW_CARD_*`) handed to the API process. The row says which flow it measured: a create+cancel figure is
 not a card payment's.
 
-The rate limits are raised out of the way (every client shares one key and one address); everything else is
-the API's defaults. The load generator runs on the same machine, so both compete for its CPUs.
+The rate limits are off (every client shares one key and one address); everything else is the API's
+defaults, its access log included. The load generator runs on the same machine, so both compete for its CPUs.
 """
 
 import asyncio
@@ -32,7 +32,9 @@ import httpx
 from tests.helpers.api_process import ApiProcess
 
 WARM_UP_SECONDS: Final = 2.0
-UNLIMITED: Final = {"TPW_RATE_LIMIT_ENABLED": "false"}
+SETTINGS: Final = {"TPW_RATE_LIMIT_ENABLED": "false", "TPW_LOG_LEVEL": "INFO"}
+"""No rate limits (every client shares one key and one address: they would measure themselves); the
+default log level (`ApiProcess` quietens it to WARNING), so every request writes its access line."""
 APPLICATION: Final[dict[str, Any]] = {
     "legal_name": "Benchmark GmbH",
     "country": "DE",
@@ -163,7 +165,7 @@ def _onboarded_merchant(api: ApiProcess) -> str:
 
 @contextmanager
 def _api(root: Path, database_url: str, rail: str) -> Iterator[ApiProcess]:
-    extra = {**UNLIMITED, **(rail_env() if rail == "card" else {})}
+    extra = {**SETTINGS, **(rail_env() if rail == "card" else {})}
     with ApiProcess(root, None, database_url, extra) as api:
         yield api
 
