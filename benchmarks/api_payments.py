@@ -35,16 +35,6 @@ WARM_UP_SECONDS: Final = 2.0
 SETTINGS: Final = {"TPW_RATE_LIMIT_ENABLED": "false", "TPW_LOG_LEVEL": "INFO"}
 """No rate limits (every client shares one key and one address: they would measure themselves); the
 default log level (`ApiProcess` quietens it to WARNING), so every request writes its access line."""
-APPLICATION: Final[dict[str, Any]] = {
-    "legal_name": "Benchmark GmbH",
-    "country": "DE",
-    "settlement_currency": "EUR",
-    "fees": {
-        "card": {"basis_points": 290, "fixed": "30"},
-        "bank": {"basis_points": 80, "fixed": "0"},
-        "stablecoin": {"basis_points": 50, "fixed": "0"},
-    },
-}
 INTENT: Final = {"amount": "1999", "currency": "EUR"}
 
 
@@ -150,19 +140,6 @@ def _percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def _onboarded_merchant(api: ApiProcess) -> str:
-    """Apply and approve a merchant through the API with the operator's key: its sandbox key's token."""
-    with httpx.Client(base_url=api.url, timeout=30) as client:
-        applied = client.post("/v1/merchants/applications", json=APPLICATION, headers=api.headers("apply"))
-        applied.raise_for_status()
-        approved = client.post(
-            f"/v1/merchants/{applied.json()['id']}/approve", headers=api.headers("approve")
-        )
-        approved.raise_for_status()
-    (token,) = [key["token"] for key in approved.json()["api_keys"] if key["mode"] == "sandbox"]
-    return str(token)
-
-
 @contextmanager
 def _api(root: Path, database_url: str, rail: str) -> Iterator[ApiProcess]:
     extra = {**SETTINGS, **(rail_env() if rail == "card" else {})}
@@ -176,7 +153,7 @@ def measure_intents(
     """Run the load on a new API process on `database_url`; every intent must end as its flow says."""
     chosen = flow(rail, payment_method)
     with _api(root, database_url, rail) as api:
-        load = Clients(api.url, _onboarded_merchant(api), chosen)
+        load = Clients(api.url, api.onboard_merchant("Benchmark GmbH"), chosen)
         measured = asyncio.run(load.run(clients, seconds))
     wrong = {ending: count for ending, count in load.endings.items() if ending != chosen.ends}
     assert not wrong, f"intents that did not end {chosen.ends}: {wrong}; statuses {dict(load.statuses)}"

@@ -48,17 +48,6 @@ UNLIMITED = {
     "TPW_RATE_LIMIT_ENABLED": "false",  # every client shares two keys and one address
     "TPW_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS": "1",  # the dead process's claims lapse soon after the restart
 }
-APPLICATION: dict[str, Any] = {
-    "legal_name": "Load GmbH",
-    "country": "DE",
-    "settlement_currency": "EUR",
-    "fees": {
-        "card": {"basis_points": 290, "fixed": "30"},
-        "bank": {"basis_points": 80, "fixed": "0"},
-        "stablecoin": {"basis_points": 50, "fixed": "0"},
-    },
-}
-
 Answers = list["Answer | None"]
 """The answers of an operation's steps so far, in order (None: not received)."""
 
@@ -186,12 +175,7 @@ def world(tmp_path: Path, database_url: str) -> Iterator[World]:
         ApiProcess(tmp_path, None, database_url, UNLIMITED) as api,
         httpx.Client(base_url=api.url, timeout=30) as client,
     ):
-        applied = client.post("/v1/merchants/applications", json=APPLICATION, headers=api.headers("apply"))
-        assert applied.status_code == 201, applied.text
-        merchant_id = applied.json()["id"]
-        approved = client.post(f"/v1/merchants/{merchant_id}/approve", headers=api.headers("approve"))
-        assert approved.status_code == 200, approved.text
-        (sandbox,) = [key["token"] for key in approved.json()["api_keys"] if key["mode"] == "sandbox"]
+        sandbox = api.onboard_merchant("Load GmbH")
         accounts = []
         for number in range(ACCOUNTS):
             opened = client.post(
