@@ -97,10 +97,15 @@ def redacted_url(database_url: str) -> str:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One database session per request, closed (and rolled back if uncommitted) when the request ends.
 
-    Async, so opening it takes no worker thread (a session connects only when first used); closing may
-    roll back, which is database work, so it runs in a worker thread."""
+    Async, so opening it takes no worker thread (a session connects only when first used). Closing one with
+    a transaction still open rolls it back, which is database work, so that runs in a worker thread; a
+    session whose work all ended (committed or rolled back, the usual case) holds no connection and closes
+    at once, sparing every request a hop to a worker thread and back."""
     session: Session = request.app.state.session_factory()
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()

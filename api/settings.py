@@ -128,6 +128,8 @@ class ApiSettings(BaseSettings):
     idempotency_lock_timeout_seconds: float = Field(default=300.0, gt=0)
     """A claimed Idempotency-Key whose request has not answered after this long is taken over by a retry (its
     process died); longer than any request runs."""
+    idempotency_sweep_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    """How often a finished POST also deletes the expired Idempotency-Keys (0: after every one)."""
     ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
     `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""

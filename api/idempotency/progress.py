@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from api.idempotency.store import FINISHED, HEADER, STARTED, key_row, utc_now
+from api.idempotency.store import FINISHED, HEADER, STARTED, update_held, utc_now
 
 _Row = TypeVar("_Row")
 
@@ -43,8 +43,7 @@ class Progress:
         return self.point != STARTED
 
     def _write(self, **values: Any) -> None:
-        written = self.session.execute(key_row(self.principal, self.key, self.token).values(**values))
-        if written.rowcount != 1:  # type: ignore[attr-defined]
+        if update_held(self.session, self.principal, self.key, self.token, **values) != 1:
             raise ClaimLost(f"the claim on {HEADER} {self.key!r} was taken over by a retry")
 
     def advance(self, point: str, **data: Any) -> Callable[[object], None]:

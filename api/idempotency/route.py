@@ -23,6 +23,7 @@ from api.idempotency.store import (
     REPLAYED_HEADER,
     STARTED,
     Stored,
+    SweepSchedule,
     claim,
     release,
     request_fingerprint,
@@ -154,10 +155,20 @@ class Idempotency:
             )
             raise
         assert progress.response_body is not None
-        await run_in_threadpool(sweep_expired, self.session)
+        if _sweeps(self.request).due():
+            await run_in_threadpool(sweep_expired, self.session)
         if shown_once:
             return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
         return Response(progress.response_body, status_code=status_code, media_type="application/json")
+
+
+def _sweeps(request: Request) -> SweepSchedule:
+    """The app's sweep schedule, made by the first request that finishes (apps made in tests included)."""
+    state = request.app.state
+    schedule: SweepSchedule | None = getattr(state, "idempotency_sweeps", None)
+    if schedule is None:
+        schedule = state.idempotency_sweeps = SweepSchedule(state.settings.idempotency_sweep_interval_seconds)
+    return schedule
 
 
 def _end_and_then(session: Session, then: Callable[[Session, str, str, str], None], *args: str) -> None:

@@ -5,12 +5,14 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from pydantic import BaseModel
-from sqlalchemy import delete, update
+from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,23 +89,22 @@ def claim(
     for _ in range(_CLAIM_ATTEMPTS):
         now = utc_now()
         token = secrets.token_hex(16)
-        session.add(
-            IdempotencyKey(
-                principal=principal,
-                key=key,
-                request_sha256=fingerprint,
-                request_path=path,
-                claim_token=token,
-                locked_at=now,
-                status_code=None,
-                response_body=None,
-                created_at=now,
-                expires_at=now + KEY_TTL,
-                recovery_point=STARTED,
-                recovery_data={},
-            )
-        )
+        row = {
+            "principal": principal,
+            "key": key,
+            "request_sha256": fingerprint,
+            "request_path": path,
+            "claim_token": token,
+            "locked_at": now,
+            "status_code": None,
+            "response_body": None,
+            "created_at": now,
+            "expires_at": now + KEY_TTL,
+            "recovery_point": STARTED,
+            "recovery_data": {},
+        }
         try:
+            session.execute(_CLAIM, row)
             session.commit()
             return Claimed(token)
         except IntegrityError:
@@ -169,14 +170,25 @@ def _existing(
     return Claimed(token, row.recovery_point, dict(row.recovery_data))
 
 
-def key_row(principal: str, key: str, token: str) -> Any:
-    """An UPDATE of the key's row, if (and only if) `token` still holds its claim."""
-    return update(IdempotencyKey).where(
-        IdempotencyKey.principal == principal,
-        IdempotencyKey.key == key,
-        IdempotencyKey.claim_token == token,
-        IdempotencyKey.status_code.is_(None),
-    )
+_KEYS: Final = cast(Table, IdempotencyKey.__table__)
+_CLAIM: Final = insert(_KEYS)
+"""The claim's INSERT, built once: building it per request (the ORM's unit of work, or `.values()`) cost more
+CPU than running it."""
+_HOLDER: Final = update(_KEYS).where(
+    IdempotencyKey.principal == bindparam("held_principal"),
+    IdempotencyKey.key == bindparam("held_key"),
+    IdempotencyKey.claim_token == bindparam("held_token"),
+    IdempotencyKey.status_code.is_(None),
+)
+"""An UPDATE of a key's row if (and only if) a claim token still holds it; the columns to set are the other
+parameters it is executed with. Built once, for the same reason as `_CLAIM`."""
+
+
+def update_held(session: Session, principal: str, key: str, token: str, **values: Any) -> int:
+    """Set `values` on the key's row if `token` still holds its claim: how many rows changed (1 or 0)."""
+    held = {"held_principal": principal, "held_key": key, "held_token": token}
+    written = session.execute(_HOLDER, {**held, **values})
+    return int(written.rowcount)  # type: ignore[attr-defined]
 
 
 def sweep_expired(session: Session) -> None:
@@ -188,6 +200,29 @@ def sweep_expired(session: Session) -> None:
     except DBAPIError:
         session.rollback()
         log.warning("sweeping expired idempotency keys failed; the next request will try again")
+
+
+class SweepSchedule:
+    """When this process next sweeps expired keys: at most once per `interval_seconds`.
+
+    Sweeping after every response cost every POST a write transaction of its own (a commit, and on SQLite
+    the file's one writer slot) to delete rows that are almost never there. An expired key left a while
+    longer changes no answer: `claim` treats it as absent and deletes it itself, so the sweep only keeps
+    the table from growing, and once a minute does that as well."""
+
+    def __init__(self, interval_seconds: float) -> None:
+        self.interval_seconds = interval_seconds
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        """True for the first caller once the interval has passed since the last sweep began."""
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next:
+                return False
+            self._next = now + self.interval_seconds
+            return True
 
 
 def release(session: Session, principal: str, key: str, token: str) -> None:
@@ -206,5 +241,5 @@ def release(session: Session, principal: str, key: str, token: str) -> None:
 
 def unlock(session: Session, principal: str, key: str, token: str) -> None:
     """Give the claim up after its work failed past a recovery point: a retry resumes from there at once."""
-    session.execute(key_row(principal, key, token).values(claim_token=None))
+    update_held(session, principal, key, token, claim_token=None)
     session.commit()

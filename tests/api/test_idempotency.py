@@ -6,6 +6,7 @@ The route counts how often its work really ran, so "replayed, not run again" is 
 """
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from api.idempotency.store import (
     STARTED,
     Claimed,
     IdempotencyKeyInFlight,
+    SweepSchedule,
     claim,
     request_fingerprint,
 )
@@ -211,8 +213,9 @@ def _age(sessions: sessionmaker[Session], **columns: datetime) -> None:
 
 
 def test_an_expired_key_runs_afresh_and_expired_rows_are_dropped(
-    client: TestClient, token: str, route: Route, sessions: sessionmaker[Session]
+    app: FastAPI, client: TestClient, token: str, route: Route, sessions: sessionmaker[Session]
 ):
+    app.state.idempotency_sweeps = SweepSchedule(0)  # sweep after every request
     assert post(client, token, "old", ORDER).json()["run"] == 1
     _age(sessions, expires_at=datetime.now(UTC) - timedelta(seconds=1))
     fresh = post(client, token, "old", {"item": "tea", "quantity": 9})  # another body is fine once expired
@@ -224,9 +227,30 @@ def test_an_expired_key_runs_afresh_and_expired_rows_are_dropped(
         assert row.expires_at > datetime.now(UTC) + KEY_TTL - timedelta(minutes=1)
 
     _age(sessions, expires_at=datetime.now(UTC) - timedelta(seconds=1))
-    post(client, token, "new", ORDER)  # completing any request sweeps expired keys
+    post(client, token, "new", ORDER)  # completing a request when a sweep is due sweeps expired keys
     with sessions() as session:
         assert [row.key for row in session.scalars(select(IdempotencyKey))] == ["new"]
+
+
+@SQLITE_ONLY
+def test_expired_keys_are_swept_once_per_interval_and_never_answer_meanwhile(
+    client: TestClient, token: str, route: Route, sessions: sessionmaker[Session]
+):
+    assert post(client, token, "first", ORDER).status_code == 201  # the first answer sweeps: due at start
+    _age(sessions, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert post(client, token, "second", ORDER).status_code == 201  # within the interval: no sweep
+    with sessions() as session:
+        assert sorted(row.key for row in session.scalars(select(IdempotencyKey))) == ["first", "second"]
+    again = post(client, token, "first", {"item": "tea", "quantity": 9})
+    assert again.status_code == 201  # an expired key left in the table is a fresh key all the same
+    assert again.json()["run"] == 3
+
+
+def test_a_sweep_schedule_is_due_once_per_interval():
+    schedule = SweepSchedule(0.2)
+    assert [schedule.due(), schedule.due()] == [True, False]
+    time.sleep(0.25)
+    assert [schedule.due(), schedule.due()] == [True, False]
 
 
 def test_a_claim_abandoned_by_a_dead_process_is_taken_over(
