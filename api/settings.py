@@ -99,6 +99,18 @@ class ApiSettings(BaseSettings):
     """The file of the key sealing webhook signing secrets (64 hex digits, mode 0600; the devnet writes
     it): only its path is configured, the key never travels in the environment. While it is missing,
     creating an endpoint or rotating its secret answers 503."""
+    factor_key_path: Path = PROJECT_ROOT / "var" / "risk" / "factors.key"
+    """The file of the key sealing TOTP secrets at rest (`risk.factors.sealing`; 64 hex digits, mode 0600):
+    only its path is configured, the key never travels in the environment."""
+    totp_issuer: str = Field(default="TPWallet", min_length=1, max_length=64)
+    """The issuer an authenticator app shows beside a TOTP enrolled with this server."""
+    factor_lockout_failures: int = Field(default=5, ge=1, le=100)
+    """Consecutive failed attempts of a factor (TOTP, payment password, recovery code) that lock it
+    (`risk.factors.lockout.LockoutPolicy.max_failures`)."""
+    factor_lockout_base_seconds: int = Field(default=60, ge=1)
+    """How long the first lock lasts; each further lock without a success in between lasts twice as long."""
+    factor_lockout_max_seconds: int = Field(default=24 * 3600, ge=1)
+    """The longest a lock lasts, however many came before it."""
 
     worker_threads: int = Field(default=40, ge=4, le=1024)
     """Worker threads for blocking work (database, sync routes); the database pool is as large, so a thread
