@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import pyotp
-from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, func, insert, or_, select, update
 
 from risk.factors import lockout
 from risk.factors.errors import AlreadyEnrolled, NotEnrolled
@@ -172,22 +172,23 @@ class TotpFactor:
             raise NotEnrolled(Factor.TOTP, subject_id)
         secret = self._box.open(sealed, _context(subject_id))
         step = matching_step(secret, code.strip(), now, self._parameters)
-        if step is None or not self._accept(subject_id, step, now, confirmed=confirmed):
+        if step is None or not self._accept(subject_id, sealed, step, now):
             lockout.refuse(self._engine, self._policy, subject_id, Factor.TOTP, CODE_FIELD, now)
 
-    def _accept(self, subject_id: str, step: int, now: int, *, confirmed: bool) -> bool:
-        """Record `step` as used if it is later than the last one used, with the lockout's reset, in one
-        transaction; False (nothing changed) when this step or a later one was used already."""
+    def _accept(self, subject_id: str, sealed: bytes, step: int, now: int) -> bool:
+        """Record `step` as used if it is later than the last one used (and confirm a pending enrolment),
+        with the lockout's reset, in one transaction; False (nothing changed) when this step or a later one
+        was used already, or the secret the code was checked against was replaced (re-enrolled) meanwhile."""
         fresh = or_(totp_secrets.c.last_step.is_(None), totp_secrets.c.last_step < step)
-        state = _in_state(confirmed=confirmed)
-        values: dict[str, int] = {"last_step": step}
-        if not confirmed:
-            values["confirmed_at"] = now
+        same_secret = totp_secrets.c.sealed_secret == sealed
         with self._engine.begin() as connection:
             used = connection.execute(
                 update(totp_secrets)
-                .where(and_(totp_secrets.c.subject_id == subject_id, state, fresh))
-                .values(values)
+                .where(and_(totp_secrets.c.subject_id == subject_id, same_secret, fresh))
+                .values(
+                    last_step=step,
+                    confirmed_at=func.coalesce(totp_secrets.c.confirmed_at, now),
+                )
             )
             if used.rowcount != 1:
                 return False  # nothing was written: the transaction ends empty
