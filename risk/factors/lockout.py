@@ -114,6 +114,16 @@ def record_failure(
         return Failure(remaining=0, locked_until=until)
 
 
+def serialize(connection: Connection, subject_id: str, factor: Factor, now: int) -> None:
+    """Hold the (subject, factor) row's write lock until the caller's transaction ends, so that changes to
+    one factor of one subject run one after the other: without it two regenerations of recovery codes at
+    once would each delete what they see and both insert a set, and two enrolments would race to insert."""
+    _insert_if_missing(connection, subject_id, factor, now)
+    connection.execute(
+        update(lockouts).where(_key(subject_id, factor)).values(updated_at=lockouts.c.updated_at)
+    )
+
+
 def _insert_if_missing(connection: Connection, subject_id: str, factor: Factor, now: int) -> None:
     """The (subject, factor) row with zero counts, unless it exists (a concurrent insert is no error)."""
     values = {

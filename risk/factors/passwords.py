@@ -55,6 +55,7 @@ class PaymentPassword:
         password_hash = self._hasher.hash(password)
         now = self._clock()
         with self._engine.begin() as connection:
+            lockout.serialize(connection, subject_id, Factor.PAYMENT_PASSWORD, now)
             exists = connection.scalar(
                 select(payment_passwords.c.subject_id).where(payment_passwords.c.subject_id == subject_id)
             )

@@ -66,7 +66,7 @@ class RecoveryCodes:
 
     def generate(self, subject_id: str) -> RecoveryCodeSet:
         """A new set of `CODE_COUNT` codes; the previous set, used or not, stops working in the same
-        transaction."""
+        transaction (regenerations at once run one after the other: the last one's set is the one left)."""
         codes = tuple(new_code() for _ in range(CODE_COUNT))
         now = self._clock()
         rows = [
@@ -74,6 +74,7 @@ class RecoveryCodes:
             for code in codes
         ]
         with self._engine.begin() as connection:
+            lockout.serialize(connection, subject_id, Factor.RECOVERY_CODE, now)
             connection.execute(delete(recovery_codes).where(recovery_codes.c.subject_id == subject_id))
             connection.execute(insert(recovery_codes), rows)
         return RecoveryCodeSet(codes)

@@ -123,6 +123,7 @@ class TotpFactor:
             "last_step": None,
         }
         with self._engine.begin() as connection:
+            lockout.serialize(connection, subject_id, Factor.TOTP, now)
             confirmed = connection.scalar(
                 select(totp_secrets.c.confirmed_at).where(totp_secrets.c.subject_id == subject_id)
             )

@@ -154,3 +154,25 @@ def test_revoke(passwords: PaymentPassword):
     with pytest.raises(NotEnrolled):
         passwords.revoke(SUBJECT)
     passwords.set(SUBJECT, "842051")
+
+
+def test_two_first_passwords_at_once_enrol_one(passwords: PaymentPassword):
+    enrolled: list[str] = []
+    refused: list[AlreadyEnrolled] = []
+    candidates = iter(["842051", "503817", "739146"])
+    guard = threading.Lock()
+
+    def set_password() -> None:
+        with guard:
+            password = next(candidates)
+        try:
+            passwords.set(SUBJECT, password)
+        except AlreadyEnrolled as error:
+            refused.append(error)
+        else:
+            enrolled.append(password)
+
+    run_concurrently(set_password, 3)
+    assert len(refused) == 2
+    [password] = enrolled
+    passwords.verify(SUBJECT, password)

@@ -117,3 +117,16 @@ def test_revoke(recovery: RecoveryCodes):
 def test_a_code_hashes_the_same_however_it_is_typed(code: str, upper: bool, separator: str):
     typed = code.replace("-", separator)
     assert code_hash(f" {typed.upper() if upper else typed} ") == code_hash(code)
+
+
+def test_regenerations_at_once_leave_one_set(recovery: RecoveryCodes, engine: Engine):
+    sets: list[tuple[str, ...]] = []
+
+    def generate() -> None:
+        sets.append(recovery.generate(SUBJECT).codes)
+
+    run_concurrently(generate, 4)
+    with engine.connect() as connection:
+        stored = set(connection.scalars(select(recovery_codes.c.code_hash)))
+    assert [codes for codes in sets if {code_hash(code) for code in codes} == stored] != []
+    assert len(stored) == CODE_COUNT
