@@ -1,6 +1,9 @@
 """Lockout: N consecutive failures lock a factor for a time doubling at each lock in a row; a success
 resets; failures racing each other all count."""
 
+import uuid
+from dataclasses import dataclass
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -93,3 +96,56 @@ def test_lock_times_double_until_the_cap(base: int, cap_factor: int, lock_number
     seconds = policy.lock_seconds(lock_number)
     assert base <= seconds <= policy.max_lock_seconds
     assert policy.lock_seconds(lock_number + 1) == min(2 * seconds, policy.max_lock_seconds)
+
+
+@dataclass
+class LockoutModel:
+    """The rules of the module docstring, in memory: what the database must agree with."""
+
+    failures: int = 0
+    lockouts: int = 0
+    until: int | None = None
+
+    def attempt(self, succeeded: bool, now: int) -> str:
+        if self.until is not None and self.until > now:
+            return "locked"
+        if succeeded:
+            self.failures, self.lockouts, self.until = 0, 0, None
+            return "accepted"
+        self.failures += 1
+        if self.failures < POLICY.max_failures:
+            return "refused"
+        self.lockouts += 1
+        self.until = now + POLICY.lock_seconds(self.lockouts)
+        self.failures = 0
+        return "refused"
+
+
+def attempt(engine: Engine, subject_id: str, succeeded: bool, now: int) -> str:
+    """One attempt as a factor service makes it: refused when locked, else counted."""
+    try:
+        with engine.begin() as connection:
+            lockout.check_unlocked(connection, subject_id, Factor.TOTP, now)
+            if succeeded:
+                record_success(connection, subject_id, Factor.TOTP, now)
+                return "accepted"
+    except FactorLocked:
+        return "locked"
+    record_failure(engine, POLICY, subject_id, Factor.TOTP, now)
+    return "refused"
+
+
+@given(
+    steps=st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=300)), min_size=1, max_size=25)
+)
+def test_any_sequence_of_attempts_follows_the_rules(engine: Engine, steps: list[tuple[bool, int]]):
+    subject_id = f"idn_{uuid.uuid4().hex}"  # the tables outlive each example: a subject of its own
+    model = LockoutModel()
+    now = 1_750_000_000
+    for succeeded, wait in steps:
+        now += wait
+        assert attempt(engine, subject_id, succeeded, now) == model.attempt(succeeded, now)
+        with engine.connect() as connection:
+            assert lockout.locked_until(connection, subject_id, Factor.TOTP, now) == (
+                model.until if model.until is not None and model.until > now else None
+            )
