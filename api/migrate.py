@@ -20,6 +20,8 @@ import payments.merchants.schema
 import payments.rails.stablecoin.schema
 import payments.reconciliation.schema
 import payments.webhooks.schema
+import risk.kyc.schema
+import risk.screening.schema
 from api.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -38,6 +40,8 @@ def target_metadata() -> list[MetaData]:
         payments.webhooks.schema.metadata,
         payments.rails.stablecoin.schema.metadata,
         payments.reconciliation.schema.metadata,
+        risk.screening.schema.metadata,
+        risk.kyc.schema.metadata,
     ]
 
 
