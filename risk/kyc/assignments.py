@@ -56,33 +56,8 @@ class Tiers:
 
     def set_tier(self, subject_id: str, tier: Tier, *, actor: str, reason: str) -> TierChange | None:
         """Move the subject to `tier`; the change recorded, or None when it already was at `tier`."""
-        subject = _text(subject_id, "subject_id", MAX_SUBJECT_LENGTH)
-        who = _text(actor, "actor", MAX_ACTOR_LENGTH)
-        why = _text(reason, "reason", MAX_REASON_LENGTH)
-        now = self.clock()
         with self.engine.begin() as connection:
-            _lock(connection, subject, now)
-            previous = _current(connection, subject, for_update=True)
-            if previous is tier:
-                return None
-            change = TierChange(f"kyc_{secrets.token_hex(12)}", subject, tier, previous, who, why, now)
-            connection.execute(
-                insert(tier_changes).values(
-                    id=change.id,
-                    subject_id=subject,
-                    tier=str(tier),
-                    previous_tier=str(previous),
-                    actor=who,
-                    reason=why,
-                    created_at=now,
-                )
-            )
-            connection.execute(
-                update(subject_tiers)
-                .where(subject_tiers.c.subject_id == subject)
-                .values(tier=str(tier), change_id=change.id, changed_at=now)
-            )
-        return change
+            return change_tier(connection, subject_id, tier, actor=actor, reason=reason, now=self.clock())
 
     def history(self, subject_id: str) -> list[TierChange]:
         """Every change of the subject's tier, oldest first."""
@@ -104,6 +79,46 @@ class Tiers:
             )
             for row in rows
         ]
+
+
+def change_tier(
+    connection: Connection,
+    subject_id: str,
+    tier: Tier,
+    *,
+    actor: str,
+    reason: str,
+    now: int,
+    upward_only: bool = False,
+) -> TierChange | None:
+    """Move the subject to `tier` within the caller's transaction (so a KYC check's outcome and the tier
+    it grants commit together); None when nothing changed: already at `tier`, or `upward_only` and the
+    subject is already at or above it."""
+    subject = _text(subject_id, "subject_id", MAX_SUBJECT_LENGTH)
+    who = _text(actor, "actor", MAX_ACTOR_LENGTH)
+    why = _text(reason, "reason", MAX_REASON_LENGTH)
+    _lock(connection, subject, now)
+    previous = _current(connection, subject, for_update=True)
+    if previous is tier or (upward_only and previous.rank >= tier.rank):
+        return None
+    change = TierChange(f"kyc_{secrets.token_hex(12)}", subject, tier, previous, who, why, now)
+    connection.execute(
+        insert(tier_changes).values(
+            id=change.id,
+            subject_id=subject,
+            tier=str(tier),
+            previous_tier=str(previous),
+            actor=who,
+            reason=why,
+            created_at=now,
+        )
+    )
+    connection.execute(
+        update(subject_tiers)
+        .where(subject_tiers.c.subject_id == subject)
+        .values(tier=str(tier), change_id=change.id, changed_at=now)
+    )
+    return change
 
 
 def _lock(connection: Connection, subject: str, now: int) -> None:

@@ -19,3 +19,15 @@ class InvalidTierConfig(KycError):
 
 class InvalidTierChange(KycError):
     """A tier change with a bad subject, tier, actor or reason."""
+
+
+class InvalidCheck(KycError):
+    """A KYC check request missing or with a malformed field."""
+
+
+class CheckNotFound(KycError):
+    """No check of this provider with this id."""
+
+
+class OutcomeConflict(KycError):
+    """An outcome that contradicts the check's final one (a provider changing its mind is not a replay)."""

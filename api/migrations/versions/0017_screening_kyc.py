@@ -1,5 +1,6 @@
 """Sanctions screening and KYC tiers (risk/screening/schema.py, risk/kyc/schema.py): list versions, screened
-items, screenings with reviewer decisions; subjects' current tiers and their changes.
+items, screenings with reviewer decisions; subjects' current tiers and their changes; KYC checks asked of a
+provider.
 
 Revision ID: 0017
 Revises: 0014
@@ -102,9 +103,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kyc_tier_changes")),
     )
     op.create_index("ix_kyc_tier_changes_subject_id", "kyc_tier_changes", ["subject_id"])
+    op.create_table(
+        "kyc_checks",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("subject_id", sa.String(length=64), nullable=False),
+        sa.Column("provider", sa.String(length=32), nullable=False),
+        sa.Column("provider_check_id", sa.String(length=64), nullable=True),
+        sa.Column("tier", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reasons", sa.String(length=512), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("completed_at", sa.BigInteger(), nullable=True),
+        sa.CheckConstraint("tier IN ('light', 'full')", name=op.f("ck_kyc_checks_tier_grantable")),
+        sa.CheckConstraint(
+            "status IN ('pending', 'review', 'approved', 'rejected', 'failed')",
+            name=op.f("ck_kyc_checks_status_known"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kyc_checks")),
+        sa.UniqueConstraint(
+            "provider", "provider_check_id", name=op.f("uq_kyc_checks_provider_provider_check_id")
+        ),
+    )
+    op.create_index("ix_kyc_checks_subject_id", "kyc_checks", ["subject_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_kyc_checks_subject_id", table_name="kyc_checks")
+    op.drop_table("kyc_checks")
     op.drop_index("ix_kyc_tier_changes_subject_id", table_name="kyc_tier_changes")
     op.drop_table("kyc_tier_changes")
     op.drop_table("kyc_subject_tiers")
