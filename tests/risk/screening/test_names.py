@@ -4,10 +4,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from risk.screening import names
+from risk.screening import names, sdn
 from risk.screening.index import ListIndex
 from risk.screening.model import HitKind
 from risk.screening.sdn import SdnList
+from tests.risk.screening.conftest import SAMPLE_DIR
 
 THRESHOLD = 88
 
@@ -88,3 +89,36 @@ def test_scores_are_symmetric_and_bounded(a: str, b: str):
     left, right = names.normalise(a), names.normalise(b)
     assert names.score(left, right) == names.score(right, left)
     assert 0 <= names.score(left, right) <= 100
+
+
+LISTED_WORDS = [
+    "teodor",
+    "morvane",
+    "ivanovich",
+    "kestrel",
+    "holdings",
+    "smith",
+    "john",
+    "jon",
+    "hassan",
+    "al",
+]
+
+
+@given(
+    st.lists(st.sampled_from([*LISTED_WORDS, "morvan", "smyth", "x"]), min_size=1, max_size=4),
+    st.integers(60, 100),
+)
+def test_the_index_finds_exactly_what_scoring_every_name_finds(words: list[str], threshold: int):
+    """The vectorised preselection loses nothing: the hits are the entries a full scan scores at or above
+    the threshold, each with its best score."""
+    sample = sdn.load(SAMPLE_DIR)
+    query = names.normalise(" ".join(words))
+    expected: dict[int, float] = {}
+    for entry in sample.entries.values():
+        for listed in (entry.name, *(alias.name for alias in entry.aliases)):
+            value = names.score(query, names.normalise(listed))
+            if value >= threshold:
+                expected[entry.ent_num] = max(value, expected.get(entry.ent_num, 0.0))
+    found = {hit.ent_num: hit.score for hit in ListIndex(sample).names(" ".join(words), threshold)}
+    assert found == expected

@@ -1,6 +1,7 @@
 """Screenings recorded on both backends: outcomes, reviewer decisions, standing, re-screening on a list
 change."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,20 @@ def test_the_threshold_is_a_policy(engine: Engine, sample: sdn.SdnList, clock: C
     assert strict.screen_name(SUBJECT, "Jon Smith", Trigger.ONBOARDING).outcome is Outcome.CLEAR
     with pytest.raises(ValueError, match="name_threshold"):
         ScreeningPolicy(name_threshold=0)
+
+
+def test_concurrent_first_screenings_of_one_item_share_it(screener: Screener, engine: Engine):
+    """Two payouts screening a new IBAN at once: one item (the loser of the insert race reads the winner's
+    row), both screenings kept, the item pointing at one of them."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = list(
+            pool.map(
+                lambda _: screener.screen_iban(SUBJECT, "DE89 3704 0044 0532 0130 00", Trigger.PAYOUT),
+                range(8),
+            )
+        )
+    assert _count(engine, items) == 1
+    assert _count(engine, screenings) == 8
+    assert _count(engine, lists) == 1
+    [latest] = screener.latest(SUBJECT)
+    assert latest.id in {screening.id for screening in done}
