@@ -12,12 +12,13 @@ Times are unix milliseconds from the injected clock.
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Row, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from risk.screening import identifiers
+from risk.screening import identifiers, sdn
 from risk.screening.errors import DecisionRefused, InvalidIdentifier, NotFound
 from risk.screening.index import ListIndex
 from risk.screening.model import (
@@ -223,6 +224,15 @@ class Screener:
         return [_screening(row) for row in rows]
 
     # List changes --------------------------------------------------------------------------------------
+
+    def refresh(self, directory: Path) -> list[Screening]:
+        """Load the list in `directory` and, when its version is not the one in use, switch to it and
+        re-screen (`switch_list`); the monitoring calls this when the list files may have changed. A
+        malformed list raises `InvalidListFile` and the current one stays in use."""
+        loaded = sdn.load(directory)
+        if loaded.version == self.index.version:
+            return self.switch_list(self.index)  # finishes an interrupted re-screen; else nothing to do
+        return self.switch_list(ListIndex(loaded))
 
     def switch_list(self, index: ListIndex) -> list[Screening]:
         """Use `index` from now on and re-screen every known item whose latest screening was against

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from risk.screening import sdn
-from risk.screening.errors import DecisionRefused, InvalidIdentifier, NotFound
+from risk.screening.errors import DecisionRefused, InvalidIdentifier, InvalidListFile, NotFound
 from risk.screening.index import ListIndex
 from risk.screening.model import Decision, HitKind, ItemKind, Outcome, Standing, Trigger
 from risk.screening.schema import items, lists, screenings
@@ -210,3 +210,23 @@ def test_concurrent_first_screenings_of_one_item_share_it(screener: Screener, en
     assert _count(engine, lists) == 1
     [latest] = screener.latest(SUBJECT)
     assert latest.id in {screening.id for screening in done}
+
+
+def test_refresh_re_screens_only_when_the_files_changed(screener: Screener, tmp_path: Path):
+    directory = write_list(tmp_path / "lists", sample_files())
+    screener.screen_name(SUBJECT, "Richard Doe", Trigger.ONBOARDING)
+    assert screener.refresh(directory) == []  # the same files: the same version, nothing re-screened
+    files = sample_files()
+    files["SDN.CSV"] = files["SDN.CSV"].rstrip(b"\x1a") + NEW_ENTRY.encode("cp1252")
+    write_list(directory, files)
+    [rescreened] = screener.refresh(directory)
+    assert (rescreened.trigger, rescreened.outcome) == (Trigger.LIST_CHANGE, Outcome.POTENTIAL_MATCH)
+    assert screener.refresh(directory) == []
+
+
+def test_a_malformed_new_list_keeps_the_current_one(screener: Screener, tmp_path: Path):
+    version = screener.index.version
+    directory = write_list(tmp_path / "lists", {"SDN.CSV": b'1,"broken\r\n'})
+    with pytest.raises(InvalidListFile):
+        screener.refresh(directory)
+    assert screener.index.version == version
