@@ -91,7 +91,12 @@ class ListIndex:
         return self._exact(self._ibans.get(identifiers.iban(iban), ()), HitKind.IBAN)
 
     def _exact(self, found: Sequence[tuple[int, str]], kind: HitKind) -> list[Hit]:
+        """One hit per entry (an address listed under two currencies, ETH and USDT, is one hit), with the
+        first mention."""
+        first: dict[int, str] = {}
+        for ent, listed in found:
+            first.setdefault(ent, listed)
         return [
             Hit(ent_num=ent, kind=kind, listed=listed, score=100.0, programs=self._programs(ent))
-            for ent, listed in sorted(set(found))
+            for ent, listed in sorted(first.items())
         ]

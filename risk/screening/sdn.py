@@ -1,5 +1,6 @@
 """The OFAC SDN list in its CSV distribution (https://ofac.treasury.gov/sdn-list-data-formats-data-schemas):
-SDN.CSV (one row per entry), ALT.CSV (aliases) and ADD.CSV (addresses), parsed exactly as OFAC ships them.
+SDN.CSV (one row per entry), ALT.CSV (aliases), ADD.CSV (addresses) and SDN_COMMENTS.CSV (the rest of a
+Remarks field OFAC cut at 1,000 characters), parsed exactly as OFAC ships them.
 
 The files have no header row; every field but the numeric keys is double-quoted; a null is the literal
 `-0-` (OFAC pads it with a trailing space); the text is Windows-1252 (bytes 1252 leaves undefined are read as
@@ -26,6 +27,7 @@ NULL: Final = "-0-"
 SDN_FILE: Final = "SDN.CSV"
 ALT_FILE: Final = "ALT.CSV"
 ADD_FILE: Final = "ADD.CSV"
+COMMENTS_FILE: Final = "SDN_COMMENTS.CSV"
 SDN_COLUMNS: Final = (
     "ent_num",
     "SDN_Name",
@@ -42,6 +44,7 @@ SDN_COLUMNS: Final = (
 )
 ALT_COLUMNS: Final = ("ent_num", "alt_num", "alt_type", "alt_name", "alt_remarks")
 ADD_COLUMNS: Final = ("ent_num", "add_num", "address", "city_state_postal", "country", "add_remarks")
+COMMENTS_COLUMNS: Final = ("ent_num", "Remarks_Extended")
 DOS_EOF: Final = "\x1a"
 DIGITAL_CURRENCY = re.compile(r"Digital Currency Address - ([A-Za-z0-9]+)\s+([^\s;]+)")
 IBAN_REMARK = re.compile(r"\bIBAN:?\s+([A-Za-z]{2}[0-9]{2}(?:\s?[A-Za-z0-9]){11,30})")
@@ -129,7 +132,8 @@ def nullable(field: str) -> str | None:
 def _rows(text: str, file: str, columns: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
     """The rows of one file with their 1-based line numbers, checked for width; blank and Ctrl-Z lines
     skipped."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # A Ctrl-Z may also follow the last row directly, with no line end before it.
+    reader = csv.reader(io.StringIO(text.rstrip(DOS_EOF + "\r\n"), newline=""), strict=True)
     try:
         for row in reader:
             if not row or (len(row) == 1 and row[0].strip(" \r\n" + DOS_EOF) == ""):
@@ -182,10 +186,14 @@ def ibans(remarks: str | None) -> tuple[str, ...]:
     return tuple(re.sub(r"\s", "", m[1]).upper() for m in IBAN_REMARK.finditer(remarks))
 
 
-def parse(sdn: bytes, alt: bytes = b"", add: bytes = b"") -> SdnList:
-    """A list from the three files' bytes (ALT and ADD may be empty); an alias or address naming no entry
-    is refused, since it means the files are from different publications."""
-    version = _version({SDN_FILE: sdn, ALT_FILE: alt, ADD_FILE: add})
+def parse(sdn: bytes, alt: bytes = b"", add: bytes = b"", comments: bytes = b"") -> SdnList:
+    """A list from the four files' bytes (all but SDN may be empty); an alias, address or remark naming no
+    entry is refused, since it means the files are from different publications."""
+    version = _version({SDN_FILE: sdn, ALT_FILE: alt, ADD_FILE: add, COMMENTS_FILE: comments})
+    overflow: dict[int, str] = {}
+    for line, row in _rows(decode(comments), COMMENTS_FILE, COMMENTS_COLUMNS):
+        ent = _number(row[0], COMMENTS_FILE, line, "ent_num")
+        overflow[ent] = overflow.get(ent, "") + row[1]
     aliases: dict[int, list[Alias]] = {}
     for line, row in _rows(decode(alt), ALT_FILE, ALT_COLUMNS):
         ent = _number(row[0], ALT_FILE, line, "ent_num")
@@ -212,7 +220,7 @@ def parse(sdn: bytes, alt: bytes = b"", add: bytes = b"") -> SdnList:
         ent = _number(row[0], SDN_FILE, line, "ent_num")
         if ent in entries:
             raise InvalidListFile(f"{SDN_FILE} line {line}: ent_num {ent} appears twice", field=SDN_FILE)
-        remarks = nullable(row[11])
+        remarks = nullable((nullable(row[11]) or "") + overflow.pop(ent, ""))
         entries[ent] = SdnEntry(
             ent_num=ent,
             name=_required(row[1], SDN_FILE, line, "SDN_Name"),
@@ -231,9 +239,11 @@ def parse(sdn: bytes, alt: bytes = b"", add: bytes = b"") -> SdnList:
             digital_currency_addresses=digital_currency_addresses(remarks),
             ibans=ibans(remarks),
         )
-    orphans = sorted(set(aliases) | set(addresses))
+    orphans = sorted(set(aliases) | set(addresses) | set(overflow))
     if orphans:
-        raise InvalidListFile(f"ALT/ADD rows name entries not in {SDN_FILE}: {orphans[:5]}", field=SDN_FILE)
+        raise InvalidListFile(
+            f"ALT/ADD/COMMENTS rows name entries not in {SDN_FILE}: {orphans[:5]}", field=SDN_FILE
+        )
     return SdnList(version, entries)
 
 
@@ -248,8 +258,8 @@ def _version(files: Mapping[str, bytes]) -> str:
 
 
 def load(directory: Path) -> SdnList:
-    """The list in `directory`: SDN.CSV (required), ALT.CSV and ADD.CSV (optional), names matched
-    case-insensitively as OFAC's downloads are upper-case and mirrors often are not."""
+    """The list in `directory`: SDN.CSV (required), ALT.CSV, ADD.CSV and SDN_COMMENTS.CSV (optional), names
+    matched case-insensitively as OFAC's downloads are upper-case and mirrors often are not."""
     if not directory.is_dir():
         raise InvalidListFile(f"{directory} is not a directory", field="directory")
     by_name = {path.name.upper(): path for path in directory.iterdir() if path.is_file()}
@@ -259,4 +269,4 @@ def load(directory: Path) -> SdnList:
     def read(name: str) -> bytes:
         return by_name[name].read_bytes() if name in by_name else b""
 
-    return parse(read(SDN_FILE), read(ALT_FILE), read(ADD_FILE))
+    return parse(read(SDN_FILE), read(ALT_FILE), read(ADD_FILE), read(COMMENTS_FILE))

@@ -19,8 +19,11 @@ START_MS = 1_796_000_000_000
 
 
 def sample_files() -> dict[str, bytes]:
-    """The sample list's three files, by OFAC's names."""
-    return {name: (SAMPLE_DIR / name).read_bytes() for name in (sdn.SDN_FILE, sdn.ALT_FILE, sdn.ADD_FILE)}
+    """The sample list's four files, by OFAC's names."""
+    return {
+        name: (SAMPLE_DIR / name).read_bytes()
+        for name in (sdn.SDN_FILE, sdn.ALT_FILE, sdn.ADD_FILE, sdn.COMMENTS_FILE)
+    }
 
 
 def write_list(directory: Path, files: dict[str, bytes]) -> Path:

@@ -59,3 +59,8 @@ def test_bech32_is_lower_cased_and_a_bad_listed_iban_still_compares():
         "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
     )
     assert identifiers.listed_iban("ir00 1234 5678") == "IR0012345678"
+
+
+def test_an_address_listed_under_two_currencies_is_one_hit(sample: SdnList):
+    [hit] = ListIndex(sample).chain_address("0x2e7d2c03a9507ae265ecf5b5356885a53393a202")
+    assert (hit.ent_num, hit.listed) == (9007, "ETH 0x2E7d2C03a9507AE265ecF5b5356885a53393A202")

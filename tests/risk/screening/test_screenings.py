@@ -48,7 +48,7 @@ def test_a_clear_name_is_recorded_with_the_list_version(screener: Screener, engi
     assert screening.created_at == clock.now
     assert screener.get(screening.id) == screening
     with engine.connect() as connection:
-        assert connection.scalar(select(lists.c.entries)) == 6
+        assert connection.scalar(select(lists.c.entries)) == 7
 
 
 def test_a_fuzzy_name_hit_waits_for_a_reviewer(screener: Screener):

@@ -16,7 +16,7 @@ def _sdn(*rows: str) -> bytes:
 
 
 def test_the_sample_parses_every_column(sample: sdn.SdnList):
-    assert sorted(sample.entries) == [9001, 9002, 9003, 9004, 9005, 9006]
+    assert sorted(sample.entries) == [9001, 9002, 9003, 9004, 9005, 9006, 9007]
     vessel = sample.entries[9004]
     assert (vessel.name, vessel.sdn_type, vessel.call_sign, vessel.vessel_type) == (
         "SEA WIND",
@@ -58,6 +58,15 @@ def test_digital_currency_addresses_come_from_the_remarks(sample: sdn.SdnList):
     assert sample.entries[9003].digital_currency_addresses[-1].address == "TXq7ZBmNFMjRuD8kxvXi2sRhXHXuXnGLCm"
 
 
+def test_remarks_cut_by_ofac_continue_in_sdn_comments(sample: sdn.SdnList):
+    garnet = sample.entries[9007]
+    assert [(found.currency, found.address) for found in garnet.digital_currency_addresses] == [
+        ("XBT", "1GarnetXq3eZ9v8wS7rT6yU5iO4pA3sD2f"),
+        ("ETH", "0x2E7d2C03a9507AE265ecF5b5356885a53393A202"),
+        ("USDT", "0x2E7d2C03a9507AE265ecF5b5356885a53393A202"),
+    ]
+
+
 def test_a_quoted_quote_and_a_comma_inside_a_field():
     entry = sdn.parse(
         _sdn(ROW.format(ent=1, name="DOE, Jane", remarks='a.k.a. ""JD""; Gender Female, tall.'))
@@ -83,6 +92,8 @@ def test_programs_are_split_on_the_bracket_separator():
 def test_a_ctrl_z_and_blank_lines_end_the_file_quietly():
     data = _sdn(ROW.format(ent=7, name="X", remarks="-0- "), "\r\n") + b"\x1a"
     assert list(sdn.parse(data).entries) == [7]
+    right_after_the_row = _sdn(ROW.format(ent=8, name="Y", remarks="-0- ")).rstrip(b"\r\n") + b"\x1a"
+    assert list(sdn.parse(right_after_the_row).entries) == [8]
 
 
 @pytest.mark.parametrize(
@@ -106,12 +117,14 @@ def test_malformed_rows_are_refused_with_their_line(data: bytes, needle: str):
     assert refused.value.field == "SDN.CSV"
 
 
-def test_an_entry_twice_and_an_alias_of_no_entry_are_refused():
+def test_an_entry_twice_and_rows_of_no_entry_are_refused():
     row = ROW.format(ent=1, name="X", remarks="-0- ")
     with pytest.raises(InvalidListFile, match="appears twice"):
         sdn.parse(_sdn(row, row))
     with pytest.raises(InvalidListFile, match=r"not in SDN\.CSV"):
         sdn.parse(_sdn(row), alt=b'2,20,"aka","Y","-0- "\r\n')
+    with pytest.raises(InvalidListFile, match=r"not in SDN\.CSV"):
+        sdn.parse(_sdn(row), comments=b'3,"more remarks"\r\n')
 
 
 def test_the_version_is_the_files_content_hash(tmp_path: Path):
@@ -131,8 +144,10 @@ def test_lower_case_file_names_and_missing_optional_files_load(tmp_path: Path):
     directory.mkdir()
     (directory / "sdn.csv").write_bytes(sample_files()["SDN.CSV"])
     loaded = sdn.load(directory)
-    assert len(loaded.entries) == 6
+    assert len(loaded.entries) == 7
     assert loaded.entries[9001].aliases == ()
+    # Without SDN_COMMENTS.CSV the remarks stop where OFAC cut them, mid-address.
+    assert loaded.entries[9007].digital_currency_addresses[-1].address == "0x2E7d2C03a9507AE2"
 
 
 def test_a_directory_without_sdn_csv_is_refused(tmp_path: Path):
