@@ -86,20 +86,23 @@ class Screener:
         """Screen a person's or company's name: each entry whose name or alias scores at or above the
         threshold is a hit, and any hit makes the screening a potential match for a reviewer."""
         value = _text(name, "name", MAX_NAME_LENGTH)
-        hits = self.index.names(value, self.policy.name_threshold)
-        return self._record(subject_id, ItemKind.NAME, value, trigger, hits, Outcome.POTENTIAL_MATCH)
+        index = self.index  # one list for the hits and the version recorded, whatever switch_list does
+        hits = index.names(value, self.policy.name_threshold)
+        return self._record(subject_id, ItemKind.NAME, value, trigger, index, hits, Outcome.POTENTIAL_MATCH)
 
     def screen_chain_address(self, subject_id: str, address: str, trigger: Trigger) -> Screening:
         """Screen a chain address: listed (EVM checksum-insensitively) is a match, no reviewer asked."""
         value = identifiers.chain_address(address)
-        hits = self.index.chain_address(value)
-        return self._record(subject_id, ItemKind.CHAIN_ADDRESS, value, trigger, hits, Outcome.MATCH)
+        index = self.index
+        hits = index.chain_address(value)
+        return self._record(subject_id, ItemKind.CHAIN_ADDRESS, value, trigger, index, hits, Outcome.MATCH)
 
     def screen_iban(self, subject_id: str, iban: str, trigger: Trigger) -> Screening:
         """Screen an IBAN (checked and compacted by schwifty): listed is a match."""
         value = identifiers.iban(iban)
-        hits = self.index.iban(value)
-        return self._record(subject_id, ItemKind.IBAN, value, trigger, hits, Outcome.MATCH)
+        index = self.index
+        hits = index.iban(value)
+        return self._record(subject_id, ItemKind.IBAN, value, trigger, index, hits, Outcome.MATCH)
 
     def _screen_item(self, subject_id: str, kind: ItemKind, value: str, trigger: Trigger) -> Screening:
         screen = {
@@ -115,6 +118,7 @@ class Screener:
         kind: ItemKind,
         value: str,
         trigger: Trigger,
+        index: ListIndex,
         hits: Sequence[Hit],
         on_hit: Outcome,
     ) -> Screening:
@@ -125,14 +129,14 @@ class Screener:
             subject_id=subject,
             kind=kind,
             value=value,
-            list_version=self.index.version,
+            list_version=index.version,
             trigger=trigger,
             outcome=on_hit if hits else Outcome.CLEAR,
             hits=tuple(hits),
             created_at=now,
         )
         with self.engine.begin() as connection:
-            self._register_list(connection, now)
+            _register_list(connection, index, now)
             item_id, previous_id = _item(connection, subject, kind, value, now)
             previous = _load(connection, previous_id) if previous_id is not None else None
             screening = _carried_over(screening, previous, now)
@@ -141,19 +145,6 @@ class Screener:
                 update(items).where(items.c.id == item_id).values(latest_screening_id=screening.id)
             )
         return screening
-
-    def _register_list(self, connection: Connection, now: int) -> None:
-        known = connection.scalar(select(lists.c.version).where(lists.c.version == self.index.version))
-        if known is None:
-            try:
-                with connection.begin_nested():
-                    connection.execute(
-                        insert(lists).values(
-                            version=self.index.version, entries=self.index.entries, first_used_at=now
-                        )
-                    )
-            except IntegrityError:
-                pass  # registered meanwhile by a concurrent screening: the row is what we wanted
 
     # Reviewing -----------------------------------------------------------------------------------------
 
@@ -250,6 +241,19 @@ class Screener:
             self._screen_item(subject, ItemKind(kind), value, Trigger.LIST_CHANGE)
             for subject, kind, value in stale
         ]
+
+
+def _register_list(connection: Connection, index: ListIndex, now: int) -> None:
+    """Record the list version on its first use (race-safe: a concurrent first use's row is as good)."""
+    known = connection.scalar(select(lists.c.version).where(lists.c.version == index.version))
+    if known is None:
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    insert(lists).values(version=index.version, entries=index.entries, first_used_at=now)
+                )
+        except IntegrityError:
+            pass  # registered meanwhile by a concurrent screening: the row is what we wanted
 
 
 def _item(
