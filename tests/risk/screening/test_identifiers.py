@@ -1,6 +1,8 @@
 """Exact identifiers: EVM addresses checksum-insensitive, other chains case-sensitive, IBANs via schwifty."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from risk.screening import identifiers
 from risk.screening.errors import InvalidIdentifier
@@ -64,3 +66,10 @@ def test_bech32_is_lower_cased_and_a_bad_listed_iban_still_compares():
 def test_an_address_listed_under_two_currencies_is_one_hit(sample: SdnList):
     [hit] = ListIndex(sample).chain_address("0x2e7d2c03a9507ae265ecf5b5356885a53393a202")
     assert (hit.ent_num, hit.listed) == (9007, "ETH 0x2E7d2C03a9507AE265ecF5b5356885a53393A202")
+
+
+@given(st.binary(min_size=20, max_size=20), st.lists(st.booleans(), min_size=40, max_size=40))
+def test_any_letter_case_of_an_evm_address_compares_equal(raw: bytes, upper: list[bool]):
+    digits = raw.hex()
+    cased = "".join(c.upper() if up else c for c, up in zip(digits, upper, strict=True))
+    assert identifiers.chain_address("0x" + cased) == "0x" + digits
