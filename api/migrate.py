@@ -21,6 +21,8 @@ import payments.rails.stablecoin.schema
 import payments.reconciliation.schema
 import payments.webhooks.schema
 import risk.factors.schema
+import risk.kyc.schema
+import risk.screening.schema
 from api.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -40,6 +42,8 @@ def target_metadata() -> list[MetaData]:
         payments.rails.stablecoin.schema.metadata,
         payments.reconciliation.schema.metadata,
         risk.factors.schema.metadata,
+        risk.screening.schema.metadata,
+        risk.kyc.schema.metadata,
     ]
 
 
