@@ -5,7 +5,7 @@ network) with both rails and their reconciliation configured from the same setti
 Paid by bank and by card, one bank payment returned by the customer's bank, one refund on each rail: the
 bank's camt.053 and the processor's settlement file agree with the ledger line by line, no break. Then our
 books gain a bank payment the bank never moved (posted through a rail that is not the bank): the next run
-of the day lists exactly that one break.
+of the day lists exactly that one break. The daily job's command line, on the same settings, agrees.
 """
 
 from collections.abc import Iterator
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from api.reconciliation.__main__ import main
 from api.settings import ApiSettings
 from payments.intents import intents
 from payments.intents.context import Payments
@@ -132,9 +133,12 @@ def test_a_day_on_the_real_bank_and_processor_reconciles_without_break_until_the
             2,
         )
 
+    # The daily job on the same settings reads the same counterparts and agrees (its run is the day's next).
+    assert main(["run", "--date", today().isoformat()], api_settings) == 0
+
     forged = _forged_bank_payment(api_settings, merchant)
     found = _reconciled(desk)
-    assert (found["run"], found["status"], found["break_count"]) == (clean["run"] + 1, "complete", 1)
+    assert (found["run"], found["status"], found["break_count"]) == (clean["run"] + 2, "complete", 1)
     [only] = found["breaks"]["data"]
     assert (only["kind"], only["rail"], only["line_kind"], only["reference"]) == (
         "missing_at_rail",
