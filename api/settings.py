@@ -16,6 +16,7 @@ from chain.paths import PROJECT_ROOT
 from custody.tls import TlsPaths
 from payments.fx.quotes import RETENTION_SECONDS
 from payments.intents.intents import AUTHORIZATION_LAPSE_SECONDS
+from payments.intents.model import RailKind
 
 # Values that mean "nobody set this": refused for every secret outside dev.
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "password", "test", "dev"})
@@ -164,12 +165,14 @@ class ApiSettings(BaseSettings):
     """The FX spread, in basis points against the customer, of a pair not in `fx_pair_spreads_bps`."""
     fx_pair_spreads_bps: dict[str, Annotated[int, Field(ge=0, le=9_999)]] = Field(default_factory=dict)
     """Spreads per pair, e.g. {"EUR/USD": 20} (either direction), as JSON in TPW_FX_PAIR_SPREADS_BPS."""
-    reconciliation_sources: dict[str, str] = Field(default_factory=dict)
-    """Rails to reconcile and where each one's record of a day is read (its source's location), e.g.
-    {"bank": "http://127.0.0.1:8601"} as JSON in TPW_RECONCILIATION_SOURCES (docs/reconciliation.md)."""
+    reconciliation_rails: list[RailKind] = Field(default_factory=list)
+    """The rails whose record of a day is reconciled, e.g. ["bank", "card", "stablecoin"] as JSON in
+    TPW_RECONCILIATION_RAILS. Each one's record is read with that rail's own settings (`bank_*`,
+    `card_processor_*`, `stablecoin_rail` and L1's), so nothing is configured twice; a rail named here but not
+    configured stops the start (docs/reconciliation.md)."""
     reconciliation_interval_seconds: float = Field(default=0, ge=0, le=86_400)
     """How often the API checks that yesterday (UTC) has a complete reconciliation run and runs it if not (0:
-    never; then cron `python -m payments.reconciliation run`)."""
+    never; then cron `python -m api.reconciliation run`)."""
     bank_url: str | None = None
     """The bank of the bank rail (ISO 20022 over HTTP: the sandbox bank in the devnet); unset: no bank rail,
     and `/v1/rails/bank/events` answers 503."""

@@ -16,6 +16,7 @@ from api.settings import ApiSettings
 from chain.client import make_web3
 from chain.deployments import Deployments
 from chain.errors import ChainError
+from chain.payment_router import PaymentRouter
 from payments.intents.errors import InvalidRequest
 from payments.intents.model import RailKind
 from payments.intents.rails import Rail, RailOutcome, RailRequest
@@ -27,6 +28,22 @@ log = logging.getLogger("api.payment_intents.stablecoin")
 ROUTER_NAME = "PaymentRouter"
 TOKEN_NAME = "tUSD"  # noqa: S105 (a registry name, not a secret)
 CURRENCY = "USD"
+
+
+def deployed_router(settings: ApiSettings) -> tuple[PaymentRouter, StablecoinConfig]:
+    """L1's router the registry names and the rail's config for it (the rail's, and the reconciliation's
+    reader of its `Paid` events); `InvalidRequest` on `rail` (a 503) while the node or the registry do not
+    answer yet."""
+    try:
+        w3 = make_web3(settings.l1_rpc_url, timeout=settings.rpc_timeout_seconds)
+        registry = Deployments.load(settings.l1_deployments_network, settings.deployments_dir)
+        return router_and_config(
+            w3, registry, ROUTER_NAME, TOKEN_NAME, CURRENCY, settings.stablecoin_livemode
+        )
+    except (ChainError, OSError, ValueError) as error:  # node down, nothing deployed yet
+        raise InvalidRequest(
+            f"the stablecoin rail is not reachable yet ({type(error).__name__})", field="rail"
+        ) from None
 
 
 class DeployedStablecoinRail:
@@ -49,24 +66,10 @@ class DeployedStablecoinRail:
     def _loaded(self) -> StablecoinRail:
         with self._lock:
             if self._rail is None:
-                config = self._read_config()
+                _, config = deployed_router(self._settings)
                 log.info("stablecoin rail on router %s (chain %d)", config.router, config.chain_id)
                 self._rail = StablecoinRail(config, refunds=self._settings.stablecoin_refunds)
             return self._rail
-
-    def _read_config(self) -> StablecoinConfig:
-        settings = self._settings
-        try:
-            w3 = make_web3(settings.l1_rpc_url, timeout=settings.rpc_timeout_seconds)
-            registry = Deployments.load(settings.l1_deployments_network, settings.deployments_dir)
-            _, config = router_and_config(
-                w3, registry, ROUTER_NAME, TOKEN_NAME, CURRENCY, settings.stablecoin_livemode
-            )
-        except (ChainError, OSError, ValueError) as error:  # node down, nothing deployed yet
-            raise InvalidRequest(
-                f"the stablecoin rail is not reachable yet ({type(error).__name__})", field="rail"
-            ) from None
-        return config
 
     def authorize(self, request: RailRequest) -> RailOutcome:
         return self._loaded().authorize(request)

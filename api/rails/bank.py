@@ -71,9 +71,10 @@ class BankNotifications:
         return f"BankNotifications(url={self.rail.connection.url!r})"
 
 
-def bank_rail_from(settings: ApiSettings) -> BankNotifications | None:
-    """The bank rail the settings describe, None without `bank_url`; a bad IBAN, BIC or secret file stops
-    the start (`RuntimeError` naming the setting)."""
+def bank_connection_from(settings: ApiSettings) -> BankConnection | None:
+    """Our side of the bank the settings describe (its URL, our collection account, the mode), None without
+    `bank_url`; a bad IBAN or BIC stops the start (`RuntimeError` naming the setting). The rail and the
+    reconciliation's statement source both use it, so the bank is configured once."""
     if settings.bank_url is None:
         return None
     try:
@@ -81,11 +82,19 @@ def bank_rail_from(settings: ApiSettings) -> BankNotifications | None:
         bic = checked_bic(settings.bank_collection_bic, "bank_collection_bic")
     except PaymentError as error:
         raise RuntimeError(f"TPW_{(error.field or '').upper()}: {error.detail}") from None
+    collection = Party(settings.bank_collection_name, iban.compact, str(bic))
+    return BankConnection(settings.bank_url, collection, livemode=settings.bank_livemode)
+
+
+def bank_rail_from(settings: ApiSettings) -> BankNotifications | None:
+    """The bank rail the settings describe, None without `bank_url`; a bad IBAN, BIC or secret file stops
+    the start (`RuntimeError` naming the setting)."""
+    connection = bank_connection_from(settings)
+    if connection is None:
+        return None
     path = settings.bank_webhook_secret_path
     if path is None or not path.is_file() or not path.read_text().strip():
         raise RuntimeError("TPW_BANK_WEBHOOK_SECRET_PATH must name a file holding the bank's webhook secret")
-    collection = Party(settings.bank_collection_name, iban.compact, str(bic))
-    connection = BankConnection(settings.bank_url, collection, livemode=settings.bank_livemode)
     return BankNotifications(BankRail(connection), path.read_text().strip())
 
 

@@ -48,18 +48,25 @@ class EventInvalid(ApiError, status=422, problem="event-invalid", title="Event i
     """The signed event does not say what the card rail reports."""
 
 
+def card_processor_client(settings: ApiSettings) -> CardProcessorClient | None:
+    """A client of the processor the settings name (None without `card_processor_url`): the rail's, and
+    the reconciliation's reader of its settlement files, so the processor is configured once."""
+    if settings.card_processor_url is None:
+        return None
+    return CardProcessorClient.from_file(
+        settings.card_processor_url,
+        settings.card_processor_credential_path,
+        settings.card_processor_timeout_seconds,
+    )
+
+
 @asynccontextmanager
 async def card_rail_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Register the card rail (`app.state.payment_rails`) and its client (`app.state.card_processor`) when
     the settings name a processor; close its connections at shutdown."""
     settings: ApiSettings = app.state.settings
-    client = None
-    if settings.card_processor_url is not None:
-        client = CardProcessorClient.from_file(
-            settings.card_processor_url,
-            settings.card_processor_credential_path,
-            settings.card_processor_timeout_seconds,
-        )
+    client = card_processor_client(settings)
+    if client is not None:
         rails = dict(getattr(app.state, "payment_rails", {}))
         rails[RailKind.CARD] = CardRail(client)
         app.state.payment_rails = rails

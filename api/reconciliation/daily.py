@@ -1,11 +1,11 @@
 """The daily reconciliation while the API runs, and the statement sources the API reconciles with.
 
-The sources are built once at start from `TPW_RECONCILIATION_SOURCES` (a rail without a registered source
-builder stops the start, `payments.reconciliation.sources`). Every `TPW_RECONCILIATION_INTERVAL_SECONDS`
-(0, the default: never) the loop looks at yesterday (UTC): with no run yet, or only an incomplete one (a
-counterpart was down), it runs the day again; once a complete run exists it does nothing until the next
-day. Several API processes may each run it: runs are numbered under a lock, so the worst case is one extra
-run of a day, never a lost or rewritten one. A failed round is logged and retried at the next interval.
+The sources are built once at start, one per rail in `TPW_RECONCILIATION_RAILS`, from that rail's settings
+(`api.reconciliation.sources`). Every `TPW_RECONCILIATION_INTERVAL_SECONDS` (0, the default: never) the
+loop looks at yesterday (UTC): with no run yet, or only an incomplete one (a counterpart was down), it runs
+the day again; once a complete run exists it does nothing until the next day. Several API processes may
+each run it: runs are numbered under a lock, so the worst case is one extra run of a day, never a lost or
+rewritten one. A failed round is logged and retried at the next interval.
 """
 
 import asyncio

@@ -20,15 +20,16 @@ from api.idempotency.route import idempotent_posts
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
 from api.reconciliation import schemas, service
 from api.reconciliation.daily import reconciling_daily
-from payments.reconciliation.sources import build_sources
+from api.reconciliation.sources import statement_sources
 
 
 @asynccontextmanager
 async def reconciliation_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Build the configured statement sources (a bad configuration stops the start), then run the daily
-    loop while the app serves (`api.reconciliation.daily`)."""
+    """Build the reconciled rails' statement sources from their settings (`api.reconciliation.sources`: a
+    rail not configured stops the start), then run the daily loop while the app serves
+    (`api.reconciliation.daily`)."""
     settings = app.state.settings
-    app.state.reconciliation_sources = build_sources(settings.reconciliation_sources)
+    app.state.reconciliation_sources = statement_sources(settings)
     interval = settings.reconciliation_interval_seconds
     async with reconciling_daily(app.state.engine, app.state.reconciliation_sources, interval):
         yield

@@ -368,6 +368,7 @@ class DevnetStack:
             "TPW_CARD_PROCESSOR_URL": self.card_processor_url,
             "TPW_CARD_PROCESSOR_CREDENTIAL_PATH": str(self.card_dir / "api-credential"),
             "TPW_CARD_WEBHOOK_SECRET_PATH": str(self.card_dir / "webhook-secret"),
+            "TPW_RECONCILIATION_RAILS": '["bank", "card", "stablecoin"]',  # read with the rails' settings
         }
         if self.custody is not None:
             env |= {

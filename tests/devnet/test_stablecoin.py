@@ -22,12 +22,14 @@ from ape import networks
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hexbytes import HexBytes
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from web3 import Web3
 
 import ledger.schema
 import payments.intents.schema
+import payments.merchants.schema
 import payments.rails.stablecoin.schema
+import payments.webhooks.schema
 from api.db import make_engine
 from chain.artifacts import contract
 from chain.client import make_web3
@@ -61,6 +63,7 @@ from scripts._support.anvil import AnvilConfig, AnvilNode, rpc_call
 from scripts._support.processes import ManagedProcess, free_port
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
 from tests.helpers.frost_signing import fixed_key, sign_with_key
+from tests.payments.webhooks.conftest import merchant_row
 
 pytestmark = pytest.mark.devnet
 
@@ -125,9 +128,18 @@ def payer(w3: Web3, config: StablecoinConfig) -> LocalAccount:
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
+    """The tables on this test's database, MERCHANT registered (its steps' events are written)."""
     engine = make_engine(database_url)
-    for schema in (ledger.schema, payments.intents.schema, payments.rails.stablecoin.schema):
+    for schema in (
+        ledger.schema,
+        payments.intents.schema,
+        payments.merchants.schema,
+        payments.webhooks.schema,
+        payments.rails.stablecoin.schema,
+    ):
         schema.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(payments.merchants.schema.merchants), merchant_row(MERCHANT.merchant_id))
     try:
         yield engine
     finally:
@@ -456,6 +468,12 @@ def test_the_days_paid_events_are_a_statement(
     assert statement.lines(day + datetime.timedelta(days=1)) == []
     buried = PaidStatement(router, config, confirmations=DEPTH).lines(day)
     assert intent.id not in {other.reference for other in buried}  # its block is not DEPTH deep yet
+    # Half a cent is no intent's amount (the watcher takes none of it): rounded up, it is money the ledger
+    # lacks, where rounding down would have made it vanish from the statement.
+    stray = confirmed_intent(pay, 5_00)
+    router.pay(payer, intent_key(stray.id), config.token, config.scale // 2)
+    [half] = [line for line in statement.lines(day) if line.reference == stray.id]
+    assert half.amount == 1
 
 
 def test_a_payout_sent_before_a_crash_is_found_and_not_sent_again(

@@ -58,6 +58,15 @@ class CardProcessor:
         return self.root / "webhook-secret"
 
     @property
+    def api_settings(self) -> dict[str, Any]:
+        """The API settings (`ApiSettings` fields) that make this processor the card rail's."""
+        return {
+            "card_processor_url": self.url,
+            "card_processor_credential_path": self.credential_path,
+            "card_webhook_secret_path": self.webhook_secret_path,
+        }
+
+    @property
     def database_path(self) -> Path:
         return self.root / "processor.db"
 

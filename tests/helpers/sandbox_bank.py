@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chain.paths import PROJECT_ROOT
 from payments.rails.bank.client import BankConnection
@@ -35,6 +36,11 @@ class BankProcess:
     @property
     def secret_path(self) -> Path:
         return self.directory / "webhook.secret"
+
+    @property
+    def api_settings(self) -> dict[str, Any]:
+        """The API settings (`ApiSettings` fields) that make this bank the bank rail's."""
+        return {"bank_url": self.url, "bank_webhook_secret_path": self.secret_path}
 
     def connection(self) -> BankConnection:
         return BankConnection(self.url, COLLECTION)

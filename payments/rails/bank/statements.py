@@ -2,7 +2,10 @@
 
 Each booked entry becomes an `ExternalLine`: a credit is a payment coming in, a debit a refund going out, and
 a return reverses the one it returns (a returned payment is a debit: money out again, a `refund` line; a
-returned refund a credit, a `payment` line), so the lines of a day add up to what moved. The line's
+returned refund a credit, a `payment` line), so the lines of a day add up to what moved. A return booked on
+the same statement as the entry it returns cancels it and neither becomes a line: the money came back at
+once, and our books (which took the return as the step's failure) never posted it either. A return alone
+on a statement (its entry booked an earlier day) stays a line, a difference to look at. The line's
 reference is the intent's id for a payment and the refund's id for a refund, read back from our remittance
 text; the bank's entry reference is the line's external id.
 """
@@ -55,7 +58,7 @@ class BankStatements:
             raise StatementUnavailable(f"the bank's camt.053 is invalid: {error}") from error
         if report.iban != self.connection.collection.iban or report.day != day:
             raise StatementUnavailable("the bank sent a statement of another account or day")
-        return [self._line(entry) for entry in report.entries]
+        return [self._line(entry) for entry in unreturned(report.entries)]
 
     def _line(self, entry: Entry) -> ExternalLine:
         try:
@@ -72,3 +75,27 @@ class BankStatements:
             booked_on=entry.booked_on,
             livemode=self.connection.livemode,
         )
+
+
+def _returns(entry: Entry, earlier: Entry) -> bool:
+    """Whether `entry` is the return of `earlier`: the same transfer (remittance, EndToEndId, amount,
+    currency) booked back the other way."""
+    same = (entry.remittance, entry.end_to_end_id, entry.amount, entry.currency) == (
+        earlier.remittance,
+        earlier.end_to_end_id,
+        earlier.amount,
+        earlier.currency,
+    )
+    return same and entry.is_return and not earlier.is_return and entry.credit != earlier.credit
+
+
+def unreturned(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries left once each return and the entry it returns, both on this statement, are taken out."""
+    kept: list[Entry] = []
+    for entry in entries:
+        returned = next((earlier for earlier in kept if _returns(entry, earlier)), None)
+        if returned is None:
+            kept.append(entry)
+        else:
+            kept.remove(returned)
+    return kept

@@ -36,8 +36,10 @@ class PaidStatement:
 
     def lines(self, day: datetime.date) -> Sequence[ExternalLine]:
         """The day's payments: reference = the intent id (the key in hex if it names none), external id =
-        `<tx hash>:<log index>`, amount in minor units of the config's currency (rounded down if the token
-        amount is not a whole number of them)."""
+        `<tx hash>:<log index>`, amount in minor units of the config's currency, rounded UP when the token
+        amount is not a whole number of them: the watcher takes only exact amounts, so such a payment is in
+        no intent and must show as money the ledger lacks, never vanish (a fraction of a cent rounded down
+        would be 0, no line at all)."""
         w3 = self.router.w3
         start = int(datetime.datetime.combine(day, datetime.time(), datetime.UTC).timestamp())
         last_confirmed = int(w3.eth.block_number) - self.confirmations
@@ -52,7 +54,7 @@ class PaidStatement:
         ]
 
     def _line(self, payment: RouterPayment, day: datetime.date) -> ExternalLine | None:
-        amount = payment.amount // self.config.scale
+        amount = -(-payment.amount // self.config.scale)
         if amount <= 0:
             return None
         try:

@@ -102,14 +102,7 @@ def processor(tmp_path: Path, api_port: int) -> Iterator[CardProcessor]:
 def api_settings(api_settings: ApiSettings, processor: CardProcessor, database_url: str) -> ApiSettings:
     """The base settings (on `database_url`, named so pytest parametrizes this override over it too) with
     the card processor configured."""
-    return api_settings.model_copy(
-        update={
-            "card_processor_url": processor.url,
-            "card_processor_credential_path": processor.credential_path,
-            "card_webhook_secret_path": processor.webhook_secret_path,
-            "rate_limit_enabled": False,
-        }
-    )
+    return api_settings.model_copy(update={**processor.api_settings, "rate_limit_enabled": False})
 
 
 @pytest.fixture

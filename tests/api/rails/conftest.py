@@ -94,9 +94,7 @@ def bank(tmp_path: Path, bridge: Bridge) -> Iterator[BankProcess]:
 def api_settings(api_settings: ApiSettings, bank: BankProcess, database_url: str) -> ApiSettings:  # noqa: F811
     """The API's settings with the bank rail: the bank's URL and the file of the secret it signs with
     (`database_url` named here too, so the backends' parametrization reaches this override)."""
-    return api_settings.model_copy(
-        update={"bank_url": bank.url, "bank_webhook_secret_path": bank.secret_path}
-    )
+    return api_settings.model_copy(update=bank.api_settings)
 
 
 @pytest.fixture

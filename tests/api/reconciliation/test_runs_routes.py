@@ -3,16 +3,21 @@ making it incomplete, bad dates named, and only operators with the right scope l
 
 import datetime
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from api.app import create_app
+from api.reconciliation.sources import DeployedPaidStatement, SourceConfigError, statement_sources
 from api.settings import ApiSettings
+from payments.intents.errors import InvalidRequest
 from payments.intents.model import RailKind
-from payments.reconciliation.sources import BUILDERS, SourceConfigError
+from payments.rails.bank.statements import BankStatements
+from payments.rails.card.statement import CardSettlements
 from tests.api.merchants.conftest import Caller, Onboarded
 from tests.api.reconciliation.conftest import pay
 from tests.payments.intents.conftest import ScriptedRail
@@ -124,16 +129,44 @@ def test_only_operators_with_the_scope_may_read_or_run(
     assert Caller(client, None).get(f"{BASE}/{day}").status_code == 401
 
 
-def test_sources_come_from_the_settings_through_the_registry(
-    api_settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    built = RecordedStatement(RailKind.CARD)
-    monkeypatch.setitem(
-        BUILDERS, RailKind.CARD, lambda location: built if location == "sftp://processor" else None
+def test_sources_are_built_from_the_rails_own_settings(api_settings: ApiSettings, tmp_path: Path) -> None:
+    credential = tmp_path / "card-credential"
+    credential.write_text("processor-credential\n")
+    configured = api_settings.model_copy(
+        update={
+            "reconciliation_rails": [RailKind.BANK, RailKind.CARD, RailKind.STABLECOIN],
+            "bank_url": "http://bank.test",
+            "card_processor_url": "http://processor.test",
+            "card_processor_credential_path": credential,
+            "stablecoin_rail": True,
+        }
     )
-    app = create_app(api_settings.model_copy(update={"reconciliation_sources": {"card": "sftp://processor"}}))
-    with TestClient(app):
-        assert app.state.reconciliation_sources == {RailKind.CARD: built}
-    broken = create_app(api_settings.model_copy(update={"reconciliation_sources": {"ach": "x"}}))
-    with pytest.raises(SourceConfigError), TestClient(broken):
+    sources = statement_sources(configured)
+    bank, card = sources[RailKind.BANK], sources[RailKind.CARD]
+    assert isinstance(bank, BankStatements)
+    assert bank.connection.url == "http://bank.test"
+    assert bank.connection.collection.iban == configured.bank_collection_iban
+    assert isinstance(card, CardSettlements)
+    assert card.client.base_url == "http://processor.test"
+    assert card.client.credential == "processor-credential"
+    assert isinstance(sources[RailKind.STABLECOIN], DeployedPaidStatement)
+    # L1 is down in these settings: the stablecoin record is unreadable at the read, not at the start.
+    with pytest.raises(InvalidRequest, match="not reachable"):
+        sources[RailKind.STABLECOIN].lines(datetime.date(2026, 12, 1))
+
+
+@pytest.mark.parametrize(
+    ("rail", "setting"),
+    [("bank", "BANK_URL"), ("card", "CARD_PROCESSOR_URL"), ("stablecoin", "STABLECOIN_RAIL")],
+)
+def test_a_reconciled_rail_not_configured_stops_the_start(
+    api_settings: ApiSettings, rail: str, setting: str
+) -> None:
+    broken = create_app(api_settings.model_copy(update={"reconciliation_rails": [RailKind(rail)]}))
+    with pytest.raises(SourceConfigError, match=f"TPW_{setting}"), TestClient(broken):
         pass
+
+
+def test_an_unknown_rail_is_refused_by_the_settings() -> None:
+    with pytest.raises(ValidationError, match="reconciliation_rails"):
+        ApiSettings(reconciliation_rails=["ach"])  # type: ignore[list-item]

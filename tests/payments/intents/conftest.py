@@ -85,11 +85,9 @@ def success(capture: bool) -> RailOutcome:
     return RailOutcome(OutcomeKind.SUCCEEDED if capture else OutcomeKind.AUTHORIZED)
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
-    """The tables on this test's database, TENANT's and OTHER's merchants registered (their steps' events
-    are written; see tests/payments/intents/test_events.py)."""
-    engine = make_engine(database_url)
+def create_payment_tables(engine: Engine) -> None:
+    """The tables payment steps write on `engine`, TENANT's and OTHER's merchants registered (their steps'
+    events are written; see tests/payments/intents/test_events.py)."""
     for metadata in (
         ledger.schema.metadata,
         payments.intents.schema.metadata,
@@ -102,6 +100,13 @@ def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
             insert(payments.merchants.schema.merchants),
             [merchant_row(tenant.merchant_id) for tenant in (TENANT, OTHER)],
         )
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
+    """`create_payment_tables` on this test's database."""
+    engine = make_engine(database_url)
+    create_payment_tables(engine)
     try:
         yield engine
     finally:

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 import ledger.schema
-import payments.intents.schema
 import payments.reconciliation.schema
 from api.db import make_engine
 from ledger.ids import NS_PER_SECOND
@@ -25,7 +24,7 @@ from payments.intents.model import CaptureMethod, PaymentIntent, RailKind
 from payments.reconciliation.ledger_lines import LedgerLine, ledger_lines
 from payments.reconciliation.lines import ExternalLine
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
-from tests.payments.intents.conftest import TENANT, ScriptedRail
+from tests.payments.intents.conftest import TENANT, ScriptedRail, create_payment_tables
 
 
 @dataclass
@@ -45,12 +44,8 @@ class RecordedStatement:
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
     engine = make_engine(database_url)
-    for metadata in (
-        ledger.schema.metadata,
-        payments.intents.schema.metadata,
-        payments.reconciliation.schema.metadata,
-    ):
-        metadata.create_all(engine)
+    create_payment_tables(engine)
+    payments.reconciliation.schema.metadata.create_all(engine)
     try:
         yield engine
     finally:

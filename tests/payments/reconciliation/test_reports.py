@@ -10,8 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-import ledger.schema
-import payments.intents.schema
 from api.db import make_engine
 from payments.intents import intents
 from payments.intents.context import Payments
@@ -23,7 +21,14 @@ from payments.merchants.tenant import Tenant
 from payments.reconciliation.reports.csv_export import Money, safe_text, to_csv
 from payments.reconciliation.reports.statement import LineType, statement
 from payments.reconciliation.reports.tax import tax_report
-from tests.payments.intents.conftest import OTHER, TENANT, ScriptedRail, available, posted
+from tests.payments.intents.conftest import (
+    OTHER,
+    TENANT,
+    ScriptedRail,
+    available,
+    create_payment_tables,
+    posted,
+)
 from tests.payments.reconciliation.conftest import ledger_day, paid
 
 FEES = FeeSchedule(bps=290, fixed=30)
@@ -175,8 +180,7 @@ def test_any_history_closes_at_the_balances(
     the tax report's net to its posted balance (SQLite: the property is about the arithmetic; both backends
     run the fixed scenarios above)."""
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('history') / 'db.sqlite'}")
-    for metadata in (ledger.schema.metadata, payments.intents.schema.metadata):
-        metadata.create_all(engine)
+    create_payment_tables(engine)
     rail = ScriptedRail()
     pay = Payments(engine, {RailKind.CARD: rail})
     try:

@@ -189,13 +189,13 @@ def test_the_statement_lists_the_days_bookings(rail: BankRail, bank: BankProcess
     statements = BankStatements(bank.connection())
     today = datetime.datetime.now(datetime.UTC).date()
     lines = sorted(statements.lines(today), key=lambda line: (line.reference, line.kind))
+    # The bounced payment's credit and its return cancel out: our books never posted it either.
     assert [(line.reference, line.kind, line.amount) for line in lines] == [
-        ("pi_bounced", LineKind.PAYMENT, 3_000),
-        ("pi_bounced", LineKind.REFUND, 3_000),
         ("pi_stated", LineKind.PAYMENT, 7_000),
         ("re_stated", LineKind.REFUND, 1_500),
     ]
     report = camt.parse_statement(statements.statement(today))
+    assert len(report.entries) == 4  # the bounced payment's credit and its return are on it
     assert (report.opening_balance, report.closing_balance) == (0, 5_500)
     assert statements.lines(today - datetime.timedelta(days=1)) == []
 

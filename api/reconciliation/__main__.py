@@ -1,7 +1,9 @@
 """Reconciliation's command line, the daily job.
 
-`python -m payments.reconciliation run --date 2026-12-06 --database-url URL --source bank=LOCATION ...`
-reconciles the day (UTC) against each named rail's record, stores a new run (or, with `--number N`,
+`python -m api.reconciliation run --date 2026-12-06` reconciles the day (UTC) against the record of each rail
+in `TPW_RECONCILIATION_RAILS`, read with the API's own settings of that rail (`api.reconciliation.sources`;
+the database is `TPW_DATABASE_URL`, or `--database-url`), so the job and the API read the same
+counterparts. It stores a new run (or, with `--number N`,
 answers run N of the day if it exists, so a retried job never runs twice), prints each break and a summary.
 Exit status: 0 complete without breaks, 1 breaks found, 2 incomplete (a rail unread: never "no breaks").
 Cron it after the rails' cut-off, e.g. `--date $(date -u -d yesterday +%F)`.
@@ -13,19 +15,13 @@ import sys
 
 from sqlalchemy import create_engine
 
+from api.reconciliation.sources import statement_sources
+from api.settings import ApiSettings, get_settings
 from payments.reconciliation.days import parse_past_day
 from payments.reconciliation.runs import RunStatus, load_breaks, reconcile
-from payments.reconciliation.sources import SourceConfigError, build_sources
 
 EXIT_BREAKS = 1
 EXIT_INCOMPLETE = 2
-
-
-def _location(text: str) -> tuple[str, str]:
-    rail, separator, location = text.partition("=")
-    if not separator or not rail or not location:
-        raise argparse.ArgumentTypeError(f"{text!r} is not RAIL=LOCATION")
-    return rail, location
 
 
 def _day(text: str) -> datetime.date:
@@ -35,20 +31,23 @@ def _day(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"--date {text!r}: {error}") from None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m payments.reconciliation", description=__doc__)
+def main(argv: list[str] | None = None, settings: ApiSettings | None = None) -> int:
+    """Run the command; `settings` default to the environment's, as the API's."""
+    parser = argparse.ArgumentParser(prog="python -m api.reconciliation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="reconcile a day and store the run")
     run.add_argument("--date", required=True, type=_day, help="the day (UTC), YYYY-MM-DD")
-    run.add_argument("--database-url", required=True, help="SQLAlchemy URL of the API's database")
-    run.add_argument("--source", action="append", default=[], type=_location, help="RAIL=LOCATION, repeated")
+    run.add_argument(
+        "--database-url", help="SQLAlchemy URL of the API's database (default: TPW_DATABASE_URL)"
+    )
     run.add_argument("--number", type=int, help="the run's number (answered as stored if it exists)")
     options = parser.parse_args(argv)
+    settings = settings if settings is not None else get_settings()
     try:
-        sources = build_sources(dict(options.source))
-    except SourceConfigError as error:
+        sources = statement_sources(settings)
+    except RuntimeError as error:  # a reconciled rail not configured, or configured wrongly
         parser.error(str(error))
-    engine = create_engine(options.database_url)
+    engine = create_engine(options.database_url or settings.database_url)
     try:
         done = reconcile(engine, sources, options.date, options.number)
         with engine.connect() as connection:
