@@ -41,9 +41,11 @@ def cli() -> None:
             tokens.smoke_flow(stack, progress, summary)
             custody.custody_treasury_flow(stack, progress, summary)
             custody.custody_anchor_flow(stack, progress, summary)
+            # Before the flows that move L1's clock forward, so that on-chain payments are booked on the
+            # same UTC day as the ledger's (reconciliation compares days).
+            money_flow(stack, progress, summary)
             vesting.allocation_vesting_flow(stack, progress, summary)
             subscriptions.subscription_keeper_flow(stack, progress, summary)
-            money_flow(stack, progress, summary)
     except (StackError, ProcessError, DemoFailed, ChainError) as error:
         exit_on_stack_error(error)
     summary.print(time.monotonic() - began)

@@ -63,6 +63,7 @@ def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> N
     assert "15.00 of 40.00 EUR refunded to the card" in result.stdout
     assert "100.00 EUR -> " in result.stdout
     assert "every TPW-Signature verified" in result.stdout
+    assert "card, bank and tUSD against the ledger, no break" in result.stdout
     assert (tmp_path / "deployments" / "local.json").exists()
     assert (tmp_path / "deployments" / "l2devnet.json").exists()
     node_ports = [ports["node_base_port"] + offset for offset in range(3)]

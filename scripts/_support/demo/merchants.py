@@ -1,4 +1,4 @@
-"""Flow 6: the money core. A merchant is onboarded (apply, approve, keys, a client certificate from its own
+"""Flow 4: the money core. A merchant is onboarded (apply, approve, keys, a client certificate from its own
 CSR, a webhook endpoint on a real local server), then money moves through the ledger and FX, and every event
 the merchant's server receives must verify.
 

@@ -1,9 +1,10 @@
-"""The customers of flow 6 pay the onboarded merchant on each rail, every payment a payment intent whose
+"""The customers of flow 4 pay the onboarded merchant on each rail, every payment a payment intent whose
 every step the ledger books: a card with a 3-D Secure challenge (the sandbox card processor), a bank
 transfer (the ISO 20022 sandbox bank), tUSD on L1 through the PaymentRouter (the payments watcher reads the
 `Paid` event); then part of the card payment is refunded.
 """
 
+import datetime
 import time
 import urllib.parse
 import urllib.request
@@ -131,3 +132,27 @@ def refund_flow(progress: Progress, summary: Summary, merchant: DemoMerchant, in
     if (intent["amount_received"], intent["amount_refunded"]) != ("4000", "1500"):
         raise DemoFailed(f"after the refund the intent shows {intent!r}")
     summary.add("partial refund", f"15.00 of 40.00 EUR refunded to the card ({refund['id']})")
+
+
+def reconciliation_flow(
+    stack: DevnetStack, progress: Progress, summary: Summary, days: set[datetime.date]
+) -> None:
+    """The day (each UTC day the payments spanned) reconciled: the ledger's rail clearing movements against
+    the bank's camt.053, the card processor's settlement file and the `Paid` events on L1."""
+    for day in sorted(days):
+        with progress.step(f"reconciling {day}: ledger vs camt.053, card settlements and Paid events"):
+            run = stack.post_json(f"/v1/reconciliation/{day.isoformat()}/runs", {})
+        states = {
+            rail["rail"]: (rail["state"], rail["ledger_lines"], rail["rail_lines"]) for rail in run["rails"]
+        }
+        progress.note(
+            ", ".join(f"{rail}: {lines[1]} ledger / {lines[2]} rail lines" for rail, lines in states.items())
+        )
+        if run["status"] != "complete" or run["break_count"] != 0:
+            breaks = [(item["kind"], item["rail"], item["reference"]) for item in run["breaks"]["data"]]
+            raise DemoFailed(
+                f"reconciliation of {day} is {run['status']} with breaks {breaks}, rails {states}"
+            )
+        if any(state != "reconciled" for state, _, _ in states.values()):
+            raise DemoFailed(f"a rail was not reconciled on {day}: {states}")
+    summary.add("reconciliation", f"{len(days)} day(s): card, bank and tUSD against the ledger, no break")
