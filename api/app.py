@@ -22,6 +22,7 @@ from api.events.router import router as events_router
 from api.fx.router import router as fx_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
+from api.identity.router import router as auth_router
 from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
 from api.merchants.router import router as merchants_router
@@ -132,6 +133,7 @@ ROUTERS: Final = (
     webhooks_router,
     reconciliation_router,
     reports_router,
+    auth_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

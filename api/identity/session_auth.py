@@ -1,0 +1,38 @@
+"""The `CustomerSession` dependency: the caller a session access token proves (`Authorization: Bearer`).
+
+Distinct from API keys (`api.auth`): only a token of the session form (``tpwat_...``) is looked at here, and
+`api.auth` only takes its own form, so a session token never passes as an API key nor an API key as a session.
+Every request checks the session's row, so a logged-out or revoked session is refused before its token
+expires. One 401 answer whatever failed (`WWW-Authenticate: Bearer error="invalid_token"`).
+"""
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.identity.service import Identity, identity_of, problem
+from risk.identity import sessions
+from risk.identity.errors import SessionRefused
+from risk.identity.sessions import SessionPrincipal
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="SessionToken",
+    description="A session access token (`tpwat_...`) from `/v1/auth`, as a bearer token.",
+)
+
+
+async def customer_session(
+    identity: Annotated[Identity, Depends(identity_of)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> SessionPrincipal:
+    """The caller's live session; 401 without a valid access token of a session that is not revoked."""
+    if credentials is None:
+        raise problem(SessionRefused("this route needs a session access token (Authorization: Bearer)"))
+    token = credentials.credentials
+    return await identity.run(
+        lambda connection, now: sessions.authenticate(
+            connection, identity.signer, identity.sessions, token, now
+        )
+    )
