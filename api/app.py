@@ -110,6 +110,13 @@ OPENAPI_TAGS = [
         "`reconciliation:read` and `reconciliation:write`.",
     },
     {
+        "name": "auth",
+        "description": "Customers and operators sign in with Ethereum (EIP-4361) or a passkey (WebAuthn) and "
+        "hold a session: a 15-minute access token (`Authorization: Bearer tpwat_...`) and a refresh token "
+        "rotated on every use (a reused one revokes the session). No API key; no Idempotency-Key (every "
+        "step is single use by its nonce, challenge or refresh token, and answers hold tokens never stored).",
+    },
+    {
         "name": "reports",
         "description": "A merchant's statement and tax report for a period, as CSV. Scope `payments:read`.",
     },
