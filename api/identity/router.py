@@ -6,13 +6,13 @@ signed-in customer take the `CustomerSession` dependency (`api.deps`). How the c
 """
 
 from http import HTTPStatus
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
-from api.deps import CustomerSession
+from api.deps import CustomerSession, IdentityDep
 from api.errors import problem_doc
 from api.identity.schemas import (
     CeremonyAnswer,
@@ -25,13 +25,11 @@ from api.identity.schemas import (
     SessionOut,
     SiweLogin,
 )
-from api.identity.service import Identity, identity_of
 from risk.identity import identities, passkeys, sessions, siwe_login
 from risk.identity.sessions import IssuedSession
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
-IdentityDep = Annotated[Identity, Depends(identity_of)]
 UNAVAILABLE: Final[dict[int | str, dict[str, Any]]] = {
     503: problem_doc("Sign-in is not configured: no usable session key file.")
 }

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeVar
 
-from fastapi import Request
+from anyio import to_thread
 from sqlalchemy import Connection, Engine
-from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError, InvalidRequest, ServiceUnavailable
 from api.errors import NotFound as ApiNotFound
@@ -88,7 +87,7 @@ class Identity:
 
     async def run(self, work: Callable[[Connection, int], _Result]) -> _Result:
         """`work(connection, now)` in one transaction in a worker thread; refusals as problems."""
-        return await run_in_threadpool(self._transaction, work)
+        return await to_thread.run_sync(self._transaction, work)
 
     def _transaction(self, work: Callable[[Connection, int], _Result]) -> _Result:
         now = self.clock()
@@ -104,7 +103,8 @@ class Identity:
         raise problem(kept)
 
 
-def _wall_clock() -> int:
+def wall_clock() -> int:
+    """The identity clock of a serving app: whole seconds since the epoch."""
     return int(time.time())
 
 
@@ -123,13 +123,11 @@ def token_signer(path: Path) -> TokenSigner:
         ) from None
 
 
-def identity_of(request: Request) -> Identity:
-    """The identity dependencies of the serving app; its clock is `app.state.identity_clock` when a test set
-    one, the wall clock otherwise."""
-    settings: ApiSettings = request.app.state.settings
+def identity_for(settings: ApiSettings, engine: Engine, clock: Clock) -> Identity:
+    """The identity routes' dependencies under `settings`."""
     return Identity(
-        engine=request.app.state.engine,
-        clock=getattr(request.app.state, "identity_clock", _wall_clock),
+        engine=engine,
+        clock=clock,
         signer=token_signer(settings.auth_session_key_path),
         sessions=SessionPolicy(
             audience=settings.auth_audience,
