@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import webauthn
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from webauthn.helpers import (
     bytes_to_base64url,
     parse_authentication_credential_json,
@@ -181,6 +181,7 @@ def _store(
     options_json: str,
     now: int,
 ) -> CeremonyOptions:
+    connection.execute(delete(challenges).where(challenges.c.expires_at <= now))
     ceremony_id = CEREMONY_PREFIX + secrets.token_hex(16)
     expires_at = now + policy.challenge_seconds
     connection.execute(

@@ -3,7 +3,8 @@
 Times are whole seconds since the epoch (the identity clock). Nothing secret is stored in the clear: a refresh
 token is kept as its SHA-256 (32 random bytes need no stretching), a passkey as its public key. Single use
 is enforced in SQL: a nonce, a WebAuthn challenge or a refresh token is spent by an UPDATE that only matches
-while `used_at` is NULL, so two racing requests cannot both spend it.
+while `used_at` is NULL, so two racing requests cannot both spend it. Issuing a nonce or a challenge deletes
+the expired ones, so anonymous requests for them cannot grow the tables without bound.
 """
 
 from typing import Final
@@ -59,7 +60,7 @@ siwe_nonces: Final = Table(
     "identity_siwe_nonces",
     metadata,
     Column("nonce", String(32), primary_key=True),
-    Column("expires_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
     Column("used_at", BigInteger, nullable=True),
 )
 
@@ -70,7 +71,7 @@ challenges: Final = Table(
     Column("ceremony", String(16), nullable=False),
     Column("subject_id", String(64), nullable=True),
     Column("challenge", LargeBinary, nullable=False),
-    Column("expires_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
     Column("used_at", BigInteger, nullable=True),
     CheckConstraint("ceremony IN ('registration', 'authentication')", name="ceremony_known"),
 )

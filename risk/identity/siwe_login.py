@@ -15,7 +15,7 @@ from typing import Final
 
 import siwe
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, delete, insert, update
 
 from risk.identity.errors import InvalidInput, LoginRefused
 from risk.identity.schema import siwe_nonces
@@ -53,7 +53,9 @@ class VerifiedLogin:
 
 
 def issue_nonce(connection: Connection, policy: SiwePolicy, now: int) -> IssuedNonce:
-    """A fresh single-use nonce (128 bits, alphanumeric as EIP-4361 wants), valid `nonce_seconds`."""
+    """A fresh single-use nonce (128 bits, alphanumeric as EIP-4361 wants), valid `nonce_seconds`; the
+    expired ones are deleted."""
+    connection.execute(delete(siwe_nonces).where(siwe_nonces.c.expires_at <= now))
     nonce = secrets.token_hex(NONCE_BYTES)
     expires_at = now + policy.nonce_seconds
     connection.execute(insert(siwe_nonces).values(nonce=nonce, expires_at=expires_at))

@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("used_at", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("nonce", name=op.f("pk_identity_siwe_nonces")),
     )
+    op.create_index(op.f("ix_identity_siwe_nonces_expires_at"), "identity_siwe_nonces", ["expires_at"])
     op.create_table(
         "identity_webauthn_challenges",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -76,6 +77,9 @@ def upgrade() -> None:
             name=op.f("ck_identity_webauthn_challenges_ceremony_known"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_webauthn_challenges")),
+    )
+    op.create_index(
+        op.f("ix_identity_webauthn_challenges_expires_at"), "identity_webauthn_challenges", ["expires_at"]
     )
     op.create_table(
         "identity_sessions",

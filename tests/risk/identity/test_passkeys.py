@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from risk.identity import identities, passkeys
 from risk.identity.errors import CeremonyRefused
 from risk.identity.passkeys import PasskeyPolicy
+from risk.identity.schema import challenges
 from risk.identity.schema import passkeys as passkeys_table
 from tests.helpers.soft_authenticator import SoftAuthenticator
 from tests.risk.identity.conftest import START
@@ -136,3 +137,15 @@ def test_the_same_passkey_registers_once(engine: Engine) -> None:
     )
     with pytest.raises(CeremonyRefused):
         _register(engine, authenticator, _customer(engine))
+
+
+def test_starting_a_ceremony_deletes_the_expired_ones(engine: Engine) -> None:
+    with engine.begin() as connection:
+        old = passkeys.authentication_options(connection, POLICY, START).ceremony_id
+        live = passkeys.authentication_options(connection, POLICY, START + 1).ceremony_id
+        newest = passkeys.authentication_options(
+            connection, POLICY, START + POLICY.challenge_seconds
+        ).ceremony_id
+        kept = set(connection.execute(select(challenges.c.id)).scalars())
+    assert kept == {live, newest}
+    assert old not in kept

@@ -118,3 +118,13 @@ def test_text_that_is_no_sign_in_message_is_invalid(engine: Engine, siwe_policy:
     with pytest.raises(InvalidInput) as invalid:
         siwe_login.verify_message(siwe_policy, "hello", "0x" + "00" * 65, START)
     assert invalid.value.field == "message"
+
+
+def test_issuing_a_nonce_deletes_the_expired_ones(engine: Engine, siwe_policy: SiwePolicy) -> None:
+    old = _nonce(engine, siwe_policy, START)
+    live = _nonce(engine, siwe_policy, START + 1)
+    newest = _nonce(engine, siwe_policy, START + siwe_policy.nonce_seconds)
+    with engine.connect() as connection:
+        kept = set(connection.execute(select(siwe_nonces.c.nonce)).scalars())
+    assert kept == {live, newest}
+    assert old not in kept
