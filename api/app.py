@@ -22,6 +22,7 @@ from api.events.router import router as events_router
 from api.fx.router import router as fx_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
+from api.identity.router import router as auth_router
 from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
 from api.merchants.router import router as merchants_router
@@ -109,6 +110,13 @@ OPENAPI_TAGS = [
         "`reconciliation:read` and `reconciliation:write`.",
     },
     {
+        "name": "auth",
+        "description": "Customers and operators sign in with Ethereum (EIP-4361) or a passkey (WebAuthn) and "
+        "hold a session: a 15-minute access token (`Authorization: Bearer tpwat_...`) and a refresh token "
+        "rotated on every use (a reused one revokes the session). No API key; no Idempotency-Key (every "
+        "step is single use by its nonce, challenge or refresh token, and answers hold tokens never stored).",
+    },
+    {
         "name": "reports",
         "description": "A merchant's statement and tax report for a period, as CSV. Scope `payments:read`.",
     },
@@ -132,6 +140,7 @@ ROUTERS: Final = (
     webhooks_router,
     reconciliation_router,
     reports_router,
+    auth_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

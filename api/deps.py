@@ -22,9 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import ApiClient, Scope, authenticated_client, require_scope
 from api.custody.errors import CustodyUnavailable
 from api.custody.runtime import CustodyRuntime
+from api.customer_sessions import customer_session, identity_runtime
 from api.db import get_session
 from api.fx.service import rate_source
 from api.idempotency.route import Idempotency, idempotency
+from api.identity.service import Identity
 from api.merchants.errors import NotAMerchantKey
 from api.payment_intents.service import RailUnavailable, answered, tenant_of
 from api.rpc import ChainClients
@@ -36,6 +38,7 @@ from payments.intents.context import Payments
 from payments.merchants.tenant import Tenant
 from payments.rails.card.client import CardProcessorClient
 from payments.webhooks.sealing import SecretBox
+from risk.identity.sessions import SessionPrincipal
 
 
 def get_app_settings(request: Request) -> ApiSettings:
@@ -75,6 +78,10 @@ CustodyDep = Annotated[CustodyRuntime, Depends(get_custody)]
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 """A POST's `Idempotency-Key`, claimed for its caller: run the route's work through `Idempotency.run`."""
 
+IdentityDep = Annotated[Identity, Depends(identity_runtime)]
+"""The sign-in routes' runtime: engine, clock, token signer and policies (503 without a session key)."""
+CustomerSession = Annotated[SessionPrincipal, Depends(customer_session)]
+"""A signed-in customer or operator, from a session access token (`/v1/auth`); never an API key."""
 AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
 """Any caller with a valid API key, whatever its scopes."""
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]

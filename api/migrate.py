@@ -21,6 +21,7 @@ import payments.rails.stablecoin.schema
 import payments.reconciliation.schema
 import payments.webhooks.schema
 import risk.factors.schema
+import risk.identity.schema
 import risk.kyc.schema
 import risk.screening.schema
 from api.db import Base
@@ -41,6 +42,7 @@ def target_metadata() -> list[MetaData]:
         payments.webhooks.schema.metadata,
         payments.rails.stablecoin.schema.metadata,
         payments.reconciliation.schema.metadata,
+        risk.identity.schema.metadata,
         risk.factors.schema.metadata,
         risk.screening.schema.metadata,
         risk.kyc.schema.metadata,

@@ -194,6 +194,26 @@ class ApiSettings(BaseSettings):
     answer 503."""
     card_processor_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     """Per-request timeout of every call to the card processor."""
+    auth_session_key_path: Path = PROJECT_ROOT / "var" / "identity" / "session.key"
+    """The file of the key signing session access tokens (64 hex digits, mode 0600); only its path is
+    configured. While it is missing, the /v1/auth routes that issue or check a session answer 503."""
+    auth_audience: str = "tpwallet"
+    """The audience session access tokens are issued for and checked against."""
+    auth_access_token_seconds: int = Field(default=15 * 60, ge=30, le=3600)
+    """How long a session access token is valid (the refresh token gets the next one)."""
+    auth_session_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    """A session's absolute lifetime: refreshing never extends it past this."""
+    siwe_domain: str = "localhost:8000"
+    """The domain (RFC 3986 authority) a Sign-In with Ethereum message must name."""
+    siwe_uri: str = "http://localhost:8000"
+    """The origin a SIWE message's URI must be (or be under)."""
+    siwe_chain_ids: list[int] = Field(default_factory=lambda: [31337])
+    """The chain ids a SIWE message may name, as JSON in TPW_SIWE_CHAIN_IDS."""
+    webauthn_rp_id: str = "localhost"
+    """The WebAuthn relying party id passkeys are scoped to (a registrable domain of the origins)."""
+    webauthn_rp_name: str = "TPWallet"
+    webauthn_origins: list[str] = Field(default_factory=lambda: ["http://localhost:8000"])
+    """The origins a passkey ceremony may come from, as JSON in TPW_WEBAUTHN_ORIGINS."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

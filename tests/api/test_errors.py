@@ -106,6 +106,7 @@ def test_openapi_describes_the_routes(client: TestClient):
         "webhooks",
         "reconciliation",
         "reports",
+        "auth",
         "subscriptions",
         "vesting",
     }

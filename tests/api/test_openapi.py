@@ -20,6 +20,10 @@ PROBLEM_REF = "#/components/schemas/Problem"
 RAIL_EVENTS = "/v1/rails/"
 """Where rails' counterparts POST their signed webhooks: no API key and no Idempotency-Key (a redelivery is
 signed afresh; the signature's replay store refuses a copy)."""
+AUTH = "/v1/auth/"
+"""Sign-in and session routes: no Idempotency-Key (each step is single use by its nonce, challenge or refresh
+token, and a stored answer would keep the tokens it issued)."""
+NOT_IDEMPOTENT = (RAIL_EVENTS, AUTH)
 METHODS = ("get", "head", "post", "put", "patch", "delete")
 
 
@@ -88,7 +92,7 @@ def test_limits_headers_and_media_types_are_documented_where_they_apply(spec: di
         if "requestBody" in operation:
             assert {"400", "415"} <= set(responses), (method, path)
         idempotent = any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
-        assert idempotent == (method == "post" and not path.startswith(RAIL_EVENTS)), (method, path)
+        assert idempotent == (method == "post" and not path.startswith(NOT_IDEMPOTENT)), (method, path)
         for status, response in responses.items():
             assert ("Idempotent-Replayed" in response["headers"]) == (idempotent and status.startswith("2"))
         for status in {"401", "403"} & set(responses):
@@ -112,7 +116,7 @@ def test_the_documented_idempotency_key_pattern_is_the_one_enforced(spec: dict[s
     posts = [
         operation
         for path, method, operation in operations(spec)
-        if method == "post" and not path.startswith(RAIL_EVENTS)
+        if method == "post" and not path.startswith(NOT_IDEMPOTENT)
     ]
     schemas = [p["schema"] for op in posts for p in op["parameters"] if p["name"] == "Idempotency-Key"]
     assert len(schemas) == len(posts)

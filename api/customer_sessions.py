@@ -1,0 +1,49 @@
+"""Customer sessions as FastAPI dependencies: the identity routes' runtime, and `customer_session`, the
+caller a session access token proves (`Authorization: Bearer tpwat_...`). Routes declare them through
+`api.deps` (`IdentityDep`, `CustomerSession`).
+
+Distinct from API keys (`api.auth`): only a token of the session form is looked at here, and `api.auth` only
+takes its own form, so a session token never passes as an API key nor an API key as a session. Every request
+reads the session's row, so a logged-out or revoked session is refused before its token expires. One 401
+answer whatever failed (`WWW-Authenticate: Bearer error="invalid_token"`).
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.identity.service import Identity, identity_for, problem, wall_clock
+from risk.identity import sessions
+from risk.identity.errors import SessionRefused
+from risk.identity.sessions import SessionPrincipal
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="SessionToken",
+    description="A session access token (`tpwat_...`) from `/v1/auth`, as a bearer token.",
+)
+
+
+def identity_runtime(request: Request) -> Identity:
+    """The serving app's identity runtime; its clock is `app.state.identity_clock` when a test set one, the
+    wall clock otherwise. 503 while the session key file is unusable."""
+    app_state = request.app.state
+    return identity_for(
+        app_state.settings, app_state.engine, getattr(app_state, "identity_clock", wall_clock)
+    )
+
+
+async def customer_session(
+    identity: Annotated[Identity, Depends(identity_runtime)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> SessionPrincipal:
+    """The caller's live session; 401 without a valid access token of a session that is not revoked."""
+    if credentials is None:
+        raise problem(SessionRefused("this route needs a session access token (Authorization: Bearer)"))
+    token = credentials.credentials
+    return await identity.run(
+        lambda connection, now: sessions.authenticate(
+            connection, identity.signer, identity.sessions, token, now
+        )
+    )

@@ -1,0 +1,1 @@
+"""`/v1/auth/...`: Sign-In with Ethereum, passkeys and sessions over `risk.identity`."""
