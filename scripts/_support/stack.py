@@ -351,7 +351,12 @@ class DevnetStack:
         self.api_database = make_url(database_url).render_as_string(hide_password=True)
         # The key sealing webhook signing secrets: a 0600 file of this run, named to the API by its path.
         self.webhook_key_file = run_dir / "webhooks" / "secrets.key"
-        create_key_file(self.webhook_key_file)
+        # The keys signing customers' session tokens and sealing their TOTP secrets: the same format (32
+        # random bytes as 64 hex digits, 0600), files of this run named to the API by their paths.
+        session_key_file = run_dir / "identity" / "session.key"
+        factor_key_file = run_dir / "risk" / "factors.key"
+        for key_file in (self.webhook_key_file, session_key_file, factor_key_file):
+            create_key_file(key_file)
         env = {
             **os.environ,
             "TPW_DATABASE_URL": database_url,
@@ -361,6 +366,8 @@ class DevnetStack:
             "TPW_API_HOST": LOOPBACK,
             "TPW_API_PORT": str(self.settings.api_port),
             "TPW_WEBHOOK_KEY_PATH": str(self.webhook_key_file),
+            "TPW_AUTH_SESSION_KEY_PATH": str(session_key_file),
+            "TPW_FACTOR_KEY_PATH": str(factor_key_file),
             "TPW_STABLECOIN_RAIL": "true",  # L1's router, found once deployed
             "TPW_STABLECOIN_REFUNDS": "true",  # paid back by the payments watcher
             "TPW_BANK_URL": self.bank_url,
