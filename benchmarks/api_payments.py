@@ -66,6 +66,8 @@ class IntentLoad:
 
     flow: str
     database: str
+    workers: int
+    """API server processes (`TPW_API_WORKERS`)."""
     clients: int
     seconds: float
     intents_per_s: float
@@ -139,9 +141,9 @@ def _percentile(samples: list[float], fraction: float) -> float:
 
 
 @contextmanager
-def _api(root: Path, database_url: str, rail: str) -> Iterator[ApiProcess]:
-    """The API process, with the card processor it settles cards at when `rail` is `card`."""
-    api = ApiProcess(root, None, database_url, SETTINGS)
+def _api(root: Path, database_url: str, rail: str, workers: int) -> Iterator[ApiProcess]:
+    """The API in `workers` processes, with the card processor it settles cards at when `rail` is `card`."""
+    api = ApiProcess(root, None, database_url, {**SETTINGS, "TPW_API_WORKERS": str(workers)})
     if rail != "card":
         with api:
             yield api
@@ -161,9 +163,12 @@ def tokenized_card(url: str, merchant_token: str) -> str:
     return str(made.json()["id"])
 
 
-def measure_intents(database_url: str, root: Path, rail: str, clients: int, seconds: float) -> IntentLoad:
-    """Run the load on a new API process on `database_url`; every intent must end as its flow says."""
-    with _api(root, database_url, rail) as api:
+def measure_intents(
+    database_url: str, root: Path, rail: str, clients: int, seconds: float, workers: int = 1
+) -> IntentLoad:
+    """Run the load on a new API (`workers` processes) on `database_url`; every intent must end as its flow
+    says."""
+    with _api(root, database_url, rail, workers) as api:
         merchant_token = api.onboard_merchant("Benchmark GmbH")
         method = tokenized_card(api.url, merchant_token) if rail == "card" else ""
         chosen = flow(rail, method)
@@ -175,6 +180,7 @@ def measure_intents(database_url: str, root: Path, rail: str, clients: int, seco
     return IntentLoad(
         flow=chosen.name,
         database=database,
+        workers=workers,
         clients=clients,
         seconds=round(measured, 1),
         intents_per_s=len(load.latencies) / measured,

@@ -74,6 +74,7 @@ class Options:
     clients: int
     api_seconds: float
     rail: str
+    api_workers: int
 
 
 @dataclass(frozen=True)
@@ -190,10 +191,11 @@ def _intents_row(load: IntentLoad, target: bool) -> Row:
 
 
 def measure_api(options: Options, pg_url: str, scratch: Path) -> tuple[IntentLoad, IntentLoad]:
-    """The payment intents through HTTP, on PostgreSQL and on SQLite."""
+    """The payment intents through HTTP, on PostgreSQL (`api_workers` processes) and on SQLite (one: its
+    writers queue within a process)."""
     args = (options.rail, options.clients, options.api_seconds)
     with _pg_schema(pg_url) as scoped:
-        on_pg = measure_intents(scoped, scratch / "api-pg", *args)
+        on_pg = measure_intents(scoped, scratch / "api-pg", *args, workers=options.api_workers)
     on_sqlite = measure_intents(f"sqlite:///{scratch / 'api.db'}", scratch / "api-sqlite", *args)
     return on_pg, on_sqlite
 
@@ -251,6 +253,7 @@ def _heading(load: tuple[float, float, float], options: Options) -> str:
     machine = f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before the run, {os.cpu_count()} CPUs"
     work = f"{options.accounts} accounts, {options.batches} batches of {options.batch_size}"
     api = f"API: {options.clients} clients x {options.api_seconds:g} s each database"
+    api += f", {options.api_workers} API process(es) on PostgreSQL"
     return f"{machine}\n{work}, {options.singles} single transfers\n{api}\n"
 
 
@@ -270,6 +273,9 @@ def _heading(load: tuple[float, float, float], options: Options) -> str:
     show_default=True,
     help="The API rows' flow: create+confirm+capture on the card rail, or (fallback) create+cancel, no rail.",
 )
+@click.option(
+    "--api-workers", default=1, show_default=True, help="API processes on PostgreSQL (TPW_API_WORKERS)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 def main(
     accounts: int,
@@ -281,10 +287,11 @@ def main(
     clients: int,
     api_seconds: float,
     rail: str,
+    api_workers: int,
     as_json: bool,
 ) -> None:
     """Measure the ledger on PostgreSQL and SQLite and payment intents through the API; print the table."""
-    options = Options(accounts, batches, batch_size, singles, seed, clients, api_seconds, rail)
+    options = Options(accounts, batches, batch_size, singles, seed, clients, api_seconds, rail, api_workers)
     load = os.getloadavg()
     flow_name = flow(rail, "").name
     with tempfile.TemporaryDirectory(prefix="tpw-ledger-bench-") as scratch:

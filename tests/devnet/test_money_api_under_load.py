@@ -1,6 +1,7 @@
 """Issue 11's crash test for the money routes, on real processes: the API under uvicorn (`python -m api`) on
-SQLite and PostgreSQL with the card processor (`python -m payments.sandbox.card`) as its card rail, `kill -9`
-while 32 clients move money through it, restarted on the same database.
+SQLite and PostgreSQL (there also in two server processes) with the card processor
+(`python -m payments.sandbox.card`) as its card rail, `kill -9` while 32 clients move money through it,
+restarted on the same database.
 
 Each client runs operations of one or more steps, every step a POST with an Idempotency-Key of its own:
 ledger transfers (single, linked, pending then posted, pending then voided) and card payment intents
@@ -210,9 +211,19 @@ def _payment_method(client: httpx.Client, merchant_token: str) -> str:
     return str(made.json()["id"])
 
 
+@pytest.fixture(params=[1, 2], ids=["1-process", "2-processes"])
+def api_workers(request: pytest.FixtureRequest, database_url: str) -> int:
+    """The API's server processes (`TPW_API_WORKERS`): a kill -9 takes every one of them down at once.
+    Several need PostgreSQL (`python -m api` refuses them on SQLite)."""
+    workers: int = request.param
+    if workers > 1 and not database_url.startswith("postgresql"):
+        pytest.skip("several API processes need PostgreSQL")
+    return workers
+
+
 @pytest.fixture
-def world(tmp_path: Path, database_url: str) -> Iterator[World]:
-    api = ApiProcess(tmp_path, None, database_url, UNLIMITED)
+def world(tmp_path: Path, database_url: str, api_workers: int) -> Iterator[World]:
+    api = ApiProcess(tmp_path, None, database_url, {**UNLIMITED, "TPW_API_WORKERS": str(api_workers)})
     processor = CardProcessor(tmp_path / "processor", f"{api.url}/v1/rails/card/events")
     api.env.update(processor.api_env())
     with processor, api, httpx.Client(base_url=api.url, timeout=30) as client:
