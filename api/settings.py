@@ -123,6 +123,10 @@ class ApiSettings(BaseSettings):
     connection and its buffered bytes open."""
     max_connections: int = Field(default=1000, ge=1)
     """`python -m api`: connections served at once; more are answered 503 by uvicorn at once."""
+    api_workers: int = Field(default=1, ge=1, le=64)
+    """`python -m api`: server processes sharing the port (uvicorn's workers), so the API can use more than
+    one core. More than one needs PostgreSQL and no custody roster (`python -m api` refuses otherwise); each
+    process keeps its own in-memory rate limits unless `rate_limit_redis_url` shares them."""
     forwarded_allow_ips: str | None = None
     """`python -m api`: comma-separated addresses of proxies whose X-Forwarded-For is trusted as the client
     address (rate limits, logs); unset: none, the TCP peer is the client."""

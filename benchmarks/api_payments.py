@@ -7,17 +7,19 @@ does the payments), and keeps `clients` clients (one keep-alive connection each)
 their whole flow for `seconds`, each POST with its own Idempotency-Key. An intent's latency is its flow's,
 end to end: from its create being sent to its last step's answer.
 
-The flow is the rail's. With no rail configured the API can only create an intent and cancel it; the card
-rail (`card`) creates with a payment method, confirms and captures, and needs the card processor's settings
-(`TPW_CARD_*`) handed to the API process. The row says which flow it measured: a create+cancel figure is
-not a card payment's.
+The flow is the issue's by default: the card rail (`card`). The benchmark starts the sandbox card processor
+(`python -m payments.sandbox.card`, `tests.helpers.card_processor.CardProcessor`) beside the API, hands its
+settings (`TPW_CARD_*`) to the API process, tokenizes the test card 4242424242424242 through
+`POST /v1/payment-methods` and then creates each intent for manual capture with it, confirms it (the
+processor authorizes) and captures it (the processor books the capture). The fallback `none` runs the only
+flow an API without a rail has, create then cancel; the row says which flow it measured: a create+cancel
+figure is not a card payment's.
 
 The rate limits are off (every client shares one key and one address); everything else is the API's
 defaults, its access log included. The load generator runs on the same machine, so both compete for its CPUs.
 """
 
 import asyncio
-import os
 import statistics
 import time
 from collections import Counter
@@ -30,6 +32,7 @@ from typing import Any, Final
 import httpx
 
 from tests.helpers.api_process import ApiProcess
+from tests.helpers.card_processor import TEST_CARDS, CardProcessor
 
 WARM_UP_SECONDS: Final = 2.0
 SETTINGS: Final = {"TPW_RATE_LIMIT_ENABLED": "false", "TPW_LOG_LEVEL": "INFO"}
@@ -57,17 +60,14 @@ def flow(rail: str, payment_method: str) -> Flow:
     return Flow("create+cancel (no rail)", INTENT, ("cancel",), "canceled")
 
 
-def rail_env() -> dict[str, str]:
-    """The card rail's settings from this environment (`TPW_CARD_*`), for the API process."""
-    return {name: value for name, value in os.environ.items() if name.startswith("TPW_CARD_")}
-
-
 @dataclass(frozen=True)
 class IntentLoad:
     """What the clients saw in the measured window."""
 
     flow: str
     database: str
+    workers: int
+    """API server processes (`TPW_API_WORKERS`)."""
     clients: int
     seconds: float
     intents_per_s: float
@@ -141,19 +141,38 @@ def _percentile(samples: list[float], fraction: float) -> float:
 
 
 @contextmanager
-def _api(root: Path, database_url: str, rail: str) -> Iterator[ApiProcess]:
-    extra = {**SETTINGS, **(rail_env() if rail == "card" else {})}
-    with ApiProcess(root, None, database_url, extra) as api:
-        yield api
+def _api(root: Path, database_url: str, rail: str, workers: int) -> Iterator[ApiProcess]:
+    """The API in `workers` processes, with the card processor it settles cards at when `rail` is `card`."""
+    api = ApiProcess(root, None, database_url, {**SETTINGS, "TPW_API_WORKERS": str(workers)})
+    if rail != "card":
+        with api:
+            yield api
+        return
+    with CardProcessor(root / "processor", f"{api.url}/v1/rails/card/events") as processor:
+        api.env.update(processor.api_env())
+        with api:
+            yield api
+
+
+def tokenized_card(url: str, merchant_token: str) -> str:
+    """The test card that succeeds, tokenized at the processor through the API: its payment method id."""
+    card = {"number": TEST_CARDS["success"], "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    headers = {"Authorization": f"Bearer {merchant_token}", "Idempotency-Key": "bench-card"}
+    made = httpx.post(f"{url}/v1/payment-methods", json={"card": card}, headers=headers, timeout=30)
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
 
 
 def measure_intents(
-    database_url: str, root: Path, rail: str, payment_method: str, clients: int, seconds: float
+    database_url: str, root: Path, rail: str, clients: int, seconds: float, workers: int = 1
 ) -> IntentLoad:
-    """Run the load on a new API process on `database_url`; every intent must end as its flow says."""
-    chosen = flow(rail, payment_method)
-    with _api(root, database_url, rail) as api:
-        load = Clients(api.url, api.onboard_merchant("Benchmark GmbH"), chosen)
+    """Run the load on a new API (`workers` processes) on `database_url`; every intent must end as its flow
+    says."""
+    with _api(root, database_url, rail, workers) as api:
+        merchant_token = api.onboard_merchant("Benchmark GmbH")
+        method = tokenized_card(api.url, merchant_token) if rail == "card" else ""
+        chosen = flow(rail, method)
+        load = Clients(api.url, merchant_token, chosen)
         measured = asyncio.run(load.run(clients, seconds))
     wrong = {ending: count for ending, count in load.endings.items() if ending != chosen.ends}
     assert not wrong, f"intents that did not end {chosen.ends}: {wrong}; statuses {dict(load.statuses)}"
@@ -161,6 +180,7 @@ def measure_intents(
     return IntentLoad(
         flow=chosen.name,
         database=database,
+        workers=workers,
         clients=clients,
         seconds=round(measured, 1),
         intents_per_s=len(load.latencies) / measured,

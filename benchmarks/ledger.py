@@ -12,9 +12,9 @@ Rows:
 - api intents pg / api intents sqlite: payment intents through HTTP (`benchmarks/api_payments.py`): an API
   process of its own on a fresh schema (a SQLite file), a merchant onboarded through it, `--clients`
   keep-alive clients running intents through their flow for `--api-seconds`: intents/s, and p50/p99 of
-  a whole intent end to end. The flow is the card rail's (create, confirm, capture) with `--rail card`
-  (the default when `TPW_CARD_PROCESSOR_URL` is set: the card settings go to the API process), else the
-  only one an API without a rail has, create then cancel; the row's name says which.
+  a whole intent end to end. The flow is the card rail's by default (create for manual capture with a
+  tokenized test card, confirm, capture; the benchmark starts the card processor itself); `--rail none` is
+  the labelled fallback, create then cancel on an API without a rail; the row's name says which.
 
 Every transfer must answer `ok` (the accounts have no balance constraint), and the audit must find nothing
 afterwards, so a fast wrong ledger cannot pass. PostgreSQL is `--pg-url` (default `TPW_TEST_PG_URL`, else
@@ -74,7 +74,7 @@ class Options:
     clients: int
     api_seconds: float
     rail: str
-    payment_method: str
+    api_workers: int
 
 
 @dataclass(frozen=True)
@@ -191,10 +191,11 @@ def _intents_row(load: IntentLoad, target: bool) -> Row:
 
 
 def measure_api(options: Options, pg_url: str, scratch: Path) -> tuple[IntentLoad, IntentLoad]:
-    """The payment intents through HTTP, on PostgreSQL and on SQLite."""
-    args = (options.rail, options.payment_method, options.clients, options.api_seconds)
+    """The payment intents through HTTP, on PostgreSQL (`api_workers` processes) and on SQLite (one: its
+    writers queue within a process)."""
+    args = (options.rail, options.clients, options.api_seconds)
     with _pg_schema(pg_url) as scoped:
-        on_pg = measure_intents(scoped, scratch / "api-pg", *args)
+        on_pg = measure_intents(scoped, scratch / "api-pg", *args, workers=options.api_workers)
     on_sqlite = measure_intents(f"sqlite:///{scratch / 'api.db'}", scratch / "api-sqlite", *args)
     return on_pg, on_sqlite
 
@@ -252,6 +253,7 @@ def _heading(load: tuple[float, float, float], options: Options) -> str:
     machine = f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before the run, {os.cpu_count()} CPUs"
     work = f"{options.accounts} accounts, {options.batches} batches of {options.batch_size}"
     api = f"API: {options.clients} clients x {options.api_seconds:g} s each database"
+    api += f", {options.api_workers} API process(es) on PostgreSQL"
     return f"{machine}\n{work}, {options.singles} single transfers\n{api}\n"
 
 
@@ -267,11 +269,13 @@ def _heading(load: tuple[float, float, float], options: Options) -> str:
 @click.option(
     "--rail",
     type=click.Choice(["none", "card"]),
-    default=lambda: "card" if os.environ.get("TPW_CARD_PROCESSOR_URL") else "none",
-    show_default="card if TPW_CARD_PROCESSOR_URL is set, else none",
-    help="The API rows' flow: create+confirm+capture on the card rail, or create+cancel with no rail.",
+    default="card",
+    show_default=True,
+    help="The API rows' flow: create+confirm+capture on the card rail, or (fallback) create+cancel, no rail.",
 )
-@click.option("--payment-method", default="pm_card_visa", show_default=True, help="The card flow's.")
+@click.option(
+    "--api-workers", default=1, show_default=True, help="API processes on PostgreSQL (TPW_API_WORKERS)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 def main(
     accounts: int,
@@ -283,15 +287,13 @@ def main(
     clients: int,
     api_seconds: float,
     rail: str,
-    payment_method: str,
+    api_workers: int,
     as_json: bool,
 ) -> None:
     """Measure the ledger on PostgreSQL and SQLite and payment intents through the API; print the table."""
-    options = Options(
-        accounts, batches, batch_size, singles, seed, clients, api_seconds, rail, payment_method
-    )
+    options = Options(accounts, batches, batch_size, singles, seed, clients, api_seconds, rail, api_workers)
     load = os.getloadavg()
-    flow_name = flow(rail, payment_method).name
+    flow_name = flow(rail, "").name
     with tempfile.TemporaryDirectory(prefix="tpw-ledger-bench-") as scratch:
         rows = measure(options, pg_url, Path(scratch))
     if as_json:

@@ -2,14 +2,16 @@
 
 `load` takes the intent's row lock when asked (FOR UPDATE on PostgreSQL; SQLite's writers are serialised
 by `ledger.store.begin_writing`, which every writing step calls first), so two steps on one intent run one
-after the other and the second sees the first's status.
+after the other and the second sees the first's status. It reads the intent with its shares in one
+statement: a step loads its intent twice (before asking the rail, then locked), and on PostgreSQL each
+statement is a round trip.
 """
 
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 
 from chain.files import canonical_json
 from payments.intents.errors import NotFound
@@ -34,11 +36,15 @@ def _names(table: Any) -> list[str]:
     return [column.name for column in table.columns]
 
 
-def _share(row: Any) -> Share:
-    amounts = {
-        name: int(getattr(row, name)) for name in ("amount", "captured", "fee", "refunded", "disputed")
-    }
-    return Share(index=row.position, destination=row.destination, **amounts)
+_SHARE_AMOUNTS = ("amount", "captured", "fee", "refunded", "disputed")
+
+
+def _share(row: Any, prefix: str) -> Share:
+    """The share in `row`, its columns named `<prefix><column>`."""
+    amounts = {name: int(getattr(row, prefix + name)) for name in _SHARE_AMOUNTS}
+    return Share(
+        index=getattr(row, f"{prefix}position"), destination=getattr(row, f"{prefix}destination"), **amounts
+    )
 
 
 def _intent(row: Any, shares: Sequence[Share]) -> PaymentIntent:
@@ -56,19 +62,36 @@ def _owned(table: Any, tenant: Tenant) -> Any:
     return (table.c.merchant_id == tenant.merchant_id) & (table.c.livemode == tenant.livemode)
 
 
-def load(connection: Connection, tenant: Tenant, intent_id: str, *, lock: bool = False) -> PaymentIntent:
-    query = select(payment_intents).where(_owned(payment_intents, tenant), payment_intents.c.id == intent_id)
-    if lock:
-        query = query.with_for_update()
-    row = connection.execute(query).one_or_none()
-    if row is None:
-        raise NotFound(f"no payment intent {intent_id}", field="payment_intent")
-    shares = connection.execute(
-        select(payment_intent_shares)
-        .where(_owned(payment_intent_shares, tenant), payment_intent_shares.c.payment_intent_id == intent_id)
-        .order_by(payment_intent_shares.c.position)
+_SHARE_PREFIX = "share_"
+_WITH_SHARES = (
+    select(
+        payment_intents,
+        *(
+            payment_intent_shares.c[name].label(_SHARE_PREFIX + name)
+            for name in ("position", "destination", *_SHARE_AMOUNTS)
+        ),
     )
-    return _intent(row, [_share(share) for share in shares])
+    .join(
+        payment_intent_shares,
+        and_(
+            payment_intent_shares.c.payment_intent_id == payment_intents.c.id,
+            payment_intent_shares.c.merchant_id == payment_intents.c.merchant_id,
+            payment_intent_shares.c.livemode == payment_intents.c.livemode,
+        ),
+    )
+    .order_by(payment_intent_shares.c.position)
+)
+"""An intent's row once per share (every intent has at least one), the share's columns prefixed."""
+
+
+def load(connection: Connection, tenant: Tenant, intent_id: str, *, lock: bool = False) -> PaymentIntent:
+    query = _WITH_SHARES.where(_owned(payment_intents, tenant), payment_intents.c.id == intent_id)
+    if lock:
+        query = query.with_for_update(of=payment_intents)
+    rows = connection.execute(query).all()
+    if not rows:
+        raise NotFound(f"no payment intent {intent_id}", field="payment_intent")
+    return _intent(rows[0], [_share(row, _SHARE_PREFIX) for row in rows])
 
 
 def authorized_before(connection: Connection, tenant: Tenant | None, moment: int) -> list[tuple[Tenant, str]]:

@@ -1,22 +1,27 @@
 """Issue 11's crash test for the money routes, on real processes: the API under uvicorn (`python -m api`) on
-SQLite and PostgreSQL, `kill -9` while 32 clients move money through it, restarted on the same database.
+SQLite and PostgreSQL (there also in two server processes) with the card processor
+(`python -m payments.sandbox.card`) as its card rail, `kill -9` while 32 clients move money through it,
+restarted on the same database.
 
 Each client runs operations of one or more steps, every step a POST with an Idempotency-Key of its own:
-ledger transfers (single, linked, pending then posted, pending then voided) and payment intents (created,
-then cancelled). A step whose path names what an earlier step made (`/transfers/{id}/post`) reads it from
-that step's answer. The API is killed once about half of the steps have been answered; on the restarted
-API every step is sent again with its key, from the first step of each operation:
+ledger transfers (single, linked, pending then posted, pending then voided) and card payment intents
+(`intent_steps`: created for manual capture with a payment method tokenized through
+`POST /v1/payment-methods`, confirmed, captured in full or in part). A step whose path names what an earlier
+step made (`/transfers/{id}/post`) reads it from that step's answer. The API is killed once about half of
+the steps have been answered; on the restarted API every step is sent again with its key, from the first
+step of each operation:
 
 - every answer received before the kill comes back byte for byte (`Idempotent-Replayed: true`);
 - no step is ever answered 5xx (a claim the dead process left is a 409 until it lapses, and then runs);
 - the ledger's audit is clean, it holds exactly one transfer per transfer answered (no retry made a second),
   every account's balances are what replaying the answered transfers gives, and each intent answered exists
-  once, in the status its last step answered.
-
-An intent's steps are `INTENT_STEPS`: once a card rail is configured, confirm and capture go in between.
+  once, in the status its last step answered;
+- nothing is captured twice: the processor's settlement file books one capture per intent, of the amount its
+  capture answered, and the merchant's ledger balance holds exactly the captured amounts, nothing pending.
 """
 
 import asyncio
+import datetime
 import itertools
 import random
 from collections import Counter
@@ -27,13 +32,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ledger.check import verify
-from ledger.schema import transfers
+from ledger.model import OwnerKind
+from ledger.schema import accounts, transfers
+from payments.intents.postings import parsed_reference
 from payments.intents.schema import payment_intents
+from payments.rails.card.statement import parse_settlement
+from payments.reconciliation.lines import LineKind
 from tests.helpers import db
 from tests.helpers.api_process import ApiProcess
+from tests.helpers.card_processor import TEST_CARDS, CardProcessor
 
 pytestmark = pytest.mark.devnet
 
@@ -92,12 +102,28 @@ def _fixed(body: dict[str, Any]) -> Callable[[Answers], dict[str, Any]]:
     return lambda _answers: body
 
 
-INTENT_STEPS: list[Step] = [
-    Step(_at("/v1/payment-intents"), _fixed({"amount": "1250", "currency": "EUR"}), merchant=True),
-    Step(_of_first("/v1/payment-intents/{id}/cancel"), _fixed({}), merchant=True),
-]
-"""A payment intent's life under load. With a card rail configured: create with a payment method, confirm,
-capture (amounts as decimal strings), each a `Step` reading the intent's id from the first answer."""
+INTENT_AMOUNT = 1250
+
+
+def intent_steps(payment_method: str, capture: int | None) -> list[Step]:
+    """A card payment intent's life under load: created for manual capture with `payment_method`,
+    confirmed, then captured: `capture` minor units (partial), or all of it (None)."""
+    create = {
+        "amount": str(INTENT_AMOUNT),
+        "currency": "EUR",
+        "rail": "card",
+        "capture_method": "manual",
+        "payment_method": payment_method,
+    }
+    return [
+        Step(_at("/v1/payment-intents"), _fixed(create), merchant=True),
+        Step(_of_first("/v1/payment-intents/{id}/confirm"), _fixed({}), merchant=True),
+        Step(
+            _of_first("/v1/payment-intents/{id}/capture"),
+            _fixed({} if capture is None else {"amount_to_capture": str(capture)}),
+            merchant=True,
+        ),
+    ]
 
 
 @dataclass
@@ -127,7 +153,7 @@ def _transfer(rng: random.Random, accounts: list[str], **extra: Any) -> dict[str
     }
 
 
-def _operations(accounts: list[str], seed: int) -> list[list[Operation]]:
+def _operations(accounts: list[str], payment_method: str, seed: int) -> list[list[Operation]]:
     """Each client's operations: every kind of money move in turn, on random account pairs and amounts."""
     rng = random.Random(seed)
     kinds = itertools.cycle(["single", "linked", "post", "void", "intent"])
@@ -149,7 +175,8 @@ def _operations(accounts: list[str], seed: int) -> list[list[Operation]]:
                     Step(_of_first(f"/v1/ledger/transfers/{{id}}/{kind}"), _fixed({})),
                 ]
             else:
-                steps = list(INTENT_STEPS)
+                partial = rng.choice([None, rng.randint(1, INTENT_AMOUNT - 1)])
+                steps = intent_steps(payment_method, partial)
             operations.append(Operation(name, steps))
         plans.append(operations)
     return plans
@@ -157,10 +184,13 @@ def _operations(accounts: list[str], seed: int) -> list[list[Operation]]:
 
 @dataclass
 class World:
-    """The API, the operator's key (ledger) and an onboarded merchant's sandbox key (payment intents)."""
+    """The API with its card processor, the operator's key (ledger), an onboarded merchant's sandbox key
+    (payment intents) and the payment method it tokenized."""
 
     api: ApiProcess
+    processor: CardProcessor
     merchant_token: str
+    payment_method: str
     accounts: list[str]
 
     def headers(self, step: Step, key: str) -> dict[str, str]:
@@ -169,13 +199,36 @@ class World:
         return {"Authorization": f"Bearer {self.merchant_token}", "Idempotency-Key": key}
 
 
+def _payment_method(client: httpx.Client, merchant_token: str) -> str:
+    """The test card that succeeds, tokenized at the processor through the API."""
+    card = {"number": TEST_CARDS["success"], "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    made = client.post(
+        "/v1/payment-methods",
+        json={"card": card},
+        headers={"Authorization": f"Bearer {merchant_token}", "Idempotency-Key": "load-card"},
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+@pytest.fixture(params=[1, 2], ids=["1-process", "2-processes"])
+def api_workers(request: pytest.FixtureRequest, database_url: str) -> int:
+    """The API's server processes (`TPW_API_WORKERS`): a kill -9 takes every one of them down at once.
+    Several need PostgreSQL (`python -m api` refuses them on SQLite)."""
+    workers: int = request.param
+    if workers > 1 and not database_url.startswith("postgresql"):
+        pytest.skip("several API processes need PostgreSQL")
+    return workers
+
+
 @pytest.fixture
-def world(tmp_path: Path, database_url: str) -> Iterator[World]:
-    with (
-        ApiProcess(tmp_path, None, database_url, UNLIMITED) as api,
-        httpx.Client(base_url=api.url, timeout=30) as client,
-    ):
+def world(tmp_path: Path, database_url: str, api_workers: int) -> Iterator[World]:
+    api = ApiProcess(tmp_path, None, database_url, {**UNLIMITED, "TPW_API_WORKERS": str(api_workers)})
+    processor = CardProcessor(tmp_path / "processor", f"{api.url}/v1/rails/card/events")
+    api.env.update(processor.api_env())
+    with processor, api, httpx.Client(base_url=api.url, timeout=30) as client:
         sandbox = api.onboard_merchant("Load GmbH")
+        payment_method = _payment_method(client, sandbox)
         accounts = []
         for number in range(ACCOUNTS):
             opened = client.post(
@@ -185,7 +238,7 @@ def world(tmp_path: Path, database_url: str) -> Iterator[World]:
             )
             assert opened.status_code == 201, opened.text
             accounts.append(opened.json()["id"])
-        yield World(api, sandbox, accounts)
+        yield World(api, processor, sandbox, payment_method, accounts)
 
 
 class Killed(Exception):
@@ -289,8 +342,24 @@ def _balances(world: World) -> tuple[Counter[str], Counter[str]]:
     return posted, pending
 
 
+def _settled_captures(world: World, days: set[datetime.date]) -> list[tuple[str, int]]:
+    """(intent id, amount) of every capture the processor's settlement files of `days` book."""
+    with world.processor.http() as client:
+        lines = []
+        for day in sorted(days):
+            answer = client.get(f"/v1/settlements/{day.isoformat()}")
+            assert answer.status_code == 200, answer.text
+            lines += parse_settlement(answer.text)
+    return sorted((line.reference, line.amount) for line in lines if line.kind == LineKind.PAYMENT)
+
+
+def _today() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()
+
+
 def test_kill_9_mid_load_every_retry_answers_as_first_and_nothing_moves_twice(world: World) -> None:
-    plans = _operations(world.accounts, seed=11)
+    days = {_today()}
+    plans = _operations(world.accounts, world.payment_method, seed=11)
     operations = [operation for client in plans for operation in client]
     steps = sum(len(operation.steps) for operation in operations)
     asyncio.run(_until_killed(world, plans, kill_after=int(steps * KILL_AFTER_FRACTION)))
@@ -318,15 +387,23 @@ def test_kill_9_mid_load_every_retry_answers_as_first_and_nothing_moves_twice(wo
         with db.engine_on(world.api.database_url) as engine:
             assert verify(engine) == []
             with engine.connect() as connection:
-                assert connection.scalar(select(func.count()).select_from(transfers)) == expected_count
+                references = connection.scalars(select(transfers.c.reference)).all()
                 intents = dict(
                     connection.execute(select(payment_intents.c.id, payment_intents.c.status)).all()
                 )
-        last_answers = {
-            op.first[len(op.steps) - 1].json()["id"]: op.first[len(op.steps) - 1].json()["status"]
-            for op in operations
-            if op.steps[0].merchant
-        }
-        assert intents == last_answers  # each intent once, as its last step left it
+                merchant_balance = connection.execute(
+                    select(accounts.c.credits_posted, accounts.c.credits_pending).where(
+                        accounts.c.owner_kind == OwnerKind.MERCHANT
+                    )
+                ).one()
+        assert sum(parsed_reference(ref) is None for ref in references) == expected_count
+        captured = [op.first[len(op.steps) - 1].json() for op in operations if op.steps[0].merchant]
+        assert intents == {intent["id"]: intent["status"] for intent in captured}  # once, as last answered
+        assert {intent["status"] for intent in captured} == {"succeeded"}
+        received = sorted((intent["id"], int(intent["amount_received"])) for intent in captured)
+        assert any(amount < INTENT_AMOUNT for _, amount in received)  # partial captures among them
+        assert _settled_captures(world, days | {_today()}) == received  # one capture each at the processor
+        total = sum(amount for _, amount in received)
+        assert tuple(merchant_balance) == (total, 0)  # and on the ledger: captured once, the rest released
     finally:
         world.api.stop()

@@ -74,6 +74,14 @@ class CardProcessor:
     def log_path(self) -> Path:
         return self.root / "processor.log"
 
+    def api_env(self) -> dict[str, str]:
+        """The API's settings (`TPW_CARD_*`) that register the card rail on this processor."""
+        return {
+            "TPW_CARD_PROCESSOR_URL": self.url,
+            "TPW_CARD_PROCESSOR_CREDENTIAL_PATH": str(self.credential_path),
+            "TPW_CARD_WEBHOOK_SECRET_PATH": str(self.webhook_secret_path),
+        }
+
     def start(self) -> Self:
         self.process = ManagedProcess(
             "card-processor",
