@@ -20,6 +20,7 @@ import payments.merchants.schema
 import payments.rails.stablecoin.schema
 import payments.reconciliation.schema
 import payments.webhooks.schema
+import risk.devices.schema
 from api.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -38,6 +39,7 @@ def target_metadata() -> list[MetaData]:
         payments.webhooks.schema.metadata,
         payments.rails.stablecoin.schema.metadata,
         payments.reconciliation.schema.metadata,
+        risk.devices.schema.metadata,
     ]
 
 

@@ -179,6 +179,14 @@ class ApiSettings(BaseSettings):
     answer 503."""
     card_processor_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     """Per-request timeout of every call to the card processor."""
+    device_signature_tolerance_seconds: int = Field(default=120, ge=1, le=900)
+    """How far a device-signed request's timestamp may be from the server's clock, either way; its nonce is
+    remembered this long after its timestamp (docs/risk.md, Devices)."""
+    device_challenge_ttl_seconds: int = Field(default=300, ge=10, le=3600)
+    """How long a device registration challenge may be answered."""
+    device_fingerprint_key_path: Path = PROJECT_ROOT / "var" / "risk" / "device-fingerprint.key"
+    """The file of the key device fingerprints are HMACed with (64 hex digits, mode 0600): only its path is
+    configured. While it is missing, routes asking for a device signal answer 503."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 
