@@ -1,6 +1,6 @@
 """`/v1/devices`: a subject's bound devices. Thin routes over `api.devices.service`.
 
-Every route acts for one subject (`api.devices.subject`: for now an operator's key with `devices:admin`
+Every route acts for one subject (`api.subject`: for now an operator's key with `devices:admin`
 naming it in `TPW-Subject-Id`) and sees only that subject's devices: another subject's device answers 404 as
 if it did not exist. Registration is two steps: ask for a challenge, then register the key with the
 device's signature over it. Every POST needs an Idempotency-Key. The protocol: docs/risk.md, "Devices".
@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import KEY_RESPONSES
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, SubjectDep, SubjectIdempotency
 from api.devices import service
 from api.devices.schemas import (
     DEVICE_ID_PATTERN,
@@ -24,11 +24,10 @@ from api.devices.schemas import (
     DeviceRegister,
     DeviceRename,
 )
-from api.devices.signed import devices_lifespan
-from api.devices.subject import SubjectDep, SubjectIdempotency
 from api.errors import problem_doc
 from api.idempotency.progress import Progress
 from api.idempotency.route import idempotent_posts
+from api.signed_requests import devices_lifespan
 from risk.devices.verifier import system_clock
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"], lifespan=devices_lifespan)

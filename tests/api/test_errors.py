@@ -108,6 +108,7 @@ def test_openapi_describes_the_routes(client: TestClient):
         "reports",
         "subscriptions",
         "vesting",
+        "devices",
     }
     events = spec["paths"]["/v1/chains/{network}/transactions/{tx_hash}/events"]["get"]
     assert events["tags"] == ["chains"]

@@ -1,8 +1,8 @@
-"""Dependencies for routes that need more than an API key: a device-signed request (`SignedDevice`), and
-the device signal of a request for the risk engine (`DeviceSignalDep`).
+"""Providers for routes that need more than an API key: a device-signed request (`api.deps.SignedDevice`),
+and the device signal of a request for the risk engine (`api.deps.DeviceSignalDep`).
 
 `SignedDevice` verifies the request's device headers (docs/risk.md, "Devices") for the subject the route
-acts for (`api.devices.subject`): 401 `device-signature-refused` naming the header at fault otherwise. The
+acts for (`api.subject`): 401 `device-signature-refused` naming the header at fault otherwise. The
 body it hashes is the raw body as received and the target is the path and query exactly as sent
 (`raw_path`), so what the device signed is what the server checks, byte for byte. The nonce is recorded and
 committed before the route runs: a request refused later (or retried) needs a new signature and nonce;
@@ -21,10 +21,10 @@ from fastapi import Depends, FastAPI, Header, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import SessionDep, SettingsDep
+from api.db import get_session
 from api.devices.service import problem
-from api.devices.subject import SubjectDep
 from api.errors import ServiceUnavailable, problem_doc
+from api.subject import Subject, operator_subject
 from risk.devices import errors
 from risk.devices.canonical import DEVICE_ID_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from risk.devices.fingerprint import (
@@ -101,9 +101,8 @@ def _device_header(name: str, what: str) -> Any:
 
 async def signed_device(
     request: Request,
-    subject: SubjectDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    subject: Annotated[Subject, Depends(operator_subject)],
+    session: Annotated[Session, Depends(get_session)],
     device_id: Annotated[
         str | None, _device_header(DEVICE_ID_HEADER, "The signing device's id, `dev_...`")
     ] = None,
@@ -122,11 +121,9 @@ async def signed_device(
     signed = SignedRequest(
         request.method, _request_target(request), await request.body(), device_id, timestamp, nonce, signature
     )
-    verifier = RequestVerifier(settings.device_signature_tolerance_seconds, system_clock)
+    tolerance = request.app.state.settings.device_signature_tolerance_seconds
+    verifier = RequestVerifier(tolerance, system_clock)
     return await run_in_threadpool(_verify_and_commit, session, verifier, subject.subject_id, signed)
-
-
-SignedDevice = Annotated[VerifiedDevice, Depends(signed_device)]
 
 
 def _observe_and_commit(session: Session, subject_id: str, fingerprint: str) -> DeviceSignal:
@@ -135,7 +132,11 @@ def _observe_and_commit(session: Session, subject_id: str, fingerprint: str) -> 
     return signal
 
 
-async def device_signal(request: Request, subject: SubjectDep, session: SessionDep) -> DeviceSignal:
+async def device_signal(
+    request: Request,
+    subject: Annotated[Subject, Depends(operator_subject)],
+    session: Annotated[Session, Depends(get_session)],
+) -> DeviceSignal:
     """This request's device signal for the subject (recorded as a sighting); 503 without a key."""
     fingerprinter: Fingerprinter | None = getattr(request.app.state, "device_fingerprinter", None)
     if fingerprinter is None:
@@ -148,6 +149,3 @@ async def device_signal(request: Request, subject: SubjectDep, session: SessionD
     )
     fingerprint = fingerprinter.fingerprint(attributes)
     return await run_in_threadpool(_observe_and_commit, session, subject.subject_id, fingerprint)
-
-
-DeviceSignalDep = Annotated[DeviceSignal, Depends(device_signal)]

@@ -1,4 +1,5 @@
-"""Who a devices route acts for: the `Subject` dependency, the one place the routes learn their subject.
+"""Who a customer-facing route acts for: the `Subject` dependency (`api.deps.SubjectDep`), the one place the
+`/v1/devices` routes (and, later, the payment routes that need a device signature) learn their subject.
 
 For now the subject comes from the operator path: an operator's API key with the scope `devices:admin` acts
 for the subject named in the `TPW-Subject-Id` header (a support desk, or a backend that authenticated the
@@ -15,8 +16,7 @@ from typing import Annotated, Final
 from fastapi import Depends, Header
 
 from api.auth import ApiClient, require_scope
-from api.deps import IdempotencyDep
-from api.idempotency.route import Idempotency
+from api.idempotency.route import Idempotency, idempotency
 from risk.devices.canonical import SUBJECT_ID_PATTERN
 
 SUBJECT_HEADER: Final = "TPW-Subject-Id"
@@ -30,7 +30,7 @@ class Subject:
     client: ApiClient
 
 
-def operator_subject(
+async def operator_subject(
     client: Annotated[ApiClient, Depends(require_scope("devices:admin"))],
     subject_id: Annotated[
         str,
@@ -45,12 +45,9 @@ def operator_subject(
     return Subject(subject_id, client)
 
 
-SubjectDep = Annotated[Subject, Depends(operator_subject)]
-
-
-def subject_idempotency(subject: SubjectDep, idempotency: IdempotencyDep) -> Idempotency:
+async def subject_idempotency(
+    subject: Annotated[Subject, Depends(operator_subject)],
+    claimed: Annotated[Idempotency, Depends(idempotency)],
+) -> Idempotency:
     """The POST's Idempotency-Key, scoped to the calling key and the subject it acts for."""
-    return replace(idempotency, principal=f"{idempotency.principal}/{subject.subject_id}")
-
-
-SubjectIdempotency = Annotated[Idempotency, Depends(subject_idempotency)]
+    return replace(claimed, principal=f"{claimed.principal}/{subject.subject_id}")
