@@ -38,12 +38,14 @@ def settings(api_settings: ApiSettings, tmp_path: Path) -> ApiSettings:
 
 @pytest.fixture
 def app(settings: ApiSettings) -> FastAPI:
-    """The app, and a POST route that needs a device signature and reports what the dependencies saw."""
+    """The app, and a POST route that takes a JSON body, needs a device signature and reports what the
+    dependencies saw (as a payment route will declare them)."""
     app = create_app(settings)
 
     @app.post(SIGNED_ROUTE, responses=SIGNATURE_RESPONSES)
-    def signed_echo(device: SignedDevice, signal: DeviceSignalDep) -> dict[str, Any]:
+    def signed_echo(body: dict[str, Any], device: SignedDevice, signal: DeviceSignalDep) -> dict[str, Any]:
         return {
+            "body": body,
             "device_id": device.device_id,
             "subject_id": device.subject_id,
             "is_new_device": signal.is_new_device,

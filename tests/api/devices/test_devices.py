@@ -54,6 +54,9 @@ def test_a_device_registers_signs_and_is_revoked(operator: Operator, key_type: s
     accepted = operator.signed_post(pair, {"amount": "1000"}, int(time.time()))
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["device_id"] == pair.device_id
+    assert accepted.json()["body"] == {
+        "amount": "1000"
+    }  # the route still reads the body the signature hashed
     assert operator.get(f"/{pair.device_id}").json()["last_used_at"] is not None
 
     renamed = operator.patch(f"/{pair.device_id}", {"name": "Work phone"})
