@@ -127,13 +127,15 @@ class Fingerprinter:
 
 def observe(session: Session, subject_id: str, fingerprint: str, now: int) -> DeviceSignal:
     """Record that `subject_id` was seen with `fingerprint` at `now` (unix seconds), in the session's
-    transaction (the caller commits), and say what that sighting means."""
-    previous = session.execute(
-        select(fingerprints.c.fingerprint)
+    transaction (the caller commits), and say what that sighting means. "Previous" is the subject's sighting
+    with the highest number; two concurrent sightings may share a number, which only blurs a signal."""
+    latest = session.execute(
+        select(fingerprints.c.fingerprint, fingerprints.c.last_sighting)
         .where(fingerprints.c.subject_id == subject_id)
-        .order_by(fingerprints.c.last_seen_at.desc(), fingerprints.c.seen_count.desc())
+        .order_by(fingerprints.c.last_sighting.desc())
         .limit(1)
-    ).scalar()
+    ).first()
+    previous, sighting = (latest.fingerprint, latest.last_sighting + 1) if latest else (None, 1)
     key = (fingerprints.c.subject_id == subject_id) & (fingerprints.c.fingerprint == fingerprint)
     first_seen = session.execute(select(fingerprints.c.first_seen_at).where(key)).scalar()
     if first_seen is None:
@@ -146,12 +148,15 @@ def observe(session: Session, subject_id: str, fingerprint: str, now: int) -> De
                         first_seen_at=now,
                         last_seen_at=now,
                         seen_count=1,
+                        last_sighting=sighting,
                     )
                 )
             return DeviceSignal(fingerprint, True, previous is not None, now)
         except IntegrityError:  # a concurrent request of the subject recorded it first
             first_seen = session.execute(select(fingerprints.c.first_seen_at).where(key)).scalar_one()
     session.execute(
-        update(fingerprints).where(key).values(last_seen_at=now, seen_count=fingerprints.c.seen_count + 1)
+        update(fingerprints)
+        .where(key)
+        .values(last_seen_at=now, seen_count=fingerprints.c.seen_count + 1, last_sighting=sighting)
     )
     return DeviceSignal(fingerprint, False, previous not in (None, fingerprint), first_seen)

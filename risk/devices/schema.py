@@ -5,7 +5,8 @@ identity a row belongs to, never a foreign key (identities live in another packa
 SPKI DER; `key_sha256` is unique so one key binds to one device of one subject. A revoked device stays (its id
 is in audit trails) with `revoked_at` set. The nonces' primary key (device, nonce) is what makes two
 concurrent copies of one signed request succeed once; each nonce row lives until its timestamp leaves the
-tolerance window. Fingerprints are keyed HMACs, never the attributes themselves.
+tolerance window. Fingerprints are keyed HMACs, never the attributes themselves; `last_sighting` numbers
+a subject's sightings (1, 2, ...) so "the previous one" is exact even within one second.
 """
 
 from typing import Final
@@ -72,6 +73,7 @@ fingerprints: Final = Table(
     Column("first_seen_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
     Column("seen_count", Integer, nullable=False),
+    Column("last_sighting", BigInteger, nullable=False),
     PrimaryKeyConstraint("subject_id", "fingerprint"),
-    Index("ix_risk_device_fingerprints_subject_id_last_seen_at", "subject_id", "last_seen_at"),
+    Index("ix_risk_device_fingerprints_subject_id_last_sighting", "subject_id", "last_sighting"),
 )

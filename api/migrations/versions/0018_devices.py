@@ -60,12 +60,13 @@ def upgrade() -> None:
         sa.Column("first_seen_at", sa.BigInteger(), nullable=False),
         sa.Column("last_seen_at", sa.BigInteger(), nullable=False),
         sa.Column("seen_count", sa.Integer(), nullable=False),
+        sa.Column("last_sighting", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("subject_id", "fingerprint", name="pk_risk_device_fingerprints"),
     )
     op.create_index(
-        "ix_risk_device_fingerprints_subject_id_last_seen_at",
+        "ix_risk_device_fingerprints_subject_id_last_sighting",
         "risk_device_fingerprints",
-        ["subject_id", "last_seen_at"],
+        ["subject_id", "last_sighting"],
     )
 
 
