@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from api.custody.router import router as custody_router
 from api.db import make_engine, make_session_factory, redacted_url
+from api.devices.router import router as devices_router
 from api.disputes.router import router as disputes_router
 from api.errors import API_PROBLEMS
 from api.events.router import router as events_router
@@ -120,6 +121,12 @@ OPENAPI_TAGS = [
         "name": "reports",
         "description": "A merchant's statement and tax report for a period, as CSV. Scope `payments:read`.",
     },
+    {
+        "name": "devices",
+        "description": "A subject's bound devices: each registers its own P-256 or Ed25519 key with proof of "
+        "possession and signs payment requests (`TPW-Device-*` headers, docs/risk.md). For now an operator's "
+        "key with `devices:admin` acts for the subject named in `TPW-Subject-Id`.",
+    },
 ]
 
 ROUTERS: Final = (
@@ -141,6 +148,7 @@ ROUTERS: Final = (
     reconciliation_router,
     reports_router,
     auth_router,
+    devices_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

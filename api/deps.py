@@ -31,6 +31,8 @@ from api.merchants.errors import NotAMerchantKey
 from api.payment_intents.service import RailUnavailable, answered, tenant_of
 from api.rpc import ChainClients
 from api.settings import ApiSettings
+from api.signed_requests import device_signal, signed_device
+from api.subject import Subject, operator_subject, subject_idempotency
 from api.version.service import BuildInfo
 from api.webhooks.service import WebhooksUnavailable
 from payments.fx.rates import RateSource
@@ -38,6 +40,8 @@ from payments.intents.context import Payments
 from payments.merchants.tenant import Tenant
 from payments.rails.card.client import CardProcessorClient
 from payments.webhooks.sealing import SecretBox
+from risk.devices.fingerprint import DeviceSignal
+from risk.devices.verifier import VerifiedDevice
 from risk.identity.sessions import SessionPrincipal
 
 
@@ -368,3 +372,14 @@ WebhookTenantReader = Annotated[Tenant, Depends(merchant_tenant("webhooks:read")
 """The calling merchant's tenant, for a merchant's key with `webhooks:read`."""
 WebhookTenantWriter = Annotated[Tenant, Depends(merchant_tenant("webhooks:write"))]
 """The calling merchant's tenant, for a merchant's key with `webhooks:write`."""
+
+
+SubjectDep = Annotated[Subject, Depends(operator_subject)]
+"""The subject a customer-facing route acts for (`api.subject`: for now an operator's key with
+`devices:admin` naming it in `TPW-Subject-Id`)."""
+SubjectIdempotency = Annotated[Idempotency, Depends(subject_idempotency)]
+"""A subject route's POST `Idempotency-Key`, scoped to the calling key and the subject."""
+SignedDevice = Annotated[VerifiedDevice, Depends(signed_device)]
+"""The subject's device that signed this request (`TPW-Device-*` headers); 401 if none did."""
+DeviceSignalDep = Annotated[DeviceSignal, Depends(device_signal)]
+"""This request's device fingerprint signal for the subject (a signal for the risk engine, never proof)."""

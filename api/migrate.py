@@ -20,6 +20,7 @@ import payments.merchants.schema
 import payments.rails.stablecoin.schema
 import payments.reconciliation.schema
 import payments.webhooks.schema
+import risk.devices.schema
 import risk.factors.schema
 import risk.identity.schema
 import risk.kyc.schema
@@ -46,6 +47,7 @@ def target_metadata() -> list[MetaData]:
         risk.factors.schema.metadata,
         risk.screening.schema.metadata,
         risk.kyc.schema.metadata,
+        risk.devices.schema.metadata,
     ]
 
 

@@ -218,6 +218,14 @@ class ApiSettings(BaseSettings):
     webauthn_rp_name: str = "TPWallet"
     webauthn_origins: list[str] = Field(default_factory=lambda: ["http://localhost:8000"])
     """The origins a passkey ceremony may come from, as JSON in TPW_WEBAUTHN_ORIGINS."""
+    device_signature_tolerance_seconds: int = Field(default=120, ge=1, le=900)
+    """How far a device-signed request's timestamp may be from the server's clock, either way; its nonce is
+    remembered this long after its timestamp (docs/risk.md, Devices)."""
+    device_challenge_ttl_seconds: int = Field(default=300, ge=10, le=3600)
+    """How long a device registration challenge may be answered."""
+    device_fingerprint_key_path: Path = PROJECT_ROOT / "var" / "risk" / "device-fingerprint.key"
+    """The file of the key device fingerprints are HMACed with (64 hex digits, mode 0600): only its path is
+    configured. While it is missing, routes asking for a device signal answer 503."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

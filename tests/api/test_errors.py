@@ -109,6 +109,7 @@ def test_openapi_describes_the_routes(client: TestClient):
         "auth",
         "subscriptions",
         "vesting",
+        "devices",
     }
     events = spec["paths"]["/v1/chains/{network}/transactions/{tx_hash}/events"]["get"]
     assert events["tags"] == ["chains"]
