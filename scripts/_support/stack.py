@@ -351,11 +351,13 @@ class DevnetStack:
         self.api_database = make_url(database_url).render_as_string(hide_password=True)
         # The key sealing webhook signing secrets: a 0600 file of this run, named to the API by its path.
         self.webhook_key_file = run_dir / "webhooks" / "secrets.key"
-        # The keys signing customers' session tokens and sealing their TOTP secrets: the same format (32
+        # The keys signing customers' session tokens, sealing their TOTP secrets and keying device
+        # fingerprints: the same format (32
         # random bytes as 64 hex digits, 0600), files of this run named to the API by their paths.
         session_key_file = run_dir / "identity" / "session.key"
         factor_key_file = run_dir / "risk" / "factors.key"
-        for key_file in (self.webhook_key_file, session_key_file, factor_key_file):
+        fingerprint_key_file = run_dir / "risk" / "device-fingerprint.key"
+        for key_file in (self.webhook_key_file, session_key_file, factor_key_file, fingerprint_key_file):
             create_key_file(key_file)
         env = {
             **os.environ,
@@ -368,6 +370,7 @@ class DevnetStack:
             "TPW_WEBHOOK_KEY_PATH": str(self.webhook_key_file),
             "TPW_AUTH_SESSION_KEY_PATH": str(session_key_file),
             "TPW_FACTOR_KEY_PATH": str(factor_key_file),
+            "TPW_DEVICE_FINGERPRINT_KEY_PATH": str(fingerprint_key_file),
             "TPW_STABLECOIN_RAIL": "true",  # L1's router, found once deployed
             "TPW_STABLECOIN_REFUNDS": "true",  # paid back by the payments watcher
             "TPW_BANK_URL": self.bank_url,
