@@ -352,8 +352,8 @@ class DevnetStack:
         # The key sealing webhook signing secrets: a 0600 file of this run, named to the API by its path.
         self.webhook_key_file = run_dir / "webhooks" / "secrets.key"
         # The keys signing customers' session tokens, sealing their TOTP secrets and keying device
-        # fingerprints: the same format (32
-        # random bytes as 64 hex digits, 0600), files of this run named to the API by their paths.
+        # fingerprints: the same format (32 random bytes as 64 hex digits, 0600), files of this run named to
+        # the API by their paths.
         session_key_file = run_dir / "identity" / "session.key"
         factor_key_file = run_dir / "risk" / "factors.key"
         fingerprint_key_file = run_dir / "risk" / "device-fingerprint.key"
