@@ -4,17 +4,11 @@ Plain exceptions (this package knows no HTTP); `api.devices` turns them into pro
 carries a key, a signature or a challenge in its message.
 """
 
+from risk.errors import RiskError
 
-class DeviceError(Exception):
+
+class DeviceError(RiskError):
     """Root of the devices' refusals; nothing was written when one is raised."""
-
-    field: str | None = None
-
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if field is not None:
-            self.field = field
 
 
 class InvalidDeviceInput(DeviceError):

@@ -4,20 +4,16 @@ Plain exceptions (this package knows no HTTP); the API turns them into RFC 9457 
 messages never carry a secret, a code or a hash.
 """
 
+from risk.errors import RiskError
 from risk.factors.model import Factor
 
 
-class FactorError(Exception):
+class FactorError(RiskError):
     """Root of the factors' refusals; nothing was changed but the lockout counters when one is raised."""
 
-    field: str | None = None
-
     def __init__(self, factor: Factor, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
+        super().__init__(detail, field=field)
         self.factor = factor
-        self.detail = detail
-        if field is not None:
-            self.field = field
 
 
 class NotEnrolled(FactorError):

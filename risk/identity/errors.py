@@ -6,18 +6,12 @@ caller's own input (a wrong domain, an expired message), but a session token or 
 verify is one answer whatever the reason, so a thief learns nothing from probing.
 """
 
+from risk.errors import RiskError
 
-class IdentityError(Exception):
+
+class IdentityError(RiskError):
     """Root of the identity refusals; nothing was written when one is raised (but see
     `RefreshTokenReused`)."""
-
-    field: str | None = None
-
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if field is not None:
-            self.field = field
 
 
 class InvalidInput(IdentityError):

@@ -1,16 +1,10 @@
 """KYC's refusals: plain exceptions (this package knows no HTTP); `field` names the input at fault."""
 
+from risk.errors import RiskError
 
-class KycError(Exception):
+
+class KycError(RiskError):
     """Root of KYC's refusals; nothing was written when one is raised."""
-
-    field: str | None = None
-
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if field is not None:
-            self.field = field
 
 
 class InvalidTierConfig(KycError):

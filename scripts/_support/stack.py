@@ -26,9 +26,9 @@ from chain.dev_accounts import dev_accounts
 from chain.files import PRIVATE, write_atomic
 from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
 from custody.keystore import Kek
+from custody.keystore.sealed_box import create_key_file
 from custody.node.settings import KEK_FILE_ENV_VAR, SECRET_ENV_VARS
 from custody.provision import GroupLayout, provision_group
-from payments.webhooks.sealing import create_key_file
 from scripts._support.anvil import AnvilConfig, AnvilNode
 from scripts._support.processes import LOOPBACK, ManagedProcess, port_in_use
 from scripts._support.stack_api import create_api_key, request_json
