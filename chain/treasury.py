@@ -26,7 +26,7 @@ its nonce (`rejection_tx`). A queued custody transfer may be executed within `Tr
 
 import dataclasses
 from collections.abc import Collection, Iterable
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -37,11 +37,12 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.types import TxReceipt
+from web3.types import FilterParams, TxReceipt
 
 from chain import artifacts
 from chain.errors import ChainError
 from chain.intents import ZERO_ADDRESS, Bytes32, CustodyTransfer, Intent, TreasuryTx
+from chain.payment_router import LOG_WINDOW_BLOCKS
 from chain.reverts import revert_reason
 from chain.transactions import send_call
 
@@ -50,6 +51,8 @@ SIGNATURE_LENGTH = 65
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 V_OFFSET = 27
 """Ethereum's recovery ids are 27 + the parity of R's y."""
+
+ERC20_CONTRACT_TYPE = "Token"
 
 OnchainSignature = tuple[int, int, int]
 """A custody group signature as the contract takes it: (R.x, R.y, z)."""
@@ -168,6 +171,22 @@ def check_onchain_signature(signature: OnchainSignature) -> OnchainSignature:
     if len(signature) != 3 or not all(isinstance(part, int) and part >= 0 for part in signature):
         raise TreasuryError("a custody signature for the contract is three non-negative ints: (R.x, R.y, z)")
     return signature
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CustodyTransferLog:
+    """One custody transfer of a token made at once, as the chain records it: the treasury's
+    `CustodyTransferred` (token, nonce) and the token's own `Transfer` out of the treasury that follows it in
+    the same transaction (recipient, amount: the event keeps them out to save gas). `log_index` is the
+    `CustodyTransferred` log's."""
+
+    token: ChecksumAddress
+    nonce: int
+    to: ChecksumAddress
+    amount: int
+    tx_hash: str
+    log_index: int
+    block_number: int
 
 
 class Treasury:
@@ -294,3 +313,60 @@ class Treasury:
     def events(self, receipt: TxReceipt) -> list[artifacts.DecodedEvent]:
         """The treasury's events in `receipt` (a token's own logs are left out)."""
         return artifacts.decode_receipt_events(self.w3, receipt, {self.address: CONTRACT_TYPE})
+
+    def custody_transfers(self, token: str, from_block: int, to_block: int) -> list[CustodyTransferLog]:
+        """The custody transfers of `token` (an ERC-20) made in blocks [`from_block`, `to_block`], oldest
+        first. A transfer queued over the limit is not one until `execute_queued` runs it, which logs
+        `QueuedTransferExecuted`, not `CustodyTransferred`: it is not listed."""
+        token = to_checksum_address(token)
+        erc20 = artifacts.contract(self.w3, ERC20_CONTRACT_TYPE, token)
+        transferred, moved = self.contract.events.CustodyTransferred().topic, erc20.events.Transfer().topic
+        found: list[CustodyTransferLog] = []
+        for first in range(from_block, to_block + 1, LOG_WINDOW_BLOCKS):
+            params: FilterParams = {
+                "address": [self.address, token],
+                "fromBlock": first,
+                "toBlock": min(first + LOG_WINDOW_BLOCKS - 1, to_block),
+                "topics": [[transferred, moved], [_topic_of(token), _topic_of(self.address)]],
+            }
+            logs = self.w3.eth.get_logs(params)
+            events = artifacts.decode_receipt_events(
+                self.w3,
+                cast(TxReceipt, {"logs": logs}),
+                {self.address: CONTRACT_TYPE, token: ERC20_CONTRACT_TYPE},
+            )
+            found.extend(_paired(events, token, self.address))
+        return found
+
+
+def _paired(
+    events: Iterable[artifacts.DecodedEvent], token: ChecksumAddress, treasury: ChecksumAddress
+) -> Iterable[CustodyTransferLog]:
+    """Each `CustodyTransferred` of `token` with the token's next `Transfer` out of `treasury` in its
+    transaction (the contract logs the one right before making the other); a token transfer the owners
+    made has no `CustodyTransferred` before it and is skipped."""
+    pending: artifacts.DecodedEvent | None = None
+    for event in events:
+        if event.event == "CustodyTransferred" and to_checksum_address(event.args["token"]) == token:
+            pending = event
+        elif (
+            event.event == "Transfer"
+            and pending is not None
+            and event.tx_hash == pending.tx_hash
+            and to_checksum_address(event.args["sender"]) == treasury
+        ):
+            yield CustodyTransferLog(
+                token=token,
+                nonce=int(pending.args["nonce"]),
+                to=to_checksum_address(event.args["receiver"]),
+                amount=int(event.args["value"]),
+                tx_hash=pending.tx_hash,
+                log_index=pending.log_index,
+                block_number=pending.block_number,
+            )
+            pending = None
+
+
+def _topic_of(address: str) -> str:
+    """An address as an indexed event argument: left-padded to 32 bytes."""
+    return "0x" + bytes.fromhex(address.removeprefix("0x")).rjust(32, b"\0").hex()

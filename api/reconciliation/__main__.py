@@ -43,12 +43,12 @@ def main(argv: list[str] | None = None, settings: ApiSettings | None = None) -> 
     run.add_argument("--number", type=int, help="the run's number (answered as stored if it exists)")
     options = parser.parse_args(argv)
     settings = settings if settings is not None else get_settings()
-    try:
-        sources = statement_sources(settings)
-    except RuntimeError as error:  # a reconciled rail not configured, or configured wrongly
-        parser.error(str(error))
     engine = create_engine(options.database_url or settings.database_url)
     try:
+        try:
+            sources = statement_sources(settings, engine)
+        except RuntimeError as error:  # a reconciled rail not configured, or configured wrongly
+            parser.error(str(error))
         done = reconcile(engine, sources, options.date, options.number)
         with engine.connect() as connection:
             found = load_breaks(connection, done, None, max(done.break_count, 1))

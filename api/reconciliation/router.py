@@ -29,7 +29,7 @@ async def reconciliation_lifespan(app: FastAPI) -> AsyncIterator[None]:
     rail not configured stops the start), then run the daily loop while the app serves
     (`api.reconciliation.daily`)."""
     settings = app.state.settings
-    app.state.reconciliation_sources = statement_sources(settings)
+    app.state.reconciliation_sources = statement_sources(settings, app.state.engine)
     interval = settings.reconciliation_interval_seconds
     async with reconciling_daily(app.state.engine, app.state.reconciliation_sources, interval):
         yield

@@ -21,6 +21,7 @@ from chain.eip712 import encode_type
 from chain.intents import ZERO_ADDRESS, CustodyTransfer, IntentError, TreasuryTx, decode_intent
 from chain.treasury import (
     SECP256K1_ORDER,
+    CustodyTransferLog,
     OwnersCallFailed,
     SignatureError,
     Treasury,
@@ -281,6 +282,42 @@ def test_a_queued_transfer_past_its_window_is_refused(deployed: Deployed) -> Non
     deployed.w3.provider.ethereum_tester.time_travel(window[1] + 1)  # type: ignore[attr-defined]
     with pytest.raises(EthTesterTransactionFailed, match="execution window has passed"):
         face.submit_queued(deployed.relayer, late)
+
+
+def test_custody_transfers_are_read_back_with_the_tokens_own_amount(deployed: Deployed) -> None:
+    face = deployed.treasury
+    token = deployed.token.address
+    deployed.w3.provider.ethereum_tester.time_travel(now(deployed) + DAY)  # type: ignore[attr-defined]
+    first = int(deployed.w3.eth.block_number) + 1
+    recipient = to_checksum_address("0x" + "c1" * 20)
+    by_owners = transfer_tx(recipient, token, 300, face.owners_nonce(), now(deployed) + DAY)
+    signatures = [sign_digest(bytes(owner.key), face.tx_digest(by_owners)) for owner in deployed.owners]
+    face.submit_with_owners(deployed.relayer, by_owners, face.collect(by_owners, signatures))
+    paid = CustodyTransfer(recipient, token, 250, face.custody_nonce(token), now(deployed) + DAY)
+    receipt = face.submit_with_custody(
+        deployed.relayer, paid, sign_with_key(CUSTODY_KEY, face.custody_digest(paid)).onchain()
+    )
+    (transferred,) = face.events(receipt)
+    queued = dataclasses.replace(paid, amount=2 * CUSTODY_LIMIT, nonce=paid.nonce + 1)
+    face.submit_with_custody(
+        deployed.relayer, queued, sign_with_key(CUSTODY_KEY, face.custody_digest(queued)).onchain()
+    )
+    # the owners' transfer has no custody nonce and the queued one has moved nothing: neither is listed
+    assert face.custody_transfers(token, first, int(deployed.w3.eth.block_number)) == [
+        CustodyTransferLog(
+            token=token,
+            nonce=paid.nonce,
+            to=recipient,
+            amount=250,
+            tx_hash=transferred.tx_hash,
+            log_index=transferred.log_index,
+            block_number=int(receipt["blockNumber"]),
+        )
+    ]
+    assert (
+        face.custody_transfers(token, int(receipt["blockNumber"]) + 1, int(deployed.w3.eth.block_number))
+        == []
+    )
 
 
 def test_a_failed_owners_call_raises_and_spends_the_nonce(deployed: Deployed) -> None:

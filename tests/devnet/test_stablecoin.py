@@ -13,6 +13,7 @@ import datetime
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -51,7 +52,12 @@ from payments.merchants.tenant import Tenant
 from payments.rails.stablecoin.config import StablecoinConfig, router_and_config
 from payments.rails.stablecoin.custody_signer import CustodySigner
 from payments.rails.stablecoin.instructions import instructions_for, intent_key
-from payments.rails.stablecoin.payouts import PayoutStatus, choose_transfer, open_payouts
+from payments.rails.stablecoin.payouts import (
+    PayoutStatus,
+    choose_transfer,
+    open_payouts,
+    refunds_by_custody_nonce,
+)
 from payments.rails.stablecoin.rail import StablecoinRail
 from payments.rails.stablecoin.schema import stablecoin_payments
 from payments.rails.stablecoin.settlement import WRONG_AMOUNT, WRONG_TOKEN, PaymentOutcome
@@ -115,6 +121,12 @@ def router(rail_setup: tuple[PaymentRouter, StablecoinConfig]) -> PaymentRouter:
 @pytest.fixture(scope="module")
 def config(rail_setup: tuple[PaymentRouter, StablecoinConfig]) -> StablecoinConfig:
     return rail_setup[1]
+
+
+@pytest.fixture(scope="module")
+def treasury(w3: Web3, registry_dir: Path) -> Treasury:
+    """The treasury refunds are paid back out of (its custody key: `fixed_key(7)`)."""
+    return Treasury(w3, Deployments.load(NETWORK, registry_dir).get("MultisigTreasury").address)
 
 
 @pytest.fixture(scope="module")
@@ -449,16 +461,18 @@ def test_the_watcher_process_killed_and_restarted_settles_each_payment_once(
 def test_the_days_paid_events_are_a_statement(
     anvil: AnvilNode,
     w3: Web3,
+    engine: Engine,
     pay: Payments,
     router: PaymentRouter,
     config: StablecoinConfig,
+    treasury: Treasury,
     payer: LocalAccount,
 ) -> None:
     intent = confirmed_intent(pay, 42_00)
     receipt = router.pay(payer, intent_key(intent.id), config.token, config.token_amount(42_00))
     block = w3.eth.get_block(receipt["blockNumber"])
     day = datetime.datetime.fromtimestamp(int(block["timestamp"]), datetime.UTC).date()
-    statement = PaidStatement(router, config)
+    statement = PaidStatement(router, config, treasury, partial(refunds_by_custody_nonce, engine))
     lines = [line for line in statement.lines(day) if line.reference == intent.id]
     [line] = lines
     assert (line.kind, line.amount, line.currency, line.booked_on) == (LineKind.PAYMENT, 42_00, "USD", day)
@@ -466,7 +480,7 @@ def test_the_days_paid_events_are_a_statement(
         line.external_id == f"0x{bytes(receipt['transactionHash']).hex()}:{receipt['logs'][-1]['logIndex']}"
     )
     assert statement.lines(day + datetime.timedelta(days=1)) == []
-    buried = PaidStatement(router, config, confirmations=DEPTH).lines(day)
+    buried = replace(statement, confirmations=DEPTH).lines(day)
     assert intent.id not in {other.reference for other in buried}  # its block is not DEPTH deep yet
     # Half a cent is no intent's amount (the watcher takes none of it): rounded up, it is money the ledger
     # lacks, where rounding down would have made it vanish from the statement.
@@ -479,19 +493,19 @@ def test_the_days_paid_events_are_a_statement(
 def test_a_payout_sent_before_a_crash_is_found_and_not_sent_again(
     anvil: AnvilNode,
     w3: Web3,
-    registry_dir: Path,
     engine: Engine,
     pay: Payments,
     router: PaymentRouter,
     config: StablecoinConfig,
+    treasury: Treasury,
     payer: LocalAccount,
     watcher: PaymentsWatcher,
 ) -> None:
     """A payout worker chose and sent the refund's transfer, then died before recording it: the next run finds
     the nonce consumed by a transfer to the same payer of the same amount, takes it as the payout's, and
-    completes the refund without asking the custody group for anything (its signer here reaches nobody)."""
+    completes the refund without asking the custody group for anything (its signer here reaches nobody).
+    The day's statement lists the payout as the refund; a treasury transfer no payout chose is no refund."""
     tusd = contract(w3, "Token", config.token)
-    treasury = Treasury(w3, Deployments.load(NETWORK, registry_dir).get("MultisigTreasury").address)
     intent = confirmed_intent(pay, 15_00)
     before = int(tusd.functions.balanceOf(payer.address).call())
     router.pay(payer, intent_key(intent.id), config.token, config.token_amount(15_00))
@@ -517,7 +531,7 @@ def test_a_payout_sent_before_a_crash_is_found_and_not_sent_again(
         to=payer.address, token=config.token, amount=15_000_000, nonce=nonce, deadline=deadline
     )
     signature = sign_with_key(fixed_key(7), transfer.digest(CHAIN_ID, treasury.address)).onchain()
-    treasury.submit_with_custody(dev_accounts()[7], transfer, signature)  # sent; then the worker died
+    sent = treasury.submit_with_custody(dev_accounts()[7], transfer, signature)  # then the worker died
 
     assert worker.run_once() == []  # found and recorded as sent, nothing signed or sent again
     mine(anvil, DEPTH)
@@ -527,3 +541,25 @@ def test_a_payout_sent_before_a_crash_is_found_and_not_sent_again(
     assert int(tusd.functions.balanceOf(payer.address).call()) == before
     assert open_payouts(settled, config) == []
     assert verify(engine) == []
+
+    stray = replace(transfer, to=dev_accounts()[8].address, amount=1_000_000, nonce=nonce + 1)
+    moved = treasury.submit_with_custody(
+        dev_accounts()[7],
+        stray,
+        sign_with_key(fixed_key(7), stray.digest(CHAIN_ID, treasury.address)).onchain(),
+    )
+    assert [event.event for event in treasury.events(moved)] == ["CustodyTransferred"]  # made, not queued
+    (transferred,) = treasury.events(sent)
+    day = datetime.datetime.fromtimestamp(
+        int(w3.eth.get_block(sent["blockNumber"])["timestamp"]), datetime.UTC
+    ).date()
+    statement = PaidStatement(router, config, treasury, partial(refunds_by_custody_nonce, engine))
+    refund_lines = [line for line in statement.lines(day) if line.kind is LineKind.REFUND]
+    [line] = [line for line in refund_lines if line.reference == refund.id]
+    assert (line.amount, line.currency, line.external_id) == (
+        15_00,
+        "USD",
+        f"{transferred.tx_hash}:{transferred.log_index}",
+    )
+    # only payouts this database chose are refunds: not the stray, nor another test's payout on this chain
+    assert [line.reference for line in refund_lines] == [refund.id]

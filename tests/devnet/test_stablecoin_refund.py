@@ -1,8 +1,10 @@
 """A stablecoin refund end to end on the devnet stack (real anvils, signer nodes, API, payments watcher): an
 intent paid on-chain through the PaymentRouter is refunded over the API; the watcher's payout worker has the
 custody group sign a `CustodyTransfer` through the API's coordinator, sends it out of the treasury to the
-payer, and completes the refund once it is confirmed. Reads like the demo's stablecoin part."""
+payer, and completes the refund once it is confirmed; the day then reconciles with no break, the refund
+matched against the treasury's transfer. Reads like the demo's stablecoin part."""
 
+import datetime
 import os
 import subprocess
 import sys
@@ -130,3 +132,11 @@ def test_a_stablecoin_payment_refunded_through_custody(stack: DevnetStack, shop_
     assert api("GET", f"/v1/payment-intents/{intent['id']}")["amount_refunded"] == "1999"
     with engine_on(stack.database_url) as engine:
         assert verify(engine) == []
+
+    # The day reconciled by the operator: the payment against its `Paid` event, the refund against the
+    # treasury's `CustodyTransferred` (it was a `missing_at_rail` break when the statement listed no refunds).
+    day = datetime.datetime.fromtimestamp(int(w3.eth.get_block("latest")["timestamp"]), datetime.UTC).date()
+    run = stack.post_json(f"/v1/reconciliation/{day.isoformat()}/runs", {})
+    assert (run["status"], run["break_count"]) == ("complete", 0), run["breaks"]
+    [stablecoin] = [rail for rail in run["rails"] if rail["rail"] == "stablecoin"]
+    assert (stablecoin["state"], stablecoin["ledger_lines"], stablecoin["rail_lines"]) == ("reconciled", 2, 2)

@@ -11,10 +11,12 @@ marks the payout paid.
 """
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, exists, insert, select, update
+from eth_utils import to_checksum_address
+from sqlalchemy import Connection, Engine, Row, and_, exists, insert, select, update
 
 from ledger.store import begin_writing
 from payments.intents import refunds
@@ -118,6 +120,24 @@ def complete(payments: Payments, payout: Payout) -> None:
             .where(stablecoin_payouts.c.refund_id == payout.refund_id)
             .values(status=PayoutStatus.PAID)
         )
+
+
+def refunds_by_custody_nonce(
+    engine: Engine, token: str, livemode: bool, nonces: Collection[int]
+) -> dict[int, str]:
+    """The refund whose payout chose each of `nonces` of `token`'s custody nonces (those no payout chose are
+    absent): the chain's `CustodyTransferred` names only (token, nonce), so this is reconciliation's link
+    from a treasury transfer to the refund it paid, as a bank's EndToEndId is."""
+    if not nonces:
+        return {}
+    table = stablecoin_payouts.c
+    query = select(table.custody_nonce, table.refund_id).where(
+        table.token == to_checksum_address(token),
+        table.livemode == livemode,
+        table.custody_nonce.in_(sorted(nonces)),
+    )
+    with engine.connect() as connection:
+        return {int(nonce): refund_id for nonce, refund_id in connection.execute(query).all()}
 
 
 def _payer(connection: Connection, intent_id: str) -> str | None:

@@ -35,7 +35,7 @@ def test_exit_status_says_clean_breaks_or_incomplete(
     agreeing = statement_of(engine, day)
     read_with: list[ApiSettings] = []
 
-    def build(settings: ApiSettings) -> object:
+    def build(settings: ApiSettings, database: Engine) -> object:
         read_with.append(settings)
         return agreeing
 

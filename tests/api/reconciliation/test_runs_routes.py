@@ -129,7 +129,9 @@ def test_only_operators_with_the_scope_may_read_or_run(
     assert Caller(client, None).get(f"{BASE}/{day}").status_code == 401
 
 
-def test_sources_are_built_from_the_rails_own_settings(api_settings: ApiSettings, tmp_path: Path) -> None:
+def test_sources_are_built_from_the_rails_own_settings(
+    api_settings: ApiSettings, engine: Engine, tmp_path: Path
+) -> None:
     credential = tmp_path / "card-credential"
     credential.write_text("processor-credential\n")
     configured = api_settings.model_copy(
@@ -141,7 +143,7 @@ def test_sources_are_built_from_the_rails_own_settings(api_settings: ApiSettings
             "stablecoin_rail": True,
         }
     )
-    sources = statement_sources(configured)
+    sources = statement_sources(configured, engine)
     bank, card = sources[RailKind.BANK], sources[RailKind.CARD]
     assert isinstance(bank, BankStatements)
     assert bank.connection.url == "http://bank.test"
