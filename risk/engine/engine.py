@@ -88,10 +88,8 @@ class RiskEngine:
     ) -> tuple[Exemption | None, str]:
         if assessment.kind not in rule_set.sca.required_for:
             return None, f"SCA is not required for a {assessment.kind}"
-        if outcome is not Outcome.ALLOW:
-            return None, f"no exemption: the rules ask for {outcome.label}"
         counters = self._since_sca.get(assessment.subject, {}).get(assessment.currency, (0, 0))
-        return exemption(rule_set.sca, assessment, score, (counters[0], counters[1]))
+        return exemption(rule_set.sca, assessment, outcome, score, (counters[0], counters[1]))
 
     def record(self, assessment: Assessment, decision: Decision) -> None:
         """The action went ahead as `decision` said (a denied one moves nothing and is not counted)."""

@@ -7,7 +7,7 @@ amount within the band of the PSP's reference fraud rate). Only an action the ru
 candidate: a rule asking for more is a finding of risk, which no exemption overrides.
 """
 
-from risk.engine.model import Assessment, Exemption, Kind
+from risk.engine.model import Assessment, Exemption, Kind, Outcome
 from risk.engine.ruleset import ScaPolicy
 
 
@@ -23,15 +23,17 @@ def tra_limit(policy: ScaPolicy, currency: str) -> int | None:
 
 
 def exemption(
-    policy: ScaPolicy, assessment: Assessment, score: int, since_sca: tuple[int, int]
+    policy: ScaPolicy, assessment: Assessment, outcome: Outcome, score: int, since_sca: tuple[int, int]
 ) -> tuple[Exemption | None, str]:
     """The exemption granted and a note saying which and why, or None and why none applies.
 
-    `since_sca` is (count, total in the assessment's currency) of the low-value exemptions granted to the
-    subject since its last SCA.
+    `outcome` is what the rules and limits made of it; `since_sca` is (count, total in the assessment's
+    currency) of the low-value exemptions granted to the subject since its last SCA.
     """
     if assessment.kind is Kind.SENSITIVE_CHANGE:
         return None, "no exemption covers a sensitive change (PSD2 art. 97(1)(c))"
+    if outcome is not Outcome.ALLOW:
+        return None, f"no exemption: the rules ask for {outcome.label}"
     beneficiary = assessment.beneficiary
     if beneficiary is not None and beneficiary.trusted:
         return Exemption.TRUSTED_BENEFICIARY, "trusted beneficiary (RTS art. 13)"

@@ -239,7 +239,7 @@ class _Reader:
         outcome = self.choice(
             fields["outcome"], "kyc_tiers outcome", {"review": Outcome.REVIEW, "deny": Outcome.DENY}
         )
-        tiers = self.mapping(fields["limits"], "kyc_tiers limits", tuple(KycTier))
+        tiers = self.mapping(fields["limits"], "kyc_tiers limits", tuple(tier.value for tier in KycTier))
         limits = {}
         for tier in KycTier:
             limit = self.mapping(tiers[tier], f"kyc tier {tier}", ("single", "window"))
