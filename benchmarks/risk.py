@@ -22,6 +22,7 @@ import random
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python benchmarks/risk.py`: make the project root importable
@@ -65,52 +66,35 @@ def make_actions(
         abroad = rng.random() < 0.1
         ip_country = rng.choice(tuple(IPS)) if abroad else home
         ip = f"{IPS[ip_country]}{rng.randrange(256)}" if rng.random() < 0.95 else "100.64.0.1"
-        roll = rng.random()
-        common = {
-            "subject": f"idn_{number:08x}",
-            "at": int(at),
-            "customer_country": home,
-            "kyc_tier": (KycTier.FULL, KycTier.FULL, KycTier.LIGHT)[number % 3],
-            "account_age_days": number % 400,
-            "device_id": f"dev_{number:08x}_{rng.randrange(2)}",
-            "device_new": rng.random() < 0.05,
-            "ip": ip,
-        }
         currency = rng.choice(CURRENCIES)
+        common = Assessment(
+            subject=f"idn_{number:08x}",
+            kind=Kind.PAYMENT,
+            amount=0,
+            currency=currency,
+            at=int(at),
+            customer_country=home,
+            kyc_tier=(KycTier.FULL, KycTier.FULL, KycTier.LIGHT)[number % 3],
+            account_age_days=number % 400,
+            device_id=f"dev_{number:08x}_{rng.randrange(2)}",
+            device_new=rng.random() < 0.05,
+            ip=ip,
+        )
+        roll = rng.random()
         if roll < 0.6:
             card = Beneficiary(BeneficiaryKind.CARD, f"card_{number:08x}_{rng.randrange(2)}", home)
-            actions.append(
-                Assessment(
-                    kind=Kind.PAYMENT,
-                    amount=rng.choice((250, 1500, 2900, 4500, 12000, 60000, 250000)),
-                    currency=currency,
-                    mcc=rng.choice(MCCS),
-                    beneficiary=card,
-                    **common,  # type: ignore[arg-type]
-                )
-            )
+            amount = rng.choice((250, 1500, 2900, 4500, 12000, 60000, 250000))
+            actions.append(replace(common, amount=amount, mcc=rng.choice(MCCS), beneficiary=card))
         elif roll < 0.9:
             kind = BeneficiaryKind.IBAN if rng.random() < 0.7 else BeneficiaryKind.ADDRESS
             country = "NG" if rng.random() < 0.1 else home
             payee = Beneficiary(kind, f"{kind}_{number:08x}_{rng.randrange(3)}", country, rng.random() < 0.3)
-            actions.append(
-                Assessment(
-                    kind=Kind.PAYOUT,
-                    amount=rng.choice((2000, 10000, 40000, 90000, 300000)),
-                    currency=currency,
-                    beneficiary=payee,
-                    **common,  # type: ignore[arg-type]
-                )
-            )
+            amount = rng.choice((2000, 10000, 40000, 90000, 300000))
+            actions.append(replace(common, kind=Kind.PAYOUT, amount=amount, beneficiary=payee))
         else:
+            change = rng.choice(tuple(SensitiveChange))
             actions.append(
-                Assessment(
-                    kind=Kind.SENSITIVE_CHANGE,
-                    amount=0,
-                    currency="EUR",
-                    sensitive_change=rng.choice(tuple(SensitiveChange)),
-                    **common,  # type: ignore[arg-type]
-                )
+                replace(common, kind=Kind.SENSITIVE_CHANGE, currency="EUR", sensitive_change=change)
             )
     return actions
 
