@@ -48,7 +48,8 @@ COUNTRIES = ROOT / "config" / "risk" / "ip_countries.csv"
 RATE_TARGET = 20_000
 P99_TARGET_US = 500.0
 START = 1_800_000_000
-IPS = {"DE": "192.0.2.", "FR": "198.51.100.", "NG": "203.0.113.", "GB": "81.2.69."}
+# per country, a network of the shipped table to draw addresses from (as "a.b.", then two random octets)
+IPS = {"DE": ("5.1.",), "FR": ("2.16.", "2.17.", "2.18."), "NG": ("41.58.",), "GB": ("86.128.", "86.129.")}
 CURRENCIES = ("EUR", "EUR", "EUR", "USD", "GBP")
 MCCS = ("5411", "5812", "5999", "4121", "7995", "6051", None)
 
@@ -65,7 +66,8 @@ def make_actions(
         home = ("DE", "FR", "GB")[number % 3]
         abroad = rng.random() < 0.1
         ip_country = rng.choice(tuple(IPS)) if abroad else home
-        ip = f"{IPS[ip_country]}{rng.randrange(256)}" if rng.random() < 0.95 else "100.64.0.1"
+        prefix = rng.choice(IPS[ip_country])
+        ip = f"{prefix}{rng.randrange(256)}.{rng.randrange(256)}" if rng.random() < 0.95 else "100.64.0.1"
         currency = rng.choice(CURRENCIES)
         common = Assessment(
             subject=f"idn_{number:08x}",

@@ -74,7 +74,7 @@ class _Track:
     __slots__ = ("last", "windows")
 
     def __init__(self, spans: tuple[int, ...]) -> None:
-        self.windows = tuple(_Window(span) for span in spans)  # in the order of the group's spans
+        self.windows = tuple([_Window(span) for span in spans])  # in the order of the group's spans
         self.last = 0
 
 
