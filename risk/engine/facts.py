@@ -1,7 +1,7 @@
 """What the rules read about one assessment: its own fields, and the signals only the engine's state knows.
 
-Signals are computed on first use and kept for the rest of the decision, so a rule set that never reads the
-IP's country or a window pays nothing for it, and two rules reading the same window query it once.
+Signals are computed on use, so a rule set that never reads the IP's country or a window pays nothing for
+it (the IP's country is kept for the rest of the decision; a window read is already O(1)).
 """
 
 from risk.engine.geo import CountryLookup
@@ -33,7 +33,7 @@ _BENEFICIARY_KIND = {
 class Facts:
     """One decision's view: `assessment`, plus the IP country and window figures, looked up lazily."""
 
-    __slots__ = ("_countries", "_ip_country", "_ip_looked_up", "_velocity", "_windows", "assessment")
+    __slots__ = ("_countries", "_ip_country", "_ip_looked_up", "_windows", "assessment")
 
     def __init__(self, assessment: Assessment, windows: VelocityWindows, countries: CountryLookup) -> None:
         self.assessment = assessment
@@ -41,7 +41,6 @@ class Facts:
         self._countries = countries
         self._ip_looked_up = False
         self._ip_country: str | None = None
-        self._velocity: dict[tuple[Dimension, int, bool], int] = {}
 
     def ip_country(self) -> str | None:
         if not self._ip_looked_up:
@@ -66,23 +65,12 @@ class Facts:
 
     def count(self, dimension: Dimension, window: int) -> int:
         """Recorded actions in the last `window` seconds under this assessment's key in `dimension`."""
-        return self._figure(dimension, window, False)
+        a = self.assessment
+        key = dimension_key(a, dimension)
+        return 0 if key is None else self._windows.count(dimension, key, window, a.at)
 
     def total(self, dimension: Dimension, window: int) -> int:
         """Their amounts in this assessment's currency, in minor units."""
-        return self._figure(dimension, window, True)
-
-    def _figure(self, dimension: Dimension, window: int, amounts: bool) -> int:
-        memo = (dimension, window, amounts)
-        figure = self._velocity.get(memo)
-        if figure is None:
-            a = self.assessment
-            key = dimension_key(a, dimension)
-            if key is None:
-                figure = 0
-            elif amounts:
-                figure = self._windows.total(dimension, key, a.currency, window, a.at)
-            else:
-                figure = self._windows.count(dimension, key, window, a.at)
-            self._velocity[memo] = figure
-        return figure
+        a = self.assessment
+        key = dimension_key(a, dimension)
+        return 0 if key is None else self._windows.total(dimension, key, a.currency, window, a.at)

@@ -53,9 +53,12 @@ class _Window:
         self.value = 0
 
     def add(self, at: int, value: int) -> None:
-        self.evict(at)
-        start = at - at % self.width
         buckets = self.buckets
+        width = self.width
+        horizon = at - self.span - width
+        while buckets and buckets[0][0] <= horizon:
+            self.value -= buckets.popleft()[1]
+        start = at - at % width
         if buckets and buckets[-1][0] >= start:
             newest = buckets[-1]
             buckets[-1] = (newest[0], newest[1] + value)
@@ -63,32 +66,27 @@ class _Window:
             buckets.append((start, value))
         self.value += value
 
-    def evict(self, now: int) -> None:
-        horizon = now - self.span - self.width
+    def read(self, now: int) -> int:
+        """The total in the window ending at `now` (evicting what fell out of it)."""
         buckets = self.buckets
+        horizon = now - self.span - self.width
         while buckets and buckets[0][0] <= horizon:
             self.value -= buckets.popleft()[1]
-
-
-class _Track:
-    __slots__ = ("last", "windows")
-
-    def __init__(self, spans: tuple[int, ...]) -> None:
-        self.windows = tuple([_Window(span) for span in spans])  # in the order of the group's spans
-        self.last = 0
+        return self.value
 
 
 class _Group:
-    """The keys of one dimension for counts, or for sums: their windows have the same spans, so the key
-    least recently updated is also the first to fall wholly out of them."""
+    """The keys of one dimension for counts, or for sums: each key's windows (a tuple, in the order of
+    `spans`) have the same spans, so the key least recently updated is also the first to fall wholly out
+    of them."""
 
     __slots__ = ("index", "reach", "spans", "tracks")
 
     def __init__(self, spans: tuple[int, ...]) -> None:
         self.spans = spans
         self.index = {span: position for position, span in enumerate(spans)}
-        self.reach = max((span + max(1, span // BUCKETS_PER_WINDOW) for span in spans), default=0)
-        self.tracks: dict[tuple[str, str], _Track] = {}
+        self.reach = spans[-1] + max(1, spans[-1] // BUCKETS_PER_WINDOW) if spans else 0
+        self.tracks: dict[tuple[str, str], tuple[_Window, ...]] = {}
 
 
 class VelocityWindows:
@@ -116,19 +114,14 @@ class VelocityWindows:
         return self._size
 
     def count(self, dimension: Dimension, key: str, span: int, now: int) -> int:
-        return self._read(self._groups[dimension, False], (key, ""), span, now)
+        group = self._groups[dimension, False]
+        track = group.tracks.get((key, ""))
+        return 0 if track is None else track[group.index[span]].read(now)
 
     def total(self, dimension: Dimension, key: str, currency: str, span: int, now: int) -> int:
-        return self._read(self._groups[dimension, True], (key, currency), span, now)
-
-    @staticmethod
-    def _read(group: _Group, track_key: tuple[str, str], span: int, now: int) -> int:
-        track = group.tracks.get(track_key)
-        if track is None:
-            return 0
-        window = track.windows[group.index[span]]
-        window.evict(now)
-        return window.value
+        group = self._groups[dimension, True]
+        track = group.tracks.get((key, currency))
+        return 0 if track is None else track[group.index[span]].read(now)
 
     def add(self, dimension: Dimension, key: str, currency: str, amount: int, at: int) -> None:
         """Count one action of `amount` (minor units of `currency`) at `at` under `key`."""
@@ -143,16 +136,14 @@ class VelocityWindows:
         tracks = group.tracks
         track = tracks.pop(track_key, None)
         if track is None:
-            track = _Track(group.spans)
+            track = tuple([_Window(span) for span in group.spans])
             if self._size >= self.max_keys:
                 fullest = tracks or max((g.tracks for g in self._groups.values()), key=len)
                 del fullest[next(iter(fullest))]
             else:
                 self._size += 1
         tracks[track_key] = track  # (re-)inserted last: the dict's order is the order of last update
-        if at > track.last:
-            track.last = at
-        for window in track.windows:
+        for window in track:
             window.add(at, value)
         self._adds += 1
         if self._adds % SWEEP_EVERY == 0:
@@ -164,7 +155,8 @@ class VelocityWindows:
             tracks = group.tracks
             while tracks:
                 track_key, track = next(iter(tracks.items()))
-                if track.last + group.reach >= now:
+                newest = track[-1].buckets  # the longest window holds the newest bucket longest
+                if newest and newest[-1][0] + group.reach > now:
                     break
                 del tracks[track_key]
                 self._size -= 1
