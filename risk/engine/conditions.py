@@ -143,6 +143,20 @@ def compile_condition(
     return _code_predicate(name, op, operand, codes, get)
 
 
+def all_of(predicates: tuple[Predicate, ...]) -> Predicate:
+    """One predicate for a rule's conditions, in order, stopping at the first that fails. The usual one to
+    three conditions get a closure of their own: a loop over them would cost more than most conditions."""
+    if len(predicates) == 1:
+        return predicates[0]
+    if len(predicates) == 2:
+        first, second = predicates
+        return lambda f: first(f) and second(f)
+    if len(predicates) == 3:
+        first, second, third = predicates
+        return lambda f: first(f) and second(f) and third(f)
+    return lambda f: all(predicate(f) for predicate in predicates)
+
+
 def _code_predicate(
     name: str, op: str, operand: object, codes: frozenset[str] | None, get: Getter
 ) -> Predicate:

@@ -37,24 +37,22 @@ class RiskEngine:
         shadow: list[Reason] = []
         factors: list[str] = []
         for rule in rule_set.rules:
-            for predicate in rule.predicates:
-                if not predicate(facts):
-                    break
-            else:
-                reason = rule.reason
-                if rule.shadow or rule_set.shadow:
-                    shadow.append(reason)
-                    shadow_score += reason.score
-                    if reason.outcome > shadow_outcome:
-                        shadow_outcome = reason.outcome
-                    continue
-                reasons.append(reason)
-                score += reason.score
-                if reason.outcome > outcome:
-                    outcome = reason.outcome
-                for factor in rule.factors:
-                    if factor not in factors:
-                        factors.append(factor)
+            if not rule.matches(facts):
+                continue
+            reason = rule.reason
+            if rule.shadow or rule_set.shadow:
+                shadow.append(reason)
+                shadow_score += reason.score
+                if reason.outcome > shadow_outcome:
+                    shadow_outcome = reason.outcome
+                continue
+            reasons.append(reason)
+            score += reason.score
+            if reason.outcome > outcome:
+                outcome = reason.outcome
+            for factor in rule.factors:
+                if factor not in factors:
+                    factors.append(factor)
         for at, raised in rule_set.thresholds:
             if score >= at and raised > outcome:
                 outcome = raised

@@ -16,7 +16,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from risk.engine.conditions import FIELDS, ConditionError, Predicate, compile_condition, money_table
+from risk.engine.conditions import FIELDS, ConditionError, Predicate, all_of, compile_condition, money_table
 from risk.engine.errors import RuleFileError
 from risk.engine.model import Kind, KycTier, Outcome, Reason
 from risk.engine.ruleset import (
@@ -205,14 +205,14 @@ class _Reader:
         score = self.integer(fields["score"], f"{what}: score") if "score" in fields else 0
         return Rule(
             id=rule_id,
-            predicates=self.when(fields["when"], what, windows),
+            matches=self.when(fields["when"], what, windows),
             reason=Reason(rule_id, self.text(fields["reason"], f"{what}: reason"), outcome, score),
             factors=self.factors(fields["factors"], f"{what}: factors") if "factors" in fields else (),
             shadow=shadow,
             line=node.start_mark.line + 1,
         )
 
-    def when(self, node: Node, what: str, windows: Mapping[str, int]) -> tuple[Predicate, ...]:
+    def when(self, node: Node, what: str, windows: Mapping[str, int]) -> Predicate:
         conditions = self.entries(node, f"{what}: when")
         if not conditions:
             raise self.fail(node, f"{what}: when needs at least one condition")
@@ -231,7 +231,7 @@ class _Reader:
                     reads.append(compile_condition(name, op, self.value(operand), windows, self.figures))
                 except ConditionError as error:
                     raise self.fail(operand, f"{what}: {error}") from None
-        return (*predicates, *window_reads)
+        return all_of((*predicates, *window_reads))
 
     def tier_limits(self, node: Node, windows: Mapping[str, int]) -> TierLimits:
         fields = self.mapping(node, "kyc_tiers", ("window", "outcome", "limits"))

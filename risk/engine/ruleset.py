@@ -12,10 +12,10 @@ STEP_UP_FACTORS = frozenset({"passkey", "totp", "payment_password"})
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """`predicates` all hold => the rule matches; `reason` is what the decision reports then."""
+    """`matches` (its conditions, all of them) holds => `reason` is what the decision reports."""
 
     id: str
-    predicates: tuple[Predicate, ...]
+    matches: Predicate
     reason: Reason
     factors: tuple[str, ...]
     shadow: bool

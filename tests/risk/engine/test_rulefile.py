@@ -1,11 +1,15 @@
 """A bad rule file is refused with its file, the line of the fault, and what is wrong."""
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from risk.engine import Outcome, RuleFileError, load_rules
-from tests.risk.engine.conftest import SHIPPED_RULES
+from risk.engine import CidrTable, Kind, Outcome, RuleFileError, load_rules
+from risk.engine.facts import Facts
+from risk.engine.velocity import VelocityWindows
+from tests.risk.engine.conftest import SHIPPED_RULES, base_assessment
 
 HEAD = """\
 version: 1
@@ -46,6 +50,22 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
     assert [rule.id for rule in rules.rules] == ["big"]
     assert rules.rules[0].reason.outcome is Outcome.REVIEW
     assert rules.rules[0].line == RULE_LINE
+
+
+@pytest.mark.parametrize("conditions", [1, 2, 3, 4, 5])
+def test_a_rule_matches_only_when_all_its_conditions_hold(tmp_path: Path, conditions: int) -> None:
+    """Rules of one to five conditions (compiled differently by count), each condition failing in turn."""
+    fields = ["kind: payment", "currency: EUR", "mcc: '7995'", "customer_country: DE", "device_new: true"]
+    when = ", ".join(fields[:conditions])
+    rules = load_rules(write(tmp_path, f"  - {{id: a, when: {{{when}}}, outcome: deny, reason: r}}\n"))
+    matches = rules.rules[0].matches
+    facts = Facts(replace(base_assessment(), mcc="7995", device_new=True), VelocityWindows([]), CidrTable([]))
+    assert matches(facts)
+    misses: list[dict[str, Any]] = [{"kind": Kind.PAYOUT}, {"currency": "USD"}, {"mcc": "5411"}]
+    misses += [{"customer_country": "FR"}, {"device_new": False}]
+    for changes in misses[:conditions]:
+        changed = replace(facts.assessment, **changes)
+        assert not matches(Facts(changed, VelocityWindows([]), CidrTable([])))
 
 
 @pytest.mark.parametrize(
