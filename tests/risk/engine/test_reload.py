@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from risk.engine import RuleSource
+from risk.engine import RuleFileError, RuleSource
 from tests.risk.engine.conftest import Clock
 
 
@@ -85,3 +85,10 @@ def test_an_edit_reading_an_untracked_velocity_figure_waits_for_a_restart(
     assert source.last_error is not None
     assert "device count over 86400 s is new" in source.last_error.problem
     assert RuleSource(rules_file, clock).current().digest != good.digest  # a restart takes it
+
+
+def test_a_bad_file_at_start_stops_the_start(rules_file: Path, clock: Clock) -> None:
+    edit(rules_file, "version: 1", "version: 2")
+    with pytest.raises(RuleFileError) as refused:
+        RuleSource(rules_file, clock)
+    assert refused.value.line == 4
