@@ -139,10 +139,10 @@ def main(
         answers[index] = decision
     elapsed = (now() - started) / 1e9
     cpu = (time.process_time_ns() - cpu_started) / 1e9
-    for decision in answers:
-        assert decision is not None
-        outcomes[decision.outcome.label] += 1
-        exemptions[str(decision.exemption)] += 1
+    for answer in answers:
+        assert answer is not None
+        outcomes[answer.outcome.label] += 1
+        exemptions[str(answer.exemption)] += 1
     timings.sort()
     rate = len(timed) / elapsed
     p50 = timings[len(timings) // 2] / 1000
