@@ -14,6 +14,7 @@ action timed before a key's newest bucket is counted in that bucket.
 """
 
 import enum
+from array import array
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -39,41 +40,29 @@ class Figure(NamedTuple):
     amounts: bool
 
 
-class _Window:
-    """Buckets `(start, value)` oldest first, and their running total. Buckets are tuples of ints, which the
-    garbage collector stops tracking: a million warm windows do not slow its passes down. A list, not a
-    deque: at most 61 buckets make `pop(0)` a short move, and an empty list costs 56 bytes where a deque
-    allocates a 64-slot block (over 500 bytes) per window, most of which a sparse key never fills."""
+# A window is an `array('q')`: its running total, then its buckets as (start, value) pairs, oldest first.
+# An array holds no Python objects, so the garbage collector never looks into it, nor into the tuple of a
+# key's windows (a tuple of untracked objects is untracked): a million warm keys cost its passes nothing.
+# At most 61 buckets make dropping the oldest (`del window[1:3]`) a short move.
+INT64_MAX = 2**63 - 1
 
-    __slots__ = ("buckets", "span", "value", "width")
 
-    def __init__(self, span: int) -> None:
-        self.span = span
-        self.width = max(1, span // BUCKETS_PER_WINDOW)
-        self.buckets: list[tuple[int, int]] = []
-        self.value = 0
+def _evict(window: array, horizon: int) -> None:
+    while len(window) > 1 and window[1] <= horizon:
+        window[0] -= window[2]
+        del window[1:3]
 
-    def add(self, at: int, value: int) -> None:
-        buckets = self.buckets
-        width = self.width
-        horizon = at - self.span - width
-        while buckets and buckets[0][0] <= horizon:
-            self.value -= buckets.pop(0)[1]
-        start = at - at % width
-        if buckets and buckets[-1][0] >= start:
-            newest = buckets[-1]
-            buckets[-1] = (newest[0], newest[1] + value)
-        else:
-            buckets.append((start, value))
-        self.value += value
 
-    def read(self, now: int) -> int:
-        """The total in the window ending at `now` (evicting what fell out of it)."""
-        buckets = self.buckets
-        horizon = now - self.span - self.width
-        while buckets and buckets[0][0] <= horizon:
-            self.value -= buckets.pop(0)[1]
-        return self.value
+def _add(window: array, at: int, value: int, span: int, width: int) -> None:
+    _evict(window, at - span - width)
+    value = min(value, INT64_MAX - window[0])  # a sum saturates at the int64 bound instead of overflowing
+    start = at - at % width
+    if len(window) > 1 and window[-2] >= start:
+        window[-1] += value
+    else:
+        window.append(start)
+        window.append(value)
+    window[0] += value
 
 
 class _Group:
@@ -81,13 +70,23 @@ class _Group:
     `spans`) have the same spans, so the key least recently updated is also the first to fall wholly out
     of them."""
 
-    __slots__ = ("index", "reach", "spans", "tracks")
+    __slots__ = ("index", "reach", "spans", "tracks", "widths")
 
     def __init__(self, spans: tuple[int, ...]) -> None:
         self.spans = spans
+        self.widths = tuple(max(1, span // BUCKETS_PER_WINDOW) for span in spans)
         self.index = {span: position for position, span in enumerate(spans)}
-        self.reach = spans[-1] + max(1, spans[-1] // BUCKETS_PER_WINDOW) if spans else 0
-        self.tracks: dict[tuple[str, str], tuple[_Window, ...]] = {}
+        self.reach = spans[-1] + self.widths[-1] if spans else 0
+        self.tracks: dict[tuple[str, str], tuple[array, ...]] = {}
+
+    def read(self, track_key: tuple[str, str], span: int, now: int) -> int:
+        track = self.tracks.get(track_key)
+        if track is None:
+            return 0
+        position = self.index[span]
+        window = track[position]
+        _evict(window, now - span - self.widths[position])
+        return window[0]
 
 
 class VelocityWindows:
@@ -115,14 +114,10 @@ class VelocityWindows:
         return self._size
 
     def count(self, dimension: Dimension, key: str, span: int, now: int) -> int:
-        group = self._groups[dimension, False]
-        track = group.tracks.get((key, ""))
-        return 0 if track is None else track[group.index[span]].read(now)
+        return self._groups[dimension, False].read((key, ""), span, now)
 
     def total(self, dimension: Dimension, key: str, currency: str, span: int, now: int) -> int:
-        group = self._groups[dimension, True]
-        track = group.tracks.get((key, currency))
-        return 0 if track is None else track[group.index[span]].read(now)
+        return self._groups[dimension, True].read((key, currency), span, now)
 
     def add(self, dimension: Dimension, key: str, currency: str, amount: int, at: int) -> None:
         """Count one action of `amount` (minor units of `currency`) at `at` under `key`."""
@@ -137,15 +132,15 @@ class VelocityWindows:
         tracks = group.tracks
         track = tracks.pop(track_key, None)
         if track is None:
-            track = tuple([_Window(span) for span in group.spans])
+            track = tuple([array("q", (0,)) for _ in group.spans])
             if self._size >= self.max_keys:
                 fullest = tracks or max((g.tracks for g in self._groups.values()), key=len)
                 del fullest[next(iter(fullest))]
             else:
                 self._size += 1
         tracks[track_key] = track  # (re-)inserted last: the dict's order is the order of last update
-        for window in track:
-            window.add(at, value)
+        for window, span, width in zip(track, group.spans, group.widths, strict=True):
+            _add(window, at, value, span, width)
         self._adds += 1
         if self._adds % SWEEP_EVERY == 0:
             self.sweep(at)
@@ -156,8 +151,8 @@ class VelocityWindows:
             tracks = group.tracks
             while tracks:
                 track_key, track = next(iter(tracks.items()))
-                newest = track[-1].buckets  # the longest window holds the newest bucket longest
-                if newest and newest[-1][0] + group.reach > now:
+                longest = track[-1]  # the longest window holds the newest bucket longest
+                if len(longest) > 1 and longest[-2] + group.reach > now:
                     break
                 del tracks[track_key]
                 self._size -= 1

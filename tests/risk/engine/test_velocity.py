@@ -87,3 +87,12 @@ def test_a_count_is_exact_up_to_one_bucket_and_never_low(times: list[int], now_a
     counted = held.count(Dimension.CUSTOMER, "idn_a", HOUR, now)
     assert sum(1 for at in times if at > now - HOUR) <= counted
     assert counted <= sum(1 for at in times if at >= now - HOUR - 60)
+
+
+def test_a_sum_saturates_at_the_int64_bound() -> None:
+    held = windows()
+    for second in range(3):
+        held.add(Dimension.CUSTOMER, "idn_a", "EUR", 2**62, second)
+    assert held.total(Dimension.CUSTOMER, "idn_a", "EUR", HOUR, 3) == 2**63 - 1
+    assert held.count(Dimension.CUSTOMER, "idn_a", HOUR, 3) == 3
+    assert held.total(Dimension.CUSTOMER, "idn_a", "EUR", HOUR, 2 * HOUR) == 0  # evicted back to zero
