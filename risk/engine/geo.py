@@ -9,6 +9,7 @@ import bisect
 import csv
 import ipaddress
 import itertools
+import socket
 from pathlib import Path
 from typing import Protocol
 
@@ -74,14 +75,16 @@ class CidrTable:
         return country
 
     def _look_up(self, ip: str) -> str | None:
+        """`inet_pton` (C, strict: no leading zeros, no shorthand) parses several times faster than
+        `ipaddress`, which matters when most addresses are new to the cache."""
         try:
-            address = ipaddress.ip_address(ip)
-        except ValueError:
+            packed = socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)
+        except (OSError, ValueError):
             return None
-        value = int(address)
-        starts = self._starts[address.version]
-        index = bisect.bisect_right(starts, value) - 1
+        version = 4 if len(packed) == 4 else 6
+        value = int.from_bytes(packed, "big")
+        index = bisect.bisect_right(self._starts[version], value) - 1
         if index < 0:
             return None
-        _, last, country = self._ranges[address.version][index]
+        _, last, country = self._ranges[version][index]
         return country if value <= last else None

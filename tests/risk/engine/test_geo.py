@@ -21,6 +21,12 @@ from risk.engine import CidrTable, RuleFileError
         ("100.64.0.1", None),
         ("1.0.0.1", None),  # before every network
         ("not an ip", None),
+        ("192.0.2", None),  # no shorthand
+        ("192.000.2.1", None),  # no leading zeros
+        ("192.0.2.256", None),
+        ("", None),
+        ("2001:db8::g", None),
+        ("::ffff:192.0.2.1", None),  # an IPv4-mapped IPv6 address is IPv6 to the table
     ],
 )
 def test_the_shipped_table(countries: CidrTable, ip: str, country: str | None) -> None:
