@@ -139,7 +139,7 @@ class VelocityWindows:
             else:
                 self._size += 1
         tracks[track_key] = track  # (re-)inserted last: the dict's order is the order of last update
-        for window, span, width in zip(track, group.spans, group.widths, strict=True):
+        for window, span, width in zip(track, group.spans, group.widths):  # noqa: B905 (same length: built so)
             _add(window, at, value, span, width)
         self._adds += 1
         if self._adds % SWEEP_EVERY == 0:
