@@ -5,6 +5,7 @@ accounts, which production nodes do not have.
 """
 
 import threading
+import weakref
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -29,24 +30,35 @@ class TransactionFailed(ChainError, RuntimeError):
 class NonceTracker:
     """Hands out consecutive nonces per (chain, sender) so concurrent sends from one key do not collide.
 
-    The same relayer key is used on several chains, each with its own nonce sequence.
+    The same relayer key is used on several chains, each with its own nonce sequence. A chain is its id AND
+    its genesis block: a devnet restarted (or a second anvil) under the same chain id starts its nonces
+    afresh, and a nonce remembered from the old one would leave a gap no block ever fills.
     """
 
     def __init__(self) -> None:
-        self._next: dict[tuple[int, str], int] = {}
+        self._next: dict[tuple[int, bytes, str], int] = {}
+        self._genesis: weakref.WeakKeyDictionary[Web3, bytes] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+
+    def _chain(self, w3: Web3, chain_id: int) -> tuple[int, bytes]:
+        genesis = self._genesis.get(w3)
+        if genesis is None:
+            genesis = bytes(w3.eth.get_block(0)["hash"])
+            self._genesis[w3] = genesis
+        return chain_id, genesis
 
     def take(self, w3: Web3, chain_id: int, sender: str) -> int:
         with self._lock:
+            key = (*self._chain(w3, chain_id), sender)
             chain_next = w3.eth.get_transaction_count(Web3.to_checksum_address(sender), "pending")
-            nonce = max(chain_next, self._next.get((chain_id, sender), 0))
-            self._next[(chain_id, sender)] = nonce + 1
+            nonce = max(chain_next, self._next.get(key, 0))
+            self._next[key] = nonce + 1
             return nonce
 
-    def forget(self, chain_id: int, sender: str) -> None:
+    def forget(self, w3: Web3, chain_id: int, sender: str) -> None:
         """After a failed send, re-read the nonce from the chain next time."""
         with self._lock:
-            self._next.pop((chain_id, sender), None)
+            self._next.pop((*self._chain(w3, chain_id), sender), None)
 
 
 _NONCES = NonceTracker()
@@ -80,14 +92,14 @@ def send_call(
         signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     except Exception:
-        _NONCES.forget(chain_id, sender.address)
+        _NONCES.forget(w3, chain_id, sender.address)
         raise
     try:
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
     except TimeExhausted:
         # Dropped or stuck: the next send re-reads the chain's pending nonce rather than leaving a gap
         # behind a transaction that may never be mined.
-        _NONCES.forget(chain_id, sender.address)
+        _NONCES.forget(w3, chain_id, sender.address)
         raise
     if receipt["status"] != 1:
         raise TransactionFailed(description, None, tx_hash.to_0x_hex())

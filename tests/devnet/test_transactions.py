@@ -8,6 +8,7 @@ from chain.client import make_web3
 from chain.dev_accounts import dev_accounts
 from chain.transactions import TransactionFailed, send_call
 from scripts._support.anvil import AnvilNode, rpc_call
+from tests.devnet.conftest import anvil
 
 pytestmark = pytest.mark.devnet
 
@@ -54,3 +55,22 @@ def test_a_send_that_is_never_mined_leaves_no_nonce_gap(l1_anvil: AnvilNode) -> 
         rpc_call(l1_anvil.url, "evm_setAutomine", [True])
     send_call(w3, owner, token.functions.mint(owner.address, 2), timeout=10)  # not stuck behind a gap
     assert token.functions.balanceOf(owner.address).call() == 2
+
+
+def test_a_second_chain_under_the_same_id_starts_its_own_nonces(
+    l1_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A devnet restarted under the same chain id (here: a second anvil as 31337) is a new chain: nonces
+    remembered from the first would leave a gap its blocks never fill."""
+    sender = dev_accounts()[6]
+    first = make_web3(l1_anvil.url)
+    token = contract(first, "Token", deploy(first, "Token", "Gap Test", "GT", 6, sender=sender.address)[0])
+    for _ in range(3):
+        send_call(first, sender, token.functions.set_minter(sender.address, True))
+    with anvil(tmp_path_factory, "l1-again", 31337) as again:
+        second = make_web3(again.url)
+        fresh = contract(
+            second, "Token", deploy(second, "Token", "Gap Test", "GT", 6, sender=sender.address)[0]
+        )
+        send_call(second, sender, fresh.functions.set_minter(sender.address, True), timeout=10)
+        assert second.eth.get_transaction_count(sender.address) == 2  # the deploy, then this send
