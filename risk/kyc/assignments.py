@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, false, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from risk.kyc.errors import InvalidTierChange
@@ -122,7 +122,11 @@ def change_tier(
 
 
 def _lock(connection: Connection, subject: str, now: int) -> None:
-    """Make sure the subject has its current-tier row (at `none`), so the change below can lock it."""
+    """Make sure the subject has its current-tier row (at `none`), so the change below can lock it. SQLite
+    has no row locks: there the transaction takes the database's write lock first (a no-op UPDATE), so two
+    changes never read the same current tier."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(update(subject_tiers).where(false()).values(tier=subject_tiers.c.tier))
     try:
         with connection.begin_nested():
             connection.execute(
