@@ -2,18 +2,21 @@
 
 Thin routes over `risk.identity`, each one transaction (`api.identity.service`). None needs an API key: a
 customer's browser or wallet calls them. Signing in answers a session (`SessionOut`); routes that act for a
-signed-in customer take the `CustomerSession` dependency (`api.deps`). How the checks work: docs/risk.md.
+signed-in customer take the `CustomerSession` dependency (`api.deps`). `/v1/auth/passkeys/page` serves a
+minimal page that runs the passkey ceremonies in a browser (`api.identity.page`). How the checks work:
+docs/risk.md.
 """
 
 from http import HTTPStatus
 from typing import Any, Final
 
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 from api.deps import CustomerSession, IdentityDep
 from api.errors import problem_doc
+from api.identity import page
 from api.identity.schemas import (
     CeremonyAnswer,
     CeremonyOut,
@@ -201,3 +204,16 @@ async def passkey_authentication_verify(body: CeremonyAnswer, identity: Identity
         )
 
     return _session_out(await identity.run(work))
+
+
+@router.get("/passkeys/page", response_class=HTMLResponse, include_in_schema=False)
+async def passkey_page() -> HTMLResponse:
+    """The passkey page: sign in with a passkey, or add one to the signed-in identity (`api.identity.page`).
+    Not in the OpenAPI document: it is a page for people, not an API."""
+    return HTMLResponse(page.asset("passkeys.html"), headers=page.HEADERS)
+
+
+@router.get("/passkeys/page.js", include_in_schema=False)
+async def passkey_page_script() -> Response:
+    """The passkey page's script."""
+    return Response(page.asset("passkeys.js"), media_type="text/javascript", headers=page.HEADERS)
