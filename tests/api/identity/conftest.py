@@ -22,6 +22,12 @@ ORIGIN, RP_ID = URI, DOMAIN
 
 @pytest.fixture
 def settings(api_settings: ApiSettings, tmp_path: Path) -> ApiSettings:
+    return identity_settings(api_settings, tmp_path)
+
+
+def identity_settings(api_settings: ApiSettings, tmp_path: Path) -> ApiSettings:
+    """`api_settings` with a session key file in `tmp_path`, our SIWE domain and WebAuthn relying party
+    (what any test of a route behind `CustomerSession` starts from)."""
     key = tmp_path / "identity" / "session.key"
     key.parent.mkdir()
     key.write_text(secrets.token_hex(32))
