@@ -185,23 +185,23 @@ async def device_check(
     session: Annotated[Session, Depends(get_session)],
 ) -> DeviceCheck:
     """The signing device and, where the server can fingerprint, the request's device signal."""
+    return DeviceCheck(device, await _signal(request, session, device.subject_id))
+
+
+async def _signal(request: Request, session: Session, subject_id: str) -> DeviceSignal | None:
+    """The request's device signal for `subject_id`, its sighting recorded and committed; None without a
+    fingerprint key."""
     fingerprinter: Fingerprinter | None = getattr(request.app.state, "device_fingerprinter", None)
     if fingerprinter is None:
-        return DeviceCheck(device, None)
-    fingerprint = fingerprinter.fingerprint(_attributes(request))
-    signal = await run_in_threadpool(
-        _observe_and_commit, session, device.subject_id, fingerprint, app_clock(request)
-    )
-    return DeviceCheck(device, signal)
-
-
-def _attributes(request: Request) -> RequestAttributes:
-    return RequestAttributes(
+        return None
+    attributes = RequestAttributes(
         user_agent=request.headers.get("user-agent"),
         accept_language=request.headers.get("accept-language"),
         ip=request.client.host if request.client else None,
         tls_fingerprint=request.headers.get(TLS_FINGERPRINT_HEADER),
     )
+    fingerprint = fingerprinter.fingerprint(attributes)
+    return await run_in_threadpool(_observe_and_commit, session, subject_id, fingerprint, app_clock(request))
 
 
 def _observe_and_commit(session: Session, subject_id: str, fingerprint: str, clock: Clock) -> DeviceSignal:
@@ -216,10 +216,7 @@ async def device_signal(
     session: Annotated[Session, Depends(get_session)],
 ) -> DeviceSignal:
     """This request's device signal for the subject (recorded as a sighting); 503 without a key."""
-    fingerprinter: Fingerprinter | None = getattr(request.app.state, "device_fingerprinter", None)
-    if fingerprinter is None:
+    signal = await _signal(request, session, subject.subject_id)
+    if signal is None:
         raise DeviceSignalUnavailable("this server has no device fingerprint key: no file at its key path")
-    fingerprint = fingerprinter.fingerprint(_attributes(request))
-    return await run_in_threadpool(
-        _observe_and_commit, session, subject.subject_id, fingerprint, app_clock(request)
-    )
+    return signal

@@ -27,6 +27,7 @@ from api.factors.schemas import (
     PasswordSet,
     PasswordVerify,
     ProofOut,
+    ProofRequest,
     RecoveryCodesOut,
     RecoveryCodeVerify,
     TotpEnrol,
@@ -36,6 +37,7 @@ from api.factors.schemas import (
 from api.factors.service import PROOF_HEADER, Factors
 from risk.factors.changes import ChangeAction
 from risk.factors.model import Factor
+from risk.identity.sessions import SessionPrincipal
 
 router = APIRouter(prefix="/v1/factors", tags=["factors"])
 
@@ -148,9 +150,7 @@ async def generate_recovery_codes(
 async def verify_totp(body: TotpVerify, principal: CustomerSession, factors: FactorsDep) -> ProofOut:
     """A code of the current 30-second step or one either side, each accepted once; the first code of a
     pending enrolment activates it. With `purpose`, answers a factor proof."""
-    return await factors.run(
-        service.verify_totp, principal.subject_id, body.code, body.purpose, body.challenge
-    )
+    return await _verify(factors, principal, Factor.TOTP, body.code, body)
 
 
 @router.post("/payment_password/verify", summary="Verify the payment password", responses=VERIFY)
@@ -158,14 +158,7 @@ async def verify_payment_password(
     body: PasswordVerify, principal: CustomerSession, factors: FactorsDep
 ) -> ProofOut:
     """With `purpose`, answers a factor proof."""
-
-    def work(runtime: Factors) -> ProofOut:
-        runtime.password.verify(principal.subject_id, body.password)
-        return service.verified(
-            runtime, principal.subject_id, Factor.PAYMENT_PASSWORD, body.purpose, body.challenge
-        )
-
-    return await factors.run(work)
+    return await _verify(factors, principal, Factor.PAYMENT_PASSWORD, body.password, body)
 
 
 @router.post("/recovery_code/verify", summary="Spend a recovery code", responses=VERIFY)
@@ -173,14 +166,15 @@ async def verify_recovery_code(
     body: RecoveryCodeVerify, principal: CustomerSession, factors: FactorsDep
 ) -> ProofOut:
     """The code is spent whether or not a proof is asked for. With `purpose`, answers a factor proof."""
+    return await _verify(factors, principal, Factor.RECOVERY_CODE, body.recovery_code, body)
 
-    def work(runtime: Factors) -> ProofOut:
-        runtime.recovery.use(principal.subject_id, body.recovery_code)
-        return service.verified(
-            runtime, principal.subject_id, Factor.RECOVERY_CODE, body.purpose, body.challenge
-        )
 
-    return await factors.run(work)
+async def _verify(
+    factors: Factors, principal: SessionPrincipal, factor: Factor, secret: str, body: ProofRequest
+) -> ProofOut:
+    return await factors.run(
+        service.verify, principal.subject_id, factor, secret, body.purpose, body.challenge
+    )
 
 
 @router.delete(

@@ -219,13 +219,18 @@ def verified(
     return ProofOut(factor=factor.value, verified_at=now, proof=token)
 
 
-def verify_totp(
-    factors: Factors, subject_id: str, code: str, purpose: str | None, challenge: str
+def verify(
+    factors: Factors, subject_id: str, factor: Factor, secret: str, purpose: str | None, challenge: str
 ) -> ProofOut:
-    """Check a TOTP code: a confirmed factor's, or the first code of a pending enrolment (which activates
-    it). Either way the code's time step is used up."""
-    if factors.totp.is_enrolled(subject_id):
-        factors.totp.verify(subject_id, code)
+    """Check `secret` against the customer's `factor` (under its lockout), then answer `verified`. A TOTP
+    code is a confirmed factor's, or the first code of a pending enrolment (which activates it); either way
+    its time step is used up. A recovery code is spent."""
+    check: Callable[[str, str], None]
+    if factor is Factor.TOTP:
+        check = factors.totp.verify if factors.totp.is_enrolled(subject_id) else factors.totp.confirm
+    elif factor is Factor.PAYMENT_PASSWORD:
+        check = factors.password.verify
     else:
-        factors.totp.confirm(subject_id, code)
-    return verified(factors, subject_id, Factor.TOTP, purpose, challenge)
+        check = factors.recovery.use
+    check(subject_id, secret)
+    return verified(factors, subject_id, factor, purpose, challenge)

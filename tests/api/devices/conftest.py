@@ -4,27 +4,30 @@ callers: signed-in customers managing their own devices, and the support desk's 
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import Scope, issue_api_key
-from api.deps import DeviceCheckDep, DeviceSignalDep, SignedDevice
+from api.deps import DeviceCheckDep, DeviceSignalDep, SessionDep, SignedDevice
 from api.settings import ApiSettings
-from api.signed_requests import SIGNATURE_RESPONSES
-from tests.api.identity.conftest import Browser, Clock, identity_settings
+from api.signed_requests import SIGNATURE_RESPONSES, verify_device_request
+from tests.api.identity.conftest import Browser, Clock, identity_settings, signed_in
 from tests.helpers.db import session_on
 from tests.helpers.device_keys import DeviceKeyPair
 
 SIGNED_ROUTE = "/v1/test-signed"
 CHECKED_ROUTE = "/v1/test-checked"
+FOR_SUBJECT_ROUTE = "/v1/test-for-subject"
+"""`{FOR_SUBJECT_ROUTE}/{subject_id}`: no session; the route verifies a device of the subject it names (as
+a merchant's payment confirmation would, for the intent's customer)."""
 
 
 @pytest.fixture
@@ -68,13 +71,12 @@ def app(settings: ApiSettings, clock: Clock) -> FastAPI:
             "is_new_device": None if check.signal is None else check.signal.is_new_device,
         }
 
+    @app.post(FOR_SUBJECT_ROUTE + "/{subject_id}", responses=SIGNATURE_RESPONSES)
+    async def for_subject(subject_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+        device = await verify_device_request(request, session, subject_id)
+        return {"device_id": device.device_id, "subject_id": device.subject_id}
+
     return app
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @dataclass
@@ -153,20 +155,14 @@ class Customer:
         return self.client.post(target, content=content, headers=all_headers)
 
 
-def sign_in(client: TestClient, clock: Clock) -> Customer:
-    browser = Browser(client, clock)
-    browser.sign_in()
-    return Customer(browser)
-
-
 @pytest.fixture
 def alice(client: TestClient, clock: Clock) -> Customer:
-    return sign_in(client, clock)
+    return Customer(signed_in(client, clock))
 
 
 @pytest.fixture
 def bob(client: TestClient, clock: Clock) -> Customer:
-    return sign_in(client, clock)
+    return Customer(signed_in(client, clock))
 
 
 @dataclass

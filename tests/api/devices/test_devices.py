@@ -6,7 +6,6 @@ signature, a key without `devices:admin` on the operator path."""
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 import httpx
 import pytest
@@ -17,28 +16,16 @@ from fastapi.testclient import TestClient
 
 from api.settings import ApiSettings
 from risk.devices.canonical import DEVICE_ID_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
-from tests.api.devices.conftest import CHECKED_ROUTE, SIGNED_ROUTE, Customer, SupportDesk
+from tests.api.devices.conftest import CHECKED_ROUTE, FOR_SUBJECT_ROUTE, SIGNED_ROUTE, Customer, SupportDesk
 from tests.api.identity.conftest import Clock
 from tests.helpers.device_keys import DeviceKeyPair
-
-
-def _problem(response: httpx.Response, status: int, problem: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    document: dict[str, Any] = response.json()
-    assert document["type"] == f"urn:tpwallet:problem:{problem}"
-    return document
-
-
-def _field(document: dict[str, Any]) -> str:
-    [error] = document["errors"]
-    return str(error["field"])
+from tests.helpers.problems import fields_of, problem_of
 
 
 def _refused(response: httpx.Response, reason: str, header: str) -> None:
-    document = _problem(response, 401, "device-signature-refused")
+    document = problem_of(response, 401, "device-signature-refused")
     assert document["reason"] == reason
-    assert _field(document) == header
+    assert fields_of(document) == [header]
     assert response.headers["www-authenticate"].startswith("TPW-Device")
 
 
@@ -148,10 +135,12 @@ def test_another_customers_device_is_unknown_to_the_customer(alice: Customer, bo
         alice.patch(f"/{bobs.device_id}", {"name": "mine"}),
         alice.delete(f"/{bobs.device_id}"),
     ):
-        _problem(response, 404, "device-not-found")
+        problem_of(response, 404, "device-not-found")
     assert alice.get().json()["data"] == []
     assert bob.get(f"/{bobs.device_id}").json()["status"] == "active"
     assert bob.signed_post(bobs, {}).status_code == 200
+    alices = alice.register()
+    _refused(bob.signed_post(alices, {}), "unknown-device", DEVICE_ID_HEADER)  # Alice's phone, Bob's session
 
 
 def test_the_device_signal_tells_new_from_known_fingerprints(alice: Customer) -> None:
@@ -172,7 +161,7 @@ def test_the_device_signal_is_unavailable_without_a_key(
     settings.device_fingerprint_key_path.unlink()
     with TestClient(app) as restarted:  # the key is read at start: a server started without one
         again = Customer(replace(alice.browser, client=restarted))
-        _problem(again.signed_post(pair, {}), 503, "device-signal-unavailable")
+        problem_of(again.signed_post(pair, {}), 503, "device-signal-unavailable")
         checked = again.signed_post(pair, {}, target=CHECKED_ROUTE)  # the combined check goes on without
     assert checked.status_code == 200, checked.text
     assert (checked.json()["device_id"], checked.json()["is_new_device"]) == (pair.device_id, None)
@@ -192,15 +181,15 @@ def test_bad_registrations_are_refused_naming_the_field(
     alice: Customer, fields: dict[str, str], field: str, status: int, problem: str
 ) -> None:
     body = alice.registration(DeviceKeyPair("p256"), overrides=fields)
-    document = _problem(alice.post("", body), status, problem)
-    assert _field(document) == field
+    document = problem_of(alice.post("", body), status, problem)
+    assert fields_of(document) == [field]
 
 
 def test_a_p384_key_is_refused_naming_the_key(alice: Customer) -> None:
     public = ec.generate_private_key(ec.SECP384R1()).public_key()
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     body = alice.registration(DeviceKeyPair("p256"), overrides={"public_key": pem.decode()})
-    assert _field(_problem(alice.post("", body), 422, "validation-error")) == "public_key"
+    assert fields_of(problem_of(alice.post("", body), 422, "validation-error")) == ["public_key"]
 
 
 def test_a_challenge_registers_once_and_a_key_binds_once(alice: Customer) -> None:
@@ -210,17 +199,17 @@ def test_a_challenge_registers_once_and_a_key_binds_once(alice: Customer) -> Non
     replay = alice.post("", body, key="register-1")  # the same Idempotency-Key: the first answer again
     assert replay.status_code == 201
     assert replay.headers["idempotent-replayed"] == "true"
-    again = _problem(alice.post("", body), 422, "device-registration-refused")
-    assert _field(again) == "challenge_id"
-    taken = _problem(alice.post("", alice.registration(pair)), 409, "device-conflict")
-    assert _field(taken) == "public_key"
+    again = problem_of(alice.post("", body), 422, "device-registration-refused")
+    assert fields_of(again) == ["challenge_id"]
+    taken = problem_of(alice.post("", alice.registration(pair)), 409, "device-conflict")
+    assert fields_of(taken) == ["public_key"]
 
 
 def test_a_challenge_of_another_customer_does_not_register(alice: Customer, bob: Customer) -> None:
     pair = DeviceKeyPair("p256")
     bobs_body = bob.registration(pair)
-    document = _problem(alice.post("", bobs_body), 422, "device-registration-refused")
-    assert _field(document) == "challenge_id"
+    document = problem_of(alice.post("", bobs_body), 422, "device-registration-refused")
+    assert fields_of(document) == ["challenge_id"]
 
 
 def test_one_idempotency_key_serves_each_customer_apart(alice: Customer, bob: Customer) -> None:
@@ -253,7 +242,7 @@ def test_a_stolen_then_revoked_session_is_refused(alice: Customer, client: TestC
         thief.delete(f"/{pair.device_id}"),
         thief.signed_post(pair, {}),  # a valid device signature does not stand in for the session
     ):
-        _problem(response, 401, "session-refused")
+        problem_of(response, 401, "session-refused")
         assert response.headers["www-authenticate"].startswith("Bearer")
 
 
@@ -265,7 +254,7 @@ def test_an_api_key_or_no_token_is_not_a_customer_session(
             client.get("/v1/devices", headers=headers),
             client.post("/v1/devices/challenges", headers=headers | {"Idempotency-Key": "k1"}),
         ):
-            _problem(response, 401, "session-refused")
+            problem_of(response, 401, "session-refused")
 
 
 def test_the_support_desk_reads_and_revokes_a_customers_device(
@@ -275,8 +264,8 @@ def test_the_support_desk_reads_and_revokes_a_customers_device(
     [listed] = support.get(alice.subject).json()["data"]
     assert listed["id"] == pair.device_id
     assert support.get(alice.subject, f"/{pair.device_id}").json()["status"] == "active"
-    _problem(support.get(bob.subject, f"/{pair.device_id}"), 404, "device-not-found")
-    _problem(support.delete(bob.subject, f"/{pair.device_id}"), 404, "device-not-found")
+    problem_of(support.get(bob.subject, f"/{pair.device_id}"), 404, "device-not-found")
+    problem_of(support.delete(bob.subject, f"/{pair.device_id}"), 404, "device-not-found")
     revoked = support.delete(alice.subject, f"/{pair.device_id}")
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["status"] == "revoked"
@@ -290,16 +279,31 @@ def test_only_an_operator_key_with_devices_admin_reaches_the_support_path(
     pair = alice.register()
     nobody = operator_key()
     response = nobody.get(alice.subject)
-    _problem(response, 401, "unauthorized")
+    problem_of(response, 401, "unauthorized")
     assert response.headers["www-authenticate"].startswith("Bearer")
-    document = _problem(operator_key("payments:write", "ledger:read").get(alice.subject), 403, "forbidden")
+    document = problem_of(operator_key("payments:write", "ledger:read").get(alice.subject), 403, "forbidden")
     assert "devices:admin" in document["detail"]
     as_customer = alice.client.get(f"/v1/subjects/{alice.subject}/devices", headers=alice.browser.bearer())
     assert as_customer.status_code == 401  # a customer session is not an operator key
     weak = operator_key("payments:write")
-    _problem(weak.delete(alice.subject, f"/{pair.device_id}"), 403, "forbidden")
+    problem_of(weak.delete(alice.subject, f"/{pair.device_id}"), 403, "forbidden")
     assert alice.get(f"/{pair.device_id}").json()["status"] == "active"
     admin = operator_key("devices:admin")
     for subject in ("bad%20subject!", "x" * 65):
-        assert _field(_problem(admin.get(subject), 422, "validation-error")) == "subject_id"
-    assert _field(_problem(admin.get(alice.subject, "/dev_nope"), 422, "validation-error")) == "device_id"
+        assert fields_of(problem_of(admin.get(subject), 422, "validation-error")) == ["subject_id"]
+    bad_device = problem_of(admin.get(alice.subject, "/dev_nope"), 422, "validation-error")
+    assert fields_of(bad_device) == ["device_id"]
+
+
+def test_a_route_naming_its_subject_verifies_that_subjects_device(alice: Customer, bob: Customer) -> None:
+    pair = alice.register()
+    target = f"{FOR_SUBJECT_ROUTE}/{alice.subject}"
+    content = b'{"amount": "25.00"}'
+    signed = pair.signed_headers("POST", target, content, alice.clock.now)
+    accepted = alice.client.post(target, content=content, headers=signed)  # no session at all
+    assert accepted.json() == {"device_id": pair.device_id, "subject_id": alice.subject}
+    _refused(alice.client.post(target, content=content, headers=signed), "replayed", NONCE_HEADER)
+    for_bob = f"{FOR_SUBJECT_ROUTE}/{bob.subject}"
+    signed = pair.signed_headers("POST", for_bob, content, alice.clock.now)
+    _refused(alice.client.post(for_bob, content=content, headers=signed), "unknown-device", DEVICE_ID_HEADER)
+    _refused(alice.client.post(target, content=content), "missing", DEVICE_ID_HEADER)

@@ -3,7 +3,6 @@ test moves, a cheap Argon2id, and signed-in customers holding an authenticator a
 
 import base64
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import ApiSettings
 from risk.factors.totp import TotpParameters, code_at
-from tests.api.identity.conftest import Browser, Clock, identity_settings
+from tests.api.identity.conftest import Browser, Clock, identity_settings, signed_in
 from tests.risk.factors.conftest import cheap_hasher
 
 FAILURES = 3
@@ -51,12 +50,6 @@ def app(settings: ApiSettings, clock: Clock) -> FastAPI:
     app.state.identity_clock = clock
     app.state.factor_password_hasher = cheap_hasher()
     return app
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @dataclass
@@ -114,17 +107,11 @@ class Customer:
         return token
 
 
-def sign_in(client: TestClient, clock: Clock) -> Customer:
-    browser = Browser(client, clock)
-    browser.sign_in()
-    return Customer(browser)
-
-
 @pytest.fixture
 def alice(client: TestClient, clock: Clock) -> Customer:
-    return sign_in(client, clock)
+    return Customer(signed_in(client, clock))
 
 
 @pytest.fixture
 def bob(client: TestClient, clock: Clock) -> Customer:
-    return sign_in(client, clock)
+    return Customer(signed_in(client, clock))

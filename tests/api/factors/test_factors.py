@@ -5,25 +5,13 @@ bad input named by its field."""
 
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.settings import ApiSettings
 from tests.api.factors.conftest import FAILURES, Customer
 from tests.api.identity.conftest import Clock
-
-
-def _fields(document: dict[str, Any]) -> list[str]:
-    return [error["field"] for error in document.get("errors") or []]
-
-
-def _problem(response: httpx.Response, status: int, problem: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    document: dict[str, Any] = response.json()
-    assert document["type"] == f"urn:tpwallet:problem:{problem}"
-    return document
+from tests.helpers.problems import fields_of, problem_of
 
 
 def test_a_customer_starts_with_no_factor(alice: Customer) -> None:
@@ -45,7 +33,7 @@ def test_totp_enrols_pending_and_a_first_code_activates_it(alice: Customer) -> N
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["proof"] is None  # no purpose, no proof
     assert alice.statuses()["totp"] == "active"
-    again = _problem(alice.post("/totp"), 409, "factor-already-enrolled")
+    again = problem_of(alice.post("/totp"), 409, "factor-already-enrolled")
     assert again["factor"] == "totp"
 
 
@@ -54,11 +42,11 @@ def test_a_totp_code_is_accepted_once(alice: Customer) -> None:
     alice.clock.now += 30
     code = alice.code()
     assert alice.post("/totp/verify", {"code": code}).status_code == 200
-    reused = _problem(alice.post("/totp/verify", {"code": code}), 422, "factor-verification-failed")
-    assert _fields(reused) == ["code"]
+    reused = problem_of(alice.post("/totp/verify", {"code": code}), 422, "factor-verification-failed")
+    assert fields_of(reused) == ["code"]
     # the previous step's code is within the window but older than the one used: refused too
     older = alice.post("/totp/verify", {"code": alice.code(-30)})
-    assert _fields(_problem(older, 422, "factor-verification-failed")) == ["code"]
+    assert fields_of(problem_of(older, 422, "factor-verification-failed")) == ["code"]
 
 
 def test_wrong_codes_lock_the_factor_with_retry_after(alice: Customer, clock: Clock) -> None:
@@ -67,12 +55,12 @@ def test_wrong_codes_lock_the_factor_with_retry_after(alice: Customer, clock: Cl
     right = alice.code()
     wrong = "000000" if right != "000000" else "111111"
     for _ in range(FAILURES - 1):
-        _problem(alice.post("/totp/verify", {"code": wrong}), 422, "factor-verification-failed")
-    locking = _problem(alice.post("/totp/verify", {"code": wrong}), 423, "factor-locked")
+        problem_of(alice.post("/totp/verify", {"code": wrong}), 422, "factor-verification-failed")
+    locking = problem_of(alice.post("/totp/verify", {"code": wrong}), 423, "factor-locked")
     assert locking["locked_until"] == clock.now + 60
-    assert _fields(locking) == ["code"]
+    assert fields_of(locking) == ["code"]
     refused = alice.post("/totp/verify", {"code": right})  # the right code too, while locked
-    assert _problem(refused, 423, "factor-locked")["locked_until"] == clock.now + 60
+    assert problem_of(refused, 423, "factor-locked")["locked_until"] == clock.now + 60
     assert refused.headers["retry-after"] == "60"
     clock.now += 20
     assert alice.post("/totp/verify", {"code": right}).headers["retry-after"] == "40"
@@ -98,15 +86,15 @@ def test_a_verification_with_a_purpose_answers_a_single_use_proof(alice: Custome
 def test_a_factor_change_needs_a_recent_sign_in_or_a_proof_for_it(alice: Customer, clock: Clock) -> None:
     alice.activate_totp()
     clock.now += 301  # the sign-in is no longer recent
-    refused = _problem(alice.delete("totp"), 403, "factor-change-not-authorized")
-    assert _fields(refused) == ["TPW-Factor-Proof"]
+    refused = problem_of(alice.delete("totp"), 403, "factor-change-not-authorized")
+    assert fields_of(refused) == ["TPW-Factor-Proof"]
     assert "revoke:totp" in refused["detail"]
-    _problem(alice.post("/recovery_code"), 403, "factor-change-not-authorized")
+    problem_of(alice.post("/recovery_code"), 403, "factor-change-not-authorized")
 
     for_another_change = alice.proof("factor_change", "revoke:payment_password")
-    _problem(alice.delete("totp", for_another_change), 403, "factor-change-not-authorized")
+    problem_of(alice.delete("totp", for_another_change), 403, "factor-change-not-authorized")
     for_a_payment = alice.proof("payment", "revoke:totp")
-    _problem(alice.delete("totp", for_a_payment), 403, "factor-change-not-authorized")
+    problem_of(alice.delete("totp", for_a_payment), 403, "factor-change-not-authorized")
 
     codes = alice.post("/recovery_code", proof=alice.proof("factor_change", "enrol:recovery_code"))
     assert codes.status_code == 201, codes.text
@@ -116,18 +104,18 @@ def test_a_factor_change_needs_a_recent_sign_in_or_a_proof_for_it(alice: Custome
     alice.browser.sign_in()  # a fresh sign-in: a change within the window needs no proof
     alice.enrol_totp()
     replayed = alice.delete("totp", proof)  # but a proof sent is checked: this one is spent
-    _problem(replayed, 403, "factor-change-not-authorized")
+    problem_of(replayed, 403, "factor-change-not-authorized")
     assert alice.delete("totp").status_code == 204
 
 
 def test_the_payment_password_is_set_verified_and_revoked(alice: Customer) -> None:
-    weak = _problem(alice.post("/payment_password", {"password": "123456"}), 422, "validation-error")
-    assert _fields(weak) == ["password"]
+    weak = problem_of(alice.post("/payment_password", {"password": "123456"}), 422, "validation-error")
+    assert fields_of(weak) == ["password"]
     created = alice.post("/payment_password", {"password": "correct horse"})
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "active"
     wrong = alice.post("/payment_password/verify", {"password": "wrong horse"})
-    assert _fields(_problem(wrong, 422, "factor-verification-failed")) == ["password"]
+    assert fields_of(problem_of(wrong, 422, "factor-verification-failed")) == ["password"]
     right = alice.post(
         "/payment_password/verify", {"password": "correct horse", "purpose": "payment", "challenge": "pi_1"}
     )
@@ -135,7 +123,7 @@ def test_the_payment_password_is_set_verified_and_revoked(alice: Customer) -> No
     assert right.json()["proof"]["token"].startswith("tpwfp_")
     assert alice.delete("payment_password").status_code == 204
     gone = alice.post("/payment_password/verify", {"password": "correct horse"})
-    _problem(gone, 404, "factor-not-enrolled")
+    problem_of(gone, 404, "factor-not-enrolled")
 
 
 def test_recovery_codes_are_shown_once_and_each_works_once(alice: Customer) -> None:
@@ -145,12 +133,12 @@ def test_recovery_codes_are_shown_once_and_each_works_once(alice: Customer) -> N
     assert len(set(codes)) == 10
     assert alice.post("/recovery_code/verify", {"recovery_code": codes[0].upper()}).status_code == 200
     spent = alice.post("/recovery_code/verify", {"recovery_code": codes[0]})
-    assert _fields(_problem(spent, 422, "factor-verification-failed")) == ["recovery_code"]
+    assert fields_of(problem_of(spent, 422, "factor-verification-failed")) == ["recovery_code"]
     [entry] = [entry for entry in alice.get().json()["data"] if entry["factor"] == "recovery_code"]
     assert (entry["status"], entry["remaining"]) == ("active", 9)
     regenerated = alice.post("/recovery_code").json()["codes"]
     old = alice.post("/recovery_code/verify", {"recovery_code": codes[1]})
-    _problem(old, 422, "factor-verification-failed")
+    problem_of(old, 422, "factor-verification-failed")
     assert alice.post("/recovery_code/verify", {"recovery_code": regenerated[0]}).status_code == 200
 
 
@@ -158,14 +146,15 @@ def test_another_customers_factors_are_out_of_reach(alice: Customer, bob: Custom
     alice.activate_totp()
     assert alice.post("/payment_password", {"password": "alice's secret"}).status_code == 201
     assert set(bob.statuses().values()) == {"not_enrolled"}
-    _problem(bob.delete("totp"), 404, "factor-not-enrolled")
-    _problem(bob.delete("payment_password"), 404, "factor-not-enrolled")
-    _problem(bob.post("/totp/verify", {"code": alice.code()}), 404, "factor-not-enrolled")
-    _problem(bob.post("/payment_password/verify", {"password": "alice's secret"}), 404, "factor-not-enrolled")
+    problem_of(bob.delete("totp"), 404, "factor-not-enrolled")
+    problem_of(bob.delete("payment_password"), 404, "factor-not-enrolled")
+    problem_of(bob.post("/totp/verify", {"code": alice.code()}), 404, "factor-not-enrolled")
+    guessed = bob.post("/payment_password/verify", {"password": "alice's secret"})
+    problem_of(guessed, 404, "factor-not-enrolled")
     assert alice.statuses()["totp"] == "active"
     alices_proof = alice.proof("factor_change", "enrol:totp")
     bob.clock.now += 301  # Bob's sign-in is old: only a proof would do, and Alice's is not his
-    _problem(bob.post("/totp", proof=alices_proof), 403, "factor-change-not-authorized")
+    problem_of(bob.post("/totp", proof=alices_proof), 403, "factor-change-not-authorized")
 
 
 def test_a_stolen_then_revoked_session_is_refused(alice: Customer, client: TestClient) -> None:
@@ -177,9 +166,9 @@ def test_a_stolen_then_revoked_session_is_refused(alice: Customer, client: TestC
         client.post("/v1/factors/totp", headers={"Authorization": f"Bearer {stolen}"}),
         client.delete("/v1/factors/totp", headers={"Authorization": f"Bearer {stolen}"}),
     ):
-        _problem(response, 401, "session-refused")
+        problem_of(response, 401, "session-refused")
         assert response.headers["www-authenticate"].startswith("Bearer")
-    _problem(client.get("/v1/factors"), 401, "session-refused")
+    problem_of(client.get("/v1/factors"), 401, "session-refused")
 
 
 @pytest.mark.parametrize(
@@ -198,17 +187,17 @@ def test_a_stolen_then_revoked_session_is_refused(alice: Customer, client: TestC
 def test_bad_input_is_refused_naming_the_field(
     alice: Customer, path: str, body: dict[str, Any], field: str
 ) -> None:
-    document = _problem(alice.post(path, body), 422, "validation-error")
-    assert [name.split(".")[-1] for name in _fields(document)] == [field]
+    document = problem_of(alice.post(path, body), 422, "validation-error")
+    assert [name.split(".")[-1] for name in fields_of(document)] == [field]
 
 
 def test_an_unknown_factor_is_refused_naming_it(alice: Customer) -> None:
-    document = _problem(alice.delete("sms"), 422, "validation-error")
-    assert [name.split(".")[-1] for name in _fields(document)] == ["factor"]
+    document = problem_of(alice.delete("sms"), 422, "validation-error")
+    assert [name.split(".")[-1] for name in fields_of(document)] == ["factor"]
 
 
 def test_without_a_factors_key_the_routes_answer_503(
     alice: Customer, settings: ApiSettings, client: TestClient
 ) -> None:
     settings.factor_key_path.unlink()
-    _problem(alice.get(), 503, "factors-unavailable")
+    problem_of(alice.get(), 503, "factors-unavailable")

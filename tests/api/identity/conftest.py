@@ -105,6 +105,13 @@ def browser(client: TestClient, clock: Clock) -> Browser:
     return Browser(client, clock)
 
 
+def signed_in(client: TestClient, clock: Clock) -> Browser:
+    """A new customer's browser, signed in with a new wallet."""
+    browser = Browser(client, clock)
+    browser.sign_in()
+    return browser
+
+
 def problem_fields(response: httpx.Response) -> list[str]:
     """The fields a problem document's `errors` names."""
     return [error["field"] for error in response.json().get("errors", [])]
