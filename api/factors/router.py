@@ -11,8 +11,9 @@ within `factor_change_recent_login_seconds`, or a factor proof in `TPW-Factor-Pr
 proof (`risk.factors.proofs`) that a step-up consumes.
 """
 
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Header, Path
 from fastapi.responses import Response
@@ -40,6 +41,7 @@ from risk.factors.model import Factor
 from risk.identity.sessions import SessionPrincipal
 
 router = APIRouter(prefix="/v1/factors", tags=["factors"])
+_Route = TypeVar("_Route", bound=Callable[..., Any])
 
 ProofHeader = Annotated[
     str | None,
@@ -78,18 +80,18 @@ VERIFY: Final[dict[int | str, dict[str, Any]]] = {
 }
 
 
+def _change(path: str, summary: str) -> Callable[[_Route], _Route]:
+    """A POST that changes a factor: 201, and the change's problems."""
+    return router.post(path, status_code=HTTPStatus.CREATED, summary=summary, responses=CHANGE)
+
+
 @router.get("", summary="List my factors", responses=SESSION)
 async def list_factors(principal: CustomerSession, factors: FactorsDep) -> FactorList:
     """Every factor kind, enrolled or not, with its lock and (recovery codes) how many are left."""
     return await factors.run(service.overview, principal.subject_id)
 
 
-@router.post(
-    "/totp",
-    status_code=HTTPStatus.CREATED,
-    summary="Enrol an authenticator app (TOTP)",
-    responses=CHANGE,
-)
+@_change("/totp", "Enrol an authenticator app (TOTP)")
 async def enrol_totp(
     principal: CustomerSession,
     factors: FactorsDep,
@@ -108,12 +110,7 @@ async def enrol_totp(
     return await factors.run(work)
 
 
-@router.post(
-    "/payment_password",
-    status_code=HTTPStatus.CREATED,
-    summary="Set a payment password",
-    responses=CHANGE,
-)
+@_change("/payment_password", "Set a payment password")
 async def set_payment_password(
     body: PasswordSet, principal: CustomerSession, factors: FactorsDep, proof: ProofHeader = None
 ) -> FactorOut:
@@ -128,12 +125,7 @@ async def set_payment_password(
     return await factors.run(work)
 
 
-@router.post(
-    "/recovery_code",
-    status_code=HTTPStatus.CREATED,
-    summary="Generate recovery codes (shown once; earlier ones stop working)",
-    responses=CHANGE,
-)
+@_change("/recovery_code", "Generate recovery codes (shown once; earlier ones stop working)")
 async def generate_recovery_codes(
     principal: CustomerSession, factors: FactorsDep, proof: ProofHeader = None
 ) -> RecoveryCodesOut:
