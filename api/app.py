@@ -17,9 +17,11 @@ from fastapi import FastAPI
 from api.custody.router import router as custody_router
 from api.db import make_engine, make_session_factory, redacted_url
 from api.devices.router import router as devices_router
+from api.devices.router import subject_router as subject_devices_router
 from api.disputes.router import router as disputes_router
 from api.errors import API_PROBLEMS
 from api.events.router import router as events_router
+from api.factors.router import router as factors_router
 from api.fx.router import router as fx_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
@@ -124,8 +126,15 @@ OPENAPI_TAGS = [
     {
         "name": "devices",
         "description": "A subject's bound devices: each registers its own P-256 or Ed25519 key with proof of "
-        "possession and signs payment requests (`TPW-Device-*` headers, docs/risk.md). For now an operator's "
-        "key with `devices:admin` acts for the subject named in `TPW-Subject-Id`.",
+        "possession and signs payment requests (`TPW-Device-*` headers, docs/risk.md). A customer's session "
+        "manages its own devices; the support desk reads and revokes a subject's devices with an operator "
+        "key holding `devices:admin` (`/v1/subjects/{subject_id}/devices`).",
+    },
+    {
+        "name": "factors",
+        "description": "The signed-in customer's factors: TOTP, a payment password, recovery codes; each "
+        "verification can answer a single-use factor proof for a step-up; changing a factor needs a recent "
+        "sign-in or such a proof; repeated failures lock a factor (423, `Retry-After`).",
     },
 ]
 
@@ -148,7 +157,9 @@ ROUTERS: Final = (
     reconciliation_router,
     reports_router,
     auth_router,
+    factors_router,
     devices_router,
+    subject_devices_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

@@ -79,8 +79,8 @@ void pending ones; file merchant applications; approve, reject and manage every 
 payment intents and refunds; create, confirm, capture, cancel and refund them (an operator's own sandbox
 book); read one's own FX quotes; ask for FX quotes and convert them (moving money between ledger
 accounts); read reconciliation runs and their breaks; run a day's reconciliation; read every merchant's
-disputes; record the card networks' disputes and their decisions; act for any subject on its bound
-devices (the operator path of `/v1/devices`, until customer sessions carry the subject)."""
+disputes; record the card networks' disputes and their decisions; read and revoke any subject's bound
+devices (the support desk's `/v1/subjects/{subject_id}/devices`)."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and

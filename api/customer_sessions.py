@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.identity.service import Identity, identity_for, problem, wall_clock
+from api.identity.service import Clock, Identity, identity_for, problem, wall_clock
 from risk.identity import sessions
 from risk.identity.errors import SessionRefused
 from risk.identity.sessions import SessionPrincipal
@@ -25,13 +25,17 @@ _bearer = HTTPBearer(
 )
 
 
+def app_clock(request: Request) -> Clock:
+    """The clock of the customer-facing routes (sessions, factors, devices): `app.state.identity_clock` when
+    a test set one, the wall clock otherwise."""
+    clock: Clock = getattr(request.app.state, "identity_clock", wall_clock)
+    return clock
+
+
 def identity_runtime(request: Request) -> Identity:
-    """The serving app's identity runtime; its clock is `app.state.identity_clock` when a test set one, the
-    wall clock otherwise. 503 while the session key file is unusable."""
+    """The serving app's identity runtime, on `app_clock`. 503 while the session key file is unusable."""
     app_state = request.app.state
-    return identity_for(
-        app_state.settings, app_state.engine, getattr(app_state, "identity_clock", wall_clock)
-    )
+    return identity_for(app_state.settings, app_state.engine, app_clock(request))
 
 
 async def customer_session(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, Any
 
+from argon2 import PasswordHasher
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -22,17 +23,18 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import ApiClient, Scope, authenticated_client, require_scope
 from api.custody.errors import CustodyUnavailable
 from api.custody.runtime import CustodyRuntime
-from api.customer_sessions import customer_session, identity_runtime
+from api.customer_sessions import app_clock, customer_session, identity_runtime
 from api.db import get_session
+from api.factors.service import Factors, factors_for
 from api.fx.service import rate_source
 from api.idempotency.route import Idempotency, idempotency
-from api.identity.service import Identity
+from api.identity.service import Clock, Identity
 from api.merchants.errors import NotAMerchantKey
 from api.payment_intents.service import RailUnavailable, answered, tenant_of
 from api.rpc import ChainClients
 from api.settings import ApiSettings
-from api.signed_requests import device_signal, signed_device
-from api.subject import Subject, operator_subject, subject_idempotency
+from api.signed_requests import DeviceCheck, device_check, device_signal, signed_device
+from api.subject import Subject, customer_subject, operator_subject, subject_idempotency
 from api.version.service import BuildInfo
 from api.webhooks.service import WebhooksUnavailable
 from payments.fx.rates import RateSource
@@ -82,6 +84,8 @@ CustodyDep = Annotated[CustodyRuntime, Depends(get_custody)]
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 """A POST's `Idempotency-Key`, claimed for its caller: run the route's work through `Idempotency.run`."""
 
+ClockDep = Annotated[Clock, Depends(app_clock)]
+"""The customer-facing routes' clock (unix seconds): `app.state.identity_clock` in tests, the wall clock."""
 IdentityDep = Annotated[Identity, Depends(identity_runtime)]
 """The sign-in routes' runtime: engine, clock, token signer and policies (503 without a session key)."""
 CustomerSession = Annotated[SessionPrincipal, Depends(customer_session)]
@@ -374,12 +378,26 @@ WebhookTenantWriter = Annotated[Tenant, Depends(merchant_tenant("webhooks:write"
 """The calling merchant's tenant, for a merchant's key with `webhooks:write`."""
 
 
-SubjectDep = Annotated[Subject, Depends(operator_subject)]
-"""The subject a customer-facing route acts for (`api.subject`: for now an operator's key with
-`devices:admin` naming it in `TPW-Subject-Id`)."""
+def get_factors(request: Request) -> Factors:
+    """The factors runtime (`api.factors.service`) on the app's engine and clock; a test may set
+    `app.state.factor_password_hasher` (a cheaper Argon2id). 503 while the factors' key file is unusable."""
+    state = request.app.state
+    hasher: PasswordHasher | None = getattr(state, "factor_password_hasher", None)
+    return factors_for(state.settings, state.engine, app_clock(request), hasher)
+
+
+FactorsDep = Annotated[Factors, Depends(get_factors)]
+"""The signed-in customer's factors: TOTP, payment password, recovery codes, proofs and change policy."""
+SubjectDep = Annotated[Subject, Depends(customer_subject)]
+"""The signed-in customer a customer-facing route acts for (`api.subject`; a session access token)."""
+OperatorSubject = Annotated[Subject, Depends(operator_subject)]
+"""The subject named in the path, for an operator's key with `devices:admin` (the support desk's path)."""
 SubjectIdempotency = Annotated[Idempotency, Depends(subject_idempotency)]
-"""A subject route's POST `Idempotency-Key`, scoped to the calling key and the subject."""
+"""A customer route's POST `Idempotency-Key`, scoped to the subject."""
 SignedDevice = Annotated[VerifiedDevice, Depends(signed_device)]
-"""The subject's device that signed this request (`TPW-Device-*` headers); 401 if none did."""
+"""The customer's device that signed this request (`TPW-Device-*` headers); 401 if none did."""
+DeviceCheckDep = Annotated[DeviceCheck, Depends(device_check)]
+"""`SignedDevice` and the request's fingerprint signal (None without a fingerprint key): what a payment
+confirmation declares to require a device signature."""
 DeviceSignalDep = Annotated[DeviceSignal, Depends(device_signal)]
 """This request's device fingerprint signal for the subject (a signal for the risk engine, never proof)."""

@@ -112,6 +112,11 @@ class ApiSettings(BaseSettings):
     """How long the first lock lasts; each further lock without a success in between lasts twice as long."""
     factor_lockout_max_seconds: int = Field(default=24 * 3600, ge=1)
     """The longest a lock lasts, however many came before it."""
+    factor_proof_ttl_seconds: int = Field(default=300, ge=10, le=3600)
+    """How long a factor proof (`risk.factors.proofs`, issued by `/v1/factors/.../verify`) may be spent."""
+    factor_change_recent_login_seconds: int = Field(default=300, ge=0, le=3600)
+    """How recent a sign-in lets a session change its factors without a factor proof
+    (`risk.factors.changes`)."""
 
     worker_threads: int = Field(default=40, ge=4, le=1024)
     """Worker threads for blocking work (database, sync routes); the database pool is as large, so a thread

@@ -1,8 +1,13 @@
-"""Providers for routes that need more than an API key: a device-signed request (`api.deps.SignedDevice`),
-and the device signal of a request for the risk engine (`api.deps.DeviceSignalDep`).
+"""Providers for routes that need more than a session: a device-signed request (`api.deps.SignedDevice`,
+`api.deps.DeviceCheckDep`), and the device signal of a request for the risk engine
+(`api.deps.DeviceSignalDep`).
 
-`SignedDevice` verifies the request's device headers (docs/risk.md, "Devices") for the subject the route
-acts for (`api.subject`): 401 `device-signature-refused` naming the header at fault otherwise. The
+`SignedDevice` verifies the request's device headers (docs/risk.md, "Devices") for the signed-in customer
+(`api.subject.customer_subject`): 401 `device-signature-refused` naming the header at fault otherwise.
+`DeviceCheckDep` does the same and adds the request's fingerprint signal (None while the server has no
+fingerprint key: a signal is never required): what a payment confirmation declares to require a device
+signature and feed the risk engine. A route whose subject comes from elsewhere (say, a payment intent's
+customer) calls `verify_device_request(request, session, subject_id)` itself. The
 body it hashes is the raw body as received and the target is the path and query exactly as sent
 (`raw_path`), so what the device signed is what the server checks, byte for byte. The nonce is recorded and
 committed before the route runs: a request refused later (or retried) needs a new signature and nonce;
@@ -15,16 +20,18 @@ is loaded at start from `device_fingerprint_key_path` (`devices_lifespan`); with
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, FastAPI, Header, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.customer_sessions import app_clock
 from api.db import get_session
 from api.devices.service import problem
 from api.errors import ServiceUnavailable, problem_doc
-from api.subject import Subject, operator_subject
+from api.subject import Subject, customer_subject
 from risk.devices import errors
 from risk.devices.canonical import DEVICE_ID_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from risk.devices.fingerprint import (
@@ -34,7 +41,7 @@ from risk.devices.fingerprint import (
     RequestAttributes,
     observe,
 )
-from risk.devices.verifier import RequestVerifier, SignedRequest, VerifiedDevice, system_clock
+from risk.devices.verifier import Clock, RequestVerifier, SignedRequest, VerifiedDevice
 
 log = logging.getLogger("api.devices")
 
@@ -43,7 +50,7 @@ TLS_FINGERPRINT_HEADER: Final = "X-TLS-Fingerprint"
 from what clients send. Only ever a signal."""
 SIGNATURE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     401: problem_doc(
-        "No valid API key, or the request is not validly signed by one of the subject's active devices: "
+        "No valid session, or the request is not validly signed by one of the customer's active devices: "
         "`reason` says why, `errors` names the TPW-Device-* header at fault."
     ),
 }
@@ -99,9 +106,46 @@ def _device_header(name: str, what: str) -> Any:
     return Header(alias=name, description=f"{what} (docs/risk.md, Devices).")
 
 
+def _signed_request(
+    request: Request,
+    body: bytes,
+    device_id: str | None,
+    timestamp: str | None,
+    nonce: str | None,
+    signature: str | None,
+) -> SignedRequest:
+    return SignedRequest(
+        request.method, _request_target(request), body, device_id, timestamp, nonce, signature
+    )
+
+
+async def verify_device_request(request: Request, session: Session, subject_id: str) -> VerifiedDevice:
+    """The device of `subject_id` that signed `request` (its `TPW-Device-*` headers, its raw body), the
+    nonce recorded and committed; 401 `device-signature-refused` naming the header otherwise. For routes
+    that learn their subject otherwise than from the caller's session."""
+    headers = request.headers
+    signed = _signed_request(
+        request,
+        await request.body(),
+        headers.get(DEVICE_ID_HEADER),
+        headers.get(TIMESTAMP_HEADER),
+        headers.get(NONCE_HEADER),
+        headers.get(SIGNATURE_HEADER),
+    )
+    return await _verify(request, session, subject_id, signed)
+
+
+async def _verify(
+    request: Request, session: Session, subject_id: str, signed: SignedRequest
+) -> VerifiedDevice:
+    tolerance = request.app.state.settings.device_signature_tolerance_seconds
+    verifier = RequestVerifier(tolerance, app_clock(request))
+    return await run_in_threadpool(_verify_and_commit, session, verifier, subject_id, signed)
+
+
 async def signed_device(
     request: Request,
-    subject: Annotated[Subject, Depends(operator_subject)],
+    subject: Annotated[Subject, Depends(customer_subject)],
     session: Annotated[Session, Depends(get_session)],
     device_id: Annotated[
         str | None, _device_header(DEVICE_ID_HEADER, "The signing device's id, `dev_...`")
@@ -117,30 +161,39 @@ async def signed_device(
         _device_header(SIGNATURE_HEADER, "The device's signature over the canonical string, base64url"),
     ] = None,
 ) -> VerifiedDevice:
-    """The device that signed this request for the route's subject; 401 if none did."""
-    signed = SignedRequest(
-        request.method, _request_target(request), await request.body(), device_id, timestamp, nonce, signature
-    )
-    tolerance = request.app.state.settings.device_signature_tolerance_seconds
-    verifier = RequestVerifier(tolerance, system_clock)
-    return await run_in_threadpool(_verify_and_commit, session, verifier, subject.subject_id, signed)
+    """The customer's device that signed this request; 401 if none did."""
+    signed = _signed_request(request, await request.body(), device_id, timestamp, nonce, signature)
+    return await _verify(request, session, subject.subject_id, signed)
 
 
-def _observe_and_commit(session: Session, subject_id: str, fingerprint: str) -> DeviceSignal:
-    signal = observe(session, subject_id, fingerprint, system_clock())
-    session.commit()
-    return signal
+@dataclass(frozen=True)
+class DeviceCheck:
+    """A device-signed request: the device that signed it, and the request's fingerprint signal for the
+    risk engine (None without a fingerprint key). The signal is never proof; the signature is."""
+
+    device: VerifiedDevice
+    signal: DeviceSignal | None
+
+    @property
+    def device_id(self) -> str:
+        return self.device.device_id
 
 
-async def device_signal(
+async def device_check(
     request: Request,
-    subject: Annotated[Subject, Depends(operator_subject)],
+    device: Annotated[VerifiedDevice, Depends(signed_device)],
     session: Annotated[Session, Depends(get_session)],
-) -> DeviceSignal:
-    """This request's device signal for the subject (recorded as a sighting); 503 without a key."""
+) -> DeviceCheck:
+    """The signing device and, where the server can fingerprint, the request's device signal."""
+    return DeviceCheck(device, await _signal(request, session, device.subject_id))
+
+
+async def _signal(request: Request, session: Session, subject_id: str) -> DeviceSignal | None:
+    """The request's device signal for `subject_id`, its sighting recorded and committed; None without a
+    fingerprint key."""
     fingerprinter: Fingerprinter | None = getattr(request.app.state, "device_fingerprinter", None)
     if fingerprinter is None:
-        raise DeviceSignalUnavailable("this server has no device fingerprint key: no file at its key path")
+        return None
     attributes = RequestAttributes(
         user_agent=request.headers.get("user-agent"),
         accept_language=request.headers.get("accept-language"),
@@ -148,4 +201,22 @@ async def device_signal(
         tls_fingerprint=request.headers.get(TLS_FINGERPRINT_HEADER),
     )
     fingerprint = fingerprinter.fingerprint(attributes)
-    return await run_in_threadpool(_observe_and_commit, session, subject.subject_id, fingerprint)
+    return await run_in_threadpool(_observe_and_commit, session, subject_id, fingerprint, app_clock(request))
+
+
+def _observe_and_commit(session: Session, subject_id: str, fingerprint: str, clock: Clock) -> DeviceSignal:
+    signal = observe(session, subject_id, fingerprint, clock())
+    session.commit()
+    return signal
+
+
+async def device_signal(
+    request: Request,
+    subject: Annotated[Subject, Depends(customer_subject)],
+    session: Annotated[Session, Depends(get_session)],
+) -> DeviceSignal:
+    """This request's device signal for the subject (recorded as a sighting); 503 without a key."""
+    signal = await _signal(request, session, subject.subject_id)
+    if signal is None:
+        raise DeviceSignalUnavailable("this server has no device fingerprint key: no file at its key path")
+    return signal

@@ -1,53 +1,68 @@
 """Who a customer-facing route acts for: the `Subject` dependency (`api.deps.SubjectDep`), the one place the
-`/v1/devices` routes (and, later, the payment routes that need a device signature) learn their subject.
+`/v1/devices` routes (and the payment routes that need a device signature) learn their subject.
 
-For now the subject comes from the operator path: an operator's API key with the scope `devices:admin` acts
-for the subject named in the `TPW-Subject-Id` header (a support desk, or a backend that authenticated the
-customer itself). When customer sessions land, this dependency resolves the subject from the session
-instead and the routes stay as they are.
+The subject is the signed-in customer of the session access token (`customer_subject`, on
+`api.customer_sessions.customer_session`): a customer registers, lists and revokes only their own devices.
+The support desk's path is separate (`operator_subject`, `/v1/subjects/{subject_id}/devices`): an
+operator's API key with `devices:admin` reads and revokes the devices of the subject named in the path.
 
-A POST's Idempotency-Key is scoped to the key *and* the subject: one operator key acting for two subjects
-with the same Idempotency-Key is two requests, never one subject's answer replayed to the other.
+A customer's POST Idempotency-Key is scoped to the subject (`subject:<id>`): two customers using the same key
+are two requests, never one's answer replayed to the other; a new session of the same customer does replay
+(the retry after a refresh is the same request).
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Annotated, Final
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Path, Request
+from sqlalchemy.orm import Session
 
 from api.auth import ApiClient, require_scope
-from api.idempotency.route import Idempotency, idempotency
+from api.customer_sessions import customer_session
+from api.db import get_session
+from api.idempotency.route import Idempotency, idempotency_for
+from api.idempotency.store import HEADER
 from risk.devices.canonical import SUBJECT_ID_PATTERN
+from risk.identity.sessions import SessionPrincipal
 
-SUBJECT_HEADER: Final = "TPW-Subject-Id"
+SUBJECT_PATH_PATTERN: Final = f"^{SUBJECT_ID_PATTERN.pattern}$"
 
 
 @dataclass(frozen=True)
 class Subject:
-    """The identity a devices request acts for, and the API key acting (for audit)."""
+    """The identity a request acts for: its own session (`session_id`), or an operator's key (`client`)."""
 
     subject_id: str
-    client: ApiClient
+    session_id: str | None = None
+    client: ApiClient | None = None
+
+
+async def customer_subject(
+    principal: Annotated[SessionPrincipal, Depends(customer_session)],
+) -> Subject:
+    """The signed-in customer; 401 without a live session access token."""
+    return Subject(principal.subject_id, session_id=principal.session_id)
 
 
 async def operator_subject(
     client: Annotated[ApiClient, Depends(require_scope("devices:admin"))],
     subject_id: Annotated[
         str,
-        Header(
-            alias=SUBJECT_HEADER,
-            pattern=f"^{SUBJECT_ID_PATTERN.pattern}$",
-            description="The subject (identity id, e.g. `idn_<hex>`) an operator's key acts for.",
+        Path(
+            pattern=SUBJECT_PATH_PATTERN,
+            description="The subject (identity id, e.g. `idn_<hex>`) the operator acts for.",
         ),
     ],
 ) -> Subject:
-    """The subject named in `TPW-Subject-Id`, for an operator's key with `devices:admin` (403 without)."""
-    return Subject(subject_id, client)
+    """The subject named in the path, for an operator's key with `devices:admin` (403 without)."""
+    return Subject(subject_id, client=client)
 
 
 async def subject_idempotency(
-    subject: Annotated[Subject, Depends(operator_subject)],
-    claimed: Annotated[Idempotency, Depends(idempotency)],
+    request: Request,
+    subject: Annotated[Subject, Depends(customer_subject)],
+    session: Annotated[Session, Depends(get_session)],
+    key: Annotated[str | None, Header(alias=HEADER, include_in_schema=False)] = None,
 ) -> Idempotency:
-    """The POST's Idempotency-Key, scoped to the calling key and the subject it acts for."""
-    return replace(claimed, principal=f"{claimed.principal}/{subject.subject_id}")
+    """The customer's POST Idempotency-Key, scoped to the subject; 400 when missing or malformed."""
+    return idempotency_for(request, session, f"subject:{subject.subject_id}", key)

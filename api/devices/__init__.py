@@ -2,4 +2,4 @@
 
 The dependencies that make any route act for a subject (`api.subject`), require a device-signed request or
 read a device signal (`api.signed_requests`) are outside this feature, as `api.auth` is: payment routes
-declare them too (`api.deps.SubjectDep`, `SignedDevice`, `DeviceSignalDep`)."""
+declare them too (`api.deps.SubjectDep`, `SignedDevice`, `DeviceCheckDep`, `DeviceSignalDep`)."""

@@ -184,9 +184,15 @@ async def idempotency(
     key: Annotated[str | None, Header(alias=HEADER, include_in_schema=False)] = None,
 ) -> Idempotency:
     """The request's idempotency key, scoped to the calling API key; 400 when it is missing or malformed."""
+    return idempotency_for(request, session, client.key_id, key)
+
+
+def idempotency_for(request: Request, session: Session, principal: str, key: str | None) -> Idempotency:
+    """`key` (the header's value) claimed for `principal`, for callers that are not an API key (a customer
+    session); 400 when it is missing or malformed."""
     if key is None or not KEY_RE.fullmatch(key):
         raise IdempotencyKeyMissing(
             f"this POST needs an {HEADER} header: 1-255 printable ASCII characters, unique per operation",
             header=HEADER,
         )
-    return Idempotency(request, session, client.key_id, key)
+    return Idempotency(request, session, principal, key)

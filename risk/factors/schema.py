@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -68,4 +69,21 @@ lockouts: Final = Table(
     Column("updated_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("subject_id", "factor"),
     CheckConstraint("failures >= 0 AND lockouts >= 0", name="counts_not_negative"),
+)
+
+proofs: Final = Table(
+    "risk_factor_proofs",
+    metadata,
+    # Migrated by api/migrations/versions/0019_factors_api.py. One row per issued factor proof
+    # (`risk.factors.proofs`): the claims its token carries, and `used_at` once consumed, so a proof is
+    # spent by a conditional UPDATE exactly once. Rows are swept once expired.
+    Column("id", String(32), primary_key=True),
+    Column("subject_id", String(SUBJECT_ID_MAX), nullable=False),
+    Column("factor", String(32), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("challenge", String(128), nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    Index("ix_risk_factor_proofs_expires_at", "expires_at"),
 )

@@ -161,6 +161,16 @@ class TotpFactor:
             )
         return confirmed is not None
 
+    def is_pending(self, subject_id: str) -> bool:
+        """Whether the subject has an enrolment waiting for its first code (and no confirmed factor)."""
+        with self._engine.connect() as connection:
+            found = connection.scalar(
+                select(totp_secrets.c.subject_id).where(
+                    totp_secrets.c.subject_id == subject_id, _in_state(confirmed=False)
+                )
+            )
+        return found is not None
+
     def _check(self, subject_id: str, code: str, *, confirmed: bool) -> None:
         now = self._clock()
         state = _in_state(confirmed=confirmed)

@@ -23,7 +23,10 @@ signed afresh; the signature's replay store refuses a copy)."""
 AUTH = "/v1/auth/"
 """Sign-in and session routes: no Idempotency-Key (each step is single use by its nonce, challenge or refresh
 token, and a stored answer would keep the tokens it issued)."""
-NOT_IDEMPOTENT = (RAIL_EVENTS, AUTH)
+FACTORS = "/v1/factors/"
+"""A customer's factor routes, as the sign-in routes: no Idempotency-Key (a code or recovery code is single
+use, and the answers are secrets shown once: a TOTP secret, recovery codes, a factor proof)."""
+NOT_IDEMPOTENT = (RAIL_EVENTS, AUTH, FACTORS)
 METHODS = ("get", "head", "post", "put", "patch", "delete")
 
 

@@ -22,6 +22,12 @@ ORIGIN, RP_ID = URI, DOMAIN
 
 @pytest.fixture
 def settings(api_settings: ApiSettings, tmp_path: Path) -> ApiSettings:
+    return identity_settings(api_settings, tmp_path)
+
+
+def identity_settings(api_settings: ApiSettings, tmp_path: Path) -> ApiSettings:
+    """`api_settings` with a session key file in `tmp_path`, our SIWE domain and WebAuthn relying party
+    (what any test of a route behind `CustomerSession` starts from)."""
     key = tmp_path / "identity" / "session.key"
     key.parent.mkdir()
     key.write_text(secrets.token_hex(32))
@@ -97,6 +103,13 @@ class Browser:
 @pytest.fixture
 def browser(client: TestClient, clock: Clock) -> Browser:
     return Browser(client, clock)
+
+
+def signed_in(client: TestClient, clock: Clock) -> Browser:
+    """A new customer's browser, signed in with a new wallet."""
+    browser = Browser(client, clock)
+    browser.sign_in()
+    return browser
 
 
 def problem_fields(response: httpx.Response) -> list[str]:

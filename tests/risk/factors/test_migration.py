@@ -1,4 +1,4 @@
-"""Migration 0016 builds exactly the factors' tables on both backends, and takes them away again."""
+"""Migrations 0016 and 0019 build exactly the factors' tables on both backends, and take them away again."""
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -17,17 +17,19 @@ FACTOR_TABLES = {
     "risk_factor_lockouts",
 }
 REVISION = "0016"
+PROOF_TABLES = {"risk_factor_proofs"}
+PROOF_REVISION = "0019"
 
 
-def previous_revision() -> str:
-    """The revision 0016 follows (re-chained when branches merge, so read, not written here)."""
-    previous = ScriptDirectory.from_config(alembic_config()).get_revision(REVISION).down_revision
+def previous_revision(revision: str = REVISION) -> str:
+    """The revision `revision` follows (re-chained when branches merge, so read, not written here)."""
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision(revision).down_revision
     assert isinstance(previous, str)
     return previous
 
 
 def test_upgrade_builds_the_factor_schema_and_downgrade_removes_it(database_url: str):
-    assert set(metadata.tables) == FACTOR_TABLES
+    assert set(metadata.tables) == FACTOR_TABLES | PROOF_TABLES
     with engine_on(database_url) as engine:
         upgrade_database(engine)
         assert set(inspect(engine).get_table_names()) >= FACTOR_TABLES
@@ -41,3 +43,17 @@ def test_upgrade_builds_the_factor_schema_and_downgrade_removes_it(database_url:
         assert not set(inspect(engine).get_table_names()) & FACTOR_TABLES
         upgrade_database(engine)
         assert set(inspect(engine).get_table_names()) >= FACTOR_TABLES
+
+
+def test_the_proofs_migration_adds_and_removes_only_its_table(database_url: str):
+    with engine_on(database_url) as engine:
+        upgrade_database(engine)
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, previous_revision(PROOF_REVISION))
+        tables = set(inspect(engine).get_table_names())
+        assert tables >= FACTOR_TABLES
+        assert not tables & PROOF_TABLES
+        upgrade_database(engine)
+        assert set(inspect(engine).get_table_names()) >= FACTOR_TABLES | PROOF_TABLES
