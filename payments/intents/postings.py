@@ -23,10 +23,10 @@ from typing import Final
 from sqlalchemy import Connection
 
 from ledger.accounts import create_accounts
+from ledger.deferred import create_at_commit
 from ledger.model import INT64_MAX, AccountSpec, OwnerKind, TransferFlags, TransferSpec
-from ledger.results import CreateAccountResult, CreateTransferResult
+from ledger.results import CreateAccountResult, CreateTransferResult, TransferOutcome
 from ledger.store import transfers_by_id
-from ledger.transfers import create_transfers
 from payments.intents.errors import LedgerRefused
 from payments.intents.model import PaymentIntent, RailKind
 
@@ -148,16 +148,23 @@ def held(connection: Connection, intent: PaymentIntent, step: str) -> list[int]:
 
 
 def submit(connection: Connection, specs: Sequence[TransferSpec]) -> None:
-    """Create `specs` as one linked chain in the caller's transaction; a replayed chain is accepted.
+    """Create `specs` as one linked chain in the caller's transaction, as it commits; a replayed chain is
+    accepted.
 
-    A chain commits whole or not at all, so when its first transfer already exists the whole chain does
-    (the step ran before): the ledger then answers `exists` for it and `linked_event_failed` for the rest,
-    and nothing is written. Any other refusal is a bug, raised so the step's transaction rolls back.
+    The chain is created by the transaction's last statements (`ledger.deferred`): the accounts every
+    payment of a merchant shares are locked from there to the COMMIT only, not while the step writes the
+    intent, its event and the API's answer. A chain commits whole or not at all, so when its first transfer
+    already exists the whole chain does (the step ran before): the ledger then answers `exists` for it and
+    `linked_event_failed` for the rest, and nothing is written. Any other refusal is a bug, raised so the
+    step's transaction is not committed.
     """
     if not specs:
         return
     chain = [replace(spec, flags=spec.flags | TransferFlags.LINKED) for spec in specs[:-1]] + [specs[-1]]
-    outcomes = create_transfers(connection, chain)
+    create_at_commit(connection, chain, _accept_chain)
+
+
+def _accept_chain(chain: Sequence[TransferSpec], outcomes: Sequence[TransferOutcome]) -> None:
     results = [outcome.result for outcome in outcomes]
     if all(result is CreateTransferResult.OK for result in results):
         return
