@@ -56,6 +56,9 @@ def main() -> int:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((settings.host, settings.port))
+    # Listening before saying so: a client that connects between the word and uvicorn's start waits in
+    # the backlog instead of being refused (a restarted bank under load was refused for a moment).
+    listener.listen(socket.SOMAXCONN)
     host, port = listener.getsockname()[:2]
     server = uvicorn.Server(uvicorn.Config(create_app(book), log_level="warning", access_log=False))
     worker.start()
