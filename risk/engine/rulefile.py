@@ -288,6 +288,11 @@ class _Reader:
         )
 
 
+YamlReader = _Reader
+"""The node reader, for other YAML files of `risk` that want the same file:line faults (the monitoring's
+thresholds): `mapping`, `entries`, `integer`, `text`, `choice`, `money` and `fail`, each naming the line."""
+
+
 def _key_node(mapping: Node, key: str) -> Node:
     """The node of `key` itself in a mapping already checked (for an error about the key)."""
     assert isinstance(mapping, MappingNode)
