@@ -29,6 +29,7 @@ from api.logs import configure_logging
 from api.merchants.router import router as merchants_router
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
+from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
@@ -127,6 +128,12 @@ OPENAPI_TAGS = [
         "possession and signs payment requests (`TPW-Device-*` headers, docs/risk.md). For now an operator's "
         "key with `devices:admin` acts for the subject named in `TPW-Subject-Id`.",
     },
+    {
+        "name": "monitoring",
+        "description": "The monitoring's alerts: frequency spikes, rate surges, structuring, balance drains "
+        "and impossible travel freeze the subject by a ledger hold and await an operator's review "
+        "(release or confirm). Scopes `monitoring:read` and `monitoring:write`.",
+    },
 ]
 
 ROUTERS: Final = (
@@ -149,6 +156,7 @@ ROUTERS: Final = (
     reports_router,
     auth_router,
     devices_router,
+    monitoring_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

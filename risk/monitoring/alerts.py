@@ -237,18 +237,18 @@ def load(connection: Connection, alert_id: str) -> Alert:
 
 
 def listed(
-    connection: Connection, *, status: AlertStatus | None, after: str | None, limit: int
+    connection: Connection, *, status: AlertStatus | None, after: tuple[int, str] | None, limit: int
 ) -> list[Alert]:
-    """Alerts newest first (by id within a second), `limit` of them after the alert `after`."""
+    """Alerts newest first (by id within a second), `limit` of them after the key (created_at, id)
+    `after`: a key never changes once an alert exists, so pages never shift."""
     query = select(alerts).order_by(alerts.c.created_at.desc(), alerts.c.id.desc()).limit(limit)
     if status is not None:
         query = query.where(alerts.c.status == status)
     if after is not None:
-        anchor = connection.execute(select(alerts.c.created_at).where(alerts.c.id == after)).scalar()
-        if anchor is None:
-            raise AlertNotFound(f"no alert {after}")
+        created_at, alert_id = after
         query = query.where(
-            (alerts.c.created_at < anchor) | and_(alerts.c.created_at == anchor, alerts.c.id < after)
+            (alerts.c.created_at < created_at)
+            | and_(alerts.c.created_at == created_at, alerts.c.id < alert_id)
         )
     return [_alert(connection, row) for row in connection.execute(query)]
 
