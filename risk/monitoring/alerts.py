@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Row, and_, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, insert, select, update
 
 from risk.monitoring import audit, freezes
 from risk.monitoring.checks import Finding
@@ -253,8 +253,9 @@ def listed(
     return [_alert(connection, row) for row in connection.execute(query)]
 
 
-def frozen_subjects(kind: str, subject_id: Any) -> Any:
-    """An SQL condition: `subject_id` (a column or value) of `kind` has an open alert (is frozen)."""
+def frozen_subjects(kind: str, subject_id: ColumnElement[str] | str) -> ColumnElement[bool]:
+    """An SQL condition: `subject_id` (a column or value) of `kind` is frozen: an alert on it is open, or
+    confirmed (the review kept the freeze)."""
     return (
         select(alerts.c.id)
         .where(
