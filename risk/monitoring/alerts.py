@@ -166,12 +166,13 @@ def raise_alert(
 
 
 def top_up(connection: Connection, now: int) -> int:
-    """Hold what became available in frozen accounts since their freeze (money that came in); how many
-    holds were placed. In the caller's transaction."""
+    """Hold what became available in frozen accounts since their freeze (money that came in), under an
+    open alert or a confirmed one (the review kept the freeze); how many holds were placed. In the caller's
+    transaction."""
     audit.lock(connection)
     frozen = connection.execute(
         select(alerts.c.id, alerts.c.subject_kind, alerts.c.subject_id).where(
-            and_(alerts.c.status == AlertStatus.OPEN, alerts.c.subject_kind.in_(freezes.FROZEN_KINDS))
+            and_(alerts.c.status != AlertStatus.RELEASED, alerts.c.subject_kind.in_(freezes.FROZEN_KINDS))
         )
     ).all()
     placed = 0

@@ -7,17 +7,14 @@ checked by it (a surge in a currency nobody priced is no evidence). Rates are ra
 the checks compare products of integers.
 """
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-import yaml
 from yaml.nodes import Node, SequenceNode
 
-from risk.engine.errors import RuleFileError
-from risk.engine.rulefile import YamlReader
+from risk.engine.rulefile import YamlReader, compose_file
 
 DAY: Final = 86_400
 
@@ -85,18 +82,8 @@ class MonitoringConfig:
 
 def load_config(path: Path) -> MonitoringConfig:
     """Read and check `path`; `RuleFileError` names the first fault."""
-    try:
-        content = path.read_bytes()
-    except OSError as error:
-        raise RuleFileError(str(path), 0, f"cannot read the monitoring file: {error.strerror}") from None
-    try:
-        root = yaml.compose(content, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        raise RuleFileError(str(path), mark.line + 1 if mark else 0, f"not YAML: {error.problem}") from None
-    if root is None:
-        raise RuleFileError(str(path), 1, "the monitoring file is empty")
-    return _read_config(YamlReader(str(path)), root, hashlib.sha256(content).hexdigest()[:16])
+    root, digest = compose_file(path, "the monitoring file")
+    return _read_config(YamlReader(str(path)), root, digest)
 
 
 def _read_config(reader: YamlReader, root: Node, digest: str) -> MonitoringConfig:

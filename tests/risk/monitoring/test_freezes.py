@@ -112,6 +112,11 @@ def test_a_rejected_alert_keeps_its_freeze_and_cannot_then_be_released(engine: E
     with pytest.raises(alerts.AlertDecided), engine.begin() as connection:
         alerts.decide(connection, alert.id, approve=True, operator="op", reason="oops", now=12)
     assert money.available(customer) == 0
+    money.fund(customer, 700, 20)  # still frozen: what arrives is held by the next round too
+    with engine.begin() as connection:
+        assert alerts.top_up(connection, 21) == 1
+        assert alerts.top_up(connection, 22) == 0
+    assert money.available(customer) == 0
 
 
 def test_a_hold_voided_behind_the_monitorings_back_fails_the_release(engine: Engine, money: Money) -> None:
