@@ -3,6 +3,7 @@ freeze makes the next outgoing transfer fail for insufficient available funds; a
 releases it, and the balance comes back exactly. Then every refusal, and every outsider."""
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,11 +11,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.auth import SCOPES, Scope
 from api.settings import ApiSettings
+from risk.engine.errors import RuleFileError
+from risk.monitoring import alerts
+from risk.monitoring.checks import Check, Finding
 from tests.api.ledger.conftest import LedgerApi, OpenAccount, issue
 from tests.api.merchants.conftest import Caller, onboard
-from tests.risk.monitoring.conftest import Clock
+from tests.risk.monitoring.conftest import CONFIG_DIR, Clock
 
 UNKNOWN = "mal_" + "0" * 24
 
@@ -118,12 +123,7 @@ def test_confirming_keeps_the_freeze(
     assert reviewer.post(f"/alerts/{alert['id']}/release", {"reason": "x"}).status_code == 409
 
 
-def test_paging_through_alerts(
-    client: TestClient, api_settings: ApiSettings, app: FastAPI, clock: Clock
-) -> None:
-    from risk.monitoring import alerts
-    from risk.monitoring.checks import Check, Finding
-
+def test_paging_through_alerts(client: TestClient, api_settings: ApiSettings, app: FastAPI) -> None:
     with app.state.engine.begin() as connection:
         for number in range(3):
             finding = Finding(Check.GEOGRAPHY, f"finding {number}")
@@ -218,3 +218,14 @@ def test_a_reader_cannot_release(
     [alert] = reader.get("/alerts").json()["data"]
     assert reader.post(f"/alerts/{alert['id']}/release", {"reason": "x"}).status_code == 403
     assert _available(api, customer) == "0"
+
+
+def test_a_bad_thresholds_file_stops_the_start_naming_file_and_line(
+    api_settings: ApiSettings, tmp_path: Path
+) -> None:
+    bad = tmp_path / "monitoring.yaml"
+    shipped = (CONFIG_DIR / "monitoring.yaml").read_text()
+    bad.write_text(shipped.replace("factor: 5, min_count", "factr: 5, min_count"))
+    app = create_app(api_settings.model_copy(update={"monitoring_config_path": bad}))
+    with pytest.raises(RuleFileError, match=rf"^{bad}:\d+: frequency: unknown key 'factr'"), TestClient(app):
+        pass
