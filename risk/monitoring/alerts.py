@@ -14,7 +14,7 @@ decision again answers the alert as it is, the other one is refused (`AlertDecid
 import enum
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -86,6 +86,21 @@ class AlertQueue:
 
     def open_case(self, connection: Connection, alert: Alert) -> str:
         return alert.id
+
+
+class CaseFunctionOpener:
+    """A `CaseOpener` over a review queue's function of the shape `open_case(connection, subject_kind,
+    subject_id, reasons, ...) -> case` (a case with an `id`), e.g. `risk.cases.open_case`: the alert's check
+    and reason are the case's reasons."""
+
+    def __init__(self, open_case: Callable[..., Any]) -> None:
+        self._open_case = open_case
+
+    def open_case(self, connection: Connection, alert: Alert) -> str:
+        case = self._open_case(
+            connection, alert.subject_kind, alert.subject_id, [f"{alert.check}: {alert.reason}"]
+        )
+        return str(case.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,13 @@
 """Freezes are ledger holds: a freeze and its release leave every balance exactly as it was and the ledger
 balanced; an alert, its freeze, its case and its audit record commit together or not at all."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, Text, func, select
 
 from ledger.accounts import lookup_accounts
 from ledger.check import verify
@@ -153,3 +154,43 @@ def test_unknown_kinds_hold_nothing(engine: Engine, money: Money) -> None:
     money.fund(treasury, 1_000)
     with engine.begin() as connection:
         assert freezes.freeze(connection, "mal_x", "treasury", "cus-d", 1) == []
+
+
+def test_a_review_queues_function_opens_the_case_in_the_alerts_transaction(engine: Engine) -> None:
+    """`CaseFunctionOpener` adapts a queue's `open_case(connection, kind, id, reasons)`; here a queue kept in
+    a table of the same database, so the case rolls back with the alert."""
+    queue = Table(
+        "test_cases", MetaData(), Column("id", String(32), primary_key=True), Column("reasons", Text)
+    )
+    queue.create(engine)
+
+    @dataclass
+    class Case:
+        id: str
+
+    def open_case(connection: Connection, kind: str, subject: str, reasons: list[str]) -> Case:
+        case = Case(f"case-{kind}-{subject}")
+        connection.execute(queue.insert().values(id=case.id, reasons="; ".join(reasons)))
+        return case
+
+    opener = alerts.CaseFunctionOpener(open_case)
+    with engine.begin() as connection:
+        alert = alerts.raise_alert(connection, FINDING, Subject("customer", "cus-e"), 1, opener)
+        assert alert is not None
+        assert alert.case_id == "case-customer-cus-e"
+        [released] = alerts.decide_case(
+            connection, "case-customer-cus-e", approve=True, operator="op", reason="fine", now=2
+        )
+        assert released.status is alerts.AlertStatus.RELEASED
+    with engine.connect() as connection:
+        assert connection.execute(select(queue.c.reasons)).scalar_one() == "frequency_spike: a test finding"
+
+    def failing_after_the_case() -> None:
+        with engine.begin() as connection:
+            alerts.raise_alert(connection, FINDING, Subject("customer", "cus-f"), 1, opener)
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        failing_after_the_case()
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(queue)).scalar_one() == 1

@@ -15,6 +15,7 @@ from risk.monitoring.alerts import AlertStatus
 from risk.monitoring.monitor import Monitor
 from risk.monitoring.schema import alerts as alerts_table
 from risk.monitoring.schema import audit as audit_table
+from tests.helpers.threads import run_concurrently
 from tests.risk.monitoring.conftest import T0, Clock, Money
 
 
@@ -197,3 +198,20 @@ def test_the_audit_chain_records_every_step_and_detects_an_edit(
         )
         assert not audit.verify(connection).ok
         assert connection.execute(select(alerts_table.c.status)).scalar_one() == "confirmed"
+
+
+def test_concurrent_rounds_check_each_transfer_once(engine: Engine, monitor: Monitor, money: Money) -> None:
+    """Several API processes run rounds at once: they take turns, so each transfer is checked once (the
+    tenth outgoing one alerts, the two after it are findings against that alert, and nothing twice)."""
+    customer, shop = money.open(), money.open()
+    money.fund(customer, 100_000)
+    for second in range(12):
+        money.move(customer, shop, 100, second)
+    raised: list[int] = []
+    run_concurrently(lambda: raised.append(monitor.run_once()), 4)
+    assert sorted(raised) == [0, 0, 0, 1]
+    with engine.connect() as connection:
+        lines = connection.execute(select(audit_table.c.line).order_by(audit_table.c.seq)).scalars()
+        actions = [json.loads(line)["action"] for line in lines]
+    assert actions == ["monitoring.alert", "monitoring.finding", "monitoring.finding"]
+    assert len(_alerts(engine)) == 1
