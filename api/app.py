@@ -31,6 +31,7 @@ from api.logs import configure_logging
 from api.merchants.router import router as merchants_router
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
+from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
@@ -136,6 +137,12 @@ OPENAPI_TAGS = [
         "verification can answer a single-use factor proof for a step-up; changing a factor needs a recent "
         "sign-in or such a proof; repeated failures lock a factor (423, `Retry-After`).",
     },
+    {
+        "name": "monitoring",
+        "description": "The monitoring's alerts: frequency spikes, rate surges, structuring, balance drains "
+        "and impossible travel freeze the subject by a ledger hold and await an operator's review "
+        "(release or confirm). Scopes `monitoring:read` and `monitoring:write`.",
+    },
 ]
 
 ROUTERS: Final = (
@@ -160,6 +167,7 @@ ROUTERS: Final = (
     factors_router,
     devices_router,
     subject_devices_router,
+    monitoring_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

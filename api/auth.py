@@ -65,6 +65,8 @@ OperatorScope = Literal[
     "disputes:read",
     "disputes:write",
     "devices:admin",
+    "monitoring:read",
+    "monitoring:write",
 ]
 MerchantScope = Literal[
     "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"
@@ -80,7 +82,8 @@ payment intents and refunds; create, confirm, capture, cancel and refund them (a
 book); read one's own FX quotes; ask for FX quotes and convert them (moving money between ledger
 accounts); read reconciliation runs and their breaks; run a day's reconciliation; read every merchant's
 disputes; record the card networks' disputes and their decisions; read and revoke any subject's bound
-devices (the support desk's `/v1/subjects/{subject_id}/devices`)."""
+devices (the support desk's `/v1/subjects/{subject_id}/devices`); read the monitoring's alerts and
+freezes; release or confirm them (an operator's review decision)."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and

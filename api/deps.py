@@ -100,6 +100,8 @@ FxReader = Annotated[ApiClient, Depends(require_scope("fx:read"))]
 FxWriter = Annotated[ApiClient, Depends(require_scope("fx:write"))]
 ReconciliationReader = Annotated[ApiClient, Depends(require_scope("reconciliation:read"))]
 ReconciliationWriter = Annotated[ApiClient, Depends(require_scope("reconciliation:write"))]
+MonitoringReader = Annotated[ApiClient, Depends(require_scope("monitoring:read"))]
+MonitoringWriter = Annotated[ApiClient, Depends(require_scope("monitoring:write"))]
 
 
 def get_fx_rates(settings: SettingsDep) -> RateSource:

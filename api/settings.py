@@ -231,6 +231,15 @@ class ApiSettings(BaseSettings):
     device_fingerprint_key_path: Path = PROJECT_ROOT / "var" / "risk" / "device-fingerprint.key"
     """The file of the key device fingerprints are HMACed with (64 hex digits, mode 0600): only its path is
     configured. While it is missing, routes asking for a device signal answer 503."""
+    monitoring_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
+    """How often the API runs a monitoring round: checks the ledger transfers not checked yet and holds
+    money that arrived in frozen accounts (0: never). Several API processes take turns (docs/risk.md)."""
+    monitoring_config_path: Path = PROJECT_ROOT / "config" / "risk" / "monitoring.yaml"
+    """The monitoring's thresholds (YAML, checked at start: a fault stops it with file and line)."""
+    monitoring_kyc_tiers_path: Path = PROJECT_ROOT / "config" / "risk" / "kyc_tiers.yaml"
+    """The KYC tier limits the structuring check measures amounts against."""
+    monitoring_ip_countries_path: Path = PROJECT_ROOT / "config" / "risk" / "ip_countries.csv"
+    """The IP range -> country table of the geography check (`risk.engine.geo.CidrTable`)."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

@@ -37,19 +37,25 @@ _OUTCOMES = {outcome.label: outcome for outcome in Outcome}
 
 def load_rules(path: Path) -> RuleSet:
     """Read and compile `path`; `RuleFileError` names the first fault found."""
+    root, digest = compose_file(path, "the rule file")
+    return _Reader(str(path)).rule_set(root, digest)
+
+
+def compose_file(path: Path, what: str) -> tuple[Node, str]:
+    """`path` composed into YAML nodes (each keeps its line) and the file's digest (a SHA-256 prefix);
+    `RuleFileError` when it cannot be read, is not YAML or is empty (`what` names it: "the rule file")."""
     try:
         content = path.read_bytes()
     except OSError as error:
-        raise RuleFileError(str(path), 0, f"cannot read the rule file: {error.strerror}") from None
+        raise RuleFileError(str(path), 0, f"cannot read {what}: {error.strerror}") from None
     try:
         root = yaml.compose(content, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise RuleFileError(str(path), mark.line + 1 if mark else 0, f"not YAML: {error.problem}") from None
     if root is None:
-        raise RuleFileError(str(path), 1, "the rule file is empty")
-    digest = hashlib.sha256(content).hexdigest()[:16]
-    return _Reader(str(path)).rule_set(root, digest)
+        raise RuleFileError(str(path), 1, f"{what} is empty")
+    return root, hashlib.sha256(content).hexdigest()[:16]
 
 
 class _Reader:
@@ -286,6 +292,11 @@ class _Reader:
             tra_max_score=self.integer(tra["max_score"], "sca max_score"),
             tra_bands=tuple(bands),
         )
+
+
+YamlReader = _Reader
+"""The node reader, for other YAML files of `risk` that want the same file:line faults (the monitoring's
+thresholds): `mapping`, `entries`, `integer`, `text`, `choice`, `money` and `fail`, each naming the line."""
 
 
 def _key_node(mapping: Node, key: str) -> Node:

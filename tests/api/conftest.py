@@ -45,7 +45,9 @@ def closed_port_url() -> str:
 
 @pytest.fixture
 def api_settings(database_url: str, closed_port_url: str, tmp_path: Path) -> ApiSettings:  # noqa: F811
-    """Settings on this test's database, with both chain nodes down and an empty deployments folder."""
+    """Settings on this test's database, with both chain nodes down and an empty deployments folder, and no
+    background monitoring round (a freeze placed at a moment no test chose would make others flaky; the
+    monitoring's tests run `app.state.monitor.run_once()` themselves)."""
     return ApiSettings(
         database_url=database_url,
         l1_rpc_url=closed_port_url,
@@ -57,6 +59,7 @@ def api_settings(database_url: str, closed_port_url: str, tmp_path: Path) -> Api
         custody_tls_dir=tmp_path / "custody" / "coordinator",
         custody_audit_path=tmp_path / "custody" / "audit.jsonl",
         merchant_ca_dir=tmp_path / "merchants" / "ca",
+        monitoring_interval_seconds=0,
     )
 
 

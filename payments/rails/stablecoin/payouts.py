@@ -8,6 +8,11 @@ the same signature) or one whose nonce the treasury has consumed, which it then 
 ever choosing another nonce (`relay.payments.payouts`). Once the transfer is confirmed, the refund is
 completed (`refunds.complete_refund`: the held amount is posted back to the customer) in the transaction that
 marks the payout paid.
+
+A payout the monitoring froze is held, not sent (`risk.monitoring`: an open or confirmed alert on the refund,
+subject `payout`, or on the merchant's balance, subject `merchant`): no payout is made for its refund, and a
+made one that has not chosen its custody transfer yet is not handed to the worker. One that has chosen it
+may have been signed and broadcast already, so it stays with the worker, which must find out on-chain.
 """
 
 import enum
@@ -16,17 +21,32 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from eth_utils import to_checksum_address
-from sqlalchemy import Connection, Engine, Row, and_, exists, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    and_,
+    case,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from ledger.store import begin_writing
 from payments.intents import refunds
 from payments.intents.context import Payments
 from payments.intents.model import RailKind, RefundStatus
+from payments.intents.postings import merchant_owner
 from payments.intents.schema import payment_intents, payment_refunds
 from payments.merchants.tenant import Tenant
 from payments.rails.stablecoin.config import StablecoinConfig
 from payments.rails.stablecoin.schema import stablecoin_payments, stablecoin_payouts
 from payments.rails.stablecoin.settlement import PaymentOutcome
+from risk.monitoring.alerts import frozen_subjects
 
 
 class PayoutStatus(enum.StrEnum):
@@ -63,6 +83,7 @@ def open_payouts(payments: Payments, config: StablecoinConfig) -> list[Payout]:
             intents_table.rail == RailKind.STABLECOIN,
             intents_table.livemode == config.livemode,
             ~exists().where(stablecoin_payouts.c.refund_id == refunds_table.id),
+            ~_frozen(refunds_table.id, refunds_table.merchant_id, intents_table.livemode),
         )
         .order_by(refunds_table.created_at)
     )
@@ -85,10 +106,14 @@ def open_payouts(payments: Payments, config: StablecoinConfig) -> list[Payout]:
                     created_at=payments.clock(),
                 )
             )
+        table = stablecoin_payouts.c
+        held = and_(
+            table.custody_nonce.is_(None), _frozen(table.refund_id, table.merchant_id, table.livemode)
+        )
         rows = connection.execute(
             select(stablecoin_payouts)
-            .where(stablecoin_payouts.c.status != PayoutStatus.PAID)
-            .order_by(stablecoin_payouts.c.created_at)
+            .where(and_(table.status != PayoutStatus.PAID, ~held))
+            .order_by(table.created_at)
         ).all()
     return [_payout(row) for row in rows]
 
@@ -138,6 +163,15 @@ def refunds_by_custody_nonce(
     )
     with engine.connect() as connection:
         return {int(nonce): refund_id for nonce, refund_id in connection.execute(query).all()}
+
+
+def _frozen(
+    refund_id: ColumnElement[str], merchant_id: ColumnElement[str], livemode: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """The refund's payout, or its merchant's balance in that mode, is frozen by the monitoring."""
+    prefix = case((livemode, literal(merchant_owner(True, ""))), else_=literal(merchant_owner(False, "")))
+    owner = prefix + merchant_id  # the merchant's ledger owner id, `payments.intents.postings.merchant_owner`
+    return or_(frozen_subjects("payout", refund_id), frozen_subjects("merchant", owner))
 
 
 def _payer(connection: Connection, intent_id: str) -> str | None:
