@@ -4,10 +4,11 @@ customer's or merchant's available balance comes back exactly) and confirming ke
 to the monitoring's hash-chained audit log with the operator's key and reason. docs/risk.md, "Monitoring".
 """
 
+from contextlib import AbstractAsyncContextManager
 from http import HTTPStatus
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -21,7 +22,13 @@ from api.monitoring.schemas import ALERT_ID_PATTERN, AlertOut, DecisionIn
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery, Page
 from risk.monitoring.alerts import AlertStatus
 
-router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"], lifespan=service.monitoring_lifespan)
+
+def monitoring_lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
+    """The monitoring's rounds while the app serves (`service.monitoring`)."""
+    return service.monitoring(app.state)
+
+
+router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"], lifespan=monitoring_lifespan)
 
 AUTH: Final[dict[int | str, dict[str, Any]]] = {
     **KEY_RESPONSES,
@@ -72,7 +79,7 @@ async def _decide(
     *,
     approve: bool,
 ) -> Response:
-    now = service.app_clock(request.app)()
+    now = service.app_clock(request.app.state)()
 
     async def work(progress: Progress) -> AlertOut:
         record = progress.finish(lambda view: view)

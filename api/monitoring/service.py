@@ -5,9 +5,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Final
+from typing import Any, Final
 
-from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, NotFound
@@ -38,30 +37,28 @@ def wall_clock() -> int:
     return int(time.time())
 
 
-def app_clock(app: FastAPI) -> Callable[[], int]:
-    """Unix seconds: `app.state.monitoring_clock` when a test set one, else the system clock."""
-    return lambda: getattr(app.state, "monitoring_clock", wall_clock)()
+def app_clock(state: Any) -> Callable[[], int]:
+    """Unix seconds: the app's `state.monitoring_clock` when a test set one, else the system clock."""
+    return lambda: getattr(state, "monitoring_clock", wall_clock)()
 
 
-def build_monitor(app: FastAPI) -> Monitor:
-    settings = app.state.settings
+def build_monitor(state: Any) -> Monitor:
+    settings = state.settings
     return Monitor(
-        app.state.engine,
+        state.engine,
         load_config(settings.monitoring_config_path),
         load_tier_limits(settings.monitoring_kyc_tiers_path),
         CidrTable.from_csv(settings.monitoring_ip_countries_path),
-        clock=app_clock(app),
+        clock=app_clock(state),
     )
 
 
 @asynccontextmanager
-async def monitoring_lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def monitoring(state: Any) -> AsyncIterator[None]:
     """Build the app's `Monitor` (a bad thresholds file stops the start, naming file and line) and run its
     round every `monitoring_interval_seconds` (`api.periodic`)."""
-    monitor = app.state.monitor = build_monitor(app)
-    async with every(
-        "monitoring round", app.state.settings.monitoring_interval_seconds, monitor.run_once, log
-    ):
+    monitor = state.monitor = build_monitor(state)
+    async with every("monitoring round", state.settings.monitoring_interval_seconds, monitor.run_once, log):
         yield
 
 
