@@ -14,6 +14,7 @@ from typing import Final
 import anyio.to_thread
 from fastapi import FastAPI
 
+from api.cases.router import router as cases_router
 from api.custody.router import router as custody_router
 from api.db import make_engine, make_session_factory, redacted_url
 from api.devices.router import router as devices_router
@@ -32,12 +33,14 @@ from api.migrate import upgrade_database
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
+from api.payment_intents.stepup import router as payment_stepup_router
 from api.payment_methods.router import router as payment_methods_router
 from api.rails.bank import router as bank_rail_router
 from api.rails.card import router as card_rail_router
 from api.ratelimit import address_bucket, make_rate_limiter
 from api.reconciliation.router import router as reconciliation_router
 from api.reports.router import router as reports_router
+from api.risk.router import router as risk_router
 from api.rpc import ChainClients
 from api.settings import ApiSettings, get_settings
 from api.subscriptions.router import router as subscriptions_router
@@ -127,6 +130,18 @@ OPENAPI_TAGS = [
         "possession and signs payment requests (`TPW-Device-*` headers, docs/risk.md). For now an operator's "
         "key with `devices:admin` acts for the subject named in `TPW-Subject-Id`.",
     },
+    {
+        "name": "risk",
+        "description": "The risk engine's decisions on payments (allow, step-up, review, deny, with reasons, "
+        "score and SCA exemption), read by operators (`risk:read`); facts evaluated against the rules in "
+        "force without enforcing (`risk:evaluate`).",
+    },
+    {
+        "name": "cases",
+        "description": "The review queue: cases opened by the risk engine or the monitoring, claimed and "
+        "approved or rejected by operators (`cases:read`, `cases:review`), each action on the hash-chained "
+        "risk audit log; a compliance report per case as JSON or text.",
+    },
 ]
 
 ROUTERS: Final = (
@@ -149,6 +164,9 @@ ROUTERS: Final = (
     reports_router,
     auth_router,
     devices_router,
+    payment_stepup_router,
+    risk_router,
+    cases_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

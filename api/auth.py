@@ -65,6 +65,10 @@ OperatorScope = Literal[
     "disputes:read",
     "disputes:write",
     "devices:admin",
+    "risk:read",
+    "risk:evaluate",
+    "cases:read",
+    "cases:review",
 ]
 MerchantScope = Literal[
     "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"
@@ -80,7 +84,9 @@ payment intents and refunds; create, confirm, capture, cancel and refund them (a
 book); read one's own FX quotes; ask for FX quotes and convert them (moving money between ledger
 accounts); read reconciliation runs and their breaks; run a day's reconciliation; read every merchant's
 disputes; record the card networks' disputes and their decisions; act for any subject on its bound
-devices (the operator path of `/v1/devices`, until customer sessions carry the subject)."""
+devices (the operator path of `/v1/devices`, until customer sessions carry the subject); read the risk
+engine's decisions; evaluate facts against the rules without enforcing anything; read the review queue's
+cases and reports; claim and decide cases."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and

@@ -96,6 +96,11 @@ FxReader = Annotated[ApiClient, Depends(require_scope("fx:read"))]
 FxWriter = Annotated[ApiClient, Depends(require_scope("fx:write"))]
 ReconciliationReader = Annotated[ApiClient, Depends(require_scope("reconciliation:read"))]
 ReconciliationWriter = Annotated[ApiClient, Depends(require_scope("reconciliation:write"))]
+RiskReader = Annotated[ApiClient, Depends(require_scope("risk:read"))]
+RiskEvaluator = Annotated[ApiClient, Depends(require_scope("risk:evaluate"))]
+CasesReader = Annotated[ApiClient, Depends(require_scope("cases:read", "cases:review"))]
+"""Reads the review queue (a reviewer reads what it decides)."""
+CasesReviewer = Annotated[ApiClient, Depends(require_scope("cases:review"))]
 
 
 def get_fx_rates(settings: SettingsDep) -> RateSource:
@@ -260,7 +265,11 @@ def payments_of(request: Request, session: Session) -> Payments:
     """The payment intents on the app's database, with the rails registered in `app.state.payment_rails`."""
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    return Payments(engine, getattr(request.app.state, "payment_rails", {}))
+    return Payments(
+        engine,
+        getattr(request.app.state, "payment_rails", {}),
+        risk=getattr(request.app.state, "risk_gate", None),
+    )
 
 
 def payments_call(scope: Scope, *alternatives: Scope) -> Callable[..., Awaitable[PaymentsCall]]:

@@ -112,6 +112,11 @@ class ApiSettings(BaseSettings):
     """How long the first lock lasts; each further lock without a success in between lasts twice as long."""
     factor_lockout_max_seconds: int = Field(default=24 * 3600, ge=1)
     """The longest a lock lasts, however many came before it."""
+    risk_rules_path: Path = PROJECT_ROOT / "config" / "risk" / "rules.yaml"
+    """The risk engine's rule file (docs/risk.md, "Rules engine"), re-read when it changes. A file that does
+    not load at start leaves payment confirmations unassessed (logged), as before the engine existed."""
+    risk_ip_countries_path: Path = PROJECT_ROOT / "config" / "risk" / "ip_countries.csv"
+    """The CIDR table placing an IP address in a country, for the risk engine."""
 
     worker_threads: int = Field(default=40, ge=4, le=1024)
     """Worker threads for blocking work (database, sync routes); the database pool is as large, so a thread
