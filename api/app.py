@@ -33,7 +33,6 @@ from api.migrate import upgrade_database
 from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
-from api.payment_intents.stepup import router as payment_stepup_router
 from api.payment_methods.router import router as payment_methods_router
 from api.rails.bank import router as bank_rail_router
 from api.rails.card import router as card_rail_router
@@ -164,7 +163,6 @@ ROUTERS: Final = (
     reports_router,
     auth_router,
     devices_router,
-    payment_stepup_router,
     risk_router,
     cases_router,
 )

@@ -37,7 +37,7 @@ def _engine(request: Request) -> Engine:
 
 
 def _now(app: FastAPI) -> int:
-    return risk_clock(app)()
+    return risk_clock(app.state)()
 
 
 @router.get("/v1/cases", summary="The review queue", responses={**RESPONSES, **LIST_RESPONSES})

@@ -70,6 +70,15 @@ class PaymentIntentConfirm(ApiModel):
     risk: RiskSignalsIn | None = None
 
 
+class VerifyFactorIn(ApiModel):
+    factor: Literal["totp", "payment_password", "recovery_code"]
+    """One of the intent's `next_action.factors` or `next_action.fallback`."""
+    code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """The TOTP code or the recovery code."""
+    password: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    """The payment password."""
+
+
 class PaymentIntentCapture(ApiModel):
     amount_to_capture: Amount | None = None
     """At most `amount_capturable` (default: all of it); the rest is released."""

@@ -13,25 +13,16 @@ a `fallback` factor); not enrolled 422 naming `factor`.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final
 
-from fastapi import APIRouter, Path, Request
-from pydantic import Field
-from starlette.concurrency import run_in_threadpool
-
-from api.deps import CustomerSession, SessionDep, payments_of
 from api.errors import ApiError, problem_doc
-from api.payment_intents.schemas import PaymentIntentOut
+from api.payment_intents.schemas import PaymentIntentOut, VerifyFactorIn
 from api.payment_intents.service import PaymentIntentNotFound, domain_call, intent_out
 from api.risk.service import invalid
-from api.schemas import ApiModel
+from payments.intents.context import Payments
 from payments.intents.guard.release import verify_factor as verify
 from risk.factors.errors import FactorLocked, NotEnrolled, VerificationFailed
 from risk.factors.model import Factor
-
-router = APIRouter(tags=["payments"])
-
-IntentIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The payment intent's id.")]
 
 
 class FactorRefused(ApiError, status=422, problem="factor-verification-failed", title="Factor refused"):
@@ -40,15 +31,6 @@ class FactorRefused(ApiError, status=422, problem="factor-verification-failed", 
 
 class FactorLockedProblem(ApiError, status=423, problem="factor-locked", title="Factor locked"):
     """Too many failures: the factor refuses every attempt until `until` (unix seconds); use a fallback."""
-
-
-class VerifyFactorIn(ApiModel):
-    factor: Literal["totp", "payment_password", "recovery_code"]
-    """One of the intent's `next_action.factors` or `next_action.fallback`."""
-    code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    """The TOTP code or the recovery code."""
-    password: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    """The payment password."""
 
 
 _SECRET_FIELD: Final = {"totp": "code", "recovery_code": "code", "payment_password": "password"}
@@ -77,33 +59,18 @@ def _factor_problems() -> Iterator[None]:
         raise invalid("factor", error.detail) from error
 
 
-@router.post(
-    "/v1/payment-intents/{intent_id}/verify-factor",
-    summary="Complete the risk engine's step-up on a payment intent",
-    responses=RESPONSES,
-)
-async def verify_factor(
-    request: Request,
-    intent_id: IntentIdPath,
-    body: VerifyFactorIn,
-    principal: CustomerSession,
-    session: SessionDep,
+def verify_factor(
+    payments: Payments, customer: str, intent_id: str, body: VerifyFactorIn
 ) -> PaymentIntentOut:
-    """A session of the intent's customer. The right code or password resumes the confirmation at the rail
-    (`requires_capture`, `succeeded`, ... as a confirmation answers)."""
+    """The customer's factor verified on its held intent, the confirmation resumed; refusals as problems."""
     field = _SECRET_FIELD[body.factor]
     secret = body.code if field == "code" else body.password
     if secret is None:
         raise invalid(field, f"a {body.factor} is verified with its {field}")
-    payments = payments_of(request, session)
-
-    def work() -> PaymentIntentOut:
-        with _factor_problems():
-            return intent_out(
-                domain_call(
-                    PaymentIntentNotFound,
-                    lambda: verify(payments, principal.subject_id, intent_id, Factor(body.factor), secret),
-                )
+    with _factor_problems():
+        return intent_out(
+            domain_call(
+                PaymentIntentNotFound,
+                lambda: verify(payments, customer, intent_id, Factor(body.factor), secret),
             )
-
-    return await run_in_threadpool(work)
+        )

@@ -2,10 +2,12 @@
 against the rules in force (nothing enforced, stored `enforced: false`) needs `risk:evaluate` and an
 `Idempotency-Key`. The engine itself is built with the app (`api.risk.runtime.risk_lifespan`)."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +18,17 @@ from api.errors import problem_doc
 from api.idempotency.route import idempotent_posts
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
 from api.risk import schemas, service
-from api.risk.runtime import risk_lifespan
+from api.risk.runtime import build_gate, resolutions
+
+
+@asynccontextmanager
+async def risk_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Build the risk gate and the case resolutions once the database is open (`api.risk.runtime`)."""
+    if getattr(app.state, "risk_gate", None) is None:
+        app.state.risk_gate = build_gate(app.state)
+    app.state.case_resolutions = resolutions(app.state)
+    yield
+
 
 router = APIRouter(tags=["risk"], lifespan=risk_lifespan)
 

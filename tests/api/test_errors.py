@@ -110,6 +110,8 @@ def test_openapi_describes_the_routes(client: TestClient):
         "subscriptions",
         "vesting",
         "devices",
+        "risk",
+        "cases",
     }
     events = spec["paths"]["/v1/chains/{network}/transactions/{tx_hash}/events"]["get"]
     assert events["tags"] == ["chains"]
