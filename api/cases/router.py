@@ -18,7 +18,6 @@ from api.errors import problem_doc
 from api.idempotency.route import Idempotency, idempotent_posts
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
 from api.risk.runtime import risk_clock
-from api.risk.service import committed
 from risk.cases import CaseStatus, Resolutions, SubjectKind, report_text
 
 router = APIRouter(tags=["cases"])
@@ -115,14 +114,11 @@ async def open_case(
     body: schemas.CaseCreate,
     client: CasesReviewer,
     idempotency: IdempotencyDep,
-    session: SessionDep,
 ) -> Response:
     """Scope `cases:review`. A case on a subject (a monitor's finding, an operator's suspicion)."""
     now = _now(request.app)
-    return await idempotency.run(
-        lambda progress: run_in_threadpool(
-            committed, session, progress, lambda connection: service.create(connection, client, body, now)
-        ),
+    return await idempotency.committed(
+        lambda connection: service.create(connection, client, body, now),
         body=body,
         status_code=HTTPStatus.CREATED,
     )
@@ -134,14 +130,11 @@ async def claim_case(
     case_id: CaseIdPath,
     client: CasesReviewer,
     idempotency: IdempotencyDep,
-    session: SessionDep,
 ) -> Response:
     """Scope `cases:review`. The caller holds the case; only it may decide it then."""
     now = _now(request.app)
-    return await idempotency.run(
-        lambda progress: run_in_threadpool(
-            committed, session, progress, lambda connection: service.take(connection, client, case_id, now)
-        ),
+    return await idempotency.committed(
+        lambda connection: service.take(connection, client, case_id, now),
         body=None,
         status_code=HTTPStatus.OK,
     )

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from api.auth import ApiClient
 from api.errors import ApiError, NotFound, ServiceUnavailable
 from api.errors import InvalidRequest as ApiInvalidRequest
-from api.idempotency.progress import Progress
+from api.idempotency.progress import Progress, committed
 from api.payment_intents.schemas import (
     PaymentIntentCancel,
     PaymentIntentCapture,
@@ -88,14 +88,7 @@ def answered(
     """`work(payments, *args)` (its caller's tenant first, or the operator's key) with its last transaction
     on `session`, the answer stored in it (`Progress.finish`) and both committed at once; on failure,
     rolled back together."""
-    try:
-        result = work(payments.joining(session.connection), *args)
-        progress.finish(lambda _: result)(None)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+    return committed(session, progress, lambda _: work(payments.joining(session.connection), *args))
 
 
 def _invalid(field: str, message: str) -> ApiInvalidRequest:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import KEY_RESPONSES
-from api.deps import IdempotencyDep, RiskEvaluator, RiskReader, SessionDep
+from api.deps import IdempotencyDep, RiskEvaluator, RiskReader
 from api.errors import problem_doc
 from api.idempotency.route import idempotent_posts
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
@@ -85,18 +85,12 @@ async def evaluate(
     body: schemas.EvaluationIn,
     client: RiskEvaluator,
     idempotency: IdempotencyDep,
-    session: SessionDep,
 ) -> Response:
     """Scope `risk:evaluate`. The decision the rules in force make on these facts (the engine's current
     velocity windows read, none moved), stored with `enforced: false`: for testing a rule edit."""
     gate = getattr(request.app.state, "risk_gate", None)
-    return await idempotency.run(
-        lambda progress: run_in_threadpool(
-            service.committed,
-            session,
-            progress,
-            lambda connection: service.evaluate(connection, gate, client, body),
-        ),
+    return await idempotency.committed(
+        lambda connection: service.evaluate(connection, gate, client, body),
         body=body,
         status_code=HTTPStatus.CREATED,
     )

@@ -1,17 +1,13 @@
 """The decisions behind `/v1/risk/decisions`: reads of the stored decisions, and an operator's evaluation
 (the engine's `decide` only: no window or counter moves, nothing is enforced; stored `enforced: false`)."""
 
-from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session
 
 from api.auth import ApiClient
 from api.errors import InvalidRequest as ApiInvalidRequest
 from api.errors import NotFound, ServiceUnavailable
-from api.idempotency.progress import Progress
 from api.pagination import Listing, Page, key_part
 from api.risk.schemas import DecisionOut, DecisionPage, EvaluationIn
 from custody.problems import invalid_fields_detail
@@ -112,16 +108,3 @@ def evaluate(
     decision = gate.engine.decide(asked)
     record = record_decision(connection, asked, decision, now=now, actor=client.actor, enforced=False)
     return decision_out(record)
-
-
-def committed(session: Session, progress: Progress, work: Callable[[Connection], BaseModel]) -> BaseModel:
-    """`work` on the request session's transaction, its answer stored with the Idempotency-Key in it, both
-    committed at once (or rolled back together)."""
-    try:
-        result = work(session.connection())
-        progress.finish(lambda _: result)(None)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result

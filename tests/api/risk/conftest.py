@@ -4,7 +4,7 @@ KYC tier and factors are set through the domain (the `/v1/factors` routes are no
 """
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from api.app import create_app
 from api.auth import Scope, issue_api_key
 from api.settings import ApiSettings
 from payments.intents.model import RailKind
@@ -27,6 +26,8 @@ from risk.factors.totp import TotpFactor
 from risk.kyc.assignments import Tiers
 from risk.kyc.tiers import Tier
 from tests.api.identity.conftest import Browser, Clock
+from tests.api.identity.conftest import app as app
+from tests.api.identity.conftest import client as client
 from tests.api.identity.conftest import clock as clock
 from tests.api.identity.conftest import settings as identity_settings  # noqa: F401  (fixture)
 from tests.api.merchants.conftest import Caller, Onboarded, onboard
@@ -44,19 +45,6 @@ def settings(identity_settings: ApiSettings, tmp_path: Path) -> ApiSettings:  # 
     key.write_text(secrets.token_hex(32))
     key.chmod(0o600)
     return identity_settings.model_copy(update={"factor_key_path": key})
-
-
-@pytest.fixture
-def app(settings: ApiSettings, clock: Clock) -> FastAPI:
-    app = create_app(settings)
-    app.state.identity_clock = clock
-    return app
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @pytest.fixture
