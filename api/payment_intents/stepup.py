@@ -18,7 +18,7 @@ from typing import Any, Final
 from api.errors import ApiError, problem_doc
 from api.payment_intents.schemas import PaymentIntentOut, VerifyFactorIn
 from api.payment_intents.service import PaymentIntentNotFound, domain_call, intent_out
-from api.risk.service import invalid
+from api.risk.service import RiskUnavailable, invalid
 from payments.intents.context import Payments
 from payments.intents.guard.release import verify_factor as verify
 from risk.factors.errors import FactorLocked, NotEnrolled, VerificationFailed
@@ -41,6 +41,7 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     422: problem_doc("A field is missing or wrong, or the code or password is refused; `errors` names it."),
     423: problem_doc("The factor is locked after too many failures until `until`; use a fallback factor."),
     402: problem_doc("The rail refused; the factor stays verified and a retry resumes."),
+    503: problem_doc("No risk engine runs on this server, or no client of the rail is configured."),
 }
 
 
@@ -63,6 +64,8 @@ def verify_factor(
     payments: Payments, customer: str, intent_id: str, body: VerifyFactorIn
 ) -> PaymentIntentOut:
     """The customer's factor verified on its held intent, the confirmation resumed; refusals as problems."""
+    if payments.risk is None:
+        raise RiskUnavailable("no risk engine runs on this server: there is no step-up to complete")
     field = _SECRET_FIELD[body.factor]
     secret = body.code if field == "code" else body.password
     if secret is None:

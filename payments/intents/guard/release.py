@@ -63,8 +63,7 @@ def verify_factor(
 ) -> PaymentIntent:
     """The customer's step-up on its intent: verify `factor` with `secret`, then resume the confirmation."""
     gate = payments.risk
-    if gate is None:
-        raise InvalidRequest("no risk engine is configured on this server", field="risk")
+    assert gate is not None, "the caller checks that a risk engine is configured"
     tenant, intent = owner_of(payments, intent_id)
     if intent.customer != customer:
         raise NotFound(f"no payment intent {intent_id}", field="payment_intent")

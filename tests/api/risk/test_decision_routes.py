@@ -1,9 +1,10 @@
 """`/v1/risk/decisions` and `/v1/cases` beyond the payment flows: an operator's evaluation enforces nothing,
 lists page, bad input is refused naming the field."""
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.risk.conftest import OperatorFactory
+from tests.api.risk.conftest import CustomerFactory, OperatorFactory
 
 FACTS = {
     "subject": "idn_probe",
@@ -77,3 +78,13 @@ def test_operators_open_cases_and_bad_ones_are_refused(client: TestClient, opera
     assert reviewer.get("/v1/cases/case_" + "0" * 24 + "/report?format=text").status_code == 404
     assert reviewer.get(f"/v1/cases/{opened.json()['id']}/report?format=pdf").status_code == 422
     assert operator("cases:read").post("/v1/cases", body).status_code == 403
+
+
+def test_without_an_engine_evaluations_and_step_ups_answer_503(
+    app: FastAPI, client: TestClient, operator: OperatorFactory, new_customer: CustomerFactory
+) -> None:
+    app.state.risk_gate = None  # as when the rule file did not load at start
+    refused = operator("risk:evaluate").post("/v1/risk/decisions", FACTS)
+    assert (refused.status_code, refused.json()["type"]) == (503, "urn:tpwallet:problem:risk-unavailable")
+    step_up = new_customer().verify("pi_" + "0" * 24, {"factor": "totp", "code": "123456"})
+    assert (step_up.status_code, step_up.json()["type"]) == (503, "urn:tpwallet:problem:risk-unavailable")
