@@ -88,7 +88,10 @@ def verify_factor(
 
 
 def resume(payments: Payments, tenant: Tenant, seen: PaymentIntent) -> PaymentIntent:
-    """The held confirmation of `seen` at the rail, and the rail's answer stored."""
+    """The held confirmation of `seen` at the rail, and the rail's answer stored; refused unless the risk
+    engine holds it (a rail's own challenge ends with the rail's report, `intents.complete_action`)."""
+    if seen.risk_action is None:
+        raise UnexpectedState(seen.id, str(seen.status), Action.RESUME_CONFIRM)
     attempt = seen.attempt + 1
     automatic = seen.capture_method is CaptureMethod.AUTOMATIC
     outcome = payments.rail(seen.rail).authorize(

@@ -18,7 +18,7 @@ from payments.intents import intents
 from payments.intents.context import Payments
 from payments.intents.errors import InvalidRequest, UnexpectedState
 from payments.intents.guard.gate import RiskGate, RiskSignals
-from payments.intents.guard.release import review_handler
+from payments.intents.guard.release import resume, review_handler
 from payments.intents.model import IntentStatus, PaymentIntent
 from payments.intents.rails import OutcomeKind, RailOutcome
 from risk.cases import CaseStatus, get_case, resolve
@@ -176,6 +176,14 @@ def test_a_new_payment_method_drops_the_hold_and_is_assessed_afresh(
     again = intents.confirm(guarded, TENANT, held.id)
     assert again.status is S.SUCCEEDED
     assert again.risk_decision != held.risk_decision
+
+
+def test_a_rails_challenge_is_not_resumed_as_a_hold(guarded: Payments, rail: ScriptedRail) -> None:
+    challenged = intents.confirm(guarded, TENANT, new_intent(guarded, SMALL, method="pm_3ds").id)
+    assert (challenged.status, challenged.risk_action) == (S.REQUIRES_ACTION, None)
+    with pytest.raises(UnexpectedState):
+        resume(guarded, TENANT, challenged)
+    assert [operation for operation, _ in rail.calls] == ["authorize"]
 
 
 def test_a_case_decided_twice_resumes_the_intent_once(
