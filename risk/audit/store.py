@@ -7,11 +7,12 @@ commit; a second appender reads the tail only after the first committed, so the 
 primary key on `seq` would refuse a fork anyway.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, or_, select, text
 
 from custody.audit import AuditLog, AuditRecord, AuditVerification, StoredEntry
 from custody.audit.store import StoredTail
@@ -64,13 +65,19 @@ def append(
     return log.append(actor=actor, action=action, subject=subject, details=details)
 
 
-def records(connection: Connection, subject: str | None = None) -> list[AuditRecord]:
-    """The log's records in order, or only those about `subject`."""
-    return [
-        record
-        for record in AuditLog(SqlAuditStore(connection)).records()
-        if subject is None or record.subject == subject
-    ]
+def records(connection: Connection, subjects: Collection[str] | None = None) -> list[AuditRecord]:
+    """The log's records in order, or only those about one of `subjects` (found by their canonical line's
+    `"subject":` member, then checked on the parsed record)."""
+    query = select(risk_audit_log.c.line).order_by(risk_audit_log.c.seq)
+    if subjects is not None:
+        wanted = set(subjects)
+        if not wanted:
+            return []
+        query = query.where(
+            or_(*(risk_audit_log.c.line.contains(f'"subject":{json.dumps(subject)}') for subject in wanted))
+        )
+    found = [AuditRecord.parse(line.encode()) for line in connection.scalars(query)]
+    return [record for record in found if subjects is None or record.subject in wanted]
 
 
 def verify(connection: Connection) -> AuditVerification:

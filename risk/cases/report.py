@@ -16,7 +16,7 @@ def case_report(connection: Connection, case_id: str) -> dict[str, Any]:
     case = get_case(connection, case_id)
     decision = None if case.decision_id is None else get_decision(connection, case.decision_id)
     about = {case.id} | ({case.decision_id} if case.decision_id else set())
-    trail = [record for record in records(connection) if record.subject in about]
+    trail = records(connection, about)
     return {
         "object": "case_report",
         "case": {

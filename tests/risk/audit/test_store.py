@@ -21,11 +21,11 @@ def test_records_chain_and_verify(engine: Engine) -> None:
     assert first.time == "2027-01-15T08:00:00.000000Z"
     with engine.connect() as connection:
         assert verify(connection).ok
-        assert [record.action for record in records(connection, "case_a")] == [
+        assert [record.action for record in records(connection, ["case_a"])] == [
             "risk.case.opened",
             "risk.case.claimed",
         ]
-        assert records(connection, "case_b") == []
+        assert records(connection, ["case_b"]) == []
 
 
 def test_a_rolled_back_transaction_leaves_no_record(engine: Engine) -> None:

@@ -31,7 +31,7 @@ def test_a_decision_reads_back_whole_without_personal_data(engine: Engine) -> No
         record = record_decision(connection, asked, STEP_UP, now=T0, actor="risk-engine", reference="pi_1")
     with engine.connect() as connection:
         read = get_decision(connection, record.id)
-        trail = records(connection, record.id)
+        trail = records(connection, [record.id])
     assert read == record
     assert (read.outcome, read.score, read.first_rule, read.device_id) == (
         "step_up",
