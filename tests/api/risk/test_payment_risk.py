@@ -6,6 +6,7 @@ customer without a KYC tier is denied; TOTP not enrolled offers the payment pass
 the outsiders: another customer, a merchant's key, an operator without the scope.
 """
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from risk.kyc.tiers import Tier
@@ -219,3 +220,29 @@ def test_outsiders_cannot_pass_a_step_up_nor_decide_a_case(
     assert payments_key.get("/v1/risk/decisions").status_code == 403
     assert reader.post("/v1/risk/decisions", {}).status_code == 403
     assert operator("cases:review").get(f"{INTENTS}/{held['id']}").status_code == 403
+
+
+def test_an_approval_whose_rail_failed_is_told_again_by_its_retry(
+    app: FastAPI,
+    merchant: Onboarded,
+    new_customer: CustomerFactory,
+    rail: ScriptedRail,
+    operator: OperatorFactory,
+) -> None:
+    customer = new_customer()
+    customer.set_tier(Tier.FULL)
+    held = pay(merchant, customer, SMALL, risk={"device_id": "dev_tablet"})
+    reviewer, case_id = operator("cases:review"), held["next_action"]["case"]
+    rails, app.state.payment_rails = app.state.payment_rails, {}  # the rail's client is gone
+    body = {"note": "known tablet"}
+    failed = reviewer.post(f"/v1/cases/{case_id}/approve", body, idempotency_key="approve-1")
+    assert failed.status_code == 503, failed.text
+    assert reviewer.get(f"/v1/cases/{case_id}").json()["status"] == "approved"  # the decision stands
+    assert merchant.sandbox.get(f"{INTENTS}/{held['id']}").json()["status"] == "requires_action"
+    app.state.payment_rails = rails
+    retried = reviewer.post(f"/v1/cases/{case_id}/approve", body, idempotency_key="approve-1")
+    assert (retried.status_code, retried.json()["status"]) == (200, "approved")
+    assert merchant.sandbox.get(f"{INTENTS}/{held['id']}").json()["status"] == "succeeded"
+    replayed = reviewer.post(f"/v1/cases/{case_id}/approve", body, idempotency_key="approve-1")
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert [operation for operation, _ in rail.calls] == ["authorize"]
