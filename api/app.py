@@ -14,6 +14,7 @@ from typing import Final
 import anyio.to_thread
 from fastapi import FastAPI
 
+from api.cases.router import router as cases_router
 from api.custody.router import router as custody_router
 from api.db import make_engine, make_session_factory, redacted_url
 from api.devices.router import router as devices_router
@@ -41,6 +42,7 @@ from api.rails.card import router as card_rail_router
 from api.ratelimit import address_bucket, make_rate_limiter
 from api.reconciliation.router import router as reconciliation_router
 from api.reports.router import router as reports_router
+from api.risk.router import router as risk_router
 from api.rpc import ChainClients
 from api.settings import ApiSettings, get_settings
 from api.subscriptions.router import router as subscriptions_router
@@ -143,6 +145,18 @@ OPENAPI_TAGS = [
         "and impossible travel freeze the subject by a ledger hold and await an operator's review "
         "(release or confirm). Scopes `monitoring:read` and `monitoring:write`.",
     },
+    {
+        "name": "risk",
+        "description": "The risk engine's decisions on payments (allow, step-up, review, deny, with reasons, "
+        "score and SCA exemption), read by operators (`risk:read`); facts evaluated against the rules in "
+        "force without enforcing (`risk:evaluate`).",
+    },
+    {
+        "name": "cases",
+        "description": "The review queue: cases opened by the risk engine or the monitoring, claimed and "
+        "approved or rejected by operators (`cases:read`, `cases:review`), each action on the hash-chained "
+        "risk audit log; a compliance report per case as JSON or text.",
+    },
 ]
 
 ROUTERS: Final = (
@@ -168,6 +182,8 @@ ROUTERS: Final = (
     devices_router,
     subject_devices_router,
     monitoring_router,
+    risk_router,
+    cases_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

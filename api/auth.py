@@ -67,6 +67,10 @@ OperatorScope = Literal[
     "devices:admin",
     "monitoring:read",
     "monitoring:write",
+    "risk:read",
+    "risk:evaluate",
+    "cases:read",
+    "cases:review",
 ]
 MerchantScope = Literal[
     "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"
@@ -83,7 +87,9 @@ book); read one's own FX quotes; ask for FX quotes and convert them (moving mone
 accounts); read reconciliation runs and their breaks; run a day's reconciliation; read every merchant's
 disputes; record the card networks' disputes and their decisions; read and revoke any subject's bound
 devices (the support desk's `/v1/subjects/{subject_id}/devices`); read the monitoring's alerts and
-freezes; release or confirm them (an operator's review decision)."""
+freezes; release or confirm them (an operator's review decision); read the risk engine's decisions;
+evaluate facts against the rules without enforcing anything; read the review queue's cases and reports;
+claim and decide cases."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and

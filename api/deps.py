@@ -102,6 +102,11 @@ ReconciliationReader = Annotated[ApiClient, Depends(require_scope("reconciliatio
 ReconciliationWriter = Annotated[ApiClient, Depends(require_scope("reconciliation:write"))]
 MonitoringReader = Annotated[ApiClient, Depends(require_scope("monitoring:read"))]
 MonitoringWriter = Annotated[ApiClient, Depends(require_scope("monitoring:write"))]
+RiskReader = Annotated[ApiClient, Depends(require_scope("risk:read"))]
+RiskEvaluator = Annotated[ApiClient, Depends(require_scope("risk:evaluate"))]
+CasesReader = Annotated[ApiClient, Depends(require_scope("cases:read", "cases:review"))]
+"""Reads the review queue (a reviewer reads what it decides)."""
+CasesReviewer = Annotated[ApiClient, Depends(require_scope("cases:review"))]
 
 
 def get_fx_rates(settings: SettingsDep) -> RateSource:
@@ -266,7 +271,11 @@ def payments_of(request: Request, session: Session) -> Payments:
     """The payment intents on the app's database, with the rails registered in `app.state.payment_rails`."""
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    return Payments(engine, getattr(request.app.state, "payment_rails", {}))
+    return Payments(
+        engine,
+        getattr(request.app.state, "payment_rails", {}),
+        risk=getattr(request.app.state, "risk_gate", None),
+    )
 
 
 def payments_call(scope: Scope, *alternatives: Scope) -> Callable[..., Awaitable[PaymentsCall]]:

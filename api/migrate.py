@@ -20,6 +20,9 @@ import payments.merchants.schema
 import payments.rails.stablecoin.schema
 import payments.reconciliation.schema
 import payments.webhooks.schema
+import risk.audit.schema
+import risk.cases.schema
+import risk.decisions.schema
 import risk.devices.schema
 import risk.factors.schema
 import risk.identity.schema
@@ -50,6 +53,9 @@ def target_metadata() -> list[MetaData]:
         risk.kyc.schema.metadata,
         risk.devices.schema.metadata,
         risk.monitoring.schema.metadata,
+        risk.decisions.schema.metadata,
+        risk.cases.schema.metadata,
+        risk.audit.schema.metadata,
     ]
 
 

@@ -117,6 +117,11 @@ class ApiSettings(BaseSettings):
     factor_change_recent_login_seconds: int = Field(default=300, ge=0, le=3600)
     """How recent a sign-in lets a session change its factors without a factor proof
     (`risk.factors.changes`)."""
+    risk_rules_path: Path = PROJECT_ROOT / "config" / "risk" / "rules.yaml"
+    """The risk engine's rule file (docs/risk.md, "Rules engine"), re-read when it changes. A file that does
+    not load at start leaves payment confirmations unassessed (logged), as before the engine existed."""
+    risk_ip_countries_path: Path = PROJECT_ROOT / "config" / "risk" / "ip_countries.csv"
+    """The CIDR table placing an IP address in a country, for the risk engine."""
 
     worker_threads: int = Field(default=40, ge=4, le=1024)
     """Worker threads for blocking work (database, sync routes); the database pool is as large, so a thread

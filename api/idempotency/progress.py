@@ -7,11 +7,13 @@ from typing import Any, TypeVar
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from api.idempotency.store import FINISHED, HEADER, STARTED, update_held, utc_now
 
 _Row = TypeVar("_Row")
+_Result = TypeVar("_Result", bound=BaseModel)
 
 
 class ClaimLost(RuntimeError):
@@ -79,6 +81,19 @@ class Progress:
         """Store `result` as the response in a transaction of its own (work whose writes are all done)."""
         self.finish(lambda _: result)(None)
         self.session.commit()
+
+
+def committed(session: Session, progress: Progress, work: Callable[[Connection], _Result]) -> _Result:
+    """`work` on the request session's transaction, its answer stored with the key in it (`finish`), both
+    committed at once; on failure, rolled back together."""
+    try:
+        result = work(session.connection())
+        progress.finish(lambda _: result)(None)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
 
 
 def _render(result: BaseModel, status_code: int) -> str:

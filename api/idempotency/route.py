@@ -10,13 +10,14 @@ from typing import Annotated, Any, Final, TypeVar
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiClient, authenticated_client
 from api.db import get_session
 from api.errors import ApiError, problem_doc
-from api.idempotency.progress import Progress
+from api.idempotency.progress import Progress, committed
 from api.idempotency.store import (
     HEADER,
     KEY_RE,
@@ -112,6 +113,17 @@ class Idempotency:
     session: Session
     principal: str
     key: str
+
+    async def committed(
+        self, work: Callable[[Connection], BaseModel], *, body: BaseModel | None, status_code: int
+    ) -> Response:
+        """`run` of `work` on the request session's transaction, in a worker thread, its answer stored and
+        committed with its writes (`progress.committed`)."""
+        return await self.run(
+            lambda progress: run_in_threadpool(committed, self.session, progress, work),
+            body=body,
+            status_code=status_code,
+        )
 
     async def run(
         self,

@@ -10,14 +10,15 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, FastAPI, Path
+from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import KEY_RESPONSES
-from api.deps import PaymentsReader, PaymentsWriter
+from api.deps import CustomerSession, PaymentsReader, PaymentsWriter, SessionDep, payments_of
 from api.errors import problem_doc
 from api.idempotency.route import idempotent_posts
-from api.payment_intents import schemas, service
+from api.payment_intents import schemas, service, stepup
 from api.payment_intents.lapses import lapsing
 
 
@@ -101,6 +102,24 @@ async def confirm_payment_intent(
     return await post.run(
         service.confirm_intent, intent_id, body or schemas.PaymentIntentConfirm(), body=body
     )
+
+
+@router.post(
+    "/v1/payment-intents/{intent_id}/verify-factor",
+    summary="Complete the risk engine's step-up on a payment intent",
+    responses=stepup.RESPONSES,
+)
+async def verify_factor(
+    request: Request,
+    intent_id: IntentIdPath,
+    body: schemas.VerifyFactorIn,
+    principal: CustomerSession,
+    session: SessionDep,
+) -> schemas.PaymentIntentOut:
+    """A session of the intent's customer (no API key, no Idempotency-Key: `api.payment_intents.stepup`).
+    The right code or password resumes the confirmation at the rail (`requires_capture`, `succeeded`, ...)."""
+    payments = payments_of(request, session)
+    return await run_in_threadpool(stepup.verify_factor, payments, principal.subject_id, intent_id, body)
 
 
 @_post("/v1/payment-intents/{intent_id}/capture", schemas.PaymentIntentOut, "Capture a payment intent")

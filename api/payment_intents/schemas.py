@@ -28,6 +28,7 @@ Total = Uint256
 """An amount answered (0 included), as a decimal string."""
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 ObjectId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+CustomerId = Annotated[str, Field(pattern=r"^idn_[0-9a-f]{32}$")]
 
 
 class ShareIn(ApiModel):
@@ -47,10 +48,35 @@ class PaymentIntentCreate(ApiModel):
     payment_method: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     shares: Annotated[list[ShareIn], Field(min_length=1, max_length=16)] | None = None
     """A split payment: shares summing exactly to `amount`. Default: all to the caller's merchant."""
+    customer: CustomerId | None = None
+    """The paying customer's identity (`idn_...`, a signed-in customer): the risk engine assesses its
+    confirmation, and the customer completes a step-up (`verify-factor`)."""
+
+
+class RiskSignalsIn(ApiModel):
+    """What the merchant's checkout observed of the customer, for the risk engine: signals, never proof."""
+
+    ip_address: Annotated[str, Field(min_length=2, max_length=45)] | None = None
+    """The customer's IP address (placed in a country by the server's CIDR table)."""
+    device_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    """The customer's device (`dev_...` of `/v1/devices`): a device never seen with a payment of this
+    customer that went ahead is new."""
+    payment_method_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    """The card's issuing (or the IBAN's) country: against the merchant's, it makes a payment cross-border."""
 
 
 class PaymentIntentConfirm(ApiModel):
     payment_method: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    risk: RiskSignalsIn | None = None
+
+
+class VerifyFactorIn(ApiModel):
+    factor: Literal["totp", "payment_password", "recovery_code"]
+    """One of the intent's `next_action.factors` or `next_action.fallback`."""
+    code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """The TOTP code or the recovery code."""
+    password: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    """The payment password."""
 
 
 class PaymentIntentCapture(ApiModel):
@@ -70,11 +96,41 @@ class RedirectToUrl(ApiModel):
     url: str
 
 
-class NextAction(ApiModel):
-    """What the customer must do: complete a challenge (3-D Secure, a bank's step-up) at `url`."""
+class RedirectAction(ApiModel):
+    """Complete a challenge (3-D Secure, a bank's step-up) at `redirect_to_url.url`."""
 
     type: Literal["redirect_to_url"] = "redirect_to_url"
     redirect_to_url: RedirectToUrl
+
+
+class VerifyFactorAction(ApiModel):
+    """The risk engine asks for a step-up: verify one of `factors`, else of `fallback`, with
+    `POST /v1/payment-intents/{id}/verify-factor` (the intent's customer, signed in)."""
+
+    type: Literal["verify_factor"]
+    factors: list[str]
+    """The factors asked for that the customer can use now."""
+    fallback: list[str]
+    """The other factors the customer can use instead."""
+    fallback_reason: str | None = None
+    """Why the engine's preferred factor is not offered, if it is not."""
+    asked: list[str]
+    """The factors the risk engine asked for."""
+    decision: str
+    """The risk engine's decision (`/v1/risk/decisions`)."""
+    verified: str | None = None
+    """The factor verified already, while the rail's answer is awaited."""
+
+
+class RiskReviewAction(ApiModel):
+    """The risk engine sent the payment to an operator's review: wait for case `case` to be decided."""
+
+    type: Literal["risk_review"]
+    case: str
+    decision: str
+
+
+NextAction = Annotated[RedirectAction | VerifyFactorAction | RiskReviewAction, Field(discriminator="type")]
 
 
 class ShareOut(ApiModel):
@@ -108,6 +164,11 @@ class PaymentIntentOut(ApiModel):
     created: int
     """Unix seconds."""
     shares: list[ShareOut]
+    customer: str | None = None
+    risk_decision: str | None = None
+    """The risk engine's last decision on its confirmation."""
+    sca_exemption: str | None = None
+    """The PSD2 exemption it went ahead under without SCA, if any."""
 
 
 class RefundCreate(ApiModel):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from api.auth import ApiClient
 from api.errors import ApiError, NotFound, ServiceUnavailable
 from api.errors import InvalidRequest as ApiInvalidRequest
-from api.idempotency.progress import Progress
+from api.idempotency.progress import Progress, committed
 from api.payment_intents.schemas import (
     PaymentIntentCancel,
     PaymentIntentCapture,
@@ -37,6 +37,7 @@ from api.payment_intents.schemas import (
 from custody.problems import invalid_fields_detail
 from payments.intents import errors, intents, refunds, rendering
 from payments.intents.context import Payments
+from payments.intents.guard.gate import RiskSignals
 from payments.intents.model import CancellationReason, FeeSchedule, PaymentIntent, RailKind, Refund, ShareSpec
 from payments.merchants import store as merchant_store
 from payments.merchants.model import PaymentMethod
@@ -87,14 +88,7 @@ def answered(
     """`work(payments, *args)` (its caller's tenant first, or the operator's key) with its last transaction
     on `session`, the answer stored in it (`Progress.finish`) and both committed at once; on failure,
     rolled back together."""
-    try:
-        result = work(payments.joining(session.connection), *args)
-        progress.finish(lambda _: result)(None)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+    return committed(session, progress, lambda _: work(payments.joining(session.connection), *args))
 
 
 def _invalid(field: str, message: str) -> ApiInvalidRequest:
@@ -152,6 +146,7 @@ def create_intent(payments: Payments, tenant: Tenant, body: PaymentIntentCreate)
             payment_method=body.payment_method,
             shares=shares,
             fee_schedule=fee_schedule(payments, tenant, body.rail),
+            customer=body.customer,
         ),
     )
     return intent_out(created)
@@ -178,7 +173,8 @@ def get_intent(payments: Payments, tenant: Tenant, intent_id: str) -> PaymentInt
 def confirm_intent(
     payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentConfirm
 ) -> PaymentIntentOut:
-    work = partial(intents.confirm, payments, tenant, intent_id, body.payment_method)
+    signals = RiskSignals(**body.risk.model_dump()) if body.risk is not None else None
+    work = partial(intents.confirm, payments, tenant, intent_id, body.payment_method, signals)
     return intent_out(domain_call(PaymentIntentNotFound, work))
 
 

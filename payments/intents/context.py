@@ -26,6 +26,7 @@ from ledger.store import begin_writing
 from payments.intents import rendering, store
 from payments.intents.errors import InvalidRequest, NotFound, UnexpectedState
 from payments.intents.events import announce, intent_event
+from payments.intents.guard.gate import RiskGate
 from payments.intents.model import Action, PaymentIntent, RailKind
 from payments.intents.rails import Rail, RailRequest
 from payments.intents.transitions import require
@@ -43,6 +44,9 @@ class Payments:
     clock: Callable[[], int] = field(default=now_ns)
     caller: Callable[[], Connection] | None = None
     """The caller's open transaction (its connection), for a call's last transaction to join (`joining`)."""
+    risk: RiskGate | None = None
+    """The risk engine asked before a confirmation reaches the rail (`payments.intents.guard`); None: not
+    asked."""
 
     def joining(self, connection: Callable[[], Connection]) -> "Payments":
         """These payments with each call's last transaction run on `connection()`, left uncommitted (and

@@ -13,12 +13,14 @@ from functools import partial
 from typing import Final
 
 from iso4217 import Currency
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from payments.intents import movements, rendering, store
 from payments.intents.context import Payments, new_id, rail_request
 from payments.intents.errors import InvalidAmount, InvalidRequest, RailRefused, UnexpectedState
 from payments.intents.events import announce
+from payments.intents.guard import hold
+from payments.intents.guard.gate import RiskSignals
 from payments.intents.model import (
     Action,
     CancellationReason,
@@ -35,6 +37,7 @@ from payments.intents.postings import open_accounts, submit
 from payments.intents.rails import OutcomeKind, RailOutcome
 from payments.intents.split import check_shares
 from payments.merchants.tenant import Tenant
+from risk.identity.schema import identities
 
 S = IntentStatus
 NO_FEES = FeeSchedule()
@@ -80,11 +83,13 @@ def create(
     payment_method: str | None = None,
     shares: Sequence[ShareSpec] | None = None,
     fee_schedule: FeeSchedule = NO_FEES,
+    customer: str | None = None,
 ) -> PaymentIntent:
     """A new intent, `requires_payment_method` (or `requires_confirmation` with a payment method).
 
     Without `shares` the whole amount goes to the tenant's own balance. The ledger accounts the intent will
-    use are opened now, in the same transaction.
+    use are opened now, in the same transaction. `customer` is the paying customer's identity (a customer
+    `idn_...` that exists), whom the risk engine assesses when the intent is confirmed.
     """
     amount = _amount("amount", amount)
     if RailKind(rail) is RailKind.BANK and CaptureMethod(capture_method) is CaptureMethod.MANUAL:
@@ -110,12 +115,21 @@ def create(
         shares=tuple(
             Share(index, spec.destination, spec.amount, 0, 0, 0, 0) for index, spec in enumerate(split)
         ),
+        customer=customer,
     )
     with payments.transaction() as connection:
+        if customer is not None:
+            _require_customer(connection, customer)
         open_accounts(connection, movements.accounts_of(intent))
         store.insert_intent(connection, intent)
         announce(connection, tenant, "payment_intent.created", rendering.payment_intent(intent), now)
     return intent
+
+
+def _require_customer(connection: Connection, customer: str) -> None:
+    kind = connection.scalar(select(identities.c.kind).where(identities.c.id == customer))
+    if kind != "customer":
+        raise InvalidRequest(f"no customer {customer}", field="customer")
 
 
 def retrieve(payments: Payments, tenant: Tenant, intent_id: str) -> PaymentIntent:
@@ -130,21 +144,36 @@ def attach_payment_method(
     _payment_method(payment_method)
 
     def attach(_: Connection, intent: PaymentIntent) -> PaymentIntent:
+        # The risk engine's hold goes with the challenge: the next confirmation is assessed afresh.
         return replace(
-            intent, payment_method=payment_method, status=S.REQUIRES_CONFIRMATION, next_action_url=None
+            intent,
+            payment_method=payment_method,
+            status=S.REQUIRES_CONFIRMATION,
+            next_action_url=None,
+            risk_action=None,
         )
 
     return payments.step(tenant, intent_id, Action.ATTACH_PAYMENT_METHOD, attach)
 
 
 def confirm(
-    payments: Payments, tenant: Tenant, intent_id: str, payment_method: str | None = None
+    payments: Payments,
+    tenant: Tenant,
+    intent_id: str,
+    payment_method: str | None = None,
+    signals: RiskSignals | None = None,
 ) -> PaymentIntent:
-    """Ask the rail to authorize (and, for automatic capture, capture); its answer moves the intent."""
+    """Ask the risk engine (an intent with a customer, `payments.intents.guard`), then the rail to authorize
+    (and, for automatic capture, capture); the engine's hold or the rail's answer moves the intent."""
     seen = payments.read(tenant, intent_id, Action.CONFIRM)
     method = _payment_method(payment_method) or seen.payment_method
     if method is None:
         raise InvalidRequest("confirming needs a payment method", field="payment_method")
+    verdict = hold.assess(payments, replace(seen, payment_method=method), signals or RiskSignals())
+    if verdict is not None and verdict.holds:
+        return hold.hold(payments, tenant, verdict, replace(seen, payment_method=method))
+    actor = payments.risk.actor if payments.risk is not None else ""
+    allowed = hold.allowed(verdict, actor)
     attempt = seen.attempt + 1
     asked = replace(seen, payment_method=method)
     automatic = seen.capture_method is CaptureMethod.AUTOMATIC
@@ -153,21 +182,28 @@ def confirm(
     )
 
     def authorized(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
-        return _authorized(connection, replace(intent, payment_method=method, attempt=attempt), outcome)
+        moved = _authorized(connection, replace(intent, payment_method=method, attempt=attempt), outcome)
+        return allowed(connection, moved)
 
-    return payments.step(tenant, intent_id, Action.CONFIRM, authorized, seen)
+    after = payments.step(tenant, intent_id, Action.CONFIRM, authorized, seen)
+    hold.went_ahead(payments, verdict)
+    return after
 
 
 def complete_action(
     payments: Payments, tenant: Tenant, intent_id: str, outcome: RailOutcome
 ) -> PaymentIntent:
-    """The rail's report on a challenge (3-D Secure, step-up): it moves the intent like an authorization."""
-    return payments.step(
-        tenant,
-        intent_id,
-        Action.COMPLETE_ACTION,
-        lambda connection, intent: _authorized(connection, intent, outcome),
-    )
+    """The rail's report on a challenge (3-D Secure): it moves the intent like an authorization. A hold of
+    the risk engine is no rail's to end (`payments.intents.guard.release` ends it)."""
+
+    def completed(connection: Connection, intent: PaymentIntent) -> PaymentIntent:
+        if intent.risk_action is not None:
+            raise UnexpectedState(
+                intent.id, f"{intent.status} (held by the risk engine)", Action.COMPLETE_ACTION
+            )
+        return _authorized(connection, intent, outcome)
+
+    return payments.step(tenant, intent_id, Action.COMPLETE_ACTION, completed)
 
 
 def complete_processing(
@@ -254,7 +290,8 @@ def cancel(
     """Cancel; a held authorization is released at the rail and voided on the ledger."""
     reason = None if reason is None else CancellationReason(reason)
     seen = payments.read(tenant, intent_id, Action.CANCEL)
-    if seen.status in (S.REQUIRES_ACTION, S.REQUIRES_CAPTURE):
+    # An intent the risk engine holds never reached the rail: there is nothing there to cancel.
+    if seen.status in (S.REQUIRES_ACTION, S.REQUIRES_CAPTURE) and seen.risk_action is None:
         outcome = payments.rail(seen.rail).cancel(rail_request(seen, "cancel", 0))
         if outcome.kind is not OutcomeKind.SUCCEEDED:
             raise RailRefused(f"the rail answered {outcome.kind} to the cancel")
@@ -269,7 +306,12 @@ def _canceled(
     if intent.status is S.REQUIRES_CAPTURE:
         submit(connection, movements.release(intent))
     return replace(
-        intent, status=S.CANCELED, cancellation_reason=reason, amount_capturable=0, next_action_url=None
+        intent,
+        status=S.CANCELED,
+        cancellation_reason=reason,
+        amount_capturable=0,
+        next_action_url=None,
+        risk_action=None,
     )
 
 

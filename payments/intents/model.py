@@ -35,6 +35,10 @@ class Action(enum.StrEnum):
     ATTACH_PAYMENT_METHOD = "attach_payment_method"
     CONFIRM = "confirm"
     COMPLETE_ACTION = "complete_action"
+    RESUME_CONFIRM = "resume_confirm"
+    """The risk engine's hold on a confirmation lifted (a factor verified, a review approved)."""
+    RISK_REJECT = "risk_reject"
+    """A review of the confirmation rejected: the intent fails."""
     COMPLETE_PROCESSING = "complete_processing"
     CAPTURE = "capture"
     CANCEL = "cancel"
@@ -203,6 +207,15 @@ class PaymentIntent:
     next_action_url: str | None = None
     last_payment_error: str | None = None
     cancellation_reason: CancellationReason | None = None
+    customer: str | None = None
+    """The paying customer's identity (`idn_...`): whom the risk engine assesses and who steps up."""
+    risk_decision: str | None = None
+    """The risk engine's last decision on a confirmation of this intent (`rd_...`)."""
+    risk_action: str | None = None
+    """While the risk engine holds the confirmation: what it waits for, as the JSON of `next_action`
+    (`verify_factor` or `risk_review`)."""
+    sca_exemption: str | None = None
+    """The PSD2 exemption the payment went ahead under, when it went ahead without SCA."""
 
     @property
     def refundable(self) -> int:

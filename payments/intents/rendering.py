@@ -7,6 +7,7 @@ would. Stripe's shapes: amounts are decimal strings of minor units, times unix s
 `object`.
 """
 
+import json
 from typing import Any
 
 from ledger.ids import NS_PER_SECOND
@@ -24,8 +25,16 @@ def _share(share: Share) -> JsonObject:
     return {"destination": share.destination} | {name: str(getattr(share, name)) for name in amounts}
 
 
-def payment_intent(intent: PaymentIntent) -> JsonObject:
+def _next_action(intent: PaymentIntent) -> JsonObject | None:
+    """The risk engine's hold (a factor to verify, a review) or the rail's challenge, or None."""
+    if intent.risk_action is not None:
+        action: JsonObject = json.loads(intent.risk_action)
+        return action
     url = intent.next_action_url
+    return None if url is None else {"type": "redirect_to_url", "redirect_to_url": {"url": url}}
+
+
+def payment_intent(intent: PaymentIntent) -> JsonObject:
     amounts = ("amount", "amount_capturable", "amount_received", "amount_refunded", "amount_disputed")
     reason = intent.cancellation_reason
     return {
@@ -39,11 +48,14 @@ def payment_intent(intent: PaymentIntent) -> JsonObject:
         "payment_method": intent.payment_method,
         **{name: str(getattr(intent, name)) for name in amounts},
         "application_fee_amount": str(intent.amount_fee),
-        "next_action": None if url is None else {"type": "redirect_to_url", "redirect_to_url": {"url": url}},
+        "next_action": _next_action(intent),
         "last_payment_error": intent.last_payment_error,
         "cancellation_reason": None if reason is None else str(reason),
         "created": _seconds(intent.created_at),
         "shares": [_share(share) for share in intent.shares],
+        "customer": intent.customer,
+        "risk_decision": intent.risk_decision,
+        "sca_exemption": intent.sca_exemption,
     }
 
 

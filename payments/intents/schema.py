@@ -56,6 +56,11 @@ payment_intents: Final = Table(
     Column("last_payment_error", String(255), nullable=True),
     Column("cancellation_reason", String(32), nullable=True),
     *_integers("created_at", "updated_at"),
+    # The risk engine's part (migrated by 0019_risk_decisions_cases): `payments.intents.model.PaymentIntent`.
+    Column("customer", String(64), nullable=True),
+    Column("risk_decision", String(40), nullable=True),
+    Column("risk_action", Text, nullable=True),
+    Column("sca_exemption", String(32), nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(
         "amount_capturable >= 0 AND amount_capturable <= amount AND amount_received >= 0"
@@ -68,6 +73,7 @@ payment_intents: Final = Table(
         name="refunds_within_received",
     ),
     Index("ix_payment_intents_tenant", "merchant_id", "livemode", "created_at"),
+    Index("ix_payment_intents_customer", "customer", "merchant_id"),
 )
 
 payment_intent_shares: Final = Table(

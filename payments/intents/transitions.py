@@ -5,11 +5,12 @@
 
 A payment method may be attached (or replaced) until the intent is confirmed or while a challenge is
 open; confirming asks the rail, whose answer moves the intent on (a decline returns it to
-`requires_payment_method`, as Stripe does). A challenge (`requires_action`) or an asynchronous payment
-(`processing`) ends with the rail's report. Only a held authorization is captured. Cancelling is allowed
-from the four statuses Stripe allows it from in general; Stripe's exception for some `processing`
-payment methods is the rail's business, so `processing` is refused here. Refunds and disputes apply to a
-succeeded payment only; `canceled` and `failed` are final.
+`requires_payment_method`, as Stripe does), unless the risk engine holds it first (`requires_action`
+waiting for a factor or a review, then resumed or rejected: `payments.intents.guard`). A challenge
+(`requires_action`) or an asynchronous payment (`processing`) ends with the rail's report. Only a held
+authorization is captured. Cancelling is allowed from the four statuses Stripe allows it from in general;
+Stripe's exception for some `processing` payment methods is the rail's business, so `processing` is refused
+here. Refunds and disputes apply to a succeeded payment only; `canceled` and `failed` are final.
 """
 
 from typing import Final
@@ -25,6 +26,8 @@ ALLOWED: Final[dict[Action, frozenset[IntentStatus]]] = {
     ),
     Action.CONFIRM: frozenset({S.REQUIRES_PAYMENT_METHOD, S.REQUIRES_CONFIRMATION}),
     Action.COMPLETE_ACTION: frozenset({S.REQUIRES_ACTION}),
+    Action.RESUME_CONFIRM: frozenset({S.REQUIRES_ACTION}),
+    Action.RISK_REJECT: frozenset({S.REQUIRES_ACTION}),
     Action.COMPLETE_PROCESSING: frozenset({S.PROCESSING}),
     Action.CAPTURE: frozenset({S.REQUIRES_CAPTURE}),
     Action.CANCEL: frozenset(

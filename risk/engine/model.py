@@ -73,8 +73,8 @@ class Beneficiary:
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """One action to decide on. `device_new` and `beneficiary.trusted` are the caller's facts (it owns the
-    device and payee lists); `account_age_days` is the subject's account's age when it asks."""
+    """One action to decide on. `device_new`, `payee_new` and `beneficiary.trusted` are the caller's facts
+    (it owns the device and payee lists); `account_age_days` is the subject's account's age when it asks."""
 
     subject: str
     kind: Kind
@@ -89,6 +89,8 @@ class Assessment:
     device_id: str | None = None
     device_new: bool = False
     ip: str | None = None
+    payee_new: bool = False
+    """The subject never paid this beneficiary before (the caller's fact, like `device_new`)."""
     sensitive_change: SensitiveChange | None = None
 
     def __post_init__(self) -> None:

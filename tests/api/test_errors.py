@@ -111,6 +111,8 @@ def test_openapi_describes_the_routes(client: TestClient):
         "vesting",
         "devices",
         "monitoring",
+        "risk",
+        "cases",
     }
     events = spec["paths"]["/v1/chains/{network}/transactions/{tx_hash}/events"]["get"]
     assert events["tags"] == ["chains"]

@@ -27,6 +27,16 @@ FACTORS = "/v1/factors/"
 """A customer's factor routes, as the sign-in routes: no Idempotency-Key (a code or recovery code is single
 use, and the answers are secrets shown once: a TOTP secret, recovery codes, a factor proof)."""
 NOT_IDEMPOTENT = (RAIL_EVENTS, AUTH, FACTORS)
+STEP_UP = "/verify-factor"
+"""A customer's step-up on a payment intent: no Idempotency-Key (its code is spent once, and the verified
+factor is written on the intent before the rail is asked, so a retry resumes without acting twice)."""
+
+
+def needs_key(method: str, path: str) -> bool:
+    """Whether a route's operation takes an Idempotency-Key."""
+    return method == "post" and not path.startswith(NOT_IDEMPOTENT) and not path.endswith(STEP_UP)
+
+
 METHODS = ("get", "head", "post", "put", "patch", "delete")
 
 
@@ -95,7 +105,7 @@ def test_limits_headers_and_media_types_are_documented_where_they_apply(spec: di
         if "requestBody" in operation:
             assert {"400", "415"} <= set(responses), (method, path)
         idempotent = any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
-        assert idempotent == (method == "post" and not path.startswith(NOT_IDEMPOTENT)), (method, path)
+        assert idempotent == needs_key(method, path), (method, path)
         for status, response in responses.items():
             assert ("Idempotent-Replayed" in response["headers"]) == (idempotent and status.startswith("2"))
         for status in {"401", "403"} & set(responses):
@@ -116,11 +126,7 @@ def _idempotency_key_accepted(key: str) -> bool:
     "key", ["a", "x" * 255, "~!#", "order-42:retry", "", "x" * 256, "a b", "tab\t", "\x7f", "clé", "line\n"]
 )
 def test_the_documented_idempotency_key_pattern_is_the_one_enforced(spec: dict[str, Any], key: str) -> None:
-    posts = [
-        operation
-        for path, method, operation in operations(spec)
-        if method == "post" and not path.startswith(NOT_IDEMPOTENT)
-    ]
+    posts = [operation for path, method, operation in operations(spec) if needs_key(method, path)]
     schemas = [p["schema"] for op in posts for p in op["parameters"] if p["name"] == "Idempotency-Key"]
     assert len(schemas) == len(posts)
     assert all(schema == schemas[0] for schema in schemas)

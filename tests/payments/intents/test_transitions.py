@@ -6,6 +6,7 @@ The expected table is written out here, from Stripe's documentation, independent
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -42,6 +43,10 @@ EXPECTED: dict[Action, dict[IntentStatus, IntentStatus]] = {
     },
     A.REFUND: {S.SUCCEEDED: S.SUCCEEDED},
     A.OPEN_DISPUTE: {S.SUCCEEDED: S.SUCCEEDED},
+    # The risk engine's hold ends from `requires_action` only; what its end does (and that it needs a hold,
+    # not a rail's challenge) is tests/payments/intents/test_guard.py's: here the status table alone.
+    A.RESUME_CONFIRM: {S.REQUIRES_ACTION: S.REQUIRES_ACTION},
+    A.RISK_REJECT: {S.REQUIRES_ACTION: S.FAILED},
 }
 
 AUTHORIZED = RailOutcome(OutcomeKind.AUTHORIZED)
@@ -72,6 +77,10 @@ ACTIONS: dict[Action, Callable[[Payments, str], Any]] = {
     A.CANCEL: lambda pay, id_: intents.cancel(pay, TENANT, id_),
     A.REFUND: lambda pay, id_: refunds.refund(pay, TENANT, id_, 1),
     A.OPEN_DISPUTE: lambda pay, id_: disputes.open_dispute(pay, TENANT, id_, 1),
+    A.RESUME_CONFIRM: lambda pay, id_: pay.step(TENANT, id_, A.RESUME_CONFIRM, lambda _, intent: intent),
+    A.RISK_REJECT: lambda pay, id_: pay.step(
+        TENANT, id_, A.RISK_REJECT, lambda _, intent: replace(intent, status=S.FAILED)
+    ),
 }
 
 

@@ -50,6 +50,7 @@ def assessments(draw: st.DrawFn, at: int = T0) -> Assessment:
         beneficiary=beneficiary,
         device_id=draw(st.sampled_from([None, "dev_1", "dev_2"])),
         device_new=draw(st.booleans()),
+        payee_new=draw(st.booleans()),
         ip=draw(st.sampled_from(IPS)),
         sensitive_change=draw(st.sampled_from(SensitiveChange)) if kind is Kind.SENSITIVE_CHANGE else None,
     )

@@ -97,6 +97,11 @@ CASES = [
         others(10, 600, kind=Kind.PAYOUT, beneficiary=ADDRESS),
     ),
     Case("new-device-payout", payout(device_new=True), payout(device_new=False)),
+    Case(
+        "new-device-new-payee",
+        action(device_new=True, payee_new=True),
+        action(device_new=True, payee_new=False),
+    ),
     Case("country-mismatch", action(ip="203.0.113.5"), action(ip="192.0.2.77")),
     Case(
         "cross-border-payout",

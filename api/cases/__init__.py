@@ -1,0 +1,1 @@
+"""`/v1/cases`: the review queue for operators (`risk.cases`)."""
