@@ -6,7 +6,6 @@ name the processor's URL and the credential and webhook secret files the process
 """
 
 import itertools
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from scripts._support.processes import LOOPBACK, free_port
 from tests.api.merchants.conftest import APPLICATION
 from tests.helpers.card_processor import TEST_CARDS, CardProcessor
 from tests.helpers.db import engine_on, session_on
+from tests.helpers.served import serving
 
 _keys = itertools.count()
 INTENTS = "/v1/payment-intents"
@@ -108,20 +108,9 @@ def api_settings(api_settings: ApiSettings, processor: CardProcessor, database_u
 @pytest.fixture
 def served(app: FastAPI, api_port: int) -> Iterator[httpx.Client]:
     """The app served by uvicorn on `api_port` (in a thread), and a client of it."""
-    server = uvicorn.Server(uvicorn.Config(app, host=LOOPBACK, port=api_port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "the API stopped while starting"
-        assert time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.02)
-    try:
-        with httpx.Client(base_url=f"http://{LOOPBACK}:{api_port}", timeout=20) as http:
-            yield http
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    config = uvicorn.Config(app, host=LOOPBACK, port=api_port, log_level="warning")
+    with serving(config), httpx.Client(base_url=f"http://{LOOPBACK}:{api_port}", timeout=20) as http:
+        yield http
 
 
 NewCaller = Callable[..., Caller]
