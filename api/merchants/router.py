@@ -6,7 +6,8 @@ your business), an anonymous write route would be an open door for spam that no 
 behind a proxy, and every POST's Idempotency-Key is scoped to the calling key, which an anonymous caller
 does not have. An admin (`merchants:admin`) approves (issuing a sandbox and a live key, shown once, to hand
 to the merchant, who rotates them with its own keys) or rejects. A merchant's key reads and manages its own
-merchant in its own mode; another merchant's id is 404.
+merchant in its own mode; another merchant's id is 404. Certificates are issued from CSRs and revoked here;
+whether a merchant key must come with one is `api.merchants.mtls`'s business.
 """
 
 from collections.abc import Callable
