@@ -11,12 +11,16 @@ process queues on a lock of its own (`api.sqlite_writer`: several processes woul
 instead, and lose with "database is locked"), and the custody coordinator, whose audit log is one
 hash-chained file with one writer. The in-memory rate limits are per process (N processes allow N times
 the rate) unless `rate_limit_redis_url` shares them.
+
+With `api_tls` the server speaks HTTPS itself (`api.tls.server`) and hands each request's verified client
+certificate to the app (`api.tls.scope`), which merchant keys need when `merchant_mtls` says so.
 """
 
 import uvicorn
 from sqlalchemy import make_url
 
 from api.settings import ApiSettings, get_settings
+from api.tls.server import uvicorn_options
 
 
 def workers_refusal(settings: ApiSettings) -> str | None:
@@ -50,6 +54,7 @@ def main() -> None:
         # 127.0.0.1, which would let any local process pick the address its rate limit is counted under.
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips or "",
+        **uvicorn_options(settings),
     )
 
 

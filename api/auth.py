@@ -40,6 +40,7 @@ from starlette.exceptions import HTTPException
 
 from api.db import get_session
 from api.errors import problem_doc
+from api.merchants.mtls import require_client_certificate
 from api.models import ApiKey
 from api.ratelimit import RateLimited, RateLimiter, key_bucket
 from payments.merchants.model import MerchantStatus
@@ -294,7 +295,8 @@ async def authenticated_client(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiClient:
     """The caller, from its bearer API key; 401 without a valid, unrevoked key, 429 when the key's token
-    bucket is empty."""
+    bucket is empty, 403 when it is a merchant's key that needs its client certificate and came without the
+    right one (`api.merchants.mtls`)."""
     if credentials is None:
         raise _unauthorized(None)
     client = await run_in_threadpool(_authenticate_and_end, session, credentials.credentials)
@@ -308,6 +310,8 @@ async def authenticated_client(
             raise RateLimited(
                 f"API key {client.key_id} sent too many requests; retry after Retry-After", wait
             )
+    if client.tenant is not None:
+        await require_client_certificate(request.app.state.settings, request.scope, session, client.tenant)
     return client
 
 

@@ -89,6 +89,20 @@ class ApiSettings(BaseSettings):
     merchant_ca_dir: Path = PROJECT_ROOT / "var" / "merchants" / "ca"
     """The merchant CAs (one PEM file a mode: certificate and key, 0600), created on first use
     (`payments.merchants.certificates`)."""
+    api_tls: bool = False
+    """Serve HTTPS (`api.tls`), trusting the merchant CAs (both modes) for client certificates, which the
+    TLS layer asks for but does not require (operators and customers connect without one)."""
+    api_tls_cert: Path | None = None
+    """The server's certificate chain (PEM); with `api_tls_key`. Unset: one is issued at every start by the
+    API's own server CA under `api_tls_dir`."""
+    api_tls_key: Path | None = None
+    """The private key of `api_tls_cert` (PEM, unencrypted, 0600)."""
+    api_tls_dir: Path = PROJECT_ROOT / "var" / "api" / "tls"
+    """The API's own server CA (ca.pem, key and certificate, 0600; ca.crt for clients to trust) and the
+    server certificate it issues at start (server.crt, server.key), when `api_tls_cert` is unset."""
+    merchant_mtls: Literal["off", "live", "all"] | None = None
+    """Which merchant keys need their client certificate (`api.merchants.mtls`): none, live keys, or all
+    keys. Default: live when `api_tls`, else off."""
     custody_policy_path: Path | None = None
     """The signer nodes' policy file (a copy); approvals are taken only from the operators it names, none
     while it is missing. Default: policy.yaml beside the roster."""
@@ -252,6 +266,19 @@ class ApiSettings(BaseSettings):
     def serves_docs(self) -> bool:
         """Whether the interactive docs and the OpenAPI document are served."""
         return self.docs_enabled if self.docs_enabled is not None else self.environment != "prod"
+
+    @property
+    def merchant_mtls_modes(self) -> frozenset[bool]:
+        """The modes (livemode values) whose merchant keys must come with their client certificate."""
+        policy = self.merchant_mtls or ("live" if self.api_tls else "off")
+        return {"off": frozenset(), "live": frozenset({True}), "all": frozenset({False, True})}[policy]
+
+    @model_validator(mode="after")
+    def _tls_files_in_pairs(self) -> Self:
+        """A server certificate comes with its key."""
+        if (self.api_tls_cert is None) != (self.api_tls_key is None):
+            raise ValueError("TPW_API_TLS_CERT and TPW_API_TLS_KEY are set together or not at all")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:

@@ -44,6 +44,10 @@ CLOCK_SKEW_ALLOWANCE: Final = datetime.timedelta(minutes=5)
 
 LOOPBACK_IP: Final = ipaddress.IPv4Address("127.0.0.1")
 LOOPBACK_DNS: Final = "localhost"
+LOOPBACK_NAMES: Final[tuple[x509.GeneralName, ...]] = (
+    x509.IPAddress(LOOPBACK_IP),
+    x509.DNSName(LOOPBACK_DNS),
+)
 _NODE_CN_RE: Final = re.compile(rf"{re.escape(NODE_COMMON_NAME_PREFIX)}([1-9][0-9]{{0,4}})")
 _MAX_NODE_ID: Final = 0xFFFF
 
@@ -206,6 +210,7 @@ class CertificateAuthority:
         client_auth: bool,
         validity: datetime.timedelta = DEFAULT_LEAF_VALIDITY,
         now: datetime.datetime | None = None,
+        alt_names: Sequence[x509.GeneralName] = LOOPBACK_NAMES,
     ) -> Credential:
         """A leaf certificate for `name` with a fresh key; its EKU allows exactly the roles asked for."""
         key = ec.generate_private_key(ec.SECP256R1())
@@ -216,6 +221,7 @@ class CertificateAuthority:
             client_auth=client_auth,
             validity=validity,
             now=now,
+            alt_names=alt_names,
         )
         return Credential(certificate, key)
 
@@ -228,7 +234,7 @@ class CertificateAuthority:
         client_auth: bool,
         validity: datetime.timedelta = DEFAULT_LEAF_VALIDITY,
         now: datetime.datetime | None = None,
-        alt_names: Sequence[x509.GeneralName] = (x509.IPAddress(LOOPBACK_IP), x509.DNSName(LOOPBACK_DNS)),
+        alt_names: Sequence[x509.GeneralName] = LOOPBACK_NAMES,
     ) -> x509.Certificate:
         """A leaf certificate binding `subject` (and `alt_names`) to `public_key`, whose private key the
         holder keeps (a CSR's key): the CA never sees it. Its EKU allows exactly the roles asked for, and it
@@ -278,6 +284,27 @@ class CertificateAuthority:
     ) -> CertificateAuthority:
         """Read a CA written by `save`."""
         return cls(Credential.read(certificate_path, key_path))
+
+    @classmethod
+    def load_or_create(cls, path: Path, name: str, *, validity: datetime.timedelta) -> CertificateAuthority:
+        """The CA kept in the one PEM file `path` (key and certificate, 0600), created if there is none yet.
+
+        Creation is exclusive (a hard link that fails if the file exists), so two processes starting
+        together agree on one CA: the loser's fresh CA is thrown away and it reads the winner's."""
+        if not path.exists():
+            created = cls.create(name, validity=validity).credential
+            key_pem = created.private_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
+            write_atomic(temporary, key_pem + created.certificate_pem())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process created it first: theirs is the CA
+            finally:
+                temporary.unlink(missing_ok=True)
+        return cls(Credential.read(path, path))
 
 
 @dataclass(frozen=True)

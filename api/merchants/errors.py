@@ -25,3 +25,21 @@ class OtherMode(ApiError, status=403, problem="other-mode", title="Another mode'
 
 class InvalidCsr(ApiError, status=422, problem="invalid-csr", title="Invalid certificate signing request"):
     """The CSR is not PEM, its signature does not verify, or its key is of a refused type."""
+
+
+class CertificateNotFound(NotFound, problem="certificate-not-found", title="Certificate not found"):
+    """The merchant has no such certificate in a mode the caller may see."""
+
+
+class ClientCertificateRequired(
+    ApiError, status=403, problem="client-certificate-required", title="Client certificate required"
+):
+    """The merchant key's mode needs mutual TLS and the request came without a client certificate, or over
+    plain HTTP; ``reason`` says which (`no-certificate`, `plain-http`)."""
+
+
+class ClientCertificateRefused(
+    ApiError, status=403, problem="client-certificate-refused", title="Client certificate refused"
+):
+    """The client certificate does not go with the merchant key; ``reason`` says why
+    (`payments.merchants.client_auth.Refusal`)."""

@@ -6,7 +6,8 @@ your business), an anonymous write route would be an open door for spam that no 
 behind a proxy, and every POST's Idempotency-Key is scoped to the calling key, which an anonymous caller
 does not have. An admin (`merchants:admin`) approves (issuing a sandbox and a live key, shown once, to hand
 to the merchant, who rotates them with its own keys) or rejects. A merchant's key reads and manages its own
-merchant in its own mode; another merchant's id is 404.
+merchant in its own mode; another merchant's id is 404. Certificates are issued from CSRs and revoked here;
+whether a merchant key must come with one is `api.merchants.mtls`'s business.
 """
 
 from collections.abc import Callable
@@ -38,6 +39,10 @@ MerchantIdPath = Annotated[
     str, Path(pattern=schemas.MERCHANT_ID_PATTERN, description="The merchant's id: mch_ and 24 hex digits.")
 ]
 KeyIdPath = Annotated[str, Path(pattern=schemas.KEY_ID_PATTERN, description="The API key's id.")]
+CertificateIdPath = Annotated[
+    str,
+    Path(pattern=schemas.CERTIFICATE_ID_PATTERN, description="The certificate's id: crt_ and 24 hex digits."),
+]
 
 AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),
@@ -189,3 +194,20 @@ async def certify(
         body=body,
         status_code=HTTPStatus.CREATED,
     )
+
+
+@router.delete(
+    "/v1/merchants/{merchant_id}/certificates/{certificate_id}",
+    summary="Revoke one of the merchant's client certificates",
+    responses={**AUTH_RESPONSES, 404: problem_doc("No such certificate in a mode the caller may see.")},
+)
+async def revoke_certificate(
+    merchant_id: MerchantIdPath,
+    certificate_id: CertificateIdPath,
+    client: MerchantWriter,
+    session: SessionDep,
+) -> schemas.CertificateOut:
+    """Scope `merchant:write` (its own mode's certificates) or `merchants:admin`. From then on the API
+    refuses the certificate (`client-certificate-refused`, reason `revoked`). Revoking again answers the
+    first revocation."""
+    return await to_thread.run_sync(service.revoke_certificate, session, client, merchant_id, certificate_id)

@@ -25,6 +25,7 @@ from payments.merchants.tenant import Mode
 
 MERCHANT_ID_PATTERN: Final = r"^mch_[0-9a-f]{24}$"
 KEY_ID_PATTERN: Final = r"^[0-9a-f]{16}$"
+CERTIFICATE_ID_PATTERN: Final = r"^crt_[0-9a-f]{24}$"
 
 
 MinorUnits = Annotated[
@@ -111,6 +112,8 @@ class CertificateOut(ApiModel):
     not_before: datetime
     not_after: datetime
     created_at: datetime
+    revoked_at: datetime | None = None
+    """When it was revoked (`DELETE .../certificates/{id}`): the API refuses it from then on."""
 
 
 class IssuedCertificateOut(CertificateOut):

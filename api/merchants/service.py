@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Row, Table, or_, select
 from sqlalchemy.orm import Session
 
 from api.auth import MERCHANT_SCOPES, ApiClient, ApiKeyError, IssuedApiKey, add_api_key
@@ -245,6 +245,19 @@ def certify(
     return _commit(session, progress, result)
 
 
+def _certificate_out(row: Row[Any]) -> schemas.CertificateOut:
+    return schemas.CertificateOut(
+        id=row.id,
+        mode=mode_of(row.livemode),
+        serial_number=row.serial_number,
+        fingerprint_sha256=row.fingerprint_sha256,
+        not_before=store.utc(row.not_before),
+        not_after=store.utc(row.not_after),
+        created_at=store.utc(row.created_at),
+        revoked_at=None if row.revoked_at is None else store.utc(row.revoked_at),
+    )
+
+
 def _detail(session: Session, merchant_id: str, tenants: tuple[Tenant, ...]) -> schemas.MerchantDetail:
     """The account with the keys and certificates of `tenants` (and of no other tenant)."""
     try:
@@ -259,18 +272,7 @@ def _detail(session: Session, merchant_id: str, tenants: tuple[Tenant, ...]) -> 
         return schemas.MerchantDetail(
             **dict(merchant_out(merchant)),
             api_keys=[_key_out(key) for key in keys],
-            certificates=[
-                schemas.CertificateOut(
-                    id=row.id,
-                    mode=mode_of(row.livemode),
-                    serial_number=row.serial_number,
-                    fingerprint_sha256=row.fingerprint_sha256,
-                    not_before=store.utc(row.not_before),
-                    not_after=store.utc(row.not_after),
-                    created_at=store.utc(row.created_at),
-                )
-                for row in certificate_rows
-            ],
+            certificates=[_certificate_out(row) for row in certificate_rows],
         )
     finally:
         session.rollback()
@@ -298,5 +300,20 @@ def revoke_key(session: Session, client: ApiClient, merchant_id: str, key_id: st
     if key.revoked_at is None:
         key.revoked_at = _now()
     answer = _key_out(key)
+    session.commit()
+    return answer
+
+
+def revoke_certificate(
+    session: Session, client: ApiClient, merchant_id: str, certificate_id: str
+) -> schemas.CertificateOut:
+    """Revoke one of the merchant's certificates (again: answered as revoked the first time)."""
+    row = store.revoke_certificate(session, _tenants(client, merchant_id), certificate_id, _now())
+    if row is None:
+        session.rollback()
+        raise errors.CertificateNotFound(
+            f"merchant {merchant_id} has no certificate {certificate_id} in this mode"
+        )
+    answer = _certificate_out(row)
     session.commit()
     return answer

@@ -14,17 +14,15 @@ exists), so two API processes starting together agree on one CA.
 """
 
 import datetime
-import os
 from pathlib import Path
 from typing import Final
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from chain.files import write_atomic
-from custody.tls import CertificateAuthority, Credential
+from custody.tls import CertificateAuthority
+from payments.merchants.client_auth import san_uri
 from payments.merchants.model import MerchantError
 from payments.merchants.tenant import Tenant, mode_of
 
@@ -67,22 +65,8 @@ def ca_path(directory: Path, livemode: bool) -> Path:
 
 def load_or_create_ca(directory: Path, livemode: bool) -> CertificateAuthority:
     """The mode's merchant CA, created (exclusively) if there is none yet."""
-    path = ca_path(directory, livemode)
-    if not path.exists():
-        mode = mode_of(livemode)
-        created = CertificateAuthority.create(f"tpw-merchant-ca-{mode}", validity=CA_VALIDITY).credential
-        key_pem = created.private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
-        write_atomic(temporary, key_pem + created.certificate_pem())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process created it first: theirs is the CA
-        finally:
-            temporary.unlink(missing_ok=True)
-    return CertificateAuthority(Credential.read(path, path))
+    name = f"tpw-merchant-ca-{mode_of(livemode)}"
+    return CertificateAuthority.load_or_create(ca_path(directory, livemode), name, validity=CA_VALIDITY)
 
 
 def subject_of(tenant: Tenant, legal_name: str) -> x509.Name:
@@ -102,6 +86,7 @@ def certify(
     tenant: Tenant,
     legal_name: str,
     now: datetime.datetime,
+    validity: datetime.timedelta = CERTIFICATE_VALIDITY,
 ) -> x509.Certificate:
     """A client certificate for the CSR's key, naming `tenant` (nothing the CSR asked for)."""
     return ca.certify(
@@ -109,9 +94,7 @@ def certify(
         subject_of(tenant, legal_name),
         server_auth=False,
         client_auth=True,
-        validity=CERTIFICATE_VALIDITY,
+        validity=validity,
         now=now,
-        alt_names=[
-            x509.UniformResourceIdentifier(f"urn:tpwallet:merchant:{tenant.merchant_id}:{tenant.mode}")
-        ],
+        alt_names=[x509.UniformResourceIdentifier(san_uri(tenant))],
     )

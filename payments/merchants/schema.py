@@ -2,9 +2,9 @@
 
 `merchants` holds the accounts with their fee schedule as columns (integers the database itself bounds, so
 no float or out-of-range fee is ever stored), `merchant_certificates` the client certificates the merchant
-CA signed: their fingerprints and validity, never a private key (the merchant keeps its own). A certificate
-belongs to one mode: it carries the tenant columns (`payments.merchants.tenant.tenant_columns`) like every
-merchant-scoped table.
+CA signed: their fingerprints, validity and revocation, never a private key (the merchant keeps its own). A
+certificate belongs to one mode: it carries the tenant columns (`payments.merchants.tenant.tenant_columns`)
+like every merchant-scoped table.
 """
 
 from typing import Final
@@ -69,5 +69,6 @@ merchant_certificates: Final = Table(
     Column("not_before", DateTime(timezone=True), nullable=False),
     Column("not_after", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("fingerprint_sha256", name="uq_merchant_certificates_fingerprint_sha256"),
 )

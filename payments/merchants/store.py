@@ -11,7 +11,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from payments.merchants.model import (
@@ -159,3 +159,32 @@ def merchant_is_active(session: Session, merchant_id: str) -> bool:
     """True if the merchant exists and is active: only then do its keys act."""
     status = session.scalar(select(merchants.c.status).where(merchants.c.id == merchant_id))
     return status == MerchantStatus.ACTIVE.value
+
+
+def certificate_by_fingerprint(session: Session, fingerprint_sha256: str) -> Row[Any] | None:
+    """The issued certificate whose DER has this SHA-256 (any tenant's: the caller compares), or None."""
+    query = select(merchant_certificates).where(
+        merchant_certificates.c.fingerprint_sha256 == fingerprint_sha256
+    )
+    return session.execute(query).one_or_none()
+
+
+def revoke_certificate(
+    session: Session, tenants: tuple[Tenant, ...], certificate_id: str, now: datetime
+) -> Row[Any] | None:
+    """Revoke the certificate `certificate_id` of one of `tenants` from `now` on (a second revocation keeps
+    the first time); the row as it is then, or None if none of `tenants` has it."""
+    table = merchant_certificates
+    owned = [tenant.owns(table) for tenant in tenants]
+    query = select(table).where(table.c.id == certificate_id, or_(*owned))
+    row = session.execute(query).one_or_none()
+    if row is None:
+        return None
+    if row.revoked_at is None:
+        session.execute(
+            table.update()
+            .where(table.c.id == certificate_id, table.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        row = session.execute(query).one()
+    return row

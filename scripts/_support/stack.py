@@ -367,6 +367,10 @@ class DevnetStack:
             "TPW_DEPLOYMENTS_DIR": str(self.settings.deployments_dir),
             "TPW_API_HOST": LOOPBACK,
             "TPW_API_PORT": str(self.settings.api_port),
+            # The devnet speaks plain HTTP, so merchant mTLS is off here whatever the shell exports
+            # (docs/merchants.md, "Mutual TLS"): a covered merchant key would be refused over plain HTTP.
+            "TPW_API_TLS": "false",
+            "TPW_MERCHANT_MTLS": "off",
             "TPW_WEBHOOK_KEY_PATH": str(self.webhook_key_file),
             "TPW_AUTH_SESSION_KEY_PATH": str(session_key_file),
             "TPW_FACTOR_KEY_PATH": str(factor_key_file),

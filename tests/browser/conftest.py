@@ -29,7 +29,7 @@ from scripts._support.processes import LOOPBACK
 from tests.api.conftest import api_settings, closed_port_url  # noqa: F401  (fixtures)
 from tests.api.identity.conftest import settings  # noqa: F401  (fixture)
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
-from tests.helpers.uvicorn_thread import serving
+from tests.helpers.served import serving_app
 from tests.helpers.virtual_authenticator import VirtualAuthenticator
 from tests.risk.identity.conftest import Wallet
 
@@ -174,7 +174,7 @@ def site(browser_settings: ApiSettings, listeners: tuple[socket.socket, socket.s
     # The test's own calls go to the address (no IPv6 attempt first); the browser's to the origin.
     address = f"http://{LOOPBACK}:{listeners[0].getsockname()[1]}"
     with (
-        serving(create_app(browser_settings), sockets=list(listeners)),
+        serving_app(create_app(browser_settings), sockets=list(listeners)),
         httpx.Client(base_url=address, timeout=20) as http,
     ):
         yield Site(_origin(listeners[0]), _origin(listeners[1]), http)

@@ -24,7 +24,7 @@ from scripts._support.processes import LOOPBACK, free_port
 from tests.api.merchants.conftest import APPLICATION
 from tests.helpers.card_processor import TEST_CARDS, CardProcessor
 from tests.helpers.db import engine_on, session_on
-from tests.helpers.uvicorn_thread import serving
+from tests.helpers.served import serving_app
 
 _keys = itertools.count()
 INTENTS = "/v1/payment-intents"
@@ -108,7 +108,7 @@ def api_settings(api_settings: ApiSettings, processor: CardProcessor, database_u
 def served(app: FastAPI, api_port: int) -> Iterator[httpx.Client]:
     """The app served by uvicorn on `api_port` (in a thread), and a client of it."""
     with (
-        serving(app, port=api_port),
+        serving_app(app, port=api_port),
         httpx.Client(base_url=f"http://{LOOPBACK}:{api_port}", timeout=20) as http,
     ):
         yield http

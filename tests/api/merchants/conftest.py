@@ -29,9 +29,9 @@ _keys = itertools.count()
 
 @dataclass
 class Caller:
-    """The app, called with one bearer token (or none)."""
+    """The app (a TestClient, or an httpx client of a served app), called with one bearer token (or none)."""
 
-    client: TestClient
+    client: httpx.Client
     token: str | None
 
     def request(
@@ -84,7 +84,7 @@ def admin(operator) -> Caller:
     return operator("merchants:admin")
 
 
-def onboard(client: TestClient, admin: Caller, legal_name: str) -> Onboarded:
+def onboard(client: httpx.Client, admin: Caller, legal_name: str) -> Onboarded:
     """Apply and approve a merchant."""
     applied = admin.post("/v1/merchants/applications", {**APPLICATION, "legal_name": legal_name})
     assert applied.status_code == 201, applied.text

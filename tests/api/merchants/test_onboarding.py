@@ -19,8 +19,10 @@ from tests.helpers.csr import make_csr
 
 MERCHANT = "mch_" + "0" * 24
 KEY = "0" * 16
+CERTIFICATE = "crt_" + "0" * 24
 
-# (method, path template, body): every merchant route; {m} is a merchant id, {k} a key id.
+# (method, path template, body): every merchant route; {m} is a merchant id, {k} a key id, {c} a
+# certificate id.
 ROUTES = [
     ("POST", "/v1/merchants/applications", APPLICATION),
     ("POST", "/v1/merchants/{m}/approve", None),
@@ -30,13 +32,19 @@ ROUTES = [
     ("POST", "/v1/merchants/{m}/api-keys", {"mode": "sandbox"}),
     ("DELETE", "/v1/merchants/{m}/api-keys/{k}", None),
     ("POST", "/v1/merchants/{m}/certificates", {"csr": "x", "mode": "sandbox"}),
+    ("DELETE", "/v1/merchants/{m}/certificates/{c}", None),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
 
 
 def test_the_route_table_lists_every_merchant_route(client: TestClient):
     served = {
-        (method.upper(), path.replace("{merchant_id}", "{m}").replace("{key_id}", "{k}"))
+        (
+            method.upper(),
+            path.replace("{merchant_id}", "{m}")
+            .replace("{key_id}", "{k}")
+            .replace("{certificate_id}", "{c}"),
+        )
         for path, operations in client.app.openapi()["paths"].items()  # type: ignore[attr-defined]
         if path.startswith(("/v1/merchants", "/v1/merchant"))
         for method in operations
@@ -127,7 +135,7 @@ def test_an_operators_key_has_no_merchant_of_its_own(operator):
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES, ids=ROUTE_IDS)
 def test_no_key_is_401(client: TestClient, method: str, path: str, body: object):
-    response = Caller(client, None).request(method, path.format(m=MERCHANT, k=KEY), body)
+    response = Caller(client, None).request(method, path.format(m=MERCHANT, k=KEY, c=CERTIFICATE), body)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
@@ -150,7 +158,9 @@ def test_a_key_without_the_scope_is_403(
     if path.startswith(("/v1/merchants/{m}", "/v1/merchant")) and method == "GET":
         callers = [custody]  # reading is what a merchant:read key is for
     for caller in callers:
-        response = caller.request(method, path.format(m=merchant_a.id, k=merchant_a.key_ids["sandbox"]), body)
+        response = caller.request(
+            method, path.format(m=merchant_a.id, k=merchant_a.key_ids["sandbox"], c=CERTIFICATE), body
+        )
         assert response.status_code == 403, (caller.token, response.text)
     assert merchant_a.sandbox.get("/v1/merchant").status_code == 200  # nothing was revoked
 

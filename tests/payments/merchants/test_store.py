@@ -101,6 +101,39 @@ def test_a_fingerprint_is_recorded_once(session: Session, application: Applicati
         store.record_certificate(session, tenant, **fields)  # type: ignore[arg-type]
 
 
+def test_a_certificate_is_found_by_fingerprint_and_revoked_by_its_tenant_once(
+    session: Session, application: Application
+):
+    live = Tenant(store.apply(session, application, NOW).id, True)
+    sandbox = Tenant(live.merchant_id, False)
+    certificate_id = store.record_certificate(
+        session,
+        live,
+        serial_number=1,
+        fingerprint_sha256="cd" * 32,
+        not_before=NOW,
+        not_after=NOW + timedelta(days=90),
+        now=NOW,
+    )
+    found = store.certificate_by_fingerprint(session, "cd" * 32)
+    assert found is not None
+    assert found.id == certificate_id
+    assert found.revoked_at is None
+    assert store.certificate_by_fingerprint(session, "ef" * 32) is None
+
+    assert store.revoke_certificate(session, (sandbox,), certificate_id, NOW) is None  # another tenant's
+    revoked = store.revoke_certificate(session, (live,), certificate_id, NOW + timedelta(hours=1))
+    assert revoked is not None
+    assert store.utc(revoked.revoked_at) == NOW + timedelta(hours=1)
+    again = store.revoke_certificate(session, (sandbox, live), certificate_id, NOW + timedelta(hours=2))
+    assert again is not None
+    assert store.utc(again.revoked_at) == NOW + timedelta(hours=1)
+    session.commit()
+    found = store.certificate_by_fingerprint(session, "cd" * 32)
+    assert found is not None
+    assert found.revoked_at is not None
+
+
 def test_concurrent_decisions_on_an_application_let_exactly_one_win(
     session: Session, database_url: str, application: Application
 ):
