@@ -65,6 +65,7 @@ OperatorScope = Literal[
     "disputes:read",
     "disputes:write",
     "devices:admin",
+    "privacy:admin",
 ]
 MerchantScope = Literal[
     "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"

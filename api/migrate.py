@@ -24,6 +24,7 @@ import risk.devices.schema
 import risk.factors.schema
 import risk.identity.schema
 import risk.kyc.schema
+import risk.privacy.schema
 import risk.screening.schema
 from api.db import Base
 
@@ -48,6 +49,7 @@ def target_metadata() -> list[MetaData]:
         risk.screening.schema.metadata,
         risk.kyc.schema.metadata,
         risk.devices.schema.metadata,
+        risk.privacy.schema.metadata,
     ]
 
 

@@ -226,6 +226,15 @@ class ApiSettings(BaseSettings):
     device_fingerprint_key_path: Path = PROJECT_ROOT / "var" / "risk" / "device-fingerprint.key"
     """The file of the key device fingerprints are HMACed with (64 hex digits, mode 0600): only its path is
     configured. While it is missing, routes asking for a device signal answer 503."""
+    privacy_analytics_key_path: Path = PROJECT_ROOT / "var" / "risk" / "analytics.key"
+    """The file of the key analytics pseudonyms are HMACed with (64 hex digits, mode 0600): only its path is
+    configured; replacing the file rotates it. While it is missing, no analytics event is recorded and the
+    analytics report answers 503 (docs/risk.md, Privacy)."""
+    privacy_report_min_count: int = Field(default=10, ge=2, le=1000)
+    """k of the analytics reports: a cell with fewer distinct subjects than this is suppressed."""
+    privacy_retention_interval_seconds: float = Field(default=0, ge=0)
+    """How often the API runs the retention job (`risk.privacy.retention`); 0: never (cron then runs
+    `python -m api.privacy retention`)."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

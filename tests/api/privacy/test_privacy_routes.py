@@ -1,0 +1,175 @@
+"""/v1/privacy: my export and erasure with my session, an operator's on my behalf with `privacy:admin`, the
+suppressed report; and outsiders: no session, an API key in place of a session, a key without the scope,
+another customer."""
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from api.privacy.__main__ import main as privacy_cli
+from api.settings import ApiSettings
+from risk.factors.lockout import LockoutPolicy
+from risk.factors.passwords import PaymentPassword
+from risk.identity.schema import siwe_nonces
+from risk.privacy import analytics
+from risk.privacy.analytics import Event, EventKind
+from risk.privacy.pseudonyms import Pseudonymizer
+from tests.api.identity.conftest import Browser, problem_fields
+from tests.helpers.db import engine_on
+from tests.risk.identity.conftest import START
+
+SignIn = Callable[[], Browser]
+Operator = Callable[..., dict[str, str]]
+
+
+def _subject(browser: Browser) -> str:
+    return str(browser.whoami().json()["subject_id"])
+
+
+def test_i_export_my_data_and_only_mine(client: TestClient, sign_in: SignIn, operator: Operator):
+    alice, bob = sign_in(), sign_in()
+    answer = client.get("/v1/privacy/export", headers=alice.bearer())
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["subject_id"] == _subject(alice)
+    assert [row["address"] for row in data["ethereum_addresses"]] == [alice.wallet.address]
+    assert bob.wallet.address not in answer.text
+    assert _subject(bob) not in answer.text
+    assert data["export_id"].startswith("pex_")
+
+
+def test_no_session_or_an_api_key_in_its_place_is_refused(client: TestClient, operator: Operator):
+    assert client.get("/v1/privacy/export").status_code == 401
+    admin = operator("privacy:admin")
+    refused = client.post("/v1/privacy/erasure", json={}, headers=admin)
+    assert refused.status_code == 401
+    assert refused.json()["type"].endswith("session-refused")
+
+
+def test_i_erase_myself_once_and_another_customer_is_untouched(
+    client: TestClient, sign_in: SignIn, operator: Operator
+):
+    alice, bob = sign_in(), sign_in()
+    alice_id = _subject(alice)
+    erased = client.post("/v1/privacy/erasure", json={}, headers=alice.bearer())
+    assert erased.status_code == 200, erased.text
+    record = erased.json()
+    assert record["subject_id"] == alice_id
+    assert record["requested_by"] == "self"
+    assert record["erased"]["identity_ethereum_addresses"] == 1
+    assert "ledger_accounts" in record["kept"]
+    assert alice.whoami().status_code == 401  # her sessions went with the rest
+    assert bob.whoami().status_code == 200
+    admin = operator("privacy:admin")
+    again = client.post(f"/v1/privacy/subjects/{alice_id}/erasure", headers=admin)
+    assert again.status_code == 200
+    assert again.json() == record
+    left = client.get(f"/v1/privacy/subjects/{alice_id}/export", headers=admin).json()
+    assert left["ethereum_addresses"] == []
+    assert left["sessions"] == []
+    assert client.get("/v1/privacy/export", headers=bob.bearer()).json()["ethereum_addresses"]
+    # signing in again with the erased wallet starts a new, unrelated customer
+    alice.sign_in()
+    assert _subject(alice) != alice_id
+
+
+def test_an_enrolled_factor_must_confirm_my_erasure(
+    client: TestClient, sign_in: SignIn, settings: ApiSettings
+):
+    alice = sign_in()
+    with engine_on(settings.database_url) as engine:
+        PaymentPassword(engine, LockoutPolicy(), lambda: START).set(_subject(alice), "correct horse 42")
+    missing = client.post("/v1/privacy/erasure", json={}, headers=alice.bearer())
+    assert missing.status_code == 403
+    assert problem_fields(missing) == ["factor"]
+    wrong = client.post(
+        "/v1/privacy/erasure",
+        json={"factor": "payment_password", "secret": "wrong horse 42"},
+        headers=alice.bearer(),
+    )
+    assert wrong.status_code == 403
+    assert problem_fields(wrong) == ["secret"]
+    unknown = client.post(
+        "/v1/privacy/erasure", json={"factor": "sms", "secret": "1"}, headers=alice.bearer()
+    )
+    assert unknown.status_code == 422
+    assert "factor" in problem_fields(unknown)[0]
+    assert alice.whoami().status_code == 200  # nothing erased yet
+    right = client.post(
+        "/v1/privacy/erasure",
+        json={"factor": "payment_password", "secret": "correct horse 42"},
+        headers=alice.bearer(),
+    )
+    assert right.status_code == 200, right.text
+    assert right.json()["erased"]["risk_factor_payment_passwords"] == 1
+
+
+def test_acting_for_a_customer_needs_the_privacy_scope(
+    client: TestClient, sign_in: SignIn, operator: Operator
+):
+    alice_id = _subject(sign_in())
+    devices_only = operator("devices:admin")
+    for method, path in (
+        ("GET", f"/v1/privacy/subjects/{alice_id}/export"),
+        ("POST", f"/v1/privacy/subjects/{alice_id}/erasure"),
+        ("GET", "/v1/privacy/analytics/report?since=2027-01-01&until=2027-01-31"),
+    ):
+        assert client.request(method, path, headers=devices_only).status_code == 403, path
+    bad = client.get("/v1/privacy/subjects/not%20an%20id/export", headers=operator("privacy:admin"))
+    assert bad.status_code == 422
+    assert problem_fields(bad) == ["subject_id"]
+
+
+def test_the_report_suppresses_small_cells(client: TestClient, settings: ApiSettings, operator: Operator):
+    pseudonymizer = Pseudonymizer.from_file(settings.privacy_analytics_key_path)
+    with engine_on(settings.database_url) as engine, engine.begin() as connection:
+        for i in range(11):
+            event = Event(EventKind.PAYMENT, f"idn_{i}", START, country="DE", currency="EUR", amount=250)
+            analytics.record(connection, pseudonymizer, event)
+        for i in range(12):
+            event = Event(
+                EventKind.PAYMENT, f"idn_{i}", START + 86400, country="DE", currency="EUR", amount=1
+            )
+            analytics.record(connection, pseudonymizer, event)
+        analytics.record(connection, pseudonymizer, Event(EventKind.PAYMENT, "idn_x", START, country="FR",
+                                                          currency="EUR", amount=99))  # fmt: skip
+    admin = operator("privacy:admin")
+    answer = client.get(
+        "/v1/privacy/analytics/report?since=2027-01-15&until=2027-01-16&currency=EUR&kind=payment",
+        headers=admin,
+    )
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    cells = {(cell["row"], cell["column"]): cell for cell in report["cells"]}
+    assert report["k"] == 10
+    assert cells["2027-01-15", "FR"]["suppressed"]
+    assert cells["2027-01-15", "FR"]["amount"] is None
+    assert sum(cell["suppressed"] for cell in report["cells"] if cell["row"] == "2027-01-15") >= 2
+    assert cells["*", "*"] == {"row": "*", "column": "*", "events": 24, "amount": "2861", "suppressed": False}
+    backwards = client.get("/v1/privacy/analytics/report?since=2027-01-16&until=2027-01-15", headers=admin)
+    assert backwards.status_code == 422
+    assert problem_fields(backwards) == ["until"]
+    malformed = client.get("/v1/privacy/analytics/report?since=yesterday&until=2027-01-15", headers=admin)
+    assert malformed.status_code == 422
+    assert problem_fields(malformed) == ["since"]
+
+
+def test_the_report_needs_its_key(client: TestClient, settings: ApiSettings, operator: Operator):
+    settings.privacy_analytics_key_path.unlink()
+    answer = client.get(
+        "/v1/privacy/analytics/report?since=2027-01-15&until=2027-01-16", headers=operator("privacy:admin")
+    )
+    assert answer.status_code == 503
+
+
+def test_the_retention_command_removes_the_expired(
+    client: TestClient, settings: ApiSettings, capsys: pytest.CaptureFixture[str]
+):
+    with engine_on(settings.database_url) as engine, engine.begin() as connection:
+        connection.execute(insert(siwe_nonces).values(nonce="stale", expires_at=START - 1))
+    assert privacy_cli(["retention", "--now", str(START)], settings) == 0
+    assert "identity_siwe_nonces\t1" in capsys.readouterr().out
+    assert privacy_cli(["retention", "--now", str(START)], settings) == 0
+    assert "identity_siwe_nonces\t0" in capsys.readouterr().out
