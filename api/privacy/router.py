@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 
-from api.auth import KEY_RESPONSES, ApiClient, require_scope
-from api.deps import CustomerSession, SettingsDep
+from api.auth import KEY_RESPONSES
+from api.deps import CustomerSession, PrivacyAdmin, SettingsDep
 from api.errors import problem_doc
 from api.privacy import service
 from api.privacy.retention import retaining
@@ -41,7 +41,6 @@ CONFIRM: Final[dict[int | str, dict[str, Any]]] = {
     403: problem_doc("The subject has a factor and it was not proved (`erasure-not-confirmed`, naming it)."),
     422: problem_doc("The body is invalid; `errors` names the field."),
 }
-Admin = Annotated[ApiClient, Depends(require_scope("privacy:admin"))]
 SubjectPath = Annotated[
     str, Path(pattern=f"^{SUBJECT_ID_PATTERN.pattern}$", description="The subject (`idn_…`).")
 ]
@@ -64,7 +63,7 @@ async def erase_mine(
 
 @router.get("/subjects/{subject_id}/export", responses=KEY_RESPONSES, summary="A customer's data")
 async def export_subject(
-    request: Request, client: Admin, settings: SettingsDep, subject_id: SubjectPath
+    request: Request, client: PrivacyAdmin, settings: SettingsDep, subject_id: SubjectPath
 ) -> Export:
     """Scope `privacy:admin`: a customer's export on their behalf; recorded with the key's id."""
     return await service.export(request.app.state.engine, settings, subject_id, f"key:{client.key_id}")
@@ -72,7 +71,7 @@ async def export_subject(
 
 @router.post("/subjects/{subject_id}/erasure", responses=KEY_RESPONSES, summary="Erase a customer")
 async def erase_subject(
-    request: Request, client: Admin, settings: SettingsDep, subject_id: SubjectPath
+    request: Request, client: PrivacyAdmin, settings: SettingsDep, subject_id: SubjectPath
 ) -> ErasureOut:
     """Scope `privacy:admin`: a customer's erasure on their behalf (their request verified out of band)."""
     return await service.erase(request.app.state.engine, settings, subject_id, f"key:{client.key_id}", None)
@@ -85,7 +84,7 @@ async def erase_subject(
 )
 async def analytics_report(
     request: Request,
-    client: Admin,
+    client: PrivacyAdmin,
     settings: SettingsDep,
     since: Annotated[datetime.date, Query(description="First day (UTC), YYYY-MM-DD.")],
     until: Annotated[datetime.date, Query(description="Last day (UTC), inclusive.")],

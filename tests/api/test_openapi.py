@@ -23,7 +23,9 @@ signed afresh; the signature's replay store refuses a copy)."""
 AUTH = "/v1/auth/"
 """Sign-in and session routes: no Idempotency-Key (each step is single use by its nonce, challenge or refresh
 token, and a stored answer would keep the tokens it issued)."""
-NOT_IDEMPOTENT = (RAIL_EVENTS, AUTH)
+PRIVACY = "/v1/privacy/"
+"""Erasure: no Idempotency-Key (idempotent by its subject: a repeated request answers the first record)."""
+NOT_IDEMPOTENT = (RAIL_EVENTS, AUTH, PRIVACY)
 METHODS = ("get", "head", "post", "put", "patch", "delete")
 
 

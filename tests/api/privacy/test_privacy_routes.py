@@ -38,6 +38,7 @@ def test_i_export_my_data_and_only_mine(client: TestClient, sign_in: SignIn, ope
     assert bob.wallet.address not in answer.text
     assert _subject(bob) not in answer.text
     assert data["export_id"].startswith("pex_")
+    assert [event["kind"] for event in data["analytics_events"]] == ["login"]  # under a pseudonym
 
 
 def test_no_session_or_an_api_key_in_its_place_is_refused(client: TestClient, operator: Operator):
