@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import KEY_RESPONSES
 from api.deps import CustomerSession, PrivacyAdmin, SettingsDep
@@ -49,7 +50,9 @@ SubjectPath = Annotated[
 @router.get("/export", responses=SESSION, summary="Everything held about me")
 async def export_mine(request: Request, principal: CustomerSession, settings: SettingsDep) -> Export:
     """The session's subject's data as JSON (screening records withheld, and said to be); recorded."""
-    return await service.export(request.app.state.engine, settings, principal.subject_id, "self")
+    return await run_in_threadpool(
+        service.export, request.app.state.engine, settings, principal.subject_id, "self"
+    )
 
 
 @router.post("/erasure", responses={**SESSION, **CONFIRM}, summary="Erase my personal data")
@@ -58,7 +61,9 @@ async def erase_mine(
 ) -> ErasureOut:
     """Erase what the law does not require kept, confirmed by one of my factors if I have one; the session
     itself is erased with the rest. Again: the first erasure's record."""
-    return await service.erase(request.app.state.engine, settings, principal.subject_id, "self", body)
+    return await run_in_threadpool(
+        service.erase, request.app.state.engine, settings, principal.subject_id, "self", body
+    )
 
 
 @router.get("/subjects/{subject_id}/export", responses=KEY_RESPONSES, summary="A customer's data")
@@ -66,7 +71,9 @@ async def export_subject(
     request: Request, client: PrivacyAdmin, settings: SettingsDep, subject_id: SubjectPath
 ) -> Export:
     """Scope `privacy:admin`: a customer's export on their behalf; recorded with the key's id."""
-    return await service.export(request.app.state.engine, settings, subject_id, f"key:{client.key_id}")
+    return await run_in_threadpool(
+        service.export, request.app.state.engine, settings, subject_id, f"key:{client.key_id}"
+    )
 
 
 @router.post("/subjects/{subject_id}/erasure", responses=KEY_RESPONSES, summary="Erase a customer")
@@ -74,7 +81,9 @@ async def erase_subject(
     request: Request, client: PrivacyAdmin, settings: SettingsDep, subject_id: SubjectPath
 ) -> ErasureOut:
     """Scope `privacy:admin`: a customer's erasure on their behalf (their request verified out of band)."""
-    return await service.erase(request.app.state.engine, settings, subject_id, f"key:{client.key_id}", None)
+    return await run_in_threadpool(
+        service.erase, request.app.state.engine, settings, subject_id, f"key:{client.key_id}", None
+    )
 
 
 @router.get(
@@ -94,4 +103,6 @@ async def analytics_report(
 ) -> ReportOut:
     """Scope `privacy:admin`. Events (and, with `currency`, amounts) per day and `dimension`, cells of fewer
     than k distinct subjects suppressed, and enough others that no total gives one away."""
-    return await service.report(request.app.state.engine, settings, dimension, since, until, kind, currency)
+    return await run_in_threadpool(
+        service.report, request.app.state.engine, settings, dimension, since, until, kind, currency
+    )

@@ -1,5 +1,5 @@
-"""The privacy routes' work, each in a worker thread over the app's engine: export and erasure of one
-subject, the erasure's confirmation by a factor, and the analytics report.
+"""The privacy routes' work over the app's engine, blocking (the routes run it in a worker thread): export
+and erasure of one subject, the erasure's confirmation by a factor, and the analytics report.
 
 The analytics key is read from its file on each use, so replacing the file rotates it without a restart; a
 missing key leaves exports and erasures working (there are then no events under it to export or erase) and
@@ -10,7 +10,6 @@ import datetime
 import time
 from dataclasses import asdict
 
-from anyio import to_thread
 from sqlalchemy import Engine
 
 from api.errors import ApiError, InvalidRequest, ServiceUnavailable
@@ -52,13 +51,9 @@ def pseudonymizer(settings: ApiSettings) -> Pseudonymizer | None:
         return None
 
 
-def _export(engine: Engine, settings: ApiSettings, subject_id: str, requested_by: str) -> Export:
+def export(engine: Engine, settings: ApiSettings, subject_id: str, requested_by: str) -> Export:
     with engine.begin() as connection:
         return subjects.export(connection, pseudonymizer(settings), subject_id, requested_by, now())
-
-
-async def export(engine: Engine, settings: ApiSettings, subject_id: str, requested_by: str) -> Export:
-    return await to_thread.run_sync(_export, engine, settings, subject_id, requested_by)
 
 
 def _refused(detail: str, field: str) -> ErasureNotConfirmed:
@@ -97,9 +92,11 @@ def _confirm(engine: Engine, settings: ApiSettings, subject_id: str, body: Erasu
         raise _refused(error.detail, field) from None
 
 
-def _erase(
+def erase(
     engine: Engine, settings: ApiSettings, subject_id: str, requested_by: str, body: ErasureRequest | None
 ) -> ErasureOut:
+    """Erase the subject (confirmed by `body`'s factor for the subject's own request; an operator's request,
+    `body` None, needs none); an erasure already done answers its record unchanged."""
     with engine.connect() as connection:
         done = subjects.erasure_of(connection, subject_id)
     if done is None and body is not None:
@@ -109,15 +106,7 @@ def _erase(
     return ErasureOut(**asdict(record))
 
 
-async def erase(
-    engine: Engine, settings: ApiSettings, subject_id: str, requested_by: str, body: ErasureRequest | None
-) -> ErasureOut:
-    """Erase the subject (confirmed by `body`'s factor for the subject's own request; an operator's request,
-    `body` None, needs none); an erasure already done answers its record unchanged."""
-    return await to_thread.run_sync(_erase, engine, settings, subject_id, requested_by, body)
-
-
-def _report(
+def report(
     engine: Engine,
     settings: ApiSettings,
     dimension: reports.Dimension,
@@ -151,15 +140,3 @@ def _report(
             for cell in found.cells
         ],
     )
-
-
-async def report(
-    engine: Engine,
-    settings: ApiSettings,
-    dimension: reports.Dimension,
-    since: datetime.date,
-    until: datetime.date,
-    kind: str | None,
-    currency: str | None,
-) -> ReportOut:
-    return await to_thread.run_sync(_report, engine, settings, dimension, since, until, kind, currency)

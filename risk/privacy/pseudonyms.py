@@ -13,9 +13,12 @@ import hmac
 from pathlib import Path
 from typing import Final
 
+from custody.keystore.sealed_box import SealingError, read_key_file
+
 KEY_BYTES: Final = 32
 DOMAIN: Final = b"TPW-ANALYTICS-PSEUDONYM-v1\x00"
 KEY_ID_DOMAIN: Final = b"TPW-ANALYTICS-KEY-ID-v1\x00"
+HKDF_SALT: Final = b"tpw-analytics-pseudonym-key-v1"
 
 
 class PseudonymKeyError(ValueError):
@@ -36,18 +39,13 @@ class Pseudonymizer:
 
     @classmethod
     def from_file(cls, path: Path) -> "Pseudonymizer":
-        """The pseudonymizer keyed by the 64 hex digits in `path`."""
+        """The pseudonymizer keyed from the key file at `path` (64 hex digits, as every key file the devnet
+        writes), through HKDF with a salt of its own, so the file's key is never an HMAC key elsewhere."""
         try:
-            text = path.read_text().strip()
-        except OSError as error:
-            raise PseudonymKeyError(f"cannot read the analytics key file {path}: {error.strerror}") from None
-        try:
-            key = bytes.fromhex(text)
-        except ValueError:
-            key = b""
-        if len(key) != KEY_BYTES:
-            raise PseudonymKeyError(f"the analytics key file {path} must hold {2 * KEY_BYTES} hex digits")
-        return cls(key)
+            kek = read_key_file(path, "analytics")
+        except SealingError as error:
+            raise PseudonymKeyError(str(error)) from None
+        return cls(kek.derive(HKDF_SALT))
 
     def pseudonym(self, subject_id: str) -> str:
         """HMAC-SHA256 (hex) of the subject id, domain-separated from every other HMAC under any key."""

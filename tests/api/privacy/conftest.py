@@ -2,17 +2,15 @@
 customers' browsers, and operators' keys."""
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import Scope, issue_api_key
 from api.settings import ApiSettings
-from tests.api.identity.conftest import Browser, Clock
+from tests.api.identity.conftest import Browser, Clock, app, client, clock  # noqa: F401  (fixtures)
 from tests.helpers.db import session_on
 from tests.risk.identity.conftest import CHAIN_ID, DOMAIN, URI
 
@@ -39,25 +37,7 @@ def settings(api_settings: ApiSettings, tmp_path: Path) -> ApiSettings:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(settings: ApiSettings, clock: Clock) -> FastAPI:
-    app = create_app(settings)
-    app.state.identity_clock = clock
-    return app
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def sign_in(client: TestClient, clock: Clock) -> Callable[[], Browser]:
+def sign_in(client: TestClient, clock: Clock) -> Callable[[], Browser]:  # noqa: F811
     """A new customer, signed in with a fresh wallet."""
 
     def make() -> Browser:

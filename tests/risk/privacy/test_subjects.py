@@ -2,6 +2,7 @@
 another subject untouched, a second erasure a no-op answering the first record."""
 
 import datetime
+import threading
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 
@@ -14,6 +15,7 @@ from risk.privacy import analytics, details, subjects
 from risk.privacy.analytics import Event, EventKind
 from risk.privacy.pseudonyms import Pseudonymizer
 from risk.privacy.schema import analytics_events, erasures, exports
+from tests.helpers.threads import run_concurrently
 from tests.risk.privacy.conftest import START
 
 ALICE, BOB = "idn_alice", "idn_bob"
@@ -140,3 +142,23 @@ def test_erasure_deletes_the_personal_rest_keeps_the_laws_records_and_is_done_on
         assert connection.scalar(select(func.count()).select_from(erasures)) == 1
     assert not did_again
     assert again == record
+
+
+def test_concurrent_erasures_of_one_subject_erase_once(engine: Engine, pseudonymizer: Pseudonymizer):
+    with engine.begin() as connection:
+        _customer(connection, pseudonymizer, ALICE, 1)
+    records: list[tuple[subjects.Erasure, bool]] = []
+    lock = threading.Lock()
+
+    def erase() -> None:
+        with engine.begin() as connection:
+            answer = subjects.erase(connection, pseudonymizer, ALICE, "self", START)
+        with lock:
+            records.append(answer)
+
+    run_concurrently(erase, 4)
+    assert len(records) == 4
+    assert sum(did for _, did in records) == 1
+    assert len({record.id for record, _ in records}) == 1
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(erasures)) == 1
