@@ -61,14 +61,14 @@ def _refused(detail: str, field: str) -> ErasureNotConfirmed:
 
 
 def _confirm(engine: Engine, settings: ApiSettings, subject_id: str, body: ErasureRequest) -> None:
-    """Nothing when the subject has no usable factor (the session is then all the proof there is) or the
-    named factor verifies; a refusal naming the field otherwise. A wrong secret counts towards its lockout."""
-    at = now()
-    usable = [s.factor for s in available_factors(engine, subject_id, at) if s.unusable_reason(at) is None]
-    if not usable:
+    """Nothing when the subject has no factor enrolled (the session is then all the proof there is) or the
+    named factor verifies; a refusal naming the field otherwise. A wrong secret counts towards its lockout,
+    and a locked factor still counts as enrolled: locking one's factors never lets a session erase alone."""
+    enrolled = [status.factor for status in available_factors(engine, subject_id, now()) if status.enrolled]
+    if not enrolled:
         return
     if body.factor is None or body.secret is None:
-        names = ", ".join(usable)
+        names = ", ".join(enrolled)
         raise _refused(f"confirm the erasure with one of your factors: {names}", "factor")
     policy = LockoutPolicy(
         settings.factor_lockout_failures,

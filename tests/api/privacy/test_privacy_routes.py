@@ -2,6 +2,7 @@
 suppressed report; and outsiders: no session, an API key in place of a session, a key without the scope,
 another customer."""
 
+import base64
 from collections.abc import Callable
 
 import pytest
@@ -9,9 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from api.privacy.__main__ import main as privacy_cli
+from api.privacy.service import now
 from api.settings import ApiSettings
 from risk.factors.lockout import LockoutPolicy
 from risk.factors.passwords import PaymentPassword
+from risk.factors.recovery import RecoveryCodes
+from risk.factors.sealing import SecretBox
+from risk.factors.totp import TotpFactor, TotpParameters, code_at
 from risk.identity.schema import siwe_nonces
 from risk.privacy import analytics
 from risk.privacy.analytics import Event, EventKind
@@ -174,3 +179,46 @@ def test_the_retention_command_removes_the_expired(
     assert "identity_siwe_nonces\t1" in capsys.readouterr().out
     assert privacy_cli(["retention", "--now", str(START)], settings) == 0
     assert "identity_siwe_nonces\t0" in capsys.readouterr().out
+
+
+def test_locking_my_factor_does_not_let_a_session_erase_alone(
+    client: TestClient, sign_in: SignIn, settings: ApiSettings
+):
+    alice = sign_in()
+    with engine_on(settings.database_url) as engine:
+        PaymentPassword(engine, LockoutPolicy(), lambda: START).set(_subject(alice), "correct horse 42")
+    wrong = {"factor": "payment_password", "secret": "wrong horse 42"}
+    for _ in range(settings.factor_lockout_failures):
+        assert client.post("/v1/privacy/erasure", json=wrong, headers=alice.bearer()).status_code == 403
+    bare = client.post("/v1/privacy/erasure", json={}, headers=alice.bearer())
+    assert bare.status_code == 403
+    assert problem_fields(bare) == ["factor"]
+    right = {"factor": "payment_password", "secret": "correct horse 42"}
+    locked = client.post("/v1/privacy/erasure", json=right, headers=alice.bearer())
+    assert locked.status_code == 403  # locked: the right password too, until the lock ends
+    assert problem_fields(locked) == ["secret"]
+    assert alice.whoami().status_code == 200
+
+
+def test_a_totp_code_or_a_recovery_code_confirms_my_erasure(
+    client: TestClient, sign_in: SignIn, settings: ApiSettings
+):
+    alice, bob = sign_in(), sign_in()
+    with engine_on(settings.database_url) as engine:
+        totp = TotpFactor(engine, SecretBox.from_file(settings.factor_key_path), LockoutPolicy(), now,
+                          issuer="TPWallet")  # fmt: skip
+        enrolment = totp.enrol(_subject(alice), "alice")
+        secret = base64.b32decode(enrolment.secret)
+        totp.confirm(_subject(alice), code_at(secret, now() - 30, TotpParameters()))
+        codes = RecoveryCodes(engine, LockoutPolicy(), now).generate(_subject(bob)).codes
+    code = code_at(secret, now(), TotpParameters())
+    by_totp = client.post(
+        "/v1/privacy/erasure", json={"factor": "totp", "secret": code}, headers=alice.bearer()
+    )
+    assert by_totp.status_code == 200, by_totp.text
+    assert by_totp.json()["erased"]["risk_factor_totp"] == 1
+    by_code = client.post(
+        "/v1/privacy/erasure", json={"factor": "recovery_code", "secret": codes[0]}, headers=bob.bearer()
+    )
+    assert by_code.status_code == 200, by_code.text
+    assert by_code.json()["erased"]["risk_factor_recovery_codes"] == len(codes)
