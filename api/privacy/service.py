@@ -9,12 +9,14 @@ makes the report answer 503.
 import datetime
 import time
 from dataclasses import asdict
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, func, select
 
 from api.errors import ApiError, InvalidRequest, ServiceUnavailable
 from api.privacy.schemas import ErasureOut, ErasureRequest, Export, ReportCellOut, ReportOut
 from api.settings import ApiSettings
+from payments.rails.stablecoin.schema import stablecoin_payments
 from risk.factors import errors as factor_errors
 from risk.factors.fallback import available_factors
 from risk.factors.lockout import LockoutPolicy
@@ -53,7 +55,25 @@ def pseudonymizer(settings: ApiSettings) -> Pseudonymizer | None:
 
 def export(engine: Engine, settings: ApiSettings, subject_id: str, requested_by: str) -> Export:
     with engine.begin() as connection:
-        return subjects.export(connection, pseudonymizer(settings), subject_id, requested_by, now())
+        data = subjects.export(connection, pseudonymizer(settings), subject_id, requested_by, now())
+        addresses = [row["address"] for row in data["ethereum_addresses"]]
+        data["stablecoin_payments"] = _paid_from(connection, addresses)
+    return data
+
+
+def _paid_from(connection: Connection, addresses: list[str]) -> list[dict[str, Any]]:
+    """The stablecoin payments made from the subject's addresses (a payments record, so read here: `risk`
+    sits below `payments` and does not see its tables)."""
+    if not addresses:
+        return []
+    paid = stablecoin_payments.c
+    query = (
+        select(paid.chain_id, paid.tx_hash, paid.log_index, paid.paid_at, paid.payment_intent_id, paid.payer,
+               paid.token, paid.token_amount, paid.outcome)
+        .where(func.lower(paid.payer).in_([address.lower() for address in addresses]))
+        .order_by(paid.paid_at, paid.tx_hash, paid.log_index)
+    )  # fmt: skip
+    return [dict(row._mapping) for row in connection.execute(query)]
 
 
 def _refused(detail: str, field: str) -> ErasureNotConfirmed:

@@ -12,6 +12,7 @@ from sqlalchemy import insert
 from api.privacy.__main__ import main as privacy_cli
 from api.privacy.service import now
 from api.settings import ApiSettings
+from payments.rails.stablecoin.schema import stablecoin_payments
 from risk.factors.lockout import LockoutPolicy
 from risk.factors.passwords import PaymentPassword
 from risk.factors.recovery import RecoveryCodes
@@ -33,8 +34,25 @@ def _subject(browser: Browser) -> str:
     return str(browser.whoami().json()["subject_id"])
 
 
-def test_i_export_my_data_and_only_mine(client: TestClient, sign_in: SignIn, operator: Operator):
+def _paid(settings: ApiSettings, payer: str, tx: int) -> None:
+    """A stablecoin payment from `payer`, stored lower-case: the export matches addresses ignoring case."""
+    with engine_on(settings.database_url) as engine, engine.begin() as connection:
+        connection.execute(
+            insert(stablecoin_payments).values(
+                chain_id=31337, tx_hash=f"0x{tx:064x}", log_index=0, block_number=1,
+                block_hash="0x" + "b" * 64, paid_at=START, intent_key="0x" + "c" * 64,
+                payer=payer.lower(), token="0x" + "d" * 40, token_amount="1000000", outcome="applied",
+                recorded_at=START,
+            )
+        )  # fmt: skip
+
+
+def test_i_export_my_data_and_only_mine(
+    client: TestClient, sign_in: SignIn, operator: Operator, settings: ApiSettings
+):
     alice, bob = sign_in(), sign_in()
+    _paid(settings, alice.wallet.address, 1)
+    _paid(settings, bob.wallet.address, 2)
     answer = client.get("/v1/privacy/export", headers=alice.bearer())
     assert answer.status_code == 200, answer.text
     data = answer.json()
@@ -44,6 +62,7 @@ def test_i_export_my_data_and_only_mine(client: TestClient, sign_in: SignIn, ope
     assert _subject(bob) not in answer.text
     assert data["export_id"].startswith("pex_")
     assert [event["kind"] for event in data["analytics_events"]] == ["login"]  # under a pseudonym
+    assert [payment["tx_hash"] for payment in data["stablecoin_payments"]] == [f"0x{1:064x}"]
 
 
 def test_no_session_or_an_api_key_in_its_place_is_refused(client: TestClient, operator: Operator):
