@@ -20,7 +20,7 @@ from api.deps import CustomerSession, PrivacyAdmin, SettingsDep
 from api.errors import problem_doc
 from api.privacy import service
 from api.privacy.retention import retaining
-from api.privacy.schemas import ErasureOut, ErasureRequest, Export, ReportOut
+from api.privacy.schemas import ContactIn, ContactOut, ErasureOut, ErasureRequest, Export, ReportOut
 from api.settings import ApiSettings
 from risk.devices.canonical import SUBJECT_ID_PATTERN
 
@@ -53,6 +53,23 @@ async def export_mine(request: Request, principal: CustomerSession, settings: Se
     return await run_in_threadpool(
         service.export, request.app.state.engine, settings, principal.subject_id, "self"
     )
+
+
+@router.get("/details", responses=SESSION, summary="My contact details")
+async def my_details(request: Request, principal: CustomerSession) -> ContactOut:
+    """What I told you about myself (kept apart from every payment record, under my subject id only)."""
+    return await run_in_threadpool(service.contact, request.app.state.engine, principal.subject_id, None)
+
+
+@router.put(
+    "/details",
+    responses={**SESSION, 422: problem_doc("The body is invalid; `errors` names the field.")},
+    summary="Set or correct my contact details",
+)
+async def put_my_details(request: Request, principal: CustomerSession, body: ContactIn) -> ContactOut:
+    """Replace my contact details whole (GDPR art. 16); a field left out is cleared. Repeating it changes
+    nothing more."""
+    return await run_in_threadpool(service.contact, request.app.state.engine, principal.subject_id, body)
 
 
 @router.post("/erasure", responses={**SESSION, **CONFIRM}, summary="Erase my personal data")

@@ -1,8 +1,9 @@
 """Bodies of the `/v1/privacy` routes."""
 
+import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from api.schemas import ApiModel
 
@@ -14,6 +15,37 @@ class ErasureRequest(ApiModel):
     """The factor confirming (required when the subject has a usable factor enrolled)."""
     secret: str | None = Field(default=None, min_length=1, max_length=128)
     """The factor's code, password or recovery code."""
+
+
+class ContactIn(ApiModel):
+    """My contact details, replaced whole (a field left out is cleared). Identity documents are not set
+    here: they come from the KYC provider."""
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    """E.164, e.g. `+4915112345678`."""
+    birth_date: datetime.date | None = None
+    residence_country: str | None = Field(default=None, pattern="^[A-Z]{2}$")
+    """ISO 3166-1 alpha-2."""
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible(cls, value: datetime.date | None) -> datetime.date | None:
+        if (
+            value is not None
+            and not datetime.date(1900, 1, 1) <= value <= datetime.datetime.now(datetime.UTC).date()
+        ):
+            raise ValueError("a birth date between 1900-01-01 and today")
+        return value
+
+
+class ContactOut(ContactIn):
+    """My contact details as stored, and whether an identity document is on file (its data is not shown
+    here: the export has it)."""
+
+    document_on_file: bool
+    updated_at: int | None
 
 
 class ErasureOut(ApiModel):

@@ -14,7 +14,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from api.errors import ApiError, InvalidRequest, ServiceUnavailable
-from api.privacy.schemas import ErasureOut, ErasureRequest, Export, ReportCellOut, ReportOut
+from api.privacy.schemas import (
+    ContactIn,
+    ContactOut,
+    ErasureOut,
+    ErasureRequest,
+    Export,
+    ReportCellOut,
+    ReportOut,
+)
 from api.settings import ApiSettings
 from payments.rails.stablecoin.schema import stablecoin_payments
 from risk.factors import errors as factor_errors
@@ -25,7 +33,7 @@ from risk.factors.passwords import PaymentPassword
 from risk.factors.recovery import RecoveryCodes
 from risk.factors.sealing import SecretBox
 from risk.factors.totp import TotpFactor
-from risk.privacy import reports, subjects
+from risk.privacy import details, reports, subjects
 from risk.privacy.pseudonyms import Pseudonymizer, PseudonymKeyError
 
 
@@ -74,6 +82,24 @@ def _paid_from(connection: Connection, addresses: list[str]) -> list[dict[str, A
         .order_by(paid.paid_at, paid.tx_hash, paid.log_index)
     )  # fmt: skip
     return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def contact(engine: Engine, subject_id: str, replacement: ContactIn | None) -> ContactOut:
+    """The subject's contact details, after replacing them with `replacement` if given."""
+    with engine.begin() as connection:
+        if replacement is not None:
+            fields = replacement.model_dump()
+            details.save_contact(connection, subject_id, details.Contact(**fields), now())
+        stored = details.load(connection, subject_id) or {}
+    return ContactOut(
+        full_name=stored.get("full_name"),
+        email=stored.get("email"),
+        phone=stored.get("phone"),
+        birth_date=stored.get("birth_date"),
+        residence_country=stored.get("residence_country"),
+        document_on_file=stored.get("document_number") is not None,
+        updated_at=stored.get("updated_at"),
+    )
 
 
 def _refused(detail: str, field: str) -> ErasureNotConfirmed:

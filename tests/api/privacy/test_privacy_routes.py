@@ -241,3 +241,33 @@ def test_a_totp_code_or_a_recovery_code_confirms_my_erasure(
     )
     assert by_code.status_code == 200, by_code.text
     assert by_code.json()["erased"]["risk_factor_recovery_codes"] == len(codes)
+
+
+def test_i_set_and_correct_my_contact_details_apart_from_payments(client: TestClient, sign_in: SignIn):
+    alice, bob = sign_in(), sign_in()
+    contact = {"full_name": "Alice Doe", "email": "alice@example.com", "phone": "+4915112345678",
+               "birth_date": "1990-01-02", "residence_country": "DE"}  # fmt: skip
+    put = client.put("/v1/privacy/details", json=contact, headers=alice.bearer())
+    assert put.status_code == 200, put.text
+    assert put.json()["email"] == "alice@example.com"
+    assert put.json()["document_on_file"] is False
+    corrected = client.put("/v1/privacy/details", json={"full_name": "Alice Roe"}, headers=alice.bearer())
+    assert corrected.json()["full_name"] == "Alice Roe"
+    assert corrected.json()["email"] is None  # replaced whole
+    assert client.get("/v1/privacy/details", headers=bob.bearer()).json()["full_name"] is None
+    assert client.get("/v1/privacy/details").status_code == 401
+    exported = client.get("/v1/privacy/export", headers=alice.bearer()).json()
+    assert exported["personal_details"]["full_name"] == "Alice Roe"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("email", "not-an-email"), ("phone", "0151 123"), ("birth_date", "2999-01-01"),
+     ("residence_country", "de"), ("full_name", "")],
+)  # fmt: skip
+def test_bad_contact_details_are_refused_naming_the_field(
+    client: TestClient, sign_in: SignIn, field: str, value: str
+):
+    answer = client.put("/v1/privacy/details", json={field: value}, headers=sign_in().bearer())
+    assert answer.status_code == 422
+    assert field in problem_fields(answer)[0]

@@ -123,17 +123,9 @@ def test_retention_removes_what_is_past_its_period_once(engine: Engine, pseudony
         )
         analytics.record(c, pseudonymizer, Event(EventKind.LOGIN, "idn_a", NOW - 401 * DAY))
         analytics.record(c, pseudonymizer, Event(EventKind.LOGIN, "idn_a", NOW - 399 * DAY))
-        details.save(
-            c,
-            "idn_a",
-            details.Details(
-                full_name="A",
-                document_kind="passport",
-                document_number="P1",
-                birth_date=datetime.date(1990, 1, 1),
-            ),
-            START,
-        )
+        contact = details.Contact(full_name="A", birth_date=datetime.date(1990, 1, 1))
+        details.save_contact(c, "idn_a", contact, START)
+        details.save_document(c, "idn_a", details.Document("passport", "P1", "DE"), START)
 
     done = retention.run(engine, NOW)
 

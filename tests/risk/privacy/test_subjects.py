@@ -70,13 +70,10 @@ def _customer(connection: Connection, pseudonymizer: Pseudonymizer, subject: str
             debits_pending=0, debits_posted=0, credits_pending=0, credits_posted=12345, timestamp=START,
         )
     )  # fmt: skip
-    details.save(
-        connection,
-        subject,
-        details.Details(full_name=f"{subject} Doe", email=f"{subject}@example.com",
-                        birth_date=datetime.date(1990, 1, 2), document_kind="passport", document_number="X1"),
-        START,
-    )  # fmt: skip
+    birth = datetime.date(1990, 1, 2)
+    contact = details.Contact(f"{subject} Doe", f"{subject}@example.com", birth_date=birth)
+    details.save_contact(connection, subject, contact, START)
+    details.save_document(connection, subject, details.Document("passport", "X1", "DE"), START)
     analytics.record(connection, pseudonymizer, Event(EventKind.LOGIN, subject, START, country="DE"))
 
 
