@@ -11,7 +11,7 @@ import risk.kyc.schema as kyc
 from risk.privacy import analytics, details, retention
 from risk.privacy.analytics import Event, EventKind
 from risk.privacy.pseudonyms import Pseudonymizer
-from risk.privacy.registry import DAY, YEAR
+from risk.privacy.registry import DAY, REGISTRY, YEAR
 from risk.privacy.schema import analytics_events
 from tests.risk.privacy.conftest import START
 
@@ -146,3 +146,9 @@ def test_retention_removes_what_is_past_its_period_once(engine: Engine, pseudony
     assert kept["full_name"] == "A"
     assert kept["document_number"] is None
     assert retention.run(engine, NOW) == dict.fromkeys(done, 0)
+
+
+def test_every_retention_period_in_the_registry_has_a_step():
+    steps = {name.split(".")[0] for name in retention.steps(NOW)}
+    periodic = {entry.table for entry in REGISTRY if entry.retention_seconds is not None}
+    assert periodic <= steps
