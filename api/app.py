@@ -37,6 +37,7 @@ from api.openapi import install_openapi
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
 from api.payment_methods.router import router as payment_methods_router
+from api.privacy.router import router as privacy_router
 from api.rails.bank import router as bank_rail_router
 from api.rails.card import router as card_rail_router
 from api.ratelimit import address_bucket, make_rate_limiter
@@ -184,6 +185,7 @@ ROUTERS: Final = (
     monitoring_router,
     risk_router,
     cases_router,
+    privacy_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

@@ -72,6 +72,7 @@ OperatorScope = Literal[
     "risk:evaluate",
     "cases:read",
     "cases:review",
+    "privacy:admin",
 ]
 MerchantScope = Literal[
     "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"

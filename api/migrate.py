@@ -28,6 +28,7 @@ import risk.factors.schema
 import risk.identity.schema
 import risk.kyc.schema
 import risk.monitoring.schema
+import risk.privacy.schema
 import risk.screening.schema
 from api.db import Base
 
@@ -56,6 +57,7 @@ def target_metadata() -> list[MetaData]:
         risk.decisions.schema.metadata,
         risk.cases.schema.metadata,
         risk.audit.schema.metadata,
+        risk.privacy.schema.metadata,
     ]
 
 

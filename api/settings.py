@@ -259,6 +259,15 @@ class ApiSettings(BaseSettings):
     """The KYC tier limits the structuring check measures amounts against."""
     monitoring_ip_countries_path: Path = PROJECT_ROOT / "config" / "risk" / "ip_countries.csv"
     """The IP range -> country table of the geography check (`risk.engine.geo.CidrTable`)."""
+    privacy_analytics_key_path: Path = PROJECT_ROOT / "var" / "risk" / "analytics.key"
+    """The file of the key analytics pseudonyms are HMACed with (64 hex digits, mode 0600): only its path is
+    configured; replacing the file rotates it. While it is missing, no analytics event is recorded and the
+    analytics report answers 503 (docs/risk.md, Privacy)."""
+    privacy_report_min_count: int = Field(default=10, ge=2, le=1000)
+    """k of the analytics reports: a cell with fewer distinct subjects than this is suppressed."""
+    privacy_retention_interval_seconds: float = Field(default=0, ge=0)
+    """How often the API runs the retention job (`risk.privacy.retention`); 0: never (cron then runs
+    `python -m api.privacy retention`)."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
-from api.deps import CustomerSession, IdentityDep
+from api.deps import CustomerSession, IdentityDep, SettingsDep
 from api.errors import problem_doc
 from api.identity import page
 from api.identity.schemas import (
@@ -28,8 +28,10 @@ from api.identity.schemas import (
     SessionOut,
     SiweLogin,
 )
+from api.privacy.service import pseudonymizer
 from risk.identity import identities, passkeys, sessions, siwe_login
 from risk.identity.sessions import IssuedSession
+from risk.privacy import analytics
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -74,14 +76,18 @@ async def siwe_nonce(identity: IdentityDep) -> NonceOut:
         **UNAVAILABLE,
     },
 )
-async def siwe_login_route(body: SiweLogin, identity: IdentityDep) -> SessionOut:
+async def siwe_login_route(body: SiweLogin, identity: IdentityDep, settings: SettingsDep) -> SessionOut:
     """Sign in with an EIP-4361 message signed by an Ethereum address (an externally owned account). The
-    address's identity is created, as a customer, on its first sign-in."""
+    address's identity is created, as a customer, on its first sign-in. The login is an analytics event
+    under the subject's keyed pseudonym (docs/risk.md, Privacy), while the analytics key is configured."""
+    keyed = pseudonymizer(settings)
 
     def work(connection: Connection, now: int) -> IssuedSession:
         login = siwe_login.verify_message(identity.siwe, body.message, body.signature, now)
         siwe_login.spend_nonce(connection, login.nonce, now)
         subject = identities.identity_of_address(connection, login.address, now)
+        if keyed is not None:
+            analytics.record(connection, keyed, analytics.Event(analytics.EventKind.LOGIN, subject.id, now))
         return sessions.start_session(connection, identity.signer, identity.sessions, subject.id, "siwe", now)
 
     return _session_out(await identity.run(work))

@@ -357,7 +357,15 @@ class DevnetStack:
         session_key_file = run_dir / "identity" / "session.key"
         factor_key_file = run_dir / "risk" / "factors.key"
         fingerprint_key_file = run_dir / "risk" / "device-fingerprint.key"
-        for key_file in (self.webhook_key_file, session_key_file, factor_key_file, fingerprint_key_file):
+        analytics_key_file = run_dir / "risk" / "analytics.key"
+        key_files = (
+            self.webhook_key_file,
+            session_key_file,
+            factor_key_file,
+            fingerprint_key_file,
+            analytics_key_file,
+        )
+        for key_file in key_files:
             create_key_file(key_file)
         env = {
             **os.environ,
@@ -375,6 +383,7 @@ class DevnetStack:
             "TPW_AUTH_SESSION_KEY_PATH": str(session_key_file),
             "TPW_FACTOR_KEY_PATH": str(factor_key_file),
             "TPW_DEVICE_FINGERPRINT_KEY_PATH": str(fingerprint_key_file),
+            "TPW_PRIVACY_ANALYTICS_KEY_PATH": str(analytics_key_file),
             "TPW_STABLECOIN_RAIL": "true",  # L1's router, found once deployed
             "TPW_STABLECOIN_REFUNDS": "true",  # paid back by the payments watcher
             "TPW_BANK_URL": self.bank_url,

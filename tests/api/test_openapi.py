@@ -26,7 +26,9 @@ token, and a stored answer would keep the tokens it issued)."""
 FACTORS = "/v1/factors/"
 """A customer's factor routes, as the sign-in routes: no Idempotency-Key (a code or recovery code is single
 use, and the answers are secrets shown once: a TOTP secret, recovery codes, a factor proof)."""
-NOT_IDEMPOTENT = (RAIL_EVENTS, AUTH, FACTORS)
+PRIVACY = "/v1/privacy/"
+"""Erasure: no Idempotency-Key (idempotent by its subject: a repeated request answers the first record)."""
+NOT_IDEMPOTENT = (RAIL_EVENTS, AUTH, FACTORS, PRIVACY)
 STEP_UP = "/verify-factor"
 """A customer's step-up on a payment intent: no Idempotency-Key (its code is spent once, and the verified
 factor is written on the intent before the rail is asked, so a retry resumes without acting twice)."""
