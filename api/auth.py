@@ -91,7 +91,8 @@ disputes; record the card networks' disputes and their decisions; read and revok
 devices (the support desk's `/v1/subjects/{subject_id}/devices`); read the monitoring's alerts and
 freezes; release or confirm them (an operator's review decision); read the risk engine's decisions;
 evaluate facts against the rules without enforcing anything; read the review queue's cases and reports;
-claim and decide cases."""
+claim and decide cases; read the privacy analytics reports, and export or erase a customer's personal
+data on their behalf."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and
