@@ -16,7 +16,7 @@ from api.periodic import every
 from risk.engine.geo import CidrTable
 from risk.kyc.tiers import load_tier_limits
 from risk.monitoring import alerts
-from risk.monitoring.alerts import Alert, AlertStatus
+from risk.monitoring.alerts import Alert, AlertStatus, ReviewQueue
 from risk.monitoring.config import load_config
 from risk.monitoring.monitor import Monitor
 
@@ -43,6 +43,8 @@ def app_clock(state: Any) -> Callable[[], int]:
 
 
 def build_monitor(state: Any) -> Monitor:
+    """The app's monitor: its alerts open cases in the review queue (`/v1/cases`), whose decisions release
+    or confirm the freezes (`api.risk.runtime.resolutions`)."""
     settings = state.settings
     return Monitor(
         state.engine,
@@ -50,6 +52,7 @@ def build_monitor(state: Any) -> Monitor:
         load_tier_limits(settings.monitoring_kyc_tiers_path),
         CidrTable.from_csv(settings.monitoring_ip_countries_path),
         clock=app_clock(state),
+        opener=ReviewQueue(),
     )
 
 

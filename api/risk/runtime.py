@@ -25,6 +25,7 @@ from risk.factors.passwords import PaymentPassword
 from risk.factors.recovery import RecoveryCodes
 from risk.factors.sealing import SecretBox
 from risk.factors.totp import TotpFactor
+from risk.monitoring.alerts import case_resolution
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,15 @@ def app_payments(state: Any) -> Payments:
 
 
 def resolutions(state: Any) -> Resolutions:
-    """The review cases' handlers: a payment intent's case resumes or fails the intent."""
+    """The review cases' handlers: a payment intent's case resumes or fails the intent; a monitored
+    customer's or merchant's case releases or confirms its freeze (`risk.monitoring`)."""
     registry = Resolutions()
 
     def payment_intent_resolved(case: Case) -> None:
         review_handler(app_payments(state))(case)
 
     registry.register(SubjectKind.PAYMENT_INTENT, payment_intent_resolved)
+    monitored = case_resolution(state.engine)
+    registry.register(SubjectKind.CUSTOMER, monitored)
+    registry.register(SubjectKind.MERCHANT, monitored)
     return registry

@@ -4,8 +4,9 @@ An alert names its subject as the ledger knows it (`customer` / `merchant` and t
 payout (`payout` and its refund id). A subject with an open alert is frozen already: a further finding is
 written to the audit log against that alert, and opens nothing new.
 
-Reviews: `CaseOpener` is what opens a case for an alert (the review queue's side); `AlertQueue`, the default,
-keeps the alert as its own case, so the queue is `GET /v1/monitoring/alerts?status=open`. `decide` is the
+Reviews: `CaseOpener` is what opens a case for an alert; `ReviewQueue` opens it in the review queue
+(`risk.cases`, `/v1/cases`), as the API does; `AlertQueue` keeps the alert as its own case (the queue is then
+`GET /v1/monitoring/alerts?status=open`), for a monitor run without the queue. `decide` is the
 release hook a case decision calls: approved releases the freeze (voids every hold, exactly), rejected
 confirms it (the holds stay, the alert is `confirmed` for escalation). A decision is made once; the same
 decision again answers the alert as it is, the other one is refused (`AlertDecided`).
@@ -18,8 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, insert, select, update
 
+from risk import cases
 from risk.monitoring import audit, freezes
 from risk.monitoring.checks import Finding
 from risk.monitoring.schema import alerts, holds
@@ -88,19 +90,23 @@ class AlertQueue:
         return alert.id
 
 
-class CaseFunctionOpener:
-    """A `CaseOpener` over a review queue's function of the shape `open_case(connection, subject_kind,
-    subject_id, reasons, ...) -> case` (a case with an `id`), e.g. `risk.cases.open_case`: the alert's check
-    and reason are the case's reasons."""
-
-    def __init__(self, open_case: Callable[..., Any]) -> None:
-        self._open_case = open_case
+class ReviewQueue:
+    """The review queue's `CaseOpener` (`risk.cases`): the alert opens an open case about its subject, with
+    its check and reason as the case's reason, in the alert's transaction. An operator's decision on that
+    case comes back through `decide_case` (the API registers it as the case resolution of customers and
+    merchants), so the freeze is released or confirmed from `/v1/cases` like any other review."""
 
     def open_case(self, connection: Connection, alert: Alert) -> str:
-        case = self._open_case(
-            connection, alert.subject_kind, alert.subject_id, [f"{alert.check}: {alert.reason}"]
+        reason = {"rule": alert.check, "text": alert.reason, "alert_id": alert.id}
+        case = cases.open_case(
+            connection,
+            alert.subject_kind,
+            alert.subject_id,
+            [reason],
+            opened_by=ACTOR,
+            now=alert.created_at,
         )
-        return str(case.id)
+        return case.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +249,27 @@ def decide_case(
         decide(connection, alert_id, approve=approve, operator=operator, reason=reason, now=now)
         for alert_id in ids
     ]
+
+
+def case_resolution(engine: Engine) -> Callable[[cases.Case], None]:
+    """The review queue's resolution of a monitored subject's case (`risk.cases.Resolutions`): its alerts
+    decided as the case was, in a transaction of their own (approved releases the freeze, rejected confirms
+    it); dispatched again, the same decision changes nothing."""
+
+    def resolved(case: cases.Case) -> None:
+        if case.resolved_at is None or case.resolved_by is None:
+            raise ValueError(f"case {case.id} is {case.status}: only a decided case resolves its alerts")
+        with engine.begin() as connection:
+            decide_case(
+                connection,
+                case.id,
+                approve=case.status is cases.CaseStatus.APPROVED,
+                operator=case.resolved_by,
+                reason=case.note or "",
+                now=case.resolved_at,
+            )
+
+    return resolved
 
 
 def load(connection: Connection, alert_id: str) -> Alert:

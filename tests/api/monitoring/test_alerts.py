@@ -123,6 +123,30 @@ def test_confirming_keeps_the_freeze(
     assert reviewer.post(f"/alerts/{alert['id']}/release", {"reason": "x"}).status_code == 409
 
 
+def test_the_alert_is_a_case_in_the_review_queue_whose_decision_releases_or_keeps_the_freeze(
+    client: TestClient, api_settings: ApiSettings, api: LedgerApi, burst: tuple[str, str]
+) -> None:
+    """The monitor's alert opens a `/v1/cases` case about the customer; deciding it there decides the alert:
+    approve releases the freeze, and the alert says who decided and why."""
+    customer, _ = burst
+    monitoring = operator(client, api_settings, "monitoring:read")
+    [alert] = monitoring.get("/alerts").json()["data"]
+    reviewer = {"Authorization": f"Bearer {issue(api_settings, 'cases:review')}"}
+    case = client.get(f"/v1/cases/{alert['case_id']}", headers=reviewer).json()
+    assert (case["subject_kind"], case["subject_id"], case["status"]) == ("customer", "cus-burst", "open")
+    assert case["reasons"][0]["rule"] == "frequency_spike"
+
+    approved = client.post(
+        f"/v1/cases/{case['id']}/approve",
+        json={"note": "payroll run, confirmed by phone"},
+        headers={**reviewer, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert approved.status_code == 200, approved.text
+    decided = monitoring.get(f"/alerts/{alert['id']}").json()
+    assert (decided["status"], decided["decision_reason"]) == ("released", "payroll run, confirmed by phone")
+    assert _available(api, customer) == "99000"
+
+
 def test_paging_through_alerts(client: TestClient, api_settings: ApiSettings, app: FastAPI) -> None:
     with app.state.engine.begin() as connection:
         for number in range(3):

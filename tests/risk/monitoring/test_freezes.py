@@ -1,19 +1,22 @@
 """Freezes are ledger holds: a freeze and its release leave every balance exactly as it was and the ledger
 balanced; an alert, its freeze, its case and its audit record commit together or not at all."""
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, Text, func, select
+from sqlalchemy import Connection, Engine, func, select
 
+import risk.audit.schema
+import risk.cases
+import risk.cases.schema
 from ledger.accounts import lookup_accounts
 from ledger.check import verify
 from ledger.model import AccountFlags, OwnerKind, TransferFlags, TransferSpec
 from ledger.schema import ACCOUNT_TOTALS, transfers
 from ledger.transfers import create_transfer
+from risk.cases.schema import risk_cases
 from risk.monitoring import alerts, freezes
 from risk.monitoring.alerts import Alert, Subject
 from risk.monitoring.checks import Check, Finding
@@ -156,34 +159,26 @@ def test_unknown_kinds_hold_nothing(engine: Engine, money: Money) -> None:
         assert freezes.freeze(connection, "mal_x", "treasury", "cus-d", 1) == []
 
 
-def test_a_review_queues_function_opens_the_case_in_the_alerts_transaction(engine: Engine) -> None:
-    """`CaseFunctionOpener` adapts a queue's `open_case(connection, kind, id, reasons)`; here a queue kept in
-    a table of the same database, so the case rolls back with the alert."""
-    queue = Table(
-        "test_cases", MetaData(), Column("id", String(32), primary_key=True), Column("reasons", Text)
-    )
-    queue.create(engine)
-
-    @dataclass
-    class Case:
-        id: str
-
-    def open_case(connection: Connection, kind: str, subject: str, reasons: list[str]) -> Case:
-        case = Case(f"case-{kind}-{subject}")
-        connection.execute(queue.insert().values(id=case.id, reasons="; ".join(reasons)))
-        return case
-
-    opener = alerts.CaseFunctionOpener(open_case)
+def test_the_review_queue_opens_the_case_in_the_alerts_transaction_and_its_decision_releases(
+    engine: Engine,
+) -> None:
+    """`ReviewQueue` opens a `risk.cases` case (audited on the risk log) with the alert, in its transaction:
+    the case rolls back with the alert; the case's approval, through `decide_case`, releases the freeze."""
+    for metadata in (risk.cases.schema.metadata, risk.audit.schema.metadata):
+        metadata.create_all(engine)
+    opener = alerts.ReviewQueue()
     with engine.begin() as connection:
         alert = alerts.raise_alert(connection, FINDING, Subject("customer", "cus-e"), 1, opener)
         assert alert is not None
-        assert alert.case_id == "case-customer-cus-e"
+        assert alert.case_id is not None
+        case = risk.cases.get_case(connection, alert.case_id)
+        assert (case.subject_kind, case.subject_id, case.opened_by) == ("customer", "cus-e", "monitoring")
+        assert case.reasons[0]["rule"] == "frequency_spike"
+        assert case.reasons[0]["alert_id"] == alert.id
         [released] = alerts.decide_case(
-            connection, "case-customer-cus-e", approve=True, operator="op", reason="fine", now=2
+            connection, case.id, approve=True, operator="op", reason="fine", now=2
         )
         assert released.status is alerts.AlertStatus.RELEASED
-    with engine.connect() as connection:
-        assert connection.execute(select(queue.c.reasons)).scalar_one() == "frequency_spike: a test finding"
 
     def failing_after_the_case() -> None:
         with engine.begin() as connection:
@@ -193,4 +188,4 @@ def test_a_review_queues_function_opens_the_case_in_the_alerts_transaction(engin
     with pytest.raises(ValueError, match="boom"):
         failing_after_the_case()
     with engine.connect() as connection:
-        assert connection.execute(select(func.count()).select_from(queue)).scalar_one() == 1
+        assert connection.execute(select(func.count()).select_from(risk_cases)).scalar_one() == 1
