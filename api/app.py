@@ -24,6 +24,7 @@ from api.fx.router import router as fx_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
 from api.identity.router import router as auth_router
+from api.kyc.router import router as kyc_router
 from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
 from api.merchants.router import router as merchants_router
@@ -39,6 +40,7 @@ from api.ratelimit import address_bucket, make_rate_limiter
 from api.reconciliation.router import router as reconciliation_router
 from api.reports.router import router as reports_router
 from api.rpc import ChainClients
+from api.screening.router import router as screening_router
 from api.settings import ApiSettings, get_settings
 from api.subscriptions.router import router as subscriptions_router
 from api.version.router import router as version_router
@@ -127,6 +129,18 @@ OPENAPI_TAGS = [
         "possession and signs payment requests (`TPW-Device-*` headers, docs/risk.md). For now an operator's "
         "key with `devices:admin` acts for the subject named in `TPW-Subject-Id`.",
     },
+    {
+        "name": "kyc",
+        "description": "Know your customer: a signed-in customer starts a check for a tier (light, full) "
+        "with the KYC provider, whose signed result raises the tier; operators decide manual reviews "
+        "(`kyc:read`, `kyc:review`).",
+    },
+    {
+        "name": "screening",
+        "description": "Sanctions screening against lists in the OFAC SDN CSV format: names (fuzzy, for a "
+        "reviewer), chain addresses and IBANs (exact); the reviewers' queue and decisions; the list, whose "
+        "change re-screens every known subject (`screening:read`, `screening:review`, `screening:admin`).",
+    },
 ]
 
 ROUTERS: Final = (
@@ -149,6 +163,8 @@ ROUTERS: Final = (
     reports_router,
     auth_router,
     devices_router,
+    kyc_router,
+    screening_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

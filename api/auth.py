@@ -65,6 +65,11 @@ OperatorScope = Literal[
     "disputes:read",
     "disputes:write",
     "devices:admin",
+    "kyc:read",
+    "kyc:review",
+    "screening:read",
+    "screening:review",
+    "screening:admin",
 ]
 MerchantScope = Literal[
     "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"
@@ -80,7 +85,9 @@ payment intents and refunds; create, confirm, capture, cancel and refund them (a
 book); read one's own FX quotes; ask for FX quotes and convert them (moving money between ledger
 accounts); read reconciliation runs and their breaks; run a day's reconciliation; read every merchant's
 disputes; record the card networks' disputes and their decisions; act for any subject on its bound
-devices (the operator path of `/v1/devices`, until customer sessions carry the subject)."""
+devices (the operator path of `/v1/devices`, until customer sessions carry the subject); read every KYC
+check and the manual-review queue; decide the checks a KYC provider sent to manual review; read screenings
+and the reviewers' queue; screen on demand and decide potential matches; replace the sanctions list."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and

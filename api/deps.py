@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import ApiClient, Scope, authenticated_client, require_scope
 from api.custody.errors import CustodyUnavailable
 from api.custody.runtime import CustodyRuntime
-from api.customer_sessions import customer_session, identity_runtime
+from api.customer_sessions import customer_idempotency, customer_session, identity_runtime
 from api.db import get_session
 from api.fx.service import rate_source
 from api.idempotency.route import Idempotency, idempotency
@@ -30,6 +30,7 @@ from api.identity.service import Identity
 from api.merchants.errors import NotAMerchantKey
 from api.payment_intents.service import RailUnavailable, answered, tenant_of
 from api.rpc import ChainClients
+from api.screening.runtime import ScreeningRuntime, screening_runtime
 from api.settings import ApiSettings
 from api.signed_requests import device_signal, signed_device
 from api.subject import Subject, operator_subject, subject_idempotency
@@ -383,3 +384,14 @@ SignedDevice = Annotated[VerifiedDevice, Depends(signed_device)]
 """The subject's device that signed this request (`TPW-Device-*` headers); 401 if none did."""
 DeviceSignalDep = Annotated[DeviceSignal, Depends(device_signal)]
 """This request's device fingerprint signal for the subject (a signal for the risk engine, never proof)."""
+
+
+ScreeningDep = Annotated[ScreeningRuntime, Depends(screening_runtime)]
+"""The sanctions screening runtime (`api.screening.runtime`): the list in use and its screener."""
+ScreeningReader = Annotated[ApiClient, Depends(require_scope("screening:read", "screening:review"))]
+ScreeningReviewer = Annotated[ApiClient, Depends(require_scope("screening:review"))]
+ScreeningAdmin = Annotated[ApiClient, Depends(require_scope("screening:admin"))]
+KycReader = Annotated[ApiClient, Depends(require_scope("kyc:read", "kyc:review"))]
+KycReviewer = Annotated[ApiClient, Depends(require_scope("kyc:review"))]
+CustomerIdempotency = Annotated[Idempotency, Depends(customer_idempotency)]
+"""A customer's POST `Idempotency-Key`, scoped to the session's subject (`api.customer_sessions`)."""
