@@ -2,24 +2,28 @@
 
 A signed-in customer (a session access token, `CustomerSession`; never an API key) starts a check for a
 tier (`light` or `full`) and reads its own checks and tier; another customer's check answers 404. The KYC
-provider reports each result to `POST /v1/kyc/events`, signed with `TPW-Signature` (300 s tolerance, the
+provider reports each result to `POST /v1/rails/kyc/events` signed with `TPW-Signature` (300 s tolerance, the
 inbound replay store of the rails' webhooks, scope `kyc:<provider>`): no API key. Operators read every
 check and the manual-review queue (`kyc:read`) and decide a check in review (`kyc:review`).
 """
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import KEY_RESPONSES
 from api.deps import (
     CustomerIdempotency,
     CustomerSession,
+    EngineDep,
     IdempotencyDep,
+    KycProviderDep,
     KycReader,
     KycReviewer,
     ScreeningDep,
@@ -28,13 +32,13 @@ from api.deps import (
 from api.errors import ApiError, problem_doc
 from api.idempotency.route import idempotent_post
 from api.kyc import schemas, service
-from api.kyc.runtime import KycProvider, kyc_lifespan, kyc_provider
+from api.kyc.runtime import kyc_provider_from
 from api.kyc.schemas import CHECK_ID_PATTERN
 from payments.webhooks.replays import SqlReplayStore
 from payments.webhooks.signing import HEADER, SignatureError, verify
 
-router = APIRouter(prefix="/v1/kyc", tags=["kyc"], lifespan=kyc_lifespan)
-
+log = logging.getLogger("api.kyc")
+PREFIX: Final = "/v1/kyc"
 MAX_EVENT_BYTES: Final = 64 * 1024
 SESSION: Final[dict[int | str, dict[str, Any]]] = {
     401: problem_doc("No valid session access token (`WWW-Authenticate: Bearer`)."),
@@ -46,24 +50,32 @@ OPERATOR: Final[dict[int | str, dict[str, Any]]] = {
 }
 NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {404: problem_doc("No such check (or another's).")}
 CheckIdPath = Annotated[str, Path(pattern=CHECK_ID_PATTERN, description="A KYC check's id.")]
-ProviderDep = Annotated[KycProvider, Depends(kyc_provider)]
 
 
 class SignatureRefused(ApiError, status=400, problem="kyc-signature-refused", title="Signature refused"):
     """The result's `TPW-Signature` is missing, malformed, wrong, stale or replayed."""
 
 
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+@asynccontextmanager
+async def kyc_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The KYC provider the settings name, for the app's life (`app.state.kyc_provider`)."""
+    provider = kyc_provider_from(app.state.settings)
+    app.state.kyc_provider = provider
+    if provider is not None:
+        log.info("kyc provider ready", extra={"kyc_provider_url": provider.client.base_url})
+    try:
+        yield
+    finally:
+        if provider is not None:
+            provider.client.close()
 
 
-EngineDep = Annotated[Engine, Depends(_engine)]
+router = APIRouter(tags=["kyc"], lifespan=kyc_lifespan)
 
 
 @idempotent_post(
     router,
-    "/checks",
+    f"{PREFIX}/checks",
     schemas.CheckOut,
     "Start a KYC check for a tier (the customer's own)",
     {
@@ -80,7 +92,7 @@ async def start_check(
     idempotency: CustomerIdempotency,
     engine: EngineDep,
     screening: ScreeningDep,
-    provider: ProviderDep,
+    provider: KycProviderDep,
 ) -> Response:
     """A session access token. The name is screened against the sanctions list first; the provider's result
     arrives later (`status` moves from `pending`)."""
@@ -93,14 +105,16 @@ async def start_check(
     )
 
 
-@router.get("", summary="The customer's KYC tier and checks", responses=SESSION)
+@router.get(PREFIX, summary="The customer's KYC tier and checks", responses=SESSION)
 async def overview(principal: CustomerSession, engine: EngineDep) -> schemas.KycOut:
     """A session access token."""
     return await run_in_threadpool(service.overview, engine, principal.subject_id)
 
 
 @router.get(
-    "/checks/{check_id}", summary="Read one of the customer's checks", responses={**SESSION, **NOT_FOUND}
+    PREFIX + "/checks/{check_id}",
+    summary="Read one of the customer's checks",
+    responses={**SESSION, **NOT_FOUND},
 )
 async def read_own_check(
     check_id: CheckIdPath, principal: CustomerSession, engine: EngineDep
@@ -110,7 +124,7 @@ async def read_own_check(
 
 
 @router.post(
-    "/events",
+    "/v1/rails/kyc/events",
     summary="Receive the KYC provider's signed result (the provider calls this)",
     responses={
         400: problem_doc("The signature is missing, malformed, wrong, stale or replayed."),
@@ -120,7 +134,7 @@ async def read_own_check(
     },
 )
 async def provider_event(
-    request: Request, session: SessionDep, engine: EngineDep, provider: ProviderDep
+    request: Request, session: SessionDep, engine: EngineDep, provider: KycProviderDep
 ) -> schemas.EventAnswer:
     """No API key: the provider's `TPW-Signature` authenticates the body, checked on its exact bytes before
     it is parsed. The accepted signature is committed first, so a replay is refused even while the first
@@ -146,7 +160,9 @@ async def provider_event(
     return await run_in_threadpool(service.record_result, engine, provider, body)
 
 
-@router.get("/reviews", summary="Checks the provider sent to manual review, oldest first", responses=OPERATOR)
+@router.get(
+    f"{PREFIX}/reviews", summary="Checks the provider sent to manual review, oldest first", responses=OPERATOR
+)
 async def pending_reviews(
     _: KycReader, engine: EngineDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> schemas.CheckList:
@@ -155,7 +171,9 @@ async def pending_reviews(
 
 
 @router.get(
-    "/operator/checks/{check_id}", summary="Read any customer's check", responses={**OPERATOR, **NOT_FOUND}
+    PREFIX + "/operator/checks/{check_id}",
+    summary="Read any customer's check",
+    responses={**OPERATOR, **NOT_FOUND},
 )
 async def read_check(check_id: CheckIdPath, _: KycReader, engine: EngineDep) -> schemas.CheckOut:
     """Scope `kyc:read`."""
@@ -164,7 +182,7 @@ async def read_check(check_id: CheckIdPath, _: KycReader, engine: EngineDep) -> 
 
 @idempotent_post(
     router,
-    "/checks/{check_id}/review",
+    PREFIX + "/checks/{check_id}/review",
     schemas.CheckOut,
     "Decide a check in manual review: approved (the tier is raised) or rejected",
     {

@@ -1,18 +1,11 @@
 """The KYC provider as the API sees it: its client (`payments.rails.kyc.client`) and the secret its
-webhooks are signed with, both from the settings, for the app's life (`kyc_lifespan`)."""
+webhooks are signed with, both from the settings, for the app's life (`api.kyc.router.kyc_lifespan`)."""
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-
-from fastapi import FastAPI, Request
 
 from api.errors import ServiceUnavailable
 from api.settings import ApiSettings
 from payments.rails.kyc.client import KycProviderClient
-
-log = logging.getLogger("api.kyc")
 
 
 class KycUnavailable(ServiceUnavailable, problem="kyc-unavailable", title="KYC provider unavailable"):
@@ -35,24 +28,3 @@ def kyc_provider_from(settings: ApiSettings) -> KycProvider | None:
         raise RuntimeError("TPW_KYC_WEBHOOK_SECRET_PATH must name a file holding the KYC provider's secret")
     client = KycProviderClient(settings.kyc_provider_url, settings.kyc_provider_timeout_seconds)
     return KycProvider(client, path.read_text().strip())
-
-
-@asynccontextmanager
-async def kyc_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    provider = kyc_provider_from(app.state.settings)
-    app.state.kyc_provider = provider
-    if provider is not None:
-        log.info("kyc provider ready", extra={"kyc_provider_url": provider.client.base_url})
-    try:
-        yield
-    finally:
-        if provider is not None:
-            provider.client.close()
-
-
-def kyc_provider(request: Request) -> KycProvider:
-    """The configured provider; 503 without one."""
-    provider: KycProvider | None = getattr(request.app.state, "kyc_provider", None)
-    if provider is None:
-        raise KycUnavailable("no KYC provider is configured on this server: TPW_KYC_PROVIDER_URL is unset")
-    return provider

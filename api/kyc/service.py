@@ -2,7 +2,7 @@
 
 Starting a check screens the customer's name first (`risk.screening`, trigger `onboarding`): a blocked
 subject is refused, one waiting for a sanctions reviewer is held (409) until the reviewer clears it, and
-only a clear one is sent to the provider. The provider's result arrives at `/v1/kyc/events`; an approval
+only a clear one is sent to the provider. The provider's result arrives at `/v1/rails/kyc/events`; an approval
 raises the tier in the transaction that records it (`Checks.record_outcome`), a rejection is recorded
 with its reasons, a manual review waits in the operators' queue (`Reviews`). Every function blocks on the
 database: the routes run them on a worker thread, outside the request's session (each domain call

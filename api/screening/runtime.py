@@ -13,8 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from fastapi import Request
 from sqlalchemy import Engine
 
 from api.errors import ServiceUnavailable
@@ -74,9 +74,9 @@ class ScreeningRuntime:
 _creating = threading.Lock()
 
 
-def screening_runtime(request: Request) -> ScreeningRuntime:
-    """The app's screening runtime on its database and the settings' list directory, made on first use."""
-    state = request.app.state
+def runtime_of(state: Any) -> ScreeningRuntime:
+    """The app's screening runtime (on `state`, the app's state) on its database and the settings' list
+    directory, made on first use."""
     with _creating:
         runtime: ScreeningRuntime | None = getattr(state, "screening", None)
         if runtime is None:

@@ -19,7 +19,7 @@ class KycProviderSettings(BaseSettings):
     database_path: Path = PROJECT_ROOT / "var" / "sandbox-kyc" / "kyc.db"
     """The provider's own SQLite database: checks and the webhook outbox."""
     webhook_url: str | None = None
-    """Where results go (the API's `/v1/kyc/events`); unset: kept in the outbox."""
+    """Where results go (the API's `/v1/rails/kyc/events`); unset: kept in the outbox."""
     webhook_secret_path: Path | None = None
     """The file holding the webhook signing secret shared with the API."""
     processing_delay_seconds: float = Field(default=2.0, ge=0, le=86_400)

@@ -1,5 +1,5 @@
 """Fixtures of the KYC and screening API tests: the app with session keys (customers sign in with SIWE),
-the sandbox KYC provider as its own process, its signed webhooks reaching `/v1/kyc/events` through a
+the sandbox KYC provider as its own process, its signed webhooks reaching `/v1/rails/kyc/events` through a
 loopback bridge, a sanctions list of the test's own (a copy of the shipped sample), and operators' keys."""
 
 import shutil
@@ -24,7 +24,7 @@ from tests.api.rails.conftest import Bridge, serving_bridge
 from tests.helpers.db import session_on
 from tests.helpers.sandbox_kyc import KycProviderProcess, running_kyc_provider
 
-EVENTS = "/v1/kyc/events"
+EVENTS = "/v1/rails/kyc/events"
 SAMPLE_LIST = PROJECT_ROOT / "config" / "risk" / "sanctions"
 
 
