@@ -14,6 +14,8 @@ from tests.api.kyc.conftest import EVENTS, Customer, NewCustomer, NewOperator, f
 from tests.api.rails.conftest import Bridge
 from tests.helpers.sandbox_kyc import WEBHOOK_SECRET
 
+pytestmark = pytest.mark.slow  # each test runs the provider as its own process
+
 
 def tier_of(customer: Customer) -> str:
     answer = customer.get("/v1/kyc")
