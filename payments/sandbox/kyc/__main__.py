@@ -2,35 +2,31 @@
 
 A worker thread completes checks whose processing delay is over and sends their webhooks (the bank's
 sender, `payments.sandbox.bank.delivery`, on this provider's outbox: signed afresh on every attempt, retried
-with backoff until a 2xx); then HTTP is served. Once listening it prints `sandbox kyc ready on
-http://HOST:PORT` (the port bound, for `port=0`), the line the devnet and the tests wait for.
+with backoff until a 2xx); then HTTP is served (`payments.sandbox.serving`). Once listening it prints
+`sandbox kyc ready on http://HOST:PORT` (the port bound, for `port=0`), the line the devnet and the tests
+wait for.
 """
 
 import logging
-import socket
 import sys
-import threading
 
 import httpx
-import uvicorn
 
 from payments.sandbox.bank.delivery import WebhookSender
 from payments.sandbox.kyc.app import create_app
 from payments.sandbox.kyc.settings import KycProviderSettings
 from payments.sandbox.kyc.store import Store, open_database, webhooks
+from payments.sandbox.serving import serve_with_worker
 
 READY: str = "sandbox kyc ready on"
 log = logging.getLogger("sandbox.kyc")
 
 
-def _run_worker(store: Store, sender: WebhookSender | None, interval: float, stop: threading.Event) -> None:
-    while not stop.wait(interval):
-        try:
-            store.complete_due()
-            if sender is not None:
-                sender.deliver_due()
-        except Exception:  # a round must not end the provider; the next one retries
-            log.exception("kyc worker round failed")
+def _round(store: Store, sender: WebhookSender | None) -> None:
+    """Complete the checks whose delay is over, then send what is queued."""
+    store.complete_due()
+    if sender is not None:
+        sender.deliver_due()
 
 
 def main() -> int:
@@ -51,22 +47,17 @@ def main() -> int:
             table=webhooks,
             content_type="application/json",
         )
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=_run_worker, args=(store, sender, settings.poll_interval_seconds, stop), daemon=True
-    )
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((settings.host, settings.port))
-    host, port = listener.getsockname()[:2]
-    server = uvicorn.Server(uvicorn.Config(create_app(store), log_level="warning", access_log=False))
-    worker.start()
-    print(f"{READY} http://{host}:{port}", flush=True)
     try:
-        server.run(sockets=[listener])
+        serve_with_worker(
+            create_app(store),
+            settings.host,
+            settings.port,
+            READY,
+            lambda: _round(store, sender),
+            settings.poll_interval_seconds,
+            log,
+        )
     finally:
-        stop.set()
-        worker.join(timeout=5)
         engine.dispose()
     return 0
 

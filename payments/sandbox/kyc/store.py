@@ -21,8 +21,6 @@ from sqlalchemy import (
     Column,
     Engine,
     Float,
-    Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
@@ -33,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from payments.sandbox.bank.schema import webhook_outbox
 from payments.sandbox.kyc.outcomes import Applicant, decide
 
 metadata: Final = MetaData()
@@ -50,16 +49,7 @@ checks: Final = Table(
     Column("created", Float, nullable=False),
 )
 
-webhooks: Final = Table(
-    "webhooks",
-    metadata,
-    Column("id", String(40), primary_key=True),
-    Column("sequence", Integer, nullable=False),
-    Column("body", LargeBinary, nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", Float, nullable=False, index=True),
-    Column("delivered_at", Float),
-)
+webhooks: Final = webhook_outbox(metadata)
 
 
 def open_database(path: Path) -> Engine:

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+import tests.api.identity.conftest as identity
 from api.auth import Scope, issue_api_key
 from api.settings import ApiSettings
 from chain.paths import PROJECT_ROOT
@@ -25,6 +25,7 @@ from tests.helpers.db import session_on
 from tests.helpers.sandbox_kyc import KycProviderProcess, running_kyc_provider
 
 EVENTS = "/v1/rails/kyc/events"
+app, clock = identity.app, identity.clock  # the sign-in tests' fixtures, on this package's `settings`
 SAMPLE_LIST = PROJECT_ROOT / "config" / "risk" / "sanctions"
 
 
@@ -55,18 +56,6 @@ def settings(
     list_dir: Path,
 ) -> ApiSettings:
     return identity_settings.model_copy(update={**provider.api_settings, "screening_list_dir": list_dir})
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(settings: ApiSettings, clock: Clock) -> FastAPI:
-    app = create_app(settings)
-    app.state.identity_clock = clock
-    return app
 
 
 @pytest.fixture
