@@ -27,6 +27,7 @@ from api.fx.router import router as fx_router
 from api.health.router import router as health_router
 from api.health.service import HealthProbe
 from api.identity.router import router as auth_router
+from api.kyc.router import router as kyc_router
 from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
 from api.merchants.router import router as merchants_router
@@ -45,6 +46,7 @@ from api.reconciliation.router import router as reconciliation_router
 from api.reports.router import router as reports_router
 from api.risk.router import router as risk_router
 from api.rpc import ChainClients
+from api.screening.router import router as screening_router
 from api.settings import ApiSettings, get_settings
 from api.subscriptions.router import router as subscriptions_router
 from api.version.router import router as version_router
@@ -158,6 +160,18 @@ OPENAPI_TAGS = [
         "approved or rejected by operators (`cases:read`, `cases:review`), each action on the hash-chained "
         "risk audit log; a compliance report per case as JSON or text.",
     },
+    {
+        "name": "kyc",
+        "description": "Know your customer: a signed-in customer starts a check for a tier (light, full) "
+        "with the KYC provider, whose signed result raises the tier; operators decide manual reviews "
+        "(`kyc:read`, `kyc:review`).",
+    },
+    {
+        "name": "screening",
+        "description": "Sanctions screening against lists in the OFAC SDN CSV format: names (fuzzy, for a "
+        "reviewer), chain addresses and IBANs (exact); the reviewers' queue and decisions; the list, whose "
+        "change re-screens every known subject (`screening:read`, `screening:review`, `screening:admin`).",
+    },
 ]
 
 ROUTERS: Final = (
@@ -186,6 +200,8 @@ ROUTERS: Final = (
     risk_router,
     cases_router,
     privacy_router,
+    kyc_router,
+    screening_router,
 )
 """Every feature's routes, in the order the OpenAPI document lists them."""
 

@@ -73,6 +73,11 @@ OperatorScope = Literal[
     "cases:read",
     "cases:review",
     "privacy:admin",
+    "kyc:read",
+    "kyc:review",
+    "screening:read",
+    "screening:review",
+    "screening:admin",
 ]
 MerchantScope = Literal[
     "merchant:read", "merchant:write", "payments:read", "payments:write", "webhooks:read", "webhooks:write"
@@ -92,7 +97,9 @@ devices (the support desk's `/v1/subjects/{subject_id}/devices`); read the monit
 freezes; release or confirm them (an operator's review decision); read the risk engine's decisions;
 evaluate facts against the rules without enforcing anything; read the review queue's cases and reports;
 claim and decide cases; read the privacy analytics reports, and export or erase a customer's personal
-data on their behalf."""
+data on their behalf; read every KYC check and the manual-review queue; decide the checks a KYC provider
+sent to manual review; read screenings and the reviewers' queue; screen on demand and decide potential
+matches; replace the sanctions list."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and

@@ -10,9 +10,13 @@ answer whatever failed (`WWW-Authenticate: Bearer error="invalid_token"`).
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
+from api.db import get_session
+from api.idempotency.route import Idempotency, IdempotencyKeyMissing
+from api.idempotency.store import HEADER, KEY_RE
 from api.identity.service import Clock, Identity, identity_for, problem, wall_clock
 from risk.identity import sessions
 from risk.identity.errors import SessionRefused
@@ -51,3 +55,19 @@ async def customer_session(
             connection, identity.signer, identity.sessions, token, now
         )
     )
+
+
+async def customer_idempotency(
+    request: Request,
+    principal: Annotated[SessionPrincipal, Depends(customer_session)],
+    session: Annotated[Session, Depends(get_session)],
+    key: Annotated[str | None, Header(alias=HEADER, include_in_schema=False)] = None,
+) -> Idempotency:
+    """A customer's POST Idempotency-Key, scoped to the session's subject (not the session: a customer
+    retrying after a token refresh is the same caller); 400 when it is missing or malformed."""
+    if key is None or not KEY_RE.fullmatch(key):
+        raise IdempotencyKeyMissing(
+            f"this POST needs an {HEADER} header: 1-255 printable ASCII characters, unique per operation",
+            header=HEADER,
+        )
+    return Idempotency(request, session, f"subject:{principal.subject_id}", key)

@@ -23,15 +23,17 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import ApiClient, Scope, authenticated_client, require_scope
 from api.custody.errors import CustodyUnavailable
 from api.custody.runtime import CustodyRuntime
-from api.customer_sessions import app_clock, customer_session, identity_runtime
+from api.customer_sessions import app_clock, customer_idempotency, customer_session, identity_runtime
 from api.db import get_session
 from api.factors.service import Factors, factors_for
 from api.fx.service import rate_source
 from api.idempotency.route import Idempotency, idempotency
 from api.identity.service import Clock, Identity
+from api.kyc.runtime import KycProvider, KycUnavailable
 from api.merchants.errors import NotAMerchantKey
 from api.payment_intents.service import RailUnavailable, answered, tenant_of
 from api.rpc import ChainClients
+from api.screening.runtime import ScreeningRuntime, runtime_of
 from api.settings import ApiSettings
 from api.signed_requests import DeviceCheck, device_check, device_signal, signed_device
 from api.subject import Subject, customer_subject, operator_subject, subject_idempotency
@@ -413,3 +415,35 @@ DeviceCheckDep = Annotated[DeviceCheck, Depends(device_check)]
 confirmation declares to require a device signature."""
 DeviceSignalDep = Annotated[DeviceSignal, Depends(device_signal)]
 """This request's device fingerprint signal for the subject (a signal for the risk engine, never proof)."""
+
+
+def get_engine(request: Request) -> Engine:
+    """The app's database engine, for the domain calls that open their own transactions (`risk`)."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_screening(request: Request) -> ScreeningRuntime:
+    """The app's sanctions screening runtime (`api.screening.runtime`), made on first use."""
+    return runtime_of(request.app.state)
+
+
+def get_kyc_provider(request: Request) -> KycProvider:
+    """The KYC provider (`api.kyc.router.kyc_lifespan`); 503 while none is configured."""
+    provider: KycProvider | None = getattr(request.app.state, "kyc_provider", None)
+    if provider is None:
+        raise KycUnavailable("no KYC provider is configured on this server: TPW_KYC_PROVIDER_URL is unset")
+    return provider
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+KycProviderDep = Annotated[KycProvider, Depends(get_kyc_provider)]
+ScreeningDep = Annotated[ScreeningRuntime, Depends(get_screening)]
+"""The sanctions screening runtime (`api.screening.runtime`): the list in use and its screener."""
+ScreeningReader = Annotated[ApiClient, Depends(require_scope("screening:read", "screening:review"))]
+ScreeningReviewer = Annotated[ApiClient, Depends(require_scope("screening:review"))]
+ScreeningAdmin = Annotated[ApiClient, Depends(require_scope("screening:admin"))]
+KycReader = Annotated[ApiClient, Depends(require_scope("kyc:read", "kyc:review"))]
+KycReviewer = Annotated[ApiClient, Depends(require_scope("kyc:review"))]
+CustomerIdempotency = Annotated[Idempotency, Depends(customer_idempotency)]
+"""A customer's POST `Idempotency-Key`, scoped to the session's subject (`api.customer_sessions`)."""

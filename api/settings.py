@@ -268,6 +268,19 @@ class ApiSettings(BaseSettings):
     privacy_retention_interval_seconds: float = Field(default=0, ge=0)
     """How often the API runs the retention job (`risk.privacy.retention`); 0: never (cron then runs
     `python -m api.privacy retention`)."""
+    kyc_provider_url: str | None = None
+    """The KYC provider's base URL (the devnet's sandbox provider); unset: `/v1/kyc` checks answer 503."""
+    kyc_webhook_secret_path: Path | None = None
+    """The file of the secret the KYC provider signs its result webhooks with (`TPW-Signature`); required
+    with `kyc_provider_url`. Only its path is configured: the secret never travels in the environment."""
+    kyc_provider_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """Per-request timeout of every call to the KYC provider."""
+    screening_list_dir: Path = PROJECT_ROOT / "config" / "risk" / "sanctions"
+    """The sanctions list in use: a directory of OFAC SDN CSV files (`SDN.CSV`, and `ALT.CSV`, `ADD.CSV`,
+    `SDN_COMMENTS.CSV`); the shipped sample by default. `PUT /v1/screening/list` writes here; a change of
+    its files re-screens every known subject. The payout worker reads the same directory."""
+    screening_name_threshold: float = Field(default=88.0, gt=0, le=100)
+    """The fuzzy name score (0-100) at or above which a name is a potential match for a reviewer."""
     docs_enabled: bool | None = None
     """Serve /docs, /redoc and /openapi.json; default on in dev, off in prod."""
 

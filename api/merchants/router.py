@@ -24,6 +24,7 @@ from api.deps import (
     MerchantsAdmin,
     MerchantsApplicant,
     MerchantWriter,
+    ScreeningDep,
     SessionDep,
     SettingsDep,
     TenantReader,
@@ -32,6 +33,7 @@ from api.errors import problem_doc
 from api.idempotency.progress import Progress
 from api.idempotency.route import RESPONSES, idempotent_posts
 from api.merchants import schemas, service
+from api.merchants.screening import hold_unless_clear, screen_applicant
 
 router = APIRouter(tags=["merchants"])
 
@@ -68,11 +70,18 @@ async def apply(
     client: MerchantsApplicant,
     idempotency: IdempotencyDep,
     session: SessionDep,
+    screening: ScreeningDep,
 ) -> Response:
     """Scope `merchants:apply` (or `merchants:admin`). The account starts as `applied`: no key acts for it
-    until an admin approves it."""
+    until an admin approves it. Its legal name is screened against the sanctions list."""
+
+    def apply_and_screen(progress: Progress) -> schemas.MerchantOut:
+        applied = service.apply(session, body, progress)
+        screen_applicant(screening, applied.id, body.legal_name)
+        return applied
+
     return await idempotency.run(
-        lambda progress: to_thread.run_sync(service.apply, session, body, progress),
+        lambda progress: to_thread.run_sync(apply_and_screen, progress),
         body=body,
         status_code=HTTPStatus.CREATED,
     )
@@ -83,12 +92,22 @@ def _decision(
 ) -> None:
     """`POST /v1/merchants/{merchant_id}/<action>`: an admin's decision on an application, no body."""
     shown_once = response_model is schemas.Approval  # it holds the new keys' tokens
+    screen_first = action == "approve"  # held unless the legal name screens clear
 
     async def decide(
-        merchant_id: MerchantIdPath, client: MerchantsAdmin, idempotency: IdempotencyDep, session: SessionDep
+        merchant_id: MerchantIdPath,
+        client: MerchantsAdmin,
+        idempotency: IdempotencyDep,
+        session: SessionDep,
+        screening: ScreeningDep,
     ) -> Response:
+        def screened_work(progress: Progress) -> Any:
+            if screen_first:
+                hold_unless_clear(session, screening, merchant_id)
+            return work(session, merchant_id, progress)
+
         return await idempotency.run(
-            lambda progress: to_thread.run_sync(work, session, merchant_id, progress),
+            lambda progress: to_thread.run_sync(screened_work, progress),
             body=None,
             status_code=HTTPStatus.OK,
             shown_once=shown_once,
@@ -105,7 +124,8 @@ _decision(
     service.approve,
     schemas.Approval,
     "Approve an application: the merchant becomes active and gets a sandbox and a live key",
-    "Scope `merchants:admin`. The keys' tokens are in this answer only (a replay has `token: null`).",
+    "Scope `merchants:admin`. The keys' tokens are in this answer only (a replay has `token: null`). Held "
+    "(409 `merchant-screening-hold`) while the legal name is not clear in sanctions screening.",
 )
 _decision(
     "reject",

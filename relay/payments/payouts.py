@@ -9,11 +9,13 @@ one at a time (a token's custody nonces are one sequence):
   transaction that consumed the nonce is found and taken as the payout's if it pays the same payer the
   same amount; otherwise another transfer took the nonce and a new one is chosen.
 - `sent`: once the transaction is `confirmations` deep, complete the refund and mark the payout `paid`.
+A refund whose payer address screens as sanctioned (`screening`) gets no payout: it is held, pending.
 A transfer the treasury queues (over its daily limit) stays `sent` until its owners' time lock lets it run;
 an operator sees it in the treasury's `TransferQueued` events.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
@@ -33,6 +35,8 @@ from payments.rails.stablecoin.payouts import (
     open_payouts,
     record_sent,
 )
+from risk.screening.screenings import Screener
+from risk.screening.source import ListSource
 
 log = logging.getLogger("relay.payments.payouts")
 
@@ -49,11 +53,18 @@ class PayoutWorker:
     signer: CustodySigner
     relayer: LocalAccount
     confirmations: int = 2
+    screening: ListSource | None = None
+    """The sanctions list each new payout's address is screened against (a hit holds the refund)."""
 
     def run_once(self) -> list[str]:
         """One pass over the open payouts; returns the refund ids paid in it."""
         paid = []
-        for payout in open_payouts(self.payments, self.config):
+        screener = None
+        if self.screening is not None:
+            screener = Screener(
+                self.payments.engine, self.screening.current(), clock=lambda: int(time.time() * 1000)
+            )
+        for payout in open_payouts(self.payments, self.config, screener):
             if payout.status is PayoutStatus.SIGNING:
                 self._send(payout)
             elif payout.tx_hash is not None and self._confirmed(payout.tx_hash):

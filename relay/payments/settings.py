@@ -58,6 +58,11 @@ class WatcherSettings(BaseSettings):
     )
     custody_key_id: str = Field(default="treasury", description="The custody group key that signs payouts.")
     treasury_name: str = Field(default="MultisigTreasury", description="The treasury's name in the registry.")
+    screening_list_dir: Path | None = Field(
+        default=PROJECT_ROOT / "config" / "risk" / "sanctions",
+        description="The sanctions list (OFAC SDN CSV files) payout addresses are screened against, the "
+        "API's `TPW_SCREENING_LIST_DIR`; unset: payouts are not screened.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

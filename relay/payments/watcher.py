@@ -43,6 +43,7 @@ from payments.rails.stablecoin.settlement import settle
 from relay.cursor import ChainCursor, make_engine
 from relay.payments.payouts import PayoutWorker
 from relay.payments.settings import WatcherSettings, read_secret, relayer_from_file
+from risk.screening.source import ListSource
 
 log = logging.getLogger("relay.payments")
 
@@ -105,6 +106,9 @@ class PaymentsWatcher:
                 ),
                 relayer_from_file(settings.relayer_key_file),
                 confirmations=settings.confirmations,
+                screening=None
+                if settings.screening_list_dir is None
+                else ListSource(settings.screening_list_dir),
             )
         return cls(
             router,

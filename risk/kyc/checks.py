@@ -58,6 +58,7 @@ class CheckRequest:
     date_of_birth: date
     country: str  # ISO 3166-1 alpha-2
     document_number: str | None = None
+    document_expires_on: date | None = None
 
     def __post_init__(self) -> None:
         if self.tier is Tier.NONE:
@@ -78,13 +79,25 @@ class CheckRequest:
 
 
 class KycProvider(Protocol):
-    """A KYC provider's client: `submit` sends the request, keyed by our `check_id` (the provider's
-    idempotency key), and returns the provider's id for the check; it raises on refusal or transport
-    failure. The outcome arrives later, asynchronously."""
+    """A KYC provider's client: `submit` starts a check of the subject with its documents (or, in a
+    sandbox, its test data), keyed by our `check_id` (the provider's idempotency key), and returns the
+    provider's id for the check; it raises on refusal or transport failure. The result arrives later, as a
+    `ProviderResult` from the provider's signed webhook, and is recorded with `Checks.record_outcome`."""
 
     name: str
 
     def submit(self, check_id: str, request: CheckRequest) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderResult:
+    """A provider's result of one check, as its client read it from a verified webhook: the provider's id
+    for the check, our check id it echoes (its `reference`), the outcome and the reasons given."""
+
+    provider_check_id: str
+    check_id: str
+    status: CheckStatus
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +169,7 @@ class Checks:
             ).first()
             if row is None:
                 raise CheckNotFound(f"no {provider} check {provider_check_id}", field="provider_check_id")
-            check = _check(row)
+            check = check_from_row(row)
             if check.status is status:
                 return check
             if check.status in FINAL:
@@ -181,15 +194,26 @@ class Checks:
                 )
         return self.get(check.id)
 
+    def of_subject(self, subject_id: str, limit: int = 50) -> list[Check]:
+        """The subject's checks, newest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(checks)
+                .where(checks.c.subject_id == subject_id)
+                .order_by(checks.c.created_at.desc(), checks.c.id)
+                .limit(limit)
+            ).all()
+        return [check_from_row(row) for row in rows]
+
     def get(self, check_id: str) -> Check:
         with self.engine.connect() as connection:
             row = connection.execute(select(checks).where(checks.c.id == check_id)).first()
         if row is None:
             raise CheckNotFound(f"no check {check_id}", field="check_id")
-        return _check(row)
+        return check_from_row(row)
 
 
-def _check(row: Row[Any]) -> Check:
+def check_from_row(row: Row[Any]) -> Check:
     return Check(
         id=row.id,
         subject_id=row.subject_id,

@@ -4,6 +4,7 @@
 documents or personal data sent, which stay with the provider. `kyc_subject_tiers` holds each subject's
 current tier (one row, updated in place, so concurrent changes of one subject serialise on it);
 `kyc_tier_changes` every change ever made, with who made it and why, written in the same transaction.
+`kyc_reviews` (migration 0019) holds an operator's decision on a check the provider sent to manual review.
 Subjects are opaque ids (`risk.identity`'s), not foreign keys. Times are BIGINT unix milliseconds.
 """
 
@@ -57,4 +58,15 @@ checks: Final = Table(
     CheckConstraint("tier IN ('light', 'full')", name="tier_grantable"),
     CheckConstraint("status IN ('pending', 'review', 'approved', 'rejected', 'failed')", name="status_known"),
     Index("ix_kyc_checks_subject_id", "subject_id"),
+)
+
+reviews: Final = Table(
+    "kyc_reviews",
+    metadata,
+    Column("check_id", String(32), primary_key=True),  # one decision a check: the first reviewer's
+    Column("decision", String(16), nullable=False),
+    Column("reviewer", String(64), nullable=False),
+    Column("reason", String(512), nullable=False),
+    Column("decided_at", BigInteger, nullable=False),
+    CheckConstraint("decision IN ('approved', 'rejected')", name="decision_known"),
 )

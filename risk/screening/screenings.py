@@ -3,9 +3,11 @@ subject when the list changes; a reviewer's decision on a potential match.
 
 Each screening is one transaction: the item (subject, kind, value) is created on first sight, the screening
 row inserted, and the item's `latest_screening_id` pointed at it, so a subject's standing is always read
-from whole screenings. A decision already taken on the item's previous screening is carried over when the
-new hits are a subset of the decided ones (the same listed entries, reviewed once, are not queued for a
-reviewer again on every payout or list version); a new listed entry always needs a fresh decision.
+from whole screenings. A decision already taken on one of the item's earlier screenings (the last decided)
+is carried over when the new hits are a subset of the decided ones (the same listed entries, reviewed once,
+are not queued for a reviewer again on every payout or list version); a new listed entry always needs a
+fresh decision. A screening that would repeat the item's standing undecided potential match (same list,
+same hits) records nothing new and answers that one, so the reviewers' queue holds one entry per item.
 Times are unix milliseconds from the injected clock.
 """
 
@@ -139,7 +141,10 @@ class Screener:
             _register_list(connection, index, now)
             item_id, previous_id = _item(connection, subject, kind, value, now)
             previous = _load(connection, previous_id) if previous_id is not None else None
-            screening = _carried_over(screening, previous, now)
+            if _still_waiting(screening, previous):
+                assert previous is not None
+                return previous  # the same hits already wait for a reviewer: one queue entry, not one a try
+            screening = _carried_over(screening, _last_decided(connection, item_id), now)
             connection.execute(insert(screenings).values(item_id=item_id, **_row(screening)))
             connection.execute(
                 update(items).where(items.c.id == item_id).values(latest_screening_id=screening.id)
@@ -276,6 +281,31 @@ def _item(
         except IntegrityError:
             found = connection.execute(select(items.c.id, items.c.latest_screening_id).where(where)).one()
     return found.id, found.latest_screening_id
+
+
+def _still_waiting(screening: Screening, previous: Screening | None) -> bool:
+    """Whether `previous` is an undecided potential match on the same list version with the same hits: the
+    item's standing screening already says what `screening` would, and a reviewer deciding it (perhaps
+    right now, from the queue) must not find it superseded by an identical one."""
+    return (
+        previous is not None
+        and previous.decision is None
+        and previous.outcome is Outcome.POTENTIAL_MATCH
+        and screening.outcome is Outcome.POTENTIAL_MATCH
+        and previous.list_version == screening.list_version
+        and {hit.ent_num for hit in previous.hits} == {hit.ent_num for hit in screening.hits}
+    )
+
+
+def _last_decided(connection: Connection, item_id: str) -> Screening | None:
+    """The item's most recently decided screening: its decision may carry over to a new one."""
+    found = connection.scalar(
+        select(screenings.c.id)
+        .where(screenings.c.item_id == item_id, screenings.c.decision.is_not(None))
+        .order_by(screenings.c.decided_at.desc(), screenings.c.created_at.desc())
+        .limit(1)
+    )
+    return None if found is None else _load(connection, found)
 
 
 def _carried_over(screening: Screening, previous: Screening | None, now: int) -> Screening:

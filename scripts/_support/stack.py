@@ -50,13 +50,16 @@ WEBHOOKS_STARTED = "webhook worker ready"  # what `payments.webhooks.worker` pri
 PAYMENTS_WATCHER_STARTED = "payments watcher for"  # what `relay.payments` logs once it is running
 BANK_STARTED = "sandbox bank ready on"  # what `payments.sandbox.bank` prints once it is listening
 BANK_EVENTS_PATH = "/v1/rails/bank/events"
+KYC_STARTED = "sandbox kyc ready on"  # what `payments.sandbox.kyc` prints once it is listening
+KYC_EVENTS_PATH = "/v1/rails/kyc/events"
+SAMPLE_SANCTIONS_LIST = PROJECT_ROOT / "config" / "risk" / "sanctions"
 CARD_PROCESSOR_STARTED = "card processor ready"  # what `payments.sandbox.card` logs once it serves
 
 
 @dataclass
 class DevnetStack:
-    """Start order: preflight, L1, L2, signer nodes, sandbox bank, card processor, API, DKG, deploy both,
-    node policy, keeper, webhook worker, payments watcher. Stop order: the reverse."""
+    """Start order: preflight, L1, L2, signer nodes, sandbox bank, card processor, KYC provider, API, DKG,
+    deploy both, node policy, keeper, webhook worker, payments watcher. Stop order: the reverse."""
 
     settings: DevnetSettings = field(default_factory=DevnetSettings)
     progress: Progress = field(default_factory=Progress)
@@ -75,6 +78,7 @@ class DevnetStack:
     _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     _kek_file: Path | None = None
     card_dir: Path = Path()  # set when the card processor starts: var/devnet/card (its database and secrets)
+    kyc_secret_file: Path = Path()  # set when the KYC provider starts: var/devnet/kyc/webhook.secret
 
     @property
     def log_dir(self) -> Path:
@@ -92,6 +96,10 @@ class DevnetStack:
     def card_processor_url(self) -> str:
         return f"http://{LOOPBACK}:{self.settings.card_processor_port}"
 
+    @property
+    def kyc_provider_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.settings.kyc_provider_port}"
+
     def preflight(self) -> None:
         """Refuse to start over anything of someone else's: ports must be free, tools present."""
         wanted = {
@@ -100,6 +108,7 @@ class DevnetStack:
             self.settings.api_port: "API (TPW_API_PORT)",
             self.settings.bank_port: "sandbox bank (TPW_BANK_PORT)",
             self.settings.card_processor_port: "sandbox card processor (TPW_CARD_PROCESSOR_PORT)",
+            self.settings.kyc_provider_port: "sandbox KYC provider (TPW_KYC_PROVIDER_PORT)",
         }
         for node_id in self.node_ids:
             wanted[self.node_port(node_id)] = f"custody signer node {node_id} (TPW_NODE_BASE_PORT)"
@@ -135,6 +144,8 @@ class DevnetStack:
             self._start_bank(run_dir)
         with self.progress.step(f"starting the sandbox card processor on {self.card_processor_url}"):
             self._start_card_processor(run_dir)
+        with self.progress.step(f"starting the sandbox KYC provider on {self.kyc_provider_url}"):
+            self._start_kyc_provider(run_dir)
         with self.progress.step(f"starting the API on {self.api_url} (it hosts the custody coordinator)"):
             self._start_api(run_dir)
         self.progress.note(f"API database: {self.api_database}")
@@ -282,6 +293,7 @@ class DevnetStack:
             "TPW_PAYMENTS_API_KEY_FILE": str(api_key_file),
             "TPW_PAYMENTS_RELAYER_KEY_FILE": str(relayer_key_file),
             "TPW_PAYMENTS_CUSTODY_KEY_ID": self.custody_key_id,
+            "TPW_PAYMENTS_SCREENING_LIST_DIR": str(self.sanctions_list_dir(run_dir)),
         }
         log_path = self.log_dir / "payments.log"
         watcher = ManagedProcess(
@@ -341,9 +353,38 @@ class DevnetStack:
             lambda: CARD_PROCESSOR_STARTED in log_path.read_text(errors="replace"), timeout=60
         )
 
+    def _start_kyc_provider(self, run_dir: Path) -> None:
+        """`python -m payments.sandbox.kyc` with its own database, sending its signed results to the API;
+        the secret it shares with the API is a 0600 file of this run, named to both by its path."""
+        self.kyc_secret_file = run_dir / "kyc" / "webhook.secret"
+        write_atomic(self.kyc_secret_file, f"whsec_{secrets.token_hex(32)}".encode(), mode=PRIVATE)
+        env = {name: value for name, value in os.environ.items() if not name.startswith("TPW_SANDBOX_KYC_")}
+        env |= {
+            "TPW_SANDBOX_KYC_HOST": LOOPBACK,
+            "TPW_SANDBOX_KYC_PORT": str(self.settings.kyc_provider_port),
+            "TPW_SANDBOX_KYC_DATABASE_PATH": str(run_dir / "kyc" / "kyc.db"),
+            "TPW_SANDBOX_KYC_WEBHOOK_URL": self.api_url + KYC_EVENTS_PATH,
+            "TPW_SANDBOX_KYC_WEBHOOK_SECRET_PATH": str(self.kyc_secret_file),
+        }
+        log_path = self.log_dir / "kyc-provider.log"
+        argv = [sys.executable, "-m", "payments.sandbox.kyc"]
+        provider = ManagedProcess("kyc-provider", argv, log_path=log_path, env=env, cwd=PROJECT_ROOT)
+        self.processes.append(provider)
+        provider.start()
+        provider.wait_ready(lambda: KYC_STARTED in log_path.read_text(errors="replace"), timeout=60)
+
     def api_database_url(self, run_dir: Path) -> str:
         """The API's database for a run in `run_dir` (see `stack_database.api_database_url`)."""
         return api_database_url(self.settings, run_dir)
+
+    @staticmethod
+    def sanctions_list_dir(run_dir: Path) -> Path:
+        """This run's sanctions list, a copy of the shipped sample made on first use, so that replacing
+        the list (`PUT /v1/screening/list`) changes the run's copy, never the checkout's."""
+        target = run_dir / "sanctions"
+        if not target.exists():
+            shutil.copytree(SAMPLE_SANCTIONS_LIST, target)
+        return target
 
     def _start_api(self, run_dir: Path) -> None:
         database_url = self.api_database_url(run_dir)  # on PostgreSQL: a schema made afresh, so only once
@@ -392,6 +433,9 @@ class DevnetStack:
             "TPW_CARD_PROCESSOR_CREDENTIAL_PATH": str(self.card_dir / "api-credential"),
             "TPW_CARD_WEBHOOK_SECRET_PATH": str(self.card_dir / "webhook-secret"),
             "TPW_RECONCILIATION_RAILS": '["bank", "card", "stablecoin"]',  # read with the rails' settings
+            "TPW_KYC_PROVIDER_URL": self.kyc_provider_url,
+            "TPW_KYC_WEBHOOK_SECRET_PATH": str(self.kyc_secret_file),
+            "TPW_SCREENING_LIST_DIR": str(self.sanctions_list_dir(run_dir)),
         }
         if self.custody is not None:
             env |= {

@@ -26,6 +26,7 @@ class DevnetSettings(BaseSettings):
     api_port: int = 8000
     bank_port: int = 8700  # the sandbox bank (ISO 20022), started before the API
     card_processor_port: int = 8610  # the sandbox card processor (payments.sandbox.card)
+    kyc_provider_port: int = 8620  # the sandbox KYC provider (payments.sandbox.kyc)
     node_base_port: int = 7101  # signer node i listens on node_base_port + i - 1
     custody_nodes: int = 3
     custody_threshold: int = 2

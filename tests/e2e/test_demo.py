@@ -46,6 +46,7 @@ def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> N
         "node_base_port": _free_port_run(3),
         "bank_port": free_port(),
         "card_processor_port": free_port(),
+        "kyc_provider_port": free_port(),
     }
     result = _run_demo(_demo_env(tmp_path, **ports))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -84,6 +85,7 @@ def test_demo_refuses_a_taken_port_naming_it(tmp_path: Path) -> None:
             "node_base_port": _free_port_run(3),
             "bank_port": free_port(),
             "card_processor_port": free_port(),
+            "kyc_provider_port": free_port(),
         }
         result = _run_demo(_demo_env(tmp_path, **ports))
     assert result.returncode == 2

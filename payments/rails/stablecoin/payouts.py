@@ -13,9 +13,15 @@ A payout the monitoring froze is held, not sent (`risk.monitoring`: an open or c
 subject `payout`, or on the merchant's balance, subject `merchant`): no payout is made for its refund, and a
 made one that has not chosen its custody transfer yet is not handed to the worker. One that has chosen it
 may have been signed and broadcast already, so it stays with the worker, which must find out on-chain.
+
+Before a payout is created its recipient's address is screened against the sanctions list
+(`risk.screening`, trigger `payout`, the refund as subject): a listed address, or one a reviewer has not
+cleared, creates no payout, so nothing is signed or sent; the refund stays pending (held) and is screened
+again on every round, so a cleared hit proceeds and a listed one stays held for compliance.
 """
 
 import enum
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
@@ -47,6 +53,10 @@ from payments.rails.stablecoin.config import StablecoinConfig
 from payments.rails.stablecoin.schema import stablecoin_payments, stablecoin_payouts
 from payments.rails.stablecoin.settlement import PaymentOutcome
 from risk.monitoring.alerts import frozen_subjects
+from risk.screening.model import Standing, Trigger
+from risk.screening.screenings import Screener
+
+log = logging.getLogger("payments.rails.stablecoin.payouts")
 
 
 class PayoutStatus(enum.StrEnum):
@@ -69,8 +79,11 @@ class Payout:
     tx_hash: str | None
 
 
-def open_payouts(payments: Payments, config: StablecoinConfig) -> list[Payout]:
-    """A payout for every pending refund of this chain's stablecoin intents that has none yet; then every
+def open_payouts(
+    payments: Payments, config: StablecoinConfig, screener: Screener | None = None
+) -> list[Payout]:
+    """A payout for every pending refund of this chain's stablecoin intents that has none yet, each
+    recipient screened first when a `screener` is given (a hit holds the refund: no payout); then every
     payout not yet paid, oldest first."""
     refunds_table, intents_table = payment_refunds.c, payment_intents.c
     unpaid = (
@@ -87,11 +100,21 @@ def open_payouts(payments: Payments, config: StablecoinConfig) -> list[Payout]:
         )
         .order_by(refunds_table.created_at)
     )
+    with payments.engine.connect() as connection:
+        candidates = [
+            (refund, payer)
+            for refund in connection.execute(unpaid).all()
+            if (payer := _payer(connection, refund.payment_intent_id)) is not None
+        ]  # a refund with no settled payment to pay back is left to an operator
+    # Screened outside the write transaction below: each screening commits on its own (SQLite has one writer).
+    cleared = [(refund, payer) for refund, payer in candidates if _cleared(screener, refund.id, payer)]
     with payments.engine.begin() as connection:
         begin_writing(connection)
-        for refund in connection.execute(unpaid).all():
-            payer = _payer(connection, refund.payment_intent_id)
-            if payer is None:  # no settled payment to pay back: left to an operator
+        for refund, payer in cleared:
+            taken = connection.scalar(
+                select(stablecoin_payouts.c.refund_id).where(stablecoin_payouts.c.refund_id == refund.id)
+            )
+            if taken is not None:  # a concurrent round made it meanwhile
                 continue
             connection.execute(
                 insert(stablecoin_payouts).values(
@@ -116,6 +139,19 @@ def open_payouts(payments: Payments, config: StablecoinConfig) -> list[Payout]:
             .order_by(table.created_at)
         ).all()
     return [_payout(row) for row in rows]
+
+
+def _cleared(screener: Screener | None, refund_id: str, payer: str) -> bool:
+    """Whether the payout to `payer` may be made: no screener configured, or the address screens clear."""
+    if screener is None:
+        return True
+    screening = screener.screen_chain_address(refund_id, payer, Trigger.PAYOUT)
+    if screening.standing is Standing.CLEAR:
+        return True
+    log.warning(
+        "refund %s held: its payout address screened %s (%s)", refund_id, screening.outcome, screening.id
+    )
+    return False
 
 
 def choose_transfer(

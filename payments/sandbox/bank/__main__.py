@@ -8,32 +8,26 @@ before settle after the restart, and undelivered webhooks are sent again as they
 """
 
 import logging
-import socket
 import sys
-import threading
 
 import httpx
-import uvicorn
 from sqlalchemy import create_engine, event
 
 from payments.sandbox.bank.app import create_app
 from payments.sandbox.bank.book import Book
 from payments.sandbox.bank.delivery import WebhookSender
 from payments.sandbox.bank.settings import BankSettings
+from payments.sandbox.serving import serve_with_worker
 
 READY: str = "sandbox bank ready on"
 log = logging.getLogger("sandbox.bank")
 
 
-def _run_worker(book: Book, sender: WebhookSender | None, interval: float, stop: threading.Event) -> None:
-    """Settle and send until stopped; an error in one round is logged and the next round tries again."""
-    while not stop.wait(interval):
-        try:
-            book.settle_due()
-            if sender is not None:
-                sender.deliver_due()
-        except Exception:  # a worker round must not end the bank; the next one retries
-            log.exception("bank worker round failed")
+def _round(book: Book, sender: WebhookSender | None) -> None:
+    """Settle what is due, then send what is queued."""
+    book.settle_due()
+    if sender is not None:
+        sender.deliver_due()
 
 
 def main() -> int:
@@ -49,25 +43,17 @@ def main() -> int:
     if settings.webhook_url is not None and secret is not None:
         http = httpx.Client(timeout=settings.webhook_timeout_seconds)
         sender = WebhookSender(engine, settings.webhook_url, secret, http, settings.max_retry_seconds)
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=_run_worker, args=(book, sender, settings.poll_interval_seconds, stop), daemon=True
-    )
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((settings.host, settings.port))
-    # Listening before saying so: a client that connects between the word and uvicorn's start waits in
-    # the backlog instead of being refused (a restarted bank under load was refused for a moment).
-    listener.listen(socket.SOMAXCONN)
-    host, port = listener.getsockname()[:2]
-    server = uvicorn.Server(uvicorn.Config(create_app(book), log_level="warning", access_log=False))
-    worker.start()
-    print(f"{READY} http://{host}:{port}", flush=True)
     try:
-        server.run(sockets=[listener])
+        serve_with_worker(
+            create_app(book),
+            settings.host,
+            settings.port,
+            READY,
+            lambda: _round(book, sender),
+            settings.poll_interval_seconds,
+            log,
+        )
     finally:
-        stop.set()
-        worker.join(timeout=5)
         engine.dispose()
     return 0
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Table, select, update
 
 from payments.sandbox.bank.schema import webhooks
 from payments.webhooks.signing import HEADER, signature_header
@@ -31,15 +31,18 @@ class WebhookSender:
     http: httpx.Client
     max_retry_seconds: float
     clock: Callable[[], float] = time.time
+    table: Table = webhooks
+    """The outbox (the sandbox KYC provider sends from its own table of the same columns)."""
+    content_type: str = "application/xml"
 
     def deliver_due(self) -> int:
         """Attempt every webhook due now, oldest first; how many were delivered."""
         now = self.clock()
         with self.engine.connect() as connection:
             due = connection.execute(
-                select(webhooks.c.id, webhooks.c.body, webhooks.c.attempts)
-                .where(webhooks.c.delivered_at.is_(None), webhooks.c.next_attempt_at <= now)
-                .order_by(webhooks.c.sequence)
+                select(self.table.c.id, self.table.c.body, self.table.c.attempts)
+                .where(self.table.c.delivered_at.is_(None), self.table.c.next_attempt_at <= now)
+                .order_by(self.table.c.sequence)
             ).all()
         delivered = 0
         for webhook in due:
@@ -52,12 +55,12 @@ class WebhookSender:
                 wait = min(self.max_retry_seconds, FIRST_RETRY_SECONDS * 2 ** min(attempts, 16))
                 values = {"attempts": attempts, "next_attempt_at": self.clock() + wait}
             with self.engine.begin() as connection:
-                connection.execute(update(webhooks).where(webhooks.c.id == webhook.id).values(**values))
+                connection.execute(update(self.table).where(self.table.c.id == webhook.id).values(**values))
         return delivered
 
     def _post(self, webhook_id: str, body: bytes) -> bool:
         headers = {
-            "Content-Type": "application/xml",
+            "Content-Type": self.content_type,
             HEADER: signature_header([self.secret], int(self.clock()), body),
         }
         try:

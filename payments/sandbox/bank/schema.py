@@ -55,13 +55,20 @@ entries: Final = Table(
     Column("position", Integer, nullable=False),
 )
 
-webhooks: Final = Table(
-    "webhooks",
-    metadata,
-    Column("id", String(40), primary_key=True),
-    Column("sequence", Integer, nullable=False),
-    Column("body", LargeBinary, nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", Float, nullable=False, index=True),
-    Column("delivered_at", Float),
-)
+
+def webhook_outbox(metadata: MetaData) -> Table:
+    """The outbox of signed webhooks, in `metadata` (the sandbox KYC provider keeps one of its own too):
+    each body as sent on every attempt, its attempts, when the next is due and when it was delivered."""
+    return Table(
+        "webhooks",
+        metadata,
+        Column("id", String(40), primary_key=True),
+        Column("sequence", Integer, nullable=False),
+        Column("body", LargeBinary, nullable=False),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt_at", Float, nullable=False, index=True),
+        Column("delivered_at", Float),
+    )
+
+
+webhooks: Final = webhook_outbox(metadata)

@@ -9,6 +9,7 @@ can deliver a notification again.
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +39,8 @@ class Forwarded:
 @dataclass
 class Bridge:
     url: str = ""
+    path: str = NOTIFICATIONS
+    """The app's route the bridge hands each request to (the bank's events by default)."""
     client: TestClient | None = None
     forwarded: list[Forwarded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -46,7 +49,7 @@ class Bridge:
         if self.client is None:
             return 503
         try:
-            answer = self.client.post(NOTIFICATIONS, content=body, headers=headers)
+            answer = self.client.post(self.path, content=body, headers=headers)
         except RuntimeError:  # the app stopped while the bank still delivers (the test is ending)
             return 503
         with self.lock:
@@ -56,7 +59,14 @@ class Bridge:
 
 @pytest.fixture
 def bridge() -> Iterator[Bridge]:
-    bridge = Bridge()
+    with serving_bridge(NOTIFICATIONS) as bridge:
+        yield bridge
+
+
+@contextmanager
+def serving_bridge(path: str) -> Iterator[Bridge]:
+    """A bridge listening on loopback, handing what it receives to the app's `path`."""
+    bridge = Bridge(path=path)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -72,7 +82,7 @@ def bridge() -> Iterator[Bridge]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    bridge.url = f"http://127.0.0.1:{server.server_address[1]}{NOTIFICATIONS}"
+    bridge.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
