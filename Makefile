@@ -59,8 +59,12 @@ lint: $(PY_STAMP)  ## ruff, mypy and the import contracts (lint-imports)
 	mypy
 	lint-imports
 
+# pytest-xdist: one worker per core (at most 4: each worker starts its own session devnets and node groups).
+# --dist loadfile keeps a module on one worker, so module-scoped fixtures (a custody node group, a devnet
+# deployment) start once, not once per worker. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 pytest: install compile
-	pytest
+	pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadfile --durations=30
 
 test: lint pytest  ## lint, then the whole test suite (py-evm, anvil, SQLite and PostgreSQL)
 

@@ -1,8 +1,10 @@
 """Fixtures of the API tests: settings per database backend, a running app, and an in-process chain.
 
-The app runs through its real lifespan (migrations included) under `TestClient`. Chain nodes are either a
-closed loopback port (a node that is down) or py-evm in-process (`EthereumTesterProvider`), handed to the app
-by overriding its `get_chain_clients` dependency.
+The app runs through its real lifespan (migrations included) under `TestClient`; its database is handed over
+already at the migrations' head (`migrated_database_url`: the chain runs once per session, not per test),
+except in tests/api/test_migrations.py, where the app's start migrates an empty database. Chain nodes are
+either a closed loopback port (a node that is down) or py-evm in-process (`EthereumTesterProvider`), handed to
+the app by overriding its `get_chain_clients` dependency.
 """
 
 import socket
@@ -18,7 +20,13 @@ from api.app import create_app
 from api.deps import get_chain_clients
 from api.rpc import ChainClients
 from api.settings import ApiSettings, Network
-from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
+from tests.helpers.db import (  # noqa: F401  (fixtures)
+    database_url,
+    head_templates,
+    migrated_database_url,
+    pg_url,
+    sqlite_url,
+)
 
 
 class InProcessChains(ChainClients):
@@ -44,12 +52,18 @@ def closed_port_url() -> str:
 
 
 @pytest.fixture
-def api_settings(database_url: str, closed_port_url: str, tmp_path: Path) -> ApiSettings:  # noqa: F811
+def api_database_url(migrated_database_url: str) -> str:  # noqa: F811
+    """The database `api_settings` names: this test's, at the migrations' head."""
+    return migrated_database_url
+
+
+@pytest.fixture
+def api_settings(api_database_url: str, closed_port_url: str, tmp_path: Path) -> ApiSettings:
     """Settings on this test's database, with both chain nodes down and an empty deployments folder, and no
     background monitoring round (a freeze placed at a moment no test chose would make others flaky; the
     monitoring's tests run `app.state.monitor.run_once()` themselves)."""
     return ApiSettings(
-        database_url=database_url,
+        database_url=api_database_url,
         l1_rpc_url=closed_port_url,
         l2_rpc_url=closed_port_url,
         deployments_dir=tmp_path / "deployments",

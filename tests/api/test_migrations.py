@@ -25,6 +25,12 @@ TX = "0x" + "ab" * 32
 BLOCK = "0x" + "cd" * 32
 
 
+@pytest.fixture
+def api_database_url(database_url: str) -> str:
+    """An empty database: here the app's start itself must build the schema (elsewhere it comes migrated)."""
+    return database_url
+
+
 def _head() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None

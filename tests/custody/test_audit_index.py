@@ -84,6 +84,9 @@ def test_a_missing_or_torn_index_is_rebuilt(log_path: Path) -> None:
 @pytest.mark.parametrize(
     "garbage",
     [os.urandom(ENTRY_BYTES * 5), b"\x00" * ENTRY_BYTES * (RECORDS + 10), b"\xff" * ENTRY_BYTES],
+    # Named ids: an id made of the random bytes differs per collection, and pytest-xdist refuses to run
+    # when its workers collect different test ids.
+    ids=["random", "zeros-longer-than-log", "ones-one-entry"],
 )
 def test_a_garbage_index_is_rebuilt_at_open(log_path: Path, garbage: bytes) -> None:
     log = make_log(log_path, RECORDS)

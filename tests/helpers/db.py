@@ -5,9 +5,17 @@ schema per test (dropped afterwards) on the server at `TPW_TEST_PG_URL`. The Pos
 `pg` and is skipped, with the reason, only when no server answers at that address; a server that answers but
 refuses us (wrong password, missing database) fails the test, so a broken setup is never mistaken for a
 missing one. Import the fixtures into a conftest.py to use them.
+
+`migrated_database_url` is `database_url` already brought to the migrations' head, for tests whose app
+would otherwise run the whole Alembic chain at start, once per test (seconds on PostgreSQL on two shared
+cores, the suite's largest cost). The schema comes from the real chain, run once per test session (per
+pytest-xdist worker): SQLite copies the migrated file, PostgreSQL replays the exact statements the chain sent.
+The app still runs `upgrade_database` at start, which finds the head and does nothing; tests of the chain
+itself (tests/api/test_migrations.py, the packages' test_migration.py) keep starting from an empty database.
 """
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -16,11 +24,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, create_engine, func, make_url, select, text
+from sqlalchemy import Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from api.db import make_engine
+from api.migrate import upgrade_database
 
 PG_URL_ENV = "TPW_TEST_PG_URL"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -47,6 +57,12 @@ def pg_unreachable_reason() -> str | None:
         return f"no PostgreSQL server answers at {host}:{port} ({PG_URL_ENV}): {type(error).__name__}"
 
 
+def worker_name() -> str:
+    """This pytest-xdist worker's name (`gw0`, ...), or `main` without xdist: in names of shared resources, so
+    a leftover tells which worker made it."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLite database file of this test's own, not yet created."""
@@ -59,7 +75,7 @@ def pg_url() -> Iterator[str]:
     reason = pg_unreachable_reason()
     if reason is not None:
         pytest.skip(reason)
-    schema = f"tpw_test_{uuid.uuid4().hex[:16]}"
+    schema = f"tpw_test_{worker_name()}_{uuid.uuid4().hex[:16]}"
     admin = create_engine(pg_server_url())
     try:
         with admin.begin() as connection:
@@ -81,6 +97,84 @@ def database_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_url" if request.param == "sqlite" else "pg_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+class HeadTemplates:
+    """The migrations' head, made once per session and handed out per test: a migrated SQLite file to copy,
+    and the SQL that migrated a scratch PostgreSQL schema, to run again in a test's own schema."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._sqlite_file: Path | None = None
+        self._pg_script: str | None = None
+
+    def fill(self, url: str) -> None:
+        """Bring the empty database at `url` (a `database_url`) to the migrations' head."""
+        if make_url(url).get_backend_name() == "sqlite":
+            target = Path(str(make_url(url).database))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self._sqlite_template(), target)
+            return
+        with engine_on(url) as engine, engine.begin() as connection:
+            connection.exec_driver_sql(self._pg_recording())
+
+    def _sqlite_template(self) -> Path:
+        if self._sqlite_file is None:
+            path = self._directory / "head.db"
+            with engine_on(f"sqlite:///{path}") as engine:
+                upgrade_database(engine)
+            self._sqlite_file = path
+        return self._sqlite_file
+
+    def _pg_recording(self) -> str:
+        if self._pg_script is None:
+            self._pg_script = record_pg_migration()
+        return self._pg_script
+
+
+def record_pg_migration() -> str:
+    """Migrate a scratch PostgreSQL schema to head and return what changed it as one script: every statement
+    sent but the reads (the advisory lock, which a test's private schema needs not, and Alembic's looks at the
+    catalog), parameters inlined, so one round trip replays it. The statements name no schema (the
+    search_path picks it), which is checked, so the script runs in any other empty schema."""
+    schema = f"tpw_template_{worker_name()}_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(pg_server_url())
+    script: list[str] = []
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(pg_server_url()).update_query_dict({"options": f"-csearch_path={schema}"})
+        with engine_on(url.render_as_string(hide_password=False)) as engine:
+
+            @event.listens_for(engine, "before_cursor_execute")
+            def record(
+                _conn: Any, cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool
+            ) -> None:
+                if statement.lstrip().upper().startswith("SELECT"):
+                    return
+                assert not many, f"an executemany, which this recording cannot inline: {statement}"
+                script.append(psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters or None))
+
+            upgrade_database(engine)
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+    named = [statement for statement in script if schema in statement]
+    assert not named, f"a migration names its schema, so its statements cannot be replayed elsewhere: {named}"
+    return ";\n".join(script)
+
+
+@pytest.fixture(scope="session")
+def head_templates(tmp_path_factory: pytest.TempPathFactory) -> HeadTemplates:
+    return HeadTemplates(tmp_path_factory.mktemp("head-templates"))
+
+
+@pytest.fixture
+def migrated_database_url(database_url: str, head_templates: HeadTemplates) -> str:
+    """`database_url`, its database already at the migrations' head (see the module's docstring)."""
+    head_templates.fill(database_url)
+    return database_url
 
 
 @contextmanager
