@@ -422,6 +422,9 @@ class DevnetStack:
             "TPW_MERCHANT_MTLS": "off",
             "TPW_WEBHOOK_KEY_PATH": str(self.webhook_key_file),
             "TPW_AUTH_SESSION_KEY_PATH": str(session_key_file),
+            # Sign-In with Ethereum messages name the host and port the wallet app reached the API at.
+            "TPW_SIWE_DOMAIN": self.api_url.removeprefix("http://"),
+            "TPW_SIWE_URI": self.api_url,
             "TPW_FACTOR_KEY_PATH": str(factor_key_file),
             "TPW_DEVICE_FINGERPRINT_KEY_PATH": str(fingerprint_key_file),
             "TPW_PRIVACY_ANALYTICS_KEY_PATH": str(analytics_key_file),

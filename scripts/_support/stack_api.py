@@ -16,7 +16,8 @@ from scripts._support.stack_config import StackError
 
 DEVNET_SCOPES = (
     "custody:read,custody:sign,custody:approve,custody:admin,custody:audit,"  # every custody scope
-    "ledger:read,ledger:write,merchants:admin,fx:read,fx:write,reconciliation:read,reconciliation:write"
+    "ledger:read,ledger:write,merchants:admin,fx:read,fx:write,reconciliation:read,reconciliation:write,"
+    "risk:read,cases:read,cases:review"
 )
 
 

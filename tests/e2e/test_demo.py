@@ -65,6 +65,9 @@ def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> N
     assert "100.00 EUR -> " in result.stdout
     assert "every TPW-Signature verified" in result.stdout
     assert "card, bank and tUSD against the ledger, no break" in result.stdout
+    assert "10.00 EUR paid at once" in result.stdout
+    assert "2,500.00 EUR paid after a TOTP step-up" in result.stdout
+    assert "10.00 EUR paid once an operator approved case_" in result.stdout
     assert (tmp_path / "deployments" / "local.json").exists()
     assert (tmp_path / "deployments" / "l2devnet.json").exists()
     node_ports = [ports["node_base_port"] + offset for offset in range(3)]

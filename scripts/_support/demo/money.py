@@ -14,6 +14,7 @@ from scripts._support.demo.payments import (
 )
 from scripts._support.demo.receiver import running_receiver
 from scripts._support.demo.report import Summary
+from scripts._support.demo.risk import risk_flow
 from scripts._support.stack import DevnetStack
 from scripts._support.stack_config import Progress
 
@@ -40,5 +41,6 @@ def money_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None
         stablecoin_flow(stack, progress, summary, merchant)
         refund_flow(progress, summary, merchant, card_payment)
         fx_flow(stack, progress, summary)
+        risk_flow(stack, progress, summary, merchant)
         check_webhooks(progress, summary, receiver, set(EXPECTED_EVENTS))
     reconciliation_flow(stack, progress, summary, {first_day, datetime.datetime.now(datetime.UTC).date()})

@@ -1,4 +1,4 @@
-"""Flow 6: a subscription in tUSD whose second period the keeper process charges."""
+"""Flow 7: a subscription in tUSD whose second period the keeper process charges."""
 
 from typing import Any
 
@@ -22,7 +22,7 @@ KEEPER_TIMEOUT_SECONDS = 60.0
 def subscription_keeper_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None:
     """A merchant's monthly plan in tUSD; bob subscribes (first period paid at once); the chain's clock
     moves a period on, and the keeper process — not the demo — charges the second period."""
-    Progress.heading("flow 6: a subscription charged by the keeper after a period passes")
+    Progress.heading("flow 7: a subscription charged by the keeper after a period passes")
     l1 = stack.chains[0]
     assert l1.deployments is not None
     w3 = make_web3(l1.url)

@@ -1,4 +1,4 @@
-"""Flow 5: the TPW allocation plan carried out, and a team grant claimed after its cliff."""
+"""Flow 6: the TPW allocation plan carried out, and a team grant claimed after its cliff."""
 
 from typing import Any
 
@@ -20,7 +20,7 @@ ALLOCATION_PLAN = PROJECT_ROOT / "config" / "allocation.example.yaml"
 def allocation_vesting_flow(stack: DevnetStack, progress: Progress, summary: Summary) -> None:
     """Carry out the example allocation plan (`ape run allocate`'s engine), move the chain's clock past the
     team's cliff, and let alice claim her vested TPW; the API reads the grant before and after."""
-    Progress.heading("flow 5: the TPW allocation plan, and a team grant claimed after its cliff")
+    Progress.heading("flow 6: the TPW allocation plan, and a team grant claimed after its cliff")
     l1 = stack.chains[0]
     assert l1.deployments is not None
     w3 = make_web3(l1.url)
