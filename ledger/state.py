@@ -6,8 +6,9 @@ account, however many events touched it. A linked chain that fails is undone her
 database never sees it.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger.model import Transfer, TransferFlags
 
@@ -24,6 +25,25 @@ class AccountState:
     credits_pending: int
     credits_posted: int
     changed: bool = False
+    loaded: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """The four totals as read: what the batch adds to them is what it writes (`increments`)."""
+
+    @staticmethod
+    def read(row: Sequence[Any]) -> "AccountState":
+        """An account read as (id, currency, flags, debits_pending, debits_posted, credits_pending,
+        credits_posted)."""
+        totals = (row[3], row[4], row[5], row[6])
+        return AccountState(row[0], row[1], int(row[2]), *totals, loaded=totals)
+
+    def increments(self) -> tuple[int, int, int, int]:
+        """What this batch added to each total since it was read."""
+        debits_pending, debits_posted, credits_pending, credits_posted = self.loaded
+        return (
+            self.debits_pending - debits_pending,
+            self.debits_posted - debits_posted,
+            self.credits_pending - credits_pending,
+            self.credits_posted - credits_posted,
+        )
 
 
 @dataclass(slots=True)

@@ -1,13 +1,19 @@
-"""The ledger's reads: what a batch locks and loads before it is evaluated (`ledger.writes` stores it after).
+"""The ledger's reads: what a batch loads and locks before it is evaluated (`ledger.writes` stores it after).
 
 Order is what makes concurrent batches safe. On PostgreSQL a batch first reads the pending transfers it
-names (immutable rows, so no lock is needed to learn their accounts), then locks every account it can touch
-with one SELECT ... ORDER BY id FOR NO KEY UPDATE, so any two batches take their common locks in the same
-order and cannot deadlock, and only then reads what already exists (transfers by id and reference,
-resolutions of pendings): in READ COMMITTED each statement sees what committed before it, so these reads
-see every batch that held the locks before us. On SQLite the first statement of the transaction is a
-write, which takes the database's write lock (waiting out the busy timeout) before anything is read:
-batches simply run one after the other, and no read can go stale before the write.
+names (immutable rows, so no lock is needed to learn their accounts), then reads every account it can touch,
+locking with SELECT ... ORDER BY id FOR NO KEY UPDATE those whose flags limit a balance (a limit is checked
+against totals no one else may change meanwhile), and only then reads what already exists (transfers by id
+and reference, resolutions of pendings): in READ COMMITTED each statement sees what committed before it.
+An account without a limit is read unlocked: nothing is checked against its totals but overflow, and the
+batch writes its totals as increments (`ledger.writes`), so a concurrent batch's changes are added to, not
+overwritten. Its row is locked by that last write only, right before the commit: the accounts every
+payment shares (a rail's clearing account, a merchant's balance, the fees) are held for the write and the
+COMMIT, not for the whole batch. Two batches meeting on the same new transfer id, reference or pending
+resolution still collide on the unique constraints, and `ledger.transaction` runs the loser again, which
+then sees the winner. On SQLite the first statement of the transaction is a write, which takes the
+database's write lock (waiting out the busy timeout) before anything is read: batches simply run one after
+the other, and no read can go stale before the write.
 """
 
 from collections.abc import Iterable, Sequence
@@ -16,7 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, any_, bindparam, or_, select, text
 from sqlalchemy.dialects import postgresql
 
-from ledger.model import Transfer, TransferFlags
+from ledger.model import AccountFlags, Transfer, TransferFlags
 from ledger.schema import accounts, transfers
 from ledger.state import AccountState
 
@@ -99,26 +105,41 @@ def existing_transfers(
     return [_transfer(row) for row in rows]
 
 
+_ACCOUNT_COLUMNS = (
+    accounts.c.id,
+    accounts.c.currency,
+    accounts.c.flags,
+    accounts.c.debits_pending,
+    accounts.c.debits_posted,
+    accounts.c.credits_pending,
+    accounts.c.credits_posted,
+)
+_LIMITS = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
+
+
 def lock_accounts(connection: Connection, ids: Iterable[int]) -> dict[int, AccountState]:
     """The accounts among `ids` that exist, locked for this transaction in id order."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     query = (
-        select(
-            accounts.c.id,
-            accounts.c.currency,
-            accounts.c.flags,
-            accounts.c.debits_pending,
-            accounts.c.debits_posted,
-            accounts.c.credits_pending,
-            accounts.c.credits_posted,
-        )
+        select(*_ACCOUNT_COLUMNS)
         .where(_member(connection, accounts.c.id, wanted))
         .order_by(accounts.c.id)
         .with_for_update(key_share=True)  # FOR NO KEY UPDATE: only the totals change, never the key
     )
-    return {
-        row[0]: AccountState(row[0], row[1], int(row[2]), row[3], row[4], row[5], row[6])
-        for row in connection.execute(query)
-    }
+    return {row[0]: AccountState.read(row) for row in connection.execute(query)}
+
+
+def load_accounts(connection: Connection, ids: Iterable[int]) -> dict[int, AccountState]:
+    """The accounts among `ids` that exist, for a batch: those with a balance limit locked in id order (and
+    read under the lock), the others as committed (an account's flags never change)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    read = select(*_ACCOUNT_COLUMNS).where(_member(connection, accounts.c.id, wanted))
+    loaded = {row[0]: AccountState.read(row) for row in connection.execute(read)}
+    limited = [account.id for account in loaded.values() if account.flags & _LIMITS]
+    if limited and connection.dialect.name == "postgresql":
+        loaded.update(lock_accounts(connection, limited))
+    return loaded

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 Database = Engine | Connection | Session
 ATTEMPTS: Final = 5
-# unique_violation, serialization_failure, deadlock_detected
-_RETRYABLE_SQLSTATES: Final = frozenset({"23505", "40001", "40P01"})
+# unique_violation, serialization_failure, deadlock_detected, numeric_value_out_of_range (a total pushed past
+# BIGINT by a concurrent batch on an unlocked account: run again, the batch sees it and refuses the overflow)
+_RETRYABLE_SQLSTATES: Final = frozenset({"23505", "40001", "40P01", "22003"})
 
 _T = TypeVar("_T")
 

@@ -39,7 +39,7 @@ def _evaluate(
     account_ids = {spec.debit_account_id for spec in specs} | {spec.credit_account_id for spec in specs}
     account_ids |= {pending.debit_account_id for pending in pendings}
     account_ids |= {pending.credit_account_id for pending in pendings}
-    state = BatchState(accounts=store.lock_accounts(connection, account_ids - {0}))
+    state = BatchState(accounts=store.load_accounts(connection, account_ids - {0}))
     pending_currency = {pending.id: pending.currency for pending in pendings}
     references = {
         (spec.currency or pending_currency.get(spec.pending_id or 0, ""), spec.reference) for spec in specs

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from api.db import make_engine
@@ -22,6 +22,7 @@ from ledger.model import AccountSpec, OwnerKind, TransferSpec
 from ledger.results import CreateTransferResult as R
 from ledger.results import TransferOutcome
 from ledger.schema import metadata
+from ledger.store import load_accounts
 from ledger.transfers import create_transfer
 
 HOLD_SECONDS = 0.5
@@ -70,3 +71,37 @@ def test_the_loser_of_a_race_for_one_reference_answers_exists(
     assert [answer.result for answer in answers] == [R.EXISTS_WITH_DIFFERENT_DEBIT_ACCOUNT_ID]
     totals = lookup_accounts(engine, [a, b, c, d])
     assert [totals[i].debits_posted + totals[i].credits_posted for i in (a, b, c, d)] == [10, 10, 0, 0]
+
+
+@pytest.mark.pg
+def test_a_batch_on_an_account_without_a_limit_waits_only_for_its_write_and_adds_to_the_winner(
+    pg_engine: Engine,
+):
+    """The hot-account case: an account no limit is checked on is read without a lock, so a second batch
+    through it is evaluated while the first still holds the row, waits only at its own write, and adds to
+    the first's totals (written as increments) instead of overwriting them."""
+    engine = pg_engine
+    hot, a, b = (new_id() for _ in range(3))
+    specs = [AccountSpec(account, "EUR", OwnerKind.CUSTOMER, str(account)) for account in (hot, a, b)]
+    assert all(outcome.result == "ok" for outcome in create_accounts(engine, specs))
+    evaluated = threading.Event()
+    answers: list[TransferOutcome] = []
+
+    def second() -> None:
+        with Session(engine) as session:
+            session.connection().execute(text("SET LOCAL lock_timeout = '20s'"))
+            accounts = load_accounts(session.connection(), [hot, b])  # no wait for the holder's row lock
+            assert accounts[hot].credits_posted == 0
+            evaluated.set()
+            answers.append(create_transfer(session, TransferSpec("second", b, hot, 7, "EUR")))
+            session.commit()
+
+    with Session(engine) as session:
+        assert create_transfer(session, TransferSpec("first", a, hot, 5, "EUR")).ok  # hot's row is held
+        racer = threading.Thread(target=second)
+        racer.start()
+        assert evaluated.wait(timeout=20), "the second batch waited for a lock before its write"
+        session.commit()
+    racer.join(timeout=30)
+    assert [answer.result for answer in answers] == [R.OK]
+    assert lookup_accounts(engine, [hot])[hot].credits_posted == 12
