@@ -28,6 +28,7 @@ import risk.devices.schema as devices
 import risk.factors.schema as factors
 import risk.identity.schema as identity
 import risk.kyc.schema as kyc
+import risk.monitoring.schema as monitoring
 from ledger.model import OwnerKind
 from risk.privacy import details
 from risk.privacy.analytics import forget
@@ -178,6 +179,8 @@ ERASERS: dict[str, Callable[[Connection, str], int]] = {
     "risk_devices": _devices,
     "risk_device_challenges": _by_subject(devices.challenges),
     "risk_device_fingerprints": _by_subject(devices.fingerprints),
+    "risk_factor_proofs": _by_subject(factors.proofs),
+    "monitoring_sightings": _by_subject(monitoring.sightings),
 }
 """How each table the registry marks `delete` is erased (the analytics events need the key: `erase`)."""
 

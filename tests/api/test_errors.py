@@ -113,6 +113,9 @@ def test_openapi_describes_the_routes(client: TestClient):
         "monitoring",
         "risk",
         "cases",
+        "factors",
+        "kyc",
+        "screening",
     }
     events = spec["paths"]["/v1/chains/{network}/transactions/{tx_hash}/events"]["get"]
     assert events["tags"] == ["chains"]

@@ -26,9 +26,15 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from api.app import create_app
 from api.settings import ApiSettings
 from scripts._support.processes import LOOPBACK
-from tests.api.conftest import api_settings, closed_port_url  # noqa: F401  (fixtures)
+from tests.api.conftest import api_database_url, api_settings, closed_port_url  # noqa: F401  (fixtures)
 from tests.api.identity.conftest import settings  # noqa: F401  (fixture)
-from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
+from tests.helpers.db import (  # noqa: F401  (fixtures)
+    database_url,
+    head_templates,
+    migrated_database_url,
+    pg_url,
+    sqlite_url,
+)
 from tests.helpers.served import serving_app
 from tests.helpers.virtual_authenticator import VirtualAuthenticator
 from tests.risk.identity.conftest import Wallet

@@ -26,7 +26,6 @@ from hexbytes import HexBytes
 from sqlalchemy import Engine, func, insert, select
 from web3 import Web3
 
-import ledger.schema
 import payments.intents.schema
 import payments.merchants.schema
 import payments.rails.stablecoin.schema
@@ -69,6 +68,7 @@ from scripts._support.anvil import AnvilConfig, AnvilNode, rpc_call
 from scripts._support.processes import ManagedProcess, free_port
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
 from tests.helpers.frost_signing import fixed_key, sign_with_key
+from tests.helpers.payout_tables import create_payout_tables
 from tests.payments.webhooks.conftest import merchant_row
 
 pytestmark = pytest.mark.devnet
@@ -142,14 +142,7 @@ def payer(w3: Web3, config: StablecoinConfig) -> LocalAccount:
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
     """The tables on this test's database, MERCHANT registered (its steps' events are written)."""
     engine = make_engine(database_url)
-    for schema in (
-        ledger.schema,
-        payments.intents.schema,
-        payments.merchants.schema,
-        payments.webhooks.schema,
-        payments.rails.stablecoin.schema,
-    ):
-        schema.metadata.create_all(engine)
+    create_payout_tables(engine)
     with engine.begin() as connection:
         connection.execute(insert(payments.merchants.schema.merchants), merchant_row(MERCHANT.merchant_id))
     try:

@@ -10,6 +10,7 @@ import risk.devices.schema
 import risk.factors.schema
 import risk.identity.schema
 import risk.kyc.schema
+import risk.monitoring.schema
 import risk.privacy.schema
 from risk.privacy.pseudonyms import Pseudonymizer
 from tests.helpers.db import database_url, engine_on, pg_url, sqlite_url  # noqa: F401  (fixtures)
@@ -20,6 +21,7 @@ METADATAS = (
     risk.factors.schema.metadata,
     risk.devices.schema.metadata,
     risk.kyc.schema.metadata,
+    risk.monitoring.schema.metadata,
     risk.privacy.schema.metadata,
 )
 START = 1_800_000_000

@@ -6,11 +6,6 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, insert
 
-import ledger.schema
-import payments.intents.schema
-import payments.merchants.schema
-import payments.rails.stablecoin.schema
-import risk.monitoring.schema
 from api.db import make_engine
 from payments.intents.context import Payments
 from payments.intents.postings import merchant_owner
@@ -18,6 +13,7 @@ from payments.rails.stablecoin.payouts import PayoutStatus, open_payouts
 from payments.rails.stablecoin.schema import stablecoin_payouts
 from risk.monitoring import alerts
 from risk.monitoring.checks import Check, Finding
+from tests.helpers.payout_tables import create_payout_tables
 from tests.payments.rails.stablecoin.test_instructions import CONFIG
 from tests.payments.rails.stablecoin.test_statement import payout
 
@@ -27,10 +23,7 @@ FINDING = Finding(Check.RATE, "refunds surging")
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
-    for schema in (ledger.schema, payments.merchants.schema, payments.intents.schema):
-        schema.metadata.create_all(engine)
-    payments.rails.stablecoin.schema.metadata.create_all(engine)
-    risk.monitoring.schema.metadata.create_all(engine)
+    create_payout_tables(engine)
     try:
         yield engine
     finally:

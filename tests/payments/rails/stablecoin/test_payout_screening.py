@@ -13,12 +13,10 @@ import pytest
 from eth_utils import to_checksum_address
 from sqlalchemy import Engine, insert
 
-import ledger.schema
 import payments.intents.schema
 import payments.merchants.schema
 import payments.rails.stablecoin.schema
 import payments.webhooks.schema
-import risk.screening.schema
 from api.db import make_engine
 from chain.payment_router import RouterPayment
 from ledger.check import verify
@@ -35,6 +33,7 @@ from risk.screening.model import Standing, Trigger
 from risk.screening.screenings import Screener
 from risk.screening.source import ListSource
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
+from tests.helpers.payout_tables import create_payout_tables
 from tests.payments.webhooks.conftest import merchant_row
 from tests.risk.screening.conftest import Clock, sample_files, write_list
 
@@ -55,15 +54,7 @@ UNLISTED = to_checksum_address("0x" + "33" * 20)
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
     engine = make_engine(database_url)
-    for schema in (
-        ledger.schema,
-        payments.intents.schema,
-        payments.merchants.schema,
-        payments.webhooks.schema,
-        payments.rails.stablecoin.schema,
-        risk.screening.schema,
-    ):
-        schema.metadata.create_all(engine)
+    create_payout_tables(engine)
     with engine.begin() as connection:
         connection.execute(insert(payments.merchants.schema.merchants), merchant_row(MERCHANT.merchant_id))
     try:
