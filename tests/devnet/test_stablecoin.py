@@ -23,14 +23,9 @@ from ape import networks
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hexbytes import HexBytes
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 from web3 import Web3
 
-import payments.intents.schema
-import payments.merchants.schema
-import payments.rails.stablecoin.schema
-import payments.webhooks.schema
-from api.db import make_engine
 from chain.artifacts import contract
 from chain.client import make_web3
 from chain.deploy import DeployConfig, deploy_all
@@ -68,8 +63,7 @@ from scripts._support.anvil import AnvilConfig, AnvilNode, rpc_call
 from scripts._support.processes import ManagedProcess, free_port
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
 from tests.helpers.frost_signing import fixed_key, sign_with_key
-from tests.helpers.payout_tables import create_payout_tables
-from tests.payments.webhooks.conftest import merchant_row
+from tests.helpers.payout_tables import payout_engine
 
 pytestmark = pytest.mark.devnet
 
@@ -141,14 +135,8 @@ def payer(w3: Web3, config: StablecoinConfig) -> LocalAccount:
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
     """The tables on this test's database, MERCHANT registered (its steps' events are written)."""
-    engine = make_engine(database_url)
-    create_payout_tables(engine)
-    with engine.begin() as connection:
-        connection.execute(insert(payments.merchants.schema.merchants), merchant_row(MERCHANT.merchant_id))
-    try:
+    with payout_engine(database_url, MERCHANT.merchant_id) as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

@@ -11,13 +11,8 @@ from pathlib import Path
 
 import pytest
 from eth_utils import to_checksum_address
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
-import payments.intents.schema
-import payments.merchants.schema
-import payments.rails.stablecoin.schema
-import payments.webhooks.schema
-from api.db import make_engine
 from chain.payment_router import RouterPayment
 from ledger.check import verify
 from payments.intents import intents, refunds
@@ -33,8 +28,7 @@ from risk.screening.model import Standing, Trigger
 from risk.screening.screenings import Screener
 from risk.screening.source import ListSource
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
-from tests.helpers.payout_tables import create_payout_tables
-from tests.payments.webhooks.conftest import merchant_row
+from tests.helpers.payout_tables import payout_engine
 from tests.risk.screening.conftest import Clock, sample_files, write_list
 
 MERCHANT = Tenant("mch_screened_shop", livemode=False)
@@ -53,14 +47,8 @@ UNLISTED = to_checksum_address("0x" + "33" * 20)
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
-    engine = make_engine(database_url)
-    create_payout_tables(engine)
-    with engine.begin() as connection:
-        connection.execute(insert(payments.merchants.schema.merchants), merchant_row(MERCHANT.merchant_id))
-    try:
+    with payout_engine(database_url, MERCHANT.merchant_id) as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
