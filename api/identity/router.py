@@ -10,7 +10,7 @@ docs/risk.md.
 from http import HTTPStatus
 from typing import Any, Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
@@ -28,6 +28,7 @@ from api.identity.schemas import (
     SessionOut,
     SiweLogin,
 )
+from api.monitoring.sightings import sighted
 from api.privacy.service import pseudonymizer
 from risk.identity import identities, passkeys, sessions, siwe_login
 from risk.identity.sessions import IssuedSession
@@ -76,10 +77,14 @@ async def siwe_nonce(identity: IdentityDep) -> NonceOut:
         **UNAVAILABLE,
     },
 )
-async def siwe_login_route(body: SiweLogin, identity: IdentityDep, settings: SettingsDep) -> SessionOut:
+async def siwe_login_route(
+    request: Request, body: SiweLogin, identity: IdentityDep, settings: SettingsDep
+) -> SessionOut:
     """Sign in with an EIP-4361 message signed by an Ethereum address (an externally owned account). The
     address's identity is created, as a customer, on its first sign-in. The login is an analytics event
-    under the subject's keyed pseudonym (docs/risk.md, Privacy), while the analytics key is configured."""
+    under the subject's keyed pseudonym (docs/risk.md, Privacy), while the analytics key is configured, and
+    a sighting for the monitoring's geography check (the country of the caller's address, never the
+    address: a country change faster than travel allows alerts, freezes and opens a case)."""
     keyed = pseudonymizer(settings)
 
     def work(connection: Connection, now: int) -> IssuedSession:
@@ -90,7 +95,11 @@ async def siwe_login_route(body: SiweLogin, identity: IdentityDep, settings: Set
             analytics.record(connection, keyed, analytics.Event(analytics.EventKind.LOGIN, subject.id, now))
         return sessions.start_session(connection, identity.signer, identity.sessions, subject.id, "siwe", now)
 
-    return _session_out(await identity.run(work))
+    issued = await identity.run(work)
+    await sighted(
+        request.app.state, request.client.host if request.client else None, "customer", issued.subject_id
+    )
+    return _session_out(issued)
 
 
 @router.post(
