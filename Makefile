@@ -61,10 +61,13 @@ lint: $(PY_STAMP)  ## ruff, mypy and the import contracts (lint-imports)
 
 # pytest-xdist: one worker per core (at most 4: each worker starts its own session devnets and node groups).
 # --dist loadfile keeps a module on one worker, so module-scoped fixtures (a custody node group, a devnet
-# deployment) start once, not once per worker. TEST_WORKERS=0 runs in one process.
+# deployment) start once, not once per worker. TEST_WORKERS=0 runs in one process. The contract tests on
+# Ape's py-evm chain run afterwards in one process of their own, in file order: interleaved with other files
+# on a worker, a module-scoped deployment was once found gone after Ape's snapshot restore.
 TEST_WORKERS ?= auto
 pytest: install compile
-	pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadfile --durations=30
+	pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadfile --durations=30 --ignore=tests/contracts
+	pytest tests/contracts --durations=10
 
 test: lint pytest  ## lint, then the whole test suite (py-evm, anvil, SQLite and PostgreSQL)
 
