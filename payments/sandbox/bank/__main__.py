@@ -10,13 +10,13 @@ before settle after the restart, and undelivered webhooks are sent again as they
 import logging
 import sys
 
-import httpx
 from sqlalchemy import create_engine, event
 
 from payments.sandbox.bank.app import create_app
 from payments.sandbox.bank.book import Book
-from payments.sandbox.bank.delivery import WebhookSender
+from payments.sandbox.bank.schema import webhooks
 from payments.sandbox.bank.settings import BankSettings
+from payments.sandbox.delivery import WebhookSender
 from payments.sandbox.serving import serve_with_worker
 
 READY: str = "sandbox bank ready on"
@@ -38,11 +38,7 @@ def main() -> int:
     event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA journal_mode=WAL"))
     book = Book(engine, settings.collection_iban, settings.settlement_delay_seconds)
     book.open()
-    secret = settings.webhook_secret()
-    sender = None
-    if settings.webhook_url is not None and secret is not None:
-        http = httpx.Client(timeout=settings.webhook_timeout_seconds)
-        sender = WebhookSender(engine, settings.webhook_url, secret, http, settings.max_retry_seconds)
+    sender = settings.webhook_sender(engine, webhooks, "application/xml")
     try:
         serve_with_worker(
             create_app(book),

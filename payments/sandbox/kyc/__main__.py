@@ -1,7 +1,7 @@
 """`python -m payments.sandbox.kyc`: the sandbox KYC provider as its own process (`TPW_SANDBOX_KYC_*`).
 
 A worker thread completes checks whose processing delay is over and sends their webhooks (the bank's
-sender, `payments.sandbox.bank.delivery`, on this provider's outbox: signed afresh on every attempt, retried
+sender, `payments.sandbox.delivery`, on this provider's outbox: signed afresh on every attempt, retried
 with backoff until a 2xx); then HTTP is served (`payments.sandbox.serving`). Once listening it prints
 `sandbox kyc ready on http://HOST:PORT` (the port bound, for `port=0`), the line the devnet and the tests
 wait for.
@@ -10,9 +10,7 @@ wait for.
 import logging
 import sys
 
-import httpx
-
-from payments.sandbox.bank.delivery import WebhookSender
+from payments.sandbox.delivery import WebhookSender
 from payments.sandbox.kyc.app import create_app
 from payments.sandbox.kyc.settings import KycProviderSettings
 from payments.sandbox.kyc.store import Store, open_database, webhooks
@@ -34,19 +32,7 @@ def main() -> int:
     settings = KycProviderSettings()
     engine = open_database(settings.database_path)
     store = Store(engine, settings.processing_delay_seconds)
-    secret = settings.webhook_secret()
-    sender = None
-    if settings.webhook_url is not None and secret is not None:
-        http = httpx.Client(timeout=settings.webhook_timeout_seconds)
-        sender = WebhookSender(
-            engine,
-            settings.webhook_url,
-            secret,
-            http,
-            settings.max_retry_seconds,
-            table=webhooks,
-            content_type="application/json",
-        )
+    sender = settings.webhook_sender(engine, webhooks, "application/json")
     try:
         serve_with_worker(
             create_app(store),

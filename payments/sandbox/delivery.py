@@ -1,11 +1,12 @@
-"""The bank's webhooks: each queued pain.002 and camt.054 POSTed to the platform, signed, until it takes it.
+"""A counterpart's webhooks (the bank's pain.002 and camt.054, the KYC provider's results): each queued one
+POSTed to the platform, signed, until it takes it.
 
-A webhook is sent as stored (the same bytes, so the same MsgId, on every attempt: a retry is the same event,
-never a new one), signed afresh each time (`TPW-Signature`, `payments.webhooks.signing`; a new timestamp,
-so the platform's replay store does not mistake a retry for a replay). 2xx marks it delivered; anything else,
-or no answer, is retried after a backoff doubling up to `max_retry_seconds`. A bank killed between the POST
-and the mark sends it again after its restart: delivery is at least once, and the platform's handling of a
-report is idempotent.
+A webhook is sent as stored (the same bytes, so the same MsgId or event id, on every attempt: a retry is the
+same event, never a new one), signed afresh each time (`TPW-Signature`, `payments.webhooks.signing`; a new
+timestamp, so the platform's replay store does not mistake a retry for a replay). 2xx marks it delivered;
+anything else, or no answer, is retried after a backoff doubling up to `max_retry_seconds`. A counterpart
+killed between the POST and the mark sends it again after its restart: delivery is at least once, and the
+platform's handling of a report is idempotent.
 """
 
 import logging
@@ -16,10 +17,9 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import Engine, Table, select, update
 
-from payments.sandbox.bank.schema import webhooks
 from payments.webhooks.signing import HEADER, signature_header
 
-log = logging.getLogger("sandbox.bank")
+log = logging.getLogger("sandbox.delivery")
 FIRST_RETRY_SECONDS = 0.5
 
 
@@ -30,10 +30,10 @@ class WebhookSender:
     secret: str
     http: httpx.Client
     max_retry_seconds: float
+    table: Table
+    """The counterpart's outbox (columns id, sequence, body, attempts, next_attempt_at, delivered_at)."""
+    content_type: str
     clock: Callable[[], float] = time.time
-    table: Table = webhooks
-    """The outbox (the sandbox KYC provider sends from its own table of the same columns)."""
-    content_type: str = "application/xml"
 
     def deliver_due(self) -> int:
         """Attempt every webhook due now, oldest first; how many were delivered."""
