@@ -19,6 +19,10 @@ from sqlalchemy import MetaData
 
 DAY: Final = 24 * 3600
 YEAR: Final = 365 * DAY
+RELATIONSHIP_ENDED: Final = (
+    "5 years after the business relationship ends (AMLD art. 40): the clock starts at the customer's erasure "
+    "record, the end of the relationship on this platform"
+)
 
 PERSONAL_NAME: Final = re.compile(
     r"(^|_)(name|email|e_mail|address|addr|ip|fingerprint|document|phone|mobile|birth|dob|payer|to|"
@@ -96,11 +100,11 @@ REGISTRY: Final[tuple[Entry, ...]] = (
           "deleted once expired", OnErasure.DELETE),
     Entry("risk_device_fingerprints", ("subject_id", "fingerprint"), Category.ONLINE_IDENTIFIER,
           Basis.LEGITIMATE_INTEREST, 365 * DAY, "a year after last seen (fraud signal)", OnErasure.DELETE),
-    Entry("screening_items", ("subject_id", "value"), Category.COMPLIANCE, Basis.LEGAL_OBLIGATION, None,
-          "5 years after the business relationship ends (AMLD art. 40)", OnErasure.KEEP,
+    Entry("screening_items", ("subject_id", "value"), Category.COMPLIANCE, Basis.LEGAL_OBLIGATION,
+          5 * YEAR, RELATIONSHIP_ENDED, OnErasure.KEEP,
           "AML record keeping, Directive (EU) 2015/849 art. 40: 5 years after the relationship"),
     Entry("screenings", ("subject_id", "hits", "reviewer"), Category.COMPLIANCE, Basis.LEGAL_OBLIGATION,
-          None, "5 years after the business relationship ends (AMLD art. 40)", OnErasure.KEEP,
+          5 * YEAR, RELATIONSHIP_ENDED, OnErasure.KEEP,
           "AML record keeping, Directive (EU) 2015/849 art. 40; not exported either (art. 39: no tipping "
           "off)"),
     Entry("kyc_checks", ("subject_id",), Category.COMPLIANCE, Basis.LEGAL_OBLIGATION, 5 * YEAR,

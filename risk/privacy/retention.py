@@ -14,8 +14,9 @@ import risk.devices.schema as devices
 import risk.factors.schema as factors
 import risk.identity.schema as identity
 import risk.kyc.schema as kyc
+import risk.screening.schema as screening
 from risk.privacy.registry import RegistryError, retention_of
-from risk.privacy.schema import analytics_events, exports, personal_details
+from risk.privacy.schema import analytics_events, erasures, exports, personal_details
 
 MS_PER_SECOND: Final = 1000
 
@@ -69,6 +70,18 @@ def _older(table: Table, column: str, cutoff: int) -> Callable[[Connection], int
     return step
 
 
+def _relationship_ended(table: Table, now: int) -> Callable[[Connection], int]:
+    """Rows kept 5 years after the relationship ends (AMLD art. 40): an erasure keeps them, and they go once
+    their subject's erasure record is older than the table's period."""
+    cutoff = now - _period(table.name)
+    ended = select(erasures.c.subject_id).where(erasures.c.created_at < cutoff)
+
+    def step(connection: Connection) -> int:
+        return connection.execute(delete(table).where(table.c.subject_id.in_(ended))).rowcount
+
+    return step
+
+
 def _documents(now: int) -> Callable[[Connection], int]:
     cutoff = now - _period("privacy_personal_details", "document_number")
     details = personal_details.c
@@ -107,6 +120,9 @@ def steps(now: int) -> dict[str, Callable[[Connection], int]]:
         ),
         "privacy_personal_details.document": _documents(now),
         "kyc_checks": _older(kyc.checks, "completed_at", kyc_cutoff_ms),
+        # A subject's screenings before their items: they refer to them.
+        "screenings": _relationship_ended(screening.screenings, now),
+        "screening_items": _relationship_ended(screening.items, now),
         "privacy_exports": _older(exports, "created_at", now - _period("privacy_exports")),
     }
 

@@ -12,6 +12,7 @@ import risk.identity.schema
 import risk.kyc.schema
 import risk.monitoring.schema
 import risk.privacy.schema
+import risk.screening.schema
 from risk.privacy.pseudonyms import Pseudonymizer
 from tests.helpers.db import database_url, engine_on, pg_url, sqlite_url  # noqa: F401  (fixtures)
 
@@ -23,6 +24,7 @@ METADATAS = (
     risk.kyc.schema.metadata,
     risk.monitoring.schema.metadata,
     risk.privacy.schema.metadata,
+    risk.screening.schema.metadata,
 )
 START = 1_800_000_000
 

@@ -2,17 +2,18 @@
 
 import datetime
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 import risk.devices.schema as devices
 import risk.factors.schema as factors
 import risk.identity.schema as identity
 import risk.kyc.schema as kyc
+import risk.screening.schema as screening
 from risk.privacy import analytics, details, retention
 from risk.privacy.analytics import Event, EventKind
 from risk.privacy.pseudonyms import Pseudonymizer
 from risk.privacy.registry import DAY, REGISTRY, YEAR
-from risk.privacy.schema import analytics_events
+from risk.privacy.schema import analytics_events, erasures
 from tests.risk.privacy.conftest import START
 
 NOW = START + 6 * YEAR
@@ -152,3 +153,56 @@ def test_every_retention_period_in_the_registry_has_a_step():
     steps = {name.split(".")[0] for name in retention.steps(NOW)}
     periodic = {entry.table for entry in REGISTRY if entry.retention_seconds is not None}
     assert periodic <= steps
+
+
+def _screened(c: Connection, subject_id: str) -> None:
+    item = f"sci_{subject_id}"
+    c.execute(
+        insert(screening.items).values(
+            id=item, subject_id=subject_id, kind="name", value="A Name", created_at=START
+        )
+    )
+    c.execute(
+        insert(screening.screenings).values(
+            id=f"scr_{subject_id}",
+            item_id=item,
+            subject_id=subject_id,
+            list_version="v1",
+            trigger="onboarding",
+            outcome="clear",
+            hits="[]",
+            created_at=START,
+        )
+    )
+
+
+def test_screening_records_go_five_years_after_the_relationship_ends(engine: Engine):
+    """Kept through an erasure (AMLD art. 40), then removed once the erasure is 5 years old; a subject still
+    a customer, or erased more recently, keeps every record."""
+    with engine.begin() as c:
+        c.execute(insert(screening.lists).values(version="v1", entries=1, first_used_at=START))
+        for subject_id in ("idn_long_gone", "idn_recently_gone", "idn_customer"):
+            _screened(c, subject_id)
+        for subject_id, erased_at in (
+            ("idn_long_gone", NOW - 5 * YEAR - 1),
+            ("idn_recently_gone", NOW - DAY),
+        ):
+            c.execute(
+                insert(erasures).values(
+                    subject_id=subject_id,
+                    id=f"per_{subject_id}",
+                    requested_by="idn_x",
+                    created_at=erased_at,
+                    erased="{}",
+                    kept="{}",
+                )
+            )
+
+    done = retention.run(engine, NOW)
+
+    assert (done["screenings"], done["screening_items"]) == (1, 1)
+    with engine.connect() as c:
+        left = set(c.scalars(select(screening.screenings.c.subject_id)))
+        items = set(c.scalars(select(screening.items.c.subject_id)))
+    assert left == items == {"idn_recently_gone", "idn_customer"}
+    assert retention.run(engine, NOW)["screenings"] == 0
