@@ -31,7 +31,7 @@ $(PY_STAMP): pyproject.toml
 
 $(NPM_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found: install Node.js >= 18 with npm (anvil comes from npm)" >&2; exit 2; }
-	@echo "==> installing npm dependencies (anvil, Safe and OpenZeppelin artifacts)"
+	@echo "==> installing npm dependencies (anvil; Safe, OpenZeppelin and Uniswap V2 artifacts)"
 	@# `npm install` honours package-lock.json; `npm ci` refuses it because the lock (made on Linux) does not list
 	@# anvil's binaries for other platforms, which npm never fetches here anyway.
 	@npm install --no-audit --no-fund --loglevel=error
