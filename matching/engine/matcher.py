@@ -84,12 +84,12 @@ class Engine:
             order_id, cmd.account, cmd.side, kind, cmd.price, cmd.trigger, qty, cmd.peak, cmd.tif,
             cmd.expire_ts, cmd.stp, cmd.post_only, cmd.reduce_only, self.seq,
         )  # fmt: skip
-        self.seq += 1
         if triggered:
             if self.last_price and fires(order, self.last_price):
                 events.append(Rejected(order_id, Reject.STOP_WOULD_TRIGGER))
                 return
             self.stops[order_id] = order
+            self.seq += 1
             if cmd.tif == Tif.GTD:
                 heappush(self.expiries, (cmd.expire_ts, order_id))
             events.append(Accepted(order_id))
@@ -101,6 +101,7 @@ class Engine:
             events.append(Rejected(order_id, Reject.FOK_NOT_FILLABLE))
             return
         events.append(Accepted(order_id))
+        self.seq += 1
         last = self.last_price
         self._take(order, events)
         if self.stops and self.last_price != last:
