@@ -40,9 +40,14 @@ def state_bytes(state: dict[str, Any]) -> bytes:
     return json.dumps(state, sort_keys=True, separators=(",", ":")).encode()
 
 
+def hash_state(state: dict[str, Any]) -> str:
+    """SHA-256 (hex) of a state's one encoding."""
+    return hashlib.sha256(state_bytes(state)).hexdigest()
+
+
 def state_hash(engine: Engine) -> str:
     """SHA-256 (hex) of the engine's state: equal after a replay exactly when the books are the same."""
-    return hashlib.sha256(state_bytes(engine_state(engine))).hexdigest()
+    return hash_state(engine_state(engine))
 
 
 def restore(state: dict[str, Any]) -> Engine:
