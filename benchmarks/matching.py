@@ -1,0 +1,169 @@
+"""The matching engine benchmark: the standard mix through one in-process book, each command timed.
+
+The mix (issue 13): 70 % limit orders, 20 % cancels, 10 % market orders, over `--commands` commands
+(1,000,000 by default). Limits land -2 to 20 ticks from a drifting mid on their own side, so some cross
+and trade; a cancel names an order resting at that point (one filled since is refused, as a late cancel
+is anywhere); market orders take 1-5 lots. The flow is built first by an untimed pass through a scratch
+engine (that is how a cancel knows a live order); the timed pass then feeds the same commands to a fresh
+engine, one `process` call at a time, and times each call with `perf_counter_ns` (its own cost, ~60 ns,
+is in the figures). `--journal` adds a run through the journaled book: group commits of `--batch`
+commands, each batch written and fsync'd before its events are returned.
+
+The API figures of issue 13 (`api_orders_per_s`, `api_order_p99_ms`) need the order routes, which do not
+exist yet: they are reported as null. Run from the project root:
+
+    python benchmarks/matching.py                  # the table
+    python benchmarks/matching.py --json           # {"engine_ops_per_s": ..., "engine_p99_us": ..., ...}
+    python benchmarks/matching.py --commands 100000 --journal
+
+The load average is printed first: on a machine busy with other work every figure here is worse.
+"""
+
+import gc
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python benchmarks/matching.py`: make the project root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import click
+
+from matching.engine import Cancel, Command, Engine, Kind, Place, Side, Tif
+from matching.journal import JournaledBook
+
+RATE_TARGET = 500_000
+P99_TARGET_US = 20.0
+ACCOUNTS = 1_000
+
+
+def make_flow(count: int, seed: int) -> list[Command]:
+    """`count` commands of the standard mix, each cancel aimed at an order resting at that point."""
+    rng = random.Random(seed)
+    scratch = Engine()
+    live: list[int] = []
+    flow: list[Command] = []
+    mid = 10_000
+    next_id = 1
+    for ts in range(1, count + 1):
+        roll = rng.random()
+        resting = scratch.book.orders
+        while live and live[-1] not in resting:  # filled since it was placed
+            live.pop()
+        if roll < 0.2 and live:
+            index = rng.randrange(len(live))
+            live[index], live[-1] = live[-1], live[index]
+            order_id = live.pop()
+            if order_id in resting:
+                cmd: Command = Cancel(ts, order_id, resting[order_id].account)
+            else:  # filled since: the cancel is refused, as a late cancel is on any venue
+                cmd = Cancel(ts, order_id, 0)
+        elif roll < 0.3:
+            side = Side.BUY if rng.random() < 0.5 else Side.SELL
+            cmd = Place(
+                ts, next_id, rng.randrange(ACCOUNTS), side, Kind.MARKET, rng.randint(1, 5), tif=Tif.IOC
+            )
+            next_id += 1
+        else:
+            mid += rng.choice((-1, 0, 1))
+            side = Side.BUY if rng.random() < 0.5 else Side.SELL
+            offset = rng.randint(-6, 20)  # negative: crosses the spread
+            price = mid - offset if side == Side.BUY else mid + offset
+            cmd = Place(
+                ts, next_id, rng.randrange(ACCOUNTS), side, Kind.LIMIT, rng.randint(1, 10), price=price
+            )
+            live.append(next_id)
+            next_id += 1
+        scratch.process(cmd)
+        flow.append(cmd)
+    return flow
+
+
+def run_engine(flow: list[Command]) -> tuple[float, list[int], Counter[str]]:
+    """Feed `flow` to a fresh engine; (elapsed seconds, per-command nanoseconds, event counts)."""
+    engine = Engine()
+    timings = [0] * len(flow)
+    counts: Counter[str] = Counter()
+    results: list[object] = [None] * len(flow)
+    process, now = engine.process, time.perf_counter_ns
+    gc.collect()
+    gc.freeze()
+    started = now()
+    for index, cmd in enumerate(flow):
+        before = now()
+        results[index] = process(cmd)
+        timings[index] = now() - before
+    elapsed = (now() - started) / 1e9
+    gc.unfreeze()
+    for events in results:
+        for event in events:  # type: ignore[attr-defined]
+            counts[type(event).__name__] += 1
+    return elapsed, timings, counts
+
+
+def run_journal(flow: list[Command], batch: int) -> tuple[float, float]:
+    """Feed `flow` to a journaled book in batches; (commands per second, mean microseconds per fsync)."""
+    with tempfile.TemporaryDirectory() as directory:
+        book = JournaledBook.open(Path(directory), snapshot_every=len(flow) + 1)
+        started = time.perf_counter()
+        for start in range(0, len(flow), batch):
+            book.submit(flow[start : start + batch])
+        elapsed = time.perf_counter() - started
+        book.close()
+    batches = (len(flow) + batch - 1) // batch
+    return len(flow) / elapsed, elapsed / batches * 1e6
+
+
+@click.command()
+@click.option("--commands", default=1_000_000, show_default=True)
+@click.option("--seed", default=7, show_default=True)
+@click.option("--journal", is_flag=True, help="also run the journaled book (group commit, fsync)")
+@click.option("--batch", default=256, show_default=True, help="commands per group commit with --journal")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object instead of the table")
+def main(commands: int, seed: int, journal: bool, batch: int, as_json: bool) -> None:
+    load = os.getloadavg()[0]
+    flow = make_flow(commands, seed)
+    elapsed, timings, counts = run_engine(flow)
+    timings.sort()
+    rate = len(flow) / elapsed
+    p50 = timings[len(timings) // 2] / 1000
+    p99 = timings[int(len(timings) * 0.99)] / 1000
+    result: dict[str, object] = {
+        "engine_ops_per_s": round(rate),
+        "engine_p50_us": round(p50, 2),
+        "engine_p99_us": round(p99, 2),
+        "api_orders_per_s": None,  # the order routes of issue 13 point 10 do not exist yet
+        "api_order_p99_ms": None,
+        "engine_commands": len(flow),
+        "engine_events": dict(sorted(counts.items())),
+        "load_average_before": round(load, 2),
+    }
+    if journal:
+        journal_rate, per_batch_us = run_journal(flow, batch)
+        result["journal_ops_per_s"] = round(journal_rate)
+        result["journal_batch"] = batch
+        result["journal_us_per_batch"] = round(per_batch_us, 1)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"load average before the run: {load:.2f}")
+    click.echo(f"{'row':<30} {'figure':>12} {'target':>12} met")
+    met = "yes" if rate >= RATE_TARGET else "no"
+    click.echo(f"{'engine ops/s':<30} {rate:>12,.0f} {'>= 500,000':>12} {met}")
+    click.echo(f"{'engine p50 (us)':<30} {p50:>12.2f} {'':>12}")
+    met = "yes" if p99 <= P99_TARGET_US else "no"
+    click.echo(f"{'engine p99 (us)':<30} {p99:>12.2f} {'<= 20':>12} {met}")
+    if journal:
+        click.echo(f"{'journaled ops/s (batch ' + str(batch) + ')':<30} {result['journal_ops_per_s']:>12,}")
+        click.echo(f"{'us per group commit':<30} {result['journal_us_per_batch']:>12}")
+    click.echo(f"{'api orders/s, api p99 (ms)':<30} {'n/a':>12} (no order routes yet)")
+    click.echo("events: " + ", ".join(f"{name} {count:,}" for name, count in sorted(counts.items())))
+
+
+if __name__ == "__main__":
+    main()
