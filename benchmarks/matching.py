@@ -2,12 +2,12 @@
 
 The mix (issue 13): 70 % limit orders, 20 % cancels, 10 % market orders, over `--commands` commands
 (1,000,000 by default). Limits land -2 to 20 ticks from a drifting mid on their own side, so some cross
-and trade; a cancel names an order resting at that point (one filled since is refused, as a late cancel
-is anywhere); market orders take 1-5 lots. The flow is built first by an untimed pass through a scratch
-engine (that is how a cancel knows a live order); the timed pass then feeds the same commands to a fresh
-engine, one `process` call at a time, and times each call with `perf_counter_ns` (its own cost, ~60 ns,
-is in the figures). `--journal` adds a run through the journaled book: group commits of `--batch`
-commands, each batch written and fsync'd before its events are returned.
+and trade; a cancel names a random order resting at that point; market orders take 1-5 lots. The flow is
+built first by an untimed pass through a scratch engine (that is how a cancel knows a live order); the
+timed pass then feeds the same commands to a fresh engine, one `process` call at a time, and times each
+call with `perf_counter_ns` (its own cost, ~60 ns, is in the figures). `--journal` adds a run through the
+journaled book: group commits of `--batch` commands, each batch written and fsync'd before its events are
+returned.
 
 The API figures of issue 13 (`api_orders_per_s`, `api_order_p99_ms`) need the order routes, which do not
 exist yet: they are reported as null. Run from the project root:
@@ -53,16 +53,14 @@ def make_flow(count: int, seed: int) -> list[Command]:
     for ts in range(1, count + 1):
         roll = rng.random()
         resting = scratch.book.orders
-        while live and live[-1] not in resting:  # filled since it was placed
-            live.pop()
-        if roll < 0.2 and live:
+        target = 0
+        while roll < 0.2 and live and not target:  # a random order still resting (drop filled ones)
             index = rng.randrange(len(live))
             live[index], live[-1] = live[-1], live[index]
-            order_id = live.pop()
-            if order_id in resting:
-                cmd: Command = Cancel(ts, order_id, resting[order_id].account)
-            else:  # filled since: the cancel is refused, as a late cancel is on any venue
-                cmd = Cancel(ts, order_id, 0)
+            candidate = live.pop()
+            target = candidate if candidate in resting else 0
+        if target:
+            cmd: Command = Cancel(ts, target, resting[target].account)
         elif roll < 0.3:
             side = Side.BUY if rng.random() < 0.5 else Side.SELL
             cmd = Place(
