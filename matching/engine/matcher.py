@@ -26,6 +26,12 @@ from matching.engine.rules import check_place, fires, reducible
 from matching.engine.types import TRIGGERED_KINDS, Done, Kind, Reject, Side, Stp, Tif
 
 _MARKET_ON_FIRE = {Kind.STOP: Kind.MARKET, Kind.TAKE_PROFIT: Kind.MARKET}
+# Enum members read once for the hot path (an enum attribute lookup costs ~70 ns on Python 3.11).
+_GTD = Tif.GTD
+_FOK = Tif.FOK
+_MARKET = Kind.MARKET
+_UNFILLED = Done.UNFILLED
+_CANCELED = Done.CANCELED
 
 
 class Engine:
@@ -90,14 +96,14 @@ class Engine:
                 return
             self.stops[order_id] = order
             self.seq += 1
-            if cmd.tif == Tif.GTD:
+            if cmd.tif == _GTD:
                 heappush(self.expiries, (cmd.expire_ts, order_id))
             events.append(Accepted(order_id))
             return
         if cmd.post_only and self._crosses(order.side, order.price):
             events.append(Rejected(order_id, Reject.POST_ONLY_WOULD_TAKE))
             return
-        if cmd.tif == Tif.FOK and not self._fillable(order):
+        if cmd.tif == _FOK and not self._fillable(order):
             events.append(Rejected(order_id, Reject.FOK_NOT_FILLABLE))
             return
         events.append(Accepted(order_id))
@@ -112,7 +118,7 @@ class Engine:
         if order is None or order.account != cmd.account:
             events.append(Rejected(cmd.order_id, Reject.UNKNOWN_ORDER if order is None else Reject.NOT_OWNER))
             return
-        self._drop(order, Done.CANCELED, events)
+        self._drop(order, _CANCELED, events)
 
     def _amend(self, cmd: Amend, events: list[Event]) -> None:
         order_id = cmd.order_id
@@ -182,13 +188,13 @@ class Engine:
             self._reduce_maker(maker, qty)
         if not order.leaves:
             return
-        if order.tif <= Tif.GTD and order.kind != Kind.MARKET:  # GTC or GTD: rest
+        if order.tif <= _GTD and order.kind != _MARKET:  # GTC or GTD: rest
             order.visible = order.peak if 0 < order.peak < order.leaves else order.leaves
             book.add(order)
-            if order.tif == Tif.GTD:
+            if order.tif == _GTD:
                 heappush(self.expiries, (order.expire_ts, order.order_id))
         else:
-            events.append(Canceled(order.order_id, order.leaves, Done.UNFILLED))
+            events.append(Canceled(order.order_id, order.leaves, _UNFILLED))
 
     def _reduce_maker(self, maker: Order, qty: int) -> None:
         """Take `qty` shown lots off a resting order; refresh an iceberg's peak at the back of its level."""
