@@ -15,6 +15,7 @@ exist yet: they are reported as null. Run from the project root:
     python benchmarks/matching.py                  # the table
     python benchmarks/matching.py --json           # {"engine_ops_per_s": ..., "engine_p99_us": ..., ...}
     python benchmarks/matching.py --commands 100000 --journal
+    python benchmarks/matching.py --compiled       # the engine as `make install` compiled it with mypyc
 
 The load average is printed first: on a machine busy with other work every figure here is worse.
 """
@@ -32,14 +33,38 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python benchmarks/matching.py`: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+
+if "--compiled" in sys.argv[1:]:  # before `matching` is first imported; `check_compiled` vets it
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / ".mypyc"))
+
 import click
 
 from matching.engine import Cancel, Command, Engine, Kind, Place, Side, Tif
 from matching.journal import JournaledBook
 
+ROOT = Path(__file__).resolve().parent.parent
+COMPILED = ROOT / ".mypyc"  # `make install` compiles a copy of matching/engine there with mypyc
 RATE_TARGET = 500_000
 P99_TARGET_US = 20.0
 ACCOUNTS = 1_000
+
+
+def check_compiled() -> None:
+    """Refuse a missing, failed or stale mypyc build (one whose sources differ from the tree's)."""
+    status = COMPILED / "status"
+    if not status.exists() or status.read_text().strip() != "ok":
+        sys.exit("error: no mypyc build of the engine: run `make install` (see .mypyc/build.log)")
+    for source in sorted((ROOT / "matching").rglob("*.py")):
+        copy = COMPILED / source.relative_to(ROOT)
+        if not copy.exists() or copy.read_bytes() != source.read_bytes():
+            sys.exit(f"error: the mypyc build is stale ({source.relative_to(ROOT)}): run `make install`")
+    if not is_compiled():
+        sys.exit("error: the engine imported is not the mypyc build")
+
+
+def is_compiled() -> bool:
+    """Whether the engine in use is the mypyc extension (not the .py beside it)."""
+    return sys.modules[Engine.__module__].__file__.endswith(".so")  # type: ignore[union-attr]
 
 
 def make_flow(count: int, seed: int) -> list[Command]:
@@ -122,8 +147,11 @@ def run_journal(flow: list[Command], batch: int) -> tuple[float, float]:
 @click.option("--seed", default=7, show_default=True)
 @click.option("--journal", is_flag=True, help="also run the journaled book (group commit, fsync)")
 @click.option("--batch", default=256, show_default=True, help="commands per group commit with --journal")
+@click.option("--compiled", is_flag=True, help="the engine as mypyc compiled it (`make install`)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object instead of the table")
-def main(commands: int, seed: int, journal: bool, batch: int, as_json: bool) -> None:
+def main(commands: int, seed: int, journal: bool, batch: int, compiled: bool, as_json: bool) -> None:
+    if compiled:
+        check_compiled()
     load = os.getloadavg()[0]
     flow = make_flow(commands, seed)
     elapsed, timings, counts = run_engine(flow)
@@ -137,6 +165,7 @@ def main(commands: int, seed: int, journal: bool, batch: int, as_json: bool) -> 
         "engine_p99_us": round(p99, 2),
         "api_orders_per_s": None,  # the order routes of issue 13 point 10 do not exist yet
         "api_order_p99_ms": None,
+        "engine_compiled": is_compiled(),
         "engine_commands": len(flow),
         "engine_events": dict(sorted(counts.items())),
         "load_average_before": round(load, 2),
@@ -149,7 +178,9 @@ def main(commands: int, seed: int, journal: bool, batch: int, as_json: bool) -> 
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(f"load average before the run: {load:.2f}")
+    click.echo(
+        f"load average before the run: {load:.2f}; engine: {'mypyc' if is_compiled() else 'pure Python'}"
+    )
     click.echo(f"{'row':<30} {'figure':>12} {'target':>12} met")
     met = "yes" if rate >= RATE_TARGET else "no"
     click.echo(f"{'engine ops/s':<30} {rate:>12,.0f} {'>= 500,000':>12} {met}")
