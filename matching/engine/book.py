@@ -61,18 +61,20 @@ class Order:
         reduce_only: bool,
         seq: int,
     ) -> None:
+        # The enums are kept as plain `int`s (a `Side` value and so on): compiled with mypyc, an `int`
+        # attribute is a machine integer, and the hot path compares them with module constants.
         self.order_id = order_id
         self.account = account
-        self.side = side
-        self.kind = kind
+        self.side: int = side
+        self.kind: int = kind
         self.price = price
         self.trigger = trigger
         self.leaves = leaves
         self.visible = leaves if peak == 0 or peak > leaves else peak
         self.peak = peak
-        self.tif = tif
+        self.tif: int = tif
         self.expire_ts = expire_ts
-        self.stp = stp
+        self.stp: int = stp
         self.post_only = post_only
         self.reduce_only = reduce_only
         self.seq = seq

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from matching.engine.types import Done, Reject, Side
+from matching.engine.types import Done, Reject
 
 
 class Accepted(NamedTuple):
@@ -32,7 +32,7 @@ class Trade(NamedTuple):
     maker_id: int
     taker_account: int
     maker_account: int
-    taker_side: Side
+    taker_side: int  # a `Side` value (0 buy, 1 sell): a plain int on the hot path
     price: int
     qty: int
 

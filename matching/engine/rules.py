@@ -58,7 +58,7 @@ def fires(order: Order, last_price: int) -> bool:
     return last_price >= order.trigger if rising else last_price <= order.trigger
 
 
-def reducible(position: int, side: Side, qty: int) -> int:
+def reducible(position: int, side: int, qty: int) -> int:
     """How much of `qty` a reduce-only order of `side` may trade against a signed `position` (lots)."""
     room = (position if position > 0 else 0) if side == Side.SELL else (-position if position < 0 else 0)
     return qty if qty < room else room
