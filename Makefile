@@ -44,8 +44,9 @@ $(NPM_STAMP): package.json package-lock.json
 MYPYC_DIR := .mypyc
 MYPYC_STAMP := $(MYPYC_DIR)/.built
 MATCHING_ENGINE := $(filter-out %/__init__.py,$(wildcard matching/engine/*.py))
+MATCHING_SOURCES := $(shell find matching -name '*.py' 2>/dev/null)
 
-$(MYPYC_STAMP): $(PY_STAMP) $(MATCHING_ENGINE)
+$(MYPYC_STAMP): $(PY_STAMP) $(MATCHING_SOURCES)
 	@echo "==> compiling the matching engine with mypyc (for benchmarks/matching.py --compiled)"
 	@rm -rf $(MYPYC_DIR) && mkdir -p $(MYPYC_DIR) && cp -r matching $(MYPYC_DIR)/ && find $(MYPYC_DIR) -name __pycache__ -prune -exec rm -rf {} +
 	@cd $(MYPYC_DIR) && $(BIN)/mypyc $(MATCHING_ENGINE) > build.log 2>&1 && echo ok > status || { echo failed > status; echo "warning: mypyc could not compile the matching engine ($(MYPYC_DIR)/build.log); nothing else is affected" >&2; }

@@ -7,6 +7,7 @@ replay; `JournaledBook.open` rebuilds the book from the latest good snapshot and
 
 from matching.journal.book import JournaledBook
 from matching.journal.codec import JournalCorrupt, decode_command, encode_command
+from matching.journal.committer import GroupCommitter
 from matching.journal.log import Journal
 
-__all__ = ["Journal", "JournalCorrupt", "JournaledBook", "decode_command", "encode_command"]
+__all__ = ["GroupCommitter", "Journal", "JournalCorrupt", "JournaledBook", "decode_command", "encode_command"]
