@@ -38,7 +38,21 @@ $(NPM_STAMP): package.json package-lock.json
 	@test -x node_modules/.bin/anvil || { echo "error: node_modules/.bin/anvil missing after npm ci" >&2; exit 2; }
 	@touch $@
 
-install: $(PY_STAMP) $(NPM_STAMP)  ## create .venv and node_modules (skips what is installed)
+# The matching engine compiled with mypyc, beside the tree (never over it: the pure-Python engine stays the
+# one that is imported and tested; `benchmarks/matching.py --compiled` loads this copy and refuses a stale
+# one). Optional: without a C compiler or Python headers it says so and `make install` goes on.
+MYPYC_DIR := .mypyc
+MYPYC_STAMP := $(MYPYC_DIR)/.built
+MATCHING_ENGINE := $(filter-out %/__init__.py,$(wildcard matching/engine/*.py))
+MATCHING_SOURCES := $(shell find matching -name '*.py' 2>/dev/null)
+
+$(MYPYC_STAMP): $(PY_STAMP) $(MATCHING_SOURCES)
+	@echo "==> compiling the matching engine with mypyc (for benchmarks/matching.py --compiled)"
+	@rm -rf $(MYPYC_DIR) && mkdir -p $(MYPYC_DIR) && cp -r matching $(MYPYC_DIR)/ && find $(MYPYC_DIR) -name __pycache__ -prune -exec rm -rf {} +
+	@cd $(MYPYC_DIR) && $(BIN)/mypyc $(MATCHING_ENGINE) > build.log 2>&1 && echo ok > status || { echo failed > status; echo "warning: mypyc could not compile the matching engine ($(MYPYC_DIR)/build.log); nothing else is affected" >&2; }
+	@touch $@
+
+install: $(PY_STAMP) $(NPM_STAMP) $(MYPYC_STAMP)  ## create .venv and node_modules (skips what is installed), compile the matching engine
 
 $(BUILD_STAMP): $(PY_STAMP) $(CONTRACTS) ape-config.yaml
 	@echo "==> compiling contracts (Vyper 0.4.3)"
@@ -72,4 +86,4 @@ pytest: install compile
 test: lint pytest  ## lint, then the whole test suite (py-evm, anvil, SQLite and PostgreSQL)
 
 clean:  ## remove build output and runtime state (keeps .venv and node_modules)
-	rm -rf .build var deployments/*.json .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .build .mypyc var deployments/*.json .pytest_cache .mypy_cache .ruff_cache .hypothesis
