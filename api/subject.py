@@ -36,6 +36,26 @@ class Subject:
     session_id: str | None = None
     client: ApiClient | None = None
 
+    @property
+    def actor(self) -> str:
+        """Who acts, as the risk audit log names it: the operator's key or the customer's session."""
+        if self.client is not None:
+            return key_actor(self.client.key_id)
+        if self.session_id is None:
+            raise ValueError("a subject acts through a session or a key")
+        return session_actor(self.session_id)
+
+
+def key_actor(key_id: str) -> str:
+    """An API key as an audit record's actor (`key:<id>`, as the reviewers' decisions name it)."""
+    return f"key:{key_id}"
+
+
+def session_actor(session_id: str) -> str:
+    """A customer's session as an audit record's actor: the session, not only the customer, so a change
+    made from a stolen session is told apart from the owner's."""
+    return f"session:{session_id}"
+
 
 async def customer_subject(
     principal: Annotated[SessionPrincipal, Depends(customer_session)],

@@ -133,7 +133,7 @@ def revoke_device(
 ) -> DeviceOut:
     """From now on its signatures are refused; it stays listed as revoked. Revoking
     it again changes nothing."""
-    return service.revoke_device(session, subject.subject_id, device_id, clock())
+    return service.revoke_device(session, subject, device_id, clock())
 
 
 @subject_router.get("", summary="List a subject's devices (operator)", responses=OPERATOR)
@@ -159,5 +159,6 @@ def revoke_subject_device(
     session: SessionDep,
     clock: ClockDep,
 ) -> DeviceOut:
-    """Scope `devices:admin`. Its signatures are refused from now on."""
-    return service.revoke_device(session, subject.subject_id, device_id, clock())
+    """Scope `devices:admin`. Its signatures are refused from now on; the revocation is audited naming
+    the operator's key."""
+    return service.revoke_device(session, subject, device_id, clock())

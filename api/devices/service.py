@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.devices.schemas import ChallengeOut, DeviceList, DeviceOut, DeviceRegister
 from api.errors import ApiError, InvalidRequest, NotFound
+from api.subject import Subject
 from risk.devices import errors, registration, registry
 from risk.devices.registry import Device
 
@@ -140,10 +141,13 @@ def rename_device(session: Session, subject_id: str, device_id: str, name: str) 
     return view
 
 
-def revoke_device(session: Session, subject_id: str, device_id: str, now: int) -> DeviceOut:
-    """The subject's device, revoked (again: unchanged)."""
+def revoke_device(session: Session, subject: Subject, device_id: str, now: int) -> DeviceOut:
+    """The subject's device, revoked (again: unchanged), audited naming who did it: the customer's session
+    or the operator's key (`actor`)."""
     try:
-        view = device_view(registry.revoke_device(session, subject_id, device_id, now))
+        view = device_view(
+            registry.revoke_device(session, subject.subject_id, device_id, now, actor=subject.actor)
+        )
     except errors.DeviceError as error:
         raise problem(error) from None
     session.commit()

@@ -7,8 +7,10 @@ TOTP secret, recovery codes, a factor proof) are secrets shown once that must no
 
 A change (enrol, set, regenerate, revoke) is a sensitive change (`risk.factors.changes`): it needs a sign-in
 within `factor_change_recent_login_seconds`, or a factor proof in `TPW-Factor-Proof` for purpose
-`factor_change` and challenge `<enrol|revoke>:<factor>`. A verification with a `purpose` answers a factor
-proof (`risk.factors.proofs`) that a step-up consumes.
+`factor_change` and challenge `<enrol|revoke>:<factor>`. Changing the payment password needs the current
+one instead (itself a factor verified for that change, counted under the lockout). Every change, and a TOTP
+enrolment's confirmation, is chained onto the risk audit log naming the session (`risk.factors.audit`). A
+verification with a `purpose` answers a factor proof (`risk.factors.proofs`) that a step-up consumes.
 """
 
 from collections.abc import Callable
@@ -25,6 +27,7 @@ from api.factors.schemas import (
     FactorKind,
     FactorList,
     FactorOut,
+    PasswordChange,
     PasswordSet,
     PasswordVerify,
     ProofOut,
@@ -36,6 +39,7 @@ from api.factors.schemas import (
     TotpVerify,
 )
 from api.factors.service import PROOF_HEADER, Factors
+from api.subject import session_actor
 from risk.factors.changes import ChangeAction
 from risk.factors.model import Factor
 from risk.identity.sessions import SessionPrincipal
@@ -104,7 +108,9 @@ async def enrol_totp(
 
     def work(runtime: Factors) -> TotpEnrolmentOut:
         service.authorize(runtime, principal, proof, ChangeAction.ENROL, Factor.TOTP)
-        enrolment = runtime.totp.enrol(principal.subject_id, account)
+        enrolment = runtime.totp.enrol(
+            principal.subject_id, account, actor=session_actor(principal.session_id)
+        )
         return TotpEnrolmentOut(secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)
 
     return await factors.run(work)
@@ -119,7 +125,7 @@ async def set_payment_password(
 
     def work(runtime: Factors) -> FactorOut:
         service.authorize(runtime, principal, proof, ChangeAction.ENROL, Factor.PAYMENT_PASSWORD)
-        runtime.password.set(principal.subject_id, body.password)
+        runtime.password.set(principal.subject_id, body.password, actor=session_actor(principal.session_id))
         return FactorOut(factor="payment_password", status="active", locked_until=None)
 
     return await factors.run(work)
@@ -133,9 +139,30 @@ async def generate_recovery_codes(
 
     def work(runtime: Factors) -> RecoveryCodesOut:
         service.authorize(runtime, principal, proof, ChangeAction.ENROL, Factor.RECOVERY_CODE)
-        return RecoveryCodesOut(codes=list(runtime.recovery.generate(principal.subject_id).codes))
+        generated = runtime.recovery.generate(principal.subject_id, actor=session_actor(principal.session_id))
+        return RecoveryCodesOut(codes=list(generated.codes))
 
     return await factors.run(work)
+
+
+@router.post(
+    "/payment_password/change",
+    summary="Change the payment password, proving the current one",
+    responses={
+        **VERIFY,
+        422: problem_doc(
+            "Invalid (`password` too weak), or `factor-verification-failed`: `current_password` is wrong "
+            "(the failure is counted toward the lockout); `errors` names the field."
+        ),
+    },
+)
+async def change_payment_password(
+    body: PasswordChange, principal: CustomerSession, factors: FactorsDep
+) -> FactorOut:
+    """The current password is this change's proof of presence (a factor verified for it, as a
+    `TPW-Factor-Proof` would be), so no recent sign-in is asked; a wrong one counts toward the lockout like
+    a failed verification, and a locked factor refuses the change (423) whatever is sent."""
+    return await factors.run(service.change_password, principal, body.current_password, body.password)
 
 
 @router.post("/totp/verify", summary="Verify (or confirm) the TOTP factor", responses=VERIFY)
@@ -164,9 +191,7 @@ async def verify_recovery_code(
 async def _verify(
     factors: Factors, principal: SessionPrincipal, factor: Factor, secret: str, body: ProofRequest
 ) -> ProofOut:
-    return await factors.run(
-        service.verify, principal.subject_id, factor, secret, body.purpose, body.challenge
-    )
+    return await factors.run(service.verify, principal, factor, secret, body.purpose, body.challenge)
 
 
 @router.delete(

@@ -51,6 +51,13 @@ class PasswordSet(ApiModel):
     """At least 6 characters, not one character repeated, not one of the commonest PINs."""
 
 
+class PasswordChange(ApiModel):
+    current_password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    """The password now in use: a wrong one is a counted failure, as at `/payment_password/verify`."""
+    password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    """The new password, under the same rules as `PasswordSet`'s."""
+
+
 class RecoveryCodesOut(ApiModel):
     """Shown once: ten single-use codes; any earlier set is revoked."""
 

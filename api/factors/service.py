@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from api.errors import ApiError, InvalidRequest, NotFound, ServiceUnavailable
 from api.factors.schemas import FactorList, FactorOut, ProofOut, ProofToken
 from api.settings import ApiSettings
+from api.subject import session_actor
 from custody.keystore.sealed_box import SealingError, read_key_file
 from custody.keystore.unlock import Kek
 from risk.errors import RiskError
@@ -194,14 +195,22 @@ def authorize(
 
 
 def revoke(factors: Factors, principal: SessionPrincipal, proof_token: str | None, factor: Factor) -> None:
-    """Remove the customer's `factor` (a TOTP pending or confirmed, the password, every recovery code)."""
+    """Remove the customer's `factor` (a TOTP pending or confirmed, the password, every recovery code),
+    audited naming the session."""
     authorize(factors, principal, proof_token, ChangeAction.REVOKE, factor)
     revokers = {
         Factor.TOTP: factors.totp.revoke,
         Factor.PAYMENT_PASSWORD: factors.password.revoke,
         Factor.RECOVERY_CODE: factors.recovery.revoke,
     }
-    revokers[factor](principal.subject_id)
+    revokers[factor](principal.subject_id, actor=session_actor(principal.session_id))
+
+
+def change_password(factors: Factors, principal: SessionPrincipal, current: str, new: str) -> FactorOut:
+    """Replace the customer's payment password once `current` verifies (under the lockout), audited naming
+    the session; the factor as it stands after."""
+    factors.password.change(principal.subject_id, current, new, actor=session_actor(principal.session_id))
+    return FactorOut(factor="payment_password", status="active", locked_until=None)
 
 
 def verified(
@@ -220,14 +229,22 @@ def verified(
 
 
 def verify(
-    factors: Factors, subject_id: str, factor: Factor, secret: str, purpose: str | None, challenge: str
+    factors: Factors,
+    principal: SessionPrincipal,
+    factor: Factor,
+    secret: str,
+    purpose: str | None,
+    challenge: str,
 ) -> ProofOut:
     """Check `secret` against the customer's `factor` (under its lockout), then answer `verified`. A TOTP
-    code is a confirmed factor's, or the first code of a pending enrolment (which activates it); either way
-    its time step is used up. A recovery code is spent."""
+    code is a confirmed factor's, or the first code of a pending enrolment (which activates it, audited
+    naming the session); either way its time step is used up. A recovery code is spent."""
+    subject_id = principal.subject_id
     check: Callable[[str, str], None]
-    if factor is Factor.TOTP:
-        check = factors.totp.verify if factors.totp.is_enrolled(subject_id) else factors.totp.confirm
+    if factor is Factor.TOTP and factors.totp.is_enrolled(subject_id):
+        check = factors.totp.verify
+    elif factor is Factor.TOTP:
+        check = functools.partial(factors.totp.confirm, actor=session_actor(principal.session_id))
     elif factor is Factor.PAYMENT_PASSWORD:
         check = factors.password.verify
     else:

@@ -11,7 +11,7 @@ money moved once.
 """
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import SessionDep
 from api.errors import ApiError, ServiceUnavailable, problem_doc
 from api.schemas import ApiModel
+from api.screening.runtime import runtime_of as screening_runtime_of
 from api.settings import ApiSettings
 from payments.intents.context import Payments
 from payments.intents.errors import PaymentError
@@ -35,6 +36,7 @@ from payments.rails.bank.pain001 import Party
 from payments.rails.bank.xsd import InvalidMessage
 from payments.webhooks.replays import SqlReplayStore
 from payments.webhooks.signing import HEADER, SignatureError, verify
+from risk.screening.screenings import Screener
 
 log = logging.getLogger("api.rails.bank")
 REPLAY_SCOPE: Final = "rail:bank"
@@ -86,22 +88,27 @@ def bank_connection_from(settings: ApiSettings) -> BankConnection | None:
     return BankConnection(settings.bank_url, collection, livemode=settings.bank_livemode)
 
 
-def bank_rail_from(settings: ApiSettings) -> BankNotifications | None:
+def bank_rail_from(
+    settings: ApiSettings, screener: Callable[[], Screener] | None = None
+) -> BankNotifications | None:
     """The bank rail the settings describe, None without `bank_url`; a bad IBAN, BIC or secret file stops
-    the start (`RuntimeError` naming the setting)."""
+    the start (`RuntimeError` naming the setting). With `screener`, every refund's IBAN is screened before
+    it is sent (a hit holds the refund)."""
     connection = bank_connection_from(settings)
     if connection is None:
         return None
     path = settings.bank_webhook_secret_path
     if path is None or not path.is_file() or not path.read_text().strip():
         raise RuntimeError("TPW_BANK_WEBHOOK_SECRET_PATH must name a file holding the bank's webhook secret")
-    return BankNotifications(BankRail(connection), path.read_text().strip())
+    return BankNotifications(BankRail(connection, screener=screener), path.read_text().strip())
 
 
 @asynccontextmanager
 async def bank_rail_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Register the bank rail for the app's life, beside the other rails."""
-    bank = bank_rail_from(app.state.settings)
+    """Register the bank rail for the app's life, beside the other rails, its refunds screened by the API's
+    screening runtime (on the list in use at each refund; no usable list is a 503, never an unscreened
+    refund)."""
+    bank = bank_rail_from(app.state.settings, lambda: screening_runtime_of(app.state).screener())
     app.state.bank_notifications = bank
     if bank is not None:
         rails = dict(getattr(app.state, "payment_rails", {}))

@@ -5,6 +5,7 @@ supplies an `AuditStore` over a table, so a risk record is appended in the same 
 or case change it describes (both commit, or neither), and `custody.audit.verify_entries` checks it.
 """
 
+from risk.audit.reviews import record_decision, text_digest
 from risk.audit.store import SqlAuditStore, append, records, verify
 
-__all__ = ["SqlAuditStore", "append", "records", "verify"]
+__all__ = ["SqlAuditStore", "append", "record_decision", "records", "text_digest", "verify"]

@@ -2,7 +2,7 @@
 
 Every call takes the subject and finds only its devices: another subject's device id is not found, exactly
 like an unknown one, so a caller learns nothing about devices that are not its own. Each write is added to the
-caller's session; the caller commits.
+caller's session; the caller commits. A revocation is audited (`risk.audit`) in that same transaction.
 """
 
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from typing import Final, Literal, get_args
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
+from risk.audit import append
 from risk.devices.errors import DeviceNotFound, InvalidDeviceInput
 from risk.devices.keys import DeviceKey, load_key
 from risk.devices.schema import devices
@@ -99,13 +100,25 @@ def rename_device(session: Session, subject_id: str, device_id: str, name: str) 
     return get_device(session, subject_id, device_id)
 
 
-def revoke_device(session: Session, subject_id: str, device_id: str, now: int) -> Device:
-    """`device_id` (of `subject_id`) revoked at `now`: its signatures are refused from then on. Revoking a
-    revoked device changes nothing (the first revocation's time stays)."""
+def revoke_device(session: Session, subject_id: str, device_id: str, now: int, *, actor: str) -> Device:
+    """`device_id` (of `subject_id`) revoked at `now` by `actor` (the customer's session, or an operator's
+    key): its signatures are refused from then on. The revocation is chained onto the risk audit log in the
+    session's transaction, so it commits with its record or not at all (who revoked a key is what a fraud
+    investigation asks first). Revoking a revoked device changes nothing and records nothing (the first
+    revocation's time stays)."""
     get_device(session, subject_id, device_id)
-    session.execute(
+    revoked = session.execute(
         update(devices)
         .where(devices.c.id == device_id, devices.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    if revoked.rowcount == 1:  # type: ignore[attr-defined]
+        append(
+            session.connection(),
+            actor=actor,
+            action="risk.device.revoked",
+            subject=device_id,
+            details={"subject_id": subject_id},
+            now=now,
+        )
     return get_device(session, subject_id, device_id)

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
 
 from risk.factors import lockout
+from risk.factors.audit import FactorEvent, record_change
 from risk.factors.errors import AlreadyEnrolled, NotEnrolled, VerificationFailed
 from risk.factors.lockout import LockoutPolicy
 from risk.factors.model import Factor
@@ -48,9 +49,9 @@ class PaymentPassword:
         self._clock = clock
         self._hasher = hasher or default_hasher()
 
-    def set(self, subject_id: str, password: str) -> None:
+    def set(self, subject_id: str, password: str, *, actor: str | None = None) -> None:
         """Enrol the first payment password; `WeakPassword` if the policy refuses it, `AlreadyEnrolled` if
-        the subject has one (change it with `change`)."""
+        the subject has one (change it with `change`). Audited naming `actor` (`risk.factors.audit`)."""
         check_password(password)
         password_hash = self._hasher.hash(password)
         now = self._clock()
@@ -66,24 +67,30 @@ class PaymentPassword:
                     subject_id=subject_id, password_hash=password_hash, created_at=now, updated_at=now
                 )
             )
+            record_change(connection, subject_id, Factor.PAYMENT_PASSWORD, FactorEvent.ENROLLED, now, actor)
 
-    def change(self, subject_id: str, current: str, new: str) -> None:
-        """Replace the password, proving the current one first (a counted attempt, under the lockout)."""
+    def change(self, subject_id: str, current: str, new: str, *, actor: str | None = None) -> None:
+        """Replace the password, proving the current one first (a counted attempt, under the lockout: a
+        wrong `current` is a failure like a wrong verification, so the change route is no oracle that
+        escapes the lock). Audited naming `actor` in the transaction that stores the new hash."""
         check_password(new)
-        self._verify(subject_id, current, CURRENT_PASSWORD_FIELD, replacement=self._hasher.hash(new))
+        replacement = self._hasher.hash(new)
+        self._verify(subject_id, current, CURRENT_PASSWORD_FIELD, replacement=replacement, actor=actor)
 
     def verify(self, subject_id: str, password: str) -> None:
         """Accept the right password; `VerificationFailed` (counted) if wrong, `FactorLocked` if locked."""
         self._verify(subject_id, password, PASSWORD_FIELD, replacement=None)
 
-    def revoke(self, subject_id: str) -> None:
-        """Remove the payment password; `NotEnrolled` if there is none."""
+    def revoke(self, subject_id: str, *, actor: str | None = None) -> None:
+        """Remove the payment password, audited naming `actor`; `NotEnrolled` if there is none."""
+        now = self._clock()
         with self._engine.begin() as connection:
             removed = connection.execute(
                 delete(payment_passwords).where(payment_passwords.c.subject_id == subject_id)
             )
-        if removed.rowcount == 0:
-            raise NotEnrolled(Factor.PAYMENT_PASSWORD, subject_id)
+            if removed.rowcount == 0:
+                raise NotEnrolled(Factor.PAYMENT_PASSWORD, subject_id)
+            record_change(connection, subject_id, Factor.PAYMENT_PASSWORD, FactorEvent.REVOKED, now, actor)
 
     def is_enrolled(self, subject_id: str) -> bool:
         """Whether the subject has a payment password."""
@@ -93,10 +100,12 @@ class PaymentPassword:
             )
         return found is not None
 
-    def _verify(self, subject_id: str, password: str, field: str, *, replacement: str | None) -> None:
-        """Check `password` under the lockout; on success store `replacement` (a change), or a rehash under
-        the current parameters if the stored hash has older ones, guarded by the hash read so a concurrent
-        change is never overwritten."""
+    def _verify(
+        self, subject_id: str, password: str, field: str, *, replacement: str | None, actor: str | None = None
+    ) -> None:
+        """Check `password` under the lockout; on success store `replacement` (a change, audited naming
+        `actor`), or a rehash under the current parameters if the stored hash has older ones, guarded by the
+        hash read so a concurrent change is never overwritten."""
         now = self._clock()
         with self._engine.begin() as connection:
             lockout.check_unlocked(connection, subject_id, Factor.PAYMENT_PASSWORD, now)
@@ -128,3 +137,7 @@ class PaymentPassword:
                 # Changed (or revoked) by a concurrent call since it was read: `current` is no longer the
                 # current password. Not counted as a failure, and the rollback undoes the reset above.
                 raise VerificationFailed(Factor.PAYMENT_PASSWORD, field, locked_until=None)
+            if changing:
+                record_change(
+                    connection, subject_id, Factor.PAYMENT_PASSWORD, FactorEvent.CHANGED, now, actor
+                )

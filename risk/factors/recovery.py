@@ -18,6 +18,7 @@ from typing import Final
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from risk.factors import lockout
+from risk.factors.audit import FactorEvent, record_change
 from risk.factors.errors import NotEnrolled
 from risk.factors.lockout import LockoutPolicy
 from risk.factors.model import Factor
@@ -64,9 +65,10 @@ class RecoveryCodes:
         self._policy = policy
         self._clock = clock
 
-    def generate(self, subject_id: str) -> RecoveryCodeSet:
+    def generate(self, subject_id: str, *, actor: str | None = None) -> RecoveryCodeSet:
         """A new set of `CODE_COUNT` codes; the previous set, used or not, stops working in the same
-        transaction (regenerations at once run one after the other: the last one's set is the one left)."""
+        transaction (regenerations at once run one after the other: the last one's set is the one left).
+        Audited naming `actor` (`risk.factors.audit`), as is the revocation."""
         codes = tuple(new_code() for _ in range(CODE_COUNT))
         now = self._clock()
         rows = [
@@ -77,6 +79,7 @@ class RecoveryCodes:
             lockout.serialize(connection, subject_id, Factor.RECOVERY_CODE, now)
             connection.execute(delete(recovery_codes).where(recovery_codes.c.subject_id == subject_id))
             connection.execute(insert(recovery_codes), rows)
+            record_change(connection, subject_id, Factor.RECOVERY_CODE, FactorEvent.ENROLLED, now, actor)
         return RecoveryCodeSet(codes)
 
     def use(self, subject_id: str, code: str) -> None:
@@ -111,11 +114,13 @@ class RecoveryCodes:
             )
         return count or 0
 
-    def revoke(self, subject_id: str) -> None:
+    def revoke(self, subject_id: str, *, actor: str | None = None) -> None:
         """Remove every code of the subject; `NotEnrolled` if there is none."""
+        now = self._clock()
         with self._engine.begin() as connection:
             removed = connection.execute(
                 delete(recovery_codes).where(recovery_codes.c.subject_id == subject_id)
             )
-        if removed.rowcount == 0:
-            raise NotEnrolled(Factor.RECOVERY_CODE, subject_id)
+            if removed.rowcount == 0:
+                raise NotEnrolled(Factor.RECOVERY_CODE, subject_id)
+            record_change(connection, subject_id, Factor.RECOVERY_CODE, FactorEvent.REVOKED, now, actor)

@@ -21,6 +21,7 @@ import pyotp
 from sqlalchemy import ColumnElement, Engine, and_, delete, func, insert, or_, select, update
 
 from risk.factors import lockout
+from risk.factors.audit import FactorEvent, record_change
 from risk.factors.errors import AlreadyEnrolled, NotEnrolled
 from risk.factors.lockout import LockoutPolicy
 from risk.factors.model import Factor
@@ -110,9 +111,10 @@ class TotpFactor:
         self._issuer = issuer
         self._parameters = parameters or TotpParameters()
 
-    def enrol(self, subject_id: str, account_name: str) -> TotpEnrolment:
+    def enrol(self, subject_id: str, account_name: str, *, actor: str | None = None) -> TotpEnrolment:
         """A new secret for `subject_id`, pending until `confirm`; an unconfirmed earlier one is replaced.
-        `account_name` is what the authenticator app lists under the issuer (an e-mail, a wallet name)."""
+        `account_name` is what the authenticator app lists under the issuer (an e-mail, a wallet name).
+        Audited naming `actor` (`risk.factors.audit`), as are the confirmation and the revocation."""
         secret = secrets.token_bytes(SECRET_BYTES)
         now = self._clock()
         row = {
@@ -135,23 +137,26 @@ class TotpFactor:
                 )
             )
             connection.execute(insert(totp_secrets).values(row))
+            record_change(connection, subject_id, Factor.TOTP, FactorEvent.ENROLLED, now, actor)
         uri = self._parameters.otp(secret).provisioning_uri(name=account_name, issuer_name=self._issuer)
         return TotpEnrolment(secret=base64.b32encode(secret).decode(), provisioning_uri=uri)
 
-    def confirm(self, subject_id: str, code: str) -> None:
+    def confirm(self, subject_id: str, code: str, *, actor: str | None = None) -> None:
         """Activate the pending enrolment with a first valid code (which is then used up)."""
-        self._check(subject_id, code, confirmed=False)
+        self._check(subject_id, code, confirmed=False, actor=actor)
 
     def verify(self, subject_id: str, code: str) -> None:
         """Accept `code` once; `VerificationFailed` (counted) if wrong or used, `FactorLocked` if locked."""
         self._check(subject_id, code, confirmed=True)
 
-    def revoke(self, subject_id: str) -> None:
+    def revoke(self, subject_id: str, *, actor: str | None = None) -> None:
         """Remove the factor, confirmed or pending; `NotEnrolled` if there is none."""
+        now = self._clock()
         with self._engine.begin() as connection:
             removed = connection.execute(delete(totp_secrets).where(totp_secrets.c.subject_id == subject_id))
-        if removed.rowcount == 0:
-            raise NotEnrolled(Factor.TOTP, subject_id)
+            if removed.rowcount == 0:
+                raise NotEnrolled(Factor.TOTP, subject_id)
+            record_change(connection, subject_id, Factor.TOTP, FactorEvent.REVOKED, now, actor)
 
     def is_enrolled(self, subject_id: str) -> bool:
         """Whether the subject has a confirmed TOTP factor."""
@@ -171,7 +176,7 @@ class TotpFactor:
             )
         return found is not None
 
-    def _check(self, subject_id: str, code: str, *, confirmed: bool) -> None:
+    def _check(self, subject_id: str, code: str, *, confirmed: bool, actor: str | None = None) -> None:
         now = self._clock()
         state = _in_state(confirmed=confirmed)
         with self._engine.begin() as connection:
@@ -183,13 +188,15 @@ class TotpFactor:
             raise NotEnrolled(Factor.TOTP, subject_id)
         secret = self._box.open(sealed, _context(subject_id))
         step = matching_step(secret, code.strip(), now, self._parameters)
-        if step is None or not self._accept(subject_id, sealed, step, now):
+        confirming = None if confirmed else actor or subject_id
+        if step is None or not self._accept(subject_id, sealed, step, now, confirming):
             lockout.refuse(self._engine, self._policy, subject_id, Factor.TOTP, CODE_FIELD, now)
 
-    def _accept(self, subject_id: str, sealed: bytes, step: int, now: int) -> bool:
-        """Record `step` as used if it is later than the last one used (and confirm a pending enrolment),
-        with the lockout's reset, in one transaction; False (nothing changed) when this step or a later one
-        was used already, or the secret the code was checked against was replaced (re-enrolled) meanwhile."""
+    def _accept(self, subject_id: str, sealed: bytes, step: int, now: int, confirming: str | None) -> bool:
+        """Record `step` as used if it is later than the last one used (and confirm a pending enrolment, by
+        `confirming`, audited), with the lockout's reset, in one transaction; False (nothing changed) when
+        this step or a later one was used already, or the secret the code was checked against was replaced
+        (re-enrolled) meanwhile."""
         fresh = or_(totp_secrets.c.last_step.is_(None), totp_secrets.c.last_step < step)
         same_secret = totp_secrets.c.sealed_secret == sealed
         with self._engine.begin() as connection:
@@ -204,6 +211,8 @@ class TotpFactor:
             if used.rowcount != 1:
                 return False  # nothing was written: the transaction ends empty
             lockout.record_success(connection, subject_id, Factor.TOTP, now)
+            if confirming is not None:
+                record_change(connection, subject_id, Factor.TOTP, FactorEvent.CONFIRMED, now, confirming)
         return True
 
 

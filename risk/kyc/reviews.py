@@ -1,9 +1,10 @@
 """Operators' decisions on the KYC checks a provider sent to manual review (status `review`).
 
 A decision moves the check to `approved` or `rejected` and is recorded (who, why, when) in the same
-transaction; an approval raises the subject's tier there too (never lowers it), the tier change naming the
-reviewer. Only a check in `review` takes a decision, once: a second reviewer, or a provider's late result,
-finds it final. Times are unix milliseconds from the injected clock.
+transaction, in `kyc_reviews` and on the hash-chained risk audit log (ids and the reason's digest only,
+`risk.audit.reviews`); an approval raises the subject's tier there too (never lowers it), the tier change
+naming the reviewer. Only a check in `review` takes a decision, once: a second reviewer, or a provider's
+late result, finds it final. Times are unix milliseconds from the injected clock.
 """
 
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Final
 
 from sqlalchemy import Engine, insert, select, update
 
+from risk.audit import record_decision
 from risk.kyc.assignments import change_tier
 from risk.kyc.checks import Check, Checks, CheckStatus, check_from_row
 from risk.kyc.errors import CheckNotFound, InvalidCheck, OutcomeConflict
@@ -78,8 +80,9 @@ class Reviews:
                     check_id=check_id, decision=str(decision), reviewer=who, reason=why, decided_at=now
                 )
             )
+            raised = None
             if decision is ReviewDecision.APPROVED:
-                change_tier(
+                raised = change_tier(
                     connection,
                     check.subject_id,
                     check.tier,
@@ -88,6 +91,21 @@ class Reviews:
                     now=now,
                     upward_only=True,
                 )
+            record_decision(
+                connection,
+                actor=who,
+                action="risk.kyc.review_decided",
+                subject=check_id,
+                reason=why,
+                details={
+                    "subject_id": check.subject_id,
+                    "provider": check.provider,
+                    "tier": str(check.tier),
+                    "decision": str(decision),
+                    "tier_change_id": None if raised is None else raised.id,
+                },
+                now_ms=now,
+            )
         return Checks(self.engine, clock=self.clock).get(check_id)
 
     def review_of(self, check_id: str) -> Review | None:

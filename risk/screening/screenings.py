@@ -6,9 +6,10 @@ row inserted, and the item's `latest_screening_id` pointed at it, so a subject's
 from whole screenings. A decision already taken on one of the item's earlier screenings (the last decided)
 is carried over when the new hits are a subset of the decided ones (the same listed entries, reviewed once,
 are not queued for a reviewer again on every payout or list version); a new listed entry always needs a
-fresh decision. A screening that would repeat the item's standing undecided potential match (same list,
-same hits) records nothing new and answers that one, so the reviewers' queue holds one entry per item.
-Times are unix milliseconds from the injected clock.
+fresh decision. A reviewer's decision is chained onto the risk audit log in its transaction (`audit`; a
+carried-over one is not: no one decided it again). A screening that would repeat the item's standing
+undecided potential match (same list, same hits) records nothing new and answers that one, so the
+reviewers' queue holds one entry per item. Times are unix milliseconds from the injected clock.
 """
 
 import secrets
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, Engine, Row, and_, insert, or_, select, updat
 from sqlalchemy.exc import IntegrityError
 
 from risk.screening import identifiers, sdn
+from risk.screening.audit import audit_decision
 from risk.screening.errors import DecisionRefused, InvalidIdentifier, NotFound
 from risk.screening.index import ListIndex
 from risk.screening.model import (
@@ -155,7 +157,8 @@ class Screener:
 
     def decide(self, screening_id: str, decision: Decision, *, reviewer: str, reason: str) -> Screening:
         """Record a reviewer's decision on an undecided potential match; refused on anything else (a clear
-        screening, an exact match, an already decided one), so two reviewers cannot both decide."""
+        screening, an exact match, an already decided one), so two reviewers cannot both decide. The
+        decision is chained onto the risk audit log in its transaction (`audit.audit_decision`)."""
         who = _text(reviewer, "reviewer", MAX_REVIEWER_LENGTH)
         why = _text(reason, "reason", MAX_REASON_LENGTH)
         now = self.clock()
@@ -170,6 +173,8 @@ class Screener:
                 .values(decision=str(decision), reviewer=who, reason=why, decided_at=now)
             ).rowcount
             found = _load(connection, screening_id)
+            if found is not None and changed == 1:
+                audit_decision(connection, found, now)
         if found is None:
             raise NotFound(f"no screening {screening_id}", field="screening_id")
         if changed != 1:

@@ -4,8 +4,9 @@ Authorizing asks the customer's bank, in a pain.001, to move the amount from the
 intent's payment method) to the platform's collection account; a refund is a pain.001 the other way. The
 bank answers each at once with a pain.002: accepted (the intent is `processing`, its result comes later as
 a signed notification: `payments.rails.bank.notifications`) or rejected with a reason code (declined or
-failed at once). A transfer cannot be held for a later capture, nor called back once sent: capture and
-cancel are refused.
+failed at once). A refund's IBAN is screened against the sanctions list first when the rail has a screener
+(`BankRail`): a hit sends nothing and holds the refund. A transfer cannot be held for a later capture, nor
+called back once sent: capture and cancel are refused.
 
 Every step's MsgId is derived from its idempotency key (`references.message_id`), so a retried step sends
 the same message and the bank answers its first answer; the bank refuses a MsgId reused for another
@@ -14,6 +15,7 @@ unavailable (`InvalidRequest` on `rail`, a 503 at the API): nothing was written,
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Final
@@ -29,6 +31,9 @@ from payments.rails.bank.pain001 import CreditTransfer, Party
 from payments.rails.bank.reasons import refusal
 from payments.rails.bank.references import StepReference, message_id
 from payments.rails.bank.xsd import InvalidMessage
+from payments.rails.screening import cleared
+from risk.screening.model import Trigger
+from risk.screening.screenings import Screener
 
 INITIATION_PATH: Final = "/v1/pain.001"
 STATEMENT_PATH: Final = "/v1/camt.053"
@@ -52,11 +57,21 @@ class BankConnection:
 
 
 class BankRail:
-    """`payments.intents.rails.Rail` over a bank speaking pain.001 / pain.002."""
+    """`payments.intents.rails.Rail` over a bank speaking pain.001 / pain.002. With `screener` (the
+    screener on the list in use, asked at each refund), a refund's IBAN is screened before its pain.001 is
+    sent (`payments.rails.screening`): a hit holds it, answered `processing` with nothing sent, so the refund
+    stays pending with its money held, as the stablecoin payouts do."""
 
-    def __init__(self, connection: BankConnection, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        connection: BankConnection,
+        http: httpx.Client | None = None,
+        *,
+        screener: Callable[[], Screener] | None = None,
+    ) -> None:
         self.connection = connection
         self._http = http or httpx.Client(timeout=connection.timeout_seconds)
+        self._screener = screener
 
     @property
     def kind(self) -> RailKind:
@@ -77,6 +92,11 @@ class BankRail:
 
     def refund(self, request: RailRequest) -> RailOutcome:
         customer = checked_iban(request.payment_method, "payment_method")
+        if self._screener is not None:
+            refund_id = request.idempotency_key.rpartition(":")[2]  # `<intent id>:refund:<refund id>`
+            screening = self._screener().screen_iban(refund_id, customer.compact, Trigger.PAYOUT)
+            if not cleared(screening, refund_id):
+                return RailOutcome(OutcomeKind.PROCESSING)  # held: no pain.001, the refund stays pending
         creditor = Party(CUSTOMER_NAME, customer.compact, None if customer.bic is None else str(customer.bic))
         return self._send(request, self.connection.collection, creditor)
 

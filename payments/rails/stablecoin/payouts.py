@@ -49,11 +49,12 @@ from payments.intents.model import RailKind, RefundStatus
 from payments.intents.postings import merchant_owner
 from payments.intents.schema import payment_intents, payment_refunds
 from payments.merchants.tenant import Tenant
+from payments.rails.screening import cleared
 from payments.rails.stablecoin.config import StablecoinConfig
 from payments.rails.stablecoin.schema import stablecoin_payments, stablecoin_payouts
 from payments.rails.stablecoin.settlement import PaymentOutcome
 from risk.monitoring.alerts import frozen_subjects
-from risk.screening.model import Standing, Trigger
+from risk.screening.model import Trigger
 from risk.screening.screenings import Screener
 
 log = logging.getLogger("payments.rails.stablecoin.payouts")
@@ -145,13 +146,7 @@ def _cleared(screener: Screener | None, refund_id: str, payer: str) -> bool:
     """Whether the payout to `payer` may be made: no screener configured, or the address screens clear."""
     if screener is None:
         return True
-    screening = screener.screen_chain_address(refund_id, payer, Trigger.PAYOUT)
-    if screening.standing is Standing.CLEAR:
-        return True
-    log.warning(
-        "refund %s held: its payout address screened %s (%s)", refund_id, screening.outcome, screening.id
-    )
-    return False
+    return cleared(screener.screen_chain_address(refund_id, payer, Trigger.PAYOUT), refund_id)
 
 
 def choose_transfer(

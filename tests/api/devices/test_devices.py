@@ -20,6 +20,7 @@ from tests.api.devices.conftest import CHECKED_ROUTE, FOR_SUBJECT_ROUTE, SIGNED_
 from tests.api.identity.conftest import Clock
 from tests.helpers.device_keys import DeviceKeyPair
 from tests.helpers.problems import fields_of, problem_of
+from tests.helpers.risk_audit import chained_records
 
 
 def _refused(response: httpx.Response, reason: str, header: str) -> None:
@@ -307,3 +308,19 @@ def test_a_route_naming_its_subject_verifies_that_subjects_device(alice: Custome
     signed = pair.signed_headers("POST", for_bob, content, alice.clock.now)
     _refused(alice.client.post(for_bob, content=content, headers=signed), "unknown-device", DEVICE_ID_HEADER)
     _refused(alice.client.post(target, content=content), "missing", DEVICE_ID_HEADER)
+
+
+def test_every_revocation_is_audited_naming_who_revoked(
+    alice: Customer, support: SupportDesk, settings: ApiSettings
+) -> None:
+    by_support, by_alice = alice.register(), alice.register("ed25519")
+    assert support.delete(alice.subject, f"/{by_support.device_id}").status_code == 200
+    assert support.delete(alice.subject, f"/{by_support.device_id}").status_code == 200  # again: no record
+    assert alice.delete(f"/{by_alice.device_id}").status_code == 200
+    records = chained_records(settings.database_url, [by_support.device_id, by_alice.device_id])
+    assert [(record.subject, record.action, record.details) for record in records] == [
+        (by_support.device_id, "risk.device.revoked", {"subject_id": alice.subject}),
+        (by_alice.device_id, "risk.device.revoked", {"subject_id": alice.subject}),
+    ]
+    assert records[0].actor.startswith("key:")
+    assert records[1].actor.startswith("session:ses_")

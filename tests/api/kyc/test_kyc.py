@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from payments.webhooks.signing import signature_header
 from tests.api.kyc.conftest import EVENTS, Customer, NewCustomer, NewOperator, finished, person
 from tests.api.rails.conftest import Bridge
+from tests.helpers.risk_audit import chained_records
 from tests.helpers.sandbox_kyc import WEBHOOK_SECRET
 
 pytestmark = pytest.mark.slow  # each test runs the provider as its own process
@@ -66,7 +67,9 @@ def test_a_rejected_check_keeps_the_tier_and_records_the_reason(
     assert tier_of(carol) == "none"
 
 
-def test_a_check_in_manual_review_waits_for_an_operator(customer: NewCustomer, operator: NewOperator) -> None:
+def test_a_check_in_manual_review_waits_for_an_operator(
+    customer: NewCustomer, operator: NewOperator, api_database_url: str
+) -> None:
     dave = Customer(customer())
     check = dave.start(person(tier="full", document_number="X0009002")).json()
     done = finished(dave, check["id"])
@@ -84,6 +87,10 @@ def test_a_check_in_manual_review_waits_for_an_operator(customer: NewCustomer, o
     again = reviewer.post(f"/v1/kyc/checks/{check['id']}/review", {"decision": "rejected", "reason": "late"})
     assert again.status_code == 409
     assert reviewer.get("/v1/kyc/reviews").json()["data"] == []
+    [record] = chained_records(api_database_url, [check["id"]])  # the refused second decision left none
+    assert (record.action, record.actor) == ("risk.kyc.review_decided", f"key:{reviewer.token.split('_')[1]}")
+    assert (record.details["decision"], record.details["tier"]) == ("approved", "full")
+    assert record.details["tier_change_id"] is not None
 
 
 def test_a_rejection_on_review_keeps_the_tier(customer: NewCustomer, operator: NewOperator) -> None:

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from risk.audit import text_digest
 from tests.api.payment_intents.conftest import Caller
 from tests.api.screening.conftest import NewOperator
+from tests.helpers.risk_audit import chained_records
 from tests.risk.screening.conftest import sample_files
 
 SCREEN = "/v1/screening/screenings"
@@ -64,7 +66,9 @@ def test_names_addresses_and_ibans_are_screened(operator: NewOperator) -> None:
     assert screened(desk, "name", "Jane Doe")["subject_id"] == f"manual:{desk.token.split('_')[1]}"
 
 
-def test_a_potential_match_is_decided_once_with_its_reviewer(operator: NewOperator) -> None:
+def test_a_potential_match_is_decided_once_with_its_reviewer(
+    operator: NewOperator, api_database_url: str
+) -> None:
     desk = operator("screening:read", "screening:review")
     pending = screened(desk, "name", "Teodor Morvane", subject_id="idn_teo")
     assert [item["id"] for item in desk.get("/v1/screening/reviews").json()["data"]] == [pending["id"]]
@@ -93,6 +97,10 @@ def test_a_potential_match_is_decided_once_with_its_reviewer(operator: NewOperat
     unknown = desk.post(f"{SCREEN}/scr_{'0' * 24}/decision", {"decision": "confirmed", "reason": "x"})
     assert unknown.status_code == 404
     assert desk.get(f"{SCREEN}/{pending['id']}").json()["decision"] == "false_positive"
+    [record] = chained_records(api_database_url, [pending["id"]])  # the refused decisions left none
+    assert (record.actor, record.action) == (body["reviewer"], "risk.screening.decided")
+    assert (record.details["subject_id"], record.details["decision"]) == ("idn_teo", "false_positive")
+    assert record.details["reason_sha256"] == text_digest("born 1990, not 1971")
 
 
 def test_replacing_the_list_rescreens_every_known_subject(operator: NewOperator) -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import risk.audit.schema
 from risk.devices.registration import DeviceRegistration, issue_challenge, register_device
 from risk.devices.schema import metadata
 from tests.helpers.db import database_url, engine_on, pg_url, sqlite_url  # noqa: F401  (fixtures)
@@ -15,6 +16,8 @@ from tests.helpers.device_keys import DeviceKeyPair
 
 ALICE = "idn_alice"
 BOB = "idn_bob"
+ACTOR = "session:ses_alice"
+"""Who revokes in the tests that do not look at the audit record."""
 START = 1_800_000_000
 TTL = 300
 
@@ -33,6 +36,7 @@ class Clock:
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
     with engine_on(database_url) as engine:
         metadata.create_all(engine)
+        risk.audit.schema.metadata.create_all(engine)  # a revocation is chained onto the risk log
         yield engine
 
 

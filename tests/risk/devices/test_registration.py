@@ -23,7 +23,7 @@ from risk.devices.registration import MAX_ACTIVE_DEVICES, DeviceRegistration, is
 from risk.devices.schema import devices
 from tests.helpers.device_keys import DeviceKeyPair
 from tests.helpers.threads import run_concurrently
-from tests.risk.devices.conftest import ALICE, BOB, TTL, Clock, Register
+from tests.risk.devices.conftest import ACTOR, ALICE, BOB, TTL, Clock, Register
 
 
 def _attempt(
@@ -200,7 +200,7 @@ def test_a_subject_holds_a_bounded_number_of_active_devices(
         with pytest.raises(TooManyDevices):
             _attempt(session, clock, DeviceKeyPair("ed25519"))
         session.rollback()
-        registry.revoke_device(session, ALICE, pairs[0].device_id, clock())
+        registry.revoke_device(session, ALICE, pairs[0].device_id, clock(), actor=ACTOR)
         session.commit()
         _attempt(session, clock, DeviceKeyPair("ed25519"))
 
@@ -214,7 +214,9 @@ def test_devices_are_renamed_and_revoked_by_their_subject_only(
             for act in (
                 lambda subject=subject: registry.get_device(session, subject, pair.device_id),
                 lambda subject=subject: registry.rename_device(session, subject, pair.device_id, "mine"),
-                lambda subject=subject: registry.revoke_device(session, subject, pair.device_id, clock()),
+                lambda subject=subject: registry.revoke_device(
+                    session, subject, pair.device_id, clock(), actor=ACTOR
+                ),
             ):
                 with pytest.raises(DeviceNotFound) as refused:
                     act()
@@ -223,11 +225,12 @@ def test_devices_are_renamed_and_revoked_by_their_subject_only(
         assert (
             registry.rename_device(session, ALICE, pair.device_id, "  Alice's phone ").name == "Alice's phone"
         )
-        revoked = registry.revoke_device(session, ALICE, pair.device_id, clock())
+        revoked = registry.revoke_device(session, ALICE, pair.device_id, clock(), actor=ACTOR)
         session.commit()
         assert revoked.revoked_at == clock()
         assert not revoked.active
         clock.now += 60
         assert (
-            registry.revoke_device(session, ALICE, pair.device_id, clock()).revoked_at == revoked.revoked_at
+            registry.revoke_device(session, ALICE, pair.device_id, clock(), actor=ACTOR).revoked_at
+            == revoked.revoked_at
         )

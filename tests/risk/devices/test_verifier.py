@@ -25,7 +25,7 @@ from risk.devices.schema import nonces
 from risk.devices.verifier import RequestVerifier, SignedRequest, VerifiedDevice
 from tests.helpers.device_keys import DeviceKeyPair, new_nonce
 from tests.helpers.threads import run_concurrently
-from tests.risk.devices.conftest import ALICE, BOB, Clock, Register
+from tests.risk.devices.conftest import ACTOR, ALICE, BOB, Clock, Register
 
 TOLERANCE = 120
 BODY = b'{"amount":"1000","currency":"EUR"}'
@@ -213,7 +213,7 @@ def test_a_revoked_devices_signatures_are_refused(
     pair = register(ALICE, "ed25519")
     _verify(sessions, clock, _signed(pair, clock()))
     with sessions() as session:
-        registry.revoke_device(session, ALICE, pair.device_id, clock())
+        registry.revoke_device(session, ALICE, pair.device_id, clock(), actor=ACTOR)
         session.commit()
     refused = _refused(sessions, clock, _signed(pair, clock()))
     assert isinstance(refused, DeviceRevoked)

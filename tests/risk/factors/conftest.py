@@ -14,6 +14,7 @@ import pytest
 from argon2 import PasswordHasher, Type
 from sqlalchemy import Engine
 
+import risk.audit.schema
 from risk.factors.lockout import LockoutPolicy
 from risk.factors.passwords import PaymentPassword
 from risk.factors.recovery import RecoveryCodes
@@ -39,6 +40,7 @@ def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
     """Empty factor tables on this test's database."""
     with engine_on(database_url) as engine:
         metadata.create_all(engine)
+        risk.audit.schema.metadata.create_all(engine)  # every factor change is chained onto the risk log
         yield engine
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+import risk.audit.schema
 import risk.kyc.schema
 from api.db import make_engine
 from risk.kyc.assignments import Tiers
@@ -21,6 +22,7 @@ def clock() -> Clock:
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
     engine = make_engine(database_url)
     risk.kyc.schema.metadata.create_all(engine)
+    risk.audit.schema.metadata.create_all(engine)  # a review decision is chained onto the risk log
     try:
         yield engine
     finally:

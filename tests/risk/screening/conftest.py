@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+import risk.audit.schema
 import risk.screening.schema
 from api.db import make_engine
 from chain.paths import PROJECT_ROOT
@@ -57,6 +58,7 @@ def clock() -> Clock:
 def engine(database_url: str) -> Iterator[Engine]:  # noqa: F811
     engine = make_engine(database_url)
     risk.screening.schema.metadata.create_all(engine)
+    risk.audit.schema.metadata.create_all(engine)  # a reviewer's decision is chained onto the risk log
     try:
         yield engine
     finally:
