@@ -18,8 +18,9 @@ from api.auth import KEY_RESPONSES
 from api.deps import CustomerSession, PaymentsReader, PaymentsWriter, SessionDep, payments_of
 from api.errors import problem_doc
 from api.idempotency.route import idempotent_posts
-from api.payment_intents import schemas, service, stepup
+from api.payment_intents import confirmation, schemas, service, stepup
 from api.payment_intents.lapses import lapsing
+from api.signed_requests import SIGNATURE_RESPONSES
 
 
 @asynccontextmanager
@@ -53,6 +54,11 @@ STEP_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     503: problem_doc("No client of the intent's rail is configured on this server."),
 }
 
+
+CONFIRM_422: Final = (
+    "The request is invalid (`errors` names each bad field): `risk.device_id` names another device than "
+    "the one that signed the request, or device headers came for an intent without a customer."
+)
 
 _post = idempotent_posts(router, {**AUTH_RESPONSES, **STEP_RESPONSES})
 
@@ -92,16 +98,25 @@ async def get_stablecoin_instructions(
     return await call.read(service.stablecoin_instructions, intent_id)  # type: ignore[return-value]
 
 
-@_post("/v1/payment-intents/{intent_id}/confirm", schemas.PaymentIntentOut, "Confirm a payment intent")
+@_post(
+    "/v1/payment-intents/{intent_id}/confirm",
+    schemas.PaymentIntentOut,
+    "Confirm a payment intent",
+    {**SIGNATURE_RESPONSES, 422: problem_doc(CONFIRM_422)},
+)
 async def confirm_payment_intent(
-    intent_id: IntentIdPath, post: PaymentsWriter, body: schemas.PaymentIntentConfirm | None = None
+    request: Request,
+    intent_id: IntentIdPath,
+    post: PaymentsWriter,
+    body: schemas.PaymentIntentConfirm | None = None,
 ) -> Response:
     """Scope `payments:write`. The rail's answer moves the intent: `requires_action` (a challenge at
     `next_action.redirect_to_url.url`), `processing`, `requires_capture`, `succeeded`, or back to
-    `requires_payment_method` on a decline."""
-    return await post.run(
-        service.confirm_intent, intent_id, body or schemas.PaymentIntentConfirm(), body=body
-    )
+    `requires_payment_method` on a decline. The customer's device may sign the request (the `TPW-Device-*`
+    headers, forwarded with the body as signed): only then is it the customer's proven device for the risk
+    engine (`api.payment_intents.confirmation`)."""
+    confirm = body or schemas.PaymentIntentConfirm()
+    return await confirmation.confirm(request, post, intent_id, confirm, body)
 
 
 @router.post(
