@@ -11,6 +11,7 @@ a `risk.device_id` naming another device, device headers on an intent without a 
 
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -49,44 +50,66 @@ TOLERANCE = 120  # the default TPW_DEVICE_SIGNATURE_TOLERANCE_SECONDS
 BERLIN, LAGOS = "192.0.2.10", "203.0.113.7"  # DE and NG in the shipped config/risk/ip_countries.csv
 
 
-def _created(shop: Onboarded, customer: Customer | None) -> str:
-    """A new 10 EUR card intent of `shop`, for `customer` (None: for nobody in particular)."""
-    body = {"amount": SMALL, "currency": "EUR", "payment_method": "pm_ok"}
-    if customer is not None:
-        body["customer"] = customer.subject
-    created = shop.sandbox.post(INTENTS, body)
-    assert created.status_code == 201, created.text
-    intent_id: str = created.json()["id"]
-    return intent_id
+@dataclass
+class Checkout:
+    """The merchant's checkout with one customer: intents created, confirms forwarded with the customer's
+    device signature, and the checks that a refused one moved nothing."""
 
+    merchant: Onboarded
+    customer: Customer
+    rail: ScriptedRail
 
-def signed_confirm(
-    shop: Onboarded,
-    pair: DeviceKeyPair,
-    intent_id: str,
-    body: dict[str, Any],
-    timestamp: int,
-    *,
-    sent: dict[str, Any] | None = None,
-    idempotency_key: str | None = None,
-) -> httpx.Response:
-    """The merchant forwards the customer's device-signed confirmation: `body` as the device signed it
-    (`sent` instead, if given: a body changed after signing), with the device's headers."""
-    target = f"{INTENTS}/{intent_id}/confirm"
-    device_headers = pair.signed_headers("POST", target, json.dumps(body).encode(), timestamp)
-    headers = {
-        "Authorization": f"Bearer {shop.sandbox.token}",
-        "Idempotency-Key": idempotency_key or str(uuid.uuid4()),
-        "Content-Type": "application/json",
-        **device_headers,
-    }
-    content = json.dumps(body if sent is None else sent).encode()
-    return shop.sandbox.client.post(target, content=content, headers=headers)
+    @property
+    def now(self) -> int:
+        return self.customer.clock.now
 
+    def device(self, owner: Customer | None = None) -> DeviceKeyPair:
+        """A new P-256 device registered through `/v1/devices` by `owner` (default: this customer)."""
+        return DeviceOwner((owner or self.customer).browser).register()
 
-def _device_of(customer: Customer) -> DeviceKeyPair:
-    """A new P-256 device registered by `customer` through `/v1/devices`."""
-    return DeviceOwner(customer.browser).register()
+    def intent(self, for_customer: bool = True) -> str:
+        """A new 10 EUR card intent, of this customer or of nobody in particular."""
+        body = {"amount": SMALL, "currency": "EUR", "payment_method": "pm_ok"}
+        if for_customer:
+            body["customer"] = self.customer.subject
+        created = self.merchant.sandbox.post(INTENTS, body)
+        assert created.status_code == 201, created.text
+        intent_id: str = created.json()["id"]
+        return intent_id
+
+    def confirm(
+        self,
+        pair: DeviceKeyPair,
+        intent_id: str,
+        body: dict[str, Any] | None = None,
+        timestamp: int | None = None,
+        sent: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """The merchant forwards the device-signed confirm: `body` as the device signed it at `timestamp`
+        (now by default), or `sent` instead if given (a body changed after signing)."""
+        target, signed = f"{INTENTS}/{intent_id}/confirm", body or {}
+        stamp = self.now if timestamp is None else timestamp
+        headers = {
+            "Authorization": f"Bearer {self.merchant.sandbox.token}",
+            "Idempotency-Key": str(uuid.uuid4()),
+            "Content-Type": "application/json",
+            **pair.signed_headers("POST", target, json.dumps(signed).encode(), stamp),
+        }
+        content = json.dumps(signed if sent is None else sent).encode()
+        return self.merchant.sandbox.client.post(target, content=content, headers=headers)
+
+    def refused(self, response: httpx.Response, intent_id: str, fields: list[str], reason: str) -> None:
+        """`response` is a 401 `device-signature-refused` for `reason` (or, for reason "invalid", a 422)
+        naming `fields`, and the intent did not move: no status change, no decision, the rail not asked."""
+        if reason == "invalid":
+            document = problem_of(response, 422, "validation-error")
+        else:
+            document = problem_of(response, 401, "device-signature-refused")
+            assert document["reason"] == reason
+        assert fields_of(document) == fields
+        intent = self.merchant.sandbox.get(f"{INTENTS}/{intent_id}").json()
+        assert (intent["status"], intent["risk_decision"]) == ("requires_confirmation", None)
+        assert not self.rail.calls
 
 
 def _decision(operators: OperatorFactory, intent: dict[str, Any]) -> dict[str, Any]:
@@ -96,8 +119,11 @@ def _decision(operators: OperatorFactory, intent: dict[str, Any]) -> dict[str, A
     return decision
 
 
-def _rules(decision: dict[str, Any]) -> list[str]:
-    return [reason["rule"] for reason in decision["reasons"]]
+def _device_facts(decision: dict[str, Any]) -> tuple[bool, bool, bool]:
+    """(device_new, device_verified, whether the reasons say `device-unverified`)."""
+    facts = decision["facts"]
+    unverified = "device-unverified" in [reason["rule"] for reason in decision["reasons"]]
+    return facts["device_new"], facts["device_verified"], unverified
 
 
 @pytest.fixture
@@ -109,177 +135,116 @@ def customer(new_customer: CustomerFactory) -> Customer:  # noqa: F811
 
 
 @pytest.fixture
-def paid_before(merchant: Onboarded, customer: Customer) -> None:  # noqa: F811
-    """The customer paid the merchant once already, naming no device: the merchant is a known payee."""
-    assert pay(merchant, customer, SMALL)["status"] == "succeeded"
+def checkout(merchant: Onboarded, customer: Customer, rail: ScriptedRail) -> Checkout:  # noqa: F811
+    return Checkout(merchant, customer, rail)
 
 
-@pytest.mark.usefixtures("paid_before")
 def test_a_signed_device_is_new_until_it_went_ahead_then_known_and_a_claim_never_is(
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
+    checkout: Checkout,
     operator: OperatorFactory,  # noqa: F811
 ) -> None:
-    pair = _device_of(customer)
-    first = signed_confirm(merchant, pair, _created(merchant, customer), {}, customer.clock.now)
-    assert first.status_code == 200, first.text
-    assert first.json()["status"] == "succeeded"
+    shop, customer = checkout.merchant, checkout.customer
+    assert pay(shop, customer, SMALL)["status"] == "succeeded", "no device: the payee becomes known"
+    pair = checkout.device()
+    first = checkout.confirm(pair, checkout.intent())
+    assert (first.status_code, first.json()["status"]) == (200, "succeeded"), first.text
     decision = _decision(operator, first.json())
-    assert (decision["facts"]["device_id"], decision["facts"]["device_verified"]) == (pair.device_id, True)
-    assert decision["facts"]["device_new"] is True, "never went ahead before: new, though proven"
-    assert "device-unverified" not in _rules(decision)
+    assert decision["facts"]["device_id"] == pair.device_id
+    assert _device_facts(decision) == (True, True, False), "proven, but never went ahead before: new"
 
-    second = signed_confirm(merchant, pair, _created(merchant, customer), {}, customer.clock.now)
+    second = checkout.confirm(pair, checkout.intent())
     assert second.json()["status"] == "succeeded"
-    decision = _decision(operator, second.json())
-    assert (decision["facts"]["device_new"], decision["facts"]["device_verified"]) == (False, True)
+    assert _device_facts(_decision(operator, second.json())) == (False, True, False), "known now"
 
-    claimed = pay(merchant, customer, SMALL, risk={"device_id": pair.device_id})
-    decision = _decision(operator, claimed)
-    assert (decision["facts"]["device_new"], decision["facts"]["device_verified"]) == (True, False)
-    assert "device-unverified" in _rules(decision), "the decision says the device was only claimed"
+    claimed = pay(shop, customer, SMALL, risk={"device_id": pair.device_id})
+    assert _device_facts(_decision(operator, claimed)) == (True, False, True), "a claim: new, and said so"
 
 
 def test_a_claimed_device_that_went_ahead_still_does_not_become_known(
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
+    checkout: Checkout,
     operator: OperatorFactory,  # noqa: F811
 ) -> None:
-    held = pay(merchant, customer, SMALL, risk={"device_id": "dev_claimed"})
+    shop, customer = checkout.merchant, checkout.customer
+    held = pay(shop, customer, SMALL, risk={"device_id": "dev_claimed"})
     assert held["next_action"]["type"] == "risk_review", "a new (claimed) device paying a new payee"
-    reviewer = operator("cases:review")
-    case = held["next_action"]["case"]
+    reviewer, case = operator("cases:review"), held["next_action"]["case"]
     assert reviewer.post(f"/v1/cases/{case}/claim").status_code == 200
     assert reviewer.post(f"/v1/cases/{case}/approve", {"note": "called the customer"}).status_code == 200
-    again = pay(merchant, customer, SMALL, risk={"device_id": "dev_claimed"})
+    again = pay(shop, customer, SMALL, risk={"device_id": "dev_claimed"})
     assert again["status"] == "succeeded", "the payee is known now"
-    assert _decision(operator, again)["facts"]["device_new"] is True, "a claim never becomes known"
+    assert _device_facts(_decision(operator, again)) == (True, False, True), "a claim never becomes known"
 
 
-def _unmoved(shop: Onboarded, intent_id: str, scripted: ScriptedRail) -> None:
-    """The refused confirmation moved nothing: no status change, no decision, the rail not asked."""
-    intent = shop.sandbox.get(f"{INTENTS}/{intent_id}").json()
-    assert (intent["status"], intent["risk_decision"]) == ("requires_confirmation", None)
-    assert not scripted.calls
+def test_another_customers_device_is_refused(checkout: Checkout, new_customer: CustomerFactory) -> None:  # noqa: F811
+    someone_elses, intent_id = checkout.device(new_customer()), checkout.intent()
+    checkout.refused(
+        checkout.confirm(someone_elses, intent_id), intent_id, [DEVICE_ID_HEADER], "unknown-device"
+    )
 
 
-def _refused(response: httpx.Response, reason: str, header: str) -> None:
-    document = problem_of(response, 401, "device-signature-refused")
-    assert (document["reason"], fields_of(document)) == (reason, [header])
-
-
-def test_another_customers_device_is_refused(
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
-    new_customer: CustomerFactory,  # noqa: F811
-    rail: ScriptedRail,  # noqa: F811
-) -> None:
-    someone_else = _device_of(new_customer())
-    intent_id = _created(merchant, customer)
-    response = signed_confirm(merchant, someone_else, intent_id, {}, customer.clock.now)
-    _refused(response, "unknown-device", DEVICE_ID_HEADER)
-    _unmoved(merchant, intent_id, rail)
-
-
-def test_a_replayed_signature_is_refused_and_the_same_key_only_replays_the_answer(
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
-    rail: ScriptedRail,  # noqa: F811
-) -> None:
-    pair = _device_of(customer)
-    intent_id = _created(merchant, customer)
-    first = signed_confirm(merchant, pair, intent_id, {}, customer.clock.now)
+def test_a_replayed_signature_is_refused_and_the_same_key_only_replays_the_answer(checkout: Checkout) -> None:
+    first = checkout.confirm(checkout.device(), checkout.intent())
     assert first.status_code == 200, first.text
-    calls = len(rail.calls)
-    copy = first.request
-    replayed = merchant.sandbox.client.post(copy.url.path, content=copy.content, headers=dict(copy.headers))
+    calls, copy = len(checkout.rail.calls), first.request
+    http = checkout.merchant.sandbox.client
+    replayed = http.post(copy.url.path, content=copy.content, headers=dict(copy.headers))
     assert replayed.status_code == 200, "the same Idempotency-Key replays the stored answer"
     assert replayed.headers["idempotent-replayed"] == "true"
-    headers = dict(copy.headers) | {"idempotency-key": str(uuid.uuid4())}
-    customer.clock.now += 60  # still within the tolerance: the nonce is remembered as long as it could pass
-    replayed = merchant.sandbox.client.post(copy.url.path, content=copy.content, headers=headers)
-    _refused(replayed, "replayed", NONCE_HEADER)
-    assert len(rail.calls) == calls, "the rail was not asked again"
-
-
-def test_a_stale_timestamp_is_refused(
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
-    rail: ScriptedRail,  # noqa: F811
-) -> None:
-    pair = _device_of(customer)
-    intent_id = _created(merchant, customer)
-    response = signed_confirm(merchant, pair, intent_id, {}, customer.clock.now - TOLERANCE - 1)
-    _refused(response, "stale", TIMESTAMP_HEADER)
-    _unmoved(merchant, intent_id, rail)
-
-
-def test_a_forged_signature_and_a_body_changed_after_signing_are_refused(
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
-    rail: ScriptedRail,  # noqa: F811
-) -> None:
-    pair = _device_of(customer)
-    forger = DeviceKeyPair("p256")
-    forger.device_id = pair.device_id  # the right device's id, signed with a key that is not its own
-    intent_id = _created(merchant, customer)
-    _refused(
-        signed_confirm(merchant, forger, intent_id, {}, customer.clock.now), "bad-signature", SIGNATURE_HEADER
+    checkout.customer.clock.now += (
+        60  # within the tolerance: the nonce is remembered as long as it could pass
     )
-    signed = {"risk": {"payment_method_country": "DE"}}
-    changed = {"risk": {"payment_method_country": "US"}}
-    response = signed_confirm(merchant, pair, intent_id, signed, customer.clock.now, sent=changed)
-    _refused(response, "bad-signature", SIGNATURE_HEADER)
-    _unmoved(merchant, intent_id, rail)
+    headers = dict(copy.headers) | {"idempotency-key": str(uuid.uuid4())}
+    document = problem_of(
+        http.post(copy.url.path, content=copy.content, headers=headers), 401, "device-signature-refused"
+    )
+    assert (document["reason"], fields_of(document)) == ("replayed", [NONCE_HEADER])
+    assert len(checkout.rail.calls) == calls, "the rail was not asked again"
 
 
-def test_a_revoked_device_is_refused(
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
-    rail: ScriptedRail,  # noqa: F811
-) -> None:
-    pair = _device_of(customer)
-    assert DeviceOwner(customer.browser).delete(f"/{pair.device_id}").status_code == 200
-    intent_id = _created(merchant, customer)
-    _refused(signed_confirm(merchant, pair, intent_id, {}, customer.clock.now), "revoked", DEVICE_ID_HEADER)
-    _unmoved(merchant, intent_id, rail)
+def test_a_stale_timestamp_is_refused(checkout: Checkout) -> None:
+    pair, intent_id = checkout.device(), checkout.intent()
+    response = checkout.confirm(pair, intent_id, timestamp=checkout.now - TOLERANCE - 1)
+    checkout.refused(response, intent_id, [TIMESTAMP_HEADER], "stale")
+
+
+def test_a_forged_signature_and_a_body_changed_after_signing_are_refused(checkout: Checkout) -> None:
+    pair, forger, intent_id = checkout.device(), DeviceKeyPair("p256"), checkout.intent()
+    forger.device_id = pair.device_id  # the right device's id, signed with a key that is not its own
+    checkout.refused(checkout.confirm(forger, intent_id), intent_id, [SIGNATURE_HEADER], "bad-signature")
+    signed, changed = {"risk": {"payment_method_country": "DE"}}, {"risk": {"payment_method_country": "US"}}
+    response = checkout.confirm(pair, intent_id, signed, sent=changed)
+    checkout.refused(response, intent_id, [SIGNATURE_HEADER], "bad-signature")
+
+
+def test_a_revoked_device_is_refused(checkout: Checkout) -> None:
+    pair, intent_id = checkout.device(), checkout.intent()
+    assert DeviceOwner(checkout.customer.browser).delete(f"/{pair.device_id}").status_code == 200
+    checkout.refused(checkout.confirm(pair, intent_id), intent_id, [DEVICE_ID_HEADER], "revoked")
 
 
 def test_a_claimed_device_other_than_the_signer_and_a_signature_without_a_customer_are_invalid(
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
-    rail: ScriptedRail,  # noqa: F811
+    checkout: Checkout,
 ) -> None:
-    pair = _device_of(customer)
-    intent_id = _created(merchant, customer)
-    body = {"risk": {"device_id": "dev_000000000000000000000000"}}
-    document = problem_of(
-        signed_confirm(merchant, pair, intent_id, body, customer.clock.now), 422, "validation-error"
-    )
-    assert fields_of(document) == ["risk.device_id"]
-    _unmoved(merchant, intent_id, rail)
-
-    anonymous = _created(merchant, None)
-    document = problem_of(
-        signed_confirm(merchant, pair, anonymous, {}, customer.clock.now), 422, "validation-error"
-    )
-    assert fields_of(document) == [DEVICE_ID_HEADER]
-    _unmoved(merchant, anonymous, rail)
+    pair, intent_id = checkout.device(), checkout.intent()
+    other = {"risk": {"device_id": "dev_000000000000000000000000"}}
+    checkout.refused(checkout.confirm(pair, intent_id, other), intent_id, ["risk.device_id"], "invalid")
+    anonymous = checkout.intent(for_customer=False)
+    checkout.refused(checkout.confirm(pair, anonymous), anonymous, [DEVICE_ID_HEADER], "invalid")
 
 
 def test_the_confirms_ip_is_a_geography_sighting_of_the_customer(
     app: FastAPI,  # noqa: F811
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
+    checkout: Checkout,
 ) -> None:
+    shop, customer = checkout.merchant, checkout.customer
     app.state.monitoring_clock = customer.clock
-    assert pay(merchant, customer, SMALL, risk={"ip_address": BERLIN})["status"] == "succeeded"
+    assert pay(shop, customer, SMALL, risk={"ip_address": BERLIN})["status"] == "succeeded"
     with app.state.engine.connect() as connection:
         rows = connection.execute(select(sightings.c.subject_id, sightings.c.country)).all()
     assert rows == [(customer.subject, "DE")], "the country is remembered, never the address"
 
     customer.clock.now += 600
-    second = pay(merchant, customer, SMALL, risk={"ip_address": LAGOS})  # answered 200 (`pay` checks)
+    second = pay(shop, customer, SMALL, risk={"ip_address": LAGOS})  # answered 200 (`pay` checks)
     # the engine's own answer to an IP outside the customer's country; the sighting refuses nothing
     assert second["status"] == "requires_action"
     with app.state.engine.connect() as connection:
@@ -291,8 +256,7 @@ def test_the_confirms_ip_is_a_geography_sighting_of_the_customer(
 
 def test_a_failed_sighting_is_logged_never_a_failed_payment(
     app: FastAPI,  # noqa: F811
-    merchant: Onboarded,  # noqa: F811
-    customer: Customer,
+    checkout: Checkout,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -300,5 +264,7 @@ def test_a_failed_sighting_is_logged_never_a_failed_payment(
         raise RuntimeError("monitoring database away")
 
     monkeypatch.setattr(app.state.monitor, "sighting", broken)
-    assert pay(merchant, customer, SMALL, risk={"ip_address": BERLIN})["status"] == "succeeded"
+    assert (
+        pay(checkout.merchant, checkout.customer, SMALL, risk={"ip_address": BERLIN})["status"] == "succeeded"
+    )
     assert "monitoring sighting of customer" in caplog.text
