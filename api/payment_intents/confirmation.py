@@ -33,6 +33,7 @@ The confirm's `risk.ip_address` is also a sighting for the monitoring's geograph
 logged, never a failed payment.
 """
 
+from http import HTTPStatus
 from typing import Final
 
 from fastapi import Request
@@ -119,4 +120,4 @@ async def confirm(
             await sighted(request.app.state, signals.ip_address, SIGHTING_KIND, intent.customer)
         return result
 
-    return await post.idempotency.run(work, body=sent, status_code=200)
+    return await post.idempotency.run(work, body=sent, status_code=HTTPStatus.OK)
