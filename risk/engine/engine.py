@@ -8,7 +8,8 @@ SCA covers that would be allowed needs a step-up unless an exemption applies.
 
 A device the caller could not verify (`device_id` without `device_verified`: nothing proved the device took
 part) adds the reason `device-unverified` (outcome `allow`, score 0): it changes no outcome by itself, but
-the decision says, for the operator reading it, that the device was a claim and counted as new, not proof.
+the decision says, for the operator reading it, that the device was a claim, not proof (the payment
+guard counts such a device as new: `payments.intents.guard.facts`).
 """
 
 from risk.engine.exemptions import exemption
@@ -24,7 +25,7 @@ _MOVES_MONEY = frozenset({Kind.PAYMENT, Kind.PAYOUT})
 _ALLOW, _STEP_UP, _DENY = Outcome.ALLOW, Outcome.STEP_UP, Outcome.DENY
 _UNVERIFIED_DEVICE = Reason(
     "device-unverified",
-    "the device id is a claim its device did not sign: a signal, never proof; counted as a new device",
+    "the device id is a claim its device did not sign: a signal, never proof of a known device",
     _ALLOW,
     0,
 )
