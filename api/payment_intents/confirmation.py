@@ -31,93 +31,56 @@ signature under a new key is refused by its nonce.
 The confirm's `risk.ip_address` is also a sighting for the monitoring's geography check
 (`api.monitoring.sightings`), as a sign-in is, once the confirmation was answered; a failed sighting is
 logged, never a failed payment.
+
+The route (`api.payment_intents.router.confirm_payment_intent`) runs the steps in that order under the
+Idempotency-Key; this module holds what they decide, without the web framework.
 """
 
-from http import HTTPStatus
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
-from fastapi import Request
-from fastapi.responses import Response
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-
-from api.deps import PaymentsPost
-from api.idempotency.progress import Progress
-from api.monitoring.sightings import sighted
-from api.payment_intents import service
 from api.payment_intents.schemas import PaymentIntentConfirm, PaymentIntentOut
 from api.risk.service import invalid
-from api.signed_requests import verify_device_request
 from payments.intents.guard.gate import RiskSignals
 from risk.devices.canonical import DEVICE_ID_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from risk.devices.verifier import VerifiedDevice
 
 DEVICE_HEADERS: Final = (DEVICE_ID_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER)
 SIGHTING_KIND: Final = "customer"
 """The monitoring subject a confirmation sights: the intent's customer, as a sign-in does."""
 
+VerifyDevice = Callable[[str], Awaitable[VerifiedDevice]]
+"""The request's device signature verified for a subject, its nonce committed (the router binds
+`api.signed_requests.verify_device_request` to the request and its session); a problem otherwise."""
 
-def device_signed(request: Request) -> bool:
+
+def device_signed(headers: Mapping[str, str]) -> bool:
     """Whether the request carries any device header: then it must be a valid device signature (a partial
     set is refused naming the missing header, never read as unsigned)."""
-    return any(name in request.headers for name in DEVICE_HEADERS)
+    return any(name in headers for name in DEVICE_HEADERS)
 
 
 async def risk_signals(
-    request: Request, session: Session, intent: PaymentIntentOut, body: PaymentIntentConfirm
+    headers: Mapping[str, str], intent: PaymentIntentOut, body: PaymentIntentConfirm, verify: VerifyDevice
 ) -> RiskSignals:
     """What the risk engine may take from this confirmation: the checkout's signals, and the device, proven
-    when the intent's customer's device signed the request (its nonce committed on `session`); refusals
-    as problem documents before anything moves."""
+    when the intent's customer's device signed the request (`verify`); refusals as problem documents,
+    before anything moves."""
     risk = body.risk
     signals = RiskSignals() if risk is None else RiskSignals(**risk.model_dump())
-    if not device_signed(request):
+    if not device_signed(headers):
         return signals
-    claimed = request.headers.get(DEVICE_ID_HEADER)
     if intent.customer is None:
         raise invalid(
             DEVICE_ID_HEADER,
             f"payment intent {intent.id} names no customer: there is no customer's device to sign for it",
         )
-    if signals.device_id is not None and signals.device_id != claimed:
+    if signals.device_id is not None and signals.device_id != headers.get(DEVICE_ID_HEADER):
         raise invalid("risk.device_id", f"the request is signed by {DEVICE_ID_HEADER}, not by this device")
-    device = await verify_device_request(request, session, intent.customer)
+    device = await verify(intent.customer)
     return RiskSignals(
         ip_address=signals.ip_address,
         device_id=device.device_id,
         payment_method_country=signals.payment_method_country,
         device_verified=True,
     )
-
-
-async def confirm(
-    request: Request,
-    post: PaymentsPost,
-    intent_id: str,
-    body: PaymentIntentConfirm,
-    sent: BaseModel | None,
-) -> Response:
-    """The confirmation under the request's Idempotency-Key (`sent`: the body as sent, for its
-    fingerprint): the intent read (404 if not the caller's), the device's signature verified if the request
-    carries one, the domain asked with the signals, the customer sighted at `risk.ip_address`."""
-    session = post.idempotency.session
-
-    async def work(progress: Progress) -> BaseModel:
-        intent = await run_in_threadpool(service.get_intent, post.payments, post.tenant, intent_id)
-        signals = await risk_signals(request, session, intent, body)
-        result = await run_in_threadpool(
-            service.answered,
-            post.payments,
-            session,
-            progress,
-            service.confirm_intent,
-            post.tenant,
-            intent_id,
-            body,
-            signals,
-        )
-        if intent.customer is not None:
-            await sighted(request.app.state, signals.ip_address, SIGHTING_KIND, intent.customer)
-        return result
-
-    return await post.idempotency.run(work, body=sent, status_code=HTTPStatus.OK)

@@ -12,15 +12,19 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import KEY_RESPONSES
 from api.deps import CustomerSession, PaymentsReader, PaymentsWriter, SessionDep, payments_of
 from api.errors import problem_doc
+from api.idempotency.progress import Progress
 from api.idempotency.route import idempotent_posts
+from api.monitoring.sightings import sighted
 from api.payment_intents import confirmation, schemas, service, stepup
 from api.payment_intents.lapses import lapsing
-from api.signed_requests import SIGNATURE_RESPONSES
+from api.signed_requests import SIGNATURE_RESPONSES, verify_device_request
+from risk.devices.verifier import VerifiedDevice
 
 
 @asynccontextmanager
@@ -115,8 +119,31 @@ async def confirm_payment_intent(
     `requires_payment_method` on a decline. The customer's device may sign the request (the `TPW-Device-*`
     headers, forwarded with the body as signed): only then is it the customer's proven device for the risk
     engine (`api.payment_intents.confirmation`)."""
-    confirm = body or schemas.PaymentIntentConfirm()
-    return await confirmation.confirm(request, post, intent_id, confirm, body)
+    confirm, session = body or schemas.PaymentIntentConfirm(), post.idempotency.session
+
+    async def verify(customer: str) -> VerifiedDevice:
+        return await verify_device_request(request, session, customer)
+
+    async def work(progress: Progress) -> BaseModel:
+        # Under the key's claim: a replayed answer verifies nothing again, a refusal releases the claim.
+        intent = await run_in_threadpool(service.get_intent, post.payments, post.tenant, intent_id)
+        signals = await confirmation.risk_signals(request.headers, intent, confirm, verify)
+        result = await run_in_threadpool(
+            service.answered,
+            post.payments,
+            session,
+            progress,
+            service.confirm_intent,
+            post.tenant,
+            intent_id,
+            confirm,
+            signals,
+        )
+        if intent.customer is not None:
+            await sighted(request.app.state, signals.ip_address, confirmation.SIGHTING_KIND, intent.customer)
+        return result
+
+    return await post.idempotency.run(work, body=body, status_code=HTTPStatus.OK)
 
 
 @router.post(
