@@ -23,7 +23,7 @@ from api.idempotency.route import idempotent_posts
 from api.monitoring.sightings import sighted
 from api.payment_intents import confirmation, schemas, service, stepup
 from api.payment_intents.lapses import lapsing
-from api.signed_requests import SIGNATURE_RESPONSES, verify_device_request
+from api.signed_requests import verify_device_request
 from risk.devices.verifier import VerifiedDevice
 
 
@@ -59,6 +59,10 @@ STEP_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 }
 
 
+CONFIRM_401: Final = (
+    "No valid API key, or the customer's device signature the request carries is refused "
+    "(`device-signature-refused`: `reason` says why, `errors` names the TPW-Device-* header at fault)."
+)
 CONFIRM_422: Final = (
     "The request is invalid (`errors` names each bad field): `risk.device_id` names another device than "
     "the one that signed the request, or device headers came for an intent without a customer."
@@ -106,7 +110,7 @@ async def get_stablecoin_instructions(
     "/v1/payment-intents/{intent_id}/confirm",
     schemas.PaymentIntentOut,
     "Confirm a payment intent",
-    {**SIGNATURE_RESPONSES, 422: problem_doc(CONFIRM_422)},
+    {401: problem_doc(CONFIRM_401), 422: problem_doc(CONFIRM_422)},
 )
 async def confirm_payment_intent(
     request: Request,
