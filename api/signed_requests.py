@@ -5,9 +5,9 @@
 `SignedDevice` verifies the request's device headers (docs/risk.md, "Devices") for the signed-in customer
 (`api.subject.customer_subject`): 401 `device-signature-refused` naming the header at fault otherwise.
 `DeviceCheckDep` does the same and adds the request's fingerprint signal (None while the server has no
-fingerprint key: a signal is never required): what a payment confirmation declares to require a device
-signature and feed the risk engine. A route whose subject comes from elsewhere (say, a payment intent's
-customer) calls `verify_device_request(request, session, subject_id)` itself. The
+fingerprint key: a signal is never required). A route whose subject comes from elsewhere calls
+`verify_device_request(request, session, subject_id)` itself: the payment confirmation does, for the
+intent's customer, whose device signs the merchant's confirm (`api.payment_intents.confirmation`). The
 body it hashes is the raw body as received and the target is the path and query exactly as sent
 (`raw_path`), so what the device signed is what the server checks, byte for byte. The nonce is recorded and
 committed before the route runs: a request refused later (or retried) needs a new signature and nonce;

@@ -12,14 +12,19 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import KEY_RESPONSES
 from api.deps import CustomerSession, PaymentsReader, PaymentsWriter, SessionDep, payments_of
 from api.errors import problem_doc
+from api.idempotency.progress import Progress
 from api.idempotency.route import idempotent_posts
-from api.payment_intents import schemas, service, stepup
+from api.monitoring.sightings import sighted
+from api.payment_intents import confirmation, schemas, service, stepup
 from api.payment_intents.lapses import lapsing
+from api.signed_requests import verify_device_request
+from risk.devices.verifier import VerifiedDevice
 
 
 @asynccontextmanager
@@ -53,6 +58,15 @@ STEP_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     503: problem_doc("No client of the intent's rail is configured on this server."),
 }
 
+
+CONFIRM_401: Final = (
+    "No valid API key, or the customer's device signature the request carries is refused "
+    "(`device-signature-refused`: `reason` says why, `errors` names the TPW-Device-* header at fault)."
+)
+CONFIRM_422: Final = (
+    "The request is invalid (`errors` names each bad field): `risk.device_id` names another device than "
+    "the one that signed the request, or device headers came for an intent without a customer."
+)
 
 _post = idempotent_posts(router, {**AUTH_RESPONSES, **STEP_RESPONSES})
 
@@ -92,16 +106,48 @@ async def get_stablecoin_instructions(
     return await call.read(service.stablecoin_instructions, intent_id)  # type: ignore[return-value]
 
 
-@_post("/v1/payment-intents/{intent_id}/confirm", schemas.PaymentIntentOut, "Confirm a payment intent")
+@_post(
+    "/v1/payment-intents/{intent_id}/confirm",
+    schemas.PaymentIntentOut,
+    "Confirm a payment intent",
+    {401: problem_doc(CONFIRM_401), 422: problem_doc(CONFIRM_422)},
+)
 async def confirm_payment_intent(
-    intent_id: IntentIdPath, post: PaymentsWriter, body: schemas.PaymentIntentConfirm | None = None
+    request: Request,
+    intent_id: IntentIdPath,
+    post: PaymentsWriter,
+    body: schemas.PaymentIntentConfirm | None = None,
 ) -> Response:
     """Scope `payments:write`. The rail's answer moves the intent: `requires_action` (a challenge at
     `next_action.redirect_to_url.url`), `processing`, `requires_capture`, `succeeded`, or back to
-    `requires_payment_method` on a decline."""
-    return await post.run(
-        service.confirm_intent, intent_id, body or schemas.PaymentIntentConfirm(), body=body
-    )
+    `requires_payment_method` on a decline. The customer's device may sign the request (the `TPW-Device-*`
+    headers, forwarded with the body as signed): only then is it the customer's proven device for the risk
+    engine (`api.payment_intents.confirmation`)."""
+    confirm, session = body or schemas.PaymentIntentConfirm(), post.idempotency.session
+
+    async def verify(customer: str) -> VerifiedDevice:
+        return await verify_device_request(request, session, customer)
+
+    async def work(progress: Progress) -> BaseModel:
+        # Under the key's claim: a replayed answer verifies nothing again, a refusal releases the claim.
+        intent = await run_in_threadpool(service.get_intent, post.payments, post.tenant, intent_id)
+        signals = await confirmation.risk_signals(request.headers, intent, confirm, verify)
+        result = await run_in_threadpool(
+            service.answered,
+            post.payments,
+            session,
+            progress,
+            service.confirm_intent,
+            post.tenant,
+            intent_id,
+            confirm,
+            signals,
+        )
+        if intent.customer is not None:
+            await sighted(request.app.state, signals.ip_address, confirmation.SIGHTING_KIND, intent.customer)
+        return result
+
+    return await post.idempotency.run(work, body=body, status_code=HTTPStatus.OK)
 
 
 @router.post(

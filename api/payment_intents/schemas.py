@@ -57,10 +57,12 @@ class RiskSignalsIn(ApiModel):
     """What the merchant's checkout observed of the customer, for the risk engine: signals, never proof."""
 
     ip_address: Annotated[str, Field(min_length=2, max_length=45)] | None = None
-    """The customer's IP address (placed in a country by the server's CIDR table)."""
+    """The customer's IP address (placed in a country by the server's CIDR table); also a sighting for the
+    monitoring's geography check of the intent's customer."""
     device_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
-    """The customer's device (`dev_...` of `/v1/devices`): a device never seen with a payment of this
-    customer that went ahead is new."""
+    """The customer's device (`dev_...` of `/v1/devices`), as the checkout claims it: a claim is never
+    proof, so the risk engine counts it as a new device (reason `device-unverified`) unless the device
+    signed the request (the `TPW-Device-*` headers; then this, if given, must name the same device)."""
     payment_method_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
     """The card's issuing (or the IBAN's) country: against the merchant's, it makes a payment cross-border."""
 

@@ -171,9 +171,10 @@ def get_intent(payments: Payments, tenant: Tenant, intent_id: str) -> PaymentInt
 
 
 def confirm_intent(
-    payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentConfirm
+    payments: Payments, tenant: Tenant, intent_id: str, body: PaymentIntentConfirm, signals: RiskSignals
 ) -> PaymentIntentOut:
-    signals = RiskSignals(**body.risk.model_dump()) if body.risk is not None else None
+    """Confirm with `signals`: the checkout's, the device proven or not (`api.payment_intents.confirmation`
+    decides which)."""
     work = partial(intents.confirm, payments, tenant, intent_id, body.payment_method, signals)
     return intent_out(domain_call(PaymentIntentNotFound, work))
 

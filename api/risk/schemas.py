@@ -83,6 +83,8 @@ class EvaluationIn(ApiModel):
     beneficiary: BeneficiaryIn | None = None
     device_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     device_new: bool = False
+    device_verified: bool = False
+    """Whether the device's signature verified; a `device_id` without it is reported as a claim."""
     payee_new: bool = False
     ip: Annotated[str, Field(min_length=2, max_length=45)] | None = None
     sensitive_change: SensitiveChange | None = None

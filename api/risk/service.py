@@ -89,6 +89,7 @@ def assessment_of(body: EvaluationIn, now: int) -> Assessment:
             beneficiary=beneficiary,
             device_id=body.device_id,
             device_new=body.device_new,
+            device_verified=body.device_verified,
             ip=body.ip,
             sensitive_change=body.sensitive_change,
             payee_new=body.payee_new,

@@ -1,9 +1,14 @@
-"""The decisions' table (migrated by api/migrations/versions/0019_risk_decisions_cases.py). Times are unix
-seconds (the engine's clock); JSON columns hold canonical JSON text."""
+"""The decisions' table (migrated by api/migrations/versions/0021_risk_decisions_cases.py; `device_verified`
+by 0025_device_verified_decisions.py). Times are unix seconds (the engine's clock); JSON columns hold
+canonical JSON text.
+
+`device_verified` says whether `device_id` proved itself by a signature: only such a decision's device counts
+as the customer's known device afterwards (a row written before the column existed holds a merchant's
+unsigned claim, so it defaults to false)."""
 
 from typing import Final
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text, false
 
 from chain.sql_naming import SQL_NAMING_CONVENTION
 
@@ -17,6 +22,7 @@ risk_decisions: Final = Table(
     Column("subject_id", String(64), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("device_id", String(64), nullable=True),
+    Column("device_verified", Boolean, nullable=False, server_default=false()),
     Column("reference", String(80), nullable=True),
     Column("enforced", Boolean, nullable=False),
     Column("inputs_digest", String(64), nullable=False),

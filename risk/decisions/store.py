@@ -25,6 +25,8 @@ class DecisionRecord:
     subject_id: str
     kind: str
     device_id: str | None
+    device_verified: bool
+    """The device's signature verified (`device_id` is proven, not claimed)."""
     reference: str | None
     enforced: bool
     inputs_digest: str
@@ -74,6 +76,7 @@ def record_decision(
         subject_id=assessment.subject,
         kind=str(assessment.kind),
         device_id=assessment.device_id,
+        device_verified=assessment.device_id is not None and assessment.device_verified,
         reference=reference,
         enforced=enforced,
         inputs_digest=inputs_digest(assessment),
@@ -123,6 +126,7 @@ def _record(row: Any) -> DecisionRecord:
     for name in _JSON_COLUMNS:
         values[name] = json.loads(values[name])
     values["enforced"] = bool(values["enforced"])
+    values["device_verified"] = bool(values["device_verified"])
     return DecisionRecord(**values)
 
 

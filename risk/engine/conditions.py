@@ -74,6 +74,7 @@ FIELDS: dict[str, tuple[FieldType, frozenset[str] | None, Getter]] = {
     "country_mismatch": (FieldType.BOOL, None, Facts.country_mismatch),
     "cross_border": (FieldType.BOOL, None, Facts.cross_border),
     "device_new": (FieldType.BOOL, None, lambda f: f.assessment.device_new),
+    "device_verified": (FieldType.BOOL, None, lambda f: f.assessment.device_verified),
     "payee_new": (FieldType.BOOL, None, lambda f: f.assessment.payee_new),
     "account_age_days": (FieldType.INT, None, lambda f: f.assessment.account_age_days),
     "kyc_tier": (FieldType.CODE, frozenset(KycTier), lambda f: f.assessment.kyc_tier),

@@ -5,6 +5,11 @@ counters); it changes none of them, so asking twice answers the same. `record` i
 action went ahead as decided: only then do the windows and counters move. The outcome is the strictest of
 the matched enforced rules, raised by the score thresholds and the KYC tier limits, then by SCA: an action
 SCA covers that would be allowed needs a step-up unless an exemption applies.
+
+A device the caller could not verify (`device_id` without `device_verified`: nothing proved the device took
+part) adds the reason `device-unverified` (outcome `allow`, score 0): it changes no outcome by itself, but
+the decision says, for the operator reading it, that the device was a claim, not proof (the payment
+guard counts such a device as new: `payments.intents.guard.facts`).
 """
 
 from risk.engine.exemptions import exemption
@@ -18,6 +23,12 @@ from risk.engine.velocity import DEFAULT_MAX_KEYS, Dimension, VelocityWindows
 _MOVES_MONEY = frozenset({Kind.PAYMENT, Kind.PAYOUT})
 # Module constants: reading an enum member through its class costs more than a whole comparison (Python 3.11).
 _ALLOW, _STEP_UP, _DENY = Outcome.ALLOW, Outcome.STEP_UP, Outcome.DENY
+_UNVERIFIED_DEVICE = Reason(
+    "device-unverified",
+    "the device id is a claim its device did not sign: a signal, never proof of a known device",
+    _ALLOW,
+    0,
+)
 
 
 class RiskEngine:
@@ -66,6 +77,8 @@ class RiskEngine:
             if over is not None:
                 reasons.append(over)
                 outcome = max(outcome, over.outcome)
+        if assessment.device_id is not None and not assessment.device_verified:
+            reasons.append(_UNVERIFIED_DEVICE)
         granted, note = self._exemption(rule_set, assessment, outcome, score)
         if outcome is _ALLOW and granted is None and assessment.kind in rule_set.sca.required_for:
             outcome = _STEP_UP

@@ -73,8 +73,9 @@ class Beneficiary:
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """One action to decide on. `device_new`, `payee_new` and `beneficiary.trusted` are the caller's facts
-    (it owns the device and payee lists); `account_age_days` is the subject's account's age when it asks."""
+    """One action to decide on. `device_new`, `device_verified`, `payee_new` and `beneficiary.trusted` are
+    the caller's facts (it owns the device and payee lists); `account_age_days` is the subject's account's
+    age when it asks."""
 
     subject: str
     kind: Kind
@@ -88,6 +89,9 @@ class Assessment:
     beneficiary: Beneficiary | None = None
     device_id: str | None = None
     device_new: bool = False
+    device_verified: bool = False
+    """The device proved itself (its signature over the request verified): only then may the caller call it
+    known. A `device_id` without it is a claim, a signal like a fingerprint, and the decision says so."""
     ip: str | None = None
     payee_new: bool = False
     """The subject never paid this beneficiary before (the caller's fact, like `device_new`)."""

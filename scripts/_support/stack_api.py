@@ -39,11 +39,17 @@ def create_api_key(env: Mapping[str, str]) -> str:
 
 
 def request_json(
-    api_url: str, api_key: str, method: str, path: str, payload: dict[str, object] | None
+    api_url: str,
+    api_key: str,
+    method: str,
+    path: str,
+    payload: dict[str, object] | None,
+    extra_headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`method` `path` on the API at `api_url` with `api_key` (if any); the JSON answer, or a `StackError`
-    holding the problem document."""
-    headers = {"Content-Type": "application/json"}
+    """`method` `path` on the API at `api_url` with `api_key` (if any) and `extra_headers` (a device's
+    signature, say: the body is `json.dumps(payload)`, the bytes a signer hashes); the JSON answer, or a
+    `StackError` holding the problem document."""
+    headers = {"Content-Type": "application/json", **(extra_headers or {})}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     if method == "POST":

@@ -6,8 +6,9 @@
   rail), its country the merchant's, so `cross_border` is "the payment method's country is not the
   merchant's";
 - the customer's country: the payment method's country, else the merchant's, else the IP's;
-- `device_new`: the device never confirmed a payment of this customer that went ahead; `payee_new`: the
-  customer never paid this merchant (an intent that went ahead);
+- `device_new`: the device is not proven (its signature did not come with the confirmation: a claim is
+  never trusted), or it never signed a confirmation of this customer that went ahead; `device_verified`:
+  it signed this one; `payee_new`: the customer never paid this merchant (an intent that went ahead);
 - the IP address (the engine places it in a country from its CIDR table).
 
 Merchants carry no category code yet, so `mcc` is never set and the category rules cannot match.
@@ -47,7 +48,8 @@ def _went_ahead(customer: str, merchant_id: str) -> object:
 
 
 def device_known(connection: Connection, customer: str, device_id: str) -> bool:
-    """Whether `device_id` confirmed a payment of `customer` that went ahead (any merchant)."""
+    """Whether `device_id` signed a confirmation of `customer` that went ahead (any merchant). A decision
+    whose device was only claimed does not count: a claim proves nothing, however often it went ahead."""
     table = payment_intents
     query = (
         select(table.c.id)
@@ -56,6 +58,7 @@ def device_known(connection: Connection, customer: str, device_id: str) -> bool:
             table.c.customer == customer,
             table.c.status.in_(WENT_AHEAD),
             risk_decisions.c.device_id == device_id,
+            risk_decisions.c.device_verified.is_(True),
         )
         .limit(1)
     )
@@ -87,7 +90,7 @@ def assessment(
         select(merchants.c.country).where(merchants.c.id == intent.merchant_id)
     )
     ip_country = None if signals.ip_address is None else gate.engine.countries.country(signals.ip_address)
-    device = signals.device_id
+    device, proven = signals.device_id, signals.device_id is not None and signals.device_verified
     return Assessment(
         subject=customer,
         kind=Kind.PAYMENT,
@@ -101,7 +104,8 @@ def assessment(
         if intent.payment_method is None
         else Beneficiary(_BENEFICIARY[intent.rail], intent.payment_method, merchant_country),
         device_id=device,
-        device_new=device is not None and not device_known(connection, customer, device),
+        device_new=device is not None and not (proven and device_known(connection, customer, device)),
+        device_verified=proven,
         ip=signals.ip_address,
         payee_new=not payee_known(connection, customer, intent.merchant_id),
     )

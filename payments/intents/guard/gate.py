@@ -29,9 +29,14 @@ class RiskGate:
 
 @dataclass(frozen=True)
 class RiskSignals:
-    """What the confirming request observed of the customer: the IP address, the device (an id, a signal
-    never a proof) and the payment method's country (a card's issuing country, an IBAN's)."""
+    """What the confirming request observed of the customer: the IP address, the device and the payment
+    method's country (a card's issuing country, an IBAN's).
+
+    `device_verified` is True only when the customer's device signed the confirming request and the API
+    verified it (`api.payment_intents.device_proof`); a `device_id` without it is the checkout's claim, a
+    signal never a proof, and never counts as the customer's known device."""
 
     ip_address: str | None = None
     device_id: str | None = None
     payment_method_country: str | None = None
+    device_verified: bool = False

@@ -44,8 +44,11 @@ class DemoMerchant:
     def get(self, path: str) -> dict[str, Any]:
         return request_json(self.stack.api_url, self.sandbox_key, "GET", path, None)
 
-    def post(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-        return request_json(self.stack.api_url, self.sandbox_key, "POST", path, payload or {})
+    def post(
+        self, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST `payload` with the sandbox key, and `headers` (a customer's device signature it forwards)."""
+        return request_json(self.stack.api_url, self.sandbox_key, "POST", path, payload or {}, headers)
 
 
 def _csr() -> str:

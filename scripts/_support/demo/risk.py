@@ -5,8 +5,10 @@ the card processor:
 - a 10.00 EUR payment is allowed (low value: exempt from strong customer authentication);
 - a 2,500.00 EUR payment with a US card at a German merchant is stepped up: the customer's TOTP is asked
   for, a wrong code is refused, the right one resumes the payment at the processor;
-- a new device paying a new payee is sent to review: the intent waits, an operator claims and approves the
-  case at `/v1/cases`, and the payment resumes.
+- a new device paying a new payee is sent to review: the customer binds his new phone (`/v1/devices`), the
+  phone signs the confirm request and the merchant forwards its signature, so the engine sees a verified
+  (but new) device; the intent waits, an operator claims and approves the case at `/v1/cases`, and the
+  payment resumes.
 
 Everything goes over HTTP to the devnet's API as a wallet app, a customer's authenticator app and a
 compliance desk would (docs/risk.md).
@@ -23,6 +25,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
+from scripts._support.demo.device import DemoDevice
 from scripts._support.demo.merchants import DemoMerchant
 from scripts._support.demo.report import DemoFailed, Summary
 from scripts._support.stack import DevnetStack
@@ -102,14 +105,22 @@ def _verified_customer(stack: DevnetStack, progress: Progress, name: str, docume
 
 
 def _pay(
-    merchant: DemoMerchant, customer: DemoCustomer, card: str, amount: str, **signals: str
+    merchant: DemoMerchant,
+    customer: DemoCustomer,
+    card: str,
+    amount: str,
+    device: DemoDevice | None = None,
+    **signals: str,
 ) -> dict[str, Any]:
-    """The customer's card payment at the merchant, created and confirmed: the intent as confirmed."""
+    """The customer's card payment at the merchant, created and confirmed: the intent as confirmed. With
+    `device`, the customer's device signs the confirm request and the merchant forwards its headers."""
     intent = merchant.post(
         INTENTS,
         {"amount": amount, "currency": "EUR", "payment_method": card, "customer": customer.subject_id},
     )
-    return merchant.post(f"{INTENTS}/{intent['id']}/confirm", {"risk": signals} if signals else {})
+    path, body = f"{INTENTS}/{intent['id']}/confirm", {"risk": signals} if signals else {}
+    headers = None if device is None else device.signed_headers("POST", path, body)
+    return merchant.post(path, body, headers)
 
 
 def _expect(intent: dict[str, Any], status: str, action: str | None = None) -> None:
@@ -157,9 +168,18 @@ def risk_flow(stack: DevnetStack, progress: Progress, summary: Summary, merchant
     summary.add("risk: step-up", f"2,500.00 EUR paid after a TOTP step-up ({held['id']})")
 
     max_ = _verified_customer(stack, progress, "Max Mustermann", "P7654321")
-    with progress.step("Max pays 10.00 EUR from a phone never seen before, to a payee he never paid"):
-        reviewed = _pay(merchant, max_, card, "1000", device_id="dev_demo_new_phone", ip_address="192.0.2.10")
+    phone = DemoDevice("Max's new phone")
+    with progress.step("Max binds his new phone (an Ed25519 key it made, proven over a challenge)"):
+        phone.register(max_)
+    with progress.step(
+        "his phone signs a 10.00 EUR confirm to a payee he never paid; the merchant forwards it"
+    ):
+        reviewed = _pay(merchant, max_, card, "1000", phone, ip_address="192.0.2.10")
     _expect(reviewed, "requires_action", "risk_review")
+    facts = stack.get_json(f"/v1/risk/decisions/{reviewed['risk_decision']}")["facts"]
+    if not facts["device_verified"] or not facts["device_new"]:
+        raise DemoFailed(f"the phone's signed confirm was not seen as a verified new device: {facts}")
+    progress.note(f"device {phone.device_id} verified by its signature, new to the engine")
     case_id = reviewed["next_action"]["case"]
     with progress.step(f"a compliance officer claims case {case_id} and approves it"):
         stack.post_json(f"/v1/cases/{case_id}/claim", {})

@@ -133,7 +133,8 @@ def test_a_new_device_paying_a_new_payee_is_reviewed_then_approved(
     again = reviewer.post(f"/v1/cases/{case_id}/reject", {"note": "changed my mind"})
     assert (again.status_code, again.json()["case_status"]) == (409, "approved")
 
-    # The device went ahead with this customer: its next payment to the same merchant is not reviewed.
+    # The payee is known now: the next payment is not reviewed, though the unsigned device still counts as
+    # new (only a device that signed a confirmation becomes known: see tests/api/payment_intents).
     known = pay(merchant, customer, SMALL, risk={"device_id": "dev_new_phone", "ip_address": "192.0.2.10"})
     assert known["status"] == "succeeded"
 

@@ -4,6 +4,7 @@ cancel or a new payment method. The shipped rule file decides; the e2e cases are
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -17,6 +18,7 @@ import risk.kyc.schema
 from payments.intents import intents
 from payments.intents.context import Payments
 from payments.intents.errors import InvalidRequest, UnexpectedState
+from payments.intents.guard.facts import device_known
 from payments.intents.guard.gate import RiskGate, RiskSignals
 from payments.intents.guard.release import resume, review_handler
 from payments.intents.model import IntentStatus, PaymentIntent
@@ -78,7 +80,7 @@ def customer(engine: Engine, gate: RiskGate, clock: Clock) -> str:
     return subject
 
 
-def confirmed(payments: Payments, customer: str, amount: int, **signals: str) -> PaymentIntent:
+def confirmed(payments: Payments, customer: str, amount: int, **signals: Any) -> PaymentIntent:
     intent = new_intent(payments, amount, manual=False, customer=customer)
     return intents.confirm(payments, TENANT, intent.id, signals=RiskSignals(**signals))
 
@@ -122,6 +124,18 @@ def test_review_opens_a_case_on_the_intent(
         case = get_case(connection, str(action["case"]))
     assert (case.subject_id, case.decision_id, case.status) == (held.id, held.risk_decision, CaseStatus.OPEN)
     assert rail.calls == []
+
+
+def test_only_a_device_whose_signature_verified_becomes_known(
+    guarded: Payments, engine: Engine, customer: str, rail: ScriptedRail
+) -> None:
+    assert confirmed(guarded, customer, SMALL).status is S.SUCCEEDED  # no device: the payee becomes known
+    signed = confirmed(guarded, customer, SMALL, device_id="dev_signed", device_verified=True)
+    claimed = confirmed(guarded, customer, SMALL, device_id="dev_claimed")
+    assert (signed.status, claimed.status) == (S.SUCCEEDED, S.SUCCEEDED)
+    with engine.connect() as connection:
+        assert device_known(connection, customer, "dev_signed")
+        assert not device_known(connection, customer, "dev_claimed"), "a claim went ahead, yet proves nothing"
 
 
 def test_deny_fails_naming_the_rule(

@@ -30,6 +30,8 @@ class Clock:
 
 
 def base_assessment() -> Assessment:
+    """A payment no shipped rule matches: a year-old, fully verified customer on a device that proved
+    itself by its signature (an unverified one adds the reason `device-unverified`)."""
     return Assessment(
         subject="idn_a",
         kind=Kind.PAYMENT,
@@ -41,6 +43,7 @@ def base_assessment() -> Assessment:
         account_age_days=365,
         mcc="5411",
         device_id="dev_a",
+        device_verified=True,
         ip="192.0.2.10",
     )
 

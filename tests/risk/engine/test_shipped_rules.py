@@ -140,6 +140,14 @@ def test_the_base_assessment_matches_no_rule(engine: RiskEngine) -> None:
     assert decision.outcome is Outcome.ALLOW
 
 
+def test_a_device_that_did_not_prove_itself_is_said_and_decides_nothing_by_itself(engine: RiskEngine) -> None:
+    claimed = replace(base_assessment(), device_verified=False)
+    decision = engine.decide(claimed)
+    assert [reason.rule for reason in decision.reasons] == ["device-unverified"]
+    assert (decision.outcome, decision.score) == (Outcome.ALLOW, 0)
+    assert engine.decide(replace(claimed, device_id=None)).reasons == (), "no device, nothing to say"
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.rule for case in CASES])
 def test_rule(engine: RiskEngine, case: Case) -> None:
     rule = next(rule for rule in load_rules(SHIPPED_RULES).rules if rule.id == case.rule)
