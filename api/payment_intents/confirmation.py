@@ -29,8 +29,10 @@ and body replays the stored answer without verifying anything again (it moves no
 signature under a new key is refused by its nonce.
 
 The confirm's `risk.ip_address` is also a sighting for the monitoring's geography check
-(`api.monitoring.sightings`), as a sign-in is, once the confirmation was answered; a failed sighting is
-logged, never a failed payment.
+(`api.monitoring.sightings`), as a sign-in is, once the confirmation was answered, but only when the
+customer's device signed it (the address is then in the body the device signed): a sighting can freeze the
+customer's account, and a merchant's word alone must not be able to. A failed sighting is logged, never a
+failed payment.
 
 The route (`api.payment_intents.router.confirm_payment_intent`) runs the steps in that order under the
 Idempotency-Key; this module holds what they decide, without the web framework.

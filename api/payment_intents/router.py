@@ -143,7 +143,7 @@ async def confirm_payment_intent(
             confirm,
             signals,
         )
-        if intent.customer is not None:
+        if intent.customer is not None and signals.device_verified:
             await sighted(request.app.state, signals.ip_address, confirmation.SIGHTING_KIND, intent.customer)
         return result
 

@@ -57,8 +57,8 @@ class RiskSignalsIn(ApiModel):
     """What the merchant's checkout observed of the customer, for the risk engine: signals, never proof."""
 
     ip_address: Annotated[str, Field(min_length=2, max_length=45)] | None = None
-    """The customer's IP address (placed in a country by the server's CIDR table); also a sighting for the
-    monitoring's geography check of the intent's customer."""
+    """The customer's IP address (placed in a country by the server's CIDR table); in a device-signed
+    confirm, also a sighting for the monitoring's geography check of the intent's customer."""
     device_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     """The customer's device (`dev_...` of `/v1/devices`), as the checkout claims it: a claim is never
     proof, so the risk engine counts it as a new device (reason `device-unverified`) unless the device

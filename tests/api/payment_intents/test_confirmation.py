@@ -6,7 +6,8 @@ id merely claimed by the checkout stays new, and the decision says it was unveri
 refused with a problem naming the header (or field) while nothing moves: another customer's device, a
 replayed signature, a stale timestamp, a forged signature, a body changed after signing, a revoked device,
 a `risk.device_id` naming another device, device headers on an intent without a customer. And the confirm's
-`risk.ip_address` as a geography sighting of the customer, whose failure never fails the payment.
+`risk.ip_address` of a signed confirm as a geography sighting of the customer (an unsigned one's is none),
+whose failure never fails the payment.
 """
 
 import json
@@ -232,26 +233,42 @@ def test_a_claimed_device_other_than_the_signer_and_a_signature_without_a_custom
     checkout.refused(checkout.confirm(pair, anonymous), anonymous, [DEVICE_ID_HEADER], "invalid")
 
 
-def test_the_confirms_ip_is_a_geography_sighting_of_the_customer(
+def test_a_signed_confirms_ip_is_a_geography_sighting_of_the_customer(
     app: FastAPI,  # noqa: F811
     checkout: Checkout,
 ) -> None:
-    shop, customer = checkout.merchant, checkout.customer
+    customer, pair = checkout.customer, checkout.device()
     app.state.monitoring_clock = customer.clock
-    assert pay(shop, customer, SMALL, risk={"ip_address": BERLIN})["status"] == "succeeded"
+    first = checkout.confirm(pair, checkout.intent(), {"risk": {"ip_address": BERLIN}})
+    assert first.status_code == 200, first.text
     with app.state.engine.connect() as connection:
         rows = connection.execute(select(sightings.c.subject_id, sightings.c.country)).all()
     assert rows == [(customer.subject, "DE")], "the country is remembered, never the address"
 
     customer.clock.now += 600
-    second = pay(shop, customer, SMALL, risk={"ip_address": LAGOS})  # answered 200 (`pay` checks)
-    # the engine's own answer to an IP outside the customer's country; the sighting refuses nothing
-    assert second["status"] == "requires_action"
+    second = checkout.confirm(pair, checkout.intent(), {"risk": {"ip_address": LAGOS}})
+    assert second.status_code == 200, second.text  # the sighting refuses nothing
     with app.state.engine.connect() as connection:
         [alert] = connection.execute(select(alerts)).all()
         [case] = connection.execute(select(risk_cases).where(risk_cases.c.subject_kind == "customer")).all()
     assert (alert.check, alert.subject_kind, alert.subject_id) == ("geography", "customer", customer.subject)
     assert case.id == alert.case_id
+
+
+def test_an_unsigned_confirms_ip_is_no_sighting(
+    app: FastAPI,  # noqa: F811
+    checkout: Checkout,
+) -> None:
+    """A sighting can freeze the customer's account: the merchant's word alone (an address in an unsigned
+    confirm) must not be able to, so only a device-signed confirm's address is a sighting."""
+    shop, customer = checkout.merchant, checkout.customer
+    app.state.monitoring_clock = customer.clock
+    assert pay(shop, customer, SMALL, risk={"ip_address": BERLIN})["status"] == "succeeded"
+    customer.clock.now += 600
+    pay(shop, customer, SMALL, risk={"ip_address": LAGOS})
+    with app.state.engine.connect() as connection:
+        assert connection.execute(select(sightings)).all() == []
+        assert connection.execute(select(alerts)).all() == []
 
 
 def test_a_failed_sighting_is_logged_never_a_failed_payment(
@@ -264,7 +281,7 @@ def test_a_failed_sighting_is_logged_never_a_failed_payment(
         raise RuntimeError("monitoring database away")
 
     monkeypatch.setattr(app.state.monitor, "sighting", broken)
-    assert (
-        pay(checkout.merchant, checkout.customer, SMALL, risk={"ip_address": BERLIN})["status"] == "succeeded"
-    )
+    answer = checkout.confirm(checkout.device(), checkout.intent(), {"risk": {"ip_address": BERLIN}})
+    assert answer.status_code == 200, answer.text  # the new device's step-up: the payment goes on
+    assert answer.json()["status"] == "requires_action"
     assert "monitoring sighting of customer" in caplog.text
