@@ -36,9 +36,7 @@ def funding_rate(premium_index: int, spec: PerpSpec) -> int:
     return clamp(premium_index + damper, -spec.funding_cap_ppm, spec.funding_cap_ppm)
 
 
-def funding_payments(
-    sizes: Mapping[int, int], mark: int, rate: int, spec: PerpSpec
-) -> dict[int, int]:
+def funding_payments(sizes: Mapping[int, int], mark: int, rate: int, spec: PerpSpec) -> dict[int, int]:
     """Each account's funding (account id → signed amount: negative paid, positive received), summing
     to zero exactly. Accounts with no position or a zero rate get nothing."""
     if rate == 0:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator
 
-from matching.engine import Command, Event, Place, Side, Trade
+from matching.engine import Event, Place, Side, Trade
 from matching.perpetuals.accounts import Account, MarginMode, apply_fill
 from matching.perpetuals.funding import FundingClock, funding_payments
 from matching.perpetuals.index.source import BookQuote, IndexSource, combine_index, to_ticks
@@ -283,7 +283,7 @@ class Perpetual:
         return [InsuranceMoved(ts, account.id, -amount, Reason.DEFICIT)]
 
     def liquidate(
-        self, ts: int, submit: Callable[[Command], list[Event]], order_ids: Iterator[int]
+        self, ts: int, submit: Callable[[Place], list[Event]], order_ids: Iterator[int]
     ) -> list[Record]:
         """Run liquidation rounds until no trader is under maintenance: each plan's order goes to the
         book through `submit`, its trades are applied, then `finish` settles the rest. Every round

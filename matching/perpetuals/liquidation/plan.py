@@ -46,10 +46,8 @@ def bankruptcy_price(account: Account, spec: PerpSpec) -> int:
         raise ValueError("a flat account has no bankruptcy price")
     numerator = account.position.entry_value - account.margin_balance
     denominator = size * spec.multiplier
-    if size > 0:
-        price = ceil_div(numerator, denominator)
-    else:
-        price = numerator // denominator  # Python floors whatever the signs
+    # a long sells at P, so P rounds up; a short buys, so it rounds down (`//` floors whatever the signs)
+    price = ceil_div(numerator, denominator) if size > 0 else numerator // denominator
     return max(1, price)
 
 

@@ -40,11 +40,13 @@ def test_floor_remainders_are_realised_with_the_last_lot() -> None:
     for price in (1_000, 1_001, 1_001):
         apply_fill(a, 1, price, SPEC)
     total = sum(apply_fill(a, -1, 1_000, SPEC) for _ in range(3))
-    assert total == 3_000 - 3_002 and a.position.entry_value == 0
+    assert total == 3_000 - 3_002
+    assert a.position.entry_value == 0
 
 
 def test_tiers_raise_rates_with_size() -> None:
-    assert SPEC.tier(10).imr_bps == 2_000 and SPEC.tier(-11).imr_bps == 2_500
+    assert SPEC.tier(10).imr_bps == 2_000
+    assert SPEC.tier(-11).imr_bps == 2_500
     assert SPEC.tier(10**9).mmr_bps == 2_500
     assert maintenance_margin(10, 1_000, SPEC) == 500
     assert maintenance_margin(-20, 1_000, SPEC) == 2_000
@@ -54,15 +56,15 @@ def test_tiers_raise_rates_with_size() -> None:
 
 
 def test_spec_refuses_unsafe_tiers() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ordered"):
         PerpSpec(tiers=(Tier(10, 2_000, 500), Tier(5, 2_500, 1_000), Tier(0, 5_000, 2_500)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unbounded"):
         PerpSpec(tiers=(Tier(10, 2_000, 500),))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not fall"):
         PerpSpec(tiers=(Tier(10, 2_000, 500), Tier(0, 1_000, 2_500)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="default leverage"):
         PerpSpec(default_leverage=20)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="whole number"):
         PerpSpec(lot_base_units=3)  # 3 × 100e-18 tUSD units is not a whole unit
 
 
@@ -75,7 +77,9 @@ def test_check_thresholds() -> None:
     assert check(a, 843, SPEC).health is Health.MARGIN_CALL  # equity 430 >= 422
     assert check(a, 842, SPEC).health is Health.LIQUIDATE  # equity 420 < 421
     state = check(a, 834, SPEC)  # equity 340, MM 417
-    assert state.health is Health.LIQUIDATE and state.equity == 340 and state.maintenance == 417
+    assert state.health is Health.LIQUIDATE
+    assert state.equity == 340
+    assert state.maintenance == 417
     assert check(Account(2), 1, SPEC).health is Health.HEALTHY
 
 
@@ -95,10 +99,12 @@ def test_isolated_margin_bears_only_its_own_loss() -> None:
     v.funded((2, 10_000))
     v.trade(1, 2, 10, 1_000)
     one = v.perp.accounts[1]
-    assert one.isolated_margin == 2_000 and one.collateral == 10_000 - 2_000 - 5
+    assert one.isolated_margin == 2_000
+    assert one.collateral == 10_000 - 2_000 - 5
     v.move(820)  # isolated equity 200 < maintenance 410; the book is empty
     v.liquidate()
-    assert one.position.size == 0 and one.isolated_margin == 0
+    assert one.position.size == 0
+    assert one.isolated_margin == 0
     assert one.collateral >= 8_000 - 5  # the wallet outside the isolated margin is untouched
     assert v.perp.conserved() == v.perp.deposited
 

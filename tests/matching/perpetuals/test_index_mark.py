@@ -33,7 +33,6 @@ def test_amm_source_reads_the_pool_price_of_the_base_token() -> None:
 
 def test_uniswap_pool_satisfies_the_protocol() -> None:
     from chain.uniswap_v2 import UniswapV2Pool
-
     from matching.perpetuals.index import PricedPool
 
     pool: type[PricedPool] = UniswapV2Pool  # mypy checks the structural match
@@ -47,7 +46,7 @@ def test_to_ticks_rounds_to_nearest_exactly() -> None:
     assert to_ticks(Fraction(1_234_549, 10**18), spec) == 12_345
     assert to_ticks(Fraction(1_234_551, 10**18), spec) == 12_346
     assert to_ticks(Fraction(1, 10**30), spec) == 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive"):
         to_ticks(Fraction(0), spec)
 
 
@@ -72,4 +71,5 @@ def test_mark_is_the_fair_price_within_the_band() -> None:
 def test_band_rounds_inwards_and_never_excludes_the_index() -> None:
     assert mark_band(1, SPEC) == (1, 1)
     lo, hi = mark_band(1_999, SPEC)
-    assert lo * 10_000 >= 1_999 * 9_950 and hi * 10_000 <= 1_999 * 10_050
+    assert lo * 10_000 >= 1_999 * 9_950
+    assert hi * 10_000 <= 1_999 * 10_050

@@ -36,19 +36,23 @@ def long_account(collateral: int, lots: int, price: int) -> Account:
 def test_bankruptcy_price_rounds_in_the_accounts_favour() -> None:
     a = long_account(2_001, 10, 1_000)  # (10000 − 2001) / 10 = 799.9 → 800
     assert bankruptcy_price(a, SPEC) == 800
-    assert a.equity(800, SPEC) >= 0 and a.equity(799, SPEC) < 0
+    assert a.equity(800, SPEC) >= 0
+    assert a.equity(799, SPEC) < 0
     s = Account(2, collateral=2_001)
     apply_fill(s, -10, 1_000, SPEC)  # (−10000 − 2001) / −10 = 1200.1 → 1200
     assert bankruptcy_price(s, SPEC) == 1_200
-    assert s.equity(1_200, SPEC) >= 0 and s.equity(1_201, SPEC) < 0
+    assert s.equity(1_200, SPEC) >= 0
+    assert s.equity(1_201, SPEC) < 0
 
 
 def test_partial_is_the_smallest_close_that_restores_maintenance() -> None:
     a = long_account(2_000, 10, 1_000)
     plan = plan_liquidation(a, 834, SPEC)  # equity 340 < 417
-    assert plan is not None and plan.tier is LiquidationTier.PARTIAL
+    assert plan is not None
+    assert plan.tier is LiquidationTier.PARTIAL
     lots = partial_lots(a, 834, SPEC)
-    assert plan.lots == -lots and 0 < lots < 10
+    assert plan.lots == -lots
+    assert 0 < lots < 10
     # equity − fee(lots) ≥ MM(rest), and one lot fewer would not do
     assert 340 - fee(lots, 834, 50, SPEC) >= maintenance_margin(10 - lots, 834, SPEC)
     assert 340 - fee(lots - 1, 834, 50, SPEC) < maintenance_margin(11 - lots, 834, SPEC)
@@ -58,7 +62,9 @@ def test_partial_is_the_smallest_close_that_restores_maintenance() -> None:
 def test_bankrupt_at_the_mark_is_liquidated_in_full() -> None:
     a = long_account(2_000, 10, 1_000)
     plan = plan_liquidation(a, 790, SPEC)
-    assert plan is not None and plan.tier is LiquidationTier.FULL and plan.lots == -10
+    assert plan is not None
+    assert plan.tier is LiquidationTier.FULL
+    assert plan.lots == -10
     assert plan.reason is Reason.EQUITY_NEGATIVE
     order = liquidation_order(plan, 77, 5)
     assert (order.side, order.kind, order.tif, order.reduce_only) == (Side.SELL, Kind.LIMIT, Tif.IOC, True)
@@ -70,13 +76,17 @@ def test_partial_through_the_book_pays_the_fund_and_restores_the_account() -> No
     v.trade(1, 2, 10, 1_000)
     v.rest(3, Side.BUY, 100, 830)  # liquidity for the liquidation
     calls = v.move(834)
-    assert [type(r) for r in calls] == [MarginCall]
+    assert len(calls) == 1
+    assert isinstance(calls[0], MarginCall)
     assert calls[0].reason is Reason.EQUITY_BELOW_MAINTENANCE
     records = v.liquidate()
     started = [r for r in records if isinstance(r, LiquidationStarted)]
-    assert len(started) == 1 and started[0].tier is LiquidationTier.PARTIAL
+    assert len(started) == 1
+    assert started[0].tier is LiquidationTier.PARTIAL
     filled = [r for r in records if isinstance(r, LiquidationFilled)]
-    assert filled and all(r.price == 830 for r in filled) and filled[0].fee > 0
+    assert filled
+    assert all(r.price == 830 for r in filled)
+    assert filled[0].fee > 0
     one = v.perp.accounts[1]
     assert 0 < one.position.size < 10
     assert v.perp.fund.collateral == sum(r.fee for r in filled)
@@ -93,7 +103,8 @@ def test_an_unfilled_full_liquidation_is_taken_over_by_the_fund() -> None:
     taken = [r for r in records if isinstance(r, TakenOver)]
     # collateral 1995 after the taker fee: (10000 − 1995) / 10 = 800.5 → 801
     assert taken == [TakenOver(v.ts, 1, -10, 801, Reason.BOOK_UNFILLED)]
-    assert v.perp.fund.position.size == 10 and v.perp.accounts[1].position.size == 0
+    assert v.perp.fund.position.size == 10
+    assert v.perp.accounts[1].position.size == 0
     assert v.perp.accounts[1].collateral >= 0
     assert v.perp.fund.equity(790, SPEC) == 100_000 - 110  # the fund bore the gap below bankruptcy
     assert v.perp.conserved() == v.perp.deposited
@@ -107,9 +118,12 @@ def test_adl_when_the_fund_cannot_take_over() -> None:
     records = v.liquidate()
     delev = [r for r in records if isinstance(r, Deleveraged)]
     # 3 (long) is healthy; 1 is bankrupt; shorts rank by profit × leverage: 2 first
-    assert delev and delev[0].counterparty == 2 and delev[0].rank == 0
+    assert delev
+    assert delev[0].counterparty == 2
+    assert delev[0].rank == 0
     assert delev[0].reason is Reason.INSURANCE_INSUFFICIENT
-    assert v.perp.accounts[1].position.size == 0 and v.perp.accounts[1].collateral >= 0
+    assert v.perp.accounts[1].position.size == 0
+    assert v.perp.accounts[1].collateral >= 0
     assert v.perp.accounts[2].position.size == 0
     assert v.perp.conserved() == v.perp.deposited
 
@@ -133,9 +147,10 @@ def test_a_deficit_is_covered_by_the_fund() -> None:
     one = v.perp.accounts[1]
     one.collateral = -300  # as a gap through funding would leave a flat account
     v.perp.deposited -= 1_300
-    records = v.perp.finish(
-        plan_liquidation(long_account(2_000, 10, 1_000), 700, SPEC)._replace(account=1), 0, v.ts
-    )
+    plan = plan_liquidation(long_account(2_000, 10, 1_000), 700, SPEC)
+    assert plan is not None
+    records = v.perp.finish(plan._replace(account=1), 0, v.ts)
     assert records == [InsuranceMoved(v.ts, 1, -300, Reason.DEFICIT)]
-    assert one.collateral == 0 and v.perp.fund.collateral == 200
+    assert one.collateral == 0
+    assert v.perp.fund.collateral == 200
     assert v.perp.conserved() == v.perp.deposited

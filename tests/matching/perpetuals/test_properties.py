@@ -34,7 +34,10 @@ LIQUIDATION = (LiquidationStarted, LiquidationFilled, TakenOver, Deleveraged)
 MAKER = 9  # a deep-pocketed market maker who quotes around the mark, so the book takes liquidations
 
 trade = st.tuples(
-    st.just("trade"), st.sampled_from(TRADERS), st.sampled_from(TRADERS), st.integers(1, 30),
+    st.just("trade"),
+    st.sampled_from(TRADERS),
+    st.sampled_from(TRADERS),
+    st.integers(1, 30),
     st.integers(-30, 30),
 )
 move = st.tuples(st.just("move"), st.integers(-250, 250), st.integers(0, 20), st.booleans())
@@ -102,7 +105,8 @@ def test_random_flows_conserve_and_leave_no_one_under_water(
         touched |= {r.counterparty for r in records if isinstance(r, Deleveraged)}
         for account_id in touched - {FUND_ID}:
             was, now = before[account_id], v.perp.accounts[account_id].position.size
-            assert abs(now) <= abs(was) and now * was >= 0, (account_id, was, now)
+            assert abs(now) <= abs(was), (account_id, was, now)
+            assert now * was >= 0, (account_id, was, now)
         assert_invariants(v)
         assert_liquidated(v)
     # close everyone against the maker at the mark: flat, the sum is Σ collateral + fund + fees
