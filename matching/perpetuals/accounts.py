@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from matching.perpetuals.errors import PerpetualError
 from matching.perpetuals.spec import PerpSpec
 
 
@@ -105,6 +106,6 @@ def apply_fill(account: Account, lots: int, price: int, spec: PerpSpec) -> int:
 def release_isolated(account: Account) -> None:
     """Return the isolated margin (gain or loss included) to the wallet; only a flat position may."""
     if account.position.size != 0:
-        raise ValueError("isolated margin is released only when the position is flat")
+        raise PerpetualError("isolated margin is released only when the position is flat")
     account.collateral += account.isolated_margin
     account.isolated_margin = 0

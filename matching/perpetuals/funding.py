@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from matching.perpetuals.errors import PerpetualError
 from matching.perpetuals.spec import PerpSpec
 from matching.perpetuals.units import PPM, clamp, div_toward_zero
 
@@ -58,7 +59,7 @@ def funding_payments(sizes: Mapping[int, int], mark: int, rate: int, spec: PerpS
             receivers.append((account, abs(size)))
     if not receivers:
         if paid:
-            raise ValueError("funding has payers but no receivers: sizes do not sum to zero")
+            raise PerpetualError("funding has payers but no receivers: sizes do not sum to zero")
         return out
     weight = sum(w for _, w in receivers)
     shares = {a: paid * w // weight for a, w in receivers}

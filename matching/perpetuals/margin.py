@@ -85,7 +85,7 @@ def admit(account: Account, lots: int, price: int, mark: int, spec: PerpSpec) ->
         return True
     equity = account.equity(mark, spec) - fee(lots, price, spec.taker_fee_bps, spec)
     equity += spec.value(lots, mark) - spec.value(lots, price)
-    if account.mode is MarginMode.ISOLATED:
+    if account.isolated:  # the set-aside margins the position; the wallet can top it up
         equity += account.collateral
     return equity >= initial_margin(new_size, mark, account.leverage, spec)
 

@@ -10,6 +10,7 @@ never outside the band, and the band is never empty (the index itself is always 
 
 from __future__ import annotations
 
+from matching.perpetuals.errors import PerpetualError
 from matching.perpetuals.index.source import BookQuote
 from matching.perpetuals.spec import PerpSpec
 from matching.perpetuals.units import BPS, ceil_div, clamp, median3
@@ -33,6 +34,6 @@ def mark_band(index: int, spec: PerpSpec) -> tuple[int, int]:
 def mark_price(index: int, book: BookQuote, spec: PerpSpec) -> int:
     """The mark in ticks: the fair price clamped into the band around the index."""
     if index <= 0:
-        raise ValueError("the index must be positive")
+        raise PerpetualError("the index must be positive")
     lo, hi = mark_band(index, spec)
     return clamp(fair_price(index, book), lo, hi)

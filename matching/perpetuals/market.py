@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from matching.engine import Event, Place, Side, Trade
 from matching.perpetuals.accounts import Account, MarginMode, apply_fill
+from matching.perpetuals.errors import PerpetualError
 from matching.perpetuals.funding import FundingClock, funding_payments
 from matching.perpetuals.index.source import BookQuote, IndexSource, combine_index, to_ticks
 from matching.perpetuals.liquidation.adl import adl_queue
@@ -71,10 +72,10 @@ class Perpetual:
         """A new trader's account; `leverage` defaults to the spec's (low) default and is capped at the
         first tier's."""
         if account_id <= FUND_ID or account_id in self.accounts:
-            raise ValueError(f"account id {account_id} is taken or reserved")
+            raise PerpetualError(f"account id {account_id} is taken or reserved")
         chosen = leverage or self.spec.default_leverage
         if not 1 <= chosen <= self.spec.tiers[0].max_leverage:
-            raise ValueError(f"leverage {chosen} is above the cap")
+            raise PerpetualError(f"leverage {chosen} is above the cap")
         account = Account(account_id, mode=mode, leverage=chosen)
         self.accounts[account_id] = account
         return account
@@ -88,7 +89,7 @@ class Perpetual:
 
     def deposit(self, account_id: int, amount: int) -> None:
         if amount <= 0:
-            raise ValueError("a deposit must be positive")
+            raise PerpetualError("a deposit must be positive")
         self.account(account_id).collateral += amount
         self.deposited += amount
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from matching.perpetuals.errors import SpecError
 from matching.perpetuals.units import BPS, PPM
 
 
@@ -74,24 +75,24 @@ class PerpSpec:
     def __post_init__(self) -> None:
         multiplier = self.lot_base_units * self.tick_size
         if multiplier.denominator != 1 or multiplier <= 0:
-            raise ValueError("lot_base_units × tick_size must be a positive whole number of minor units")
+            raise SpecError("lot_base_units × tick_size must be a positive whole number of minor units")
         if not self.tiers or self.tiers[-1].max_lots != 0:
-            raise ValueError("the last tier must be unbounded (max_lots 0)")
+            raise SpecError("the last tier must be unbounded (max_lots 0)")
         bounds = [t.max_lots for t in self.tiers[:-1]]
         if bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
-            raise ValueError("tiers must be ordered by max_lots")
+            raise SpecError("tiers must be ordered by max_lots")
         for lower, upper in zip(self.tiers, self.tiers[1:], strict=False):
             if upper.imr_bps < lower.imr_bps or upper.mmr_bps < lower.mmr_bps:
-                raise ValueError("margin rates must not fall as a position grows")
+                raise SpecError("margin rates must not fall as a position grows")
         for t in self.tiers:
             if not 0 < t.mmr_bps < t.imr_bps <= BPS:
-                raise ValueError("each tier needs 0 < maintenance < initial <= 100 %")
+                raise SpecError("each tier needs 0 < maintenance < initial <= 100 %")
         if self.liquidation_fee_bps >= self.tiers[0].mmr_bps:
-            raise ValueError("the liquidation fee must be below maintenance (partial sizing relies on it)")
+            raise SpecError("the liquidation fee must be below maintenance (partial sizing relies on it)")
         if not 1 <= self.default_leverage <= self.tiers[0].max_leverage:
-            raise ValueError("the default leverage must be within the first tier's cap")
+            raise SpecError("the default leverage must be within the first tier's cap")
         if not 0 <= self.funding_cap_ppm < PPM:
-            raise ValueError("the funding cap must be below 100 %")
+            raise SpecError("the funding cap must be below 100 %")
 
     @property
     def multiplier(self) -> int:

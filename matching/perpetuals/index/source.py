@@ -13,6 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import NamedTuple, Protocol
 
+from matching.perpetuals.errors import PerpetualError
 from matching.perpetuals.spec import PerpSpec
 from matching.perpetuals.units import median3
 
@@ -39,7 +40,7 @@ def to_ticks(price: Fraction, spec: PerpSpec) -> int:
     """An exact outside price in ticks, rounded to the nearest tick (exact halves to the even tick, as
     `round` on a Fraction does, so the rule has no bias and no float). Never below one tick."""
     if price <= 0:
-        raise ValueError("an index price must be positive")
+        raise PerpetualError("an index price must be positive")
     return max(1, round(price / spec.tick_size))
 
 

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from matching.engine import Kind, Place, Side, Tif
 from matching.perpetuals.accounts import Account
+from matching.perpetuals.errors import PerpetualError
 from matching.perpetuals.margin import Health, check, fee, maintenance_margin
 from matching.perpetuals.records import LiquidationTier, Reason
 from matching.perpetuals.spec import PerpSpec
@@ -43,7 +44,7 @@ def bankruptcy_price(account: Account, spec: PerpSpec) -> int:
     """The price (ticks, at least 1) at which the whole position's close leaves the balance at zero."""
     size = account.position.size
     if size == 0:
-        raise ValueError("a flat account has no bankruptcy price")
+        raise PerpetualError("a flat account has no bankruptcy price")
     numerator = account.position.entry_value - account.margin_balance
     denominator = size * spec.multiplier
     # a long sells at P, so P rounds up; a short buys, so it rounds down (`//` floors whatever the signs)

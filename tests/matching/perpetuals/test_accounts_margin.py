@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching.perpetuals.accounts import Account, MarginMode, apply_fill
+from matching.perpetuals.errors import SpecError
 from matching.perpetuals.margin import (
     Health,
     admit,
@@ -56,15 +57,15 @@ def test_tiers_raise_rates_with_size() -> None:
 
 
 def test_spec_refuses_unsafe_tiers() -> None:
-    with pytest.raises(ValueError, match="ordered"):
+    with pytest.raises(SpecError, match="ordered"):
         PerpSpec(tiers=(Tier(10, 2_000, 500), Tier(5, 2_500, 1_000), Tier(0, 5_000, 2_500)))
-    with pytest.raises(ValueError, match="unbounded"):
+    with pytest.raises(SpecError, match="unbounded"):
         PerpSpec(tiers=(Tier(10, 2_000, 500),))
-    with pytest.raises(ValueError, match="must not fall"):
+    with pytest.raises(SpecError, match="must not fall"):
         PerpSpec(tiers=(Tier(10, 2_000, 500), Tier(0, 1_000, 2_500)))
-    with pytest.raises(ValueError, match="default leverage"):
+    with pytest.raises(SpecError, match="default leverage"):
         PerpSpec(default_leverage=20)
-    with pytest.raises(ValueError, match="whole number"):
+    with pytest.raises(SpecError, match="whole number"):
         PerpSpec(lot_base_units=3)  # 3 × 100e-18 tUSD units is not a whole unit
 
 
@@ -115,3 +116,9 @@ def test_withdraw_keeps_initial_margin() -> None:
     assert not v.perp.withdraw(1, 1_000)
     assert v.perp.withdraw(1, 900)
     assert v.perp.conserved() == v.perp.deposited == 5_100
+
+
+def test_isolated_admission_counts_the_wallet_once() -> None:
+    a = Account(1, collateral=2_100, mode=MarginMode.ISOLATED)
+    assert admit(a, 10, 1_000, 1_000, SPEC)  # IM 2000 from a 2100 wallet
+    assert not admit(a, 13, 1_000, 1_000, SPEC)  # IM 3250: the wallet is not counted twice
