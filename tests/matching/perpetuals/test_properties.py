@@ -121,3 +121,45 @@ def test_random_flows_conserve_and_leave_no_one_under_water(
     assert money + v.perp.fees == v.perp.deposited
     kinds = sorted({type(r).__name__ for r in v.perp.records if isinstance(r, LIQUIDATION)})
     event(f"liquidation steps: {' '.join(kinds) or 'none'}")
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 12), st.booleans()), min_size=2, max_size=6),
+    st.integers(-400, 400),
+    st.integers(0, 3_000),
+    st.integers(0, 40),
+    st.integers(0, 50),
+)
+def test_a_shock_at_full_leverage_is_absorbed_exactly(
+    positions: list[tuple[int, bool]], shock: int, fund_deposit: int, depth: int, gap: int
+) -> None:
+    """Everyone opens near the leverage cap against the maker, the index jumps: every liquidation path
+    (book, fund, ADL) runs, and the books still balance to the unit."""
+    v = Venue()
+    v.perp.open_account(MAKER)
+    v.perp.deposit(MAKER, 10**9)
+    if fund_deposit:
+        v.perp.deposit(FUND_ID, fund_deposit)
+    for trader, (lots, long) in enumerate(positions, start=1):
+        v.perp.open_account(trader, MarginMode.ISOLATED if trader % 3 == 0 else MarginMode.CROSS)
+        v.perp.deposit(trader, 205 * lots)  # just over 5x (IM 200 a lot at 1000, fee 1)
+        if long:
+            v.trade(trader, MAKER, lots, 1_000)
+        else:
+            v.trade(MAKER, trader, lots, 1_000)
+    if depth:  # the maker quotes below and above the new price, `gap` ticks away
+        target = 1_000 + shock
+        v.rest(MAKER, Side.BUY, depth, max(1, target - gap))
+        v.rest(MAKER, Side.SELL, depth, target + gap + 1)
+    v.move(1_000 + shock)
+    before = {a.id: a.position.size for a in v.perp.accounts.values()}
+    records = v.liquidate()
+    assert_invariants(v)
+    assert_liquidated(v)
+    for record in records:
+        if isinstance(record, LiquidationStarted):
+            was, now = before[record.account], v.perp.accounts[record.account].position.size
+            assert abs(now) <= abs(was)
+            assert now * was >= 0
+    kinds = sorted({type(r).__name__ for r in records if isinstance(r, LIQUIDATION)})
+    event(f"shock: {' '.join(kinds) or 'none'}")
