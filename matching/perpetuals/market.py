@@ -26,6 +26,7 @@ from matching.perpetuals.index.source import BookQuote, IndexSource, combine_ind
 from matching.perpetuals.liquidation.adl import adl_queue
 from matching.perpetuals.liquidation.plan import (
     LiquidationPlan,
+    bankruptcy_price,
     liquidation_order,
     plan_liquidation,
 )
@@ -243,7 +244,8 @@ class Perpetual:
             if still:
                 self._escalated.add(account.id)
         elif account.position.size != 0:
-            out += self._close_rest(account, plan.bankruptcy_price, ts)
+            # priced afresh: the book's fills (and their fees) moved the balance since the plan
+            out += self._close_rest(account, bankruptcy_price(account, self.spec), ts)
             self._escalated.discard(account.id)
         out += self._cover(account, ts)
         self.records += out
