@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from matching.engine import Kind, Side, Tif
+from matching.perpetuals import records as rec
 from matching.perpetuals.accounts import Account, apply_fill
 from matching.perpetuals.liquidation import (
     adl_queue,
@@ -13,16 +14,6 @@ from matching.perpetuals.liquidation import (
 )
 from matching.perpetuals.margin import fee, maintenance_margin
 from matching.perpetuals.market import FUND_ID
-from matching.perpetuals.records import (
-    Deleveraged,
-    InsuranceMoved,
-    LiquidationFilled,
-    LiquidationStarted,
-    LiquidationTier,
-    MarginCall,
-    Reason,
-    TakenOver,
-)
 
 from .helpers import SPEC, Venue
 
@@ -49,7 +40,7 @@ def test_partial_is_the_smallest_close_that_restores_maintenance() -> None:
     a = long_account(2_000, 10, 1_000)
     plan = plan_liquidation(a, 834, SPEC)  # equity 340 < 417
     assert plan is not None
-    assert plan.tier is LiquidationTier.PARTIAL
+    assert plan.tier is rec.LiquidationTier.PARTIAL
     lots = partial_lots(a, 834, SPEC)
     assert plan.lots == -lots
     assert 0 < lots < 10
@@ -63,9 +54,9 @@ def test_bankrupt_at_the_mark_is_liquidated_in_full() -> None:
     a = long_account(2_000, 10, 1_000)
     plan = plan_liquidation(a, 790, SPEC)
     assert plan is not None
-    assert plan.tier is LiquidationTier.FULL
+    assert plan.tier is rec.LiquidationTier.FULL
     assert plan.lots == -10
-    assert plan.reason is Reason.EQUITY_NEGATIVE
+    assert plan.reason is rec.Reason.EQUITY_NEGATIVE
     order = liquidation_order(plan, 77, 5)
     assert (order.side, order.kind, order.tif, order.reduce_only) == (Side.SELL, Kind.LIMIT, Tif.IOC, True)
     assert (order.qty, order.price, order.order_id, order.ts) == (10, 800, 77, 5)
@@ -77,13 +68,13 @@ def test_partial_through_the_book_pays_the_fund_and_restores_the_account() -> No
     v.rest(3, Side.BUY, 100, 830)  # liquidity for the liquidation
     calls = v.move(834)
     assert len(calls) == 1
-    assert isinstance(calls[0], MarginCall)
-    assert calls[0].reason is Reason.EQUITY_BELOW_MAINTENANCE
+    assert isinstance(calls[0], rec.MarginCall)
+    assert calls[0].reason is rec.Reason.EQUITY_BELOW_MAINTENANCE
     records = v.liquidate()
-    started = [r for r in records if isinstance(r, LiquidationStarted)]
+    started = [r for r in records if isinstance(r, rec.LiquidationStarted)]
     assert len(started) == 1
-    assert started[0].tier is LiquidationTier.PARTIAL
-    filled = [r for r in records if isinstance(r, LiquidationFilled)]
+    assert started[0].tier is rec.LiquidationTier.PARTIAL
+    filled = [r for r in records if isinstance(r, rec.LiquidationFilled)]
     assert filled
     assert all(r.price == 830 for r in filled)
     assert filled[0].fee > 0
@@ -100,9 +91,9 @@ def test_an_unfilled_full_liquidation_is_taken_over_by_the_fund() -> None:
     v.trade(1, 2, 10, 1_000)
     v.move(790)  # bankrupt at the mark (equity −100); the book is empty
     records = v.liquidate()
-    taken = [r for r in records if isinstance(r, TakenOver)]
+    taken = [r for r in records if isinstance(r, rec.TakenOver)]
     # collateral 1995 after the taker fee: (10000 − 1995) / 10 = 800.5 → 801
-    assert taken == [TakenOver(v.ts, 1, -10, 801, Reason.BOOK_UNFILLED)]
+    assert taken == [rec.TakenOver(v.ts, 1, -10, 801, rec.Reason.BOOK_UNFILLED)]
     assert v.perp.fund.position.size == 10
     assert v.perp.accounts[1].position.size == 0
     assert v.perp.accounts[1].collateral >= 0
@@ -116,12 +107,12 @@ def test_adl_when_the_fund_cannot_take_over() -> None:
     v.trade(3, 4, 10, 1_000)  # 4 short 10 at 1000, well margined
     v.move(790)
     records = v.liquidate()
-    delev = [r for r in records if isinstance(r, Deleveraged)]
+    delev = [r for r in records if isinstance(r, rec.Deleveraged)]
     # 3 (long) is healthy; 1 is bankrupt; shorts rank by profit × leverage: 2 first
     assert delev
     assert delev[0].counterparty == 2
     assert delev[0].rank == 0
-    assert delev[0].reason is Reason.INSURANCE_INSUFFICIENT
+    assert delev[0].reason is rec.Reason.INSURANCE_INSUFFICIENT
     assert v.perp.accounts[1].position.size == 0
     assert v.perp.accounts[1].collateral >= 0
     assert v.perp.accounts[2].position.size == 0
@@ -150,7 +141,7 @@ def test_a_deficit_is_covered_by_the_fund() -> None:
     plan = plan_liquidation(long_account(2_000, 10, 1_000), 700, SPEC)
     assert plan is not None
     records = v.perp.finish(plan._replace(account=1), 0, v.ts)
-    assert records == [InsuranceMoved(v.ts, 1, -300, Reason.DEFICIT)]
+    assert records == [rec.InsuranceMoved(v.ts, 1, -300, rec.Reason.DEFICIT)]
     assert one.collateral == 0
     assert v.perp.fund.collateral == 200
     assert v.perp.conserved() == v.perp.deposited
