@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator
 
-from matching.engine import Event, Place, Side, Trade
+from matching.engine import Event, Kind, Place, Side, Tif, Trade
 from matching.perpetuals.accounts import Account, MarginMode, apply_fill
 from matching.perpetuals.errors import PerpetualError
 from matching.perpetuals.funding import FundingClock, funding_payments
@@ -250,6 +250,18 @@ class Perpetual:
         out += self._cover(account, ts)
         self.records += out
         return out
+
+    def unwind_order(self, order_id: int, ts: int, limit: int) -> Place | None:
+        """An IOC order that closes the fund's taken-over position in the book at `limit` or better
+        (None if the fund is flat). Selling what it took over at better than the bankruptcy price is
+        the fund's surplus, worse its deficit. Not flagged reduce-only: the engine never saw the
+        take-over, so its position figure for the fund would clip the order to nothing; sizing it to
+        the fund's position makes it reduce-only all the same."""
+        size = self.fund.position.size
+        if size == 0:
+            return None
+        side = Side.SELL if size > 0 else Side.BUY
+        return Place(ts, order_id, FUND_ID, side, Kind.LIMIT, abs(size), price=limit, tif=Tif.IOC)
 
     def _close_rest(self, account: Account, price: int, ts: int) -> list[Record]:
         lots = -account.position.size

@@ -101,6 +101,25 @@ def test_an_unfilled_full_liquidation_is_taken_over_by_the_fund() -> None:
     assert v.perp.conserved() == v.perp.deposited
 
 
+def test_the_fund_unwinds_a_taken_over_position_through_the_book() -> None:
+    v = Venue().funded((1, 2_000), (2, 10_000), (3, 50_000))
+    v.perp.deposit(FUND_ID, 100_000)
+    v.trade(1, 2, 10, 1_000)
+    v.move(790)
+    v.liquidate()
+    assert v.perp.unwind_order(99, v.ts, 1) is not None
+    v.rest(3, Side.BUY, 10, 795)
+    order = v.perp.unwind_order(next(v.ids), v.ts, 790)
+    assert order is not None
+    assert (order.side, order.qty, order.tif, order.account) == (Side.SELL, 10, Tif.IOC, FUND_ID)
+    v.perp.apply_events(v.submit(order), v.ts)
+    fund = v.perp.fund
+    assert fund.position.size == 0
+    assert fund.collateral == 100_000 + 10 * (795 - 801) - 4  # bought at 801, sold at 795, taker fee 4
+    assert v.perp.unwind_order(100, v.ts, 790) is None
+    assert v.perp.conserved() == v.perp.deposited
+
+
 def test_adl_when_the_fund_cannot_take_over() -> None:
     v = Venue().funded((1, 2_000), (2, 3_000), (3, 20_000), (4, 20_000))
     v.trade(1, 2, 10, 1_000)  # 2 short 10 at 1000 with little margin: high leverage
