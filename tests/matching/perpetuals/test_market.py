@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from matching.engine import Side
+from matching.perpetuals import records as rec
 from matching.perpetuals.index import AmmIndexSource, BookQuote
 from matching.perpetuals.records import FundingPaid, MarginCall, Reason
 
@@ -47,3 +49,21 @@ def test_funding_is_paid_from_longs_to_shorts_and_sums_to_zero() -> None:
     assert amounts[2] > 0
     assert amounts[3] > 0
     assert v.perp.conserved() == v.perp.deposited
+
+
+def scenario() -> list[object]:
+    v = Venue().funded((1, 2_000), (2, 3_000), (3, 20_000), (4, 20_000), (5, 50_000))
+    v.trade(1, 2, 10, 1_000)
+    v.trade(3, 4, 10, 1_000)
+    v.rest(5, Side.BUY, 3, 820)
+    v.move(810, BookQuote(bid=800, ask=820, last=805))
+    v.liquidate()
+    v.ts += SPEC.funding_interval
+    v.perp.settle_funding(v.ts)
+    return [*v.perp.records, [(a.id, a.collateral, a.position) for a in v.perp.everyone()]]
+
+
+def test_the_same_inputs_give_the_same_records_and_state() -> None:
+    first = scenario()
+    assert first == scenario()
+    assert any(isinstance(r, rec.LiquidationStarted) for r in first)
