@@ -3,6 +3,8 @@
 A condition is `field: {operator: operand}` in the rule file. Each is turned here into a closure over
 `Facts` when the file is loaded, so deciding never reads YAML nor evaluates text. A field that has no value
 for an assessment (no IP, no beneficiary, no MCC) matches no condition at all, whatever the operator.
+A merchant category (`mcc`) must be one of the ISO 18245 codes `risk.engine.mcc` knows, the same table a
+merchant's category is checked against, so a rule cannot name a category no merchant can have.
 Money is compared per currency: the operand maps ISO 4217 codes to minor units, and an amount in a currency
 the operand does not list matches nothing.
 """
@@ -13,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from risk.engine.facts import Facts
+from risk.engine.mcc import CATEGORIES
 from risk.engine.model import BeneficiaryKind, Kind, KycTier, SensitiveChange
 from risk.engine.velocity import Dimension, Figure
 
@@ -65,7 +68,7 @@ FIELDS: dict[str, tuple[FieldType, frozenset[str] | None, Getter]] = {
     "kind": (FieldType.CODE, frozenset(Kind), lambda f: f.assessment.kind),
     "amount": (FieldType.MONEY, None, lambda f: f.assessment.amount),
     "currency": (FieldType.CODE, None, lambda f: f.assessment.currency),
-    "mcc": (FieldType.CODE, None, lambda f: f.assessment.mcc),
+    "mcc": (FieldType.CODE, frozenset(CATEGORIES), lambda f: f.assessment.mcc),
     "customer_country": (FieldType.CODE, None, lambda f: f.assessment.customer_country),
     "beneficiary_country": (FieldType.CODE, None, _beneficiary_country),
     "beneficiary_kind": (FieldType.CODE, frozenset(BeneficiaryKind), _beneficiary_kind),
@@ -168,7 +171,7 @@ def _code_predicate(
         if not isinstance(value, str):
             raise ConditionError(f"{name} {op} needs codes written as text, not {value!r}")
         if codes is not None and value not in codes:
-            raise ConditionError(f"{name} has no value {value!r} (one of {', '.join(sorted(codes))})")
+            raise ConditionError(f"{name} has no value {value!r} ({_known(codes)})")
     if op == "eq":
         wanted = values[0]
         return lambda f: get(f) == wanted
@@ -179,6 +182,16 @@ def _code_predicate(
     if op == "in":
         return lambda f: get(f) in members
     return lambda f: (value := get(f)) is not None and value not in members
+
+
+def _known(codes: frozenset[str]) -> str:
+    """The values a code may take, listed when they are few (a long table is named by its size)."""
+    if len(codes) <= _LISTED_CODES:
+        return f"one of {', '.join(sorted(codes))}"
+    return f"not among the {len(codes)} known codes"
+
+
+_LISTED_CODES = 12
 
 
 def money_table(operand: object, where: str) -> dict[str, int]:
