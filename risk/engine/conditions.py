@@ -147,9 +147,23 @@ def compile_condition(
     return _code_predicate(name, op, operand, codes, get)
 
 
+def admitted_kinds(op: str, operand: object) -> frozenset[Kind]:
+    """The kinds a (checked) `kind` condition lets through: the engine only runs a rule for those, so most
+    rules are not even looked at for most actions."""
+    named = frozenset(Kind(str(value)) for value in (operand if isinstance(operand, list) else [operand]))
+    return named if op in ("eq", "in") else frozenset(Kind) - named
+
+
+def _always(facts: Facts) -> bool:
+    return True
+
+
 def all_of(predicates: tuple[Predicate, ...]) -> Predicate:
-    """One predicate for a rule's conditions, in order, stopping at the first that fails. The usual one to
-    three conditions get a closure of their own: a loop over them would cost more than most conditions."""
+    """One predicate for a rule's conditions, in order, stopping at the first that fails (none: always
+    true). The usual one to three conditions get a closure of their own: a loop over them would cost more
+    than most conditions."""
+    if not predicates:
+        return _always
     if len(predicates) == 1:
         return predicates[0]
     if len(predicates) == 2:

@@ -31,6 +31,8 @@ _BENEFICIARY_KIND = {
     Dimension.CARD: BeneficiaryKind.CARD,
     Dimension.ADDRESS: BeneficiaryKind.ADDRESS,
 }
+BENEFICIARY_DIMENSION = {kind: dimension for dimension, kind in _BENEFICIARY_KIND.items()}
+"""The dimension a beneficiary of each kind is counted in."""
 
 
 class Facts:
@@ -70,10 +72,10 @@ class Facts:
         """Recorded actions in the last `window` seconds under this assessment's key in `dimension`."""
         a = self.assessment
         key = dimension_key(a, dimension)
-        return 0 if key is None else self._windows.count(dimension, key, window, a.at)
+        return 0 if key is None else self._windows.counts[dimension].read(key, window, a.at)
 
     def total(self, dimension: Dimension, window: int) -> int:
         """Their amounts in this assessment's currency, in minor units."""
         a = self.assessment
         key = dimension_key(a, dimension)
-        return 0 if key is None else self._windows.total(dimension, key, a.currency, window, a.at)
+        return 0 if key is None else self._windows.sums[dimension].read((key, a.currency), window, a.at)
