@@ -50,12 +50,6 @@ TrackKey = str | tuple[str, str]
 INT64_MAX = 2**63 - 1
 
 
-def _evict(window: array, horizon: int) -> None:
-    while len(window) > 1 and window[1] <= horizon:
-        window[0] -= window[2]
-        del window[1:3]
-
-
 class _Group:
     """The keys of one dimension for counts, or for sums: each key's windows (a tuple, in the order of
     `spans`) have the same spans, so the key least recently updated is also the first to fall wholly out
@@ -76,7 +70,10 @@ class _Group:
             return 0
         position = self.index[span]
         window = track[position]
-        _evict(window, now - span - self.widths[position])
+        horizon = now - span - self.widths[position]
+        while len(window) > 1 and window[1] <= horizon:  # evict the buckets that fell out of the window
+            window[0] -= window[2]
+            del window[1:3]
         return window[0]
 
 
@@ -131,8 +128,8 @@ class VelocityWindows:
             else:
                 self._size += 1
         tracks[track_key] = track  # (re-)inserted last: the dict's order is the order of last update
-        # Each window: evict what fell out (`_evict`), then add to the newest bucket or open one. Inlined,
-        # and `min` spelt as a test: this loop runs once per tracked figure per action recorded.
+        # Each window: evict what fell out (as `read` does), then add to the newest bucket or open one;
+        # inlined, and `min` spelt as a test: this loop runs once per tracked figure per action recorded.
         for window, span, width in zip(track, group.spans, group.widths):  # noqa: B905 (same length: built so)
             horizon = at - span - width
             while len(window) > 1 and window[1] <= horizon:
