@@ -90,8 +90,10 @@ class RiskEngine:
     ) -> tuple[Exemption | None, str]:
         if assessment.kind not in rule_set.sca.required_for:
             return None, f"SCA is not required for a {assessment.kind}"
-        counters = self._since_sca.get(assessment.subject, {}).get(assessment.currency, (0, 0))
-        return exemption(rule_set.sca, assessment, outcome, score, (counters[0], counters[1]))
+        by_currency = self._since_sca.get(assessment.subject)  # most subjects have none: nothing built
+        counters = None if by_currency is None else by_currency.get(assessment.currency)
+        since_sca = (0, 0) if counters is None else (counters[0], counters[1])
+        return exemption(rule_set.sca, assessment, outcome, score, since_sca)
 
     def record(self, assessment: Assessment, decision: Decision) -> None:
         """The action went ahead as `decision` said (a denied one moves nothing and is not counted)."""
