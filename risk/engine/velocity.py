@@ -121,29 +121,33 @@ class VelocityWindows:
         tracks = group.tracks
         track = tracks.pop(track_key, None)
         if track is None:
-            track = tuple([array("q", (0,)) for _ in group.spans])
+            # Most actions bring a new key (a new IP, card, ...): its windows are born holding this action,
+            # one bucket each (what the loop below would make of empty windows, without the loop).
             if self._size >= self.max_keys:
                 fullest = tracks or max((g.tracks for g in self._groups), key=len)
                 del fullest[next(iter(fullest))]
             else:
                 self._size += 1
-        tracks[track_key] = track  # (re-)inserted last: the dict's order is the order of last update
-        # Each window: evict what fell out (as `read` does), then add to the newest bucket or open one;
-        # inlined, and `min` spelt as a test: this loop runs once per tracked figure per action recorded.
-        for window, span, width in zip(track, group.spans, group.widths):  # noqa: B905 (same length: built so)
-            horizon = at - span - width
-            while len(window) > 1 and window[1] <= horizon:
-                window[0] -= window[2]
-                del window[1:3]
-            room = INT64_MAX - window[0]  # a sum saturates at the int64 bound instead of overflowing
-            added = value if value <= room else room
-            start = at - at % width
-            if len(window) > 1 and window[-2] >= start:
-                window[-1] += added
-            else:
-                window.append(start)
-                window.append(added)
-            window[0] += added
+            added = value if value <= INT64_MAX else INT64_MAX
+            tracks[track_key] = tuple([array("q", (added, at - at % width, added)) for width in group.widths])
+        else:
+            tracks[track_key] = track  # re-inserted last: the dict's order is the order of last update
+            # Each window: evict what fell out (as `read` does), then add to the newest bucket or open one;
+            # inlined, and `min` spelt as a test: this runs once per tracked figure per action recorded.
+            for window, span, width in zip(track, group.spans, group.widths):  # noqa: B905 (built so)
+                horizon = at - span - width
+                while len(window) > 1 and window[1] <= horizon:
+                    window[0] -= window[2]
+                    del window[1:3]
+                room = INT64_MAX - window[0]  # a sum saturates at the int64 bound instead of overflowing
+                added = value if value <= room else room
+                start = at - at % width
+                if len(window) > 1 and window[-2] >= start:
+                    window[-1] += added
+                else:
+                    window.append(start)
+                    window.append(added)
+                window[0] += added
         self._adds += 1
         if self._adds % SWEEP_EVERY == 0:
             self.sweep(at)
