@@ -4,8 +4,10 @@ Thin routes over `api.merchants.service`. Applications are filed by an operator'
 or `merchants:admin`), not by an anonymous caller: an application is reviewed by an operator anyway (know
 your business), an anonymous write route would be an open door for spam that no per-address bucket closes
 behind a proxy, and every POST's Idempotency-Key is scoped to the calling key, which an anonymous caller
-does not have. An admin (`merchants:admin`) approves (issuing a sandbox and a live key, shown once, to hand
-to the merchant, who rotates them with its own keys) or rejects. A merchant's key reads and manages its own
+does not have. The application may name the merchant category (ISO 18245 `mcc`, read by the risk rules);
+only an admin changes it later (`PATCH /v1/merchants/{id}`). An admin (`merchants:admin`) approves
+(issuing a sandbox and a live key, shown once, to hand to the merchant, who rotates them with its own keys)
+or rejects. A merchant's key reads and manages its own
 merchant in its own mode; another merchant's id is 404. Certificates are issued from CSRs and revoked here;
 whether a merchant key must come with one is `api.merchants.mtls`'s business.
 """
@@ -147,6 +149,20 @@ async def read(
     """Scope `merchant:read` (the merchant's own key: its own mode's keys and certificates) or
     `merchants:admin` (both modes)."""
     return await to_thread.run_sync(service.read, session, client, merchant_id)
+
+
+@router.patch(
+    "/v1/merchants/{merchant_id}",
+    summary="Change a merchant's category (ISO 18245 MCC)",
+    responses={**AUTH_RESPONSES, **NOT_FOUND},
+)
+async def update(
+    merchant_id: MerchantIdPath, body: schemas.MerchantUpdate, client: MerchantsAdmin, session: SessionDep
+) -> schemas.MerchantOut:
+    """Scope `merchants:admin` only: the category decides which risk rules its customers' payments meet,
+    so, like the rest of what was applied for, it is the operator's finding, never the merchant's own say
+    (a merchant's key reads it). Setting the same value again answers the same."""
+    return await to_thread.run_sync(service.update, session, merchant_id, body)
 
 
 @router.get("/v1/merchant", summary="Read the calling key's own merchant", responses=AUTH_RESPONSES)

@@ -18,6 +18,7 @@ from payments.merchants.model import (
     MAX_LEGAL_NAME,
     MAX_MINOR_UNITS,
     MerchantStatus,
+    category_code,
     country_code,
     currency_code,
 )
@@ -34,6 +35,8 @@ MinorUnits = Annotated[
 """An amount in minor units: a decimal string, 0 to 2^63 - 1."""
 Country = Annotated[str, AfterValidator(country_code)]
 Currency = Annotated[str, AfterValidator(currency_code)]
+Category = Annotated[str, AfterValidator(category_code)]
+"""A merchant category code (ISO 18245): 4 digits, one of the risk rules' table (`risk.engine.mcc`)."""
 
 
 class Strict(ApiModel):
@@ -69,6 +72,16 @@ class MerchantApplication(Strict):
     settlement_currency: Currency
     """What the merchant is paid out in: ISO 4217, upper case (EUR, USD...)."""
     fees: FeeSchedule
+    mcc: Category | None = None
+    """The merchant category, ISO 18245 (4 digits as a string: 5411 groceries, 7995 betting...), which
+    the risk rules read on its customers' payments; null: not categorised yet (no category rule matches)."""
+
+
+class MerchantUpdate(Strict):
+    """An operator's change to an account: today its category only."""
+
+    mcc: Category | None
+    """The new merchant category (ISO 18245, as in the application); null clears it."""
 
 
 class MerchantOut(MerchantApplication):

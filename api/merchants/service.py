@@ -106,6 +106,7 @@ def merchant_out(merchant: Merchant) -> schemas.MerchantOut:
         country=merchant.country,
         settlement_currency=merchant.settlement_currency,
         fees=schemas.FeeSchedule(**fees),
+        mcc=merchant.mcc,
         status=merchant.status,
         created_at=merchant.created_at,
         updated_at=merchant.updated_at,
@@ -157,7 +158,7 @@ def apply(session: Session, body: schemas.MerchantApplication, progress: Progres
                 for method, terms in body.fees
             }
         )
-        application = Application(body.legal_name, body.country, body.settlement_currency, fees)
+        application = Application(body.legal_name, body.country, body.settlement_currency, fees, body.mcc)
         merchant = store.apply(session, application, _now())
     return _commit(session, progress, merchant_out(merchant))
 
@@ -184,6 +185,15 @@ def reject(session: Session, merchant_id: str, progress: Progress) -> schemas.Me
     with _domain_errors():
         merchant = store.move(session, merchant_id, MerchantStatus.REJECTED, _now())
     return _commit(session, progress, merchant_out(merchant))
+
+
+def update(session: Session, merchant_id: str, body: schemas.MerchantUpdate) -> schemas.MerchantOut:
+    """Set the merchant's category (whatever its status: an applicant may be categorised before approval);
+    payments confirmed from then on are assessed with it."""
+    with _domain_errors():
+        merchant = store.set_category(session, merchant_id, body.mcc, _now())
+    session.commit()
+    return merchant_out(merchant)
 
 
 def _active(session: Session, merchant_id: str) -> Merchant:

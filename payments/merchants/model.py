@@ -3,8 +3,9 @@
 Country is an ISO 3166-1 alpha-2 code (pycountry's table), settlement currency an ISO 4217 code with a
 minor unit (the `iso4217` package; gold and other units without one settle nothing). A fee is basis points
 of the amount plus a fixed amount in the settlement currency's minor units, per payment method; both are
-integers, never floats: 12.5 bp cannot be charged exactly, so it cannot be asked for. The status moves
-applied -> active | rejected, and active <-> suspended; rejected is final.
+integers, never floats: 12.5 bp cannot be charged exactly, so it cannot be asked for. The merchant category
+(ISO 18245, `risk.engine.mcc`'s table) is optional: the risk rules read it, and one not set matches none.
+The status moves applied -> active | rejected, and active <-> suspended; rejected is final.
 """
 
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from typing import Final
 
 import iso4217
 import pycountry
+
+from risk.engine.mcc import UnknownCategory, check_mcc
 
 MAX_BASIS_POINTS: Final = 10_000
 """100 %: a fee above the whole amount is a mistake, not a price."""
@@ -90,6 +93,14 @@ def currency_code(value: str, field: str = "settlement_currency") -> str:
     return value
 
 
+def category_code(value: str, field: str = "mcc") -> str:
+    """`value` if it is a merchant category code (ISO 18245) the risk rules know; MerchantError otherwise."""
+    try:
+        return check_mcc(value)
+    except UnknownCategory as error:
+        raise MerchantError(str(error), field) from None
+
+
 @dataclass(frozen=True)
 class FeeTerms:
     """One method's price: `basis_points` of the amount plus `fixed` minor units."""
@@ -128,15 +139,20 @@ class Application:
     country: str
     settlement_currency: str
     fees: FeeSchedule
+    mcc: str | None = None
+    """The merchant category (ISO 18245), which the risk rules read; None: not yet categorised, so no
+    category rule matches its payments."""
 
     def __post_init__(self) -> None:
         if not self.legal_name.strip() or len(self.legal_name) > MAX_LEGAL_NAME:
             raise MerchantError(f"legal_name has 1 to {MAX_LEGAL_NAME} characters", "legal_name")
         country_code(self.country)
         currency_code(self.settlement_currency)
+        if self.mcc is not None:
+            category_code(self.mcc)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Merchant(Application):
     """A merchant account as stored: the application, and where the account stands."""
 

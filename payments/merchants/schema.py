@@ -1,6 +1,7 @@
 """The merchants' tables, in a MetaData of their own (migrated by api/migrations/versions/0008_merchants.py).
 
-`merchants` holds the accounts with their fee schedule as columns (integers the database itself bounds, so
+`merchants` holds the accounts (with their merchant category, `mcc`, since 0026_merchant_category.py) with
+their fee schedule as columns (integers the database itself bounds, so
 no float or out-of-range fee is ever stored), `merchant_certificates` the client certificates the merchant
 CA signed: their fingerprints, validity and revocation, never a private key (the merchant keeps its own). A
 certificate belongs to one mode: it carries the tenant columns (`payments.merchants.tenant.tenant_columns`)
@@ -24,6 +25,7 @@ from sqlalchemy import (
 from chain.sql_naming import SQL_NAMING_CONVENTION
 from payments.merchants.model import MAX_BASIS_POINTS, MAX_LEGAL_NAME, MerchantStatus, PaymentMethod
 from payments.merchants.tenant import tenant_columns
+from risk.engine.mcc import MCC_LENGTH
 
 metadata: Final = MetaData(naming_convention=SQL_NAMING_CONVENTION)
 
@@ -41,6 +43,7 @@ merchants: Final = Table(
     Column("legal_name", String(MAX_LEGAL_NAME), nullable=False),
     Column("country", String(2), nullable=False),
     Column("settlement_currency", String(3), nullable=False),
+    Column("mcc", String(MCC_LENGTH), nullable=True),  # ISO 18245, checked by the model (0026)
     Column("status", String(16), nullable=False),
     *(
         column

@@ -1,6 +1,7 @@
 """Merchant accounts and their certificates in the database: file an application, read an account, move
-its status, record a certificate. Functions take the caller's session and commit nothing: the caller ends
-the transaction (so the API can commit an account's change with its idempotent response, and its keys).
+its status, set its category, record a certificate. Functions take the caller's session and commit
+nothing: the caller ends the transaction (so the API can commit an account's change with its idempotent
+response, and its keys).
 
 A status change reads the row FOR UPDATE (PostgreSQL) and writes only if the status is still the one it
 read (compare and set: SQLite has no row locks), so two operators approving and rejecting at once never
@@ -22,6 +23,7 @@ from payments.merchants.model import (
     Merchant,
     MerchantError,
     MerchantStatus,
+    category_code,
     check_transition,
 )
 from payments.merchants.schema import FEE_COLUMNS, merchant_certificates, merchants
@@ -64,6 +66,7 @@ def _merchant(row: Row[Any]) -> Merchant:
         country=row.country,
         settlement_currency=row.settlement_currency,
         fees=FeeSchedule(**fees),
+        mcc=row.mcc,
         status=MerchantStatus(row.status),
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
@@ -79,6 +82,7 @@ def apply(session: Session, application: Application, now: datetime) -> Merchant
             legal_name=application.legal_name.strip(),
             country=application.country,
             settlement_currency=application.settlement_currency,
+            mcc=application.mcc,
             status=MerchantStatus.APPLIED.value,
             created_at=now,
             updated_at=now,
@@ -118,6 +122,19 @@ def move(
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]  # SQLite has no FOR UPDATE: compare and set
         raise InvalidTransition(f"merchant {merchant_id} changed status meanwhile", "status")
+    return get(session, merchant_id)
+
+
+def set_category(session: Session, merchant_id: str, mcc: str | None, now: datetime) -> Merchant:
+    """Set (or, with None, clear) the merchant's category; MerchantNotFound if there is none. The category
+    is checked by the model first (`category_code`): the table's column takes any four characters."""
+    if mcc is not None:
+        category_code(mcc)
+    changed = session.execute(
+        merchants.update().where(merchants.c.id == merchant_id).values(mcc=mcc, updated_at=now)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has it
+        raise MerchantNotFound(f"no merchant {merchant_id}", "merchant_id")
     return get(session, merchant_id)
 
 

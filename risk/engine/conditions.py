@@ -3,6 +3,8 @@
 A condition is `field: {operator: operand}` in the rule file. Each is turned here into a closure over
 `Facts` when the file is loaded, so deciding never reads YAML nor evaluates text. A field that has no value
 for an assessment (no IP, no beneficiary, no MCC) matches no condition at all, whatever the operator.
+A merchant category (`mcc`) must be one of the ISO 18245 codes `risk.engine.mcc` knows, the same table a
+merchant's category is checked against, so a rule cannot name a category no merchant can have.
 Money is compared per currency: the operand maps ISO 4217 codes to minor units, and an amount in a currency
 the operand does not list matches nothing.
 """
@@ -12,7 +14,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from risk.engine.facts import Facts
+from risk.engine.facts import Facts, count_reader, total_reader
+from risk.engine.mcc import CATEGORIES
 from risk.engine.model import BeneficiaryKind, Kind, KycTier, SensitiveChange
 from risk.engine.velocity import Dimension, Figure
 
@@ -60,25 +63,31 @@ def _beneficiary_trusted(facts: Facts) -> bool:
     return beneficiary is not None and beneficiary.trusted
 
 
+def _of(name: str) -> Getter:
+    """The getter of one of the assessment's own fields: `operator.attrgetter` runs in C, where a lambda
+    would cost a Python call on every condition of every decision."""
+    return operator.attrgetter(f"assessment.{name}")
+
+
 # name -> (type, the values a code may take or None for any, getter)
 FIELDS: dict[str, tuple[FieldType, frozenset[str] | None, Getter]] = {
-    "kind": (FieldType.CODE, frozenset(Kind), lambda f: f.assessment.kind),
-    "amount": (FieldType.MONEY, None, lambda f: f.assessment.amount),
-    "currency": (FieldType.CODE, None, lambda f: f.assessment.currency),
-    "mcc": (FieldType.CODE, None, lambda f: f.assessment.mcc),
-    "customer_country": (FieldType.CODE, None, lambda f: f.assessment.customer_country),
+    "kind": (FieldType.CODE, frozenset(Kind), _of("kind")),
+    "amount": (FieldType.MONEY, None, _of("amount")),
+    "currency": (FieldType.CODE, None, _of("currency")),
+    "mcc": (FieldType.CODE, frozenset(CATEGORIES), _of("mcc")),
+    "customer_country": (FieldType.CODE, None, _of("customer_country")),
     "beneficiary_country": (FieldType.CODE, None, _beneficiary_country),
     "beneficiary_kind": (FieldType.CODE, frozenset(BeneficiaryKind), _beneficiary_kind),
     "beneficiary_trusted": (FieldType.BOOL, None, _beneficiary_trusted),
     "ip_country": (FieldType.CODE, None, Facts.ip_country),
     "country_mismatch": (FieldType.BOOL, None, Facts.country_mismatch),
     "cross_border": (FieldType.BOOL, None, Facts.cross_border),
-    "device_new": (FieldType.BOOL, None, lambda f: f.assessment.device_new),
-    "device_verified": (FieldType.BOOL, None, lambda f: f.assessment.device_verified),
-    "payee_new": (FieldType.BOOL, None, lambda f: f.assessment.payee_new),
-    "account_age_days": (FieldType.INT, None, lambda f: f.assessment.account_age_days),
-    "kyc_tier": (FieldType.CODE, frozenset(KycTier), lambda f: f.assessment.kyc_tier),
-    "sensitive_change": (FieldType.CODE, frozenset(SensitiveChange), lambda f: f.assessment.sensitive_change),
+    "device_new": (FieldType.BOOL, None, _of("device_new")),
+    "device_verified": (FieldType.BOOL, None, _of("device_verified")),
+    "payee_new": (FieldType.BOOL, None, _of("payee_new")),
+    "account_age_days": (FieldType.INT, None, _of("account_age_days")),
+    "kyc_tier": (FieldType.CODE, frozenset(KycTier), _of("kyc_tier")),
+    "sensitive_change": (FieldType.CODE, frozenset(SensitiveChange), _of("sensitive_change")),
 }
 VELOCITY_MEASURES = {"count": FieldType.INT, "sum": FieldType.MONEY}
 
@@ -109,8 +118,8 @@ def resolve_field(
         raise ConditionError(f"unknown velocity measure {measure!r} (count or sum)")
     span = windows[window_name]
     if measure == "count":
-        return FieldType.INT, None, lambda f: f.count(dimension, span), Figure(dimension, span, False)
-    return FieldType.MONEY, None, lambda f: f.total(dimension, span), Figure(dimension, span, True)
+        return FieldType.INT, None, count_reader(dimension, span), Figure(dimension, span, False)
+    return FieldType.MONEY, None, total_reader(dimension, span), Figure(dimension, span, True)
 
 
 def compile_condition(
@@ -145,9 +154,23 @@ def compile_condition(
     return _code_predicate(name, op, operand, codes, get)
 
 
+def admitted_kinds(op: str, operand: object) -> frozenset[Kind]:
+    """The kinds a (checked) `kind` condition lets through: the engine only runs a rule for those, so most
+    rules are not even looked at for most actions."""
+    named = frozenset(Kind(str(value)) for value in (operand if isinstance(operand, list) else [operand]))
+    return named if op in ("eq", "in") else frozenset(Kind) - named
+
+
+def _always(facts: Facts) -> bool:
+    return True
+
+
 def all_of(predicates: tuple[Predicate, ...]) -> Predicate:
-    """One predicate for a rule's conditions, in order, stopping at the first that fails. The usual one to
-    three conditions get a closure of their own: a loop over them would cost more than most conditions."""
+    """One predicate for a rule's conditions, in order, stopping at the first that fails (none: always
+    true). The usual one to three conditions get a closure of their own: a loop over them would cost more
+    than most conditions."""
+    if not predicates:
+        return _always
     if len(predicates) == 1:
         return predicates[0]
     if len(predicates) == 2:
@@ -169,7 +192,7 @@ def _code_predicate(
         if not isinstance(value, str):
             raise ConditionError(f"{name} {op} needs codes written as text, not {value!r}")
         if codes is not None and value not in codes:
-            raise ConditionError(f"{name} has no value {value!r} (one of {', '.join(sorted(codes))})")
+            raise ConditionError(f"{name} has no value {value!r} ({_known(codes)})")
     if op == "eq":
         wanted = values[0]
         return lambda f: get(f) == wanted
@@ -180,6 +203,16 @@ def _code_predicate(
     if op == "in":
         return lambda f: get(f) in members
     return lambda f: (value := get(f)) is not None and value not in members
+
+
+def _known(codes: frozenset[str]) -> str:
+    """The values a code may take, listed when they are few (a long table is named by its size)."""
+    if len(codes) <= _LISTED_CODES:
+        return f"one of {', '.join(sorted(codes))}"
+    return f"not among the {len(codes)} known codes"
+
+
+_LISTED_CODES = 12
 
 
 def money_table(operand: object, where: str) -> dict[str, int]:

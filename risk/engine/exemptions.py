@@ -10,6 +10,12 @@ candidate: a rule asking for more is a finding of risk, which no exemption overr
 from risk.engine.model import Assessment, Exemption, Kind, Outcome
 from risk.engine.ruleset import ScaPolicy
 
+# Most decisions are not allowed by the rules, so their note is one of these, made once here rather than
+# formatted again for every decision (and the enum members read once: a class attribute costs more).
+_SENSITIVE_CHANGE, _ALLOW = Kind.SENSITIVE_CHANGE, Outcome.ALLOW
+_NOT_FOR_SENSITIVE_CHANGES = "no exemption covers a sensitive change (PSD2 art. 97(1)(c))"
+_RULES_ASK_FOR = {outcome: f"no exemption: the rules ask for {outcome.label}" for outcome in Outcome}
+
 
 def tra_limit(policy: ScaPolicy, currency: str) -> int | None:
     """The highest amount TRA may exempt at the PSP's fraud rate: the band with the largest amount whose
@@ -30,10 +36,10 @@ def exemption(
     `outcome` is what the rules and limits made of it; `since_sca` is (count, total in the assessment's
     currency) of the low-value exemptions granted to the subject since its last SCA.
     """
-    if assessment.kind is Kind.SENSITIVE_CHANGE:
-        return None, "no exemption covers a sensitive change (PSD2 art. 97(1)(c))"
-    if outcome is not Outcome.ALLOW:
-        return None, f"no exemption: the rules ask for {outcome.label}"
+    if assessment.kind is _SENSITIVE_CHANGE:
+        return None, _NOT_FOR_SENSITIVE_CHANGES
+    if outcome is not _ALLOW:
+        return None, _RULES_ASK_FOR[outcome]
     beneficiary = assessment.beneficiary
     if beneficiary is not None and beneficiary.trusted:
         return Exemption.TRUSTED_BENEFICIARY, "trusted beneficiary (RTS art. 13)"

@@ -4,6 +4,10 @@ Signals are computed on use, so a rule set that never reads the IP's country or 
 it (the IP's country is kept for the rest of the decision; a window read is already O(1)).
 """
 
+from collections.abc import Callable
+from functools import partial
+from operator import attrgetter
+
 from risk.engine.geo import CountryLookup
 from risk.engine.model import Assessment, BeneficiaryKind
 from risk.engine.velocity import Dimension, VelocityWindows
@@ -31,6 +35,8 @@ _BENEFICIARY_KIND = {
     Dimension.CARD: BeneficiaryKind.CARD,
     Dimension.ADDRESS: BeneficiaryKind.ADDRESS,
 }
+BENEFICIARY_DIMENSION = {kind: dimension for dimension, kind in _BENEFICIARY_KIND.items()}
+"""The dimension a beneficiary of each kind is counted in."""
 
 
 class Facts:
@@ -70,10 +76,45 @@ class Facts:
         """Recorded actions in the last `window` seconds under this assessment's key in `dimension`."""
         a = self.assessment
         key = dimension_key(a, dimension)
-        return 0 if key is None else self._windows.count(dimension, key, window, a.at)
+        return 0 if key is None else self._windows.counts[dimension].read(key, window, a.at)
 
     def total(self, dimension: Dimension, window: int) -> int:
         """Their amounts in this assessment's currency, in minor units."""
         a = self.assessment
         key = dimension_key(a, dimension)
-        return 0 if key is None else self._windows.total(dimension, key, a.currency, window, a.at)
+        return 0 if key is None else self._windows.sums[dimension].read((key, a.currency), window, a.at)
+
+
+KeyOf = Callable[[Assessment], str | None]
+_KEY_OF: dict[Dimension, KeyOf] = {
+    _CUSTOMER: attrgetter("subject"),
+    _DEVICE: attrgetter("device_id"),
+    _IP: attrgetter("ip"),
+    **{dimension: partial(dimension_key, dimension=dimension) for dimension in _BENEFICIARY_KIND},
+}
+"""`dimension_key` for one dimension, the three own-field ones read from C."""
+
+
+def count_reader(dimension: Dimension, window: int) -> Callable[[Facts], int]:
+    """`Facts.count(dimension, window)` as one closure, for a rule condition: a velocity read is the most
+    frequent work of a decision, and this spares it two Python calls (the method, `dimension_key`)."""
+    key_of = _KEY_OF[dimension]
+
+    def count(facts: Facts) -> int:
+        a = facts.assessment
+        key = key_of(a)
+        return 0 if key is None else facts._windows.counts[dimension].read(key, window, a.at)
+
+    return count
+
+
+def total_reader(dimension: Dimension, window: int) -> Callable[[Facts], int]:
+    """`Facts.total(dimension, window)` as one closure (as `count_reader`)."""
+    key_of = _KEY_OF[dimension]
+
+    def total(facts: Facts) -> int:
+        a = facts.assessment
+        key = key_of(a)
+        return 0 if key is None else facts._windows.sums[dimension].read((key, a.currency), window, a.at)
+
+    return total

@@ -16,7 +16,15 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from risk.engine.conditions import FIELDS, ConditionError, Predicate, all_of, compile_condition, money_table
+from risk.engine.conditions import (
+    FIELDS,
+    ConditionError,
+    Predicate,
+    admitted_kinds,
+    all_of,
+    compile_condition,
+    money_table,
+)
 from risk.engine.errors import RuleFileError
 from risk.engine.model import Kind, KycTier, Outcome, Reason
 from risk.engine.ruleset import (
@@ -154,6 +162,7 @@ class _Reader:
             shadow=shadow,
             windows=windows,
             rules=rules,
+            by_kind={kind: tuple(rule for rule in rules if kind in rule.kinds) for kind in Kind},
             thresholds=self.thresholds(top["thresholds"]) if "thresholds" in top else (),
             factors=self.factors(step_up["factors"], "step_up factors"),
             fallback_factors=self.factors(step_up["fallback"], "step_up fallback"),
@@ -209,19 +218,29 @@ class _Reader:
             if not isinstance(shadow, bool):
                 raise self.fail(fields["shadow"], f"{what}: shadow is true or false")
         score = self.integer(fields["score"], f"{what}: score") if "score" in fields else 0
+        matches, kinds, matches_for_kind = self.when(fields["when"], what, windows)
         return Rule(
             id=rule_id,
-            matches=self.when(fields["when"], what, windows),
+            matches=matches,
+            kinds=kinds,
+            matches_for_kind=matches_for_kind,
             reason=Reason(rule_id, self.text(fields["reason"], f"{what}: reason"), outcome, score),
             factors=self.factors(fields["factors"], f"{what}: factors") if "factors" in fields else (),
             shadow=shadow,
             line=node.start_mark.line + 1,
         )
 
-    def when(self, node: Node, what: str, windows: Mapping[str, int]) -> Predicate:
+    def when(
+        self, node: Node, what: str, windows: Mapping[str, int]
+    ) -> tuple[Predicate, frozenset[Kind], Predicate]:
+        """The rule's conditions as one predicate; the kinds its `kind` conditions admit (all, if it has
+        none); and the predicate of its other conditions, which is all there is left to test for an
+        assessment of one of those kinds."""
         conditions = self.entries(node, f"{what}: when")
         if not conditions:
             raise self.fail(node, f"{what}: when needs at least one condition")
+        kinds = frozenset(Kind)
+        kind_tests: list[Predicate] = []
         predicates: list[Predicate] = []
         window_reads: list[Predicate] = []  # tested last: a cheaper condition that fails spares the read
         for name, test in conditions.items():
@@ -232,12 +251,16 @@ class _Reader:
             if not operators:
                 raise self.fail(test, f"{what}: {name} needs an operator")
             for op, operand in operators.items():
-                reads = predicates if name in FIELDS else window_reads
+                reads = kind_tests if name == "kind" else predicates if name in FIELDS else window_reads
+                value = self.value(operand)
                 try:
-                    reads.append(compile_condition(name, op, self.value(operand), windows, self.figures))
+                    reads.append(compile_condition(name, op, value, windows, self.figures))
                 except ConditionError as error:
                     raise self.fail(operand, f"{what}: {error}") from None
-        return all_of((*predicates, *window_reads))
+                if name == "kind":
+                    kinds &= admitted_kinds(op, value)
+        rest = (*predicates, *window_reads)
+        return all_of((*kind_tests, *rest)), kinds, all_of(rest)
 
     def tier_limits(self, node: Node, windows: Mapping[str, int]) -> TierLimits:
         fields = self.mapping(node, "kyc_tiers", ("window", "outcome", "limits"))

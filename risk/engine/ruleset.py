@@ -12,10 +12,14 @@ STEP_UP_FACTORS = frozenset({"passkey", "totp", "payment_password"})
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """`matches` (its conditions, all of them) holds => `reason` is what the decision reports."""
+    """`matches` (its conditions, all of them) holds => `reason` is what the decision reports. `kinds` are
+    the kinds of action its `kind` conditions admit and `matches_for_kind` its other conditions: for an
+    action of one of `kinds`, the two predicates agree, and the engine tests only the second."""
 
     id: str
     matches: Predicate
+    kinds: frozenset[Kind]
+    matches_for_kind: Predicate
     reason: Reason
     factors: tuple[str, ...]
     shadow: bool
@@ -67,13 +71,16 @@ class ScaPolicy:
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """`digest` names the file's content (sha256, 16 hex digits) in every decision made with it."""
+    """`digest` names the file's content (sha256, 16 hex digits) in every decision made with it.
+    `by_kind` holds, per kind of action, the rules that admit it, in the file's order (the order of a
+    decision's reasons)."""
 
     path: str
     digest: str
     shadow: bool
     windows: Mapping[str, int]
     rules: tuple[Rule, ...]
+    by_kind: Mapping[Kind, tuple[Rule, ...]]
     thresholds: tuple[tuple[int, Outcome], ...]
     factors: tuple[str, ...]
     fallback_factors: tuple[str, ...]

@@ -40,29 +40,14 @@ class Figure(NamedTuple):
     amounts: bool
 
 
+TrackKey = str | tuple[str, str]
+"""A count's key is the dimension's key itself; a sum's, (key, currency)."""
+
 # A window is an `array('q')`: its running total, then its buckets as (start, value) pairs, oldest first.
 # An array holds no Python objects, so the garbage collector never looks into it, nor into the tuple of a
 # key's windows (a tuple of untracked objects is untracked): a million warm keys cost its passes nothing.
 # At most 61 buckets make dropping the oldest (`del window[1:3]`) a short move.
 INT64_MAX = 2**63 - 1
-
-
-def _evict(window: array, horizon: int) -> None:
-    while len(window) > 1 and window[1] <= horizon:
-        window[0] -= window[2]
-        del window[1:3]
-
-
-def _add(window: array, at: int, value: int, span: int, width: int) -> None:
-    _evict(window, at - span - width)
-    value = min(value, INT64_MAX - window[0])  # a sum saturates at the int64 bound instead of overflowing
-    start = at - at % width
-    if len(window) > 1 and window[-2] >= start:
-        window[-1] += value
-    else:
-        window.append(start)
-        window.append(value)
-    window[0] += value
 
 
 class _Group:
@@ -77,15 +62,18 @@ class _Group:
         self.widths = tuple(max(1, span // BUCKETS_PER_WINDOW) for span in spans)
         self.index = {span: position for position, span in enumerate(spans)}
         self.reach = spans[-1] + self.widths[-1] if spans else 0
-        self.tracks: dict[tuple[str, str], tuple[array, ...]] = {}
+        self.tracks: dict[TrackKey, tuple[array, ...]] = {}
 
-    def read(self, track_key: tuple[str, str], span: int, now: int) -> int:
+    def read(self, track_key: TrackKey, span: int, now: int) -> int:
         track = self.tracks.get(track_key)
         if track is None:
             return 0
         position = self.index[span]
         window = track[position]
-        _evict(window, now - span - self.widths[position])
+        horizon = now - span - self.widths[position]
+        while len(window) > 1 and window[1] <= horizon:  # evict the buckets that fell out of the window
+            window[0] -= window[2]
+            del window[1:3]
         return window[0]
 
 
@@ -95,18 +83,19 @@ class VelocityWindows:
     def __init__(self, figures: Iterable[Figure], *, max_keys: int = DEFAULT_MAX_KEYS) -> None:
         self.figures = frozenset(figures)
         self.max_keys = max_keys
-        self._groups = {
-            (dimension, amounts): _Group(
-                tuple(
-                    sorted(f.span for f in self.figures if f.dimension is dimension and f.amounts is amounts)
-                )
+
+        def group(dimension: Dimension, amounts: bool) -> _Group:
+            figures = self.figures
+            return _Group(
+                tuple(sorted(f.span for f in figures if f.dimension is dimension and f.amounts is amounts))
             )
-            for dimension in Dimension
-            for amounts in (False, True)
-        }
-        self.dimensions = tuple(
-            d for d in Dimension if self._groups[d, False].spans or self._groups[d, True].spans
-        )
+
+        # One dict per measure, keyed by the dimension alone: these are looked up on every read and add.
+        self.counts = {dimension: group(dimension, False) for dimension in Dimension}
+        self.sums = {dimension: group(dimension, True) for dimension in Dimension}
+        # every group, in the order a tie for the fullest (an eviction past `max_keys`) has always been broken
+        self._groups = tuple(g for d in Dimension for g in (self.counts[d], self.sums[d]))
+        self.dimensions = tuple(d for d in Dimension if self.counts[d].spans or self.sums[d].spans)
         self._size = 0
         self._adds = 0
 
@@ -114,40 +103,58 @@ class VelocityWindows:
         return self._size
 
     def count(self, dimension: Dimension, key: str, span: int, now: int) -> int:
-        return self._groups[dimension, False].read((key, ""), span, now)
+        return self.counts[dimension].read(key, span, now)
 
     def total(self, dimension: Dimension, key: str, currency: str, span: int, now: int) -> int:
-        return self._groups[dimension, True].read((key, currency), span, now)
+        return self.sums[dimension].read((key, currency), span, now)
 
     def add(self, dimension: Dimension, key: str, currency: str, amount: int, at: int) -> None:
         """Count one action of `amount` (minor units of `currency`) at `at` under `key`."""
-        group = self._groups[dimension, False]
+        group = self.counts[dimension]
         if group.spans:
-            self._add(group, (key, ""), 1, at)
-        group = self._groups[dimension, True]
+            self._add(group, key, 1, at)
+        group = self.sums[dimension]
         if group.spans and amount:
             self._add(group, (key, currency), amount, at)
 
-    def _add(self, group: _Group, track_key: tuple[str, str], value: int, at: int) -> None:
+    def _add(self, group: _Group, track_key: TrackKey, value: int, at: int) -> None:
         tracks = group.tracks
         track = tracks.pop(track_key, None)
         if track is None:
-            track = tuple([array("q", (0,)) for _ in group.spans])
+            # Most actions bring a new key (a new IP, card, ...): its windows are born holding this action,
+            # one bucket each (what the loop below would make of empty windows, without the loop).
             if self._size >= self.max_keys:
-                fullest = tracks or max((g.tracks for g in self._groups.values()), key=len)
+                fullest = tracks or max((g.tracks for g in self._groups), key=len)
                 del fullest[next(iter(fullest))]
             else:
                 self._size += 1
-        tracks[track_key] = track  # (re-)inserted last: the dict's order is the order of last update
-        for window, span, width in zip(track, group.spans, group.widths):  # noqa: B905 (same length: built so)
-            _add(window, at, value, span, width)
+            added = value if value <= INT64_MAX else INT64_MAX
+            tracks[track_key] = tuple([array("q", (added, at - at % width, added)) for width in group.widths])
+        else:
+            tracks[track_key] = track  # re-inserted last: the dict's order is the order of last update
+            # Each window: evict what fell out (as `read` does), then add to the newest bucket or open one;
+            # inlined, and `min` spelt as a test: this runs once per tracked figure per action recorded.
+            for window, span, width in zip(track, group.spans, group.widths):  # noqa: B905 (built so)
+                horizon = at - span - width
+                while len(window) > 1 and window[1] <= horizon:
+                    window[0] -= window[2]
+                    del window[1:3]
+                room = INT64_MAX - window[0]  # a sum saturates at the int64 bound instead of overflowing
+                added = value if value <= room else room
+                start = at - at % width
+                if len(window) > 1 and window[-2] >= start:
+                    window[-1] += added
+                else:
+                    window.append(start)
+                    window.append(added)
+                window[0] += added
         self._adds += 1
         if self._adds % SWEEP_EVERY == 0:
             self.sweep(at)
 
     def sweep(self, now: int) -> None:
         """Drop the keys with nothing left inside their windows, least recently updated first."""
-        for group in self._groups.values():
+        for group in self._groups:
             tracks = group.tracks
             while tracks:
                 track_key, track = next(iter(tracks.items()))

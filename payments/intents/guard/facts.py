@@ -9,9 +9,10 @@
 - `device_new`: the device is not proven (its signature did not come with the confirmation: a claim is
   never trusted), or it never signed a confirmation of this customer that went ahead; `device_verified`:
   it signed this one; `payee_new`: the customer never paid this merchant (an intent that went ahead);
-- the IP address (the engine places it in a country from its CIDR table).
-
-Merchants carry no category code yet, so `mcc` is never set and the category rules cannot match.
+- the IP address (the engine places it in a country from its CIDR table);
+- the merchant's category (`mcc`, ISO 18245) as it stands at the confirmation: an operator's later change
+  applies to the next confirmation, never to a decision already made. None if the merchant has none, and
+  then no category rule matches.
 """
 
 from sqlalchemy import Connection, select
@@ -86,9 +87,10 @@ def assessment(
     assert customer is not None
     created = connection.scalar(select(identities.c.created_at).where(identities.c.id == customer))
     tier = connection.scalar(select(subject_tiers.c.tier).where(subject_tiers.c.subject_id == customer))
-    merchant_country = connection.scalar(
-        select(merchants.c.country).where(merchants.c.id == intent.merchant_id)
-    )
+    merchant = connection.execute(
+        select(merchants.c.country, merchants.c.mcc).where(merchants.c.id == intent.merchant_id)
+    ).first()
+    merchant_country, mcc = (None, None) if merchant is None else (merchant.country, merchant.mcc)
     ip_country = None if signals.ip_address is None else gate.engine.countries.country(signals.ip_address)
     device, proven = signals.device_id, signals.device_id is not None and signals.device_verified
     return Assessment(
@@ -100,6 +102,7 @@ def assessment(
         customer_country=signals.payment_method_country or merchant_country or ip_country or UNKNOWN_COUNTRY,
         kyc_tier=KycTier(tier or KycTier.NONE),
         account_age_days=max(0, now - (created if created is not None else now)) // SECONDS_PER_DAY,
+        mcc=mcc,
         beneficiary=None
         if intent.payment_method is None
         else Beneficiary(_BENEFICIARY[intent.rail], intent.payment_method, merchant_country),

@@ -28,6 +28,7 @@ ROUTES = [
     ("POST", "/v1/merchants/{m}/approve", None),
     ("POST", "/v1/merchants/{m}/reject", None),
     ("GET", "/v1/merchants/{m}", None),
+    ("PATCH", "/v1/merchants/{m}", {"mcc": "5411"}),
     ("GET", "/v1/merchant", None),
     ("POST", "/v1/merchants/{m}/api-keys", {"mode": "sandbox"}),
     ("DELETE", "/v1/merchants/{m}/api-keys/{k}", None),

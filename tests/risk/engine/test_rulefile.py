@@ -135,7 +135,7 @@ def test_a_rule_matches_only_when_all_its_conditions_hold(tmp_path: Path, condit
         ("  - {id: A_1, when: {mcc: '7995'}, outcome: deny, reason: r}\n", 0, "a rule id is"),
         (
             "  - {id: a, when: {mcc: '7995'}, outcome: deny, reason: r}\n"
-            "  - {id: a, when: {mcc: '1'}, outcome: deny, reason: r}\n",
+            "  - {id: a, when: {mcc: '5411'}, outcome: deny, reason: r}\n",
             1,
             "used twice",
         ),

@@ -37,8 +37,9 @@ def test_shadow_scores_count_towards_the_shadow_outcome_only(
 ) -> None:
     rules_file.write_text(rules_file.read_text().replace("mode: enforce", "mode: shadow"))
     engine = make_engine(rules_file)
-    # high-amount (20) + country-mismatch (20) + gambling (20) = 60: over the step-up threshold, in shadow
-    decision = engine.decide(replace(base_assessment(), amount=200_000, ip="203.0.113.9", mcc="7995"))
+    # high-amount (20) + country-mismatch (20) + a lottery (20) = 60: over the step-up threshold, in shadow
+    # (a lottery, 7800: a casino's 7995 at this amount meets gambling-merchant-large too)
+    decision = engine.decide(replace(base_assessment(), amount=200_000, ip="203.0.113.9", mcc="7800"))
     assert sum(reason.score for reason in decision.shadow) == 60
     assert decision.score == 0
     assert decision.shadow_outcome is Outcome.STEP_UP

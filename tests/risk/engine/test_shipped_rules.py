@@ -125,6 +125,16 @@ CASES = [
         payout(amount=50_000, account_age_days=30),
     ),
     Case("high-risk-merchant-category", action(mcc="7995"), action(mcc="5411")),
+    Case(
+        "money-transfer-merchant-category",
+        action(mcc="4829", amount=50_000),
+        action(mcc="4829", amount=49_999),
+    ),
+    Case(
+        "gambling-merchant-large",
+        action(mcc="7995", amount=100_000),
+        action(mcc="7995", amount=99_999),
+    ),
     Case("crypto-merchant-category", action(mcc="6051"), action(mcc="5411")),
 ]
 
