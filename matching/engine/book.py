@@ -48,33 +48,34 @@ class Order:
         self,
         order_id: int,
         account: int,
-        side: Side,
-        kind: Kind,
+        side: int,
+        kind: int,
         price: int,
         trigger: int,
         leaves: int,
         peak: int,
-        tif: Tif,
+        tif: int,
         expire_ts: int,
-        stp: Stp,
+        stp: int,
         post_only: bool,
         reduce_only: bool,
         seq: int,
     ) -> None:
-        # The enums are kept as plain `int`s (a `Side` value and so on): compiled with mypyc, an `int`
-        # attribute is a machine integer, and the hot path compares them with module constants.
+        # The enums are taken and kept as plain `int`s (a `Side` value and so on; a member is an int):
+        # compiled with mypyc, an `int` attribute is a machine integer, and the hot path compares them
+        # with module constants.
         self.order_id = order_id
         self.account = account
-        self.side: int = side
-        self.kind: int = kind
+        self.side = side
+        self.kind = kind
         self.price = price
         self.trigger = trigger
         self.leaves = leaves
         self.visible = leaves if peak == 0 or peak > leaves else peak
         self.peak = peak
-        self.tif: int = tif
+        self.tif = tif
         self.expire_ts = expire_ts
-        self.stp: int = stp
+        self.stp = stp
         self.post_only = post_only
         self.reduce_only = reduce_only
         self.seq = seq
