@@ -139,8 +139,10 @@ class Book:
     __slots__ = ("keys", "levels", "orders")
 
     def __init__(self) -> None:
-        self.levels: tuple[dict[int, Level], dict[int, Level]] = ({}, {})
-        self.keys: tuple[list[int], list[int]] = ([], [])  # per side, ascending; the best level's key is last
+        # Lists indexed by side (0 buy, 1 sell), not tuples: compiled, a `tuple[...]` attribute is an
+        # unboxed C struct, and indexing it with a variable side built a new Python tuple on every access.
+        self.levels: list[dict[int, Level]] = [{}, {}]
+        self.keys: list[list[int]] = [[], []]  # per side, ascending; the best level's key is last
         self.orders: dict[int, Order] = {}
 
     def best(self, side: int) -> Level | None:

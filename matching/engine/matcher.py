@@ -69,7 +69,9 @@ class Engine:
     def process(self, cmd: Command) -> list[Event]:
         """Apply one command and return what it caused, in order."""
         events: list[Event] = []
-        ts = cmd.ts
+        ts = cmd[
+            0
+        ]  # every command's first field: compiled, an item read where `.ts` on the union was a getattr
         if ts < self.clock:
             events.append(Rejected(getattr(cmd, "order_id", 0), Reject.CLOCK_WENT_BACKWARDS))
             return events
