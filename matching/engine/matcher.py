@@ -17,7 +17,8 @@ which trade at most what brings it back to zero.
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from heapq import heappop
+from heapq import heappush as _heappush
 from typing import Final
 
 from matching.engine.book import Book, Order
@@ -50,6 +51,7 @@ _ACCEPTED: Final = Accepted
 _REJECTED: Final = Rejected
 _TRADE: Final = Trade
 _CANCELED_EVENT: Final = Canceled
+heappush: Final = _heappush  # a C static, not a module-dictionary lookup per GTD order
 
 
 class Engine:
@@ -94,7 +96,8 @@ class Engine:
     def _place(self, cmd: Place, events: list[Event]) -> None:
         order_id = cmd.order_id
         reason = check_place(cmd)
-        if reason is None and (order_id in self.book.orders or order_id in self.stops):
+        stops = self.stops  # usually empty: skip its lookup then
+        if reason is None and (order_id in self.book.orders or (len(stops) > 0 and order_id in stops)):
             reason = Reject.DUPLICATE_ORDER_ID
         qty = cmd.qty
         kind: int = cmd.kind
