@@ -71,9 +71,9 @@ class Engine:
     def process(self, cmd: Command) -> list[Event]:
         """Apply one command and return what it caused, in order."""
         events: list[Event] = []
-        ts = cmd[
-            0
-        ]  # every command's first field: compiled, an item read where `.ts` on the union was a getattr
+        # `ts` is every command's first field: compiled, `cmd[0]` is an item read where `.ts` on the
+        # `Command` union was a generic getattr.
+        ts = cmd[0]
         if ts < self.clock:
             events.append(Rejected(getattr(cmd, "order_id", 0), Reject.CLOCK_WENT_BACKWARDS))
             return events
