@@ -9,10 +9,17 @@ new level costs a `bisect.insort`; books keep few levels near the touch, which i
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left as _bisect_left
+from bisect import insort as _insort
 from collections.abc import Iterator
+from typing import Final
 
 from matching.engine.types import Kind, Side, Stp, Tif
+
+# Bound as `Final` so that compiled code reads them from C statics, not the module dictionary (a string
+# lookup per new or emptied level).
+insort: Final = _insort
+bisect_left: Final = _bisect_left
 
 
 class Order:
@@ -48,33 +55,34 @@ class Order:
         self,
         order_id: int,
         account: int,
-        side: Side,
-        kind: Kind,
+        side: int,
+        kind: int,
         price: int,
         trigger: int,
         leaves: int,
         peak: int,
-        tif: Tif,
+        tif: int,
         expire_ts: int,
-        stp: Stp,
+        stp: int,
         post_only: bool,
         reduce_only: bool,
         seq: int,
     ) -> None:
-        # The enums are kept as plain `int`s (a `Side` value and so on): compiled with mypyc, an `int`
-        # attribute is a machine integer, and the hot path compares them with module constants.
+        # The enums are taken and kept as plain `int`s (a `Side` value and so on; a member is an int):
+        # compiled with mypyc, an `int` attribute is a machine integer, and the hot path compares them
+        # with module constants.
         self.order_id = order_id
         self.account = account
-        self.side: int = side
-        self.kind: int = kind
+        self.side = side
+        self.kind = kind
         self.price = price
         self.trigger = trigger
         self.leaves = leaves
         self.visible = leaves if peak == 0 or peak > leaves else peak
         self.peak = peak
-        self.tif: int = tif
+        self.tif = tif
         self.expire_ts = expire_ts
-        self.stp: int = stp
+        self.stp = stp
         self.post_only = post_only
         self.reduce_only = reduce_only
         self.seq = seq
@@ -138,8 +146,10 @@ class Book:
     __slots__ = ("keys", "levels", "orders")
 
     def __init__(self) -> None:
-        self.levels: tuple[dict[int, Level], dict[int, Level]] = ({}, {})
-        self.keys: tuple[list[int], list[int]] = ([], [])  # per side, ascending; the best level's key is last
+        # Lists indexed by side (0 buy, 1 sell), not tuples: compiled, a `tuple[...]` attribute is an
+        # unboxed C struct, and indexing it with a variable side built a new Python tuple on every access.
+        self.levels: list[dict[int, Level]] = [{}, {}]
+        self.keys: list[list[int]] = [[], []]  # per side, ascending; the best level's key is last
         self.orders: dict[int, Order] = {}
 
     def best(self, side: int) -> Level | None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from matching.engine.book import Order
 from matching.engine.commands import Place
-from matching.engine.types import PRICED_KINDS, RESTING_TIFS, TRIGGERED_KINDS, Kind, Reject, Side, Tif
+from matching.engine.types import Kind, Reject, Side, Tif
 
 # Enum members read once: on Python 3.11 `Tif.GTD` is a class attribute lookup through the enum's
-# metaclass (~70 ns), and a place would pay a dozen of them.
-_GTD = Tif.GTD
-_LIMIT = Kind.LIMIT
+# metaclass (~70 ns). `check_place` compares with the members' literal values instead.
+assert (Kind.LIMIT, Kind.STOP, Kind.STOP_LIMIT, Kind.TAKE_PROFIT_LIMIT) == (0, 2, 3, 5)
+assert (Tif.GTC, Tif.GTD) == (0, 1)
 
 
 def check_place(cmd: Place) -> Reject | None:
@@ -24,23 +24,33 @@ def check_place(cmd: Place) -> Reject | None:
     able to rest. Reduce-only orders never rest (IOC/FOK), so the position they reduce is the one of the
     moment they trade, and no resting order has to be shrunk later when the position moves.
     """
-    kind = cmd.kind
-    tif = cmd.tif
-    if cmd.qty <= 0:
+    # The kinds and times in force as plain ints compared with literals (the values of `PRICED_KINDS`,
+    # `TRIGGERED_KINDS` and `RESTING_TIFS`): compiled, these are machine-integer compares where a
+    # frozenset membership test hashed an enum member through a module-dictionary lookup.
+    kind: int = cmd.kind
+    tif: int = cmd.tif
+    qty = cmd.qty
+    priced = kind == 0 or kind == 3 or kind == 5  # LIMIT, STOP_LIMIT, TAKE_PROFIT_LIMIT
+    resting = tif == 0 or tif == 1  # GTC, GTD
+    if qty <= 0:
         return Reject.INVALID_QUANTITY
-    if (cmd.price <= 0) if kind in PRICED_KINDS else (cmd.price != 0):
+    price = cmd.price
+    if (price <= 0) if priced else (price != 0):
         return Reject.INVALID_PRICE
-    if (cmd.trigger <= 0) if kind in TRIGGERED_KINDS else (cmd.trigger != 0):
+    trigger = cmd.trigger
+    if (trigger <= 0) if 2 <= kind <= 5 else (trigger != 0):  # STOP .. TAKE_PROFIT_LIMIT
         return Reject.INVALID_TRIGGER
-    if kind not in PRICED_KINDS and tif in RESTING_TIFS:
+    if not priced and resting:
         return Reject.INVALID_TIF
-    if (cmd.expire_ts <= cmd.ts) if tif == _GTD else (cmd.expire_ts != 0):
+    expire_ts = cmd.expire_ts
+    if (expire_ts <= cmd.ts) if tif == 1 else (expire_ts != 0):  # GTD
         return Reject.INVALID_EXPIRY
-    if cmd.peak and (cmd.peak < 0 or cmd.peak >= cmd.qty or tif not in RESTING_TIFS):
+    peak = cmd.peak
+    if peak and (peak < 0 or peak >= qty or not resting):
         return Reject.INVALID_PEAK
-    if cmd.post_only and (kind != _LIMIT or tif not in RESTING_TIFS):
+    if cmd.post_only and (kind != 0 or not resting):  # LIMIT
         return Reject.INVALID_POST_ONLY
-    if cmd.reduce_only and tif in RESTING_TIFS:
+    if cmd.reduce_only and resting:
         return Reject.REDUCE_ONLY_MUST_NOT_REST
     return None
 
