@@ -163,7 +163,8 @@ async def verify_factor(
     session: SessionDep,
 ) -> schemas.PaymentIntentOut:
     """A session of the intent's customer (no API key, no Idempotency-Key: `api.payment_intents.stepup`).
-    The right code or password, or a passkey's assertion over the challenge of `.../passkey-options`, resumes the confirmation at the rail (`requires_capture`, `succeeded`, ...)."""
+    The right code or password, or a passkey's assertion over the challenge of `.../passkey-options`,
+    resumes the confirmation at the rail (`requires_capture`, `succeeded`, ...)."""
     payments = payments_of(request, session)
     return await run_in_threadpool(stepup.verify_factor, payments, principal.subject_id, intent_id, body)
 

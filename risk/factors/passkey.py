@@ -163,7 +163,7 @@ class PasskeyStepUp:
         for name in ("amount", "currency", "payee"):
             if getattr(row, name) != getattr(binding, name):
                 raise PasskeyRefused(
-                    f"the payment's {name} changed since the passkey challenge was issued; ask for new options",
+                    f"the payment's {name} changed since its passkey challenge was issued; ask again",
                     field=name,
                 )
         challenge = challenge_for(subject_id, binding, bytes(row.nonce), row.expires_at)

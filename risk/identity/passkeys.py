@@ -155,8 +155,9 @@ def verify_assertion(
     """The subject whose passkey signed `challenge` (spent by the caller); its sign count is advanced.
 
     Shared by sign-in and a payment's step-up (`risk.factors.passkey`), which passes `subject_id` (a
-    passkey of anyone else is refused before its signature is even checked) and asks for user verification. `CeremonyRefused` (field
-    `credential`) for another origin or RP id, an unknown passkey, or a counter that did not increase."""
+    passkey of anyone else is refused before its signature is even checked) and asks for user
+    verification. `CeremonyRefused` (field `credential`) for another origin or RP id, an unknown passkey,
+    a missing user verification, or a counter that did not increase."""
     try:
         parsed = parse_authentication_credential_json(credential)
     except WebAuthnException:

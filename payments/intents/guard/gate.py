@@ -1,6 +1,6 @@
 """What the payment intents need of the risk side: the engine, the factor services a customer steps up
-with (a passkey among them), and the clock (unix seconds). `Payments.risk` holds one; None (no engine configured) confirms
-without asking, as before."""
+with (a passkey among them), and the clock (unix seconds). `Payments.risk` holds one; None (no engine
+configured) confirms without asking, as before."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -13,8 +13,8 @@ usable one (`risk.factors.fallback`); when none is usable the confirmation goes 
 silent pass. A customer with a passkey is asked for it first whenever the rule asks for a possession or
 inherence factor (`POSSESSION_OR_INHERENCE`): its assertion is bound to this payment's amount and payee
 (`risk.factors.passkey`), the strongest answer we can take; a customer without one sees the step-up as
-before, and a server without a relying party offers the fallback with the reason `passkey: unavailable`. Actions the engine held (step-up, review) count in its velocity windows as attempts; a denied one
-does not.
+before, and a server without a relying party offers the fallback with the reason `passkey: unavailable`.
+Actions the engine held (step-up, review) count in its velocity windows as attempts; a denied one does not.
 """
 
 import json
@@ -38,9 +38,7 @@ from risk.factors.fallback import FALLBACK_ORDER, available_factors, choose
 from risk.factors.model import POSSESSION_OR_INHERENCE, Factor, FactorStatus
 from risk.factors.passkey import passkey_status
 
-VERIFIABLE: Final = {
-    str(factor): factor for factor in (Factor.PASSKEY, Factor.TOTP, Factor.PAYMENT_PASSWORD)
-}
+VERIFIABLE: Final = {str(factor): factor for factor in (Factor.PASSKEY, Factor.TOTP, Factor.PAYMENT_PASSWORD)}
 """The engine's step-up factors a customer can verify for a payment here."""
 S = IntentStatus
 
@@ -74,7 +72,7 @@ def preferred_order(asked: list[Factor], passkey: FactorStatus) -> list[Factor]:
     """The factors asked for, in the order to offer them: a customer's passkey first when the rule asks for
     a possession or inherence factor; without a passkey, the others in the rule's order (so a customer who
     never registered one is stepped up as if passkeys did not exist)."""
-    others = [factor for factor in asked if factor is not Factor.PASSKEY]
+    others: list[Factor] = [factor for factor in asked if factor is not Factor.PASSKEY]
     if passkey.enrolled and POSSESSION_OR_INHERENCE.intersection(asked):
         return [Factor.PASSKEY, *others]
     return others
@@ -95,7 +93,9 @@ def factor_action(
         for factor, service in ((Factor.TOTP, gate.totp), (Factor.PASSKEY, gate.passkeys))
         if service is None
     }
-    preferred = preferred_order([VERIFIABLE[name] for name in decision.factors if name in VERIFIABLE], passkey)
+    preferred = preferred_order(
+        [VERIFIABLE[name] for name in decision.factors if name in VERIFIABLE], passkey
+    )
     choice = choose(preferred[0] if preferred else FALLBACK_ORDER[0], statuses, now, unavailable=unavailable)
     usable = [
         status.factor

@@ -57,7 +57,10 @@ def binding(tenant: Tenant, intent: PaymentIntent) -> PaymentBinding:
     """What a passkey step-up on `intent` authorizes (PSD2 dynamic linking): its amount and currency, to its
     merchant in its mode, for this very intent."""
     return PaymentBinding(
-        reference=intent.id, amount=intent.amount, currency=intent.currency, payee=f"{tenant.merchant_id}:{tenant.mode}"
+        reference=intent.id,
+        amount=intent.amount,
+        currency=intent.currency,
+        payee=f"{tenant.merchant_id}:{tenant.mode}",
     )
 
 
