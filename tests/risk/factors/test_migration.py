@@ -1,4 +1,4 @@
-"""Migrations 0016 and 0019 build exactly the factors' tables on both backends, and take them away again."""
+"""Migrations 0016, 0019 and 0027 build exactly the factors' tables on both backends, and take them away again."""
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -19,6 +19,8 @@ FACTOR_TABLES = {
 REVISION = "0016"
 PROOF_TABLES = {"risk_factor_proofs"}
 PROOF_REVISION = "0019"
+PASSKEY_TABLES = {"risk_factor_passkey_challenges"}
+PASSKEY_REVISION = "0027"
 
 
 def previous_revision(revision: str = REVISION) -> str:
@@ -29,7 +31,7 @@ def previous_revision(revision: str = REVISION) -> str:
 
 
 def test_upgrade_builds_the_factor_schema_and_downgrade_removes_it(database_url: str):
-    assert set(metadata.tables) == FACTOR_TABLES | PROOF_TABLES
+    assert set(metadata.tables) == FACTOR_TABLES | PROOF_TABLES | PASSKEY_TABLES
     with engine_on(database_url) as engine:
         upgrade_database(engine)
         assert set(inspect(engine).get_table_names()) >= FACTOR_TABLES
@@ -57,3 +59,17 @@ def test_the_proofs_migration_adds_and_removes_only_its_table(database_url: str)
         assert not tables & PROOF_TABLES
         upgrade_database(engine)
         assert set(inspect(engine).get_table_names()) >= FACTOR_TABLES | PROOF_TABLES
+
+
+def test_the_passkey_challenges_migration_adds_and_removes_only_its_table(database_url: str):
+    with engine_on(database_url) as engine:
+        upgrade_database(engine)
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, previous_revision(PASSKEY_REVISION))
+        tables = set(inspect(engine).get_table_names())
+        assert tables >= FACTOR_TABLES | PROOF_TABLES
+        assert not tables & PASSKEY_TABLES
+        upgrade_database(engine)
+        assert set(inspect(engine).get_table_names()) >= PASSKEY_TABLES
