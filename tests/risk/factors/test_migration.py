@@ -1,4 +1,4 @@
-"""Migrations 0016, 0019 and 0027 build exactly the factors' tables on both backends, and take them away again."""
+"""Migrations 0016, 0019 and 0027 build exactly the factors' tables on both backends, and take them away."""
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
