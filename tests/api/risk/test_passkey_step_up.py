@@ -204,19 +204,6 @@ def test_without_a_relying_party_the_fallback_is_offered_never_a_pass(
     _refused(customer.passkey_options(held["id"]), "factor")
 
 
-def test_a_customer_without_a_passkey_is_asked_as_before(
-    merchant: Onboarded, new_customer: CustomerFactory, rail: ScriptedRail
-) -> None:
-    customer = new_customer()
-    customer.set_tier(Tier.FULL)
-    customer.set_password("blue-otter-42")
-    held = pay(merchant, customer, HIGH_VALUE)
-    action = held["next_action"]
-    assert (action["factors"], action["fallback"]) == ([], ["payment_password"])
-    assert action["fallback_reason"] == "totp: not enrolled"
-    _refused(customer.passkey_options(held["id"]), "factor")
-
-
 def test_the_passkey_goes_first_only_for_a_possession_or_inherence_rule() -> None:
     has = FactorStatus(Factor.PASSKEY, enrolled=True, locked_until=None)
     has_not = FactorStatus(Factor.PASSKEY, enrolled=False, locked_until=None)
