@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 
 from api.errors import ApiError, InvalidRequest, NotFound, ServiceUnavailable
-from api.factors.schemas import FactorList, FactorOut, ProofOut, ProofToken
+from api.factors.schemas import FactorKind, FactorList, FactorOut, ProofOut, ProofToken
 from api.settings import ApiSettings
 from api.subject import session_actor
 from custody.keystore.sealed_box import SealingError, read_key_file
@@ -157,7 +157,7 @@ def overview(factors: Factors, subject_id: str) -> FactorList:
         remaining = factors.recovery.remaining(subject_id) if status.factor is Factor.RECOVERY_CODE else None
         data.append(
             FactorOut(
-                factor=status.factor.value,
+                factor=kind(status.factor),
                 status=state,
                 locked_until=status.locked_until,
                 remaining=remaining,
@@ -213,19 +213,32 @@ def change_password(factors: Factors, principal: SessionPrincipal, current: str,
     return FactorOut(factor="payment_password", status="active", locked_until=None)
 
 
+_KINDS: Final[dict[Factor, FactorKind]] = {
+    Factor.TOTP: "totp",
+    Factor.PAYMENT_PASSWORD: "payment_password",
+    Factor.RECOVERY_CODE: "recovery_code",
+}
+
+
+def kind(factor: Factor) -> FactorKind:
+    """`factor` as `/v1/factors` names it: only the factors it manages (a passkey is `/v1/auth`'s, and a
+    payment's step-up asks for it directly; naming one here is a programming error, a KeyError)."""
+    return _KINDS[factor]
+
+
 def verified(
     factors: Factors, subject_id: str, factor: Factor, purpose: str | None, challenge: str
 ) -> ProofOut:
     """The answer to a successful verification: with a `purpose`, a new proof bound to it and `challenge`."""
     now = factors.clock()
     if purpose is None:
-        return ProofOut(factor=factor.value, verified_at=now, proof=None)
+        return ProofOut(factor=kind(factor), verified_at=now, proof=None)
     with factors.engine.begin() as connection:
         issued = proofs.issue(
             connection, factors.signer, subject_id, factor, purpose, challenge, now, factors.proof_ttl_seconds
         )
     token = ProofToken(token=issued.token, purpose=purpose, challenge=challenge, expires_at=issued.expires_at)
-    return ProofOut(factor=factor.value, verified_at=now, proof=token)
+    return ProofOut(factor=kind(factor), verified_at=now, proof=token)
 
 
 def verify(

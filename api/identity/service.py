@@ -137,9 +137,13 @@ def identity_for(settings: ApiSettings, engine: Engine, clock: Clock) -> Identit
         siwe=SiwePolicy(
             domain=settings.siwe_domain, uri=settings.siwe_uri, chain_ids=frozenset(settings.siwe_chain_ids)
         ),
-        passkeys=PasskeyPolicy(
-            rp_id=settings.webauthn_rp_id,
-            rp_name=settings.webauthn_rp_name,
-            origins=settings.webauthn_origins,
-        ),
+        passkeys=passkey_policy(settings),
+    )
+
+
+def passkey_policy(settings: ApiSettings) -> PasskeyPolicy:
+    """Our WebAuthn relying party under `settings`: the one sign-in and a payment's passkey step-up share, so
+    a passkey registered for one is the passkey of the other."""
+    return PasskeyPolicy(
+        rp_id=settings.webauthn_rp_id, rp_name=settings.webauthn_rp_name, origins=settings.webauthn_origins
     )

@@ -163,9 +163,25 @@ async def verify_factor(
     session: SessionDep,
 ) -> schemas.PaymentIntentOut:
     """A session of the intent's customer (no API key, no Idempotency-Key: `api.payment_intents.stepup`).
-    The right code or password resumes the confirmation at the rail (`requires_capture`, `succeeded`, ...)."""
+    The right code or password, or a passkey's assertion over the challenge of `.../passkey-options`,
+    resumes the confirmation at the rail (`requires_capture`, `succeeded`, ...)."""
     payments = payments_of(request, session)
     return await run_in_threadpool(stepup.verify_factor, payments, principal.subject_id, intent_id, body)
+
+
+@router.post(
+    "/v1/payment-intents/{intent_id}/verify-factor/passkey-options",
+    summary="WebAuthn options for a passkey step-up bound to the payment",
+    responses=stepup.RESPONSES,
+)
+async def passkey_options(
+    request: Request, intent_id: IntentIdPath, principal: CustomerSession, session: SessionDep
+) -> schemas.PasskeyOptionsOut:
+    """A session of the intent's customer, while the step-up offers `passkey`. The challenge is bound to the
+    intent's amount, currency and payee (shown in `payment`) and answers one `verify-factor` until
+    `expires_at`; ask again for a new one (no Idempotency-Key: each call issues a fresh challenge)."""
+    payments = payments_of(request, session)
+    return await run_in_threadpool(stepup.passkey_options_for, payments, principal.subject_id, intent_id)
 
 
 @_post("/v1/payment-intents/{intent_id}/capture", schemas.PaymentIntentOut, "Capture a payment intent")

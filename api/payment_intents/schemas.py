@@ -5,7 +5,7 @@ refused: an amount never travels as a float); the domain refuses 0 where it mean
 above 2^63 - 1, naming the field.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -73,12 +73,36 @@ class PaymentIntentConfirm(ApiModel):
 
 
 class VerifyFactorIn(ApiModel):
-    factor: Literal["totp", "payment_password", "recovery_code"]
+    factor: Literal["passkey", "totp", "payment_password", "recovery_code"]
     """One of the intent's `next_action.factors` or `next_action.fallback`."""
     code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     """The TOTP code or the recovery code."""
     password: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     """The payment password."""
+    ceremony_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """A passkey: the `ceremony_id` of `POST .../verify-factor/passkey-options`."""
+    credential: dict[str, Any] | None = None
+    """A passkey: the `PublicKeyCredential` the browser's `navigator.credentials.get()` returned, as JSON."""
+
+
+class PaymentBindingOut(ApiModel):
+    """What the passkey's challenge authorizes, to show the customer (PSD2 dynamic linking)."""
+
+    payment_intent: str
+    amount: Total
+    currency: str
+    payee: str
+    """The merchant paid."""
+
+
+class PasskeyOptionsOut(ApiModel):
+    ceremony_id: str
+    """Send it back with the assertion; it works once, for this payment as it is now, until `expires_at`."""
+    options: dict[str, Any]
+    """The `publicKey` options for `navigator.credentials.get()` (binary fields base64url); the challenge is
+    bound to `payment`."""
+    expires_at: int
+    payment: PaymentBindingOut
 
 
 class PaymentIntentCapture(ApiModel):

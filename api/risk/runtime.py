@@ -1,6 +1,6 @@
 """The risk engine on the serving app, as functions of its `app.state` (a Starlette `State`): built at start
-from the settings' rule file and CIDR table, with the factor services a customer steps up with, and the
-review cases' resolution handlers.
+from the settings' rule file and CIDR table, with the factor services a customer steps up with (the
+passkey's under the sign-in's relying party, `TPW_WEBAUTHN_*`), and the review cases' resolution handlers.
 
 `state.risk_gate` is what `api.deps.payments_of` gives the payment intents; while it is None (the rule
 file did not load at start: logged) confirmations are not assessed. The clock is the identity clock
@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from api.identity.service import wall_clock
+from api.identity.service import passkey_policy, wall_clock
 from api.settings import ApiSettings
 from custody.keystore.sealed_box import SealingError
 from payments.intents.context import Payments
@@ -21,6 +21,7 @@ from payments.intents.guard.release import review_handler
 from risk.cases import Case, Resolutions, SubjectKind
 from risk.engine import CidrTable, RiskEngine, RiskEngineError, RuleSource
 from risk.factors.lockout import LockoutPolicy
+from risk.factors.passkey import PasskeyStepUp
 from risk.factors.passwords import PaymentPassword
 from risk.factors.recovery import RecoveryCodes
 from risk.factors.sealing import SecretBox
@@ -73,6 +74,7 @@ def build_gate(state: Any) -> RiskGate | None:
         policy=policy,
         clock=clock,
         totp=_totp(state, policy, clock),
+        passkeys=PasskeyStepUp(engine, passkey_policy(settings), clock),
     )
 
 

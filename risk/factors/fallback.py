@@ -3,7 +3,9 @@
 Point 4 of the issue: when the preferred factor is unavailable, the fallback factor is offered, never a
 silent pass. `choose` therefore always names a factor to ask for, or raises `NoFactorAvailable`; it never
 answers "nothing to ask". The fallbacks are tried in `FALLBACK_ORDER`: an authenticator app first, the
-payment password next, a recovery code last (each use spends one, so it is the last resort).
+payment password next, a recovery code last (each use spends one, so it is the last resort). A passkey
+(`passkey.passkey_status`) is never a fallback of another factor: it is preferred, when the customer has
+one, by the payment's step-up (`payments.intents.guard.hold`), and falls back along this order.
 """
 
 from collections.abc import Collection, Iterable

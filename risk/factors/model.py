@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 
 class Factor(StrEnum):
@@ -10,6 +11,15 @@ class Factor(StrEnum):
     TOTP = "totp"
     PAYMENT_PASSWORD = "payment_password"  # noqa: S105 - a factor kind, not a password
     RECOVERY_CODE = "recovery_code"
+    PASSKEY = "passkey"
+    """A WebAuthn assertion over a challenge bound to the very payment (`risk.factors.passkey`); only a
+    payment's step-up asks for it (`/v1/factors` manages the secret-based factors, `/v1/auth` passkeys)."""
+
+
+POSSESSION_OR_INHERENCE: Final = frozenset({Factor.PASSKEY, Factor.TOTP})
+"""PSD2's non-knowledge factors: a rule asking for one of them is satisfied best by a passkey (possession of
+the authenticator plus its user verification), which is why the step-up prefers it when the customer has
+one."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The factors' tables, in a MetaData of their own (migrated by api/migrations/versions/0016_risk_factors.py).
+"""The factors' tables, in a MetaData of their own (migrated by api/migrations/versions/0016_risk_factors.py,
+0019 and 0027).
 
 Rows are keyed by `subject_id`, an opaque identity string (no foreign key: identities live in another
 subpackage). Times are BIGINT unix seconds, the unit of the injected clock and of TOTP. Secrets are never
@@ -86,4 +87,25 @@ proofs: Final = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("used_at", BigInteger, nullable=True),
     Index("ix_risk_factor_proofs_expires_at", "expires_at"),
+)
+
+passkey_challenges: Final = Table(
+    "risk_factor_passkey_challenges",
+    metadata,
+    # Migrated by api/migrations/versions/0027_passkey_step_up.py. One row per WebAuthn challenge issued for
+    # a payment's step-up (`risk.factors.passkey`): what the challenge is bound to (PSD2 dynamic linking:
+    # the intent, its amount, currency and payee), the random nonce it was derived with, and `used_at` once
+    # spent, so an assertion answers it exactly once. Rows are deleted once expired, when the next is issued.
+    Column("id", String(40), primary_key=True),
+    Column("subject_id", String(SUBJECT_ID_MAX), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("payee", String(128), nullable=False),
+    Column("nonce", LargeBinary, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    Index("ix_risk_factor_passkey_challenges_expires_at", "expires_at"),
+    CheckConstraint("amount > 0", name="amount_positive"),
 )

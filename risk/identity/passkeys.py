@@ -74,7 +74,7 @@ def registration_options(
             resident_key=ResidentKeyRequirement.PREFERRED,
             user_verification=UserVerificationRequirement.PREFERRED,
         ),
-        exclude_credentials=_descriptors(connection, subject_id),
+        exclude_credentials=descriptors(connection, subject_id),
     )
     return _store(
         connection, policy, "registration", subject_id, challenge, webauthn.options_to_json(options), now
@@ -139,12 +139,31 @@ def verify_authentication(
     """The subject whose passkey signed the ceremony's challenge; its sign count is advanced.
     `CeremonyRefused` for another origin or RP id, an unknown passkey, or a counter that did not increase."""
     challenge = _spend(connection, ceremony_id, "authentication", None, now)
+    return verify_assertion(connection, policy, challenge, credential, now)
+
+
+def verify_assertion(
+    connection: Connection,
+    policy: PasskeyPolicy,
+    challenge: bytes,
+    credential: dict[str, Any],
+    now: int,
+    *,
+    subject_id: str | None = None,
+    require_user_verification: bool = False,
+) -> str:
+    """The subject whose passkey signed `challenge` (spent by the caller); its sign count is advanced.
+
+    Shared by sign-in and a payment's step-up (`risk.factors.passkey`), which passes `subject_id` (a
+    passkey of anyone else is refused before its signature is even checked) and asks for user
+    verification. `CeremonyRefused` (field `credential`) for another origin or RP id, an unknown passkey,
+    a missing user verification, or a counter that did not increase."""
     try:
         parsed = parse_authentication_credential_json(credential)
     except WebAuthnException:
         raise CeremonyRefused("the assertion is malformed", field="credential") from None
     stored = _passkey(connection, bytes_to_base64url(parsed.raw_id))
-    if stored is None:
+    if stored is None or (subject_id is not None and stored.subject_id != subject_id):
         raise CeremonyRefused("no such passkey here", field="credential")
     try:
         verified = webauthn.verify_authentication_response(
@@ -154,6 +173,7 @@ def verify_authentication(
             expected_origin=list(policy.origins),
             credential_public_key=stored.public_key,
             credential_current_sign_count=stored.sign_count,
+            require_user_verification=require_user_verification,
         )
     except WebAuthnException as error:
         raise CeremonyRefused(f"the assertion does not verify: {error}", field="credential") from None
@@ -227,7 +247,9 @@ def _passkey(connection: Connection, credential_id: str) -> Any:
     return connection.execute(select(passkeys).where(passkeys.c.credential_id == credential_id)).one_or_none()
 
 
-def _descriptors(connection: Connection, subject_id: str) -> list[PublicKeyCredentialDescriptor]:
+def descriptors(connection: Connection, subject_id: str) -> list[PublicKeyCredentialDescriptor]:
+    """`subject_id`'s passkeys as WebAuthn credential descriptors (excluded at registration, allowed at a
+    payment's step-up)."""
     rows = connection.execute(
         select(passkeys.c.credential_id, passkeys.c.transports).where(passkeys.c.subject_id == subject_id)
     )

@@ -29,9 +29,10 @@ use, and the answers are secrets shown once: a TOTP secret, recovery codes, a fa
 PRIVACY = "/v1/privacy/"
 """Erasure: no Idempotency-Key (idempotent by its subject: a repeated request answers the first record)."""
 NOT_IDEMPOTENT = (RAIL_EVENTS, AUTH, FACTORS, PRIVACY)
-STEP_UP = "/verify-factor"
+STEP_UP = ("/verify-factor", "/verify-factor/passkey-options")
 """A customer's step-up on a payment intent: no Idempotency-Key (its code is spent once, and the verified
-factor is written on the intent before the rail is asked, so a retry resumes without acting twice)."""
+factor is written on the intent before the rail is asked, so a retry resumes without acting twice; each
+passkey-options call issues a fresh single-use challenge)."""
 
 
 def needs_key(method: str, path: str) -> bool:

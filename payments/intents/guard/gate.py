@@ -1,12 +1,13 @@
 """What the payment intents need of the risk side: the engine, the factor services a customer steps up
-with, and the clock (unix seconds). `Payments.risk` holds one; None (no engine configured) confirms
-without asking, as before."""
+with (a passkey among them), and the clock (unix seconds). `Payments.risk` holds one; None (no engine
+configured) confirms without asking, as before."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from risk.engine import RiskEngine
 from risk.factors.lockout import LockoutPolicy
+from risk.factors.passkey import PasskeyStepUp
 from risk.factors.passwords import PaymentPassword
 from risk.factors.recovery import RecoveryCodes
 from risk.factors.totp import TotpFactor
@@ -14,8 +15,8 @@ from risk.factors.totp import TotpFactor
 
 @dataclass(frozen=True)
 class RiskGate:
-    """`totp` is None while the server has no key to open TOTP secrets: TOTP is then unavailable, and the
-    fallback is offered."""
+    """`totp` is None while the server has no key to open TOTP secrets, `passkeys` while it has no WebAuthn
+    relying party: that factor is then unavailable, and the fallback is offered."""
 
     engine: RiskEngine
     passwords: PaymentPassword
@@ -23,6 +24,7 @@ class RiskGate:
     policy: LockoutPolicy
     clock: Callable[[], int]
     totp: TotpFactor | None = None
+    passkeys: PasskeyStepUp | None = None
     actor: str = field(default="risk-engine")
     """How the audit log names the engine's own decisions."""
 

@@ -7,12 +7,14 @@ the transaction that stores the rail's answer. `step_up`: the intent waits in `r
 `risk_denied:<rule>`. A held or failed intent's decision, case and audit records commit with its status in
 one transaction; the rail is not asked.
 
-A step-up offers the decision's factors this server can verify for the payment (TOTP, the payment
-password; a passkey assertion is not bound to a payment yet, so `passkey` is never offered) that the
-customer can use now (enrolled, not locked), and as `fallback` every other usable one
-(`risk.factors.fallback`); when none is usable the confirmation goes to review instead: never a silent
-pass. Actions the engine held (step-up, review) count in its velocity windows as attempts; a denied one
-does not.
+A step-up offers the decision's factors this server can verify for the payment (a passkey, TOTP, the
+payment password) that the customer can use now (enrolled, not locked), and as `fallback` every other
+usable one (`risk.factors.fallback`); when none is usable the confirmation goes to review instead: never a
+silent pass. A customer with a passkey is asked for it first whenever the rule asks for a possession or
+inherence factor (`POSSESSION_OR_INHERENCE`): its assertion is bound to this payment's amount and payee
+(`risk.factors.passkey`), the strongest answer we can take; a customer without one sees the step-up as
+before, and a server without a relying party offers the fallback with the reason `passkey: unavailable`.
+Actions the engine held (step-up, review) count in its velocity windows as attempts; a denied one does not.
 """
 
 import json
@@ -33,9 +35,10 @@ from risk.decisions import record_decision
 from risk.engine import Assessment, Decision, Outcome
 from risk.factors.errors import NoFactorAvailable
 from risk.factors.fallback import FALLBACK_ORDER, available_factors, choose
-from risk.factors.model import Factor
+from risk.factors.model import POSSESSION_OR_INHERENCE, Factor, FactorStatus
+from risk.factors.passkey import passkey_status
 
-VERIFIABLE: Final = {str(Factor.TOTP): Factor.TOTP, str(Factor.PAYMENT_PASSWORD): Factor.PAYMENT_PASSWORD}
+VERIFIABLE: Final = {str(factor): factor for factor in (Factor.PASSKEY, Factor.TOTP, Factor.PAYMENT_PASSWORD)}
 """The engine's step-up factors a customer can verify for a payment here."""
 S = IntentStatus
 
@@ -65,15 +68,34 @@ def assess(payments: Payments, intent: PaymentIntent, signals: RiskSignals) -> V
     return Verdict(asked, gate.engine.decide(asked), now)
 
 
+def preferred_order(asked: list[Factor], passkey: FactorStatus) -> list[Factor]:
+    """The factors asked for, in the order to offer them: a customer's passkey first when the rule asks for
+    a possession or inherence factor; without a passkey, the others in the rule's order (so a customer who
+    never registered one is stepped up as if passkeys did not exist)."""
+    others: list[Factor] = [factor for factor in asked if factor is not Factor.PASSKEY]
+    if passkey.enrolled and POSSESSION_OR_INHERENCE.intersection(asked):
+        return [Factor.PASSKEY, *others]
+    return others
+
+
 def factor_action(
     engine: Engine, gate: RiskGate, customer: str, decision: Decision, now: int
 ) -> dict[str, Any]:
-    """The step-up's `next_action`: `factors`, the engine's factors the customer can use now; `fallback`,
-    every other usable one, the fallback policy's choice first (`risk.factors.fallback.choose`), with
-    `fallback_reason` when the preferred factor is unavailable. `NoFactorAvailable` when none is usable."""
-    statuses = available_factors(engine, customer, now)
-    unavailable = set() if gate.totp is not None else {Factor.TOTP}
-    preferred = [VERIFIABLE[name] for name in decision.factors if name in VERIFIABLE]
+    """The step-up's `next_action`: `factors`, the engine's factors the customer can use now, preferred
+    first; `fallback`, every other usable one, the fallback policy's choice first
+    (`risk.factors.fallback.choose`), with `fallback_reason` when the preferred factor is unavailable.
+    `NoFactorAvailable` when none is usable."""
+    with engine.connect() as connection:
+        passkey = passkey_status(connection, customer)
+    statuses = (passkey, *available_factors(engine, customer, now))
+    unavailable = {
+        factor
+        for factor, service in ((Factor.TOTP, gate.totp), (Factor.PASSKEY, gate.passkeys))
+        if service is None
+    }
+    preferred = preferred_order(
+        [VERIFIABLE[name] for name in decision.factors if name in VERIFIABLE], passkey
+    )
     choice = choose(preferred[0] if preferred else FALLBACK_ORDER[0], statuses, now, unavailable=unavailable)
     usable = [
         status.factor

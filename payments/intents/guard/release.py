@@ -27,8 +27,12 @@ from payments.merchants.tenant import Tenant
 from risk.cases import Case, CaseStatus, SubjectKind
 from risk.factors.errors import NotEnrolled
 from risk.factors.model import Factor
+from risk.factors.passkey import PasskeyAssertion, PaymentBinding
+from risk.identity.passkeys import CeremonyOptions
 
 REVIEW_REJECTED: Final = "risk_review_rejected"
+Answer = str | PasskeyAssertion
+"""A factor's answer: the code or password, or for a passkey the assertion over the payment's challenge."""
 
 
 def owner_of(payments: Payments, intent_id: str) -> tuple[Tenant, PaymentIntent]:
@@ -40,41 +44,72 @@ def owner_of(payments: Payments, intent_id: str) -> tuple[Tenant, PaymentIntent]
         return tenant, store.load(connection, tenant, intent_id)
 
 
-def _waiting(intent: PaymentIntent, kind: str) -> dict[str, Any]:
+def waiting_action(intent: PaymentIntent, kind: str) -> dict[str, Any]:
+    """The engine's hold on `intent` if it waits for `kind` (`verify_factor`, `risk_review`); else
+    `UnexpectedState` naming its status."""
     action = waiting_for(intent) if intent.status is IntentStatus.REQUIRES_ACTION else None
     if action is None or action["type"] != kind:
         raise UnexpectedState(intent.id, str(intent.status), f"{Action.RESUME_CONFIRM} ({kind})")
     return action
 
 
-def _verify(gate: RiskGate, factor: Factor, customer: str, secret: str) -> None:
-    if factor is Factor.TOTP:
+def binding(tenant: Tenant, intent: PaymentIntent) -> PaymentBinding:
+    """What a passkey step-up on `intent` authorizes (PSD2 dynamic linking): its amount and currency, to its
+    merchant in its mode, for this very intent."""
+    return PaymentBinding(
+        reference=intent.id,
+        amount=intent.amount,
+        currency=intent.currency,
+        payee=f"{tenant.merchant_id}:{tenant.mode}",
+    )
+
+
+def _verify(gate: RiskGate, tenant: Tenant, intent: PaymentIntent, factor: Factor, answer: Answer) -> None:
+    customer = str(intent.customer)
+    if factor is Factor.PASSKEY or isinstance(answer, PasskeyAssertion):
+        if gate.passkeys is None or not isinstance(answer, PasskeyAssertion) or factor is not Factor.PASSKEY:
+            raise NotEnrolled(factor, customer)
+        gate.passkeys.verify(customer, binding(tenant, intent), answer)
+    elif factor is Factor.TOTP:
         if gate.totp is None:
             raise NotEnrolled(factor, customer)
-        gate.totp.verify(customer, secret)
+        gate.totp.verify(customer, answer)
     elif factor is Factor.PAYMENT_PASSWORD:
-        gate.passwords.verify(customer, secret)
+        gate.passwords.verify(customer, answer)
     else:
-        gate.recovery.use(customer, secret)
+        gate.recovery.use(customer, answer)
 
 
-def verify_factor(
-    payments: Payments, customer: str, intent_id: str, factor: Factor, secret: str
-) -> PaymentIntent:
-    """The customer's step-up on its intent: verify `factor` with `secret`, then resume the confirmation."""
-    gate = payments.risk
-    assert gate is not None, "the caller checks that a risk engine is configured"
+def customers_intent(payments: Payments, customer: str, intent_id: str) -> tuple[Tenant, PaymentIntent]:
+    """The intent `intent_id` if it is `customer`'s; another customer's is not found, as one that does not
+    exist (nobody learns which intents exist)."""
     tenant, intent = owner_of(payments, intent_id)
     if intent.customer != customer:
         raise NotFound(f"no payment intent {intent_id}", field="payment_intent")
-    action = _waiting(intent, "verify_factor")
+    return tenant, intent
+
+
+def offered(action: dict[str, Any], factor: Factor) -> None:
+    """Refuse `factor` unless the step-up `action` offers it (in `factors` or `fallback`)."""
+    factors = (*action["factors"], *action["fallback"])
+    if str(factor) not in factors:
+        raise InvalidRequest(
+            f"{factor} is not offered for this payment; use one of {', '.join(factors)}", field="factor"
+        )
+
+
+def verify_factor(
+    payments: Payments, customer: str, intent_id: str, factor: Factor, answer: Answer
+) -> PaymentIntent:
+    """The customer's step-up on its intent: verify `factor` with `answer` (a code or password, or a
+    passkey's assertion), then resume the confirmation."""
+    gate = payments.risk
+    assert gate is not None, "the caller checks that a risk engine is configured"
+    tenant, intent = customers_intent(payments, customer, intent_id)
+    action = waiting_action(intent, "verify_factor")
     if "verified" not in action:
-        offered = (*action["factors"], *action["fallback"])
-        if str(factor) not in offered:
-            raise InvalidRequest(
-                f"{factor} is not offered for this payment; use one of {', '.join(offered)}", field="factor"
-            )
-        _verify(gate, factor, customer, secret)
+        offered(action, factor)
+        _verify(gate, tenant, intent, factor, answer)
         gate.engine.sca_completed(customer)
         verified = canonical_json({**action, "verified": str(factor)}).decode()
 
@@ -85,6 +120,26 @@ def verify_factor(
 
         intent = payments.step(tenant, intent_id, Action.RESUME_CONFIRM, mark, intent)
     return resume(payments, tenant, intent)
+
+
+def passkey_options(
+    payments: Payments, customer: str, intent_id: str
+) -> tuple[CeremonyOptions, PaymentBinding]:
+    """WebAuthn request options for the customer's passkey step-up on its held intent, their challenge
+    bound to the intent's amount, currency and payee; refused as `verify_factor` would refuse the factor
+    (not the customer's, not waiting for a factor, passkey not offered). The binding comes with them, for
+    the customer to be shown what the passkey authorizes."""
+    gate = payments.risk
+    assert gate is not None, "the caller checks that a risk engine is configured"
+    tenant, intent = customers_intent(payments, customer, intent_id)
+    action = waiting_action(intent, "verify_factor")
+    if "verified" in action:
+        raise UnexpectedState(intent.id, str(intent.status), "passkey options (a factor is verified already)")
+    offered(action, Factor.PASSKEY)
+    if gate.passkeys is None:
+        raise NotEnrolled(Factor.PASSKEY, customer)
+    bound = binding(tenant, intent)
+    return gate.passkeys.options(customer, bound), bound
 
 
 def resume(payments: Payments, tenant: Tenant, seen: PaymentIntent) -> PaymentIntent:
@@ -116,7 +171,7 @@ def review_handler(payments: Payments) -> Callable[[Case], None]:
             return
         try:
             tenant, intent = owner_of(payments, case.subject_id)
-            action = _waiting(intent, "risk_review")
+            action = waiting_action(intent, "risk_review")
         except (NotFound, UnexpectedState):
             return
         if action["case"] != case.id:

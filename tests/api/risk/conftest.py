@@ -25,13 +25,14 @@ from risk.factors.sealing import SecretBox
 from risk.factors.totp import TotpFactor
 from risk.kyc.assignments import Tiers
 from risk.kyc.tiers import Tier
-from tests.api.identity.conftest import Browser, Clock
+from tests.api.identity.conftest import ORIGIN, Browser, Clock
 from tests.api.identity.conftest import app as app
 from tests.api.identity.conftest import client as client
 from tests.api.identity.conftest import clock as clock
 from tests.api.identity.conftest import settings as identity_settings  # noqa: F401  (fixture)
 from tests.api.merchants.conftest import Caller, Onboarded, onboard
 from tests.helpers.db import session_on
+from tests.helpers.soft_authenticator import SoftAuthenticator
 from tests.payments.intents.conftest import ScriptedRail
 
 INTENTS = "/v1/payment-intents"
@@ -98,6 +99,28 @@ class Customer:
 
     def set_password(self, password: str) -> None:
         PaymentPassword(self.engine, LockoutPolicy(), self.clock).set(self.subject, password)
+
+    def register_passkey(self) -> SoftAuthenticator:
+        """A passkey registered through `/v1/auth/passkeys` in this customer's session."""
+        authenticator = SoftAuthenticator()
+        client, bearer = self.browser.client, self.browser.bearer()
+        options = client.post(
+            "/v1/auth/passkeys/registration/options", json={"user_name": "customer"}, headers=bearer
+        )
+        assert options.status_code == 201, options.text
+        ceremony = options.json()
+        answer = {
+            "ceremony_id": ceremony["ceremony_id"],
+            "credential": authenticator.register(ceremony["options"], origin=ORIGIN),
+        }
+        verified = client.post("/v1/auth/passkeys/registration/verify", json=answer, headers=bearer)
+        assert verified.status_code == 201, verified.text
+        return authenticator
+
+    def passkey_options(self, intent_id: str, token: str | None = None) -> httpx.Response:
+        return self.browser.client.post(
+            f"{INTENTS}/{intent_id}/verify-factor/passkey-options", headers=self.browser.bearer(token)
+        )
 
     def verify(self, intent_id: str, body: dict[str, Any], token: str | None = None) -> httpx.Response:
         return self.browser.client.post(

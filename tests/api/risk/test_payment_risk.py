@@ -81,7 +81,10 @@ def test_without_totp_the_fallback_factor_is_offered_never_a_pass(
         [],
         ["payment_password"],
     )
-    assert action["fallback_reason"] == "totp: not enrolled"
+    assert action["fallback_reason"] == "totp: not enrolled"  # no passkey: asked as before passkeys
+    no_passkey = customer.passkey_options(held["id"])
+    assert no_passkey.status_code == 422
+    assert [error["field"] for error in no_passkey.json()["errors"]] == ["factor"]
     refused = customer.verify(held["id"], {"factor": "totp", "code": "123456"})
     assert refused.status_code == 422
     assert [error["field"] for error in refused.json()["errors"]] == ["factor"]

@@ -67,12 +67,21 @@ def test_no_usable_factor_raises_with_every_reason(preferred: Factor):
     ]  # recovery codes: not even listed, so not enrolled
     with pytest.raises(NoFactorAvailable) as refused:
         choose(preferred, statuses, NOW)
+    passkey = {Factor.PASSKEY: "not enrolled"} if preferred is Factor.PASSKEY else {}
     assert refused.value.reasons == {
+        **passkey,
         Factor.TOTP: "not enrolled",
         Factor.PAYMENT_PASSWORD: f"locked until {NOW + 1}",
         Factor.RECOVERY_CODE: "not enrolled",
     }
     assert next(iter(refused.value.reasons)) == preferred
+
+
+def test_a_preferred_passkey_the_server_cannot_verify_falls_back_with_its_reason():
+    statuses = [status(Factor.PASSKEY), status(Factor.TOTP), status(Factor.PAYMENT_PASSWORD)]
+    choice = choose(Factor.PASSKEY, statuses, NOW, unavailable={Factor.PASSKEY})
+    assert (choice.factor, choice.fallback_reason) == (Factor.TOTP, "passkey: unavailable")
+    assert choose(Factor.PASSKEY, statuses, NOW).factor == Factor.PASSKEY
 
 
 def test_available_factors_reads_each_factor_and_its_lock(

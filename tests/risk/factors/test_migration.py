@@ -1,5 +1,6 @@
-"""Migrations 0016 and 0019 build exactly the factors' tables on both backends, and take them away again."""
+"""Migrations 0016, 0019 and 0027 build exactly the factors' tables on both backends, and take them away."""
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -19,6 +20,8 @@ FACTOR_TABLES = {
 REVISION = "0016"
 PROOF_TABLES = {"risk_factor_proofs"}
 PROOF_REVISION = "0019"
+PASSKEY_TABLES = {"risk_factor_passkey_challenges"}
+PASSKEY_REVISION = "0027"
 
 
 def previous_revision(revision: str = REVISION) -> str:
@@ -29,7 +32,7 @@ def previous_revision(revision: str = REVISION) -> str:
 
 
 def test_upgrade_builds_the_factor_schema_and_downgrade_removes_it(database_url: str):
-    assert set(metadata.tables) == FACTOR_TABLES | PROOF_TABLES
+    assert set(metadata.tables) == FACTOR_TABLES | PROOF_TABLES | PASSKEY_TABLES
     with engine_on(database_url) as engine:
         upgrade_database(engine)
         assert set(inspect(engine).get_table_names()) >= FACTOR_TABLES
@@ -45,15 +48,24 @@ def test_upgrade_builds_the_factor_schema_and_downgrade_removes_it(database_url:
         assert set(inspect(engine).get_table_names()) >= FACTOR_TABLES
 
 
-def test_the_proofs_migration_adds_and_removes_only_its_table(database_url: str):
+@pytest.mark.parametrize(
+    ("revision", "added", "kept"),
+    [
+        (PROOF_REVISION, PROOF_TABLES, FACTOR_TABLES),
+        (PASSKEY_REVISION, PASSKEY_TABLES, FACTOR_TABLES | PROOF_TABLES),
+    ],
+)
+def test_a_later_migration_adds_and_removes_only_its_table(
+    database_url: str, revision: str, added: set[str], kept: set[str]
+):
     with engine_on(database_url) as engine:
         upgrade_database(engine)
         with engine.begin() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
-            command.downgrade(config, previous_revision(PROOF_REVISION))
+            command.downgrade(config, previous_revision(revision))
         tables = set(inspect(engine).get_table_names())
-        assert tables >= FACTOR_TABLES
-        assert not tables & PROOF_TABLES
+        assert tables >= kept
+        assert not tables & added
         upgrade_database(engine)
-        assert set(inspect(engine).get_table_names()) >= FACTOR_TABLES | PROOF_TABLES
+        assert set(inspect(engine).get_table_names()) >= kept | added
