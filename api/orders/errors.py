@@ -4,7 +4,7 @@ from api.errors import ApiError, InvalidRequest, NotFound, ServiceUnavailable
 from api.ledger.errors import InsufficientFunds, invalid_fields_detail
 from matching.engine import Reject
 from matching.markets import MarketSpecError
-from matching.spot.errors import AmendNeedsFunds, MarketHalted, SpotError, UnsupportedOrder
+from matching.spot.errors import AmendNeedsFunds, MarketBusy, MarketHalted, SpotError, UnsupportedOrder
 
 
 class OrderNotFound(NotFound, problem="order-not-found", title="Order not found"):
@@ -25,7 +25,8 @@ class OrderRejected(ApiError, status=409, problem="order-rejected", title="Order
 
 
 class MarketUnavailable(ServiceUnavailable, problem="market-unavailable", title="Market unavailable"):
-    """The market stopped after a failed ledger posting; it resumes when reopened."""
+    """The market stopped after a failed ledger posting (it resumes when reopened), or another process is
+    its writer."""
 
 
 def field_problem(error: MarketSpecError) -> InvalidOrder:
@@ -34,7 +35,7 @@ def field_problem(error: MarketSpecError) -> InvalidOrder:
 
 def spot_problem(error: SpotError, field: str = "qty") -> ApiError:
     """The problem of a refusal the market made before journaling anything."""
-    if isinstance(error, MarketHalted):
+    if isinstance(error, (MarketHalted, MarketBusy)):
         return MarketUnavailable(str(error))
     if isinstance(error, (AmendNeedsFunds, UnsupportedOrder)):
         return InvalidOrder(field, str(error))

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from api.orders.errors import MarketUnavailable
 from matching.markets import MarketSpec, markets
+from matching.spot.errors import MarketBusy
 from matching.spot.market import SpotMarket
 from payments.merchants.tenant import Tenant, mode_of
 
@@ -51,7 +53,10 @@ class SpotMarkets:
             key = (market_id, livemode)
             if key not in self._open:
                 directory = self.directory / mode_of(livemode) / market_id
-                self._open[key] = SpotMarket.open(spec_for(spec, livemode), directory, self.database)
+                try:
+                    self._open[key] = SpotMarket.open(spec_for(spec, livemode), directory, self.database)
+                except MarketBusy as error:
+                    raise MarketUnavailable(str(error)) from error
             return self._open[key]
 
     def close(self) -> None:

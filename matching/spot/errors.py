@@ -20,3 +20,7 @@ class UnsupportedOrder(SpotError):
 class MarketHalted(SpotError):
     """A ledger posting failed after the journal took a command: the market stops until it is reopened,
     which posts what is missing (the journal is the truth; guessing would be worse)."""
+
+
+class MarketBusy(SpotError):
+    """Another process holds the market's writer lock: one writer per book."""

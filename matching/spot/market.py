@@ -12,11 +12,14 @@ another's. The market keeps its clock itself (microseconds, never going back) an
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from chain.files import make_private_directory
 from ledger.model import TransferSpec
 from ledger.results import CreateTransferResult
 from ledger.transaction import Database
@@ -27,7 +30,13 @@ from matching.journal.book import JOURNAL_NAME
 from matching.journal.codec import decode_records
 from matching.markets import MarketSpec
 from matching.spot.accounts import ensure_accounts, market_specs, trader_specs
-from matching.spot.errors import AmendNeedsFunds, InsufficientFunds, MarketHalted, UnsupportedOrder
+from matching.spot.errors import (
+    AmendNeedsFunds,
+    InsufficientFunds,
+    MarketBusy,
+    MarketHalted,
+    UnsupportedOrder,
+)
 from matching.spot.poster import post, read_cursor, release_orphans, write_cursor
 from matching.spot.settlement import Settlement, hold_spec, need
 
@@ -40,8 +49,24 @@ _UNFUNDED = frozenset(
 )
 
 
+WRITER_LOCK = "writer.lock"
+
+
 def _micros() -> int:
     return time.time_ns() // 1_000
+
+
+def _lock_writer(directory: Path) -> int:
+    """Take the book's writer lock (held until `close` or the process's death, kill -9 included): a second
+    writer on one journal, e.g. another API process, would interleave sequence numbers and fork history."""
+    make_private_directory(directory, parents=True)
+    fd = os.open(directory / WRITER_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise MarketBusy(f"another process is the writer of {directory}") from None
+    return fd
 
 
 class SpotMarket:
@@ -64,6 +89,7 @@ class SpotMarket:
         self._lock = threading.Lock()
         self._halted: BaseException | None = None
         self._closed = False
+        self._writer_lock = -1
 
     @classmethod
     def open(
@@ -80,6 +106,19 @@ class SpotMarket:
         The settlement state (each open order's reservation) is recomputed by running the whole journal
         through a second engine; its state hash must equal the book's, or the two disagree about history.
         """
+        lock = _lock_writer(directory)
+        try:
+            spot = cls._recover(market, directory, database, clock, snapshot_every)
+        except BaseException:
+            os.close(lock)
+            raise
+        spot._writer_lock = lock
+        return spot
+
+    @classmethod
+    def _recover(
+        cls, market: MarketSpec, directory: Path, database: Database, clock: Clock, snapshot_every: int
+    ) -> SpotMarket:
         ensure_accounts(database, market_specs(market))
         book = JournaledBook.open(directory, snapshot_every=snapshot_every)
         records, _ = decode_records((directory / JOURNAL_NAME).read_bytes())
@@ -167,3 +206,5 @@ class SpotMarket:
         if not self._closed:
             self._closed = True
             self.book.close()
+            if self._writer_lock >= 0:
+                os.close(self._writer_lock)

@@ -9,11 +9,7 @@ from sqlalchemy import create_engine
 
 from api.orders.runtime import spec_for, trader_of
 from api.settings import ApiSettings
-from ledger.accounts import create_accounts
-from ledger.model import AccountSpec, OwnerKind, TransferSpec
-from ledger.transfers import create_transfer
 from matching.markets import TPW_TUSD
-from matching.spot.accounts import trader_account, trader_specs
 from payments.merchants.tenant import Tenant
 from tests.api.merchants.conftest import (  # noqa: F401  (fixtures)
     Caller,
@@ -25,6 +21,7 @@ from tests.api.merchants.conftest import (  # noqa: F401  (fixtures)
     operator,
     session,
 )
+from tests.matching.spot.ledger_view import fund as fund_trader
 
 Fund = Callable[[Onboarded, bool, int, int], None]
 
@@ -36,22 +33,7 @@ def fund(client: TestClient, api_settings: ApiSettings) -> Fund:
     def fund_(merchant: Onboarded, livemode: bool, tpw: int, tusd: int) -> None:
         engine = create_engine(api_settings.database_url)
         trader = trader_of(Tenant(merchant.id, livemode))
-        market = spec_for(TPW_TUSD, livemode)
-        create_accounts(engine, trader_specs(market, trader))
-        for currency, amount in ((market.base, tpw), (market.quote, tusd)):
-            source = 7_000 + ord(currency[0])
-            create_accounts(engine, [AccountSpec(source, currency, OwnerKind.TREASURY, "test-funding")])
-            outcome = create_transfer(
-                engine,
-                TransferSpec(
-                    reference=f"fund:{merchant.id}:{livemode}:{currency}",
-                    debit_account_id=source,
-                    credit_account_id=trader_account(trader, currency),
-                    amount=amount * 1_000_000,
-                    currency=currency,
-                ),
-            )
-            assert outcome.ok, outcome
+        fund_trader(engine, spec_for(TPW_TUSD, livemode), trader, tpw=tpw, tusd=tusd)
         engine.dispose()
 
     return fund_

@@ -6,25 +6,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from api.db import make_engine
-from ledger.schema import metadata
 from matching.markets import TPW_TUSD
 from matching.spot.market import SpotMarket
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
+from tests.ledger.conftest import engine  # noqa: F401  (fixture: an empty ledger on each backend)
 from tests.matching.spot.ledger_view import fund
 
 OpenMarket = Callable[[], SpotMarket]
 
 
 @pytest.fixture
-def ledger(database_url: str) -> Iterator[Engine]:  # noqa: F811
-    """An empty ledger on this test's database."""
-    engine = make_engine(database_url)
-    metadata.create_all(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
+def ledger(engine: Engine) -> Engine:  # noqa: F811
+    """An empty ledger on this test's database (SQLite, then PostgreSQL)."""
+    return engine
 
 
 @pytest.fixture
@@ -48,5 +42,5 @@ def market(open_market: OpenMarket, ledger: Engine) -> SpotMarket:
     """The market, with traders 1 and 2 holding 1,000 TPW and 100,000 tUSD each."""
     spot = open_market()
     for trader in (1, 2):
-        fund(ledger, spot, trader, tpw=1_000, tusd=100_000)
+        fund(ledger, spot.market, trader, tpw=1_000, tusd=100_000)
     return spot

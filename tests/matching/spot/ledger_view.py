@@ -8,7 +8,8 @@ from ledger.model import AccountSpec, OwnerKind, TransferSpec
 from ledger.schema import transfers
 from ledger.transfers import create_transfer
 from matching.engine import Side
-from matching.spot.accounts import escrow_account, fees_account, trader_account
+from matching.markets import MarketSpec
+from matching.spot.accounts import escrow_account, fees_account, trader_account, trader_specs
 from matching.spot.market import SpotMarket
 from matching.spot.settlement import need
 
@@ -21,16 +22,17 @@ def balance(ledger: Engine, account_id: int) -> int:
     return account.balances.posted
 
 
-def fund(ledger: Engine, spot: SpotMarket, trader: int, *, tpw: int, tusd: int) -> None:
-    """Open `trader`'s accounts and move `tpw` TPW and `tusd` tUSD into them from a treasury account."""
-    spot.open_accounts(trader)
-    for currency, amount in ((spot.market.base, tpw), (spot.market.quote, tusd)):
-        source = 9_000 + len(currency) + ord(currency[0])
+def fund(ledger: Engine, market: MarketSpec, trader: int, *, tpw: int, tusd: int) -> None:
+    """Open `trader`'s accounts in `market` and move `tpw` TPW and `tusd` tUSD into them from a treasury
+    account (deposits are the rails' business, not the market's)."""
+    create_accounts(ledger, trader_specs(market, trader))
+    for currency, amount in ((market.base, tpw), (market.quote, tusd)):
+        source = 9_000 + ord(currency[0])
         create_accounts(ledger, [AccountSpec(source, currency, OwnerKind.TREASURY, "test-funding")])
         outcome = create_transfer(
             ledger,
             TransferSpec(
-                reference=f"fund:{trader}:{currency}",
+                reference=f"fund:{market.id}:{trader}:{currency}",
                 debit_account_id=source,
                 credit_account_id=trader_account(trader, currency),
                 amount=amount * UNIT,

@@ -10,7 +10,7 @@ from matching.engine import Kind, Place, Side
 from matching.markets import TPW_TUSD
 from matching.spot import market as market_module
 from matching.spot.accounts import trader_account
-from matching.spot.errors import MarketHalted
+from matching.spot.errors import MarketBusy, MarketHalted
 from matching.spot.market import SpotMarket
 from matching.spot.poster import CURSOR_NAME
 from matching.spot.settlement import hold_spec
@@ -75,3 +75,10 @@ def test_a_hold_the_journal_never_took_is_released_at_reopen(
     assert_consistent(ledger, reopened)
     reopened.close()
     assert open_market().orphans_released == []  # released once
+
+
+def test_a_second_writer_of_the_book_is_refused(market: SpotMarket, open_market: OpenMarket) -> None:
+    with pytest.raises(MarketBusy):
+        open_market()
+    market.close()
+    open_market()  # the lock went with the first writer

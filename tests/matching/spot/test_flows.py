@@ -30,9 +30,9 @@ def test_random_flows_keep_the_ledger_balanced(
     seed: int, open_market: OpenMarket, ledger: Engine, tmp_path: Path
 ) -> None:
     spot = open_market()
-    fund(ledger, spot, 1, tpw=300, tusd=30_000)
-    fund(ledger, spot, 2, tpw=2_000, tusd=1_000)
-    fund(ledger, spot, 3, tpw=50, tusd=200_000)
+    fund(ledger, spot.market, 1, tpw=300, tusd=30_000)
+    fund(ledger, spot.market, 2, tpw=2_000, tusd=1_000)
+    fund(ledger, spot.market, 3, tpw=50, tusd=200_000)
     rng = random.Random(seed)
     trades = 0
     for order_id in range(1, 121):

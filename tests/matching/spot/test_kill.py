@@ -21,7 +21,7 @@ def test_kill_9_mid_flow_posts_every_acknowledged_trade_once(
 ) -> None:
     spot = open_market()
     for trader in (1, 2, 3):
-        fund(ledger, spot, trader, tpw=5_000, tusd=500_000)
+        fund(ledger, spot.market, trader, tpw=5_000, tusd=500_000)
     spot.close()
     writer = subprocess.Popen(
         [
