@@ -35,6 +35,7 @@ from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, Request
 from api.migrate import upgrade_database
 from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
+from api.markets.router import router as markets_router
 from api.orders.router import router as orders_router
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
@@ -182,6 +183,7 @@ ROUTERS: Final = (
     custody_router,
     ledger_router,
     orders_router,
+    markets_router,
     vesting_router,
     subscriptions_router,
     merchants_router,

@@ -24,7 +24,7 @@ from ledger.model import TransferSpec
 from ledger.results import CreateTransferResult
 from ledger.transaction import Database
 from ledger.transfers import create_transfer
-from matching.engine import Amend, Cancel, Command, Engine, Event, Kind, Place, Tick, state_hash
+from matching.engine import Amend, Cancel, Command, Engine, Event, Kind, Place, Side, Tick, state_hash
 from matching.journal import JournaledBook
 from matching.journal.book import JOURNAL_NAME
 from matching.journal.codec import decode_records
@@ -39,6 +39,7 @@ from matching.spot.errors import (
 )
 from matching.spot.poster import post, read_cursor, release_orphans, write_cursor
 from matching.spot.settlement import Settlement, hold_spec, need
+from matching.spot.tape import Tape
 
 Clock = Callable[[], int]
 _UNFUNDED = frozenset(
@@ -86,6 +87,7 @@ class SpotMarket:
         self.settlement = settlement
         self.clock = clock
         self.orphans_released: list[int] = []
+        self.tape = Tape()
         self._lock = threading.Lock()
         self._halted: BaseException | None = None
         self._closed = False
@@ -123,15 +125,18 @@ class SpotMarket:
         book = JournaledBook.open(directory, snapshot_every=snapshot_every)
         records, _ = decode_records((directory / JOURNAL_NAME).read_bytes())
         cursor = read_cursor(directory)
-        shadow, settlement = Engine(), Settlement(market)
+        shadow, settlement, tape = Engine(), Settlement(market), Tape()
         for seq, cmd in records:
-            specs = settlement.apply(seq, cmd, shadow.process(cmd))
+            events = shadow.process(cmd)
+            tape.record(seq, cmd.ts, events)
+            specs = settlement.apply(seq, cmd, events)
             if seq > cursor:
                 post(database, specs)
         if state_hash(shadow) != book.state_hash():
             raise RuntimeError(f"{market.id}: the journal replayed does not give the book's state")
         write_cursor(directory, book.last_seq)
         spot = cls(market, book, database, settlement, clock)
+        spot.tape = tape
         spot.orphans_released = release_orphans(database, market, settlement.placed)
         return spot
 
@@ -192,6 +197,7 @@ class SpotMarket:
             self._check_running()
             cmd = make(max(self.clock(), self.book.engine.clock))
             (events,) = self.book.submit([cmd])
+            self.tape.record(self.book.last_seq, cmd.ts, events)
             specs: Sequence[TransferSpec] = self.settlement.apply(self.book.last_seq, cmd, events)
             try:
                 post(self.database, specs)
@@ -200,6 +206,16 @@ class SpotMarket:
                 self._halted = error
                 raise MarketHalted(f"{self.market.id}: posting seq {self.book.last_seq} failed") from error
             return events
+
+    def depth(self, side: Side, levels: int) -> list[tuple[int, int]]:
+        """The best `levels` price levels of `side` as (ticks, lots shown), best first."""
+        with self._lock:
+            shown: list[tuple[int, int]] = []
+            for level in self.book.engine.book.side_levels(side):
+                if len(shown) == levels:
+                    break
+                shown.append((level.price, sum(order.visible for order in level.orders())))
+            return shown
 
     def close(self) -> None:
         """Close the journal (again: nothing)."""

@@ -82,3 +82,11 @@ def test_a_second_writer_of_the_book_is_refused(market: SpotMarket, open_market:
         open_market()
     market.close()
     open_market()  # the lock went with the first writer
+
+
+def test_the_tape_is_rebuilt_from_the_journal(market: SpotMarket, open_market: OpenMarket) -> None:
+    flow(market)
+    trades = market.tape.recent(10)
+    assert [(trade.price, trade.qty) for trade in trades] == [(200, 4)]
+    market.close()
+    assert open_market().tape.recent(10) == trades
