@@ -42,12 +42,13 @@ def _time(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
-def _open(request: Request, tenant: Tenant, market_id: str) -> SpotMarket:
+def _open(request: Request, tenant: Tenant, market_id: str) -> tuple[SpotMarket, MarketSpec]:
+    """The market of the tenant's mode (opened if it was not), and its spec as clients know it."""
     spot_markets: SpotMarkets = request.app.state.spot_markets
     market = spot_markets.get(market_id, tenant.livemode)
     if market is None:
         raise MarketNotFound(f"no market {market_id!r}")
-    return market
+    return market, markets()[market_id]
 
 
 def _market_view(spec: MarketSpec) -> schemas.MarketOut:
@@ -76,8 +77,7 @@ async def read_book(
     depth: Annotated[int, Query(ge=1, le=100, description="Levels a side.")] = 20,
 ) -> schemas.BookOut:
     """Scope `orders:read`. Aggregated by price, what the book shows."""
-    market = await run_in_threadpool(_open, request, tenant, market_id)
-    spec = markets()[market_id]
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
 
     def levels(side: Side) -> list[schemas.Level]:
         return [
@@ -98,8 +98,7 @@ async def list_trades(
     limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
 ) -> schemas.Trades:
     """Scope `orders:read`."""
-    market = await run_in_threadpool(_open, request, tenant, market_id)
-    spec = markets()[market_id]
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
     return schemas.Trades(
         market=market_id,
         data=[
@@ -126,8 +125,7 @@ async def list_candles(
     limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
 ) -> schemas.Candles:
     """Scope `orders:read`. Open, high, low, close and volume of each interval that saw a trade."""
-    market = await run_in_threadpool(_open, request, tenant, market_id)
-    spec = markets()[market_id]
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
     return schemas.Candles(
         market=market_id,
         interval=interval,
