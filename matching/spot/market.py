@@ -158,6 +158,8 @@ class SpotMarket:
             or not 0 < place.price <= self.market.max_price_ticks
         ):
             raise UnsupportedOrder("qty and price must be within the market's limits")
+        if place.order_id in self.settlement.placed:
+            raise UnsupportedOrder(f"order id {place.order_id} was used before: ids are never reused")
         self._check_running()
         outcome = create_transfer(self.database, hold_spec(self.market, place))
         if outcome.result in _UNFUNDED:
@@ -174,12 +176,15 @@ class SpotMarket:
 
     def amend(self, trader: int, order_id: int, price: int, qty: int) -> list[Event]:
         """Amend a resting order within what it holds (a larger reservation: cancel and place again)."""
-        order = self.settlement.orders.get(order_id)
-        if order is not None and order.trader == trader:
-            wanted = need(self.market, order.side, qty, price or order.price)
-            if wanted > order.held:
-                raise AmendNeedsFunds(f"the amended order needs {wanted} held, it holds {order.held}")
-        return self._run(lambda ts: Amend(ts, order_id, trader, price, qty))
+
+        def within_hold() -> None:  # under the lock: a fill may have spent part of the hold meanwhile
+            order = self.settlement.orders.get(order_id)
+            if order is not None and order.trader == trader:
+                wanted = need(self.market, order.side, qty, price or order.price)
+                if wanted > order.held:
+                    raise AmendNeedsFunds(f"the amended order needs {wanted} held, it holds {order.held}")
+
+        return self._run(lambda ts: Amend(ts, order_id, trader, price, qty), within_hold)
 
     def tick(self) -> list[Event]:
         """Move the clock: GTD orders due expire, and their reservations go back."""
@@ -191,15 +196,22 @@ class SpotMarket:
                 f"{self.market.id} stopped after a failed posting; reopen it"
             ) from self._halted
 
-    def _run(self, make: Callable[[int], Command]) -> list[Event]:
-        """Stamp, journal and apply one command, then post its transfers; its events."""
+    def _run(self, make: Callable[[int], Command], check: Callable[[], None] | None = None) -> list[Event]:
+        """Stamp, journal and apply one command, then post its transfers; its events. `check` may still
+        refuse it, under the lock, before anything is written.
+
+        Once the command is journaled, anything failing (settlement's own invariant, the ledger, the
+        cursor) halts the market: the journal holds a command the ledger may not reflect, and only the
+        reopen's replay knows how to catch up."""
         with self._lock:
             self._check_running()
+            if check is not None:
+                check()
             cmd = make(max(self.clock(), self.book.engine.clock))
             (events,) = self.book.submit([cmd])
-            self.tape.record(self.book.last_seq, cmd.ts, events)
-            specs: Sequence[TransferSpec] = self.settlement.apply(self.book.last_seq, cmd, events)
             try:
+                self.tape.record(self.book.last_seq, cmd.ts, events)
+                specs: Sequence[TransferSpec] = self.settlement.apply(self.book.last_seq, cmd, events)
                 post(self.database, specs)
                 write_cursor(self.book.directory, self.book.last_seq)
             except BaseException as error:

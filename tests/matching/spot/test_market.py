@@ -97,3 +97,11 @@ def test_gtd_expiry_releases_on_tick(market: SpotMarket, ledger: Engine) -> None
     assert market.tick() == [Canceled(11, 2, Done.EXPIRED)]
     assert balance(ledger, trader_account(1, TPW)) == 1_000 * UNIT
     assert_consistent(ledger, market)
+
+
+def test_an_order_id_is_never_reused(market: SpotMarket, ledger: Engine) -> None:
+    market.place(limit(11, 1, Side.SELL, 1, 300))
+    market.cancel(1, 11)
+    with pytest.raises(UnsupportedOrder):
+        market.place(limit(11, 1, Side.SELL, 1, 300))
+    assert_consistent(ledger, market)
