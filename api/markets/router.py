@@ -15,9 +15,12 @@ from api.auth import KEY_RESPONSES
 from api.deps import OrdersReader
 from api.errors import NotFound, problem_doc
 from api.markets import schemas
-from api.orders.runtime import SpotMarkets
+from api.orders.runtime import SpotMarkets, trader_of
+from ledger.accounts import lookup_accounts
 from matching.engine import Side
 from matching.markets import MarketSpec, markets
+from matching.markets.spec import units_text
+from matching.spot.accounts import trader_account
 from matching.spot.market import SpotMarket
 from payments.merchants.tenant import Tenant
 
@@ -142,3 +145,27 @@ async def list_candles(
             for candle in market.tape.candles(INTERVALS[interval] * 1_000_000, limit)
         ],
     )
+
+
+@router.get("/{market_id}/balances", summary="The caller's spot balances", responses=RESPONSES)
+async def read_balances(request: Request, market_id: MarketPath, tenant: OrdersReader) -> schemas.Balances:
+    """Scope `orders:read`. Available (in the caller's spot accounts) and held by its open orders here."""
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
+    trader = trader_of(tenant)
+    held = market.held(trader)
+    accounts = await run_in_threadpool(
+        lookup_accounts, market.database, [trader_account(trader, currency) for currency in held]
+    )
+    data = []
+    for currency, amount in held.items():
+        account = accounts.get(trader_account(trader, currency))
+        decimals = spec.base_decimals if currency == spec.base else spec.quote_decimals
+        available = account.balances.available if account is not None else 0
+        data.append(
+            schemas.Balance(
+                currency=QUOTE_NAMES.get(currency, currency),
+                available=units_text(available, decimals),
+                held=units_text(amount, decimals),
+            )
+        )
+    return schemas.Balances(market=market_id, livemode=tenant.livemode, data=data)

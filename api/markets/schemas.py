@@ -70,3 +70,19 @@ class Candles(ApiModel):
     interval: str
     data: list[CandleOut]
     """Newest first; intervals without a trade are left out."""
+
+
+class Balance(ApiModel):
+    currency: str
+    available: str
+    """What the caller may still trade with (its spot account's balance)."""
+    held: str
+    """What its open orders in this market hold in escrow."""
+
+
+class Balances(ApiModel):
+    """The caller's spot balances in a market's two currencies, in its key's mode."""
+
+    market: str
+    livemode: bool
+    data: list[Balance]

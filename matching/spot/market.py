@@ -38,7 +38,7 @@ from matching.spot.errors import (
     UnsupportedOrder,
 )
 from matching.spot.poster import post, read_cursor, release_orphans, write_cursor
-from matching.spot.settlement import Settlement, hold_spec, need
+from matching.spot.settlement import Settlement, hold_currency, hold_spec, need
 from matching.spot.tape import Tape
 
 Clock = Callable[[], int]
@@ -218,6 +218,15 @@ class SpotMarket:
                 self._halted = error
                 raise MarketHalted(f"{self.market.id}: posting seq {self.book.last_seq} failed") from error
             return events
+
+    def held(self, trader: int) -> dict[str, int]:
+        """What `trader`'s open orders hold in this market's escrow, by currency (ledger units)."""
+        with self._lock:
+            held = {self.market.base: 0, self.market.quote: 0}
+            for order in self.settlement.orders.values():
+                if order.trader == trader:
+                    held[hold_currency(self.market, order.side)] += order.held
+            return held
 
     def depth(self, side: Side, levels: int) -> list[tuple[int, int]]:
         """The best `levels` price levels of `side` as (ticks, lots shown), best first."""

@@ -39,3 +39,17 @@ def test_market_data_follows_the_trades(merchant_a: Onboarded, merchant_b: Onboa
     )
     assert merchant_a.sandbox.get(f"{MARKETS}/BTC-USD/book").status_code == 404
     assert merchant_a.sandbox.get(f"{MARKETS}/TPW-tUSD/candles?interval=7m").status_code == 422
+
+
+def test_balances_show_available_and_held_per_mode(merchant_a: Onboarded, fund: Fund) -> None:
+    fund(merchant_a, False, 10, 100)
+    body = {"market": "TPW-tUSD", "side": "buy", "price": "2.50", "qty": "4"}
+    assert merchant_a.sandbox.post(ORDERS, body).status_code == 201
+    sandbox = merchant_a.sandbox.get(f"{MARKETS}/TPW-tUSD/balances").json()
+    # 4 TPW at 2.50 is 10 tUSD, plus the 0.20 % taker fee held: 10.02
+    assert sandbox["data"] == [
+        {"currency": "TPW", "available": "10", "held": "0"},
+        {"currency": "tUSD", "available": "89.98", "held": "10.02"},
+    ]
+    live = merchant_a.live.get(f"{MARKETS}/TPW-tUSD/balances").json()
+    assert [(b["available"], b["held"]) for b in live["data"]] == [("0", "0"), ("0", "0")]
