@@ -221,6 +221,10 @@ TenantReader = Annotated[Tenant, Depends(merchant_tenant("merchant:read"))]
 """The calling merchant's tenant, for a key with `merchant:read`."""
 ReportsTenant = Annotated[Tenant, Depends(merchant_tenant("payments:read"))]
 """The calling merchant's tenant, for a merchant's key with `payments:read` (its statements and reports)."""
+OrdersReader = Annotated[Tenant, Depends(merchant_tenant("orders:read"))]
+"""The calling merchant's tenant, for a merchant's key with `orders:read` (its spot orders)."""
+OrdersWriter = Annotated[Tenant, Depends(merchant_tenant("orders:write"))]
+"""The calling merchant's tenant, for a merchant's key with `orders:write` (place, amend, cancel)."""
 
 
 @dataclass(frozen=True)

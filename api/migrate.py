@@ -12,7 +12,8 @@ from alembic import command
 from alembic.config import CommandLine, Config
 from sqlalchemy import Engine, MetaData
 
-import api.models  # noqa: F401  (registers the tables on Base.metadata)
+import api.models
+import api.orders.table
 import ledger.schema
 import payments.fx.schema
 import payments.intents.schema
@@ -58,6 +59,7 @@ def target_metadata() -> list[MetaData]:
         risk.cases.schema.metadata,
         risk.audit.schema.metadata,
         risk.privacy.schema.metadata,
+        api.orders.table.metadata,
     ]
 
 

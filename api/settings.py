@@ -171,6 +171,9 @@ class ApiSettings(BaseSettings):
     process died); longer than any request runs."""
     idempotency_sweep_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
     """How often a finished POST also deletes the expired Idempotency-Keys (0: after every one)."""
+    matching_dir: Path = PROJECT_ROOT / "var" / "matching"
+    """The spot markets' journals and snapshots: `<dir>/<live|sandbox>/<market>/` (one writer each: one API
+    process serves the markets)."""
     ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
     `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""

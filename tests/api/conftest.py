@@ -73,6 +73,7 @@ def api_settings(api_database_url: str, closed_port_url: str, tmp_path: Path) ->
         custody_tls_dir=tmp_path / "custody" / "coordinator",
         custody_audit_path=tmp_path / "custody" / "audit.jsonl",
         merchant_ca_dir=tmp_path / "merchants" / "ca",
+        matching_dir=tmp_path / "matching",
         monitoring_interval_seconds=0,
     )
 

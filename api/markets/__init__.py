@@ -1,0 +1,1 @@
+"""`/v1/markets`: the markets served and their market data (book, trades, candles)."""

@@ -1,0 +1,171 @@
+"""`/v1/markets`: the spot markets, their books, recent trades and candles (issue 13, point 8, REST half).
+
+Market data of the key's mode (a sandbox key sees the sandbox book), for a merchant's key with
+`orders:read`. The book is read from the engine under the market's lock; trades and candles from the
+market's tape, rebuilt from the journal at open (`matching.spot.tape`): the newest 10,000 trades.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import KEY_RESPONSES
+from api.deps import OrdersReader
+from api.errors import NotFound, problem_doc
+from api.markets import schemas
+from api.orders.runtime import SpotMarkets, trader_of
+from ledger.accounts import lookup_accounts
+from matching.engine import Side
+from matching.markets import MarketSpec, markets
+from matching.markets.spec import units_text
+from matching.spot.accounts import trader_account
+from matching.spot.market import SpotMarket
+from payments.merchants.tenant import Tenant
+
+router = APIRouter(prefix="/v1/markets", tags=["markets"])
+
+MarketPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,32}$", description="The market's id.")]
+RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    **KEY_RESPONSES,
+    404: problem_doc("No market of this id."),
+    422: problem_doc("Invalid request; `errors` names each bad field."),
+}
+INTERVALS: Final = {"1m": 60, "5m": 300, "15m": 900, "1h": 3_600, "1d": 86_400}
+QUOTE_NAMES: Final = {"QTU": "tUSD"}
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class MarketNotFound(NotFound, problem="market-not-found", title="Market not found"):
+    """No market of this id."""
+
+
+def _time(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def _open(request: Request, tenant: Tenant, market_id: str) -> tuple[SpotMarket, MarketSpec]:
+    """The market of the tenant's mode (opened if it was not), and its spec as clients know it."""
+    spot_markets: SpotMarkets = request.app.state.spot_markets
+    market = spot_markets.get(market_id, tenant.livemode)
+    if market is None:
+        raise MarketNotFound(f"no market {market_id!r}")
+    return market, markets()[market_id]
+
+
+def _market_view(spec: MarketSpec) -> schemas.MarketOut:
+    return schemas.MarketOut(
+        id=spec.id,
+        base=spec.base,
+        quote=QUOTE_NAMES.get(spec.quote, spec.quote),
+        tick=spec.price_text(1),
+        lot=spec.qty_text(1),
+        maker_fee_bps=spec.maker_fee_bps,
+        taker_fee_bps=spec.taker_fee_bps,
+    )
+
+
+@router.get("", summary="List the markets", responses=RESPONSES)
+async def list_markets(_tenant: OrdersReader) -> schemas.Markets:
+    """Scope `orders:read`."""
+    return schemas.Markets(data=[_market_view(spec) for spec in markets().values()])
+
+
+@router.get("/{market_id}/book", summary="A market's best levels", responses=RESPONSES)
+async def read_book(
+    request: Request,
+    market_id: MarketPath,
+    tenant: OrdersReader,
+    depth: Annotated[int, Query(ge=1, le=100, description="Levels a side.")] = 20,
+) -> schemas.BookOut:
+    """Scope `orders:read`. Aggregated by price, what the book shows."""
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
+
+    def levels(side: Side) -> list[schemas.Level]:
+        return [
+            schemas.Level(price=spec.price_text(price), qty=spec.qty_text(lots))
+            for price, lots in market.depth(side, depth)
+        ]
+
+    return schemas.BookOut(
+        market=market_id, livemode=tenant.livemode, bids=levels(Side.BUY), asks=levels(Side.SELL)
+    )
+
+
+@router.get("/{market_id}/trades", summary="A market's recent trades", responses=RESPONSES)
+async def list_trades(
+    request: Request,
+    market_id: MarketPath,
+    tenant: OrdersReader,
+    limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
+) -> schemas.Trades:
+    """Scope `orders:read`."""
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
+    return schemas.Trades(
+        market=market_id,
+        data=[
+            schemas.TradeOut(
+                id=f"{trade.seq}-{trade.index}",
+                price=spec.price_text(trade.price),
+                qty=spec.qty_text(trade.qty),
+                taker_side="buy" if trade.taker_side == Side.BUY else "sell",
+                time=_time(trade.ts),
+            )
+            for trade in market.tape.recent(limit)
+        ],
+    )
+
+
+@router.get("/{market_id}/candles", summary="A market's candles", responses=RESPONSES)
+async def list_candles(
+    request: Request,
+    market_id: MarketPath,
+    tenant: OrdersReader,
+    interval: Annotated[
+        Literal["1m", "5m", "15m", "1h", "1d"], Query(description="The candle's span.")
+    ] = "1m",
+    limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
+) -> schemas.Candles:
+    """Scope `orders:read`. Open, high, low, close and volume of each interval that saw a trade."""
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
+    return schemas.Candles(
+        market=market_id,
+        interval=interval,
+        data=[
+            schemas.CandleOut(
+                start=_time(candle.start),
+                open=spec.price_text(candle.open),
+                high=spec.price_text(candle.high),
+                low=spec.price_text(candle.low),
+                close=spec.price_text(candle.close),
+                volume=spec.qty_text(candle.volume),
+                trades=candle.trades,
+            )
+            for candle in market.tape.candles(INTERVALS[interval] * 1_000_000, limit)
+        ],
+    )
+
+
+@router.get("/{market_id}/balances", summary="The caller's spot balances", responses=RESPONSES)
+async def read_balances(request: Request, market_id: MarketPath, tenant: OrdersReader) -> schemas.Balances:
+    """Scope `orders:read`. Available (in the caller's spot accounts) and held by its open orders here."""
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
+    trader = trader_of(tenant)
+    held = market.held(trader)
+    accounts = await run_in_threadpool(
+        lookup_accounts, market.database, [trader_account(trader, currency) for currency in held]
+    )
+    data = []
+    for currency, amount in held.items():
+        account = accounts.get(trader_account(trader, currency))
+        decimals = spec.base_decimals if currency == spec.base else spec.quote_decimals
+        available = account.balances.available if account is not None else 0
+        data.append(
+            schemas.Balance(
+                currency=QUOTE_NAMES.get(currency, currency),
+                available=units_text(available, decimals),
+                held=units_text(amount, decimals),
+            )
+        )
+    return schemas.Balances(market=market_id, livemode=tenant.livemode, data=data)

@@ -1,0 +1,247 @@
+"""One spot market's single writer: hold in the ledger, journal, match, post, in that order.
+
+A command is acknowledged (its events returned) only once it is in the journal and its transfers in the
+ledger. The order of the steps is what makes a crash at any point harmless (`matching.spot.poster`): a hold
+without a journal record is an orphan released at open; a journal record without its transfers is posted at
+open; transfers posted twice are the same references, answered `exists`.
+
+One lock serialises the book: the journal's order is the ledger's order. Holds are posted outside it (they
+only move a trader's own money into escrow), so a slow ledger write of one trader does not wait on
+another's. The market keeps its clock itself (microseconds, never going back) and stamps every command.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from chain.files import make_private_directory
+from ledger.model import TransferSpec
+from ledger.results import CreateTransferResult
+from ledger.transaction import Database
+from ledger.transfers import create_transfer
+from matching.engine import Amend, Cancel, Command, Engine, Event, Kind, Place, Side, Tick, state_hash
+from matching.journal import JournaledBook
+from matching.journal.book import JOURNAL_NAME
+from matching.journal.codec import decode_records
+from matching.markets import MarketSpec
+from matching.spot.accounts import ensure_accounts, market_specs, trader_specs
+from matching.spot.errors import (
+    AmendNeedsFunds,
+    InsufficientFunds,
+    MarketBusy,
+    MarketHalted,
+    UnsupportedOrder,
+)
+from matching.spot.poster import post, read_cursor, release_orphans, write_cursor
+from matching.spot.settlement import Settlement, hold_currency, hold_spec, need
+from matching.spot.tape import Tape
+
+Clock = Callable[[], int]
+_UNFUNDED = frozenset(
+    {
+        CreateTransferResult.EXCEEDS_CREDITS,
+        CreateTransferResult.DEBIT_ACCOUNT_NOT_FOUND,
+    }
+)
+
+
+WRITER_LOCK = "writer.lock"
+
+
+def _micros() -> int:
+    return time.time_ns() // 1_000
+
+
+def _lock_writer(directory: Path) -> int:
+    """Take the book's writer lock (held until `close` or the process's death, kill -9 included): a second
+    writer on one journal, e.g. another API process, would interleave sequence numbers and fork history."""
+    make_private_directory(directory, parents=True)
+    fd = os.open(directory / WRITER_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise MarketBusy(f"another process is the writer of {directory}") from None
+    return fd
+
+
+class SpotMarket:
+    """The book, journal and ledger postings of one spot market (open with `SpotMarket.open`)."""
+
+    def __init__(
+        self,
+        market: MarketSpec,
+        book: JournaledBook,
+        database: Database,
+        settlement: Settlement,
+        clock: Clock,
+    ) -> None:
+        self.market = market
+        self.book = book
+        self.database = database
+        self.settlement = settlement
+        self.clock = clock
+        self.orphans_released: list[int] = []
+        self.tape = Tape()
+        self._lock = threading.Lock()
+        self._halted: BaseException | None = None
+        self._closed = False
+        self._writer_lock = -1
+
+    @classmethod
+    def open(
+        cls,
+        market: MarketSpec,
+        directory: Path,
+        database: Database,
+        *,
+        clock: Clock = _micros,
+        snapshot_every: int = 100_000,
+    ) -> SpotMarket:
+        """Open the book, bring the ledger up to the journal, release orphan holds; then it may serve.
+
+        The settlement state (each open order's reservation) is recomputed by running the whole journal
+        through a second engine; its state hash must equal the book's, or the two disagree about history.
+        """
+        lock = _lock_writer(directory)
+        try:
+            spot = cls._recover(market, directory, database, clock, snapshot_every)
+        except BaseException:
+            os.close(lock)
+            raise
+        spot._writer_lock = lock
+        return spot
+
+    @classmethod
+    def _recover(
+        cls, market: MarketSpec, directory: Path, database: Database, clock: Clock, snapshot_every: int
+    ) -> SpotMarket:
+        ensure_accounts(database, market_specs(market))
+        book = JournaledBook.open(directory, snapshot_every=snapshot_every)
+        records, _ = decode_records((directory / JOURNAL_NAME).read_bytes())
+        cursor = read_cursor(directory)
+        shadow, settlement, tape = Engine(), Settlement(market), Tape()
+        for seq, cmd in records:
+            events = shadow.process(cmd)
+            tape.record(seq, cmd.ts, events)
+            specs = settlement.apply(seq, cmd, events)
+            if seq > cursor:
+                post(database, specs)
+        if state_hash(shadow) != book.state_hash():
+            raise RuntimeError(f"{market.id}: the journal replayed does not give the book's state")
+        write_cursor(directory, book.last_seq)
+        spot = cls(market, book, database, settlement, clock)
+        spot.tape = tape
+        spot.orphans_released = release_orphans(database, market, settlement.placed)
+        return spot
+
+    def open_accounts(self, trader: int) -> None:
+        """Create trader `trader`'s accounts in both currencies (idempotent); funding them is the ledger's."""
+        ensure_accounts(self.database, trader_specs(self.market, trader))
+
+    # -- commands ----------------------------------------------------------------------------------
+
+    def place(self, place: Place) -> list[Event]:
+        """Hold the order's reservation, then journal and match it; its events. `place.ts` is replaced
+        by the market's clock. Only limit orders: a market or stop order has no limit to hold against."""
+        if place.kind is not Kind.LIMIT:
+            raise UnsupportedOrder("a spot order is a limit order (use tif IOC or FOK to take only)")
+        if place.reduce_only:
+            raise UnsupportedOrder("reduce_only has no meaning for spot")
+        if (
+            not 0 < place.qty <= self.market.max_qty_lots
+            or not 0 < place.price <= self.market.max_price_ticks
+        ):
+            raise UnsupportedOrder("qty and price must be within the market's limits")
+        if place.order_id in self.settlement.placed:
+            raise UnsupportedOrder(f"order id {place.order_id} was used before: ids are never reused")
+        self._check_running()
+        outcome = create_transfer(self.database, hold_spec(self.market, place))
+        if outcome.result in _UNFUNDED:
+            raise InsufficientFunds(
+                f"the order needs {need(self.market, place.side, place.qty, place.price)} held"
+            )
+        if not outcome.ok:
+            raise RuntimeError(f"hold for order {place.order_id}: {outcome.result}")
+        return self._run(lambda ts: place._replace(ts=ts))
+
+    def cancel(self, trader: int, order_id: int) -> list[Event]:
+        """Cancel a live order of `trader`; its reservation goes back."""
+        return self._run(lambda ts: Cancel(ts, order_id, trader))
+
+    def amend(self, trader: int, order_id: int, price: int, qty: int) -> list[Event]:
+        """Amend a resting order within what it holds (a larger reservation: cancel and place again)."""
+
+        def within_hold() -> None:  # under the lock: a fill may have spent part of the hold meanwhile
+            order = self.settlement.orders.get(order_id)
+            if order is not None and order.trader == trader:
+                wanted = need(self.market, order.side, qty, price or order.price)
+                if wanted > order.held:
+                    raise AmendNeedsFunds(f"the amended order needs {wanted} held, it holds {order.held}")
+
+        return self._run(lambda ts: Amend(ts, order_id, trader, price, qty), within_hold)
+
+    def tick(self) -> list[Event]:
+        """Move the clock: GTD orders due expire, and their reservations go back."""
+        return self._run(Tick)
+
+    def _check_running(self) -> None:
+        if self._halted is not None:
+            raise MarketHalted(
+                f"{self.market.id} stopped after a failed posting; reopen it"
+            ) from self._halted
+
+    def _run(self, make: Callable[[int], Command], check: Callable[[], None] | None = None) -> list[Event]:
+        """Stamp, journal and apply one command, then post its transfers; its events. `check` may still
+        refuse it, under the lock, before anything is written.
+
+        Once the command is journaled, anything failing (settlement's own invariant, the ledger, the
+        cursor) halts the market: the journal holds a command the ledger may not reflect, and only the
+        reopen's replay knows how to catch up."""
+        with self._lock:
+            self._check_running()
+            if check is not None:
+                check()
+            cmd = make(max(self.clock(), self.book.engine.clock))
+            (events,) = self.book.submit([cmd])
+            try:
+                self.tape.record(self.book.last_seq, cmd.ts, events)
+                specs: Sequence[TransferSpec] = self.settlement.apply(self.book.last_seq, cmd, events)
+                post(self.database, specs)
+                write_cursor(self.book.directory, self.book.last_seq)
+            except BaseException as error:
+                self._halted = error
+                raise MarketHalted(f"{self.market.id}: posting seq {self.book.last_seq} failed") from error
+            return events
+
+    def held(self, trader: int) -> dict[str, int]:
+        """What `trader`'s open orders hold in this market's escrow, by currency (ledger units)."""
+        with self._lock:
+            held = {self.market.base: 0, self.market.quote: 0}
+            for order in self.settlement.orders.values():
+                if order.trader == trader:
+                    held[hold_currency(self.market, order.side)] += order.held
+            return held
+
+    def depth(self, side: Side, levels: int) -> list[tuple[int, int]]:
+        """The best `levels` price levels of `side` as (ticks, lots shown), best first."""
+        with self._lock:
+            shown: list[tuple[int, int]] = []
+            for level in self.book.engine.book.side_levels(side):
+                if len(shown) == levels:
+                    break
+                shown.append((level.price, sum(order.visible for order in level.orders())))
+            return shown
+
+    def close(self) -> None:
+        """Close the journal (again: nothing)."""
+        if not self._closed:
+            self._closed = True
+            self.book.close()
+            if self._writer_lock >= 0:
+                os.close(self._writer_lock)

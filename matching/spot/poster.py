@@ -1,0 +1,106 @@
+"""Writing a spot market's transfers to the ledger exactly once, across crashes.
+
+The journal is the truth and the ledger follows it. A command's transfers (`matching.spot.settlement`)
+are written in one ledger batch, one database transaction, right after the command is journaled; their
+references are derived from (market, journal seq, index), so writing them again answers `exists` and moves
+nothing. The poster's cursor (`poster.cursor` beside the journal, written atomically after each batch) says
+how far the ledger is known to be; it only saves work: a cursor behind the ledger (a crash between the
+ledger's commit and the cursor's write) re-posts a batch the ledger then answers `exists` for, and a
+ledger behind the journal (a crash between the journal's fsync and the ledger's commit) is caught up at
+open, because open recomputes every command's transfers from the journal and posts those past the cursor.
+
+The other gap is before the journal: an order's hold is posted first, then the order is journaled. A
+crash in between leaves a hold for an order no one was told about (its caller never got an answer), an
+orphan: open releases every hold in the market's escrow whose order id the journal never saw.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+from chain.files import write_atomic
+from ledger.journal import account_transfers, lookup_references
+from ledger.model import TransferSpec
+from ledger.results import CreateTransferResult
+from ledger.transaction import Database
+from ledger.transfers import create_transfers
+from matching.markets import MarketSpec
+from matching.spot.accounts import escrow_account
+
+CURSOR_NAME = "poster.cursor"
+_PAGE = 500
+_REPLAYED = frozenset(
+    {CreateTransferResult.OK, CreateTransferResult.EXISTS, CreateTransferResult.LINKED_EVENT_FAILED}
+)
+
+
+class PostingFailed(RuntimeError):
+    """The ledger refused a transfer the journal implies: a bug or a tampered ledger, never a retryable
+    condition; the market must stop rather than diverge."""
+
+
+def post(database: Database, specs: Sequence[TransferSpec]) -> None:
+    """Write `specs` (one command's transfers) in one transaction; the same ones again are a no-op."""
+    if not specs:
+        return
+    outcomes = create_transfers(database, specs)
+    if all(outcome.ok for outcome in outcomes):
+        return
+    # A replay: every transfer of the batch was committed together, so each must be there as it was.
+    if all(outcome.result in _REPLAYED for outcome in outcomes):
+        stored = lookup_references(database, [(spec.currency, spec.reference) for spec in specs])
+        if all((spec.currency, spec.reference) in stored for spec in specs):
+            return
+    failed = next(outcome for outcome in outcomes if not outcome.ok)
+    raise PostingFailed(f"{specs[failed.index].reference}: {failed.result}")
+
+
+def read_cursor(directory: Path) -> int:
+    """The last journal seq whose transfers are known to be in the ledger (0: none)."""
+    path = directory / CURSOR_NAME
+    return int(json.loads(path.read_text())["seq"]) if path.exists() else 0
+
+
+def write_cursor(directory: Path, seq: int) -> None:
+    # Not fsync'd: a cursor lost to a power cut is only behind, and behind is safe (see above).
+    write_atomic(directory / CURSOR_NAME, json.dumps({"seq": seq}).encode(), durable=False)
+
+
+def release_orphans(database: Database, market: MarketSpec, placed: Collection[int]) -> list[int]:
+    """Give back every hold in `market`'s escrow whose order the journal never took; their order ids.
+
+    Reads the escrow accounts' whole history (once, at open, before the market serves); each release's
+    reference `spot:<market>:orphan:<order id>` makes a second sweep harmless.
+    """
+    prefix = f"spot:{market.id}:hold:"
+    releases = []
+    for currency in (market.base, market.quote):
+        escrow = escrow_account(market, currency)
+        after: tuple[int, int] | None = None
+        while page := account_transfers(database, escrow, after=after, limit=_PAGE):
+            after = (page[-1].timestamp, page[-1].id)
+            for transfer in page:
+                if transfer.reference.startswith(prefix) and transfer.credit_account_id == escrow:
+                    order_id = int(transfer.reference.removeprefix(prefix))
+                    if order_id not in placed:
+                        releases.append(
+                            (
+                                order_id,
+                                TransferSpec(
+                                    reference=f"spot:{market.id}:orphan:{order_id}",
+                                    debit_account_id=escrow,
+                                    credit_account_id=transfer.debit_account_id,
+                                    amount=transfer.amount,
+                                    currency=currency,
+                                ),
+                            )
+                        )
+    done = lookup_references(database, [(spec.currency, spec.reference) for _, spec in releases])
+    releases = [
+        (order_id, spec) for order_id, spec in releases if (spec.currency, spec.reference) not in done
+    ]
+    for _, spec in releases:
+        post(database, [spec])
+    return [order_id for order_id, _ in releases]
