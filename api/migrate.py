@@ -18,6 +18,7 @@ import ledger.schema
 import payments.fx.schema
 import payments.intents.schema
 import payments.merchants.schema
+import payments.rails.bank.holds
 import payments.rails.stablecoin.schema
 import payments.reconciliation.schema
 import payments.webhooks.schema
@@ -48,6 +49,7 @@ def target_metadata() -> list[MetaData]:
         payments.fx.schema.metadata,
         payments.webhooks.schema.metadata,
         payments.rails.stablecoin.schema.metadata,
+        payments.rails.bank.holds.metadata,
         payments.reconciliation.schema.metadata,
         risk.identity.schema.metadata,
         risk.factors.schema.metadata,

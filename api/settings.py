@@ -216,6 +216,10 @@ class ApiSettings(BaseSettings):
     bank_collection_name: str = "TPWallet collection"
     bank_livemode: bool = False
     """The mode of the money the bank moves: a sandbox bank serves sandbox payment intents only."""
+    bank_held_refund_interval_seconds: float = Field(default=30.0, ge=0, le=86_400)
+    """How often the API re-screens the bank refunds the screening held and sends those now clear
+    (`payments.rails.bank.holds`; 0: never). Several API processes may all do it: a refund is claimed
+    before it is sent, and a resent pain.001 keeps its MsgId, so the bank books it once."""
     card_processor_url: str | None = None
     """The card processor's base URL (the devnet's sandbox processor); unset: no card rail is registered."""
     card_processor_credential_path: Path = PROJECT_ROOT / "var" / "sandbox" / "card" / "api-credential"

@@ -97,8 +97,8 @@ async def start_check(
     """A session access token. The name is screened against the sanctions list first; the provider's result
     arrives later (`status` moves from `pending`)."""
     return await idempotency.run(
-        lambda _: run_in_threadpool(
-            service.start_check, engine, screening, provider, principal.subject_id, body
+        lambda progress: run_in_threadpool(
+            service.start_check, engine, screening, provider, principal.subject_id, body, progress
         ),
         body=body,
         status_code=HTTPStatus.CREATED,

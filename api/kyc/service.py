@@ -15,6 +15,7 @@ from typing import Final
 from sqlalchemy import Engine
 
 from api.errors import ApiError, InvalidRequest, NotFound
+from api.idempotency.progress import Progress, committed
 from api.kyc import schemas
 from api.kyc.runtime import KycProvider, KycUnavailable
 from api.screening.runtime import ScreeningRuntime
@@ -56,6 +57,10 @@ _PROBLEMS: Final[dict[type[errors.KycError], type[ApiError]]] = {
 }
 
 
+CHECK_RECORDED: Final = "check_recorded"
+"""The start's recovery point: the pending check is stored (`data`: its id), not yet known to the provider."""
+
+
 def millis() -> int:
     return int(time.time() * 1000)
 
@@ -84,7 +89,14 @@ def start_check(
     provider: KycProvider,
     subject_id: str,
     body: schemas.CheckIn,
+    progress: Progress,
 ) -> schemas.CheckOut:
+    """Start a check under the request's Idempotency-Key, in Stripe's atomic phases: the pending check is
+    recorded with the key's recovery point (`check_recorded`) before the provider is asked, and the
+    provider's id is stored with the answer in one transaction. A request cut short anywhere is finished by
+    its retry with the same key: it resumes from the recorded check and submits the same reference, which
+    the provider answers with its first check, so the provider never runs a second one. A provider that
+    does not answer leaves the check pending and the key resumable (503)."""
     try:
         request = CheckRequest(
             subject_id=subject_id,
@@ -102,11 +114,24 @@ def start_check(
         raise ScreeningRefused("this name is a confirmed sanctions match: no KYC check can be started")
     if screened.standing is Standing.PENDING_REVIEW:
         raise ScreeningHold("this name waits for a compliance review; try again once it is cleared")
+    store = Checks(engine, clock=millis)
+    session = progress.session
+    if progress.point == CHECK_RECORDED:
+        check_id = str(progress.data["check_id"])  # a retry after the check was recorded: the same check
+    else:
+        # The check and the key's recovery point commit together, before the provider is asked.
+        check_id = store.record_pending(session.connection(), provider.client.name, request)
+        progress.save(CHECK_RECORDED, check_id=check_id)
     try:
-        check = Checks(engine, clock=millis).start(provider.client, request)
+        # The provider keeps one check per reference (our check id): asked again, it starts nothing new.
+        provider_check_id = provider.client.submit(check_id, request)
     except KycProviderUnavailable as error:
         raise KycUnavailable(str(error)) from None
-    return view(check)
+    return committed(
+        session,
+        progress,
+        lambda connection: view(store.note_submitted(connection, check_id, provider_check_id)),
+    )
 
 
 def overview(engine: Engine, subject_id: str) -> schemas.KycOut:

@@ -161,8 +161,9 @@ async def update(
 ) -> schemas.MerchantOut:
     """Scope `merchants:admin` only: the category decides which risk rules its customers' payments meet,
     so, like the rest of what was applied for, it is the operator's finding, never the merchant's own say
-    (a merchant's key reads it). Setting the same value again answers the same."""
-    return await to_thread.run_sync(service.update, session, merchant_id, body)
+    (a merchant's key reads it). Setting the same value again answers the same. A change is recorded on the
+    risk audit log (`merchant.category.changed`: who, from, to) in the change's transaction."""
+    return await to_thread.run_sync(service.update, session, client, merchant_id, body)
 
 
 @router.get("/v1/merchant", summary="Read the calling key's own merchant", responses=AUTH_RESPONSES)

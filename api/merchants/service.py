@@ -41,6 +41,7 @@ from payments.merchants.model import (
     MerchantStatus,
 )
 from payments.merchants.tenant import Tenant, mode_of
+from risk.audit import append
 
 _Out = TypeVar("_Out", bound=BaseModel)
 API_KEYS: Final[Table] = Base.metadata.tables[ApiKey.__tablename__]
@@ -187,11 +188,27 @@ def reject(session: Session, merchant_id: str, progress: Progress) -> schemas.Me
     return _commit(session, progress, merchant_out(merchant))
 
 
-def update(session: Session, merchant_id: str, body: schemas.MerchantUpdate) -> schemas.MerchantOut:
+def update(
+    session: Session, client: ApiClient, merchant_id: str, body: schemas.MerchantUpdate
+) -> schemas.MerchantOut:
     """Set the merchant's category (whatever its status: an applicant may be categorised before approval);
-    payments confirmed from then on are assessed with it."""
+    payments confirmed from then on are assessed with it. The category decides which risk rules the
+    merchant's payments meet, so a change is a risk-relevant act: it is chained onto the risk audit log
+    (who, from, to) in the same transaction, committed with the change or not at all; setting the same
+    value again changes nothing and records nothing."""
+    now = _now()
     with _domain_errors():
-        merchant = store.set_category(session, merchant_id, body.mcc, _now())
+        before = store.get(session, merchant_id, for_update=True).mcc
+        merchant = store.set_category(session, merchant_id, body.mcc, now)
+    if merchant.mcc != before:
+        append(
+            session.connection(),
+            actor=client.actor,
+            action="merchant.category.changed",
+            subject=merchant_id,
+            details={"from": before, "to": merchant.mcc},
+            now=int(now.timestamp()),
+        )
     session.commit()
     return merchant_out(merchant)
 

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep
 from api.errors import ApiError, ServiceUnavailable, problem_doc
+from api.periodic import every
 from api.schemas import ApiModel
 from api.screening.runtime import runtime_of as screening_runtime_of
 from api.settings import ApiSettings
@@ -31,6 +32,7 @@ from payments.intents.errors import PaymentError
 from payments.intents.model import RailKind
 from payments.rails.bank.accounts import checked_bic, checked_iban
 from payments.rails.bank.client import BankConnection, BankRail
+from payments.rails.bank.holds import HoldStatus
 from payments.rails.bank.notifications import Handled, handle
 from payments.rails.bank.pain001 import Party
 from payments.rails.bank.xsd import InvalidMessage
@@ -107,7 +109,7 @@ def bank_rail_from(
 async def bank_rail_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Register the bank rail for the app's life, beside the other rails, its refunds screened by the API's
     screening runtime (on the list in use at each refund; no usable list is a 503, never an unscreened
-    refund)."""
+    refund), and re-screen the held ones every `bank_held_refund_interval_seconds`, sending those cleared."""
     bank = bank_rail_from(app.state.settings, lambda: screening_runtime_of(app.state).screener())
     app.state.bank_notifications = bank
     if bank is not None:
@@ -115,11 +117,22 @@ async def bank_rail_lifespan(app: FastAPI) -> AsyncIterator[None]:
         rails[RailKind.BANK] = bank.rail
         app.state.payment_rails = rails
         log.info("bank rail ready", extra={"bank_url": bank.rail.connection.url})
+    interval = app.state.settings.bank_held_refund_interval_seconds if bank is not None else 0
+    rail = None if bank is None else bank.rail
     try:
-        yield
+        async with every("held bank refunds released", interval, lambda: _release(rail), log):
+            yield
     finally:
         if bank is not None:
             bank.rail.close()
+
+
+def _release(rail: BankRail | None) -> int:
+    """One round of the held bank refunds (`BankRail.release_held_refunds`): how many were sent."""
+    if rail is None:
+        return 0
+    released = rail.release_held_refunds()
+    return sum(1 for status in released.values() if status is HoldStatus.SENT)
 
 
 router = APIRouter(prefix="/v1/rails/bank", tags=["payments"], lifespan=bank_rail_lifespan)

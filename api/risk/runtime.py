@@ -1,6 +1,8 @@
 """The risk engine on the serving app, as functions of its `app.state` (a Starlette `State`): built at start
 from the settings' rule file and CIDR table, with the factor services a customer steps up with (the
 passkey's under the sign-in's relying party, `TPW_WEBAUTHN_*`), and the review cases' resolution handlers.
+The engine's velocity windows are rebuilt at start from the stored decisions (`risk.decisions.replay`: what
+a restart keeps, and what it cannot).
 
 `state.risk_gate` is what `api.deps.payments_of` gives the payment intents; while it is None (the rule
 file did not load at start: logged) confirmations are not assessed. The clock is the identity clock
@@ -12,6 +14,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
 from api.identity.service import passkey_policy, wall_clock
 from api.settings import ApiSettings
 from custody.keystore.sealed_box import SealingError
@@ -19,6 +24,7 @@ from payments.intents.context import Payments
 from payments.intents.guard.gate import RiskGate
 from payments.intents.guard.release import review_handler
 from risk.cases import Case, Resolutions, SubjectKind
+from risk.decisions import rebuild_windows
 from risk.engine import CidrTable, RiskEngine, RiskEngineError, RuleSource
 from risk.factors.lockout import LockoutPolicy
 from risk.factors.passkey import PasskeyStepUp
@@ -67,8 +73,10 @@ def build_gate(state: Any) -> RiskGate | None:
         max_lock_seconds=settings.factor_lockout_max_seconds,
     )
     engine = state.engine
+    risk_engine = RiskEngine(rules, countries)
+    _rebuild_velocity(engine, risk_engine, clock())
     return RiskGate(
-        engine=RiskEngine(rules, countries),
+        engine=risk_engine,
         passwords=PaymentPassword(engine, policy, clock),
         recovery=RecoveryCodes(engine, policy, clock),
         policy=policy,
@@ -76,6 +84,19 @@ def build_gate(state: Any) -> RiskGate | None:
         totp=_totp(state, policy, clock),
         passkeys=PasskeyStepUp(engine, passkey_policy(settings), clock),
     )
+
+
+def _rebuild_velocity(database: Engine, risk_engine: RiskEngine, now: int) -> None:
+    """Replay the stored decisions into the fresh engine's velocity windows (`risk.decisions.replay`), so
+    a restart or a second process does not start them empty; a database that cannot be read is logged and
+    leaves them empty (the API still serves)."""
+    try:
+        with database.connect() as connection:
+            replayed = rebuild_windows(connection, risk_engine, now=now)
+    except SQLAlchemyError as error:
+        log.error("risk: velocity windows start empty (the decisions could not be read: %s)", error)
+        return
+    log.info("risk: velocity windows rebuilt from %d stored decisions", replayed)
 
 
 def app_payments(state: Any) -> Payments:

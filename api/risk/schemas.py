@@ -3,11 +3,12 @@ evaluates against the rules in force (nothing is enforced, no window moves)."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from api.schemas import ApiModel, DecimalSpelling
 from ledger.model import INT64_MAX
 from risk.engine import BeneficiaryKind, Kind, KycTier, SensitiveChange
+from risk.engine.mcc import check_mcc
 
 Money = Annotated[
     int, DecimalSpelling(minimum=0, numbers=False, maximum=INT64_MAX, kind="amount", article="an")
@@ -79,7 +80,9 @@ class EvaluationIn(ApiModel):
     account_age_days: Annotated[int, Field(ge=0, le=100_000)]
     at: Annotated[int, Field(ge=0, le=2**40)] | None = None
     """Unix seconds; default now."""
-    mcc: Annotated[str, Field(pattern=r"^[0-9]{4}$")] | None = None
+    mcc: Annotated[str, AfterValidator(check_mcc)] | None = None
+    """A merchant category the rules' table knows (`risk.engine.mcc`), as on merchants: an unknown code
+    would match no category rule and make the evaluation say less than it seems to."""
     beneficiary: BeneficiaryIn | None = None
     device_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     device_new: bool = False

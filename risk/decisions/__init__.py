@@ -4,6 +4,7 @@ and whether it was enforced or an operator's test evaluation. Each one is also a
 log (`risk.audit`), written in the same transaction."""
 
 from risk.decisions.inputs import assessment_facts, inputs_digest
+from risk.decisions.replay import rebuild_windows, replay_span
 from risk.decisions.store import DecisionRecord, get_decision, page_decisions, record_decision
 
 __all__ = [
@@ -12,5 +13,7 @@ __all__ = [
     "get_decision",
     "inputs_digest",
     "page_decisions",
+    "rebuild_windows",
     "record_decision",
+    "replay_span",
 ]

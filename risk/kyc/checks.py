@@ -20,7 +20,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from risk.kyc.assignments import change_tier
 from risk.kyc.errors import CheckNotFound, InvalidCheck, OutcomeConflict
@@ -124,27 +124,44 @@ class Checks:
 
     def start(self, provider: KycProvider, request: CheckRequest) -> Check:
         """Record the check, then ask `provider`; a provider's refusal is recorded as `failed` and
-        re-raised."""
-        check_id = f"kyc_chk_{secrets.token_hex(10)}"
+        re-raised. (The API's route splits these phases around its Idempotency-Key: `record_pending`,
+        then `provider.submit`, then `note_submitted` with the stored answer.)"""
         with self.engine.begin() as connection:
-            connection.execute(
-                insert(checks).values(
-                    id=check_id,
-                    subject_id=request.subject_id,
-                    provider=provider.name,
-                    tier=str(request.tier),
-                    status=str(CheckStatus.PENDING),
-                    reasons="",
-                    created_at=self.clock(),
-                )
-            )
+            check_id = self.record_pending(connection, provider.name, request)
         try:
             provider_check_id = provider.submit(check_id, request)
         except Exception as error:
             self._update(check_id, status=str(CheckStatus.FAILED), reasons=type(error).__name__)
             raise
-        self._update(check_id, provider_check_id=provider_check_id)
-        return self.get(check_id)
+        with self.engine.begin() as connection:
+            return self.note_submitted(connection, check_id, provider_check_id)
+
+    def record_pending(self, connection: Connection, provider_name: str, request: CheckRequest) -> str:
+        """Insert a pending check on the caller's transaction; its id, which is the provider's `reference`
+        (a provider keeps one check per reference, so submitting it again starts nothing new)."""
+        check_id = f"kyc_chk_{secrets.token_hex(10)}"
+        connection.execute(
+            insert(checks).values(
+                id=check_id,
+                subject_id=request.subject_id,
+                provider=provider_name,
+                tier=str(request.tier),
+                status=str(CheckStatus.PENDING),
+                reasons="",
+                created_at=self.clock(),
+            )
+        )
+        return check_id
+
+    def note_submitted(self, connection: Connection, check_id: str, provider_check_id: str) -> Check:
+        """The provider took the check as `provider_check_id`: stored on the caller's transaction."""
+        connection.execute(
+            update(checks).where(checks.c.id == check_id).values(provider_check_id=provider_check_id)
+        )
+        row = connection.execute(select(checks).where(checks.c.id == check_id)).first()
+        if row is None:
+            raise CheckNotFound(f"no check {check_id}", field="check_id")
+        return check_from_row(row)
 
     def _update(self, check_id: str, **values: Any) -> None:
         if values.get("status") in FINAL:

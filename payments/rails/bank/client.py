@@ -5,7 +5,8 @@ intent's payment method) to the platform's collection account; a refund is a pai
 bank answers each at once with a pain.002: accepted (the intent is `processing`, its result comes later as
 a signed notification: `payments.rails.bank.notifications`) or rejected with a reason code (declined or
 failed at once). A refund's IBAN is screened against the sanctions list first when the rail has a screener
-(`BankRail`): a hit sends nothing and holds the refund. A transfer cannot be held for a later capture, nor
+(`BankRail`): a hit sends nothing and holds the refund (`payments.rails.bank.holds`: a round re-screens it
+and sends it once cleared; a confirmed match stays held). A transfer cannot be held for a later capture, nor
 called back once sent: capture and cancel are refused.
 
 Every step's MsgId is derived from its idempotency key (`references.message_id`), so a retried step sends
@@ -27,12 +28,13 @@ from payments.intents.model import RailKind
 from payments.intents.rails import OutcomeKind, RailOutcome, RailRequest
 from payments.rails.bank import pain001, pain002
 from payments.rails.bank.accounts import checked_iban
+from payments.rails.bank.holds import HoldStatus, record_hold, refund_id_of, release_held
 from payments.rails.bank.pain001 import CreditTransfer, Party
 from payments.rails.bank.reasons import refusal
 from payments.rails.bank.references import StepReference, message_id
 from payments.rails.bank.xsd import InvalidMessage
 from payments.rails.screening import cleared
-from risk.screening.model import Trigger
+from risk.screening.model import Screening, Trigger
 from risk.screening.screenings import Screener
 
 INITIATION_PATH: Final = "/v1/pain.001"
@@ -93,10 +95,30 @@ class BankRail:
     def refund(self, request: RailRequest) -> RailOutcome:
         customer = checked_iban(request.payment_method, "payment_method")
         if self._screener is not None:
-            refund_id = request.idempotency_key.rpartition(":")[2]  # `<intent id>:refund:<refund id>`
-            screening = self._screener().screen_iban(refund_id, customer.compact, Trigger.PAYOUT)
+            screener = self._screener()
+            refund_id = refund_id_of(request)
+            screening = screener.screen_iban(refund_id, customer.compact, Trigger.PAYOUT)
             if not cleared(screening, refund_id):
-                return RailOutcome(OutcomeKind.PROCESSING)  # held: no pain.001, the refund stays pending
+                # held: no pain.001, the refund stays pending until a round finds it cleared
+                record_hold(screener.engine, request, screening, screener.clock())
+                return RailOutcome(OutcomeKind.PROCESSING)
+        return self._send_refund(request)
+
+    def release_held_refunds(self) -> dict[str, HoldStatus]:
+        """Re-screen the refunds this rail held and send those now clear, once (`holds.release_held`);
+        nothing without a screener (nothing was held)."""
+        if self._screener is None:
+            return {}
+        screener = self._screener()
+
+        def screen(request: RailRequest) -> Screening:
+            iban = checked_iban(request.payment_method, "payment_method").compact
+            return screener.screen_iban(refund_id_of(request), iban, Trigger.PAYOUT)
+
+        return release_held(screener.engine, screen, self._send_refund, screener.clock())
+
+    def _send_refund(self, request: RailRequest) -> RailOutcome:
+        customer = checked_iban(request.payment_method, "payment_method")
         creditor = Party(CUSTOMER_NAME, customer.compact, None if customer.bic is None else str(customer.bic))
         return self._send(request, self.connection.collection, creditor)
 

@@ -5,11 +5,14 @@ signature checks, outsiders refused and bad input named."""
 
 import json
 import time
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from payments.rails.kyc.client import KycProviderClient
 from payments.webhooks.signing import signature_header
+from risk.kyc.checks import CheckRequest, Checks
 from tests.api.kyc.conftest import EVENTS, Customer, NewCustomer, NewOperator, finished, person
 from tests.api.rails.conftest import Bridge
 from tests.helpers.risk_audit import chained_records
@@ -270,3 +273,35 @@ def test_a_confirmed_match_is_refused(customer: NewCustomer, operator: NewOperat
     refused = teo.start(person(full_name="Teodor Ivanovich Morvane"))
     assert refused.status_code == 403
     assert teo.get("/v1/kyc").json()["tier"] == "none"
+
+
+def test_a_start_cut_short_after_the_provider_answered_is_finished_by_its_retry(
+    customer: NewCustomer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pending check commits with the key's recovery point before the provider is asked; a crash after
+    the provider took it (here: storing its answer fails once) leaves the key resumable, and the retry with
+    the same key submits the same reference (the provider keeps one check per reference), stores the
+    answer and replays it from then on: one check here, one at the provider."""
+    alice = Customer(customer())
+    submitted: list[str] = []
+    submit, note = KycProviderClient.submit, Checks.note_submitted
+
+    def spy(self: KycProviderClient, check_id: str, request: CheckRequest) -> str:
+        submitted.append(check_id)
+        return submit(self, check_id, request)
+
+    def crash_once(self: Checks, *args: Any) -> Any:
+        monkeypatch.setattr(Checks, "note_submitted", note)
+        raise RuntimeError("the process died before storing the provider's answer")
+
+    monkeypatch.setattr(KycProviderClient, "submit", spy)
+    monkeypatch.setattr(Checks, "note_submitted", crash_once)
+    assert alice.start(person(), key="kyc-crash").status_code == 500
+    retried = alice.start(person(), key="kyc-crash")
+    assert retried.status_code == 201, retried.text
+    replayed = alice.start(person(), key="kyc-crash")
+    assert replayed.json() == retried.json()
+    assert len(submitted) == 2
+    assert submitted[0] == submitted[1] == retried.json()["id"]
+    assert [check["id"] for check in alice.get("/v1/kyc").json()["checks"]] == [retried.json()["id"]]
+    assert finished(alice, retried.json()["id"])["status"] == "approved"

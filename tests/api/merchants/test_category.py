@@ -1,11 +1,14 @@
 """The merchant category (ISO 18245 `mcc`): named in the application, changed by an admin only, read by the
-merchant; a malformed or unknown code is a 422 problem document naming `mcc`. SQLite and PostgreSQL."""
+merchant; a malformed or unknown code is a 422 problem document naming `mcc`; a change is on the risk
+audit log. SQLite and PostgreSQL."""
 
 from typing import Any
 
 import pytest
 
+from api.settings import ApiSettings
 from tests.api.merchants.conftest import APPLICATION, Caller, Onboarded
+from tests.helpers.risk_audit import chained_records
 
 
 def patch(caller: Caller, merchant_id: str, body: Any) -> Any:
@@ -29,7 +32,9 @@ def test_an_application_without_a_category_has_none(admin: Caller) -> None:
     assert applied.json()["mcc"] is None
 
 
-def test_an_admin_changes_and_clears_the_category(admin: Caller, merchant_a: Onboarded) -> None:
+def test_an_admin_changes_and_clears_the_category(
+    admin: Caller, merchant_a: Onboarded, api_settings: ApiSettings
+) -> None:
     changed = patch(admin, merchant_a.id, {"mcc": "4829"})
     assert changed.status_code == 200, changed.text
     assert changed.json()["mcc"] == "4829"
@@ -38,6 +43,12 @@ def test_an_admin_changes_and_clears_the_category(admin: Caller, merchant_a: Onb
     cleared = patch(admin, merchant_a.id, {"mcc": None})
     assert (cleared.status_code, cleared.json()["mcc"]) == (200, None)
     assert admin.get(f"/v1/merchants/{merchant_a.id}").json()["mcc"] is None
+    trail = chained_records(api_settings.database_url, [merchant_a.id])
+    assert [(r.action, r.details["from"], r.details["to"]) for r in trail] == [
+        ("merchant.category.changed", None, "4829"),  # setting the same value again recorded nothing
+        ("merchant.category.changed", "4829", None),
+    ]
+    assert len({r.actor for r in trail}) == 1
 
 
 def test_a_merchant_cannot_change_its_own_category(merchant_a: Onboarded, admin: Caller) -> None:

@@ -7,8 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.screening.runtime import runtime_of as screening_runtime_of
 from api.settings import ApiSettings
+from payments.rails.bank.holds import HoldStatus, hold_status
 from risk.screening import sdn
 from risk.screening.index import ListIndex
 from risk.screening.model import Outcome, Standing, Trigger
@@ -36,8 +39,11 @@ def list_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def api_settings(api_settings: ApiSettings, list_dir: Path, database_url: str) -> ApiSettings:  # noqa: F811
     """The bank rail's settings (tests/api/rails/conftest.py) on a list that names the funded account
-    (`database_url` named so the backends' parametrization reaches this override)."""
-    return api_settings.model_copy(update={"screening_list_dir": list_dir})
+    (`database_url` named so the backends' parametrization reaches this override); the held refunds' round
+    is run by hand."""
+    return api_settings.model_copy(
+        update={"screening_list_dir": list_dir, "bank_held_refund_interval_seconds": 0}
+    )
 
 
 def test_a_refund_to_a_listed_iban_is_held_and_never_sent(
@@ -58,4 +64,29 @@ def test_a_refund_to_a_listed_iban_is_held_and_never_sent(
         assert screener.standing(refund.json()["id"]) is Standing.BLOCKED
     assert (screening.kind, screening.value, screening.trigger) == ("iban", FUNDED, Trigger.PAYOUT)
     assert (screening.outcome, [hit.ent_num for hit in screening.hits]) == (Outcome.MATCH, [9100])
+    ledger_clean(api_settings)
+
+
+def test_a_held_refund_stays_held_while_listed_and_is_sent_once_when_cleared(
+    client: TestClient, merchant: Caller, api_settings: ApiSettings
+) -> None:
+    """The round (run by hand here) keeps a confirmed match `blocked`, nothing sent and the money held;
+    once the list no longer names the IBAN the refund is sent, once: the bank books it and the refund
+    succeeds, and later rounds send nothing more."""
+    intent = create_bank_intent(merchant, FUNDED, amount="8000")
+    confirm(merchant, intent)
+    assert settled(merchant, f"{INTENTS}/{intent['id']}", "processing")["status"] == "succeeded"
+    refund_id = merchant.post("/v1/refunds", {"payment_intent": intent["id"], "amount": "3000"}).json()["id"]
+    rail = client.app.state.bank_notifications.rail  # type: ignore[attr-defined]
+    assert rail.release_held_refunds() == {refund_id: HoldStatus.BLOCKED}
+    time.sleep(1.5)
+    assert merchant.get(f"/v1/refunds/{refund_id}").json()["status"] == "pending"
+    with engine_on(api_settings.database_url) as engine:
+        assert hold_status(engine, refund_id) is HoldStatus.BLOCKED
+    screening_runtime_of(client.app.state).replace(sample_files())  # type: ignore[attr-defined]
+    assert rail.release_held_refunds() == {refund_id: HoldStatus.SENT}
+    assert settled(merchant, f"/v1/refunds/{refund_id}", "pending")["status"] == "succeeded"
+    assert rail.release_held_refunds() == {}
+    with engine_on(api_settings.database_url) as engine:
+        assert hold_status(engine, refund_id) is HoldStatus.SENT
     ledger_clean(api_settings)

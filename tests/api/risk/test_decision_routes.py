@@ -50,7 +50,14 @@ def test_an_evaluation_is_stored_unenforced_and_moves_no_window(
 
 def test_bad_facts_are_refused_naming_the_field(client: TestClient, operator: OperatorFactory) -> None:
     evaluator = operator("risk:evaluate")
-    for field, value in (("amount", 250000), ("kyc_tier", "gold"), ("currency", "eur"), ("kind", "loan")):
+    for field, value in (
+        ("amount", 250000),
+        ("kyc_tier", "gold"),
+        ("currency", "eur"),
+        ("kind", "loan"),
+        ("mcc", "9999"),  # four digits, but no category of risk/engine/mcc.py
+        ("mcc", "54a1"),
+    ):
         refused = evaluator.post("/v1/risk/decisions", {**FACTS, field: value})
         assert refused.status_code == 422, (field, refused.text)
         assert field in str(refused.json()["errors"][0]["field"]), refused.json()

@@ -12,6 +12,7 @@ import risk.screening.schema
 from api.db import make_engine
 from payments.intents.errors import InvalidRequest, RailRefused
 from payments.intents.rails import OutcomeKind, RailOutcome, RailRequest
+from payments.rails.bank import holds
 from payments.rails.bank.accounts import checked_bic, checked_iban
 from payments.rails.bank.client import BankConnection, BankRail
 from payments.rails.bank.pain001 import Party
@@ -94,9 +95,11 @@ def test_a_bank_that_does_not_answer_is_the_rail_unavailable(rail: BankRail) -> 
 
 @pytest.fixture
 def screener(tmp_path: Path) -> Iterator[Screener]:
-    """A screener on the shipped sample list, its records in a SQLite file of the test's own."""
+    """A screener on the shipped sample list, its records (and the rail's held refunds) in a SQLite file of
+    the test's own."""
     engine = make_engine(f"sqlite:///{tmp_path / 'screening.db'}")
     risk.screening.schema.metadata.create_all(engine)
+    holds.metadata.create_all(engine)
     yield Screener(engine, ListIndex(sdn.load(SAMPLE_DIR)), clock=lambda: 1_796_000_000_000)
     engine.dispose()
 
@@ -117,6 +120,7 @@ def test_a_refund_to_a_listed_iban_is_held_without_asking_the_bank(
         Trigger.PAYOUT,
         "DE62370400440532013001",
     )
+    assert holds.hold_status(screener.engine, "re_1") is holds.HoldStatus.BLOCKED
 
 
 def test_a_refund_to_an_unlisted_iban_is_sent(rail: BankRail, screener: Screener) -> None:
