@@ -96,6 +96,8 @@ REGISTRY: Final[tuple[Entry, ...]] = (
           30 * DAY, "failed attempts: 30 days after the last one, once unlocked", OnErasure.DELETE),
     Entry("risk_devices", ("subject_id", "name", "public_key"), Category.ONLINE_IDENTIFIER, Basis.CONTRACT,
           None, "while the account exists (a revoked device stays listed)", OnErasure.DELETE),
+    Entry("risk_factor_passkey_challenges", ("subject_id",), Category.AUTHENTICATION, Basis.CONTRACT, 0,
+          "deleted once expired (a payment's passkey step-up: PSD2 dynamic linking)", OnErasure.DELETE),
     Entry("risk_device_challenges", ("subject_id",), Category.ONLINE_IDENTIFIER, Basis.CONTRACT, 0,
           "deleted once expired", OnErasure.DELETE),
     Entry("risk_device_fingerprints", ("subject_id", "fingerprint"), Category.ONLINE_IDENTIFIER,

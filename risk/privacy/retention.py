@@ -110,6 +110,7 @@ def steps(now: int) -> dict[str, Callable[[Connection], int]]:
         "identity_webauthn_challenges": _expired(identity.challenges, now),
         "identity_sessions": _sessions(now),
         "risk_device_challenges": _expired(devices.challenges, now),
+        "risk_factor_passkey_challenges": _expired(factors.passkey_challenges, now),
         "risk_device_nonces": _expired(devices.nonces, now),
         "risk_factor_lockouts": _lockouts(now),
         "risk_device_fingerprints": _older(

@@ -176,6 +176,7 @@ ERASERS: dict[str, Callable[[Connection, str], int]] = {
     "risk_factor_payment_passwords": _by_subject(factors.payment_passwords),
     "risk_factor_recovery_codes": _by_subject(factors.recovery_codes),
     "risk_factor_lockouts": _by_subject(factors.lockouts),
+    "risk_factor_passkey_challenges": _by_subject(factors.passkey_challenges),
     "risk_devices": _devices,
     "risk_device_challenges": _by_subject(devices.challenges),
     "risk_device_fingerprints": _by_subject(devices.fingerprints),
