@@ -8,7 +8,6 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed as EvmRevert
-from eth_utils import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 from web3 import Web3
@@ -26,12 +25,11 @@ REVERTED = (TransactionFailed, EvmRevert)
 """A revert as `send_call` raises it on a node, or as eth-tester raises it from the gas estimate."""
 
 
-def _key(label: str) -> LocalAccount:
-    return Account.from_key(keccak(text=f"tpwallet uniswap test {label}"))
-
-
 def _funded(w3: Web3, label: str) -> LocalAccount:
-    account = _key(label)
+    """A new account with ether. Random, not derived from `label`: `send_call`'s nonce tracker knows a chain
+    by its id and genesis hash, and two in-process chains started in the same second share both, so a key
+    reused across tests could be handed the other chain's next nonce."""
+    account: LocalAccount = Account.create(label)
     w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": account.address, "value": Wei(10**20)})
     return account
 
