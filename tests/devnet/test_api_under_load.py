@@ -148,6 +148,32 @@ def test_a_16_mib_body_is_413_and_answers_carry_no_server_banner(api: ApiProcess
     assert chunked.headers["Cache-Control"] == "no-store"
 
 
+def _whole_response(connection: socket.socket) -> str:
+    """An HTTP/1.1 response read to the end of its body (its head and body may come in separate segments:
+    one `recv` can return the head alone)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return data.decode()
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    while len(body) < length:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode()
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_body_trickled_slower_than_the_deadline_is_408_and_x_forwarded_for_is_not_trusted(
     tmp_path: Path, group: CustodyGroup, database_url: str, l1_anvil: AnvilNode, l2_anvil: AnvilNode
@@ -170,7 +196,7 @@ def test_a_body_trickled_slower_than_the_deadline_is_408_and_x_forwarded_for_is_
             f'Content-Length: 100\r\n\r\n{{"key'.encode()
         )
         started = time.monotonic()
-        answer = slow.recv(65536).decode()
+        answer = _whole_response(slow)
         assert answer.startswith("HTTP/1.1 408"), answer
         assert 0.9 < time.monotonic() - started < 5
         assert "urn:tpwallet:problem:request-timeout" in answer
