@@ -31,6 +31,7 @@ from api.kyc.router import router as kyc_router
 from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
 from api.markets.router import router as markets_router
+from api.markets.stream import router as market_stream_router
 from api.merchants.router import router as merchants_router
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from api.migrate import upgrade_database
@@ -184,6 +185,7 @@ ROUTERS: Final = (
     ledger_router,
     orders_router,
     markets_router,
+    market_stream_router,
     vesting_router,
     subscriptions_router,
     merchants_router,

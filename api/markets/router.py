@@ -10,6 +10,7 @@ from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from api.auth import KEY_RESPONSES
 from api.deps import OrdersReader
@@ -22,6 +23,7 @@ from matching.markets import MarketSpec, markets
 from matching.markets.spec import units_text
 from matching.spot.accounts import trader_account
 from matching.spot.market import SpotMarket
+from matching.spot.tape import TapeTrade
 from payments.merchants.tenant import Tenant
 
 router = APIRouter(prefix="/v1/markets", tags=["markets"])
@@ -41,17 +43,32 @@ class MarketNotFound(NotFound, problem="market-not-found", title="Market not fou
     """No market of this id."""
 
 
-def _time(micros: int) -> datetime:
+def time_of(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
-def _open(request: Request, tenant: Tenant, market_id: str) -> tuple[SpotMarket, MarketSpec]:
+def open_market(connection: HTTPConnection, tenant: Tenant, market_id: str) -> tuple[SpotMarket, MarketSpec]:
     """The market of the tenant's mode (opened if it was not), and its spec as clients know it."""
-    spot_markets: SpotMarkets = request.app.state.spot_markets
+    spot_markets: SpotMarkets = connection.app.state.spot_markets
     market = spot_markets.get(market_id, tenant.livemode)
     if market is None:
         raise MarketNotFound(f"no market {market_id!r}")
     return market, markets()[market_id]
+
+
+def level_views(spec: MarketSpec, levels: list[tuple[int, int]]) -> list[schemas.Level]:
+    """(ticks, lots) levels as decimal strings."""
+    return [schemas.Level(price=spec.price_text(price), qty=spec.qty_text(lots)) for price, lots in levels]
+
+
+def trade_view(spec: MarketSpec, trade: TapeTrade) -> schemas.TradeOut:
+    return schemas.TradeOut(
+        id=f"{trade.seq}-{trade.index}",
+        price=spec.price_text(trade.price),
+        qty=spec.qty_text(trade.qty),
+        taker_side="buy" if trade.taker_side == Side.BUY else "sell",
+        time=time_of(trade.ts),
+    )
 
 
 def _market_view(spec: MarketSpec) -> schemas.MarketOut:
@@ -80,16 +97,13 @@ async def read_book(
     depth: Annotated[int, Query(ge=1, le=100, description="Levels a side.")] = 20,
 ) -> schemas.BookOut:
     """Scope `orders:read`. Aggregated by price, what the book shows."""
-    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
-
-    def levels(side: Side) -> list[schemas.Level]:
-        return [
-            schemas.Level(price=spec.price_text(price), qty=spec.qty_text(lots))
-            for price, lots in market.depth(side, depth)
-        ]
+    market, spec = await run_in_threadpool(open_market, request, tenant, market_id)
 
     return schemas.BookOut(
-        market=market_id, livemode=tenant.livemode, bids=levels(Side.BUY), asks=levels(Side.SELL)
+        market=market_id,
+        livemode=tenant.livemode,
+        bids=level_views(spec, market.depth(Side.BUY, depth)),
+        asks=level_views(spec, market.depth(Side.SELL, depth)),
     )
 
 
@@ -101,19 +115,10 @@ async def list_trades(
     limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
 ) -> schemas.Trades:
     """Scope `orders:read`."""
-    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
+    market, spec = await run_in_threadpool(open_market, request, tenant, market_id)
     return schemas.Trades(
         market=market_id,
-        data=[
-            schemas.TradeOut(
-                id=f"{trade.seq}-{trade.index}",
-                price=spec.price_text(trade.price),
-                qty=spec.qty_text(trade.qty),
-                taker_side="buy" if trade.taker_side == Side.BUY else "sell",
-                time=_time(trade.ts),
-            )
-            for trade in market.tape.recent(limit)
-        ],
+        data=[trade_view(spec, trade) for trade in market.tape.recent(limit)],
     )
 
 
@@ -128,13 +133,13 @@ async def list_candles(
     limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
 ) -> schemas.Candles:
     """Scope `orders:read`. Open, high, low, close and volume of each interval that saw a trade."""
-    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
+    market, spec = await run_in_threadpool(open_market, request, tenant, market_id)
     return schemas.Candles(
         market=market_id,
         interval=interval,
         data=[
             schemas.CandleOut(
-                start=_time(candle.start),
+                start=time_of(candle.start),
                 open=spec.price_text(candle.open),
                 high=spec.price_text(candle.high),
                 low=spec.price_text(candle.low),
@@ -150,7 +155,7 @@ async def list_candles(
 @router.get("/{market_id}/balances", summary="The caller's spot balances", responses=RESPONSES)
 async def read_balances(request: Request, market_id: MarketPath, tenant: OrdersReader) -> schemas.Balances:
     """Scope `orders:read`. Available (in the caller's spot accounts) and held by its open orders here."""
-    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
+    market, spec = await run_in_threadpool(open_market, request, tenant, market_id)
     trader = trader_of(tenant)
     held = market.held(trader)
     accounts = await run_in_threadpool(
