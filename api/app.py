@@ -30,6 +30,7 @@ from api.identity.router import router as auth_router
 from api.kyc.router import router as kyc_router
 from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
+from api.markets.paper import router as paper_router
 from api.markets.router import router as markets_router
 from api.markets.stream import router as market_stream_router
 from api.merchants.router import router as merchants_router
@@ -186,6 +187,7 @@ ROUTERS: Final = (
     orders_router,
     markets_router,
     market_stream_router,
+    paper_router,
     vesting_router,
     subscriptions_router,
     merchants_router,

@@ -18,6 +18,7 @@ from api.errors import NotFound, problem_doc
 from api.markets import schemas
 from api.orders.runtime import SpotMarkets, trader_of
 from ledger.accounts import lookup_accounts
+from ledger.transaction import Database
 from matching.engine import Side
 from matching.markets import MarketSpec, markets
 from matching.markets.spec import units_text
@@ -156,11 +157,17 @@ async def list_candles(
 async def read_balances(request: Request, market_id: MarketPath, tenant: OrdersReader) -> schemas.Balances:
     """Scope `orders:read`. Available (in the caller's spot accounts) and held by its open orders here."""
     market, spec = await run_in_threadpool(open_market, request, tenant, market_id)
+    return await run_in_threadpool(balances_view, market, spec, tenant, market.database)
+
+
+def balances_view(
+    market: SpotMarket, spec: MarketSpec, tenant: Tenant, database: Database
+) -> schemas.Balances:
+    """The tenant's balances in `market`, its accounts read on `database` (a transaction that just moved
+    them, or the market's engine)."""
     trader = trader_of(tenant)
     held = market.held(trader)
-    accounts = await run_in_threadpool(
-        lookup_accounts, market.database, [trader_account(trader, currency) for currency in held]
-    )
+    accounts = lookup_accounts(database, [trader_account(trader, currency) for currency in held])
     data = []
     for currency, amount in held.items():
         account = accounts.get(trader_account(trader, currency))
@@ -173,4 +180,4 @@ async def read_balances(request: Request, market_id: MarketPath, tenant: OrdersR
                 held=units_text(amount, decimals),
             )
         )
-    return schemas.Balances(market=market_id, livemode=tenant.livemode, data=data)
+    return schemas.Balances(market=spec.id, livemode=tenant.livemode, data=data)

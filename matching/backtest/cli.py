@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from decimal import Decimal
 from pathlib import Path
 
 from matching.backtest.inputs import BacktestInputError, read_candles, read_flow
@@ -18,7 +17,7 @@ from matching.backtest.replay import Result, run_candles, run_flow
 from matching.backtest.report import as_json, table
 from matching.backtest.strategies import STRATEGIES, make_strategy
 from matching.markets import MarketSpec, MarketSpecError, markets
-from matching.markets.spec import parse_decimal
+from matching.markets.spec import parse_units
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,20 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cash(spec: MarketSpec, text: str) -> int:
-    units = parse_decimal(text, "--cash") * Decimal(10) ** spec.quote_decimals
-    if units != units.to_integral_value():
-        raise ValueError(f"--cash {text} is finer than the quote's ledger unit")
-    return int(units)
-
-
 def run(args: argparse.Namespace) -> tuple[Result, MarketSpec]:
     spec = markets().get(args.market)
     if spec is None:
         raise ValueError(f"unknown market {args.market!r}; known: {', '.join(markets())}")
     params = dict(item.partition("=")[::2] for item in args.param)
     strategy = make_strategy(args.strategy, params)
-    cash, lots = _cash(spec, args.cash), 0 if args.base == "0" else spec.qty_lots(args.base, "--base")
+    cash = parse_units(args.cash, spec.quote_decimals, "--cash")
+    lots = 0 if args.base == "0" else spec.qty_lots(args.base, "--base")
     if args.spread < 0:
         raise ValueError("--spread must not be negative")
     if args.source == "candles":
