@@ -5,26 +5,26 @@ Market data of the key's mode (a sandbox key sees the sandbox book), for a merch
 market's tape, rebuilt from the journal at open (`matching.spot.tape`): the newest 10,000 trades.
 """
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import HTTPConnection
 
 from api.auth import KEY_RESPONSES
 from api.deps import OrdersReader
-from api.errors import NotFound, problem_doc
+from api.errors import problem_doc
 from api.markets import schemas
-from api.orders.runtime import SpotMarkets, trader_of
-from ledger.accounts import lookup_accounts
-from ledger.transaction import Database
+from api.markets.service import (
+    QUOTE_NAMES,
+    balances_view,
+    level_views,
+    open_market,
+    time_of,
+    trade_view,
+)
 from matching.engine import Side
 from matching.markets import MarketSpec, markets
-from matching.markets.spec import units_text
-from matching.spot.accounts import trader_account
 from matching.spot.market import SpotMarket
-from matching.spot.tape import TapeTrade
 from payments.merchants.tenant import Tenant
 
 router = APIRouter(prefix="/v1/markets", tags=["markets"])
@@ -36,40 +36,10 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     422: problem_doc("Invalid request; `errors` names each bad field."),
 }
 INTERVALS: Final = {"1m": 60, "5m": 300, "15m": 900, "1h": 3_600, "1d": 86_400}
-QUOTE_NAMES: Final = {"QTU": "tUSD"}
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class MarketNotFound(NotFound, problem="market-not-found", title="Market not found"):
-    """No market of this id."""
-
-
-def time_of(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
-
-
-def open_market(connection: HTTPConnection, tenant: Tenant, market_id: str) -> tuple[SpotMarket, MarketSpec]:
-    """The market of the tenant's mode (opened if it was not), and its spec as clients know it."""
-    spot_markets: SpotMarkets = connection.app.state.spot_markets
-    market = spot_markets.get(market_id, tenant.livemode)
-    if market is None:
-        raise MarketNotFound(f"no market {market_id!r}")
-    return market, markets()[market_id]
-
-
-def level_views(spec: MarketSpec, levels: list[tuple[int, int]]) -> list[schemas.Level]:
-    """(ticks, lots) levels as decimal strings."""
-    return [schemas.Level(price=spec.price_text(price), qty=spec.qty_text(lots)) for price, lots in levels]
-
-
-def trade_view(spec: MarketSpec, trade: TapeTrade) -> schemas.TradeOut:
-    return schemas.TradeOut(
-        id=f"{trade.seq}-{trade.index}",
-        price=spec.price_text(trade.price),
-        qty=spec.qty_text(trade.qty),
-        taker_side="buy" if trade.taker_side == Side.BUY else "sell",
-        time=time_of(trade.ts),
-    )
+def _open(request: Request, tenant: Tenant, market_id: str) -> tuple[SpotMarket, MarketSpec]:
+    return open_market(request.app.state.spot_markets, tenant, market_id)
 
 
 def _market_view(spec: MarketSpec) -> schemas.MarketOut:
@@ -98,7 +68,7 @@ async def read_book(
     depth: Annotated[int, Query(ge=1, le=100, description="Levels a side.")] = 20,
 ) -> schemas.BookOut:
     """Scope `orders:read`. Aggregated by price, what the book shows."""
-    market, spec = await run_in_threadpool(open_market, request, tenant, market_id)
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
 
     return schemas.BookOut(
         market=market_id,
@@ -116,7 +86,7 @@ async def list_trades(
     limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
 ) -> schemas.Trades:
     """Scope `orders:read`."""
-    market, spec = await run_in_threadpool(open_market, request, tenant, market_id)
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
     return schemas.Trades(
         market=market_id,
         data=[trade_view(spec, trade) for trade in market.tape.recent(limit)],
@@ -134,7 +104,7 @@ async def list_candles(
     limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
 ) -> schemas.Candles:
     """Scope `orders:read`. Open, high, low, close and volume of each interval that saw a trade."""
-    market, spec = await run_in_threadpool(open_market, request, tenant, market_id)
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
     return schemas.Candles(
         market=market_id,
         interval=interval,
@@ -156,28 +126,5 @@ async def list_candles(
 @router.get("/{market_id}/balances", summary="The caller's spot balances", responses=RESPONSES)
 async def read_balances(request: Request, market_id: MarketPath, tenant: OrdersReader) -> schemas.Balances:
     """Scope `orders:read`. Available (in the caller's spot accounts) and held by its open orders here."""
-    market, spec = await run_in_threadpool(open_market, request, tenant, market_id)
+    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
     return await run_in_threadpool(balances_view, market, spec, tenant, market.database)
-
-
-def balances_view(
-    market: SpotMarket, spec: MarketSpec, tenant: Tenant, database: Database
-) -> schemas.Balances:
-    """The tenant's balances in `market`, its accounts read on `database` (a transaction that just moved
-    them, or the market's engine)."""
-    trader = trader_of(tenant)
-    held = market.held(trader)
-    accounts = lookup_accounts(database, [trader_account(trader, currency) for currency in held])
-    data = []
-    for currency, amount in held.items():
-        account = accounts.get(trader_account(trader, currency))
-        decimals = spec.base_decimals if currency == spec.base else spec.quote_decimals
-        available = account.balances.available if account is not None else 0
-        data.append(
-            schemas.Balance(
-                currency=QUOTE_NAMES.get(currency, currency),
-                available=units_text(available, decimals),
-                held=units_text(amount, decimals),
-            )
-        )
-    return schemas.Balances(market=spec.id, livemode=tenant.livemode, data=data)

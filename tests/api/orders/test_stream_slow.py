@@ -2,9 +2,10 @@
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from starlette.websockets import WebSocketDisconnect
 
-from api.markets.stream import SLOW_CONSUMER
+from api.market_stream.router import SLOW_CONSUMER
 from api.orders.runtime import SpotMarkets, spec_for
 from api.settings import ApiSettings
 from matching.engine import Kind, Place, Side
@@ -35,6 +36,7 @@ def test_a_slow_consumer_is_dropped_and_the_market_goes_on(client: TestClient, m
     with connect(merchant_a.sandbox) as book:
         market = markets.get("TPW-tUSD", False)
         assert market is not None
+        assert isinstance(market.database, Engine)
         fund_trader(market.database, sandbox, 7, tpw=1, tusd=1_000)
 
         def burst() -> None:

@@ -26,11 +26,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import OrdersReader
-from api.markets import schemas
-from api.markets.router import MarketPath, level_views, open_market, time_of, trade_view
-from matching.engine import Side
+from api.market_stream.service import snapshot_text, update_text
+from api.markets.router import MarketPath
+from api.markets.service import open_market
 from matching.markets import MarketSpec
-from matching.spot.feed import Snapshot, Subscription, Update
+from matching.spot.feed import Snapshot, Subscription
 from matching.spot.market import SpotMarket
 
 router = APIRouter(prefix="/v1/markets", tags=["markets"])
@@ -42,35 +42,6 @@ RESYNC: Final = "resync"
 UNKNOWN_REQUEST: Final = json.dumps(
     {"type": "error", "field": "op", "detail": 'the only request is {"op": "resync"}'}
 )
-
-
-def snapshot_text(spec: MarketSpec, livemode: bool, snapshot: Snapshot) -> str:
-    return schemas.StreamSnapshot(
-        market=spec.id,
-        livemode=livemode,
-        seq=snapshot.seq,
-        bids=level_views(spec, snapshot.bids),
-        asks=level_views(spec, snapshot.asks),
-    ).model_dump_json()
-
-
-def update_text(spec: MarketSpec, update: Update) -> str:
-    """The update's wire form, encoded once for every client of the market (`Update.wire`)."""
-    if update.wire is None:
-        update.wire = schemas.StreamUpdate(
-            seq=update.seq,
-            time=time_of(update.ts),
-            changes=[
-                schemas.LevelChange(
-                    side="buy" if change.side is Side.BUY else "sell",
-                    price=spec.price_text(change.price),
-                    qty=spec.qty_text(change.qty) if change.qty else "0",
-                )
-                for change in update.changes
-            ],
-            trades=[trade_view(spec, trade) for trade in update.trades],
-        ).model_dump_json()
-    return update.wire
 
 
 class _Session:
@@ -142,7 +113,7 @@ class _Session:
 @router.websocket("/{market_id}/stream", name="market_stream")
 async def stream(websocket: WebSocket, market_id: MarketPath, tenant: OrdersReader) -> None:
     """Scope `orders:read`. The book's snapshot, then its changes and trades with contiguous `seq`."""
-    market, spec = await run_in_threadpool(open_market, websocket, tenant, market_id)
+    market, spec = await run_in_threadpool(open_market, websocket.app.state.spot_markets, tenant, market_id)
     await websocket.accept()
     capacity: int = websocket.app.state.settings.market_stream_queue
     await _Session(websocket, market, spec, tenant.livemode).run(capacity)
