@@ -10,8 +10,11 @@ level it changed), so a client never holds a half-applied command, e.g. a crosse
 Which levels a command changed is read from its events: every order they name had its level before the
 command (the settlement's open orders, still as they were) and may have one after (the engine's book).
 The new size of each such level is read from the book, what it shows (an iceberg's peak, not its reserve),
-as `/v1/markets/{id}/book` reads it. A command that changed nothing visible and printed no trade (a refused
-one) gives no update.
+as `/v1/markets/{id}/book` reads it: the level's `total` of open lots, in O(1), unless an iceberg rests
+there (then its orders are summed). The feed knows where icebergs rest because an order only enters or
+moves in the book by a command whose events name it; the positions are rebuilt from the book at every
+subscription, since nothing is tracked while nobody listens. A command that changed nothing visible and
+printed no trade (a refused one) gives no update.
 
 Publishing never waits for a subscriber: each has a bounded queue, and one that is full is marked
 overflowed, receives nothing more and is dropped by its consumer (it must reconnect or resync). The
@@ -22,7 +25,7 @@ Nothing is computed while nobody subscribes.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -125,6 +128,27 @@ class Feed:
     def __init__(self) -> None:
         self.seq = 0
         self.subscribers: list[Subscription] = []
+        self.icebergs: dict[int, tuple[int, int]] = {}
+        """Resting icebergs' (side, price), by order id: the levels whose shown lots are not their total."""
+        self._iceberg_levels: Counter[tuple[int, int]] = Counter()
+
+    def _shown(self, book: Book, side: int, price: int) -> int:
+        if (side, price) in self._iceberg_levels:
+            return shown(book, side, price)
+        level = book.levels[side].get(price)
+        return 0 if level is None else level.total
+
+    def _track(self, order_id: int, book: Book) -> None:
+        """Follow order `order_id` (named by an event) in the iceberg positions."""
+        was = self.icebergs.pop(order_id, None)
+        if was is not None:
+            self._iceberg_levels[was] -= 1
+            if not self._iceberg_levels[was]:
+                del self._iceberg_levels[was]
+        order = book.orders.get(order_id)
+        if order is not None and order.peak > 0:
+            self.icebergs[order_id] = (order.side, order.price)
+            self._iceberg_levels[order.side, order.price] += 1
 
     def prepare(
         self,
@@ -156,8 +180,9 @@ class Feed:
                 now = book.orders.get(order_id)
                 if now is not None:
                     touched.add((now.side, now.price))
+                self._track(order_id, book)
         changes = tuple(
-            LevelChange(Side(side), price, shown(book, side, price)) for side, price in sorted(touched)
+            LevelChange(Side(side), price, self._shown(book, side, price)) for side, price in sorted(touched)
         )
         if not changes and not trades:
             return None
@@ -171,6 +196,12 @@ class Feed:
         self.subscribers = [s for s in self.subscribers if not s.overflowed]
 
     def snapshot(self, book: Book) -> Snapshot:
+        """The book now; the iceberg positions are rebuilt with it (nothing is tracked while nobody
+        listens)."""
+        self.icebergs = {
+            order.order_id: (order.side, order.price) for order in book.orders.values() if order.peak > 0
+        }
+        self._iceberg_levels = Counter(self.icebergs.values())
         return Snapshot(self.seq, levels(book, Side.BUY), levels(book, Side.SELL))
 
     def end(self) -> None:

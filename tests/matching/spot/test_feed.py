@@ -1,11 +1,11 @@
 """The market's live feed (`matching.spot.feed`) against the book itself: a copy kept from a snapshot and
 the updates equals the book after every command of random flows (every time in force, STP modes, amends,
-GTD expiry), on each ledger backend; sequence numbers are contiguous; a full queue overflows at once and
-the market goes on; closing the market ends its subscriptions."""
+GTD expiry, icebergs), on each ledger backend; sequence numbers are contiguous; a full queue overflows at
+once and the market goes on; closing the market ends its subscriptions."""
 
 import random
 
-from matching.engine import Kind, Place, Side, Trade
+from matching.engine import Event, Kind, Place, Side, Trade
 from matching.spot.feed import Snapshot, Update, levels
 from matching.spot.market import SpotMarket
 from tests.matching.spot.flows import step
@@ -39,7 +39,15 @@ def test_a_copy_from_the_feed_is_the_book_after_every_command(market: SpotMarket
         subscription, snapshot = market.subscribe(10_000, lambda: None)
         copy, trades, printed = Copy(snapshot), 0, 0
         for n in range(150):
-            events = step(market, rng, seed * 1_000 + n + 1)
+            order_id = seed * 1_000 + n + 1
+            if n % 5 == 0:  # an iceberg: its level shows its peak, not its total
+                side, qty, peak = rng.choice([Side.BUY, Side.SELL]), rng.randint(5, 30), rng.randint(1, 3)
+                iceberg = Place(
+                    0, order_id, rng.choice([1, 2]), side, Kind.LIMIT, qty, rng.randint(95, 105), peak=peak
+                )
+                events: list[Event] | None = market.place(iceberg)
+            else:
+                events = step(market, rng, order_id)
             printed += sum(isinstance(event, Trade) for event in events or [])
             for update in subscription.take():
                 copy.apply(update)
