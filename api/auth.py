@@ -315,7 +315,7 @@ async def authenticated_client(
     """The caller, from its bearer API key; 401 without a valid, unrevoked key, 429 when the key's token
     bucket is empty, 403 when it is a merchant's key that needs its client certificate and came without the
     right one (`api.merchants.mtls`). A WebSocket's handshake is authenticated alike
-    (`api.markets.stream`)."""
+    (`api.market_stream`)."""
     if credentials is None:
         raise _unauthorized(None)
     client = await run_in_threadpool(_authenticate_and_end, session, credentials.credentials)

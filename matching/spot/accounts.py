@@ -53,7 +53,7 @@ def fees_account(market: MarketSpec, currency: str) -> int:
 
 def faucet_account(market: MarketSpec, currency: str) -> int:
     """Where a paper (sandbox) market's test money comes from. It may go below zero, since the money it
-    hands out is made up; only the sandbox copy of a market is ever funded from it (`api.markets.paper`)."""
+    hands out is made up; only the sandbox copy of a market is ever funded from it (`api.paper`)."""
     return _derived_id(f"faucet|{market.id}|{currency}")
 
 
