@@ -30,6 +30,7 @@ from api.identity.router import router as auth_router
 from api.kyc.router import router as kyc_router
 from api.ledger.router import router as ledger_router
 from api.logs import configure_logging
+from api.market_stream.router import router as market_stream_router
 from api.markets.router import router as markets_router
 from api.merchants.router import router as merchants_router
 from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
@@ -37,6 +38,7 @@ from api.migrate import upgrade_database
 from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
 from api.orders.router import router as orders_router
+from api.paper.router import router as paper_router
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
 from api.payment_methods.router import router as payment_methods_router
@@ -184,6 +186,8 @@ ROUTERS: Final = (
     ledger_router,
     orders_router,
     markets_router,
+    market_stream_router,
+    paper_router,
     vesting_router,
     subscriptions_router,
     merchants_router,

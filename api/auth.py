@@ -31,12 +31,13 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Final, Literal, get_args
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 
 from api.db import get_session
 from api.errors import problem_doc
@@ -307,13 +308,14 @@ def _authenticate_and_end(session: Session, token: str) -> ApiClient | None:
 
 
 async def authenticated_client(
-    request: Request,
+    request: HTTPConnection,
     session: Annotated[Session, Depends(get_session)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiClient:
     """The caller, from its bearer API key; 401 without a valid, unrevoked key, 429 when the key's token
     bucket is empty, 403 when it is a merchant's key that needs its client certificate and came without the
-    right one (`api.merchants.mtls`)."""
+    right one (`api.merchants.mtls`). A WebSocket's handshake is authenticated alike
+    (`api.market_stream`)."""
     if credentials is None:
         raise _unauthorized(None)
     client = await run_in_threadpool(_authenticate_and_end, session, credentials.credentials)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import URL, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from api.sqlite_writer import SerialWriterConnection
 from chain.sql_naming import SQL_NAMING_CONVENTION
@@ -94,7 +94,7 @@ def redacted_url(database_url: str) -> str:
     return make_url(database_url).render_as_string(hide_password=True)
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
+async def get_session(request: HTTPConnection) -> AsyncIterator[Session]:
     """One database session per request, closed (and rolled back if uncommitted) when the request ends.
 
     Async, so opening it takes no worker thread (a session connects only when first used). Closing one with

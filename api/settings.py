@@ -174,6 +174,9 @@ class ApiSettings(BaseSettings):
     matching_dir: Path = PROJECT_ROOT / "var" / "matching"
     """The spot markets' journals and snapshots: `<dir>/<live|sandbox>/<market>/` (one writer each: one API
     process serves the markets)."""
+    market_stream_queue: int = Field(default=1_000, ge=1, le=1_000_000)
+    """Updates `/v1/markets/{id}/stream` queues for one client; a client that falls further behind is
+    dropped (close code 4001) rather than ever slowing the market."""
     ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
     `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""

@@ -5,7 +5,6 @@ Market data of the key's mode (a sandbox key sees the sandbox book), for a merch
 market's tape, rebuilt from the journal at open (`matching.spot.tape`): the newest 10,000 trades.
 """
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -13,14 +12,18 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import KEY_RESPONSES
 from api.deps import OrdersReader
-from api.errors import NotFound, problem_doc
+from api.errors import problem_doc
 from api.markets import schemas
-from api.orders.runtime import SpotMarkets, trader_of
-from ledger.accounts import lookup_accounts
+from api.markets.service import (
+    QUOTE_NAMES,
+    balances_view,
+    level_views,
+    open_market,
+    time_of,
+    trade_view,
+)
 from matching.engine import Side
 from matching.markets import MarketSpec, markets
-from matching.markets.spec import units_text
-from matching.spot.accounts import trader_account
 from matching.spot.market import SpotMarket
 from payments.merchants.tenant import Tenant
 
@@ -33,25 +36,10 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     422: problem_doc("Invalid request; `errors` names each bad field."),
 }
 INTERVALS: Final = {"1m": 60, "5m": 300, "15m": 900, "1h": 3_600, "1d": 86_400}
-QUOTE_NAMES: Final = {"QTU": "tUSD"}
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class MarketNotFound(NotFound, problem="market-not-found", title="Market not found"):
-    """No market of this id."""
-
-
-def _time(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
 
 
 def _open(request: Request, tenant: Tenant, market_id: str) -> tuple[SpotMarket, MarketSpec]:
-    """The market of the tenant's mode (opened if it was not), and its spec as clients know it."""
-    spot_markets: SpotMarkets = request.app.state.spot_markets
-    market = spot_markets.get(market_id, tenant.livemode)
-    if market is None:
-        raise MarketNotFound(f"no market {market_id!r}")
-    return market, markets()[market_id]
+    return open_market(request.app.state.spot_markets, tenant, market_id)
 
 
 def _market_view(spec: MarketSpec) -> schemas.MarketOut:
@@ -82,14 +70,11 @@ async def read_book(
     """Scope `orders:read`. Aggregated by price, what the book shows."""
     market, spec = await run_in_threadpool(_open, request, tenant, market_id)
 
-    def levels(side: Side) -> list[schemas.Level]:
-        return [
-            schemas.Level(price=spec.price_text(price), qty=spec.qty_text(lots))
-            for price, lots in market.depth(side, depth)
-        ]
-
     return schemas.BookOut(
-        market=market_id, livemode=tenant.livemode, bids=levels(Side.BUY), asks=levels(Side.SELL)
+        market=market_id,
+        livemode=tenant.livemode,
+        bids=level_views(spec, market.depth(Side.BUY, depth)),
+        asks=level_views(spec, market.depth(Side.SELL, depth)),
     )
 
 
@@ -104,16 +89,7 @@ async def list_trades(
     market, spec = await run_in_threadpool(_open, request, tenant, market_id)
     return schemas.Trades(
         market=market_id,
-        data=[
-            schemas.TradeOut(
-                id=f"{trade.seq}-{trade.index}",
-                price=spec.price_text(trade.price),
-                qty=spec.qty_text(trade.qty),
-                taker_side="buy" if trade.taker_side == Side.BUY else "sell",
-                time=_time(trade.ts),
-            )
-            for trade in market.tape.recent(limit)
-        ],
+        data=[trade_view(spec, trade) for trade in market.tape.recent(limit)],
     )
 
 
@@ -134,7 +110,7 @@ async def list_candles(
         interval=interval,
         data=[
             schemas.CandleOut(
-                start=_time(candle.start),
+                start=time_of(candle.start),
                 open=spec.price_text(candle.open),
                 high=spec.price_text(candle.high),
                 low=spec.price_text(candle.low),
@@ -151,21 +127,4 @@ async def list_candles(
 async def read_balances(request: Request, market_id: MarketPath, tenant: OrdersReader) -> schemas.Balances:
     """Scope `orders:read`. Available (in the caller's spot accounts) and held by its open orders here."""
     market, spec = await run_in_threadpool(_open, request, tenant, market_id)
-    trader = trader_of(tenant)
-    held = market.held(trader)
-    accounts = await run_in_threadpool(
-        lookup_accounts, market.database, [trader_account(trader, currency) for currency in held]
-    )
-    data = []
-    for currency, amount in held.items():
-        account = accounts.get(trader_account(trader, currency))
-        decimals = spec.base_decimals if currency == spec.base else spec.quote_decimals
-        available = account.balances.available if account is not None else 0
-        data.append(
-            schemas.Balance(
-                currency=QUOTE_NAMES.get(currency, currency),
-                available=units_text(available, decimals),
-                held=units_text(amount, decimals),
-            )
-        )
-    return schemas.Balances(market=market_id, livemode=tenant.livemode, data=data)
+    return await run_in_threadpool(balances_view, market, spec, tenant, market.database)

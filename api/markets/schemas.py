@@ -86,3 +86,34 @@ class Balances(ApiModel):
     market: str
     livemode: bool
     data: list[Balance]
+
+
+class StreamSnapshot(ApiModel):
+    """`/v1/markets/{id}/stream`: the whole book as shown, just after update `seq`; the next update is
+    `seq + 1`."""
+
+    type: Literal["snapshot"] = "snapshot"
+    market: str
+    livemode: bool
+    seq: int
+    bids: list[Level]
+    asks: list[Level]
+
+
+class LevelChange(ApiModel):
+    """The level of `side` at `price` now shows `qty` (`"0"`: it is gone)."""
+
+    side: Literal["buy", "sell"]
+    price: str
+    qty: str
+
+
+class StreamUpdate(ApiModel):
+    """What one command did: every level it changed and the trades it printed, in the book's order."""
+
+    type: Literal["update"] = "update"
+    seq: int
+    """The previous message's `seq` plus one: anything else means a message was missed (resync)."""
+    time: datetime
+    changes: list[LevelChange]
+    trades: list[TradeOut]

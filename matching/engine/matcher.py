@@ -230,10 +230,10 @@ class Engine:
         """Take `qty` shown lots off a resting order; refresh an iceberg's peak at the back of its level."""
         maker.leaves -= qty
         maker.visible -= qty
+        level = maker.level
+        assert level is not None
+        level.total -= qty  # before any removal below, which takes off only the lots still open
         if maker.visible:
-            level = maker.level
-            assert level is not None
-            level.total -= qty
             return
         book = self.book
         if not maker.leaves:

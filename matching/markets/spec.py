@@ -157,6 +157,17 @@ def parse_decimal(text: str, field: str) -> Decimal:
     return value
 
 
+def parse_units(text: str, decimals: int, field: str) -> int:
+    """A plain decimal string of a currency with `decimals` as its ledger units, exactly (a digit below
+    the unit is refused naming `field`, never rounded)."""
+    with localcontext() as context:
+        context.prec = 80
+        units = parse_decimal(text, field).scaleb(decimals)
+    if units != units.to_integral_value():
+        raise MarketSpecError(f"{field} has more than {decimals} decimals", field)
+    return int(units)
+
+
 def units_text(units: int, decimals: int) -> str:
     """Ledger `units` of a currency with `decimals` as a decimal string ("1.5")."""
     return _plain(Decimal(units).scaleb(-decimals))

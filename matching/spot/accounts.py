@@ -51,6 +51,21 @@ def fees_account(market: MarketSpec, currency: str) -> int:
     return _derived_id(f"fees|{market.id}|{currency}")
 
 
+def faucet_account(market: MarketSpec, currency: str) -> int:
+    """Where a paper (sandbox) market's test money comes from. It may go below zero, since the money it
+    hands out is made up; only the sandbox copy of a market is ever funded from it (`api.paper`)."""
+    return _derived_id(f"faucet|{market.id}|{currency}")
+
+
+def faucet_specs(market: MarketSpec) -> list[AccountSpec]:
+    return [
+        AccountSpec(
+            faucet_account(market, currency), currency, OwnerKind.TREASURY, f"spot-faucet:{market.id}"
+        )
+        for currency in (market.base, market.quote)
+    ]
+
+
 def trader_specs(market: MarketSpec, trader: int) -> list[AccountSpec]:
     """Trader `trader`'s accounts in the market's two currencies."""
     return [

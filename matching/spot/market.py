@@ -37,6 +37,7 @@ from matching.spot.errors import (
     MarketHalted,
     UnsupportedOrder,
 )
+from matching.spot.feed import Feed, Snapshot, Subscription, Wake, levels
 from matching.spot.poster import post, read_cursor, release_orphans, write_cursor
 from matching.spot.settlement import Settlement, hold_currency, hold_spec, need
 from matching.spot.tape import Tape
@@ -88,6 +89,7 @@ class SpotMarket:
         self.clock = clock
         self.orphans_released: list[int] = []
         self.tape = Tape()
+        self.feed = Feed()
         self._lock = threading.Lock()
         self._halted: BaseException | None = None
         self._closed = False
@@ -210,13 +212,19 @@ class SpotMarket:
             cmd = make(max(self.clock(), self.book.engine.clock))
             (events,) = self.book.submit([cmd])
             try:
-                self.tape.record(self.book.last_seq, cmd.ts, events)
-                specs: Sequence[TransferSpec] = self.settlement.apply(self.book.last_seq, cmd, events)
+                seq = self.book.last_seq
+                trades = self.tape.record(seq, cmd.ts, events)
+                update = self.feed.prepare(
+                    seq, cmd.ts, events, trades, self.settlement.orders, self.book.engine.book
+                )
+                specs: Sequence[TransferSpec] = self.settlement.apply(seq, cmd, events)
                 post(self.database, specs)
-                write_cursor(self.book.directory, self.book.last_seq)
+                write_cursor(self.book.directory, seq)
             except BaseException as error:
                 self._halted = error
                 raise MarketHalted(f"{self.market.id}: posting seq {self.book.last_seq} failed") from error
+            if update is not None:
+                self.feed.publish(update)
             return events
 
     def held(self, trader: int) -> dict[str, int]:
@@ -228,20 +236,37 @@ class SpotMarket:
                     held[hold_currency(self.market, order.side)] += order.held
             return held
 
-    def depth(self, side: Side, levels: int) -> list[tuple[int, int]]:
-        """The best `levels` price levels of `side` as (ticks, lots shown), best first."""
+    def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
+        """The best `limit` price levels of `side` as (ticks, lots shown), best first."""
         with self._lock:
-            shown: list[tuple[int, int]] = []
-            for level in self.book.engine.book.side_levels(side):
-                if len(shown) == levels:
-                    break
-                shown.append((level.price, sum(order.visible for order in level.orders())))
-            return shown
+            return levels(self.book.engine.book, side, limit)
+
+    # -- the live feed (`matching.spot.feed`) ---------------------------------------------------------
+
+    def subscribe(self, capacity: int, wake: Wake) -> tuple[Subscription, Snapshot]:
+        """A subscription to this market's updates (at most `capacity` queued) and the book it starts from."""
+        subscription = Subscription(capacity, wake)
+        with self._lock:
+            self.feed.subscribers.append(subscription)
+            return subscription, self.feed.snapshot(self.book.engine.book)
+
+    def resync(self, subscription: Subscription) -> Snapshot:
+        """A fresh snapshot for `subscription`, whose queue restarts after it."""
+        with self._lock:
+            subscription.queue.clear()
+            return self.feed.snapshot(self.book.engine.book)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            if subscription in self.feed.subscribers:
+                self.feed.subscribers.remove(subscription)
 
     def close(self) -> None:
         """Close the journal (again: nothing)."""
         if not self._closed:
             self._closed = True
+            with self._lock:
+                self.feed.end()
             self.book.close()
             if self._writer_lock >= 0:
                 os.close(self._writer_lock)

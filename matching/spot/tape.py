@@ -46,12 +46,14 @@ class Tape:
     def __init__(self, capacity: int = 10_000) -> None:
         self.trades: deque[TapeTrade] = deque(maxlen=capacity)
 
-    def record(self, seq: int, ts: int, events: Sequence[Event]) -> None:
-        index = 0
+    def record(self, seq: int, ts: int, events: Sequence[Event]) -> list[TapeTrade]:
+        """Record the trades among command `seq`'s events; those trades."""
+        printed: list[TapeTrade] = []
         for event in events:
             if isinstance(event, Trade):
-                self.trades.append(TapeTrade(seq, index, ts, event.price, event.qty, event.taker_side))
-                index += 1
+                printed.append(TapeTrade(seq, len(printed), ts, event.price, event.qty, event.taker_side))
+        self.trades.extend(printed)
+        return printed
 
     def recent(self, limit: int) -> list[TapeTrade]:
         """The newest `limit` trades, newest first."""

@@ -1,0 +1,75 @@
+"""The market data's work, shared by `/v1/markets`, its stream and the paper-trading funds: the tenant's
+market, and the views of levels, trades and balances as decimal strings."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from api.errors import NotFound
+from api.markets import schemas
+from api.orders.runtime import SpotMarkets, trader_of
+from ledger.accounts import lookup_accounts
+from ledger.transaction import Database
+from matching.engine import Side
+from matching.markets import MarketSpec, markets
+from matching.markets.spec import units_text
+from matching.spot.accounts import trader_account
+from matching.spot.market import SpotMarket
+from matching.spot.tape import TapeTrade
+from payments.merchants.tenant import Tenant
+
+QUOTE_NAMES: Final = {"QTU": "tUSD"}
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class MarketNotFound(NotFound, problem="market-not-found", title="Market not found"):
+    """No market of this id."""
+
+
+def time_of(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def open_market(spot_markets: SpotMarkets, tenant: Tenant, market_id: str) -> tuple[SpotMarket, MarketSpec]:
+    """The market of the tenant's mode (opened if it was not), and its spec as clients know it."""
+    market = spot_markets.get(market_id, tenant.livemode)
+    if market is None:
+        raise MarketNotFound(f"no market {market_id!r}")
+    return market, markets()[market_id]
+
+
+def level_views(spec: MarketSpec, levels: list[tuple[int, int]]) -> list[schemas.Level]:
+    """(ticks, lots) levels as decimal strings."""
+    return [schemas.Level(price=spec.price_text(price), qty=spec.qty_text(lots)) for price, lots in levels]
+
+
+def trade_view(spec: MarketSpec, trade: TapeTrade) -> schemas.TradeOut:
+    return schemas.TradeOut(
+        id=f"{trade.seq}-{trade.index}",
+        price=spec.price_text(trade.price),
+        qty=spec.qty_text(trade.qty),
+        taker_side="buy" if trade.taker_side == Side.BUY else "sell",
+        time=time_of(trade.ts),
+    )
+
+
+def balances_view(
+    market: SpotMarket, spec: MarketSpec, tenant: Tenant, database: Database
+) -> schemas.Balances:
+    """The tenant's balances in `market`, its accounts read on `database` (a transaction that just moved
+    them, or the market's engine)."""
+    trader = trader_of(tenant)
+    held = market.held(trader)
+    accounts = lookup_accounts(database, [trader_account(trader, currency) for currency in held])
+    data = []
+    for currency, amount in held.items():
+        account = accounts.get(trader_account(trader, currency))
+        decimals = spec.base_decimals if currency == spec.base else spec.quote_decimals
+        available = account.balances.available if account is not None else 0
+        data.append(
+            schemas.Balance(
+                currency=QUOTE_NAMES.get(currency, currency),
+                available=units_text(available, decimals),
+                held=units_text(amount, decimals),
+            )
+        )
+    return schemas.Balances(market=spec.id, livemode=tenant.livemode, data=data)

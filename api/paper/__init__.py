@@ -1,0 +1,1 @@
+"""`/v1/markets/{id}/sandbox-funds`: test money for paper trading."""
