@@ -37,6 +37,7 @@ from api.migrate import upgrade_database
 from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
 from api.orders.router import router as orders_router
+from api.settlement.router import router as settlement_router
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
 from api.payment_methods.router import router as payment_methods_router
@@ -184,6 +185,7 @@ ROUTERS: Final = (
     ledger_router,
     orders_router,
     markets_router,
+    settlement_router,
     vesting_router,
     subscriptions_router,
     merchants_router,

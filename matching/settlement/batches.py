@@ -243,7 +243,7 @@ def choose_anchor(engine: Engine, batch_id: int, anchor_seq: int, prev_root: byt
 
 
 def record_submitted(engine: Engine, batch_id: int, tx_hash: str) -> None:
-    _move(engine, batch_id, ("signing",), status="submitted", tx_hash=tx_hash)
+    _move(engine, batch_id, ("signing", "submitted"), status="submitted", tx_hash=tx_hash)
 
 
 def record_anchored(

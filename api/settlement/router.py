@@ -1,0 +1,53 @@
+"""`/v1/settlement`: the settlement batches anchored on-chain, and a trade's inclusion proof.
+
+Thin routes over `api.settlement.service`, for a merchant's key with `orders:read`. A proof answers only a
+trade the caller was a side of; anyone else's answers 404, as an unknown id does.
+"""
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Path, Request
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import KEY_RESPONSES
+from api.deps import OrdersReader
+from api.errors import problem_doc
+from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
+from api.settlement import schemas, service
+
+router = APIRouter(prefix="/v1/settlement", tags=["settlement"])
+
+TradeIdPath = Annotated[schemas.TradeId, Path(description="The trade's id.")]
+PROOF_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    **KEY_RESPONSES,
+    404: problem_doc("No settled trade of this id has the caller on a side."),
+    409: problem_doc("The trade waits for its batch (`trade-not-batched`)."),
+    422: problem_doc("The id is not `<venue>:<market>:<seq>:<index>`; `errors` names `trade_id`."),
+}
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+@router.get(
+    "/batches",
+    summary="List settlement batches, newest first",
+    responses={**KEY_RESPONSES, **LIST_RESPONSES},
+)
+async def list_batches(
+    request: Request, _tenant: OrdersReader, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> schemas.Batches:
+    """Scope `orders:read`. Each batch's root, size and anchor (seq, transaction) once anchored."""
+    return await run_in_threadpool(service.batches, _engine(request), cursor, limit)
+
+
+@router.get(
+    "/trades/{trade_id}/proof", summary="A settled trade's inclusion proof", responses=PROOF_RESPONSES
+)
+async def trade_proof(request: Request, trade_id: TradeIdPath, tenant: OrdersReader) -> schemas.TradeProofOut:
+    """Scope `orders:read`. `leaf`, `proof`, `kind` and `seq` are the arguments of the contract's
+    `verify(kind, seq, leaf, proof)`, which answers true once the batch is anchored."""
+    return await run_in_threadpool(service.proof, _engine(request), tenant, trade_id)
