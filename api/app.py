@@ -37,7 +37,6 @@ from api.migrate import upgrade_database
 from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
 from api.orders.router import router as orders_router
-from api.settlement.router import router as settlement_router
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
 from api.payment_methods.router import router as payment_methods_router
@@ -51,6 +50,7 @@ from api.risk.router import router as risk_router
 from api.rpc import ChainClients
 from api.screening.router import router as screening_router
 from api.settings import ApiSettings, get_settings
+from api.settlement.router import router as settlement_router
 from api.subscriptions.router import router as subscriptions_router
 from api.version.router import router as version_router
 from api.version.service import read_build_info

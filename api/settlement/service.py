@@ -14,7 +14,7 @@ from api.orders.runtime import trader_of
 from api.pagination import Listing, key_part
 from api.settlement.errors import TradeNotBatched, TradeNotFound
 from api.settlement.schemas import Batches, BatchOut, SettledTradeOut, TradeProofOut
-from matching.settlement.batches import Batch, list_batches, settled_trade, trade_proof, trade_row
+from matching.settlement.batches import Batch, list_batches, trade_proof, trade_row
 from matching.settlement.leaf import SettledTrade
 from payments.merchants.tenant import Tenant
 

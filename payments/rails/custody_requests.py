@@ -36,8 +36,8 @@ def request_signature(
     anchor_leaves: dict[str, Any] | None = None,
     timeout_seconds: float = 60.0,
 ) -> OnchainSignature:
-    """The signature (R.x, R.y, z) of `intent` in the domain (`chain_id`, `verifying_contract`), asked with
-    `client` (its base URL the API, its headers the caller's key); `SigningRefused` with the nodes' reasons."""
+    """The signature (R.x, R.y, z) of `intent` in the domain (`chain_id`, `verifying_contract`), asked
+    with `client` (base URL: the API; headers: the caller's key); `SigningRefused` with the nodes' reasons."""
     body: dict[str, Any] = {
         "key_id": key_id,
         "intent": {
