@@ -1,45 +1,17 @@
 """`/v1/settlement`: batches listed newest first, a trade's proof leading to its batch's root; outsiders
 (no key, a key without `orders:read`, a merchant who was no side, the other mode) refused; bad ids 422."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine
 
-from api.settings import ApiSettings
 from chain.merkle import verify
 from matching.settlement.batches import BatchPolicy, choose_anchor, cut_batch, record_anchored
-from matching.settlement.schema import settlement_trades
 from tests.api.merchants.conftest import Caller, Onboarded, onboard
-from tests.api.orders.conftest import Fund
 
-ORDERS, SETTLEMENT = "/v1/orders", "/v1/settlement"
+SETTLEMENT = "/v1/settlement"
 CHAIN, ANCHOR = 31337, "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9"
-
-
-def order(side: str, price: str, qty: str, **extra: Any) -> dict[str, Any]:
-    return {"market": "TPW-tUSD", "side": side, "price": price, "qty": qty, **extra}
-
-
-@pytest.fixture
-def engine(api_settings: ApiSettings) -> Iterator[Engine]:
-    engine = create_engine(api_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def traded(merchant_a: Onboarded, merchant_b: Onboarded, fund: Fund, engine: Engine) -> list[str]:
-    """A (buyer) and B (seller) traded twice on the sandbox book: the trade ids, in order."""
-    for merchant in (merchant_a, merchant_b):
-        fund(merchant, False, 100, 10_000)
-    assert merchant_a.sandbox.post(ORDERS, order("buy", "2.50", "10")).status_code == 201
-    for qty in ("3", "4"):
-        taken = merchant_b.sandbox.post(ORDERS, order("sell", "2.40", qty, time_in_force="ioc"))
-        assert taken.json()["filled_qty"] == qty, taken.text
-    with engine.connect() as connection:
-        return list(connection.scalars(select(settlement_trades.c.id).order_by(settlement_trades.c.seq)))
 
 
 def cut(engine: Engine, size: int) -> None:

@@ -1,0 +1,267 @@
+"""Settlement anchored on the devnet: trades placed through `/v1/orders`, batched, the root signed by a real
+custody group (three node processes, each rebuilding the root from the batch's leaves) through the API's
+coordinator, submitted to the deployed `SettlementAnchor` on anvil; the proof `/v1/settlement` returns is
+what the contract's `verify` takes (true), and a tampered leaf is refused (false).
+
+A crash at every step of the anchorer (after the seq is chosen, after the transaction is sent, after it
+is recorded) resumes to one anchor per batch: the contract's head moves by exactly one, and no trade is
+lost or anchored twice. Nodes given leaves that do not make the claimed root refuse to sign.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from web3 import Web3
+
+from api.app import create_app
+from api.auth import issue_api_key
+from api.settings import ApiSettings
+from chain.anchor import SettlementAnchor
+from chain.client import make_web3
+from chain.deployments import Deployments
+from chain.dev_accounts import dev_accounts
+from chain.intents import Anchor
+from chain.transactions import TransactionFailed
+from matching.settlement import batches as batches_module
+from matching.settlement.batches import BatchPolicy, unfinished
+from matching.settlement.schema import settlement_batches, settlement_trades
+from payments.rails.custody_requests import SigningRefused, request_signature
+from relay.settlement import anchorer as anchorer_module
+from relay.settlement.anchorer import Anchorer
+from scripts._support.anvil import AnvilNode
+from scripts._support.stack_deployments import node_policy
+from tests.api.merchants.conftest import Onboarded
+from tests.api.settlement.conftest import trade
+from tests.devnet.conftest import deploy_config, deployments_dir, l1_anvil  # noqa: F401  (fixtures)
+from tests.helpers.custody_nodes import CustodyGroup
+from tests.helpers.db import session_on
+from tests.helpers.frost_signing import fixed_key
+
+pytestmark = pytest.mark.devnet
+
+CHAIN_ID, KEY_ID, KIND = 31337, "treasury", 1
+SETTLEMENT = "/v1/settlement"
+
+
+@pytest.fixture(scope="module")
+def registry(deployments_dir: Path) -> Deployments:  # noqa: F811
+    return Deployments.load("local", deployments_dir)
+
+
+@pytest.fixture(scope="module")
+def group(tmp_path_factory: pytest.TempPathFactory, registry: Deployments) -> Iterator[CustodyGroup]:
+    """Three node processes holding the key the contracts were deployed with, under the devnet's policy."""
+    policy = node_policy(CHAIN_ID, registry, 600)
+    with CustodyGroup(
+        tmp_path_factory.mktemp("settlement-group"), {KEY_ID: fixed_key(7)}, size=3, policy_yaml=policy
+    ) as group:
+        group.start()
+        yield group
+
+
+@pytest.fixture
+def settings(api_settings: ApiSettings, group: CustodyGroup, tmp_path: Path) -> ApiSettings:
+    return api_settings.model_copy(
+        update={
+            "custody_roster_path": group.nodes[1].data_dir / "roster.json",
+            "custody_tls_dir": group.root / "coordinator",
+            "custody_audit_path": tmp_path / "custody" / "audit.jsonl",
+        }
+    )
+
+
+@pytest.fixture
+def app(settings: ApiSettings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def w3(l1_anvil: AnvilNode) -> Web3:  # noqa: F811
+    return make_web3(l1_anvil.url)
+
+
+@pytest.fixture(scope="module")
+def anchor(w3: Web3, registry: Deployments) -> SettlementAnchor:
+    deployment = registry.get("SettlementAnchor")
+    return SettlementAnchor(w3, deployment.address, from_block=deployment.block_number)
+
+
+@pytest.fixture
+def signer_client(client: TestClient, settings: ApiSettings) -> TestClient:
+    """The API as the anchorer calls it: a key with `custody:sign` only."""
+    with session_on(settings.database_url) as session:
+        token = issue_api_key(session, "anchorer", ("custody:sign",)).token
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+@pytest.fixture
+def anchorer(engine: Engine, anchor: SettlementAnchor, signer_client: TestClient) -> Anchorer:
+    def sign(intent: Anchor, leaves: dict[str, Any], key: str) -> tuple[int, int, int]:
+        return request_signature(
+            signer_client, KEY_ID, intent, CHAIN_ID, anchor.address, key, anchor_leaves=leaves
+        )
+
+    return Anchorer(engine, anchor, sign, dev_accounts()[6], BatchPolicy(max_trades=100, max_age_us=0))
+
+
+def last_seq(anchor: SettlementAnchor) -> int:
+    return int(anchor.contract.functions.head(KIND).call()[0])
+
+
+def proof_of(merchant: Onboarded, trade_id: str) -> dict[str, Any]:
+    answer = merchant.sandbox.get(f"{SETTLEMENT}/trades/{trade_id}/proof")
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def verify_on_chain(anchor: SettlementAnchor, body: dict[str, Any], leaf: str | None = None) -> bool:
+    proof = [bytes.fromhex(node[2:]) for node in body["proof"]]
+    return anchor.verify(body["kind"], int(body["seq"]), bytes.fromhex((leaf or body["leaf"])[2:]), proof)
+
+
+def test_a_batch_anchored_through_custody_verifies_on_chain(
+    traded: list[str],
+    merchant_a: Onboarded,
+    merchant_b: Onboarded,
+    anchorer: Anchorer,
+    anchor: SettlementAnchor,
+    engine: Engine,
+) -> None:
+    before = last_seq(anchor)
+    assert anchorer.run_once() == 1
+    assert last_seq(anchor) == before + 1
+    for trade_id in traded:
+        body = proof_of(merchant_a, trade_id)
+        assert (body["batch"]["status"], body["seq"]) == ("anchored", str(before + 1))
+        assert verify_on_chain(anchor, body)
+        tampered = body["leaf"][:-1] + ("0" if body["leaf"][-1] != "0" else "1")
+        assert not verify_on_chain(anchor, body, tampered)
+    assert anchorer.run_once() == 0  # nothing waits: no batch, nothing sent
+
+    # The next batch names the first one's root as prevRoot, and both still verify.
+    more = trade(merchant_a, merchant_b, engine, ("1",))
+    assert anchorer.run_once() == 1
+    second = proof_of(merchant_b, more[0])
+    assert second["batch"]["prev_root"] == proof_of(merchant_a, traded[0])["root"]
+    assert verify_on_chain(anchor, second)
+    assert verify_on_chain(anchor, proof_of(merchant_a, traded[1]))
+    listed = merchant_a.sandbox.get(f"{SETTLEMENT}/batches").json()["data"]
+    assert [(batch["id"], batch["status"], batch["count"]) for batch in listed] == [
+        ("2", "anchored", 1),
+        ("1", "anchored", 2),
+    ]
+
+
+def test_a_crash_at_each_step_resumes_to_one_anchor(
+    traded: list[str],
+    merchant_a: Onboarded,
+    anchorer: Anchorer,
+    anchor: SettlementAnchor,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = last_seq(anchor)
+    sign = anchorer.sign
+
+    # 1. killed after the seq was chosen, before the custody group answered
+    def dies(*_: object) -> tuple[int, int, int]:
+        raise KeyboardInterrupt("killed while signing")
+
+    anchorer.sign = dies
+    with pytest.raises(KeyboardInterrupt):
+        anchorer.run_once()
+    chosen = unfinished(engine)
+    assert chosen is not None
+    assert (chosen.status, chosen.anchor_seq) == ("signing", before + 1)
+    anchorer.sign = sign
+
+    # 2. killed right after the transaction was sent, before its hash was recorded
+    submit = anchor.submit
+
+    def sent_then_killed(*args: Any) -> Any:
+        submit(*args)
+        raise KeyboardInterrupt("killed after sending")
+
+    monkeypatch.setattr(anchor, "submit", sent_then_killed)
+    with pytest.raises(KeyboardInterrupt):
+        anchorer.run_once()
+    monkeypatch.undo()
+    assert last_seq(anchor) == before + 1
+    assert unfinished(engine) is not None  # the database does not know yet
+
+    # the next round finds it on-chain: nothing signed or sent again
+    anchorer.sign = dies
+    assert anchorer.run_once() == 1
+    assert last_seq(anchor) == before + 1
+    anchorer.sign = sign
+    assert verify_on_chain(anchor, proof_of(merchant_a, traded[0]))
+
+    # 3. resubmitting the landed anchor is refused by the contract: a batch is anchored once
+    batch = batches_module.load_batch(engine, 1)
+    assert batch is not None
+    intent = anchorer_module.batch_anchor(batch)
+    leaves = anchorer_module.anchor_leaves(batches_module.batch_tree(engine, batch))
+    signature = sign(intent, leaves, anchorer_module.request_key(batch))  # the same request: same signature
+    with pytest.raises(TransactionFailed, match="already anchored"):
+        anchor.submit(dev_accounts()[6], intent, signature)
+    with engine.connect() as connection:  # one batch, and every trade in it
+        assert connection.scalar(select(func.count()).select_from(settlement_batches)) == 1
+        assert (
+            connection.scalar(
+                select(func.count())
+                .select_from(settlement_trades)
+                .where(settlement_trades.c.batch_id.is_(None))
+            )
+            == 0
+        )
+
+
+def test_a_crash_after_recording_the_transaction_resumes(
+    traded: list[str],
+    merchant_a: Onboarded,
+    anchorer: Anchorer,
+    anchor: SettlementAnchor,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = last_seq(anchor)
+
+    def killed(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt("killed before the event was read back")
+
+    monkeypatch.setattr(anchorer_module, "record_anchored", killed)
+    with pytest.raises(KeyboardInterrupt):
+        anchorer.run_once()
+    monkeypatch.undo()
+    batch = unfinished(engine)
+    assert batch is not None
+    assert batch.status == "submitted"
+    assert batch.tx_hash is not None
+    assert anchorer.run_once() == 1
+    assert last_seq(anchor) == before + 1
+    assert verify_on_chain(anchor, proof_of(merchant_a, traded[1]))
+
+
+def test_nodes_refuse_leaves_that_do_not_make_the_root(
+    traded: list[str], anchorer: Anchorer, anchor: SettlementAnchor, engine: Engine
+) -> None:
+    before = last_seq(anchor)
+    sign = anchorer.sign
+
+    def lying(intent: Anchor, leaves: dict[str, Any], key: str) -> tuple[int, int, int]:
+        return sign(intent, {**leaves, "leaves": leaves["leaves"][:-1]}, key + ":lie")
+
+    anchorer.sign = lying
+    with pytest.raises(SigningRefused, match="refused"):
+        anchorer.run_once()
+    assert last_seq(anchor) == before
+    anchorer.sign = sign
+    assert anchorer.run_once() == 1
+    assert last_seq(anchor) == before + 1
