@@ -4,8 +4,10 @@ are decimal strings, as every amount the API gives."""
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
+from api.custody.intents import Address
+from api.orders.schemas import DecimalText
 from api.pagination import Page
 from api.schemas import ApiModel
 
@@ -81,3 +83,32 @@ class TradeProofOut(ApiModel):
     proof: list[Hash]
     """Sibling hashes, leaf level first."""
     root: Hash
+
+
+class WithdrawalCreate(ApiModel):
+    """Withdraw part of the caller's exchange balance (what trading left it) to a chain address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: Literal["tUSD", "TPW"]
+    amount: DecimalText
+    """In whole tokens, at most 6 decimals (the ledger's unit): "12.5"."""
+    to: Address
+    """The EIP-55 checksummed address the treasury pays."""
+
+
+class WithdrawalOut(ApiModel):
+    """A withdrawal: debited from the balance at once, paid out of the treasury by the custody group."""
+
+    id: str
+    object: Literal["settlement_withdrawal"] = "settlement_withdrawal"
+    livemode: bool
+    currency: str
+    amount: str
+    token_amount: str
+    """The on-chain amount in the token's base units (tUSD: 6 decimals, TPW: 18)."""
+    to: str
+    status: Literal["signing", "sent", "paid"]
+    tx_hash: str | None
+    created_at: datetime
+    paid_at: datetime | None

@@ -18,6 +18,7 @@ from typing import Final
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -79,3 +80,30 @@ settlement_trades: Final = Table(
     ),
     Index("ix_settlement_trades_batch", "batch_id", "recorded_us"),
 )
+
+WITHDRAWAL_STATUSES: Final = ("signing", "sent", "paid")
+_WITHDRAWAL_KNOWN = ", ".join(f"'{status}'" for status in WITHDRAWAL_STATUSES)
+
+settlement_withdrawals: Final = Table(
+    "settlement_withdrawals",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("merchant_id", String(32), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("trader", BigInteger, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("token_amount", String(78), nullable=False),
+    Column("to", String(42), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("custody_nonce", BigInteger, nullable=True),
+    Column("deadline", BigInteger, nullable=True),
+    Column("tx_hash", String(66), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("paid_us", BigInteger, nullable=True),
+    CheckConstraint(f"status IN ({_WITHDRAWAL_KNOWN})", name="status_known"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    Index("ix_settlement_withdrawals_merchant", "merchant_id", "livemode"),
+    Index("ix_settlement_withdrawals_status", "status", "created_us"),
+)
+"""Withdrawals of a trader's exchange balance to a chain address (`matching.settlement.withdrawals`)."""

@@ -1,4 +1,4 @@
-"""Settlement batches (matching/settlement/schema.py): settled trades and the batches anchored on-chain.
+"""Settlement (matching/settlement/schema.py): settled trades, the batches anchored on-chain, withdrawals.
 
 Revision ID: 0034
 Revises: 0029
@@ -68,9 +68,38 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_settlement_trades")),
     )
     op.create_index("ix_settlement_trades_batch", "settlement_trades", ["batch_id", "recorded_us"])
+    op.create_table(
+        "settlement_withdrawals",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("merchant_id", sa.String(length=32), nullable=False),
+        sa.Column("livemode", sa.Boolean(), nullable=False),
+        sa.Column("trader", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=8), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("token_amount", sa.String(length=78), nullable=False),
+        sa.Column("to", sa.String(length=42), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("custody_nonce", sa.BigInteger(), nullable=True),
+        sa.Column("deadline", sa.BigInteger(), nullable=True),
+        sa.Column("tx_hash", sa.String(length=66), nullable=True),
+        sa.Column("created_us", sa.BigInteger(), nullable=False),
+        sa.Column("paid_us", sa.BigInteger(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('signing', 'sent', 'paid')", name=op.f("ck_settlement_withdrawals_status_known")
+        ),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_settlement_withdrawals_amount_positive")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_settlement_withdrawals")),
+    )
+    op.create_index(
+        "ix_settlement_withdrawals_merchant", "settlement_withdrawals", ["merchant_id", "livemode"]
+    )
+    op.create_index("ix_settlement_withdrawals_status", "settlement_withdrawals", ["status", "created_us"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_settlement_withdrawals_status", table_name="settlement_withdrawals")
+    op.drop_index("ix_settlement_withdrawals_merchant", table_name="settlement_withdrawals")
+    op.drop_table("settlement_withdrawals")
     op.drop_index("ix_settlement_trades_batch", table_name="settlement_trades")
     op.drop_table("settlement_trades")
     op.drop_table("settlement_batches")
