@@ -12,16 +12,22 @@ Idempotency-Key names the transfer and its nonce, so signing again returns the s
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3.types import FilterParams
 
 from chain.intents import CustodyTransfer
-from chain.treasury import Treasury
-from payments.rails.stablecoin.custody_signer import CustodySigner
+from chain.treasury import OnchainSignature, Treasury
 
 DEADLINE_SECONDS = 3_600
+
+
+class TransferSigner(Protocol):
+    """What signs a transfer: `payments.rails.stablecoin.custody_signer.CustodySigner` (the API over HTTP)."""
+
+    def sign(self, transfer: CustodyTransfer, request_key: str) -> OnchainSignature: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class CustodyTransfers:
     """Signs (through `signer`) and sends (from `relayer`: it only pays gas) transfers out of `treasury`."""
 
     treasury: Treasury
-    signer: CustodySigner
+    signer: TransferSigner
     relayer: LocalAccount
     confirmations: int = 2
 

@@ -3,12 +3,16 @@ custody group (three node processes, each rebuilding the root from the batch's l
 coordinator, submitted to the deployed `SettlementAnchor` on anvil; the proof `/v1/settlement` returns is
 what the contract's `verify` takes (true), and a tampered leaf is refused (false).
 
+A trader's withdrawal is debited once (idempotent, refused beyond the balance) and paid once out of the
+treasury by a custody-signed transfer, also after a crash between sending it and recording it.
+
 A crash at every step of the anchorer (after the seq is chosen, after the transaction is sent, after it
 is recorded) resumes to one anchor per batch: the contract's head moves by exactly one, and no trade is
 lost or anchored twice. Nodes given leaves that do not make the claimed root refuse to sign.
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,27 +24,38 @@ from web3 import Web3
 
 from api.app import create_app
 from api.auth import issue_api_key
+from api.orders.runtime import trader_of
 from api.settings import ApiSettings
 from chain.anchor import SettlementAnchor
+from chain.artifacts import contract
 from chain.client import make_web3
 from chain.deployments import Deployments
 from chain.dev_accounts import dev_accounts
-from chain.intents import Anchor
-from chain.transactions import TransactionFailed
+from chain.intents import Anchor, CustodyTransfer
+from chain.transactions import TransactionFailed, send_call
+from chain.treasury import Treasury
+from ledger.check import verify
 from matching.settlement import batches as batches_module
 from matching.settlement.batches import BatchPolicy, unfinished
 from matching.settlement.schema import settlement_batches, settlement_trades
+from matching.spot.accounts import trader_account
+from payments.merchants.tenant import Tenant
 from payments.rails.custody_requests import SigningRefused, request_signature
+from relay.payments.custody_transfers import CustodyTransfers
 from relay.settlement import anchorer as anchorer_module
+from relay.settlement import withdrawals as withdrawals_module
 from relay.settlement.anchorer import Anchorer
+from relay.settlement.withdrawals import WithdrawalWorker
 from scripts._support.anvil import AnvilNode
 from scripts._support.stack_deployments import node_policy
 from tests.api.merchants.conftest import Onboarded
+from tests.api.orders.conftest import Fund
 from tests.api.settlement.conftest import trade
 from tests.devnet.conftest import deploy_config, deployments_dir, l1_anvil  # noqa: F401  (fixtures)
 from tests.helpers.custody_nodes import CustodyGroup
 from tests.helpers.db import session_on
 from tests.helpers.frost_signing import fixed_key
+from tests.matching.spot.ledger_view import balance
 
 pytestmark = pytest.mark.devnet
 
@@ -265,3 +280,93 @@ def test_nodes_refuse_leaves_that_do_not_make_the_root(
     anchorer.sign = sign
     assert anchorer.run_once() == 1
     assert last_seq(anchor) == before + 1
+
+
+# -- withdrawals through the treasury's custody path ---------------------------------------------------
+
+PAYEE = dev_accounts()[9].address
+
+
+@pytest.fixture(scope="module")
+def treasury(w3: Web3, registry: Deployments) -> Treasury:
+    return Treasury(w3, registry.get("MultisigTreasury").address)
+
+
+@pytest.fixture(scope="module")
+def tusd(w3: Web3, registry: Deployments, treasury: Treasury) -> Any:
+    """tUSD, 1,000 of it minted into the treasury the withdrawals are paid from."""
+    token = contract(w3, "Token", registry.get("tUSD").address)
+    send_call(w3, dev_accounts()[0], token.functions.mint(treasury.address, 1_000 * 10**6))
+    return token
+
+
+@dataclass
+class ApiTransferSigner:
+    """`CustodySigner`'s requests, sent to the in-process API."""
+
+    client: TestClient
+    treasury: str
+
+    def sign(self, transfer: CustodyTransfer, request_key: str) -> tuple[int, int, int]:
+        return request_signature(self.client, KEY_ID, transfer, CHAIN_ID, self.treasury, request_key)
+
+
+@pytest.fixture
+def worker(engine: Engine, treasury: Treasury, tusd: Any, signer_client: TestClient) -> WithdrawalWorker:
+    signer = ApiTransferSigner(signer_client, treasury.address)
+    transfers = CustodyTransfers(treasury, signer, dev_accounts()[6], confirmations=0)
+    return WithdrawalWorker(engine, transfers, {"tUSD": tusd.address})
+
+
+def withdraw(merchant: Onboarded, amount: str, key: str) -> Any:
+    return merchant.live.post(
+        f"{SETTLEMENT}/withdrawals", {"currency": "tUSD", "amount": amount, "to": PAYEE}, idempotency_key=key
+    )
+
+
+def test_a_withdrawal_is_debited_once_and_paid_by_the_treasury_once(
+    merchant_a: Onboarded,
+    merchant_b: Onboarded,
+    fund: Fund,
+    engine: Engine,
+    worker: WithdrawalWorker,
+    tusd: Any,
+    treasury: Treasury,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fund(merchant_a, True, 1, 100)  # 1 TPW and 100 tUSD of live exchange balance
+    account = trader_account(trader_of(Tenant(merchant_a.id, True)), "QTU")
+    payee_before = int(tusd.functions.balanceOf(PAYEE).call())
+    nonce_before = treasury.custody_nonce(tusd.address)
+
+    first = withdraw(merchant_a, "12.5", "wd-1")
+    assert first.status_code == 201, first.text
+    assert (first.json()["status"], first.json()["token_amount"]) == ("signing", "12500000")
+    assert withdraw(merchant_a, "12.5", "wd-1").json() == first.json()  # the same key: the same one
+    assert balance(engine, account) == 87_500_000
+    too_much = withdraw(merchant_a, "87.500001", "wd-2")
+    assert too_much.status_code == 422, too_much.text
+    assert too_much.json()["type"].endswith("insufficient-funds")
+    assert [error["field"] for error in too_much.json()["errors"]] == ["amount"]
+    assert withdraw(merchant_a, "0.0000001", "wd-3").json()["errors"][0]["field"] == "amount"
+    assert balance(engine, account) == 87_500_000
+
+    path = f"{SETTLEMENT}/withdrawals/{first.json()['id']}"
+    for outsider in (merchant_b.live, merchant_a.sandbox):
+        assert outsider.get(path).status_code == 404
+
+    # killed after the transfer was sent, before its hash was stored: found on-chain, not sent again
+    def killed(*_: object) -> None:
+        raise KeyboardInterrupt("killed after sending")
+
+    monkeypatch.setattr(withdrawals_module, "record_sent", killed)
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_once()
+    monkeypatch.undo()
+    assert worker.run_once() == []  # recorded as sent
+    assert worker.run_once() == [first.json()["id"]]
+    assert merchant_a.live.get(path).json()["status"] == "paid"
+    assert int(tusd.functions.balanceOf(PAYEE).call()) == payee_before + 12_500_000
+    assert treasury.custody_nonce(tusd.address) == nonce_before + 1
+    assert worker.run_once() == []
+    assert verify(engine) == []
