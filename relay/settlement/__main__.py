@@ -1,4 +1,5 @@
-"""`python -m relay.settlement`: anchor settlement batches with the environment's settings until SIGTERM."""
+"""`python -m relay.settlement`: anchor settlement batches and pay withdrawals with the environment's
+settings until SIGTERM (each round: the anchorer's, then the withdrawal worker's)."""
 
 import logging
 import threading
@@ -10,13 +11,17 @@ from chain.client import make_web3
 from chain.deployments import Deployments
 from chain.errors import ChainError
 from chain.intents import Anchor
+from chain.treasury import Treasury
 from matching.settlement.batches import BatchPolicy
 from payments.rails.custody_requests import SigningRefused, request_signature
+from payments.rails.stablecoin.custody_signer import CustodySigner
 from relay.cursor import make_engine
 from relay.keeper import install_stop_handlers
+from relay.payments.custody_transfers import CustodyTransfers
 from relay.payments.settings import read_secret, relayer_from_file
 from relay.settlement.anchorer import Anchorer, Signer, log
 from relay.settlement.settings import AnchorerSettings, get_settings
+from relay.settlement.withdrawals import WithdrawalWorker
 
 
 def anchorer_from_settings(settings: AnchorerSettings, client: httpx.Client) -> Anchorer:
@@ -51,6 +56,24 @@ def anchorer_from_settings(settings: AnchorerSettings, client: httpx.Client) -> 
     )
 
 
+def withdrawals_from_settings(settings: AnchorerSettings, anchorer: Anchorer) -> WithdrawalWorker:
+    """The withdrawal worker on the same chain and database, paying from the registry's treasury."""
+    registry = Deployments.load(settings.deployments_network, settings.deployments_dir)
+    w3 = anchorer.anchor.w3
+    treasury = Treasury(w3, registry.get(settings.treasury_name).address)
+    signer = CustodySigner(
+        settings.api_url,
+        read_secret(settings.api_key_file),
+        settings.custody_key_id,
+        int(w3.eth.chain_id),
+        treasury.address,
+        settings.sign_timeout_seconds,
+    )
+    transfers = CustodyTransfers(treasury, signer, anchorer.relayer, settings.confirmations)
+    tokens = {name: registry.get(name).address for name in ("tUSD", "TPW")}
+    return WithdrawalWorker(anchorer.engine, transfers, tokens)
+
+
 def main() -> int:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -60,6 +83,7 @@ def main() -> int:
     ) as client:
         try:
             anchorer = anchorer_from_settings(settings, client)
+            payer = withdrawals_from_settings(settings, anchorer)
         except (ValueError, ChainError) as error:
             log.error("cannot start: %s", error)
             return 2
@@ -67,10 +91,11 @@ def main() -> int:
         install_stop_handlers(stop)
         log.info("settlement anchorer for %s", anchorer.anchor.address)
         while not stop.is_set():
-            try:
-                anchorer.run_once()
-            except (ChainError, SigningRefused, httpx.HTTPError) as error:
-                log.warning("round failed, retrying: %s", error)
+            for round_ in (anchorer.run_once, payer.run_once):
+                try:
+                    round_()
+                except (ChainError, SigningRefused, httpx.HTTPError) as error:
+                    log.warning("round failed, retrying: %s", error)
             stop.wait(settings.poll_interval_seconds)
     return 0
 

@@ -29,6 +29,7 @@ class AnchorerSettings(BaseSettings):
     deployments_network: str = Field(default="local", description="Network of deployments/<name>.json.")
     deployments_dir: Path = Field(default=PROJECT_ROOT / "deployments", description="The registry's folder.")
     anchor_name: str = Field(default="SettlementAnchor", description="The anchor's name in the registry.")
+    treasury_name: str = Field(default="MultisigTreasury", description="The treasury paying withdrawals.")
     database_url: str = Field(
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tpwallet.db'}",
         description="SQLAlchemy URL of the API's database, where settled trades and batches live.",
