@@ -138,12 +138,16 @@ def find_withdrawal(engine: Engine, withdrawal_id: str) -> Withdrawal | None:
     return None if row is None else _withdrawal(row)
 
 
-def open_withdrawals(engine: Engine) -> list[Withdrawal]:
-    """Every withdrawal not yet paid, oldest first (the payout worker's queue)."""
+def open_withdrawals(engine: Engine, livemode: bool) -> list[Withdrawal]:
+    """Every withdrawal of `livemode` not yet paid, oldest first (the payout worker's queue): a chain pays
+    one mode's withdrawals, as a stablecoin rail pays one mode's refunds, so sandbox balances never leave
+    through the live treasury."""
     table = settlement_withdrawals.c
     with engine.connect() as connection:
         rows = connection.execute(
-            select(settlement_withdrawals).where(table.status != "paid").order_by(table.created_us, table.id)
+            select(settlement_withdrawals)
+            .where(table.status != "paid", table.livemode == livemode)
+            .order_by(table.created_us, table.id)
         )
         return [_withdrawal(row) for row in rows]
 

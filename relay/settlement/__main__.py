@@ -71,7 +71,7 @@ def withdrawals_from_settings(settings: AnchorerSettings, anchorer: Anchorer) ->
     )
     transfers = CustodyTransfers(treasury, signer, anchorer.relayer, settings.confirmations)
     tokens = {name: registry.get(name).address for name in ("tUSD", "TPW")}
-    return WithdrawalWorker(anchorer.engine, transfers, tokens)
+    return WithdrawalWorker(anchorer.engine, transfers, tokens, settings.livemode)
 
 
 def main() -> int:

@@ -30,6 +30,9 @@ class AnchorerSettings(BaseSettings):
     deployments_dir: Path = Field(default=PROJECT_ROOT / "deployments", description="The registry's folder.")
     anchor_name: str = Field(default="SettlementAnchor", description="The anchor's name in the registry.")
     treasury_name: str = Field(default="MultisigTreasury", description="The treasury paying withdrawals.")
+    livemode: bool = Field(
+        default=False, description="Whether this chain pays live withdrawals (mainnet) or sandbox ones."
+    )
     database_url: str = Field(
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tpwallet.db'}",
         description="SQLAlchemy URL of the API's database, where settled trades and batches live.",

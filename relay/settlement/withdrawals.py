@@ -27,16 +27,18 @@ log = logging.getLogger("relay.settlement.withdrawals")
 
 @dataclass
 class WithdrawalWorker:
-    """Pays `engine`'s withdrawals through `transfers`; `tokens` maps a currency to its token address."""
+    """Pays `engine`'s withdrawals of `livemode` through `transfers`; `tokens` maps a currency to its token
+    address on the chain the treasury is on."""
 
     engine: Engine
     transfers: CustodyTransfers
     tokens: dict[str, str]
+    livemode: bool
 
     def run_once(self) -> list[str]:
         """One pass over the open withdrawals; the ids paid in it."""
         paid = []
-        for withdrawal in open_withdrawals(self.engine):
+        for withdrawal in open_withdrawals(self.engine, self.livemode):
             if withdrawal.status == "signing":
                 self.transfers.send(self._planned(withdrawal), self._steps(withdrawal))
             elif withdrawal.tx_hash is not None and self.transfers.confirmed(withdrawal.tx_hash):

@@ -315,7 +315,7 @@ class ApiTransferSigner:
 def worker(engine: Engine, treasury: Treasury, tusd: Any, signer_client: TestClient) -> WithdrawalWorker:
     signer = ApiTransferSigner(signer_client, treasury.address)
     transfers = CustodyTransfers(treasury, signer, dev_accounts()[6], confirmations=0)
-    return WithdrawalWorker(engine, transfers, {"tUSD": tusd.address})
+    return WithdrawalWorker(engine, transfers, {"tUSD": tusd.address}, livemode=True)
 
 
 def withdraw(merchant: Onboarded, amount: str, key: str) -> Any:
@@ -351,6 +351,11 @@ def test_a_withdrawal_is_debited_once_and_paid_by_the_treasury_once(
     assert withdraw(merchant_a, "0.0000001", "wd-3").json()["errors"][0]["field"] == "amount"
     assert balance(engine, account) == 87_500_000
 
+    fund(merchant_a, False, 1, 10)  # a sandbox balance: the live treasury never pays it
+    paper = merchant_a.sandbox.post(
+        f"{SETTLEMENT}/withdrawals", {"currency": "tUSD", "amount": "1", "to": PAYEE}, idempotency_key="wd-4"
+    )
+    assert paper.status_code == 201, paper.text
     path = f"{SETTLEMENT}/withdrawals/{first.json()['id']}"
     for outsider in (merchant_b.live, merchant_a.sandbox):
         assert outsider.get(path).status_code == 404
@@ -369,4 +374,7 @@ def test_a_withdrawal_is_debited_once_and_paid_by_the_treasury_once(
     assert int(tusd.functions.balanceOf(PAYEE).call()) == payee_before + 12_500_000
     assert treasury.custody_nonce(tusd.address) == nonce_before + 1
     assert worker.run_once() == []
+    assert (
+        merchant_a.sandbox.get(f"{SETTLEMENT}/withdrawals/{paper.json()['id']}").json()["status"] == "signing"
+    )
     assert verify(engine) == []
