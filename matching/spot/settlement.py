@@ -89,7 +89,7 @@ def trade_fees(market: MarketSpec, trade: Trade) -> tuple[int, int]:
 
 def settled_trades(market: MarketSpec, seq: int, events: Sequence[Event]) -> list[SettledTrade]:
     """The trades command `seq` printed, as settlement records them (`matching.settlement.leaf`)."""
-    settled = []
+    settled: list[SettledTrade] = []
     for event in events:
         if isinstance(event, Trade):
             buyer, seller = (

@@ -70,7 +70,7 @@ def withdrawals_from_settings(settings: AnchorerSettings, anchorer: Anchorer) ->
         settings.sign_timeout_seconds,
     )
     transfers = CustodyTransfers(treasury, signer, anchorer.relayer, settings.confirmations)
-    tokens = {name: registry.get(name).address for name in ("tUSD", "TPW")}
+    tokens: dict[str, str] = {name: str(registry.get(name).address) for name in ("tUSD", "TPW")}
     return WithdrawalWorker(anchorer.engine, transfers, tokens, settings.livemode)
 
 

@@ -7,10 +7,14 @@ A trader's withdrawal is debited once (idempotent, refused beyond the balance) a
 treasury by a custody-signed transfer, also after a crash between sending it and recording it.
 
 A crash at every step of the anchorer (after the seq is chosen, after the transaction is sent, after it
-is recorded) resumes to one anchor per batch: the contract's head moves by exactly one, and no trade is
+is recorded) resumes to one anchor per batch, and so does the `python -m relay.settlement` process killed
+with SIGKILL mid-flow: the contract's head moves by exactly one, and no trade is
 lost or anchored twice. Nodes given leaves that do not make the claimed root refuse to sign.
 """
 
+import os
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,7 @@ from web3 import Web3
 
 from api.app import create_app
 from api.auth import issue_api_key
+from api.db import make_engine
 from api.orders.runtime import trader_of
 from api.settings import ApiSettings
 from chain.anchor import SettlementAnchor
@@ -35,10 +40,13 @@ from chain.intents import Anchor, CustodyTransfer
 from chain.transactions import TransactionFailed, send_call
 from chain.treasury import Treasury
 from ledger.check import verify
+from matching.engine import Kind, Place, Side
+from matching.markets import TPW_TUSD
 from matching.settlement import batches as batches_module
 from matching.settlement.batches import BatchPolicy, unfinished
 from matching.settlement.schema import settlement_batches, settlement_trades
 from matching.spot.accounts import trader_account
+from matching.spot.market import SpotMarket
 from payments.merchants.tenant import Tenant
 from payments.rails.custody_requests import SigningRefused, request_signature
 from relay.payments.custody_transfers import CustodyTransfers
@@ -47,15 +55,18 @@ from relay.settlement import withdrawals as withdrawals_module
 from relay.settlement.anchorer import Anchorer
 from relay.settlement.withdrawals import WithdrawalWorker
 from scripts._support.anvil import AnvilNode
+from scripts._support.processes import ManagedProcess
 from scripts._support.stack_deployments import node_policy
 from tests.api.merchants.conftest import Onboarded
 from tests.api.orders.conftest import Fund
 from tests.api.settlement.conftest import trade
 from tests.devnet.conftest import deploy_config, deployments_dir, l1_anvil  # noqa: F401  (fixtures)
+from tests.helpers.api_process import ApiProcess
 from tests.helpers.custody_nodes import CustodyGroup
 from tests.helpers.db import session_on
 from tests.helpers.frost_signing import fixed_key
 from tests.matching.spot.ledger_view import balance
+from tests.matching.spot.ledger_view import fund as fund_trader
 
 pytestmark = pytest.mark.devnet
 
@@ -378,3 +389,88 @@ def test_a_withdrawal_is_debited_once_and_paid_by_the_treasury_once(
         merchant_a.sandbox.get(f"{SETTLEMENT}/withdrawals/{paper.json()['id']}").json()["status"] == "signing"
     )
     assert verify(engine) == []
+
+
+# -- the anchorer process killed with SIGKILL ------------------------------------------------------------
+
+KILLED_TRADES = 12
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_anchorer_process_killed_mid_flow_anchors_each_batch_once(
+    tmp_path: Path,
+    group: CustodyGroup,
+    database_url: str,
+    deployments_dir: Path,  # noqa: F811
+    l1_anvil: AnvilNode,  # noqa: F811
+    anchor: SettlementAnchor,
+) -> None:
+    """`python -m relay.settlement` anchoring batches of one trade against the API process, killed with
+    SIGKILL twice mid-flow and restarted: every trade ends in exactly one batch, each batch anchored once
+    (the contract's head moved by exactly the number of batches), and every proof verifies on-chain."""
+    (tmp_path / "api").mkdir()
+    with ApiProcess(tmp_path / "api", group, database_url) as api:
+        engine = make_engine(database_url)
+        spot = SpotMarket.open(TPW_TUSD, tmp_path / "book", engine)
+        for trader in (1, 2):
+            fund_trader(engine, TPW_TUSD, trader, tpw=1_000, tusd=100_000)
+        for n in range(KILLED_TRADES):
+            spot.place(Place(0, 2 * n + 1, 1, Side.BUY, Kind.LIMIT, 1, 200))
+            spot.place(Place(0, 2 * n + 2, 2, Side.SELL, Kind.LIMIT, 1, 200))
+        spot.close()
+        (tmp_path / "api.key").write_text(api.token)
+        (tmp_path / "relayer.key").write_text(dev_accounts()[6].key.hex())
+        env = {
+            **{name: value for name, value in os.environ.items() if not name.startswith("TPW_")},
+            "TPW_SETTLEMENT_RPC_URL": l1_anvil.url,
+            "TPW_SETTLEMENT_DEPLOYMENTS_DIR": str(deployments_dir),
+            "TPW_SETTLEMENT_DATABASE_URL": database_url,
+            "TPW_SETTLEMENT_API_URL": api.url,
+            "TPW_SETTLEMENT_API_KEY_FILE": str(tmp_path / "api.key"),
+            "TPW_SETTLEMENT_RELAYER_KEY_FILE": str(tmp_path / "relayer.key"),
+            "TPW_SETTLEMENT_MAX_TRADES": "1",
+            "TPW_SETTLEMENT_CONFIRMATIONS": "0",
+            "TPW_SETTLEMENT_POLL_INTERVAL_SECONDS": "0.05",
+        }
+        before = last_seq(anchor)
+
+        def anchorer() -> ManagedProcess:
+            argv = [sys.executable, "-m", "relay.settlement"]
+            return ManagedProcess("anchorer", argv, log_path=tmp_path / "anchorer.log", env=env).start()
+
+        def anchored() -> int:
+            with engine.connect() as connection:
+                return int(
+                    connection.scalar(
+                        select(func.count())
+                        .select_from(settlement_batches)
+                        .where(settlement_batches.c.status == "anchored")
+                    )
+                    or 0
+                )
+
+        for target in (3, 7):  # killed once a few batches are through, wherever the next one stands
+            process = anchorer()
+            deadline = time.monotonic() + 120
+            while anchored() < target and time.monotonic() < deadline:
+                time.sleep(0.02)
+            process.kill()
+        process = anchorer()
+        deadline = time.monotonic() + 180
+        while anchored() < KILLED_TRADES and time.monotonic() < deadline:
+            time.sleep(0.1)
+        process.stop()
+        assert anchored() == KILLED_TRADES, process.log_tail()
+        assert last_seq(anchor) == before + KILLED_TRADES  # one anchor per batch, none twice
+        with engine.connect() as connection:
+            rows = connection.execute(select(settlement_trades)).all()
+        assert len(rows) == KILLED_TRADES
+        assert sorted(row._mapping["batch_id"] for row in rows) == list(range(1, KILLED_TRADES + 1))
+        for batch_id in range(1, KILLED_TRADES + 1):
+            batch = batches_module.load_batch(engine, batch_id)
+            assert batch is not None
+            assert batch.anchor_seq is not None
+            tree = batches_module.batch_tree(engine, batch)
+            assert anchor.verify(KIND, batch.anchor_seq, tree.leaves[0], [])
+        engine.dispose()
