@@ -94,3 +94,32 @@ def test_a_bad_cursor_or_limit_is_4xx_naming_it(merchant_a: Onboarded) -> None:
     bad_limit = merchant_a.sandbox.get(f"{SETTLEMENT}/batches?limit=0")
     assert bad_limit.status_code == 422
     assert bad_limit.json()["errors"][0]["field"] == "limit"
+
+
+def test_withdrawals_refuse_outsiders_and_name_bad_fields(
+    merchant_a: Onboarded, client: Any, operator: Any, fund: Any
+) -> None:
+    payee = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+    body = {"currency": "tUSD", "amount": "1", "to": payee}
+    assert Caller(client, None).post(f"{SETTLEMENT}/withdrawals", body).status_code == 401
+    desk = operator("merchants:admin")
+    assert desk.post(f"{SETTLEMENT}/withdrawals", body).status_code == 403
+    assert desk.get(f"{SETTLEMENT}/withdrawals/wd_{'0' * 24}").status_code == 403
+    assert merchant_a.sandbox.get(f"{SETTLEMENT}/withdrawals/wd_{'0' * 24}").status_code == 404
+    for field, value in (
+        ("to", payee.lower()),
+        ("currency", "BTC"),
+        ("amount", "-1"),
+        ("amount", "1.0000001"),
+    ):
+        answer = merchant_a.sandbox.post(f"{SETTLEMENT}/withdrawals", {**body, field: value})
+        assert answer.status_code == 422, answer.text
+        assert [error["field"] for error in answer.json()["errors"]] == [field]
+    unfunded = merchant_a.sandbox.post(f"{SETTLEMENT}/withdrawals", body)  # no balance at all
+    assert unfunded.status_code == 422
+    assert unfunded.json()["type"].endswith("insufficient-funds")
+    fund(merchant_a, False, 1, 5)
+    paid_in = merchant_a.sandbox.post(f"{SETTLEMENT}/withdrawals", {**body, "amount": "5"})
+    assert paid_in.status_code == 201, paid_in.text
+    assert (paid_in.json()["amount"], paid_in.json()["status"]) == ("5", "signing")
+    assert merchant_a.sandbox.post(f"{SETTLEMENT}/withdrawals", body).status_code == 422  # all of it is out
