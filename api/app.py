@@ -52,6 +52,7 @@ from api.risk.router import router as risk_router
 from api.rpc import ChainClients
 from api.screening.router import router as screening_router
 from api.settings import ApiSettings, get_settings
+from api.settlement.router import router as settlement_router
 from api.subscriptions.router import router as subscriptions_router
 from api.version.router import router as version_router
 from api.version.service import read_build_info
@@ -188,6 +189,7 @@ ROUTERS: Final = (
     markets_router,
     market_stream_router,
     paper_router,
+    settlement_router,
     vesting_router,
     subscriptions_router,
     merchants_router,

@@ -26,7 +26,8 @@ from matching.markets import MarketSpec
 NO_OVERDRAFT = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
 
 
-def _derived_id(name: str) -> int:
+def derived_id(name: str) -> int:
+    """The account id of `name`: the first 62 bits of its SHA-256 (see the module docs)."""
     digest = hashlib.sha256(f"tpwallet-spot|{name}".encode()).digest()
     return (int.from_bytes(digest[:8], "big") >> 2) or 1
 
@@ -38,23 +39,23 @@ def trader_owner(trader: int) -> str:
 
 def trader_account(trader: int, currency: str) -> int:
     """Trader `trader`'s account in `currency` (ledger code)."""
-    return _derived_id(f"trader|{trader}|{currency}")
+    return derived_id(f"trader|{trader}|{currency}")
 
 
 def escrow_account(market: MarketSpec, currency: str) -> int:
     """The account of `market` holding open orders' reservations in `currency`."""
-    return _derived_id(f"escrow|{market.id}|{currency}")
+    return derived_id(f"escrow|{market.id}|{currency}")
 
 
 def fees_account(market: MarketSpec, currency: str) -> int:
     """The account of `market` collecting fees in `currency`."""
-    return _derived_id(f"fees|{market.id}|{currency}")
+    return derived_id(f"fees|{market.id}|{currency}")
 
 
 def faucet_account(market: MarketSpec, currency: str) -> int:
     """Where a paper (sandbox) market's test money comes from. It may go below zero, since the money it
     hands out is made up; only the sandbox copy of a market is ever funded from it (`api.paper`)."""
-    return _derived_id(f"faucet|{market.id}|{currency}")
+    return derived_id(f"faucet|{market.id}|{currency}")
 
 
 def faucet_specs(market: MarketSpec) -> list[AccountSpec]:

@@ -39,7 +39,7 @@ from matching.spot.errors import (
 )
 from matching.spot.feed import Feed, Snapshot, Subscription, Wake, levels
 from matching.spot.poster import post, read_cursor, release_orphans, write_cursor
-from matching.spot.settlement import Settlement, hold_currency, hold_spec, need
+from matching.spot.settlement import Settlement, hold_currency, hold_spec, need, settled_trades
 from matching.spot.tape import Tape
 
 Clock = Callable[[], int]
@@ -133,7 +133,7 @@ class SpotMarket:
             tape.record(seq, cmd.ts, events)
             specs = settlement.apply(seq, cmd, events)
             if seq > cursor:
-                post(database, specs)
+                post(database, specs, settled_trades(market, seq, events))
         if state_hash(shadow) != book.state_hash():
             raise RuntimeError(f"{market.id}: the journal replayed does not give the book's state")
         write_cursor(directory, book.last_seq)
@@ -218,7 +218,7 @@ class SpotMarket:
                     seq, cmd.ts, events, trades, self.settlement.orders, self.book.engine.book
                 )
                 specs: Sequence[TransferSpec] = self.settlement.apply(seq, cmd, events)
-                post(self.database, specs)
+                post(self.database, specs, settled_trades(self.market, seq, events))
                 write_cursor(self.book.directory, seq)
             except BaseException as error:
                 self._halted = error

@@ -16,9 +16,13 @@ orphan: open releases every hold in the market's escrow whose order id the journ
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
 from chain.files import write_atomic
 from ledger.journal import account_transfers, lookup_references
@@ -27,6 +31,8 @@ from ledger.results import CreateTransferResult
 from ledger.transaction import Database
 from ledger.transfers import create_transfers
 from matching.markets import MarketSpec
+from matching.settlement.leaf import SettledTrade
+from matching.settlement.trades import record_trades
 from matching.spot.accounts import escrow_account
 
 CURSOR_NAME = "poster.cursor"
@@ -41,16 +47,35 @@ class PostingFailed(RuntimeError):
     condition; the market must stop rather than diverge."""
 
 
-def post(database: Database, specs: Sequence[TransferSpec]) -> None:
-    """Write `specs` (one command's transfers) in one transaction; the same ones again are a no-op."""
+@contextlib.contextmanager
+def _transaction(database: Database) -> Iterator[Connection]:
+    """A connection in a transaction: the engine's own (committed at the end), or the caller's."""
+    if isinstance(database, Engine):
+        with database.begin() as connection:
+            yield connection
+    elif isinstance(database, Session):
+        yield database.connection()
+    else:
+        yield database
+
+
+def post(database: Database, specs: Sequence[TransferSpec], trades: Sequence[SettledTrade] = ()) -> None:
+    """Write `specs` (one command's transfers) and record its `trades` for settlement, in one transaction;
+    the same ones again are a no-op (the ledger answers `exists`, the trades are known by id)."""
     if not specs:
         return
-    outcomes = create_transfers(database, specs)
+    with _transaction(database) as connection:
+        _post(connection, specs)
+        record_trades(connection, trades)
+
+
+def _post(connection: Connection, specs: Sequence[TransferSpec]) -> None:
+    outcomes = create_transfers(connection, specs)
     if all(outcome.ok for outcome in outcomes):
         return
     # A replay: every transfer of the batch was committed together, so each must be there as it was.
     if all(outcome.result in _REPLAYED for outcome in outcomes):
-        stored = lookup_references(database, [(spec.currency, spec.reference) for spec in specs])
+        stored = lookup_references(connection, [(spec.currency, spec.reference) for spec in specs])
         if all((spec.currency, spec.reference) in stored for spec in specs):
             return
     failed = next(outcome for outcome in outcomes if not outcome.ok)

@@ -37,6 +37,7 @@ from matching.engine import (
     Trade,
 )
 from matching.markets import MarketSpec
+from matching.settlement.leaf import SettledTrade, Venue
 from matching.spot.accounts import escrow_account, fees_account, trader_account
 
 
@@ -76,6 +77,42 @@ def hold_spec(market: MarketSpec, place: Place) -> TransferSpec:
         amount=need(market, place.side, place.qty, place.price),
         currency=currency,
     )
+
+
+def trade_fees(market: MarketSpec, trade: Trade) -> tuple[int, int]:
+    """(buyer's fee, seller's fee) of `trade` in quote units: the taker pays the taker rate."""
+    notional = market.notional(trade.qty, trade.price)
+    if trade.taker_side == Side.BUY:
+        return market.fee(notional, market.taker_fee_bps), market.fee(notional, market.maker_fee_bps)
+    return market.fee(notional, market.maker_fee_bps), market.fee(notional, market.taker_fee_bps)
+
+
+def settled_trades(market: MarketSpec, seq: int, events: Sequence[Event]) -> list[SettledTrade]:
+    """The trades command `seq` printed, as settlement records them (`matching.settlement.leaf`)."""
+    settled: list[SettledTrade] = []
+    for event in events:
+        if isinstance(event, Trade):
+            buyer, seller = (
+                (event.taker_account, event.maker_account)
+                if event.taker_side == Side.BUY
+                else (event.maker_account, event.taker_account)
+            )
+            buyer_fee, seller_fee = trade_fees(market, event)
+            settled.append(
+                SettledTrade(
+                    Venue.SPOT,
+                    market.id,
+                    seq,
+                    len(settled),
+                    buyer,
+                    seller,
+                    event.price,
+                    event.qty,
+                    buyer_fee,
+                    seller_fee,
+                )
+            )
+    return settled
 
 
 class Settlement:
@@ -154,13 +191,8 @@ class Settlement:
         market = self.market
         taker, maker = self._touch(trade.taker_id, touched), self._touch(trade.maker_id, touched)
         buyer, seller = (taker, maker) if trade.taker_side == Side.BUY else (maker, taker)
-        buyer_bps, seller_bps = (
-            (market.taker_fee_bps, market.maker_fee_bps)
-            if trade.taker_side == Side.BUY
-            else (market.maker_fee_bps, market.taker_fee_bps)
-        )
         notional = market.notional(trade.qty, trade.price)
-        buyer_fee, seller_fee = market.fee(notional, buyer_bps), market.fee(notional, seller_bps)
+        buyer_fee, seller_fee = trade_fees(market, trade)
         base = market.base_amount(trade.qty)
         legs = [
             (

@@ -19,10 +19,7 @@ import time
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
-from web3.types import FilterParams
 
-from chain.intents import CustodyTransfer
 from chain.treasury import Treasury
 from payments.intents.context import Payments
 from payments.rails.stablecoin.config import StablecoinConfig
@@ -35,12 +32,11 @@ from payments.rails.stablecoin.payouts import (
     open_payouts,
     record_sent,
 )
+from relay.payments.custody_transfers import CustodyTransfers, Planned, Steps
 from risk.screening.screenings import Screener
 from risk.screening.source import ListSource
 
 log = logging.getLogger("relay.payments.payouts")
-
-DEADLINE_SECONDS = 3_600
 
 
 @dataclass
@@ -64,58 +60,32 @@ class PayoutWorker:
             screener = Screener(
                 self.payments.engine, self.screening.current(), clock=lambda: int(time.time() * 1000)
             )
+        transfers = CustodyTransfers(self.treasury, self.signer, self.relayer, self.confirmations)
         for payout in open_payouts(self.payments, self.config, screener):
             if payout.status is PayoutStatus.SIGNING:
-                self._send(payout)
-            elif payout.tx_hash is not None and self._confirmed(payout.tx_hash):
+                transfers.send(_planned(payout), self._steps(payout))
+            elif payout.tx_hash is not None and transfers.confirmed(payout.tx_hash):
                 complete(self.payments, payout)
                 log.info("refund %s paid back to %s in %s", payout.refund_id, payout.to, payout.tx_hash)
                 paid.append(payout.refund_id)
         return paid
 
-    def _send(self, payout: Payout) -> None:
-        if (
-            payout.custody_nonce is not None
-            and self.treasury.custody_nonce(payout.token) > payout.custody_nonce
-        ):
-            earlier = self._earlier_transaction(payout)
-            if earlier is not None:
-                record_sent(self.payments, payout, earlier)
-                return
-            payout = choose_transfer(self.payments, payout, None, None)  # another transfer took the nonce
-        nonce, deadline = payout.custody_nonce, payout.deadline
-        if nonce is None or deadline is None:
-            nonce = self.treasury.custody_nonce(payout.token)
-            deadline = int(self.treasury.w3.eth.get_block("latest")["timestamp"]) + DEADLINE_SECONDS
-            payout = choose_transfer(self.payments, payout, nonce, deadline)
-        transfer = CustodyTransfer(
-            to=payout.to, token=payout.token, amount=payout.token_amount, nonce=nonce, deadline=deadline
-        )
-        signature = self.signer.sign(transfer, f"payout:{payout.refund_id}:{transfer.nonce}")
-        receipt = self.treasury.submit_with_custody(self.relayer, transfer, signature)
-        record_sent(self.payments, payout, "0x" + bytes(receipt["transactionHash"]).hex())
+    def _steps(self, payout: Payout) -> Steps:
+        def choose(nonce: int | None, deadline: int | None) -> None:
+            choose_transfer(self.payments, payout, nonce, deadline)
 
-    def _earlier_transaction(self, payout: Payout) -> str | None:
-        """The transaction that executed this payout's transfer, if one did (its nonce is consumed)."""
-        event = self.treasury.contract.events.CustodyTransferred()
-        params: FilterParams = {
-            "address": self.treasury.address,
-            "fromBlock": 0,
-            "toBlock": "latest",
-            "topics": [event.topic, "0x" + bytes(HexBytes(payout.token)).rjust(32, b"\0").hex()],
-        }
-        for log_entry in self.treasury.w3.eth.get_logs(params):
-            if int(event.process_log(log_entry)["args"]["nonce"]) != payout.custody_nonce:
-                continue
-            sent = self.treasury.w3.eth.get_transaction(log_entry["transactionHash"])
-            _, args = self.treasury.contract.decode_function_input(sent["input"])
-            if (str(args["to"]).lower(), int(args["amount"])) == (payout.to.lower(), payout.token_amount):
-                return "0x" + bytes(log_entry["transactionHash"]).hex()
-        return None
+        def sent(tx_hash: str) -> None:
+            record_sent(self.payments, payout, tx_hash)
 
-    def _confirmed(self, tx_hash: str) -> bool:
-        """Whether the transaction made the transfer (not queued it) and is `confirmations` deep."""
-        receipt = self.treasury.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-        head = int(self.treasury.w3.eth.block_number)
-        transferred = any(event.event == "CustodyTransferred" for event in self.treasury.events(receipt))
-        return transferred and head - int(receipt["blockNumber"]) >= self.confirmations
+        return Steps(choose, sent)
+
+
+def _planned(payout: Payout) -> Planned:
+    return Planned(
+        f"payout:{payout.refund_id}",
+        payout.to,
+        payout.token,
+        payout.token_amount,
+        payout.custody_nonce,
+        payout.deadline,
+    )

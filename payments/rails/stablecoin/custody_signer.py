@@ -7,21 +7,15 @@ crash gets the same sign request, and the same signature, instead of a second on
 `custody:sign`) is read from a file whose path is a setting; it is never logged.
 """
 
-import time
 from dataclasses import dataclass
-from typing import Any, Final
 
 import httpx
 
 from chain.intents import CustodyTransfer
 from chain.treasury import OnchainSignature
+from payments.rails.custody_requests import SigningRefused, request_signature
 
-SIGN_REQUESTS: Final = "/v1/custody/sign-requests"
-POLL_SECONDS: Final = 0.5
-
-
-class SigningRefused(RuntimeError):
-    """The custody group did not sign (refused by policy, still pending at the deadline, or an API error)."""
+__all__ = ["CustodySigner", "SigningRefused"]
 
 
 @dataclass(frozen=True)
@@ -37,30 +31,14 @@ class CustodySigner:
 
     def sign(self, transfer: CustodyTransfer, request_key: str) -> OnchainSignature:
         """The signature (R.x, R.y, z) of `transfer`; `SigningRefused` with the nodes' reasons otherwise."""
-        body = {
-            "key_id": self.key_id,
-            "intent": {
-                "primary_type": transfer.PRIMARY_TYPE,
-                "message": transfer.to_json(uint256_as_string=True),
-                "chain_id": str(self.chain_id),
-                "verifying_contract": self.treasury,
-            },
-        }
         headers = {"Authorization": f"Bearer {self.api_key}"}
-        deadline = time.monotonic() + self.timeout_seconds
         with httpx.Client(base_url=self.api_url, headers=headers, timeout=self.timeout_seconds) as client:
-            request = _answer(client.post(SIGN_REQUESTS, json=body, headers={"Idempotency-Key": request_key}))
-            while request["status"] == "pending" and time.monotonic() < deadline:
-                time.sleep(POLL_SECONDS)
-                request = _answer(client.get(f"{SIGN_REQUESTS}/{request['id']}"))
-        if request["status"] != "signed" or request.get("signature") is None:
-            raise SigningRefused(f"sign request {request['id']} is {request['status']}: {request['reasons']}")
-        signature = request["signature"]
-        return int(signature["rx"], 16), int(signature["ry"], 16), int(signature["z"], 16)
-
-
-def _answer(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code not in (200, 201):
-        raise SigningRefused(f"the custody API answered {response.status_code}: {response.text[:300]}")
-    answer: dict[str, Any] = response.json()
-    return answer
+            return request_signature(
+                client,
+                self.key_id,
+                transfer,
+                self.chain_id,
+                self.treasury,
+                request_key,
+                timeout_seconds=self.timeout_seconds,
+            )

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Engine
 
 from matching.markets import TPW_TUSD
+from matching.settlement.schema import metadata as settlement_metadata
 from matching.spot.market import SpotMarket
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
 from tests.ledger.conftest import engine  # noqa: F401  (fixture: an empty ledger on each backend)
@@ -17,7 +18,9 @@ OpenMarket = Callable[[], SpotMarket]
 
 @pytest.fixture
 def ledger(engine: Engine) -> Engine:  # noqa: F811
-    """An empty ledger on this test's database (SQLite, then PostgreSQL)."""
+    """An empty ledger on this test's database (SQLite, then PostgreSQL), with the settlement tables the
+    market records its trades in."""
+    settlement_metadata.create_all(engine)
     return engine
 
 

@@ -1,0 +1,67 @@
+"""Asking the custody group for a signature over HTTP, as any client of the API's custody coordinator does
+(`POST /v1/custody/sign-requests`, then polling while it is `pending`): the signer nodes' policies decide,
+and the request is audited with the others.
+
+The request's Idempotency-Key names what is signed (a payout's transfer, a batch's anchor), so asking again
+after a crash gets the same sign request, and the same signature, instead of a second one. An Anchor request
+may carry its batch's leaves (`anchor_leaves`), from which every node rebuilds the root before it signs.
+The API key is the caller's; it is sent as a bearer token and never logged.
+"""
+
+import time
+from typing import Any, Final
+
+import httpx
+
+from chain.intents import Intent
+
+SIGN_REQUESTS: Final = "/v1/custody/sign-requests"
+POLL_SECONDS: Final = 0.5
+
+OnchainSignature = tuple[int, int, int]
+
+
+class SigningRefused(RuntimeError):
+    """The custody group did not sign (refused by policy, still pending at the deadline, or an API error)."""
+
+
+def request_signature(
+    client: httpx.Client,
+    key_id: str,
+    intent: Intent,
+    chain_id: int,
+    verifying_contract: str,
+    request_key: str,
+    *,
+    anchor_leaves: dict[str, Any] | None = None,
+    timeout_seconds: float = 60.0,
+) -> OnchainSignature:
+    """The signature (R.x, R.y, z) of `intent` in the domain (`chain_id`, `verifying_contract`), asked
+    with `client` (base URL: the API; headers: the caller's key); `SigningRefused` with the nodes' reasons."""
+    body: dict[str, Any] = {
+        "key_id": key_id,
+        "intent": {
+            "primary_type": intent.PRIMARY_TYPE,
+            "message": intent.to_json(uint256_as_string=True),
+            "chain_id": str(chain_id),
+            "verifying_contract": verifying_contract,
+        },
+    }
+    if anchor_leaves is not None:
+        body["anchor_leaves"] = anchor_leaves
+    deadline = time.monotonic() + timeout_seconds
+    request = _answer(client.post(SIGN_REQUESTS, json=body, headers={"Idempotency-Key": request_key}))
+    while request["status"] == "pending" and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        request = _answer(client.get(f"{SIGN_REQUESTS}/{request['id']}"))
+    if request["status"] != "signed" or request.get("signature") is None:
+        raise SigningRefused(f"sign request {request['id']} is {request['status']}: {request['reasons']}")
+    signature = request["signature"]
+    return int(signature["rx"], 16), int(signature["ry"], 16), int(signature["z"], 16)
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code not in (200, 201):
+        raise SigningRefused(f"the custody API answered {response.status_code}: {response.text[:300]}")
+    answer: dict[str, Any] = response.json()
+    return answer
