@@ -26,8 +26,9 @@ from matching.markets import MarketSpec
 NO_OVERDRAFT = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
 
 
-def _derived_id(name: str) -> int:
-    digest = hashlib.sha256(f"tpwallet-spot|{name}".encode()).digest()
+def derived_id(name: str, namespace: str = "tpwallet-spot") -> int:
+    """62 bits of SHA-256 over `namespace|name`: an account id no table has to remember (never 0)."""
+    digest = hashlib.sha256(f"{namespace}|{name}".encode()).digest()
     return (int.from_bytes(digest[:8], "big") >> 2) or 1
 
 
@@ -38,17 +39,17 @@ def trader_owner(trader: int) -> str:
 
 def trader_account(trader: int, currency: str) -> int:
     """Trader `trader`'s account in `currency` (ledger code)."""
-    return _derived_id(f"trader|{trader}|{currency}")
+    return derived_id(f"trader|{trader}|{currency}")
 
 
 def escrow_account(market: MarketSpec, currency: str) -> int:
     """The account of `market` holding open orders' reservations in `currency`."""
-    return _derived_id(f"escrow|{market.id}|{currency}")
+    return derived_id(f"escrow|{market.id}|{currency}")
 
 
 def fees_account(market: MarketSpec, currency: str) -> int:
     """The account of `market` collecting fees in `currency`."""
-    return _derived_id(f"fees|{market.id}|{currency}")
+    return derived_id(f"fees|{market.id}|{currency}")
 
 
 def trader_specs(market: MarketSpec, trader: int) -> list[AccountSpec]:
@@ -84,4 +85,4 @@ def ensure_accounts(database: Database, specs: Sequence[AccountSpec]) -> None:
     """Create `specs` unless they exist as they are; anything else is a clash worth stopping for."""
     for outcome in create_accounts(database, specs):
         if outcome.result not in (CreateAccountResult.OK, CreateAccountResult.EXISTS):
-            raise RuntimeError(f"spot account {specs[outcome.index].id}: {outcome.result}")
+            raise RuntimeError(f"market account {specs[outcome.index].id}: {outcome.result}")

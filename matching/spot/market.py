@@ -57,7 +57,7 @@ def _micros() -> int:
     return time.time_ns() // 1_000
 
 
-def _lock_writer(directory: Path) -> int:
+def lock_writer(directory: Path) -> int:
     """Take the book's writer lock (held until `close` or the process's death, kill -9 included): a second
     writer on one journal, e.g. another API process, would interleave sequence numbers and fork history."""
     make_private_directory(directory, parents=True)
@@ -108,7 +108,7 @@ class SpotMarket:
         The settlement state (each open order's reservation) is recomputed by running the whole journal
         through a second engine; its state hash must equal the book's, or the two disagree about history.
         """
-        lock = _lock_writer(directory)
+        lock = lock_writer(directory)
         try:
             spot = cls._recover(market, directory, database, clock, snapshot_every)
         except BaseException:
