@@ -57,7 +57,7 @@ from matching.perp_market.records import write_records
 from matching.perp_market.runner import Outcome, Runner
 from matching.perp_market.text import MAX_LOTS, MAX_TICKS
 from matching.perpetuals.accounts import Account
-from matching.perpetuals.index.source import BookQuote
+from matching.perpetuals.index.source import BookQuote, IndexSource, to_ticks
 from matching.perpetuals.margin import MarginState, check
 from matching.perpetuals.spec import PerpSpec
 from matching.spot.accounts import ensure_accounts
@@ -308,6 +308,11 @@ class PerpMarket:
             self._check_running()
             quote = self.quote()
             return self._input(lambda ts: Prices(ts, outside, *quote))
+
+    def price_from(self, source: IndexSource) -> Outcome:
+        """A price round with the outside price read from `source` (the devnet's pool through
+        `AmmIndexSource`), read before the lock: a slow chain never holds the market up."""
+        return self.price_round(to_ticks(source.price(), self.spec))
 
     # -- reads ----------------------------------------------------------------------------------------
 

@@ -57,12 +57,24 @@ KINDS: Final[dict[type, str]] = {
     InsuranceMoved: "insurance_moved",
     FundingPaid: "funding_paid",
 }
+_OPTIONAL: Final = (
+    "lots",
+    "price",
+    "amount",
+    "equity",
+    "maintenance",
+    "rate_ppm",
+    "counterparty",
+    "tier",
+    "reason",
+)
 LIQUIDATION_KINDS: Final = ("liquidation_started", "liquidation_filled", "taken_over", "deleveraged")
 
 
 def row(market: str, step: str, n: int, record: Record) -> dict[str, Any]:
     """One record as a row; fields a kind has not stay NULL."""
-    values: dict[str, Any] = {"market": market, "step": step, "n": n, "kind": KINDS[type(record)]}
+    values: dict[str, Any] = dict.fromkeys(_OPTIONAL)  # every key in every row: one executemany
+    values.update(market=market, step=step, n=n, kind=KINDS[type(record)])
     values.update(trader=record.account, ts=record.ts)
     fields = record._asdict()
     for name in ("lots", "price", "equity", "maintenance", "rate_ppm", "counterparty"):
