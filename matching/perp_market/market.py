@@ -55,7 +55,7 @@ from matching.perp_market.inputs import (
 )
 from matching.perp_market.records import write_records
 from matching.perp_market.runner import Outcome, Runner
-from matching.perp_market.text import MAX_LOTS, MAX_TICKS
+from matching.perp_market.text import MAX_LOTS, MAX_TICKS, PerpUnits
 from matching.perpetuals.accounts import Account
 from matching.perpetuals.index.source import BookQuote, IndexSource, to_ticks
 from matching.perpetuals.margin import MarginState, check
@@ -99,6 +99,7 @@ class PerpMarket:
     ) -> None:
         self.spec = spec
         self.id = spec.symbol
+        self.market = PerpUnits(spec)
         self.directory = directory
         self.book = book
         self.inputs = inputs
@@ -106,6 +107,8 @@ class PerpMarket:
         self.runner = runner
         self.clock = clock
         self.deposits_released: list[int] = []
+        self.transfers_done: set[int] = set()
+        """Every deposit and withdrawal id journaled: the same id again is answered, never applied twice."""
         self._lock = threading.Lock()
         self._halted: BaseException | None = None
         self._writer_lock = -1
@@ -225,6 +228,10 @@ class PerpMarket:
                 raise MarginRefused("the margin cannot carry this order at the account's leverage", "qty")
             return self._command(place._replace(ts=self._stamp()))
 
+    def amend(self, trader: int, order_id: int, price: int, qty: int) -> list[Event]:
+        """Not for a perpetual: a new price or size needs the margin admitted afresh (cancel and place)."""
+        raise UnsupportedOrder("a perpetual order is not amended: cancel it and place a new one")
+
     def cancel(self, trader: int, order_id: int) -> list[Event]:
         with self._lock:
             self._check_running()
@@ -241,6 +248,8 @@ class PerpMarket:
         if amount <= 0:
             raise MarginRefused("a deposit must be positive", "amount")
         self._check_running()
+        if deposit_id in self.transfers_done:
+            return Outcome([], [])
         self.open_accounts(trader)
         moved = create_transfer(
             self.database,
@@ -257,9 +266,14 @@ class PerpMarket:
             CreateTransferResult.DEBIT_ACCOUNT_NOT_FOUND,
         ):
             raise InsufficientFunds(f"the wallet does not hold {amount}")
+        if moved.result == CreateTransferResult.EXISTS:  # a crash cut it short and the reopen gave it back
+            raise MarginRefused(
+                f"deposit {deposit_id} was interrupted and returned: send a new one", "amount"
+            )
         if not moved.ok:
             raise RuntimeError(f"deposit {deposit_id}: {moved.result}")
         with self._lock:
+            self.transfers_done.add(deposit_id)
             return self._input(lambda ts: Deposit(ts, deposit_id, trader, amount))
 
     def withdraw(self, trader: int, withdrawal_id: int, amount: int) -> Outcome:
@@ -268,6 +282,9 @@ class PerpMarket:
             raise MarginRefused("a withdrawal must be positive", "amount")
         with self._lock:
             self._check_running()
+            if withdrawal_id in self.transfers_done:
+                return Outcome([], [])
+            self.transfers_done.add(withdrawal_id)
             outcome = self._input(lambda ts: Withdraw(ts, withdrawal_id, trader, amount))
         if not outcome.accepted:
             raise MarginRefused("the withdrawal would leave the margin below the initial margin", "amount")

@@ -20,7 +20,7 @@ from matching.engine import Engine, Event, Place, state_hash
 from matching.journal.book import JOURNAL_NAME
 from matching.journal.codec import decode_records
 from matching.perp_market.accounts import CURRENCY, deposits_account
-from matching.perp_market.inputs import Deposit
+from matching.perp_market.inputs import Deposit, Withdraw
 from matching.spot.poster import release_unjournaled
 
 if TYPE_CHECKING:
@@ -61,6 +61,9 @@ def recover(market: PerpMarket) -> None:
         book_until(entry.after)
         if isinstance(entry.input, Deposit):
             deposits.add(entry.input.deposit_id)
+            market.transfers_done.add(entry.input.deposit_id)
+        elif isinstance(entry.input, Withdraw):
+            market.transfers_done.add(entry.input.withdrawal_id)
         outcome = runner.input(input_seq, entry, submit)
         if input_seq > cursor.input:
             market.store(f"i{input_seq}", outcome)

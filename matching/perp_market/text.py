@@ -62,3 +62,24 @@ def money_text(units: int) -> str:
     """Signed tUSD minor units as tUSD."""
     text = units_text(abs(units), TUSD_DECIMALS)
     return f"-{text}" if units < 0 else text
+
+
+class PerpUnits:
+    """The market's decimal strings as the orders API reads and writes a market's (`MarketSpec`'s names:
+    `price_ticks`, `qty_lots`, `price_text`, `qty_text`), so one order path serves spot and perpetual."""
+
+    def __init__(self, spec: PerpSpec) -> None:
+        self.spec = spec
+        self.id = spec.symbol
+
+    def price_ticks(self, text: str, field: str = "price") -> int:
+        return price_ticks(self.spec, text, field)
+
+    def qty_lots(self, text: str, field: str = "qty") -> int:
+        return qty_lots(self.spec, text, field)
+
+    def price_text(self, ticks: int) -> str:
+        return price_text(self.spec, ticks)
+
+    def qty_text(self, lots: int) -> str:
+        return qty_text(self.spec, lots)
