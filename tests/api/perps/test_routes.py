@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.perps.conftest import Perp
 from tests.api.merchants.conftest import Onboarded
 from tests.api.orders.conftest import Fund
+from tests.api.perps.conftest import Perp
 
 ORDERS = "/v1/orders"
 TRANSFERS = "/v1/margin/transfers"
