@@ -100,39 +100,39 @@ async def create_margin_transfer(
     )
 
 
-@router.get(
+def _feed(path: str, summary: str, kinds: tuple[str, ...], description: str) -> None:
+    """A list route over the caller's records of `kinds`, newest first (funding, liquidations)."""
+
+    @router.get(
+        path,
+        name=f"list_{path.strip('/')}",
+        summary=summary,
+        description=description,
+        responses={**RESPONSES, **LIST_RESPONSES},
+    )
+    async def list_records(
+        request: Request,
+        tenant: OrdersReader,
+        session: SessionDep,
+        limit: LimitQuery = DEFAULT_LIMIT,
+        cursor: CursorQuery = None,
+    ) -> schemas.Records:
+        return await run_in_threadpool(
+            service.records, _markets(request), session, tenant, kinds, cursor, limit
+        )
+
+
+_feed(
     "/funding",
-    summary="The caller's funding payments, newest first",
-    responses={**RESPONSES, **LIST_RESPONSES},
+    "The caller's funding payments, newest first",
+    service.FUNDING_KINDS,
+    "Scope `orders:read`. One record per interval the caller had a position in: `amount` negative when it "
+    "paid, positive when it received; `rate_ppm` the interval's rate.",
 )
-async def list_funding(
-    request: Request,
-    tenant: OrdersReader,
-    session: SessionDep,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-) -> schemas.Records:
-    """Scope `orders:read`. One record per interval the caller had a position in: `amount` negative when
-    it paid, positive when it received; `rate_ppm` the interval's rate."""
-    return await run_in_threadpool(
-        service.records, _markets(request), session, tenant, service.FUNDING_KINDS, cursor, limit
-    )
-
-
-@router.get(
+_feed(
     "/liquidations",
-    summary="The caller's margin calls and liquidation steps, newest first",
-    responses={**RESPONSES, **LIST_RESPONSES},
+    "The caller's margin calls and liquidation steps, newest first",
+    service.LIQUIDATION_FEED,
+    "Scope `orders:read`. Margin calls, liquidations started (partial or full) and filled, take-overs by "
+    "the insurance fund, auto-deleveraging and insurance draws, each with its reason.",
 )
-async def list_liquidations(
-    request: Request,
-    tenant: OrdersReader,
-    session: SessionDep,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-) -> schemas.Records:
-    """Scope `orders:read`. Margin calls, liquidations started (partial or full) and filled, take-overs
-    by the insurance fund, auto-deleveraging and insurance draws, each with its reason."""
-    return await run_in_threadpool(
-        service.records, _markets(request), session, tenant, service.LIQUIDATION_FEED, cursor, limit
-    )
