@@ -46,6 +46,14 @@ def open_perp(ledger: Engine, tmp_path: Path, clock: Iterator[int]) -> Iterator[
 
 
 @pytest.fixture
+def open_funded(open_perp: OpenPerp, ledger: Engine) -> OpenPerp:
+    """`open_perp`, with traders 1, 2, 3 holding 100,000 tUSD in their wallets each."""
+    for trader in TRADERS:
+        fund(ledger, trader, 100_000)
+    return open_perp
+
+
+@pytest.fixture
 def perp(open_perp: OpenPerp, ledger: Engine) -> PerpMarket:
     """The market with traders 1, 2, 3 holding 100,000 tUSD in their wallets each."""
     market = open_perp()
