@@ -38,6 +38,7 @@ def _token(w3: Web3, owner: LocalAccount, supply: int) -> Contract:
         .transact({"from": w3.eth.accounts[0]})
     )
     address = w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
+    assert address is not None
     token = w3.eth.contract(address=address, abi=built.abi)
     token.functions.transfer(owner.address, supply).transact({"from": w3.eth.accounts[0]})
     return token
