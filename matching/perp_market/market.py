@@ -107,8 +107,9 @@ class PerpMarket:
         self.runner = runner
         self.clock = clock
         self.deposits_released: list[int] = []
-        self.transfers_done: set[int] = set()
-        """Every deposit and withdrawal id journaled: the same id again is answered, never applied twice."""
+        self.transfers_done: dict[int, bool] = {}
+        """Every deposit and withdrawal id journaled, and whether it was accepted: the same id again is
+        answered as the first time, never applied twice."""
         self._lock = threading.Lock()
         self._halted: BaseException | None = None
         self._writer_lock = -1
@@ -272,8 +273,9 @@ class PerpMarket:
             )
         if not moved.ok:
             raise RuntimeError(f"deposit {deposit_id}: {moved.result}")
-        with self._lock:
-            self.transfers_done.add(deposit_id)
+        with self._lock:  # a market halted meanwhile: the deposit is given back at the reopen
+            self._check_running()
+            self.transfers_done[deposit_id] = True
             return self._input(lambda ts: Deposit(ts, deposit_id, trader, amount))
 
     def withdraw(self, trader: int, withdrawal_id: int, amount: int) -> Outcome:
@@ -283,9 +285,10 @@ class PerpMarket:
         with self._lock:
             self._check_running()
             if withdrawal_id in self.transfers_done:
-                return Outcome([], [])
-            self.transfers_done.add(withdrawal_id)
-            outcome = self._input(lambda ts: Withdraw(ts, withdrawal_id, trader, amount))
+                outcome = Outcome([], [], self.transfers_done[withdrawal_id])
+            else:
+                outcome = self._input(lambda ts: Withdraw(ts, withdrawal_id, trader, amount))
+                self.transfers_done[withdrawal_id] = outcome.accepted
         if not outcome.accepted:
             raise MarginRefused("the withdrawal would leave the margin below the initial margin", "amount")
         return outcome

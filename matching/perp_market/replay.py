@@ -59,12 +59,12 @@ def recover(market: PerpMarket) -> None:
     deposits: set[int] = set()
     for input_seq, entry in market.inputs.records:
         book_until(entry.after)
+        outcome = runner.input(input_seq, entry, submit)
         if isinstance(entry.input, Deposit):
             deposits.add(entry.input.deposit_id)
-            market.transfers_done.add(entry.input.deposit_id)
+            market.transfers_done[entry.input.deposit_id] = True
         elif isinstance(entry.input, Withdraw):
-            market.transfers_done.add(entry.input.withdrawal_id)
-        outcome = runner.input(input_seq, entry, submit)
+            market.transfers_done[entry.input.withdrawal_id] = outcome.accepted
         if input_seq > cursor.input:
             market.store(f"i{input_seq}", outcome)
     book_until(records[-1][0] if records else 0)

@@ -10,6 +10,7 @@ from matching.perp_market.accounts import CURRENCY, margin_account, wallet_accou
 from matching.perp_market.errors import InsufficientFunds, MarginRefused, UnsupportedOrder
 from matching.perp_market.market import PerpMarket
 from matching.perp_market.postings import Cause
+from tests.matching.perp_market.conftest import OpenPerp
 from tests.matching.perp_market.view import UNIT, assert_ledger_agrees, balance
 
 PRICE = 25_000  # 2.5 tUSD per TPW, in ticks of 0.0001
@@ -69,7 +70,9 @@ def test_orders_the_margin_cannot_carry_are_refused_before_the_journal(perp: Per
     assert perp.book.last_seq == seq
 
 
-def test_a_withdrawal_that_would_breach_initial_margin_is_refused(perp: PerpMarket, ledger: Engine) -> None:
+def test_a_withdrawal_that_would_breach_initial_margin_is_refused(
+    perp: PerpMarket, open_perp: OpenPerp, ledger: Engine
+) -> None:
     opened(perp)
     perp.place(Place(0, 11, 1, Side.BUY, Kind.LIMIT, 100_000, PRICE))
     perp.place(Place(0, 12, 2, Side.SELL, Kind.LIMIT, 100_000, PRICE, tif=Tif.IOC))
@@ -77,10 +80,21 @@ def test_a_withdrawal_that_would_breach_initial_margin_is_refused(perp: PerpMark
     with pytest.raises(MarginRefused) as refused:
         perp.withdraw(1, 201, 500 * UNIT)
     assert refused.value.field == "amount"
+    with pytest.raises(MarginRefused):
+        perp.withdraw(1, 201, 500 * UNIT)  # the same id again: answered as the first time
     wallet = balance(ledger, wallet_account(1))
     perp.withdraw(1, 202, 400 * UNIT)
+    perp.withdraw(1, 202, 400 * UNIT)  # a retry: moves nothing more
     assert balance(ledger, wallet_account(1)) == wallet + 400 * UNIT
     assert_ledger_agrees(ledger, perp)
+    perp.close()
+    reopened = open_perp()
+    reopened.withdraw(1, 202, 400 * UNIT)
+    reopened.deposit(1, 101, 1_000 * UNIT)
+    with pytest.raises(MarginRefused):
+        reopened.withdraw(1, 201, 500 * UNIT)
+    assert balance(ledger, wallet_account(1)) == wallet + 400 * UNIT
+    assert_ledger_agrees(ledger, reopened)
 
 
 def test_leverage_and_margin_mode(perp: PerpMarket, ledger: Engine) -> None:
