@@ -82,6 +82,12 @@ def test_trade_positions_and_margin(traders: tuple[Onboarded, Onboarded]) -> Non
     assert margin["health"] == "healthy"
     closing = a.sandbox.post(ORDERS, order("sell", "2.4", "100", time_in_force="ioc", reduce_only=True))
     assert closing.status_code == 201  # nothing to trade against: unfilled, but admitted
+    resting = a.sandbox.post(ORDERS, order("buy", "2.4", "50")).json()
+    amend = a.sandbox.request("PATCH", f"{ORDERS}/{resting['id']}", {"qty": "10"})
+    assert [e["field"] for e in amend.json()["errors"]] == ["qty"]  # a perpetual order: cancel and place
+    canceled = a.sandbox.delete(f"{ORDERS}/{resting['id']}")
+    assert (canceled.json()["status"], canceled.json()["market"]) == ("canceled", "TPW-PERP")
+    assert b.sandbox.delete(f"{ORDERS}/{resting['id']}").status_code == 404
 
 
 def test_leverage_mode_and_withdrawal_rules(traders: tuple[Onboarded, Onboarded]) -> None:
