@@ -54,6 +54,7 @@ from matching.perp_market.inputs import (
     encode_entry,
 )
 from matching.perp_market.records import write_records
+from matching.perp_market.replay import recover
 from matching.perp_market.runner import Outcome, Runner
 from matching.perp_market.text import MAX_LOTS, MAX_TICKS, PerpUnits
 from matching.perpetuals.accounts import Account
@@ -126,8 +127,6 @@ class PerpMarket:
     ) -> PerpMarket:
         """Open the book and the inputs log, replay both into the domain (posting what the ledger lacks),
         give back unjournaled deposits; then it may serve."""
-        from matching.perp_market.replay import recover  # the replay drives a PerpMarket: imported late
-
         lock = lock_writer(directory)
         try:
             ensure_accounts(database, market_specs(spec.symbol))
