@@ -21,7 +21,6 @@ import copy
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -62,16 +61,12 @@ from matching.perpetuals.index.source import BookQuote, IndexSource, to_ticks
 from matching.perpetuals.margin import MarginState, check
 from matching.perpetuals.spec import PerpSpec
 from matching.spot.accounts import ensure_accounts
-from matching.spot.market import lock_writer
+from matching.spot.market import micros, open_as_writer
 from matching.spot.poster import post
 
 Clock = Callable[[], int]
 INPUTS_NAME = "inputs.log"
 CURSOR_NAME = "perp.cursor"
-
-
-def micros() -> int:
-    return time.time_ns() // 1_000
 
 
 class Cursor(NamedTuple):
@@ -127,16 +122,16 @@ class PerpMarket:
     ) -> PerpMarket:
         """Open the book and the inputs log, replay both into the domain (posting what the ledger lacks),
         give back unjournaled deposits; then it may serve."""
-        lock = lock_writer(directory)
-        try:
+
+        def build() -> PerpMarket:
             ensure_accounts(database, market_specs(spec.symbol))
             book = JournaledBook.open(directory, snapshot_every=snapshot_every)
             inputs = RecordLog(directory / INPUTS_NAME, encode_entry, decode_entry)
             market = cls(spec, directory, book, inputs, database, Runner(spec), clock)
             recover(market)
-        except BaseException:
-            os.close(lock)
-            raise
+            return market
+
+        market, lock = open_as_writer(directory, build)
         market._writer_lock = lock
         return market
 
