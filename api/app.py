@@ -42,6 +42,7 @@ from api.paper.router import router as paper_router
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
 from api.payment_methods.router import router as payment_methods_router
+from api.perps.router import router as perps_router
 from api.privacy.router import router as privacy_router
 from api.rails.bank import router as bank_rail_router
 from api.rails.card import router as card_rail_router
@@ -186,6 +187,7 @@ ROUTERS: Final = (
     custody_router,
     ledger_router,
     orders_router,
+    perps_router,  # after orders_router: its lifespan uses the markets that one opens
     markets_router,
     market_stream_router,
     paper_router,

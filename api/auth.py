@@ -111,8 +111,9 @@ matches; replace the sanctions list."""
 MERCHANT_SCOPES: Final[tuple[MerchantScope, ...]] = get_args(MerchantScope)
 """The scopes a merchant's key may hold, and only a merchant's key: read its account; manage its keys and
 certificates (in its own mode); its payment intents and refunds; read its webhook endpoints, events and
-deliveries; create, rotate and delete its endpoints and redeliver; read its spot orders; place, amend and
-cancel them (a sandbox key on the sandbox books: paper trading)."""
+deliveries; create, rotate and delete its endpoints and redeliver; read its spot and perpetual orders,
+positions, margin, funding and liquidations; place, amend and cancel orders, move margin collateral and
+change leverage and margin mode (a sandbox key on the sandbox books: paper trading)."""
 
 KEY_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     401: problem_doc("No API key, or an invalid or revoked one (`WWW-Authenticate: Bearer`)."),

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, MetaData
 import api.models
 import api.orders.table
 import ledger.schema
+import matching.perp_market.records
 import matching.settlement.schema
 import payments.fx.schema
 import payments.intents.schema
@@ -64,6 +65,7 @@ def target_metadata() -> list[MetaData]:
         risk.privacy.schema.metadata,
         api.orders.table.metadata,
         matching.settlement.schema.metadata,
+        matching.perp_market.records.metadata,
     ]
 
 

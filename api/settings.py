@@ -177,6 +177,14 @@ class ApiSettings(BaseSettings):
     market_stream_queue: int = Field(default=1_000, ge=1, le=1_000_000)
     """Updates `/v1/markets/{id}/stream` queues for one client; a client that falls further behind is
     dropped (close code 4001) rather than ever slowing the market."""
+    perp_price_interval_seconds: float = Field(default=0.0, ge=0, le=3600)
+    """How often the perpetual's price loop runs (index and mark, margin checks, liquidation rounds,
+    funding when due: `api.perps.pricing`); 0: never. One API process serves the markets."""
+    perp_index_pair: str | None = None
+    """The Uniswap V2 pair (address on `perp_index_network`) whose price is TPW-PERP's outside index."""
+    perp_index_base: str | None = None
+    """The TPW token's address in that pair."""
+    perp_index_network: Network = "l1"
     ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
     `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""

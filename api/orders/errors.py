@@ -4,6 +4,7 @@ from api.errors import ApiError, InvalidRequest, NotFound, ServiceUnavailable
 from api.ledger.errors import InsufficientFunds, invalid_fields_detail
 from matching.engine import Reject
 from matching.markets import MarketSpecError
+from matching.perp_market.errors import MarginRefused
 from matching.spot.errors import AmendNeedsFunds, MarketBusy, MarketHalted, SpotError, UnsupportedOrder
 
 
@@ -39,6 +40,8 @@ def spot_problem(error: SpotError, field: str = "qty") -> ApiError:
         return MarketUnavailable(str(error))
     if isinstance(error, (AmendNeedsFunds, UnsupportedOrder)):
         return InvalidOrder(field, str(error))
+    if isinstance(error, MarginRefused):
+        return InvalidOrder(error.field, str(error))
     return InsufficientFunds(str(error), field, "exceeds_credits")
 
 

@@ -24,12 +24,15 @@ from api.ledger.schemas import LedgerId
 from api.orders import schemas, service
 from api.orders.runtime import SpotMarkets
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
+from api.perps.runtime import PerpMarkets
 
 
 @asynccontextmanager
 async def orders_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The spot markets, opened on first use and closed with the app (`api.orders.runtime`)."""
-    app.state.spot_markets = SpotMarkets(app.state.settings.matching_dir, app.state.engine)
+    perps = PerpMarkets(app.state.settings.matching_dir, app.state.engine)
+    app.state.perp_markets = perps  # the perpetual's routes and price loop (`api.perps`) use them too
+    app.state.spot_markets = SpotMarkets(app.state.settings.matching_dir, app.state.engine, perps)
     try:
         yield
     finally:

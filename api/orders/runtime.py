@@ -16,7 +16,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from api.orders.errors import MarketUnavailable
+from api.perps.runtime import PERP_MARKETS, PerpMarkets
 from matching.markets import MarketSpec, markets
+from matching.perp_market.market import PerpMarket
 from matching.spot.errors import MarketBusy
 from matching.spot.market import SpotMarket
 from payments.merchants.tenant import Tenant, mode_of
@@ -38,9 +40,10 @@ def spec_for(market: MarketSpec, livemode: bool) -> MarketSpec:
 class SpotMarkets:
     """The open markets, by (market id, livemode); closed with the app."""
 
-    def __init__(self, directory: Path, database: Engine) -> None:
+    def __init__(self, directory: Path, database: Engine, perps: PerpMarkets | None = None) -> None:
         self.directory = directory
         self.database = database
+        self.perps = perps or PerpMarkets(directory, database)
         self._open: dict[tuple[str, bool], SpotMarket] = {}
         self._lock = threading.Lock()
 
@@ -59,7 +62,14 @@ class SpotMarkets:
                     raise MarketUnavailable(str(error)) from error
             return self._open[key]
 
+    def order_market(self, market_id: str, livemode: bool) -> SpotMarket | PerpMarket | None:
+        """The market an order names, spot or perpetual (both take `/v1/orders`' commands)."""
+        if market_id in PERP_MARKETS:
+            return self.perps.get(livemode)
+        return self.get(market_id, livemode)
+
     def close(self) -> None:
+        self.perps.close()
         with self._lock:
             for market in self._open.values():
                 market.close()

@@ -32,7 +32,7 @@ class OrderCreate(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     market: str = Field(max_length=32, examples=["TPW-tUSD"])
-    """The market's id (`GET /v1/markets`)."""
+    """The market's id (`GET /v1/markets`), or `TPW-PERP` for the perpetual."""
     side: Side
     """`buy` spends quote for base, `sell` base for quote."""
     price: DecimalText
@@ -43,6 +43,8 @@ class OrderCreate(ApiModel):
     """`gtc` rests until canceled; `ioc` takes what it can now; `fok` all of it now or nothing."""
     post_only: bool = False
     """Refuse the order (409) rather than let it take liquidity; `gtc` only."""
+    reduce_only: bool = False
+    """Perpetuals only: the order may only shrink the position (`ioc` or `fok`), by at most its size."""
 
 
 class OrderAmend(ApiModel):

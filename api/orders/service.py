@@ -24,6 +24,7 @@ from api.orders.runtime import SpotMarkets, trader_of
 from api.orders.schemas import OrderAmend, OrderCreate, OrderOut, Orders
 from api.orders.table import spot_orders
 from api.pagination import Listing, key_part
+from api.perps.runtime import TPW_PERP
 from ledger.ids import new_id
 from matching.engine import (
     Amended,
@@ -39,6 +40,8 @@ from matching.engine import (
     Trade,
 )
 from matching.markets import MarketSpecError, markets
+from matching.perp_market.market import PerpMarket
+from matching.perp_market.text import PerpUnits
 from matching.spot.errors import SpotError
 from matching.spot.market import SpotMarket
 from payments.merchants.tenant import Tenant
@@ -52,15 +55,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _market(spot_markets: SpotMarkets, tenant: Tenant, market_id: str) -> SpotMarket:
-    market = spot_markets.get(market_id, tenant.livemode)
+def _market(spot_markets: SpotMarkets, tenant: Tenant, market_id: str) -> SpotMarket | PerpMarket:
+    market = spot_markets.order_market(market_id, tenant.livemode)
     if market is None:
         raise InvalidOrder("market", f"no market {market_id!r}; known: {', '.join(markets())}")
     return market
 
 
 def _view(row: Any) -> OrderOut:
-    spec = markets()[row.market]
+    spec = markets().get(row.market) or PerpUnits(TPW_PERP)
     return OrderOut.model_validate(
         {
             "id": str(row.id),  # the id's decimal spelling, as every 63-bit id of the API
@@ -140,6 +143,8 @@ def place(
         price, qty = market.market.price_ticks(body.price, "price"), market.market.qty_lots(body.qty, "qty")
     except MarketSpecError as error:
         raise field_problem(error) from error
+    if body.reduce_only and not isinstance(market, PerpMarket):
+        raise InvalidOrder("reduce_only", "reduce_only is for perpetual orders")
     if body.post_only and body.time_in_force != "gtc":
         raise InvalidOrder("post_only", "post_only is for orders that rest (time_in_force gtc)")
     trader = trader_of(tenant)
@@ -155,6 +160,7 @@ def place(
         price,
         tif=TIFS[body.time_in_force],
         post_only=body.post_only,
+        reduce_only=body.reduce_only,
     )
     try:
         events = market.place(command)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from typing import Final
+from collections.abc import Callable
+from typing import Final, TypeVar
 
 from matching.engine import Amend, Cancel, Command, Kind, Place, Side, Stp, Tick, Tif
 
 HEADER: Final = struct.Struct("<II")
 SEQ: Final = struct.Struct("<Q")
+T = TypeVar("T")
 MAX_BODY: Final = 1 << 16  # a command is a few dozen bytes: anything larger is damage, not a record
 
 
@@ -56,18 +58,28 @@ def decode_command(fields: list[int]) -> Command:
 
 def encode_record(seq: int, cmd: Command) -> bytes:
     """One framed record: header, sequence number, command."""
-    body = SEQ.pack(seq) + json.dumps(encode_command(cmd), separators=(",", ":")).encode()
+    return encode_frame(seq, encode_command(cmd))
+
+
+def encode_frame(seq: int, fields: list[int]) -> bytes:
+    """One framed record of any integer list (another log's entry, e.g. a perpetual's inputs)."""
+    body = SEQ.pack(seq) + json.dumps(fields, separators=(",", ":")).encode()
     return HEADER.pack(len(body), zlib.crc32(body)) + body
 
 
 def decode_records(data: bytes) -> tuple[list[tuple[int, Command]], int]:
-    """The whole records at the start of `data` and the offset where they end.
+    """The whole command records at the start of `data` and the offset where they end (`decode_frames`)."""
+    return decode_frames(data, decode_command)
+
+
+def decode_frames(data: bytes, decode: Callable[[list[int]], T]) -> tuple[list[tuple[int, T]], int]:
+    """The whole records at the start of `data`, each body read by `decode`, and the offset where they end.
 
     Reading stops at the first record that is incomplete or fails its CRC: what follows it is a torn
     tail from a crash and the caller truncates it. A record whose CRC holds but whose sequence number
     does not follow on is damage, not a torn write, and raises `JournalCorrupt`.
     """
-    records: list[tuple[int, Command]] = []
+    records: list[tuple[int, T]] = []
     offset = 0
     end = len(data)
     while offset + HEADER.size <= end:
@@ -81,6 +93,6 @@ def decode_records(data: bytes) -> tuple[list[tuple[int, Command]], int]:
         (seq,) = SEQ.unpack_from(body)
         if records and seq != records[-1][0] + 1:
             raise JournalCorrupt(f"record {seq} follows record {records[-1][0]}")
-        records.append((seq, decode_command(json.loads(body[SEQ.size :]))))
+        records.append((seq, decode(json.loads(body[SEQ.size :]))))
         offset = start + length
     return records, offset

@@ -126,17 +126,19 @@ class MarketSpec:
 
     @staticmethod
     def _whole(text: str, field: str, numerator: int, denominator: int, most: int) -> int:
-        """`text` divided by the value of one step (`numerator / denominator`): a whole number of steps
-        within 1..`most`, or refused naming `field` (never rounded to the nearest step)."""
-        value = parse_decimal(text, field)
-        with localcontext() as context:
-            context.prec = 80  # exact for any 40-character input times these integers
-            steps = value * denominator / numerator
-        if steps != steps.to_integral_value() or not 0 < steps <= most:
-            raise MarketSpecError(
-                f"{field} must be a whole number of the market's steps, at most {most}", field
-            )
-        return int(steps)
+        return whole_steps(text, field, numerator, denominator, most)
+
+
+def whole_steps(text: str, field: str, numerator: int, denominator: int, most: int) -> int:
+    """`text` divided by the value of one step (`numerator / denominator`): a whole number of steps
+    within 1..`most`, or refused naming `field` (never rounded to the nearest step)."""
+    value = parse_decimal(text, field)
+    with localcontext() as context:
+        context.prec = 80  # exact for any 40-character input times these integers
+        steps = value * denominator / numerator
+    if steps != steps.to_integral_value() or not 0 < steps <= most:
+        raise MarketSpecError(f"{field} must be a whole number of the market's steps, at most {most}", field)
+    return int(steps)
 
 
 def parse_decimal(text: str, field: str) -> Decimal:

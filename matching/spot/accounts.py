@@ -26,9 +26,9 @@ from matching.markets import MarketSpec
 NO_OVERDRAFT = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
 
 
-def derived_id(name: str) -> int:
-    """The account id of `name`: the first 62 bits of its SHA-256 (see the module docs)."""
-    digest = hashlib.sha256(f"tpwallet-spot|{name}".encode()).digest()
+def derived_id(name: str, namespace: str = "tpwallet-spot") -> int:
+    """62 bits of SHA-256 over `namespace|name`: an account id no table has to remember (never 0)."""
+    digest = hashlib.sha256(f"{namespace}|{name}".encode()).digest()
     return (int.from_bytes(digest[:8], "big") >> 2) or 1
 
 
@@ -100,4 +100,4 @@ def ensure_accounts(database: Database, specs: Sequence[AccountSpec]) -> None:
     """Create `specs` unless they exist as they are; anything else is a clash worth stopping for."""
     for outcome in create_accounts(database, specs):
         if outcome.result not in (CreateAccountResult.OK, CreateAccountResult.EXISTS):
-            raise RuntimeError(f"spot account {specs[outcome.index].id}: {outcome.result}")
+            raise RuntimeError(f"market account {specs[outcome.index].id}: {outcome.result}")

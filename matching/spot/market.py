@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from chain.files import make_private_directory
 from ledger.model import TransferSpec
@@ -43,6 +44,7 @@ from matching.spot.settlement import Settlement, hold_currency, hold_spec, need,
 from matching.spot.tape import Tape
 
 Clock = Callable[[], int]
+T = TypeVar("T")
 _UNFUNDED = frozenset(
     {
         CreateTransferResult.EXCEEDS_CREDITS,
@@ -54,11 +56,12 @@ _UNFUNDED = frozenset(
 WRITER_LOCK = "writer.lock"
 
 
-def _micros() -> int:
+def micros() -> int:
+    """The wall clock in µs: what a market stamps its commands with (never behind the book's clock)."""
     return time.time_ns() // 1_000
 
 
-def _lock_writer(directory: Path) -> int:
+def lock_writer(directory: Path) -> int:
     """Take the book's writer lock (held until `close` or the process's death, kill -9 included): a second
     writer on one journal, e.g. another API process, would interleave sequence numbers and fork history."""
     make_private_directory(directory, parents=True)
@@ -69,6 +72,17 @@ def _lock_writer(directory: Path) -> int:
         os.close(fd)
         raise MarketBusy(f"another process is the writer of {directory}") from None
     return fd
+
+
+def open_as_writer(directory: Path, build: Callable[[], T]) -> tuple[T, int]:
+    """`build()` under the book's writer lock, and the lock's descriptor (closed if `build` fails; else the
+    market keeps it until it closes)."""
+    lock = lock_writer(directory)
+    try:
+        return build(), lock
+    except BaseException:
+        os.close(lock)
+        raise
 
 
 class SpotMarket:
@@ -102,7 +116,7 @@ class SpotMarket:
         directory: Path,
         database: Database,
         *,
-        clock: Clock = _micros,
+        clock: Clock = micros,
         snapshot_every: int = 100_000,
     ) -> SpotMarket:
         """Open the book, bring the ledger up to the journal, release orphan holds; then it may serve.
@@ -110,13 +124,10 @@ class SpotMarket:
         The settlement state (each open order's reservation) is recomputed by running the whole journal
         through a second engine; its state hash must equal the book's, or the two disagree about history.
         """
-        lock = _lock_writer(directory)
-        try:
-            spot = cls._recover(market, directory, database, clock, snapshot_every)
-        except BaseException:
-            os.close(lock)
-            raise
-        spot._writer_lock = lock
+        spot, spot_lock = open_as_writer(
+            directory, lambda: cls._recover(market, directory, database, clock, snapshot_every)
+        )
+        spot._writer_lock = spot_lock
         return spot
 
     @classmethod

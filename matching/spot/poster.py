@@ -94,38 +94,47 @@ def write_cursor(directory: Path, seq: int) -> None:
 
 
 def release_orphans(database: Database, market: MarketSpec, placed: Collection[int]) -> list[int]:
-    """Give back every hold in `market`'s escrow whose order the journal never took; their order ids.
-
-    Reads the escrow accounts' whole history (once, at open, before the market serves); each release's
-    reference `spot:<market>:orphan:<order id>` makes a second sweep harmless.
-    """
-    prefix = f"spot:{market.id}:hold:"
-    releases = []
+    """Give back every hold in `market`'s escrow whose order the journal never took; their order ids."""
+    released = []
     for currency in (market.base, market.quote):
-        escrow = escrow_account(market, currency)
-        after: tuple[int, int] | None = None
-        while page := account_transfers(database, escrow, after=after, limit=_PAGE):
-            after = (page[-1].timestamp, page[-1].id)
-            for transfer in page:
-                if transfer.reference.startswith(prefix) and transfer.credit_account_id == escrow:
-                    order_id = int(transfer.reference.removeprefix(prefix))
-                    if order_id not in placed:
-                        releases.append(
-                            (
-                                order_id,
-                                TransferSpec(
-                                    reference=f"spot:{market.id}:orphan:{order_id}",
-                                    debit_account_id=escrow,
-                                    credit_account_id=transfer.debit_account_id,
-                                    amount=transfer.amount,
-                                    currency=currency,
-                                ),
-                            )
+        released += release_unjournaled(
+            database, escrow_account(market, currency), currency, f"spot:{market.id}:hold:", placed
+        )
+    return released
+
+
+def release_unjournaled(
+    database: Database, account_id: int, currency: str, prefix: str, journaled: Collection[int]
+) -> list[int]:
+    """Give back every transfer into `account_id` whose reference is `<prefix><id>` with an id the journal
+    never took (money moved ahead of a command a crash then lost); those ids.
+
+    Reads the account's whole history (once, at open, before the market serves); each release's reference
+    (`<prefix>` with `orphan:` for the kind's last word, then the id) makes a second sweep harmless.
+    """
+    orphan_prefix = prefix.rstrip(":").rsplit(":", 1)[0] + ":orphan:"
+    releases = []
+    after: tuple[int, int] | None = None
+    while page := account_transfers(database, account_id, after=after, limit=_PAGE):
+        after = (page[-1].timestamp, page[-1].id)
+        for transfer in page:
+            if transfer.reference.startswith(prefix) and transfer.credit_account_id == account_id:
+                item = int(transfer.reference.removeprefix(prefix))
+                if item not in journaled:
+                    releases.append(
+                        (
+                            item,
+                            TransferSpec(
+                                reference=f"{orphan_prefix}{item}",
+                                debit_account_id=account_id,
+                                credit_account_id=transfer.debit_account_id,
+                                amount=transfer.amount,
+                                currency=currency,
+                            ),
                         )
+                    )
     done = lookup_references(database, [(spec.currency, spec.reference) for _, spec in releases])
-    releases = [
-        (order_id, spec) for order_id, spec in releases if (spec.currency, spec.reference) not in done
-    ]
+    releases = [(item, spec) for item, spec in releases if (spec.currency, spec.reference) not in done]
     for _, spec in releases:
         post(database, [spec])
-    return [order_id for order_id, _ in releases]
+    return [item for item, _ in releases]

@@ -1,0 +1,62 @@
+"""Fixtures of the perpetual market's tests: a ledger (with the records table) on each backend, the
+TPW-PERP market over it in one directory (reopened as after a crash), funded traders."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from matching.perp_market.market import PerpMarket
+from matching.perp_market.records import metadata as records_metadata
+from matching.perpetuals.spec import PerpSpec
+from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
+from tests.ledger.conftest import engine  # noqa: F401  (fixture: an empty ledger on each backend)
+from tests.matching.perp_market.view import fund
+
+OpenPerp = Callable[[], PerpMarket]
+TRADERS = (1, 2, 3)
+
+
+@pytest.fixture
+def ledger(engine: Engine) -> Engine:  # noqa: F811
+    """An empty ledger and records table on this test's database (SQLite, then PostgreSQL)."""
+    records_metadata.create_all(engine)
+    return engine
+
+
+@pytest.fixture
+def clock() -> Iterator[int]:
+    """The market's clock in µs, an hour apart per reading (funding intervals pass in a few rounds)."""
+    return iter(range(10**12, 10**18, 3_600_000_000))
+
+
+@pytest.fixture
+def open_perp(ledger: Engine, tmp_path: Path, clock: Iterator[int]) -> Iterator[OpenPerp]:
+    opened: list[PerpMarket] = []
+
+    def open_() -> PerpMarket:
+        market = PerpMarket.open(PerpSpec(), tmp_path / "perp", ledger, clock=lambda: next(clock))
+        opened.append(market)
+        return market
+
+    yield open_
+    for market in opened:
+        market.close()
+
+
+@pytest.fixture
+def open_funded(open_perp: OpenPerp, ledger: Engine) -> OpenPerp:
+    """`open_perp`, with traders 1, 2, 3 holding 100,000 tUSD in their wallets each."""
+    for trader in TRADERS:
+        fund(ledger, trader, 100_000)
+    return open_perp
+
+
+@pytest.fixture
+def perp(open_perp: OpenPerp, ledger: Engine) -> PerpMarket:
+    """The market with traders 1, 2, 3 holding 100,000 tUSD in their wallets each."""
+    market = open_perp()
+    for trader in TRADERS:
+        fund(ledger, trader, 100_000)
+    return market
