@@ -1,7 +1,7 @@
 """Settlement (matching/settlement/schema.py): settled trades, the batches anchored on-chain, withdrawals.
 
 Revision ID: 0034
-Revises: 0029
+Revises: 0030
 Create Date: 2026-12-07
 """
 
