@@ -124,7 +124,7 @@ def parse_surface(data: Any, source: str) -> VolSurface:
                 c.power(grid[-1][j], 2), tenors[i - 1]
             ):
                 raise SurfaceError(
-                    f"{source}: vols[{i}][{j}]: total variance falls from the tenor before (calendar arbitrage)"
+                    f"{source}: vols[{i}][{j}]: total variance falls from the tenor before (calendar arb.)"
                 )
         grid.append(vols)
     return VolSurface(tuple(tenors), tuple(nodes), tuple(grid))
