@@ -73,6 +73,8 @@ def _lock_writer(directory: Path) -> int:
 class SpotMarket:
     """The book, journal and ledger postings of one spot market (open with `SpotMarket.open`)."""
 
+    settlement_type: type[Settlement] = Settlement  # what a command's events move in the ledger
+
     def __init__(
         self,
         market: MarketSpec,
@@ -125,7 +127,7 @@ class SpotMarket:
         book = JournaledBook.open(directory, snapshot_every=snapshot_every)
         records, _ = decode_records((directory / JOURNAL_NAME).read_bytes())
         cursor = read_cursor(directory)
-        shadow, settlement, tape = Engine(), Settlement(market), Tape()
+        shadow, settlement, tape = Engine(), cls.settlement_type(market), Tape()
         for seq, cmd in records:
             events = shadow.process(cmd)
             tape.record(seq, cmd.ts, events)
@@ -149,6 +151,18 @@ class SpotMarket:
     def place(self, place: Place) -> list[Event]:
         """Hold the order's reservation, then journal and match it; its events. `place.ts` is replaced
         by the market's clock. Only limit orders: a market or stop order has no limit to hold against."""
+        self._check_place(place)
+        outcome = create_transfer(self.database, hold_spec(self.market, place))
+        if outcome.result in _UNFUNDED:
+            raise InsufficientFunds(
+                f"the order needs {need(self.market, place.side, place.qty, place.price)} held"
+            )
+        if not outcome.ok:
+            raise RuntimeError(f"hold for order {place.order_id}: {outcome.result}")
+        return self._run(lambda ts: place._replace(ts=ts))
+
+    def _check_place(self, place: Place) -> None:
+        """Refuse, before anything is written, an order this market cannot take."""
         if place.kind is not Kind.LIMIT:
             raise UnsupportedOrder("a spot order is a limit order (use tif IOC or FOK to take only)")
         if place.reduce_only:
@@ -161,14 +175,6 @@ class SpotMarket:
         if place.order_id in self.settlement.placed:
             raise UnsupportedOrder(f"order id {place.order_id} was used before: ids are never reused")
         self._check_running()
-        outcome = create_transfer(self.database, hold_spec(self.market, place))
-        if outcome.result in _UNFUNDED:
-            raise InsufficientFunds(
-                f"the order needs {need(self.market, place.side, place.qty, place.price)} held"
-            )
-        if not outcome.ok:
-            raise RuntimeError(f"hold for order {place.order_id}: {outcome.result}")
-        return self._run(lambda ts: place._replace(ts=ts))
 
     def cancel(self, trader: int, order_id: int) -> list[Event]:
         """Cancel a live order of `trader`; its reservation goes back."""
@@ -180,7 +186,7 @@ class SpotMarket:
         def within_hold() -> None:  # under the lock: a fill may have spent part of the hold meanwhile
             order = self.settlement.orders.get(order_id)
             if order is not None and order.trader == trader:
-                wanted = need(self.market, order.side, qty, price or order.price)
+                wanted = self.settlement.need(order.side, qty, price or order.price)
                 if wanted > order.held:
                     raise AmendNeedsFunds(f"the amended order needs {wanted} held, it holds {order.held}")
 
