@@ -36,6 +36,7 @@ from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, Request
 from api.migrate import upgrade_database
 from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
+from api.options.router import router as options_router
 from api.orders.router import router as orders_router
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
@@ -183,6 +184,7 @@ ROUTERS: Final = (
     custody_router,
     ledger_router,
     orders_router,
+    options_router,
     markets_router,
     vesting_router,
     subscriptions_router,

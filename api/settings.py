@@ -174,6 +174,9 @@ class ApiSettings(BaseSettings):
     matching_dir: Path = PROJECT_ROOT / "var" / "matching"
     """The spot markets' journals and snapshots: `<dir>/<live|sandbox>/<market>/` (one writer each: one API
     process serves the markets)."""
+    options_settlement_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    """How often the API settles the option series whose expiry has passed, in the venues it has open (0:
+    never). Settlement is exactly once (`matching.options_market.expiry`), so a round may repeat."""
     ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
     `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.idempotency.progress import Progress
 from api.orders.errors import InvalidOrder, OrderNotFound, field_problem, rejected, spot_problem
-from api.orders.runtime import SpotMarkets, trader_of
+from api.orders.runtime import SpotMarkets, market_spec, trader_of
 from api.orders.schemas import OrderAmend, OrderCreate, OrderOut, Orders
 from api.orders.table import spot_orders
 from api.pagination import Listing, key_part
@@ -53,14 +53,15 @@ def _now() -> datetime:
 
 
 def _market(spot_markets: SpotMarkets, tenant: Tenant, market_id: str) -> SpotMarket:
-    market = spot_markets.get(market_id, tenant.livemode)
+    market = spot_markets.book(market_id, tenant.livemode)
     if market is None:
         raise InvalidOrder("market", f"no market {market_id!r}; known: {', '.join(markets())}")
     return market
 
 
 def _view(row: Any) -> OrderOut:
-    spec = markets()[row.market]
+    spec = market_spec(row.market)
+    assert spec is not None, f"an order on an unlisted market {row.market}"
     return OrderOut.model_validate(
         {
             "id": str(row.id),  # the id's decimal spelling, as every 63-bit id of the API

@@ -18,6 +18,7 @@ held until then (conservative; a release on demand is a later step).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -41,6 +42,11 @@ from matching.perpetuals.index import IndexSource
 from matching.spot.accounts import ensure_accounts, trader_account
 
 Clock = Callable[[], int]
+
+
+def wall_clock() -> int:
+    """Microseconds since the epoch: the books' clock when serving (tests pass their own)."""
+    return time.time_ns() // 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +92,7 @@ class OptionVenue:
         surface: VolSurface,
         index: IndexSource,
         *,
-        clock: Clock,
+        clock: Clock = wall_clock,
         params: ScanParams | None = None,
         suffix: str = "",
     ) -> OptionVenue:
