@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Self
 
 from chain.files import make_private_directory
 from ledger.model import TransferSpec
@@ -104,7 +105,7 @@ class SpotMarket:
         *,
         clock: Clock = _micros,
         snapshot_every: int = 100_000,
-    ) -> SpotMarket:
+    ) -> Self:
         """Open the book, bring the ledger up to the journal, release orphan holds; then it may serve.
 
         The settlement state (each open order's reservation) is recomputed by running the whole journal
@@ -122,7 +123,7 @@ class SpotMarket:
     @classmethod
     def _recover(
         cls, market: MarketSpec, directory: Path, database: Database, clock: Clock, snapshot_every: int
-    ) -> SpotMarket:
+    ) -> Self:
         ensure_accounts(database, market_specs(market))
         book = JournaledBook.open(directory, snapshot_every=snapshot_every)
         records, _ = decode_records((directory / JOURNAL_NAME).read_bytes())
