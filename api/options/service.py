@@ -18,7 +18,6 @@ from api.orders.runtime import trader_of
 from matching.markets.spec import units_text
 from matching.options.series import UNIT_DECIMALS, OptionSeries
 from matching.options_market.errors import NoIndexPrice
-from matching.options_market.expiry import is_settled
 from matching.options_market.venue import OptionVenue
 from payments.merchants.tenant import Tenant
 
@@ -43,7 +42,7 @@ def _status(venue: OptionVenue, series: OptionSeries) -> str:
     book = venue.books[series.id]
     if not book.expired():
         return "trading"
-    return "settled" if is_settled(book) else "expired"
+    return "settled" if book.settled() else "expired"
 
 
 def _series_view(venue: OptionVenue, series: OptionSeries, spot: Decimal | None) -> schemas.SeriesOut:

@@ -8,15 +8,19 @@ settlement moves premiums (`premiums.PremiumSettlement`), plus what a series nee
 - a buy holds its premium and fee in escrow, as a spot buy; a sell first passes the venue's margin gate
   (`venue.OptionVenue.admit`), which holds in the ledger the margin the account would need were the sell
   filled, under the venue's lock (one trader's orders on several series are margined one at a time);
-- an amend may not raise a sell's quantity (that would bypass the margin gate: cancel and place again).
+- an amend may not raise a sell's quantity (that would bypass the margin gate: cancel and place again);
+- a cancel gives back, at once, the margin the account's exposure no longer needs.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from contextlib import nullcontext
+from typing import Any
 
+from chain.files import write_atomic
 from matching.engine import Event, Place, Side
 from matching.options.series import OptionSeries
 from matching.options_market.errors import SeriesClosed
@@ -25,6 +29,8 @@ from matching.spot.errors import AmendNeedsFunds
 from matching.spot.market import SpotMarket
 
 Gate = Callable[["OptionBook", Place], None]
+Release = Callable[[int], None]
+SETTLEMENT_NAME = "settlement.json"
 
 
 class OptionBook(SpotMarket):
@@ -33,11 +39,27 @@ class OptionBook(SpotMarket):
     settlement_type = PremiumSettlement
     series: OptionSeries
     gate: Gate
-    venue_lock: threading.Lock | None = None
+    release: Release
+    venue_lock: threading.RLock | None = None
 
-    def attach(self, series: OptionSeries, gate: Gate, venue_lock: threading.Lock) -> OptionBook:
-        self.series, self.gate, self.venue_lock = series, gate, venue_lock
+    def attach(
+        self, series: OptionSeries, gate: Gate, release: Release, venue_lock: threading.RLock
+    ) -> OptionBook:
+        self.series, self.gate, self.release, self.venue_lock = series, gate, release, venue_lock
         return self
+
+    def settlement_state(self) -> dict[str, Any]:
+        """The expiry settlement's durable state: its fixed price and whether it finished (`expiry`)."""
+        path = self.book.directory / SETTLEMENT_NAME
+        state: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        return state
+
+    def write_settlement_state(self, state: dict[str, Any]) -> None:
+        write_atomic(self.book.directory / SETTLEMENT_NAME, json.dumps(state, sort_keys=True).encode())
+
+    def settled(self) -> bool:
+        """Whether the series' expiry settlement has finished."""
+        return bool(self.settlement_state().get("settled"))
 
     def expired(self) -> bool:
         """Whether the book's clock has reached the series' expiry."""
@@ -53,6 +75,13 @@ class OptionBook(SpotMarket):
                 self.gate(self, place)
                 return self._run(lambda ts: place._replace(ts=ts))
             return super().place(place)
+
+    def cancel(self, trader: int, order_id: int) -> list[Event]:
+        """Cancel, then give back the margin the trader's exposure no longer needs (`venue.release`)."""
+        with self.venue_lock or nullcontext():
+            events = super().cancel(trader, order_id)
+            self.release(trader)
+            return events
 
     def amend(self, trader: int, order_id: int, price: int, qty: int) -> list[Event]:
         order = self.settlement.orders.get(order_id)

@@ -23,26 +23,20 @@ lock (no order is margined or placed meanwhile), in steps each of which is safe 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
-from typing import Any
 
-from chain.files import write_atomic
 from ledger.accounts import lookup_account
 from ledger.journal import lookup_references
 from ledger.model import TransferFlags, TransferSpec
 from ledger.transaction import Database
 from matching.options.series import QUOTE
 from matching.options_market.accounts import margin_account, settlement_account, shortfall_account
-from matching.options_market.book import OptionBook
 from matching.options_market.index import settlement_price
 from matching.options_market.venue import OptionVenue
 from matching.spot.accounts import trader_account
+from matching.spot.market import SpotMarket
 from matching.spot.poster import PostingFailed, post
-
-SETTLEMENT_NAME = "settlement.json"
 
 
 class NotExpired(RuntimeError):
@@ -58,19 +52,6 @@ class Settled:
     per_contract: int
     paid_by_shorts: int
     shortfall: int
-
-
-def _state(book: OptionBook) -> dict[str, Any]:
-    path = book.book.directory / SETTLEMENT_NAME
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _write_state(directory: Path, state: dict[str, Any]) -> None:
-    write_atomic(directory / SETTLEMENT_NAME, json.dumps(state, sort_keys=True).encode())
-
-
-def is_settled(book: OptionBook) -> bool:
-    return bool(_state(book).get("settled"))
 
 
 def _balance(database: Database, account_id: int) -> int:
@@ -109,16 +90,16 @@ def settle(venue: OptionVenue, series_id: str) -> Settled:
     with venue.lock:
         if not book.expired():
             raise NotExpired(f"{book.market.id} expires at {book.series.expiry_us}, the clock is before it")
-        state = _state(book)
+        state = book.settlement_state()
         if "price" not in state:
             price = settlement_price(venue.index)
             state = {"price": [price.numerator, price.denominator], "settled": False}
-            _write_state(book.book.directory, state)
+            book.write_settlement_state(state)
         price = Fraction(*state["price"])
         holders = set()
         for order in sorted(book.book.engine.book.orders.values(), key=lambda order: order.order_id):
             holders.add(order.account)
-            book.cancel(order.account, order.order_id)
+            SpotMarket.cancel(book, order.account, order.order_id)  # no margin release: step 4 does it
         per_contract = book.series.intrinsic_units(price)
         positions = sorted(book.book.engine.positions.items())
         account = settlement_account(book.market.id)
@@ -156,9 +137,9 @@ def settle(venue: OptionVenue, series_id: str) -> Settled:
             if not _posted(venue.database, f"{release}:0"):
                 margin = margin_account(venue.name, trader)
                 held = _balance(venue.database, margin)
-                needed = venue.margin(trader).requirement if held else 0
+                needed = venue.margin(trader, exclude=book.series).requirement if held else 0
                 _chain(venue.database, release, [(margin, trader_account(trader, QUOTE), held - needed)])
-        _write_state(book.book.directory, {**state, "settled": True})
+        book.write_settlement_state({**state, "settled": True})
         return Settled(book.market.id, price, per_contract, paid, shortfall)
 
 
@@ -167,5 +148,5 @@ def settle_due(venue: OptionVenue) -> list[Settled]:
     return [
         settle(venue, series_id)
         for series_id, book in venue.books.items()
-        if book.expired() and not is_settled(book)
+        if book.expired() and not book.settled()
     ]

@@ -11,8 +11,8 @@ price and the book's clock; if it exceeds what the account's margin account hold
 from its tUSD account to its margin account (reference `options:<venue>:margin:<order id>`, one per
 order, so a retried hold answers `exists`). The ledger refuses it when the tUSD is not there
 (`InsufficientMargin`), and the order is never journaled. Margin held is released at expiry settlement
-(what the account's remaining exposure no longer needs), never silently in between: a cancel leaves it
-held until then (conservative; a release on demand is a later step).
+and after a cancel (`release`): what the account's remaining exposure no longer needs. A closing trade
+does not release by itself (the next cancel or the expiry does).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ledger.accounts import lookup_account
+from ledger.ids import new_id
 from ledger.model import TransferSpec
 from ledger.results import CreateTransferResult
 from ledger.transaction import Database
@@ -36,7 +37,7 @@ from matching.options.series import QUOTE, OptionSeries
 from matching.options.surface import VolSurface
 from matching.options_market.accounts import margin_account, margin_spec, venue_specs
 from matching.options_market.book import OptionBook
-from matching.options_market.errors import InsufficientMargin
+from matching.options_market.errors import InsufficientMargin, NoIndexPrice
 from matching.options_market.index import underlying
 from matching.perpetuals.index import IndexSource
 from matching.spot.accounts import ensure_accounts, trader_account
@@ -80,7 +81,7 @@ class OptionVenue:
         self.params = params
         self.clock = clock
         self.directory = directory
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
 
     @classmethod
     def open(
@@ -103,7 +104,7 @@ class OptionVenue:
             for listed in series:
                 spec = replace(listed.spec(), id=listed.id + suffix)
                 book = OptionBook.open(spec, directory / listed.id, database, clock=clock)
-                venue.books[listed.id] = book.attach(listed, venue.admit, venue.lock)
+                venue.books[listed.id] = book.attach(listed, venue.admit, venue.release, venue.lock)
         except BaseException:
             venue.close()
             raise
@@ -130,12 +131,19 @@ class OptionVenue:
         """The underlying's price in tUSD per TPW (raises `NoIndexPrice` before it has one)."""
         return underlying(self.index)
 
-    def margin(self, trader: int, extra: tuple[OptionSeries, int] | None = None) -> Margin:
-        """The scan of `trader`'s exposure (open sells as filled), with `extra` signed lots added."""
+    def margin(
+        self,
+        trader: int,
+        extra: tuple[OptionSeries, int] | None = None,
+        exclude: OptionSeries | None = None,
+    ) -> Margin:
+        """The scan of `trader`'s exposure (open sells as filled), with `extra` signed lots added. Series
+        whose settlement has finished, and `exclude` (the one settling), are not exposure any more; an
+        expired series not yet settled still is (valued at its intrinsic value, which it will pay)."""
         exposure: dict[OptionSeries, int] = {}
         now = self.clock()
         for position in self.positions(trader):
-            if position.series.expiry_us > now:
+            if position.series != exclude and not self.books[position.series.id].settled():
                 exposure[position.series] = position.lots - position.open_sell_lots
         if extra is not None:
             exposure[extra[0]] = exposure.get(extra[0], 0) + extra[1]
@@ -170,6 +178,33 @@ class OptionVenue:
             raise InsufficientMargin(f"the order needs {needed} QTU units of margin, {top_up} more than held")
         if not outcome.ok:
             raise RuntimeError(f"margin for order {place.order_id}: {outcome.result}")
+
+    def release(self, trader: int) -> None:
+        """Give back what `trader`'s margin account holds beyond its exposure's requirement now (after a
+        cancel). The amount is computed from the ledger's balance under the venue's lock, so a repeat
+        after a crash finds less held and releases only what is still excess: each release has a new id."""
+        with self.lock:
+            held = self.held_margin(trader)
+            if held <= 0:
+                return
+            try:
+                excess = held - self.margin(trader).requirement
+            except NoIndexPrice:  # nothing can be valued: keep what is held
+                return
+            if excess <= 0:
+                return
+            outcome = create_transfer(
+                self.database,
+                TransferSpec(
+                    reference=f"options:{self.name}:release:{trader}:{new_id()}",
+                    debit_account_id=margin_account(self.name, trader),
+                    credit_account_id=trader_account(trader, QUOTE),
+                    amount=excess,
+                    currency=QUOTE,
+                ),
+            )
+            if not outcome.ok:
+                raise RuntimeError(f"margin release for {trader}: {outcome.result}")
 
     # -- marks -------------------------------------------------------------------------------------
 

@@ -65,3 +65,22 @@ def test_a_sell_cannot_grow_by_amend_and_expiry_closes_the_book(world: World) ->
     world.clock.now = CALL.expiry_us
     with pytest.raises(SeriesClosed):
         book.place(world.order(CALL, 1, Side.BUY, 1, 60))
+
+
+def test_a_cancel_gives_back_the_margin_no_longer_needed(world: World) -> None:
+    venue, book = world.venue, world.venue.books[CALL.id]
+    wallet = balance(world.ledger, trader_account(3, "QTU"))
+    resting = world.order(CALL, 3, Side.SELL, 4, 50)
+    book.place(resting)
+    assert venue.held_margin(3) > 0
+    book.cancel(3, resting.order_id)
+    assert venue.held_margin(3) == venue.margin(3).requirement == 0
+    assert balance(world.ledger, trader_account(3, "QTU")) == wallet
+    # with a filled short left, a cancel of another sell keeps exactly what the short needs
+    book.place(world.order(CALL, 3, Side.SELL, 2, 50))
+    book.place(world.order(CALL, 1, Side.BUY, 2, 50, Tif.IOC))
+    other = world.order(PUT, 3, Side.SELL, 5, 40)
+    venue.books[PUT.id].place(other)
+    venue.books[PUT.id].cancel(3, other.order_id)
+    assert venue.held_margin(3) == venue.margin(3).requirement > 0
+    assert verify(world.ledger) == []
