@@ -6,8 +6,9 @@ from ledger.check import verify
 from matching.engine import Side, Tif, Trade
 from matching.options_market.accounts import margin_account
 from matching.options_market.errors import InsufficientMargin, SeriesClosed
+from matching.spot import market as market_module
 from matching.spot.accounts import escrow_account, fees_account, trader_account
-from matching.spot.errors import AmendNeedsFunds
+from matching.spot.errors import AmendNeedsFunds, MarketHalted
 from tests.matching.options_market.conftest import CALL, PUT, World
 from tests.matching.spot.ledger_view import UNIT, balance, transfer_count
 
@@ -83,4 +84,31 @@ def test_a_cancel_gives_back_the_margin_no_longer_needed(world: World) -> None:
     venue.books[PUT.id].place(other)
     venue.books[PUT.id].cancel(3, other.order_id)
     assert venue.held_margin(3) == venue.margin(3).requirement > 0
+    assert verify(world.ledger) == []
+
+
+def test_a_premium_cut_off_by_a_crash_after_the_journal_is_posted_once_at_reopen(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = world.venue.books[CALL.id]
+    book.place(world.order(CALL, 2, Side.SELL, 2, 20))
+    seller = balance(world.ledger, trader_account(2, "QTU"))
+
+    def crash(*_: object) -> None:
+        raise OSError("the process died here")
+
+    monkeypatch.setattr(market_module, "post", crash)
+    with pytest.raises(MarketHalted):
+        book.place(world.order(CALL, 1, Side.BUY, 2, 20, Tif.IOC))  # journaled and matched, not posted
+    monkeypatch.undo()
+    assert balance(world.ledger, trader_account(2, "QTU")) == seller
+    world.venue.close()
+    world.venue = world.open_venue()
+    premium = 2 * 20 * 10_000
+    assert balance(world.ledger, trader_account(2, "QTU")) == seller + premium - premium * 10 // 10_000
+    assert balance(world.ledger, escrow_account(world.venue.books[CALL.id].market, "QTU")) == 0
+    count = transfer_count(world.ledger)
+    world.venue.close()
+    world.venue = world.open_venue()
+    assert transfer_count(world.ledger) == count
     assert verify(world.ledger) == []
