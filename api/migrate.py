@@ -15,6 +15,7 @@ from sqlalchemy import Engine, MetaData
 import api.models
 import api.orders.table
 import ledger.schema
+import matching.options_market.records
 import payments.fx.schema
 import payments.intents.schema
 import payments.merchants.schema
@@ -62,6 +63,7 @@ def target_metadata() -> list[MetaData]:
         risk.audit.schema.metadata,
         risk.privacy.schema.metadata,
         api.orders.table.metadata,
+        matching.options_market.records.metadata,
     ]
 
 

@@ -14,23 +14,20 @@ settlement moves premiums (`premiums.PremiumSettlement`), plus what a series nee
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Any
 
-from chain.files import write_atomic
 from matching.engine import Event, Place, Side
 from matching.options.series import OptionSeries
 from matching.options_market.errors import SeriesClosed
 from matching.options_market.premiums import PremiumSettlement
+from matching.options_market.records import fixing
 from matching.spot.errors import AmendNeedsFunds
 from matching.spot.market import SpotMarket
 
 Gate = Callable[["OptionBook", Place], None]
 Release = Callable[[int], None]
-SETTLEMENT_NAME = "settlement.json"
 
 
 class OptionBook(SpotMarket):
@@ -48,18 +45,10 @@ class OptionBook(SpotMarket):
         self.series, self.gate, self.release, self.venue_lock = series, gate, release, venue_lock
         return self
 
-    def settlement_state(self) -> dict[str, Any]:
-        """The expiry settlement's durable state: its fixed price and whether it finished (`expiry`)."""
-        path = self.book.directory / SETTLEMENT_NAME
-        state: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-        return state
-
-    def write_settlement_state(self, state: dict[str, Any]) -> None:
-        write_atomic(self.book.directory / SETTLEMENT_NAME, json.dumps(state, sort_keys=True).encode())
-
     def settled(self) -> bool:
-        """Whether the series' expiry settlement has finished."""
-        return bool(self.settlement_state().get("settled"))
+        """Whether the series' expiry settlement has finished (`records.option_settlements`)."""
+        recorded = fixing(self.database, self.market.id)
+        return recorded is not None and recorded.settled_at_us is not None
 
     def expired(self) -> bool:
         """Whether the book's clock has reached the series' expiry."""

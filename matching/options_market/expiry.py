@@ -4,8 +4,8 @@
 lock (no order is margined or placed meanwhile), in steps each of which is safe to repeat:
 
 1. **The price, fixed first.** The index (`IndexSource`, QTU units per TPW, exact) is read once and
-   written durably to `settlement.json` in the series' directory before any money moves; a restart reads
-   it back, so every transfer is recomputed from the same price. A later index move changes nothing.
+   recorded in `option_settlements` (`records.fix`) before any money moves; a restart reads it back, so
+   every transfer is recomputed from the same price. A later index move changes nothing.
 2. **The book closes.** Every order still resting is canceled through the journal (`Done.CANCELED`), so
    its premium hold goes back as any cancel's does; the book took no order since its expiry.
 3. **Shorts pay, then longs are paid.** Per account, in account order, from the positions the engine
@@ -18,7 +18,7 @@ lock (no order is margined or placed meanwhile), in steps each of which is safe 
    so a crash between two steps resumes at the next one and nothing is paid twice.
 4. **Margin comes back.** Each account that held the series gets back what its margin account holds
    above what its remaining exposure needs (reference `options:<series>:release:<trader>`).
-5. `settled` is written to `settlement.json`; the series is done.
+5. `settled_at_us` is recorded; the series is done.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from ledger.transaction import Database
 from matching.options.series import QUOTE
 from matching.options_market.accounts import margin_account, settlement_account, shortfall_account
 from matching.options_market.index import settlement_price
+from matching.options_market.records import fix, fixing, mark_settled
 from matching.options_market.venue import OptionVenue
 from matching.spot.accounts import trader_account
 from matching.spot.market import SpotMarket
@@ -90,17 +91,17 @@ def settle(venue: OptionVenue, series_id: str) -> Settled:
     with venue.lock:
         if not book.expired():
             raise NotExpired(f"{book.market.id} expires at {book.series.expiry_us}, the clock is before it")
-        state = book.settlement_state()
-        if "price" not in state:
+        recorded = fixing(venue.database, book.market.id)
+        if recorded is None:
             price = settlement_price(venue.index)
-            state = {"price": [price.numerator, price.denominator], "settled": False}
-            book.write_settlement_state(state)
-        price = Fraction(*state["price"])
+            recorded = fix(
+                venue.database, book.market.id, price, book.series.intrinsic_units(price), book.clock()
+            )
+        price, per_contract = recorded.price, recorded.per_contract
         holders = set()
         for order in sorted(book.book.engine.book.orders.values(), key=lambda order: order.order_id):
             holders.add(order.account)
             SpotMarket.cancel(book, order.account, order.order_id)  # no margin release: step 4 does it
-        per_contract = book.series.intrinsic_units(price)
         positions = sorted(book.book.engine.positions.items())
         account = settlement_account(book.market.id)
         prefix = f"options:{book.market.id}:expiry"
@@ -139,7 +140,7 @@ def settle(venue: OptionVenue, series_id: str) -> Settled:
                 held = _balance(venue.database, margin)
                 needed = venue.margin(trader, exclude=book.series).requirement if held else 0
                 _chain(venue.database, release, [(margin, trader_account(trader, QUOTE), held - needed)])
-        book.write_settlement_state({**state, "settled": True})
+        mark_settled(venue.database, book.market.id, book.clock())
         return Settled(book.market.id, price, per_contract, paid, shortfall)
 
 

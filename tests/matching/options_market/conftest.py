@@ -11,6 +11,7 @@ from matching.engine import Kind, Place, Side, Tif
 from matching.markets import TPW_TUSD
 from matching.options.pricing import Right
 from matching.options.series import OptionSeries
+from matching.options_market import records
 from matching.options_market.config import load_surface
 from matching.options_market.index import SpotIndex
 from matching.options_market.venue import OptionVenue
@@ -43,6 +44,7 @@ class World:
 
     def __init__(self, ledger: Engine, directory: Path) -> None:
         self.ledger, self.directory, self.clock = ledger, directory, Clock()
+        records.metadata.create_all(ledger)
         self.spot = SpotMarket.open(TPW_TUSD, directory / "spot", ledger, clock=self.clock)
         for trader in (1, 2, 3, 90, 91):
             fund(ledger, TPW_TUSD, trader, tpw=1_000, tusd=100_000)

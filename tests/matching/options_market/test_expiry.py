@@ -8,6 +8,7 @@ from matching.engine import Side, Tif
 from matching.options_market import expiry as expiry_module
 from matching.options_market.accounts import settlement_account, shortfall_account
 from matching.options_market.expiry import NotExpired, settle, settle_due
+from matching.options_market.records import fixing
 from matching.spot.accounts import escrow_account, trader_account
 from tests.matching.options_market.conftest import CALL, PUT, World
 from tests.matching.spot.ledger_view import balance, transfer_count
@@ -47,6 +48,10 @@ def test_settlement_pays_intrinsic_value_once_and_closes_the_book(world: World) 
     assert balance(world.ledger, escrow_account(world.venue.books[CALL.id].market, "QTU")) == 0
     assert world.venue.books[CALL.id].book.engine.book.orders == {}
     assert verify(world.ledger) == []
+    recorded = fixing(world.ledger, CALL.id)
+    assert recorded is not None
+    assert (recorded.price, recorded.per_contract) == (3_000_000, 500_000)
+    assert recorded.settled_at_us is not None
     count = transfer_count(world.ledger)
     assert settle_due(world.venue) == []
     settle(world.venue, CALL.id)  # by hand again: every step is already in the ledger
