@@ -26,7 +26,8 @@ from decimal import Decimal
 
 from matching.options.decimal_context import CONTEXT, ZERO
 from matching.options.marks import owed_units
-from matching.options.quote import model_value
+from matching.options.pricing import price as option_price
+from matching.options.quote import model_inputs
 from matching.options.series import OptionSeries
 from matching.options.surface import VolSurface
 
@@ -78,7 +79,7 @@ def requirement(
         moved = c.multiply(spot, c.add(Decimal(1), price_move))
         liability = ZERO
         for series, lots in held.items():
-            price = model_value(series, moved, now_us, surface, params.rate, vol_move).price
+            price = option_price(model_inputs(series, moved, now_us, surface, params.rate, vol_move))
             liability = c.subtract(liability, c.multiply(Decimal(lots), series.units_per_contract(price)))
         if worst is None or liability > worst:
             worst, worst_case = liability, (price_move, vol_move)

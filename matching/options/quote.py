@@ -26,25 +26,26 @@ class SeriesQuote:
     mark_ticks: int
 
 
-def model_value(
+def model_inputs(
     series: OptionSeries,
     spot: Decimal,
     now_us: int,
     surface: VolSurface,
     rate: Decimal,
     vol_shift: Decimal = Decimal(0),
-) -> Valuation:
-    """The valuation at `spot`, the surface's volatility scaled by (1 + `vol_shift`) (a margin scenario)."""
+) -> Inputs:
+    """Black-Scholes inputs at `spot`, the surface's volatility scaled by (1 + `vol_shift`) (a margin
+    scenario: `margin` prices these with `pricing.price`)."""
     years = series.years_left(now_us)
     vol = surface.vol(CONTEXT.divide(series.strike, spot), years)
     shifted = CONTEXT.multiply(vol, CONTEXT.add(Decimal(1), vol_shift))
-    return value(Inputs(series.right, spot, series.strike, rate, shifted, years))
+    return Inputs(series.right, spot, series.strike, rate, shifted, years)
 
 
 def quote(
     series: OptionSeries, spot: Decimal, now_us: int, surface: VolSurface, rate: Decimal
 ) -> SeriesQuote:
     """The series' volatility, valuation and mark at `spot` and `now_us`."""
-    vol = surface.vol(CONTEXT.divide(series.strike, spot), series.years_left(now_us))
-    valuation = model_value(series, spot, now_us, surface, rate)
-    return SeriesQuote(vol, valuation, to_ticks(valuation.price, TICK))
+    inputs = model_inputs(series, spot, now_us, surface, rate)
+    valuation = value(inputs)
+    return SeriesQuote(inputs.vol, valuation, to_ticks(valuation.price, TICK))

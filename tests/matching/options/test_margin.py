@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.options.margin import ScanParams, requirement, scenarios
-from matching.options.pricing import Right
-from matching.options.quote import model_value
+from matching.options.pricing import Right, price
+from matching.options.quote import model_inputs
 from matching.options.series import OptionSeries
 from matching.options_market.config import load_surface
 
@@ -32,10 +32,10 @@ def test_the_scan_has_every_price_and_volatility_case() -> None:
 def test_a_long_needs_nothing_and_a_short_its_worst_case() -> None:
     assert requirement({CALL: 5}, D("2.4"), NOW, SURFACE, PARAMS).requirement == 0
     short = requirement({CALL: -5}, D("2.4"), NOW, SURFACE, PARAMS)
-    worst = model_value(CALL, D("2.4") * D("1.15"), NOW, SURFACE, PARAMS.rate, D("0.25")).price
+    worst = price(model_inputs(CALL, D("2.4") * D("1.15"), NOW, SURFACE, PARAMS.rate, D("0.25")))
     assert (short.worst_price_move, short.worst_vol_move) == (D("0.15"), D("0.25"))
     assert short.requirement == math.ceil(5 * worst * 1_000_000)  # rounded up
-    assert short.requirement > 5 * model_value(CALL, D("2.4"), NOW, SURFACE, PARAMS.rate).price * 1_000_000
+    assert short.requirement > 5 * price(model_inputs(CALL, D("2.4"), NOW, SURFACE, PARAMS.rate)) * 1_000_000
 
 
 def test_a_covered_spread_needs_less_than_the_naked_short() -> None:

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.options.decimal_context import CONTEXT
-from matching.options.pricing import Inputs, Right, intrinsic, value
+from matching.options.pricing import Inputs, Right, intrinsic, price, value
 
 D = Decimal
 
@@ -33,6 +33,10 @@ years = st.decimals(min_value=D("0.01"), max_value=D(3), places=3)
 def test_put_call_parity(s: Decimal, k: Decimal, r: Decimal, vol: Decimal, t: Decimal) -> None:
     call = value(Inputs(Right.CALL, s, k, r, vol, t)).price
     put = value(Inputs(Right.PUT, s, k, r, vol, t)).price
+    assert (price(Inputs(Right.CALL, s, k, r, vol, t)), price(Inputs(Right.PUT, s, k, r, vol, t))) == (
+        call,
+        put,
+    )
     forward = s - k * CONTEXT.exp(-r * t)
     assert abs((call - put) - forward) <= D("1e-25") * (s + k)
 
