@@ -73,9 +73,11 @@ class OptionBook(SpotMarket):
             return events
 
     def amend(self, trader: int, order_id: int, price: int, qty: int) -> list[Event]:
-        order = self.settlement.orders.get(order_id)
-        if order is not None and order.side is Side.SELL and qty > order.leaves:
-            raise AmendNeedsFunds(
-                "a sell's quantity cannot grow (its margin was held for it): cancel and place"
-            )
-        return super().amend(trader, order_id, price, qty)
+        """A resting order's new price or quantity; a sell's quantity may only shrink."""
+        with self.venue_lock or nullcontext():
+            order = self.settlement.orders.get(order_id)
+            if order is not None and order.side is Side.SELL and qty > order.leaves:
+                raise AmendNeedsFunds(
+                    "a sell's quantity cannot grow (its margin was held for it): cancel, place"
+                )
+            return super().amend(trader, order_id, price, qty)

@@ -113,18 +113,20 @@ class OptionVenue:
     # -- exposure and margin -----------------------------------------------------------------------
 
     def positions(self, trader: int) -> list[Position]:
-        """`trader`'s holdings, one per series it has a position or an open sell in."""
+        """`trader`'s holdings, one per series it has a position or an open sell in (read under the venue's
+        lock, which every option book's command runs under)."""
         held = []
-        for book in self.books.values():
-            engine = book.book.engine
-            lots = engine.positions.get(trader, 0)
-            selling = sum(
-                order.leaves
-                for order in engine.book.orders.values()
-                if order.account == trader and order.side == Side.SELL
-            )
-            if lots or selling:
-                held.append(Position(book.series, lots, selling))
+        with self.lock:
+            for book in self.books.values():
+                engine = book.book.engine
+                lots = engine.positions.get(trader, 0)
+                selling = sum(
+                    order.leaves
+                    for order in engine.book.orders.values()
+                    if order.account == trader and order.side == Side.SELL
+                )
+                if lots or selling:
+                    held.append(Position(book.series, lots, selling))
         return held
 
     def spot(self) -> Decimal:
