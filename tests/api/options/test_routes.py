@@ -124,3 +124,14 @@ def test_scopes_and_keys(traders: tuple[Onboarded, Onboarded], admin: Caller) ->
         assert narrow.get(path).status_code == 403
         assert Caller(a.sandbox.client, None).get(path).status_code == 401
         assert admin.get(path).status_code == 403  # an operator's key is not a merchant's
+
+
+def test_canceling_a_written_order_gives_its_margin_back(traders: tuple[Onboarded, Onboarded]) -> None:
+    a, b = traders
+    set_index(a, b, "2.40")
+    written = b.sandbox.post(ORDERS, order(CALL, "sell", "0.50", "3")).json()
+    assert Decimal(b.sandbox.get(POSITIONS).json()["margin"]["held"]) > 0
+    canceled = b.sandbox.delete(f"{ORDERS}/{written['id']}")
+    assert canceled.json()["status"] == "canceled"
+    after = b.sandbox.get(POSITIONS).json()
+    assert (after["data"], after["margin"]["held"], after["margin"]["requirement"]) == ([], "0", "0")
