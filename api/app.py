@@ -37,6 +37,7 @@ from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, Request
 from api.migrate import upgrade_database
 from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
+from api.options.router import router as options_router
 from api.orders.router import router as orders_router
 from api.paper.router import router as paper_router
 from api.payment_intents.router import router as payment_intents_router
@@ -188,6 +189,7 @@ ROUTERS: Final = (
     ledger_router,
     orders_router,
     perps_router,  # after orders_router: its lifespan uses the markets that one opens
+    options_router,
     markets_router,
     market_stream_router,
     paper_router,

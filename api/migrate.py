@@ -15,6 +15,7 @@ from sqlalchemy import Engine, MetaData
 import api.models
 import api.orders.table
 import ledger.schema
+import matching.options_market.records
 import matching.perp_market.records
 import matching.settlement.schema
 import payments.fx.schema
@@ -66,6 +67,7 @@ def target_metadata() -> list[MetaData]:
         api.orders.table.metadata,
         matching.settlement.schema.metadata,
         matching.perp_market.records.metadata,
+        matching.options_market.records.metadata,
     ]
 
 

@@ -4,6 +4,7 @@ from api.errors import ApiError, InvalidRequest, NotFound, ServiceUnavailable
 from api.ledger.errors import InsufficientFunds, invalid_fields_detail
 from matching.engine import Reject
 from matching.markets import MarketSpecError
+from matching.options_market.errors import NoIndexPrice, SeriesClosed
 from matching.perp_market.errors import MarginRefused
 from matching.spot.errors import AmendNeedsFunds, MarketBusy, MarketHalted, SpotError, UnsupportedOrder
 
@@ -38,6 +39,10 @@ def spot_problem(error: SpotError, field: str = "qty") -> ApiError:
     """The problem of a refusal the market made before journaling anything."""
     if isinstance(error, (MarketHalted, MarketBusy)):
         return MarketUnavailable(str(error))
+    if isinstance(error, SeriesClosed):
+        return InvalidOrder("market", str(error))
+    if isinstance(error, NoIndexPrice):
+        return OrderRejected(str(error), code="no_index_price")
     if isinstance(error, (AmendNeedsFunds, UnsupportedOrder)):
         return InvalidOrder(field, str(error))
     if isinstance(error, MarginRefused):

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from api.options.runtime import OptionVenues, series_specs
 from api.orders.errors import MarketUnavailable
 from api.perps.runtime import PERP_MARKETS, PerpMarkets
-from matching.markets import MarketSpec, markets
+from matching.markets import TPW_TUSD, MarketSpec, markets
 from matching.perp_market.market import PerpMarket
 from matching.spot.errors import MarketBusy
 from matching.spot.market import SpotMarket
@@ -37,6 +38,11 @@ def spec_for(market: MarketSpec, livemode: bool) -> MarketSpec:
     return market if livemode else dataclasses.replace(market, id=f"{market.id}.sandbox")
 
 
+def market_spec(market_id: str) -> MarketSpec | None:
+    """The spec of a market orders may name: a spot market or a listed option series."""
+    return markets().get(market_id) or series_specs().get(market_id)
+
+
 class SpotMarkets:
     """The open markets, by (market id, livemode); closed with the app."""
 
@@ -46,6 +52,16 @@ class SpotMarkets:
         self.perps = perps or PerpMarkets(directory, database)
         self._open: dict[tuple[str, bool], SpotMarket] = {}
         self._lock = threading.Lock()
+        self.options = OptionVenues(directory, database, self._index_book)
+
+    def _index_book(self, livemode: bool) -> SpotMarket:
+        market = self.get(TPW_TUSD.id, livemode)
+        assert market is not None, "TPW/tUSD is always listed"
+        return market
+
+    def book(self, market_id: str, livemode: bool) -> SpotMarket | None:
+        """Where an order on `market_id` goes, by the market's kind: a spot market or an option series."""
+        return self.get(market_id, livemode) or self.options.book(market_id, livemode)
 
     def get(self, market_id: str, livemode: bool) -> SpotMarket | None:
         """The market `market_id` in this mode (opened now if it was not), None if there is no such market."""
@@ -66,10 +82,11 @@ class SpotMarkets:
         """The market an order names, spot or perpetual (both take `/v1/orders`' commands)."""
         if market_id in PERP_MARKETS:
             return self.perps.get(livemode)
-        return self.get(market_id, livemode)
+        return self.book(market_id, livemode)
 
     def close(self) -> None:
         self.perps.close()
+        self.options.close()
         with self._lock:
             for market in self._open.values():
                 market.close()

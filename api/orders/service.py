@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.idempotency.progress import Progress
 from api.orders.errors import InvalidOrder, OrderNotFound, field_problem, rejected, spot_problem
-from api.orders.runtime import SpotMarkets, trader_of
+from api.orders.runtime import SpotMarkets, market_spec, trader_of
 from api.orders.schemas import OrderAmend, OrderCreate, OrderOut, Orders
 from api.orders.table import spot_orders
 from api.pagination import Listing, key_part
@@ -63,7 +63,7 @@ def _market(spot_markets: SpotMarkets, tenant: Tenant, market_id: str) -> SpotMa
 
 
 def _view(row: Any) -> OrderOut:
-    spec = markets().get(row.market) or PerpUnits(TPW_PERP)
+    spec = market_spec(row.market) or PerpUnits(TPW_PERP)
     return OrderOut.model_validate(
         {
             "id": str(row.id),  # the id's decimal spelling, as every 63-bit id of the API

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from chain.files import make_private_directory
 from ledger.model import TransferSpec
@@ -88,6 +88,8 @@ def open_as_writer(directory: Path, build: Callable[[], T]) -> tuple[T, int]:
 class SpotMarket:
     """The book, journal and ledger postings of one spot market (open with `SpotMarket.open`)."""
 
+    settlement_type: type[Settlement] = Settlement  # what a command's events move in the ledger
+
     def __init__(
         self,
         market: MarketSpec,
@@ -118,7 +120,7 @@ class SpotMarket:
         *,
         clock: Clock = micros,
         snapshot_every: int = 100_000,
-    ) -> SpotMarket:
+    ) -> Self:
         """Open the book, bring the ledger up to the journal, release orphan holds; then it may serve.
 
         The settlement state (each open order's reservation) is recomputed by running the whole journal
@@ -133,12 +135,12 @@ class SpotMarket:
     @classmethod
     def _recover(
         cls, market: MarketSpec, directory: Path, database: Database, clock: Clock, snapshot_every: int
-    ) -> SpotMarket:
+    ) -> Self:
         ensure_accounts(database, market_specs(market))
         book = JournaledBook.open(directory, snapshot_every=snapshot_every)
         records, _ = decode_records((directory / JOURNAL_NAME).read_bytes())
         cursor = read_cursor(directory)
-        shadow, settlement, tape = Engine(), Settlement(market), Tape()
+        shadow, settlement, tape = Engine(), cls.settlement_type(market), Tape()
         for seq, cmd in records:
             events = shadow.process(cmd)
             tape.record(seq, cmd.ts, events)
@@ -162,6 +164,18 @@ class SpotMarket:
     def place(self, place: Place) -> list[Event]:
         """Hold the order's reservation, then journal and match it; its events. `place.ts` is replaced
         by the market's clock. Only limit orders: a market or stop order has no limit to hold against."""
+        self._check_place(place)
+        outcome = create_transfer(self.database, hold_spec(self.market, place))
+        if outcome.result in _UNFUNDED:
+            raise InsufficientFunds(
+                f"the order needs {need(self.market, place.side, place.qty, place.price)} held"
+            )
+        if not outcome.ok:
+            raise RuntimeError(f"hold for order {place.order_id}: {outcome.result}")
+        return self._run(lambda ts: place._replace(ts=ts))
+
+    def _check_place(self, place: Place) -> None:
+        """Refuse, before anything is written, an order this market cannot take."""
         if place.kind is not Kind.LIMIT:
             raise UnsupportedOrder("a spot order is a limit order (use tif IOC or FOK to take only)")
         if place.reduce_only:
@@ -174,14 +188,6 @@ class SpotMarket:
         if place.order_id in self.settlement.placed:
             raise UnsupportedOrder(f"order id {place.order_id} was used before: ids are never reused")
         self._check_running()
-        outcome = create_transfer(self.database, hold_spec(self.market, place))
-        if outcome.result in _UNFUNDED:
-            raise InsufficientFunds(
-                f"the order needs {need(self.market, place.side, place.qty, place.price)} held"
-            )
-        if not outcome.ok:
-            raise RuntimeError(f"hold for order {place.order_id}: {outcome.result}")
-        return self._run(lambda ts: place._replace(ts=ts))
 
     def cancel(self, trader: int, order_id: int) -> list[Event]:
         """Cancel a live order of `trader`; its reservation goes back."""
@@ -193,7 +199,7 @@ class SpotMarket:
         def within_hold() -> None:  # under the lock: a fill may have spent part of the hold meanwhile
             order = self.settlement.orders.get(order_id)
             if order is not None and order.trader == trader:
-                wanted = need(self.market, order.side, qty, price or order.price)
+                wanted = self.settlement.need(order.side, qty, price or order.price)
                 if wanted > order.held:
                     raise AmendNeedsFunds(f"the amended order needs {wanted} held, it holds {order.held}")
 

@@ -123,12 +123,17 @@ class Settlement:
         self.orders: dict[int, OpenOrder] = {}
         self.placed: set[int] = set()  # every order id ever journaled: a hold for any other is an orphan
 
+    def need(self, side: Side, lots: int, price: int) -> int:
+        """What `lots` open lots at `price` keep in escrow (a market whose trades move other amounts, e.g.
+        an option's premium, overrides this and `_trade`)."""
+        return need(self.market, side, lots, price)
+
     def apply(self, seq: int, cmd: Command, events: Sequence[Event]) -> list[TransferSpec]:
         """The transfers of command `seq` given its events, updating the open orders."""
         touched: dict[int, OpenOrder] = {}
         if isinstance(cmd, Place):
             self.placed.add(cmd.order_id)
-            held = need(self.market, cmd.side, cmd.qty, cmd.price)
+            held = self.need(cmd.side, cmd.qty, cmd.price)
             order = OpenOrder(cmd.account, cmd.side, cmd.price, cmd.qty, held)
             if any(isinstance(event, Rejected) for event in events):
                 order.leaves = 0  # refused (maybe after the clock expired others): its whole hold goes back
@@ -149,7 +154,7 @@ class Settlement:
             elif not isinstance(event, (Accepted, Rejected)):
                 raise ValueError(f"a spot market does not expect {event!r}")
         for order_id, order in touched.items():
-            keep = need(self.market, order.side, order.leaves, order.price)
+            keep = self.need(order.side, order.leaves, order.price)
             if order.held < keep:
                 raise AssertionError(f"order {order_id} holds {order.held} < {keep}: its hold was short")
             if order.held > keep:
