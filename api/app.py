@@ -36,6 +36,7 @@ from api.middleware import BodySizeLimitMiddleware, RateLimitMiddleware, Request
 from api.migrate import upgrade_database
 from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
+from api.orders.pretrade.router import router as pretrade_router
 from api.orders.router import router as orders_router
 from api.payment_intents.router import router as payment_intents_router
 from api.payment_intents.stablecoin import stablecoin_rails
@@ -202,6 +203,7 @@ ROUTERS: Final = (
     subject_devices_router,
     monitoring_router,
     risk_router,
+    pretrade_router,
     cases_router,
     privacy_router,
     kyc_router,

@@ -174,6 +174,9 @@ class ApiSettings(BaseSettings):
     matching_dir: Path = PROJECT_ROOT / "var" / "matching"
     """The spot markets' journals and snapshots: `<dir>/<live|sandbox>/<market>/` (one writer each: one API
     process serves the markets)."""
+    pretrade_limits_path: Path = PROJECT_ROOT / "config" / "pretrade.yaml"
+    """The limits every order passes before entry (`risk.pretrade.config`): checked whole at start, and the
+    API does not start on a faulty file (the fault names the file, line and entry)."""
     ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
     `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""

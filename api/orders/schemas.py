@@ -43,6 +43,8 @@ class OrderCreate(ApiModel):
     """`gtc` rests until canceled; `ioc` takes what it can now; `fok` all of it now or nothing."""
     post_only: bool = False
     """Refuse the order (409) rather than let it take liquidity; `gtc` only."""
+    step_up: str | None = Field(default=None, pattern=r"^psu_[0-9a-f]{24}$")
+    """The confirmed step-up challenge of this very order (a derivative market's `step-up-required`)."""
 
 
 class OrderAmend(ApiModel):
