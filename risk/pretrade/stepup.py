@@ -21,7 +21,8 @@ from typing import Final, Protocol
 
 from sqlalchemy import Engine, insert, update
 
-from risk.engine import Decision, Outcome
+from risk.decisions import record_decision
+from risk.engine import Assessment, Decision, Kind, KycTier, Outcome, RiskEngine
 from risk.pretrade.errors import PretradeRefused, StepUpRequired
 from risk.pretrade.schema import pretrade_step_ups
 
@@ -59,6 +60,34 @@ class StepUp(Protocol):
 
 Assess = Callable[[DerivativeChange, int], tuple[Decision, str | None]]
 """The risk engine's decision on a change at `now`, and the stored decision's id (None if not stored)."""
+
+
+def engine_assess(
+    database: Engine, engine: RiskEngine, currency: Callable[[str], str], actor: str = "pretrade-gate"
+) -> Assess:
+    """`Assess` by `engine`, each decision stored and audited (`risk.decisions.record_decision`) so an
+    operator reads why an order was held. The assessment: subject `trader:<account>` (the engine's account
+    number: the trading account), kind `derivative_order`, the position's notional after the order in the
+    market's quote currency (`currency(market)`), the trader taken as fully verified (it was approved to
+    trade) and of no country the rules know (`ZZ`): the rules decide on the change, not on a payer."""
+
+    def assess(change: DerivativeChange, now: int) -> tuple[Decision, str | None]:
+        asked = Assessment(
+            subject=f"trader:{change.account}",
+            kind=Kind.DERIVATIVE_ORDER,
+            amount=change.notional_after,
+            currency=currency(change.market),
+            at=now,
+            customer_country="ZZ",
+            kyc_tier=KycTier.FULL,
+            account_age_days=0,
+        )
+        decision = engine.decide(asked)
+        with database.begin() as connection:
+            record = record_decision(connection, asked, decision, now=now, actor=actor)
+        return decision, record.id
+
+    return assess
 
 
 class ThresholdStepUp:

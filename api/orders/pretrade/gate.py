@@ -24,6 +24,7 @@ from typing import Final, Protocol
 from sqlalchemy import Engine
 
 from api.orders.pretrade.problems import refused_problem, step_up_problem
+from api.risk.service import RiskUnavailable
 from matching.engine import Kind, Place, Side, Tif
 from matching.markets import MarketSpec
 from risk.pretrade.checks import (
@@ -143,7 +144,9 @@ class PretradeGate:
         check_size(limits, facts)
         check_band(limits, reference, facts)
         check_position(limits, exposure, facts)
-        if limits.derivative and self.step_up is not None and limits.step_up_notional is not None:
+        if limits.derivative and limits.step_up_notional is not None:
+            if self.step_up is None:
+                raise RiskUnavailable("no risk engine runs on this server: a derivative order cannot step up")
             spec = market.market
             change = DerivativeChange(
                 account=trader,
