@@ -1,6 +1,7 @@
 """Why an order is refused before entry: each refusal names the request's field and the limit it hit."""
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 
 class PretradeError(Exception):
@@ -20,7 +21,7 @@ class PretradeRefused(PretradeError):
     limit: int
     value: int
     unit: str
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, object] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
