@@ -1,7 +1,9 @@
 """`POST /v1/orders` over the pre-trade limits: each limit hit and just not hit, every refusal a problem
 naming the field and the limit, and nothing held in the ledger nor stored for a refused order."""
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -97,3 +99,20 @@ def test_after_a_liquidation_only_reducing_orders_until_the_cooldown_ends(
     refused(a.sandbox.post(ORDERS, order("buy", "2.40", "1")), 409, "liquidation-cooldown", "side")
     at(T0 + 310)
     assert a.sandbox.post(ORDERS, order("buy", "2.40", "1")).status_code == 201
+
+
+def test_concurrent_orders_of_one_account_cannot_share_the_same_room(
+    traders: tuple[Onboarded, Onboarded],
+) -> None:
+    a, _ = traders
+    start = threading.Barrier(8)
+
+    def buy(price: str) -> httpx.Response:
+        start.wait()
+        return a.sandbox.post(ORDERS, order("buy", price, "5"))
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(buy, [f"2.0{n}" for n in range(8)]))
+    statuses = sorted(response.status_code for response in answers)
+    assert statuses == [201] * 6 + [422] * 2, [response.text for response in answers]  # 6 x 5 = the 30 lots
+    assert all(r.json()["type"].endswith("position-limit") for r in answers if r.status_code == 422)
