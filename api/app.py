@@ -38,6 +38,7 @@ from api.migrate import upgrade_database
 from api.monitoring.router import router as monitoring_router
 from api.openapi import install_openapi
 from api.options.router import router as options_router
+from api.orders.pretrade.router import router as pretrade_router
 from api.orders.router import router as orders_router
 from api.paper.router import router as paper_router
 from api.payment_intents.router import router as payment_intents_router
@@ -212,6 +213,7 @@ ROUTERS: Final = (
     subject_devices_router,
     monitoring_router,
     risk_router,
+    pretrade_router,
     cases_router,
     privacy_router,
     kyc_router,

@@ -71,6 +71,7 @@ OperatorScope = Literal[
     "monitoring:write",
     "risk:read",
     "risk:evaluate",
+    "risk:admin",
     "cases:read",
     "cases:review",
     "privacy:admin",
@@ -103,7 +104,8 @@ accounts); read reconciliation runs and their breaks; run a day's reconciliation
 disputes; record the card networks' disputes and their decisions; read and revoke any subject's bound
 devices (the support desk's `/v1/subjects/{subject_id}/devices`); read the monitoring's alerts and
 freezes; release or confirm them (an operator's review decision); read the risk engine's decisions;
-evaluate facts against the rules without enforcing anything; read the review queue's cases and reports;
+evaluate facts against the rules without enforcing anything; engage, release and list the trading kill
+switches per market and per account (`/v1/risk/kill-switches`); read the review queue's cases and reports;
 claim and decide cases; read the privacy analytics reports, and export or erase a customer's personal
 data on their behalf; read every KYC check and the manual-review queue; decide the checks a KYC provider
 sent to manual review; read screenings and the reviewers' queue; screen on demand and decide potential

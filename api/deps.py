@@ -31,6 +31,7 @@ from api.idempotency.route import Idempotency, idempotency
 from api.identity.service import Clock, Identity
 from api.kyc.runtime import KycProvider, KycUnavailable
 from api.merchants.errors import NotAMerchantKey
+from api.orders.pretrade.ratelimit import take_order_token
 from api.payment_intents.service import RailUnavailable, answered, tenant_of
 from api.rpc import ChainClients
 from api.screening.runtime import ScreeningRuntime, runtime_of
@@ -225,6 +226,20 @@ OrdersReader = Annotated[Tenant, Depends(merchant_tenant("orders:read"))]
 """The calling merchant's tenant, for a merchant's key with `orders:read` (its spot orders)."""
 OrdersWriter = Annotated[Tenant, Depends(merchant_tenant("orders:write"))]
 """The calling merchant's tenant, for a merchant's key with `orders:write` (place, amend, cancel)."""
+
+
+async def order_token(request: Request, client: AuthenticatedClient) -> ApiClient:
+    """The caller, once a token came out of its key's order bucket (`api.orders.pretrade.ratelimit`)."""
+    await take_order_token(request.app.state, client)
+    return client
+
+
+OrderRateLimited = Annotated[ApiClient, Depends(order_token)]
+"""A new order's caller within its key's order rate (429 with Retry-After beyond it)."""
+RiskAdmin = Annotated[ApiClient, Depends(require_scope("risk:admin"))]
+"""An operator who engages and releases the kill switches."""
+RiskSwitchReader = Annotated[ApiClient, Depends(require_scope("risk:admin", "risk:read"))]
+"""Lists the kill switches: their admin, or a risk reader."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ import risk.factors.schema
 import risk.identity.schema
 import risk.kyc.schema
 import risk.monitoring.schema
+import risk.pretrade.schema
 import risk.privacy.schema
 import risk.screening.schema
 from api.db import Base
@@ -64,6 +65,7 @@ def target_metadata() -> list[MetaData]:
         risk.cases.schema.metadata,
         risk.audit.schema.metadata,
         risk.privacy.schema.metadata,
+        risk.pretrade.schema.metadata,
         api.orders.table.metadata,
         matching.settlement.schema.metadata,
         matching.perp_market.records.metadata,

@@ -188,6 +188,9 @@ class ApiSettings(BaseSettings):
     options_settlement_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
     """How often the API settles the option series whose expiry has passed, in the venues it has open (0:
     never). Settlement is exactly once (`matching.options_market.expiry`), so a round may repeat."""
+    pretrade_limits_path: Path = PROJECT_ROOT / "config" / "pretrade.yaml"
+    """The limits every order passes before entry (`risk.pretrade.config`): checked whole at start, and the
+    API does not start on a faulty file (the fault names the file, line and entry)."""
     ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
     `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""

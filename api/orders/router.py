@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import KEY_RESPONSES
-from api.deps import IdempotencyDep, OrdersReader, OrdersWriter, SessionDep
+from api.deps import IdempotencyDep, OrderRateLimited, OrdersReader, OrdersWriter, SessionDep
 from api.errors import problem_doc
 from api.idempotency.route import idempotent_post
 from api.ledger.schemas import LedgerId
@@ -54,8 +54,22 @@ NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {404: problem_doc("No order 
 REJECTED: Final[dict[int | str, dict[str, Any]]] = {
     409: problem_doc(
         "The book refused the order (`order-rejected`, `code` says why: post_only_would_take, "
-        "fok_not_fillable, not_amendable, ...), or the Idempotency-Key was used for another request."
+        "fok_not_fillable, not_amendable, ...), a kill switch is engaged (`kill-switch-engaged`), the "
+        "account cools down after a liquidation (`liquidation-cooldown`), or the Idempotency-Key was used "
+        "for another request."
     )
+}
+PRETRADE: Final[dict[int | str, dict[str, Any]]] = {
+    403: problem_doc("The risk engine refused this derivative position change (`order-risk-denied`)."),
+    422: problem_doc(
+        "Invalid request (`errors` names the field), `insufficient-funds`, or over a pre-trade limit "
+        "(`order-size`, `position-limit`, `price-band`: `limit`, `value` and `unit` say which figure)."
+    ),
+    428: problem_doc(
+        "A derivative order above the step-up threshold (`step-up-required`): confirm `challenge`, then "
+        "send the order again with `step_up`."
+    ),
+    429: problem_doc("The key's order bucket is empty (`rate-limited`, with Retry-After)."),
 }
 
 
@@ -69,21 +83,24 @@ def _markets(request: Request) -> SpotMarkets:
     "",
     schemas.OrderOut,
     "Place a spot limit order",
-    {**AUTH_RESPONSES, **REJECTED},
+    {**AUTH_RESPONSES, **REJECTED, **PRETRADE},
     HTTPStatus.CREATED,
 )
 async def place_order(
     request: Request,
     body: schemas.OrderCreate,
     tenant: OrdersWriter,
+    _: OrderRateLimited,
     idempotency: IdempotencyDep,
     session: SessionDep,
 ) -> Response:
-    """Scope `orders:write`. Its funds are held in the ledger first (quote and the highest fee for a buy,
-    base for a sell), then it is journaled and matched; the answer shows what traded at once."""
-    markets = _markets(request)
+    """Scope `orders:write`, within the key's order rate. The pre-trade limits come first (kill switches,
+    liquidation cool-down, size, price band, position; `api.orders.pretrade`), then its funds are held in
+    the ledger (quote and the highest fee for a buy, base for a sell), then it is journaled and matched;
+    the answer shows what traded at once."""
+    markets, gate = _markets(request), request.app.state.pretrade_gate
     return await idempotency.run(
-        lambda progress: run_in_threadpool(service.place, markets, session, tenant, body, progress),
+        lambda progress: run_in_threadpool(service.place, markets, gate, session, tenant, body, progress),
         body=body,
         status_code=HTTPStatus.CREATED,
     )

@@ -45,6 +45,8 @@ class OrderCreate(ApiModel):
     """Refuse the order (409) rather than let it take liquidity; `gtc` only."""
     reduce_only: bool = False
     """Perpetuals only: the order may only shrink the position (`ioc` or `fok`), by at most its size."""
+    step_up: str | None = Field(default=None, pattern=r"^psu_[0-9a-f]{24}$")
+    """The confirmed step-up challenge of this very order (a derivative market's `step-up-required`)."""
 
 
 class OrderAmend(ApiModel):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.idempotency.progress import Progress
 from api.orders.errors import InvalidOrder, OrderNotFound, field_problem, rejected, spot_problem
+from api.orders.pretrade.gate import PretradeGate
 from api.orders.runtime import SpotMarkets, market_spec, trader_of
 from api.orders.schemas import OrderAmend, OrderCreate, OrderOut, Orders
 from api.orders.table import spot_orders
@@ -135,9 +136,15 @@ def _answer(session: Session, progress: Progress, tenant: Tenant, order_id: int)
 
 
 def place(
-    spot_markets: SpotMarkets, session: Session, tenant: Tenant, body: OrderCreate, progress: Progress
+    spot_markets: SpotMarkets,
+    pretrade: PretradeGate,
+    session: Session,
+    tenant: Tenant,
+    body: OrderCreate,
+    progress: Progress,
 ) -> OrderOut:
-    """Place the order; its row as the book left it (201), or the book's refusal (409)."""
+    """Place the order once the pre-trade gate admits it; its row as the book left it (201), the gate's
+    refusal (a 4xx naming the field and the limit: nothing held), or the book's (409)."""
     market = _market(spot_markets, tenant, body.market)
     try:
         price, qty = market.market.price_ticks(body.price, "price"), market.market.qty_lots(body.qty, "qty")
@@ -148,7 +155,6 @@ def place(
     if body.post_only and body.time_in_force != "gtc":
         raise InvalidOrder("post_only", "post_only is for orders that rest (time_in_force gtc)")
     trader = trader_of(tenant)
-    market.open_accounts(trader)
     order_id = new_id()
     command = Place(
         0,
@@ -163,7 +169,11 @@ def place(
         reduce_only=body.reduce_only,
     )
     try:
-        events = market.place(command)
+        with pretrade.admitting(
+            market, body.market, tenant.merchant_id, trader, command, body.step_up
+        ) as admitted:
+            market.open_accounts(trader)
+            events = market.place(admitted)
     except SpotError as error:
         raise spot_problem(error) from error
     refused = next(

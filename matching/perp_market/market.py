@@ -59,14 +59,21 @@ from matching.perp_market.text import MAX_LOTS, MAX_TICKS, PerpUnits
 from matching.perpetuals.accounts import Account
 from matching.perpetuals.index.source import BookQuote, IndexSource, to_ticks
 from matching.perpetuals.margin import MarginState, check
+from matching.perpetuals.records import LiquidationStarted
 from matching.perpetuals.spec import PerpSpec
 from matching.spot.accounts import ensure_accounts
 from matching.spot.market import micros, open_as_writer
 from matching.spot.poster import post
+from risk.pretrade.cooldown import record_liquidation_on
 
 Clock = Callable[[], int]
 INPUTS_NAME = "inputs.log"
 CURSOR_NAME = "perp.cursor"
+MICROS_PER_SECOND = 1_000_000
+"""The market's clock is microseconds (`matching.spot.market.micros`); the cool-down's is seconds."""
+SANDBOX_SUFFIX = ".sandbox"
+"""A mode's copy of a market is `<listed id>.sandbox` (`api.perps.runtime.perp_spec`); the pre-trade checks
+key an account's cool-down by the listed id (the trader number already differs per mode)."""
 
 
 class Cursor(NamedTuple):
@@ -138,10 +145,16 @@ class PerpMarket:
     # -- the steps ----------------------------------------------------------------------------------
 
     def store(self, key: str, outcome: Outcome) -> None:
-        """One step's transfers and records in one database transaction (again: nothing new)."""
+        """One step's transfers and records in one database transaction (again: nothing new), with each
+        liquidation's start told to the pre-trade cool-down (`risk.pretrade.cooldown`) in it."""
         with self.database.begin() as connection:
             post(connection, outcome.specs)
             write_records(connection, self.id, key, outcome.records)
+            for record in outcome.records:
+                if isinstance(record, LiquidationStarted):
+                    at = record.ts // MICROS_PER_SECOND
+                    listed = self.id.removesuffix(SANDBOX_SUFFIX)
+                    record_liquidation_on(connection, record.account, listed, at)
 
     def write_cursor(self) -> None:
         cursor = f'{{"book": {self.book.last_seq}, "input": {self.inputs.last_seq}}}'
@@ -338,6 +351,27 @@ class PerpMarket:
             if account is None:
                 return None
             return copy.deepcopy(account), check(account, perp.mark, self.spec), perp.mark
+
+    def exposure(self, trader: int) -> tuple[int, int, int]:
+        """`trader`'s (position, open buy lots, open sell lots), for the pre-trade checks
+        (`api.orders.pretrade`): the position is the perpetual's own, take-overs and ADL included."""
+        with self._lock:
+            account = self.runner.perp.accounts.get(trader)
+            position = account.position.size if account is not None else 0
+            buys = sells = 0
+            for order in self.book.engine.book.orders.values():
+                if order.account == trader:
+                    if order.side == Side.BUY:
+                        buys += order.leaves
+                    else:
+                        sells += order.leaves
+            return position, buys, sells
+
+    def reference_price(self) -> int:
+        """The price bands' reference: the index (ticks; 0 before the first price round), not the book's
+        last trade, which one thin-book trade could move."""
+        with self._lock:
+            return self.runner.perp.index
 
     def prices(self) -> tuple[int, int]:
         """The index and the mark in ticks."""

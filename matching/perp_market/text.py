@@ -83,3 +83,7 @@ class PerpUnits:
 
     def qty_text(self, lots: int) -> str:
         return qty_text(self.spec, lots)
+
+    def notional(self, lots: int, price: int) -> int:
+        """What `lots` are worth at `price` ticks, in tUSD minor units (the pre-trade checks' measure)."""
+        return self.spec.value(lots, price)

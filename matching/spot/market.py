@@ -253,6 +253,28 @@ class SpotMarket:
                     held[hold_currency(self.market, order.side)] += order.held
             return held
 
+    def exposure(self, trader: int) -> tuple[int, int, int]:
+        """`trader`'s (position, open buy lots, open sell lots) in this book, for the pre-trade checks."""
+        with self._lock:
+            position = self.book.engine.positions.get(trader, 0)
+            buys = sells = 0
+            for order in self.settlement.orders.values():
+                if order.trader == trader:
+                    if order.side == Side.BUY:
+                        buys += order.leaves
+                    else:
+                        sells += order.leaves
+            return position, buys, sells
+
+    def reference_price(self) -> int:
+        """The last trade's price in ticks, else the mid of a two-sided book (rounded down), else 0."""
+        with self._lock:
+            engine = self.book.engine
+            if engine.last_price:
+                return engine.last_price
+            bid, ask = engine.book.best(Side.BUY), engine.book.best(Side.SELL)
+            return 0 if bid is None or ask is None else (bid.price + ask.price) // 2
+
     def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
         """The best `limit` price levels of `side` as (ticks, lots shown), best first."""
         with self._lock:

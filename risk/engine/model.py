@@ -17,6 +17,9 @@ class Kind(enum.StrEnum):
     PAYMENT = "payment"
     PAYOUT = "payout"
     SENSITIVE_CHANGE = "sensitive_change"
+    DERIVATIVE_ORDER = "derivative_order"
+    """An order that raises a derivative position's notional above its market's step-up threshold
+    (`risk.pretrade.stepup`): the amount is the position's notional after the order."""
 
 
 class SensitiveChange(enum.StrEnum):

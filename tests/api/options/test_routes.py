@@ -89,12 +89,16 @@ def test_a_bad_option_order_is_a_4xx_naming_the_field(traders: tuple[Onboarded, 
         (order(CALL, "buy", "0.305", "1"), "price"),
         (order(CALL, "buy", "0.30", "0.5"), "qty"),
         (order("TPW-20270326-9-C", "buy", "0.30", "1"), "market"),
-        (order(CALL, "sell", "0.30", "100000"), "qty"),  # the margin is beyond the balance
+        (order(CALL, "sell", "0.30", "100000"), "qty"),  # above the order size of config/pretrade.yaml
     ):
         response = a.sandbox.post(ORDERS, body)
         assert response.status_code == 422, response.text
         assert [error["field"] for error in response.json()["errors"]] == [field]
-    refused = a.sandbox.post(ORDERS, order(CALL, "sell", "0.30", "100000"))
+    too_large = a.sandbox.post(ORDERS, order(CALL, "sell", "0.30", "100000"))
+    assert too_large.json()["type"].endswith("order-size")
+    assert a.sandbox.post(ORDERS, order(CALL, "sell", "0.30", "10000")).status_code == 201
+    refused = a.sandbox.post(ORDERS, order(CALL, "sell", "0.30", "10000"))  # margin beyond the balance
+    assert refused.status_code == 422, refused.text
     assert refused.json()["type"].endswith("insufficient-funds")
 
 

@@ -172,6 +172,10 @@ def test_funding_and_liquidations_are_readable_by_their_owner_only(
     rest = a.sandbox.get(f"/v1/liquidations?limit=50&cursor={first['next_cursor']}").json()
     assert first["data"] + rest["data"] == feed
     assert b.sandbox.get("/v1/liquidations").json()["data"] == []
+    cooling = a.sandbox.post(ORDERS, order("buy", "1.55", "10"))  # a may not open again yet
+    assert cooling.status_code == 409, cooling.text
+    assert cooling.json()["type"].endswith("liquidation-cooldown")
+    assert b.sandbox.post(ORDERS, order("sell", "1.55", "10")).status_code == 201  # b was not liquidated
     for outsider in (a.live, b.live):
         assert outsider.get("/v1/funding").json()["data"] == []
         assert outsider.get("/v1/positions").json()["data"] == []

@@ -115,6 +115,11 @@ CASES = [
         change(SensitiveChange.LIMIT_CHANGE),
     ),
     Case(
+        "large-derivative-change",
+        action(kind=Kind.DERIVATIVE_ORDER, currency="QTU", amount=10**12),
+        action(currency="QTU", amount=10**12),
+    ),
+    Case(
         "young-account-withdrawal-address",
         change(SensitiveChange.NEW_WITHDRAWAL_ADDRESS, account_age_days=6),
         change(SensitiveChange.NEW_WITHDRAWAL_ADDRESS, account_age_days=7),

@@ -1,0 +1,66 @@
+"""A derivative market's large position change through `/v1/orders`: the spot market set up as a
+derivative in the test's limits file. Up to the threshold the order goes through; above it the risk engine
+is asked and the order is refused (428) with a challenge, nothing held; once the challenge is confirmed
+(`risk.pretrade.stepup.confirm`, what a verified factor calls) the same order carrying it goes through,
+once. The decision is stored and audited like the payment intents'."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api.orders.runtime import trader_of
+from payments.merchants.tenant import Tenant
+from risk.decisions import page_decisions
+from risk.pretrade.stepup import confirm
+from tests.api.merchants.conftest import Onboarded
+from tests.api.orders.pretrade.conftest import LIMITS, ORDERS, T0, Holdings, order
+
+
+@pytest.fixture
+def limits() -> str:
+    # 10 tUSD: four lots at 2.50 are exactly the threshold
+    return LIMITS + "    derivative: true\n    step_up_notional: 10_000_000\n"
+
+
+def test_a_large_derivative_change_steps_up_and_its_confirmed_challenge_is_spent_once(
+    app: FastAPI,
+    traders: tuple[Onboarded, Onboarded],
+    holdings: Holdings,
+    ledger: Engine,
+    at: Callable[[int], None],
+) -> None:
+    a, _ = traders
+    at(T0)
+    assert a.sandbox.post(ORDERS, order("buy", "2.50", "4")).status_code == 201  # at the threshold
+    before = holdings(a)
+    asked = a.sandbox.post(ORDERS, order("buy", "2.50", "5"))
+    assert asked.status_code == 428, asked.text
+    body: dict[str, Any] = asked.json()
+    assert body["type"] == "urn:tpwallet:problem:step-up-required"
+    assert (body["limit"], body["value"], body["unit"]) == ("10000000", "12500000", "quote_minor_units")
+    assert body["errors"][0]["field"] == "qty"
+    assert body["factors"] == ["passkey", "totp"]
+    assert holdings(a) == before  # nothing held
+    trader = trader_of(Tenant(a.id, False))
+    with ledger.connect() as connection:
+        decisions = page_decisions(
+            connection, subject_id=f"trader:{trader}", reference=None, after=None, limit=5
+        )
+    assert [(d.kind, d.outcome, d.facts["amount"]) for d in decisions] == [
+        ("derivative_order", "step_up", 12_500_000)
+    ]
+    assert [reason["rule"] for reason in decisions[0].reasons] == ["large-derivative-change"]
+    unconfirmed = a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up=body["challenge"]))
+    assert unconfirmed.status_code == 428
+    assert confirm(ledger, body["challenge"], trader, T0)
+    other = a.sandbox.post(ORDERS, order("buy", "2.50", "6", step_up=body["challenge"]))
+    assert other.status_code == 428  # the challenge is this order's, not any order's
+    placed = a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up=body["challenge"]))
+    assert placed.status_code == 201, placed.text
+    again = a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up=body["challenge"]))
+    assert again.status_code == 428  # spent
+    malformed = a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up="nope"))
+    assert (malformed.status_code, malformed.json()["errors"][0]["field"]) == (422, "step_up")
