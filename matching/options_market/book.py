@@ -23,6 +23,7 @@ from matching.options.series import OptionSeries
 from matching.options_market.errors import SeriesClosed
 from matching.options_market.premiums import PremiumSettlement
 from matching.options_market.records import fixing
+from matching.settlement.leaf import Venue
 from matching.spot.errors import AmendNeedsFunds
 from matching.spot.market import SpotMarket
 
@@ -34,6 +35,7 @@ class OptionBook(SpotMarket):
     """A series' book; `attach` names its series and its venue's margin gate before it serves."""
 
     settlement_type = PremiumSettlement
+    venue = Venue.OPTION
     series: OptionSeries
     gate: Gate
     release: Release

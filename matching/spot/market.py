@@ -30,6 +30,7 @@ from matching.journal import JournaledBook
 from matching.journal.book import JOURNAL_NAME
 from matching.journal.codec import decode_records
 from matching.markets import MarketSpec
+from matching.settlement.leaf import Venue
 from matching.spot.accounts import ensure_accounts, market_specs, trader_specs
 from matching.spot.errors import (
     AmendNeedsFunds,
@@ -89,6 +90,7 @@ class SpotMarket:
     """The book, journal and ledger postings of one spot market (open with `SpotMarket.open`)."""
 
     settlement_type: type[Settlement] = Settlement  # what a command's events move in the ledger
+    venue: Venue = Venue.SPOT  # what its trades' settlement leaves say printed them
 
     def __init__(
         self,
@@ -146,7 +148,7 @@ class SpotMarket:
             tape.record(seq, cmd.ts, events)
             specs = settlement.apply(seq, cmd, events)
             if seq > cursor:
-                post(database, specs, settled_trades(market, seq, events))
+                post(database, specs, settled_trades(market, seq, events, cls.venue))
         if state_hash(shadow) != book.state_hash():
             raise RuntimeError(f"{market.id}: the journal replayed does not give the book's state")
         write_cursor(directory, book.last_seq)
@@ -235,7 +237,7 @@ class SpotMarket:
                     seq, cmd.ts, events, trades, self.settlement.orders, self.book.engine.book
                 )
                 specs: Sequence[TransferSpec] = self.settlement.apply(seq, cmd, events)
-                post(self.database, specs, settled_trades(self.market, seq, events))
+                post(self.database, specs, settled_trades(self.market, seq, events, self.venue))
                 write_cursor(self.book.directory, seq)
             except BaseException as error:
                 self._halted = error

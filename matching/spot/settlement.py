@@ -87,8 +87,11 @@ def trade_fees(market: MarketSpec, trade: Trade) -> tuple[int, int]:
     return market.fee(notional, market.maker_fee_bps), market.fee(notional, market.taker_fee_bps)
 
 
-def settled_trades(market: MarketSpec, seq: int, events: Sequence[Event]) -> list[SettledTrade]:
-    """The trades command `seq` printed, as settlement records them (`matching.settlement.leaf`)."""
+def settled_trades(
+    market: MarketSpec, seq: int, events: Sequence[Event], venue: Venue = Venue.SPOT
+) -> list[SettledTrade]:
+    """The trades command `seq` printed, as settlement records them (`matching.settlement.leaf`), in the
+    leaf's `venue` (an option series' book is a spot book settling premiums: `Venue.OPTION`)."""
     settled: list[SettledTrade] = []
     for event in events:
         if isinstance(event, Trade):
@@ -100,7 +103,7 @@ def settled_trades(market: MarketSpec, seq: int, events: Sequence[Event]) -> lis
             buyer_fee, seller_fee = trade_fees(market, event)
             settled.append(
                 SettledTrade(
-                    Venue.SPOT,
+                    venue,
                     market.id,
                     seq,
                     len(settled),

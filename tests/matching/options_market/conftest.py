@@ -15,6 +15,7 @@ from matching.options_market import records
 from matching.options_market.config import load_surface
 from matching.options_market.index import SpotIndex
 from matching.options_market.venue import OptionVenue
+from matching.settlement.schema import metadata as settlement_metadata
 from matching.spot.market import SpotMarket
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
 from tests.ledger.conftest import engine  # noqa: F401  (fixture: an empty ledger on each backend)
@@ -45,6 +46,7 @@ class World:
     def __init__(self, ledger: Engine, directory: Path) -> None:
         self.ledger, self.directory, self.clock = ledger, directory, Clock()
         records.metadata.create_all(ledger)
+        settlement_metadata.create_all(ledger)  # the books record their trades for anchoring
         self.spot = SpotMarket.open(TPW_TUSD, directory / "spot", ledger, clock=self.clock)
         for trader in (1, 2, 3, 90, 91):
             fund(ledger, TPW_TUSD, trader, tpw=1_000, tusd=100_000)

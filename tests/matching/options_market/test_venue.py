@@ -1,11 +1,14 @@
 """Option books on the ledger: premiums move with each trade, sells pass the margin gate first."""
 
 import pytest
+from sqlalchemy import select
 
 from ledger.check import verify
 from matching.engine import Side, Tif, Trade
 from matching.options_market.accounts import margin_account
 from matching.options_market.errors import InsufficientMargin, SeriesClosed
+from matching.settlement.leaf import Venue
+from matching.settlement.schema import settlement_trades
 from matching.spot import market as market_module
 from matching.spot.accounts import escrow_account, fees_account, trader_account
 from matching.spot.errors import AmendNeedsFunds, MarketHalted
@@ -28,6 +31,11 @@ def test_a_trade_moves_the_premium_and_fees_and_the_writer_holds_margin(world: W
     assert balance(ledger, escrow_account(book.market, "QTU")) == 0  # the buy's hold beyond 0.20 went back
     assert book.book.engine.positions == {1: 3, 2: -3}
     assert verify(ledger) == []
+    with ledger.connect() as connection:  # recorded for anchoring as an option's trade (leaf venue 3)
+        recorded = connection.execute(select(settlement_trades.c.id, settlement_trades.c.venue)).all()
+    assert [(row.venue, row.id.split(":")[:2]) for row in recorded if CALL.id in row.id] == [
+        (Venue.OPTION, ["option", CALL.id])
+    ]
 
 
 def test_a_sell_beyond_the_free_balance_is_refused_before_the_journal(world: World) -> None:
