@@ -28,6 +28,9 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import Nonce, TxParams
 
+from chain.amm import InsufficientLiquidity as InsufficientLiquidity
+from chain.amm import amount_in as amount_in  # re-exported: the quote arithmetic, without web3
+from chain.amm import amount_out
 from chain.errors import ArtifactError, ChainError, DeploymentFailed
 from chain.paths import PROJECT_ROOT
 from chain.transactions import send_call
@@ -36,16 +39,9 @@ CORE: Final = PROJECT_ROOT / "node_modules" / "@uniswap" / "v2-core" / "build"
 PERIPHERY: Final = PROJECT_ROOT / "node_modules" / "@uniswap" / "v2-periphery" / "build"
 PAIR_INIT_CODE_HASH: Final = "96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f"
 """keccak256 of the pair's creation code, hard-coded in the router's `pairFor`."""
-FEE_KEPT: Final = 997
-"""Of every 1,000 units paid in, what trades against the reserves (0.3 % stays in the pool for the LPs)."""
-FEE_BASE: Final = 1000
 DEPLOY_GAS: Final = 6_000_000
 DEADLINE_SECONDS: Final = 300
 """How long a signed swap or deposit stays valid (the router refuses it after that block time)."""
-
-
-class InsufficientLiquidity(ChainError, ValueError):
-    """The pool cannot pay the amount asked: empty reserves, or an output at or above the reserve."""
 
 
 class SlippageExceeded(ChainError, ValueError):
@@ -72,25 +68,6 @@ def artifact(name: str, directory: Path = CORE) -> Artifact:
         raise ArtifactError(f"no {path}: run `make install` (npm @uniswap/v2-core)") from None
     except (ValueError, KeyError, TypeError) as error:
         raise ArtifactError(f"{path} is not a Uniswap V2 build artifact ({error!r})") from None
-
-
-def amount_out(amount_in: int, reserve_in: int, reserve_out: int) -> int:
-    """What the pair pays for `amount_in` (UniswapV2Library.getAmountOut): the most `swap` accepts."""
-    if amount_in <= 0:
-        raise ValueError("amount_in must be positive")
-    if reserve_in <= 0 or reserve_out <= 0:
-        raise InsufficientLiquidity("the pool has no liquidity")
-    paid_in = amount_in * FEE_KEPT
-    return paid_in * reserve_out // (reserve_in * FEE_BASE + paid_in)
-
-
-def amount_in(amount_out: int, reserve_in: int, reserve_out: int) -> int:
-    """The least the pair must be paid to pay out `amount_out` (UniswapV2Library.getAmountIn)."""
-    if amount_out <= 0:
-        raise ValueError("amount_out must be positive")
-    if reserve_in <= 0 or amount_out >= reserve_out:
-        raise InsufficientLiquidity(f"the pool holds {reserve_out}: it cannot pay {amount_out}")
-    return reserve_in * amount_out * FEE_BASE // ((reserve_out - amount_out) * FEE_KEPT) + 1
 
 
 @dataclass(frozen=True)
