@@ -15,6 +15,7 @@ artifacts pinned here are the canonical ones, and `deploy_exchange` checks that 
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -26,7 +27,7 @@ from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import Nonce, TxParams
+from web3.types import Nonce, TxParams, TxReceipt
 
 from chain.amm import InsufficientLiquidity as InsufficientLiquidity
 from chain.amm import amount_in as amount_in  # re-exported: the quote arithmetic, without web3
@@ -79,7 +80,9 @@ class Exchange:
     router: ChecksumAddress
 
 
-def _deploy(w3: Web3, deployer: LocalAccount, built: Artifact, *args: Any) -> ChecksumAddress:
+def _deploy(
+    w3: Web3, deployer: LocalAccount, built: Artifact, *args: Any
+) -> tuple[ChecksumAddress, TxReceipt]:
     constructor = w3.eth.contract(abi=built.abi, bytecode=built.bytecode).constructor(*args)
     params: TxParams = {
         "from": deployer.address,
@@ -92,21 +95,33 @@ def _deploy(w3: Web3, deployer: LocalAccount, built: Artifact, *args: Any) -> Ch
     address = receipt.get("contractAddress")
     if receipt["status"] != 1 or address is None:
         raise DeploymentFailed("deploying a Uniswap V2 contract reverted")
-    return to_checksum_address(address)
+    return to_checksum_address(address), receipt
 
 
-def deploy_exchange(w3: Web3, deployer: LocalAccount, fee_to_setter: str | None = None) -> Exchange:
+Deployed = Callable[[str, ChecksumAddress, TxReceipt], None]
+"""Told each contract as it is deployed (its artifact name, address and receipt): a registry's recorder."""
+
+
+def deploy_exchange(
+    w3: Web3, deployer: LocalAccount, fee_to_setter: str | None = None, deployed: Deployed | None = None
+) -> Exchange:
     """Deploy the factory (`feeToSetter`, who may switch the protocol fee on: the deployer by default), WETH9
-    and the router from `deployer`'s key. Refused when the pair bytecode is not the one the router expects
-    (its pairs would be unreachable)."""
+    and the router from `deployer`'s key, telling `deployed` of each. Refused when the pair bytecode is not
+    the one the router expects (its pairs would be unreachable)."""
     pair_hash = keccak(hexstr=artifact("UniswapV2Pair").bytecode).hex()
     if pair_hash != PAIR_INIT_CODE_HASH:
         raise ArtifactError(f"the UniswapV2Pair creation code hashes to {pair_hash}, not the router's")
     owner = to_checksum_address(fee_to_setter or deployer.address)
-    factory = _deploy(w3, deployer, artifact("UniswapV2Factory"), owner)
-    weth = _deploy(w3, deployer, artifact("WETH9", PERIPHERY))
-    router = _deploy(w3, deployer, artifact("UniswapV2Router02", PERIPHERY), factory, weth)
-    return Exchange(factory, weth, router)
+
+    def deploy(name: str, directory: Path, *args: Any) -> ChecksumAddress:
+        address, receipt = _deploy(w3, deployer, artifact(name, directory), *args)
+        if deployed is not None:
+            deployed(name, address, receipt)
+        return address
+
+    factory = deploy("UniswapV2Factory", CORE, owner)
+    weth = deploy("WETH9", PERIPHERY)
+    return Exchange(factory, weth, deploy("UniswapV2Router02", PERIPHERY, factory, weth))
 
 
 class UniswapV2Pool:
