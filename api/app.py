@@ -47,6 +47,7 @@ from api.ratelimit import address_bucket, make_rate_limiter
 from api.reconciliation.router import router as reconciliation_router
 from api.reports.router import router as reports_router
 from api.risk.router import router as risk_router
+from api.routing.router import router as routing_router
 from api.rpc import ChainClients
 from api.screening.router import router as screening_router
 from api.settings import ApiSettings, get_settings
@@ -183,6 +184,7 @@ ROUTERS: Final = (
     custody_router,
     ledger_router,
     orders_router,
+    routing_router,
     markets_router,
     vesting_router,
     subscriptions_router,

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, MetaData
 
 import api.models
 import api.orders.table
+import api.routing.table
 import ledger.schema
 import payments.fx.schema
 import payments.intents.schema
@@ -62,6 +63,7 @@ def target_metadata() -> list[MetaData]:
         risk.audit.schema.metadata,
         risk.privacy.schema.metadata,
         api.orders.table.metadata,
+        api.routing.table.metadata,
     ]
 
 

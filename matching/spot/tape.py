@@ -17,7 +17,8 @@ from matching.engine import Event, Trade
 
 @dataclass(frozen=True, slots=True)
 class TapeTrade:
-    """A printed trade: journal seq of its command, its index there, the book's clock (µs), ticks, lots."""
+    """A printed trade: journal seq of its command, its index there, the book's clock (µs), ticks, lots, the
+    aggressor's side and order id (a routed child's fill is read back by its id after a crash)."""
 
     seq: int
     index: int
@@ -25,6 +26,7 @@ class TapeTrade:
     price: int
     qty: int
     taker_side: int
+    taker_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,9 @@ class Tape:
         index = 0
         for event in events:
             if isinstance(event, Trade):
-                self.trades.append(TapeTrade(seq, index, ts, event.price, event.qty, event.taker_side))
+                self.trades.append(
+                    TapeTrade(seq, index, ts, event.price, event.qty, event.taker_side, event.taker_id)
+                )
                 index += 1
 
     def recent(self, limit: int) -> list[TapeTrade]:

@@ -34,6 +34,15 @@ class Ladder:
     def capacity(self, side: Side) -> int:
         return sum(lots for _, lots in self.opposite(side))
 
+    def within(self, side: Side, limit: int | None) -> Ladder:
+        """The levels a taker on `side` with limit `limit` (ticks; None: any) may trade, on their side."""
+        levels = [
+            (price, lots)
+            for price, lots in self.opposite(side)
+            if limit is None or (price <= limit if side is Side.BUY else price >= limit)
+        ]
+        return Ladder(asks=levels) if side is Side.BUY else Ladder(bids=levels)
+
     def walk(self, side: Side, lots: int) -> tuple[int, int]:
         """(Σ price·lots, best price) in ticks·lots for `lots` taken from the opposite side."""
         levels = self.opposite(side)

@@ -93,8 +93,25 @@ class ReplayVenue:
             self._taken = {Side.BUY: 0, Side.SELL: 0}
         return self
 
-    def _venue(self, side: Side) -> BookVenue:
-        """The current snapshot less what fills took on `side`, as a book venue."""
+    def looped(self, ts: int) -> int:
+        """`ts` mapped into the recording, which repeats: its first snapshot's time plus `ts` modulo the
+        recording's length (its last snapshot lasts as long as the one before it)."""
+        times = [snapshot.ts for snapshot in self.snapshots]
+        if len(times) < 2:
+            return ts
+        length = times[-1] - times[0] + (times[-1] - times[-2])
+        return times[0] + (ts - times[0]) % length
+
+    def can_move_to(self, ts: int) -> bool:
+        """Whether `at(ts)` is forward (a loop's restart is not: start from `rewound`)."""
+        return bisect.bisect_right([snapshot.ts for snapshot in self.snapshots], ts) - 1 >= self._index
+
+    def rewound(self) -> ReplayVenue:
+        """The same recording before its first snapshot, nothing executed."""
+        return ReplayVenue(self.name, self.market, self.fee_bps, self.gas, self.snapshots, self.trades)
+
+    def view(self, side: Side, limit: int | None = None) -> BookVenue:
+        """The current snapshot less what fills took on `side`, within `limit`, as a book venue."""
         if self._index < 0:
             return BookVenue(self.name, self.market, Ladder(), self.fee_bps, self.gas)
         ladder = self.snapshots[self._index].ladder
@@ -105,23 +122,55 @@ class ReplayVenue:
             if left:
                 levels.append((price, left))
         rest = Ladder(asks=levels) if side is Side.BUY else Ladder(bids=levels)
-        return BookVenue(self.name, self.market, rest, self.fee_bps, self.gas)
+        return BookVenue(self.name, self.market, rest.within(side, limit), self.fee_bps, self.gas)
 
     def capacity(self, side: Side) -> int:
-        return self._venue(side).capacity(side)
+        return self.view(side).capacity(side)
 
     def quote(self, side: Side, lots: int) -> Fill:
-        return self._venue(side).quote(side, lots)
+        return self.view(side).quote(side, lots)
 
     def execute(self, side: Side, lots: int) -> Fill:
         """Fill `lots` from the current snapshot and take them out of it."""
         fill = self.quote(side, lots)
-        self._taken[side] += lots
+        self.take(side, lots)
         return fill
+
+    def take(self, side: Side, lots: int) -> None:
+        """Take `lots` executed on `side` out of the current snapshot."""
+        self._taken[side] += lots
+
+    def bounded(self, side: Side, limit: int | None) -> LimitedReplay:
+        """This venue as a taker with limit `limit` on `side` sees it."""
+        return LimitedReplay(self, side, limit)
 
     def volume(self, start: int, end: int) -> int:
         """Lots the recording traded in [start, end) µs."""
         return sum(trade.qty for trade in self.trades if start <= trade.ts < end)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitedReplay:
+    """A replay venue seen through a limit: only the levels within it are quoted or executed."""
+
+    venue: ReplayVenue
+    side: Side
+    limit: int | None
+
+    @property
+    def name(self) -> str:
+        return self.venue.name
+
+    def capacity(self, side: Side) -> int:
+        return self.venue.view(side, self.limit).capacity(side)
+
+    def quote(self, side: Side, lots: int) -> Fill:
+        return self.venue.view(side, self.limit).quote(side, lots)
+
+    def execute(self, side: Side, lots: int) -> Fill:
+        fill = self.quote(side, lots)
+        self.venue.take(side, lots)
+        return fill
 
 
 def load_replay(path: Path) -> ReplayVenue:
