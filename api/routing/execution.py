@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from api.orders.service import _project as project_events
 from api.orders.table import spot_orders
 from chain.uniswap_v2 import UniswapV2Pool
-from matching.engine import Event, Kind, Place, Side, Tif, Trade
+from matching.engine import Canceled, Done, Event, Kind, Place, Side, Tif, Trade
 from matching.routing import Fill
 from matching.routing.venues.replay import LimitedReplay
 from matching.spot.market import SpotMarket
@@ -98,12 +98,19 @@ def project_child(
     project_events(session, events, now)
 
 
-def recovered_fill(spot: SpotMarket, order_id: int) -> Executed | None:
-    """A child the book has seen: its fill from the tape (None if the book never saw the id)."""
+def recovered_fill(
+    spot: SpotMarket, order_id: int, side: Side, lots: int
+) -> tuple[Executed, list[Event]] | None:
+    """A child the book has seen: its fill, and its events as the orders' projection needs them (its
+    trades, the IOC's unfilled rest), rebuilt from the tape (None if the book never saw the id)."""
     if order_id not in spot.settlement.placed:
         return None
-    trades = [(t.price, t.qty) for t in spot.tape.trades if t.taker_id == order_id]
-    return _book_fill(spot, trades)
+    trades = [t for t in spot.tape.trades if t.taker_id == order_id]
+    events: list[Event] = [Trade(order_id, t.maker_id, 0, 0, side, t.price, t.qty) for t in trades]
+    filled = sum(t.qty for t in trades)
+    if filled < lots:
+        events.append(Canceled(order_id, lots - filled, Done.UNFILLED))
+    return _book_fill(spot, [(t.price, t.qty) for t in trades]), events
 
 
 def swap_account(path: Path) -> LocalAccount:

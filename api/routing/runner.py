@@ -175,9 +175,12 @@ class ParentOrders:
         order_id = int(leg["child_id"])
         if leg["status"] == "sending":  # a crash came between sending and recording
             if leg["venue"] == BOOK:
-                found = recovered_fill(spot, order_id)
+                lots = int(leg["lots"])
+                found = recovered_fill(spot, order_id, side, lots)
                 if found is not None:
-                    self._record(leg, found)
+                    executed, events = found
+                    project_child(session, tenant, spot, order_id, side, lots, row.limit_ticks, events)
+                    self._record(leg, executed)
                     self._save(session, row, legs)
                     return
             elif leg["venue"] == POOL:

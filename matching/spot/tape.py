@@ -18,7 +18,7 @@ from matching.engine import Event, Trade
 @dataclass(frozen=True, slots=True)
 class TapeTrade:
     """A printed trade: journal seq of its command, its index there, the book's clock (µs), ticks, lots, the
-    aggressor's side and order id (a routed child's fill is read back by its id after a crash)."""
+    aggressor's side, and both orders' ids (a routed child's fill is read back by its id after a crash)."""
 
     seq: int
     index: int
@@ -27,6 +27,7 @@ class TapeTrade:
     qty: int
     taker_side: int
     taker_id: int = 0
+    maker_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,16 @@ class Tape:
         for event in events:
             if isinstance(event, Trade):
                 self.trades.append(
-                    TapeTrade(seq, index, ts, event.price, event.qty, event.taker_side, event.taker_id)
+                    TapeTrade(
+                        seq,
+                        index,
+                        ts,
+                        event.price,
+                        event.qty,
+                        event.taker_side,
+                        event.taker_id,
+                        event.maker_id,
+                    )
                 )
                 index += 1
 
