@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import IdempotencyDep, OrdersReader, OrdersWriter, SessionDep
 from api.errors import problem_doc
+from api.idempotency.progress import Progress
 from api.idempotency.route import idempotent_post
 from api.ledger.schemas import LedgerId
 from api.orders.router import AUTH_RESPONSES
@@ -54,19 +55,29 @@ def _runner(request: Request) -> ParentOrders:
     return runner
 
 
-@router.post(
+@idempotent_post(
+    router,
     "/v1/routes/quote",
-    summary="Route an order across the venues, without executing",
-    responses=AUTH_RESPONSES,
+    schemas.RouteQuoteOut,
+    "Route an order across the venues, without executing",
+    AUTH_RESPONSES,
 )
 async def quote_route(
-    request: Request, body: schemas.RouteQuoteIn, tenant: OrdersReader
-) -> schemas.RouteQuoteOut:
+    request: Request,
+    body: schemas.RouteQuoteIn,
+    tenant: OrdersReader,
+    idempotency: IdempotencyDep,
+) -> Response:
     """Scope `orders:read`. The split across the book, the Uniswap pool and the outside venue that costs
     least (price impact, fees, gas), with each venue's part and why; a 422 naming `qty` when the venues
-    cannot fill it within the limit."""
+    cannot fill it within the limit. Nothing is executed; a retry with the same Idempotency-Key answers the
+    first quote (prices move: a new key asks again)."""
     runner = _runner(request)
-    return await run_in_threadpool(service.quote, runner.markets, runner, tenant, body)
+
+    async def work(progress: Progress) -> schemas.RouteQuoteOut:
+        return await run_in_threadpool(service.quote, runner.markets, runner, tenant, body)
+
+    return await idempotency.run(work, body=body, status_code=HTTPStatus.OK)
 
 
 @idempotent_post(

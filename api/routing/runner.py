@@ -121,7 +121,7 @@ class ParentOrders:
                 .values(status="executing", legs=json.dumps(legs), updated_at=_now())
             )
             session.commit()
-            if claimed.rowcount != 1:
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return
         else:
             legs = json.loads(row.legs)

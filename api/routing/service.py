@@ -147,7 +147,7 @@ def _view(session: Session, row: Any) -> ParentOrderOut:
     ]
     total = row.cost if row.side == "buy" else -row.cost
     return ParentOrderOut(
-        id=str(row.id),  # the id's decimal spelling, as every 63-bit id of the API
+        id=str(row.id),  # type: ignore[arg-type]  # the decimal spelling, as every 63-bit id of the API
         livemode=row.livemode,
         market=row.market,
         side=row.side,

@@ -3,8 +3,10 @@ recorded in the registry and found again from it; the router's pool venue quotes
 then pays, and a swap's gas stays under what the venue charges for it."""
 
 from pathlib import Path
+from typing import cast
 
 import pytest
+from hexbytes import HexBytes
 
 from chain.client import make_web3
 from chain.deployments import Deployments
@@ -66,7 +68,7 @@ def test_the_venue_quotes_what_a_real_swap_pays(
         assert paid >= lots * WEI  # exact input of the quoted amount buys at least the lots
         assert paid - lots * WEI < WEI // 10**6  # and at most the rounding of one unit of tUSD more
     swap_gas = max(
-        w3.eth.get_transaction_receipt(tx)["gasUsed"]
+        w3.eth.get_transaction_receipt(cast(HexBytes, tx))["gasUsed"]
         for number in range(block_before + 1, w3.eth.block_number + 1)
         for tx in w3.eth.get_block(number)["transactions"]
     )

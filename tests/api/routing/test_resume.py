@@ -5,6 +5,7 @@ knows it, and its fill is read back from the journal's replay)."""
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -40,13 +41,12 @@ class CrashAfterClaim(ParentOrders):
         raise Crash
 
 
-def _restarted(api_settings: ApiSettings) -> tuple[TestClient, ManualClock]:
+def _restarted(api_settings: ApiSettings) -> tuple[TestClient, FastAPI]:
     app = create_app(api_settings.model_copy(update={"routing_interval_seconds": 0}))
     client = TestClient(app)
     client.__enter__()
-    clock = ManualClock(RECORDING_START)
-    app.state.routing_clock = clock
-    return client, clock
+    app.state.routing_clock = ManualClock(RECORDING_START)
+    return client, app
 
 
 @pytest.mark.parametrize("crashing", [CrashAfterSending, CrashAfterClaim])
@@ -79,11 +79,11 @@ def test_a_slice_interrupted_by_a_crash_finishes_after_a_restart_without_a_secon
         state.parent_orders.run_due()
     client.__exit__(None, None, None)  # the API goes down (the spot markets close their journals)
 
-    restarted, _ = _restarted(api_settings)
+    restarted, restarted_app = _restarted(api_settings)
     try:
         a = Caller(restarted, merchant_a.sandbox.token)
         b = Caller(restarted, merchant_b.sandbox.token)
-        assert restarted.app.state.parent_orders.run_due() == 1  # the interrupted slice, finished
+        assert restarted_app.state.parent_orders.run_due() == 1  # the interrupted slice, finished
         parent = a.get(f"{PARENTS}/{created['id']}").json()
         first = parent["slices"][0]
         assert (first["status"], first["filled_qty"]) == ("done", "3")
@@ -91,6 +91,6 @@ def test_a_slice_interrupted_by_a_crash_finishes_after_a_restart_without_a_secon
         assert parent["filled_qty"] == "3"
         maker = b.get(ORDERS).json()["data"][0]
         assert maker["filled_qty"] == "3"  # one child of 3 lots traded, once
-        assert restarted.app.state.parent_orders.run_due() == 0
+        assert restarted_app.state.parent_orders.run_due() == 0
     finally:
         restarted.__exit__(None, None, None)
