@@ -170,3 +170,19 @@ def test_keys_without_the_orders_scopes_are_refused(
     assert desk.post(PARENTS, parent()).status_code == 403
     anonymous = type(desk)(desk.client, None)
     assert anonymous.post(QUOTE, {"market": "TPW-tUSD", "side": "buy", "qty": "1"}).status_code == 401
+
+
+def test_a_live_parent_routes_over_the_book_alone(
+    app: FastAPI, merchant_a: Onboarded, merchant_b: Onboarded, fund: Fund, clock: ManualClock
+) -> None:
+    """Pool and outside legs are not settled into the ledger yet, so live money trades the book only."""
+    for merchant in (merchant_a, merchant_b):
+        fund(merchant, True, 100, 10_000)
+    merchant_b.live.post(ORDERS, {"market": "TPW-tUSD", "side": "sell", "price": "2.55", "qty": "1"})
+    created = merchant_a.live.post(PARENTS, parent(qty="2", slices=1)).json()
+    assert app.state.parent_orders.run_due() == 1
+    state = merchant_a.live.get(f"{PARENTS}/{created['id']}").json()
+    (piece,) = state["slices"]
+    # the outside venue asks 2.49 for 8: a sandbox parent would take it there; a live one takes the book's 1
+    assert [(leg["venue"], leg["filled_qty"]) for leg in piece["legs"]] == [("book", "1")]
+    assert (state["status"], state["filled_qty"]) == ("completed", "1")
