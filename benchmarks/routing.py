@@ -1,7 +1,7 @@
 """The smart order router's cost: routes per second and latency over the three venues it splits across.
 
 The venues are the shapes the API builds: a book of 100 levels (1-40 lots each, one tick apart), the
-devnet pool's reserves (100,000 TPW, 250,000 tUSD, 0.39 tUSD of gas) and the recorded outside venue's
+devnet pool's reserves (100,000 TPW, 250,000 tUSD, 0.48 tUSD of gas) and the recorded outside venue's
 first snapshot (config/venues/outside.jsonl). Orders of 1, 10, 100 and 1,000 lots, both sides; each
 route is computed from scratch (no cache between routes), as a quote or a slice does it.
 
