@@ -109,9 +109,11 @@ class ParentOrders:
         if spot is None:
             return
         side = Side.BUY if row.side == "buy" else Side.SELL
-        sources = self.venues.sources(spot, side, row.limit_ticks, now, executing=True)
         if row.livemode:  # live parents trade the book only (module docstring)
-            sources = Sources(sources.venues[:1], {POOL: "live parents use the book only"})
+            book = self.venues.book(spot, side, row.limit_ticks)
+            sources = Sources([book], {POOL: "live parents use the book only"})
+        else:
+            sources = self.venues.sources(spot, side, row.limit_ticks, now, executing=True)
         legs: list[dict[str, Any]]
         if row.status == "scheduled":
             legs = self._plan(row, sources, side)
