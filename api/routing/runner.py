@@ -242,7 +242,8 @@ class ParentOrders:
         )
 
     def _finish(self, session: Session, row: Any, legs: list[dict[str, Any]]) -> None:
-        """The slice done, its fill and cost added to the parent's, the parent completed after its last."""
+        """The slice done, its fill and cost added to the parent's, what it left unfilled carried to the next
+        slice (the last one's is left: the parent completes short of its quantity)."""
         side = row.side
         filled = sum(int(leg.get("filled_lots", 0)) for leg in legs)
         cost = 0
@@ -261,13 +262,26 @@ class ParentOrders:
             .where(parent.id == row.parent_id)
             .values(filled_lots=parent.filled_lots + filled, cost=parent.cost + cost, updated_at=now)
         )
-        left = session.execute(
-            select(parent_slices.c.slice_index).where(
+        following = session.execute(
+            select(parent_slices.c.slice_index, parent_slices.c.status)
+            .where(
                 parent_slices.c.parent_id == row.parent_id,
                 parent_slices.c.status.in_(("scheduled", "executing")),
+                parent_slices.c.slice_index != row.slice_index,
             )
+            .order_by(parent_slices.c.slice_index)
         ).first()
-        if left is None:
+        if following is not None and following.status == "scheduled" and filled < row.qty_lots:
+            # what this slice could not fill within the limit goes with the next one
+            session.execute(
+                update(parent_slices)
+                .where(
+                    parent_slices.c.parent_id == row.parent_id,
+                    parent_slices.c.slice_index == following.slice_index,
+                )
+                .values(qty_lots=parent_slices.c.qty_lots + row.qty_lots - filled)
+            )
+        if following is None:
             session.execute(
                 update(parent_orders)
                 .where(parent.id == row.parent_id, parent.status == "active")

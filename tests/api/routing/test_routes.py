@@ -186,3 +186,19 @@ def test_a_live_parent_routes_over_the_book_alone(
     # the outside venue asks 2.49 for 8: a sandbox parent would take it there; a live one takes the book's 1
     assert [(leg["venue"], leg["filled_qty"]) for leg in piece["legs"]] == [("book", "1")]
     assert (state["status"], state["filled_qty"]) == ("completed", "1")
+
+
+def test_what_a_slice_leaves_unfilled_goes_with_the_next(
+    app: FastAPI, merchant_a: Onboarded, merchant_b: Onboarded, fund: Fund, clock: ManualClock
+) -> None:
+    for merchant in (merchant_a, merchant_b):
+        fund(merchant, True, 100, 10_000)
+    created = merchant_a.live.post(PARENTS, parent(qty="4", slices=2, duration_seconds=120)).json()
+    runner = app.state.parent_orders
+    assert runner.run_due() == 1  # an empty book: nothing fills
+    merchant_b.live.post(ORDERS, {"market": "TPW-tUSD", "side": "sell", "price": "2.55", "qty": "3"})
+    clock.now += MINUTE
+    assert runner.run_due() == 1
+    state = merchant_a.live.get(f"{PARENTS}/{created['id']}").json()
+    assert [(piece["qty"], piece["filled_qty"]) for piece in state["slices"]] == [("2", "0"), ("4", "3")]
+    assert (state["status"], state["filled_qty"]) == ("completed", "3")  # the last slice's rest is left
