@@ -9,6 +9,8 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
+from api.routing.execution import Executed
+from api.routing.runner import ParentOrders
 from api.settings import ApiSettings
 from chain.client import make_web3
 from chain.deployments import Deployments
@@ -89,3 +91,32 @@ def test_a_sell_routes_to_the_pool_and_swaps_on_chain(
     assert after[0] == before[0] + 40 * WEI
     received = before[1] - after[1]
     assert parent["total"] == units_text(received - 480_000, 6)  # what the swap paid, less its gas
+
+
+class Crash(BaseException):
+    """The process dying right after the swap was mined, before its result was recorded."""
+
+
+class CrashAfterSwap(ParentOrders):
+    @staticmethod
+    def _record(leg: dict[str, Any], executed: Executed) -> None:
+        raise Crash
+
+
+def test_a_swap_a_crash_interrupted_is_never_sent_again(
+    app: FastAPI, merchant_a: Onboarded, fund: Fund, clock: ManualClock, reserves: Any
+) -> None:
+    fund(merchant_a, False, 100, 10_000)
+    body = {"market": "TPW-tUSD", "side": "sell", "qty": "40", "limit_price": "2.40", "strategy": "twap"}
+    created = merchant_a.sandbox.post("/v1/parent-orders", {**body, "duration_seconds": 60, "slices": 1})
+    before = reserves()
+    state = app.state
+    crashing = CrashAfterSwap(state.engine, state.spot_markets, state.parent_orders.venues, clock)
+    with pytest.raises(Crash):
+        crashing.run_due()
+    assert reserves()[0] == before[0] + 40 * WEI  # the swap was mined
+
+    assert state.parent_orders.run_due() == 1  # another runner on the same database carries on
+    parent = merchant_a.sandbox.get(f"/v1/parent-orders/{created.json()['id']}").json()
+    assert [(leg["venue"], leg["status"]) for leg in parent["slices"][0]["legs"]] == [("pool", "unknown")]
+    assert reserves()[0] == before[0] + 40 * WEI  # and not swapped again
