@@ -52,6 +52,7 @@ from api.ratelimit import address_bucket, make_rate_limiter
 from api.reconciliation.router import router as reconciliation_router
 from api.reports.router import router as reports_router
 from api.risk.router import router as risk_router
+from api.routing.router import router as routing_router
 from api.rpc import ChainClients
 from api.screening.router import router as screening_router
 from api.settings import ApiSettings, get_settings
@@ -191,6 +192,7 @@ ROUTERS: Final = (
     orders_router,
     perps_router,  # after orders_router: its lifespan uses the markets that one opens
     options_router,
+    routing_router,
     markets_router,
     market_stream_router,
     paper_router,

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, MetaData
 
 import api.models
 import api.orders.table
+import api.routing.table
 import ledger.schema
 import matching.options_market.records
 import matching.perp_market.records
@@ -70,6 +71,7 @@ def target_metadata() -> list[MetaData]:
         matching.settlement.schema.metadata,
         matching.perp_market.records.metadata,
         matching.options_market.records.metadata,
+        api.routing.table.metadata,
     ]
 
 

@@ -191,6 +191,18 @@ class ApiSettings(BaseSettings):
     pretrade_limits_path: Path = PROJECT_ROOT / "config" / "pretrade.yaml"
     """The limits every order passes before entry (`risk.pretrade.config`): checked whole at start, and the
     API does not start on a faulty file (the fault names the file, line and entry)."""
+    routing_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
+    """How often the API executes the parent orders' (TWAP/VWAP) slices that are due (0: never; a test
+    drives `app.state.parent_orders.run_due` itself)."""
+    routing_swap_key_path: Path | None = None
+    """The file (0600) of the key of the account that swaps the router's pool legs on L1 (the devnet's dev
+    account 4). Unset: the pool is quoted but never executed (its legs are refused)."""
+    routing_gas_price_wei: int = Field(default=1_000_000_000, ge=0)
+    """Gas price the router charges a pool swap at."""
+    routing_quote_per_eth: int = Field(default=3_000_000_000, ge=0)
+    """Ether's price in quote minor units (tUSD 10^-6), to price a swap's gas in the router's unit."""
+    routing_replay_path: Path = PROJECT_ROOT / "config" / "venues" / "outside.jsonl"
+    """The recorded outside venue (`matching.routing.venues.replay`), replayed in a loop on the wall clock."""
     ledger_expiry_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     """How often the API releases pending ledger transfers whose timeout has passed (0: never; then run
     `python -m ledger expire` from cron). Several API processes may all do it: an expiry is written once."""

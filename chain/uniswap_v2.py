@@ -15,6 +15,7 @@ artifacts pinned here are the canonical ones, and `deploy_exchange` checks that 
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -26,8 +27,11 @@ from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import Nonce, TxParams
+from web3.types import Nonce, TxParams, TxReceipt
 
+from chain.amm import InsufficientLiquidity as InsufficientLiquidity
+from chain.amm import amount_in as amount_in  # re-exported: the quote arithmetic, without web3
+from chain.amm import amount_out
 from chain.errors import ArtifactError, ChainError, DeploymentFailed
 from chain.paths import PROJECT_ROOT
 from chain.transactions import send_call
@@ -36,16 +40,9 @@ CORE: Final = PROJECT_ROOT / "node_modules" / "@uniswap" / "v2-core" / "build"
 PERIPHERY: Final = PROJECT_ROOT / "node_modules" / "@uniswap" / "v2-periphery" / "build"
 PAIR_INIT_CODE_HASH: Final = "96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f"
 """keccak256 of the pair's creation code, hard-coded in the router's `pairFor`."""
-FEE_KEPT: Final = 997
-"""Of every 1,000 units paid in, what trades against the reserves (0.3 % stays in the pool for the LPs)."""
-FEE_BASE: Final = 1000
 DEPLOY_GAS: Final = 6_000_000
 DEADLINE_SECONDS: Final = 300
 """How long a signed swap or deposit stays valid (the router refuses it after that block time)."""
-
-
-class InsufficientLiquidity(ChainError, ValueError):
-    """The pool cannot pay the amount asked: empty reserves, or an output at or above the reserve."""
 
 
 class SlippageExceeded(ChainError, ValueError):
@@ -74,25 +71,6 @@ def artifact(name: str, directory: Path = CORE) -> Artifact:
         raise ArtifactError(f"{path} is not a Uniswap V2 build artifact ({error!r})") from None
 
 
-def amount_out(amount_in: int, reserve_in: int, reserve_out: int) -> int:
-    """What the pair pays for `amount_in` (UniswapV2Library.getAmountOut): the most `swap` accepts."""
-    if amount_in <= 0:
-        raise ValueError("amount_in must be positive")
-    if reserve_in <= 0 or reserve_out <= 0:
-        raise InsufficientLiquidity("the pool has no liquidity")
-    paid_in = amount_in * FEE_KEPT
-    return paid_in * reserve_out // (reserve_in * FEE_BASE + paid_in)
-
-
-def amount_in(amount_out: int, reserve_in: int, reserve_out: int) -> int:
-    """The least the pair must be paid to pay out `amount_out` (UniswapV2Library.getAmountIn)."""
-    if amount_out <= 0:
-        raise ValueError("amount_out must be positive")
-    if reserve_in <= 0 or amount_out >= reserve_out:
-        raise InsufficientLiquidity(f"the pool holds {reserve_out}: it cannot pay {amount_out}")
-    return reserve_in * amount_out * FEE_BASE // ((reserve_out - amount_out) * FEE_KEPT) + 1
-
-
 @dataclass(frozen=True)
 class Exchange:
     """A deployed Uniswap V2: its factory, the WETH9 its router wraps ether with, and the router."""
@@ -102,7 +80,9 @@ class Exchange:
     router: ChecksumAddress
 
 
-def _deploy(w3: Web3, deployer: LocalAccount, built: Artifact, *args: Any) -> ChecksumAddress:
+def _deploy(
+    w3: Web3, deployer: LocalAccount, built: Artifact, *args: Any
+) -> tuple[ChecksumAddress, TxReceipt]:
     constructor = w3.eth.contract(abi=built.abi, bytecode=built.bytecode).constructor(*args)
     params: TxParams = {
         "from": deployer.address,
@@ -115,21 +95,33 @@ def _deploy(w3: Web3, deployer: LocalAccount, built: Artifact, *args: Any) -> Ch
     address = receipt.get("contractAddress")
     if receipt["status"] != 1 or address is None:
         raise DeploymentFailed("deploying a Uniswap V2 contract reverted")
-    return to_checksum_address(address)
+    return to_checksum_address(address), receipt
 
 
-def deploy_exchange(w3: Web3, deployer: LocalAccount, fee_to_setter: str | None = None) -> Exchange:
+Deployed = Callable[[str, ChecksumAddress, TxReceipt], None]
+"""Told each contract as it is deployed (its artifact name, address and receipt): a registry's recorder."""
+
+
+def deploy_exchange(
+    w3: Web3, deployer: LocalAccount, fee_to_setter: str | None = None, deployed: Deployed | None = None
+) -> Exchange:
     """Deploy the factory (`feeToSetter`, who may switch the protocol fee on: the deployer by default), WETH9
-    and the router from `deployer`'s key. Refused when the pair bytecode is not the one the router expects
-    (its pairs would be unreachable)."""
+    and the router from `deployer`'s key, telling `deployed` of each. Refused when the pair bytecode is not
+    the one the router expects (its pairs would be unreachable)."""
     pair_hash = keccak(hexstr=artifact("UniswapV2Pair").bytecode).hex()
     if pair_hash != PAIR_INIT_CODE_HASH:
         raise ArtifactError(f"the UniswapV2Pair creation code hashes to {pair_hash}, not the router's")
     owner = to_checksum_address(fee_to_setter or deployer.address)
-    factory = _deploy(w3, deployer, artifact("UniswapV2Factory"), owner)
-    weth = _deploy(w3, deployer, artifact("WETH9", PERIPHERY))
-    router = _deploy(w3, deployer, artifact("UniswapV2Router02", PERIPHERY), factory, weth)
-    return Exchange(factory, weth, router)
+
+    def deploy(name: str, directory: Path, *args: Any) -> ChecksumAddress:
+        address, receipt = _deploy(w3, deployer, artifact(name, directory), *args)
+        if deployed is not None:
+            deployed(name, address, receipt)
+        return address
+
+    factory = deploy("UniswapV2Factory", CORE, owner)
+    weth = deploy("WETH9", PERIPHERY)
+    return Exchange(factory, weth, deploy("UniswapV2Router02", PERIPHERY, factory, weth))
 
 
 class UniswapV2Pool:

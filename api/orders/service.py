@@ -90,7 +90,7 @@ def _row(session: Session, tenant: Tenant, order_id: int) -> Any:
     return row
 
 
-def _project(session: Session, events: Sequence[Event], now: datetime) -> None:
+def project_events(session: Session, events: Sequence[Event], now: datetime) -> None:
     """Apply a command's events to the orders' rows, in order."""
     c = spot_orders.c
     for event in events:
@@ -197,7 +197,7 @@ def place(
             updated_at=now,
         )
     )
-    _project(session, events, now)
+    project_events(session, events, now)
     return _answer(session, progress, tenant, order_id)
 
 
@@ -217,7 +217,7 @@ def cancel(spot_markets: SpotMarkets, session: Session, tenant: Tenant, order_id
         events = market.cancel(trader_of(tenant), order_id)
     except SpotError as error:
         raise spot_problem(error) from error
-    _project(session, [event for event in events if not isinstance(event, Rejected)], _now())
+    project_events(session, [event for event in events if not isinstance(event, Rejected)], _now())
     view = _view(_row(session, tenant, order_id))
     session.commit()
     return view
@@ -244,7 +244,7 @@ def amend(
     refused = next((event for event in events if isinstance(event, Rejected)), None)
     if refused is not None:
         raise rejected(refused.reason)
-    _project(session, events, _now())
+    project_events(session, events, _now())
     view = _view(_row(session, tenant, order_id))
     session.commit()
     return view

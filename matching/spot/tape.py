@@ -17,7 +17,8 @@ from matching.engine import Event, Trade
 
 @dataclass(frozen=True, slots=True)
 class TapeTrade:
-    """A printed trade: journal seq of its command, its index there, the book's clock (µs), ticks, lots."""
+    """A printed trade: journal seq of its command, its index there, the book's clock (µs), ticks, lots, the
+    aggressor's side, and both orders' ids (a routed child's fill is read back by its id after a crash)."""
 
     seq: int
     index: int
@@ -25,6 +26,8 @@ class TapeTrade:
     price: int
     qty: int
     taker_side: int
+    taker_id: int = 0
+    maker_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,18 @@ class Tape:
         printed: list[TapeTrade] = []
         for event in events:
             if isinstance(event, Trade):
-                printed.append(TapeTrade(seq, len(printed), ts, event.price, event.qty, event.taker_side))
+                printed.append(
+                    TapeTrade(
+                        seq,
+                        len(printed),
+                        ts,
+                        event.price,
+                        event.qty,
+                        event.taker_side,
+                        event.taker_id,
+                        event.maker_id,
+                    )
+                )
         self.trades.extend(printed)
         return printed
 

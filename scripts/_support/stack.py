@@ -37,9 +37,13 @@ from scripts._support.stack_database import api_database_url
 from scripts._support.stack_deployments import (
     L1_NETWORK,
     L2_NETWORK,
+    LIQUIDITY_INDEX,
+    POOL_SEED_TPW,
+    POOL_SEED_TUSD,
     Chain,
     bootstrap_policy,
     deploy_contracts,
+    deploy_lp_pool,
     node_policy,
 )
 
@@ -159,6 +163,12 @@ class DevnetStack:
         for chain in self.chains:
             with self.progress.step(f"deploying contracts to {chain.label} with Ape ({chain.network})"):
                 chain.deployments = deploy_contracts(chain, self.custody_key, self.settings.deployments_dir)
+            if chain.network == L1_NETWORK:
+                with self.progress.step(
+                    f"seeding the TPW/tUSD Uniswap V2 pool on {chain.label} "
+                    f"({POOL_SEED_TPW:,} TPW, {POOL_SEED_TUSD:,} tUSD)"
+                ):
+                    deploy_lp_pool(chain, self.settings.deployments_dir)
             for name in chain.deployments.names():
                 self.progress.note(f"{chain.label} {name:<20} {chain.deployments.get(name).address}")
         with self.progress.step("giving the signer nodes a policy for the deployed contracts (restart)"):
@@ -408,6 +418,11 @@ class DevnetStack:
         )
         for key_file in key_files:
             create_key_file(key_file)
+        # The account that swaps the router's pool legs (dev account 4, which seeded the pool): its key in a
+        # 0600 file of this run, named to the API by its path.
+        swap_key_file = run_dir / "routing" / "swap.key"
+        swap_key = "0x" + bytes(dev_accounts()[LIQUIDITY_INDEX].key).hex()
+        write_atomic(swap_key_file, swap_key.encode(), mode=PRIVATE)
         env = {
             **os.environ,
             "TPW_DATABASE_URL": database_url,
@@ -439,6 +454,7 @@ class DevnetStack:
             "TPW_KYC_PROVIDER_URL": self.kyc_provider_url,
             "TPW_KYC_WEBHOOK_SECRET_PATH": str(self.kyc_secret_file),
             "TPW_SCREENING_LIST_DIR": str(self.sanctions_list_dir(run_dir)),
+            "TPW_ROUTING_SWAP_KEY_PATH": str(swap_key_file),
         }
         if self.custody is not None:
             env |= {

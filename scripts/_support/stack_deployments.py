@@ -6,14 +6,19 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from chain.client import make_web3
 from chain.deploy import TUSD_UNIT, DeployConfig, deploy_all
 from chain.deployments import Deployments
 from chain.dev_accounts import dev_accounts
+from chain.liquidity import deploy_pool
 from custody.policy.builder import asset_limits, with_custody_transfers
 from scripts._support.anvil import AnvilNode
 
 L1_NETWORK = "local"  # Ape's ethereum:local, served by anvil through the foundry provider
 L2_NETWORK = "l2devnet"  # the custom network in ape-config.yaml, served by anvil through the node provider
+LIQUIDITY_INDEX = 4  # dev account 4 seeds the TPW/tUSD pool and swaps the router's pool legs
+POOL_SEED_TPW = 100_000  # whole TPW in the pool at start
+POOL_SEED_TUSD = 250_000  # whole tUSD: an opening price of 2.50 tUSD per TPW
 
 
 @dataclass
@@ -50,6 +55,23 @@ def deploy_contracts(chain: Chain, custody_key: tuple[int, int], deployments_dir
     config = DeployConfig(owners=owners, threshold=2, custody_key=custody_key)
     with chain.ape_connection():
         return deploy_all(chain.network, config, deployments_dir)
+
+
+def deploy_lp_pool(chain: Chain, deployments_dir: Path) -> str:
+    """The TPW/tUSD Uniswap V2 pair on `chain` (L1), seeded by dev account 4 and recorded in its registry
+    (`chain.liquidity`); the pair's address."""
+    registry = Deployments.load(chain.network, deployments_dir)
+    accounts = dev_accounts()
+    pool = deploy_pool(
+        make_web3(chain.url),
+        registry,
+        accounts[0],
+        accounts[LIQUIDITY_INDEX],
+        POOL_SEED_TPW * 10**18,
+        POOL_SEED_TUSD * TUSD_UNIT,
+    )
+    chain.deployments = registry
+    return pool.address
 
 
 def _anchor_policy(
