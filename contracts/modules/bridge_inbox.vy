@@ -104,11 +104,10 @@ event BatchVetoed:
     last_seq: uint64
 
 
+# @dev A message was paid out (the token's Transfer says to whom and how much): one topic, no data, as
+#      every claim pays for it.
 event Claimed:
     nonce: indexed(uint64)
-    token: indexed(address)
-    recipient: indexed(address)
-    amount: uint256
 
 
 event Queued:
@@ -643,7 +642,7 @@ def _claim(seq: uint64, message: Message, proof: DynArray[bytes32, merkle.MAX_PR
     self._flows[message.dst_token] = (
         (limit << LIMIT_SHIFT) | (block.timestamp << UPDATED_SHIFT) | (used + message.amount)
     )
-    log Claimed(nonce=message.nonce, token=message.dst_token, recipient=message.recipient, amount=message.amount)
+    log Claimed(nonce=message.nonce)
     return True
 
 
@@ -660,4 +659,4 @@ def _release(message: Message):
     assert block.timestamp >= release_at, "bridge: queue delay is not over"
     self._queued[leaf] = 0
     log Released(nonce=message.nonce, leaf=leaf)
-    log Claimed(nonce=message.nonce, token=message.dst_token, recipient=message.recipient, amount=message.amount)
+    log Claimed(nonce=message.nonce)

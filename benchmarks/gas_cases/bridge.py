@@ -1,0 +1,158 @@
+"""Gas of the bridge (issue 14): an L1 deposit, a batch attestation, claims on L2, and the L1 release.
+
+Both bridges run on the benchmark's one py-evm chain (each names that chain as the other's; the bridge
+addresses keep the routes apart). The relayer plays the user too: it deposits tUSD for itself, so every claim
+after the first pays a recipient already holding the bridged token, and every signature is a real 2-of-3
+FROST signature from `benchmarks.keys`. Steady state throughout: the third deposit (the nonce slot, both
+balances and the allowance non-zero), the second batch (it reads the first batch's record, as every batch but
+a route's first does), the third claim of a batch (its nonce's bitmap word already non-zero, as for 255 of
+every 256 nonces).
+
+The peer is the OP Stack's `L1StandardBridge.depositERC20`, not deployed here: its published Foundry gas
+snapshot (`OP_DEPOSIT_SNAPSHOT`) gives 118,592 for the warm benchmark deposit, execution gas without the
+21,000 intrinsic gas a transaction adds, so comparing our total transaction gas with it favours the peer.
+"""
+
+from collections.abc import Mapping, Sequence
+from statistics import mean
+from typing import Any
+
+from web3.contract import Contract
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from benchmarks.gas_cases.common import GasEnv, Measurement
+from benchmarks.keys import fixed_key
+from chain.anchor import key_hint
+from chain.bridge.batch import ZERO_ROOT, Batch
+from chain.bridge.message import Message, Route
+from custody.provision import Key, sign_with_key
+
+CLAIM_GAS_BUDGET = 60_000
+BATCH_GAS_BUDGET = 65_000
+OP_DEPOSIT_ERC20_GAS = 118_592
+OP_DEPOSIT_SNAPSHOT = (
+    "ethereum-optimism/optimism@0020adc2bd9ec7132606bcaee1c1d97c77bb1210 "
+    "packages/contracts-bedrock/.gas-snapshot: "
+    "GasBenchMark_L1StandardBridge_Deposit:test_depositERC20_benchmark_1() (gas: 118592)"
+)
+"""Where the peer's figure comes from (the package's artifacts are not deployed on py-evm here)."""
+CUSTODY_KEY_SEED = 20_261_207
+L1_WINDOW = 3_600
+QUEUE_DELAY = 6 * 3_600
+DAILY_LIMIT = 10**15
+DEPOSIT = 250 * 10**6
+LARGE_BATCH = 100
+
+
+class _Bridges:
+    """BridgeL1 and BridgeL2 linked on the env's chain, tUSD allowlisted both ways, the relayer funded."""
+
+    def __init__(self, env: GasEnv, key: Key) -> None:
+        self.env = env
+        self.key = key
+        key_x, key_y = key[1].group_public_key.coordinates()
+        chain_id = int(env.w3.eth.chain_id)
+        guardian = env.deployer
+        self.l1 = env.deploy("BridgeL1", guardian, chain_id, key_x, key_y, L1_WINDOW, QUEUE_DELAY)
+        self.l2 = env.deploy("BridgeL2", guardian, chain_id, key_x, key_y, 0, QUEUE_DELAY)
+        env.transact(self.l1.functions.initialize(self.l2.address))
+        env.transact(self.l2.functions.initialize(self.l1.address))
+        self.token = env.token(env.relayer.address, DAILY_LIMIT)
+        self.bridged = env.deploy("BridgedToken", "TPWallet USD (bridged)", "tUSD.b", 6, self.l2.address)
+        env.transact(self.l1.functions.set_token(self.token.address, self.bridged.address, DAILY_LIMIT))
+        env.transact(self.l2.functions.set_token(self.bridged.address, self.token.address, DAILY_LIMIT))
+        env.relay(self.token.functions.approve(self.l1.address, DAILY_LIMIT))
+        self.roots: dict[str, list[bytes]] = {self.l1.address: [], self.l2.address: []}
+
+    def route_to(self, destination: Contract) -> Route:
+        source = self.l1 if destination is self.l2 else self.l2
+        chain_id = int(self.env.w3.eth.chain_id)
+        return Route(chain_id, chain_id, source.address, destination.address)
+
+    def deposit(self) -> tuple[Message, TxReceipt]:
+        receipt = self.env.relay(self.l1.functions.deposit(self.token.address, DEPOSIT, self.env.relayer.address))
+        (event,) = self.l1.events.Deposited().process_receipt(receipt, errors=DISCARD)
+        return Message.from_event(self.route_to(self.l2), event["args"]), receipt
+
+    def withdraw(self) -> tuple[Message, TxReceipt]:
+        call = self.l2.functions.withdraw(self.bridged.address, DEPOSIT, self.env.relayer.address)
+        receipt = self.env.relay(call)
+        (event,) = self.l2.events.Withdrawn().process_receipt(receipt, errors=DISCARD)
+        return Message.from_event(self.route_to(self.l1), event["args"]), receipt
+
+    def attest(self, destination: Contract, messages: Sequence[Message]) -> tuple[int, Batch, TxReceipt]:
+        roots = self.roots[destination.address]
+        batch = Batch(self.route_to(destination), messages)
+        seq, prev_root = len(roots) + 1, roots[-1] if roots else ZERO_ROOT
+        signature = sign_with_key(self.key, batch.digest(seq, prev_root)).onchain()
+        hint = key_hint(int(destination.functions.custody_key().call()[0]))
+        call = destination.functions.attest(seq, batch.root, len(messages), prev_root, *signature, hint)
+        receipt = self.env.relay(call)
+        roots.append(batch.root)
+        return seq, batch, receipt
+
+    def claim(self, destination: Contract, seq: int, batch: Batch, message: Message) -> TxReceipt:
+        call = destination.functions.claim(seq, message.onchain(), batch.proof(message))
+        return self.env.relay(call)
+
+
+def _gas(receipt: Any) -> int:
+    return int(receipt["gasUsed"])
+
+
+def measure(env: GasEnv) -> Mapping[str, Measurement]:
+    """Deposits, attestations and claims both ways, each figure total transaction gas."""
+    bridges = _Bridges(env, fixed_key(CUSTODY_KEY_SEED))
+    first = [bridges.deposit() for _ in range(3)]
+    seq, batch, first_batch = bridges.attest(bridges.l2, [message for message, _ in first])
+    small_claims = [bridges.claim(bridges.l2, seq, batch, message) for message, _ in first]
+    messages = [bridges.deposit()[0] for _ in range(LARGE_BATCH)]
+    seq, batch, second_batch = bridges.attest(bridges.l2, messages)
+    large_claims = [_gas(bridges.claim(bridges.l2, seq, batch, message)) for message in messages]
+
+    withdrawals = [bridges.withdraw() for _ in range(3)]
+    seq, batch, _ = bridges.attest(bridges.l1, [message for message, _ in withdrawals])
+    env.tester.time_travel(env.timestamp() + L1_WINDOW + 1)
+    releases = [bridges.claim(bridges.l1, seq, batch, message) for message, _ in withdrawals]
+    return {
+        "bridge_deposit_gas": Measurement(
+            gas=_gas(first[-1][1]),
+            what="BridgeL1.deposit: 3rd deposit of 250 tUSD (escrow, nonce, Deposited), total tx gas",
+            target="op_deposit_erc20_gas",
+            peer="op_deposit_erc20_gas",
+        ),
+        "op_deposit_erc20_gas": Measurement(
+            gas=OP_DEPOSIT_ERC20_GAS,
+            what=f"OP Stack L1StandardBridge.depositERC20, published snapshot (execution gas): {OP_DEPOSIT_SNAPSHOT}",
+        ),
+        "bridge_batch_gas": Measurement(
+            gas=_gas(second_batch),
+            what="BridgeL2.attest: a route's 2nd batch (100 messages), FROST-verified and chained, total tx gas",
+            target=BATCH_GAS_BUDGET,
+        ),
+        "bridge_first_batch_gas": Measurement(
+            gas=_gas(first_batch), what="BridgeL2.attest: a route's first batch (no previous record)"
+        ),
+        "bridge_claim_gas": Measurement(
+            gas=_gas(small_claims[-1]),
+            what="BridgeL2.claim: 3rd claim of a 3-message batch, recipient already holding, mint, total tx gas",
+            target=CLAIM_GAS_BUDGET,
+        ),
+        "bridge_claim_gas_first": Measurement(
+            gas=_gas(small_claims[0]),
+            what="BridgeL2.claim: the first claim ever (fresh bitmap word, recipient holding nothing)",
+        ),
+        "bridge_claim_gas_batch_100": Measurement(
+            gas=round(mean(large_claims)),
+            what=f"BridgeL2.claim: mean of the 100 claims of a 100-message batch (max {max(large_claims):,})",
+            target=CLAIM_GAS_BUDGET,
+        ),
+        "bridge_withdraw_gas": Measurement(
+            gas=_gas(withdrawals[-1][1]), what="BridgeL2.withdraw: 3rd withdrawal (burn, nonce, Withdrawn)"
+        ),
+        "bridge_release_l1_gas": Measurement(
+            gas=_gas(releases[-1]),
+            what="BridgeL1.claim: 3rd withdrawal of a batch released from escrow after the window",
+        ),
+    }
