@@ -71,7 +71,9 @@ class _Bridges:
         return Route(chain_id, chain_id, source.address, destination.address)
 
     def deposit(self) -> tuple[Message, TxReceipt]:
-        receipt = self.env.relay(self.l1.functions.deposit(self.token.address, DEPOSIT, self.env.relayer.address))
+        receipt = self.env.relay(
+            self.l1.functions.deposit(self.token.address, DEPOSIT, self.env.relayer.address)
+        )
         (event,) = self.l1.events.Deposited().process_receipt(receipt, errors=DISCARD)
         return Message.from_event(self.route_to(self.l2), event["args"]), receipt
 
@@ -124,11 +126,11 @@ def measure(env: GasEnv) -> Mapping[str, Measurement]:
         ),
         "op_deposit_erc20_gas": Measurement(
             gas=OP_DEPOSIT_ERC20_GAS,
-            what=f"OP Stack L1StandardBridge.depositERC20, published snapshot (execution gas): {OP_DEPOSIT_SNAPSHOT}",
+            what=f"OP Stack L1StandardBridge.depositERC20, published (execution gas): {OP_DEPOSIT_SNAPSHOT}",
         ),
         "bridge_batch_gas": Measurement(
             gas=_gas(second_batch),
-            what="BridgeL2.attest: a route's 2nd batch (100 messages), FROST-verified and chained, total tx gas",
+            what="BridgeL2.attest: a route's 2nd batch (100 messages), FROST-verified, chained",
             target=BATCH_GAS_BUDGET,
         ),
         "bridge_first_batch_gas": Measurement(
@@ -136,7 +138,7 @@ def measure(env: GasEnv) -> Mapping[str, Measurement]:
         ),
         "bridge_claim_gas": Measurement(
             gas=_gas(small_claims[-1]),
-            what="BridgeL2.claim: 3rd claim of a 3-message batch, recipient already holding, mint, total tx gas",
+            what="BridgeL2.claim: 3rd claim of a 3-message batch, recipient already holding, mint",
             target=CLAIM_GAS_BUDGET,
         ),
         "bridge_claim_gas_first": Measurement(

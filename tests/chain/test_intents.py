@@ -109,8 +109,8 @@ def sample_anchor(**changes: Any) -> Anchor:
         (Anchor, "Anchor(uint8 kind,uint64 seq,bytes32 root,uint64 count,uint256 total,bytes32 prevRoot)"),
         (
             BridgeBatch,
-            "BridgeBatch(uint256 srcChainId,uint256 dstChainId,address srcBridge,address dstBridge,uint64 seq,"
-            "bytes32 root,uint64 count,bytes32 prevRoot)",
+            "BridgeBatch(uint256 srcChainId,uint256 dstChainId,address srcBridge,address dstBridge,"
+            "uint64 seq,bytes32 root,uint64 count,bytes32 prevRoot)",
         ),
         (Permit, "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
     ],
