@@ -16,6 +16,20 @@ ZERO_ROOT = bytes(32)
 """`prevRoot` of a route's first batch, and of the next one when every batch so far was vetoed."""
 
 
+def batch_intent(route: Route, seq: int, root: bytes, count: int, prev_root: bytes) -> BridgeBatch:
+    """The BridgeBatch intent for batch `seq` of `route` with this root and count, after `prev_root`."""
+    return BridgeBatch(
+        src_chain_id=route.src_chain_id,
+        dst_chain_id=route.dst_chain_id,
+        src_bridge=route.src_bridge,
+        dst_bridge=route.dst_bridge,
+        seq=seq,
+        root=root,
+        count=count,
+        prev_root=prev_root,
+    )
+
+
 class Batch:
     """Messages of one route in a Merkle tree over their leaves (sorted, so the root is order-free)."""
 
@@ -40,17 +54,7 @@ class Batch:
     def intent(self, seq: int, prev_root: bytes) -> BridgeBatch:
         """The BridgeBatch intent attesting this batch as number `seq`, after the batch whose root is
         `prev_root`."""
-        route = self.route
-        return BridgeBatch(
-            src_chain_id=route.src_chain_id,
-            dst_chain_id=route.dst_chain_id,
-            src_bridge=route.src_bridge,
-            dst_bridge=route.dst_bridge,
-            seq=seq,
-            root=self.root,
-            count=len(self.messages),
-            prev_root=prev_root,
-        )
+        return batch_intent(self.route, seq, self.root, len(self.messages), prev_root)
 
     def digest(self, seq: int, prev_root: bytes) -> bytes:
         """The digest the custody group signs: the intent under the destination bridge's EIP-712 domain."""

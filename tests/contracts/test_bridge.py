@@ -165,9 +165,7 @@ def test_withdrawal_is_released_on_l1_after_the_challenge_window(
     bridge_pair: BridgePair, bridge_user: Any, recipient: Any
 ) -> None:
     l1, l2 = bridge_pair.l1, bridge_pair.l2
-    deposit = bridge_pair.deposit(bridge_user, 40 * TUSD)
-    seq, batch = bridge_pair.attest(l2, [deposit])
-    bridge_pair.claim(l2, seq, batch, deposit)
+    bridge_pair.bridge_over(bridge_user, 40 * TUSD)
     withdrawal = bridge_pair.withdraw(bridge_user, 15 * TUSD, recipient)
     assert withdrawal.nonce == 1
     assert (withdrawal.src_token, withdrawal.dst_token) == (l2.token.address, l1.token.address)
@@ -212,10 +210,8 @@ def test_only_the_bridge_mints_and_burns_the_bridged_token(bridge_pair: BridgePa
 def test_a_vetoed_batch_pays_nothing_and_the_chain_resumes(
     bridge_pair: BridgePair, bridge_user: Any, bridge_guardian: Any
 ) -> None:
-    l1, l2 = bridge_pair.l1, bridge_pair.l2
-    deposit = bridge_pair.deposit(bridge_user, 50 * TUSD)
-    seq, batch = bridge_pair.attest(l2, [deposit])
-    bridge_pair.claim(l2, seq, batch, deposit)
+    l1 = bridge_pair.l1
+    bridge_pair.bridge_over(bridge_user, 50 * TUSD)
     first = bridge_pair.withdraw(bridge_user, 10 * TUSD)
     good_seq, good_batch = bridge_pair.attest(l1, [first])
     bridge_pair.past_window(l1, good_seq)

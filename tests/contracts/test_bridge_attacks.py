@@ -14,9 +14,8 @@ from typing import Any
 import ape
 import pytest
 
-from chain.bridge.batch import ZERO_ROOT, Batch
+from chain.bridge.batch import ZERO_ROOT, Batch, batch_intent
 from chain.bridge.message import Message, Route
-from chain.intents import BridgeBatch
 from custody.frost import (
     InvalidCommitments,
     N,
@@ -213,16 +212,7 @@ def test_messages_are_not_replayed_on_a_redeployed_bridge(
     # new bridge computes the leaf with its own address
     stale = Batch(bridge_pair.route(l2), [message])
     upgraded_route = Route(chain_id, chain_id, str(l1.bridge.address), str(new.address))
-    intent = BridgeBatch(
-        src_chain_id=chain_id,
-        dst_chain_id=chain_id,
-        src_bridge=upgraded_route.src_bridge,
-        dst_bridge=upgraded_route.dst_bridge,
-        seq=1,
-        root=stale.root,
-        count=1,
-        prev_root=ZERO_ROOT,
-    )
+    intent = batch_intent(upgraded_route, 1, stale.root, 1, ZERO_ROOT)
     signature = sign_with_key(custody_key, intent.digest(chain_id, str(new.address))).onchain()
     new.attest(
         1, stale.root, 1, ZERO_ROOT, *signature, new.custody_key()[0] % 2**32, sender=bridge_pair.relayer

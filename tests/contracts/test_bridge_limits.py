@@ -93,9 +93,7 @@ def test_the_limit_refills_over_24_hours(limited: BridgePair, bridge_user: Any, 
 
 def test_l1_releases_are_rate_limited_too(limited: BridgePair, bridge_user: Any, chain: Any) -> None:
     l1, l2 = limited.l1, limited.l2
-    deposit = limited.deposit(bridge_user, 100 * TUSD)
-    seq, batch = limited.attest(l2, [deposit])
-    limited.claim(l2, seq, batch, deposit)
+    limited.bridge_over(bridge_user, 100 * TUSD)
     withdrawals = [limited.withdraw(bridge_user, 50 * TUSD) for _ in range(2)]
     chain.mine(timestamp=int(chain.blocks.head.timestamp) + DAY)
     limited.l1.bridge.set_token(l1.token, l2.token, 70 * TUSD, sender=limited.guardian)

@@ -9,9 +9,8 @@ from eth_utils import to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chain.bridge.batch import Batch, proves
+from chain.bridge.batch import Batch, batch_intent, proves
 from chain.bridge.message import Message
-from chain.intents import BridgeBatch
 from tests.chain.test_intents import addresses, bytes32s, uint64s
 from tests.helpers.bridge import BridgePair
 
@@ -39,16 +38,7 @@ def test_batch_digests_agree(
 ) -> None:
     for side in (bridge_pair.l1, bridge_pair.l2):
         route = bridge_pair.route(side)
-        intent = BridgeBatch(
-            src_chain_id=route.src_chain_id,
-            dst_chain_id=route.dst_chain_id,
-            src_bridge=route.src_bridge,
-            dst_bridge=route.dst_bridge,
-            seq=seq,
-            root=root,
-            count=count,
-            prev_root=prev_root,
-        )
+        intent = batch_intent(route, seq, root, count, prev_root)
         onchain = bytes(side.bridge.batch_digest(seq, root, count, prev_root))
         assert onchain == intent.digest(route.dst_chain_id, route.dst_bridge)
 

@@ -73,6 +73,12 @@ class BridgePair:
         (event,) = receipt.events.filter(self.l2.bridge.Withdrawn)
         return Message.from_event(self.route(self.l1), event.event_arguments)
 
+    def bridge_over(self, user: Any, amount: int) -> None:
+        """`user` deposits `amount` tUSD and the relay brings it to L2 (attested, claimed to `user`)."""
+        message = self.deposit(user, amount)
+        seq, batch = self.attest(self.l2, [message])
+        self.claim(self.l2, seq, batch, message)
+
     def next_seq(self, side: Side) -> int:
         return max(side.roots, default=0) + 1
 
