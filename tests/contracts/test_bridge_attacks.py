@@ -147,9 +147,8 @@ def test_signatures_for_another_chain_or_bridge_are_refused(
     with ape.reverts(NOT_CUSTODY):
         bridge_pair.submit(l2, batch, 1, ZERO_ROOT, signed_for_l1)
     # a batch of the other direction, properly signed for L1, replayed on L2
-    reverse = Batch(
-        bridge_pair.route(l1), [Message(bridge_pair.route(l1), 1, *[bridge_user.address] * 4, TUSD)]
-    )
+    user = str(bridge_user.address)
+    reverse = Batch(bridge_pair.route(l1), [Message(bridge_pair.route(l1), 1, user, user, user, user, TUSD)])
     signature = bridge_pair.sign(l1, reverse, 1, ZERO_ROOT)
     bridge_pair.submit(l1, reverse, 1, ZERO_ROOT, signature)
     with ape.reverts(NOT_CUSTODY):
