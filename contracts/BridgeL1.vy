@@ -96,7 +96,12 @@ def deposit(token: address, amount: uint256, l2_recipient: address) -> uint64:
         "bridge: token transfer failed"
     )
     log Deposited(
-        nonce=nonce, token=token, l2_token=l2_token, sender=msg.sender, l2_recipient=l2_recipient, amount=amount
+        nonce=nonce,
+        token=token,
+        l2_token=l2_token,
+        sender=msg.sender,
+        l2_recipient=l2_recipient,
+        amount=amount,
     )
     return nonce
 

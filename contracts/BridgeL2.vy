@@ -117,6 +117,11 @@ def withdraw(token: address, amount: uint256, l1_recipient: address) -> uint64:
     nonce, l1_token = bridge._send(token, amount, l1_recipient)
     extcall Bridged(token).burn(msg.sender, amount)
     log Withdrawn(
-        nonce=nonce, token=token, l1_token=l1_token, sender=msg.sender, l1_recipient=l1_recipient, amount=amount
+        nonce=nonce,
+        token=token,
+        l1_token=l1_token,
+        sender=msg.sender,
+        l1_recipient=l1_recipient,
+        amount=amount,
     )
     return nonce

@@ -202,7 +202,9 @@ def initialize(remote_bridge_: address):
     assert msg.sender == _DEPLOYER, "bridge: only the deployer initializes"
     link: uint256 = self._link
     assert link & REMOTE_MASK == 0, "bridge: already initialized"
-    assert remote_bridge_ != empty(address) and remote_bridge_ != self, "bridge: remote bridge is zero or this"
+    assert remote_bridge_ != empty(address) and remote_bridge_ != self, (
+        "bridge: remote bridge is zero or this"
+    )
     self._link = link | convert(remote_bridge_, uint256)
     log Initialized(remote_bridge=remote_bridge_)
 
@@ -600,7 +602,9 @@ def _send(token: address, amount: uint256, recipient: address) -> (uint64, addre
     assert amount != 0, "bridge: amount is zero"
     assert recipient != empty(address), "bridge: recipient is the zero address"
     remote_token: address = self._remote_token[token]
-    assert remote_token != empty(address) and self._flows[token] >> LIMIT_SHIFT != 0, "bridge: token is not allowlisted"
+    assert remote_token != empty(address) and self._flows[token] >> LIMIT_SHIFT != 0, (
+        "bridge: token is not allowlisted"
+    )
     nonce: uint256 = (link >> NONCE_SHIFT) + 1
     assert nonce <= NONCE_LIMIT, "bridge: nonces are used up"
     self._link = (link & (REMOTE_MASK | PAUSED_FLAG)) | (nonce << NONCE_SHIFT)
@@ -622,9 +626,10 @@ def _claim(seq: uint64, message: Message, proof: DynArray[bytes32, merkle.MAX_PR
     assert record & VETOED_FLAG == 0, "bridge: batch was vetoed"
     assert block.timestamp >= record & DEADLINE_MASK, "bridge: batch is inside its challenge window"
     leaf: bytes32 = self._inbound_leaf(link, message)
-    assert (
-        convert(merkle._process_proof(proof, leaf), uint256) >> FINGERPRINT_SHIFT == record >> FINGERPRINT_SHIFT
-    ), "bridge: proof does not lead to the batch root"
+    root: uint256 = convert(merkle._process_proof(proof, leaf), uint256)
+    assert root >> FINGERPRINT_SHIFT == record >> FINGERPRINT_SHIFT, (
+        "bridge: proof does not lead to the batch root"
+    )
     word: uint256 = convert(message.nonce, uint256) >> 8
     bit: uint256 = 1 << (convert(message.nonce, uint256) & 255)
     consumed: uint256 = self._consumed[word]

@@ -122,7 +122,15 @@ def bridge_batch_digest(
     return eip712._hash_typed_data(
         keccak256(
             abi_encode(
-                BRIDGE_BATCH_TYPEHASH, src_chain_id, dst_chain_id, src_bridge, dst_bridge, seq, root, count, prev_root
+                BRIDGE_BATCH_TYPEHASH,
+                src_chain_id,
+                dst_chain_id,
+                src_bridge,
+                dst_bridge,
+                seq,
+                root,
+                count,
+                prev_root,
             )
         )
     )
