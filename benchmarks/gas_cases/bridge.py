@@ -17,15 +17,13 @@ from collections.abc import Mapping, Sequence
 from statistics import mean
 from typing import Any
 
-from web3.contract import Contract
-from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from benchmarks.gas_cases.common import GasEnv, Measurement
 from benchmarks.keys import fixed_key
-from chain.anchor import key_hint
 from chain.bridge.batch import ZERO_ROOT, Batch
-from chain.bridge.message import Message, Route
+from chain.bridge.contracts import Bridge, BridgeL1, BridgeL2
+from chain.bridge.message import Message
 from custody.provision import Key, sign_with_key
 
 CLAIM_GAS_BUDGET = 60_000
@@ -46,7 +44,8 @@ LARGE_BATCH = 100
 
 
 class _Bridges:
-    """BridgeL1 and BridgeL2 linked on the env's chain, tUSD allowlisted both ways, the relayer funded."""
+    """BridgeL1 and BridgeL2 linked on the env's chain, tUSD allowlisted both ways, the relayer funded; driven
+    through `chain.bridge.contracts`, as the relay drives them."""
 
     def __init__(self, env: GasEnv, key: Key) -> None:
         self.env = env
@@ -54,49 +53,41 @@ class _Bridges:
         key_x, key_y = key[1].group_public_key.coordinates()
         chain_id = int(env.w3.eth.chain_id)
         guardian = env.deployer
-        self.l1 = env.deploy("BridgeL1", guardian, chain_id, key_x, key_y, L1_WINDOW, QUEUE_DELAY)
-        self.l2 = env.deploy("BridgeL2", guardian, chain_id, key_x, key_y, 0, QUEUE_DELAY)
-        env.transact(self.l1.functions.initialize(self.l2.address))
-        env.transact(self.l2.functions.initialize(self.l1.address))
+        l1 = env.deploy("BridgeL1", guardian, chain_id, key_x, key_y, L1_WINDOW, QUEUE_DELAY)
+        l2 = env.deploy("BridgeL2", guardian, chain_id, key_x, key_y, 0, QUEUE_DELAY)
+        env.transact(l1.functions.initialize(l2.address))
+        env.transact(l2.functions.initialize(l1.address))
+        self.l1, self.l2 = BridgeL1(env.w3, l1.address), BridgeL2(env.w3, l2.address)
         self.token = env.token(env.relayer.address, DAILY_LIMIT)
-        self.bridged = env.deploy("BridgedToken", "TPWallet USD (bridged)", "tUSD.b", 6, self.l2.address)
-        env.transact(self.l1.functions.set_token(self.token.address, self.bridged.address, DAILY_LIMIT))
-        env.transact(self.l2.functions.set_token(self.bridged.address, self.token.address, DAILY_LIMIT))
-        env.relay(self.token.functions.approve(self.l1.address, DAILY_LIMIT))
-        self.roots: dict[str, list[bytes]] = {self.l1.address: [], self.l2.address: []}
+        self.bridged = env.deploy("BridgedToken", "TPWallet USD (bridged)", "tUSD.b", 6, l2.address)
+        env.transact(l1.functions.set_token(self.token.address, self.bridged.address, DAILY_LIMIT))
+        env.transact(l2.functions.set_token(self.bridged.address, self.token.address, DAILY_LIMIT))
+        env.relay(self.token.functions.approve(l1.address, DAILY_LIMIT))
+        self.roots: dict[str, list[bytes]] = {l1.address: [], l2.address: []}
 
-    def route_to(self, destination: Contract) -> Route:
-        source = self.l1 if destination is self.l2 else self.l2
-        chain_id = int(self.env.w3.eth.chain_id)
-        return Route(chain_id, chain_id, source.address, destination.address)
+    def _sent(self, bridge: Bridge, receipt: TxReceipt) -> tuple[Message, TxReceipt]:
+        (message,) = bridge.sent(receipt["blockNumber"], receipt["blockNumber"])
+        return message, receipt
 
     def deposit(self) -> tuple[Message, TxReceipt]:
-        receipt = self.env.relay(
-            self.l1.functions.deposit(self.token.address, DEPOSIT, self.env.relayer.address)
-        )
-        (event,) = self.l1.events.Deposited().process_receipt(receipt, errors=DISCARD)
-        return Message.from_event(self.route_to(self.l2), event["args"]), receipt
+        relayer = self.env.relayer
+        return self._sent(self.l1, self.l1.deposit(relayer, self.token.address, DEPOSIT, relayer.address))
 
     def withdraw(self) -> tuple[Message, TxReceipt]:
-        call = self.l2.functions.withdraw(self.bridged.address, DEPOSIT, self.env.relayer.address)
-        receipt = self.env.relay(call)
-        (event,) = self.l2.events.Withdrawn().process_receipt(receipt, errors=DISCARD)
-        return Message.from_event(self.route_to(self.l1), event["args"]), receipt
+        relayer = self.env.relayer
+        return self._sent(self.l2, self.l2.withdraw(relayer, self.bridged.address, DEPOSIT, relayer.address))
 
-    def attest(self, destination: Contract, messages: Sequence[Message]) -> tuple[int, Batch, TxReceipt]:
+    def attest(self, destination: Bridge, messages: Sequence[Message]) -> tuple[int, Batch, TxReceipt]:
         roots = self.roots[destination.address]
-        batch = Batch(self.route_to(destination), messages)
+        batch = Batch(destination.inbound(), messages)
         seq, prev_root = len(roots) + 1, roots[-1] if roots else ZERO_ROOT
         signature = sign_with_key(self.key, batch.digest(seq, prev_root)).onchain()
-        hint = key_hint(int(destination.functions.custody_key().call()[0]))
-        call = destination.functions.attest(seq, batch.root, len(messages), prev_root, *signature, hint)
-        receipt = self.env.relay(call)
+        receipt = destination.attest(self.env.relayer, batch, seq, prev_root, signature)
         roots.append(batch.root)
         return seq, batch, receipt
 
-    def claim(self, destination: Contract, seq: int, batch: Batch, message: Message) -> TxReceipt:
-        call = destination.functions.claim(seq, message.onchain(), batch.proof(message))
-        return self.env.relay(call)
+    def claim(self, destination: Bridge, seq: int, batch: Batch, message: Message) -> TxReceipt:
+        return destination.claim(self.env.relayer, seq, batch, message)
 
 
 def _gas(receipt: Any) -> int:
