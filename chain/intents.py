@@ -216,16 +216,23 @@ class Anchor(Intent):
 
 @dataclasses.dataclass(frozen=True)
 class BridgeBatch(Intent):
-    """The custody key's statement that batch `seq` of messages from chain `src_chain_id` to chain
-    `dst_chain_id` is the Merkle tree with root `root` over `count` messages."""
+    """The custody key's statement that batch `seq` of messages from bridge `src_bridge` on chain
+    `src_chain_id` to bridge `dst_bridge` on chain `dst_chain_id` is the Merkle tree with root `root` over
+    `count` messages, following the batch whose root is `prev_root` (zero for the first).
+
+    Both chains and both bridges are signed (not only the domain's destination), so a signature for one route
+    or one deployment is refused by every other; `prev_root` hash-chains the batches as `Anchor`'s does."""
 
     PRIMARY_TYPE: ClassVar[str] = "BridgeBatch"
 
     src_chain_id: Uint256
     dst_chain_id: Uint256
+    src_bridge: Address
+    dst_bridge: Address
     seq: Uint64
     root: Bytes32
     count: Uint64
+    prev_root: Bytes32
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,8 @@ ANCHOR_TYPEHASH: constant(bytes32) = keccak256(
     "Anchor(uint8 kind,uint64 seq,bytes32 root,uint64 count,uint256 total,bytes32 prevRoot)"
 )
 BRIDGE_BATCH_TYPEHASH: constant(bytes32) = keccak256(
-    "BridgeBatch(uint256 srcChainId,uint256 dstChainId,uint64 seq,bytes32 root,uint64 count)"
+    "BridgeBatch(uint256 srcChainId,uint256 dstChainId,address srcBridge,address dstBridge,uint64 seq,"
+    "bytes32 root,uint64 count,bytes32 prevRoot)"
 )
 
 # @dev Longest call data the harness accepts; enough for the tests' generated payloads.
@@ -96,17 +97,40 @@ def anchor_digest(
 @external
 @view
 def bridge_batch_digest(
-    src_chain_id: uint256, dst_chain_id: uint256, seq: uint64, root: bytes32, count: uint64
+    src_chain_id: uint256,
+    dst_chain_id: uint256,
+    src_bridge: address,
+    dst_bridge: address,
+    seq: uint64,
+    root: bytes32,
+    count: uint64,
+    prev_root: bytes32,
 ) -> bytes32:
     """
-    @notice The digest of BridgeBatch(srcChainId, dstChainId, seq, root, count).
+    @notice The digest of BridgeBatch(srcChainId, dstChainId, srcBridge, dstBridge, seq, root, count,
+            prevRoot).
     @param src_chain_id The chain the messages come from.
     @param dst_chain_id The chain the messages go to.
+    @param src_bridge The bridge that sent them.
+    @param dst_bridge The bridge that pays them out.
     @param seq The batch's sequence number.
     @param root The Merkle root of the messages.
     @param count The number of messages.
+    @param prev_root The root of the previous batch not vetoed.
     @return The digest.
     """
     return eip712._hash_typed_data(
-        keccak256(abi_encode(BRIDGE_BATCH_TYPEHASH, src_chain_id, dst_chain_id, seq, root, count))
+        keccak256(
+            abi_encode(
+                BRIDGE_BATCH_TYPEHASH,
+                src_chain_id,
+                dst_chain_id,
+                src_bridge,
+                dst_bridge,
+                seq,
+                root,
+                count,
+                prev_root,
+            )
+        )
     )

@@ -10,15 +10,11 @@ import itertools
 from typing import Any
 
 import pytest
-from eth.vm.forks.prague import PragueVM
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester import EthereumTester
 from eth_tester.exceptions import TransactionFailed as EthTesterRevert
 from eth_utils import keccak
 from hypothesis import given
-from web3 import EthereumTesterProvider, Web3
-from web3.types import Wei
 
 from chain import artifacts
 from chain.anchor import (
@@ -35,11 +31,11 @@ from chain.merkle import MerkleSumTree, MerkleTree, SumNode, leaf_hash
 from chain.transactions import TransactionFailed
 from tests.chain.test_intents import anchors
 from tests.helpers.frost_signing import Key, fixed_key, sign_with_key
+from tests.helpers.py_evm import fresh_chain
 
 pytestmark = pytest.mark.chain
 
 WINDOW = 600
-RELAYER_FUNDS = 10**20
 TRADE_TYPES = ("uint64", "uint256")
 RELAYER_NUMBERS = itertools.count()
 
@@ -70,13 +66,7 @@ class Deployed:
 
 def deploy() -> Deployed:
     """A fresh chain with a SettlementAnchor on it (the build manifest must exist)."""
-    tester = EthereumTester(PyEVMBackend(vm_configuration=((0, PragueVM),)))
-    w3 = Web3(EthereumTesterProvider(tester))
-    owner = w3.eth.accounts[0]
-    relayer = Account.from_key(keccak(text=f"tpwallet anchor test relayer {next(RELAYER_NUMBERS)}"))
-    w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_transaction({"from": owner, "to": relayer.address, "value": Wei(RELAYER_FUNDS)})
-    )
+    tester, w3, owner, relayer = fresh_chain(f"tpwallet anchor test relayer {next(RELAYER_NUMBERS)}")
     key = fixed_key(31337)
     x, y = key[1].group_public_key.coordinates()
     address, receipt = artifacts.deploy(w3, "SettlementAnchor", owner, x, y, WINDOW, sender=owner)

@@ -96,7 +96,14 @@ def test_anchor_digest_matches(harness: Any, chain: Any, intent: Anchor) -> None
 @given(intent=bridge_batches)
 def test_bridge_batch_digest_matches(harness: Any, chain: Any, intent: BridgeBatch) -> None:
     onchain = harness.bridge_batch_digest(
-        intent.src_chain_id, intent.dst_chain_id, intent.seq, intent.root, intent.count
+        intent.src_chain_id,
+        intent.dst_chain_id,
+        intent.src_bridge,
+        intent.dst_bridge,
+        intent.seq,
+        intent.root,
+        intent.count,
+        intent.prev_root,
     )
     assert onchain == intent.digest(chain.chain_id, harness.address)
 

@@ -54,7 +54,15 @@ anchors = st.builds(
     Anchor, kind=uint8s, seq=uint64s, root=bytes32s, count=uint64s, total=uint256s, prev_root=bytes32s
 )
 bridge_batches = st.builds(
-    BridgeBatch, src_chain_id=uint256s, dst_chain_id=uint256s, seq=uint64s, root=bytes32s, count=uint64s
+    BridgeBatch,
+    src_chain_id=uint256s,
+    dst_chain_id=uint256s,
+    src_bridge=addresses,
+    dst_bridge=addresses,
+    seq=uint64s,
+    root=bytes32s,
+    count=uint64s,
+    prev_root=bytes32s,
 )
 permits = st.builds(
     Permit, owner=addresses, spender=addresses, value=uint256s, nonce=uint256s, deadline=uint256s
@@ -101,7 +109,8 @@ def sample_anchor(**changes: Any) -> Anchor:
         (Anchor, "Anchor(uint8 kind,uint64 seq,bytes32 root,uint64 count,uint256 total,bytes32 prevRoot)"),
         (
             BridgeBatch,
-            "BridgeBatch(uint256 srcChainId,uint256 dstChainId,uint64 seq,bytes32 root,uint64 count)",
+            "BridgeBatch(uint256 srcChainId,uint256 dstChainId,address srcBridge,address dstBridge,"
+            "uint64 seq,bytes32 root,uint64 count,bytes32 prevRoot)",
         ),
         (Permit, "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
     ],

@@ -6,6 +6,7 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
+from tests.helpers import bridge as bridge_support
 from tests.helpers import treasury as support
 from tests.helpers.anchor import ANCHOR_WINDOW, Anchorer
 from tests.helpers.frost_signing import fixed_key
@@ -183,3 +184,29 @@ def at_noon(treasury: Any) -> int:
     noon = support.noon_of_next_day(treasury.chain)
     support.travel_to(treasury.chain, noon)
     return noon
+
+
+# Bridge: BridgeL1 escrowing tUSD and BridgeL2 minting its bridged token, linked on one chain, a guardian
+# account (the treasury in production; one test goes through a real MultisigTreasury), and a funded user.
+
+
+@pytest.fixture(scope="session")
+def bridge_guardian(accounts: Any) -> Any:
+    """Vetoes, pauses and configures both bridges."""
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def bridge_user(accounts: Any) -> Any:
+    """Holds tUSD on L1 and moves it across."""
+    return accounts[1]
+
+
+@pytest.fixture
+def bridge_pair(
+    project: Any, deployer: Any, bridge_guardian: Any, anchor_relayer: Any, custody_key: Any, bridge_user: Any
+) -> Any:
+    """Fresh bridges per test (`tests.helpers.bridge.BridgePair`), the user holding USER_FUNDS tUSD."""
+    token = deploy_tusd(project, deployer)
+    token.mint(bridge_user, bridge_support.USER_FUNDS, sender=deployer)
+    return bridge_support.deploy_pair(project, deployer, bridge_guardian, anchor_relayer, custody_key, token)

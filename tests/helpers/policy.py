@@ -132,7 +132,16 @@ def anchor(kind: int = 1, seq: int = 1) -> Anchor:
 
 
 def batch(src: int = L2, dst: int = L1, seq: int = 1) -> BridgeBatch:
-    return BridgeBatch(src_chain_id=src, dst_chain_id=dst, seq=seq, root=b"\x22" * 32, count=3)
+    return BridgeBatch(
+        src_chain_id=src,
+        dst_chain_id=dst,
+        src_bridge=BRIDGE,
+        dst_bridge=BRIDGE,
+        seq=seq,
+        root=b"\x22" * 32,
+        count=3,
+        prev_root=bytes(32),
+    )
 
 
 def request_id(label: str) -> bytes:

@@ -111,7 +111,16 @@ def test_leaves_with_another_intent_or_mixed_shapes_are_malformed(local_nodes: d
     assert round1(local_nodes[1], anchor(tree.root, 5), mixed).status_code == 400
     empty = round1(local_nodes[1], anchor(tree.root, 5), AnchorLeaves(tree="plain"))
     assert empty.status_code == 400, empty.text
-    batch = BridgeBatch(src_chain_id=1, dst_chain_id=2, seq=1, root=tree.root, count=5)
+    batch = BridgeBatch(
+        src_chain_id=1,
+        dst_chain_id=2,
+        src_bridge=TEST_CONTRACT,
+        dst_bridge=TEST_CONTRACT,
+        seq=1,
+        root=tree.root,
+        count=5,
+        prev_root=bytes(32),
+    )
     with pytest.raises(MalformedRequest, match="sent with a BridgeBatch intent"):
         check_anchor_leaves(batch, plain_leaves(TRADES), "policy")
 

@@ -144,7 +144,17 @@ def test_anchor_kinds_1_and_2(engine: PolicyEngine) -> None:
 
 def test_bridge_31337_to_31338_and_back(engine: PolicyEngine) -> None:
     def batch(src: int, dst: int) -> BridgeBatch:
-        return BridgeBatch(src_chain_id=src, dst_chain_id=dst, seq=1, root=b"\x02" * 32, count=1)
+        bridges = {L1: L1_BRIDGE, L2: L2_BRIDGE}
+        return BridgeBatch(
+            src_chain_id=src,
+            dst_chain_id=dst,
+            src_bridge=bridges[src],
+            dst_bridge=bridges[dst],
+            seq=1,
+            root=b"\x02" * 32,
+            count=1,
+            prev_root=bytes(32),
+        )
 
     assert engine.evaluate(ask(engine, batch(L1, L2), L2, L2_BRIDGE, "deposit")).allowed
     assert engine.evaluate(ask(engine, batch(L2, L1), L1, L1_BRIDGE, "withdrawal")).allowed

@@ -1,0 +1,128 @@
+"""The bridge contracts' Python face on plain web3 (the relay and the API do not run under Ape).
+
+`BridgeL1` and `BridgeL2` wrap the deployed contracts: the routes they receive and send on (read from the
+contract's link, so a message or batch built here is one the contract recomputes), batch attestation from a
+relayer key with the custody key's hint, claims and releases, and the messages a bridge sent (its `Deposited`
+or `Withdrawn` events, as `chain.bridge.message.Message`s). Signatures come as ints (R.x, R.y, z): this module
+imports nothing from `custody`.
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from eth_account.signers.local import LocalAccount
+from web3.types import TxReceipt
+
+from chain import artifacts
+from chain.anchor import key_hint
+from chain.bridge.batch import Batch
+from chain.bridge.message import BridgeError, Message, Route
+from chain.transactions import send_call
+
+OnchainSignature = tuple[int, int, int]
+"""A custody group signature as the contracts take it: (R.x, R.y, z)."""
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """What a bridge stores for an attested batch."""
+
+    fingerprint: bytes
+    """The root's top 216 bits, the low 40 zero (zero: not attested)."""
+    deadline: int
+    """When its messages become claimable unless vetoed."""
+    vetoed: bool
+
+
+class Bridge(artifacts.DeployedContract):
+    """What both bridges share (`modules/bridge_inbox.vy`)."""
+
+    SENT_EVENT: ClassVar[str]
+    """The event of a message this bridge sends."""
+
+    def remote(self) -> tuple[int, str]:
+        """The other side: its chain id and its bridge (the zero address before `initialize`)."""
+        chain_id, bridge = self.contract.functions.remote().call()
+        return int(chain_id), str(bridge)
+
+    def inbound(self) -> Route:
+        """The route of the messages this bridge pays out."""
+        chain_id, bridge = self._linked()
+        return Route(chain_id, int(self.w3.eth.chain_id), bridge, self.address)
+
+    def outbound(self) -> Route:
+        """The route of the messages this bridge sends."""
+        return self.inbound().reverse()
+
+    def custody_key(self) -> tuple[int, int]:
+        """The custody group key batches must be signed with: (x, parity of y)."""
+        key_x, parity = self.contract.functions.custody_key().call()
+        return int(key_x), int(parity)
+
+    def record(self, seq: int) -> BatchRecord:
+        """What the bridge holds for batch `seq`."""
+        fingerprint, deadline, vetoed = self.contract.functions.batch(seq).call()
+        return BatchRecord(bytes(fingerprint), int(deadline), bool(vetoed))
+
+    def is_consumed(self, nonce: int) -> bool:
+        """Whether the inbound message with this nonce was claimed (paid or queued)."""
+        return bool(self.contract.functions.is_consumed(nonce).call())
+
+    def attest(
+        self, relayer: LocalAccount, batch: Batch, seq: int, prev_root: bytes, signature: OnchainSignature
+    ) -> TxReceipt:
+        """Submits batch `seq` of inbound messages with its custody signature; the relayer only pays gas."""
+        if batch.route != self.inbound():
+            raise BridgeError("the batch's messages are not for this bridge")
+        hint = key_hint(self.custody_key()[0])
+        call = self.contract.functions.attest(
+            seq, batch.root, len(batch.messages), prev_root, *signature, hint
+        )
+        return send_call(self.w3, relayer, call)
+
+    def claim(self, relayer: LocalAccount, seq: int, batch: Batch, message: Message) -> TxReceipt:
+        """Claims `message` from attested batch `seq`: pays it, or queues it over the rate limit."""
+        call = self.contract.functions.claim(seq, message.onchain(), batch.proof(message))
+        return send_call(self.w3, relayer, call)
+
+    def release(self, relayer: LocalAccount, message: Message) -> TxReceipt:
+        """Pays a queued message once its delay is over."""
+        return send_call(self.w3, relayer, self.contract.functions.release(message.onchain()))
+
+    def sent(self, from_block: int | None = None, to_block: int | None = None) -> list[Message]:
+        """The messages this bridge sent in the blocks given (default: since its deployment), by nonce."""
+        event = getattr(self.contract.events, self.SENT_EVENT)
+        logs = event.get_logs(
+            from_block=self.from_block if from_block is None else from_block,
+            to_block="latest" if to_block is None else to_block,
+        )
+        route = self.outbound()
+        return sorted((Message.from_event(route, log["args"]) for log in logs), key=lambda m: m.nonce)
+
+    def _linked(self) -> tuple[int, str]:
+        chain_id, bridge = self.remote()
+        if int(bridge, 16) == 0:
+            raise BridgeError(f"bridge {self.address} is not initialized")
+        return chain_id, bridge
+
+
+class BridgeL1(Bridge):
+    """The L1 bridge: escrows deposits, releases withdrawals after the challenge window."""
+
+    contract_type = "BridgeL1"
+    SENT_EVENT = "Deposited"
+
+    def deposit(self, sender: LocalAccount, token: str, amount: int, l2_recipient: str) -> TxReceipt:
+        """`sender` deposits `amount` of `token` (approved to this bridge) for `l2_recipient`."""
+        return send_call(self.w3, sender, self.contract.functions.deposit(token, amount, l2_recipient))
+
+
+class BridgeL2(Bridge):
+    """The L2 bridge: mints bridged tokens for deposits, burns them on withdrawal."""
+
+    contract_type = "BridgeL2"
+    SENT_EVENT = "Withdrawn"
+
+    def withdraw(self, sender: LocalAccount, token: str, amount: int, l1_recipient: str) -> TxReceipt:
+        """`sender` burns `amount` of the bridged `token` for `l1_recipient` on L1."""
+        return send_call(self.w3, sender, self.contract.functions.withdraw(token, amount, l1_recipient))
