@@ -12,13 +12,21 @@ cores, the suite's largest cost). The schema comes from the real chain, run once
 pytest-xdist worker): SQLite copies the migrated file, PostgreSQL replays the exact statements the chain sent.
 The app still runs `upgrade_database` at start, which finds the head and does nothing; tests of the chain
 itself (tests/api/test_migrations.py, the packages' test_migration.py) keep starting from an empty database.
+
+On PostgreSQL the replay is the slow part (a second or so of DDL on two busy cores), so each process keeps
+the next migrated schema ready, made by a background thread while the current test runs; `fill` swaps it
+in under the test's schema name (`ALTER SCHEMA ... RENAME`, instant), so the test's URL never changes.
+Dropping a test's schema afterwards goes to the same thread. Nothing differs for the test: it gets a
+schema of its own at the head, as before, only sooner.
 """
 
+import atexit
 import os
 import shutil
 import socket
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -69,9 +77,65 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'db' / 'api.db'}"
 
 
+class SchemaWorker:
+    """This process's background PostgreSQL work: test schemas dropped after their test, and the next
+    migrated schema prepared ahead (`take_migrated`). One thread, so the work never competes with itself."""
+
+    def __init__(self) -> None:
+        self._admin = create_engine(pg_server_url())
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-schemas")
+        self._script: str | None = None
+        self._next: Future[str] | None = None
+        atexit.register(self.close)
+
+    def drop_later(self, schema: str) -> None:
+        self._thread.submit(self._drop, schema)
+
+    def take_migrated(self, script: str) -> str:
+        """A schema at the head (the one prepared ahead, else one made now); the next is started."""
+        self._script = script
+        ready = self._next.result() if self._next is not None else self._prepare()
+        self._next = self._thread.submit(self._prepare)
+        return ready
+
+    def _prepare(self) -> str:
+        assert self._script is not None
+        schema = f"tpw_ready_{worker_name()}_{uuid.uuid4().hex[:16]}"
+        with self._admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            connection.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+            connection.exec_driver_sql(self._script)
+        return schema
+
+    def _drop(self, schema: str) -> None:
+        with self._admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+    def close(self) -> None:
+        """At exit: finish the queued drops, and drop the schema prepared for a test that never came."""
+        self._thread.shutdown(wait=True)
+        if self._next is not None and self._next.exception() is None:
+            self._drop(self._next.result())
+        self._admin.dispose()
+
+
+@cache
+def schema_worker() -> SchemaWorker:
+    return SchemaWorker()
+
+
+def search_path_of(url: str) -> str:
+    """The schema a `pg_url` URL names (its `-csearch_path=` option)."""
+    options = make_url(url).query["options"]
+    assert isinstance(options, str), options
+    assert options.startswith("-csearch_path="), options
+    return options.removeprefix("-csearch_path=")
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh empty schema, dropped with all in it afterwards."""
+    """A PostgreSQL URL whose search_path is a fresh empty schema, dropped with all in it afterwards (by
+    this process's background thread: the next test need not wait for it)."""
     reason = pg_unreachable_reason()
     if reason is not None:
         pytest.skip(reason)
@@ -80,15 +144,14 @@ def pg_url() -> Iterator[str]:
     try:
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield (
-            make_url(pg_server_url())
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         admin.dispose()
+    yield (
+        make_url(pg_server_url())
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+    schema_worker().drop_later(schema)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
@@ -115,8 +178,15 @@ class HeadTemplates:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self._sqlite_template(), target)
             return
-        with engine_on(url) as engine, engine.begin() as connection:
-            connection.exec_driver_sql(self._pg_recording())
+        schema = search_path_of(url)
+        ready = schema_worker().take_migrated(self._pg_recording())
+        admin = create_engine(pg_server_url())
+        try:
+            with admin.begin() as connection:  # the test's empty schema gives way to the migrated one
+                connection.execute(text(f'DROP SCHEMA "{schema}"'))
+                connection.execute(text(f'ALTER SCHEMA "{ready}" RENAME TO "{schema}"'))
+        finally:
+            admin.dispose()
 
     def _sqlite_template(self) -> Path:
         if self._sqlite_file is None:
