@@ -61,6 +61,7 @@ from matching.perpetuals.index.source import BookQuote, IndexSource, to_ticks
 from matching.perpetuals.margin import MarginState, check
 from matching.perpetuals.records import LiquidationStarted
 from matching.perpetuals.spec import PerpSpec
+from matching.settlement.trades import record_trades
 from matching.spot.accounts import ensure_accounts
 from matching.spot.market import micros, open_as_writer
 from matching.spot.poster import post
@@ -145,10 +146,12 @@ class PerpMarket:
     # -- the steps ----------------------------------------------------------------------------------
 
     def store(self, key: str, outcome: Outcome) -> None:
-        """One step's transfers and records in one database transaction (again: nothing new), with each
-        liquidation's start told to the pre-trade cool-down (`risk.pretrade.cooldown`) in it."""
+        """One step's transfers, records and settled trades (`matching.settlement.trades`) in one database
+        transaction (again: nothing new), with each liquidation's start told to the pre-trade cool-down
+        (`risk.pretrade.cooldown`) in it."""
         with self.database.begin() as connection:
             post(connection, outcome.specs)
+            record_trades(connection, outcome.trades)
             write_records(connection, self.id, key, outcome.records)
             for record in outcome.records:
                 if isinstance(record, LiquidationStarted):
@@ -167,10 +170,10 @@ class PerpMarket:
         stored = json.loads(path.read_text())
         return Cursor(int(stored["book"]), int(stored["input"]))
 
-    def submit_live(self, place: Place) -> list[Event]:
-        """A liquidation order through the journaled book (inside a price round's step)."""
+    def submit_live(self, place: Place) -> tuple[int, list[Event]]:
+        """A liquidation order through the journaled book (inside a price round's step): its seq, events."""
         (events,) = self.book.submit([place])
-        return events
+        return self.book.last_seq, events
 
     def _check_running(self) -> None:
         if self._halted is not None:

@@ -43,16 +43,16 @@ def recover(market: PerpMarket) -> None:
             if book_seq > cursor.book:
                 market.store(f"b{book_seq}", outcome)
 
-    def submit(place: Place) -> list[Event]:
+    def submit(place: Place) -> tuple[int, list[Event]]:
         nonlocal position
         if position < len(records):
-            _, cmd = records[position]
+            book_seq, cmd = records[position]
             if cmd != place:
                 raise RuntimeError(
                     f"{market.id}: book record {records[position][0]} is not the liquidation {place}"
                 )
             position += 1
-            return shadow.process(cmd)
+            return book_seq, shadow.process(cmd)
         shadow.process(place)
         return market.submit_live(place)
 

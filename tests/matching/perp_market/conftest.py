@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from matching.perp_market.market import PerpMarket
 from matching.perp_market.records import metadata as records_metadata
 from matching.perpetuals.spec import PerpSpec
+from matching.settlement.schema import metadata as settlement_metadata
 from risk.pretrade.schema import metadata as pretrade_metadata
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
 from tests.ledger.conftest import engine  # noqa: F401  (fixture: an empty ledger on each backend)
@@ -21,8 +22,10 @@ TRADERS = (1, 2, 3)
 
 @pytest.fixture
 def ledger(engine: Engine) -> Engine:  # noqa: F811
-    """An empty ledger and records table on this test's database (SQLite, then PostgreSQL)."""
+    """An empty ledger, records table and settlement tables on this test's database (SQLite, then
+    PostgreSQL)."""
     records_metadata.create_all(engine)
+    settlement_metadata.create_all(engine)  # the settled trades the market records
     pretrade_metadata.create_all(engine)  # the cool-downs the liquidations record
     return engine
 
