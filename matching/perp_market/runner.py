@@ -122,9 +122,7 @@ class Runner:
         fund_isolated(account, self.perp.mark, spec)
         return True
 
-    def _prices(
-        self, seq: int, prices: Prices, submit: Submit, step: Step
-    ) -> tuple[list[Printed], set[int]]:
+    def _prices(self, seq: int, prices: Prices, submit: Submit, step: Step) -> tuple[list[Printed], set[int]]:
         """The round; the book commands its liquidation orders printed, and those orders' ids."""
         perp = self.perp
         if not self.priced:  # funding intervals start at the first price, on the interval's grid
