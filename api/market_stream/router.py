@@ -1,4 +1,5 @@
-"""`/v1/markets/{id}/stream`: a WebSocket of one market's book changes and trades (issue 13, point 8).
+"""`/v1/markets/{id}/stream`: a WebSocket of one market's book changes and trades (issue 13, point 8), for
+the spot markets and the perpetual TPW-PERP alike (`matching.spot.feed.MarketData`).
 
 Authorized as the REST market data is: a merchant's key with `orders:read` in `Authorization: Bearer`, and
 the market of the key's mode (a sandbox key streams the sandbox book: paper trading). A refusal comes
