@@ -16,8 +16,8 @@ from matching.perpetuals.margin import fee
 from matching.settlement.batches import BatchPolicy, cut_batch, trade_proof, trade_row
 from matching.settlement.leaf import Venue
 from matching.settlement.schema import settlement_trades
-from tests.matching.perp_market.conftest import OpenPerp
-from tests.matching.perp_market.view import UNIT, balance, records
+from tests.matching.perp_market.conftest import OpenPerp, long_over_a_bid
+from tests.matching.perp_market.view import balance, records
 
 PRICE = 25_000
 CHAIN, ANCHOR = 31337, "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9"
@@ -30,15 +30,9 @@ def recorded(ledger: Engine) -> list[dict[str, Any]]:
 
 
 def liquidated(perp: PerpMarket) -> None:
-    """Trader 1 long 50,000 lots from trader 2 at 25,000, trader 3 bidding at 19,700; the price falls to
-    20,000 and trader 1's position is liquidated into trader 3's bid."""
-    perp.deposit(1, 101, 300 * UNIT)
-    perp.deposit(2, 102, 1_000 * UNIT)
-    perp.deposit(3, 103, 1_000 * UNIT)
-    perp.price_round(PRICE)
-    perp.place(Place(0, 11, 2, Side.SELL, Kind.LIMIT, 50_000, PRICE))
-    perp.place(Place(0, 12, 1, Side.BUY, Kind.LIMIT, 50_000, PRICE, tif=Tif.IOC))
-    perp.place(Place(0, 13, 3, Side.BUY, Kind.LIMIT, 50_000, 19_700))
+    """Trader 1 long 50,000 lots from trader 2 at 25,000; the price falls to 20,000 and trader 1's
+    position is liquidated into trader 3's bid at 19,700."""
+    long_over_a_bid(perp, PRICE)
     perp.price_round(20_000)
 
 
