@@ -1,4 +1,5 @@
-"""`/v1/markets/{id}/stream`: a WebSocket of one market's book changes and trades (issue 13, point 8).
+"""`/v1/markets/{id}/stream`: a WebSocket of one market's book changes and trades (issue 13, point 8), for
+the spot markets and the perpetual TPW-PERP alike (`matching.spot.feed.MarketData`).
 
 Authorized as the REST market data is: a merchant's key with `orders:read` in `Authorization: Bearer`, and
 the market of the key's mode (a sandbox key streams the sandbox book: paper trading). A refusal comes
@@ -28,10 +29,8 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import OrdersReader
 from api.market_stream.service import snapshot_text, update_text
 from api.markets.router import MarketPath
-from api.markets.service import open_market
-from matching.markets import MarketSpec
-from matching.spot.feed import Snapshot, Subscription
-from matching.spot.market import SpotMarket
+from api.markets.service import Units, open_market_data
+from matching.spot.feed import MarketData, Snapshot, Subscription
 
 router = APIRouter(prefix="/v1/markets", tags=["markets"])
 
@@ -47,7 +46,7 @@ UNKNOWN_REQUEST: Final = json.dumps(
 class _Session:
     """One client's stream: the send loop and, beside it, a listener for its requests."""
 
-    def __init__(self, websocket: WebSocket, market: SpotMarket, spec: MarketSpec, livemode: bool) -> None:
+    def __init__(self, websocket: WebSocket, market: MarketData, spec: Units, livemode: bool) -> None:
         self.websocket = websocket
         self.market = market
         self.spec = spec
@@ -113,7 +112,7 @@ class _Session:
 @router.websocket("/{market_id}/stream", name="market_stream")
 async def stream(websocket: WebSocket, market_id: MarketPath, tenant: OrdersReader) -> None:
     """Scope `orders:read`. The book's snapshot, then its changes and trades with contiguous `seq`."""
-    market, spec = await run_in_threadpool(open_market, websocket.app.state.spot_markets, tenant, market_id)
+    market, spec = await run_in_threadpool(open_market_data, websocket.app.state, tenant, market_id)
     await websocket.accept()
     capacity: int = websocket.app.state.settings.market_stream_queue
     await _Session(websocket, market, spec, tenant.livemode).run(capacity)

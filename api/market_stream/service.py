@@ -2,13 +2,12 @@
 client of its market."""
 
 from api.markets import schemas
-from api.markets.service import level_views, time_of, trade_view
+from api.markets.service import Units, level_views, time_of, trade_view
 from matching.engine import Side
-from matching.markets import MarketSpec
 from matching.spot.feed import Snapshot, Update
 
 
-def snapshot_text(spec: MarketSpec, livemode: bool, snapshot: Snapshot) -> str:
+def snapshot_text(spec: Units, livemode: bool, snapshot: Snapshot) -> str:
     return schemas.StreamSnapshot(
         market=spec.id,
         livemode=livemode,
@@ -18,7 +17,7 @@ def snapshot_text(spec: MarketSpec, livemode: bool, snapshot: Snapshot) -> str:
     ).model_dump_json()
 
 
-def update_text(spec: MarketSpec, update: Update) -> str:
+def update_text(spec: Units, update: Update) -> str:
     """The update's wire form, encoded once for every client of the market (`Update.wire`)."""
     if update.wire is None:
         update.wire = schemas.StreamUpdate(

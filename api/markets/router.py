@@ -1,8 +1,11 @@
-"""`/v1/markets`: the spot markets, their books, recent trades and candles (issue 13, point 8, REST half).
+"""`/v1/markets`: the markets (the spot markets and the perpetual TPW-PERP), their books, recent trades and
+candles (issue 13, point 8, REST half).
 
 Market data of the key's mode (a sandbox key sees the sandbox book), for a merchant's key with
 `orders:read`. The book is read from the engine under the market's lock; trades and candles from the
-market's tape, rebuilt from the journal at open (`matching.spot.tape`): the newest 10,000 trades.
+market's tape, rebuilt from the journal at open (`matching.spot.tape`): the newest 10,000 trades. The
+perpetual serves the same views from its own book and tape (`matching.spot.feed.MarketData`); balances
+are the spot markets' only (a perpetual's margin is `/v1/perps`).
 """
 
 from typing import Annotated, Any, Final, Literal
@@ -15,16 +18,19 @@ from api.deps import OrdersReader
 from api.errors import problem_doc
 from api.markets import schemas
 from api.markets.service import (
+    PERP_UNITS,
     QUOTE_NAMES,
+    Units,
     balances_view,
     level_views,
     open_market,
+    open_market_data,
     time_of,
     trade_view,
 )
 from matching.engine import Side
 from matching.markets import MarketSpec, markets
-from matching.spot.market import SpotMarket
+from matching.spot.feed import MarketData
 from payments.merchants.tenant import Tenant
 
 router = APIRouter(prefix="/v1/markets", tags=["markets"])
@@ -38,8 +44,8 @@ RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 INTERVALS: Final = {"1m": 60, "5m": 300, "15m": 900, "1h": 3_600, "1d": 86_400}
 
 
-def _open(request: Request, tenant: Tenant, market_id: str) -> tuple[SpotMarket, MarketSpec]:
-    return open_market(request.app.state.spot_markets, tenant, market_id)
+def _open(request: Request, tenant: Tenant, market_id: str) -> tuple[MarketData, Units]:
+    return open_market_data(request.app.state, tenant, market_id)
 
 
 def _market_view(spec: MarketSpec) -> schemas.MarketOut:
@@ -54,10 +60,23 @@ def _market_view(spec: MarketSpec) -> schemas.MarketOut:
     )
 
 
+def _perp_view() -> schemas.MarketOut:
+    """TPW-PERP: TPW priced in tUSD, margined and settled in tUSD."""
+    return schemas.MarketOut(
+        id=PERP_UNITS.id,
+        base="TPW",
+        quote="tUSD",
+        tick=PERP_UNITS.price_text(1),
+        lot=PERP_UNITS.qty_text(1),
+        maker_fee_bps=PERP_UNITS.spec.maker_fee_bps,
+        taker_fee_bps=PERP_UNITS.spec.taker_fee_bps,
+    )
+
+
 @router.get("", summary="List the markets", responses=RESPONSES)
 async def list_markets(_tenant: OrdersReader) -> schemas.Markets:
-    """Scope `orders:read`."""
-    return schemas.Markets(data=[_market_view(spec) for spec in markets().values()])
+    """Scope `orders:read`. The spot markets, then the perpetual."""
+    return schemas.Markets(data=[*(_market_view(spec) for spec in markets().values()), _perp_view()])
 
 
 @router.get("/{market_id}/book", summary="A market's best levels", responses=RESPONSES)
@@ -126,5 +145,5 @@ async def list_candles(
 @router.get("/{market_id}/balances", summary="The caller's spot balances", responses=RESPONSES)
 async def read_balances(request: Request, market_id: MarketPath, tenant: OrdersReader) -> schemas.Balances:
     """Scope `orders:read`. Available (in the caller's spot accounts) and held by its open orders here."""
-    market, spec = await run_in_threadpool(_open, request, tenant, market_id)
+    market, spec = await run_in_threadpool(open_market, request.app.state.spot_markets, tenant, market_id)
     return await run_in_threadpool(balances_view, market, spec, tenant, market.database)

@@ -2,17 +2,22 @@
 market, and the views of levels, trades and balances as decimal strings."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
+
+from starlette.datastructures import State
 
 from api.errors import NotFound
 from api.markets import schemas
 from api.orders.runtime import SpotMarkets, trader_of
+from api.perps.runtime import PERP_MARKETS, TPW_PERP, PerpMarkets
 from ledger.accounts import lookup_accounts
 from ledger.transaction import Database
 from matching.engine import Side
 from matching.markets import MarketSpec, markets
 from matching.markets.spec import units_text
+from matching.perp_market.text import PerpUnits
 from matching.spot.accounts import trader_account
+from matching.spot.feed import MarketData
 from matching.spot.market import SpotMarket
 from matching.spot.tape import TapeTrade
 from payments.merchants.tenant import Tenant
@@ -37,12 +42,35 @@ def open_market(spot_markets: SpotMarkets, tenant: Tenant, market_id: str) -> tu
     return market, markets()[market_id]
 
 
-def level_views(spec: MarketSpec, levels: list[tuple[int, int]]) -> list[schemas.Level]:
+class Units(Protocol):
+    """A market's ticks and lots as decimal strings: a spot `MarketSpec` or the perpetual's `PerpUnits`."""
+
+    @property
+    def id(self) -> str: ...
+
+    def price_text(self, ticks: int) -> str: ...
+
+    def qty_text(self, lots: int) -> str: ...
+
+
+PERP_UNITS: Final = PerpUnits(TPW_PERP)
+"""TPW-PERP as clients know it (the sandbox copy's id is the listed one too)."""
+
+
+def open_market_data(state: State, tenant: Tenant, market_id: str) -> tuple[MarketData, Units]:
+    """The book and tape of any listed market (spot or TPW-PERP) in the tenant's mode, and its units."""
+    if market_id in PERP_MARKETS:
+        perps: PerpMarkets = state.perp_markets
+        return perps.get(tenant.livemode), PERP_UNITS
+    return open_market(state.spot_markets, tenant, market_id)
+
+
+def level_views(spec: Units, levels: list[tuple[int, int]]) -> list[schemas.Level]:
     """(ticks, lots) levels as decimal strings."""
     return [schemas.Level(price=spec.price_text(price), qty=spec.qty_text(lots)) for price, lots in levels]
 
 
-def trade_view(spec: MarketSpec, trade: TapeTrade) -> schemas.TradeOut:
+def trade_view(spec: Units, trade: TapeTrade) -> schemas.TradeOut:
     return schemas.TradeOut(
         id=f"{trade.seq}-{trade.index}",
         price=spec.price_text(trade.price),

@@ -21,7 +21,7 @@ import copy
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -61,9 +61,12 @@ from matching.perpetuals.index.source import BookQuote, IndexSource, to_ticks
 from matching.perpetuals.margin import MarginState, check
 from matching.perpetuals.records import LiquidationStarted
 from matching.perpetuals.spec import PerpSpec
+from matching.settlement.trades import record_trades
 from matching.spot.accounts import ensure_accounts
+from matching.spot.feed import Feed, MarketData, Resting, Update
 from matching.spot.market import micros, open_as_writer
 from matching.spot.poster import post
+from matching.spot.tape import Tape
 from risk.pretrade.cooldown import record_liquidation_on
 
 Clock = Callable[[], int]
@@ -87,7 +90,7 @@ def deposit_reference(market: str, deposit_id: int) -> str:
     return f"perp:{market}:deposit:{deposit_id}"
 
 
-class PerpMarket:
+class PerpMarket(MarketData):
     """The book, the inputs log, the domain and the ledger postings of one perpetual market."""
 
     def __init__(
@@ -113,6 +116,10 @@ class PerpMarket:
         self.transfers_done: dict[int, bool] = {}
         """Every deposit and withdrawal id journaled, and whether it was accepted: the same id again is
         answered as the first time, never applied twice."""
+        self.tape = Tape()
+        self.feed = Feed()
+        self._updates: list[Update] = []
+        """The feed's updates of the step being stored: published once it is (as a spot command's)."""
         self._lock = threading.Lock()
         self._halted: BaseException | None = None
         self._writer_lock = -1
@@ -145,10 +152,12 @@ class PerpMarket:
     # -- the steps ----------------------------------------------------------------------------------
 
     def store(self, key: str, outcome: Outcome) -> None:
-        """One step's transfers and records in one database transaction (again: nothing new), with each
-        liquidation's start told to the pre-trade cool-down (`risk.pretrade.cooldown`) in it."""
+        """One step's transfers, records and settled trades (`matching.settlement.trades`) in one database
+        transaction (again: nothing new), with each liquidation's start told to the pre-trade cool-down
+        (`risk.pretrade.cooldown`) in it."""
         with self.database.begin() as connection:
             post(connection, outcome.specs)
+            record_trades(connection, outcome.trades)
             write_records(connection, self.id, key, outcome.records)
             for record in outcome.records:
                 if isinstance(record, LiquidationStarted):
@@ -167,10 +176,31 @@ class PerpMarket:
         stored = json.loads(path.read_text())
         return Cursor(int(stored["book"]), int(stored["input"]))
 
-    def submit_live(self, place: Place) -> list[Event]:
-        """A liquidation order through the journaled book (inside a price round's step)."""
+    def submit_live(self, place: Place) -> tuple[int, list[Event]]:
+        """A liquidation order through the journaled book (inside a price round's step): its seq, events."""
+        before = self._resting()
         (events,) = self.book.submit([place])
-        return events
+        self._printed(self.book.last_seq, place.ts, events, before)
+        return self.book.last_seq, events
+
+    # -- market data (`matching.spot.feed.MarketData`) ------------------------------------------------
+
+    def _resting(self) -> Mapping[int, Resting]:
+        """The resting orders before a book command, for its feed update (a copy only while someone
+        listens: nothing is computed for the feed otherwise)."""
+        return dict(self.book.engine.book.orders) if self.feed.subscribers else {}
+
+    def _printed(self, seq: int, ts: int, events: list[Event], before: Mapping[int, Resting]) -> None:
+        """Book command `seq`'s trades onto the tape, its update (if any) held until its step is stored."""
+        trades = self.tape.record(seq, ts, events)
+        update = self.feed.prepare(seq, ts, events, trades, before, self.book.engine.book)
+        if update is not None:
+            self._updates.append(update)
+
+    def _publish(self) -> None:
+        for update in self._updates:
+            self.feed.publish(update)
+        self._updates.clear()
 
     def _check_running(self) -> None:
         if self._halted is not None:
@@ -181,14 +211,17 @@ class PerpMarket:
 
     def _command(self, cmd: Command) -> list[Event]:
         """Journal a book command, apply its fills, store its step (under the lock)."""
+        before = self._resting()
         (events,) = self.book.submit([cmd])
         try:
             seq = self.book.last_seq
+            self._printed(seq, cmd.ts, events, before)
             self.store(f"b{seq}", self.runner.book(seq, cmd, events))
             self.write_cursor()
         except BaseException as error:
             self._halted = error
             raise MarketHalted(f"{self.id}: storing book seq {self.book.last_seq} failed") from error
+        self._publish()
         return events
 
     def _input(self, make: Callable[[int], Input]) -> Outcome:
@@ -202,6 +235,7 @@ class PerpMarket:
         except BaseException as error:
             self._halted = error
             raise MarketHalted(f"{self.id}: storing input {seq} failed") from error
+        self._publish()
         return outcome
 
     # -- orders ---------------------------------------------------------------------------------------
@@ -380,6 +414,8 @@ class PerpMarket:
 
     def close(self) -> None:
         if self._writer_lock >= 0:
+            with self._lock:
+                self.feed.end()
             self.book.close()
             self.inputs.close()
             os.close(self._writer_lock)

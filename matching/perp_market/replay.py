@@ -8,8 +8,9 @@ is stored (transfers and records: answered `exists` / skipped where a first run 
 round whose liquidation orders the crash cut off the book's journal sends them now, through the book.
 
 A second engine runs every book record (the domain needs each command's events, which the journal does
-not hold); its state hash must equal the book's at the end, or the two disagree about history. Then the
-deposits the ledger moved but no input names are given back to their wallets.
+not hold; the tape, `matching.spot.tape`, is rebuilt from them too); its state hash must equal the book's
+at the end, or the two disagree about history. Then the deposits the ledger moved but no input names are
+given back to their wallets.
 """
 
 from __future__ import annotations
@@ -39,20 +40,24 @@ def recover(market: PerpMarket) -> None:
         while position < len(records) and records[position][0] <= seq:
             book_seq, cmd = records[position]
             position += 1
-            outcome = runner.book(book_seq, cmd, shadow.process(cmd))
+            events = shadow.process(cmd)
+            market.tape.record(book_seq, cmd.ts, events)
+            outcome = runner.book(book_seq, cmd, events)
             if book_seq > cursor.book:
                 market.store(f"b{book_seq}", outcome)
 
-    def submit(place: Place) -> list[Event]:
+    def submit(place: Place) -> tuple[int, list[Event]]:
         nonlocal position
         if position < len(records):
-            _, cmd = records[position]
+            book_seq, cmd = records[position]
             if cmd != place:
                 raise RuntimeError(
                     f"{market.id}: book record {records[position][0]} is not the liquidation {place}"
                 )
             position += 1
-            return shadow.process(cmd)
+            events = shadow.process(cmd)
+            market.tape.record(book_seq, cmd.ts, events)
+            return book_seq, events
         shadow.process(place)
         return market.submit_live(place)
 

@@ -12,7 +12,7 @@ based, 2^61 and up), so a replay names the same orders.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence, Set
 from typing import NamedTuple
 
 from ledger.model import TransferSpec
@@ -20,6 +20,7 @@ from matching.engine import Command, Event, Place
 from matching.perp_market.accounts import deposits_account, margin_account, wallet_account
 from matching.perp_market.inputs import Configure, Deposit, Entry, Prices, Withdraw
 from matching.perp_market.postings import Cause, Step
+from matching.perp_market.trades import Printed, perp_trades
 from matching.perpetuals.accounts import MarginMode
 from matching.perpetuals.funding import FundingClock
 from matching.perpetuals.index.source import BookQuote
@@ -27,17 +28,21 @@ from matching.perpetuals.margin import fund_isolated, initial_margin
 from matching.perpetuals.market import Perpetual
 from matching.perpetuals.records import Record
 from matching.perpetuals.spec import PerpSpec
+from matching.settlement.leaf import SettledTrade
 
-Submit = Callable[[Place], list[Event]]
+Submit = Callable[[Place], tuple[int, list[Event]]]
+"""Sends a liquidation order to the book: its book journal seq and its events."""
 LIQUIDATION_ID_BITS = 16
 
 
 class Outcome(NamedTuple):
-    """What a step did: its transfers, its records, and whether the input was accepted."""
+    """What a step did: its transfers, its records, whether the input was accepted, and the trades it
+    printed as settlement records them (`matching.perp_market.trades`)."""
 
     specs: list[TransferSpec]
     records: list[Record]
     accepted: bool = True
+    trades: tuple[SettledTrade, ...] = ()
 
 
 class Runner:
@@ -53,7 +58,7 @@ class Runner:
         step = Step(self.perp, self.market, f"b{seq}")
         self.perp.apply_events(events, cmd.ts)
         step.trades(events, set())
-        return self._finish(step)
+        return self._finish(step, printed=[(seq, events)])
 
     def input(self, seq: int, entry: Entry, submit: Submit) -> Outcome:
         """Input `seq`; `submit` reaches the book (a price round's liquidation orders)."""
@@ -75,15 +80,22 @@ class Runner:
             case Configure(_, trader, mode, leverage):
                 accepted = self._configure(trader, MarginMode(mode), leverage)
             case Prices():
-                self._prices(seq, entry.input, submit, step)
-                accepted = True
+                printed, issued = self._prices(seq, entry.input, submit, step)
+                return self._finish(step, printed=printed, liquidation_orders=issued)
         return self._finish(step, accepted)
 
-    def _finish(self, step: Step, accepted: bool = True) -> Outcome:
+    def _finish(
+        self,
+        step: Step,
+        accepted: bool = True,
+        printed: Sequence[Printed] = (),
+        liquidation_orders: Set[int] = frozenset(),
+    ) -> Outcome:
         records = list(self.perp.records)
         self.perp.records.clear()  # handed on: the market keeps no history in memory
         step.records(records)
-        return Outcome(step.specs(records), records, accepted)
+        trades = perp_trades(self.perp.spec, self.market, printed, liquidation_orders, records)
+        return Outcome(step.specs(records), records, accepted, tuple(trades))
 
     def _ensure(self, trader: int) -> None:
         if trader not in self.perp.accounts:
@@ -110,7 +122,8 @@ class Runner:
         fund_isolated(account, self.perp.mark, spec)
         return True
 
-    def _prices(self, seq: int, prices: Prices, submit: Submit, step: Step) -> None:
+    def _prices(self, seq: int, prices: Prices, submit: Submit, step: Step) -> tuple[list[Printed], set[int]]:
+        """The round; the book commands its liquidation orders printed, and those orders' ids."""
         perp = self.perp
         if not self.priced:  # funding intervals start at the first price, on the interval's grid
             interval = perp.spec.funding_interval
@@ -119,14 +132,15 @@ class Runner:
         perp.update_prices(prices.ts, prices.outside, BookQuote(prices.bid, prices.ask, prices.last))
         ids = (seq << LIQUIDATION_ID_BITS | n for n in itertools.count(1))
         issued: set[int] = set()
-        events: list[Event] = []
+        printed: list[Printed] = []
 
         def through_book(place: Place) -> list[Event]:
             issued.add(place.order_id)
-            out = submit(place)
-            events.extend(out)
+            book_seq, out = submit(place)
+            printed.append((book_seq, out))
             return out
 
         perp.liquidate(prices.ts, through_book, ids)
-        step.trades(events, issued)
+        step.trades((event for _, events in printed for event in events), issued)
         perp.settle_funding(prices.ts)
+        return printed, issued

@@ -25,16 +25,31 @@ Nothing is computed while nobody subscribes.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from matching.engine import Book, Decremented, Event, Rejected, Side, Trade
-from matching.spot.settlement import OpenOrder
-from matching.spot.tape import TapeTrade
+from matching.spot.tape import Tape, TapeTrade
+
+if TYPE_CHECKING:
+    from matching.journal import JournaledBook
 
 Wake = Callable[[], None]
 Levels = list[tuple[int, int]]
+
+
+class Resting(Protocol):
+    """An order as it rested before a command: which level it was in (the settlement's `OpenOrder`, or
+    the engine's own order)."""
+
+    @property
+    def side(self) -> int: ...
+
+    @property
+    def price(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +171,7 @@ class Feed:
         ts: int,
         events: Sequence[Event],
         trades: Sequence[TapeTrade],
-        before: Mapping[int, OpenOrder],
+        before: Mapping[int, Resting],
         book: Book,
     ) -> Update | None:
         """The update of a command, from its events, the open orders as they were before it (`before`)
@@ -208,3 +223,37 @@ class Feed:
         for subscription in self.subscribers:
             subscription.end()
         self.subscribers = []
+
+
+class MarketData:
+    """What a market with a journaled book serves as market data, read under its lock: the depth, the
+    tape (`matching.spot.tape`) and its feed's subscriptions. The spot market (and the option series',
+    its subclass) and the perpetual share it; each keeps its tape and feed as it applies commands."""
+
+    book: JournaledBook
+    tape: Tape
+    feed: Feed
+    _lock: threading.Lock
+
+    def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
+        """The best `limit` price levels of `side` as (ticks, lots shown), best first."""
+        with self._lock:
+            return levels(self.book.engine.book, side, limit)
+
+    def subscribe(self, capacity: int, wake: Wake) -> tuple[Subscription, Snapshot]:
+        """A subscription to this market's updates (at most `capacity` queued) and the book it starts from."""
+        subscription = Subscription(capacity, wake)
+        with self._lock:
+            self.feed.subscribers.append(subscription)
+            return subscription, self.feed.snapshot(self.book.engine.book)
+
+    def resync(self, subscription: Subscription) -> Snapshot:
+        """A fresh snapshot for `subscription`, whose queue restarts after it."""
+        with self._lock:
+            subscription.queue.clear()
+            return self.feed.snapshot(self.book.engine.book)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            if subscription in self.feed.subscribers:
+                self.feed.subscribers.remove(subscription)

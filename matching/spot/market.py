@@ -39,7 +39,7 @@ from matching.spot.errors import (
     MarketHalted,
     UnsupportedOrder,
 )
-from matching.spot.feed import Feed, Snapshot, Subscription, Wake, levels
+from matching.spot.feed import Feed, MarketData
 from matching.spot.poster import post, read_cursor, release_orphans, write_cursor
 from matching.spot.settlement import Settlement, hold_currency, hold_spec, need, settled_trades
 from matching.spot.tape import Tape
@@ -86,7 +86,7 @@ def open_as_writer(directory: Path, build: Callable[[], T]) -> tuple[T, int]:
         raise
 
 
-class SpotMarket:
+class SpotMarket(MarketData):
     """The book, journal and ledger postings of one spot market (open with `SpotMarket.open`)."""
 
     settlement_type: type[Settlement] = Settlement  # what a command's events move in the ledger
@@ -276,31 +276,6 @@ class SpotMarket:
                 return engine.last_price
             bid, ask = engine.book.best(Side.BUY), engine.book.best(Side.SELL)
             return 0 if bid is None or ask is None else (bid.price + ask.price) // 2
-
-    def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
-        """The best `limit` price levels of `side` as (ticks, lots shown), best first."""
-        with self._lock:
-            return levels(self.book.engine.book, side, limit)
-
-    # -- the live feed (`matching.spot.feed`) ---------------------------------------------------------
-
-    def subscribe(self, capacity: int, wake: Wake) -> tuple[Subscription, Snapshot]:
-        """A subscription to this market's updates (at most `capacity` queued) and the book it starts from."""
-        subscription = Subscription(capacity, wake)
-        with self._lock:
-            self.feed.subscribers.append(subscription)
-            return subscription, self.feed.snapshot(self.book.engine.book)
-
-    def resync(self, subscription: Subscription) -> Snapshot:
-        """A fresh snapshot for `subscription`, whose queue restarts after it."""
-        with self._lock:
-            subscription.queue.clear()
-            return self.feed.snapshot(self.book.engine.book)
-
-    def unsubscribe(self, subscription: Subscription) -> None:
-        with self._lock:
-            if subscription in self.feed.subscribers:
-                self.feed.subscribers.remove(subscription)
 
     def close(self) -> None:
         """Close the journal (again: nothing)."""

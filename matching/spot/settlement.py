@@ -20,7 +20,7 @@ however often a crash makes us repeat it (`matching.spot.poster`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ledger.model import TransferFlags, TransferSpec
@@ -92,6 +92,14 @@ def settled_trades(
 ) -> list[SettledTrade]:
     """The trades command `seq` printed, as settlement records them (`matching.settlement.leaf`), in the
     leaf's `venue` (an option series' book is a spot book settling premiums: `Venue.OPTION`)."""
+    return trades_as_settled(venue, market.id, seq, events, lambda trade: trade_fees(market, trade))
+
+
+def trades_as_settled(
+    venue: Venue, market_id: str, seq: int, events: Sequence[Event], fees: Callable[[Trade], tuple[int, int]]
+) -> list[SettledTrade]:
+    """The `Trade`s among command `seq`'s events as settled trades, `fees` naming each one's (buyer's fee,
+    seller's fee): every market kind prints the engine's trades, each charges its own fees."""
     settled: list[SettledTrade] = []
     for event in events:
         if isinstance(event, Trade):
@@ -100,11 +108,11 @@ def settled_trades(
                 if event.taker_side == Side.BUY
                 else (event.maker_account, event.taker_account)
             )
-            buyer_fee, seller_fee = trade_fees(market, event)
+            buyer_fee, seller_fee = fees(event)
             settled.append(
                 SettledTrade(
                     venue,
-                    market.id,
+                    market_id,
                     seq,
                     len(settled),
                     buyer,

@@ -10,7 +10,10 @@ def test_market_data_follows_the_trades(merchant_a: Onboarded, merchant_b: Onboa
     for merchant in (merchant_a, merchant_b):
         fund(merchant, False, 100, 10_000)
     listed = merchant_a.sandbox.get(MARKETS).json()["data"]
-    assert [(m["id"], m["tick"], m["lot"], m["quote"]) for m in listed] == [("TPW-tUSD", "0.01", "1", "tUSD")]
+    assert [(m["id"], m["tick"], m["lot"], m["quote"]) for m in listed] == [
+        ("TPW-tUSD", "0.01", "1", "tUSD"),
+        ("TPW-PERP", "0.0001", "0.01", "tUSD"),
+    ]
     for price, qty in (("2.50", "3"), ("2.50", "2"), ("2.40", "5")):
         body = {"market": "TPW-tUSD", "side": "buy", "price": price, "qty": qty}
         assert merchant_a.sandbox.post(ORDERS, body).status_code == 201

@@ -8,33 +8,10 @@ import pytest
 
 from tests.api.merchants.conftest import Onboarded
 from tests.api.orders.conftest import Fund
-from tests.api.perps.conftest import Perp
+from tests.api.perps.conftest import TRANSFERS, Perp, deposit, order
 
 ORDERS = "/v1/orders"
-TRANSFERS = "/v1/margin/transfers"
 HOUR = 3_600_000_000
-
-
-def order(side: str, price: str, qty: str, **extra: Any) -> dict[str, Any]:
-    return {"market": "TPW-PERP", "side": side, "price": price, "qty": qty, **extra}
-
-
-def deposit(caller: Any, amount: str, key: str | None = None) -> Any:
-    body = {"market": "TPW-PERP", "direction": "deposit", "amount": amount}
-    return caller.post(TRANSFERS, body, idempotency_key=key)
-
-
-@pytest.fixture
-def traders(
-    merchant_a: Onboarded, merchant_b: Onboarded, fund: Fund, perp: Perp
-) -> tuple[Onboarded, Onboarded]:
-    """Two merchants with 10,000 tUSD each in their sandbox balances, 1,000 of it as margin; the sandbox
-    market priced at 2.5 tUSD per TPW."""
-    for merchant in (merchant_a, merchant_b):
-        fund(merchant, False, 1, 10_000)
-        assert deposit(merchant.sandbox, "1000").status_code == 201
-    perp(False).price_round(25_000)
-    return merchant_a, merchant_b
 
 
 def test_a_deposit_is_idempotent_and_moves_the_balance_once(

@@ -44,6 +44,7 @@ from matching.engine import Kind, Place, Side
 from matching.markets import TPW_TUSD
 from matching.settlement import batches as batches_module
 from matching.settlement.batches import BatchPolicy, unfinished
+from matching.settlement.leaf import Venue
 from matching.settlement.schema import settlement_batches, settlement_trades
 from matching.spot.accounts import trader_account
 from matching.spot.market import SpotMarket
@@ -59,6 +60,8 @@ from scripts._support.processes import ManagedProcess
 from scripts._support.stack_deployments import node_policy
 from tests.api.merchants.conftest import Onboarded
 from tests.api.orders.conftest import Fund
+from tests.api.perps.conftest import deposit
+from tests.api.perps.conftest import order as perp_order
 from tests.api.settlement.conftest import trade
 from tests.devnet.conftest import deploy_config, deployments_dir, l1_anvil  # noqa: F401  (fixtures)
 from tests.helpers.api_process import ApiProcess
@@ -183,6 +186,35 @@ def test_a_batch_anchored_through_custody_verifies_on_chain(
         ("2", "anchored", 1),
         ("1", "anchored", 2),
     ]
+
+
+def test_a_perpetual_trade_verifies_on_chain(
+    merchant_a: Onboarded,
+    merchant_b: Onboarded,
+    fund: Fund,
+    client: TestClient,
+    anchorer: Anchorer,
+    anchor: SettlementAnchor,
+    engine: Engine,
+) -> None:
+    """A TPW-PERP fill's leaf (venue 2) anchored and verified by the contract as a spot one is."""
+    for merchant in (merchant_a, merchant_b):
+        fund(merchant, False, 1, 10_000)
+        assert deposit(merchant.sandbox, "1000").status_code == 201
+    client.app.state.perp_markets.get(False).price_round(25_000)  # type: ignore[attr-defined]
+    assert merchant_a.sandbox.post("/v1/orders", perp_order("buy", "2.5", "40")).status_code == 201
+    taken = merchant_b.sandbox.post("/v1/orders", perp_order("sell", "2.5", "40", time_in_force="ioc"))
+    assert taken.status_code == 201, taken.text
+    with engine.connect() as connection:
+        (trade_id,) = connection.scalars(
+            select(settlement_trades.c.id).where(settlement_trades.c.venue == int(Venue.PERPETUAL))
+        ).all()
+    assert anchorer.run_once() == 1
+    body = proof_of(merchant_b, trade_id)
+    assert body["batch"]["status"] == "anchored"
+    assert verify_on_chain(anchor, body)
+    tampered = body["leaf"][:-1] + ("0" if body["leaf"][-1] != "0" else "1")
+    assert not verify_on_chain(anchor, body, tampered)
 
 
 def test_a_crash_at_each_step_resumes_to_one_anchor(

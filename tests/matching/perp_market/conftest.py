@@ -7,13 +7,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from matching.engine import Kind, Place, Side, Tif
 from matching.perp_market.market import PerpMarket
 from matching.perp_market.records import metadata as records_metadata
 from matching.perpetuals.spec import PerpSpec
+from matching.settlement.schema import metadata as settlement_metadata
 from risk.pretrade.schema import metadata as pretrade_metadata
 from tests.helpers.db import database_url, pg_url, sqlite_url  # noqa: F401  (fixtures)
 from tests.ledger.conftest import engine  # noqa: F401  (fixture: an empty ledger on each backend)
-from tests.matching.perp_market.view import fund
+from tests.matching.perp_market.view import UNIT, fund
 
 OpenPerp = Callable[[], PerpMarket]
 TRADERS = (1, 2, 3)
@@ -21,8 +23,10 @@ TRADERS = (1, 2, 3)
 
 @pytest.fixture
 def ledger(engine: Engine) -> Engine:  # noqa: F811
-    """An empty ledger and records table on this test's database (SQLite, then PostgreSQL)."""
+    """An empty ledger, records table and settlement tables on this test's database (SQLite, then
+    PostgreSQL)."""
     records_metadata.create_all(engine)
+    settlement_metadata.create_all(engine)  # the settled trades the market records
     pretrade_metadata.create_all(engine)  # the cool-downs the liquidations record
     return engine
 
@@ -62,3 +66,15 @@ def perp(open_perp: OpenPerp, ledger: Engine) -> PerpMarket:
     for trader in TRADERS:
         fund(ledger, trader, 100_000)
     return market
+
+
+def long_over_a_bid(perp: PerpMarket, price: int = 25_000) -> None:
+    """Trader 1 long 50,000 lots at `price` on 300 tUSD of margin (from trader 2), trader 3 bidding 50,000
+    at 19,700: a price round at 20,000 liquidates trader 1 into trader 3's bid."""
+    perp.deposit(1, 101, 300 * UNIT)
+    perp.deposit(2, 102, 1_000 * UNIT)
+    perp.deposit(3, 103, 1_000 * UNIT)
+    perp.price_round(price)
+    perp.place(Place(0, 11, 2, Side.SELL, Kind.LIMIT, 50_000, price))
+    perp.place(Place(0, 12, 1, Side.BUY, Kind.LIMIT, 50_000, price, tif=Tif.IOC))
+    perp.place(Place(0, 13, 3, Side.BUY, Kind.LIMIT, 50_000, 19_700))

@@ -14,7 +14,7 @@ from matching.perp_market import market as market_module
 from matching.perp_market.accounts import CURRENCY, deposits_account, wallet_account
 from matching.perp_market.errors import MarketHalted
 from matching.perp_market.market import CURSOR_NAME, PerpMarket, deposit_reference
-from tests.matching.perp_market.conftest import OpenPerp
+from tests.matching.perp_market.conftest import OpenPerp, long_over_a_bid
 from tests.matching.perp_market.view import UNIT, assert_ledger_agrees, balance, records, transfer_count
 
 PRICE = 25_000
@@ -136,13 +136,7 @@ def test_a_deposit_the_journal_never_took_is_given_back(
 def test_liquidation_orders_a_crash_cut_off_are_sent_at_reopen(
     perp: PerpMarket, open_perp: OpenPerp, ledger: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    perp.deposit(1, 101, 300 * UNIT)
-    perp.deposit(2, 102, 1_000 * UNIT)
-    perp.deposit(3, 103, 1_000 * UNIT)
-    perp.price_round(PRICE)
-    perp.place(Place(0, 11, 2, Side.SELL, Kind.LIMIT, 50_000, PRICE))
-    perp.place(Place(0, 12, 1, Side.BUY, Kind.LIMIT, 50_000, PRICE, tif=Tif.IOC))
-    perp.place(Place(0, 13, 3, Side.BUY, Kind.LIMIT, 50_000, 19_700))
+    long_over_a_bid(perp, PRICE)
     book_seq = perp.book.last_seq
 
     def died(*_: object) -> None:
