@@ -477,6 +477,9 @@ class DevnetStack:
             "TPW_KYC_WEBHOOK_SECRET_PATH": str(self.kyc_secret_file),
             "TPW_SCREENING_LIST_DIR": str(self.sanctions_list_dir(run_dir)),
             "TPW_ROUTING_SWAP_KEY_PATH": str(swap_key_file),
+            # The markets' journals belong to this run's database: a journal left by an earlier run would
+            # be replayed into a fresh ledger that lacks its accounts.
+            "TPW_MATCHING_DIR": str(run_dir / "matching"),
             **perp_pricing_env(),
         }
         if self.custody is not None:
