@@ -84,12 +84,20 @@ def test_the_price_loop_finds_the_pool_by_name_once_it_is_deployed(
 ) -> None:
     """The devnet names the pair and TPW (the API starts before the pool exists): no source while the
     registry lacks them, then the pool's exact price, kept; addresses work as they always did."""
-    named = {"perp_index_pair": POOL_NAME, "perp_index_base": "TPW", "l1_rpc_url": l1_anvil.url}
-    not_yet = ApiSettings(**named, deployments_dir=tmp_path / "empty")
+
+    def named(directory: Path) -> ApiSettings:
+        return ApiSettings(
+            perp_index_pair=POOL_NAME,
+            perp_index_base="TPW",
+            l1_rpc_url=l1_anvil.url,
+            deployments_dir=directory,
+        )
+
+    not_yet = named(tmp_path / "empty")
     assert index_source(not_yet) is None
     waiting = IndexResolver(not_yet)
     assert waiting.source() is None
-    deployed = ApiSettings(**named, deployments_dir=pool_registry.path.parent)
+    deployed = named(pool_registry.path.parent)
     resolver = IndexResolver(deployed)
     source = resolver.source()
     assert source is not None
