@@ -331,6 +331,7 @@ class DevnetStack:
             api_url=self.api_url,
             api_key=self.api_key,
             custody_key_id=self.custody_key_id,
+            batch_age_seconds=self.settings.settlement_batch_age_seconds,
         )
         self.processes.append(anchorer)
         anchorer.start()
@@ -480,7 +481,7 @@ class DevnetStack:
             # The markets' journals belong to this run's database: a journal left by an earlier run would
             # be replayed into a fresh ledger that lacks its accounts.
             "TPW_MATCHING_DIR": str(run_dir / "matching"),
-            **perp_pricing_env(),
+            **perp_pricing_env(self.settings.perp_price_interval_seconds),
         }
         if self.custody is not None:
             env |= {

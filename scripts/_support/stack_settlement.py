@@ -3,7 +3,8 @@ settlement anchorer (`python -m relay.settlement`), its own process like the kee
 
 The anchorer's secrets (the devnet API key, which has `custody:sign`, and its relayer's private key) are
 0600 files of the run named by their paths, never values in its environment (readable in
-`/proc/<pid>/environ`). On the devnet a batch is cut once its oldest trade has waited a second and is
+`/proc/<pid>/environ`). On the devnet a batch is cut once its oldest trade has waited a second (the stack
+config's `settlement_batch_age_seconds`) and is
 recorded anchored as soon as its event is read (anvil mines each transaction at once), so a trade made by
 the demo is on `SettlementAnchor` within seconds.
 """
@@ -21,19 +22,17 @@ from scripts._support.processes import ManagedProcess
 
 ANCHOR_RELAYER_INDEX: Final = 9  # dev account 9 pays the anchors' gas (no authority over them)
 ANCHORER_STARTED: Final = "settlement anchorer for"  # what `relay.settlement` logs once it is running
-PERP_PRICE_INTERVAL_SECONDS: Final = "0.5"
-BATCH_MAX_AGE_SECONDS: Final = "1"
 ANCHORER_POLL_SECONDS: Final = "0.5"
 
 
-def perp_pricing_env() -> dict[str, str]:
+def perp_pricing_env(interval_seconds: float) -> dict[str, str]:
     """The API's price loop on the devnet's TPW/tUSD pair, named as the registry records it: the API starts
     before the pool is deployed, and the loop finds it there once it is (`api.perps.pricing`)."""
     return {
         "TPW_PERP_INDEX_PAIR": POOL_NAME,
         "TPW_PERP_INDEX_BASE": BASE,
         "TPW_PERP_INDEX_NETWORK": "l1",
-        "TPW_PERP_PRICE_INTERVAL_SECONDS": PERP_PRICE_INTERVAL_SECONDS,
+        "TPW_PERP_PRICE_INTERVAL_SECONDS": str(interval_seconds),
     }
 
 
@@ -48,6 +47,7 @@ def anchorer_process(
     api_url: str,
     api_key: str,
     custody_key_id: str,
+    batch_age_seconds: float,
 ) -> ManagedProcess:
     """`python -m relay.settlement` on L1 and the API's database, signing through the API's coordinator;
     not started (the caller starts it and waits for `ANCHORER_STARTED` in its log)."""
@@ -66,7 +66,7 @@ def anchorer_process(
         "TPW_SETTLEMENT_API_KEY_FILE": str(api_key_file),
         "TPW_SETTLEMENT_RELAYER_KEY_FILE": str(relayer_key_file),
         "TPW_SETTLEMENT_CUSTODY_KEY_ID": custody_key_id,
-        "TPW_SETTLEMENT_MAX_AGE_SECONDS": BATCH_MAX_AGE_SECONDS,
+        "TPW_SETTLEMENT_MAX_AGE_SECONDS": str(batch_age_seconds),
         "TPW_SETTLEMENT_CONFIRMATIONS": "0",
         "TPW_SETTLEMENT_POLL_INTERVAL_SECONDS": ANCHORER_POLL_SECONDS,
     }

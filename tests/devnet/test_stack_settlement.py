@@ -10,6 +10,7 @@ import pytest
 from chain.dev_accounts import dev_accounts
 from chain.liquidity import BASE, POOL_NAME
 from relay.settlement.settings import AnchorerSettings
+from scripts._support.stack_config import DevnetSettings
 from scripts._support.stack_settlement import ANCHOR_RELAYER_INDEX, anchorer_process, perp_pricing_env
 
 API_KEY = "tpw_devnet_secret_key_value"
@@ -29,6 +30,7 @@ def test_the_anchorer_gets_its_secrets_as_0600_files_and_its_settings_from_the_s
         api_url="http://127.0.0.1:18000",
         api_key=API_KEY,
         custody_key_id="treasury",
+        batch_age_seconds=DevnetSettings().settlement_batch_age_seconds,
     )
     assert process.env is not None
     relayer_key = "0x" + bytes(dev_accounts()[ANCHOR_RELAYER_INDEX].key).hex()
@@ -55,6 +57,6 @@ def test_the_anchorer_gets_its_secrets_as_0600_files_and_its_settings_from_the_s
 
 
 def test_the_price_loop_names_the_registry_pool_and_runs_often() -> None:
-    env = perp_pricing_env()
+    env = perp_pricing_env(DevnetSettings().perp_price_interval_seconds)
     assert (env["TPW_PERP_INDEX_PAIR"], env["TPW_PERP_INDEX_BASE"]) == (POOL_NAME, BASE)
     assert 0 < float(env["TPW_PERP_PRICE_INTERVAL_SECONDS"]) <= 1
