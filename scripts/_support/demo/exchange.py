@@ -24,7 +24,7 @@ from chain.uniswap_v2 import UniswapV2Pool
 from scripts._support.demo.merchants import APPLICATION, DemoMerchant
 from scripts._support.demo.report import DemoFailed, Summary
 from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import Progress
+from scripts._support.stack_config import Progress, StackError
 
 SPOT: Final = "TPW-tUSD"
 PERP: Final = "TPW-PERP"
@@ -40,6 +40,7 @@ TPW_WEI: Final = 10**18
 TUSD_UNIT: Final = 10**6
 WAIT_SECONDS: Final = 30.0
 POLL_SECONDS: Final = 0.25
+NOT_BATCHED: Final = "trade-not-batched"  # the proof's problem type until the trade's batch is cut
 
 
 def _trader(stack: DevnetStack, legal_name: str) -> DemoMerchant:
@@ -167,11 +168,18 @@ def _liquidation(progress: Progress, long: DemoMerchant) -> tuple[list[dict[str,
 def _anchored_proof(stack: DevnetStack, progress: Progress, buyer: DemoMerchant, trade_id: str) -> str:
     """The anchorer anchors the trade's batch; its proof from the API verifies on-chain: the anchor seq."""
     path = f"/v1/settlement/trades/{trade_id}/proof"
+
+    def anchored() -> dict[str, Any] | None:
+        try:
+            answer = buyer.get(path)
+        except StackError as error:  # 409 until the anchorer cuts the batch
+            if NOT_BATCHED not in str(error):
+                raise
+            return None
+        return answer if answer["batch"]["status"] == "anchored" else None
+
     with progress.step("the settlement anchorer batches the trade, the custody group signs, L1 records it"):
-        proof = _wait_for(
-            "the trade's batch anchored",
-            lambda: (answer := buyer.get(path)) and answer["batch"]["status"] == "anchored" and answer,
-        )
+        proof = _wait_for("the trade's batch anchored", anchored)
     l1 = stack.chains[0]
     assert l1.deployments is not None
     anchor = SettlementAnchor(make_web3(l1.url), l1.deployments.get("SettlementAnchor").address)
