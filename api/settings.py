@@ -181,9 +181,10 @@ class ApiSettings(BaseSettings):
     """How often the perpetual's price loop runs (index and mark, margin checks, liquidation rounds,
     funding when due: `api.perps.pricing`); 0: never. One API process serves the markets."""
     perp_index_pair: str | None = None
-    """The Uniswap V2 pair (address on `perp_index_network`) whose price is TPW-PERP's outside index."""
+    """The Uniswap V2 pair whose price is TPW-PERP's outside index: its address on `perp_index_network`, or
+    its name in that network's deployments registry (looked up until deployed: `api.perps.pricing`)."""
     perp_index_base: str | None = None
-    """The TPW token's address in that pair."""
+    """The TPW token in that pair: its address, or its name in the same registry."""
     perp_index_network: Network = "l1"
     options_settlement_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
     """How often the API settles the option series whose expiry has passed, in the venues it has open (0:

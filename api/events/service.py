@@ -6,7 +6,9 @@ still the chain's block at that height: a devnet restarted with the same chain i
 finality depth, makes the entry stale, and it is dropped and read afresh. A receipt that is not final yet is
 never stored: a reorg could still replace it. Until a network has a deployments registry nothing of ours can
 be decoded there, and such answers are not stored either, so a deployment made later is seen at once. A
-registry written for another chain id is refused rather than used to name strangers' contracts.
+registry written for another chain id is refused rather than used to name strangers' contracts. The
+registry also records contracts built elsewhere (the devnet's Uniswap V2 exchange, from npm artifacts:
+`chain.liquidity`); they are not in our build manifest, so their logs are left out like a stranger's.
 """
 
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from api.events.schemas import ChainEventOut, TransactionEvents
 from api.models import ChainEvent, ChainReceipt
 from api.rpc import ChainClients, deployments, rpc_failures_as_unavailable
 from api.settings import ApiSettings, Network
-from chain.artifacts import decode_receipt_events
+from chain.artifacts import decode_receipt_events, load_manifest
 from chain.client import chain_id
 
 TX_HASH_PATTERN = r"^0x[0-9a-fA-F]{64}$"
@@ -46,7 +48,8 @@ def deployed_contracts(
     registry = deployments(settings, network, node_chain_id)
     if registry is None:
         return None
-    entries = [registry.get(name) for name in registry.names()]
+    ours = load_manifest()
+    entries = [entry for entry in map(registry.get, registry.names()) if entry.contract_type in ours]
     return DeployedContracts(
         names={entry.address: entry.name for entry in entries},
         types={entry.address: entry.contract_type for entry in entries},

@@ -46,6 +46,7 @@ from scripts._support.stack_deployments import (
     deploy_lp_pool,
     node_policy,
 )
+from scripts._support.stack_settlement import ANCHORER_STARTED, anchorer_process, perp_pricing_env
 
 KEEPER_RELAYER_INDEX = 8  # dev account 8 pays the subscription keeper's gas
 PAYOUT_RELAYER_INDEX = 7  # dev account 7 pays the gas of stablecoin refunds' payouts
@@ -63,7 +64,8 @@ CARD_PROCESSOR_STARTED = "card processor ready"  # what `payments.sandbox.card` 
 @dataclass
 class DevnetStack:
     """Start order: preflight, L1, L2, signer nodes, sandbox bank, card processor, KYC provider, API, DKG,
-    deploy both, node policy, keeper, webhook worker, payments watcher. Stop order: the reverse."""
+    deploy both, node policy, keeper, webhook worker, payments watcher, settlement anchorer. Stop order: the
+    reverse."""
 
     settings: DevnetSettings = field(default_factory=DevnetSettings)
     progress: Progress = field(default_factory=Progress)
@@ -180,6 +182,8 @@ class DevnetStack:
             self._start_webhook_worker(run_dir)
         with self.progress.step("starting the payments watcher (tUSD paid through L1's PaymentRouter)"):
             self._start_payments_watcher(run_dir)
+        with self.progress.step("starting the settlement anchorer (trade batches onto SettlementAnchor)"):
+            self._start_anchorer(run_dir)
 
     @property
     def node_ids(self) -> list[int]:
@@ -314,6 +318,25 @@ class DevnetStack:
         watcher.wait_ready(
             lambda: PAYMENTS_WATCHER_STARTED in log_path.read_text(errors="replace"), timeout=60
         )
+
+    def _start_anchorer(self, run_dir: Path) -> None:
+        """`python -m relay.settlement` (`stack_settlement`): anchors the API's settled trades on L1."""
+        anchorer = anchorer_process(
+            run_dir,
+            self.log_dir,
+            rpc_url=self.chains[0].url,
+            network=self.chains[0].network,
+            deployments_dir=self.settings.deployments_dir,
+            database_url=self.database_url,
+            api_url=self.api_url,
+            api_key=self.api_key,
+            custody_key_id=self.custody_key_id,
+            batch_age_seconds=self.settings.settlement_batch_age_seconds,
+        )
+        self.processes.append(anchorer)
+        anchorer.start()
+        log_path = anchorer.log_path
+        anchorer.wait_ready(lambda: ANCHORER_STARTED in log_path.read_text(errors="replace"), timeout=60)
 
     def _start_bank(self, run_dir: Path) -> None:
         """`python -m payments.sandbox.bank` with its own database, sending its signed webhooks to the API;
@@ -455,6 +478,10 @@ class DevnetStack:
             "TPW_KYC_WEBHOOK_SECRET_PATH": str(self.kyc_secret_file),
             "TPW_SCREENING_LIST_DIR": str(self.sanctions_list_dir(run_dir)),
             "TPW_ROUTING_SWAP_KEY_PATH": str(swap_key_file),
+            # The markets' journals belong to this run's database: a journal left by an earlier run would
+            # be replayed into a fresh ledger that lacks its accounts.
+            "TPW_MATCHING_DIR": str(run_dir / "matching"),
+            **perp_pricing_env(self.settings.perp_price_interval_seconds),
         }
         if self.custody is not None:
             env |= {

@@ -35,6 +35,8 @@ class DevnetSettings(BaseSettings):
     database_url: str | None = Field(default=None, repr=False)  # a PostgreSQL URL: the API runs on it
     devnet_schema: str = Field(default="tpw_devnet", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     anchor_velocity: int = 600  # Anchor signatures the nodes' devnet policy allows an hour
+    perp_price_interval_seconds: float = Field(default=0.5, gt=0)  # the API's perpetual price loop
+    settlement_batch_age_seconds: float = Field(default=1.0, ge=0)  # the anchorer cuts a batch this old
 
 
 class StackError(RuntimeError):

@@ -128,6 +128,25 @@ def test_a_stranger_contracts_transaction_has_no_events(
     assert body["events"] == []
 
 
+def test_a_recorded_contract_built_elsewhere_is_left_out_and_ours_still_decode(
+    client: TestClient, l1_in_process: Web3, deployed: Deployed, api_settings: ApiSettings
+):
+    """The devnet records its Uniswap V2 pair (an npm artifact, not in our manifest) beside our contracts."""
+    registry = Deployments.load(api_settings.deployments_network("l1"), api_settings.deployments_dir)
+    registry.record(
+        "TPW-tUSD-UniswapV2Pair",
+        address=deployed.stranger,
+        tx_hash="0x" + "11" * 32,
+        block_number=1,
+        contract_type="UniswapV2Pair",
+    )
+    registry.save()
+    theirs = client.get(_url("l1", _note(l1_in_process, deployed.stranger, deployed.sender, 1, b"x")))
+    assert (theirs.status_code, theirs.json()["events"]) == (200, [])
+    ours = client.get(_url("l1", _note(l1_in_process, deployed.ours, deployed.sender, 2, MEMO))).json()
+    assert [(event["contract"], event["event"]) for event in ours["events"]] == [("Notes", "Noted")]
+
+
 def test_upper_case_hash_is_the_same_transaction(client: TestClient, l1_in_process: Web3, deployed: Deployed):
     tx_hash = _note(l1_in_process, deployed.ours, deployed.sender, 5, b"")
     body = client.get(_url("l1", "0x" + tx_hash[2:].upper())).json()

@@ -1,13 +1,17 @@
 """The devnet's LP pool on a real anvil: the TPW/tUSD pair deployed beside the plan's contracts, seeded,
-recorded in the registry and found again from it; the router's pool venue quotes exactly what a real swap
-then pays, and a swap's gas stays under what the venue charges for it."""
+recorded in the registry and found again from it (by the perpetual's price loop too, by name); the router's
+pool venue quotes exactly what a real swap then pays, and a swap's gas stays under what the venue charges
+for it."""
 
+from fractions import Fraction
 from pathlib import Path
 from typing import cast
 
 import pytest
 from hexbytes import HexBytes
 
+from api.perps.pricing import IndexResolver, index_source
+from api.settings import ApiSettings
 from chain.client import make_web3
 from chain.deployments import Deployments
 from chain.dev_accounts import dev_accounts
@@ -73,3 +77,38 @@ def test_the_venue_quotes_what_a_real_swap_pays(
         for tx in w3.eth.get_block(number)["transactions"]
     )
     assert swap_gas <= SWAP_GAS
+
+
+def test_the_price_loop_finds_the_pool_by_name_once_it_is_deployed(
+    l1_anvil: AnvilNode, pool_registry: Deployments, tmp_path: Path
+) -> None:
+    """The devnet names the pair and TPW (the API starts before the pool exists): no source while the
+    registry lacks them, then the pool's exact price, kept; addresses work as they always did."""
+
+    def named(directory: Path) -> ApiSettings:
+        return ApiSettings(
+            perp_index_pair=POOL_NAME,
+            perp_index_base="TPW",
+            l1_rpc_url=l1_anvil.url,
+            deployments_dir=directory,
+        )
+
+    not_yet = named(tmp_path / "empty")
+    assert index_source(not_yet) is None
+    waiting = IndexResolver(not_yet)
+    assert waiting.source() is None
+    deployed = named(pool_registry.path.parent)
+    resolver = IndexResolver(deployed)
+    source = resolver.source()
+    assert source is not None
+    assert resolver.source() is source
+    pool = deployed_pool(make_web3(l1_anvil.url), pool_registry)
+    tpw = pool_tokens(pool_registry)[0]
+    reserve_tpw, reserve_tusd = pool.reserves(tpw)  # the other tests' swaps have moved it: read it
+    assert source.price() == pool.price(tpw) == Fraction(reserve_tusd, reserve_tpw)
+    by_address = ApiSettings(
+        perp_index_pair=pool.address.lower(), perp_index_base=tpw, l1_rpc_url=l1_anvil.url
+    )
+    source_by_address = index_source(by_address)
+    assert source_by_address is not None
+    assert source_by_address.price() == source.price()

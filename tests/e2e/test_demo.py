@@ -68,6 +68,13 @@ def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> N
     assert "10.00 EUR paid at once" in result.stdout
     assert "2,500.00 EUR paid after a TOTP step-up" in result.stdout
     assert "10.00 EUR paid once an operator approved case_" in result.stdout
+    assert "10 TPW at 2.50 tUSD between two merchants (spot:TPW-tUSD.sandbox:" in result.stdout
+    assert "liquidation_started  tier partial" in result.stdout
+    assert "partially liquidated, 635.99 kept (margin_call, liquidation_started, liquidation_filled)" in (
+        result.stdout
+    )
+    assert "batch anchored by the anchorer (seq 2); proof verified on-chain" in result.stdout
+    assert "verify answered true" in result.stdout
     assert (tmp_path / "deployments" / "local.json").exists()
     assert (tmp_path / "deployments" / "l2devnet.json").exists()
     node_ports = [ports["node_base_port"] + offset for offset in range(3)]
