@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import issue_api_key
 from api.settings import ApiSettings
-from chain.bridge.contracts import OnchainSignature
+from chain.bridge.contracts import Bridge, OnchainSignature
 from chain.intents import BridgeBatch
 from payments.rails.custody_requests import request_signature
 from relay.bridge.delivery import Signer
@@ -31,18 +31,23 @@ from tests.relay.bridge.conftest import (  # noqa: F401  (fixtures)
 KEY_ID = "treasury"
 
 
-def bridge_policy(l2_bridge: str) -> str:
-    """BridgeBatch signatures on `l2_bridge` for the 31337 -> 31338 route, 100 an hour."""
+def _chain_rules(chain_id: int, bridge: str, src_chain_id: int) -> str:
     return (
-        "version: 1\n"
-        "default:\n"
-        "  chains:\n"
-        "    31338:\n"
+        f"    {chain_id}:\n"
         "      contracts:\n"
-        f'        "{l2_bridge}": [BridgeBatch]\n'
+        f'        "{bridge}": [BridgeBatch]\n'
         "      bridge_batch:\n"
-        "        routes: [{src_chain_id: 31337, dst_chain_id: 31338}]\n"
+        f"        routes: [{{src_chain_id: {src_chain_id}, dst_chain_id: {chain_id}}}]\n"
         "        velocity: {max_signatures: 100, window_seconds: 3600}\n"
+    )
+
+
+def bridge_policy(l1_bridge: str, l2_bridge: str) -> str:
+    """BridgeBatch signatures on each bridge for the route into it, 100 an hour per chain."""
+    return (
+        "version: 1\ndefault:\n  chains:\n"
+        + _chain_rules(31337, l1_bridge, 31338)
+        + _chain_rules(31338, l2_bridge, 31337)
     )
 
 
@@ -52,7 +57,7 @@ def group(tmp_path_factory: pytest.TempPathFactory, bridges: Bridges) -> Iterato
         tmp_path_factory.mktemp("bridge-group"),
         {KEY_ID: fixed_key(CUSTODY_SEED)},
         size=3,
-        policy_yaml=bridge_policy(bridges.l2.address),
+        policy_yaml=bridge_policy(bridges.l1.address, bridges.l2.address),
     ) as group:
         group.start()
         yield group
@@ -83,9 +88,23 @@ def signer_client(client: TestClient, settings: ApiSettings) -> TestClient:
     return client
 
 
-@pytest.fixture
-def sign(signer_client: TestClient, bridges: Bridges) -> Signer:  # noqa: F811
+def signer_for(client: TestClient, destination: Bridge) -> Signer:
+    """Signatures of batches attested on `destination`, asked of the API with `client`'s key."""
+    chain_id = int(destination.w3.eth.chain_id)
+
     def signer(intent: BridgeBatch, key: str) -> OnchainSignature:
-        return request_signature(signer_client, KEY_ID, intent, 31338, bridges.l2.address, key)
+        return request_signature(client, KEY_ID, intent, chain_id, destination.address, key)
 
     return signer
+
+
+@pytest.fixture
+def sign(signer_client: TestClient, bridges: Bridges) -> Signer:  # noqa: F811
+    """Signs batches of deposits (attested on L2)."""
+    return signer_for(signer_client, bridges.l2)
+
+
+@pytest.fixture
+def sign_l1(signer_client: TestClient, bridges: Bridges) -> Signer:  # noqa: F811
+    """Signs batches of withdrawals (attested on L1)."""
+    return signer_for(signer_client, bridges.l1)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from chain.dev_accounts import dev_accounts
+from chain.transactions import send_call
 from payments.bridge.lease import take_lease
 from payments.bridge.schema import bridge_batches, bridge_messages
 from payments.bridge.store import BatchPolicy, cut_batch
@@ -32,7 +33,9 @@ def relay(bridges: Bridges, engine: Engine, sign: Signer, holder: str = "relay-1
 def statuses(engine: Engine) -> list[tuple[int, str]]:
     with engine.connect() as connection:
         rows = connection.execute(
-            select(bridge_messages.c.nonce, bridge_messages.c.status).order_by(bridge_messages.c.nonce)
+            select(bridge_messages.c.nonce, bridge_messages.c.status).order_by(
+                bridge_messages.c.nonce, bridge_messages.c.src_chain_id
+            )
         ).all()
     return [(int(nonce), str(status)) for nonce, status in rows]
 
@@ -74,6 +77,33 @@ def test_deposits_cross_to_l2_once(bridges: Bridges, engine: Engine, sign: Signe
     assert [(seq, status) for seq, _, _, status in batches] == [(1, "delivered"), (2, "delivered")]
     assert batches[1][2] == batches[0][1]
     assert bridges.l2.record(2).fingerprint != bytes(32)
+
+
+def test_a_withdrawal_is_released_on_l1_after_the_challenge_window(
+    bridges: Bridges, engine: Engine, sign: Signer, sign_l1: Signer
+) -> None:
+    alice = dev_accounts()[USERS[0]]
+    bridges.deposit(alice, 5_000_000)
+    assert seen(bridges, engine) == 1
+    assert relay(bridges, engine, sign).run_once() == 1
+    guardian = dev_accounts()[5]
+    send_call(bridges.l1.w3, guardian, bridges.l1.contract.functions.set_challenge_window(3600))
+    before = int(bridges.tusd.functions.balanceOf(alice.address).call())
+    bridges.l2.withdraw(alice, bridges.bridged.address, 2_000_000, alice.address)
+    assert bridges.bridged_balance(alice.address) == 3_000_000
+    mine(bridges.l2_node, CONFIRMATIONS)
+    assert BridgeWatcher(bridges.l2, engine, CONFIRMATIONS).run_once() == 1
+    back = Deliverer(engine, bridges.l1, sign_l1, RELAYER, BatchPolicy(10, 0), "relay-1")
+    assert back.run_once() == 0  # attested; the guardian's window is open
+    assert statuses(engine) == [(1, "claimed"), (1, "attested")]
+    assert bridges.l1.record(1).deadline > int(bridges.l1.w3.eth.get_block("latest")["timestamp"])
+    assert int(bridges.tusd.functions.balanceOf(alice.address).call()) == before
+    rpc_call(bridges.l1_node.url, "evm_increaseTime", [3601])
+    mine(bridges.l1_node, 1)
+    assert back.run_once() == 1
+    assert back.run_once() == 0
+    assert int(bridges.tusd.functions.balanceOf(alice.address).call()) == before + 2_000_000
+    assert statuses(engine) == [(1, "claimed"), (1, "claimed")]
 
 
 def test_a_crash_at_each_step_mints_once(

@@ -3,7 +3,9 @@
 the replacing chain's messages are recorded instead of the vanished ones."""
 
 import pytest
+from eth_typing import HexStr
 from sqlalchemy import Engine, select
+from web3.logs import DISCARD
 
 from chain.dev_accounts import dev_accounts
 from payments.bridge.schema import bridge_cursor_blocks, bridge_messages
@@ -26,7 +28,9 @@ def messages(engine: Engine) -> list[tuple[str, int, str, str, str]]:
                 bridge_messages.c.id,
             ).order_by(bridge_messages.c.nonce)
         ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [
+        (str(tx), int(nonce), str(amount), str(status), str(id_)) for tx, nonce, amount, status, id_ in rows
+    ]
 
 
 def test_deposits_are_read_at_the_depth_once(bridges: Bridges, engine: Engine) -> None:
@@ -44,8 +48,8 @@ def test_deposits_are_read_at_the_depth_once(bridges: Bridges, engine: Engine) -
         (first, 1, "5000000", "seen"),
         (second, 2, "7000000", "seen"),
     ]
-    receipt = bridges.l1.w3.eth.get_transaction_receipt(first)
-    (deposited,) = bridges.l1.contract.events.Deposited().process_receipt(receipt)
+    receipt = bridges.l1.w3.eth.get_transaction_receipt(HexStr(first))
+    (deposited,) = bridges.l1.contract.events.Deposited().process_receipt(receipt, errors=DISCARD)
     assert messages(engine)[0][4] == message_id((31337, first, int(deposited["logIndex"])))
     # a second watcher on the same database (another relay, or this one restarted) records nothing again
     assert BridgeWatcher(bridges.l1, engine, confirmations=2).run_once() == 0
