@@ -262,3 +262,22 @@ def set_message(engine: Engine, row: RowMapping, status: str, now_us: int, claim
             )
             .values(status=status, claim_tx_hash=claim_tx_hash, updated_us=now_us)
         )
+
+
+def queued_messages(engine: Engine, route: Route) -> list[RowMapping]:
+    """The route's messages the destination queued over its rate limit, by nonce."""
+    columns = bridge_messages.c
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(bridge_messages)
+                .where(
+                    columns.src_chain_id == route.src_chain_id,
+                    columns.src_bridge == route.src_bridge,
+                    columns.status == "queued",
+                )
+                .order_by(columns.nonce)
+            )
+            .mappings()
+            .all()
+        )

@@ -18,7 +18,8 @@ holder delivers it, and a relay killed holding it blocks the batch only until th
    crash repeats a step, a message pays once.
 
 A send that fails (a node down, a revert) raises out of the round; the next round starts again from what
-the chain and the database say. Releases of queued messages are not done here yet.
+the chain and the database say. Each round also releases the queued messages whose delay is over
+(`released`).
 """
 
 import logging
@@ -43,6 +44,7 @@ from payments.bridge.store import (
     load_batch,
     message_of,
     open_batches,
+    queued_messages,
     set_batch,
     set_message,
 )
@@ -90,7 +92,7 @@ class Deliverer:
         """Cut what is due and carry every open batch on; the number of messages delivered."""
         while cut_batch(self.engine, self.route, self.policy, now_us()) is not None:
             pass
-        delivered = 0
+        delivered = self.release_due()
         for batch in open_batches(self.engine, self.route):
             lease = f"bridge-batch:{batch['id']}"
             if not take_lease(self.engine, lease, self.holder, now_us(), self.lease_ttl_us):
@@ -150,6 +152,24 @@ class Deliverer:
             attest_tx_hash=tx_hash,
         )
         log.info("batch %s attested as seq %s", batch["id"], seq)
+
+    def release_due(self) -> int:
+        """Release the route's queued messages whose delay is over (anyone may; the bridge pays each once:
+        a second release reverts, and one that landed before a crash shows as no longer queued)."""
+        released = 0
+        now = int(self.destination.w3.eth.get_block("latest")["timestamp"])
+        for row in queued_messages(self.engine, self.route):
+            message = message_of(self.route, row)
+            release_at = int(self.destination.contract.functions.queued(message.leaf()).call())
+            tx_hash = None
+            if release_at != 0:
+                if release_at > now:
+                    continue
+                receipt = self.destination.release(self.relayer, message)
+                tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+            set_message(self.engine, row, "released", now_us(), tx_hash or row["claim_tx_hash"])
+            released += 1
+        return released
 
     def claim(self, batch: RowMapping, tree: Batch, row: RowMapping) -> None:
         """Claim one message unless the bridge consumed its nonce; record the outcome under its key."""

@@ -17,7 +17,7 @@ from payments.bridge.store import BatchPolicy, cut_batch
 from relay.bridge.delivery import Deliverer, Signer, now_us
 from relay.bridge.watcher import BridgeWatcher
 from scripts._support.anvil import rpc_call
-from tests.relay.bridge.conftest import USERS, Bridges, mine
+from tests.relay.bridge.conftest import QUEUE_DELAY, USERS, Bridges, mine
 
 pytestmark = pytest.mark.devnet
 
@@ -104,6 +104,28 @@ def test_a_withdrawal_is_released_on_l1_after_the_challenge_window(
     assert back.run_once() == 0
     assert int(bridges.tusd.functions.balanceOf(alice.address).call()) == before + 2_000_000
     assert statuses(engine) == [(1, "claimed"), (1, "claimed")]
+
+
+def test_over_the_rate_limit_a_deposit_is_queued_and_released_once(
+    bridges: Bridges, engine: Engine, sign: Signer
+) -> None:
+    alice = dev_accounts()[USERS[0]]
+    guardian = dev_accounts()[5]
+    limit = bridges.l2.contract.functions.set_token(bridges.bridged.address, bridges.tusd.address, 1_000_000)
+    send_call(bridges.l2.w3, guardian, limit)
+    bridges.deposit(alice, 3_000_000)
+    assert seen(bridges, engine) == 1
+    deliverer = relay(bridges, engine, sign)
+    assert deliverer.run_once() == 1
+    assert statuses(engine) == [(1, "queued")]
+    assert bridges.bridged_balance(alice.address) == 0
+    assert deliverer.run_once() == 0  # the delay is not over
+    rpc_call(bridges.l2_node.url, "evm_increaseTime", [QUEUE_DELAY + 1])
+    mine(bridges.l2_node, 1)
+    assert deliverer.run_once() == 1
+    assert statuses(engine) == [(1, "released")]
+    assert deliverer.run_once() == 0
+    assert bridges.bridged_balance(alice.address) == 3_000_000
 
 
 def test_a_crash_at_each_step_mints_once(
