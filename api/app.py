@@ -14,6 +14,7 @@ from typing import Final
 import anyio.to_thread
 from fastapi import FastAPI
 
+from api.bridge.router import router as bridge_router
 from api.cases.router import router as cases_router
 from api.custody.router import router as custody_router
 from api.db import make_engine, make_session_factory, redacted_url
@@ -197,6 +198,7 @@ ROUTERS: Final = (
     market_stream_router,
     paper_router,
     settlement_router,
+    bridge_router,
     vesting_router,
     subscriptions_router,
     merchants_router,

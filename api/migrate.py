@@ -19,6 +19,7 @@ import ledger.schema
 import matching.options_market.records
 import matching.perp_market.records
 import matching.settlement.schema
+import payments.bridge.schema
 import payments.fx.schema
 import payments.intents.schema
 import payments.merchants.schema
@@ -72,6 +73,7 @@ def target_metadata() -> list[MetaData]:
         matching.perp_market.records.metadata,
         matching.options_market.records.metadata,
         api.routing.table.metadata,
+        payments.bridge.schema.metadata,
     ]
 
 

@@ -1,0 +1,228 @@
+"""The bridge relay on two real anvils with a real custody group: deposits on L1 read at the depth, batched,
+the batch signed by the custody group through the API and attested on L2 by a relayer, each message claimed
+once. A crash at every step resumes to one mint per message; of two relays only the lease holder delivers,
+and a dead one's lease expires; a reorg shallower than the depth mints nothing twice."""
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from chain.dev_accounts import dev_accounts
+from chain.transactions import send_call
+from payments.bridge.lease import take_lease
+from payments.bridge.schema import bridge_batches, bridge_messages
+from payments.bridge.store import BatchPolicy, cut_batch
+from relay.bridge.delivery import Deliverer, Signer, now_us
+from relay.bridge.watcher import BridgeWatcher
+from scripts._support.anvil import rpc_call
+from tests.relay.bridge.conftest import QUEUE_DELAY, USERS, Bridges, mine
+
+pytestmark = pytest.mark.devnet
+
+RELAYER = dev_accounts()[6]
+CONFIRMATIONS = 2
+
+
+def relay(bridges: Bridges, engine: Engine, sign: Signer, holder: str = "relay-1", **extra: Any) -> Deliverer:
+    policy = BatchPolicy(max_messages=10, max_age_us=0)
+    return Deliverer(engine, bridges.l2, sign, RELAYER, policy, holder, **extra)
+
+
+def statuses(engine: Engine) -> list[tuple[int, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(bridge_messages.c.nonce, bridge_messages.c.status).order_by(
+                bridge_messages.c.nonce, bridge_messages.c.src_chain_id
+            )
+        ).all()
+    return [(int(nonce), str(status)) for nonce, status in rows]
+
+
+def seen(bridges: Bridges, engine: Engine) -> int:
+    mine(bridges.l1_node, CONFIRMATIONS)
+    return BridgeWatcher(bridges.l1, engine, CONFIRMATIONS).run_once()
+
+
+def test_deposits_cross_to_l2_once(bridges: Bridges, engine: Engine, sign: Signer) -> None:
+    alice, bob = dev_accounts()[USERS[0]], dev_accounts()[USERS[1]]
+    bridges.deposit(alice, 5_000_000)
+    bridges.deposit(alice, 2_500_000, bob.address)
+    deliverer = relay(bridges, engine, sign)
+    assert deliverer.run_once() == 0  # nothing read yet
+    assert seen(bridges, engine) == 2
+    assert deliverer.run_once() == 2
+    assert (bridges.bridged_balance(alice.address), bridges.bridged_balance(bob.address)) == (
+        5_000_000,
+        2_500_000,
+    )
+    assert statuses(engine) == [(1, "claimed"), (2, "claimed")]
+    assert deliverer.run_once() == 0
+    assert bridges.bridged_balance(alice.address) == 5_000_000
+
+    bridges.deposit(bob, 1_000_000)  # the next batch chains to the first
+    assert seen(bridges, engine) == 1
+    assert deliverer.run_once() == 1
+    assert bridges.bridged_balance(bob.address) == 3_500_000
+    with engine.connect() as connection:
+        batches = connection.execute(
+            select(
+                bridge_batches.c.seq,
+                bridge_batches.c.root,
+                bridge_batches.c.prev_root,
+                bridge_batches.c.status,
+            ).order_by(bridge_batches.c.seq)
+        ).all()
+    assert [(seq, status) for seq, _, _, status in batches] == [(1, "delivered"), (2, "delivered")]
+    assert batches[1][2] == batches[0][1]
+    assert bridges.l2.record(2).fingerprint != bytes(32)
+
+
+def test_a_withdrawal_is_released_on_l1_after_the_challenge_window(
+    bridges: Bridges, engine: Engine, sign: Signer, sign_l1: Signer
+) -> None:
+    alice = dev_accounts()[USERS[0]]
+    bridges.deposit(alice, 5_000_000)
+    assert seen(bridges, engine) == 1
+    assert relay(bridges, engine, sign).run_once() == 1
+    guardian = dev_accounts()[5]
+    send_call(bridges.l1.w3, guardian, bridges.l1.contract.functions.set_challenge_window(3600))
+    before = int(bridges.tusd.functions.balanceOf(alice.address).call())
+    bridges.l2.withdraw(alice, bridges.bridged.address, 2_000_000, alice.address)
+    assert bridges.bridged_balance(alice.address) == 3_000_000
+    mine(bridges.l2_node, CONFIRMATIONS)
+    assert BridgeWatcher(bridges.l2, engine, CONFIRMATIONS).run_once() == 1
+    back = Deliverer(engine, bridges.l1, sign_l1, RELAYER, BatchPolicy(10, 0), "relay-1")
+    assert back.run_once() == 0  # attested; the guardian's window is open
+    assert statuses(engine) == [(1, "claimed"), (1, "attested")]
+    assert bridges.l1.record(1).deadline > int(bridges.l1.w3.eth.get_block("latest")["timestamp"])
+    assert int(bridges.tusd.functions.balanceOf(alice.address).call()) == before
+    rpc_call(bridges.l1_node.url, "evm_increaseTime", [3601])
+    mine(bridges.l1_node, 1)
+    assert back.run_once() == 1
+    assert back.run_once() == 0
+    assert int(bridges.tusd.functions.balanceOf(alice.address).call()) == before + 2_000_000
+    assert statuses(engine) == [(1, "claimed"), (1, "claimed")]
+
+
+def test_over_the_rate_limit_a_deposit_is_queued_and_released_once(
+    bridges: Bridges, engine: Engine, sign: Signer
+) -> None:
+    alice = dev_accounts()[USERS[0]]
+    guardian = dev_accounts()[5]
+    limit = bridges.l2.contract.functions.set_token(bridges.bridged.address, bridges.tusd.address, 1_000_000)
+    send_call(bridges.l2.w3, guardian, limit)
+    bridges.deposit(alice, 3_000_000)
+    assert seen(bridges, engine) == 1
+    deliverer = relay(bridges, engine, sign)
+    assert deliverer.run_once() == 1
+    assert statuses(engine) == [(1, "queued")]
+    assert bridges.bridged_balance(alice.address) == 0
+    assert deliverer.run_once() == 0  # the delay is not over
+    rpc_call(bridges.l2_node.url, "evm_increaseTime", [QUEUE_DELAY + 1])
+    mine(bridges.l2_node, 1)
+    assert deliverer.run_once() == 1
+    assert statuses(engine) == [(1, "released")]
+    assert deliverer.run_once() == 0
+    assert bridges.bridged_balance(alice.address) == 3_000_000
+
+
+def test_a_crash_at_each_step_mints_once(
+    bridges: Bridges, engine: Engine, sign: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = dev_accounts()[USERS[0]]
+    bridges.deposit(alice, 4_000_000)
+    bridges.deposit(alice, 6_000_000)
+    assert seen(bridges, engine) == 2
+
+    def dies(*_: object) -> Any:
+        raise KeyboardInterrupt("killed")
+
+    # 1. killed while the custody group signs: the batch is cut, nothing sent
+    with pytest.raises(KeyboardInterrupt):
+        relay(bridges, engine, dies).run_once()
+    assert statuses(engine) == [(1, "batched"), (2, "batched")]
+    assert bridges.l2.record(1).fingerprint == bytes(32)
+
+    # 2. killed right after the attestation was sent, before it was recorded
+    attest = bridges.l2.attest
+
+    def attested_then_killed(*args: Any) -> Any:
+        attest(*args)
+        raise KeyboardInterrupt("killed after sending")
+
+    monkeypatch.setattr(bridges.l2, "attest", attested_then_killed)
+    with pytest.raises(KeyboardInterrupt):
+        relay(bridges, engine, sign).run_once()
+    monkeypatch.undo()
+    assert statuses(engine) == [(1, "batched"), (2, "batched")]
+
+    # 3. the next relay (the lease is the same holder's: a restart) finds it attested, signs nothing, and is
+    #    killed after the first claim landed, before it was recorded
+    claim = bridges.l2.claim
+
+    def claimed_then_killed(*args: Any) -> Any:
+        claim(*args)
+        raise KeyboardInterrupt("killed after claiming")
+
+    monkeypatch.setattr(bridges.l2, "claim", claimed_then_killed)
+    with pytest.raises(KeyboardInterrupt):
+        relay(bridges, engine, dies).run_once()
+    monkeypatch.undo()
+    assert statuses(engine) == [(1, "claimable"), (2, "claimable")]
+    assert bridges.bridged_balance(alice.address) == 4_000_000
+
+    # 4. restarted: the landed claim is recognised (consumed on-chain), the other one made, each once
+    assert relay(bridges, engine, dies).run_once() == 2
+    assert statuses(engine) == [(1, "claimed"), (2, "claimed")]
+    assert bridges.bridged_balance(alice.address) == 10_000_000
+
+
+def test_only_the_lease_holder_delivers_and_a_dead_ones_lease_expires(
+    bridges: Bridges, engine: Engine, sign: Signer
+) -> None:
+    alice = dev_accounts()[USERS[0]]
+    bridges.deposit(alice, 3_000_000)
+    assert seen(bridges, engine) == 1
+    route = bridges.l2.inbound()
+    batch_id = cut_batch(engine, route, BatchPolicy(max_messages=10, max_age_us=0), now_us())
+    assert batch_id is not None
+    # a relay that took the batch and died: its lease runs for another 1.5 s
+    assert take_lease(engine, f"bridge-batch:{batch_id}", "relay-dead", now_us(), 1_500_000)
+    live = relay(bridges, engine, sign, "relay-live")
+    assert live.run_once() == 0
+    assert bridges.bridged_balance(alice.address) == 0
+    assert statuses(engine) == [(1, "batched")]
+    time.sleep(1.6)
+    assert live.run_once() == 1
+    assert relay(bridges, engine, sign, "relay-dead").run_once() == 0  # back from the dead: nothing to do
+    assert bridges.bridged_balance(alice.address) == 3_000_000
+    assert statuses(engine) == [(1, "claimed")]
+
+
+def test_a_reorg_shallower_than_the_depth_mints_nothing_twice(
+    bridges: Bridges, engine: Engine, sign: Signer
+) -> None:
+    """A deposit one block deep vanishes in a reorg and another takes its nonce: the relay, reading three
+    blocks deep, delivers only the one the final chain holds."""
+    vanishing, staying = dev_accounts()[USERS[0]], dev_accounts()[USERS[1]]
+    recipient = dev_accounts()[9].address
+    watcher = BridgeWatcher(bridges.l1, engine, confirmations=3)
+    deliverer = relay(bridges, engine, sign)
+    snapshot = rpc_call(bridges.l1_node.url, "evm_snapshot")
+    # sent without the nonce tracker: the revert takes the nonce back
+    call = bridges.l1.contract.functions.deposit(bridges.tusd.address, 1_000_000, recipient)
+    bridges.l1.w3.eth.wait_for_transaction_receipt(call.transact({"from": vanishing.address}))
+    mine(bridges.l1_node, 1)
+    assert watcher.run_once() == 0
+    assert deliverer.run_once() == 0
+    assert rpc_call(bridges.l1_node.url, "evm_revert", [snapshot]) is True
+    bridges.deposit(staying, 2_000_000, recipient)
+    mine(bridges.l1_node, 3)
+    assert watcher.run_once() == 1
+    assert deliverer.run_once() == 1
+    assert bridges.bridged_balance(recipient) == 2_000_000
+    assert statuses(engine) == [(1, "claimed")]
+    assert bridges.l2.is_consumed(1)
+    assert not bridges.l2.is_consumed(2)

@@ -1,0 +1,92 @@
+"""`python -m relay.bridge` against the API process and a real custody group on two anvils, killed with
+SIGKILL twice mid-flow and restarted: every deposit is minted on L2 exactly once (one `Claimed` event per
+nonce, the balance the sum of the deposits), every batch attested once at its own seq."""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from chain.dev_accounts import dev_accounts
+from payments.bridge.schema import bridge_batches, bridge_messages
+from scripts._support.processes import ManagedProcess
+from tests.api.bridge.conftest import KEY_ID
+from tests.helpers.api_process import ApiProcess
+from tests.helpers.custody_nodes import CustodyGroup
+from tests.relay.bridge.conftest import USERS, Bridges, mine
+
+pytestmark = [pytest.mark.devnet, pytest.mark.slow]
+
+DEPOSITS = 8
+
+
+def claimed(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.scalar(
+                select(func.count()).select_from(bridge_messages).where(bridge_messages.c.status == "claimed")
+            )
+            or 0
+        )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
+    tmp_path: Path, group: CustodyGroup, bridges: Bridges, engine: Engine, database_url: str
+) -> None:
+    alice = dev_accounts()[USERS[0]]
+    amounts = [1_000_000 * (n + 1) for n in range(DEPOSITS)]
+    for amount in amounts:
+        bridges.deposit(alice, amount)
+    mine(bridges.l1_node, 2)
+    (tmp_path / "api").mkdir()
+    with ApiProcess(tmp_path / "api", group, database_url) as api:
+        (tmp_path / "api.key").write_text(api.token)
+        (tmp_path / "relayer.key").write_text(dev_accounts()[6].key.hex())
+        env = {
+            **{name: value for name, value in os.environ.items() if not name.startswith("TPW_")},
+            "TPW_BRIDGE_L1_RPC_URL": bridges.l1_node.url,
+            "TPW_BRIDGE_L2_RPC_URL": bridges.l2_node.url,
+            "TPW_BRIDGE_L1_BRIDGE": bridges.l1.address,
+            "TPW_BRIDGE_L2_BRIDGE": bridges.l2.address,
+            "TPW_BRIDGE_L1_FROM_BLOCK": str(bridges.l1.from_block),
+            "TPW_BRIDGE_L2_FROM_BLOCK": str(bridges.l2.from_block),
+            "TPW_BRIDGE_DATABASE_URL": database_url,
+            "TPW_BRIDGE_API_URL": api.url,
+            "TPW_BRIDGE_API_KEY_FILE": str(tmp_path / "api.key"),
+            "TPW_BRIDGE_RELAYER_KEY_FILE": str(tmp_path / "relayer.key"),
+            "TPW_BRIDGE_CUSTODY_KEY_ID": KEY_ID,
+            "TPW_BRIDGE_CONFIRMATIONS": "2",
+            "TPW_BRIDGE_MAX_MESSAGES": "1",
+            "TPW_BRIDGE_LEASE_SECONDS": "2",
+            "TPW_BRIDGE_POLL_INTERVAL_SECONDS": "0.05",
+        }
+
+        def relay() -> ManagedProcess:
+            argv = [sys.executable, "-m", "relay.bridge"]
+            return ManagedProcess("bridge-relay", argv, log_path=tmp_path / "relay.log", env=env).start()
+
+        for target in (2, 5):  # killed once a few are through, wherever the next one stands
+            process = relay()
+            deadline = time.monotonic() + 120
+            while claimed(engine) < target and time.monotonic() < deadline:
+                time.sleep(0.02)
+            process.kill()
+        process = relay()
+        deadline = time.monotonic() + 180
+        while claimed(engine) < DEPOSITS and time.monotonic() < deadline:
+            time.sleep(0.1)
+        process.stop()
+        assert claimed(engine) == DEPOSITS, process.log_tail()
+    assert bridges.bridged_balance(alice.address) == sum(amounts)
+    events = bridges.l2.contract.events.Claimed.get_logs(from_block=bridges.l2.from_block, to_block="latest")
+    assert sorted(int(event["args"]["nonce"]) for event in events) == list(range(1, DEPOSITS + 1))
+    with engine.connect() as connection:
+        seqs = connection.execute(select(bridge_batches.c.seq, bridge_batches.c.status)).all()
+    assert sorted(seqs) == [(seq, "delivered") for seq in range(1, DEPOSITS + 1)]
+    for seq in range(1, DEPOSITS + 1):
+        assert bridges.l2.record(seq).fingerprint != bytes(32)
+    assert bridges.l2.record(DEPOSITS + 1).fingerprint == bytes(32)
