@@ -163,7 +163,9 @@ class Clients:
 def fund(api: ApiProcess, token: str) -> None:
     """Paper money for the merchant of `token`, through the API."""
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": secrets.token_hex(16)}
-    funded = httpx.post(f"{api.url}/v1/markets/{MARKET}/sandbox-funds", json=FUNDS, headers=headers, timeout=30)
+    funded = httpx.post(
+        f"{api.url}/v1/markets/{MARKET}/sandbox-funds", json=FUNDS, headers=headers, timeout=30
+    )
     assert funded.status_code == 200, funded.text
 
 

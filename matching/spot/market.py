@@ -112,6 +112,7 @@ class SpotMarket:
         self._halted: BaseException | None = None
         self._closed = False
         self._writer_lock = -1
+        self._accounts_open: set[int] = set()
 
     @classmethod
     def open(
@@ -158,8 +159,16 @@ class SpotMarket:
         return spot
 
     def open_accounts(self, trader: int) -> None:
-        """Create trader `trader`'s accounts in both currencies (idempotent); funding them is the ledger's."""
+        """Create trader `trader`'s accounts in both currencies (idempotent); funding them is the ledger's.
+
+        Once per trader and market object: a ledger account is never removed, so a trader seen here has
+        its accounts, and every later order skips the write transaction (a commit, an fsync on SQLite)
+        that finding them again would cost. Two first orders at once may both create: that answers
+        `exists`, harmless."""
+        if trader in self._accounts_open:
+            return
         ensure_accounts(self.database, trader_specs(self.market, trader))
+        self._accounts_open.add(trader)
 
     # -- commands ----------------------------------------------------------------------------------
 
