@@ -34,6 +34,7 @@ would freeze every trader after ten orders); the output says so. `--no-api` skip
 The load average is printed first: on a machine busy with other work every figure here is worse.
 """
 
+import functools
 import gc
 import json
 import os
@@ -191,11 +192,13 @@ def run_api(pg: bool, pg_url: str, clients: int, merchants: int, seconds: float,
     """The API half on SQLite, or on a fresh schema of `pg_url` (dropped afterwards)."""
     with tempfile.TemporaryDirectory(prefix="tpw-orders-bench-") as scratch:
         root, config = Path(scratch), ROOT / "config"
-        args = {"clients": clients, "merchants": merchants, "seconds": seconds, "seed": seed}
+        load = functools.partial(
+            measure_orders, clients=clients, merchants=merchants, seconds=seconds, seed=seed
+        )
         if not pg:
-            return measure_orders(f"sqlite:///{root / 'api.db'}", root, config, **args)
+            return load(f"sqlite:///{root / 'api.db'}", root, config)
         with pg_schema(pg_url) as scoped:
-            return measure_orders(scoped, root, config, **args)
+            return load(scoped, root, config)
 
 
 def api_lines(load: OrderLoad) -> list[str]:
