@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, update
 
+from risk.audit import append
 from risk.decisions import record_decision
 from risk.engine import Assessment, Decision, Kind, KycTier, Outcome, RiskEngine
 from risk.pretrade.errors import PretradeRefused, StepUpRequired
@@ -163,6 +164,61 @@ class ThresholdStepUp:
                 .returning(table.c.id)
             ).first()
         return spent is not None
+
+
+APPROVED: Final = "risk.step_up.approved"
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """A step-up challenge as an approver sees it: the order it is for and where it stands."""
+
+    id: str
+    account: int
+    market: str
+    direction: int
+    lots: int
+    price: int
+    notional: int
+    status: str
+    expires_at: int
+
+
+def approve(connection: Connection, challenge: str, *, actor: str, reason: str, now: int) -> Challenge | None:
+    """A risk desk's approval of a pending, unexpired challenge (audited on the risk log in the caller's
+    transaction): its order may now go through once. None when no such challenge is pending.
+
+    Why an operator: a trading account is a merchant's, and a merchant's API key has no factor of its own;
+    the desk's approval, recorded with who gave it and why, is the second pair of eyes on a large change."""
+    table = pretrade_step_ups
+    row = connection.execute(
+        update(table)
+        .where(table.c.id == challenge, table.c.status == "pending", table.c.expires_at > now)
+        .values(status="confirmed")
+        .returning(*table.c)
+    ).first()
+    if row is None:
+        return None
+    found = Challenge(
+        row.id,
+        row.account,
+        row.market,
+        row.direction,
+        row.lots,
+        row.price,
+        row.notional,
+        row.status,
+        row.expires_at,
+    )
+    append(
+        connection,
+        actor=actor,
+        action=APPROVED,
+        subject=f"trader:{found.account}",
+        details={"challenge": found.id, "market": found.market, "notional": found.notional, "reason": reason},
+        now=now,
+    )
+    return found
 
 
 def confirm(database: Engine, challenge: str, account: int, now: int) -> bool:

@@ -23,7 +23,15 @@ from api.errors import problem_doc
 from api.idempotency.route import idempotent_post
 from api.orders.pretrade import killswitches
 from api.orders.pretrade.runtime import build_pretrade
-from api.orders.pretrade.schemas import KillSwitchCreate, KillSwitches, KillSwitchOut, SwitchKindText
+from api.orders.pretrade.schemas import (
+    KillSwitchCreate,
+    KillSwitches,
+    KillSwitchOut,
+    StepUpApproval,
+    StepUpOut,
+    SwitchKindText,
+)
+from api.orders.pretrade.stepups import approve_step_up
 from api.risk.runtime import risk_clock
 
 
@@ -91,3 +99,33 @@ async def release_kill_switch(
     """Scope `risk:admin`. Orders of the market or account are taken again (nothing canceled comes back)."""
     now = risk_clock(request.app.state)()
     return await run_in_threadpool(killswitches.release, session, client, kind, target, now)
+
+
+@idempotent_post(
+    router,
+    "/v1/risk/step-ups/{challenge}/approve",
+    StepUpOut,
+    "Approve a derivative order's step-up",
+    {**RESPONSES, 404: problem_doc("No pending, unexpired step-up challenge has this id.")},
+    HTTPStatus.OK,
+)
+async def approve_step_up_route(
+    request: Request,
+    challenge: Annotated[str, Path(pattern=r"^psu_[0-9a-f]{24}$")],
+    body: StepUpApproval,
+    client: RiskAdmin,
+    idempotency: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
+    """Scope `risk:admin`. The challenge a `step-up-required` answer named is confirmed (audited, with the
+    approver and the reason): the same order sent again with `step_up` set to it goes through, once, before
+    `expires_at`. A retry with the same Idempotency-Key answers as the first time; approving again under
+    another key, or an expired or spent challenge, is a 404 and changes nothing."""
+    now = risk_clock(request.app.state)()
+    return await idempotency.run(
+        lambda progress: run_in_threadpool(
+            approve_step_up, session, client, challenge, body.reason, now, progress
+        ),
+        body=body,
+        status_code=HTTPStatus.OK,
+    )

@@ -39,3 +39,28 @@ class KillSwitches(ApiModel):
     """Every engaged kill switch, markets first."""
 
     data: list[KillSwitchOut]
+
+
+class StepUpApproval(ApiModel):
+    """A risk desk's approval of a derivative order's step-up challenge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=200, examples=["hedge agreed with the desk"])
+    """Why: recorded in the risk audit log with who approved."""
+
+
+class StepUpOut(ApiModel):
+    """An approved step-up challenge: the order it lets through once (sent again with `step_up`)."""
+
+    object: Literal["step_up"] = "step_up"
+    id: str
+    market: str
+    side: Literal["buy", "sell"]
+    lots: int
+    price_ticks: int
+    notional: str
+    """The position's notional after the order, quote minor units as a decimal string."""
+    status: Literal["confirmed"]
+    expires_at: int
+    """Unix seconds: the order must be sent again with the challenge before then."""

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from api.orders.runtime import trader_of
 from payments.merchants.tenant import Tenant
+from risk.audit import records
 from risk.decisions import page_decisions
 from risk.pretrade.stepup import confirm
 from tests.api.merchants.conftest import Onboarded
@@ -64,3 +65,44 @@ def test_a_large_derivative_change_steps_up_and_its_confirmed_challenge_is_spent
     assert again.status_code == 428  # spent
     malformed = a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up="nope"))
     assert (malformed.status_code, malformed.json()["errors"][0]["field"]) == (422, "step_up")
+
+
+def test_the_risk_desk_approves_a_challenge_once_and_outsiders_cannot(
+    app: FastAPI,
+    operator: Any,
+    traders: tuple[Onboarded, Onboarded],
+    ledger: Engine,
+    at: Callable[[int], None],
+) -> None:
+    """`POST /v1/risk/step-ups/{challenge}/approve` (risk:admin) confirms the challenge with an audit
+    record; the order then goes through once. No key, a merchant's key (its own challenge included) and a
+    reader's key are refused; an unknown, malformed or already approved challenge changes nothing."""
+    a, _ = traders
+    at(T0)
+    asked = a.sandbox.post(ORDERS, order("buy", "2.50", "5"))
+    challenge = asked.json()["challenge"]
+    path = f"/v1/risk/step-ups/{challenge}/approve"
+    body = {"reason": "hedge agreed with the desk"}
+    anonymous = type(a.sandbox)(a.sandbox.client, None)
+    assert anonymous.post(path, body).status_code == 401
+    assert a.sandbox.post(path, body).status_code == 403  # a merchant cannot approve its own
+    assert operator("risk:read").post(path, body).status_code == 403
+    desk = operator("risk:admin")
+    assert desk.post(path, {}).json()["errors"][0]["field"] == "reason"
+    assert desk.post("/v1/risk/step-ups/psu_nope/approve", body).status_code == 422
+    assert desk.post(f"/v1/risk/step-ups/psu_{'0' * 24}/approve", body).status_code == 404
+    assert a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up=challenge)).status_code == 428
+    approved = desk.post(path, body, idempotency_key="approve-1")
+    assert approved.status_code == 200, approved.text
+    assert desk.post(path, body, idempotency_key="approve-1").json() == approved.json()  # a retry
+    assert (approved.json()["status"], approved.json()["lots"], approved.json()["side"]) == (
+        "confirmed",
+        5,
+        "buy",
+    )
+    assert desk.post(path, body, idempotency_key="approve-2").status_code == 404  # approved already
+    with ledger.connect() as connection:
+        audited = [r for r in records(connection) if r.action == "risk.step_up.approved"]
+    assert [(r.details["challenge"], r.details["reason"]) for r in audited] == [(challenge, body["reason"])]
+    assert a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up=challenge)).status_code == 201
+    assert a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up=challenge)).status_code == 428
