@@ -94,7 +94,7 @@ def _percentile(samples: list[float], fraction: float) -> float:
 
 
 @contextmanager
-def _pg_schema(url: str) -> Iterator[str]:
+def pg_schema(url: str) -> Iterator[str]:
     """The URL of a fresh schema of the server at `url` (its search_path), dropped afterwards."""
     schema = f"tpw_bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url)
@@ -115,7 +115,7 @@ def _pg_schema(url: str) -> Iterator[str]:
 @contextmanager
 def _pg_engine(url: str) -> Iterator[Engine]:
     """An engine on a fresh schema of the server at `url`, dropped afterwards."""
-    with _pg_schema(url) as scoped:
+    with pg_schema(url) as scoped:
         engine = make_engine(scoped)
         try:
             yield engine
@@ -194,7 +194,7 @@ def measure_api(options: Options, pg_url: str, scratch: Path) -> tuple[IntentLoa
     """The payment intents through HTTP, on PostgreSQL (`api_workers` processes) and on SQLite (one: its
     writers queue within a process)."""
     args = (options.rail, options.clients, options.api_seconds)
-    with _pg_schema(pg_url) as scoped:
+    with pg_schema(pg_url) as scoped:
         on_pg = measure_intents(scoped, scratch / "api-pg", *args, workers=options.api_workers)
     on_sqlite = measure_intents(f"sqlite:///{scratch / 'api.db'}", scratch / "api-sqlite", *args)
     return on_pg, on_sqlite

@@ -17,17 +17,24 @@ compiled engine's work on this loaded VM; `engine_ops_per_s` stays the timed pas
 adds a run through the journaled book: group commits of `--batch` commands, each batch written and fsync'd
 before its events are returned.
 
-The API figures of issue 13 (`api_orders_per_s`, `api_order_p99_ms`) need the order routes, which do not
-exist yet: they are reported as null. Run from the project root:
+The API half (`api_orders_per_s`, `api_order_p50_ms`, `api_order_p99_ms`; `benchmarks/api_orders.py`)
+runs a real API process (uvicorn, as `python -m api`) on a SQLite file, or with `--pg` on a fresh schema of
+the PostgreSQL server (`--pg-url`), onboards and funds `--merchants` merchants through its routes, and has
+`--clients` clients post limit orders on the sandbox TPW/tUSD book for `--api-seconds`. Every answer must be
+201 or 409 and every acknowledged order must be in the journal afterwards. The limits files are the shipped
+ones but for the per-key order bucket (raised out of the way) and the monitoring's frequency check (it
+would freeze every trader after ten orders); the output says so. `--no-api` skips it. Run from the root:
 
     python benchmarks/matching.py                  # the table
-    python benchmarks/matching.py --json           # {"engine_ops_per_s": ..., "engine_p99_us": ..., ...}
+    python benchmarks/matching.py --json           # {"engine_ops_per_s": ..., "api_orders_per_s": ...}
     python benchmarks/matching.py --commands 100000 --journal
     python benchmarks/matching.py --compiled       # the engine as `make install` compiled it with mypyc
+    python benchmarks/matching.py --commands 100000 --pg   # the API half on PostgreSQL
 
 The load average is printed first: on a machine busy with other work every figure here is worse.
 """
 
+import functools
 import gc
 import json
 import os
@@ -36,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python benchmarks/matching.py`: make the project root importable
@@ -47,14 +55,19 @@ if "--compiled" in sys.argv[1:]:  # before `matching` is first imported; `check_
 
 import click
 
+from benchmarks.api_orders import FREQUENCY, ORDER_RATE, OrderLoad, measure_orders
+from benchmarks.ledger import pg_schema
 from matching.engine import Cancel, Command, Engine, Kind, Place, Side, Tif
 from matching.journal import JournaledBook
+from tests.helpers.db import pg_server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPILED = ROOT / ".mypyc"  # `make install` compiles a copy of matching/engine there with mypyc
 RATE_TARGET = 500_000
 P99_TARGET_US = 20.0
 ACCOUNTS = 1_000
+API_RATE_TARGET = 2_000
+API_P99_TARGET_MS = 25.0
 
 
 def check_compiled() -> None:
@@ -175,14 +188,67 @@ def run_journal(flow: list[Command], batch: int) -> tuple[float, float]:
     return len(flow) / elapsed, elapsed / batches * 1e6
 
 
+def run_api(pg: bool, pg_url: str, clients: int, merchants: int, seconds: float, seed: int) -> OrderLoad:
+    """The API half on SQLite, or on a fresh schema of `pg_url` (dropped afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="tpw-orders-bench-") as scratch:
+        root, config = Path(scratch), ROOT / "config"
+        load = functools.partial(
+            measure_orders, clients=clients, merchants=merchants, seconds=seconds, seed=seed
+        )
+        if not pg:
+            return load(f"sqlite:///{root / 'api.db'}", root, config)
+        with pg_schema(pg_url) as scoped:
+            return load(scoped, root, config)
+
+
+def api_lines(load: OrderLoad) -> list[str]:
+    """The API half's rows of the table, and what it ran against."""
+    met = "yes" if load.orders_per_s >= API_RATE_TARGET else "no"
+    rows = [
+        f"{'api orders/s (' + load.database + ')':<30} {load.orders_per_s:>12,.0f} {'>= 2,000':>12} {met}",
+        f"{'api order p50 (ms)':<30} {load.p50_ms:>12.1f} {'':>12}",
+        f"{'api order p99 (ms)':<30} {load.p99_ms:>12.1f} {'<= 25':>12} "
+        + ("yes" if load.p99_ms <= API_P99_TARGET_MS else "no"),
+    ]
+    rows.append(
+        f"api: {load.clients} clients, {load.merchants} merchants, {load.seconds:g} s measured, "
+        f"{load.orders:,} answers {load.statuses}, placed as {load.order_statuses}, "
+        f"{load.journaled:,} acknowledged orders all in the journal"
+    )
+    rows.append(
+        f"api limits: config/pretrade.yaml but the order bucket at {ORDER_RATE:,}/s (rate limiting on); "
+        f"config/risk/monitoring.yaml but frequency {FREQUENCY}"
+    )
+    return rows
+
+
 @click.command()
 @click.option("--commands", default=1_000_000, show_default=True)
 @click.option("--seed", default=7, show_default=True)
 @click.option("--journal", is_flag=True, help="also run the journaled book (group commit, fsync)")
 @click.option("--batch", default=256, show_default=True, help="commands per group commit with --journal")
 @click.option("--compiled", is_flag=True, help="the engine as mypyc compiled it (`make install`)")
+@click.option("--no-api", is_flag=True, help="skip the API half (orders through HTTP)")
+@click.option("--pg", is_flag=True, help="the API half on PostgreSQL (`--pg-url`) instead of SQLite")
+@click.option("--pg-url", default=pg_server_url, show_default="TPW_TEST_PG_URL", help="PostgreSQL server.")
+@click.option("--clients", default=64, show_default=True, help="concurrent HTTP clients of the API half")
+@click.option("--merchants", default=8, show_default=True, help="merchants the clients trade for")
+@click.option("--api-seconds", default=15.0, show_default=True, help="measured seconds of the API half")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object instead of the table")
-def main(commands: int, seed: int, journal: bool, batch: int, compiled: bool, as_json: bool) -> None:
+def main(
+    commands: int,
+    seed: int,
+    journal: bool,
+    batch: int,
+    compiled: bool,
+    no_api: bool,
+    pg: bool,
+    pg_url: str,
+    clients: int,
+    merchants: int,
+    api_seconds: float,
+    as_json: bool,
+) -> None:
     if compiled:
         check_compiled()
     load = os.getloadavg()[0]
@@ -197,7 +263,8 @@ def main(commands: int, seed: int, journal: bool, batch: int, compiled: bool, as
         "engine_ops_per_s": round(rate),
         "engine_p50_us": round(p50, 2),
         "engine_p99_us": round(p99, 2),
-        "api_orders_per_s": None,  # the order routes of issue 13 point 10 do not exist yet
+        "api_orders_per_s": None,  # with --no-api
+        "api_order_p50_ms": None,
         "api_order_p99_ms": None,
         "engine_ops_per_cpu_s": round(len(flow) / cpu),
         "engine_ops_per_s_untimed": round(len(flow) / untimed_elapsed),
@@ -212,6 +279,13 @@ def main(commands: int, seed: int, journal: bool, batch: int, compiled: bool, as
         result["journal_ops_per_s"] = round(journal_rate)
         result["journal_batch"] = batch
         result["journal_us_per_batch"] = round(per_batch_us, 1)
+    api = None if no_api else run_api(pg, pg_url, clients, merchants, api_seconds, seed)
+    if api is not None:
+        result["api_orders_per_s"] = round(api.orders_per_s, 1)
+        result["api_order_p50_ms"] = round(api.p50_ms, 2)
+        result["api_order_p99_ms"] = round(api.p99_ms, 2)
+        result["api"] = asdict(api)
+    result["load_average_after"] = [round(value, 2) for value in os.getloadavg()]
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -230,7 +304,10 @@ def main(commands: int, seed: int, journal: bool, batch: int, compiled: bool, as
     if journal:
         click.echo(f"{'journaled ops/s (batch ' + str(batch) + ')':<30} {result['journal_ops_per_s']:>12,}")
         click.echo(f"{'us per group commit':<30} {result['journal_us_per_batch']:>12}")
-    click.echo(f"{'api orders/s, api p99 (ms)':<30} {'n/a':>12} (no order routes yet)")
+    for line in (
+        api_lines(api) if api is not None else [f"{'api orders/s, api p99 (ms)':<30} {'n/a':>12} (--no-api)"]
+    ):
+        click.echo(line)
     click.echo("events: " + ", ".join(f"{name} {count:,}" for name, count in sorted(counts.items())))
 
 

@@ -3,11 +3,12 @@
 The journal is the truth and the ledger follows it. A command's transfers (`matching.spot.settlement`)
 are written in one ledger batch, one database transaction, right after the command is journaled; their
 references are derived from (market, journal seq, index), so writing them again answers `exists` and moves
-nothing. The poster's cursor (`poster.cursor` beside the journal, written atomically after each batch) says
-how far the ledger is known to be; it only saves work: a cursor behind the ledger (a crash between the
-ledger's commit and the cursor's write) re-posts a batch the ledger then answers `exists` for, and a
-ledger behind the journal (a crash between the journal's fsync and the ledger's commit) is caught up at
-open, because open recomputes every command's transfers from the journal and posts those past the cursor.
+nothing. The poster's cursor (`poster.cursor` beside the journal, written atomically by the market every
+`CURSOR_EVERY` commands and at close) says how far the ledger is known to be; it only saves work: a
+cursor behind the ledger (a crash between the ledger's commit and the cursor's write) re-posts batches
+the ledger then answers `exists` for, and a ledger behind the journal (a crash between the journal's
+fsync and the ledger's commit) is caught up at open, because open recomputes every command's transfers
+from the journal and posts those past the cursor.
 
 The other gap is before the journal: an order's hold is posted first, then the order is journaled. A
 crash in between leaves a hold for an order no one was told about (its caller never got an answer), an

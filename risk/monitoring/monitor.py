@@ -11,8 +11,9 @@ A ledger timestamp is taken before its batch waits for locks, so a transfer can 
 ones: rows are remembered by id for `LOOKBACK_NS`, and each round reads back that far.
 
 Each outgoing transfer of a customer's or merchant's balance account (not a post, void or expiry, nor a
-freeze's own hold) is checked at its own time against the account's journal: frequency, rate, structuring
-(the subject's KYC per-transaction limit), drain. Each round also tops up the freezes still open
+freeze's own hold, nor a move into a trading venue's own accounts: see `VENUE_OWNERS`) is checked at its
+own time against the account's journal: frequency, rate, structuring (the subject's KYC per-transaction
+limit), drain. Each round also tops up the freezes still open
 (`alerts.top_up`): money that arrived in a frozen account is held too.
 """
 
@@ -20,11 +21,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, insert, not_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    delete,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
 
 from ledger.accounts import lookup_account
 from ledger.ids import NS_PER_SECOND
 from ledger.model import Account, TransferFlags
+from ledger.schema import accounts as ledger_accounts
 from ledger.schema import transfers
 from risk.engine.geo import CountryLookup
 from risk.kyc.schema import subject_tiers
@@ -36,6 +51,13 @@ from risk.monitoring.freezes import FROZEN_KINDS, hold_account
 from risk.monitoring.schema import holds, observed, sightings
 
 LOOKBACK_NS: Final = 300 * NS_PER_SECOND
+VENUE_OWNERS: Final = ("spot:", "perp:", "options:", "perp-trader:", "options-margin:")
+"""Owner-id prefixes of the trading venues' own accounts (a market's escrow, deposits and clearing, a
+trader's margin: `matching.spot.accounts.market_specs` and its perpetual and option twins; a test holds
+them together). An order's hold, a margin deposit or a short option's margin moves a trader's money within
+the exchange, where it stays the trader's or becomes a trade; counted as outgoing, every ten orders would
+look like a frequency spike and freeze the trader. Money leaving the exchange (a withdrawal) is not such a
+move, and the margin accounts are themselves watched when money leaves them."""
 ROUND_LIMIT: Final = 1_000
 # A transfer that resolves a pending one moves no new money: only plain and pending transfers are activity.
 _RESOLVING: Final = int(
@@ -95,6 +117,10 @@ class Monitor:
     def check_transfer(self, connection: Connection, transfer: Journal) -> int:
         """Check one transfer's debit account at the transfer's time; how many alerts it raised."""
         if transfer.flags & _RESOLVING or transfer.credit_account_id == hold_account(transfer.currency).id:
+            return 0
+        if connection.execute(
+            select(_venue_accounts().where(ledger_accounts.c.id == transfer.credit_account_id).exists())
+        ).scalar():
             return 0
         account = lookup_account(connection, transfer.debit_account_id)
         if account is None or account.owner_kind not in FROZEN_KINDS:
@@ -165,9 +191,17 @@ class Monitor:
             return finding
 
 
+def _venue_accounts() -> Select[tuple[int]]:
+    """The ids of the trading venues' own accounts (`VENUE_OWNERS`)."""
+    return select(ledger_accounts.c.id).where(
+        or_(*(ledger_accounts.c.owner_id.startswith(prefix) for prefix in VENUE_OWNERS))
+    )
+
+
 class _Figures:
     """An account's activity around a moment `at` (ns), read from the journal; the freezes' own holds and
-    their voids are never activity."""
+    their voids are never activity, nor are moves to and from a trading venue's own accounts (the
+    available balance then still counts everything: it is the balance's history, not activity)."""
 
     def __init__(self, connection: Connection, account_id: int, hold_account_id: int, at: int) -> None:
         self.connection = connection
@@ -186,17 +220,23 @@ class _Figures:
         end = self.at - skip * NS_PER_SECOND
         return and_(transfers.c.timestamp > end - seconds * NS_PER_SECOND, transfers.c.timestamp <= end)
 
-    def _out(self) -> ColumnElement[bool]:
+    def _out_all(self) -> ColumnElement[bool]:
         return and_(
             transfers.c.debit_account_id == self.account_id,
             transfers.c.credit_account_id != self.hold_account_id,
         )
 
-    def _in(self) -> ColumnElement[bool]:
+    def _in_all(self) -> ColumnElement[bool]:
         return and_(
             transfers.c.credit_account_id == self.account_id,
             transfers.c.debit_account_id != self.hold_account_id,
         )
+
+    def _out(self) -> ColumnElement[bool]:
+        return and_(self._out_all(), transfers.c.credit_account_id.not_in(_venue_accounts()))
+
+    def _in(self) -> ColumnElement[bool]:
+        return and_(self._in_all(), transfers.c.debit_account_id.not_in(_venue_accounts()))
 
     def out_count(self, seconds: int, skip: int) -> int:
         query = (
@@ -229,8 +269,8 @@ class _Figures:
         return (
             available_now
             + int(self.connection.execute(held).scalar_one())
-            + self._sum(self._out(), later)
-            - self._sum(self._in(), later)
+            + self._sum(self._out_all(), later)
+            - self._sum(self._in_all(), later)
         )
 
 

@@ -11,8 +11,8 @@ from matching.markets import TPW_TUSD
 from matching.spot import market as market_module
 from matching.spot.accounts import trader_account
 from matching.spot.errors import MarketBusy, MarketHalted
-from matching.spot.market import SpotMarket
-from matching.spot.poster import CURSOR_NAME
+from matching.spot.market import CURSOR_EVERY, SpotMarket
+from matching.spot.poster import CURSOR_NAME, read_cursor
 from matching.spot.settlement import hold_spec
 from tests.matching.spot.conftest import OpenMarket
 from tests.matching.spot.ledger_view import UNIT, assert_consistent, balance, transfer_count
@@ -90,3 +90,19 @@ def test_the_tape_is_rebuilt_from_the_journal(market: SpotMarket, open_market: O
     assert [(trade.price, trade.qty) for trade in trades] == [(200, 4)]
     market.close()
     assert open_market().tape.recent(10) == trades
+
+
+def test_the_cursor_is_written_every_few_commands_and_at_close(
+    market: SpotMarket, open_market: OpenMarket, ledger: Engine
+) -> None:
+    flow(market)
+    assert read_cursor(market.book.directory) == 0  # behind: a crash now re-posts both, answered exists
+    count = transfer_count(ledger)
+    for order_id in range(100, 100 + CURSOR_EVERY):
+        market.place(Place(0, order_id, 1, Side.BUY, Kind.LIMIT, 1, 100))
+    assert 0 < read_cursor(market.book.directory) <= market.book.last_seq
+    market.close()
+    assert read_cursor(market.book.directory) == market.book.last_seq == CURSOR_EVERY + 2
+    reopened = open_market()
+    assert transfer_count(ledger) == count + CURSOR_EVERY  # one hold each, nothing posted twice
+    assert_consistent(ledger, reopened)

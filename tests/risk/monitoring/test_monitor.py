@@ -215,3 +215,23 @@ def test_concurrent_rounds_check_each_transfer_once(engine: Engine, monitor: Mon
         actions = [json.loads(line)["action"] for line in lines]
     assert actions == ["monitoring.alert", "monitoring.finding", "monitoring.finding"]
     assert len(_alerts(engine)) == 1
+
+
+def test_orders_holds_at_a_trading_venue_are_not_activity_but_a_withdrawal_is(
+    engine: Engine, monitor: Monitor, money: Money
+) -> None:
+    """Twenty orders' holds into a market's escrow (a venue's own account, `VENUE_OWNERS`) and their
+    releases are moves within the exchange: no spike. Ten moves out to anyone else still are one."""
+    trader, escrow = money.open(), money.open(OwnerKind.TREASURY, "spot:TPW-tUSD", limited=False)
+    elsewhere = money.open()
+    money.fund(trader, 1_000_000)
+    for second in range(20):
+        assert money.move(trader, escrow, 1_000, 60 + second) == "ok"  # an order's hold
+        assert money.move(escrow, trader, 1_000, 60.5 + second) == "ok"  # its cancel
+    assert monitor.run_once() == 0
+    assert _alerts(engine) == []
+    for second in range(10):
+        assert money.move(trader, elsewhere, 1_000, 100 + second) == "ok"
+    assert monitor.run_once() == 1
+    [alert] = _alerts(engine)
+    assert alert.check == "frequency_spike"
