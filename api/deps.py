@@ -96,6 +96,8 @@ CustomerSession = Annotated[SessionPrincipal, Depends(customer_session)]
 AuthenticatedClient = Annotated[ApiClient, Depends(authenticated_client)]
 """Any caller with a valid API key, whatever its scopes."""
 CustodyAdmin = Annotated[ApiClient, Depends(require_scope("custody:admin"))]
+BridgeReader = Annotated[ApiClient, Depends(require_scope("custody:read"))]
+"""The bridge's messages and batches are read with the custody readers' scope (the batches are custody's)."""
 CustodyAuditor = Annotated[ApiClient, Depends(require_scope("custody:audit"))]
 LedgerReader = Annotated[ApiClient, Depends(require_scope("ledger:read"))]
 LedgerWriter = Annotated[ApiClient, Depends(require_scope("ledger:write"))]

@@ -4,18 +4,18 @@ a merchant's key is refused. Thin routes over `api.bridge.service`."""
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import KEY_RESPONSES, ApiClient, require_scope
+from api.auth import KEY_RESPONSES
 from api.bridge import schemas, service
+from api.deps import BridgeReader
 from api.errors import problem_doc
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/v1/bridge", tags=["bridge"])
 
-BridgeReader = Annotated[ApiClient, Depends(require_scope("custody:read"))]
 MessageIdPath = Annotated[schemas.MessageId, Path(description="The message's id.")]
 NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {
     **KEY_RESPONSES,

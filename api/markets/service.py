@@ -2,9 +2,7 @@
 market, and the views of levels, trades and balances as decimal strings."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Final, Protocol
-
-from starlette.datastructures import State
+from typing import Any, Final, Protocol
 
 from api.errors import NotFound
 from api.markets import schemas
@@ -57,7 +55,7 @@ PERP_UNITS: Final = PerpUnits(TPW_PERP)
 """TPW-PERP as clients know it (the sandbox copy's id is the listed one too)."""
 
 
-def open_market_data(state: State, tenant: Tenant, market_id: str) -> tuple[MarketData, Units]:
+def open_market_data(state: Any, tenant: Tenant, market_id: str) -> tuple[MarketData, Units]:
     """The book and tape of any listed market (spot or TPW-PERP) in the tenant's mode, and its units."""
     if market_id in PERP_MARKETS:
         perps: PerpMarkets = state.perp_markets

@@ -145,6 +145,9 @@ REGISTRY: Final[tuple[Entry, ...]] = (
     Entry("stablecoin_payouts", ("to",), Category.PAYMENT, Basis.LEGAL_OBLIGATION, None,
           "10 years (payment records)", OnErasure.KEEP,
           "payment records and the transfer-of-funds rule, Regulation (EU) 2023/1113"),
+    Entry("settlement_withdrawals", ("to",), Category.PAYMENT, Basis.LEGAL_OBLIGATION, None,
+          "10 years (payment records)", OnErasure.KEEP,
+          "payment records and the transfer-of-funds rule, Regulation (EU) 2023/1113"),
     Entry("privacy_personal_details",
           ("subject_id", "full_name", "email", "phone", "birth_date", "residence_country"),
           Category.CONTACT, Basis.CONTRACT, None, "while the account exists", OnErasure.DELETE),
@@ -176,6 +179,7 @@ NOT_PERSONAL: Final[dict[tuple[str, str], str]] = {
     ("screening_lists", "version"): "a list file digest",
     ("kyc_checks", "provider_check_id"): "the provider's reference, meaningless without the provider",
     ("risk_device_nonces", "nonce"): "a random request nonce",
+    ("bridge_leases", "name"): "the name of a bridge route's delivery lease, not a person",
 }
 """Columns whose names match `PERSONAL_NAME` but hold no personal data, each with why."""
 
