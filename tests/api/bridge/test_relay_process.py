@@ -4,7 +4,7 @@ nonce, the balance the sum of the deposits), every batch attested once at its ow
 
 import os
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from scripts._support.processes import ManagedProcess
 from tests.api.bridge.conftest import KEY_ID
 from tests.helpers.api_process import ApiProcess
 from tests.helpers.custody_nodes import CustodyGroup
+from tests.helpers.waiting import wait_until
 from tests.relay.bridge.conftest import USERS, Bridges, mine
 
 pytestmark = [pytest.mark.devnet, pytest.mark.slow]
@@ -69,16 +70,15 @@ def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
             argv = [sys.executable, "-m", "relay.bridge"]
             return ManagedProcess("bridge-relay", argv, log_path=tmp_path / "relay.log", env=env).start()
 
+        def claimed_at_least(count: int) -> Callable[[], bool]:
+            return lambda: claimed(engine) >= count
+
         for target in (2, 5):  # killed once a few are through, wherever the next one stands
             process = relay()
-            deadline = time.monotonic() + 120
-            while claimed(engine) < target and time.monotonic() < deadline:
-                time.sleep(0.02)
+            assert wait_until(claimed_at_least(target), 120, interval=0.02)
             process.kill()
         process = relay()
-        deadline = time.monotonic() + 180
-        while claimed(engine) < DEPOSITS and time.monotonic() < deadline:
-            time.sleep(0.1)
+        assert wait_until(lambda: claimed(engine) >= DEPOSITS, 180)
         process.stop()
         assert claimed(engine) == DEPOSITS, process.log_tail()
     assert bridges.bridged_balance(alice.address) == sum(amounts)

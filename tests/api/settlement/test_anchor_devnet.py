@@ -14,8 +14,7 @@ lost or anchored twice. Nodes given leaves that do not make the claimed root ref
 
 import os
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +67,7 @@ from tests.helpers.api_process import ApiProcess
 from tests.helpers.custody_nodes import CustodyGroup
 from tests.helpers.db import session_on
 from tests.helpers.frost_signing import fixed_key
+from tests.helpers.waiting import wait_until
 from tests.matching.spot.ledger_view import balance
 from tests.matching.spot.ledger_view import fund as fund_trader
 
@@ -482,16 +482,15 @@ def test_the_anchorer_process_killed_mid_flow_anchors_each_batch_once(
                     or 0
                 )
 
+        def anchored_at_least(count: int) -> Callable[[], bool]:
+            return lambda: anchored() >= count
+
         for target in (3, 7):  # killed once a few batches are through, wherever the next one stands
             process = anchorer()
-            deadline = time.monotonic() + 120
-            while anchored() < target and time.monotonic() < deadline:
-                time.sleep(0.02)
+            assert wait_until(anchored_at_least(target), 120, interval=0.02)
             process.kill()
         process = anchorer()
-        deadline = time.monotonic() + 180
-        while anchored() < KILLED_TRADES and time.monotonic() < deadline:
-            time.sleep(0.1)
+        assert wait_until(lambda: anchored() >= KILLED_TRADES, 180)
         process.stop()
         assert anchored() == KILLED_TRADES, process.log_tail()
         assert last_seq(anchor) == before + KILLED_TRADES  # one anchor per batch, none twice
