@@ -52,6 +52,7 @@ from matching.perp_market.inputs import (
     decode_entry,
     encode_entry,
 )
+from matching.perp_market.order_margin import check_orders_carried, open_orders
 from matching.perp_market.records import write_records
 from matching.perp_market.replay import recover
 from matching.perp_market.runner import Outcome, Runner
@@ -266,8 +267,13 @@ class PerpMarket(MarketData):
                     raise MarginRefused(
                         "reduce_only: the order must shrink the position, by at most its size", "reduce_only"
                     )
-            elif not perp.admit(place.account, lots, place.price):
-                raise MarginRefused("the margin cannot carry this order at the account's leverage", "qty")
+            else:
+                resting = open_orders(self.book.engine.book, place.account)[0 if lots > 0 else 1]
+                if not perp.admit(place.account, [*resting, (lots, place.price)]):
+                    raise MarginRefused(
+                        "the margin cannot carry this order and the account's resting ones at its leverage",
+                        "qty",
+                    )
             return self._command(place._replace(ts=self._stamp()))
 
     def amend(self, trader: int, order_id: int, price: int, qty: int) -> list[Event]:
@@ -328,6 +334,9 @@ class PerpMarket(MarketData):
             if withdrawal_id in self.transfers_done:
                 outcome = Outcome([], [], self.transfers_done[withdrawal_id])
             else:
+                check_orders_carried(
+                    self.runner.perp, self.book.engine.book, trader, "amount", withheld=amount
+                )
                 outcome = self._input(lambda ts: Withdraw(ts, withdrawal_id, trader, amount))
                 self.transfers_done[withdrawal_id] = outcome.accepted
         if not outcome.accepted:
@@ -344,6 +353,9 @@ class PerpMarket(MarketData):
             account = self.runner.perp.accounts.get(trader)
             if account is not None and int(account.mode) != mode and account.position.size != 0:
                 raise MarginRefused("the margin mode changes only while the position is flat", "margin_mode")
+            check_orders_carried(
+                self.runner.perp, self.book.engine.book, trader, "leverage", leverage=leverage
+            )
             outcome = self._input(lambda ts: Configure(ts, trader, mode, leverage))
         if not outcome.accepted:
             raise MarginRefused("the margin held cannot carry the position at this leverage", "leverage")
@@ -392,14 +404,8 @@ class PerpMarket(MarketData):
         with self._lock:
             account = self.runner.perp.accounts.get(trader)
             position = account.position.size if account is not None else 0
-            buys = sells = 0
-            for order in self.book.engine.book.orders.values():
-                if order.account == trader:
-                    if order.side == Side.BUY:
-                        buys += order.leaves
-                    else:
-                        sells += order.leaves
-            return position, buys, sells
+            buys, sells = open_orders(self.book.engine.book, trader)
+            return position, sum(lots for lots, _ in buys), -sum(lots for lots, _ in sells)
 
     def reference_price(self) -> int:
         """The price bands' reference: the index (ticks; 0 before the first price round), not the book's

@@ -14,6 +14,7 @@ since refusing it would keep risk on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -73,21 +74,47 @@ def fee(lots: int, price: int, bps: int, spec: PerpSpec) -> int:
     return ceil_div(abs(spec.value(lots, price)) * bps, BPS)
 
 
-def admit(account: Account, lots: int, price: int, mark: int, spec: PerpSpec) -> bool:
-    """Whether a fill of `lots` (signed) at `price` may happen: reducing always; adding only if the
-    equity afterwards, marked at `mark` and net of the taker fee, covers the new initial margin.
+Fill = tuple[int, int]
+"""An order that may still fill: (lots, signed: + buys, - sells; its limit price in ticks)."""
 
-    In isolated mode the wallet counts too, since the margin a new fill needs is moved from it.
+
+def admit(account: Account, fills: Sequence[Fill], mark: int, spec: PerpSpec, withheld: int = 0) -> bool:
+    """Whether `fills` (one side's orders: the resting ones and a new one) may all happen: reducing
+    always; adding only if the equity afterwards, marked at `mark`, net of their taker fees, of the loss
+    an order's price would book at once against the mark (its gain is not counted: the mark may have
+    moved by the time it fills) and of `withheld` (money about to leave), covers the new initial margin.
+
+    Each side is checked with every order resting on it, so an account can never rest more than its
+    margin carries and then be filled into an unmargined position (the worst case is one side filling
+    whole; the other side's orders only shrink that position). In isolated mode the wallet counts too,
+    since the margin a new fill needs is moved from it.
     """
     size = account.position.size
+    lots = sum(qty for qty, _ in fills)
     new_size = size + lots
     if abs(new_size) <= abs(size) and (new_size == 0 or (new_size > 0) == (size > 0)):
         return True
-    equity = account.equity(mark, spec) - fee(lots, price, spec.taker_fee_bps, spec)
-    equity += spec.value(lots, mark) - spec.value(lots, price)
+    equity = account.equity(mark, spec) - withheld
+    for qty, price in fills:
+        equity -= fee(qty, price, spec.taker_fee_bps, spec)
+        equity += min(0, spec.value(qty, mark) - spec.value(qty, price))  # a loss at once; a gain, not yet
     if account.isolated:  # the set-aside margins the position; the wallet can top it up
         equity += account.collateral
     return equity >= initial_margin(new_size, mark, account.leverage, spec)
+
+
+def carries(
+    account: Account,
+    buys: Sequence[Fill],
+    sells: Sequence[Fill],
+    mark: int,
+    spec: PerpSpec,
+    withheld: int = 0,
+) -> bool:
+    """Whether either side of the account's resting orders could still fill whole once `withheld` has
+    left (or at the account's new leverage): the check before money leaves or the leverage drops. The
+    position alone is the domain's own check (`Perpetual.withdraw`, `Runner._configure`)."""
+    return all(admit(account, side, mark, spec, withheld) for side in (buys, sells) if side)
 
 
 def fund_isolated(account: Account, mark: int, spec: PerpSpec) -> int:

@@ -16,7 +16,7 @@ zero, take-overs and deleveraging are fills at the bankruptcy price.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from matching.engine import Event, Kind, Place, Side, Tif, Trade
 from matching.perpetuals.accounts import Account, MarginMode, apply_fill
@@ -30,7 +30,7 @@ from matching.perpetuals.liquidation.plan import (
     liquidation_order,
     plan_liquidation,
 )
-from matching.perpetuals.margin import Health, admit, check, fee, fund_isolated, initial_margin
+from matching.perpetuals.margin import Fill, Health, admit, check, fee, fund_isolated, initial_margin
 from matching.perpetuals.mark import mark_price
 from matching.perpetuals.records import (
     Deleveraged,
@@ -116,9 +116,9 @@ class Perpetual:
 
     # -- fills ------------------------------------------------------------------------------------------
 
-    def admit(self, account_id: int, lots: int, price: int) -> bool:
-        """The pre-trade margin check for an order that may fill `lots` (signed) at `price`."""
-        return admit(self.account(account_id), lots, price, self.mark, self.spec)
+    def admit(self, account_id: int, fills: Sequence[Fill]) -> bool:
+        """The pre-trade margin check for one side's orders that may fill: (lots signed, price) each."""
+        return admit(self.account(account_id), fills, self.mark, self.spec)
 
     def apply_events(self, events: Iterable[Event], ts: int) -> list[Record]:
         """Apply the engine's trades to both sides (other events change no position); check both."""

@@ -97,6 +97,30 @@ def test_a_withdrawal_that_would_breach_initial_margin_is_refused(
     assert_ledger_agrees(ledger, reopened)
 
 
+def test_resting_orders_hold_their_margin(perp: PerpMarket, ledger: Engine) -> None:
+    """Each side's resting orders are margined together, and no withdrawal or lower leverage may leave
+    them unmargined: an account cannot rest more than it can carry, then withdraw and be filled."""
+    opened(perp)
+    perp.place(Place(0, 11, 1, Side.BUY, Kind.LIMIT, 100_000, PRICE))  # IM 500 tUSD + 1.25 fee
+    with pytest.raises(MarginRefused) as refused:  # both filling: IM 1,000 tUSD + 2.5 of fees
+        perp.place(Place(0, 12, 1, Side.BUY, Kind.LIMIT, 100_000, PRICE))
+    assert refused.value.field == "qty"
+    perp.place(Place(0, 13, 1, Side.SELL, Kind.LIMIT, 100_000, PRICE + 1))  # the other side: its own check
+    with pytest.raises(MarginRefused) as refused:
+        perp.withdraw(1, 201, 499 * UNIT)  # 501 left < 500 + 1.25
+    assert refused.value.field == "amount"
+    with pytest.raises(MarginRefused) as refused:
+        perp.configure(1, 0, 2)  # IM 1,250 tUSD at 2x
+    assert refused.value.field == "leverage"
+    perp.withdraw(1, 202, 498 * UNIT)
+    perp.cancel(1, 11)
+    perp.cancel(1, 13)
+    perp.withdraw(1, 201, 499 * UNIT)  # refused before the journal, so the same id goes through now
+    perp.configure(1, 0, 2)
+    assert perp.runner.perp.accounts[1].collateral == 3 * UNIT
+    assert_ledger_agrees(ledger, perp)
+
+
 def test_leverage_and_margin_mode(perp: PerpMarket, ledger: Engine) -> None:
     opened(perp)
     with pytest.raises(MarginRefused) as refused:

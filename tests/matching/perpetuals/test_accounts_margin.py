@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from matching.perpetuals.accounts import Account, MarginMode, apply_fill
@@ -9,6 +11,7 @@ from matching.perpetuals.errors import SpecError
 from matching.perpetuals.margin import (
     Health,
     admit,
+    carries,
     check,
     initial_margin,
     maintenance_margin,
@@ -86,11 +89,11 @@ def test_check_thresholds() -> None:
 
 def test_admit_caps_leverage_and_always_lets_a_position_shrink() -> None:
     a = Account(1, collateral=2_100)
-    assert admit(a, 10, 1_000, 1_000, SPEC)  # 2000 IM + 5 fee
-    assert not admit(a, 11, 1_000, 1_000, SPEC)  # 11 lots: 2nd tier, IM 2750
+    assert admit(a, [(10, 1_000)], 1_000, SPEC)  # 2000 IM + 5 fee
+    assert not admit(a, [(11, 1_000)], 1_000, SPEC)  # 11 lots: 2nd tier, IM 2750
     apply_fill(a, 10, 1_000, SPEC)
-    assert admit(a, -10, 1_000, 500, SPEC)  # closing, even deep under water
-    assert not admit(a, -25, 1_000, 1_000, SPEC)  # a flip that opens 15 short needs margin
+    assert admit(a, [(-10, 1_000)], 500, SPEC)  # closing, even deep under water
+    assert not admit(a, [(-25, 1_000)], 1_000, SPEC)  # a flip that opens 15 short needs margin
 
 
 def test_isolated_margin_bears_only_its_own_loss() -> None:
@@ -120,5 +123,31 @@ def test_withdraw_keeps_initial_margin() -> None:
 
 def test_isolated_admission_counts_the_wallet_once() -> None:
     a = Account(1, collateral=2_100, mode=MarginMode.ISOLATED)
-    assert admit(a, 10, 1_000, 1_000, SPEC)  # IM 2000 from a 2100 wallet
-    assert not admit(a, 13, 1_000, 1_000, SPEC)  # IM 3250: the wallet is not counted twice
+    assert admit(a, [(10, 1_000)], 1_000, SPEC)  # IM 2000 from a 2100 wallet
+    assert not admit(a, [(13, 1_000)], 1_000, SPEC)  # IM 3250: the wallet is not counted twice
+
+
+def test_admit_counts_every_order_resting_on_the_side() -> None:
+    a = Account(1, collateral=2_100)
+    assert admit(a, [(5, 1_000)], 1_000, SPEC)
+    assert not admit(a, [(5, 1_000), (5, 1_000), (1, 1_000)], 1_000, SPEC)  # 11 lots if all fill
+    assert admit(a, [(5, 1_000), (5, 1_000)], 1_000, SPEC)  # 10 lots: IM 2000 + 2 × 2.5 fee
+    apply_fill(a, 10, 1_000, SPEC)
+    assert admit(a, [(-4, 1_000), (-6, 1_000)], 1_000, SPEC)  # sells that only close
+    assert not admit(a, [(-6, 1_000), (-6, 1_000)], 700, SPEC)  # ... and one that opens 2 short under water
+
+
+def test_admit_books_a_limit_price_loss_but_not_its_gain() -> None:
+    a = Account(1, collateral=2_100)
+    assert not admit(a, [(10, 1_010)], 1_000, SPEC)  # buying 1 % over the mark: 100 lost at once
+    assert not admit(a, [(11, 900)], 1_000, SPEC)  # under the mark: the gain does not margin 11 lots
+    assert admit(a, [(10, 900)], 1_000, SPEC)
+
+
+def test_carries_refuses_money_leaving_from_under_resting_orders() -> None:
+    a = Account(1, collateral=2_100)
+    buys = [(10, 1_000)]
+    assert carries(a, buys, [], 1_000, SPEC, withheld=95)
+    assert not carries(a, buys, [], 1_000, SPEC, withheld=96)  # 2004 left < 2000 IM + 5 fee
+    assert carries(a, [], [], 1_000, SPEC, withheld=2_100)  # no orders: the position is the domain's check
+    assert not carries(replace(a, leverage=2), buys, [(-1, 1_000)], 1_000, SPEC)  # IM 5000 at 2x

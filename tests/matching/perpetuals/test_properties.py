@@ -65,7 +65,7 @@ def run(v: Venue, step: tuple[Any, ...]) -> None:
     if step[0] == "trade":
         _, buyer, seller, qty, offset = step
         price = max(1, perp.mark + offset)
-        if buyer == seller or not (perp.admit(buyer, qty, price) and perp.admit(seller, -qty, price)):
+        if buyer == seller or not (perp.admit(buyer, [(qty, price)]) and perp.admit(seller, [(-qty, price)])):
             return
         v.trade(buyer, seller, qty, price)
     elif step[0] == "move":
