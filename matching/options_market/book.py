@@ -9,7 +9,8 @@ settlement moves premiums (`premiums.PremiumSettlement`), plus what a series nee
   (`venue.OptionVenue.admit`), which holds in the ledger the margin the account would need were the sell
   filled, under the venue's lock (one trader's orders on several series are margined one at a time);
 - an amend may not raise a sell's quantity (that would bypass the margin gate: cancel and place again);
-- a cancel gives back, at once, the margin the account's exposure no longer needs.
+- a cancel, and a trade in which the account bought (closing a short), give back at once the margin its
+  exposure no longer needs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 from collections.abc import Callable
 from contextlib import nullcontext
 
-from matching.engine import Event, Place, Side
+from matching.engine import Event, Place, Side, Trade
 from matching.options.series import OptionSeries
 from matching.options_market.errors import SeriesClosed
 from matching.options_market.premiums import PremiumSettlement
@@ -29,6 +30,17 @@ from matching.spot.market import SpotMarket
 
 Gate = Callable[["OptionBook", Place], None]
 Release = Callable[[int], None]
+
+
+def buyers(events: list[Event]) -> list[int]:
+    """The accounts that bought in `events`' trades, once each: a buy may close a short, whose margin
+    is then no longer needed."""
+    out = dict.fromkeys(
+        e.taker_account if e.taker_side == Side.BUY else e.maker_account
+        for e in events
+        if isinstance(e, Trade)
+    )
+    return list(out)
 
 
 class OptionBook(SpotMarket):
@@ -64,8 +76,12 @@ class OptionBook(SpotMarket):
             if place.side is Side.SELL:
                 self._check_place(place)
                 self.gate(self, place)
-                return self._run(lambda ts: place._replace(ts=ts))
-            return super().place(place)
+                events = self._run(lambda ts: place._replace(ts=ts))
+            else:
+                events = super().place(place)
+            for buyer in buyers(events):
+                self.release(buyer)
+            return events
 
     def cancel(self, trader: int, order_id: int) -> list[Event]:
         """Cancel, then give back the margin the trader's exposure no longer needs (`venue.release`)."""

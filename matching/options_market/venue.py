@@ -10,9 +10,10 @@ sells, which margin counts as filled), the volatility surface, the index, and th
 price and the book's clock; if it exceeds what the account's margin account holds, the difference moves
 from its tUSD account to its margin account (reference `options:<venue>:margin:<order id>`, one per
 order, so a retried hold answers `exists`). The ledger refuses it when the tUSD is not there
-(`InsufficientMargin`), and the order is never journaled. Margin held is released at expiry settlement
-and after a cancel (`release`): what the account's remaining exposure no longer needs. A closing trade
-does not release by itself (the next cancel or the expiry does).
+(`InsufficientMargin`), and the order is never journaled. Margin held is released at expiry settlement,
+after a cancel and after a trade in which the account bought (`release`): what the account's remaining
+exposure no longer needs. A release lost to a crash between the trade and it leaves the excess held (never
+lost) until the account's next cancel, buy or the expiry.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ class OptionVenue:
 
     def release(self, trader: int) -> None:
         """Give back what `trader`'s margin account holds beyond its exposure's requirement now (after a
-        cancel). The amount is computed from the ledger's balance under the venue's lock, so a repeat
+        cancel or a buy). The amount is computed from the ledger's balance under the venue's lock, so a repeat
         after a crash finds less held and releases only what is still excess: each release has a new id."""
         with self.lock:
             held = self.held_margin(trader)

@@ -95,6 +95,24 @@ def test_a_cancel_gives_back_the_margin_no_longer_needed(world: World) -> None:
     assert verify(world.ledger) == []
 
 
+def test_buying_back_a_short_gives_its_margin_back_at_once(world: World) -> None:
+    """The writer closes as a taker (its buy crosses) or as a maker (its resting buy is hit): either
+    way the margin the short needed returns with the trade, not at the next cancel or the expiry."""
+    venue, book = world.venue, world.venue.books[CALL.id]
+    book.place(world.order(CALL, 3, Side.SELL, 4, 50))
+    book.place(world.order(CALL, 1, Side.BUY, 4, 50, Tif.IOC))  # trader 3 short 4
+    short_four = venue.held_margin(3)
+    assert short_four == venue.margin(3).requirement > 0
+    book.place(world.order(CALL, 2, Side.SELL, 2, 60))
+    book.place(world.order(CALL, 3, Side.BUY, 2, 60, Tif.IOC))  # taker: short 2 left
+    assert venue.held_margin(3) == venue.margin(3).requirement < short_four
+    book.place(world.order(CALL, 3, Side.BUY, 2, 55))  # resting ...
+    book.place(world.order(CALL, 2, Side.SELL, 2, 55, Tif.IOC))  # ... hit: flat
+    assert book.book.engine.positions.get(3, 0) == 0
+    assert venue.held_margin(3) == venue.margin(3).requirement == 0
+    assert verify(world.ledger) == []
+
+
 def test_a_premium_cut_off_by_a_crash_after_the_journal_is_posted_once_at_reopen(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
