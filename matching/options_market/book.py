@@ -18,10 +18,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import nullcontext
+from decimal import Decimal
 
 from matching.engine import Event, Place, Side, Trade
 from matching.options.series import OptionSeries
-from matching.options_market.errors import SeriesClosed
+from matching.options_market.errors import NoIndexPrice, SeriesClosed
 from matching.options_market.premiums import PremiumSettlement
 from matching.options_market.records import fixing
 from matching.settlement.leaf import Venue
@@ -30,6 +31,8 @@ from matching.spot.market import SpotMarket
 
 Gate = Callable[["OptionBook", Place], None]
 Release = Callable[[int], None]
+Underlying = Callable[[], Decimal]
+"""The underlying's price in tUSD per TPW (`OptionVenue.spot`; raises `NoIndexPrice` before it has one)."""
 
 
 def buyers(events: list[Event]) -> list[int]:
@@ -51,13 +54,30 @@ class OptionBook(SpotMarket):
     series: OptionSeries
     gate: Gate
     release: Release
+    underlying: Underlying
     venue_lock: threading.RLock | None = None
 
     def attach(
-        self, series: OptionSeries, gate: Gate, release: Release, venue_lock: threading.RLock
+        self,
+        series: OptionSeries,
+        gate: Gate,
+        release: Release,
+        underlying: Underlying,
+        venue_lock: threading.RLock,
     ) -> OptionBook:
         self.series, self.gate, self.release, self.venue_lock = series, gate, release, venue_lock
+        self.underlying = underlying
         return self
+
+    def position_notional(self, lots: int, price: int) -> int:
+        """What `lots` contracts put at risk for the derivative step-up: the underlying they are written
+        on at the index (tUSD minor units), not their premium, which can be a small part of it; before
+        the underlying has a price, the premium is all there is to measure."""
+        try:
+            spot = self.underlying()
+        except NoIndexPrice:
+            return super().position_notional(lots, price)
+        return int(Decimal(lots * self.series.contract_units) * spot)
 
     def settled(self) -> bool:
         """Whether the series' expiry settlement has finished (`records.option_settlements`)."""

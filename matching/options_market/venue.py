@@ -105,7 +105,9 @@ class OptionVenue:
             for listed in series:
                 spec = replace(listed.spec(), id=listed.id + suffix)
                 book = OptionBook.open(spec, directory / listed.id, database, clock=clock)
-                venue.books[listed.id] = book.attach(listed, venue.admit, venue.release, venue.lock)
+                venue.books[listed.id] = book.attach(
+                    listed, venue.admit, venue.release, venue.spot, venue.lock
+                )
         except BaseException:
             venue.close()
             raise

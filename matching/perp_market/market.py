@@ -413,6 +413,10 @@ class PerpMarket(MarketData):
         with self._lock:
             return self.runner.perp.index
 
+    def position_notional(self, lots: int, price: int) -> int:
+        """What a position of `lots` at `price` ticks is worth in tUSD minor units."""
+        return self.market.notional(lots, price)
+
     def prices(self) -> tuple[int, int]:
         """The index and the mark in ticks."""
         with self._lock:

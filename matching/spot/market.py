@@ -296,6 +296,11 @@ class SpotMarket(MarketData):
             bid, ask = engine.book.best(Side.BUY), engine.book.best(Side.SELL)
             return 0 if bid is None or ask is None else (bid.price + ask.price) // 2
 
+    def position_notional(self, lots: int, price: int) -> int:
+        """What `lots` at `price` ticks are worth in quote ledger units (an option book measures its
+        underlying instead: `OptionBook.position_notional`)."""
+        return self.market.notional(lots, price)
+
     def _write_cursor(self) -> None:
         """Record `_posted` as the poster's cursor (never a seq whose posting failed: a halted market's
         cursor stays at the last command that was posted, so the reopen posts the rest)."""

@@ -2,10 +2,14 @@
 
 Quantities are the book's lots, notionals quote minor units (the ledger's), bands basis points of the
 reference price. A market the file does not list takes the defaults; a listed one overrides any of them.
+A key may be a pattern (`fnmatch`: `*`, `?`, `[CP]`) for markets that come and go under one scheme, such
+as the option series; a market's own key wins over a pattern, and the first matching pattern over later
+ones.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Final
 
 BPS: Final = 10_000
@@ -52,5 +56,11 @@ class PretradeConfig:
     markets: Mapping[str, MarketLimits] = field(default_factory=dict)
 
     def limits(self, market: str) -> MarketLimits:
-        """The limits `market` trades under (the defaults when the file does not name it)."""
-        return self.markets.get(market, self.defaults)
+        """The limits `market` trades under: its own entry, else the first pattern it matches, else the
+        defaults."""
+        if market in self.markets:
+            return self.markets[market]
+        for key, limits in self.markets.items():
+            if any(c in key for c in "*?[") and fnmatchcase(market, key):
+                return limits
+        return self.defaults

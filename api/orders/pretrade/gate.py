@@ -57,7 +57,9 @@ class MarketTerms(Protocol):
 
 
 class PretradeMarket(Protocol):
-    """What the gate reads of a market: its terms, an account's exposure and the reference price."""
+    """What the gate reads of a market: its terms, an account's exposure, the reference price, and what
+    a position of `lots` at `price` is worth for the derivative step-up (quote minor units: a perpetual's
+    notional at the price, an option's underlying at the index)."""
 
     @property
     def market(self) -> MarketTerms: ...
@@ -65,6 +67,8 @@ class PretradeMarket(Protocol):
     def exposure(self, trader: int) -> tuple[int, int, int]: ...
 
     def reference_price(self) -> int: ...
+
+    def position_notional(self, lots: int, price: int) -> int: ...
 
 
 class PretradeGate:
@@ -157,15 +161,14 @@ class PretradeGate:
         if limits.derivative and limits.step_up_notional is not None:
             if self.step_up is None:
                 raise RiskUnavailable("no risk engine runs on this server: a derivative order cannot step up")
-            spec = market.market
             change = DerivativeChange(
                 account=trader,
                 market=market_id,
                 direction=direction,
                 lots=order.qty,
                 price=price,
-                notional_before=spec.notional(abs(position), reference or price),
-                notional_after=spec.notional(abs(position + direction * order.qty), price),
+                notional_before=market.position_notional(abs(position), reference or price),
+                notional_after=market.position_notional(abs(position + direction * order.qty), price),
                 threshold=limits.step_up_notional,
             )
             self.step_up.require(change, confirmation, now)

@@ -34,6 +34,17 @@ def test_the_shipped_file_loads() -> None:
     config = load_pretrade(SHIPPED)
     assert config.limits("TPW-tUSD").max_order_lots >= 1
     assert config.rate.burst >= 1
+    assert config.limits("TPW-20270326-2.5-C").derivative  # every option series, by pattern
+    assert not config.limits("TPW-tUSD").derivative
+
+
+def test_a_pattern_covers_markets_that_come_and_go_and_a_market_s_own_key_wins(tmp_path: Path) -> None:
+    text = GOOD + '  "TPW-*-[CP]": {derivative: true, step_up_notional: 7}\n  "TPW-*": {max_order_lots: 2}\n'
+    config = load_pretrade(write(tmp_path, text.replace("  TPW-tUSD: {max_order_lots: 3}\n", "")))
+    assert config.limits("TPW-20270326-2.5-C").step_up_notional == 7  # the first pattern that matches
+    assert config.limits("TPW-PERP").step_up_notional == 5_000  # its own key, though patterns match
+    assert config.limits("TPW-tUSD").max_order_lots == 2
+    assert config.limits("ETH-tUSD") == config.defaults
 
 
 def test_a_market_overrides_the_defaults_it_names_and_keeps_the_rest(tmp_path: Path) -> None:

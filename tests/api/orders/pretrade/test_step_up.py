@@ -23,7 +23,8 @@ from tests.api.orders.pretrade.conftest import LIMITS, ORDERS, T0, Holdings, ord
 @pytest.fixture
 def limits() -> str:
     # 10 tUSD: four lots at 2.50 are exactly the threshold
-    return LIMITS + "    derivative: true\n    step_up_notional: 10_000_000\n"
+    step_up = "    derivative: true\n    step_up_notional: 10_000_000\n"
+    return LIMITS + step_up + '  "TPW-*-*-[CP]":\n' + step_up  # and every option series, by pattern
 
 
 def test_a_large_derivative_change_steps_up_and_its_confirmed_challenge_is_spent_once(
@@ -106,3 +107,19 @@ def test_the_risk_desk_approves_a_challenge_once_and_outsiders_cannot(
     assert [(r.details["challenge"], r.details["reason"]) for r in audited] == [(challenge, body["reason"])]
     assert a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up=challenge)).status_code == 201
     assert a.sandbox.post(ORDERS, order("buy", "2.50", "5", step_up=challenge)).status_code == 428
+
+
+def test_an_option_position_is_measured_by_its_underlying(
+    app: FastAPI, traders: tuple[Onboarded, Onboarded], at: Callable[[int], None]
+) -> None:
+    """Five calls at 0.30 cost 1.50 tUSD of premium but are written on 5 TPW, 12 tUSD at the 2.40 index:
+    past the 10 tUSD threshold, so the sell steps up; four (9.60 tUSD) do not."""
+    a, b = traders
+    at(T0)
+    assert a.sandbox.post(ORDERS, order("sell", "2.40", "1")).status_code == 201
+    assert b.sandbox.post(ORDERS, order("buy", "2.40", "1", time_in_force="ioc")).status_code == 201
+    call = {"market": "TPW-20270326-2.5-C", "side": "sell", "price": "0.30"}
+    asked = b.sandbox.post(ORDERS, {**call, "qty": "5"})
+    assert asked.status_code == 428, asked.text
+    assert (asked.json()["limit"], asked.json()["value"]) == ("10000000", "12000000")
+    assert b.sandbox.post(ORDERS, {**call, "qty": "4"}).status_code == 201
