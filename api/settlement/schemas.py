@@ -108,7 +108,9 @@ class WithdrawalOut(ApiModel):
     token_amount: str
     """The on-chain amount in the token's base units (tUSD: 6 decimals, TPW: 18)."""
     to: str
-    status: Literal["signing", "sent", "paid"]
+    status: Literal["signing", "sent", "paid", "refused"]
+    """`refused`: the custody group's policy would not sign it; the amount is back in the balance (the
+    policy's reason is kept for the operator, not shown here)."""
     tx_hash: str | None
     created_at: datetime
     paid_at: datetime | None

@@ -81,7 +81,7 @@ settlement_trades: Final = Table(
     Index("ix_settlement_trades_batch", "batch_id", "recorded_us"),
 )
 
-WITHDRAWAL_STATUSES: Final = ("signing", "sent", "paid")
+WITHDRAWAL_STATUSES: Final = ("signing", "sent", "paid", "refused")
 _WITHDRAWAL_KNOWN = ", ".join(f"'{status}'" for status in WITHDRAWAL_STATUSES)
 
 settlement_withdrawals: Final = Table(
@@ -101,6 +101,7 @@ settlement_withdrawals: Final = Table(
     Column("tx_hash", String(66), nullable=True),
     Column("created_us", BigInteger, nullable=False),
     Column("paid_us", BigInteger, nullable=True),
+    Column("refusal", String(300), nullable=True),
     CheckConstraint(f"status IN ({_WITHDRAWAL_KNOWN})", name="status_known"),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index("ix_settlement_withdrawals_merchant", "merchant_id", "livemode"),

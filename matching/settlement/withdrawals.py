@@ -9,7 +9,10 @@ spent twice once it is. The clearing account's balance is what was withdrawn and
 
 The payout itself is the treasury's custody path (`relay.settlement.withdrawals` over
 `relay.payments.custody_transfers`): `signing` (the treasury nonce and deadline stored before the custody
-group signs) -> `sent` (the transaction hash) -> `paid` (confirmed on-chain).
+group signs) -> `sent` (the transaction hash) -> `paid` (confirmed on-chain); or, from `signing`, `refused`
+when the custody group's policy refuses to sign (asking again gets the same answer): the debit is returned
+to the trader's account in the transaction that records the refusal and its reason, and the next withdrawal
+takes the treasury nonce this one never used.
 
 Ledger units are 10^-6 of a token (`docs/matching.md`, "Units"); on-chain amounts are the token's base
 units: tUSD has 6 decimals (one unit is one base unit), TPW 18 (one unit is 10^12 wei).
@@ -67,6 +70,7 @@ class Withdrawal:
     tx_hash: str | None
     created_us: int
     paid_us: int | None
+    refusal: str | None = None
 
 
 def clearing_account(ledger_code: str) -> int:
@@ -139,14 +143,14 @@ def find_withdrawal(engine: Engine, withdrawal_id: str) -> Withdrawal | None:
 
 
 def open_withdrawals(engine: Engine, livemode: bool) -> list[Withdrawal]:
-    """Every withdrawal of `livemode` not yet paid, oldest first (the payout worker's queue): a chain pays
-    one mode's withdrawals, as a stablecoin rail pays one mode's refunds, so sandbox balances never leave
-    through the live treasury."""
+    """Every withdrawal of `livemode` still to pay (neither paid nor refused), oldest first (the payout
+    worker's queue): a chain pays one mode's withdrawals, as a stablecoin rail pays one mode's refunds, so
+    sandbox balances never leave through the live treasury."""
     table = settlement_withdrawals.c
     with engine.connect() as connection:
         rows = connection.execute(
             select(settlement_withdrawals)
-            .where(table.status != "paid", table.livemode == livemode)
+            .where(table.status.in_(("signing", "sent")), table.livemode == livemode)
             .order_by(table.created_us, table.id)
         )
         return [_withdrawal(row) for row in rows]
@@ -174,3 +178,33 @@ def record_sent(engine: Engine, withdrawal_id: str, tx_hash: str) -> None:
 
 def record_paid(engine: Engine, withdrawal_id: str) -> None:
     _set(engine, withdrawal_id, status="paid", paid_us=time.time_ns() // 1_000)
+
+
+def record_refused(engine: Engine, withdrawal: Withdrawal, reason: str) -> bool:
+    """Refuse a `signing` withdrawal and give its amount back to the trader, in one transaction (the
+    return's reference derives from the withdrawal, so it is made once); False if it was no longer
+    `signing` (nothing changed)."""
+    what = WITHDRAWABLE[withdrawal.currency]
+    with engine.begin() as connection:
+        refused = connection.execute(
+            update(settlement_withdrawals)
+            .where(settlement_withdrawals.c.id == withdrawal.id, settlement_withdrawals.c.status == "signing")
+            .values(status="refused", refusal=reason[:300])
+        )
+        if refused.rowcount != 1:
+            return False
+        (outcome,) = create_transfers(
+            connection,
+            [
+                TransferSpec(
+                    reference=f"withdrawal:{withdrawal.id}:returned",
+                    debit_account_id=clearing_account(what.ledger_code),
+                    credit_account_id=trader_account(withdrawal.trader, what.ledger_code),
+                    amount=withdrawal.amount,
+                    currency=what.ledger_code,
+                )
+            ],
+        )
+        if not outcome.ok:
+            raise RuntimeError(f"returning withdrawal {withdrawal.id}: {outcome.result}")
+    return True

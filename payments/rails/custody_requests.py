@@ -25,6 +25,11 @@ class SigningRefused(RuntimeError):
     """The custody group did not sign (refused by policy, still pending at the deadline, or an API error)."""
 
 
+class SignRequestRefused(SigningRefused):
+    """The signer nodes refused by policy: final, since asking again with the same Idempotency-Key returns
+    the same refused request (a caller gives up on what it asked for, unlike a timeout or an API error)."""
+
+
 def request_signature(
     client: httpx.Client,
     key_id: str,
@@ -54,6 +59,8 @@ def request_signature(
     while request["status"] == "pending" and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
         request = _answer(client.get(f"{SIGN_REQUESTS}/{request['id']}"))
+    if request["status"] == "refused":
+        raise SignRequestRefused(f"sign request {request['id']} is refused: {request['reasons']}")
     if request["status"] != "signed" or request.get("signature") is None:
         raise SigningRefused(f"sign request {request['id']} is {request['status']}: {request['reasons']}")
     signature = request["signature"]

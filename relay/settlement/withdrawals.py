@@ -5,7 +5,9 @@ time (a token's custody nonces are one sequence): a `signing` one goes through t
 (`relay.payments.custody_transfers`, the path stablecoin refunds take: nonce stored, signed by the custody
 group through the API, sent, hash stored, or an earlier send found on-chain); a `sent` one whose transfer is
 `confirmations` deep is marked `paid`. Its ledger debit was made when it was requested, so nothing is
-posted here.
+posted here. One the custody group's policy refuses (`SignRequestRefused`, final) is marked `refused` and its
+amount returned to the trader (`record_refused`), and the round goes on to the next: a refusal never holds
+up the withdrawals behind it. Any other failure ends the round, to be tried again in order.
 """
 
 import logging
@@ -18,8 +20,10 @@ from matching.settlement.withdrawals import (
     choose_transfer,
     open_withdrawals,
     record_paid,
+    record_refused,
     record_sent,
 )
+from payments.rails.custody_requests import SignRequestRefused
 from relay.payments.custody_transfers import CustodyTransfers, Planned, Steps
 
 log = logging.getLogger("relay.settlement.withdrawals")
@@ -40,7 +44,11 @@ class WithdrawalWorker:
         paid = []
         for withdrawal in open_withdrawals(self.engine, self.livemode):
             if withdrawal.status == "signing":
-                self.transfers.send(self._planned(withdrawal), self._steps(withdrawal))
+                try:
+                    self.transfers.send(self._planned(withdrawal), self._steps(withdrawal))
+                except SignRequestRefused as refused:
+                    if record_refused(self.engine, withdrawal, str(refused)):
+                        log.warning("withdrawal %s refused and returned: %s", withdrawal.id, refused)
             elif withdrawal.tx_hash is not None and self.transfers.confirmed(withdrawal.tx_hash):
                 record_paid(self.engine, withdrawal.id)
                 log.info("withdrawal %s paid to %s in %s", withdrawal.id, withdrawal.to, withdrawal.tx_hash)

@@ -44,7 +44,7 @@ from matching.markets import TPW_TUSD
 from matching.settlement import batches as batches_module
 from matching.settlement.batches import BatchPolicy, unfinished
 from matching.settlement.leaf import Venue
-from matching.settlement.schema import settlement_batches, settlement_trades
+from matching.settlement.schema import settlement_batches, settlement_trades, settlement_withdrawals
 from matching.spot.accounts import trader_account
 from matching.spot.market import SpotMarket
 from payments.merchants.tenant import Tenant
@@ -420,6 +420,35 @@ def test_a_withdrawal_is_debited_once_and_paid_by_the_treasury_once(
     assert (
         merchant_a.sandbox.get(f"{SETTLEMENT}/withdrawals/{paper.json()['id']}").json()["status"] == "signing"
     )
+    assert verify(engine) == []
+
+
+def test_a_withdrawal_the_custody_policy_refuses_is_returned_and_holds_up_none_behind_it(
+    merchant_a: Onboarded, fund: Fund, engine: Engine, worker: WithdrawalWorker, tusd: Any
+) -> None:
+    """Over the nodes' 10,000 tUSD per-transfer limit: refused by every node, so the worker marks it
+    refused and gives the amount back in one transaction, once, and sends the next withdrawal in the same
+    round instead of asking for the refused one again forever."""
+    fund(merchant_a, True, 1, 20_000)
+    account = trader_account(trader_of(Tenant(merchant_a.id, True)), "QTU")
+    payee_before = int(tusd.functions.balanceOf(PAYEE).call())
+    start = balance(engine, account)
+    big = withdraw(merchant_a, "15000", "wd-big")
+    small = withdraw(merchant_a, "2", "wd-small")
+    assert (big.status_code, small.status_code) == (201, 201)
+    assert balance(engine, account) == start - 15_002 * 10**6
+    assert worker.run_once() == []  # the big one refused, the small one sent in the same round
+    refused = merchant_a.live.get(f"{SETTLEMENT}/withdrawals/{big.json()['id']}").json()
+    assert refused["status"] == "refused"
+    assert balance(engine, account) == start - 2 * 10**6
+    assert int(tusd.functions.balanceOf(PAYEE).call()) == payee_before + 2 * 10**6
+    assert worker.run_once() == [small.json()["id"]]  # at zero confirmations: paid
+    assert balance(engine, account) == start - 2 * 10**6  # returned once
+    with engine.connect() as connection:
+        reason = connection.execute(
+            select(settlement_withdrawals.c.refusal).where(settlement_withdrawals.c.id == big.json()["id"])
+        ).scalar_one()
+    assert "refused" in str(reason)
     assert verify(engine) == []
 
 

@@ -1,0 +1,34 @@
+"""Refused exchange withdrawals (matching/settlement/withdrawals.py): a withdrawal the custody group's policy
+will not sign becomes `refused`, its amount returned to the trader, with the nodes' reason in `refusal`
+(for the operator; the API shows only the status).
+
+Revision ID: 0038
+Revises: 0035
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0038"
+down_revision: str | None = "0035"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+CHECK = "ck_settlement_withdrawals_status_known"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("settlement_withdrawals") as batch:
+        batch.add_column(sa.Column("refusal", sa.String(length=300), nullable=True))
+        batch.drop_constraint(op.f(CHECK), type_="check")
+        batch.create_check_constraint(op.f(CHECK), "status IN ('signing', 'sent', 'paid', 'refused')")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("settlement_withdrawals") as batch:
+        batch.drop_constraint(op.f(CHECK), type_="check")
+        batch.create_check_constraint(op.f(CHECK), "status IN ('signing', 'sent', 'paid')")
+        batch.drop_column("refusal")
