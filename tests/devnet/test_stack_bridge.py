@@ -4,6 +4,7 @@ nodes' policy allowing each bridge's inbound route; the bridge relay's secrets a
 never values in its environment, and its settings are the ones `relay.bridge` reads."""
 
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -12,6 +13,7 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from chain.bridge.deploy import Deployed, DeployedBridges
+from chain.bridge.message import BridgeError
 from chain.client import make_web3
 from chain.deployments import Deployments
 from custody.policy.config import parse_policy
@@ -25,21 +27,40 @@ from scripts._support.stack_bridge import (
     deploy_bridge,
     funded_relayer,
 )
-from scripts._support.stack_deployments import L1_NETWORK, L2_NETWORK, Chain, deploy_contracts, node_policy
+from scripts._support.stack_deployments import (
+    L1_NETWORK,
+    L2_NETWORK,
+    Chain,
+    deploy_contracts,
+    deploy_lp_pool,
+    node_policy,
+)
+from tests.devnet.conftest import anvil
 from tests.helpers.frost_signing import fixed_key
 
 API_KEY = "tpw_bridge_relay_secret_key_value"
 WINDOW = 7
 
 
+@pytest.fixture
+def fresh_anvils(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AnvilNode, AnvilNode]]:
+    """Two anvils of their own: no other test's transactions, so the deployer's nonces start equal."""
+    with anvil(tmp_path_factory, "l1", 31337) as l1, anvil(tmp_path_factory, "l2", 31338) as l2:
+        yield l1, l2
+
+
 @pytest.mark.devnet
 def test_the_stack_deploys_linked_bridges_guarded_by_the_treasuries(
-    l1_anvil: AnvilNode, l2_anvil: AnvilNode, tmp_path: Path
+    fresh_anvils: tuple[AnvilNode, AnvilNode], tmp_path: Path
 ) -> None:
+    l1_anvil, l2_anvil = fresh_anvils
     key = fixed_key(7)[1].group_public_key.coordinates()
     l1, l2 = Chain("L1", L1_NETWORK, l1_anvil), Chain("L2", L2_NETWORK, l2_anvil)
     for chain in (l1, l2):
         chain.deployments = deploy_contracts(chain, key, tmp_path)
+    with pytest.raises(BridgeError, match="same address"):  # the deployer's nonces are equal on both
+        deploy_bridge(l1, l2, key, WINDOW)
+    deploy_lp_pool(l1, tmp_path)  # as the stack does, which sets L1's nonce apart
     bridges = deploy_bridge(l1, l2, key, WINDOW)
 
     registry_l1, registry_l2 = Deployments.load(L1_NETWORK, tmp_path), Deployments.load(L2_NETWORK, tmp_path)
