@@ -10,7 +10,7 @@ import time
 import click
 
 from chain.errors import ChainError
-from scripts._support.demo import custody, exchange, subscriptions, tokens, vesting
+from scripts._support.demo import bridge, custody, exchange, subscriptions, tokens, vesting
 from scripts._support.demo.money import money_flow
 from scripts._support.demo.report import DemoFailed, Summary
 from scripts._support.processes import ProcessError
@@ -47,6 +47,7 @@ def cli() -> None:
             vesting.allocation_vesting_flow(stack, progress, summary)
             subscriptions.subscription_keeper_flow(stack, progress, summary)
             exchange.exchange_flow(stack, progress, summary)
+            bridge.bridge_flow(stack, progress, summary)
     except (StackError, ProcessError, DemoFailed, ChainError) as error:
         exit_on_stack_error(error)
     summary.print(time.monotonic() - began)

@@ -15,6 +15,9 @@ hot-tier transfers the custody group key signs) under transfer rules: per-asset 
         treasury=l1.get("MultisigTreasury").address,
         assets={l1.get("tUSD").address: asset_limits(10_000 * 10**6, 100_000 * 10**6)},
     )
+
+`with_bridge_batches` lets a bridge verify `BridgeBatch` intents of the route into it (the batches of
+messages it pays out), at most so many signatures a window.
 """
 
 import copy
@@ -50,6 +53,24 @@ def asset_limits(
     return limits
 
 
+def _chain_allowing(
+    data: dict[str, Any], key_id: str | None, chain_id: int, contract: str, intent_type: str
+) -> dict[str, Any]:
+    """The section of `chain_id` in policy data `data` (the default policy's, or `key_id`'s own), made if
+    missing, with `contract` allowed `intent_type` besides what it was allowed already; for the caller to
+    add that type's rules to."""
+    if key_id is None:
+        key_policy = data.setdefault("default", {"chains": {}})
+    else:
+        key_policy = data.setdefault("keys", {}).setdefault(key_id, {"chains": {}})
+    chain: dict[str, Any] = key_policy.setdefault("chains", {}).setdefault(chain_id, {"contracts": {}})
+    types = list(chain.setdefault("contracts", {}).get(contract, []))
+    if intent_type not in types:
+        types.append(intent_type)
+    chain["contracts"][contract] = types
+    return chain
+
+
 def add_custody_transfers(
     policy: Mapping[str, Any],
     *,
@@ -66,15 +87,7 @@ def add_custody_transfers(
     policy or, with `key_id`, that key's own; validated. The chain's other contracts and rules are kept; its
     CustodyTransfer rules, if any, are replaced."""
     data = copy.deepcopy(dict(policy))
-    if key_id is None:
-        key_policy = data.setdefault("default", {"chains": {}})
-    else:
-        key_policy = data.setdefault("keys", {}).setdefault(key_id, {"chains": {}})
-    chain = key_policy.setdefault("chains", {}).setdefault(chain_id, {"contracts": {}})
-    types = list(chain.setdefault("contracts", {}).get(treasury, []))
-    if "CustodyTransfer" not in types:
-        types.append("CustodyTransfer")
-    chain["contracts"][treasury] = types
+    chain = _chain_allowing(data, key_id, chain_id, treasury, "CustodyTransfer")
     max_signatures, window_seconds = velocity
     chain["custody_transfer"] = {
         "assets": {token: dict(limits) for token, limits in assets.items()},
@@ -92,6 +105,36 @@ def with_custody_transfers(policy_text: str, **rules: Any) -> str:
     if not isinstance(data, Mapping):
         raise PolicyConfigError("<policy>", ["the policy must be a mapping at the top level"])
     return policy_yaml(add_custody_transfers(data, **rules))
+
+
+def add_bridge_batches(
+    policy: Mapping[str, Any],
+    *,
+    chain_id: int,
+    bridge: str,
+    src_chain_id: int,
+    velocity: tuple[int, int] = DEFAULT_VELOCITY,
+) -> PolicyConfig:
+    """A copy of policy data `policy` in which `bridge` on `chain_id` also verifies BridgeBatch intents of
+    the route from `src_chain_id` into it (the batches that bridge pays out), at most `velocity`
+    (signatures, window seconds); validated. The chain's other contracts and rules are kept."""
+    data = copy.deepcopy(dict(policy))
+    chain = _chain_allowing(data, None, chain_id, bridge, "BridgeBatch")
+    max_signatures, window_seconds = velocity
+    chain["bridge_batch"] = {
+        "routes": [{"src_chain_id": src_chain_id, "dst_chain_id": chain_id}],
+        "velocity": {"max_signatures": max_signatures, "window_seconds": window_seconds},
+    }
+    return policy_from_data(data, "policy with BridgeBatch rules")
+
+
+def with_bridge_batches(policy_text: str, **rules: Any) -> str:
+    """`add_bridge_batches` on a policy file's text (`rules`: its keyword arguments); the new policy as YAML
+    text for the nodes' ``policy.yaml``."""
+    data = policy_data_of(policy_text)
+    if not isinstance(data, Mapping):
+        raise PolicyConfigError("<policy>", ["the policy must be a mapping at the top level"])
+    return policy_yaml(add_bridge_batches(data, **rules))
 
 
 def policy_yaml(policy: PolicyConfig) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import make_url
 
+from chain.bridge.deploy import DeployedBridges
 from chain.dev_accounts import dev_accounts
 from chain.files import PRIVATE, write_atomic
 from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
@@ -29,9 +30,19 @@ from custody.keystore import Kek
 from custody.keystore.sealed_box import create_key_file
 from custody.node.settings import KEK_FILE_ENV_VAR, SECRET_ENV_VARS
 from custody.provision import GroupLayout, provision_group
-from scripts._support.anvil import AnvilConfig, AnvilNode
+from scripts._support.anvil import AnvilConfig, AnvilNode, BlockTicker
 from scripts._support.processes import LOOPBACK, ManagedProcess, port_in_use
 from scripts._support.stack_api import create_api_key, request_json
+from scripts._support.stack_bridge import (
+    BRIDGE_CONFIRMATIONS,
+    BRIDGE_RELAY_SCOPES,
+    BRIDGE_RELAY_STARTED,
+    BRIDGED_TUSD,
+    bridge_policy,
+    bridge_relay_process,
+    deploy_bridge,
+    funded_relayer,
+)
 from scripts._support.stack_config import DevnetSettings, Progress, StackError
 from scripts._support.stack_database import api_database_url
 from scripts._support.stack_deployments import (
@@ -46,26 +57,33 @@ from scripts._support.stack_deployments import (
     deploy_lp_pool,
     node_policy,
 )
+from scripts._support.stack_sandboxes import (
+    BANK_STARTED,
+    CARD_PROCESSOR_STARTED,
+    KYC_STARTED,
+    bank_process,
+    card_processor_process,
+    kyc_provider_process,
+)
 from scripts._support.stack_settlement import ANCHORER_STARTED, anchorer_process, perp_pricing_env
+from scripts._support.stack_workers import (
+    KEEPER_STARTED,
+    PAYMENTS_WATCHER_STARTED,
+    WEBHOOKS_STARTED,
+    keeper_process,
+    keeper_relayer,
+    payments_watcher_process,
+    webhook_worker_process,
+)
 
-KEEPER_RELAYER_INDEX = 8  # dev account 8 pays the subscription keeper's gas
-PAYOUT_RELAYER_INDEX = 7  # dev account 7 pays the gas of stablecoin refunds' payouts
-KEEPER_STARTED = "keeper for"  # what `relay.keeper` logs once it is running
-WEBHOOKS_STARTED = "webhook worker ready"  # what `payments.webhooks.worker` prints once it is running
-PAYMENTS_WATCHER_STARTED = "payments watcher for"  # what `relay.payments` logs once it is running
-BANK_STARTED = "sandbox bank ready on"  # what `payments.sandbox.bank` prints once it is listening
-BANK_EVENTS_PATH = "/v1/rails/bank/events"
-KYC_STARTED = "sandbox kyc ready on"  # what `payments.sandbox.kyc` prints once it is listening
-KYC_EVENTS_PATH = "/v1/rails/kyc/events"
 SAMPLE_SANCTIONS_LIST = PROJECT_ROOT / "config" / "risk" / "sanctions"
-CARD_PROCESSOR_STARTED = "card processor ready"  # what `payments.sandbox.card` logs once it serves
 
 
 @dataclass
 class DevnetStack:
     """Start order: preflight, L1, L2, signer nodes, sandbox bank, card processor, KYC provider, API, DKG,
-    deploy both, node policy, keeper, webhook worker, payments watcher, settlement anchorer. Stop order: the
-    reverse."""
+    deploy both, the bridge, node policy, keeper, webhook worker, payments watcher, settlement anchorer,
+    bridge relay. Stop order: the reverse."""
 
     settings: DevnetSettings = field(default_factory=DevnetSettings)
     progress: Progress = field(default_factory=Progress)
@@ -77,6 +95,9 @@ class DevnetStack:
     custody_key_id: str = "treasury"
     custody_key: tuple[int, int] | None = None
     api_key: str = field(default="", repr=False)
+    bridge_api_key: str = field(default="", repr=False)  # the bridge relay's: `custody:sign` only
+    bridges: DeployedBridges | None = None
+    ticker: BlockTicker | None = None  # a block a second on both chains (the relays' confirmations)
     api_database: str = ""  # the API's database URL, password masked
     database_url: str = field(default="", repr=False)  # the same, unmasked, for the workers on it
     webhook_key_file: Path = Path()  # set when the API starts: var/devnet/webhooks/secrets.key
@@ -138,20 +159,19 @@ class DevnetStack:
             ("L1", L1_NETWORK, self.settings.l1_port, self.settings.l1_chain_id),
             ("L2", L2_NETWORK, self.settings.l2_port, self.settings.l2_chain_id),
         ):
-            with self.progress.step(f"starting {label} anvil (chain id {chain_id}) on {LOOPBACK}:{port}"):
+            with self.progress.step(
+                f"starting {label} anvil (chain id {chain_id}) on {LOOPBACK}:{port}, a block every "
+                f"{self.settings.block_time_seconds}s and one per transaction"
+            ):
                 node = AnvilNode(AnvilConfig(label.lower(), port, chain_id), log_dir=self.log_dir)
                 self.processes.append(node)
                 node.start()
             self.chains.append(Chain(label, network, node))
+        self.ticker = BlockTicker(
+            [chain.url for chain in self.chains], self.settings.block_time_seconds
+        ).start()
         self._start_custody(run_dir)
-        with self.progress.step(
-            f"starting the sandbox bank (ISO 20022 pain.001/pain.002/camt) on {self.bank_url}"
-        ):
-            self._start_bank(run_dir)
-        with self.progress.step(f"starting the sandbox card processor on {self.card_processor_url}"):
-            self._start_card_processor(run_dir)
-        with self.progress.step(f"starting the sandbox KYC provider on {self.kyc_provider_url}"):
-            self._start_kyc_provider(run_dir)
+        self._start_sandboxes(run_dir)
         with self.progress.step(f"starting the API on {self.api_url} (it hosts the custody coordinator)"):
             self._start_api(run_dir)
         self.progress.note(f"API database: {self.api_database}")
@@ -171,19 +191,25 @@ class DevnetStack:
                     f"({POOL_SEED_TPW:,} TPW, {POOL_SEED_TUSD:,} tUSD)"
                 ):
                     deploy_lp_pool(chain, self.settings.deployments_dir)
+        window = self.settings.l1_challenge_window_seconds
+        with self.progress.step(
+            f"deploying the bridge: BridgeL1 on L1, BridgeL2 and {BRIDGED_TUSD} on L2, guardians the "
+            f"treasuries, a {window}s challenge window on L1"
+        ):
+            self.bridges = deploy_bridge(self.chains[0], self.chains[1], self.custody_key, window)
+        for chain in self.chains:
+            assert chain.deployments is not None
             for name in chain.deployments.names():
                 self.progress.note(f"{chain.label} {name:<20} {chain.deployments.get(name).address}")
         with self.progress.step("giving the signer nodes a policy for the deployed contracts (restart)"):
             self._install_policy()
-        relayer = self.keeper_relayer.address
-        with self.progress.step(f"starting the subscription keeper on L1 (relayer {relayer})"):
-            self._start_keeper(run_dir)
-        with self.progress.step("starting the webhook delivery worker (sandbox endpoints may be loopback)"):
-            self._start_webhook_worker(run_dir)
-        with self.progress.step("starting the payments watcher (tUSD paid through L1's PaymentRouter)"):
-            self._start_payments_watcher(run_dir)
+        self._start_workers(run_dir)
         with self.progress.step("starting the settlement anchorer (trade batches onto SettlementAnchor)"):
             self._start_anchorer(run_dir)
+        with self.progress.step(
+            f"starting the bridge relay (L1 <-> L2 at {BRIDGE_CONFIRMATIONS} confirmations, its own relayer)"
+        ):
+            self._start_bridge_relay(run_dir)
 
     @property
     def node_ids(self) -> list[int]:
@@ -242,6 +268,9 @@ class DevnetStack:
         l1 = self.chains[0].deployments
         assert l1 is not None
         policy = node_policy(self.settings.l1_chain_id, l1, self.settings.anchor_velocity)
+        assert self.bridges is not None
+        chain_ids = (self.settings.l1_chain_id, self.settings.l2_chain_id)
+        policy = bridge_policy(policy, chain_ids, self.bridges)
         for node_id in self.node_ids:
             self.custody.node(node_id).policy.write_text(policy)
         with ThreadPoolExecutor(len(self.node_ids)) as pool:
@@ -253,71 +282,33 @@ class DevnetStack:
     @property
     def keeper_relayer(self) -> LocalAccount:
         """The dev account that pays the keeper's gas (it holds no authority over subscriptions)."""
-        return dev_accounts()[KEEPER_RELAYER_INDEX]
+        return keeper_relayer()
 
-    def _start_keeper(self, run_dir: Path) -> None:
-        """`python -m relay.keeper` on L1, its state (cursor, retry schedule) in the run's own database."""
-        env = {
-            **os.environ,
-            "TPW_KEEPER_RPC_URL": self.chains[0].url,
-            "TPW_KEEPER_DEPLOYMENTS_NETWORK": self.chains[0].network,
-            "TPW_KEEPER_DEPLOYMENTS_DIR": str(self.settings.deployments_dir),
-            "TPW_KEEPER_DATABASE_URL": f"sqlite:///{run_dir / 'keeper.db'}",
-            "TPW_KEEPER_RELAYER_KEY": "0x" + bytes(self.keeper_relayer.key).hex(),
-            "TPW_KEEPER_CONFIRMATIONS": "1",
-            "TPW_KEEPER_POLL_INTERVAL_SECONDS": "0.5",
-        }
-        log_path = self.log_dir / "keeper.log"
-        keeper = ManagedProcess(
-            "keeper", [sys.executable, "-m", "relay.keeper"], log_path=log_path, env=env, cwd=PROJECT_ROOT
-        )
-        self.processes.append(keeper)
-        self.keeper = keeper
-        keeper.start()
-        keeper.wait_ready(lambda: KEEPER_STARTED in log_path.read_text(errors="replace"), timeout=60)
-
-    def _start_webhook_worker(self, run_dir: Path) -> None:
-        """`python -m payments.webhooks.worker` on the API's database, with the API's sealing key file."""
-        argv = [sys.executable, "-m", "payments.webhooks.worker", "--environment", "dev"]
-        argv += ["--database-url", self.database_url, "--key-file", str(self.webhook_key_file)]
-        log_path = self.log_dir / "webhooks.log"
-        worker = ManagedProcess("webhooks", argv, log_path=log_path, env=os.environ, cwd=PROJECT_ROOT)
-        self.processes.append(worker)
-        worker.start()
-        worker.wait_ready(lambda: WEBHOOKS_STARTED in log_path.read_text(errors="replace"), timeout=60)
-
-    def _start_payments_watcher(self, run_dir: Path) -> None:
-        """`python -m relay.payments` on L1: settles stablecoin intents in the API's database and pays their
-        refunds back through the API's custody coordinator; its secrets (the devnet API key, the payout
-        relayer's key) in 0600 files of this run."""
-        secrets_dir = run_dir / "payments"
-        api_key_file, relayer_key_file = secrets_dir / "api.key", secrets_dir / "relayer.key"
-        write_atomic(api_key_file, self.api_key.encode(), mode=PRIVATE)
-        relayer = dev_accounts()[PAYOUT_RELAYER_INDEX]
-        write_atomic(relayer_key_file, ("0x" + bytes(relayer.key).hex()).encode(), mode=PRIVATE)
-        env = {
-            **os.environ,
-            "TPW_PAYMENTS_RPC_URL": self.chains[0].url,
-            "TPW_PAYMENTS_DEPLOYMENTS_NETWORK": self.chains[0].network,
-            "TPW_PAYMENTS_DEPLOYMENTS_DIR": str(self.settings.deployments_dir),
-            "TPW_PAYMENTS_DATABASE_URL": self.database_url,
-            "TPW_PAYMENTS_CONFIRMATIONS": "1",
-            "TPW_PAYMENTS_POLL_INTERVAL_SECONDS": "0.5",
-            "TPW_PAYMENTS_API_URL": self.api_url,
-            "TPW_PAYMENTS_API_KEY_FILE": str(api_key_file),
-            "TPW_PAYMENTS_RELAYER_KEY_FILE": str(relayer_key_file),
-            "TPW_PAYMENTS_CUSTODY_KEY_ID": self.custody_key_id,
-            "TPW_PAYMENTS_SCREENING_LIST_DIR": str(self.sanctions_list_dir(run_dir)),
-        }
-        log_path = self.log_dir / "payments.log"
-        watcher = ManagedProcess(
-            "payments", [sys.executable, "-m", "relay.payments"], log_path=log_path, env=env, cwd=PROJECT_ROOT
-        )
-        self.processes.append(watcher)
-        watcher.start()
-        watcher.wait_ready(
-            lambda: PAYMENTS_WATCHER_STARTED in log_path.read_text(errors="replace"), timeout=60
-        )
+    def _start_workers(self, run_dir: Path) -> None:
+        """The keeper, the webhook worker and the payments watcher (`stack_workers`), each waited for."""
+        l1, deployments_dir = self.chains[0], self.settings.deployments_dir
+        with self.progress.step(
+            f"starting the subscription keeper on L1 (relayer {keeper_relayer().address})"
+        ):
+            self.keeper = self._launch(
+                keeper_process(run_dir, self.log_dir, l1, deployments_dir), KEEPER_STARTED
+            )
+        with self.progress.step("starting the webhook delivery worker (sandbox endpoints may be loopback)"):
+            worker = webhook_worker_process(self.log_dir, self.database_url, self.webhook_key_file)
+            self._launch(worker, WEBHOOKS_STARTED)
+        with self.progress.step("starting the payments watcher (tUSD paid through L1's PaymentRouter)"):
+            watcher = payments_watcher_process(
+                run_dir,
+                self.log_dir,
+                l1=l1,
+                deployments_dir=deployments_dir,
+                database_url=self.database_url,
+                api_url=self.api_url,
+                api_key=self.api_key,
+                custody_key_id=self.custody_key_id,
+                screening_list_dir=self.sanctions_list_dir(run_dir),
+            )
+            self._launch(watcher, PAYMENTS_WATCHER_STARTED)
 
     def _start_anchorer(self, run_dir: Path) -> None:
         """`python -m relay.settlement` (`stack_settlement`): anchors the API's settled trades on L1."""
@@ -333,78 +324,51 @@ class DevnetStack:
             custody_key_id=self.custody_key_id,
             batch_age_seconds=self.settings.settlement_batch_age_seconds,
         )
-        self.processes.append(anchorer)
-        anchorer.start()
-        log_path = anchorer.log_path
-        anchorer.wait_ready(lambda: ANCHORER_STARTED in log_path.read_text(errors="replace"), timeout=60)
+        self._launch(anchorer, ANCHORER_STARTED)
 
-    def _start_bank(self, run_dir: Path) -> None:
-        """`python -m payments.sandbox.bank` with its own database, sending its signed webhooks to the API;
-        the secret it shares with the API is a 0600 file of this run, named to both by its path."""
-        self.bank_secret_file = run_dir / "bank" / "webhook.secret"
-        write_atomic(self.bank_secret_file, f"whsec_{secrets.token_hex(32)}".encode())
-        env = {
-            **os.environ,
-            "TPW_SANDBOX_BANK_HOST": LOOPBACK,
-            "TPW_SANDBOX_BANK_PORT": str(self.settings.bank_port),
-            "TPW_SANDBOX_BANK_DATABASE_PATH": str(run_dir / "bank" / "bank.db"),
-            "TPW_SANDBOX_BANK_WEBHOOK_URL": self.api_url + BANK_EVENTS_PATH,
-            "TPW_SANDBOX_BANK_WEBHOOK_SECRET_PATH": str(self.bank_secret_file),
-        }
-        log_path = self.log_dir / "bank.log"
-        bank = ManagedProcess(
-            "bank",
-            [sys.executable, "-m", "payments.sandbox.bank"],
-            log_path=log_path,
-            env=env,
-            cwd=PROJECT_ROOT,
+    def _start_bridge_relay(self, run_dir: Path) -> None:
+        """`python -m relay.bridge` (`stack_bridge`): carries deposits to L2 and withdrawals to L1."""
+        assert self.bridges is not None
+        relay = bridge_relay_process(
+            run_dir,
+            self.log_dir,
+            chains=(self.chains[0], self.chains[1]),
+            bridges=self.bridges,
+            database_url=self.database_url,
+            api_url=self.api_url,
+            api_key=self.bridge_api_key,
+            custody_key_id=self.custody_key_id,
+            relayer=funded_relayer(self.chains),
         )
-        self.processes.append(bank)
-        bank.start()
-        bank.wait_ready(lambda: BANK_STARTED in log_path.read_text(errors="replace"), timeout=60)
+        self._launch(relay, BRIDGE_RELAY_STARTED)
 
-    def _start_card_processor(self, run_dir: Path) -> None:
-        """`python -m payments.sandbox.card`: its database, vault key, the API's credential and the webhook
-        secret are files of this run (created 0600 by the processor), its webhooks go to the API."""
-        self.card_dir = run_dir / "card"
-        env = {name: value for name, value in os.environ.items() if not name.startswith("TPW_SANDBOX_CARD_")}
-        env |= {
-            "TPW_SANDBOX_CARD_HOST": LOOPBACK,
-            "TPW_SANDBOX_CARD_PORT": str(self.settings.card_processor_port),
-            "TPW_SANDBOX_CARD_DATABASE_PATH": str(self.card_dir / "processor.db"),
-            "TPW_SANDBOX_CARD_VAULT_KEY_PATH": str(self.card_dir / "vault.key"),
-            "TPW_SANDBOX_CARD_API_CREDENTIAL_PATH": str(self.card_dir / "api-credential"),
-            "TPW_SANDBOX_CARD_WEBHOOK_SECRET_PATH": str(self.card_dir / "webhook-secret"),
-            "TPW_SANDBOX_CARD_WEBHOOK_URL": f"{self.api_url}/v1/rails/card/events",
-        }
-        log_path = self.log_dir / "card-processor.log"
-        argv = [sys.executable, "-m", "payments.sandbox.card"]
-        processor = ManagedProcess("card-processor", argv, log_path=log_path, env=env, cwd=PROJECT_ROOT)
-        self.processes.append(processor)
-        processor.start()
-        processor.wait_ready(
-            lambda: CARD_PROCESSOR_STARTED in log_path.read_text(errors="replace"), timeout=60
-        )
+    def _start_sandboxes(self, run_dir: Path) -> None:
+        """The bank, the card processor and the KYC provider (`stack_sandboxes`), each waited for in turn."""
+        with self.progress.step(
+            f"starting the sandbox bank (ISO 20022 pain.001/pain.002/camt) on {self.bank_url}"
+        ):
+            bank, self.bank_secret_file = bank_process(
+                run_dir, self.log_dir, self.settings.bank_port, self.api_url
+            )
+            self._launch(bank, BANK_STARTED)
+        with self.progress.step(f"starting the sandbox card processor on {self.card_processor_url}"):
+            processor, self.card_dir = card_processor_process(
+                run_dir, self.log_dir, self.settings.card_processor_port, self.api_url
+            )
+            self._launch(processor, CARD_PROCESSOR_STARTED)
+        with self.progress.step(f"starting the sandbox KYC provider on {self.kyc_provider_url}"):
+            provider, self.kyc_secret_file = kyc_provider_process(
+                run_dir, self.log_dir, self.settings.kyc_provider_port, self.api_url
+            )
+            self._launch(provider, KYC_STARTED)
 
-    def _start_kyc_provider(self, run_dir: Path) -> None:
-        """`python -m payments.sandbox.kyc` with its own database, sending its signed results to the API;
-        the secret it shares with the API is a 0600 file of this run, named to both by its path."""
-        self.kyc_secret_file = run_dir / "kyc" / "webhook.secret"
-        write_atomic(self.kyc_secret_file, f"whsec_{secrets.token_hex(32)}".encode(), mode=PRIVATE)
-        env = {name: value for name, value in os.environ.items() if not name.startswith("TPW_SANDBOX_KYC_")}
-        env |= {
-            "TPW_SANDBOX_KYC_HOST": LOOPBACK,
-            "TPW_SANDBOX_KYC_PORT": str(self.settings.kyc_provider_port),
-            "TPW_SANDBOX_KYC_DATABASE_PATH": str(run_dir / "kyc" / "kyc.db"),
-            "TPW_SANDBOX_KYC_WEBHOOK_URL": self.api_url + KYC_EVENTS_PATH,
-            "TPW_SANDBOX_KYC_WEBHOOK_SECRET_PATH": str(self.kyc_secret_file),
-        }
-        log_path = self.log_dir / "kyc-provider.log"
-        argv = [sys.executable, "-m", "payments.sandbox.kyc"]
-        provider = ManagedProcess("kyc-provider", argv, log_path=log_path, env=env, cwd=PROJECT_ROOT)
-        self.processes.append(provider)
-        provider.start()
-        provider.wait_ready(lambda: KYC_STARTED in log_path.read_text(errors="replace"), timeout=60)
+    def _launch(self, process: ManagedProcess, ready_line: str) -> ManagedProcess:
+        """Start `process` (stopped with the stack) and wait until its log shows `ready_line`."""
+        self.processes.append(process)
+        process.start()
+        log_path = process.log_path
+        process.wait_ready(lambda: ready_line in log_path.read_text(errors="replace"), timeout=60)
+        return process
 
     def api_database_url(self, run_dir: Path) -> str:
         """The API's database for a run in `run_dir` (see `stack_database.api_database_url`)."""
@@ -502,6 +466,7 @@ class DevnetStack:
         api.start()
         api.wait_ready(lambda: self.get_json("/health")["status"] == "ok", timeout=60)
         self.api_key = create_api_key(env)
+        self.bridge_api_key = create_api_key(env, "bridge-relay", BRIDGE_RELAY_SCOPES)
 
     def get_json(self, path: str) -> dict[str, Any]:
         """GET a JSON document from the API (the demo reads results back the way a client would)."""
@@ -512,6 +477,8 @@ class DevnetStack:
         return request_json(self.api_url, self.api_key, "POST", path, payload)
 
     def stop(self) -> None:
+        if self.ticker is not None:
+            self.ticker.stop()
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()

@@ -21,11 +21,11 @@ DEVNET_SCOPES = (
 )
 
 
-def create_api_key(env: Mapping[str, str]) -> str:
-    """A new API key named "devnet" with the operator scopes the demo uses (custody, ledger, merchants,
-    FX), in the database the API of `env` runs on."""
+def create_api_key(env: Mapping[str, str], name: str = "devnet", scopes: str = DEVNET_SCOPES) -> str:
+    """A new API key named `name` with `scopes` (by default the operator scopes the demo uses: custody,
+    ledger, merchants, FX), in the database the API of `env` runs on."""
     created = subprocess.run(
-        [sys.executable, "-m", "api.apikeys", "create", "--name", "devnet", "--scopes", DEVNET_SCOPES],
+        [sys.executable, "-m", "api.apikeys", "create", "--name", name, "--scopes", scopes],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -34,7 +34,7 @@ def create_api_key(env: Mapping[str, str]) -> str:
         timeout=60,
     )
     if created.returncode != 0:
-        raise StackError(f"could not create the devnet API key: {created.stderr.strip()}")
+        raise StackError(f"could not create the {name} API key: {created.stderr.strip()}")
     return created.stdout.strip().splitlines()[-1]
 
 

@@ -37,6 +37,8 @@ class DevnetSettings(BaseSettings):
     anchor_velocity: int = 600  # Anchor signatures the nodes' devnet policy allows an hour
     perp_price_interval_seconds: float = Field(default=0.5, gt=0)  # the API's perpetual price loop
     settlement_batch_age_seconds: float = Field(default=1.0, ge=0)  # the anchorer cuts a batch this old
+    block_time_seconds: int = Field(default=1, ge=1)  # both anvils mine a block this often (and per tx)
+    l1_challenge_window_seconds: int = Field(default=10, ge=0)  # the guardian may veto a withdrawal batch
 
 
 class StackError(RuntimeError):

@@ -9,8 +9,6 @@ Every step goes over HTTP to the API as two trading desks would, and the swap is
 price loop and the anchorer are the stack's own processes (`stack_settlement`), nothing here drives them.
 """
 
-import time
-from collections.abc import Callable
 from fractions import Fraction
 from math import isqrt
 from typing import Any, Final
@@ -22,7 +20,7 @@ from chain.liquidity import deployed_pool, pool_tokens
 from chain.transactions import send_call
 from chain.uniswap_v2 import UniswapV2Pool
 from scripts._support.demo.merchants import APPLICATION, DemoMerchant
-from scripts._support.demo.report import DemoFailed, Summary
+from scripts._support.demo.report import DemoFailed, Summary, wait_for
 from scripts._support.stack import DevnetStack
 from scripts._support.stack_config import Progress, StackError
 
@@ -38,8 +36,6 @@ TARGET_PRICE: Final = Fraction(205, 100)  # tUSD per TPW the swap takes the pool
 POOL_FEE: Final = Fraction(997, 1000)  # Uniswap V2 keeps 0.3 % of the input
 TPW_WEI: Final = 10**18
 TUSD_UNIT: Final = 10**6
-WAIT_SECONDS: Final = 30.0
-POLL_SECONDS: Final = 0.25
 NOT_BATCHED: Final = "trade-not-batched"  # the proof's problem type until the trade's batch is cut
 
 
@@ -53,17 +49,6 @@ def _trader(stack: DevnetStack, legal_name: str) -> DemoMerchant:
 
 def _order(market: str, side: str, price: str, qty: str, **extra: str) -> dict[str, Any]:
     return {"market": market, "side": side, "price": price, "qty": qty, **extra}
-
-
-def _wait_for(what: str, found: Callable[[], Any]) -> Any:
-    """`found()`'s first answer that is not empty, polled until `WAIT_SECONDS` (then the demo fails)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        answer = found()
-        if answer:
-            return answer
-        time.sleep(POLL_SECONDS)
-    raise DemoFailed(f"{what}: not seen within {WAIT_SECONDS:.0f}s")
 
 
 def _spot_trade(progress: Progress, seller: DemoMerchant, buyer: DemoMerchant) -> str:
@@ -93,7 +78,7 @@ def _perp_trade(progress: Progress, long: DemoMerchant, short: DemoMerchant) -> 
     for trader, amount in ((long, LONG_MARGIN), (short, SHORT_MARGIN)):
         with progress.step(f"{trader.id} moves {amount} tUSD into TPW-PERP margin"):
             trader.post("/v1/margin/transfers", {"market": PERP, "direction": "deposit", "amount": amount})
-    _wait_for(
+    wait_for(
         "the perpetual's first price",
         lambda: Fraction(long.get(f"/v1/margin?market={PERP}")["index_price"]) > 0,
     )
@@ -144,7 +129,7 @@ def _liquidation(progress: Progress, long: DemoMerchant) -> tuple[list[dict[str,
     """The price loop marks the long at the new index and liquidates part of it (into the short's bid):
     its records, oldest first, and the size it keeps."""
     with progress.step("the API's price loop reads the pool: a new index and mark, a liquidation round"):
-        started = _wait_for(
+        started = wait_for(
             "a liquidation of the long",
             lambda: [
                 record
@@ -179,7 +164,7 @@ def _anchored_proof(stack: DevnetStack, progress: Progress, buyer: DemoMerchant,
         return answer if answer["batch"]["status"] == "anchored" else None
 
     with progress.step("the settlement anchorer batches the trade, the custody group signs, L1 records it"):
-        proof = _wait_for("the trade's batch anchored", anchored)
+        proof = wait_for("the trade's batch anchored", anchored)
     l1 = stack.chains[0]
     assert l1.deployments is not None
     anchor = SettlementAnchor(make_web3(l1.url), l1.deployments.get("SettlementAnchor").address)

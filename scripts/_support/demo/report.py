@@ -1,14 +1,32 @@
-"""What every flow shares: the failure it raises and the summary it adds to."""
+"""What every flow shares: the failure it raises, how it waits on the stack's processes, and the summary it
+adds to."""
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from scripts._support.stack import DevnetStack
 from scripts._support.stack_config import Progress
 
+WAIT_SECONDS: Final = 30.0
+POLL_SECONDS: Final = 0.25
+
 
 class DemoFailed(RuntimeError):
     """A step of the flow did not produce what it should have."""
+
+
+def wait_for(what: str, found: Callable[[], Any], seconds: float = WAIT_SECONDS) -> Any:
+    """`found()`'s first answer that is not empty, polled until `seconds` (then the demo fails): how a flow
+    waits on what the stack's own processes do."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        answer = found()
+        if answer:
+            return answer
+        time.sleep(POLL_SECONDS)
+    raise DemoFailed(f"{what}: not seen within {seconds:.0f}s")
 
 
 @dataclass

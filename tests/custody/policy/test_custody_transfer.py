@@ -14,7 +14,13 @@ import pytest
 
 from chain.intents import ZERO_ADDRESS, CustodyTransfer, TreasuryTx
 from custody.policy.approvals import sign_approval
-from custody.policy.builder import add_custody_transfers, asset_limits, policy_yaml, with_custody_transfers
+from custody.policy.builder import (
+    add_custody_transfers,
+    asset_limits,
+    policy_yaml,
+    with_bridge_batches,
+    with_custody_transfers,
+)
 from custody.policy.config import PolicyConfig, parse_policy, policy_from_data
 from custody.policy.context import SignContext
 from custody.policy.engine import PolicyEngine
@@ -235,14 +241,18 @@ def test_policies_without_custody_transfers_keep_their_hash() -> None:
     assert custody_policy().policy_hash() != sample.make_policy().policy_hash()
 
 
-def test_the_builder_adds_custody_transfers_to_a_policy_text() -> None:
-    anchors_only = (
+def sample_policy_text() -> str:
+    """A policy text allowing only anchors on L1's anchor contract, for the builder to add to."""
+    return (
         "version: 1\ndefault:\n  chains:\n"
         f'    {sample.L1}:\n      contracts:\n        "{sample.ANCHORS}": [Anchor]\n'
         "      anchor: {kinds: [1, 2], velocity: {max_signatures: 600, window_seconds: 3600}}\n"
     )
+
+
+def test_the_builder_adds_custody_transfers_to_a_policy_text() -> None:
     text = with_custody_transfers(
-        anchors_only,
+        sample_policy_text(),
         chain_id=sample.L1,
         treasury=sample.TREASURY,
         assets={sample.TUSD: asset_limits(10_000 * sample.TUSD_UNIT, 100_000 * sample.TUSD_UNIT)},
@@ -255,6 +265,36 @@ def test_the_builder_adds_custody_transfers_to_a_policy_text() -> None:
     assert chain.custody_transfer.destinations == "any"
     assert chain.custody_transfer.assets[sample.TUSD].rolling_24h_limit == 100_000 * sample.TUSD_UNIT
     assert parse_policy(policy_yaml(policy)).policy_hash() == policy.policy_hash()
+
+
+def test_the_builder_adds_a_bridge_route_beside_what_the_chain_allows() -> None:
+    """The devnet's nodes get BridgeBatch rules for each bridge added to their anchor and transfer rules."""
+    bridge = sample.BRIDGE
+    with_transfers = with_custody_transfers(
+        sample_policy_text(),
+        chain_id=sample.L1,
+        treasury=sample.TREASURY,
+        assets={sample.TUSD: asset_limits(10_000 * sample.TUSD_UNIT, 100_000 * sample.TUSD_UNIT)},
+    )
+    policy = parse_policy(
+        with_bridge_batches(
+            with_transfers, chain_id=sample.L1, bridge=bridge, src_chain_id=sample.L2, velocity=(60, 3600)
+        )
+    )
+    chain = policy.key_policy(sample.KEY).chains[sample.L1]  # type: ignore[union-attr]
+    assert chain.allows_contract(bridge, "BridgeBatch")
+    assert chain.allows_contract(sample.TREASURY, "CustodyTransfer")
+    assert chain.allows_contract(sample.ANCHORS, "Anchor")
+    assert chain.bridge_batch is not None
+    assert [(route.src_chain_id, route.dst_chain_id) for route in chain.bridge_batch.routes] == [
+        (sample.L2, sample.L1)
+    ]
+    assert (chain.bridge_batch.velocity.max_signatures, chain.bridge_batch.velocity.window_seconds) == (
+        60,
+        3600,
+    )
+    with pytest.raises(PolicyConfigError):  # a route into the chain it starts from
+        with_bridge_batches(with_transfers, chain_id=sample.L1, bridge=bridge, src_chain_id=sample.L1)
 
 
 def test_the_builder_keeps_other_rules_and_validates(history: SpendHistory, clock: sample.Clock) -> None:

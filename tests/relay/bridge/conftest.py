@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, create_engine
-from web3 import Web3
 
 from chain.artifacts import contract, deploy
 from chain.bridge.contracts import BridgeL1, BridgeL2
+from chain.bridge.deploy import BridgeParams, deploy_bridges
 from chain.client import make_web3
 from chain.dev_accounts import dev_accounts
 from chain.transactions import send_call
@@ -58,14 +58,6 @@ def mine(node: AnvilNode, blocks: int) -> None:
     rpc_call(node.url, "anvil_mine", [hex(blocks)])
 
 
-def _deploy_bridge(w3: Web3, kind: str, remote_chain_id: int, guardian: str) -> str:
-    x, y = fixed_key(CUSTODY_SEED)[1].group_public_key.coordinates()
-    address, _ = deploy(
-        w3, kind, guardian, remote_chain_id, x, y, 0, QUEUE_DELAY, sender=dev_accounts()[0].address
-    )
-    return address
-
-
 @pytest.fixture
 def bridges(l1_anvil: AnvilNode, l2_anvil: AnvilNode) -> Bridges:  # noqa: F811
     """Fresh bridges (no challenge window on either side: the tests here are about the relay), tUSD minted
@@ -75,22 +67,24 @@ def bridges(l1_anvil: AnvilNode, l2_anvil: AnvilNode) -> Bridges:  # noqa: F811
     w1, w2 = make_web3(l1_anvil.url), make_web3(l2_anvil.url)
     tusd_address, _ = deploy(w1, "Token", "Test USD", "tUSD", 6, sender=deployer.address)
     tusd = contract(w1, "Token", tusd_address)
-    l1_address = _deploy_bridge(w1, "BridgeL1", 31338, guardian.address)
-    l2_address = _deploy_bridge(w2, "BridgeL2", 31337, guardian.address)
-    l1 = BridgeL1(w1, l1_address, from_block=int(w1.eth.block_number))
-    l2 = BridgeL2(w2, l2_address, from_block=int(w2.eth.block_number))
-    send_call(w1, deployer, l1.contract.functions.initialize(l2_address))
-    send_call(w2, deployer, l2.contract.functions.initialize(l1_address))
-    bridged_address, _ = deploy(
-        w2, "BridgedToken", "TPWallet USD (bridged)", "tUSD.b", 6, l2_address, sender=deployer.address
+    params = BridgeParams(
+        guardians=(guardian.address, guardian.address),
+        custody_key=fixed_key(CUSTODY_SEED)[1].group_public_key.coordinates(),
+        challenge_windows=(0, 0),
+        queue_delay=QUEUE_DELAY,
     )
+    deployed = deploy_bridges(
+        w1, w2, deployer, params, bridged_name="TPWallet USD (bridged)", bridged_symbol="tUSD.b", decimals=6
+    )
+    l1, l2 = deployed.bridge_l1(w1), deployed.bridge_l2(w2)
+    bridged_address = deployed.bridged_token.address
     send_call(w1, guardian, l1.contract.functions.set_token(tusd_address, bridged_address, DAILY_LIMIT))
     send_call(w2, guardian, l2.contract.functions.set_token(bridged_address, tusd_address, DAILY_LIMIT))
     send_call(w1, deployer, tusd.functions.set_minter(deployer.address, True))
     for index in USERS:
         user = accounts[index]
         send_call(w1, deployer, tusd.functions.mint(user.address, FUNDS))
-        send_call(w1, user, tusd.functions.approve(l1_address, FUNDS))
+        send_call(w1, user, tusd.functions.approve(l1.address, FUNDS))
     return Bridges(l1, l2, tusd, contract(w2, "BridgedToken", bridged_address), l1_anvil, l2_anvil)
 
 
