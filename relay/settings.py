@@ -1,21 +1,21 @@
 """The subscription keeper's settings: one pydantic-settings class, read from `TPW_KEEPER_*` variables once.
 
 The relayer key only pays gas (the keeper holds no authority over subscriptions), but it holds ether, so it is
-a secret: never printed, never in a repr or an error. Outside dev, a missing key or one of the devnet's
-publicly known keys is refused.
+a secret: read from the file `TPW_KEEPER_RELAYER_KEY_FILE` names (never from the environment), never printed,
+never in a repr or an error. Outside dev, a missing key or one of the devnet's publicly known keys is refused.
 """
 
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.dev_accounts import dev_accounts
 from chain.paths import PROJECT_ROOT
+from relay.secrets import account_from_file
 
 
 class KeeperSettings(BaseSettings):
@@ -46,8 +46,8 @@ class KeeperSettings(BaseSettings):
         description="SQLAlchemy URL of the keeper's own state (cursor, retry schedule).",
         repr=False,
     )
-    relayer_key: SecretStr = Field(
-        default=SecretStr(""), description="Hex private key of the account that pays for charges."
+    relayer_key_file: Path | None = Field(
+        default=None, description="File holding the hex private key of the account that pays for charges."
     )
     confirmations: int = Field(
         default=2, ge=0, description="Blocks an event must be buried under to be read."
@@ -65,22 +65,16 @@ class KeeperSettings(BaseSettings):
     def _refuse_unusable_keys(self) -> Self:
         if self.environment == "dev":
             return self
-        key = self.relayer_key.get_secret_value().strip().lower().removeprefix("0x")
         known = {bytes(account.key).hex() for account in dev_accounts()}
-        if not key or key in known:
-            raise ValueError("TPW_KEEPER_RELAYER_KEY must be set to a real key when environment is prod")
+        if self.relayer_key_file is None or bytes(self.relayer().key).hex() in known:
+            raise ValueError("TPW_KEEPER_RELAYER_KEY_FILE must hold a real key when environment is prod")
         return self
 
     def relayer(self) -> LocalAccount:
         """The relayer account; `ValueError` (without the key in it) if no usable key is set."""
-        key = self.relayer_key.get_secret_value().strip()
-        if not key:
-            raise ValueError("TPW_KEEPER_RELAYER_KEY is not set: the keeper needs an account to pay gas")
-        try:
-            account: LocalAccount = Account.from_key(key)
-        except (ValueError, TypeError):
-            raise ValueError("TPW_KEEPER_RELAYER_KEY is not a 32-byte hex private key") from None
-        return account
+        return account_from_file(
+            self.relayer_key_file, "TPW_KEEPER_RELAYER_KEY_FILE", "the keeper needs an account to pay gas"
+        )
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,8 @@ from relay.bridge.settings import BridgeRelaySettings, get_settings
 from relay.bridge.watcher import BridgeWatcher
 from relay.cursor import make_engine
 from relay.keeper import install_stop_handlers
-from relay.payments.settings import read_secret, relayer_from_file
+from relay.payments.settings import relayer_from_file
+from relay.secrets import read_secret
 
 
 def signer_for(settings: BridgeRelaySettings, client: httpx.Client, destination: Bridge) -> Signer:

@@ -10,12 +10,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.paths import PROJECT_ROOT
+from relay.secrets import account_from_file
 
 
 class WatcherSettings(BaseSettings):
@@ -72,25 +72,6 @@ def get_settings() -> WatcherSettings:
     return WatcherSettings()
 
 
-def read_secret(path: Path) -> str:
-    """The secret a file holds (an API key, a private key), stripped; the error names the file, never the
-    content."""
-    try:
-        secret = path.read_text().strip()
-    except OSError as error:
-        raise ValueError(f"cannot read the secret file {path}: {type(error).__name__}") from None
-    if not secret:
-        raise ValueError(f"the secret file {path} is empty")
-    return secret
-
-
 def relayer_from_file(path: Path | None) -> LocalAccount:
     """The account whose key `path` holds; `ValueError` (without the key in it) if there is none."""
-    if path is None:
-        raise ValueError("TPW_PAYMENTS_RELAYER_KEY_FILE is not set: paying refunds needs an account for gas")
-    key = read_secret(path)
-    try:
-        account: LocalAccount = Account.from_key(key)
-    except (ValueError, TypeError):
-        raise ValueError(f"{path} does not hold a 32-byte hex private key") from None
-    return account
+    return account_from_file(path, "TPW_PAYMENTS_RELAYER_KEY_FILE", "paying refunds needs an account for gas")

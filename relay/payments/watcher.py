@@ -42,7 +42,8 @@ from payments.rails.stablecoin.schema import stablecoin_cursor_blocks
 from payments.rails.stablecoin.settlement import settle
 from relay.cursor import ChainCursor, make_engine
 from relay.payments.payouts import PayoutWorker
-from relay.payments.settings import WatcherSettings, read_secret, relayer_from_file
+from relay.payments.settings import WatcherSettings, relayer_from_file
+from relay.secrets import read_secret
 from risk.screening.source import ListSource
 
 log = logging.getLogger("relay.payments")

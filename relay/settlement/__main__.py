@@ -18,7 +18,8 @@ from payments.rails.stablecoin.custody_signer import CustodySigner
 from relay.cursor import make_engine
 from relay.keeper import install_stop_handlers
 from relay.payments.custody_transfers import CustodyTransfers
-from relay.payments.settings import read_secret, relayer_from_file
+from relay.payments.settings import relayer_from_file
+from relay.secrets import read_secret
 from relay.settlement.anchorer import Anchorer, Signer, log
 from relay.settlement.settings import AnchorerSettings, get_settings
 from relay.settlement.withdrawals import WithdrawalWorker

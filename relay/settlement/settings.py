@@ -3,7 +3,7 @@
 The anchorer reads the API's database (the settled trades) and writes its batch tables, asks the API's
 custody coordinator for signatures, and sends anchors from a relayer account. The database URL (it may carry
 a password) is never printed; the API key (scope `custody:sign`) and the relayer's private key are read from
-files whose paths are settings (`relay.payments.settings.read_secret`), never from the environment.
+files whose paths are settings (`relay.secrets.read_secret`), never from the environment.
 """
 
 from functools import lru_cache

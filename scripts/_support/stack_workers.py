@@ -33,14 +33,18 @@ def keeper_relayer() -> LocalAccount:
 
 
 def keeper_process(run_dir: Path, log_dir: Path, l1: Chain, deployments_dir: Path) -> ManagedProcess:
-    """`python -m relay.keeper` on L1, its state (cursor, retry schedule) in the run's own database."""
+    """`python -m relay.keeper` on L1, its state (cursor, retry schedule) in the run's own database, its
+    relayer's key in a 0600 file of the run (never in its environment)."""
+    key_file = run_dir / "secrets" / "keeper-relayer.key"
+    key_file.parent.mkdir(mode=0o700, exist_ok=True)
+    write_atomic(key_file, ("0x" + bytes(keeper_relayer().key).hex()).encode(), mode=PRIVATE)
     env = {
         **os.environ,
         "TPW_KEEPER_RPC_URL": l1.url,
         "TPW_KEEPER_DEPLOYMENTS_NETWORK": l1.network,
         "TPW_KEEPER_DEPLOYMENTS_DIR": str(deployments_dir),
         "TPW_KEEPER_DATABASE_URL": f"sqlite:///{run_dir / 'keeper.db'}",
-        "TPW_KEEPER_RELAYER_KEY": "0x" + bytes(keeper_relayer().key).hex(),
+        "TPW_KEEPER_RELAYER_KEY_FILE": str(key_file),
         "TPW_KEEPER_CONFIRMATIONS": "1",
         "TPW_KEEPER_POLL_INTERVAL_SECONDS": POLL_SECONDS,
     }

@@ -98,13 +98,16 @@ def test_keeper_charges_once_per_period_across_restarts(
     assert_each_period_paid_once(world, ids, 2)
 
     registry_for(world, tmp_path / "deployments")
+    key_file = tmp_path / "relayer.key"
+    key_file.write_text("0x" + bytes(world.relayer.key).hex())
+    key_file.chmod(0o600)
     env = {
         **os.environ,
         "TPW_KEEPER_RPC_URL": anvil.url,
         "TPW_KEEPER_DEPLOYMENTS_NETWORK": NETWORK,
         "TPW_KEEPER_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
         "TPW_KEEPER_DATABASE_URL": database_url,
-        "TPW_KEEPER_RELAYER_KEY": "0x" + bytes(world.relayer.key).hex(),
+        "TPW_KEEPER_RELAYER_KEY_FILE": str(key_file),
         "TPW_KEEPER_CONFIRMATIONS": "1",
         "TPW_KEEPER_POLL_INTERVAL_SECONDS": "0.2",
         "TPW_KEEPER_LOG_LEVEL": "DEBUG",
