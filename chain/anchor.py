@@ -182,6 +182,13 @@ class SettlementAnchor(artifacts.DeployedContract):
             tx_hash=log["transactionHash"].to_0x_hex(),
         )
 
+    def voids(self, kind: int, from_block: int, to_block: int) -> list[tuple[int, int]]:
+        """The (first seq, last seq) ranges of `kind` the owner voided in blocks `from_block`..`to_block`."""
+        logs = self.contract.events.Voided.get_logs(
+            from_block=from_block, to_block=to_block, argument_filters={"kind": kind}
+        )
+        return [(int(log["args"]["first_seq"]), int(log["args"]["last_seq"])) for log in logs]
+
     def custody_key(self) -> tuple[int, int]:
         """The custody group key anchors must be signed with, as the contract holds it: (x, parity of y)."""
         key_x, parity = self.contract.functions.custody_key().call()

@@ -29,7 +29,7 @@ class BatchOut(ApiModel):
 
     id: str
     object: Literal["settlement_batch"] = "settlement_batch"
-    status: Literal["cut", "signing", "submitted", "anchored"]
+    status: Literal["cut", "signing", "submitted", "anchored", "voided"]
     kind: int
     """The anchor kind (1: trade settlement)."""
     chain_id: str

@@ -13,6 +13,10 @@ round resumes from, with no trade lost and none in two batches:
   idempotency key (the same sign request, the same signature) instead of a second one.
 - **submitted** (`record_submitted`): the transaction hash, as soon as it is sent.
 - **anchored** (`record_anchored`): the contract's `Anchored` event for this seq carries this root.
+- **voided** (`record_voided`): the treasury owners voided the anchor within its challenge window (and with
+  it every later one). The batch keeps its root and count for the record; its trades are let go in the same
+  transaction (no batch, position or leaf), so the next cuts take them again, oldest first, and anchor them
+  under new seqs: a voided anchor loses no trade, and none is in two live batches.
 
 The contract refuses a second anchor at a seq, so resubmitting is idempotent on-chain; the relay's worker
 (`relay.settlement`) checks the chain for the batch's seq before it signs or sends anything.
@@ -30,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from chain.merkle import MerkleTree
 from ledger.store import begin_writing
 from matching.settlement.leaf import SettledTrade, Venue, trade_leaf
-from matching.settlement.schema import settlement_batches, settlement_trades
+from matching.settlement.schema import UNFINISHED, settlement_batches, settlement_trades
 
 SETTLEMENT_KIND = 1
 """`chain.anchor.AnchorKind.SETTLEMENT`: trade batches' chain of anchors in the contract."""
@@ -129,7 +133,7 @@ def cut_batch(
         with engine.begin() as connection:
             begin_writing(connection)
             if connection.scalar(
-                select(settlement_batches.c.id).where(settlement_batches.c.status != "anchored").limit(1)
+                select(settlement_batches.c.id).where(settlement_batches.c.status.in_(UNFINISHED)).limit(1)
             ):
                 return None
             rows = connection.execute(
@@ -189,7 +193,7 @@ def unfinished(engine: Engine) -> Batch | None:
     with engine.connect() as connection:
         row = connection.execute(
             select(settlement_batches)
-            .where(settlement_batches.c.status != "anchored")
+            .where(settlement_batches.c.status.in_(UNFINISHED))
             .order_by(settlement_batches.c.id)
             .limit(1)
         ).first()
@@ -295,3 +299,32 @@ def trade_proof(engine: Engine, row: Row[Any]) -> TradeProof | None:
     return TradeProof(
         settled_trade(row), batch, tree.leaves[values["position"]], tree.proof(values["position"])
     )
+
+
+def record_voided(
+    engine: Engine, chain_id: int, contract: str, kind: int, first_seq: int, last_seq: int
+) -> list[int]:
+    """Mark the batches anchored as seqs `first_seq`..`last_seq` of `kind` on (`chain_id`, `contract`)
+    voided and let their trades go, in one transaction; the ids voided (none when already done)."""
+    batches = settlement_batches.c
+    with engine.begin() as connection:
+        begin_writing(connection)
+        ids = list(
+            connection.scalars(
+                select(batches.id).where(
+                    batches.chain_id == chain_id,
+                    batches.contract == contract,
+                    batches.kind == kind,
+                    batches.status == "anchored",
+                    batches.anchor_seq.between(first_seq, last_seq),
+                )
+            )
+        )
+        if ids:
+            connection.execute(update(settlement_batches).where(batches.id.in_(ids)).values(status="voided"))
+            connection.execute(
+                update(settlement_trades)
+                .where(settlement_trades.c.batch_id.in_(ids))
+                .values(batch_id=None, position=None, leaf=None)
+            )
+    return ids

@@ -33,7 +33,9 @@ from sqlalchemy import (
 from chain.sql_naming import SQL_NAMING_CONVENTION
 
 metadata: Final = MetaData(naming_convention=SQL_NAMING_CONVENTION)
-BATCH_STATUSES: Final = ("cut", "signing", "submitted", "anchored")
+BATCH_STATUSES: Final = ("cut", "signing", "submitted", "anchored", "voided")
+UNFINISHED: Final = ("cut", "signing", "submitted")
+"""The statuses of a batch on its way: at most one batch is in one of them."""
 _KNOWN = ", ".join(f"'{status}'" for status in BATCH_STATUSES)
 
 settlement_batches: Final = Table(

@@ -16,8 +16,13 @@ A round (`run_once`) works on the one unfinished batch (`matching.settlement.bat
    goes back to step 1: if this root is there, some earlier send landed.
 
 The contract refuses a second anchor at a seq, so however often a crash makes a round repeat a step, a
-batch is anchored once. Voided anchors are not handled yet: a batch whose anchor the owner voids stays
-`anchored` here (an operator re-cuts it).
+batch is anchored once.
+
+Every round first reads the contract's `Voided` events since the last round (from the deployment block
+after a restart: recording a void twice changes nothing). The batches anchored at a voided range become
+`voided` and their trades go back to be cut again (`record_voided`), so they are anchored anew under the
+next seqs, after the prevRoot the contract resumed from; an unfinished batch that had chosen a voided root
+as its prevRoot chooses again at its next step (`choose`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from chain.intents import Anchor
 from chain.merkle import MerkleTree
 from chain.transactions import TransactionFailed
 from matching.settlement.batches import (
+    SETTLEMENT_KIND,
     Batch,
     BatchPolicy,
     batch_tree,
@@ -43,6 +49,7 @@ from matching.settlement.batches import (
     load_batch,
     record_anchored,
     record_submitted,
+    record_voided,
     unfinished,
 )
 
@@ -91,14 +98,33 @@ class Anchorer:
     relayer: LocalAccount
     policy: BatchPolicy
     confirmations: int = 0
+    voids_read_to: int | None = None
+    """The last block whose `Voided` events were read (None: none yet in this process)."""
 
     def run_once(self) -> int:
-        """One round: the unfinished batch carried as far as it goes, or a new one cut; 1 if one was
-        anchored in it, else 0."""
+        """One round: voids taken in, then the unfinished batch carried as far as it goes, or a new one
+        cut; 1 if one was anchored in it, else 0."""
+        self.take_voids()
         batch = unfinished(self.engine) or self.cut()
         if batch is None:
             return 0
         return 1 if self.advance(batch) else 0
+
+    def take_voids(self) -> list[int]:
+        """Read the `Voided` events of the blocks since the last round and void their batches; their ids."""
+        start = self.anchor.from_block if self.voids_read_to is None else self.voids_read_to + 1
+        head = int(self.anchor.w3.eth.block_number)
+        if start > head:
+            return []
+        chain_id = int(self.anchor.w3.eth.chain_id)
+        voided = []
+        for first, last in self.anchor.voids(SETTLEMENT_KIND, start, head):
+            ids = record_voided(self.engine, chain_id, self.anchor.address, SETTLEMENT_KIND, first, last)
+            if ids:
+                log.warning("anchors %s..%s voided: batches %s go back to be cut again", first, last, ids)
+            voided += ids
+        self.voids_read_to = head
+        return voided
 
     def cut(self) -> Batch | None:
         """The next batch, if one is due (`BatchPolicy`)."""

@@ -57,6 +57,7 @@ from relay.settlement.withdrawals import WithdrawalWorker
 from scripts._support.anvil import AnvilNode
 from scripts._support.processes import ManagedProcess
 from scripts._support.stack_deployments import node_policy
+from scripts._support.stack_owners import owners_call
 from tests.api.merchants.conftest import Onboarded
 from tests.api.orders.conftest import Fund
 from tests.api.perps.conftest import deposit
@@ -186,6 +187,43 @@ def test_a_batch_anchored_through_custody_verifies_on_chain(
         ("2", "anchored", 1),
         ("1", "anchored", 2),
     ]
+
+
+def test_a_voided_anchor_s_trades_are_anchored_again_under_the_next_seq(
+    traded: list[str],
+    merchant_a: Onboarded,
+    anchorer: Anchorer,
+    anchor: SettlementAnchor,
+    engine: Engine,
+    w3: Web3,
+    registry: Deployments,
+) -> None:
+    """The treasury owners void the batch's anchor inside its challenge window (their real 2-of-3 path):
+    the next round marks the batch voided, cuts its trades again and anchors them as the next seq after
+    the root the contract resumed from; a restarted anchorer reading the void again changes nothing."""
+    assert anchorer.run_once() == 1
+    first = proof_of(merchant_a, traded[0])
+    seq = int(first["seq"])
+    void = anchor.contract.functions.void(KIND, seq)
+    owners_call(w3, registry.get("MultisigTreasury").address, void, dev_accounts()[8])
+    assert anchor.is_voided(KIND, seq)
+    assert not verify_on_chain(anchor, first)
+    assert anchorer.run_once() == 1
+    again = proof_of(merchant_a, traded[0])
+    assert (int(again["seq"]), again["root"]) == (seq + 1, first["root"])  # the same trades, a new seq
+    assert again["batch"]["prev_root"] == first["batch"]["prev_root"]  # where the contract resumed
+    for trade_id in traded:
+        assert verify_on_chain(anchor, proof_of(merchant_a, trade_id))
+    listed = merchant_a.sandbox.get(f"{SETTLEMENT}/batches").json()["data"]
+    assert [(batch["status"], batch["count"]) for batch in listed] == [("anchored", 2), ("voided", 2)]
+    restarted = Anchorer(engine, anchor, anchorer.sign, dev_accounts()[6], anchorer.policy)
+    assert restarted.run_once() == 0
+    assert restarted.take_voids() == []
+    with engine.connect() as connection:
+        members = connection.execute(
+            select(settlement_trades.c.batch_id).where(settlement_trades.c.id.in_(traded))
+        ).scalars()
+        assert set(members) == {int(listed[0]["id"])}
 
 
 def test_a_perpetual_trade_verifies_on_chain(
