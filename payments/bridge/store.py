@@ -142,6 +142,10 @@ def route_of(row: RowMapping) -> Route:
     )
 
 
+class CutConflict(RuntimeError):
+    """Two relays cut the same messages at once; the one that raises rolls its batch back."""
+
+
 @dataclass(frozen=True)
 class BatchPolicy:
     """When a route's waiting messages become a batch: `max_messages` of them, or once the oldest has
@@ -154,7 +158,8 @@ class BatchPolicy:
 def cut_batch(engine: Engine, route: Route, policy: BatchPolicy, now_us: int) -> int | None:
     """Cut the route's next batch if one is due: its seq after the route's last (vetoed seqs are never used
     again), `prev_root` the root of the last batch not vetoed, its messages marked `batched`, all in one
-    transaction. The batch's id, or None."""
+    transaction. The batch's id, or None. Of two relays cutting the same messages at once, one raises
+    CutConflict (or its insert hits the other's id or seq) and its transaction is rolled back."""
     columns = bridge_messages.c
     with engine.begin() as connection:
         rows = (
@@ -199,15 +204,18 @@ def cut_batch(engine: Engine, route: Route, policy: BatchPolicy, now_us: int) ->
         )
         keys = [(row["tx_hash"], row["log_index"]) for row in rows]
         for tx_hash, log_index in keys:
-            connection.execute(
+            taken = connection.execute(
                 update(bridge_messages)
                 .where(
                     columns.src_chain_id == route.src_chain_id,
                     columns.tx_hash == tx_hash,
                     columns.log_index == log_index,
+                    columns.status == "seen",
                 )
                 .values(status="batched", batch_id=batch_id, updated_us=now_us)
             )
+            if taken.rowcount != 1:
+                raise CutConflict(f"message {tx_hash}:{log_index} was cut by another relay meanwhile")
         return batch_id
 
 

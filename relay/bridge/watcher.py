@@ -137,7 +137,10 @@ class BridgeWatcher:
             return None
         event = getattr(self.bridge.contract.events, self.bridge.SENT_EVENT)()
         for entry in receipt["logs"]:
-            if int(entry["logIndex"]) != int(row["log_index"]) or entry["address"] != self.bridge.address:
+            if (
+                int(entry["logIndex"]) != int(row["log_index"])
+                or entry["address"].lower() != self.bridge.address.lower()
+            ):
                 continue
             message = Message.from_event(self.route, event.process_log(entry)["args"])
             if to_hex(message.leaf()) == row["leaf"]:

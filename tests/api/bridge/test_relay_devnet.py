@@ -3,7 +3,6 @@ the batch signed by the custody group through the API and attested on L2 by a re
 once. A crash at every step resumes to one mint per message; of two relays only the lease holder delivers,
 and a dead one's lease expires; a reorg shallower than the depth mints nothing twice."""
 
-import time
 from typing import Any
 
 import pytest
@@ -186,15 +185,18 @@ def test_only_the_lease_holder_delivers_and_a_dead_ones_lease_expires(
     bridges.deposit(alice, 3_000_000)
     assert seen(bridges, engine) == 1
     route = bridges.l2.inbound()
-    batch_id = cut_batch(engine, route, BatchPolicy(max_messages=10, max_age_us=0), now_us())
+    clock = [now_us()]
+    batch_id = cut_batch(engine, route, BatchPolicy(max_messages=10, max_age_us=0), clock[0])
     assert batch_id is not None
-    # a relay that took the batch and died: its lease runs for another 1.5 s
-    assert take_lease(engine, f"bridge-batch:{batch_id}", "relay-dead", now_us(), 1_500_000)
-    live = relay(bridges, engine, sign, "relay-live")
+    # a relay that took the batch and died: its lease runs for another 1.5 s of the live relay's clock
+    assert take_lease(engine, f"bridge-batch:{batch_id}", "relay-dead", clock[0], 1_500_000)
+    live = relay(bridges, engine, sign, "relay-live", clock=lambda: clock[0])
+    assert live.run_once() == 0
+    clock[0] += 1_499_999
     assert live.run_once() == 0
     assert bridges.bridged_balance(alice.address) == 0
     assert statuses(engine) == [(1, "batched")]
-    time.sleep(1.6)
+    clock[0] += 1
     assert live.run_once() == 1
     assert relay(bridges, engine, sign, "relay-dead").run_once() == 0  # back from the dead: nothing to do
     assert bridges.bridged_balance(alice.address) == 3_000_000
