@@ -9,6 +9,7 @@ import pytest
 from eth_typing import HexStr
 from sqlalchemy import Engine, select
 from web3.logs import DISCARD
+from web3.types import TxParams
 
 from chain.dev_accounts import dev_accounts
 from payments.bridge.schema import bridge_cursor_blocks, bridge_messages
@@ -95,8 +96,14 @@ def test_a_deep_reorg_that_only_moved_a_batched_message_keeps_it(
     w3 = bridges.l1.w3
     watcher = BridgeWatcher(bridges.l1, engine, confirmations=1)
     call = bridges.l1.contract.functions.deposit(bridges.tusd.address, 1_000_000, user.address)
-    params = {"from": user.address, "nonce": w3.eth.get_transaction_count(user.address), "chainId": 31337}
-    raw = user.sign_transaction(call.build_transaction({**params, "gas": 300_000})).raw_transaction
+    params: TxParams = {
+        "from": user.address,
+        "nonce": w3.eth.get_transaction_count(user.address),
+        "chainId": 31337,
+        "gas": 300_000,
+    }
+    tx = call.build_transaction(params)
+    raw = user.sign_transaction(tx).raw_transaction  # type: ignore[arg-type]  # web3's TxParams is eth-account's dict
     snapshot = rpc_call(bridges.l1_node.url, "evm_snapshot")
     tx_hash = "0x" + bytes(w3.eth.send_raw_transaction(raw)).hex()
     mine(bridges.l1_node, 1)
