@@ -106,7 +106,14 @@ class Deliverer:
             lease = f"bridge-batch:{batch['id']}"
             if not take_lease(self.engine, lease, self.holder, self.clock(), self.lease_ttl_us):
                 continue  # another relay delivers it
-            delivered += self.deliver(batch, lease)
+            current = load_batch(self.engine, int(batch["id"]))
+            if (
+                current is None
+                or current["root"] != batch["root"]
+                or current["status"] in ("delivered", "vetoed")
+            ):
+                continue  # dropped (its id perhaps another batch's now), delivered or vetoed since listed
+            delivered += self.deliver(current, lease)
         return delivered
 
     def deliver(self, batch: RowMapping, lease: str) -> int:

@@ -1,9 +1,10 @@
 """The guardian's veto through the relay, on two real anvils with a real custody group: withdrawal batches
-attested on L1 and one vetoed inside its challenge window are noticed at the depth, the vetoed one and every
+attested on L1 and one vetoed inside its challenge window (by the treasury owners through the
+`MultisigTreasury` that guards L1, as in production) are noticed at the depth, the vetoed one and every
 later one recorded vetoed, their messages cut again into new seqs chained to the last batch not vetoed, and
 released once after the window; the API shows each step. A reorg of L1 deeper than the depth that took away a
 deposit already attested on L2 orphans it and names the batch to veto; after the veto only the deposit the
-final chain holds is minted, once."""
+final chain holds is minted, once. Had the batch only been cut, the relay drops it itself."""
 
 import logging
 from collections.abc import Callable
@@ -11,26 +12,43 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from web3 import Web3
 
 from chain.bridge.batch import ZERO_ROOT
 from chain.bridge.contracts import Bridge
 from chain.dev_accounts import dev_accounts
-from chain.transactions import send_call
 from payments.bridge.schema import bridge_batches, bridge_messages
-from payments.bridge.store import BatchPolicy, to_hex
-from relay.bridge.delivery import Deliverer, Signer
+from payments.bridge.store import BatchPolicy, cut_batch, to_hex
+from relay.bridge.delivery import Deliverer, Signer, now_us
 from relay.bridge.vetoes import VetoWatcher
 from relay.bridge.watcher import BridgeWatcher
-from scripts._support.anvil import rpc_call
+from scripts._support.anvil import AnvilNode, rpc_call
 from tests.api.bridge.test_relay_devnet import CONFIRMATIONS, RELAYER, relay, seen
 from tests.api.merchants.conftest import Caller, operator, session  # noqa: F401  (fixtures)
-from tests.relay.bridge.conftest import USERS, Bridges, mine
+from tests.relay.bridge.conftest import (
+    USERS,
+    Bridges,
+    Guardian,
+    account_guardian,
+    deploy_bridges,
+    mine,
+    treasury_guardian,
+)
 
 pytestmark = pytest.mark.devnet
 
 WINDOW = 3600
-GUARDIAN = dev_accounts()[5]
 BRIDGE = "/v1/bridge"
+
+
+def treasury_guards_l1(w1: Web3, w2: Web3) -> tuple[Guardian, Guardian]:
+    return treasury_guardian(w1), account_guardian(w2, dev_accounts()[5])
+
+
+@pytest.fixture
+def bridges(l1_anvil: AnvilNode, l2_anvil: AnvilNode) -> Bridges:
+    """The bridges with L1 guarded by a MultisigTreasury (two of three owners sign), L2 by dev account 5."""
+    return deploy_bridges(l1_anvil, l2_anvil, treasury_guards_l1)
 
 
 def batches_into(engine: Engine, chain_id: int) -> list[tuple[int, str, str, str]]:
@@ -77,7 +95,7 @@ def test_a_vetoed_withdrawal_is_cut_again_and_released_once(
     bridges.deposit(alice, 9_000_000)
     assert seen(bridges, engine) == 1
     assert relay(bridges, engine, sign).run_once() == 1
-    send_call(bridges.l1.w3, GUARDIAN, bridges.l1.contract.functions.set_challenge_window(WINDOW))
+    bridges.l1_guardian.run(bridges.l1.contract.functions.set_challenge_window(WINDOW))
     before = int(bridges.tusd.functions.balanceOf(alice.address).call())
     for amount in (1_000_000, 2_000_000, 3_000_000):
         bridges.l2.withdraw(alice, bridges.bridged.address, amount, alice.address)
@@ -88,7 +106,7 @@ def test_a_vetoed_withdrawal_is_cut_again_and_released_once(
     assert back.run_once() == 0  # seqs 1, 2, 3 attested; their windows are open
     root_1 = batches_into(engine, 31337)[0][2]
 
-    send_call(bridges.l1.w3, GUARDIAN, bridges.l1.contract.functions.veto(2))
+    bridges.l1_guardian.run(bridges.l1.contract.functions.veto(2))
     assert vetoes.run_once() == 0  # not at the depth yet
     mine(bridges.l1_node, CONFIRMATIONS)
     assert vetoes.run_once() == 2
@@ -141,7 +159,7 @@ def test_a_deposit_a_deep_reorg_took_away_is_orphaned_and_never_minted(
     reader = operator("custody:read")
     vanishing, staying = dev_accounts()[USERS[0]], dev_accounts()[USERS[1]]
     recipient = dev_accounts()[9].address
-    send_call(bridges.l2.w3, GUARDIAN, bridges.l2.contract.functions.set_challenge_window(WINDOW))
+    bridges.l2_guardian.run(bridges.l2.contract.functions.set_challenge_window(WINDOW))
     watcher = BridgeWatcher(bridges.l1, engine, CONFIRMATIONS)
     deliverer = relay(bridges, engine, sign)
     vetoes = VetoWatcher(bridges.l2, engine, CONFIRMATIONS)
@@ -165,7 +183,7 @@ def test_a_deposit_a_deep_reorg_took_away_is_orphaned_and_never_minted(
     with caplog.at_level(logging.ERROR, logger="relay.bridge"):
         assert deliverer.run_once() == 0  # the new deposit cut as seq 2 after seq 1, attested
     assert "holds messages [1] a reorg took away" in caplog.text
-    send_call(bridges.l2.w3, GUARDIAN, bridges.l2.contract.functions.veto(1))
+    bridges.l2_guardian.run(bridges.l2.contract.functions.veto(1))
     mine(bridges.l2_node, CONFIRMATIONS)
     assert vetoes.run_once() == 1  # seqs 1 and 2 vetoed; only the deposit that exists returns
     assert deliverer.run_once() == 0  # cut again as seq 3, after no batch
@@ -183,3 +201,42 @@ def test_a_deposit_a_deep_reorg_took_away_is_orphaned_and_never_minted(
     assert claimed_nonces(bridges.l2) == [1]
     assert read(reader, f"/messages/{vanished}")["status"] == "orphaned"
     assert read(reader, f"/messages/{staying_id}")["status"] == "claimed"
+
+
+def test_a_cut_batch_a_deep_reorg_took_a_message_from_is_dropped_before_it_is_attested(
+    bridges: Bridges, engine: Engine, sign: Signer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Cut but not attested (a relay died before signing): no veto is needed, the relay drops the batch and
+    every batch cut after it, and cuts the surviving deposit again."""
+    vanishing, staying = dev_accounts()[USERS[0]], dev_accounts()[USERS[1]]
+    recipient = dev_accounts()[9].address
+    watcher = BridgeWatcher(bridges.l1, engine, CONFIRMATIONS)
+    snapshot = rpc_call(bridges.l1_node.url, "evm_snapshot")
+    call = bridges.l1.contract.functions.deposit(bridges.tusd.address, 1_000_000, recipient)
+    bridges.l1.w3.eth.wait_for_transaction_receipt(call.transact({"from": vanishing.address}))
+    mine(bridges.l1_node, CONFIRMATIONS)
+    assert watcher.run_once() == 1
+    assert cut_batch(engine, bridges.l2.inbound(), BatchPolicy(10, 0), now_us()) is not None
+
+    assert rpc_call(bridges.l1_node.url, "evm_revert", [snapshot]) is True
+    bridges.deposit(staying, 2_000_000, recipient)
+    mine(bridges.l1_node, CONFIRMATIONS + 2)
+    with caplog.at_level(logging.CRITICAL, logger="relay.bridge"):
+        assert watcher.run_once() == 1
+    assert "guardian: veto batch seqs ['1 (cut)']" in caplog.text
+    deliverer = relay(bridges, engine, sign)
+    assert deliverer.run_once() == 0  # the new deposit cut as seq 2 after seq 1; both dropped
+    assert batches_into(engine, 31338) == []
+    assert deliverer.run_once() == 1  # cut again as seq 1 after no batch, attested, minted
+    assert [(seq, status, prev) for seq, status, _, prev in batches_into(engine, 31338)] == [
+        (1, "delivered", to_hex(ZERO_ROOT))
+    ]
+    assert bridges.bridged_balance(recipient) == 2_000_000
+    assert claimed_nonces(bridges.l2) == [1]
+    with engine.connect() as connection:
+        orphaned = connection.execute(
+            select(bridge_messages.c.amount, bridge_messages.c.batch_id).where(
+                bridge_messages.c.status == "orphaned"
+            )
+        ).all()
+    assert [(str(amount), batch_id) for amount, batch_id in orphaned] == [("1000000", None)]
