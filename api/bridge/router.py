@@ -34,7 +34,9 @@ async def read_message(
     request: Request, message_id: MessageIdPath, _client: BridgeReader
 ) -> schemas.BridgeMessageOut:
     """Scope `custody:read`. `status`: seen, batched, attested, claimable (`challenge_ends_at` passed),
-    claimed, or queued -> released over the destination's rate limit."""
+    claimed, or queued -> released over the destination's rate limit. A message whose batch the guardian
+    vetoed is seen again and then in a new batch (`batch_seq`); one a reorg deeper than the relay's
+    confirmation depth took away is `orphaned` and never delivered."""
     return await run_in_threadpool(service.message, _engine(request), message_id)
 
 

@@ -15,7 +15,9 @@ MessageId = Annotated[
 TxHash = Annotated[
     str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", max_length=66, description="An L1 transaction hash.")
 ]
-MessageStatus = Literal["seen", "batched", "attested", "claimable", "claimed", "queued", "released"]
+MessageStatus = Literal[
+    "seen", "batched", "attested", "claimable", "claimed", "queued", "released", "orphaned"
+]
 
 
 class BridgeBatchOut(ApiModel):
@@ -23,7 +25,8 @@ class BridgeBatchOut(ApiModel):
 
     id: str
     object: Literal["bridge_batch"] = "bridge_batch"
-    status: Literal["cut", "attested", "delivered"]
+    status: Literal["cut", "attested", "delivered", "vetoed"]
+    """`vetoed`: the guardian vetoed it on the destination; its messages travel in later batches."""
     src_chain_id: str
     dst_chain_id: str
     src_bridge: str

@@ -1,15 +1,18 @@
-"""The bridge relay's tables (migration 0035), in a MetaData of their own.
+"""The bridge relay's tables (migrations 0035 and 0036), in a MetaData of their own.
 
 `bridge_messages` holds every `Deposited` (L1) and `Withdrawn` (L2) event a watcher read, keyed by where it
 is on-chain (source chain id, tx hash, log index): reading a block again, after a restart or a reorg, finds
 the message there and records nothing twice. That key is also the local half of delivery's exactly-once
 (the other half is the destination bridge's consume-once bitmap). A message moves
-seen -> batched -> attested -> claimable -> claimed (or queued -> released, over the rate limit).
+seen -> batched -> attested -> claimable -> claimed (or queued -> released, over the rate limit); a message
+whose batch the guardian vetoed goes back to seen (and into a new batch), and one whose source event a reorg
+deeper than the confirmation depth took away is `orphaned` (never delivered; `payments.bridge.vetoes`).
 `bridge_batches` are the Merkle batches of one route, numbered by the destination bridge's seq and
-hash-chained by `prev_root`: cut -> attested -> delivered. `bridge_cursor_blocks` is the watchers' read
-position with the block hashes a reorg is detected by (`relay.cursor.ChainCursor`'s shape), written in the
-transaction that records what was read. `bridge_leases` lets one relay of several deliver a batch: a row
-per batch naming its holder until `expires_us`, after which another relay may take it over.
+hash-chained by `prev_root`: cut -> attested -> delivered, or `vetoed` (its seq is never used again).
+`bridge_cursor_blocks` is the watchers' read position with the block hashes a reorg is detected by
+(`relay.cursor.ChainCursor`'s shape), written in the transaction that records what was read (the veto
+watchers keep theirs there too). `bridge_leases` lets one relay of several deliver a batch: a row per batch
+naming its holder until `expires_us`, after which another relay may take it over.
 uint256 amounts are decimal strings (a uint256 need not fit a BIGINT); nonces and seqs are uint64 the bridges
 count up from 1, stored as BIGINT.
 """
@@ -34,8 +37,17 @@ HASH_LENGTH: Final = 66  # 0x + 32 bytes in hex
 ADDRESS_LENGTH: Final = 42
 UINT256_DIGITS: Final = 78
 
-MESSAGE_STATUSES: Final = ("seen", "batched", "attested", "claimable", "claimed", "queued", "released")
-BATCH_STATUSES: Final = ("cut", "attested", "delivered")
+MESSAGE_STATUSES: Final = (
+    "seen",
+    "batched",
+    "attested",
+    "claimable",
+    "claimed",
+    "queued",
+    "released",
+    "orphaned",
+)
+BATCH_STATUSES: Final = ("cut", "attested", "delivered", "vetoed")
 
 
 def _known(statuses: tuple[str, ...]) -> str:
@@ -69,7 +81,8 @@ bridge_messages: Final = Table(
     Column("seen_us", BigInteger, nullable=False),
     Column("updated_us", BigInteger, nullable=False),
     CheckConstraint(_known(MESSAGE_STATUSES), name="status_known"),
-    CheckConstraint("(status = 'seen') = (batch_id IS NULL)", name="batched_when_past_seen"),
+    CheckConstraint("status != 'seen' OR batch_id IS NULL", name="unbatched_when_seen"),
+    CheckConstraint("status IN ('seen', 'orphaned') OR batch_id IS NOT NULL", name="batched_past_seen"),
     Index("ix_bridge_messages_route_status", "src_chain_id", "src_bridge", "status", "nonce"),
     Index("ix_bridge_messages_batch", "batch_id"),
 )

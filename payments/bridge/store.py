@@ -37,16 +37,24 @@ def from_hex(value: str) -> bytes:
 def record_message(
     connection: Connection, message: Message, key: MessageKey, block: tuple[int, str], now_us: int
 ) -> bool:
-    """Record `message` found at `key` in `block` (number, hash) as seen; False if it was recorded already."""
+    """Record `message` found at `key` in `block` (number, hash) as seen; False if it was recorded already.
+    An orphaned message found again (a reorg took its event away, another put it back) is revived."""
     columns = bridge_messages.c
     chain_id, tx_hash, log_index = key
-    found = connection.scalar(
-        select(func.count())
-        .select_from(bridge_messages)
-        .where(columns.src_chain_id == chain_id, columns.tx_hash == tx_hash, columns.log_index == log_index)
+    found = (
+        connection.execute(
+            select(columns.status, columns.leaf, columns.batch_id).where(
+                columns.src_chain_id == chain_id, columns.tx_hash == tx_hash, columns.log_index == log_index
+            )
+        )
+        .mappings()
+        .first()
     )
-    if found:
-        return False
+    if found is not None:
+        if found["status"] != "orphaned" or found["leaf"] != to_hex(message.leaf()):
+            return False
+        _revive(connection, key, found["batch_id"], block, now_us)
+        return True
     route = message.route
     connection.execute(
         insert(bridge_messages).values(
@@ -73,6 +81,29 @@ def record_message(
         )
     )
     return True
+
+
+def _revive(
+    connection: Connection, key: MessageKey, batch_id: int | None, block: tuple[int, str], now_us: int
+) -> None:
+    """An orphaned message is on the chain again: back to seen if it has no batch or its batch was vetoed
+    (it is cut again), else to its batch's stage (the deliverer moves it on from there)."""
+    batch_status = None
+    if batch_id is not None:
+        batch_status = connection.scalar(
+            select(bridge_batches.c.status).where(bridge_batches.c.id == batch_id)
+        )
+    if batch_status in (None, "vetoed"):
+        values: dict[str, Any] = {"status": "seen", "batch_id": None}
+    else:
+        values = {"status": "batched" if batch_status == "cut" else "attested"}
+    columns = bridge_messages.c
+    chain_id, tx_hash, log_index = key
+    connection.execute(
+        update(bridge_messages)
+        .where(columns.src_chain_id == chain_id, columns.tx_hash == tx_hash, columns.log_index == log_index)
+        .values(block_number=block[0], block_hash=block[1], updated_us=now_us, **values)
+    )
 
 
 def forget_unbatched_after(connection: Connection, route: Route, block_number: int) -> int:
@@ -111,6 +142,10 @@ def route_of(row: RowMapping) -> Route:
     )
 
 
+class CutConflict(RuntimeError):
+    """Two relays cut the same messages at once; the one that raises rolls its batch back."""
+
+
 @dataclass(frozen=True)
 class BatchPolicy:
     """When a route's waiting messages become a batch: `max_messages` of them, or once the oldest has
@@ -121,8 +156,10 @@ class BatchPolicy:
 
 
 def cut_batch(engine: Engine, route: Route, policy: BatchPolicy, now_us: int) -> int | None:
-    """Cut the route's next batch if one is due: its seq after the route's last, `prev_root` the last
-    batch's root, its messages marked `batched`, all in one transaction. The batch's id, or None."""
+    """Cut the route's next batch if one is due: its seq after the route's last (vetoed seqs are never used
+    again), `prev_root` the root of the last batch not vetoed, its messages marked `batched`, all in one
+    transaction. The batch's id, or None. Of two relays cutting the same messages at once, one raises
+    CutConflict (or its insert hits the other's id or seq) and its transaction is rolled back."""
     columns = bridge_messages.c
     with engine.begin() as connection:
         rows = (
@@ -147,7 +184,7 @@ def cut_batch(engine: Engine, route: Route, policy: BatchPolicy, now_us: int) ->
         if len(rows) < policy.max_messages and now_us - oldest < policy.max_age_us:
             return None
         batch = Batch(route, [message_of(route, row) for row in rows])
-        last = _last_batch(connection, route)
+        last = last_batch(connection, route)
         batch_id = int(connection.scalar(select(func.coalesce(func.max(bridge_batches.c.id), 0))) or 0) + 1
         connection.execute(
             insert(bridge_batches).values(
@@ -158,7 +195,7 @@ def cut_batch(engine: Engine, route: Route, policy: BatchPolicy, now_us: int) ->
                 dst_bridge=route.dst_bridge,
                 seq=1 if last is None else int(last["seq"]) + 1,
                 root=to_hex(batch.root),
-                prev_root=to_hex(ZERO_ROOT) if last is None else last["root"],
+                prev_root=resume_root(connection, route),
                 count=len(rows),
                 status="cut",
                 created_us=now_us,
@@ -167,19 +204,23 @@ def cut_batch(engine: Engine, route: Route, policy: BatchPolicy, now_us: int) ->
         )
         keys = [(row["tx_hash"], row["log_index"]) for row in rows]
         for tx_hash, log_index in keys:
-            connection.execute(
+            taken = connection.execute(
                 update(bridge_messages)
                 .where(
                     columns.src_chain_id == route.src_chain_id,
                     columns.tx_hash == tx_hash,
                     columns.log_index == log_index,
+                    columns.status == "seen",
                 )
                 .values(status="batched", batch_id=batch_id, updated_us=now_us)
             )
+            if taken.rowcount != 1:
+                raise CutConflict(f"message {tx_hash}:{log_index} was cut by another relay meanwhile")
         return batch_id
 
 
-def _last_batch(connection: Connection, route: Route) -> RowMapping | None:
+def last_batch(connection: Connection, route: Route) -> RowMapping | None:
+    """The route's batch with the highest seq, vetoed or not."""
     columns = bridge_batches.c
     return (
         connection.execute(
@@ -193,8 +234,23 @@ def _last_batch(connection: Connection, route: Route) -> RowMapping | None:
     )
 
 
+def resume_root(connection: Connection, route: Route, before_seq: int | None = None) -> str:
+    """The root the route's next batch chains to: the last batch (before `before_seq`, when given) that the
+    guardian did not veto; zero when there is none."""
+    columns = bridge_batches.c
+    query = select(columns.root).where(
+        columns.dst_chain_id == route.dst_chain_id,
+        columns.dst_bridge == route.dst_bridge,
+        columns.status != "vetoed",
+    )
+    if before_seq is not None:
+        query = query.where(columns.seq < before_seq)
+    root = connection.scalar(query.order_by(columns.seq.desc()).limit(1))
+    return to_hex(ZERO_ROOT) if root is None else str(root)
+
+
 def open_batches(engine: Engine, route: Route) -> list[RowMapping]:
-    """The route's batches not yet delivered, oldest first."""
+    """The route's batches not yet delivered (nor vetoed), oldest first."""
     columns = bridge_batches.c
     with engine.connect() as connection:
         return list(
@@ -203,7 +259,7 @@ def open_batches(engine: Engine, route: Route) -> list[RowMapping]:
                 .where(
                     columns.dst_chain_id == route.dst_chain_id,
                     columns.dst_bridge == route.dst_bridge,
-                    columns.status != "delivered",
+                    columns.status.not_in(("delivered", "vetoed")),
                 )
                 .order_by(columns.seq)
             )

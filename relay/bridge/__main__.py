@@ -1,7 +1,6 @@
-"""`python -m relay.bridge`: the bridge relay with the environment's settings until SIGTERM. Each round reads
-both bridges' confirmed messages (L1 deposits, L2 withdrawals) and delivers each direction's batches; a
-round that fails (a node or the API down, a send that reverted) is logged and the next one starts again
-from what the chains and the database say."""
+"""`python -m relay.bridge`: the bridge relay with the environment's settings until SIGTERM, one
+`relay.bridge.rounds.RelayRound` after another: both bridges' confirmed messages (L1 deposits, L2
+withdrawals) read, the guardian's vetoes applied, each direction's batches delivered."""
 
 import logging
 import threading
@@ -13,9 +12,11 @@ from chain.client import make_web3
 from chain.errors import ChainError
 from chain.intents import BridgeBatch
 from payments.bridge.store import BatchPolicy
-from payments.rails.custody_requests import SigningRefused, request_signature
+from payments.rails.custody_requests import request_signature
 from relay.bridge.delivery import Deliverer, Signer, log
+from relay.bridge.rounds import RelayRound
 from relay.bridge.settings import BridgeRelaySettings, get_settings
+from relay.bridge.vetoes import VetoWatcher
 from relay.bridge.watcher import BridgeWatcher
 from relay.cursor import make_engine
 from relay.keeper import install_stop_handlers
@@ -41,24 +42,30 @@ def signer_for(settings: BridgeRelaySettings, client: httpx.Client, destination:
     return sign
 
 
-def relay_from_settings(
-    settings: BridgeRelaySettings, client: httpx.Client
-) -> tuple[list[BridgeWatcher], list[Deliverer]]:
-    """Both watchers and both deliverers the settings describe."""
+def relay_from_settings(settings: BridgeRelaySettings, client: httpx.Client) -> RelayRound:
+    """Both watchers, both veto watchers and both deliverers the settings describe."""
     l1 = BridgeL1(make_web3(settings.l1_rpc_url), settings.l1_bridge, from_block=settings.l1_from_block)
     l2 = BridgeL2(make_web3(settings.l2_rpc_url), settings.l2_bridge, from_block=settings.l2_from_block)
     engine = make_engine(settings.database_url)
     relayer = relayer_from_file(settings.relayer_key_file)
     policy = BatchPolicy(settings.max_messages, int(settings.max_age_seconds * 1_000_000))
     lease_us = int(settings.lease_seconds * 1_000_000)
-    watchers = [BridgeWatcher(bridge, engine, settings.confirmations) for bridge in (l1, l2)]
-    deliverers = [
-        Deliverer(
-            engine, bridge, signer_for(settings, client, bridge), relayer, policy, settings.holder, lease_us
-        )
-        for bridge in (l2, l1)
-    ]
-    return watchers, deliverers
+    return RelayRound(
+        watchers=[BridgeWatcher(bridge, engine, settings.confirmations) for bridge in (l1, l2)],
+        veto_watchers=[VetoWatcher(bridge, engine, settings.confirmations) for bridge in (l2, l1)],
+        deliverers=[
+            Deliverer(
+                engine,
+                bridge,
+                signer_for(settings, client, bridge),
+                relayer,
+                policy,
+                settings.holder,
+                lease_us,
+            )
+            for bridge in (l2, l1)
+        ],
+    )
 
 
 def main() -> int:
@@ -69,7 +76,7 @@ def main() -> int:
         base_url=settings.api_url, headers=headers, timeout=settings.sign_timeout_seconds
     ) as client:
         try:
-            watchers, deliverers = relay_from_settings(settings, client)
+            relay = relay_from_settings(settings, client)
         except (ValueError, ChainError) as error:
             log.error("cannot start: %s", error)
             return 2
@@ -77,21 +84,9 @@ def main() -> int:
         install_stop_handlers(stop)
         log.info("bridge relay %s for %s <-> %s", settings.holder, settings.l1_bridge, settings.l2_bridge)
         while not stop.is_set():
-            for round_ in (*(w.run_once for w in watchers), *(d.run_once for d in deliverers)):
-                try:
-                    round_()
-                except Exception as error:  # a node, the API or the database down, a refusal: next round
-                    log.warning("round failed, retrying: %s", describe(error))
+            relay.run_once()
             stop.wait(settings.poll_interval_seconds)
     return 0
-
-
-def describe(error: Exception) -> str:
-    """A failure for the log: chain and custody errors in full, anything else by type (transport errors
-    quote URLs, which may carry credentials)."""
-    if isinstance(error, ChainError | SigningRefused):
-        return str(error)
-    return type(error).__name__
 
 
 if __name__ == "__main__":

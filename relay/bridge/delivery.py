@@ -20,6 +20,12 @@ holder delivers it, and a relay killed holding it blocks the batch only until th
 A send that fails (a node down, a revert) raises out of the round; the next round starts again from what
 the chain and the database say. Each round also releases the queued messages whose delay is over
 (`released`).
+
+Undone batches (`payments.bridge.vetoes`). A batch the destination shows vetoed is left alone: the veto
+watcher (`relay.bridge.vetoes`) returns its messages to be cut again once it reads the veto at the depth.
+A message a deep reorg orphaned is never claimed, and its batch stays open (loudly, for the guardian to
+veto) rather than delivered; a batch holding one that the destination has not attested is dropped, with
+every batch cut after it, and its other messages cut again.
 """
 
 import logging
@@ -48,6 +54,7 @@ from payments.bridge.store import (
     set_batch,
     set_message,
 )
+from payments.bridge.vetoes import drop_batches_from
 
 log = logging.getLogger("relay.bridge")
 
@@ -84,20 +91,29 @@ class Deliverer:
     policy: BatchPolicy
     holder: str
     lease_ttl_us: int = 60_000_000
+    clock: Callable[[], int] = now_us
+    """Microseconds since the epoch: the batch policy's and the leases' clock (a test's, to expire one)."""
 
     def __post_init__(self) -> None:
         self.route = self.destination.inbound()
 
     def run_once(self) -> int:
         """Cut what is due and carry every open batch on; the number of messages delivered."""
-        while cut_batch(self.engine, self.route, self.policy, now_us()) is not None:
+        while cut_batch(self.engine, self.route, self.policy, self.clock()) is not None:
             pass
         delivered = self.release_due()
         for batch in open_batches(self.engine, self.route):
             lease = f"bridge-batch:{batch['id']}"
-            if not take_lease(self.engine, lease, self.holder, now_us(), self.lease_ttl_us):
+            if not take_lease(self.engine, lease, self.holder, self.clock(), self.lease_ttl_us):
                 continue  # another relay delivers it
-            delivered += self.deliver(batch, lease)
+            current = load_batch(self.engine, int(batch["id"]))
+            if (
+                current is None
+                or current["root"] != batch["root"]
+                or current["status"] in ("delivered", "vetoed")
+            ):
+                continue  # dropped (its id perhaps another batch's now), delivered or vetoed since listed
+            delivered += self.deliver(current, lease)
         return delivered
 
     def deliver(self, batch: RowMapping, lease: str) -> int:
@@ -106,23 +122,38 @@ class Deliverer:
         tree = Batch(self.route, [message_of(self.route, row) for row in rows])
         if "0x" + tree.root.hex() != batch["root"]:
             raise BridgeError(f"batch {batch['id']}'s messages do not make its root")
+        orphaned = [int(row["nonce"]) for row in rows if row["status"] == "orphaned"]
         if batch["status"] == "cut":
+            if orphaned and self.drop_unattested(batch, lease):
+                return 0
             self.attest(batch, tree)
             reloaded = load_batch(self.engine, int(batch["id"]))
             assert reloaded is not None
             batch = reloaded
+        if orphaned:
+            log.error(
+                "batch seq %s on %s holds messages %s a reorg took away: the guardian must veto it before %s",
+                batch["seq"],
+                self.destination.address,
+                orphaned,
+                batch["deadline"],
+            )
         if int(self.destination.w3.eth.get_block("latest")["timestamp"]) < int(batch["deadline"]):
             return 0  # the challenge window is still open
-        set_batch(self.engine, int(batch["id"]), now_us(), "claimable")
+        if self.destination.record(int(batch["seq"])).vetoed:
+            return 0  # the veto watcher returns its messages once it reads the veto at the depth
+        set_batch(self.engine, int(batch["id"]), self.clock(), "claimable")
         delivered = 0
         for row in batch_messages(self.engine, int(batch["id"])):
-            if row["status"] in DELIVERED:
+            if row["status"] in (*DELIVERED, "orphaned"):
                 continue
-            if not take_lease(self.engine, lease, self.holder, now_us(), self.lease_ttl_us):
+            if not take_lease(self.engine, lease, self.holder, self.clock(), self.lease_ttl_us):
                 return delivered  # the lease ran out and another relay took the batch over
             self.claim(batch, tree, row)
             delivered += 1
-        set_batch(self.engine, int(batch["id"]), now_us(), None, status="delivered")
+        if orphaned:
+            return delivered  # open while it holds an orphaned message (revived, it is claimed then)
+        set_batch(self.engine, int(batch["id"]), self.clock(), None, status="delivered")
         drop_lease(self.engine, lease, self.holder)
         log.info("batch %s (seq %s) delivered", batch["id"], batch["seq"])
         return delivered
@@ -145,13 +176,26 @@ class Deliverer:
         set_batch(
             self.engine,
             int(batch["id"]),
-            now_us(),
+            self.clock(),
             "attested",
             status="attested",
             deadline=record.deadline,
             attest_tx_hash=tx_hash,
         )
         log.info("batch %s attested as seq %s", batch["id"], seq)
+
+    def drop_unattested(self, batch: RowMapping, lease: str) -> bool:
+        """Drop `batch` (holding an orphaned message) and the batches after it, their other messages to be
+        cut again, unless the destination attested it already (before a crash let it be recorded): then it
+        is the guardian's to veto. Whether it was dropped."""
+        seq = int(batch["seq"])
+        if self.destination.record(seq).fingerprint != bytes(32):
+            return False
+        with self.engine.begin() as connection:
+            returned = drop_batches_from(connection, self.route, seq, self.clock())
+        drop_lease(self.engine, lease, self.holder)
+        log.warning("batch seq %s held orphaned messages: dropped, %s messages to cut again", seq, returned)
+        return True
 
     def release_due(self) -> int:
         """Release the route's queued messages whose delay is over (anyone may; the bridge pays each once:
@@ -167,7 +211,7 @@ class Deliverer:
                     continue
                 receipt = self.destination.release(self.relayer, message)
                 tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-            set_message(self.engine, row, "released", now_us(), tx_hash or row["claim_tx_hash"])
+            set_message(self.engine, row, "released", self.clock(), tx_hash or row["claim_tx_hash"])
             released += 1
         return released
 
@@ -179,4 +223,4 @@ class Deliverer:
             receipt = self.destination.claim(self.relayer, int(batch["seq"]), tree, message)
             tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
         queued = int(self.destination.contract.functions.queued(message.leaf()).call()) != 0
-        set_message(self.engine, row, "queued" if queued else "claimed", now_us(), tx_hash)
+        set_message(self.engine, row, "queued" if queued else "claimed", self.clock(), tx_hash)

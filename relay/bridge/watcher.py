@@ -5,20 +5,25 @@ One window of blocks is one database transaction: the reorg check (the stored bl
 chain's), the rewind if a reorg replaced blocks already read (their unbatched messages dropped, to be read
 again), every message of the window recorded under its (source chain id, tx hash, log index), and the cursor
 moved, all committed together. A crash anywhere leaves the window unread; reading it again records nothing
-twice. A reorg shallower than the depth never reaches what was read; a deeper one that replaced blocks whose
-messages are batched already is the guardian's to veto (those messages are not touched here).
+twice. A reorg shallower than the depth never reaches what was read. A deeper one may have taken away
+messages a batch holds already: each is looked up by its transaction (a reorg may only have moved it to
+another block); one no longer there at the depth is `orphaned` (never claimed, never cut again) and the log
+names, at CRITICAL, the batches the guardian has to veto (`payments.bridge.vetoes`): the relay cannot undo
+an attested batch itself. Should the event come back, reading it again revives the message.
 """
 
 import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RowMapping
+from web3.exceptions import TransactionNotFound
 
 from chain.bridge.contracts import Bridge
 from chain.bridge.message import Message
 from payments.bridge.schema import bridge_cursor_blocks
-from payments.bridge.store import forget_unbatched_after, record_message
+from payments.bridge.store import MessageKey, forget_unbatched_after, record_message, to_hex
+from payments.bridge.vetoes import batch_seqs, batched_after, move_message, orphan_messages
 from relay.cursor import ChainCursor
 
 log = logging.getLogger("relay.bridge")
@@ -78,6 +83,69 @@ class BridgeWatcher:
             kept,
             dropped,
         )
+        self._orphan_vanished(connection, kept)
+
+    def _orphan_vanished(self, connection: Connection, kept: int) -> None:
+        """Batched messages read after block `kept`: moved where the chain has them now, orphaned where it
+        has them no more (at the depth), and the guardian told which batches to veto."""
+        now_us = time.time_ns() // 1_000
+        vanished: list[RowMapping] = []
+        for row in batched_after(connection, self.route, kept):
+            key: MessageKey = (int(row["src_chain_id"]), str(row["tx_hash"]), int(row["log_index"]))
+            block = self._still_sent(row)
+            if block is None:
+                vanished.append(row)
+            else:
+                move_message(connection, key, block, now_us)
+        undelivered = [row for row in vanished if row["status"] in ("batched", "attested", "claimable")]
+        for row in vanished:
+            if row not in undelivered:
+                log.critical(
+                    "message %s (nonce %s) was paid out on chain %s but a reorg took its source event away",
+                    row["id"],
+                    row["nonce"],
+                    self.route.dst_chain_id,
+                )
+        if not undelivered:
+            return
+        orphan_messages(
+            connection,
+            [(int(r["src_chain_id"]), str(r["tx_hash"]), int(r["log_index"])) for r in undelivered],
+            now_us,
+        )
+        seqs = batch_seqs(connection, sorted({int(row["batch_id"]) for row in undelivered}))
+        log.critical(
+            "reorg on chain %s deeper than %s confirmations took away messages %s; guardian: veto batch "
+            "seqs %s on bridge %s (chain %s) before their challenge windows end (the relay drops those not "
+            "attested)",
+            self.route.src_chain_id,
+            self.confirmations,
+            [int(row["nonce"]) for row in undelivered],
+            [f"{seq} ({status})" for seq, status in seqs],
+            self.route.dst_bridge,
+            self.route.dst_chain_id,
+        )
+
+    def _still_sent(self, row: RowMapping) -> tuple[int, str] | None:
+        """The block (number, hash) the message's event is in now, at the depth; None if it is not."""
+        w3 = self.bridge.w3
+        try:
+            receipt = w3.eth.get_transaction_receipt(row["tx_hash"])
+        except TransactionNotFound:
+            return None
+        if int(receipt["blockNumber"]) > int(w3.eth.block_number) - self.confirmations:
+            return None
+        event = getattr(self.bridge.contract.events, self.bridge.SENT_EVENT)()
+        for entry in receipt["logs"]:
+            if (
+                int(entry["logIndex"]) != int(row["log_index"])
+                or entry["address"].lower() != self.bridge.address.lower()
+            ):
+                continue
+            message = Message.from_event(self.route, event.process_log(entry)["args"])
+            if to_hex(message.leaf()) == row["leaf"]:
+                return int(receipt["blockNumber"]), to_hex(bytes(receipt["blockHash"]))
+        return None
 
     def _record(self, connection: Connection, first: int, last: int) -> int:
         event = getattr(self.bridge.contract.events, self.bridge.SENT_EVENT)

@@ -1,9 +1,9 @@
 """The bridge relay on two real anvils with a real custody group: deposits on L1 read at the depth, batched,
 the batch signed by the custody group through the API and attested on L2 by a relayer, each message claimed
 once. A crash at every step resumes to one mint per message; of two relays only the lease holder delivers,
-and a dead one's lease expires; a reorg shallower than the depth mints nothing twice."""
+and a dead one's lease expires; a reorg shallower than the depth mints nothing twice; a deposit over the rate
+limit is queued and released once, by the relay or by anyone else."""
 
-import time
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from chain.dev_accounts import dev_accounts
 from chain.transactions import send_call
 from payments.bridge.lease import take_lease
 from payments.bridge.schema import bridge_batches, bridge_messages
-from payments.bridge.store import BatchPolicy, cut_batch
+from payments.bridge.store import BatchPolicy, cut_batch, message_of, queued_messages
 from relay.bridge.delivery import Deliverer, Signer, now_us
 from relay.bridge.watcher import BridgeWatcher
 from scripts._support.anvil import rpc_call
@@ -186,15 +186,18 @@ def test_only_the_lease_holder_delivers_and_a_dead_ones_lease_expires(
     bridges.deposit(alice, 3_000_000)
     assert seen(bridges, engine) == 1
     route = bridges.l2.inbound()
-    batch_id = cut_batch(engine, route, BatchPolicy(max_messages=10, max_age_us=0), now_us())
+    clock = [now_us()]
+    batch_id = cut_batch(engine, route, BatchPolicy(max_messages=10, max_age_us=0), clock[0])
     assert batch_id is not None
-    # a relay that took the batch and died: its lease runs for another 1.5 s
-    assert take_lease(engine, f"bridge-batch:{batch_id}", "relay-dead", now_us(), 1_500_000)
-    live = relay(bridges, engine, sign, "relay-live")
+    # a relay that took the batch and died: its lease runs for another 1.5 s of the live relay's clock
+    assert take_lease(engine, f"bridge-batch:{batch_id}", "relay-dead", clock[0], 1_500_000)
+    live = relay(bridges, engine, sign, "relay-live", clock=lambda: clock[0])
+    assert live.run_once() == 0
+    clock[0] += 1_499_999
     assert live.run_once() == 0
     assert bridges.bridged_balance(alice.address) == 0
     assert statuses(engine) == [(1, "batched")]
-    time.sleep(1.6)
+    clock[0] += 1
     assert live.run_once() == 1
     assert relay(bridges, engine, sign, "relay-dead").run_once() == 0  # back from the dead: nothing to do
     assert bridges.bridged_balance(alice.address) == 3_000_000
@@ -226,3 +229,26 @@ def test_a_reorg_shallower_than_the_depth_mints_nothing_twice(
     assert statuses(engine) == [(1, "claimed")]
     assert bridges.l2.is_consumed(1)
     assert not bridges.l2.is_consumed(2)
+
+
+def test_a_queued_deposit_released_by_someone_else_is_recorded_not_paid_again(
+    bridges: Bridges, engine: Engine, sign: Signer
+) -> None:
+    """`release` is anyone's to call: the relay finds the message no longer queued and records it released."""
+    alice, bob = dev_accounts()[USERS[0]], dev_accounts()[USERS[1]]
+    guardian = dev_accounts()[5]
+    limit = bridges.l2.contract.functions.set_token(bridges.bridged.address, bridges.tusd.address, 1_000_000)
+    send_call(bridges.l2.w3, guardian, limit)
+    bridges.deposit(alice, 3_000_000)
+    assert seen(bridges, engine) == 1
+    deliverer = relay(bridges, engine, sign)
+    assert deliverer.run_once() == 1
+    assert statuses(engine) == [(1, "queued")]
+    rpc_call(bridges.l2_node.url, "evm_increaseTime", [QUEUE_DELAY + 1])
+    mine(bridges.l2_node, 1)
+    (row,) = queued_messages(engine, bridges.l2.inbound())
+    bridges.l2.release(bob, message_of(bridges.l2.inbound(), row))
+    assert deliverer.run_once() == 1
+    assert statuses(engine) == [(1, "released")]
+    assert deliverer.run_once() == 0
+    assert bridges.bridged_balance(alice.address) == 3_000_000

@@ -1,6 +1,7 @@
-"""`python -m relay.bridge` against the API process and a real custody group on two anvils, killed with
-SIGKILL twice mid-flow and restarted: every deposit is minted on L2 exactly once (one `Claimed` event per
-nonce, the balance the sum of the deposits), every batch attested once at its own seq."""
+"""`python -m relay.bridge` against the API process and a real custody group on two anvils: killed with
+SIGKILL twice mid-flow and restarted, and two of them at once on a paused bridge that is then unpaused;
+either way every deposit is minted on L2 exactly once (one `Claimed` event per nonce, the balance the sum of
+the deposits), every batch attested once at its own seq."""
 
 import os
 import sys
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from chain.dev_accounts import dev_accounts
+from chain.transactions import send_call
 from payments.bridge.schema import bridge_batches, bridge_messages
 from scripts._support.processes import ManagedProcess
 from tests.api.bridge.conftest import KEY_ID
@@ -34,6 +36,49 @@ def claimed(engine: Engine) -> int:
         )
 
 
+def relay_env(tmp_path: Path, bridges: Bridges, api: ApiProcess, database_url: str) -> dict[str, str]:
+    """The environment of a relay process on these bridges, this API and database: one message a batch,
+    2-second leases, rounds every 50 ms."""
+    (tmp_path / "api.key").write_text(api.token)
+    (tmp_path / "relayer.key").write_text(dev_accounts()[6].key.hex())
+    return {
+        **{name: value for name, value in os.environ.items() if not name.startswith("TPW_")},
+        "TPW_BRIDGE_L1_RPC_URL": bridges.l1_node.url,
+        "TPW_BRIDGE_L2_RPC_URL": bridges.l2_node.url,
+        "TPW_BRIDGE_L1_BRIDGE": bridges.l1.address,
+        "TPW_BRIDGE_L2_BRIDGE": bridges.l2.address,
+        "TPW_BRIDGE_L1_FROM_BLOCK": str(bridges.l1.from_block),
+        "TPW_BRIDGE_L2_FROM_BLOCK": str(bridges.l2.from_block),
+        "TPW_BRIDGE_DATABASE_URL": database_url,
+        "TPW_BRIDGE_API_URL": api.url,
+        "TPW_BRIDGE_API_KEY_FILE": str(tmp_path / "api.key"),
+        "TPW_BRIDGE_RELAYER_KEY_FILE": str(tmp_path / "relayer.key"),
+        "TPW_BRIDGE_CUSTODY_KEY_ID": KEY_ID,
+        "TPW_BRIDGE_CONFIRMATIONS": "2",
+        "TPW_BRIDGE_MAX_MESSAGES": "1",
+        "TPW_BRIDGE_LEASE_SECONDS": "2",
+        "TPW_BRIDGE_POLL_INTERVAL_SECONDS": "0.05",
+    }
+
+
+def start_relay(name: str, env: dict[str, str], log_path: Path) -> ManagedProcess:
+    return ManagedProcess(name, [sys.executable, "-m", "relay.bridge"], log_path=log_path, env=env).start()
+
+
+def assert_each_deposit_minted_once(bridges: Bridges, engine: Engine, amounts: list[int]) -> None:
+    alice = dev_accounts()[USERS[0]]
+    assert bridges.bridged_balance(alice.address) == sum(amounts)
+    events = bridges.l2.contract.events.Claimed.get_logs(from_block=bridges.l2.from_block, to_block="latest")
+    assert sorted(int(event["args"]["nonce"]) for event in events) == list(range(1, len(amounts) + 1))
+    attested = bridges.l2.contract.events.BatchAttested.get_logs(
+        from_block=bridges.l2.from_block, to_block="latest"
+    )
+    assert sorted(int(event["args"]["seq"]) for event in attested) == list(range(1, len(amounts) + 1))
+    with engine.connect() as connection:
+        seqs = connection.execute(select(bridge_batches.c.seq, bridge_batches.c.status)).all()
+    assert sorted(seqs) == [(seq, "delivered") for seq in range(1, len(amounts) + 1)]
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
     tmp_path: Path, group: CustodyGroup, bridges: Bridges, engine: Engine, database_url: str
@@ -45,30 +90,10 @@ def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
     mine(bridges.l1_node, 2)
     (tmp_path / "api").mkdir()
     with ApiProcess(tmp_path / "api", group, database_url) as api:
-        (tmp_path / "api.key").write_text(api.token)
-        (tmp_path / "relayer.key").write_text(dev_accounts()[6].key.hex())
-        env = {
-            **{name: value for name, value in os.environ.items() if not name.startswith("TPW_")},
-            "TPW_BRIDGE_L1_RPC_URL": bridges.l1_node.url,
-            "TPW_BRIDGE_L2_RPC_URL": bridges.l2_node.url,
-            "TPW_BRIDGE_L1_BRIDGE": bridges.l1.address,
-            "TPW_BRIDGE_L2_BRIDGE": bridges.l2.address,
-            "TPW_BRIDGE_L1_FROM_BLOCK": str(bridges.l1.from_block),
-            "TPW_BRIDGE_L2_FROM_BLOCK": str(bridges.l2.from_block),
-            "TPW_BRIDGE_DATABASE_URL": database_url,
-            "TPW_BRIDGE_API_URL": api.url,
-            "TPW_BRIDGE_API_KEY_FILE": str(tmp_path / "api.key"),
-            "TPW_BRIDGE_RELAYER_KEY_FILE": str(tmp_path / "relayer.key"),
-            "TPW_BRIDGE_CUSTODY_KEY_ID": KEY_ID,
-            "TPW_BRIDGE_CONFIRMATIONS": "2",
-            "TPW_BRIDGE_MAX_MESSAGES": "1",
-            "TPW_BRIDGE_LEASE_SECONDS": "2",
-            "TPW_BRIDGE_POLL_INTERVAL_SECONDS": "0.05",
-        }
+        env = relay_env(tmp_path, bridges, api, database_url)
 
         def relay() -> ManagedProcess:
-            argv = [sys.executable, "-m", "relay.bridge"]
-            return ManagedProcess("bridge-relay", argv, log_path=tmp_path / "relay.log", env=env).start()
+            return start_relay("bridge-relay", env, tmp_path / "relay.log")
 
         def claimed_at_least(count: int) -> Callable[[], bool]:
             return lambda: claimed(engine) >= count
@@ -81,12 +106,35 @@ def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
         assert wait_until(lambda: claimed(engine) >= DEPOSITS, 180)
         process.stop()
         assert claimed(engine) == DEPOSITS, process.log_tail()
-    assert bridges.bridged_balance(alice.address) == sum(amounts)
-    events = bridges.l2.contract.events.Claimed.get_logs(from_block=bridges.l2.from_block, to_block="latest")
-    assert sorted(int(event["args"]["nonce"]) for event in events) == list(range(1, DEPOSITS + 1))
-    with engine.connect() as connection:
-        seqs = connection.execute(select(bridge_batches.c.seq, bridge_batches.c.status)).all()
-    assert sorted(seqs) == [(seq, "delivered") for seq in range(1, DEPOSITS + 1)]
+    assert_each_deposit_minted_once(bridges, engine, amounts)
     for seq in range(1, DEPOSITS + 1):
         assert bridges.l2.record(seq).fingerprint != bytes(32)
     assert bridges.l2.record(DEPOSITS + 1).fingerprint == bytes(32)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_relays_at_once_on_a_paused_bridge_deliver_each_batch_once(
+    tmp_path: Path, group: CustodyGroup, bridges: Bridges, engine: Engine, database_url: str
+) -> None:
+    """Both relays find the batches while the guardian has paused L2: each attempt is refused and logged,
+    nothing is lost; unpaused, of the two only a batch's lease holder delivers it."""
+    alice, guardian = dev_accounts()[USERS[0]], dev_accounts()[5]
+    send_call(bridges.l2.w3, guardian, bridges.l2.contract.functions.pause())
+    amounts = [1_000_000 * (n + 1) for n in range(DEPOSITS)]
+    for amount in amounts:
+        bridges.deposit(alice, amount)
+    mine(bridges.l1_node, 2)
+    (tmp_path / "api").mkdir()
+    with ApiProcess(tmp_path / "api", group, database_url) as api:
+        env = relay_env(tmp_path, bridges, api, database_url)
+        relays = [start_relay(f"bridge-relay-{n}", env, tmp_path / f"relay-{n}.log") for n in (1, 2)]
+        try:
+            assert wait_until(lambda: any("bridge: paused" in r.log_tail(50) for r in relays), 120)
+            assert claimed(engine) == 0
+            send_call(bridges.l2.w3, guardian, bridges.l2.contract.functions.unpause())
+            assert wait_until(lambda: claimed(engine) >= DEPOSITS, 180), relays[0].log_tail()
+        finally:
+            for process in relays:
+                process.stop()
+    assert claimed(engine) == DEPOSITS
+    assert_each_deposit_minted_once(bridges, engine, amounts)

@@ -1,15 +1,19 @@
 """The bridge watchers on real anvils: messages read once, only at the confirmation depth, each under its
 (chain, tx hash, log index); a reorg that replaced blocks already read is rewound in the same transaction and
-the replacing chain's messages are recorded instead of the vanished ones."""
+the replacing chain's messages are recorded instead of the vanished ones; a batched message a deeper reorg
+only moved to another block is kept."""
+
+import logging
 
 import pytest
 from eth_typing import HexStr
 from sqlalchemy import Engine, select
 from web3.logs import DISCARD
+from web3.types import TxParams
 
 from chain.dev_accounts import dev_accounts
 from payments.bridge.schema import bridge_cursor_blocks, bridge_messages
-from payments.bridge.store import message_id
+from payments.bridge.store import BatchPolicy, cut_batch, message_id
 from relay.bridge.watcher import BridgeWatcher
 from scripts._support.anvil import rpc_call
 from tests.relay.bridge.conftest import USERS, Bridges, mine
@@ -80,3 +84,47 @@ def test_a_reorg_of_blocks_already_read_is_rewound(bridges: Bridges, engine: Eng
         stored = connection.execute(select(bridge_cursor_blocks.c.number, bridge_cursor_blocks.c.hash)).all()
     for number, block_hash in stored:  # every remembered block is the new chain's
         assert "0x" + bytes(bridges.l1.w3.eth.get_block(number)["hash"]).hex() == block_hash
+
+
+def test_a_deep_reorg_that_only_moved_a_batched_message_keeps_it(
+    bridges: Bridges, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same signed deposit lands one block later on the replacing chain: the reorg reaches a message
+    already batched, the watcher finds it by its transaction at the depth, records its new block and orphans
+    nothing."""
+    user = dev_accounts()[USERS[0]]
+    w3 = bridges.l1.w3
+    watcher = BridgeWatcher(bridges.l1, engine, confirmations=1)
+    call = bridges.l1.contract.functions.deposit(bridges.tusd.address, 1_000_000, user.address)
+    params: TxParams = {
+        "from": user.address,
+        "nonce": w3.eth.get_transaction_count(user.address),
+        "chainId": 31337,
+        "gas": 300_000,
+    }
+    tx = call.build_transaction(params)
+    raw = user.sign_transaction(tx).raw_transaction  # type: ignore[arg-type]  # web3's TxParams is eth-account's dict
+    snapshot = rpc_call(bridges.l1_node.url, "evm_snapshot")
+    tx_hash = "0x" + bytes(w3.eth.send_raw_transaction(raw)).hex()
+    mine(bridges.l1_node, 1)
+    assert watcher.run_once() == 1
+    assert cut_batch(engine, bridges.l1.outbound(), BatchPolicy(1, 0), 0) is not None
+    old_block = int(w3.eth.get_transaction_receipt(HexStr(tx_hash))["blockNumber"])
+
+    assert rpc_call(bridges.l1_node.url, "evm_revert", [snapshot]) is True
+    mine(bridges.l1_node, 1)  # the deposit lands a block later than before
+    assert "0x" + bytes(w3.eth.send_raw_transaction(raw)).hex() == tx_hash
+    mine(bridges.l1_node, 2)
+    with caplog.at_level(logging.WARNING, logger="relay.bridge"):
+        assert watcher.run_once() == 0
+    assert "reorg on chain 31337" in caplog.text
+    assert "took away" not in caplog.text
+    receipt = w3.eth.get_transaction_receipt(HexStr(tx_hash))
+    assert int(receipt["blockNumber"]) == old_block + 1
+    with engine.connect() as connection:
+        row = connection.execute(select(bridge_messages)).mappings().one()
+    assert (row["status"], row["block_number"], row["block_hash"]) == (
+        "batched",
+        old_block + 1,
+        "0x" + bytes(receipt["blockHash"]).hex(),
+    )
