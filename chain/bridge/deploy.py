@@ -15,7 +15,6 @@ from web3.types import TxReceipt
 
 from chain.artifacts import deploy
 from chain.bridge.contracts import BridgeL1, BridgeL2
-from chain.bridge.message import BridgeError
 from chain.transactions import send_call
 
 
@@ -74,15 +73,9 @@ def deploy_bridges(
     """Deploys BridgeL1 on `w1` and BridgeL2 on `w2` (each naming the other's chain id), links them with
     `initialize` (once, by the deployer) and deploys the bridged token BridgeL2 alone mints and burns. The
     deployer keeps no authority: `initialize` cannot run again, and the guardian configures the rest.
-    Refused (BridgeError) when the deployer's nonces on the two chains are equal: the bridges would share
-    an address, and each refuses a remote bridge at its own address."""
+    With equal deployer nonces on both chains the two bridges share an address, which is fine: every
+    digest names both chain ids as well as both addresses."""
     l1_chain_id, l2_chain_id = int(w1.eth.chain_id), int(w2.eth.chain_id)
-    nonce = int(w1.eth.get_transaction_count(deployer.address))
-    if nonce == int(w2.eth.get_transaction_count(deployer.address)):
-        raise BridgeError(
-            f"the deployer's next nonce is {nonce} on both chains: BridgeL1 and BridgeL2 would get the same "
-            "address, which `initialize` refuses as the bridge itself; send a transaction on one chain first"
-        )
     key, queue = params.custody_key, params.queue_delay
     window_l1, window_l2 = params.challenge_windows
     guardian_l1, guardian_l2 = params.guardians

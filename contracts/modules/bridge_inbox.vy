@@ -197,14 +197,14 @@ def __init__(
 def initialize(remote_bridge_: address):
     """
     @notice Links this bridge to the other chain's bridge; once, by the deployer.
-    @param remote_bridge_ The bridge contract on the other chain; not zero, not this contract.
+    @param remote_bridge_ The bridge contract on the other chain; not zero. It may have this contract's
+            address (the same deployer nonce, or CREATE2, on both chains): every digest also names both
+            chain ids, so the two are never confused.
     """
     assert msg.sender == _DEPLOYER, "bridge: only the deployer initializes"
     link: uint256 = self._link
     assert link & REMOTE_MASK == 0, "bridge: already initialized"
-    assert remote_bridge_ != empty(address) and remote_bridge_ != self, (
-        "bridge: remote bridge is zero or this"
-    )
+    assert remote_bridge_ != empty(address), "bridge: remote bridge is zero"
     self._link = link | convert(remote_bridge_, uint256)
     log Initialized(remote_bridge=remote_bridge_)
 

@@ -13,7 +13,6 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from chain.bridge.deploy import Deployed, DeployedBridges
-from chain.bridge.message import BridgeError
 from chain.client import make_web3
 from chain.deployments import Deployments
 from custody.policy.config import parse_policy
@@ -58,9 +57,7 @@ def test_the_stack_deploys_linked_bridges_guarded_by_the_treasuries(
     l1, l2 = Chain("L1", L1_NETWORK, l1_anvil), Chain("L2", L2_NETWORK, l2_anvil)
     for chain in (l1, l2):
         chain.deployments = deploy_contracts(chain, key, tmp_path)
-    with pytest.raises(BridgeError, match="same address"):  # the deployer's nonces are equal on both
-        deploy_bridge(l1, l2, key, WINDOW)
-    deploy_lp_pool(l1, tmp_path)  # as the stack does, which sets L1's nonce apart
+    deploy_lp_pool(l1, tmp_path)  # as the stack does
     bridges = deploy_bridge(l1, l2, key, WINDOW)
 
     registry_l1, registry_l2 = Deployments.load(L1_NETWORK, tmp_path), Deployments.load(L2_NETWORK, tmp_path)
