@@ -9,63 +9,37 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
-from chain.bridge.contracts import Bridge
-from payments.bridge.schema import bridge_cursor_blocks
 from payments.bridge.vetoes import apply_veto
-from relay.cursor import ChainCursor
+from relay.bridge.windows import WindowReader
 
 log = logging.getLogger("relay.bridge")
 
 
 @dataclass
-class VetoWatcher:
+class VetoWatcher(WindowReader):
     """Applies the vetoes of `bridge` (a destination: it vetoes its inbound route's batches) to `engine`."""
-
-    bridge: Bridge
-    engine: Engine
-    confirmations: int
-    max_blocks: int = 2_000
 
     def __post_init__(self) -> None:
         self.route = self.bridge.inbound()
-        self.cursor = ChainCursor(
-            f"bridge-vetoes:{self.route.dst_chain_id}:{self.bridge.address}", bridge_cursor_blocks
-        )
+        super().__post_init__()
 
-    def run_once(self) -> int:
-        """Read every confirmed window; the number of messages returned to be cut again."""
+    def cursor_name(self) -> str:
+        return f"bridge-vetoes:{self.route.dst_chain_id}:{self.bridge.address}"
+
+    def apply(self, connection: Connection, first: int, last: int) -> int:
+        """The window's vetoes applied; the number of messages returned to be cut again."""
         returned = 0
-        while (count := self._read_window()) is not None:
+        for entry in self.bridge.contract.events.BatchVetoed.get_logs(from_block=first, to_block=last):
+            first_seq, last_seq = int(entry["args"]["first_seq"]), int(entry["args"]["last_seq"])
+            count = apply_veto(connection, self.route, first_seq, last_seq, time.time_ns() // 1_000)
             returned += count
-        return returned
-
-    def _read_window(self) -> int | None:
-        with self.engine.begin() as connection:
-            window = self.cursor.next_window(
-                connection,
-                self.bridge.w3,
-                start_block=self.bridge.from_block,
-                confirmations=self.confirmations,
-                max_blocks=self.max_blocks,
+            log.warning(
+                "the guardian vetoed batches %s-%s on chain %s: %s messages to cut again",
+                first_seq,
+                last_seq,
+                self.route.dst_chain_id,
+                count,
             )
-            if window is None:
-                return None
-            returned = 0
-            vetoes = self.bridge.contract.events.BatchVetoed.get_logs(
-                from_block=window.first, to_block=window.last.number
-            )
-            for entry in vetoes:
-                first, last = int(entry["args"]["first_seq"]), int(entry["args"]["last_seq"])
-                count = apply_veto(connection, self.route, first, last, time.time_ns() // 1_000)
-                returned += count
-                log.warning(
-                    "the guardian vetoed batches %s-%s on chain %s: %s messages to cut again",
-                    first,
-                    last,
-                    self.route.dst_chain_id,
-                    count,
-                )
-            self.cursor.advance(connection, window.last)
         return returned

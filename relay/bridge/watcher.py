@@ -16,56 +16,30 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, RowMapping
+from sqlalchemy import Connection, RowMapping
 from web3.exceptions import TransactionNotFound
 
-from chain.bridge.contracts import Bridge
 from chain.bridge.message import Message
-from payments.bridge.schema import bridge_cursor_blocks
 from payments.bridge.store import MessageKey, forget_unbatched_after, record_message, to_hex
 from payments.bridge.vetoes import batch_seqs, batched_after, move_message, orphan_messages
-from relay.cursor import ChainCursor
+from relay.bridge.windows import WindowReader
 
 log = logging.getLogger("relay.bridge")
 
 
 @dataclass
-class BridgeWatcher:
+class BridgeWatcher(WindowReader):
     """Reads `bridge`'s sent messages into `engine`'s `bridge_messages`."""
-
-    bridge: Bridge
-    engine: Engine
-    confirmations: int
-    max_blocks: int = 2_000
 
     def __post_init__(self) -> None:
         self.route = self.bridge.outbound()
-        self.cursor = ChainCursor(
-            f"bridge:{self.route.src_chain_id}:{self.bridge.address}", bridge_cursor_blocks
-        )
+        super().__post_init__()
 
-    def run_once(self) -> int:
-        """Read every confirmed window; the number of messages newly recorded."""
-        recorded = 0
-        while (count := self._read_window()) is not None:
-            recorded += count
-        return recorded
+    def cursor_name(self) -> str:
+        return f"bridge:{self.route.src_chain_id}:{self.bridge.address}"
 
-    def _read_window(self) -> int | None:
-        with self.engine.begin() as connection:
-            self._rewind(connection)
-            window = self.cursor.next_window(
-                connection,
-                self.bridge.w3,
-                start_block=self.bridge.from_block,
-                confirmations=self.confirmations,
-                max_blocks=self.max_blocks,
-            )
-            if window is None:
-                return None
-            recorded = self._record(connection, window.first, window.last.number)
-            self.cursor.advance(connection, window.last)
-        return recorded
+    def before_window(self, connection: Connection) -> None:
+        self._rewind(connection)
 
     def _rewind(self, connection: Connection) -> None:
         before = self.cursor.position(connection)
@@ -147,7 +121,8 @@ class BridgeWatcher:
                 return int(receipt["blockNumber"]), to_hex(bytes(receipt["blockHash"]))
         return None
 
-    def _record(self, connection: Connection, first: int, last: int) -> int:
+    def apply(self, connection: Connection, first: int, last: int) -> int:
+        """The window's messages recorded; how many were new."""
         event = getattr(self.bridge.contract.events, self.bridge.SENT_EVENT)
         now_us = time.time_ns() // 1_000
         recorded = 0
