@@ -106,18 +106,24 @@ def test_a_withdrawal_is_released_on_l1_after_the_challenge_window(
     assert statuses(engine) == [(1, "claimed"), (1, "claimed")]
 
 
-def test_over_the_rate_limit_a_deposit_is_queued_and_released_once(
-    bridges: Bridges, engine: Engine, sign: Signer
-) -> None:
-    alice = dev_accounts()[USERS[0]]
-    guardian = dev_accounts()[5]
+def queued_deposit(bridges: Bridges, engine: Engine, sign: Signer) -> Deliverer:
+    """L2's limit lowered to 1 tUSD a day by the guardian, alice's 3 tUSD deposit delivered and queued on L2;
+    the deliverer that did it."""
     limit = bridges.l2.contract.functions.set_token(bridges.bridged.address, bridges.tusd.address, 1_000_000)
-    send_call(bridges.l2.w3, guardian, limit)
-    bridges.deposit(alice, 3_000_000)
+    bridges.l2_guardian.run(limit)
+    bridges.deposit(dev_accounts()[USERS[0]], 3_000_000)
     assert seen(bridges, engine) == 1
     deliverer = relay(bridges, engine, sign)
     assert deliverer.run_once() == 1
     assert statuses(engine) == [(1, "queued")]
+    return deliverer
+
+
+def test_over_the_rate_limit_a_deposit_is_queued_and_released_once(
+    bridges: Bridges, engine: Engine, sign: Signer
+) -> None:
+    alice = dev_accounts()[USERS[0]]
+    deliverer = queued_deposit(bridges, engine, sign)
     assert bridges.bridged_balance(alice.address) == 0
     assert deliverer.run_once() == 0  # the delay is not over
     rpc_call(bridges.l2_node.url, "evm_increaseTime", [QUEUE_DELAY + 1])
@@ -236,14 +242,7 @@ def test_a_queued_deposit_released_by_someone_else_is_recorded_not_paid_again(
 ) -> None:
     """`release` is anyone's to call: the relay finds the message no longer queued and records it released."""
     alice, bob = dev_accounts()[USERS[0]], dev_accounts()[USERS[1]]
-    guardian = dev_accounts()[5]
-    limit = bridges.l2.contract.functions.set_token(bridges.bridged.address, bridges.tusd.address, 1_000_000)
-    send_call(bridges.l2.w3, guardian, limit)
-    bridges.deposit(alice, 3_000_000)
-    assert seen(bridges, engine) == 1
-    deliverer = relay(bridges, engine, sign)
-    assert deliverer.run_once() == 1
-    assert statuses(engine) == [(1, "queued")]
+    deliverer = queued_deposit(bridges, engine, sign)
     rpc_call(bridges.l2_node.url, "evm_increaseTime", [QUEUE_DELAY + 1])
     mine(bridges.l2_node, 1)
     (row,) = queued_messages(engine, bridges.l2.inbound())
