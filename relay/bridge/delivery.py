@@ -24,7 +24,7 @@ the chain and the database say. Each round also releases the queued messages who
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
@@ -32,7 +32,7 @@ from sqlalchemy import Engine, RowMapping
 
 from chain.bridge.batch import Batch
 from chain.bridge.contracts import Bridge, OnchainSignature
-from chain.bridge.message import BridgeError
+from chain.bridge.message import BridgeError, Message
 from chain.intents import BridgeBatch
 from chain.transactions import TransactionFailed
 from payments.bridge.lease import drop_lease, take_lease
@@ -51,8 +51,8 @@ from payments.bridge.store import (
 
 log = logging.getLogger("relay.bridge")
 
-Signer = Callable[[BridgeBatch, str], OnchainSignature]
-"""(intent, idempotency key) -> the custody group's signature (R.x, R.y, z)."""
+Signer = Callable[[BridgeBatch, Sequence[Message], str], OnchainSignature]
+"""(intent, the batch's messages, idempotency key) -> the custody group's signature (R.x, R.y, z)."""
 
 DELIVERED = ("claimed", "queued", "released")
 FINGERPRINT_BITS = 40
@@ -132,7 +132,7 @@ class Deliverer:
         seq, prev_root = int(batch["seq"]), from_hex(batch["prev_root"])
         tx_hash = None
         if self.destination.record(seq).fingerprint == bytes(32):
-            signature = self.sign(tree.intent(seq, prev_root), request_key(batch))
+            signature = self.sign(tree.intent(seq, prev_root), tree.messages, request_key(batch))
             try:
                 receipt = self.destination.attest(self.relayer, tree, seq, prev_root, signature)
                 tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
