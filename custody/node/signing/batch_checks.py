@@ -51,7 +51,8 @@ class BatchChecks:
         rules = self._policy.bridge_batch_rules(request.key_id, domain.chain_id)
         if rules is None:  # the policy refuses the batch anyway, and says why
             return {"chains_read": False, "messages_checked": None}
-        if (domain.chain_id, domain.verifying_contract) != (intent.dst_chain_id, intent.dst_bridge):
+        destination = (intent.dst_chain_id, intent.dst_bridge.lower())
+        if (domain.chain_id, domain.verifying_contract.lower()) != destination:
             raise BridgeBatchUnwitnessed(
                 [
                     f"the batch is for bridge {intent.dst_bridge} on chain {intent.dst_chain_id}, not for "

@@ -1,13 +1,14 @@
 """A signer node's two signing rounds, without HTTP: commit to nonces, then release one signature share.
 
-Round one (`SigningService.round1`) decodes the intent and computes its digest itself, then in one
-transaction of the node's state database records when the node first saw the request (time locks count from
-there), asks the policy (failing fast), and, if it agrees, opens the session holding fresh hedged nonces
-sealed by the key store (`custody.keystore.KeyStore.seal`, bound to the session id) together with the key id,
-request id and digest they are bound to. The transaction commits (one fsync: the nonce is durable) and the
-step is written to the audit log before the node answers with its commitments; that record becomes durable
-with round two's, which is synced before any share leaves (a round one answers nothing secret, so it does not
-wait for the audit log's own fsync).
+Round one (`SigningService.round1`) decodes the intent and computes its digest itself, checks a batch intent
+against the batch sent with it (`batch_checks`: an Anchor's leaves, a BridgeBatch's messages and the chains
+they came from), then in one transaction of the node's state database records when the node first saw the
+request (time locks count from there), asks the policy (failing fast), and, if it agrees, opens the session
+holding fresh hedged nonces sealed by the key store (`custody.keystore.KeyStore.seal`, bound to the session
+id) together with the key id, request id and digest they are bound to. The transaction commits (one fsync: the
+nonce is durable) and the step is written to the audit log before the node answers with its commitments; that
+record becomes durable with round two's, which is synced before any share leaves (a round one answers nothing
+secret, so it does not wait for the audit log's own fsync).
 
 Round two (`SigningService.round2`) takes the same intent again and every signer's commitments. In one
 transaction it takes the nonce out of the session (the row no longer holds it), checks that the intent, key
