@@ -25,21 +25,25 @@ read at round one only: the nonce committed to is bound to the digest, so round 
 witnessed or nothing.
 """
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from web3 import Web3
-from web3.contract.contract import ContractEvent
+from web3.contract.contract import Contract, ContractEvent
 from web3.exceptions import Web3Exception
 
+from chain.artifacts import contract
 from chain.bridge.batch import ZERO_ROOT, Batch, fingerprint
-from chain.bridge.contracts import Bridge, BridgeL1, BridgeL2
+from chain.bridge.contracts import BridgeL1, BridgeL2
 from chain.bridge.message import Message
 from chain.client import make_web3
 from chain.intents import BridgeBatch
 from custody.protocol.errors import ChainUnreadable
 
+T = TypeVar("T")
+MAX_CACHED_BRIDGES: Final = 16
 MESSAGE_FIELDS: Final = ("src_token", "dst_token", "sender", "recipient", "amount")
 """What a message carries besides its route and nonce, compared field by field with the source's event."""
 
@@ -55,17 +59,26 @@ class Reading:
 
 
 class ChainWitness:
-    """Reads the chains the node has RPC URLs for (chain id -> URL)."""
+    """Reads the chains the node has RPC URLs for (chain id -> URL).
+
+    The destination's views are read in one JSON-RPC batch at one block, and contract objects are kept per
+    bridge (building one costs tens of milliseconds; at most `MAX_CACHED_BRIDGES`, since the source bridge
+    comes from the request). A web3 client in batch mode would take another thread's call into its batch, so
+    reads go one at a time (the signing rounds run in worker threads)."""
 
     def __init__(self, rpc_urls: Mapping[int, str], *, timeout_seconds: float) -> None:
         self._web3 = {chain_id: make_web3(url, timeout=timeout_seconds) for chain_id, url in rpc_urls.items()}
+        self._views: dict[tuple[int, str], Contract] = {}
+        self._events: dict[tuple[int, str], dict[str, ContractEvent]] = {}
+        self._lock = threading.Lock()
 
     def read(self, intent: BridgeBatch, batch: Batch, confirmations: int) -> Reading:
         """Check `batch` (whose root and count are the intent's) against both chains, the module docstring
         says how; a chain without an RPC URL makes an unread `Reading`, an endpoint that fails to answer
         ChainUnreadable (named by its type only: an RPC URL may carry a credential)."""
         try:
-            return self._read(intent, batch, confirmations)
+            with self._lock:
+                return self._read(intent, batch, confirmations)
         except (Web3Exception, OSError) as error:
             raise ChainUnreadable(
                 f"chain {intent.src_chain_id} or {intent.dst_chain_id} did not answer: {type(error).__name__}"
@@ -79,8 +92,10 @@ class ChainWitness:
         wrong = _wrong_chain(source, intent.src_chain_id) + _wrong_chain(destination, intent.dst_chain_id)
         if wrong:
             return Reading(True, wrong, {"chains_read": True})
-        problems = _destination_problems(BridgeL1(destination, intent.dst_bridge), intent, batch.messages)
-        head, depths, unsent = _source_reading(source, batch)
+        views = self._cached(self._views, intent.dst_chain_id, intent.dst_bridge, _views)
+        problems = _destination_problems(views, intent, batch.messages)
+        events = self._cached(self._events, intent.src_chain_id, intent.src_bridge, _sent_events)
+        head, depths, unsent = _source_reading(source, events, batch)
         shallow = [
             f"message {nonce} has {depth} confirmations on the source chain, the policy {confirmations}"
             for nonce, depth in sorted(depths.items())
@@ -95,34 +110,60 @@ class ChainWitness:
         }
         return Reading(True, problems + unsent + shallow, details)
 
+    def _cached(
+        self, cache: dict[tuple[int, str], T], chain_id: int, address: str, build: Callable[[Web3, str], T]
+    ) -> T:
+        key = (chain_id, address)
+        if key not in cache:
+            if len(cache) >= MAX_CACHED_BRIDGES:
+                cache.clear()
+            cache[key] = build(self._web3[chain_id], address)
+        return cache[key]
+
 
 def _wrong_chain(w3: Web3, chain_id: int) -> list[str]:
     answered = int(w3.eth.chain_id)
     return [] if answered == chain_id else [f"the RPC URL for chain {chain_id} serves chain {answered}"]
 
 
-def _destination_problems(bridge: Bridge, intent: BridgeBatch, messages: Sequence[Message]) -> list[str]:
-    """What the destination bridge's views contradict: its link, the seq, prevRoot, messages paid already.
-    (`bridge` is read through the views both kinds of bridge share, `modules/bridge_inbox.vy`.)"""
+def _views(w3: Web3, address: str) -> Contract:
+    """A bridge's views (`modules/bridge_inbox.vy`: both kinds of bridge have them; one ABI reads both)."""
+    return contract(w3, BridgeL1.contract_type, address)
+
+
+def _destination_problems(views: Contract, intent: BridgeBatch, messages: Sequence[Message]) -> list[str]:
+    """What the destination bridge's views contradict: its link, the seq, prevRoot, messages paid already;
+    read in one batch of calls at one block."""
     where = f"the destination bridge {intent.dst_bridge} on chain {intent.dst_chain_id}"
-    if not bridge.w3.eth.get_code(bridge.address):
+    w3, seq = views.w3, intent.seq
+    block = int(w3.eth.block_number)
+    if not w3.eth.get_code(views.address, block):
         return [f"{where} has no code"]
-    if bridge.remote() != (intent.src_chain_id, intent.src_bridge):
+    functions = views.functions
+    with w3.batch_requests() as calls:
+        calls.add(functions.remote().call(block_identifier=block))
+        for number in (seq, max(seq - 1, 0)):
+            calls.add(functions.batch(number).call(block_identifier=block))
+        for message in messages:
+            calls.add(functions.is_consumed(message.nonce).call(block_identifier=block))
+        results: list[Any] = list(calls.execute())  # each call's decoded output
+    (remote_chain, remote_bridge), current, previous_record, *consumed = results
+    if (int(remote_chain), str(remote_bridge)) != (intent.src_chain_id, intent.src_bridge):
         return [f"{where} is not linked to the batch's source bridge {intent.src_bridge}"]
-    seq, problems = intent.seq, []
+    problems = []
     if seq == 0:
         problems.append("seq 0 is no batch: batches are numbered from 1")
-    elif bridge.record(seq).fingerprint != ZERO_ROOT:
+    elif bytes(current[0]) != ZERO_ROOT:
         problems.append(f"seq {seq} is already attested on {where}")
-    previous = bridge.record(seq - 1).fingerprint if seq > 1 else ZERO_ROOT
+    previous = bytes(previous_record[0]) if seq > 1 else ZERO_ROOT
     if seq > 1 and previous == ZERO_ROOT:
         problems.append(f"seq {seq} is not the next batch: seq {seq - 1} is not attested on {where}")
     elif fingerprint(intent.prev_root) != previous or (previous == ZERO_ROOT != intent.prev_root):
         problems.append(f"prevRoot 0x{intent.prev_root.hex()} is not the root of the last batch {where} kept")
     return problems + [
         f"message {message.nonce} is already paid on {where}"
-        for message in messages
-        if bridge.is_consumed(message.nonce)
+        for message, paid in zip(messages, consumed, strict=True)
+        if paid
     ]
 
 
@@ -132,11 +173,12 @@ def _sent_events(w3: Web3, address: str) -> dict[str, ContractEvent]:
     return {event.topic: event for event in events}
 
 
-def _source_reading(w3: Web3, batch: Batch) -> tuple[int, dict[int, int], list[str]]:
-    """The source chain's head, the depth of each message's event found there (by nonce), and the messages
-    the source contradicts (never sent, or sent with other fields)."""
+def _source_reading(
+    w3: Web3, events: dict[str, ContractEvent], batch: Batch
+) -> tuple[int, dict[int, int], list[str]]:
+    """The source chain's head, the depth of each message's event (one of `events`) found there by nonce,
+    and the messages the source contradicts (never sent, or sent with other fields)."""
     route = batch.route
-    events = _sent_events(w3, route.src_bridge)
     head = int(w3.eth.block_number)
     nonce_topics = ["0x" + message.nonce.to_bytes(32, "big").hex() for message in batch.messages]
     logs = w3.eth.get_logs(
