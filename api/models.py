@@ -200,6 +200,9 @@ class CustodySignRequest(Base):
     anchor_leaves: Mapped[dict[str, Any] | None] = mapped_column(  # an Anchor's batch, sent on every attempt
         JSON().with_variant(JSONB(), "postgresql"), nullable=True
     )
+    bridge_messages: Mapped[dict[str, Any] | None] = mapped_column(  # a BridgeBatch's, sent on every attempt
+        JSON().with_variant(JSONB(), "postgresql"), nullable=True
+    )
     attempts: Mapped[int] = mapped_column(Integer)
     signature: Mapped[str | None] = mapped_column(String(SIGNATURE_HEX_LENGTH))
     created_by: Mapped[str] = mapped_column(String(API_KEY_ID_LENGTH))

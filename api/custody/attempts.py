@@ -23,6 +23,7 @@ from custody.coordinator.errors import SigningFailed
 from custody.frost import PublicKeyPackage
 from custody.policy.approvals import OperatorApproval
 from custody.protocol.anchor_leaves import AnchorLeaves
+from custody.protocol.bridge_messages import BridgeMessages
 from custody.protocol.signing import IntentEnvelope
 
 ATTEMPT_WAIT_SECONDS = 60.0
@@ -64,6 +65,9 @@ async def attempt(
                 anchor_leaves=None
                 if row.anchor_leaves is None
                 else AnchorLeaves.model_validate(row.anchor_leaves),
+                bridge_messages=None
+                if row.bridge_messages is None
+                else BridgeMessages.model_validate(row.bridge_messages),
             )
         except SigningFailed as failure:
             outcome = outcomes.failed(failure, len(package.verifying_shares))

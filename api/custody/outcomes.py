@@ -3,17 +3,17 @@
 The API never decides whether an intent may be signed; the nodes do, each under its own policy. This module
 only reads their answers (`custody.coordinator.signing.SigningFailed`) and sorts them:
 
-- a policy refusal whose every reason is an operator-approval or time-lock rule is *curable*: approvals or
-  time will change the answer, so the request is `pending`;
+- a policy refusal whose every reason is an operator-approval or time-lock rule, or a bridge message not yet
+  deep enough, is *curable*: approvals or time will change the answer, so the request is `pending`;
 - so is a node that is down, slow, misbehaving, left out as a suspect, or refusing for a non-policy reason
   (a lost share, a session clash): operators can fix that, and the next attempt asks again;
 - a request is `refused` only when so many nodes refuse it for policy reasons no approval or wait can cure
-  (a limit, an allowlist, an expired deadline, an Anchor whose claim is not its leaves' tree...) that fewer
-  than the threshold could ever sign it.
+  (a limit, an allowlist, an expired deadline, an Anchor whose claim is not its leaves' tree, a bridge batch
+  the nodes' chain witness contradicts...) that fewer than the threshold could ever sign it.
 
 The nodes' problem documents carry their reasons as text, not rule names, so the curable rules are known by
-the wording of `custody.policy.engine`'s approval and time-lock details (`CURABLE_REASON_MARKERS`); the
-tests hold this module to what real nodes answer.
+the wording of `custody.policy.engine`'s approval and time-lock details and of the chain witness's depth
+(`CURABLE_REASON_MARKERS`); the tests hold this module to what real nodes answer.
 """
 
 from dataclasses import dataclass, field
@@ -22,15 +22,20 @@ from typing import Any, Final
 from api.custody.schemas import SignRequestStatus
 from custody.coordinator.errors import NodeFailure, SigningFailed
 from custody.frost import Signature
-from custody.protocol.errors import AnchorLeavesMismatch, PolicyRefused
+from custody.protocol.errors import AnchorLeavesMismatch, BridgeBatchUnwitnessed, PolicyRefused
 
 CURABLE_REASON_MARKERS: Final = (
     "required operator approvals",  # the approvals rule, while too few operators approved
     "delay has not passed",  # the time-lock rule, while the request is younger than the delay
+    "confirmations on the source chain",  # the chain witness, while a bridge message is not deep enough
 )
 _POLICY_REFUSED: Final = PolicyRefused.problem_type()
 _LEAVES_MISMATCH: Final = AnchorLeavesMismatch.problem_type()
 """An Anchor whose claim is not the tree of the leaves sent with it: no approval or wait makes it true."""
+_UNWITNESSED: Final = BridgeBatchUnwitnessed.problem_type()
+"""A bridge batch the node's chain witness contradicts: for good, unless only its depth is short."""
+_REASONED: Final = (_POLICY_REFUSED, _UNWITNESSED)
+"""The refusals whose reasons the node lists one by one."""
 SUSPECT: Final = "suspect"
 """The kind of a node the coordinator left out because it cheated or misbehaved in an earlier call."""
 
@@ -51,7 +56,7 @@ def is_curable(reason: str) -> bool:
 
 
 def _node_reasons(node_id: int, failure: NodeFailure) -> list[str]:
-    if failure.problem_type == _POLICY_REFUSED:
+    if failure.problem_type in _REASONED:
         return list(failure.reasons)
     if failure.kind == SUSPECT:
         return [failure.detail]
@@ -61,7 +66,7 @@ def _node_reasons(node_id: int, failure: NodeFailure) -> list[str]:
 def _refuses_for_good(failure: NodeFailure) -> bool:
     if failure.problem_type == _LEAVES_MISMATCH:
         return True
-    return failure.problem_type == _POLICY_REFUSED and not all(is_curable(r) for r in failure.reasons)
+    return failure.problem_type in _REASONED and not all(is_curable(r) for r in failure.reasons)
 
 
 def signed(signature: Signature) -> SigningOutcome:

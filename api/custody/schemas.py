@@ -22,6 +22,7 @@ from api.custody.intents import Address, IntentIn, IntentOut
 from api.schemas import ApiModel
 from custody.policy.approvals import OperatorApproval
 from custody.protocol.anchor_leaves import AnchorLeaves
+from custody.protocol.bridge_messages import BridgeMessages
 from custody.protocol.ids import KeyId, NodeId
 
 SignRequestStatus = Literal["pending", "signed", "refused"]
@@ -74,6 +75,16 @@ class SignRequestCreate(_Request):
             "Only with an `Anchor` intent: the batch's leaves (`plain`: 32-byte leaf hashes; `sum`: "
             "balances of a proof-of-reserves tree). Every signer node rebuilds the tree and refuses (reason "
             "`anchor-leaves-mismatch`) unless the intent's root, count and total are the tree's."
+        ),
+    )
+    bridge_messages: BridgeMessages | None = Field(
+        default=None,
+        description=(
+            "Only with a `BridgeBatch` intent: the batch's messages (each one's nonce, tokens, sender, "
+            "recipient and amount; the route is the intent's). Every signer node rebuilds the root and "
+            "refuses (reason `bridge-batch-unwitnessed`) unless the intent's root and count are the tree's, "
+            "and, where it reads the chains, unless each message was sent on the source bridge deep enough "
+            "and is not paid yet, and the seq and prevRoot are the destination's next."
         ),
     )
 

@@ -253,6 +253,8 @@ async def create_sign_request(
         return await attempt(runtime, session, client, str(progress.data["request_id"]), progress)
     if body.anchor_leaves is not None and body.intent.primary_type != "Anchor":
         raise CustodyValidationError("anchor_leaves", "anchor_leaves go only with an Anchor intent")
+    if body.bridge_messages is not None and body.intent.primary_type != "BridgeBatch":
+        raise CustodyValidationError("bridge_messages", "bridge_messages go only with a BridgeBatch intent")
     await _known_key(runtime, session, client, body.key_id)
     _, digest = body.intent.decode()
     request_id = prefixed_hex(secrets.token_bytes(32))

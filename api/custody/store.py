@@ -193,6 +193,9 @@ def add_request(
         reasons=[],
         nodes={},
         anchor_leaves=None if body.anchor_leaves is None else body.anchor_leaves.model_dump(mode="json"),
+        bridge_messages=None
+        if body.bridge_messages is None
+        else body.bridge_messages.model_dump(mode="json"),
         attempts=0,
         signature=None,
         created_by=client.key_id,

@@ -14,6 +14,14 @@ from chain.merkle import MerkleTree, verify
 
 ZERO_ROOT = bytes(32)
 """`prevRoot` of a route's first batch, and of the next one when every batch so far was vetoed."""
+FINGERPRINT_BITS = 40
+"""A bridge stores a batch root's top 216 bits, the low 40 zero (`modules/bridge_inbox.vy`)."""
+
+
+def fingerprint(root: bytes) -> bytes:
+    """What a bridge stores of `root`, and compares a batch's `prevRoot` against."""
+    value = int.from_bytes(root, "big") >> FINGERPRINT_BITS << FINGERPRINT_BITS
+    return value.to_bytes(32, "big")
 
 
 def batch_intent(route: Route, seq: int, root: bytes, count: int, prev_root: bytes) -> BridgeBatch:

@@ -10,6 +10,7 @@ from typing import Any, Final, Protocol
 from custody.coordinator.errors import NodeFailure
 from custody.frost import PublicKeyPackage
 from custody.protocol.anchor_leaves import AnchorLeaves
+from custody.protocol.bridge_messages import BridgeMessages
 from custody.protocol.errors import KeyVersionMismatch
 from custody.protocol.ids import key_version
 from custody.protocol.signing import (
@@ -39,6 +40,7 @@ class SignCall:
     asset: tuple[int, str] | None = None
     """(chain id, token) of a transfer, whose budgets order the candidates; None for other intents."""
     anchor_leaves: AnchorLeaves | None = None
+    bridge_messages: BridgeMessages | None = None
     restated: bool = False
     """Whether the nodes' key statements were read again in this call (at most once)."""
 

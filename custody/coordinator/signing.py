@@ -64,6 +64,7 @@ from custody.frost import (
 )
 from custody.policy.approvals import OperatorApproval
 from custody.protocol.anchor_leaves import AnchorLeaves
+from custody.protocol.bridge_messages import BridgeMessages
 from custody.protocol.signing import (
     Commitment,
     IntentEnvelope,
@@ -141,9 +142,11 @@ class SigningCoordinator:
         approvals: Sequence[OperatorApproval] = (),
         *,
         anchor_leaves: AnchorLeaves | None = None,
+        bridge_messages: BridgeMessages | None = None,
     ) -> Signature:
         """The group signature over `intent`'s EIP-712 digest under key `key_id`, for request `request_id`;
-        for an Anchor, `anchor_leaves` lets every signer check the root, count and total itself.
+        for an Anchor, `anchor_leaves` lets every signer check the root, count and total itself, for a
+        BridgeBatch `bridge_messages` the root and count, and the messages on the chains it reads.
 
         Raises UnknownGroupKey, `chain.intents.IntentError` (the intent does not decode; no node is asked),
         or SigningFailed.
@@ -158,6 +161,7 @@ class SigningCoordinator:
         if isinstance(decoded, TreasuryTx | CustodyTransfer):
             call.asset = (intent.chain_id, decoded.token)
         call.anchor_leaves = anchor_leaves
+        call.bridge_messages = bridge_messages
         while True:
             candidates = self._candidates(call)
             if len(candidates) < call.threshold:
@@ -244,7 +248,11 @@ class SigningCoordinator:
         self, call: SignCall, session_id: str, candidates: deque[RosterNode]
     ) -> dict[int, tuple[RosterNode, SigningCommitments]]:
         """Commitments from `threshold` nodes, taking the next candidate whenever one fails."""
-        request = Round1Request(**call.request_fields(session_id), anchor_leaves=call.anchor_leaves)
+        request = Round1Request(
+            **call.request_fields(session_id),
+            anchor_leaves=call.anchor_leaves,
+            bridge_messages=call.bridge_messages,
+        )
         committed: dict[int, tuple[RosterNode, SigningCommitments]] = {}
         pending: dict[asyncio.Task[Round1Response], RosterNode] = {}
         try:

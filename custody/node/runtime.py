@@ -21,6 +21,7 @@ from custody.audit import AuditLog, AuditRecord
 from custody.audit.head import HeadStatement, state_head
 from custody.envelope import NodeIdentity
 from custody.keystore import KeyStore, Unlocker
+from custody.node.chain_witness import ChainWitness
 from custody.node.records.identity import NoIdentity, load_identity
 from custody.node.records.shares import SHARE_PREFIX
 from custody.node.settings import NodeSettings
@@ -126,6 +127,9 @@ def open_runtime(
             clock=clock,
             group_size=len(roster),
             identity=identity,
+            witness=ChainWitness(settings.witness_rpc_urls, timeout_seconds=settings.witness_timeout_seconds)
+            if settings.witness_rpc_urls
+            else None,
         )
         runtime = NodeRuntime(settings, keystore, audit, policy, history, sessions, signing, clock)
         runtime.identity = identity

@@ -1,9 +1,10 @@
 """A signer node's settings (`NodeSettings`, env prefix ``TPW_NODE_``) and the key-store unlocker it reads.
 
 Everything but the secret comes from ``TPW_NODE_*``: node id, data directory, address, TLS files, nonce time
-to live, audit checkpoint interval, policy file. The key store's passphrase or key-encryption key (KEK) never
-comes from a command-line argument (which any user of the machine can read in the process list). It is read
-from exactly one of (`unlocker_from_environment`):
+to live, audit checkpoint interval, policy file, the RPC URLs of the chains it witnesses bridge batches on
+(an RPC URL may carry a provider's key: it is never logged). The key store's passphrase or key-encryption
+key (KEK) never comes from a command-line argument (which any user of the machine can read in the process
+list). It is read from exactly one of (`unlocker_from_environment`):
 
 * a file: ``TPW_CUSTODY_PASSPHRASE_FILE`` / ``TPW_CUSTODY_KEK_FILE`` name it (0600 or a pipe, e.g.
   ``/dev/fd/3``), or systemd's ``LoadCredential=``/``SetCredentialEncrypted=`` puts it at
@@ -25,7 +26,7 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,6 +87,17 @@ class NodeSettings(BaseSettings):
         ge=0.05,
         le=86400,
         description="How often the node signs a checkpoint of its audit log's head (also on every shutdown).",
+    )
+    witness_rpc_urls: dict[Annotated[int, Field(gt=0)], str] = Field(
+        default_factory=dict,
+        description=(
+            "Chain id -> this node's own RPC URL for it (JSON, e.g. "
+            '``{"31337": "http://127.0.0.1:8545"}``): the chains it checks bridge batches against '
+            "(`custody.node.chain_witness`). None: it checks a batch's messages against its root only."
+        ),
+    )
+    witness_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="How long the chain witness waits for one RPC answer."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -27,7 +27,8 @@ written down is refused. Layout (every level refuses unknown keys)::
           custody_transfer: {...}               # the treasury's hot-tier CustodyTransfer: treasury_tx's
                                                 # fields but allow_call_data (it carries no call data)
           anchor: {kinds: [1, 2], velocity: {...}}
-          bridge_batch: {routes: [{src_chain_id: 31337, dst_chain_id: 31338}], velocity: {...}}
+          bridge_batch: {routes: [{src_chain_id: 31337, dst_chain_id: 31338}], velocity: {...},
+                         confirmations: 2, require_chain_witness: true}
     keys:                           # per key id, replacing `default` for that key entirely
       <key_id>: {chains: ...}
 
@@ -56,6 +57,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     StrictBool,
+    StrictInt,
     Tag,
     ValidationError,
     model_serializer,
@@ -77,6 +79,8 @@ from custody.policy.fields import (
     as_set,
 )
 
+MAX_CONFIRMATIONS: Final = 10_000
+"""A bridge batch's depth bound: deeper than a day of 12-second blocks is a typo, not a policy."""
 ROLLING_WINDOW_SECONDS: Final = 24 * 60 * 60
 """The hot-tier spending window: a limit counts what the key signed in the last 24 hours, sliding."""
 
@@ -193,7 +197,14 @@ class BridgeRoute(_Section):
 
 
 class BridgeBatchRules(_Section):
-    """Which (source, destination) chain pairs the key may sign batches for, and how often."""
+    """Which (source, destination) chain pairs the key may sign batches for, and how often; and what the
+    node's chain witness (`custody.node.chain_witness`) must see before it signs one.
+
+    `confirmations`: how many blocks must be built on the block of each message's source event (the relay's
+    depth counts the same way; 0: mined). `require_chain_witness`: refuse a batch the node could not check on
+    both chains itself (no RPC URL for one of them, or no messages sent with the intent); without it such a
+    batch is judged by the other rules, and the audit record says the chains were not read.
+    """
 
     routes: Annotated[
         tuple[BridgeRoute, ...],
@@ -201,6 +212,18 @@ class BridgeBatchRules(_Section):
         AfterValidator(lambda routes: as_set(routes, _route_order)),
     ]
     velocity: Velocity
+    confirmations: Annotated[StrictInt, Field(ge=0, le=MAX_CONFIRMATIONS)] = 0
+    require_chain_witness: StrictBool = False
+
+    @model_serializer(mode="wrap")
+    def _leave_out_witness_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Rules that leave the witness settings at their defaults serialise as before they existed, so the
+        hash of every policy written before them (`PolicyConfig.policy_hash`) stays what it was."""
+        data: dict[str, Any] = handler(self)
+        for name in ("confirmations", "require_chain_witness"):
+            if data.get(name) == type(self).model_fields[name].default:
+                data.pop(name)
+        return data
 
 
 _RULES_FIELD: Final[Mapping[str, str]] = {
@@ -310,6 +333,13 @@ class PolicyConfig(_Section):
     def key_policy(self, key_id: str) -> KeyPolicy | None:
         """The policy of `key_id`: its own entry, else the default, else None (the key may sign nothing)."""
         return self.keys.get(key_id, self.default)
+
+    def bridge_batch_rules(self, key_id: str, chain_id: int) -> BridgeBatchRules | None:
+        """The BridgeBatch rules of `key_id` for batches attested on chain `chain_id` (None: it may sign none
+        there)."""
+        key_policy = self.key_policy(key_id)
+        chain = None if key_policy is None else key_policy.chains.get(chain_id)
+        return None if chain is None else chain.bridge_batch
 
     def operator_addresses(self, names: tuple[str, ...]) -> dict[str, str]:
         """Address -> name for the named operators (names are checked against `operators` at load)."""

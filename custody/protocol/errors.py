@@ -59,6 +59,20 @@ class AnchorLeavesMismatch(
     """The intent claims another root, count or total than the leaves sent with it make."""
 
 
+class BridgeBatchUnwitnessed(
+    PolicyRefused, problem="bridge-batch-unwitnessed", title="Bridge batch not witnessed"
+):
+    """The node could not vouch for a BridgeBatch: its messages do not make the intent's root or count, or
+    what the node reads on the chains contradicts the batch (a message never sent, not deep enough or paid
+    already, a seq or prevRoot that is not the destination's next), or its policy requires reading the
+    chains and it could not."""
+
+
+class ChainUnreadable(NodeError, status=503, problem="chain-unreadable", title="Chain not readable"):
+    """The node's RPC endpoint for a chain it witnesses bridge batches on did not answer: a passing fault,
+    not a refusal (the next attempt reads again)."""
+
+
 class UnknownKey(NodeError, status=404, problem="unknown-key", title="Unknown key"):
     """The node holds no share of this key id."""
 

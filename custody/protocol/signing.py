@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from chain.intents import Intent, decode_intent
 from custody.frost import SigningCommitments
 from custody.protocol.anchor_leaves import AnchorLeaves
+from custody.protocol.bridge_messages import BridgeMessages
 from custody.protocol.ids import (
     BudgetText,
     KeyId,
@@ -95,7 +96,8 @@ class Round1Request(_Body):
     the generation of shares the coordinator verifies against; a node holding no share of it refuses. `state`
     is the latest state statement the coordinator holds from this node (how a rolled-back node finds out).
     For an Anchor, `anchor_leaves` optionally carries the batch's leaves, which the node then checks the
-    intent against."""
+    intent against; for a BridgeBatch, `bridge_messages` carries the batch's messages, which the node checks
+    the intent against, and against the chains it reads (`custody.protocol.bridge_messages`)."""
 
     session_id: SessionId
     key_id: KeyId
@@ -105,6 +107,7 @@ class Round1Request(_Body):
     approvals: list[dict[str, Any]] = Field(default_factory=list, max_length=64)
     state: StateStatement | None = None
     anchor_leaves: AnchorLeaves | None = None
+    bridge_messages: BridgeMessages | None = None
 
 
 class Round1Response(_Body):

@@ -4,7 +4,8 @@ and the request is audited with the others.
 
 The request's Idempotency-Key names what is signed (a payout's transfer, a batch's anchor), so asking again
 after a crash gets the same sign request, and the same signature, instead of a second one. An Anchor request
-may carry its batch's leaves (`anchor_leaves`), from which every node rebuilds the root before it signs.
+may carry its batch's leaves (`anchor_leaves`), a BridgeBatch its messages (`bridge_messages`), from which
+every node rebuilds the root before it signs (and checks the messages on the chains it reads).
 The API key is the caller's; it is sent as a bearer token and never logged.
 """
 
@@ -39,6 +40,7 @@ def request_signature(
     request_key: str,
     *,
     anchor_leaves: dict[str, Any] | None = None,
+    bridge_messages: dict[str, Any] | None = None,
     timeout_seconds: float = 60.0,
 ) -> OnchainSignature:
     """The signature (R.x, R.y, z) of `intent` in the domain (`chain_id`, `verifying_contract`), asked
@@ -54,6 +56,8 @@ def request_signature(
     }
     if anchor_leaves is not None:
         body["anchor_leaves"] = anchor_leaves
+    if bridge_messages is not None:
+        body["bridge_messages"] = bridge_messages
     deadline = time.monotonic() + timeout_seconds
     request = _answer(client.post(SIGN_REQUESTS, json=body, headers={"Idempotency-Key": request_key}))
     while request["status"] == "pending" and time.monotonic() < deadline:

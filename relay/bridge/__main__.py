@@ -4,13 +4,16 @@ withdrawals) read, the guardian's vetoes applied, each direction's batches deliv
 
 import logging
 import threading
+from collections.abc import Sequence
 
 import httpx
 
 from chain.bridge.contracts import Bridge, BridgeL1, BridgeL2, OnchainSignature
+from chain.bridge.message import Message
 from chain.client import make_web3
 from chain.errors import ChainError
 from chain.intents import BridgeBatch
+from custody.protocol.bridge_messages import BridgeMessages
 from payments.bridge.store import BatchPolicy
 from payments.rails.custody_requests import request_signature
 from relay.bridge.delivery import Deliverer, Signer, log
@@ -25,10 +28,12 @@ from relay.secrets import read_secret
 
 
 def signer_for(settings: BridgeRelaySettings, client: httpx.Client, destination: Bridge) -> Signer:
-    """Signatures for batches attested on `destination`, asked of the API with the relay's key."""
+    """Signatures for batches attested on `destination`, asked of the API with the relay's key; each request
+    carries the batch's messages, which every signer node checks the root against (and the chains, where it
+    reads them)."""
     chain_id = int(destination.w3.eth.chain_id)
 
-    def sign(intent: BridgeBatch, key: str) -> OnchainSignature:
+    def sign(intent: BridgeBatch, messages: Sequence[Message], key: str) -> OnchainSignature:
         return request_signature(
             client,
             settings.custody_key_id,
@@ -36,6 +41,7 @@ def signer_for(settings: BridgeRelaySettings, client: httpx.Client, destination:
             chain_id,
             destination.address,
             key,
+            bridge_messages=BridgeMessages.of(messages).model_dump(mode="json"),
             timeout_seconds=settings.sign_timeout_seconds,
         )
 

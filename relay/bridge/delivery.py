@@ -30,15 +30,15 @@ every batch cut after it, and its other messages cut again.
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, RowMapping
 
-from chain.bridge.batch import Batch
+from chain.bridge.batch import Batch, fingerprint
 from chain.bridge.contracts import Bridge, OnchainSignature
-from chain.bridge.message import BridgeError
+from chain.bridge.message import BridgeError, Message
 from chain.intents import BridgeBatch
 from chain.transactions import TransactionFailed
 from payments.bridge.lease import drop_lease, take_lease
@@ -58,11 +58,10 @@ from payments.bridge.vetoes import drop_batches_from
 
 log = logging.getLogger("relay.bridge")
 
-Signer = Callable[[BridgeBatch, str], OnchainSignature]
-"""(intent, idempotency key) -> the custody group's signature (R.x, R.y, z)."""
+Signer = Callable[[BridgeBatch, Sequence[Message], str], OnchainSignature]
+"""(intent, the batch's messages, idempotency key) -> the custody group's signature (R.x, R.y, z)."""
 
 DELIVERED = ("claimed", "queued", "released")
-FINGERPRINT_BITS = 40
 
 
 def now_us() -> int:
@@ -72,12 +71,6 @@ def now_us() -> int:
 def request_key(batch: RowMapping) -> str:
     """The sign request's Idempotency-Key: one per (destination, seq, root)."""
     return f"bridge-batch:{batch['dst_chain_id']}:{batch['dst_bridge']}:{batch['seq']}:{batch['root'][:18]}"
-
-
-def fingerprint(root: bytes) -> bytes:
-    """What a bridge stores of a root: its top 216 bits, the low 40 zero."""
-    value = int.from_bytes(root, "big") >> FINGERPRINT_BITS << FINGERPRINT_BITS
-    return value.to_bytes(32, "big")
 
 
 @dataclass
@@ -163,7 +156,7 @@ class Deliverer:
         seq, prev_root = int(batch["seq"]), from_hex(batch["prev_root"])
         tx_hash = None
         if self.destination.record(seq).fingerprint == bytes(32):
-            signature = self.sign(tree.intent(seq, prev_root), request_key(batch))
+            signature = self.sign(tree.intent(seq, prev_root), tree.messages, request_key(batch))
             try:
                 receipt = self.destination.attest(self.relayer, tree, seq, prev_root, signature)
                 tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()

@@ -7,7 +7,7 @@ refuse it for good that fewer than the threshold remain.
 
 from api.custody.outcomes import SUSPECT, failed, is_curable
 from custody.coordinator.errors import NodeFailure, SigningFailed
-from custody.protocol.errors import PolicyRefused
+from custody.protocol.errors import BridgeBatchUnwitnessed, PolicyRefused
 
 POLICY = PolicyRefused.problem_type()
 APPROVALS = "amount 5000 is above the approval threshold 1000: 1 of 2 required operator approvals (alice)"
@@ -71,3 +71,20 @@ def test_suspects_left_out_are_named():
     assert outcome.status == "pending"
     assert outcome.nodes["3"]["kind"] == SUSPECT
     assert any(reason.startswith("node 3 is left out as a suspect") for reason in outcome.reasons)
+
+
+def test_a_bridge_batch_the_witness_contradicts_is_refused_unless_only_its_depth_is_short():
+    """Worded as `custody.node.chain_witness` words them (`tests/api/bridge/test_witness_devnet.py` holds them
+    to what real nodes answer): a message not yet deep enough is cured by time, a forged one never."""
+    unwitnessed = BridgeBatchUnwitnessed.problem_type()
+    shallow = "message 3 has 1 confirmations on the source chain, the policy 2"
+    forged = "message 4 was never sent by the source bridge 0x5FbDB2315678afecb367f032d93F642f64180aa3"
+
+    def witness(*reasons: str) -> NodeFailure:
+        return NodeFailure("refused", "403 bridge-batch-unwitnessed", unwitnessed, reasons)
+
+    waiting = failed(SigningFailed("k", 2, {n: witness(shallow) for n in (1, 2, 3)}), 3)
+    contradicted = failed(SigningFailed("k", 2, {n: witness(shallow, forged) for n in (1, 2, 3)}), 3)
+
+    assert (waiting.status, waiting.reasons) == ("pending", [shallow])
+    assert (contradicted.status, contradicted.reasons) == ("refused", [shallow, forged])

@@ -1,13 +1,14 @@
 """A signer node's two signing rounds, without HTTP: commit to nonces, then release one signature share.
 
-Round one (`SigningService.round1`) decodes the intent and computes its digest itself, then in one
-transaction of the node's state database records when the node first saw the request (time locks count from
-there), asks the policy (failing fast), and, if it agrees, opens the session holding fresh hedged nonces
-sealed by the key store (`custody.keystore.KeyStore.seal`, bound to the session id) together with the key id,
-request id and digest they are bound to. The transaction commits (one fsync: the nonce is durable) and the
-step is written to the audit log before the node answers with its commitments; that record becomes durable
-with round two's, which is synced before any share leaves (a round one answers nothing secret, so it does not
-wait for the audit log's own fsync).
+Round one (`SigningService.round1`) decodes the intent and computes its digest itself, checks a batch intent
+against the batch sent with it (`batch_checks`: an Anchor's leaves, a BridgeBatch's messages and the chains
+they came from), then in one transaction of the node's state database records when the node first saw the
+request (time locks count from there), asks the policy (failing fast), and, if it agrees, opens the session
+holding fresh hedged nonces sealed by the key store (`custody.keystore.KeyStore.seal`, bound to the session
+id) together with the key id, request id and digest they are bound to. The transaction commits (one fsync: the
+nonce is durable) and the step is written to the audit log before the node answers with its commitments; that
+record becomes durable with round two's, which is synced before any share leaves (a round one answers nothing
+secret, so it does not wait for the audit log's own fsync).
 
 Round two (`SigningService.round2`) takes the same intent again and every signer's commitments. In one
 transaction it takes the nonce out of the session (the row no longer holds it), checks that the intent, key
@@ -43,8 +44,10 @@ from custody.audit import AuditLog
 from custody.envelope import NodeIdentity
 from custody.frost import EncodingError, SigningCommitments, SigningPackage, round1_commit, round2_sign
 from custody.keystore import KeyStore
+from custody.node.chain_witness import ChainWitness
 from custody.node.records.shares import StoredKey, find_record, generation
 from custody.node.refusals import refusals
+from custody.node.signing.batch_checks import BatchChecks
 from custody.node.signing.nonces import open_nonce_record, record_nonces, seal_nonce_record
 from custody.node.signing.requests import (
     ParsedRequest,
@@ -58,9 +61,7 @@ from custody.node.signing.state_guard import StateGuard
 from custody.policy.context import SignContext
 from custody.policy.engine import PolicyEngine
 from custody.policy.errors import RequestConflict
-from custody.protocol.anchor_leaves import check_anchor_leaves
 from custody.protocol.errors import (
-    AnchorLeavesMismatch,
     CommitmentMismatch,
     IntentMismatch,
     MalformedRequest,
@@ -104,10 +105,12 @@ class SigningService:
         clock: Callable[[], int],
         group_size: int,
         identity: NodeIdentity | None = None,
+        witness: ChainWitness | None = None,
     ) -> None:
         """`group_size` is the number of nodes in the roster: every node that can hold a share of any
         generation of a key, the n of the rolling budgets (`custody.policy.budget`); `identity` signs the
-        node's state statements; without one, none are made or checked."""
+        node's state statements; without one, none are made or checked; `witness` reads the chains bridge
+        batches are checked against; without one, none is read."""
         if sessions.state is not policy.history:
             raise ValueError("the session book must live in the policy's spend history (one state database)")
         self.node_id = node_id
@@ -121,6 +124,7 @@ class SigningService:
         self._clock = clock
         self._group_size = group_size
         self.state_guard = StateGuard(policy.history, node_id, identity)
+        self._batch_checks = BatchChecks(policy.config, policy.policy_hash, witness)
 
     # -- round one -----------------------------------------------------------------------------------
 
@@ -131,18 +135,16 @@ class SigningService:
         key = self._load_key(request.key_id, request.key_version)
         subject = f"session:{request.session_id}"
         details = request_details(request, parsed, digest)
-        try:  # an Anchor sent with its leaves: root, count, total recomputed (custody.protocol.anchor_leaves)
-            leaves = check_anchor_leaves(parsed.intent, request.anchor_leaves, self._policy.policy_hash)
-        except AnchorLeavesMismatch as refusal:
+        try:  # a batch's root against its leaves or messages, and the chains (signing.batch_checks)
+            details |= self._batch_checks.check(request, parsed.intent)
+        except PolicyRefused as refusal:
             self._audit.append(
                 actor=actor,
                 action="sign.round1.refused",
                 subject=subject,
-                details={**details, **refusal.extensions},
+                details={**details, "problem": refusal.problem, **refusal.extensions},
             )
             raise
-        if leaves is not None:
-            details["anchor_leaves_checked"] = leaves
         identifier = key.key_package.identifier
         try:
             self.state_guard.check(request.state)

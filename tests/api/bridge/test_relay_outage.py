@@ -6,7 +6,7 @@ on, and once the node is back every message is delivered exactly once (one attes
 `Claimed` per nonce)."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from chain.bridge.contracts import Bridge, BridgeL1, BridgeL2, OnchainSignature
+from chain.bridge.message import Message
 from chain.client import make_web3
 from chain.dev_accounts import dev_accounts
 from chain.intents import BridgeBatch
@@ -72,8 +73,10 @@ def test_an_rpc_outage_of_either_chain_is_survived(
     l2 = BridgeL2(make_web3(l2_link.url), bridges.l2.address, from_block=bridges.l2.from_block)
     sign_l2 = signer_for(signer_client, l2)
 
-    def signed_then_l2_went_away(intent: BridgeBatch, key: str) -> OnchainSignature:
-        signature = sign_l2(intent, key)
+    def signed_then_l2_went_away(
+        intent: BridgeBatch, messages: Sequence[Message], key: str
+    ) -> OnchainSignature:
+        signature = sign_l2(intent, messages, key)
         l2_link.cut()
         return signature
 

@@ -3,7 +3,9 @@ only the root, count and total the leaves make (`custody.node.anchor_leaves`), t
 real 3-node group as `tests/api/custody/test_custody.py` (`conftest.py`'s fixtures).
 
 The leaves are stored with the request, so a later attempt (after a refusal, or a node that was down) sends
-them again: a client cannot get the claim signed without them by retrying.
+them again: a client cannot get the claim signed without them by retrying. A BridgeBatch's messages, the other
+evidence a request may carry, are validated the same way (what the nodes do with them is
+`tests/api/bridge/test_witness_devnet.py`'s).
 """
 
 import itertools
@@ -80,3 +82,28 @@ def test_leaves_with_another_intent_or_malformed_are_422_naming_the_field(
         assert response.status_code == 422, response.text
         fields = [error["field"] for error in response.json()["errors"]]
         assert any(field.startswith("anchor_leaves") for field in fields), fields
+
+
+@SQLITE_ONLY
+def test_bridge_messages_with_another_intent_or_malformed_are_422_naming_the_field(api: Api) -> None:
+    """A BridgeBatch's messages (the nodes' witness evidence, `custody.protocol.bridge_messages`) are checked
+    as the leaves are, before any key is looked up or any node asked."""
+    message = {
+        "nonce": 1,
+        "src_token": ANCHOR,
+        "dst_token": ANCHOR,
+        "sender": ANCHOR,
+        "recipient": ANCHOR,
+        "amount": "1000000",
+    }
+    for intent, messages in (
+        (anchor(MerkleTree(TRADES)), {"messages": [message]}),
+        (custody_transfer(5), {"messages": []}),
+        (custody_transfer(5), {"messages": [{**message, "nonce": 0}]}),
+        (custody_transfer(5), {"messages": [{**message, "amount": "1.5"}]}),
+    ):
+        body = {"key_id": "treasury", "intent": intent, "bridge_messages": messages}
+        response = api.post("/sign-requests", body)
+        assert response.status_code == 422, response.text
+        fields = [error["field"] for error in response.json()["errors"]]
+        assert any(field.startswith("bridge_messages") for field in fields), fields

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from custody.keystore import KEK_ENV_VAR, Kek, Passphrase
 from custody.node.settings import (
@@ -40,6 +41,28 @@ def test_settings_come_from_tpw_node_variables(tmp_path: Path, monkeypatch: pyte
 
     assert (settings.node_id, settings.listen_port) == (2, 17102)
     assert settings.policy_file == tmp_path / "strict.yaml"
+
+
+def test_the_chains_a_node_witnesses_come_as_json_by_chain_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TPW_NODE_NODE_ID", "1")
+    monkeypatch.setenv("TPW_NODE_DATA_DIR", str(tmp_path))
+    secret_url = "https://rpc.example/v2/provider-key-123"
+    monkeypatch.setenv(
+        "TPW_NODE_WITNESS_RPC_URLS", f'{{"31337": "http://127.0.0.1:8545", "1": "{secret_url}"}}'
+    )
+
+    witnessing = NodeSettings()  # type: ignore[call-arg]
+    assert witnessing.witness_rpc_urls == {31337: "http://127.0.0.1:8545", 1: secret_url}
+    monkeypatch.delenv("TPW_NODE_WITNESS_RPC_URLS")
+    assert NodeSettings().witness_rpc_urls == {}  # type: ignore[call-arg]
+
+    monkeypatch.setenv("TPW_NODE_WITNESS_RPC_URLS", f'{{"0": "{secret_url}"}}')
+    with pytest.raises(ValidationError) as refused:
+        NodeSettings()  # type: ignore[call-arg]
+    assert "witness_rpc_urls" in str(refused.value)
+    assert "provider-key-123" not in str(refused.value)
 
 
 def test_the_kek_or_the_passphrase_unlocks_and_the_kek_is_parsed() -> None:

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -274,3 +275,29 @@ def test_hash_is_sha256_of_the_canonical_json() -> None:
     canonical = config.canonical_json()
     assert hashlib.sha256(canonical).hexdigest() == config.policy_hash()
     assert canonical == json.dumps(json.loads(canonical), sort_keys=True, separators=(",", ":")).encode()
+
+
+def test_bridge_witness_settings_are_read_and_their_defaults_keep_the_hash() -> None:
+    """`confirmations` and `require_chain_witness` at their defaults are left out of the canonical form, so
+    the hashes of policies written before them (in old audit records) still hold."""
+    base = make_policy()
+
+    def witness(**settings: Any) -> Callable[[dict[str, Any]], None]:
+        return lambda data: l1_rules(data)["bridge_batch"].update(settings)
+
+    explicit_defaults = make_policy(witness(confirmations=0, require_chain_witness=False))
+    strict = make_policy(witness(confirmations=12, require_chain_witness=True))
+    rules = strict.bridge_batch_rules(KEY, L1)
+
+    assert b"confirmations" not in base.canonical_json()
+    assert explicit_defaults.policy_hash() == base.policy_hash()
+    assert strict.policy_hash() != base.policy_hash()
+    assert rules is not None
+    assert (rules.confirmations, rules.require_chain_witness) == (12, True)
+    assert strict.bridge_batch_rules(KEY, L2) is None
+    assert problems_of(witness(confirmations=-1)) == [
+        f"default.chains.{L1}.bridge_batch.confirmations: Input should be greater than or equal to 0"
+    ]
+    assert problems_of(witness(require_chain_witness="yes")) == [
+        f"default.chains.{L1}.bridge_batch.require_chain_witness: Input should be a valid boolean"
+    ]

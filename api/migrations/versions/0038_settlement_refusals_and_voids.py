@@ -3,8 +3,8 @@ becomes `refused`, its amount returned to the trader, with the nodes' reason in 
 the API shows only the status); a batch whose anchor the treasury owners voided becomes `voided`, its trades
 let go to be cut again.
 
-Revision ID: 0037
-Revises: 0036
+Revision ID: 0038
+Revises: 0037
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0037"
-down_revision: str | None = "0036"
+revision: str = "0038"
+down_revision: str | None = "0037"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

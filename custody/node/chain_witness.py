@@ -1,0 +1,208 @@
+"""A signer node's own reading of the chains: whether a bridge batch is what the chains say it is.
+
+A BridgeBatch signature makes its root payable on the destination bridge. A node that trusts the relay and
+the coordinator for what the root commits to signs a root over messages nobody sent, if either is
+compromised — the Ronin, Harmony and Multichain losses. So a node configured with an RPC URL for both chains
+of a route (`NodeSettings.witness_rpc_urls`, one per chain id: the node's own endpoints, not the relay's)
+checks a batch against them before it commits to a nonce:
+
+* on the destination bridge (`dst_bridge` on `dst_chain_id`): that it is linked to the batch's source
+  bridge (`remote()`), that the batch's seq is the next one (`batch(seq)` not attested, `batch(seq - 1)`
+  attested: the contract numbers batches 1, 2, 3, ... without gaps), that `prevRoot` is the root of the
+  last batch not vetoed (its fingerprint is what `batch(seq - 1)` holds: the contract's own check), and
+  that no message of the batch was paid already (`is_consumed(nonce)`);
+* on the source bridge: that every message is one the bridge emitted (`Deposited` on L1, `Withdrawn` on
+  L2, found by its indexed nonce among the bridge's logs on the canonical chain, from genesis) with
+  identical fields, in a block with at least `confirmations` blocks on top of it (the relay's depth,
+  counted the same way).
+
+Every endpoint must first answer the chain id it is configured for. What the node then trusts is its own
+endpoints: operators who point every node at one provider make that provider the witness. `ChainWitness.read`
+returns what it found wrong (empty: the chains agree with the batch) and what it read, for the audit record;
+it reads nothing, and says so, when either chain has no RPC URL. A message not yet deep enough is a reason
+that time cures ("confirmations on the source chain"), so the API keeps the request pending. The chains are
+read at round one only: the nonce committed to is bound to the digest, so round two signs the batch that was
+witnessed or nothing.
+"""
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from web3 import Web3
+from web3.contract.contract import Contract, ContractEvent
+from web3.exceptions import Web3Exception
+
+from chain.artifacts import contract
+from chain.bridge.batch import ZERO_ROOT, Batch, fingerprint
+from chain.bridge.contracts import BridgeL1, BridgeL2
+from chain.bridge.message import Message
+from chain.client import make_web3
+from chain.intents import BridgeBatch
+from custody.protocol.errors import ChainUnreadable
+
+T = TypeVar("T")
+MAX_CACHED_BRIDGES: Final = 16
+MESSAGE_FIELDS: Final = ("src_token", "dst_token", "sender", "recipient", "amount")
+"""What a message carries besides its route and nonce, compared field by field with the source's event."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a node read of the chains for one batch: `problems` (empty when the chains agree with it) and
+    `details` for its audit record; `read` is False when it could not read both chains."""
+
+    read: bool
+    problems: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ChainWitness:
+    """Reads the chains the node has RPC URLs for (chain id -> URL).
+
+    The destination's views are read in one JSON-RPC batch at one block, and contract objects are kept per
+    bridge (building one costs tens of milliseconds; at most `MAX_CACHED_BRIDGES`, since the source bridge
+    comes from the request). A web3 client in batch mode would take another thread's call into its batch, so
+    reads go one at a time (the signing rounds run in worker threads)."""
+
+    def __init__(self, rpc_urls: Mapping[int, str], *, timeout_seconds: float) -> None:
+        self._web3 = {chain_id: make_web3(url, timeout=timeout_seconds) for chain_id, url in rpc_urls.items()}
+        self._views: dict[tuple[int, str], Contract] = {}
+        self._events: dict[tuple[int, str], dict[str, ContractEvent]] = {}
+        self._lock = threading.Lock()
+
+    def read(self, intent: BridgeBatch, batch: Batch, confirmations: int) -> Reading:
+        """Check `batch` (whose root and count are the intent's) against both chains, the module docstring
+        says how; a chain without an RPC URL makes an unread `Reading`, an endpoint that fails to answer
+        ChainUnreadable (named by its type only: an RPC URL may carry a credential)."""
+        try:
+            with self._lock:
+                return self._read(intent, batch, confirmations)
+        except (Web3Exception, OSError) as error:
+            raise ChainUnreadable(
+                f"chain {intent.src_chain_id} or {intent.dst_chain_id} did not answer: {type(error).__name__}"
+            ) from None
+
+    def _read(self, intent: BridgeBatch, batch: Batch, confirmations: int) -> Reading:
+        missing = [c for c in (intent.src_chain_id, intent.dst_chain_id) if c not in self._web3]
+        if missing:
+            return Reading(False, details={"chains_read": False, "no_rpc_url_for": missing})
+        source, destination = self._web3[intent.src_chain_id], self._web3[intent.dst_chain_id]
+        wrong = _wrong_chain(source, intent.src_chain_id) + _wrong_chain(destination, intent.dst_chain_id)
+        if wrong:
+            return Reading(True, wrong, {"chains_read": True})
+        views = self._cached(self._views, intent.dst_chain_id, intent.dst_bridge, _views)
+        problems = _destination_problems(views, intent, batch.messages)
+        events = self._cached(self._events, intent.src_chain_id, intent.src_bridge, _sent_events)
+        head, depths, unsent = _source_reading(source, events, batch)
+        shallow = [
+            f"message {nonce} has {depth} confirmations on the source chain, the policy {confirmations}"
+            for nonce, depth in sorted(depths.items())
+            if depth < confirmations
+        ]
+        details = {
+            "chains_read": True,
+            "source_head": head,
+            "messages_found": len(depths),
+            "least_depth": min(depths.values(), default=None),
+            "confirmations": confirmations,
+        }
+        return Reading(True, problems + unsent + shallow, details)
+
+    def _cached(
+        self, cache: dict[tuple[int, str], T], chain_id: int, address: str, build: Callable[[Web3, str], T]
+    ) -> T:
+        key = (chain_id, address)
+        if key not in cache:
+            if len(cache) >= MAX_CACHED_BRIDGES:
+                cache.clear()
+            cache[key] = build(self._web3[chain_id], address)
+        return cache[key]
+
+
+def _wrong_chain(w3: Web3, chain_id: int) -> list[str]:
+    answered = int(w3.eth.chain_id)
+    return [] if answered == chain_id else [f"the RPC URL for chain {chain_id} serves chain {answered}"]
+
+
+def _views(w3: Web3, address: str) -> Contract:
+    """A bridge's views (`modules/bridge_inbox.vy`: both kinds of bridge have them; one ABI reads both)."""
+    return contract(w3, BridgeL1.contract_type, address)
+
+
+def _destination_problems(views: Contract, intent: BridgeBatch, messages: Sequence[Message]) -> list[str]:
+    """What the destination bridge's views contradict: its link, the seq, prevRoot, messages paid already;
+    read in one batch of calls at one block."""
+    where = f"the destination bridge {intent.dst_bridge} on chain {intent.dst_chain_id}"
+    w3, seq = views.w3, intent.seq
+    block = int(w3.eth.block_number)
+    if not w3.eth.get_code(views.address, block):
+        return [f"{where} has no code"]
+    functions = views.functions
+    with w3.batch_requests() as calls:
+        calls.add(functions.remote().call(block_identifier=block))
+        for number in (seq, max(seq - 1, 0)):
+            calls.add(functions.batch(number).call(block_identifier=block))
+        for message in messages:
+            calls.add(functions.is_consumed(message.nonce).call(block_identifier=block))
+        results: list[Any] = list(calls.execute())  # each call's decoded output
+    (remote_chain, remote_bridge), current, previous_record, *consumed = results
+    if (int(remote_chain), str(remote_bridge)) != (intent.src_chain_id, intent.src_bridge):
+        return [f"{where} is not linked to the batch's source bridge {intent.src_bridge}"]
+    problems = []
+    if seq == 0:
+        problems.append("seq 0 is no batch: batches are numbered from 1")
+    elif bytes(current[0]) != ZERO_ROOT:
+        problems.append(f"seq {seq} is already attested on {where}")
+    previous = bytes(previous_record[0]) if seq > 1 else ZERO_ROOT
+    if seq > 1 and previous == ZERO_ROOT:
+        problems.append(f"seq {seq} is not the next batch: seq {seq - 1} is not attested on {where}")
+    elif fingerprint(intent.prev_root) != previous or (previous == ZERO_ROOT != intent.prev_root):
+        problems.append(f"prevRoot 0x{intent.prev_root.hex()} is not the root of the last batch {where} kept")
+    return problems + [
+        f"message {message.nonce} is already paid on {where}"
+        for message, paid in zip(messages, consumed, strict=True)
+        if paid
+    ]
+
+
+def _sent_events(w3: Web3, address: str) -> dict[str, ContractEvent]:
+    """The event each kind of bridge emits for a message it sends, by topic, at `address`."""
+    events = (kind(w3, address).contract.events[kind.SENT_EVENT]() for kind in (BridgeL1, BridgeL2))
+    return {event.topic: event for event in events}
+
+
+def _source_reading(
+    w3: Web3, events: dict[str, ContractEvent], batch: Batch
+) -> tuple[int, dict[int, int], list[str]]:
+    """The source chain's head, the depth of each message's event (one of `events`) found there by nonce,
+    and the messages the source contradicts (never sent, or sent with other fields)."""
+    route = batch.route
+    head = int(w3.eth.block_number)
+    nonce_topics = ["0x" + message.nonce.to_bytes(32, "big").hex() for message in batch.messages]
+    logs = w3.eth.get_logs(
+        {
+            "address": Web3.to_checksum_address(route.src_bridge),
+            "fromBlock": 0,
+            "toBlock": head,
+            "topics": [list(events), nonce_topics],
+        }
+    )
+    sent: dict[int, tuple[Message, int]] = {}
+    for log in logs:
+        decoded = events[log["topics"][0].to_0x_hex()].process_log(log)
+        message = Message.from_event(route, decoded["args"])
+        sent[message.nonce] = (message, int(log["blockNumber"]))
+    problems, depths = [], {}
+    for message in batch.messages:
+        found = sent.get(message.nonce)
+        if found is None:
+            problems.append(f"message {message.nonce} was never sent by the source bridge {route.src_bridge}")
+            continue
+        differ = [name for name in MESSAGE_FIELDS if getattr(found[0], name) != getattr(message, name)]
+        if differ:
+            problems.append(f"message {message.nonce} differs from the source bridge's event in {differ}")
+            continue
+        depths[message.nonce] = head - found[1]
+    return head, depths, problems
