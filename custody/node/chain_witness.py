@@ -7,10 +7,14 @@ of a route (`NodeSettings.witness_rpc_urls`, one per chain id: the node's own en
 checks a batch against them before it commits to a nonce:
 
 * on the destination bridge (`dst_bridge` on `dst_chain_id`): that it is linked to the batch's source
-  bridge (`remote()`), that the batch's seq is the next one (`batch(seq)` not attested, `batch(seq - 1)`
-  attested: the contract numbers batches 1, 2, 3, ... without gaps), that `prevRoot` is the root of the
-  last batch not vetoed (its fingerprint is what `batch(seq - 1)` holds: the contract's own check), and
-  that no message of the batch was paid already (`is_consumed(nonce)`);
+  bridge (`remote()`), that the batch's seq is not taken (`batch(seq)` not attested), that `prevRoot` is
+  the root of the last batch not vetoed once `batch(seq - 1)` is attested (its fingerprint is what that
+  record holds: the contract's own check), and that no message of the batch was paid already
+  (`is_consumed(nonce)`). A seq ahead of the destination (seq - 1 not attested yet) is signed on the
+  messages alone: a relay pipelines a round's attestations, so it asks for seq N + 1 before seq N lands,
+  and the contract itself refuses any batch whose seq or prevRoot does not follow the last one, so such a
+  signature is worth nothing out of order. Refusing it would be worse than useless: the refusal is final
+  for its idempotency key, and the relay could never attest that batch;
 * on the source bridge: that every message is one the bridge emitted (`Deposited` on L1, `Withdrawn` on
   L2, found by its indexed nonce among the bridge's logs on the canonical chain, from genesis) with
   identical fields, in a block with at least `confirmations` blocks on top of it (the relay's depth,
@@ -156,9 +160,8 @@ def _destination_problems(views: Contract, intent: BridgeBatch, messages: Sequen
     elif bytes(current[0]) != ZERO_ROOT:
         problems.append(f"seq {seq} is already attested on {where}")
     previous = bytes(previous_record[0]) if seq > 1 else ZERO_ROOT
-    if seq > 1 and previous == ZERO_ROOT:
-        problems.append(f"seq {seq} is not the next batch: seq {seq - 1} is not attested on {where}")
-    elif fingerprint(intent.prev_root) != previous or (previous == ZERO_ROOT != intent.prev_root):
+    ahead = seq > 1 and int(previous_record[1]) == 0  # seq - 1 has no deadline: not attested yet
+    if not ahead and (fingerprint(intent.prev_root) != previous or previous == ZERO_ROOT != intent.prev_root):
         problems.append(f"prevRoot 0x{intent.prev_root.hex()} is not the root of the last batch {where} kept")
     return problems + [
         f"message {message.nonce} is already paid on {where}"

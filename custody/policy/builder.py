@@ -114,16 +114,22 @@ def add_bridge_batches(
     bridge: str,
     src_chain_id: int,
     velocity: tuple[int, int] = DEFAULT_VELOCITY,
+    confirmations: int = 0,
+    require_chain_witness: bool = False,
 ) -> PolicyConfig:
     """A copy of policy data `policy` in which `bridge` on `chain_id` also verifies BridgeBatch intents of
     the route from `src_chain_id` into it (the batches that bridge pays out), at most `velocity`
-    (signatures, window seconds); validated. The chain's other contracts and rules are kept."""
+    (signatures, window seconds), each message `confirmations` deep on its source chain, and, with
+    `require_chain_witness`, only once the node read both chains itself; validated. The chain's other
+    contracts and rules are kept."""
     data = copy.deepcopy(dict(policy))
     chain = _chain_allowing(data, None, chain_id, bridge, "BridgeBatch")
     max_signatures, window_seconds = velocity
     chain["bridge_batch"] = {
         "routes": [{"src_chain_id": src_chain_id, "dst_chain_id": chain_id}],
         "velocity": {"max_signatures": max_signatures, "window_seconds": window_seconds},
+        "confirmations": confirmations,
+        "require_chain_witness": require_chain_witness,
     }
     return policy_from_data(data, "policy with BridgeBatch rules")
 

@@ -42,6 +42,7 @@ from scripts._support.stack_bridge import (
     bridge_relay_process,
     deploy_bridge,
     funded_relayer,
+    witness_urls,
 )
 from scripts._support.stack_config import DevnetSettings, Progress, StackError
 from scripts._support.stack_database import api_database_url
@@ -246,7 +247,12 @@ class DevnetStack:
     def _start_node(self, node_id: int) -> None:
         assert self.custody is not None
         inherited = {name: value for name, value in os.environ.items() if name not in SECRET_ENV_VARS}
-        env = {**inherited, **self.custody.node_environment(node_id), KEK_FILE_ENV_VAR: str(self._kek_file)}
+        env = {
+            **inherited,
+            **self.custody.node_environment(node_id),
+            **witness_urls(self.chains),
+            KEK_FILE_ENV_VAR: str(self._kek_file),
+        }
         argv = self.custody.node_argv(node_id)
         node = ManagedProcess(f"node-{node_id}", argv, log_path=self.log_dir / f"node-{node_id}.log", env=env)
         self.processes.append(node)

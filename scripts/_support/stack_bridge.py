@@ -16,6 +16,7 @@ The relay's secrets (its own API key, scope `custody:sign` only, and a relayer k
 funded on both chains) are 0600 files of the run named by their paths, never values in its environment.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -102,22 +103,32 @@ def _record(registry: Deployments, deployed: dict[str, Deployed]) -> None:
 
 def bridge_policy(policy: str, chain_ids: tuple[int, int], bridges: DeployedBridges) -> str:
     """`policy` (the nodes' policy text) with BridgeBatch signatures allowed on each bridge for the route
-    into it: L2 -> L1 on BridgeL1 (withdrawals), L1 -> L2 on BridgeL2 (deposits)."""
+    into it: L2 -> L1 on BridgeL1 (withdrawals), L1 -> L2 on BridgeL2 (deposits); each node reads both
+    chains itself (`witness_urls`) and signs only messages it found there at the relay's depth."""
     l1_chain_id, l2_chain_id = chain_ids
-    policy = with_bridge_batches(
-        policy,
-        chain_id=l1_chain_id,
-        bridge=bridges.l1.address,
-        src_chain_id=l2_chain_id,
-        velocity=BRIDGE_VELOCITY,
-    )
-    return with_bridge_batches(
-        policy,
-        chain_id=l2_chain_id,
-        bridge=bridges.l2.address,
-        src_chain_id=l1_chain_id,
-        velocity=BRIDGE_VELOCITY,
-    )
+    for chain_id, bridge, src_chain_id in (
+        (l1_chain_id, bridges.l1.address, l2_chain_id),
+        (l2_chain_id, bridges.l2.address, l1_chain_id),
+    ):
+        policy = with_bridge_batches(
+            policy,
+            chain_id=chain_id,
+            bridge=bridge,
+            src_chain_id=src_chain_id,
+            velocity=BRIDGE_VELOCITY,
+            confirmations=BRIDGE_CONFIRMATIONS,
+            require_chain_witness=True,
+        )
+    return policy
+
+
+def witness_urls(chains: list[Chain]) -> dict[str, str]:
+    """A signer node's `TPW_NODE_WITNESS_RPC_URLS`: its RPC URL for each chain it checks batches on."""
+    return {
+        "TPW_NODE_WITNESS_RPC_URLS": json.dumps(
+            {str(chain.node.config.chain_id): chain.url for chain in chains}
+        )
+    }
 
 
 def funded_relayer(chains: list[Chain]) -> LocalAccount:
