@@ -16,39 +16,16 @@ from chain.bridge.contracts import Bridge, OnchainSignature
 from chain.intents import BridgeBatch
 from payments.rails.custody_requests import request_signature
 from relay.bridge.delivery import Signer
+from tests.helpers.bridge_pair import CUSTODY_SEED, KEY_ID, Bridges, bridge_policy
 from tests.helpers.custody_nodes import CustodyGroup
 from tests.helpers.db import session_on
 from tests.helpers.frost_signing import fixed_key
 from tests.relay.bridge.conftest import (  # noqa: F401  (fixtures)
-    CUSTODY_SEED,
-    Bridges,
     bridges,
     engine,
     l1_anvil,
     l2_anvil,
 )
-
-KEY_ID = "treasury"
-
-
-def _chain_rules(chain_id: int, bridge: str, src_chain_id: int) -> str:
-    return (
-        f"    {chain_id}:\n"
-        "      contracts:\n"
-        f'        "{bridge}": [BridgeBatch]\n'
-        "      bridge_batch:\n"
-        f"        routes: [{{src_chain_id: {src_chain_id}, dst_chain_id: {chain_id}}}]\n"
-        "        velocity: {max_signatures: 100, window_seconds: 3600}\n"
-    )
-
-
-def bridge_policy(l1_bridge: str, l2_bridge: str) -> str:
-    """BridgeBatch signatures on each bridge for the route into it, 100 an hour per chain."""
-    return (
-        "version: 1\ndefault:\n  chains:\n"
-        + _chain_rules(31337, l1_bridge, 31338)
-        + _chain_rules(31338, l2_bridge, 31337)
-    )
 
 
 @pytest.fixture

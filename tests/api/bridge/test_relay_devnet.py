@@ -17,7 +17,7 @@ from payments.bridge.store import BatchPolicy, cut_batch
 from relay.bridge.delivery import Deliverer, Signer, now_us
 from relay.bridge.watcher import BridgeWatcher
 from scripts._support.anvil import rpc_call
-from tests.relay.bridge.conftest import QUEUE_DELAY, USERS, Bridges, mine
+from tests.helpers.bridge_pair import QUEUE_DELAY, USERS, Bridges, mine
 
 pytestmark = pytest.mark.devnet
 

@@ -13,11 +13,10 @@ from sqlalchemy import Engine, func, select
 from chain.dev_accounts import dev_accounts
 from payments.bridge.schema import bridge_batches, bridge_messages
 from scripts._support.processes import ManagedProcess
-from tests.api.bridge.conftest import KEY_ID
 from tests.helpers.api_process import ApiProcess
+from tests.helpers.bridge_pair import USERS, Bridges, mine, relay_environment
 from tests.helpers.custody_nodes import CustodyGroup
 from tests.helpers.waiting import wait_until
-from tests.relay.bridge.conftest import USERS, Bridges, mine
 
 pytestmark = [pytest.mark.devnet, pytest.mark.slow]
 
@@ -45,26 +44,18 @@ def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
     mine(bridges.l1_node, 2)
     (tmp_path / "api").mkdir()
     with ApiProcess(tmp_path / "api", group, database_url) as api:
-        (tmp_path / "api.key").write_text(api.token)
-        (tmp_path / "relayer.key").write_text(dev_accounts()[6].key.hex())
-        env = {
-            **{name: value for name, value in os.environ.items() if not name.startswith("TPW_")},
-            "TPW_BRIDGE_L1_RPC_URL": bridges.l1_node.url,
-            "TPW_BRIDGE_L2_RPC_URL": bridges.l2_node.url,
-            "TPW_BRIDGE_L1_BRIDGE": bridges.l1.address,
-            "TPW_BRIDGE_L2_BRIDGE": bridges.l2.address,
-            "TPW_BRIDGE_L1_FROM_BLOCK": str(bridges.l1.from_block),
-            "TPW_BRIDGE_L2_FROM_BLOCK": str(bridges.l2.from_block),
-            "TPW_BRIDGE_DATABASE_URL": database_url,
-            "TPW_BRIDGE_API_URL": api.url,
-            "TPW_BRIDGE_API_KEY_FILE": str(tmp_path / "api.key"),
-            "TPW_BRIDGE_RELAYER_KEY_FILE": str(tmp_path / "relayer.key"),
-            "TPW_BRIDGE_CUSTODY_KEY_ID": KEY_ID,
-            "TPW_BRIDGE_CONFIRMATIONS": "2",
-            "TPW_BRIDGE_MAX_MESSAGES": "1",
-            "TPW_BRIDGE_LEASE_SECONDS": "2",
-            "TPW_BRIDGE_POLL_INTERVAL_SECONDS": "0.05",
-        }
+        inherited = {name: value for name, value in os.environ.items() if not name.startswith("TPW_")}
+        env = inherited | relay_environment(
+            bridges,
+            database_url,
+            api.url,
+            tmp_path,
+            api.token,
+            confirmations="2",
+            max_messages="1",
+            lease_seconds="2",
+            poll_interval_seconds="0.05",
+        )
 
         def relay() -> ManagedProcess:
             argv = [sys.executable, "-m", "relay.bridge"]
