@@ -53,7 +53,14 @@ def relay_from_settings(
     watchers = [BridgeWatcher(bridge, engine, settings.confirmations) for bridge in (l1, l2)]
     deliverers = [
         Deliverer(
-            engine, bridge, signer_for(settings, client, bridge), relayer, policy, settings.holder, lease_us
+            engine,
+            bridge,
+            signer_for(settings, client, bridge),
+            relayer,
+            policy,
+            settings.holder,
+            lease_us,
+            settings.claims_in_flight,
         )
         for bridge in (l2, l1)
     ]

@@ -9,12 +9,14 @@ holder delivers it, and a relay killed holding it blocks the batch only until th
    this root's means an earlier round (perhaps killed right after sending) attested it, and nothing is
    signed or sent again. Otherwise the custody group signs the `BridgeBatch` intent through the API (the
    Idempotency-Key names route, seq and root, so a resumed round gets the same sign request back) and the
-   relayer sends it; it pays gas and holds no authority (`chain.transactions.send_call` manages its nonce).
-   The batch is recorded `attested` with its deadline, its messages with it.
+   relayer sends it; it pays gas and holds no authority. A round's attestations go out together with
+   consecutive nonces and are awaited together (`chain.pipeline`). The batch is recorded `attested` with its
+   deadline, its messages with it.
 2. Claims, once the destination's clock passed the deadline (messages `claimable`). Each message is claimed
    unless the bridge consumed its nonce already (an earlier claim landed before a crash could record it);
-   the outcome (`claimed`, or `queued` over the rate limit) is recorded under the message's local key
-   (source chain, tx hash, log index). The bridge refuses a second claim of a nonce, so however often a
+   up to `claims_in_flight` claims go out back to back and share blocks, and only then are their receipts
+   awaited. The outcome (`claimed`, or `queued` over the rate limit) is recorded under the message's local
+   key (source chain, tx hash, log index). The bridge refuses a second claim of a nonce, so however often a
    crash repeats a step, a message pays once.
 
 A send that fails (a node down, a revert) raises out of the round; the next round starts again from what
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, RowMapping
 
+from chain import pipeline
 from chain.bridge.batch import Batch
 from chain.bridge.contracts import Bridge, OnchainSignature
 from chain.bridge.message import BridgeError
@@ -38,6 +41,7 @@ from chain.transactions import TransactionFailed
 from payments.bridge.lease import drop_lease, take_lease
 from payments.bridge.store import (
     BatchPolicy,
+    Outcome,
     batch_messages,
     cut_batch,
     from_hex,
@@ -47,6 +51,7 @@ from payments.bridge.store import (
     queued_messages,
     set_batch,
     set_message,
+    set_messages,
 )
 
 log = logging.getLogger("relay.bridge")
@@ -84,74 +89,119 @@ class Deliverer:
     policy: BatchPolicy
     holder: str
     lease_ttl_us: int = 60_000_000
+    claims_in_flight: int = 100
+    """Claims sent together before their receipts are awaited (and the leases renewed)."""
 
     def __post_init__(self) -> None:
         self.route = self.destination.inbound()
 
     def run_once(self) -> int:
-        """Cut what is due and carry every open batch on; the number of messages delivered."""
+        """Cut what is due and carry every open batch this relay holds the lease of on; the number of
+        messages delivered."""
         while cut_batch(self.engine, self.route, self.policy, now_us()) is not None:
             pass
         delivered = self.release_due()
+        held = []
         for batch in open_batches(self.engine, self.route):
             lease = f"bridge-batch:{batch['id']}"
-            if not take_lease(self.engine, lease, self.holder, now_us(), self.lease_ttl_us):
-                continue  # another relay delivers it
-            delivered += self.deliver(batch, lease)
-        return delivered
+            if take_lease(self.engine, lease, self.holder, now_us(), self.lease_ttl_us):
+                held.append(Held(batch, lease, self.tree_of(batch)))
+            # else another relay delivers it
+        return delivered + self.deliver(held)
 
-    def deliver(self, batch: RowMapping, lease: str) -> int:
-        """Carry `batch` on under `lease`; the messages delivered."""
+    def tree_of(self, batch: RowMapping) -> Batch:
+        """`batch`'s messages as the tree its root was cut from."""
         rows = batch_messages(self.engine, int(batch["id"]))
         tree = Batch(self.route, [message_of(self.route, row) for row in rows])
         if "0x" + tree.root.hex() != batch["root"]:
             raise BridgeError(f"batch {batch['id']}'s messages do not make its root")
-        if batch["status"] == "cut":
-            self.attest(batch, tree)
-            reloaded = load_batch(self.engine, int(batch["id"]))
-            assert reloaded is not None
-            batch = reloaded
-        if int(self.destination.w3.eth.get_block("latest")["timestamp"]) < int(batch["deadline"]):
-            return 0  # the challenge window is still open
-        set_batch(self.engine, int(batch["id"]), now_us(), "claimable")
+        return tree
+
+    def deliver(self, held: list["Held"]) -> int:
+        """Carry the `held` batches on, by seq: attest the ones cut (their attestations sent together), then
+        claim the messages of every one whose challenge window is over (their claims sent together,
+        `claims_in_flight` at a time, each time under renewed leases); the messages delivered."""
+        self.attest([entry for entry in held if entry.batch["status"] == "cut"])
+        now = int(self.destination.w3.eth.get_block("latest")["timestamp"])
+        ready, claims = [], []
+        for entry in held:
+            batch = load_batch(self.engine, int(entry.batch["id"]))
+            assert batch is not None
+            if now < int(batch["deadline"]):
+                continue  # the challenge window is still open
+            set_batch(self.engine, int(batch["id"]), now_us(), "claimable")
+            ready.append(Held(batch, entry.lease, entry.tree))
+            rows = batch_messages(self.engine, int(batch["id"]))
+            claims += [(ready[-1], row) for row in rows if row["status"] not in DELIVERED]
+        last_claim = {entry.lease: index for index, (entry, _) in enumerate(claims)}
+        undelivered = {entry.lease: (entry, last_claim.get(entry.lease, -1)) for entry in ready}
+        self._mark_delivered(undelivered, 0)
         delivered = 0
-        for row in batch_messages(self.engine, int(batch["id"])):
-            if row["status"] in DELIVERED:
-                continue
-            if not take_lease(self.engine, lease, self.holder, now_us(), self.lease_ttl_us):
-                return delivered  # the lease ran out and another relay took the batch over
-            self.claim(batch, tree, row)
-            delivered += 1
-        set_batch(self.engine, int(batch["id"]), now_us(), None, status="delivered")
-        drop_lease(self.engine, lease, self.holder)
-        log.info("batch %s (seq %s) delivered", batch["id"], batch["seq"])
+        for start in range(0, len(claims), self.claims_in_flight):
+            chunk = claims[start : start + self.claims_in_flight]
+            leases = {entry.lease for entry, _ in chunk}
+            if not all(
+                take_lease(self.engine, lease, self.holder, now_us(), self.lease_ttl_us) for lease in leases
+            ):
+                return delivered  # a lease ran out and another relay took its batch over
+            delivered += self.claim(chunk)
+            self._mark_delivered(undelivered, start + len(chunk))
         return delivered
 
-    def attest(self, batch: RowMapping, tree: Batch) -> None:
-        """Attest `batch` on the destination unless an earlier round did; record it attested."""
-        seq, prev_root = int(batch["seq"]), from_hex(batch["prev_root"])
-        tx_hash = None
-        if self.destination.record(seq).fingerprint == bytes(32):
-            signature = self.sign(tree.intent(seq, prev_root), request_key(batch))
-            try:
-                receipt = self.destination.attest(self.relayer, tree, seq, prev_root, signature)
-                tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-            except TransactionFailed:
-                if self.destination.record(seq).fingerprint == bytes(32):
-                    raise
-        record = self.destination.record(seq)
-        if record.fingerprint != fingerprint(tree.root):
-            raise BridgeError(f"seq {seq} on {self.destination.address} holds another root")
-        set_batch(
-            self.engine,
-            int(batch["id"]),
-            now_us(),
-            "attested",
-            status="attested",
-            deadline=record.deadline,
-            attest_tx_hash=tx_hash,
-        )
-        log.info("batch %s attested as seq %s", batch["id"], seq)
+    def _mark_delivered(self, undelivered: dict[str, tuple["Held", int]], claimed_up_to: int) -> None:
+        """Record delivered, and let go of, each batch of `undelivered` (lease -> batch, index of its last
+        claim in the round) whose claims are all before `claimed_up_to`: as soon as its own messages are
+        recorded, not after the round's other batches."""
+        for lease, (entry, last) in list(undelivered.items()):
+            if last < claimed_up_to:
+                del undelivered[lease]
+                set_batch(self.engine, int(entry.batch["id"]), now_us(), None, status="delivered")
+                drop_lease(self.engine, lease, self.holder)
+                log.info("batch %s (seq %s) delivered", entry.batch["id"], entry.batch["seq"])
+
+    def attest(self, cut: list["Held"]) -> None:
+        """Attest the `cut` batches on the destination, but those an earlier round did; record them attested.
+
+        The attestations are signed one by one, then sent together with consecutive nonces (`chain.pipeline`)
+        and awaited together. Only the first is estimated: each later one follows a seq not yet attested
+        when it is sent, so its estimate would refuse it; it gets the first one's gas limit (attestations
+        cost the same whatever the batch). Whatever was sent, each batch is recorded from what the bridge
+        holds at its seq; a seq still empty raises what kept it so.
+        """
+        w3, seqs, calls, failure = self.destination.w3, [], [], None
+        for entry in cut:
+            seq, prev_root = int(entry.batch["seq"]), from_hex(entry.batch["prev_root"])
+            if self.destination.record(seq).fingerprint == bytes(32):
+                signature = self.sign(entry.tree.intent(seq, prev_root), request_key(entry.batch))
+                seqs.append(seq)
+                calls.append(self.destination.attest_call(entry.tree, seq, prev_root, signature))
+        tx_hashes: list[str] = []
+        if calls:
+            limits, failure = pipeline.estimate(w3, self.relayer, calls[:1])
+            if failure is None:
+                tx_hashes = pipeline.send(w3, self.relayer, calls, limits * len(calls))
+                mined = pipeline.wait_for_all(w3, self.relayer, tx_hashes)
+                failure = next(
+                    (TransactionFailed("attest()", None, m.tx_hash) for m in mined if not m.succeeded), None
+                )
+        sent_by_seq = dict(zip(seqs, tx_hashes, strict=False))
+        for entry in cut:
+            seq = int(entry.batch["seq"])
+            record = self.destination.record(seq)
+            if record.fingerprint == bytes(32):
+                raise failure or BridgeError(f"seq {seq} was not attested")
+            if record.fingerprint != fingerprint(entry.tree.root):
+                raise BridgeError(f"seq {seq} on {self.destination.address} holds another root")
+            set_batch(
+                self.engine,
+                int(entry.batch["id"]),
+                now_us(),
+                "attested",
+                status="attested",
+                deadline=record.deadline,
+                attest_tx_hash=sent_by_seq.get(seq),
+            )
+            log.info("batch %s attested as seq %s", entry.batch["id"], seq)
 
     def release_due(self) -> int:
         """Release the route's queued messages whose delay is over (anyone may; the bridge pays each once:
@@ -171,12 +221,57 @@ class Deliverer:
             released += 1
         return released
 
-    def claim(self, batch: RowMapping, tree: Batch, row: RowMapping) -> None:
-        """Claim one message unless the bridge consumed its nonce; record the outcome under its key."""
-        message = message_of(self.route, row)
-        tx_hash = None
-        if not self.destination.is_consumed(message.nonce):
-            receipt = self.destination.claim(self.relayer, int(batch["seq"]), tree, message)
-            tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-        queued = int(self.destination.contract.functions.queued(message.leaf()).call()) != 0
-        set_message(self.engine, row, "queued" if queued else "claimed", now_us(), tx_hash)
+    def claim(self, claims: list[tuple["Held", RowMapping]]) -> int:
+        """Claim each message of `claims` unless the bridge consumed its nonce, and record each outcome under
+        its key; the number recorded.
+
+        The claims are estimated, signed with consecutive nonces and sent together, and only then are their
+        receipts awaited (`chain.pipeline`), so they share blocks instead of taking one each. Estimation
+        stops at the first claim that would revert: the claims before it are sent, awaited and recorded,
+        then its refusal is raised. A claim mined reverted stays unrecorded for the next round (the bridge
+        refuses a second claim of a nonce, so however a round ends, nothing is paid twice).
+        """
+        w3 = self.destination.w3
+        messages = [entry.tree.message(int(row["nonce"])) for entry, row in claims]
+        consumed = self.destination.consumed([message.nonce for message in messages])
+        earlier = [row for (_, row), done in zip(claims, consumed, strict=True) if done]
+        to_claim = [
+            (entry, row, message)
+            for (entry, row), message, done in zip(claims, messages, consumed, strict=True)
+            if not done
+        ]
+        calls = [
+            self.destination.claim_call(int(entry.batch["seq"]), entry.tree, message)
+            for entry, _, message in to_claim
+        ]
+        gas_limits, refusal = pipeline.estimate(w3, self.relayer, calls)
+        sent = pipeline.send(w3, self.relayer, calls[: len(gas_limits)], gas_limits) if gas_limits else []
+        mined = pipeline.wait_for_all(w3, self.relayer, sent)
+        queued_topic = self.destination.queued_topic()
+        outcomes: list[Outcome] = [(row, self._outcome_of(row), None) for row in earlier]
+        outcomes += [
+            (row, "queued" if queued_topic in receipt.topics else "claimed", receipt.tx_hash)
+            for (_, row, _), receipt in zip(to_claim, mined, strict=False)
+            if receipt.succeeded
+        ]
+        set_messages(self.engine, outcomes, now_us())
+        if refusal is not None:
+            raise refusal
+        if len(outcomes) < len(claims):
+            reverted = next(receipt.tx_hash for receipt in mined if not receipt.succeeded)
+            raise TransactionFailed("claim()", None, reverted)
+        return len(outcomes)
+
+    def _outcome_of(self, row: RowMapping) -> str:
+        """What became of a message the bridge consumed in an earlier round: queued or claimed."""
+        leaf = message_of(self.route, row).leaf()
+        return "queued" if int(self.destination.contract.functions.queued(leaf).call()) != 0 else "claimed"
+
+
+@dataclass(frozen=True)
+class Held:
+    """An open batch this relay holds the lease of, with its tree."""
+
+    batch: RowMapping
+    lease: str
+    tree: Batch

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from chain import pipeline
 from chain.dev_accounts import dev_accounts
 from chain.transactions import send_call
 from payments.bridge.lease import take_lease
@@ -146,13 +147,13 @@ def test_a_crash_at_each_step_mints_once(
     assert bridges.l2.record(1).fingerprint == bytes(32)
 
     # 2. killed right after the attestation was sent, before it was recorded
-    attest = bridges.l2.attest
+    send, wait_for_all = pipeline.send, pipeline.wait_for_all
 
-    def attested_then_killed(*args: Any) -> Any:
-        attest(*args)
+    def sent_then_killed(w3: Any, sender: Any, calls: list[Any], gas_limits: list[int]) -> Any:
+        wait_for_all(w3, sender, send(w3, sender, calls, gas_limits))
         raise KeyboardInterrupt("killed after sending")
 
-    monkeypatch.setattr(bridges.l2, "attest", attested_then_killed)
+    monkeypatch.setattr(pipeline, "send", sent_then_killed)
     with pytest.raises(KeyboardInterrupt):
         relay(bridges, engine, sign).run_once()
     monkeypatch.undo()
@@ -160,13 +161,11 @@ def test_a_crash_at_each_step_mints_once(
 
     # 3. the next relay (the lease is the same holder's: a restart) finds it attested, signs nothing, and is
     #    killed after the first claim landed, before it was recorded
-    claim = bridges.l2.claim
-
-    def claimed_then_killed(*args: Any) -> Any:
-        claim(*args)
+    def first_claim_then_killed(w3: Any, sender: Any, calls: list[Any], gas_limits: list[int]) -> Any:
+        wait_for_all(w3, sender, send(w3, sender, calls[:1], gas_limits[:1]))
         raise KeyboardInterrupt("killed after claiming")
 
-    monkeypatch.setattr(bridges.l2, "claim", claimed_then_killed)
+    monkeypatch.setattr(pipeline, "send", first_claim_then_killed)
     with pytest.raises(KeyboardInterrupt):
         relay(bridges, engine, dies).run_once()
     monkeypatch.undo()

@@ -33,6 +33,13 @@ def claimed(engine: Engine) -> int:
         )
 
 
+def delivered(engine: Engine) -> int:
+    """Batches recorded delivered: a batch closes just after its last claim is recorded."""
+    with engine.connect() as connection:
+        where = bridge_batches.c.status == "delivered"
+        return int(connection.scalar(select(func.count()).select_from(bridge_batches).where(where)) or 0)
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
     tmp_path: Path, group: CustodyGroup, bridges: Bridges, engine: Engine, database_url: str
@@ -53,6 +60,7 @@ def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
             api.token,
             confirmations="2",
             max_messages="1",
+            claims_in_flight="1",
             lease_seconds="2",
             poll_interval_seconds="0.05",
         )
@@ -69,7 +77,7 @@ def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
             assert wait_until(claimed_at_least(target), 120, interval=0.02)
             process.kill()
         process = relay()
-        assert wait_until(lambda: claimed(engine) >= DEPOSITS, 180)
+        assert wait_until(lambda: claimed(engine) >= DEPOSITS and delivered(engine) >= DEPOSITS, 180)
         process.stop()
         assert claimed(engine) == DEPOSITS, process.log_tail()
     assert bridges.bridged_balance(alice.address) == sum(amounts)
