@@ -47,12 +47,13 @@ class NonceTracker:
             self._genesis[w3] = genesis
         return chain_id, genesis
 
-    def take(self, w3: Web3, chain_id: int, sender: str) -> int:
+    def take(self, w3: Web3, chain_id: int, sender: str, count: int = 1) -> int:
+        """The first of `count` consecutive nonces, all now `sender`'s to use."""
         with self._lock:
             key = (*self._chain(w3, chain_id), sender)
             chain_next = w3.eth.get_transaction_count(Web3.to_checksum_address(sender), "pending")
             nonce = max(chain_next, self._next.get(key, 0))
-            self._next[key] = nonce + 1
+            self._next[key] = nonce + count
             return nonce
 
     def forget(self, w3: Web3, chain_id: int, sender: str) -> None:
@@ -61,7 +62,7 @@ class NonceTracker:
             self._next.pop((*self._chain(w3, chain_id), sender), None)
 
 
-_NONCES = NonceTracker()
+NONCES = NonceTracker()
 
 
 def send_call(
@@ -86,20 +87,20 @@ def send_call(
     params["gas"] = gas if gas is not None else estimated + estimated // 5
     chain_id = w3.eth.chain_id
     params["chainId"] = chain_id
-    params["nonce"] = Nonce(_NONCES.take(w3, chain_id, sender.address))
+    params["nonce"] = Nonce(NONCES.take(w3, chain_id, sender.address))
     try:
         tx = call.build_transaction(params)
         signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     except Exception:
-        _NONCES.forget(w3, chain_id, sender.address)
+        NONCES.forget(w3, chain_id, sender.address)
         raise
     try:
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
     except TimeExhausted:
         # Dropped or stuck: the next send re-reads the chain's pending nonce rather than leaving a gap
         # behind a transaction that may never be mined.
-        _NONCES.forget(w3, chain_id, sender.address)
+        NONCES.forget(w3, chain_id, sender.address)
         raise
     if receipt["status"] != 1:
         raise TransactionFailed(description, None, tx_hash.to_0x_hex())

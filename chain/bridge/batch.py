@@ -54,6 +54,13 @@ class Batch:
         self.messages = tuple(messages)
         self.tree = MerkleTree(message.leaf() for message in self.messages)
 
+    def message(self, nonce: int) -> Message:
+        """The batch's message with this nonce."""
+        for message in self.messages:
+            if message.nonce == nonce:
+                return message
+        raise BridgeError(f"the batch holds no message {nonce}")
+
     @property
     def root(self) -> bytes:
         """The root the custody group signs."""

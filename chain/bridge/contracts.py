@@ -7,7 +7,9 @@ or `Withdrawn` events, as `chain.bridge.message.Message`s). Signatures come as i
 imports nothing from `custody`.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
 from eth_account.signers.local import LocalAccount
@@ -17,6 +19,7 @@ from chain import artifacts
 from chain.anchor import key_hint
 from chain.bridge.batch import Batch
 from chain.bridge.message import BridgeError, Message, Route
+from chain.pipeline import Call, FunctionEncoder, rpc_batch
 from chain.transactions import send_call
 
 OnchainSignature = tuple[int, int, int]
@@ -39,6 +42,10 @@ class Bridge(artifacts.DeployedContract):
 
     SENT_EVENT: ClassVar[str]
     """The event of a message this bridge sends."""
+
+    @cached_property
+    def _encoders(self) -> dict[str, FunctionEncoder]:
+        return {name: FunctionEncoder(self.contract, name) for name in ("claim", "is_consumed")}
 
     def remote(self) -> tuple[int, str]:
         """The other side: its chain id and its bridge (the zero address before `initialize`)."""
@@ -84,6 +91,30 @@ class Bridge(artifacts.DeployedContract):
         """Claims `message` from attested batch `seq`: pays it, or queues it over the rate limit."""
         call = self.contract.functions.claim(seq, message.onchain(), batch.proof(message))
         return send_call(self.w3, relayer, call)
+
+    def claim_call(self, seq: int, batch: Batch, message: Message) -> Call:
+        """The claim of `message` from attested batch `seq` as a raw call, for `chain.pipeline` to send with
+        others."""
+        return Call(
+            self.address, self._encoders["claim"](seq, message.onchain(), batch.proof(message)), "claim()"
+        )
+
+    def consumed(self, nonces: Sequence[int]) -> list[bool]:
+        """`is_consumed` of each inbound nonce, asked in one batch."""
+        encode = FunctionEncoder(self.contract, "is_consumed")
+        calls = [
+            ("eth_call", [{"to": self.address, "data": "0x" + encode(n).hex()}, "latest"]) for n in nonces
+        ]
+        answers = []
+        for response in rpc_batch(self.w3, calls):
+            if "error" in response:
+                raise ConnectionError(f"is_consumed failed: {response['error']}")
+            answers.append(int(response["result"], 16) != 0)
+        return answers
+
+    def queued_topic(self) -> str:
+        """topic0 of `Queued`: a claim whose receipt carries it was queued over the rate limit, not paid."""
+        return str(self.contract.events.Queued.topic).lower()
 
     def release(self, relayer: LocalAccount, message: Message) -> TxReceipt:
         """Pays a queued message once its delay is over."""

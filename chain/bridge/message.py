@@ -11,6 +11,7 @@ amount) and fill in the route themselves, from their own chain id and address an
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Self
 
 from eth_utils import is_checksum_address
@@ -133,5 +134,12 @@ def _check_uint(name: str, value: int, limit: int) -> None:
 
 
 def _check_address(name: str, value: str) -> None:
-    if not isinstance(value, str) or not is_checksum_address(value):
+    if not isinstance(value, str) or not _is_checksummed(value):
         raise BridgeError(f"{name} must be a checksummed address, got {value!r}")
+
+
+@lru_cache(maxsize=4_096)
+def _is_checksummed(value: str) -> bool:
+    """`is_checksum_address`, remembered: a route's tokens and senders recur in message after message, and
+    each check is a keccak."""
+    return bool(is_checksum_address(value))

@@ -6,6 +6,7 @@ message. A message's local key is (source chain id, tx hash, log index); inserti
 nothing, so reading a block twice records a message once.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,19 +306,29 @@ def set_batch(engine: Engine, batch_id: int, now_us: int, message_status: str | 
             )
 
 
+Outcome = tuple[RowMapping, str, str | None]
+"""A message's row, its delivery status and the tx hash that delivered it (None: an earlier round's)."""
+
+
 def set_message(engine: Engine, row: RowMapping, status: str, now_us: int, claim_tx_hash: str | None) -> None:
     """Record a message's delivery outcome under its local key."""
+    set_messages(engine, [(row, status, claim_tx_hash)], now_us)
+
+
+def set_messages(engine: Engine, outcomes: Sequence[Outcome], now_us: int) -> None:
+    """Record several messages' delivery outcomes under their local keys, in one transaction."""
     columns = bridge_messages.c
     with engine.begin() as connection:
-        connection.execute(
-            update(bridge_messages)
-            .where(
-                columns.src_chain_id == row["src_chain_id"],
-                columns.tx_hash == row["tx_hash"],
-                columns.log_index == row["log_index"],
+        for row, status, claim_tx_hash in outcomes:
+            connection.execute(
+                update(bridge_messages)
+                .where(
+                    columns.src_chain_id == row["src_chain_id"],
+                    columns.tx_hash == row["tx_hash"],
+                    columns.log_index == row["log_index"],
+                )
+                .values(status=status, claim_tx_hash=claim_tx_hash, updated_us=now_us)
             )
-            .values(status=status, claim_tx_hash=claim_tx_hash, updated_us=now_us)
-        )
 
 
 def queued_messages(engine: Engine, route: Route) -> list[RowMapping]:

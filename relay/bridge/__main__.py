@@ -68,6 +68,7 @@ def relay_from_settings(settings: BridgeRelaySettings, client: httpx.Client) -> 
                 policy,
                 settings.holder,
                 lease_us,
+                settings.claims_in_flight,
             )
             for bridge in (l2, l1)
         ],

@@ -10,11 +10,14 @@ holder delivers it, and a relay killed holding it blocks the batch only until th
    signed or sent again. Otherwise the custody group signs the `BridgeBatch` intent through the API (the
    Idempotency-Key names route, seq and root, so a resumed round gets the same sign request back) and the
    relayer sends it; it pays gas and holds no authority (`chain.transactions.send_call` manages its nonce).
-   The batch is recorded `attested` with its deadline, its messages with it.
+   A round attests its cut batches one after another: each signer node witnesses that a batch's seq is the
+   destination's next, so the next batch is signed only once this one is mined. The batch is recorded
+   `attested` with its deadline, its messages with it.
 2. Claims, once the destination's clock passed the deadline (messages `claimable`). Each message is claimed
    unless the bridge consumed its nonce already (an earlier claim landed before a crash could record it);
-   the outcome (`claimed`, or `queued` over the rate limit) is recorded under the message's local key
-   (source chain, tx hash, log index). The bridge refuses a second claim of a nonce, so however often a
+   up to `claims_in_flight` claims go out back to back and share blocks, and only then are their receipts
+   awaited. The outcome (`claimed`, or `queued` over the rate limit) is recorded under the message's local
+   key (source chain, tx hash, log index). The bridge refuses a second claim of a nonce, so however often a
    crash repeats a step, a message pays once.
 
 A send that fails (a node down, a revert) raises out of the round; the next round starts again from what
@@ -36,6 +39,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, RowMapping
 
+from chain import pipeline
 from chain.bridge.batch import Batch, fingerprint
 from chain.bridge.contracts import Bridge, OnchainSignature
 from chain.bridge.message import BridgeError, Message
@@ -44,6 +48,7 @@ from chain.transactions import TransactionFailed
 from payments.bridge.lease import drop_lease, take_lease
 from payments.bridge.store import (
     BatchPolicy,
+    Outcome,
     batch_messages,
     cut_batch,
     from_hex,
@@ -53,6 +58,7 @@ from payments.bridge.store import (
     queued_messages,
     set_batch,
     set_message,
+    set_messages,
 )
 from payments.bridge.vetoes import drop_batches_from
 
@@ -84,6 +90,8 @@ class Deliverer:
     policy: BatchPolicy
     holder: str
     lease_ttl_us: int = 60_000_000
+    claims_in_flight: int = 100
+    """Claims sent together before their receipts are awaited (and the leases renewed)."""
     clock: Callable[[], int] = now_us
     """Microseconds since the epoch: the batch policy's and the leases' clock (a test's, to expire one)."""
 
@@ -91,10 +99,12 @@ class Deliverer:
         self.route = self.destination.inbound()
 
     def run_once(self) -> int:
-        """Cut what is due and carry every open batch on; the number of messages delivered."""
+        """Cut what is due and carry every open batch this relay holds the lease of on; the number of
+        messages delivered."""
         while cut_batch(self.engine, self.route, self.policy, self.clock()) is not None:
             pass
         delivered = self.release_due()
+        held = []
         for batch in open_batches(self.engine, self.route):
             lease = f"bridge-batch:{batch['id']}"
             if not take_lease(self.engine, lease, self.holder, self.clock(), self.lease_ttl_us):
@@ -106,53 +116,112 @@ class Deliverer:
                 or current["status"] in ("delivered", "vetoed")
             ):
                 continue  # dropped (its id perhaps another batch's now), delivered or vetoed since listed
-            delivered += self.deliver(current, lease)
-        return delivered
+            held.append(self.hold(current, lease))
+        return delivered + self.deliver(held)
 
-    def deliver(self, batch: RowMapping, lease: str) -> int:
-        """Carry `batch` on under `lease`; the messages delivered."""
+    def hold(self, batch: RowMapping, lease: str) -> "Held":
+        """`batch`, held under `lease`, with the tree its root was cut from and its orphaned messages."""
         rows = batch_messages(self.engine, int(batch["id"]))
         tree = Batch(self.route, [message_of(self.route, row) for row in rows])
         if "0x" + tree.root.hex() != batch["root"]:
             raise BridgeError(f"batch {batch['id']}'s messages do not make its root")
-        orphaned = [int(row["nonce"]) for row in rows if row["status"] == "orphaned"]
-        if batch["status"] == "cut":
-            if orphaned and self.drop_unattested(batch, lease):
-                return 0
-            self.attest(batch, tree)
-            reloaded = load_batch(self.engine, int(batch["id"]))
-            assert reloaded is not None
-            batch = reloaded
+        return Held(batch, lease, tree, orphaned_in(rows))
+
+    def deliver(self, held: list["Held"]) -> int:
+        """Carry the `held` batches on, by seq: drop a cut one holding an orphaned message, attest the other
+        ones cut (one after another), then claim the messages of every one whose challenge
+        window is over and which is not vetoed (their claims sent together, `claims_in_flight` at a time,
+        each time under renewed leases); the messages delivered."""
+        held = self.drop_unattested(held)
+        for entry in held:
+            if entry.batch["status"] == "cut":
+                self.attest(entry.batch, entry.tree)
+        now = int(self.destination.w3.eth.get_block("latest")["timestamp"])
+        ready, claims = [], []
+        for entry in held:
+            opened = self.open_for_claims(entry, now)
+            if opened is not None:
+                ready.append(opened[0])
+                claims += [(opened[0], row) for row in opened[1]]
+        last_claim = {entry.lease: index for index, (entry, _) in enumerate(claims)}
+        # A batch holding an orphaned message stays open (revived, the message is claimed then).
+        undelivered = {
+            entry.lease: (entry, last_claim.get(entry.lease, -1)) for entry in ready if not entry.orphaned
+        }
+        self._mark_delivered(undelivered, 0)
+        delivered = 0
+        for start in range(0, len(claims), self.claims_in_flight):
+            chunk = claims[start : start + self.claims_in_flight]
+            leases = {entry.lease for entry, _ in chunk}
+            if not all(
+                take_lease(self.engine, lease, self.holder, self.clock(), self.lease_ttl_us)
+                for lease in leases
+            ):
+                return delivered  # a lease ran out and another relay took its batch over
+            delivered += self.claim(chunk)
+            self._mark_delivered(undelivered, start + len(chunk))
+        return delivered
+
+    def open_for_claims(self, entry: "Held", now: int) -> tuple["Held", list[RowMapping]] | None:
+        """`entry` as the database holds it now and its messages to claim, once the destination's clock
+        (`now`) passed its deadline and unless the destination shows it vetoed; recorded claimable. A batch
+        holding an orphaned message is logged as an error every round: the guardian must veto it."""
+        batch = load_batch(self.engine, int(entry.batch["id"]))
+        assert batch is not None
+        rows = batch_messages(self.engine, int(batch["id"]))
+        orphaned = orphaned_in(rows)
         if orphaned:
             log.error(
                 "batch seq %s on %s holds messages %s a reorg took away: the guardian must veto it before %s",
                 batch["seq"],
                 self.destination.address,
-                orphaned,
+                list(orphaned),
                 batch["deadline"],
             )
-        if int(self.destination.w3.eth.get_block("latest")["timestamp"]) < int(batch["deadline"]):
-            return 0  # the challenge window is still open
+        if now < int(batch["deadline"]):
+            return None  # the challenge window is still open
         if self.destination.record(int(batch["seq"])).vetoed:
-            return 0  # the veto watcher returns its messages once it reads the veto at the depth
+            return None  # the veto watcher returns its messages once it reads the veto at the depth
         set_batch(self.engine, int(batch["id"]), self.clock(), "claimable")
-        delivered = 0
-        for row in batch_messages(self.engine, int(batch["id"])):
-            if row["status"] in (*DELIVERED, "orphaned"):
+        to_claim = [row for row in rows if row["status"] not in (*DELIVERED, "orphaned")]
+        return Held(batch, entry.lease, entry.tree, orphaned), to_claim
+
+    def drop_unattested(self, held: list["Held"]) -> list["Held"]:
+        """Drop the first cut batch of `held` holding an orphaned message and the batches after it, their
+        other messages to be cut again, unless the destination attested it already (before a crash let it
+        be recorded): then it is the guardian's to veto. The batches of `held` still there."""
+        for entry in held:
+            seq = int(entry.batch["seq"])
+            if entry.batch["status"] != "cut" or not entry.orphaned:
                 continue
-            if not take_lease(self.engine, lease, self.holder, self.clock(), self.lease_ttl_us):
-                return delivered  # the lease ran out and another relay took the batch over
-            self.claim(batch, tree, row)
-            delivered += 1
-        if orphaned:
-            return delivered  # open while it holds an orphaned message (revived, it is claimed then)
-        set_batch(self.engine, int(batch["id"]), self.clock(), None, status="delivered")
-        drop_lease(self.engine, lease, self.holder)
-        log.info("batch %s (seq %s) delivered", batch["id"], batch["seq"])
-        return delivered
+            if self.destination.record(seq).fingerprint != bytes(32):
+                continue
+            with self.engine.begin() as connection:
+                returned = drop_batches_from(connection, self.route, seq, self.clock())
+            drop_lease(self.engine, entry.lease, self.holder)
+            log.warning(
+                "batch seq %s held orphaned messages: dropped, %s messages to cut again", seq, returned
+            )
+            return [kept for kept in held if int(kept.batch["seq"]) < seq]
+        return held
+
+    def _mark_delivered(self, undelivered: dict[str, tuple["Held", int]], claimed_up_to: int) -> None:
+        """Record delivered, and let go of, each batch of `undelivered` (lease -> batch, index of its last
+        claim in the round) whose claims are all before `claimed_up_to`: as soon as its own messages are
+        recorded, not after the round's other batches."""
+        for lease, (entry, last) in list(undelivered.items()):
+            if last < claimed_up_to:
+                del undelivered[lease]
+                set_batch(self.engine, int(entry.batch["id"]), self.clock(), None, status="delivered")
+                drop_lease(self.engine, lease, self.holder)
+                log.info("batch %s (seq %s) delivered", entry.batch["id"], entry.batch["seq"])
 
     def attest(self, batch: RowMapping, tree: Batch) -> None:
-        """Attest `batch` on the destination unless an earlier round did; record it attested."""
+        """Attest `batch` on the destination unless an earlier round did; record it attested.
+
+        One at a time, not pipelined like the claims: every signer node witnesses that the batch's seq is
+        the destination's next at the latest block (`custody.node.chain_witness`), so a batch is signed only
+        once the one before it is mined; asked earlier, the nodes refuse it for good under its key."""
         seq, prev_root = int(batch["seq"]), from_hex(batch["prev_root"])
         tx_hash = None
         if self.destination.record(seq).fingerprint == bytes(32):
@@ -177,19 +246,6 @@ class Deliverer:
         )
         log.info("batch %s attested as seq %s", batch["id"], seq)
 
-    def drop_unattested(self, batch: RowMapping, lease: str) -> bool:
-        """Drop `batch` (holding an orphaned message) and the batches after it, their other messages to be
-        cut again, unless the destination attested it already (before a crash let it be recorded): then it
-        is the guardian's to veto. Whether it was dropped."""
-        seq = int(batch["seq"])
-        if self.destination.record(seq).fingerprint != bytes(32):
-            return False
-        with self.engine.begin() as connection:
-            returned = drop_batches_from(connection, self.route, seq, self.clock())
-        drop_lease(self.engine, lease, self.holder)
-        log.warning("batch seq %s held orphaned messages: dropped, %s messages to cut again", seq, returned)
-        return True
-
     def release_due(self) -> int:
         """Release the route's queued messages whose delay is over (anyone may; the bridge pays each once:
         a second release reverts, and one that landed before a crash shows as no longer queued)."""
@@ -208,12 +264,64 @@ class Deliverer:
             released += 1
         return released
 
-    def claim(self, batch: RowMapping, tree: Batch, row: RowMapping) -> None:
-        """Claim one message unless the bridge consumed its nonce; record the outcome under its key."""
-        message = message_of(self.route, row)
-        tx_hash = None
-        if not self.destination.is_consumed(message.nonce):
-            receipt = self.destination.claim(self.relayer, int(batch["seq"]), tree, message)
-            tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-        queued = int(self.destination.contract.functions.queued(message.leaf()).call()) != 0
-        set_message(self.engine, row, "queued" if queued else "claimed", self.clock(), tx_hash)
+    def claim(self, claims: list[tuple["Held", RowMapping]]) -> int:
+        """Claim each message of `claims` unless the bridge consumed its nonce, and record each outcome under
+        its key; the number recorded.
+
+        The claims are estimated, signed with consecutive nonces and sent together, and only then are their
+        receipts awaited (`chain.pipeline`), so they share blocks instead of taking one each. Estimation
+        stops at the first claim that would revert: the claims before it are sent, awaited and recorded,
+        then its refusal is raised. A claim mined reverted stays unrecorded for the next round (the bridge
+        refuses a second claim of a nonce, so however a round ends, nothing is paid twice).
+        """
+        w3 = self.destination.w3
+        messages = [entry.tree.message(int(row["nonce"])) for entry, row in claims]
+        consumed = self.destination.consumed([message.nonce for message in messages])
+        earlier = [row for (_, row), done in zip(claims, consumed, strict=True) if done]
+        to_claim = [
+            (entry, row, message)
+            for (entry, row), message, done in zip(claims, messages, consumed, strict=True)
+            if not done
+        ]
+        calls = [
+            self.destination.claim_call(int(entry.batch["seq"]), entry.tree, message)
+            for entry, _, message in to_claim
+        ]
+        gas_limits, refusal = pipeline.estimate(w3, self.relayer, calls)
+        sent = pipeline.send(w3, self.relayer, calls[: len(gas_limits)], gas_limits) if gas_limits else []
+        mined = pipeline.wait_for_all(w3, self.relayer, sent)
+        queued_topic = self.destination.queued_topic()
+        outcomes: list[Outcome] = [(row, self._outcome_of(row), None) for row in earlier]
+        outcomes += [
+            (row, "queued" if queued_topic in receipt.topics else "claimed", receipt.tx_hash)
+            for (_, row, _), receipt in zip(to_claim, mined, strict=False)
+            if receipt.succeeded
+        ]
+        set_messages(self.engine, outcomes, self.clock())
+        if refusal is not None:
+            raise refusal
+        if len(outcomes) < len(claims):
+            reverted = next(receipt.tx_hash for receipt in mined if not receipt.succeeded)
+            raise TransactionFailed("claim()", None, reverted)
+        return len(outcomes)
+
+    def _outcome_of(self, row: RowMapping) -> str:
+        """What became of a message the bridge consumed in an earlier round: queued or claimed."""
+        leaf = message_of(self.route, row).leaf()
+        return "queued" if int(self.destination.contract.functions.queued(leaf).call()) != 0 else "claimed"
+
+
+@dataclass(frozen=True)
+class Held:
+    """An open batch this relay holds the lease of, with its tree."""
+
+    batch: RowMapping
+    lease: str
+    tree: Batch
+    orphaned: tuple[int, ...]
+    """The nonces of its messages a deep reorg took away (never claimed)."""
+
+
+def orphaned_in(rows: Sequence[RowMapping]) -> tuple[int, ...]:
+    """The nonces of the messages of `rows` a deep reorg orphaned."""
+    return tuple(int(row["nonce"]) for row in rows if row["status"] == "orphaned")

@@ -52,6 +52,9 @@ class BridgeRelaySettings(BaseSettings):
         default=100, ge=1, le=16_384, description="A batch is cut at this many messages."
     )
     max_age_seconds: float = Field(default=5.0, ge=0, description="... or once its oldest waited this long.")
+    claims_in_flight: int = Field(
+        default=100, ge=1, le=1_000, description="Claims sent together before their receipts are awaited."
+    )
     lease_seconds: float = Field(default=30.0, gt=0, description="How long a batch's delivery lease lasts.")
     holder: str = Field(default_factory=default_holder, max_length=64, description="This relay's lease name.")
     poll_interval_seconds: float = Field(default=1.0, gt=0, description="Pause between rounds.")

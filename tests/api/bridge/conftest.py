@@ -1,10 +1,9 @@
-"""Fixtures of the bridge relay's custody path: a real custody group (three node processes) under a policy
-that allows BridgeBatch signatures on this test's bridges for the route into each, each node witnessing the
-batches on both anvils itself (messages `WITNESS_CONFIRMATIONS` deep, required), the API in process as the
-relay's custody coordinator, and the relay's signer asking it with a `custody:sign` key and the batch's
-messages."""
+"""Fixtures of the bridge relay's custody path: a real custody group (three node processes,
+`tests.helpers.bridge_pair.bridge_group`) under a policy that allows BridgeBatch signatures on this test's
+bridges for the route into each, each node witnessing the batches on both anvils itself (messages
+`WITNESS_CONFIRMATIONS` deep, required), the API in process as the relay's custody coordinator, and the
+relay's signer asking it with a `custody:sign` key and the batch's messages."""
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -21,61 +20,20 @@ from chain.intents import BridgeBatch
 from custody.protocol.bridge_messages import BridgeMessages
 from payments.rails.custody_requests import request_signature
 from relay.bridge.delivery import Signer
+from tests.helpers.bridge_pair import KEY_ID, Bridges, bridge_group
 from tests.helpers.custody_nodes import CustodyGroup
 from tests.helpers.db import session_on
-from tests.helpers.frost_signing import fixed_key
 from tests.relay.bridge.conftest import (  # noqa: F401  (fixtures)
-    CUSTODY_SEED,
-    Bridges,
     bridges,
     engine,
     l1_anvil,
     l2_anvil,
 )
 
-KEY_ID = "treasury"
-WITNESS_CONFIRMATIONS = 2
-"""The nodes' depth for bridge messages: the relay tests' own (`CONFIRMATIONS`), so every batch the relay
-cuts is deep enough."""
-
-
-def _chain_rules(chain_id: int, bridge: str, src_chain_id: int) -> str:
-    return (
-        f"    {chain_id}:\n"
-        "      contracts:\n"
-        f'        "{bridge}": [BridgeBatch]\n'
-        "      bridge_batch:\n"
-        f"        routes: [{{src_chain_id: {src_chain_id}, dst_chain_id: {chain_id}}}]\n"
-        "        velocity: {max_signatures: 100, window_seconds: 3600}\n"
-        f"        confirmations: {WITNESS_CONFIRMATIONS}\n"
-        "        require_chain_witness: true\n"
-    )
-
-
-def bridge_policy(l1_bridge: str, l2_bridge: str) -> str:
-    """BridgeBatch signatures on each bridge for the route into it, 100 an hour per chain, each batch
-    witnessed on both chains."""
-    return (
-        "version: 1\ndefault:\n  chains:\n"
-        + _chain_rules(31337, l1_bridge, 31338)
-        + _chain_rules(31338, l2_bridge, 31337)
-    )
-
-
-def witness_rpc_urls(bridges: Bridges) -> dict[int, str]:  # noqa: F811
-    """The nodes' RPC URLs of both chains (chain id -> URL)."""
-    return {31337: bridges.l1_node.url, 31338: bridges.l2_node.url}
-
 
 @pytest.fixture
 def group(tmp_path_factory: pytest.TempPathFactory, bridges: Bridges) -> Iterator[CustodyGroup]:  # noqa: F811
-    with CustodyGroup(
-        tmp_path_factory.mktemp("bridge-group"),
-        {KEY_ID: fixed_key(CUSTODY_SEED)},
-        size=3,
-        policy_yaml=bridge_policy(bridges.l1.address, bridges.l2.address),
-        extra_env={"TPW_NODE_WITNESS_RPC_URLS": json.dumps(witness_rpc_urls(bridges))},
-    ) as group:
+    with bridge_group(tmp_path_factory.mktemp("bridge-group"), bridges) as group:
         group.start()
         yield group
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from chain import pipeline
 from chain.dev_accounts import dev_accounts
 from chain.transactions import send_call
 from payments.bridge.lease import take_lease
@@ -17,7 +18,7 @@ from payments.bridge.store import BatchPolicy, cut_batch, message_of, queued_mes
 from relay.bridge.delivery import Deliverer, Signer, now_us
 from relay.bridge.watcher import BridgeWatcher
 from scripts._support.anvil import rpc_call
-from tests.relay.bridge.conftest import QUEUE_DELAY, USERS, Bridges, mine
+from tests.helpers.bridge_pair import QUEUE_DELAY, USERS, Bridges, mine
 
 pytestmark = pytest.mark.devnet
 
@@ -166,13 +167,13 @@ def test_a_crash_at_each_step_mints_once(
 
     # 3. the next relay (the lease is the same holder's: a restart) finds it attested, signs nothing, and is
     #    killed after the first claim landed, before it was recorded
-    claim = bridges.l2.claim
+    send, wait_for_all = pipeline.send, pipeline.wait_for_all
 
-    def claimed_then_killed(*args: Any) -> Any:
-        claim(*args)
+    def first_claim_then_killed(w3: Any, sender: Any, calls: list[Any], gas_limits: list[int]) -> Any:
+        wait_for_all(w3, sender, send(w3, sender, calls[:1], gas_limits[:1]))
         raise KeyboardInterrupt("killed after claiming")
 
-    monkeypatch.setattr(bridges.l2, "claim", claimed_then_killed)
+    monkeypatch.setattr(pipeline, "send", first_claim_then_killed)
     with pytest.raises(KeyboardInterrupt):
         relay(bridges, engine, dies).run_once()
     monkeypatch.undo()

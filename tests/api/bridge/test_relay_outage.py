@@ -25,8 +25,8 @@ from relay.bridge.vetoes import VetoWatcher
 from relay.bridge.watcher import BridgeWatcher
 from tests.api.bridge.conftest import signer_for
 from tests.api.bridge.test_relay_devnet import CONFIRMATIONS, RELAYER, statuses
+from tests.helpers.bridge_pair import USERS, Bridges, mine
 from tests.helpers.tcp_proxy import TcpProxy
-from tests.relay.bridge.conftest import USERS, Bridges, mine
 
 pytestmark = pytest.mark.devnet
 

@@ -25,7 +25,7 @@ from relay.bridge.watcher import BridgeWatcher
 from scripts._support.anvil import AnvilNode, rpc_call
 from tests.api.bridge.test_relay_devnet import CONFIRMATIONS, RELAYER, relay, seen
 from tests.api.merchants.conftest import Caller, operator, session  # noqa: F401  (fixtures)
-from tests.relay.bridge.conftest import (
+from tests.helpers.bridge_pair import (
     USERS,
     Bridges,
     Guardian,

@@ -22,7 +22,7 @@ from tests.api.merchants.conftest import (  # noqa: F401  (fixtures)
     operator,
     session,
 )
-from tests.relay.bridge.conftest import USERS, Bridges
+from tests.helpers.bridge_pair import USERS, Bridges
 
 pytestmark = pytest.mark.devnet
 

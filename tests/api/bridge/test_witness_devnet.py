@@ -17,9 +17,8 @@ from chain.intents import BridgeBatch
 from custody.audit import AuditLog
 from custody.protocol.bridge_messages import BridgeMessages
 from payments.rails.custody_requests import SigningRefused, request_signature
-from tests.api.bridge.conftest import KEY_ID, WITNESS_CONFIRMATIONS
+from tests.helpers.bridge_pair import KEY_ID, USERS, WITNESS_CONFIRMATIONS, Bridges, mine
 from tests.helpers.custody_nodes import CustodyGroup
-from tests.relay.bridge.conftest import USERS, Bridges, mine
 
 pytestmark = [
     pytest.mark.devnet,

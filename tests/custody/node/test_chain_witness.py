@@ -14,16 +14,9 @@ from chain.bridge.message import Message
 from chain.dev_accounts import dev_accounts
 from custody.node.chain_witness import ChainWitness, Reading
 from custody.protocol.errors import ChainUnreadable
+from tests.helpers.bridge_pair import CUSTODY_SEED, USERS, Bridges, mine
 from tests.helpers.frost_signing import fixed_key, sign_with_key
-from tests.relay.bridge.conftest import (  # noqa: F401  (fixtures)
-    CUSTODY_SEED,
-    USERS,
-    Bridges,
-    bridges,
-    l1_anvil,
-    l2_anvil,
-    mine,
-)
+from tests.relay.bridge.conftest import bridges, l1_anvil, l2_anvil  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.devnet
 

@@ -16,7 +16,7 @@ from payments.bridge.schema import bridge_cursor_blocks, bridge_messages
 from payments.bridge.store import BatchPolicy, cut_batch, message_id
 from relay.bridge.watcher import BridgeWatcher
 from scripts._support.anvil import rpc_call
-from tests.relay.bridge.conftest import USERS, Bridges, mine
+from tests.helpers.bridge_pair import USERS, Bridges, mine
 
 pytestmark = pytest.mark.devnet
 
