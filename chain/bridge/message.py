@@ -119,6 +119,18 @@ class Message:
             self.amount,
         )
 
+    def fields(self) -> dict[str, int | str]:
+        """What a message carries beyond its route, as stored and sent to the signer nodes (the amount, a
+        uint256, as a decimal string)."""
+        return {
+            "nonce": self.nonce,
+            "src_token": self.src_token,
+            "dst_token": self.dst_token,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "amount": str(self.amount),
+        }
+
     def leaf(self) -> bytes:
         """The 32-byte leaf the batch tree is built over and the destination bridge recomputes."""
         return leaf_hash(MESSAGE_TYPES, self.values())

@@ -46,14 +46,7 @@ class BridgeMessageFields(BaseModel):
     @classmethod
     def of(cls, message: Message) -> "BridgeMessageFields":
         """The wire form of `message`."""
-        return cls(
-            nonce=message.nonce,
-            src_token=message.src_token,
-            dst_token=message.dst_token,
-            sender=message.sender,
-            recipient=message.recipient,
-            amount=str(message.amount),
-        )
+        return cls.model_validate(message.fields())
 
     def message(self, route: Route) -> Message:
         """The message on `route`; BridgeError if a field is out of range or an address not checksummed."""
