@@ -10,7 +10,8 @@ Messages (JSON text, `api.markets.schemas`): first a `snapshot` of the whole boo
 `update` per command that changed the book or traded (`matching.spot.feed`), each with `seq` one above the
 previous message's. A client applies updates to its copy of the snapshot; when `seq` jumps it has missed
 one, and it sends `{"op": "resync"}` to get a fresh `snapshot` (or reconnects). Updates queued before the
-fresh snapshot are dropped, so the next update is again its `seq + 1`.
+fresh snapshot are dropped, so the next update is again its `seq + 1`. The sequence goes on across the
+server's restarts (`matching.spot.feed.Feed`): a seq never repeats, so a client that kept one sees a jump.
 
 A client is never waited for: the market offers each update to a bounded queue
 (`ApiSettings.market_stream_queue`), and a client whose queue is full is closed with code 4001

@@ -22,6 +22,7 @@ from matching.journal.book import JOURNAL_NAME
 from matching.journal.codec import decode_records
 from matching.perp_market.accounts import CURRENCY, deposits_account
 from matching.perp_market.inputs import Deposit, Withdraw
+from matching.spot.feed import Feed
 from matching.spot.poster import release_unjournaled
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def recover(market: PerpMarket) -> None:
             market.store(f"i{input_seq}", outcome)
     book_until(records[-1][0] if records else 0)
     market.inputs.records = []  # replayed: the domain holds their effect now
+    market.feed = Feed(market.book.last_seq + market.inputs.last_seq)  # past any seq sent before
     if state_hash(shadow) != market.book.state_hash():
         raise RuntimeError(f"{market.id}: the journal replayed does not give the book's state")
     market.write_cursor()

@@ -138,10 +138,15 @@ class Subscription:
 
 
 class Feed:
-    """The subscribers of one market and its stream's sequence; driven by the market under its lock."""
+    """The subscribers of one market and its stream's sequence; driven by the market under its lock.
 
-    def __init__(self) -> None:
-        self.seq = 0
+    The sequence goes on across restarts: a market reopened from its journal starts it at the number of
+    records journaled (`start`), and a process publishes at most one update per record it journals, so
+    every seq a new process sends is above every seq an earlier one sent. A client holding a seq from
+    before a restart thus sees a jump (and resyncs), never a repeat it could mistake for continuity."""
+
+    def __init__(self, start: int = 0) -> None:
+        self.seq = start
         self.subscribers: list[Subscription] = []
         self.icebergs: dict[int, tuple[int, int]] = {}
         """Resting icebergs' (side, price), by order id: the levels whose shown lots are not their total."""

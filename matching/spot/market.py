@@ -162,6 +162,7 @@ class SpotMarket(MarketData):
         write_cursor(directory, book.last_seq)
         spot = cls(market, book, database, settlement, clock)
         spot.tape = tape
+        spot.feed = Feed(book.last_seq)
         spot._posted = spot._cursor = book.last_seq
         spot.orphans_released = release_orphans(database, market, settlement.placed)
         return spot

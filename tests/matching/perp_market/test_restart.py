@@ -158,3 +158,18 @@ def test_liquidation_orders_a_crash_cut_off_are_sent_at_reopen(
     reopened.close()
     open_perp()
     assert transfer_count(ledger) == count
+
+
+def test_the_stream_seq_goes_on_across_a_restart(perp: PerpMarket, open_perp: OpenPerp) -> None:
+    subscription, _ = perp.subscribe(100, lambda: None)
+    trade(perp)
+    sent = [update.seq for update in subscription.take()]
+    assert sent
+    assert sent == list(range(1, len(sent) + 1))
+    perp.close()
+
+    reopened = open_perp()
+    later, snapshot = reopened.subscribe(100, lambda: None)
+    assert snapshot.seq >= sent[-1]
+    reopened.place(Place(0, 21, 2, Side.SELL, Kind.LIMIT, 10_000, PRICE + 100))
+    assert [update.seq for update in later.take()] == [snapshot.seq + 1]

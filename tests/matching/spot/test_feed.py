@@ -8,6 +8,7 @@ import random
 from matching.engine import Event, Kind, Place, Side, Trade
 from matching.spot.feed import Snapshot, Update, levels
 from matching.spot.market import SpotMarket
+from tests.matching.spot.conftest import OpenMarket
 from tests.matching.spot.flows import step
 
 
@@ -85,3 +86,19 @@ def test_closing_the_market_ends_its_subscriptions(market: SpotMarket) -> None:
     subscription, _ = market.subscribe(5, lambda: None)
     market.close()
     assert subscription.closed
+
+
+def test_the_stream_seq_goes_on_across_a_restart(market: SpotMarket, open_market: OpenMarket) -> None:
+    subscription, _ = market.subscribe(100, lambda: None)
+    for n in range(3):
+        market.place(Place(0, 300 + n, 1, Side.BUY, Kind.LIMIT, 1, 60 + n))
+    sent = [update.seq for update in subscription.take()]
+    assert sent == [1, 2, 3]
+    market.close()
+
+    reopened = open_market()
+    later, snapshot = reopened.subscribe(100, lambda: None)
+    assert snapshot.seq >= sent[-1]
+    reopened.place(Place(0, 310, 2, Side.SELL, Kind.LIMIT, 1, 90))
+    assert [update.seq for update in later.take()] == [snapshot.seq + 1]
+    assert snapshot.seq + 1 > sent[-1]  # never a seq an earlier process sent
