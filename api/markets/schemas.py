@@ -77,7 +77,8 @@ class Balance(ApiModel):
     available: str
     """What the caller may still trade with (its spot account's balance)."""
     held: str
-    """What its open orders in this market hold in escrow."""
+    """What is reserved and not yet spent: its open orders' escrow in this market, and the holds of its
+    routed legs in flight (or awaiting the operator, for a swap a crash interrupted)."""
 
 
 class Balances(ApiModel):

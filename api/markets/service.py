@@ -82,7 +82,9 @@ def balances_view(
     market: SpotMarket, spec: MarketSpec, tenant: Tenant, database: Database
 ) -> schemas.Balances:
     """The tenant's balances in `market`, its accounts read on `database` (a transaction that just moved
-    them, or the market's engine)."""
+    them, or the market's engine). `held` is what the tenant's money is reserved for and not yet spent:
+    its open orders' reservations in this market's escrow, and its pending outgoing transfers (a routed
+    leg's hold, `api.routing.postings`)."""
     trader = trader_of(tenant)
     held = market.held(trader)
     accounts = lookup_accounts(database, [trader_account(trader, currency) for currency in held])
@@ -91,11 +93,12 @@ def balances_view(
         account = accounts.get(trader_account(trader, currency))
         decimals = spec.base_decimals if currency == spec.base else spec.quote_decimals
         available = account.balances.available if account is not None else 0
+        pending = account.debits_pending if account is not None else 0
         data.append(
             schemas.Balance(
                 currency=QUOTE_NAMES.get(currency, currency),
                 available=units_text(available, decimals),
-                held=units_text(amount, decimals),
+                held=units_text(amount + pending, decimals),
             )
         )
     return schemas.Balances(market=spec.id, livemode=tenant.livemode, data=data)

@@ -10,8 +10,12 @@ a `sending` book leg is read back from the book (`recovered_fill`: the book refu
 anyway); a `sending` pool leg may have been mined, so it is never resent: it is `unknown`, for an operator
 to reconcile from the routing account's transactions. Nothing is executed twice.
 
-Sandbox (paper-trading) parents use every venue; a live parent routes over the book alone, because pool
-and outside legs are not yet settled into the merchant's ledger balances (docs/matching.md).
+Every leg moves the merchant's ledger balances. A book leg is an order the spot market posts; a pool or
+outside leg reserves what it may cost (a pending transfer to the venue's clearing account) in the commit
+that marks it `sending`, and is settled at what it traded, or given back, in the commit of its result
+(`api.routing.postings`); an `unknown` pool leg keeps its hold for the operator. Sandbox (paper-trading)
+parents use every venue; a live parent uses the book and the pool, never the outside venue, which is a
+recording with nobody behind it (`LiveVenues.sources`).
 """
 
 from __future__ import annotations
@@ -41,13 +45,14 @@ from api.routing.execution import (
     recovered_fill,
     swap_account,
 )
+from api.routing.postings import Leg, LegLedger
 from api.routing.table import parent_orders, parent_slices
 from api.routing.venues import BOOK, OUTSIDE, POOL, LiveVenues, Sources
 from chain.deployments import Deployments
 from chain.errors import ChainError
 from chain.liquidity import pool_tokens
 from matching.engine import Side
-from matching.routing import NoLiquidity, route
+from matching.routing import Fill, NoLiquidity, route
 from matching.routing.venues import PoolVenue
 from matching.routing.venues.replay import LimitedReplay
 from matching.spot.errors import SpotError
@@ -83,6 +88,7 @@ class ParentOrders:
         self.clock = clock
         self.gate = gate
         """The pre-trade gate book children pass (read when a leg runs: the app builds it at start)."""
+        self.ledger = LegLedger()
         self._round = threading.Lock()
 
     def run_due(self) -> int:
@@ -119,11 +125,7 @@ class ParentOrders:
         if spot is None:
             return
         side = Side.BUY if row.side == "buy" else Side.SELL
-        if row.livemode:  # live parents trade the book only (module docstring)
-            book = self.venues.book(spot, side, row.limit_ticks)
-            sources = Sources([book], {POOL: "live parents use the book only"})
-        else:
-            sources = self.venues.sources(spot, side, row.limit_ticks, now, executing=True)
+        sources = self.venues.sources(spot, side, row.limit_ticks, now, livemode=row.livemode, executing=True)
         legs: list[dict[str, Any]]
         if row.status == "scheduled":
             legs = self._plan(row, sources, side)
@@ -199,6 +201,17 @@ class ParentOrders:
                 leg["status"] = "unknown"
                 self._save(session, row, legs)
                 return
+        held = None
+        if leg["venue"] != BOOK:  # the trader's money reserved in the transaction that marks it sending
+            held = Leg(spot.market, leg["venue"], order_id, trader_of(tenant), side)
+            try:
+                refusal = self.ledger.hold(session, spot, held, self._quote(leg, side, sources))
+            except NoLiquidity:
+                refusal = NoLiquidity.__name__
+            if refusal is not None:
+                leg.update(status="failed", reason=refusal)
+                self._save(session, row, legs)
+                return
         leg["status"] = "sending"
         self._save(session, row, legs)
         try:
@@ -220,7 +233,16 @@ class ParentOrders:
             log.warning("routed leg failed", extra={"venue": leg["venue"], "reason": type(error).__name__})
         else:
             self._record(leg, executed)
+        if held is not None:  # settled or given back with the leg's result
+            self.ledger.resolve(session, held, executed if leg["status"] == "done" else None)
         self._save(session, row, legs)
+
+    def _quote(self, leg: dict[str, Any], side: Side, sources: Sources) -> Fill:
+        """What a pool or outside leg's venue quotes for it now (what its hold covers)."""
+        venue = next((v for v in sources.venues if v.name == leg["venue"]), None)
+        if venue is None:
+            raise NoLiquidity(f"the venue {leg['venue']} is not available now")
+        return venue.quote(side, int(leg["lots"]))
 
     def _execute(
         self, leg: dict[str, Any], side: Side, limit: int, spot: SpotMarket, sources: Sources

@@ -79,6 +79,9 @@ class SliceLegOut(ApiModel):
     status: str
     """`planned`, `sending`, `done`, `failed`, or `unknown` (a pool swap a crash interrupted)."""
     filled_qty: str | None = None
+    failure_reason: str | None = None
+    """Why a `failed` leg was not traded: `insufficient_funds` (its hold was refused),
+    `costs_exceed_proceeds`, a pre-trade problem's type, or the venue's error."""
 
 
 class SliceOut(ApiModel):

@@ -75,7 +75,7 @@ def quote(
     spec = spot.market
     lots, limit = _parse(spec, body.qty, body.limit_price)
     side = Side.BUY if body.side == "buy" else Side.SELL
-    sources = runner.venues.sources(spot, side, limit, runner.clock())
+    sources = runner.venues.sources(spot, side, limit, runner.clock(), livemode=tenant.livemode)
     try:
         chosen = route(sources.venues, side, lots)
     except NoLiquidity as error:
@@ -139,6 +139,7 @@ def _view(session: Session, row: Any) -> ParentOrderOut:
                     child_id=leg["child_id"],
                     status=leg["status"],
                     filled_qty=spec.qty_text(int(leg["filled_lots"])) if leg.get("filled_lots") else None,
+                    failure_reason=leg.get("reason") if leg["status"] == "failed" else None,
                 )
                 for leg in json.loads(piece.legs)
             ],

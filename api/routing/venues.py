@@ -112,9 +112,18 @@ class LiveVenues:
             return [replay.volume(moment, moment + step) for moment in moments]
 
     def sources(
-        self, spot: SpotMarket, side: Side, limit: int | None, now_us: int, executing: bool = False
+        self,
+        spot: SpotMarket,
+        side: Side,
+        limit: int | None,
+        now_us: int,
+        *,
+        livemode: bool,
+        executing: bool = False,
     ) -> Sources:
-        """Every venue for `spot`'s market; `executing` leaves out the pool when no swap key is set."""
+        """Every venue for `spot`'s market in a mode; `executing` leaves out the pool when no swap key is
+        set. Live money never routes to the outside venue: it is a recording, with nobody behind it to take
+        or give real money (a sandbox parent trades it, settled against its clearing account)."""
         found = Sources([self.book(spot, side, limit)])
         if spot.market.id.removesuffix(".sandbox") != POOL_MARKET:
             found.unavailable[POOL] = "the pool trades TPW/tUSD only"
@@ -126,8 +135,10 @@ class LiveVenues:
                 found.venues.append(venue)
             except (ChainError, OSError, ValueError) as error:
                 found.unavailable[POOL] = f"the pool is not reachable ({type(error).__name__})"
-        outside = self.outside(now_us, side, limit)
-        if outside is None:
+        outside = None if livemode else self.outside(now_us, side, limit)
+        if livemode:
+            found.unavailable[OUTSIDE] = "a recorded venue: live money trades with real counterparties only"
+        elif outside is None:
             found.unavailable[OUTSIDE] = f"the recording cannot be read: {self._replay_error}"
         else:
             found.venues.append(outside)

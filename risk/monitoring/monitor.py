@@ -51,13 +51,13 @@ from risk.monitoring.freezes import FROZEN_KINDS, hold_account
 from risk.monitoring.schema import holds, observed, sightings
 
 LOOKBACK_NS: Final = 300 * NS_PER_SECOND
-VENUE_OWNERS: Final = ("spot:", "perp:", "options:", "perp-trader:", "options-margin:")
-"""Owner-id prefixes of the trading venues' own accounts (a market's escrow, deposits and clearing, a
-trader's margin: `matching.spot.accounts.market_specs` and its perpetual and option twins; a test holds
-them together). An order's hold, a margin deposit or a short option's margin moves a trader's money within
-the exchange, where it stays the trader's or becomes a trade; counted as outgoing, every ten orders would
-look like a frequency spike and freeze the trader. Money leaving the exchange (a withdrawal) is not such a
-move, and the margin accounts are themselves watched when money leaves them."""
+VENUE_OWNERS: Final = ("spot:", "perp:", "options:", "perp-trader:", "options-margin:", "routing:")
+"""Owner-id prefixes of the trading venues' own accounts (a market's escrow, deposits and clearing, a trader's
+margin, a routed leg's venue clearing: `matching.spot.accounts.market_specs`, its perpetual and option twins,
+`api.routing.postings`; a test holds them together). An order's hold, a margin deposit or a short option's
+margin moves a trader's money within the exchange, where it stays the trader's or becomes a trade; counted as
+outgoing, every ten orders would look like a frequency spike and freeze the trader. Money leaving the exchange
+(a withdrawal) is not such a move, and the margin accounts are themselves watched when money leaves them."""
 ROUND_LIMIT: Final = 1_000
 # A transfer that resolves a pending one moves no new money: only plain and pending transfers are activity.
 _RESOLVING: Final = int(

@@ -2,6 +2,7 @@
 (`risk.monitoring.monitor.VENUE_OWNERS`): an order's hold or a margin deposit moves a trader's money to one
 of them, which the monitoring must not count as money leaving (it would freeze every active trader)."""
 
+from api.routing.postings import clearing_specs
 from ledger.model import OwnerKind
 from matching.markets import TPW_TUSD
 from matching.options_market.accounts import margin_spec, venue_specs
@@ -13,7 +14,12 @@ from risk.monitoring.monitor import VENUE_OWNERS
 
 
 def test_a_venues_own_accounts_and_its_margin_accounts_are_venue_owners() -> None:
-    market = [*spot_specs(TPW_TUSD), *perp_specs("TPW-PERP"), *venue_specs("options", ["TPW-20270326-2.5-C"])]
+    market = [
+        *spot_specs(TPW_TUSD),
+        *perp_specs("TPW-PERP"),
+        *venue_specs("options", ["TPW-20270326-2.5-C"]),
+        *clearing_specs(TPW_TUSD, "pool"),
+    ]
     assert all(spec.owner_kind is not OwnerKind.CUSTOMER for spec in market)
     wallet, perp_margin = perp_trader_specs("TPW-PERP", 7)
     assert wallet.owner_id == spot_trader_specs(TPW_TUSD, 7)[0].owner_id  # the spot wallet, watched

@@ -37,3 +37,9 @@ def fund(client: TestClient, api_settings: ApiSettings) -> Fund:
         engine.dispose()
 
     return fund_
+
+
+def balances(caller: Caller, market: str = "TPW-tUSD") -> dict[str, tuple[str, str]]:
+    """The caller's spot balances in its key's mode: currency -> (available, held), decimal strings."""
+    data = caller.get(f"/v1/markets/{market}/balances").json()["data"]
+    return {b["currency"]: (b["available"], b["held"]) for b in data}

@@ -13,6 +13,7 @@ from matching.markets import TPW_TUSD
 from matching.markets.spec import units_text
 from payments.merchants.tenant import Tenant
 from tests.api.merchants.conftest import Caller, Onboarded
+from tests.api.orders.conftest import balances
 from tests.api.orders.stream_client import connect
 
 MARKET = "/v1/markets/TPW-tUSD"
@@ -22,11 +23,6 @@ spec = TPW_TUSD
 
 def tusd(units: int) -> str:
     return units_text(units, spec.quote_decimals)
-
-
-def balances(caller: Caller) -> dict[str, tuple[str, str]]:
-    data = caller.get(f"{MARKET}/balances").json()["data"]
-    return {b["currency"]: (b["available"], b["held"]) for b in data}
 
 
 def test_a_paper_session_end_to_end(

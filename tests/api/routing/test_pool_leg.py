@@ -18,11 +18,12 @@ from chain.dev_accounts import dev_accounts
 from chain.files import PRIVATE, write_atomic
 from chain.liquidity import deployed_pool, pool_tokens
 from chain.transactions import send_call
+from ledger.check import verify
 from matching.markets.spec import units_text
 from scripts._support.anvil import AnvilNode
 from scripts._support.stack_deployments import L1_NETWORK, LIQUIDITY_INDEX, Chain, deploy_lp_pool
 from tests.api.merchants.conftest import Onboarded
-from tests.api.orders.conftest import Fund
+from tests.api.orders.conftest import Fund, balances
 from tests.api.routing.conftest import ManualClock
 from tests.devnet.conftest import deploy_config, deployments_dir, l1_anvil  # noqa: F401  (fixtures)
 
@@ -91,6 +92,31 @@ def test_a_sell_routes_to_the_pool_and_swaps_on_chain(
     assert after[0] == before[0] + 40 * WEI
     received = before[1] - after[1]
     assert parent["total"] == units_text(received - 480_000, 6)  # what the swap paid, less its gas
+    # the merchant's ledger moved by exactly that: 40 TPW out, the swap's tUSD less its gas in, none held
+    assert balances(merchant_a.sandbox) == {
+        "TPW": ("60", "0"),
+        "tUSD": (units_text(10_000 * 10**6 + received - 480_000, 6), "0"),
+    }
+    assert verify(app.state.engine) == []
+
+
+def test_a_live_parent_swaps_on_the_pool_and_its_live_balances_move(
+    app: FastAPI, merchant_a: Onboarded, fund: Fund, clock: ManualClock, reserves: Any
+) -> None:
+    fund(merchant_a, True, 100, 10_000)
+    before = reserves()
+    body = {"market": "TPW-tUSD", "side": "sell", "qty": "40", "limit_price": "2.40", "strategy": "twap"}
+    created = merchant_a.live.post("/v1/parent-orders", {**body, "duration_seconds": 60, "slices": 1})
+    assert created.status_code == 201, created.text
+    assert app.state.parent_orders.run_due() == 1
+    parent = merchant_a.live.get(f"/v1/parent-orders/{created.json()['id']}").json()
+    assert [(leg["venue"], leg["status"]) for leg in parent["slices"][0]["legs"]] == [("pool", "done")]
+    received = before[1] - reserves()[1]
+    assert balances(merchant_a.live) == {
+        "TPW": ("60", "0"),
+        "tUSD": (units_text(10_000 * 10**6 + received - 480_000, 6), "0"),
+    }
+    assert balances(merchant_a.sandbox) == {"TPW": ("0", "0"), "tUSD": ("0", "0")}  # the other mode untouched
 
 
 class Crash(BaseException):
@@ -120,3 +146,5 @@ def test_a_swap_a_crash_interrupted_is_never_sent_again(
     parent = merchant_a.sandbox.get(f"/v1/parent-orders/{created.json()['id']}").json()
     assert [(leg["venue"], leg["status"]) for leg in parent["slices"][0]["legs"]] == [("pool", "unknown")]
     assert reserves()[0] == before[0] + 40 * WEI  # and not swapped again
+    # the 40 TPW stay held, neither spent nor free, until the operator reconciles the swap
+    assert balances(merchant_a.sandbox)["TPW"] == ("60", "40")

@@ -2,13 +2,15 @@
 outside venue (no pool deployed here: named unavailable), TWAP and VWAP parents executed slice by slice
 with book children on the spot market, idempotency, cancel, problems naming the field, outsiders 404."""
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
+from ledger.check import verify
 from tests.api.merchants.conftest import Onboarded
-from tests.api.orders.conftest import Fund
+from tests.api.orders.conftest import Fund, balances
 from tests.api.routing.conftest import ManualClock
 
 QUOTE = "/v1/routes/quote"
@@ -172,13 +174,17 @@ def test_keys_without_the_orders_scopes_are_refused(
     assert anonymous.post(QUOTE, {"market": "TPW-tUSD", "side": "buy", "qty": "1"}).status_code == 401
 
 
-def test_a_live_parent_routes_over_the_book_alone(
+def test_a_live_parent_never_routes_to_the_recorded_venue(
     app: FastAPI, merchant_a: Onboarded, merchant_b: Onboarded, fund: Fund, clock: ManualClock
 ) -> None:
-    """Pool and outside legs are not settled into the ledger yet, so live money trades the book only."""
+    """The outside venue is a recording, with nobody behind it to take live money: a live quote names it
+    unavailable and a live parent trades elsewhere (here the book: no pool in this test's registry)."""
     for merchant in (merchant_a, merchant_b):
         fund(merchant, True, 100, 10_000)
     merchant_b.live.post(ORDERS, {"market": "TPW-tUSD", "side": "sell", "price": "2.55", "qty": "1"})
+    live_quote = merchant_a.live.post(QUOTE, {"market": "TPW-tUSD", "side": "buy", "qty": "1"}).json()
+    legs = {leg["venue"]: leg for leg in live_quote["legs"]}
+    assert (legs["outside"]["reason"], legs["book"]["qty"]) == ("unavailable", "1")
     created = merchant_a.live.post(PARENTS, parent(qty="2", slices=1)).json()
     assert app.state.parent_orders.run_due() == 1
     state = merchant_a.live.get(f"{PARENTS}/{created['id']}").json()
@@ -227,3 +233,34 @@ def test_a_kill_switch_stops_a_parents_book_children(
     assert runner.run_due() == 1
     second = a.sandbox.get(f"{PARENTS}/{created['id']}").json()["slices"][1]
     assert any(leg["venue"] == "book" and leg["status"] == "done" for leg in second["legs"])
+
+
+def test_outside_legs_move_the_sandbox_balances_by_what_they_traded(
+    app: FastAPI, traders: tuple[Onboarded, Onboarded], clock: ManualClock
+) -> None:
+    """An outside leg is held before it is sent and settled at its fill: the trader's balances move by the
+    lots and by the parent's total to the unit, nothing stays held, and the venue's clearing account took
+    the other side (the ledger's check holds)."""
+    a, _ = traders
+    created = a.sandbox.post(PARENTS, parent(qty="10", slices=1)).json()  # the book is empty: all outside
+    assert app.state.parent_orders.run_due() == 1
+    state = a.sandbox.get(f"{PARENTS}/{created['id']}").json()
+    assert [(leg["venue"], leg["status"]) for leg in state["slices"][0]["legs"]] == [("outside", "done")]
+    assert state["filled_qty"] == "10"
+    spent = Decimal(state["total"])  # 10 at 2.49 and 2.50, fee included: what the tUSD balance lost
+    assert spent > 24
+    assert balances(a.sandbox) == {"TPW": ("110", "0"), "tUSD": (str(10_000 - spent), "0")}
+    assert verify(app.state.engine) == []
+
+
+def test_a_leg_the_trader_cannot_pay_is_never_sent(
+    app: FastAPI, merchant_a: Onboarded, fund: Fund, clock: ManualClock
+) -> None:
+    fund(merchant_a, False, 1, 5)  # 5 tUSD: not the ~25 ten TPW cost
+    created = merchant_a.sandbox.post(PARENTS, parent(qty="10", slices=1)).json()
+    assert app.state.parent_orders.run_due() == 1
+    state = merchant_a.sandbox.get(f"{PARENTS}/{created['id']}").json()
+    (leg,) = state["slices"][0]["legs"]
+    assert (leg["venue"], leg["status"], leg["failure_reason"]) == ("outside", "failed", "insufficient_funds")
+    assert (state["status"], state["filled_qty"]) == ("completed", "0")
+    assert balances(merchant_a.sandbox) == {"TPW": ("1", "0"), "tUSD": ("5", "0")}
