@@ -42,7 +42,7 @@ from scripts._support.stack_bridge import (
     bridge_relay_process,
     deploy_bridge,
     funded_relayer,
-    witness_urls,
+    witness_settings,
 )
 from scripts._support.stack_config import DevnetSettings, Progress, StackError
 from scripts._support.stack_database import api_database_url
@@ -230,7 +230,7 @@ class DevnetStack:
         env = {
             **inherited,
             **self.custody.node_environment(node_id),
-            **witness_urls(self.chains),
+            **witness_settings(self.chains, self.bridges),
             KEK_FILE_ENV_VAR: str(self._kek_file),
         }
         argv = self.custody.node_argv(node_id)
