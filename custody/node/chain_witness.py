@@ -16,9 +16,18 @@ checks a batch against them before it commits to a nonce:
   signature is worth nothing out of order. Refusing it would be worse than useless: the refusal is final
   for its idempotency key, and the relay could never attest that batch;
 * on the source bridge: that every message is one the bridge emitted (`Deposited` on L1, `Withdrawn` on
-  L2, found by its indexed nonce among the bridge's logs on the canonical chain, from genesis) with
-  identical fields, in a block with at least `confirmations` blocks on top of it (the relay's depth,
-  counted the same way).
+  L2, found by its indexed nonce among the bridge's logs on the canonical chain) with identical fields, in
+  a block with at least `confirmations` blocks on top of it (the relay's depth, counted the same way).
+
+The source's logs are read from the chain's start block (`NodeSettings.witness_from_blocks`: the bridges'
+deployment block; genesis when none is configured) to the head, `log_window` blocks per `eth_getLogs`
+(providers refuse or time out on a wide range), and no further once every nonce of the batch is found.
+A bridge's nonces grow with the blocks they are sent in, so the block where a message was found deep
+enough is where any later nonce's search can start: the witness remembers those blocks per source bridge
+and starts each read at the one of the greatest nonce not above the batch's first (never before the start
+block). It remembers only where to look, never what a message says: every message is compared with a log
+read for this batch, and a reorg that moved a remembered message can only make a message look unsent, a
+refusal, never a signature over a message the chain does not hold.
 
 Every endpoint must first answer the chain id it is configured for. What the node then trusts is its own
 endpoints: operators who point every node at one provider make that provider the witness. `ChainWitness.read`
@@ -29,6 +38,7 @@ read at round one only: the nonce committed to is bound to the digest, so round 
 witnessed or nothing.
 """
 
+import bisect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +47,7 @@ from typing import Any, Final, TypeVar
 from web3 import Web3
 from web3.contract.contract import Contract, ContractEvent
 from web3.exceptions import Web3Exception
+from web3.types import FilterParams, LogReceipt
 
 from chain.artifacts import contract
 from chain.bridge.batch import ZERO_ROOT, Batch, fingerprint
@@ -48,8 +59,49 @@ from custody.protocol.errors import ChainUnreadable
 
 T = TypeVar("T")
 MAX_CACHED_BRIDGES: Final = 16
+DEFAULT_LOG_WINDOW: Final = 2_000
+"""Blocks per `eth_getLogs`: within what hosted providers serve (several cap a range at a few thousand)."""
+MAX_REMEMBERED_NONCES: Final = 4_096
+"""Per source bridge, the most nonces whose blocks are remembered (the greatest are kept)."""
 MESSAGE_FIELDS: Final = ("src_token", "dst_token", "sender", "recipient", "amount")
 """What a message carries besides its route and nonce, compared field by field with the source's event."""
+
+
+@dataclass
+class SentBlocks:
+    """Where one source bridge's messages were found deep enough: their nonces ascending, each one's block.
+    The block of a nonce is the lowest any greater nonce can be in (the bridge numbers messages as it sends
+    them), so it is where the search for a later batch starts."""
+
+    nonces: list[int] = field(default_factory=list)
+    blocks: list[int] = field(default_factory=list)
+
+    def start_for(self, nonce: int) -> int:
+        """The block of the greatest remembered nonce not above `nonce` (0: none remembered)."""
+        index = bisect.bisect_right(self.nonces, nonce)
+        return self.blocks[index - 1] if index else 0
+
+    def remember(self, nonce: int, block: int) -> None:
+        """Remember that `nonce` is in `block`, keeping the greatest `MAX_REMEMBERED_NONCES` nonces."""
+        index = bisect.bisect_left(self.nonces, nonce)
+        if index < len(self.nonces) and self.nonces[index] == nonce:
+            self.blocks[index] = block
+            return
+        self.nonces.insert(index, nonce)
+        self.blocks.insert(index, block)
+        if len(self.nonces) > MAX_REMEMBERED_NONCES:
+            del self.nonces[0], self.blocks[0]
+
+
+@dataclass(frozen=True)
+class SourceScan:
+    """Where one read of a source bridge's logs looked: from `first` to `head`, `log_window` blocks at a
+    time; `requests` is how many `eth_getLogs` it made (it stops once every nonce is found)."""
+
+    first: int
+    head: int
+    log_window: int
+    requests: int
 
 
 @dataclass(frozen=True)
@@ -63,17 +115,30 @@ class Reading:
 
 
 class ChainWitness:
-    """Reads the chains the node has RPC URLs for (chain id -> URL).
+    """Reads the chains the node has RPC URLs for (chain id -> URL), each source bridge's logs from the
+    chain's `from_blocks` entry (0 for a chain without one), `log_window` blocks per request.
 
     The destination's views are read in one JSON-RPC batch at one block, and contract objects are kept per
     bridge (building one costs tens of milliseconds; at most `MAX_CACHED_BRIDGES`, since the source bridge
     comes from the request). A web3 client in batch mode would take another thread's call into its batch, so
     reads go one at a time (the signing rounds run in worker threads)."""
 
-    def __init__(self, rpc_urls: Mapping[int, str], *, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        rpc_urls: Mapping[int, str],
+        *,
+        timeout_seconds: float,
+        from_blocks: Mapping[int, int] | None = None,
+        log_window: int = DEFAULT_LOG_WINDOW,
+    ) -> None:
+        if log_window < 1:
+            raise ValueError(f"log_window must be at least 1 block, not {log_window}")
         self._web3 = {chain_id: make_web3(url, timeout=timeout_seconds) for chain_id, url in rpc_urls.items()}
+        self._from_blocks = dict(from_blocks or {})
+        self._log_window = log_window
         self._views: dict[tuple[int, str], Contract] = {}
         self._events: dict[tuple[int, str], dict[str, ContractEvent]] = {}
+        self._sent_blocks: dict[tuple[int, str], SentBlocks] = {}
         self._lock = threading.Lock()
 
     def read(self, intent: BridgeBatch, batch: Batch, confirmations: int) -> Reading:
@@ -99,7 +164,16 @@ class ChainWitness:
         views = self._cached(self._views, intent.dst_chain_id, intent.dst_bridge, _views)
         problems = _destination_problems(views, intent, batch.messages)
         events = self._cached(self._events, intent.src_chain_id, intent.src_bridge, _sent_events)
-        head, depths, unsent = _source_reading(source, events, batch)
+        remembered = self._cached(
+            self._sent_blocks, intent.src_chain_id, intent.src_bridge, lambda _w3, _address: SentBlocks()
+        )
+        first_nonce = min((message.nonce for message in batch.messages), default=0)
+        start = max(self._from_blocks.get(intent.src_chain_id, 0), remembered.start_for(first_nonce))
+        scan, found, depths, unsent = _source_reading(source, events, batch, start, self._log_window)
+        head = scan.head
+        for nonce, depth in depths.items():
+            if depth >= confirmations:
+                remembered.remember(nonce, found[nonce])
         shallow = [
             f"message {nonce} has {depth} confirmations on the source chain, the policy {confirmations}"
             for nonce, depth in sorted(depths.items())
@@ -111,6 +185,9 @@ class ChainWitness:
             "messages_found": len(depths),
             "least_depth": min(depths.values(), default=None),
             "confirmations": confirmations,
+            "scanned_from": scan.first,
+            "log_window": scan.log_window,
+            "log_requests": scan.requests,
         }
         return Reading(True, problems + unsent + shallow, details)
 
@@ -177,27 +254,33 @@ def _sent_events(w3: Web3, address: str) -> dict[str, ContractEvent]:
 
 
 def _source_reading(
-    w3: Web3, events: dict[str, ContractEvent], batch: Batch
-) -> tuple[int, dict[int, int], list[str]]:
-    """The source chain's head, the depth of each message's event (one of `events`) found there by nonce,
-    and the messages the source contradicts (never sent, or sent with other fields)."""
+    w3: Web3, events: dict[str, ContractEvent], batch: Batch, start: int, log_window: int
+) -> tuple[SourceScan, dict[int, int], dict[int, int], list[str]]:
+    """The scan of the source chain from `start` to its head, the block and the depth of each message's
+    event (one of `events`) found there by nonce, and the messages the source contradicts (never sent, or
+    sent with other fields)."""
     route = batch.route
     head = int(w3.eth.block_number)
     nonce_topics = ["0x" + message.nonce.to_bytes(32, "big").hex() for message in batch.messages]
-    logs = w3.eth.get_logs(
-        {
+    wanted = {message.nonce for message in batch.messages}
+    sent: dict[int, tuple[Message, int]] = {}
+    requests = 0
+    for first in range(start, head + 1, log_window):
+        if wanted <= sent.keys():
+            break  # a nonce is sent once: later blocks cannot hold the batch's messages again
+        window: FilterParams = {
             "address": Web3.to_checksum_address(route.src_bridge),
-            "fromBlock": 0,
-            "toBlock": head,
+            "fromBlock": first,
+            "toBlock": min(first + log_window - 1, head),
             "topics": [list(events), nonce_topics],
         }
-    )
-    sent: dict[int, tuple[Message, int]] = {}
-    for log in logs:
-        decoded = events[log["topics"][0].to_0x_hex()].process_log(log)
-        message = Message.from_event(route, decoded["args"])
-        sent[message.nonce] = (message, int(log["blockNumber"]))
-    problems, depths = [], {}
+        logs: list[LogReceipt] = w3.eth.get_logs(window)
+        requests += 1
+        for log in logs:
+            decoded = events[log["topics"][0].to_0x_hex()].process_log(log)
+            message = Message.from_event(route, decoded["args"])
+            sent[message.nonce] = (message, int(log["blockNumber"]))
+    problems, blocks, depths = [], {}, {}
     for message in batch.messages:
         found = sent.get(message.nonce)
         if found is None:
@@ -207,5 +290,6 @@ def _source_reading(
         if differ:
             problems.append(f"message {message.nonce} differs from the source bridge's event in {differ}")
             continue
+        blocks[message.nonce] = found[1]
         depths[message.nonce] = head - found[1]
-    return head, depths, problems
+    return SourceScan(start, head, log_window, requests), blocks, depths, problems

@@ -127,7 +127,12 @@ def open_runtime(
             clock=clock,
             group_size=len(roster),
             identity=identity,
-            witness=ChainWitness(settings.witness_rpc_urls, timeout_seconds=settings.witness_timeout_seconds)
+            witness=ChainWitness(
+                settings.witness_rpc_urls,
+                timeout_seconds=settings.witness_timeout_seconds,
+                from_blocks=settings.witness_from_blocks,
+                log_window=settings.witness_log_window_blocks,
+            )
             if settings.witness_rpc_urls
             else None,
         )

@@ -28,11 +28,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Final, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from custody.errors import CustodyError
 from custody.keystore import KEK_ENV_VAR, Kek, Passphrase, Unlocker
+from custody.node.chain_witness import DEFAULT_LOG_WINDOW
 from custody.tls import TlsPaths
 
 PASSPHRASE_ENV_VAR: Final = "TPW_CUSTODY_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
@@ -96,10 +97,34 @@ class NodeSettings(BaseSettings):
             "(`custody.node.chain_witness`). None: it checks a batch's messages against its root only."
         ),
     )
+    witness_from_blocks: dict[Annotated[int, Field(gt=0)], Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description=(
+            "Chain id -> the block the witness starts reading a source bridge's logs at (JSON, e.g. "
+            '``{"31337": 120}``): the block the bridge on that chain was deployed in (the earliest, if it '
+            "has several), as the relay's ``TPW_BRIDGE_L1_FROM_BLOCK``. A chain without one is read from "
+            "genesis."
+        ),
+    )
+    witness_log_window_blocks: int = Field(
+        default=DEFAULT_LOG_WINDOW,
+        ge=1,
+        le=1_000_000,
+        description="Blocks per eth_getLogs the witness asks for: within what the node's provider serves.",
+    )
     witness_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="How long the chain witness waits for one RPC answer."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _start_blocks_have_urls(self) -> "NodeSettings":
+        """A start block for a chain the node has no RPC URL for is a mistyped chain id: refused, not
+        ignored."""
+        stray = sorted(set(self.witness_from_blocks) - set(self.witness_rpc_urls))
+        if stray:
+            raise ValueError(f"witness_from_blocks names chains without a witness RPC URL: {stray}")
+        return self
 
     @property
     def listen_port(self) -> int:

@@ -12,4 +12,5 @@ moves are posted to the ledger as one linked batch with derived references, toge
   records.py    the records table (margin calls, liquidations, funding), written with the step's transfers
   text.py       decimal strings <-> ticks, lots and tUSD units, exactly
   market.py     PerpMarket: the single writer (hold, journal, apply, post) and its recovery at open
+  reads.py      PerpReads: what the market answers without changing (accounts, exposure, prices)
 """

@@ -17,7 +17,6 @@ market (`MarketHalted`): only the replay knows how to catch up.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import threading
@@ -53,13 +52,12 @@ from matching.perp_market.inputs import (
     encode_entry,
 )
 from matching.perp_market.order_margin import check_orders_carried, open_orders
+from matching.perp_market.reads import PerpReads
 from matching.perp_market.records import write_records
 from matching.perp_market.replay import recover
 from matching.perp_market.runner import Outcome, Runner
 from matching.perp_market.text import MAX_LOTS, MAX_TICKS, PerpUnits
-from matching.perpetuals.accounts import Account
-from matching.perpetuals.index.source import BookQuote, IndexSource, to_ticks
-from matching.perpetuals.margin import MarginState, check
+from matching.perpetuals.index.source import IndexSource, to_ticks
 from matching.perpetuals.records import LiquidationStarted
 from matching.perpetuals.spec import PerpSpec
 from matching.settlement.trades import record_trades
@@ -91,8 +89,9 @@ def deposit_reference(market: str, deposit_id: int) -> str:
     return f"perp:{market}:deposit:{deposit_id}"
 
 
-class PerpMarket(MarketData):
-    """The book, the inputs log, the domain and the ledger postings of one perpetual market."""
+class PerpMarket(PerpReads, MarketData):
+    """The book, the inputs log, the domain and the ledger postings of one perpetual market; its reads are
+    `PerpReads`."""
 
     def __init__(
         self,
@@ -363,15 +362,6 @@ class PerpMarket(MarketData):
 
     # -- prices ---------------------------------------------------------------------------------------
 
-    def quote(self) -> BookQuote:
-        """The book's best bid and ask and last trade price (0: none)."""
-        engine = self.book.engine
-        best = []
-        for side in (Side.BUY, Side.SELL):
-            level = next(iter(engine.book.side_levels(side)), None)
-            best.append(level.price if level is not None else 0)
-        return BookQuote(best[0], best[1], engine.last_price)
-
     def price_round(self, outside: int) -> Outcome:
         """New index and mark from the outside price (ticks) and the book; margin checks, liquidation
         rounds, and funding when due: one journaled input, one ledger batch."""
@@ -386,41 +376,6 @@ class PerpMarket(MarketData):
         """A price round with the outside price read from `source` (the devnet's pool through
         `AmmIndexSource`), read before the lock: a slow chain never holds the market up."""
         return self.price_round(to_ticks(source.price(), self.spec))
-
-    # -- reads ----------------------------------------------------------------------------------------
-
-    def account(self, trader: int) -> tuple[Account, MarginState, int] | None:
-        """A copy of the trader's account, its margin state at the mark, and the mark (None: no account)."""
-        with self._lock:
-            perp = self.runner.perp
-            account = perp.accounts.get(trader)
-            if account is None:
-                return None
-            return copy.deepcopy(account), check(account, perp.mark, self.spec), perp.mark
-
-    def exposure(self, trader: int) -> tuple[int, int, int]:
-        """`trader`'s (position, open buy lots, open sell lots), for the pre-trade checks
-        (`api.orders.pretrade`): the position is the perpetual's own, take-overs and ADL included."""
-        with self._lock:
-            account = self.runner.perp.accounts.get(trader)
-            position = account.position.size if account is not None else 0
-            buys, sells = open_orders(self.book.engine.book, trader)
-            return position, sum(lots for lots, _ in buys), -sum(lots for lots, _ in sells)
-
-    def reference_price(self) -> int:
-        """The price bands' reference: the index (ticks; 0 before the first price round), not the book's
-        last trade, which one thin-book trade could move."""
-        with self._lock:
-            return self.runner.perp.index
-
-    def position_notional(self, lots: int, price: int) -> int:
-        """What a position of `lots` at `price` ticks is worth in tUSD minor units."""
-        return self.market.notional(lots, price)
-
-    def prices(self) -> tuple[int, int]:
-        """The index and the mark in ticks."""
-        with self._lock:
-            return self.runner.perp.index, self.runner.perp.mark
 
     def close(self) -> None:
         if self._writer_lock >= 0:

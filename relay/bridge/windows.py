@@ -4,6 +4,7 @@ anywhere leaves the window to be read again and nothing applied twice. A reader 
 called, what it does before a window (the message watcher checks for a reorg there) and what a window's
 logs do (`BridgeWatcher` records messages, `VetoWatcher` applies vetoes)."""
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
@@ -14,8 +15,10 @@ from relay.cursor import ChainCursor
 
 
 @dataclass
-class WindowReader:
-    """Reads `bridge` from blocks at least `confirmations` deep, `max_blocks` at a time, into `engine`."""
+class WindowReader(ABC):
+    """Reads `bridge` from blocks at least `confirmations` deep, `max_blocks` at a time, into `engine`.
+    Abstract: a reader that leaves out `cursor_name` or `apply` fails when it is constructed, not on its
+    first window."""
 
     bridge: Bridge
     engine: Engine
@@ -26,16 +29,16 @@ class WindowReader:
     def __post_init__(self) -> None:
         self.cursor = ChainCursor(self.cursor_name(), bridge_cursor_blocks)
 
+    @abstractmethod
     def cursor_name(self) -> str:
         """The cursor's name: one per reader kind and bridge."""
-        raise NotImplementedError
 
-    def before_window(self, connection: Connection) -> None:
+    def before_window(self, connection: Connection) -> None:  # noqa: B027  (optional: most readers need nothing)
         """Runs in each window's transaction before the window is chosen."""
 
+    @abstractmethod
     def apply(self, connection: Connection, first: int, last: int) -> int:
         """Apply blocks `first`..`last`; a count for the caller."""
-        raise NotImplementedError
 
     def run_once(self) -> int:
         """Read every confirmed window; the sum of what `apply` counted."""

@@ -2,8 +2,9 @@
 
 `ape run devnet` keeps it up until Ctrl-C; `ape run demo` brings it up, runs the main flow and takes it
 down. Both go through `DevnetStack`, so what a developer pokes at is what the demo exercised. Its settings
-and progress lines are in `stack_config`, its chains and node policies in `stack_deployments`, the API's
-database in `stack_database`, and the API as a client sees it in `stack_api`.
+and progress lines are in `stack_config`, its chains and node policies in `stack_deployments`, the
+sandboxes in `stack_sandboxes`, the API's database in `stack_database`, the environment the API starts
+with in `stack_api_env`, and the API as a client sees it in `stack_api`.
 """
 
 import contextlib
@@ -23,16 +24,15 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import make_url
 
 from chain.bridge.deploy import DeployedBridges
-from chain.dev_accounts import dev_accounts
 from chain.files import PRIVATE, write_atomic
 from chain.paths import BUILD_MANIFEST, PROJECT_ROOT
 from custody.keystore import Kek
-from custody.keystore.sealed_box import create_key_file
 from custody.node.settings import KEK_FILE_ENV_VAR, SECRET_ENV_VARS
 from custody.provision import GroupLayout, provision_group
 from scripts._support.anvil import AnvilConfig, AnvilNode, BlockTicker
 from scripts._support.processes import LOOPBACK, ManagedProcess, port_in_use
 from scripts._support.stack_api import create_api_key, request_json
+from scripts._support.stack_api_env import api_environment
 from scripts._support.stack_bridge import (
     BRIDGE_CONFIRMATIONS,
     BRIDGE_RELAY_SCOPES,
@@ -42,14 +42,13 @@ from scripts._support.stack_bridge import (
     bridge_relay_process,
     deploy_bridge,
     funded_relayer,
-    witness_urls,
+    witness_settings,
 )
 from scripts._support.stack_config import DevnetSettings, Progress, StackError
 from scripts._support.stack_database import api_database_url
 from scripts._support.stack_deployments import (
     L1_NETWORK,
     L2_NETWORK,
-    LIQUIDITY_INDEX,
     POOL_SEED_TPW,
     POOL_SEED_TUSD,
     Chain,
@@ -58,15 +57,8 @@ from scripts._support.stack_deployments import (
     deploy_lp_pool,
     node_policy,
 )
-from scripts._support.stack_sandboxes import (
-    BANK_STARTED,
-    CARD_PROCESSOR_STARTED,
-    KYC_STARTED,
-    bank_process,
-    card_processor_process,
-    kyc_provider_process,
-)
-from scripts._support.stack_settlement import ANCHORER_STARTED, anchorer_process, perp_pricing_env
+from scripts._support.stack_sandboxes import SandboxLinks, start_sandboxes
+from scripts._support.stack_settlement import ANCHORER_STARTED, anchorer_process
 from scripts._support.stack_workers import (
     KEEPER_STARTED,
     PAYMENTS_WATCHER_STARTED,
@@ -102,11 +94,9 @@ class DevnetStack:
     api_database: str = ""  # the API's database URL, password masked
     database_url: str = field(default="", repr=False)  # the same, unmasked, for the workers on it
     webhook_key_file: Path = Path()  # set when the API starts: var/devnet/webhooks/secrets.key
-    bank_secret_file: Path = Path()  # set when the bank starts: var/devnet/bank/webhook.secret
+    sandboxes: SandboxLinks | None = None  # set when the sandboxes start: their URLs and secrets' files
     _kek_hex: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     _kek_file: Path | None = None
-    card_dir: Path = Path()  # set when the card processor starts: var/devnet/card (its database and secrets)
-    kyc_secret_file: Path = Path()  # set when the KYC provider starts: var/devnet/kyc/webhook.secret
 
     @property
     def log_dir(self) -> Path:
@@ -115,18 +105,6 @@ class DevnetStack:
     @property
     def api_url(self) -> str:
         return f"http://{LOOPBACK}:{self.settings.api_port}"
-
-    @property
-    def bank_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.settings.bank_port}"
-
-    @property
-    def card_processor_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.settings.card_processor_port}"
-
-    @property
-    def kyc_provider_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.settings.kyc_provider_port}"
 
     def preflight(self) -> None:
         """Refuse to start over anything of someone else's: ports must be free, tools present."""
@@ -172,7 +150,9 @@ class DevnetStack:
             [chain.url for chain in self.chains], self.settings.block_time_seconds
         ).start()
         self._start_custody(run_dir)
-        self._start_sandboxes(run_dir)
+        self.sandboxes = start_sandboxes(
+            self.settings, run_dir, self.log_dir, self.api_url, self.progress, self._launch
+        )
         with self.progress.step(f"starting the API on {self.api_url} (it hosts the custody coordinator)"):
             self._start_api(run_dir)
         self.progress.note(f"API database: {self.api_database}")
@@ -250,7 +230,7 @@ class DevnetStack:
         env = {
             **inherited,
             **self.custody.node_environment(node_id),
-            **witness_urls(self.chains),
+            **witness_settings(self.chains, self.bridges),
             KEK_FILE_ENV_VAR: str(self._kek_file),
         }
         argv = self.custody.node_argv(node_id)
@@ -348,26 +328,6 @@ class DevnetStack:
         )
         self._launch(relay, BRIDGE_RELAY_STARTED)
 
-    def _start_sandboxes(self, run_dir: Path) -> None:
-        """The bank, the card processor and the KYC provider (`stack_sandboxes`), each waited for in turn."""
-        with self.progress.step(
-            f"starting the sandbox bank (ISO 20022 pain.001/pain.002/camt) on {self.bank_url}"
-        ):
-            bank, self.bank_secret_file = bank_process(
-                run_dir, self.log_dir, self.settings.bank_port, self.api_url
-            )
-            self._launch(bank, BANK_STARTED)
-        with self.progress.step(f"starting the sandbox card processor on {self.card_processor_url}"):
-            processor, self.card_dir = card_processor_process(
-                run_dir, self.log_dir, self.settings.card_processor_port, self.api_url
-            )
-            self._launch(processor, CARD_PROCESSOR_STARTED)
-        with self.progress.step(f"starting the sandbox KYC provider on {self.kyc_provider_url}"):
-            provider, self.kyc_secret_file = kyc_provider_process(
-                run_dir, self.log_dir, self.settings.kyc_provider_port, self.api_url
-            )
-            self._launch(provider, KYC_STARTED)
-
     def _launch(self, process: ManagedProcess, ready_line: str) -> ManagedProcess:
         """Start `process` (stopped with the stack) and wait until its log shows `ready_line`."""
         self.processes.append(process)
@@ -390,77 +350,21 @@ class DevnetStack:
         return target
 
     def _start_api(self, run_dir: Path) -> None:
+        assert self.sandboxes is not None
         database_url = self.api_database_url(run_dir)  # on PostgreSQL: a schema made afresh, so only once
         self.database_url = database_url
         self.api_database = make_url(database_url).render_as_string(hide_password=True)
-        # The key sealing webhook signing secrets: a 0600 file of this run, named to the API by its path.
-        self.webhook_key_file = run_dir / "webhooks" / "secrets.key"
-        # The keys signing customers' session tokens, sealing their TOTP secrets and keying device
-        # fingerprints: the same format (32 random bytes as 64 hex digits, 0600), files of this run named to
-        # the API by their paths.
-        session_key_file = run_dir / "identity" / "session.key"
-        factor_key_file = run_dir / "risk" / "factors.key"
-        fingerprint_key_file = run_dir / "risk" / "device-fingerprint.key"
-        analytics_key_file = run_dir / "risk" / "analytics.key"
-        key_files = (
-            self.webhook_key_file,
-            session_key_file,
-            factor_key_file,
-            fingerprint_key_file,
-            analytics_key_file,
+        api_env = api_environment(
+            self.settings,
+            run_dir,
+            api_url=self.api_url,
+            database_url=database_url,
+            chains=(self.chains[0], self.chains[1]),
+            sandboxes=self.sandboxes,
+            screening_list_dir=self.sanctions_list_dir(run_dir),
+            custody=self.custody,
         )
-        for key_file in key_files:
-            create_key_file(key_file)
-        # The account that swaps the router's pool legs (dev account 4, which seeded the pool): its key in a
-        # 0600 file of this run, named to the API by its path.
-        swap_key_file = run_dir / "routing" / "swap.key"
-        swap_key = "0x" + bytes(dev_accounts()[LIQUIDITY_INDEX].key).hex()
-        write_atomic(swap_key_file, swap_key.encode(), mode=PRIVATE)
-        env = {
-            **os.environ,
-            "TPW_DATABASE_URL": database_url,
-            "TPW_L1_RPC_URL": self.chains[0].url,
-            "TPW_L2_RPC_URL": self.chains[1].url,
-            "TPW_DEPLOYMENTS_DIR": str(self.settings.deployments_dir),
-            "TPW_API_HOST": LOOPBACK,
-            "TPW_API_PORT": str(self.settings.api_port),
-            # The devnet speaks plain HTTP, so merchant mTLS is off here whatever the shell exports
-            # (docs/merchants.md, "Mutual TLS"): a covered merchant key would be refused over plain HTTP.
-            "TPW_API_TLS": "false",
-            "TPW_MERCHANT_MTLS": "off",
-            "TPW_WEBHOOK_KEY_PATH": str(self.webhook_key_file),
-            "TPW_AUTH_SESSION_KEY_PATH": str(session_key_file),
-            # Sign-In with Ethereum messages name the host and port the wallet app reached the API at.
-            "TPW_SIWE_DOMAIN": self.api_url.removeprefix("http://"),
-            "TPW_SIWE_URI": self.api_url,
-            "TPW_FACTOR_KEY_PATH": str(factor_key_file),
-            "TPW_DEVICE_FINGERPRINT_KEY_PATH": str(fingerprint_key_file),
-            "TPW_PRIVACY_ANALYTICS_KEY_PATH": str(analytics_key_file),
-            "TPW_STABLECOIN_RAIL": "true",  # L1's router, found once deployed
-            "TPW_STABLECOIN_REFUNDS": "true",  # paid back by the payments watcher
-            "TPW_BANK_URL": self.bank_url,
-            "TPW_BANK_WEBHOOK_SECRET_PATH": str(self.bank_secret_file),
-            "TPW_CARD_PROCESSOR_URL": self.card_processor_url,
-            "TPW_CARD_PROCESSOR_CREDENTIAL_PATH": str(self.card_dir / "api-credential"),
-            "TPW_CARD_WEBHOOK_SECRET_PATH": str(self.card_dir / "webhook-secret"),
-            "TPW_RECONCILIATION_RAILS": '["bank", "card", "stablecoin"]',  # read with the rails' settings
-            "TPW_KYC_PROVIDER_URL": self.kyc_provider_url,
-            "TPW_KYC_WEBHOOK_SECRET_PATH": str(self.kyc_secret_file),
-            "TPW_SCREENING_LIST_DIR": str(self.sanctions_list_dir(run_dir)),
-            "TPW_ROUTING_SWAP_KEY_PATH": str(swap_key_file),
-            # The markets' journals belong to this run's database: a journal left by an earlier run would
-            # be replayed into a fresh ledger that lacks its accounts.
-            "TPW_MATCHING_DIR": str(run_dir / "matching"),
-            **perp_pricing_env(self.settings.perp_price_interval_seconds),
-        }
-        if self.custody is not None:
-            env |= {
-                "TPW_CUSTODY_ROSTER_PATH": str(self.custody.roster_path),
-                "TPW_CUSTODY_TLS_DIR": str(self.custody.coordinator_tls.certificate.parent),
-                "TPW_CUSTODY_AUDIT_PATH": str(run_dir / "custody" / "coordinator" / "audit.jsonl"),
-                "TPW_CUSTODY_POLICY_PATH": str(self.custody.node(self.node_ids[0]).policy),  # its operators
-                "TPW_CUSTODY_THRESHOLD": str(self.settings.custody_threshold),
-            }
+        self.webhook_key_file, env = api_env.webhook_key_file, api_env.env
         api = ManagedProcess(
             "api",
             [sys.executable, "-m", "api"],

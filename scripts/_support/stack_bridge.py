@@ -104,7 +104,7 @@ def _record(registry: Deployments, deployed: dict[str, Deployed]) -> None:
 def bridge_policy(policy: str, chain_ids: tuple[int, int], bridges: DeployedBridges) -> str:
     """`policy` (the nodes' policy text) with BridgeBatch signatures allowed on each bridge for the route
     into it: L2 -> L1 on BridgeL1 (withdrawals), L1 -> L2 on BridgeL2 (deposits); each node reads both
-    chains itself (`witness_urls`) and signs only messages it found there at the relay's depth."""
+    chains itself (`witness_settings`) and signs only messages it found there at the relay's depth."""
     l1_chain_id, l2_chain_id = chain_ids
     for chain_id, bridge, src_chain_id in (
         (l1_chain_id, bridges.l1.address, l2_chain_id),
@@ -122,12 +122,23 @@ def bridge_policy(policy: str, chain_ids: tuple[int, int], bridges: DeployedBrid
     return policy
 
 
-def witness_urls(chains: list[Chain]) -> dict[str, str]:
-    """A signer node's `TPW_NODE_WITNESS_RPC_URLS`: its RPC URL for each chain it checks batches on."""
+def witness_settings(chains: list[Chain], bridges: DeployedBridges | None) -> dict[str, str]:
+    """A signer node's witness settings: `TPW_NODE_WITNESS_RPC_URLS`, its RPC URL for each chain it checks
+    batches on, and `TPW_NODE_WITNESS_FROM_BLOCKS`, the block each chain's bridge was deployed in (where
+    the witness starts reading its logs: the relay's `TPW_BRIDGE_*_FROM_BLOCK`); none before the bridges
+    are deployed (whatever the shell exports)."""
+    from_blocks = {}
+    if bridges is not None:
+        l1, l2 = chains
+        from_blocks = {
+            str(l1.node.config.chain_id): bridges.l1.block_number,
+            str(l2.node.config.chain_id): bridges.l2.block_number,
+        }
     return {
         "TPW_NODE_WITNESS_RPC_URLS": json.dumps(
             {str(chain.node.config.chain_id): chain.url for chain in chains}
-        )
+        ),
+        "TPW_NODE_WITNESS_FROM_BLOCKS": json.dumps(from_blocks),
     }
 
 

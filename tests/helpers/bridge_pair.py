@@ -180,14 +180,20 @@ def bridge_policy(l1_bridge: str, l2_bridge: str, max_signatures: int = 100) -> 
 
 def bridge_group(root: Path, bridges: Bridges, max_signatures: int = 100) -> CustodyGroup:
     """A 2-of-3 custody group (not started) holding the bridges' custody key as `KEY_ID` under
-    `bridge_policy`, each node reading both anvils to witness the batches it signs."""
+    `bridge_policy`, each node reading both anvils, from the bridges' deployment blocks, to witness the
+    batches it signs."""
     rpc_urls = {31337: bridges.l1_node.url, 31338: bridges.l2_node.url}
     return CustodyGroup(
         root,
         {KEY_ID: fixed_key(CUSTODY_SEED)},
         size=3,
         policy_yaml=bridge_policy(bridges.l1.address, bridges.l2.address, max_signatures),
-        extra_env={"TPW_NODE_WITNESS_RPC_URLS": json.dumps(rpc_urls)},
+        extra_env={
+            "TPW_NODE_WITNESS_RPC_URLS": json.dumps(rpc_urls),
+            "TPW_NODE_WITNESS_FROM_BLOCKS": json.dumps(
+                {31337: bridges.l1.from_block, 31338: bridges.l2.from_block}
+            ),
+        },
     )
 
 

@@ -3,11 +3,14 @@ deployed: an honest batch deep enough agrees with the chains; a message never se
 not yet deep enough, a seq taken already or a prevRoot that is not the destination's last, and a message
 paid already are each named (a seq ahead of the destination is left to the contract); a chain the node has
 no RPC URL for is not read, one served by another chain is refused, and one that does not answer is a
-passing fault."""
+passing fault. The source's logs are read from the chain's start block, a window of blocks per request,
+whatever the window the same findings; a later batch's scan starts where the last batch's message was."""
 
 import dataclasses
+import math
 
 import pytest
+from eth_typing import HexStr
 
 from chain.bridge.batch import ZERO_ROOT, Batch
 from chain.bridge.message import Message
@@ -24,8 +27,23 @@ CONFIRMATIONS = 2
 RELAYER = dev_accounts()[6]
 
 
-def witness_of(pair: Bridges) -> ChainWitness:
-    return ChainWitness({31337: pair.l1_node.url, 31338: pair.l2_node.url}, timeout_seconds=5)
+def witness_of(pair: Bridges, from_l1: int = 0, log_window: int = 2_000) -> ChainWitness:
+    return ChainWitness(
+        {31337: pair.l1_node.url, 31338: pair.l2_node.url},
+        timeout_seconds=5,
+        from_blocks={31337: from_l1},
+        log_window=log_window,
+    )
+
+
+def block_of(pair: Bridges, tx_hash: str) -> int:
+    return int(pair.l1.w3.eth.get_transaction_receipt(HexStr(tx_hash))["blockNumber"])
+
+
+def witnessed(witness: ChainWitness, pair: Bridges, messages: list[Message]) -> Reading:
+    """`witness`'s reading of batch 1 of L1 -> L2 `messages`."""
+    batch = Batch(pair.l2.inbound(), messages)
+    return witness.read(batch.intent(1, ZERO_ROOT), batch, CONFIRMATIONS)
 
 
 def deposits(pair: Bridges, *amounts: int) -> list[Message]:
@@ -134,3 +152,71 @@ def test_what_the_node_cannot_read_is_said_or_refused(bridges: Bridges) -> None:
         ChainWitness({31337: "http://127.0.0.1:9", 31338: l2}, timeout_seconds=5).read(
             intent, batch, CONFIRMATIONS
         )
+
+
+def test_the_source_is_read_from_the_chains_start_block(bridges: Bridges) -> None:  # noqa: F811
+    """From the bridge's deployment block the message is found, and only blocks from there are asked for;
+    from a start block past the message's block it is not there to find (the start is honoured)."""
+    deployed = bridges.l1.from_block
+    tx_hash = bridges.deposit(dev_accounts()[USERS[0]], 1_000_000)
+    (message,) = bridges.l1.sent()[-1:]
+    mine(bridges.l1_node, CONFIRMATIONS)
+
+    found = witnessed(witness_of(bridges, from_l1=deployed, log_window=1), bridges, [message])
+    past = witnessed(witness_of(bridges, from_l1=block_of(bridges, tx_hash) + 1), bridges, [message])
+
+    assert found.problems == []
+    assert found.details["scanned_from"] == deployed > 0
+    assert found.details["log_requests"] == block_of(bridges, tx_hash) - deployed + 1  # stops once found
+    assert past.problems == [
+        f"message {message.nonce} was never sent by the source bridge {bridges.l1.address}"
+    ]
+    assert past.details["scanned_from"] == block_of(bridges, tx_hash) + 1
+
+
+@pytest.mark.parametrize("log_window", [1, 2, 3, 2_000])
+def test_any_log_window_finds_the_same(bridges: Bridges, log_window: int) -> None:  # noqa: F811
+    """Messages in several blocks are found, and one never sent named, whatever the window; the blocks
+    from the start to the head are asked for `log_window` at a time."""
+    deployed = bridges.l1.from_block
+    messages = deposits(bridges, 1_000_000, 2_000_000, 3_000_000)
+    mine(bridges.l1_node, CONFIRMATIONS)
+    forged = dataclasses.replace(messages[-1], nonce=messages[-1].nonce + 1)
+
+    honest = witnessed(witness_of(bridges, deployed, log_window), bridges, messages)
+    with_forged = witnessed(witness_of(bridges, deployed, log_window), bridges, [*messages, forged])
+
+    assert honest.problems == []
+    assert honest.details["messages_found"] == 3
+    assert honest.details["log_window"] == log_window
+    assert with_forged.problems == [
+        f"message {forged.nonce} was never sent by the source bridge {bridges.l1.address}"
+    ]
+    head = with_forged.details["source_head"]
+    assert with_forged.details["log_requests"] == math.ceil((head - deployed + 1) / log_window)  # to the head
+
+
+def test_a_later_batch_is_read_from_where_the_last_was_found(bridges: Bridges) -> None:  # noqa: F811
+    """A witness remembers where the messages it found deep enough were: the next batch's scan starts at
+    the block of the greatest nonce not above its first, and a message not deep enough is not remembered."""
+    deployed = bridges.l1.from_block
+    witness = witness_of(bridges, deployed, log_window=1)
+    first_tx = bridges.deposit(dev_accounts()[USERS[0]], 1_000_000)
+    (first,) = bridges.l1.sent()[-1:]
+    mine(bridges.l1_node, CONFIRMATIONS)
+
+    assert witnessed(witness, bridges, [first]).details["scanned_from"] == deployed
+    (second,) = deposits(bridges, 2_000_000)
+    shallow = witnessed(witness, bridges, [second])  # not deep enough: found, not remembered
+    mine(bridges.l1_node, CONFIRMATIONS)
+    (third,) = deposits(bridges, 3_000_000)
+    mine(bridges.l1_node, CONFIRMATIONS)
+    later = witnessed(witness, bridges, [third])
+
+    assert shallow.details["scanned_from"] == block_of(bridges, first_tx)
+    assert shallow.details["least_depth"] < CONFIRMATIONS
+    assert later.problems == []
+    assert later.details["scanned_from"] == block_of(bridges, first_tx)  # the second was not remembered
+    assert witnessed(witness, bridges, [second]).details["scanned_from"] == block_of(bridges, first_tx)
+    assert witnessed(witness, bridges, [third]).details["scanned_from"] > block_of(bridges, first_tx)
+    assert witnessed(witness_of(bridges, deployed), bridges, [third]).details["scanned_from"] == deployed

@@ -65,6 +65,33 @@ def test_the_chains_a_node_witnesses_come_as_json_by_chain_id(
     assert "provider-key-123" not in str(refused.value)
 
 
+def test_the_witness_start_blocks_and_log_window_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start blocks by chain id (JSON), for chains the node has an RPC URL for only; the window defaults
+    to 2,000 blocks and must be at least one."""
+    monkeypatch.setenv("TPW_NODE_NODE_ID", "1")
+    monkeypatch.setenv("TPW_NODE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TPW_NODE_WITNESS_RPC_URLS", '{"31337": "http://127.0.0.1:8545"}')
+    assert NodeSettings().witness_from_blocks == {}  # type: ignore[call-arg]
+    assert NodeSettings().witness_log_window_blocks == 2_000  # type: ignore[call-arg]
+
+    monkeypatch.setenv("TPW_NODE_WITNESS_FROM_BLOCKS", '{"31337": 120}')
+    monkeypatch.setenv("TPW_NODE_WITNESS_LOG_WINDOW_BLOCKS", "500")
+    settings = NodeSettings()  # type: ignore[call-arg]
+    assert (settings.witness_from_blocks, settings.witness_log_window_blocks) == ({31337: 120}, 500)
+
+    for name, value in (
+        ("TPW_NODE_WITNESS_FROM_BLOCKS", '{"31338": 120}'),  # no RPC URL for 31338
+        ("TPW_NODE_WITNESS_FROM_BLOCKS", '{"31337": -1}'),
+        ("TPW_NODE_WITNESS_LOG_WINDOW_BLOCKS", "0"),
+    ):
+        with monkeypatch.context() as wrong:
+            wrong.setenv(name, value)
+            with pytest.raises(ValidationError, match="witness_"):
+                NodeSettings()  # type: ignore[call-arg]
+
+
 def test_the_kek_or_the_passphrase_unlocks_and_the_kek_is_parsed() -> None:
     assert isinstance(unlocker_from_environment({KEK_ENV_VAR: KEK_HEX}), Kek)
     assert isinstance(
