@@ -23,7 +23,7 @@ from matching.options_market.book import OptionBook
 from matching.options_market.config import load_series, load_surface
 from matching.options_market.expiry import Settled, settle_due
 from matching.options_market.index import SpotIndex
-from matching.options_market.venue import OptionVenue
+from matching.options_market.venue import OptionVenue, wall_clock
 from matching.spot.errors import MarketBusy
 from matching.spot.market import SpotMarket
 from payments.merchants.tenant import mode_of
@@ -40,10 +40,18 @@ def series_specs() -> dict[str, MarketSpec]:
 class OptionVenues:
     """The open venues, by livemode; `spot(livemode)` gives the TPW/tUSD book that prices them."""
 
-    def __init__(self, directory: Path, database: Engine, spot: Callable[[bool], SpotMarket]) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        database: Engine,
+        spot: Callable[[bool], SpotMarket],
+        clock: Callable[[], int] = wall_clock,
+    ) -> None:
         self.directory = directory
         self.database = database
         self.spot = spot
+        self.clock = clock
+        """The books' clock (µs): it stamps orders and says when a series has expired."""
         self._open: dict[bool, OptionVenue] = {}
         self._lock = threading.Lock()
 
@@ -65,6 +73,7 @@ class OptionVenues:
             self.database,
             load_surface(),
             SpotIndex(self.spot(livemode)),
+            clock=self.clock,
             suffix="" if livemode else ".sandbox",
         )
 

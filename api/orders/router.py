@@ -25,14 +25,22 @@ from api.orders import schemas, service
 from api.orders.runtime import SpotMarkets
 from api.pagination import DEFAULT_LIMIT, LIST_RESPONSES, CursorQuery, LimitQuery
 from api.perps.runtime import PerpMarkets
+from matching.options_market.venue import wall_clock
 
 
 @asynccontextmanager
 async def orders_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The spot markets, opened on first use and closed with the app (`api.orders.runtime`)."""
-    perps = PerpMarkets(app.state.settings.matching_dir, app.state.engine)
-    app.state.perp_markets = perps  # the perpetual's routes and price loop (`api.perps`) use them too
-    app.state.spot_markets = SpotMarkets(app.state.settings.matching_dir, app.state.engine, perps)
+    """The spot markets, opened on first use and closed with the app (`api.orders.runtime`). The option
+    books read `app.state.options_clock` when it is set (a test's, to reach an expiry), else the wall's."""
+    state = app.state
+    perps = PerpMarkets(state.settings.matching_dir, state.engine)
+    state.perp_markets = perps  # the perpetual's routes and price loop (`api.perps`) use them too
+    state.spot_markets = SpotMarkets(
+        state.settings.matching_dir,
+        state.engine,
+        perps,
+        options_clock=lambda: getattr(state, "options_clock", wall_clock)(),
+    )
     try:
         yield
     finally:

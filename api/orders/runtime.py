@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -19,6 +20,7 @@ from api.options.runtime import OptionVenues, series_specs
 from api.orders.errors import MarketUnavailable
 from api.perps.runtime import PERP_MARKETS, PerpMarkets
 from matching.markets import TPW_TUSD, MarketSpec, markets
+from matching.options_market.venue import wall_clock
 from matching.perp_market.market import PerpMarket
 from matching.spot.errors import MarketBusy
 from matching.spot.market import SpotMarket
@@ -46,13 +48,19 @@ def market_spec(market_id: str) -> MarketSpec | None:
 class SpotMarkets:
     """The open markets, by (market id, livemode); closed with the app."""
 
-    def __init__(self, directory: Path, database: Engine, perps: PerpMarkets | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        database: Engine,
+        perps: PerpMarkets | None = None,
+        options_clock: Callable[[], int] = wall_clock,
+    ) -> None:
         self.directory = directory
         self.database = database
         self.perps = perps or PerpMarkets(directory, database)
         self._open: dict[tuple[str, bool], SpotMarket] = {}
         self._lock = threading.Lock()
-        self.options = OptionVenues(directory, database, self._index_book)
+        self.options = OptionVenues(directory, database, self._index_book, options_clock)
 
     def _index_book(self, livemode: bool) -> SpotMarket:
         market = self.get(TPW_TUSD.id, livemode)
