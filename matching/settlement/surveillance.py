@@ -6,13 +6,17 @@ checked yet, and the market's volume and last price without the two parties. Eac
 by their ledger owner (`matching.spot.accounts.trader_owner`: every venue's trader money lives in the
 trader's spot accounts), and each market's money by `prices` (its quote currency and the minor units of one
 lot per tick), which the API builds from the markets it lists. A market `prices` does not know (a paper
-market, whose money is made up) is read, remembered as checked, and never judged.
+market, whose money is made up) is read, remembered as checked, and never judged; so is a trade of the
+perpetual's insurance fund (`FUND_ID`, the venue's own account, not a trader's: its take-overs are the
+liquidation's business, and it has no ledger accounts an alert could freeze). Such trades still count in the
+other trades' references: they are the market's.
 """
 
 from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
+from matching.perpetuals.market import FUND_ID
 from matching.settlement.schema import settlement_trades as trades
 from matching.spot.accounts import trader_owner
 from risk.monitoring.surveillance import Pricing, Trade, Volume
@@ -52,7 +56,7 @@ class SettledTradeFeed:
                 seller_owner=trader_owner(int(row.seller)),
                 price=int(row.price),
                 qty=int(row.qty),
-                pricing=self.prices(row.market),
+                pricing=None if FUND_ID in (row.buyer, row.seller) else self.prices(row.market),
             )
             for row in connection.execute(query)
         ]

@@ -1,6 +1,7 @@
 """Off-market trade surveillance on each backend, over a real spot market: a walk-down dump to an accomplice
-alerts on both sides once and freezes both; a busy honest market never alerts; a round is checked once, and
-a round that failed half-way is checked again whole."""
+alerts on both sides once and freezes both; the loss is measured against the other traders; a busy honest
+market never alerts; paper markets and the insurance fund are never judged; rounds at once, or a round run
+again, raise once; a round that failed half-way is checked again whole."""
 
 import json
 import random
@@ -14,8 +15,11 @@ from ledger.accounts import lookup_account
 from matching.engine import Kind, Side
 from matching.engine.commands import Place
 from matching.markets import TPW_TUSD
+from matching.perpetuals.market import FUND_ID
+from matching.settlement.leaf import SettledTrade, Venue
 from matching.settlement.schema import metadata as settlement_metadata
 from matching.settlement.surveillance import SettledTradeFeed
+from matching.settlement.trades import record_trades
 from matching.spot.accounts import trader_account, trader_owner
 from matching.spot.market import SpotMarket
 from risk.engine.geo import CidrTable
@@ -27,6 +31,7 @@ from risk.monitoring.monitor import Monitor
 from risk.monitoring.schema import audit as audit_table
 from risk.monitoring.schema import trades as checked_table
 from risk.monitoring.surveillance import Pricing, Trade, Volume, given_away
+from tests.helpers.threads import run_concurrently
 from tests.matching.spot.ledger_view import fund
 from tests.risk.monitoring.conftest import CONFIG_DIR, Clock
 
@@ -192,6 +197,47 @@ def test_a_busy_honest_market_never_alerts(engine: Engine, surveilled: Monitor, 
     with engine.connect() as connection:
         assert _checked(connection) == 120
         assert connection.execute(select(func.sum(checked_table.c.given))).scalar_one() == 0
+
+
+def test_rounds_running_at_once_raise_the_alerts_once(
+    engine: Engine, surveilled: Monitor, spot: SpotMarket
+) -> None:
+    orders = Orders(spot)
+    _honest_market(orders, 10, seed=3)
+    _dump(orders)
+    raised: list[int] = []
+    run_concurrently(lambda: raised.append(surveilled.run_once()), 4)
+    assert sorted(raised) == [0, 0, 0, 2]
+    assert len(_alerts(engine)) == 2
+    with engine.connect() as connection:
+        assert _checked(connection) == 15
+
+
+def test_a_paper_market_and_the_insurance_fund_are_read_once_and_never_judged(
+    engine: Engine, surveilled: Monitor, spot: SpotMarket
+) -> None:
+    """A paper market's dump (its money is made up) and the insurance fund's fills (`FUND_ID`, the venue's
+    own account) are remembered as checked and alert nobody; the same dump on the live market does."""
+    orders = Orders(spot)
+    orders.trade(1, 2, Side.BUY, 10, MARKET_PRICE)
+    dumps = [
+        SettledTrade(Venue.SPOT, market, 1_000 + n, 0, buyer, seller, MARKET_PRICE // 2, 100, 0, 0)
+        for n, (market, buyer, seller) in enumerate(
+            [(f"{TPW_TUSD.id}.sandbox", ACCOMPLICE, VICTIM), (TPW_TUSD.id, FUND_ID, VICTIM)] * 3
+        )
+    ]
+    with engine.begin() as connection:
+        record_trades(connection, dumps)
+    assert surveilled.run_once() == 0
+    with engine.connect() as connection:
+        assert _checked(connection) == 7
+        assert connection.execute(select(func.sum(checked_table.c.given))).scalar_one() == 0
+    with engine.begin() as connection:  # the same sale between two traders on the live market
+        record_trades(
+            connection,
+            [SettledTrade(Venue.SPOT, TPW_TUSD.id, 2_000, 0, ACCOMPLICE, VICTIM, 5_000, 100, 0, 0)],
+        )
+    assert surveilled.run_once() == 2
 
 
 class _FailingOpener(AlertQueue):
