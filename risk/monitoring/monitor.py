@@ -59,7 +59,8 @@ margin, a routed leg's venue clearing: `matching.spot.accounts.market_specs`, it
 `api.routing.postings`; a test holds them together). An order's hold, a margin deposit or a short option's
 margin moves a trader's money within the exchange, where it stays the trader's or becomes a trade; counted as
 outgoing, every ten orders would look like a frequency spike and freeze the trader. Money leaving the exchange
-(a withdrawal) is not such a move, and the margin accounts are themselves watched when money leaves them."""
+(a withdrawal) is not such a move, and the margin accounts are themselves watched when money leaves them. What
+a trade moves between two traders is judged by the trade surveillance instead (`surveillance`)."""
 ROUND_LIMIT: Final = 1_000
 # A transfer that resolves a pending one moves no new money: only plain and pending transfers are activity.
 _RESOLVING: Final = int(

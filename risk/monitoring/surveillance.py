@@ -25,12 +25,14 @@ A trade counts only when its price is more than `min_deviation_bps` off the refe
 crossing and jitter give nothing away); it then gave `qty x |price - reference|` (in the quote currency's
 minor units, floor: `qty * |price * volume - notional| * per_tick_lot // volume`, integers only) from the
 side the price was against (a sale below the reference: the seller; a purchase above: the buyer) to the
-other side. At or above `trader_min_amount` for the loser, or `pair_min_amount` for the (loser, gainer)
-pair, within `window_seconds`: an alert on the loser naming the gainer, and one on the gainer naming the
-loser. Two alerts, not one with both freezes, because a freeze belongs to its alert's subject: each side's
-money is then held, topped up when more arrives (`alerts.top_up`), refused by the payout path
-(`alerts.frozen_subjects`) and released or confirmed by its own review. The victim's freeze stops the stolen
-key from dumping more; the accomplice's stops the gain from leaving.
+other side. At or above `pair_min_amount` for the (loser, gainer) pair within `window_seconds`: an alert
+on the loser naming the gainer, and one on the gainer naming the loser. At or above `trader_min_amount` for
+the loser over all its counterparties (and no pair at its threshold): an alert on the loser alone, naming
+the last gainer; a sweep that paid many makers a little each (a fat finger, or a dump spread over many
+accomplices) singles out none of them, so none is frozen on it. Two alerts for a pair, not one with both
+freezes, because a freeze belongs to its alert's subject: each side's money is then held, topped up when
+more arrives (`alerts.top_up`) and released or confirmed by its own review. The victim's freeze stops the
+stolen key from dumping more; the accomplice's stops the gain from leaving.
 
 **Exactly once.** The trades come from `settlement_trades` through a `TradeFeed` (the matching side owns
 that table: `matching.settlement.surveillance`); each one checked is written to `monitoring_trades` in the
@@ -197,8 +199,9 @@ def _judge(
     clock: Callable[[], int],
     opener: CaseOpener,
 ) -> int:
-    """Sum what the trade's loser gave away in the window (alone and to this gainer) and, at a threshold,
-    alert on both sides; how many alerts were raised."""
+    """Sum what the trade's loser gave away in the window (in all, and to this gainer): at the pair's
+    threshold, alert on both sides; at the loser's alone, on the loser (naming this trade's gainer, who may
+    be one honest maker among many a fat-fingered sweep paid: not frozen on that). How many were raised."""
     trader_min, pair_min = rule.trader_min_amount.get(currency), rule.pair_min_amount.get(currency)
     if trader_min is None and pair_min is None:
         return 0
@@ -212,10 +215,8 @@ def _judge(
     total = select(func.coalesce(func.sum(checked.c.given), 0), func.count())
     trader_sum, trader_count = connection.execute(total.where(window)).one()
     pair_sum, pair_count = connection.execute(total.where(window, checked.c.gainer == given.gainer)).one()
-    hit = (trader_min is not None and int(trader_sum) >= trader_min) or (
-        pair_min is not None and int(pair_sum) >= pair_min
-    )
-    if not hit:
+    pair_hit = pair_min is not None and int(pair_sum) >= pair_min
+    if not pair_hit and (trader_min is None or int(trader_sum) < trader_min):
         return 0
     details: dict[str, int | str] = {
         "trade_id": trade.id,
@@ -229,7 +230,18 @@ def _judge(
         "price_ticks": str(trade.price),
         "reference_ticks": f"{given.reference_notional}/{given.reference_volume}",
     }
-    what = f"in {int(pair_count)} off-market trades of {trade.market} within {rule.window_seconds} s"
+    within = f"of {trade.market} within {rule.window_seconds} s"
+    if not pair_hit:  # the loser's total alone: spread over many counterparties, none of them singled out
+        alone = Finding(
+            Check.OFF_MARKET,
+            f"gave {int(trader_sum)} {currency} away in {int(trader_count)} off-market trades {within} "
+            f"(the last to {given.gainer})",
+            {**details, "role": "loser", "counterparty": given.gainer},
+        )
+        return int(
+            raise_alert(connection, alone, Subject(TRADER_KIND, given.loser), clock(), opener) is not None
+        )
+    what = f"in {int(pair_count)} off-market trades {within}"
     losing = Finding(
         Check.OFF_MARKET,
         f"gave {int(pair_sum)} {currency} away to {given.gainer} {what}",

@@ -186,6 +186,26 @@ def test_the_victims_loss_is_measured_against_the_other_traders_not_the_walked_p
     assert sorted(amounts) == sorted(20 * (MARKET_PRICE - p) * per_tick_lot for p in prices)
 
 
+def test_a_loss_spread_over_many_counterparties_alerts_on_the_loser_alone(
+    engine: Engine, surveilled: Monitor, spot: SpotMarket
+) -> None:
+    """Five makers each take 200 tUSD off the victim (under the pair threshold, 250): the victim's total
+    reaches its own (1,000) and only the victim is frozen; no maker is singled out."""
+    orders = Orders(spot)
+    for maker, taker in ((1, 2), (3, 4), (5, 6)):
+        orders.trade(maker, taker, Side.BUY, 10, MARKET_PRICE)
+    for maker in HONEST[:4]:
+        orders.trade(maker, VICTIM, Side.SELL, 10, 8_000)
+    assert surveilled.run_once() == 0  # 800 tUSD so far
+    orders.trade(HONEST[4], VICTIM, Side.SELL, 10, 8_000)
+    assert surveilled.run_once() == 1
+    [alert] = _alerts(engine)
+    assert (alert.subject_id, alert.details["role"]) == (trader_owner(VICTIM), "loser")
+    assert alert.details["trader_given"] == str(5 * 10 * 2_000 * TPW_TUSD.quote_per_tick_lot)
+    assert alert.details["counterparty"] == trader_owner(HONEST[4])
+    assert _available(engine, HONEST[4], TPW_TUSD.quote) > 0
+
+
 def test_a_busy_honest_market_never_alerts(engine: Engine, surveilled: Monitor, spot: SpotMarket) -> None:
     """Six traders, 120 trades of up to 40 lots each, prices scattered +-1 % around a market that rises 3.6 %
     over the run: nothing is off the market, nobody is alerted."""
