@@ -18,6 +18,7 @@ from chain.sql_naming import SQL_NAMING_CONVENTION
 from matching.perpetuals.records import (
     Deleveraged,
     FundingPaid,
+    FundUnwound,
     InsuranceMoved,
     LiquidationFilled,
     LiquidationStarted,
@@ -55,6 +56,7 @@ KINDS: Final[dict[type, str]] = {
     TakenOver: "taken_over",
     Deleveraged: "deleveraged",
     InsuranceMoved: "insurance_moved",
+    FundUnwound: "fund_unwound",
     FundingPaid: "funding_paid",
 }
 _OPTIONAL: Final = (

@@ -141,6 +141,13 @@ class Runner:
             return out
 
         perp.liquidate(prices.ts, through_book, ids)
+
+        def unwinding(place: Place) -> list[Event]:  # an ordinary taker: its fee is charged, not skipped
+            book_seq, out = submit(place)
+            printed.append((book_seq, out))
+            return out
+
+        perp.unwind(prices.ts, unwinding, next(ids))
         step.trades((event for _, events in printed for event in events), issued)
         perp.settle_funding(prices.ts)
         return printed, issued

@@ -35,6 +35,7 @@ from matching.perpetuals.mark import mark_price
 from matching.perpetuals.records import (
     Deleveraged,
     FundingPaid,
+    FundUnwound,
     InsuranceMoved,
     LiquidationFilled,
     LiquidationStarted,
@@ -45,6 +46,7 @@ from matching.perpetuals.records import (
     TakenOver,
 )
 from matching.perpetuals.spec import PerpSpec
+from matching.perpetuals.units import BPS
 
 FUND_ID = 0
 """The insurance fund's account id (a trader's id is positive)."""
@@ -251,17 +253,38 @@ class Perpetual:
         self.records += out
         return out
 
-    def unwind_order(self, order_id: int, ts: int, limit: int) -> Place | None:
-        """An IOC order that closes the fund's taken-over position in the book at `limit` or better
-        (None if the fund is flat). Selling what it took over at better than the bankruptcy price is
-        the fund's surplus, worse its deficit. Not flagged reduce-only: the engine never saw the
-        take-over, so its position figure for the fund would clip the order to nothing; sizing it to
-        the fund's position makes it reduce-only all the same."""
+    def unwind_order(self, order_id: int, ts: int) -> Place | None:
+        """The unwind policy's IOC order for this round (None if the fund is flat): at most
+        `spec.unwind_max_lots` of the fund's taken-over position, no worse than `spec.unwind_band_bps`
+        from the mark. Selling what it took over at better than the bankruptcy price is the fund's
+        surplus, worse its deficit. Not flagged reduce-only: the engine never saw the take-over, so its
+        position figure for the fund would clip the order to nothing; sizing it within the fund's
+        position makes it reduce-only all the same."""
         size = self.fund.position.size
         if size == 0:
             return None
+        band = self.mark * self.spec.unwind_band_bps // BPS
         side = Side.SELL if size > 0 else Side.BUY
-        return Place(ts, order_id, FUND_ID, side, Kind.LIMIT, abs(size), price=limit, tif=Tif.IOC)
+        limit = max(1, self.mark - band) if side is Side.SELL else self.mark + band
+        lots = min(abs(size), self.spec.unwind_max_lots)
+        return Place(ts, order_id, FUND_ID, side, Kind.LIMIT, lots, price=limit, tif=Tif.IOC)
+
+    def unwind(self, ts: int, submit: Callable[[Place], list[Event]], order_id: int) -> list[Record]:
+        """One round of the unwind policy: the fund's order (`unwind_order`) goes to the book through
+        `submit` and its fills are applied (the fund pays the taker fee, as any taker) and recorded as
+        `FundUnwound`. Run once per price round after liquidation, so a position the fund took over is
+        closed in the market over the following rounds instead of being carried at the fund's risk."""
+        order = self.unwind_order(order_id, ts)
+        if order is None:
+            return []
+        start = len(self.records)
+        events = submit(order)
+        self.apply_events(events, ts)
+        for event in events:
+            if isinstance(event, Trade) and event.taker_id == order_id:
+                lots = event.qty if event.taker_side == Side.BUY else -event.qty
+                self.records.append(FundUnwound(ts, FUND_ID, lots, event.price))
+        return self.records[start:]
 
     def _close_rest(self, account: Account, price: int, ts: int) -> list[Record]:
         lots = -account.position.size

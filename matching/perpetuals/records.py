@@ -92,6 +92,16 @@ class InsuranceMoved(NamedTuple):
     reason: Reason
 
 
+class FundUnwound(NamedTuple):
+    """The insurance fund's unwind order traded `lots` of its taken-over position in the book at `price`
+    (`account` is the fund's id): its position shrinks toward flat a round at a time."""
+
+    ts: int
+    account: int
+    lots: int
+    price: int
+
+
 class FundingPaid(NamedTuple):
     """One account's funding at the end of an interval: negative paid, positive received."""
 
@@ -109,5 +119,6 @@ Record = (
     | TakenOver
     | Deleveraged
     | InsuranceMoved
+    | FundUnwound
     | FundingPaid
 )

@@ -71,6 +71,12 @@ class PerpSpec:
     """interest − premium is clamped to ±0.05 %, so a small premium funds at exactly the interest rate."""
     funding_cap_ppm: int = 7_500
     """The funding rate never exceeds ±0.75 % per interval (below the first tier's maintenance)."""
+    unwind_max_lots: int = 10_000
+    """The most of the insurance fund's taken-over position offered to the book in one price round
+    (100 TPW): the fund unwinds gradually, so its own selling does not crash the price it sells at."""
+    unwind_band_bps: int = 100
+    """How far from the mark an unwind order may trade (1 %): worse than that it waits for a later round
+    rather than dump into a thin book."""
 
     def __post_init__(self) -> None:
         multiplier = self.lot_base_units * self.tick_size
@@ -93,6 +99,10 @@ class PerpSpec:
             raise SpecError("the default leverage must be within the first tier's cap")
         if not 0 <= self.funding_cap_ppm < PPM:
             raise SpecError("the funding cap must be below 100 %")
+        if self.unwind_max_lots <= 0:
+            raise SpecError("unwind_max_lots must be positive")
+        if not 0 <= self.unwind_band_bps < BPS:
+            raise SpecError("the unwind band must be below 100 %")
 
     @property
     def multiplier(self) -> int:

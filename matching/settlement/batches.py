@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chain.merkle import MerkleTree
@@ -302,29 +302,29 @@ def trade_proof(engine: Engine, row: Row[Any]) -> TradeProof | None:
 
 
 def record_voided(
-    engine: Engine, chain_id: int, contract: str, kind: int, first_seq: int, last_seq: int
+    connection: Connection, chain_id: int, contract: str, kind: int, first_seq: int, last_seq: int
 ) -> list[int]:
     """Mark the batches anchored as seqs `first_seq`..`last_seq` of `kind` on (`chain_id`, `contract`)
-    voided and let their trades go, in one transaction; the ids voided (none when already done)."""
+    voided and let their trades go, in the caller's transaction (the one that moves the anchorer's read
+    position past the `Voided` event); the ids voided (none when already done)."""
     batches = settlement_batches.c
-    with engine.begin() as connection:
-        begin_writing(connection)
-        ids = list(
-            connection.scalars(
-                select(batches.id).where(
-                    batches.chain_id == chain_id,
-                    batches.contract == contract,
-                    batches.kind == kind,
-                    batches.status == "anchored",
-                    batches.anchor_seq.between(first_seq, last_seq),
-                )
+    begin_writing(connection)
+    ids = list(
+        connection.scalars(
+            select(batches.id).where(
+                batches.chain_id == chain_id,
+                batches.contract == contract,
+                batches.kind == kind,
+                batches.status == "anchored",
+                batches.anchor_seq.between(first_seq, last_seq),
             )
         )
-        if ids:
-            connection.execute(update(settlement_batches).where(batches.id.in_(ids)).values(status="voided"))
-            connection.execute(
-                update(settlement_trades)
-                .where(settlement_trades.c.batch_id.in_(ids))
-                .values(batch_id=None, position=None, leaf=None)
-            )
+    )
+    if ids:
+        connection.execute(update(settlement_batches).where(batches.id.in_(ids)).values(status="voided"))
+        connection.execute(
+            update(settlement_trades)
+            .where(settlement_trades.c.batch_id.in_(ids))
+            .values(batch_id=None, position=None, leaf=None)
+        )
     return ids

@@ -12,6 +12,11 @@ cutters racing for the same id cannot both commit) and records how far each is o
 custody group is asked) -> `submitted` (the transaction hash) -> `anchored` (the `Anchored` event read back).
 Integers that can pass 2**53 are BIGINT; uint64 fields of a leaf are stored below 2**63 (the ids, ticks,
 lots and minor units that fill them do).
+
+`settlement_cursor_blocks` (migration 0039) is how far the anchorer has read the contract's `Voided` events,
+in `relay.cursor.ChainCursor`'s shape (block numbers with their hashes, to rewind on a reorg), moved in the
+transaction that voids the batches those blocks voided: a restarted anchorer reads on from there instead of
+from the deployment block, and a crash between the two leaves the blocks to be read again.
 """
 
 from typing import Final
@@ -83,6 +88,14 @@ settlement_trades: Final = Table(
     Index("ix_settlement_trades_batch", "batch_id", "recorded_us"),
     Index("ix_settlement_trades_market", "market", "recorded_us"),  # the monitoring's references (0041)
     Index("ix_settlement_trades_recorded_us", "recorded_us"),  # the monitoring's reading (0041)
+)
+
+settlement_cursor_blocks: Final = Table(
+    "settlement_cursor_blocks",
+    metadata,
+    Column("cursor", String(128), primary_key=True),
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(66), nullable=False),
 )
 
 WITHDRAWAL_STATUSES: Final = ("signing", "sent", "paid", "refused")

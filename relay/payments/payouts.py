@@ -9,6 +9,9 @@ one at a time (a token's custody nonces are one sequence):
   transaction that consumed the nonce is found and taken as the payout's if it pays the same payer the
   same amount; otherwise another transfer took the nonce and a new one is chosen.
 - `sent`: once the transaction is `confirmations` deep, complete the refund and mark the payout `paid`.
+- refused: the custody group's policy refuses the transfer (`SignRequestRefused`, final): the payout is
+  marked `refused` and its refund failed, the amount back on the merchant's balance (`record_refused`), and
+  the round goes on to the next payout; any other failure ends the round, to be tried again in order.
 A refund whose payer address screens as sanctioned (`screening`) gets no payout: it is held, pending.
 A transfer the treasury queues (over its daily limit) stays `sent` until its owners' time lock lets it run;
 an operator sees it in the treasury's `TransferQueued` events.
@@ -22,17 +25,18 @@ from eth_account.signers.local import LocalAccount
 
 from chain.treasury import Treasury
 from payments.intents.context import Payments
+from payments.rails.custody_requests import SignRequestRefused
 from payments.rails.stablecoin.config import StablecoinConfig
-from payments.rails.stablecoin.custody_signer import CustodySigner
 from payments.rails.stablecoin.payouts import (
     Payout,
     PayoutStatus,
     choose_transfer,
     complete,
     open_payouts,
+    record_refused,
     record_sent,
 )
-from relay.payments.custody_transfers import CustodyTransfers, Planned, Steps
+from relay.payments.custody_transfers import CustodyTransfers, Planned, Steps, TransferSigner
 from risk.screening.screenings import Screener
 from risk.screening.source import ListSource
 
@@ -46,7 +50,7 @@ class PayoutWorker:
     payments: Payments
     config: StablecoinConfig
     treasury: Treasury
-    signer: CustodySigner
+    signer: TransferSigner
     relayer: LocalAccount
     confirmations: int = 2
     screening: ListSource | None = None
@@ -63,7 +67,13 @@ class PayoutWorker:
         transfers = CustodyTransfers(self.treasury, self.signer, self.relayer, self.confirmations)
         for payout in open_payouts(self.payments, self.config, screener):
             if payout.status is PayoutStatus.SIGNING:
-                transfers.send(_planned(payout), self._steps(payout))
+                try:
+                    transfers.send(_planned(payout), self._steps(payout))
+                except SignRequestRefused as refused:
+                    if record_refused(self.payments, payout, str(refused)):
+                        log.warning(
+                            "payout of refund %s refused, refund failed: %s", payout.refund_id, refused
+                        )
             elif payout.tx_hash is not None and transfers.confirmed(payout.tx_hash):
                 complete(self.payments, payout)
                 log.info("refund %s paid back to %s in %s", payout.refund_id, payout.to, payout.tx_hash)

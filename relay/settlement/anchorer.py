@@ -18,18 +18,21 @@ A round (`run_once`) works on the one unfinished batch (`matching.settlement.bat
 The contract refuses a second anchor at a seq, so however often a crash makes a round repeat a step, a
 batch is anchored once.
 
-Every round first reads the contract's `Voided` events since the last round (from the deployment block
-after a restart: recording a void twice changes nothing). The batches anchored at a voided range become
-`voided` and their trades go back to be cut again (`record_voided`), so they are anchored anew under the
-next seqs, after the prevRoot the contract resumed from; an unfinished batch that had chosen a voided root
-as its prevRoot chooses again at its next step (`choose`).
+Every round first reads the contract's `Voided` events in the blocks `confirmations` deep since its read
+position (`relay.cursor.ChainCursor` in `settlement_cursor_blocks`, rewound on a reorg; the deployment block
+before the first window). The batches anchored at a voided range become `voided` and their trades go back
+to be cut again (`record_voided`), in the transaction that moves the position past the window: a restart
+reads on from there, never from the deployment block again, and a crash before the commit leaves the window
+to be read again (voiding twice changes nothing). The voided trades are anchored anew under the next seqs,
+after the prevRoot the contract resumed from; an unfinished batch that had chosen a voided root as its
+prevRoot chooses again at its next step (`choose`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -39,6 +42,7 @@ from chain.anchor import AnchoredBatch, SettlementAnchor
 from chain.intents import Anchor
 from chain.merkle import MerkleTree
 from chain.transactions import TransactionFailed
+from ledger.store import begin_writing
 from matching.settlement.batches import (
     SETTLEMENT_KIND,
     Batch,
@@ -52,6 +56,8 @@ from matching.settlement.batches import (
     record_voided,
     unfinished,
 )
+from matching.settlement.schema import settlement_cursor_blocks
+from relay.cursor import ChainCursor
 
 log = logging.getLogger("relay.settlement")
 
@@ -98,8 +104,15 @@ class Anchorer:
     relayer: LocalAccount
     policy: BatchPolicy
     confirmations: int = 0
-    voids_read_to: int | None = None
-    """The last block whose `Voided` events were read (None: none yet in this process)."""
+    max_blocks: int = 2_000
+    """How many blocks one read of `Voided` events spans at most."""
+    voids_cursor: ChainCursor = field(init=False)
+
+    def __post_init__(self) -> None:
+        chain_id = int(self.anchor.w3.eth.chain_id)
+        self.voids_cursor = ChainCursor(
+            f"settlement-voids:{chain_id}:{self.anchor.address}:{SETTLEMENT_KIND}", settlement_cursor_blocks
+        )
 
     def run_once(self) -> int:
         """One round: voids taken in, then the unfinished batch carried as far as it goes, or a new one
@@ -111,20 +124,32 @@ class Anchorer:
         return 1 if self.advance(batch) else 0
 
     def take_voids(self) -> list[int]:
-        """Read the `Voided` events of the blocks since the last round and void their batches; their ids."""
-        start = self.anchor.from_block if self.voids_read_to is None else self.voids_read_to + 1
-        head = int(self.anchor.w3.eth.block_number)
-        if start > head:
-            return []
+        """Read the `Voided` events of the confirmed blocks past the read position, window by window, and
+        void their batches, each window in the transaction that moves the position; the ids voided."""
         chain_id = int(self.anchor.w3.eth.chain_id)
-        voided = []
-        for first, last in self.anchor.voids(SETTLEMENT_KIND, start, head):
-            ids = record_voided(self.engine, chain_id, self.anchor.address, SETTLEMENT_KIND, first, last)
-            if ids:
-                log.warning("anchors %s..%s voided: batches %s go back to be cut again", first, last, ids)
-            voided += ids
-        self.voids_read_to = head
-        return voided
+        voided: list[int] = []
+        while True:
+            with self.engine.begin() as connection:
+                begin_writing(connection)  # SQLite: the write lock first, not a read upgraded later
+                window = self.voids_cursor.next_window(
+                    connection,
+                    self.anchor.w3,
+                    start_block=self.anchor.from_block,
+                    confirmations=self.confirmations,
+                    max_blocks=self.max_blocks,
+                )
+                if window is None:
+                    return voided
+                for first, last in self.anchor.voids(SETTLEMENT_KIND, window.first, window.last.number):
+                    ids = record_voided(
+                        connection, chain_id, self.anchor.address, SETTLEMENT_KIND, first, last
+                    )
+                    if ids:
+                        log.warning(
+                            "anchors %s..%s voided: batches %s go back to be cut again", first, last, ids
+                        )
+                    voided += ids
+                self.voids_cursor.advance(connection, window.last)
 
     def cut(self) -> Batch | None:
         """The next batch, if one is due (`BatchPolicy`)."""

@@ -1,13 +1,18 @@
 """Refunds of stablecoin intents, paid back on-chain: each pending refund becomes a payout, a custody-signed
 `CustodyTransfer` of the token out of the treasury to the payer recorded from the intent's `Paid` event.
 
-A payout moves `signing` -> `sent` -> `paid`. Its transfer (treasury custody nonce and deadline) is written,
-committed, before it is signed, and its transaction hash as soon as it is sent; so a payout worker that
-crashes anywhere finds, on restart, either a transfer it has not sent (signed again: the same request gets
-the same signature) or one whose nonce the treasury has consumed, which it then looks for on-chain before
-ever choosing another nonce (`relay.payments.payouts`). Once the transfer is confirmed, the refund is
-completed (`refunds.complete_refund`: the held amount is posted back to the customer) in the transaction that
-marks the payout paid.
+A payout moves `signing` -> `sent` -> `paid`, or from `signing` to `refused` when the custody group's policy
+refuses to sign its transfer (final: asking again gets the same answer). A refused payout's refund fails in
+the transaction that records the refusal (`record_refused`: the held amount goes back to the merchant's
+balance, a `refund.updated` event is announced), so the payouts behind it are not held up by it.
+
+Its transfer (treasury custody nonce and deadline) is written, committed, before it is signed, and its
+transaction hash as soon as it is sent; so a payout worker that crashes anywhere finds, on restart, either
+a transfer it has not sent (signed again: the same request gets the same signature) or one whose nonce the
+treasury has consumed, which it then looks for on-chain before ever choosing another nonce
+(`relay.payments.payouts`). Once the transfer is confirmed, the refund is completed
+(`refunds.complete_refund`: the held amount is posted back to the customer) in the transaction that marks
+the payout paid.
 
 A payout the monitoring froze is held, not sent (`risk.monitoring`: an open or confirmed alert on the refund,
 subject `payout`, or on the merchant's balance, subject `merchant`): no payout is made for its refund, and a
@@ -64,6 +69,7 @@ class PayoutStatus(enum.StrEnum):
     SIGNING = "signing"
     SENT = "sent"
     PAID = "paid"
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +91,7 @@ def open_payouts(
 ) -> list[Payout]:
     """A payout for every pending refund of this chain's stablecoin intents that has none yet, each
     recipient screened first when a `screener` is given (a hit holds the refund: no payout); then every
-    payout not yet paid, oldest first."""
+    payout neither paid nor refused, oldest first."""
     refunds_table, intents_table = payment_refunds.c, payment_intents.c
     unpaid = (
         select(
@@ -136,7 +142,7 @@ def open_payouts(
         )
         rows = connection.execute(
             select(stablecoin_payouts)
-            .where(and_(table.status != PayoutStatus.PAID, ~held))
+            .where(and_(table.status.in_((PayoutStatus.SIGNING, PayoutStatus.SENT)), ~held))
             .order_by(table.created_at)
         ).all()
     return [_payout(row) for row in rows]
@@ -176,6 +182,28 @@ def complete(payments: Payments, payout: Payout) -> None:
             .where(stablecoin_payouts.c.refund_id == payout.refund_id)
             .values(status=PayoutStatus.PAID)
         )
+
+
+def record_refused(payments: Payments, payout: Payout, reason: str) -> bool:
+    """The custody group's policy refused the payout's transfer: the payout is `refused` (with the nodes'
+    reason) and its refund failed, the held amount back on the merchant's balance, in one transaction; False
+    if the payout was no longer `signing` (another worker recorded it first: nothing changed)."""
+    with payments.engine.begin() as connection:
+        begin_writing(connection)
+        refused = connection.execute(
+            update(stablecoin_payouts)
+            .where(
+                stablecoin_payouts.c.refund_id == payout.refund_id,
+                stablecoin_payouts.c.status == PayoutStatus.SIGNING,
+            )
+            .values(status=PayoutStatus.REFUSED, refusal=reason[:300])
+        )
+        if refused.rowcount != 1:
+            return False
+        refunds.complete_refund(
+            payments.joining(lambda: connection), payout.tenant, payout.refund_id, succeeded=False
+        )
+    return True
 
 
 def refunds_by_custody_nonce(

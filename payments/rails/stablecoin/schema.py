@@ -9,7 +9,8 @@ fit a BIGINT) and what became of it: `outcome` and `reason` (see `payments.rails
 in the transaction that records the payments it read. `stablecoin_payouts` holds each refund's way back to
 the payer: the custody transfer chosen for it (its treasury nonce and deadline are written before it is
 signed, so a restart finds the transfer it may already have sent) and where it stands
-(`payments.rails.stablecoin.payouts`).
+(`payments.rails.stablecoin.payouts`); a payout the custody group's policy refused keeps the nodes' reason in
+`refusal` (migration 0040).
 """
 
 from typing import Final
@@ -69,4 +70,5 @@ stablecoin_payouts: Final = Table(
     Column("tx_hash", String(HASH_LENGTH), nullable=True),
     Column("status", String(16), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("refusal", String(300), nullable=True),  # the custody nodes' reason, for the operator (0040)
 )

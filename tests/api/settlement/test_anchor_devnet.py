@@ -12,8 +12,6 @@ with SIGKILL mid-flow: the contract's head moves by exactly one, and no trade is
 lost or anchored twice. Nodes given leaves that do not make the claimed root refuse to sign.
 """
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,13 +53,13 @@ from relay.settlement import withdrawals as withdrawals_module
 from relay.settlement.anchorer import Anchorer
 from relay.settlement.withdrawals import WithdrawalWorker
 from scripts._support.anvil import AnvilNode
-from scripts._support.processes import ManagedProcess
 from scripts._support.stack_deployments import node_policy
 from scripts._support.stack_owners import owners_call
 from tests.api.merchants.conftest import Onboarded
 from tests.api.orders.conftest import Fund
 from tests.api.perps.conftest import deposit
 from tests.api.perps.conftest import order as perp_order
+from tests.api.settlement.anchorer_process import anchorer_env, batches_in, start_anchorer
 from tests.api.settlement.conftest import trade
 from tests.devnet.conftest import deploy_config, deployments_dir, l1_anvil  # noqa: F401  (fixtures)
 from tests.helpers.api_process import ApiProcess
@@ -518,48 +516,20 @@ def test_the_anchorer_process_killed_mid_flow_anchors_each_batch_once(
             spot.place(Place(0, 2 * n + 1, 1, Side.BUY, Kind.LIMIT, 1, 200))
             spot.place(Place(0, 2 * n + 2, 2, Side.SELL, Kind.LIMIT, 1, 200))
         spot.close()
-        (tmp_path / "api.key").write_text(api.token)
-        (tmp_path / "relayer.key").write_text(dev_accounts()[6].key.hex())
-        env = {
-            **{name: value for name, value in os.environ.items() if not name.startswith("TPW_")},
-            "TPW_SETTLEMENT_RPC_URL": l1_anvil.url,
-            "TPW_SETTLEMENT_DEPLOYMENTS_DIR": str(deployments_dir),
-            "TPW_SETTLEMENT_DATABASE_URL": database_url,
-            "TPW_SETTLEMENT_API_URL": api.url,
-            "TPW_SETTLEMENT_API_KEY_FILE": str(tmp_path / "api.key"),
-            "TPW_SETTLEMENT_RELAYER_KEY_FILE": str(tmp_path / "relayer.key"),
-            "TPW_SETTLEMENT_MAX_TRADES": "1",
-            "TPW_SETTLEMENT_CONFIRMATIONS": "0",
-            "TPW_SETTLEMENT_POLL_INTERVAL_SECONDS": "0.05",
-        }
+        env = anchorer_env(tmp_path, l1_anvil.url, deployments_dir, api, max_trades="1")
         before = last_seq(anchor)
 
-        def anchorer() -> ManagedProcess:
-            argv = [sys.executable, "-m", "relay.settlement"]
-            return ManagedProcess("anchorer", argv, log_path=tmp_path / "anchorer.log", env=env).start()
-
-        def anchored() -> int:
-            with engine.connect() as connection:
-                return int(
-                    connection.scalar(
-                        select(func.count())
-                        .select_from(settlement_batches)
-                        .where(settlement_batches.c.status == "anchored")
-                    )
-                    or 0
-                )
-
         def anchored_at_least(count: int) -> Callable[[], bool]:
-            return lambda: anchored() >= count
+            return lambda: batches_in(engine, "anchored") >= count
 
         for target in (3, 7):  # killed once a few batches are through, wherever the next one stands
-            process = anchorer()
+            process = start_anchorer(tmp_path, env)
             assert wait_until(anchored_at_least(target), 120, interval=0.02)
             process.kill()
-        process = anchorer()
-        assert wait_until(lambda: anchored() >= KILLED_TRADES, 180)
+        process = start_anchorer(tmp_path, env)
+        assert wait_until(anchored_at_least(KILLED_TRADES), 180)
         process.stop()
-        assert anchored() == KILLED_TRADES, process.log_tail()
+        assert batches_in(engine, "anchored") == KILLED_TRADES, process.log_tail()
         assert last_seq(anchor) == before + KILLED_TRADES  # one anchor per batch, none twice
         with engine.connect() as connection:
             rows = connection.execute(select(settlement_trades)).all()

@@ -70,6 +70,10 @@ def test_spec_refuses_unsafe_tiers() -> None:
         PerpSpec(default_leverage=20)
     with pytest.raises(SpecError, match="whole number"):
         PerpSpec(lot_base_units=3)  # 3 × 100e-18 tUSD units is not a whole unit
+    with pytest.raises(SpecError, match="unwind_max_lots"):
+        PerpSpec(unwind_max_lots=0)
+    with pytest.raises(SpecError, match="unwind band"):
+        PerpSpec(unwind_band_bps=10_000)
 
 
 def test_check_thresholds() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from matching.engine import Kind, Side, Tif
 from matching.perpetuals import records as rec
 from matching.perpetuals.accounts import Account, apply_fill
@@ -14,6 +16,7 @@ from matching.perpetuals.liquidation import (
 )
 from matching.perpetuals.margin import fee, maintenance_margin
 from matching.perpetuals.market import FUND_ID
+from matching.perpetuals.spec import PerpSpec
 
 from .helpers import SPEC, Venue
 
@@ -101,22 +104,62 @@ def test_an_unfilled_full_liquidation_is_taken_over_by_the_fund() -> None:
     assert v.perp.conserved() == v.perp.deposited
 
 
-def test_the_fund_unwinds_a_taken_over_position_through_the_book() -> None:
-    v = Venue().funded((1, 2_000), (2, 10_000), (3, 50_000))
+def taken_over(spec: PerpSpec = SPEC) -> Venue:
+    """The fund long 10 lots it took over at 801 from a bankrupt long, the mark at 790."""
+    v = Venue(spec).funded((1, 2_000), (2, 10_000), (3, 50_000))
     v.perp.deposit(FUND_ID, 100_000)
     v.trade(1, 2, 10, 1_000)
     v.move(790)
     v.liquidate()
-    assert v.perp.unwind_order(99, v.ts, 1) is not None
+    assert v.perp.fund.position.size == 10
+    return v
+
+
+def test_the_fund_unwinds_a_taken_over_position_through_the_book() -> None:
+    v = taken_over()
     v.rest(3, Side.BUY, 10, 795)
-    order = v.perp.unwind_order(next(v.ids), v.ts, 790)
+    order_id = next(v.ids)
+    order = v.perp.unwind_order(order_id, v.ts)
     assert order is not None
-    assert (order.side, order.qty, order.tif, order.account) == (Side.SELL, 10, Tif.IOC, FUND_ID)
-    v.perp.apply_events(v.submit(order), v.ts)
+    # a sell of the fund's 10 lots, IOC, no lower than 1 % under the mark (790 - 7)
+    assert (order.side, order.qty, order.price, order.tif, order.account) == (
+        Side.SELL,
+        10,
+        783,
+        Tif.IOC,
+        FUND_ID,
+    )
+    records = v.perp.unwind(v.ts, v.submit, order_id)
+    assert [r for r in records if isinstance(r, rec.FundUnwound)] == [
+        rec.FundUnwound(v.ts, FUND_ID, -10, 795)
+    ]
     fund = v.perp.fund
     assert fund.position.size == 0
     assert fund.collateral == 100_000 + 10 * (795 - 801) - 4  # bought at 801, sold at 795, taker fee 4
-    assert v.perp.unwind_order(100, v.ts, 790) is None
+    assert v.perp.unwind_order(next(v.ids), v.ts) is None  # flat: nothing more to unwind
+    assert v.perp.conserved() == v.perp.deposited
+
+
+def test_the_fund_never_dumps_below_its_band_and_waits_for_a_later_round() -> None:
+    v = taken_over()
+    v.rest(3, Side.BUY, 10, 780)  # below 783: more than 1 % under the mark
+    assert v.perp.unwind(v.ts, v.submit, next(v.ids)) == []
+    assert v.perp.fund.position.size == 10  # kept, not sold into a thin book
+    v.rest(3, Side.BUY, 4, 789)
+    unwound = v.perp.unwind(v.ts, v.submit, next(v.ids))
+    assert [r.lots for r in unwound if isinstance(r, rec.FundUnwound)] == [-4]
+    assert v.perp.fund.position.size == 6
+    assert v.perp.conserved() == v.perp.deposited
+
+
+def test_the_fund_unwinds_at_most_its_round_size() -> None:
+    v = taken_over(dataclasses.replace(SPEC, unwind_max_lots=3))
+    v.rest(3, Side.BUY, 10, 795)
+    sizes = []
+    while v.perp.fund.position.size:
+        unwound = v.perp.unwind(v.ts, v.submit, next(v.ids))
+        sizes.append(sum(r.lots for r in unwound if isinstance(r, rec.FundUnwound)))
+    assert sizes == [-3, -3, -3, -1]
     assert v.perp.conserved() == v.perp.deposited
 
 
