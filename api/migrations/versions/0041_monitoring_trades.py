@@ -3,7 +3,7 @@ the monitoring checked, what each one's losing side gave away against the market
 whom; and the two indexes of `settlement_trades` the surveillance reads by (market and time, time alone).
 
 Revision ID: 0041
-Revises: 0038
+Revises: 0040
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0041"
-down_revision: str | None = "0038"
+down_revision: str | None = "0040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
