@@ -32,7 +32,9 @@ class AlertOut(BaseModel):
     """An alert: what was found about whom, the freeze it placed, and the review's decision."""
 
     id: str
-    check: Literal["frequency_spike", "rate_surge", "structuring", "balance_drain", "geography"]
+    check: Literal[
+        "frequency_spike", "rate_surge", "structuring", "balance_drain", "geography", "off_market_trade"
+    ]
     subject_kind: str
     subject_id: str
     account_id: str | None

@@ -11,14 +11,20 @@ from sqlalchemy.orm import Session
 
 from api.errors import ApiError, NotFound
 from api.monitoring.schemas import AlertOut, HoldOut
+from api.options.runtime import series_specs
 from api.pagination import Listing, Page, key_part
 from api.periodic import every
+from api.perps.runtime import TPW_PERP
+from matching.markets import markets
+from matching.perp_market.accounts import CURRENCY as PERP_CURRENCY
+from matching.settlement.surveillance import SettledTradeFeed
 from risk.engine.geo import CidrTable
 from risk.kyc.tiers import load_tier_limits
 from risk.monitoring import alerts
 from risk.monitoring.alerts import Alert, AlertStatus, ReviewQueue
 from risk.monitoring.config import load_config
 from risk.monitoring.monitor import Monitor
+from risk.monitoring.surveillance import Pricing
 
 log = logging.getLogger("api.monitoring")
 LISTING: Final = Listing("monitoring-alerts", (int, str))
@@ -42,9 +48,22 @@ def app_clock(state: Any) -> Callable[[], int]:
     return lambda: getattr(state, "monitoring_clock", wall_clock)()
 
 
+def market_pricing(market_id: str) -> Pricing | None:
+    """How the trade surveillance prices a live market's trades: a spot market, a listed option series or
+    the perpetual (quote currency, minor units of one lot per tick). A paper market's copy
+    (`<id>.sandbox`) is not priced: its money is made up, and its traders are judged by nobody."""
+    spec = markets().get(market_id) or series_specs().get(market_id)
+    if spec is not None:
+        return Pricing(spec.quote, spec.quote_per_tick_lot)
+    if market_id == TPW_PERP.symbol:
+        return Pricing(PERP_CURRENCY, TPW_PERP.multiplier)
+    return None
+
+
 def build_monitor(state: Any) -> Monitor:
     """The app's monitor: its alerts open cases in the review queue (`/v1/cases`), whose decisions release
-    or confirm the freezes (`api.risk.runtime.resolutions`)."""
+    or confirm the freezes (`api.risk.runtime.resolutions`); it surveils the settled trades of the live
+    markets (`market_pricing`)."""
     settings = state.settings
     return Monitor(
         state.engine,
@@ -53,6 +72,7 @@ def build_monitor(state: Any) -> Monitor:
         CidrTable.from_csv(settings.monitoring_ip_countries_path),
         clock=app_clock(state),
         opener=ReviewQueue(),
+        trades=SettledTradeFeed(market_pricing),
     )
 
 

@@ -86,6 +86,8 @@ settlement_trades: Final = Table(
         name="batched_whole",
     ),
     Index("ix_settlement_trades_batch", "batch_id", "recorded_us"),
+    Index("ix_settlement_trades_market", "market", "recorded_us"),  # the monitoring's references (0041)
+    Index("ix_settlement_trades_recorded_us", "recorded_us"),  # the monitoring's reading (0041)
 )
 
 settlement_cursor_blocks: Final = Table(

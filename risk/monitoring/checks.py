@@ -23,6 +23,7 @@ class Check(enum.StrEnum):
     STRUCTURING = "structuring"
     DRAIN = "balance_drain"
     GEOGRAPHY = "geography"
+    OFF_MARKET = "off_market_trade"
 
 
 @dataclass(frozen=True, slots=True)

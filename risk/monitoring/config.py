@@ -7,7 +7,7 @@ checked by it (a surge in a currency nobody priced is no evidence). Rates are ra
 the checks compare products of integers.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -69,6 +69,21 @@ class Geography:
 
 
 @dataclass(frozen=True, slots=True)
+class OffMarket:
+    """Trades printed away from the market (`risk.monitoring.surveillance`): a trade counts when its price
+    is more than `min_deviation_bps` from the reference (the other traders' volume-weighted price over the
+    `reference_seconds` before it); what the losing side gave away is summed over `window_seconds`, per
+    losing trader and per (loser, gainer) pair, against `trader_min_amount` and `pair_min_amount` (quote
+    currency minor units; a currency not listed is not checked)."""
+
+    window_seconds: int
+    reference_seconds: int
+    min_deviation_bps: int
+    trader_min_amount: Mapping[str, int]
+    pair_min_amount: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class MonitoringConfig:
     path: str
     digest: str
@@ -78,6 +93,7 @@ class MonitoringConfig:
     structuring: Structuring
     drain: Drain
     geography: Geography
+    off_market: OffMarket
 
 
 def load_config(path: Path) -> MonitoringConfig:
@@ -90,7 +106,16 @@ def _read_config(reader: YamlReader, root: Node, digest: str) -> MonitoringConfi
     top = reader.mapping(
         root,
         "the monitoring file",
-        ("version", "baseline_seconds", "frequency", "rate", "structuring", "drain", "geography"),
+        (
+            "version",
+            "baseline_seconds",
+            "frequency",
+            "rate",
+            "structuring",
+            "drain",
+            "geography",
+            "off_market",
+        ),
     )
     if reader.value(top["version"]) != 1:
         raise reader.fail(top["version"], "version must be 1")
@@ -133,6 +158,7 @@ def _read_config(reader: YamlReader, root: Node, digest: str) -> MonitoringConfi
             min_amount=reader.money(drain["min_amount"], "drain min_amount"),
         ),
         geography=_geography(reader, top["geography"]),
+        off_market=_off_market(reader, top["off_market"], window),
     )
 
 
@@ -141,6 +167,37 @@ def _percent(reader: YamlReader, node: Node, what: str) -> int:
     if value > 100:
         raise reader.fail(node, f"{what} must be at most 100, not {value}")
     return value
+
+
+def _off_market(reader: YamlReader, node: Node, window: Callable[[dict[str, Node], str], int]) -> OffMarket:
+    fields = reader.mapping(
+        node,
+        "off_market",
+        ("window_seconds", "reference_seconds", "min_deviation_bps", "trader_min_amount", "pair_min_amount"),
+    )
+    deviation = reader.integer(fields["min_deviation_bps"], "off_market min_deviation_bps", 1)
+    if deviation >= 10_000:
+        raise reader.fail(
+            fields["min_deviation_bps"], f"off_market min_deviation_bps must be below 10000, not {deviation}"
+        )
+    return OffMarket(
+        window_seconds=window(fields, "off_market"),
+        reference_seconds=reader.integer(fields["reference_seconds"], "off_market reference_seconds", 1),
+        min_deviation_bps=deviation,
+        trader_min_amount=_positive_money(
+            reader, fields["trader_min_amount"], "off_market trader_min_amount"
+        ),
+        pair_min_amount=_positive_money(reader, fields["pair_min_amount"], "off_market pair_min_amount"),
+    )
+
+
+def _positive_money(reader: YamlReader, node: Node, what: str) -> dict[str, int]:
+    """Amounts per currency, each at least 1: a threshold of 0 would alert on every off-market tick."""
+    amounts = reader.money(node, what)
+    for currency, amount in amounts.items():
+        if amount < 1:
+            raise reader.fail(node, f"{what}: {currency} must be at least 1 minor unit, not {amount}")
+    return amounts
 
 
 def _geography(reader: YamlReader, node: Node) -> Geography:

@@ -13,7 +13,9 @@ ones: rows are remembered by id for `LOOKBACK_NS`, and each round reads back tha
 Each outgoing transfer of a customer's or merchant's balance account (not a post, void or expiry, nor a
 freeze's own hold, nor a move into a trading venue's own accounts: see `VENUE_OWNERS`) is checked at its
 own time against the account's journal: frequency, rate, structuring (the subject's KYC per-transaction
-limit), drain. Each round also tops up the freezes still open
+limit), drain. Given a `TradeFeed`, each round also checks the settled trades not checked yet for value moved
+through the book off the market (`risk.monitoring.surveillance`), in the same transaction with their own
+memory (`monitoring_trades`). Each round also tops up the freezes still open
 (`alerts.top_up`): money that arrived in a frozen account is held too.
 """
 
@@ -44,7 +46,7 @@ from ledger.schema import transfers
 from risk.engine.geo import CountryLookup
 from risk.kyc.schema import subject_tiers
 from risk.kyc.tiers import Tier, TierLimits
-from risk.monitoring import audit, checks
+from risk.monitoring import audit, checks, surveillance
 from risk.monitoring.alerts import AlertQueue, CaseOpener, Subject, raise_alert, top_up
 from risk.monitoring.config import MonitoringConfig
 from risk.monitoring.freezes import FROZEN_KINDS, hold_account
@@ -57,7 +59,8 @@ margin, a routed leg's venue clearing: `matching.spot.accounts.market_specs`, it
 `api.routing.postings`; a test holds them together). An order's hold, a margin deposit or a short option's
 margin moves a trader's money within the exchange, where it stays the trader's or becomes a trade; counted as
 outgoing, every ten orders would look like a frequency spike and freeze the trader. Money leaving the exchange
-(a withdrawal) is not such a move, and the margin accounts are themselves watched when money leaves them."""
+(a withdrawal) is not such a move, and the margin accounts are themselves watched when money leaves them. What
+a trade moves between two traders is judged by the trade surveillance instead (`surveillance`)."""
 ROUND_LIMIT: Final = 1_000
 # A transfer that resolves a pending one moves no new money: only plain and pending transfers are activity.
 _RESOLVING: Final = int(
@@ -91,6 +94,7 @@ class Monitor:
         *,
         clock: Callable[[], int],
         opener: CaseOpener | None = None,
+        trades: surveillance.TradeFeed | None = None,
     ) -> None:
         self.engine = engine
         self.config = config
@@ -98,10 +102,12 @@ class Monitor:
         self.countries = countries
         self.clock = clock
         self.opener: CaseOpener = opener or AlertQueue()
+        self.trades = trades
 
     def run_once(self) -> int:
-        """Check the transfers not checked yet (at most `ROUND_LIMIT`) and top up open freezes; how many
-        alerts were raised plus holds topped up (0 when nothing happened)."""
+        """Check the transfers not checked yet (at most `ROUND_LIMIT`), the settled trades not checked yet
+        (with a trade feed) and top up open freezes; how many alerts were raised plus holds topped up (0
+        when nothing happened)."""
         with self.engine.begin() as connection:
             audit.lock(connection)
             batch = _unchecked(connection)
@@ -112,6 +118,10 @@ class Monitor:
                 )
                 newest = max(t.timestamp for t in batch)
                 connection.execute(delete(observed).where(observed.c.timestamp < newest - 2 * LOOKBACK_NS))
+            if self.trades is not None:
+                raised += surveillance.surveil(
+                    connection, self.trades, self.config.off_market, self.clock, self.opener
+                )
             return raised + top_up(connection, self.clock())
 
     def check_transfer(self, connection: Connection, transfer: Journal) -> int:

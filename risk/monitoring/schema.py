@@ -5,8 +5,12 @@ ledger owner, or a payout's refund), and where its review stands. `monitoring_ho
 a freeze placed (the pending transfer's id) and when it was voided. `monitoring_observed` is the journal
 consumer's memory: the ledger transfers already checked, by id, kept for `LOOKBACK_SECONDS`, so a transfer
 committed late (its timestamp is taken before it waits for locks) is still checked once and never twice.
-`monitoring_sightings` keeps a subject's last country (never the IP); `monitoring_audit` the hash-chained
-record of every alert, freeze, release and decision (`risk.monitoring.audit`).
+`monitoring_trades` is the trade surveillance's memory (migrated by 0041): each settled trade checked, by id,
+with what its losing side gave away against the reference (0 for a trade near the market) and to whom, kept
+for the longer of the off-market window and `LOOKBACK_US` twice: the sums per trader and per pair are read
+from it, and a trade in it is never checked again. `monitoring_sightings` keeps a subject's last country
+(never the IP); `monitoring_audit` the hash-chained record of every alert, freeze, release and decision
+(`risk.monitoring.audit`).
 """
 
 from typing import Final
@@ -57,6 +61,19 @@ observed: Final = Table(
     Column("transfer_id", BigInteger, primary_key=True, autoincrement=False),
     Column("timestamp", BigInteger, nullable=False),  # the transfer's, ns since the epoch
     Index("ix_monitoring_observed_timestamp", "timestamp"),
+)
+
+trades: Final = Table(
+    "monitoring_trades",
+    metadata,
+    Column("trade_id", String(128), primary_key=True),
+    Column("recorded_us", BigInteger, nullable=False),  # the trade's, microseconds since the epoch
+    Column("currency", String(8), nullable=False),
+    Column("given", BigInteger, nullable=False),  # quote minor units the loser gave away, 0 when none
+    Column("loser", String(64), nullable=True),  # the losing side's ledger owner id
+    Column("gainer", String(64), nullable=True),
+    Index("ix_monitoring_trades_recorded_us", "recorded_us"),
+    Index("ix_monitoring_trades_loser", "loser", "recorded_us"),
 )
 
 sightings: Final = Table(

@@ -17,6 +17,8 @@ def test_the_shipped_file_loads() -> None:
     assert config.rate.min_amount["EUR"] == 500_000
     assert config.structuring.margin_percent == 10
     assert config.geography.points["DE"] == (51.2, 10.4)
+    assert config.off_market.pair_min_amount == {"QTU": 250_000_000}
+    assert config.off_market.min_deviation_bps == 300
     assert len(config.digest) == 16
 
 
@@ -43,6 +45,27 @@ def _line_of(text: str, needle: str) -> int:
         ("    DE: [51.2, 10.4]", "    DEU: [51.2, 10.4]", "'DEU' is not an ISO 3166-1 alpha-2 code"),
         ("    FR: [46.6, 2.2]", "    FR: [146.6, 2.2]", "geography countries FR: latitude within -90..90"),
         ("    GB: [54.0, -2.5]", "    GB: [54.0]", "geography countries GB must be [latitude, longitude]"),
+        (
+            "pair_min_amount: {QTU: 250_000_000}",
+            "pair_min_amount: {QTU: 0}",
+            "off_market pair_min_amount: QTU must be at least 1 minor unit, not 0",
+        ),
+        (
+            "trader_min_amount: {QTU: 1_000_000_000}",
+            "trader_min_amount: {QTU: 1.5}",
+            "off_market trader_min_amount: QTU needs a non-negative int in minor units",
+        ),
+        ("min_deviation_bps: 300", "min_deviation_bps: 10_000", "off_market min_deviation_bps must be below"),
+        (
+            "  reference_seconds: 900",
+            "  reference_seconds: 0",
+            "off_market reference_seconds must be an integer",
+        ),
+        (
+            "  window_seconds: 3_600\n  reference",
+            "  window_seconds: 9_999_999\n  reference",
+            "off_market window",
+        ),
     ],
 )
 def test_a_fault_names_its_file_and_line(tmp_path: Path, old: str, new: str, problem: str) -> None:
