@@ -62,6 +62,8 @@ class Mined:
     succeeded: bool
     topics: frozenset[str]
     """topic0 of every log it emitted, 0x-prefixed lower-case hex."""
+    logs: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Every log it emitted as (emitter's address, its topics), 0x-prefixed lower-case hex, in order."""
 
 
 def rpc_batch(w3: Web3, requests: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
@@ -144,8 +146,12 @@ def wait_for_all(
         ):
             receipt = response.get("result")
             if receipt is not None:
-                topics = frozenset(log["topics"][0].lower() for log in receipt["logs"] if log["topics"])
-                mined[tx_hash] = Mined(tx_hash, int(receipt["status"], 16) == 1, topics)
+                logs = tuple(
+                    (str(log["address"]).lower(), tuple(str(topic).lower() for topic in log["topics"]))
+                    for log in receipt["logs"]
+                )
+                topics = frozenset(log_topics[0] for _, log_topics in logs if log_topics)
+                mined[tx_hash] = Mined(tx_hash, int(receipt["status"], 16) == 1, topics, logs)
         if len(mined) == len(tx_hashes):
             return [mined[tx_hash] for tx_hash in tx_hashes]
         if time.monotonic() > deadline:
