@@ -62,7 +62,7 @@ class Bridge(artifacts.DeployedContract):
     def _encoders(self) -> dict[str, FunctionEncoder]:
         return {
             name: FunctionEncoder(self.contract, name)
-            for name in ("attest", "claim", "claim_many", "is_consumed")
+            for name in ("attest", "claim", "claim_many", "is_consumed", "queued")
         }
 
     def remote(self) -> tuple[int, str]:
@@ -148,15 +148,24 @@ class Bridge(artifacts.DeployedContract):
 
     def consumed(self, nonces: Sequence[int]) -> list[bool]:
         """`is_consumed` of each inbound nonce, asked in one batch."""
-        encode = FunctionEncoder(self.contract, "is_consumed")
+        return [answer != 0 for answer in self._views("is_consumed", nonces)]
+
+    def queued_at(self, leaves: Sequence[bytes]) -> list[int]:
+        """`queued` of each inbound leaf (when it may be released; zero: not queued), asked in one batch."""
+        return self._views("queued", leaves)
+
+    def _views(self, name: str, arguments: Sequence[object]) -> list[int]:
+        """A one-argument view returning a word, called with each of `arguments` in one JSON-RPC batch."""
+        encode = self._encoders[name]
         calls = [
-            ("eth_call", [{"to": self.address, "data": "0x" + encode(n).hex()}, "latest"]) for n in nonces
+            ("eth_call", [{"to": self.address, "data": "0x" + encode(argument).hex()}, "latest"])
+            for argument in arguments
         ]
         answers = []
         for response in rpc_batch(self.w3, calls):
             if "error" in response:
-                raise ConnectionError(f"is_consumed failed: {response['error']}")
-            answers.append(int(response["result"], 16) != 0)
+                raise ConnectionError(f"{name} failed: {response['error']}")
+            answers.append(int(response["result"], 16))
         return answers
 
     def claim_outcomes(self, mined: Mined) -> dict[int, str]:

@@ -12,8 +12,9 @@ holder delivers it, and a relay killed holding it blocks the batch only until th
    relayer sends it; it pays gas and holds no authority. A round pipelines its cut batches: all are signed
    (concurrently: a signer node signs a seq ahead of the destination on its messages alone, since the
    contract takes batches only in order anyway), then their attestations go out back to back with
-   consecutive nonces (`chain.pipeline`) and share a block. Only the first is estimated (the others would
-   revert against a chain that lacks their predecessor); they carry its limit plus `ATTEST_GAS_MARGIN`.
+   consecutive nonces (`chain.pipeline.send_in_waves`: as many at once as fit a block) and share a
+   block. Only the first is estimated (the others would revert against a chain that lacks their
+   predecessor); they carry its limit plus `ATTEST_GAS_MARGIN`.
    Each batch the destination then holds is recorded `attested` with its deadline, its messages with it.
 2. Claims, once the destination's clock passed the deadline (messages `claimable`). A message is claimed
    unless the bridge consumed its nonce already (an earlier claim landed before a crash could record it),
@@ -76,8 +77,10 @@ Signer = Callable[[BridgeBatch, Sequence[Message], str], OnchainSignature]
 """(intent, the batch's messages, idempotency key) -> the custody group's signature (R.x, R.y, z)."""
 
 DELIVERED = ("claimed", "queued", "released")
-SIGNING_THREADS = 8
-"""Sign requests of one round asked at once (each waits on the API and the signer nodes, not the CPU)."""
+SIGNING_THREADS = 2
+"""Sign requests of one round asked at once. Each waits on the API and the signer nodes, but every node
+witnesses a batch's messages on the chains one batch at a time, so more at once only queues at the nodes
+(8 at once on a loaded 2-core box made them miss the coordinator's 5-second round timeout)."""
 
 
 def now_us() -> int:
@@ -146,7 +149,12 @@ class Deliverer:
         window is over and which is not vetoed (their claims sent together, `claims_in_flight` at a time,
         each time under renewed leases); the messages delivered."""
         held = self.drop_unattested(held)
-        self.attest([entry for entry in held if entry.batch["status"] == "cut"])
+        try:
+            self.attest([entry for entry in held if entry.batch["status"] == "cut"])
+        except Exception as error:  # the batches attested before it are still claimed this round
+            attest_failure: Exception | None = error
+        else:
+            attest_failure = None
         now = int(self.destination.w3.eth.get_block("latest")["timestamp"])
         ready, claims = [], []
         for entry in held:
@@ -171,6 +179,8 @@ class Deliverer:
                 return delivered  # a lease ran out and another relay took its batch over
             delivered += self.claim(chunk)
             self._mark_delivered(undelivered, start + len(chunk))
+        if attest_failure is not None:
+            raise attest_failure
         return delivered
 
     def open_for_claims(self, entry: "Held", now: int) -> tuple["Held", list[RowMapping]] | None:
@@ -189,6 +199,8 @@ class Deliverer:
                 list(orphaned),
                 batch["deadline"],
             )
+        if batch["status"] != "attested":
+            return None  # not attested yet (its attestation failed this round)
         if now < int(batch["deadline"]):
             return None  # the challenge window is still open
         if self.destination.record(int(batch["seq"])).vetoed:
@@ -249,9 +261,7 @@ class Deliverer:
             first, refusal = pipeline.estimate(w3, self.relayer, calls[:1])
             if first:
                 limits = [first[0]] + [first[0] + ATTEST_GAS_MARGIN] * (len(calls) - 1)
-                mined = pipeline.wait_for_all(
-                    w3, self.relayer, pipeline.send(w3, self.relayer, calls, limits)
-                )
+                mined = pipeline.send_in_waves(w3, self.relayer, calls, limits)
                 for entry, receipt in zip(signed, mined, strict=False):
                     if receipt.succeeded:
                         tx_hashes[int(entry.batch["seq"])] = receipt.tx_hash
@@ -289,14 +299,18 @@ class Deliverer:
         if not entries:
             return [], None
         signatures: list[OnchainSignature] = []
-        with ThreadPoolExecutor(max_workers=min(SIGNING_THREADS, len(entries))) as pool:
-            futures = [pool.submit(sign, entry) for entry in entries]
-            for future in futures:
+        pool = ThreadPoolExecutor(max_workers=min(SIGNING_THREADS, len(entries)))
+        try:
+            for future in [pool.submit(sign, entry) for entry in entries]:
                 try:
                     signatures.append(future.result())
                 except Exception as error:  # a refusal or an outage: the batches signed before it go out
                     return signatures, error
-        return signatures, None
+            return signatures, None
+        finally:
+            # not waiting for the requests after a failed one: the next round asks again under the same
+            # Idempotency-Keys and gets them back
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def release_due(self) -> int:
         """Release the route's queued messages whose delay is over (anyone may; the bridge pays each once:
@@ -330,11 +344,7 @@ class Deliverer:
         w3 = self.destination.w3
         messages = [entry.tree.message(int(row["nonce"])) for entry, row in claims]
         consumed = self.destination.consumed([message.nonce for message in messages])
-        outcomes: list[Outcome] = [
-            (row, self._outcome_of(row), None)
-            for (_, row), done in zip(claims, consumed, strict=True)
-            if done
-        ]
+        outcomes = self._outcomes_of([row for (_, row), done in zip(claims, consumed, strict=True) if done])
         chunks: list[list[tuple[Held, RowMapping, Message]]] = []
         for (entry, row), message, done in zip(claims, messages, consumed, strict=True):
             if done:
@@ -350,8 +360,8 @@ class Deliverer:
             for chunk in chunks
         ]
         gas_limits, refusal = pipeline.estimate(w3, self.relayer, calls)
-        sent = pipeline.send(w3, self.relayer, calls[: len(gas_limits)], gas_limits) if gas_limits else []
-        mined = pipeline.wait_for_all(w3, self.relayer, sent)
+        mined = pipeline.send_in_waves(w3, self.relayer, calls[: len(gas_limits)], gas_limits)
+        skipped: list[RowMapping] = []
         for chunk, receipt in zip(chunks, mined, strict=False):
             if not receipt.succeeded:
                 continue
@@ -359,21 +369,26 @@ class Deliverer:
             for _, row, message in chunk:
                 outcome = done_here.get(message.nonce)
                 if outcome is None:  # skipped: consumed by a claim that landed before this one
-                    outcomes.append((row, self._outcome_of(row), None))
+                    skipped.append(row)
                 else:
                     outcomes.append((row, outcome, receipt.tx_hash))
+        outcomes += self._outcomes_of(skipped)
         set_messages(self.engine, outcomes, self.clock())
         if refusal is not None:
             raise refusal
         if len(outcomes) < len(claims):
-            reverted = next(receipt.tx_hash for receipt in mined if not receipt.succeeded)
-            raise TransactionFailed("claim_many()", None, reverted)
+            reverted = next((receipt.tx_hash for receipt in mined if not receipt.succeeded), None)
+            raise TransactionFailed("claim_many()", "not all sent or mined", reverted)
         return len(outcomes)
 
-    def _outcome_of(self, row: RowMapping) -> str:
-        """What became of a message the bridge consumed in an earlier round: queued or claimed."""
-        leaf = message_of(self.route, row).leaf()
-        return "queued" if int(self.destination.contract.functions.queued(leaf).call()) != 0 else "claimed"
+    def _outcomes_of(self, rows: Sequence[RowMapping]) -> list[Outcome]:
+        """What became of messages the bridge consumed outside this round's transactions (an earlier round
+        whose record a crash lost, or a user's own claim): queued or claimed, asked in one batch."""
+        queued = self.destination.queued_at([message_of(self.route, row).leaf() for row in rows])
+        return [
+            (row, "queued" if release_at != 0 else "claimed", None)
+            for row, release_at in zip(rows, queued, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
