@@ -118,7 +118,7 @@ def test_the_relay_killed_mid_flow_delivers_each_deposit_once(
             assert wait_until(claimed_at_least(target), 120, interval=0.02)
             process.kill()
         process = relay()
-        assert wait_until(lambda: all_delivered(engine), 180)
+        assert wait_until(lambda: all_delivered(engine), 180), process.log_tail(80)
         process.stop()
         assert claimed(engine) == DEPOSITS, process.log_tail()
     assert_each_deposit_minted_once(bridges, engine, amounts)
