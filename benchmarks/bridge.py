@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # run as `python benchmarks/bridge.py`: make the 
 import click
 
 from benchmarks import bridge_relay
-from benchmarks.gas import table
+from benchmarks.gas import fixed_width, table
 from benchmarks.gas_cases import bridge
 from benchmarks.gas_cases.common import EVM_VERSION, GasEnv
 
@@ -53,10 +53,7 @@ def relay_rows(figures: bridge_relay.RelayFigures) -> str:
         ("  relay time on the burst", f"{figures.relay_seconds:.1f} s", "", ""),
         ("  end to end (first send to last claim)", f"{figures.end_to_end_per_s:.1f}/s", "", ""),
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
-    )
+    return fixed_width(rows)
 
 
 @click.command()

@@ -6,8 +6,9 @@ Everything is real and runs as it does in `make devnet`: two anvils (L1 31337, L
 second, both bridges deployed and linked as the relay tests deploy them (`tests.helpers.bridge_pair`), a
 2-of-3 custody group of node processes each witnessing every batch on both chains before it signs, the API
 process as its coordinator (its database a SQLite file the relay shares), and `python -m relay.bridge`
-reading at 2 confirmations (the nodes' depth), cutting a batch as soon as it has messages (at most 100)
-and polling every 50 ms.
+reading at 2 confirmations (the nodes' depth), cutting a batch as soon as it has messages (at most 100),
+polling every 50 ms, and asking the nodes again every 0.5 s for a batch they left pending (a message their
+own endpoint does not yet show 2 blocks deep).
 
 1. Latency: `deposits` deposits one after another, each to a fresh L2 recipient; a deposit's latency runs from
    its L1 receipt (polled every 20 ms) to the recipient's bridged balance showing it on L2 (polled every
@@ -66,6 +67,7 @@ RELAY_SETTINGS = {
     "max_messages": "100",
     "max_age_seconds": "0",
     "poll_interval_seconds": "0.05",
+    "sign_retry_seconds": "0.5",
     "log_level": "WARNING",
 }
 

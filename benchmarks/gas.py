@@ -15,7 +15,7 @@ import json
 import pkgutil
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -108,7 +108,12 @@ def table(results: Mapping[str, Measurement]) -> str:
                 met,
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    return fixed_width(rows)
+
+
+def fixed_width(rows: Sequence[Sequence[str]]) -> str:
+    """`rows` (the first a header) as fixed-width columns, a rule of dashes under the header."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     ]

@@ -94,6 +94,37 @@ def claim(seq: uint64, message: bridge.Message, proof: DynArray[bytes32, merkle.
 
 
 @external
+def claim_many(
+    seq: uint64,
+    messages: DynArray[bridge.Message, bridge.MAX_CLAIMS],
+    proofs: DynArray[DynArray[bytes32, merkle.MAX_PROOF_DEPTH], bridge.MAX_CLAIMS],
+) -> uint256:
+    """
+    @notice Mints several deposits of L1 batch `seq` at once, as `claim` each (queued over the rate
+            limit), in one transaction: the relay's way, which pays the transaction's base cost and the
+            batch's checks once. A message whose nonce was consumed already (its recipient claimed it
+            first) is skipped, so nobody can make the relay's transaction revert by claiming one of its
+            messages ahead of it; anything else `claim` refuses reverts the whole call.
+    @param seq The batch holding the messages.
+    @param messages At least one, at most MAX_CLAIMS messages of the batch.
+    @param proofs The Merkle proof of each message's leaf, in the same order.
+    @return The number of messages minted now (the others were queued or skipped).
+    """
+    assert len(messages) != 0, "bridge: no messages"
+    assert len(messages) == len(proofs), "bridge: messages and proofs differ in number"
+    link: uint256 = 0
+    record: uint256 = 0
+    link, record = bridge._open_batch(seq)
+    paid: uint256 = 0
+    for index: uint256 in range(len(messages), bound=bridge.MAX_CLAIMS):
+        message: bridge.Message = messages[index]
+        if bridge._take(link, record, message, proofs[index], True) == bridge.CLAIM_PAID:
+            extcall Bridged(message.dst_token).mint(message.recipient, message.amount)
+            paid = unsafe_add(paid, 1)
+    return paid
+
+
+@external
 def release(message: bridge.Message):
     """
     @notice Mints a queued deposit once its delay is over; anyone may call it.

@@ -18,12 +18,27 @@ from web3.types import TxReceipt
 from chain import artifacts
 from chain.anchor import key_hint
 from chain.bridge.batch import Batch
-from chain.bridge.message import BridgeError, Message, Route
-from chain.pipeline import Call, FunctionEncoder, rpc_batch
+from chain.bridge.message import BridgeError, Message, OnchainMessage, Route
+from chain.pipeline import Call, FunctionEncoder, Mined, rpc_batch
 from chain.transactions import send_call
 
 OnchainSignature = tuple[int, int, int]
 """A custody group signature as the contracts take it: (R.x, R.y, z)."""
+
+MAX_CLAIMS = 128
+"""At most this many messages in one `claim_many` (`modules/bridge_inbox.vy`'s MAX_CLAIMS)."""
+CLAIM_GAS_PER_MESSAGE = 50_000
+"""What one message of a `claim_many` costs at worst: a recipient holding nothing yet (a fresh balance
+slot), a fresh bitmap word or queue entry, a proof of depth 14 (a batch of up to 16,384 messages). A warm
+message of a 100-message batch costs about 15,500 (`benchmarks/gas_cases/bridge.py`)."""
+ATTEST_GAS_MARGIN = 5_000
+"""Added to the first attestation's estimate for the ones sent behind it without an estimate of their own
+(each reads its predecessor's record, cold: 2,100, which the first of a route does not)."""
+
+
+def claims_per_transaction(gas_budget: int) -> int:
+    """How many messages one `claim_many` may carry within `gas_budget` gas, at worst: 1 to MAX_CLAIMS."""
+    return max(1, min(MAX_CLAIMS, gas_budget // CLAIM_GAS_PER_MESSAGE))
 
 
 @dataclass(frozen=True)
@@ -45,7 +60,10 @@ class Bridge(artifacts.DeployedContract):
 
     @cached_property
     def _encoders(self) -> dict[str, FunctionEncoder]:
-        return {name: FunctionEncoder(self.contract, name) for name in ("claim", "is_consumed")}
+        return {
+            name: FunctionEncoder(self.contract, name)
+            for name in ("attest", "claim", "claim_many", "is_consumed", "queued")
+        }
 
     def remote(self) -> tuple[int, str]:
         """The other side: its chain id and its bridge (the zero address before `initialize`)."""
@@ -87,6 +105,16 @@ class Bridge(artifacts.DeployedContract):
         )
         return send_call(self.w3, relayer, call)
 
+    def attest_call(
+        self, batch: Batch, seq: int, prev_root: bytes, signature: OnchainSignature, hint: int
+    ) -> Call:
+        """The attestation of batch `seq` as a raw call, for `chain.pipeline` to send with others; `hint` is
+        `chain.anchor.key_hint` of the custody key (read once for all of them)."""
+        if batch.route != self.inbound():
+            raise BridgeError("the batch's messages are not for this bridge")
+        data = self._encoders["attest"](seq, batch.root, len(batch.messages), prev_root, *signature, hint)
+        return Call(self.address, data, f"attest({seq})")
+
     def claim(self, relayer: LocalAccount, seq: int, batch: Batch, message: Message) -> TxReceipt:
         """Claims `message` from attested batch `seq`: pays it, or queues it over the rate limit."""
         call = self.contract.functions.claim(seq, message.onchain(), batch.proof(message))
@@ -99,18 +127,57 @@ class Bridge(artifacts.DeployedContract):
             self.address, self._encoders["claim"](seq, message.onchain(), batch.proof(message)), "claim()"
         )
 
+    def claim_many(
+        self, relayer: LocalAccount, seq: int, batch: Batch, messages: Sequence[Message]
+    ) -> TxReceipt:
+        """Claims `messages` from attested batch `seq` in one transaction (`claim_many`): each paid or queued,
+        or skipped when its nonce was consumed already."""
+        onchain, proofs = self._claims_of(batch, messages)
+        return send_call(self.w3, relayer, self.contract.functions.claim_many(seq, onchain, proofs))
+
+    def claim_many_call(self, seq: int, batch: Batch, messages: Sequence[Message]) -> Call:
+        """`claim_many` of `messages` from attested batch `seq` as a raw call, for `chain.pipeline`."""
+        onchain, proofs = self._claims_of(batch, messages)
+        return Call(self.address, self._encoders["claim_many"](seq, onchain, proofs), "claim_many()")
+
+    @staticmethod
+    def _claims_of(
+        batch: Batch, messages: Sequence[Message]
+    ) -> tuple[list[OnchainMessage], list[list[bytes]]]:
+        return [message.onchain() for message in messages], [batch.proof(message) for message in messages]
+
     def consumed(self, nonces: Sequence[int]) -> list[bool]:
         """`is_consumed` of each inbound nonce, asked in one batch."""
-        encode = FunctionEncoder(self.contract, "is_consumed")
+        return [answer != 0 for answer in self._views("is_consumed", nonces)]
+
+    def queued_at(self, leaves: Sequence[bytes]) -> list[int]:
+        """`queued` of each inbound leaf (when it may be released; zero: not queued), asked in one batch."""
+        return self._views("queued", leaves)
+
+    def _views(self, name: str, arguments: Sequence[object]) -> list[int]:
+        """A one-argument view returning a word, called with each of `arguments` in one JSON-RPC batch."""
+        encode = self._encoders[name]
         calls = [
-            ("eth_call", [{"to": self.address, "data": "0x" + encode(n).hex()}, "latest"]) for n in nonces
+            ("eth_call", [{"to": self.address, "data": "0x" + encode(argument).hex()}, "latest"])
+            for argument in arguments
         ]
         answers = []
         for response in rpc_batch(self.w3, calls):
             if "error" in response:
-                raise ConnectionError(f"is_consumed failed: {response['error']}")
-            answers.append(int(response["result"], 16) != 0)
+                raise ConnectionError(f"{name} failed: {response['error']}")
+            answers.append(int(response["result"], 16))
         return answers
+
+    def claim_outcomes(self, mined: Mined) -> dict[int, str]:
+        """What a mined claim or `claim_many` did, by nonce, from this bridge's own logs: `claimed` (paid) or
+        `queued`. A message of a `claim_many` with neither was skipped (consumed before it)."""
+        claimed = str(self.contract.events.Claimed.topic).lower()
+        queued = self.queued_topic()
+        outcomes: dict[int, str] = {}
+        for emitter, topics in mined.logs:
+            if emitter == self.address.lower() and len(topics) > 1 and topics[0] in (claimed, queued):
+                outcomes[int(topics[1], 16)] = "claimed" if topics[0] == claimed else "queued"
+        return outcomes
 
     def queued_topic(self) -> str:
         """topic0 of `Queued`: a claim whose receipt carries it was queued over the rate limit, not paid."""

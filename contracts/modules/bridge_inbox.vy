@@ -25,6 +25,12 @@
         Consume once. A message pays out at most once: claims are recorded by the sender's nonce (a
         bitmap, one bit per nonce), which the leaf commits, so a second claim of the same message, or of
         another message with its nonce, is refused.
+        Claims. `claim` takes one message (a user's self-claim); `claim_many` takes up to MAX_CLAIMS
+        messages of one batch (the relay's: the transaction's base cost and the batch's checks are paid
+        once, some 15,500 gas a message instead of 62,000 in a 100-message batch). Both check the same
+        things with the same reasons, except that `claim_many` skips a message whose nonce was consumed
+        already instead of reverting, so a user claiming their own message first cannot make the relay's
+        whole transaction fail.
         Rate limits. Each token has a 24-hour limit: what was paid out refills linearly over 24 hours
         (a token bucket). A claim that would exceed it is queued (Wormhole's governor) and anyone may
         `release` it once the queue delay is over; a queued message is consumed already.
@@ -76,6 +82,15 @@ UPDATED_SHIFT: constant(uint256) = 96
 LIMIT_SHIFT: constant(uint256) = 136
 RATE_PERIOD: constant(uint256) = 86400
 MAX_QUEUE_DELAY: constant(uint256) = 30 * 86400
+
+# @dev At most this many messages in one `claim_many`: a relayer's chunk. Its proofs are copied to memory
+#      at their full bound (MAX_CLAIMS x MAX_PROOF_DEPTH words), so the bound is kept to what one
+#      transaction's gas holds anyway.
+MAX_CLAIMS: constant(uint256) = 128
+# @dev What `_take` did with a message.
+CLAIM_PAID: constant(uint256) = 1
+CLAIM_QUEUED: constant(uint256) = 2
+CLAIM_SKIPPED: constant(uint256) = 3
 
 
 struct Message:
@@ -612,19 +627,37 @@ def _send(token: address, amount: uint256, recipient: address) -> (uint64, addre
 
 
 @internal
-def _claim(seq: uint64, message: Message, proof: DynArray[bytes32, merkle.MAX_PROOF_DEPTH]) -> bool:
+@view
+def _open_batch(seq: uint64) -> (uint256, uint256):
     """
-    @dev Proves `message` against batch `seq`, consumes its nonce and takes it from the token's rate limit.
-         True: pay it now; False: it was queued (over the limit) and `release` pays it after the delay.
+    @dev Checks that batch `seq` pays out now: the bridge is not paused, and the batch is attested, not
+         vetoed and past its deadline. Returns the link slot and the batch record, for `_take`.
     """
     link: uint256 = self._link
     assert link & PAUSED_FLAG == 0, "bridge: paused"
-    assert message.amount != 0, "bridge: amount is zero"
-    assert message.recipient != empty(address), "bridge: recipient is the zero address"
     record: uint256 = self._records[convert(seq, uint256)]
     assert record != 0, "bridge: batch is not attested"
     assert record & VETOED_FLAG == 0, "bridge: batch was vetoed"
     assert block.timestamp >= record & DEADLINE_MASK, "bridge: batch is inside its challenge window"
+    return link, record
+
+
+@internal
+def _take(
+    link: uint256,
+    record: uint256,
+    message: Message,
+    proof: DynArray[bytes32, merkle.MAX_PROOF_DEPTH],
+    skip_consumed: bool,
+) -> uint256:
+    """
+    @dev Proves `message` against the batch whose record `_open_batch` returned, consumes its nonce and
+         takes it from the token's rate limit. Returns CLAIM_PAID (the caller pays it now), CLAIM_QUEUED
+         (over the limit: `release` pays it after the delay) or, only when `skip_consumed`, CLAIM_SKIPPED
+         (its nonce was consumed already: nothing changes); without `skip_consumed` that reverts.
+    """
+    assert message.amount != 0, "bridge: amount is zero"
+    assert message.recipient != empty(address), "bridge: recipient is the zero address"
     leaf: bytes32 = self._inbound_leaf(link, message)
     root: uint256 = convert(merkle._process_proof(proof, leaf), uint256)
     assert root >> FINGERPRINT_SHIFT == record >> FINGERPRINT_SHIFT, (
@@ -633,7 +666,9 @@ def _claim(seq: uint64, message: Message, proof: DynArray[bytes32, merkle.MAX_PR
     word: uint256 = convert(message.nonce, uint256) >> 8
     bit: uint256 = 1 << (convert(message.nonce, uint256) & 255)
     consumed: uint256 = self._consumed[word]
-    assert consumed & bit == 0, "bridge: message already claimed"
+    if consumed & bit != 0:
+        assert skip_consumed, "bridge: message already claimed"
+        return CLAIM_SKIPPED
     self._consumed[word] = consumed | bit
     flow: uint256 = self._flows[message.dst_token]
     limit: uint256 = flow >> LIMIT_SHIFT
@@ -643,12 +678,24 @@ def _claim(seq: uint64, message: Message, proof: DynArray[bytes32, merkle.MAX_PR
         release_at: uint256 = block.timestamp + self._queue_delay
         self._queued[leaf] = release_at
         log Queued(nonce=message.nonce, leaf=leaf, release_at=release_at)
-        return False
+        return CLAIM_QUEUED
     self._flows[message.dst_token] = (
         (limit << LIMIT_SHIFT) | (block.timestamp << UPDATED_SHIFT) | (used + message.amount)
     )
     log Claimed(nonce=message.nonce)
-    return True
+    return CLAIM_PAID
+
+
+@internal
+def _claim(seq: uint64, message: Message, proof: DynArray[bytes32, merkle.MAX_PROOF_DEPTH]) -> bool:
+    """
+    @dev One message of batch `seq` (`_open_batch`, then `_take`; a consumed nonce reverts).
+         True: pay it now; False: it was queued (over the limit) and `release` pays it after the delay.
+    """
+    link: uint256 = 0
+    record: uint256 = 0
+    link, record = self._open_batch(seq)
+    return self._take(link, record, message, proof, False) == CLAIM_PAID
 
 
 @internal

@@ -37,17 +37,6 @@ def _leaf_node(leaf: bytes32) -> bytes32:
 
 @internal
 @pure
-def _hash_pair(a: bytes32, b: bytes32) -> bytes32:
-    """
-    @dev The parent of two nodes: keccak256(0x01 || the smaller one || the larger).
-    """
-    if convert(a, uint256) < convert(b, uint256):
-        return keccak256(concat(NODE_PREFIX, a, b))
-    return keccak256(concat(NODE_PREFIX, b, a))
-
-
-@internal
-@pure
 def _process_proof(proof: DynArray[bytes32, MAX_PROOF_DEPTH], leaf: bytes32) -> bytes32:
     """
     @dev The root that `proof` leads to from `leaf`: hash the leaf into its node,
@@ -59,7 +48,12 @@ def _process_proof(proof: DynArray[bytes32, MAX_PROOF_DEPTH], leaf: bytes32) -> 
     """
     computed: bytes32 = self._leaf_node(leaf)
     for sibling: bytes32 in proof:
-        computed = self._hash_pair(computed, sibling)
+        # the parent of two nodes: keccak256(0x01 || the smaller one || the larger), written out here
+        # rather than as an internal function, whose call costs more than the hash at every level
+        if convert(computed, uint256) < convert(sibling, uint256):
+            computed = keccak256(concat(NODE_PREFIX, computed, sibling))
+        else:
+            computed = keccak256(concat(NODE_PREFIX, sibling, computed))
     return computed
 
 

@@ -43,6 +43,7 @@ def signer_for(settings: BridgeRelaySettings, client: httpx.Client, destination:
             key,
             bridge_messages=BridgeMessages.of(messages).model_dump(mode="json"),
             timeout_seconds=settings.sign_timeout_seconds,
+            retry_pending_seconds=settings.sign_retry_seconds,
         )
 
     return sign
@@ -69,6 +70,7 @@ def relay_from_settings(settings: BridgeRelaySettings, client: httpx.Client) -> 
                 settings.holder,
                 lease_us,
                 settings.claims_in_flight,
+                claims_per_transaction=settings.claims_per_transaction,
             )
             for bridge in (l2, l1)
         ],

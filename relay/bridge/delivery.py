@@ -1,5 +1,5 @@
 """Delivery: a route's messages cut into batches, each attested on the destination bridge with the custody
-group's signature, then claimed there message by message, once.
+group's signature, then claimed there in `claim_many` transactions, each message once.
 
 A round (`run_once`) cuts every batch that is due (`payments.bridge.store.cut_batch`: by size or age) and
 carries each open batch as far as it goes, under the batch's database lease: of several relays only the
@@ -9,16 +9,23 @@ holder delivers it, and a relay killed holding it blocks the batch only until th
    this root's means an earlier round (perhaps killed right after sending) attested it, and nothing is
    signed or sent again. Otherwise the custody group signs the `BridgeBatch` intent through the API (the
    Idempotency-Key names route, seq and root, so a resumed round gets the same sign request back) and the
-   relayer sends it; it pays gas and holds no authority (`chain.transactions.send_call` manages its nonce).
-   A round attests its cut batches one after another: each signer node witnesses that a batch's seq is the
-   destination's next, so the next batch is signed only once this one is mined. The batch is recorded
-   `attested` with its deadline, its messages with it.
-2. Claims, once the destination's clock passed the deadline (messages `claimable`). Each message is claimed
-   unless the bridge consumed its nonce already (an earlier claim landed before a crash could record it);
-   up to `claims_in_flight` claims go out back to back and share blocks, and only then are their receipts
-   awaited. The outcome (`claimed`, or `queued` over the rate limit) is recorded under the message's local
-   key (source chain, tx hash, log index). The bridge refuses a second claim of a nonce, so however often a
-   crash repeats a step, a message pays once.
+   relayer sends it; it pays gas and holds no authority. A round pipelines its cut batches: all are signed
+   (concurrently: a signer node signs a seq ahead of the destination on its messages alone, since the
+   contract takes batches only in order anyway), then their attestations go out back to back with
+   consecutive nonces (`chain.pipeline.send_in_waves`: as many at once as fit a block) and share a
+   block. Only the first is estimated (the others would revert against a chain that lacks their
+   predecessor); they carry its limit plus `ATTEST_GAS_MARGIN`.
+   Each batch the destination then holds is recorded `attested` with its deadline, its messages with it.
+2. Claims, once the destination's clock passed the deadline (messages `claimable`). A message is claimed
+   unless the bridge consumed its nonce already (an earlier claim landed before a crash could record it),
+   in `claim_many` transactions of up to `claims_per_transaction` messages of one batch (a gas budget per
+   transaction, `relay.bridge.settings`); up to `claims_in_flight` messages go out back to back and share
+   blocks, and only then are the receipts awaited. Each message's outcome (`claimed`, or `queued` over the
+   rate limit) is read from the bridge's own `Claimed` / `Queued` logs and recorded under its local key
+   (source chain, tx hash, log index). The bridge skips a message whose nonce was consumed meanwhile (a
+   user claimed it first), so such a chunk still lands; that message is recorded as what the bridge shows
+   (claimed or queued, no tx hash of ours). The bridge never pays a nonce twice, so however often a crash
+   repeats a step, a message pays once.
 
 A send that fails (a node down, a revert) raises out of the round; the next round starts again from what
 the chain and the database say. Each round also releases the queued messages whose delay is over
@@ -34,14 +41,16 @@ every batch cut after it, and its other messages cut again.
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, RowMapping
 
 from chain import pipeline
+from chain.anchor import key_hint
 from chain.bridge.batch import Batch, fingerprint
-from chain.bridge.contracts import Bridge, OnchainSignature
+from chain.bridge.contracts import ATTEST_GAS_MARGIN, MAX_CLAIMS, Bridge, OnchainSignature
 from chain.bridge.message import BridgeError, Message
 from chain.intents import BridgeBatch
 from chain.transactions import TransactionFailed
@@ -68,6 +77,10 @@ Signer = Callable[[BridgeBatch, Sequence[Message], str], OnchainSignature]
 """(intent, the batch's messages, idempotency key) -> the custody group's signature (R.x, R.y, z)."""
 
 DELIVERED = ("claimed", "queued", "released")
+SIGNING_THREADS = 2
+"""Sign requests of one round asked at once. Each waits on the API and the signer nodes, but every node
+witnesses a batch's messages on the chains one batch at a time, so more at once only queues at the nodes
+(8 at once on a loaded 2-core box made them miss the coordinator's 5-second round timeout)."""
 
 
 def now_us() -> int:
@@ -90,8 +103,11 @@ class Deliverer:
     policy: BatchPolicy
     holder: str
     lease_ttl_us: int = 60_000_000
-    claims_in_flight: int = 100
-    """Claims sent together before their receipts are awaited (and the leases renewed)."""
+    claims_in_flight: int = 1_000
+    """Messages claimed together (their `claim_many` transactions sent back to back) before the receipts
+    are awaited (and the leases renewed)."""
+    claims_per_transaction: int = MAX_CLAIMS
+    """Messages in one `claim_many` (`relay.bridge.settings`: a gas budget per transaction)."""
     clock: Callable[[], int] = now_us
     """Microseconds since the epoch: the batch policy's and the leases' clock (a test's, to expire one)."""
 
@@ -129,13 +145,16 @@ class Deliverer:
 
     def deliver(self, held: list["Held"]) -> int:
         """Carry the `held` batches on, by seq: drop a cut one holding an orphaned message, attest the other
-        ones cut (one after another), then claim the messages of every one whose challenge
+        ones cut (pipelined), then claim the messages of every one whose challenge
         window is over and which is not vetoed (their claims sent together, `claims_in_flight` at a time,
         each time under renewed leases); the messages delivered."""
         held = self.drop_unattested(held)
-        for entry in held:
-            if entry.batch["status"] == "cut":
-                self.attest(entry.batch, entry.tree)
+        try:
+            self.attest([entry for entry in held if entry.batch["status"] == "cut"])
+        except Exception as error:  # the batches attested before it are still claimed this round
+            attest_failure: Exception | None = error
+        else:
+            attest_failure = None
         now = int(self.destination.w3.eth.get_block("latest")["timestamp"])
         ready, claims = [], []
         for entry in held:
@@ -160,6 +179,8 @@ class Deliverer:
                 return delivered  # a lease ran out and another relay took its batch over
             delivered += self.claim(chunk)
             self._mark_delivered(undelivered, start + len(chunk))
+        if attest_failure is not None:
+            raise attest_failure
         return delivered
 
     def open_for_claims(self, entry: "Held", now: int) -> tuple["Held", list[RowMapping]] | None:
@@ -178,6 +199,8 @@ class Deliverer:
                 list(orphaned),
                 batch["deadline"],
             )
+        if batch["status"] != "attested":
+            return None  # not attested yet (its attestation failed this round)
         if now < int(batch["deadline"]):
             return None  # the challenge window is still open
         if self.destination.record(int(batch["seq"])).vetoed:
@@ -216,35 +239,78 @@ class Deliverer:
                 drop_lease(self.engine, lease, self.holder)
                 log.info("batch %s (seq %s) delivered", entry.batch["id"], entry.batch["seq"])
 
-    def attest(self, batch: RowMapping, tree: Batch) -> None:
-        """Attest `batch` on the destination unless an earlier round did; record it attested.
+    def attest(self, entries: Sequence["Held"]) -> None:
+        """Attest the cut batches of `entries` (by seq) on the destination, unless an earlier round did, and
+        record each the destination holds attested; the first that is not there after the round ends it
+        (what failed is raised, the batches after it stay cut for the next round).
 
-        One at a time, not pipelined like the claims: every signer node witnesses that the batch's seq is
-        the destination's next at the latest block (`custody.node.chain_witness`), so a batch is signed only
-        once the one before it is mined; asked earlier, the nodes refuse it for good under its key."""
-        seq, prev_root = int(batch["seq"]), from_hex(batch["prev_root"])
-        tx_hash = None
-        if self.destination.record(seq).fingerprint == bytes(32):
-            signature = self.sign(tree.intent(seq, prev_root), tree.messages, request_key(batch))
-            try:
-                receipt = self.destination.attest(self.relayer, tree, seq, prev_root, signature)
-                tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-            except TransactionFailed:
-                if self.destination.record(seq).fingerprint == bytes(32):
-                    raise
-        record = self.destination.record(seq)
-        if record.fingerprint != fingerprint(tree.root):
-            raise BridgeError(f"seq {seq} on {self.destination.address} holds another root")
-        set_batch(
-            self.engine,
-            int(batch["id"]),
-            self.clock(),
-            "attested",
-            status="attested",
-            deadline=record.deadline,
-            attest_tx_hash=tx_hash,
-        )
-        log.info("batch %s attested as seq %s", batch["id"], seq)
+        All are signed first (up to SIGNING_THREADS requests at once), then sent back to back and awaited
+        together: the module docstring says why the signer nodes sign a seq ahead of the destination."""
+        pending = [entry for entry in entries if self._fingerprint(entry) == bytes(32)]
+        signatures, failure = self._sign_all(pending)
+        tx_hashes: dict[int, str] = {}
+        refusal: TransactionFailed | None = None
+        if signatures:
+            hint = key_hint(self.destination.custody_key()[0])
+            signed = pending[: len(signatures)]
+            calls = [
+                self.destination.attest_call(entry.tree, *seq_and_prev_root(entry.batch), signature, hint)
+                for entry, signature in zip(signed, signatures, strict=True)
+            ]
+            w3 = self.destination.w3
+            first, refusal = pipeline.estimate(w3, self.relayer, calls[:1])
+            if first:
+                limits = [first[0]] + [first[0] + ATTEST_GAS_MARGIN] * (len(calls) - 1)
+                mined = pipeline.send_in_waves(w3, self.relayer, calls, limits)
+                for entry, receipt in zip(signed, mined, strict=False):
+                    if receipt.succeeded:
+                        tx_hashes[int(entry.batch["seq"])] = receipt.tx_hash
+        for entry in entries:
+            seq = int(entry.batch["seq"])
+            record = self.destination.record(seq)
+            if record.fingerprint == bytes(32):
+                raise (
+                    failure or refusal or TransactionFailed(f"attest({seq})", "not attested after the round")
+                )
+            if record.fingerprint != fingerprint(entry.tree.root):
+                raise BridgeError(f"seq {seq} on {self.destination.address} holds another root")
+            set_batch(
+                self.engine,
+                int(entry.batch["id"]),
+                self.clock(),
+                "attested",
+                status="attested",
+                deadline=record.deadline,
+                attest_tx_hash=tx_hashes.get(seq),
+            )
+            log.info("batch %s attested as seq %s", entry.batch["id"], seq)
+
+    def _fingerprint(self, entry: "Held") -> bytes:
+        return self.destination.record(int(entry.batch["seq"])).fingerprint
+
+    def _sign_all(self, entries: Sequence["Held"]) -> tuple[list[OnchainSignature], Exception | None]:
+        """The custody signatures of `entries`' batches, asked concurrently: those of the longest prefix
+        signed, and what stopped it (a refusal, a timeout, the API down), if anything did."""
+
+        def sign(entry: Held) -> OnchainSignature:
+            seq, prev_root = seq_and_prev_root(entry.batch)
+            return self.sign(entry.tree.intent(seq, prev_root), entry.tree.messages, request_key(entry.batch))
+
+        if not entries:
+            return [], None
+        signatures: list[OnchainSignature] = []
+        pool = ThreadPoolExecutor(max_workers=min(SIGNING_THREADS, len(entries)))
+        try:
+            for future in [pool.submit(sign, entry) for entry in entries]:
+                try:
+                    signatures.append(future.result())
+                except Exception as error:  # a refusal or an outage: the batches signed before it go out
+                    return signatures, error
+            return signatures, None
+        finally:
+            # not waiting for the requests after a failed one: the next round asks again under the same
+            # Idempotency-Keys and gets them back
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def release_due(self) -> int:
         """Release the route's queued messages whose delay is over (anyone may; the bridge pays each once:
@@ -268,47 +334,61 @@ class Deliverer:
         """Claim each message of `claims` unless the bridge consumed its nonce, and record each outcome under
         its key; the number recorded.
 
-        The claims are estimated, signed with consecutive nonces and sent together, and only then are their
-        receipts awaited (`chain.pipeline`), so they share blocks instead of taking one each. Estimation
-        stops at the first claim that would revert: the claims before it are sent, awaited and recorded,
-        then its refusal is raised. A claim mined reverted stays unrecorded for the next round (the bridge
-        refuses a second claim of a nonce, so however a round ends, nothing is paid twice).
+        The messages go in `claim_many` transactions of one batch each, at most `claims_per_transaction`
+        messages a transaction; those are estimated, signed with consecutive nonces and sent together, and
+        only then are their receipts awaited (`chain.pipeline`), so they share blocks. Estimation stops at the
+        first transaction that would revert: the ones before it are sent, awaited and recorded, then its
+        refusal is raised. A transaction mined reverted leaves its messages unrecorded for the next round
+        (the bridge never pays a nonce twice, so however a round ends, nothing is paid twice).
         """
         w3 = self.destination.w3
         messages = [entry.tree.message(int(row["nonce"])) for entry, row in claims]
         consumed = self.destination.consumed([message.nonce for message in messages])
-        earlier = [row for (_, row), done in zip(claims, consumed, strict=True) if done]
-        to_claim = [
-            (entry, row, message)
-            for (entry, row), message, done in zip(claims, messages, consumed, strict=True)
-            if not done
-        ]
+        outcomes = self._outcomes_of([row for (_, row), done in zip(claims, consumed, strict=True) if done])
+        chunks: list[list[tuple[Held, RowMapping, Message]]] = []
+        for (entry, row), message, done in zip(claims, messages, consumed, strict=True):
+            if done:
+                continue
+            if chunks and chunks[-1][0][0] is entry and len(chunks[-1]) < self.claims_per_transaction:
+                chunks[-1].append((entry, row, message))
+            else:
+                chunks.append([(entry, row, message)])
         calls = [
-            self.destination.claim_call(int(entry.batch["seq"]), entry.tree, message)
-            for entry, _, message in to_claim
+            self.destination.claim_many_call(
+                int(chunk[0][0].batch["seq"]), chunk[0][0].tree, [message for _, _, message in chunk]
+            )
+            for chunk in chunks
         ]
         gas_limits, refusal = pipeline.estimate(w3, self.relayer, calls)
-        sent = pipeline.send(w3, self.relayer, calls[: len(gas_limits)], gas_limits) if gas_limits else []
-        mined = pipeline.wait_for_all(w3, self.relayer, sent)
-        queued_topic = self.destination.queued_topic()
-        outcomes: list[Outcome] = [(row, self._outcome_of(row), None) for row in earlier]
-        outcomes += [
-            (row, "queued" if queued_topic in receipt.topics else "claimed", receipt.tx_hash)
-            for (_, row, _), receipt in zip(to_claim, mined, strict=False)
-            if receipt.succeeded
-        ]
+        mined = pipeline.send_in_waves(w3, self.relayer, calls[: len(gas_limits)], gas_limits)
+        skipped: list[RowMapping] = []
+        for chunk, receipt in zip(chunks, mined, strict=False):
+            if not receipt.succeeded:
+                continue
+            done_here = self.destination.claim_outcomes(receipt)
+            for _, row, message in chunk:
+                outcome = done_here.get(message.nonce)
+                if outcome is None:  # skipped: consumed by a claim that landed before this one
+                    skipped.append(row)
+                else:
+                    outcomes.append((row, outcome, receipt.tx_hash))
+        outcomes += self._outcomes_of(skipped)
         set_messages(self.engine, outcomes, self.clock())
         if refusal is not None:
             raise refusal
         if len(outcomes) < len(claims):
-            reverted = next(receipt.tx_hash for receipt in mined if not receipt.succeeded)
-            raise TransactionFailed("claim()", None, reverted)
+            reverted = next((receipt.tx_hash for receipt in mined if not receipt.succeeded), None)
+            raise TransactionFailed("claim_many()", "not all sent or mined", reverted)
         return len(outcomes)
 
-    def _outcome_of(self, row: RowMapping) -> str:
-        """What became of a message the bridge consumed in an earlier round: queued or claimed."""
-        leaf = message_of(self.route, row).leaf()
-        return "queued" if int(self.destination.contract.functions.queued(leaf).call()) != 0 else "claimed"
+    def _outcomes_of(self, rows: Sequence[RowMapping]) -> list[Outcome]:
+        """What became of messages the bridge consumed outside this round's transactions (an earlier round
+        whose record a crash lost, or a user's own claim): queued or claimed, asked in one batch."""
+        queued = self.destination.queued_at([message_of(self.route, row).leaf() for row in rows])
+        return [
+            (row, "queued" if release_at != 0 else "claimed", None)
+            for row, release_at in zip(rows, queued, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -320,6 +400,11 @@ class Held:
     tree: Batch
     orphaned: tuple[int, ...]
     """The nonces of its messages a deep reorg took away (never claimed)."""
+
+
+def seq_and_prev_root(batch: RowMapping) -> tuple[int, bytes]:
+    """A batch row's seq and the prevRoot it was cut after."""
+    return int(batch["seq"]), from_hex(batch["prev_root"])
 
 
 def orphaned_in(rows: Sequence[RowMapping]) -> tuple[int, ...]:

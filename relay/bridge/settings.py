@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chain.bridge.contracts import CLAIM_GAS_PER_MESSAGE, claims_per_transaction
 from chain.paths import PROJECT_ROOT
 
 
@@ -53,13 +54,35 @@ class BridgeRelaySettings(BaseSettings):
     )
     max_age_seconds: float = Field(default=5.0, ge=0, description="... or once its oldest waited this long.")
     claims_in_flight: int = Field(
-        default=100, ge=1, le=1_000, description="Claims sent together before their receipts are awaited."
+        default=1_000,
+        ge=1,
+        le=16_384,
+        description="Messages claimed together (in `claim_many` transactions sent back to back) before "
+        "their receipts are awaited and the leases renewed.",
+    )
+    claim_gas_budget: int = Field(
+        default=5_000_000,
+        ge=CLAIM_GAS_PER_MESSAGE,
+        le=30_000_000,
+        description="Gas one `claim_many` transaction may use at worst: it carries this over "
+        "`chain.bridge.contracts.CLAIM_GAS_PER_MESSAGE` messages (at most 128).",
     )
     lease_seconds: float = Field(default=30.0, gt=0, description="How long a batch's delivery lease lasts.")
     holder: str = Field(default_factory=default_holder, max_length=64, description="This relay's lease name.")
     poll_interval_seconds: float = Field(default=1.0, gt=0, description="Pause between rounds.")
     sign_timeout_seconds: float = Field(default=60.0, gt=0, description="How long a signature may take.")
+    sign_retry_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often a sign request the nodes left pending (a message not yet at their depth) is "
+        "attempted again (`POST /v1/custody/sign-requests/{id}/attempts`).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def claims_per_transaction(self) -> int:
+        """Messages in one `claim_many`: the gas budget over a message's worst case, at most 128."""
+        return claims_per_transaction(self.claim_gas_budget)
 
 
 @lru_cache(maxsize=1)

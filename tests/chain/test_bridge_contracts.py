@@ -1,6 +1,7 @@
 """chain.bridge.contracts against both bridges on plain web3 (py-evm), as the relay drives them: routes read
-from the contracts, deposit -> attest -> claim, withdraw -> attest -> window -> claim, the messages each
-bridge sent read back from its events, and a batch for the wrong bridge refused before it is sent."""
+from the contracts, deposit -> attest -> claim, withdraw -> attest -> window -> claim, claim_many and what it
+did read from its logs, the messages each bridge sent read back from its events, and a batch for the wrong
+bridge refused before it is sent."""
 
 import dataclasses
 import itertools
@@ -13,8 +14,9 @@ from web3.contract import Contract
 
 from chain import artifacts
 from chain.bridge.batch import ZERO_ROOT, Batch
-from chain.bridge.contracts import BridgeL1, BridgeL2
+from chain.bridge.contracts import MAX_CLAIMS, BridgeL1, BridgeL2, claims_per_transaction
 from chain.bridge.message import BridgeError
+from chain.pipeline import Mined
 from chain.transactions import send_call
 from tests.helpers.frost_signing import Key, fixed_key, sign_with_key
 from tests.helpers.py_evm import fresh_chain
@@ -108,3 +110,34 @@ def test_a_round_trip_through_the_face(pair: Pair) -> None:
     before = pair.token.functions.balanceOf(user).call()
     assert pair.l1.claim(pair.user, 1, back, withdrawal)["status"] == 1
     assert pair.token.functions.balanceOf(user).call() == before + 40 * 10**6
+
+
+def mined(receipt: Any) -> Mined:
+    """A web3 receipt as `chain.pipeline` reports one."""
+    logs = tuple(
+        (str(log["address"]).lower(), tuple("0x" + bytes(topic).hex() for topic in log["topics"]))
+        for log in receipt["logs"]
+    )
+    return Mined("0x" + bytes(receipt["transactionHash"]).hex(), receipt["status"] == 1, frozenset(), logs)
+
+
+def test_claim_many_through_the_face_and_what_it_did(pair: Pair) -> None:
+    user = pair.user.address
+    for amount in (5, 6, 7):
+        pair.l1.deposit(pair.user, pair.token.address, amount * 10**6, user)
+    deposits = pair.l1.sent()
+    batch = Batch(pair.l2.inbound(), deposits)
+    pair.attest(pair.l2, batch, 1)
+    pair.l2.claim(pair.user, 1, batch, deposits[1])  # claimed alone first: claim_many skips it
+    receipt = pair.l2.claim_many(pair.user, 1, batch, deposits)
+    assert pair.l2.claim_outcomes(mined(receipt)) == {1: "claimed", 3: "claimed"}
+    assert [pair.l2.is_consumed(nonce) for nonce in (1, 2, 3, 4)] == [True, True, True, False]
+    assert pair.bridged.functions.balanceOf(user).call() == 18 * 10**6
+    call = pair.l2.claim_many_call(1, batch, deposits)
+    assert (call.to, call.description) == (pair.l2.address, "claim_many()")
+
+
+def test_claims_per_transaction_follow_the_gas_budget() -> None:
+    assert claims_per_transaction(5_000_000) == 100
+    assert claims_per_transaction(10) == 1
+    assert claims_per_transaction(10**9) == MAX_CLAIMS

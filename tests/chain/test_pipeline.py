@@ -10,7 +10,7 @@ from web3 import Web3
 from chain.artifacts import contract, deploy
 from chain.client import make_web3
 from chain.dev_accounts import dev_accounts
-from chain.pipeline import Call, FunctionEncoder, estimate, send, wait_for_all
+from chain.pipeline import Call, FunctionEncoder, estimate, send, send_in_waves, wait_for_all
 from chain.transactions import send_call
 from scripts._support.anvil import AnvilNode, rpc_call
 from tests.devnet.conftest import l1_anvil  # noqa: F401  (fixture)
@@ -80,3 +80,25 @@ def test_a_call_mined_reverted_is_reported_failed(token: Any) -> None:
     (call,) = transfers(token, [10**9])
     (mined,) = wait_for_all(w3, SENDER, send(w3, SENDER, [call], [100_000]))
     assert not mined.succeeded
+
+
+def test_calls_go_in_waves_that_each_fit_a_block(token: Any) -> None:
+    """Gas limits of 12M against anvil's 30M block: two calls a wave, the second wave sent only once the first
+    is mined, every call mined in order with consecutive nonces."""
+    w3: Web3 = token.w3
+    calls = transfers(token, [1, 1, 1, 1, 1])
+    capacity = int(w3.eth.get_block("latest")["gasLimit"])
+    limit = capacity * 2 // 5
+    mined = send_in_waves(w3, SENDER, calls, [limit] * len(calls))
+    assert [receipt.succeeded for receipt in mined] == [True] * 5
+    receipts = [w3.eth.get_transaction_receipt(receipt.tx_hash) for receipt in mined]  # type: ignore[arg-type]
+    blocks = [int(receipt["blockNumber"]) for receipt in receipts]
+    assert blocks == sorted(blocks)
+    # a wave is mined before the next is sent
+    assert blocks[2] > blocks[1]
+    assert blocks[4] > blocks[3]
+    nonces = [w3.eth.get_transaction(receipt.tx_hash)["nonce"] for receipt in mined]  # type: ignore[arg-type]
+    assert nonces == list(range(nonces[0], nonces[0] + 5))
+    transfer_topic = str(token.events.Transfer.topic).lower()
+    assert all(token.address.lower() == emitter for receipt in mined for emitter, _ in receipt.logs)
+    assert all(transfer_topic == topics[0] for receipt in mined for _, topics in receipt.logs)

@@ -132,6 +132,17 @@ class BridgePair:
         """Claims `message` from batch `seq` on `side`; returns the receipt."""
         return side.bridge.claim(seq, message.onchain(), batch.proof(message), sender=sender or self.relayer)
 
+    def claim_many(
+        self, side: Side, seq: int, batch: Batch, messages: list[Message], sender: Any = None
+    ) -> Any:
+        """Claims `messages` from batch `seq` on `side` in one `claim_many`; returns the receipt."""
+        return side.bridge.claim_many(
+            seq,
+            [message.onchain() for message in messages],
+            [batch.proof(message) for message in messages],
+            sender=sender or self.relayer,
+        )
+
     def past_window(self, side: Side, seq: int) -> None:
         """Mines a block at batch `seq`'s deadline on `side`, so its messages are claimable."""
         deadline = int(side.bridge.batch(seq)[1])

@@ -4,12 +4,14 @@ once. A crash at every step resumes to one mint per message; of two relays only 
 and a dead one's lease expires; a reorg shallower than the depth mints nothing twice; a deposit over the rate
 limit is queued and released once, by the relay or by anyone else."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 
 from chain import pipeline
+from chain.bridge.batch import Batch
 from chain.dev_accounts import dev_accounts
 from chain.transactions import send_call
 from payments.bridge.lease import take_lease
@@ -152,22 +154,22 @@ def test_a_crash_at_each_step_mints_once(
     assert statuses(engine) == [(1, "batched"), (2, "batched")]
     assert bridges.l2.record(1).fingerprint == bytes(32)
 
-    # 2. killed right after the attestation was sent, before it was recorded
-    attest = bridges.l2.attest
+    # 2. killed right after the attestation was sent and mined, before it was recorded
+    send, wait_for_all = pipeline.send, pipeline.wait_for_all
 
-    def attested_then_killed(*args: Any) -> Any:
-        attest(*args)
+    def attested_then_killed(w3: Any, sender: Any, calls: list[Any], gas_limits: list[int]) -> Any:
+        assert [call.description for call in calls] == ["attest(1)"]
+        wait_for_all(w3, sender, send(w3, sender, calls, gas_limits))
         raise KeyboardInterrupt("killed after sending")
 
-    monkeypatch.setattr(bridges.l2, "attest", attested_then_killed)
+    monkeypatch.setattr(pipeline, "send", attested_then_killed)
     with pytest.raises(KeyboardInterrupt):
         relay(bridges, engine, sign).run_once()
     monkeypatch.undo()
     assert statuses(engine) == [(1, "batched"), (2, "batched")]
 
     # 3. the next relay (the lease is the same holder's: a restart) finds it attested, signs nothing, and is
-    #    killed after the first claim landed, before it was recorded
-    send, wait_for_all = pipeline.send, pipeline.wait_for_all
+    #    killed after its first claim_many (of one message each here) landed, before it was recorded
 
     def first_claim_then_killed(w3: Any, sender: Any, calls: list[Any], gas_limits: list[int]) -> Any:
         wait_for_all(w3, sender, send(w3, sender, calls[:1], gas_limits[:1]))
@@ -175,7 +177,7 @@ def test_a_crash_at_each_step_mints_once(
 
     monkeypatch.setattr(pipeline, "send", first_claim_then_killed)
     with pytest.raises(KeyboardInterrupt):
-        relay(bridges, engine, dies).run_once()
+        relay(bridges, engine, dies, claims_per_transaction=1).run_once()
     monkeypatch.undo()
     assert statuses(engine) == [(1, "claimable"), (2, "claimable")]
     assert bridges.bridged_balance(alice.address) == 4_000_000
@@ -184,6 +186,39 @@ def test_a_crash_at_each_step_mints_once(
     assert relay(bridges, engine, dies).run_once() == 2
     assert statuses(engine) == [(1, "claimed"), (2, "claimed")]
     assert bridges.bridged_balance(alice.address) == 10_000_000
+
+
+def test_a_chunk_partly_claimed_elsewhere_still_lands_and_pays_each_once(
+    bridges: Bridges, engine: Engine, sign: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user self-claims one message of the relay's `claim_many` after the relay checked what is consumed
+    and before its transaction lands: the bridge skips that message, the chunk pays the others, and the
+    relay records the skipped one claimed (by someone else: no tx hash of its own)."""
+    alice = dev_accounts()[USERS[0]]
+    for amount in (1_000_000, 2_000_000, 3_000_000):
+        bridges.deposit(alice, amount)
+    assert seen(bridges, engine) == 3
+    consumed = bridges.l2.consumed
+
+    def consumed_then_alice_claims(nonces: Sequence[int]) -> list[bool]:
+        answer = consumed(nonces)
+        batch = Batch(bridges.l2.inbound(), bridges.l1.sent())
+        bridges.l2.claim(alice, 1, batch, batch.message(2))
+        return answer
+
+    monkeypatch.setattr(bridges.l2, "consumed", consumed_then_alice_claims)
+    assert relay(bridges, engine, sign).run_once() == 3
+    monkeypatch.undo()
+    assert statuses(engine) == [(1, "claimed"), (2, "claimed"), (3, "claimed")]
+    assert bridges.bridged_balance(alice.address) == 6_000_000
+    events = bridges.l2.contract.events.Claimed.get_logs(from_block=bridges.l2.from_block, to_block="latest")
+    assert sorted(int(event["args"]["nonce"]) for event in events) == [1, 2, 3]
+    with engine.connect() as connection:
+        rows = connection.execute(select(bridge_messages.c.nonce, bridge_messages.c.claim_tx_hash)).all()
+    hashes = {int(nonce): tx_hash for nonce, tx_hash in rows}
+    assert hashes[2] is None
+    assert hashes[1] == hashes[3] is not None  # one claim_many
+    assert relay(bridges, engine, sign).run_once() == 0
 
 
 def test_only_the_lease_holder_delivers_and_a_dead_ones_lease_expires(

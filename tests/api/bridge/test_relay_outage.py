@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from chain.bridge.contracts import Bridge, BridgeL1, BridgeL2, OnchainSignature
+from chain.bridge.contracts import BatchRecord, Bridge, BridgeL1, BridgeL2, OnchainSignature
 from chain.bridge.message import Message
 from chain.client import make_web3
 from chain.dev_accounts import dev_accounts
@@ -39,14 +39,22 @@ def links(bridges: Bridges) -> Iterator[tuple[TcpProxy, TcpProxy]]:
 
 
 class CutAfterAttesting(BridgeL1):
-    """L1 as the relay sees it through `link`, which goes down right after an attestation landed."""
+    """L1 as the relay sees it through `link`, which goes down right after an attestation landed: the relay
+    builds the attestation (`attest_call`), sends it and awaits its receipt, then reads the batch back
+    (`record`), and that read finds L1 gone."""
 
     link: TcpProxy
+    armed = False
 
-    def attest(self, *args: Any) -> Any:
-        receipt = super().attest(*args)
-        self.link.cut()
-        return receipt
+    def attest_call(self, *args: Any) -> Any:
+        self.armed = True
+        return super().attest_call(*args)
+
+    def record(self, seq: int) -> BatchRecord:
+        if self.armed:
+            self.armed = False
+            self.link.cut()
+        return super().record(seq)
 
 
 def attested_seqs(bridge: Bridge) -> list[int]:

@@ -5,6 +5,7 @@ that the messages do not make are refused for good, with the nodes' reasons, and
 deep enough keeps the request pending until it is."""
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 
 import pytest
@@ -125,3 +126,31 @@ def test_a_message_not_yet_deep_enough_waits_until_it_is(
     )
     assert retried.status_code == 200, retried.text
     assert retried.json()["status"] == "signed"
+
+
+def test_a_caller_retrying_a_pending_request_gets_it_signed_once_the_message_is_deep_enough(
+    signer_client: TestClient, group: CustodyGroup, bridges: Bridges
+) -> None:
+    """The relay's way (`retry_pending_seconds`): it attempts the pending request again itself, each time
+    under a new Idempotency-Key, until the nodes find the message deep enough and sign."""
+    (message,) = deposits(bridges, 2_000_000)
+    batch = Batch(bridges.l2.inbound(), [message])
+    intent = batch.intent(1, ZERO_ROOT)
+    miner = threading.Timer(1.5, mine, (bridges.l1_node, WITNESS_CONFIRMATIONS))
+    miner.start()
+    try:
+        signature = request_signature(
+            signer_client,
+            KEY_ID,
+            intent,
+            31338,
+            bridges.l2.address,
+            f"retry-test:{intent.root.hex()}",
+            bridge_messages=BridgeMessages.of(batch.messages).model_dump(mode="json"),
+            timeout_seconds=60,
+            retry_pending_seconds=0.5,
+        )
+    finally:
+        miner.join()
+    bridges.l2.attest(RELAYER, batch, 1, ZERO_ROOT, signature)
+    assert bridges.l2.record(1).fingerprint != bytes(32)
