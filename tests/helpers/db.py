@@ -163,10 +163,10 @@ class SchemaWorker:
         self._admin = create_engine(pg_server_url())
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-schemas")
         self._script: str | None = None
-        self._next: Future[str] | None = None
         self._template: HeadTemplate | None = None
         self._migrated: set[str] = set()
-        self._recycled: list[Future[str | None]] = []
+        self._coming: list[Future[str | None]] = []
+        """Schemas on their way to the next tests, oldest first: prepared ahead or being recycled."""
         atexit.register(self.close)
 
     def swap_in(self, schema: str, script: str) -> None:
@@ -181,20 +181,24 @@ class SchemaWorker:
         """After its test: recycle `schema` if `swap_in` filled it, else drop it (in the background)."""
         if schema in self._migrated:
             self._migrated.discard(schema)
-            self._recycled.append(self._thread.submit(self._recycle, schema))
+            self._coming.append(self._thread.submit(self._recycle, schema))
         else:
             self._thread.submit(self._drop, schema)
 
     def take_migrated(self, script: str) -> str:
-        """A schema at the head: a recycled one, else the one prepared ahead (and the next is started),
-        else one made now."""
+        """A schema at the head: one already made (recycled or prepared ahead) if any, else the oldest on its
+        way, else one made now; then, unless another is on its way, the next is prepared ahead. Taking what
+        is ready first keeps a recycle off the test's critical path, as the preparing ahead always was."""
         self._script = script
-        while self._recycled:
-            recycled = self._recycled.pop().result()
-            if recycled is not None:
-                return recycled
-        ready = self._next.result() if self._next is not None else self._prepare()
-        self._next = self._thread.submit(self._prepare)
+        ready: str | None = None
+        while ready is None and self._coming:
+            done = next((future for future in self._coming if future.done()), self._coming[0])
+            self._coming.remove(done)
+            ready = done.result()
+        if ready is None:
+            ready = self._prepare()
+        if not self._coming:
+            self._coming.append(self._thread.submit(self._prepare))
         return ready
 
     def _prepare(self) -> str:
@@ -263,11 +267,8 @@ class SchemaWorker:
         """At exit: finish the queued work, and drop the schemas prepared or recycled for tests that never
         came, and the pristine one."""
         self._thread.shutdown(wait=True)
-        spare = [future.result() for future in self._recycled if future.exception() is None]
-        if self._next is not None and self._next.exception() is None:
-            spare.append(self._next.result())
-        for schema in spare:
-            if schema is not None:
+        for future in self._coming:
+            if future.exception() is None and (schema := future.result()) is not None:
                 self._drop(schema)
         if self._template is not None:
             self._drop(self._template.name)
