@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import yaml
 
+from risk.engine.rulefile import YAML_LOADER
 from risk.kyc.errors import InvalidTierConfig
 
 CURRENCY_CODE_MAX: Final = 8
@@ -127,7 +128,7 @@ def parse_tier_limits(document: Any) -> TierLimits:
 def load_tier_limits(path: Path) -> TierLimits:
     """Tier limits from the YAML file at `path`."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         raise InvalidTierConfig(f"{path} is not YAML: {error}", field="file") from error
     return parse_tier_limits(document)

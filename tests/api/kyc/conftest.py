@@ -61,9 +61,9 @@ def settings(
 @pytest.fixture
 def client(app: FastAPI, bridge: Bridge) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
-        bridge.client = test_client
+        bridge.attach(test_client)
         yield test_client
-        bridge.client = None
+        bridge.detach()  # before the client stops: no webhook may be running through it then
 
 
 NewCustomer = Callable[[], Browser]

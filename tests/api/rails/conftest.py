@@ -44,14 +44,39 @@ class Bridge:
     client: TestClient | None = None
     forwarded: list[Forwarded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def attach(self, client: TestClient) -> None:
+        """Deliver to `client` (a started app) from now on."""
+        with self.changed:
+            self.client = client
+
+    def detach(self, timeout: float = 30.0) -> None:
+        """Deliver nothing more (503 to the sender, who retries), and wait for the deliveries in flight: the
+        `TestClient` is about to stop, and it must not be stopping while another thread's request runs
+        through it. One that did (a webhook answered while the client closed its open responses) had its
+        last message handed over from the wrong thread, and the app's event loop slept on for good: the
+        KYC tests' hang at `TestClient.__exit__`."""
+        with self.changed:
+            self.client = None
+            if not self.changed.wait_for(lambda: self.in_flight == 0, timeout):
+                raise AssertionError(f"a delivery through the bridge is still running after {timeout} s")
 
     def forward(self, body: bytes, headers: dict[str, str]) -> int:
-        if self.client is None:
-            return 503
+        with self.changed:
+            client = self.client
+            if client is None:
+                return 503
+            self.in_flight += 1
         try:
-            answer = self.client.post(self.path, content=body, headers=headers)
+            answer = client.post(self.path, content=body, headers=headers)
         except RuntimeError:  # the app stopped while the bank still delivers (the test is ending)
             return 503
+        finally:
+            with self.changed:
+                self.in_flight -= 1
+                self.changed.notify_all()
         with self.lock:
             self.forwarded.append(Forwarded(body, headers, answer.status_code))
         return answer.status_code
@@ -88,7 +113,7 @@ def serving_bridge(path: str) -> Iterator[Bridge]:
     try:
         yield bridge
     finally:
-        bridge.client = None
+        bridge.detach()
         server.shutdown()
         server.server_close()
         thread.join()
@@ -108,10 +133,11 @@ def api_settings(api_settings: ApiSettings, bank: BankProcess, database_url: str
 
 
 @pytest.fixture
-def wired(client: TestClient, bridge: Bridge) -> Bridge:
-    """The bridge delivering to the started app."""
-    bridge.client = client
-    return bridge
+def wired(client: TestClient, bridge: Bridge) -> Iterator[Bridge]:
+    """The bridge delivering to the started app, until just before the app stops (`Bridge.detach`)."""
+    bridge.attach(client)
+    yield bridge
+    bridge.detach()
 
 
 @pytest.fixture
