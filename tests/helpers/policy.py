@@ -102,7 +102,7 @@ def l1_rules(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class Clock:
-    """A clock the test sets and advances (Unix seconds)."""
+    """A clock the test sets and advances, in the unit the code under test reads (policy: Unix seconds)."""
 
     def __init__(self, now: int = T0) -> None:
         self.now = now

@@ -15,18 +15,11 @@ from ledger.check import verify
 from tests.api.merchants.conftest import Onboarded
 from tests.api.options.test_routes import CALL, ORDERS, POSITIONS, SERIES, order, set_index
 from tests.api.orders.conftest import Fund, balances
+from tests.helpers.policy import Clock
 from tests.helpers.problems import fields_of, problem_of
 
 EXPIRY_US = int(datetime(2027, 3, 26, 8, tzinfo=UTC).timestamp()) * 1_000_000
 """`CALL`'s expiry (config/options/series.yaml), in µs."""
-
-
-class ManualClock:
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 @pytest.fixture
@@ -42,7 +35,7 @@ def tusd(caller_balances: dict[str, tuple[str, str]]) -> Decimal:
 def test_an_expired_series_settles_in_cash_once_and_gives_the_margin_back(
     app: FastAPI, merchant_a: Onboarded, merchant_b: Onboarded, fund: Fund
 ) -> None:
-    clock = ManualClock(EXPIRY_US - 86_400 * 1_000_000)  # a day before the expiry
+    clock = Clock(EXPIRY_US - 86_400 * 1_000_000)  # a day before the expiry
     app.state.options_clock = clock
     a, b = merchant_a, merchant_b
     for merchant in (a, b):

@@ -7,7 +7,6 @@ return it once. (An amount over the nodes' per-transfer limit would do as well, 
 rule, 5,000 USD an hour, would freeze such a refund before it ever reached the nodes.)"""
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,7 +56,7 @@ from tests.api.settlement.test_anchor_devnet import (  # noqa: F401  (fixtures)
 from tests.devnet.conftest import deploy_config, deployments_dir, l1_anvil  # noqa: F401  (fixtures)
 from tests.helpers.custody_nodes import CustodyGroup
 from tests.helpers.frost_signing import fixed_key
-from tests.helpers.waiting import wait_until
+from tests.helpers.threads import meet_at
 from tests.payments.webhooks.conftest import merchant_row
 
 pytestmark = pytest.mark.devnet
@@ -223,37 +222,11 @@ def test_two_workers_meeting_the_same_refusal_return_it_once(
     _, config = rail
     refused = refund(engine, config, paid_intent(w3, engine, rail, REFUSED, 7_00))
     paid_in = merchant_balance(engine) + 7_00  # as before the refund held its amount
-    together = threading.Barrier(2, timeout=60)
-    record = payouts_module.record_refused
-    recorded: list[bool] = []
-
-    def at_once(payments: Payments, payout: Any, reason: str) -> bool:
-        together.wait()
-        done = record(payments, payout, reason)
-        recorded.append(done)
-        return done
-
-    monkeypatch.setattr(payouts_module, "record_refused", at_once)
-    failures: list[BaseException] = []
-
-    def run(payouts: PayoutWorker) -> None:
-        try:
-            payouts.run_once()
-        except BaseException as error:  # reported below, with the other thread's outcome
-            failures.append(error)
-
-    threads = [
-        threading.Thread(target=run, args=(worker(engine, config, treasury, signer_client),))
-        for _ in range(2)
-    ]
-    threads[
-        0
-    ].start()  # asks the nodes first: the second asks once the refusal is final (no request in flight)
-    assert wait_until(lambda: together.n_waiting == 1, 60)
-    threads[1].start()
-    for thread in threads:
-        thread.join(120)
-    assert failures == []
+    workers = [worker(engine, config, treasury, signer_client) for _ in range(2)]
+    # the first asks the nodes; the second asks once the refusal is final (no request in flight)
+    recorded = meet_at(
+        monkeypatch, payouts_module, "record_refused", workers[0].run_once, workers[1].run_once
+    )
     assert sorted(recorded) == [False, True]
     assert payout_row(engine, refused).status == PayoutStatus.REFUSED
     assert refunds.retrieve_refund(Payments(engine, {}), MERCHANT, refused).status is RefundStatus.FAILED

@@ -15,17 +15,10 @@ from tests.api.merchants.conftest import (  # noqa: F401  (fixtures)
     session,
 )
 from tests.api.orders.conftest import fund  # noqa: F401  (fixtures)
+from tests.helpers.policy import Clock as ManualClock
 
 RECORDING_START = 1_796_601_600_000_000
 """µs of config/venues/outside.jsonl's first snapshot."""
-
-
-class ManualClock:
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ at once return the amount once; `python -m relay.settlement` killed with SIGKILL
 again once the next withdrawal is sent) and restarted returns it once, pays the others once each, and uses
 one treasury nonce per payment."""
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from tests.api.settlement.test_anchor_devnet import (  # noqa: F401  (fixtures)
 from tests.devnet.conftest import deploy_config, deployments_dir, l1_anvil  # noqa: F401  (fixtures)
 from tests.helpers.api_process import ApiProcess
 from tests.helpers.custody_nodes import CustodyGroup
+from tests.helpers.threads import meet_at
 from tests.helpers.waiting import wait_until
 from tests.matching.spot.ledger_view import balance
 from tests.matching.spot.ledger_view import fund as fund_trader
@@ -77,33 +77,8 @@ def test_two_workers_meeting_the_same_refusal_return_it_once(
     start = balance(engine, account)
     big = withdraw(merchant_a, "15000", "wd-twice")
     assert big.status_code == 201, big.text
-    together = threading.Barrier(2, timeout=60)
-    record = withdrawals_module.record_refused
-    recorded: list[bool] = []
-
-    def at_once(engine: Engine, withdrawal: Any, reason: str) -> bool:
-        together.wait()
-        done = record(engine, withdrawal, reason)
-        recorded.append(done)
-        return done
-
-    monkeypatch.setattr(withdrawals_module, "record_refused", at_once)
-    failures: list[BaseException] = []
-
-    def run(payer: WithdrawalWorker) -> None:
-        try:
-            payer.run_once()
-        except BaseException as error:  # reported below, with the other thread's outcome
-            failures.append(error)
-
     second = WithdrawalWorker(engine, worker.transfers, worker.tokens, livemode=True)
-    threads = [threading.Thread(target=run, args=(payer,)) for payer in (worker, second)]
-    threads[0].start()
-    assert wait_until(lambda: together.n_waiting == 1, 60)
-    threads[1].start()
-    for thread in threads:
-        thread.join(120)
-    assert failures == []
+    recorded = meet_at(monkeypatch, withdrawals_module, "record_refused", worker.run_once, second.run_once)
     assert sorted(recorded) == [False, True]
     assert merchant_a.live.get(f"/v1/settlement/withdrawals/{big.json()['id']}").json()["status"] == "refused"
     assert balance(engine, account) == start  # returned once
