@@ -78,14 +78,18 @@ def rpc_batch(w3: Web3, requests: Sequence[tuple[str, list[Any]]]) -> list[dict[
 
 
 def estimate(
-    w3: Web3, sender: LocalAccount, calls: Sequence[Call]
+    w3: Web3, sender: LocalAccount, calls: Sequence[Call], *, block: str = "latest"
 ) -> tuple[list[int], TransactionFailed | None]:
-    """The gas limits of the longest prefix of `calls` that would not revert (estimate plus a fifth), and
+    """The gas limits of the longest prefix of `calls` that would not revert (estimate plus a fifth) at
+    `block` ("pending": on the node's pending state, the sender's transactions not yet mined included), and
     the refusal that ended it, if one did."""
     responses = rpc_batch(
         w3,
         [
-            ("eth_estimateGas", [{"from": sender.address, "to": call.to, "data": "0x" + call.data.hex()}])
+            (
+                "eth_estimateGas",
+                [{"from": sender.address, "to": call.to, "data": "0x" + call.data.hex()}, block],
+            )
             for call in calls
         ],
     )

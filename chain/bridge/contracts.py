@@ -89,6 +89,10 @@ class Bridge(artifacts.DeployedContract):
         fingerprint, deadline, vetoed = self.contract.functions.batch(seq).call()
         return BatchRecord(bytes(fingerprint), int(deadline), bool(vetoed))
 
+    def challenge_window(self) -> int:
+        """Seconds after its attestation before a batch's messages can be claimed (0: in the same block)."""
+        return int(self.contract.functions.challenge_window().call())
+
     def is_consumed(self, nonce: int) -> bool:
         """Whether the inbound message with this nonce was claimed (paid or queued)."""
         return bool(self.contract.functions.is_consumed(nonce).call())
@@ -146,19 +150,21 @@ class Bridge(artifacts.DeployedContract):
     ) -> tuple[list[OnchainMessage], list[list[bytes]]]:
         return [message.onchain() for message in messages], [batch.proof(message) for message in messages]
 
-    def consumed(self, nonces: Sequence[int]) -> list[bool]:
-        """`is_consumed` of each inbound nonce, asked in one batch."""
-        return [answer != 0 for answer in self._views("is_consumed", nonces)]
+    def consumed(self, nonces: Sequence[int], block: int | str = "latest") -> list[bool]:
+        """`is_consumed` of each inbound nonce at `block` (a number or a tag), asked in one batch."""
+        return [answer != 0 for answer in self._views("is_consumed", nonces, block)]
 
     def queued_at(self, leaves: Sequence[bytes]) -> list[int]:
         """`queued` of each inbound leaf (when it may be released; zero: not queued), asked in one batch."""
         return self._views("queued", leaves)
 
-    def _views(self, name: str, arguments: Sequence[object]) -> list[int]:
-        """A one-argument view returning a word, called with each of `arguments` in one JSON-RPC batch."""
+    def _views(self, name: str, arguments: Sequence[object], block: int | str = "latest") -> list[int]:
+        """A one-argument view returning a word, called with each of `arguments` at `block` in one JSON-RPC
+        batch."""
         encode = self._encoders[name]
+        at = hex(block) if isinstance(block, int) else block
         calls = [
-            ("eth_call", [{"to": self.address, "data": "0x" + encode(argument).hex()}, "latest"])
+            ("eth_call", [{"to": self.address, "data": "0x" + encode(argument).hex()}, at])
             for argument in arguments
         ]
         answers = []
@@ -178,6 +184,10 @@ class Bridge(artifacts.DeployedContract):
             if emitter == self.address.lower() and len(topics) > 1 and topics[0] in (claimed, queued):
                 outcomes[int(topics[1], 16)] = "claimed" if topics[0] == claimed else "queued"
         return outcomes
+
+    def sent_topic(self) -> str:
+        """topic0 of the event this bridge sends a message with (`SENT_EVENT`), 0x-prefixed lower-case hex."""
+        return str(getattr(self.contract.events, self.SENT_EVENT).topic).lower()
 
     def queued_topic(self) -> str:
         """topic0 of `Queued`: a claim whose receipt carries it was queued over the rate limit, not paid."""

@@ -40,43 +40,73 @@ def record_message(
 ) -> bool:
     """Record `message` found at `key` in `block` (number, hash) as seen; False if it was recorded already.
     An orphaned message found again (a reorg took its event away, another put it back) is revived."""
+    return record_messages(connection, [(message, key, block)], now_us) == 1
+
+
+Found = tuple[Message, MessageKey, tuple[int, str]]
+"""A message a watcher read, its key and its block (number, hash)."""
+KEYS_PER_LOOKUP = 500
+"""Transactions whose recorded messages one SELECT asks for (within every database's parameter limit)."""
+
+
+def record_messages(connection: Connection, found: Sequence[Found], now_us: int) -> int:
+    """Record each message of `found` (all of one source chain) as `record_message` does; how many were new
+    or revived. The recorded ones are looked up and the new ones inserted in a few statements, not two per
+    message: a watcher reads a burst's window of hundreds of messages at once."""
     columns = bridge_messages.c
-    chain_id, tx_hash, log_index = key
-    found = (
-        connection.execute(
-            select(columns.status, columns.leaf, columns.batch_id).where(
-                columns.src_chain_id == chain_id, columns.tx_hash == tx_hash, columns.log_index == log_index
+    recorded: dict[tuple[str, int], tuple[str, str | None, int | None]] = {}
+    """(tx hash, log index) -> the recorded message's status, leaf and batch id."""
+    tx_hashes = sorted({key[1] for _, key, _ in found})
+    chain_ids = {key[0] for _, key, _ in found}
+    for start in range(0, len(tx_hashes), KEYS_PER_LOOKUP):
+        rows = connection.execute(
+            select(columns.tx_hash, columns.log_index, columns.status, columns.leaf, columns.batch_id).where(
+                columns.src_chain_id.in_(chain_ids),
+                columns.tx_hash.in_(tx_hashes[start : start + KEYS_PER_LOOKUP]),
             )
+        ).mappings()
+        recorded.update(
+            {
+                (str(row["tx_hash"]), int(row["log_index"])): (row["status"], row["leaf"], row["batch_id"])
+                for row in rows
+            }
         )
-        .mappings()
-        .first()
-    )
-    if found is not None:
-        if found["status"] != "orphaned" or found["leaf"] != to_hex(message.leaf()):
-            return False
-        _revive(connection, key, found["batch_id"], block, now_us)
-        return True
-    route = message.route
-    connection.execute(
-        insert(bridge_messages).values(
-            src_chain_id=chain_id,
-            tx_hash=tx_hash,
-            log_index=log_index,
-            id=message_id(key),
-            dst_chain_id=route.dst_chain_id,
-            src_bridge=route.src_bridge,
-            dst_bridge=route.dst_bridge,
-            **message.fields(),
-            leaf=to_hex(message.leaf()),
-            block_number=block[0],
-            block_hash=block[1],
-            status="seen",
-            batch_id=None,
-            seen_us=now_us,
-            updated_us=now_us,
+    new: list[dict[str, Any]] = []
+    revived = 0
+    for message, key, block in found:
+        chain_id, tx_hash, log_index = key
+        leaf = to_hex(message.leaf())
+        known = recorded.get((tx_hash, log_index))
+        if known is not None:
+            status, recorded_leaf, batch_id = known
+            if status == "orphaned" and recorded_leaf == leaf:
+                _revive(connection, key, batch_id, block, now_us)
+                revived += 1
+            continue
+        recorded[(tx_hash, log_index)] = ("seen", leaf, None)  # found twice in `found`: recorded once
+        route = message.route
+        new.append(
+            {
+                "src_chain_id": chain_id,
+                "tx_hash": tx_hash,
+                "log_index": log_index,
+                "id": message_id(key),
+                "dst_chain_id": route.dst_chain_id,
+                "src_bridge": route.src_bridge,
+                "dst_bridge": route.dst_bridge,
+                **message.fields(),
+                "leaf": leaf,
+                "block_number": block[0],
+                "block_hash": block[1],
+                "status": "seen",
+                "batch_id": None,
+                "seen_us": now_us,
+                "updated_us": now_us,
+            }
         )
-    )
-    return True
+    if new:
+        connection.execute(insert(bridge_messages), new)
+    return len(new) + revived
 
 
 def _revive(

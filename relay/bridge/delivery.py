@@ -16,16 +16,10 @@ holder delivers it, and a relay killed holding it blocks the batch only until th
    block. Only the first is estimated (the others would revert against a chain that lacks their
    predecessor); they carry its limit plus `ATTEST_GAS_MARGIN`.
    Each batch the destination then holds is recorded `attested` with its deadline, its messages with it.
-2. Claims, once the destination's clock passed the deadline (messages `claimable`). A message is claimed
-   unless the bridge consumed its nonce already (an earlier claim landed before a crash could record it),
-   in `claim_many` transactions of up to `claims_per_transaction` messages of one batch (a gas budget per
-   transaction, `relay.bridge.settings`); up to `claims_in_flight` messages go out back to back and share
-   blocks, and only then are the receipts awaited. Each message's outcome (`claimed`, or `queued` over the
-   rate limit) is read from the bridge's own `Claimed` / `Queued` logs and recorded under its local key
-   (source chain, tx hash, log index). The bridge skips a message whose nonce was consumed meanwhile (a
-   user claimed it first), so such a chunk still lands; that message is recorded as what the bridge shows
-   (claimed or queued, no tx hash of ours). The bridge never pays a nonce twice, so however often a crash
-   repeats a step, a message pays once.
+2. Claims, once the destination's clock passed the deadline (messages `claimable`): `relay.bridge.claims`,
+   up to `claims_in_flight` messages at a time, each time under renewed leases. On a destination without a
+   challenge window, the claims of the batches a round attests are sent right behind their attestations,
+   into the same block (`ClaimSender.send_behind`).
 
 A send that fails (a node down, a revert) raises out of the round; the next round starts again from what
 the chain and the database say. Each round also releases the queued messages whose delay is over
@@ -42,7 +36,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, RowMapping
@@ -57,26 +51,22 @@ from chain.transactions import TransactionFailed
 from payments.bridge.lease import drop_lease, take_lease
 from payments.bridge.store import (
     BatchPolicy,
-    Outcome,
     batch_messages,
     cut_batch,
     from_hex,
     load_batch,
     message_of,
     open_batches,
-    queued_messages,
     set_batch,
-    set_message,
-    set_messages,
 )
 from payments.bridge.vetoes import drop_batches_from
+from relay.bridge.claims import DELIVERED, Claim, ClaimSender, SentClaims
 
 log = logging.getLogger("relay.bridge")
 
 Signer = Callable[[BridgeBatch, Sequence[Message], str], OnchainSignature]
 """(intent, the batch's messages, idempotency key) -> the custody group's signature (R.x, R.y, z)."""
 
-DELIVERED = ("claimed", "queued", "released")
 SIGNING_THREADS = 2
 """Sign requests of one round asked at once. Each waits on the API and the signer nodes, but every node
 witnesses a batch's messages on the chains one batch at a time, so more at once only queues at the nodes
@@ -110,16 +100,20 @@ class Deliverer:
     """Messages in one `claim_many` (`relay.bridge.settings`: a gas budget per transaction)."""
     clock: Callable[[], int] = now_us
     """Microseconds since the epoch: the batch policy's and the leases' clock (a test's, to expire one)."""
+    claims: ClaimSender = field(init=False)
 
     def __post_init__(self) -> None:
         self.route = self.destination.inbound()
+        self.claims = ClaimSender(
+            self.engine, self.destination, self.relayer, self.route, self.clock, self.claims_per_transaction
+        )
 
     def run_once(self) -> int:
         """Cut what is due and carry every open batch this relay holds the lease of on; the number of
         messages delivered."""
         while cut_batch(self.engine, self.route, self.policy, self.clock()) is not None:
             pass
-        delivered = self.release_due()
+        delivered = self.claims.release_due()
         held = []
         for batch in open_batches(self.engine, self.route):
             lease = f"bridge-batch:{batch['id']}"
@@ -149,14 +143,16 @@ class Deliverer:
         window is over and which is not vetoed (their claims sent together, `claims_in_flight` at a time,
         each time under renewed leases); the messages delivered."""
         held = self.drop_unattested(held)
+        delivered = 0
         try:
-            self.attest([entry for entry in held if entry.batch["status"] == "cut"])
+            delivered = self.attest([entry for entry in held if entry.batch["status"] == "cut"])
         except Exception as error:  # the batches attested before it are still claimed this round
             attest_failure: Exception | None = error
         else:
             attest_failure = None
         now = int(self.destination.w3.eth.get_block("latest")["timestamp"])
-        ready, claims = [], []
+        ready: list[Held] = []
+        claims: list[tuple[Held, RowMapping]] = []
         for entry in held:
             opened = self.open_for_claims(entry, now)
             if opened is not None:
@@ -168,7 +164,6 @@ class Deliverer:
             entry.lease: (entry, last_claim.get(entry.lease, -1)) for entry in ready if not entry.orphaned
         }
         self._mark_delivered(undelivered, 0)
-        delivered = 0
         for start in range(0, len(claims), self.claims_in_flight):
             chunk = claims[start : start + self.claims_in_flight]
             leases = {entry.lease for entry, _ in chunk}
@@ -177,7 +172,7 @@ class Deliverer:
                 for lease in leases
             ):
                 return delivered  # a lease ran out and another relay took its batch over
-            delivered += self.claim(chunk)
+            delivered += self.claims.claim([claim_of(entry, row) for entry, row in chunk])
             self._mark_delivered(undelivered, start + len(chunk))
         if attest_failure is not None:
             raise attest_failure
@@ -239,10 +234,11 @@ class Deliverer:
                 drop_lease(self.engine, lease, self.holder)
                 log.info("batch %s (seq %s) delivered", entry.batch["id"], entry.batch["seq"])
 
-    def attest(self, entries: Sequence["Held"]) -> None:
+    def attest(self, entries: Sequence["Held"]) -> int:
         """Attest the cut batches of `entries` (by seq) on the destination, unless an earlier round did, and
         record each the destination holds attested; the first that is not there after the round ends it
-        (what failed is raised, the batches after it stay cut for the next round).
+        (what failed is raised, the batches after it stay cut for the next round). The number of messages
+        claimed behind the attestations (`_send_attestations`), recorded however the round ends.
 
         All are signed first (up to SIGNING_THREADS requests at once), then sent back to back and awaited
         together: the module docstring says why the signer nodes sign a seq ahead of the destination."""
@@ -250,6 +246,7 @@ class Deliverer:
         signatures, failure = self._sign_all(pending)
         tx_hashes: dict[int, str] = {}
         refusal: TransactionFailed | None = None
+        behind = SentClaims()
         if signatures:
             hint = key_hint(self.destination.custody_key()[0])
             signed = pending[: len(signatures)]
@@ -261,17 +258,45 @@ class Deliverer:
             first, refusal = pipeline.estimate(w3, self.relayer, calls[:1])
             if first:
                 limits = [first[0]] + [first[0] + ATTEST_GAS_MARGIN] * (len(calls) - 1)
-                mined = pipeline.send_in_waves(w3, self.relayer, calls, limits)
+                mined, behind = self._send_attestations(signed, calls, limits)
                 for entry, receipt in zip(signed, mined, strict=False):
                     if receipt.succeeded:
                         tx_hashes[int(entry.batch["seq"])] = receipt.tx_hash
+        try:
+            self._record_attested(entries, tx_hashes, failure or refusal)
+        finally:
+            claimed = self.claims.record(behind) if behind.tx_hashes else 0
+        return claimed
+
+    def _send_attestations(
+        self, signed: Sequence["Held"], calls: Sequence[pipeline.Call], limits: Sequence[int]
+    ) -> tuple[list[pipeline.Mined], SentClaims]:
+        """Send the attestations of `signed` and await them; their receipts, and the claims sent behind them
+        into the same block when the destination has no challenge window and the block has room."""
+        w3 = self.destination.w3
+        room = int(w3.eth.get_block("latest")["gasLimit"]) - sum(limits)
+        if room <= 0 or self.destination.challenge_window() != 0:
+            return pipeline.send_in_waves(w3, self.relayer, calls, limits), SentClaims()
+        tx_hashes = pipeline.send(w3, self.relayer, calls, limits)
+        claims = [
+            claim_of(entry, row)
+            for entry in signed[: len(tx_hashes)]
+            for row in batch_messages(self.engine, int(entry.batch["id"]))
+            if row["status"] not in (*DELIVERED, "orphaned")
+        ]
+        behind = self.claims.send_behind(claims[: self.claims_in_flight], room)
+        return pipeline.wait_for_all(w3, self.relayer, tx_hashes), behind
+
+    def _record_attested(
+        self, entries: Sequence["Held"], tx_hashes: dict[int, str], failure: Exception | None
+    ) -> None:
+        """Record attested each batch of `entries` the destination holds, with its attestation's tx hash
+        where this round sent it; the first it does not hold raises `failure` (what stopped the round)."""
         for entry in entries:
             seq = int(entry.batch["seq"])
             record = self.destination.record(seq)
             if record.fingerprint == bytes(32):
-                raise (
-                    failure or refusal or TransactionFailed(f"attest({seq})", "not attested after the round")
-                )
+                raise failure or TransactionFailed(f"attest({seq})", "not attested after the round")
             if record.fingerprint != fingerprint(entry.tree.root):
                 raise BridgeError(f"seq {seq} on {self.destination.address} holds another root")
             set_batch(
@@ -312,84 +337,6 @@ class Deliverer:
             # Idempotency-Keys and gets them back
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def release_due(self) -> int:
-        """Release the route's queued messages whose delay is over (anyone may; the bridge pays each once:
-        a second release reverts, and one that landed before a crash shows as no longer queued)."""
-        released = 0
-        now = int(self.destination.w3.eth.get_block("latest")["timestamp"])
-        for row in queued_messages(self.engine, self.route):
-            message = message_of(self.route, row)
-            release_at = int(self.destination.contract.functions.queued(message.leaf()).call())
-            tx_hash = None
-            if release_at != 0:
-                if release_at > now:
-                    continue
-                receipt = self.destination.release(self.relayer, message)
-                tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-            set_message(self.engine, row, "released", self.clock(), tx_hash or row["claim_tx_hash"])
-            released += 1
-        return released
-
-    def claim(self, claims: list[tuple["Held", RowMapping]]) -> int:
-        """Claim each message of `claims` unless the bridge consumed its nonce, and record each outcome under
-        its key; the number recorded.
-
-        The messages go in `claim_many` transactions of one batch each, at most `claims_per_transaction`
-        messages a transaction; those are estimated, signed with consecutive nonces and sent together, and
-        only then are their receipts awaited (`chain.pipeline`), so they share blocks. Estimation stops at the
-        first transaction that would revert: the ones before it are sent, awaited and recorded, then its
-        refusal is raised. A transaction mined reverted leaves its messages unrecorded for the next round
-        (the bridge never pays a nonce twice, so however a round ends, nothing is paid twice).
-        """
-        w3 = self.destination.w3
-        messages = [entry.tree.message(int(row["nonce"])) for entry, row in claims]
-        consumed = self.destination.consumed([message.nonce for message in messages])
-        outcomes = self._outcomes_of([row for (_, row), done in zip(claims, consumed, strict=True) if done])
-        chunks: list[list[tuple[Held, RowMapping, Message]]] = []
-        for (entry, row), message, done in zip(claims, messages, consumed, strict=True):
-            if done:
-                continue
-            if chunks and chunks[-1][0][0] is entry and len(chunks[-1]) < self.claims_per_transaction:
-                chunks[-1].append((entry, row, message))
-            else:
-                chunks.append([(entry, row, message)])
-        calls = [
-            self.destination.claim_many_call(
-                int(chunk[0][0].batch["seq"]), chunk[0][0].tree, [message for _, _, message in chunk]
-            )
-            for chunk in chunks
-        ]
-        gas_limits, refusal = pipeline.estimate(w3, self.relayer, calls)
-        mined = pipeline.send_in_waves(w3, self.relayer, calls[: len(gas_limits)], gas_limits)
-        skipped: list[RowMapping] = []
-        for chunk, receipt in zip(chunks, mined, strict=False):
-            if not receipt.succeeded:
-                continue
-            done_here = self.destination.claim_outcomes(receipt)
-            for _, row, message in chunk:
-                outcome = done_here.get(message.nonce)
-                if outcome is None:  # skipped: consumed by a claim that landed before this one
-                    skipped.append(row)
-                else:
-                    outcomes.append((row, outcome, receipt.tx_hash))
-        outcomes += self._outcomes_of(skipped)
-        set_messages(self.engine, outcomes, self.clock())
-        if refusal is not None:
-            raise refusal
-        if len(outcomes) < len(claims):
-            reverted = next((receipt.tx_hash for receipt in mined if not receipt.succeeded), None)
-            raise TransactionFailed("claim_many()", "not all sent or mined", reverted)
-        return len(outcomes)
-
-    def _outcomes_of(self, rows: Sequence[RowMapping]) -> list[Outcome]:
-        """What became of messages the bridge consumed outside this round's transactions (an earlier round
-        whose record a crash lost, or a user's own claim): queued or claimed, asked in one batch."""
-        queued = self.destination.queued_at([message_of(self.route, row).leaf() for row in rows])
-        return [
-            (row, "queued" if release_at != 0 else "claimed", None)
-            for row, release_at in zip(rows, queued, strict=True)
-        ]
-
 
 @dataclass(frozen=True)
 class Held:
@@ -410,3 +357,8 @@ def seq_and_prev_root(batch: RowMapping) -> tuple[int, bytes]:
 def orphaned_in(rows: Sequence[RowMapping]) -> tuple[int, ...]:
     """The nonces of the messages of `rows` a deep reorg orphaned."""
     return tuple(int(row["nonce"]) for row in rows if row["status"] == "orphaned")
+
+
+def claim_of(entry: Held, row: RowMapping) -> Claim:
+    """A message row of `entry`'s batch, as `ClaimSender` takes it."""
+    return entry.tree, int(entry.batch["seq"]), row

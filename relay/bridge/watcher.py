@@ -20,7 +20,8 @@ from sqlalchemy import Connection, RowMapping
 from web3.exceptions import TransactionNotFound
 
 from chain.bridge.message import Message
-from payments.bridge.store import MessageKey, forget_unbatched_after, record_message, to_hex
+from chain.bridge.sent_logs import read_sent
+from payments.bridge.store import MessageKey, forget_unbatched_after, record_messages, to_hex
 from payments.bridge.vetoes import batch_seqs, batched_after, move_message, orphan_messages
 from relay.bridge.windows import WindowReader
 
@@ -123,18 +124,23 @@ class BridgeWatcher(WindowReader):
 
     def apply(self, connection: Connection, first: int, last: int) -> int:
         """The window's messages recorded; how many were new."""
-        event = getattr(self.bridge.contract.events, self.bridge.SENT_EVENT)
         now_us = time.time_ns() // 1_000
-        recorded = 0
-        for entry in event.get_logs(from_block=first, to_block=last):
-            message = Message.from_event(self.route, entry["args"])
-            key = (
-                self.route.src_chain_id,
-                "0x" + bytes(entry["transactionHash"]).hex(),
-                int(entry["logIndex"]),
+        topic0 = [self.bridge.sent_topic()]
+        found = [
+            (
+                sent.message,
+                (self.route.src_chain_id, sent.tx_hash, sent.log_index),
+                (sent.block_number, sent.block_hash),
             )
-            block = (int(entry["blockNumber"]), "0x" + bytes(entry["blockHash"]).hex())
-            if record_message(connection, message, key, block, now_us):
-                recorded += 1
-                log.info("message %s from chain %s seen", message.nonce, self.route.src_chain_id)
+            for sent in read_sent(self.bridge.w3, self.route, first, last, topic0=topic0)
+        ]
+        recorded = record_messages(connection, found, now_us)
+        if found:
+            log.info(
+                "messages %s to %s from chain %s read, %s new",
+                found[0][0].nonce,
+                found[-1][0].nonce,
+                self.route.src_chain_id,
+                recorded,
+            )
         return recorded

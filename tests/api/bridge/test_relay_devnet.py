@@ -4,16 +4,19 @@ once. A crash at every step resumes to one mint per message; of two relays only 
 and a dead one's lease expires; a reorg shallower than the depth mints nothing twice; a deposit over the rate
 limit is queued and released once, by the relay or by anyone else."""
 
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from eth_typing import HexStr
 from sqlalchemy import Engine, select
 
 from chain import pipeline
 from chain.bridge.batch import Batch
 from chain.dev_accounts import dev_accounts
-from chain.transactions import send_call
+from chain.transactions import TransactionFailed, send_call
 from payments.bridge.lease import take_lease
 from payments.bridge.schema import bridge_batches, bridge_messages
 from payments.bridge.store import BatchPolicy, cut_batch, message_of, queued_messages
@@ -287,3 +290,80 @@ def test_a_queued_deposit_released_by_someone_else_is_recorded_not_paid_again(
     assert statuses(engine) == [(1, "released")]
     assert deliverer.run_once() == 0
     assert bridges.bridged_balance(alice.address) == 3_000_000
+
+
+def test_claims_ride_in_the_block_that_attests_their_batch(
+    bridges: Bridges, engine: Engine, sign: Signer
+) -> None:
+    """L2 has no challenge window, so a batch is claimable in the block that attests it: the relay sends
+    the claims right behind the attestation (estimated on the pending state) and both land in one block.
+    L2 mines here only once two transactions wait, or after 3 s with one: a relay that awaited the
+    attestation's receipt before claiming would show two blocks."""
+    alice = dev_accounts()[USERS[0]]
+    for _ in range(3):
+        bridges.deposit(alice, 1_000_000)
+    assert seen(bridges, engine) == 3
+    with MinedInPairs(bridges.l2_node.url):
+        assert relay(bridges, engine, sign).run_once() == 3
+    with engine.connect() as connection:
+        attest_tx = HexStr(str(connection.scalar(select(bridge_batches.c.attest_tx_hash))))
+        claim_txs = {HexStr(str(tx)) for tx in connection.scalars(select(bridge_messages.c.claim_tx_hash))}
+    w3 = bridges.l2.w3
+    attested_in = w3.eth.get_transaction_receipt(attest_tx)["blockNumber"]
+    assert {w3.eth.get_transaction_receipt(tx)["blockNumber"] for tx in claim_txs} == {attested_in}
+    assert statuses(engine) == [(1, "claimed"), (2, "claimed"), (3, "claimed")]
+    assert bridges.bridged_balance(alice.address) == 3_000_000
+
+
+def test_claims_wait_for_the_attestation_when_the_pending_state_lacks_it(
+    bridges: Bridges, engine: Engine, sign: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node whose pending state does not show the attestation refuses the claims' estimate there: nothing
+    is sent early, and the claims go out once the attestation is mined, in the same round."""
+    estimate = pipeline.estimate
+    asked: list[str] = []
+
+    def no_pending_state(w3: Any, sender: Any, calls: Any, *, block: str = "latest") -> Any:
+        asked.append(block)
+        if block == "pending":
+            return [], TransactionFailed("claim_many()", "execution reverted: bridge: batch is not attested")
+        return estimate(w3, sender, calls, block=block)
+
+    monkeypatch.setattr(pipeline, "estimate", no_pending_state)
+    alice = dev_accounts()[USERS[0]]
+    bridges.deposit(alice, 1_000_000)
+    bridges.deposit(alice, 2_000_000)
+    assert seen(bridges, engine) == 2
+    assert relay(bridges, engine, sign).run_once() == 2
+    assert "pending" in asked
+    assert statuses(engine) == [(1, "claimed"), (2, "claimed")]
+    assert bridges.bridged_balance(alice.address) == 3_000_000
+
+
+class MinedInPairs:
+    """Within the block, `url`'s anvil mines only when two transactions wait in its pool, or one has waited
+    3 s (so a relay that sends one at a time still ends, and the test fails on its blocks instead)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._mine, daemon=True)
+
+    def __enter__(self) -> None:
+        rpc_call(self.url, "evm_setAutomine", [False])
+        self.thread.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        rpc_call(self.url, "evm_setAutomine", [True])
+
+    def _mine(self) -> None:
+        alone_since: float | None = None
+        while not self.stop.wait(0.02):
+            waiting = int(str(rpc_call(self.url, "txpool_status")["pending"]), 0)
+            if waiting == 1 and alone_since is None:
+                alone_since = time.monotonic()
+            if waiting >= 2 or (waiting == 1 and alone_since and time.monotonic() - alone_since > 3):
+                rpc_call(self.url, "anvil_mine", ["0x1"])
+                alone_since = None
