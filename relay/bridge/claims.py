@@ -35,6 +35,10 @@ from payments.bridge.store import Outcome, message_of, queued_messages, set_mess
 DELIVERED = ("claimed", "queued", "released")
 """A message in one of these statuses is paid or queued on the destination: never claimed again."""
 
+ESTIMATE_WORKERS = 3
+"""JSON-RPC batches of claim estimates asked at once (`chain.pipeline.estimate`): claims sent behind an
+attestation must be estimated before the destination's next block to ride in it."""
+
 Claim = tuple[Batch, int, RowMapping]
 """A message to claim: its batch's tree, the batch's seq and the message's row."""
 
@@ -82,7 +86,7 @@ class ClaimSender:
         w3 = self.destination.w3
         known, chunks = self._chunks(claims)
         calls = [self._call(chunk) for chunk in chunks]
-        gas_limits, refusal = pipeline.estimate(w3, self.relayer, calls)
+        gas_limits, refusal = pipeline.estimate(w3, self.relayer, calls, workers=ESTIMATE_WORKERS)
         mined = pipeline.send_in_waves(w3, self.relayer, calls[: len(gas_limits)], gas_limits)
         outcomes = known + self._outcomes(chunks, mined)
         set_messages(self.engine, outcomes, self.clock())
@@ -100,7 +104,7 @@ class ClaimSender:
         w3 = self.destination.w3
         known, chunks = self._chunks(claims)
         calls = [self._call(chunk) for chunk in chunks]
-        gas_limits, _ = pipeline.estimate(w3, self.relayer, calls, block="pending")
+        gas_limits, _ = pipeline.estimate(w3, self.relayer, calls, block="pending", workers=ESTIMATE_WORKERS)
         fitting, total = 0, 0
         while fitting < len(gas_limits) and total + gas_limits[fitting] <= room:
             total += gas_limits[fitting]

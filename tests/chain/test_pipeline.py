@@ -75,6 +75,21 @@ def test_estimation_stops_at_the_first_refusal(token: Any) -> None:
     assert w3.eth.get_transaction_count(SENDER.address) == before + 1
 
 
+@pytest.mark.parametrize("workers", [2, 3, 8])
+def test_estimates_asked_in_parallel_batches_keep_the_order_and_stop_at_the_first_refusal(
+    token: Any, workers: int
+) -> None:
+    w3: Web3 = token.w3
+    amounts = [1, 2, 3, 4, 10**9, 5, 6]  # the fifth is more than the sender holds
+    limits, refusal = estimate(w3, SENDER, transfers(token, amounts), workers=workers)
+    assert limits == estimate(w3, SENDER, transfers(token, amounts[:4]))[0]
+    assert refusal is not None
+    assert "transfer()" in str(refusal)
+    assert estimate(w3, SENDER, transfers(token, [1, 2, 3]), workers=workers) == (
+        estimate(w3, SENDER, transfers(token, [1, 2, 3]))
+    )
+
+
 def test_a_call_mined_reverted_is_reported_failed(token: Any) -> None:
     w3: Web3 = token.w3
     (call,) = transfers(token, [10**9])

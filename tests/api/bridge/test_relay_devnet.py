@@ -323,11 +323,11 @@ def test_claims_wait_for_the_attestation_when_the_pending_state_lacks_it(
     estimate = pipeline.estimate
     asked: list[str] = []
 
-    def no_pending_state(w3: Any, sender: Any, calls: Any, *, block: str = "latest") -> Any:
+    def no_pending_state(w3: Any, sender: Any, calls: Any, *, block: str = "latest", workers: int = 1) -> Any:
         asked.append(block)
         if block == "pending":
             return [], TransactionFailed("claim_many()", "execution reverted: bridge: batch is not attested")
-        return estimate(w3, sender, calls, block=block)
+        return estimate(w3, sender, calls, block=block, workers=workers)
 
     monkeypatch.setattr(pipeline, "estimate", no_pending_state)
     alice = dev_accounts()[USERS[0]]
