@@ -53,11 +53,13 @@ def record_messages(connection: Connection, found: Sequence[Found], now_us: int)
     """Record each message of `found` (all of one source chain) as `record_message` does; how many were new
     or revived. The recorded ones are looked up and the new ones inserted in a few statements, not two per
     message: a watcher reads a burst's window of hundreds of messages at once."""
+    chain_ids = {key[0] for _, key, _ in found}
+    if len(chain_ids) > 1:
+        raise ValueError(f"messages of one source chain at a time, not of {sorted(chain_ids)}")
     columns = bridge_messages.c
     recorded: dict[tuple[str, int], tuple[str, str | None, int | None]] = {}
     """(tx hash, log index) -> the recorded message's status, leaf and batch id."""
     tx_hashes = sorted({key[1] for _, key, _ in found})
-    chain_ids = {key[0] for _, key, _ in found}
     for start in range(0, len(tx_hashes), KEYS_PER_LOOKUP):
         rows = connection.execute(
             select(columns.tx_hash, columns.log_index, columns.status, columns.leaf, columns.batch_id).where(

@@ -2,6 +2,7 @@
 statements, each message once however often it is read (twice in one window, or again in a later one), and
 an orphaned message read again is revived, not recorded twice."""
 
+import pytest
 from eth_utils import to_checksum_address
 from sqlalchemy import Engine, select, update
 
@@ -46,3 +47,10 @@ def test_an_orphaned_message_read_again_is_revived(engine: Engine) -> None:
     with engine.begin() as connection:
         assert record_messages(connection, [found(1), found(2)], now_us=2) == 1
     assert statuses(engine) == {1: "seen", 2: "seen"}
+
+
+def test_messages_of_two_source_chains_at_once_are_refused(engine: Engine) -> None:
+    message, (_, tx_hash, log_index), block = found(1)
+    with engine.begin() as connection, pytest.raises(ValueError, match="one source chain"):
+        record_messages(connection, [found(2), (message, (31338, tx_hash, log_index), block)], now_us=1)
+    assert statuses(engine) == {}
