@@ -23,7 +23,7 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.exceptions import TimeExhausted
 from web3.types import RPCEndpoint
@@ -85,15 +85,17 @@ def estimate(
     `block` ("pending": on the node's pending state, the sender's transactions not yet mined included), and
     the refusal that ended it, if one did.
 
-    `workers` > 1 splits the calls into that many JSON-RPC batches asked at once (web3 keeps a session per
-    thread): a node works through one batch's estimates one after another, and a `claim_many` of 100
-    messages takes anvil some 85 ms to estimate, so ten of them in one batch would miss the block a relay
-    wants them in."""
+    `workers` > 1 splits the calls into that many JSON-RPC batches asked at once, over HTTP: a node works
+    through one batch's estimates one after another, and a `claim_many` of 100 messages takes anvil some
+    85 ms to estimate, so ten of them in one batch would miss the block a relay wants them in."""
     requests = [
         ("eth_estimateGas", [{"from": sender.address, "to": call.to, "data": "0x" + call.data.hex()}, block])
         for call in calls
     ]
-    parts = max(1, min(workers, len(requests)))
+    # only over HTTP, where web3 keeps a session per thread: a WebSocket provider shares one connection,
+    # and threads reading it take each other's answers
+    parallel = isinstance(w3.provider, HTTPProvider)
+    parts = max(1, min(workers if parallel else 1, len(requests)))
     if parts == 1:
         responses = rpc_batch(w3, requests)
     else:

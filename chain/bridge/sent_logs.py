@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from eth_abi import decode
+from eth_abi.exceptions import DecodingError
 from eth_utils import to_checksum_address
 from web3 import Web3
 
@@ -29,6 +30,8 @@ SENT_SIGNATURES: Final = (
 )
 SENT_TOPICS: Final = frozenset("0x" + Web3.keccak(text=signature).hex() for signature in SENT_SIGNATURES)
 """topic0 of either event: a log with another topic0 is no message."""
+ADDRESS_TOPIC_PADDING: Final = "0x" + "00" * 12
+"""An indexed address is a word whose first 12 bytes are zero: a topic with anything there is no address."""
 
 
 @dataclass(frozen=True)
@@ -77,17 +80,29 @@ def read_sent(
 
 def sent_log(route: Route, log: Mapping[str, Any]) -> SentLog:
     """The message a raw `Deposited` / `Withdrawn` log (JSON-RPC form: hex strings) describes, on `route`.
-    A log of any other shape raises ValueError."""
-    topics = log["topics"]
-    if len(topics) != 4 or str(topics[0]).lower() not in SENT_TOPICS:
-        raise ValueError(f"log {log.get('logIndex')} of {log.get('transactionHash')} is no sent message")
-    remote_token, remote_recipient, amount = decode(SENT_DATA_TYPES, bytes.fromhex(str(log["data"])[2:]))
+    A log of any other shape, or of another emitter than the route's source bridge, raises ValueError, as
+    strictly as web3's own decoding would refuse it (the padding of every word checked)."""
+    topics = [str(topic).lower() for topic in log["topics"]]
+    where = f"log {log.get('logIndex')} of {log.get('transactionHash')}"
+    if len(topics) != 4 or topics[0] not in SENT_TOPICS:
+        raise ValueError(f"{where} is no sent message")
+    if str(log["address"]).lower() != route.src_bridge.lower():
+        raise ValueError(f"{where} was emitted by {log['address']}, not the source bridge {route.src_bridge}")
+    if any(not topic.startswith(ADDRESS_TOPIC_PADDING) for topic in topics[2:]):
+        raise ValueError(f"{where} has an address topic with non-zero padding")
+    try:
+        data = bytes.fromhex(str(log["data"])[2:])
+        if len(data) != 32 * len(SENT_DATA_TYPES):  # checked here: not every eth_abi registry is strict
+            raise ValueError(f"{len(data)} bytes")
+        remote_token, remote_recipient, amount = decode(SENT_DATA_TYPES, data)
+    except (DecodingError, ValueError) as error:
+        raise ValueError(f"{where} has data that is no sent message: {type(error).__name__}") from None
     message = Message(
         route=route,
         nonce=int(topics[1], 16),
-        src_token=to_checksum_address("0x" + str(topics[2])[-40:]),
+        src_token=to_checksum_address("0x" + topics[2][-40:]),
         dst_token=to_checksum_address(remote_token),
-        sender=to_checksum_address("0x" + str(topics[3])[-40:]),
+        sender=to_checksum_address("0x" + topics[3][-40:]),
         recipient=to_checksum_address(remote_recipient),
         amount=int(amount),
     )

@@ -52,6 +52,7 @@ from chain.bridge.contracts import Bridge, BridgeL1
 from chain.bridge.message import Message
 from chain.bridge.sent_logs import read_sent
 from chain.client import make_web3
+from chain.errors import ChainError
 from chain.intents import BridgeBatch
 from custody.protocol.errors import ChainUnreadable
 
@@ -145,7 +146,8 @@ class ChainWitness:
         try:
             with self._lock:
                 return self._read(intent, batch, confirmations)
-        except (Web3Exception, OSError) as error:
+        except (Web3Exception, OSError, ValueError, ChainError) as error:  # ValueError, ChainError: a log or
+            # an answer no bridge could have given (`chain.bridge.sent_logs`): the endpoint is not to be read
             raise ChainUnreadable(
                 f"chain {intent.src_chain_id} or {intent.dst_chain_id} did not answer: {type(error).__name__}"
             ) from None

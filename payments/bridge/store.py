@@ -83,6 +83,7 @@ def record_messages(connection: Connection, found: Sequence[Found], now_us: int)
             status, recorded_leaf, batch_id = known
             if status == "orphaned" and recorded_leaf == leaf:
                 _revive(connection, key, batch_id, block, now_us)
+                recorded[(tx_hash, log_index)] = ("revived", leaf, batch_id)  # found twice: revived once
                 revived += 1
             continue
         recorded[(tx_hash, log_index)] = ("seen", leaf, None)  # found twice in `found`: recorded once

@@ -264,9 +264,10 @@ class Deliverer:
                         tx_hashes[int(entry.batch["seq"])] = receipt.tx_hash
         try:
             self._record_attested(entries, tx_hashes, failure or refusal)
-        finally:
-            claimed = self.claims.record(behind) if behind.tx_hashes else 0
-        return claimed
+        except Exception:
+            self._record_quietly(behind)
+            raise
+        return self.claims.record(behind) if behind.tx_hashes else 0
 
     def _send_attestations(
         self, signed: Sequence["Held"], calls: Sequence[pipeline.Call], limits: Sequence[int]
@@ -278,14 +279,44 @@ class Deliverer:
         if room <= 0 or self.destination.challenge_window() != 0:
             return pipeline.send_in_waves(w3, self.relayer, calls, limits), SentClaims()
         tx_hashes = pipeline.send(w3, self.relayer, calls, limits)
+        behind = self._claims_behind(signed[: len(tx_hashes)], room)
+        try:
+            return pipeline.wait_for_all(w3, self.relayer, tx_hashes), behind
+        except Exception:
+            self._record_quietly(behind)
+            raise
+
+    def _claims_behind(self, attested: Sequence["Held"], room: int) -> SentClaims:
+        """The claims of the batches whose attestations were just sent, sent behind them
+        (`ClaimSender.send_behind`) under renewed leases. Nothing goes early if a lease was lost (another
+        relay may be delivering the batch) or the sending fails: the claims then follow the attestations'
+        receipts, as on a destination with a window, and the round goes on."""
+        if not all(
+            take_lease(self.engine, entry.lease, self.holder, self.clock(), self.lease_ttl_us)
+            for entry in attested
+        ):
+            return SentClaims()
         claims = [
             claim_of(entry, row)
-            for entry in signed[: len(tx_hashes)]
+            for entry in attested
             for row in batch_messages(self.engine, int(entry.batch["id"]))
             if row["status"] not in (*DELIVERED, "orphaned")
         ]
-        behind = self.claims.send_behind(claims[: self.claims_in_flight], room)
-        return pipeline.wait_for_all(w3, self.relayer, tx_hashes), behind
+        try:
+            return self.claims.send_behind(claims[: self.claims_in_flight], room)
+        except Exception as error:  # an RPC failure, a refused send: the usual path claims them
+            log.warning("claims not sent behind their attestations: %s", type(error).__name__)
+            return SentClaims()
+
+    def _record_quietly(self, behind: SentClaims) -> None:
+        """Record the claims sent behind the attestations on a round that is failing: their outcomes keep
+        their tx hashes if they landed; if even that fails, the next round reads them from the bridge."""
+        if not behind.tx_hashes:
+            return
+        try:
+            self.claims.record(behind)
+        except Exception as error:
+            log.warning("claims sent behind attestations not recorded: %s", type(error).__name__)
 
     def _record_attested(
         self, entries: Sequence["Held"], tx_hashes: dict[int, str], failure: Exception | None

@@ -88,6 +88,23 @@ def test_anything_else_is_refused(log: dict[str, object]) -> None:
         sent_log(DEPOSITS, log)
 
 
+def test_a_dirty_address_topic_another_emitter_or_bad_data_is_refused() -> None:
+    dirty = raw_log(raw_topic("Deposited"), 1, 1)
+    dirty["topics"][2] = "0x" + "01" + "00" * 11 + TOKEN[2:].lower()  # type: ignore[index]
+    with pytest.raises(ValueError, match="padding"):
+        sent_log(DEPOSITS, dirty)
+    elsewhere = {**raw_log(raw_topic("Deposited"), 1, 1), "address": L2_BRIDGE.lower()}
+    with pytest.raises(ValueError, match="not the source bridge"):
+        sent_log(DEPOSITS, elsewhere)
+    short = {**raw_log(raw_topic("Deposited"), 1, 1), "data": "0x" + "00" * 64}
+    with pytest.raises(ValueError, match="data"):
+        sent_log(DEPOSITS, short)
+    padded = raw_log(raw_topic("Deposited"), 1, 1)
+    padded["data"] = "0x" + "ff" * 12 + str(padded["data"])[2 + 24 :]  # the remote token's word, dirty
+    with pytest.raises(ValueError, match="data"):
+        sent_log(DEPOSITS, padded)
+
+
 def test_a_nonce_past_uint64_is_refused_as_a_message_would_be() -> None:
     log = raw_log(raw_topic("Withdrawn"), 1, 1)
     log["topics"][1] = "0x" + (2**64).to_bytes(32, "big").hex()  # type: ignore[index]

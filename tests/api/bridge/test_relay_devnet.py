@@ -348,6 +348,7 @@ class MinedInPairs:
         self.url = url
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._mine, daemon=True)
+        self.failure: Exception | None = None
 
     def __enter__(self) -> None:
         rpc_call(self.url, "evm_setAutomine", [False])
@@ -357,13 +358,19 @@ class MinedInPairs:
         self.stop.set()
         self.thread.join()
         rpc_call(self.url, "evm_setAutomine", [True])
+        if self.failure is not None:
+            raise AssertionError(f"the mining thread failed: {self.failure!r}")
 
     def _mine(self) -> None:
         alone_since: float | None = None
-        while not self.stop.wait(0.02):
-            waiting = int(str(rpc_call(self.url, "txpool_status")["pending"]), 0)
-            if waiting == 1 and alone_since is None:
-                alone_since = time.monotonic()
-            if waiting >= 2 or (waiting == 1 and alone_since and time.monotonic() - alone_since > 3):
-                rpc_call(self.url, "anvil_mine", ["0x1"])
-                alone_since = None
+        try:
+            while not self.stop.wait(0.02):
+                waiting = int(str(rpc_call(self.url, "txpool_status")["pending"]), 0)
+                if waiting == 1 and alone_since is None:
+                    alone_since = time.monotonic()
+                if waiting >= 2 or (waiting == 1 and alone_since and time.monotonic() - alone_since > 3):
+                    rpc_call(self.url, "anvil_mine", ["0x1"])
+                    alone_since = None
+        except Exception as error:  # mine as usual again, so the relay ends and the test fails here
+            self.failure = error
+            rpc_call(self.url, "evm_setAutomine", [True])

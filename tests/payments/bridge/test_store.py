@@ -45,7 +45,7 @@ def test_an_orphaned_message_read_again_is_revived(engine: Engine) -> None:
             update(bridge_messages).where(bridge_messages.c.nonce == 2).values(status="orphaned")
         )
     with engine.begin() as connection:
-        assert record_messages(connection, [found(1), found(2)], now_us=2) == 1
+        assert record_messages(connection, [found(1), found(2), found(2)], now_us=2) == 1
     assert statuses(engine) == {1: "seen", 2: "seen"}
 
 
