@@ -1,6 +1,6 @@
 """The API load benchmark: concurrent custody sign requests against a devnet API, and `/health` meanwhile.
 
-It starts its own devnet (`scripts._support.stack.DevnetStack`: two anvil chains, three signer-node
+It starts its own devnet (`scripts._support.stack.devnet.DevnetStack`: two anvil chains, three signer-node
 processes over mutual TLS, the API under uvicorn, contracts deployed, the nodes' policy) on ports of its
 own, so it never meets a `make devnet` that is running, then keeps `--clients` clients (one connection each)
 posting distinct Anchor sign requests for `--seconds`, each with its own Idempotency-Key, while one more
@@ -41,9 +41,9 @@ import httpx
 
 from chain.intents import Anchor
 from custody.protocol.signing import IntentEnvelope
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import DevnetSettings
-from scripts._support.stack_database import drop_postgres_schema
+from scripts._support.stack.config import DevnetSettings
+from scripts._support.stack.database import drop_postgres_schema
+from scripts._support.stack.devnet import DevnetStack
 
 HEALTH_INTERVAL_SECONDS = 0.2
 WARM_UP_REQUESTS = 10

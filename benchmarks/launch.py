@@ -13,7 +13,7 @@ from chain.intents import Anchor
 from custody.protocol.signing import IntentEnvelope
 from custody.provision import Key
 from scripts._support.signer_group import SignerGroup
-from scripts._support.stack_deployments import devnet_policy
+from scripts._support.stack.deployments import devnet_policy
 
 CHAIN_ID = 31337
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

@@ -14,8 +14,8 @@ from scripts._support.demo import bridge, custody, exchange, subscriptions, toke
 from scripts._support.demo.money import money_flow
 from scripts._support.demo.report import DemoFailed, Summary
 from scripts._support.processes import ProcessError
-from scripts._support.stack import running_stack
-from scripts._support.stack_config import Progress, StackError, exit_on_stack_error
+from scripts._support.stack.config import Progress, StackError, exit_on_stack_error
+from scripts._support.stack.devnet import running_stack
 
 
 @click.command(short_help="Run TPWallet's main flow on a fresh local stack, then shut it down")

@@ -6,8 +6,8 @@ import click
 
 from chain.dev_accounts import dev_accounts
 from scripts._support.processes import ProcessError
-from scripts._support.stack import running_stack
-from scripts._support.stack_config import DevnetSettings, Progress, StackError, exit_on_stack_error
+from scripts._support.stack.config import DevnetSettings, Progress, StackError, exit_on_stack_error
+from scripts._support.stack.devnet import running_stack
 
 
 @click.command(short_help="Start both anvil chains, deploy, serve the API; Ctrl-C stops it all")

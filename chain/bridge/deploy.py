@@ -1,6 +1,6 @@
 """Deploying the bridge: `BridgeL1` on L1, `BridgeL2` and its `BridgedToken` on L2, linked to each other.
 
-The devnet stack (`scripts/_support/stack_bridge.py`) and the tests that run the relay on two anvils deploy
+The devnet stack (`scripts/_support/stack/bridge.py`) and the tests that run the relay on two anvils deploy
 through `deploy_bridges`, so both get the same pair wired the same way. It stops where the guardian's
 authority begins: allowlisting tokens (`set_token`) is the guardian's call, and the guardian differs — an
 account in the tests, the treasury owners through `MultisigTreasury` on the devnet — so the caller makes it.

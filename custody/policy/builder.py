@@ -1,7 +1,7 @@
 """Node policies built in code: a deployment adds what it deployed to a policy, and gets it back validated.
 
 A script that deploys contracts and then writes its signer nodes' ``policy.yaml`` (the devnet does, in
-``scripts/_support/stack_deployments.py``) starts from a policy text and adds sections for what it deployed;
+``scripts/_support/stack/deployments.py``) starts from a policy text and adds sections for what it deployed;
 every function here returns a new policy validated whole (`custody.policy.config.PolicyConfigError` naming
 the bad field otherwise), so a script cannot write a policy the nodes would refuse to start with.
 

@@ -21,7 +21,7 @@ from matching.engine import Side
 from matching.routing.venues import PoolVenue
 from matching.routing.venues.pool import SWAP_GAS
 from scripts._support.anvil import AnvilNode
-from scripts._support.stack_deployments import (
+from scripts._support.stack.deployments import (
     L1_NETWORK,
     LIQUIDITY_INDEX,
     POOL_SEED_TPW,

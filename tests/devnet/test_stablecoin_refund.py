@@ -23,9 +23,9 @@ from chain.transactions import send_call
 from ledger.check import verify
 from scripts._support.anvil import rpc_call
 from scripts._support.processes import free_port, port_in_use
-from scripts._support.stack import DevnetStack, running_stack
-from scripts._support.stack_api import request_json
-from scripts._support.stack_config import DevnetSettings
+from scripts._support.stack.api import request_json
+from scripts._support.stack.config import DevnetSettings
+from scripts._support.stack.devnet import DevnetStack, running_stack
 from tests.helpers.db import engine_on
 
 pytestmark = [pytest.mark.devnet, pytest.mark.slow]

@@ -18,7 +18,7 @@ from chain.deployments import Deployments
 from custody.policy.config import parse_policy
 from relay.bridge.settings import BridgeRelaySettings
 from scripts._support.anvil import AnvilConfig, AnvilNode
-from scripts._support.stack_bridge import (
+from scripts._support.stack.bridge import (
     BRIDGE_DAILY_LIMIT,
     BRIDGED_TUSD,
     bridge_policy,
@@ -26,7 +26,7 @@ from scripts._support.stack_bridge import (
     deploy_bridge,
     funded_relayer,
 )
-from scripts._support.stack_deployments import (
+from scripts._support.stack.deployments import (
     L1_NETWORK,
     L2_NETWORK,
     Chain,

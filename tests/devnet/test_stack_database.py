@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, make_url, text
 
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import DevnetSettings
-from scripts._support.stack_database import drop_postgres_schema
+from scripts._support.stack.config import DevnetSettings
+from scripts._support.stack.database import drop_postgres_schema
+from scripts._support.stack.devnet import DevnetStack
 from tests.helpers.db import pg_server_url, pg_unreachable_reason
 
 

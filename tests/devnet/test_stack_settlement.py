@@ -10,8 +10,8 @@ import pytest
 from chain.dev_accounts import dev_accounts
 from chain.liquidity import BASE, POOL_NAME
 from relay.settlement.settings import AnchorerSettings
-from scripts._support.stack_config import DevnetSettings
-from scripts._support.stack_settlement import ANCHOR_RELAYER_INDEX, anchorer_process, perp_pricing_env
+from scripts._support.stack.config import DevnetSettings
+from scripts._support.stack.settlement import ANCHOR_RELAYER_INDEX, anchorer_process, perp_pricing_env
 
 API_KEY = "tpw_devnet_secret_key_value"
 

@@ -32,9 +32,9 @@ from custody.envelope import NodeIdentity
 from custody.frost import Signature
 from custody.keystore import Kek, KeyStore
 from custody.node.ceremonies.service import KeyCeremonies
-from custody.node.http import routes_keys
 from custody.node.http.deps import get_runtime
 from custody.node.http.problems import NODE_PROBLEMS
+from custody.node.http.routes import keys as key_routes
 from custody.node.http.transport import tls_extension, with_tls_extension
 from custody.node.records.shares import StoredKey, find_key
 from custody.problems import install_handlers
@@ -163,9 +163,9 @@ class KeyGroup:
         """
         app = FastAPI()
         install_handlers(app, NODE_PROBLEMS)
-        app.include_router(routes_keys.router)
+        app.include_router(key_routes.router)
         audit = self.audits[node_id]
-        app.dependency_overrides[routes_keys.get_ceremonies] = lambda: self.services[node_id]
+        app.dependency_overrides[key_routes.get_ceremonies] = lambda: self.services[node_id]
         app.dependency_overrides[get_runtime] = lambda: SimpleNamespace(
             audit=audit, coordinator_tls_sha256=fingerprint(COORDINATOR_DER)
         )

@@ -2,7 +2,7 @@
 
 Routers are listed once, in `ROUTERS`; a new concern of the node (key ceremonies, ...) adds its router
 there. The two signing routes, which carry every signature, are served in front of the FastAPI app by
-`custody.node.http.routes_sign.SigningRoutes`, which hands everything else (and the lifespan) to it. The
+`custody.node.http.routes.sign.SigningRoutes`, which hands everything else (and the lifespan) to it. The
 lifespan starts the runtime (abandoning sessions a previous process left open), runs the sweeper that
 drops nonces older than their time to live and the checkpointer that signs the audit log's head every
 ``audit_checkpoint_seconds``, and closes the runtime (with a last checkpoint) when the server stops. The
@@ -18,13 +18,13 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
-from custody.node.http import routes_audit, routes_health, routes_keys
 from custody.node.http.problems import NODE_PROBLEMS
-from custody.node.http.routes_sign import SigningRoutes
+from custody.node.http.routes import audit, health, keys
+from custody.node.http.routes.sign import SigningRoutes
 from custody.node.runtime import NodeRuntime
 from custody.problems import install_handlers
 
-ROUTERS: tuple[APIRouter, ...] = (routes_health.router, routes_keys.router, routes_audit.router)
+ROUTERS: tuple[APIRouter, ...] = (health.router, keys.router, audit.router)
 """Every router of the FastAPI app (the signing routes are `SigningRoutes`, in front of it)."""
 
 MIN_SWEEP_INTERVAL_SECONDS = 1.0

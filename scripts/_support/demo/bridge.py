@@ -19,10 +19,10 @@ from chain.dev_accounts import dev_accounts
 from chain.transactions import send_call
 from scripts._support.demo.report import DemoFailed, Summary, listed, wait_for
 from scripts._support.demo.tokens import TUSD_UNIT
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_bridge import BRIDGED_TUSD
-from scripts._support.stack_config import Progress, StackError
-from scripts._support.stack_owners import owners_call
+from scripts._support.stack.bridge import BRIDGED_TUSD
+from scripts._support.stack.config import Progress, StackError
+from scripts._support.stack.devnet import DevnetStack
+from scripts._support.stack.owners import owners_call
 
 DEPOSIT: Final = 500 * TUSD_UNIT
 PAYMENT: Final = 120 * TUSD_UNIT  # bob pays carol on L2

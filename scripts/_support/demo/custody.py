@@ -14,8 +14,8 @@ from chain.treasury import Treasury
 from custody.frost import Point, Signature, verify_signature
 from scripts._support.demo.report import DemoFailed, Summary
 from scripts._support.demo.tokens import TUSD_UNIT
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import Progress
+from scripts._support.stack.config import Progress
+from scripts._support.stack.devnet import DevnetStack
 
 
 def request_signature(

@@ -21,8 +21,8 @@ from chain.transactions import send_call
 from chain.uniswap_v2 import UniswapV2Pool
 from scripts._support.demo.merchants import APPLICATION, DemoMerchant
 from scripts._support.demo.report import DemoFailed, Summary, wait_for
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import Progress, StackError
+from scripts._support.stack.config import Progress, StackError
+from scripts._support.stack.devnet import DevnetStack
 
 SPOT: Final = "TPW-tUSD"
 PERP: Final = "TPW-PERP"

@@ -17,9 +17,9 @@ from cryptography.x509.oid import NameOID
 
 from scripts._support.demo.receiver import MerchantReceiver
 from scripts._support.demo.report import DemoFailed, Summary
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_api import request_json
-from scripts._support.stack_config import Progress
+from scripts._support.stack.api import request_json
+from scripts._support.stack.config import Progress
+from scripts._support.stack.devnet import DevnetStack
 
 APPLICATION: dict[str, Any] = {
     "legal_name": "Acme GmbH",

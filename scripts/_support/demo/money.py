@@ -15,8 +15,8 @@ from scripts._support.demo.payments import (
 from scripts._support.demo.receiver import running_receiver
 from scripts._support.demo.report import Summary
 from scripts._support.demo.risk import risk_flow
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import Progress
+from scripts._support.stack.config import Progress
+from scripts._support.stack.devnet import DevnetStack
 
 EXPECTED_EVENTS = frozenset(
     {

@@ -19,8 +19,8 @@ from chain.transactions import send_call
 from scripts._support.anvil import rpc_call
 from scripts._support.demo.merchants import DemoMerchant
 from scripts._support.demo.report import DemoFailed, Summary
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import Progress
+from scripts._support.stack.config import Progress
+from scripts._support.stack.devnet import DevnetStack
 
 INTENTS = "/v1/payment-intents"
 THREE_D_SECURE_CARD = "4000002760003184"  # Stripe's test card that always asks for a challenge

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import Progress
+from scripts._support.stack.config import Progress
+from scripts._support.stack.devnet import DevnetStack
 
 WAIT_SECONDS: Final = 30.0
 POLL_SECONDS: Final = 0.25

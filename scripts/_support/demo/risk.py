@@ -28,9 +28,9 @@ from eth_account.signers.local import LocalAccount
 from scripts._support.demo.device import DemoDevice
 from scripts._support.demo.merchants import DemoMerchant
 from scripts._support.demo.report import DemoFailed, Summary
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_api import StackError, request_json
-from scripts._support.stack_config import Progress
+from scripts._support.stack.api import StackError, request_json
+from scripts._support.stack.config import Progress
+from scripts._support.stack.devnet import DevnetStack
 
 INTENTS = "/v1/payment-intents"
 SUCCESS_CARD = "4242424242424242"  # Stripe's test card that succeeds without a challenge

@@ -13,8 +13,8 @@ from chain.vesting import utc
 from scripts._support.demo.report import DemoFailed, Summary
 from scripts._support.demo.tokens import TUSD_UNIT
 from scripts._support.demo.vesting import DAY
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import Progress
+from scripts._support.stack.config import Progress
+from scripts._support.stack.devnet import DevnetStack
 
 KEEPER_TIMEOUT_SECONDS = 60.0
 

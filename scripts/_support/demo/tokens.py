@@ -5,8 +5,8 @@ from chain.client import make_web3
 from chain.dev_accounts import dev_accounts
 from chain.transactions import send_call
 from scripts._support.demo.report import DemoFailed, Summary
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import Progress
+from scripts._support.stack.config import Progress
+from scripts._support.stack.devnet import DevnetStack
 
 TUSD_UNIT = 10**6  # tUSD has 6 decimals
 

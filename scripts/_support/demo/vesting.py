@@ -9,8 +9,8 @@ from chain.dev_accounts import dev_accounts
 from chain.paths import PROJECT_ROOT
 from chain.vesting import VestingEscrow, utc
 from scripts._support.demo.report import DemoFailed, Summary, listed
-from scripts._support.stack import DevnetStack
-from scripts._support.stack_config import Progress
+from scripts._support.stack.config import Progress
+from scripts._support.stack.devnet import DevnetStack
 from scripts.allocate import allocate
 
 DAY = 86_400

@@ -114,7 +114,7 @@ def test_webhooks_forged_stale_or_replayed_are_refused(
     frank = Customer(customer())
     check = frank.start(person(document_number="X0009002", tier="full")).json()
     assert finished(frank, check["id"])["status"] == "review"
-    delivered = next(item for item in bridge.forwarded if item.status == 200)
+    delivered = bridge.first_answered(200)
     # The provider's own delivery, sent again byte for byte: a replay.
     replay = client.post(EVENTS, content=delivered.body, headers=delivered.headers)
     assert replay.status_code == 400

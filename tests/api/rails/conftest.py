@@ -43,7 +43,6 @@ class Bridge:
     """The app's route the bridge hands each request to (the bank's events by default)."""
     client: TestClient | None = None
     forwarded: list[Forwarded] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: int = 0
     changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -69,17 +68,26 @@ class Bridge:
             if client is None:
                 return 503
             self.in_flight += 1
+        answer: int | None = None
         try:
-            answer = client.post(self.path, content=body, headers=headers)
+            answer = client.post(self.path, content=body, headers=headers).status_code
         except RuntimeError:  # the app stopped while the bank still delivers (the test is ending)
-            return 503
+            pass
         finally:
             with self.changed:
+                if answer is not None:
+                    self.forwarded.append(Forwarded(body, headers, answer))
                 self.in_flight -= 1
                 self.changed.notify_all()
-        with self.lock:
-            self.forwarded.append(Forwarded(body, headers, answer.status_code))
-        return answer.status_code
+        return 503 if answer is None else answer
+
+    def first_answered(self, status: int, timeout: float = 10.0) -> Forwarded:
+        """The first delivery the app answered with `status`, waited for: a test sees the delivery's effect
+        (a check's new status, committed by the app) a moment before the answer is back here."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: any(f.status == status for f in self.forwarded), timeout):
+                raise AssertionError(f"no delivery answered {status} within {timeout} s")
+            return next(sent for sent in self.forwarded if sent.status == status)
 
 
 @pytest.fixture

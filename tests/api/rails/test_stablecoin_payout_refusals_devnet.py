@@ -41,7 +41,7 @@ from payments.webhooks.schema import events
 from relay.payments import payouts as payouts_module
 from relay.payments.payouts import PayoutWorker
 from relay.payments.watcher import PaymentsWatcher
-from scripts._support.stack_deployments import devnet_policy
+from scripts._support.stack.deployments import devnet_policy
 from tests.api.settlement.test_anchor_devnet import (  # noqa: F401  (fixtures)
     CHAIN_ID,
     KEY_ID,

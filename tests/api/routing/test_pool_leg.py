@@ -21,7 +21,7 @@ from chain.transactions import send_call
 from ledger.check import verify
 from matching.markets.spec import units_text
 from scripts._support.anvil import AnvilNode
-from scripts._support.stack_deployments import L1_NETWORK, LIQUIDITY_INDEX, Chain, deploy_lp_pool
+from scripts._support.stack.deployments import L1_NETWORK, LIQUIDITY_INDEX, Chain, deploy_lp_pool
 from tests.api.merchants.conftest import Onboarded
 from tests.api.orders.conftest import Fund, balances
 from tests.api.routing.conftest import ManualClock

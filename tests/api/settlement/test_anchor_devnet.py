@@ -53,8 +53,8 @@ from relay.settlement import withdrawals as withdrawals_module
 from relay.settlement.anchorer import Anchorer
 from relay.settlement.withdrawals import WithdrawalWorker
 from scripts._support.anvil import AnvilNode
-from scripts._support.stack_deployments import node_policy
-from scripts._support.stack_owners import owners_call
+from scripts._support.stack.deployments import node_policy
+from scripts._support.stack.owners import owners_call
 from tests.api.merchants.conftest import Onboarded
 from tests.api.orders.conftest import Fund
 from tests.api.perps.conftest import deposit

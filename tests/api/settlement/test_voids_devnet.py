@@ -23,7 +23,7 @@ from matching.spot.market import SpotMarket
 from relay.settlement import anchorer as anchorer_module
 from relay.settlement.anchorer import Anchorer
 from scripts._support.anvil import AnvilNode
-from scripts._support.stack_owners import owners_call
+from scripts._support.stack.owners import owners_call
 from tests.api.merchants.conftest import Onboarded
 from tests.api.settlement.anchorer_process import anchorer_env, batches_in, start_anchorer
 from tests.api.settlement.test_anchor_devnet import (  # noqa: F401  (fixtures)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from custody.node.http.app import create_app
-from custody.node.http.routes_sign import SigningRoutes
+from custody.node.http.routes.sign import SigningRoutes
 from custody.node.http.transport import tls_extension, with_tls_extension
 from custody.problems import PROBLEM_JSON
 from custody.protocol.errors import PolicyRefused

@@ -31,9 +31,9 @@ from custody.node.settings import KEK_FILE_ENV_VAR, SECRET_ENV_VARS
 from custody.provision import GroupLayout, provision_group
 from scripts._support.anvil import AnvilConfig, AnvilNode, BlockTicker
 from scripts._support.processes import LOOPBACK, ManagedProcess, port_in_use
-from scripts._support.stack_api import create_api_key, request_json
-from scripts._support.stack_api_env import api_environment
-from scripts._support.stack_bridge import (
+from scripts._support.stack.api import create_api_key, request_json
+from scripts._support.stack.api_env import api_environment
+from scripts._support.stack.bridge import (
     BRIDGE_CONFIRMATIONS,
     BRIDGE_RELAY_SCOPES,
     BRIDGE_RELAY_STARTED,
@@ -44,9 +44,9 @@ from scripts._support.stack_bridge import (
     funded_relayer,
     witness_settings,
 )
-from scripts._support.stack_config import DevnetSettings, Progress, StackError
-from scripts._support.stack_database import api_database_url
-from scripts._support.stack_deployments import (
+from scripts._support.stack.config import DevnetSettings, Progress, StackError
+from scripts._support.stack.database import api_database_url
+from scripts._support.stack.deployments import (
     L1_NETWORK,
     L2_NETWORK,
     POOL_SEED_TPW,
@@ -57,9 +57,9 @@ from scripts._support.stack_deployments import (
     deploy_lp_pool,
     node_policy,
 )
-from scripts._support.stack_sandboxes import SandboxLinks, start_sandboxes
-from scripts._support.stack_settlement import ANCHORER_STARTED, anchorer_process
-from scripts._support.stack_workers import (
+from scripts._support.stack.sandboxes import SandboxLinks, start_sandboxes
+from scripts._support.stack.settlement import ANCHORER_STARTED, anchorer_process
+from scripts._support.stack.workers import (
     KEEPER_STARTED,
     PAYMENTS_WATCHER_STARTED,
     WEBHOOKS_STARTED,

@@ -35,8 +35,8 @@ from chain.paths import PROJECT_ROOT
 from custody.policy.builder import with_bridge_batches
 from scripts._support.anvil import rpc_call
 from scripts._support.processes import ManagedProcess
-from scripts._support.stack_deployments import Chain
-from scripts._support.stack_owners import owners_call
+from scripts._support.stack.deployments import Chain
+from scripts._support.stack.owners import owners_call
 
 BRIDGE_RELAY_STARTED: Final = "bridge relay"  # what `relay.bridge` logs once it is running
 BRIDGE_RELAY_SCOPES: Final = "custody:sign"  # its API key asks the custody group for batch signatures

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chain.paths import PROJECT_ROOT
-from scripts._support.stack_config import StackError
+from scripts._support.stack.config import StackError
 
 DEVNET_SCOPES = (
     "custody:read,custody:sign,custody:approve,custody:admin,custody:audit,"  # every custody scope

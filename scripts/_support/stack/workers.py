@@ -17,7 +17,7 @@ from chain.dev_accounts import dev_accounts
 from chain.files import PRIVATE, write_atomic
 from chain.paths import PROJECT_ROOT
 from scripts._support.processes import ManagedProcess
-from scripts._support.stack_deployments import Chain
+from scripts._support.stack.deployments import Chain
 
 KEEPER_RELAYER_INDEX: Final = 8  # dev account 8 pays the subscription keeper's gas
 PAYOUT_RELAYER_INDEX: Final = 7  # dev account 7 pays the gas of stablecoin refunds' payouts

@@ -16,10 +16,10 @@ from chain.files import PRIVATE, write_atomic
 from custody.keystore.sealed_box import create_key_file
 from custody.provision import GroupLayout
 from scripts._support.processes import LOOPBACK
-from scripts._support.stack_config import DevnetSettings
-from scripts._support.stack_deployments import LIQUIDITY_INDEX, Chain
-from scripts._support.stack_sandboxes import SandboxLinks
-from scripts._support.stack_settlement import perp_pricing_env
+from scripts._support.stack.config import DevnetSettings
+from scripts._support.stack.deployments import LIQUIDITY_INDEX, Chain
+from scripts._support.stack.sandboxes import SandboxLinks
+from scripts._support.stack.settlement import perp_pricing_env
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from scripts._support.stack_config import DevnetSettings, StackError
+from scripts._support.stack.config import DevnetSettings, StackError
 
 
 def api_database_url(settings: DevnetSettings, run_dir: Path) -> str:

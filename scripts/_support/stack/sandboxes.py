@@ -20,7 +20,7 @@ from typing import Final
 from chain.files import PRIVATE, write_atomic
 from chain.paths import PROJECT_ROOT
 from scripts._support.processes import LOOPBACK, ManagedProcess
-from scripts._support.stack_config import DevnetSettings, Progress
+from scripts._support.stack.config import DevnetSettings, Progress
 
 
 @dataclass(frozen=True)
