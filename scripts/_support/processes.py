@@ -9,6 +9,7 @@ orphan holding a port.
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -60,6 +61,39 @@ def free_port(host: str = LOOPBACK) -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_RUN_PORT = 10_000
+
+
+def free_port_run(count: int, host: str = LOOPBACK) -> int:
+    """The first of `count` consecutive ports free now, below the kernel's ephemeral range (for the signer
+    nodes, which listen on a base port and the ones after it).
+
+    A run taken inside that range was lost in CI: between the check and the third node's start, another
+    process's outgoing connection (or another test's `free_port`) was given one of its ports. Below the
+    range the kernel hands out none of them on its own; only another run picked the same moment could
+    clash, and each port is bound to check it is free, not merely probed."""
+    try:
+        first_ephemeral = int(EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first_ephemeral = 32_768
+    rng = random.SystemRandom()
+    for _ in range(200):
+        base = rng.randrange(LOWEST_RUN_PORT, first_ephemeral - count)
+        if all(_bindable(base + offset, host) for offset in range(count)):
+            return base
+    raise RuntimeError(f"no run of {count} free ports below {first_ephemeral}")
+
+
+def _bindable(port: int, host: str) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def _die_with_parent() -> None:

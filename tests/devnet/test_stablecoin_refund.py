@@ -22,7 +22,7 @@ from chain.payment_router import PaymentRouter
 from chain.transactions import send_call
 from ledger.check import verify
 from scripts._support.anvil import rpc_call
-from scripts._support.processes import free_port, port_in_use
+from scripts._support.processes import free_port, free_port_run
 from scripts._support.stack.api import request_json
 from scripts._support.stack.config import DevnetSettings
 from scripts._support.stack.devnet import DevnetStack, running_stack
@@ -33,14 +33,6 @@ pytestmark = [pytest.mark.devnet, pytest.mark.slow]
 WAIT_SECONDS = 60.0
 
 
-def _free_port_run(count: int) -> int:
-    for _ in range(100):
-        base = free_port()
-        if base + count < 65_536 and not any(port_in_use(base + offset) for offset in range(count)):
-            return base
-    raise RuntimeError(f"no run of {count} free ports")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetStack]:
     var = tmp_path_factory.mktemp("var")
@@ -48,7 +40,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetStack]:
         l1_port=free_port(),
         l2_port=free_port(),
         api_port=free_port(),
-        node_base_port=_free_port_run(3),
+        node_base_port=free_port_run(3),
         var_dir=var,
         deployments_dir=var / "deployments",
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts._support.processes import LOOPBACK, free_port, port_in_use
+from scripts._support.processes import LOOPBACK, free_port, free_port_run, port_in_use
 from tests.helpers.commands import run_in_project
 
 pytestmark = [pytest.mark.devnet, pytest.mark.slow]
@@ -25,15 +25,6 @@ def _demo_env(tmp_path: Path, **ports: int) -> dict[str, str]:
     return env
 
 
-def _free_port_run(count: int) -> int:
-    """The first of `count` consecutive loopback ports that are free now (the signer nodes' ports)."""
-    for _ in range(100):
-        base = free_port()
-        if base + count < 65_536 and not any(port_in_use(base + offset) for offset in range(count)):
-            return base
-    raise RuntimeError(f"no run of {count} free ports")
-
-
 def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return run_in_project([str(Path(sys.executable).parent / "ape"), "run", "demo"], env, timeout=600)
 
@@ -43,7 +34,7 @@ def test_demo_runs_the_main_flow_and_leaves_nothing_running(tmp_path: Path) -> N
         "l1_port": free_port(),
         "l2_port": free_port(),
         "api_port": free_port(),
-        "node_base_port": _free_port_run(3),
+        "node_base_port": free_port_run(3),
         "bank_port": free_port(),
         "card_processor_port": free_port(),
         "kyc_provider_port": free_port(),
@@ -92,7 +83,7 @@ def test_demo_refuses_a_taken_port_naming_it(tmp_path: Path) -> None:
             "l1_port": taken,
             "l2_port": free_port(),
             "api_port": free_port(),
-            "node_base_port": _free_port_run(3),
+            "node_base_port": free_port_run(3),
             "bank_port": free_port(),
             "card_processor_port": free_port(),
             "kyc_provider_port": free_port(),

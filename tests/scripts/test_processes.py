@@ -1,11 +1,21 @@
-"""`ManagedProcess`: readiness that fails fast when the child dies, an orderly stop, and its exit status."""
+"""`ManagedProcess`: readiness that fails fast when the child dies, an orderly stop, and its exit status;
+runs of free ports for the signer nodes, out of the kernel's way."""
 
+import socket
 import sys
 from pathlib import Path
 
 import pytest
 
-from scripts._support.processes import ManagedProcess, ProcessError, free_port, port_in_use
+from scripts._support.processes import (
+    EPHEMERAL_PORTS,
+    LOOPBACK,
+    ManagedProcess,
+    ProcessError,
+    free_port,
+    free_port_run,
+    port_in_use,
+)
 
 
 def test_an_orderly_stop_reports_the_exit_status(tmp_path: Path) -> None:
@@ -53,3 +63,18 @@ def test_stop_waits_for_every_process_of_the_group_not_only_its_leader(tmp_path:
     process.wait_port(port, timeout=20)
     process.stop()
     assert not port_in_use(port)
+
+
+def test_a_port_run_is_free_and_below_the_kernels_ephemeral_range() -> None:
+    first_ephemeral = int(EPHEMERAL_PORTS.read_text().split()[0])
+    base = free_port_run(3)
+    assert base + 3 <= first_ephemeral
+    listeners = []
+    try:
+        for port in range(base, base + 3):  # each one can be bound: nothing holds it
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listeners.append(listener)
+            listener.bind((LOOPBACK, port))
+    finally:
+        for listener in listeners:
+            listener.close()
